@@ -1,0 +1,110 @@
+import { sqlite } from "../db";
+import { AppError } from "../errors";
+import { emitTo, hasListeners, runRoom } from "../realtime/hub";
+import type { LogBatch } from "../schemas/log-batch";
+import { appendPoints } from "../series/append-points";
+import { type Points, emptyPoints } from "../series/codec";
+import { forgetRunSeries } from "../series/series-meta";
+import { decodeValue, encodeValue } from "../values";
+import { type AcceptedBatch, ingestHooks } from "./hooks";
+
+export interface AppendResult {
+  accepted: { points: number; histograms: number; events: number };
+  duplicate: boolean;
+  alerts: unknown[];
+}
+
+/**
+ * Stores one validated batch of a run in one transaction: all of it or nothing. A batch whose
+ * seq was already accepted is acknowledged again with the counts it had, and not stored twice.
+ */
+export function appendBatch(runId: string, batch: LogBatch): AppendResult {
+  const db = sqlite();
+  const run = db.prepare("SELECT id FROM runs WHERE id = ?").get(runId);
+  if (!run) throw new AppError("not_found", `run ${runId} does not exist; create it with POST /api/v1/runs`);
+
+  const now = Date.now() / 1000;
+  const series = new Map<string, Points>();
+  let points = 0;
+  for (const row of batch.rows) {
+    const time = row.time ?? now;
+    for (const key in row.metrics) {
+      push(series, key, row.step, decodeValue(row.metrics[key]), time);
+      points++;
+    }
+    // the epoch rides along as its own series so charts can use it as an x axis
+    if (row.epoch !== undefined && !("epoch" in row.metrics)) push(series, "epoch", row.step, row.epoch, time);
+  }
+
+  let duplicateOf: { points: number; histograms: number; events: number } | undefined;
+  const write = db.transaction(() => {
+    duplicateOf = db
+      .prepare("SELECT points, histograms, events FROM batches WHERE run_id = ? AND seq = ?")
+      .get(runId, batch.seq) as typeof duplicateOf;
+    if (duplicateOf) return;
+    for (const [key, p] of series) appendPoints(db, runId, key, p);
+    const putHist = db.prepare(
+      "INSERT OR REPLACE INTO histograms (run_id, key, step, time, edges, counts) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    for (const h of batch.histograms) {
+      putHist.run(runId, h.key, h.step, h.time ?? now, JSON.stringify(h.edges), JSON.stringify(h.counts));
+    }
+    const putEvent = db.prepare("INSERT INTO events (run_id, type, step, time, data) VALUES (?, ?, ?, ?, ?)");
+    for (const e of batch.events) putEvent.run(runId, e.type, e.step ?? null, e.time ?? now, JSON.stringify(e.data));
+    db.prepare("INSERT INTO batches (run_id, seq, points, histograms, events, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(
+      runId,
+      batch.seq,
+      points,
+      batch.histograms.length,
+      batch.events.length,
+      now,
+    );
+    db.prepare("UPDATE runs SET last_seen_at = ?, updated_at = ? WHERE id = ?").run(now, now, runId);
+  });
+  try {
+    write();
+  } catch (e) {
+    forgetRunSeries(runId); // cached totals may hold the rolled-back writes
+    throw e;
+  }
+
+  const hooks = ingestHooks();
+  const alerts = hooks.flatMap((h) => h.takeAlerts?.(runId) ?? []);
+  if (duplicateOf) return { accepted: duplicateOf, duplicate: true, alerts };
+
+  const accepted: AcceptedBatch = {
+    runId,
+    series,
+    histograms: batch.histograms,
+    events: batch.events.map((e) => ({ type: e.type, step: e.step ?? null, data: e.data })),
+  };
+  broadcast(accepted);
+  for (const h of hooks) {
+    try {
+      h.afterBatch?.(accepted);
+    } catch (e) {
+      console.error("babysit: ingest hook failed", e);
+    }
+  }
+  return { accepted: { points, histograms: batch.histograms.length, events: batch.events.length }, duplicate: false, alerts };
+}
+
+function push(series: Map<string, Points>, key: string, step: number, value: number, time: number): void {
+  let p = series.get(key);
+  if (!p) series.set(key, (p = emptyPoints()));
+  p.steps.push(step);
+  p.values.push(value);
+  p.times.push(time);
+}
+
+function broadcast(b: AcceptedBatch): void {
+  const room = runRoom(b.runId);
+  if (!hasListeners(room)) return;
+  const out: Record<string, [number, number | string, number][]> = {};
+  for (const [key, p] of b.series) {
+    out[key] = p.steps.map((s, i) => [s, encodeValue(p.values[i]), p.times[i]]);
+  }
+  emitTo(room, "points", { runId: b.runId, series: out });
+  for (const h of b.histograms) emitTo(room, "histogram", { runId: b.runId, key: h.key, step: h.step });
+  for (const e of b.events) emitTo(room, "event", { runId: b.runId, type: e.type, step: e.step, data: e.type === "image" ? { key: e.data.key } : e.data });
+}

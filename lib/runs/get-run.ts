@@ -1,0 +1,37 @@
+import { prisma, sqlite } from "../db";
+import { AppError } from "../errors";
+import { runSeries } from "../series/series-meta";
+import { encodeNullable, encodeValue } from "../values";
+import { runView } from "./run-view";
+
+/** A run with every key it logged (count, range, last value), its histogram keys and events. */
+export async function getRun(id: string) {
+  const run = await prisma().run.findUnique({ where: { id }, include: { project: true } });
+  if (!run) throw new AppError("not_found", `run ${id} does not exist`);
+  const keys = [...runSeries(id).values()]
+    .filter((m) => m.count > 0)
+    .sort((a, b) => a.key.localeCompare(b.key))
+    .map((m) => ({
+      key: m.key,
+      count: m.count,
+      firstStep: m.firstStep,
+      lastStep: m.lastStep,
+      lastValue: encodeValue(m.lastValue),
+      min: encodeNullable(m.min),
+      max: encodeNullable(m.max),
+      nonFinite: m.nan + m.posInf + m.negInf,
+    }));
+  const db = sqlite();
+  const histogramKeys = db
+    .prepare("SELECT key, COUNT(*) AS count, MAX(step) AS lastStep FROM histograms WHERE run_id = ? GROUP BY key ORDER BY key")
+    .all(id) as { key: string; count: number; lastStep: number }[];
+  const events = (
+    db
+      .prepare("SELECT type, step, time, data FROM events WHERE run_id = ? AND type != 'image' ORDER BY id LIMIT 1000")
+      .all(id) as { type: string; step: number | null; time: number; data: string }[]
+  ).map((e) => ({ ...e, data: JSON.parse(e.data) as unknown }));
+  const images = db
+    .prepare("SELECT json_extract(data, '$.key') AS key, COUNT(*) AS count, MAX(step) AS lastStep FROM events WHERE run_id = ? AND type = 'image' GROUP BY 1 ORDER BY 1")
+    .all(id) as { key: string; count: number; lastStep: number }[];
+  return { run: runView(run), keys, histogramKeys, events, images };
+}
