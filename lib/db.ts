@@ -47,3 +47,14 @@ export function prisma(): PrismaClient {
     return new PrismaClient({ adapter });
   });
 }
+
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** A prepared statement, prepared once per connection (preparing costs more than running). */
+export function stmt(db: Database.Database, sql: string): Database.Statement {
+  let m = statements.get(db);
+  if (!m) statements.set(db, (m = new Map()));
+  let s = m.get(sql);
+  if (!s) m.set(sql, (s = db.prepare(sql)));
+  return s;
+}

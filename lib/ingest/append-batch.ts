@@ -1,4 +1,4 @@
-import { sqlite } from "../db";
+import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { emitTo, hasListeners, runRoom } from "../realtime/hub";
 import type { LogBatch } from "../schemas/log-batch";
@@ -20,7 +20,7 @@ export interface AppendResult {
  */
 export function appendBatch(runId: string, batch: LogBatch): AppendResult {
   const db = sqlite();
-  const run = db.prepare("SELECT id FROM runs WHERE id = ?").get(runId);
+  const run = stmt(db, "SELECT id FROM runs WHERE id = ?").get(runId);
   if (!run) throw new AppError("not_found", `run ${runId} does not exist; create it with POST /api/v1/runs`);
 
   const now = Date.now() / 1000;
@@ -38,20 +38,18 @@ export function appendBatch(runId: string, batch: LogBatch): AppendResult {
 
   let duplicateOf: { points: number; histograms: number; events: number } | undefined;
   const write = db.transaction(() => {
-    duplicateOf = db
-      .prepare("SELECT points, histograms, events FROM batches WHERE run_id = ? AND seq = ?")
+    duplicateOf = stmt(db, "SELECT points, histograms, events FROM batches WHERE run_id = ? AND seq = ?")
       .get(runId, batch.seq) as typeof duplicateOf;
     if (duplicateOf) return;
     for (const [key, p] of series) appendPoints(db, runId, key, p);
-    const putHist = db.prepare(
-      "INSERT OR REPLACE INTO histograms (run_id, key, step, time, edges, counts) VALUES (?, ?, ?, ?, ?, ?)",
+    const putHist = stmt(db, "INSERT OR REPLACE INTO histograms (run_id, key, step, time, edges, counts) VALUES (?, ?, ?, ?, ?, ?)",
     );
     for (const h of batch.histograms) {
       putHist.run(runId, h.key, h.step, h.time ?? now, JSON.stringify(h.edges), JSON.stringify(h.counts));
     }
-    const putEvent = db.prepare("INSERT INTO events (run_id, type, step, time, data) VALUES (?, ?, ?, ?, ?)");
+    const putEvent = stmt(db, "INSERT INTO events (run_id, type, step, time, data) VALUES (?, ?, ?, ?, ?)");
     for (const e of batch.events) putEvent.run(runId, e.type, e.step ?? null, e.time ?? now, JSON.stringify(e.data));
-    db.prepare("INSERT INTO batches (run_id, seq, points, histograms, events, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(
+    stmt(db, "INSERT INTO batches (run_id, seq, points, histograms, events, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(
       runId,
       batch.seq,
       points,
@@ -59,7 +57,7 @@ export function appendBatch(runId: string, batch: LogBatch): AppendResult {
       batch.events.length,
       now,
     );
-    db.prepare("UPDATE runs SET last_seen_at = ?, updated_at = ? WHERE id = ?").run(now, now, runId);
+    stmt(db, "UPDATE runs SET last_seen_at = ?, updated_at = ? WHERE id = ?").run(now, now, runId);
   });
   try {
     write();

@@ -16,13 +16,14 @@ export interface IngestHooks {
   takeAlerts: (runId: string) => unknown[];
 }
 
-const g = globalThis as unknown as { __babysitIngestHooks?: Partial<IngestHooks>[] };
+const g = globalThis as unknown as { __babysitIngestHooks?: Map<string, Partial<IngestHooks>> };
 
-export function registerIngestHooks(h: Partial<IngestHooks>): void {
-  g.__babysitIngestHooks ??= [];
-  g.__babysitIngestHooks.push(h);
+/** Registers hooks under a name; registering the same name again (another bundle) replaces them. */
+export function registerIngestHooks(name: string, h: Partial<IngestHooks>): void {
+  g.__babysitIngestHooks ??= new Map();
+  g.__babysitIngestHooks.set(name, h);
 }
 
 export function ingestHooks(): Partial<IngestHooks>[] {
-  return g.__babysitIngestHooks ?? [];
+  return [...(g.__babysitIngestHooks?.values() ?? [])];
 }

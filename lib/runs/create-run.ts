@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { forgetRun } from "../alerts/watch-runs";
 import { prisma } from "../db";
 import { emitTo, RUNS_ROOM } from "../realtime/hub";
 import { runView } from "./run-view";
@@ -74,6 +75,7 @@ async function resume(input: CreateRunInput, now: number) {
     },
     include: { project: true },
   });
+  forgetRun(run.id); // its config (thresholds, key names) may have changed
   emitTo(RUNS_ROOM, "run", runView(run));
   return { id: run.id, url: `/runs/${run.id}`, resumed: true };
 }

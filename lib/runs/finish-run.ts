@@ -3,13 +3,16 @@ import { AppError } from "../errors";
 import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
 import { runView } from "./run-view";
 
-type FinishHook = (runId: string) => void | Promise<void>;
-const hooks = globalThis as unknown as { __babysitFinishHooks?: FinishHook[] };
+type FinishHook = (runId: string) => unknown[] | void | Promise<unknown[] | void>;
+const hooks = globalThis as unknown as { __babysitFinishHooks?: Map<string, FinishHook> };
 
-/** Lets another domain (diagnostics) react when a run finishes. */
-export function onRunFinished(fn: FinishHook): void {
-  hooks.__babysitFinishHooks ??= [];
-  if (!hooks.__babysitFinishHooks.includes(fn)) hooks.__babysitFinishHooks.push(fn);
+/**
+ * Lets another domain (alerts) react when a run finishes, before finish answers; what the hook
+ * returns (alerts not yet delivered) rides back to the SDK. Same name again replaces.
+ */
+export function onRunFinished(name: string, fn: FinishHook): void {
+  hooks.__babysitFinishHooks ??= new Map();
+  hooks.__babysitFinishHooks.set(name, fn);
 }
 
 /** Marks a run finished or crashed. */
@@ -23,9 +26,10 @@ export async function finishRun(id: string, status: "finished" | "crashed") {
     data: { status, finishedAt: now, updatedAt: now, lastSeenAt: now },
     include: { project: true },
   });
-  for (const fn of hooks.__babysitFinishHooks ?? []) await fn(id);
+  const alerts: unknown[] = [];
+  for (const fn of hooks.__babysitFinishHooks?.values() ?? []) alerts.push(...((await fn(id)) ?? []));
   const view = runView(run);
   emitTo(RUNS_ROOM, "run", view);
   emitTo(runRoom(id), "run", view);
-  return { id, status };
+  return { id, status, alerts };
 }

@@ -46,3 +46,8 @@ export const histogramsQuery = z.object({
 });
 
 export { step };
+
+export const imagesQuery = z.object({
+  key: z.string().min(1, { error: "key is required" }),
+  limit: intParam(1, 100).default(1),
+});

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { stmt } from "../db";
 import {
   CHUNK_POINTS,
   type Points,
@@ -38,7 +39,7 @@ export function appendPoints(db: Database.Database, runId: string, key: string, 
   }
   if (split < pts.steps.length) {
     const fresh = slice(pts, split, pts.steps.length);
-    db.prepare("INSERT INTO segments (series_id, start_step, end_step, count, data) VALUES (?, ?, ?, ?, ?)").run(
+    stmt(db, "INSERT INTO segments (series_id, start_step, end_step, count, data) VALUES (?, ?, ?, ?, ?)").run(
       meta.id,
       fresh.steps[0],
       fresh.steps[fresh.steps.length - 1],
@@ -72,7 +73,7 @@ function slice(p: Points, from: number, to: number): Points {
 
 /** The pending (not yet compacted) points of a series, sorted, later writes winning. */
 export function pendingPoints(db: Database.Database, seriesId: number): Points {
-  const rows = db.prepare("SELECT data FROM segments WHERE series_id = ? ORDER BY id").all(seriesId) as { data: Buffer }[];
+  const rows = stmt(db, "SELECT data FROM segments WHERE series_id = ? ORDER BY id").all(seriesId) as { data: Buffer }[];
   const all = emptyPoints();
   for (const r of rows) decodeSegment(r.data, all);
   return sortDedupe(all);
@@ -93,11 +94,10 @@ function writeChunk(db: Database.Database, seriesId: number, p: Points, replaceI
   const first = p.steps[0];
   const last = p.steps[p.steps.length - 1];
   if (replaceId === undefined) {
-    db.prepare(
-      "INSERT INTO chunks (series_id, start_step, end_step, count, summary, subs, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    stmt(db, "INSERT INTO chunks (series_id, start_step, end_step, count, summary, subs, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ).run(seriesId, first, last, p.steps.length, summary, subs, data);
   } else {
-    db.prepare("UPDATE chunks SET start_step = ?, end_step = ?, count = ?, summary = ?, subs = ?, data = ? WHERE id = ?").run(
+    stmt(db, "UPDATE chunks SET start_step = ?, end_step = ?, count = ?, summary = ?, subs = ?, data = ? WHERE id = ?").run(
       first,
       last,
       p.steps.length,
@@ -118,7 +118,7 @@ function compact(db: Database.Database, meta: SeriesMeta): void {
     writeChunk(db, meta.id, slice(p, i, end));
     if (end === n) break;
   }
-  db.prepare("DELETE FROM segments WHERE series_id = ?").run(meta.id);
+  stmt(db, "DELETE FROM segments WHERE series_id = ?").run(meta.id);
   meta.sealedMaxStep = p.steps[n - 1];
   meta.pendingCount = 0;
 }
@@ -128,8 +128,7 @@ function restep(db: Database.Database, meta: SeriesMeta, pts: Points): void {
   let i = 0;
   const n = pts.steps.length;
   while (i < n && pts.steps[i] <= meta.sealedMaxStep) {
-    const chunk = db
-      .prepare("SELECT id, start_step, end_step, count, data FROM chunks WHERE series_id = ? AND end_step >= ? ORDER BY end_step LIMIT 1")
+    const chunk = stmt(db, "SELECT id, start_step, end_step, count, data FROM chunks WHERE series_id = ? AND end_step >= ? ORDER BY end_step LIMIT 1")
       .get(meta.id, pts.steps[i]) as ChunkRow;
     let j = i;
     while (j < n && pts.steps[j] <= chunk.end_step) j++;
@@ -146,7 +145,7 @@ function restep(db: Database.Database, meta: SeriesMeta, pts: Points): void {
   if (i < n) {
     const rest = slice(pts, i, n);
     const existing = new Set(pendingPoints(db, meta.id).steps);
-    db.prepare("INSERT INTO segments (series_id, start_step, end_step, count, data) VALUES (?, ?, ?, ?, ?)").run(
+    stmt(db, "INSERT INTO segments (series_id, start_step, end_step, count, data) VALUES (?, ?, ?, ?, ?)").run(
       meta.id,
       rest.steps[0],
       rest.steps[rest.steps.length - 1],
@@ -161,7 +160,7 @@ function restep(db: Database.Database, meta: SeriesMeta, pts: Points): void {
 
 /** Recomputes a series' totals from its chunk summaries and pending points (after a restep). */
 function recomputeTotals(db: Database.Database, meta: SeriesMeta): void {
-  const rows = db.prepare("SELECT summary FROM chunks WHERE series_id = ? ORDER BY start_step").all(meta.id) as { summary: Buffer }[];
+  const rows = stmt(db, "SELECT summary FROM chunks WHERE series_id = ? ORDER BY start_step").all(meta.id) as { summary: Buffer }[];
   let total: Summary | null = null;
   for (const r of rows) {
     const s = decodeSummaries(r.summary)[0];

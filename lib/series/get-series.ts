@@ -1,4 +1,4 @@
-import { sqlite } from "../db";
+import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { encodeValue, type WireNumber } from "../values";
 import { type Points, type Summary, SUB_POINTS, addPoint, decodeChunk, decodeSummaries, emptyPoints, mergeSummary, newSummary } from "./codec";
@@ -56,9 +56,7 @@ export function getSeries(runId: string, key: string, q: SeriesQuery): SeriesRes
   if (from > to) return { key, from, to, exact: true, buckets: [] };
 
   const db = sqlite();
-  const chunks = db
-    .prepare(
-      "SELECT id, start_step, end_step, count FROM chunks WHERE series_id = ? AND end_step >= ? AND start_step <= ? ORDER BY start_step",
+  const chunks = stmt(db, "SELECT id, start_step, end_step, count FROM chunks WHERE series_id = ? AND end_step >= ? AND start_step <= ? ORDER BY start_step",
     )
     .all(meta.id, from, to) as ChunkInfo[];
   const pending = to > meta.sealedMaxStep && meta.pendingCount > 0 ? inRange(pendingPoints(db, meta.id), from, to) : emptyPoints();
@@ -72,7 +70,7 @@ export function getSeries(runId: string, key: string, q: SeriesQuery): SeriesRes
 
   if (estimate <= Math.max(RAW_LIMIT, q.points * 4)) {
     const raw = emptyPoints();
-    const read = db.prepare("SELECT data FROM chunks WHERE id = ?");
+    const read = stmt(db, "SELECT data FROM chunks WHERE id = ?");
     for (const c of chunks) appendInRange(raw, decodeChunk((read.get(c.id) as { data: Buffer }).data), from, to);
     appendInRange(raw, pending, from, to);
     if (raw.steps.length <= q.points) return { key, from, to, exact: true, buckets: exactBuckets(raw) };
@@ -84,8 +82,8 @@ export function getSeries(runId: string, key: string, q: SeriesQuery): SeriesRes
   // Summary units: per-chunk ones when a bucket spans many chunks, else the finer per-SUB_POINTS ones.
   const useSubs = estimate / q.points < SUB_POINTS * 64;
   const b = new Bucketer(from, to, q.points);
-  const readRaw = db.prepare("SELECT data FROM chunks WHERE id = ?");
-  const readSummary = db.prepare(useSubs ? "SELECT subs AS s FROM chunks WHERE id = ?" : "SELECT summary AS s FROM chunks WHERE id = ?");
+  const readRaw = stmt(db, "SELECT data FROM chunks WHERE id = ?");
+  const readSummary = stmt(db, useSubs ? "SELECT subs AS s FROM chunks WHERE id = ?" : "SELECT summary AS s FROM chunks WHERE id = ?");
   for (const c of chunks) {
     if (c.start_step >= from && c.end_step <= to) {
       for (const s of decodeSummaries((readSummary.get(c.id) as { s: Buffer }).s)) b.addSummary(s);

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { sqlite } from "../db";
+import { sqlite, stmt } from "../db";
 import { singleton } from "../singleton";
 import { decodeValue, encodeValue, type WireNumber } from "../values";
 
@@ -81,9 +81,7 @@ export function forgetRunSeries(runId: string): void {
 }
 
 export function createSeries(db: Database.Database, runId: string, key: string, step: number): SeriesMeta {
-  const info = db
-    .prepare(
-      "INSERT INTO series (run_id, key, count, first_step, last_step, last_value, sealed_max_step, pending_count) VALUES (?, ?, 0, ?, -1, '\"NaN\"', -1, 0)",
+  const info = stmt(db, "INSERT INTO series (run_id, key, count, first_step, last_step, last_value, sealed_max_step, pending_count) VALUES (?, ?, 0, ?, -1, '\"NaN\"', -1, 0)",
     )
     .run(runId, key, step);
   const meta: SeriesMeta = {
@@ -107,8 +105,7 @@ export function createSeries(db: Database.Database, runId: string, key: string, 
 }
 
 export function saveSeries(db: Database.Database, m: SeriesMeta): void {
-  db.prepare(
-    `UPDATE series SET count = ?, first_step = ?, last_step = ?, last_value = ?, min = ?, max = ?,
+  stmt(db, `UPDATE series SET count = ?, first_step = ?, last_step = ?, last_value = ?, min = ?, max = ?,
        nan_count = ?, pos_inf_count = ?, neg_inf_count = ?, sealed_max_step = ?, pending_count = ? WHERE id = ?`,
   ).run(
     m.count,

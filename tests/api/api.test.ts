@@ -40,7 +40,7 @@ describe("runs", () => {
 
   test("finish sets the status; an empty body means finished", async () => {
     const id = await newRun();
-    expect(await call("POST", `/api/v1/runs/${id}/finish`)).toEqual({ status: 200, body: { id, status: "finished" } });
+    expect(await call("POST", `/api/v1/runs/${id}/finish`)).toEqual({ status: 200, body: { id, status: "finished", alerts: [] } });
     expect((await call("GET", `/api/v1/runs/${id}`)).body.run.status).toBe("finished");
   });
 });
@@ -120,7 +120,7 @@ describe("bad input gets a 4xx naming the field and writes nothing", () => {
     ["body is an array", [], 400, "invalid_batch", ""],
   ])("%s", async (_name, body, status, code, field) => {
     const id = await newRun();
-    const attempts = [body];
+    const attempts: unknown[] = [body];
     // the same bad batch carrying a valid point too: still nothing may be written
     const b = body as { rows?: unknown };
     if (!Array.isArray(body) && (b.rows === undefined || Array.isArray(b.rows))) {

@@ -58,7 +58,7 @@ export interface TestServer {
 export async function startServer(opts: { dbPath?: string; port?: number; env?: Record<string, string> } = {}): Promise<TestServer> {
   const dbPath = opts.dbPath ?? freshDbPath();
   const port = opts.port ?? (await freePort());
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.BABYSIT_PROF ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.BABYSIT_PROF] : []), "--import", "tsx", "server.ts"], {
     cwd: ROOT,
     env: {
       ...process.env,

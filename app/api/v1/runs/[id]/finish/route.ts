@@ -1,3 +1,4 @@
+import "@/lib/alerts/register";
 import { handle, json, parse, readJson } from "@/lib/http/handler";
 import { finishRun } from "@/lib/runs/finish-run";
 import { finishRun as finishRunSchema } from "@/lib/schemas/runs";

@@ -1,3 +1,4 @@
+import "@/lib/alerts/register";
 import { handle, json, parse, readJson } from "@/lib/http/handler";
 import { appendBatch } from "@/lib/ingest/append-batch";
 import { logBatch } from "@/lib/schemas/log-batch";

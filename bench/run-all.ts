@@ -1,0 +1,8 @@
+// npm run bench: every benchmark in turn (each prints its own figures and baselines).
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+
+for (const b of ["ingest.ts", "query.ts", "live.ts"]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, b)], { stdio: "inherit" });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}

@@ -1,0 +1,105 @@
+// The babysitter: diagnose(run) returns every diagnosis that is active for a run right now.
+// Pure and deterministic (no I/O, no clock), cheap enough to call after every batch: rules look
+// at bounded strided samples and recent windows, never at all pairs of points.
+
+import { buildContext, type Rule } from "./context";
+import { badInitialLoss } from "./rules/bad-initial-loss";
+import { deadRelu } from "./rules/dead-relu";
+import { divergence } from "./rules/divergence";
+import { explodingGradients } from "./rules/exploding-gradients";
+import { gradcheckFailed } from "./rules/gradcheck-failed";
+import { inputNotNormalized } from "./rules/input-not-normalized";
+import { lossPlateau } from "./rules/loss-plateau";
+import { lrTooHigh } from "./rules/lr-too-high";
+import { lrTooLow } from "./rules/lr-too-low";
+import { noisyLoss } from "./rules/noisy-loss";
+import { overfitSanityFailed } from "./rules/overfit-sanity-failed";
+import { overfitting } from "./rules/overfitting";
+import { saturatedActivations } from "./rules/saturated-activations";
+import { searchBoundary } from "./rules/search-boundary";
+import { symmetricInit } from "./rules/symmetric-init";
+import { underfitting } from "./rules/underfitting";
+import { vanishingGradients } from "./rules/vanishing-gradients";
+import type { Diagnosis, RunData, Severity } from "./types";
+
+export type { Diagnosis, HistogramRecord, RunData, RunEvent, SeriesPoints, Severity } from "./types";
+export { DEFAULT_THRESHOLDS, resolveThresholds } from "./thresholds";
+export { runDataFromJsonl } from "./from-jsonl";
+
+export const RULES: readonly Rule[] = [
+  divergence,
+  lrTooHigh,
+  lrTooLow,
+  overfitting,
+  underfitting,
+  saturatedActivations,
+  deadRelu,
+  badInitialLoss,
+  symmetricInit,
+  inputNotNormalized,
+  gradcheckFailed,
+  lossPlateau,
+  vanishingGradients,
+  explodingGradients,
+  noisyLoss,
+  overfitSanityFailed,
+  searchBoundary,
+];
+
+export const DIAGNOSIS_CODES: readonly string[] = Object.freeze(RULES.map((r) => r.code));
+
+/**
+ * When a root cause is diagnosed, its symptoms are not reported as separate problems: a flat loss
+ * after symmetric init is not a learning-rate problem, and plateau/fit diagnoses of a diverged
+ * run are meaningless.
+ */
+const SUPPRESSED_BY: { cause: string; minSeverity: Severity; hides: string[] }[] = [
+  {
+    cause: "symmetric_init",
+    minSeverity: "info",
+    hides: ["lr_too_low", "lr_too_high", "dead_relu", "vanishing_gradients", "loss_plateau"],
+  },
+  { cause: "dead_relu", minSeverity: "critical", hides: ["lr_too_low", "loss_plateau"] },
+  // early layers with ~0 gradient have ~0 update ratios whatever the learning rate
+  { cause: "vanishing_gradients", minSeverity: "info", hides: ["lr_too_low"] },
+  {
+    cause: "divergence",
+    minSeverity: "critical",
+    hides: ["lr_too_low", "loss_plateau", "noisy_loss", "underfitting", "overfitting"],
+  },
+];
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+export interface DiagnoseOptions {
+  /** rethrow a rule's exception instead of skipping that rule (tests) */
+  strict?: boolean;
+  /** run only these codes */
+  only?: readonly string[];
+}
+
+export function diagnose(run: RunData, options: DiagnoseOptions = {}): Diagnosis[] {
+  const ctx = buildContext(run);
+  const disabled = new Set<string>(
+    Array.isArray(run.config?.babysit?.disable) ? run.config.babysit.disable.filter((x: unknown) => typeof x === "string") : [],
+  );
+  const found = new Map<string, Diagnosis>();
+  for (const rule of RULES) {
+    if (disabled.has(rule.code) || (options.only && !options.only.includes(rule.code))) continue;
+    try {
+      const d = rule.evaluate(ctx);
+      if (d) found.set(d.code, d);
+    } catch (err) {
+      // One broken rule must not take the others (or the ingest path) down with it.
+      if (options.strict) throw err;
+    }
+  }
+  for (const s of SUPPRESSED_BY) {
+    const cause = found.get(s.cause);
+    if (cause && RANK[cause.severity] >= RANK[s.minSeverity]) for (const code of s.hides) found.delete(code);
+  }
+  const order = new Map(DIAGNOSIS_CODES.map((c, i) => [c, i]));
+  return [...found.values()].sort(
+    (a, b) => RANK[b.severity] - RANK[a.severity] || order.get(a.code)! - order.get(b.code)!,
+  );
+}

@@ -1,0 +1,215 @@
+// Which logged series mean what. People log the same quantity under many names; the rules only
+// ever see the canonical roles below. `config.babysit.keys` maps other names (exact keys for
+// scalar roles, patterns with "{layer}" for per-layer families) and wins over the built-in names.
+
+import type { HistogramRecord, RunData, SeriesPoints } from "./types";
+
+export interface NamedSeries {
+  key: string;
+  s: SeriesPoints;
+}
+
+export type ScalarRole = "train_loss" | "val_loss" | "train_acc" | "val_acc" | "lr" | "grad_norm";
+
+export type LayerField =
+  | "update_ratio"
+  | "act_mean"
+  | "act_std"
+  | "saturated_frac"
+  | "dead_frac"
+  | "grad_std"
+  | "grad_norm"
+  | "weight_mean"
+  | "weight_std";
+
+export type HistFamily = "act_hist" | "weight_hist" | "grad_hist";
+
+/** Built-in names per role, in priority order, matched case-insensitively. */
+export const SCALAR_ALIASES: Record<ScalarRole, readonly string[]> = {
+  train_loss: [
+    "train/loss", "train_loss", "training_loss", "training/loss", "loss/train", "loss/training",
+    "train/loss_step", "train_loss_step", "loss", "train/loss_epoch", "train_loss_epoch",
+  ],
+  val_loss: [
+    "val/loss", "val_loss", "validation_loss", "validation/loss", "valid/loss", "valid_loss",
+    "eval/loss", "eval_loss", "loss/val", "loss/validation", "loss/valid", "val/loss_epoch",
+    "val_loss_epoch", "test/loss", "test_loss", "loss/test",
+  ],
+  train_acc: [
+    "train/acc", "train_acc", "train/accuracy", "train_accuracy", "training_accuracy",
+    "training_acc", "training/accuracy", "acc/train", "accuracy/train", "acc", "accuracy",
+    "train/acc_step", "train_acc_step", "train/acc_epoch", "train_acc_epoch",
+  ],
+  val_acc: [
+    "val/acc", "val_acc", "val/accuracy", "val_accuracy", "validation_accuracy",
+    "validation/accuracy", "valid/acc", "valid_acc", "eval/accuracy", "eval/acc",
+    "eval_accuracy", "eval_acc", "acc/val", "accuracy/val", "acc/validation",
+    "accuracy/validation", "val_acc_epoch", "test/acc", "test_acc", "test/accuracy", "test_accuracy",
+  ],
+  lr: ["lr", "learning_rate", "train/lr", "train/learning_rate", "optim/lr", "optimizer/lr"],
+  grad_norm: [
+    "grad_norm", "gradient_norm", "train/grad_norm", "grad/norm", "grad_norm/total",
+    "total_grad_norm", "global_grad_norm", "grad/global_norm",
+  ],
+};
+
+/** Built-in per-layer families: each regex captures the layer name (and a field suffix). */
+const LAYER_PATTERNS: { re: RegExp; field: (m: RegExpMatchArray) => LayerField | null }[] = [
+  { re: /^update_ratios?\/(.+)$/i, field: () => "update_ratio" },
+  {
+    re: /^act(?:s|ivations?)?\/(.+)\/(mean|std|saturated_frac|dead_frac)$/i,
+    field: (m) => {
+      const f = m[2].toLowerCase();
+      return f === "mean" ? "act_mean" : f === "std" ? "act_std" : (f as LayerField);
+    },
+  },
+  {
+    re: /^grad(?:s|ients?)?\/(.+)\/(std|norm)$/i,
+    field: (m) => (m[2].toLowerCase() === "std" ? "grad_std" : "grad_norm"),
+  },
+  { re: /^grad_norm\/(.+)$/i, field: () => "grad_norm" },
+  {
+    re: /^weights?\/(.+)\/(mean|std)$/i,
+    field: (m) => (m[2].toLowerCase() === "std" ? "weight_std" : "weight_mean"),
+  },
+];
+
+const HIST_PATTERNS: Record<HistFamily, RegExp> = {
+  act_hist: /^act(?:s|ivations?)?\/(.+)$/i,
+  weight_hist: /^weights?\/(.+)$/i,
+  grad_hist: /^grad(?:s|ients?)?\/(.+)$/i,
+};
+
+export interface ResolvedKeys {
+  scalars: Partial<Record<ScalarRole, NamedSeries>>;
+  /** layer -> its per-layer series; iteration order = network order (input side first) */
+  layers: Map<string, Partial<Record<LayerField, NamedSeries>>>;
+  hists: Record<HistFamily, Map<string, { key: string; records: HistogramRecord[] }>>;
+}
+
+function patternToRegex(pattern: string): RegExp | null {
+  if (!pattern.includes("{layer}")) return null;
+  const parts = pattern.split("{layer}").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`^${parts.join("(.+)")}$`);
+}
+
+function asList(v: unknown): string[] {
+  if (typeof v === "string") return [v];
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === "string");
+  return [];
+}
+
+export function resolveKeys(run: RunData): ResolvedKeys {
+  const userKeys: Record<string, unknown> = (run.config?.babysit?.keys as Record<string, unknown>) ?? {};
+  const lower = new Map<string, string>();
+  for (const key of run.series.keys()) {
+    const l = key.toLowerCase();
+    if (!lower.has(l)) lower.set(l, key);
+  }
+
+  const scalars: ResolvedKeys["scalars"] = {};
+  for (const role of Object.keys(SCALAR_ALIASES) as ScalarRole[]) {
+    const candidates = [...asList(userKeys[role]), ...SCALAR_ALIASES[role]];
+    for (const name of candidates) {
+      const key = run.series.has(name) ? name : lower.get(name.toLowerCase());
+      if (key !== undefined) {
+        const s = run.series.get(key)!;
+        if (s.values.length > 0) {
+          scalars[role] = { key, s };
+          break;
+        }
+      }
+    }
+  }
+  // "acc"/"loss" must not be claimed twice (e.g. a run logging only "loss" and "val_loss").
+  for (const [a, b] of [["train_loss", "val_loss"], ["train_acc", "val_acc"]] as const) {
+    if (scalars[a] && scalars[b] && scalars[a]!.key === scalars[b]!.key) delete scalars[a];
+  }
+
+  const userLayer: { re: RegExp; field: LayerField }[] = [];
+  for (const field of [
+    "update_ratio", "act_mean", "act_std", "saturated_frac", "dead_frac",
+    "grad_std", "grad_norm", "weight_mean", "weight_std",
+  ] as LayerField[]) {
+    for (const p of asList(userKeys[field])) {
+      const re = patternToRegex(p);
+      if (re) userLayer.push({ re, field });
+    }
+  }
+
+  const found = new Map<string, Partial<Record<LayerField, NamedSeries>>>();
+  const claimed = new Set(Object.values(scalars).map((n) => n!.key));
+  for (const [key, s] of run.series) {
+    if (claimed.has(key) || s.values.length === 0) continue;
+    let layer: string | null = null;
+    let field: LayerField | null = null;
+    for (const u of userLayer) {
+      const m = key.match(u.re);
+      if (m) {
+        layer = m[1];
+        field = u.field;
+        break;
+      }
+    }
+    if (!field) {
+      for (const p of LAYER_PATTERNS) {
+        const m = key.match(p.re);
+        if (m) {
+          layer = m[1];
+          field = p.field(m);
+          if (field) break;
+        }
+      }
+    }
+    if (!field || layer === null) continue;
+    let entry = found.get(layer);
+    if (!entry) found.set(layer, (entry = {}));
+    if (!entry[field]) entry[field] = { key, s };
+  }
+
+  const hists: ResolvedKeys["hists"] = { act_hist: new Map(), weight_hist: new Map(), grad_hist: new Map() };
+  const userHist: { re: RegExp; fam: HistFamily }[] = [];
+  for (const fam of Object.keys(HIST_PATTERNS) as HistFamily[]) {
+    for (const p of asList(userKeys[fam])) {
+      const re = patternToRegex(p);
+      if (re) userHist.push({ re, fam });
+    }
+  }
+  for (const [key, records] of run.histograms) {
+    if (!records || records.length === 0) continue;
+    let hit: { fam: HistFamily; layer: string } | null = null;
+    for (const u of userHist) {
+      const m = key.match(u.re);
+      if (m) {
+        hit = { fam: u.fam, layer: m[1] };
+        break;
+      }
+    }
+    if (!hit) {
+      for (const fam of Object.keys(HIST_PATTERNS) as HistFamily[]) {
+        const m = key.match(HIST_PATTERNS[fam]);
+        if (m) {
+          hit = { fam, layer: m[1] };
+          break;
+        }
+      }
+    }
+    if (hit && !hists[hit.fam].has(hit.layer)) hists[hit.fam].set(hit.layer, { key, records });
+  }
+
+  return { scalars, layers: orderLayers(found, run.config), hists };
+}
+
+/** Network order: the config's layer list when it names them, then the order keys first appeared. */
+function orderLayers<T>(found: Map<string, T>, config: Record<string, any>): Map<string, T> {
+  const listed = [config?.model_layers, config?.layers, config?.model?.layers].find(Array.isArray) as
+    | unknown[]
+    | undefined;
+  if (!listed) return found;
+  const out = new Map<string, T>();
+  for (const name of listed) {
+    if (typeof name === "string" && found.has(name)) out.set(name, found.get(name)!);
+  }
+  for (const [name, v] of found) if (!out.has(name)) out.set(name, v);
+  return out;
+}

@@ -1,0 +1,64 @@
+// bad_initial_loss: with small random weights a classifier over C classes predicts ~uniform
+// probabilities, so its first loss is ~ln C (softmax cross-entropy). Far off = bug or bad init.
+
+import { diagnosis, type Rule } from "../context";
+import { fmt, round } from "../series";
+
+/** Expected loss at initialization, or null when the loss is not a classification loss we know. */
+export function expectedInitialLoss(config: Record<string, any>, numClasses: number): { value: number; formula: string } | null {
+  const loss = [config?.loss, config?.hyperparams?.loss, config?.criterion, config?.hyperparams?.criterion]
+    .filter((x) => typeof x === "string")
+    .join(" ")
+    .toLowerCase();
+  if (/mse|l1|l2 loss|huber|regression|mae|ctc|contrastive|triplet/.test(loss)) return null;
+  // multiclass SVM (cs231n): every wrong class contributes the margin 1 when all scores are ~0
+  if (/hinge|svm/.test(loss)) return { value: numClasses - 1, formula: "C - 1 (multiclass hinge, margin 1)" };
+  // C independent sigmoids (multi-label BCE) average ln 2 per output
+  if (/bce|binary|sigmoid|multi-?label/.test(loss)) return { value: Math.log(2), formula: "ln 2 (binary cross-entropy)" };
+  return { value: Math.log(numClasses), formula: "ln C (softmax cross-entropy)" };
+}
+
+export const badInitialLoss: Rule = {
+  code: "bad_initial_loss",
+  evaluate(ctx) {
+    const { t } = ctx;
+    const lp = ctx.loss();
+    const C = ctx.numClasses;
+    if (!lp || C === null || !Number.isFinite(lp.first)) return null;
+    // Only a loss logged before (or right at) the first updates says anything about the init.
+    if (lp.firstStep > t.initial_loss_max_step) return null;
+    const expected = expectedInitialLoss(ctx.run.config ?? {}, C);
+    if (!expected || !(expected.value > 0)) return null;
+    const ratio = lp.first / expected.value;
+    const high = ratio > t.initial_loss_high_ratio;
+    // Too low is only meaningful before any update at all (step 0 or 1).
+    const low = lp.firstStep <= 1 && ratio < t.initial_loss_low_ratio;
+    if (!high && !low) return null;
+    return diagnosis(
+      "bad_initial_loss",
+      "warning",
+      lp.firstStep,
+      high ? "Initial loss is much higher than chance" : "Initial loss is suspiciously low",
+      `The first training loss was ${fmt(lp.first)}, but a freshly initialized ${C}-class model should start ` +
+        `near ${fmt(expected.value)} = ${expected.formula}, because small random weights give ~uniform ` +
+        `predictions. ` +
+        (high
+          ? `A much higher value means the initial scores are far too large: the net starts out confidently ` +
+            `wrong and wastes the first part of training undoing it (often: output layer initialized with ` +
+            `too large weights, unnormalized inputs, or a regularization term that dominates). Initialize ` +
+            `the last layer with small weights (e.g. std 0.01) and check the loss with regularization off.`
+          : `A much lower value before any training usually means a bug: the loss is averaged or scaled ` +
+            `wrongly, labels leak into the inputs, or num_classes does not match the data (if you ` +
+            `deliberately set the output bias to the class priors, ignore this).`),
+      {
+        first_loss: round(lp.first),
+        first_step: lp.firstStep,
+        expected_loss: round(expected.value),
+        num_classes: C,
+        ratio: round(ratio, 3),
+        initial_loss_high_ratio: t.initial_loss_high_ratio,
+        initial_loss_low_ratio: t.initial_loss_low_ratio,
+      },
+    );
+  },
+};

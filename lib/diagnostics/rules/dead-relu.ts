@@ -1,0 +1,63 @@
+// dead_relu: ReLU units that output 0 for every input get no gradient and never recover.
+
+import { diagnosis, type Rule } from "../context";
+import { lastRecords, shareWhere } from "../hist";
+import { layerRecent, listLayers } from "../layers";
+import { median, round, streakStart } from "../series";
+
+export const deadRelu: Rule = {
+  code: "dead_relu",
+  evaluate(ctx) {
+    const { t, run } = ctx;
+    // dead_frac is normally "share of units that never fire on the batch"; some loggers report the
+    // share of zero activations instead, where a healthy ReLU layer sits around 0.5.
+    const unit = String(run.config?.logging?.dead_frac_unit ?? run.config?.babysit?.dead_frac_unit ?? "");
+    const perActivation = /activation|element|value|entr/i.test(unit);
+    const limit = perActivation ? t.dead_zero_frac : t.dead_frac;
+    const hits: { layer: string; value: number; step: number | null }[] = [];
+    const seen = new Set<string>();
+
+    for (const x of layerRecent(ctx, "dead_frac")) {
+      seen.add(x.layer);
+      if (x.recent > limit) hits.push({ layer: x.layer, value: x.recent, step: streakStart(x.s, (v) => v > limit) });
+    }
+
+    // Histograms (layers without dead_frac) can only show "nearly every activation is exactly 0":
+    // a spike in the first bin of a histogram that starts at 0.
+    const reluNet = ctx.activation === null || /relu/.test(ctx.activation);
+    if (reluNet) {
+      for (const [layer, { records }] of ctx.keys.hists.act_hist) {
+        if (seen.has(layer)) continue;
+        const recent = lastRecords(records, 3);
+        if (recent.length === 0 || recent.some((h) => Math.abs(h.edges[0]) > 1e-12)) continue;
+        const zeroShares = recent.map((h) => {
+          const first = shareWhere(h, (c) => c < h.edges[1]);
+          const second = h.counts.length > 1 ? shareWhere(h, (c) => c > h.edges[1] && c < h.edges[2]) : 0;
+          return first > 10 * second ? first : 0;
+        });
+        const share = median(zeroShares);
+        if (share > t.dead_zero_frac) hits.push({ layer, value: share, step: recent[0].step });
+      }
+    }
+
+    if (hits.length === 0) return null;
+    const worst = Math.max(...hits.map((h) => h.value));
+    const steps = hits.map((h) => h.step).filter((s): s is number => s !== null);
+    return diagnosis(
+      "dead_relu",
+      worst >= t.dead_frac_critical ? "critical" : "warning",
+      steps.length ? Math.min(...steps) : 0,
+      "Dead ReLUs: many units never fire",
+      `In ${listLayers(hits)} of the ReLU units output 0 for every input in the batch. A dead ReLU ` +
+        `gets zero gradient, so it never recovers and that part of the network is wasted capacity. ` +
+        `Common causes: a learning rate that is too high (one big update pushes the units' inputs ` +
+        `negative for good) or a bad initialization/bias. Try a lower learning rate, He/Kaiming init with ` +
+        `a zero or small positive bias, normalized inputs, or Leaky ReLU / ELU.`,
+      {
+        layers: hits.map((h) => h.layer).join(", "),
+        worst_dead_frac: round(worst, 3),
+        dead_frac: limit,
+      },
+    );
+  },
+};

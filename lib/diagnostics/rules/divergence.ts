@@ -1,0 +1,123 @@
+// divergence: NaN/Inf in the loss, a loss far above where it started, or a run that lost all
+// the progress it had made.
+
+import { diagnosis, type Context, type Rule } from "../context";
+import { fmt, nonFiniteScan, round, streakStart } from "../series";
+
+const ADVICE =
+  "Lower the learning rate (try 3-10x lower), add gradient clipping, and check for numerical " +
+  "bugs: log(0) or division by zero in the loss, a softmax computed without subtracting the max, " +
+  "bad values in the data.";
+
+export function explodedLevel(ctx: Context): { level: number; initial: number } | null {
+  const lp = ctx.loss();
+  if (!lp || lp.n < ctx.t.min_points || !(lp.initial > 0)) return null;
+  const level = Math.max(lp.recent, lp.tail);
+  return level > ctx.t.divergence_factor * lp.initial ? { level, initial: lp.initial } : null;
+}
+
+export const divergence: Rule = {
+  code: "divergence",
+  evaluate(ctx) {
+    const lp = ctx.loss();
+    if (!lp) {
+      // No train loss: a non-finite validation loss still means the model blew up.
+      const val = ctx.keys.scalars.val_loss;
+      if (!val) return null;
+      const scan = nonFiniteScan(val.s.values);
+      if (scan.count === 0) return null;
+      return diagnosis(
+        "divergence",
+        "critical",
+        val.s.steps[scan.first],
+        "Divergence: the validation loss became NaN/Inf",
+        `The validation loss "${val.key}" became ${val.s.values[scan.first]} at step ${val.s.steps[scan.first]}. ` +
+          `NaN/Inf means the weights or activations overflowed; nothing the model computes after ` +
+          `that is meaningful. ${ADVICE}`,
+        { key: val.key, first_bad_step: val.s.steps[scan.first], non_finite_points: scan.count },
+      );
+    }
+    const s = ctx.keys.scalars.train_loss!.s;
+
+    if (lp.nonFiniteCount > 0) {
+      const step = s.steps[lp.nonFiniteFirstIdx];
+      const bad = s.values[lp.nonFiniteFirstIdx];
+      const recovered =
+        lp.lastIsFinite && Number.isFinite(lp.tail) && !(lp.initial > 0 && lp.tail > ctx.t.divergence_factor * lp.initial);
+      return diagnosis(
+        "divergence",
+        recovered ? "warning" : "critical",
+        step,
+        recovered ? "Divergence: the loss hit NaN/Inf (and came back)" : "Divergence: the loss is NaN/Inf",
+        `The training loss "${lp.key}" became ${bad} at step ${step}` +
+          (recovered
+            ? ` (${lp.nonFiniteCount} non-finite point(s); it is finite again now). Even a transient NaN can ` +
+              `silently corrupt weights or optimizer state. `
+            : `. Once the loss is NaN/Inf the weights are garbage and the run will not recover by itself. `) +
+          ADVICE,
+        {
+          key: lp.key,
+          first_bad_step: step,
+          first_bad_value: String(bad),
+          non_finite_points: lp.nonFiniteCount,
+          recovered,
+          initial_loss: round(lp.initial),
+        },
+      );
+    }
+
+    const exploded = explodedLevel(ctx);
+    if (exploded) {
+      const limit = ctx.t.divergence_factor * lp.initial;
+      const step = streakStart(s, (v) => !(v <= limit)) ?? lp.lastStep;
+      return diagnosis(
+        "divergence",
+        "critical",
+        step,
+        "Divergence: the loss is exploding",
+        `The training loss "${lp.key}" is now around ${fmt(exploded.level)}, more than ` +
+          `${ctx.t.divergence_factor}x its starting value ${fmt(lp.initial)}. Training is moving away ` +
+          `from a solution instead of towards one; the usual cause is a learning rate that is too high, so ` +
+          `each step overshoots. ${ADVICE}`,
+        {
+          key: lp.key,
+          initial_loss: round(lp.initial),
+          recent_loss: round(exploded.level),
+          ratio: round(exploded.level / lp.initial, 3),
+          divergence_factor: ctx.t.divergence_factor,
+        },
+      );
+    }
+
+    if (
+      lp.n >= 2 * ctx.t.min_points &&
+      lp.initial > 0 &&
+      lp.best >= 0 &&
+      lp.best <= ctx.t.collapse_best_frac * lp.initial &&
+      lp.recent >= ctx.t.collapse_return_frac * lp.initial &&
+      lp.tail >= ctx.t.collapse_return_frac * lp.initial
+    ) {
+      const limit = ctx.t.collapse_return_frac * lp.initial;
+      const step = streakStart(s, (v) => !(v < limit)) ?? lp.lastStep;
+      return diagnosis(
+        "divergence",
+        "warning",
+        step,
+        "Divergence: training collapsed back to its starting loss",
+        `The training loss "${lp.key}" had come down to ${fmt(lp.best)} (step ${lp.bestStep}) but is back ` +
+          `at ${fmt(lp.recent)}, about where it started (${fmt(lp.initial)}). The model has lost what it ` +
+          `learned; this is typically one oversized update (learning rate too high, no warmup, a bad batch) ` +
+          `knocking the weights into a bad region. Restart from the last good checkpoint with a lower ` +
+          `learning rate or warmup, and consider gradient clipping.`,
+        {
+          key: lp.key,
+          initial_loss: round(lp.initial),
+          best_loss: round(lp.best),
+          best_step: lp.bestStep,
+          recent_loss: round(lp.recent),
+        },
+      );
+    }
+    return null;
+  },
+};

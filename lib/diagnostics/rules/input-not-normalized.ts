@@ -1,0 +1,69 @@
+// input_not_normalized: from an `input_stats` event (per-feature mean and std of the inputs as
+// fed to the network): features far from zero-centred, or on very different scales.
+
+import { diagnosis, type Rule } from "../context";
+import { fmt, median, round } from "../series";
+
+const TYPES = new Set(["input_stats", "input_statistics", "data_stats"]);
+
+function numbers(v: unknown): number[] | null {
+  if (typeof v === "number") return [v];
+  if (Array.isArray(v)) {
+    const flat = (v as unknown[]).flat(3).filter((x): x is number => typeof x === "number");
+    return flat.length > 0 ? flat : null;
+  }
+  return null;
+}
+
+export const inputNotNormalized: Rule = {
+  code: "input_not_normalized",
+  evaluate(ctx) {
+    const { t } = ctx;
+    let ev = null;
+    for (const e of ctx.run.events) if (TYPES.has(e.type)) ev = e;
+    if (!ev) return null;
+    const mean = numbers(ev.data?.mean);
+    const std = numbers(ev.data?.std);
+    if (!mean || !std || mean.length !== std.length) return null;
+    const maxStd = Math.max(...std.filter(Number.isFinite));
+    // Constant features (std 0, e.g. always-black border pixels) carry no information: ignore them.
+    const feats: { m: number; s: number }[] = [];
+    for (let i = 0; i < mean.length; i++) {
+      if (Number.isFinite(mean[i]) && Number.isFinite(std[i]) && std[i] > 1e-8 * maxStd) feats.push({ m: mean[i], s: std[i] });
+    }
+    if (feats.length === 0) return null;
+    const mAbs = median(feats.map((f) => Math.abs(f.m)));
+    const sMed = median(feats.map((f) => f.s));
+    const sMax = Math.max(...feats.map((f) => f.s));
+    const reasons: string[] = [];
+    if (mAbs > t.input_mean_max && mAbs > t.input_mean_std_ratio * sMed) {
+      reasons.push(`features are not zero-centred (typical |mean| ${fmt(mAbs)} vs typical std ${fmt(sMed)})`);
+    }
+    if (sMed > t.input_std_max) reasons.push(`features have a large scale (typical std ${fmt(sMed)})`);
+    if (sMed < t.input_std_min) reasons.push(`features have a tiny scale (typical std ${fmt(sMed)})`);
+    if (feats.length >= 2 && sMax / sMed > t.input_scale_ratio_max) {
+      reasons.push(`features are on very different scales (largest std ${fmt(sMax)} is ${fmt(sMax / sMed)}x the typical ${fmt(sMed)})`);
+    }
+    if (reasons.length === 0) return null;
+    return diagnosis(
+      "input_not_normalized",
+      "warning",
+      ev.step ?? 0,
+      "Inputs are not normalized",
+      `The inputs as fed to the network are not normalized: ${reasons.join("; ")}. Un-centred, large or ` +
+        `unevenly scaled inputs make the first layer's pre-activations large (saturating tanh/sigmoid ` +
+        `units), make gradients for all weights of a unit share one sign (zig-zag updates), and let a few ` +
+        `features dominate. Standardize each feature with the training set's mean and std ` +
+        `(x - mean) / std (for images: per channel), and apply the same transform to validation and test data.`,
+      {
+        features: mean.length,
+        constant_features: mean.length - feats.length,
+        median_abs_mean: round(mAbs),
+        median_std: round(sMed),
+        max_std: round(sMax),
+        input_mean_max: t.input_mean_max,
+        input_scale_ratio_max: t.input_scale_ratio_max,
+      },
+    );
+  },
+};

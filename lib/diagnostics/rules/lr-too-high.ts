@@ -1,0 +1,122 @@
+// lr_too_high: the loss explodes or bounces around a high level, and/or each step changes the
+// weights by far more than the ~1e-3 of their size that cs231n suggests.
+
+import { diagnosis, type Rule } from "../context";
+import { layerRecent, listLayers } from "../layers";
+import { fmt, median, round, smoothed, streakStart } from "../series";
+import { explodedLevel } from "./divergence";
+
+const ADVICE =
+  "Lower the learning rate by 3-10x (or add warmup and a decay schedule); gradient clipping helps " +
+  "against occasional spikes. A good learning rate makes the loss fall quickly at first and then " +
+  "level off smoothly.";
+
+export const lrTooHigh: Rule = {
+  code: "lr_too_high",
+  evaluate(ctx) {
+    const { t } = ctx;
+    const lp = ctx.loss();
+    const reasons: string[] = [];
+    const evidence: Record<string, number | string | boolean | null> = {};
+    let step: number | null = null;
+
+    const exploded = explodedLevel(ctx);
+    if (exploded && lp) {
+      reasons.push(
+        `the training loss climbed to ${fmt(exploded.level)}, over ${t.divergence_factor}x its start (${fmt(lp.initial)})`,
+      );
+      evidence.initial_loss = round(lp.initial);
+      evidence.recent_loss = round(exploded.level);
+      const s = ctx.keys.scalars.train_loss!.s;
+      step = streakStart(s, (v) => !(v <= t.divergence_factor * lp.initial));
+    }
+
+    const jumpy =
+      !!lp &&
+      lp.recentPoints >= t.noisy_min_points &&
+      lp.initial > 0 &&
+      lp.recent >= t.lr_high_level_frac * lp.initial &&
+      lp.recentCv > t.lr_high_loss_cv;
+    if (jumpy && !exploded) {
+      reasons.push(
+        `the training loss jumps around (step-to-step noise ${fmt(lp!.recentCv * 100, 2)}% of its level) ` +
+          `at a high level (${fmt(lp!.recent)}, started at ${fmt(lp!.initial)})`,
+      );
+      evidence.recent_loss = round(lp!.recent);
+      evidence.initial_loss = round(lp!.initial);
+      evidence.loss_noise_cv = round(lp!.recentCv, 3);
+      step = step ?? ctx.keys.scalars.train_loss!.s.steps[lp!.recentFromIdx];
+    }
+
+    // Update/weight ratios. Layers that do not move at all are symmetric_init's business, and a
+    // layer whose weights shrank to a fraction of their initial size (heavy weight decay) has
+    // high ratios because the weights are tiny, not because the steps are big.
+    const collapsed = (layer: string) => {
+      const ws = ctx.keys.layers.get(layer)?.weight_std?.s;
+      if (!ws) return false;
+      const first = ws.values.find(Number.isFinite);
+      const now = layerRecent(ctx, "weight_std").find((x) => x.layer === layer)?.recent;
+      return first !== undefined && now !== undefined && now < t.weight_collapse_frac * first;
+    };
+    const ur = layerRecent(ctx, "update_ratio", t.min_points).filter(
+      (x) => x.recent > t.zero_grad_eps && !collapsed(x.layer),
+    );
+    if (ur.length > 0) {
+      const med = median(ur.map((x) => x.recent));
+      const high = ur.filter((x) => x.recent > t.update_ratio_high);
+      const lossBad =
+        !lp || (lp.n >= t.min_points && (lp.recentCv > t.lr_high_ur_loss_cv || lp.recent >= t.lr_high_ur_level_frac * lp.initial));
+      if ((med > t.update_ratio_high && lossBad) || med > t.update_ratio_extreme) {
+        const worst = high.reduce((a, b) => (b.recent > a.recent ? b : a), high[0]);
+        reasons.push(
+          `update/weight ratios are ${listLayers(high.map((x) => ({ layer: x.layer, value: x.recent })))}, ` +
+            `far above the ~1e-3 of a healthy run (threshold ${fmt(t.update_ratio_high)})`,
+        );
+        evidence.median_update_ratio = round(med, 3);
+        evidence.high_layers = high.map((x) => x.layer).join(", ");
+        evidence.update_ratio_high = t.update_ratio_high;
+        if (lp) evidence.loss_noise_cv = round(lp.recentCv, 3);
+        const urStep = streakStart(worst.s, (v) => v > t.update_ratio_high);
+        if (urStep !== null && (step === null || urStep < step)) step = urStep;
+      }
+    }
+
+    // History: huge steps for a sustained stretch, after which the run never learned (typically
+    // the ReLUs died and the ratios fell to ~0, hiding the cause from the recent window).
+    if (reasons.length === 0 && lp && lp.n >= 2 * t.min_points && lp.initial > 0 && lp.recent >= t.lr_high_level_frac * lp.initial) {
+      const peaks: { layer: string; value: number; step: number }[] = [];
+      let layersWithRatios = 0;
+      for (const [layer, f] of ctx.keys.layers) {
+        const s = f.update_ratio?.s;
+        if (!s || s.values.length < t.min_points || collapsed(layer)) continue;
+        layersWithRatios++;
+        let best = { value: -Infinity, step: s.steps[0] };
+        for (const p of smoothed(s, 0, s.values.length, 4)) if (p.value > best.value) best = p;
+        if (best.value > t.update_ratio_extreme) peaks.push({ layer, ...best });
+      }
+      if (layersWithRatios > 0 && peaks.length * 2 >= layersWithRatios) {
+        reasons.push(
+          `update/weight ratios reached ${listLayers(peaks)} earlier in the run (far above ~1e-3), and the ` +
+            `training loss never recovered (now ${fmt(lp.recent)}, started at ${fmt(lp.initial)})`,
+        );
+        evidence.peak_update_ratios = listLayers(peaks);
+        evidence.update_ratio_extreme = t.update_ratio_extreme;
+        evidence.recent_loss = round(lp.recent);
+        evidence.initial_loss = round(lp.initial);
+        step = Math.min(...peaks.map((p) => p.step));
+      }
+    }
+
+    if (reasons.length === 0) return null;
+    return diagnosis(
+      "lr_too_high",
+      "warning",
+      step,
+      "Learning rate too high",
+      `The learning rate looks too high: ${reasons.join("; and ")}. With too large steps the optimizer ` +
+        `overshoots, so the loss bounces around or blows up instead of settling into a minimum, and ` +
+        `ReLU units can be knocked dead. ${ADVICE}`,
+      evidence,
+    );
+  },
+};

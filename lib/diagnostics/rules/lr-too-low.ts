@@ -1,0 +1,136 @@
+// lr_too_low: weights barely move (update/weight ratio far below ~1e-3) while the run has not
+// learned, or — without per-layer stats — a loss (and accuracy) that barely moves at all.
+
+import { diagnosis, type Context, type Rule } from "../context";
+import { layerRecent, listLayers } from "../layers";
+import { finiteSample, fmt, median, noise, recentRange, round, streakStart } from "../series";
+
+const ADVICE =
+  "Raise the learning rate, e.g. by 10x at a time, until the loss drops clearly in the first few " +
+  "hundred steps (cs231n: search it on a log scale). If raising it does not help, check that " +
+  "gradients actually reach the weights (detached tensors, frozen layers, zero gradients).";
+
+/** The learning rate is still ramping up (warmup): small steps and a flat start are expected. */
+export function inWarmup(ctx: Context): boolean {
+  const lr = ctx.keys.scalars.lr;
+  if (!lr) return false;
+  const n = lr.s.values.length;
+  const early = median(finiteSample(lr.s.values, 0, Math.max(1, Math.ceil(n * 0.1))));
+  const late = median(finiteSample(lr.s.values, recentRange(n, ctx.t.recent_frac, 1).from, n));
+  return late > 1.5 * early;
+}
+
+/** Train accuracy gained over the run (last - first), or null without enough evaluations. */
+export function trainAccGain(ctx: Context): number | null {
+  const acc = ctx.keys.scalars.train_acc;
+  if (!acc || acc.s.values.length < ctx.t.min_evals) return null;
+  const n = acc.s.values.length;
+  const scale = ctx.accScale("train_acc");
+  const first = median(finiteSample(acc.s.values, 0, Math.min(n, 2))) * scale;
+  const last = median(finiteSample(acc.s.values, recentRange(n, ctx.t.recent_frac, 3).from, n)) * scale;
+  return Number.isFinite(first) && Number.isFinite(last) ? last - first : null;
+}
+
+/** Robust start of the loss: median of the first max(5, 5%) points (the very first is noisy). */
+function startLevel(ctx: Context): number {
+  const s = ctx.keys.scalars.train_loss!.s;
+  const n = s.values.length;
+  return median(finiteSample(s.values, 0, Math.min(n, Math.max(5, Math.ceil(0.05 * n)))));
+}
+
+export const lrTooLow: Rule = {
+  code: "lr_too_low",
+  evaluate(ctx) {
+    const { t } = ctx;
+    const lp = ctx.loss();
+    if (inWarmup(ctx)) return null;
+    const accGain = trainAccGain(ctx);
+    const C = ctx.numClasses;
+
+    const hasRatios = [...ctx.keys.layers.values()].some((f) => f.update_ratio);
+    if (hasRatios) {
+      // Layers that do not move at all are symmetric_init's / dead_relu's business.
+      const ur = layerRecent(ctx, "update_ratio", t.min_points).filter((x) => x.recent > t.zero_grad_eps);
+      if (ur.length === 0) return null;
+      const med = median(ur.map((x) => x.recent));
+      const lossHigh = !lp || !(lp.initial > 0) || lp.recent >= t.lr_low_progress_frac * lp.initial;
+      const strong = med < t.update_ratio_low && lossHigh;
+      // Moderately small ratios count only when the run has visibly not learned anything
+      // (a fine-tuning run with a small learning rate has a loss far below chance).
+      let loose = false;
+      if (!strong && med < t.update_ratio_low_loose && lp && lp.n >= t.flat_loss_min_points && lp.initial > 0) {
+        const drop = (startLevel(ctx) - lp.recent) / startLevel(ctx);
+        const nearChance = C !== null ? lp.recent >= 0.5 * Math.log(C) : null;
+        const accFlat = accGain !== null ? accGain < t.slow_acc_gain : null;
+        loose = drop < t.slow_loss_rel && (nearChance ?? accFlat ?? false) && accFlat !== false;
+      }
+      if (!strong && !loose) return null;
+      const limit = strong ? t.update_ratio_low : t.update_ratio_low_loose;
+      const low = ur.filter((x) => x.recent < limit);
+      const worst = low.reduce((a, b) => (b.recent < a.recent ? b : a), low[0]);
+      return diagnosis(
+        "lr_too_low",
+        "warning",
+        streakStart(worst.s, (v) => v < limit),
+        "Learning rate too low: the weights barely move",
+        `Each update changes the weights by only ${listLayers(low.map((x) => ({ layer: x.layer, value: x.recent })))} ` +
+          `of their size (update/weight ratio; ~1e-3 is healthy, below ${fmt(limit)} is far too small)` +
+          (lp ? `, and the training loss is still ${fmt(lp.recent)} (started at ${fmt(lp.initial)})` : "") +
+          `. At this pace training takes forever or stalls. ${ADVICE}`,
+        {
+          median_update_ratio: round(med, 3),
+          low_layers: low.map((x) => x.layer).join(", "),
+          threshold: limit,
+          recent_loss: lp ? round(lp.recent) : null,
+          initial_loss: lp ? round(lp.initial) : null,
+          train_acc_gain: accGain !== null ? round(accGain, 3) : null,
+        },
+      );
+    }
+
+    // No per-layer stats: fall back to "the loss barely moves". Per-step logs need many points
+    // (a slow start is not a verdict); per-epoch logs (Keras) need enough accuracy evaluations.
+    if (!lp || !Number.isFinite(lp.recent)) return null;
+    const acc = ctx.keys.scalars.train_acc;
+    if (acc && accGain === null) return null; // accuracy is logged but too rarely yet: wait for it
+    const enough = lp.n >= t.flat_loss_min_points || (accGain !== null && acc!.s.values.length >= 2 * t.min_evals);
+    if (!enough) return null;
+    const start = startLevel(ctx);
+    if (!(start > 0)) return null;
+    const drop = (start - lp.recent) / start;
+    const bestDrop = (start - lp.best) / start;
+    // A too-small learning rate moves a full-set validation loss smoothly (if at all); a net that
+    // died at chance level (learning rate too high) makes it jitter.
+    const vl = ctx.keys.scalars.val_loss;
+    if (vl && vl.s.values.length >= t.min_evals) {
+      const nz = noise(vl.s.values, 0, vl.s.values.length);
+      if (!(nz.sigma <= t.flat_val_cv * Math.abs(nz.level))) return null;
+    }
+    const flat =
+      accGain !== null
+        ? drop < t.flat_loss_acc_rel && accGain < t.flat_acc_gain
+        : drop < t.flat_loss_rel && bestDrop < 3 * t.flat_loss_rel;
+    if (!flat) return null;
+    // The loss may be flat because it is already good (e.g. fine-tuning from a checkpoint).
+    if (C !== null && lp.recent < 0.5 * Math.log(C)) return null;
+    return diagnosis(
+      "lr_too_low",
+      "warning",
+      lp.firstStep,
+      "Learning rate too low: the loss barely moves",
+      `After ${lp.n} logged points the training loss "${lp.key}" is ${fmt(lp.recent)}, practically where it ` +
+        `started (${fmt(start)})` +
+        (accGain !== null ? ` and training accuracy has gained only ${fmt(accGain * 100, 2)} points` : "") +
+        `. When nothing moves, the updates are too small to matter; the most common cause is a learning ` +
+        `rate that is too low. ${ADVICE}`,
+      {
+        key: lp.key,
+        start_loss: round(start),
+        recent_loss: round(lp.recent),
+        relative_drop: round(drop, 3),
+        train_acc_gain: accGain !== null ? round(accGain, 3) : null,
+        points: lp.n,
+      },
+    );
+  },
+};

@@ -1,0 +1,39 @@
+// noisy_loss: the minibatch loss jumps around by a large fraction of its level.
+
+import { diagnosis, type Rule } from "../context";
+import { fmt, round } from "../series";
+
+export const noisyLoss: Rule = {
+  code: "noisy_loss",
+  evaluate(ctx) {
+    const { t } = ctx;
+    const lp = ctx.loss();
+    if (!lp || lp.recentPoints < t.noisy_min_points || !(lp.initial > 0) || !(lp.recent > 0)) return null;
+    // Relative noise alone is not enough: near convergence the per-minibatch loss of even a
+    // healthy run wiggles by a large fraction of its (small) level. It must also be large on the
+    // scale of the loss itself.
+    const sigma = lp.recentCv * lp.recent;
+    if (!(lp.recentCv > t.noisy_loss_cv) || !(sigma > t.noisy_loss_scale * lp.initial)) return null;
+    const s = ctx.keys.scalars.train_loss!.s;
+    return diagnosis(
+      "noisy_loss",
+      "info",
+      s.steps[lp.recentFromIdx],
+      "Noisy loss: the training loss jumps around a lot",
+      `From one logged point to the next the training loss "${lp.key}" varies by about ` +
+        `${fmt(lp.recentCv * 100, 2)}% of its level (${fmt(lp.recent)}). Such noise hides whether training ` +
+        `progresses and usually means each step follows a poor estimate of the gradient: the batch is too ` +
+        `small, or the learning rate is on the high side. Try a larger batch (or gradient accumulation), ` +
+        `a lower learning rate, and check the data for outliers or mislabelled examples.`,
+      {
+        key: lp.key,
+        noise_cv: round(lp.recentCv, 3),
+        noise_vs_initial: round(sigma / lp.initial, 3),
+        level: round(lp.recent),
+        window_points: lp.recentPoints,
+        noisy_loss_cv: t.noisy_loss_cv,
+        noisy_loss_scale: t.noisy_loss_scale,
+      },
+    );
+  },
+};

@@ -1,0 +1,117 @@
+// overfitting: the train metric keeps improving while the validation metric has stopped
+// improving (or got worse) for a while, and the train/val gap is large and not closing.
+
+import { diagnosis, type Context, type Rule } from "../context";
+import { accEvals, lossEvals } from "../evals";
+import { fmt, lastN, median, round, upperBound, type EvalTable } from "../series";
+import type { Diagnosis } from "../types";
+import { isOverfitSanityRun } from "./overfit-sanity-failed";
+
+const ADVICE =
+  "Add regularization (weight decay / L2, dropout, data augmentation), get more training data, " +
+  "or use a smaller model; keep the checkpoint with the best validation score (early stopping).";
+
+/** The best validation point is old enough: patience in evaluations and in share of the run. */
+function longAgo(ctx: Context, e: EvalTable, iBest: number): boolean {
+  const m = e.steps.length;
+  const span = e.steps[m - 1] - e.steps[0];
+  return (
+    m - 1 - iBest >= ctx.t.overfit_patience_evals &&
+    span > 0 &&
+    (e.steps[m - 1] - e.steps[iBest]) / span >= ctx.t.overfit_patience_frac
+  );
+}
+
+function byAccuracy(ctx: Context): Diagnosis | null {
+  const { val_acc: va, train_acc: ta } = ctx.keys.scalars;
+  if (!va || !ta) return null;
+  const e = accEvals(ctx)!;
+  const m = e.steps.length;
+  if (m < ctx.t.min_evals) return null;
+  let iBest = 0;
+  for (let i = 1; i < m; i++) if (e.val[i] > e.val[iBest]) iBest = i;
+  if (!longAgo(ctx, e, iBest)) return null;
+  const vNow = median(lastN(e.val, 3));
+  const tNow = median(lastN(e.train, 3));
+  const gap = tNow - vNow;
+  const gapAtBest = e.train[iBest] - e.val[iBest];
+  const trainImproving = tNow > e.train[iBest] + 0.005 || tNow >= 0.99;
+  if (gap < ctx.t.overfit_gap_acc || gap < gapAtBest - 0.005 || !trainImproving) return null;
+  return diagnosis(
+    "overfitting",
+    "warning",
+    e.steps[iBest],
+    "Overfitting: validation accuracy stalls while training accuracy climbs",
+    `Validation accuracy peaked at ${fmt(e.val[iBest])} (step ${e.steps[iBest]}) and is now ${fmt(vNow)}, ` +
+      `while training accuracy went on to ${fmt(tNow)}: a gap of ${fmt(gap * 100, 3)} points that is not ` +
+      `closing. The model is memorizing the training set instead of learning what generalizes, so more ` +
+      `training will not help the validation score. ${ADVICE}`,
+    {
+      train_key: ta.key,
+      val_key: va.key,
+      best_val_acc: round(e.val[iBest]),
+      best_val_step: e.steps[iBest],
+      val_acc: round(vNow),
+      train_acc: round(tNow),
+      gap: round(gap, 3),
+      gap_at_best: round(gapAtBest, 3),
+      overfit_gap_acc: ctx.t.overfit_gap_acc,
+    },
+  );
+}
+
+function byLoss(ctx: Context): Diagnosis | null {
+  const { val_loss: vl, train_loss: tl } = ctx.keys.scalars;
+  if (!vl || !tl) return null;
+  const e = lossEvals(ctx)!;
+  const m = e.steps.length;
+  if (m < ctx.t.min_evals) return null;
+  let iMin = 0;
+  for (let i = 1; i < m; i++) if (e.val[i] < e.val[iMin]) iMin = i;
+  const vMin = e.val[iMin];
+  if (!(vMin > 0) || !longAgo(ctx, e, iMin)) return null;
+  const vNow = median(lastN(e.val, 3));
+  const tNow = median(lastN(e.train, 3));
+  if (vNow < vMin * (1 + ctx.t.overfit_val_loss_rise)) return null;
+  if (!(tNow < e.train[iMin])) return null; // train loss still improving
+  if (!(tNow >= 0) || vNow < ctx.t.overfit_loss_gap_ratio * tNow) return null;
+  // Val loss creeping up while val accuracy still sets clear new highs, or while val accuracy is
+  // about as good as train accuracy, is over-confidence rather than overfitting that matters.
+  const ea = accEvals(ctx);
+  if (ea && ea.steps.length >= 3) {
+    const accGap = median(lastN(ea.train, 3)) - median(lastN(ea.val, 3));
+    if (accGap < ctx.t.overfit_gap_acc / 2) return null;
+    const n = ea.val.length;
+    let iBest = 0;
+    for (let i = 1; i < n; i++) if (ea.val[i] > ea.val[iBest]) iBest = i;
+    const atMin = ea.val[Math.max(0, upperBound(ea.steps, e.steps[iMin]) - 1)];
+    if (iBest >= n - 2 && ea.val[iBest] - atMin >= ctx.t.plateau_delta_acc) return null;
+  }
+  return diagnosis(
+    "overfitting",
+    "warning",
+    e.steps[iMin],
+    "Overfitting: validation loss rises while training loss keeps falling",
+    `Validation loss bottomed out at ${fmt(vMin)} (step ${e.steps[iMin]}) and has risen to ${fmt(vNow)} ` +
+      `(+${fmt(((vNow - vMin) / vMin) * 100, 2)}%), while training loss kept falling to ${fmt(tNow)}. ` +
+      `The model is fitting noise in the training set, and each further step makes it generalize worse. ${ADVICE}`,
+    {
+      train_key: tl.key,
+      val_key: vl.key,
+      min_val_loss: round(vMin),
+      min_val_step: e.steps[iMin],
+      val_loss: round(vNow),
+      train_loss: round(tNow),
+      overfit_val_loss_rise: ctx.t.overfit_val_loss_rise,
+    },
+  );
+}
+
+export const overfitting: Rule = {
+  code: "overfitting",
+  evaluate(ctx) {
+    // Memorizing a tiny subset is the whole point of the overfit sanity check.
+    if (isOverfitSanityRun(ctx.run.config)) return null;
+    return byAccuracy(ctx) ?? byLoss(ctx);
+  },
+};

@@ -1,0 +1,119 @@
+// Every number the rules compare against lives here, so that docs/diagnostics.md, the tests and a
+// user's `config.babysit.thresholds` all talk about the same names.
+
+export const DEFAULT_THRESHOLDS = {
+  // Evidence gates shared by the rules: below these we stay silent rather than guess.
+  min_points: 10, // points in a recent window before a per-step signal counts as "sustained"
+  min_evals: 5, // evaluation points (val metrics) before comparing train and val
+  recent_frac: 0.2, // "recent window" = last 20% of a series' points (at least min_points)
+
+  // divergence
+  divergence_factor: 3, // recent loss level above 3x its starting level = exploding
+  collapse_best_frac: 0.5, // loss had reached <= 50% of its start ...
+  collapse_return_frac: 0.9, // ... and is now back at >= 90% of its start = training collapsed
+
+  // update / weight ratio (cs231n: ~1e-3 is healthy)
+  update_ratio_high: 1e-2,
+  update_ratio_extreme: 1e-1,
+  update_ratio_low: 1e-5,
+
+  // lr_too_high: loss jumping around a high level
+  lr_high_loss_cv: 0.5, // robust step-to-step noise / level of the recent loss
+  lr_high_level_frac: 0.5, // recent loss still >= 50% of its start
+  lr_high_ur_level_frac: 1.0, // with high update ratios: the loss is not below its start ...
+  lr_high_ur_loss_cv: 0.3, // ... or noisier than this
+
+  // lr_too_low
+  lr_low_progress_frac: 0.5, // ratios < update_ratio_low matter only while loss is >= 50% of its start
+  update_ratio_low_loose: 1e-4, // ratios < 1e-4 count when the run has also barely learned:
+  slow_loss_rel: 0.25, //   loss fell by less than 25% of its start, near chance (or acc gain < slow_acc_gain)
+  slow_acc_gain: 0.05,
+  flat_loss_rel: 0.03, // without update ratios: loss moved by less than 3% of its start ...
+  flat_loss_acc_rel: 0.1, // ... or by less than 10% while train accuracy gained < flat_acc_gain
+  flat_acc_gain: 0.02,
+  flat_loss_min_points: 50, // (or 2 x min_evals accuracy evaluations, for per-epoch logs)
+  flat_val_cv: 0.01, // a logged val loss must be smooth too (a dead net at chance level jitters)
+  weight_collapse_frac: 0.2, // weight std shrank below 20% of its start: high ratios are not the lr's fault
+
+  // overfitting
+  overfit_gap_acc: 0.1, // train acc - val acc
+  overfit_val_loss_rise: 0.1, // val loss 10% above its minimum
+  overfit_loss_gap_ratio: 1.2, // val loss >= 1.2x train loss
+  overfit_patience_evals: 3, // evals since the best val value
+  overfit_patience_frac: 0.2, // and >= 20% of the evaluated span since the best val value
+
+  // underfitting
+  underfit_acc_max: 0.7, // train accuracy below this is "poor"
+  underfit_gap_acc: 0.05, // |train acc - val acc| below this is "no gap"
+  underfit_loss_frac_lnc: 0.5, // without accuracy: train loss >= 0.5 ln C is "poor"
+  underfit_loss_gap_rel: 0.1, // |val loss - train loss| / train loss below this is "no gap"
+  plateau_delta_acc: 0.01, // no new high of more than 1 accuracy point in the plateau window
+  underfit_slow_frac: 0.1, // ... or of more than 10% of the accuracy gained so far
+  plateau_rel: 0.02, // no new low of more than 2% of the loss in the plateau window
+  learned_delta_acc: 0.1, // the model learned something: accuracy rose by >= 10 points
+  learned_loss_frac: 0.9, // or loss fell to <= 90% of its start
+
+  // activations
+  saturated_frac: 0.3, // share of tanh/sigmoid outputs at their limits
+  dead_frac: 0.3, // share of ReLU units that never fire
+  dead_frac_critical: 0.9,
+  dead_zero_frac: 0.9, // share of zero activations (histogram, or per-activation dead_frac)
+
+  // bad_initial_loss: first loss vs ln C
+  initial_loss_high_ratio: 1.5,
+  initial_loss_low_ratio: 0.5,
+  initial_loss_max_step: 10, // the first loss is "initial" only if logged at step <= 10
+
+  // symmetric_init
+  symmetric_std_eps: 1e-7, // weight std <= eps * max(1, |mean|) = all weights identical
+  zero_grad_eps: 1e-12,
+
+  // input_not_normalized (input_stats event; features with std 0 are ignored)
+  input_mean_max: 1.0, // median |feature mean| (standardized inputs have ~0)
+  input_mean_std_ratio: 0.5, // ... and median |mean| >= 0.5 x median std
+  input_std_max: 10, // median feature std
+  input_std_min: 1e-3,
+  input_scale_ratio_max: 20, // largest feature std / median feature std
+
+  // gradcheck_failed (relative error)
+  gradcheck_warn: 1e-4,
+  gradcheck_fail: 1e-2,
+
+  // loss_plateau
+  plateau_window_frac: 0.3, // last 30% of the loss points ...
+  plateau_min_points: 30,
+  loss_plateau_rel: 0.01, // ... improved by less than 1% of the current level
+  plateau_progress_frac: 0.8, // only after the loss fell to <= 80% of its start
+  plateau_min_level_frac: 0.05, // and not when it is already ~0 (<= 5% of its start)
+
+  // noisy_loss
+  noisy_loss_cv: 0.5, // robust step-to-step noise > 50% of the current level ...
+  noisy_loss_scale: 0.15, // ... and > 15% of the starting loss (a converged loss wiggles a lot relatively)
+  noisy_min_points: 30,
+
+  // gradients
+  grad_vanish_ratio: 1e-3, // first-layer / last-layer gradient size
+  grad_explode_ratio: 1e3,
+  grad_explode_growth: 100, // recent gradient size / early gradient size
+
+  // overfit_sanity_failed
+  sanity_train_acc: 0.99,
+  sanity_loss_frac: 0.1, // without accuracy: final loss must reach <= 10% of its start
+} as const;
+
+export type ThresholdName = keyof typeof DEFAULT_THRESHOLDS;
+export type Thresholds = { [K in ThresholdName]: number };
+
+/** Defaults overridden by `config.babysit.thresholds` (unknown names and non-numbers are ignored). */
+export function resolveThresholds(config: Record<string, any> | null | undefined): Thresholds {
+  const out: Thresholds = { ...DEFAULT_THRESHOLDS };
+  const overrides = config?.babysit?.thresholds;
+  if (overrides && typeof overrides === "object") {
+    for (const [name, value] of Object.entries(overrides)) {
+      if (name in out && typeof value === "number" && Number.isFinite(value)) {
+        out[name as ThresholdName] = value;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,17 @@
+/**
+ * babysit – TypeScript client of the babysit training monitor.
+ *
+ * @example
+ * import { init } from "babysit";
+ *
+ * const run = await init({ project: "digits", config: { lr: 0.1 } });
+ * for (let step = 0; step < 1000; step++) {
+ *   run.log({ "train/loss": trainStep() }, { step });
+ * }
+ * await run.finish();
+ *
+ * @packageDocumentation
+ */
+export { init, Run, DEFAULT_URL, type InitOptions, type LogOptions, type HistogramInput } from "./run.js";
+export type { Alert, DeliveryResult } from "./transport.js";
+export { computeHistogram, DEFAULT_BINS, type Histogram } from "./histogram.js";

@@ -1,0 +1,26 @@
+// Everything the SDK prints goes to stderr through here, so a training script's stdout stays its own.
+
+/** Writes one line to stderr. Never throws: a closed stderr must not break training. */
+export function say(line: string): void {
+  try {
+    process.stderr.write(line.endsWith("\n") ? line : `${line}\n`);
+  } catch {
+    // nowhere left to complain to
+  }
+}
+
+/**
+ * Prints each distinct warning once. Training loops call log() millions of times, and a warning
+ * per call would drown the script's own output.
+ */
+export class OnceWarner {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly maxDistinct = 200) {}
+
+  warn(key: string, message: string): void {
+    if (this.seen.has(key) || this.seen.size >= this.maxDistinct) return;
+    this.seen.add(key);
+    say(`babysit: ${message}`);
+  }
+}

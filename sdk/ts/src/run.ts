@@ -1,0 +1,430 @@
+import { randomBytes } from "node:crypto";
+import * as path from "node:path";
+
+import {
+  MAX_EVENT_TYPE_LENGTH,
+  RUN_ID_PATTERN,
+  encodeValue,
+  isPlainObject,
+  isValidStep,
+  keyProblem,
+  preview,
+  type WireValue,
+} from "./encode.js";
+import { computeHistogram, histogramProblem, type Histogram } from "./histogram.js";
+import { track, untrack, type Tracked } from "./lifecycle.js";
+import { OnceWarner, say } from "./output.js";
+import { Transport, type Alert, type DeliveryResult, type Row } from "./transport.js";
+
+export const DEFAULT_URL = "http://127.0.0.1:3000";
+
+/** Options of {@link init}. Only `project` is required. */
+export interface InitOptions {
+  /** Project the run belongs to, 1..100 characters, e.g. `"digits"`. */
+  project: string;
+  /** Display name of the run; the server generates one when absent. */
+  name?: string;
+  /** Hyperparameters and anything else worth comparing runs by (a JSON object). */
+  config?: Record<string, unknown>;
+  /** Server URL. Default: `BABYSIT_URL` from the environment, else `http://127.0.0.1:3000`. */
+  url?: string;
+  /**
+   * Run id, `[A-Za-z0-9_-]{1,64}`. Passing the id of an existing run resumes it (and replays
+   * whatever an earlier process left in the spool for it). Default: a new random id.
+   */
+  id?: string;
+  /** Called once per alert code and severity the server raises for this run. */
+  onAlert?: (alert: Alert, run: Run) => void;
+  /** Send queued data at least this often, in ms. Default 200. */
+  flushIntervalMs?: number;
+  /** Send as soon as this many points are queued. Default 1000. */
+  maxBatchPoints?: number;
+  /** How long `finish()` waits for the server before leaving the rest in the spool, in ms. Default 10000. */
+  finishTimeoutMs?: number;
+  /** How long `init()` waits for the server to confirm the run, in ms. Default 2000. */
+  initTimeoutMs?: number;
+  /** Give up on one request after this many ms (it is then retried). Default 30000. */
+  requestTimeoutMs?: number;
+  /** First retry delay in ms, doubled per failed attempt. Default 100. */
+  backoffInitialMs?: number;
+  /** Longest retry delay in ms. Default 5000. */
+  backoffMaxMs?: number;
+  /** Where unsent batches are kept. Default `BABYSIT_SPOOL_DIR`, else `.babysit/spool` under the cwd. */
+  spoolDir?: string;
+}
+
+/** Second argument of {@link Run.log}. */
+export interface LogOptions {
+  /** Non-negative integer step. Default: one more than the last step used (0 for the first call). */
+  step?: number;
+  /** Epoch, stored as the metric `epoch` (may be fractional). */
+  epoch?: number;
+}
+
+/** What {@link Run.logHistogram} accepts besides raw values: a ready-made histogram. */
+export type HistogramInput = ArrayLike<number> | Iterable<number> | Histogram;
+
+/**
+ * Creates a run (or resumes the run `id`) and returns its handle.
+ *
+ * Never throws and never waits long: when the server is down it returns after the first failed
+ * attempt, and the run is created in the background once the server is back; meanwhile logged
+ * data is spooled to disk.
+ *
+ * @param options - `project` (required), `name`, `config`, `url`, `id`, `onAlert` and tuning knobs,
+ *   see {@link InitOptions}
+ * @returns the {@link Run} to log to
+ * @example
+ * import { init } from "babysit";
+ *
+ * const run = await init({ project: "digits", name: "mlp-lr1e-3", config: { lr: 1e-3 } });
+ * for (let step = 0; step < 100; step++) run.log({ "train/loss": 1 / (step + 1) });
+ * await run.finish();
+ */
+export async function init(options: InitOptions): Promise<Run> {
+  const warner = new OnceWarner();
+  const o: Partial<InitOptions> = isPlainObject(options) ? options : {};
+  if (!isPlainObject(options)) warner.warn("init", "init() expects an options object, e.g. init({ project: 'digits' })");
+
+  let project = o.project;
+  if (typeof project !== "string" || project.length < 1 || project.length > 100) {
+    warner.warn("project", `project must be a string of 1..100 characters, got ${describe(project)}; using "default"`);
+    project = "default";
+  }
+  let name = o.name;
+  if (name !== undefined && (typeof name !== "string" || name.length === 0)) {
+    warner.warn("name", `name must be a non-empty string, got ${describe(name)}; the server will pick one`);
+    name = undefined;
+  }
+  let config = o.config;
+  if (config !== undefined && !(isPlainObject(config) && serializable(config))) {
+    warner.warn("config", "config must be a JSON-serializable object; ignored");
+    config = undefined;
+  }
+  let id = o.id;
+  if (id !== undefined && (typeof id !== "string" || !RUN_ID_PATTERN.test(id))) {
+    warner.warn("id", `id must match [A-Za-z0-9_-]{1,64}, got ${describe(id)}; using a new id`);
+    id = undefined;
+  }
+  id ??= newRunId();
+
+  const baseUrl = resolveUrl(o.url ?? process.env.BABYSIT_URL ?? DEFAULT_URL, warner);
+  const spoolDir = path.resolve(o.spoolDir ?? (process.env.BABYSIT_SPOOL_DIR || path.join(".babysit", "spool")));
+
+  let run: Run | null = null;
+  const onAlert = o.onAlert;
+  const transport = new Transport({
+    baseUrl,
+    meta: { id, project, name, config },
+    flushIntervalMs: positive(o.flushIntervalMs, 200),
+    maxBatchPoints: positive(o.maxBatchPoints, 1000),
+    requestTimeoutMs: positive(o.requestTimeoutMs, 30_000),
+    backoffInitialMs: positive(o.backoffInitialMs, 100),
+    backoffMaxMs: positive(o.backoffMaxMs, 5000),
+    spoolDir,
+    warner,
+    dashboardUrl: () => run?.url ?? baseUrl,
+    onAlert: typeof onAlert === "function" ? (alert) => onAlert(alert, run!) : undefined,
+  });
+  run = new Run(id, project, name, baseUrl, transport, warner, positive(o.finishTimeoutMs, 10_000));
+  track(run);
+  const leftovers = transport.replayedFromSpool;
+  if (leftovers > 0) say(`babysit: resending ${leftovers} batches of run ${id} left in ${transport.spool.path}`);
+  await transport.start(positive(o.initTimeoutMs, 2000));
+  return run;
+}
+
+/**
+ * A training run. Get one from {@link init}; every method is safe to call from a hot loop and
+ * never throws: bad input is dropped with a one-time warning on stderr.
+ */
+export class Run implements Tracked {
+  private lastStep: number | null = null;
+  private finishing: Promise<DeliveryResult> | null = null;
+
+  /** @internal use {@link init} */
+  constructor(
+    /** The run id, e.g. to resume the run later with `init({ id })`. */
+    readonly id: string,
+    readonly project: string,
+    readonly name: string | undefined,
+    private readonly baseUrl: string,
+    private readonly transport: Transport,
+    private readonly warner: OnceWarner,
+    private readonly finishTimeoutMs: number,
+  ) {}
+
+  /** Dashboard URL of this run, e.g. `http://127.0.0.1:3000/runs/3f9c2a7d1b4e`. */
+  get url(): string {
+    return this.baseUrl + (this.transport.dashboardPath ?? `/runs/${encodeURIComponent(this.id)}`);
+  }
+
+  /**
+   * Records metric values for one step. Synchronous and cheap: it only queues the values; they are
+   * sent in the background. The time is taken now.
+   *
+   * @param metrics - key -> number; NaN and ±Infinity are kept (they are how divergence shows).
+   *   Keys are 1..200 characters without control characters, e.g. `"train/loss"`.
+   *   Entries with other keys or non-number values are dropped with a one-time warning.
+   * @param options - `{ step, epoch }`, or just the step as a number. Without a step the call
+   *   uses the step after the last one used (0 for the first call).
+   * @example
+   * run.log({ "train/loss": loss, "train/acc": acc }, { step, epoch: step / stepsPerEpoch });
+   * run.log({ lr });            // step = last step + 1
+   */
+  log(metrics: Record<string, number>, options?: LogOptions | number): void {
+    try {
+      const opts: LogOptions = typeof options === "number" ? { step: options } : isPlainObject(options) ? options : {};
+      if (!isPlainObject(metrics)) {
+        this.warner.warn("log-arg", `log() expects an object of key -> number, got ${describe(metrics)}; ignored`);
+        return;
+      }
+      let step: number;
+      if (opts.step === undefined) step = this.lastStep === null ? 0 : this.lastStep + 1;
+      else if (isValidStep(opts.step)) step = opts.step;
+      else {
+        this.warner.warn("step", `step must be a non-negative integer, got ${describe(opts.step)}; log() call dropped`);
+        return;
+      }
+      const values: Record<string, WireValue> = {};
+      let points = 0;
+      for (const key of Object.keys(metrics)) {
+        const problem = keyProblem(key);
+        if (problem) {
+          this.warner.warn(`key:${problem}`, `${problem} in log() (${preview(key)}); dropped`);
+          continue;
+        }
+        const v = metrics[key];
+        if (typeof v !== "number") {
+          this.warner.warn(`value:${key}`, `value of ${preview(key)} is ${describe(v)}, not a number; dropped`);
+          continue;
+        }
+        values[key] = encodeValue(v);
+        points++;
+      }
+      let epoch: number | undefined;
+      if (opts.epoch !== undefined) {
+        if (typeof opts.epoch === "number" && Number.isFinite(opts.epoch)) {
+          epoch = opts.epoch;
+          points++;
+        } else this.warner.warn("epoch", `epoch must be a finite number, got ${describe(opts.epoch)}; ignored`);
+      }
+      if (points === 0) return;
+      this.lastStep = step;
+      const row: Row =
+        epoch === undefined
+          ? { step, time: Date.now() / 1000, metrics: values }
+          : { step, time: Date.now() / 1000, epoch, metrics: values };
+      this.transport.enqueueRow(row, points);
+    } catch (err) {
+      this.internal(err);
+    }
+  }
+
+  /**
+   * Records a histogram, e.g. of a layer's activations or weights.
+   *
+   * @param key - histogram key, e.g. `"act/fc1"`
+   * @param values - raw values (array, typed array or iterable), binned here into 30 equal-width
+   *   bins over their finite range (NaN and ±Infinity are not binned); or a ready-made
+   *   `{ edges, counts }` with `edges.length === counts.length + 1`
+   * @param step - the step; default: the last step used by this run (0 before any)
+   * @example
+   * run.logHistogram("act/fc1", hiddenActivations, step);
+   * run.logHistogram("custom", { edges: [0, 0.5, 1], counts: [3, 4] });
+   */
+  logHistogram(key: string, values: HistogramInput, step?: number): void {
+    try {
+      const problem = typeof key === "string" ? keyProblem(key) : "key is not a string";
+      if (problem) {
+        this.warner.warn(`hkey:${problem}`, `${problem} in logHistogram() (${describe(key)}); dropped`);
+        return;
+      }
+      const s = this.stepFor(step, "logHistogram");
+      if (s === null) return;
+      let h: Histogram | null;
+      if (isReadyHistogram(values)) {
+        const bad = histogramProblem(values);
+        if (bad) {
+          this.warner.warn(`hbad:${key}`, `histogram ${preview(key)}: ${bad}; dropped`);
+          return;
+        }
+        h = { edges: Array.from(values.edges), counts: Array.from(values.counts) };
+      } else if (values !== null && typeof values === "object") {
+        h = computeHistogram(values);
+        if (!h) {
+          this.warner.warn(`hempty:${key}`, `histogram ${preview(key)} has no finite values; dropped`);
+          return;
+        }
+      } else {
+        this.warner.warn(`hvalues:${key}`, `logHistogram(${preview(key)}) expects an array of numbers or { edges, counts }; dropped`);
+        return;
+      }
+      const time = Date.now() / 1000;
+      this.transport.enqueue("histogram", JSON.stringify({ step: s, time, key, edges: h.edges, counts: h.counts }));
+    } catch (err) {
+      this.internal(err);
+    }
+  }
+
+  /**
+   * Records an event: something that happened once rather than a series, e.g. input statistics,
+   * a gradient check, a checkpoint.
+   *
+   * @param type - 1..64 characters; known types: `input_stats` (`{ mean: number[], std: number[] }`),
+   *   `gradcheck` (`{ param, rel_error }`), `image` (`{ key, width, height, png_base64 }`)
+   * @param data - a JSON object
+   * @param step - the step; default: the last step used by this run (none before any)
+   * @example
+   * run.event("input_stats", { mean: [0.13], std: [0.31] }, 0);
+   */
+  event(type: string, data: Record<string, unknown> = {}, step?: number): void {
+    try {
+      if (typeof type !== "string" || type.length < 1 || type.length > MAX_EVENT_TYPE_LENGTH) {
+        this.warner.warn("etype", `event type must be a string of 1..${MAX_EVENT_TYPE_LENGTH} characters, got ${describe(type)}; dropped`);
+        return;
+      }
+      if (!isPlainObject(data)) {
+        this.warner.warn(`edata:${type}`, `event ${preview(type)}: data must be a plain object; dropped`);
+        return;
+      }
+      let s: number | null | undefined;
+      if (step === undefined) s = this.lastStep;
+      else {
+        s = this.stepFor(step, "event");
+        if (s === null) return;
+      }
+      let json: string;
+      try {
+        const time = Date.now() / 1000;
+        json = JSON.stringify(s === null ? { type, time, data } : { type, step: s, time, data });
+      } catch (err) {
+        this.warner.warn(`ejson:${type}`, `event ${preview(type)}: data is not JSON-serializable (${(err as Error).message}); dropped`);
+        return;
+      }
+      this.transport.enqueue("event", json);
+    } catch (err) {
+      this.internal(err);
+    }
+  }
+
+  /**
+   * Sends everything logged so far and waits until the server acknowledged it. Not needed in a
+   * training loop (data is sent in the background); useful before reading the data back.
+   *
+   * @param options - `timeoutMs`: give up waiting after this long (default: the finish timeout)
+   * @returns whether everything was delivered; never rejects
+   * @example
+   * const { delivered } = await run.flush({ timeoutMs: 5000 });
+   */
+  async flush(options: { timeoutMs?: number } = {}): Promise<DeliveryResult> {
+    try {
+      return await this.transport.flush(positive(options?.timeoutMs, this.finishTimeoutMs));
+    } catch (err) {
+      this.internal(err);
+      return { delivered: false, pendingBatches: -1, spoolPath: null };
+    }
+  }
+
+  /**
+   * Sends what is still queued, marks the run finished (or crashed) and stops the background
+   * sender. Waits at most `timeoutMs` (default 10 s, see {@link InitOptions.finishTimeoutMs}) and
+   * resolves even when the server never answers: unsent batches then stay in the spool file and are
+   * sent when the run is resumed with `init({ id })`. Calling it again returns the same promise.
+   *
+   * @param status - `"finished"` (default) or `"crashed"`
+   * @param options - `timeoutMs`: how long to wait for the server
+   * @returns whether everything was delivered, and where the rest was left; never rejects
+   * @example
+   * try {
+   *   train(run);
+   *   await run.finish();
+   * } catch (err) {
+   *   await run.finish("crashed");
+   *   throw err;
+   * }
+   */
+  finish(status: "finished" | "crashed" = "finished", options: { timeoutMs?: number } = {}): Promise<DeliveryResult> {
+    if (this.finishing) return this.finishing;
+    if (status !== "finished" && status !== "crashed") {
+      this.warner.warn("status", `finish() status must be "finished" or "crashed", got ${describe(status)}; using "finished"`);
+      status = "finished";
+    }
+    const timeoutMs = positive(options?.timeoutMs, this.finishTimeoutMs);
+    this.finishing = this.transport
+      .finish(status, timeoutMs)
+      .catch((err: unknown) => {
+        this.internal(err);
+        return { delivered: false, pendingBatches: -1, spoolPath: null };
+      })
+      .finally(() => untrack(this));
+    return this.finishing;
+  }
+
+  /** @internal the script ended without finish() */
+  autoFinish(): void {
+    if (this.finishing) return;
+    void this.finish(process.exitCode ? "crashed" : "finished");
+  }
+
+  /** @internal the process is exiting */
+  emergencySpool(): void {
+    this.transport.emergencySpool();
+  }
+
+  private stepFor(step: number | undefined, where: string): number | null {
+    if (step === undefined) return this.lastStep ?? 0;
+    if (!isValidStep(step)) {
+      this.warner.warn(`step:${where}`, `${where}() step must be a non-negative integer, got ${describe(step)}; dropped`);
+      return null;
+    }
+    // Never move backwards: an auto step after this must not overwrite values already logged.
+    this.lastStep = Math.max(this.lastStep ?? 0, step);
+    return step;
+  }
+
+  private internal(err: unknown): void {
+    this.warner.warn("internal", `internal error, please report: ${(err as Error)?.stack ?? err}`);
+  }
+}
+
+function isReadyHistogram(v: unknown): v is Histogram {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && "edges" in v && "counts" in v;
+}
+
+function newRunId(): string {
+  // 16 characters of [A-Za-z0-9_-]: 96 random bits, short enough for a URL.
+  return randomBytes(12).toString("base64url");
+}
+
+function resolveUrl(raw: unknown, warner: OnceWarner): string {
+  try {
+    if (typeof raw !== "string") throw new Error("not a string");
+    const u = new URL(raw);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("not http(s)");
+    return u.toString().replace(/\/+$/, "");
+  } catch {
+    warner.warn("url", `url must be an http(s) URL, got ${describe(raw)}; using ${DEFAULT_URL}`);
+    return DEFAULT_URL;
+  }
+}
+
+function positive(v: unknown, fallback: number): number {
+  return typeof v === "number" && Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+function serializable(v: unknown): boolean {
+  try {
+    JSON.stringify(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function describe(v: unknown): string {
+  if (typeof v === "string") return preview(v);
+  if (typeof v === "number" || typeof v === "boolean" || v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return "an array";
+  return `a ${typeof v}`;
+}

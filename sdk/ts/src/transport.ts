@@ -1,0 +1,611 @@
+// Background delivery of one run's data: queue -> batches -> POST /log, one request in flight at a
+// time, retries with capped exponential backoff, spooling to disk while the server is away.
+//
+// Nothing here throws or blocks the caller: log() only pushes onto `queue`, and everything else
+// happens in `pump()`, which is driven by an unref'd interval timer and by explicit kicks.
+
+import type { WireValue } from "./encode.js";
+import { OnceWarner, say } from "./output.js";
+import { Spool, type RunMeta } from "./spool.js";
+
+/** An alert as returned by the server with each accepted batch (docs/api.md, "alerts"). */
+export interface Alert {
+  code: string;
+  severity: "critical" | "warning" | "info" | (string & {});
+  title: string;
+  message: string;
+  step: number | null;
+  [field: string]: unknown;
+}
+
+export interface Row {
+  step: number;
+  time: number;
+  epoch?: number;
+  metrics: Record<string, WireValue>;
+}
+
+export interface TransportOptions {
+  baseUrl: string;
+  meta: RunMeta;
+  flushIntervalMs: number;
+  maxBatchPoints: number;
+  requestTimeoutMs: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  spoolDir: string;
+  warner: OnceWarner;
+  dashboardUrl: () => string;
+  onAlert?: (alert: Alert) => void;
+}
+
+/** What `finish()` and `flush()` report. */
+export interface DeliveryResult {
+  /** True when the server acknowledged everything (and, for finish, the final status). */
+  delivered: boolean;
+  /** Batches not acknowledged by the server. */
+  pendingBatches: number;
+  /** The spool file holding those batches, or null when nothing was left behind. */
+  spoolPath: string | null;
+}
+
+type Item =
+  | { kind: "row"; row: Row; points: number }
+  | { kind: "histogram" | "event"; json: string; points: 0 };
+
+interface Batch {
+  seq: number;
+  /** The JSON body without its braces and without `seq`, so a batch can be renumbered cheaply. */
+  payload: string;
+  points: number;
+  spooled: boolean;
+  /** A request with this seq may have reached the server (or an earlier process sent it). */
+  attempted: boolean;
+  notFound: number;
+}
+
+type HttpFailure = { kind: "http"; status: number; code: string; message: string };
+type HttpResult =
+  | { kind: "ok"; status: number; body: Record<string, unknown> | undefined }
+  | HttpFailure
+  | { kind: "network"; message: string };
+
+// Server limits from docs/api.md, with room to spare for the 8 MiB body cap.
+const MAX_ROWS_PER_BATCH = 10_000;
+const MAX_HISTOGRAMS_PER_BATCH = 1000;
+const MAX_EVENTS_PER_BATCH = 1000;
+const TARGET_BATCH_CHARS = 2 * 1024 * 1024;
+const MAX_ITEM_CHARS = 6 * 1024 * 1024;
+// How far to jump when a fresh seq turns out to be taken (see seqCollision()).
+const SEQ_JUMP = 1_000_000;
+
+export class Transport {
+  readonly spool: Spool;
+  private readonly o: TransportOptions;
+  private queue: Item[] = [];
+  private queuedPoints = 0;
+  private pending: Batch[] = [];
+  private nextSeq: number;
+  private created = false;
+  private rejected = false;
+  private offline = false;
+  private warnedOffline = false;
+  private spoolHasPending = false;
+  private pumping = false;
+  private stopped = false;
+  private closed = false;
+  private flushDue = false;
+  private finishStatus: string | null = null;
+  private finishSent = false;
+  private backoffAttempt = 0;
+  private wakeSleeper: (() => void) | null = null;
+  private inflight: AbortController | null = null;
+  private readonly waiters = new Set<() => void>();
+  private readonly printedAlerts = new Set<string>();
+  private readonly notifiedAlerts = new Set<string>();
+  private firstCreateDone!: () => void;
+  private readonly firstCreate = new Promise<void>((resolve) => (this.firstCreateDone = resolve));
+  private readonly timer: NodeJS.Timeout;
+  private rejectedPoints = 0;
+  private serverPath: string | null = null;
+
+  constructor(options: TransportOptions) {
+    this.o = options;
+    this.spool = new Spool(options.spoolDir, options.meta, (m) => options.warner.warn("spool", m));
+    const leftovers = this.spool.load();
+    this.pending = leftovers.map((b) => ({ ...b, spooled: true, attempted: true, notFound: 0 }));
+    this.spoolHasPending = leftovers.length > 0;
+    // Seqs start at the wall clock in ms, so a later process resuming this run id (and sending its
+    // own batches) does not reuse the seqs of an earlier one, which the server would drop as duplicates.
+    const lastSpooled = leftovers.length ? leftovers[leftovers.length - 1]!.seq : -1;
+    this.nextSeq = Math.max(Date.now(), lastSpooled + 1);
+    this.timer = setInterval(() => this.tick(), options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Batches an earlier process left in the spool for this run (they are replayed first). */
+  get replayedFromSpool(): number {
+    return this.pending.filter((b) => b.attempted && b.spooled).length;
+  }
+
+  /** Server-side path of the dashboard page, once the server told us. */
+  get dashboardPath(): string | null {
+    return this.serverPath;
+  }
+
+  /**
+   * Starts creating (or resuming) the run on the server and waits for the first answer, at most
+   * `timeoutMs`. Never rejects: a down server is retried in the background.
+   */
+  async start(timeoutMs: number): Promise<void> {
+    this.kick();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.firstCreate,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  enqueueRow(row: Row, points: number): void {
+    this.push({ kind: "row", row, points });
+  }
+
+  enqueue(kind: "histogram" | "event", json: string): void {
+    this.push({ kind, json, points: 0 });
+  }
+
+  /** Batches everything queued so far and waits until the server acknowledged it, or `timeoutMs`. */
+  async flush(timeoutMs: number): Promise<DeliveryResult> {
+    if (this.stopped) return this.result(false);
+    this.formAll();
+    const target = this.nextSeq - 1;
+    this.wake();
+    this.kick();
+    const ok = await this.waitFor(() => this.rejected || !this.pending.some((b) => b.seq <= target), timeoutMs);
+    return this.result(ok && !this.rejected);
+  }
+
+  /**
+   * Sends everything still queued and the final status, waiting at most `timeoutMs`. What could not
+   * be sent in time is left in the spool file. Never rejects.
+   */
+  async finish(status: string, timeoutMs: number): Promise<DeliveryResult> {
+    this.closed = true;
+    this.finishStatus = status;
+    this.formAll();
+    this.wake();
+    this.kick();
+    const ok = await this.waitFor(() => this.rejected || (this.pending.length === 0 && this.finishSent), timeoutMs);
+    this.stop();
+    if (this.rejectedPoints > 0) {
+      say(`babysit: ${this.rejectedPoints} points of run ${this.o.meta.id} were rejected by the server (see warnings above)`);
+    }
+    if (ok || this.rejected) {
+      if (!this.spoolHasPending) this.spool.close();
+      return this.result(ok && !this.rejected);
+    }
+    this.spoolEverything();
+    if (!this.finishSent) this.spool.appendFinish(status);
+    this.spool.close();
+    const points = this.pending.reduce((n, b) => n + b.points, 0);
+    say(
+      `babysit: server at ${this.o.baseUrl} did not acknowledge everything within ${timeoutMs / 1000} s; ` +
+        `${this.pending.length} batches (${points} points) are saved in ${this.spool.path} and will be sent ` +
+        `the next time run ${this.o.meta.id} is resumed with init({ id: "${this.o.meta.id}", ... })`,
+    );
+    return this.result(false);
+  }
+
+  /**
+   * Last resort at process exit (no more event loop, so no network): writes every unacknowledged
+   * batch and everything still queued to the spool file, synchronously.
+   */
+  emergencySpool(): void {
+    if (this.stopped) return;
+    this.stop();
+    if (this.rejected) return;
+    const before = this.pending.filter((b) => !b.spooled).length + this.queue.length;
+    this.spoolEverything();
+    this.spool.close();
+    if (before > 0) {
+      say(
+        `babysit: the process exited before run ${this.o.meta.id} finished; unsent data is saved in ` +
+          `${this.spool.path} and will be sent the next time the run is resumed with init({ id: "${this.o.meta.id}", ... })`,
+      );
+    }
+  }
+
+  private push(item: Item): void {
+    if (this.closed || this.rejected) {
+      if (this.closed) this.o.warner.warn("closed", `run ${this.o.meta.id} is finished; data logged after finish() is dropped`);
+      return;
+    }
+    this.queue.push(item);
+    this.queuedPoints += item.points;
+    if (this.queuedPoints >= this.o.maxBatchPoints) this.kick();
+  }
+
+  private tick(): void {
+    this.flushDue = true;
+    // While the server is away, every tick's data goes to disk right away: a process that dies
+    // then loses at most one flush interval of data.
+    if (this.offline) this.formAll();
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.pumping || this.stopped) return;
+    void this.pump();
+  }
+
+  private wake(): void {
+    this.wakeSleeper?.();
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.wake();
+    this.inflight?.abort(new Error("babysit: run finished"));
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (!this.stopped) {
+        if (!this.created) {
+          if (this.rejected) return;
+          const outcome = await this.createRun();
+          if (outcome === "retry") await this.backoff();
+          continue;
+        }
+        const batch = this.pending[0] ?? this.nextBatch();
+        if (batch) {
+          const outcome = await this.sendBatch(batch);
+          if (outcome === "retry") await this.backoff();
+          else this.backoffAttempt = 0;
+          continue;
+        }
+        if (this.finishStatus !== null && !this.finishSent) {
+          if ((await this.sendFinish()) === "retry") await this.backoff();
+          continue;
+        }
+        return;
+      }
+    } catch (err) {
+      // A bug here must not surface as an unhandled rejection in the user's process.
+      this.o.warner.warn("internal", `internal error in the background sender: ${(err as Error).stack ?? err}`);
+    } finally {
+      this.pumping = false;
+      if (this.stopped) this.spool.close(); // acks that raced with finish() reopened it
+      this.notify();
+    }
+  }
+
+  private nextBatch(): Batch | null {
+    if (this.queue.length === 0) {
+      this.flushDue = false;
+      return null;
+    }
+    if (!(this.flushDue || this.closed || this.queuedPoints >= this.o.maxBatchPoints)) return null;
+    const batch = this.formBatch();
+    if (this.queuedPoints < this.o.maxBatchPoints) this.flushDue = false;
+    return batch;
+  }
+
+  private formAll(): void {
+    while (this.queue.length > 0) this.formBatch();
+  }
+
+  /** Moves a prefix of the queue into a new batch (spooled right away while offline). */
+  private formBatch(): Batch | null {
+    const rows: string[] = [];
+    const histograms: string[] = [];
+    const events: string[] = [];
+    let points = 0;
+    let chars = 0;
+    let taken = 0;
+    for (; taken < this.queue.length; taken++) {
+      const item = this.queue[taken]!;
+      const json = item.kind === "row" ? JSON.stringify(item.row) : item.json;
+      if (json.length > MAX_ITEM_CHARS) {
+        this.o.warner.warn("too-large", `dropped a ${item.kind} of ${json.length} characters: larger than the server accepts`);
+        this.queuedPoints -= item.points;
+        continue;
+      }
+      const full =
+        chars + json.length > TARGET_BATCH_CHARS ||
+        rows.length >= MAX_ROWS_PER_BATCH ||
+        histograms.length >= MAX_HISTOGRAMS_PER_BATCH ||
+        events.length >= MAX_EVENTS_PER_BATCH;
+      if (full && chars > 0) break;
+      (item.kind === "row" ? rows : item.kind === "histogram" ? histograms : events).push(json);
+      chars += json.length;
+      points += item.points;
+      if (points >= this.o.maxBatchPoints) {
+        taken++;
+        break;
+      }
+    }
+    this.queue.splice(0, taken);
+    this.queuedPoints -= points;
+    if (chars === 0) return null;
+    const batch: Batch = {
+      seq: this.nextSeq++,
+      payload: `"rows":[${rows.join(",")}],"histograms":[${histograms.join(",")}],"events":[${events.join(",")}]`,
+      points,
+      spooled: false,
+      attempted: false,
+      notFound: 0,
+    };
+    this.pending.push(batch);
+    if (this.offline) this.spoolBatch(batch);
+    return batch;
+  }
+
+  private body(batch: Batch): string {
+    return `{"seq":${batch.seq},${batch.payload}}`;
+  }
+
+  private spoolBatch(batch: Batch): void {
+    if (batch.spooled) return;
+    this.spool.appendBatch(batch.seq, this.body(batch));
+    batch.spooled = true;
+    this.spoolHasPending = true;
+  }
+
+  private spoolEverything(): void {
+    for (const b of this.pending) this.spoolBatch(b);
+    this.offline = true;
+    this.formAll();
+  }
+
+  private async createRun(): Promise<"ok" | "retry" | "rejected"> {
+    const { id, project, name, config } = this.o.meta;
+    const res = await this.request("/api/v1/runs", JSON.stringify({ id, project, name, config }));
+    try {
+      if (res.kind === "ok") {
+        this.created = true;
+        if (typeof res.body?.url === "string") this.serverPath = res.body.url;
+        return "ok";
+      }
+      if (!isPermanent(res)) {
+        this.goOffline(res);
+        return "retry";
+      }
+      this.rejected = true;
+      this.queue = [];
+      this.pending = [];
+      say(
+        `babysit: the server refused to create run ${id} (${res.status} ${res.code}: ${res.message}); ` +
+          `nothing logged to this run will be sent`,
+      );
+      return "rejected";
+    } finally {
+      this.firstCreateDone();
+    }
+  }
+
+  private async sendBatch(batch: Batch): Promise<"ok" | "retry"> {
+    const res = await this.request(`/api/v1/runs/${encodeURIComponent(this.o.meta.id)}/log`, this.body(batch));
+    const firstAttempt = !batch.attempted;
+    batch.attempted = true;
+    if (res.kind === "ok") {
+      if (res.body?.duplicate === true && firstAttempt) {
+        this.seqCollision(batch);
+        return "ok";
+      }
+      this.handleAlerts(res.body?.alerts);
+      this.settle(batch);
+      return "ok";
+    }
+    if (!isPermanent(res)) {
+      this.goOffline(res);
+      return "retry";
+    }
+    if (res.status === 404 && batch.notFound++ === 0) {
+      // The run vanished (e.g. the server's database was reset): create it again, then retry.
+      this.created = false;
+      return "ok";
+    }
+    this.rejectedPoints += batch.points;
+    this.o.warner.warn(
+      `rejected:${res.status}:${res.code}`,
+      `the server rejected a batch of run ${this.o.meta.id} (${res.status} ${res.code}: ${res.message}); ` +
+        `dropping it (further rejections with this code are not printed)`,
+    );
+    this.settle(batch);
+    return "ok";
+  }
+
+  private async sendFinish(): Promise<"ok" | "retry"> {
+    const res = await this.request(
+      `/api/v1/runs/${encodeURIComponent(this.o.meta.id)}/finish`,
+      JSON.stringify({ status: this.finishStatus }),
+    );
+    if (res.kind !== "ok" && !isPermanent(res)) {
+      this.goOffline(res);
+      return "retry";
+    }
+    if (res.kind === "ok") this.handleAlerts(res.body?.alerts);
+    if (isPermanent(res)) {
+      this.o.warner.warn("finish", `the server refused to finish run ${this.o.meta.id} (${res.status} ${res.code}: ${res.message})`);
+    }
+    this.finishSent = true;
+    return "ok";
+  }
+
+  /** The batch is done with (acknowledged, or rejected for good): drop it from memory and disk. */
+  private settle(batch: Batch): void {
+    const i = this.pending.indexOf(batch);
+    if (i >= 0) this.pending.splice(i, 1);
+    if (batch.spooled) this.spool.appendAck(batch.seq);
+    if (this.spoolHasPending && !this.pending.some((b) => b.spooled)) {
+      this.spool.remove();
+      this.spoolHasPending = false;
+    }
+    if (this.offline && this.pending.length === 0) {
+      this.offline = false;
+      this.o.warner.warn("back", `connection to ${this.o.baseUrl} is back; spooled batches were delivered`);
+    }
+    this.notify();
+  }
+
+  /**
+   * The server already holds a batch with this never-sent seq: another process used it for this run
+   * id (clocks differ, or two processes share the id). Renumber the unsent batches past it.
+   */
+  private seqCollision(batch: Batch): void {
+    this.nextSeq = Math.max(this.nextSeq, Date.now(), batch.seq + 1) + SEQ_JUMP;
+    for (const b of this.pending) {
+      if (b !== batch && b.attempted) continue;
+      const old = b.seq;
+      b.seq = this.nextSeq++;
+      if (b.spooled) {
+        this.spool.appendBatch(b.seq, this.body(b));
+        this.spool.appendAck(old);
+      }
+    }
+    this.pending.sort((a, b) => a.seq - b.seq);
+    this.o.warner.warn("seq", `batch numbers of run ${this.o.meta.id} clashed with an earlier process; renumbered`);
+  }
+
+  private goOffline(res: HttpResult): void {
+    if (this.stopped) return; // finish() gave up and spooled everything already
+    if (!this.offline) {
+      this.offline = true;
+      if (!this.warnedOffline) {
+        this.warnedOffline = true;
+        const why =
+          res.kind === "network"
+            ? `cannot reach ${this.o.baseUrl} (${res.message})`
+            : `${this.o.baseUrl} answered ${res.status}${res.kind === "http" ? ` ${res.code}` : ""}`;
+        say(`babysit: ${why}; saving data to ${this.spool.path} and retrying in the background`);
+      }
+    }
+    // Pending batches first: the file is then in seq order.
+    for (const b of this.pending) this.spoolBatch(b);
+    this.formAll();
+  }
+
+  private handleAlerts(alerts: unknown): void {
+    if (!Array.isArray(alerts)) return;
+    for (const a of alerts as Alert[]) {
+      if (!a || typeof a !== "object" || typeof a.code !== "string") continue;
+      const severity = typeof a.severity === "string" ? a.severity : "warning";
+      if (!this.printedAlerts.has(a.code)) {
+        this.printedAlerts.add(a.code);
+        const at = typeof a.step === "number" ? ` at step ${a.step}` : "";
+        say(`babysit [${severity}] ${a.code}${at}: ${a.title ?? a.message ?? ""} -> ${this.o.dashboardUrl()}`);
+      }
+      const key = `${a.code}\u0000${severity}`;
+      if (this.o.onAlert && !this.notifiedAlerts.has(key)) {
+        this.notifiedAlerts.add(key);
+        try {
+          this.o.onAlert(a);
+        } catch (err) {
+          this.o.warner.warn("onAlert", `onAlert threw: ${(err as Error).message ?? err}`);
+        }
+      }
+    }
+  }
+
+  private async request(path: string, body: string): Promise<HttpResult> {
+    const controller = new AbortController();
+    this.inflight = controller;
+    const timer = setTimeout(
+      () => controller.abort(new Error(`no answer within ${this.o.requestTimeoutMs} ms`)),
+      this.o.requestTimeoutMs,
+    );
+    timer.unref();
+    try {
+      const res = await fetch(this.o.baseUrl + path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+        signal: controller.signal,
+      });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      if (res.ok) return { kind: "ok", status: res.status, body: json as Record<string, unknown> | undefined };
+      const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      return {
+        kind: "http",
+        status: res.status,
+        code: typeof error?.code === "string" ? error.code : "error",
+        message: typeof error?.message === "string" ? error.message : text.slice(0, 200),
+      };
+    } catch (err) {
+      return { kind: "network", message: describeError(err) };
+    } finally {
+      clearTimeout(timer);
+      if (this.inflight === controller) this.inflight = null;
+    }
+  }
+
+  /** Sleeps before the next retry: 100 ms, 200 ms, ... capped, with jitter; cut short by wake(). */
+  private backoff(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const base = Math.min(this.o.backoffMaxMs, this.o.backoffInitialMs * 2 ** this.backoffAttempt);
+    this.backoffAttempt = Math.min(this.backoffAttempt + 1, 30);
+    const delay = Math.min(this.o.backoffMaxMs, base * (0.75 + Math.random() * 0.5));
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeSleeper = null;
+        resolve();
+      };
+      const timer = setTimeout(done, delay);
+      timer.unref(); // a server that is away must not keep a finished script alive
+      this.wakeSleeper = done;
+    });
+  }
+
+  /** Resolves true once `done()` holds, false after `timeoutMs`. Keeps the process alive meanwhile. */
+  private waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (done()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!done()) return;
+        finish(true);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (ok: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(ok);
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  private notify(): void {
+    for (const check of [...this.waiters]) check();
+  }
+
+  private result(delivered: boolean): DeliveryResult {
+    return {
+      delivered,
+      pendingBatches: this.pending.length,
+      spoolPath: this.spoolHasPending ? this.spool.path : null,
+    };
+  }
+}
+
+/** 4xx other than 408/429: sending the same request again cannot succeed. */
+function isPermanent(res: HttpResult): res is HttpFailure {
+  return res.kind === "http" && res.status !== 408 && res.status !== 429 && res.status < 500;
+}
+
+function describeError(err: unknown): string {
+  const e = err as { message?: string; cause?: { code?: string; message?: string } };
+  if (e?.cause?.code) return e.cause.code;
+  if (e?.cause?.message) return e.cause.message;
+  return e?.message ?? String(err);
+}

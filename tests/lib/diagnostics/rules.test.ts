@@ -1,0 +1,766 @@
+import { describe, expect, test } from "vitest";
+import { DIAGNOSIS_CODES, diagnose } from "../../../lib/diagnostics";
+import { DEFAULT_THRESHOLDS } from "../../../lib/diagnostics/thresholds";
+import type { RunData, SeriesPoints, Severity } from "../../../lib/diagnostics/types";
+import { constant, decayingLoss, gauss, hist, makeRun, series, truncate, type RunSpec } from "./synth";
+
+const LN10 = Math.log(10);
+
+// ---- building blocks ------------------------------------------------------------------------
+
+/** Per-epoch accuracy: 31 evaluations every 20 steps, rising from `from` to `to`. */
+function acc(from: number, to: number, opts: { tau?: number; noise?: number; seed?: number; n?: number } = {}): SeriesPoints {
+  const { tau = 0.15, noise = 0.003, seed = 7, n = 31 } = opts;
+  const g = gauss(seed);
+  return series(n, (_, p) => Math.min(1, to - (to - from) * Math.exp(-p / tau) + noise * g()), 20, 1);
+}
+
+/** Per-epoch values following `f(progress)`, 31 evaluations every 20 steps. */
+function perEpoch(f: (p: number) => number, n = 31): SeriesPoints {
+  return series(n, (_, p) => f(p), 20, 1);
+}
+
+/** update_ratio / weight / grad / act stats for `layers`, every 5 steps over 600 steps. */
+function layerStats(
+  layers: string[],
+  stats: Partial<Record<"ur" | "wstd" | "wmean" | "gstd" | "dead" | "sat" | "astd", (layer: number, p: number) => number>>,
+): Record<string, SeriesPoints> {
+  const out: Record<string, SeriesPoints> = {};
+  const g = gauss(99);
+  layers.forEach((name, li) => {
+    const mk = (f: (l: number, p: number) => number, noisy = true) =>
+      series(120, (_, p) => f(li, p) * (noisy ? 1 + 0.1 * g() : 1), 5, 1);
+    if (stats.ur) out[`update_ratio/${name}`] = mk(stats.ur);
+    if (stats.wstd) out[`weight/${name}/std`] = mk(stats.wstd, false);
+    if (stats.wmean) out[`weight/${name}/mean`] = mk(stats.wmean, false);
+    if (stats.gstd) out[`grad/${name}/std`] = mk(stats.gstd);
+    if (stats.dead) out[`act/${name}/dead_frac`] = mk(stats.dead, false);
+    if (stats.sat) out[`act/${name}/saturated_frac`] = mk(stats.sat, false);
+    if (stats.astd) out[`act/${name}/std`] = mk(stats.astd, false);
+  });
+  return out;
+}
+
+const LAYERS = ["fc1", "fc2", "fc3"];
+const HEALTHY_LAYER_STATS = layerStats(LAYERS, {
+  ur: (_, p) => 3e-3 * Math.exp(-2 * p),
+  wstd: (l) => 0.18 - 0.04 * l,
+  wmean: () => 0.001,
+  gstd: (l, p) => 0.005 * (l + 1) * Math.exp(-2 * p),
+  dead: () => 0.02,
+});
+
+/** A healthy run: fast then slowing loss, train/val accuracy with a small gap, sane layer stats. */
+function healthy(extra: RunSpec = {}): RunSpec {
+  return {
+    config: { num_classes: 10, model_layers: LAYERS, ...extra.config },
+    series: {
+      "train/loss": decayingLoss(600),
+      "train/acc": acc(0.1, 1.0),
+      "val/acc": acc(0.1, 0.97, { seed: 8 }),
+      "val/loss": perEpoch((p) => 0.08 + 2.2 * Math.exp(-p / 0.15)),
+      lr: constant(120, 1e-3, 5),
+      ...HEALTHY_LAYER_STATS,
+      ...extra.series,
+    },
+    histograms: extra.histograms,
+    events: extra.events,
+    finished: extra.finished,
+  };
+}
+
+interface Case {
+  name: string;
+  /** a spec, or a ready RunData (e.g. a truncated run) */
+  spec: RunSpec | RunData;
+  raised: boolean;
+  severity?: Severity;
+}
+
+function check(code: string, c: Case) {
+  const run = c.spec.series instanceof Map ? (c.spec as RunData) : makeRun(c.spec as RunSpec);
+  const found = diagnose(run, { strict: true });
+  const d = found.find((x) => x.code === code);
+  if (c.raised) {
+    expect(d, `${code} should be raised; got ${found.map((x) => x.code).join(", ") || "nothing"}`).toBeDefined();
+    if (c.severity) expect(d!.severity).toBe(c.severity);
+    expect(d!.title.length).toBeGreaterThan(10);
+    expect(d!.message.length).toBeGreaterThan(80);
+    expect(Number.isFinite(d!.step)).toBe(true);
+  } else {
+    expect(d, `${code} should not be raised: ${d?.message}`).toBeUndefined();
+  }
+}
+
+// ---- general --------------------------------------------------------------------------------
+
+describe("diagnose()", () => {
+  test("exposes every code once", () => {
+    expect(new Set(DIAGNOSIS_CODES).size).toBe(DIAGNOSIS_CODES.length);
+    expect([...DIAGNOSIS_CODES].sort()).toEqual(
+      [
+        "bad_initial_loss", "dead_relu", "divergence", "exploding_gradients", "gradcheck_failed",
+        "input_not_normalized", "loss_plateau", "lr_too_high", "lr_too_low", "noisy_loss",
+        "overfit_sanity_failed", "overfitting", "saturated_activations", "search_boundary",
+        "symmetric_init", "underfitting", "vanishing_gradients",
+      ].sort(),
+    );
+  });
+
+  test("raises nothing for an empty run or a run with a handful of points", () => {
+    expect(diagnose(makeRun())).toEqual([]);
+    expect(diagnose(makeRun({ config: { num_classes: 10 }, series: { loss: series(3, () => 2.3) } }))).toEqual([]);
+  });
+
+  test("raises nothing on a healthy run, at any point while it arrives", () => {
+    const run = makeRun({ ...healthy(), finished: true });
+    expect(diagnose(run, { strict: true })).toEqual([]);
+    for (const frac of [0.05, 0.1, 0.25, 0.5, 0.75]) {
+      expect(diagnose(truncate(run, frac), { strict: true }).map((d) => d.code), `at ${frac}`).toEqual([]);
+    }
+  });
+
+  test("is deterministic and does not modify its input", () => {
+    const spec = healthy({ series: { "train/loss": series(300, (i) => (i === 250 ? NaN : 2)) } });
+    const run = makeRun(spec);
+    const before = JSON.stringify([...run.series]);
+    const a = diagnose(run);
+    const b = diagnose(makeRun(spec));
+    expect(a).toEqual(b);
+    expect(JSON.stringify([...run.series])).toBe(before);
+  });
+
+  test("sorts critical diagnoses first", () => {
+    const found = diagnose(
+      makeRun({
+        config: { num_classes: 10 },
+        series: { "train/loss": series(300, (i) => (i > 280 ? NaN : 2.3)) },
+        events: [{ type: "input_stats", step: 0, data: { mean: [100, 120], std: [50, 60] } }],
+      }),
+    );
+    expect(found.map((d) => d.severity)).toEqual(["critical", "warning"]);
+  });
+
+  test("config.babysit.disable turns a rule off", () => {
+    const spec: RunSpec = { config: { babysit: { disable: ["divergence"] } }, series: { loss: series(50, () => NaN) } };
+    expect(diagnose(makeRun(spec)).map((d) => d.code)).not.toContain("divergence");
+  });
+
+  test("evidence holds only numbers, strings, booleans and null", () => {
+    const found = diagnose(
+      makeRun({ config: { num_classes: 10 }, series: { loss: series(300, (i) => (i > 200 ? Infinity : 2.3)) } }),
+    );
+    expect(found.length).toBeGreaterThan(0);
+    for (const d of found) {
+      for (const v of Object.values(d.evidence)) expect(["number", "string", "boolean"].includes(typeof v) || v === null).toBe(true);
+    }
+  });
+});
+
+// ---- names and configuration ----------------------------------------------------------------
+
+describe("key names and config", () => {
+  const overfitCurves = (names: { ta: string; va: string }, scale = 1): Record<string, SeriesPoints> => ({
+    [names.ta]: perEpoch((p) => scale * Math.min(1, 0.5 + 2 * p)),
+    [names.va]: perEpoch((p) => scale * (p < 0.2 ? 0.3 + 2.5 * p : 0.8 - 0.1 * (p - 0.2))),
+  });
+
+  test.each([
+    { name: "train/acc + val/acc", ta: "train/acc", va: "val/acc" },
+    { name: "Keras accuracy + val_accuracy", ta: "accuracy", va: "val_accuracy" },
+    { name: "acc + eval/accuracy", ta: "acc", va: "eval/accuracy" },
+    { name: "train_acc + val_acc", ta: "train_acc", va: "val_acc" },
+  ])("recognizes $name", ({ ta, va }) => {
+    const codes = diagnose(makeRun({ series: overfitCurves({ ta, va }) })).map((d) => d.code);
+    expect(codes).toContain("overfitting");
+  });
+
+  test("accuracy logged in percent is understood", () => {
+    const codes = diagnose(makeRun({ series: overfitCurves({ ta: "train_acc", va: "val_acc" }, 100) })).map((d) => d.code);
+    expect(codes).toContain("overfitting");
+  });
+
+  test("config.babysit.keys maps other names, including per-layer patterns", () => {
+    const spec: RunSpec = {
+      config: {
+        num_classes: 10,
+        babysit: { keys: { train_loss: "objective", update_ratio: "ratios.{layer}" } },
+      },
+      series: {
+        objective: series(300, () => 2.4),
+        "ratios.a": constant(50, 1e-7),
+        "ratios.b": constant(50, 2e-7),
+      },
+    };
+    const d = diagnose(makeRun(spec)).find((x) => x.code === "lr_too_low");
+    expect(d?.evidence.low_layers).toBe("a, b");
+    // without the mapping, nothing is known about the run
+    expect(diagnose(makeRun({ ...spec, config: { num_classes: 10 } }))).toEqual([]);
+  });
+
+  test("config.babysit.thresholds overrides a default", () => {
+    const spec = healthy({ series: layerStats(LAYERS, { dead: () => 0.5 }) });
+    expect(diagnose(makeRun(spec)).map((d) => d.code)).toContain("dead_relu");
+    const relaxed = { ...spec, config: { ...spec.config, babysit: { thresholds: { dead_frac: 0.6 } } } };
+    expect(diagnose(makeRun(relaxed)).map((d) => d.code)).not.toContain("dead_relu");
+  });
+
+  test("num_classes is also found in config.hyperparams", () => {
+    const spec: RunSpec = { config: { hyperparams: { num_classes: 10 } }, series: { loss: decayingLoss(200, { start: 9 }) } };
+    expect(diagnose(makeRun(spec)).map((d) => d.code)).toContain("bad_initial_loss");
+  });
+});
+
+// ---- one table per rule ---------------------------------------------------------------------
+
+const nanTail = series(600, (i, p) => (i >= 590 ? NaN : 2.3 * Math.exp(-p * 2) + 0.1));
+const cases: Record<string, Case[]> = {
+  divergence: [
+    { name: "loss ends in NaN", spec: healthy({ series: { "train/loss": nanTail } }), raised: true, severity: "critical" },
+    {
+      name: "one Inf, then finite and low again",
+      spec: healthy({ series: { "train/loss": series(600, (i, p) => (i === 300 ? Infinity : 2.3 * Math.exp(-p * 3) + 0.05)) } }),
+      raised: true,
+      severity: "warning",
+    },
+    {
+      name: "loss explodes to 10x its start",
+      spec: { series: { loss: series(400, (_, p) => (p < 0.6 ? 2.3 - p : 2.3 * Math.exp((p - 0.6) * 10))) } },
+      raised: true,
+      severity: "critical",
+    },
+    {
+      name: "training collapses back to the starting loss",
+      spec: { series: { loss: series(400, (_, p) => (p < 0.5 ? 2.3 - 3.6 * p : 2.3)) } },
+      raised: true,
+    },
+    { name: "validation loss only, NaN", spec: { series: { val_loss: series(30, (i) => (i > 20 ? NaN : 1)) } }, raised: true },
+    { name: "healthy", spec: healthy(), raised: false },
+    {
+      name: "borderline: loss rises to 2.5x its start",
+      spec: { series: { loss: series(400, (_, p) => (p < 0.5 ? 2.0 : 5.0)) } },
+      raised: false,
+    },
+    { name: "negative loss (e.g. an ELBO) falling further", spec: { series: { loss: series(400, (_, p) => -10 - 50 * p) } }, raised: false },
+  ],
+  lr_too_high: [
+    {
+      name: "update ratios ~5e-2 and a loss jumping around a high level",
+      spec: {
+        config: { num_classes: 10 },
+        series: {
+          "train/loss": series(600, (i) => 2.0 * (1 + 0.9 * gauss(3)() * ((i * 7919) % 13 > 6 ? 1 : -1))),
+          ...layerStats(LAYERS, { ur: () => 5e-2 }),
+        },
+      },
+      raised: true,
+    },
+    {
+      name: "loss explodes",
+      spec: { series: { loss: series(400, (_, p) => (p < 0.6 ? 2.3 - p : 2.3 * Math.exp((p - 0.6) * 10))) } },
+      raised: true,
+    },
+    {
+      name: "huge steps early, then the net died at chance loss",
+      spec: {
+        config: { num_classes: 10 },
+        series: {
+          "train/loss": series(600, (i, p) => (p < 0.05 ? 4 : LN10) + 0.01 * Math.sin(i)),
+          ...layerStats(LAYERS, { ur: (_, p) => (p < 0.15 ? 0.3 : 0), dead: () => 0.1 }),
+        },
+      },
+      raised: true,
+    },
+    {
+      name: "update ratios extreme (> 1e-1) even with a falling loss",
+      spec: healthy({ series: layerStats(LAYERS, { ur: () => 0.2 }) }),
+      raised: true,
+    },
+    {
+      name: "Adam's first steps: ratios 3e-2 briefly, then ~1e-3",
+      spec: healthy({ series: layerStats(LAYERS, { ur: (_, p) => (p < 0.03 ? 3e-2 : 1e-3) }) }),
+      raised: false,
+    },
+    {
+      name: "borderline: ratios ~1.5e-2 with a smoothly falling loss",
+      spec: healthy({ series: layerStats(LAYERS, { ur: () => 1.5e-2 }) }),
+      raised: false,
+    },
+    {
+      name: "high ratios because weight decay shrank the weights",
+      spec: {
+        config: { num_classes: 10 },
+        series: {
+          "train/loss": series(600, (i) => LN10 + 0.005 * Math.sin(i)),
+          ...layerStats(LAYERS, { ur: () => 5e-2, wstd: (_, p) => 0.2 * Math.exp(-6 * p) }),
+        },
+      },
+      raised: false,
+    },
+  ],
+  lr_too_low: [
+    {
+      name: "update ratios ~1e-7 and a flat loss",
+      spec: {
+        config: { num_classes: 10 },
+        series: { "train/loss": decayingLoss(450, { floor: 2.4, start: 2.4 }), ...layerStats(LAYERS, { ur: () => 1e-7 }) },
+      },
+      raised: true,
+    },
+    {
+      name: "no per-layer stats: loss and accuracy do not move",
+      spec: {
+        config: { num_classes: 10 },
+        series: {
+          loss: decayingLoss(450, { floor: 2.45, start: 2.5, noise: 0.03 }),
+          acc: perEpoch(() => 0.083),
+          val_acc: perEpoch(() => 0.07),
+        },
+      },
+      raised: true,
+    },
+    {
+      name: "ratios ~3e-5, loss down only 8% and near chance, accuracy flat",
+      spec: {
+        config: { num_classes: 10 },
+        series: {
+          "train/loss": series(450, (_, p) => 2.6 - 0.2 * p),
+          "train/acc": perEpoch((p) => 0.08 + 0.01 * p),
+          ...layerStats(LAYERS, { ur: () => 3e-5 }),
+        },
+      },
+      raised: true,
+    },
+    {
+      name: "tiny ratios after the loss converged",
+      spec: healthy({ series: layerStats(LAYERS, { ur: (_, p) => (p < 0.5 ? 1e-3 : 1e-6) }) }),
+      raised: false,
+    },
+    {
+      name: "flat loss during learning-rate warmup",
+      spec: {
+        config: { num_classes: 10 },
+        series: { loss: series(300, () => 2.3), lr: series(300, (_, p) => 1e-3 * p) },
+      },
+      raised: false,
+    },
+    { name: "too little evidence: 30 flat points", spec: { config: { num_classes: 10 }, series: { loss: series(30, () => 2.3) } }, raised: false },
+    {
+      name: "fine-tuning: small ratios, loss flat far below chance",
+      spec: {
+        config: { num_classes: 10 },
+        series: { loss: decayingLoss(450, { start: 0.2, floor: 0.19 }), ...layerStats(LAYERS, { ur: () => 5e-5 }) },
+      },
+      raised: false,
+    },
+    {
+      name: "borderline: ratios 2e-5 but the loss is still falling fast",
+      spec: {
+        config: { num_classes: 10 },
+        series: { loss: decayingLoss(450, { floor: 0.3, tau: 0.3 }), ...layerStats(LAYERS, { ur: () => 2e-5 }) },
+      },
+      raised: false,
+    },
+  ],
+  overfitting: [
+    {
+      name: "train accuracy -> 1 while val accuracy peaks and slides",
+      spec: healthy({
+        series: {
+          "train/acc": acc(0.5, 1.0, { tau: 0.05 }),
+          "val/acc": perEpoch((p) => (p < 0.1 ? 0.33 + 5 * p : 0.83 - 0.03 * p)),
+          "val/loss": perEpoch((p) => (p < 0.1 ? 2.1 - 14 * p : 0.7 + 0.15 * p)),
+        },
+      }),
+      raised: true,
+    },
+    {
+      name: "val loss U-shaped while train loss keeps falling (no accuracy logged)",
+      spec: {
+        series: {
+          loss: decayingLoss(600, { floor: 0.001, tau: 0.1 }),
+          val_loss: perEpoch((p) => 0.5 + 2 * (p - 0.3) ** 2),
+        },
+      },
+      raised: true,
+    },
+    { name: "healthy: small gap, val still improving", spec: healthy(), raised: false },
+    {
+      name: "borderline: val stalls but the gap is only 0.08",
+      spec: healthy({ series: { "train/acc": acc(0.1, 0.98), "val/acc": perEpoch((p) => Math.min(0.9, 0.1 + 3 * p)) } }),
+      raised: false,
+    },
+    {
+      name: "val loss creeps up but val accuracy matches train accuracy",
+      spec: healthy({
+        series: {
+          "train/acc": acc(0.1, 0.99),
+          "val/acc": acc(0.1, 0.975),
+          "val/loss": perEpoch((p) => 0.3 + (p - 0.4) ** 2),
+        },
+      }),
+      raised: false,
+    },
+    {
+      name: "the overfit-a-tiny-subset sanity check is supposed to overfit",
+      spec: healthy({
+        config: { tags: ["overfit-tiny"] },
+        series: { "train/acc": acc(0.5, 1.0, { tau: 0.05 }), "val/acc": perEpoch((p) => (p < 0.1 ? 0.2 + 3 * p : 0.5)) },
+      }),
+      raised: false,
+    },
+  ],
+  underfitting: [
+    {
+      name: "train and val accuracy plateau together around 0.55",
+      spec: healthy({ series: { "train/acc": acc(0.1, 0.56, { tau: 0.1 }), "val/acc": acc(0.1, 0.54, { tau: 0.1, seed: 3 }) } }),
+      raised: true,
+    },
+    {
+      name: "loss only: train and val loss plateau together at 1.6 (10 classes)",
+      spec: {
+        config: { num_classes: 10 },
+        series: {
+          loss: decayingLoss(600, { floor: 1.6, tau: 0.1, noise: 0.02 }),
+          val_loss: perEpoch((p) => 1.65 + 0.7 * Math.exp(-p / 0.1)),
+        },
+      },
+      raised: true,
+    },
+    {
+      name: "early in training everything is poor but still improving",
+      spec: truncate(makeRun(healthy({ series: { "train/acc": acc(0.1, 0.9, { tau: 0.6 }), "val/acc": acc(0.1, 0.88, { tau: 0.6 }) } })), 0.3),
+      raised: false,
+    },
+    {
+      name: "flat at chance from the start (nothing learned: not a capacity problem)",
+      spec: healthy({ series: { "train/acc": perEpoch(() => 0.1), "val/acc": perEpoch(() => 0.1) } }),
+      raised: false,
+    },
+    {
+      name: "plateau at a good level",
+      spec: healthy({ series: { "train/acc": acc(0.1, 0.95, { tau: 0.1 }), "val/acc": acc(0.1, 0.94, { tau: 0.1 }) } }),
+      raised: false,
+    },
+    {
+      name: "poor plateau but with a large gap",
+      spec: healthy({ series: { "train/acc": acc(0.1, 0.65, { tau: 0.1 }), "val/acc": acc(0.1, 0.5, { tau: 0.1 }) } }),
+      raised: false,
+    },
+  ],
+  saturated_activations: [
+    {
+      name: "saturated_frac 0.9",
+      spec: healthy({ series: layerStats(["fc1", "fc2"], { sat: () => 0.9 }) }),
+      raised: true,
+    },
+    {
+      name: "tanh histograms with the mass at +-1",
+      spec: healthy({ histograms: { "act/fc1": [0, 15, 30].map((s) => hist(s, -1, 1, (x) => (Math.abs(x) > 0.93 ? 50 : 1))) } }),
+      raised: true,
+    },
+    {
+      name: "tanh net whose activation std is ~1",
+      spec: healthy({ config: { hyperparams: { activation: "tanh" } }, series: layerStats(["fc1"], { astd: () => 0.99 }) }),
+      raised: true,
+    },
+    { name: "saturated_frac 0.05", spec: healthy({ series: layerStats(["fc1"], { sat: () => 0.05 }) }), raised: false },
+    { name: "borderline: saturated_frac 0.25", spec: healthy({ series: layerStats(["fc1"], { sat: () => 0.25 }) }), raised: false },
+    {
+      name: "healthy tanh histogram",
+      spec: healthy({ histograms: { "act/fc1": [hist(15, -0.99, 0.99, (x) => Math.exp(-x * x * 4))] } }),
+      raised: false,
+    },
+    { name: "ReLU histogram", spec: healthy({ histograms: { "act/fc1": [hist(15, 0, 5, (x) => Math.exp(-x))] } }), raised: false },
+  ],
+  dead_relu: [
+    { name: "60% of units dead", spec: healthy({ series: layerStats(LAYERS, { dead: (l) => (l === 1 ? 0.6 : 0) }) }), raised: true, severity: "warning" },
+    { name: "a whole layer dead", spec: healthy({ series: layerStats(LAYERS, { dead: (l) => (l === 1 ? 1 : 0) }) }), raised: true, severity: "critical" },
+    {
+      name: "histograms: nearly every activation exactly 0",
+      spec: healthy({ histograms: { "act/conv1": [hist(30, 0, 2, (x) => (x < 0.07 ? 97 : 0.1))] } }),
+      raised: true,
+    },
+    { name: "3% dead", spec: healthy(), raised: false },
+    { name: "borderline: 25% dead", spec: healthy({ series: layerStats(LAYERS, { dead: () => 0.25 }) }), raised: false },
+    {
+      name: "healthy ReLU histogram (about half the activations 0)",
+      spec: healthy({ histograms: { "act/fc1": [hist(30, 0, 5, (x) => (x < 0.17 ? 9 : Math.exp(-x)))] } }),
+      raised: false,
+    },
+    {
+      name: "dead_frac counted per activation: 0.55 zeros is a healthy ReLU",
+      spec: healthy({ config: { logging: { dead_frac_unit: "activation" } }, series: layerStats(LAYERS, { dead: () => 0.55 }) }),
+      raised: false,
+    },
+  ],
+  bad_initial_loss: [
+    { name: "first loss 6 for 10 classes", spec: { config: { num_classes: 10 }, series: { loss: decayingLoss(200, { start: 6 }) } }, raised: true },
+    {
+      name: "first loss 0.5 at step 0 for 10 classes",
+      spec: { config: { num_classes: 10 }, series: { loss: series(200, () => 0.5, 1, 0) } },
+      raised: true,
+    },
+    { name: "first loss 2.5 for 10 classes", spec: { config: { num_classes: 10 }, series: { loss: decayingLoss(200, { start: 2.5 }) } }, raised: false },
+    {
+      name: "first logged loss is at step 500 (not the initial loss)",
+      spec: { config: { num_classes: 10 }, series: { loss: series(200, () => 0.5, 10, 500) } },
+      raised: false,
+    },
+    {
+      name: "multiclass hinge loss starts at C-1",
+      spec: { config: { num_classes: 10, loss: "multiclass SVM hinge" }, series: { loss: decayingLoss(200, { start: 9 }) } },
+      raised: false,
+    },
+    { name: "no num_classes", spec: { series: { loss: decayingLoss(200, { start: 6 }) } }, raised: false },
+    {
+      name: "borderline: 1.4x ln C",
+      spec: { config: { num_classes: 10 }, series: { loss: decayingLoss(200, { start: 1.4 * LN10, noise: 0 }) } },
+      raised: false,
+    },
+  ],
+  symmetric_init: [
+    {
+      name: "all weights zero and they stay zero",
+      spec: healthy({ series: layerStats(LAYERS, { wstd: () => 0, wmean: () => 0, gstd: () => 0, ur: () => 0 }) }),
+      raised: true,
+      severity: "critical",
+    },
+    {
+      name: "weights initialized to one constant",
+      spec: healthy({ series: layerStats(LAYERS, { wstd: (_, p) => (p === 0 ? 0 : 0.01), wmean: () => 0.05 }) }),
+      raised: true,
+    },
+    {
+      name: "gradient exactly zero",
+      spec: healthy({ series: layerStats(["fc1"], { gstd: () => 0, ur: () => 0 }) }),
+      raised: true,
+    },
+    {
+      name: "zero-initialized output layer that moves after the first update",
+      spec: healthy({ series: layerStats(["fc3"], { wstd: (_, p) => (p === 0 ? 0 : 0.01 + 0.05 * p), wmean: () => 0 }) }),
+      raised: false,
+    },
+    {
+      name: "two zero-initialized adapters (LoRA B) that move",
+      spec: healthy({
+        series: layerStats(["lora_b1", "lora_b2"], { wstd: (_, p) => (p === 0 ? 0 : 1e-3 * (1 + p)), wmean: () => 0 }),
+      }),
+      raised: false,
+    },
+    {
+      name: "zero gradients behind a dead ReLU layer",
+      spec: healthy({ series: layerStats(LAYERS, { gstd: () => 0, dead: () => 1 }) }),
+      raised: false,
+    },
+  ],
+  input_not_normalized: [
+    {
+      name: "raw pixel values 0..16",
+      spec: { events: [{ type: "input_stats", step: 0, data: { mean: [0, 5.2, 11.8, 12, 5.8, 1.4], std: [0, 4.7, 4.3, 4.2, 5.6, 3.2] } }] },
+      raised: true,
+    },
+    {
+      name: "one feature on a much larger scale",
+      spec: { events: [{ type: "input_stats", step: 0, data: { mean: [0, 0, 0, 0, 3], std: [1, 1, 1, 1, 1000] } }] },
+      raised: true,
+    },
+    {
+      name: "standardized (constant features have std 0)",
+      spec: { events: [{ type: "input_stats", step: 0, data: { mean: [0, 1e-8, -2e-8, 0], std: [0, 1, 1, 0.99] } }] },
+      raised: false,
+    },
+    {
+      name: "images scaled to [0, 1]",
+      spec: { events: [{ type: "input_stats", step: 0, data: { mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] } }] },
+      raised: false,
+    },
+    { name: "no input_stats event", spec: healthy(), raised: false },
+  ],
+  gradcheck_failed: [
+    { name: "relative error 5e-2", spec: { events: [{ type: "gradcheck", step: null, data: { param: "W1", rel_error: 5e-2 } }] }, raised: true, severity: "critical" },
+    { name: "relative error 1e-3", spec: { events: [{ type: "gradcheck", step: null, data: { param: "W1", rel_error: 1e-3 } }] }, raised: true, severity: "warning" },
+    { name: "relative error 1e-8", spec: { events: [{ type: "gradcheck", step: null, data: { param: "W1", rel_error: 1e-8 } }] }, raised: false },
+    {
+      name: "a failed check re-run after the fix",
+      spec: {
+        events: [
+          { type: "gradcheck", step: 0, data: { param: "W1", rel_error: 0.3 } },
+          { type: "gradcheck", step: 0, data: { param: "W1", rel_error: 2e-9 } },
+        ],
+      },
+      raised: false,
+    },
+  ],
+  loss_plateau: [
+    {
+      name: "loss falls to 0.8 then stays flat for the last 40%",
+      spec: {
+        series: {
+          loss: series(1000, (i, p) => (p < 0.6 ? 0.8 + 1.5 * (1 - p / 0.6) ** 2 : 0.8) * (1 + 0.03 * Math.sin(i * 1.7))),
+          lr: constant(100, 0.01, 10),
+        },
+      },
+      raised: true,
+      severity: "info",
+    },
+    { name: "healthy: still falling", spec: healthy(), raised: false },
+    {
+      name: "flat near zero (converged)",
+      spec: { series: { loss: series(1000, (_, p) => (p < 0.3 ? 2.3 * (1 - p / 0.3) + 0.01 : 0.01)) } },
+      raised: false,
+    },
+    {
+      name: "the learning rate was just decayed",
+      spec: {
+        series: {
+          loss: series(1000, (_, p) => (p < 0.6 ? 0.8 + 1.5 * (1 - p / 0.6) ** 2 : 0.8)),
+          lr: series(100, (_, p) => (p < 0.8 ? 0.1 : 0.01), 10),
+        },
+      },
+      raised: false,
+    },
+  ],
+  vanishing_gradients: [
+    {
+      name: "first-layer gradients 1e-5 of the last layer's",
+      spec: { series: { loss: decayingLoss(600), ...layerStats(["l1", "l2", "l3", "l4"], { gstd: (l) => 10 ** (-8 + 2 * l) }) } },
+      raised: true,
+    },
+    { name: "healthy gradient sizes", spec: healthy(), raised: false },
+    {
+      name: "a sparse embedding layer is not vanishing",
+      spec: { series: { loss: decayingLoss(600), ...layerStats(["embedding", "fc1", "fc2"], { gstd: (l) => (l === 0 ? 1e-9 : 1e-3) }) } },
+      raised: false,
+    },
+  ],
+  exploding_gradients: [
+    {
+      name: "global gradient norm grows 1000x",
+      spec: healthy({ series: { grad_norm: series(200, (_, p) => 10 ** (3 * p)) } }),
+      raised: true,
+    },
+    { name: "gradients NaN", spec: healthy({ series: { grad_norm: series(200, (_, p) => (p > 0.5 ? NaN : 1)) } }), raised: true, severity: "critical" },
+    {
+      name: "first layer's gradients 1e4x the last layer's",
+      spec: { series: { loss: decayingLoss(600), ...layerStats(["l1", "l2", "l3"], { gstd: (l) => 10 ** (2 - 2 * l) }) } },
+      raised: true,
+    },
+    {
+      name: "occasional Inf steps (AMP loss scaling)",
+      spec: healthy({ series: { grad_norm: series(200, (i) => (i % 50 === 0 ? Infinity : 1)) } }),
+      raised: false,
+    },
+    { name: "stable gradient norm", spec: healthy({ series: { grad_norm: series(200, (_, p) => 2 - p) } }), raised: false },
+  ],
+  noisy_loss: [
+    {
+      name: "loss jumping by as much as its level",
+      spec: { series: { loss: series(600, (i, p) => Math.max(0.01, (2.3 - p) * (1 + 0.9 * gauss(i)()))) } },
+      raised: true,
+      severity: "info",
+    },
+    { name: "healthy minibatch noise", spec: healthy(), raised: false },
+    {
+      name: "converged loss with large relative but tiny absolute noise",
+      spec: { series: { loss: decayingLoss(600, { floor: 0.001, tau: 0.05, noise: 0.8 }) } },
+      raised: false,
+    },
+  ],
+  overfit_sanity_failed: [
+    {
+      name: "tagged overfit-tiny, finished at 60% train accuracy",
+      spec: { config: { tags: ["overfit-tiny"] }, series: { "train/acc": perEpoch((p) => 0.1 + 0.5 * p) }, finished: true },
+      raised: true,
+    },
+    {
+      name: "sanity: overfit_tiny_subset, loss only, ends far from 0",
+      spec: { config: { sanity: "overfit_tiny_subset" }, series: { loss: series(200, (_, p) => 2.3 - p) }, finished: true },
+      raised: true,
+    },
+    {
+      name: "tagged and reaches 100%",
+      spec: { config: { tags: ["overfit-tiny"] }, series: { "train/acc": perEpoch((p) => Math.min(1, 0.1 + 2 * p)) }, finished: true },
+      raised: false,
+    },
+    {
+      name: "tagged but still running",
+      spec: { config: { tags: ["overfit-tiny"] }, series: { "train/acc": perEpoch((p) => 0.1 + 0.5 * p) }, finished: false },
+      raised: false,
+    },
+    { name: "not a sanity run", spec: { series: { "train/acc": perEpoch((p) => 0.1 + 0.5 * p) }, finished: true }, raised: false },
+  ],
+  search_boundary: [
+    {
+      name: "best learning rate is the largest one tried",
+      spec: { events: [{ type: "hparam_search", step: null, data: { param: "lr", values: [1e-4, 1e-3, 1e-2], best: 1e-2 } }] },
+      raised: true,
+    },
+    {
+      name: "best inside the range (scores given)",
+      spec: {
+        events: [
+          {
+            type: "hparam_search",
+            step: null,
+            data: { param: "lr", results: [{ value: 1e-4, score: 0.5 }, { value: 1e-3, score: 0.9 }, { value: 1e-2, score: 0.6 }] },
+          },
+        ],
+      },
+      raised: false,
+    },
+    { name: "only two values tried", spec: { events: [{ type: "hparam_search", step: null, data: { param: "lr", values: [1, 2], best: 2 } }] }, raised: false },
+  ],
+};
+
+describe.each(Object.keys(cases))("%s", (code) => {
+  test.each(cases[code])("$name -> raised: $raised", (c) => check(code, c));
+});
+
+test("every code has a positive and a negative case", () => {
+  for (const code of DIAGNOSIS_CODES) {
+    expect(cases[code]?.some((c) => c.raised), code).toBe(true);
+    expect(cases[code]?.some((c) => !c.raised), code).toBe(true);
+  }
+});
+
+test("every default threshold is a finite number", () => {
+  for (const [name, v] of Object.entries(DEFAULT_THRESHOLDS)) expect(Number.isFinite(v), name).toBe(true);
+});
+
+// ---- scale ----------------------------------------------------------------------------------
+
+describe("a big run (100 keys x 100,000 points)", () => {
+  const N = 100_000;
+  const steps = Array.from({ length: N }, (_, i) => i + 1);
+  const u = gauss(5);
+  const mk = (f: (p: number) => number): SeriesPoints => ({ steps, values: steps.map((s) => f(s / N)) });
+  const big = (): RunData => {
+    const s: Record<string, SeriesPoints> = {
+      "train/loss": mk((p) => (0.05 + 2.25 * Math.exp(-p / 0.2)) * (1 + 0.05 * u())),
+      "val/loss": mk((p) => 0.1 + 2.2 * Math.exp(-p / 0.2)),
+      "train/acc": mk((p) => 1 - 0.9 * Math.exp(-p / 0.2)),
+      "val/acc": mk((p) => 0.96 - 0.86 * Math.exp(-p / 0.2)),
+      lr: mk(() => 1e-3),
+    };
+    for (let l = 0; l < 19; l++) {
+      s[`update_ratio/l${l}`] = mk(() => 1e-3 * (1 + 0.2 * u()));
+      s[`grad/l${l}/std`] = mk((p) => 1e-3 * (1 + p));
+      s[`weight/l${l}/std`] = mk(() => 0.1);
+      s[`act/l${l}/dead_frac`] = mk(() => 0.01);
+      s[`act/l${l}/std`] = mk(() => 1);
+    }
+    return makeRun({ config: { num_classes: 10 }, series: s });
+  };
+
+  test("healthy: nothing raised; a NaN at the very end is caught", () => {
+    const run = big();
+    expect(run.series.size).toBe(100);
+    expect(diagnose(run, { strict: true })).toEqual([]);
+    const loss = run.series.get("train/loss")!;
+    loss.values[N - 1] = NaN;
+    const d = diagnose(run, { strict: true });
+    expect(d.map((x) => x.code)).toEqual(["divergence"]);
+    expect(d[0].step).toBe(N);
+  });
+});

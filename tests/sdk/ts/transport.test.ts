@@ -1,0 +1,357 @@
+// Transport behaviour of the TypeScript SDK against a fake server that can be switched off:
+// batching, retries, spooling, replay, alerts, bad input. The same behaviours against the real
+// server are in real-server.test.ts.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+
+import { init, type Alert, type InitOptions, type Run } from "../../../sdk/ts/src/index";
+import { FakeServer, startFakeServer } from "./fake-server";
+import { captureStderr, freePort, pendingInSpool, readSpool, tmpDir, waitFor } from "./util";
+
+let server: FakeServer;
+let spoolDir: string;
+let stderr: ReturnType<typeof captureStderr>;
+const runs: Run[] = [];
+
+beforeEach(async () => {
+  server = await startFakeServer();
+  spoolDir = tmpDir();
+  stderr = captureStderr();
+});
+
+afterEach(async () => {
+  await Promise.all(runs.splice(0).map((r) => r.finish("finished", { timeoutMs: 200 })));
+  stderr?.restore();
+  await server.stop();
+  fs.rmSync(spoolDir, { recursive: true, force: true });
+});
+
+async function start(opts: Partial<InitOptions> = {}): Promise<Run> {
+  const run = await init({
+    project: "sdk-test",
+    url: server.url,
+    spoolDir,
+    flushIntervalMs: 50,
+    backoffInitialMs: 20,
+    backoffMaxMs: 200,
+    ...opts,
+  });
+  runs.push(run);
+  return run;
+}
+
+const spoolFile = (run: Run) => path.join(spoolDir, `${run.id}.jsonl`);
+
+describe("batching", () => {
+  test("sends every point once, in batches of at most maxBatchPoints with increasing seq", async () => {
+    const run = await start({ maxBatchPoints: 1000 });
+    for (let step = 0; step < 2500; step++) run.log({ "train/loss": 1 / (step + 1) }, { step });
+    run.log({ "x/nan": NaN, "x/inf": Infinity, "x/ninf": -Infinity, "x/zero": -0 }, { step: 2500 });
+    const result = await run.finish();
+
+    expect(result).toEqual({ delivered: true, pendingBatches: 0, spoolPath: null });
+    const fake = server.runs.get(run.id)!;
+    expect(fake.status).toBe("finished");
+    const points = server.points(run.id);
+    expect(points.size).toBe(2504);
+    expect(server.storedValueCount(run.id)).toBe(2504);
+    expect(points.get("train/loss@0")).toBe(1);
+    expect(points.get("train/loss@2499")).toBe(1 / 2500);
+    expect(points.get("x/nan@2500")).toBe("NaN");
+    expect(points.get("x/inf@2500")).toBe("Infinity");
+    expect(points.get("x/ninf@2500")).toBe("-Infinity");
+    expect(points.get("x/zero@2500")).toBe(0);
+    for (const b of fake.batches.values()) {
+      expect(b.rows.reduce((n, r) => n + Object.keys(r.metrics).length, 0)).toBeLessThanOrEqual(1000);
+    }
+    expect(fake.batches.size).toBeGreaterThanOrEqual(3);
+    const seqs = fake.received;
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(fs.existsSync(spoolFile(run))).toBe(false);
+  });
+
+  test("sends a small batch after the flush interval, without finish()", async () => {
+    const run = await start({ flushIntervalMs: 50 });
+    run.log({ a: 1 });
+    run.log({ a: 2 });
+    run.log({ a: 3 });
+    await waitFor(() => server.points(run.id).size === 3, "3 points", 2000);
+    expect(server.logRequests(run.id)).toHaveLength(1);
+  });
+
+  test("step auto-increments after the last step used; time is taken at the call", async () => {
+    const run = await start();
+    const before = Date.now() / 1000;
+    run.log({ a: 0 });
+    run.log({ a: 1 });
+    run.log({ a: 10 }, { step: 10, epoch: 0.5 });
+    run.log({ a: 11 });
+    run.log({ a: 7 }, 7);
+    run.log({ a: 8 });
+    const after = Date.now() / 1000;
+    await run.flush();
+    const rows = [...server.runs.get(run.id)!.batches.values()].flatMap((b) => b.rows);
+    expect(rows.map((r) => [r.step, r.metrics.a])).toEqual([[0, 0], [1, 1], [10, 10], [11, 11], [7, 7], [8, 8]]);
+    expect(rows[2]!.epoch).toBe(0.5);
+    for (const r of rows) {
+      expect(r.time).toBeGreaterThanOrEqual(before - 0.001);
+      expect(r.time).toBeLessThanOrEqual(after + 0.001);
+    }
+  });
+
+  test("histograms: raw values are binned into 30 bins ignoring non-finite values; ready-made ones pass", async () => {
+    const run = await start();
+    run.log({ a: 1 }, { step: 4 });
+    const values = Array.from({ length: 1000 }, (_, i) => i / 10); // 0 .. 99.9
+    run.logHistogram("act/fc1", [...values, NaN, Infinity, -Infinity], 5);
+    run.logHistogram("w/fc1", new Float32Array([1, 2, 3]));
+    run.logHistogram("custom", { edges: [0, 0.5, 1], counts: [3, 4] }, 9);
+    run.event("gradcheck", { param: "fc1.w", rel_error: 1e-7 });
+    await run.flush();
+    const hs = [...server.runs.get(run.id)!.batches.values()].flatMap((b) => b.histograms);
+    const act = hs.find((h) => h.key === "act/fc1")!;
+    expect(act.step).toBe(5);
+    expect(act.counts).toHaveLength(30);
+    expect(act.edges).toHaveLength(31);
+    expect(act.counts.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(act.edges[0]).toBe(0);
+    expect(act.edges[30]).toBeCloseTo(99.9, 10);
+    expect(hs.find((h) => h.key === "w/fc1")!.step).toBe(5); // last step used
+    const { time, ...custom } = hs.find((h) => h.key === "custom") as (typeof hs)[number] & { time: number };
+    expect(custom).toEqual({ step: 9, key: "custom", edges: [0, 0.5, 1], counts: [3, 4] });
+    expect(Math.abs(time - Date.now() / 1000)).toBeLessThan(5);
+    const events = [...server.runs.get(run.id)!.batches.values()].flatMap((b) => b.events);
+    expect(events).toEqual([{ type: "gradcheck", step: 9, time: expect.any(Number), data: { param: "fc1.w", rel_error: 1e-7 } }]);
+  });
+});
+
+describe("bad input", () => {
+  test("is dropped with one warning per problem, never thrown, and the valid rest is sent", async () => {
+    const run = await start();
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const bad: Array<() => void> = [
+      () => run.log({ "": 1, ok: 1 }, { step: 0 }),
+      () => run.log({ s: "0.5" as unknown as number, ok: 2 }, { step: 1 }),
+      () => run.log(null as unknown as Record<string, number>),
+      () => run.log({ ok: 3 }, { step: -1 }),
+      () => run.log({ ok: 4 }, { step: 1.5 }),
+      () => run.log({ ["k\n"]: 1 }),
+      () => run.log({ ["x".repeat(201)]: 1 }),
+      () => run.logHistogram("", [1, 2]),
+      () => run.logHistogram("h", [NaN, Infinity]),
+      () => run.logHistogram("h2", { edges: [0, 1], counts: [1, 2] }),
+      () => run.logHistogram("h3", 5 as unknown as number[]),
+      () => run.event("", {}),
+      () => run.event("e", [] as unknown as Record<string, unknown>),
+      () => run.event("c", circular),
+    ];
+    for (const call of [...bad, ...bad]) expect(call).not.toThrow();
+    const result = await run.flush();
+    expect(result.delivered).toBe(true);
+
+    expect(server.points(run.id)).toEqual(new Map([["ok@0", 1], ["ok@1", 2]]));
+    // Each problem is reported once although each call happened twice; the two bad steps share
+    // one warning (it is about the step, whatever the key).
+    expect(stderr.lines(/^babysit: /)).toHaveLength(bad.length - 1);
+  });
+});
+
+describe("server away", () => {
+  test("init does not throw or hang when the server is down; the run is created once it is up", async () => {
+    const port = await freePort();
+    const t0 = Date.now();
+    const run = await start({ url: `http://127.0.0.1:${port}` });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(run.id).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    expect(run.url).toBe(`http://127.0.0.1:${port}/runs/${run.id}`);
+    run.log({ a: 1 });
+    run.log({ a: 2 });
+    await server.stop();
+    await server.start(port);
+    await waitFor(() => server.points(run.id).size === 2, "points after the server came up");
+    expect(server.runs.get(run.id)!.project).toBe("sdk-test");
+  });
+
+  test("spools to disk while the server is away, warns once, and replays in seq order when it is back", async () => {
+    const run = await start({ maxBatchPoints: 50 });
+    run.log({ a: -1 }, { step: 0 });
+    await run.flush();
+    const port = server.port;
+    await server.stop();
+
+    for (let step = 1; step <= 300; step++) run.log({ a: step, b: -step }, { step });
+    // 600 points at 50 per batch: 12 batches, all of them on disk while the server is away.
+    await waitFor(() => pendingInSpool(spoolFile(run)).length >= 12, "12 batches in the spool");
+    const spooled = pendingInSpool(spoolFile(run));
+    const seqs = spooled.map((b) => b.seq as number);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(spooled.flatMap((b) => b.body.rows.map((r: { step: number }) => r.step))).toEqual(
+      Array.from({ length: 300 }, (_, i) => i + 1),
+    );
+    expect(readSpool(spoolFile(run))[0]).toMatchObject({ kind: "run", id: run.id, project: "sdk-test" });
+
+    expect(stderr.lines(/cannot reach/)).toHaveLength(1);
+
+    await server.start(port);
+    await waitFor(() => server.points(run.id).size === 601, "all 601 points after the server came back");
+    await waitFor(() => !fs.existsSync(spoolFile(run)), "spool file removed once everything was acknowledged");
+    expect(server.storedValueCount(run.id)).toBe(601);
+    const received = server.runs.get(run.id)!.received;
+    const replayed = received.filter((s) => seqs.includes(s));
+    expect(replayed).toEqual(seqs); // each spooled batch once, in seq order
+    expect(stderr.lines(/cannot reach/)).toHaveLength(1);
+  });
+
+  test("finish() resolves by its deadline when the server never comes back; the next init replays the spool", async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const run = await start({ url });
+    for (let step = 0; step < 100; step++) run.log({ loss: step === 50 ? NaN : step }, { step });
+    const t0 = Date.now();
+    const result = await run.finish("finished", { timeoutMs: 500 });
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(result.delivered).toBe(false);
+    expect(result.spoolPath).toBe(spoolFile(run));
+    const records = readSpool(spoolFile(run));
+    expect(records.at(-1)).toEqual({ kind: "finish", status: "finished" });
+    expect(pendingInSpool(spoolFile(run)).flatMap((b) => b.body.rows)).toHaveLength(100);
+    expect(stderr.text()).toContain(`init({ id: "${run.id}"`);
+
+    await server.stop();
+    await server.start(port);
+    const again = await start({ url, id: run.id });
+    await waitFor(() => server.points(run.id).size === 100, "the 100 spooled points");
+    expect(server.points(run.id).get("loss@50")).toBe("NaN");
+    again.log({ loss: 0 }, { step: 100 });
+    expect((await again.finish()).delivered).toBe(true);
+    expect(server.points(run.id).size).toBe(101);
+    expect(fs.existsSync(spoolFile(run))).toBe(false);
+  });
+
+  test("a run resumed by a later process gets new seqs that the server does not dedupe away", async () => {
+    const first = await start();
+    for (let step = 0; step < 10; step++) first.log({ a: step }, { step });
+    await first.finish();
+    const second = await start({ id: first.id });
+    for (let step = 10; step < 20; step++) second.log({ a: step }, { step });
+    await second.finish();
+    expect(server.points(first.id).size).toBe(20);
+    expect(server.runs.get(first.id)!.creates).toBe(2);
+  });
+
+  test("a batch whose fresh seq is already taken on the server is renumbered, not lost", async () => {
+    const run = await start();
+    // Another process with a clock ahead of ours already used the next 100,000 seqs for this run.
+    const fake = server.runs.get(run.id)!;
+    const now = Date.now();
+    for (let s = now - 1000; s < now + 100_000; s++) fake.batches.set(s, { seq: s, rows: [], histograms: [], events: [] });
+    run.log({ a: 1 }, { step: 0 });
+    await run.flush();
+    expect(server.points(run.id).get("a@0")).toBe(1);
+  });
+
+  test("a run that vanished from the server (404) is created again and the batch resent", async () => {
+    const run = await start();
+    run.log({ a: 1 });
+    await run.flush();
+    server.runs.delete(run.id);
+    run.log({ a: 2 });
+    expect((await run.flush()).delivered).toBe(true);
+    expect(server.points(run.id)).toEqual(new Map([["a@1", 2]]));
+  });
+});
+
+describe("error responses", () => {
+  test.each([
+    [500, "retried"],
+    [502, "retried"],
+    [503, "retried"],
+    [408, "retried"],
+    [429, "retried"],
+    [400, "dropped"],
+    [409, "dropped"],
+    [413, "dropped"],
+    [422, "dropped"],
+  ])("a %i answer to a batch: %s", async (status, outcome) => {
+    const run = await start();
+    let failures = 0;
+    server.interceptor = (req) => {
+      if (!req.path.endsWith("/log") || failures >= 3) return undefined;
+      failures++;
+      return { status, body: { error: { code: `code_${status}`, message: "injected failure" } } };
+    };
+    run.log({ a: 1 }, { step: 0 });
+    await run.flush({ timeoutMs: 3000 });
+    run.log({ a: 2 }, { step: 1 });
+    await run.flush({ timeoutMs: 3000 });
+    const attempts = server.logRequests(run.id).map((r) => (r.body as { seq: number }).seq);
+    const firstSeq = attempts[0]!;
+    if (outcome === "retried") {
+      // three failures, then the same seq again: a retried batch keeps its seq
+      expect(attempts.slice(0, 4)).toEqual([firstSeq, firstSeq, firstSeq, firstSeq]);
+      expect(server.points(run.id)).toEqual(new Map([["a@0", 1], ["a@1", 2]]));
+    } else {
+      // not retried: the first batch is dropped with a warning, later ones go on
+      expect(attempts.filter((s) => s === firstSeq)).toHaveLength(1);
+      expect(stderr.lines(new RegExp(`rejected a batch.*${status} code_${status}`))).toHaveLength(1);
+      expect(server.points(run.id).has("a@0")).toBe(false);
+    }
+  });
+
+  test("backoff doubles from backoffInitialMs up to backoffMaxMs", async () => {
+    const run = await start({ backoffInitialMs: 20, backoffMaxMs: 160 });
+    server.interceptor = (req) => (req.path.endsWith("/log") ? { status: 503 } : undefined);
+    run.log({ a: 1 });
+    await waitFor(() => server.logRequests(run.id).length >= 8, "8 attempts", 5000);
+    const at = server.logRequests(run.id).map((r) => r.at);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    gaps.slice(0, 7).forEach((gap, i) => {
+      const nominal = Math.min(20 * 2 ** i, 160);
+      expect(gap).toBeGreaterThanOrEqual(nominal * 0.75 - 5);
+      expect(gap).toBeLessThanOrEqual(160 * 1.25 + 300); // capped (uncapped, gap 6 would be 1280 ms)
+    });
+  });
+});
+
+describe("alerts", () => {
+  test("each alert code is printed once per run and passed to onAlert", async () => {
+    const seen: Alert[] = [];
+    server.alertsFor = () => [
+      { code: "divergence", severity: "critical", title: "Loss became NaN", message: "train/loss is NaN", step: 120 },
+    ];
+    const run = await start({ onAlert: (a) => seen.push(a), maxBatchPoints: 5 });
+    for (let step = 0; step < 30; step++) run.log({ a: step }, { step });
+    await run.flush();
+    expect(server.runs.get(run.id)!.batches.size).toBeGreaterThanOrEqual(6);
+
+    // escalation of another code arrives later
+    server.alertsFor = () => [
+      { code: "dead_relu", severity: "warning", title: "Half of fc1 is dead", message: "", step: 31 },
+      { code: "dead_relu", severity: "critical", title: "Most of fc1 is dead", message: "", step: 32 },
+    ];
+    run.log({ a: 1 });
+    await run.flush();
+
+    expect(stderr.lines(/^babysit \[/)).toEqual([
+      `babysit [critical] divergence at step 120: Loss became NaN -> ${run.url}`,
+      `babysit [warning] dead_relu at step 31: Half of fc1 is dead -> ${run.url}`,
+    ]);
+    expect(seen.map((a) => `${a.code}/${a.severity}`)).toEqual(["divergence/critical", "dead_relu/warning", "dead_relu/critical"]);
+  });
+
+  test("an onAlert that throws does not break delivery", async () => {
+    server.alertsFor = () => [{ code: "x", severity: "info", title: "t", message: "m", step: null }];
+    const run = await start({
+      onAlert: () => {
+        throw new Error("boom");
+      },
+    });
+    run.log({ a: 1 });
+    run.log({ a: 2 });
+    expect((await run.flush()).delivered).toBe(true);
+    expect(stderr.lines(/onAlert threw: boom/)).toHaveLength(1);
+  });
+});
