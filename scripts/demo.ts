@@ -1,0 +1,23 @@
+// npm run demo: trains two small nets for real (hand-written backprop, sdk/ts/examples/train.ts) and
+// streams them into a running babysit server through the TypeScript SDK: a healthy one, and one
+// with a learning rate far too high that the babysitter catches. Open the URLs it prints.
+import { runDemo } from "../sdk/ts/examples/train";
+
+const url = process.env.BABYSIT_URL ?? `http://${process.env.HOST ?? "127.0.0.1"}:${process.env.PORT ?? 3000}`;
+const delayMs = Number(process.env.DEMO_DELAY_MS ?? 40);
+
+const probe = await fetch(`${url}/api/v1/runs?limit=1`).catch(() => null);
+if (!probe?.ok) {
+  console.error(`babysit demo: no server answers at ${url}. Start it first with \`npm start\` (or set BABYSIT_URL).`);
+  process.exit(1);
+}
+console.log(`babysit demo: streaming into ${url} (runs list: ${url}/)`);
+const stamp = new Date().toISOString().slice(11, 19).replace(/:/g, "");
+await Promise.all([
+  runDemo({ url, project: "demo", name: `spiral-mlp-${stamp}`, steps: 1500, delayMs }).then((r) => {
+    console.log(`  healthy run finished: val acc ${r.valAcc.toFixed(3)} -> ${r.url}`);
+  }),
+  runDemo({ url, project: "demo", name: `spiral-mlp-lr40-${stamp}`, steps: 300, delayMs: delayMs * 2, lr: 40 }).then((r) => {
+    console.log(`  diverging run finished (lr 40) -> ${r.url}`);
+  }),
+]);
