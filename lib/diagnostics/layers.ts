@@ -44,3 +44,8 @@ function computeLayerRecent(ctx: Context, field: LayerField, minPoints: number):
 export function listLayers(stats: { layer: string; value: number }[], digits = 3): string {
   return stats.map((x) => `${x.layer} (${Number.isFinite(x.value) ? Number(x.value.toPrecision(digits)) : x.value})`).join(", ");
 }
+
+/** "fc1 (97%), fc2 (80%)" for shares in 0..1. */
+export function listShares(stats: { layer: string; value: number }[]): string {
+  return stats.map((x) => `${x.layer} (${Math.round(x.value * 100)}%)`).join(", ");
+}

@@ -233,7 +233,8 @@ export function fmt(x: number, digits = 3): string {
   if (x === 0) return "0";
   const a = Math.abs(x);
   if (a >= 1e-3 && a < 1e5) return String(Number(x.toPrecision(digits)));
-  return x.toExponential(digits - 1);
+  // 1.00e-5 -> 1e-5, 2.50e+6 -> 2.5e+6
+  return x.toExponential(digits - 1).replace(/\.?0+e/, "e");
 }
 
 /** Evidence numbers rounded so that alerts stay readable and stable. */

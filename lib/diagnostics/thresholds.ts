@@ -73,7 +73,8 @@ export const DEFAULT_THRESHOLDS = {
   input_mean_std_ratio: 0.5, // ... and median |mean| >= 0.5 x median std
   input_std_max: 10, // median feature std
   input_std_min: 1e-3,
-  input_scale_ratio_max: 20, // largest feature std / median feature std
+  input_scale_ratio_max: 100, // largest feature std / median feature std (one-hot columns next to
+  // standardized ones differ by ~20x; a raw column in the thousands among unit-scale ones by far more)
 
   // gradcheck_failed (relative error)
   gradcheck_warn: 1e-4,

@@ -2,7 +2,7 @@
 
 import { diagnosis, type Rule } from "../context";
 import { lastRecords, shareWhere } from "../hist";
-import { layerRecent, listLayers } from "../layers";
+import { layerRecent, listShares } from "../layers";
 import { median, round, streakStart } from "../series";
 
 export const deadRelu: Rule = {
@@ -48,7 +48,7 @@ export const deadRelu: Rule = {
       worst >= t.dead_frac_critical ? "critical" : "warning",
       steps.length ? Math.min(...steps) : 0,
       "Dead ReLUs: many units never fire",
-      `In ${listLayers(hits)} of the ReLU units output 0 for every input in the batch. A dead ReLU ` +
+      `In ${listShares(hits)} of the ReLU units output 0 for every input in the batch. A dead ReLU ` +
         `gets zero gradient, so it never recovers and that part of the network is wasted capacity. ` +
         `Common causes: a learning rate that is too high (one big update pushes the units' inputs ` +
         `negative for good) or a bad initialization/bias. Try a lower learning rate, He/Kaiming init with ` +

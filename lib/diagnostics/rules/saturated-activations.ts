@@ -3,8 +3,8 @@
 
 import { diagnosis, type Rule } from "../context";
 import { lastRecords, looksSigmoid, looksTanh, shareWhere } from "../hist";
-import { layerRecent, listLayers } from "../layers";
-import { fmt, median, round, streakStart } from "../series";
+import { layerRecent, listShares } from "../layers";
+import { median, round, streakStart } from "../series";
 
 export const saturatedActivations: Rule = {
   code: "saturated_activations",
@@ -67,10 +67,9 @@ export const saturatedActivations: Rule = {
       "warning",
       steps.length ? Math.min(...steps) : 0,
       "Saturated activations: tanh/sigmoid units stuck at their limits",
-      `In ${hits.map((h) => h.layer).join(", ")} ` +
-        (measured.length
-          ? `${listLayers(measured.map((h) => ({ layer: h.layer, value: h.value })))} of the units' outputs are `
-          : `the outputs are `) +
+      (measured.length
+        ? `In ${listShares(measured)} of the units' outputs are `
+        : `In ${hits.map((h) => h.layer).join(", ")} the activation std is near its maximum: the outputs are `) +
         `pinned at the ends of the tanh/sigmoid range. There the local gradient is ~0, so almost no ` +
         `gradient flows back through these units and the layers below learn very slowly or not at all. ` +
         `Usual causes: weights initialized too large (e.g. N(0,1) instead of Xavier/Glorot, std ~ 1/sqrt(fan_in)), ` +

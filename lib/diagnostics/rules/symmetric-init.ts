@@ -6,6 +6,9 @@ import { isValid } from "../hist";
 import { layerRecent } from "../layers";
 import { round } from "../series";
 
+/** Parameters that are constant at init by design: biases, normalization gains and offsets. */
+const CONSTANT_BY_DESIGN = /norm|bias|gamma|beta|(^|[^a-z])(bn|ln|b|g|scale|gain)\d*($|[^a-z])/i;
+
 export const symmetricInit: Rule = {
   code: "symmetric_init",
   evaluate(ctx) {
@@ -24,7 +27,7 @@ export const symmetricInit: Rule = {
     const atInit: { layer: string; step: number }[] = [];
     for (const [layer, f] of ctx.keys.layers) {
       const ws = f.weight_std?.s;
-      if (!ws) continue;
+      if (!ws || CONSTANT_BY_DESIGN.test(layer)) continue;
       const i0 = ws.values.findIndex(Number.isFinite);
       if (i0 < 0 || ws.steps[i0] > t.initial_loss_max_step) continue;
       const mean0 = f.weight_mean ? f.weight_mean.s.values[Math.min(i0, f.weight_mean.s.values.length - 1)] : 0;
@@ -51,7 +54,7 @@ export const symmetricInit: Rule = {
 
     // Weight histograms: the first one has all its mass in a single bin.
     for (const [layer, { records }] of ctx.keys.hists.weight_hist) {
-      if (layers.has(layer) || ctx.keys.layers.get(layer)?.weight_std) continue;
+      if (layers.has(layer) || ctx.keys.layers.get(layer)?.weight_std || CONSTANT_BY_DESIGN.test(layer)) continue;
       const first = records.find(isValid);
       const last = [...records].reverse().find(isValid);
       if (!first || !last || first.step > t.initial_loss_max_step) continue;
@@ -66,7 +69,7 @@ export const symmetricInit: Rule = {
     const deadLayers = layerRecent(ctx, "dead_frac").some((x) => x.recent > t.dead_frac);
     const gradStats = deadLayers ? [] : [...layerRecent(ctx, "grad_std"), ...layerRecent(ctx, "grad_norm")];
     for (const g of gradStats) {
-      if (layers.has(g.layer)) continue;
+      if (layers.has(g.layer) || CONSTANT_BY_DESIGN.test(g.layer)) continue;
       if (Math.abs(g.recent) <= t.zero_grad_eps && g.points >= t.min_points) {
         const ur = ctx.keys.layers.get(g.layer)?.update_ratio?.s;
         const urLast = ur ? ur.values[ur.values.length - 1] : 0;

@@ -542,10 +542,15 @@ const cases: Record<string, Case[]> = {
       raised: false,
     },
     {
-      name: "two zero-initialized adapters (LoRA B) that move",
+      name: "two zero-initialized adapter matrices that move after the first update",
       spec: healthy({
-        series: layerStats(["lora_b1", "lora_b2"], { wstd: (_, p) => (p === 0 ? 0 : 1e-3 * (1 + p)), wmean: () => 0 }),
+        series: layerStats(["adapter_up1", "adapter_up2"], { wstd: (_, p) => (p === 0 ? 0 : 1e-3 * (1 + p)), wmean: () => 0 }),
       }),
+      raised: false,
+    },
+    {
+      name: "LayerNorm gains start at 1 and biases at 0.01 (constant by design)",
+      spec: healthy({ series: layerStats(["ln1", "fc1.bias"], { wstd: () => 0, wmean: (l) => (l === 0 ? 1 : 0.01) }) }),
       raised: false,
     },
     {
