@@ -1,6 +1,8 @@
 import http from "node:http";
 import next from "next";
 import { Server } from "socket.io";
+import "./lib/alerts/register";
+import { LOG_PATH, handleLogRequest } from "./lib/ingest/log-request";
 import { setIO, RUNS_ROOM, runRoom } from "./lib/realtime/hub";
 
 // One Node process: Next.js serves pages and the API, socket.io shares its port for live updates.
@@ -16,6 +18,8 @@ async function main() {
   await app.prepare();
 
   const server = http.createServer((req, res) => {
+    const log = req.method === "POST" ? LOG_PATH.exec(req.url ?? "") : null;
+    if (log) return void handleLogRequest(req, res, log[1]);
     handler(req, res).catch((err) => {
       console.error("babysit: request failed", err);
       if (!res.headersSent) {

@@ -23,15 +23,33 @@ export function handle<A extends unknown[]>(fn: (...args: A) => Promise<Response
   };
 }
 
-/** Reads a JSON body, refusing non-JSON, oversize and malformed bodies. */
-export async function readJson(req: Request, opts: { limit?: number; emptyAs?: unknown } = {}): Promise<unknown> {
-  const limit = opts.limit ?? MAX_BODY_BYTES;
-  const type = req.headers.get("content-type") ?? "";
+/** Refuses a body that does not say it is JSON (a missing Content-Type is taken as JSON). */
+export function checkJsonType(type: string | null | undefined): void {
   if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
     throw new AppError("unsupported_media_type", `Content-Type must be application/json, got ${type}`);
   }
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > limit) throw tooLarge(limit);
+}
+
+export function tooLarge(limit = MAX_BODY_BYTES): AppError {
+  return new AppError("payload_too_large", `request body exceeds ${limit} bytes; send smaller batches`);
+}
+
+/** Parses a request body's text; an empty body is an error unless `emptyAs` is given. */
+export function parseJsonText(text: string, opts: { emptyAs?: unknown } = {}): unknown {
+  if (!text.trim() && "emptyAs" in opts) return opts.emptyAs;
+  if (!text.trim()) throw new AppError("invalid_json", "request body is empty; expected a JSON object");
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new AppError("invalid_json", `request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Reads a JSON body, refusing non-JSON, oversize and malformed bodies. */
+export async function readJson(req: Request, opts: { limit?: number; emptyAs?: unknown } = {}): Promise<unknown> {
+  const limit = opts.limit ?? MAX_BODY_BYTES;
+  checkJsonType(req.headers.get("content-type"));
+  if (Number(req.headers.get("content-length") ?? "0") > limit) throw tooLarge(limit);
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (req.body) {
@@ -47,18 +65,7 @@ export async function readJson(req: Request, opts: { limit?: number; emptyAs?: u
       chunks.push(value);
     }
   }
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (!text.trim() && "emptyAs" in opts) return opts.emptyAs;
-  if (!text.trim()) throw new AppError("invalid_json", "request body is empty; expected a JSON object");
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new AppError("invalid_json", `request body is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
-function tooLarge(limit: number): AppError {
-  return new AppError("payload_too_large", `request body exceeds ${limit} bytes; send smaller batches`);
+  return parseJsonText(Buffer.concat(chunks).toString("utf8"), opts);
 }
 
 /** Validates with a zod schema; the first issue becomes `code` with its path, e.g. rows[3].step. */
