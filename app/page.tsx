@@ -1,3 +1,16 @@
-export default function Home() {
-  return <div>babysit</div>;
+import RunsList, { type SortOrder } from "@/app/_components/RunsList";
+import { listRuns } from "@/lib/runs/list-runs";
+import type { RunList } from "@/lib/ui/api-types";
+
+export const dynamic = "force-dynamic";
+
+type Search = { searchParams: Promise<Record<string, string | string[] | undefined>> };
+
+// / – projects and runs, live
+export default async function Home({ searchParams }: Search) {
+  const q = await searchParams;
+  const project = typeof q.project === "string" ? q.project : "";
+  const sort: SortOrder = q.sort === "oldest" || q.sort === "name" ? q.sort : "newest";
+  const list = (await listRuns({ sort: "-created", limit: 1000 })) as RunList;
+  return <RunsList initial={list} serverNow={Date.now() / 1000} initialProject={project} initialSort={sort} />;
 }

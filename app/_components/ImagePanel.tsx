@@ -1,0 +1,39 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import type { LoggedImage } from "@/lib/ui/api-types";
+import { liveReady } from "./live";
+
+// The latest image logged under one key, refreshed when the run logs a newer one.
+
+export default function ImagePanel({ runId, ikey, version }: { runId: string; ikey: string; version: number }) {
+  const [img, setImg] = useState<LoggedImage | null>(null);
+  useEffect(() => {
+    let live = true;
+    void (async () => {
+      await liveReady();
+      const res = await fetch(`/api/v1/runs/${encodeURIComponent(runId)}/images?key=${encodeURIComponent(ikey)}&limit=1`);
+      if (!res.ok || !live) return;
+      const body = (await res.json()) as { images: LoggedImage[] };
+      if (live) setImg(body.images[0] ?? null);
+    })();
+    return () => {
+      live = false;
+    };
+  }, [runId, ikey, version]);
+
+  return (
+    <figure className="chart-card image-card" data-image={ikey}>
+      <figcaption className="chart-head">
+        <h3>{ikey}</h3>
+        {img && <span className="muted small">step {img.step ?? "–"}</span>}
+      </figcaption>
+      {img?.png_base64 ? (
+        // eslint-disable-next-line @next/next/no-img-element -- a data: URL from the API, nothing to optimise
+        <img src={`data:image/png;base64,${img.png_base64}`} alt={`${ikey} at step ${img.step ?? "?"}`} width={img.width || undefined} height={img.height || undefined} />
+      ) : (
+        <div className="chart-overlay static">{img ? "no image data" : "loading…"}</div>
+      )}
+    </figure>
+  );
+}

@@ -1,0 +1,556 @@
+"use client";
+
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import type { Plugin, TooltipItem } from "chart.js";
+import { Chart, withAlpha } from "./chart-setup";
+import { type LiveBus, liveReady } from "./live";
+import { ema } from "@/lib/ui/ema";
+import { formatValue } from "@/lib/ui/format";
+import { type Bucket, type LivePoint, type WireSeries, appendLive, decodeBucket, isExact, nonFiniteCounts } from "@/lib/ui/series";
+import { type XContext, type XMode, formatX, stepRangeOf, xOf } from "@/lib/ui/x-axis";
+
+// One chart of one or more lines (keys of one run, or one key of several runs). It fetches its own
+// downsampled buckets (about one per pixel), draws min/max as a faint band under the mean so no
+// spike hides, pins NaN/±Inf as red triangles at the top/bottom edge, appends live points, and
+// zooms by dragging: the selected step range is fetched again at full resolution.
+
+export interface LineSpec {
+  id: string;
+  runId: string;
+  key: string;
+  label: string;
+  color: string;
+}
+
+export interface ChartSettings {
+  ema: number;
+  log: boolean;
+  xMode: XMode;
+}
+
+interface Props {
+  chartId: string;
+  title: string;
+  lines: LineSpec[];
+  settings: ChartSettings;
+  xContexts: Record<string, XContext>;
+  bus: LiveBus;
+  /** Bumped by the page after a reconnect: refetch. */
+  reloadToken?: number;
+  logDefault?: boolean;
+  refLine?: number;
+  height?: number;
+}
+
+type Range = { from: number; to: number };
+type Pt = { x: number; y: number | null; b: Bucket; dir?: "up" | "down"; line: string };
+
+const MARKER = "#dc2626";
+const REFETCH_DEBOUNCE_MS = 800;
+
+export default function MetricChart(props: Props) {
+  const { chartId, title, lines, settings, xContexts, bus, reloadToken = 0, logDefault = false, refLine, height = 240 } = props;
+  const wrapRef = useRef<HTMLDivElement>(null);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const chartRef = useRef<Chart | null>(null);
+  const [series, setSeries] = useState<Record<string, Bucket[]>>({});
+  const [state, setState] = useState<"loading" | "ready" | "error">("loading");
+  const [error, setError] = useState("");
+  const [zoom, setZoom] = useState<Range | null>(null);
+  const [logOverride, setLogOverride] = useState<boolean | null>(null);
+  const [hidden, setHidden] = useState<Set<string>>(new Set());
+  const [drag, setDrag] = useState<{ x0: number; x1: number } | null>(null);
+
+  const zoomRef = useRef<Range | null>(null);
+  const genRef = useRef(0);
+  const inFlightRef = useRef(false);
+  const pendingRef = useRef(new Map<string, LivePoint[]>());
+  const appendedRef = useRef(0);
+  const budgetRef = useRef(600);
+  const timerRef = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  const linesKey = lines.map((l) => `${l.id}\u0000${l.runId}\u0000${l.key}`).join("\u0001");
+  const linesRef = useRef(lines);
+  linesRef.current = lines;
+
+  const load = useCallback(async (range: Range | null) => {
+    const gen = ++genRef.current;
+    inFlightRef.current = true;
+    pendingRef.current = new Map();
+    await liveReady();
+    if (gen !== genRef.current) return;
+    const width = wrapRef.current?.clientWidth || 600;
+    const points = Math.round(Math.min(1000, Math.max(200, width)));
+    budgetRef.current = points;
+    const ls = linesRef.current;
+    try {
+      const out: Record<string, Bucket[]> = {};
+      const byRun = new Map<string, LineSpec[]>();
+      for (const l of ls) byRun.set(l.runId, [...(byRun.get(l.runId) ?? []), l]);
+      await Promise.all(
+        [...byRun].map(async ([runId, rl]) => {
+          const got = await fetchSeries(runId, rl.map((l) => l.key), points, range);
+          rl.forEach((l, i) => (out[l.id] = got[i] ? got[i].buckets.map(decodeBucket) : []));
+        }),
+      );
+      if (gen !== genRef.current) return;
+      // live points that came in while the request was out: keep those past what it returned
+      for (const l of ls) {
+        const fetched = out[l.id];
+        const last = fetched.length ? fetched[fetched.length - 1].lastStep : -1;
+        const newer = (pendingRef.current.get(l.id) ?? []).filter((p) => p[0] > last);
+        if (newer.length && !range) out[l.id] = appendLive(fetched, newer).buckets;
+      }
+      appendedRef.current = 0;
+      setSeries(out);
+      setState("ready");
+    } catch (e) {
+      if (gen !== genRef.current) return;
+      setError((e as Error).message);
+      setState("error");
+    } finally {
+      if (gen === genRef.current) inFlightRef.current = false;
+    }
+  }, []);
+
+  // (re)fetch when the lines change, after a reconnect, or when zooming
+  useEffect(() => {
+    void load(zoomRef.current);
+  }, [linesKey, reloadToken, load]);
+
+  useEffect(() => () => {
+    if (timerRef.current) clearTimeout(timerRef.current);
+  }, []);
+
+  // live points
+  useEffect(() => {
+    const offs = lines.map((l) =>
+      bus.subscribe(l.runId, l.key, (pts) => {
+        if (zoomRef.current) return;
+        if (inFlightRef.current) {
+          pendingRef.current.set(l.id, [...(pendingRef.current.get(l.id) ?? []), ...pts]);
+          return;
+        }
+        setSeries((prev) => ({ ...prev, [l.id]: appendLive(prev[l.id] ?? [], pts).buckets }));
+        appendedRef.current += pts.length;
+        // too many raw points on top of the buckets: re-bucket (debounced)
+        if (appendedRef.current > 2 * budgetRef.current && !timerRef.current) {
+          timerRef.current = setTimeout(() => {
+            timerRef.current = null;
+            if (!zoomRef.current) void load(null);
+          }, REFETCH_DEBOUNCE_MS);
+        }
+      }),
+    );
+    return () => offs.forEach((off) => off());
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- linesKey is the identity of lines
+  }, [linesKey, bus, load]);
+
+  const zoomTo = useCallback(
+    (range: Range | null) => {
+      zoomRef.current = range;
+      setZoom(range);
+      void load(range);
+    },
+    [load],
+  );
+
+  const log = logOverride ?? (settings.log || logDefault);
+
+  const view = useMemo(() => {
+    const datasets: Record<string, unknown>[] = [];
+    const hits: { x: number; step: number; lastStep: number }[] = [];
+    let drawn = 0;
+    let markers = 0;
+    let fallback = false;
+    let first = Infinity;
+    let last = -Infinity;
+    let xMin = Infinity;
+    let xMax = -Infinity;
+    let exact = true;
+    const nonFinite = { nan: 0, posInf: 0, negInf: 0 };
+    for (const line of lines) {
+      if (hidden.has(line.id)) continue;
+      const bs = series[line.id] ?? [];
+      const ctx = xContexts[line.runId];
+      const mean: Pt[] = [];
+      const lo: Pt[] = [];
+      const hi: Pt[] = [];
+      const marks: Pt[] = [];
+      let banded = false;
+      for (const b of bs) {
+        let x = xOf(settings.xMode, b.step, b.time, ctx);
+        if (x === null) {
+          fallback = true;
+          x = b.step;
+        }
+        hits.push({ x, step: b.step, lastStep: b.lastStep });
+        xMin = Math.min(xMin, x);
+        xMax = Math.max(xMax, x);
+        mean.push({ x, y: b.mean, b, line: line.label });
+        if (!isExact(b)) {
+          banded = true;
+          exact = false;
+        }
+        lo.push({ x, y: b.min, b, line: line.label });
+        hi.push({ x, y: b.max, b, line: line.label });
+        if (b.nan + b.posInf > 0) marks.push({ x, y: 0.96, b, dir: "up", line: line.label });
+        if (b.negInf > 0) marks.push({ x, y: 0.04, b, dir: "down", line: line.label });
+        first = Math.min(first, b.step);
+        last = Math.max(last, b.lastStep);
+      }
+      drawn += bs.length;
+      markers += marks.length;
+      const c = nonFiniteCounts(bs);
+      nonFinite.nan += c.nan;
+      nonFinite.posInf += c.posInf;
+      nonFinite.negInf += c.negInf;
+      const smooth = settings.ema > 0;
+      const few = bs.length <= 40;
+      if (banded) {
+        // the band's edges are drawn too (thin, faint): a one-bucket spike is a line, not an invisible sliver
+        const edge = withAlpha(line.color, 0.4);
+        datasets.push({ type: "line", label: `${line.label} min`, data: lo, borderColor: edge, borderWidth: 0.75, pointRadius: 0, fill: false, spanGaps: false, order: 3 });
+        datasets.push({
+          type: "line",
+          label: `${line.label} max`,
+          data: hi,
+          borderColor: edge,
+          borderWidth: 0.75,
+          pointRadius: 0,
+          fill: "-1",
+          backgroundColor: withAlpha(line.color, 0.16),
+          spanGaps: false,
+          order: 3,
+        });
+      }
+      datasets.push({
+        type: "line",
+        label: line.label,
+        data: mean,
+        borderColor: smooth ? withAlpha(line.color, 0.32) : line.color,
+        backgroundColor: line.color,
+        borderWidth: smooth ? 1 : 1.6,
+        pointRadius: few ? 2 : 0,
+        pointHoverRadius: 3,
+        spanGaps: false,
+        order: 2,
+        ...role("raw"),
+      });
+      if (smooth) {
+        const sm = ema(mean.map((p) => p.y), settings.ema);
+        datasets.push({
+          type: "line",
+          label: `${line.label} (smoothed)`,
+          data: mean.map((p, i) => ({ ...p, y: sm[i] })),
+          borderColor: line.color,
+          backgroundColor: line.color,
+          borderWidth: 2,
+          pointRadius: 0,
+          pointHoverRadius: 3,
+          spanGaps: false,
+          order: 1,
+          ...role("smooth"),
+        });
+      }
+      if (marks.length) {
+        datasets.push({
+          type: "scatter",
+          label: `${line.label} non-finite`,
+          data: marks,
+          yAxisID: "yMarker",
+          pointStyle: "triangle",
+          rotation: (c: { raw?: unknown }) => ((c.raw as Pt | undefined)?.dir === "down" ? 180 : 0),
+          pointRadius: 6,
+          pointHoverRadius: 8,
+          backgroundColor: MARKER,
+          borderColor: line.color,
+          borderWidth: 1.5,
+          order: 0,
+          ...role("marker"),
+        });
+      }
+    }
+    const xRange = Number.isFinite(xMin) ? `${round(xMin)}..${round(xMax)}` : "";
+    return { datasets, hits, drawn, markers, nonFinite, fallback, first, last, exact, xRange };
+  }, [lines, series, hidden, settings.xMode, settings.ema, xContexts]);
+
+  const xMode = settings.xMode;
+
+  // create the chart once, destroy on unmount
+  useEffect(() => {
+    const canvas = canvasRef.current!;
+    const chart = new Chart(canvas, {
+      type: "line",
+      data: { datasets: [] },
+      options: baseOptions(),
+      plugins: [refLinePlugin],
+    });
+    chartRef.current = chart;
+    return () => {
+      chart.destroy();
+      chartRef.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    const chart = chartRef.current;
+    if (!chart) return;
+    chart.data.datasets = view.datasets as never;
+    const o = chart.options as ReturnType<typeof baseOptions>;
+    o.scales.x.ticks.callback = (v: number | string) => formatX(xMode, Number(v));
+    o.scales.y = yScale(log);
+    o.plugins.refLine = { value: refLine };
+    o.plugins.tooltip.callbacks.title = (items: TooltipItem<"line">[]) => tooltipTitle(items, xMode);
+    chart.update("none");
+  }, [view, log, xMode, refLine]);
+
+  // drag to zoom
+  const onMouseDown = (e: React.MouseEvent) => {
+    const chart = chartRef.current;
+    if (e.button !== 0 || !chart) return;
+    const rect = canvasRef.current!.getBoundingClientRect();
+    const area = chart.chartArea;
+    const px = e.clientX - rect.left;
+    if (px < area.left || px > area.right) return;
+    e.preventDefault();
+    const clamp = (v: number) => Math.min(area.right, Math.max(area.left, v));
+    let current = { x0: px, x1: px };
+    setDrag(current);
+    const move = (ev: MouseEvent) => {
+      current = { x0: px, x1: clamp(ev.clientX - rect.left) };
+      setDrag(current);
+    };
+    const up = () => {
+      window.removeEventListener("mousemove", move);
+      window.removeEventListener("mouseup", up);
+      setDrag(null);
+      if (Math.abs(current.x1 - current.x0) < 5) return;
+      const scale = chart.scales.x;
+      const range = stepRangeOf(view.hits, scale.getValueForPixel(current.x0)!, scale.getValueForPixel(current.x1)!);
+      if (range) zoomTo(range);
+    };
+    window.addEventListener("mousemove", move);
+    window.addEventListener("mouseup", up);
+  };
+
+  const nf = view.nonFinite;
+  const notes = [nf.nan && `${nf.nan} NaN`, nf.posInf && `${nf.posInf} +Inf`, nf.negInf && `${nf.negInf} -Inf`].filter(Boolean) as string[];
+
+  return (
+    <section
+      className="chart-card"
+      data-chart={chartId}
+      data-state={state}
+      data-points={view.drawn}
+      data-markers={view.markers}
+      data-exact={String(view.exact)}
+      data-zoomed={zoom ? `${zoom.from}-${zoom.to}` : ""}
+      data-first-step={Number.isFinite(view.first) ? view.first : ""}
+      data-last-step={Number.isFinite(view.last) ? view.last : ""}
+      data-x-range={view.xRange}
+    >
+      <header className="chart-head">
+        <h3 title={title}>{title}</h3>
+        {notes.length > 0 && (
+          <span className="nonfinite-note" title="non-finite values, shown as red triangles">
+            {notes.join(" · ")}
+          </span>
+        )}
+        <span className="chart-tools">
+          {zoom && (
+            <button type="button" className="link-button" onClick={() => zoomTo(null)} title="or double-click the chart">
+              reset zoom
+            </button>
+          )}
+          <button
+            type="button"
+            className={`toggle ${log ? "on" : ""}`}
+            aria-pressed={log}
+            onClick={() => setLogOverride(!log)}
+            title="logarithmic y axis for this chart"
+          >
+            log
+          </button>
+        </span>
+      </header>
+      {lines.length > 1 && (
+        <ul className="legend">
+          {lines.map((l) => (
+            <li key={l.id}>
+              <button
+                type="button"
+                className={hidden.has(l.id) ? "off" : ""}
+                onClick={() =>
+                  setHidden((h) => {
+                    const n = new Set(h);
+                    if (n.has(l.id)) n.delete(l.id);
+                    else n.add(l.id);
+                    return n;
+                  })
+                }
+              >
+                <i style={{ background: l.color }} />
+                {l.label}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div
+        ref={wrapRef}
+        className="chart-canvas"
+        style={{ height }}
+        onMouseDown={onMouseDown}
+        onDoubleClick={() => zoom && zoomTo(null)}
+      >
+        <canvas ref={canvasRef} role="img" aria-label={`chart of ${title}`} />
+        {drag && <div className="drag-band" style={{ left: Math.min(drag.x0, drag.x1), width: Math.abs(drag.x1 - drag.x0) }} />}
+        {state === "loading" && view.drawn === 0 && <div className="chart-overlay">loading…</div>}
+        {state === "error" && <div className="chart-overlay error">could not load: {error}</div>}
+      </div>
+      <footer className="chart-foot">
+        {zoom ? `steps ${zoom.from}–${zoom.to}` : view.drawn ? (view.exact ? plural(view.drawn, "point") : `${plural(view.drawn, "bucket")} (min/max band)`) : "\u00a0"}
+        {view.fallback && xMode === "epoch" && " · no epoch logged: by step"}
+      </footer>
+    </section>
+  );
+}
+
+const round = (v: number) => Number(v.toFixed(3));
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+
+/** Which datasets the tooltip lists (not the min/max band). */
+function role(r: "raw" | "smooth" | "marker") {
+  return { role: r };
+}
+
+async function fetchSeries(runId: string, keys: string[], points: number, range: Range | null): Promise<(WireSeries | null)[]> {
+  const base = `/api/v1/runs/${encodeURIComponent(runId)}/series`;
+  const tail = `&points=${points}${range ? `&from=${range.from}&to=${range.to}` : ""}`;
+  // keys=a,b splits on commas: a key with a comma in it goes alone
+  const plain = keys.filter((k) => !k.includes(","));
+  const out = new Map<string, WireSeries | null>();
+  if (plain.length) {
+    const res = await fetch(`${base}?keys=${plain.map(encodeURIComponent).join(",")}${tail}`);
+    if (!res.ok) throw new Error(await errorText(res));
+    const body = (await res.json()) as { series: WireSeries[] };
+    for (const s of body.series) out.set(s.key, s);
+  }
+  for (const k of keys.filter((k) => k.includes(","))) {
+    const res = await fetch(`${base}?key=${encodeURIComponent(k)}${tail}`);
+    out.set(k, res.ok ? ((await res.json()) as WireSeries) : null);
+  }
+  return keys.map((k) => out.get(k) ?? null);
+}
+
+async function errorText(res: Response): Promise<string> {
+  try {
+    const body = (await res.json()) as { error?: { message?: string } };
+    return body.error?.message ?? `HTTP ${res.status}`;
+  } catch {
+    return `HTTP ${res.status}`;
+  }
+}
+
+const GRID = "#eceff3";
+
+function yScale(log: boolean) {
+  return {
+    type: log ? ("logarithmic" as const) : ("linear" as const),
+    grid: { color: GRID },
+    border: { display: false },
+    ticks: {
+      maxTicksLimit: 7,
+      callback: (v: number | string, _i: number, ticks: { value: number }[]) => {
+        const n = Number(v);
+        // log axes tick every 1-9 x 10^k; label the powers of ten when crowded
+        if (log && ticks.length > 8 && Math.abs(Math.log10(n) - Math.round(Math.log10(n))) > 1e-9) return "";
+        return formatValue(n);
+      },
+    },
+  };
+}
+
+function baseOptions() {
+  return {
+    animation: false as const,
+    responsive: true,
+    maintainAspectRatio: false,
+    parsing: false as const,
+    normalized: true,
+    interaction: { mode: "nearest" as const, axis: "x" as const, intersect: false },
+    layout: { padding: { top: 8, right: 8 } },
+    scales: {
+      x: {
+        type: "linear" as const,
+        grid: { color: GRID },
+        border: { display: false },
+        ticks: { maxRotation: 0, autoSkipPadding: 16, callback: (v: number | string) => String(v) },
+      },
+      y: yScale(false) as ReturnType<typeof yScale>,
+      yMarker: { type: "linear" as const, min: 0, max: 1, display: false },
+    },
+    plugins: {
+      legend: { display: false },
+      refLine: { value: undefined as number | undefined },
+      tooltip: {
+        filter: (item: TooltipItem<"line">) => "role" in item.dataset,
+        callbacks: {
+          title: (items: TooltipItem<"line">[]) => tooltipTitle(items, "step"),
+          label: tooltipLabel,
+        },
+      },
+    },
+  };
+}
+
+function tooltipTitle(items: TooltipItem<"line">[], mode: XMode): string {
+  const p = items[0]?.raw as Pt | undefined;
+  if (!p) return "";
+  const steps = p.b.step === p.b.lastStep ? `step ${p.b.step}` : `steps ${p.b.step}–${p.b.lastStep}`;
+  return mode === "step" ? steps : `${steps} · ${mode === "epoch" ? "epoch " : ""}${formatX(mode, p.x)}`;
+}
+
+function tooltipLabel(item: TooltipItem<"line">): string {
+  const p = item.raw as Pt;
+  const r = (item.dataset as { role?: string }).role;
+  if (r === "marker") return `${p.line}: ${markerText(p.b, p.dir === "down")}`;
+  if (r === "smooth") return `${p.line} smoothed: ${formatValue(p.y)}`;
+  const b = p.b;
+  if (isExact(b)) return `${p.line}: ${formatValue(b.mean ?? b.last)}`;
+  return `${p.line}: mean ${formatValue(b.mean)} (min ${formatValue(b.min)}, max ${formatValue(b.max)}, ${b.count} points)`;
+}
+
+/** "NaN at step 1234", or for a bucket "2 NaN, 1 +Inf in steps 1200–1263". */
+export function markerText(b: Bucket, negative: boolean): string {
+  const parts = negative ? [b.negInf && `${b.negInf} -Inf`] : [b.nan && `${b.nan} NaN`, b.posInf && `${b.posInf} +Inf`];
+  const what = parts.filter(Boolean) as string[];
+  if (b.step === b.lastStep && b.count <= 1) return `${what.join(", ").replace(/^1 /, "")} at step ${b.step}`;
+  return `${what.join(", ")} in steps ${b.step}–${b.lastStep}`;
+}
+
+/** A faint dashed horizontal line at options.plugins.refLine.value (e.g. 1e-3 for update ratios). */
+const refLinePlugin: Plugin<"line"> = {
+  id: "refLine",
+  afterDatasetsDraw(chart) {
+    const value = (chart.options.plugins as { refLine?: { value?: number } }).refLine?.value;
+    const y = chart.scales.y;
+    if (value === undefined || !y || value < y.min || value > y.max) return;
+    const py = y.getPixelForValue(value);
+    const { left, right } = chart.chartArea;
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.strokeStyle = "rgba(90, 100, 115, 0.55)";
+    ctx.setLineDash([4, 4]);
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.moveTo(left, py);
+    ctx.lineTo(right, py);
+    ctx.stroke();
+    ctx.fillStyle = "rgba(90, 100, 115, 0.8)";
+    ctx.font = "10px system-ui, sans-serif";
+    ctx.fillText(formatValue(value), left + 4, py - 3);
+    ctx.restore();
+  },
+};

@@ -1,0 +1,215 @@
+"use client";
+
+import Link from "next/link";
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
+import type { RunDetail, RunEvent, RunView as Run } from "@/lib/ui/api-types";
+import { SECTIONS, groupMetrics } from "@/lib/ui/group-metrics";
+import AlertsPanel from "./AlertsPanel";
+import { LocalTime, StatusBadge, runDuration, useNow } from "./bits";
+import ChartControls from "./ChartControls";
+import { PALETTE } from "./chart-setup";
+import HistogramPanel from "./HistogramPanel";
+import ImagePanel from "./ImagePanel";
+import { LiveBus, useLive } from "./live";
+import MetricChart, { type ChartSettings, type LineSpec } from "./MetricChart";
+import { useXContexts } from "./use-x-contexts";
+
+// The run page: header, alerts, then one chart per metric group by section, histograms, images,
+// events. Live: points go to the charts through a bus; an unknown key refetches the run (new
+// charts appear), histogram/image events refresh their panels, run events update the status.
+
+const REFRESH_DEBOUNCE_MS = 400;
+const STATUS_CHECK_MS = 60_000;
+
+export default function RunView({ initial, serverNow }: { initial: RunDetail; serverNow: number }) {
+  const id = initial.run.id;
+  const [detail, setDetail] = useState(initial);
+  const [run, setRun] = useState<Run>(initial.run);
+  const [events, setEvents] = useState<RunEvent[]>(initial.events);
+  const [settings, setSettings] = useState<ChartSettings>({ ema: 0.6, log: false, xMode: "step" });
+  const [reloadToken, setReloadToken] = useState(0);
+  const [histVersions, setHistVersions] = useState<Record<string, number>>({});
+  const [imageVersions, setImageVersions] = useState<Record<string, number>>({});
+  const bus = useMemo(() => new LiveBus(), []);
+  const deferred = useDeferredValue(settings);
+  const now = useNow(serverNow);
+
+  const known = useRef(new Set<string>());
+  known.current = new Set([...detail.keys.map((k) => k.key), ...detail.histogramKeys.map((h) => `hist:${h.key}`), ...detail.images.map((i) => `img:${i.key}`)]);
+
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const refresh = useCallback(async () => {
+    const res = await fetch(`/api/v1/runs/${encodeURIComponent(id)}`);
+    if (!res.ok) return;
+    const d = (await res.json()) as RunDetail;
+    setDetail(d);
+    setRun(d.run);
+    setEvents(d.events);
+  }, [id]);
+  const refreshSoon = useCallback(() => {
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      void refresh();
+    }, REFRESH_DEBOUNCE_MS);
+  }, [refresh]);
+  useEffect(() => () => {
+    if (timer.current) clearTimeout(timer.current);
+  }, []);
+
+  // a running run that goes quiet turns "stale" on the server's clock: look again now and then
+  const running = run.status === "running";
+  useEffect(() => {
+    if (!running) return;
+    const t = setInterval(() => void refresh(), STATUS_CHECK_MS);
+    return () => clearInterval(t);
+  }, [running, refresh]);
+
+  const bump = (set: typeof setHistVersions, key: string) => set((v) => ({ ...v, [key]: (v[key] ?? 0) + 1 }));
+
+  useLive([{ run: id }, { runs: true }], {
+    points: (msg) => {
+      if (msg.runId !== id) return;
+      bus.publish(id, msg.series);
+      if (Object.keys(msg.series).some((k) => !known.current.has(k))) refreshSoon();
+      setRun((r) => (r.status === "stale" ? { ...r, status: "running" } : r));
+    },
+    run: (msg) => {
+      if (msg.id === id) setRun((r) => ({ ...r, ...(msg as unknown as Run) }));
+    },
+    histogram: (msg) => {
+      if (msg.runId !== id) return;
+      if (!known.current.has(`hist:${msg.key}`)) refreshSoon();
+      else bump(setHistVersions, msg.key);
+    },
+    event: (msg) => {
+      if (msg.runId !== id) return;
+      if (msg.type === "image") {
+        const key = String(msg.data?.key ?? "");
+        if (!known.current.has(`img:${key}`)) refreshSoon();
+        else bump(setImageVersions, key);
+      } else {
+        setEvents((ev) => [...ev, { type: msg.type, step: msg.step, time: Date.now() / 1000, data: msg.data }]);
+      }
+    },
+    connected: (first) => {
+      void refresh();
+      if (!first) setReloadToken((t) => t + 1);
+    },
+  });
+
+  const keyList = detail.keys.map((k) => k.key);
+  const keysId = keyList.join("\u0000");
+  const groups = useMemo(() => groupMetrics(keyList), [keysId]); // eslint-disable-line react-hooks/exhaustive-deps
+  const lines = useMemo(() => {
+    const out: Record<string, LineSpec[]> = {};
+    for (const g of groups) out[g.id] = g.lines.map((l, i) => ({ id: l.key, runId: id, key: l.key, label: l.label, color: PALETTE[i % PALETTE.length] }));
+    return out;
+  }, [groups, id]);
+  const hasEpoch = keyList.includes("epoch");
+  const xContexts = useXContexts([{ id, createdAt: run.createdAt, hasEpoch }], deferred.xMode, bus, reloadToken);
+
+  const config = run.config ?? {};
+  const hasConfig = Object.keys(config).length > 0;
+
+  return (
+    <div className="run-page" data-run={id}>
+      <header className="run-head">
+        <div className="run-title">
+          <h1>{run.name}</h1>
+          <StatusBadge status={run.status} />
+        </div>
+        <p className="run-meta">
+          <Link href={`/?project=${encodeURIComponent(run.project)}`}>{run.project}</Link>
+          <span>
+            started <LocalTime t={run.createdAt} />
+          </span>
+          <span>ran {runDuration(run, now)}</span>
+          <span className="mono muted" title="run id">
+            {id}
+          </span>
+        </p>
+        {hasConfig && (
+          <details className="config">
+            <summary>config ({Object.keys(config).length === 1 ? "1 key" : `${Object.keys(config).length} keys`})</summary>
+            <pre>{JSON.stringify(config, null, 2)}</pre>
+          </details>
+        )}
+      </header>
+
+      <AlertsPanel runId={id} />
+
+      <div className="sticky-controls">
+        <ChartControls settings={settings} onChange={setSettings} hasEpoch={hasEpoch} />
+      </div>
+
+      {groups.length === 0 && <p className="empty">No metrics logged yet. Charts appear here as soon as the run logs its first values.</p>}
+
+      {SECTIONS.map((section) => {
+        const gs = groups.filter((g) => g.section === section);
+        if (!gs.length) return null;
+        return (
+          <section key={section} className="chart-section" aria-label={section}>
+            <h2>{section}</h2>
+            <div className="chart-grid">
+              {gs.map((g) => (
+                <MetricChart
+                  key={g.id}
+                  chartId={g.id}
+                  title={g.title}
+                  lines={lines[g.id]}
+                  settings={deferred}
+                  xContexts={xContexts}
+                  bus={bus}
+                  reloadToken={reloadToken}
+                  logDefault={g.logDefault}
+                  refLine={g.refLine}
+                />
+              ))}
+            </div>
+          </section>
+        );
+      })}
+
+      {detail.histogramKeys.length > 0 && (
+        <section className="chart-section" aria-label="Histograms">
+          <h2>Histograms</h2>
+          <div className="chart-grid">
+            {detail.histogramKeys.map((h) => (
+              <HistogramPanel key={h.key} runId={id} hkey={h.key} version={(histVersions[h.key] ?? 0) + reloadToken} />
+            ))}
+          </div>
+        </section>
+      )}
+
+      {detail.images.length > 0 && (
+        <section className="chart-section" aria-label="Images">
+          <h2>Images</h2>
+          <div className="chart-grid images">
+            {detail.images.map((im) => (
+              <ImagePanel key={im.key} runId={id} ikey={im.key} version={(imageVersions[im.key] ?? 0) + reloadToken} />
+            ))}
+          </div>
+        </section>
+      )}
+
+      {events.length > 0 && (
+        <section className="chart-section" aria-label="Events">
+          <h2>Events</h2>
+          <details className="events">
+            <summary>{events.length} logged events</summary>
+            <ul>
+              {events.map((e, i) => (
+                <li key={i}>
+                  <span className="badge">{e.type}</span>
+                  {e.step !== null && <span className="muted"> step {e.step}</span>}
+                  <code>{JSON.stringify(e.data)}</code>
+                </li>
+              ))}
+            </ul>
+          </details>
+        </section>
+      )}
+    </div>
+  );
+}
