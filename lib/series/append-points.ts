@@ -39,13 +39,7 @@ export function appendPoints(db: Database.Database, runId: string, key: string, 
   }
   if (split < pts.steps.length) {
     const fresh = slice(pts, split, pts.steps.length);
-    stmt(db, "INSERT INTO segments (series_id, start_step, end_step, count, data) VALUES (?, ?, ?, ?, ?)").run(
-      meta.id,
-      fresh.steps[0],
-      fresh.steps[fresh.steps.length - 1],
-      fresh.steps.length,
-      encodeSegment(fresh),
-    );
+    insertSegment(db, meta.id, fresh);
     if (meta.count === 0) meta.firstStep = fresh.steps[0];
     for (let i = 0; i < fresh.steps.length; i++) countValue(meta, fresh.values[i]);
     meta.count += fresh.steps.length;
@@ -56,6 +50,16 @@ export function appendPoints(db: Database.Database, runId: string, key: string, 
   if (meta.pendingCount >= CHUNK_POINTS) compact(db, meta);
   saveSeries(db, meta);
   return meta;
+}
+
+function insertSegment(db: Database.Database, seriesId: number, p: Points): void {
+  stmt(db, "INSERT INTO segments (series_id, start_step, end_step, count, data) VALUES (?, ?, ?, ?, ?)").run(
+    seriesId,
+    p.steps[0],
+    p.steps[p.steps.length - 1],
+    p.steps.length,
+    encodeSegment(p),
+  );
 }
 
 function countValue(m: SeriesMeta, v: number): void {
@@ -145,13 +149,7 @@ function restep(db: Database.Database, meta: SeriesMeta, pts: Points): void {
   if (i < n) {
     const rest = slice(pts, i, n);
     const existing = new Set(pendingPoints(db, meta.id).steps);
-    stmt(db, "INSERT INTO segments (series_id, start_step, end_step, count, data) VALUES (?, ?, ?, ?, ?)").run(
-      meta.id,
-      rest.steps[0],
-      rest.steps[rest.steps.length - 1],
-      rest.steps.length,
-      encodeSegment(rest),
-    );
+    insertSegment(db, meta.id, rest);
     for (const s of rest.steps) if (!existing.has(s)) meta.count++;
     meta.pendingCount += rest.steps.length;
   }

@@ -1,22 +1,12 @@
+import type { Bucket } from "../series/get-series";
 import { decodeValue, type WireNumber } from "../values";
 
 // Series as the charts hold them: the API's buckets with wire values decoded to numbers.
 // min/max/mean are null when a bucket holds no finite value; its non-finite values are counted in
 // nan/posInf/negInf (an exact NaN point is a bucket of one with nan = 1), so markers never miss one.
 
-export interface WireBucket {
-  step: number;
-  lastStep: number;
-  time: number;
-  min: WireNumber | null;
-  max: WireNumber | null;
-  mean: WireNumber | null;
-  last: WireNumber;
-  count: number;
-  nan: number;
-  posInf: number;
-  negInf: number;
-}
+/** A bucket as GET /api/v1/runs/{id}/series sends it. */
+export type WireBucket = Bucket;
 
 export interface WireSeries {
   key: string;
