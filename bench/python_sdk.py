@@ -1,0 +1,215 @@
+"""Benchmark of the Python SDK: what log() and watch() cost a training loop.
+
+    /usr/bin/python3 bench/python_sdk.py            # against the fake server (tests/sdk/python), in a subprocess
+    BABYSIT_URL=http://127.0.0.1:3000 /usr/bin/python3 bench/python_sdk.py   # against a real server
+
+Prints log()'s cost per call, and the time of one training step of a small CPU MLP (64-128-64-10,
+batch 64, Adam) without babysit, with log() of the loss, and with watch(every=10) on top, as ratios
+against the step without babysit, measured in the same process in interleaved rounds.
+
+Three clocks, each the best of many interleaved rounds, because a shared machine makes time noisy: wall, the CPU time of the
+training thread alone (what babysit adds to the loop itself), and the CPU time of the whole process
+(adds babysit's background sender thread: what it costs where cores are scarce).
+"""
+
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "sdk", "python"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "sdk", "python"))
+
+import babysit  # noqa: E402
+
+
+def _serve(q):
+    from fake_server import FakeServer
+
+    srv = FakeServer()
+    q.put(srv.url)
+    while True:
+        time.sleep(3600)
+
+
+def start_fake_server():
+    """The fake server in its own process, so that it does not compete for this process's GIL."""
+    ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_serve, args=(q,), daemon=True)
+    proc.start()
+    return proc, q.get(timeout=30)
+
+
+def time_log(run, make_metrics, n, repeats=5):
+    """Best of `repeats` runs of n calls, in training-thread CPU microseconds per call."""
+    metrics = make_metrics()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.thread_time()
+        for i in range(n):
+            run.log(metrics, step=i)
+        best = min(best, (time.thread_time() - t0) / n * 1e6)
+    return best
+
+
+def main():
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    url = os.environ.get("BABYSIT_URL")
+    proc = None
+    if not url:
+        proc, url = start_fake_server()
+        where = "fake server in a subprocess (%s)" % url
+    else:
+        where = "BABYSIT_URL=%s" % url
+    os.environ.setdefault("BABYSIT_SPOOL_DIR", tempfile.mkdtemp(prefix="babysit-bench-"))
+    print("babysit Python SDK bench: %s" % where)
+    print("python %s, torch %s, %d CPU threads" % (sys.version.split()[0], torch.__version__, torch.get_num_threads()))
+
+    run = babysit.init(project="bench", name="python-sdk", url=url, quiet=True)
+
+    # ---------------------------------------------------------------- log() per call
+    import numpy as np
+
+    n = 20_000
+
+    def noop(metrics, step=None):
+        pass
+
+    d = {"train/loss": 0.5, "train/acc": 0.9}
+    call_us = float("inf")
+    for _ in range(5):
+        t0 = time.thread_time()
+        for i in range(n):
+            noop(d, step=i)
+        call_us = min(call_us, (time.thread_time() - t0) / n * 1e6)
+    rows = [
+        ("log() 2 Python floats", time_log(run, lambda: {"train/loss": 0.5, "train/acc": 0.9}, n)),
+        ("log() 10 Python floats", time_log(run, lambda: {"k%d" % j: 0.5 for j in range(10)}, n)),
+        ("log() 2 numpy float32", time_log(run, lambda: {"train/loss": np.float32(0.5), "train/acc": np.float32(0.9)}, n)),
+        ("log() 2 CPU 0-dim tensors", time_log(run, lambda: {"train/loss": torch.tensor(0.5), "train/acc": torch.tensor(0.9)}, n)),
+    ]
+    run.finish(timeout=30)
+    print()
+    print("%-34s %14s %10s" % ("call (training-thread CPU time)", "us/call", "x no-op"))
+    print("%-34s %14.2f %10.2f" % ("no-op Python call (baseline)", call_us, 1.0))
+    for label, us in rows:
+        print("%-34s %14.2f %10.1f" % (label, us, us / call_us))
+
+    # ---------------------------------------------------------------- watch() overhead
+    torch.manual_seed(0)
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.act1 = nn.Linear(64, 128), nn.ReLU()
+            self.fc2, self.act2 = nn.Linear(128, 64), nn.ReLU()
+            self.fc3 = nn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.fc3(self.act2(self.fc2(self.act1(self.fc1(x)))))
+
+    x, y = torch.randn(64, 64), torch.randint(0, 10, (64,))
+    run = babysit.init(project="bench", name="python-sdk-watch", url=url, quiet=True)
+    step = [0]
+
+    def loop(model, opt, k, log):
+        w0, t0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
+        for _ in range(k):
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if log:
+                run.log({"train/loss": loss.detach()}, step=step[0])
+            step[0] += 1
+        w1, t1, p1 = time.perf_counter(), time.thread_time(), time.process_time()
+        return ((w1 - w0) / k * 1e6, (t1 - t0) / k * 1e6, (p1 - p0) / k * 1e6)
+
+    configs = [
+        ("no babysit (baseline)", False, None),
+        ("+ log(loss tensor)", True, None),
+        ("+ log + watch(every=10)", True, dict(every=10, hist_every=100)),
+        ("+ log + watch(every=100)", True, dict(every=100, hist_every=1000)),
+        ("+ log + watch(every=1) [worst case]", True, dict(every=1, hist_every=10)),
+    ]
+    # One identical model per configuration, watched for the whole bench, so that each watcher keeps
+    # its own step count while the rounds are interleaved.
+    setups = []
+    for label, log, watch_kw in configs:
+        torch.manual_seed(0)
+        model = MLP()
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        if watch_kw:
+            run.watch(model, opt, **watch_kw)
+        loop(model, opt, 50, log)  # warm-up
+        setups.append((label, model, opt, log))
+    times = {c[0]: [] for c in configs}
+    k, rounds = 100, 30
+    for _ in range(rounds):  # interleaved, so drift (thermal, other load) hits every config alike
+        for label, model, opt, log in setups:
+            times[label].append(loop(model, opt, k, log))
+    ok = run.finish(timeout=30)
+
+    def summary(label):
+        t = times[label]
+        # The best round of each clock: on a shared machine, other load only ever adds time.
+        return min(r[0] for r in t), min(r[1] for r in t), min(r[2] for r in t)
+
+    base = summary(configs[0][0])
+    print()
+    print("training step, MLP 64-128-64-10, batch 64, Adam (us/step, and x the baseline)")
+    print("%-38s %18s %18s %18s" % ("best round of each clock", "wall", "train thread CPU", "process CPU"))
+    for label, _, _ in configs:
+        vals = summary(label)
+        print("%-38s %18s %18s %18s" % (label, *("%8.1f  x%6.3f" % (v, v / b) for v, b in zip(vals, base))))
+    print("(%d interleaved rounds of %d steps; everything delivered: %s)" % (rounds, k, ok))
+
+    # ---------------------------------------------------------------- per-step breakdown of watch(every=10)
+    # Medians of single-step wall times resist bursts of load from other processes better than sums.
+    run = babysit.init(project="bench", name="python-sdk-steps", url=url, quiet=True)
+    models = []
+    for watched in (False, True):
+        torch.manual_seed(0)
+        model = MLP()
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        if watched:
+            run.watch(model, opt, every=10, hist_every=100)
+        models.append((model, opt))
+    per = {"base": [], "plain": [], "measure": [], "hist": []}
+    it = 0
+    for _ in range(20):
+        for which, (model, opt) in enumerate(models):
+            for j in range(100):
+                t0 = time.perf_counter()
+                loss = F.cross_entropy(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                run.log({"train/loss": loss.detach()}, step=it + j)
+                dt = (time.perf_counter() - t0) * 1e6
+                kind = "base" if which == 0 else "hist" if j % 100 == 0 else "measure" if j % 10 == 0 else "plain"
+                per[kind].append(dt)
+        it += 100
+    run.finish(timeout=30)
+    med = {k: statistics.median(v) for k, v in per.items()}
+    avg = (90 * med["plain"] + 9 * med["measure"] + med["hist"]) / 100
+    print()
+    print("watch(every=10, hist_every=100), one step at a time (median us; log() of the loss in both)")
+    print("%-38s %10.1f" % ("step, not watched", med["base"]))
+    print("%-38s %10.1f  (+%.1f)" % ("watched, not measuring (9 in 10)", med["plain"], med["plain"] - med["base"]))
+    print("%-38s %10.1f  (+%.1f)" % ("watched, measuring (1 in 10)", med["measure"], med["measure"] - med["base"]))
+    print("%-38s %10.1f  (+%.1f)" % ("watched, measuring + histograms (1 in 100)", med["hist"], med["hist"] - med["base"]))
+    print("%-38s %10.1f  x%.3f" % ("=> average watched step", avg, avg / med["base"]))
+    if proc is not None:
+        proc.terminate()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,343 @@
+"""babysit: log a training run to a self-hosted babysit server and get told when it goes wrong.
+
+    import babysit
+    run = babysit.init(project="digits", config={"lr": 1e-3})
+    babysit.watch(model, optimizer)            # layer statistics every 10 steps (PyTorch)
+    for step in range(1000):
+        ...
+        babysit.log({"train/loss": loss}, step=step)
+    babysit.finish()
+
+Logging never raises into the training loop and never waits for the network: values go to a queue
+that a background thread sends in batches, retrying and spooling to disk while the server is away.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, Mapping, Optional
+
+from . import _state
+from ._output import BabysitWarning, OnceWarner
+from ._run import DEFAULT_URL, Run
+from ._spool import default_spool_dir
+from ._watch import Watcher
+from .images import encode_png, filters_grid
+
+__all__ = [
+    "init",
+    "log",
+    "log_histogram",
+    "log_image",
+    "event",
+    "finish",
+    "watch",
+    "unwatch",
+    "log_input_stats",
+    "gradcheck",
+    "filters_grid",
+    "encode_png",
+    "sync",
+    "get_run",
+    "Run",
+    "Watcher",
+    "BabysitWarning",
+]
+__version__ = "0.1.0"
+
+_warner = OnceWarner()
+
+
+def init(
+    project: str,
+    name: Optional[str] = None,
+    config: Any = None,
+    url: Optional[str] = None,
+    id: Optional[str] = None,
+    *,
+    spool_dir: Optional[str] = None,
+    flush_interval: float = 0.2,
+    batch_points: int = 1000,
+    init_timeout: float = 3.0,
+    quiet: Optional[bool] = None,
+) -> Run:
+    """Starts a run (or resumes one) and makes it the current run of the module-level functions.
+
+    Never needs the server to be up: the run id is made here, and the run is created on the server
+    (POST /api/v1/runs with that id) as soon as it answers; until then everything is kept on disk.
+
+    Args:
+        project: project name, 1..100 characters, e.g. ``"digits"``.
+        name: run name shown in the UI (default: one the server makes up).
+        config: hyperparameters, a dict (or dataclass / argparse.Namespace); odd values become strings.
+        url: server address; default ``$BABYSIT_URL``, else ``http://127.0.0.1:3000``.
+        id: resume the run with this id (``[A-Za-z0-9_-]{1,64}``); default: a new id.
+        spool_dir: where unsent data waits; default ``$BABYSIT_SPOOL_DIR``, else ``~/.babysit/spool``.
+        flush_interval: seconds between two batches (default 0.2).
+        batch_points: send at once when this many points are waiting (default 1000).
+        init_timeout: seconds to wait for the server to create the run before going on (default 3).
+        quiet: do not print the run's URL (default ``$BABYSIT_QUIET``).
+
+    Returns:
+        The Run. Also a context manager: ``with babysit.init(...) as run:`` finishes it at the end of
+        the block (status ``crashed`` if the block raised).
+
+    Raises:
+        ValueError: `project`, `name` or `id` is malformed (the only errors babysit ever raises).
+
+    Example:
+        >>> run = babysit.init(project="digits", name="mlp-lr1e-3", config={"lr": 1e-3})  # doctest: +SKIP
+    """
+    run = Run(
+        project,
+        name=name,
+        config=config,
+        url=url,
+        id=id,
+        spool_dir=spool_dir,
+        flush_interval=flush_interval,
+        batch_points=batch_points,
+        init_timeout=init_timeout,
+        quiet=quiet,
+    )
+    _state.register(run)
+    return run
+
+
+def get_run() -> Optional[Run]:
+    """The current run (the latest init() not finished yet), or None.
+
+    Example:
+        >>> babysit.get_run().url   # doctest: +SKIP
+        'http://127.0.0.1:3000/runs/20250101-120000-1a2b3c4d'
+    """
+    return _state.current
+
+
+def _current(what: str) -> Optional[Run]:
+    run = _state.current
+    if run is None:
+        _warner.warn("norun:" + what, "%s() called before babysit.init(); ignored" % what)
+    return run
+
+
+def log(metrics: Mapping[str, Any], step: Optional[int] = None, epoch: Optional[float] = None) -> None:
+    """Logs metric values to the current run. Returns at once and never raises.
+
+    Args:
+        metrics: maps keys (``"train/loss"``, ``"val/acc"``, ...) to numbers: Python or numpy numbers,
+            or one-element torch tensors (read back in the background: no GPU sync in your loop).
+            NaN and +-inf are kept (they are how divergence shows); non-numbers are dropped with a warning.
+        step: integer step >= 0; default: previous step + 1 (0 for the first call).
+        epoch: optional epoch number (float), stored as the metric ``epoch``.
+
+    Example:
+        >>> babysit.log({"train/loss": loss, "train/acc": acc}, step=it, epoch=it / iters_per_epoch)  # doctest: +SKIP
+    """
+    run = _current("log")
+    if run is not None:
+        run.log(metrics, step=step, epoch=epoch)
+
+
+def log_histogram(key: str, values: Any, step: Optional[int] = None, bins: int = 30) -> None:
+    """Logs a histogram to the current run; see `Run.log_histogram`.
+
+    Example:
+        >>> babysit.log_histogram("weight/fc1", model.fc1.weight, step=it)   # doctest: +SKIP
+    """
+    run = _current("log_histogram")
+    if run is not None:
+        run.log_histogram(key, values, step=step, bins=bins)
+
+
+def log_image(key: str, image: Any, step: Optional[int] = None) -> None:
+    """Logs an image (sent as PNG) to the current run; see `Run.log_image`.
+
+    Example:
+        >>> babysit.log_image("filters/fc1", babysit.filters_grid(model.fc1.weight))   # doctest: +SKIP
+    """
+    run = _current("log_image")
+    if run is not None:
+        run.log_image(key, image, step=step)
+
+
+def event(type: str, data: Optional[Mapping[str, Any]] = None, step: Optional[int] = None) -> None:
+    """Logs an event to the current run; see `Run.event`.
+
+    Example:
+        >>> babysit.event("lr_drop", {"from": 0.1, "to": 0.01}, step=3000)   # doctest: +SKIP
+    """
+    run = _current("event")
+    if run is not None:
+        run.event(type, data, step=step)
+
+
+def finish(status: str = "finished", timeout: float = 10.0) -> bool:
+    """Finishes the current run: flushes with a deadline, never hangs. See `Run.finish`.
+
+    Example:
+        >>> babysit.finish()   # doctest: +SKIP
+    """
+    run = _state.current
+    if run is None:
+        return True
+    return run.finish(status, timeout=timeout)
+
+
+def watch(model: Any, optimizer: Any = None, every: int = 10, hist_every: Optional[int] = None, log_lr: bool = True,
+          name: Optional[str] = None):
+    """Logs per-layer statistics of a PyTorch model every `every` training steps.
+
+    Every `every` iterations (counted in optimizer steps when `optimizer` is given, else in forward
+    passes of `model` in training mode with autograd on), logs:
+
+    - ``update_ratio/<layer>`` (||W_after - W_before|| / ||W_before||, around the optimizer step),
+      ``weight/<layer>/{mean,std}`` and ``grad/<layer>/{std,norm}`` for every Linear/Conv layer;
+    - ``act/<layer>/{mean,std}`` and ``act/<layer>/dead_frac`` (ReLU family: share of units <= 0 for
+      the whole minibatch) or ``act/<layer>/saturated_frac`` (tanh: |a| > 0.99, sigmoid: a < 0.01 or
+      a > 0.99) for every activation *module* (nn.ReLU, nn.Tanh, ...; ``F.relu`` calls are invisible),
+      named after the Linear/Conv layer whose output it activates;
+    - ``lr`` when an optimizer is given;
+    - every `hist_every` iterations: histograms ``act/<layer>``, ``grad/<layer>``, ``weight/<layer>``.
+
+    The statistics land on the step the training loop logs during the same iteration. Reductions run
+    on the model's device and are read back by the background thread: no GPU sync in the loop.
+
+    Args:
+        model: the torch.nn.Module being trained (CPU or CUDA; DataParallel/DDP wrappers are fine).
+        optimizer: its optimizer, to measure the actual update of each step (recommended). Without
+            it, the update is measured between two forward passes.
+        every: measure one iteration in `every` (default 10).
+        hist_every: histograms one iteration in `hist_every` (default ``every * 10``; 0: never).
+        log_lr: also log the optimizer's learning rate as ``lr`` (default True).
+        name: prefix for the layer names, to watch two models in one run (a GAN's ``"gen"`` and
+            ``"disc"`` give ``update_ratio/gen.fc1``, ``act/disc.fc1/dead_frac``, ``lr/gen``).
+
+    Returns:
+        A Watcher; ``babysit.unwatch()`` (or finish()) removes all its hooks.
+
+    Example:
+        >>> babysit.init(project="digits")                         # doctest: +SKIP
+        >>> babysit.watch(model, optimizer, every=10)              # doctest: +SKIP
+    """
+    run = _current("watch")
+    if run is None:
+        return None
+    try:
+        return run.watch(model, optimizer=optimizer, every=every, hist_every=hist_every, log_lr=log_lr, name=name)
+    except (TypeError, ValueError):
+        raise
+    except Exception as err:
+        _warner.warn("watch", "watch() failed and is off for this run: %r" % (err,))
+        return None
+
+
+def unwatch(model: Any = None) -> None:
+    """Removes the hooks watch() added (to every model, or to `model` only).
+
+    Example:
+        >>> babysit.unwatch(model)   # doctest: +SKIP
+    """
+    run = _state.current
+    if run is not None:
+        run.unwatch(model)
+
+
+def log_input_stats(x: Any, step: Optional[int] = None) -> Optional[Dict[str, Any]]:
+    """Logs per-feature mean and std of the inputs exactly as they are fed to the net.
+
+    The server uses it to tell un-normalised inputs (e.g. raw 0..255 pixels). Sent as the event
+    ``input_stats`` with data ``{"mean": [...], "std": [...], "n": N}``. Features are the columns of a
+    2-D input (N, F) and the channels of an (N, C, H, W) one.
+
+    Args:
+        x: a batch or the whole training set: torch tensor, numpy array or list of lists.
+        step: step it belongs to (default: the current step, or 0).
+
+    Returns:
+        The statistics (also when no run is active), or None if `x` could not be read (warned).
+
+    Example:
+        >>> babysit.log_input_stats(X_train)   # doctest: +SKIP
+    """
+    from .checks import input_stats
+
+    try:
+        stats = input_stats(x)
+    except Exception as err:
+        _warner.warn("input_stats", "log_input_stats() could not read its input: %s" % err)
+        return None
+    run = _state.current
+    if run is not None:
+        run.event("input_stats", stats, step=step if step is not None else (run.step or 0))
+    return stats
+
+
+def gradcheck(
+    fn: Callable[..., Any],
+    *inputs: Any,
+    loss_fn: Optional[Callable[[Any], Any]] = None,
+    eps: float = 1e-6,
+    max_entries: int = 20,
+    seed: int = 0,
+    step: Optional[int] = None,
+) -> Dict[str, float]:
+    """Checks analytic gradients (autograd, your custom backward()s) against numeric ones.
+
+    Runs in float64 on a copy (a Module is deep-copied; your model and its weights are untouched):
+    for up to `max_entries` sampled entries of each parameter, the numeric gradient is the centred
+    difference (f(w + eps) - f(w - eps)) / (2 eps), and the relative error is
+    ``||analytic - numeric|| / max(||analytic|| + ||numeric||, tiny)`` over those entries. Around
+    1e-7 or less is right; 1e-2 or more is a bug. Each result is also logged to the current run as
+    an event ``gradcheck`` with data ``{"param", "rel_error"}``.
+
+    Args:
+        fn: an ``nn.Module`` (its parameters are checked) or a function of tensors (its floating-point
+            tensor inputs are checked). Its output is reduced to a scalar by `loss_fn`, else by a fixed
+            random projection (a plain sum would hide errors, e.g. softmax outputs sum to 1).
+        *inputs: the arguments of `fn` (a small batch is enough).
+        loss_fn: optional ``output -> scalar`` (e.g. ``lambda out: F.cross_entropy(out, y)``).
+        eps: finite-difference step (default 1e-6).
+        max_entries: entries sampled per parameter (default 20).
+        seed: seed for the sampling, the projection and the model's random ops (dropout).
+        step: step of the logged events (default: the current step).
+
+    Returns:
+        ``{param name: relative error}`` (inputs of a plain function are named ``input0``, ...).
+
+    Example:
+        >>> errors = babysit.gradcheck(model, x[:8], loss_fn=lambda out: F.cross_entropy(out, y[:8]))  # doctest: +SKIP
+        >>> assert max(errors.values()) < 1e-5                                                          # doctest: +SKIP
+    """
+    from .checks import gradcheck as _gradcheck
+
+    results = _gradcheck(fn, *inputs, loss_fn=loss_fn, eps=eps, max_entries=max_entries, seed=seed)
+    run = _state.current
+    if run is not None:
+        for name, rel, checked in results:
+            run.event("gradcheck", {"param": name, "rel_error": rel, "entries": checked}, step=step)
+    return {name: rel for name, rel, _ in results}
+
+
+def sync(url: Optional[str] = None, spool_dir: Optional[str] = None, timeout: float = 60.0) -> Dict[str, int]:
+    """Sends what earlier runs left in the spool directory (their server was away when they ended).
+
+    babysit.init() does this in the background anyway; this is for when no new run is coming, also
+    available as ``python -m babysit sync``.
+
+    Args:
+        url: server address (default ``$BABYSIT_URL``, else ``http://127.0.0.1:3000``).
+        spool_dir: default ``$BABYSIT_SPOOL_DIR``, else ``~/.babysit/spool``.
+        timeout: give up after this many seconds; what is left stays for next time.
+
+    Returns:
+        ``{"runs", "batches", "batches_left", "runs_left"}``.
+
+    Example:
+        >>> babysit.sync()   # doctest: +SKIP
+        {'runs': 1, 'batches': 42, 'batches_left': 0, 'runs_left': 0}
+    """
+    from ._transport import replay_spools
+
+    base = (url or os.environ.get("BABYSIT_URL") or DEFAULT_URL).rstrip("/")
+    return replay_spools(base, spool_dir or default_spool_dir(), timeout)

@@ -1,0 +1,87 @@
+"""A minimal JSON-over-HTTP client on a kept-alive connection (stdlib only)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+from typing import Any, Optional, Tuple
+from urllib.parse import urlsplit
+
+USER_AGENT = "babysit-python"
+
+
+class TransportError(Exception):
+    """The server could not be reached or did not answer in time: worth retrying later."""
+
+
+class Client:
+    """One persistent connection; any failure drops it and the next request reconnects."""
+
+    def __init__(self, base_url: str) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("babysit url must look like http://host:port, got %r" % base_url)
+        self.base_url = base_url.rstrip("/")
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port
+        self._prefix = parts.path.rstrip("/")
+        self._conn: Optional[http.client.HTTPConnection] = None
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                pass
+
+    def post(self, path: str, body: Any, timeout: float) -> Tuple[int, Any]:
+        """POSTs `body` (a dict, or bytes already encoded) and returns (status, parsed JSON or None)."""
+        data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+        return self.request("POST", path, data, timeout)
+
+    def get(self, path: str, timeout: float) -> Tuple[int, Any]:
+        return self.request("GET", path, None, timeout)
+
+    def request(self, method: str, path: str, data: Optional[bytes], timeout: float) -> Tuple[int, Any]:
+        timeout = max(0.05, timeout)
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        # A kept-alive connection the server closed meanwhile fails on first use: retry once, fresh.
+        for attempt in (0, 1):
+            reused = self._conn is not None
+            try:
+                if self._conn is None:
+                    cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+                    self._conn = cls(self._host, self._port, timeout=timeout)
+                conn = self._conn
+                conn.timeout = timeout
+                if conn.sock is not None:
+                    conn.sock.settimeout(timeout)
+                conn.request(method, self._prefix + path, body=data, headers=headers)
+                resp = conn.getresponse()
+                raw = resp.read()
+                if resp.getheader("connection", "").lower() == "close":
+                    self.close()
+            except (OSError, http.client.HTTPException, socket.timeout) as err:
+                self.close()
+                if reused and attempt == 0 and not isinstance(err, socket.timeout):
+                    continue
+                raise TransportError(str(err) or type(err).__name__) from None
+            try:
+                parsed = json.loads(raw.decode("utf-8")) if raw else None
+            except (ValueError, UnicodeDecodeError):
+                parsed = None
+            return resp.status, parsed
+        raise TransportError("unreachable")  # pragma: no cover - the loop always returns or raises
+
+
+def error_text(status: int, payload: Any) -> str:
+    """Formats the server's error envelope (`{"error": {"code", "message"}}`) for a warning."""
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        err = payload["error"]
+        return "%s %s: %s" % (status, err.get("code", "?"), err.get("message", ""))
+    return "HTTP %d" % status

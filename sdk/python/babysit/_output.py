@@ -1,0 +1,57 @@
+"""Everything the SDK prints goes through here, to stderr, so a training script's stdout stays its own."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import warnings
+
+
+class BabysitWarning(UserWarning):
+    """Category of the warnings babysit emits for input it had to drop (filter it like any warning)."""
+
+
+def say(line: str) -> None:
+    """Writes one line to stderr. Never raises: a closed stderr must not break training."""
+    try:
+        stream = sys.stderr
+        if stream is None:
+            return
+        stream.write(line if line.endswith("\n") else line + "\n")
+        stream.flush()
+    except Exception:
+        pass
+
+
+class OnceWarner:
+    """Reports each distinct problem once.
+
+    Training loops call log() millions of times; a warning per call would drown the script's output.
+    User-input problems go through `warnings` (so they point at the user's line and can be filtered);
+    transport problems, raised in the background thread, go straight to stderr.
+    """
+
+    def __init__(self, max_distinct: int = 200) -> None:
+        self._seen: set = set()
+        self._lock = threading.Lock()
+        self._max = max_distinct
+
+    def _first(self, key: str) -> bool:
+        with self._lock:
+            if key in self._seen or len(self._seen) >= self._max:
+                return False
+            self._seen.add(key)
+            return True
+
+    def warn(self, key: str, message: str, stacklevel: int = 3) -> None:
+        if not self._first(key):
+            return
+        try:
+            warnings.warn("babysit: " + message, BabysitWarning, stacklevel=stacklevel + 1)
+        except Exception:
+            # `-W error` turns warnings into exceptions; babysit must still not raise into training.
+            say("babysit: " + message)
+
+    def say(self, key: str, message: str) -> None:
+        if self._first(key):
+            say("babysit: " + message)

@@ -1,0 +1,447 @@
+"""A run: what init() returns. Its logging methods only validate and enqueue; _transport sends."""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any, Dict, List, Optional
+
+from . import _values as V
+from ._output import OnceWarner, say
+from ._spool import default_spool_dir
+from ._transport import EVENT, HIST, IMAGE, ROW, STATS, Transport
+
+DEFAULT_URL = "http://127.0.0.1:3000"
+FINISH_TIMEOUT = 10.0
+_STATUSES = ("finished", "crashed")
+
+
+def _new_run_id() -> str:
+    # Sortable by creation time and unique enough without a server: 2025...-a1b2c3d4.
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(4)
+
+
+def _config_dict(config: Any) -> Dict[str, Any]:
+    """Turns dicts, argparse Namespaces and dataclasses into JSON, never failing on a strange value."""
+    if config is None:
+        return {}
+    if not isinstance(config, Mapping):
+        if hasattr(config, "__dataclass_fields__"):
+            import dataclasses
+
+            config = dataclasses.asdict(config)
+        elif hasattr(config, "__dict__"):
+            config = vars(config)
+        else:
+            raise TypeError("config must be a dict (or a dataclass / argparse.Namespace), got %s" % type(config).__name__)
+
+    def clean(v: Any) -> Any:
+        try:
+            return V.to_jsonable(v)
+        except TypeError:
+            if isinstance(v, Mapping):
+                return {str(k): clean(x) for k, x in v.items()}
+            if isinstance(v, (list, tuple)):
+                return [clean(x) for x in v]
+            return str(v)
+
+    return {str(k): clean(v) for k, v in config.items()}
+
+
+class Run:
+    """A training run being monitored. Create it with `babysit.init()`, not directly.
+
+    Attributes:
+        id: the run id (chosen by the client, so it exists even while the server is away).
+        project, name, config: as given to init().
+        url: the run's page on the server, e.g. ``http://127.0.0.1:3000/runs/<id>``.
+        step: the step of the latest log() call (None before the first one).
+
+    Example:
+        >>> with babysit.init(project="digits", config={"lr": 1e-3}) as run:   # doctest: +SKIP
+        ...     for step in range(100):
+        ...         run.log({"train/loss": 1.0 / (step + 1)})
+    """
+
+    def __init__(
+        self,
+        project: str,
+        name: Optional[str] = None,
+        config: Any = None,
+        url: Optional[str] = None,
+        id: Optional[str] = None,
+        spool_dir: Optional[str] = None,
+        flush_interval: float = 0.2,
+        batch_points: int = 1000,
+        init_timeout: float = 3.0,
+        quiet: Optional[bool] = None,
+    ) -> None:
+        if not isinstance(project, str) or not 1 <= len(project.strip()) <= 100:
+            raise ValueError("project must be a string of 1..100 characters, got %r" % (project,))
+        if name is not None and (not isinstance(name, str) or len(name.strip()) > 200):
+            raise ValueError("name must be a string of at most 200 characters, got %r" % (name,))
+        project = project.strip()
+        name = name.strip() or None if name is not None else None
+        if id is not None and (not isinstance(id, str) or not V.RUN_ID_RE.match(id)):
+            raise ValueError("id must match [A-Za-z0-9_-]{1,64}, got %r" % (id,))
+        base = (url or os.environ.get("BABYSIT_URL") or DEFAULT_URL).rstrip("/")
+        if quiet is None:
+            quiet = os.environ.get("BABYSIT_QUIET", "").lower() in ("1", "true", "yes")
+        self.project = project
+        self.name = name
+        self.config = _config_dict(config)
+        self.id = id or _new_run_id()
+        self.base_url = base
+        self.url = "%s/runs/%s" % (base, self.id)
+        self.step: Optional[int] = None
+        self.resumed = False
+        self._quiet = quiet
+        self._pid = os.getpid()
+        self._finished = False
+        self._finish_lock = threading.Lock()
+        self._warner = OnceWarner()
+        self._seen_alerts: set = set()
+        self._ok_keys: set = set()
+        self._pending_points = 0
+        self._watchers: List[Any] = []
+        # Watchers open a probe at the start of a measuring iteration; the next log() call writes
+        # its step into it, so the layer statistics land on the same step as the user's loss.
+        self._open_probes: List[Any] = []
+
+        create_body: Dict[str, Any] = {"id": self.id, "project": project}
+        if name:
+            create_body["name"] = name
+        if self.config:
+            create_body["config"] = self.config
+        self._batch_points = max(1, int(batch_points))
+        self._transport = Transport(
+            base,
+            self.id,
+            create_body,
+            spool_dir or default_spool_dir(),
+            flush_interval=flush_interval,
+            batch_points=self._batch_points,
+            warner=self._warner,
+            on_alert=self._print_alert,
+            on_created=self._on_created,
+        )
+        self._queue = self._transport.queue
+        self._wake = self._transport.wake
+        self._transport.start()
+        self._transport.created_event.wait(max(0.0, init_timeout))
+
+    # ------------------------------------------------------------------ callbacks (sender thread)
+
+    def _on_created(self, payload: Dict[str, Any]) -> None:
+        rid = payload.get("id")
+        if isinstance(rid, str) and rid and rid != self.id:
+            # The contract says the server keeps a client id; if one ever does not, follow the server.
+            self.id = rid
+            self._transport.run_id = rid
+        rel = payload.get("url")
+        if isinstance(rel, str) and rel:
+            self.url = rel if rel.startswith("http") else self.base_url + "/" + rel.lstrip("/")
+        self.resumed = bool(payload.get("resumed"))
+        if not self._quiet:
+            label = ("%s / %s" % (self.project, self.name)) if self.name else self.project
+            say("babysit: %s run %s -> %s" % ("resumed" if self.resumed else "logging", label, self.url))
+
+    def _print_alert(self, alert: Dict[str, Any]) -> None:
+        code = str(alert.get("code") or "alert")
+        if code in self._seen_alerts:
+            return
+        self._seen_alerts.add(code)
+        severity = alert.get("severity") or "warning"
+        step = alert.get("step")
+        title = str(alert.get("title") or "").strip()
+        message = str(alert.get("message") or "").strip()
+        text = ": ".join(x for x in (title, message) if x) or code
+        where = " at step %s" % step if step is not None else ""
+        say("babysit [%s] %s%s: %s -> %s" % (severity, code, where, text, self.url))
+
+    # ------------------------------------------------------------------ logging
+
+    def _alive(self, what: str) -> bool:
+        if self._finished:
+            self._warner.warn("after-finish:" + what, "%s() called after finish(); ignored" % what, stacklevel=4)
+            return False
+        if os.getpid() != self._pid:
+            self._warner.warn("fork", "%s() called in a forked child process (e.g. a DataLoader worker); "
+                              "only the process that called init() sends data" % what, stacklevel=4)
+            return False
+        return True
+
+    def _next_step(self) -> int:
+        return 0 if self.step is None else self.step + 1
+
+    def log(self, metrics: Mapping, step: Optional[int] = None, epoch: Optional[float] = None) -> None:
+        """Records metric values at one step. Returns at once; never raises.
+
+        Args:
+            metrics: maps keys (1..200 characters, e.g. ``"train/loss"``) to numbers: Python floats,
+                ints and bools, numpy scalars, or one-element torch tensors (a CUDA tensor is read back
+                in the background, so logging it does not wait for the GPU). NaN and +-inf are kept.
+                A value that is not a number is dropped with a warning.
+            step: integer step >= 0. Default: the previous step + 1 (0 for the first call).
+            epoch: optional epoch (float), stored as the metric ``epoch``.
+
+        Example:
+            >>> run.log({"train/loss": loss, "lr": sched.get_last_lr()[0]}, step=it)   # doctest: +SKIP
+        """
+        try:
+            if not self._alive("log"):
+                return
+            now = time.time()
+            if step is None:
+                step = self._next_step()
+            else:
+                try:
+                    step = V.coerce_step(step)
+                except ValueError as err:
+                    self._warner.warn("step", "%s; using step %d instead" % (err, self._next_step()))
+                    step = self._next_step()
+            self.step = step
+            if self._open_probes:
+                probes, self._open_probes = self._open_probes, []
+                for probe in probes:
+                    probe.step = step
+                    probe.filled()
+            if not isinstance(metrics, Mapping):
+                self._warner.warn("metrics-type", "log() takes a dict of metrics, got %s; ignored" % type(metrics).__name__)
+                return
+            vals: Dict[str, Any] = {}
+            ok_keys = self._ok_keys
+            for k, v in metrics.items():
+                if k not in ok_keys:
+                    problem = V.key_problem(k)
+                    if problem is not None:
+                        self._warner.warn("key:%r" % (k,), "dropped metric %r: %s" % (k, problem))
+                        continue
+                    if len(ok_keys) < 100_000:
+                        ok_keys.add(k)
+                if type(v) is float:
+                    vals[k] = v
+                    continue
+                try:
+                    vals[k] = V.coerce_value(v)
+                except Exception as err:
+                    self._warner.warn("value:%s:%s" % (k, type(v).__name__), "dropped metric %r: %s" % (k, err))
+            ep = None
+            if epoch is not None:
+                try:
+                    ep = V.coerce_value(epoch)
+                    if isinstance(ep, float) and not math.isfinite(ep):
+                        raise ValueError("the epoch must be finite, got %r" % ep)
+                except Exception as err:
+                    ep = None
+                    self._warner.warn("epoch", "dropped epoch: %s" % err)
+            if not vals and ep is None:
+                return
+            self._queue.append((ROW, step, now, ep, vals))
+            self._pending_points += len(vals)
+            if self._pending_points >= self._batch_points:
+                self._pending_points = 0
+                self._wake.set()
+        except Exception as err:  # never into the training loop
+            self._warner.warn("internal-log", "log() failed internally and dropped a call: %r" % (err,))
+
+    def log_histogram(self, key: str, values: Any, step: Optional[int] = None, bins: int = V.DEFAULT_BINS) -> None:
+        """Records a histogram (e.g. of a layer's activations). Returns at once; never raises.
+
+        Args:
+            key: histogram key, e.g. ``"act/fc1"``.
+            values: raw samples (torch tensor, numpy array or list; binned in the background into
+                `bins` equal-width bins over their finite range) or a ready ``(edges, counts)`` pair with
+                ``len(edges) == len(counts) + 1``.
+            step: step it belongs to (default: the step of the latest log() call, or 0).
+            bins: number of bins when binning raw values (default 30, at most 1000).
+
+        Example:
+            >>> run.log_histogram("weight/fc1", model.fc1.weight)              # doctest: +SKIP
+            >>> run.log_histogram("custom", ([0.0, 0.5, 1.0], [3, 4]), step=10)  # doctest: +SKIP
+        """
+        try:
+            if not self._alive("log_histogram"):
+                return
+            problem = V.key_problem(key)
+            if problem is not None:
+                self._warner.warn("hkey:%r" % (key,), "dropped histogram %r: %s" % (key, problem))
+                return
+            step = self._step_or_current(step, "log_histogram")
+            if isinstance(values, tuple) and len(values) == 2 and not V.is_tensor(values):
+                payload: Any = ("ready", V.check_histogram(values[0], values[1]))
+            elif V.is_tensor(values):
+                payload = values.detach().clone()
+            elif hasattr(values, "copy") and hasattr(values, "dtype"):
+                payload = values.copy()
+            else:
+                payload = list(values)
+            self._queue.append((HIST, step, key, payload, int(bins)))
+        except Exception as err:
+            self._warner.warn("hist:%s" % type(err).__name__, "dropped histogram %r: %s" % (key, err))
+
+    def event(self, type: str, data: Optional[Mapping] = None, step: Optional[int] = None) -> None:
+        """Records an event: something that happened once rather than a series. Never raises.
+
+        Args:
+            type: 1..64 characters. Known types: ``input_stats``, ``gradcheck``, ``image``; any other
+                is stored as is (e.g. ``"lr_drop"``, ``"checkpoint"``).
+            data: a JSON-able dict (numpy/torch arrays become lists; NaN/inf become "NaN"/"Infinity").
+            step: step it belongs to (default: the step of the latest log() call, if any).
+
+        Example:
+            >>> run.event("checkpoint", {"path": "ckpt/epoch3.pt"}, step=300)   # doctest: +SKIP
+        """
+        try:
+            if not self._alive("event"):
+                return
+            if not isinstance(type, str) or not 1 <= len(type) <= V.MAX_EVENT_TYPE_LENGTH:
+                self._warner.warn("etype:%r" % (type,), "dropped event: type must be a string of 1..64 characters, got %r" % (type,))
+                return
+            if data is None:
+                data = {}
+            if not isinstance(data, Mapping):
+                self._warner.warn("edata:" + type, "dropped event %r: data must be a dict, got %s" % (type, data.__class__.__name__))
+                return
+            clean = V.to_jsonable(dict(data))
+            if step is None:
+                s = self.step
+            else:
+                s = self._step_or_current(step, "event")
+            self._queue.append((EVENT, type, s, clean))
+        except Exception as err:
+            self._warner.warn("event:%s" % type, "dropped event %r: %s" % (type, err))
+
+    def log_image(self, key: str, image: Any, step: Optional[int] = None) -> None:
+        """Records an image, sent as a PNG (event ``image``). Returns at once; never raises.
+
+        Args:
+            key: image key, e.g. ``"filters/conv1"``.
+            image: a 2-D (H, W) grey image, or 3-D (H, W, C) / (C, H, W) with C in {1, 3, 4}, as a
+                numpy array, torch tensor or nested list. uint8 values are used as they are; other
+                values are scaled from their [min, max] (or kept if already in [0, 1]) to 0..255.
+                `babysit.filters_grid(weight)` turns first-layer weights into such an image.
+            step: step it belongs to (default: the step of the latest log() call, or 0).
+
+        Example:
+            >>> run.log_image("filters/fc1", babysit.filters_grid(model.fc1.weight), step=it)  # doctest: +SKIP
+        """
+        try:
+            if not self._alive("log_image"):
+                return
+            problem = V.key_problem(key)
+            if problem is not None:
+                self._warner.warn("ikey:%r" % (key,), "dropped image %r: %s" % (key, problem))
+                return
+            step = self._step_or_current(step, "log_image")
+            if V.is_tensor(image):
+                snapshot = image.detach().clone()
+            elif hasattr(image, "copy") and hasattr(image, "dtype"):
+                snapshot = image.copy()
+            else:
+                snapshot = [list(r) if isinstance(r, (list, tuple)) else r for r in image]
+            self._queue.append((IMAGE, key, step, snapshot))
+        except Exception as err:
+            self._warner.warn("image:%s" % type(err).__name__, "dropped image %r: %s" % (key, err))
+
+    def _step_or_current(self, step: Any, what: str) -> int:
+        if step is None:
+            return self.step if self.step is not None else 0
+        try:
+            return V.coerce_step(step)
+        except ValueError as err:
+            fallback = self.step if self.step is not None else 0
+            self._warner.warn("step:" + what, "%s: %s; using step %d" % (what, err, fallback), stacklevel=4)
+            return fallback
+
+    def _log_stats(self, step: int, keys: List[str], values: Any, hists: List[Any]) -> None:
+        """Used by watch(): one row of layer statistics, still on the device until the sender reads it."""
+        if self._finished or os.getpid() != self._pid:
+            return
+        self._queue.append((STATS, step, time.time(), keys, values, hists))
+
+    # ------------------------------------------------------------------ torch helpers
+
+    def watch(self, model: Any, optimizer: Any = None, every: int = 10, hist_every: Optional[int] = None,
+              log_lr: bool = True, name: Optional[str] = None):
+        """Same as `babysit.watch`, for this run."""
+        from ._watch import Watcher
+
+        for w in list(self._watchers):
+            if w.model is model:
+                self.unwatch(model)
+        w = Watcher(self, model, optimizer=optimizer, every=every, hist_every=hist_every, log_lr=log_lr, name=name)
+        self._watchers.append(w)
+        return w
+
+    def unwatch(self, model: Any = None) -> None:
+        """Removes the hooks of watch() (of every watched model, or of `model` only)."""
+        for w in list(self._watchers):
+            if model is None or w.model is model:
+                try:
+                    w.unwatch()
+                except Exception as err:
+                    self._warner.say("unwatch", "unwatch failed: %r" % (err,))
+                if w in self._watchers:
+                    self._watchers.remove(w)
+
+    # ------------------------------------------------------------------ finish
+
+    def finish(self, status: str = "finished", timeout: float = FINISH_TIMEOUT) -> bool:
+        """Sends everything still queued and marks the run finished. Never hangs, never raises.
+
+        Waits at most `timeout` seconds for the server; what it could not send stays in the spool file
+        (``~/.babysit/spool/<run-id>.jsonl``) and is sent by the next babysit.init() or by
+        ``python -m babysit sync``. Called for you at interpreter exit (status ``crashed`` after an
+        uncaught exception) and when a ``with babysit.init(...)`` block ends.
+
+        Args:
+            status: ``"finished"`` or ``"crashed"``.
+            timeout: seconds to wait for the server (default 10).
+
+        Returns:
+            True when the server acknowledged everything, False when some of it was spooled.
+
+        Example:
+            >>> run.finish()   # doctest: +SKIP
+        """
+        with self._finish_lock:
+            if self._finished:
+                return True
+            if os.getpid() != self._pid:
+                return False
+            if status not in _STATUSES:
+                self._warner.warn("status", "finish status must be 'finished' or 'crashed', got %r; using 'finished'" % (status,))
+                status = "finished"
+            try:
+                self.unwatch()
+            except Exception:
+                pass
+            self._finished = True
+        try:
+            return self._transport.finish(status, timeout)
+        except Exception as err:
+            self._warner.say("finish", "finish() failed internally: %r" % (err,))
+            return False
+        finally:
+            from . import _state
+
+            _state.forget(self)
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.finish("crashed" if exc_type is not None else "finished")
+        return False
+
+    def __repr__(self) -> str:
+        return "<babysit.Run %s project=%r name=%r url=%s>" % (self.id, self.project, self.name, self.url)

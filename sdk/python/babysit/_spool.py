@@ -1,0 +1,264 @@
+"""On-disk spool of batches the server has not acknowledged, so data outlives a server outage and the
+process itself.
+
+One append-only JSONL file per run, in the same line format as the TypeScript SDK's spool:
+    {"kind":"run","id":"...","project":"...","name":"...","config":{...},"url":"http://..."}  first line
+    {"kind":"batch","seq":17,"body":{"seq":17,"rows":[...],...}}                          a batch, as sent
+    {"kind":"ack","seq":17}                                                                the server took it
+    {"kind":"finish","status":"finished"}                                                  finish() gave up
+A batch is pending while no ack with its seq follows. A torn last line (the process died mid-write) is
+skipped on load. The file is deleted once nothing in it is pending.
+
+The process that writes a spool holds an exclusive flock on it, so another process replays only the
+spools of processes that are gone (the OS drops the lock when a process dies, even on SIGKILL).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; see _try_lock
+    fcntl = None  # type: ignore[assignment]
+
+# Without flock, a foreign spool is only taken over once nobody has written to it for this long.
+_NO_LOCK_IDLE_SECONDS = 600.0
+
+
+def default_spool_dir() -> str:
+    """`$BABYSIT_SPOOL_DIR`, else `~/.babysit/spool`."""
+    env = os.environ.get("BABYSIT_SPOOL_DIR")
+    if env:
+        return os.path.abspath(os.path.expanduser(env))
+    return os.path.join(os.path.expanduser("~"), ".babysit", "spool")
+
+
+def _try_lock(fd: int, path: str) -> bool:
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            return False
+    try:
+        return time.time() - os.path.getmtime(path) > _NO_LOCK_IDLE_SECONDS
+    except OSError:
+        return False
+
+
+class Spool:
+    """The spool file a live run writes while the server is away (created lazily, kept locked)."""
+
+    def __init__(self, directory: str, header: Dict[str, Any]) -> None:
+        self.directory = directory
+        self.header = header
+        self.path: Optional[str] = None
+        self._fd: Optional[int] = None
+        self._size = 0
+        self.broken = False
+
+    def _open(self) -> None:
+        os.makedirs(self.directory, exist_ok=True)
+        base = os.path.join(self.directory, str(self.header["id"]))
+        # A leftover spool of the same run id (an earlier process) is someone else's file to replay.
+        for i, candidate in enumerate([base + ".jsonl"] + ["%s.%d-%d.jsonl" % (base, os.getpid(), n) for n in range(100)]):
+            try:
+                fd = os.open(candidate, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+            except FileExistsError:
+                continue
+            _try_lock(fd, candidate)
+            self._fd, self.path, self._size = fd, candidate, 0
+            self._write(json.dumps(dict(self.header, kind="run"), separators=(",", ":"), allow_nan=False).encode() + b"\n")
+            return
+        raise OSError("no free spool file name for run %s" % self.header["id"])
+
+    def _write(self, data: bytes) -> None:
+        assert self._fd is not None
+        view = memoryview(data)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+            self._size += n
+
+    def _append(self, line: bytes) -> bool:
+        if self.broken:
+            return False
+        try:
+            if self._fd is None:
+                self._open()
+            self._write(line)
+            return True
+        except OSError:
+            self.broken = True
+            return False
+
+    def append_batch(self, seq: int, body: bytes) -> Optional[Tuple[int, int]]:
+        """Appends a batch; returns where its body lies in the file (offset, length), None on failure."""
+        prefix = b'{"kind":"batch","seq":%d,"body":' % seq
+        if not self._append(b"") or self._fd is None:
+            return None
+        start = self._size + len(prefix)
+        if not self._append(prefix + body + b"}\n"):
+            return None
+        return start, len(body)
+
+    def read(self, ref: Tuple[int, int]) -> Optional[bytes]:
+        """Reads back a body written by append_batch (the batch is not kept in memory meanwhile)."""
+        if self._fd is None:
+            return None
+        offset, length = ref
+        try:
+            if hasattr(os, "pread"):
+                return os.pread(self._fd, length, offset)
+            with open(self.path, "rb") as f:  # type: ignore[arg-type]
+                f.seek(offset)
+                return f.read(length)
+        except OSError:
+            return None
+
+    def append_ack(self, seq: int) -> bool:
+        return self._append(b'{"kind":"ack","seq":%d}\n' % seq)
+
+    def append_finish(self, status: str) -> bool:
+        return self._append(json.dumps({"kind": "finish", "status": status}).encode() + b"\n")
+
+    def remove(self) -> None:
+        """Deletes the file: everything in it was acknowledged."""
+        path, fd = self.path, self._fd
+        self.path, self._fd = None, None
+        if path is not None:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        """Closes the file, keeping it (and releasing the lock) for a later process to replay."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+class LoadedSpool:
+    """A spool left by another process, opened and locked for replay."""
+
+    def __init__(self, path: str, fd: int, header: Dict[str, Any], pending: List[Tuple[int, bytes]], finish: Optional[str]):
+        self.path = path
+        self._fd: Optional[int] = fd
+        self.header = header
+        self.pending = pending
+        self.finish = finish
+        self.create_tried = False
+
+    @property
+    def run_id(self) -> str:
+        return str(self.header.get("id"))
+
+    def create_body(self) -> Dict[str, Any]:
+        body = {"id": self.run_id, "project": self.header.get("project") or "default"}
+        if self.header.get("name"):
+            body["name"] = self.header["name"]
+        if isinstance(self.header.get("config"), dict):
+            body["config"] = self.header["config"]
+        return body
+
+    def ack(self, seq: int) -> None:
+        if self._fd is not None:
+            try:
+                os.write(self._fd, b'{"kind":"ack","seq":%d}\n' % seq)
+            except OSError:
+                pass
+
+    def remove(self) -> None:
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+        self.release()
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def parse_spool(text: bytes) -> Tuple[Dict[str, Any], List[Tuple[int, bytes]], Optional[str]]:
+    """Returns (header, pending batches in file order as (seq, body JSON), finish status or None)."""
+    header: Dict[str, Any] = {}
+    batches: Dict[int, bytes] = {}
+    finish: Optional[str] = None
+    for line in text.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue  # torn write from a process that died mid-line
+        if not isinstance(rec, dict):
+            continue
+        kind = rec.get("kind")
+        if kind == "run" and not header:
+            header = rec
+        elif kind == "batch" and isinstance(rec.get("seq"), int) and isinstance(rec.get("body"), dict):
+            body = dict(rec["body"], seq=rec["seq"])
+            batches[rec["seq"]] = json.dumps(body, separators=(",", ":")).encode()
+        elif kind == "ack" and isinstance(rec.get("seq"), int):
+            batches.pop(rec["seq"], None)
+        elif kind == "finish" and isinstance(rec.get("status"), str):
+            finish = rec["status"]
+    return header, list(batches.items()), finish
+
+
+def claim_foreign_spools(directory: str, base_url: str, exclude: Optional[str] = None) -> List[LoadedSpool]:
+    """Locks and loads every spool in `directory` whose writer is gone and whose server is `base_url`."""
+    out: List[LoadedSpool] = []
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return out
+    for name in names:
+        if not name.endswith(".jsonl"):
+            continue
+        path = os.path.join(directory, name)
+        if exclude is not None and os.path.abspath(path) == os.path.abspath(exclude):
+            continue
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND)
+        except OSError:
+            continue
+        ok = False
+        try:
+            if not _try_lock(fd, path) or os.fstat(fd).st_nlink == 0:
+                continue  # a live process owns it, or someone replayed and deleted it meanwhile
+            with open(path, "rb") as f:
+                text = f.read()
+            header, pending, finish = parse_spool(text)
+            url = header.get("url")
+            if not header.get("id") or (url and url.rstrip("/") != base_url.rstrip("/")):
+                continue
+            out.append(LoadedSpool(path, fd, header, pending, finish))
+            ok = True
+        except OSError:
+            continue
+        finally:
+            if not ok:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+    return out

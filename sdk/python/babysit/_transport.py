@@ -1,0 +1,614 @@
+"""The background sender: batching, idempotent delivery, retry with backoff, spooling and replay.
+
+The training thread only appends tuples to `queue` (a deque: append is atomic, no lock). One daemon
+thread per run turns them into batches every `flush_interval` seconds (or sooner when many points are
+waiting), gives each batch a `seq` once, and POSTs it. A batch keeps its seq through every retry,
+spool and replay, so the server stores it exactly once (docs/api.md: a repeated seq is acknowledged
+as a duplicate and not stored twice).
+
+While the server is away, batches go to the spool file instead of memory (see _spool.py); when it is
+back they are replayed in order, then the file is deleted. Spools of earlier processes that died or
+finished while the server was away are replayed too.
+
+State shared with the training thread's finish() is guarded by `_lock`; HTTP happens outside it, so
+finish() can always take over and spool whatever is left when its deadline passes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import threading
+import time
+from collections import deque
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+
+from . import _values as V
+from ._http import Client, TransportError, error_text
+from ._output import OnceWarner, say
+from ._spool import LoadedSpool, Spool, claim_foreign_spools
+
+# Queue item kinds (first tuple element).
+ROW = 0  # (ROW, step, time, epoch|None, {key: float|int|LazyScalar})
+HIST = 1  # (HIST, step, key, (edges, counts) | raw values, bins)
+EVENT = 2  # (EVENT, type, step|None, data)
+IMAGE = 3  # (IMAGE, key, step, array)
+STATS = 4  # (STATS, step, time, [keys], 1-D tensor | [floats], [(key, edges_tensor, counts_tensor)])
+
+MAX_ROWS_PER_BATCH = 5000  # the server takes up to 10,000
+MAX_EXTRAS_PER_BATCH = 1000  # histograms, and events: the server takes up to 1,000 of each
+MAX_BATCH_BYTES = 4 * 1024 * 1024  # the server's body limit is 8 MiB
+REQUEST_TIMEOUT = 10.0
+BACKOFF_START = 0.5
+BACKOFF_MAX = 30.0
+FOREIGN_RECORDS_PER_CYCLE = 50
+
+
+class _Batch:
+    # body is None once the batch is in the spool file: a long outage must not fill memory.
+    __slots__ = ("seq", "body", "points", "ref")
+
+    def __init__(self, seq: int, body: Optional[bytes], points: int) -> None:
+        self.seq = seq
+        self.body = body
+        self.points = points
+        self.ref: Optional[Tuple[int, int]] = None
+
+
+class Transport:
+    def __init__(
+        self,
+        base_url: str,
+        run_id: str,
+        create_body: Dict[str, Any],
+        spool_dir: str,
+        flush_interval: float = 0.2,
+        batch_points: int = 1000,
+        warner: Optional[OnceWarner] = None,
+        on_alert: Optional[Callable[[Dict[str, Any]], None]] = None,
+        on_created: Optional[Callable[[Dict[str, Any]], None]] = None,
+        replay_foreign: bool = True,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.run_id = run_id
+        self.create_body = create_body
+        self.client = Client(self.base_url)
+        self.flush_interval = flush_interval
+        self.batch_points = max(1, int(batch_points))
+        self.warner = warner or OnceWarner()
+        self.on_alert = on_alert
+        self.on_created = on_created
+        header = dict(create_body, url=self.base_url)
+        self.spool_dir = spool_dir
+        self.spool = Spool(spool_dir, header)
+
+        self.queue: Deque[tuple] = deque()
+        self.wake = threading.Event()
+        self.created_event = threading.Event()  # set after the first create attempt, success or not
+        self.done = threading.Event()  # finish delivered or spooled
+        self._lock = threading.RLock()
+        self._outbox: Deque[_Batch] = deque()  # formed, not acknowledged, online
+        self._spooled: Deque[_Batch] = deque()  # formed, not acknowledged, written to the spool
+        self._offline = False
+        self._created = False
+        self._finish_status: Optional[str] = None
+        self._finish_deadline = math.inf
+        self._closed = False
+        self._last_seq = 0
+        self._backoff = BACKOFF_START
+        self._next_try = 0.0
+        self._failures = 0
+        self._replay_foreign = replay_foreign
+        self._foreign: Optional[List[LoadedSpool]] = None
+        self.stats = {"batches": 0, "duplicates": 0, "spooled": 0, "dropped": 0}
+        self.thread = threading.Thread(target=self._main, name="babysit-sender-%s" % run_id, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    # ---------------------------------------------------------------- training-thread side
+
+    def finish(self, status: str, timeout: float) -> bool:
+        """Flushes everything and marks the run finished, within `timeout` seconds.
+
+        Returns True when the server has it all; False when what is left went to the spool file.
+        """
+        deadline = time.monotonic() + max(0.0, timeout)
+        with self._lock:
+            if self._finish_status is None:
+                self._finish_status = status
+                # Already offline: one more try, then spool at once instead of making the user wait.
+                self._finish_one_try = self._offline
+                self._finish_deadline = deadline if not self._offline else min(deadline, time.monotonic() + 2.0)
+                self._next_try = 0.0
+        self.wake.set()
+        if self.done.wait(max(0.0, deadline - time.monotonic())):
+            return not self._offline and not self._spooled
+        # The sender is stuck in a request to a server that does not answer: take over, keep the data.
+        self._give_up(from_deadline=True)
+        return False
+
+    # ---------------------------------------------------------------- sender thread
+
+    def _main(self) -> None:
+        try:
+            try:
+                if not self._ensure_created():  # at once, so init() can print the run's URL
+                    with self._lock:
+                        self._on_failure(False)
+            except Exception:
+                pass
+            self.created_event.set()
+            while True:
+                with self._lock:
+                    if self._closed:
+                        return
+                    finishing = self._finish_status is not None
+                if not finishing:
+                    self.wake.wait(self.flush_interval)
+                    self.wake.clear()
+                try:
+                    self._cycle()
+                except Exception as err:  # a bug here must not kill the thread silently
+                    self.warner.say("internal", "internal error in the sender thread: %r" % (err,))
+                    time.sleep(0.05)
+                if self.done.is_set():
+                    return
+        finally:
+            self.created_event.set()
+
+    def _cycle(self) -> None:
+        pause = 0.0
+        with self._lock:
+            if self._closed:
+                return
+            self._form_batches()
+            finishing = self._finish_status is not None
+            now = time.monotonic()
+            if now < self._next_try:
+                if finishing and now >= self._finish_deadline:
+                    self._give_up()
+                elif finishing:
+                    pause = min(0.05, self._next_try - now)
+        if pause or time.monotonic() < self._next_try:
+            time.sleep(pause)  # outside the lock: finish() may need it to take over
+            return
+        ok = self._deliver()
+        with self._lock:
+            if self._closed:
+                return
+            if ok:
+                if self._failures:
+                    say("babysit: server %s is reachable again; sent what was kept meanwhile" % self.base_url)
+                self._failures = 0
+                self._backoff = BACKOFF_START
+                if finishing and self._finish_delivered:
+                    self._closed = True
+                    self.spool.close()
+                    self.close_foreign()
+                    self.done.set()
+                return
+            self._on_failure(finishing)
+
+    def _on_failure(self, finishing: bool) -> None:
+        """Server unreachable: spool what is in memory, warn once, schedule the next try (lock held)."""
+        self._failures += 1
+        self._go_offline()
+        if self._failures == 1 and not self._warned_unreachable:
+            self._warned_unreachable = True
+            if self.spool.broken:
+                where = "memory (the spool directory is not writable)"
+            else:
+                where = self.spool.path or os.path.join(self.spool_dir, "%s.jsonl" % self.run_id)
+            say(
+                "babysit: server %s is unreachable; keeping run %s's data in %s and retrying in the background"
+                % (self.base_url, self.run_id, where)
+            )
+        delay = self._backoff * (0.8 + 0.4 * random.random())
+        self._backoff = min(self._backoff * 2, BACKOFF_MAX)
+        self._next_try = time.monotonic() + delay
+        if finishing and (self._finish_one_try or time.monotonic() + min(delay, 0.2) >= self._finish_deadline):
+            self._give_up()
+
+    _finish_delivered = False
+    _finish_one_try = False
+    _warned_unreachable = False
+
+    def _give_up(self, from_deadline: bool = False) -> None:
+        """Writes everything not yet acknowledged to the spool, plus the finish record, and stops."""
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self._form_batches()
+            except Exception:
+                pass
+            self._go_offline()
+            if not self._finish_delivered:
+                self.spool.append_finish(self._finish_status or "finished")
+            self._closed = True
+            self.spool.close()
+            self.close_foreign()
+            self.done.set()
+        pending = len(self._spooled)
+        if pending or not self._finish_delivered:
+            if self.spool.path and not self.spool.broken:
+                say(
+                    "babysit: could not reach %s before finish's deadline; %d batch(es) kept in %s, "
+                    "sent by the next babysit.init() or `python -m babysit sync`" % (self.base_url, pending, self.spool.path)
+                )
+            else:
+                say("babysit: could not reach %s before finish's deadline and could not spool to disk; "
+                    "%d batch(es) lost" % (self.base_url, pending))
+
+    def _go_offline(self) -> None:
+        """Moves unacknowledged in-memory batches to the spool, in order (lock held)."""
+        if not self._offline:
+            self._offline = True
+        while self._outbox:
+            self._to_spool(self._outbox.popleft())
+
+    def _to_spool(self, b: _Batch) -> None:
+        if b.body is not None:
+            ref = self.spool.append_batch(b.seq, b.body)
+            if ref is not None:
+                b.ref, b.body = ref, None
+        self._spooled.append(b)
+        self.stats["spooled"] += 1
+
+    # ---------------------------------------------------------------- batches
+
+    def _next_seq(self) -> int:
+        # Time-based so that a later process resuming the same run id never reuses an accepted seq.
+        self._last_seq = max(self._last_seq + 1, time.time_ns() // 1000)
+        return self._last_seq
+
+    def _form_batches(self) -> None:
+        """Drains the queue into batches (lock held)."""
+        while self.queue:
+            items = []
+            points = extras = 0
+            while self.queue and points < self.batch_points * 5 and len(items) < MAX_ROWS_PER_BATCH:
+                item = self.queue[0]
+                kind = item[0]
+                n = len(item[5]) if kind == STATS else 0 if kind == ROW else 1  # histograms and events
+                if items and extras + n > MAX_EXTRAS_PER_BATCH:
+                    break
+                self.queue.popleft()
+                items.append(item)
+                extras += n
+                points += len(item[4]) if kind == ROW else 1
+            for body in self._build_bodies(items):
+                self._add_batch(body)
+
+    def _add_batch(self, body: Dict[str, Any]) -> None:
+        seq = self._next_seq()
+        body["seq"] = seq
+        try:
+            data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+        except (TypeError, ValueError) as err:
+            self.warner.say("encode", "dropped a batch that could not be encoded as JSON: %s" % err)
+            self.stats["dropped"] += 1
+            return
+        if len(data) > MAX_BATCH_BYTES:
+            parts = _split_body(body)
+            if parts is not None:
+                for part in parts:
+                    self._add_batch(part)
+                return
+            self.warner.say("too-large", "dropped an item of %d bytes: over the 4 MiB batch limit" % len(data))
+            self.stats["dropped"] += 1
+            return
+        points = sum(len(r["metrics"]) for r in body.get("rows", ())) + len(body.get("histograms", ())) + len(body.get("events", ()))
+        b = _Batch(seq, data, points)
+        if self._offline:
+            self._to_spool(b)
+        else:
+            self._outbox.append(b)
+
+    def _build_bodies(self, items: List[tuple]) -> List[Dict[str, Any]]:
+        # Read every device scalar of the batch back in as few transfers as possible.
+        lazies: List[V.LazyScalar] = []
+        for it in items:
+            if it[0] == ROW:
+                for v in it[4].values():
+                    if type(v) is V.LazyScalar:
+                        lazies.append(v)
+                if type(it[3]) is V.LazyScalar:
+                    lazies.append(it[3])
+        resolved: Dict[int, float] = {}
+        if lazies:
+            for lazy, val in zip(lazies, V.resolve_lazy(lazies)):
+                resolved[id(lazy)] = val
+
+        def num(v: Any) -> Any:
+            if type(v) is V.LazyScalar:
+                v = resolved.get(id(v), math.nan)
+            return V.encode_number(float(v))
+
+        rows: List[Dict[str, Any]] = []
+        hists: List[Dict[str, Any]] = []
+        events: List[Dict[str, Any]] = []
+        for it in items:
+            kind = it[0]
+            try:
+                if kind == ROW:
+                    _, step, t, epoch, metrics = it
+                    m = {}
+                    for k, v in metrics.items():
+                        try:
+                            m[k] = num(v)
+                        except (OverflowError, TypeError, ValueError):
+                            self.warner.warn("value:" + k, "dropped %r: value is not a finite-or-NaN number" % k)
+                    row: Dict[str, Any] = {"step": step, "time": round(t, 6), "metrics": m}
+                    if epoch is not None:
+                        ep = num(epoch)
+                        if isinstance(ep, str):  # the contract wants a finite epoch
+                            self.warner.warn("epoch-nonfinite", "dropped a non-finite epoch (%s)" % ep)
+                        else:
+                            row["epoch"] = ep
+                    if m or "epoch" in row:
+                        rows.append(row)
+                elif kind == STATS:
+                    _, step, t, keys, values, hist_items = it
+                    if hasattr(values, "tolist"):
+                        values = values.tolist()
+                    m = {k: V.encode_number(float(v)) for k, v in zip(keys, values)}
+                    if m:
+                        rows.append({"step": step, "time": round(t, 6), "metrics": m})
+                    for key, edges, counts in hist_items:
+                        e = edges.tolist() if hasattr(edges, "tolist") else edges
+                        c = counts.tolist() if hasattr(counts, "tolist") else counts
+                        if all(math.isfinite(x) for x in e):
+                            hists.append({"step": step, "key": key, "edges": e, "counts": c})
+                elif kind == HIST:
+                    _, step, key, payload, bins = it
+                    if isinstance(payload, tuple) and len(payload) == 2 and payload[0] == "ready":
+                        edges, counts = payload[1]
+                    else:
+                        h = V.histogram_of(payload, bins)
+                        if h is None:
+                            self.warner.say("hist-empty:" + key, "histogram %r had no finite values; skipped" % key)
+                            continue
+                        edges, counts = h
+                    hists.append({"step": step, "key": key, "edges": edges, "counts": counts})
+                elif kind == EVENT:
+                    _, etype, step, data = it
+                    ev: Dict[str, Any] = {"type": etype, "data": data}
+                    if step is not None:
+                        ev["step"] = step
+                    events.append(ev)
+                elif kind == IMAGE:
+                    from .images import encode_image_event
+
+                    _, key, step, array = it
+                    ev = {"type": "image", "data": encode_image_event(key, array)}
+                    if step is not None:
+                        ev["step"] = step
+                    events.append(ev)
+            except Exception as err:
+                self.warner.say("item:%d:%s" % (kind, type(err).__name__), "dropped an item that could not be encoded: %r" % (err,))
+                self.stats["dropped"] += 1
+        bodies: List[Dict[str, Any]] = []
+        if rows or hists or events:
+            body: Dict[str, Any] = {"rows": rows}
+            if hists:
+                body["histograms"] = hists
+            if events:
+                body["events"] = events
+            bodies.append(body)
+        return bodies
+
+    # ---------------------------------------------------------------- delivery (no lock held during I/O)
+
+    def _timeout(self) -> float:
+        with self._lock:
+            left = self._finish_deadline - time.monotonic()
+        return max(0.05, min(REQUEST_TIMEOUT, left if left < math.inf else REQUEST_TIMEOUT))
+
+    def _create(self, body: Dict[str, Any]) -> Optional[Tuple[int, Any]]:
+        try:
+            return self.client.post("/api/v1/runs", body, self._timeout())
+        except TransportError:
+            return None
+
+    def _ensure_created(self) -> bool:
+        if self._created:
+            return True
+        res = self._create(self.create_body)
+        self.created_event.set()
+        if res is None or res[0] >= 500:
+            return False
+        status, payload = res
+        if status in (200, 201) and isinstance(payload, dict):
+            self._created = True
+            if self.on_created is not None:
+                try:
+                    self.on_created(payload)
+                except Exception:
+                    pass
+            return True
+        # The server refused the run itself; nothing can be stored until it accepts it. Keep the data
+        # on disk and keep asking with backoff (a misconfigured server may get fixed).
+        self.warner.say("create-refused", "the server refused to create run %s (%s); data is kept in the spool file"
+                        % (self.run_id, error_text(status, payload)))
+        return False
+
+    def _send(self, run_id: str, batch: _Batch, create_body: Dict[str, Any], own: bool) -> str:
+        """POSTs one batch. Returns "ok", "drop" (rejected for good, warned) or "retry"."""
+        body = batch.body
+        if body is None:
+            with self._lock:
+                body = self.spool.read(batch.ref) if batch.ref is not None else None
+            if body is None:
+                self.warner.say("spool-read", "could not read a batch back from %s; it is lost" % self.spool.path)
+                self.stats["dropped"] += 1
+                return "drop"
+        for attempt in (0, 1):
+            try:
+                status, payload = self.client.post("/api/v1/runs/%s/log" % run_id, body, self._timeout())
+            except TransportError:
+                return "retry"
+            if status == 200:
+                if own:
+                    self.stats["batches"] += 1
+                    if isinstance(payload, dict):
+                        if payload.get("duplicate"):
+                            self.stats["duplicates"] += 1
+                        self._handle_alerts(payload.get("alerts"))
+                return "ok"
+            if status == 404 and attempt == 0:
+                # The run is unknown (created while we were offline, or the server lost it): create it.
+                res = self._create(create_body)
+                if res is None or res[0] >= 500:
+                    return "retry"
+                if res[0] in (200, 201):
+                    if own:
+                        self._created = True
+                    continue
+                status, payload = res
+            if status in (408, 425, 429) or status >= 500:
+                return "retry"
+            self.warner.say(
+                "rejected:%d" % status,
+                "the server rejected a batch of run %s (%s); it is dropped" % (run_id, error_text(status, payload)),
+            )
+            self.stats["dropped"] += 1
+            return "drop"
+        return "retry"
+
+    def _handle_alerts(self, alerts: Any) -> None:
+        if not isinstance(alerts, list) or self.on_alert is None:
+            return
+        for a in alerts:
+            if isinstance(a, dict):
+                try:
+                    self.on_alert(a)
+                except Exception:
+                    pass
+
+    def _deliver(self) -> bool:
+        if not self._ensure_created():
+            return False
+        # Spooled batches first (they are older), then the in-memory ones.
+        for source in (self._spooled, self._outbox):
+            while True:
+                with self._lock:
+                    if self._closed or not source:
+                        break
+                    batch = source[0]
+                result = self._send(self.run_id, batch, self.create_body, own=True)
+                if result == "retry":
+                    return False
+                with self._lock:
+                    if self._closed:
+                        return True
+                    if source and source[0] is batch:
+                        source.popleft()
+                        if source is self._spooled:
+                            self.spool.append_ack(batch.seq)
+            with self._lock:
+                if source is self._spooled and not self._spooled and self._offline:
+                    self._offline = False
+                    self.spool.remove()
+                    self.spool.broken = False
+        if not self._replay_foreign_chunk():
+            return False
+        with self._lock:
+            finishing = self._finish_status is not None
+            empty = not self.queue and not self._outbox and not self._spooled
+        if finishing and empty and not self._finish_delivered:
+            try:
+                status, payload = self.client.post(
+                    "/api/v1/runs/%s/finish" % self.run_id, {"status": self._finish_status}, self._timeout()
+                )
+            except TransportError:
+                return False
+            if status >= 500:
+                return False
+            if status >= 400:
+                self.warner.say("finish", "the server refused to finish run %s (%s)" % (self.run_id, error_text(status, payload)))
+            elif isinstance(payload, dict):
+                self._handle_alerts(payload.get("alerts"))  # the last diagnosis, on the complete run
+            self._finish_delivered = True
+        return True
+
+    def _replay_foreign_chunk(self) -> bool:
+        """Sends a few records of spools left by earlier processes. False when the server went away."""
+        if not self._replay_foreign:
+            return True
+        if self._foreign is None:
+            self._foreign = claim_foreign_spools(self.spool_dir, self.base_url, exclude=self.spool.path)
+            if self._foreign:
+                n = sum(len(s.pending) for s in self._foreign)
+                say("babysit: replaying %d spooled batch(es) of %d earlier run(s)" % (n, len(self._foreign)))
+        budget = FOREIGN_RECORDS_PER_CYCLE
+        while self._foreign and budget > 0:
+            sp = self._foreign[0]
+            if sp.pending:
+                seq, body = sp.pending[0]
+                result = self._send(sp.run_id, _Batch(seq, body, 0), sp.create_body(), own=False)
+                if result == "retry":
+                    return False
+                sp.pending.pop(0)
+                sp.ack(seq)
+                budget -= 1
+                continue
+            if sp.finish is not None:
+                try:
+                    status, _ = self.client.post("/api/v1/runs/%s/finish" % sp.run_id, {"status": sp.finish}, self._timeout())
+                except TransportError:
+                    return False
+                if status == 404 and not sp.create_tried:
+                    sp.create_tried = True
+                    res = self._create(sp.create_body())
+                    if res is None or res[0] >= 500:
+                        return False
+                    continue
+                if status in (408, 425, 429) or status >= 500:
+                    return False
+                sp.finish = None
+            sp.remove()
+            self._foreign.pop(0)
+        return True
+
+    def close_foreign(self) -> None:
+        """Unlocks the spools of earlier runs not replayed yet: another process (or run) takes over."""
+        foreign, self._foreign = self._foreign or [], []
+        for sp in foreign:
+            sp.release()
+
+
+def _split_body(body: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:
+    """Splits a body in two halves (rows, histograms and events each); None when it is one item."""
+    rows, hists, events = body.get("rows", []), body.get("histograms", []), body.get("events", [])
+    if len(rows) + len(hists) + len(events) <= 1:
+        return None
+    a: Dict[str, Any] = {"rows": rows[: len(rows) // 2]}
+    b: Dict[str, Any] = {"rows": rows[len(rows) // 2 :]}
+    if hists:
+        a["histograms"], b["histograms"] = hists[: len(hists) // 2], hists[len(hists) // 2 :]
+    if events:
+        a["events"], b["events"] = events[: len(events) // 2], events[len(events) // 2 :]
+    return [x for x in (a, b) if x["rows"] or x.get("histograms") or x.get("events")]
+
+
+def replay_spools(base_url: str, spool_dir: str, timeout: float = 60.0) -> Dict[str, int]:
+    """Sends the spools that finished or dead processes left for `base_url`; see babysit.sync()."""
+    t = Transport(base_url, "sync", {"id": "sync", "project": "sync"}, spool_dir)
+    t._foreign = claim_foreign_spools(spool_dir, t.base_url)
+    runs = len(t._foreign)
+    total = sum(len(s.pending) for s in t._foreign)
+    deadline = time.monotonic() + timeout
+    try:
+        while t._foreign and time.monotonic() < deadline:
+            if not t._replay_foreign_chunk():
+                break
+    finally:
+        left = sum(len(s.pending) for s in t._foreign)
+        left_runs = len(t._foreign)
+        t.close_foreign()
+        t.client.close()
+    return {"runs": runs, "batches": total - left, "batches_left": left, "runs_left": left_runs}

@@ -1,0 +1,203 @@
+"""Sanity checks cs231n-style: statistics of the inputs as fed to the net, and numeric gradient checks."""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from . import _values as V
+
+
+def input_stats(x: Any) -> Dict[str, Any]:
+    """Per-feature mean and (population) std of a batch or a whole data set.
+
+    Features are the columns of a 2-D input (N, F), the channels (dim 1) of an input with more
+    dimensions (N, C, ...), and the single feature of a 1-D input (N,).
+
+    Args:
+        x: torch tensor, numpy array or list of lists.
+
+    Returns:
+        ``{"mean": [...], "std": [...], "n": N}``.
+
+    Example:
+        >>> input_stats([[0.0, 10.0], [2.0, 10.0]])
+        {'mean': [1.0, 10.0], 'std': [1.0, 0.0], 'n': 2}
+    """
+    if V.is_tensor(x):
+        t = x.detach().double()
+        if t.dim() == 0:
+            raise ValueError("input_stats needs a batch, got a scalar")
+        if t.dim() == 1:
+            t = t.reshape(-1, 1)
+        elif t.dim() > 2:
+            t = t.transpose(0, 1).reshape(t.shape[1], -1).t()
+        std, mean = __import__("torch").std_mean(t, dim=0, unbiased=False)
+        return {"mean": mean.cpu().tolist(), "std": std.cpu().tolist(), "n": int(x.shape[0])}
+    np = _numpy()
+    if np is not None and (not isinstance(x, (list, tuple)) or _rectangular(x)):
+        a = np.asarray(x, dtype=np.float64)
+        if a.ndim == 0:
+            raise ValueError("input_stats needs a batch, got a scalar")
+        n = a.shape[0]
+        if a.ndim == 1:
+            a = a.reshape(-1, 1)
+        elif a.ndim > 2:
+            a = np.moveaxis(a, 1, 0).reshape(a.shape[1], -1).T
+        return {"mean": a.mean(axis=0).tolist(), "std": a.std(axis=0).tolist(), "n": int(n)}
+    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in x]
+    if not rows:
+        raise ValueError("input_stats needs at least one example")
+    width = len(rows[0])
+    cols = [[float(r[j]) for r in rows] for j in range(width)]
+    means = [sum(c) / len(c) for c in cols]
+    stds = [math.sqrt(sum((v - m) ** 2 for v in c) / len(c)) for c, m in zip(cols, means)]
+    return {"mean": means, "std": stds, "n": len(rows)}
+
+
+def _rectangular(x: Any) -> bool:
+    try:
+        return len({len(r) if isinstance(r, (list, tuple)) else -1 for r in x}) == 1
+    except TypeError:
+        return False
+
+
+def _numpy():
+    try:
+        import numpy
+
+        return numpy
+    except ImportError:
+        return None
+
+
+def _watchers_of(model: Any) -> List[Any]:
+    from ._watch import Watcher
+
+    found = []
+    for m in model.modules():
+        for attr in ("_forward_hooks", "_forward_pre_hooks"):
+            for h in (getattr(m, attr, None) or {}).values():
+                w = getattr(h, "__self__", None)
+                if isinstance(w, Watcher) and w not in found:
+                    found.append(w)
+    return found
+
+
+def _copy_without_watch_hooks(model: Any) -> Any:
+    # A watched model's hooks are methods of a Watcher, which holds the run (threads, locks): keep the
+    # deep copy from copying it, then take those hooks off the copy.
+    memo = {id(w): w for w in _watchers_of(model)}
+    copied = copy.deepcopy(model, memo)
+    _strip_watch_hooks(copied)
+    return copied
+
+
+def _strip_watch_hooks(model: Any) -> None:
+    from ._watch import Watcher
+
+    for m in model.modules():
+        for attr in ("_forward_hooks", "_forward_pre_hooks"):
+            hooks = getattr(m, attr, None)
+            if not hooks:
+                continue
+            for k in [k for k, h in hooks.items() if isinstance(getattr(h, "__self__", None), Watcher)]:
+                del hooks[k]
+
+
+def gradcheck(
+    fn: Callable[..., Any],
+    *inputs: Any,
+    loss_fn: Optional[Callable[[Any], Any]] = None,
+    eps: float = 1e-6,
+    max_entries: int = 20,
+    seed: int = 0,
+) -> List[Tuple[str, float, int]]:
+    """Numeric vs analytic gradients; see `babysit.gradcheck` (which also logs the results)."""
+    import torch
+
+    if isinstance(fn, torch.nn.Module):
+        model = _copy_without_watch_hooks(fn)
+        model.double()
+        call: Callable[..., Any] = model
+        params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        ins = [_to_double(x, grad=False) for x in inputs]
+    else:
+        call = fn
+        ins = [_to_double(x, grad=True) for x in inputs]
+        params = [("input%d" % i, x) for i, x in enumerate(ins) if isinstance(x, torch.Tensor) and x.requires_grad]
+    if not params:
+        raise ValueError("gradcheck found nothing to check: pass a module with parameters, or floating-point tensors")
+
+    proj: Dict[str, Any] = {}
+    devices = sorted({p.device.index for _, p in params if p.device.type == "cuda"})
+
+    def scalar() -> Any:
+        # Same random state for every evaluation: dropout masks and the like must not change between
+        # the +eps and -eps evaluations. fork_rng leaves the caller's random state untouched.
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            out = call(*ins)
+            if loss_fn is not None:
+                out = loss_fn(out)
+        if isinstance(out, (tuple, list)):
+            out = out[0]
+        out = out.double()
+        if out.numel() == 1:
+            return out.reshape(())
+        if "r" not in proj:  # a fixed random projection: a plain sum would hide errors (softmax sums to 1)
+            g = torch.Generator().manual_seed(seed + 1)
+            proj["r"] = torch.randn(out.shape, generator=g, dtype=torch.float64).to(out.device)
+        return (out * proj["r"]).sum()
+
+    loss = scalar()
+    grads = torch.autograd.grad(loss, [p for _, p in params], allow_unused=True)
+    rng = random.Random(seed)
+    results: List[Tuple[str, float, int]] = []
+    for (name, p), g in zip(params, grads):
+        g = torch.zeros_like(p) if g is None else g.detach()
+        numel = p.numel()
+        picks = list(range(numel)) if numel <= max_entries else rng.sample(range(numel), max_entries)
+        analytic, numeric = [], []
+        with torch.no_grad():
+            for flat in picks:
+                idx = _unravel(flat, tuple(p.shape))
+                orig = p[idx].item()
+                p[idx] = orig + eps
+                fp = scalar().item()
+                p[idx] = orig - eps
+                fm = scalar().item()
+                p[idx] = orig
+                numeric.append((fp - fm) / (2 * eps))
+                analytic.append(g[idx].item())
+        diff = math.sqrt(sum((a - n) ** 2 for a, n in zip(analytic, numeric)))
+        size = math.sqrt(sum(a * a for a in analytic)) + math.sqrt(sum(n * n for n in numeric))
+        rel = diff / max(size, 1e-30) if diff > 0 else 0.0
+        results.append((name, rel, len(picks)))
+    return results
+
+
+def _unravel(flat: int, shape: Sequence[int]) -> Tuple[int, ...]:
+    idx = []
+    for dim in reversed(shape):
+        idx.append(flat % dim)
+        flat //= dim
+    return tuple(reversed(idx))
+
+
+def _to_double(x: Any, grad: bool) -> Any:
+    import torch
+
+    if not isinstance(x, torch.Tensor):
+        np = _numpy()
+        if np is not None and isinstance(x, np.ndarray):
+            x = torch.from_numpy(x)
+        else:
+            return x
+    if x.is_floating_point():
+        x = x.detach().double().clone()
+        if grad:
+            x.requires_grad_(True)
+    return x

@@ -1,0 +1,160 @@
+"""End-to-end: the Python SDK against a REAL babysit server.
+
+The tests start one themselves from this checkout (the production build: `npm test` builds it first),
+or use BABYSIT_TEST_URL when it points at a running server:
+
+    BABYSIT_TEST_URL=http://127.0.0.1:3000 /usr/bin/python3 -m pytest tests/sdk/python/test_e2e_server.py -q
+
+Needs node_modules and .next (npm install, npm run build), torch and scikit-learn (digits ships with
+sklearn: no download).
+"""
+
+import base64
+import json
+import os
+import sys
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+import torch  # noqa: E402  (npm test's machine has Debian's python3-torch; failing here is right)
+import sklearn  # noqa: E402,F401
+
+from real_server import RealServer  # noqa: E402
+
+_own = None
+URL = os.environ.get("BABYSIT_TEST_URL")
+if not URL:
+    _own = RealServer(env={"BABYSIT_EVAL_INTERVAL_MS": "200"}).start()
+    URL = _own.url
+
+
+def teardown_module(module):
+    if _own is not None:
+        _own.close()
+
+import babysit  # noqa: E402
+from conftest import SDK, wait_for  # noqa: E402
+
+sys.path.insert(0, os.path.join(SDK, "examples"))
+import train_digits  # noqa: E402
+
+PROJECT = "sdk-python-e2e-%s" % uuid.uuid4().hex[:6]
+
+
+@pytest.fixture(autouse=True)
+def loud(monkeypatch):
+    monkeypatch.delenv("BABYSIT_QUIET", raising=False)  # these tests read what a user sees
+
+
+def get(path):
+    with urllib.request.urlopen(URL.rstrip("/") + path, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def expected_series():
+    keys = {"train/loss", "train/acc", "val/acc", "val/loss", "epoch", "lr"}
+    for layer in ("fc1", "fc2", "fc3"):
+        keys |= {"update_ratio/" + layer, "weight/%s/mean" % layer, "weight/%s/std" % layer,
+                 "grad/%s/std" % layer, "grad/%s/norm" % layer}
+    return keys
+
+
+def test_digits_training_with_watch_produces_every_series(capfd):
+    run = train_digits.main(["--url", URL, "--project", PROJECT, "--name", "healthy", "--epochs", "6", "--device", "cpu"])
+    assert run.finished
+    detail = get("/api/v1/runs/%s" % run.id)
+    assert detail["run"]["status"] == "finished"
+    assert detail["run"]["project"] == PROJECT and detail["run"]["name"] == "healthy"
+    keys = {k["key"]: k for k in detail["keys"]}
+    want = expected_series() | {"act/%s/%s" % (layer, s) for layer in ("fc1", "fc2") for s in ("mean", "std", "dead_frac")}
+    assert want <= set(keys), "missing: %s" % sorted(want - set(keys))
+    assert keys["train/loss"]["count"] == 6 * 16 and keys["train/loss"]["firstStep"] == 0
+    assert keys["update_ratio/fc1"]["count"] == 6 * 16 // 5 + 1
+    hist_keys = {h["key"] for h in detail["histogramKeys"]}
+    assert {"act/fc1", "act/fc2", "grad/fc1", "grad/fc3", "weight/fc1", "weight/fc3"} <= hist_keys
+    types = {e["type"] for e in detail["events"]}
+    assert {"input_stats", "gradcheck"} <= types
+    assert [i["key"] for i in detail["images"]] == ["filters/fc1"]
+    (image,) = get("/api/v1/runs/%s/images?key=filters/fc1" % run.id)["images"]
+    assert (image["width"], image["height"]) == (12 * 9 - 1, 11 * 9 - 1)  # 128 tiles of 8x8, 12 per row
+    assert base64.b64decode(image["png_base64"])[:8] == b"\x89PNG\r\n\x1a\n"
+    stats = [e for e in detail["events"] if e["type"] == "input_stats"][0]["data"]
+    assert len(stats["mean"]) == 64 and len(stats["std"]) == 64
+    assert "babysit: logging run" in capfd.readouterr().err
+
+
+def test_non_finite_values_survive_the_round_trip():
+    run = babysit.init(project=PROJECT, name="nan", url=URL, quiet=True)
+    run.log({"train/loss": 1.0}, step=0)
+    run.log({"train/loss": float("nan")}, step=1)
+    run.log({"train/loss": float("inf")}, step=2)
+    assert run.finish() is True
+    series = get("/api/v1/runs/%s/series?key=train/loss" % run.id)
+    assert [b["last"] for b in series["buckets"]] == [1.0, "NaN", "Infinity"]
+
+
+def test_tanh_with_a_huge_init_on_raw_inputs_gets_an_alert_in_the_terminal(capfd):
+    run = train_digits.main(["--url", URL, "--project", PROJECT, "--name", "saturated-tanh", "--epochs", "30",
+                             "--activation", "tanh", "--init-std", "1.0", "--raw-inputs", "--seed", "1003", "--device", "cpu"])
+    alerts = wait_for(
+        lambda: [a for a in get("/api/v1/runs/%s/alerts" % run.id)["alerts"] if a["code"] == "saturated_activations"],
+        timeout=30, what="a saturated_activations alert",
+    )
+    assert alerts[0]["severity"] in ("warning", "critical")
+    err = capfd.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("babysit [") and "saturated_activations" in line]
+    assert len(lines) == 1, err
+    assert lines[0].endswith("-> %s" % run.url)
+
+
+def test_resuming_a_run_appends_to_it():
+    rid = "py-e2e-" + uuid.uuid4().hex[:8]
+    first = babysit.init(project=PROJECT, name="resume", url=URL, id=rid, quiet=True)
+    first.log({"x": 0.0}, step=0)
+    first.finish()
+    second = babysit.init(project=PROJECT, url=URL, id=rid, quiet=True)
+    assert second.resumed
+    second.log({"x": 1.0}, step=1)
+    second.finish()
+    keys = {k["key"]: k for k in get("/api/v1/runs/%s" % rid)["keys"]}
+    assert keys["x"]["count"] == 2
+
+
+@pytest.mark.parametrize("how", ["stop", "kill"])
+def test_server_going_away_mid_training_loses_nothing(how):
+    """The server is stopped (or SIGKILLed) half-way; training goes on; it comes back; all is there once."""
+    server = RealServer().start()
+    try:
+        run = babysit.init(project=PROJECT, name="server-away-" + how, url=server.url, quiet=True)
+        n = 600
+        for step in range(n):
+            run.log({"train/loss": 2.3 / (1 + step), "x": float("nan") if step == 300 else step}, step=step)
+            if step == 200:
+                wait_for(lambda: get_from(server.url, "/api/v1/runs/%s" % run.id)["keys"], what="first points stored")
+                getattr(server, how)()
+            if step == 400:
+                server.start()
+            time.sleep(0.002)
+        assert run.finish(timeout=30)
+        steps, values = series_steps_from(server.url, run.id, "x")
+        assert steps == list(range(n))
+        assert values[300] == "NaN" and values[599] == 599
+        loss_steps, _ = series_steps_from(server.url, run.id, "train/loss")
+        assert loss_steps == list(range(n))
+        assert get_from(server.url, "/api/v1/runs/%s" % run.id)["run"]["status"] == "finished"
+    finally:
+        server.close()
+
+
+def get_from(base, path):
+    with urllib.request.urlopen(base + path, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def series_steps_from(base, run_id, key):
+    body = get_from(base, "/api/v1/runs/%s/series?key=%s&points=10000" % (run_id, key))
+    assert body["exact"]
+    return [b["step"] for b in body["buckets"]], [b["last"] for b in body["buckets"]]

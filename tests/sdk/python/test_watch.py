@@ -1,0 +1,423 @@
+"""watch() on small torch models, against the fake server."""
+
+import math
+import warnings
+
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+F = torch.nn.functional
+
+import babysit  # noqa: E402
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+class MLP(nn.Module):
+    def __init__(self, act=nn.ReLU, hidden=32, d_in=64):
+        super().__init__()
+        self.fc1 = nn.Linear(d_in, hidden)
+        self.act1 = act()
+        self.fc2 = nn.Linear(hidden, hidden)
+        self.act2 = act()
+        self.fc3 = nn.Linear(hidden, 10)
+
+    def forward(self, x):
+        return self.fc3(self.act2(self.fc2(self.act1(self.fc1(x)))))
+
+
+def data(n=128, d=64, device="cpu", raw=False, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randint(0, 17, (n, d), generator=g).float() if raw else torch.randn(n, d, generator=g)
+    y = torch.randint(0, 10, (n,), generator=g)
+    return x.to(device), y.to(device)
+
+
+def train(model, opt, x, y, iters, log_first=False, step0=0, eval_every_iter=False):
+    for it in range(step0, step0 + iters):
+        out = model(x)
+        loss = F.cross_entropy(out, y)
+        if log_first:
+            babysit.log({"train/loss": loss}, step=it)
+        if opt is not None:
+            opt.zero_grad()
+        else:
+            model.zero_grad()
+        loss.backward()
+        if opt is not None:
+            opt.step()
+        else:
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= 0.1 * p.grad
+        if not log_first:
+            babysit.log({"train/loss": loss}, step=it)
+        if eval_every_iter:
+            model.eval()
+            with torch.no_grad():
+                model(torch.zeros_like(x))
+            model.train()
+
+
+def steps_of(server, run, key):
+    return sorted(server.series(run.id, key))
+
+
+def all_hooks(model):
+    n = 0
+    for m in model.modules():
+        n += len(m._forward_hooks) + len(m._forward_pre_hooks) + len(getattr(m, "_backward_hooks", {}) or {})
+    for p in model.parameters():
+        n += len(p._backward_hooks or {})
+    return n
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_watch_logs_every_series_on_the_loops_steps(server, make_run, device):
+    torch.manual_seed(0)
+    model = MLP().to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, y = data(device=device)
+    run = make_run()
+    babysit.watch(model, opt, every=5, hist_every=10)
+    # The values the series must hold at iteration 0, measured by hand around the first step.
+    w_before = model.fc1.weight.detach().clone()
+    loss = F.cross_entropy(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    grad_norm0 = model.fc1.weight.grad.norm().item()
+    opt.step()
+    babysit.log({"train/loss": loss}, step=0)
+    ratio0 = ((model.fc1.weight.detach() - w_before).norm() / w_before.norm()).item()
+    train(model, opt, x, y, 19, step0=1)
+    assert run.finish() is True
+
+    expected = {"train/loss", "lr"}
+    for layer in ("fc1", "fc2", "fc3"):
+        expected |= {"update_ratio/" + layer, "weight/%s/mean" % layer, "weight/%s/std" % layer,
+                     "grad/%s/std" % layer, "grad/%s/norm" % layer}
+    for layer in ("fc1", "fc2"):  # activations are named after the layer they activate
+        expected |= {"act/%s/mean" % layer, "act/%s/std" % layer, "act/%s/dead_frac" % layer}
+    assert server.keys(run.id) == expected
+    for key in expected - {"train/loss"}:
+        assert steps_of(server, run, key) == [0, 5, 10, 15], key
+    hists = {(h["key"], h["step"]) for h in server.histograms(run.id)}
+    assert hists == {(k, s) for k in ("act/fc1", "act/fc2", "grad/fc1", "grad/fc2", "grad/fc3",
+                                      "weight/fc1", "weight/fc2", "weight/fc3") for s in (0, 10)}
+    for h in server.histograms(run.id):
+        assert len(h["counts"]) == 30 and len(h["edges"]) == 31
+    act_hist = [h for h in server.histograms(run.id) if h["key"] == "act/fc1"][0]
+    assert sum(act_hist["counts"]) == x.shape[0] * 32 and act_hist["edges"][0] == 0.0  # ReLU output
+
+    s = lambda k: server.series(run.id, k)  # noqa: E731
+    assert s("update_ratio/fc1")[0] == pytest.approx(ratio0, rel=1e-4)
+    assert s("grad/fc1/norm")[0] == pytest.approx(grad_norm0, rel=1e-4)
+    assert all(0 < v < 0.1 for v in s("update_ratio/fc2").values())
+    assert all(0 <= v <= 1 for v in s("act/fc1/dead_frac").values())
+    assert s("weight/fc1/std")[0] == pytest.approx(model.fc1.weight.std().item(), rel=0.05)
+    assert all(v == 1e-3 for v in s("lr").values())
+
+
+def test_stats_land_on_the_step_the_loop_logs_even_when_it_logs_before_the_update(server, make_run):
+    model = MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = data()
+    run = make_run()
+    babysit.watch(model, opt, every=5)
+    train(model, opt, x, y, 20, log_first=True, step0=1)  # 1-based steps, logged before backward()
+    run.finish()
+    assert steps_of(server, run, "update_ratio/fc1") == [1, 6, 11, 16]
+    assert steps_of(server, run, "act/fc1/mean") == [1, 6, 11, 16]
+
+
+def test_steps_are_counted_when_the_loop_never_logs(server, make_run):
+    model = MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = data()
+    run = make_run()
+    babysit.watch(model, opt, every=4)
+    for _ in range(12):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    run.finish()
+    assert steps_of(server, run, "update_ratio/fc1") == [0, 4, 8]
+
+
+def test_dead_frac_is_high_when_a_huge_negative_bias_kills_the_relus(server, make_run):
+    x, y = data()
+    runs = {}
+    for case in ("dead", "healthy"):
+        torch.manual_seed(1)
+        model = MLP()
+        if case == "dead":
+            with torch.no_grad():
+                model.fc1.bias.fill_(-100.0)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+        runs[case] = make_run(name=case)
+        babysit.watch(model, opt, every=2)
+        train(model, opt, x, y, 6)
+        runs[case].finish()
+    dead = server.series(runs["dead"].id, "act/fc1/dead_frac")
+    healthy = server.series(runs["healthy"].id, "act/fc1/dead_frac")
+    assert len(dead) == 3 and all(v == 1.0 for v in dead.values())
+    assert all(v < 0.2 for v in healthy.values())
+
+
+@pytest.mark.parametrize("act", [nn.Tanh, nn.Sigmoid])
+def test_saturated_frac_is_high_for_a_big_init_on_raw_inputs(server, make_run, act):
+    results = {}
+    for case in ("saturated", "normalized"):
+        torch.manual_seed(2)
+        model = MLP(act=act)
+        if case == "saturated":  # N(0, 1) weights on raw 0..16 pixels, like the saturated_tanh fixture
+            for layer in (model.fc1, model.fc2):
+                nn.init.normal_(layer.weight, 0.0, 1.0)
+        x, y = data(raw=(case == "saturated"))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        run = make_run(name=case)
+        babysit.watch(model, opt, every=3)
+        train(model, opt, x, y, 6)
+        run.finish()
+        results[case] = server.series(run.id, "act/fc1/saturated_frac")
+        assert "act/fc1/dead_frac" not in server.keys(run.id)
+    assert len(results["saturated"]) == 2 and all(v > 0.8 for v in results["saturated"].values())
+    assert all(v < 0.05 for v in results["normalized"].values())
+
+
+def test_without_optimizer_the_update_is_measured_between_forwards(server, make_run):
+    torch.manual_seed(3)
+    model = MLP()
+    x, y = data()
+    run = make_run()
+    babysit.watch(model, every=3)
+    w_before = model.fc2.weight.detach().clone()
+    loss = F.cross_entropy(model(x), y)
+    model.zero_grad()
+    loss.backward()
+    grad_norm0 = model.fc2.weight.grad.norm().item()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= 0.1 * p.grad
+    ratio0 = ((model.fc2.weight.detach() - w_before).norm() / w_before.norm()).item()
+    babysit.log({"train/loss": loss}, step=0)
+    train(model, None, x, y, 8, step0=1, eval_every_iter=True)  # eval passes must not count as steps
+    run.finish()
+    assert steps_of(server, run, "update_ratio/fc2") == [0, 3, 6]
+    assert steps_of(server, run, "act/fc1/mean") == [0, 3, 6]
+    assert server.series(run.id, "update_ratio/fc2")[0] == pytest.approx(ratio0, rel=1e-4)
+    assert server.series(run.id, "grad/fc2/norm")[0] == pytest.approx(grad_norm0, rel=1e-4)
+    assert "lr" not in server.keys(run.id)
+
+
+def test_unwatch_removes_every_hook_and_stops_logging(server, make_run):
+    model = MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = data()
+    run = make_run()
+    opt_dict_before = dict(opt.__dict__)
+    watcher = babysit.watch(model, opt, every=2)
+    assert all_hooks(model) > 0
+    train(model, opt, x, y, 4)
+    babysit.unwatch()
+    assert all_hooks(model) == 0
+    assert "step" not in opt.__dict__ or opt.__dict__.get("step") is opt_dict_before.get("step")
+    assert not getattr(opt, "_optimizer_step_pre_hooks", {}) and not getattr(opt, "_optimizer_step_post_hooks", {})
+    assert not watcher.active
+    train(model, opt, x, y, 6, step0=4)
+    run.finish()
+    assert steps_of(server, run, "update_ratio/fc1") == [0, 2]
+
+
+def test_finish_unwatches(server, make_run):
+    model = MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    run = make_run()
+    babysit.watch(model, opt)
+    run.finish()
+    assert all_hooks(model) == 0
+
+
+def test_lr_schedulers_keep_working_and_do_not_warn(server, make_run):
+    model = MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    before = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    x, y = data()
+    run = make_run()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        babysit.watch(model, opt, every=1)
+        after = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=1.0)
+        for it in range(3):
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+            before.step()
+            after.step()
+            babysit.log({"it": it}, step=it)
+    run.finish()
+    assert not [w for w in caught if "lr_scheduler" in str(w.message) or "optimizer.step" in str(w.message)], [str(w.message) for w in caught]
+    assert server.series(run.id, "lr") == {0: 1.0, 1: 0.5, 2: 0.25}
+
+
+def test_a_reused_activation_module_gets_one_series_per_layer(server, make_run):
+    class Shared(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.out = nn.Linear(8, 8), nn.Linear(8, 8), nn.Linear(8, 2)
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            return self.out(self.relu(self.fc2(self.relu(self.fc1(x)))))
+
+    model = Shared()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    run = make_run()
+    babysit.watch(model, opt, every=1)
+    x, y = torch.randn(16, 8), torch.randint(0, 2, (16,))
+    opt.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    opt.step()
+    run.finish()
+    assert {k for k in server.keys(run.id) if k.startswith("act/")} == {
+        "act/fc1/mean", "act/fc1/std", "act/fc1/dead_frac", "act/fc2/mean", "act/fc2/std", "act/fc2/dead_frac"}
+
+
+def test_functional_activations_are_reported_as_unseen(server, make_run, capfd):
+    class Functional(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Linear(8, 8), nn.Linear(8, 2)
+
+        def forward(self, x):
+            return self.fc2(F.relu(self.fc1(x)))
+
+    model = Functional()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    run = make_run()
+    babysit.watch(model, opt, every=1)
+    opt.zero_grad()
+    F.cross_entropy(model(torch.randn(4, 8)), torch.tensor([0, 1, 0, 1])).backward()
+    opt.step()
+    run.finish()
+    assert "no activation modules" in capfd.readouterr().err
+    assert "update_ratio/fc1" in server.keys(run.id)
+    assert not any(k.startswith("act/") for k in server.keys(run.id))
+
+
+def test_conv_net_dead_units_are_channels(server, make_run):
+    class ConvNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+            self.relu = nn.ReLU()
+            self.head = nn.Linear(4 * 8 * 8, 10)
+
+        def forward(self, x):
+            return self.head(self.relu(self.conv1(x)).flatten(1))
+
+    torch.manual_seed(4)
+    model = ConvNet()
+    with torch.no_grad():
+        model.conv1.bias[:2] = -100.0  # two of four channels dead
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    run = make_run()
+    babysit.watch(model, opt, every=1)
+    x, y = torch.randn(8, 1, 8, 8), torch.randint(0, 10, (8,))
+    opt.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    opt.step()
+    run.finish()
+    assert server.series(run.id, "act/conv1/dead_frac") == {0: 0.5}
+    assert "update_ratio/conv1" in server.keys(run.id) and "grad/head/norm" in server.keys(run.id)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_scalars_are_logged_without_waiting(server, make_run):
+    run = make_run()
+    t = torch.tensor(2.5, device="cuda")
+    run.log({"loss": t * 2, "nan": torch.tensor(float("nan"), device="cuda")}, step=0)
+    t.fill_(0)
+    run.finish()
+    assert server.rows(run.id)[0]["metrics"] == {"loss": 5.0, "nan": "NaN"}
+
+
+def test_two_models_in_one_run_get_their_own_keys_on_the_loops_steps(server, make_run):
+    torch.manual_seed(5)
+    gen, disc = MLP(d_in=16), MLP(d_in=10)
+    opt_g = torch.optim.SGD(gen.parameters(), lr=0.01)
+    opt_d = torch.optim.SGD(disc.parameters(), lr=0.02)
+    run = make_run()
+    babysit.watch(gen, opt_g, every=2, name="gen")
+    babysit.watch(disc, opt_d, every=3, name="disc")
+    z, y = torch.randn(32, 16), torch.randint(0, 10, (32,))
+    for it in range(1, 7):
+        d_loss = F.cross_entropy(disc(gen(z).detach()), y)
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        g_loss = -F.cross_entropy(disc(gen(z)), y)
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        babysit.log({"d_loss": d_loss, "g_loss": g_loss}, step=it)
+    run.finish()
+    assert steps_of(server, run, "update_ratio/gen.fc1") == [1, 3, 5]
+    assert steps_of(server, run, "update_ratio/disc.fc1") == [1, 4]
+    assert steps_of(server, run, "act/gen.fc1/dead_frac") == [1, 3, 5]
+    assert server.series(run.id, "lr/gen") == {1: 0.01, 3: 0.01, 5: 0.01}
+    assert server.series(run.id, "lr/disc") == {1: 0.02, 4: 0.02}
+
+
+@pytest.mark.parametrize("sync_free", [False, True])  # True: the path CUDA tensors take, run on the CPU
+@pytest.mark.parametrize("case", ["normal", "with_non_finite", "constant", "all_nan"])
+def test_device_histograms_count_every_finite_value(case, sync_free):
+    np = pytest.importorskip("numpy")
+    from babysit._watch import _device_histogram
+
+    g = torch.Generator().manual_seed(0)
+    x = {"normal": torch.randn(1000, generator=g),
+         "with_non_finite": torch.cat([torch.randn(500, generator=g), torch.tensor([float("nan"), float("inf"), -float("inf")])]),
+         "constant": torch.full((10,), 3.0),
+         "all_nan": torch.full((4,), float("nan"))}[case]
+    edges, counts = _device_histogram(x, bins=30, sync_free=sync_free)
+    edges = edges.tolist() if hasattr(edges, "tolist") else edges
+    counts = counts.tolist() if hasattr(counts, "tolist") else counts
+    finite = x[torch.isfinite(x)]
+    assert all(math.isfinite(e) for e in edges) and edges == sorted(edges)
+    assert sum(counts) == finite.numel()
+    if case in ("normal", "with_non_finite"):
+        assert len(counts) == 30
+        assert edges[0] == pytest.approx(finite.min().item()) and edges[-1] == pytest.approx(finite.max().item())
+        expected, _ = np.histogram(finite.numpy(), bins=np.array(edges, dtype=np.float32))
+        assert sum(abs(a - b) for a, b in zip(counts, expected.tolist())) <= 2  # float32 rounding at bin edges
+    if case == "constant":
+        assert edges[0] < 3.0 < edges[-1]
+
+
+def test_device_scalars_are_read_back_in_one_transfer_per_device_and_dtype():
+    from babysit._values import LazyScalar, resolve_lazy
+
+    lazies = [LazyScalar(torch.tensor(1.5)), LazyScalar(torch.tensor([2.5])), LazyScalar(torch.tensor(3.0, dtype=torch.float64)),
+              LazyScalar(torch.tensor(float("nan"))), LazyScalar(torch.tensor(7))]
+    out = resolve_lazy(lazies)
+    assert out[:3] == [1.5, 2.5, 3.0] and math.isnan(out[3]) and out[4] == 7.0
+    assert all(lz.tensor is None for lz in lazies)  # device memory released
+
+
+def test_stats_of_iterations_the_loop_does_not_log_get_their_own_step(server, make_run):
+    model = MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = data()
+    run = make_run()
+    babysit.watch(model, opt, every=5)
+    for it in range(20):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        if it % 7 == 0:  # logs at 0, 7, 14 only
+            babysit.log({"train/loss": loss}, step=it)
+    run.finish()
+    assert steps_of(server, run, "update_ratio/fc1") == [0, 5, 10, 15]
