@@ -11,22 +11,19 @@ import { appendBatch } from "./append-batch";
 
 export const LOG_PATH = /^\/api\/v1\/runs\/([^/?#]+)\/log\/?(?:\?.*)?$/;
 
-function send(res: ServerResponse, status: number, body: unknown, close = false): void {
+function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-    ...(close ? { connection: "close" } : {}),
-  });
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
-    if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return reject(tooLarge());
+    // An oversize body is still read to its end (and dropped): answering while the client is
+    // still writing would reset the connection and it would never see the 413.
+    let over = Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES;
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
     req.on("data", (c: Buffer) => {
       if (over) return; // drain the rest unread, then answer 413
       size += c.length;
@@ -44,11 +41,12 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 export async function handleLogRequest(req: IncomingMessage, res: ServerResponse, runId: string): Promise<void> {
   try {
+    const text = await readBody(req); // read first in every case, so that any answer reaches the client
     checkJsonType(req.headers["content-type"]);
-    const batch = parseLogBatch(parseJsonText(await readBody(req)));
+    const batch = parseLogBatch(parseJsonText(text));
     send(res, 200, appendBatch(decodeURIComponent(runId), batch));
   } catch (err) {
-    if (err instanceof AppError) return send(res, err.status, errorBody(err.code, err.message), err.code === "payload_too_large");
+    if (err instanceof AppError) return send(res, err.status, errorBody(err.code, err.message));
     console.error("babysit: unhandled error", err);
     send(res, 500, errorBody("internal", "internal server error"));
   }
