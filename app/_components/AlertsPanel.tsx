@@ -1,48 +1,25 @@
 "use client";
 
-import { useCallback, useEffect, useRef, useState } from "react";
 import type { Alert } from "@/lib/ui/api-types";
+import { markerStep, severityColor } from "@/lib/ui/alert-charts";
 import { formatValue } from "@/lib/ui/format";
-import { useLive } from "./live";
+import { attr, reveal } from "./reveal";
 
-// The run's diagnoses, worst first. Shown only when the alerts endpoint answers (or an alert
-// arrives live); kept current by socket.io `alert` events.
+// The run's diagnoses, worst first; resolved ones folded away below. Each alert links to the
+// charts that carry its marker: a click on the alert scrolls to its (first) chart.
 
 const SEVERITY_ORDER: Record<string, number> = { critical: 0, warning: 1, info: 2 };
 
-export default function AlertsPanel({ runId }: { runId: string }) {
-  const [alerts, setAlerts] = useState<Alert[] | null>(null);
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+export interface ChartLink {
+  id: string;
+  title: string;
+}
 
-  const load = useCallback(async () => {
-    try {
-      const res = await fetch(`/api/v1/runs/${encodeURIComponent(runId)}/alerts`);
-      if (!res.ok) return;
-      const body = (await res.json()) as { alerts?: Alert[] };
-      if (Array.isArray(body.alerts)) setAlerts(body.alerts);
-    } catch {
-      // the panel simply stays as it is; the next alert event refetches
-    }
-  }, [runId]);
-
-  useEffect(() => {
-    void load();
-    return () => {
-      if (timer.current) clearTimeout(timer.current);
-    };
-  }, [load]);
-
-  useLive([{ run: runId }], {
-    alert: (msg) => {
-      if (msg.runId !== runId || !msg.alert) return;
-      const a = msg.alert as unknown as Alert;
-      setAlerts((prev) => [...(prev ?? []).filter((x) => x.code !== a.code), a]);
-    },
-    connected: () => void load(),
-  });
-
+export default function AlertsPanel({ alerts, chartsOf }: { alerts: Alert[] | null; chartsOf: (a: Alert) => ChartLink[] }) {
   if (!alerts || alerts.length === 0) return null;
-  const sorted = [...alerts].sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3) || b.step - a.step);
+  const sorted = [...alerts].sort(
+    (a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3) || markerStep(a) - markerStep(b) || a.code.localeCompare(b.code),
+  );
   const active = sorted.filter((a) => a.status !== "resolved");
   const resolved = sorted.filter((a) => a.status === "resolved");
 
@@ -50,13 +27,13 @@ export default function AlertsPanel({ runId }: { runId: string }) {
     <section className="alerts" aria-label="alerts" data-alerts={active.length}>
       {active.length === 0 && <p className="alerts-ok">No active alerts.</p>}
       {active.map((a) => (
-        <AlertCard key={a.code} a={a} />
+        <AlertCard key={a.code} a={a} charts={chartsOf(a)} />
       ))}
       {resolved.length > 0 && (
         <details className="alerts-resolved">
           <summary>{resolved.length} resolved</summary>
           {resolved.map((a) => (
-            <AlertCard key={a.code} a={a} />
+            <AlertCard key={a.code} a={a} charts={chartsOf(a)} />
           ))}
         </details>
       )}
@@ -64,17 +41,45 @@ export default function AlertsPanel({ runId }: { runId: string }) {
   );
 }
 
-function AlertCard({ a }: { a: Alert }) {
+function AlertCard({ a, charts }: { a: Alert; charts: ChartLink[] }) {
   const evidence = Object.entries(evidenceOf(a.evidence));
+  const color = severityColor(a.severity);
+  const show = (id: string) => reveal(attr("data-chart", id), color);
+  const step = markerStep(a);
   return (
-    <article className={`alert sev-${a.severity} ${a.status === "resolved" ? "resolved" : ""}`} data-code={a.code}>
+    <article
+      className={`alert sev-${a.severity} ${a.status === "resolved" ? "resolved" : ""} ${charts.length ? "has-chart" : ""}`}
+      data-code={a.code}
+      data-severity={a.severity}
+      data-status={a.status}
+      onClick={(e) => {
+        // the whole card leads to its chart, except where it does something else
+        if (charts.length && !(e.target as HTMLElement).closest("button, a, details, summary")) show(charts[0].id);
+      }}
+    >
       <header>
         <span className={`badge sev-${a.severity}`}>{a.severity}</span>
-        <strong>{a.title}</strong>
+        {charts.length ? (
+          <button type="button" className="alert-title" onClick={() => show(charts[0].id)} title="show on the chart">
+            {a.title}
+          </button>
+        ) : (
+          <strong className="alert-title">{a.title}</strong>
+        )}
         <span className="muted">
-          step {a.step}
+          step {step}
           {a.status === "resolved" ? " · resolved" : ""}
         </span>
+        {charts.length > 0 && (
+          <span className="alert-charts">
+            shown on
+            {charts.map((c) => (
+              <button key={c.id} type="button" className="chart-link" onClick={() => show(c.id)} title={`show the marker on ${c.title}`}>
+                {c.title}
+              </button>
+            ))}
+          </span>
+        )}
       </header>
       <p>{a.message}</p>
       {evidence.length > 0 && (

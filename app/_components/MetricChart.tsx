@@ -4,15 +4,20 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Plugin, TooltipItem } from "chart.js";
 import { Chart, withAlpha } from "./chart-setup";
 import { type LiveBus, liveReady } from "./live";
+import { attr, reveal } from "./reveal";
+import { alertLabel, markerStep, severityColor } from "@/lib/ui/alert-charts";
+import type { Alert } from "@/lib/ui/api-types";
 import { ema } from "@/lib/ui/ema";
 import { formatValue } from "@/lib/ui/format";
 import { type Bucket, type LivePoint, type WireSeries, appendLive, decodeBucket, isExact, nonFiniteCounts } from "@/lib/ui/series";
-import { type XContext, type XMode, formatX, stepRangeOf, xOf } from "@/lib/ui/x-axis";
+import { type XContext, type XMode, formatX, stepRangeOf, xAtStep, xOf } from "@/lib/ui/x-axis";
 
 // One chart of one or more lines (keys of one run, or one key of several runs). It fetches its own
 // downsampled buckets (about one per pixel), draws min/max as a faint band under the mean so no
 // spike hides, pins NaN/±Inf as red triangles at the top/bottom edge, appends live points, and
-// zooms by dragging: the selected step range is fetched again at full resolution.
+// zooms by dragging: the selected step range is fetched again at full resolution. The run's alerts
+// that concern this chart stand at the step they were raised: a line in the severity's colour on the
+// canvas, a labelled flag above it (resolved ones faded) that leads to the alert's explanation.
 
 export interface LineSpec {
   id: string;
@@ -40,6 +45,20 @@ interface Props {
   logDefault?: boolean;
   refLine?: number;
   height?: number;
+  /** Alerts whose evidence this chart shows. */
+  alerts?: readonly ChartAlert[];
+}
+
+export type ChartAlert = Pick<Alert, "code" | "severity" | "status" | "title" | "step" | "firstStep">;
+
+/** A flag over the plot: its line's pixel x, the side it extends to, its row in the flag band. */
+interface Flag {
+  code: string;
+  left: number;
+  side: "left" | "right";
+  row: number;
+  /** pixel top of the flag */
+  top: number;
 }
 
 type Range = { from: number; to: number };
@@ -47,9 +66,13 @@ type Pt = { x: number; y: number | null; b: Bucket; dir?: "up" | "down"; line: s
 
 const MARKER = "#dc2626";
 const REFETCH_DEBOUNCE_MS = 800;
+const FLAG_ROW = 19;
+const FLAG_FONT = "600 11px ui-sans-serif, system-ui, -apple-system, 'Segoe UI', sans-serif";
+const MAX_FLAG_ROWS = 3;
+const NO_ALERTS: readonly ChartAlert[] = [];
 
 export default function MetricChart(props: Props) {
-  const { chartId, title, lines, settings, xContexts, bus, reloadToken = 0, logDefault = false, refLine, height = 240 } = props;
+  const { chartId, title, lines, settings, xContexts, bus, reloadToken = 0, logDefault = false, refLine, height = 240, alerts = NO_ALERTS } = props;
   const wrapRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const chartRef = useRef<Chart | null>(null);
@@ -60,6 +83,8 @@ export default function MetricChart(props: Props) {
   const [logOverride, setLogOverride] = useState<boolean | null>(null);
   const [hidden, setHidden] = useState<Set<string>>(new Set());
   const [drag, setDrag] = useState<{ x0: number; x1: number } | null>(null);
+  const [flags, setFlags] = useState<Flag[]>([]);
+  const [flagRows, setFlagRows] = useState(0);
 
   const zoomRef = useRef<Range | null>(null);
   const genRef = useRef(0);
@@ -277,6 +302,30 @@ export default function MetricChart(props: Props) {
 
   const xMode = settings.xMode;
 
+  // alert markers: at the step each alert was first raised, on whatever x axis is shown
+  const markers = useMemo(() => {
+    if (!view.hits.length) return [];
+    const byStep = xMode === "step" ? [] : [...view.hits].sort((a, b) => a.step - b.step);
+    const out: AlertMarker[] = [];
+    for (const a of alerts) {
+      const step = markerStep(a);
+      const x = xMode === "step" ? step : xAtStep(byStep, step);
+      if (x === null) continue;
+      out.push({ code: a.code, label: alertLabel(a.code), color: severityColor(a.severity), resolved: a.status === "resolved", x });
+    }
+    // resolved first, so active lines are drawn over them
+    return out.sort((a, b) => Number(b.resolved) - Number(a.resolved));
+  }, [alerts, view.hits, xMode]);
+  const markerKey = markers.map((m) => m.code).sort().join(",");
+
+  // the flag band keeps its height while the same alerts are shown (no jumping while data arrives)
+  const placeFlags = useRef<(f: Flag[], rows: number) => void>(() => {});
+  placeFlags.current = (f, rows) => {
+    setFlags((prev) => (JSON.stringify(prev) === JSON.stringify(f) ? prev : f));
+    setFlagRows((r) => Math.max(r, rows));
+  };
+  useEffect(() => setFlagRows(0), [markerKey]);
+
   // create the chart once, destroy on unmount
   useEffect(() => {
     const canvas = canvasRef.current!;
@@ -284,7 +333,7 @@ export default function MetricChart(props: Props) {
       type: "line",
       data: { datasets: [] },
       options: baseOptions(),
-      plugins: [refLinePlugin],
+      plugins: [refLinePlugin, alertMarkerPlugin],
     });
     chartRef.current = chart;
     return () => {
@@ -302,8 +351,10 @@ export default function MetricChart(props: Props) {
     o.scales.y = yScale(log);
     o.plugins.refLine = { value: refLine };
     o.plugins.tooltip.callbacks.title = (items: TooltipItem<"line">[]) => tooltipTitle(items, xMode);
+    markerState.set(chart, { items: markers, place: (f, rows) => placeFlags.current(f, rows) });
+    o.layout.padding.top = 8 + (markers.length ? Math.max(1, flagRows) * FLAG_ROW : 0);
     chart.update("none");
-  }, [view, log, xMode, refLine]);
+  }, [view, log, xMode, refLine, markers, flagRows]);
 
   // drag to zoom
   const onMouseDown = (e: React.MouseEvent) => {
@@ -334,6 +385,8 @@ export default function MetricChart(props: Props) {
     window.addEventListener("mouseup", up);
   };
 
+  const activeCodes = alerts.filter((a) => a.status !== "resolved").map((a) => a.code);
+  const resolvedCodes = alerts.filter((a) => a.status === "resolved").map((a) => a.code);
   const nf = view.nonFinite;
   const notes = [nf.nan && `${nf.nan} NaN`, nf.posInf && `${nf.posInf} +Inf`, nf.negInf && `${nf.negInf} -Inf`].filter(Boolean) as string[];
 
@@ -349,6 +402,8 @@ export default function MetricChart(props: Props) {
       data-first-step={Number.isFinite(view.first) ? view.first : ""}
       data-last-step={Number.isFinite(view.last) ? view.last : ""}
       data-x-range={view.xRange}
+      data-alerts={activeCodes.join(",")}
+      data-resolved-alerts={resolvedCodes.join(",")}
     >
       <header className="chart-head">
         <h3 title={title}>{title}</h3>
@@ -406,6 +461,28 @@ export default function MetricChart(props: Props) {
       >
         <canvas ref={canvasRef} role="img" aria-label={`chart of ${title}`} />
         {drag && <div className="drag-band" style={{ left: Math.min(drag.x0, drag.x1), width: Math.abs(drag.x1 - drag.x0) }} />}
+        {flags.map((f) => {
+          const a = alerts.find((x) => x.code === f.code);
+          const m = markers.find((x) => x.code === f.code);
+          if (!a || !m) return null;
+          const resolved = a.status === "resolved";
+          return (
+            <button
+              key={f.code}
+              type="button"
+              className={`alert-flag sev-${a.severity} ${resolved ? "resolved" : ""} ${f.side}`}
+              data-alert={a.code}
+              style={{ left: f.left, top: f.top, ["--sev" as string]: m.color }}
+              title={`${a.severity}${resolved ? ", resolved" : ""} · step ${markerStep(a)}\n${a.title}`}
+              aria-label={`${a.severity} alert at step ${markerStep(a)}: ${a.title}`}
+              onMouseDown={(e) => e.stopPropagation()}
+              onDoubleClick={(e) => e.stopPropagation()}
+              onClick={() => reveal(`.alerts article${attr("data-code", a.code)}`, m.color)}
+            >
+              {m.label}
+            </button>
+          );
+        })}
         {state === "loading" && view.drawn === 0 && <div className="chart-overlay">loading…</div>}
         {state === "error" && <div className="chart-overlay error">could not load: {error}</div>}
       </div>
@@ -554,3 +631,76 @@ const refLinePlugin: Plugin<"line"> = {
     ctx.restore();
   },
 };
+
+interface AlertMarker {
+  code: string;
+  label: string;
+  color: string;
+  resolved: boolean;
+  x: number;
+}
+
+/**
+ * Alert markers: a vertical line per alert at its x (dashed and faint once resolved), drawn under
+ * the data; after each draw, reports where the HTML flags go: rows in the band above the plot so
+ * that flags of nearby steps do not cover each other.
+ */
+const alertMarkerPlugin: Plugin<"line"> = {
+  id: "alertMarkers",
+  beforeDatasetsDraw(chart) {
+    const { items } = markerOptions(chart);
+    const x = chart.scales.x;
+    if (!items.length || !x) return;
+    const { top, bottom, left, right } = chart.chartArea;
+    const ctx = chart.ctx;
+    ctx.save();
+    for (const m of items) {
+      const px = x.getPixelForValue(m.x);
+      if (!(px >= left - 0.5 && px <= right + 0.5)) continue;
+      ctx.strokeStyle = withAlpha(m.color, m.resolved ? 0.45 : 0.9);
+      ctx.lineWidth = m.resolved ? 1 : 1.5;
+      ctx.setLineDash(m.resolved ? [3, 3] : []);
+      ctx.beginPath();
+      ctx.moveTo(Math.round(px) + 0.5, top - 4);
+      ctx.lineTo(Math.round(px) + 0.5, bottom);
+      ctx.stroke();
+    }
+    ctx.restore();
+  },
+  afterDraw(chart) {
+    const { items, place } = markerOptions(chart);
+    const x = chart.scales.x;
+    if (!place) return;
+    if (!items.length || !x) return place([], 0);
+    const { left, right, top } = chart.chartArea;
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.font = FLAG_FONT;
+    const placed: (Flag & { from: number; to: number })[] = [];
+    const visible = items
+      .map((m) => ({ m, px: x.getPixelForValue(m.x) }))
+      .filter(({ px }) => px >= left - 0.5 && px <= right + 0.5)
+      .sort((a, b) => a.px - b.px || Number(a.m.resolved) - Number(b.m.resolved));
+    for (const { m, px } of visible) {
+      const width = ctx.measureText(m.label).width + 16;
+      // extend to the right, or to the left where that would leave the plot (a marker at the last step)
+      const side = px + width > right + 4 && px - width >= 0 ? "left" : "right";
+      const from = side === "left" ? px - width : px;
+      const to = from + width;
+      let row = 0;
+      while (row < MAX_FLAG_ROWS - 1 && placed.some((p) => p.row === row && p.from < to + 3 && from < p.to + 3)) row++;
+      placed.push({ code: m.code, left: Math.round(px), side, row, top: Math.round(top - 2 - (row + 1) * (FLAG_ROW - 1)), from, to });
+    }
+    ctx.restore();
+    place(
+      placed.map(({ code, left, side, row, top }) => ({ code, left, side, row, top })),
+      placed.length ? Math.max(...placed.map((p) => p.row)) + 1 : 0,
+    );
+  },
+};
+
+// Held beside the chart, not in its options: chart.js would take `place` for a scriptable option.
+const markerState = new WeakMap<object, { items: AlertMarker[]; place: (f: Flag[], rows: number) => void }>();
+function markerOptions(chart: object): { items: AlertMarker[]; place?: (f: Flag[], rows: number) => void } {
+  return markerState.get(chart) ?? { items: [] };
+}

@@ -2,21 +2,24 @@
 
 import Link from "next/link";
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
-import type { RunDetail, RunEvent, RunView as Run } from "@/lib/ui/api-types";
+import { alertChartIndex, alertCharts } from "@/lib/ui/alert-charts";
+import type { Alert, RunDetail, RunEvent, RunView as Run } from "@/lib/ui/api-types";
 import { SECTIONS, groupMetrics } from "@/lib/ui/group-metrics";
-import AlertsPanel from "./AlertsPanel";
+import AlertsPanel, { type ChartLink } from "./AlertsPanel";
 import { LocalTime, StatusBadge, runDuration, useNow } from "./bits";
 import ChartControls from "./ChartControls";
 import { PALETTE } from "./chart-setup";
 import HistogramPanel from "./HistogramPanel";
 import ImagePanel from "./ImagePanel";
 import { LiveBus, useLive } from "./live";
-import MetricChart, { type ChartSettings, type LineSpec } from "./MetricChart";
+import MetricChart, { type ChartAlert, type ChartSettings, type LineSpec } from "./MetricChart";
+import { useRunAlerts } from "./use-run-alerts";
 import { useXContexts } from "./use-x-contexts";
 
 // The run page: header, alerts, then one chart per metric group by section, histograms, images,
 // events. Live: points go to the charts through a bus; an unknown key refetches the run (new
-// charts appear), histogram/image events refresh their panels, run events update the status.
+// charts appear), histogram/image events refresh their panels, run events update the status,
+// alert events update the panel and the alert markers on the charts their evidence concerns.
 
 const REFRESH_DEBOUNCE_MS = 400;
 const STATUS_CHECK_MS = 60_000;
@@ -112,6 +115,22 @@ export default function RunView({ initial, serverNow }: { initial: RunDetail; se
   const config = run.config ?? {};
   const hasConfig = Object.keys(config).length > 0;
 
+  const alerts = useRunAlerts(id);
+  const configId = JSON.stringify(config.babysit ?? null); // only config.babysit.keys renames keys
+  const chartIndex = useMemo(() => alertChartIndex(groups, config), [groups, configId]); // eslint-disable-line react-hooks/exhaustive-deps
+  const { chartsOf, alertsByChart } = useMemo(() => {
+    const titles = new Map(groups.map((g) => [g.id, g.title]));
+    const ids = new Map<string, string[]>();
+    const byChart: Record<string, ChartAlert[]> = {};
+    for (const a of alerts ?? []) {
+      const charts = alertCharts(a, chartIndex);
+      ids.set(a.code, charts);
+      for (const c of charts) (byChart[c] ??= []).push(a);
+    }
+    const chartsOf = (a: Alert): ChartLink[] => (ids.get(a.code) ?? []).map((c) => ({ id: c, title: titles.get(c) ?? c }));
+    return { chartsOf, alertsByChart: byChart };
+  }, [alerts, chartIndex, groups]);
+
   return (
     <div className="run-page" data-run={id}>
       <header className="run-head">
@@ -137,7 +156,7 @@ export default function RunView({ initial, serverNow }: { initial: RunDetail; se
         )}
       </header>
 
-      <AlertsPanel runId={id} />
+      <AlertsPanel alerts={alerts} chartsOf={chartsOf} />
 
       <div className="sticky-controls">
         <ChartControls settings={settings} onChange={setSettings} hasEpoch={hasEpoch} />
@@ -164,6 +183,7 @@ export default function RunView({ initial, serverNow }: { initial: RunDetail; se
                   reloadToken={reloadToken}
                   logDefault={g.logDefault}
                   refLine={g.refLine}
+                  alerts={alertsByChart[g.id]}
                 />
               ))}
             </div>

@@ -99,6 +99,7 @@ export default function RunsList({
     },
     points: () => refetchSoon(),
     alert: () => refetchSoon(),
+    runAlerts: () => refetchSoon(), // also for runs past the MAX_WATCHED whose rooms are not joined
     connected: () => void refetch(),
   });
 

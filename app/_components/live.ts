@@ -50,6 +50,8 @@ export interface LiveHandlers {
   points?: (msg: { runId: string; series: Record<string, LivePoint[]> }) => void;
   run?: (msg: { id: string; status: string; [k: string]: unknown }) => void;
   alert?: (msg: { runId: string; alert: Record<string, unknown> }) => void;
+  /** To the runs room: some run's alerts changed (its counts in the list are out of date). */
+  runAlerts?: (msg: { runId: string }) => void;
   histogram?: (msg: { runId: string; key: string; step: number }) => void;
   event?: (msg: { runId: string; type: string; step: number | null; data: Record<string, unknown> }) => void;
   /**
@@ -98,6 +100,7 @@ export function useLive(roomList: Room[], handlers: LiveHandlers): void {
       points: (m: Msg) => ref.current.points?.(m),
       run: (m: Msg) => ref.current.run?.(m),
       alert: (m: Msg) => ref.current.alert?.(m),
+      "run-alerts": (m: Msg) => ref.current.runAlerts?.(m),
       histogram: (m: Msg) => ref.current.histogram?.(m),
       event: (m: Msg) => ref.current.event?.(m),
       connect: () => {

@@ -1,4 +1,4 @@
-import type { Bucket } from "../series/get-series";
+import type { Bucket as ApiBucket } from "../series/get-series";
 import { decodeValue, type WireNumber } from "../values";
 
 // Series as the charts hold them: the API's buckets with wire values decoded to numbers.
@@ -6,7 +6,7 @@ import { decodeValue, type WireNumber } from "../values";
 // nan/posInf/negInf (an exact NaN point is a bucket of one with nan = 1), so markers never miss one.
 
 /** A bucket as GET /api/v1/runs/{id}/series sends it. */
-export type WireBucket = Bucket;
+export type WireBucket = ApiBucket;
 
 export interface WireSeries {
   key: string;

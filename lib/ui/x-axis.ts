@@ -115,3 +115,26 @@ export function stepRangeOf(
   }
   return { from, to };
 }
+
+/**
+ * The x of `step` on a chart, from its drawn points (x grows with step, whatever the mode):
+ * linear between the two points around it, the nearest end outside them; null without points.
+ * Places things known only by step (alert markers) on time and epoch axes.
+ */
+export function xAtStep(points: readonly { x: number; step: number }[], step: number): number | null {
+  const n = points.length;
+  if (n === 0) return null;
+  if (step <= points[0].step) return points[0].x;
+  if (step >= points[n - 1].step) return points[n - 1].x;
+  let lo = 0;
+  let hi = n - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (points[mid].step <= step) lo = mid;
+    else hi = mid;
+  }
+  const a = points[lo];
+  const b = points[hi];
+  if (b.step === a.step) return b.x;
+  return a.x + ((b.x - a.x) * (step - a.step)) / (b.step - a.step);
+}
