@@ -7,7 +7,7 @@ const N = Number(process.env.BENCH_POINTS ?? 1_000_000);
 const REPEAT = 15;
 process.env.DATABASE_URL = `file:${freshDbPath()}`;
 const { sqlite } = await import("../lib/db");
-const { appendPoints } = await import("../lib/series/append-points");
+const { appendRunPoints } = await import("../lib/series/append-points");
 const { getSeries } = await import("../lib/series/get-series");
 
 console.log(`query: one key of ${N} points on ${MACHINE}`);
@@ -22,7 +22,7 @@ for (let s = 0; s < N; s += 1000) {
     p.values.push(metricValue(3, t));
     p.times.push(1795698225 + t * 0.05);
   }
-  db.transaction(() => appendPoints(db, "q", "train/loss", p))();
+  db.transaction(() => appendRunPoints(db, "q", new Map([["train/loss", p]])))();
 }
 
 const base = rawRowPerPoint(tmpFile("query-baseline.db"), 1, N);

@@ -2,7 +2,7 @@ import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { emitTo, hasListeners, runRoom } from "../realtime/hub";
 import type { LogBatch } from "../schemas/log-batch";
-import { appendPoints } from "../series/append-points";
+import { appendRunPoints } from "../series/append-points";
 import { type Points, emptyPoints } from "../series/codec";
 import { forgetRunSeries } from "../series/series-meta";
 import { decodeValue, encodeValue } from "../values";
@@ -41,7 +41,7 @@ export function appendBatch(runId: string, batch: LogBatch): AppendResult {
     duplicateOf = stmt(db, "SELECT points, histograms, events FROM batches WHERE run_id = ? AND seq = ?")
       .get(runId, batch.seq) as typeof duplicateOf;
     if (duplicateOf) return;
-    for (const [key, p] of series) appendPoints(db, runId, key, p);
+    appendRunPoints(db, runId, series);
     const putHist = stmt(db, "INSERT OR REPLACE INTO histograms (run_id, key, step, time, edges, counts) VALUES (?, ?, ?, ?, ?, ?)",
     );
     for (const h of batch.histograms) {

@@ -1,4 +1,6 @@
-import { prisma } from "../db";
+import { prisma, sqlite } from "../db";
+import { compactRun } from "../series/append-points";
+import { forgetRunSeries } from "../series/series-meta";
 import { AppError } from "../errors";
 import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
 import { runView } from "./run-view";
@@ -20,6 +22,13 @@ export async function finishRun(id: string, status: "finished" | "crashed") {
   const db = prisma();
   const existing = await db.run.findUnique({ where: { id } });
   if (!existing) throw new AppError("not_found", `run ${id} does not exist`);
+  // a finished run keeps no pending points: everything goes into compressed chunks
+  try {
+    sqlite().transaction(() => compactRun(sqlite(), id, true))();
+  } catch (e) {
+    forgetRunSeries(id);
+    throw e;
+  }
   const now = Date.now() / 1000;
   const run = await db.run.update({
     where: { id },

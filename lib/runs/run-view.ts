@@ -1,5 +1,5 @@
-import { sqlite } from "../db";
-import type { WireNumber } from "../values";
+import { runSeries } from "../series/series-meta";
+import { encodeValue, type WireNumber } from "../values";
 
 // How a run is shown: status with "stale" derived, times in Unix seconds, config parsed.
 
@@ -55,26 +55,12 @@ export const HEADLINE_KEYS = [
 /** Last values of the headline keys of each run, e.g. { "train/loss": 0.12 }. */
 export function headlineValues(runIds: string[]): Map<string, Record<string, WireNumber>> {
   const out = new Map<string, Record<string, WireNumber>>();
-  if (!runIds.length) return out;
-  const keys = HEADLINE_KEYS.flat();
-  const rows = sqlite()
-    .prepare(
-      `SELECT run_id, key, last_value FROM series WHERE count > 0 AND run_id IN (SELECT value FROM json_each(?)) AND key IN (SELECT value FROM json_each(?))`,
-    )
-    .all(JSON.stringify(runIds), JSON.stringify(keys)) as { run_id: string; key: string; last_value: string }[];
-  const byRun = new Map<string, Map<string, WireNumber>>();
-  for (const r of rows) {
-    if (!byRun.has(r.run_id)) byRun.set(r.run_id, new Map());
-    byRun.get(r.run_id)!.set(r.key, JSON.parse(r.last_value) as WireNumber);
-  }
   for (const id of runIds) {
-    const have = byRun.get(id);
+    const series = runSeries(id);
     const summary: Record<string, WireNumber> = {};
-    if (have) {
-      for (const group of HEADLINE_KEYS) {
-        const k = group.find((g) => have.has(g));
-        if (k) summary[k] = have.get(k)!;
-      }
+    for (const group of HEADLINE_KEYS) {
+      const m = group.map((k) => series.get(k)).find((s) => s && s.count > 0);
+      if (m) summary[m.key] = encodeValue(m.lastValue);
     }
     out.set(id, summary);
   }

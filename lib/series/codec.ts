@@ -1,7 +1,8 @@
 import zlib from "node:zlib";
 
 // Binary forms of a series' points.
-// - Segment: the points of one batch, packed uncompressed (written on every batch, so cheap).
+// - Pending batch: the points of one batch, every series of it, packed uncompressed (one row per
+//   batch, so ingest writes once per batch).
 // - Chunk: a sealed run of >= CHUNK_POINTS points, compressed: steps as varint deltas, times as
 //   millisecond varint deltas, values as byte-shuffled float64 (exact, NaN bits included), deflated.
 // - Summary: 12 float64s describing a step range; chunks keep one for themselves and one per
@@ -20,26 +21,36 @@ export function emptyPoints(): Points {
   return { steps: [], values: [], times: [] };
 }
 
-export function encodeSegment(p: Points): Buffer {
-  const n = p.steps.length;
-  const a = new Float64Array(3 * n);
-  for (let i = 0; i < n; i++) {
-    a[i] = p.steps[i];
-    a[n + i] = p.values[i];
-    a[2 * n + i] = p.times[i];
+/** Packs the points of one batch: [seriesId, n, steps x n, values x n, times x n] per series. */
+export function encodePending(parts: [number, Points][]): Buffer {
+  let len = 0;
+  for (const [, p] of parts) len += 2 + 3 * p.steps.length;
+  const a = new Float64Array(len);
+  let o = 0;
+  for (const [id, p] of parts) {
+    const n = p.steps.length;
+    a[o++] = id;
+    a[o++] = n;
+    for (let i = 0; i < n; i++) {
+      a[o + i] = p.steps[i];
+      a[o + n + i] = p.values[i];
+      a[o + 2 * n + i] = p.times[i];
+    }
+    o += 3 * n;
   }
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
-export function decodeSegment(buf: Uint8Array, into: Points = emptyPoints()): Points {
+export function decodePending(buf: Uint8Array): [number, Points][] {
   const a = new Float64Array(toArrayBuffer(buf));
-  const n = a.length / 3;
-  for (let i = 0; i < n; i++) {
-    into.steps.push(a[i]);
-    into.values.push(a[n + i]);
-    into.times.push(a[2 * n + i]);
+  const out: [number, Points][] = [];
+  for (let o = 0; o < a.length; ) {
+    const id = a[o++];
+    const n = a[o++];
+    out.push([id, { steps: Array.from(a.subarray(o, o + n)), values: Array.from(a.subarray(o + n, o + 2 * n)), times: Array.from(a.subarray(o + 2 * n, o + 3 * n)) }]);
+    o += 3 * n;
   }
-  return into;
+  return out;
 }
 
 function toArrayBuffer(buf: Uint8Array): ArrayBuffer {

@@ -2,7 +2,6 @@ import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { encodeValue, type WireNumber } from "../values";
 import { type Points, type Summary, SUB_POINTS, addPoint, decodeChunk, decodeSummaries, emptyPoints, mergeSummary, newSummary } from "./codec";
-import { pendingPoints } from "./append-points";
 import { runSeries } from "./series-meta";
 
 // The read path: a series over [from, to] as at most `points` buckets. Answered from the chunks'
@@ -59,7 +58,7 @@ export function getSeries(runId: string, key: string, q: SeriesQuery): SeriesRes
   const chunks = stmt(db, "SELECT id, start_step, end_step, count FROM chunks WHERE series_id = ? AND end_step >= ? AND start_step <= ? ORDER BY start_step",
     )
     .all(meta.id, from, to) as ChunkInfo[];
-  const pending = to > meta.sealedMaxStep && meta.pendingCount > 0 ? inRange(pendingPoints(db, meta.id), from, to) : emptyPoints();
+  const pending = to > meta.sealedMaxStep ? inRange(meta.pending, from, to) : emptyPoints();
 
   let estimate = pending.steps.length;
   for (const c of chunks) {

@@ -1,6 +1,5 @@
 import { sqlite, stmt } from "../db";
 import { type Points, decodeChunk, emptyPoints } from "./codec";
-import { pendingPoints } from "./append-points";
 import { runSeries } from "./series-meta";
 
 /** Every point of every series of a run, full resolution, sorted by step (for diagnostics). */
@@ -11,7 +10,7 @@ export function readAllPoints(runId: string): Map<string, Points> {
   for (const meta of runSeries(runId).values()) {
     const p = emptyPoints();
     for (const c of chunks.all(meta.id) as { data: Buffer }[]) decodeChunk(c.data, p);
-    const pending = pendingPoints(db, meta.id);
+    const pending = meta.pending;
     p.steps.push(...pending.steps);
     p.values.push(...pending.values);
     p.times.push(...pending.times);

@@ -2,14 +2,16 @@ import type Database from "better-sqlite3";
 import { sqlite, stmt } from "../db";
 import { singleton } from "../singleton";
 import { decodeValue, encodeValue, type WireNumber } from "../values";
+import { type Points, decodePending, emptyPoints } from "./codec";
 
-// Running totals of one series, cached in memory (the ingest path reads and updates them on every
-// batch) and written back to the `series` row in the batch's transaction.
+// What the server knows of each series without reading its points, cached in memory per run:
+// - `sealed`: totals over the compressed chunks, mirrored in the `series` row (written only when
+//   the chunks change: creation, compaction, a re-logged old step);
+// - `pending`: the points not yet compacted, sorted by step (their durable copy is the run's
+//   pending_batches rows, replayed here when a run is first touched);
+// - the top-level totals: sealed and pending together, what the API shows.
 
-export interface SeriesMeta {
-  id: number;
-  runId: string;
-  key: string;
+export interface Totals {
   count: number;
   firstStep: number;
   lastStep: number;
@@ -19,8 +21,15 @@ export interface SeriesMeta {
   nan: number;
   posInf: number;
   negInf: number;
+}
+
+export interface SeriesMeta extends Totals {
+  id: number;
+  runId: string;
+  key: string;
   sealedMaxStep: number;
-  pendingCount: number;
+  sealed: Totals;
+  pending: Points;
 }
 
 interface SeriesRow {
@@ -37,14 +46,36 @@ interface SeriesRow {
   pos_inf_count: number;
   neg_inf_count: number;
   sealed_max_step: number;
-  pending_count: number;
+}
+
+export function emptyTotals(firstStep: number): Totals {
+  return { count: 0, firstStep, lastStep: -1, lastValue: NaN, min: null, max: null, nan: 0, posInf: 0, negInf: 0 };
+}
+
+/** Folds one value into totals (count, min/max over finite values, non-finite counts). */
+export function countValue(t: Totals, step: number, v: number): void {
+  if (t.count === 0) t.firstStep = step;
+  t.count++;
+  t.lastStep = step;
+  t.lastValue = v;
+  if (Number.isFinite(v)) {
+    if (t.min === null || v < t.min) t.min = v;
+    if (t.max === null || v > t.max) t.max = v;
+  } else if (Number.isNaN(v)) t.nan++;
+  else if (v > 0) t.posInf++;
+  else t.negInf++;
+}
+
+/** Sets a series' visible totals to its sealed totals plus its pending points. */
+export function refreshTotals(m: SeriesMeta): void {
+  const t: Totals = { ...m.sealed };
+  const p = m.pending;
+  for (let i = 0; i < p.steps.length; i++) countValue(t, p.steps[i], p.values[i]);
+  Object.assign(m, t);
 }
 
 function fromRow(r: SeriesRow): SeriesMeta {
-  return {
-    id: r.id,
-    runId: r.run_id,
-    key: r.key,
+  const sealed: Totals = {
     count: r.count,
     firstStep: r.first_step,
     lastStep: r.last_step,
@@ -54,9 +85,8 @@ function fromRow(r: SeriesRow): SeriesMeta {
     nan: r.nan_count,
     posInf: r.pos_inf_count,
     negInf: r.neg_inf_count,
-    sealedMaxStep: r.sealed_max_step,
-    pendingCount: r.pending_count,
   };
+  return { ...sealed, id: r.id, runId: r.run_id, key: r.key, sealedMaxStep: r.sealed_max_step, sealed, pending: emptyPoints() };
 }
 
 type RunCache = Map<string, SeriesMeta>;
@@ -67,58 +97,85 @@ export function runSeries(runId: string): RunCache {
   const all = cache();
   let run = all.get(runId);
   if (!run) {
+    const db = sqlite();
     run = new Map();
-    const rows = sqlite().prepare("SELECT * FROM series WHERE run_id = ?").all(runId) as SeriesRow[];
-    for (const r of rows) run.set(r.key, fromRow(r));
+    const byId = new Map<number, SeriesMeta>();
+    for (const r of stmt(db, "SELECT * FROM series WHERE run_id = ?").all(runId) as SeriesRow[]) {
+      const m = fromRow(r);
+      run.set(m.key, m);
+      byId.set(m.id, m);
+    }
+    // replay the pending batches, in the order they were accepted
+    for (const b of stmt(db, "SELECT data FROM pending_batches WHERE run_id = ? ORDER BY id").all(runId) as { data: Buffer }[]) {
+      for (const [seriesId, p] of decodePending(b.data)) {
+        const m = byId.get(seriesId);
+        if (m) mergePending(m.pending, p);
+      }
+    }
+    for (const m of run.values()) if (m.pending.steps.length) refreshTotals(m);
     all.set(runId, run);
   }
   return run;
 }
 
-/** Forgets cached totals of a run (after a rolled-back transaction, so they are reloaded). */
+/** Forgets a run's cached series (after a rolled-back transaction, so they are reloaded). */
 export function forgetRunSeries(runId: string): void {
   cache().delete(runId);
 }
 
+/**
+ * Merges sorted points into sorted pending points; a step already there is replaced. Returns
+ * true when it was a plain append (every step after the last one), so totals can be updated
+ * incrementally.
+ */
+export function mergePending(into: Points, p: Points): boolean {
+  const n = into.steps.length;
+  if (n === 0 || p.steps[0] > into.steps[n - 1]) {
+    for (let i = 0; i < p.steps.length; i++) {
+      into.steps.push(p.steps[i]);
+      into.values.push(p.values[i]);
+      into.times.push(p.times[i]);
+    }
+    return true;
+  }
+  for (let i = 0; i < p.steps.length; i++) {
+    const s = p.steps[i];
+    let lo = 0;
+    let hi = into.steps.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (into.steps[mid] < s) lo = mid + 1;
+      else hi = mid;
+    }
+    if (into.steps[lo] === s) {
+      into.values[lo] = p.values[i];
+      into.times[lo] = p.times[i];
+    } else {
+      into.steps.splice(lo, 0, s);
+      into.values.splice(lo, 0, p.values[i]);
+      into.times.splice(lo, 0, p.times[i]);
+    }
+  }
+  return false;
+}
+
 export function createSeries(db: Database.Database, runId: string, key: string, step: number): SeriesMeta {
-  const info = stmt(db, "INSERT INTO series (run_id, key, count, first_step, last_step, last_value, sealed_max_step, pending_count) VALUES (?, ?, 0, ?, -1, '\"NaN\"', -1, 0)",
-    )
-    .run(runId, key, step);
-  const meta: SeriesMeta = {
-    id: Number(info.lastInsertRowid),
-    runId,
-    key,
-    count: 0,
-    firstStep: step,
-    lastStep: -1,
-    lastValue: NaN,
-    min: null,
-    max: null,
-    nan: 0,
-    posInf: 0,
-    negInf: 0,
-    sealedMaxStep: -1,
-    pendingCount: 0,
-  };
+  const info = stmt(
+    db,
+    "INSERT INTO series (run_id, key, count, first_step, last_step, last_value, sealed_max_step) VALUES (?, ?, 0, ?, -1, '\"NaN\"', -1)",
+  ).run(runId, key, step);
+  const sealed = emptyTotals(step);
+  const meta: SeriesMeta = { ...sealed, id: Number(info.lastInsertRowid), runId, key, sealedMaxStep: -1, sealed, pending: emptyPoints() };
   runSeries(runId).set(key, meta);
   return meta;
 }
 
-export function saveSeries(db: Database.Database, m: SeriesMeta): void {
-  stmt(db, `UPDATE series SET count = ?, first_step = ?, last_step = ?, last_value = ?, min = ?, max = ?,
-       nan_count = ?, pos_inf_count = ?, neg_inf_count = ?, sealed_max_step = ?, pending_count = ? WHERE id = ?`,
-  ).run(
-    m.count,
-    m.firstStep,
-    m.lastStep,
-    JSON.stringify(encodeValue(m.lastValue)),
-    m.min,
-    m.max,
-    m.nan,
-    m.posInf,
-    m.negInf,
-    m.sealedMaxStep,
-    m.pendingCount,
-    m.id,
-  );
+/** Writes a series' sealed totals to its row. */
+export function saveSealed(db: Database.Database, m: SeriesMeta): void {
+  const t = m.sealed;
+  stmt(
+    db,
+    `UPDATE series SET count = ?, first_step = ?, last_step = ?, last_value = ?, min = ?, max = ?,
+       nan_count = ?, pos_inf_count = ?, neg_inf_count = ?, sealed_max_step = ? WHERE id = ?`,
+  ).run(t.count, t.firstStep, t.lastStep, JSON.stringify(encodeValue(t.lastValue)), t.min, t.max, t.nan, t.posInf, t.negInf, m.sealedMaxStep, m.id);
 }

@@ -47,19 +47,15 @@ CREATE TABLE "series" (
     "pos_inf_count" INTEGER NOT NULL DEFAULT 0,
     "neg_inf_count" INTEGER NOT NULL DEFAULT 0,
     "sealed_max_step" BIGINT NOT NULL DEFAULT -1,
-    "pending_count" INTEGER NOT NULL DEFAULT 0,
     CONSTRAINT "series_run_id_fkey" FOREIGN KEY ("run_id") REFERENCES "runs" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
 -- CreateTable
-CREATE TABLE "segments" (
+CREATE TABLE "pending_batches" (
     "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
-    "series_id" INTEGER NOT NULL,
-    "start_step" BIGINT NOT NULL,
-    "end_step" BIGINT NOT NULL,
-    "count" INTEGER NOT NULL,
+    "run_id" TEXT NOT NULL,
     "data" BLOB NOT NULL,
-    CONSTRAINT "segments_series_id_fkey" FOREIGN KEY ("series_id") REFERENCES "series" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+    CONSTRAINT "pending_batches_run_id_fkey" FOREIGN KEY ("run_id") REFERENCES "runs" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
 -- CreateTable
@@ -134,7 +130,7 @@ CREATE INDEX "runs_project_id_created_at_idx" ON "runs"("project_id", "created_a
 CREATE UNIQUE INDEX "series_run_id_key_key" ON "series"("run_id", "key");
 
 -- CreateIndex
-CREATE INDEX "segments_series_id_start_step_idx" ON "segments"("series_id", "start_step");
+CREATE INDEX "pending_batches_run_id_idx" ON "pending_batches"("run_id");
 
 -- CreateIndex
 CREATE INDEX "chunks_series_id_start_step_idx" ON "chunks"("series_id", "start_step");

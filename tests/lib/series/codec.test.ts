@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { decodeChunk, decodeSegment, encodeChunk, encodeSegment, sortDedupe, summarize } from "@/lib/series/codec";
+import { decodeChunk, decodePending, encodeChunk, encodePending, sortDedupe, summarize } from "@/lib/series/codec";
 
 const cases: [string, { steps: number[]; values: number[]; times: number[] }][] = [
   ["consecutive steps", { steps: [0, 1, 2, 3], values: [2.3, 1.1, 0.5, 0.25], times: [100, 100.1, 100.2, 100.3] }],
@@ -16,9 +16,9 @@ describe("chunk codec", () => {
     back.times.forEach((t, i) => expect(t).toBeCloseTo(p.times[i], 3));
   });
 
-  test.each(cases)("%s round-trips through a segment", (_name, p) => {
-    const back = decodeSegment(encodeSegment(p));
-    expect(back).toEqual(p);
+  test.each(cases)("%s round-trips through a pending batch, beside another series", (_name, p) => {
+    const other = { steps: [7], values: [NaN], times: [1] };
+    expect(decodePending(encodePending([[12, p], [3, other]]))).toEqual([[12, p], [3, other]]);
   });
 
   test("a realistic chunk compresses well below 20 bytes per point", () => {

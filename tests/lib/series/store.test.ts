@@ -3,7 +3,7 @@ import { useFreshDatabase } from "../../helpers/lib-db";
 
 useFreshDatabase();
 const { sqlite } = await import("@/lib/db");
-const { appendPoints } = await import("@/lib/series/append-points");
+const { appendRunPoints, compactRun } = await import("@/lib/series/append-points");
 const { getSeries } = await import("@/lib/series/get-series");
 const { appendBatch } = await import("@/lib/ingest/append-batch");
 const { runSeries, forgetRunSeries } = await import("@/lib/series/series-meta");
@@ -24,7 +24,7 @@ function fill(runId: string, key: string, n: number, value: (i: number) => numbe
       p.values.push(value(i));
       p.times.push(1000 + i);
     }
-    db.transaction(() => appendPoints(db, runId, key, p))();
+    db.transaction(() => appendRunPoints(db, runId, new Map([[key, p]])))();
   }
 }
 
@@ -86,7 +86,7 @@ describe("a step logged again replaces the old value", () => {
     fill(id, "loss", n, () => 1, 100, 1);
     const step = at === -1 ? 0 : at;
     const db = sqlite();
-    db.transaction(() => appendPoints(db, id, "loss", { steps: [step], values: [42], times: [5] }))();
+    db.transaction(() => appendRunPoints(db, id, new Map([["loss", { steps: [step], values: [42], times: [5] }]])))();
     const r = getSeries(id, "loss", { points: 10_000 });
     expect(r.exact).toBe(true);
     expect(r.buckets.find((b) => b.step === step)!.last).toBe(42);
@@ -94,6 +94,47 @@ describe("a step logged again replaces the old value", () => {
     expect(r.buckets).toHaveLength(expected);
     forgetRunSeries(id); // totals must match what is stored, not just the cache
     expect(runSeries(id).get("loss")).toMatchObject({ count: expected, max: 42 });
+  });
+});
+
+describe("pending points", () => {
+  test("survive a restart: a fresh process replays them from pending_batches", () => {
+    makeRun("replay");
+    fill("replay", "dense", 3000, (i) => i, 100);
+    fill("replay", "sparse", 3, (i) => (i === 1 ? NaN : 5 - i), 1);
+    const before = getSeries("replay", "dense", { points: 10_000 });
+    forgetRunSeries("replay");
+    const after = getSeries("replay", "dense", { points: 10_000 });
+    expect(after).toEqual(before);
+    expect(after.buckets).toHaveLength(3000);
+    expect(getSeries("replay", "sparse", { points: 10 }).buckets.map((b) => b.last)).toEqual([5, "NaN", 3]);
+    expect(runSeries("replay").get("sparse")).toMatchObject({ count: 3, nan: 1, min: 3, max: 5, lastStep: 2 });
+  });
+
+  test("compaction seals dense series and carries sparse ones over in one row", () => {
+    makeRun("carry");
+    const db = sqlite();
+    for (let s = 0; s < 1100; s += 100) {
+      const dense = { steps: [] as number[], values: [] as number[], times: [] as number[] };
+      for (let i = s; i < s + 100; i++) {
+        dense.steps.push(i);
+        dense.values.push(i);
+        dense.times.push(i);
+      }
+      db.transaction(() => appendRunPoints(db, "carry", new Map([["dense", dense], ["val", { steps: [s], values: [s / 100], times: [s] }]])))();
+    }
+    const rows = () => db.prepare("SELECT COUNT(*) AS n FROM pending_batches WHERE run_id = 'carry'").get() as { n: number };
+    expect(rows().n).toBe(1); // compacted at 1,100 dense points: one carry row left
+    expect(runSeries("carry").get("dense")!.pending.steps).toHaveLength(0);
+    expect(runSeries("carry").get("val")!.pending.steps).toHaveLength(11);
+    forgetRunSeries("carry");
+    expect(runSeries("carry").get("val")).toMatchObject({ count: 11, lastValue: 10 });
+    expect(runSeries("carry").get("dense")).toMatchObject({ count: 1100, lastStep: 1099, sealedMaxStep: 1099 });
+    db.transaction(() => compactRun(db, "carry", true))();
+    expect(rows().n).toBe(0);
+    forgetRunSeries("carry");
+    expect(runSeries("carry").get("val")).toMatchObject({ count: 11, lastValue: 10, sealedMaxStep: 1000 });
+    expect(getSeries("carry", "val", { points: 100 }).buckets).toHaveLength(11);
   });
 });
 
