@@ -2,7 +2,7 @@
 // the progress it had made.
 
 import { diagnosis, type Context, type Rule } from "../context";
-import { fmt, nonFiniteScan, round, streakStart } from "../series";
+import { fmt, nonFiniteScan, round, streakStart, stridedIndices } from "../series";
 
 const ADVICE =
   "Lower the learning rate (try 3-10x lower), add gradient clipping, and check for numerical " +
@@ -14,6 +14,26 @@ export function explodedLevel(ctx: Context): { level: number; initial: number } 
   if (!lp || lp.n < ctx.t.min_points || !(lp.initial > 0)) return null;
   const level = Math.max(lp.recent, lp.tail);
   return level > ctx.t.divergence_factor * lp.initial ? { level, initial: lp.initial } : null;
+}
+
+/** The first run of at least `minLen` consecutive (strided) points above `limit`, if any. */
+function explodedStreak(s: { steps: number[]; values: number[] }, limit: number, minLen: number) {
+  const idx = stridedIndices(0, s.values.length);
+  const need = Math.max(3, Math.ceil(minLen / 2));
+  let start = -1;
+  let peak = -Infinity;
+  for (let k = 0; k <= idx.length; k++) {
+    const v = k < idx.length ? s.values[idx[k]] : NaN;
+    if (v > limit) {
+      if (start < 0) start = k;
+      if (v > peak) peak = v;
+      continue;
+    }
+    if (start >= 0 && k - start >= need) return { step: s.steps[idx[start]], peak, length: k - start };
+    start = -1;
+    peak = -Infinity;
+  }
+  return null;
 }
 
 export const divergence: Rule = {
@@ -84,6 +104,31 @@ export const divergence: Rule = {
           initial_loss: round(lp.initial),
           recent_loss: round(exploded.level),
           ratio: round(exploded.level / lp.initial, 3),
+          divergence_factor: ctx.t.divergence_factor,
+        },
+      );
+    }
+
+    // Exploded earlier and came back under the limit: still worth knowing (the weights went through
+    // it), as a warning. A sustained streak, not one spiky batch.
+    const past = lp.initial > 0 ? explodedStreak(s, ctx.t.divergence_factor * lp.initial, ctx.t.min_points) : null;
+    if (past) {
+      return diagnosis(
+        "divergence",
+        "warning",
+        past.step,
+        "Divergence: the loss exploded (and came back)",
+        `The training loss "${lp.key}" rose to ${fmt(past.peak)} from step ${past.step}, more than ` +
+          `${ctx.t.divergence_factor}x its starting value ${fmt(lp.initial)}, for ${past.length} logged points, ` +
+          `before coming back to ${fmt(lp.tail)}. A blow-up like this usually leaves dead units or a damaged ` +
+          `optimizer state behind even when the loss recovers. ${ADVICE}`,
+        {
+          key: lp.key,
+          initial_loss: round(lp.initial),
+          peak_loss: round(past.peak),
+          exploded_from_step: past.step,
+          exploded_points: past.length,
+          recent_loss: round(lp.tail),
           divergence_factor: ctx.t.divergence_factor,
         },
       );

@@ -234,6 +234,17 @@ const cases: Record<string, Case[]> = {
       spec: { series: { loss: series(400, (_, p) => (p < 0.5 ? 2.3 - 3.6 * p : 2.3)) } },
       raised: true,
     },
+    {
+      name: "loss explodes for a while, then comes back low",
+      spec: { series: { loss: series(400, (_, p) => (p > 0.3 && p < 0.45 ? 40 : 2.3 * Math.exp(-p * 2))) } },
+      raised: true,
+      severity: "warning",
+    },
+    {
+      name: "borderline: two spiky points above 3x, then fine",
+      spec: { series: { loss: series(400, (i, p) => (i === 100 || i === 101 ? 40 : 2.3 * Math.exp(-p * 2))) } },
+      raised: false,
+    },
     { name: "validation loss only, NaN", spec: { series: { val_loss: series(30, (i) => (i > 20 ? NaN : 1)) } }, raised: true },
     { name: "healthy", spec: healthy(), raised: false },
     {
