@@ -100,6 +100,7 @@ function merge(into: SeriesPoints, steps: number[], values: number[]): void {
 
 /** Ingest hook: fold the batch into the run's in-memory data and schedule an evaluation. */
 export function afterBatch(b: AcceptedBatch): void {
+  evictIdle();
   const fresh = !watched().has(b.runId);
   const w = load(b.runId); // a fresh load already holds this (committed) batch
   w.lastTouch = Date.now();
@@ -229,8 +230,13 @@ export function forgetRun(runId: string): void {
   watched().delete(runId);
 }
 
+let lastEviction = 0;
+
+/** Drops runs nobody logged to for IDLE_MS (crashed ones never finish); checked once a minute. */
 function evictIdle(): void {
   const now = Date.now();
+  if (now - lastEviction < 60_000) return;
+  lastEviction = now;
   for (const [id, w] of watched()) {
     if (now - w.lastTouch > IDLE_MS && !w.timer && !w.evaluating) watched().delete(id);
   }
