@@ -5,16 +5,18 @@
 
 Prints log()'s cost per call, and the time of one training step of a small CPU MLP (64-128-64-10,
 batch 64, Adam) without babysit, with log() of the loss, and with watch(every=10) on top, as ratios
-against the step without babysit, measured in the same process in interleaved rounds.
+against the step without babysit, measured in the same process in interleaved rounds. Then the cost
+of each kind of step under watch(every=10): the 9 in 10 that do not measure, the ones that do, and
+the ones that also take histograms, from watched and unwatched steps that alternate one by one.
 
-Three clocks, each the best of many interleaved rounds, because a shared machine makes time noisy: wall, the CPU time of the
-training thread alone (what babysit adds to the loop itself), and the CPU time of the whole process
-(adds babysit's background sender thread: what it costs where cores are scarce).
+Three clocks, each the 10th percentile of many rounds in which the configurations take turns step by
+step, because a shared machine makes time noisy: wall, the CPU time of the training thread alone
+(what babysit adds to the loop itself), and the CPU time of the whole process (adds babysit's
+background sender thread: what it costs where cores are scarce).
 """
 
 import multiprocessing as mp
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -117,20 +119,15 @@ def main():
 
     x, y = torch.randn(64, 64), torch.randint(0, 10, (64,))
     run = babysit.init(project="bench", name="python-sdk-watch", url=url, quiet=True)
-    step = [0]
+    clocks = (time.perf_counter, time.thread_time, time.process_time)
 
-    def loop(model, opt, k, log):
-        w0, t0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
-        for _ in range(k):
-            loss = F.cross_entropy(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if log:
-                run.log({"train/loss": loss.detach()}, step=step[0])
-            step[0] += 1
-        w1, t1, p1 = time.perf_counter(), time.thread_time(), time.process_time()
-        return ((w1 - w0) / k * 1e6, (t1 - t0) / k * 1e6, (p1 - p0) / k * 1e6)
+    def one_step(model, opt, log, it):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if log:
+            run.log({"train/loss": loss.detach()}, step=it)
 
     configs = [
         ("no babysit (baseline)", False, None),
@@ -140,7 +137,8 @@ def main():
         ("+ log + watch(every=1) [worst case]", True, dict(every=1, hist_every=10)),
     ]
     # One identical model per configuration, watched for the whole bench, so that each watcher keeps
-    # its own step count while the rounds are interleaved.
+    # its own step count. Within a round every configuration makes one step in turn, so that a burst
+    # of load from other processes hits them alike.
     setups = []
     for label, log, watch_kw in configs:
         torch.manual_seed(0)
@@ -148,65 +146,76 @@ def main():
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         if watch_kw:
             run.watch(model, opt, **watch_kw)
-        loop(model, opt, 50, log)  # warm-up
+        for it in range(100):  # warm-up
+            one_step(model, opt, log, it)
         setups.append((label, model, opt, log))
+    k, rounds = 100, 40
     times = {c[0]: [] for c in configs}
-    k, rounds = 100, 30
-    for _ in range(rounds):  # interleaved, so drift (thermal, other load) hits every config alike
-        for label, model, opt, log in setups:
-            times[label].append(loop(model, opt, k, log))
+    it = 100
+    for _ in range(rounds):
+        sums = {c[0]: [0.0, 0.0, 0.0] for c in configs}
+        for _ in range(k):
+            for label, model, opt, log in setups:
+                t0 = [c() for c in clocks]
+                one_step(model, opt, log, it)
+                acc = sums[label]
+                for i, c in enumerate(clocks):
+                    acc[i] += c() - t0[i]
+            it += 1
+        for label, acc in sums.items():
+            times[label].append([v / k * 1e6 for v in acc])
     ok = run.finish(timeout=30)
 
     def summary(label):
-        t = times[label]
-        # The best round of each clock: on a shared machine, other load only ever adds time.
-        return min(r[0] for r in t), min(r[1] for r in t), min(r[2] for r in t)
+        # The 10th percentile round of each clock: on a shared machine, other load only ever adds time.
+        return [sorted(r[i] for r in times[label])[rounds // 10] for i in range(3)]
 
     base = summary(configs[0][0])
     print()
     print("training step, MLP 64-128-64-10, batch 64, Adam (us/step, and x the baseline)")
-    print("%-38s %18s %18s %18s" % ("best round of each clock", "wall", "train thread CPU", "process CPU"))
+    print("%-38s %18s %18s %18s" % ("10th percentile round of each clock", "wall", "train thread CPU", "process CPU"))
     for label, _, _ in configs:
         vals = summary(label)
         print("%-38s %18s %18s %18s" % (label, *("%8.1f  x%6.3f" % (v, v / b) for v, b in zip(vals, base))))
-    print("(%d interleaved rounds of %d steps; everything delivered: %s)" % (rounds, k, ok))
+    print("(%d rounds of %d steps of each configuration, one step of each in turn; process CPU includes the"
+          % (rounds, k))
+    print(" background sender, which serves all configurations; everything delivered: %s)" % ok)
 
     # ---------------------------------------------------------------- per-step breakdown of watch(every=10)
-    # Medians of single-step wall times resist bursts of load from other processes better than sums.
+    # One step of an unwatched model, then one of a watched model, and so on: both see the same load at
+    # the same moment. A low quantile of each kind of step resists bursts of load from other processes
+    # better than sums or medians do.
     run = babysit.init(project="bench", name="python-sdk-steps", url=url, quiet=True)
-    models = []
+    pair = []
     for watched in (False, True):
         torch.manual_seed(0)
         model = MLP()
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         if watched:
             run.watch(model, opt, every=10, hist_every=100)
-        models.append((model, opt))
+        pair.append((model, opt))
     per = {"base": [], "plain": [], "measure": [], "hist": []}
-    it = 0
-    for _ in range(20):
-        for which, (model, opt) in enumerate(models):
-            for j in range(100):
-                t0 = time.perf_counter()
-                loss = F.cross_entropy(model(x), y)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                run.log({"train/loss": loss.detach()}, step=it + j)
-                dt = (time.perf_counter() - t0) * 1e6
-                kind = "base" if which == 0 else "hist" if j % 100 == 0 else "measure" if j % 10 == 0 else "plain"
-                per[kind].append(dt)
-        it += 100
+    for it in range(5000):
+        kind = "hist" if it % 100 == 0 else "measure" if it % 10 == 0 else "plain"
+        for which, (model, opt) in enumerate(pair):
+            t0 = time.perf_counter()
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            run.log({"train/loss": loss.detach()}, step=it)
+            per["base" if which == 0 else kind].append((time.perf_counter() - t0) * 1e6)
     run.finish(timeout=30)
-    med = {k: statistics.median(v) for k, v in per.items()}
-    avg = (90 * med["plain"] + 9 * med["measure"] + med["hist"]) / 100
+    q = {k: sorted(v)[len(v) // 10] for k, v in per.items()}  # 10th percentile
+    avg = (90 * q["plain"] + 9 * q["measure"] + q["hist"]) / 100
     print()
-    print("watch(every=10, hist_every=100), one step at a time (median us; log() of the loss in both)")
-    print("%-38s %10.1f" % ("step, not watched", med["base"]))
-    print("%-38s %10.1f  (+%.1f)" % ("watched, not measuring (9 in 10)", med["plain"], med["plain"] - med["base"]))
-    print("%-38s %10.1f  (+%.1f)" % ("watched, measuring (1 in 10)", med["measure"], med["measure"] - med["base"]))
-    print("%-38s %10.1f  (+%.1f)" % ("watched, measuring + histograms (1 in 100)", med["hist"], med["hist"] - med["base"]))
-    print("%-38s %10.1f  x%.3f" % ("=> average watched step", avg, avg / med["base"]))
+    print("watch(every=10, hist_every=100), one step at a time: unwatched and watched steps alternate")
+    print("(10th percentile of each kind of step, us; log() of the loss in both)")
+    print("%-44s %10.1f" % ("step, not watched", q["base"]))
+    print("%-44s %10.1f  (%+.1f)" % ("watched, not measuring (9 in 10)", q["plain"], q["plain"] - q["base"]))
+    print("%-44s %10.1f  (%+.1f)" % ("watched, measuring (1 in 10)", q["measure"], q["measure"] - q["base"]))
+    print("%-44s %10.1f  (%+.1f)" % ("watched, measuring + histograms (1 in 100)", q["hist"], q["hist"] - q["base"]))
+    print("%-44s %10.1f  x%.3f" % ("=> average watched step, x the unwatched one", avg, avg / q["base"]))
     if proc is not None:
         proc.terminate()
 

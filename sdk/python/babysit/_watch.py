@@ -2,7 +2,8 @@
 
 What is measured, per training iteration that is a multiple of `every`:
 - layers with weights (Linear, Conv*): ``update_ratio/<layer>`` = ||W_after - W_before|| / ||W_before||
-  around the optimizer step, ``weight/<layer>/{mean,std}``, ``grad/<layer>/{std,norm}``;
+  around the optimizer step, ``weight/<layer>/{mean,std}`` (of the weights the iteration's forward
+  used, before its update), ``grad/<layer>/{std,norm}``;
 - activation modules: ``act/<name>/{mean,std}``, plus ``act/<name>/dead_frac`` for the ReLU family
   (share of units that are <= 0 for every example of the minibatch) or ``act/<name>/saturated_frac``
   for tanh-like (|a| > 0.99) and sigmoid-like (a < 0.01 or a > 0.99) ones;
@@ -14,26 +15,53 @@ activation of ``fc1``'s output, like ``update_ratio/fc1``); one with no such lay
 own module name. Only activation *modules* are seen: ``torch.relu(x)`` / ``F.relu(x)`` in forward()
 leave no trace a hook can catch.
 
-Cost: on the other iterations there is nothing but one Python call per forward (activation hooks are
-attached only for the iterations that measure) and per optimizer step. Statistics are reduced on the
-device into a few scalars and read back by the background thread, so the training loop never waits
-for the GPU. One iteration in `every` pays for the reductions and for a copy of the weights.
+Cost
+----
+With an optimizer, the iterations that do not measure run no module hook at all: the wrapped
+``optimizer.step`` (its step hooks on torch 2) counts the step and, when the next iteration is one to
+measure, arms a forward pre-hook on the model. That hook attaches the layer and activation hooks for
+the training forwards of that iteration; they come off at its optimizer step. (Without an optimizer,
+a forward pre-hook that counts training forwards stays on the model.)
+
+A measuring iteration reduces each tensor on its own device to raw numbers: a sum and a 2-norm (one
+pass each; mean = sum/n and std = sqrt(sumsq/n - mean^2) are finished on the host), a count for
+dead/saturated fractions, and ||W_before - W_after|| from a snapshot of the weights kept in buffers
+allocated once and refilled with ``copy_``. Small models (up to FLAT_MAX_ELEMENTS weights, the case
+where per-kernel overhead dominates) keep the weights and gradients of all layers as the rows of one
+zero-padded buffer: a handful of kernels then reduce every layer at once, whatever the number of
+layers. Larger ones reduce layer by layer, with ``torch._foreach_norm`` / ``_foreach_sub_`` where
+torch has them. Nothing is read back in the training loop: the raw numbers (and histograms) of an
+iteration go to the background sender, which concatenates them into one tensor per device, reads it
+in one transfer and does the last bits of arithmetic. CPU histograms are binned there too, from a
+copy (up to HIST_DEFER_ELEMENTS values per iteration).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Dict, List, Optional, Tuple
 
 from ._output import OnceWarner
 
 HIST_BINS = 30
-HIST_MAX_ELEMENTS = 1_000_000
+HIST_MAX_ELEMENTS = 1_000_000  # per tensor: a larger one is histogrammed from a strided sample
+HIST_DEFER_ELEMENTS = 1 << 22  # CPU values per iteration copied for the sender to histogram
+FLAT_MAX_ELEMENTS = 1 << 22  # weights of a model small enough for the padded all-layer buffers
+FLAT_MIN_LAYERS = 4
+
+_torch_module: Any = None
 
 
 def _torch():
-    import torch
+    global _torch_module
+    if _torch_module is None:
+        import torch
 
-    return torch
+        _torch_module = torch
+    return _torch_module
+
+
+_OTHER_DIMS: Dict[Tuple[int, int], List[int]] = {}  # (ndim, unit dim) -> the dims a dead unit is <= 0 over
 
 
 def _activation_kinds() -> Tuple[tuple, tuple, tuple]:
@@ -47,34 +75,308 @@ def _activation_kinds() -> Tuple[tuple, tuple, tuple]:
     return relu, tanh, pick(names_sigmoid)
 
 
-def _std_mean(x: Any):
-    # Two plain reductions: torch.std_mean measured 5x slower on CPU (torch 1.13, a 128x64 tensor).
-    return x.std(unbiased=False), x.mean()
-
-
-def _norm(x: Any):
-    return _torch().linalg.vector_norm(x)
-
-
 def _weighted_layer(module: Any) -> bool:
     torch = _torch()
     nn = torch.nn
     return isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)) and isinstance(getattr(module, "weight", None), nn.Parameter)
 
 
-def _device_histogram(x: Any, bins: int = HIST_BINS, sync_free: Optional[bool] = None):
-    """Histogram on the tensor's own device, without reading anything back (no host sync).
+# ---------------------------------------------------------------------- device-side reductions
 
-    Returns (edges, counts); non-finite values are left out. The range is the finite min..max.
-    `sync_free` forces the accelerator path (default: on for every device but the CPU).
-    """
+_low_types: Any = ()
+
+
+def _low() -> Any:
+    """The half types, whose reductions accumulate in float32."""
+    global _low_types
+    if not _low_types:
+        torch = _torch()
+        _low_types = (torch.float16, torch.bfloat16)
+    return _low_types
+
+
+def _acc(x: Any) -> Any:
+    """The dtype to accumulate a reduction of x in: float32 for half types, else None (x's own)."""
+    return _torch().float32 if x.dtype in _low() else None
+
+
+_consts: Dict[float, Any] = {}
+
+
+def _const(v: float) -> Any:
+    """A 0-dim CPU tensor: comparing with it skips the wrapping of a Python number (half the cost of
+    `x > 0.99` on small tensors), and CUDA ops take 0-dim CPU tensors as plain scalars."""
+    t = _consts.get(v)
+    if t is None:
+        t = _consts[v] = _torch().tensor(v, dtype=_torch().float64)  # compared in x's own dtype
+    return t
+
+
+def _norms(tensors: List[Any]) -> List[Any]:
+    """2-norms of a list of tensors: one torch._foreach_norm call where torch has it (one fused kernel
+    per device on accelerators), else one vector_norm per tensor (older torch, half types)."""
     torch = _torch()
+    fe = getattr(torch, "_foreach_norm", None)
+    if fe is not None and len(tensors) > 1:
+        full = (torch.float32, torch.float64)
+        for t in tensors:
+            if t.dtype not in full:
+                break
+        else:
+            return fe(tensors)
+    return [torch.linalg.vector_norm(t, dtype=_acc(t)) for t in tensors]
+
+
+def _sub_(a: List[Any], b: List[Any]) -> None:
+    """a[i] -= b[i] for every i (one foreach call where torch has it)."""
+    fe = getattr(_torch(), "_foreach_sub_", None)
+    if fe is not None and len(a) > 1:
+        fe(a, b)
+        return
+    for x, y in zip(a, b):
+        x.sub_(y)
+
+
+def _copy_(a: List[Any], b: List[Any]) -> None:
+    """a[i].copy_(b[i]) for every i (one foreach call where torch has it: 2.1 and later)."""
+    fe = getattr(_torch(), "_foreach_copy_", None)
+    if fe is not None and len(a) > 1:
+        fe(a, b)
+        return
+    for x, y in zip(a, b):
+        x.copy_(y)
+
+
+class _Flat:
+    """The weights of every layer (row 1) and their gradients (row 0) as the rows of one zero-padded
+    [2, layers, longest] buffer: sums and norms of all of them are two kernels. Row 1 is also the
+    snapshot of W_before that update_ratio needs."""
+
+    __slots__ = ("shapes", "sizes", "dtype", "device", "buf", "grad_rows", "weight_rows", "weights")
+
+    def __init__(self, ws: List[Any]) -> None:
+        torch = _torch()
+        self.shapes = [w.shape for w in ws]
+        self.sizes = [w.numel() for w in ws]
+        self.dtype, self.device = ws[0].dtype, ws[0].device
+        self.buf = torch.zeros(2, len(ws), max(self.sizes), dtype=self.dtype, device=self.device)
+        self.grad_rows = [self.buf[0, i, :n].view(s) for i, (n, s) in enumerate(zip(self.sizes, self.shapes))]
+        self.weight_rows = [self.buf[1, i, :n].view(s) for i, (n, s) in enumerate(zip(self.sizes, self.shapes))]
+        self.weights = self.buf[1]
+
+    @staticmethod
+    def fits(ws: List[Any]) -> bool:
+        torch = _torch()
+        if len(ws) < FLAT_MIN_LAYERS:  # below that, the copies of the gradients cost what the kernels save
+            return False
+        dtype, device = ws[0].dtype, ws[0].device
+        if dtype not in (torch.float32, torch.float64) or any(w.dtype != dtype or w.device != device for w in ws):
+            return False
+        sizes = [w.numel() for w in ws]
+        total = sum(sizes)
+        return 0 < total <= FLAT_MAX_ELEMENTS and len(ws) * max(sizes) <= 2 * total + 65536  # padding bounded
+
+    def matches(self, ws: List[Any]) -> bool:
+        if len(ws) != len(self.shapes) or ws[0].dtype != self.dtype or ws[0].device != self.device:
+            return False
+        for w, s in zip(ws, self.shapes):
+            if w.shape != s:
+                return False
+        return True
+
+
+# ---------------------------------------------------------------------- what the sender reads back
+
+# How the sender thread turns raw numbers read back from the device into a metric value.
+# A recipe is (op, a, b, n): a and b index the raw numbers (s: a sum, q: a 2-norm), or for _DEAD and
+# _FRAC, a indexes the counts (c), which follow the other raw numbers.
+_MEAN = 0  # s / n
+_STD = 1  # sqrt(q^2 / n - (s / n)^2), population std
+_NORM = 2  # q
+_RATIO = 3  # a / b
+_DEAD = 4  # 1 - c / n
+_FRAC = 5  # c / n
+_VALUE = 6  # a
+_CONST = 7  # n itself (a Python learning rate)
+
+
+def _finish(op: int, r: List[float], a: int, b: int, n: Any, cbase: int) -> float:
+    try:
+        if op == _MEAN:
+            return r[a] / n
+        if op == _STD:
+            m = r[a] / n
+            q = r[b]
+            var = q * q / n - m * m
+            if var != var:
+                return var  # NaN in, NaN out
+            return math.sqrt(var) if var > 0 else 0.0
+        if op == _NORM or op == _VALUE:
+            return r[a]
+        if op == _RATIO:
+            num, den = r[a], r[b]
+            if den == 0:
+                return math.nan if num == 0 or num != num else math.inf
+            return num / den
+        if op == _DEAD:
+            return 1.0 - r[cbase + a] / n
+        if op == _FRAC:
+            return r[cbase + a] / n
+        if op == _CONST:
+            return float(n)
+    except (ArithmeticError, ValueError, TypeError, IndexError):
+        pass
+    return math.nan
+
+
+def _edges(lo: float, hi: float, bins: int) -> List[float]:
+    width = hi / bins - lo / bins
+    return [min(lo + i * width, hi) for i in range(bins)] + [hi]
+
+
+def _read_all(tensors: List[Any]) -> List[float]:
+    """The values of tensors, in order, in one transfer per device."""
+    torch = _torch()
+    if not tensors:
+        return []
+    flat_parts = [t.reshape(-1) for t in tensors]
+    try:  # the usual case, everything on one device; mixed dtypes are promoted
+        return torch.cat(flat_parts).tolist()
+    except RuntimeError:  # several devices (a model split across GPUs)
+        chunks: List[List[float]] = [[] for _ in tensors]
+        groups: Dict[Any, List[int]] = {}
+        for i, t in enumerate(flat_parts):
+            groups.setdefault(t.device, []).append(i)
+        for idx in groups.values():
+            parts = [flat_parts[i] for i in idx]
+            try:
+                values = torch.cat(parts).tolist()
+            except RuntimeError:
+                values = [v for p in parts for v in p.double().tolist()]
+            pos = 0
+            for i in idx:
+                n = flat_parts[i].numel()
+                chunks[i] = values[pos : pos + n]
+                pos += n
+        return [v for c in chunks for v in c]
+
+
+class _Pack:
+    """What one measured iteration logs, still on the device until the sender thread reads it.
+
+    Metric values are recipes over raw numbers: device tensors of sums and norms (0-dim, or a vector
+    for all layers at once), then 0-dim integer counts, then the histograms' 1-D tensors. The sender
+    thread concatenates them into one 1-D tensor per device and reads that back in one transfer
+    (``tolist``), so the training loop neither waits for the device nor pays for the gathering.
+    Duck-types the 1-D tensor a STATS item carries.
+    """
+
+    __slots__ = ("_tensors", "_recipes", "_cbase", "_flat", "_values")
+
+    def __init__(self, tensors: List[Any], recipes: List[Tuple[int, int, int, Any]], cbase: int) -> None:
+        self._tensors = tensors
+        self._recipes = recipes
+        self._cbase = cbase  # where the counts start among the raw numbers
+        self._flat: Optional[List[float]] = None
+        self._values: Optional[List[float]] = None
+
+    def read(self) -> List[float]:
+        if self._flat is None:
+            tensors, self._tensors = self._tensors, []  # device memory released once read
+            self._flat = _read_all(tensors)
+        return self._flat
+
+    def tolist(self) -> List[float]:
+        if self._values is None:
+            r = self.read()
+            cbase = self._cbase
+            self._values = [_finish(op, r, a, b, n, cbase) for op, a, b, n in self._recipes]
+        return self._values
+
+    def __len__(self) -> int:
+        return len(self._recipes)
+
+
+class _Slice:
+    """Edges or counts of a histogram computed on the device: a slice of its _Pack's raw numbers."""
+
+    __slots__ = ("pack", "start", "size")
+
+    def __init__(self, pack: _Pack, start: int, size: int) -> None:
+        self.pack, self.start, self.size = pack, start, size
+
+    def tolist(self) -> List[float]:
+        return self.pack.read()[self.start : self.start + self.size]
+
+
+class _CpuHist:
+    """A histogram of a copy of CPU values, binned by the sender thread when it reads it."""
+
+    __slots__ = ("x", "result")
+
+    def __init__(self, x: Any) -> None:
+        self.x = x
+        self.result: Optional[Tuple[List[float], List[float]]] = None
+
+    def get(self) -> Tuple[List[float], List[float]]:
+        if self.result is None:
+            x, self.x = self.x, None
+            try:
+                lo, hi, counts = _cpu_histogram(x, HIST_BINS)
+                self.result = ([0.0, 1.0], [0.0]) if counts is None else (_edges(lo, hi, HIST_BINS), counts.tolist())
+            except Exception:  # NaN edges: the sender skips this histogram, keeps the rest
+                self.result = ([math.nan], [])
+        return self.result
+
+
+class _CpuHistPart:
+    __slots__ = ("hist", "which")
+
+    def __init__(self, hist: _CpuHist, which: int) -> None:
+        self.hist, self.which = hist, which
+
+    def tolist(self) -> List[float]:
+        return self.hist.get()[self.which]
+
+
+class _RangeEdges:
+    __slots__ = ("lo", "hi")
+
+    def __init__(self, lo: float, hi: float) -> None:
+        self.lo, self.hi = lo, hi
+
+    def tolist(self) -> List[float]:
+        return _edges(self.lo, self.hi, HIST_BINS)
+
+
+# ---------------------------------------------------------------------- histograms
+
+
+def _device_histogram(x: Any, bins: int = HIST_BINS, sync_free: Optional[bool] = None):
+    """Histogram on the tensor's own device. Returns (edges, counts); non-finite values are left out.
+
+    The range is the finite min..max. On accelerators (or with `sync_free`) edges and counts are
+    tensors computed without reading anything back; on the CPU, where reading costs no sync, the range
+    is read on the host and edges are a list.
+    """
+    x = _hist_input(x)
+    if not (sync_free if sync_free is not None else x.device.type != "cpu"):
+        lo, hi, counts = _cpu_histogram(x, bins)
+        if counts is None:
+            return [0.0, 1.0], [0.0]
+        return _edges(lo, hi, bins), counts
+    return _sync_free_histogram(x, bins)
+
+
+def _hist_input(x: Any) -> Any:
     x = x.detach().reshape(-1)
     if x.numel() > HIST_MAX_ELEMENTS:  # a strided sample keeps the shape of the distribution
         x = x[:: x.numel() // HIST_MAX_ELEMENTS + 1]
-    x = x.float()
-    if not (sync_free if sync_free is not None else x.device.type != "cpu"):
-        return _cpu_histogram(x, bins)
+    return x.float()
+
+
+def _sync_free_histogram(x: Any, bins: int):
+    torch = _torch()
     finite = torch.isfinite(x)
     inf = float("inf")
     lo = x.masked_fill(~finite, inf).min()
@@ -93,21 +395,31 @@ def _device_histogram(x: Any, bins: int = HIST_BINS, sync_free: Optional[bool] =
     return edges, counts
 
 
-def _cpu_histogram(x: Any, bins: int):
-    # On the CPU, reading min/max costs no sync, and histc is 5x faster than the scatter above.
+def _cpu_histogram(x: Any, bins: int) -> Tuple[float, float, Any]:
+    """(lo, hi, counts) of a CPU tensor; counts is None when it holds no finite value."""
+    # The range comes from one aminmax (finite bounds mean finite values: NaN propagates); the
+    # isfinite mask is built only when something is not finite. Binning by hand into int32 indexes
+    # and bincount costs a quarter of the instructions of histc (torch 1.13).
     torch = _torch()
-    finite = torch.isfinite(x)
-    if not bool(finite.all()):
-        x = x[finite]
     if x.numel() == 0:
-        return [0.0, 1.0], [0.0]
-    lo, hi = (float(v) for v in torch.aminmax(x))
+        return 0.0, 1.0, None
+    lo_t, hi_t = torch.aminmax(x)
+    lo, hi = lo_t.item(), hi_t.item()
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        x = x[torch.isfinite(x)]
+        if x.numel() == 0:
+            return 0.0, 1.0, None
+        lo_t, hi_t = torch.aminmax(x)
+        lo, hi = lo_t.item(), hi_t.item()
     if not hi > lo:
         lo, hi = lo - 0.5, hi + 0.5
-    counts = torch.histc(x, bins=bins, min=lo, max=hi)
-    width = hi / bins - lo / bins
-    edges = [min(lo + i * width, hi) for i in range(bins)] + [hi]
-    return edges, counts
+    if not 1e-30 < hi - lo < 1e38:  # a range too wide (or too narrow) for float32 arithmetic
+        return lo, hi, torch.histc(x, bins=bins, min=lo, max=hi)
+    idx = (x - lo).mul_(bins / (hi - lo)).to(torch.int32).clamp_(0, bins - 1)  # >= 0: truncation is floor
+    return lo, hi, torch.bincount(idx, minlength=bins)
+
+
+# ---------------------------------------------------------------------- watcher
 
 
 class _Probe:
@@ -122,8 +434,30 @@ class _Probe:
     def filled(self) -> None:
         """Called by Run.log(): a finished iteration that waited for its step can be logged now."""
         w = self.watcher
-        if w is not None and w.active and w._ready is not None and w._ready[4] is self:
+        if w is not None and w.active and w._ready is not None and w._ready.probe is self:
             w._safe(w._emit_ready)
+
+
+class _Ready:
+    """A measured iteration waiting for its step."""
+
+    __slots__ = ("keys", "pack", "hists", "probe", "index")
+
+    def __init__(self, keys: List[str], pack: _Pack, hists: List[Any], probe: _Probe, index: int) -> None:
+        self.keys, self.pack, self.hists, self.probe, self.index = keys, pack, hists, probe, index
+
+
+class _Layer:
+    __slots__ = ("name", "module", "params", "is_conv", "k_ratio", "k_wmean", "k_wstd", "k_gstd", "k_gnorm", "h_grad",
+                 "h_weight")
+
+    def __init__(self, name: str, module: Any, is_conv: bool) -> None:
+        self.name, self.module, self.is_conv = name, module, is_conv
+        self.params = module._parameters  # module.weight without nn.Module.__getattr__ (a Python call)
+        self.k_ratio = "update_ratio/" + name
+        self.k_wmean, self.k_wstd = "weight/%s/mean" % name, "weight/%s/std" % name
+        self.k_gstd, self.k_gnorm = "grad/%s/std" % name, "grad/%s/norm" % name
+        self.h_grad, self.h_weight = "grad/" + name, "weight/" + name
 
 
 class Watcher:
@@ -131,6 +465,10 @@ class Watcher:
 
     Made by `babysit.watch()`; `unwatch()` removes every hook it added.
     """
+
+    # Tests set these: the accelerator's histogram path on the CPU, the per-layer path on a small model.
+    _sync_free_hist: Optional[bool] = None
+    _flat_ok = True
 
     def __init__(self, run: Any, model: Any, optimizer: Any = None, every: int = 10, hist_every: Optional[int] = None,
                  log_lr: bool = True, name: Optional[str] = None):
@@ -155,7 +493,7 @@ class Watcher:
         inner = model
         if type(model).__name__ in ("DataParallel", "DistributedDataParallel") and hasattr(model, "module"):
             inner = model.module  # names without the wrapper's "module." prefix
-        self._layers: List[Tuple[str, Any]] = []
+        self._layers: List[_Layer] = []
         self._layer_names: Dict[int, Tuple[str, bool]] = {}
         self._acts: List[Tuple[str, Any, str]] = []
         root_name = type(inner).__name__.lower()
@@ -165,11 +503,12 @@ class Watcher:
         for mod_name, m in inner.named_modules():
             name = prefix + (mod_name or root_name)
             if _weighted_layer(m):
-                self._layers.append((name, m))
+                self._layers.append(_Layer(name, m, isinstance(m, conv)))
                 self._layer_names[id(m)] = (name, isinstance(m, conv))
             kind = self._act_kind(m)
             if kind is not None:
                 self._acts.append((name, m, kind))
+        self._act_hooks = [(m, self._make_act_hook(name, kind)) for name, m, kind in self._acts]
         if not self._layers and not self._acts:
             self._warner.say("watch-empty", "watch(): %s has no Linear/Conv layers nor activation modules; nothing to measure"
                              % type(model).__name__)
@@ -183,16 +522,27 @@ class Watcher:
         self._win_hists = False
         self._win_index = 0
         self._probe = _Probe(self)  # gets the step of the loop's log() call for the measuring iteration
-        # Measurements of the iteration in progress: activations by key (a later forward of the same
-        # iteration replaces them), layer statistics in order, histograms by key.
-        self._acts_now: Dict[str, Any] = {}
+        # Measurements of the iteration in progress. Raw device tensors of sums and norms, whose values
+        # the recipes index in order (self._raw_len of them so far); 0-dim integer counts; histogram
+        # tensors. What to log: activations by key (a later forward of the same iteration replaces
+        # them), layer statistics in order, histograms by key as (edges, counts) parts.
+        self._raw: List[Any] = []
+        self._raw_len = 0
+        self._cnt: List[Any] = []
+        self._vec: List[Any] = []
+        self._acts_now: Dict[str, Tuple[int, int, int, Any]] = {}
         self._keys: List[str] = []
-        self._vals: List[Any] = []
+        self._recipes: List[Tuple[int, int, int, Any]] = []
         self._lr: List[Tuple[str, Any]] = []
         self._hists: Dict[str, Tuple[Any, Any]] = {}
-        # A measured iteration waiting for its step: (keys, values, hists, lrs, probe, index).
-        self._ready: Optional[Tuple[Any, ...]] = None
-        self._snap: Dict[str, Any] = {}
+        self._deferred = 0  # CPU values copied for the sender to histogram, this iteration
+        self._act_keys: Dict[str, Tuple[str, str, str, str, str]] = {}
+        self._ready: Optional[_Ready] = None
+        # Weights before the update, for update_ratio: buffers allocated once, refilled by copy_.
+        self._flat: Optional[_Flat] = None
+        self._snap_bufs: List[Any] = []
+        self._snap_norms: List[int] = []
+        self._snap: Optional[str] = None  # "flat", "layers", or None when there is no snapshot
         self._grad_handles: List[Any] = []
         self._fwd_handles: List[Any] = []
         self._last_layer: Optional[Tuple[str, bool]] = None
@@ -200,32 +550,54 @@ class Watcher:
         self._last_label: Optional[int] = None
         self._last_label_index = 0
 
-        self._root_handles = [
-            model.register_forward_pre_hook(self._on_root_pre),
-            model.register_forward_hook(self._on_root_post),
-        ]
+        self._root_handles: List[Any] = []
         self._opt_handles: List[Any] = []
         self._opt_restore: Optional[Tuple[bool, Any, Any]] = None
         if optimizer is not None:
             self._hook_optimizer(optimizer)
+            self._arm(self._measures(0))
+        else:
+            # Without an optimizer an iteration is a training forward: a pre-hook counts them.
+            self._root_handles = [model.register_forward_pre_hook(self._on_root_pre)]
 
     def _act_kind(self, m: Any) -> Optional[str]:
         if isinstance(m, self._relu):
-            return "relu"
+            nn = _torch().nn
+            # ReLU and ReLU6 give no negative values: a unit is alive where its max is not 0.
+            return "relu0" if type(m) in (nn.ReLU, nn.ReLU6) else "relu"
         if isinstance(m, self._tanh):
             return "tanh"
         if isinstance(m, self._sigmoid):
             return "sigmoid"
         return None
 
+    def _measures(self, i: int) -> bool:
+        return i % self.every == 0 or (self.hist_every > 0 and i % self.hist_every == 0)
+
+    def _arm(self, on: bool) -> None:
+        """With an optimizer: the model's forward pre-hook is on only for the iterations that measure."""
+        if on:
+            if not self._root_handles:
+                self._root_handles = [self.model.register_forward_pre_hook(self._on_root_pre)]
+        elif self._root_handles:
+            for h in self._root_handles:
+                h.remove()
+            self._root_handles = []
+            self._detach_forward_hooks()
+
     # ------------------------------------------------------------------ optimizer
 
     def _hook_optimizer(self, opt: Any) -> None:
         if hasattr(opt, "register_step_pre_hook") and hasattr(opt, "register_step_post_hook"):  # torch >= 2
-            self._opt_handles = [
-                opt.register_step_pre_hook(lambda o, a, k: self._safe(self._pre_step)),
-                opt.register_step_post_hook(lambda o, a, k: self._safe(self._post_step)),
-            ]
+            def pre(_opt, _args, _kwargs):
+                if self._win_open and self.active:
+                    self._safe(self._pre_step)
+
+            def post(_opt, _args, _kwargs):
+                if self.active:
+                    self._safe(self._post_step)
+
+            self._opt_handles = [opt.register_step_pre_hook(pre), opt.register_step_post_hook(post)]
             return
         # torch 1.x: wrap optimizer.step on the instance. It must stay a bound method with the same
         # _with_counter marker, because LR schedulers inspect and wrap optimizer.step themselves.
@@ -236,7 +608,7 @@ class Watcher:
         watcher = self
 
         def step(_opt, *args, **kwargs):
-            if watcher.active:
+            if watcher._win_open and watcher.active:  # only an iteration that measures opens a window
                 watcher._safe(watcher._pre_step)
             out = orig(*args, **kwargs)
             if watcher.active:
@@ -267,21 +639,21 @@ class Watcher:
         try:
             fn(*args)
         except Exception as err:  # statistics must never break training
-            self._warner.say("watch:%s:%s" % (getattr(fn, "__name__", "?"), type(err).__name__),
-                             "watch() skipped some statistics: %r" % (err,))
+            self._skipped(fn, err)
+
+    def _skipped(self, fn: Any, err: Exception) -> None:
+        self._warner.say("watch:%s:%s" % (getattr(fn, "__name__", "?"), type(err).__name__),
+                         "watch() skipped some statistics: %r" % (err,))
 
     # ------------------------------------------------------------------ windows
 
-    def _training(self, module: Any) -> bool:
-        return self.active and module.training and _torch().is_grad_enabled()
-
     def _on_root_pre(self, module: Any, inputs: Any) -> None:
-        if not self._training(module):
-            return
+        if not (self.active and module.training and _torch().is_grad_enabled()):
+            return  # evaluation passes are neither measured nor counted
         self._safe(self._root_pre)
 
     def _root_pre(self) -> None:
-        self._detach_forward_hooks()  # stale ones, if the previous forward raised
+        self._detach_forward_hooks()  # those of the previous training forward
         if self.optimizer is None:
             # No optimizer to hook: an iteration runs from one training forward to the next.
             if self._win_open:
@@ -291,7 +663,7 @@ class Watcher:
         else:
             # An iteration runs from one optimizer step to the next. A finished one is logged once
             # the loop's log() call has told its step (see _Probe.filled).
-            if self._ready is not None and self._ready[4].step is not None:
+            if self._ready is not None and self._ready.probe.step is not None:
                 self._emit_ready()
             if not self._win_open:
                 self._open_window()
@@ -301,21 +673,21 @@ class Watcher:
                 # step to use is the one logged after it.
                 self._new_probe()
         if self._win_scalars or self._win_hists:
+            # The hooks stay until the optimizer step (or the next training forward): activation
+            # hooks skip evaluation passes themselves, so no post-hook is needed to take them off.
             self._last_layer = None
             self._used_labels = set()
-            for _, m in self._layers:
-                self._fwd_handles.append(m.register_forward_hook(self._on_layer))
-            for name, m, kind in self._acts:
-                self._fwd_handles.append(m.register_forward_hook(self._make_act_hook(name, kind)))
-
-    def _on_root_post(self, module: Any, inputs: Any, output: Any) -> None:
-        if self._fwd_handles:
-            self._detach_forward_hooks()
+            handles = self._fwd_handles
+            for lay in self._layers:
+                handles.append(lay.module.register_forward_hook(self._on_layer))
+            for m, hook in self._act_hooks:
+                handles.append(m.register_forward_hook(hook))
 
     def _detach_forward_hooks(self) -> None:
-        for h in self._fwd_handles:
-            h.remove()
-        self._fwd_handles = []
+        if self._fwd_handles:
+            for h in self._fwd_handles:
+                h.remove()
+            self._fwd_handles = []
 
     def _new_probe(self) -> None:
         run = self.run
@@ -325,7 +697,6 @@ class Watcher:
         run._open_probes.append(self._probe)
 
     def _open_window(self) -> None:
-        torch = _torch()
         i = self._count
         self._win_open = True
         self._win_scalars = i % self.every == 0
@@ -338,35 +709,61 @@ class Watcher:
         self._new_probe()
         if self.optimizer is None:
             # The update is what changes between this forward and the next one.
-            with torch.no_grad():
-                self._snapshot_weights()
-                for name, m in self._layers:
-                    w = m.weight
-                    if w.requires_grad:
-                        self._grad_handles.append(w.register_hook(self._make_grad_hook(name)))
+            with _torch().no_grad():
+                self._measure_before(with_grads=False)
+            for lay in self._layers:
+                w = lay.module.weight
+                if w.requires_grad:
+                    self._grad_handles.append(w.register_hook(self._make_grad_hook(lay)))
 
     def _finish_window(self) -> None:
-        """The measured iteration is complete: set its measurements aside until its step is known."""
+        """The measured iteration is complete: pack its measurements, to log once its step is known."""
         if self._ready is not None:
             self._emit_ready()
-        keys = list(self._acts_now) + self._keys
-        vals = list(self._acts_now.values()) + self._vals
-        if keys or self._hists or self._lr:
-            self._ready = (keys, vals, list(self._hists.items()), self._lr, self._probe, self._win_index)
-        self._acts_now, self._keys, self._vals, self._hists, self._lr = {}, [], [], {}, []
+        torch = _torch()
+        keys = list(self._acts_now)
+        keys += self._keys
+        recipes = list(self._acts_now.values())
+        recipes += self._recipes
+        for key, v in self._lr:
+            keys.append(key)
+            if isinstance(v, torch.Tensor):  # a tensor learning rate (capturable optimizers)
+                recipes.append((_VALUE, self._put(v.detach().reshape(()).float()), -1, None))
+            else:
+                recipes.append((_CONST, -1, -1, v))
+        hists = self._hists
+        raw, raw_len, cnt, vec = self._raw, self._raw_len, self._cnt, self._vec
+        self._raw, self._raw_len, self._cnt, self._vec = [], 0, [], []
+        self._acts_now, self._keys, self._recipes, self._lr, self._hists = {}, [], [], [], {}
+        self._deferred = 0
         self._win_scalars = self._win_hists = False
+        if not (keys or hists):
+            return
+        pack = _Pack(raw + cnt + vec, recipes, raw_len)
+        hist_items = []
+        if hists:
+            pos = []
+            base = raw_len + len(cnt)
+            for v in vec:
+                pos.append(base)
+                base += v.numel()
+            for key, (edges, counts) in hists.items():
+                if isinstance(edges, int):  # indexes in vec
+                    edges = _Slice(pack, pos[edges], vec[edges].numel())
+                if isinstance(counts, int):
+                    counts = _Slice(pack, pos[counts], vec[counts].numel())
+                hist_items.append((key, edges, counts))
+        self._ready = _Ready(keys, pack, hist_items, self._probe, self._win_index)
 
     def _close_window(self) -> None:
         """Without optimizer: the next forward closes the iteration; measure the update, log it."""
-        torch = _torch()
         for h in self._grad_handles:
             h.remove()
         self._grad_handles = []
         measured = self._win_scalars or self._win_hists
-        if self._snap or self._win_hists:
-            with torch.no_grad():
-                self._measure_update()
-                self._measure_weights()
+        if measured:
+            with _torch().no_grad():
+                self._safe(self._measure_after)
         self._win_open = False
         if measured:
             self._finish_window()
@@ -375,83 +772,199 @@ class Watcher:
     def _pre_step(self) -> None:
         if not self.active or not self._win_open or not (self._win_scalars or self._win_hists):
             return
-        torch = _torch()
-        with torch.no_grad():
-            for name, m in self._layers:
-                g = m.weight.grad
-                if g is not None:
-                    self._grad_stats(name, g)
-            self._snapshot_weights()
+        self._detach_forward_hooks()  # the forwards of this iteration are over
+        with _torch().no_grad():
+            self._measure_before(with_grads=True)
 
     def _post_step(self) -> None:
         if not self.active:
             return
-        torch = _torch()
         if self._win_open and (self._win_scalars or self._win_hists):
-            with torch.no_grad():
-                self._measure_update()
-                self._measure_weights()
-                if self.log_lr and self._win_scalars:
-                    for i, group in enumerate(self.optimizer.param_groups):
-                        lr = group.get("lr")
-                        if lr is not None:
-                            key = "lr" if i == 0 else "lr/group%d" % i
-                            self._lr.append((key if not self._lr_prefix else "%s/%s" % (key, self._lr_prefix[:-1]), lr))
+            with _torch().no_grad():
+                self._safe(self._measure_after)  # whatever happens, the iteration is logged below
+            if self.log_lr and self._win_scalars:
+                for i, group in enumerate(self.optimizer.param_groups):
+                    lr = group.get("lr")
+                    if lr is not None:
+                        key = "lr" if i == 0 else "lr/group%d" % i
+                        self._lr.append((key if not self._lr_prefix else "%s/%s" % (key, self._lr_prefix[:-1]), lr))
             self._finish_window()
-            if self._ready is not None and self._ready[4].step is not None:
+            if self._ready is not None and self._ready.probe.step is not None:
                 self._emit_ready()  # the loop logged before the step: its step is known already
-        elif self._ready is not None and self._count > self._ready[5]:
+        elif self._ready is not None and self._count > self._ready.index:
             # A whole further iteration went by without a log() call: stop waiting, guess the step.
             self._emit_ready()
         self._win_open = False
         self._count += 1
+        on = self._measures(self._count)
+        if on != bool(self._root_handles):
+            self._arm(on)
 
     # ------------------------------------------------------------------ measurements
 
-    def _put(self, key: str, value: Any) -> None:
-        self._keys.append(key)
-        self._vals.append(value)
+    def _put(self, t: Any, size: int = 1) -> int:
+        """Keeps a raw device tensor of `size` values; returns the index of its first value."""
+        i = self._raw_len
+        self._raw.append(t)
+        self._raw_len = i + size
+        return i
 
-    def _snapshot_weights(self) -> None:
-        if self._win_scalars:
-            self._snap = {name: m.weight.detach().clone() for name, m in self._layers}
+    def _histogram(self, x: Any) -> Tuple[Any, Any]:
+        """(edges, counts) parts of a histogram of x: indexes in self._vec (computed on the device),
+        or objects the sender thread reads (CPU)."""
+        x = _hist_input(x)
+        sync_free = self._sync_free_hist
+        if sync_free if sync_free is not None else x.device.type != "cpu":
+            edges, counts = _sync_free_histogram(x, HIST_BINS)
+            vec = self._vec
+            vec.append(edges)
+            vec.append(counts)
+            return len(vec) - 2, len(vec) - 1
+        n = x.numel()
+        if self._deferred + n <= HIST_DEFER_ELEMENTS:  # a copy, binned by the sender thread
+            self._deferred += n
+            h = _CpuHist(x.clone())
+            return _CpuHistPart(h, 0), _CpuHistPart(h, 1)
+        lo, hi, counts = _cpu_histogram(x, HIST_BINS)
+        if counts is None:
+            return [0.0, 1.0], [0.0]
+        self._vec.append(counts)
+        return _RangeEdges(lo, hi), len(self._vec) - 1
 
-    def _measure_update(self) -> None:
-        if not self._win_scalars:
-            self._snap = {}
-            return
-        for name, m in self._layers:
-            before = self._snap.get(name)
-            if before is None:
-                continue
-            w = m.weight.detach()
-            if w.shape != before.shape:
-                continue
-            before = before.float()
-            ratio = _norm(w.float() - before) / _norm(before)
-            self._put("update_ratio/" + name, ratio)
-        self._snap = {}
+    def _weights(self) -> List[Any]:
+        try:
+            return [lay.params["weight"] for lay in self._layers]
+        except KeyError:
+            return [lay.module.weight for lay in self._layers]
 
-    def _measure_weights(self) -> None:
-        for name, m in self._layers:
-            w = m.weight.detach()
-            if self._win_scalars:
-                std, mean = _std_mean(w.float())
-                self._put("weight/%s/mean" % name, mean)
-                self._put("weight/%s/std" % name, std)
-            if self._win_hists:
-                self._hists["weight/" + name] = _device_histogram(w)
+    def _flat_for(self, ws: List[Any]) -> Optional[_Flat]:
+        """The padded all-layer buffers for these weights, or None to go layer by layer."""
+        f = self._flat
+        if f is not None and f.matches(ws):
+            return f
+        self._flat = f = _Flat(ws) if self._flat_ok and _Flat.fits(ws) else None
+        return f
 
-    def _grad_stats(self, name: str, g: Any) -> None:
-        g = g.detach()
-        if self._win_scalars:
-            gf = g.float()
-            self._put("grad/%s/std" % name, gf.std(unbiased=False))
-            self._put("grad/%s/norm" % name, _norm(gf))
+    def _measure_before(self, with_grads: bool) -> None:
+        """Before the update: gradients (with an optimizer), weight mean/std and ||W_before||, and a
+        snapshot of W. Weight statistics are those of the weights the iteration's forward used."""
+        ws = self._weights()
+        self._snap = None
+        if self._win_scalars and ws:
+            flat = self._flat_for(ws)
+            if flat is not None:
+                self._before_flat(flat, ws, with_grads)
+            else:
+                self._before_layers(ws, with_grads)
         if self._win_hists:
-            self._hists["grad/" + name] = _device_histogram(g)
+            for lay, w in zip(self._layers, ws):
+                if with_grads:
+                    g = w.grad
+                    if g is not None and g.numel():
+                        self._hists[lay.h_grad] = self._histogram(g)
+                self._hists[lay.h_weight] = self._histogram(w)
 
-    def _make_grad_hook(self, name: str):
+    def _before_flat(self, flat: _Flat, ws: List[Any], with_grads: bool) -> None:
+        torch = _torch()
+        layers = self._layers
+        grads = [w.grad for w in ws] if with_grads else []
+        have = [g is not None for g in grads]
+        if with_grads and all(have):
+            _copy_(flat.grad_rows, grads)
+        else:
+            for row, g in zip(flat.grad_rows, grads):
+                if g is not None:
+                    row.copy_(g)
+        _copy_(flat.weight_rows, ws)  # W_before: the snapshot, and what the weight statistics describe
+        n_layers = len(ws)
+        buf = flat.buf
+        s = self._put(buf.sum(2), 2 * n_layers)  # [gradient sums; weight sums]
+        q = self._put(torch.linalg.vector_norm(buf, dim=2), 2 * n_layers)  # their 2-norms
+        keys, recipes = self._keys, self._recipes
+        for i, (lay, n) in enumerate(zip(layers, flat.sizes)):
+            if i < len(have) and have[i]:
+                keys += (lay.k_gstd, lay.k_gnorm)
+                recipes += ((_STD, s + i, q + i, n), (_NORM, q + i, -1, None))
+            j = n_layers + i
+            keys += (lay.k_wmean, lay.k_wstd)
+            recipes += ((_MEAN, s + j, -1, n), (_STD, s + j, q + j, n))
+        self._snap_norms = list(range(q + n_layers, q + 2 * n_layers))  # ||W_before||
+        self._snap = "flat"
+
+    def _before_layers(self, ws: List[Any], with_grads: bool) -> None:
+        torch = _torch()
+        low, f32 = _low(), torch.float32
+        layers = self._layers
+        keys, recipes = self._keys, self._recipes
+        grads: List[Any] = []
+        glayers: List[_Layer] = []
+        if with_grads:
+            for lay, w in zip(layers, ws):
+                g = w.grad
+                if g is not None and g.numel():
+                    grads.append(g)
+                    glayers.append(lay)
+        norms = _norms(grads + ws)
+        for lay, g, q in zip(glayers, grads, norms):
+            s = self._put(g.sum(dtype=f32) if g.dtype in low else g.sum())
+            self._put(q)
+            keys += (lay.k_gstd, lay.k_gnorm)
+            recipes += ((_STD, s, s + 1, g.numel()), (_NORM, s + 1, -1, None))
+        snap = []
+        for lay, w, q in zip(layers, ws, norms[len(grads):]):
+            s = self._put(w.sum(dtype=f32) if w.dtype in low else w.sum())
+            self._put(q)
+            n = w.numel()
+            keys += (lay.k_wmean, lay.k_wstd)
+            recipes += ((_MEAN, s, -1, n), (_STD, s, s + 1, n))
+            snap.append(s + 1)  # ||W_before||
+        self._snap_norms = snap
+        bufs = self._snap_bufs
+        if len(bufs) != len(ws):
+            bufs = self._snap_bufs = [None] * len(ws)
+        for i, w in enumerate(ws):
+            b = bufs[i]
+            if b is None or b.shape != w.shape or b.dtype != w.dtype or b.device != w.device:
+                b = bufs[i] = torch.empty_like(w, requires_grad=False)  # once, then reused
+        _copy_(bufs, ws)
+        self._snap = "layers"
+
+    def _measure_after(self) -> None:
+        """After the update: ||W_before - W_after|| for update_ratio."""
+        snap, self._snap = self._snap, None
+        if not (self._win_scalars and snap):
+            return
+        ws = self._weights()
+        keys, recipes = self._keys, self._recipes
+        if snap == "flat":
+            flat = self._flat
+            if flat is None or not flat.matches(ws):
+                return
+            _sub_(flat.weight_rows, ws)  # the rows now hold W_before - W_after (the padding stays 0)
+            d = self._put(_torch().linalg.vector_norm(flat.weights, dim=1), len(ws))
+            for i, (lay, qb) in enumerate(zip(self._layers, self._snap_norms)):
+                keys.append(lay.k_ratio)
+                recipes.append((_RATIO, d + i, qb, None))
+            return
+        bufs = self._snap_bufs
+        if len(bufs) != len(ws):
+            return
+        before: List[Any] = []
+        after: List[Any] = []
+        moved: List[Tuple[str, int]] = []
+        for lay, w, b, qb in zip(self._layers, ws, bufs, self._snap_norms):
+            if b.shape == w.shape and b.dtype == w.dtype and b.device == w.device:
+                before.append(b)
+                after.append(w)
+                moved.append((lay.k_ratio, qb))
+        if not before:
+            return
+        _sub_(before, after)  # the buffers now hold W_before - W_after
+        for (key, qb), qd in zip(moved, _norms(before)):
+            keys.append(key)
+            recipes.append((_RATIO, self._put(qd), qb, None))
+
+    def _make_grad_hook(self, lay: _Layer):
         done = [False]
 
         def hook(grad):
@@ -459,54 +972,92 @@ class Watcher:
                 return None
             done[0] = True
             with _torch().no_grad():
-                self._safe(self._grad_stats, name, grad)
+                self._safe(self._grad_stats, lay, grad)
             return None
 
         return hook
+
+    def _grad_stats(self, lay: _Layer, g: Any) -> None:
+        g = g.detach()
+        if not g.numel():
+            return
+        if self._win_scalars:
+            acc = _acc(g)
+            s = self._put(g.sum(dtype=acc))
+            self._put(_torch().linalg.vector_norm(g, dtype=acc))
+            self._keys += (lay.k_gstd, lay.k_gnorm)
+            self._recipes += ((_STD, s, s + 1, g.numel()), (_NORM, s + 1, -1, None))
+        if self._win_hists:
+            self._hists[lay.h_grad] = self._histogram(g)
 
     def _on_layer(self, module: Any, inputs: Any, output: Any) -> None:
         self._last_layer = self._layer_names.get(id(module))
 
     def _make_act_hook(self, name: str, kind: str):
         def hook(module, inputs, output):
-            self._safe(self._act_stats, name, kind, output)
+            if not (module.training and _torch().is_grad_enabled()):
+                return  # an evaluation pass while the hooks of a measuring iteration are on
+            try:
+                self._act_stats(name, kind, output)
+            except Exception as err:  # statistics must never break training
+                self._skipped(self._act_stats, err)
 
         return hook
 
     def _act_stats(self, name: str, kind: str, output: Any) -> None:
         torch = _torch()
-        if not isinstance(output, torch.Tensor) or not output.is_floating_point() or output.numel() == 0:
+        if not isinstance(output, torch.Tensor) or not output.is_floating_point():
+            return
+        n = output.numel()
+        if n == 0:
             return
         label, is_conv = name, False
         if self._last_layer is not None and self._last_layer[0] not in self._used_labels:
             label, is_conv = self._last_layer
-        n = 1
+        k = 1
         while label in self._used_labels:  # one module used twice in forward() with no layer between
-            n += 1
-            label = "%s#%d" % (name, n)
+            k += 1
+            label = "%s#%d" % (name, k)
         self._used_labels.add(label)
-        with torch.no_grad():
-            x = output.detach()
-            xf = x.float()
-            if self._win_scalars:
-                acts = self._acts_now
-                std, mean = _std_mean(xf)
-                acts["act/%s/mean" % label] = mean
-                acts["act/%s/std" % label] = std
-                if kind == "relu":
-                    if xf.dim() >= 2:
-                        unit_dim = 1 if is_conv else xf.dim() - 1
-                        other = [d for d in range(xf.dim()) if d != unit_dim]
-                        alive = xf.amax(dim=other) > 0
-                        acts["act/%s/dead_frac" % label] = 1.0 - alive.float().mean()
-                    else:
-                        acts["act/%s/dead_frac" % label] = (xf <= 0).float().mean()
-                elif kind == "tanh":
-                    acts["act/%s/saturated_frac" % label] = (xf.abs() > 0.99).float().mean()
+        keys = self._act_keys.get(label)
+        if keys is None:
+            keys = self._act_keys[label] = ("act/%s/mean" % label, "act/%s/std" % label, "act/%s/dead_frac" % label,
+                                            "act/%s/saturated_frac" % label, "act/" + label)
+        x = output.detach()  # no autograd graph for what follows
+        if self._win_scalars:
+            acts = self._acts_now
+            cnt = self._cnt
+            if x.dtype in _low():
+                s = self._put(x.sum(dtype=torch.float32))
+                self._put(torch.linalg.vector_norm(x, dtype=torch.float32))
+            else:
+                s = self._put(x.sum())
+                self._put(torch.linalg.vector_norm(x))
+            acts[keys[0]] = (_MEAN, s, -1, n)
+            acts[keys[1]] = (_STD, s, s + 1, n)
+            c = len(cnt)
+            if kind == "relu0" or kind == "relu":
+                shape = x.shape
+                if len(shape) >= 2:
+                    unit_dim = 1 if is_conv else len(shape) - 1
+                    other = _OTHER_DIMS.get((len(shape), unit_dim))
+                    if other is None:
+                        other = _OTHER_DIMS[(len(shape), unit_dim)] = [d for d in range(len(shape)) if d != unit_dim]
+                    # Alive units: not <= 0 for every example of the minibatch (a NaN is not <= 0).
+                    top = x.amax(dim=other)
+                    cnt.append(torch.count_nonzero(top if kind == "relu0" else top.clamp_min_(0.0)))
+                    acts[keys[2]] = (_DEAD, c, -1, shape[unit_dim])
                 else:
-                    acts["act/%s/saturated_frac" % label] = ((xf < 0.01) | (xf > 0.99)).float().mean()
-            if self._win_hists:
-                self._hists["act/" + label] = _device_histogram(x)
+                    cnt.append(torch.count_nonzero(x <= _const(0.0)))
+                    acts[keys[2]] = (_FRAC, c, -1, n)
+            elif kind == "tanh":
+                cnt.append(torch.count_nonzero(x.abs() > _const(0.99)))
+                acts[keys[3]] = (_FRAC, c, -1, n)
+            else:
+                cnt.append(torch.count_nonzero((x < _const(0.01)) | (x > _const(0.99))))
+                acts[keys[3]] = (_FRAC, c, -1, n)
+        if self._win_hists:
+            self._hists[keys[4]] = self._histogram(x)
 
     # ------------------------------------------------------------------ emit
 
@@ -528,31 +1079,8 @@ class Watcher:
         ready, self._ready = self._ready, None
         if ready is None:
             return
-        keys, vals, hists, lrs, probe, index = ready
-        torch = _torch()
-        step = self._label(probe, index)
-        by_device: Dict[Any, Tuple[List[str], List[Any]]] = {}
-        for k, v in zip(keys, vals):
-            group = by_device.setdefault(v.device, ([], []))
-            group[0].append(k)
-            group[1].append(v)
-        hist_items = [(k, e, c) for k, (e, c) in hists]
-        first = True
-        for ks, vs in by_device.values():
-            try:
-                stacked = torch.stack(vs)  # every statistic is a 0-dim float32: one read-back per device
-            except RuntimeError:
-                stacked = torch.stack([v.reshape(()).float() for v in vs])
-            self.run._log_stats(step, ks, stacked, hist_items if first else [])
-            first = False
-        if first and hist_items:
-            self.run._log_stats(step, [], [], hist_items)
-        plain = [(k, v) for k, v in lrs if not isinstance(v, torch.Tensor)]
-        if plain:
-            self.run._log_stats(step, [k for k, _ in plain], [float(v) for _, v in plain], [])
-        for k, v in lrs:
-            if isinstance(v, torch.Tensor):  # a tensor learning rate (capturable optimizers)
-                self.run._log_stats(step, [k], v.detach().reshape(1).float().clone(), [])
+        step = self._label(ready.probe, ready.index)
+        self.run._log_stats(step, ready.keys, ready.pack, ready.hists)
 
     def unwatch(self) -> None:
         """Removes every hook and logs what the current iteration had measured so far."""
@@ -576,7 +1104,7 @@ class Watcher:
                     self._emit_ready()
         finally:
             self.active = False
-            self._snap = {}
+            self._flat, self._snap_bufs, self._snap = None, [], None
             if self._probe in self.run._open_probes:
                 self.run._open_probes.remove(self._probe)
 

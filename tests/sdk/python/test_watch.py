@@ -421,3 +421,221 @@ def test_stats_of_iterations_the_loop_does_not_log_get_their_own_step(server, ma
             babysit.log({"train/loss": loss}, step=it)
     run.finish()
     assert steps_of(server, run, "update_ratio/fc1") == [0, 5, 10, 15]
+
+
+# ---------------------------------------------------------------------- cost and exactness of watch()
+
+
+def forward_hooks(model):
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
+
+
+def test_iterations_that_do_not_measure_run_no_module_hook(server, make_run):
+    """With an optimizer, only the iterations that measure have hooks on the model's modules."""
+    seen = []
+
+    class Spy(nn.Module):  # records, during each forward, how many hooks the whole model carries
+        def forward(self, x):
+            seen.append(forward_hooks(model))
+            return x
+
+    torch.manual_seed(0)
+    model = nn.Sequential(Spy(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = data()
+    run = make_run()
+    babysit.watch(model, opt, every=5, hist_every=10)
+    between = []
+    for it in range(12):
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+        opt.zero_grad()
+        between.append(forward_hooks(model))
+        babysit.log({"loss": 1.0}, step=it)
+    run.finish()
+    measuring = {0, 5, 10}
+    for it, n in enumerate(seen):
+        if it in measuring:
+            assert n > 0, it
+        else:
+            assert n == 0, (it, n)  # not even the pre-hook: it is armed only for a measuring iteration
+    # After the step of iteration i, the pre-hook is on only if iteration i + 1 measures.
+    assert [n > 0 for n in between] == [it + 1 in measuring for it in range(12)]
+    assert steps_of(server, run, "update_ratio/1") == [0, 5, 10]
+
+
+def _reference_case(case):
+    """A model, its optimizer (or None), and which activation module gets which label and kind."""
+    torch.manual_seed(11)
+    d = 16
+    if case == "conv":
+        class ConvNet(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+                self.relu = nn.ReLU()
+                self.head = nn.Linear(4 * 4 * 4, 10)
+
+            def forward(self, x):
+                return self.head(self.relu(self.conv1(x.view(-1, 1, 4, 4))).flatten(1))
+
+        model = ConvNet()
+        with torch.no_grad():
+            model.conv1.bias[:1] = -100.0  # one of four channels dead
+        return model, {"relu": ("conv1", "relu", 1)}
+    act = {"relu": nn.ReLU, "leaky": lambda: nn.LeakyReLU(0.1), "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
+           "deep": nn.ReLU, "float64": nn.ReLU, "no_optimizer": nn.ReLU}[case]
+    widths = [d, 32, 24, 20, 12] if case in ("deep", "float64", "no_optimizer") else [d, 32, 24]  # >= 4 layers:
+    # the all-layer buffers, unless the test turns them off
+    mods, acts = [], {}
+    for i in range(len(widths) - 1):
+        mods.append(nn.Linear(widths[i], widths[i + 1]))
+        mods.append(act())
+        acts[str(2 * i + 1)] = (str(2 * i), "tanh" if case == "tanh" else "sigmoid" if case == "sigmoid" else "relu", -1)
+    mods.append(nn.Linear(widths[-1], 10))
+    model = nn.Sequential(*mods)
+    with torch.no_grad():
+        model[0].bias[:5] = -100.0  # five dead units in the first activation
+        if case in ("tanh", "sigmoid"):
+            model[0].weight.mul_(8.0)  # some saturation
+    if case == "float64":
+        model = model.double()
+    return model, acts
+
+
+@pytest.mark.parametrize("flat", [True, False], ids=["all-layer buffers", "layer by layer"])
+@pytest.mark.parametrize("case", ["relu", "deep", "leaky", "tanh", "sigmoid", "conv", "float64", "no_optimizer"])
+def test_values_match_a_straightforward_reference(server, make_run, monkeypatch, case, flat):
+    from babysit._watch import Watcher
+
+    monkeypatch.setattr(Watcher, "_flat_ok", flat)
+    model, acts = _reference_case(case)
+    dtype = next(model.parameters()).dtype
+    opt = None if case == "no_optimizer" else torch.optim.Adam(model.parameters(), lr=1e-2)
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(64, 16, generator=g, dtype=dtype)
+    y = torch.randint(0, 10, (64,), generator=g)
+    run = make_run()
+    watcher = babysit.watch(model, opt, every=2, hist_every=2)
+    layers = {n: m for n, m in model.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d))}
+    captured = {}
+    handles = [model.get_submodule(n).register_forward_hook(
+        lambda m, i, o, n=n: captured.__setitem__(n, o.detach().clone())) for n in acts]
+
+    w_before = {n: m.weight.detach().clone() for n, m in layers.items()}
+    loss = F.cross_entropy(model(x), y)
+    (opt.zero_grad if opt is not None else model.zero_grad)()
+    loss.backward()
+    grads = {n: m.weight.grad.detach().clone() for n, m in layers.items()}
+    if opt is not None:
+        opt.step()
+    else:
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= 0.1 * p.grad
+    babysit.log({"loss": loss}, step=0)
+    for h in handles:
+        h.remove()
+    w_after = {n: m.weight.detach().clone() for n, m in layers.items()}
+    model(x)  # without an optimizer the next training forward closes the measured iteration
+    assert (watcher._flat is not None) == (flat and len(layers) >= 4)
+    run.finish()
+
+    def std(t):
+        return t.double().std(unbiased=False).item()
+
+    expected = {}
+    for n in layers:
+        wb = w_before[n].double()
+        expected["update_ratio/" + n] = ((w_after[n].double() - wb).norm() / wb.norm()).item()
+        expected["weight/%s/mean" % n] = wb.mean().item()
+        expected["weight/%s/std" % n] = std(wb)
+        expected["grad/%s/std" % n] = std(grads[n])
+        expected["grad/%s/norm" % n] = grads[n].double().norm().item()
+    for mod_name, (label, kind, unit_dim) in acts.items():
+        a = captured[mod_name].double()
+        expected["act/%s/mean" % label] = a.mean().item()
+        expected["act/%s/std" % label] = std(a)
+        if kind == "relu":  # a unit is dead when it is <= 0 for every example
+            other = [dim for dim in range(a.dim()) if dim != unit_dim % a.dim()]
+            expected["act/%s/dead_frac" % label] = (a <= 0).all(dim=other[0]).double().mean().item() if len(other) == 1 \
+                else (a <= 0).permute(unit_dim, *other).flatten(1).all(dim=1).double().mean().item()
+        elif kind == "tanh":
+            expected["act/%s/saturated_frac" % label] = (a.abs() > 0.99).double().mean().item()
+        else:
+            expected["act/%s/saturated_frac" % label] = ((a < 0.01) | (a > 0.99)).double().mean().item()
+    if opt is not None:
+        expected["lr"] = 1e-2
+
+    got = {k: server.series(run.id, k) for k in server.keys(run.id) if k != "loss"}
+    assert set(got) == set(expected)
+    tol = 1e-9 if dtype == torch.float64 else 1e-4
+    for key, value in expected.items():
+        assert got[key] == {0: pytest.approx(value, rel=tol, abs=tol * 1e-2)}, key
+    if case in ("relu", "conv"):
+        assert 0 < min(v[0] for k, v in got.items() if k.endswith("dead_frac")) < 1
+
+    hists = {h["key"]: h for h in server.histograms(run.id)}
+    for n in layers:  # histograms of the same tensors: the weights the forward used, the gradients
+        for key, t in (("weight/" + n, w_before[n]), ("grad/" + n, grads[n])):
+            h = hists[key]
+            assert h["step"] == 0 and sum(h["counts"]) == t.numel(), key
+            assert h["edges"][0] == pytest.approx(t.min().item(), rel=1e-5, abs=1e-7), key
+            assert h["edges"][-1] == pytest.approx(t.max().item(), rel=1e-5, abs=1e-7), key
+
+
+def test_a_measured_iteration_is_read_back_in_one_transfer_and_never_in_the_loop(server, make_run, monkeypatch):
+    """The accelerator path, taken on the CPU: the training thread reads nothing back; the sender
+    thread reads each measured iteration (scalars and histograms) with one tolist() of one tensor."""
+    import os
+    import sys
+    import threading
+
+    from babysit._watch import HIST_BINS, Watcher
+
+    monkeypatch.setattr(Watcher, "_sync_free_hist", True)
+    reads = {"loop": 0, "tolist": []}
+    main = threading.current_thread()
+    phase = ["loop"]
+    real = {name: getattr(torch.Tensor, name) for name in ("tolist", "item", "__float__", "__bool__")}
+
+    def spy(name):
+        def read(self, *a, **k):
+            caller = sys._getframe(1).f_code.co_filename  # babysit's reads only (Adam reads its step count)
+            if os.sep + "babysit" + os.sep in caller:
+                if phase[0] == "loop" and threading.current_thread() is main:
+                    reads["loop"] += 1
+                if name == "tolist":
+                    reads["tolist"].append(self.numel())
+            return real[name](self, *a, **k)
+
+        return read
+
+    torch.manual_seed(0)
+    model = MLP()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, y = data()
+    run = make_run()
+    babysit.watch(model, opt, every=5, hist_every=10)
+    for name in real:
+        monkeypatch.setattr(torch.Tensor, name, spy(name))
+    for it in range(20):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        babysit.log({"train/loss": 1.0}, step=it)  # a float: log() of a CPU tensor reads it at once
+    phase[0] = "finish"
+    run.finish()
+    for name, fn in real.items():
+        monkeypatch.setattr(torch.Tensor, name, fn)
+    assert reads["loop"] == 0
+    assert len(reads["tolist"]) == 4  # iterations 0, 5, 10, 15: one transfer each, histograms included
+    n = reads["tolist"]
+    assert n[0] == n[2] == n[1] + 8 * (2 * HIST_BINS + 1) and n[1] == n[3]  # 8 histograms: edges and counts
+    assert steps_of(server, run, "act/fc1/mean") == [0, 5, 10, 15]
+    hists = {(h["key"], h["step"]) for h in server.histograms(run.id)}
+    assert ("act/fc1", 10) in hists and ("weight/fc3", 0) in hists and len(hists) == 16
+    for h in server.histograms(run.id):
+        assert sum(h["counts"]) == (x.shape[0] * 32 if h["key"].startswith("act/") else
+                                    dict(model.named_modules())[h["key"].split("/")[1]].weight.numel())
