@@ -26,14 +26,14 @@ a forward pre-hook that counts training forwards stays on the model.)
 A measuring iteration reduces each tensor on its own device to raw numbers: a sum and a 2-norm (one
 pass each; mean = sum/n and std = sqrt(sumsq/n - mean^2) are finished on the host), a count for
 dead/saturated fractions, and ||W_before - W_after|| from a snapshot of the weights kept in buffers
-allocated once and refilled with ``copy_``. Small models (up to FLAT_MAX_ELEMENTS weights, the case
-where per-kernel overhead dominates) keep the weights and gradients of all layers as the rows of one
-zero-padded buffer: a handful of kernels then reduce every layer at once, whatever the number of
-layers. Larger ones reduce layer by layer, with ``torch._foreach_norm`` / ``_foreach_sub_`` where
-torch has them. Nothing is read back in the training loop: the raw numbers (and histograms) of an
-iteration go to the background sender, which concatenates them into one tensor per device, reads it
-in one transfer and does the last bits of arithmetic. CPU histograms are binned there too, from a
-copy (up to HIST_DEFER_ELEMENTS values per iteration).
+allocated once and refilled with ``copy_``. Small models of FLAT_MIN_LAYERS layers or more (up to
+FLAT_MAX_ELEMENTS weights, where per-kernel overhead dominates) keep the weights and gradients of all
+layers as the rows of one zero-padded buffer: a handful of kernels then reduce every layer at once,
+whatever the number of layers. Others reduce layer by layer, with ``torch._foreach_norm`` /
+``_foreach_sub_`` where torch has them. Nothing is read back in the training loop: the raw numbers
+(and histograms) of an iteration go to the background sender, which concatenates them into one
+tensor per device, reads it in one transfer and does the last bits of arithmetic. CPU histograms are
+binned there too, from a copy (up to HIST_DEFER_ELEMENTS values per iteration).
 """
 
 from __future__ import annotations
@@ -445,6 +445,25 @@ class _Ready:
 
     def __init__(self, keys: List[str], pack: _Pack, hists: List[Any], probe: _Probe, index: int) -> None:
         self.keys, self.pack, self.hists, self.probe, self.index = keys, pack, hists, probe, index
+
+
+class _ActHook:
+    """The forward hook of one activation module. Like a bound method, it has the Watcher as
+    __self__, which is how checks.py tells watch()'s hooks apart (to keep them off a deep copy)."""
+
+    __slots__ = ("__self__", "name", "kind")
+
+    def __init__(self, watcher: Any, name: str, kind: str) -> None:
+        self.__self__, self.name, self.kind = watcher, name, kind
+
+    def __call__(self, module: Any, inputs: Any, output: Any) -> None:
+        if not (module.training and _torch().is_grad_enabled()):
+            return  # an evaluation pass while the hooks of a measuring iteration are on
+        w = self.__self__
+        try:
+            w._act_stats(self.name, self.kind, output)
+        except Exception as err:  # statistics must never break training
+            w._skipped(w._act_stats, err)
 
 
 class _Layer:
@@ -993,16 +1012,8 @@ class Watcher:
     def _on_layer(self, module: Any, inputs: Any, output: Any) -> None:
         self._last_layer = self._layer_names.get(id(module))
 
-    def _make_act_hook(self, name: str, kind: str):
-        def hook(module, inputs, output):
-            if not (module.training and _torch().is_grad_enabled()):
-                return  # an evaluation pass while the hooks of a measuring iteration are on
-            try:
-                self._act_stats(name, kind, output)
-            except Exception as err:  # statistics must never break training
-                self._skipped(self._act_stats, err)
-
-        return hook
+    def _make_act_hook(self, name: str, kind: str) -> "_ActHook":
+        return _ActHook(self, name, kind)
 
     def _act_stats(self, name: str, kind: str, output: Any) -> None:
         torch = _torch()

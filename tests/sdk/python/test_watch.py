@@ -465,7 +465,7 @@ def test_iterations_that_do_not_measure_run_no_module_hook(server, make_run):
 
 
 def _reference_case(case):
-    """A model, its optimizer (or None), and which activation module gets which label and kind."""
+    """A model, and for each activation module: the label its statistics get, its kind, its unit dim."""
     torch.manual_seed(11)
     d = 16
     if case == "conv":
@@ -484,14 +484,15 @@ def _reference_case(case):
             model.conv1.bias[:1] = -100.0  # one of four channels dead
         return model, {"relu": ("conv1", "relu", 1)}
     act = {"relu": nn.ReLU, "leaky": lambda: nn.LeakyReLU(0.1), "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
-           "deep": nn.ReLU, "float64": nn.ReLU, "no_optimizer": nn.ReLU}[case]
-    widths = [d, 32, 24, 20, 12] if case in ("deep", "float64", "no_optimizer") else [d, 32, 24]  # >= 4 layers:
-    # the all-layer buffers, unless the test turns them off
+           "deep": nn.ReLU, "float64": nn.ReLU, "bfloat16": nn.ReLU, "no_optimizer": nn.ReLU}[case]
+    # 5 layers take the all-layer buffers (unless the test turns them off), 3 go layer by layer
+    widths = [d, 32, 24, 20, 12] if case in ("deep", "float64", "no_optimizer") else [d, 32, 24]
     mods, acts = [], {}
     for i in range(len(widths) - 1):
         mods.append(nn.Linear(widths[i], widths[i + 1]))
         mods.append(act())
-        acts[str(2 * i + 1)] = (str(2 * i), "tanh" if case == "tanh" else "sigmoid" if case == "sigmoid" else "relu", -1)
+        kind = case if case in ("tanh", "sigmoid") else "relu"
+        acts[str(2 * i + 1)] = (str(2 * i), kind, -1)  # module name: (label, kind, unit dim)
     mods.append(nn.Linear(widths[-1], 10))
     model = nn.Sequential(*mods)
     with torch.no_grad():
@@ -500,11 +501,14 @@ def _reference_case(case):
             model[0].weight.mul_(8.0)  # some saturation
     if case == "float64":
         model = model.double()
+    if case == "bfloat16":  # reductions accumulate in float32
+        model = model.to(torch.bfloat16)
     return model, acts
 
 
 @pytest.mark.parametrize("flat", [True, False], ids=["all-layer buffers", "layer by layer"])
-@pytest.mark.parametrize("case", ["relu", "deep", "leaky", "tanh", "sigmoid", "conv", "float64", "no_optimizer"])
+@pytest.mark.parametrize("case", ["relu", "deep", "leaky", "tanh", "sigmoid", "conv", "float64", "bfloat16",
+                                  "no_optimizer"])
 def test_values_match_a_straightforward_reference(server, make_run, monkeypatch, case, flat):
     from babysit._watch import Watcher
 
@@ -556,10 +560,9 @@ def test_values_match_a_straightforward_reference(server, make_run, monkeypatch,
         a = captured[mod_name].double()
         expected["act/%s/mean" % label] = a.mean().item()
         expected["act/%s/std" % label] = std(a)
-        if kind == "relu":  # a unit is dead when it is <= 0 for every example
-            other = [dim for dim in range(a.dim()) if dim != unit_dim % a.dim()]
-            expected["act/%s/dead_frac" % label] = (a <= 0).all(dim=other[0]).double().mean().item() if len(other) == 1 \
-                else (a <= 0).permute(unit_dim, *other).flatten(1).all(dim=1).double().mean().item()
+        if kind == "relu":  # a unit (a feature, a channel) is dead when it is <= 0 for every example
+            dead = (a <= 0).movedim(unit_dim % a.dim(), 0).flatten(1).all(dim=1)
+            expected["act/%s/dead_frac" % label] = dead.double().mean().item()
         elif kind == "tanh":
             expected["act/%s/saturated_frac" % label] = (a.abs() > 0.99).double().mean().item()
         else:
@@ -569,7 +572,7 @@ def test_values_match_a_straightforward_reference(server, make_run, monkeypatch,
 
     got = {k: server.series(run.id, k) for k in server.keys(run.id) if k != "loss"}
     assert set(got) == set(expected)
-    tol = 1e-9 if dtype == torch.float64 else 1e-4
+    tol = {torch.float64: 1e-9, torch.bfloat16: 1e-2}.get(dtype, 1e-4)
     for key, value in expected.items():
         assert got[key] == {0: pytest.approx(value, rel=tol, abs=tol * 1e-2)}, key
     if case in ("relu", "conv"):
@@ -639,3 +642,51 @@ def test_a_measured_iteration_is_read_back_in_one_transfer_and_never_in_the_loop
     for h in server.histograms(run.id):
         assert sum(h["counts"]) == (x.shape[0] * 32 if h["key"].startswith("act/") else
                                     dict(model.named_modules())[h["key"].split("/")[1]].weight.numel())
+
+
+def test_cpu_histograms_binned_in_the_loop_when_too_many_values_wait(server, make_run, monkeypatch):
+    import babysit._watch as W
+
+    monkeypatch.setattr(W, "HIST_DEFER_ELEMENTS", 0)  # nothing left for the sender to bin
+    torch.manual_seed(0)
+    model = MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = data()
+    run = make_run()
+    babysit.watch(model, opt, every=1, hist_every=1)
+    w_before = model.fc2.weight.detach().clone()
+    train(model, opt, x, y, 1)
+    run.finish()
+    h = {h["key"]: h for h in server.histograms(run.id)}
+    assert sum(h["weight/fc2"]["counts"]) == w_before.numel() and len(h["weight/fc2"]["counts"]) == 30
+    assert h["weight/fc2"]["edges"][0] == pytest.approx(w_before.min().item())
+    assert h["weight/fc2"]["edges"][-1] == pytest.approx(w_before.max().item())
+    assert sum(h["act/fc1"]["counts"]) == x.shape[0] * 32
+
+
+def test_raw_numbers_are_read_in_order_whatever_their_shapes_and_dtypes():
+    from babysit._watch import _read_all
+
+    got = _read_all([torch.tensor(1.5), torch.tensor([[2.0, 3.0]]), torch.tensor(4, dtype=torch.int64),
+                     torch.tensor(5.25, dtype=torch.float64), torch.tensor([6, 7])])
+    assert got == [1.5, 2.0, 3.0, 4.0, 5.25, 6.0, 7.0]
+    assert _read_all([]) == []
+
+
+def test_a_deep_copy_taken_while_a_measuring_iteration_is_on_carries_no_watch_hook(server, make_run):
+    from babysit.checks import _copy_without_watch_hooks
+
+    model = MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = data()
+    run = make_run()
+    babysit.watch(model, opt, every=1)
+    loss = F.cross_entropy(model(x), y)  # iteration 0 measures: its hooks stay on until the step
+    assert forward_hooks(model) > 1
+    copied = _copy_without_watch_hooks(model)
+    assert forward_hooks(copied) == 0
+    copied(x)
+    loss.backward()
+    opt.step()
+    run.finish()
+    assert steps_of(server, run, "act/fc1/mean") == [0]
