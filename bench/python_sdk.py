@@ -4,10 +4,15 @@
     BABYSIT_URL=http://127.0.0.1:3000 /usr/bin/python3 bench/python_sdk.py   # against a real server
 
 Prints log()'s cost per call, and the time of one training step of a small CPU MLP (64-128-64-10,
-batch 64, Adam) without babysit, with log() of the loss, and with watch(every=10) on top, as ratios
-against the step without babysit, measured in the same process in interleaved rounds. Then the cost
-of each kind of step under watch(every=10): the 9 in 10 that do not measure, the ones that do, and
-the ones that also take histograms, from watched and unwatched steps that alternate one by one.
+batch 64, Adam) without babysit, with log() of the loss, with watch(every=10) alone, and with both,
+as ratios against the step without babysit, measured in the same process in interleaved rounds. Then
+the cost of each kind of step under watch(every=10): the 9 in 10 that do not measure, the ones that
+do, and the ones that also take histograms, from watched and unwatched steps that alternate one by
+one. Where CUDA is available, the same configurations on two CUDA training loops (an MLP and a small
+CNN), in rounds of 50 steps timed between synchronizations.
+
+On a machine of two vCPUs (one physical core), Debian's torch runs an OpenBLAS thread that spins on
+the second one; run with OPENBLAS_NUM_THREADS=1 there, or every figure is noise.
 
 Three clocks, each the 10th percentile of many rounds in which the configurations take turns step by
 step, because a shared machine makes time noisy: wall, the CPU time of the training thread alone
@@ -57,6 +62,18 @@ def time_log(run, make_metrics, n, repeats=5):
             run.log(metrics, step=i)
         best = min(best, (time.thread_time() - t0) / n * 1e6)
     return best
+
+
+def train_step(run, model, opt, x, y, log, it):
+    """One step of the training loops measured here: cross-entropy, Adam, log() of the loss or not."""
+    import torch.nn.functional as F
+
+    loss = F.cross_entropy(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    if log:
+        run.log({"train/loss": loss.detach()}, step=it)
 
 
 def main():
@@ -123,16 +140,12 @@ def main():
     clocks = (time.perf_counter, time.thread_time, time.process_time)
 
     def one_step(model, opt, log, it):
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if log:
-            run.log({"train/loss": loss.detach()}, step=it)
+        train_step(run, model, opt, x, y, log, it)
 
     configs = [
         ("no babysit (baseline)", False, None),
         ("+ log(loss tensor)", True, None),
+        ("+ watch(every=10), no log()", False, dict(every=10, hist_every=100)),
         ("+ log + watch(every=10)", True, dict(every=10, hist_every=100)),
         ("+ log + watch(every=100)", True, dict(every=100, hist_every=1000)),
     ]
@@ -233,8 +246,77 @@ def main():
     print("%-44s %10.1f  (%+.1f)" % ("watched, measuring (1 in 10)", q["measure"], q["measure"] - q["base"]))
     print("%-44s %10.1f  (%+.1f)" % ("watched, measuring + histograms (1 in 100)", q["hist"], q["hist"] - q["base"]))
     print("%-44s %10.1f  x%.3f" % ("=> average watched step, x the unwatched one", avg, avg / q["base"]))
+
+    if torch.cuda.is_available():
+        cuda_watch(url)
+    else:
+        print()
+        print("CUDA: no GPU here, the CUDA training loops are skipped")
     if proc is not None:
         proc.terminate()
+
+
+def cuda_watch(url, dev="cuda", rounds=30):
+    """watch() on CUDA training loops: rounds of 50 steps timed between two synchronizations, the
+    configurations taking turns round by round (shuffled), median round of each."""
+    import torch
+    import torch.nn as nn
+
+    sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
+
+    def mlp():
+        return nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10))
+
+    def cnn():
+        return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 14 * 14, 128), nn.ReLU(), nn.Linear(128, 10))
+
+    cases = [("MLP 784-1024-1024-10, batch 256", mlp, (256, 784)), ("CNN 2 conv + 2 fc, 28x28, batch 128", cnn, (128, 1, 28, 28))]
+    print()
+    print("CUDA (%s), torch %s: ms per step, median of %d rounds of 50 steps, x the baseline" % (
+        torch.cuda.get_device_name(0) if dev == "cuda" else dev, torch.__version__, rounds))
+    for title, make, shape in cases:
+        g = torch.Generator(device=dev).manual_seed(0)
+        x = torch.randn(*shape, device=dev, generator=g)
+        y = torch.randint(0, 10, (shape[0],), device=dev, generator=g)
+        run = babysit.init(project="bench", name="python-sdk-cuda", url=url, quiet=True)
+        configs = [("no babysit (baseline)", False, None), ("+ log(loss tensor)", True, None),
+                   ("+ log + watch(every=10)", True, 10), ("+ log + watch(every=1) [worst case]", True, 1)]
+        setups = []
+        for label, log, every in configs:
+            torch.manual_seed(0)
+            model = make().to(dev)
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+            if every:
+                run.watch(model, opt, every=every, hist_every=every * 10, name="every%d" % every)
+            setups.append([label, model, opt, log, []])
+
+        def steps(model, opt, log, n, it0):
+            for it in range(it0, it0 + n):
+                train_step(run, model, opt, x, y, log, it)
+
+        for s in setups:  # warm-up: kernels chosen, allocator primed
+            steps(s[1], s[2], s[3], 30, 0)
+        sync()
+        order = list(setups)
+        rnd = random.Random(0)
+        it = 30
+        for _ in range(rounds):
+            rnd.shuffle(order)
+            for s in order:
+                sync()
+                t0 = time.perf_counter()
+                steps(s[1], s[2], s[3], 50, it)
+                sync()
+                s[4].append((time.perf_counter() - t0) / 50 * 1e3)
+            it += 50
+        ok = run.finish(timeout=60)
+        base = sorted(setups[0][4])[rounds // 2]
+        print("  %s" % title)
+        for label, _, _, _, times in setups:
+            med = sorted(times)[rounds // 2]
+            print("    %-38s %8.3f  x%.3f" % (label, med, med / base))
+        print("    (everything delivered: %s)" % ok)
 
 
 if __name__ == "__main__":

@@ -19,27 +19,35 @@ Cost
 ----
 With an optimizer, the iterations that do not measure run no module hook at all: the wrapped
 ``optimizer.step`` (its step hooks on torch 2) counts the step and, when the next iteration is one to
-measure, arms a forward pre-hook on the model. That hook attaches the layer and activation hooks for
-the training forwards of that iteration; they come off at its optimizer step. (Without an optimizer,
-a forward pre-hook that counts training forwards stays on the model.)
+measure, arms a forward pre-hook on the model. That hook adds one global module forward hook (one to
+add and remove, whatever the size of the model) for the training forwards of that iteration; it comes
+off at its optimizer step. (Without an optimizer, a forward pre-hook that counts training forwards
+stays on the model.)
 
-A measuring iteration reduces each tensor on its own device to raw numbers: a sum and a 2-norm (one
-pass each; mean = sum/n and std = sqrt(sumsq/n - mean^2) are finished on the host), a count for
-dead/saturated fractions, and ||W_before - W_after|| from a snapshot of the weights kept in buffers
-allocated once and refilled with ``copy_``. Small models of FLAT_MIN_LAYERS layers or more (up to
-FLAT_MAX_ELEMENTS weights, where per-kernel overhead dominates) keep the weights and gradients of all
-layers as the rows of one zero-padded buffer: a handful of kernels then reduce every layer at once,
-whatever the number of layers. Others reduce layer by layer, with ``torch._foreach_norm`` /
-``_foreach_sub_`` where torch has them. Nothing is read back in the training loop: the raw numbers
-(and histograms) of an iteration go to the background sender, which concatenates them into one
-tensor per device, reads it in one transfer and does the last bits of arithmetic. CPU histograms are
-binned there too, from a copy (up to HIST_DEFER_ELEMENTS values per iteration).
+A measuring iteration reduces each tensor to raw numbers: a sum and a 2-norm (one pass each; mean =
+sum/n and std = sqrt(sumsq/n - mean^2) are finished on the host), a count for dead/saturated
+fractions, and ||W_before - W_after|| from a snapshot of the weights kept in buffers allocated once
+and refilled with ``copy_``. Models of FLAT_MIN_LAYERS layers or more (2 on accelerators) and up to
+FLAT_MAX_ELEMENTS weights, where per-kernel overhead dominates, keep the weights and gradients of all
+layers as the rows of one zero-padded buffer: a handful of kernels then reduce every layer at once.
+Others reduce layer by layer, with ``torch._foreach_norm`` / ``_foreach_sub_`` where torch has them.
+On accelerators an activation takes two kernels: ``var_mean`` and the units' maxima (the sender
+counts the dead ones). Nothing is read back in the training loop: the raw numbers (and histograms) of
+an iteration go to the background sender, which reads them in one transfer per device and does the
+last bits of arithmetic.
+
+On the CPU, where there is no device to queue work on, the loop only copies: the gradients, W_before
+and W_after of models up to DEFER_MAX_ELEMENTS weights into pooled three-row buffers, each activation
+into a clone, and the sender thread makes the sums, norms and counts when it reads the iteration
+(within DEFER_BYTES of copies waiting per watcher; beyond, the loop reduces them itself). CPU
+histograms are binned there too, from a copy (up to HIST_DEFER_ELEMENTS values per iteration).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional, Tuple
+import threading
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ._output import OnceWarner
 
@@ -48,6 +56,9 @@ HIST_MAX_ELEMENTS = 1_000_000  # per tensor: a larger one is histogrammed from a
 HIST_DEFER_ELEMENTS = 1 << 22  # CPU values per iteration copied for the sender to histogram
 FLAT_MAX_ELEMENTS = 1 << 22  # weights of a model small enough for the padded all-layer buffers
 FLAT_MIN_LAYERS = 4
+DEFER_MAX_ELEMENTS = 1 << 20  # CPU: weights of a model whose statistics the sender thread reduces from copies
+DEFER_BYTES = 32 << 20  # CPU: copies waiting for the sender thread, per watcher; beyond, the loop reduces
+CPU_READ_EACH = True  # CPU tensors are read one by one (tests turn it off to take the accelerator's way)
 
 _torch_module: Any = None
 
@@ -150,31 +161,38 @@ def _copy_(a: List[Any], b: List[Any]) -> None:
 class _Flat:
     """The weights of every layer (row 1) and their gradients (row 0) as the rows of one zero-padded
     [2, layers, longest] buffer: sums and norms of all of them are two kernels. Row 1 is also the
-    snapshot of W_before that update_ratio needs."""
+    snapshot of W_before that update_ratio needs. With `after`, a row 2 receives W_after (the CPU
+    path whose reductions the sender thread makes)."""
 
-    __slots__ = ("shapes", "sizes", "dtype", "device", "buf", "grad_rows", "weight_rows", "weights")
+    __slots__ = ("shapes", "sizes", "dtype", "device", "buf", "grad_rows", "weight_rows", "weights", "after_rows",
+                 "nbytes")
 
-    def __init__(self, ws: List[Any]) -> None:
+    def __init__(self, ws: List[Any], after: bool = False) -> None:
         torch = _torch()
         self.shapes = [w.shape for w in ws]
         self.sizes = [w.numel() for w in ws]
         self.dtype, self.device = ws[0].dtype, ws[0].device
-        self.buf = torch.zeros(2, len(ws), max(self.sizes), dtype=self.dtype, device=self.device)
-        self.grad_rows = [self.buf[0, i, :n].view(s) for i, (n, s) in enumerate(zip(self.sizes, self.shapes))]
-        self.weight_rows = [self.buf[1, i, :n].view(s) for i, (n, s) in enumerate(zip(self.sizes, self.shapes))]
+        self.buf = torch.zeros(3 if after else 2, len(ws), max(self.sizes), dtype=self.dtype, device=self.device)
+        self.nbytes = self.buf.numel() * self.buf.element_size()
+
+        def rows(r: int) -> List[Any]:
+            return [self.buf[r, i, :n].view(s) for i, (n, s) in enumerate(zip(self.sizes, self.shapes))]
+
+        self.grad_rows, self.weight_rows = rows(0), rows(1)
+        self.after_rows = rows(2) if after else []
         self.weights = self.buf[1]
 
     @staticmethod
-    def fits(ws: List[Any]) -> bool:
+    def fits(ws: List[Any], min_layers: int = FLAT_MIN_LAYERS, max_elements: int = FLAT_MAX_ELEMENTS) -> bool:
         torch = _torch()
-        if len(ws) < FLAT_MIN_LAYERS:  # below that, the copies of the gradients cost what the kernels save
+        if len(ws) < min_layers:  # below that, the copies of the gradients cost what the kernels save
             return False
         dtype, device = ws[0].dtype, ws[0].device
         if dtype not in (torch.float32, torch.float64) or any(w.dtype != dtype or w.device != device for w in ws):
             return False
         sizes = [w.numel() for w in ws]
         total = sum(sizes)
-        return 0 < total <= FLAT_MAX_ELEMENTS and len(ws) * max(sizes) <= 2 * total + 65536  # padding bounded
+        return 0 < total <= max_elements and len(ws) * max(sizes) <= 2 * total + 65536  # padding bounded
 
     def matches(self, ws: List[Any]) -> bool:
         if len(ws) != len(self.shapes) or ws[0].dtype != self.dtype or ws[0].device != self.device:
@@ -198,6 +216,8 @@ _DEAD = 4  # 1 - c / n
 _FRAC = 5  # c / n
 _VALUE = 6  # a
 _CONST = 7  # n itself (a Python learning rate)
+_SQRT = 8  # sqrt(a): a population variance
+_ALIVE = 9  # 1 - (values among the n from a that are not <= 0) / n: dead_frac from the units' maxima
 
 
 def _finish(op: int, r: List[float], a: int, b: int, n: Any, cbase: int) -> float:
@@ -224,6 +244,17 @@ def _finish(op: int, r: List[float], a: int, b: int, n: Any, cbase: int) -> floa
             return r[cbase + a] / n
         if op == _CONST:
             return float(n)
+        if op == _SQRT:
+            var = r[a]
+            if var != var:
+                return var
+            return math.sqrt(var) if var > 0 else 0.0
+        if op == _ALIVE:
+            alive = 0
+            for v in r[a : a + n]:
+                if not v <= 0:  # a NaN maximum is not a dead unit
+                    alive += 1
+            return 1.0 - alive / n
     except (ArithmeticError, ValueError, TypeError, IndexError):
         pass
     return math.nan
@@ -234,12 +265,63 @@ def _edges(lo: float, hi: float, bins: int) -> List[float]:
     return [min(lo + i * width, hi) for i in range(bins)] + [hi]
 
 
+class _Later:
+    """A reduction of CPU copies that the sender thread makes when it reads the iteration: `fn()` gives a
+    tensor of `size` values (NaN if it fails)."""
+
+    __slots__ = ("fn", "size")
+
+    def __init__(self, fn: Callable[[], Any], size: int = 1) -> None:
+        self.fn, self.size = fn, size
+
+    def __call__(self) -> Any:
+        try:
+            return self.fn()
+        except Exception:
+            return _torch().full((self.size,), math.nan, dtype=_torch().float64)
+
+
+class _Budget:
+    """Bytes of CPU copies a watcher may keep waiting for the sender thread: taken in the training loop,
+    given back by the sender once it has reduced them."""
+
+    __slots__ = ("left", "lock")
+
+    def __init__(self, n: int) -> None:
+        self.left = n
+        self.lock = threading.Lock()
+
+    def take(self, n: int) -> bool:
+        with self.lock:
+            if n > self.left:
+                return False
+            self.left -= n
+            return True
+
+    def give(self, n: int) -> None:
+        with self.lock:
+            self.left += n
+
+
 def _read_all(tensors: List[Any]) -> List[float]:
-    """The values of tensors, in order, in one transfer per device."""
+    """The values of tensors (or of _Later reductions), in order, in one transfer per device."""
     torch = _torch()
     if not tensors:
         return []
-    flat_parts = [t.reshape(-1) for t in tensors]
+    parts = [t() if type(t) is _Later else t for t in tensors]
+    for t in parts:
+        if not (t.is_cpu and CPU_READ_EACH):
+            break
+    else:  # on the CPU reading costs nothing: no gathering into one tensor first
+        out: List[float] = []
+        for t in parts:
+            d = t.dim()
+            if d == 0:
+                out.append(t.item())
+            else:
+                out += (t if d == 1 else t.reshape(-1)).tolist()
+        return out
+    flat_parts = [t.reshape(-1) for t in parts]
     try:  # the usual case, everything on one device; mixed dtypes are promoted
         return torch.cat(flat_parts).tolist()
     except RuntimeError:  # several devices (a model split across GPUs)
@@ -271,19 +353,26 @@ class _Pack:
     Duck-types the 1-D tensor a STATS item carries.
     """
 
-    __slots__ = ("_tensors", "_recipes", "_cbase", "_flat", "_values")
+    __slots__ = ("_tensors", "_recipes", "_cbase", "_flat", "_values", "_release")
 
-    def __init__(self, tensors: List[Any], recipes: List[Tuple[int, int, int, Any]], cbase: int) -> None:
+    def __init__(self, tensors: List[Any], recipes: List[Tuple[int, int, int, Any]], cbase: int,
+                 release: Optional[List[Callable[[], None]]] = None) -> None:
         self._tensors = tensors
         self._recipes = recipes
         self._cbase = cbase  # where the counts start among the raw numbers
         self._flat: Optional[List[float]] = None
         self._values: Optional[List[float]] = None
+        self._release = release  # gives CPU copies back to their watcher once reduced
 
     def read(self) -> List[float]:
         if self._flat is None:
             tensors, self._tensors = self._tensors, []  # device memory released once read
-            self._flat = _read_all(tensors)
+            try:
+                self._flat = _read_all(tensors)
+            finally:
+                release, self._release = self._release, None
+                for fn in release or ():
+                    fn()
         return self._flat
 
     def tolist(self) -> List[float]:
@@ -419,6 +508,21 @@ def _cpu_histogram(x: Any, bins: int) -> Tuple[float, float, Any]:
     return lo, hi, torch.bincount(idx, minlength=bins)
 
 
+def _act_count(x: Any, kind: str, other: Optional[List[int]]) -> Any:
+    """The count behind dead_frac / saturated_frac: alive units (over `other` dims), or units <= 0, or
+    saturated values."""
+    torch = _torch()
+    if kind == "relu0" or kind == "relu":
+        if other is not None:
+            # Alive units: not <= 0 for every example of the minibatch (a NaN is not <= 0).
+            top = x.amax(dim=other)
+            return torch.count_nonzero(top if kind == "relu0" else top.clamp_min_(0.0))
+        return torch.count_nonzero(x <= _const(0.0))
+    if kind == "tanh":
+        return torch.count_nonzero(x.abs() > _const(0.99))
+    return torch.count_nonzero((x < _const(0.01)) | (x > _const(0.99)))
+
+
 # ---------------------------------------------------------------------- watcher
 
 
@@ -447,25 +551,6 @@ class _Ready:
         self.keys, self.pack, self.hists, self.probe, self.index = keys, pack, hists, probe, index
 
 
-class _ActHook:
-    """The forward hook of one activation module. Like a bound method, it has the Watcher as
-    __self__, which is how checks.py tells watch()'s hooks apart (to keep them off a deep copy)."""
-
-    __slots__ = ("__self__", "name", "kind")
-
-    def __init__(self, watcher: Any, name: str, kind: str) -> None:
-        self.__self__, self.name, self.kind = watcher, name, kind
-
-    def __call__(self, module: Any, inputs: Any, output: Any) -> None:
-        if not (module.training and _torch().is_grad_enabled()):
-            return  # an evaluation pass while the hooks of a measuring iteration are on
-        w = self.__self__
-        try:
-            w._act_stats(self.name, self.kind, output)
-        except Exception as err:  # statistics must never break training
-            w._skipped(w._act_stats, err)
-
-
 class _Layer:
     __slots__ = ("name", "module", "params", "is_conv", "k_ratio", "k_wmean", "k_wstd", "k_gstd", "k_gnorm", "h_grad",
                  "h_weight")
@@ -485,9 +570,12 @@ class Watcher:
     Made by `babysit.watch()`; `unwatch()` removes every hook it added.
     """
 
-    # Tests set these: the accelerator's histogram path on the CPU, the per-layer path on a small model.
+    # Tests set these: the accelerator's histogram path on the CPU, the per-layer path on a small model,
+    # reductions in the training loop on the CPU.
     _sync_free_hist: Optional[bool] = None
     _flat_ok = True
+    _defer_ok = True
+    _fused_act: Optional[bool] = None  # activations in two kernels (var_mean, amax): on accelerators
 
     def __init__(self, run: Any, model: Any, optimizer: Any = None, every: int = 10, hist_every: Optional[int] = None,
                  log_lr: bool = True, name: Optional[str] = None):
@@ -513,7 +601,6 @@ class Watcher:
         if type(model).__name__ in ("DataParallel", "DistributedDataParallel") and hasattr(model, "module"):
             inner = model.module  # names without the wrapper's "module." prefix
         self._layers: List[_Layer] = []
-        self._layer_names: Dict[int, Tuple[str, bool]] = {}
         self._acts: List[Tuple[str, Any, str]] = []
         root_name = type(inner).__name__.lower()
         conv = torch.nn.modules.conv._ConvNd
@@ -523,11 +610,16 @@ class Watcher:
             name = prefix + (mod_name or root_name)
             if _weighted_layer(m):
                 self._layers.append(_Layer(name, m, isinstance(m, conv)))
-                self._layer_names[id(m)] = (name, isinstance(m, conv))
             kind = self._act_kind(m)
             if kind is not None:
                 self._acts.append((name, m, kind))
-        self._act_hooks = [(m, self._make_act_hook(name, kind)) for name, m, kind in self._acts]
+        # What the forward hook of a measuring iteration does for each module: a layer with weights
+        # (name, is_conv), or an activation (name, kind); other modules are not in it.
+        self._hooked: Dict[int, Tuple[bool, Any, Any]] = {}
+        for lay in self._layers:
+            self._hooked[id(lay.module)] = (True, (lay.name, lay.is_conv), None)
+        for act_name, m, kind in self._acts:
+            self._hooked[id(m)] = (False, act_name, kind)
         if not self._layers and not self._acts:
             self._warner.say("watch-empty", "watch(): %s has no Linear/Conv layers nor activation modules; nothing to measure"
                              % type(model).__name__)
@@ -561,7 +653,14 @@ class Watcher:
         self._flat: Optional[_Flat] = None
         self._snap_bufs: List[Any] = []
         self._snap_norms: List[int] = []
-        self._snap: Optional[str] = None  # "flat", "layers", or None when there is no snapshot
+        self._snap: Optional[str] = None  # "flat", "layers", "deferred", or None when there is no snapshot
+        # CPU: copies whose reductions the sender thread makes (see _Later), within a byte budget; their
+        # all-layer buffers come back to the pool once read. _release: what the next pack gives back.
+        self._budget = _Budget(DEFER_BYTES)
+        self._last_path = ""  # how the last measured iteration reduced the layers (tests read it)
+        self._pool: List[_Flat] = []
+        self._snap_flat: Optional[_Flat] = None
+        self._release: List[Callable[[], None]] = []
         self._grad_handles: List[Any] = []
         self._fwd_handles: List[Any] = []
         self._last_layer: Optional[Tuple[str, bool]] = None
@@ -692,15 +791,13 @@ class Watcher:
                 # step to use is the one logged after it.
                 self._new_probe()
         if self._win_scalars or self._win_hists:
-            # The hooks stay until the optimizer step (or the next training forward): activation
-            # hooks skip evaluation passes themselves, so no post-hook is needed to take them off.
+            # One forward hook for every module (one to add and remove, whatever the size of the model)
+            # until the optimizer step (or the next training forward): it skips evaluation passes
+            # itself, so no post-hook is needed to take it off.
             self._last_layer = None
             self._used_labels = set()
-            handles = self._fwd_handles
-            for lay in self._layers:
-                handles.append(lay.module.register_forward_hook(self._on_layer))
-            for m, hook in self._act_hooks:
-                handles.append(m.register_forward_hook(hook))
+            if self._hooked:
+                self._fwd_handles.append(_torch().nn.modules.module.register_module_forward_hook(self._on_module))
 
     def _detach_forward_hooks(self) -> None:
         if self._fwd_handles:
@@ -756,9 +853,12 @@ class Watcher:
         self._acts_now, self._keys, self._recipes, self._lr, self._hists = {}, [], [], [], {}
         self._deferred = 0
         self._win_scalars = self._win_hists = False
+        release, self._release = self._release, []
         if not (keys or hists):
+            for fn in release:
+                fn()
             return
-        pack = _Pack(raw + cnt + vec, recipes, raw_len)
+        pack = _Pack(raw + cnt + vec, recipes, raw_len, release)
         hist_items = []
         if hists:
             pos = []
@@ -861,7 +961,9 @@ class Watcher:
         f = self._flat
         if f is not None and f.matches(ws):
             return f
-        self._flat = f = _Flat(ws) if self._flat_ok and _Flat.fits(ws) else None
+        # On an accelerator, where every kernel launch costs the loop, two layers already gain.
+        min_layers = FLAT_MIN_LAYERS if ws[0].device.type == "cpu" else 2
+        self._flat = f = _Flat(ws) if self._flat_ok and _Flat.fits(ws, min_layers) else None
         return f
 
     def _measure_before(self, with_grads: bool) -> None:
@@ -870,11 +972,18 @@ class Watcher:
         ws = self._weights()
         self._snap = None
         if self._win_scalars and ws:
-            flat = self._flat_for(ws)
-            if flat is not None:
-                self._before_flat(flat, ws, with_grads)
+            deferred = self._take_deferred(ws) if self._defer_ok and ws[0].device.type == "cpu" else None
+            if deferred is not None:
+                self._last_path = "sender"
+                self._before_deferred(deferred, ws, with_grads)
             else:
-                self._before_layers(ws, with_grads)
+                flat = self._flat_for(ws)
+                if flat is not None:
+                    self._last_path = "flat"
+                    self._before_flat(flat, ws, with_grads)
+                else:
+                    self._last_path = "layers"
+                    self._before_layers(ws, with_grads)
         if self._win_hists:
             for lay, w in zip(self._layers, ws):
                 if with_grads:
@@ -883,9 +992,10 @@ class Watcher:
                         self._hists[lay.h_grad] = self._histogram(g)
                 self._hists[lay.h_weight] = self._histogram(w)
 
-    def _before_flat(self, flat: _Flat, ws: List[Any], with_grads: bool) -> None:
-        torch = _torch()
-        layers = self._layers
+    @staticmethod
+    def _fill_flat(flat: _Flat, ws: List[Any], with_grads: bool) -> List[bool]:
+        """Copies the gradients (row 0) and W_before (row 1) into the all-layer buffers; which layers
+        have a gradient."""
         grads = [w.grad for w in ws] if with_grads else []
         have = [g is not None for g in grads]
         if with_grads and all(have):
@@ -895,12 +1005,14 @@ class Watcher:
                 if g is not None:
                     row.copy_(g)
         _copy_(flat.weight_rows, ws)  # W_before: the snapshot, and what the weight statistics describe
-        n_layers = len(ws)
-        buf = flat.buf
-        s = self._put(buf.sum(2), 2 * n_layers)  # [gradient sums; weight sums]
-        q = self._put(torch.linalg.vector_norm(buf, dim=2), 2 * n_layers)  # their 2-norms
+        return have
+
+    def _flat_recipes(self, flat: _Flat, have: List[bool], s: int, q: int) -> None:
+        """Keys and recipes of the sums (from index s) and 2-norms (from q) of the rows of `flat`:
+        [gradient rows; weight rows] each."""
+        n_layers = len(flat.sizes)
         keys, recipes = self._keys, self._recipes
-        for i, (lay, n) in enumerate(zip(layers, flat.sizes)):
+        for i, (lay, n) in enumerate(zip(self._layers, flat.sizes)):
             if i < len(have) and have[i]:
                 keys += (lay.k_gstd, lay.k_gnorm)
                 recipes += ((_STD, s + i, q + i, n), (_NORM, q + i, -1, None))
@@ -908,7 +1020,59 @@ class Watcher:
             keys += (lay.k_wmean, lay.k_wstd)
             recipes += ((_MEAN, s + j, -1, n), (_STD, s + j, q + j, n))
         self._snap_norms = list(range(q + n_layers, q + 2 * n_layers))  # ||W_before||
+
+    def _before_flat(self, flat: _Flat, ws: List[Any], with_grads: bool) -> None:
+        torch = _torch()
+        have = self._fill_flat(flat, ws, with_grads)
+        n_layers = len(ws)
+        buf = flat.buf
+        s = self._put(buf.sum(2), 2 * n_layers)  # [gradient sums; weight sums]
+        q = self._put(torch.linalg.vector_norm(buf, dim=2), 2 * n_layers)  # their 2-norms
+        self._flat_recipes(flat, have, s, q)
         self._snap = "flat"
+
+    def _take_deferred(self, ws: List[Any]) -> Optional[_Flat]:
+        """CPU: three-row all-layer buffers (from the pool, else new) for the sender thread to reduce,
+        or None when the model does not suit them or too many copies wait for the sender already."""
+        pool = self._pool
+        f = None
+        while pool:
+            f = pool.pop()
+            if f.matches(ws):
+                break
+            f = None  # the model changed: buffers of the old shapes go
+        if f is None:
+            if not _Flat.fits(ws, 1, DEFER_MAX_ELEMENTS):
+                return None
+            nbytes = 3 * len(ws) * max(w.numel() for w in ws) * ws[0].element_size()
+            if not self._budget.take(nbytes):
+                return None
+            f = _Flat(ws, after=True)
+            self._budget.give(nbytes - f.nbytes)  # the same number; kept exact whatever the layout
+        elif not self._budget.take(f.nbytes):
+            pool.append(f)
+            return None
+        budget = self._budget
+
+        def release() -> None:
+            pool.append(f)
+            budget.give(f.nbytes)
+
+        self._release.append(release)
+        return f
+
+    def _before_deferred(self, flat: _Flat, ws: List[Any], with_grads: bool) -> None:
+        """CPU: copies of the gradients and of W_before now; their sums and norms are made by the sender
+        thread when it reads the iteration (the buffers are not refilled before: see _take_deferred)."""
+        torch = _torch()
+        have = self._fill_flat(flat, ws, with_grads)
+        n2 = 2 * len(ws)
+        both = flat.buf[:2]
+        s = self._put(_Later(lambda: both.sum(2), n2), n2)
+        q = self._put(_Later(lambda: torch.linalg.vector_norm(both, dim=2), n2), n2)
+        self._flat_recipes(flat, have, s, q)
+        self._snap_flat = flat
+        self._snap = "deferred"
 
     def _before_layers(self, ws: List[Any], with_grads: bool) -> None:
         torch = _torch()
@@ -955,6 +1119,19 @@ class Watcher:
             return
         ws = self._weights()
         keys, recipes = self._keys, self._recipes
+        if snap == "deferred":
+            flat, self._snap_flat = self._snap_flat, None
+            if flat is None or not flat.matches(ws):
+                return
+            _copy_(flat.after_rows, ws)  # the sender makes W_after - W_before and its norms
+            before, after = flat.buf[1], flat.buf[2]
+            n = len(ws)
+            torch = _torch()
+            d = self._put(_Later(lambda: torch.linalg.vector_norm(after.sub_(before), dim=1), n), n)
+            for i, (lay, qb) in enumerate(zip(self._layers, self._snap_norms)):
+                keys.append(lay.k_ratio)
+                recipes.append((_RATIO, d + i, qb, None))
+            return
         if snap == "flat":
             flat = self._flat
             if flat is None or not flat.matches(ws):
@@ -1009,11 +1186,20 @@ class Watcher:
         if self._win_hists:
             self._hists[lay.h_grad] = self._histogram(g)
 
-    def _on_layer(self, module: Any, inputs: Any, output: Any) -> None:
-        self._last_layer = self._layer_names.get(id(module))
-
-    def _make_act_hook(self, name: str, kind: str) -> "_ActHook":
-        return _ActHook(self, name, kind)
+    def _on_module(self, module: Any, inputs: Any, output: Any) -> None:
+        """The forward hook of a measuring iteration, called for every module of every model."""
+        what = self._hooked.get(id(module))
+        if what is None:
+            return
+        if what[0]:  # a layer with weights: the activation that follows is named after it
+            self._last_layer = what[1]
+            return
+        if not (module.training and _torch().is_grad_enabled()):
+            return  # an evaluation pass while the hook of a measuring iteration is on
+        try:
+            self._act_stats(what[1], what[2], output)
+        except Exception as err:  # statistics must never break training
+            self._skipped(self._act_stats, err)
 
     def _act_stats(self, name: str, kind: str, output: Any) -> None:
         torch = _torch()
@@ -1036,39 +1222,64 @@ class Watcher:
                                             "act/%s/saturated_frac" % label, "act/" + label)
         x = output.detach()  # no autograd graph for what follows
         if self._win_scalars:
-            acts = self._acts_now
-            cnt = self._cnt
-            if x.dtype in _low():
-                s = self._put(x.sum(dtype=torch.float32))
-                self._put(torch.linalg.vector_norm(x, dtype=torch.float32))
-            else:
-                s = self._put(x.sum())
-                self._put(torch.linalg.vector_norm(x))
-            acts[keys[0]] = (_MEAN, s, -1, n)
-            acts[keys[1]] = (_STD, s, s + 1, n)
-            c = len(cnt)
-            if kind == "relu0" or kind == "relu":
-                shape = x.shape
-                if len(shape) >= 2:
-                    unit_dim = 1 if is_conv else len(shape) - 1
-                    other = _OTHER_DIMS.get((len(shape), unit_dim))
-                    if other is None:
-                        other = _OTHER_DIMS[(len(shape), unit_dim)] = [d for d in range(len(shape)) if d != unit_dim]
-                    # Alive units: not <= 0 for every example of the minibatch (a NaN is not <= 0).
-                    top = x.amax(dim=other)
-                    cnt.append(torch.count_nonzero(top if kind == "relu0" else top.clamp_min_(0.0)))
-                    acts[keys[2]] = (_DEAD, c, -1, shape[unit_dim])
-                else:
-                    cnt.append(torch.count_nonzero(x <= _const(0.0)))
-                    acts[keys[2]] = (_FRAC, c, -1, n)
-            elif kind == "tanh":
-                cnt.append(torch.count_nonzero(x.abs() > _const(0.99)))
-                acts[keys[3]] = (_FRAC, c, -1, n)
-            else:
-                cnt.append(torch.count_nonzero((x < _const(0.01)) | (x > _const(0.99))))
-                acts[keys[3]] = (_FRAC, c, -1, n)
+            self._act_scalars(x, n, kind, is_conv, keys)
         if self._win_hists:
             self._hists[keys[4]] = self._histogram(x)
+
+    def _act_scalars(self, x: Any, n: int, kind: str, is_conv: bool, keys: Tuple[str, ...]) -> None:
+        """mean, std and dead_frac or saturated_frac of an activation, as recipes over raw numbers."""
+        torch = _torch()
+        acts = self._acts_now
+        shape = x.shape
+        other: Optional[List[int]] = None  # for a dead unit: the dims over which it is <= 0 everywhere
+        units = 0
+        relu = kind == "relu0" or kind == "relu"
+        if relu and len(shape) >= 2:
+            unit_dim = 1 if is_conv else len(shape) - 1
+            units = shape[unit_dim]
+            other = _OTHER_DIMS.get((len(shape), unit_dim))
+            if other is None:
+                other = _OTHER_DIMS[(len(shape), unit_dim)] = [d for d in range(len(shape)) if d != unit_dim]
+        acc = torch.float32 if x.dtype in _low() else None
+        fused = self._fused_act if self._fused_act is not None else x.device.type != "cpu"
+        count: Any
+        if fused and acc is None:
+            # Accelerators, where each kernel launch costs the loop more than the kernel itself: mean and
+            # variance from one var_mean, and dead units from the units' maxima, which the sender thread
+            # counts on the host.
+            var, mean = torch.var_mean(x, unbiased=False)
+            v = self._put(var)
+            self._put(mean)
+            acts[keys[0]] = (_VALUE, v + 1, -1, None)
+            acts[keys[1]] = (_SQRT, v, -1, None)
+            if other is not None:
+                acts[keys[2]] = (_ALIVE, self._put(x.amax(dim=other), units), -1, units)
+                return
+            count = _act_count(x, kind, None)
+        else:
+            nbytes = n * x.element_size()
+            if self._defer_ok and x.device.type == "cpu" and n <= DEFER_MAX_ELEMENTS and self._budget.take(nbytes):
+                # A copy now; the sender thread reduces it when it reads the iteration.
+                c = x.clone()
+                budget = self._budget
+                self._release.append(lambda: budget.give(nbytes))
+                s = self._put(_Later(lambda: c.sum(dtype=acc)))
+                self._put(_Later(lambda: torch.linalg.vector_norm(c, dtype=acc)))
+                count = _Later(lambda: _act_count(c, kind, other))
+            else:
+                s = self._put(x.sum(dtype=acc))
+                self._put(torch.linalg.vector_norm(x, dtype=acc))
+                count = _act_count(x, kind, other)
+            acts[keys[0]] = (_MEAN, s, -1, n)
+            acts[keys[1]] = (_STD, s, s + 1, n)
+        c_i = len(self._cnt)
+        self._cnt.append(count)
+        if not relu:
+            acts[keys[3]] = (_FRAC, c_i, -1, n)
+        elif other is not None:
+            acts[keys[2]] = (_DEAD, c_i, -1, units)
+        else:
+            acts[keys[2]] = (_FRAC, c_i, -1, n)
 
     # ------------------------------------------------------------------ emit
 
@@ -1116,6 +1327,7 @@ class Watcher:
         finally:
             self.active = False
             self._flat, self._snap_bufs, self._snap = None, [], None
+            self._pool, self._snap_flat = [], None
             if self._probe in self.run._open_probes:
                 self.run._open_probes.remove(self._probe)
 

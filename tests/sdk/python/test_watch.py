@@ -64,8 +64,14 @@ def steps_of(server, run, key):
     return sorted(server.series(run.id, key))
 
 
+def global_hooks():
+    from torch.nn.modules import module
+
+    return len(module._global_forward_hooks) + len(module._global_forward_pre_hooks)
+
+
 def all_hooks(model):
-    n = 0
+    n = global_hooks()
     for m in model.modules():
         n += len(m._forward_hooks) + len(m._forward_pre_hooks) + len(getattr(m, "_backward_hooks", {}) or {})
     for p in model.parameters():
@@ -334,6 +340,48 @@ def test_conv_net_dead_units_are_channels(server, make_run):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_cuda_training_loop_never_waits_for_the_device(server, make_run):
+    """torch's sync debug mode reports every call that makes the host wait for the GPU: none may come
+    from the training thread, measuring iterations and histograms included (the sender thread's
+    read-backs do wait, by design)."""
+    import threading
+
+    torch.manual_seed(0)
+    model = MLP().cuda()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, y = data(device="cuda")
+    run = make_run()
+    babysit.watch(model, opt, every=2, hist_every=4)
+    seen = []
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        seen.append((threading.current_thread() is threading.main_thread(), str(message)))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            torch.ones(1, device="cuda").item()  # a synchronizing call: the check sees it
+            assert any(main and "synchroniz" in m for main, m in seen), seen
+            seen.clear()
+            for it in range(12):
+                loss = F.cross_entropy(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                babysit.log({"train/loss": loss}, step=it)
+        finally:
+            torch.cuda.set_sync_debug_mode(0)
+    run.finish()
+    assert [m for main, m in seen if main] == []
+    assert steps_of(server, run, "act/fc1/mean") == [0, 2, 4, 6, 8, 10]
+    assert steps_of(server, run, "update_ratio/fc2") == [0, 2, 4, 6, 8, 10]
+    assert steps_of(server, run, "train/loss") == list(range(12))
+    assert {h["step"] for h in server.histograms(run.id)} == {0, 4, 8}
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_scalars_are_logged_without_waiting(server, make_run):
     run = make_run()
     t = torch.tensor(2.5, device="cuda")
@@ -426,8 +474,12 @@ def test_stats_of_iterations_the_loop_does_not_log_get_their_own_step(server, ma
 # ---------------------------------------------------------------------- cost and exactness of watch()
 
 
-def forward_hooks(model):
+def module_hooks(model):
     return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
+
+
+def forward_hooks(model):
+    return module_hooks(model) + global_hooks()
 
 
 def test_iterations_that_do_not_measure_run_no_module_hook(server, make_run):
@@ -506,19 +558,25 @@ def _reference_case(case):
     return model, acts
 
 
-@pytest.mark.parametrize("flat", [True, False], ids=["all-layer buffers", "layer by layer"])
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("path", ["sender", "flat", "layers", "fused"],
+                         ids=["CPU copies reduced by the sender", "all-layer buffers", "layer by layer",
+                              "accelerator activations"])
 @pytest.mark.parametrize("case", ["relu", "deep", "leaky", "tanh", "sigmoid", "conv", "float64", "bfloat16",
                                   "no_optimizer"])
-def test_values_match_a_straightforward_reference(server, make_run, monkeypatch, case, flat):
-    from babysit._watch import Watcher
+def test_values_match_a_straightforward_reference(server, make_run, monkeypatch, case, path, device):
+    from babysit._watch import DEFER_BYTES, Watcher
 
-    monkeypatch.setattr(Watcher, "_flat_ok", flat)
+    monkeypatch.setattr(Watcher, "_flat_ok", path != "layers")
+    monkeypatch.setattr(Watcher, "_defer_ok", path == "sender")
+    monkeypatch.setattr(Watcher, "_fused_act", True if path == "fused" else None if device != "cpu" else False)
     model, acts = _reference_case(case)
+    model = model.to(device)
     dtype = next(model.parameters()).dtype
     opt = None if case == "no_optimizer" else torch.optim.Adam(model.parameters(), lr=1e-2)
     g = torch.Generator().manual_seed(3)
-    x = torch.randn(64, 16, generator=g, dtype=dtype)
-    y = torch.randint(0, 10, (64,), generator=g)
+    x = torch.randn(64, 16, generator=g, dtype=dtype).to(device)
+    y = torch.randint(0, 10, (64,), generator=g).to(device)
     run = make_run()
     watcher = babysit.watch(model, opt, every=2, hist_every=2)
     layers = {n: m for n, m in model.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d))}
@@ -542,11 +600,24 @@ def test_values_match_a_straightforward_reference(server, make_run, monkeypatch,
         h.remove()
     w_after = {n: m.weight.detach().clone() for n, m in layers.items()}
     model(x)  # without an optimizer the next training forward closes the measured iteration
-    assert (watcher._flat is not None) == (flat and len(layers) >= 4)
+    full = dtype in (torch.float32, torch.float64)
+    if path == "sender" and device == "cpu" and full:
+        assert watcher._last_path == "sender"
+    elif path != "layers" and full and len(layers) >= (4 if device == "cpu" else 2):
+        assert watcher._last_path == "flat"
+    else:
+        assert watcher._last_path == "layers"
     run.finish()
+    if watcher._last_path == "sender":
+        assert watcher._budget.left == DEFER_BYTES  # every copy given back once the sender reduced it
 
     def std(t):
         return t.double().std(unbiased=False).item()
+
+    w_before = {n: t.cpu() for n, t in w_before.items()}
+    w_after = {n: t.cpu() for n, t in w_after.items()}
+    grads = {n: t.cpu() for n, t in grads.items()}
+    captured = {n: t.cpu() for n, t in captured.items()}
 
     expected = {}
     for n in layers:
@@ -594,9 +665,11 @@ def test_a_measured_iteration_is_read_back_in_one_transfer_and_never_in_the_loop
     import sys
     import threading
 
+    import babysit._watch as W
     from babysit._watch import HIST_BINS, Watcher
 
     monkeypatch.setattr(Watcher, "_sync_free_hist", True)
+    monkeypatch.setattr(W, "CPU_READ_EACH", False)
     reads = {"loop": 0, "tolist": []}
     main = threading.current_thread()
     phase = ["loop"]
@@ -684,7 +757,7 @@ def test_a_deep_copy_taken_while_a_measuring_iteration_is_on_carries_no_watch_ho
     loss = F.cross_entropy(model(x), y)  # iteration 0 measures: its hooks stay on until the step
     assert forward_hooks(model) > 1
     copied = _copy_without_watch_hooks(model)
-    assert forward_hooks(copied) == 0
+    assert module_hooks(copied) == 0
     copied(x)
     loss.backward()
     opt.step()
