@@ -204,7 +204,7 @@ def watch(model: Any, optimizer: Any = None, every: int = 10, hist_every: Option
     on the model's device and are read back by the background thread: no GPU sync in the loop.
 
     Args:
-        model: the torch.nn.Module being trained (CPU or CUDA; DataParallel/DDP wrappers are fine).
+        model: the torch.nn.Module being trained (CPU or CUDA; DataParallel/DDP wrappers and torch.compile'd models are fine).
         optimizer: its optimizer, to measure the actual update of each step (recommended). Without
             it, the update is measured between two forward passes.
         every: measure one iteration in `every` (default 10).

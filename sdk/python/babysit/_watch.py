@@ -508,6 +508,22 @@ def _cpu_histogram(x: Any, bins: int) -> Tuple[float, float, Any]:
     return lo, hi, torch.bincount(idx, minlength=bins)
 
 
+def _eager(fn: Callable[..., Any], watcher: Any) -> Callable[..., Any]:
+    """fn, kept out of torch.compile's tracing (a graph break around it) where torch has that. The
+    result has the Watcher as __self__, like a bound method, which is how checks.py tells watch()'s
+    hooks apart (to keep them off a deep copy)."""
+    compiler = getattr(_torch(), "compiler", None)
+    disable = getattr(compiler, "disable", None) if compiler is not None else None
+    if disable is None:
+        return fn
+    wrapped = disable(fn)
+    try:
+        wrapped.__self__ = watcher
+    except (AttributeError, TypeError):
+        pass
+    return wrapped
+
+
 def _act_count(x: Any, kind: str, other: Optional[List[int]]) -> Any:
     """The count behind dead_frac / saturated_frac: alive units (over `other` dims), or units <= 0, or
     saturated values."""
@@ -598,8 +614,13 @@ class Watcher:
         self._relu, self._tanh, self._sigmoid = _activation_kinds()
 
         inner = model
-        if type(model).__name__ in ("DataParallel", "DistributedDataParallel") and hasattr(model, "module"):
-            inner = model.module  # names without the wrapper's "module." prefix
+        while True:  # names without a wrapper's "module." or "_orig_mod." prefix
+            if type(inner).__name__ in ("DataParallel", "DistributedDataParallel") and hasattr(inner, "module"):
+                inner = inner.module
+            elif type(inner).__name__ == "OptimizedModule" and hasattr(inner, "_orig_mod"):  # torch.compile
+                inner = inner._orig_mod
+            else:
+                break
         self._layers: List[_Layer] = []
         self._acts: List[Tuple[str, Any, str]] = []
         root_name = type(inner).__name__.lower()
@@ -668,6 +689,10 @@ class Watcher:
         self._last_label: Optional[int] = None
         self._last_label_index = 0
 
+        # The hooks run eagerly even inside a torch.compile'd forward: traced, their bookkeeping would be
+        # baked into the graph of the first measuring iteration and lost for the next ones.
+        self._root_hook = _eager(self._on_root_pre, self)
+        self._module_hook = _eager(self._on_module, self)
         self._root_handles: List[Any] = []
         self._opt_handles: List[Any] = []
         self._opt_restore: Optional[Tuple[bool, Any, Any]] = None
@@ -676,7 +701,7 @@ class Watcher:
             self._arm(self._measures(0))
         else:
             # Without an optimizer an iteration is a training forward: a pre-hook counts them.
-            self._root_handles = [model.register_forward_pre_hook(self._on_root_pre)]
+            self._root_handles = [model.register_forward_pre_hook(self._root_hook)]
 
     def _act_kind(self, m: Any) -> Optional[str]:
         if isinstance(m, self._relu):
@@ -696,7 +721,7 @@ class Watcher:
         """With an optimizer: the model's forward pre-hook is on only for the iterations that measure."""
         if on:
             if not self._root_handles:
-                self._root_handles = [self.model.register_forward_pre_hook(self._on_root_pre)]
+                self._root_handles = [self.model.register_forward_pre_hook(self._root_hook)]
         elif self._root_handles:
             for h in self._root_handles:
                 h.remove()
@@ -797,7 +822,7 @@ class Watcher:
             self._last_layer = None
             self._used_labels = set()
             if self._hooked:
-                self._fwd_handles.append(_torch().nn.modules.module.register_module_forward_hook(self._on_module))
+                self._fwd_handles.append(_torch().nn.modules.module.register_module_forward_hook(self._module_hook))
 
     def _detach_forward_hooks(self) -> None:
         if self._fwd_handles:

@@ -339,6 +339,29 @@ def test_conv_net_dead_units_are_channels(server, make_run):
     assert "update_ratio/conv1" in server.keys(run.id) and "grad/head/norm" in server.keys(run.id)
 
 
+@pytest.mark.skipif(not hasattr(torch, "compile"), reason="torch.compile came with torch 2")
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("which", ["the compiled model", "the module it compiles"])
+def test_a_compiled_model_is_watched(server, make_run, which, device):
+    torch.manual_seed(0)
+    model = MLP().to(device)
+    compiled = torch.compile(model, backend="eager")  # dynamo traces it, no C++/Triton compiler needed
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, y = data(device=device)
+    run = make_run()
+    babysit.watch(compiled if which == "the compiled model" else model, opt, every=2, hist_every=4)
+    for it in range(8):
+        loss = F.cross_entropy(compiled(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        babysit.log({"train/loss": loss}, step=it)
+    run.finish()
+    for key in ("act/fc1/mean", "act/fc2/dead_frac", "update_ratio/fc1", "grad/fc3/norm", "weight/fc2/std"):
+        assert steps_of(server, run, key) == [0, 2, 4, 6], key  # names without the "_orig_mod." prefix
+    assert all_hooks(model) == 0
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_a_cuda_training_loop_never_waits_for_the_device(server, make_run):
     """torch's sync debug mode reports every call that makes the host wait for the GPU: none may come
