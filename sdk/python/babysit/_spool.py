@@ -37,6 +37,22 @@ def default_spool_dir() -> str:
     return os.path.join(os.path.expanduser("~"), ".babysit", "spool")
 
 
+def _close(fd: Optional[int]) -> None:
+    if fd is not None:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _unlink(path: Optional[str]) -> None:
+    if path is not None:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
 def _try_lock(fd: int, path: str) -> bool:
     if fcntl is not None:
         try:
@@ -130,25 +146,13 @@ class Spool:
         """Deletes the file: everything in it was acknowledged."""
         path, fd = self.path, self._fd
         self.path, self._fd = None, None
-        if path is not None:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-        if fd is not None:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        _unlink(path)
+        _close(fd)
 
     def close(self) -> None:
         """Closes the file, keeping it (and releasing the lock) for a later process to replay."""
         fd, self._fd = self._fd, None
-        if fd is not None:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        _close(fd)
 
 
 class LoadedSpool:
@@ -182,19 +186,12 @@ class LoadedSpool:
                 pass
 
     def remove(self) -> None:
-        try:
-            os.unlink(self.path)
-        except OSError:
-            pass
+        _unlink(self.path)
         self.release()
 
     def release(self) -> None:
         fd, self._fd = self._fd, None
-        if fd is not None:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        _close(fd)
 
 
 def parse_spool(text: bytes) -> Tuple[Dict[str, Any], List[Tuple[int, bytes]], Optional[str]]:
@@ -257,8 +254,5 @@ def claim_foreign_spools(directory: str, base_url: str, exclude: Optional[str] =
             continue
         finally:
             if not ok:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+                _close(fd)
     return out
