@@ -3,7 +3,8 @@ import next from "next";
 import { Server } from "socket.io";
 import "./lib/alerts/register";
 import { LOG_PATH, handleLogRequest } from "./lib/ingest/log-request";
-import { setIO, RUNS_ROOM, runRoom } from "./lib/realtime/hub";
+import { setIO, RUNS_ROOM, runRoom, shareRoom } from "./lib/realtime/hub";
+import { runIdForToken } from "./lib/shares/shares";
 
 // One Node process: Next.js serves pages and the API, socket.io shares its port for live updates.
 // Start: `node --import tsx server.ts` (npm start builds and migrates first).
@@ -11,6 +12,14 @@ import { setIO, RUNS_ROOM, runRoom } from "./lib/realtime/hub";
 const dev = process.env.NODE_ENV === "development";
 const host = process.env.HOST ?? "127.0.0.1";
 const port = Number(process.env.PORT ?? 3000);
+
+function sharedRun(token: unknown): string | null {
+  try {
+    return runIdForToken(token);
+  } catch {
+    return null; // revoked or unknown: no room
+  }
+}
 
 async function main() {
   const app = next({ dev, hostname: host, port, dir: import.meta.dirname });
@@ -31,13 +40,22 @@ async function main() {
 
   const io = new Server(server, { path: "/socket.io", serveClient: false });
   io.on("connection", (socket) => {
-    socket.on("subscribe", (msg: { run?: unknown; runs?: unknown }) => {
+    socket.on("subscribe", (msg: { run?: unknown; runs?: unknown; share?: unknown }) => {
       if (typeof msg?.run === "string") socket.join(runRoom(msg.run));
       if (msg?.runs === true) socket.join(RUNS_ROOM);
+      if (msg?.share !== undefined) {
+        const runId = sharedRun(msg.share); // a shared page: the run's room, through its token only
+        if (runId) socket.join([shareRoom(msg.share as string), runRoom(runId)]);
+      }
     });
-    socket.on("unsubscribe", (msg: { run?: unknown; runs?: unknown }) => {
+    socket.on("unsubscribe", (msg: { run?: unknown; runs?: unknown; share?: unknown }) => {
       if (typeof msg?.run === "string") socket.leave(runRoom(msg.run));
       if (msg?.runs === true) socket.leave(RUNS_ROOM);
+      if (msg?.share !== undefined) {
+        const runId = sharedRun(msg.share);
+        socket.leave(shareRoom(String(msg.share)));
+        if (runId) socket.leave(runRoom(runId));
+      }
     });
   });
   setIO(io);

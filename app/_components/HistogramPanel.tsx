@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { formatValue } from "@/lib/ui/format";
 import { liveReady } from "./live";
+import { useRunAccess } from "./run-access";
 import { type Histogram, heatGrid, rampColor } from "@/lib/ui/heatmap";
 
 // One histogram key over the run: a heat map (x = logged histogram in step order, y = value,
@@ -20,12 +21,13 @@ export default function HistogramPanel({ runId, hkey, version }: { runId: string
   const [pick, setPick] = useState<number | null>(null); // null = follow the latest
   const [hover, setHover] = useState<string>("");
   const [failed, setFailed] = useState("");
+  const access = useRunAccess();
   const heatRef = useRef<HTMLCanvasElement>(null);
   const barsRef = useRef<HTMLCanvasElement>(null);
 
   const load = useCallback(async () => {
     await liveReady();
-    const res = await fetch(`/api/v1/runs/${encodeURIComponent(runId)}/histograms?key=${encodeURIComponent(hkey)}&limit=200`);
+    const res = await fetch(`${access.api(runId)}/histograms?key=${encodeURIComponent(hkey)}&limit=200`);
     if (!res.ok) {
       setFailed(`HTTP ${res.status}`);
       return;
@@ -33,7 +35,7 @@ export default function HistogramPanel({ runId, hkey, version }: { runId: string
     const body = (await res.json()) as { histograms: Histogram[] };
     setFailed("");
     setHists(body.histograms);
-  }, [runId, hkey]);
+  }, [runId, hkey, access]);
 
   useEffect(() => {
     void load();

@@ -3,16 +3,18 @@
 import { useEffect, useState } from "react";
 import type { LoggedImage } from "@/lib/ui/api-types";
 import { liveReady } from "./live";
+import { useRunAccess } from "./run-access";
 
 // The latest image logged under one key, refreshed when the run logs a newer one.
 
 export default function ImagePanel({ runId, ikey, version }: { runId: string; ikey: string; version: number }) {
   const [img, setImg] = useState<LoggedImage | null>(null);
+  const access = useRunAccess();
   useEffect(() => {
     let live = true;
     void (async () => {
       await liveReady();
-      const res = await fetch(`/api/v1/runs/${encodeURIComponent(runId)}/images?key=${encodeURIComponent(ikey)}&limit=1`);
+      const res = await fetch(`${access.api(runId)}/images?key=${encodeURIComponent(ikey)}&limit=1`);
       if (!res.ok || !live) return;
       const body = (await res.json()) as { images: LoggedImage[] };
       if (live) setImg(body.images[0] ?? null);
@@ -20,7 +22,7 @@ export default function ImagePanel({ runId, ikey, version }: { runId: string; ik
     return () => {
       live = false;
     };
-  }, [runId, ikey, version]);
+  }, [runId, ikey, version, access]);
 
   return (
     <figure className="chart-card image-card" data-image={ikey}>

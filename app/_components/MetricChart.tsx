@@ -4,8 +4,10 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Plugin, TooltipItem } from "chart.js";
 import { Chart, withAlpha } from "./chart-setup";
 import { type LiveBus, liveReady } from "./live";
+import { useRunAccess } from "./run-access";
 import { attr, reveal } from "./reveal";
 import { alertLabel, markerStep, severityColor } from "@/lib/ui/alert-charts";
+import { errorText } from "@/lib/ui/api-error";
 import type { Alert } from "@/lib/ui/api-types";
 import { ema } from "@/lib/ui/ema";
 import { formatValue } from "@/lib/ui/format";
@@ -94,6 +96,7 @@ export default function MetricChart(props: Props) {
   const budgetRef = useRef(600);
   const timerRef = useRef<ReturnType<typeof setTimeout> | null>(null);
 
+  const access = useRunAccess();
   const linesKey = lines.map((l) => `${l.id}\u0000${l.runId}\u0000${l.key}`).join("\u0001");
   const linesRef = useRef(lines);
   linesRef.current = lines;
@@ -114,7 +117,7 @@ export default function MetricChart(props: Props) {
       for (const l of ls) byRun.set(l.runId, [...(byRun.get(l.runId) ?? []), l]);
       await Promise.all(
         [...byRun].map(async ([runId, rl]) => {
-          const got = await fetchSeries(runId, rl.map((l) => l.key), points, range);
+          const got = await fetchSeries(access.api(runId), rl.map((l) => l.key), points, range);
           rl.forEach((l, i) => (out[l.id] = got[i] ? got[i].buckets.map(decodeBucket) : []));
         }),
       );
@@ -502,8 +505,8 @@ function role(r: "raw" | "smooth" | "marker") {
   return { role: r };
 }
 
-async function fetchSeries(runId: string, keys: string[], points: number, range: Range | null): Promise<(WireSeries | null)[]> {
-  const base = `/api/v1/runs/${encodeURIComponent(runId)}/series`;
+async function fetchSeries(runApi: string, keys: string[], points: number, range: Range | null): Promise<(WireSeries | null)[]> {
+  const base = `${runApi}/series`;
   const tail = `&points=${points}${range ? `&from=${range.from}&to=${range.to}` : ""}`;
   // keys=a,b splits on commas: a key with a comma in it goes alone
   const plain = keys.filter((k) => !k.includes(","));
@@ -519,15 +522,6 @@ async function fetchSeries(runId: string, keys: string[], points: number, range:
     out.set(k, res.ok ? ((await res.json()) as WireSeries) : null);
   }
   return keys.map((k) => out.get(k) ?? null);
-}
-
-async function errorText(res: Response): Promise<string> {
-  try {
-    const body = (await res.json()) as { error?: { message?: string } };
-    return body.error?.message ?? `HTTP ${res.status}`;
-  } catch {
-    return `HTTP ${res.status}`;
-  }
 }
 
 const GRID = "#eceff3";

@@ -13,6 +13,8 @@ import HistogramPanel from "./HistogramPanel";
 import ImagePanel from "./ImagePanel";
 import { LiveBus, useLive } from "./live";
 import MetricChart, { type ChartAlert, type ChartSettings, type LineSpec } from "./MetricChart";
+import { RunAccessContext, directAccess, shareAccess } from "./run-access";
+import SharePanel from "./SharePanel";
 import { useRunAlerts } from "./use-run-alerts";
 import { useXContexts } from "./use-x-contexts";
 
@@ -24,8 +26,11 @@ import { useXContexts } from "./use-x-contexts";
 const REFRESH_DEBOUNCE_MS = 400;
 const STATUS_CHECK_MS = 60_000;
 
-export default function RunView({ initial, serverNow }: { initial: RunDetail; serverNow: number }) {
+// With `share` (a shared link's token) the page is the read-only view of that link: it reads the
+// run through /api/v1/shares/<token> and its socket room only, and links nowhere else.
+export default function RunView({ initial, serverNow, share }: { initial: RunDetail; serverNow: number; share?: string }) {
   const id = initial.run.id;
+  const access = useMemo(() => (share ? shareAccess(share) : directAccess), [share]);
   const [detail, setDetail] = useState(initial);
   const [run, setRun] = useState<Run>(initial.run);
   const [events, setEvents] = useState<RunEvent[]>(initial.events);
@@ -42,13 +47,13 @@ export default function RunView({ initial, serverNow }: { initial: RunDetail; se
 
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const refresh = useCallback(async () => {
-    const res = await fetch(`/api/v1/runs/${encodeURIComponent(id)}`);
+    const res = await fetch(access.api(id));
     if (!res.ok) return;
     const d = (await res.json()) as RunDetail;
     setDetail(d);
     setRun(d.run);
     setEvents(d.events);
-  }, [id]);
+  }, [id, access]);
   const refreshSoon = useCallback(() => {
     if (timer.current) return;
     timer.current = setTimeout(() => {
@@ -70,7 +75,8 @@ export default function RunView({ initial, serverNow }: { initial: RunDetail; se
 
   const bump = (set: typeof setHistVersions, key: string) => set((v) => ({ ...v, [key]: (v[key] ?? 0) + 1 }));
 
-  useLive([{ run: id }, { runs: true }], {
+  // (the runs room tells every run's news: a shared page has no business there)
+  useLive(share ? [access.room(id)] : [access.room(id), { runs: true }], {
     points: (msg) => {
       if (msg.runId !== id) return;
       bus.publish(id, msg.series);
@@ -110,12 +116,12 @@ export default function RunView({ initial, serverNow }: { initial: RunDetail; se
     return out;
   }, [groups, id]);
   const hasEpoch = keyList.includes("epoch");
-  const xContexts = useXContexts([{ id, createdAt: run.createdAt, hasEpoch }], deferred.xMode, bus, reloadToken);
+  const xContexts = useXContexts([{ id, createdAt: run.createdAt, hasEpoch }], deferred.xMode, bus, reloadToken, access);
 
   const config = run.config ?? {};
   const hasConfig = Object.keys(config).length > 0;
 
-  const alerts = useRunAlerts(id);
+  const alerts = useRunAlerts(id, access);
   const configId = JSON.stringify(config.babysit ?? null); // only config.babysit.keys renames keys
   const chartIndex = useMemo(() => alertChartIndex(groups, config), [groups, configId]); // eslint-disable-line react-hooks/exhaustive-deps
   const { chartsOf, alertsByChart } = useMemo(() => {
@@ -132,14 +138,21 @@ export default function RunView({ initial, serverNow }: { initial: RunDetail; se
   }, [alerts, chartIndex, groups]);
 
   return (
-    <div className="run-page" data-run={id}>
+    <RunAccessContext.Provider value={access}>
+    <div className="run-page" data-run={id} data-shared={share ? "" : undefined}>
+      {share && (
+        <p className="shared-note" role="note">
+          A read-only view of one run, shared with a link. It follows the run live.
+        </p>
+      )}
       <header className="run-head">
         <div className="run-title">
           <h1>{run.name}</h1>
           <StatusBadge status={run.status} />
+          {!share && <SharePanel runId={id} />}
         </div>
         <p className="run-meta">
-          <Link href={`/?project=${encodeURIComponent(run.project)}`}>{run.project}</Link>
+          {share ? <span>{run.project}</span> : <Link href={`/?project=${encodeURIComponent(run.project)}`}>{run.project}</Link>}
           <span>
             started <LocalTime t={run.createdAt} />
           </span>
@@ -231,5 +244,6 @@ export default function RunView({ initial, serverNow }: { initial: RunDetail; se
         </section>
       )}
     </div>
+    </RunAccessContext.Provider>
   );
 }

@@ -8,12 +8,12 @@ import type { LivePoint } from "@/lib/ui/series";
 // useLive(); rooms are reference-counted so two components can share one without unsubscribing
 // each other, and re-joined after a reconnect (the server forgets rooms with the old socket).
 
-export type Room = { run: string } | { runs: true };
+export type Room = { run: string } | { share: string } | { runs: true };
 
 let socket: Socket | null = null;
 const rooms = new Map<string, { room: Room; refs: number }>();
 
-const roomKey = (r: Room) => ("run" in r ? `run:${r.run}` : "runs");
+const roomKey = (r: Room) => ("run" in r ? `run:${r.run}` : "share" in r ? `share:${r.share}` : "runs");
 
 function getSocket(): Socket {
   if (!socket) {

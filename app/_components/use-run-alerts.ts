@@ -3,30 +3,31 @@
 import { useCallback, useEffect, useState } from "react";
 import type { Alert } from "@/lib/ui/api-types";
 import { useLive } from "./live";
+import { type RunAccess, directAccess } from "./run-access";
 
 // A run's alerts, as the alerts endpoint lists them, kept current by socket.io `alert` events
 // (raised, updated, escalated, resolved). null until the first answer. The panel and the chart
 // markers read the same list, so they never disagree.
 
-export function useRunAlerts(runId: string): Alert[] | null {
+export function useRunAlerts(runId: string, access: RunAccess = directAccess): Alert[] | null {
   const [alerts, setAlerts] = useState<Alert[] | null>(null);
 
   const load = useCallback(async () => {
     try {
-      const res = await fetch(`/api/v1/runs/${encodeURIComponent(runId)}/alerts`);
+      const res = await fetch(`${access.api(runId)}/alerts`);
       if (!res.ok) return;
       const body = (await res.json()) as { alerts?: Alert[] };
       if (Array.isArray(body.alerts)) setAlerts((prev) => merge(prev ?? [], body.alerts!));
     } catch {
       // stays as it is; the next event or reconnection fetches again
     }
-  }, [runId]);
+  }, [runId, access]);
 
   useEffect(() => {
     void load();
   }, [load]);
 
-  useLive([{ run: runId }], {
+  useLive([access.room(runId)], {
     alert: (msg) => {
       if (msg.runId !== runId || !msg.alert) return;
       setAlerts((prev) => merge(prev ?? [], [msg.alert as unknown as Alert]));

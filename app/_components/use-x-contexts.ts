@@ -5,11 +5,18 @@ import { decodeValue } from "@/lib/values";
 import type { WireSeries } from "@/lib/ui/series";
 import type { EpochSeries, XContext, XMode } from "@/lib/ui/x-axis";
 import { type LiveBus, liveReady } from "./live";
+import { type RunAccess, directAccess } from "./run-access";
 
 // What the charts need to place points on the chosen x axis: each run's start time, and its
 // `epoch` series (fetched once the epoch axis is chosen, then extended by live points).
 
-export function useXContexts(runs: { id: string; createdAt: number; hasEpoch: boolean }[], xMode: XMode, bus: LiveBus, reloadToken = 0) {
+export function useXContexts(
+  runs: { id: string; createdAt: number; hasEpoch: boolean }[],
+  xMode: XMode,
+  bus: LiveBus,
+  reloadToken = 0,
+  access: RunAccess = directAccess,
+) {
   const [epochs, setEpochs] = useState<Record<string, EpochSeries>>({});
   const want = xMode === "epoch" ? runs.filter((r) => r.hasEpoch).map((r) => r.id) : [];
   const wantKey = want.join(",");
@@ -38,7 +45,7 @@ export function useXContexts(runs: { id: string; createdAt: number; hasEpoch: bo
       );
       void (async () => {
         await liveReady();
-        const res = await fetch(`/api/v1/runs/${encodeURIComponent(id)}/series?key=epoch&points=2000`);
+        const res = await fetch(`${access.api(id)}/series?key=epoch&points=2000`);
         if (!res.ok || !live) return;
         const s = (await res.json()) as WireSeries;
         const e: EpochSeries = { steps: [], values: [] };
@@ -56,7 +63,7 @@ export function useXContexts(runs: { id: string; createdAt: number; hasEpoch: bo
       live = false;
       offs.forEach((off) => off());
     };
-  }, [wantKey, bus, reloadToken]);
+  }, [wantKey, bus, reloadToken, access]);
 
   const t0Key = runs.map((r) => `${r.id}:${r.createdAt}`).join(",");
   return useMemo(() => {

@@ -25,3 +25,11 @@ export function emitTo(room: string, event: string, payload: unknown): void {
   const server = io();
   if (server && hasListeners(room)) server.to(room).emit(event, payload);
 }
+
+/** Sockets that joined a run's room through a shared link are also in this room. */
+export const shareRoom = (token: string) => `share:${token}`;
+
+/** A revoked link: the pages open on it stop getting the run's updates. */
+export function closeShareRoom(token: string, runId: string): void {
+  io()?.in(shareRoom(token)).socketsLeave([shareRoom(token), runRoom(runId)]);
+}

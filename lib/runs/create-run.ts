@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { forgetRun } from "../alerts/watch-runs";
 import { prisma } from "../db";
-import { emitTo, RUNS_ROOM } from "../realtime/hub";
+import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
 import { runView } from "./run-view";
 
 export interface CreateRunInput {
@@ -77,5 +77,6 @@ async function resume(input: CreateRunInput, now: number) {
   });
   forgetRun(run.id); // its config (thresholds, key names) may have changed
   emitTo(RUNS_ROOM, "run", runView(run));
+  emitTo(runRoom(run.id), "run", runView(run)); // its page (a shared one joins this room only)
   return { id: run.id, url: `/runs/${run.id}`, resumed: true };
 }

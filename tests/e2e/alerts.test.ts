@@ -1,29 +1,20 @@
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type TestServer, api, startServer } from "../helpers/server";
-import { type Browser, launchBrowser } from "./browser";
+import { describe, expect, test } from "vitest";
+import { api } from "../helpers/server";
+import { serverAndBrowser } from "./browser";
 
 // The babysitter in a real browser: a run streamed through the HTTP API while its page is open
 // raises alerts that show up without a reload in the alerts panel, as markers on the charts their
 // evidence concerns, and as badges in the runs list; they fade when resolved; a healthy run
 // raises none.
 
-let server: TestServer;
-let browser: Browser;
+const env = serverAndBrowser({ env: { BABYSIT_EVAL_INTERVAL_MS: "200" } });
 let seq = 0;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer({ env: { BABYSIT_EVAL_INTERVAL_MS: "200" } }), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
 type Metrics = Record<string, number | string>;
 
 async function newRun(name: string) {
-  const r = await api(server.url, "POST", "/api/v1/runs", { project: "e2e-alerts", name, config: { num_classes: 10 } });
+  const r = await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-alerts", name, config: { num_classes: 10 } });
   expect(r.status).toBe(201);
   return r.body.id as string;
 }
@@ -32,7 +23,7 @@ async function newRun(name: string) {
 async function stream(id: string, from: number, to: number, gen: (s: number) => Metrics, batch = 10) {
   for (let s = from; s < to; s += batch) {
     const rows = Array.from({ length: Math.min(batch, to - s) }, (_, i) => ({ step: s + i, metrics: gen(s + i) }));
-    const r = await api(server.url, "POST", `/api/v1/runs/${id}/log`, { seq: seq++, rows });
+    const r = await api(env.server.url, "POST", `/api/v1/runs/${id}/log`, { seq: seq++, rows });
     expect(r.status).toBe(200);
   }
 }
@@ -90,12 +81,12 @@ describe("alerts", () => {
     const id = await newRun("diverging");
     await stream(id, 0, 10, diverging); // a healthy-looking start: the charts are there, no alerts
 
-    const list = await browser.open(server.url);
+    const list = await env.browser.open(env.server.url);
     const row = list.page.locator(`tr[data-run="${id}"]`);
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await row.locator(".alert-badges").count()).toBe(0);
 
-    const { page, errors } = await browser.open(`${server.url}/runs/${id}`);
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
     const chart = (cid: string) => page.locator(`[data-chart="${cid}"]`);
     const loss = chart("m-train-loss");
     const ratios = chart("update-ratios-update-ratio");
@@ -152,7 +143,7 @@ describe("alerts", () => {
 
   test("a resolved alert stays on its chart, faded, and moves to the resolved list", async () => {
     const id = await newRun("dying");
-    const { page, errors } = await browser.open(`${server.url}/runs/${id}`);
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
     await expect.poll(() => page.locator(".empty").innerText()).toContain("No metrics logged yet");
     await markDocument(page);
 
@@ -183,18 +174,18 @@ describe("alerts", () => {
   test("a healthy run streamed for a while raises nothing", async () => {
     const id = await newRun("healthy");
     await stream(id, 0, 10, healthy);
-    const { page, errors } = await browser.open(`${server.url}/runs/${id}`);
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
     const loss = page.locator('[data-chart="m-loss"]');
     await expect.poll(() => loss.getAttribute("data-state"), { timeout: 15_000 }).toBe("ready");
 
     await stream(id, 10, 300, healthy, 25);
     await expect.poll(() => loss.getAttribute("data-last-step"), { timeout: 15_000 }).toBe("299");
     // finishing runs the final diagnosis; its alerts (none) reach the page before the status does
-    const fin = await api(server.url, "POST", `/api/v1/runs/${id}/finish`, {});
+    const fin = await api(env.server.url, "POST", `/api/v1/runs/${id}/finish`, {});
     expect(fin.body.alerts).toEqual([]);
     await expect.poll(() => page.locator(".run-title [data-status]").getAttribute("data-status"), { timeout: 10_000 }).toBe("finished");
 
-    expect((await api(server.url, "GET", `/api/v1/runs/${id}/alerts`)).body.alerts).toEqual([]);
+    expect((await api(env.server.url, "GET", `/api/v1/runs/${id}/alerts`)).body.alerts).toEqual([]);
     expect(await page.locator('section[aria-label="alerts"]').count()).toBe(0);
     expect(await page.locator(".alert-flag").count()).toBe(0);
     const marked = await page.locator("[data-chart]").evaluateAll((els) => els.map((e) => e.getAttribute("data-alerts")));

@@ -2,6 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type BrowserContext, type Page, chromium } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
+import { type TestServer, startServer } from "../helpers/server";
 
 // Real Chromium (Debian's) for end-to-end tests. Each page records what a user's devtools would
 // show in red: console errors, uncaught exceptions, failed requests and HTTP errors.
@@ -56,4 +58,17 @@ export async function launchBrowser(): Promise<Browser> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A real server and a real Chromium for one test file: started before its tests, stopped after them. */
+export function serverAndBrowser(opts?: Parameters<typeof startServer>[0]): { server: TestServer; browser: Browser } {
+  const env = {} as { server: TestServer; browser: Browser };
+  beforeAll(async () => {
+    [env.server, env.browser] = await Promise.all([startServer(opts), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
 }

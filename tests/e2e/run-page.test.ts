@@ -1,30 +1,21 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type TestServer, api, startServer } from "../helpers/server";
-import { type Browser, launchBrowser } from "./browser";
+import { describe, expect, test } from "vitest";
+import { api, startServer } from "../helpers/server";
+import { serverAndBrowser } from "./browser";
 
 // The run page in a real browser against a real server: charts per metric group, growing live
 // over socket.io, NaN markers, drag-to-zoom with a full-resolution fetch, histograms, no errors.
 
-let server: TestServer;
-let browser: Browser;
+const env = serverAndBrowser();
 let seq = 0;
 
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
 async function newRun(name: string) {
-  const r = await api(server.url, "POST", "/api/v1/runs", { project: "e2e-run", name, config: { lr: 0.01, layers: [64, 32] } });
+  const r = await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-run", name, config: { lr: 0.01, layers: [64, 32] } });
   expect(r.status).toBe(201);
   return r.body.id as string;
 }
 
 async function log(id: string, body: Record<string, unknown>) {
-  const r = await api(server.url, "POST", `/api/v1/runs/${id}/log`, { seq: seq++, ...body });
+  const r = await api(env.server.url, "POST", `/api/v1/runs/${id}/log`, { seq: seq++, ...body });
   expect(r.status).toBe(200);
 }
 
@@ -37,7 +28,7 @@ describe("run page", () => {
   test("charts train/val together, grow live, mark a NaN, add charts for new keys, follow the status", async () => {
     const id = await newRun("live-run");
     await log(id, { rows: rows(0, 50, lossAt) });
-    const { page, errors } = await browser.open(`${server.url}/runs/${id}`);
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
     const loss = page.locator('[data-chart="m-loss"]');
     expect(await page.locator("h1").innerText()).toBe("live-run");
     await expect.poll(() => loss.getAttribute("data-points"), { timeout: 15_000 }).toBe("55"); // 50 train + 5 val
@@ -60,7 +51,7 @@ describe("run page", () => {
 
     // finishing the run updates the badge
     expect(await page.locator(".run-title [data-status]").getAttribute("data-status")).toBe("running");
-    await api(server.url, "POST", `/api/v1/runs/${id}/finish`, { status: "crashed" });
+    await api(env.server.url, "POST", `/api/v1/runs/${id}/finish`, { status: "crashed" });
     await expect.poll(() => page.locator(".run-title [data-status]").getAttribute("data-status"), { timeout: 10_000 }).toBe("crashed");
 
     await page.screenshot({ path: "/tmp/babysit-run-page.png", fullPage: true });
@@ -71,7 +62,7 @@ describe("run page", () => {
   test("dragging across a chart fetches that step range at full resolution; double-click resets", async () => {
     const id = await newRun("zoom-run");
     await log(id, { rows: Array.from({ length: 3000 }, (_, s) => ({ step: s, metrics: { loss: Math.sin(s / 50) + (s === 1234 ? 10 : 0) } })) });
-    const { page, errors } = await browser.open(`${server.url}/runs/${id}`);
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
     const chart = page.locator('[data-chart="m-loss"]');
     await expect.poll(() => chart.getAttribute("data-state"), { timeout: 15_000 }).toBe("ready");
     expect(await chart.getAttribute("data-exact")).toBe("false"); // 3000 points > one bucket per pixel
@@ -116,7 +107,7 @@ describe("run page", () => {
     const id = await newRun("hist-run");
     const hist = (step: number) => ({ step, key: "act/fc1", edges: [-1, -0.5, 0, 0.5, 1], counts: [1, 5 + step, 5, 1] });
     await log(id, { rows: rows(0, 5, lossAt), histograms: [0, 1, 2].map(hist) });
-    const { page, errors } = await browser.open(`${server.url}/runs/${id}`);
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
     const panel = page.locator('[data-histogram="act/fc1"]');
     await expect.poll(() => panel.getAttribute("data-steps"), { timeout: 15_000 }).toBe("3");
     const slider = panel.locator('input[type="range"]');
@@ -133,12 +124,12 @@ describe("run page", () => {
 
   test("x axis by step, epoch (interpolated) or wall time", async () => {
     const id = await newRun("x-axis-run");
-    const created = (await api(server.url, "GET", `/api/v1/runs/${id}`)).body.run.createdAt as number;
+    const created = (await api(env.server.url, "GET", `/api/v1/runs/${id}`)).body.run.createdAt as number;
     // epoch logged every 5th step only: the steps between are interpolated
     await log(id, {
       rows: Array.from({ length: 20 }, (_, s) => ({ step: s, time: created + 100 + 2 * s, ...(s % 5 === 0 ? { epoch: s / 10 } : {}), metrics: { loss: 1 / (s + 1) } })),
     });
-    const { page, errors } = await browser.open(`${server.url}/runs/${id}`);
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
     const chart = page.locator('[data-chart="m-loss"]');
     await expect.poll(() => chart.getAttribute("data-x-range"), { timeout: 15_000 }).toBe("0..19");
     await page.selectOption('select[aria-label="x axis"]', "epoch");
@@ -160,13 +151,13 @@ describe("run page", () => {
     const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
     const image = (step: number) => ({ type: "image", step, data: { key: "samples", width: 1, height: 1, png_base64: png } });
     await log(id, { rows: rows(0, 3, lossAt), events: [image(1), image(2)] });
-    const { page, errors } = await browser.open(`${server.url}/runs/${id}`);
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
     const card = page.locator('[data-image="samples"]');
     await expect.poll(() => card.locator("img").getAttribute("src"), { timeout: 15_000 }).toBe(`data:image/png;base64,${png}`);
     expect(await card.locator(".chart-head .small").innerText()).toBe("step 2");
     await log(id, { rows: [], events: [image(7)] });
     await expect.poll(() => card.locator(".chart-head .small").innerText(), { timeout: 10_000 }).toBe("step 7");
-    expect((await api(server.url, "GET", `/api/v1/runs/${id}/images?key=nope`)).status).toBe(404);
+    expect((await api(env.server.url, "GET", `/api/v1/runs/${id}/images?key=nope`)).status).toBe(404);
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -174,7 +165,7 @@ describe("run page", () => {
   test("many live points are re-bucketed (a refetch), so the chart stays downsampled", async () => {
     const id = await newRun("busy-run");
     await log(id, { rows: rows(0, 10, (s) => ({ loss: s })) });
-    const { page, errors } = await browser.open(`${server.url}/runs/${id}`);
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
     const chart = page.locator('[data-chart="m-loss"]');
     await expect.poll(() => chart.getAttribute("data-points"), { timeout: 15_000 }).toBe("10");
     const refetched = page.waitForRequest((r) => r.url().includes("/series?") && !r.url().includes("from="));
@@ -190,12 +181,12 @@ describe("run page", () => {
   test("after a server restart the page reconnects, catches up and keeps updating", async () => {
     const id = await newRun("restart-run");
     await log(id, { rows: rows(0, 10, (s) => ({ loss: s })) });
-    const { page, errors } = await browser.open(`${server.url}/runs/${id}`);
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
     const chart = page.locator('[data-chart="m-loss"]');
     await expect.poll(() => chart.getAttribute("data-points"), { timeout: 15_000 }).toBe("10");
-    const { port, dbPath } = server;
-    await server.stop();
-    server = await startServer({ port, dbPath });
+    const { port, dbPath } = env.server;
+    await env.server.stop();
+    env.server = await startServer({ port, dbPath }); // afterAll stops this one
     // logged while the page was cut off: fetched again on reconnect
     await log(id, { rows: rows(10, 15, (s) => ({ loss: s })) });
     await expect.poll(() => chart.getAttribute("data-points"), { timeout: 30_000 }).toBe("15");
@@ -207,7 +198,7 @@ describe("run page", () => {
   });
 
   test("an unknown run is a 404 page, not a crash", async () => {
-    const res = await fetch(`${server.url}/runs/no-such-run`);
+    const res = await fetch(`${env.server.url}/runs/no-such-run`);
     expect(res.status).toBe(404);
     expect(await res.text()).toContain("Not found");
   });

@@ -1,37 +1,28 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type TestServer, api, startServer } from "../helpers/server";
-import { type Browser, launchBrowser } from "./browser";
+import { describe, expect, test } from "vitest";
+import { api } from "../helpers/server";
+import { serverAndBrowser } from "./browser";
 
 // The runs list and the compare view in a real browser: live rows, last values (NaN shown as
 // such), project filter and sorting, picking runs, and one metric of several runs overlaid.
 
-let server: TestServer;
-let browser: Browser;
+const env = serverAndBrowser();
 let seq = 0;
 
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
 async function newRun(project: string, name: string) {
-  const r = await api(server.url, "POST", "/api/v1/runs", { project, name });
+  const r = await api(env.server.url, "POST", "/api/v1/runs", { project, name });
   expect(r.status).toBe(201);
   return r.body.id as string;
 }
 
 async function log(id: string, rows: { step: number; metrics: Record<string, number | string> }[]) {
-  expect((await api(server.url, "POST", `/api/v1/runs/${id}/log`, { seq: seq++, rows })).status).toBe(200);
+  expect((await api(env.server.url, "POST", `/api/v1/runs/${id}/log`, { seq: seq++, rows })).status).toBe(200);
 }
 
 const series = (n: number, f: (s: number) => Record<string, number | string>) => Array.from({ length: n }, (_, s) => ({ step: s, metrics: f(s) }));
 
 describe("runs list", () => {
   test("shows runs live with last values, filters, sorts, and opens a comparison", async () => {
-    const { page, errors } = await browser.open(server.url);
+    const { page, errors } = await env.browser.open(env.server.url);
     await expect.poll(() => page.locator(".empty").innerText()).toContain("No runs yet");
 
     // a run created while the page is open appears without a reload
@@ -67,7 +58,7 @@ describe("runs list", () => {
     await expect.poll(() => new URL(page.url()).searchParams.get("project")).toBe("proj-a");
 
     // finished runs say so, live
-    await api(server.url, "POST", `/api/v1/runs/${gamma}/finish`, {});
+    await api(env.server.url, "POST", `/api/v1/runs/${gamma}/finish`, {});
     await expect.poll(() => row(gamma).locator("[data-status]").getAttribute("data-status"), { timeout: 10_000 }).toBe("finished");
 
     // the filter survives a reload (rendered on the server, hydrated without complaints)
@@ -97,7 +88,7 @@ describe("compare view", () => {
     const b = await newRun("cmp", "run-b");
     await log(a, series(30, (s) => ({ "train/loss": 2 / (s + 1), ...(s % 10 === 0 ? { "val/loss": 3 / (s + 1) } : {}) })));
     await log(b, series(40, (s) => ({ "train/loss": 1 / (s + 1), acc: s / 40 })));
-    const { page, errors } = await browser.open(`${server.url}/compare?runs=${a},${b}`);
+    const { page, errors } = await env.browser.open(`${env.server.url}/compare?runs=${a},${b}`);
     const chart = page.locator('[data-chart="compare"]');
     await expect.poll(() => chart.getAttribute("data-points"), { timeout: 15_000 }).toBe("70");
     expect(await page.locator('select[aria-label="metric"]').inputValue()).toBe("train/loss");

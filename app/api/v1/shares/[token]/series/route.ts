@@ -1,0 +1,7 @@
+import { GET as runGET } from "@/app/api/v1/runs/[id]/series/route";
+import { viaShare } from "@/lib/shares/via-share";
+
+export const dynamic = "force-dynamic";
+
+// GET /api/v1/shares/[token]/series – as GET /api/v1/runs/[id]/series, for the run the link opens
+export const GET = viaShare(runGET);

@@ -1,0 +1,36 @@
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+import { cache } from "react";
+import RunView from "@/app/_components/RunView";
+import { AppError } from "@/lib/errors";
+import { getRun } from "@/lib/runs/get-run";
+import { runIdForToken } from "@/lib/shares/shares";
+import type { RunDetail } from "@/lib/ui/api-types";
+
+export const dynamic = "force-dynamic";
+
+type Params = { params: Promise<{ token: string }> };
+
+// one read per request, shared by the metadata and the page
+const load = cache(async (token: string): Promise<RunDetail | null> => {
+  try {
+    return (await getRun(runIdForToken(token))) as RunDetail;
+  } catch (e) {
+    if (e instanceof AppError && e.code === "not_found") return null;
+    throw e;
+  }
+});
+
+export async function generateMetadata({ params }: Params): Promise<Metadata> {
+  const run = await load((await params).token);
+  // a shared page is not for search engines, whatever the proxy in front does
+  return { title: run ? `${run.run.name} · shared run · babysit` : "link not found · babysit", robots: { index: false, follow: false } };
+}
+
+// /share/[token] – the read-only view of one run that a shared link opens
+export default async function SharedRunPage({ params }: Params) {
+  const { token } = await params;
+  const detail = await load(token);
+  if (!detail) notFound(); // app/share/[token]/not-found.tsx
+  return <RunView initial={detail} serverNow={Date.now() / 1000} share={token} />;
+}
