@@ -355,7 +355,8 @@ class Transport:
                     _, step, t, keys, values, hist_items = it
                     if hasattr(values, "tolist"):
                         values = values.tolist()
-                    m = {k: V.encode_number(float(v)) for k, v in zip(keys, values)}
+                    # None: a statistic whose reduction failed, left out rather than sent as NaN
+                    m = {k: V.encode_number(float(v)) for k, v in zip(keys, values) if v is not None}
                     if m:
                         rows.append({"step": step, "time": round(t, 6), "metrics": m})
                     for key, edges, counts in hist_items:

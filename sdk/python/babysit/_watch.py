@@ -138,24 +138,24 @@ def _norms(tensors: List[Any]) -> List[Any]:
     return [torch.linalg.vector_norm(t, dtype=_acc(t)) for t in tensors]
 
 
-def _sub_(a: List[Any], b: List[Any]) -> None:
-    """a[i] -= b[i] for every i (one foreach call where torch has it)."""
-    fe = getattr(_torch(), "_foreach_sub_", None)
+def _pairwise_(op: str, a: List[Any], b: List[Any]) -> None:
+    """a[i].<op>(b[i]) for every i: one torch._foreach_<op> call where torch has it, else a loop."""
+    fe = getattr(_torch(), "_foreach_" + op, None)
     if fe is not None and len(a) > 1:
         fe(a, b)
         return
     for x, y in zip(a, b):
-        x.sub_(y)
+        getattr(x, op)(y)
+
+
+def _sub_(a: List[Any], b: List[Any]) -> None:
+    """a[i] -= b[i] for every i."""
+    _pairwise_("sub_", a, b)
 
 
 def _copy_(a: List[Any], b: List[Any]) -> None:
-    """a[i].copy_(b[i]) for every i (one foreach call where torch has it: 2.1 and later)."""
-    fe = getattr(_torch(), "_foreach_copy_", None)
-    if fe is not None and len(a) > 1:
-        fe(a, b)
-        return
-    for x, y in zip(a, b):
-        x.copy_(y)
+    """a[i].copy_(b[i]) for every i (one foreach call on torch 2.1 and later)."""
+    _pairwise_("copy_", a, b)
 
 
 class _Flat:
@@ -220,7 +220,8 @@ _SQRT = 8  # sqrt(a): a population variance
 _ALIVE = 9  # 1 - (values among the n from a that are not <= 0) / n: dead_frac from the units' maxima
 
 
-def _finish(op: int, r: List[float], a: int, b: int, n: Any, cbase: int) -> float:
+def _finish(op: int, r: List[Any], a: int, b: int, n: Any, cbase: int) -> Optional[float]:
+    """A metric's value from its raw numbers; None when one of them is missing (a failed reduction)."""
     try:
         if op == _MEAN:
             return r[a] / n
@@ -235,6 +236,8 @@ def _finish(op: int, r: List[float], a: int, b: int, n: Any, cbase: int) -> floa
             return r[a]
         if op == _RATIO:
             num, den = r[a], r[b]
+            if num is None or den is None:
+                return None
             if den == 0:
                 return math.nan if num == 0 or num != num else math.inf
             return num / den
@@ -255,7 +258,9 @@ def _finish(op: int, r: List[float], a: int, b: int, n: Any, cbase: int) -> floa
                 if not v <= 0:  # a NaN maximum is not a dead unit
                     alive += 1
             return 1.0 - alive / n
-    except (ArithmeticError, ValueError, TypeError, IndexError):
+    except TypeError:  # None among the raw numbers
+        return None
+    except (ArithmeticError, ValueError, IndexError):
         pass
     return math.nan
 
@@ -267,7 +272,8 @@ def _edges(lo: float, hi: float, bins: int) -> List[float]:
 
 class _Later:
     """A reduction of CPU copies that the sender thread makes when it reads the iteration: `fn()` gives a
-    tensor of `size` values (NaN if it fails)."""
+    tensor of `size` values. If it fails the call gives None, and the metrics made of those values are
+    left out (a made-up NaN would look like a diverging run)."""
 
     __slots__ = ("fn", "size")
 
@@ -278,7 +284,7 @@ class _Later:
         try:
             return self.fn()
         except Exception:
-            return _torch().full((self.size,), math.nan, dtype=_torch().float64)
+            return None
 
 
 class _Budget:
@@ -303,12 +309,34 @@ class _Budget:
             self.left += n
 
 
-def _read_all(tensors: List[Any]) -> List[float]:
-    """The values of tensors (or of _Later reductions), in order, in one transfer per device."""
+def _read_all(tensors: List[Any]) -> List[Optional[float]]:
+    """The values of tensors (or of _Later reductions), in order, in one transfer per device; None for
+    those of a _Later that failed."""
     torch = _torch()
-    if not tensors:
+    parts: List[Any] = []
+    failed: List[int] = []
+    for t in tensors:
+        if type(t) is _Later:
+            v = t()
+            if v is None:
+                failed.append(len(parts))
+                v = torch.zeros(t.size, dtype=torch.float64)  # a placeholder, replaced by None below
+            t = v
+        parts.append(t)
+    out: List[Any] = _values_of(parts)
+    if failed:
+        starts = [0]
+        for t in parts:
+            starts.append(starts[-1] + t.numel())
+        for i in failed:
+            out[starts[i] : starts[i + 1]] = [None] * (starts[i + 1] - starts[i])
+    return out
+
+
+def _values_of(parts: List[Any]) -> List[float]:
+    torch = _torch()
+    if not parts:
         return []
-    parts = [t() if type(t) is _Later else t for t in tensors]
     for t in parts:
         if not (t.is_cpu and CPU_READ_EACH):
             break
@@ -325,16 +353,16 @@ def _read_all(tensors: List[Any]) -> List[float]:
     try:  # the usual case, everything on one device; mixed dtypes are promoted
         return torch.cat(flat_parts).tolist()
     except RuntimeError:  # several devices (a model split across GPUs)
-        chunks: List[List[float]] = [[] for _ in tensors]
+        chunks: List[List[float]] = [[] for _ in parts]
         groups: Dict[Any, List[int]] = {}
         for i, t in enumerate(flat_parts):
             groups.setdefault(t.device, []).append(i)
         for idx in groups.values():
-            parts = [flat_parts[i] for i in idx]
+            same = [flat_parts[i] for i in idx]
             try:
-                values = torch.cat(parts).tolist()
+                values = torch.cat(same).tolist()
             except RuntimeError:
-                values = [v for p in parts for v in p.double().tolist()]
+                values = [v for p in same for v in p.double().tolist()]
             pos = 0
             for i in idx:
                 n = flat_parts[i].numel()

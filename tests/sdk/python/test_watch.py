@@ -34,11 +34,14 @@ def data(n=128, d=64, device="cpu", raw=False, seed=0):
     return x.to(device), y.to(device)
 
 
-def train(model, opt, x, y, iters, log_first=False, step0=0, eval_every_iter=False):
+def train(model, opt, x, y, iters, log_first=False, step0=0, eval_every_iter=False, log_every=1):
+    """`iters` training iterations; log() of the loss every `log_every` (0: never), before the update
+    with `log_first`."""
     for it in range(step0, step0 + iters):
         out = model(x)
         loss = F.cross_entropy(out, y)
-        if log_first:
+        logs = log_every > 0 and (it - step0) % log_every == 0
+        if log_first and logs:
             babysit.log({"train/loss": loss}, step=it)
         if opt is not None:
             opt.zero_grad()
@@ -51,7 +54,7 @@ def train(model, opt, x, y, iters, log_first=False, step0=0, eval_every_iter=Fal
             with torch.no_grad():
                 for p in model.parameters():
                     p -= 0.1 * p.grad
-        if not log_first:
+        if not log_first and logs:
             babysit.log({"train/loss": loss}, step=it)
         if eval_every_iter:
             model.eval()
@@ -143,10 +146,7 @@ def test_steps_are_counted_when_the_loop_never_logs(server, make_run):
     x, y = data()
     run = make_run()
     babysit.watch(model, opt, every=4)
-    for _ in range(12):
-        opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
+    train(model, opt, x, y, 12, log_every=0)
     run.finish()
     assert steps_of(server, run, "update_ratio/fc1") == [0, 4, 8]
 
@@ -483,13 +483,7 @@ def test_stats_of_iterations_the_loop_does_not_log_get_their_own_step(server, ma
     x, y = data()
     run = make_run()
     babysit.watch(model, opt, every=5)
-    for it in range(20):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        if it % 7 == 0:  # logs at 0, 7, 14 only
-            babysit.log({"train/loss": loss}, step=it)
+    train(model, opt, x, y, 20, log_every=7)  # logs at 0, 7, 14 only
     run.finish()
     assert steps_of(server, run, "update_ratio/fc1") == [0, 5, 10, 15]
 
@@ -758,6 +752,33 @@ def test_cpu_histograms_binned_in_the_loop_when_too_many_values_wait(server, mak
     assert h["weight/fc2"]["edges"][0] == pytest.approx(w_before.min().item())
     assert h["weight/fc2"]["edges"][-1] == pytest.approx(w_before.max().item())
     assert sum(h["act/fc1"]["counts"]) == x.shape[0] * 32
+
+
+def test_a_reduction_that_fails_in_the_sender_leaves_its_metrics_out_not_nan(server, make_run, monkeypatch):
+    """A made-up NaN would look like a diverging run to the server's diagnostics."""
+    import babysit._watch as W
+
+    real = W._act_count
+
+    def broken(x, kind, other):
+        if kind in ("relu0", "relu"):
+            raise RuntimeError("simulated failure")
+        return real(x, kind, other)
+
+    monkeypatch.setattr(W, "_act_count", broken)
+    model = MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = data()
+    run = make_run()
+    watcher = babysit.watch(model, opt, every=2)
+    train(model, opt, x, y, 4)
+    run.finish()
+    assert watcher._last_path == "sender"
+    keys = server.keys(run.id)
+    assert not any(k.endswith("dead_frac") for k in keys)  # its count was the failing reduction
+    for key in ("act/fc1/mean", "act/fc1/std", "update_ratio/fc1", "grad/fc2/norm"):
+        assert steps_of(server, run, key) == [0, 2], key
+        assert all(math.isfinite(v) for v in server.series(run.id, key).values()), key
 
 
 def test_raw_numbers_are_read_in_order_whatever_their_shapes_and_dtypes():
