@@ -114,28 +114,11 @@ function writeChunk(db: Database.Database, seriesId: number, p: Points, replaceI
   const summary = encodeSummaries([summarize(p)]);
   const subs = encodeSummaries(subSummaries(p));
   const data = encodeChunk(p);
-  const first = p.steps[0];
-  const last = p.steps[p.steps.length - 1];
+  const cols = [p.steps[0], p.steps[p.steps.length - 1], p.steps.length, summary, subs, data];
   if (replaceId === undefined) {
-    stmt(db, "INSERT INTO chunks (series_id, start_step, end_step, count, summary, subs, data) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
-      seriesId,
-      first,
-      last,
-      p.steps.length,
-      summary,
-      subs,
-      data,
-    );
+    stmt(db, "INSERT INTO chunks (series_id, start_step, end_step, count, summary, subs, data) VALUES (?, ?, ?, ?, ?, ?, ?)").run(seriesId, ...cols);
   } else {
-    stmt(db, "UPDATE chunks SET start_step = ?, end_step = ?, count = ?, summary = ?, subs = ?, data = ? WHERE id = ?").run(
-      first,
-      last,
-      p.steps.length,
-      summary,
-      subs,
-      data,
-      replaceId,
-    );
+    stmt(db, "UPDATE chunks SET start_step = ?, end_step = ?, count = ?, summary = ?, subs = ?, data = ? WHERE id = ?").run(...cols, replaceId);
   }
 }
 
