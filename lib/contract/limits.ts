@@ -1,0 +1,100 @@
+// The wire contract's limits, each with its unit: the one definition the server enforces,
+// docs/api.md describes and both SDKs' own checks are tested against. docs/contract.json is
+// generated from this file (`npm run contract`); a test fails when the two differ.
+
+/** How a string's length is counted everywhere on the wire: Unicode code points (what Python's
+ * `len()` counts; `[...s].length` in JavaScript), never UTF-16 code units or UTF-8 bytes. */
+export const STRING_UNIT = "code points";
+
+export interface Limit {
+  value: number;
+  unit: string;
+  /** What the limit applies to, in words for docs and error messages. */
+  what: string;
+}
+
+const limit = (value: number, unit: string, what: string): Limit => ({ value, unit, what });
+
+export const LIMITS = {
+  keyMaxLength: limit(200, STRING_UNIT, "metric, histogram and image keys (at least 1)"),
+  eventTypeMaxLength: limit(64, STRING_UNIT, "event types (at least 1)"),
+  projectMaxLength: limit(100, STRING_UNIT, "project names after trimming (at least 1)"),
+  runNameMaxLength: limit(200, STRING_UNIT, "run names after trimming (at least 1)"),
+  runIdMaxLength: limit(64, "ASCII characters A-Z a-z 0-9 _ -", "run ids (at least 1)"),
+  rowsPerBatch: limit(10_000, "rows", "rows in one log batch"),
+  histogramsPerBatch: limit(1_000, "histograms", "histograms in one log batch"),
+  eventsPerBatch: limit(1_000, "events", "events in one log batch"),
+  histogramBins: limit(1_000, "bins", "bins of one histogram (edges: bins + 1)"),
+  bodyBytes: limit(8 * 1024 * 1024, "bytes", "one request body"),
+  jsonDepth: limit(64, "levels of nesting", "any JSON request body"),
+  configBytes: limit(1024 * 1024, "bytes of UTF-8 JSON", "a run's config"),
+  configDepth: limit(32, "levels of nesting", "a run's config (the config object itself is level 1)"),
+  stepMax: limit(Number.MAX_SAFE_INTEGER, "steps", "step and seq, integers from 0 (2^53-1)"),
+  timeMax: limit(1e10, "Unix seconds", "row, histogram and event times, from 0 (milliseconds are refused)"),
+  epochAbsMax: limit(1e12, "epochs", "the absolute value of a row's epoch"),
+  imageSideMax: limit(8192, "pixels", "an image's width and height (at least 1)"),
+  imageBytesMax: limit(4 * 1024 * 1024, "bytes of decoded PNG", "one image"),
+  urlBytesMax: limit(8 * 1024, "bytes", "a request's URL (path and query)"),
+} as const satisfies Record<string, Limit>;
+
+export type LimitName = keyof typeof LIMITS;
+
+/** Characters refused in keys, event types, project and run names: C0 controls and DEL. */
+export const FORBIDDEN_CHARACTERS = "U+0000-U+001F and U+007F (control characters)";
+
+/** The strings a metric value may be besides a JSON number. */
+export const NON_FINITE_STRINGS = ["NaN", "Infinity", "-Infinity"] as const;
+
+/** Length of a string in code points (a lone surrogate counts as one). */
+export function codePointLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+/** True when the string holds no lone surrogate, so it survives UTF-8 storage unchanged. */
+export function isWellFormed(s: string): boolean {
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** True for a character refused in user-named strings (keys, event types, names). */
+export function hasForbiddenCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x1f || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * Why a user-named string (key, event type, project, name) breaks the contract, or null when it is
+ * fine. `what` names it in the message, e.g. "metric keys".
+ */
+export function nameProblem(s: string, max: Limit, what: string): string | null {
+  if (s.length === 0) return `${what} must not be empty`;
+  if (!isWellFormed(s)) return `${what} must be well-formed Unicode (no lone surrogates)`;
+  if (hasForbiddenCharacter(s)) return `${what} must not contain control characters`;
+  if (codePointLength(s) > max.value) return `${what} must be at most ${max.value} ${max.unit}`;
+  return null;
+}
+
+/** The contract as JSON, for docs/contract.json and the SDKs' tests. */
+export function contractJson() {
+  return {
+    $comment: "Generated from lib/contract/limits.ts by `npm run contract`; do not edit.",
+    version: 1,
+    stringUnit: STRING_UNIT,
+    wellFormedUnicode: "every string must be well-formed Unicode: no lone surrogates, and request bodies must be valid UTF-8",
+    forbiddenCharacters: FORBIDDEN_CHARACTERS,
+    nonFiniteStrings: [...NON_FINITE_STRINGS],
+    runIdPattern: "^[A-Za-z0-9_-]{1,64}$",
+    limits: LIMITS,
+  };
+}
