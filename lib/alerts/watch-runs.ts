@@ -3,13 +3,16 @@ import { diagnose } from "../diagnostics";
 import type { Diagnosis, RunData, SeriesPoints } from "../diagnostics/types";
 import type { AcceptedBatch } from "../ingest/hooks";
 import { RUNS_ROOM, emitTo, runRoom } from "../realtime/hub";
-import { readAllPoints } from "../series/read-points";
+import { thinEvents, thinHistograms, thinSeries } from "../diagnostics/thin";
+import { scanRunPoints } from "../series/read-points";
 import { singleton } from "../singleton";
 import { type AlertView, SEVERITY_RANK, alertView } from "./alert-view";
+import { MAX_EVENTS, histogramCap, memoryBudgetBytes, seriesCap } from "./memory-budget";
 import { notifyWebhook } from "./webhook";
 
-// Keeps each live run's full-resolution data in memory (loaded once, then appended to by every
-// accepted batch), re-runs the diagnostics at most once per EVAL_INTERVAL_MS per run off the
+// Keeps each live run's data in memory (loaded once, then appended to by every accepted batch),
+// within a memory budget (lib/alerts/memory-budget.ts: long series keep their start and recent
+// half at full resolution, the middle as bucket extremes; idle runs leave first), re-runs the diagnostics at most once per EVAL_INTERVAL_MS per run off the
 // ingest path, and turns diagnoses into stored alerts: raised, updated, escalated, resolved.
 
 const EVAL_INTERVAL_MS = Number(process.env.BABYSIT_EVAL_INTERVAL_MS ?? 1000);
@@ -25,7 +28,13 @@ interface Watched {
   evaluating?: Promise<void>;
   /** raised or escalated since the SDK last asked: delivered once in a log/finish response */
   undelivered: Map<string, AlertView>;
+  /** points held over all series, and numbers held over all histogram records (budget accounting) */
+  points: number;
+  histNumbers: number;
+  histRecords: number;
 }
+
+const BUDGET = memoryBudgetBytes();
 
 const watched = () => singleton("babysit.watchedRuns", () => new Map<string, Watched>());
 
@@ -36,17 +45,32 @@ function load(runId: string): Watched {
   const db = sqlite();
   const row = db.prepare("SELECT config, status FROM runs WHERE id = ?").get(runId) as { config: string; status: string } | undefined;
   const series = new Map<string, SeriesPoints>();
-  for (const [key, p] of readAllPoints(runId)) series.set(key, { steps: p.steps, values: p.values });
+  // a long run is read chunk by chunk and thinned as it goes, so loading never holds it whole
+  const cap = seriesCap(BUDGET, liveSeries() + (db.prepare("SELECT COUNT(*) AS n FROM series WHERE run_id = ?").get(runId) as { n: number }).n);
+  scanRunPoints(runId, (key, steps, values) => {
+    let s = series.get(key);
+    if (!s) series.set(key, (s = { steps: [], values: [] }));
+    merge(s, steps, values);
+    if (s.steps.length > 2 * cap) thinSeries(s, cap);
+  });
+  for (const s of series.values()) thinSeries(s, cap);
   const histograms = new Map<string, { step: number; edges: number[]; counts: number[] }[]>();
-  for (const h of db.prepare("SELECT key, step, edges, counts FROM histograms WHERE run_id = ? ORDER BY step").all(runId) as {
+  const histKeys = (db.prepare("SELECT COUNT(DISTINCT key) AS n FROM histograms WHERE run_id = ?").get(runId) as { n: number }).n;
+  let hcap = histogramCap(BUDGET, histKeys, 1);
+  for (const h of db.prepare("SELECT key, step, edges, counts FROM histograms WHERE run_id = ? ORDER BY step").iterate(runId) as Iterable<{
     key: string;
     step: number;
     edges: string;
     counts: string;
-  }[]) {
-    if (!histograms.has(h.key)) histograms.set(h.key, []);
-    histograms.get(h.key)!.push({ step: h.step, edges: JSON.parse(h.edges), counts: JSON.parse(h.counts) });
+  }>) {
+    let list = histograms.get(h.key);
+    if (!list) histograms.set(h.key, (list = []));
+    const rec = { step: h.step, edges: JSON.parse(h.edges) as number[], counts: JSON.parse(h.counts) as number[] };
+    list.push(rec);
+    if (list.length === 1) hcap = Math.min(hcap, histogramCap(BUDGET, histKeys, rec.edges.length + rec.counts.length + 1));
+    if (list.length > 2 * hcap) thinHistograms(list, hcap);
   }
+  for (const list of histograms.values()) thinHistograms(list, hcap);
   const events = (
     db.prepare("SELECT type, step, data FROM events WHERE run_id = ? AND type != 'image' ORDER BY id").all(runId) as {
       type: string;
@@ -54,15 +78,93 @@ function load(runId: string): Watched {
       data: string;
     }[]
   ).map((e) => ({ type: e.type, step: e.step, data: JSON.parse(e.data) }));
+  thinEvents(events, MAX_EVENTS);
   w = {
     runId,
     data: { config: parseConfig(row?.config), series, histograms, events, finished: row ? row.status !== "running" : false },
     lastEvalAt: 0,
     lastTouch: Date.now(),
     undelivered: new Map(),
+    points: 0,
+    histNumbers: 0,
+    histRecords: 0,
   };
+  recount(w);
   all.set(runId, w);
   return w;
+}
+
+/** Recomputes a run's budget accounting from what it holds. */
+function recount(w: Watched): void {
+  w.points = 0;
+  for (const s of w.data.series.values()) w.points += s.steps.length;
+  w.histNumbers = 0;
+  w.histRecords = 0;
+  for (const list of w.data.histograms.values()) {
+    w.histRecords += list.length;
+    for (const h of list) w.histNumbers += h.edges.length + h.counts.length + 1;
+  }
+}
+
+function liveSeries(): number {
+  let n = 0;
+  for (const w of watched().values()) n += w.data.series.size;
+  return n;
+}
+
+let warnedOver = false;
+
+/**
+ * Keeps the live runs' data within the budget: thins what this batch touched beyond its cap; when
+ * the total is still over, thins every live run to the caps, then lets idle runs go (they reload,
+ * thinned, if they log again).
+ */
+function enforceBudget(w: Watched, touchedSeries: Iterable<string>, touchedHistograms: Iterable<string>): void {
+  let series = 0;
+  let histKeys = 0;
+  let histRecords = 0;
+  let histNumbers = 0;
+  for (const x of watched().values()) {
+    series += x.data.series.size;
+    histKeys += x.data.histograms.size;
+    histRecords += x.histRecords;
+    histNumbers += x.histNumbers;
+  }
+  const cap = seriesCap(BUDGET, series);
+  const hcap = histogramCap(BUDGET, histKeys, histRecords ? histNumbers / histRecords : 1);
+  let thinned = false;
+  for (const key of touchedSeries) {
+    const s = w.data.series.get(key);
+    if (s && thinSeries(s, cap)) thinned = true;
+  }
+  for (const key of touchedHistograms) {
+    const list = w.data.histograms.get(key);
+    if (list && thinHistograms(list, hcap)) thinned = true;
+  }
+  thinEvents(w.data.events, MAX_EVENTS);
+  if (thinned) recount(w);
+  if (bytesHeld() <= BUDGET) return;
+  for (const x of watched().values()) {
+    for (const s of x.data.series.values()) thinSeries(s, cap);
+    for (const list of x.data.histograms.values()) thinHistograms(list, hcap);
+    recount(x);
+  }
+  const idle = [...watched().values()].filter((x) => x !== w && !x.timer && !x.evaluating).sort((a, b) => a.lastTouch - b.lastTouch);
+  for (const x of idle) {
+    if (bytesHeld() <= BUDGET) break;
+    watched().delete(x.runId);
+  }
+  if (bytesHeld() > BUDGET && !warnedOver) {
+    warnedOver = true;
+    console.warn(`babysit: live runs hold more than BABYSIT_MEMORY_MB=${BUDGET / 1024 / 1024} for diagnostics at the lowest resolution allowed; raise it`);
+  }
+}
+
+/** Estimated bytes the live runs hold (12 bytes a number: JS double arrays with their growth slack). */
+export function bytesHeld(): number {
+  let numbers = 0;
+  for (const x of watched().values()) numbers += 2 * x.points + x.histNumbers + 40 * x.data.events.length;
+  return numbers * 12;
 }
 
 function parseConfig(text: string | undefined): Record<string, unknown> {
@@ -109,15 +211,20 @@ export function afterBatch(b: AcceptedBatch): void {
     for (const [key, p] of b.series) {
       let s = w.data.series.get(key);
       if (!s) w.data.series.set(key, (s = { steps: [], values: [] }));
+      const before = s.steps.length;
       merge(s, p.steps, p.values);
+      w.points += s.steps.length - before;
     }
     for (const h of b.histograms) {
       let list = w.data.histograms.get(h.key);
       if (!list) w.data.histograms.set(h.key, (list = []));
       list.push({ step: h.step, edges: h.edges, counts: h.counts });
+      w.histRecords++;
+      w.histNumbers += h.edges.length + h.counts.length + 1;
     }
     for (const e of b.events) if (e.type !== "image") w.data.events.push(e);
   }
+  enforceBudget(w, b.series.keys(), new Set(b.histograms.map((h) => h.key)));
   schedule(w);
 }
 

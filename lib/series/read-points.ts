@@ -18,3 +18,19 @@ export function readAllPoints(runId: string): Map<string, Points> {
   }
   return out;
 }
+
+/**
+ * Every point of every series of a run, handed to `add` a chunk at a time in step order (steps and
+ * values only), so that a reader keeping a bounded amount never holds a whole long series.
+ */
+export function scanRunPoints(runId: string, add: (key: string, steps: number[], values: number[]) => void): void {
+  const db = sqlite();
+  const chunks = stmt(db, "SELECT data FROM chunks WHERE series_id = ? ORDER BY start_step");
+  for (const meta of runSeries(runId).values()) {
+    for (const c of chunks.iterate(meta.id) as Iterable<{ data: Buffer }>) {
+      const p = decodeChunk(c.data);
+      add(meta.key, p.steps, p.values);
+    }
+    add(meta.key, meta.pending.steps, meta.pending.values);
+  }
+}

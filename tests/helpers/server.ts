@@ -47,6 +47,8 @@ export interface TestServer {
   url: string;
   port: number;
   dbPath: string;
+  /** The server process (for memory figures). */
+  pid: number;
   /** Everything the server printed so far. */
   output(): string;
   /** SIGTERM, waits for the exit. */
@@ -94,6 +96,7 @@ export async function startServer(opts: { dbPath?: string; port?: number; env?: 
     url: `http://127.0.0.1:${port}`,
     port,
     dbPath,
+    pid: child.pid!,
     output: () => out,
     stop: () => end("SIGTERM"),
     kill: () => end("SIGKILL"),

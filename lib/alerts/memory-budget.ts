@@ -1,0 +1,32 @@
+import { BYTES_PER_NUMBER } from "../diagnostics/thin";
+
+// The memory the diagnostics may hold for live runs (BABYSIT_MEMORY_MB, default 1024 MiB), and
+// how it is shared out: three quarters for scalar series, the rest for histograms and events.
+// Every series gets the same point cap; a long series beyond it keeps its start and recent half at
+// full resolution and its middle as bucket extremes (lib/diagnostics/thin.ts).
+
+const MIB = 1024 * 1024;
+/** No series is thinned below this many points, whatever the number of series. */
+export const MIN_SERIES_POINTS = 4096;
+/** A series needs no more than this for any rule. */
+export const MAX_SERIES_POINTS = 2_000_000;
+export const MIN_HISTOGRAMS = 24;
+export const MAX_HISTOGRAMS = 2000;
+export const MAX_EVENTS = 10_000;
+
+export function memoryBudgetBytes(env: Record<string, string | undefined> = process.env): number {
+  const mb = Number(env.BABYSIT_MEMORY_MB);
+  return (Number.isFinite(mb) && mb >= 16 ? mb : 1024) * MIB;
+}
+
+/** Points each series may keep when `series` series are live. */
+export function seriesCap(budget: number, series: number): number {
+  const points = Math.floor((0.75 * budget) / (2 * BYTES_PER_NUMBER) / Math.max(1, series));
+  return Math.min(MAX_SERIES_POINTS, Math.max(MIN_SERIES_POINTS, points));
+}
+
+/** Histogram records each histogram key may keep, given the live keys and their average size in numbers. */
+export function histogramCap(budget: number, keys: number, numbersPerRecord: number): number {
+  const n = Math.floor((0.2 * budget) / (Math.max(1, numbersPerRecord) * BYTES_PER_NUMBER) / Math.max(1, keys));
+  return Math.min(MAX_HISTOGRAMS, Math.max(MIN_HISTOGRAMS, n));
+}
