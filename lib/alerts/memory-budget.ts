@@ -1,6 +1,6 @@
 import { BYTES_PER_NUMBER } from "../diagnostics/thin";
 
-// The memory the diagnostics may hold for live runs (BABYSIT_MEMORY_MB, default 1024 MiB), and
+// The memory the diagnostics may hold for live runs (BABYSIT_MEMORY_MB, default 512 MiB), and
 // how it is shared out: three quarters for scalar series, the rest for histograms and events.
 // Every series gets the same point cap; a long series beyond it keeps its start and recent half at
 // full resolution and its middle as bucket extremes (lib/diagnostics/thin.ts).
@@ -16,7 +16,7 @@ export const MAX_EVENTS = 10_000;
 
 export function memoryBudgetBytes(env: Record<string, string | undefined> = process.env): number {
   const mb = Number(env.BABYSIT_MEMORY_MB);
-  return (Number.isFinite(mb) && mb >= 16 ? mb : 1024) * MIB;
+  return (Number.isFinite(mb) && mb >= 16 ? mb : 512) * MIB;
 }
 
 /** Points each series may keep when `series` series are live. */

@@ -122,10 +122,11 @@ describe("histograms and events", () => {
 
 describe("the budget", () => {
   test.each([
-    [undefined, 1024],
+    [undefined, 512],
     ["256", 256],
-    ["junk", 1024],
-    ["1", 1024],
+    ["2048", 2048],
+    ["junk", 512],
+    ["1", 512],
   ])("BABYSIT_MEMORY_MB=%s -> %i MiB", (v, mb) => {
     expect(memoryBudgetBytes({ BABYSIT_MEMORY_MB: v })).toBe(mb * 1024 * 1024);
   });
