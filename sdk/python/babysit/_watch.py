@@ -41,36 +41,58 @@ and W_after of models up to DEFER_MAX_ELEMENTS weights into pooled three-row buf
 into a clone, and the sender thread makes the sums, norms and counts when it reads the iteration
 (within DEFER_BYTES of copies waiting per watcher; beyond, the loop reduces them itself). CPU
 histograms are binned there too, from a copy (up to HIST_DEFER_ELEMENTS values per iteration).
+
+Layout: this module holds the Watcher (hooks, measuring windows, what to log); _reduce.py the
+reductions, all-layer buffers and read-backs; _histogram.py the histograms.
 """
 
 from __future__ import annotations
 
-import math
-import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ._output import OnceWarner
 
-HIST_BINS = 30
-HIST_MAX_ELEMENTS = 1_000_000  # per tensor: a larger one is histogrammed from a strided sample
+from ._histogram import (  # noqa: F401 (tests import some of these from here)
+    HIST_BINS,
+    _CpuHist,
+    _CpuHistPart,
+    _RangeEdges,
+    _cpu_histogram,
+    _device_histogram,
+    _edges,
+    _hist_input,
+    _sync_free_histogram,
+)
+from ._reduce import (  # noqa: F401
+    DEFER_MAX_ELEMENTS,
+    FLAT_MIN_LAYERS,
+    _ALIVE,
+    _Budget,
+    _CONST,
+    _DEAD,
+    _FRAC,
+    _Flat,
+    _Later,
+    _MEAN,
+    _NORM,
+    _Pack,
+    _RATIO,
+    _SQRT,
+    _STD,
+    _Slice,
+    _VALUE,
+    _acc,
+    _const,
+    _copy_,
+    _low,
+    _norms,
+    _sub_,
+    _torch,
+    _read_all,
+)
+
 HIST_DEFER_ELEMENTS = 1 << 22  # CPU values per iteration copied for the sender to histogram
-FLAT_MAX_ELEMENTS = 1 << 22  # weights of a model small enough for the padded all-layer buffers
-FLAT_MIN_LAYERS = 4
-DEFER_MAX_ELEMENTS = 1 << 20  # CPU: weights of a model whose statistics the sender thread reduces from copies
 DEFER_BYTES = 32 << 20  # CPU: copies waiting for the sender thread, per watcher; beyond, the loop reduces
-CPU_READ_EACH = True  # CPU tensors are read one by one (tests turn it off to take the accelerator's way)
-
-_torch_module: Any = None
-
-
-def _torch():
-    global _torch_module
-    if _torch_module is None:
-        import torch
-
-        _torch_module = torch
-    return _torch_module
-
 
 _OTHER_DIMS: Dict[Tuple[int, int], List[int]] = {}  # (ndim, unit dim) -> the dims a dead unit is <= 0 over
 
@@ -90,450 +112,6 @@ def _weighted_layer(module: Any) -> bool:
     torch = _torch()
     nn = torch.nn
     return isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)) and isinstance(getattr(module, "weight", None), nn.Parameter)
-
-
-# ---------------------------------------------------------------------- device-side reductions
-
-_low_types: Any = ()
-
-
-def _low() -> Any:
-    """The half types, whose reductions accumulate in float32."""
-    global _low_types
-    if not _low_types:
-        torch = _torch()
-        _low_types = (torch.float16, torch.bfloat16)
-    return _low_types
-
-
-def _acc(x: Any) -> Any:
-    """The dtype to accumulate a reduction of x in: float32 for half types, else None (x's own)."""
-    return _torch().float32 if x.dtype in _low() else None
-
-
-_consts: Dict[float, Any] = {}
-
-
-def _const(v: float) -> Any:
-    """A 0-dim CPU tensor: comparing with it skips the wrapping of a Python number (half the cost of
-    `x > 0.99` on small tensors), and CUDA ops take 0-dim CPU tensors as plain scalars."""
-    t = _consts.get(v)
-    if t is None:
-        t = _consts[v] = _torch().tensor(v, dtype=_torch().float64)  # compared in x's own dtype
-    return t
-
-
-def _norms(tensors: List[Any]) -> List[Any]:
-    """2-norms of a list of tensors: one torch._foreach_norm call where torch has it (one fused kernel
-    per device on accelerators), else one vector_norm per tensor (older torch, half types)."""
-    torch = _torch()
-    fe = getattr(torch, "_foreach_norm", None)
-    if fe is not None and len(tensors) > 1:
-        full = (torch.float32, torch.float64)
-        for t in tensors:
-            if t.dtype not in full:
-                break
-        else:
-            return fe(tensors)
-    return [torch.linalg.vector_norm(t, dtype=_acc(t)) for t in tensors]
-
-
-def _pairwise_(op: str, a: List[Any], b: List[Any]) -> None:
-    """a[i].<op>(b[i]) for every i: one torch._foreach_<op> call where torch has it, else a loop."""
-    fe = getattr(_torch(), "_foreach_" + op, None)
-    if fe is not None and len(a) > 1:
-        fe(a, b)
-        return
-    for x, y in zip(a, b):
-        getattr(x, op)(y)
-
-
-def _sub_(a: List[Any], b: List[Any]) -> None:
-    """a[i] -= b[i] for every i."""
-    _pairwise_("sub_", a, b)
-
-
-def _copy_(a: List[Any], b: List[Any]) -> None:
-    """a[i].copy_(b[i]) for every i (one foreach call on torch 2.1 and later)."""
-    _pairwise_("copy_", a, b)
-
-
-class _Flat:
-    """The weights of every layer (row 1) and their gradients (row 0) as the rows of one zero-padded
-    [2, layers, longest] buffer: sums and norms of all of them are two kernels. Row 1 is also the
-    snapshot of W_before that update_ratio needs. With `after`, a row 2 receives W_after (the CPU
-    path whose reductions the sender thread makes)."""
-
-    __slots__ = ("shapes", "sizes", "dtype", "device", "buf", "grad_rows", "weight_rows", "weights", "after_rows",
-                 "nbytes")
-
-    def __init__(self, ws: List[Any], after: bool = False) -> None:
-        torch = _torch()
-        self.shapes = [w.shape for w in ws]
-        self.sizes = [w.numel() for w in ws]
-        self.dtype, self.device = ws[0].dtype, ws[0].device
-        self.buf = torch.zeros(3 if after else 2, len(ws), max(self.sizes), dtype=self.dtype, device=self.device)
-        self.nbytes = self.buf.numel() * self.buf.element_size()
-
-        def rows(r: int) -> List[Any]:
-            return [self.buf[r, i, :n].view(s) for i, (n, s) in enumerate(zip(self.sizes, self.shapes))]
-
-        self.grad_rows, self.weight_rows = rows(0), rows(1)
-        self.after_rows = rows(2) if after else []
-        self.weights = self.buf[1]
-
-    @staticmethod
-    def fits(ws: List[Any], min_layers: int = FLAT_MIN_LAYERS, max_elements: int = FLAT_MAX_ELEMENTS) -> bool:
-        torch = _torch()
-        if len(ws) < min_layers:  # below that, the copies of the gradients cost what the kernels save
-            return False
-        dtype, device = ws[0].dtype, ws[0].device
-        if dtype not in (torch.float32, torch.float64) or any(w.dtype != dtype or w.device != device for w in ws):
-            return False
-        sizes = [w.numel() for w in ws]
-        total = sum(sizes)
-        return 0 < total <= max_elements and len(ws) * max(sizes) <= 2 * total + 65536  # padding bounded
-
-    def matches(self, ws: List[Any]) -> bool:
-        if len(ws) != len(self.shapes) or ws[0].dtype != self.dtype or ws[0].device != self.device:
-            return False
-        for w, s in zip(ws, self.shapes):
-            if w.shape != s:
-                return False
-        return True
-
-
-# ---------------------------------------------------------------------- what the sender reads back
-
-# How the sender thread turns raw numbers read back from the device into a metric value.
-# A recipe is (op, a, b, n): a and b index the raw numbers (s: a sum, q: a 2-norm), or for _DEAD and
-# _FRAC, a indexes the counts (c), which follow the other raw numbers.
-_MEAN = 0  # s / n
-_STD = 1  # sqrt(q^2 / n - (s / n)^2), population std
-_NORM = 2  # q
-_RATIO = 3  # a / b
-_DEAD = 4  # 1 - c / n
-_FRAC = 5  # c / n
-_VALUE = 6  # a
-_CONST = 7  # n itself (a Python learning rate)
-_SQRT = 8  # sqrt(a): a population variance
-_ALIVE = 9  # 1 - (values among the n from a that are not <= 0) / n: dead_frac from the units' maxima
-
-
-def _finish(op: int, r: List[Any], a: int, b: int, n: Any, cbase: int) -> Optional[float]:
-    """A metric's value from its raw numbers; None when one of them is missing (a failed reduction)."""
-    try:
-        if op == _MEAN:
-            return r[a] / n
-        if op == _STD:
-            m = r[a] / n
-            q = r[b]
-            var = q * q / n - m * m
-            if var != var:
-                return var  # NaN in, NaN out
-            return math.sqrt(var) if var > 0 else 0.0
-        if op == _NORM or op == _VALUE:
-            return r[a]
-        if op == _RATIO:
-            num, den = r[a], r[b]
-            if num is None or den is None:
-                return None
-            if den == 0:
-                return math.nan if num == 0 or num != num else math.inf
-            return num / den
-        if op == _DEAD:
-            return 1.0 - r[cbase + a] / n
-        if op == _FRAC:
-            return r[cbase + a] / n
-        if op == _CONST:
-            return float(n)
-        if op == _SQRT:
-            var = r[a]
-            if var != var:
-                return var
-            return math.sqrt(var) if var > 0 else 0.0
-        if op == _ALIVE:
-            alive = 0
-            for v in r[a : a + n]:
-                if not v <= 0:  # a NaN maximum is not a dead unit
-                    alive += 1
-            return 1.0 - alive / n
-    except TypeError:  # None among the raw numbers
-        return None
-    except (ArithmeticError, ValueError, IndexError):
-        pass
-    return math.nan
-
-
-def _edges(lo: float, hi: float, bins: int) -> List[float]:
-    width = hi / bins - lo / bins
-    return [min(lo + i * width, hi) for i in range(bins)] + [hi]
-
-
-class _Later:
-    """A reduction of CPU copies that the sender thread makes when it reads the iteration: `fn()` gives a
-    tensor of `size` values. If it fails the call gives None, and the metrics made of those values are
-    left out (a made-up NaN would look like a diverging run)."""
-
-    __slots__ = ("fn", "size")
-
-    def __init__(self, fn: Callable[[], Any], size: int = 1) -> None:
-        self.fn, self.size = fn, size
-
-    def __call__(self) -> Any:
-        try:
-            return self.fn()
-        except Exception:
-            return None
-
-
-class _Budget:
-    """Bytes of CPU copies a watcher may keep waiting for the sender thread: taken in the training loop,
-    given back by the sender once it has reduced them."""
-
-    __slots__ = ("left", "lock")
-
-    def __init__(self, n: int) -> None:
-        self.left = n
-        self.lock = threading.Lock()
-
-    def take(self, n: int) -> bool:
-        with self.lock:
-            if n > self.left:
-                return False
-            self.left -= n
-            return True
-
-    def give(self, n: int) -> None:
-        with self.lock:
-            self.left += n
-
-
-def _read_all(tensors: List[Any]) -> List[Optional[float]]:
-    """The values of tensors (or of _Later reductions), in order, in one transfer per device; None for
-    those of a _Later that failed."""
-    torch = _torch()
-    parts: List[Any] = []
-    failed: List[int] = []
-    for t in tensors:
-        if type(t) is _Later:
-            v = t()
-            if v is None:
-                failed.append(len(parts))
-                v = torch.zeros(t.size, dtype=torch.float64)  # a placeholder, replaced by None below
-            t = v
-        parts.append(t)
-    out: List[Any] = _values_of(parts)
-    if failed:
-        starts = [0]
-        for t in parts:
-            starts.append(starts[-1] + t.numel())
-        for i in failed:
-            out[starts[i] : starts[i + 1]] = [None] * (starts[i + 1] - starts[i])
-    return out
-
-
-def _values_of(parts: List[Any]) -> List[float]:
-    torch = _torch()
-    if not parts:
-        return []
-    for t in parts:
-        if not (t.is_cpu and CPU_READ_EACH):
-            break
-    else:  # on the CPU reading costs nothing: no gathering into one tensor first
-        out: List[float] = []
-        for t in parts:
-            d = t.dim()
-            if d == 0:
-                out.append(t.item())
-            else:
-                out += (t if d == 1 else t.reshape(-1)).tolist()
-        return out
-    flat_parts = [t.reshape(-1) for t in parts]
-    try:  # the usual case, everything on one device; mixed dtypes are promoted
-        return torch.cat(flat_parts).tolist()
-    except RuntimeError:  # several devices (a model split across GPUs)
-        chunks: List[List[float]] = [[] for _ in parts]
-        groups: Dict[Any, List[int]] = {}
-        for i, t in enumerate(flat_parts):
-            groups.setdefault(t.device, []).append(i)
-        for idx in groups.values():
-            same = [flat_parts[i] for i in idx]
-            try:
-                values = torch.cat(same).tolist()
-            except RuntimeError:
-                values = [v for p in same for v in p.double().tolist()]
-            pos = 0
-            for i in idx:
-                n = flat_parts[i].numel()
-                chunks[i] = values[pos : pos + n]
-                pos += n
-        return [v for c in chunks for v in c]
-
-
-class _Pack:
-    """What one measured iteration logs, still on the device until the sender thread reads it.
-
-    Metric values are recipes over raw numbers: device tensors of sums and norms (0-dim, or a vector
-    for all layers at once), then 0-dim integer counts, then the histograms' 1-D tensors. The sender
-    thread concatenates them into one 1-D tensor per device and reads that back in one transfer
-    (``tolist``), so the training loop neither waits for the device nor pays for the gathering.
-    Duck-types the 1-D tensor a STATS item carries.
-    """
-
-    __slots__ = ("_tensors", "_recipes", "_cbase", "_flat", "_values", "_release")
-
-    def __init__(self, tensors: List[Any], recipes: List[Tuple[int, int, int, Any]], cbase: int,
-                 release: Optional[List[Callable[[], None]]] = None) -> None:
-        self._tensors = tensors
-        self._recipes = recipes
-        self._cbase = cbase  # where the counts start among the raw numbers
-        self._flat: Optional[List[float]] = None
-        self._values: Optional[List[float]] = None
-        self._release = release  # gives CPU copies back to their watcher once reduced
-
-    def read(self) -> List[float]:
-        if self._flat is None:
-            tensors, self._tensors = self._tensors, []  # device memory released once read
-            try:
-                self._flat = _read_all(tensors)
-            finally:
-                release, self._release = self._release, None
-                for fn in release or ():
-                    fn()
-        return self._flat
-
-    def tolist(self) -> List[float]:
-        if self._values is None:
-            r = self.read()
-            cbase = self._cbase
-            self._values = [_finish(op, r, a, b, n, cbase) for op, a, b, n in self._recipes]
-        return self._values
-
-    def __len__(self) -> int:
-        return len(self._recipes)
-
-
-class _Slice:
-    """Edges or counts of a histogram computed on the device: a slice of its _Pack's raw numbers."""
-
-    __slots__ = ("pack", "start", "size")
-
-    def __init__(self, pack: _Pack, start: int, size: int) -> None:
-        self.pack, self.start, self.size = pack, start, size
-
-    def tolist(self) -> List[float]:
-        return self.pack.read()[self.start : self.start + self.size]
-
-
-class _CpuHist:
-    """A histogram of a copy of CPU values, binned by the sender thread when it reads it."""
-
-    __slots__ = ("x", "result")
-
-    def __init__(self, x: Any) -> None:
-        self.x = x
-        self.result: Optional[Tuple[List[float], List[float]]] = None
-
-    def get(self) -> Tuple[List[float], List[float]]:
-        if self.result is None:
-            x, self.x = self.x, None
-            try:
-                lo, hi, counts = _cpu_histogram(x, HIST_BINS)
-                self.result = ([0.0, 1.0], [0.0]) if counts is None else (_edges(lo, hi, HIST_BINS), counts.tolist())
-            except Exception:  # NaN edges: the sender skips this histogram, keeps the rest
-                self.result = ([math.nan], [])
-        return self.result
-
-
-class _CpuHistPart:
-    __slots__ = ("hist", "which")
-
-    def __init__(self, hist: _CpuHist, which: int) -> None:
-        self.hist, self.which = hist, which
-
-    def tolist(self) -> List[float]:
-        return self.hist.get()[self.which]
-
-
-class _RangeEdges:
-    __slots__ = ("lo", "hi")
-
-    def __init__(self, lo: float, hi: float) -> None:
-        self.lo, self.hi = lo, hi
-
-    def tolist(self) -> List[float]:
-        return _edges(self.lo, self.hi, HIST_BINS)
-
-
-# ---------------------------------------------------------------------- histograms
-
-
-def _device_histogram(x: Any, bins: int = HIST_BINS, sync_free: Optional[bool] = None):
-    """Histogram on the tensor's own device. Returns (edges, counts); non-finite values are left out.
-
-    The range is the finite min..max. On accelerators (or with `sync_free`) edges and counts are
-    tensors computed without reading anything back; on the CPU, where reading costs no sync, the range
-    is read on the host and edges are a list.
-    """
-    x = _hist_input(x)
-    if not (sync_free if sync_free is not None else x.device.type != "cpu"):
-        lo, hi, counts = _cpu_histogram(x, bins)
-        if counts is None:
-            return [0.0, 1.0], [0.0]
-        return _edges(lo, hi, bins), counts
-    return _sync_free_histogram(x, bins)
-
-
-def _hist_input(x: Any) -> Any:
-    x = x.detach().reshape(-1)
-    if x.numel() > HIST_MAX_ELEMENTS:  # a strided sample keeps the shape of the distribution
-        x = x[:: x.numel() // HIST_MAX_ELEMENTS + 1]
-    return x.float()
-
-
-def _sync_free_histogram(x: Any, bins: int):
-    torch = _torch()
-    finite = torch.isfinite(x)
-    inf = float("inf")
-    lo = x.masked_fill(~finite, inf).min()
-    hi = x.masked_fill(~finite, -inf).max()
-    ok_lo = torch.isfinite(lo)
-    lo = lo.masked_fill(~ok_lo, 0.0)
-    span = hi - lo
-    good = torch.isfinite(span) & (span > 0)
-    lo = torch.where(good | ~ok_lo, lo, lo - 0.5)  # constant values: a unit-wide range around them
-    span = span.masked_fill(~good, 1.0)
-    xs = torch.where(finite, x, lo.expand_as(x))
-    idx = torch.nan_to_num((xs - lo) / span * bins, nan=0.0, posinf=bins - 1, neginf=0.0)
-    idx = idx.floor().clamp_(0, bins - 1).long()
-    counts = torch.zeros(bins, device=x.device, dtype=torch.float32).scatter_add_(0, idx, finite.float())
-    edges = lo + span * torch.arange(bins + 1, device=x.device, dtype=torch.float32) / bins
-    return edges, counts
-
-
-def _cpu_histogram(x: Any, bins: int) -> Tuple[float, float, Any]:
-    """(lo, hi, counts) of a CPU tensor; counts is None when it holds no finite value."""
-    # The range comes from one aminmax (finite bounds mean finite values: NaN propagates); the
-    # isfinite mask is built only when something is not finite. Binning by hand into int32 indexes
-    # and bincount costs a quarter of the instructions of histc (torch 1.13).
-    torch = _torch()
-    if x.numel() == 0:
-        return 0.0, 1.0, None
-    lo_t, hi_t = torch.aminmax(x)
-    lo, hi = lo_t.item(), hi_t.item()
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        x = x[torch.isfinite(x)]
-        if x.numel() == 0:
-            return 0.0, 1.0, None
-        lo_t, hi_t = torch.aminmax(x)
-        lo, hi = lo_t.item(), hi_t.item()
-    if not hi > lo:
-        lo, hi = lo - 0.5, hi + 0.5
-    if not 1e-30 < hi - lo < 1e38:  # a range too wide (or too narrow) for float32 arithmetic
-        return lo, hi, torch.histc(x, bins=bins, min=lo, max=hi)
-    idx = (x - lo).mul_(bins / (hi - lo)).to(torch.int32).clamp_(0, bins - 1)  # >= 0: truncation is floor
-    return lo, hi, torch.bincount(idx, minlength=bins)
 
 
 def _eager(fn: Callable[..., Any], watcher: Any) -> Callable[..., Any]:

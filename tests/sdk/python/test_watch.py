@@ -682,11 +682,11 @@ def test_a_measured_iteration_is_read_back_in_one_transfer_and_never_in_the_loop
     import sys
     import threading
 
-    import babysit._watch as W
+    import babysit._reduce as R
     from babysit._watch import HIST_BINS, Watcher
 
     monkeypatch.setattr(Watcher, "_sync_free_hist", True)
-    monkeypatch.setattr(W, "CPU_READ_EACH", False)
+    monkeypatch.setattr(R, "CPU_READ_EACH", False)
     reads = {"loop": 0, "tolist": []}
     main = threading.current_thread()
     phase = ["loop"]
