@@ -160,7 +160,7 @@ class _Probe:
     def filled(self) -> None:
         """Called by Run.log(): a finished iteration that waited for its step can be logged now."""
         w = self.watcher
-        if w is not None and w.active and w._ready is not None and w._ready.probe is self:
+        if w is not None and w.active and w._win.ready is not None and w._win.ready.probe is self:
             w._safe(w._emit_ready)
 
 
@@ -184,6 +184,80 @@ class _Layer:
         self.k_wmean, self.k_wstd = "weight/%s/mean" % name, "weight/%s/std" % name
         self.k_gstd, self.k_gnorm = "grad/%s/std" % name, "grad/%s/norm" % name
         self.h_grad, self.h_weight = "grad/" + name, "weight/" + name
+
+
+class _Window:
+    """Where the watcher is in the training loop: iterations counted, the measuring window (an iteration
+    that measures, its scalars and histograms), the probe that learns the loop's step for it, and how
+    activations are labelled by the layer that ran before them."""
+
+    __slots__ = ("count", "open", "scalars", "hists", "index", "probe", "ready", "last_layer", "used_labels",
+                 "last_label", "last_label_index")
+
+    def __init__(self, watcher: Any) -> None:
+        self.count = 0  # iterations seen since watch(): optimizer steps, or training forwards without optimizer
+        self.open = False
+        self.scalars = False
+        self.hists = False
+        self.index = 0
+        self.probe = _Probe(watcher)  # gets the step of the loop's log() call for the measuring iteration
+        self.ready: Optional[_Ready] = None
+        self.last_layer: Optional[Tuple[str, bool]] = None
+        self.used_labels: set = set()
+        self.last_label: Optional[int] = None
+        self.last_label_index = 0
+
+
+class _Iteration:
+    """Measurements of the iteration in progress. Raw device tensors of sums and norms, whose values the
+    recipes index in order (raw_len of them so far); 0-dim integer counts; histogram tensors. What to
+    log: activations by key (a later forward of the same iteration replaces them), layer statistics in
+    order, histograms by key as (edges, counts) parts."""
+
+    __slots__ = ("raw", "raw_len", "cnt", "vec", "acts_now", "keys", "recipes", "lr", "hists", "deferred", "act_keys")
+
+    def __init__(self) -> None:
+        self.raw: List[Any] = []
+        self.raw_len = 0
+        self.cnt: List[Any] = []
+        self.vec: List[Any] = []
+        self.acts_now: Dict[str, Tuple[int, int, int, Any]] = {}
+        self.keys: List[str] = []
+        self.recipes: List[Tuple[int, int, int, Any]] = []
+        self.lr: List[Tuple[str, Any]] = []
+        self.hists: Dict[str, Tuple[Any, Any]] = {}
+        self.deferred = 0  # CPU values copied for the sender to histogram, this iteration
+        self.act_keys: Dict[str, Tuple[str, str, str, str, str]] = {}
+
+
+class _Before:
+    """The weights before the update, for update_ratio: buffers allocated once, refilled by copy_. On the
+    CPU the all-layer buffers of copies come back to `pool` once the sender read them; `release` is what
+    the next pack gives back."""
+
+    __slots__ = ("flat", "bufs", "norms", "kind", "snap_flat", "pool", "release")
+
+    def __init__(self) -> None:
+        self.flat: Optional[_Flat] = None
+        self.bufs: List[Any] = []
+        self.norms: List[int] = []
+        self.kind: Optional[str] = None  # "flat", "layers", "deferred", or None when there is no snapshot
+        self.snap_flat: Optional[_Flat] = None
+        self.pool: List[_Flat] = []
+        self.release: List[Callable[[], None]] = []
+
+
+class _Hooks:
+    """Handles of every hook the watcher added, so that unwatch() removes them all."""
+
+    __slots__ = ("grad", "fwd", "root", "opt", "opt_restore")
+
+    def __init__(self) -> None:
+        self.grad: List[Any] = []
+        self.fwd: List[Any] = []
+        self.root: List[Any] = []
+        self.opt: List[Any] = []
+        self.opt_restore: Optional[Tuple[bool, Any, Any]] = None
 
 
 class Watcher:
@@ -254,60 +328,25 @@ class Watcher:
             self._warner.say("watch-noact", "watch(): %s has no activation modules (nn.ReLU, nn.Tanh, ...); activation "
                              "statistics need them (functional F.relu calls cannot be hooked)" % type(model).__name__)
 
-        self._count = 0  # iterations seen since watch(): optimizer steps, or training forwards without optimizer
-        self._win_open = False
-        self._win_scalars = False
-        self._win_hists = False
-        self._win_index = 0
-        self._probe = _Probe(self)  # gets the step of the loop's log() call for the measuring iteration
-        # Measurements of the iteration in progress. Raw device tensors of sums and norms, whose values
-        # the recipes index in order (self._raw_len of them so far); 0-dim integer counts; histogram
-        # tensors. What to log: activations by key (a later forward of the same iteration replaces
-        # them), layer statistics in order, histograms by key as (edges, counts) parts.
-        self._raw: List[Any] = []
-        self._raw_len = 0
-        self._cnt: List[Any] = []
-        self._vec: List[Any] = []
-        self._acts_now: Dict[str, Tuple[int, int, int, Any]] = {}
-        self._keys: List[str] = []
-        self._recipes: List[Tuple[int, int, int, Any]] = []
-        self._lr: List[Tuple[str, Any]] = []
-        self._hists: Dict[str, Tuple[Any, Any]] = {}
-        self._deferred = 0  # CPU values copied for the sender to histogram, this iteration
-        self._act_keys: Dict[str, Tuple[str, str, str, str, str]] = {}
-        self._ready: Optional[_Ready] = None
-        # Weights before the update, for update_ratio: buffers allocated once, refilled by copy_.
-        self._flat: Optional[_Flat] = None
-        self._snap_bufs: List[Any] = []
-        self._snap_norms: List[int] = []
-        self._snap: Optional[str] = None  # "flat", "layers", "deferred", or None when there is no snapshot
+        self._win = _Window(self)
+        self._it = _Iteration()
+        self._before = _Before()
+        self._hooks = _Hooks()
         # CPU: copies whose reductions the sender thread makes (see _Later), within a byte budget; their
-        # all-layer buffers come back to the pool once read. _release: what the next pack gives back.
+        # all-layer buffers come back to the pool once read.
         self._budget = _Budget(DEFER_BYTES)
         self._last_path = ""  # how the last measured iteration reduced the layers (tests read it)
-        self._pool: List[_Flat] = []
-        self._snap_flat: Optional[_Flat] = None
-        self._release: List[Callable[[], None]] = []
-        self._grad_handles: List[Any] = []
-        self._fwd_handles: List[Any] = []
-        self._last_layer: Optional[Tuple[str, bool]] = None
-        self._used_labels: set = set()
-        self._last_label: Optional[int] = None
-        self._last_label_index = 0
 
         # The hooks run eagerly even inside a torch.compile'd forward: traced, their bookkeeping would be
         # baked into the graph of the first measuring iteration and lost for the next ones.
         self._root_hook = _eager(self._on_root_pre, self)
         self._module_hook = _eager(self._on_module, self)
-        self._root_handles: List[Any] = []
-        self._opt_handles: List[Any] = []
-        self._opt_restore: Optional[Tuple[bool, Any, Any]] = None
         if optimizer is not None:
             self._hook_optimizer(optimizer)
             self._arm(self._measures(0))
         else:
             # Without an optimizer an iteration is a training forward: a pre-hook counts them.
-            self._root_handles = [model.register_forward_pre_hook(self._root_hook)]
+            self._hooks.root = [model.register_forward_pre_hook(self._root_hook)]
 
     def _act_kind(self, m: Any) -> Optional[str]:
         if isinstance(m, self._relu):
@@ -326,12 +365,12 @@ class Watcher:
     def _arm(self, on: bool) -> None:
         """With an optimizer: the model's forward pre-hook is on only for the iterations that measure."""
         if on:
-            if not self._root_handles:
-                self._root_handles = [self.model.register_forward_pre_hook(self._root_hook)]
-        elif self._root_handles:
-            for h in self._root_handles:
+            if not self._hooks.root:
+                self._hooks.root = [self.model.register_forward_pre_hook(self._root_hook)]
+        elif self._hooks.root:
+            for h in self._hooks.root:
                 h.remove()
-            self._root_handles = []
+            self._hooks.root = []
             self._detach_forward_hooks()
 
     # ------------------------------------------------------------------ optimizer
@@ -339,14 +378,14 @@ class Watcher:
     def _hook_optimizer(self, opt: Any) -> None:
         if hasattr(opt, "register_step_pre_hook") and hasattr(opt, "register_step_post_hook"):  # torch >= 2
             def pre(_opt, _args, _kwargs):
-                if self._win_open and self.active:
+                if self._win.open and self.active:
                     self._safe(self._pre_step)
 
             def post(_opt, _args, _kwargs):
                 if self.active:
                     self._safe(self._post_step)
 
-            self._opt_handles = [opt.register_step_pre_hook(pre), opt.register_step_post_hook(post)]
+            self._hooks.opt = [opt.register_step_pre_hook(pre), opt.register_step_post_hook(post)]
             return
         # torch 1.x: wrap optimizer.step on the instance. It must stay a bound method with the same
         # _with_counter marker, because LR schedulers inspect and wrap optimizer.step themselves.
@@ -357,7 +396,7 @@ class Watcher:
         watcher = self
 
         def step(_opt, *args, **kwargs):
-            if watcher._win_open and watcher.active:  # only an iteration that measures opens a window
+            if watcher._win.open and watcher.active:  # only an iteration that measures opens a window
                 watcher._safe(watcher._pre_step)
             out = orig(*args, **kwargs)
             if watcher.active:
@@ -368,21 +407,21 @@ class Watcher:
             step._with_counter = True  # type: ignore[attr-defined]
         bound = types.MethodType(step, opt)
         opt.step = bound
-        self._opt_restore = (had_own, orig, bound)
+        self._hooks.opt_restore = (had_own, orig, bound)
 
     def _unhook_optimizer(self) -> None:
-        for h in self._opt_handles:
+        for h in self._hooks.opt:
             h.remove()
-        self._opt_handles = []
-        if self._opt_restore is not None and self.optimizer is not None:
-            had_own, orig, bound = self._opt_restore
+        self._hooks.opt = []
+        if self._hooks.opt_restore is not None and self.optimizer is not None:
+            had_own, orig, bound = self._hooks.opt_restore
             if self.optimizer.__dict__.get("step") is bound:
                 if had_own:
                     self.optimizer.step = orig
                 else:
                     del self.optimizer.__dict__["step"]
             # else something (an LR scheduler) wrapped our wrapper: leave it, it is a no-op when inactive
-            self._opt_restore = None
+            self._hooks.opt_restore = None
 
     def _safe(self, fn, *args) -> None:
         try:
@@ -405,54 +444,54 @@ class Watcher:
         self._detach_forward_hooks()  # those of the previous training forward
         if self.optimizer is None:
             # No optimizer to hook: an iteration runs from one training forward to the next.
-            if self._win_open:
+            if self._win.open:
                 self._close_window()
             self._open_window()
-            self._count += 1
+            self._win.count += 1
         else:
             # An iteration runs from one optimizer step to the next. A finished one is logged once
             # the loop's log() call has told its step (see _Probe.filled).
-            if self._ready is not None and self._ready.probe.step is not None:
+            if self._win.ready is not None and self._win.ready.probe.step is not None:
                 self._emit_ready()
-            if not self._win_open:
+            if not self._win.open:
                 self._open_window()
-            elif self._win_scalars or self._win_hists:
+            elif self._win.scalars or self._win.hists:
                 # Another forward before the step (gradient accumulation, a GAN's discriminator run
                 # on fakes then on reals): the last one before the step is the one measured, and the
                 # step to use is the one logged after it.
                 self._new_probe()
-        if self._win_scalars or self._win_hists:
+        if self._win.scalars or self._win.hists:
             # One forward hook for every module (one to add and remove, whatever the size of the model)
             # until the optimizer step (or the next training forward): it skips evaluation passes
             # itself, so no post-hook is needed to take it off.
-            self._last_layer = None
-            self._used_labels = set()
+            self._win.last_layer = None
+            self._win.used_labels = set()
             if self._hooked:
-                self._fwd_handles.append(_torch().nn.modules.module.register_module_forward_hook(self._module_hook))
+                self._hooks.fwd.append(_torch().nn.modules.module.register_module_forward_hook(self._module_hook))
 
     def _detach_forward_hooks(self) -> None:
-        if self._fwd_handles:
-            for h in self._fwd_handles:
+        if self._hooks.fwd:
+            for h in self._hooks.fwd:
                 h.remove()
-            self._fwd_handles = []
+            self._hooks.fwd = []
 
     def _new_probe(self) -> None:
         run = self.run
-        if self._probe in run._open_probes:  # identity: _Probe has no __eq__
-            run._open_probes.remove(self._probe)
-        self._probe = _Probe(self)
-        run._open_probes.append(self._probe)
+        if self._win.probe in run._open_probes:  # identity: _Probe has no __eq__
+            run._open_probes.remove(self._win.probe)
+        self._win.probe = _Probe(self)
+        run._open_probes.append(self._win.probe)
 
     def _open_window(self) -> None:
-        i = self._count
-        self._win_open = True
-        self._win_scalars = i % self.every == 0
-        self._win_hists = self.hist_every > 0 and i % self.hist_every == 0
-        if not (self._win_scalars or self._win_hists):
+        i = self._win.count
+        self._win.open = True
+        self._win.scalars = i % self.every == 0
+        self._win.hists = self.hist_every > 0 and i % self.hist_every == 0
+        if not (self._win.scalars or self._win.hists):
             return
-        if self._ready is not None:  # its step never came: log it with a best guess before measuring again
+        if self._win.ready is not None:  # its step never came: log it with a best guess before measuring again
             self._emit_ready()
-        self._win_index = i
+        self._win.index = i
         self._new_probe()
         if self.optimizer is None:
             # The update is what changes between this forward and the next one.
@@ -461,30 +500,30 @@ class Watcher:
             for lay in self._layers:
                 w = lay.module.weight
                 if w.requires_grad:
-                    self._grad_handles.append(w.register_hook(self._make_grad_hook(lay)))
+                    self._hooks.grad.append(w.register_hook(self._make_grad_hook(lay)))
 
     def _finish_window(self) -> None:
         """The measured iteration is complete: pack its measurements, to log once its step is known."""
-        if self._ready is not None:
+        if self._win.ready is not None:
             self._emit_ready()
         torch = _torch()
-        keys = list(self._acts_now)
-        keys += self._keys
-        recipes = list(self._acts_now.values())
-        recipes += self._recipes
-        for key, v in self._lr:
+        keys = list(self._it.acts_now)
+        keys += self._it.keys
+        recipes = list(self._it.acts_now.values())
+        recipes += self._it.recipes
+        for key, v in self._it.lr:
             keys.append(key)
             if isinstance(v, torch.Tensor):  # a tensor learning rate (capturable optimizers)
                 recipes.append((_VALUE, self._put(v.detach().reshape(()).float()), -1, None))
             else:
                 recipes.append((_CONST, -1, -1, v))
-        hists = self._hists
-        raw, raw_len, cnt, vec = self._raw, self._raw_len, self._cnt, self._vec
-        self._raw, self._raw_len, self._cnt, self._vec = [], 0, [], []
-        self._acts_now, self._keys, self._recipes, self._lr, self._hists = {}, [], [], [], {}
-        self._deferred = 0
-        self._win_scalars = self._win_hists = False
-        release, self._release = self._release, []
+        hists = self._it.hists
+        raw, raw_len, cnt, vec = self._it.raw, self._it.raw_len, self._it.cnt, self._it.vec
+        self._it.raw, self._it.raw_len, self._it.cnt, self._it.vec = [], 0, [], []
+        self._it.acts_now, self._it.keys, self._it.recipes, self._it.lr, self._it.hists = {}, [], [], [], {}
+        self._it.deferred = 0
+        self._win.scalars = self._win.hists = False
+        release, self._before.release = self._before.release, []
         if not (keys or hists):
             for fn in release:
                 fn()
@@ -503,24 +542,24 @@ class Watcher:
                 if isinstance(counts, int):
                     counts = _Slice(pack, pos[counts], vec[counts].numel())
                 hist_items.append((key, edges, counts))
-        self._ready = _Ready(keys, pack, hist_items, self._probe, self._win_index)
+        self._win.ready = _Ready(keys, pack, hist_items, self._win.probe, self._win.index)
 
     def _close_window(self) -> None:
         """Without optimizer: the next forward closes the iteration; measure the update, log it."""
-        for h in self._grad_handles:
+        for h in self._hooks.grad:
             h.remove()
-        self._grad_handles = []
-        measured = self._win_scalars or self._win_hists
+        self._hooks.grad = []
+        measured = self._win.scalars or self._win.hists
         if measured:
             with _torch().no_grad():
                 self._safe(self._measure_after)
-        self._win_open = False
+        self._win.open = False
         if measured:
             self._finish_window()
             self._emit_ready()
 
     def _pre_step(self) -> None:
-        if not self.active or not self._win_open or not (self._win_scalars or self._win_hists):
+        if not self.active or not self._win.open or not (self._win.scalars or self._win.hists):
             return
         self._detach_forward_hooks()  # the forwards of this iteration are over
         with _torch().no_grad():
@@ -529,57 +568,57 @@ class Watcher:
     def _post_step(self) -> None:
         if not self.active:
             return
-        if self._win_open and (self._win_scalars or self._win_hists):
+        if self._win.open and (self._win.scalars or self._win.hists):
             with _torch().no_grad():
                 self._safe(self._measure_after)  # whatever happens, the iteration is logged below
-            if self.log_lr and self._win_scalars:
+            if self.log_lr and self._win.scalars:
                 for i, group in enumerate(self.optimizer.param_groups):
                     lr = group.get("lr")
                     if lr is not None:
                         key = "lr" if i == 0 else "lr/group%d" % i
-                        self._lr.append((key if not self._lr_prefix else "%s/%s" % (key, self._lr_prefix[:-1]), lr))
+                        self._it.lr.append((key if not self._lr_prefix else "%s/%s" % (key, self._lr_prefix[:-1]), lr))
             self._finish_window()
-            if self._ready is not None and self._ready.probe.step is not None:
+            if self._win.ready is not None and self._win.ready.probe.step is not None:
                 self._emit_ready()  # the loop logged before the step: its step is known already
-        elif self._ready is not None and self._count > self._ready.index:
+        elif self._win.ready is not None and self._win.count > self._win.ready.index:
             # A whole further iteration went by without a log() call: stop waiting, guess the step.
             self._emit_ready()
-        self._win_open = False
-        self._count += 1
-        on = self._measures(self._count)
-        if on != bool(self._root_handles):
+        self._win.open = False
+        self._win.count += 1
+        on = self._measures(self._win.count)
+        if on != bool(self._hooks.root):
             self._arm(on)
 
     # ------------------------------------------------------------------ measurements
 
     def _put(self, t: Any, size: int = 1) -> int:
         """Keeps a raw device tensor of `size` values; returns the index of its first value."""
-        i = self._raw_len
-        self._raw.append(t)
-        self._raw_len = i + size
+        i = self._it.raw_len
+        self._it.raw.append(t)
+        self._it.raw_len = i + size
         return i
 
     def _histogram(self, x: Any) -> Tuple[Any, Any]:
-        """(edges, counts) parts of a histogram of x: indexes in self._vec (computed on the device),
+        """(edges, counts) parts of a histogram of x: indexes in self._it.vec (computed on the device),
         or objects the sender thread reads (CPU)."""
         x = _hist_input(x)
         sync_free = self._sync_free_hist
         if sync_free if sync_free is not None else x.device.type != "cpu":
             edges, counts = _sync_free_histogram(x, HIST_BINS)
-            vec = self._vec
+            vec = self._it.vec
             vec.append(edges)
             vec.append(counts)
             return len(vec) - 2, len(vec) - 1
         n = x.numel()
-        if self._deferred + n <= HIST_DEFER_ELEMENTS:  # a copy, binned by the sender thread
-            self._deferred += n
+        if self._it.deferred + n <= HIST_DEFER_ELEMENTS:  # a copy, binned by the sender thread
+            self._it.deferred += n
             h = _CpuHist(x.clone())
             return _CpuHistPart(h, 0), _CpuHistPart(h, 1)
         lo, hi, counts = _cpu_histogram(x, HIST_BINS)
         if counts is None:
             return [0.0, 1.0], [0.0]
-        self._vec.append(counts)
-        return _RangeEdges(lo, hi), len(self._vec) - 1
+        self._it.vec.append(counts)
+        return _RangeEdges(lo, hi), len(self._it.vec) - 1
 
     def _weights(self) -> List[Any]:
         try:
@@ -589,20 +628,20 @@ class Watcher:
 
     def _flat_for(self, ws: List[Any]) -> Optional[_Flat]:
         """The padded all-layer buffers for these weights, or None to go layer by layer."""
-        f = self._flat
+        f = self._before.flat
         if f is not None and f.matches(ws):
             return f
         # On an accelerator, where every kernel launch costs the loop, two layers already gain.
         min_layers = FLAT_MIN_LAYERS if ws[0].device.type == "cpu" else 2
-        self._flat = f = _Flat(ws) if self._flat_ok and _Flat.fits(ws, min_layers) else None
+        self._before.flat = f = _Flat(ws) if self._flat_ok and _Flat.fits(ws, min_layers) else None
         return f
 
     def _measure_before(self, with_grads: bool) -> None:
         """Before the update: gradients (with an optimizer), weight mean/std and ||W_before||, and a
         snapshot of W. Weight statistics are those of the weights the iteration's forward used."""
         ws = self._weights()
-        self._snap = None
-        if self._win_scalars and ws:
+        self._before.kind = None
+        if self._win.scalars and ws:
             deferred = self._take_deferred(ws) if self._defer_ok and ws[0].device.type == "cpu" else None
             if deferred is not None:
                 self._last_path = "sender"
@@ -615,13 +654,13 @@ class Watcher:
                 else:
                     self._last_path = "layers"
                     self._before_layers(ws, with_grads)
-        if self._win_hists:
+        if self._win.hists:
             for lay, w in zip(self._layers, ws):
                 if with_grads:
                     g = w.grad
                     if g is not None and g.numel():
-                        self._hists[lay.h_grad] = self._histogram(g)
-                self._hists[lay.h_weight] = self._histogram(w)
+                        self._it.hists[lay.h_grad] = self._histogram(g)
+                self._it.hists[lay.h_weight] = self._histogram(w)
 
     @staticmethod
     def _fill_flat(flat: _Flat, ws: List[Any], with_grads: bool) -> List[bool]:
@@ -642,7 +681,7 @@ class Watcher:
         """Keys and recipes of the sums (from index s) and 2-norms (from q) of the rows of `flat`:
         [gradient rows; weight rows] each."""
         n_layers = len(flat.sizes)
-        keys, recipes = self._keys, self._recipes
+        keys, recipes = self._it.keys, self._it.recipes
         for i, (lay, n) in enumerate(zip(self._layers, flat.sizes)):
             if i < len(have) and have[i]:
                 keys += (lay.k_gstd, lay.k_gnorm)
@@ -650,7 +689,7 @@ class Watcher:
             j = n_layers + i
             keys += (lay.k_wmean, lay.k_wstd)
             recipes += ((_MEAN, s + j, -1, n), (_STD, s + j, q + j, n))
-        self._snap_norms = list(range(q + n_layers, q + 2 * n_layers))  # ||W_before||
+        self._before.norms = list(range(q + n_layers, q + 2 * n_layers))  # ||W_before||
 
     def _before_flat(self, flat: _Flat, ws: List[Any], with_grads: bool) -> None:
         torch = _torch()
@@ -660,12 +699,12 @@ class Watcher:
         s = self._put(buf.sum(2), 2 * n_layers)  # [gradient sums; weight sums]
         q = self._put(torch.linalg.vector_norm(buf, dim=2), 2 * n_layers)  # their 2-norms
         self._flat_recipes(flat, have, s, q)
-        self._snap = "flat"
+        self._before.kind = "flat"
 
     def _take_deferred(self, ws: List[Any]) -> Optional[_Flat]:
         """CPU: three-row all-layer buffers (from the pool, else new) for the sender thread to reduce,
         or None when the model does not suit them or too many copies wait for the sender already."""
-        pool = self._pool
+        pool = self._before.pool
         f = None
         while pool:
             f = pool.pop()
@@ -689,7 +728,7 @@ class Watcher:
             pool.append(f)
             budget.give(f.nbytes)
 
-        self._release.append(release)
+        self._before.release.append(release)
         return f
 
     def _before_deferred(self, flat: _Flat, ws: List[Any], with_grads: bool) -> None:
@@ -702,14 +741,14 @@ class Watcher:
         s = self._put(_Later(lambda: both.sum(2), n2), n2)
         q = self._put(_Later(lambda: torch.linalg.vector_norm(both, dim=2), n2), n2)
         self._flat_recipes(flat, have, s, q)
-        self._snap_flat = flat
-        self._snap = "deferred"
+        self._before.snap_flat = flat
+        self._before.kind = "deferred"
 
     def _before_layers(self, ws: List[Any], with_grads: bool) -> None:
         torch = _torch()
         low, f32 = _low(), torch.float32
         layers = self._layers
-        keys, recipes = self._keys, self._recipes
+        keys, recipes = self._it.keys, self._it.recipes
         grads: List[Any] = []
         glayers: List[_Layer] = []
         if with_grads:
@@ -732,26 +771,26 @@ class Watcher:
             keys += (lay.k_wmean, lay.k_wstd)
             recipes += ((_MEAN, s, -1, n), (_STD, s, s + 1, n))
             snap.append(s + 1)  # ||W_before||
-        self._snap_norms = snap
-        bufs = self._snap_bufs
+        self._before.norms = snap
+        bufs = self._before.bufs
         if len(bufs) != len(ws):
-            bufs = self._snap_bufs = [None] * len(ws)
+            bufs = self._before.bufs = [None] * len(ws)
         for i, w in enumerate(ws):
             b = bufs[i]
             if b is None or b.shape != w.shape or b.dtype != w.dtype or b.device != w.device:
                 b = bufs[i] = torch.empty_like(w, requires_grad=False)  # once, then reused
         _copy_(bufs, ws)
-        self._snap = "layers"
+        self._before.kind = "layers"
 
     def _measure_after(self) -> None:
         """After the update: ||W_before - W_after|| for update_ratio."""
-        snap, self._snap = self._snap, None
-        if not (self._win_scalars and snap):
+        snap, self._before.kind = self._before.kind, None
+        if not (self._win.scalars and snap):
             return
         ws = self._weights()
-        keys, recipes = self._keys, self._recipes
+        keys, recipes = self._it.keys, self._it.recipes
         if snap == "deferred":
-            flat, self._snap_flat = self._snap_flat, None
+            flat, self._before.snap_flat = self._before.snap_flat, None
             if flat is None or not flat.matches(ws):
                 return
             _copy_(flat.after_rows, ws)  # the sender makes W_after - W_before and its norms
@@ -759,27 +798,27 @@ class Watcher:
             n = len(ws)
             torch = _torch()
             d = self._put(_Later(lambda: torch.linalg.vector_norm(after.sub_(before), dim=1), n), n)
-            for i, (lay, qb) in enumerate(zip(self._layers, self._snap_norms)):
+            for i, (lay, qb) in enumerate(zip(self._layers, self._before.norms)):
                 keys.append(lay.k_ratio)
                 recipes.append((_RATIO, d + i, qb, None))
             return
         if snap == "flat":
-            flat = self._flat
+            flat = self._before.flat
             if flat is None or not flat.matches(ws):
                 return
             _sub_(flat.weight_rows, ws)  # the rows now hold W_before - W_after (the padding stays 0)
             d = self._put(_torch().linalg.vector_norm(flat.weights, dim=1), len(ws))
-            for i, (lay, qb) in enumerate(zip(self._layers, self._snap_norms)):
+            for i, (lay, qb) in enumerate(zip(self._layers, self._before.norms)):
                 keys.append(lay.k_ratio)
                 recipes.append((_RATIO, d + i, qb, None))
             return
-        bufs = self._snap_bufs
+        bufs = self._before.bufs
         if len(bufs) != len(ws):
             return
         before: List[Any] = []
         after: List[Any] = []
         moved: List[Tuple[str, int]] = []
-        for lay, w, b, qb in zip(self._layers, ws, bufs, self._snap_norms):
+        for lay, w, b, qb in zip(self._layers, ws, bufs, self._before.norms):
             if b.shape == w.shape and b.dtype == w.dtype and b.device == w.device:
                 before.append(b)
                 after.append(w)
@@ -808,14 +847,14 @@ class Watcher:
         g = g.detach()
         if not g.numel():
             return
-        if self._win_scalars:
+        if self._win.scalars:
             acc = _acc(g)
             s = self._put(g.sum(dtype=acc))
             self._put(_torch().linalg.vector_norm(g, dtype=acc))
-            self._keys += (lay.k_gstd, lay.k_gnorm)
-            self._recipes += ((_STD, s, s + 1, g.numel()), (_NORM, s + 1, -1, None))
-        if self._win_hists:
-            self._hists[lay.h_grad] = self._histogram(g)
+            self._it.keys += (lay.k_gstd, lay.k_gnorm)
+            self._it.recipes += ((_STD, s, s + 1, g.numel()), (_NORM, s + 1, -1, None))
+        if self._win.hists:
+            self._it.hists[lay.h_grad] = self._histogram(g)
 
     def _on_module(self, module: Any, inputs: Any, output: Any) -> None:
         """The forward hook of a measuring iteration, called for every module of every model."""
@@ -823,7 +862,7 @@ class Watcher:
         if what is None:
             return
         if what[0]:  # a layer with weights: the activation that follows is named after it
-            self._last_layer = what[1]
+            self._win.last_layer = what[1]
             return
         if not (module.training and _torch().is_grad_enabled()):
             return  # an evaluation pass while the hook of a measuring iteration is on
@@ -840,27 +879,28 @@ class Watcher:
         if n == 0:
             return
         label, is_conv = name, False
-        if self._last_layer is not None and self._last_layer[0] not in self._used_labels:
-            label, is_conv = self._last_layer
+        if self._win.last_layer is not None and self._win.last_layer[0] not in self._win.used_labels:
+            label, is_conv = self._win.last_layer
         k = 1
-        while label in self._used_labels:  # one module used twice in forward() with no layer between
+        while label in self._win.used_labels:  # one module used twice in forward() with no layer between
             k += 1
             label = "%s#%d" % (name, k)
-        self._used_labels.add(label)
-        keys = self._act_keys.get(label)
+        self._win.used_labels.add(label)
+        keys = self._it.act_keys.get(label)
         if keys is None:
-            keys = self._act_keys[label] = ("act/%s/mean" % label, "act/%s/std" % label, "act/%s/dead_frac" % label,
-                                            "act/%s/saturated_frac" % label, "act/" + label)
+            keys = self._it.act_keys[label] = ("act/%s/mean" % label, "act/%s/std" % label,
+                                               "act/%s/dead_frac" % label, "act/%s/saturated_frac" % label,
+                                               "act/" + label)
         x = output.detach()  # no autograd graph for what follows
-        if self._win_scalars:
+        if self._win.scalars:
             self._act_scalars(x, n, kind, is_conv, keys)
-        if self._win_hists:
-            self._hists[keys[4]] = self._histogram(x)
+        if self._win.hists:
+            self._it.hists[keys[4]] = self._histogram(x)
 
     def _act_scalars(self, x: Any, n: int, kind: str, is_conv: bool, keys: Tuple[str, ...]) -> None:
         """mean, std and dead_frac or saturated_frac of an activation, as recipes over raw numbers."""
         torch = _torch()
-        acts = self._acts_now
+        acts = self._it.acts_now
         shape = x.shape
         other: Optional[List[int]] = None  # for a dead unit: the dims over which it is <= 0 everywhere
         units = 0
@@ -893,7 +933,7 @@ class Watcher:
                 # A copy now; the sender thread reduces it when it reads the iteration.
                 c = x.clone()
                 budget = self._budget
-                self._release.append(lambda: budget.give(nbytes))
+                self._before.release.append(lambda: budget.give(nbytes))
                 s = self._put(_Later(lambda: c.sum(dtype=acc)))
                 self._put(_Later(lambda: torch.linalg.vector_norm(c, dtype=acc)))
                 count = _Later(lambda: _act_count(c, kind, other))
@@ -903,8 +943,8 @@ class Watcher:
                 count = _act_count(x, kind, other)
             acts[keys[0]] = (_MEAN, s, -1, n)
             acts[keys[1]] = (_STD, s, s + 1, n)
-        c_i = len(self._cnt)
-        self._cnt.append(count)
+        c_i = len(self._it.cnt)
+        self._it.cnt.append(count)
         if not relu:
             acts[keys[3]] = (_FRAC, c_i, -1, n)
         elif other is not None:
@@ -921,15 +961,15 @@ class Watcher:
             run._open_probes.remove(probe)
         if probe.step is not None:
             step = probe.step
-        elif self._last_label is not None:
-            step = max(run._next_step(), self._last_label + (index - self._last_label_index))
+        elif self._win.last_label is not None:
+            step = max(run._next_step(), self._win.last_label + (index - self._win.last_label_index))
         else:
             step = run._next_step()
-        self._last_label, self._last_label_index = step, index
+        self._win.last_label, self._win.last_label_index = step, index
         return step
 
     def _emit_ready(self) -> None:
-        ready, self._ready = self._ready, None
+        ready, self._win.ready = self._win.ready, None
         if ready is None:
             return
         step = self._label(ready.probe, ready.index)
@@ -941,26 +981,26 @@ class Watcher:
             return
         try:
             self._detach_forward_hooks()
-            for h in self._grad_handles:
+            for h in self._hooks.grad:
                 h.remove()
-            self._grad_handles = []
-            for h in self._root_handles:
+            self._hooks.grad = []
+            for h in self._hooks.root:
                 h.remove()
-            self._root_handles = []
+            self._hooks.root = []
             self._unhook_optimizer()
-            if self.optimizer is None and self._win_open:
+            if self.optimizer is None and self._win.open:
                 self._close_window()
             else:
                 self._emit_ready()
-                if self._acts_now or self._keys or self._hists:  # measured a forward, but no step came
+                if self._it.acts_now or self._it.keys or self._it.hists:  # measured a forward, but no step came
                     self._finish_window()
                     self._emit_ready()
         finally:
             self.active = False
-            self._flat, self._snap_bufs, self._snap = None, [], None
-            self._pool, self._snap_flat = [], None
-            if self._probe in self.run._open_probes:
-                self.run._open_probes.remove(self._probe)
+            self._before.flat, self._before.bufs, self._before.kind = None, [], None
+            self._before.pool, self._before.snap_flat = [], None
+            if self._win.probe in self.run._open_probes:
+                self.run._open_probes.remove(self._win.probe)
 
     def __repr__(self) -> str:
         return "<babysit.Watcher %s every=%d hist_every=%d layers=%d activations=%d>" % (
