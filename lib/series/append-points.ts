@@ -3,6 +3,7 @@ import { stmt } from "../db";
 import {
   CHUNK_POINTS,
   type Points,
+  appendPoints,
   decodeChunk,
   emptyPoints,
   encodeChunk,
@@ -158,10 +159,7 @@ function restepSealed(db: Database.Database, meta: SeriesMeta, pts: Points): voi
       quarantine(db, meta.runId, { kind: "chunk", key: meta.key, reason: e, data: chunk.data, points: chunk.count, firstStep: chunk.start_step, lastStep: chunk.end_step });
       merged = emptyPoints();
     }
-    const add = slice(pts, i, j);
-    merged.steps.push(...add.steps);
-    merged.values.push(...add.values);
-    merged.times.push(...add.times);
+    appendPoints(merged, slice(pts, i, j));
     writeChunk(db, meta.id, sortDedupe(merged), chunk.id);
     i = j;
   }

@@ -37,6 +37,15 @@ export function emptyPoints(): Points {
   return { steps: [], values: [], times: [] };
 }
 
+/** Appends `p`'s points to `into` (a loop: spreading a long array into push() overflows the stack). */
+export function appendPoints(into: Points, p: Points): void {
+  for (let i = 0; i < p.steps.length; i++) {
+    into.steps.push(p.steps[i]);
+    into.values.push(p.values[i]);
+    into.times.push(p.times[i]);
+  }
+}
+
 /** Packs the points of one batch: [seriesId, n, steps x n, values x n, times x n] per series. */
 export function encodePending(parts: [number, Points][]): Buffer {
   let len = 0;

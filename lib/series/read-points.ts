@@ -1,5 +1,5 @@
 import { sqlite, stmt } from "../db";
-import { type Points, decodeChunk, emptyPoints } from "./codec";
+import { type Points, appendPoints, decodeChunk, emptyPoints } from "./codec";
 import { quarantineChunk } from "./quarantine";
 import { runSeries } from "./series-meta";
 
@@ -17,10 +17,7 @@ export function readAllPoints(runId: string): Map<string, Points> {
         quarantineChunk(db, meta, c, e);
       }
     }
-    const pending = meta.pending;
-    p.steps.push(...pending.steps);
-    p.values.push(...pending.values);
-    p.times.push(...pending.times);
+    appendPoints(p, meta.pending);
     out.set(meta.key, p);
   }
   return out;
