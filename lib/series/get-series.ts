@@ -2,8 +2,7 @@ import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { encodeValue, type WireNumber } from "../values";
 import { type Points, type Summary, SUB_POINTS, addPoint, decodeChunk, decodeSummaries, emptyPoints, mergeSummary, newSummary, summaryMean } from "./codec";
-import { quarantineChunk } from "./quarantine";
-import { type SeriesMeta, runSeries } from "./series-meta";
+import { type SeriesMeta, quarantineChunk, runSeries } from "./series-meta";
 
 // The read path: a series over [from, to] as at most `points` buckets. Answered from the chunks'
 // precomputed summaries at the coarsest level that still gives several units per bucket, so a

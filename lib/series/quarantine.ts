@@ -1,12 +1,10 @@
 import type Database from "better-sqlite3";
 import { stmt } from "../db";
-import type { SeriesMeta } from "./series-meta";
-import { resealTotals } from "./series-meta";
 
 // Stored metric data that cannot be processed (a pending batch or chunk that does not decode,
 // points that compaction fails on) is set aside instead of being retried: retried, it would fail
 // (or hang) on every batch and after every restart. It is kept, whole, as an event of its run of
-// type QUARANTINE_EVENT (listed by GET /api/v1/runs/{id}), and logged. docs/api.md, "Storage".
+// type QUARANTINE_EVENT (listed by GET /api/v1/runs/{id}), and logged (docs/api.md, "Stored data that cannot be processed").
 
 export const QUARANTINE_EVENT = "babysit/quarantined";
 
@@ -41,14 +39,3 @@ export function quarantine(db: Database.Database, runId: string, e: QuarantineEn
 }
 
 const finiteOrNull = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);
-
-/** Sets aside a sealed chunk that does not decode and recounts the series' sealed totals without it. */
-export function quarantineChunk(db: Database.Database, meta: SeriesMeta, chunk: { id: number; start_step: number; end_step: number; count: number }, reason: unknown): void {
-  db.transaction(() => {
-    const row = stmt(db, "SELECT data FROM chunks WHERE id = ?").get(chunk.id) as { data: Buffer } | undefined;
-    if (!row) return; // already set aside
-    quarantine(db, meta.runId, { kind: "chunk", key: meta.key, reason, data: row.data, points: chunk.count, firstStep: chunk.start_step, lastStep: chunk.end_step });
-    stmt(db, "DELETE FROM chunks WHERE id = ?").run(chunk.id);
-    resealTotals(db, meta);
-  })();
-}

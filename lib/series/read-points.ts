@@ -1,7 +1,6 @@
 import { sqlite, stmt } from "../db";
 import { type Points, appendPoints, decodeChunk, emptyPoints } from "./codec";
-import { quarantineChunk } from "./quarantine";
-import { runSeries } from "./series-meta";
+import { quarantineChunk, runSeries } from "./series-meta";
 
 /** Every point of every series of a run, full resolution, sorted by step (for diagnostics). */
 export function readAllPoints(runId: string): Map<string, Points> {
