@@ -42,8 +42,9 @@ export async function listRuns(q: ListRunsInput) {
     params.push(q.project);
   }
   if (q.status !== undefined) {
-    // the same rule as shownStatus: stale when now - last_seen_at > STALE_SECONDS
-    const cutoff = Date.now() / 1000 - STALE_SECONDS;
+    // the same rule as shownStatus: stale when now - last_seen_at > STALE_SECONDS (never, when
+    // that is not a number: then -Infinity binds as a number below which nothing lies)
+    const cutoff = Number.isNaN(STALE_SECONDS) ? -Infinity : Date.now() / 1000 - STALE_SECONDS;
     if (q.status === "running") where.push("r.status = 'running' AND r.last_seen_at >= ?");
     else if (q.status === "stale") where.push("r.status = 'running' AND r.last_seen_at < ?");
     else where.push("r.status = ?");
