@@ -130,6 +130,11 @@ export function runSeries(runId: string): RunCache {
   return run;
 }
 
+/** A run's series if they are already in memory (never loads them). */
+export function cachedRunSeries(runId: string): RunCache | undefined {
+  return cache().get(runId);
+}
+
 /** Forgets a run's cached series (after a rolled-back transaction, so they are reloaded). */
 export function forgetRunSeries(runId: string): void {
   cache().delete(runId);

@@ -115,3 +115,25 @@ describe("one run with many of everything", () => {
     expect((await listRuns({ sort: "-created", limit: 1000, project: "a" })).runs.find((r) => r.id === id)!.alerts).toEqual({ critical: 1, warning: 1, info: 2000 });
   });
 });
+
+describe("headline values in the runs list", () => {
+  test("come from memory, pending points or stored rows alike, and a listed run is not loaded into memory", async () => {
+    const { forgetRunSeries, cachedRunSeries } = await import("@/lib/series/series-meta");
+    const { compactRun } = await import("@/lib/series/append-points");
+    const at = (i: number) => runOf(i).id;
+    const log = (id: string, values: Record<string, number>) =>
+      db.transaction(() => appendRunPoints(db, id, new Map(Object.entries(values).map(([k, v]) => [k, { steps: [5], values: [v], times: [1] }]))))();
+    log(at(10), { "train/loss": 0.25, val_acc: Number.NaN, other: 1 }); // stays pending
+    log(at(11), { loss: 0.5, "val/loss": Number.POSITIVE_INFINITY }); // compacted below, like a finished run
+    db.transaction(() => compactRun(db, at(11), true))();
+    for (const i of [10, 11]) forgetRunSeries(at(i)); // as after a restart
+    forgetRunSeries(at(12));
+    const list = await listRuns({ sort: "created", limit: 20 });
+    const summary = (i: number) => list.runs.find((r) => r.id === at(i))!.summary;
+    expect(summary(10)).toEqual({ "train/loss": 0.25, val_acc: "NaN" });
+    expect(summary(11)).toEqual({ loss: 0.5, "val/loss": "Infinity" });
+    expect(summary(12)).toEqual({});
+    expect(cachedRunSeries(at(11))).toBeUndefined();
+    expect(cachedRunSeries(at(12))).toBeUndefined();
+  });
+});
