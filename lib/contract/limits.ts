@@ -35,6 +35,8 @@ export const LIMITS = {
   imageSideMax: limit(8192, "pixels", "an image's width and height (at least 1)"),
   imageBytesMax: limit(4 * 1024 * 1024, "bytes of decoded PNG", "one image"),
   urlBytesMax: limit(8 * 1024, "bytes", "a request's URL (path and query)"),
+  keyPatternMaxLength: limit(256, STRING_UNIT, "a {layer} pattern in config.babysit.keys (longer ones are ignored)"),
+  keyPatternsMax: limit(100, "patterns", "{layer} patterns in config.babysit.keys of one run (later ones are ignored)"),
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

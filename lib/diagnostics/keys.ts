@@ -2,6 +2,7 @@
 // ever see the canonical roles below. `config.babysit.keys` maps other names (exact keys for
 // scalar roles, patterns with "{layer}" for per-layer families) and wins over the built-in names.
 
+import { LIMITS, codePointLength } from "../contract/limits";
 import type { HistogramRecord, RunData, SeriesPoints } from "./types";
 
 export interface NamedSeries {
@@ -87,10 +88,49 @@ export interface ResolvedKeys {
   hists: Record<HistFamily, Map<string, { key: string; records: HistogramRecord[] }>>;
 }
 
-function patternToRegex(pattern: string): RegExp | null {
-  if (!pattern.includes("{layer}")) return null;
-  const parts = pattern.split("{layer}").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  return new RegExp(`^${parts.join("(.+)")}$`);
+/**
+ * A `{layer}` pattern from config.babysit.keys, split at its placeholders: `parts[0]{layer}parts[1]…`.
+ * Matched by matchKeyPattern below, never turned into a RegExp: a regex built from user text
+ * with two dozen `.+` groups backtracks for minutes on a 60-character key.
+ */
+export interface KeyPattern {
+  parts: string[];
+}
+
+const PLACEHOLDER = "{layer}";
+
+/** The pattern, or null when it has no `{layer}` or is longer than LIMITS.keyPatternMaxLength. */
+export function compileKeyPattern(pattern: string): KeyPattern | null {
+  if (!pattern.includes(PLACEHOLDER)) return null;
+  if (codePointLength(pattern) > LIMITS.keyPatternMaxLength.value) return null;
+  return { parts: pattern.split(PLACEHOLDER) };
+}
+
+/**
+ * The layer name a key gives the pattern's first `{layer}`, or null when it does not match. Same
+ * answers as the anchored regex `^p0(.+)p1(.+)…pk$` (case-sensitive, each `{layer}` one or more
+ * characters of any kind, slashes too, the first one as long as possible), found in one
+ * right-to-left pass: each literal part is placed as late as the parts after it allow, which
+ * leaves the first `{layer}` the longest it can be. Time: O(key length x pattern length).
+ */
+export function matchKeyPattern(p: KeyPattern, key: string): string | null {
+  const { parts } = p;
+  const k = parts.length - 1; // placeholders
+  const head = parts[0];
+  const tail = parts[k];
+  if (!key.startsWith(head)) return null;
+  // `end`: where the text left for parts[0..i] ends; the last part must end the key
+  let end = key.length - tail.length;
+  if (end < head.length || !key.endsWith(tail)) return null;
+  for (let i = k - 1; i >= 1; i--) {
+    const lit = parts[i];
+    // the placeholder after this part needs at least one character
+    const at = key.lastIndexOf(lit, end - 1 - lit.length);
+    if (at < 0 || end - 1 - lit.length < 0) return null;
+    end = at;
+  }
+  // what is left between the head and the first literal part placed is the first {layer}
+  return end - head.length >= 1 ? key.slice(head.length, end) : null;
 }
 
 function asList(v: unknown): string[] {
@@ -126,13 +166,21 @@ export function resolveKeys(run: RunData): ResolvedKeys {
     if (scalars[a] && scalars[b] && scalars[a]!.key === scalars[b]!.key) delete scalars[a];
   }
 
-  const userLayer: { re: RegExp; field: LayerField }[] = [];
+  // at most LIMITS.keyPatternsMax patterns per run, in the order they are listed
+  let patternBudget = LIMITS.keyPatternsMax.value;
+  const compile = (pattern: string): KeyPattern | null => {
+    if (patternBudget <= 0) return null;
+    const p = compileKeyPattern(pattern);
+    if (p) patternBudget--;
+    return p;
+  };
+  const userLayer: { re: KeyPattern; field: LayerField }[] = [];
   for (const field of [
     "update_ratio", "act_mean", "act_std", "saturated_frac", "dead_frac",
     "grad_std", "grad_norm", "weight_mean", "weight_std",
   ] as LayerField[]) {
     for (const p of asList(userKeys[field])) {
-      const re = patternToRegex(p);
+      const re = compile(p);
       if (re) userLayer.push({ re, field });
     }
   }
@@ -144,9 +192,9 @@ export function resolveKeys(run: RunData): ResolvedKeys {
     let layer: string | null = null;
     let field: LayerField | null = null;
     for (const u of userLayer) {
-      const m = key.match(u.re);
-      if (m) {
-        layer = m[1];
+      const m = matchKeyPattern(u.re, key);
+      if (m !== null) {
+        layer = m;
         field = u.field;
         break;
       }
@@ -168,10 +216,10 @@ export function resolveKeys(run: RunData): ResolvedKeys {
   }
 
   const hists: ResolvedKeys["hists"] = { act_hist: new Map(), weight_hist: new Map(), grad_hist: new Map() };
-  const userHist: { re: RegExp; fam: HistFamily }[] = [];
+  const userHist: { re: KeyPattern; fam: HistFamily }[] = [];
   for (const fam of Object.keys(HIST_PATTERNS) as HistFamily[]) {
     for (const p of asList(userKeys[fam])) {
-      const re = patternToRegex(p);
+      const re = compile(p);
       if (re) userHist.push({ re, fam });
     }
   }
@@ -179,9 +227,9 @@ export function resolveKeys(run: RunData): ResolvedKeys {
     if (!records || records.length === 0) continue;
     let hit: { fam: HistFamily; layer: string } | null = null;
     for (const u of userHist) {
-      const m = key.match(u.re);
-      if (m) {
-        hit = { fam: u.fam, layer: m[1] };
+      const m = matchKeyPattern(u.re, key);
+      if (m !== null) {
+        hit = { fam: u.fam, layer: m };
         break;
       }
     }

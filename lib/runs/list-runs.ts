@@ -1,6 +1,6 @@
-import { prisma } from "../db";
-import { headlineValues, runView, shownStatus } from "./run-view";
+import { sqlite } from "../db";
 import { alertCounts } from "./alert-counts";
+import { type RunRecord, STALE_SECONDS, headlineValues, runView } from "./run-view";
 
 export interface ListRunsInput {
   project?: string;
@@ -9,31 +9,69 @@ export interface ListRunsInput {
   limit: number;
 }
 
-/** Runs (newest first by default) with their last headline values and active alert counts. */
+const ORDER: Record<ListRunsInput["sort"], string> = {
+  created: "r.created_at ASC, r.rowid ASC",
+  "-created": "r.created_at DESC, r.rowid DESC",
+  name: "r.name ASC, r.rowid ASC",
+  "-name": "r.name DESC, r.rowid DESC",
+};
+
+interface RunRow {
+  id: string;
+  name: string;
+  config: string;
+  status: string;
+  createdAt: number;
+  updatedAt: number;
+  lastSeenAt: number;
+  finishedAt: number | null;
+  projectName: string;
+}
+
+/**
+ * Runs (newest first by default) with their last headline values and active alert counts. One
+ * SQL query whatever the number of runs: the status filter ("stale" = running and silent for
+ * BABYSIT_STALE_SECONDS) runs in SQL, so ?status= reads `limit` rows, not every run.
+ */
 export async function listRuns(q: ListRunsInput) {
-  const db = prisma();
-  const orderBy =
-    q.sort === "created" ? { createdAt: "asc" as const }
-    : q.sort === "name" ? { name: "asc" as const }
-    : q.sort === "-name" ? { name: "desc" as const }
-    : { createdAt: "desc" as const };
-  const rows = await db.run.findMany({
-    where: q.project ? { project: { name: q.project } } : {},
-    orderBy,
-    include: { project: true },
-    take: q.status ? undefined : q.limit,
-  });
-  const filtered = (q.status ? rows.filter((r) => shownStatus(r.status, r.lastSeenAt) === q.status) : rows).slice(0, q.limit);
-  const ids = filtered.map((r) => r.id);
+  const db = sqlite();
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (q.project !== undefined) {
+    where.push("p.name = ?");
+    params.push(q.project);
+  }
+  if (q.status !== undefined) {
+    // the same rule as shownStatus: stale when now - last_seen_at > STALE_SECONDS (never, when
+    // that is not a number: then -Infinity binds as a number below which nothing lies)
+    const cutoff = Number.isNaN(STALE_SECONDS) ? -Infinity : Date.now() / 1000 - STALE_SECONDS;
+    if (q.status === "running") where.push("r.status = 'running' AND r.last_seen_at >= ?");
+    else if (q.status === "stale") where.push("r.status = 'running' AND r.last_seen_at < ?");
+    else where.push("r.status = ?");
+    params.push(q.status === "running" || q.status === "stale" ? cutoff : q.status);
+  }
+  const rows = db
+    .prepare(
+      `SELECT r.id, r.name, r.config, r.status, r.created_at AS createdAt, r.updated_at AS updatedAt,
+         r.last_seen_at AS lastSeenAt, r.finished_at AS finishedAt, p.name AS projectName
+       FROM runs r JOIN projects p ON p.id = r.project_id
+       ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY ${ORDER[q.sort]} LIMIT ?`,
+    )
+    .all(...params, q.limit) as RunRow[];
+  const records: RunRecord[] = rows.map(({ projectName, ...r }) => ({ ...r, project: { name: projectName } }));
+  const ids = records.map((r) => r.id);
   const values = headlineValues(ids);
   const alerts = await alertCounts(ids);
-  const projects = await db.project.findMany({ orderBy: { name: "asc" }, include: { _count: { select: { runs: true } } } });
+  const projects = db
+    .prepare("SELECT p.name, (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id) AS runs FROM projects p ORDER BY p.name")
+    .all() as { name: string; runs: number }[];
   return {
-    runs: filtered.map((r) => ({
+    runs: records.map((r) => ({
       ...runView(r),
       summary: values.get(r.id) ?? {},
       alerts: alerts.get(r.id) ?? { critical: 0, warning: 0, info: 0 },
     })),
-    projects: projects.map((p) => ({ name: p.name, runs: p._count.runs })),
+    projects,
   };
 }

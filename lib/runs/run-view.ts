@@ -1,5 +1,6 @@
-import { runSeries } from "../series/series-meta";
-import { encodeValue, type WireNumber } from "../values";
+import { sqlite } from "../db";
+import { cachedRunSeries, runSeries } from "../series/series-meta";
+import { decodeValue, encodeValue, type WireNumber } from "../values";
 
 // How a run is shown: status with "stale" derived, times in Unix seconds, config parsed.
 
@@ -52,17 +53,48 @@ export const HEADLINE_KEYS = [
   ["val/acc", "val_acc", "val_accuracy", "eval/accuracy"],
 ];
 
-/** Last values of the headline keys of each run, e.g. { "train/loss": 0.12 }. */
+/**
+ * Last values of the headline keys of each run, e.g. { "train/loss": 0.12 }. A run already in
+ * memory answers from there; a run with no pending points (finished ones, mostly) from its series
+ * rows, all such runs in one query; only the others are loaded. Listing a thousand old runs thus
+ * neither loads them into memory nor runs a query per run.
+ */
 export function headlineValues(runIds: string[]): Map<string, Record<string, WireNumber>> {
   const out = new Map<string, Record<string, WireNumber>>();
+  const fromRows: string[] = [];
+  const db = sqlite();
+  const ids = JSON.stringify(runIds);
+  const pending = new Set(
+    (db.prepare("SELECT DISTINCT run_id AS id FROM pending_batches WHERE run_id IN (SELECT value FROM json_each(?))").all(ids) as { id: string }[]).map((r) => r.id),
+  );
   for (const id of runIds) {
-    const series = runSeries(id);
-    const summary: Record<string, WireNumber> = {};
-    for (const group of HEADLINE_KEYS) {
-      const m = group.map((k) => series.get(k)).find((s) => s && s.count > 0);
-      if (m) summary[m.key] = encodeValue(m.lastValue);
+    const cached = cachedRunSeries(id);
+    if (cached || pending.has(id)) out.set(id, pickHeadlines(cached ?? runSeries(id)));
+    else fromRows.push(id);
+  }
+  if (fromRows.length) {
+    const byRun = new Map<string, Map<string, { count: number; lastValue: number }>>();
+    const rows = db
+      .prepare(
+        `SELECT run_id AS runId, key, count, last_value AS lastValue FROM series
+         WHERE run_id IN (SELECT value FROM json_each(?)) AND key IN (SELECT value FROM json_each(?)) AND count > 0`,
+      )
+      .all(JSON.stringify(fromRows), JSON.stringify(HEADLINE_KEYS.flat())) as { runId: string; key: string; count: number; lastValue: string }[];
+    for (const r of rows) {
+      let m = byRun.get(r.runId);
+      if (!m) byRun.set(r.runId, (m = new Map()));
+      m.set(r.key, { count: r.count, lastValue: decodeValue(JSON.parse(r.lastValue) as WireNumber) });
     }
-    out.set(id, summary);
+    for (const id of fromRows) out.set(id, pickHeadlines(byRun.get(id) ?? new Map()));
   }
   return out;
+}
+
+function pickHeadlines(series: Map<string, { count: number; lastValue: number }>): Record<string, WireNumber> {
+  const summary: Record<string, WireNumber> = {}; // keys from HEADLINE_KEYS only; plain, for React props
+  for (const group of HEADLINE_KEYS) {
+    const key = group.find((k) => (series.get(k)?.count ?? 0) > 0);
+    if (key !== undefined) summary[key] = encodeValue(series.get(key)!.lastValue);
+  }
+  return summary;
 }

@@ -3,14 +3,12 @@ import { stmt } from "../db";
 import {
   CHUNK_POINTS,
   type Points,
-  type Summary,
+  appendPoints,
   decodeChunk,
-  decodeSummaries,
   emptyPoints,
   encodeChunk,
   encodePending,
   encodeSummaries,
-  mergeSummary,
   sortDedupe,
   subSummaries,
   summarize,
@@ -20,12 +18,13 @@ import {
   type Totals,
   countValue,
   createSeries,
-  emptyTotals,
   mergePending,
   refreshTotals,
+  resealTotals,
   runSeries,
   saveSealed,
 } from "./series-meta";
+import { quarantine } from "./quarantine";
 
 // The write path, inside the caller's transaction. A batch's new points, all series together,
 // become ONE pending_batches row (ingest costs one write per batch, not one per series or point)
@@ -78,15 +77,29 @@ export function compactRun(db: Database.Database, runId: string, all: boolean): 
       carry.push([meta.id, p]);
       continue;
     }
-    for (let i = 0; i < n; i += CHUNK_POINTS) {
-      const end = n - (i + CHUNK_POINTS) < MIN_SEAL ? n : i + CHUNK_POINTS; // a short tail joins the chunk before it
-      writeChunk(db, meta.id, slice(p, i, end));
-      if (end === n) break;
+    try {
+      // a savepoint per series: one that fails leaves the others' compaction standing
+      db.transaction(() => {
+        for (let i = 0; i < n; i += CHUNK_POINTS) {
+          const end = n - (i + CHUNK_POINTS) < MIN_SEAL ? n : i + CHUNK_POINTS; // a short tail joins the chunk before it
+          writeChunk(db, meta.id, slice(p, i, end));
+          if (end === n) break;
+        }
+        const sealed = pick(meta);
+        const sealedMaxStep = p.steps[n - 1];
+        saveSealed(db, { ...meta, sealed, sealedMaxStep });
+        meta.sealed = sealed;
+        meta.sealedMaxStep = sealedMaxStep;
+      })();
+    } catch (e) {
+      // acknowledged points that cannot be compacted would fail every later batch of the run and
+      // every restart: set them aside (kept and reported) and go on without them
+      quarantine(db, runId, { kind: "pending_points", key: meta.key, reason: e, data: encodePending([[meta.id, p]]), points: n, firstStep: p.steps[0], lastStep: p.steps[n - 1] });
+      meta.pending = emptyPoints();
+      refreshTotals(meta);
+      continue;
     }
-    meta.sealedMaxStep = p.steps[n - 1];
-    meta.sealed = pick(meta);
     meta.pending = emptyPoints();
-    saveSealed(db, meta);
   }
   if (!any) return;
   stmt(db, "DELETE FROM pending_batches WHERE run_id = ?").run(runId);
@@ -130,38 +143,25 @@ function restepSealed(db: Database.Database, meta: SeriesMeta, pts: Points): voi
     const chunk = stmt(db, "SELECT id, start_step, end_step, count, data FROM chunks WHERE series_id = ? AND end_step >= ? ORDER BY end_step LIMIT 1").get(
       meta.id,
       pts.steps[i],
-    ) as ChunkRow;
+    ) as ChunkRow | undefined;
+    if (!chunk) {
+      // the chunks that held these steps were set aside: the points make a chunk of their own
+      writeChunk(db, meta.id, slice(pts, i, n));
+      break;
+    }
     let j = i;
     while (j < n && pts.steps[j] <= chunk.end_step) j++;
-    const merged = decodeChunk(chunk.data);
-    const add = slice(pts, i, j);
-    merged.steps.push(...add.steps);
-    merged.values.push(...add.values);
-    merged.times.push(...add.times);
+    let merged: Points;
+    try {
+      merged = decodeChunk(chunk.data);
+    } catch (e) {
+      // the chunk is rewritten below with the new points only; its old bytes are kept aside
+      quarantine(db, meta.runId, { kind: "chunk", key: meta.key, reason: e, data: chunk.data, points: chunk.count, firstStep: chunk.start_step, lastStep: chunk.end_step });
+      merged = emptyPoints();
+    }
+    appendPoints(merged, slice(pts, i, j));
     writeChunk(db, meta.id, sortDedupe(merged), chunk.id);
     i = j;
   }
-  // the sealed totals, from the chunks' summaries
-  let total: Summary | null = null;
-  for (const r of stmt(db, "SELECT summary FROM chunks WHERE series_id = ? ORDER BY start_step").all(meta.id) as { summary: Buffer }[]) {
-    const s = decodeSummaries(r.summary)[0];
-    if (total) mergeSummary(total, s);
-    else total = s;
-  }
-  const t = emptyTotals(meta.sealed.firstStep);
-  if (total) {
-    Object.assign(t, {
-      count: total.count,
-      firstStep: total.startStep,
-      lastStep: total.endStep,
-      lastValue: total.last,
-      min: total.finite ? total.min : null,
-      max: total.finite ? total.max : null,
-      nan: total.nan,
-      posInf: total.posInf,
-      negInf: total.negInf,
-    });
-  }
-  meta.sealed = t;
-  saveSealed(db, meta);
+  resealTotals(db, meta);
 }

@@ -1,8 +1,8 @@
 import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { encodeValue, type WireNumber } from "../values";
-import { type Points, type Summary, SUB_POINTS, addPoint, decodeChunk, decodeSummaries, emptyPoints, mergeSummary, newSummary } from "./codec";
-import { runSeries } from "./series-meta";
+import { type Points, type Summary, SUB_POINTS, addPoint, decodeChunk, decodeSummaries, emptyPoints, mergeSummary, newSummary, summaryMean } from "./codec";
+import { type SeriesMeta, quarantineChunk, runSeries } from "./series-meta";
 
 // The read path: a series over [from, to] as at most `points` buckets. Answered from the chunks'
 // precomputed summaries at the coarsest level that still gives several units per bucket, so a
@@ -70,7 +70,7 @@ export function getSeries(runId: string, key: string, q: SeriesQuery): SeriesRes
   if (estimate <= Math.max(RAW_LIMIT, q.points * 4)) {
     const raw = emptyPoints();
     const read = stmt(db, "SELECT data FROM chunks WHERE id = ?");
-    for (const c of chunks) appendInRange(raw, decodeChunk((read.get(c.id) as { data: Buffer }).data), from, to);
+    for (const c of chunks) appendInRange(raw, chunkPoints(meta, c, (read.get(c.id) as { data: Buffer }).data), from, to);
     appendInRange(raw, pending, from, to);
     if (raw.steps.length <= q.points) return { key, from, to, exact: true, buckets: exactBuckets(raw) };
     const b = new Bucketer(from, to, q.points);
@@ -85,14 +85,31 @@ export function getSeries(runId: string, key: string, q: SeriesQuery): SeriesRes
   const readSummary = stmt(db, useSubs ? "SELECT subs AS s FROM chunks WHERE id = ?" : "SELECT summary AS s FROM chunks WHERE id = ?");
   for (const c of chunks) {
     if (c.start_step >= from && c.end_step <= to) {
-      for (const s of decodeSummaries((readSummary.get(c.id) as { s: Buffer }).s)) b.addSummary(s);
+      let units: Summary[];
+      try {
+        units = decodeSummaries((readSummary.get(c.id) as { s: Buffer }).s);
+      } catch (e) {
+        quarantineChunk(db, meta, c, e);
+        continue;
+      }
+      for (const s of units) b.addSummary(s);
     } else {
-      const p = inRange(decodeChunk((readRaw.get(c.id) as { data: Buffer }).data), from, to);
+      const p = inRange(chunkPoints(meta, c, (readRaw.get(c.id) as { data: Buffer }).data), from, to);
       for (let i = 0; i < p.steps.length; i++) b.addPoint(p.steps[i], p.values[i], p.times[i]);
     }
   }
   for (let i = 0; i < pending.steps.length; i++) b.addPoint(pending.steps[i], pending.values[i], pending.times[i]);
   return { key, from, to, exact: false, buckets: b.result() };
+}
+
+/** A chunk's points; one that does not decode is set aside (quarantine.ts) and reads as empty. */
+function chunkPoints(meta: SeriesMeta, c: ChunkInfo, data: Buffer): Points {
+  try {
+    return decodeChunk(data);
+  } catch (e) {
+    quarantineChunk(sqlite(), meta, c, e);
+    return emptyPoints();
+  }
 }
 
 function inRange(p: Points, from: number, to: number): Points {
@@ -176,7 +193,7 @@ class Bucketer {
         time: s.firstTime,
         min: s.finite ? s.min : null,
         max: s.finite ? s.max : null,
-        mean: s.finite ? s.sum / s.finite : null,
+        mean: summaryMean(s),
         last: encodeValue(s.last),
         count: s.count,
         nan: s.nan,

@@ -2,7 +2,8 @@ import type Database from "better-sqlite3";
 import { sqlite, stmt } from "../db";
 import { singleton } from "../singleton";
 import { decodeValue, encodeValue, type WireNumber } from "../values";
-import { type Points, decodePending, emptyPoints } from "./codec";
+import { type Points, type Summary, decodePending, decodeSummaries, emptyPoints, mergeSummary } from "./codec";
+import { quarantine } from "./quarantine";
 
 // What the server knows of each series without reading its points, cached in memory per run:
 // - `sealed`: totals over the compressed chunks, mirrored in the `series` row (written only when
@@ -105,9 +106,20 @@ export function runSeries(runId: string): RunCache {
       run.set(m.key, m);
       byId.set(m.id, m);
     }
-    // replay the pending batches, in the order they were accepted
-    for (const b of stmt(db, "SELECT data FROM pending_batches WHERE run_id = ? ORDER BY id").all(runId) as { data: Buffer }[]) {
-      for (const [seriesId, p] of decodePending(b.data)) {
+    // replay the pending batches, in the order they were accepted; one that does not decode is
+    // set aside, not replayed into the same failure on every load
+    for (const b of stmt(db, "SELECT id, data FROM pending_batches WHERE run_id = ? ORDER BY id").all(runId) as { id: number; data: Buffer }[]) {
+      let parts: [number, Points][];
+      try {
+        parts = decodePending(b.data);
+      } catch (e) {
+        db.transaction(() => {
+          quarantine(db, runId, { kind: "pending_batch", reason: e, data: b.data });
+          stmt(db, "DELETE FROM pending_batches WHERE id = ?").run(b.id);
+        })();
+        continue;
+      }
+      for (const [seriesId, p] of parts) {
         const m = byId.get(seriesId);
         if (m) mergePending(m.pending, p);
       }
@@ -116,6 +128,11 @@ export function runSeries(runId: string): RunCache {
     all.set(runId, run);
   }
   return run;
+}
+
+/** A run's series if they are already in memory (never loads them). */
+export function cachedRunSeries(runId: string): RunCache | undefined {
+  return cache().get(runId);
 }
 
 /** Forgets a run's cached series (after a rolled-back transaction, so they are reloaded). */
@@ -178,4 +195,48 @@ export function saveSealed(db: Database.Database, m: SeriesMeta): void {
     `UPDATE series SET count = ?, first_step = ?, last_step = ?, last_value = ?, min = ?, max = ?,
        nan_count = ?, pos_inf_count = ?, neg_inf_count = ?, sealed_max_step = ? WHERE id = ?`,
   ).run(t.count, t.firstStep, t.lastStep, JSON.stringify(encodeValue(t.lastValue)), t.min, t.max, t.nan, t.posInf, t.negInf, m.sealedMaxStep, m.id);
+}
+
+/** Recounts a series' sealed totals from its chunks' summaries and saves them. */
+export function resealTotals(db: Database.Database, meta: SeriesMeta): void {
+  let total: Summary | null = null;
+  for (const r of stmt(db, "SELECT summary FROM chunks WHERE series_id = ? ORDER BY start_step").all(meta.id) as { summary: Buffer }[]) {
+    let s: Summary | undefined;
+    try {
+      s = decodeSummaries(r.summary)[0];
+    } catch {
+      continue; // its chunk is set aside when it is read (get-series)
+    }
+    if (!s) continue;
+    if (total) mergeSummary(total, s);
+    else total = s;
+  }
+  const t = emptyTotals(meta.sealed.firstStep);
+  if (total) {
+    Object.assign(t, {
+      count: total.count,
+      firstStep: total.startStep,
+      lastStep: total.endStep,
+      lastValue: total.last,
+      min: total.finite ? total.min : null,
+      max: total.finite ? total.max : null,
+      nan: total.nan,
+      posInf: total.posInf,
+      negInf: total.negInf,
+    });
+  }
+  meta.sealed = t;
+  saveSealed(db, meta);
+  refreshTotals(meta);
+}
+
+/** Sets aside a sealed chunk that does not decode and recounts the series' sealed totals without it. */
+export function quarantineChunk(db: Database.Database, meta: SeriesMeta, chunk: { id: number; start_step: number; end_step: number; count: number }, reason: unknown): void {
+  db.transaction(() => {
+    const row = stmt(db, "SELECT data FROM chunks WHERE id = ?").get(chunk.id) as { data: Buffer } | undefined;
+    if (!row) return; // already set aside
+    quarantine(db, meta.runId, { kind: "chunk", key: meta.key, reason, data: row.data, points: chunk.count, firstStep: chunk.start_step, lastStep: chunk.end_step });
+    stmt(db, "DELETE FROM chunks WHERE id = ?").run(chunk.id);
+    resealTotals(db, meta);
+  })();
 }
