@@ -32,7 +32,7 @@ export async function listRuns(q: ListRunsInput) {
   const projects = await db.project.findMany({ orderBy: { name: "asc" }, include: { _count: { select: { runs: true } } } });
   return {
     runs: filtered.map((r) => ({
-      ...runListView(r, summaries.get(r.id) ?? Object.create(null)),
+      ...runListView(r, summaries.get(r.id) ?? {}),
       summary: values.get(r.id) ?? {},
       alerts: alerts.get(r.id) ?? { critical: 0, warning: 0, info: 0 },
     })),
@@ -46,8 +46,8 @@ export async function listRuns(q: ListRunsInput) {
  * is the order JSON.stringify wrote it in, so this agrees with summarizeConfig().
  */
 function configSummaries(ids: string[]): Map<string, Record<string, ConfigScalar>> {
-  const out = new Map<string, Record<string, ConfigScalar>>();
-  if (!ids.length) return out;
+  const entries = new Map<string, [string, ConfigScalar][]>();
+  if (!ids.length) return new Map();
   const rows = stmt(
     sqlite(),
     `SELECT run_id, key, type, atom FROM (
@@ -60,11 +60,12 @@ function configSummaries(ids: string[]): Map<string, Record<string, ConfigScalar
      ) WHERE n <= ? ORDER BY run_id, n`,
   ).all(JSON.stringify(ids), CONFIG_SUMMARY.keyMaxLength, CONFIG_SUMMARY.entries) as { run_id: string; key: string; type: string; atom: unknown }[];
   for (const r of rows) {
-    let summary = out.get(r.run_id);
-    if (!summary) out.set(r.run_id, (summary = Object.create(null) as Record<string, ConfigScalar>));
+    let list = entries.get(r.run_id);
+    if (!list) entries.set(r.run_id, (list = []));
     const value = r.type === "true" ? true : r.type === "false" ? false : r.type === "null" ? null : (r.atom as string | number);
     const e = summaryEntry(r.key, value);
-    if (e) summary[e[0]] = e[1];
+    if (e) list.push(e);
   }
-  return out;
+  // plain objects (pages hand them to client components); fromEntries keeps "__proto__" a plain key
+  return new Map([...entries].map(([id, list]) => [id, Object.fromEntries(list)]));
 }

@@ -70,17 +70,16 @@ export function summaryEntry(key: string, value: unknown): [string, ConfigScalar
   return null;
 }
 
+// Built with Object.fromEntries: a plain object (pages hand it to client components, which refuse
+// null prototypes) in which a key named "__proto__" is still just a key.
 export function summarizeConfig(config: Record<string, unknown>): Record<string, ConfigScalar> {
-  const out: Record<string, ConfigScalar> = Object.create(null);
-  let n = 0;
+  const entries: [string, ConfigScalar][] = [];
   for (const key of Object.keys(config)) {
-    if (n >= CONFIG_SUMMARY.entries) break;
+    if (entries.length >= CONFIG_SUMMARY.entries) break;
     const e = summaryEntry(key, config[key]);
-    if (!e) continue;
-    out[e[0]] = e[1];
-    n++;
+    if (e) entries.push(e);
   }
-  return out;
+  return Object.fromEntries(entries);
 }
 
 function cutText(s: string): string {

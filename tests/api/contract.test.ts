@@ -213,12 +213,27 @@ describe("lists carry a config summary, never whole configs", () => {
     const one = await call("GET", `/api/v1/runs/${run.id}`);
     expect(one.body.run.config.big).toHaveLength(LIMITS.configBytes.value - 2000);
 
-    const home = await (await fetch(`${server.url}/?project=big-configs`)).text();
-    expect(home).toContain("big-configs");
+    const homeRes = await fetch(`${server.url}/?project=big-configs`);
+    const home = await homeRes.text();
+    expect(homeRes.status).toBe(200);
+    for (const id of ids) expect(home).toContain(`data-run="${id}"`); // every run is drawn
     expect(home.length).toBeLessThan(1_000_000);
     expect(home).not.toContain("x".repeat(1000));
-    const compare = await (await fetch(`${server.url}/compare?runs=${ids.join(",")}`)).text();
+    const compareRes = await fetch(`${server.url}/compare?runs=${ids.join(",")}`);
+    const compare = await compareRes.text();
+    expect(compareRes.status).toBe(200);
+    expect(compare).toContain("r9");
     expect(compare.length).toBeLessThan(1_000_000);
     expect(compare).not.toContain("x".repeat(1000));
+  });
+
+  test("a config key named __proto__ is a plain entry of the summary, in the list and the page", async () => {
+    const r = await call("POST", "/api/v1/runs", `{"project":"proto-config","name":"proto","config":{"__proto__":"yes","constructor":1,"toString":false}}`);
+    expect(r.status).toBe(201);
+    const list = await call("GET", "/api/v1/runs?project=proto-config");
+    expect(list.body.runs[0].configSummary).toEqual(JSON.parse('{"__proto__":"yes","constructor":1,"toString":false}'));
+    const home = await fetch(`${server.url}/?project=proto-config`);
+    expect(home.status).toBe(200);
+    expect(await home.text()).toContain(`data-run="${r.body.id}"`);
   });
 });
