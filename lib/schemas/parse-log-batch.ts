@@ -36,6 +36,7 @@ function checkRows(rows: unknown): void {
   if (rows === undefined) return;
   if (!Array.isArray(rows)) fail("rows must be an array");
   if (rows.length > LIMITS.rowsPerBatch.value) fail(`rows must hold at most ${LIMITS.rowsPerBatch.value} rows`);
+  const goodKeys = new Set<string>(); // rows repeat their keys: each is checked once per batch
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i] as Record<string, unknown>;
     const at = `rows[${i}]`;
@@ -46,8 +47,11 @@ function checkRows(rows: unknown): void {
     const m = r.metrics as Record<string, unknown>;
     if (typeof m !== "object" || m === null || Array.isArray(m)) fail(`${at}.metrics must be an object of key -> value`);
     for (const key in m) {
-      const problem = metricKeyProblem(key);
-      if (problem) fail(`${keyPath(`${at}.metrics`, key)} ${problem}`);
+      if (!goodKeys.has(key)) {
+        const problem = metricKeyProblem(key);
+        if (problem) fail(`${keyPath(`${at}.metrics`, key)} ${problem}`);
+        goodKeys.add(key);
+      }
       const v = m[key];
       if (typeof v === "number" || (typeof v === "string" && NON_FINITE.has(v))) continue;
       fail(`${keyPath(`${at}.metrics`, key)} must be a number or one of "NaN", "Infinity", "-Infinity"`);
