@@ -52,7 +52,7 @@ export async function createRun(input: CreateRunInput): Promise<CreateRunResult>
         `INSERT INTO runs (id, project_id, name, config, status, created_at, updated_at, last_seen_at)
          VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
       ).run(id, project.id, input.name ?? `run-${id.slice(0, 6)}`, JSON.stringify(input.config ?? {}), now, now, now);
-      return { resumed: false, run: readRun(id)! };
+      return { resumed: false, run: mustReadRun(id) };
     })
     .immediate();
   const { run } = outcome;
@@ -76,7 +76,14 @@ function resume(existing: RunRecord, input: CreateRunInput, now: number): RunRec
     `UPDATE runs SET status = 'running', finished_at = NULL, updated_at = ?, last_seen_at = ?,
        config = COALESCE(?, config), name = COALESCE(?, name) WHERE id = ?`,
   ).run(now, now, config ?? null, input.name ?? null, existing.id);
-  return readRun(existing.id)!;
+  return mustReadRun(existing.id);
+}
+
+/** A run just written in this transaction. */
+function mustReadRun(id: string): RunRecord {
+  const run = readRun(id);
+  if (!run) throw new Error(`run ${id} vanished inside its own transaction`);
+  return run;
 }
 
 function readRun(id: string): RunRecord | undefined {

@@ -61,7 +61,10 @@ function configSummaries(ids: string[]): Map<string, Record<string, ConfigScalar
   ).all(JSON.stringify(ids), CONFIG_SUMMARY.keyMaxLength, CONFIG_SUMMARY.entries) as { run_id: string; key: string; type: string; atom: unknown }[];
   for (const r of rows) {
     let list = entries.get(r.run_id);
-    if (!list) entries.set(r.run_id, (list = []));
+    if (!list) {
+      list = [];
+      entries.set(r.run_id, list);
+    }
     const value = r.type === "true" ? true : r.type === "false" ? false : r.type === "null" ? null : (r.atom as string | number);
     const e = summaryEntry(r.key, value);
     if (e) list.push(e);

@@ -15,8 +15,8 @@ const UNICODE_PROBLEM = "must be well-formed Unicode (no lone surrogates)";
 /** Nesting depth and well-formed keys and strings; null when fine. Never recurses. */
 export function configShapeProblem(config: Record<string, unknown>): ConfigProblem | null {
   const stack: { value: unknown; depth: number; path: (string | number)[] }[] = [{ value: config, depth: 1, path: [] }];
-  while (stack.length) {
-    const { value, depth, path } = stack.pop()!;
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const { value, depth, path } = top;
     if (typeof value === "string") {
       if (!isWellFormed(value)) return { path, message: UNICODE_PROBLEM };
       continue;
