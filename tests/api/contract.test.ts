@@ -1,6 +1,7 @@
+import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { LIMITS } from "@/lib/contract/limits";
-import { type TestServer, api, startServer } from "../helpers/server";
+import { type TestServer, api, startServer, waitFor } from "../helpers/server";
 
 // The wire contract through a real server: strings are checked in code points and must be
 // well-formed Unicode, times are Unix seconds, configs are bounded; a refused request answers 400
@@ -235,5 +236,42 @@ describe("lists carry a config summary, never whole configs", () => {
     const home = await fetch(`${server.url}/?project=proto-config`);
     expect(home.status).toBe(200);
     expect(await home.text()).toContain(`data-run="${r.body.id}"`);
+  });
+
+  test("the runs room gets list views (a config summary); the run's own room gets the whole config", async () => {
+    const socket = io(server.url, { transports: ["websocket"] });
+    const got: Record<string, unknown>[] = [];
+    socket.on("run", (m: Record<string, unknown>) => got.push(m));
+    try {
+      const big = "x".repeat(LIMITS.configBytes.value - 1000);
+      // subscribing has no acknowledgement: create runs until the room reports one
+      let id = "";
+      await waitFor(async () => {
+        socket.emit("subscribe", { runs: true });
+        const r = await call("POST", "/api/v1/runs", { project: "live-configs", config: { lr: 0.1, big } });
+        id = r.body.id;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return got.some((m) => m.id === id);
+      }, 20_000, "a run event in the runs room");
+      const created = got.find((m) => m.id === id)!;
+      expect(created.config).toBeUndefined();
+      expect(created.configSummary).toEqual({ lr: 0.1, big: `${"x".repeat(64)}…` });
+      expect(JSON.stringify(created).length).toBeLessThan(2000);
+
+      socket.emit("subscribe", { run: id });
+      await waitFor(async () => {
+        got.length = 0;
+        await call("POST", "/api/v1/runs", { project: "live-configs", id, config: { lr: 0.2 } });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return got.filter((m) => m.id === id).length >= 2;
+      }, 20_000, "the resumed run's events in both rooms");
+      const views = got.filter((m) => m.id === id);
+      const full = views.find((m) => m.config !== undefined) as { config: { lr: number; big: string } };
+      expect(full.config.lr).toBe(0.2);
+      expect(full.config.big).toHaveLength(big.length);
+      expect(views.find((m) => m.config === undefined)).toMatchObject({ configSummary: { lr: 0.2 } });
+    } finally {
+      socket.close();
+    }
   });
 });
