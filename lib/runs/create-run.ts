@@ -5,7 +5,7 @@ import { AppError } from "../errors";
 import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
 import { configProblem } from "../schemas/config";
 import { runSeries } from "../series/series-meta";
-import { type RunRecord, runListViewOf, runView } from "./run-view";
+import { type RunRecord, parseConfig, runListViewOf, runView } from "./run-view";
 
 export interface CreateRunInput {
   project: string;
@@ -66,7 +66,7 @@ export async function createRun(input: CreateRunInput): Promise<CreateRunResult>
 function resume(existing: RunRecord, input: CreateRunInput, now: number): RunRecord {
   let config: string | undefined;
   if (input.config) {
-    const merged = { ...parseObject(existing.config), ...input.config };
+    const merged = { ...parseConfig(existing.config), ...input.config };
     const problem = configProblem(merged);
     if (problem) throw new AppError("invalid_body", `config merged over the run's stored config ${problem.message}`);
     config = JSON.stringify(merged);
@@ -106,14 +106,4 @@ export function lastStep(runId: string): number | null {
     if (m.sealed.count > 0 && (last === null || m.sealed.lastStep > last)) last = m.sealed.lastStep;
   }
   return last;
-}
-
-function parseObject(text: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (typeof v === "object" && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // a config stored before it was checked: the new one replaces it
-  }
-  return {};
 }

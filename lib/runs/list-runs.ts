@@ -1,6 +1,6 @@
 import { prisma, sqlite, stmt } from "../db";
 import { alertCounts } from "./alert-counts";
-import { CONFIG_SUMMARY, type ConfigScalar, headlineValues, runListView, shownStatus, summaryEntry } from "./run-view";
+import { type ConfigScalar, headlineValues, parseConfig, runListView, shownStatus, summarizeConfig } from "./run-view";
 
 export interface ListRunsInput {
   project?: string;
@@ -41,34 +41,15 @@ export async function listRuns(q: ListRunsInput) {
 }
 
 /**
- * `configSummary` of each run, read inside SQLite so that no whole config reaches JavaScript. Ids
- * travel as one JSON array (no bind-parameter limit); a config's top level keeps its order, which
- * is the order JSON.stringify wrote it in, so this agrees with summarizeConfig().
+ * `configSummary` of each run. The configs are read one at a time (iterate, not all) and only
+ * their summaries kept, so a list of runs with 1 MiB configs never holds them all at once; ids
+ * travel as one JSON array (no bind-parameter limit). JSON.parse here is several times faster
+ * than SQLite's json_each over the same configs.
  */
 function configSummaries(ids: string[]): Map<string, Record<string, ConfigScalar>> {
-  const entries = new Map<string, [string, ConfigScalar][]>();
-  if (!ids.length) return new Map();
-  const rows = stmt(
-    sqlite(),
-    `SELECT run_id, key, type, atom FROM (
-       SELECT r.id AS run_id, j.key AS key, j.type AS type, j.atom AS atom,
-              ROW_NUMBER() OVER (PARTITION BY r.id ORDER BY j.id) AS n
-       FROM runs r, json_each(CASE WHEN json_valid(r.config) THEN r.config ELSE '{}' END) j
-       WHERE r.id IN (SELECT value FROM json_each(?))
-         AND j.type IN ('null', 'true', 'false', 'integer', 'real', 'text')
-         AND length(j.key) <= ?
-     ) WHERE n <= ? ORDER BY run_id, n`,
-  ).all(JSON.stringify(ids), CONFIG_SUMMARY.keyMaxLength, CONFIG_SUMMARY.entries) as { run_id: string; key: string; type: string; atom: unknown }[];
-  for (const r of rows) {
-    let list = entries.get(r.run_id);
-    if (!list) {
-      list = [];
-      entries.set(r.run_id, list);
-    }
-    const value = r.type === "true" ? true : r.type === "false" ? false : r.type === "null" ? null : (r.atom as string | number);
-    const e = summaryEntry(r.key, value);
-    if (e) list.push(e);
-  }
-  // plain objects (pages hand them to client components); fromEntries keeps "__proto__" a plain key
-  return new Map([...entries].map(([id, list]) => [id, Object.fromEntries(list)]));
+  const out = new Map<string, Record<string, ConfigScalar>>();
+  if (!ids.length) return out;
+  const rows = stmt(sqlite(), "SELECT id, config FROM runs WHERE id IN (SELECT value FROM json_each(?))").iterate(JSON.stringify(ids));
+  for (const r of rows as Iterable<{ id: string; config: string }>) out.set(r.id, summarizeConfig(parseConfig(r.config)));
+  return out;
 }

@@ -49,7 +49,7 @@ function runHeader(r: RunHeaderRecord) {
 
 /** A run with its whole config: GET /api/v1/runs/{id} and the run's own room. */
 export function runView(r: RunRecord) {
-  return { ...runHeader(r), config: safeParse(r.config) };
+  return { ...runHeader(r), config: parseConfig(r.config) };
 }
 
 /** A run as lists show it (GET /api/v1/runs, the runs room): a config summary instead of the config. */
@@ -59,7 +59,7 @@ export function runListView(r: RunHeaderRecord, configSummary: Record<string, Co
 
 /** The list view of a run whose config is at hand (a run just created, resumed or finished). */
 export function runListViewOf(r: RunRecord) {
-  return runListView(r, summarizeConfig(safeParse(r.config)));
+  return runListView(r, summarizeConfig(parseConfig(r.config)));
 }
 
 /** A config key and value as `configSummary` keeps them, or null when it leaves them out. */
@@ -89,7 +89,8 @@ function cutText(s: string): string {
   return cps.length > max ? `${cps.slice(0, max).join("")}…` : s;
 }
 
-function safeParse(text: string): Record<string, unknown> {
+/** A stored config as an object ({} for anything else). */
+export function parseConfig(text: string): Record<string, unknown> {
   try {
     const v = JSON.parse(text) as unknown;
     return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
