@@ -37,6 +37,20 @@ export function configShapeProblem(config: Record<string, unknown>): ConfigProbl
   return null;
 }
 
+/** True when a JSON value is nested deeper than `max` levels (the value itself is level 1). Never recurses. */
+export function exceedsDepth(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [v, depth] = top;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 /** Size of the config as stored (UTF-8 JSON); call only on a config whose depth was checked. */
 export function configBytes(config: Record<string, unknown>): number {
   return Buffer.byteLength(JSON.stringify(config), "utf8");

@@ -65,6 +65,16 @@ describe("log batches", () => {
     expect(good.body).toMatchObject({ accepted: { points: 1 }, duplicate: false });
   });
 
+  test("event data nested 10,000 deep -> 400 with the envelope, nothing stored, the server healthy", async () => {
+    const id = await newRun();
+    const data = `${'{"a":'.repeat(9_999)}{}${"}".repeat(9_999)}`;
+    const r = await call("POST", `/api/v1/runs/${id}/log`, `{"seq":1,"rows":[{"step":0,"metrics":{"ok":1}}],"events":[{"type":"note","data":${data}}]}`);
+    expect(r.status).toBe(400);
+    expect(["invalid_batch", "invalid_json"]).toContain(r.body.error.code); // the body's own depth limit may answer first
+    expect((await stored(id)).keys).toEqual([]);
+    expect(server.output()).not.toMatch(/unhandled error/);
+  });
+
   test("astral and CJK keys at the limit are stored and read back the same, also after a restart", async () => {
     const keys = ["🚀".repeat(200), "训".repeat(200), "损失/训练", "𝔩𝔬𝔰𝔰", `${"😀".repeat(100)}${"k".repeat(100)}`];
     const id = await newRun();

@@ -132,6 +132,23 @@ describe("times and epochs", () => {
   });
 });
 
+describe("event data", () => {
+  // an object `depth` levels deep, arrays and objects taking turns inside it
+  const deep = (depth: number) => {
+    let v: unknown = {};
+    for (let i = 2; i < depth; i++) v = i % 2 ? [v] : { b: v };
+    return depth === 1 ? {} : { a: v };
+  };
+  test.each([
+    [LIMITS.jsonDepth.value, "ok"],
+    [LIMITS.jsonDepth.value + 1, "events[0].data must be nested at most 64 levels deep"],
+    [10_000, "events[0].data must be nested at most 64 levels deep"],
+    [200_000, "events[0].data must be nested at most 64 levels deep"],
+  ])("nested %i deep", (depth, expected) => {
+    expect(batch({ events: [{ type: "note", data: deep(depth) }] })).toBe(expected);
+  });
+});
+
 describe("image events", () => {
   const image = (data: Record<string, unknown>) => batch({ events: [{ type: "image", data: { key: "samples", width: 4, height: 3, png_base64: PNG, ...data } }] });
   test.each([
