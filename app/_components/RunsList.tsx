@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import type { RunList, RunListItem, RunView } from "@/lib/ui/api-types";
+import type { RunList, RunListItem } from "@/lib/ui/api-types";
 import { formatValue, isNonFinite } from "@/lib/ui/format";
 import { AlertBadges, LocalTime, StatusBadge, runDuration, useNow } from "./bits";
 import { type Room, useLive } from "./live";
@@ -86,7 +86,7 @@ export default function RunsList({
 
   useLive(rooms, {
     run: (msg) => {
-      const view = msg as unknown as RunView;
+      const view = msg as unknown as Omit<RunListItem, "summary" | "alerts">; // the runs room carries list views
       setRuns((rs) => {
         const i = rs.findIndex((r) => r.id === view.id);
         if (i < 0) return [{ ...view, summary: {}, alerts: { critical: 0, warning: 0, info: 0 } }, ...rs];

@@ -1,14 +1,26 @@
 import crypto from "node:crypto";
 import { forgetRun } from "../alerts/watch-runs";
-import { prisma } from "../db";
+import { sqlite, stmt } from "../db";
+import { AppError } from "../errors";
 import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
-import { runView } from "./run-view";
+import { configProblem } from "../schemas/config";
+import { runSeries } from "../series/series-meta";
+import { type RunRecord, parseConfig, runListViewOf, runView } from "./run-view";
 
 export interface CreateRunInput {
   project: string;
   name?: string;
+  /** Already checked against the contract (lib/schemas/runs.ts): depth, size, well-formed strings. */
   config?: Record<string, unknown>;
   id?: string;
+}
+
+export interface CreateRunResult {
+  id: string;
+  url: string;
+  resumed: boolean;
+  /** The largest step stored for the run in any metric series; null when none (always for a new run). */
+  lastStep: number | null;
 }
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -20,63 +32,78 @@ export function newRunId(): string {
   return id;
 }
 
-/** Creates a run, or resumes it when `id` names an existing one (status back to running, config merged). */
-export async function createRun(input: CreateRunInput): Promise<{ id: string; url: string; resumed: boolean }> {
-  const db = prisma();
+/**
+ * Creates a run, or resumes it when `id` names an existing one (status back to running, config
+ * merged). One immediate transaction on the one connection: the project and the run are written
+ * together or not at all, and no other create can slip in between the lookup and the write.
+ */
+export async function createRun(input: CreateRunInput): Promise<CreateRunResult> {
+  const db = sqlite();
   const now = Date.now() / 1000;
-  if (input.id) {
-    const resumed = await resume(input, now);
-    if (resumed) return resumed;
-  }
-  const id = input.id ?? newRunId();
-  const project = await db.project.upsert({
-    where: { name: input.project },
-    create: { name: input.project, createdAt: now },
-    update: {},
-  });
-  try {
-    const run = await db.run.create({
-      data: {
-        id,
-        projectId: project.id,
-        name: input.name ?? `run-${id.slice(0, 6)}`,
-        config: JSON.stringify(input.config ?? {}),
-        status: "running",
-        createdAt: now,
-        updatedAt: now,
-        lastSeenAt: now,
-      },
-      include: { project: true },
-    });
-    emitTo(RUNS_ROOM, "run", runView(run));
-    return { id, url: `/runs/${id}`, resumed: false };
-  } catch (e) {
-    // Two SDK retries racing to create the same client id: the loser resumes.
-    const again = input.id ? await resume(input, now) : null;
-    if (again) return again;
-    throw e;
-  }
+  const outcome = db
+    .transaction(() => {
+      const existing = input.id ? readRun(input.id) : undefined;
+      if (existing) return { resumed: true, run: resume(existing, input, now) };
+      const id = input.id ?? newRunId();
+      stmt(db, "INSERT INTO projects (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING").run(input.project, now);
+      const project = stmt(db, "SELECT id FROM projects WHERE name = ?").get(input.project) as { id: number };
+      stmt(
+        db,
+        `INSERT INTO runs (id, project_id, name, config, status, created_at, updated_at, last_seen_at)
+         VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
+      ).run(id, project.id, input.name ?? `run-${id.slice(0, 6)}`, JSON.stringify(input.config ?? {}), now, now, now);
+      return { resumed: false, run: mustReadRun(id) };
+    })
+    .immediate();
+  const { run } = outcome;
+  emitTo(RUNS_ROOM, "run", runListViewOf(run));
+  if (!outcome.resumed) return { id: run.id, url: `/runs/${run.id}`, resumed: false, lastStep: null };
+  forgetRun(run.id); // its config (thresholds, key names) may have changed
+  emitTo(runRoom(run.id), "run", runView(run)); // its page (a shared one joins this room only)
+  return { id: run.id, url: `/runs/${run.id}`, resumed: true, lastStep: lastStep(run.id) };
 }
 
-async function resume(input: CreateRunInput, now: number) {
-  const db = prisma();
-  const existing = await db.run.findUnique({ where: { id: input.id! } });
-  if (!existing) return null;
-  const config = input.config ? { ...JSON.parse(existing.config), ...input.config } : undefined;
-  const run = await db.run.update({
-    where: { id: existing.id },
-    data: {
-      status: "running",
-      finishedAt: null,
-      updatedAt: now,
-      lastSeenAt: now,
-      ...(config ? { config: JSON.stringify(config) } : {}),
-      ...(input.name ? { name: input.name } : {}),
-    },
-    include: { project: true },
-  });
-  forgetRun(run.id); // its config (thresholds, key names) may have changed
-  emitTo(RUNS_ROOM, "run", runView(run));
-  emitTo(runRoom(run.id), "run", runView(run)); // its page (a shared one joins this room only)
-  return { id: run.id, url: `/runs/${run.id}`, resumed: true };
+function resume(existing: RunRecord, input: CreateRunInput, now: number): RunRecord {
+  let config: string | undefined;
+  if (input.config) {
+    const merged = { ...parseConfig(existing.config), ...input.config };
+    const problem = configProblem(merged);
+    if (problem) throw new AppError("invalid_body", `config merged over the run's stored config ${problem.message}`);
+    config = JSON.stringify(merged);
+  }
+  stmt(
+    sqlite(),
+    `UPDATE runs SET status = 'running', finished_at = NULL, updated_at = ?, last_seen_at = ?,
+       config = COALESCE(?, config), name = COALESCE(?, name) WHERE id = ?`,
+  ).run(now, now, config ?? null, input.name ?? null, existing.id);
+  return mustReadRun(existing.id);
+}
+
+/** A run just written in this transaction. */
+function mustReadRun(id: string): RunRecord {
+  const run = readRun(id);
+  if (!run) throw new Error(`run ${id} vanished inside its own transaction`);
+  return run;
+}
+
+function readRun(id: string): RunRecord | undefined {
+  const r = stmt(
+    sqlite(),
+    `SELECT r.id, r.name, r.config, r.status, r.created_at AS createdAt, r.updated_at AS updatedAt,
+       r.last_seen_at AS lastSeenAt, r.finished_at AS finishedAt, p.name AS projectName
+     FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = ?`,
+  ).get(id) as (Omit<RunRecord, "project"> & { projectName: string }) | undefined;
+  if (!r) return undefined;
+  const { projectName, ...rest } = r;
+  return { ...rest, project: { name: projectName } };
+}
+
+/** Largest step of any of the run's metric series, from their totals (no point is read). */
+export function lastStep(runId: string): number | null {
+  let last: number | null = null;
+  for (const m of runSeries(runId).values()) {
+    if (m.count > 0 && (last === null || m.lastStep > last)) last = m.lastStep;
+    if (m.sealed.count > 0 && (last === null || m.sealed.lastStep > last)) last = m.sealed.lastStep;
+  }
+  return last;
 }

@@ -3,7 +3,7 @@ import { compactRun } from "../series/append-points";
 import { forgetRunSeries } from "../series/series-meta";
 import { AppError } from "../errors";
 import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
-import { runView } from "./run-view";
+import { runListViewOf, runView } from "./run-view";
 
 type FinishHook = (runId: string) => unknown[] | void | Promise<unknown[] | void>;
 const hooks = globalThis as unknown as { __babysitFinishHooks?: Map<string, FinishHook> };
@@ -37,8 +37,7 @@ export async function finishRun(id: string, status: "finished" | "crashed") {
   });
   const alerts: unknown[] = [];
   for (const fn of hooks.__babysitFinishHooks?.values() ?? []) alerts.push(...((await fn(id)) ?? []));
-  const view = runView(run);
-  emitTo(RUNS_ROOM, "run", view);
-  emitTo(runRoom(id), "run", view);
+  emitTo(RUNS_ROOM, "run", runListViewOf(run)); // lists carry a config summary, never the config
+  emitTo(runRoom(id), "run", runView(run));
   return { id, status, alerts };
 }

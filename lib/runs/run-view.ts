@@ -1,15 +1,23 @@
+import { codePointLength } from "../contract/limits";
 import { sqlite } from "../db";
 import { cachedRunSeries, runSeries } from "../series/series-meta";
 import { decodeValue, encodeValue, type WireNumber } from "../values";
 
-// How a run is shown: status with "stale" derived, times in Unix seconds, config parsed.
+// How a run is shown: status with "stale" derived, times in Unix seconds. Only GET /api/v1/runs/{id}
+// (and the run's own page and room) carries the whole config; lists carry `configSummary`, a few
+// top-level scalar values, so that a list of runs stays small whatever their configs hold.
 
 export const STALE_SECONDS = Number(process.env.BABYSIT_STALE_SECONDS ?? 300);
 
-export interface RunRecord {
+/** What `configSummary` keeps: the first entries of the config's top level whose value is a
+ * string, number, boolean or null and whose key is short, strings cut to a few code points. */
+export const CONFIG_SUMMARY = { entries: 10, keyMaxLength: 64, textMaxLength: 64 } as const;
+
+export type ConfigScalar = string | number | boolean | null;
+
+export interface RunHeaderRecord {
   id: string;
   name: string;
-  config: string;
   status: string;
   createdAt: number;
   updatedAt: number;
@@ -18,17 +26,20 @@ export interface RunRecord {
   project: { name: string };
 }
 
+export interface RunRecord extends RunHeaderRecord {
+  config: string;
+}
+
 export function shownStatus(status: string, lastSeenAt: number, now = Date.now() / 1000): string {
   return status === "running" && now - lastSeenAt > STALE_SECONDS ? "stale" : status;
 }
 
-export function runView(r: RunRecord) {
+function runHeader(r: RunHeaderRecord) {
   return {
     id: r.id,
     project: r.project.name,
     name: r.name,
     status: shownStatus(r.status, r.lastSeenAt),
-    config: safeParse(r.config),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     lastSeenAt: r.lastSeenAt,
@@ -37,9 +48,53 @@ export function runView(r: RunRecord) {
   };
 }
 
-function safeParse(text: string): Record<string, unknown> {
+/** A run with its whole config: GET /api/v1/runs/{id} and the run's own room. */
+export function runView(r: RunRecord) {
+  return { ...runHeader(r), config: parseConfig(r.config) };
+}
+
+/** A run as lists show it (GET /api/v1/runs, the runs room): a config summary instead of the config. */
+export function runListView(r: RunHeaderRecord, configSummary: Record<string, ConfigScalar>) {
+  return { ...runHeader(r), configSummary };
+}
+
+/** The list view of a run whose config is at hand (a run just created, resumed or finished). */
+export function runListViewOf(r: RunRecord) {
+  return runListView(r, summarizeConfig(parseConfig(r.config)));
+}
+
+/** A config key and value as `configSummary` keeps them, or null when it leaves them out. */
+export function summaryEntry(key: string, value: unknown): [string, ConfigScalar] | null {
+  if (codePointLength(key) > CONFIG_SUMMARY.keyMaxLength) return null;
+  if (typeof value === "string") return [key, cutText(value)];
+  if (typeof value === "number" || typeof value === "boolean" || value === null) return [key, value];
+  return null;
+}
+
+// Built with Object.fromEntries: a plain object (pages hand it to client components, which refuse
+// null prototypes) in which a key named "__proto__" is still just a key.
+export function summarizeConfig(config: Record<string, unknown>): Record<string, ConfigScalar> {
+  const entries: [string, ConfigScalar][] = [];
+  for (const key of Object.keys(config)) {
+    if (entries.length >= CONFIG_SUMMARY.entries) break;
+    const e = summaryEntry(key, config[key]);
+    if (e) entries.push(e);
+  }
+  return Object.fromEntries(entries);
+}
+
+function cutText(s: string): string {
+  const max = CONFIG_SUMMARY.textMaxLength;
+  if (s.length <= max) return s; // at most `max` code points already
+  const cps = [...s.slice(0, 2 * max + 2)];
+  return cps.length > max ? `${cps.slice(0, max).join("")}…` : s;
+}
+
+/** A stored config as an object ({} for anything else). */
+export function parseConfig(text: string): Record<string, unknown> {
   try {
-    return JSON.parse(text) as Record<string, unknown>;
+    const v = JSON.parse(text) as unknown;
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
   } catch {
     return {};
   }

@@ -1,45 +1,85 @@
 import { z } from "zod";
+import { LIMITS, type Limit, NON_FINITE_STRINGS, nameProblem } from "../contract/limits";
+import { exceedsDepth } from "./config";
 
-// The wire contract of POST /api/v1/runs/{id}/log (docs/api.md).
+// The wire contract of POST /api/v1/runs/{id}/log (docs/api.md). Every limit comes from
+// lib/contract/limits.ts; the checks shared with the hand-written hot path (parse-log-batch.ts)
+// live here once, so the two cannot disagree on a key, a time or an epoch.
 
-export const MAX_ROWS = 10_000;
-export const MAX_BINS = 1_000;
-
-const nonFinite = z.enum(["NaN", "Infinity", "-Infinity"], {
-  error: 'must be a number or one of "NaN", "Infinity", "-Infinity"',
-});
-export const wireNumber = z.union([z.number(), nonFinite], {
-  error: 'must be a number or one of "NaN", "Infinity", "-Infinity"',
-});
+const NUMBER_OR_NON_FINITE = 'must be a number or one of "NaN", "Infinity", "-Infinity"';
+const nonFinite = z.enum(NON_FINITE_STRINGS, { error: NUMBER_OR_NON_FINITE });
+export const wireNumber = z.union([z.number(), nonFinite], { error: NUMBER_OR_NON_FINITE });
 
 export const step = z
   .number({ error: "must be a non-negative integer" })
   .int({ error: "must be a non-negative integer" })
   .min(0, { error: "must be a non-negative integer" })
-  .max(Number.MAX_SAFE_INTEGER, { error: "must be at most 2^53-1" });
+  .max(LIMITS.stepMax.value, { error: "must be at most 2^53-1" });
 
-// Keys like train/loss or act/fc1/dead_frac: 1..200 printable characters.
-export const metricKey = z
-  .string()
-  .min(1, { error: "metric keys must not be empty" })
-  .max(200, { error: "metric keys must be at most 200 characters" })
-  .regex(/^[^\u0000-\u001f\u007f]+$/, { error: "metric keys must not contain control characters" });
+export const TIME_PROBLEM = `must be Unix seconds from 0 to ${LIMITS.timeMax.value} (milliseconds are refused)`;
+export const EPOCH_PROBLEM = `must be a finite number from -${LIMITS.epochAbsMax.value} to ${LIMITS.epochAbsMax.value}`;
 
-const time = z.number({ error: "must be Unix seconds (a finite number)" }).finite().min(0);
+export function isTime(v: unknown): boolean {
+  return typeof v === "number" && v >= 0 && v <= LIMITS.timeMax.value; // NaN fails both comparisons
+}
+
+export function isEpoch(v: unknown): boolean {
+  return typeof v === "number" && Math.abs(v) <= LIMITS.epochAbsMax.value;
+}
+
+/** Why a metric key breaks the contract (empty, too long in code points, lone surrogate, control character), or null. */
+export function metricKeyProblem(key: string): string | null {
+  return nameProblem(key, LIMITS.keyMaxLength, "metric keys");
+}
+
+/** A string field checked like a name: the message is the reason, the path names the field. */
+export function nameField(max: Limit, what: string) {
+  return z.string({ error: "must be a string" }).superRefine((s, ctx) => {
+    const problem = nameProblem(s, max, what);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+}
+
+const time = z.custom<number>(isTime, { error: TIME_PROBLEM });
+const epoch = z.custom<number>(isEpoch, { error: EPOCH_PROBLEM });
+
+/** A JSON object taken as sent: zod's record would rebuild it and drop a key named "__proto__". */
+const jsonObject = z.custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), {
+  error: "must be a JSON object",
+});
+
+// metric key -> value, each key checked before its value (the hot path walks them the same way)
+const metrics = z.custom<Record<string, number | (typeof NON_FINITE_STRINGS)[number]>>().superRefine((m, ctx) => {
+  if (typeof m !== "object" || m === null || Array.isArray(m)) {
+    ctx.addIssue({ code: "custom", message: "must be an object of key -> value" });
+    return;
+  }
+  for (const key in m) {
+    const problem = metricKeyProblem(key);
+    if (problem) {
+      ctx.addIssue({ code: "custom", path: [key], message: problem });
+      return;
+    }
+    if (!wireNumber.safeParse(m[key]).success) {
+      ctx.addIssue({ code: "custom", path: [key], message: NUMBER_OR_NON_FINITE });
+      return;
+    }
+  }
+});
 
 export const row = z.object({
   step,
   time: time.optional(),
-  epoch: z.number().finite().optional(),
-  metrics: z.record(metricKey, wireNumber),
+  epoch: epoch.optional(),
+  metrics,
 });
 
 export const histogram = z
   .object({
     step,
-    key: metricKey,
-    edges: z.array(z.number().finite()).min(2).max(MAX_BINS + 1),
-    counts: z.array(z.number().finite().min(0)).min(1).max(MAX_BINS),
+    key: nameField(LIMITS.keyMaxLength, "histogram keys"),
+    edges: z.array(z.number().finite()).min(2).max(LIMITS.histogramBins.value + 1),
+    counts: z.array(z.number().finite().min(0)).min(1).max(LIMITS.histogramBins.value),
     time: time.optional(),
   })
   .superRefine((h, ctx) => {
@@ -58,18 +98,51 @@ export const histogram = z
     }
   });
 
-export const event = z.object({
-  type: z.string().min(1).max(64),
-  step: step.optional().nullable(),
-  time: time.optional(),
-  data: z.record(z.string(), z.unknown()).default({}),
-});
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/; // no alternation or nesting: linear on any input
+
+/** Why an image event's data breaks the contract, as [field, reason], or null. */
+export function imageProblem(d: Record<string, unknown>): [string, string] | null {
+  if (typeof d.key !== "string") return ["key", "must be a string"];
+  const keyProblem = nameProblem(d.key, LIMITS.keyMaxLength, "image keys");
+  if (keyProblem) return ["key", keyProblem];
+  for (const side of ["width", "height"] as const) {
+    const v = d[side];
+    if (!(typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= LIMITS.imageSideMax.value)) {
+      return [side, `must be an integer from 1 to ${LIMITS.imageSideMax.value} ${LIMITS.imageSideMax.unit}`];
+    }
+  }
+  const png = d.png_base64;
+  if (typeof png !== "string" || png.length % 4 !== 0 || !BASE64.test(png)) return ["png_base64", "must be base64 text"];
+  const bytes = (png.length / 4) * 3 - (png.endsWith("==") ? 2 : png.endsWith("=") ? 1 : 0);
+  if (bytes > LIMITS.imageBytesMax.value) return ["png_base64", `must decode to at most ${LIMITS.imageBytesMax.value} bytes`];
+  if (!Buffer.from(png.slice(0, 12), "base64").subarray(0, 8).equals(PNG_SIGNATURE)) return ["png_base64", "must be a PNG image"];
+  return null;
+}
+
+export const event = z
+  .object({
+    type: nameField(LIMITS.eventTypeMaxLength, "event types"),
+    step: step.optional().nullable(),
+    time: time.optional(),
+    data: jsonObject.default({}),
+  })
+  .superRefine((e, ctx) => {
+    // stored with JSON.stringify, which recurses: a deeper object would overflow the stack
+    if (exceedsDepth(e.data, LIMITS.jsonDepth.value)) {
+      ctx.addIssue({ code: "custom", path: ["data"], message: `must be nested at most ${LIMITS.jsonDepth.value} levels deep` });
+      return;
+    }
+    if (e.type !== "image") return;
+    const problem = imageProblem(e.data);
+    if (problem) ctx.addIssue({ code: "custom", path: ["data", problem[0]], message: problem[1] });
+  });
 
 export const logBatch = z.object({
   seq: step,
-  rows: z.array(row).max(MAX_ROWS).default([]),
-  histograms: z.array(histogram).max(1_000).default([]),
-  events: z.array(event).max(1_000).default([]),
+  rows: z.array(row).max(LIMITS.rowsPerBatch.value).default([]),
+  histograms: z.array(histogram).max(LIMITS.histogramsPerBatch.value).default([]),
+  events: z.array(event).max(LIMITS.eventsPerBatch.value).default([]),
 });
 
 export type LogBatch = z.infer<typeof logBatch>;

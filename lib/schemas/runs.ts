@@ -1,14 +1,38 @@
 import { z } from "zod";
+import { LIMITS, nameProblem } from "../contract/limits";
+import { configProblem } from "./config";
 import { step } from "./log-batch";
 
 export const runId = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: "must be 1-64 characters of A-Z a-z 0-9 _ -" });
+  .string({ error: "must be a string" })
+  .regex(new RegExp(`^[A-Za-z0-9_-]{1,${LIMITS.runIdMaxLength.value}}$`), {
+    error: `must be 1-${LIMITS.runIdMaxLength.value} characters of A-Z a-z 0-9 _ -`,
+  });
+
+/** A trimmed name: the message gives the reason, the path (project, name) names the field. */
+const trimmedName = (max: (typeof LIMITS)["projectMaxLength"], what: string, missing: string) =>
+  z
+    .string({ error: missing })
+    .trim()
+    .superRefine((s, ctx) => {
+      const problem = nameProblem(s, max, what);
+      if (problem) ctx.addIssue({ code: "custom", message: problem.replace(`${what} `, "") });
+    });
+
+/** The config as sent (zod's record would rebuild it and drop a key named "__proto__"), within the limits. */
+const config = z
+  .custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), {
+    error: "must be a JSON object",
+  })
+  .superRefine((c, ctx) => {
+    const problem = configProblem(c);
+    if (problem) ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+  });
 
 export const createRun = z.object({
-  project: z.string().trim().min(1, { error: "is required" }).max(100),
-  name: z.string().trim().min(1).max(200).optional(),
-  config: z.record(z.string(), z.unknown()).optional(),
+  project: trimmedName(LIMITS.projectMaxLength, "project names", "is required"),
+  name: trimmedName(LIMITS.runNameMaxLength, "run names", "must be a string").optional(),
+  config: config.optional(),
   id: runId.optional(),
 });
 

@@ -5,17 +5,22 @@ import type { WireNumber } from "../values";
 
 export type RunStatus = "running" | "finished" | "crashed" | "stale";
 
-export interface RunView {
+/** A run without its config: what lists and the runs room carry (plus `configSummary`). */
+export interface RunHeader {
   id: string;
   project: string;
   name: string;
   status: RunStatus | string;
-  config: Record<string, unknown>;
   createdAt: number;
   updatedAt: number;
   lastSeenAt: number;
   finishedAt: number | null;
   url?: string;
+}
+
+/** A run with its whole config (GET /api/v1/runs/{id}); `config` is left out where a page has no use for it. */
+export interface RunView extends RunHeader {
+  config?: Record<string, unknown>;
 }
 
 export interface AlertCounts {
@@ -24,7 +29,9 @@ export interface AlertCounts {
   info: number;
 }
 
-export interface RunListItem extends RunView {
+export interface RunListItem extends RunHeader {
+  /** A few top-level scalar config values (docs/api.md), never the whole config. */
+  configSummary: Record<string, string | number | boolean | null>;
   summary: Record<string, WireNumber>;
   alerts: AlertCounts;
 }

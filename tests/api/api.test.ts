@@ -20,10 +20,10 @@ async function newRun(extra: Record<string, unknown> = {}) {
 describe("runs", () => {
   test("create -> 201 with id and url; same id resumes -> 200 with merged config", async () => {
     const created = await call("POST", "/api/v1/runs", { project: "digits", name: "mlp", config: { lr: 0.1, num_classes: 10 }, id: "client-id-1" });
-    expect(created).toEqual({ status: 201, body: { id: "client-id-1", url: "/runs/client-id-1", resumed: false } });
+    expect(created).toEqual({ status: 201, body: { id: "client-id-1", url: "/runs/client-id-1", resumed: false, lastStep: null } });
     await call("POST", "/api/v1/runs/client-id-1/finish", { status: "crashed" });
     const resumed = await call("POST", "/api/v1/runs", { project: "digits", id: "client-id-1", config: { lr: 0.05 } });
-    expect(resumed).toEqual({ status: 200, body: { id: "client-id-1", url: "/runs/client-id-1", resumed: true } });
+    expect(resumed).toEqual({ status: 200, body: { id: "client-id-1", url: "/runs/client-id-1", resumed: true, lastStep: null } });
     const got = await call("GET", "/api/v1/runs/client-id-1");
     expect(got.body.run).toMatchObject({ status: "running", name: "mlp", project: "digits", config: { lr: 0.05, num_classes: 10 }, finishedAt: null });
   });

@@ -17,7 +17,9 @@ export default async function ComparePage({ searchParams }: Search) {
   const missing: string[] = [];
   for (const id of ids) {
     try {
-      found.push((await getRun(id)) as RunDetail);
+      const detail = (await getRun(id)) as RunDetail;
+      // the compare view shows no config: leave it out of the page (a config can be 1 MiB)
+      found.push({ ...detail, run: { ...detail.run, config: undefined } });
     } catch (e) {
       if (!(e instanceof AppError && e.code === "not_found")) throw e;
       missing.push(id);

@@ -38,6 +38,27 @@ const cases: [string, unknown][] = [
   ["rows fine, histogram bad", { seq: 1, rows: [ok], histograms: [{ step: 1, key: "h", edges: [0], counts: [1] }] }],
   ["rows bad, histogram bad", { seq: 1, rows: [{ step: -1, metrics: {} }], histograms: [{ step: 1, key: "h", edges: [0], counts: [1] }] }],
   ["too many rows", { seq: 1, rows: Array.from({ length: 10_001 }, () => ok) }],
+  // the contract's strings: lengths in code points, well-formed Unicode, no control characters
+  ...(
+    [
+      ["200 rockets", "🚀".repeat(200)],
+      ["201 rockets", "🚀".repeat(201)],
+      ["200 CJK", "损".repeat(200)],
+      ["201 CJK", "损".repeat(201)],
+      ["lone high surrogate", "\ud800"],
+      ["lone low surrogate", "\udc00"],
+      ["lone surrogate inside", "train/\ud83dloss"],
+      ["swapped pair", "\ude80\ud83d"],
+      ["DEL", "a\u007fb"],
+      ["NUL", "\u0000"],
+    ] as const
+  ).map(([name, key]): [string, unknown] => [`key: ${name}`, { seq: 1, rows: [ok, { step: 2, metrics: { ok: 1, [key]: 1 } }] }]),
+  ...([1e306, 1e13, 1.7e12, -1, -0.001, 1e10 + 1, Number.MAX_VALUE] as const).map((t): [string, unknown] => [
+    `time ${t}`,
+    { seq: 1, rows: [{ step: 1, time: t, metrics: {} }] },
+  ]),
+  ["time at the limit", { seq: 1, rows: [{ step: 1, time: 1e10, metrics: {} }] }],
+  ...([1e12, -1e12, 1e12 + 1, -1e13, 1e306] as const).map((e): [string, unknown] => [`epoch ${e}`, { seq: 1, rows: [{ step: 1, epoch: e, metrics: {} }] }]),
 ];
 
 function zodVerdict(body: unknown): string {
