@@ -32,6 +32,13 @@ interface State {
 }
 
 /**
+ * Past this rough size conversion stops early (the rest becomes a marker): an object graph that
+ * shares references can stand for far more JSON than it takes memory. Well above maxBytes, so that
+ * fitSize() below, not this, decides what an ordinary large config keeps.
+ */
+const runaway = (st: State) => st.bytes > st.opts.maxBytes * 4;
+
+/**
  * Converts `value` (an object) to a JSON object within `opts`' limits, or returns undefined (after a
  * warning) when it is not an object at all.
  */
@@ -72,6 +79,12 @@ function convert(
 ): Json | typeof OMIT {
   switch (typeof v) {
     case "string": {
+      if (v.length > st.opts.maxBytes) {
+        // Cannot fit whatever else is cut: mark it now rather than carry it along.
+        problem("size", sizeWarning(st));
+        st.bytes += 40;
+        return marker(`truncated, ${utf8(v)} bytes`);
+      }
       st.bytes += v.length + 2;
       const s = toWellFormed(v);
       if (s !== v) problem("surrogate", `${st.opts.what} holds strings that are not well-formed Unicode; lone surrogates sent as U+FFFD`);
@@ -100,7 +113,7 @@ function convert(
     problem("circular", `${st.opts.what} holds a circular reference; sent as "${marker("circular reference")}"`);
     return marker("circular reference");
   }
-  if (st.bytes > st.opts.maxBytes * 2) {
+  if (runaway(st)) {
     problem("size", sizeWarning(st));
     return marker("truncated, too large");
   }
@@ -130,7 +143,7 @@ function convert(
     if (Array.isArray(obj) || obj instanceof Set || (ArrayBuffer.isView(obj) && !(obj instanceof DataView))) {
       const out: Json[] = [];
       for (const item of Array.isArray(obj) ? obj : Array.from(obj as Iterable<unknown>)) {
-        if (st.bytes > st.opts.maxBytes * 2) {
+        if (runaway(st)) {
           problem("size", sizeWarning(st));
           out.push(marker("truncated, too large"));
           break;
@@ -147,7 +160,7 @@ function convert(
     const entries: Iterable<[unknown, unknown]> =
       obj instanceof Map ? obj.entries() : Object.keys(obj).map((k) => [k, readProperty(obj, k, st, problem)]);
     for (const [rawKey, item] of entries) {
-      if (st.bytes > st.opts.maxBytes * 2) {
+      if (runaway(st)) {
         problem("size", sizeWarning(st));
         out[marker("truncated")] = marker("truncated, too large");
         break;
@@ -211,20 +224,24 @@ function fitSize(
   for (const { k, bytes } of sizes) {
     if (total <= max) break;
     const m = marker(`truncated, ${bytes} bytes`);
+    const saved = bytes - utf8(JSON.stringify(m));
+    if (saved <= 0) break; // the rest are smaller than their marker would be
     out[k] = m;
-    total -= bytes - utf8(JSON.stringify(m));
+    total -= saved;
   }
   if (total <= max) return out;
   // So many keys that even their markers do not fit: keep the first ones that do.
   const kept: Record<string, Json> = Object.create(null);
   const note = marker("truncated");
-  let size = 2 + utf8(JSON.stringify(note)) * 2 + 2;
+  const all = Object.keys(out).length;
+  // Room for the note, its value at its longest, the colon and the comma before it.
+  let size = 2 + utf8(JSON.stringify(note)) + utf8(JSON.stringify(marker(`${all} more entries left out`))) + 2;
   for (const k of Object.keys(out)) {
     const add = utf8(JSON.stringify(k)) + utf8(JSON.stringify(out[k])) + 2;
     if (size + add > max) break;
     kept[k] = out[k]!;
     size += add;
   }
-  kept[note] = marker(`${Object.keys(out).length - Object.keys(kept).length} more entries left out`);
+  kept[note] = marker(`${all - Object.keys(kept).length} more entries left out`);
   return kept;
 }

@@ -293,7 +293,7 @@ describe("error responses", () => {
     [429, "retried"],
     [400, "dropped"],
     [409, "dropped"],
-    [413, "dropped"], // a batch of one row cannot be split
+    // 413 splits the batch first: see wire-contract.test.ts
     [422, "dropped"],
   ])("a %i answer to a batch: %s", async (status, outcome) => {
     const run = await start();
