@@ -126,6 +126,31 @@ export function keyProblem(key: unknown, what = "metric key"): string | null {
   return nameProblem(key, LIMITS.keyMaxLength, what);
 }
 
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/; // no alternation or nesting: linear on any input
+
+/**
+ * Why the data of an `image` event breaks the contract, or null: a valid key, integer width and
+ * height from 1 to imageSideMax, and base64 PNG data of at most imageBytesMax bytes.
+ */
+export function imageProblem(d: Record<string, unknown>): string | null {
+  const key = keyProblem(d.key, "image key");
+  if (key) return key;
+  for (const side of ["width", "height"] as const) {
+    const v = d[side];
+    if (!(typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= LIMITS.imageSideMax)) {
+      return `image ${side} is not an integer from 1 to ${LIMITS.imageSideMax} pixels`;
+    }
+  }
+  const png = d.png_base64;
+  if (typeof png !== "string" || png.length % 4 !== 0 || !BASE64.test(png)) return "image png_base64 is not base64 text";
+  const bytes = (png.length / 4) * 3 - (png.endsWith("==") ? 2 : png.endsWith("=") ? 1 : 0);
+  if (bytes > LIMITS.imageBytesMax) return `image larger than ${LIMITS.imageBytesMax} bytes`;
+  const head = Buffer.from(png.slice(0, 12), "base64");
+  if (!PNG_SIGNATURE.every((b, i) => head[i] === b)) return "image png_base64 is not a PNG image";
+  return null;
+}
+
 export function isValidStep(step: unknown): step is number {
   return typeof step === "number" && Number.isSafeInteger(step) && step >= 0 && step <= LIMITS.stepMax;
 }

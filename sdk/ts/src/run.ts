@@ -5,6 +5,7 @@ import {
   LIMITS,
   RUN_ID_PATTERN,
   encodeValue,
+  imageProblem,
   isPlainObject,
   isValidStep,
   keyProblem,
@@ -332,6 +333,16 @@ export class Run implements Tracked {
         this.transport.reject(problem, 1);
         return;
       }
+      // The server refuses a whole batch for one bad image: check it here and drop only the image
+      // (before conversion, which would mend a lone surrogate in its key).
+      const dropImage = (d: Record<string, unknown>): boolean => {
+        const bad = type === "image" ? imageProblem(d) : null;
+        if (!bad) return false;
+        this.warner.warn(`image:${bad}`, `${bad}; image event dropped`);
+        this.transport.reject(bad, 1);
+        return true;
+      };
+      if (isPlainObject(data) && dropImage(data)) return;
       // The body's nesting limit counts the batch, its events list and the event around data.
       const json = toJsonObject(data, {
         maxDepth: LIMITS.jsonDepth - 3,
@@ -343,6 +354,7 @@ export class Run implements Tracked {
         this.transport.reject("event data is not an object", 1);
         return;
       }
+      if (!isPlainObject(data) && dropImage(json)) return;
       let s: number | null | undefined;
       if (step === undefined) s = this.lastStep;
       else {

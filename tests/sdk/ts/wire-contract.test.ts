@@ -200,6 +200,37 @@ describe("event types, project and name", () => {
   });
 });
 
+const PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+const JPEG_HEAD = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1]).toString("base64");
+
+describe("image events", () => {
+  const image = { key: "samples/0", width: 1, height: 1, png_base64: PNG_1X1 };
+  test.each([
+    ["a valid 1x1 PNG", {}, null],
+    ["8192 x 8192", { width: 8192, height: 8192 }, null],
+    ["a key of 200 rockets", { key: "🚀".repeat(200) }, null],
+    ["a key of 201 rockets", { key: "🚀".repeat(201) }, "image key longer than 200 code points"],
+    ["a lone surrogate key", { key: "img\ud800" }, "image key is not well-formed Unicode (lone surrogate)"],
+    ["no key", { key: undefined }, "image key is not a string"],
+    ["width 0", { width: 0 }, "image width is not an integer from 1 to 8192 pixels"],
+    ["width 8193", { width: 8193 }, "image width is not an integer from 1 to 8192 pixels"],
+    ["height 1.5", { height: 1.5 }, "image height is not an integer from 1 to 8192 pixels"],
+    ["height as a string", { height: "1" }, "image height is not an integer from 1 to 8192 pixels"],
+    ["data that is not base64", { png_base64: "not base64!" }, "image png_base64 is not base64 text"],
+    ["JPEG data", { png_base64: JPEG_HEAD }, "image png_base64 is not a PNG image"],
+    ["data over 4 MiB", { png_base64: PNG_1X1.slice(0, 12) + "A".repeat(5_592_408 - 12) }, "image larger than 4194304 bytes"],
+  ])("%s", async (_label, change, reason) => {
+    const run = await start();
+    run.log({ a: 1 }, { step: 0 });
+    run.event("image", { ...image, ...change }, 0);
+    const result = await run.finish();
+    const events = [...server.runs.get(run.id)!.batches.values()].flatMap((b) => b.events);
+    expect(series(run.id, "a").size).toBe(1);
+    expect(events).toHaveLength(reason ? 0 : 1);
+    expect(result.rejections).toEqual(reason ? [{ reason, points: 1 }] : []);
+  });
+});
+
 describe("server rejections", () => {
   test("a rejected batch is counted with the server's message and later batches are still delivered", async () => {
     const run = await start();
