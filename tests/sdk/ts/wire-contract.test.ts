@@ -332,6 +332,21 @@ describe("resumed runs", () => {
     expect(hs.map((h) => h.step)).toEqual([14]);
   });
 
+  test("when the resume answer comes late, later auto steps still continue after lastStep, with a warning", async () => {
+    const first = await start();
+    for (let i = 0; i < 10; i++) first.log({ a: i });
+    await first.finish();
+    let refused = 0;
+    server.interceptor = (req) => (req.path === "/api/v1/runs" && refused++ === 0 ? { status: 503 } : undefined);
+    const resumed = await start({ id: first.id });
+    resumed.log({ b: 0 }); // before the server answered: step 0
+    await resumed.flush();
+    resumed.log({ b: 1 });
+    await resumed.finish();
+    expect([...series(first.id, "b").keys()]).toEqual([0, 10]);
+    expect(stderr.lines(/was resumed at step 10, but log\(\) without a step had already used steps up to 0/)).toHaveLength(1);
+  });
+
   test("a resumed run with nothing stored starts at step 0", async () => {
     const first = await start();
     await first.finish();
