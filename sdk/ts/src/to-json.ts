@@ -70,6 +70,13 @@ function marker(text: string): string {
   return `${MARKER_PREFIX}${text}]`;
 }
 
+/** A marker that counts towards the size produced, like any other output. */
+function mark(st: State, text: string): string {
+  const m = marker(text);
+  st.bytes += m.length + 2;
+  return m;
+}
+
 function convert(
   v: unknown,
   depth: number,
@@ -83,7 +90,7 @@ function convert(
         // Cannot fit whatever else is cut: mark it now rather than carry it along.
         problem("size", sizeWarning(st));
         st.bytes += 40;
-        return marker(`truncated, ${utf8(v)} bytes`);
+        return mark(st, `truncated, ${utf8(v)} bytes`);
       }
       st.bytes += v.length + 2;
       const s = toWellFormed(v);
@@ -111,13 +118,16 @@ function convert(
   const obj = v as object;
   if (st.ancestors.has(obj)) {
     problem("circular", `${st.opts.what} holds a circular reference; sent as "${marker("circular reference")}"`);
-    return marker("circular reference");
+    return mark(st, "circular reference");
   }
   if (runaway(st)) {
     problem("size", sizeWarning(st));
-    return marker("truncated, too large");
+    return mark(st, "truncated, too large");
   }
-  if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
+  if (obj instanceof Date) {
+    st.bytes += 26;
+    return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
+  }
   if (obj instanceof Number || obj instanceof String || obj instanceof Boolean) {
     return convert(obj.valueOf(), depth, st, problem, true);
   }
@@ -136,7 +146,7 @@ function convert(
       "depth",
       `${st.opts.what} is nested deeper than ${st.opts.maxDepth} levels; deeper parts sent as "${marker(`truncated, deeper than ${st.opts.maxDepth} levels`)}"`,
     );
-    return marker(`truncated, deeper than ${st.opts.maxDepth} levels`);
+    return mark(st, `truncated, deeper than ${st.opts.maxDepth} levels`);
   }
   st.ancestors.add(obj);
   try {
@@ -145,7 +155,7 @@ function convert(
       for (const item of Array.isArray(obj) ? obj : Array.from(obj as Iterable<unknown>)) {
         if (runaway(st)) {
           problem("size", sizeWarning(st));
-          out.push(marker("truncated, too large"));
+          out.push(mark(st, "truncated, too large"));
           break;
         }
         const c = convert(item, depth + 1, st, problem, false);
@@ -154,7 +164,7 @@ function convert(
       }
       return out;
     }
-    if (obj instanceof ArrayBuffer || obj instanceof DataView) return marker(`${obj.byteLength} bytes of binary data`);
+    if (obj instanceof ArrayBuffer || obj instanceof DataView) return mark(st, `${obj.byteLength} bytes of binary data`);
     if (obj instanceof Error) return { name: obj.name, message: toWellFormed(String(obj.message)) };
     const out: Record<string, Json> = Object.create(null);
     const entries: Iterable<[unknown, unknown]> =
@@ -162,7 +172,7 @@ function convert(
     for (const [rawKey, item] of entries) {
       if (runaway(st)) {
         problem("size", sizeWarning(st));
-        out[marker("truncated")] = marker("truncated, too large");
+        out[marker("truncated")] = mark(st, "truncated, too large");
         break;
       }
       const c = convert(item, depth + 1, st, problem, false);

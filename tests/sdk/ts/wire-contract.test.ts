@@ -492,15 +492,13 @@ describe("config", () => {
     expect(note?.[1]).toMatch(/^\[babysit: \d+ more entries left out\]$/);
   });
 
-  test("a config of shared references that would expand to 2^40 nodes ends quickly within the limits", async () => {
+  test("a config of shared references that would expand to 2^40 nodes is cut to a marker and never hangs", async () => {
     let node: Record<string, unknown> = { leaf: "x".repeat(100) };
     for (let i = 0; i < 40; i++) node = { a: node, b: node };
-    const t0 = Date.now();
     const run = await start({ config: { lr: 0.1, tree: node } });
-    expect(Date.now() - t0).toBeLessThan(10_000);
     await run.finish();
     const stored = server.runs.get(run.id)!.config!;
-    expect(stored.lr).toBe(0.1);
+    expect(stored).toEqual({ lr: 0.1, tree: expect.stringMatching(/^\[babysit: truncated, \d+ bytes\]$/) });
     expect(Buffer.byteLength(JSON.stringify(stored))).toBeLessThanOrEqual(1024 * 1024);
   });
 
