@@ -104,6 +104,8 @@ const MAX_HISTOGRAMS_PER_BATCH = LIMITS.histogramsPerBatch;
 const MAX_EVENTS_PER_BATCH = LIMITS.eventsPerBatch;
 const TARGET_BATCH_BYTES = Math.floor(LIMITS.bodyBytes / 4);
 const MAX_ITEM_BYTES = LIMITS.bodyBytes - 1024;
+// Distinct reasons kept in DeliveryResult.rejections; the rest are counted under "other reasons".
+const MAX_REASONS = 20;
 // How far to jump when a fresh seq turns out to be taken (see seqCollision()).
 const SEQ_JUMP = 1_000_000;
 
@@ -204,6 +206,8 @@ export class Transport {
    */
   reject(reason: string, points: number): void {
     if (points <= 0) return;
+    // Server messages name the bad field, so they can differ per batch: keep the report bounded.
+    if (!this.rejections.has(reason) && this.rejections.size >= MAX_REASONS) reason = "other reasons";
     this.rejections.set(reason, (this.rejections.get(reason) ?? 0) + points);
   }
 

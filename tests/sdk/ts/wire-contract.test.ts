@@ -258,6 +258,23 @@ describe("server rejections", () => {
     expect(stderr.lines(/were rejected and not stored/)).toHaveLength(1);
   });
 
+  test("server reasons that differ per batch are kept to 20, the rest counted as other reasons", async () => {
+    const run = await start();
+    server.interceptor = (req) => {
+      const rows = (req.body as { rows?: Array<{ step: number }> })?.rows ?? [];
+      if (!req.path.endsWith("/log")) return undefined;
+      return { status: 400, body: { error: { code: "invalid_batch", message: `rows[0].step ${rows[0]?.step} is bad` } } };
+    };
+    for (let step = 0; step < 30; step++) {
+      run.log({ a: step }, { step });
+      await run.flush();
+    }
+    const result = await run.finish();
+    expect(result.rejectedPoints).toBe(30);
+    expect(result.rejections).toHaveLength(21);
+    expect(result.rejections[20]).toEqual({ reason: "other reasons", points: 10 });
+  });
+
   test("a batch the server finds too large (413) is split and every point arrives", async () => {
     const run = await start({ maxBatchPoints: 1000 });
     server.maxBodyBytes = 4000;
