@@ -96,18 +96,14 @@ export async function init(options: InitOptions): Promise<Run> {
   if (!isPlainObject(options)) warner.warn("init", "init() expects an options object, e.g. init({ project: 'digits' })");
 
   // The server trims project and name before checking them.
-  let project = typeof o.project === "string" ? o.project.trim() : o.project;
-  const projectProblem = nameProblem(project, LIMITS.projectMaxLength, "project");
-  if (projectProblem) {
-    warner.warn("project", `${projectProblem} (got ${describe(o.project)}); using "default"`);
-    project = "default";
-  }
-  let name = typeof o.name === "string" ? o.name.trim() : o.name;
-  const nameBad = name === undefined ? null : nameProblem(name, LIMITS.runNameMaxLength, "name");
-  if (nameBad) {
-    warner.warn("name", `${nameBad} (got ${describe(o.name)}); the server will pick one`);
-    name = undefined;
-  }
+  const projectIn = typeof o.project === "string" ? o.project.trim() : o.project;
+  const projectProblem = nameProblem(projectIn, LIMITS.projectMaxLength, "project");
+  if (projectProblem) warner.warn("project", `${projectProblem} (got ${describe(o.project)}); using "default"`);
+  const project = !projectProblem && typeof projectIn === "string" ? projectIn : "default";
+  const nameIn = typeof o.name === "string" ? o.name.trim() : o.name;
+  const nameBad = nameIn === undefined ? null : nameProblem(nameIn, LIMITS.runNameMaxLength, "name");
+  if (nameBad) warner.warn("name", `${nameBad} (got ${describe(o.name)}); the server will pick one`);
+  const name = !nameBad && typeof nameIn === "string" ? nameIn : undefined;
   const config =
     o.config === undefined
       ? undefined
@@ -131,7 +127,7 @@ export async function init(options: InitOptions): Promise<Run> {
   const onAlert = o.onAlert;
   const transport = new Transport({
     baseUrl,
-    meta: { id, project: project as string, name: name as string | undefined, config },
+    meta: { id, project, name, config },
     flushIntervalMs: positive(o.flushIntervalMs, 200),
     maxBatchPoints: positive(o.maxBatchPoints, 1000),
     requestTimeoutMs: positive(o.requestTimeoutMs, 30_000),
@@ -143,7 +139,7 @@ export async function init(options: InitOptions): Promise<Run> {
     onAlert: typeof onAlert === "function" ? (alert) => onAlert(alert, run!) : undefined,
     onResumed: (lastStep) => run?.resumeAfter(lastStep),
   });
-  run = new Run(id, project as string, name as string | undefined, baseUrl, transport, warner, positive(o.finishTimeoutMs, 10_000));
+  run = new Run(id, project, name, baseUrl, transport, warner, positive(o.finishTimeoutMs, 10_000));
   track(run);
   const leftovers = transport.replayedFromSpool;
   if (leftovers > 0) say(`babysit: resending ${leftovers} batches of run ${id} left in ${transport.spool.path}`);
