@@ -60,9 +60,15 @@ function series(runId: string, key: string): Map<number, number | string> {
 const babysitWarnings = () => stderr.lines(/^babysit: /);
 
 describe("the SDK's copy of the contract", () => {
+  // Limits on what the server reads back or interprets, not on anything an SDK sends. A new limit
+  // in lib/contract/limits.ts fails the next test until it is either copied into the SDK or named here.
+  const NOT_FOR_SDKS = new Set(["seriesKeysPerRequest", "keyPatternMaxLength", "keyPatternsMax"]);
+
   test("every limit equals docs/contract.json (generated from lib/contract/limits.ts)", () => {
     const theirs = Object.fromEntries(
-      Object.entries(contract.limits as Record<string, { value: number }>).map(([k, v]) => [k, v.value]),
+      Object.entries(contract.limits as Record<string, { value: number }>)
+        .filter(([k]) => !NOT_FOR_SDKS.has(k))
+        .map(([k, v]) => [k, v.value]),
     );
     expect({ ...CONTRACT.limits }).toEqual(theirs);
   });
