@@ -212,12 +212,11 @@ export class Run implements Tracked {
         this.warner.warn("log-arg", `log() expects an object of key -> number, got ${describe(metrics)}; ignored`);
         return;
       }
-      let step: number;
-      if (opts.step === undefined) step = this.lastStep === null ? 0 : this.lastStep + 1;
-      else if (isValidStep(opts.step)) step = opts.step;
-      else {
+      // Without a step: the next one, which after step 2^53-1 is no valid step either.
+      const step = opts.step === undefined ? (this.lastStep === null ? 0 : this.lastStep + 1) : opts.step;
+      if (!isValidStep(step)) {
         const reason = "step is not an integer from 0 to 2^53-1";
-        this.warner.warn("step", `step must be an integer from 0 to 2^53-1, got ${describe(opts.step)}; log() call dropped`);
+        this.warner.warn("step", `step must be an integer from 0 to 2^53-1, got ${describe(step)}; log() call dropped`);
         this.transport.reject(reason, Object.keys(metrics).length + (opts.epoch === undefined ? 0 : 1));
         return;
       }

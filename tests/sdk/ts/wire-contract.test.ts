@@ -165,6 +165,66 @@ describe("metric keys", () => {
   });
 });
 
+describe("steps, epochs and times", () => {
+  test.each([
+    ["2^53-1", Number.MAX_SAFE_INTEGER, true],
+    ["2^53", 2 ** 53, false],
+    ["-1", -1, false],
+    ["1.5", 1.5, false],
+    ["NaN", NaN, false],
+    ["1e300", 1e300, false],
+  ])("step %s: kept %s", async (_label, step, kept) => {
+    const run = await start();
+    run.log({ a: 1 }, { step: 0 });
+    run.log({ a: 2, b: 3 }, { step });
+    const result = await run.finish();
+    expect(series(run.id, "a").size).toBe(kept ? 2 : 1);
+    expect(result.rejectedPoints).toBe(kept ? 0 : 2);
+  });
+
+  test("after step 2^53-1 an automatic step is refused, not sent", async () => {
+    const run = await start();
+    run.log({ a: 1 }, { step: Number.MAX_SAFE_INTEGER });
+    run.log({ a: 2 });
+    const result = await run.finish();
+    expect([...series(run.id, "a").keys()]).toEqual([Number.MAX_SAFE_INTEGER]);
+    expect(result.rejections).toEqual([{ reason: "step is not an integer from 0 to 2^53-1", points: 1 }]);
+  });
+
+  test.each([
+    ["1e12", 1e12, true],
+    ["-1e12", -1e12, true],
+    ["1e12 + 1", 1e12 + 1, false],
+    ["-1e306", -1e306, false],
+    ["Infinity", Infinity, false],
+    ["NaN", NaN, false],
+  ])("epoch %s: kept %s; the row's metrics are sent either way", async (_label, epoch, kept) => {
+    const run = await start();
+    run.log({ a: 1 }, { step: 0, epoch });
+    const result = await run.finish();
+    const rows = [...server.runs.get(run.id)!.batches.values()].flatMap((b) => b.rows);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.metrics).toEqual({ a: 1 });
+    expect(rows[0]!.epoch).toBe(kept ? epoch : undefined);
+    expect(result.rejectedPoints).toBe(kept ? 0 : 1);
+  });
+
+  test("times are Unix seconds within the contract's range", async () => {
+    const run = await start();
+    run.log({ a: 1 });
+    run.logHistogram("h", [1, 2]);
+    run.event("note", {});
+    await run.finish();
+    const b = [...server.runs.get(run.id)!.batches.values()];
+    const times = [...b.flatMap((x) => x.rows), ...b.flatMap((x) => x.histograms), ...b.flatMap((x) => x.events)].map(
+      (x) => (x as { time?: number }).time,
+    );
+    expect(times).toHaveLength(3);
+    for (const t of times) expect(t).toBeGreaterThan(1.7e9);
+    for (const t of times) expect(t).toBeLessThanOrEqual(contract.limits.timeMax.value);
+  });
+});
+
 describe("event types, project and name", () => {
   test.each([
     ["64 rockets", "🚀".repeat(64), true],
