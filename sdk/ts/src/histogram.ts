@@ -1,6 +1,8 @@
 // Histograms are binned in the SDK: shipping raw activations for every epoch would cost megabytes.
 
-import { MAX_HISTOGRAM_BINS } from "./encode.js";
+import { LIMITS } from "./encode.js";
+
+const MAX_HISTOGRAM_BINS = LIMITS.histogramBins;
 
 /** A histogram as the server stores it: `edges.length === counts.length + 1`. */
 export interface Histogram {

@@ -13,5 +13,5 @@
  * @packageDocumentation
  */
 export { init, Run, DEFAULT_URL, type InitOptions, type LogOptions, type HistogramInput } from "./run.js";
-export type { Alert, DeliveryResult } from "./transport.js";
+export type { Alert, DeliveryResult, Rejection } from "./transport.js";
 export { computeHistogram, DEFAULT_BINS, type Histogram } from "./histogram.js";

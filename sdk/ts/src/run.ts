@@ -2,30 +2,39 @@ import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 
 import {
-  MAX_EVENT_TYPE_LENGTH,
+  LIMITS,
   RUN_ID_PATTERN,
   encodeValue,
+  imageProblem,
   isPlainObject,
   isValidStep,
   keyProblem,
+  nameProblem,
+  nowSeconds,
   preview,
   type WireValue,
 } from "./encode.js";
 import { computeHistogram, histogramProblem, type Histogram } from "./histogram.js";
 import { track, untrack, type Tracked } from "./lifecycle.js";
 import { OnceWarner, say } from "./output.js";
+import { toJsonObject } from "./to-json.js";
 import { Transport, type Alert, type DeliveryResult, type Row } from "./transport.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:3000";
 
 /** Options of {@link init}. Only `project` is required. */
 export interface InitOptions {
-  /** Project the run belongs to, 1..100 characters, e.g. `"digits"`. */
+  /** Project the run belongs to, 1..100 code points without control characters, e.g. `"digits"`. */
   project: string;
-  /** Display name of the run; the server generates one when absent. */
+  /** Display name of the run, 1..200 code points; the server generates one when absent. */
   name?: string;
-  /** Hyperparameters and anything else worth comparing runs by (a JSON object). */
-  config?: Record<string, unknown>;
+  /**
+   * Hyperparameters and anything else worth comparing runs by. Sent as JSON: Maps become objects,
+   * Sets and typed arrays arrays, Dates ISO strings, class instances their own fields, BigInts
+   * numbers (or strings when too large). Cycles, nesting deeper than 32 levels and more than 1 MiB
+   * of JSON are cut and marked with a `"[babysit: …]"` string, with a warning.
+   */
+  config?: Record<string, unknown> | object;
   /** Server URL. Default: `BABYSIT_URL` from the environment, else `http://127.0.0.1:3000`. */
   url?: string;
   /**
@@ -86,21 +95,24 @@ export async function init(options: InitOptions): Promise<Run> {
   const o: Partial<InitOptions> = isPlainObject(options) ? options : {};
   if (!isPlainObject(options)) warner.warn("init", "init() expects an options object, e.g. init({ project: 'digits' })");
 
-  let project = o.project;
-  if (typeof project !== "string" || project.length < 1 || project.length > 100) {
-    warner.warn("project", `project must be a string of 1..100 characters, got ${describe(project)}; using "default"`);
-    project = "default";
-  }
-  let name = o.name;
-  if (name !== undefined && (typeof name !== "string" || name.length === 0)) {
-    warner.warn("name", `name must be a non-empty string, got ${describe(name)}; the server will pick one`);
-    name = undefined;
-  }
-  let config = o.config;
-  if (config !== undefined && !(isPlainObject(config) && serializable(config))) {
-    warner.warn("config", "config must be a JSON-serializable object; ignored");
-    config = undefined;
-  }
+  // The server trims project and name before checking them.
+  const projectIn = typeof o.project === "string" ? o.project.trim() : o.project;
+  const projectProblem = nameProblem(projectIn, LIMITS.projectMaxLength, "project");
+  if (projectProblem) warner.warn("project", `${projectProblem} (got ${describe(o.project)}); using "default"`);
+  const project = !projectProblem && typeof projectIn === "string" ? projectIn : "default";
+  const nameIn = typeof o.name === "string" ? o.name.trim() : o.name;
+  const nameBad = nameIn === undefined ? null : nameProblem(nameIn, LIMITS.runNameMaxLength, "name");
+  if (nameBad) warner.warn("name", `${nameBad} (got ${describe(o.name)}); the server will pick one`);
+  const name = !nameBad && typeof nameIn === "string" ? nameIn : undefined;
+  const config =
+    o.config === undefined
+      ? undefined
+      : toJsonObject(o.config, {
+          maxDepth: LIMITS.configDepth,
+          maxBytes: LIMITS.configBytes,
+          what: "config",
+          warn: (kind, message) => warner.warn(`config:${kind}`, message),
+        });
   let id = o.id;
   if (id !== undefined && (typeof id !== "string" || !RUN_ID_PATTERN.test(id))) {
     warner.warn("id", `id must match [A-Za-z0-9_-]{1,64}, got ${describe(id)}; using a new id`);
@@ -125,6 +137,7 @@ export async function init(options: InitOptions): Promise<Run> {
     warner,
     dashboardUrl: () => run?.url ?? baseUrl,
     onAlert: typeof onAlert === "function" ? (alert) => onAlert(alert, run!) : undefined,
+    onResumed: (lastStep) => run?.resumeAfter(lastStep),
   });
   run = new Run(id, project, name, baseUrl, transport, warner, positive(o.finishTimeoutMs, 10_000));
   track(run);
@@ -139,7 +152,9 @@ export async function init(options: InitOptions): Promise<Run> {
  * never throws: bad input is dropped with a one-time warning on stderr.
  */
 export class Run implements Tracked {
-  private lastStep: number | null = null;
+  private lastStep: number | null;
+  /** log() chose a step itself before the server said where a resumed run stopped. */
+  private autoStepped = false;
   private finishing: Promise<DeliveryResult> | null = null;
 
   /** @internal use {@link init} */
@@ -152,7 +167,22 @@ export class Run implements Tracked {
     private readonly transport: Transport,
     private readonly warner: OnceWarner,
     private readonly finishTimeoutMs: number,
-  ) {}
+  ) {
+    // Batches an earlier process left in the spool are this run's too: continue after them.
+    this.lastStep = transport.spooledMaxStep;
+  }
+
+  /** @internal the server resumed this run; its largest stored step is `lastStep` */
+  resumeAfter(lastStep: number): void {
+    if (this.autoStepped && this.lastStep !== null && this.lastStep <= lastStep) {
+      this.warner.warn(
+        "resume-late",
+        `run ${this.id} was resumed at step ${lastStep + 1}, but log() without a step had already used steps ` +
+          `up to ${this.lastStep} (the server did not answer in time); pass { step } when resuming to be exact`,
+      );
+    }
+    this.lastStep = Math.max(this.lastStep ?? -1, lastStep);
+  }
 
   /** Dashboard URL of this run, e.g. `http://127.0.0.1:3000/runs/3f9c2a7d1b4e`. */
   get url(): string {
@@ -164,10 +194,13 @@ export class Run implements Tracked {
    * sent in the background. The time is taken now.
    *
    * @param metrics - key -> number; NaN and ±Infinity are kept (they are how divergence shows).
-   *   Keys are 1..200 characters without control characters, e.g. `"train/loss"`.
-   *   Entries with other keys or non-number values are dropped with a one-time warning.
+   *   Keys are 1..200 code points of well-formed Unicode without control characters, e.g.
+   *   `"train/loss"`. Entries with other keys or non-number values are dropped (only they: the rest
+   *   of the call is sent) with a one-time warning per kind of problem, and counted in
+   *   `finish()`'s `rejectedPoints`.
    * @param options - `{ step, epoch }`, or just the step as a number. Without a step the call
-   *   uses the step after the last one used (0 for the first call).
+   *   uses the step after the last one used (0 for the first call of a new run; after the run's
+   *   last stored step for a resumed one).
    * @example
    * run.log({ "train/loss": loss, "train/acc": acc }, { step, epoch: step / stepsPerEpoch });
    * run.log({ lr });            // step = last step + 1
@@ -179,24 +212,28 @@ export class Run implements Tracked {
         this.warner.warn("log-arg", `log() expects an object of key -> number, got ${describe(metrics)}; ignored`);
         return;
       }
-      let step: number;
-      if (opts.step === undefined) step = this.lastStep === null ? 0 : this.lastStep + 1;
-      else if (isValidStep(opts.step)) step = opts.step;
-      else {
-        this.warner.warn("step", `step must be a non-negative integer, got ${describe(opts.step)}; log() call dropped`);
+      // Without a step: the next one, which after step 2^53-1 is no valid step either.
+      const step = opts.step === undefined ? (this.lastStep === null ? 0 : this.lastStep + 1) : opts.step;
+      if (!isValidStep(step)) {
+        const reason = "step is not an integer from 0 to 2^53-1";
+        this.warner.warn("step", `step must be an integer from 0 to 2^53-1, got ${describe(step)}; log() call dropped`);
+        this.transport.reject(reason, Object.keys(metrics).length + (opts.epoch === undefined ? 0 : 1));
         return;
       }
-      const values: Record<string, WireValue> = {};
+      // Null prototype: a key like "__proto__" is a metric, not the object's prototype.
+      const values: Record<string, WireValue> = Object.create(null);
       let points = 0;
       for (const key of Object.keys(metrics)) {
         const problem = keyProblem(key);
         if (problem) {
-          this.warner.warn(`key:${problem}`, `${problem} in log() (${preview(key)}); dropped`);
+          this.warner.warn(`key:${problem}`, `${problem} in log() (${preview(key)}); that key dropped, the rest of the row is sent`);
+          this.transport.reject(problem, 1);
           continue;
         }
         const v = metrics[key];
         if (typeof v !== "number") {
           this.warner.warn(`value:${key}`, `value of ${preview(key)} is ${describe(v)}, not a number; dropped`);
+          this.transport.reject("metric value is not a number", 1);
           continue;
         }
         values[key] = encodeValue(v);
@@ -204,17 +241,19 @@ export class Run implements Tracked {
       }
       let epoch: number | undefined;
       if (opts.epoch !== undefined) {
-        if (typeof opts.epoch === "number" && Number.isFinite(opts.epoch)) {
-          epoch = opts.epoch;
+        const e = opts.epoch;
+        if (typeof e === "number" && Number.isFinite(e) && Math.abs(e) <= LIMITS.epochAbsMax) {
+          epoch = e;
           points++;
-        } else this.warner.warn("epoch", `epoch must be a finite number, got ${describe(opts.epoch)}; ignored`);
+        } else {
+          this.warner.warn("epoch", `epoch must be a finite number of at most ${LIMITS.epochAbsMax} in absolute value, got ${describe(e)}; ignored`);
+          this.transport.reject("epoch is not a finite number within ±1e12", 1);
+        }
       }
       if (points === 0) return;
+      if (opts.step === undefined) this.autoStepped = true;
       this.lastStep = step;
-      const row: Row =
-        epoch === undefined
-          ? { step, time: Date.now() / 1000, metrics: values }
-          : { step, time: Date.now() / 1000, epoch, metrics: values };
+      const row: Row = { step, time: nowSeconds(), epoch, metrics: values };
       this.transport.enqueueRow(row, points);
     } catch (err) {
       this.internal(err);
@@ -235,9 +274,10 @@ export class Run implements Tracked {
    */
   logHistogram(key: string, values: HistogramInput, step?: number): void {
     try {
-      const problem = typeof key === "string" ? keyProblem(key) : "key is not a string";
+      const problem = keyProblem(key, "histogram key");
       if (problem) {
         this.warner.warn(`hkey:${problem}`, `${problem} in logHistogram() (${describe(key)}); dropped`);
+        this.transport.reject(problem, 1);
         return;
       }
       const s = this.stepFor(step, "logHistogram");
@@ -247,6 +287,7 @@ export class Run implements Tracked {
         const bad = histogramProblem(values);
         if (bad) {
           this.warner.warn(`hbad:${key}`, `histogram ${preview(key)}: ${bad}; dropped`);
+          this.transport.reject(`histogram: ${bad}`, 1);
           return;
         }
         h = { edges: Array.from(values.edges), counts: Array.from(values.counts) };
@@ -254,14 +295,15 @@ export class Run implements Tracked {
         h = computeHistogram(values);
         if (!h) {
           this.warner.warn(`hempty:${key}`, `histogram ${preview(key)} has no finite values; dropped`);
+          this.transport.reject("histogram has no finite values", 1);
           return;
         }
       } else {
         this.warner.warn(`hvalues:${key}`, `logHistogram(${preview(key)}) expects an array of numbers or { edges, counts }; dropped`);
+        this.transport.reject("histogram values are not an array of numbers or { edges, counts }", 1);
         return;
       }
-      const time = Date.now() / 1000;
-      this.transport.enqueue("histogram", JSON.stringify({ step: s, time, key, edges: h.edges, counts: h.counts }));
+      this.transport.enqueue("histogram", JSON.stringify({ step: s, time: nowSeconds(), key, edges: h.edges, counts: h.counts }));
     } catch (err) {
       this.internal(err);
     }
@@ -271,38 +313,51 @@ export class Run implements Tracked {
    * Records an event: something that happened once rather than a series, e.g. input statistics,
    * a gradient check, a checkpoint.
    *
-   * @param type - 1..64 characters; known types: `input_stats` (`{ mean: number[], std: number[] }`),
+   * @param type - 1..64 code points without control characters; known types: `input_stats` (`{ mean: number[], std: number[] }`),
    *   `gradcheck` (`{ param, rel_error }`), `image` (`{ key, width, height, png_base64 }`)
-   * @param data - a JSON object
+   * @param data - an object, converted to JSON like `config` in {@link InitOptions}
    * @param step - the step; default: the last step used by this run (none before any)
    * @example
    * run.event("input_stats", { mean: [0.13], std: [0.31] }, 0);
    */
   event(type: string, data: Record<string, unknown> = {}, step?: number): void {
     try {
-      if (typeof type !== "string" || type.length < 1 || type.length > MAX_EVENT_TYPE_LENGTH) {
-        this.warner.warn("etype", `event type must be a string of 1..${MAX_EVENT_TYPE_LENGTH} characters, got ${describe(type)}; dropped`);
+      const problem = nameProblem(type, LIMITS.eventTypeMaxLength, "event type");
+      if (problem) {
+        this.warner.warn(`etype:${problem}`, `${problem} (got ${describe(type)}); event dropped`);
+        this.transport.reject(problem, 1);
         return;
       }
-      if (!isPlainObject(data)) {
-        this.warner.warn(`edata:${type}`, `event ${preview(type)}: data must be a plain object; dropped`);
+      // The server refuses a whole batch for one bad image: check it here and drop only the image
+      // (before conversion, which would mend a lone surrogate in its key).
+      const dropImage = (d: Record<string, unknown>): boolean => {
+        const bad = type === "image" ? imageProblem(d) : null;
+        if (!bad) return false;
+        this.warner.warn(`image:${bad}`, `${bad}; image event dropped`);
+        this.transport.reject(bad, 1);
+        return true;
+      };
+      if (isPlainObject(data) && dropImage(data)) return;
+      // The body's nesting limit counts the batch, its events list and the event around data.
+      const json = toJsonObject(data, {
+        maxDepth: LIMITS.jsonDepth - 3,
+        maxBytes: LIMITS.bodyBytes,
+        what: `event ${preview(type)} data`,
+        warn: (kind, message) => this.warner.warn(`edata:${type}:${kind}`, message),
+      });
+      if (json === undefined) {
+        this.transport.reject("event data is not an object", 1);
         return;
       }
+      if (!isPlainObject(data) && dropImage(json)) return;
       let s: number | null | undefined;
       if (step === undefined) s = this.lastStep;
       else {
         s = this.stepFor(step, "event");
         if (s === null) return;
       }
-      let json: string;
-      try {
-        const time = Date.now() / 1000;
-        json = JSON.stringify(s === null ? { type, time, data } : { type, step: s, time, data });
-      } catch (err) {
-        this.warner.warn(`ejson:${type}`, `event ${preview(type)}: data is not JSON-serializable (${(err as Error).message}); dropped`);
-        return;
-      }
-      this.transport.enqueue("event", json);
+      const time = nowSeconds();
+      this.transport.enqueue("event", JSON.stringify(s === null ? { type, time, data: json } : { type, step: s, time, data: json }));
     } catch (err) {
       this.internal(err);
     }
@@ -322,7 +377,7 @@ export class Run implements Tracked {
       return await this.transport.flush(positive(options?.timeoutMs, this.finishTimeoutMs));
     } catch (err) {
       this.internal(err);
-      return { delivered: false, pendingBatches: -1, spoolPath: null };
+      return { delivered: false, pendingBatches: -1, spoolPath: null, rejectedPoints: 0, rejections: [] };
     }
   }
 
@@ -334,7 +389,8 @@ export class Run implements Tracked {
    *
    * @param status - `"finished"` (default) or `"crashed"`
    * @param options - `timeoutMs`: how long to wait for the server
-   * @returns whether everything was delivered, and where the rest was left; never rejects
+   * @returns whether everything was delivered, where the rest was left, and how many points were
+   *   rejected and why (`rejectedPoints`, `rejections`); never rejects
    * @example
    * try {
    *   train(run);
@@ -355,7 +411,7 @@ export class Run implements Tracked {
       .finish(status, timeoutMs)
       .catch((err: unknown) => {
         this.internal(err);
-        return { delivered: false, pendingBatches: -1, spoolPath: null };
+        return { delivered: false, pendingBatches: -1, spoolPath: null, rejectedPoints: 0, rejections: [] };
       })
       .finally(() => untrack(this));
     return this.finishing;
@@ -375,7 +431,8 @@ export class Run implements Tracked {
   private stepFor(step: number | undefined, where: string): number | null {
     if (step === undefined) return this.lastStep ?? 0;
     if (!isValidStep(step)) {
-      this.warner.warn(`step:${where}`, `${where}() step must be a non-negative integer, got ${describe(step)}; dropped`);
+      this.warner.warn(`step:${where}`, `${where}() step must be an integer from 0 to 2^53-1, got ${describe(step)}; dropped`);
+      this.transport.reject("step is not an integer from 0 to 2^53-1", 1);
       return null;
     }
     // Never move backwards: an auto step after this must not overwrite values already logged.
@@ -411,15 +468,6 @@ function resolveUrl(raw: unknown, warner: OnceWarner): string {
 
 function positive(v: unknown, fallback: number): number {
   return typeof v === "number" && Number.isFinite(v) && v > 0 ? v : fallback;
-}
-
-function serializable(v: unknown): boolean {
-  try {
-    JSON.stringify(v);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function describe(v: unknown): string {

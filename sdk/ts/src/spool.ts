@@ -20,11 +20,16 @@ export interface RunMeta {
   config?: Record<string, unknown>;
 }
 
-/** A batch read back from a spool: `payload` is the body without its seq, see Batch in transport.ts. */
+/** A batch read back from a spool: its items as JSON texts, see Batch in transport.ts. */
 export interface SpooledBatch {
   seq: number;
-  payload: string;
-  points: number;
+  rows: string[];
+  /** Metric values (and epoch) of each row. */
+  rowPoints: number[];
+  histograms: string[];
+  events: string[];
+  /** Largest step in the batch, or null when it has none. */
+  maxStep: number | null;
 }
 
 export class Spool {
@@ -69,9 +74,7 @@ export class Spool {
       if (typeof rec.seq !== "number") continue;
       if (rec.kind === "ack") batches.delete(rec.seq);
       else if (rec.kind === "batch" && rec.body && typeof rec.body === "object") {
-        const { seq: _seq, ...rest } = rec.body as Record<string, unknown>;
-        const payload = JSON.stringify(rest).slice(1, -1);
-        batches.set(rec.seq, { seq: rec.seq, payload, points: countPoints(rest) });
+        batches.set(rec.seq, readBatch(rec.seq, rec.body as Record<string, unknown>));
       }
     }
     const pending = [...batches.values()].sort((a, b) => a.seq - b.seq);
@@ -133,7 +136,7 @@ export class Spool {
         return;
       }
       const tmp = `${this.path}.${process.pid}.tmp`;
-      const lines = pending.map((b) => `{"kind":"batch","seq":${b.seq},"body":{"seq":${b.seq},${b.payload}}}\n`);
+      const lines = pending.map((b) => `{"kind":"batch","seq":${b.seq},"body":${batchBody(b.seq, b)}}\n`);
       fs.writeFileSync(tmp, this.header() + lines.join(""));
       fs.renameSync(tmp, this.path);
     } catch (err) {
@@ -152,13 +155,26 @@ export class Spool {
   }
 }
 
-function countPoints(body: Record<string, unknown>): number {
-  let n = 0;
-  if (Array.isArray(body.rows)) {
-    for (const row of body.rows as Array<{ metrics?: object; epoch?: unknown }>) {
-      n += row.metrics ? Object.keys(row.metrics).length : 0;
-      if (row.epoch !== undefined) n++;
-    }
+/** The POST /log body of a batch. */
+export function batchBody(seq: number, b: { rows: string[]; histograms: string[]; events: string[] }): string {
+  return `{"seq":${seq},"rows":[${b.rows.join(",")}],"histograms":[${b.histograms.join(",")}],"events":[${b.events.join(",")}]}`;
+}
+
+function readBatch(seq: number, body: Record<string, unknown>): SpooledBatch {
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  const rows = list(body.rows) as Array<{ metrics?: object; epoch?: unknown; step?: unknown }>;
+  const histograms = list(body.histograms) as Array<{ step?: unknown }>;
+  const events = list(body.events) as Array<{ step?: unknown }>;
+  let maxStep: number | null = null;
+  for (const item of [...rows, ...histograms, ...events]) {
+    if (typeof item?.step === "number" && (maxStep === null || item.step > maxStep)) maxStep = item.step;
   }
-  return n;
+  return {
+    seq,
+    rows: rows.map((r) => JSON.stringify(r)),
+    rowPoints: rows.map((r) => (r?.metrics ? Object.keys(r.metrics).length : 0) + (r?.epoch !== undefined ? 1 : 0)),
+    histograms: histograms.map((h) => JSON.stringify(h)),
+    events: events.map((e) => JSON.stringify(e)),
+    maxStep,
+  };
 }

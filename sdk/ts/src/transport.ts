@@ -4,9 +4,9 @@
 // Nothing here throws or blocks the caller: log() only pushes onto `queue`, and everything else
 // happens in `pump()`, which is driven by an unref'd interval timer and by explicit kicks.
 
-import type { WireValue } from "./encode.js";
+import { LIMITS, type WireValue } from "./encode.js";
 import { OnceWarner, say } from "./output.js";
-import { Spool, type RunMeta } from "./spool.js";
+import { Spool, batchBody, type RunMeta } from "./spool.js";
 
 /** An alert as returned by the server with each accepted batch (docs/api.md, "alerts"). */
 export interface Alert {
@@ -20,7 +20,8 @@ export interface Alert {
 
 export interface Row {
   step: number;
-  time: number;
+  /** Unix seconds; left out (the server then uses its own clock) when the local clock is out of range. */
+  time?: number;
   epoch?: number;
   metrics: Record<string, WireValue>;
 }
@@ -37,16 +38,33 @@ export interface TransportOptions {
   warner: OnceWarner;
   dashboardUrl: () => string;
   onAlert?: (alert: Alert) => void;
+  /** The server resumed an existing run whose largest stored step is `lastStep`. */
+  onResumed?: (lastStep: number) => void;
+}
+
+/** One reason things were rejected, with how many (see {@link DeliveryResult.rejections}). */
+export interface Rejection {
+  /** Why, e.g. "metric key longer than 200 code points" or "server: 400 invalid_batch: rows[0].step …". */
+  reason: string;
+  /** How many metric values (an epoch counts as one), histograms and events it cost. */
+  points: number;
 }
 
 /** What `finish()` and `flush()` report. */
 export interface DeliveryResult {
-  /** True when the server acknowledged everything (and, for finish, the final status). */
+  /**
+   * True when the server acknowledged everything (and, for finish, the final status) and nothing
+   * logged to this run was rejected, neither by the SDK's own checks nor by the server.
+   */
   delivered: boolean;
   /** Batches not acknowledged by the server. */
   pendingBatches: number;
   /** The spool file holding those batches, or null when nothing was left behind. */
   spoolPath: string | null;
+  /** Metric values, histograms and events logged to this run that were rejected so far (0 when none). */
+  rejectedPoints: number;
+  /** Why they were rejected: one entry per reason, in the order first met. */
+  rejections: Rejection[];
 }
 
 type Item =
@@ -55,14 +73,23 @@ type Item =
 
 interface Batch {
   seq: number;
-  /** The JSON body without its braces and without `seq`, so a batch can be renumbered cheaply. */
-  payload: string;
+  /** Items as JSON texts: the body is built from them, and a batch the server finds too large is split. */
+  rows: string[];
+  rowPoints: number[];
+  histograms: string[];
+  events: string[];
+  /** Metric values (an epoch counts as one): what maxBatchPoints counts. */
   points: number;
+  /** Formation order: halves of a split batch keep their parent's, so flush() waits for them too. */
+  order: number;
   spooled: boolean;
   /** A request with this seq may have reached the server (or an earlier process sent it). */
   attempted: boolean;
   notFound: number;
 }
+
+/** Metric values, histograms and events in a batch: the unit of rejection counts. */
+const itemCount = (b: Batch) => b.points + b.histograms.length + b.events.length;
 
 type HttpFailure = { kind: "http"; status: number; code: string; message: string };
 type HttpResult =
@@ -70,12 +97,15 @@ type HttpResult =
   | HttpFailure
   | { kind: "network"; message: string };
 
-// Server limits from docs/api.md, with room to spare for the 8 MiB body cap.
-const MAX_ROWS_PER_BATCH = 10_000;
-const MAX_HISTOGRAMS_PER_BATCH = 1000;
-const MAX_EVENTS_PER_BATCH = 1000;
-const TARGET_BATCH_CHARS = 2 * 1024 * 1024;
-const MAX_ITEM_CHARS = 6 * 1024 * 1024;
+// The contract's per-batch limits; a batch aims well below the body cap, and one item may use it
+// all but the room its batch's brackets and seq need.
+const MAX_ROWS_PER_BATCH = LIMITS.rowsPerBatch;
+const MAX_HISTOGRAMS_PER_BATCH = LIMITS.histogramsPerBatch;
+const MAX_EVENTS_PER_BATCH = LIMITS.eventsPerBatch;
+const TARGET_BATCH_BYTES = Math.floor(LIMITS.bodyBytes / 4);
+const MAX_ITEM_BYTES = LIMITS.bodyBytes - 1024;
+// Distinct reasons kept in DeliveryResult.rejections; the rest are counted under "other reasons".
+const MAX_REASONS = 20;
 // How far to jump when a fresh seq turns out to be taken (see seqCollision()).
 const SEQ_JUMP = 1_000_000;
 
@@ -87,7 +117,11 @@ export class Transport {
   private pending: Batch[] = [];
   private nextSeq: number;
   private created = false;
+  /** The server refused to create the run: nothing logged to it can be delivered. */
   private rejected = false;
+  private rejectedReason = "";
+  private sendConfig = true;
+  private formed = 0;
   private offline = false;
   private warnedOffline = false;
   private spoolHasPending = false;
@@ -106,14 +140,25 @@ export class Transport {
   private firstCreateDone!: () => void;
   private readonly firstCreate = new Promise<void>((resolve) => (this.firstCreateDone = resolve));
   private readonly timer: NodeJS.Timeout;
-  private rejectedPoints = 0;
+  private readonly rejections = new Map<string, number>();
   private serverPath: string | null = null;
+  /** Largest step in the batches an earlier process left in the spool, or null. */
+  readonly spooledMaxStep: number | null;
 
   constructor(options: TransportOptions) {
     this.o = options;
     this.spool = new Spool(options.spoolDir, options.meta, (m) => options.warner.warn("spool", m));
     const leftovers = this.spool.load();
-    this.pending = leftovers.map((b) => ({ ...b, spooled: true, attempted: true, notFound: 0 }));
+    this.pending = leftovers.map(({ maxStep: _m, ...b }) => ({
+      ...b,
+      points: b.rowPoints.reduce((a, n) => a + n, 0),
+      order: this.formed++,
+      spooled: true,
+      attempted: true,
+      notFound: 0,
+    }));
+    const steps = leftovers.map((b) => b.maxStep).filter((s): s is number => s !== null);
+    this.spooledMaxStep = steps.length ? Math.max(...steps) : null;
     this.spoolHasPending = leftovers.length > 0;
     // Seqs start at the wall clock in ms, so a later process resuming this run id (and sending its
     // own batches) does not reuse the seqs of an earlier one, which the server would drop as duplicates.
@@ -155,14 +200,25 @@ export class Transport {
     this.push({ kind, json, points: 0 });
   }
 
+  /**
+   * Counts `points` things logged to this run as rejected for `reason` (the caller has warned).
+   * They make every later DeliveryResult say `delivered: false`.
+   */
+  reject(reason: string, points: number): void {
+    if (points <= 0) return;
+    // Server messages name the bad field, so they can differ per batch: keep the report bounded.
+    if (!this.rejections.has(reason) && this.rejections.size >= MAX_REASONS) reason = "other reasons";
+    this.rejections.set(reason, (this.rejections.get(reason) ?? 0) + points);
+  }
+
   /** Batches everything queued so far and waits until the server acknowledged it, or `timeoutMs`. */
   async flush(timeoutMs: number): Promise<DeliveryResult> {
     if (this.stopped) return this.result(false);
     this.formAll();
-    const target = this.nextSeq - 1;
+    const target = this.formed - 1;
     this.wake();
     this.kick();
-    const ok = await this.waitFor(() => this.rejected || !this.pending.some((b) => b.seq <= target), timeoutMs);
+    const ok = await this.waitFor(() => this.rejected || !this.pending.some((b) => b.order <= target), timeoutMs);
     return this.result(ok && !this.rejected);
   }
 
@@ -178,8 +234,10 @@ export class Transport {
     this.kick();
     const ok = await this.waitFor(() => this.rejected || (this.pending.length === 0 && this.finishSent), timeoutMs);
     this.stop();
-    if (this.rejectedPoints > 0) {
-      say(`babysit: ${this.rejectedPoints} points of run ${this.o.meta.id} were rejected by the server (see warnings above)`);
+    const rejected = this.rejectedTotal();
+    if (rejected > 0) {
+      const why = [...this.rejections].map(([reason, n]) => `${n}: ${reason}`).join("; ");
+      say(`babysit: ${rejected} points logged to run ${this.o.meta.id} were rejected and not stored (${why})`);
     }
     if (ok || this.rejected) {
       if (!this.spoolHasPending) this.spool.close();
@@ -217,8 +275,12 @@ export class Transport {
   }
 
   private push(item: Item): void {
-    if (this.closed || this.rejected) {
-      if (this.closed) this.o.warner.warn("closed", `run ${this.o.meta.id} is finished; data logged after finish() is dropped`);
+    if (this.closed) {
+      this.o.warner.warn("closed", `run ${this.o.meta.id} is finished; data logged after finish() is dropped`);
+      return;
+    }
+    if (this.rejected) {
+      this.reject(this.rejectedReason, item.kind === "row" ? item.points : 1);
       return;
     }
     this.queue.push(item);
@@ -301,27 +363,35 @@ export class Transport {
   /** Moves a prefix of the queue into a new batch (spooled right away while offline). */
   private formBatch(): Batch | null {
     const rows: string[] = [];
+    const rowPoints: number[] = [];
     const histograms: string[] = [];
     const events: string[] = [];
     let points = 0;
-    let chars = 0;
+    let bytes = 0;
     let taken = 0;
     for (; taken < this.queue.length; taken++) {
       const item = this.queue[taken]!;
       const json = item.kind === "row" ? JSON.stringify(item.row) : item.json;
-      if (json.length > MAX_ITEM_CHARS) {
-        this.o.warner.warn("too-large", `dropped a ${item.kind} of ${json.length} characters: larger than the server accepts`);
+      // The body cap is in UTF-8 bytes; a UTF-16 unit is at most 3 of them.
+      const size = json.length * 3 <= TARGET_BATCH_BYTES ? json.length : Buffer.byteLength(json, "utf8");
+      if (size > MAX_ITEM_BYTES) {
+        const reason = `${item.kind} larger than the ${LIMITS.bodyBytes}-byte request limit`;
+        this.o.warner.warn(`too-large:${item.kind}`, `dropped a ${item.kind} of ${size} bytes: ${reason}`);
+        this.reject(reason, item.kind === "row" ? item.points : 1);
         this.queuedPoints -= item.points;
         continue;
       }
       const full =
-        chars + json.length > TARGET_BATCH_CHARS ||
+        bytes + size > TARGET_BATCH_BYTES ||
         rows.length >= MAX_ROWS_PER_BATCH ||
         histograms.length >= MAX_HISTOGRAMS_PER_BATCH ||
         events.length >= MAX_EVENTS_PER_BATCH;
-      if (full && chars > 0) break;
-      (item.kind === "row" ? rows : item.kind === "histogram" ? histograms : events).push(json);
-      chars += json.length;
+      if (full && bytes > 0) break;
+      if (item.kind === "row") {
+        rows.push(json);
+        rowPoints.push(item.points);
+      } else (item.kind === "histogram" ? histograms : events).push(json);
+      bytes += size;
       points += item.points;
       if (points >= this.o.maxBatchPoints) {
         taken++;
@@ -330,11 +400,15 @@ export class Transport {
     }
     this.queue.splice(0, taken);
     this.queuedPoints -= points;
-    if (chars === 0) return null;
+    if (bytes === 0) return null;
     const batch: Batch = {
       seq: this.nextSeq++,
-      payload: `"rows":[${rows.join(",")}],"histograms":[${histograms.join(",")}],"events":[${events.join(",")}]`,
+      rows,
+      rowPoints,
+      histograms,
+      events,
       points,
+      order: this.formed++,
       spooled: false,
       attempted: false,
       notFound: 0,
@@ -345,7 +419,7 @@ export class Transport {
   }
 
   private body(batch: Batch): string {
-    return `{"seq":${batch.seq},${batch.payload}}`;
+    return batchBody(batch.seq, batch);
   }
 
   private spoolBatch(batch: Batch): void {
@@ -362,12 +436,22 @@ export class Transport {
   }
 
   private async createRun(): Promise<"ok" | "retry" | "rejected"> {
-    const { id, project, name, config } = this.o.meta;
+    const { id, project, name } = this.o.meta;
+    const config = this.sendConfig ? this.o.meta.config : undefined;
     const res = await this.request("/api/v1/runs", JSON.stringify({ id, project, name, config }));
+    if (res.kind === "http" && isPermanent(res) && res.status !== 404 && config !== undefined) {
+      // The SDK keeps config within the contract, so a refusal is a server with other limits: a run
+      // without its config is worth more than no run at all.
+      this.sendConfig = false;
+      say(`babysit: the server refused the config of run ${id} (${res.status} ${res.code}: ${res.message}); creating the run without it`);
+      return "ok";
+    }
     try {
       if (res.kind === "ok") {
         this.created = true;
         if (typeof res.body?.url === "string") this.serverPath = res.body.url;
+        const last = res.body?.lastStep;
+        if (typeof last === "number" && Number.isSafeInteger(last) && last >= 0) this.o.onResumed?.(last);
         return "ok";
       }
       if (!isPermanent(res)) {
@@ -375,6 +459,9 @@ export class Transport {
         return "retry";
       }
       this.rejected = true;
+      this.rejectedReason = `the server refused to create the run (${res.status} ${res.code}: ${res.message})`;
+      for (const b of this.pending) this.reject(this.rejectedReason, itemCount(b));
+      for (const item of this.queue) this.reject(this.rejectedReason, item.kind === "row" ? item.points : 1);
       this.queue = [];
       this.pending = [];
       say(
@@ -409,7 +496,9 @@ export class Transport {
       this.created = false;
       return "ok";
     }
-    this.rejectedPoints += batch.points;
+    if (res.status === 413 && this.split(batch)) return "ok";
+    // Sending it again cannot succeed: count it, say why, and go on with the next batch.
+    this.reject(`server: ${res.status} ${res.code}: ${res.message}`, itemCount(batch));
     this.o.warner.warn(
       `rejected:${res.status}:${res.code}`,
       `the server rejected a batch of run ${this.o.meta.id} (${res.status} ${res.code}: ${res.message}); ` +
@@ -417,6 +506,54 @@ export class Transport {
     );
     this.settle(batch);
     return "ok";
+  }
+
+  /**
+   * Replaces a batch the server found too large by its two halves, in its place. The first half
+   * keeps the seq (a 413 stored nothing under it); the second gets a fresh one. False when the batch
+   * holds a single item and cannot be split.
+   */
+  private split(batch: Batch): boolean {
+    const items = [
+      ...batch.rows.map((json, i) => ({ kind: "row" as const, json, points: batch.rowPoints[i]! })),
+      ...batch.histograms.map((json) => ({ kind: "histogram" as const, json, points: 0 })),
+      ...batch.events.map((json) => ({ kind: "event" as const, json, points: 0 })),
+    ];
+    if (items.length < 2) return false;
+    const half = Math.ceil(items.length / 2);
+    const make = (part: typeof items, seq: number): Batch => {
+      const b: Batch = {
+        seq,
+        rows: [],
+        rowPoints: [],
+        histograms: [],
+        events: [],
+        points: 0,
+        order: batch.order,
+        spooled: false,
+        attempted: false,
+        notFound: 0,
+      };
+      for (const it of part) {
+        if (it.kind === "row") {
+          b.rows.push(it.json);
+          b.rowPoints.push(it.points);
+          b.points += it.points;
+        } else (it.kind === "histogram" ? b.histograms : b.events).push(it.json);
+      }
+      return b;
+    };
+    const first = make(items.slice(0, half), batch.seq);
+    first.attempted = batch.attempted; // a duplicate answer then means the whole batch is stored
+    const second = make(items.slice(half), this.nextSeq++);
+    const i = this.pending.indexOf(batch);
+    this.pending.splice(i < 0 ? 0 : i, i < 0 ? 0 : 1, first, second);
+    if (batch.spooled) {
+      this.spoolBatch(first);
+      this.spoolBatch(second);
+    }
+    this.o.warner.warn("split", `the server found a batch of run ${this.o.meta.id} too large (413); sending it in smaller parts`);
+    return true;
   }
 
   private async sendFinish(): Promise<"ok" | "retry"> {
@@ -589,16 +726,25 @@ export class Transport {
     for (const check of [...this.waiters]) check();
   }
 
+  private rejectedTotal(): number {
+    let n = 0;
+    for (const points of this.rejections.values()) n += points;
+    return n;
+  }
+
   private result(delivered: boolean): DeliveryResult {
+    const rejectedPoints = this.rejectedTotal();
     return {
-      delivered,
+      delivered: delivered && rejectedPoints === 0,
       pendingBatches: this.pending.length,
       spoolPath: this.spoolHasPending ? this.spool.path : null,
+      rejectedPoints,
+      rejections: [...this.rejections].map(([reason, points]) => ({ reason, points })),
     };
   }
 }
 
-/** 4xx other than 408/429: sending the same request again cannot succeed. */
+/** 4xx other than 408/429: sending the same request again cannot succeed (a 413 batch is split first). */
 function isPermanent(res: HttpResult): res is HttpFailure {
   return res.kind === "http" && res.status !== 408 && res.status !== 429 && res.status < 500;
 }

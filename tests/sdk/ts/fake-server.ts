@@ -4,6 +4,8 @@
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
+import { LIMITS, nameProblem } from "../../../lib/contract/limits";
+
 export interface FakeRow {
   step: number;
   time?: number;
@@ -44,6 +46,10 @@ export class FakeServer {
   readonly requests: RecordedRequest[] = [];
   interceptor: Interceptor | undefined;
   alertsFor: ((run: FakeRun, batch: FakeBatch) => unknown[]) | undefined;
+  /** Bodies larger than this many bytes answer 413, as the real server's body limit does. */
+  maxBodyBytes = LIMITS.bodyBytes.value;
+  /** Whether a resume answer carries `lastStep` (a server from before it did not). */
+  reportLastStep = true;
   port = 0;
   private server: http.Server | null = null;
   private readonly sockets = new Set<Socket>();
@@ -102,6 +108,17 @@ export class FakeServer {
     return n;
   }
 
+  /** Largest stored step of a run's rows, histograms and events, or null (what a resume answers). */
+  lastStep(runId: string): number | null {
+    let last: number | null = null;
+    for (const b of this.runs.get(runId)?.batches.values() ?? []) {
+      for (const item of [...b.rows, ...b.histograms, ...b.events]) {
+        if (typeof item.step === "number" && (last === null || item.step > last)) last = item.step;
+      }
+    }
+    return last;
+  }
+
   logRequests(runId?: string): RecordedRequest[] {
     return this.requests.filter((r) => r.path.endsWith("/log") && (!runId || r.path.includes(`/runs/${runId}/`)));
   }
@@ -109,6 +126,10 @@ export class FakeServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
+    if (Buffer.concat(chunks).length > this.maxBodyBytes) {
+      this.requests.push({ path: req.url ?? "/", body: "(too large)", at: Date.now() });
+      return send(res, 413, { error: { code: "payload_too_large", message: `body larger than ${this.maxBodyBytes} bytes` } });
+    }
     let body: unknown;
     try {
       body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "null");
@@ -132,7 +153,8 @@ export class FakeServer {
         existing.status = "running";
         existing.creates++;
         existing.config = { ...existing.config, ...b.config };
-        return send(res, 200, { id, url: `/runs/${id}`, resumed: true });
+        const lastStep = this.reportLastStep ? this.lastStep(id) : undefined;
+        return send(res, 200, { id, url: `/runs/${id}`, resumed: true, lastStep });
       }
       this.runs.set(id, {
         id, project: b.project, name: b.name, config: b.config, status: "running",
@@ -152,7 +174,12 @@ export class FakeServer {
       if (typeof batch?.seq !== "number" || !Number.isInteger(batch.seq) || batch.seq < 0) {
         return send(res, 400, { error: { code: "invalid_batch", message: "seq must be a non-negative integer" } });
       }
+      // The contract's key rule, as the real server applies it: one bad key rejects the whole batch.
       for (const [i, row] of (batch.rows ?? []).entries()) {
+        for (const k of Object.keys(row.metrics)) {
+          const problem = nameProblem(k, LIMITS.keyMaxLength, "metric keys");
+          if (problem) return send(res, 400, { error: { code: "invalid_batch", message: `rows[${i}].metrics: ${problem}` } });
+        }
         for (const [k, v] of Object.entries(row.metrics)) {
           if (typeof v === "string" && !["NaN", "Infinity", "-Infinity"].includes(v)) {
             return send(res, 400, { error: { code: "invalid_batch", message: `rows[${i}].metrics.${k}: bad value` } });

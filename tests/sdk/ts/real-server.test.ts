@@ -76,7 +76,7 @@ describe("TypeScript SDK against the real server", () => {
     const run = await start({ config: { lr: 0.1, layers: [784, 128, 10] } });
     await logSteps(run, 0, 1250, valueOf, KEYS);
     const result = await run.finish();
-    expect(result).toEqual({ delivered: true, pendingBatches: 0, spoolPath: null });
+    expect(result).toEqual({ delivered: true, pendingBatches: 0, spoolPath: null, rejectedPoints: 0, rejections: [] });
 
     for (const key of KEYS) expect(await readSeries(run.id, key)).toEqual(expected(key, 0, 1250));
     const got = await api(server.url, "GET", `/api/v1/runs/${run.id}`);
@@ -179,5 +179,69 @@ describe("TypeScript SDK against the real server", () => {
     const printed = stderr.lines(/^babysit \[\w+\] divergence/);
     expect(printed).toHaveLength(1);
     expect(printed[0]).toMatch(new RegExp(`^babysit \\[critical\\] divergence at step \\d+: .+ -> ${run.url}$`));
+  });
+
+  // The next three need the contract-server side of issue #8: keys counted in code points, and
+  // `lastStep` in the resume answer.
+  test.each([
+    [150, true],
+    [201, false],
+  ])("the issue's example: train/loss and %i rockets for 5 steps (stored: %s)", async (n, stored) => {
+    const run = await start();
+    const rocket = "🚀".repeat(n);
+    for (let step = 0; step < 5; step++) run.log({ "train/loss": 1 / (step + 1), [rocket]: 2.0 });
+    const result = await run.finish();
+    expect(result.delivered).toBe(stored);
+    expect(result.rejectedPoints).toBe(stored ? 0 : 5);
+    expect((await readSeries(run.id, "train/loss")).map(([s]) => s)).toEqual([0, 1, 2, 3, 4]);
+    const got = await api(server.url, "GET", `/api/v1/runs/${run.id}`);
+    const keys = got.body.keys.map((k: { key: string }) => k.key).sort();
+    expect(keys).toEqual(stored ? [rocket, "train/loss"].sort() : ["train/loss"]);
+    if (stored) expect(await readSeries(run.id, rocket)).toEqual([[0, 2], [1, 2], [2, 2], [3, 2], [4, 2]]);
+  });
+
+  test("a resumed run continues after its last stored step instead of overwriting the curve", async () => {
+    const first = await start();
+    for (let i = 0; i < 20; i++) first.log({ "train/loss": 2 / (i + 1) });
+    expect((await first.finish()).delivered).toBe(true);
+
+    const resumed = await start({ id: first.id });
+    for (let i = 0; i < 10; i++) resumed.log({ "train/loss": 0.05 });
+    expect((await resumed.finish()).delivered).toBe(true);
+
+    const loss = await readSeries(first.id, "train/loss");
+    expect(loss.map(([s]) => s)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(loss.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => [i, 2 / (i + 1)]));
+    expect(stderr.lines(/divergence/)).toEqual([]);
+  });
+
+  test("keys the contract refuses never reach the server; the rest of each row is stored", async () => {
+    const run = await start();
+    for (let step = 0; step < 3; step++) {
+      run.log({ "train/loss": step, "\ud800": 1, "a\u0000b": 2, ["字".repeat(201)]: 3, ["字".repeat(200)]: 4 });
+    }
+    const result = await run.finish();
+    expect(result.rejectedPoints).toBe(9);
+    const got = await api(server.url, "GET", `/api/v1/runs/${run.id}`);
+    expect(got.body.keys.map((k: { key: string }) => k.key).sort()).toEqual(["train/loss", "字".repeat(200)].sort());
+    for (const k of got.body.keys) expect(k.count).toBe(3);
+  });
+
+  test("a config of nested class instances, Maps and Dates is stored as JSON objects", async () => {
+    class Model {
+      num_classes = 10;
+      layers = new Map([["fc1", { in: 64, out: 128 }]]);
+    }
+    const cyclic: Record<string, unknown> = { seed: 1 };
+    cyclic.self = cyclic;
+    const run = await start({ config: { model: new Model(), started: new Date(0), tags: new Set(["a"]), cyclic } });
+    expect((await run.finish()).delivered).toBe(true);
+    const got = await api(server.url, "GET", `/api/v1/runs/${run.id}`);
+    expect(got.body.run.config).toEqual({
+      model: { num_classes: 10, layers: { fc1: { in: 64, out: 128 } } },
+      started: "1970-01-01T00:00:00.000Z",
+      tags: ["a"],
+      cyclic: { seed: 1, self: "[babysit: circular reference]" },
+    });
   });
 });

@@ -50,7 +50,7 @@ describe("batching", () => {
     run.log({ "x/nan": NaN, "x/inf": Infinity, "x/ninf": -Infinity, "x/zero": -0 }, { step: 2500 });
     const result = await run.finish();
 
-    expect(result).toEqual({ delivered: true, pendingBatches: 0, spoolPath: null });
+    expect(result).toEqual({ delivered: true, pendingBatches: 0, spoolPath: null, rejectedPoints: 0, rejections: [] });
     const fake = server.runs.get(run.id)!;
     expect(fake.status).toBe("finished");
     const points = server.points(run.id);
@@ -128,7 +128,7 @@ describe("batching", () => {
 });
 
 describe("bad input", () => {
-  test("is dropped with one warning per problem, never thrown, and the valid rest is sent", async () => {
+  test("is dropped with one warning per problem, never thrown, counted as rejected, and the valid rest is sent", async () => {
     const run = await start();
     const circular: Record<string, unknown> = {};
     circular.self = circular;
@@ -146,13 +146,33 @@ describe("bad input", () => {
       () => run.logHistogram("h3", 5 as unknown as number[]),
       () => run.event("", {}),
       () => run.event("e", [] as unknown as Record<string, unknown>),
-      () => run.event("c", circular),
+      () => run.event("c", circular), // sent, with the cycle marked
     ];
     for (const call of [...bad, ...bad]) expect(call).not.toThrow();
     const result = await run.flush();
-    expect(result.delivered).toBe(true);
+    // Twice: one value each for the empty, non-number, control and long keys, the two bad steps,
+    // the four histograms and the two events; log(null) has nothing to count.
+    expect(result).toMatchObject({ delivered: false, pendingBatches: 0, rejectedPoints: 24 });
+    expect(Object.fromEntries(result.rejections.map((r) => [r.reason, r.points]))).toEqual({
+      "metric key is empty": 2,
+      "metric value is not a number": 2,
+      "step is not an integer from 0 to 2^53-1": 4,
+      "metric key contains control characters": 2,
+      "metric key longer than 200 code points": 2,
+      "histogram key is empty": 2,
+      "histogram has no finite values": 2,
+      "histogram: edges must have counts.length + 1 entries": 2,
+      "histogram values are not an array of numbers or { edges, counts }": 2,
+      "event type is empty": 2,
+      "event data is not an object": 2,
+    });
 
     expect(server.points(run.id)).toEqual(new Map([["ok@0", 1], ["ok@1", 2]]));
+    const events = [...server.runs.get(run.id)!.batches.values()].flatMap((b) => b.events);
+    expect(events.map((e) => [e.type, e.data])).toEqual([
+      ["c", { self: "[babysit: circular reference]" }],
+      ["c", { self: "[babysit: circular reference]" }],
+    ]);
     // Each problem is reported once although each call happened twice; the two bad steps share
     // one warning (it is about the step, whatever the key).
     expect(stderr.lines(/^babysit: /)).toHaveLength(bad.length - 1);
@@ -273,7 +293,7 @@ describe("error responses", () => {
     [429, "retried"],
     [400, "dropped"],
     [409, "dropped"],
-    [413, "dropped"],
+    // 413 splits the batch first: see wire-contract.test.ts
     [422, "dropped"],
   ])("a %i answer to a batch: %s", async (status, outcome) => {
     const run = await start();
@@ -298,6 +318,23 @@ describe("error responses", () => {
       expect(attempts.filter((s) => s === firstSeq)).toHaveLength(1);
       expect(stderr.lines(new RegExp(`rejected a batch.*${status} code_${status}`))).toHaveLength(1);
       expect(server.points(run.id).has("a@0")).toBe(false);
+      // The run is not poisoned: once the server accepts again, later batches are stored, and
+      // finish() counts the points of the three rejected ones (1 + 1 + 2) with the server's reason.
+      run.log({ a: 3 }, { step: 2 });
+      run.log({ a: 4 }, { step: 3 });
+      await run.flush({ timeoutMs: 3000 });
+      run.log({ a: 5 }, { step: 4 });
+      const result = await run.finish();
+      expect(server.points(run.id).get("a@4")).toBe(5);
+      expect(result).toMatchObject({
+        delivered: false,
+        pendingBatches: 0,
+        rejectedPoints: 4,
+        rejections: [{ reason: `server: ${status} code_${status}: injected failure`, points: 4 }],
+      });
+      expect(stderr.lines(/points logged to run .* were rejected/)).toEqual([
+        `babysit: 4 points logged to run ${run.id} were rejected and not stored (4: server: ${status} code_${status}: injected failure)`,
+      ]);
     }
   });
 
