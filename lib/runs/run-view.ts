@@ -57,7 +57,7 @@ export function headlineValues(runIds: string[]): Map<string, Record<string, Wir
   const out = new Map<string, Record<string, WireNumber>>();
   for (const id of runIds) {
     const series = runSeries(id);
-    const summary: Record<string, WireNumber> = {};
+    const summary = Object.create(null) as Record<string, WireNumber>; // keys are data
     for (const group of HEADLINE_KEYS) {
       const m = group.map((k) => series.get(k)).find((s) => s && s.count > 0);
       if (m) summary[m.key] = encodeValue(m.lastValue);
