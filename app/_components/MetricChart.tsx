@@ -323,6 +323,10 @@ export default function MetricChart(props: Props) {
         });
       }
     }
+    // chart.js takes unparsed data as sorted by x and reads its range off the first and last
+    // points: where x goes back (a client clock that steps back, an epoch that goes back at
+    // validation rows), let it parse the points so the axis spans them all
+    if (!ascending) for (const d of datasets) d.parsing = true;
     const xRange = Number.isFinite(xMin) ? `${round(xMin)}..${round(xMax)}` : "";
     return { datasets, hits, drawn, markers, nonFinite, fallback, first, last, exact, xRange, ascending, epochUnavailable };
   }, [lines, series, seeds, hidden, settings.xMode, settings.ema, xContexts]);
@@ -374,8 +378,6 @@ export default function MetricChart(props: Props) {
     if (!chart) return;
     chart.data.datasets = view.datasets as never;
     const o = chart.options as ReturnType<typeof baseOptions>;
-    // chart.js takes a normalized line's first and last x as its range: only when x never goes back
-    // (a client clock that steps back, an epoch that goes back at validation rows)
     o.normalized = view.ascending;
     o.scales.x.ticks.callback = (v: number | string) => formatX(xMode, Number(v));
     o.scales.y = yScale(log);

@@ -57,12 +57,14 @@ export function headlineValues(runIds: string[]): Map<string, Record<string, Wir
   const out = new Map<string, Record<string, WireNumber>>();
   for (const id of runIds) {
     const series = runSeries(id);
-    const summary = Object.create(null) as Record<string, WireNumber>; // keys are data
+    const entries: [string, WireNumber][] = [];
     for (const group of HEADLINE_KEYS) {
       const m = group.map((k) => series.get(k)).find((s) => s && s.count > 0);
-      if (m) summary[m.key] = encodeValue(m.lastValue);
+      if (m) entries.push([m.key, encodeValue(m.lastValue)]);
     }
-    out.set(id, summary);
+    // fromEntries defines each key as its own property whatever it is named; a plain object still,
+    // because React passes only plain objects to the pages
+    out.set(id, Object.fromEntries(entries));
   }
   return out;
 }

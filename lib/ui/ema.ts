@@ -33,18 +33,59 @@ export const EMPTY_EMA: EmaState = { acc: 0, total: 0, first: null, constant: tr
 const clampWeight = (weight: number) => Math.min(Math.max(weight, 0), MAX_SMOOTHING);
 const usable = (p: SmoothIn) => p.y !== null && Number.isFinite(p.y) && p.n > 0;
 
+/**
+ * What n points of mean m, rising by `slope` a point, add to the average: the exact EMA of that
+ * straight run of points. The slope matters once a bucket is longer than the average's memory
+ * (its last points weigh most, the mean sits in the middle); for one point it adds nothing.
+ */
+function foldBucket(acc: number, w: number, n: number, m: number, slope: number): number {
+  const decay = w ** n;
+  let tilt = 0;
+  if (slope !== 0 && n > 1) {
+    // sum over j = 1..n of (1 - w) w^(n-j) (j - (n+1)/2)
+    const weightedIndex = n * (1 - decay) - (w * (1 - n * w ** (n - 1) + (n - 1) * decay)) / (1 - w);
+    tilt = slope * (weightedIndex - ((n + 1) / 2) * (1 - decay));
+  }
+  return acc * decay + (1 - decay) * m + tilt;
+}
+
+/** The per-point slope inside each bucket, from its neighbours' means (0 beside a gap). */
+function slopes(points: readonly SmoothIn[]): number[] {
+  const ok = (i: number) => i >= 0 && i < points.length && usable(points[i]);
+  return points.map((p, i) => {
+    if (!ok(i) || p.n <= 1) return 0;
+    const a = ok(i - 1) ? i - 1 : i;
+    const b = ok(i + 1) ? i + 1 : i;
+    if (a === b) return 0;
+    const span = points[a].n / 2 + points[b].n / 2 + (b - a === 2 ? p.n : 0);
+    return ((points[b].y as number) - (points[a].y as number)) / span;
+  });
+}
+
 /** Folds points into a state (for a prefix of the run before a zoomed range). */
 export function emaFold(points: readonly SmoothIn[], weight: number, from: EmaState = EMPTY_EMA): EmaState {
-  const w = clampWeight(weight);
+  return walk(points, clampWeight(weight), from, null);
+}
+
+function walk(points: readonly SmoothIn[], w: number, from: EmaState, out: (number | null)[] | null): EmaState {
   let { acc, total, first, constant } = from;
-  for (const p of points) {
-    if (!usable(p)) continue;
+  const slope = slopes(points);
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    if (!usable(p)) {
+      out?.push(null);
+      continue;
+    }
     const y = p.y as number;
     if (first === null) first = y;
     else if (y !== first) constant = false;
-    const decay = w ** p.n;
-    acc = acc * decay + (1 - decay) * y;
+    if (w === 0) {
+      out?.push(y);
+      continue;
+    }
+    acc = foldBucket(acc, w, p.n, y, slope[i]);
     total += p.n;
+    out?.push(acc / (1 - w ** total));
   }
   return { acc, total, first, constant };
 }
@@ -52,16 +93,11 @@ export function emaFold(points: readonly SmoothIn[], weight: number, from: EmaSt
 /** The smoothed value after each point (null where the point is not finite). */
 export function emaPoints(points: readonly SmoothIn[], weight: number, from: EmaState = EMPTY_EMA): (number | null)[] {
   const w = clampWeight(weight);
+  const out: (number | null)[] = [];
+  const end = walk(points, w, from, out);
   // like TensorBoard: a constant series stays exactly constant (no float noise from debiasing)
-  const end = emaFold(points, w, from);
   if (end.constant) return points.map((p) => (usable(p) ? (p.y as number) : null));
-  let state = from;
-  return points.map((p) => {
-    if (!usable(p)) return null;
-    if (w === 0) return p.y;
-    state = emaFold([p], w, state);
-    return state.acc / (1 - w ** state.total);
-  });
+  return out;
 }
 
 /** TensorBoard's smoothing of raw values (one point each). */
