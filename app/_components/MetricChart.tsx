@@ -213,6 +213,7 @@ export default function MetricChart(props: Props) {
     let xMax = -Infinity;
     let exact = true;
     let ascending = true;
+    let dots = 0;
     let epochUnavailable = false;
     const nonFinite = { nan: 0, posInf: 0, negInf: 0 };
     for (const line of lines) {
@@ -255,6 +256,8 @@ export default function MetricChart(props: Props) {
       const smooth = settings.ema > 0;
       const few = bs.length <= 40;
       if (ascending && !xAscending(mean.map((p) => p.x))) ascending = false;
+      const radii = pointRadii(mean.map((p) => p.y), few);
+      for (const r of radii) if (r > 0) dots++;
       if (banded) {
         // the band's edges are drawn too (thin, faint): a one-bucket spike is a line, not an invisible sliver
         const edge = withAlpha(line.color, 0.4);
@@ -280,7 +283,7 @@ export default function MetricChart(props: Props) {
         backgroundColor: line.color,
         borderWidth: smooth ? 1 : 1.6,
         // a finite value between two gaps (NaN, ±Inf) has no segment: a dot, or it is not drawn
-        pointRadius: pointRadii(mean.map((p) => p.y), few),
+        pointRadius: radii,
         pointHoverRadius: 3,
         spanGaps: false,
         order: 2,
@@ -328,7 +331,7 @@ export default function MetricChart(props: Props) {
     // validation rows), let it parse the points so the axis spans them all
     if (!ascending) for (const d of datasets) d.parsing = true;
     const xRange = Number.isFinite(xMin) ? `${round(xMin)}..${round(xMax)}` : "";
-    return { datasets, hits, drawn, markers, nonFinite, fallback, first, last, exact, xRange, ascending, epochUnavailable };
+    return { datasets, hits, drawn, dots, markers, nonFinite, fallback, first, last, exact, xRange, ascending, epochUnavailable };
   }, [lines, series, seeds, hidden, settings.xMode, settings.ema, xContexts]);
 
   const xMode = settings.xMode;
@@ -432,6 +435,7 @@ export default function MetricChart(props: Props) {
       data-state={state}
       data-points={view.drawn}
       data-markers={view.markers}
+      data-dots={view.dots}
       data-exact={String(view.exact)}
       data-zoomed={zoom ? `${zoom.from}-${zoom.to}` : ""}
       data-first-step={Number.isFinite(view.first) ? view.first : ""}

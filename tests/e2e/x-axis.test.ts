@@ -39,3 +39,26 @@ describe("x axis", () => {
     await page.close();
   });
 });
+
+describe("isolated points", () => {
+  test("a finite value between NaNs or infinities is drawn, however long the series", async () => {
+    const id = (await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-x", name: "gappy" })).body.id as string;
+    // 200 steps: NaN on 4 steps of 5; +Inf around every finite value of the second key
+    const rows = Array.from({ length: 200 }, (_, s) => ({
+      step: s,
+      metrics: { gappy: s % 5 === 0 ? 1 / (1 + s) : "NaN", boxed: s % 3 === 1 ? s : "Infinity" },
+    }));
+    expect((await api(env.server.url, "POST", `/api/v1/runs/${id}/log`, { seq: 0, rows })).status).toBe(200);
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
+    const gappy = page.locator('[data-chart="m-gappy"]');
+    const boxed = page.locator('[data-chart="m-boxed"]');
+    await expect.poll(() => gappy.getAttribute("data-points"), { timeout: 15_000 }).toBe("200");
+    expect(await gappy.getAttribute("data-dots")).toBe("40"); // every finite value, as a dot
+    expect(await gappy.getAttribute("data-markers")).toBe("160");
+    await expect.poll(() => boxed.getAttribute("data-points")).toBe("200");
+    expect(await boxed.getAttribute("data-dots")).toBe("67");
+    await gappy.screenshot({ path: "/tmp/babysit-isolated-points.png" });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
