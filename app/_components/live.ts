@@ -45,8 +45,8 @@ function setLink(s: LinkState): void {
 }
 
 /** Counts a refetch made after a reconnect: the page is caught up once every one has settled. */
-export function trackCatchUp(p: Promise<unknown> | void): void {
-  if (!p || linkState !== "catching-up") return;
+export function trackCatchUp(p: unknown): void {
+  if (!(p instanceof Promise) || linkState !== "catching-up") return;
   pendingCatchUps++;
   void p.catch(() => {}).finally(() => {
     pendingCatchUps--;
@@ -134,7 +134,7 @@ export interface LiveHandlers {
    * connection was down) was missed, so refetch; return the refetch's promise, and after a
    * reconnect the page reads "caught up" once it has settled.
    */
-  connected?: (first: boolean) => void | Promise<unknown>;
+  connected?: (first: boolean) => unknown;
 }
 
 const HANDLER_OF: Record<ServerEvent, keyof LiveHandlers> = {
