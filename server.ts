@@ -3,7 +3,8 @@ import next from "next";
 import { Server } from "socket.io";
 import "./lib/alerts/register";
 import { LOG_PATH, handleLogRequest } from "./lib/ingest/log-request";
-import { setIO, RUNS_ROOM, runRoom, shareRoom } from "./lib/realtime/hub";
+import { SOCKET_PATH } from "./lib/contract/socket";
+import { type IOServer, attachRoomRules, setIO } from "./lib/realtime/hub";
 import { runIdForToken } from "./lib/shares/shares";
 
 // One Node process: Next.js serves pages and the API, socket.io shares its port for live updates.
@@ -13,7 +14,7 @@ const dev = process.env.NODE_ENV === "development";
 const host = process.env.HOST ?? "127.0.0.1";
 const port = Number(process.env.PORT ?? 3000);
 
-function sharedRun(token: unknown): string | null {
+function sharedRun(token: string): string | null {
   try {
     return runIdForToken(token);
   } catch {
@@ -38,26 +39,8 @@ async function main() {
     });
   });
 
-  const io = new Server(server, { path: "/socket.io", serveClient: false });
-  io.on("connection", (socket) => {
-    socket.on("subscribe", (msg: { run?: unknown; runs?: unknown; share?: unknown }) => {
-      if (typeof msg?.run === "string") socket.join(runRoom(msg.run));
-      if (msg?.runs === true) socket.join(RUNS_ROOM);
-      if (msg?.share !== undefined) {
-        const runId = sharedRun(msg.share); // a shared page: the run's room, through its token only
-        if (runId) socket.join([shareRoom(msg.share as string), runRoom(runId)]);
-      }
-    });
-    socket.on("unsubscribe", (msg: { run?: unknown; runs?: unknown; share?: unknown }) => {
-      if (typeof msg?.run === "string") socket.leave(runRoom(msg.run));
-      if (msg?.runs === true) socket.leave(RUNS_ROOM);
-      if (msg?.share !== undefined) {
-        const runId = sharedRun(msg.share);
-        socket.leave(shareRoom(String(msg.share)));
-        if (runId) socket.leave(runRoom(runId));
-      }
-    });
-  });
+  const io: IOServer = new Server(server, { path: SOCKET_PATH, serveClient: false });
+  io.on("connection", (socket) => attachRoomRules(socket, sharedRun));
   setIO(io);
 
   await new Promise<void>((resolve) => server.listen(port, host, resolve));

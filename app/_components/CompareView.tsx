@@ -4,10 +4,12 @@ import Link from "next/link";
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import type { RunDetail, RunView } from "@/lib/ui/api-types";
 import { X_AXIS_KEYS, defaultCompareKey } from "@/lib/ui/group-metrics";
+import { firstPointKeys } from "@/lib/ui/x-axis";
 import { StatusBadge } from "./bits";
 import ChartControls from "./ChartControls";
 import { PALETTE } from "./chart-setup";
-import { LiveBus, type Room, useLive } from "./live";
+import { LiveBus, type Room, useLinkState, useLive } from "./live";
+import LiveNote from "./LiveNote";
 import MetricChart, { type ChartSettings, type LineSpec } from "./MetricChart";
 import { useXContexts } from "./use-x-contexts";
 
@@ -17,7 +19,9 @@ const natural = new Intl.Collator("en", { numeric: true });
 
 export default function CompareView({ initial, missing, initialKey }: { initial: RunDetail[]; missing: string[]; initialKey?: string }) {
   const [details, setDetails] = useState(initial);
-  const [runs, setRuns] = useState<Record<string, RunView>>(() => Object.fromEntries(initial.map((d) => [d.run.id, d.run])));
+  // by run id (ids may be chosen by users: Maps, never object members)
+  const [runs, setRuns] = useState<ReadonlyMap<string, RunView>>(() => new Map(initial.map((d) => [d.run.id, d.run])));
+  const link = useLinkState();
   const [settings, setSettings] = useState<ChartSettings>({ ema: 0.6, log: false, xMode: "step" });
   const [reloadToken, setReloadToken] = useState(0);
   const deferred = useDeferredValue(settings);
@@ -65,26 +69,26 @@ export default function CompareView({ initial, missing, initialKey }: { initial:
       }
     },
     run: (msg) => {
-      if (keysOf.has(msg.id)) setRuns((r) => ({ ...r, [msg.id]: { ...r[msg.id], ...(msg as unknown as RunView) } }));
+      if (keysOf.has(msg.id)) setRuns((r) => new Map(r).set(msg.id, { ...r.get(msg.id)!, ...(msg as unknown as RunView) }));
     },
     connected: (first) => {
-      void refresh();
       if (!first) setReloadToken((t) => t + 1);
+      return refresh();
     },
   });
 
-  const colors = useMemo(() => Object.fromEntries(ids.map((id, i) => [id, PALETTE[i % PALETTE.length]])), [ids.join(",")]); // eslint-disable-line react-hooks/exhaustive-deps
+  const colors = useMemo(() => new Map(ids.map((id, i) => [id, PALETTE[i % PALETTE.length]])), [ids.join(",")]); // eslint-disable-line react-hooks/exhaustive-deps
   const lines: LineSpec[] = useMemo(
     () =>
       key
         ? details
             .filter((d) => keysOf.get(d.run.id)?.has(key))
-            .map((d) => ({ id: d.run.id, runId: d.run.id, key, label: d.run.name, color: colors[d.run.id] }))
+            .map((d) => ({ id: d.run.id, runId: d.run.id, key, label: d.run.name, color: colors.get(d.run.id)! }))
         : [],
     [details, keysOf, key, colors],
   );
   const xContexts = useXContexts(
-    details.map((d) => ({ id: d.run.id, createdAt: d.run.createdAt, hasEpoch: keysOf.get(d.run.id)?.has("epoch") ?? false })),
+    details.map((d) => ({ id: d.run.id, hasEpoch: keysOf.get(d.run.id)?.has("epoch") ?? false, first: firstPointKeys(d.keys) })),
     deferred.xMode,
     bus,
     reloadToken,
@@ -96,13 +100,14 @@ export default function CompareView({ initial, missing, initialKey }: { initial:
     <div className="compare-page">
       <header className="run-head">
         <h1>Compare runs</h1>
+        <LiveNote state={link} />
         <ul className="compare-runs">
           {details.map((d) => (
             <li key={d.run.id} data-run={d.run.id}>
-              <i className="swatch" style={{ background: colors[d.run.id] }} />
-              <Link href={`/runs/${encodeURIComponent(d.run.id)}`}>{runs[d.run.id]?.name ?? d.run.name}</Link>
+              <i className="swatch" style={{ background: colors.get(d.run.id) }} />
+              <Link href={`/runs/${encodeURIComponent(d.run.id)}`}>{runs.get(d.run.id)?.name ?? d.run.name}</Link>
               <span className="muted">{d.run.project}</span>
-              <StatusBadge status={runs[d.run.id]?.status ?? d.run.status} />
+              <StatusBadge status={runs.get(d.run.id)?.status ?? d.run.status} link={link} />
             </li>
           ))}
         </ul>

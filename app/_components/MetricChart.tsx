@@ -3,13 +3,14 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Plugin, TooltipItem } from "chart.js";
 import { Chart, withAlpha } from "./chart-setup";
-import { type LiveBus, liveReady } from "./live";
+import { type LiveBus, liveReady, trackCatchUp } from "./live";
 import { useRunAccess } from "./run-access";
 import { attr, reveal } from "./reveal";
 import { alertLabel, markerStep, severityColor } from "@/lib/ui/alert-charts";
 import { errorText } from "@/lib/ui/api-error";
 import type { Alert } from "@/lib/ui/api-types";
-import { ema } from "@/lib/ui/ema";
+import { type EmaState, emaFold, emaPoints, finiteCount } from "@/lib/ui/ema";
+import { logTickLabelled, pointRadii, xAscending } from "@/lib/ui/chart-geometry";
 import { formatValue } from "@/lib/ui/format";
 import { type Bucket, type LivePoint, type WireSeries, appendLive, decodeBucket, isExact, nonFiniteCounts } from "@/lib/ui/series";
 import { type XContext, type XMode, formatX, stepRangeOf, xAtStep, xOf } from "@/lib/ui/x-axis";
@@ -40,7 +41,8 @@ interface Props {
   title: string;
   lines: LineSpec[];
   settings: ChartSettings;
-  xContexts: Record<string, XContext>;
+  /** By run id. */
+  xContexts: ReadonlyMap<string, XContext>;
   bus: LiveBus;
   /** Bumped by the page after a reconnect: refetch. */
   reloadToken?: number;
@@ -78,7 +80,10 @@ export default function MetricChart(props: Props) {
   const wrapRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const chartRef = useRef<Chart | null>(null);
-  const [series, setSeries] = useState<Record<string, Bucket[]>>({});
+  // by line id: metric keys are data, never object members (a key may be named `constructor`)
+  const [series, setSeries] = useState<ReadonlyMap<string, Bucket[]>>(new Map());
+  // when zoomed, the smoothing's state at the start of the range (the run's points before it)
+  const [seeds, setSeeds] = useState<ReadonlyMap<string, Bucket[]>>(new Map());
   const [state, setState] = useState<"loading" | "ready" | "error">("loading");
   const [error, setError] = useState("");
   const [zoom, setZoom] = useState<Range | null>(null);
@@ -112,25 +117,35 @@ export default function MetricChart(props: Props) {
     budgetRef.current = points;
     const ls = linesRef.current;
     try {
-      const out: Record<string, Bucket[]> = {};
+      const out = new Map<string, Bucket[]>();
+      const before = new Map<string, Bucket[]>();
       const byRun = new Map<string, LineSpec[]>();
       for (const l of ls) byRun.set(l.runId, [...(byRun.get(l.runId) ?? []), l]);
       await Promise.all(
         [...byRun].map(async ([runId, rl]) => {
-          const got = await fetchSeries(access.api(runId), rl.map((l) => l.key), points, range);
-          rl.forEach((l, i) => (out[l.id] = got[i] ? got[i].buckets.map(decodeBucket) : []));
+          const keys = rl.map((l) => l.key);
+          const [got, prefix] = await Promise.all([
+            fetchSeries(access.api(runId), keys, points, range),
+            // zoomed: what came before, coarsely, so the smoothed line reads as it does unzoomed
+            range && range.from > 0 ? fetchSeries(access.api(runId), keys, 200, { from: 0, to: range.from - 1 }) : null,
+          ]);
+          rl.forEach((l, i) => {
+            out.set(l.id, got[i] ? got[i].buckets.map(decodeBucket) : []);
+            if (prefix?.[i]) before.set(l.id, prefix[i]!.buckets.map(decodeBucket));
+          });
         }),
       );
       if (gen !== genRef.current) return;
       // live points that came in while the request was out: keep those past what it returned
       for (const l of ls) {
-        const fetched = out[l.id];
+        const fetched = out.get(l.id) ?? [];
         const last = fetched.length ? fetched[fetched.length - 1].lastStep : -1;
         const newer = (pendingRef.current.get(l.id) ?? []).filter((p) => p[0] > last);
-        if (newer.length && !range) out[l.id] = appendLive(fetched, newer).buckets;
+        if (newer.length && !range) out.set(l.id, appendLive(fetched, newer).buckets);
       }
       appendedRef.current = 0;
       setSeries(out);
+      setSeeds(before);
       setState("ready");
     } catch (e) {
       if (gen !== genRef.current) return;
@@ -143,7 +158,8 @@ export default function MetricChart(props: Props) {
 
   // (re)fetch when the lines change, after a reconnect, or when zooming
   useEffect(() => {
-    void load(zoomRef.current);
+    const p = load(zoomRef.current);
+    if (reloadToken > 0) trackCatchUp(p); // after a reconnect the page is caught up once this is in
   }, [linesKey, reloadToken, load]);
 
   useEffect(() => () => {
@@ -159,7 +175,7 @@ export default function MetricChart(props: Props) {
           pendingRef.current.set(l.id, [...(pendingRef.current.get(l.id) ?? []), ...pts]);
           return;
         }
-        setSeries((prev) => ({ ...prev, [l.id]: appendLive(prev[l.id] ?? [], pts).buckets }));
+        setSeries((prev) => new Map(prev).set(l.id, appendLive(prev.get(l.id) ?? [], pts).buckets));
         appendedRef.current += pts.length;
         // too many raw points on top of the buckets: re-bucket (debounced)
         if (appendedRef.current > 2 * budgetRef.current && !timerRef.current) {
@@ -196,11 +212,15 @@ export default function MetricChart(props: Props) {
     let xMin = Infinity;
     let xMax = -Infinity;
     let exact = true;
+    let ascending = true;
+    let dots = 0;
+    let epochUnavailable = false;
     const nonFinite = { nan: 0, posInf: 0, negInf: 0 };
     for (const line of lines) {
       if (hidden.has(line.id)) continue;
-      const bs = series[line.id] ?? [];
-      const ctx = xContexts[line.runId];
+      const bs = series.get(line.id) ?? [];
+      const ctx = xContexts.get(line.runId);
+      if (ctx?.epochUnavailable) epochUnavailable = true;
       const mean: Pt[] = [];
       const lo: Pt[] = [];
       const hi: Pt[] = [];
@@ -235,6 +255,9 @@ export default function MetricChart(props: Props) {
       nonFinite.negInf += c.negInf;
       const smooth = settings.ema > 0;
       const few = bs.length <= 40;
+      if (ascending && !xAscending(mean.map((p) => p.x))) ascending = false;
+      const radii = pointRadii(mean.map((p) => p.y), few);
+      for (const r of radii) if (r > 0) dots++;
       if (banded) {
         // the band's edges are drawn too (thin, faint): a one-bucket spike is a line, not an invisible sliver
         const edge = withAlpha(line.color, 0.4);
@@ -259,14 +282,18 @@ export default function MetricChart(props: Props) {
         borderColor: smooth ? withAlpha(line.color, 0.32) : line.color,
         backgroundColor: line.color,
         borderWidth: smooth ? 1 : 1.6,
-        pointRadius: few ? 2 : 0,
+        // a finite value between two gaps (NaN, ±Inf) has no segment: a dot, or it is not drawn
+        pointRadius: radii,
         pointHoverRadius: 3,
         spanGaps: false,
         order: 2,
         ...role("raw"),
       });
       if (smooth) {
-        const sm = ema(mean.map((p) => p.y), settings.ema);
+        // each bucket weighs as many raw points as it holds: the same line at any length or zoom
+        const seed = seeds.get(line.id);
+        const start: EmaState | undefined = seed ? emaFold(seed.map(smoothIn), settings.ema) : undefined;
+        const sm = emaPoints(bs.map(smoothIn), settings.ema, start);
         datasets.push({
           type: "line",
           label: `${line.label} (smoothed)`,
@@ -274,7 +301,7 @@ export default function MetricChart(props: Props) {
           borderColor: line.color,
           backgroundColor: line.color,
           borderWidth: 2,
-          pointRadius: 0,
+          pointRadius: pointRadii(sm, false),
           pointHoverRadius: 3,
           spanGaps: false,
           order: 1,
@@ -299,9 +326,13 @@ export default function MetricChart(props: Props) {
         });
       }
     }
+    // chart.js takes unparsed data as sorted by x and reads its range off the first and last
+    // points: where x goes back (a client clock that steps back, an epoch that goes back at
+    // validation rows), let it parse the points so the axis spans them all
+    if (!ascending) for (const d of datasets) d.parsing = true;
     const xRange = Number.isFinite(xMin) ? `${round(xMin)}..${round(xMax)}` : "";
-    return { datasets, hits, drawn, markers, nonFinite, fallback, first, last, exact, xRange };
-  }, [lines, series, hidden, settings.xMode, settings.ema, xContexts]);
+    return { datasets, hits, drawn, dots, markers, nonFinite, fallback, first, last, exact, xRange, ascending, epochUnavailable };
+  }, [lines, series, seeds, hidden, settings.xMode, settings.ema, xContexts]);
 
   const xMode = settings.xMode;
 
@@ -350,6 +381,7 @@ export default function MetricChart(props: Props) {
     if (!chart) return;
     chart.data.datasets = view.datasets as never;
     const o = chart.options as ReturnType<typeof baseOptions>;
+    o.normalized = view.ascending;
     o.scales.x.ticks.callback = (v: number | string) => formatX(xMode, Number(v));
     o.scales.y = yScale(log);
     o.plugins.refLine = { value: refLine };
@@ -357,6 +389,9 @@ export default function MetricChart(props: Props) {
     markerState.set(chart, { items: markers, place: (f, rows) => placeFlags.current(f, rows) });
     o.layout.padding.top = 8 + (markers.length ? Math.max(1, flagRows) * FLAG_ROW : 0);
     chart.update("none");
+    // what the x axis really covers, for whoever checks that every point is on it
+    const x = chart.scales.x;
+    wrapRef.current?.closest("[data-chart]")?.setAttribute("data-x-axis", x && view.drawn ? `${round(x.min)}..${round(x.max)}` : "");
   }, [view, log, xMode, refLine, markers, flagRows]);
 
   // drag to zoom
@@ -400,6 +435,7 @@ export default function MetricChart(props: Props) {
       data-state={state}
       data-points={view.drawn}
       data-markers={view.markers}
+      data-dots={view.dots}
       data-exact={String(view.exact)}
       data-zoomed={zoom ? `${zoom.from}-${zoom.to}` : ""}
       data-first-step={Number.isFinite(view.first) ? view.first : ""}
@@ -491,7 +527,7 @@ export default function MetricChart(props: Props) {
       </div>
       <footer className="chart-foot">
         {zoom ? `steps ${zoom.from}–${zoom.to}` : view.drawn ? (view.exact ? plural(view.drawn, "point") : `${plural(view.drawn, "bucket")} (min/max band)`) : "\u00a0"}
-        {view.fallback && xMode === "epoch" && " · no epoch logged: by step"}
+        {view.fallback && xMode === "epoch" && (view.epochUnavailable ? " · epoch series unavailable: by step" : " · no epoch logged: by step")}
       </footer>
     </section>
   );
@@ -499,6 +535,8 @@ export default function MetricChart(props: Props) {
 
 const round = (v: number) => Number(v.toFixed(3));
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+
+const smoothIn = (b: Bucket) => ({ y: b.mean, n: finiteCount(b) });
 
 /** Which datasets the tooltip lists (not the min/max band). */
 function role(r: "raw" | "smooth" | "marker") {
@@ -533,11 +571,10 @@ function yScale(log: boolean) {
     border: { display: false },
     ticks: {
       maxTicksLimit: 7,
-      callback: (v: number | string, _i: number, ticks: { value: number }[]) => {
-        const n = Number(v);
-        // log axes tick every 1-9 x 10^k; label the powers of ten when crowded
-        if (log && ticks.length > 8 && Math.abs(Math.log10(n) - Math.round(Math.log10(n))) > 1e-9) return "";
-        return formatValue(n);
+      callback: (v: number | string, i: number, ticks: { value: number }[]) => {
+        // log axes tick every 1-9 x 10^k: when crowded, label some (at least two, even within a decade)
+        if (log && !logTickLabelled(ticks.map((t) => t.value))[i]) return "";
+        return formatValue(Number(v));
       },
     },
   };
@@ -549,7 +586,7 @@ function baseOptions() {
     responsive: true,
     maintainAspectRatio: false,
     parsing: false as const,
-    normalized: true,
+    normalized: true as boolean,
     interaction: { mode: "nearest" as const, axis: "x" as const, intersect: false },
     layout: { padding: { top: 8, right: 8 } },
     scales: {

@@ -5,13 +5,15 @@ import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } f
 import { alertChartIndex, alertCharts } from "@/lib/ui/alert-charts";
 import type { Alert, RunDetail, RunEvent, RunView as Run } from "@/lib/ui/api-types";
 import { SECTIONS, groupMetrics } from "@/lib/ui/group-metrics";
+import { firstPointKeys } from "@/lib/ui/x-axis";
 import AlertsPanel, { type ChartLink } from "./AlertsPanel";
 import { LocalTime, StatusBadge, runDuration, useNow } from "./bits";
 import ChartControls from "./ChartControls";
 import { PALETTE } from "./chart-setup";
 import HistogramPanel from "./HistogramPanel";
 import ImagePanel from "./ImagePanel";
-import { LiveBus, useLive } from "./live";
+import { LiveBus, useLinkState, useLive } from "./live";
+import LiveNote from "./LiveNote";
 import MetricChart, { type ChartAlert, type ChartSettings, type LineSpec } from "./MetricChart";
 import { RunAccessContext, directAccess, shareAccess } from "./run-access";
 import SharePanel from "./SharePanel";
@@ -25,6 +27,7 @@ import { useXContexts } from "./use-x-contexts";
 
 const REFRESH_DEBOUNCE_MS = 400;
 const STATUS_CHECK_MS = 60_000;
+const NO_LINES: LineSpec[] = [];
 
 // With `share` (a shared link's token) the page is the read-only view of that link: it reads the
 // run through /api/v1/shares/<token> and its socket room only, and links nowhere else.
@@ -36,8 +39,12 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
   const [events, setEvents] = useState<RunEvent[]>(initial.events);
   const [settings, setSettings] = useState<ChartSettings>({ ema: 0.6, log: false, xMode: "step" });
   const [reloadToken, setReloadToken] = useState(0);
-  const [histVersions, setHistVersions] = useState<Record<string, number>>({});
-  const [imageVersions, setImageVersions] = useState<Record<string, number>>({});
+  // by histogram / image key: keys are data, never object members
+  const [histVersions, setHistVersions] = useState<ReadonlyMap<string, number>>(new Map());
+  const [imageVersions, setImageVersions] = useState<ReadonlyMap<string, number>>(new Map());
+  // a shared page whose link was revoked: it says so and stops following the run
+  const [revoked, setRevoked] = useState(false);
+  const link = useLinkState();
   const bus = useMemo(() => new LiveBus(), []);
   const deferred = useDeferredValue(settings);
   const now = useNow(serverNow);
@@ -47,8 +54,9 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
 
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const refresh = useCallback(async () => {
-    const res = await fetch(access.api(id));
-    if (!res.ok) return;
+    const res = await fetch(access.api(id)).catch(() => null);
+    if (share && res?.status === 404) setRevoked(true);
+    if (!res?.ok) return;
     const d = (await res.json()) as RunDetail;
     setDetail(d);
     setRun(d.run);
@@ -66,17 +74,17 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
   }, []);
 
   // a running run that goes quiet turns "stale" on the server's clock: look again now and then
-  const running = run.status === "running";
+  const running = run.status === "running" && !revoked;
   useEffect(() => {
     if (!running) return;
     const t = setInterval(() => void refresh(), STATUS_CHECK_MS);
     return () => clearInterval(t);
   }, [running, refresh]);
 
-  const bump = (set: typeof setHistVersions, key: string) => set((v) => ({ ...v, [key]: (v[key] ?? 0) + 1 }));
+  const bump = (set: typeof setHistVersions, key: string) => set((v) => new Map(v).set(key, (v.get(key) ?? 0) + 1));
 
   // (the runs room tells every run's news: a shared page has no business there)
-  useLive(share ? [access.room(id)] : [access.room(id), { runs: true }], {
+  useLive(revoked ? [] : share ? [access.room(id)] : [access.room(id), { runs: true }], {
     points: (msg) => {
       if (msg.runId !== id) return;
       bus.publish(id, msg.series);
@@ -101,9 +109,12 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
         setEvents((ev) => [...ev, { type: msg.type, step: msg.step, time: Date.now() / 1000, data: msg.data }]);
       }
     },
+    shareRevoked: (msg) => {
+      if (share && msg.token === share) setRevoked(true);
+    },
     connected: (first) => {
-      void refresh();
       if (!first) setReloadToken((t) => t + 1);
+      return refresh();
     },
   });
 
@@ -111,12 +122,13 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
   const keysId = keyList.join("\u0000");
   const groups = useMemo(() => groupMetrics(keyList), [keysId]); // eslint-disable-line react-hooks/exhaustive-deps
   const lines = useMemo(() => {
-    const out: Record<string, LineSpec[]> = {};
-    for (const g of groups) out[g.id] = g.lines.map((l, i) => ({ id: l.key, runId: id, key: l.key, label: l.label, color: PALETTE[i % PALETTE.length] }));
+    const out = new Map<string, LineSpec[]>();
+    for (const g of groups) out.set(g.id, g.lines.map((l, i) => ({ id: l.key, runId: id, key: l.key, label: l.label, color: PALETTE[i % PALETTE.length] })));
     return out;
   }, [groups, id]);
   const hasEpoch = keyList.includes("epoch");
-  const xContexts = useXContexts([{ id, createdAt: run.createdAt, hasEpoch }], deferred.xMode, bus, reloadToken, access);
+  const first = useMemo(() => firstPointKeys(detail.keys), [detail.keys]);
+  const xContexts = useXContexts([{ id, hasEpoch, first }], deferred.xMode, bus, reloadToken, access);
 
   const config = run.config ?? {};
   const hasConfig = Object.keys(config).length > 0;
@@ -127,11 +139,11 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
   const { chartsOf, alertsByChart } = useMemo(() => {
     const titles = new Map(groups.map((g) => [g.id, g.title]));
     const ids = new Map<string, string[]>();
-    const byChart: Record<string, ChartAlert[]> = {};
+    const byChart = new Map<string, ChartAlert[]>();
     for (const a of alerts ?? []) {
       const charts = alertCharts(a, chartIndex);
       ids.set(a.code, charts);
-      for (const c of charts) (byChart[c] ??= []).push(a);
+      for (const c of charts) byChart.set(c, [...(byChart.get(c) ?? []), a]);
     }
     const chartsOf = (a: Alert): ChartLink[] => (ids.get(a.code) ?? []).map((c) => ({ id: c, title: titles.get(c) ?? c }));
     return { chartsOf, alertsByChart: byChart };
@@ -140,15 +152,16 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
   return (
     <RunAccessContext.Provider value={access}>
     <div className="run-page" data-run={id} data-shared={share ? "" : undefined}>
-      {share && (
+      {share && !revoked && (
         <p className="shared-note" role="note">
           A read-only view of one run, shared with a link. It follows the run live.
         </p>
       )}
+      <LiveNote state={revoked ? "revoked" : link} />
       <header className="run-head">
         <div className="run-title">
           <h1>{run.name}</h1>
-          <StatusBadge status={run.status} />
+          <StatusBadge status={run.status} link={revoked ? "revoked" : link} />
           {!share && <SharePanel runId={id} />}
         </div>
         <p className="run-meta">
@@ -189,14 +202,14 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
                   key={g.id}
                   chartId={g.id}
                   title={g.title}
-                  lines={lines[g.id]}
+                  lines={lines.get(g.id) ?? NO_LINES}
                   settings={deferred}
                   xContexts={xContexts}
                   bus={bus}
                   reloadToken={reloadToken}
                   logDefault={g.logDefault}
                   refLine={g.refLine}
-                  alerts={alertsByChart[g.id]}
+                  alerts={alertsByChart.get(g.id)}
                 />
               ))}
             </div>
@@ -209,7 +222,7 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
           <h2>Histograms</h2>
           <div className="chart-grid">
             {detail.histogramKeys.map((h) => (
-              <HistogramPanel key={h.key} runId={id} hkey={h.key} version={(histVersions[h.key] ?? 0) + reloadToken} />
+              <HistogramPanel key={h.key} runId={id} hkey={h.key} version={(histVersions.get(h.key) ?? 0) + reloadToken} />
             ))}
           </div>
         </section>
@@ -220,7 +233,7 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
           <h2>Images</h2>
           <div className="chart-grid images">
             {detail.images.map((im) => (
-              <ImagePanel key={im.key} runId={id} ikey={im.key} version={(imageVersions[im.key] ?? 0) + reloadToken} />
+              <ImagePanel key={im.key} runId={id} ikey={im.key} version={(imageVersions.get(im.key) ?? 0) + reloadToken} />
             ))}
           </div>
         </section>

@@ -5,7 +5,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { RunList, RunListItem } from "@/lib/ui/api-types";
 import { formatValue, isNonFinite } from "@/lib/ui/format";
 import { AlertBadges, LocalTime, StatusBadge, runDuration, useNow } from "./bits";
-import { type Room, useLive } from "./live";
+import { type Room, useLinkState, useLive } from "./live";
+import LiveNote from "./LiveNote";
 
 // The runs list: filter by project, sort, pick runs to compare. Live: `run` events add or update
 // rows at once; points and alerts of live runs trigger a light refetch of the list (at most one
@@ -38,6 +39,7 @@ export default function RunsList({
   const [sort, setSort] = useState<SortOrder>(initialSort);
   const [picked, setPicked] = useState<string[]>([]);
   const now = useNow(serverNow);
+  const link = useLinkState();
 
   const refetch = useCallback(async () => {
     const res = await fetch("/api/v1/runs?limit=1000");
@@ -100,7 +102,7 @@ export default function RunsList({
     points: () => refetchSoon(),
     alert: () => refetchSoon(),
     runAlerts: () => refetchSoon(), // also for runs past the MAX_WATCHED whose rooms are not joined
-    connected: () => void refetch(),
+    connected: () => refetch(),
   });
 
   const shown = useMemo(() => {
@@ -117,6 +119,7 @@ export default function RunsList({
 
   return (
     <div className="runs-page">
+      <LiveNote state={link} />
       <div className="list-toolbar">
         <h1>Runs</h1>
         <label>
@@ -190,7 +193,7 @@ export default function RunsList({
                     <input type="checkbox" checked={picked.includes(r.id)} onChange={() => toggle(r.id)} aria-label={`pick ${r.name}`} />
                   </td>
                   <td>
-                    <StatusBadge status={r.status} />
+                    <StatusBadge status={r.status} link={link} />
                   </td>
                   <td className="name">
                     <Link href={`/runs/${encodeURIComponent(r.id)}`}>{r.name}</Link>

@@ -2,16 +2,31 @@
 
 import { useEffect, useState, useSyncExternalStore } from "react";
 import { formatDuration } from "@/lib/ui/x-axis";
+import type { LinkState } from "./live";
 
 // Small pieces shared by the pages.
 
-const STATUS_LABEL: Record<string, string> = { running: "live", finished: "finished", crashed: "crashed", stale: "stale" };
+const STATUS_LABEL = new Map([["running", "live"], ["finished", "finished"], ["crashed", "crashed"], ["stale", "stale"]]);
 
-export function StatusBadge({ status }: { status: string }) {
+/**
+ * A run's status. With `link` (the page's connection, or "revoked" for a revoked shared link) a
+ * running run is "live" only while the page really follows it: cut off, it says so instead.
+ */
+export function StatusBadge({ status, link }: { status: string; link?: LinkState | "revoked" }) {
+  const cutOff = status === "running" && (link === "offline" || link === "revoked");
+  if (cutOff) {
+    const label = link === "revoked" ? "link revoked" : "offline";
+    const title = link === "revoked" ? "this shared link was revoked: the page no longer follows the run" : "the connection to the server is lost: reconnecting; the run may still be running";
+    return (
+      <span className="badge status status-cut-off" data-status={status} data-link={link} title={title}>
+        {label}
+      </span>
+    );
+  }
   return (
-    <span className={`badge status status-${status}`} data-status={status} title={status === "stale" ? "running, but nothing received for a while" : status}>
+    <span className={`badge status status-${status}`} data-status={status} data-link={link} title={status === "stale" ? "running, but nothing received for a while" : status}>
       {status === "running" && <i className="pulse" aria-hidden />}
-      {STATUS_LABEL[status] ?? status}
+      {STATUS_LABEL.get(status) ?? status}
     </span>
   );
 }

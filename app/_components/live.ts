@@ -1,28 +1,100 @@
 "use client";
 
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useSyncExternalStore } from "react";
 import { io, type Socket } from "socket.io-client";
-import type { LivePoint } from "@/lib/ui/series";
+import {
+  type ClientToServerEvents,
+  type LivePoint,
+  type PayloadOf,
+  type RoomRequest,
+  SERVER_EVENTS,
+  SOCKET_PATH,
+  type ServerEvent,
+  type ServerToClientEvents,
+  seriesEntries,
+} from "@/lib/contract/socket";
 
-// One socket.io connection per tab, same origin, path /socket.io. Components ask for rooms with
-// useLive(); rooms are reference-counted so two components can share one without unsubscribing
-// each other, and re-joined after a reconnect (the server forgets rooms with the old socket).
+// One socket.io connection per tab, same origin. Components ask for rooms with useLive(); rooms
+// are reference-counted so two components can share one without unsubscribing each other, and
+// re-joined after a reconnect (the server forgets rooms with the old socket). The connection's
+// state is the page's to show (useLinkState): a page never claims "live" while it is cut off.
 
-export type Room = { run: string } | { share: string } | { runs: true };
+export type Room = RoomRequest;
 
-let socket: Socket | null = null;
+let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
 const rooms = new Map<string, { room: Room; refs: number }>();
 
 const roomKey = (r: Room) => ("run" in r ? `run:${r.run}` : "share" in r ? `share:${r.share}` : "runs");
 
-function getSocket(): Socket {
+/**
+ * connecting: no connection yet (the page's data is as the server rendered it);
+ * live: connected, updates arrive; offline: the connection is lost, reconnecting;
+ * catching-up: back, refetching what was logged meanwhile; caught-up: back and up to date.
+ */
+export type LinkState = "connecting" | "live" | "offline" | "catching-up" | "caught-up";
+
+let linkState: LinkState = "connecting";
+let everConnected = false;
+let pendingCatchUps = 0;
+const linkListeners = new Set<() => void>();
+
+function setLink(s: LinkState): void {
+  if (s === linkState) return;
+  linkState = s;
+  for (const fn of linkListeners) fn();
+}
+
+/** Counts a refetch made after a reconnect: the page is caught up once every one has settled. */
+export function trackCatchUp(p: unknown): void {
+  if (!(p instanceof Promise) || linkState !== "catching-up") return;
+  pendingCatchUps++;
+  void p.catch(() => {}).finally(() => {
+    pendingCatchUps--;
+    settleCatchUp();
+  });
+}
+
+function settleCatchUp(): void {
+  if (pendingCatchUps === 0 && linkState === "catching-up" && socket?.connected) setLink("caught-up");
+}
+
+function getSocket(): Socket<ServerToClientEvents, ClientToServerEvents> {
   if (!socket) {
-    socket = io({ path: "/socket.io" });
-    socket.on("connect", () => {
-      for (const { room } of rooms.values()) socket!.emit("subscribe", room);
+    const s: Socket<ServerToClientEvents, ClientToServerEvents> = io({ path: SOCKET_PATH });
+    socket = s;
+    s.on("connect", () => {
+      for (const { room } of rooms.values()) s.emit("subscribe", room);
+      if (!everConnected) {
+        everConnected = true;
+        setLink("live");
+        return;
+      }
+      // the pages' connect handlers (registered after this one) start their refetches now
+      setLink("catching-up");
+      setTimeout(settleCatchUp, 0);
+    });
+    s.on("disconnect", (reason) => {
+      setLink("offline");
+      // a server that drops the socket itself is not retried by socket.io: ask again
+      if (reason === "io server disconnect") s.connect();
+    });
+    s.on("connect_error", () => {
+      if (!s.connected) setLink("offline");
     });
   }
   return socket;
+}
+
+/** This tab's connection state, re-rendering on change ("connecting" on the server). */
+export function useLinkState(): LinkState {
+  return useSyncExternalStore(
+    (fn) => {
+      linkListeners.add(fn);
+      return () => linkListeners.delete(fn);
+    },
+    () => linkState,
+    () => "connecting",
+  );
 }
 
 function join(room: Room): void {
@@ -47,20 +119,33 @@ function leave(room: Room): void {
 }
 
 export interface LiveHandlers {
-  points?: (msg: { runId: string; series: Record<string, LivePoint[]> }) => void;
-  run?: (msg: { id: string; status: string; [k: string]: unknown }) => void;
-  alert?: (msg: { runId: string; alert: Record<string, unknown> }) => void;
+  points?: (msg: PayloadOf<"points">) => void;
+  run?: (msg: PayloadOf<"run">) => void;
+  alert?: (msg: PayloadOf<"alert">) => void;
   /** To the runs room: some run's alerts changed (its counts in the list are out of date). */
-  runAlerts?: (msg: { runId: string }) => void;
-  histogram?: (msg: { runId: string; key: string; step: number }) => void;
-  event?: (msg: { runId: string; type: string; step: number | null; data: Record<string, unknown> }) => void;
+  runAlerts?: (msg: PayloadOf<"run-alerts">) => void;
+  histogram?: (msg: PayloadOf<"histogram">) => void;
+  event?: (msg: PayloadOf<"event">) => void;
+  /** A shared link this page is open on was revoked. */
+  shareRevoked?: (msg: PayloadOf<"share-revoked">) => void;
   /**
    * The rooms are joined: at mount when the socket is already up, and on every (re)connection.
    * Whatever was sent before (`first`: between the page's data and now; otherwise while the
-   * connection was down) was missed, so refetch.
+   * connection was down) was missed, so refetch; return the refetch's promise, and after a
+   * reconnect the page reads "caught up" once it has settled.
    */
-  connected?: (first: boolean) => void;
+  connected?: (first: boolean) => unknown;
 }
+
+const HANDLER_OF: Record<ServerEvent, keyof LiveHandlers> = {
+  points: "points",
+  run: "run",
+  alert: "alert",
+  "run-alerts": "runAlerts",
+  histogram: "histogram",
+  event: "event",
+  "share-revoked": "shareRevoked",
+};
 
 /**
  * Resolves once this tab's rooms are joined (or after `timeoutMs` without a connection, so a
@@ -94,23 +179,22 @@ export function useLive(roomList: Room[], handlers: LiveHandlers): void {
     for (const r of wanted) join(r);
     let seen = s.connected;
     if (seen) ref.current.connected?.(true);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- socket.io hands over parsed JSON
-    type Msg = any;
-    const on: Record<string, (m: Msg) => void> = {
-      points: (m: Msg) => ref.current.points?.(m),
-      run: (m: Msg) => ref.current.run?.(m),
-      alert: (m: Msg) => ref.current.alert?.(m),
-      "run-alerts": (m: Msg) => ref.current.runAlerts?.(m),
-      histogram: (m: Msg) => ref.current.histogram?.(m),
-      event: (m: Msg) => ref.current.event?.(m),
-      connect: () => {
-        ref.current.connected?.(!seen);
-        seen = true;
-      },
+    const on = SERVER_EVENTS.map((ev) => {
+      // biome-ignore lint/suspicious/noExplicitAny: each handler gets its own event's payload
+      const fn = (m: any) => (ref.current[HANDLER_OF[ev]] as ((m: unknown) => void) | undefined)?.(m);
+      return [ev, fn] as const;
+    });
+    const onConnect = () => {
+      const again = seen;
+      seen = true;
+      const p = ref.current.connected?.(!again);
+      if (again) trackCatchUp(p);
     };
-    for (const [ev, fn] of Object.entries(on)) s.on(ev, fn);
+    for (const [ev, fn] of on) s.on(ev, fn);
+    s.on("connect", onConnect);
     return () => {
-      for (const [ev, fn] of Object.entries(on)) s.off(ev, fn);
+      for (const [ev, fn] of on) s.off(ev, fn);
+      s.off("connect", onConnect);
       for (const r of wanted) leave(r);
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps -- `keys` is the identity of roomList
@@ -135,9 +219,9 @@ export class LiveBus {
     };
   }
 
-  publish(runId: string, series: Record<string, LivePoint[]>): void {
-    for (const key in series) {
-      for (const fn of this.listeners.get(`${runId}\u0000${key}`) ?? []) fn(series[key]);
+  publish(runId: string, series: PayloadOf<"points">["series"]): void {
+    for (const [key, pts] of seriesEntries(series)) {
+      for (const fn of this.listeners.get(`${runId}\u0000${key}`) ?? []) fn(pts);
     }
   }
 }

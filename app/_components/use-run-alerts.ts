@@ -33,7 +33,7 @@ export function useRunAlerts(runId: string, access: RunAccess = directAccess): A
       setAlerts((prev) => merge(prev ?? [], [msg.alert as unknown as Alert]));
     },
     // (re)joined the room: whatever happened before is in the list
-    connected: () => void load(),
+    connected: () => load(),
   });
 
   return alerts;

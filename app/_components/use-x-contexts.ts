@@ -7,19 +7,24 @@ import type { EpochSeries, XContext, XMode } from "@/lib/ui/x-axis";
 import { type LiveBus, liveReady } from "./live";
 import { type RunAccess, directAccess } from "./run-access";
 
-// What the charts need to place points on the chosen x axis: each run's start time, and its
-// `epoch` series (fetched once the epoch axis is chosen, then extended by live points).
+// What the charts need to place points on the chosen x axis: each run's first point's time (read
+// once the relative axis is chosen), and its `epoch` series (fetched once the epoch axis is chosen,
+// then extended by live points). Keyed by run id in Maps: ids are chosen by users too.
 
-export function useXContexts(
-  runs: { id: string; createdAt: number; hasEpoch: boolean }[],
-  xMode: XMode,
-  bus: LiveBus,
-  reloadToken = 0,
-  access: RunAccess = directAccess,
-) {
-  const [epochs, setEpochs] = useState<Record<string, EpochSeries>>({});
+export interface XRun {
+  id: string;
+  hasEpoch: boolean;
+  /** The run's first point: its step and (some of) the keys logged there (firstPointKeys()). */
+  first: { step: number; keys: string[] } | null;
+}
+
+export function useXContexts(runs: XRun[], xMode: XMode, bus: LiveBus, reloadToken = 0, access: RunAccess = directAccess): ReadonlyMap<string, XContext> {
+  const [epochs, setEpochs] = useState<ReadonlyMap<string, EpochSeries | "unavailable">>(new Map());
+  const [starts, setStarts] = useState<ReadonlyMap<string, number>>(new Map());
   const want = xMode === "epoch" ? runs.filter((r) => r.hasEpoch).map((r) => r.id) : [];
   const wantKey = want.join(",");
+  const startsWanted = xMode === "relative" ? runs.filter((r) => r.first && !starts.has(r.id)) : [];
+  const startsKey = startsWanted.map((r) => `${r.id}\u0000${r.first!.step}\u0000${r.first!.keys.join("\u0001")}`).join("\u0002");
 
   useEffect(() => {
     if (!wantKey) return;
@@ -29,8 +34,8 @@ export function useXContexts(
       offs.push(
         bus.subscribe(id, "epoch", (pts) =>
           setEpochs((prev) => {
-            const e = prev[id];
-            if (!e) return prev;
+            const e = prev.get(id);
+            if (!e || e === "unavailable") return prev;
             const next = { steps: [...e.steps], values: [...e.values] };
             for (const [s, v] of pts) {
               const n = decodeValue(v);
@@ -39,14 +44,15 @@ export function useXContexts(
                 next.values.push(n);
               }
             }
-            return { ...prev, [id]: next };
+            return new Map(prev).set(id, next);
           }),
         ),
       );
       void (async () => {
         await liveReady();
-        const res = await fetch(`${access.api(id)}/series?key=epoch&points=2000`);
-        if (!res.ok || !live) return;
+        const res = await fetch(`${access.api(id)}/series?key=epoch&points=2000`).catch(() => null);
+        if (!live) return;
+        if (!res?.ok) return void setEpochs((prev) => new Map(prev).set(id, "unavailable"));
         const s = (await res.json()) as WireSeries;
         const e: EpochSeries = { steps: [], values: [] };
         for (const b of s.buckets) {
@@ -56,7 +62,7 @@ export function useXContexts(
             e.values.push(v);
           }
         }
-        if (live) setEpochs((prev) => ({ ...prev, [id]: e }));
+        if (live) setEpochs((prev) => new Map(prev).set(id, e));
       })();
     }
     return () => {
@@ -65,11 +71,40 @@ export function useXContexts(
     };
   }, [wantKey, bus, reloadToken, access]);
 
-  const t0Key = runs.map((r) => `${r.id}:${r.createdAt}`).join(",");
+  // relative time starts at the run's first point, timed by the clock that logged it
+  useEffect(() => {
+    if (!startsKey) return;
+    let live = true;
+    for (const r of startsWanted) {
+      void (async () => {
+        const first = r.first!;
+        const range = `&from=${first.step}&to=${first.step}&points=1`;
+        const plain = first.keys.filter((k) => !k.includes(","));
+        const urls = plain.length ? [`${access.api(r.id)}/series?keys=${plain.map(encodeURIComponent).join(",")}${range}`] : [`${access.api(r.id)}/series?key=${encodeURIComponent(first.keys[0])}${range}`];
+        let t0 = Infinity;
+        for (const url of urls) {
+          const res = await fetch(url).catch(() => null);
+          if (!res?.ok) continue;
+          const body = (await res.json()) as { series?: WireSeries[] } & Partial<WireSeries>;
+          for (const s of body.series ?? [body as WireSeries]) for (const b of s.buckets ?? []) t0 = Math.min(t0, b.time);
+        }
+        if (live && Number.isFinite(t0)) setStarts((prev) => new Map(prev).set(r.id, t0));
+      })();
+    }
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- startsKey is the identity of startsWanted
+  }, [startsKey, access]);
+
+  const idsKey = runs.map((r) => r.id).join(",");
   return useMemo(() => {
-    const out: Record<string, XContext> = {};
-    for (const r of runs) out[r.id] = { t0: r.createdAt, epoch: epochs[r.id] ?? null };
+    const out = new Map<string, XContext>();
+    for (const r of runs) {
+      const e = epochs.get(r.id);
+      out.set(r.id, { t0: starts.get(r.id) ?? null, epoch: e && e !== "unavailable" ? e : null, epochUnavailable: e === "unavailable" });
+    }
     return out;
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- t0Key is the identity of runs
-  }, [t0Key, epochs]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- idsKey is the identity of runs
+  }, [idsKey, epochs, starts]);
 }

@@ -1,5 +1,6 @@
 import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
+import { type LivePoint, seriesRecord } from "../contract/socket";
 import { emitTo, hasListeners, runRoom } from "../realtime/hub";
 import type { LogBatch } from "../schemas/log-batch";
 import { appendRunPoints } from "../series/append-points";
@@ -98,11 +99,9 @@ function push(series: Map<string, Points>, key: string, step: number, value: num
 function broadcast(b: AcceptedBatch): void {
   const room = runRoom(b.runId);
   if (!hasListeners(room)) return;
-  const out: Record<string, [number, number | string, number][]> = {};
-  for (const [key, p] of b.series) {
-    out[key] = p.steps.map((s, i) => [s, encodeValue(p.values[i]), p.times[i]]);
-  }
-  emitTo(room, "points", { runId: b.runId, series: out });
+  // keys are user data (`__proto__` included): a null-prototype record keeps every one of them
+  const series = seriesRecord([...b.series].map(([key, p]) => [key, p.steps.map((s, i): LivePoint => [s, encodeValue(p.values[i]), p.times[i]])]));
+  emitTo(room, "points", { runId: b.runId, series });
   for (const h of b.histograms) emitTo(room, "histogram", { runId: b.runId, key: h.key, step: h.step });
   for (const e of b.events) emitTo(room, "event", { runId: b.runId, type: e.type, step: e.step, data: e.type === "image" ? { key: e.data.key } : e.data });
 }

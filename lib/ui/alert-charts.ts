@@ -22,7 +22,8 @@ const ACC: Slot = { roles: ["train_acc", "val_acc"] };
 const UPDATE_RATIO: Slot = { roles: ["layer:update_ratio"] };
 const GRADIENTS: Slot = { roles: ["grad_norm", "layer:grad_std", "layer:grad_norm"] };
 
-const SLOTS: Record<string, Slot[]> = {
+// Maps: alert codes index them, and an unknown code must not find an Object.prototype member
+const SLOTS = new Map<string, Slot[]>(Object.entries({
   divergence: [LOSS],
   lr_too_high: [LOSS, UPDATE_RATIO],
   lr_too_low: [LOSS, UPDATE_RATIO],
@@ -37,14 +38,14 @@ const SLOTS: Record<string, Slot[]> = {
   dead_relu: [{ roles: ["layer:dead_frac"] }],
   vanishing_gradients: [GRADIENTS],
   exploding_gradients: [GRADIENTS],
-};
+}));
 
 /** Evidence fields that name a logged key, and those that name layers (comma-separated lists). */
 const KEY_FIELDS = ["key", "train_key", "val_key", "keys", "source"];
 const LAYER_FIELDS = ["layer", "layers", "high_layers", "low_layers", "first_layer", "last_layer", "source"];
 
 /** Short marker labels; unknown codes show the code itself. */
-const SHORT: Record<string, string> = {
+const SHORT = new Map<string, string>(Object.entries({
   divergence: "divergence",
   lr_too_high: "LR too high",
   lr_too_low: "LR too low",
@@ -62,10 +63,10 @@ const SHORT: Record<string, string> = {
   gradcheck_failed: "gradcheck",
   input_not_normalized: "inputs",
   search_boundary: "search edge",
-};
+}));
 
 export function alertLabel(code: string): string {
-  return SHORT[code] ?? code.replace(/_/g, " ");
+  return SHORT.get(code) ?? code.replace(/_/g, " ");
 }
 
 export interface ChartRef {
@@ -104,7 +105,7 @@ export function alertCharts(alert: { code: string; evidence?: unknown }, index: 
   const draws = (c: ChartRef, pred: (key: string, r: KeyRole | undefined) => boolean) => c.lines.some((l) => pred(l.key, index.roles.get(l.key)));
 
   const picked = new Set<string>();
-  for (const slot of SLOTS[alert.code] ?? []) {
+  for (const slot of SLOTS.get(alert.code) ?? []) {
     let charts = index.charts.filter((c) => draws(c, (_k, r) => !!r && slot.roles.includes(r.role)));
     const byKey = charts.filter((c) => draws(c, (k, r) => namedKeys.has(k) && !!r && slot.roles.includes(r.role)));
     const byLayer = charts.filter((c) => draws(c, (_k, r) => !!r?.layer && namedLayers.has(r.layer) && slot.roles.includes(r.role)));
@@ -150,4 +151,4 @@ function listOf(v: unknown): string[] {
 
 /** Marker colours by severity (the page's --crit / --warn / --info). */
 export const SEVERITY_COLOR: Record<string, string> = { critical: "#dc2626", warning: "#d97706", info: "#2563eb" };
-export const severityColor = (s: string) => SEVERITY_COLOR[s] ?? SEVERITY_COLOR.info;
+export const severityColor = (s: string) => (Object.hasOwn(SEVERITY_COLOR, s) ? SEVERITY_COLOR[s] : SEVERITY_COLOR.info);

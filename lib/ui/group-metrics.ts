@@ -24,11 +24,12 @@ export interface MetricGroup {
 
 export const X_AXIS_KEYS = new Set(["epoch"]);
 
-const SPLITS: Record<string, string> = {
-  train: "train", training: "train",
-  val: "val", valid: "val", validation: "val",
-  eval: "eval", test: "test",
-};
+// Maps, never plain objects: what indexes them comes from metric keys (a key may be `constructor`)
+const SPLITS = new Map([
+  ["train", "train"], ["training", "train"],
+  ["val", "val"], ["valid", "val"], ["validation", "val"],
+  ["eval", "eval"], ["test", "test"],
+]);
 const SPLIT_ORDER = ["", "train", "val", "eval", "test"];
 const SPLIT_RE = "(train|training|val|valid|validation|eval|test)";
 const PREFIXED = new RegExp(`^${SPLIT_RE}[/_](.+)$`, "i");
@@ -37,9 +38,9 @@ const SUFFIXED = new RegExp(`^(.+?)[/_]${SPLIT_RE}$`, "i");
 /** The split (train/val/eval/test, "" for none) and the quantity a scalar key measures. */
 export function splitOf(key: string): { split: string; base: string } {
   let m = PREFIXED.exec(key);
-  if (m) return { split: SPLITS[m[1].toLowerCase()], base: normBase(m[2]) };
+  if (m) return { split: SPLITS.get(m[1].toLowerCase()) ?? "", base: normBase(m[2]) };
   m = SUFFIXED.exec(key);
-  if (m) return { split: SPLITS[m[2].toLowerCase()], base: normBase(m[1]) };
+  if (m) return { split: SPLITS.get(m[2].toLowerCase()) ?? "", base: normBase(m[1]) };
   return { split: "", base: normBase(key) };
 }
 
@@ -63,13 +64,13 @@ const FAMILIES: Family[] = [
   { section: "Weights", re: /^weights?\/(.+)\/([^/]+)$/i, parse: (m) => ({ chart: m[2].toLowerCase(), layer: m[1] }) },
 ];
 
-const STAT_TITLES: Record<string, Record<string, string>> = {
-  "Update ratios": { update_ratio: "update ratio (|Δw| / |w|) per layer" },
-  Activations: { mean: "activation mean", std: "activation std", dead_frac: "dead fraction", saturated_frac: "saturated fraction" },
-  Gradients: { norm: "gradient norm", std: "gradient std", mean: "gradient mean" },
-  Weights: { norm: "weight norm", std: "weight std", mean: "weight mean" },
-};
-const FAMILY_PREFIX: Record<string, string> = { Activations: "act", Gradients: "grad", Weights: "weight", "Update ratios": "" };
+const STAT_TITLES = new Map<string, ReadonlyMap<string, string>>([
+  ["Update ratios", new Map([["update_ratio", "update ratio (|Δw| / |w|) per layer"]])],
+  ["Activations", new Map([["mean", "activation mean"], ["std", "activation std"], ["dead_frac", "dead fraction"], ["saturated_frac", "saturated fraction"]])],
+  ["Gradients", new Map([["norm", "gradient norm"], ["std", "gradient std"], ["mean", "gradient mean"]])],
+  ["Weights", new Map([["norm", "weight norm"], ["std", "weight std"], ["mean", "weight mean"]])],
+]);
+const FAMILY_PREFIX = new Map([["Activations", "act"], ["Gradients", "grad"], ["Weights", "weight"], ["Update ratios", ""]]);
 
 const natural = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
 
@@ -86,7 +87,7 @@ export function groupMetrics(keys: readonly string[]): MetricGroup[] {
       const id = `${f.section}:${chart}`;
       let g = layerCharts.get(id);
       if (!g) {
-        const title = STAT_TITLES[f.section]?.[chart] ?? `${FAMILY_PREFIX[f.section]} ${chart}`;
+        const title = STAT_TITLES.get(f.section)?.get(chart) ?? `${FAMILY_PREFIX.get(f.section) ?? ""} ${chart}`;
         const ratio = f.section === "Update ratios";
         g = { id: slug(id), title, section: f.section, lines: [], logDefault: ratio, ...(ratio ? { refLine: 1e-3 } : {}) };
         layerCharts.set(id, g);

@@ -31,7 +31,8 @@ export interface Bucket {
 }
 
 /** A point as socket.io `points` events carry it: [step, value, time]. */
-export type LivePoint = [number, WireNumber, number];
+export type { LivePoint } from "../contract/socket";
+import type { LivePoint } from "../contract/socket";
 
 const finiteOrNull = (v: WireNumber | null): number | null => {
   if (v === null) return null;

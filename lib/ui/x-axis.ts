@@ -16,9 +16,25 @@ export interface EpochSeries {
 }
 
 export interface XContext {
-  /** Unix seconds the run started (relative time counts from here). */
-  t0: number;
+  /**
+   * Unix seconds of the run's own first point (relative time counts from here), on the clock of
+   * whoever logged it, so a client clock that is off does not shift the axis; null until known.
+   */
+  t0: number | null;
   epoch: EpochSeries | null;
+  /** The epoch series could not be read (e.g. a revoked link): not the same as "no epoch logged". */
+  epochUnavailable?: boolean;
+}
+
+/**
+ * The keys that hold a run's first point (the lowest first step), at most `max` of them: the time
+ * of that point starts the relative-time axis.
+ */
+export function firstPointKeys(keys: readonly { key: string; firstStep: number; count?: number }[], max = 20): { step: number; keys: string[] } | null {
+  let step = Infinity;
+  for (const k of keys) if ((k.count ?? 1) > 0 && k.firstStep < step) step = k.firstStep;
+  if (step === Infinity) return null;
+  return { step, keys: keys.filter((k) => (k.count ?? 1) > 0 && k.firstStep === step).slice(0, max).map((k) => k.key) };
 }
 
 /** Epoch at `step`: linear between logged points, extended along the nearest segment outside them. */
@@ -51,7 +67,7 @@ export function xOf(mode: XMode, step: number, time: number, ctx: XContext | und
     case "epoch":
       return ctx?.epoch ? epochAt(ctx.epoch, step) : null;
     case "relative":
-      return ctx ? time - ctx.t0 : null;
+      return ctx && ctx.t0 !== null ? time - ctx.t0 : null;
     case "absolute":
       return time * 1000;
   }

@@ -1,0 +1,134 @@
+import type { WireNumber } from "../values";
+import { LIMITS } from "./limits";
+
+// The live-update contract between the server (socket.io, lib/realtime/hub.ts and server.ts) and
+// the pages (app/_components/live.ts): event names, their payloads, and which rooms a socket may
+// ask for. Typed once here so that the emitters, the subscribe handler and the pages cannot drift.
+
+export const SOCKET_PATH = "/socket.io";
+
+/** A point as `points` events carry it: [step, value, time (Unix seconds)]. */
+export type LivePoint = [number, WireNumber, number];
+
+/**
+ * `series` maps metric keys to their new points. Keys are user data: the server builds it with a
+ * null prototype (so `__proto__` is a key like any other) and readers go through Object.keys or
+ * seriesEntries(), never `in` or plain indexing.
+ */
+export interface PointsPayload {
+  runId: string;
+  series: Record<string, LivePoint[]>;
+}
+
+/** A run as `run` events carry it (the API's run view). */
+export interface RunPayload {
+  id: string;
+  status: string;
+  [field: string]: unknown;
+}
+
+export interface AlertPayload {
+  runId: string;
+  /** The alert as the alerts endpoint lists it. */
+  alert: object;
+}
+
+export interface RunAlertsPayload {
+  runId: string;
+}
+
+export interface HistogramPayload {
+  runId: string;
+  key: string;
+  step: number;
+}
+
+export interface EventPayload {
+  runId: string;
+  type: string;
+  step: number | null;
+  data: Record<string, unknown>;
+}
+
+/** To the pages open on a shared link, when the link is revoked (or was already, at subscribe). */
+export interface ShareRevokedPayload {
+  token: string;
+}
+
+/** Server -> page events (socket.io's ServerToClientEvents). */
+export interface ServerToClientEvents {
+  points: (msg: PointsPayload) => void;
+  run: (msg: RunPayload) => void;
+  alert: (msg: AlertPayload) => void;
+  "run-alerts": (msg: RunAlertsPayload) => void;
+  histogram: (msg: HistogramPayload) => void;
+  event: (msg: EventPayload) => void;
+  "share-revoked": (msg: ShareRevokedPayload) => void;
+}
+
+export type ServerEvent = keyof ServerToClientEvents;
+export type PayloadOf<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
+
+/** Every server event name, for pages that listen to all of them. */
+export const SERVER_EVENTS = ["points", "run", "alert", "run-alerts", "histogram", "event", "share-revoked"] as const satisfies readonly ServerEvent[];
+
+/** A room a page asks for: one run's updates, a shared link's run, or the runs list. */
+export type RoomRequest = { run: string } | { share: string } | { runs: true };
+
+/** Page -> server events (socket.io's ClientToServerEvents). */
+export interface ClientToServerEvents {
+  subscribe: (room: RoomRequest) => void;
+  unsubscribe: (room: RoomRequest) => void;
+}
+
+/**
+ * Rooms one socket may be in at once (besides its own): a page needs a few (a compare view one per
+ * run); more is a misbehaving client, and its further subscriptions are ignored so that room names
+ * and counts stay bounded whatever a client sends.
+ */
+export const MAX_ROOMS_PER_SOCKET = 200;
+
+/** Shared-link tokens: 16 random bytes, base64url (lib/shares). */
+const TOKEN_LENGTH = 22;
+
+const isIdChar = (c: number) =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 /* _ */ || c === 45; /* - */
+
+function ofIdChars(s: string, max: number): boolean {
+  if (s.length === 0 || s.length > max) return false;
+  for (let i = 0; i < s.length; i++) if (!isIdChar(s.charCodeAt(i))) return false;
+  return true;
+}
+
+/** True for a string that can be a run id (the contract's runIdPattern). */
+export const isRunId = (s: unknown): s is string => typeof s === "string" && ofIdChars(s, LIMITS.runIdMaxLength.value);
+
+/** True for a string shaped like a shared-link token. */
+export const isShareToken = (s: unknown): s is string => typeof s === "string" && s.length === TOKEN_LENGTH && ofIdChars(s, TOKEN_LENGTH);
+
+/**
+ * The rooms a subscribe/unsubscribe message asks for, malformed parts dropped (a page sends one
+ * room per message; older pages sent several fields in one, still understood).
+ */
+export function roomRequests(msg: unknown): RoomRequest[] {
+  if (!msg || typeof msg !== "object") return [];
+  const m = msg as { run?: unknown; runs?: unknown; share?: unknown };
+  const out: RoomRequest[] = [];
+  if (isRunId(m.run)) out.push({ run: m.run });
+  if (m.runs === true) out.push({ runs: true });
+  if (isShareToken(m.share)) out.push({ share: m.share });
+  return out;
+}
+
+/** The key/points pairs of a `points` payload, whatever the keys are named. */
+export function seriesEntries(series: PointsPayload["series"]): [string, LivePoint[]][] {
+  if (!series || typeof series !== "object") return [];
+  return Object.keys(series).map((k) => [k, (series as Record<string, LivePoint[]>)[k]]);
+}
+
+/** Builds a `points` payload's series from a Map: a null-prototype record, so every key survives. */
+export function seriesRecord(entries: Iterable<[string, LivePoint[]]>): PointsPayload["series"] {
+  const out = Object.create(null) as Record<string, LivePoint[]>;
+  for (const [k, pts] of entries) out[k] = pts;
+  return out;
+}
