@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, Mapping, Optional
 
 from . import _state
 from ._output import BabysitWarning, OnceWarner
+from ._result import DeliveryResult
 from ._run import DEFAULT_URL, Run
 from ._spool import default_spool_dir
 from ._watch import Watcher
@@ -42,6 +43,7 @@ __all__ = [
     "Run",
     "Watcher",
     "BabysitWarning",
+    "DeliveryResult",
 ]
 __version__ = "0.1.0"
 
@@ -67,11 +69,15 @@ def init(
     (POST /api/v1/runs with that id) as soon as it answers; until then everything is kept on disk.
 
     Args:
-        project: project name, 1..100 characters, e.g. ``"digits"``.
-        name: run name shown in the UI (default: one the server makes up).
-        config: hyperparameters, a dict (or dataclass / argparse.Namespace); odd values become strings.
+        project: project name, 1..100 code points, e.g. ``"digits"``.
+        name: run name shown in the UI, at most 200 code points (default: one the server makes up).
+        config: hyperparameters: a dict, dataclass, argparse.Namespace or object with attributes.
+            Nested dataclasses, namespaces, objects, enums, paths, numpy/torch scalars, tuples and
+            sets become JSON objects, arrays and scalars; what is cut to fit the server's limits
+            (32 levels, 1 MiB of JSON) is marked, with one warning.
         url: server address; default ``$BABYSIT_URL``, else ``http://127.0.0.1:3000``.
-        id: resume the run with this id (``[A-Za-z0-9_-]{1,64}``); default: a new id.
+        id: resume the run with this id (``[A-Za-z0-9_-]{1,64}``); default: a new id. log() without
+            step= then continues after the run's last stored step.
         spool_dir: where unsent data waits; default ``$BABYSIT_SPOOL_DIR``, else ``~/.babysit/spool``.
         flush_interval: seconds between two batches (default 0.2).
         batch_points: send at once when this many points are waiting (default 1000).
@@ -172,15 +178,20 @@ def event(type: str, data: Optional[Mapping[str, Any]] = None, step: Optional[in
         run.event(type, data, step=step)
 
 
-def finish(status: str = "finished", timeout: float = 10.0) -> bool:
-    """Finishes the current run: flushes with a deadline, never hangs. See `Run.finish`.
+def finish(status: str = "finished", timeout: float = 10.0) -> DeliveryResult:
+    """Finishes the current run: flushes with a deadline, never hangs, closes the connection.
+
+    Returns a `DeliveryResult` (true when everything was delivered and nothing rejected); see
+    `Run.finish`.
 
     Example:
-        >>> babysit.finish()   # doctest: +SKIP
+        >>> result = babysit.finish()                            # doctest: +SKIP
+        >>> result.delivered, result.rejected_points             # doctest: +SKIP
+        (True, 0)
     """
     run = _state.current
     if run is None:
-        return True
+        return DeliveryResult(delivered=True)
     return run.finish(status, timeout=timeout)
 
 
@@ -269,7 +280,7 @@ def log_input_stats(x: Any, step: Optional[int] = None) -> Optional[Dict[str, An
         return None
     run = _state.current
     if run is not None:
-        run.event("input_stats", stats, step=step if step is not None else (run.step or 0))
+        run.event("input_stats", stats, step=step if step is not None else run._current_step())
     return stats
 
 

@@ -91,7 +91,7 @@ def test_non_finite_values_survive_the_round_trip():
     run.log({"train/loss": 1.0}, step=0)
     run.log({"train/loss": float("nan")}, step=1)
     run.log({"train/loss": float("inf")}, step=2)
-    assert run.finish() is True
+    assert run.finish().delivered is True
     series = get("/api/v1/runs/%s/series?key=train/loss" % run.id)
     assert [b["last"] for b in series["buckets"]] == [1.0, "NaN", "Infinity"]
 
