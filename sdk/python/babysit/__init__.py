@@ -342,11 +342,12 @@ def sync(url: Optional[str] = None, spool_dir: Optional[str] = None, timeout: fl
         timeout: give up after this many seconds; what is left stays for next time.
 
     Returns:
-        ``{"runs", "batches", "batches_left", "runs_left"}``.
+        ``{"runs", "batches", "batches_left", "runs_left", "rejected_points"}`` (points of batches
+        the server refused for good: not retried, not kept).
 
     Example:
         >>> babysit.sync()   # doctest: +SKIP
-        {'runs': 1, 'batches': 42, 'batches_left': 0, 'runs_left': 0}
+        {'runs': 1, 'batches': 42, 'batches_left': 0, 'runs_left': 0, 'rejected_points': 0}
     """
     from ._transport import replay_spools
 

@@ -416,7 +416,8 @@ class Transport:
                         try:
                             m[k] = num(v)
                         except (OverflowError, TypeError, ValueError):
-                            self._drop("value", "a metric value that is not a number", "dropped %r: value is not a finite-or-NaN number" % k)
+                            self._drop("value", "a metric value that is not a number",
+                                       "dropped %r: value is not a finite-or-NaN number" % k)
                     row: Dict[str, Any] = {"step": step, "metrics": m}
                     if 0 <= t <= C.TIME_MAX:  # else the server stamps it (a clock far off)
                         row["time"] = round(t, 6)

@@ -63,6 +63,8 @@ def _strings_ok(v: Any) -> bool:
     if isinstance(v, list):
         return all(_strings_ok(x) for x in v)
     return True
+
+
 _NON_FINITE = {"NaN", "Infinity", "-Infinity"}
 
 
@@ -379,7 +381,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
             with fake.lock:
                 fake.requests.append((method, self.path))
-            return self._reply(413, {"error": {"code": "payload_too_large", "message": "body over %d bytes" % min(BODY_LIMIT, fake.max_body_bytes)}})
+            limit = min(BODY_LIMIT, fake.max_body_bytes)
+            return self._reply(413, {"error": {"code": "payload_too_large", "message": "body over %d bytes" % limit}})
         raw = self.rfile.read(length) if length else b""
         while fake.mode == "hang":
             time.sleep(0.02)
