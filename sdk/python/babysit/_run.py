@@ -186,6 +186,8 @@ class Run:
         (V.Provisional) and resolved when it answers; see Transport._form_batches.
         """
         s = self._step
+        if type(s) is int:  # the common case, first: log() calls this every step
+            return s + 1
         origin = self._transport.step_origin
         if s is None:
             return V.Provisional(0) if origin is None else origin
@@ -224,7 +226,7 @@ class Run:
                 except ValueError as err:
                     self._warner.warn("step", "%s; using step %d instead" % (err, self._next_step()))
                     step = self._next_step()
-            self.step = step
+            self._step = step
             if self._open_probes:
                 probes, self._open_probes = self._open_probes, []
                 for probe in probes:

@@ -322,7 +322,7 @@ class Transport:
         origin = self.step_origin
         if origin is None and (force or len(self.queue) > HOLD_PROVISIONAL_MAX):
             origin = self.step_origin = 0  # for good: later rows must not jump to another origin
-            if any(_has_provisional(it) for it in self.queue):
+            if any(_has_provisional(it) for it in list(self.queue)):  # a copy: the loop may append meanwhile
                 self._origin_guessed = True
                 self.warner.say(
                     "origin-unknown",
@@ -572,6 +572,8 @@ class Transport:
             # A rejection: retrying the same body cannot help, and the server stored none of it.
             points = batch.points if own else _bytes_points(body)
             why = error_text(status, payload)
+            if len(why) > 300:  # the server's message may quote a long key
+                why = why[:300] + "..."
             if own:
                 self.rejections.add("rejected by the server: " + why, points)
             else:
@@ -745,17 +747,33 @@ def _split_bytes(data: Optional[bytes]) -> Optional[List[Dict[str, Any]]]:
 
 
 def _split_body(body: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:
-    """Splits a body in two halves (rows, histograms and events each); None when it is one item."""
-    rows, hists, events = body.get("rows", []), body.get("histograms", []), body.get("events", [])
-    if len(rows) + len(hists) + len(events) <= 1:
+    """Splits a body in two halves; None when it holds one metric value, histogram or event.
+
+    A body of one wide row is split by its metrics (two rows of the same step, which the server
+    stores as the one row), so a row of many keys is never too large to send.
+    """
+    items = [("rows", x) for x in body.get("rows") or ()]
+    items += [("histograms", x) for x in body.get("histograms") or ()]
+    items += [("events", x) for x in body.get("events") or ()]
+    if len(items) == 1 and items[0][0] == "rows":
+        row = items[0][1]
+        keys = list(row.get("metrics") or ())
+        if len(keys) < 2:
+            return None
+        half = len(keys) // 2
+        first = dict(row, metrics={k: row["metrics"][k] for k in keys[:half]})
+        second = {k: v for k, v in row.items() if k != "epoch"}
+        second["metrics"] = {k: row["metrics"][k] for k in keys[half:]}
+        return [{"rows": [first]}, {"rows": [second]}]
+    if len(items) <= 1:
         return None
-    a: Dict[str, Any] = {"rows": rows[: len(rows) // 2]}
-    b: Dict[str, Any] = {"rows": rows[len(rows) // 2 :]}
-    if hists:
-        a["histograms"], b["histograms"] = hists[: len(hists) // 2], hists[len(hists) // 2 :]
-    if events:
-        a["events"], b["events"] = events[: len(events) // 2], events[len(events) // 2 :]
-    return [x for x in (a, b) if x["rows"] or x.get("histograms") or x.get("events")]
+    parts = []
+    for chunk in (items[: len(items) // 2], items[len(items) // 2 :]):
+        part: Dict[str, Any] = {"rows": []}
+        for field, x in chunk:
+            part.setdefault(field, []).append(x)
+        parts.append(part)
+    return parts
 
 
 def replay_spools(base_url: str, spool_dir: str, timeout: float = 60.0) -> Dict[str, int]:

@@ -243,13 +243,28 @@ def test_a_batch_too_large_for_the_server_is_split_and_all_of_it_stored(server, 
     assert len(server.batches[run.id]) > 1
 
 
-def test_a_single_row_too_large_for_the_server_is_rejected_not_retried(server, make_run):
+def test_a_wide_row_too_large_for_the_server_is_split_by_its_metrics(server, make_run):
     server.max_body_bytes = 300
     run = make_run()
-    run.log({"k%03d" % i: float(i) for i in range(40)}, step=0)
+    run.log({"k%03d" % i: float(i) for i in range(40)}, step=0, epoch=1.0)
+    run.log_histogram("h", ([0.0, 1.0], [1.0]), step=0)
     result = run.finish()
-    assert result.rejected_points == 40
+    assert result.delivered is True
+    assert server.series(run.id, "epoch") == {0: 1.0}
+    assert len(server.batches[run.id]) > 2  # it had to be split, more than once
+    assert {k: server.series(run.id, k) for k in server.keys(run.id) if k != "epoch"} == {
+        "k%03d" % i: {0: float(i)} for i in range(40)}
+    assert len(server.histograms(run.id)) == 1
+
+
+def test_one_value_too_large_for_the_server_is_rejected_not_retried(server, make_run):
+    server.max_body_bytes = 100
+    run = make_run()
+    run.log({"k" * 150: 1.0}, step=0)
+    result = run.finish()
+    assert result.rejected_points == 1
     assert result.rejections[0][0].startswith("rejected by the server: 413 payload_too_large")
+    assert len(server.requests) == len(set(server.requests))  # sent once, not retried
 
 
 def test_finish_result_is_truthy_only_when_delivered(server, make_run):
