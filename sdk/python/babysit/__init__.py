@@ -89,7 +89,9 @@ def init(
         the block (status ``crashed`` if the block raised).
 
     Raises:
-        ValueError: `project`, `name` or `id` is malformed (the only errors babysit ever raises).
+        ValueError: `project`, `name` or `id` is malformed.
+        TypeError: `config` is not object-like (a list, a number). These are the only errors babysit
+            ever raises; a config too deep or too large is cut with a warning instead.
 
     Example:
         >>> run = babysit.init(project="digits", name="mlp-lr1e-3", config={"lr": 1e-3})  # doctest: +SKIP

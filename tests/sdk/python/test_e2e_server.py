@@ -192,6 +192,37 @@ def test_a_nested_dataclass_config_reaches_the_server_as_an_object():
     assert config["model"] == {"num_classes": 10, "hidden": [128, 64]} and config["lr"] == 1e-3
 
 
+def _deep(n):
+    d = leaf = {}
+    for _ in range(n - 1):
+        leaf["inner"] = {}
+        leaf = leaf["inner"]
+    return d
+
+
+def _cyclic():
+    d = {"lr": 0.1}
+    d["self"] = d
+    return d
+
+
+@pytest.mark.parametrize("label, make", [
+    ("deep-10000", lambda: {"lr": 0.1, "x": _deep(10_000)}),
+    ("depth-33", lambda: {"lr": 0.1, "x": _deep(32)}),
+    ("cyclic", _cyclic),
+    ("2-MB", lambda: {"lr": 0.1, "t": ["x" * 1000] * 2000}),
+], ids=["deep-10000", "depth-33", "cyclic", "2-MB"])
+def test_a_config_over_the_limits_still_creates_the_run(label, make):
+    with pytest.warns(babysit.BabysitWarning, match="to fit the server's limits"):
+        run = babysit.init(project=PROJECT, name="config-" + label, url=URL, config=make(), quiet=True)
+    run.log({"x": 1.0}, step=0)
+    assert run.finish()
+    detail = get("/api/v1/runs/%s" % run.id)
+    assert detail["run"]["config"]["lr"] == 0.1 and "[truncated by babysit: " in json.dumps(detail["run"]["config"]) \
+        or "[cycle:" in json.dumps(detail["run"]["config"])
+    assert [k["key"] for k in detail["keys"]] == ["x"]
+
+
 @pytest.mark.parametrize("how", ["stop", "kill"])
 def test_server_going_away_mid_training_loses_nothing(how):
     """The server is stopped (or SIGKILLed) half-way; training goes on; it comes back; all is there once."""
