@@ -136,7 +136,8 @@ def log(metrics: Mapping[str, Any], step: Optional[int] = None, epoch: Optional[
         metrics: maps keys (``"train/loss"``, ``"val/acc"``, ...) to numbers: Python or numpy numbers,
             or one-element torch tensors (read back in the background: no GPU sync in your loop).
             NaN and +-inf are kept (they are how divergence shows); non-numbers are dropped with a warning.
-        step: integer step >= 0; default: previous step + 1 (0 for the first call).
+        step: integer step >= 0; default: previous step + 1 (0 for the first call; for a run resumed
+            with init(id=...), the step after its last stored one).
         epoch: optional epoch number (float), stored as the metric ``epoch``.
 
     Example:

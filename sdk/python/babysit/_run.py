@@ -204,11 +204,13 @@ class Run:
         """Records metric values at one step. Returns at once; never raises.
 
         Args:
-            metrics: maps keys (1..200 characters, e.g. ``"train/loss"``) to numbers: Python floats,
-                ints and bools, numpy scalars, or one-element torch tensors (a CUDA tensor is read back
-                in the background, so logging it does not wait for the GPU). NaN and +-inf are kept.
-                A value that is not a number is dropped with a warning.
-            step: integer step >= 0. Default: the previous step + 1 (0 for the first call).
+            metrics: maps keys (1..200 code points, no control characters, e.g. ``"train/loss"``) to
+                numbers: Python floats, ints and bools, numpy scalars, or one-element torch tensors (a
+                CUDA tensor is read back in the background, so logging it does not wait for the GPU).
+                NaN and +-inf are kept. A bad key or a value that is not a number is dropped alone,
+                with one warning per kind of problem, and counted in finish()'s result.
+            step: integer step >= 0. Default: the previous step + 1 (0 for the first call of a new
+                run; the step after its last stored one for a run resumed with init(id=...)).
             epoch: optional epoch (float), stored as the metric ``epoch``.
 
         Example:
@@ -318,8 +320,8 @@ class Run:
         """Records an event: something that happened once rather than a series. Never raises.
 
         Args:
-            type: 1..64 characters. Known types: ``input_stats``, ``gradcheck``, ``image``; any other
-                is stored as is (e.g. ``"lr_drop"``, ``"checkpoint"``).
+            type: 1..64 code points, no control characters. Known types: ``input_stats``,
+                ``gradcheck``, ``image``; any other is stored as is (e.g. ``"lr_drop"``, ``"checkpoint"``).
             data: a JSON-able dict (numpy/torch arrays become lists; NaN/inf become "NaN"/"Infinity").
             step: step it belongs to (default: the step of the latest log() call, if any).
 
