@@ -131,6 +131,35 @@ def test_image_sides_follow_the_contract():
         images.to_pixels(np.zeros((1, side + 1), dtype=np.uint8))
 
 
+@pytest.mark.parametrize("epoch, kept", [
+    (float(LIMIT["epochAbsMax"]), True), (-float(LIMIT["epochAbsMax"]), True),
+    (LIMIT["epochAbsMax"] * 1.5, False), (float("inf"), False), (float("nan"), False),
+])
+def test_epochs_beyond_the_contract_are_dropped_and_the_row_kept(server, make_run, epoch, kept):
+    run = make_run()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BabysitWarning)
+        run.log({"x": 1.0}, step=0, epoch=epoch)
+        result = run.finish()
+    assert server.series(run.id, "x") == {0: 1.0}
+    assert server.series(run.id, "epoch") == ({0: epoch} if kept else {})
+    assert result.rejected_points == (0 if kept else 1)
+
+
+@pytest.mark.parametrize("clock, sent", [(1.7e9, True), (float(LIMIT["timeMax"]), True),
+                                         (LIMIT["timeMax"] + 1.0, False), (-1.0, False)])
+def test_a_clock_outside_the_contracts_times_lets_the_server_stamp_the_row(server, make_run, monkeypatch, clock, sent):
+    from babysit import _run
+
+    run = make_run()
+    monkeypatch.setattr(_run.time, "time", lambda: clock)
+    run.log({"x": 1.0}, step=0)
+    monkeypatch.undo()
+    assert run.finish().delivered is True
+    (row,) = server.rows(run.id)
+    assert ("time" in row) is sent and row["metrics"] == {"x": 1.0}
+
+
 # ------------------------------------------------------------------------------ through a run
 
 
