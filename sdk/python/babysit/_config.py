@@ -57,7 +57,10 @@ class _Converter:
             return C.well_formed(v)
         if v is None or t is bool:
             return v
-        scalar = _scalar(v)
+        try:
+            scalar = _scalar(v)
+        except Exception:
+            return _text(v)
         if scalar is not _NOT_SCALAR:
             return scalar
         if depth > C.CONFIG_DEPTH:
@@ -77,7 +80,10 @@ class _Converter:
         if key in self._path:
             self.problem("a cycle")
             return CYCLE
-        members = _members(v)
+        try:
+            members = _members(v)
+        except Exception:  # a mapping or property that raises when read: the value is what it says
+            return _text(v)
         if members is None:
             return _text(v)
         is_object, items = members
@@ -260,7 +266,11 @@ def config_to_json(config: Any, warn: Optional[Callable[[str], None]] = None) ->
     if members is None or not members[0]:
         raise TypeError("config must be a dict (or a dataclass / namespace / object with attributes), got %s"
                         % type(config).__name__)
-    out = conv.value(config, 1)
+    try:
+        out = conv.value(config, 1)
+    except RecursionError:  # a str() or property that recurses: nothing here may stop the run
+        conv.problem("a value that could not be read")
+        out = {"config": TRUNCATED + "could not be read]"}
     if not isinstance(out, dict):  # a config that is a cycle of itself, say
         out = {"config": out}
     cut: List[str] = []

@@ -253,6 +253,30 @@ def test_a_config_over_the_limits_is_cut_with_markers_and_one_warning(server, ma
         assert stored["small"] == {"a": 1}  # the big member is cut, its neighbours kept
 
 
+class Hostile:
+    """A settings object whose attributes raise when read, and whose str() raises too."""
+
+    @property
+    def __dict__(self):
+        raise RuntimeError("no attributes for you")
+
+    def __str__(self):
+        raise RuntimeError("no text either")
+
+
+class BadMapping(dict):
+    def items(self):
+        raise RuntimeError("unreadable")
+
+
+def test_a_config_with_values_that_raise_never_raises(server, make_run):
+    run = make_run(config={"lr": 0.1, "hostile": Hostile(), "bad": BadMapping(a=1), "ok": [1, Hostile()]})
+    assert run.finish().delivered is True
+    stored = server.runs[run.id]["config"]
+    assert stored["lr"] == 0.1 and stored["hostile"] == "<Hostile>" and stored["ok"][0] == 1
+    assert isinstance(stored["bad"], str)
+
+
 def test_a_config_at_the_depth_limit_is_kept_whole():
     config = {"deep": _deep(LIMIT["configDepth"] - 1)}  # the config itself is level 1
     with warnings.catch_warnings():
