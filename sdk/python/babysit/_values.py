@@ -37,9 +37,19 @@ class LazyScalar:
 
 class Provisional(int):
     """A step counted from an origin not known yet: the run was resumed by id and the server has not
-    said its last step. Resolved (origin + value) before the batch is formed; see Run._next_step."""
+    said its last step. Resolved (origin + value) before the batch is formed; see Run._next_step.
+
+    Adding an int keeps it provisional, so a step derived from one (watch() labels an iteration
+    that logged nothing from the previous label) is resolved with the same origin."""
 
     __slots__ = ()
+
+    def __add__(self, other: Any) -> Any:
+        if type(other) is int:
+            return Provisional(int(self) + other)
+        return int.__add__(self, other)
+
+    __radd__ = __add__
 
 
 def key_problem(key: Any) -> Optional[str]:
