@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, Mapping, Optional
 
 from . import _state
 from ._output import BabysitWarning, OnceWarner
+from ._result import DeliveryResult
 from ._run import DEFAULT_URL, Run
 from ._spool import default_spool_dir
 from ._watch import Watcher
@@ -42,6 +43,7 @@ __all__ = [
     "Run",
     "Watcher",
     "BabysitWarning",
+    "DeliveryResult",
 ]
 __version__ = "0.1.0"
 
@@ -67,11 +69,15 @@ def init(
     (POST /api/v1/runs with that id) as soon as it answers; until then everything is kept on disk.
 
     Args:
-        project: project name, 1..100 characters, e.g. ``"digits"``.
-        name: run name shown in the UI (default: one the server makes up).
-        config: hyperparameters, a dict (or dataclass / argparse.Namespace); odd values become strings.
+        project: project name, 1..100 code points, e.g. ``"digits"``.
+        name: run name shown in the UI, at most 200 code points (default: one the server makes up).
+        config: hyperparameters: a dict, dataclass, argparse.Namespace or object with attributes.
+            Nested dataclasses, namespaces, objects, enums, paths, numpy/torch scalars, tuples and
+            sets become JSON objects, arrays and scalars; what is cut to fit the server's limits
+            (32 levels, 1 MiB of JSON) is marked, with one warning.
         url: server address; default ``$BABYSIT_URL``, else ``http://127.0.0.1:3000``.
-        id: resume the run with this id (``[A-Za-z0-9_-]{1,64}``); default: a new id.
+        id: resume the run with this id (``[A-Za-z0-9_-]{1,64}``); default: a new id. log() without
+            step= then continues after the run's last stored step.
         spool_dir: where unsent data waits; default ``$BABYSIT_SPOOL_DIR``, else ``~/.babysit/spool``.
         flush_interval: seconds between two batches (default 0.2).
         batch_points: send at once when this many points are waiting (default 1000).
@@ -83,7 +89,9 @@ def init(
         the block (status ``crashed`` if the block raised).
 
     Raises:
-        ValueError: `project`, `name` or `id` is malformed (the only errors babysit ever raises).
+        ValueError: `project`, `name` or `id` is malformed.
+        TypeError: `config` is not object-like (a list, a number). These are the only errors babysit
+            ever raises; a config too deep or too large is cut with a warning instead.
 
     Example:
         >>> run = babysit.init(project="digits", name="mlp-lr1e-3", config={"lr": 1e-3})  # doctest: +SKIP
@@ -128,7 +136,8 @@ def log(metrics: Mapping[str, Any], step: Optional[int] = None, epoch: Optional[
         metrics: maps keys (``"train/loss"``, ``"val/acc"``, ...) to numbers: Python or numpy numbers,
             or one-element torch tensors (read back in the background: no GPU sync in your loop).
             NaN and +-inf are kept (they are how divergence shows); non-numbers are dropped with a warning.
-        step: integer step >= 0; default: previous step + 1 (0 for the first call).
+        step: integer step >= 0; default: previous step + 1 (0 for the first call; for a run resumed
+            with init(id=...), the step after its last stored one).
         epoch: optional epoch number (float), stored as the metric ``epoch``.
 
     Example:
@@ -172,15 +181,20 @@ def event(type: str, data: Optional[Mapping[str, Any]] = None, step: Optional[in
         run.event(type, data, step=step)
 
 
-def finish(status: str = "finished", timeout: float = 10.0) -> bool:
-    """Finishes the current run: flushes with a deadline, never hangs. See `Run.finish`.
+def finish(status: str = "finished", timeout: float = 10.0) -> DeliveryResult:
+    """Finishes the current run: flushes with a deadline, never hangs, closes the connection.
+
+    Returns a `DeliveryResult` (true when everything was delivered and nothing rejected); see
+    `Run.finish`.
 
     Example:
-        >>> babysit.finish()   # doctest: +SKIP
+        >>> result = babysit.finish()                            # doctest: +SKIP
+        >>> result.delivered, result.rejected_points             # doctest: +SKIP
+        (True, 0)
     """
     run = _state.current
     if run is None:
-        return True
+        return DeliveryResult(delivered=True)
     return run.finish(status, timeout=timeout)
 
 
@@ -269,7 +283,7 @@ def log_input_stats(x: Any, step: Optional[int] = None) -> Optional[Dict[str, An
         return None
     run = _state.current
     if run is not None:
-        run.event("input_stats", stats, step=step if step is not None else (run.step or 0))
+        run.event("input_stats", stats, step=step if step is not None else run._current_step())
     return stats
 
 
@@ -331,11 +345,12 @@ def sync(url: Optional[str] = None, spool_dir: Optional[str] = None, timeout: fl
         timeout: give up after this many seconds; what is left stays for next time.
 
     Returns:
-        ``{"runs", "batches", "batches_left", "runs_left"}``.
+        ``{"runs", "batches", "batches_left", "runs_left", "rejected_points"}`` (points of batches
+        the server refused for good: not retried, not kept).
 
     Example:
         >>> babysit.sync()   # doctest: +SKIP
-        {'runs': 1, 'batches': 42, 'batches_left': 0, 'runs_left': 0}
+        {'runs': 1, 'batches': 42, 'batches_left': 0, 'runs_left': 0, 'rejected_points': 0}
     """
     from ._transport import replay_spools
 

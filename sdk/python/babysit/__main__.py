@@ -17,8 +17,11 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
     res = sync(url=args.url, spool_dir=args.spool_dir, timeout=args.timeout)
-    print("sent %(batches)d batch(es) of %(runs)d run(s); %(batches_left)d batch(es) left" % res)
-    return 0 if res["batches_left"] == 0 and res["runs_left"] == 0 else 1
+    line = "sent %(batches)d batch(es) of %(runs)d run(s); %(batches_left)d batch(es) left" % res
+    if res["rejected_points"]:
+        line += "; the server rejected %(rejected_points)d point(s)" % res
+    print(line)
+    return 0 if res["batches_left"] == 0 and res["runs_left"] == 0 and not res["rejected_points"] else 1
 
 
 if __name__ == "__main__":

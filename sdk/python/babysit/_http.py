@@ -28,6 +28,13 @@ class Client:
         self._port = parts.port
         self._prefix = parts.path.rstrip("/")
         self._conn: Optional[http.client.HTTPConnection] = None
+        self._shut = False
+
+    def shutdown(self) -> None:
+        """Closes the connection for good: a request still in flight in another thread fails instead
+        of reconnecting, so no socket outlives finish() (Python warns about unclosed sockets)."""
+        self._shut = True
+        self.close()
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
@@ -52,6 +59,8 @@ class Client:
             headers["Content-Type"] = "application/json"
         # A kept-alive connection the server closed meanwhile fails on first use: retry once, fresh.
         for attempt in (0, 1):
+            if self._shut:
+                raise TransportError("the connection was closed by finish()")
             reused = self._conn is not None
             try:
                 if self._conn is None:

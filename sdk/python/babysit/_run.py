@@ -10,8 +10,11 @@ import time
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional
 
+from . import _contract as C
 from . import _values as V
+from ._config import config_to_json
 from ._output import OnceWarner, say
+from ._result import DeliveryResult, Rejections, summary_line
 from ._spool import default_spool_dir
 from ._transport import EVENT, HIST, IMAGE, ROW, STATS, Transport
 
@@ -25,31 +28,10 @@ def _new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(4)
 
 
-def _config_dict(config: Any) -> Dict[str, Any]:
-    """Turns dicts, argparse Namespaces and dataclasses into JSON, never failing on a strange value."""
-    if config is None:
-        return {}
-    if not isinstance(config, Mapping):
-        if hasattr(config, "__dataclass_fields__"):
-            import dataclasses
-
-            config = dataclasses.asdict(config)
-        elif hasattr(config, "__dict__"):
-            config = vars(config)
-        else:
-            raise TypeError("config must be a dict (or a dataclass / argparse.Namespace), got %s" % type(config).__name__)
-
-    def clean(v: Any) -> Any:
-        try:
-            return V.to_jsonable(v)
-        except TypeError:
-            if isinstance(v, Mapping):
-                return {str(k): clean(x) for k, x in v.items()}
-            if isinstance(v, (list, tuple)):
-                return [clean(x) for x in v]
-            return str(v)
-
-    return {str(k): clean(v) for k, v in config.items()}
+def _short(key: Any) -> str:
+    """A key for a warning: a 10,000-character key must not fill the terminal."""
+    text = repr(key)
+    return text if len(text) <= 60 else text[:50] + "...' (%d code points)" % len(key) if isinstance(key, str) else text[:60]
 
 
 class Run:
@@ -80,10 +62,13 @@ class Run:
         init_timeout: float = 3.0,
         quiet: Optional[bool] = None,
     ) -> None:
-        if not isinstance(project, str) or not 1 <= len(project.strip()) <= 100:
-            raise ValueError("project must be a string of 1..100 characters, got %r" % (project,))
-        if name is not None and (not isinstance(name, str) or len(name.strip()) > 200):
-            raise ValueError("name must be a string of at most 200 characters, got %r" % (name,))
+        problem = C.name_problem(project.strip() if isinstance(project, str) else project, C.PROJECT_MAX_LENGTH, "project names")
+        if problem is not None:
+            raise ValueError("%s, got %s" % (problem, _short(project)))
+        if name is not None and (not isinstance(name, str) or name.strip()):
+            problem = C.name_problem(name.strip() if isinstance(name, str) else name, C.RUN_NAME_MAX_LENGTH, "run names")
+            if problem is not None:
+                raise ValueError("%s, got %s" % (problem, _short(name)))
         project = project.strip()
         name = name.strip() or None if name is not None else None
         if id is not None and (not isinstance(id, str) or not V.RUN_ID_RE.match(id)):
@@ -91,19 +76,21 @@ class Run:
         base = (url or os.environ.get("BABYSIT_URL") or DEFAULT_URL).rstrip("/")
         if quiet is None:
             quiet = os.environ.get("BABYSIT_QUIET", "").lower() in ("1", "true", "yes")
+        self._warner = OnceWarner()
         self.project = project
         self.name = name
-        self.config = _config_dict(config)
+        self.config = config_to_json(config, warn=lambda msg: self._warner.warn("config", msg, stacklevel=5))
         self.id = id or _new_run_id()
         self.base_url = base
         self.url = "%s/runs/%s" % (base, self.id)
-        self.step: Optional[int] = None
+        self._step: Optional[int] = None  # a V.Provisional while a resumed run's origin is unknown
         self.resumed = False
         self._quiet = quiet
         self._pid = os.getpid()
         self._finished = False
+        self._result: Optional[DeliveryResult] = None
         self._finish_lock = threading.Lock()
-        self._warner = OnceWarner()
+        self._rejections = Rejections()
         self._seen_alerts: set = set()
         self._ok_keys: set = set()
         self._pending_points = 0
@@ -128,6 +115,8 @@ class Run:
             warner=self._warner,
             on_alert=self._print_alert,
             on_created=self._on_created,
+            rejections=self._rejections,
+            resuming=id is not None,  # a given id may name an existing run: count on from its last step
         )
         self._queue = self._transport.queue
         self._wake = self._transport.wake
@@ -175,18 +164,53 @@ class Run:
             return False
         return True
 
+    @property
+    def step(self) -> Optional[int]:
+        """The step of the latest log() call (None before the first one)."""
+        s = self._step
+        if type(s) is V.Provisional:
+            origin = self._transport.step_origin
+            if origin is not None:
+                return origin + int(s)
+        return s
+
+    @step.setter
+    def step(self, value: Optional[int]) -> None:
+        self._step = value
+
     def _next_step(self) -> int:
-        return 0 if self.step is None else self.step + 1
+        """The step log() takes without step=: the latest + 1, else where the run starts.
+
+        A run resumed by id starts after the last step the server has stored. Until the server has
+        said which (it is away, or slow to answer), steps are counted from an unknown origin
+        (V.Provisional) and resolved when it answers; see Transport._form_batches.
+        """
+        s = self._step
+        if type(s) is int:  # the common case, first: log() calls this every step
+            return s + 1
+        origin = self._transport.step_origin
+        if s is None:
+            return V.Provisional(0) if origin is None else origin
+        if type(s) is V.Provisional:
+            return V.Provisional(s + 1) if origin is None else origin + int(s) + 1
+        return s + 1
+
+    def _drop(self, kind: str, reason: str, message: str, points: int = 1) -> None:
+        """Counts points dropped before sending (finish() reports them) and warns once per kind."""
+        self._rejections.add("dropped by the SDK: " + reason, points)
+        self._warner.warn(kind, message, stacklevel=4)
 
     def log(self, metrics: Mapping, step: Optional[int] = None, epoch: Optional[float] = None) -> None:
         """Records metric values at one step. Returns at once; never raises.
 
         Args:
-            metrics: maps keys (1..200 characters, e.g. ``"train/loss"``) to numbers: Python floats,
-                ints and bools, numpy scalars, or one-element torch tensors (a CUDA tensor is read back
-                in the background, so logging it does not wait for the GPU). NaN and +-inf are kept.
-                A value that is not a number is dropped with a warning.
-            step: integer step >= 0. Default: the previous step + 1 (0 for the first call).
+            metrics: maps keys (1..200 code points, no control characters, e.g. ``"train/loss"``) to
+                numbers: Python floats, ints and bools, numpy scalars, or one-element torch tensors (a
+                CUDA tensor is read back in the background, so logging it does not wait for the GPU).
+                NaN and +-inf are kept. A bad key or a value that is not a number is dropped alone,
+                with one warning per kind of problem, and counted in finish()'s result.
+            step: integer step >= 0. Default: the previous step + 1 (0 for the first call of a new
+                run; the step after its last stored one for a run resumed with init(id=...)).
             epoch: optional epoch (float), stored as the metric ``epoch``.
 
         Example:
@@ -204,14 +228,15 @@ class Run:
                 except ValueError as err:
                     self._warner.warn("step", "%s; using step %d instead" % (err, self._next_step()))
                     step = self._next_step()
-            self.step = step
+            self._step = step
             if self._open_probes:
                 probes, self._open_probes = self._open_probes, []
                 for probe in probes:
                     probe.step = step
                     probe.filled()
             if not isinstance(metrics, Mapping):
-                self._warner.warn("metrics-type", "log() takes a dict of metrics, got %s; ignored" % type(metrics).__name__)
+                self._drop("metrics-type", "log() called with something other than a dict",
+                           "log() takes a dict of metrics, got %s; ignored" % type(metrics).__name__)
                 return
             vals: Dict[str, Any] = {}
             ok_keys = self._ok_keys
@@ -219,7 +244,10 @@ class Run:
                 if k not in ok_keys:
                     problem = V.key_problem(k)
                     if problem is not None:
-                        self._warner.warn("key:%r" % (k,), "dropped metric %r: %s" % (k, problem))
+                        # Only this key goes: the server would refuse the whole batch for it.
+                        self._drop("key:" + problem, problem,
+                                   "dropped metric %s: %s (further keys with this problem are dropped without a "
+                                   "warning; finish() counts them)" % (_short(k), problem))
                         continue
                     if len(ok_keys) < 100_000:
                         ok_keys.add(k)
@@ -229,16 +257,19 @@ class Run:
                 try:
                     vals[k] = V.coerce_value(v)
                 except Exception as err:
-                    self._warner.warn("value:%s:%s" % (k, type(v).__name__), "dropped metric %r: %s" % (k, err))
+                    tname = type(v).__name__
+                    self._drop("value:" + tname, "metric values of type %s that are not one number" % tname,
+                               "dropped metric %s: %s" % (_short(k), err))
             ep = None
             if epoch is not None:
                 try:
                     ep = V.coerce_value(epoch)
-                    if isinstance(ep, float) and not math.isfinite(ep):
-                        raise ValueError("the epoch must be finite, got %r" % ep)
+                    if isinstance(ep, float) and not (math.isfinite(ep) and abs(ep) <= C.EPOCH_ABS_MAX):
+                        raise ValueError("the epoch must be finite and within +-%g, got %r" % (C.EPOCH_ABS_MAX, ep))
                 except Exception as err:
                     ep = None
-                    self._warner.warn("epoch", "dropped epoch: %s" % err)
+                    self._drop("epoch", "epochs that are not finite numbers within +-%g" % C.EPOCH_ABS_MAX,
+                               "dropped epoch: %s" % err)
             if not vals and ep is None:
                 return
             self._queue.append((ROW, step, now, ep, vals))
@@ -269,7 +300,7 @@ class Run:
                 return
             problem = V.key_problem(key)
             if problem is not None:
-                self._warner.warn("hkey:%r" % (key,), "dropped histogram %r: %s" % (key, problem))
+                self._drop("hkey:" + problem, "histograms: " + problem, "dropped histogram %s: %s" % (_short(key), problem))
                 return
             step = self._step_or_current(step, "log_histogram")
             if isinstance(values, tuple) and len(values) == 2 and not V.is_tensor(values):
@@ -282,14 +313,15 @@ class Run:
                 payload = list(values)
             self._queue.append((HIST, step, key, payload, int(bins)))
         except Exception as err:
-            self._warner.warn("hist:%s" % type(err).__name__, "dropped histogram %r: %s" % (key, err))
+            self._drop("hist:%s" % type(err).__name__, "histograms that could not be read (%s)" % type(err).__name__,
+                       "dropped histogram %s: %s" % (_short(key), err))
 
     def event(self, type: str, data: Optional[Mapping] = None, step: Optional[int] = None) -> None:
         """Records an event: something that happened once rather than a series. Never raises.
 
         Args:
-            type: 1..64 characters. Known types: ``input_stats``, ``gradcheck``, ``image``; any other
-                is stored as is (e.g. ``"lr_drop"``, ``"checkpoint"``).
+            type: 1..64 code points, no control characters. Known types: ``input_stats``,
+                ``gradcheck``, ``image``; any other is stored as is (e.g. ``"lr_drop"``, ``"checkpoint"``).
             data: a JSON-able dict (numpy/torch arrays become lists; NaN/inf become "NaN"/"Infinity").
             step: step it belongs to (default: the step of the latest log() call, if any).
 
@@ -299,13 +331,15 @@ class Run:
         try:
             if not self._alive("event"):
                 return
-            if not isinstance(type, str) or not 1 <= len(type) <= V.MAX_EVENT_TYPE_LENGTH:
-                self._warner.warn("etype:%r" % (type,), "dropped event: type must be a string of 1..64 characters, got %r" % (type,))
+            problem = V.event_type_problem(type)
+            if problem is not None:
+                self._drop("etype:" + problem, problem, "dropped event %s: %s" % (_short(type), problem))
                 return
             if data is None:
                 data = {}
             if not isinstance(data, Mapping):
-                self._warner.warn("edata:" + type, "dropped event %r: data must be a dict, got %s" % (type, data.__class__.__name__))
+                self._drop("edata", "event data that is not a dict",
+                           "dropped event %r: data must be a dict, got %s" % (type, data.__class__.__name__))
                 return
             clean = V.to_jsonable(dict(data))
             if step is None:
@@ -314,7 +348,8 @@ class Run:
                 s = self._step_or_current(step, "event")
             self._queue.append((EVENT, type, s, clean))
         except Exception as err:
-            self._warner.warn("event:%s" % type, "dropped event %r: %s" % (type, err))
+            self._drop("event:%s" % err.__class__.__name__, "event data that is not JSON (%s)" % err,
+                       "dropped event %s: %s" % (_short(type), err))
 
     def log_image(self, key: str, image: Any, step: Optional[int] = None) -> None:
         """Records an image, sent as a PNG (event ``image``). Returns at once; never raises.
@@ -335,7 +370,7 @@ class Run:
                 return
             problem = V.key_problem(key)
             if problem is not None:
-                self._warner.warn("ikey:%r" % (key,), "dropped image %r: %s" % (key, problem))
+                self._drop("ikey:" + problem, "images: " + problem, "dropped image %s: %s" % (_short(key), problem))
                 return
             step = self._step_or_current(step, "log_image")
             if V.is_tensor(image):
@@ -346,15 +381,23 @@ class Run:
                 snapshot = [list(r) if isinstance(r, (list, tuple)) else r for r in image]
             self._queue.append((IMAGE, key, step, snapshot))
         except Exception as err:
-            self._warner.warn("image:%s" % type(err).__name__, "dropped image %r: %s" % (key, err))
+            self._drop("image:%s" % type(err).__name__, "images that could not be read (%s)" % type(err).__name__,
+                       "dropped image %s: %s" % (_short(key), err))
+
+    def _current_step(self) -> int:
+        """The step of the latest log() call, else the one the first log() will take."""
+        s = self.step
+        if s is not None:
+            return s
+        return self._next_step()
 
     def _step_or_current(self, step: Any, what: str) -> int:
         if step is None:
-            return self.step if self.step is not None else 0
+            return self._current_step()
         try:
             return V.coerce_step(step)
         except ValueError as err:
-            fallback = self.step if self.step is not None else 0
+            fallback = self._current_step()
             self._warner.warn("step:" + what, "%s: %s; using step %d" % (what, err, fallback), stacklevel=4)
             return fallback
 
@@ -391,29 +434,37 @@ class Run:
 
     # ------------------------------------------------------------------ finish
 
-    def finish(self, status: str = "finished", timeout: float = FINISH_TIMEOUT) -> bool:
-        """Sends everything still queued and marks the run finished. Never hangs, never raises.
+    def finish(self, status: str = "finished", timeout: float = FINISH_TIMEOUT) -> DeliveryResult:
+        """Sends everything still queued, marks the run finished and closes the connection. Never
+        hangs, never raises.
 
         Waits at most `timeout` seconds for the server; what it could not send stays in the spool file
         (``~/.babysit/spool/<run-id>.jsonl``) and is sent by the next babysit.init() or by
         ``python -m babysit sync``. Called for you at interpreter exit (status ``crashed`` after an
-        uncaught exception) and when a ``with babysit.init(...)`` block ends.
+        uncaught exception) and when a ``with babysit.init(...)`` block ends. When points were
+        rejected (dropped by the SDK, or refused by the server), prints one line saying how many
+        and why.
 
         Args:
             status: ``"finished"`` or ``"crashed"``.
             timeout: seconds to wait for the server (default 10).
 
         Returns:
-            True when the server acknowledged everything, False when some of it was spooled.
+            A `babysit.DeliveryResult`: ``delivered`` (also its truth value) is True only when the
+            server acknowledged everything and nothing was rejected; ``pending_batches`` and
+            ``spool_path`` say what waits in the spool; ``rejected_points`` and ``rejections``
+            (``(reason, points)`` pairs) what will never be stored. A second call returns the same.
 
         Example:
-            >>> run.finish()   # doctest: +SKIP
+            >>> result = run.finish()   # doctest: +SKIP
+            >>> if not result:          # doctest: +SKIP
+            ...     print(result.rejections)
         """
         with self._finish_lock:
             if self._finished:
-                return True
+                return self._result if self._result is not None else DeliveryResult(delivered=True)
             if os.getpid() != self._pid:
-                return False
+                return DeliveryResult(delivered=False)
             if status not in _STATUSES:
                 self._warner.warn("status", "finish status must be 'finished' or 'crashed', got %r; using 'finished'" % (status,))
                 status = "finished"
@@ -422,15 +473,28 @@ class Run:
             except Exception:
                 pass
             self._finished = True
+        ok = False
         try:
-            return self._transport.finish(status, timeout)
+            ok = self._transport.finish(status, timeout)
         except Exception as err:
             self._warner.say("finish", "finish() failed internally: %r" % (err,))
-            return False
         finally:
             from . import _state
 
             _state.forget(self)
+        try:
+            pending = self._transport.pending_batches
+            rejections = self._rejections.items()
+            rejected = sum(n for _, n in rejections)
+            spool_path = self._transport.spool.path if pending else None
+            self._result = DeliveryResult(delivered=ok and not pending and not rejected, pending_batches=pending,
+                                          spool_path=spool_path, rejected_points=rejected, rejections=rejections)
+            if rejected:
+                say(summary_line(self.id, rejections))
+        except Exception as err:
+            self._warner.say("finish-result", "finish() failed internally: %r" % (err,))
+            self._result = DeliveryResult(delivered=False)
+        return self._result
 
     @property
     def finished(self) -> bool:

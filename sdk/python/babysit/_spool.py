@@ -178,6 +178,14 @@ class LoadedSpool:
             body["config"] = self.header["config"]
         return body
 
+    def append_batch(self, seq: int, body: bytes) -> None:
+        """Adds a batch (half of one the server found too large) before the old one is acked."""
+        if self._fd is not None:
+            try:
+                os.write(self._fd, b'{"kind":"batch","seq":%d,"body":' % seq + body + b"}\n")
+            except OSError:
+                pass
+
     def ack(self, seq: int) -> None:
         if self._fd is not None:
             try:

@@ -25,9 +25,11 @@ import time
 from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
+from . import _contract as C
 from . import _values as V
 from ._http import Client, TransportError, error_text
 from ._output import OnceWarner, say
+from ._result import Rejections
 from ._spool import LoadedSpool, Spool, claim_foreign_spools
 
 # Queue item kinds (first tuple element).
@@ -37,13 +39,34 @@ EVENT = 2  # (EVENT, type, step|None, data)
 IMAGE = 3  # (IMAGE, key, step, array)
 STATS = 4  # (STATS, step, time, [keys], 1-D tensor | [floats], [(key, edges_tensor, counts_tensor)])
 
-MAX_ROWS_PER_BATCH = 5000  # the server takes up to 10,000
-MAX_EXTRAS_PER_BATCH = 1000  # histograms, and events: the server takes up to 1,000 of each
-MAX_BATCH_BYTES = 4 * 1024 * 1024  # the server's body limit is 8 MiB
+# Half the server's limits: a smaller batch is retried sooner and splits less often.
+MAX_ROWS_PER_BATCH = C.ROWS_PER_BATCH // 2
+MAX_BATCH_BYTES = C.BODY_BYTES // 2
+# Histograms and events together, so each stays within its own limit.
+MAX_EXTRAS_PER_BATCH = min(C.HISTOGRAMS_PER_BATCH, C.EVENTS_PER_BATCH)
+# Rows of a resumed run wait in memory for the server to say the run's last step; past this many
+# items they go out counted from 0 (see Run._next_step).
+HOLD_PROVISIONAL_MAX = 100_000
 REQUEST_TIMEOUT = 10.0
 BACKOFF_START = 0.5
 BACKOFF_MAX = 30.0
 FOREIGN_RECORDS_PER_CYCLE = 50
+
+
+# Where each queue item kind keeps its step.
+_STEP_INDEX = {ROW: 1, HIST: 1, EVENT: 2, IMAGE: 2, STATS: 1}
+
+
+def _has_provisional(item: tuple) -> bool:
+    return type(item[_STEP_INDEX[item[0]]]) is V.Provisional
+
+
+def _resolve_steps(item: tuple, origin: int) -> tuple:
+    i = _STEP_INDEX[item[0]]
+    step = item[i]
+    if type(step) is not V.Provisional:
+        return item
+    return item[:i] + (origin + int(step),) + item[i + 1 :]
 
 
 class _Batch:
@@ -70,6 +93,8 @@ class Transport:
         on_alert: Optional[Callable[[Dict[str, Any]], None]] = None,
         on_created: Optional[Callable[[Dict[str, Any]], None]] = None,
         replay_foreign: bool = True,
+        rejections: Optional[Rejections] = None,
+        resuming: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.run_id = run_id
@@ -102,7 +127,12 @@ class Transport:
         self._failures = 0
         self._replay_foreign = replay_foreign
         self._foreign: Optional[List[LoadedSpool]] = None
-        self.stats = {"batches": 0, "duplicates": 0, "spooled": 0, "dropped": 0}
+        self.stats = {"batches": 0, "duplicates": 0, "spooled": 0, "dropped": 0, "foreign_rejected": 0}
+        self.rejections = rejections if rejections is not None else Rejections()
+        # Where steps counted without step= start: 0 for a new run; for a run resumed by id, the step
+        # after its last stored one, known once the server answers the create (None until then).
+        self.step_origin: Optional[int] = None if resuming else 0
+        self._origin_guessed = False
         self.thread = threading.Thread(target=self._main, name="babysit-sender-%s" % run_id, daemon=True)
 
     def start(self) -> None:
@@ -111,10 +141,22 @@ class Transport:
     # ---------------------------------------------------------------- training-thread side
 
     def finish(self, status: str, timeout: float) -> bool:
-        """Flushes everything and marks the run finished, within `timeout` seconds.
+        """Flushes everything and marks the run finished, within `timeout` seconds, then closes the
+        connection.
 
         Returns True when the server has it all; False when what is left went to the spool file.
         """
+        try:
+            return self._finish(status, timeout)
+        finally:
+            self.client.shutdown()
+
+    @property
+    def pending_batches(self) -> int:
+        with self._lock:
+            return len(self._spooled) + len(self._outbox)
+
+    def _finish(self, status: str, timeout: float) -> bool:
         deadline = time.monotonic() + max(0.0, timeout)
         with self._lock:
             if self._finish_status is None:
@@ -161,11 +203,17 @@ class Transport:
 
     def _cycle(self) -> None:
         pause = 0.0
+        if self.step_origin is None and self._finish_status is not None and not self._created:
+            # Last chance to learn where a resumed run stopped before its rows are formed for good.
+            try:
+                self._ensure_created()
+            except Exception:
+                pass
         with self._lock:
             if self._closed:
                 return
-            self._form_batches()
             finishing = self._finish_status is not None
+            self._form_batches(force=finishing)
             now = time.monotonic()
             if now < self._next_try:
                 if finishing and now >= self._finish_deadline:
@@ -222,7 +270,7 @@ class Transport:
             if self._closed:
                 return
             try:
-                self._form_batches()
+                self._form_batches(force=True)
             except Exception:
                 pass
             self._go_offline()
@@ -265,13 +313,32 @@ class Transport:
         self._last_seq = max(self._last_seq + 1, time.time_ns() // 1000)
         return self._last_seq
 
-    def _form_batches(self) -> None:
-        """Drains the queue into batches (lock held)."""
+    def _form_batches(self, force: bool = False) -> None:
+        """Drains the queue into batches (lock held).
+
+        Items whose step is counted from a resumed run's origin wait until the server has said it,
+        unless `force` (finishing) or too many wait; then they count from 0, as for a new run.
+        """
+        origin = self.step_origin
+        if origin is None and (force or len(self.queue) > HOLD_PROVISIONAL_MAX):
+            origin = self.step_origin = 0  # for good: later rows must not jump to another origin
+            if any(_has_provisional(it) for it in list(self.queue)):  # a copy: the loop may append meanwhile
+                self._origin_guessed = True
+                self.warner.say(
+                    "origin-unknown",
+                    "could not learn from %s where resumed run %s stopped; its steps logged without step= "
+                    "count from 0 and may overwrite its earlier points (pass step= when resuming offline)"
+                    % (self.base_url, self.run_id),
+                )
         while self.queue:
             items = []
             points = extras = 0
             while self.queue and points < self.batch_points * 5 and len(items) < MAX_ROWS_PER_BATCH:
                 item = self.queue[0]
+                if origin is None and _has_provisional(item):
+                    break  # wait for the server's answer (the queue keeps the items in order)
+                if origin is not None:
+                    item = _resolve_steps(item, origin)
                 kind = item[0]
                 n = len(item[5]) if kind == STATS else 0 if kind == ROW else 1  # histograms and events
                 if items and extras + n > MAX_EXTRAS_PER_BATCH:
@@ -282,6 +349,8 @@ class Transport:
                 points += len(item[4]) if kind == ROW else 1
             for body in self._build_bodies(items):
                 self._add_batch(body)
+            if not items:
+                return
 
     def _add_batch(self, body: Dict[str, Any]) -> None:
         seq = self._next_seq()
@@ -289,8 +358,8 @@ class Transport:
         try:
             data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
         except (TypeError, ValueError) as err:
-            self.warner.say("encode", "dropped a batch that could not be encoded as JSON: %s" % err)
-            self.stats["dropped"] += 1
+            self._drop("encode", "a batch that could not be encoded as JSON", "dropped a batch that could not be encoded as JSON: %s" % err,
+                       points=_body_points(body))
             return
         if len(data) > MAX_BATCH_BYTES:
             parts = _split_body(body)
@@ -298,15 +367,21 @@ class Transport:
                 for part in parts:
                     self._add_batch(part)
                 return
-            self.warner.say("too-large", "dropped an item of %d bytes: over the 4 MiB batch limit" % len(data))
-            self.stats["dropped"] += 1
+            self._drop("too-large", "an item over %d bytes" % MAX_BATCH_BYTES,
+                       "dropped an item of %d bytes: over the %d-byte batch limit" % (len(data), MAX_BATCH_BYTES),
+                       points=_body_points(body))
             return
-        points = sum(len(r["metrics"]) for r in body.get("rows", ())) + len(body.get("histograms", ())) + len(body.get("events", ()))
-        b = _Batch(seq, data, points)
+        b = _Batch(seq, data, _body_points(body))
         if self._offline:
             self._to_spool(b)
         else:
             self._outbox.append(b)
+
+    def _drop(self, kind: str, reason: str, message: str, points: int = 1) -> None:
+        """Counts points the SDK could not send (finish() reports them) and says so once per kind."""
+        self.rejections.add("dropped by the SDK: " + reason, points)
+        self.stats["dropped"] += 1
+        self.warner.say(kind, message)
 
     def _build_bodies(self, items: List[tuple]) -> List[Dict[str, Any]]:
         # Read every device scalar of the batch back in as few transfers as possible.
@@ -341,12 +416,16 @@ class Transport:
                         try:
                             m[k] = num(v)
                         except (OverflowError, TypeError, ValueError):
-                            self.warner.warn("value:" + k, "dropped %r: value is not a finite-or-NaN number" % k)
-                    row: Dict[str, Any] = {"step": step, "time": round(t, 6), "metrics": m}
+                            self._drop("value", "a metric value that is not a number",
+                                       "dropped %r: value is not a finite-or-NaN number" % k)
+                    row: Dict[str, Any] = {"step": step, "metrics": m}
+                    if 0 <= t <= C.TIME_MAX:  # else the server stamps it (a clock far off)
+                        row["time"] = round(t, 6)
                     if epoch is not None:
                         ep = num(epoch)
-                        if isinstance(ep, str):  # the contract wants a finite epoch
-                            self.warner.warn("epoch-nonfinite", "dropped a non-finite epoch (%s)" % ep)
+                        if isinstance(ep, str) or abs(ep) > C.EPOCH_ABS_MAX:  # the contract wants a finite epoch
+                            self._drop("epoch", "an epoch that is not finite or beyond +-%g" % C.EPOCH_ABS_MAX,
+                                       "dropped epoch %s: not finite or beyond +-%g" % (ep, C.EPOCH_ABS_MAX))
                         else:
                             row["epoch"] = ep
                     if m or "epoch" in row:
@@ -358,7 +437,10 @@ class Transport:
                     # None: a statistic whose reduction failed, left out rather than sent as NaN
                     m = {k: V.encode_number(float(v)) for k, v in zip(keys, values) if v is not None}
                     if m:
-                        rows.append({"step": step, "time": round(t, 6), "metrics": m})
+                        row = {"step": step, "metrics": m}
+                        if 0 <= t <= C.TIME_MAX:
+                            row["time"] = round(t, 6)
+                        rows.append(row)
                     for key, edges, counts in hist_items:
                         e = edges.tolist() if hasattr(edges, "tolist") else edges
                         c = counts.tolist() if hasattr(counts, "tolist") else counts
@@ -371,7 +453,8 @@ class Transport:
                     else:
                         h = V.histogram_of(payload, bins)
                         if h is None:
-                            self.warner.say("hist-empty:" + key, "histogram %r had no finite values; skipped" % key)
+                            self._drop("hist-empty", "a histogram with no finite values",
+                                       "histogram %r had no finite values; skipped" % key)
                             continue
                         edges, counts = h
                     hists.append({"step": step, "key": key, "edges": edges, "counts": counts})
@@ -390,8 +473,10 @@ class Transport:
                         ev["step"] = step
                     events.append(ev)
             except Exception as err:
-                self.warner.say("item:%d:%s" % (kind, type(err).__name__), "dropped an item that could not be encoded: %r" % (err,))
-                self.stats["dropped"] += 1
+                what = {HIST: "a histogram", EVENT: "an event", IMAGE: "an image"}.get(kind, "a row")
+                self._drop("item:%d:%s" % (kind, type(err).__name__), "%s that could not be encoded (%s)" % (what, err),
+                           "dropped %s that could not be encoded: %r" % (what, err),
+                           points=len(it[4]) if kind == ROW else len(it[3]) if kind == STATS else 1)
         bodies: List[Dict[str, Any]] = []
         if rows or hists or events:
             body: Dict[str, Any] = {"rows": rows}
@@ -419,39 +504,49 @@ class Transport:
         if self._created:
             return True
         res = self._create(self.create_body)
-        self.created_event.set()
         if res is None or res[0] >= 500:
+            self.created_event.set()
             return False
         status, payload = res
         if status in (200, 201) and isinstance(payload, dict):
             self._created = True
+            if self.step_origin is None:
+                last = payload.get("lastStep")
+                ok = isinstance(last, int) and not isinstance(last, bool) and 0 <= last < C.STEP_MAX
+                self.step_origin = last + 1 if ok else 0
             if self.on_created is not None:
                 try:
                     self.on_created(payload)
                 except Exception:
                     pass
+            # After the origin and on_created: init() returns on this event and its first log() must
+            # already count from the resumed run's last step.
+            self.created_event.set()
             return True
+        self.created_event.set()
         # The server refused the run itself; nothing can be stored until it accepts it. Keep the data
         # on disk and keep asking with backoff (a misconfigured server may get fixed).
         self.warner.say("create-refused", "the server refused to create run %s (%s); data is kept in the spool file"
                         % (self.run_id, error_text(status, payload)))
         return False
 
-    def _send(self, run_id: str, batch: _Batch, create_body: Dict[str, Any], own: bool) -> str:
-        """POSTs one batch. Returns "ok", "drop" (rejected for good, warned) or "retry"."""
+    def _send(self, run_id: str, batch: _Batch, create_body: Dict[str, Any], own: bool) -> Tuple[str, Optional[bytes]]:
+        """POSTs one batch. Returns ("ok" | "drop" (rejected for good, counted, warned) | "retry" |
+        "split" (413: too large for the server, send it in halves), the body sent)."""
         body = batch.body
         if body is None:
             with self._lock:
                 body = self.spool.read(batch.ref) if batch.ref is not None else None
             if body is None:
                 self.warner.say("spool-read", "could not read a batch back from %s; it is lost" % self.spool.path)
+                self.rejections.add("lost: a spooled batch could not be read back", batch.points)
                 self.stats["dropped"] += 1
-                return "drop"
+                return "drop", None
         for attempt in (0, 1):
             try:
                 status, payload = self.client.post("/api/v1/runs/%s/log" % run_id, body, self._timeout())
             except TransportError:
-                return "retry"
+                return "retry", body
             if status == 200:
                 if own:
                     self.stats["batches"] += 1
@@ -459,26 +554,56 @@ class Transport:
                         if payload.get("duplicate"):
                             self.stats["duplicates"] += 1
                         self._handle_alerts(payload.get("alerts"))
-                return "ok"
+                return "ok", body
             if status == 404 and attempt == 0:
                 # The run is unknown (created while we were offline, or the server lost it): create it.
                 res = self._create(create_body)
                 if res is None or res[0] >= 500:
-                    return "retry"
+                    return "retry", body
                 if res[0] in (200, 201):
                     if own:
                         self._created = True
                     continue
                 status, payload = res
             if status in (408, 425, 429) or status >= 500:
-                return "retry"
+                return "retry", body
+            if status == 413 and _split_bytes(body) is not None:
+                return "split", body
+            # A rejection: retrying the same body cannot help, and the server stored none of it.
+            points = batch.points if own else _bytes_points(body)
+            why = error_text(status, payload)
+            if len(why) > 300:  # the server's message may quote a long key
+                why = why[:300] + "..."
+            if own:
+                self.rejections.add("rejected by the server: " + why, points)
+            else:
+                self.stats["foreign_rejected"] += points
             self.warner.say(
                 "rejected:%d" % status,
-                "the server rejected a batch of run %s (%s); it is dropped" % (run_id, error_text(status, payload)),
+                "the server rejected a batch of run %s (%s); its %d point(s) are not stored" % (run_id, why, points),
             )
             self.stats["dropped"] += 1
-            return "drop"
-        return "retry"
+            return "drop", body
+        return "retry", body
+
+    def _put_back_halves(self, source: Deque[_Batch], body: Optional[bytes]) -> None:
+        """A batch the server found too large goes back to the front of `source` as two batches with
+        new seqs, spooled first when `source` is the spool (lock held; the caller acks the old seq)."""
+        halves = _split_bytes(body) if body is not None else None
+        if not halves:
+            return
+        batches = []
+        for half in halves:
+            seq = self._next_seq()
+            half["seq"] = seq
+            data = json.dumps(half, separators=(",", ":"), allow_nan=False).encode()
+            b = _Batch(seq, data, _body_points(half))
+            if source is self._spooled:
+                ref = self.spool.append_batch(seq, data)
+                if ref is not None:
+                    b.ref, b.body = ref, None
+            batches.append(b)
+        source.extendleft(reversed(batches))
 
     def _handle_alerts(self, alerts: Any) -> None:
         if not isinstance(alerts, list) or self.on_alert is None:
@@ -500,7 +625,7 @@ class Transport:
                     if self._closed or not source:
                         break
                     batch = source[0]
-                result = self._send(self.run_id, batch, self.create_body, own=True)
+                result, sent = self._send(self.run_id, batch, self.create_body, own=True)
                 if result == "retry":
                     return False
                 with self._lock:
@@ -508,6 +633,8 @@ class Transport:
                         return True
                     if source and source[0] is batch:
                         source.popleft()
+                        if result == "split":
+                            self._put_back_halves(source, sent)
                         if source is self._spooled:
                             self.spool.append_ack(batch.seq)
             with self._lock:
@@ -550,10 +677,18 @@ class Transport:
             sp = self._foreign[0]
             if sp.pending:
                 seq, body = sp.pending[0]
-                result = self._send(sp.run_id, _Batch(seq, body, 0), sp.create_body(), own=False)
+                result, _ = self._send(sp.run_id, _Batch(seq, body, 0), sp.create_body(), own=False)
                 if result == "retry":
                     return False
                 sp.pending.pop(0)
+                if result == "split":
+                    halves = []
+                    for half in _split_bytes(body) or []:
+                        half["seq"] = self._next_seq()
+                        data = json.dumps(half, separators=(",", ":"), allow_nan=False).encode()
+                        sp.append_batch(half["seq"], data)  # on disk before the old seq is acked
+                        halves.append((half["seq"], data))
+                    sp.pending[0:0] = halves
                 sp.ack(seq)
                 budget -= 1
                 continue
@@ -582,18 +717,63 @@ class Transport:
             sp.release()
 
 
-def _split_body(body: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:
-    """Splits a body in two halves (rows, histograms and events each); None when it is one item."""
-    rows, hists, events = body.get("rows", []), body.get("histograms", []), body.get("events", [])
-    if len(rows) + len(hists) + len(events) <= 1:
+def _body_points(body: Dict[str, Any]) -> int:
+    """Points in a body as the server counts them: metric values and epochs, histograms, events."""
+    rows = body.get("rows") or ()
+    return (sum(len(r.get("metrics") or ()) + ("epoch" in r) for r in rows)
+            + len(body.get("histograms") or ()) + len(body.get("events") or ()))
+
+
+def _decode_body(data: bytes) -> Optional[Dict[str, Any]]:
+    try:
+        body = json.loads(data)
+    except ValueError:
         return None
-    a: Dict[str, Any] = {"rows": rows[: len(rows) // 2]}
-    b: Dict[str, Any] = {"rows": rows[len(rows) // 2 :]}
-    if hists:
-        a["histograms"], b["histograms"] = hists[: len(hists) // 2], hists[len(hists) // 2 :]
-    if events:
-        a["events"], b["events"] = events[: len(events) // 2], events[len(events) // 2 :]
-    return [x for x in (a, b) if x["rows"] or x.get("histograms") or x.get("events")]
+    return body if isinstance(body, dict) else None
+
+
+def _bytes_points(data: Optional[bytes]) -> int:
+    body = _decode_body(data) if data is not None else None
+    return _body_points(body) if body is not None else 0
+
+
+def _split_bytes(data: Optional[bytes]) -> Optional[List[Dict[str, Any]]]:
+    """The two halves of an encoded body (without their seq), or None when it holds one item."""
+    body = _decode_body(data) if data is not None else None
+    if body is None:
+        return None
+    body.pop("seq", None)
+    return _split_body(body)
+
+
+def _split_body(body: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:
+    """Splits a body in two halves; None when it holds one metric value, histogram or event.
+
+    A body of one wide row is split by its metrics (two rows of the same step, which the server
+    stores as the one row), so a row of many keys is never too large to send.
+    """
+    items = [("rows", x) for x in body.get("rows") or ()]
+    items += [("histograms", x) for x in body.get("histograms") or ()]
+    items += [("events", x) for x in body.get("events") or ()]
+    if len(items) == 1 and items[0][0] == "rows":
+        row = items[0][1]
+        keys = list(row.get("metrics") or ())
+        if len(keys) < 2:
+            return None
+        half = len(keys) // 2
+        first = dict(row, metrics={k: row["metrics"][k] for k in keys[:half]})
+        second = {k: v for k, v in row.items() if k != "epoch"}
+        second["metrics"] = {k: row["metrics"][k] for k in keys[half:]}
+        return [{"rows": [first]}, {"rows": [second]}]
+    if len(items) <= 1:
+        return None
+    parts = []
+    for chunk in (items[: len(items) // 2], items[len(items) // 2 :]):
+        part: Dict[str, Any] = {"rows": []}
+        for field, x in chunk:
+            part.setdefault(field, []).append(x)
+        parts.append(part)
+    return parts
 
 
 def replay_spools(base_url: str, spool_dir: str, timeout: float = 60.0) -> Dict[str, int]:
@@ -612,4 +792,5 @@ def replay_spools(base_url: str, spool_dir: str, timeout: float = 60.0) -> Dict[
         left_runs = len(t._foreign)
         t.close_foreign()
         t.client.close()
-    return {"runs": runs, "batches": total - left, "batches_left": left, "runs_left": left_runs}
+    return {"runs": runs, "batches": total - left, "batches_left": left, "runs_left": left_runs,
+            "rejected_points": t.stats["foreign_rejected"]}

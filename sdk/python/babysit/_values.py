@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import math
 import operator
-import re
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-MAX_KEY_LENGTH = 200
-MAX_EVENT_TYPE_LENGTH = 64
-MAX_HISTOGRAM_BINS = 1000
-MAX_STEP = 2**53 - 1
+from . import _contract as C
+
+MAX_KEY_LENGTH = C.KEY_MAX_LENGTH
+MAX_EVENT_TYPE_LENGTH = C.EVENT_TYPE_MAX_LENGTH
+MAX_HISTOGRAM_BINS = C.HISTOGRAM_BINS
+MAX_STEP = C.STEP_MAX
 DEFAULT_BINS = 30
-RUN_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-# C0 and C1 control characters, DEL included (same rule as the TypeScript SDK).
-_CONTROL_RE = re.compile("[\u0000-\u001f\u007f-\u009f]")
+RUN_ID_RE = C.RUN_ID_RE
+# Event data sits at body.events[i].data, three levels below the body: the whole body must stay
+# within the contract's JSON depth.
+MAX_EVENT_DATA_DEPTH = C.JSON_DEPTH - 3
 
 
 class LazyScalar:
@@ -33,21 +35,37 @@ class LazyScalar:
         self.tensor = tensor
 
 
+class Provisional(int):
+    """A step counted from an origin not known yet: the run was resumed by id and the server has not
+    said its last step. Resolved (origin + value) before the batch is formed; see Run._next_step.
+
+    Adding an int keeps it provisional, so a step derived from one (watch() labels an iteration
+    that logged nothing from the previous label) is resolved with the same origin."""
+
+    __slots__ = ()
+
+    def __add__(self, other: Any) -> Any:
+        if type(other) is int:
+            return Provisional(int(self) + other)
+        return int.__add__(self, other)
+
+    __radd__ = __add__
+
+
 def key_problem(key: Any) -> Optional[str]:
-    """Returns why `key` is not a valid metric/histogram key, or None when it is."""
-    if not isinstance(key, str):
-        return "key is a %s, not a string" % type(key).__name__
-    if not key:
-        return "empty key"
-    if len(key) > MAX_KEY_LENGTH:
-        return "key longer than %d characters" % MAX_KEY_LENGTH
-    if _CONTROL_RE.search(key):
-        return "key contains control characters"
-    return None
+    """Returns why `key` is not a valid metric/histogram/image key, or None when it is."""
+    return C.name_problem(key, C.KEY_MAX_LENGTH, "keys")
+
+
+def event_type_problem(etype: Any) -> Optional[str]:
+    """Returns why `etype` is not a valid event type, or None when it is."""
+    return C.name_problem(etype, C.EVENT_TYPE_MAX_LENGTH, "event types")
 
 
 def coerce_step(step: Any) -> int:
     """Returns `step` as a valid wire step or raises ValueError with the reason."""
+    if type(step) is Provisional:  # run.step of a resumed run whose origin is not known yet
+        return step
     if isinstance(step, bool):
         raise ValueError("step must be an integer, got a bool")
     if isinstance(step, float):
@@ -152,25 +170,28 @@ def encode_number(v: float) -> Any:
     return "Infinity" if v > 0 else "-Infinity"
 
 
-def to_jsonable(value: Any, _depth: int = 0) -> Any:
+def to_jsonable(value: Any, _depth: int = 1) -> Any:
     """Converts event data to plain JSON: numpy/torch arrays become lists, non-finite floats become
-    "NaN"/"Infinity"/"-Infinity" as everywhere else on the wire. Raises TypeError for anything else."""
-    if _depth > 64:
-        raise TypeError("data nested too deeply")
-    if value is None or isinstance(value, (str, bool)):
+    "NaN"/"Infinity"/"-Infinity" as everywhere else on the wire, lone surrogates in strings become
+    U+FFFD. Raises TypeError for anything else and for data nested deeper than the body may be."""
+    if _depth > MAX_EVENT_DATA_DEPTH:
+        raise TypeError("data nested deeper than %d levels" % MAX_EVENT_DATA_DEPTH)
+    if isinstance(value, str):
+        return C.well_formed(value)
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         return encode_number(value)
     if isinstance(value, dict):
-        return {str(k): to_jsonable(v, _depth + 1) for k, v in value.items()}
+        return {C.well_formed(str(k)): to_jsonable(v, _depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v, _depth + 1) for v in value]
     if is_tensor(value):
-        return to_jsonable(value.detach().cpu().tolist(), _depth + 1)
+        return to_jsonable(value.detach().cpu().tolist(), _depth)  # same level: a list, or a number
     if hasattr(value, "tolist") and hasattr(value, "dtype"):  # numpy arrays and scalars
-        return to_jsonable(value.tolist(), _depth + 1)
+        return to_jsonable(value.tolist(), _depth)
     if isinstance(value, (set, frozenset)):
         return [to_jsonable(v, _depth + 1) for v in sorted(value, key=repr)]
     if hasattr(value, "__float__") and not isinstance(value, complex):

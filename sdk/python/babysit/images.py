@@ -8,6 +8,7 @@ import struct
 import zlib
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from . import _contract as C
 from . import _values as V
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -66,6 +67,11 @@ def _numpy():
         return None
 
 
+def _check_size(w: int, h: int) -> None:
+    if not (1 <= w <= C.IMAGE_SIDE_MAX and 1 <= h <= C.IMAGE_SIDE_MAX) or h * w > MAX_PIXELS:
+        raise ValueError("image size %dx%d out of range (sides 1..%d, at most %d pixels)" % (w, h, C.IMAGE_SIDE_MAX, MAX_PIXELS))
+
+
 def to_pixels(image: Any) -> Tuple[bytes, int, int, int]:
     """Turns an image array into (8-bit pixel bytes, width, height, channels).
 
@@ -83,8 +89,7 @@ def to_pixels(image: Any) -> Tuple[bytes, int, int, int]:
         if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[-1] not in (2, 3, 4)):
             raise ValueError("an image must be (H, W), (H, W, C) or (C, H, W) with C in 1..4, got shape %s" % (a.shape,))
         h, w = a.shape[:2]
-        if h == 0 or w == 0 or h * w > MAX_PIXELS:
-            raise ValueError("image size %dx%d out of range" % (w, h))
+        _check_size(w, h)
         if a.dtype == np.uint8:
             u8 = a
         elif a.dtype == np.bool_:
@@ -118,6 +123,7 @@ def _to_pixels_pure(a: Any) -> Tuple[bytes, int, int, int]:
         c = len(rows)  # (C, H, W) -> (H, W, C)
         rows = [[[rows[k][y][x] for k in range(c)] for x in range(len(rows[0][0]))] for y in range(len(rows[0]))]
     h, w = len(rows), len(rows[0])
+    _check_size(w, h)
     if three_d:
         channels = len(rows[0][0])
         flat = [float(v) for r in rows for px in r for v in px]
@@ -142,6 +148,8 @@ def encode_image_event(key: str, image: Any) -> Dict[str, Any]:
     """The data of an ``image`` event: ``{key, width, height, png_base64}``."""
     pixels, w, h, c = to_pixels(image)
     png = encode_png(pixels, w, h, c)
+    if len(png) > C.IMAGE_BYTES_MAX:
+        raise ValueError("the PNG is %d bytes, over the server's %d" % (len(png), C.IMAGE_BYTES_MAX))
     return {"key": key, "width": w, "height": h, "png_base64": base64.b64encode(png).decode("ascii")}
 
 

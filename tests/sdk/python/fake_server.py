@@ -10,7 +10,12 @@ and GET /api/v1/runs/{id} (image events listed under ``images``, as the real ser
 - ``drop_next_log_responses = n``: the next n log batches are stored, then the connection is closed
   without an answer (a lost acknowledgement: the client must retry with the same seq);
 - ``alerts = [...]``: returned in every log response (the SDK must print each code once);
-  ``finish_alerts = [...]``: returned by the next finish (the diagnosis of the complete run).
+  ``finish_alerts = [...]``: returned by the next finish (the diagnosis of the complete run);
+- ``reject_logs = n``: the next n log batches are refused with 422 ``invalid_batch`` (a server whose
+  rules the SDK does not know), storing nothing;
+- ``max_body_bytes = n``: log bodies over n bytes get 413 ``payload_too_large``.
+
+Its limits are the contract's, read from docs/contract.json, like the real server's.
 
 Also usable on its own: ``python tests/sdk/python/fake_server.py 3000``.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import socket
 import sys
@@ -27,8 +33,38 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple
 
-BODY_LIMIT = 8 * 1024 * 1024
-_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "docs", "contract.json")) as _f:
+    CONTRACT = json.load(_f)
+LIMIT = {k: v["value"] for k, v in CONTRACT["limits"].items()}
+BODY_LIMIT = LIMIT["bodyBytes"]
+_RUN_ID = re.compile(CONTRACT["runIdPattern"])
+
+
+def name_ok(s: Any, max_length: int) -> bool:
+    """The contract's rule for keys, event types, projects and names: 1..max code points, no lone
+    surrogate, no U+0000-U+001F or U+007F."""
+    return (isinstance(s, str) and 1 <= len(s) <= max_length
+            and not any(0xD800 <= ord(c) <= 0xDFFF or ord(c) < 32 or ord(c) == 127 for c in s))
+
+
+def _depth(v: Any) -> int:
+    if isinstance(v, dict):
+        return 1 + max((_depth(x) for x in v.values()), default=0)
+    if isinstance(v, list):
+        return 1 + max((_depth(x) for x in v), default=0)
+    return 0
+
+
+def _strings_ok(v: Any) -> bool:
+    if isinstance(v, str):
+        return not any(0xD800 <= ord(c) <= 0xDFFF for c in v)
+    if isinstance(v, dict):
+        return all(_strings_ok(k) and _strings_ok(x) for k, x in v.items())
+    if isinstance(v, list):
+        return all(_strings_ok(x) for x in v)
+    return True
+
+
 _NON_FINITE = {"NaN", "Infinity", "-Infinity"}
 
 
@@ -49,42 +85,47 @@ def _check_batch(body: Any) -> None:
     seq = body.get("seq")
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise _BadBatch("seq must be a non-negative integer")
+    if not _strings_ok(body):
+        raise _BadBatch("strings must be well-formed Unicode")
+    if _depth(body) > LIMIT["jsonDepth"]:
+        raise _BadBatch("body nested too deeply")
     rows = body.get("rows", [])
-    if not isinstance(rows, list) or len(rows) > 10000:
+    if not isinstance(rows, list) or len(rows) > LIMIT["rowsPerBatch"]:
         raise _BadBatch("rows must be a list of at most 10000 rows")
     for i, row in enumerate(rows):
         step = row.get("step")
-        if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= 2**53 - 1:
+        if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= LIMIT["stepMax"]:
             raise _BadBatch("rows[%d].step must be a non-negative integer" % i)
-        if "time" in row and not isinstance(row["time"], (int, float)):
+        if "time" in row and (not isinstance(row["time"], (int, float)) or not 0 <= row["time"] <= LIMIT["timeMax"]):
             raise _BadBatch("rows[%d].time must be a number" % i)
-        if "epoch" in row and (not isinstance(row["epoch"], (int, float)) or not math.isfinite(row["epoch"])):
+        if "epoch" in row and (not isinstance(row["epoch"], (int, float)) or not math.isfinite(row["epoch"])
+                               or abs(row["epoch"]) > LIMIT["epochAbsMax"]):
             raise _BadBatch("rows[%d].epoch must be a finite number" % i)
         metrics = row.get("metrics")
         if not isinstance(metrics, dict):
             raise _BadBatch("rows[%d].metrics must be an object" % i)
         for k, v in metrics.items():
-            if not 1 <= len(k) <= 200 or any(ord(c) < 32 or 127 <= ord(c) <= 159 for c in k):
+            if not name_ok(k, LIMIT["keyMaxLength"]):
                 raise _BadBatch("rows[%d].metrics has a bad key" % i)
             if isinstance(v, bool) or not (isinstance(v, (int, float)) or v in _NON_FINITE):
                 raise _BadBatch("rows[%d].metrics.%s must be a number or NaN/Infinity/-Infinity" % (i, k))
-    if len(body.get("histograms", [])) > 1000 or len(body.get("events", [])) > 1000:
+    if len(body.get("histograms", [])) > LIMIT["histogramsPerBatch"] or len(body.get("events", [])) > LIMIT["eventsPerBatch"]:
         raise _BadBatch("at most 1000 histograms and 1000 events per batch")
     for i, h in enumerate(body.get("histograms", [])):
         edges, counts = h.get("edges"), h.get("counts")
-        if not isinstance(h.get("step"), int) or not isinstance(h.get("key"), str):
+        if not isinstance(h.get("step"), int) or not name_ok(h.get("key"), LIMIT["keyMaxLength"]):
             raise _BadBatch("histograms[%d] needs step and key" % i)
         if not isinstance(edges, list) or not isinstance(counts, list) or len(edges) != len(counts) + 1:
             raise _BadBatch("histograms[%d].edges must have counts.length + 1 entries" % i)
-        if len(counts) > 1000 or any(not isinstance(e, (int, float)) or not math.isfinite(e) for e in edges):
+        if len(counts) > LIMIT["histogramBins"] or any(not isinstance(e, (int, float)) or not math.isfinite(e) for e in edges):
             raise _BadBatch("histograms[%d].edges must be finite" % i)
         if any(b < a for a, b in zip(edges, edges[1:])):
             raise _BadBatch("histograms[%d].edges must be non-decreasing" % i)
         if any(not isinstance(c, (int, float)) or not math.isfinite(c) or c < 0 for c in counts):
             raise _BadBatch("histograms[%d].counts must be non-negative" % i)
     for i, e in enumerate(body.get("events", [])):
-        if not isinstance(e.get("type"), str) or not 1 <= len(e["type"]) <= 64:
-            raise _BadBatch("events[%d].type must be 1..64 characters" % i)
+        if not name_ok(e.get("type"), LIMIT["eventTypeMaxLength"]):
+            raise _BadBatch("events[%d].type must be 1..64 code points" % i)
         if not isinstance(e.get("data", {}), dict):
             raise _BadBatch("events[%d].data must be an object" % i)
 
@@ -101,6 +142,8 @@ class FakeServer:
         self.alerts: List[Dict[str, Any]] = []
         self.finish_alerts: List[Dict[str, Any]] = []  # returned by the next finish
         self.drop_next_log_responses = 0
+        self.reject_logs = 0
+        self.max_body_bytes = BODY_LIMIT
         self._conns: set = set()  # open client connections, cut by down()
         self._port = port
         self._httpd: Optional[ThreadingHTTPServer] = None
@@ -243,9 +286,21 @@ class FakeServer:
                 "events": [e for e in self.events(rid) if e["type"] != "image"],
                 "images": [{"key": k, "count": len(s), "lastStep": max(s)} for k, s in sorted(images.items())]}
 
+    def last_step(self, rid: str) -> Optional[int]:
+        steps = [s for _, s, _ in self.points(rid)] + [h["step"] for h in self.histograms(rid)]
+        return max(steps) if steps else None
+
     def _create(self, body: Any) -> Tuple[int, Any]:
-        if not isinstance(body, dict) or not isinstance(body.get("project"), str) or not 1 <= len(body["project"]) <= 100:
-            return 400, {"error": {"code": "invalid_body", "message": "project must be a string of 1..100 characters"}}
+        if not isinstance(body, dict) or not name_ok(body.get("project"), LIMIT["projectMaxLength"]):
+            return 400, {"error": {"code": "invalid_body", "message": "project must be a string of 1..100 code points"}}
+        if body.get("name") is not None and not name_ok(body["name"], LIMIT["runNameMaxLength"]):
+            return 400, {"error": {"code": "invalid_body", "message": "name must be a string of 1..200 code points"}}
+        config = body.get("config")
+        if config is not None:
+            size = len(json.dumps(config, ensure_ascii=False, separators=(",", ":")).encode())
+            if (not isinstance(config, dict) or _depth(config) > LIMIT["configDepth"] or size > LIMIT["configBytes"]
+                    or not _strings_ok(config)):
+                return 400, {"error": {"code": "invalid_body", "message": "config over the limits"}}
         rid = body.get("id")
         if rid is not None and (not isinstance(rid, str) or not _RUN_ID.match(rid)):
             return 400, {"error": {"code": "invalid_body", "message": "id must match [A-Za-z0-9_-]{1,64}"}}
@@ -257,14 +312,22 @@ class FakeServer:
                 run["status"] = "running"
                 run["config"].update(body.get("config") or {})
                 run["resumes"] += 1
-                return 200, {"id": rid, "url": "/runs/" + rid, "resumed": True}
-            self.runs[rid] = {"id": rid, "project": body["project"], "name": body.get("name"),
-                              "config": dict(body.get("config") or {}), "status": "running", "resumes": 0}
-            self.seqs[rid] = {}
-            self.batches[rid] = []
-            return 201, {"id": rid, "url": "/runs/" + rid, "resumed": False}
+            else:
+                self.runs[rid] = {"id": rid, "project": body["project"], "name": body.get("name"),
+                                  "config": dict(body.get("config") or {}), "status": "running", "resumes": 0}
+                self.seqs[rid] = {}
+                self.batches[rid] = []
+                return 201, {"id": rid, "url": "/runs/" + rid, "resumed": False}
+        return 200, {"id": rid, "url": "/runs/" + rid, "resumed": True, "lastStep": self.last_step(rid)}
 
     def _log(self, rid: str, body: Any) -> Tuple[int, Any]:
+        with self.lock:
+            reject = self.reject_logs > 0
+            if reject:
+                self.reject_logs -= 1
+                self.log_requests.append((rid, body.get("seq") if isinstance(body, dict) else None))
+        if reject:
+            return 422, {"error": {"code": "invalid_batch", "message": "rows[0].metrics: refused by a rule the SDK does not know"}}
         try:
             _check_batch(body)
         except _BadBatch as err:
@@ -314,9 +377,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         fake = self.fake
         length = int(self.headers.get("Content-Length") or 0)
-        if length > BODY_LIMIT:
+        if length > BODY_LIMIT or (self.path.endswith("/log") and length > fake.max_body_bytes):
             self.rfile.read(length)
-            return self._reply(413, {"error": {"code": "payload_too_large", "message": "body over 8 MiB"}})
+            with fake.lock:
+                fake.requests.append((method, self.path))
+            limit = min(BODY_LIMIT, fake.max_body_bytes)
+            return self._reply(413, {"error": {"code": "payload_too_large", "message": "body over %d bytes" % limit}})
         raw = self.rfile.read(length) if length else b""
         while fake.mode == "hang":
             time.sleep(0.02)

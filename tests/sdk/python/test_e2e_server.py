@@ -91,7 +91,7 @@ def test_non_finite_values_survive_the_round_trip():
     run.log({"train/loss": 1.0}, step=0)
     run.log({"train/loss": float("nan")}, step=1)
     run.log({"train/loss": float("inf")}, step=2)
-    assert run.finish() is True
+    assert run.finish().delivered is True
     series = get("/api/v1/runs/%s/series?key=train/loss" % run.id)
     assert [b["last"] for b in series["buckets"]] == [1.0, "NaN", "Infinity"]
 
@@ -121,6 +121,106 @@ def test_resuming_a_run_appends_to_it():
     second.finish()
     keys = {k["key"]: k for k in get("/api/v1/runs/%s" % rid)["keys"]}
     assert keys["x"]["count"] == 2
+
+
+def _keys_of(run_id):
+    return {k["key"]: k for k in get("/api/v1/runs/%s" % run_id)["keys"]}
+
+
+@pytest.mark.parametrize("n, stored", [(150, True), (200, True), (201, False)])
+def test_the_rocket_key_example(n, stored):
+    """Issue #8: 150 rockets are 150 code points (300 UTF-16 units): within the 200 limit."""
+    run = babysit.init(project=PROJECT, name="rockets-%d" % n, url=URL, quiet=True)
+    for step in range(5):
+        run.log({"train/loss": 1.0 / (step + 1), "\U0001F680" * n: 2.0})
+    result = run.finish()
+    keys = _keys_of(run.id)
+    assert keys["train/loss"]["count"] == 5
+    assert ("\U0001F680" * n in keys) is stored
+    if stored:
+        assert keys["\U0001F680" * n]["count"] == 5
+    assert result.delivered is stored and result.rejected_points == (0 if stored else 5)
+
+
+def test_a_batch_the_server_refuses_is_counted_in_finish(monkeypatch):
+    """A key the SDK's own check lets through (here: the check switched off) is refused by the server
+    for the whole batch; finish() reports the points and the server's message, nothing is retried."""
+    from babysit import _run
+
+    monkeypatch.setattr(_run.V, "key_problem", lambda key: None)
+    run = babysit.init(project=PROJECT, name="refused", url=URL, quiet=True)
+    run.log({"ok": 1.0, "k" * 300: 2.0}, step=0)
+    result = run.finish()
+    assert result.delivered is False and result.pending_batches == 0
+    assert result.rejected_points == 2
+    (reason, points), = result.rejections
+    assert reason.startswith("rejected by the server: 400 invalid_batch") and points == 2
+    assert "ok" not in _keys_of(run.id)  # the server wrote nothing of the batch
+
+
+def test_resuming_without_steps_continues_after_the_last_step():
+    rid = "py-e2e-steps-" + uuid.uuid4().hex[:8]
+    first = babysit.init(project=PROJECT, name="resume-steps", url=URL, id=rid, quiet=True)
+    for i in range(5):
+        first.log({"train/loss": 1.0 - i / 10})
+    assert first.finish()
+    second = babysit.init(project=PROJECT, url=URL, id=rid, quiet=True)
+    for i in range(3):
+        second.log({"train/loss": 0.4 - i / 10})
+    assert second.step == 7
+    assert second.finish()
+    steps, values = series_steps_from(URL, rid, "train/loss")
+    assert steps == list(range(8)) and values[0] == 1.0
+
+
+def test_a_nested_dataclass_config_reaches_the_server_as_an_object():
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Model:
+        num_classes: int = 10
+        hidden: tuple = (128, 64)
+
+    @dataclasses.dataclass
+    class Config:
+        model: Model = dataclasses.field(default_factory=Model)
+        lr: float = 1e-3
+
+    run = babysit.init(project=PROJECT, name="nested-config", url=URL, config=Config(), quiet=True)
+    assert run.finish()
+    config = get("/api/v1/runs/%s" % run.id)["run"]["config"]
+    assert config["model"] == {"num_classes": 10, "hidden": [128, 64]} and config["lr"] == 1e-3
+
+
+def _deep(n):
+    d = leaf = {}
+    for _ in range(n - 1):
+        leaf["inner"] = {}
+        leaf = leaf["inner"]
+    return d
+
+
+def _cyclic():
+    d = {"lr": 0.1}
+    d["self"] = d
+    return d
+
+
+@pytest.mark.parametrize("label, make", [
+    ("deep-10000", lambda: {"lr": 0.1, "x": _deep(10_000)}),
+    ("depth-33", lambda: {"lr": 0.1, "x": _deep(32)}),
+    ("cyclic", _cyclic),
+    ("2-MB", lambda: {"lr": 0.1, "t": ["x" * 1000] * 2000}),
+], ids=["deep-10000", "depth-33", "cyclic", "2-MB"])
+def test_a_config_over_the_limits_still_creates_the_run(label, make):
+    with pytest.warns(babysit.BabysitWarning, match="to fit the server's limits"):
+        run = babysit.init(project=PROJECT, name="config-" + label, url=URL, config=make(), quiet=True)
+    run.log({"x": 1.0}, step=0)
+    assert run.finish()
+    detail = get("/api/v1/runs/%s" % run.id)
+    assert detail["run"]["config"]["lr"] == 0.1 and "[truncated by babysit: " in json.dumps(detail["run"]["config"]) \
+        or "[cycle:" in json.dumps(detail["run"]["config"])
+    assert [k["key"] for k in detail["keys"]] == ["x"]
 
 
 @pytest.mark.parametrize("how", ["stop", "kill"])

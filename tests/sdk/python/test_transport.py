@@ -33,7 +33,7 @@ def test_many_log_calls_travel_in_few_batches_with_increasing_seq(server, make_r
     run = make_run(flush_interval=0.2)
     for i in range(2000):
         run.log({"train/loss": 1.0 / (i + 1), "train/acc": i / 2000})
-    assert run.finish() is True
+    assert run.finish().delivered is True
     assert server.series(run.id, "train/loss") == {i: 1.0 / (i + 1) for i in range(2000)}
     seqs = [s for rid, s in server.log_requests if rid == run.id]
     assert 1 <= len(seqs) <= 20, "%d requests for 2000 log() calls" % len(seqs)
@@ -133,9 +133,15 @@ def test_log_never_raises_on_garbage_and_keeps_the_good_fields(server, make_run)
         run.event("ok", {"obj": object()})
         run.event("not-a-dict", [1, 2])
         run.log_image("img", "not an image")
-    assert run.finish() is True
+    result = run.finish()
     assert server.series(run.id, "good") == {1: 2.0, 2: 3.0, 3: 4.0, 4: 5.0, 5: 6.0}
     assert server.keys(run.id) == {"good"}
+    # Everything dropped is counted: 2 non-dict calls, 11 metrics, 1 epoch, 2 histograms, 4 events, 1 image.
+    assert result.delivered is False and not result
+    assert result.rejected_points == 21 and result.pending_batches == 0
+    reasons = dict(result.rejections)
+    assert reasons["dropped by the SDK: keys must be at most 200 code points"] == 1
+    assert reasons["dropped by the SDK: event types must be at most 64 code points"] == 1
 
 
 def test_each_problem_is_warned_once(server, make_run):
@@ -170,7 +176,7 @@ def test_a_batch_whose_answer_was_lost_is_retried_with_the_same_seq(server, make
     run = make_run()
     for i in range(10):
         run.log({"x": i})
-    assert run.finish() is True
+    assert run.finish().delivered is True
     seqs = [s for rid, s in server.log_requests if rid == run.id]
     assert len(seqs) > len(set(seqs)), "the unanswered batch was not retried"
     assert seqs[0] == seqs[1], "the retry used a new seq"
@@ -187,7 +193,7 @@ def test_server_503_then_back_loses_nothing(server, make_run):
         run.log({"x": i})
     wait_for(lambda: spool_files(os.environ["BABYSIT_SPOOL_DIR"]), what="data to be spooled")
     server.mode = "up"
-    assert run.finish() is True
+    assert run.finish().delivered is True
     assert server.series(run.id, "x") == {i: i for i in range(20)}
     assert_no_duplicates(server, run.id)
 
@@ -210,7 +216,7 @@ def test_server_away_then_back_nothing_lost_no_duplicates_spool_removed(server, 
     wait_for(lambda: len(server.series(run.id, "x")) == 150, timeout=15, what="spooled points to be replayed")
     for i in range(150, 200):
         run.log({"x": i})
-    assert run.finish() is True
+    assert run.finish().delivered is True
     assert server.series(run.id, "x") == {i: i for i in range(200)}
     assert_no_duplicates(server, run.id)
     assert spool_files(spool_dir) == []
@@ -231,7 +237,7 @@ def test_init_while_server_down_creates_the_run_with_its_client_id_later(server,
     server.up()
     wait_for(lambda: len(server.series(run.id, "x")) == 30, timeout=15, what="the run to be created and filled")
     assert server.runs[run.id]["name"] == "offline-start" and server.runs[run.id]["config"] == {"a": 1}
-    assert run.finish() is True
+    assert run.finish().delivered is True
     assert server.runs[run.id]["status"] == "finished"
 
 
@@ -245,7 +251,7 @@ def test_log_does_not_block_while_the_server_hangs(server, make_run):
         run.log({"x": i})
     assert time.perf_counter() - t0 < 2.0
     server.mode = "up"
-    assert run.finish() is True
+    assert run.finish().delivered is True
     assert len(server.series(run.id, "x")) == 5001
 
 
@@ -260,7 +266,7 @@ def test_finish_gives_up_at_its_deadline_when_the_server_hangs(server, make_run,
     for i in range(10):
         run.log({"y": i})
     t0 = time.monotonic()
-    assert run.finish(timeout=1.0) is False
+    assert run.finish(timeout=1.0).delivered is False
     assert time.monotonic() - t0 < 2.0
     lines = [json.loads(x) for f in spool_files(spool_dir) for x in open(os.path.join(spool_dir, f))]
     assert {"kind": "finish", "status": "finished"} in lines
@@ -276,7 +282,7 @@ def test_finish_returns_fast_when_the_server_is_already_away(server, make_run, s
         run.log({"x": i})
     wait_for(lambda: spool_files(spool_dir), what="a spool file")
     t0 = time.monotonic()
-    assert run.finish(timeout=10.0) is False
+    assert run.finish(timeout=10.0).delivered is False
     assert time.monotonic() - t0 < 3.0
 
 
@@ -341,7 +347,7 @@ def test_spool_of_an_earlier_process_is_replayed_by_the_next_run(server, make_ru
         for i in range(40):
             babysit.log({"x": i}, step=i)
         babysit.event("input_stats", {"mean": [0.5], "std": [1.0]}, step=0)
-        print(babysit.finish(timeout=2.0))
+        print(babysit.finish(timeout=2.0).delivered)
     """, server.url)
     child_id, finished = res.stdout.split()
     assert finished == "False" and child_id not in server.runs
@@ -383,7 +389,8 @@ def test_spool_of_a_killed_process_is_replayed_by_sync(server, spool_dir):
         child.wait()
     server.up()
     res = babysit.sync(url=server.url, timeout=10)
-    assert res == {"runs": 1, "batches": res["batches"], "batches_left": 0, "runs_left": 0} and res["batches"] >= 1
+    assert res == {"runs": 1, "batches": res["batches"], "batches_left": 0, "runs_left": 0, "rejected_points": 0}
+    assert res["batches"] >= 1
     assert server.series(child_id, "x") == {i: i for i in range(25)}
     assert server.runs[child_id]["status"] == "running"  # never finished: the server will call it stale
     assert spool_files(spool_dir) == []
@@ -453,7 +460,7 @@ def test_spooled_batches_are_not_kept_in_memory(server, make_run, spool_dir):
     with transport._lock:
         assert all(b.body is None and b.ref is not None for b in transport._spooled)
     server.up()
-    assert run.finish() is True
+    assert run.finish().delivered is True
     assert server.series(run.id, "x") == {i: i for i in range(200)}
 
 
@@ -480,5 +487,5 @@ def test_many_histograms_and_events_are_split_into_batches_the_server_takes(serv
     for i in range(1500):
         run.log_histogram("h", ([0.0, 1.0], [i]), step=i)
         run.event("tick", {"i": i}, step=i)
-    assert run.finish() is True
+    assert run.finish().delivered is True
     assert len(server.histograms(run.id)) == 1500 and len(server.events(run.id, "tick")) == 1500

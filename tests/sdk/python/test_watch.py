@@ -100,7 +100,7 @@ def test_watch_logs_every_series_on_the_loops_steps(server, make_run, device):
     babysit.log({"train/loss": loss}, step=0)
     ratio0 = ((model.fc1.weight.detach() - w_before).norm() / w_before.norm()).item()
     train(model, opt, x, y, 19, step0=1)
-    assert run.finish() is True
+    assert run.finish().delivered is True
 
     expected = {"train/loss", "lr"}
     for layer in ("fc1", "fc2", "fc3"):

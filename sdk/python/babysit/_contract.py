@@ -1,0 +1,94 @@
+"""The wire contract's limits, as the server enforces them (lib/contract/limits.ts, docs/contract.json).
+
+The SDK is installed without the repository, so it carries its own copy of the numbers;
+tests/sdk/python/test_contract.py reads docs/contract.json and fails when a number here differs, and
+checks that the SDK's own checks (keys, event types, names, batches, config) follow them.
+
+Strings are measured in Unicode code points (what ``len()`` counts), must be well-formed (no lone
+surrogates: a Python ``str`` can hold one, JSON escapes it as ``\\ud800`` and the server refuses it),
+and keys, event types, project and run names must not contain U+0000-U+001F or U+007F.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+# Names as in docs/contract.json "limits", values in the unit it gives for each.
+LIMITS = {
+    "keyMaxLength": 200,  # code points
+    "eventTypeMaxLength": 64,  # code points
+    "projectMaxLength": 100,  # code points, after trimming
+    "runNameMaxLength": 200,  # code points, after trimming
+    "runIdMaxLength": 64,  # ASCII characters A-Z a-z 0-9 _ -
+    "rowsPerBatch": 10_000,
+    "histogramsPerBatch": 1_000,
+    "eventsPerBatch": 1_000,
+    "histogramBins": 1_000,
+    "bodyBytes": 8 * 1024 * 1024,
+    "jsonDepth": 64,  # levels of nesting of a whole request body
+    "configBytes": 1024 * 1024,  # bytes of UTF-8 JSON
+    "configDepth": 32,  # levels of nesting, the config object itself is level 1
+    "stepMax": 2**53 - 1,
+    "timeMax": 10_000_000_000,  # Unix seconds
+    "epochAbsMax": 1_000_000_000_000,
+    "imageSideMax": 8192,  # pixels
+    "imageBytesMax": 4 * 1024 * 1024,  # bytes of decoded PNG
+    "urlBytesMax": 8 * 1024,
+}
+
+KEY_MAX_LENGTH = LIMITS["keyMaxLength"]
+EVENT_TYPE_MAX_LENGTH = LIMITS["eventTypeMaxLength"]
+PROJECT_MAX_LENGTH = LIMITS["projectMaxLength"]
+RUN_NAME_MAX_LENGTH = LIMITS["runNameMaxLength"]
+ROWS_PER_BATCH = LIMITS["rowsPerBatch"]
+HISTOGRAMS_PER_BATCH = LIMITS["histogramsPerBatch"]
+EVENTS_PER_BATCH = LIMITS["eventsPerBatch"]
+HISTOGRAM_BINS = LIMITS["histogramBins"]
+BODY_BYTES = LIMITS["bodyBytes"]
+JSON_DEPTH = LIMITS["jsonDepth"]
+CONFIG_BYTES = LIMITS["configBytes"]
+CONFIG_DEPTH = LIMITS["configDepth"]
+STEP_MAX = LIMITS["stepMax"]
+TIME_MAX = LIMITS["timeMax"]
+EPOCH_ABS_MAX = LIMITS["epochAbsMax"]
+IMAGE_SIDE_MAX = LIMITS["imageSideMax"]
+IMAGE_BYTES_MAX = LIMITS["imageBytesMax"]
+
+RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,%d}$" % LIMITS["runIdMaxLength"]
+RUN_ID_RE = re.compile(RUN_ID_PATTERN)
+NON_FINITE_STRINGS = ("NaN", "Infinity", "-Infinity")
+
+# U+0000-U+001F and U+007F; C1 controls (U+0080-U+009F) are allowed, as on the server.
+_FORBIDDEN_RE = re.compile("[\u0000-\u001f\u007f]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def is_well_formed(s: str) -> bool:
+    """False when `s` holds a surrogate code point, which UTF-8 cannot carry (``s.encode()`` raises)."""
+    return _SURROGATE_RE.search(s) is None
+
+
+def well_formed(s: str) -> str:
+    """`s` with every surrogate code point replaced by U+FFFD (for free-form text: config, event data)."""
+    return _SURROGATE_RE.sub("\ufffd", s)
+
+
+def has_forbidden_character(s: str) -> bool:
+    return _FORBIDDEN_RE.search(s) is not None
+
+
+def name_problem(s: object, max_length: int, what: str) -> Optional[str]:
+    """Why `s` cannot be a key / event type / project / run name, or None. Same order as the server's
+    nameProblem(), so the SDK and the server name the same problem first."""
+    if not isinstance(s, str):
+        return "%s must be strings, got a %s" % (what, type(s).__name__)
+    if not s:
+        return "%s must not be empty" % what
+    if not is_well_formed(s):
+        return "%s must be well-formed Unicode (no lone surrogates)" % what
+    if has_forbidden_character(s):
+        return "%s must not contain control characters" % what
+    if len(s) > max_length:
+        return "%s must be at most %d code points" % (what, max_length)
+    return None

@@ -1,0 +1,305 @@
+"""The Python SDK follows the one wire contract (docs/contract.json, generated from lib/contract/limits.ts).
+
+The SDK carries its own copy of the limits (it is installed without the repository); these tests tie
+every one of them, and the checks built on them, to the contract, so the two cannot drift again. The
+server rejects a bad batch whole, so the SDK drops only the offending key or item, warns once per
+kind of problem, and counts what it dropped (and what the server refused) in finish()'s result.
+"""
+
+import json
+import os
+import warnings
+
+import pytest
+
+import babysit
+from babysit import BabysitWarning, DeliveryResult
+from babysit import _contract as C
+from babysit import _transport as T
+from babysit import _values as V
+from babysit import images
+from conftest import HERE, wait_for
+
+with open(os.path.join(HERE, "..", "..", "..", "docs", "contract.json")) as f:
+    CONTRACT = json.load(f)
+LIMIT = {k: v["value"] for k, v in CONTRACT["limits"].items()}
+
+
+# ------------------------------------------------------------------------------ the numbers
+
+
+def test_every_limit_of_the_contract_is_the_sdks():
+    assert C.LIMITS == LIMIT
+    assert C.RUN_ID_PATTERN == CONTRACT["runIdPattern"]
+    assert list(C.NON_FINITE_STRINGS) == CONTRACT["nonFiniteStrings"]
+    assert CONTRACT["stringUnit"] == "code points"  # what len() counts, which the checks below use
+
+
+@pytest.mark.parametrize("sdk_value, limit", [
+    (V.MAX_KEY_LENGTH, "keyMaxLength"),
+    (V.MAX_EVENT_TYPE_LENGTH, "eventTypeMaxLength"),
+    (V.MAX_HISTOGRAM_BINS, "histogramBins"),
+    (V.MAX_STEP, "stepMax"),
+])
+def test_the_sdks_named_constants_are_the_contracts(sdk_value, limit):
+    assert sdk_value == LIMIT[limit]
+
+
+def test_batches_the_sdk_forms_stay_within_the_contracts_batch_limits():
+    assert 0 < T.MAX_ROWS_PER_BATCH <= LIMIT["rowsPerBatch"]
+    assert 0 < T.MAX_EXTRAS_PER_BATCH <= min(LIMIT["histogramsPerBatch"], LIMIT["eventsPerBatch"])
+    assert 0 < T.MAX_BATCH_BYTES <= LIMIT["bodyBytes"]
+    assert V.MAX_EVENT_DATA_DEPTH + 3 == LIMIT["jsonDepth"]  # body > events > event > data
+
+
+# ------------------------------------------------------------------------------ the checks
+
+
+def _at(n, ch):
+    return ch * n
+
+
+KEY = LIMIT["keyMaxLength"]
+ETYPE = LIMIT["eventTypeMaxLength"]
+
+# (label, character): each counts as ONE code point, whatever its UTF-16 or UTF-8 length.
+CHARACTERS = [("ascii", "k"), ("cjk", "损"), ("rocket", "🚀"), ("math-bold", "𝐱"), ("c1-control", "\u0085")]
+
+
+@pytest.mark.parametrize("label, ch", CHARACTERS)
+def test_keys_are_measured_in_code_points(label, ch):
+    assert V.key_problem(_at(KEY, ch)) is None
+    assert V.key_problem(_at(KEY + 1, ch)) == "keys must be at most %d code points" % KEY
+    assert V.event_type_problem(_at(ETYPE, ch)) is None
+    assert V.event_type_problem(_at(ETYPE + 1, ch)) == "event types must be at most %d code points" % ETYPE
+
+
+BAD_NAMES = [
+    ("lone-high-surrogate", "loss\ud800", "must be well-formed Unicode (no lone surrogates)"),
+    ("lone-low-surrogate", "\udc00", "must be well-formed Unicode (no lone surrogates)"),
+    ("surrogate-pair-as-two-code-points", "\ud83d\ude80", "must be well-formed Unicode (no lone surrogates)"),
+    ("nul", "a\x00b", "must not contain control characters"),
+    ("tab", "a\tb", "must not contain control characters"),
+    ("newline", "train\nloss", "must not contain control characters"),
+    ("unit-separator", "\x1f", "must not contain control characters"),
+    ("del", "loss\x7f", "must not contain control characters"),
+    ("empty", "", "must not be empty"),
+]
+
+
+@pytest.mark.parametrize("label, name, why", BAD_NAMES)
+def test_malformed_names_are_refused_as_the_server_refuses_them(label, name, why):
+    assert V.key_problem(name) == "keys " + why
+    assert V.event_type_problem(name) == "event types " + why
+    # Inside the name: names are trimmed first (a run name that trims to "" lets the server make one up).
+    inner = "p%sq" % name if name else " "
+    with pytest.raises(ValueError, match="project names " + why.split(" (")[0]):
+        babysit.init(project=inner, url="http://127.0.0.1:9")
+    if name:
+        with pytest.raises(ValueError, match="run names " + why.split(" (")[0]):
+            babysit.init(project="p", name=inner, url="http://127.0.0.1:9")
+
+
+@pytest.mark.parametrize("label, ch", CHARACTERS[:3])
+def test_project_and_run_name_lengths_are_code_points(label, ch, make_run, server):
+    run = make_run(project=_at(LIMIT["projectMaxLength"], ch), name=_at(LIMIT["runNameMaxLength"], ch))
+    assert run.finish().delivered is True
+    assert server.runs[run.id]["project"] == _at(LIMIT["projectMaxLength"], ch)
+    for kw in ({"project": _at(LIMIT["projectMaxLength"] + 1, ch)},
+               {"project": "p", "name": _at(LIMIT["runNameMaxLength"] + 1, ch)}):
+        with pytest.raises(ValueError, match="at most"):
+            babysit.init(url=server.url, **kw)
+
+
+def test_steps_bins_and_epochs_follow_the_contract():
+    assert V.coerce_step(LIMIT["stepMax"]) == LIMIT["stepMax"]
+    with pytest.raises(ValueError):
+        V.coerce_step(LIMIT["stepMax"] + 1)
+    n = LIMIT["histogramBins"]
+    V.check_histogram(list(range(n + 1)), [1] * n)
+    with pytest.raises(ValueError, match="at most %d bins" % n):
+        V.check_histogram(list(range(n + 2)), [1] * (n + 1))
+    assert len(V.compute_histogram([0.0, 1.0], bins=n + 50)[1]) == n
+
+
+def test_image_sides_follow_the_contract():
+    np = pytest.importorskip("numpy")
+    side = LIMIT["imageSideMax"]
+    pixels, w, h, _ = images.to_pixels(np.zeros((1, side), dtype=np.uint8))
+    assert (w, h) == (side, 1)
+    with pytest.raises(ValueError, match="out of range"):
+        images.to_pixels(np.zeros((1, side + 1), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("epoch, kept", [
+    (float(LIMIT["epochAbsMax"]), True), (-float(LIMIT["epochAbsMax"]), True),
+    (LIMIT["epochAbsMax"] * 1.5, False), (float("inf"), False), (float("nan"), False),
+])
+def test_epochs_beyond_the_contract_are_dropped_and_the_row_kept(server, make_run, epoch, kept):
+    run = make_run()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BabysitWarning)
+        run.log({"x": 1.0}, step=0, epoch=epoch)
+        result = run.finish()
+    assert server.series(run.id, "x") == {0: 1.0}
+    assert server.series(run.id, "epoch") == ({0: epoch} if kept else {})
+    assert result.rejected_points == (0 if kept else 1)
+
+
+@pytest.mark.parametrize("clock, sent", [(1.7e9, True), (float(LIMIT["timeMax"]), True),
+                                         (LIMIT["timeMax"] + 1.0, False), (-1.0, False)])
+def test_a_clock_outside_the_contracts_times_lets_the_server_stamp_the_row(server, make_run, monkeypatch, clock, sent):
+    from babysit import _run
+
+    run = make_run()
+    monkeypatch.setattr(_run.time, "time", lambda: clock)
+    run.log({"x": 1.0}, step=0)
+    monkeypatch.undo()
+    assert run.finish().delivered is True
+    (row,) = server.rows(run.id)
+    assert ("time" in row) is sent and row["metrics"] == {"x": 1.0}
+
+
+# ------------------------------------------------------------------------------ through a run
+
+
+def _log_five(run, extra_key):
+    for step in range(5):
+        run.log({"train/loss": 1.0 / (step + 1), extra_key: 2.0})
+
+
+def test_the_rocket_key_within_the_limit_is_stored_with_the_loss(server, make_run):
+    """The issue's example: 150 rockets are 150 code points (300 UTF-16 units), within 200."""
+    run = make_run()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _log_five(run, "🚀" * 150)
+        result = run.finish()
+    assert result == DeliveryResult(delivered=True, pending_batches=0, spool_path=None, rejected_points=0, rejections=[])
+    assert server.series(run.id, "train/loss") == {s: 1.0 / (s + 1) for s in range(5)}
+    assert server.series(run.id, "🚀" * 150) == {s: 2.0 for s in range(5)}
+    assert not [w for w in caught if issubclass(w.category, BabysitWarning)]
+
+
+def test_a_rocket_key_over_the_limit_is_dropped_once_and_the_loss_kept(server, make_run, capfd):
+    run = make_run()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _log_five(run, "🚀" * 201)
+        result = run.finish()
+    mine = [str(w.message) for w in caught if issubclass(w.category, BabysitWarning)]
+    assert len(mine) == 1 and "at most 200 code points" in mine[0], mine
+    assert server.series(run.id, "train/loss") == {s: 1.0 / (s + 1) for s in range(5)}
+    assert server.keys(run.id) == {"train/loss"}
+    assert not result and result.delivered is False
+    assert result.rejected_points == 5
+    assert result.rejections == [("dropped by the SDK: keys must be at most 200 code points", 5)]
+    err = capfd.readouterr().err
+    assert "5 point(s) of run %s were rejected" % run.id in err
+
+
+@pytest.mark.parametrize("label, ch", CHARACTERS)
+@pytest.mark.parametrize("n, stored", [(KEY, True), (KEY + 1, False)])
+def test_keys_at_and_over_the_limit_in_every_kind_of_item(server, make_run, label, ch, n, stored):
+    key = _at(n, ch)
+    run = make_run()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BabysitWarning)
+        run.log({"ok": 1.0, key: 2.0}, step=0)
+        run.log_histogram(key, ([0.0, 1.0], [3.0]), step=0)
+        run.event(_at(ETYPE if stored else ETYPE + 1, ch), {"a": 1}, step=0)
+        run.event("ok", {"b": 2}, step=0)
+        result = run.finish()
+    assert server.series(run.id, "ok") == {0: 1.0}
+    assert len(server.events(run.id, "ok")) == 1
+    assert (key in server.keys(run.id)) is stored
+    assert len(server.histograms(run.id)) == (1 if stored else 0)
+    assert len(server.events(run.id)) == (2 if stored else 1)
+    assert result.delivered is stored
+    assert result.rejected_points == (0 if stored else 3)
+
+
+@pytest.mark.parametrize("label, name, why", BAD_NAMES)
+def test_a_malformed_key_or_event_type_drops_only_itself(server, make_run, label, name, why):
+    run = make_run()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for step in range(3):
+            run.log({"train/loss": float(step), name: 1.0}, step=step)
+            run.event(name, {"x": 1}, step=step)
+        run.log_histogram(name, ([0.0, 1.0], [1.0]), step=0)
+        run.log_image(name, [[0, 255]], step=0)
+        run.event("kept", {"text": "lone \ud800 surrogate in data"}, step=0)
+        result = run.finish()
+    assert server.series(run.id, "train/loss") == {0: 0.0, 1: 1.0, 2: 2.0}
+    assert server.keys(run.id) == {"train/loss"}
+    (kept,) = server.events(run.id)
+    assert kept["data"] == {"text": "lone \ufffd surrogate in data"}  # free text: replaced, not dropped
+    assert result.rejected_points == 3 + 3 + 1 + 1
+    kinds = {str(w.message) for w in caught if issubclass(w.category, BabysitWarning)}
+    assert len(kinds) == 4, kinds  # once per kind: metric keys, event types, histogram keys, image keys
+
+
+def test_a_batch_the_server_rejects_is_counted_not_retried_not_spooled(server, make_run, spool_dir, capfd):
+    run = make_run(flush_interval=30.0)
+    for step in range(3):
+        run.log({"a": 1.0, "b": 2.0}, step=step)
+    server.reject_logs = 1
+    run._transport.wake.set()  # send these three rows now, as one batch
+    wait_for(lambda: server.log_requests, what="the batch to reach the server")
+    run.log({"a": 9.0}, step=3)
+    result = run.finish()
+    assert server.series(run.id, "a") == {3: 9.0}
+    assert len(server.log_requests) == 2  # the refused batch was sent once
+    assert result.delivered is False and result.pending_batches == 0 and result.spool_path is None
+    assert result.rejected_points == 6
+    (reason, points), = result.rejections
+    assert points == 6 and reason.startswith("rejected by the server: 422 invalid_batch: rows[0].metrics")
+    assert not os.path.exists(spool_dir) or not os.listdir(spool_dir)
+    assert "6 point(s) of run %s were rejected" % run.id in capfd.readouterr().err
+
+
+def test_a_batch_too_large_for_the_server_is_split_and_all_of_it_stored(server, make_run):
+    server.max_body_bytes = 4000
+    run = make_run(flush_interval=30.0)
+    for step in range(200):
+        run.log({"train/loss": 1.0 / (step + 1), "val/acc": step / 200}, step=step)
+    result = run.finish()
+    assert result.delivered is True and result.rejected_points == 0
+    assert server.series(run.id, "train/loss") == {s: 1.0 / (s + 1) for s in range(200)}
+    assert len(server.series(run.id, "val/acc")) == 200
+    assert ("POST", "/api/v1/runs/%s/log" % run.id) in server.requests
+    assert len(server.batches[run.id]) > 1
+
+
+def test_a_wide_row_too_large_for_the_server_is_split_by_its_metrics(server, make_run):
+    server.max_body_bytes = 300
+    run = make_run()
+    run.log({"k%03d" % i: float(i) for i in range(40)}, step=0, epoch=1.0)
+    run.log_histogram("h", ([0.0, 1.0], [1.0]), step=0)
+    result = run.finish()
+    assert result.delivered is True
+    assert server.series(run.id, "epoch") == {0: 1.0}
+    assert len(server.batches[run.id]) > 2  # it had to be split, more than once
+    assert {k: server.series(run.id, k) for k in server.keys(run.id) if k != "epoch"} == {
+        "k%03d" % i: {0: float(i)} for i in range(40)}
+    assert len(server.histograms(run.id)) == 1
+
+
+def test_one_value_too_large_for_the_server_is_rejected_not_retried(server, make_run):
+    server.max_body_bytes = 100
+    run = make_run()
+    run.log({"k" * 150: 1.0}, step=0)
+    result = run.finish()
+    assert result.rejected_points == 1
+    assert result.rejections[0][0].startswith("rejected by the server: 413 payload_too_large")
+    assert len(server.requests) == len(set(server.requests))  # sent once, not retried
+
+
+def test_finish_result_is_truthy_only_when_delivered(server, make_run):
+    run = make_run()
+    run.log({"x": 1.0})
+    result = run.finish()
+    assert result and isinstance(result, babysit.DeliveryResult)
+    assert run.finish() is result  # a second call says the same
+    assert bool(DeliveryResult(delivered=False)) is False
