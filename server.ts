@@ -2,7 +2,9 @@ import http from "node:http";
 import next from "next";
 import { Server } from "socket.io";
 import "./lib/alerts/register";
-import { LOG_PATH, handleLogRequest } from "./lib/ingest/log-request";
+import { answerClientError, gate } from "./lib/http/gate";
+import { sendFailure } from "./lib/http/node";
+import { handleLogRequest } from "./lib/ingest/log-request";
 import { setIO, RUNS_ROOM, runRoom, shareRoom } from "./lib/realtime/hub";
 import { runIdForToken } from "./lib/shares/shares";
 
@@ -27,16 +29,14 @@ async function main() {
   await app.prepare();
 
   const server = http.createServer((req, res) => {
-    const log = req.method === "POST" ? LOG_PATH.exec(req.url ?? "") : null;
-    if (log) return void handleLogRequest(req, res, log[1]);
-    handler(req, res).catch((err) => {
-      console.error("babysit: request failed", err);
-      if (!res.headersSent) {
-        res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: { code: "internal", message: "internal server error" } }));
-      }
-    });
+    const front = gate(req, res); // malformed URLs, methods and unknown /api paths end here
+    if (front.kind === "answered") return;
+    if (front.kind === "api" && front.match.route.path === "/api/v1/runs/[id]/log" && req.method === "POST") {
+      return void handleLogRequest(req, res, front.match.params.get("id") ?? "");
+    }
+    handler(req, res).catch((err) => sendFailure(res, err));
   });
+  server.on("clientError", answerClientError);
 
   const io = new Server(server, { path: "/socket.io", serveClient: false });
   io.on("connection", (socket) => {
