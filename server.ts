@@ -2,7 +2,7 @@ import http from "node:http";
 import next from "next";
 import { Server } from "socket.io";
 import "./lib/alerts/register";
-import { answerClientError, gate } from "./lib/http/gate";
+import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
 import { sendFailure } from "./lib/http/node";
 import { handleLogRequest } from "./lib/ingest/log-request";
 import { setIO, RUNS_ROOM, runRoom, shareRoom } from "./lib/realtime/hub";
@@ -37,6 +37,8 @@ async function main() {
     handler(req, res).catch((err) => sendFailure(res, err));
   });
   server.on("clientError", answerClientError);
+  server.on("connect", answerConnect);
+  server.on("checkExpectation", answerExpectation);
 
   const io = new Server(server, { path: "/socket.io", serveClient: false });
   io.on("connection", (socket) => {

@@ -10,6 +10,7 @@ export type ErrorCode =
   | "method_not_allowed"
   | "uri_too_long"
   | "headers_too_large"
+  | "expectation_failed"
   | "unsupported_media_type"
   | "unauthorized"
   | "forbidden"
@@ -28,6 +29,7 @@ const STATUS: Record<ErrorCode, number> = {
   method_not_allowed: 405,
   uri_too_long: 414,
   headers_too_large: 431,
+  expectation_failed: 417,
   unsupported_media_type: 415,
   unauthorized: 401,
   forbidden: 403,

@@ -128,6 +128,22 @@ export function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buf
     message = `the method ${JSON.stringify(firstLine.split(" ", 1)[0].slice(0, 40))} is not supported`;
     headers.push(`Allow: ${allowOf(ALL_METHODS)}`);
   }
+  endSocket(socket, status, code, message, headers);
+}
+
+/** The server's `checkExpectation` handler: an Expect header other than 100-continue gets a 417 in the envelope. */
+export function answerExpectation(req: IncomingMessage, res: ServerResponse): void {
+  const expectation = String(req.headers.expect ?? "").slice(0, 100);
+  sendError(res, "expectation_failed", `Expect: ${JSON.stringify(expectation)} is not supported; only 100-continue is`);
+}
+
+/** The server's `connect` handler: babysit is no proxy, so CONNECT gets a 405 instead of a closed socket. */
+export function answerConnect(_req: IncomingMessage, socket: Socket): void {
+  endSocket(socket, 405, "method_not_allowed", "CONNECT is not supported: babysit is not a proxy", [`Allow: ${allowOf(ALL_METHODS)}`]);
+}
+
+/** Writes an error answer on a socket no ServerResponse owns, reading what the client still sends for a while. */
+function endSocket(socket: Socket, status: number, code: string, message: string, headers: string[]): void {
   const body = JSON.stringify({ error: { code, message } });
   const reason = { 400: "Bad Request", 405: "Method Not Allowed", 414: "URI Too Long", 431: "Request Header Fields Too Large" }[status];
   let drained = 0;

@@ -20,6 +20,12 @@ export interface RawRequest {
 }
 
 function parseAnswer(raw: Buffer, method: string): RawAnswer | null {
+  // interim answers (100 Continue to an Expect header) come before the real one
+  while (/^HTTP\/1\.[01] 1\d\d/.test(raw.toString("latin1", 0, 12))) {
+    const skip = raw.indexOf("\r\n\r\n");
+    if (skip < 0) return null;
+    raw = raw.subarray(skip + 4);
+  }
   const end = raw.indexOf("\r\n\r\n");
   if (end < 0) return null;
   const lines = raw.toString("latin1", 0, end).split("\r\n");
