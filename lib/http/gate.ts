@@ -73,6 +73,9 @@ export function gate(req: IncomingMessage, res: ServerResponse): GateResult {
   const path = q < 0 ? url : url.slice(0, q);
   const segments = decodeSegments(path);
   if (!segments) return answer("invalid_url", "the URL path is not valid percent-encoded UTF-8");
+  // Next.js resolves . and .. (also as %2e) before routing, so /runs/./finish would reach another
+  // route than the one matched here: a path holding them is refused instead
+  if (segments.some((s) => s === "." || s === "..")) return answer("invalid_url", "the URL path must not hold . or .. segments");
   if (q >= 0 && !queryDecodes(url.slice(q + 1))) return answer("invalid_query", "the query string is not valid percent-encoded UTF-8");
 
   if (segments[0] !== "api") {

@@ -221,7 +221,7 @@ test(
         const why = describeAnswer(r, a);
         expect(a.status, why).toBeLessThan(500);
         if (a.status >= 400) {
-          expect(a.headers.get("content-type"), why).toMatch(/^application\/json/);
+          expect(a.headers.get("content-type") ?? "(none)", why).toMatch(/^application\/json/);
           if (r.req.method !== "HEAD") {
             expect(Object.keys(a.json ?? {}), why).toEqual(["error"]);
             expect(a.json.error, why).toEqual({ code: expect.any(String), message: expect.any(String) });

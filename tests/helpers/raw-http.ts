@@ -1,4 +1,5 @@
 import net from "node:net";
+import zlib from "node:zlib";
 
 // HTTP/1.1 over a bare socket, for requests no HTTP client would send: any method token, any
 // request target (bad percent-encoding, raw bytes, 100 KB long), any header and body bytes. It
@@ -52,6 +53,10 @@ function parseAnswer(raw: Buffer, method: string): RawAnswer | null {
     }
     body = Buffer.concat(parts);
   } else if (headers.has("content-length")) body = body.subarray(0, Number(headers.get("content-length")));
+  const encoding = headers.get("content-encoding");
+  if (body.length && encoding === "gzip") body = zlib.gunzipSync(body);
+  else if (body.length && encoding === "br") body = zlib.brotliDecompressSync(body);
+  else if (body.length && encoding === "deflate") body = zlib.inflateSync(body);
   let json: any;
   try {
     json = JSON.parse(body.toString("utf8"));
