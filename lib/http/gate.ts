@@ -110,7 +110,9 @@ const DRAIN_BYTES = 1024 * 1024;
  * URL or header beyond Node's header size limit, malformed framing) gets the envelope too.
  */
 export function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
-  if (!socket.writable || err.code === "ECONNRESET") {
+  // an answer already on its way (the framing broke mid-body) cannot be replaced by this one
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+  if (!socket.writable || err.code === "ECONNRESET" || inFlight?.headersSent) {
     socket.destroy();
     return;
   }
@@ -126,6 +128,8 @@ export function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buf
   if (err.code === "HPE_HEADER_OVERFLOW") {
     [status, code] = longUrl ? [414, "uri_too_long"] : [431, "headers_too_large"];
     message = longUrl ? `the URL is too long; at most ${LIMITS.urlBytesMax.value} bytes are served` : "the request headers are too large";
+  } else if (err.code === "HPE_INVALID_URL") {
+    [code, message] = ["invalid_url", "the URL holds a character that must be percent-encoded"];
   } else if (err.code === "HPE_INVALID_METHOD") {
     [status, code] = [405, "method_not_allowed"];
     message = `the method ${JSON.stringify(firstLine.split(" ", 1)[0].slice(0, 40))} is not supported`;

@@ -94,6 +94,10 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
+export function cutOff(): AppError {
+  return new AppError("invalid_body", "the request body was cut off");
+}
+
 function tooDeep(): AppError {
   return new AppError("invalid_json", `request body is nested more than ${LIMITS.jsonDepth.value} levels deep`);
 }
@@ -108,7 +112,9 @@ export async function readJson(req: Request, opts: { limit?: number; emptyAs?: u
   if (req.body) {
     const reader = req.body.getReader();
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await reader.read().catch(() => {
+        throw cutOff(); // the client went away or broke the framing mid-body; no 500 to log
+      });
       if (done) break;
       size += value.byteLength;
       if (size > limit) {

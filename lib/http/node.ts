@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AppError, type ErrorCode, errorBody } from "../errors";
-import { MAX_BODY_BYTES, tooLarge } from "./handler";
+import { MAX_BODY_BYTES, cutOff, tooLarge } from "./handler";
 
 // The node:http side of the HTTP plumbing: answers written straight to a ServerResponse (the front
 // gate and the ingest fast path in server.ts) in the same envelope the route handlers use.
@@ -45,10 +45,11 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       chunks.push(c);
     });
     req.on("end", () => (over ? reject(tooLarge(limit)) : resolve(Buffer.concat(chunks))));
-    req.on("error", reject);
-    // a client that goes away mid-body: nothing to answer, but the promise must settle
+    // a client that goes away or breaks the framing mid-body: the promise must settle, and it is
+    // the client's fault, not an error of the server's to log
+    req.on("error", () => reject(cutOff()));
     req.on("close", () => {
-      if (!req.complete) reject(new AppError("invalid_body", "the request body was cut off"));
+      if (!req.complete) reject(cutOff());
     });
   });
 }
