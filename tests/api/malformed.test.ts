@@ -288,6 +288,14 @@ describe("malformed HTTP -> 400 bad_request", () => {
   });
 });
 
+test("socket.io's long-polling (GET and POST on /socket.io/) still reaches socket.io, ahead of the gate", async () => {
+  const open = await send({ method: "GET", target: "/socket.io/?EIO=4&transport=polling" });
+  expect(open.status).toBe(200);
+  const sid = JSON.parse(open.body.toString("utf8").slice(1)).sid as string;
+  const post = await send({ method: "POST", target: `/socket.io/?EIO=4&transport=polling&sid=${sid}`, body: "40", headers: { "content-type": "text/plain" } });
+  expect({ status: post.status, body: post.body.toString() }).toEqual({ status: 200, body: "ok" });
+});
+
 test("the server answers normally after all that, and logged no unhandled error", async () => {
   const r = await api(server.url, "POST", `/api/v1/runs/${runId}/log`, { seq: 99, rows: [{ step: 5, metrics: { a: 2 } }] });
   expect(r).toMatchObject({ status: 200, body: { accepted: { points: 1 } } });
