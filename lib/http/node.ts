@@ -19,9 +19,11 @@ export function sendError(res: ServerResponse, code: ErrorCode, message: string,
 /** Any failure as the envelope; an unexpected one is logged and becomes a generic 500. */
 export function sendFailure(res: ServerResponse, err: unknown): void {
   if (res.headersSent || res.destroyed) return;
-  if (err instanceof AppError) return sendError(res, err.code, err.message);
-  console.error("babysit: unhandled error", err);
-  sendError(res, "internal", "internal server error");
+  if (err instanceof AppError) sendError(res, err.code, err.message);
+  else {
+    console.error("babysit: unhandled error", err);
+    sendError(res, "internal", "internal server error");
+  }
 }
 
 /**
