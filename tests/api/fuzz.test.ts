@@ -45,8 +45,10 @@ const hostileString = fc.oneof(
   fc.constantFrom("constructor", "__proto__", "toString", "hasOwnProperty", "NaN", "Infinity", "-Infinity", "nan"),
 );
 
+const LONE_SURROGATES = ["\ud800", "a\udc00b", "\udbff", "x\ud83d"];
+
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
-  hostileString,
+  { weight: 3, arbitrary: hostileString },
   fc.integer(),
   fc.double(),
   fc.boolean(),
@@ -109,6 +111,12 @@ const body: fc.Arbitrary<BodyMaker> = fc.oneof(
     const base = validBody(path, seq);
     const all = paths(base);
     return Buffer.from(serialize(setAt(base, all[pick % all.length], value, drop)));
+  }) },
+  // a lone surrogate (as a JSON escape) in place of one string of a valid body
+  { weight: 3, arbitrary: fc.tuple(fc.nat(), fc.constantFrom(...LONE_SURROGATES), fc.nat()).map(([pick, value, seq]) => (path: string) => {
+    const base = validBody(path, seq);
+    const strings = paths(base).filter((p) => typeof p.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], base) === "string");
+    return Buffer.from(serialize(strings.length ? setAt(base, strings[pick % strings.length], value, false) : base));
   }) },
   fc.tuple(hostileString, fc.nat()).map(([key, seq]) => (path: string) => {
     const base = validBody(path, seq) as { rows?: { metrics: Record<string, unknown> }[]; config?: Record<string, unknown> };
