@@ -2,8 +2,10 @@ import http from "node:http";
 import next from "next";
 import { Server } from "socket.io";
 import "./lib/alerts/register";
-import { LOG_PATH, handleLogRequest } from "./lib/ingest/log-request";
 import { SOCKET_PATH } from "./lib/contract/socket";
+import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
+import { sendFailure } from "./lib/http/node";
+import { handleLogRequest } from "./lib/ingest/log-request";
 import { type IOServer, attachRoomRules, setIO } from "./lib/realtime/hub";
 import { runIdForToken } from "./lib/shares/shares";
 
@@ -28,16 +30,16 @@ async function main() {
   await app.prepare();
 
   const server = http.createServer((req, res) => {
-    const log = req.method === "POST" ? LOG_PATH.exec(req.url ?? "") : null;
-    if (log) return void handleLogRequest(req, res, log[1]);
-    handler(req, res).catch((err) => {
-      console.error("babysit: request failed", err);
-      if (!res.headersSent) {
-        res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: { code: "internal", message: "internal server error" } }));
-      }
-    });
+    const front = gate(req, res); // malformed URLs, methods and unknown /api paths end here
+    if (front.kind === "answered") return;
+    if (front.kind === "api" && front.match.route.path === "/api/v1/runs/[id]/log" && req.method === "POST") {
+      return void handleLogRequest(req, res, front.match.params.get("id") ?? "");
+    }
+    handler(req, res).catch((err) => sendFailure(res, err));
   });
+  server.on("clientError", answerClientError);
+  server.on("connect", answerConnect);
+  server.on("checkExpectation", answerExpectation);
 
   const io: IOServer = new Server(server, { path: SOCKET_PATH, serveClient: false });
   io.on("connection", (socket) => attachRoomRules(socket, sharedRun));

@@ -5,6 +5,12 @@ export type ErrorCode =
   | "invalid_body"
   | "invalid_batch"
   | "invalid_query"
+  | "invalid_url"
+  | "bad_request"
+  | "method_not_allowed"
+  | "uri_too_long"
+  | "headers_too_large"
+  | "expectation_failed"
   | "unsupported_media_type"
   | "unauthorized"
   | "forbidden"
@@ -18,6 +24,12 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_body: 400,
   invalid_batch: 400,
   invalid_query: 400,
+  invalid_url: 400,
+  bad_request: 400,
+  method_not_allowed: 405,
+  uri_too_long: 414,
+  headers_too_large: 431,
+  expectation_failed: 417,
   unsupported_media_type: 415,
   unauthorized: 401,
   forbidden: 403,

@@ -116,7 +116,14 @@ export function imageProblem(d: Record<string, unknown>): [string, string] | nul
   if (typeof png !== "string" || png.length % 4 !== 0 || !BASE64.test(png)) return ["png_base64", "must be base64 text"];
   const bytes = (png.length / 4) * 3 - (png.endsWith("==") ? 2 : png.endsWith("=") ? 1 : 0);
   if (bytes > LIMITS.imageBytesMax.value) return ["png_base64", `must decode to at most ${LIMITS.imageBytesMax.value} bytes`];
-  if (!Buffer.from(png.slice(0, 12), "base64").subarray(0, 8).equals(PNG_SIGNATURE)) return ["png_base64", "must be a PNG image"];
+  // stored as is and drawn as <img src="data:image/png;base64,…">: it must be the PNG it says it is
+  const head = Buffer.from(png.slice(0, 32), "base64"); // signature, IHDR length and type, width, height
+  if (head.length < 24 || !head.subarray(0, 8).equals(PNG_SIGNATURE) || head.toString("latin1", 12, 16) !== "IHDR") {
+    return ["png_base64", "must be a PNG image"];
+  }
+  const w = head.readUInt32BE(16);
+  const h = head.readUInt32BE(20);
+  if (w !== d.width || h !== d.height) return ["png_base64", `is a ${w}x${h} PNG, but width and height say ${d.width}x${d.height}`];
   return null;
 }
 

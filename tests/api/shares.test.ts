@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { pngBase64 } from "../helpers/png";
 import { type TestServer, api, startServer } from "../helpers/server";
 
 // Shared run links: made and listed per run, read through /api/v1/shares/<token>/... only (the
@@ -21,7 +22,7 @@ async function runWithData() {
     seq: 1,
     rows: [0, 1, 2].map((step) => ({ step, metrics: { "train/loss": step === 2 ? "NaN" : 2.3 - step / 10 } })),
     histograms: [{ step: 0, key: "act/fc1", edges: [-1, 0, 1], counts: [2, 3] }],
-    events: [{ type: "image", step: 0, data: { key: "filters", width: 1, height: 1, png_base64: "iVBORw0KGgo=" } }],
+    events: [{ type: "image", step: 0, data: { key: "filters", width: 1, height: 1, png_base64: pngBase64(1, 1) } }],
   });
   expect(log.status).toBe(200);
   return id;

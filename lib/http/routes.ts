@@ -1,0 +1,60 @@
+// Every /api route with the methods it answers: the one list the front gate in server.ts checks a
+// request against before Next.js sees it (unknown path -> 404, wrong method -> 405 with Allow).
+// tests/api/routes.test.ts checks it against the route handlers under app/api.
+
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface ApiRoute {
+  /** Path with `[param]` segments, as the folder names under app/. */
+  path: string;
+  methods: readonly Method[];
+}
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  { path: "/api/v1/runs", methods: ["GET", "POST"] },
+  { path: "/api/v1/runs/[id]", methods: ["GET"] },
+  { path: "/api/v1/runs/[id]/log", methods: ["POST"] },
+  { path: "/api/v1/runs/[id]/finish", methods: ["POST"] },
+  { path: "/api/v1/runs/[id]/series", methods: ["GET"] },
+  { path: "/api/v1/runs/[id]/histograms", methods: ["GET"] },
+  { path: "/api/v1/runs/[id]/images", methods: ["GET"] },
+  { path: "/api/v1/runs/[id]/alerts", methods: ["GET"] },
+  { path: "/api/v1/runs/[id]/shares", methods: ["GET", "POST"] },
+  { path: "/api/v1/shares/[token]", methods: ["GET", "DELETE"] },
+  { path: "/api/v1/shares/[token]/series", methods: ["GET"] },
+  { path: "/api/v1/shares/[token]/histograms", methods: ["GET"] },
+  { path: "/api/v1/shares/[token]/images", methods: ["GET"] },
+  { path: "/api/v1/shares/[token]/alerts", methods: ["GET"] },
+];
+
+export interface RouteMatch {
+  route: ApiRoute;
+  /** Decoded `[param]` segments by name (a Map: names come from the table, values from the user). */
+  params: Map<string, string>;
+}
+
+const SPLIT = API_ROUTES.map((r) => ({ route: r, parts: r.path.split("/").slice(1) }));
+
+/** The route a list of decoded path segments names, or null. */
+export function matchRoute(segments: readonly string[]): RouteMatch | null {
+  for (const { route, parts } of SPLIT) {
+    if (parts.length !== segments.length) continue;
+    const params = new Map<string, string>();
+    let ok = true;
+    for (let i = 0; i < parts.length && ok; i++) {
+      const p = parts[i];
+      if (p.startsWith("[")) params.set(p.slice(1, -1), segments[i]);
+      else ok = p === segments[i];
+    }
+    if (ok) return { route, params };
+  }
+  return null;
+}
+
+/** The Allow header of a route: its methods, HEAD with GET, and OPTIONS. */
+export function allowOf(methods: readonly string[]): string {
+  const all = [...methods];
+  if (methods.includes("GET")) all.push("HEAD");
+  all.push("OPTIONS");
+  return all.join(", ");
+}
