@@ -94,7 +94,7 @@ export function useLive(roomList: Room[], handlers: LiveHandlers): void {
     for (const r of wanted) join(r);
     let seen = s.connected;
     if (seen) ref.current.connected?.(true);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- socket.io hands over parsed JSON
+    // socket.io hands over parsed JSON
     type Msg = any;
     const on: Record<string, (m: Msg) => void> = {
       points: (m: Msg) => ref.current.points?.(m),
@@ -113,7 +113,7 @@ export function useLive(roomList: Room[], handlers: LiveHandlers): void {
       for (const [ev, fn] of Object.entries(on)) s.off(ev, fn);
       for (const r of wanted) leave(r);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- `keys` is the identity of roomList
+    // `keys` is the identity of roomList
   }, [keys]);
 }
 

@@ -70,6 +70,6 @@ export function useXContexts(
     const out: Record<string, XContext> = {};
     for (const r of runs) out[r.id] = { t0: r.createdAt, epoch: epochs[r.id] ?? null };
     return out;
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- t0Key is the identity of runs
+    // t0Key is the identity of runs
   }, [t0Key, epochs]);
 }
