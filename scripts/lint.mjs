@@ -1,7 +1,8 @@
 // npm run lint: Biome over the TypeScript/JavaScript (biome.jsonc), flake8 over the Python SDK
 // (.flake8), and a type check of the whole TypeScript tree: app/, lib/, tests/, bench/, scripts/
-// and server.ts through tsconfig.json, the SDK package (src and examples) under its own stricter
-// tsconfig. npm test runs the same checks and counts each one that fails.
+// and server.ts through tsconfig.test.json (tsconfig.json with the route types of .next-test, the
+// test build's folder, instead of .next's), the SDK package (src and examples) under its own
+// stricter tsconfig. npm test runs the same checks and counts each one that fails.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -20,7 +21,7 @@ export const CHECKS = [
   ["flake8", flake8()[0], [...flake8()[1], "sdk/python", "tests/sdk/python", "bench/python_sdk.py"]],
   // route types first (into the test build's folder, never .next, which `npm start` serves)
   ["next typegen", bin("next"), ["typegen"]],
-  ["tsc (app, lib, tests, bench, scripts)", bin("tsc"), ["--noEmit", "-p", "tsconfig.json"]],
+  ["tsc (app, lib, tests, bench, scripts)", bin("tsc"), ["--noEmit", "-p", "tsconfig.test.json"]],
   ["tsc (sdk/ts)", bin("tsc"), ["--noEmit", "-p", "sdk/ts/examples/tsconfig.json"]],
 ];
 

@@ -6,8 +6,8 @@ import { appendBatch } from "./append-batch";
 
 // POST /api/v1/runs/{id}/log straight from node:http, ahead of Next.js. Ingest is the one hot
 // path: Next's web Request/Response streams cost as much per batch as storing it (bench/ingest.ts),
-// so server.ts hands this route here. Same validation, same answers, same errors as the App Router
-// route in app/api/v1/runs/[id]/log, which still serves it where server.ts is not in front.
+// so server.ts hands this route here; it is the only one (a path Next.js would route differently,
+// such as /api/v1/runs/{id}/./log, gets the API's 404 envelope: tests/api/log-route.test.ts).
 
 export const LOG_PATH = /^\/api\/v1\/runs\/([^/?#]+)\/log\/?(?:\?.*)?$/;
 
