@@ -3,7 +3,10 @@
 // with a learning rate far too high that the babysitter catches. Open the URLs it prints.
 import { runDemo } from "../sdk/ts/examples/train";
 
-const url = process.env.BABYSIT_URL ?? `http://${process.env.HOST ?? "127.0.0.1"}:${process.env.PORT ?? 3000}`;
+// The server's address, as npm start reads it: BABYSIT_URL, else HOST and PORT (a wildcard HOST such as
+// 0.0.0.0 listens everywhere, so the demo talks to this machine's loopback).
+const host = !process.env.HOST || ["0.0.0.0", "::"].includes(process.env.HOST) ? "127.0.0.1" : process.env.HOST;
+const url = (process.env.BABYSIT_URL ?? `http://${host.includes(":") ? `[${host}]` : host}:${process.env.PORT ?? 3000}`).replace(/\/+$/, "");
 const delayMs = Number(process.env.DEMO_DELAY_MS ?? 40);
 
 const probe = await fetch(`${url}/api/v1/runs?limit=1`).catch(() => null);

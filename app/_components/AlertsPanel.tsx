@@ -47,6 +47,7 @@ function AlertCard({ a, charts }: { a: Alert; charts: ChartLink[] }) {
   const show = (id: string) => reveal(attr("data-chart", id), color);
   const step = markerStep(a);
   return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: a click on the card is a shortcut for its title button, which keyboards reach
     <article
       className={`alert sev-${a.severity} ${a.status === "resolved" ? "resolved" : ""} ${charts.length ? "has-chart" : ""}`}
       data-code={a.code}

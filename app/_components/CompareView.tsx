@@ -49,7 +49,7 @@ export default function CompareView({ initial, missing, initialKey }: { initial:
       }),
     );
     setDetails((prev) => prev.map((d, i) => got[i] ?? d));
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- ids are fixed by the URL
+    // ids are fixed by the URL
   }, [ids.join(",")]);
   useEffect(() => () => {
     if (refreshTimer.current) clearTimeout(refreshTimer.current);
@@ -77,7 +77,7 @@ export default function CompareView({ initial, missing, initialKey }: { initial:
     },
   });
 
-  const colors = useMemo(() => new Map(ids.map((id, i) => [id, PALETTE[i % PALETTE.length]])), [ids.join(",")]); // eslint-disable-line react-hooks/exhaustive-deps
+  const colors = useMemo(() => new Map(ids.map((id, i) => [id, PALETTE[i % PALETTE.length]])), [ids.join(",")]); // the ids are fixed by the URL
   const lines: LineSpec[] = useMemo(
     () =>
       key

@@ -187,7 +187,7 @@ export default function MetricChart(props: Props) {
       }),
     );
     return () => offs.forEach((off) => off());
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- linesKey is the identity of lines
+    // linesKey is the identity of lines
   }, [linesKey, bus, load]);
 
   const zoomTo = useCallback(
@@ -491,6 +491,7 @@ export default function MetricChart(props: Props) {
           ))}
         </ul>
       )}
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: drag-to-zoom and double-click are pointer gestures; "reset zoom" is the button */}
       <div
         ref={wrapRef}
         className="chart-canvas"

@@ -120,7 +120,7 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
 
   const keyList = detail.keys.map((k) => k.key);
   const keysId = keyList.join("\u0000");
-  const groups = useMemo(() => groupMetrics(keyList), [keysId]); // eslint-disable-line react-hooks/exhaustive-deps
+  const groups = useMemo(() => groupMetrics(keyList), [keysId]); // keysId is the identity of keyList
   const lines = useMemo(() => {
     const out = new Map<string, LineSpec[]>();
     for (const g of groups) out.set(g.id, g.lines.map((l, i) => ({ id: l.key, runId: id, key: l.key, label: l.label, color: PALETTE[i % PALETTE.length] })));
@@ -135,7 +135,7 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
 
   const alerts = useRunAlerts(id, access);
   const configId = JSON.stringify(config.babysit ?? null); // only config.babysit.keys renames keys
-  const chartIndex = useMemo(() => alertChartIndex(groups, config), [groups, configId]); // eslint-disable-line react-hooks/exhaustive-deps
+  const chartIndex = useMemo(() => alertChartIndex(groups, config), [groups, configId]); // configId is the identity of config
   const { chartsOf, alertsByChart } = useMemo(() => {
     const titles = new Map(groups.map((g) => [g.id, g.title]));
     const ids = new Map<string, string[]>();
@@ -246,6 +246,7 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
             <summary>{events.length} logged events</summary>
             <ul>
               {events.map((e, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: the list only grows at its end, so an index names the same event
                 <li key={i}>
                   <span className="badge">{e.type}</span>
                   {e.step !== null && <span className="muted"> step {e.step}</span>}

@@ -1,8 +1,8 @@
 "use client";
 
 import Link from "next/link";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import type { RunList, RunListItem } from "@/lib/ui/api-types";
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import type { RunList, RunListItem, RunView } from "@/lib/ui/api-types";
 import { formatValue, isNonFinite } from "@/lib/ui/format";
 import { AlertBadges, LocalTime, StatusBadge, runDuration, useNow } from "./bits";
 import { type Room, useLinkState, useLive } from "./live";
@@ -11,6 +11,11 @@ import LiveNote from "./LiveNote";
 // The runs list: filter by project, sort, pick runs to compare. Live: `run` events add or update
 // rows at once; points and alerts of live runs trigger a light refetch of the list (at most one
 // every 2 s) so last values and alert counts follow.
+
+// The address this page was loaded from, for the empty list's curl hint (the server renders a
+// placeholder; the browser fills in its own address).
+const noSubscription = () => () => {};
+const useOrigin = () => useSyncExternalStore(noSubscription, () => window.location.origin, () => "http://<this server>");
 
 export type SortOrder = "newest" | "oldest" | "name";
 const SORTS: { value: SortOrder; label: string }[] = [
@@ -40,6 +45,7 @@ export default function RunsList({
   const [picked, setPicked] = useState<string[]>([]);
   const now = useNow(serverNow);
   const link = useLinkState();
+  const origin = useOrigin();
 
   const refetch = useCallback(async () => {
     const res = await fetch("/api/v1/runs?limit=1000");
@@ -165,7 +171,7 @@ export default function RunsList({
           {runs.length === 0 ? (
             <>
               <p>No runs yet. Log one from a training script with the Python or TypeScript SDK, or straight over HTTP:</p>
-              <pre>{`curl -X POST localhost:3000/api/v1/runs -H 'content-type: application/json' -d '{"project":"demo"}'`}</pre>
+              <pre>{`curl -X POST ${origin}/api/v1/runs -H 'content-type: application/json' -d '{"project":"demo"}'`}</pre>
             </>
           ) : (
             <p>No runs in this project.</p>

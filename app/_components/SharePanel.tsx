@@ -82,7 +82,7 @@ export default function SharePanel({ runId }: { runId: string }) {
           </ul>
         )}
         <button type="button" onClick={() => void create()}>
-          {shares && shares.length ? "Create another link" : "Create a link"}
+          {shares?.length ? "Create another link" : "Create a link"}
         </button>
         {error && <p className="error small">{error}</p>}
       </div>

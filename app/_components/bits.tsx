@@ -46,7 +46,7 @@ export function LocalTime({ t, withDate = true }: { t: number; withDate?: boolea
   const pad = (n: number) => String(n).padStart(2, "0");
   const text = hydrated
     ? `${withDate ? `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` : ""}${pad(d.getHours())}:${pad(d.getMinutes())}`
-    : `${withDate ? iso.slice(0, 10) + " " : ""}${iso.slice(11, 16)} UTC`;
+    : `${withDate ? `${iso.slice(0, 10)} ` : ""}${iso.slice(11, 16)} UTC`;
   return (
     <time dateTime={iso} title={hydrated ? d.toString() : iso}>
       {text}

@@ -197,7 +197,7 @@ export function useLive(roomList: Room[], handlers: LiveHandlers): void {
       s.off("connect", onConnect);
       for (const r of wanted) leave(r);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- `keys` is the identity of roomList
+    // `keys` is the identity of roomList
   }, [keys]);
 }
 

@@ -105,6 +105,6 @@ export function useXContexts(runs: XRun[], xMode: XMode, bus: LiveBus, reloadTok
       out.set(r.id, { t0: starts.get(r.id) ?? null, epoch: e && e !== "unavailable" ? e : null, epochUnavailable: e === "unavailable" });
     }
     return out;
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- idsKey is the identity of runs
+    // idsKey is the identity of runs
   }, [idsKey, epochs, starts]);
 }

@@ -311,7 +311,7 @@ function raised(w: Watched, a: AlertView, changed: AlertView[]): void {
 /** Ingest hook: alerts raised since the SDK last asked, each handed over once. */
 export function takeAlerts(runId: string): AlertView[] {
   const w = watched().get(runId);
-  if (!w || !w.undelivered.size) return [];
+  if (!w?.undelivered.size) return [];
   const out = [...w.undelivered.values()];
   w.undelivered.clear();
   return out;

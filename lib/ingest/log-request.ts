@@ -7,8 +7,8 @@ import { appendBatch } from "./append-batch";
 // POST /api/v1/runs/{id}/log straight from node:http, ahead of Next.js. Ingest is the one hot
 // path: Next's web Request/Response streams cost as much per batch as storing it (bench/ingest.ts),
 // so server.ts hands this route here once the front gate (lib/http/gate.ts) has matched it and
-// decoded the id. Same validation, same answers, same errors as the App Router route in
-// app/api/v1/runs/[id]/log, which still serves it where server.ts is not in front.
+// decoded the id; it is the only route for it (a path Next.js would route differently, such as
+// /api/v1/runs/{id}/./log, gets the API's 404 envelope: tests/api/log-route.test.ts).
 
 export async function handleLogRequest(req: IncomingMessage, res: ServerResponse, runId: string): Promise<void> {
   try {

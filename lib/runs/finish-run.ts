@@ -5,7 +5,7 @@ import { AppError } from "../errors";
 import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
 import { runListViewOf, runView } from "./run-view";
 
-type FinishHook = (runId: string) => unknown[] | void | Promise<unknown[] | void>;
+type FinishHook = (runId: string) => unknown[] | undefined | Promise<unknown[] | undefined>;
 const hooks = globalThis as unknown as { __babysitFinishHooks?: Map<string, FinishHook> };
 
 /**

@@ -166,7 +166,9 @@ class Bucketer {
 
   private slot(step: number): Summary | undefined {
     const i = Math.min(this.points - 1, Math.max(0, Math.floor((step - this.from) / this.width)));
-    return this.acc.get(i) ?? (this.order.push(i), undefined);
+    const got = this.acc.get(i);
+    if (!got) this.order.push(i);
+    return got;
   }
 
   addPoint(step: number, value: number, time: number): void {

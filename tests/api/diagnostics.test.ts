@@ -1,9 +1,9 @@
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { expectedDiagnoses, replayOf } from "../helpers/fixtures";
+import { type Ho2Label, expectedDiagnoses, ho2Labels, ho2Requests, replayOf } from "../helpers/fixtures";
 import { type TestServer, api, startServer, waitFor } from "../helpers/server";
 
-// The real runs in ../shared/fixtures, replayed through the HTTP API, must raise exactly their
+// The real runs in tests/fixtures, replayed through the HTTP API, must raise exactly their
 // expected diagnoses; alerts reach the log response (for the SDK's terminal), the alerts API and
 // the webhook.
 
@@ -81,3 +81,71 @@ describe("a diverging run", () => {
     expect(body.alerts[0]).toMatchObject({ code: "divergence", severity: "critical", status: "active", firstStep: 40 });
   });
 });
+
+// tests/fixtures/ho2: faulty training programs (and healthy controls), each recorded request by
+// request as the Python SDK sent them, three seeds per case. Replayed in order, each run must end with
+// its `must` diagnoses active and never have raised a `must_not` one (for a control: anything outside
+// `allowed`). As the fixtures' README says, a case passes when at least 2 of its 3 seeds pass.
+const labels = ho2Labels();
+const cases = new Map<string, string[]>();
+for (const [run, label] of Object.entries(labels)) cases.set(label.case, [...(cases.get(label.case) ?? []), run]);
+
+/** Replays one recorded run; returns what is wrong with the alerts it got (empty: it passes). */
+async function replayHo2(run: string, label: Ho2Label): Promise<string[]> {
+  let id: string | undefined;
+  let recordedId: string | undefined;
+  for (const req of ho2Requests(run)) {
+    if (req.path === "/api/v1/runs") {
+      const r = await api(server.url, req.method, req.path, { ...(req.body as object), project: "ho2" });
+      expect(r.status, `${run}: create answered ${JSON.stringify(r.body)}`).toBe(201);
+      id = r.body.id;
+      recordedId = (req.body as { id?: string }).id;
+      continue;
+    }
+    const m = /^\/api\/v1\/runs\/([^/]+)\/(log|finish)$/.exec(req.path);
+    expect(m, `${run}: unexpected request ${req.method} ${req.path}`).not.toBeNull();
+    if (recordedId !== undefined) expect(m![1]).toBe(recordedId);
+    const r = await api(server.url, req.method, `/api/v1/runs/${id}/${m![2]}`, req.body);
+    expect(r.status, `${run}: ${req.path} answered ${JSON.stringify(r.body)}`).toBe(200);
+  }
+  const { body } = await api(server.url, "GET", `/api/v1/runs/${id}/alerts`);
+  const alerts = body.alerts as { code: string; severity: string; status: string }[];
+  const active = new Set(alerts.filter((a) => a.status === "active").map((a) => a.code));
+  const ever = new Set(alerts.map((a) => a.code));
+  const wrong: string[] = [];
+  for (const code of label.must) if (!active.has(code)) wrong.push(`missed ${code}`);
+  for (const code of label.must_not) if (ever.has(code)) wrong.push(`raised ${code}`);
+  if (label.control) for (const code of ever) if (!label.allowed.includes(code) && !label.must_not.includes(code)) wrong.push(`raised ${code} on a control run`);
+  for (const a of alerts) if (label.must_not_critical?.includes(a.code) && a.severity === "critical") wrong.push(`raised ${a.code} as critical`);
+  return wrong;
+}
+
+// Cases the diagnostics do not get right yet (measured when the fixtures were added): diagnostics
+// work of its own, not loosened here. Each runs as test.fails, so the day a case is fixed its test
+// fails and asks for its line here to be removed.
+const NOT_YET = new Map<string, string>([
+  ["HO-11", "lr_too_low is not raised when a scheduler stepped every batch decays the rate to nothing"],
+  ["HO-13", "batch size 1 raises dead_relu and bad_initial_loss (and divergence on two seeds) instead of noisy_loss only"],
+  ["HO-17", "no rule raises loss_output_mismatch (softmax before CrossEntropyLoss) yet"],
+  ["HO-22", "no rule raises train_val_mismatch (validation inputs preprocessed differently) yet"],
+  ["HO-23b", "underfitting is not raised for heavy weight decay that caps accuracy"],
+  ["HO-24", "no rule raises majority_class (one class dominates the data) yet"],
+]);
+
+describe("ho2: faulty programs as the Python SDK sent them, replayed through the API", () => {
+  for (const name of cases.keys()) {
+    const reason = NOT_YET.get(name);
+    (reason ? test.fails : test)(`${name}: at least 2 of 3 seeds get exactly their diagnosis${reason ? ` (not yet: ${reason})` : ""}`, () =>
+      checkCase(name),
+    );
+  }
+});
+
+/** A case passes when at least 2 of its 3 seeds pass. */
+async function checkCase(name: string): Promise<void> {
+  const runs = cases.get(name)!;
+  const results = await Promise.all(runs.map(async (run) => [run, await replayHo2(run, labels[run])] as const));
+  const failing = results.filter(([, wrong]) => wrong.length > 0);
+  const report = failing.map(([run, wrong]) => `${run} (${labels[run].fault}): ${wrong.join(", ")}`).join("; ");
+  expect(runs.length - failing.length, report).toBeGreaterThanOrEqual(Math.min(2, runs.length));
+}

@@ -26,6 +26,14 @@ function handlers(dir: string, url: string, out: Map<string, string[]>): Map<str
 
 test("lib/http/routes.ts lists every route handler under app/api with its methods", () => {
   const found = handlers(path.join(ROOT, "app/api"), "/api", new Map());
-  const listed = new Map(API_ROUTES.map((r) => [r.path, [...r.methods]]));
+  const listed = new Map(API_ROUTES.filter((r) => !r.server).map((r) => [r.path, [...r.methods]]));
   expect(Object.fromEntries(listed)).toEqual(Object.fromEntries(found));
+});
+
+test("the routes server.ts answers itself are the ones it hands on", () => {
+  const src = fs.readFileSync(path.join(ROOT, "server.ts"), "utf8");
+  for (const r of API_ROUTES.filter((x) => x.server)) {
+    expect(src).toContain(`"${r.path}"`);
+    expect(fs.existsSync(path.join(ROOT, "app", r.path.replace(/^\//, ""), "route.ts"))).toBe(false);
+  }
 });

@@ -24,6 +24,8 @@ describe("runs list", () => {
   test("shows runs live with last values, filters, sorts, and opens a comparison", async () => {
     const { page, errors } = await env.browser.open(env.server.url);
     await expect.poll(() => page.locator(".empty").innerText()).toContain("No runs yet");
+    // the hint names the address this server really answers on
+    await expect.poll(() => page.locator(".empty pre").innerText()).toContain(`curl -X POST ${env.server.url}/api/v1/runs `);
 
     // a run created while the page is open appears without a reload
     const alpha = await newRun("proj-a", "alpha");

@@ -1,9 +1,16 @@
 import fs from "node:fs";
 import path from "node:path";
+import zlib from "node:zlib";
 import { ROOT } from "./server";
 
-// The real training runs in ../shared/fixtures/runs (beside the repo, in CI too).
-export const FIXTURES = path.resolve(ROOT, "../shared/fixtures/runs");
+// Real training runs, copied into the repo (tests/fixtures/README.md says from where).
+export const FIXTURES = path.join(ROOT, "tests/fixtures/runs");
+export const HO2 = path.join(ROOT, "tests/fixtures/ho2");
+
+/** A fixture run's metrics.jsonl (stored gzipped). */
+export function metricsJsonl(run: string): string {
+  return zlib.gunzipSync(fs.readFileSync(path.join(FIXTURES, run, "metrics.jsonl.gz"))).toString("utf8");
+}
 
 export interface Expected {
   must: string[];
@@ -21,7 +28,7 @@ export interface Replay {
 
 /** A fixture's metrics.jsonl as an SDK would send it: rows grouped by step, in batches. */
 export function replayOf(run: string, linesPerBatch = 400): Replay {
-  const lines = fs.readFileSync(path.join(FIXTURES, run, "metrics.jsonl"), "utf8").split("\n").filter(Boolean);
+  const lines = metricsJsonl(run).split("\n").filter(Boolean);
   let config: Record<string, unknown> = {};
   const batches: Replay["batches"] = [];
   let cur: Replay["batches"][number] = { rows: [], histograms: [], events: [] };
@@ -42,4 +49,40 @@ export function replayOf(run: string, linesPerBatch = 400): Replay {
   }
   batches.push(cur);
   return { config, batches };
+}
+
+/** What a correct monitor raises for one ho2 run (tests/fixtures/ho2/labels.json). */
+export interface Ho2Label {
+  case: string;
+  seed: number;
+  fault: string;
+  must: string[];
+  must_not: string[];
+  allowed: string[];
+  /** a healthy run: nothing outside `allowed` may be raised */
+  control: boolean;
+  /** may be raised, but not as critical */
+  must_not_critical?: string[];
+}
+
+export function ho2Labels(): Record<string, Ho2Label> {
+  return JSON.parse(fs.readFileSync(path.join(HO2, "labels.json"), "utf8"));
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** "/api/v1/runs", "/api/v1/runs/<id>/log" or "/api/v1/runs/<id>/finish" */
+  path: string;
+  body: unknown;
+  /** seconds since the run's first request */
+  t: number;
+}
+
+/** One ho2 run's requests, as the Python SDK sent them, in arrival order. */
+export function ho2Requests(run: string): RecordedRequest[] {
+  const text = zlib.gunzipSync(fs.readFileSync(path.join(HO2, run, "requests.jsonl.gz"))).toString("utf8");
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as RecordedRequest);
 }

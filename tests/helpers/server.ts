@@ -4,10 +4,13 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 
-// Starts a real babysit server (the production build in .next) on a fresh SQLite file.
+// Starts a real babysit server (the production build in BABYSIT_DIST_DIR: .next-test under npm test,
+// .next by default) on a fresh SQLite file.
 // Restart = startServer({ port, dbPath }) with the values of the stopped one.
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
+/** Where the server under test finds its build (next.config.js reads the same variable). */
+export const DIST_DIR = process.env.BABYSIT_DIST_DIR || ".next";
 const TMP = path.join(ROOT, ".tmp");
 const TEMPLATE = path.join(TMP, "template.db");
 
@@ -58,9 +61,12 @@ export interface TestServer {
 }
 
 export async function startServer(opts: { dbPath?: string; port?: number; env?: Record<string, string> } = {}): Promise<TestServer> {
+  if (!fs.existsSync(path.join(ROOT, DIST_DIR, "BUILD_ID"))) {
+    throw new Error(`no production build in ${DIST_DIR}: run \`npm test -- <test files>\`, or \`BABYSIT_DIST_DIR=${DIST_DIR} npx next build\` first`);
+  }
   const dbPath = opts.dbPath ?? freshDbPath();
   const port = opts.port ?? (await freePort());
-  const child: ChildProcess = spawn(process.execPath, [...(process.env.BABYSIT_PROF ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.BABYSIT_PROF] : []), "--import", "tsx", "server.ts"], {
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.BABYSIT_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BABYSIT_PROF}`] : []), "--import", "tsx", "server.ts"], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -69,6 +75,7 @@ export async function startServer(opts: { dbPath?: string; port?: number; env?: 
       HOST: "127.0.0.1",
       PORT: String(port),
       DATABASE_URL: `file:${dbPath}`,
+      BABYSIT_DIST_DIR: DIST_DIR,
       ...opts.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

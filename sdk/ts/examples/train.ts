@@ -182,7 +182,7 @@ class Mlp {
         let s = this.b1[j]!;
         for (let k = 0; k < nIn; k++) s += d.x[i * nIn + k]! * this.w1[k * H + j]!;
         pre[i * H + j] = s;
-        h[i * H + j] = s > 0 ? s : 0;
+        h[i * H + j] = Math.max(s, 0);
       }
       let max = -Infinity;
       for (let c = 0; c < C; c++) {

@@ -1,15 +1,10 @@
-import fs from "node:fs";
-import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { diagnose } from "../../../lib/diagnostics";
 import { runDataFromJsonl } from "../../../lib/diagnostics/from-jsonl";
+import { expectedDiagnoses, metricsJsonl } from "../../helpers/fixtures";
 
-// The real training runs live beside the repo (CI clones the repo elsewhere with shared/ next to it).
-const REPO = path.resolve(import.meta.dirname, "../../..");
-const RUNS = path.resolve(REPO, "../shared/fixtures/runs");
-const expected: Record<string, { must: string[]; must_not: string[] }> = JSON.parse(
-  fs.readFileSync(path.join(RUNS, "expected.json"), "utf8"),
-);
+// The real training runs in tests/fixtures/runs.
+const expected = expectedDiagnoses();
 
 const codes = (text: string, finished: boolean) => {
   const run = runDataFromJsonl(text);
@@ -18,7 +13,7 @@ const codes = (text: string, finished: boolean) => {
 };
 
 describe.each(Object.keys(expected))("fixture run %s", (name) => {
-  const lines = fs.readFileSync(path.join(RUNS, name, "metrics.jsonl"), "utf8").split("\n").filter(Boolean);
+  const lines = metricsJsonl(name).split("\n").filter(Boolean);
   const { must, must_not } = expected[name];
 
   test("at the end: every expected diagnosis, none of the excluded ones", () => {

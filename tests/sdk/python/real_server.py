@@ -1,4 +1,5 @@
-"""A real babysit server (the production build in .next) on a fresh SQLite file, for end-to-end tests.
+"""A real babysit server (the production build in BABYSIT_DIST_DIR: .next-test under npm test, else .next) on a fresh
+SQLite file, for end-to-end tests.
 
 Like tests/helpers/server.ts: started with `node --import tsx server.ts`; stop()/kill() and start()
 again keep the same port and database, so tests can take the server away mid-training.

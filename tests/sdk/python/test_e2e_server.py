@@ -19,7 +19,7 @@ import uuid
 
 import pytest
 
-import torch  # noqa: E402  (npm test's machine has Debian's python3-torch; failing here is right)
+import torch  # noqa: E402,F401  (npm test's machine has Debian's python3-torch; failing here is right)
 import sklearn  # noqa: E402,F401
 
 from real_server import RealServer  # noqa: E402
@@ -34,6 +34,7 @@ if not URL:
 def teardown_module(module):
     if _own is not None:
         _own.close()
+
 
 import babysit  # noqa: E402
 from conftest import SDK, wait_for  # noqa: E402

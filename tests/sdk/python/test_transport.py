@@ -375,6 +375,7 @@ def test_spool_of_a_killed_process_is_replayed_by_sync(server, spool_dir):
     try:
         child_id = child.stdout.readline().split()[0]
         assert child.stdout.readline().strip() == "logged"
+
         def spooled():
             files = spool_files(spool_dir)
             text = open(os.path.join(spool_dir, files[0])).read() if files else ""

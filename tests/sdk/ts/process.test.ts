@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
 
 import { init } from "../../../sdk/ts/src/index";
-import { FakeServer, startFakeServer } from "./fake-server";
+import { type FakeServer, startFakeServer } from "./fake-server";
 import { captureStderr, freePort, pendingInSpool, tmpDir, waitFor } from "./util";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");

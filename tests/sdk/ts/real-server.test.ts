@@ -57,12 +57,13 @@ async function logSteps(run: Run, from: number, to: number, value: (key: string,
 }
 
 const KEYS = ["train/loss", "val/acc", "lr", "grad/fc1/std"];
+// biome-ignore lint/suspicious/noShadowRestrictedNames: a module-level function, never called as a method
 function valueOf(key: string, step: number): number {
   if (key === "train/loss") {
     if (step % 97 === 13) return NaN;
     if (step % 211 === 7) return Infinity;
     if (step % 389 === 5) return -Infinity;
-    return 2.302585092994046 / Math.sqrt(step + 1) + (step % 7) * 1e-12;
+    return Math.LN10 / Math.sqrt(step + 1) + (step % 7) * 1e-12;
   }
   if (key === "val/acc") return step / 3;
   if (key === "lr") return 0.1 * 0.5 ** Math.floor(step / 500);

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 
 import { init, type Alert, type InitOptions, type Run } from "../../../sdk/ts/src/index";
-import { FakeServer, startFakeServer } from "./fake-server";
+import { type FakeServer, startFakeServer } from "./fake-server";
 import { captureStderr, freePort, pendingInSpool, readSpool, tmpDir, waitFor } from "./util";
 
 let server: FakeServer;
@@ -138,7 +138,7 @@ describe("bad input", () => {
       () => run.log(null as unknown as Record<string, number>),
       () => run.log({ ok: 3 }, { step: -1 }),
       () => run.log({ ok: 4 }, { step: 1.5 }),
-      () => run.log({ ["k\n"]: 1 }),
+      () => run.log({ "k\n": 1 }),
       () => run.log({ ["x".repeat(201)]: 1 }),
       () => run.logHistogram("", [1, 2]),
       () => run.logHistogram("h", [NaN, Infinity]),
