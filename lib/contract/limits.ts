@@ -35,6 +35,7 @@ export const LIMITS = {
   imageSideMax: limit(8192, "pixels", "an image's width and height (at least 1)"),
   imageBytesMax: limit(4 * 1024 * 1024, "bytes of decoded PNG", "one image"),
   urlBytesMax: limit(8 * 1024, "bytes", "a request's URL (path and query)"),
+  seriesKeysPerRequest: limit(100, "keys", "keys in one GET .../series?keys= request"),
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;
