@@ -3,15 +3,15 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Plugin, TooltipItem } from "chart.js";
 import { Chart, withAlpha } from "./chart-setup";
+import { seriesLoader, useNear } from "./lazy";
 import { type LiveBus, liveReady } from "./live";
 import { useRunAccess } from "./run-access";
 import { attr, reveal } from "./reveal";
 import { alertLabel, markerStep, severityColor } from "@/lib/ui/alert-charts";
-import { errorText } from "@/lib/ui/api-error";
 import type { Alert } from "@/lib/ui/api-types";
 import { ema } from "@/lib/ui/ema";
 import { formatValue } from "@/lib/ui/format";
-import { type Bucket, type LivePoint, type WireSeries, appendLive, decodeBucket, isExact, nonFiniteCounts } from "@/lib/ui/series";
+import { type Bucket, type LivePoint, appendLive, decodeBucket, isExact, nonFiniteCounts } from "@/lib/ui/series";
 import { type XContext, type XMode, formatX, stepRangeOf, xAtStep, xOf } from "@/lib/ui/x-axis";
 
 // One chart of one or more lines (keys of one run, or one key of several runs). It fetches its own
@@ -76,6 +76,7 @@ const NO_ALERTS: readonly ChartAlert[] = [];
 export default function MetricChart(props: Props) {
   const { chartId, title, lines, settings, xContexts, bus, reloadToken = 0, logDefault = false, refLine, height = 240, alerts = NO_ALERTS } = props;
   const wrapRef = useRef<HTMLDivElement>(null);
+  const cardRef = useRef<HTMLElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const chartRef = useRef<Chart | null>(null);
   const [series, setSeries] = useState<Record<string, Bucket[]>>({});
@@ -95,6 +96,10 @@ export default function MetricChart(props: Props) {
   const appendedRef = useRef(0);
   const budgetRef = useRef(600);
   const timerRef = useRef<ReturnType<typeof setTimeout> | null>(null);
+  /** A fetch was asked for: until then live points are left to it. */
+  const startedRef = useRef(false);
+  // charts load as they come near the viewport (half a screen ahead), then keep their data
+  const near = useNear(cardRef, "50% 0px", true);
 
   const access = useRunAccess();
   const linesKey = lines.map((l) => `${l.id}\u0000${l.runId}\u0000${l.key}`).join("\u0001");
@@ -104,6 +109,7 @@ export default function MetricChart(props: Props) {
   const load = useCallback(async (range: Range | null) => {
     const gen = ++genRef.current;
     inFlightRef.current = true;
+    startedRef.current = true;
     pendingRef.current = new Map();
     await liveReady();
     if (gen !== genRef.current) return;
@@ -117,7 +123,7 @@ export default function MetricChart(props: Props) {
       for (const l of ls) byRun.set(l.runId, [...(byRun.get(l.runId) ?? []), l]);
       await Promise.all(
         [...byRun].map(async ([runId, rl]) => {
-          const got = await fetchSeries(access.api(runId), rl.map((l) => l.key), points, range);
+          const got = await seriesLoader.load(access.api(runId), rl.map((l) => l.key), points, range);
           rl.forEach((l, i) => (out[l.id] = got[i] ? got[i].buckets.map(decodeBucket) : []));
         }),
       );
@@ -141,10 +147,10 @@ export default function MetricChart(props: Props) {
     }
   }, []);
 
-  // (re)fetch when the lines change, after a reconnect, or when zooming
+  // (re)fetch when the lines change, after a reconnect, or when zooming; not before the chart comes near
   useEffect(() => {
-    void load(zoomRef.current);
-  }, [linesKey, reloadToken, load]);
+    if (near) void load(zoomRef.current);
+  }, [linesKey, reloadToken, load, near]);
 
   useEffect(() => () => {
     if (timerRef.current) clearTimeout(timerRef.current);
@@ -154,7 +160,7 @@ export default function MetricChart(props: Props) {
   useEffect(() => {
     const offs = lines.map((l) =>
       bus.subscribe(l.runId, l.key, (pts) => {
-        if (zoomRef.current) return;
+        if (zoomRef.current || !startedRef.current) return;
         if (inFlightRef.current) {
           pendingRef.current.set(l.id, [...(pendingRef.current.get(l.id) ?? []), ...pts]);
           return;
@@ -395,6 +401,7 @@ export default function MetricChart(props: Props) {
 
   return (
     <section
+      ref={cardRef}
       className="chart-card"
       data-chart={chartId}
       data-state={state}
@@ -487,7 +494,22 @@ export default function MetricChart(props: Props) {
           );
         })}
         {state === "loading" && view.drawn === 0 && <div className="chart-overlay">loading…</div>}
-        {state === "error" && <div className="chart-overlay error">could not load: {error}</div>}
+        {state === "error" && (
+          <div className="chart-overlay error" role="alert">
+            could not load: {error}
+            <button
+              type="button"
+              className="retry"
+              onMouseDown={(e) => e.stopPropagation()}
+              onClick={() => {
+                setState("loading");
+                void load(zoomRef.current);
+              }}
+            >
+              retry
+            </button>
+          </div>
+        )}
       </div>
       <footer className="chart-foot">
         {zoom ? `steps ${zoom.from}–${zoom.to}` : view.drawn ? (view.exact ? plural(view.drawn, "point") : `${plural(view.drawn, "bucket")} (min/max band)`) : "\u00a0"}
@@ -503,25 +525,6 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 /** Which datasets the tooltip lists (not the min/max band). */
 function role(r: "raw" | "smooth" | "marker") {
   return { role: r };
-}
-
-async function fetchSeries(runApi: string, keys: string[], points: number, range: Range | null): Promise<(WireSeries | null)[]> {
-  const base = `${runApi}/series`;
-  const tail = `&points=${points}${range ? `&from=${range.from}&to=${range.to}` : ""}`;
-  // keys=a,b splits on commas: a key with a comma in it goes alone
-  const plain = keys.filter((k) => !k.includes(","));
-  const out = new Map<string, WireSeries | null>();
-  if (plain.length) {
-    const res = await fetch(`${base}?keys=${plain.map(encodeURIComponent).join(",")}${tail}`);
-    if (!res.ok) throw new Error(await errorText(res));
-    const body = (await res.json()) as { series: WireSeries[] };
-    for (const s of body.series) out.set(s.key, s);
-  }
-  for (const k of keys.filter((k) => k.includes(","))) {
-    const res = await fetch(`${base}?key=${encodeURIComponent(k)}${tail}`);
-    out.set(k, res.ok ? ((await res.json()) as WireSeries) : null);
-  }
-  return keys.map((k) => out.get(k) ?? null);
 }
 
 const GRID = "#eceff3";

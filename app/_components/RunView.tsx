@@ -11,6 +11,7 @@ import ChartControls from "./ChartControls";
 import { PALETTE } from "./chart-setup";
 import HistogramPanel from "./HistogramPanel";
 import ImagePanel from "./ImagePanel";
+import LazyGrid from "./LazyGrid";
 import { LiveBus, useLive } from "./live";
 import MetricChart, { type ChartAlert, type ChartSettings, type LineSpec } from "./MetricChart";
 import { RunAccessContext, directAccess, shareAccess } from "./run-access";
@@ -36,6 +37,9 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
   const [events, setEvents] = useState<RunEvent[]>(initial.events);
   const [settings, setSettings] = useState<ChartSettings>({ ema: 0.6, log: false, xMode: "step" });
   const [reloadToken, setReloadToken] = useState(0);
+  const [filter, setFilter] = useState("");
+  const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
+  const deferredFilter = useDeferredValue(filter);
   const [histVersions, setHistVersions] = useState<Record<string, number>>({});
   const [imageVersions, setImageVersions] = useState<Record<string, number>>({});
   const bus = useMemo(() => new LiveBus(), []);
@@ -116,6 +120,12 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
     return out;
   }, [groups, id]);
   const hasEpoch = keyList.includes("epoch");
+  // search: charts whose title or one of whose keys contains the text (plain text, no pattern)
+  const shown = useMemo(() => {
+    const q = deferredFilter.trim().toLowerCase();
+    if (!q) return groups;
+    return groups.filter((g) => g.title.toLowerCase().includes(q) || g.lines.some((l) => l.key.toLowerCase().includes(q)));
+  }, [groups, deferredFilter]);
   const xContexts = useXContexts([{ id, createdAt: run.createdAt, hasEpoch }], deferred.xMode, bus, reloadToken, access);
 
   const config = run.config ?? {};
@@ -173,18 +183,45 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
 
       <div className="sticky-controls">
         <ChartControls settings={settings} onChange={setSettings} hasEpoch={hasEpoch} />
+        {groups.length > 1 && (
+          <label className="chart-filter">
+            <input type="search" placeholder="filter charts by key" value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="filter charts by key" />
+            {deferredFilter.trim() && <span className="muted">{shown.length === 1 ? "1 chart" : `${shown.length} charts`} of {groups.length}</span>}
+          </label>
+        )}
       </div>
 
       {groups.length === 0 && <p className="empty">No metrics logged yet. Charts appear here as soon as the run logs its first values.</p>}
 
       {SECTIONS.map((section) => {
-        const gs = groups.filter((g) => g.section === section);
+        const gs = shown.filter((g) => g.section === section);
         if (!gs.length) return null;
+        const open = !collapsed.has(section);
         return (
-          <section key={section} className="chart-section" aria-label={section}>
-            <h2>{section}</h2>
-            <div className="chart-grid">
-              {gs.map((g) => (
+          <section key={section} className="chart-section" aria-label={section} data-collapsed={open ? undefined : ""}>
+            <h2>
+              <button
+                type="button"
+                className="section-toggle"
+                aria-expanded={open}
+                onClick={() =>
+                  setCollapsed((c) => {
+                    const n = new Set(c);
+                    if (open) n.add(section);
+                    else n.delete(section);
+                    return n;
+                  })
+                }
+              >
+                {section}
+                <span className="muted"> · {gs.length === 1 ? "1 chart" : `${gs.length} charts`}</span>
+              </button>
+            </h2>
+            {open && (
+              <LazyGrid
+                items={gs}
+                itemKey={(g) => g.id}
+                render={(g) => (
                 <MetricChart
                   key={g.id}
                   chartId={g.id}
@@ -198,8 +235,9 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
                   refLine={g.refLine}
                   alerts={alertsByChart[g.id]}
                 />
-              ))}
-            </div>
+                )}
+              />
+            )}
           </section>
         );
       })}

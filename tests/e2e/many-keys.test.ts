@@ -1,0 +1,120 @@
+import { describe, expect, test } from "vitest";
+import { api } from "../helpers/server";
+import { serverAndBrowser } from "./browser";
+
+// A run with 2,000 keys x 50 steps: the page loads what is in view from a few batched requests,
+// loads the rest as it is scrolled to, leaves no chart failed; a failed read can be retried.
+
+const env = serverAndBrowser();
+const KEYS = 2000;
+const STEPS = 50;
+const keyName = (i: number) => `probe/${String(i).padStart(4, "0")}`;
+const chartId = (i: number) => `m-probe-${String(i).padStart(4, "0")}`;
+
+async function newRun(name: string, keys: number, steps: number): Promise<string> {
+  const r = await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-many-keys", name });
+  expect(r.status).toBe(201);
+  const id = r.body.id as string;
+  const rows = Array.from({ length: steps }, (_, s) => ({
+    step: s,
+    metrics: Object.fromEntries(Array.from({ length: keys }, (_, k) => [keyName(k), Math.sin(s / 7 + k) + k / 1000])),
+  }));
+  expect((await api(env.server.url, "POST", `/api/v1/runs/${id}/log`, { seq: 0, rows })).status).toBe(200);
+  return id;
+}
+
+/** Cards on screen, and how many of them hold their data. */
+const inView = () =>
+  [...document.querySelectorAll("[data-chart]")]
+    .filter((el) => {
+      const r = el.getBoundingClientRect();
+      return r.bottom > 0 && r.top < window.innerHeight;
+    })
+    .map((el) => el.getAttribute("data-state"));
+
+// Collects main-thread tasks over 50 ms from the page's start (reported, not asserted: times vary).
+const LONG_TASKS = `window.__longest = 0; window.__longTasks = 0;
+new PerformanceObserver((l) => { for (const e of l.getEntries()) { window.__longTasks++; window.__longest = Math.max(window.__longest, e.duration); } })
+  .observe({ type: "longtask", buffered: true });`;
+
+describe("run page with many keys", () => {
+  test(`${KEYS} keys x ${STEPS} steps: charts in view load, the last load when scrolled to, few requests, none failed`, async () => {
+    const id = await newRun("many-keys", KEYS, STEPS);
+    const { page, errors } = await env.browser.open("about:blank");
+    await page.addInitScript(LONG_TASKS);
+    let requests = 0;
+    page.on("request", (r) => {
+      if (r.url().includes("/series?")) requests++;
+    });
+    await page.goto(`${env.server.url}/runs/${id}`);
+
+    await expect.poll(async () => { const s = await page.evaluate(inView); return s.length > 0 && s.every((x) => x === "ready"); }, { timeout: 30_000 }).toBe(true);
+    const first = page.locator(`[data-chart="${chartId(0)}"]`);
+    expect(await first.getAttribute("data-points")).toBe(String(STEPS));
+    // not all 2,000 cards are in the page: only those near the viewport
+    expect(await page.locator("[data-chart]").count()).toBeLessThan(200);
+
+    // to the bottom: the last chart loads with all its points
+    const last = page.locator(`[data-chart="${chartId(KEYS - 1)}"]`);
+    await expect
+      .poll(
+        async () => {
+          await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+          return last.getAttribute("data-state").catch(() => null);
+        },
+        { timeout: 60_000, interval: 250 },
+      )
+      .toBe("ready");
+    expect(await last.getAttribute("data-points")).toBe(String(STEPS));
+    await expect.poll(async () => { const s = await page.evaluate(inView); return s.length > 0 && s.every((x) => x === "ready"); }, { timeout: 30_000 }).toBe(true);
+
+    // and back up through the middle: what mounts there loads too
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight / 2));
+    await expect.poll(async () => { const s = await page.evaluate(inView); return s.length > 0 && s.every((x) => x === "ready"); }, { timeout: 30_000 }).toBe(true);
+
+    expect(await page.locator('[data-state="error"]').count()).toBe(0);
+    expect(requests).toBeGreaterThan(0);
+    expect(requests).toBeLessThan(KEYS / 20); // batched and lazy: far below one request per chart
+    const longest = await page.evaluate(() => (window as unknown as { __longest: number }).__longest);
+    const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number }).__longTasks);
+    console.log(`many keys: ${requests} series requests for ${KEYS} charts; ${longTasks} long tasks, longest ${Math.round(longest)} ms`);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  test("the key filter shows only matching charts; a section collapses", async () => {
+    const id = await newRun("filter-keys", 300, 5);
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
+    await expect.poll(() => page.locator(`[data-chart="${chartId(0)}"]`).getAttribute("data-state"), { timeout: 30_000 }).toBe("ready");
+    await page.fill('input[aria-label="filter charts by key"]', "probe/029");
+    await expect.poll(() => page.locator("[data-chart]").count(), { timeout: 10_000 }).toBe(10);
+    await page.locator(`[data-chart="${chartId(299)}"]`).scrollIntoViewIfNeeded();
+    await expect.poll(() => page.locator(`[data-chart="${chartId(299)}"]`).getAttribute("data-state"), { timeout: 10_000 }).toBe("ready");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.click('section[aria-label="Metrics"] .section-toggle');
+    await expect.poll(() => page.locator("[data-chart]").count()).toBe(0);
+    expect(await page.locator('section[aria-label="Metrics"] .section-toggle').getAttribute("aria-expanded")).toBe("false");
+    await page.click('section[aria-label="Metrics"] .section-toggle');
+    await expect.poll(() => page.locator("[data-chart]").count()).toBe(10);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test("a read that keeps failing shows an error with a retry button that loads the chart", async () => {
+    const id = await newRun("failing-reads", 3, 5);
+    const { page } = await env.browser.open("about:blank");
+    let failing = true;
+    await page.route("**/series?**", (route) =>
+      failing ? route.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ error: { code: "unavailable", message: "try later" } }) }) : route.continue(),
+    );
+    await page.goto(`${env.server.url}/runs/${id}`);
+    const chart = page.locator(`[data-chart="${chartId(1)}"]`);
+    await expect.poll(() => chart.getAttribute("data-state"), { timeout: 30_000 }).toBe("error");
+    expect(await chart.locator(".chart-overlay.error").innerText()).toContain("try later");
+    failing = false;
+    await chart.locator("button.retry").click();
+    await expect.poll(() => chart.getAttribute("data-state"), { timeout: 10_000 }).toBe("ready");
+    expect(await chart.getAttribute("data-points")).toBe("5");
+    await page.close();
+  });
+});
