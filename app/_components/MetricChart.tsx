@@ -3,7 +3,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Plugin, TooltipItem } from "chart.js";
 import { Chart, withAlpha } from "./chart-setup";
-import { seriesLoader, useNear } from "./lazy";
+import { drawQueue, seriesLoader, useNear } from "./lazy";
+import LayerHeatmap from "./LayerHeatmap";
 import { type LiveBus, liveReady } from "./live";
 import { useRunAccess } from "./run-access";
 import { attr, reveal } from "./reveal";
@@ -72,6 +73,8 @@ const FLAG_ROW = 19;
 const FLAG_FONT = "600 11px ui-sans-serif, system-ui, -apple-system, 'Segoe UI', sans-serif";
 const MAX_FLAG_ROWS = 3;
 const NO_ALERTS: readonly ChartAlert[] = [];
+/** A chart of this many lines or more (a family of layers) can be shown as a heat map. */
+const HEAT_MIN_LINES = 8;
 
 export default function MetricChart(props: Props) {
   const { chartId, title, lines, settings, xContexts, bus, reloadToken = 0, logDefault = false, refLine, height = 240, alerts = NO_ALERTS } = props;
@@ -88,6 +91,7 @@ export default function MetricChart(props: Props) {
   const [drag, setDrag] = useState<{ x0: number; x1: number } | null>(null);
   const [flags, setFlags] = useState<Flag[]>([]);
   const [flagRows, setFlagRows] = useState(0);
+  const [heat, setHeat] = useState(false);
 
   const zoomRef = useRef<Range | null>(null);
   const genRef = useRef(0);
@@ -190,6 +194,11 @@ export default function MetricChart(props: Props) {
   );
 
   const log = logOverride ?? (settings.log || logDefault);
+  const canHeat = lines.length >= HEAT_MIN_LINES;
+  const heatLayers = useMemo(
+    () => (heat && canHeat ? lines.filter((l) => !hidden.has(l.id)).map((l) => ({ label: l.label, buckets: series[l.id] ?? [] })) : []),
+    [heat, canHeat, lines, hidden, series],
+  );
 
   const view = useMemo(() => {
     const datasets: Record<string, unknown>[] = [];
@@ -335,23 +344,31 @@ export default function MetricChart(props: Props) {
   };
   useEffect(() => setFlagRows(0), [markerKey]);
 
-  // create the chart once, destroy on unmount
+  // create the chart once, destroy on unmount. Creating and drawing go through the page's draw
+  // queue: a hundred charts whose data comes in one response are drawn over several short tasks.
   useEffect(() => {
     const canvas = canvasRef.current!;
-    const chart = new Chart(canvas, {
-      type: "line",
-      data: { datasets: [] },
-      options: baseOptions(),
-      plugins: [refLinePlugin, alertMarkerPlugin],
+    let chart: Chart | null = null;
+    drawQueue.schedule(canvas, () => {
+      chart = new Chart(canvas, {
+        type: "line",
+        data: { datasets: [] },
+        options: baseOptions(),
+        plugins: [refLinePlugin, alertMarkerPlugin],
+      });
+      chartRef.current = chart;
+      drawRef.current();
     });
-    chartRef.current = chart;
     return () => {
-      chart.destroy();
+      drawQueue.cancel(canvas);
+      drawQueue.cancel(drawRef);
+      chart?.destroy();
       chartRef.current = null;
     };
   }, []);
 
-  useEffect(() => {
+  const drawRef = useRef(() => {});
+  drawRef.current = () => {
     const chart = chartRef.current;
     if (!chart) return;
     chart.data.datasets = view.datasets as never;
@@ -363,7 +380,8 @@ export default function MetricChart(props: Props) {
     markerState.set(chart, { items: markers, place: (f, rows) => placeFlags.current(f, rows) });
     o.layout.padding.top = 8 + (markers.length ? Math.max(1, flagRows) * FLAG_ROW : 0);
     chart.update("none");
-  }, [view, log, xMode, refLine, markers, flagRows]);
+  };
+  useEffect(() => drawQueue.schedule(drawRef, () => drawRef.current()), [view, log, xMode, refLine, markers, flagRows]);
 
   // drag to zoom
   const onMouseDown = (e: React.MouseEvent) => {
@@ -414,6 +432,7 @@ export default function MetricChart(props: Props) {
       data-x-range={view.xRange}
       data-alerts={activeCodes.join(",")}
       data-resolved-alerts={resolvedCodes.join(",")}
+      data-view={heat && canHeat ? "heatmap" : "lines"}
     >
       <header className="chart-head">
         <h3 title={title}>{title}</h3>
@@ -426,6 +445,11 @@ export default function MetricChart(props: Props) {
           {zoom && (
             <button type="button" className="link-button" onClick={() => zoomTo(null)} title="or double-click the chart">
               reset zoom
+            </button>
+          )}
+          {canHeat && (
+            <button type="button" className={`toggle ${heat ? "on" : ""}`} aria-pressed={heat} onClick={() => setHeat(!heat)} title="layers x steps heat map">
+              heat map
             </button>
           )}
           <button
@@ -465,7 +489,7 @@ export default function MetricChart(props: Props) {
       <div
         ref={wrapRef}
         className="chart-canvas"
-        style={{ height }}
+        style={{ height, display: heat && canHeat ? "none" : undefined }}
         onMouseDown={onMouseDown}
         onDoubleClick={() => zoom && zoomTo(null)}
       >
@@ -511,6 +535,7 @@ export default function MetricChart(props: Props) {
           </div>
         )}
       </div>
+      {heat && canHeat && <LayerHeatmap layers={heatLayers} log={log} height={height} />}
       <footer className="chart-foot">
         {zoom ? `steps ${zoom.from}–${zoom.to}` : view.drawn ? (view.exact ? plural(view.drawn, "point") : `${plural(view.drawn, "bucket")} (min/max band)`) : "\u00a0"}
         {view.fallback && xMode === "epoch" && " · no epoch logged: by step"}

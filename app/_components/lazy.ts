@@ -2,11 +2,14 @@
 
 import { type RefObject, useEffect, useState } from "react";
 import { SeriesLoader } from "@/lib/ui/series-loader";
+import { WorkQueue } from "@/lib/ui/work-queue";
 
 // Loading for pages with many charts: one SeriesLoader per tab (so every chart's reads are
-// batched together), and a hook that says when an element comes near the viewport.
+// batched together), one draw queue (so drawing many charts never blocks the page for long), and
+// a hook that says when an element comes near the viewport.
 
 export const seriesLoader = new SeriesLoader();
+export const drawQueue = new WorkQueue();
 
 // One IntersectionObserver per margin for every element on the page: thousands of observers cost
 // more than one that watches thousands of elements.

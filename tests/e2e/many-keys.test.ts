@@ -117,4 +117,37 @@ describe("run page with many keys", () => {
     expect(await chart.getAttribute("data-points")).toBe("5");
     await page.close();
   });
+  test("a family of 48 layers shows as a layers x steps heat map: log colours, NaN cells marked, hover names layer, step, value", async () => {
+    const r = await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-many-keys", name: "ratios" });
+    const id = r.body.id as string;
+    const layerName = (l: number) => `layer${String(l).padStart(2, "0")}`;
+    const rows = Array.from({ length: 30 }, (_, s) => ({
+      step: s,
+      metrics: Object.fromEntries(Array.from({ length: 48 }, (_, l) => [`update_ratio/${layerName(l)}`, l === 7 && s === 20 ? "NaN" : 10 ** (-4 + l / 16) * (1 + s / 100)])),
+    }));
+    expect((await api(env.server.url, "POST", `/api/v1/runs/${id}/log`, { seq: 0, rows })).status).toBe(200);
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
+    const chart = page.locator('[data-chart="update-ratios-update-ratio"]');
+    await expect.poll(() => chart.getAttribute("data-state"), { timeout: 30_000 }).toBe("ready");
+    expect(await chart.getAttribute("data-view")).toBe("lines");
+    await chart.getByRole("button", { name: "heat map" }).click();
+    await expect.poll(() => chart.getAttribute("data-view")).toBe("heatmap");
+    const heat = chart.locator(".layer-heat");
+    expect(await heat.getAttribute("data-rows")).toBe("48");
+    expect(await heat.getAttribute("data-cols")).toBe("30");
+    expect(await heat.getAttribute("data-scale")).toBe("log");
+    expect(await heat.getAttribute("data-nonfinite-cells")).toBe("1");
+    // the NaN cell: row 7 of 48, column 20 of 30
+    const box = (await heat.locator("canvas").boundingBox())!;
+    await page.mouse.move(box.x + (box.width * 20.5) / 30, box.y + (box.height * 7.5) / 48);
+    await expect.poll(() => heat.locator(".heat-tip").innerText()).toBe("layer07 · step 20 · NaN");
+    await page.mouse.move(box.x + (box.width * 0.5) / 30, box.y + (box.height * 47.5) / 48);
+    await expect.poll(() => heat.locator(".heat-tip").innerText()).toMatch(/^layer47 · step 0 · \S+$/);
+    // and back to lines
+    await chart.getByRole("button", { name: "heat map" }).click();
+    await expect.poll(() => chart.getAttribute("data-view")).toBe("lines");
+    expect(await chart.locator(".layer-heat").count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
