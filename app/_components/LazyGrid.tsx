@@ -3,32 +3,39 @@
 import { Fragment, type ReactNode, useLayoutEffect, useRef } from "react";
 import { useNear } from "./lazy";
 
-// A chart grid that mounts only what is near the viewport: its items go in blocks of BLOCK, and a
-// block further than a screen or so away is an empty box of its last known (else estimated)
-// height. 10,000 charts are then a few hundred boxes and a few dozen live charts. A block that
-// leaves and comes back mounts its charts afresh, and they fetch what is stored by then: nothing
-// logged while they were away is missed.
+// A chart grid that mounts only what is near the viewport. Its items go in blocks of BLOCK, blocks
+// in groups of GROUP; a block or group away from the viewport is an empty box of its last known
+// (else estimated) height. 10,000 charts are then a hundred boxes and a few dozen live charts, and
+// the page's first render stays small. A block that leaves and comes back mounts its charts
+// afresh, and they fetch what is stored by then: nothing logged while they were away is missed.
 
 const BLOCK = 12; // divisible by 1, 2, 3, 4 and 6 columns: blocks end on full rows
+const GROUP = BLOCK * 8;
 const COLUMN_MIN = 440; // .chart-grid's minmax(440px, 1fr)
 const GAP = 14;
-let rowHeight = 330; // refined from the first block measured
+let rowHeight = 330; // refined from the blocks measured
 
-export default function LazyGrid<T>({ items, itemKey, render }: { items: readonly T[]; itemKey: (t: T) => string; render: (t: T) => ReactNode }) {
-  const blocks: T[][] = [];
-  for (let i = 0; i < items.length; i += BLOCK) blocks.push(items.slice(i, i + BLOCK));
+interface Props<T> {
+  items: readonly T[];
+  itemKey: (t: T) => string;
+  render: (t: T) => ReactNode;
+}
+
+export default function LazyGrid<T>(props: Props<T>) {
+  const groups = chunk(props.items, GROUP);
   return (
     <div className="lazy-grid">
-      {blocks.map((b) => (
-        <Block key={itemKey(b[0])} items={b} itemKey={itemKey} render={render} />
+      {groups.map((g) => (
+        <Chunk key={props.itemKey(g[0])} {...props} items={g} group />
       ))}
     </div>
   );
 }
 
-function Block<T>({ items, itemKey, render }: { items: T[]; itemKey: (t: T) => string; render: (t: T) => ReactNode }) {
+function Chunk<T>({ items, itemKey, render, group = false }: Props<T> & { group?: boolean }) {
   const ref = useRef<HTMLDivElement>(null);
-  const near = useNear(ref, "100% 0px");
+  // groups mount their blocks well ahead; blocks mount their charts a screen ahead
+  const near = useNear(ref, group ? "300% 0px" : "100% 0px");
   const height = useRef<number | null>(null);
 
   // remember the height the charts took, for the box that stands in for them while away
@@ -36,34 +43,41 @@ function Block<T>({ items, itemKey, render }: { items: T[]; itemKey: (t: T) => s
     const el = ref.current;
     if (!near || !el) return;
     const measure = () => {
-      height.current = el.offsetHeight;
-      const cols = columns(el.offsetWidth);
-      const rows = Math.ceil(items.length / cols);
+      if (el.offsetHeight > 0) height.current = el.offsetHeight;
+      const rows = group ? 0 : Math.ceil(items.length / columns(el.offsetWidth));
       if (rows > 0 && el.offsetHeight > 0) rowHeight = (el.offsetHeight + GAP) / rows;
     };
     measure();
     const ro = new ResizeObserver(measure);
     ro.observe(el);
     return () => ro.disconnect();
-  }, [near, items.length]);
+  }, [near, group, items.length]);
 
-  const width = ref.current?.offsetWidth ?? 0;
-  const estimate = Math.ceil(items.length / columns(width || 1300)) * rowHeight - GAP;
+  const cols = columns(ref.current?.offsetWidth || 1300);
+  const rows = chunk(items, BLOCK).reduce((n, b) => n + Math.ceil(b.length / cols), 0);
   // the observed element stays the same whether the charts are in it or not
   return (
-    <div ref={ref} className="lazy-block" style={near ? undefined : { height: height.current ?? estimate }}>
-      {near && (
-        <div className="chart-grid">
-          {items.map((t) => (
-            <Fragment key={itemKey(t)}>{render(t)}</Fragment>
+    <div ref={ref} className={group ? "lazy-grid" : "lazy-block"} style={near ? undefined : { height: height.current ?? rows * rowHeight - GAP }}>
+      {near &&
+        (group
+          ? chunk(items, BLOCK).map((b) => <Chunk key={itemKey(b[0])} items={b} itemKey={itemKey} render={render} />)
+          : (
+            <div className="chart-grid">
+              {items.map((t) => (
+                <Fragment key={itemKey(t)}>{render(t)}</Fragment>
+              ))}
+            </div>
           ))}
-        </div>
-      )}
     </div>
   );
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 function columns(width: number): number {
   return Math.max(1, Math.floor((width + GAP) / (COLUMN_MIN + GAP)));
 }
-

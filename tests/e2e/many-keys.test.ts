@@ -100,6 +100,36 @@ describe("run page with many keys", () => {
     await page.close();
   });
 
+  test("live points reach charts out of view: loaded when scrolled to, refetched when their block comes back", async () => {
+    const keys = 300;
+    const id = await newRun("live-offscreen", keys, 5);
+    const step = (s: number) => ({ step: s, metrics: Object.fromEntries(Array.from({ length: keys }, (_, k) => [keyName(k), s + k])) });
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
+    const first = page.locator(`[data-chart="${chartId(0)}"]`);
+    const last = page.locator(`[data-chart="${chartId(keys - 1)}"]`);
+    await expect.poll(() => first.getAttribute("data-points"), { timeout: 30_000 }).toBe("5");
+    expect(await last.count()).toBe(0); // far below: not mounted
+    let seq = 1;
+    const log = async (s: number) => expect((await api(env.server.url, "POST", `/api/v1/runs/${id}/log`, { seq: seq++, rows: [step(s)] })).status).toBe(200);
+
+    await log(5);
+    await expect.poll(() => first.getAttribute("data-points"), { timeout: 10_000 }).toBe("6");
+    const bottom = async () => {
+      await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+      return last.getAttribute("data-points").catch(() => null);
+    };
+    await expect.poll(bottom, { timeout: 30_000, interval: 250 }).toBe("6");
+    expect(await first.count()).toBe(0); // its block is gone while we are down here
+
+    await log(6);
+    await expect.poll(() => last.getAttribute("data-points"), { timeout: 10_000 }).toBe("7");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await expect.poll(() => first.getAttribute("data-points").catch(() => null), { timeout: 30_000 }).toBe("7");
+    expect(await page.locator('[data-state="error"]').count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   test("a read that keeps failing shows an error with a retry button that loads the chart", async () => {
     const id = await newRun("failing-reads", 3, 5);
     const { page } = await env.browser.open("about:blank");
