@@ -25,17 +25,18 @@ export default function LazyGrid<T>(props: Props<T>) {
   const groups = chunk(props.items, GROUP);
   return (
     <div className="lazy-grid">
-      {groups.map((g) => (
-        <Chunk key={props.itemKey(g[0])} {...props} items={g} group />
+      {groups.map((g, i) => (
+        <Chunk key={props.itemKey(g[0])} {...props} items={g} group first={i === 0} />
       ))}
     </div>
   );
 }
 
-function Chunk<T>({ items, itemKey, render, group = false }: Props<T> & { group?: boolean }) {
+function Chunk<T>({ items, itemKey, render, group = false, first = false }: Props<T> & { group?: boolean; first?: boolean }) {
   const ref = useRef<HTMLDivElement>(null);
-  // groups mount their blocks well ahead; blocks mount their charts a screen ahead
-  const near = useNear(ref, group ? "300% 0px" : "100% 0px");
+  // groups mount their blocks well ahead; blocks mount their charts a screen ahead; the first
+  // block of a grid is there from the start (rendered with the page, no frame's wait)
+  const near = useNear(ref, group ? "300% 0px" : "100% 0px", false, first);
   const height = useRef<number | null>(null);
 
   // remember the height the charts took, for the box that stands in for them while away
@@ -60,7 +61,7 @@ function Chunk<T>({ items, itemKey, render, group = false }: Props<T> & { group?
     <div ref={ref} className={group ? "lazy-grid" : "lazy-block"} style={near ? undefined : { height: height.current ?? rows * rowHeight - GAP }}>
       {near &&
         (group
-          ? chunk(items, BLOCK).map((b) => <Chunk key={itemKey(b[0])} items={b} itemKey={itemKey} render={render} />)
+          ? chunk(items, BLOCK).map((b, i) => <Chunk key={itemKey(b[0])} items={b} itemKey={itemKey} render={render} first={first && i === 0} />)
           : (
             <div className="chart-grid">
               {items.map((t) => (

@@ -39,10 +39,12 @@ function observe(el: Element, margin: string, fn: (near: boolean) => void): () =
 
 /**
  * Whether `ref`'s element is within `margin` of the viewport (CSS margin syntax, e.g. "50% 0px").
- * With `once`, stays true after the first time (a chart that has loaded keeps its data).
+ * With `once`, stays true after the first time (a chart that has loaded keeps its data). `initial`
+ * is the answer before the first observation (true for what is at the top of a page: it renders
+ * on the server and does not wait for a frame).
  */
-export function useNear(ref: RefObject<Element | null>, margin: string, once = false): boolean {
-  const [near, setNear] = useState(false);
+export function useNear(ref: RefObject<Element | null>, margin: string, once = false, initial = false): boolean {
+  const [near, setNear] = useState(initial);
   const done = once && near;
   useEffect(() => {
     const el = ref.current;
