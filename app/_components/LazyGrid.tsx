@@ -8,6 +8,7 @@ import { useNear } from "./lazy";
 // (else estimated) height. 10,000 charts are then a hundred boxes and a few dozen live charts, and
 // the page's first render stays small. A block that leaves and comes back mounts its charts
 // afresh, and they fetch what is stored by then: nothing logged while they were away is missed.
+// A box names the items it stands for (data-holds), so a link to one of them can scroll there.
 
 const BLOCK = 12; // divisible by 1, 2, 3, 4 and 6 columns: blocks end on full rows
 const GROUP = BLOCK * 8;
@@ -58,7 +59,12 @@ function Chunk<T>({ items, itemKey, render, group = false, first = false }: Prop
   const rows = chunk(items, BLOCK).reduce((n, b) => n + Math.ceil(b.length / cols), 0);
   // the observed element stays the same whether the charts are in it or not
   return (
-    <div ref={ref} className={group ? "lazy-grid" : "lazy-block"} style={near ? undefined : { height: height.current ?? rows * rowHeight - GAP }}>
+    <div
+      ref={ref}
+      className={group ? "lazy-grid" : "lazy-block"}
+      style={near ? undefined : { height: height.current ?? rows * rowHeight - GAP }}
+      data-holds={near ? undefined : items.map(itemKey).join(" ")}
+    >
       {near &&
         (group
           ? chunk(items, BLOCK).map((b, i) => <Chunk key={itemKey(b[0])} items={b} itemKey={itemKey} render={render} first={first && i === 0} />)

@@ -92,7 +92,7 @@ export class SeriesLoader {
     this.concurrency = opts.concurrency ?? 4;
     this.attempts = opts.attempts ?? 4;
     this.backoffMs = opts.backoffMs ?? ((n) => 400 * 2 ** (n - 1) * (0.75 + Math.random() / 2));
-    this.maxBuckets = opts.maxBuckets ?? 40_000;
+    this.maxBuckets = opts.maxBuckets ?? 20_000;
     this.gatherMs = opts.gatherMs ?? 16;
     this.sleep = opts.sleep ?? sleep;
   }

@@ -130,6 +130,33 @@ describe("run page with many keys", () => {
     await page.close();
   });
 
+  test("an alert's chart link scrolls to its chart even when the chart is far down and not mounted yet", async () => {
+    const r = await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-many-keys", name: "alert-far" });
+    const id = r.body.id as string;
+    // a learning rate far too high: update ratios ~0.25 from step 35 (the lr_too_high alert), under 300 other charts
+    const metrics = (s: number) => ({
+      "train/loss": 2.35 - 0.016 * s,
+      lr: 0.5,
+      "update_ratio/fc1": s < 35 ? 1e-3 : 0.25,
+      "update_ratio/fc2": s < 35 ? 8e-4 : 0.2,
+      ...Object.fromEntries(Array.from({ length: 300 }, (_, k) => [keyName(k), s + k])),
+    });
+    const rows = Array.from({ length: 60 }, (_, s) => ({ step: s, metrics: metrics(s) }));
+    expect((await api(env.server.url, "POST", `/api/v1/runs/${id}/log`, { seq: 0, rows })).status).toBe(200);
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
+    const card = page.locator('article[data-code="lr_too_high"]');
+    await expect.poll(() => card.count(), { timeout: 15_000 }).toBe(1);
+    const ratios = page.locator('[data-chart="update-ratios-update-ratio"]');
+    expect(await ratios.count()).toBe(0);
+    await card.locator(".chart-link", { hasText: "update ratio" }).click();
+    await expect
+      .poll(() => ratios.evaluate((el) => { const b = el.getBoundingClientRect(); return b.top >= 0 && b.bottom <= window.innerHeight; }).catch(() => false), { timeout: 15_000 })
+      .toBe(true);
+    await expect.poll(() => ratios.getAttribute("data-state"), { timeout: 10_000 }).toBe("ready");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   test("a read that keeps failing shows an error with a retry button that loads the chart", async () => {
     const id = await newRun("failing-reads", 3, 5);
     const { page } = await env.browser.open("about:blank");
