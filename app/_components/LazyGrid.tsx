@@ -1,6 +1,7 @@
 "use client";
 
-import { Fragment, type ReactNode, useLayoutEffect, useRef } from "react";
+import { Fragment, type ReactNode, useLayoutEffect, useRef, useState } from "react";
+import { chartFamilies } from "@/lib/ui/chart-families";
 import { useNear } from "./lazy";
 
 // A chart grid that mounts only what is near the viewport. Its items go in blocks of BLOCK, blocks
@@ -30,6 +31,45 @@ export default function LazyGrid<T>(props: Props<T>) {
         <Chunk key={props.itemKey(g[0])} {...props} items={g} group first={i === 0} />
       ))}
     </div>
+  );
+}
+
+/**
+ * A section's charts as lazy grids: on a page with many charts, the charts sharing a key prefix
+ * form a family under its own heading, which collapses (lib/ui/chart-families.ts).
+ */
+export function FamilyGrids<T extends { title: string }>(props: Props<T>) {
+  const [closed, setClosed] = useState<ReadonlySet<string>>(new Set());
+  return (
+    <>
+      {chartFamilies(props.items).map((f) => {
+        if (f.name === null) return <LazyGrid key="" {...props} items={f.charts} />;
+        const name = f.name;
+        const open = !closed.has(name);
+        return (
+          <div key={`f:${name}`} className="chart-family" data-family={name}>
+            <h3>
+              <button
+                type="button"
+                className="family-toggle"
+                aria-expanded={open}
+                onClick={() =>
+                  setClosed((c) => {
+                    const n = new Set(c);
+                    if (open) n.add(name);
+                    else n.delete(name);
+                    return n;
+                  })
+                }
+              >
+                {name}/<span className="muted"> · {f.charts.length} charts</span>
+              </button>
+            </h3>
+            {open && <LazyGrid {...props} items={f.charts} />}
+          </div>
+        );
+      })}
+    </>
   );
 }
 

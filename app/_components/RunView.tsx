@@ -11,7 +11,7 @@ import ChartControls from "./ChartControls";
 import { PALETTE } from "./chart-setup";
 import HistogramPanel from "./HistogramPanel";
 import ImagePanel from "./ImagePanel";
-import LazyGrid from "./LazyGrid";
+import { FamilyGrids } from "./LazyGrid";
 import { LiveBus, useLive } from "./live";
 import MetricChart, { type ChartAlert, type ChartSettings, type LineSpec } from "./MetricChart";
 import { RunAccessContext, directAccess, shareAccess } from "./run-access";
@@ -218,7 +218,7 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
               </button>
             </h2>
             {open && (
-              <LazyGrid
+              <FamilyGrids
                 items={gs}
                 itemKey={(g) => g.id}
                 render={(g) => (

@@ -82,10 +82,17 @@ describe("run page with many keys", () => {
     await page.close();
   }, 180_000);
 
-  test("the key filter shows only matching charts; a section collapses", async () => {
+  test("a family of charts collapses; the key filter shows only matching charts; a section collapses", async () => {
     const id = await newRun("filter-keys", 300, 5);
     const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
     await expect.poll(() => page.locator(`[data-chart="${chartId(0)}"]`).getAttribute("data-state"), { timeout: 30_000 }).toBe("ready");
+    const family = page.locator('[data-family="probe"] .family-toggle');
+    expect(await family.innerText()).toBe("probe/ · 300 charts");
+    await family.click();
+    await expect.poll(() => page.locator("[data-chart]").count()).toBe(0);
+    expect(await family.getAttribute("aria-expanded")).toBe("false");
+    await family.click();
+    await expect.poll(() => page.locator(`[data-chart="${chartId(0)}"]`).getAttribute("data-state"), { timeout: 10_000 }).toBe("ready");
     await page.fill('input[aria-label="filter charts by key"]', "probe/029");
     await expect.poll(() => page.locator("[data-chart]").count(), { timeout: 10_000 }).toBe(10);
     await page.locator(`[data-chart="${chartId(299)}"]`).scrollIntoViewIfNeeded();
