@@ -138,11 +138,12 @@ try {
     };
     results.set(keys, fig);
     const base = results.get(SIZES[0])!;
-    const ratio = (f: keyof Figures) => (keys === SIZES[0] ? "" : `, ratio ${(fig[f] / Math.max(1, base[f])).toFixed(2)}`);
+    // (a page with no task over 50 ms reports 0: no ratio against that)
+    const ratio = (f: keyof Figures) => (keys === SIZES[0] ? "" : base[f] > 0 ? `, ratio ${(fig[f] / base[f]).toFixed(2)}` : ", no ratio (0 on the small page)");
     console.log(`  ${keys} keys (logged in ${logged.toFixed(1)} s):`);
     console.log(`    time to first chart:           ${fig.first.toFixed(0)} ms${ratio("first")}`);
     console.log(`    time to every chart in view:   ${fig.allVisible.toFixed(0)} ms${ratio("allVisible")}`);
-    console.log(`    longest main-thread task:      ${fig.longest.toFixed(0)} ms${ratio("longest")}`);
+    console.log(`    longest main-thread task:      ${fig.longest ? `${fig.longest.toFixed(0)} ms` : "none over 50 ms"}${ratio("longest")}`);
     console.log(`    longest task, CPU time:        ${fig.longestCpu.toFixed(0)} ms${ratio("longestCpu")}`);
     console.log(`    main-thread CPU, all tasks:    ${fig.cpu.toFixed(0)} ms${ratio("cpu")}`);
     console.log(`    series requests:               ${fig.seriesRequests}${ratio("seriesRequests")}`);
