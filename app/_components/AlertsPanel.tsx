@@ -44,7 +44,7 @@ export default function AlertsPanel({ alerts, chartsOf }: { alerts: Alert[] | nu
 function AlertCard({ a, charts }: { a: Alert; charts: ChartLink[] }) {
   const evidence = Object.entries(evidenceOf(a.evidence));
   const color = severityColor(a.severity);
-  const show = (id: string) => reveal(attr("data-chart", id), color);
+  const show = (id: string) => reveal(attr("data-chart", id), color, `[data-holds~="${CSS.escape(id)}"]`);
   const step = markerStep(a);
   return (
     // biome-ignore lint/a11y/useKeyWithClickEvents: a click on the card is a shortcut for its title button, which keyboards reach

@@ -3,16 +3,17 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Plugin, TooltipItem } from "chart.js";
 import { Chart, withAlpha } from "./chart-setup";
+import { drawQueue, seriesLoader, useNear } from "./lazy";
+import LayerHeatmap from "./LayerHeatmap";
 import { type LiveBus, liveReady, trackCatchUp } from "./live";
 import { useRunAccess } from "./run-access";
 import { attr, reveal } from "./reveal";
 import { alertLabel, markerStep, severityColor } from "@/lib/ui/alert-charts";
-import { errorText } from "@/lib/ui/api-error";
 import type { Alert } from "@/lib/ui/api-types";
 import { type EmaState, emaFold, emaPoints, finiteCount } from "@/lib/ui/ema";
 import { logTickLabelled, pointRadii, xAscending } from "@/lib/ui/chart-geometry";
 import { formatValue } from "@/lib/ui/format";
-import { type Bucket, type LivePoint, type WireSeries, appendLive, decodeBucket, isExact, nonFiniteCounts } from "@/lib/ui/series";
+import { type Bucket, type LivePoint, appendLive, decodeBucket, isExact, nonFiniteCounts } from "@/lib/ui/series";
 import { type XContext, type XMode, formatX, stepRangeOf, xAtStep, xOf } from "@/lib/ui/x-axis";
 
 // One chart of one or more lines (keys of one run, or one key of several runs). It fetches its own
@@ -74,10 +75,13 @@ const FLAG_ROW = 19;
 const FLAG_FONT = "600 11px ui-sans-serif, system-ui, -apple-system, 'Segoe UI', sans-serif";
 const MAX_FLAG_ROWS = 3;
 const NO_ALERTS: readonly ChartAlert[] = [];
+/** A chart of this many lines or more (a family of layers) can be shown as a heat map. */
+const HEAT_MIN_LINES = 8;
 
 export default function MetricChart(props: Props) {
   const { chartId, title, lines, settings, xContexts, bus, reloadToken = 0, logDefault = false, refLine, height = 240, alerts = NO_ALERTS } = props;
   const wrapRef = useRef<HTMLDivElement>(null);
+  const cardRef = useRef<HTMLElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const chartRef = useRef<Chart | null>(null);
   // by line id: metric keys are data, never object members (a key may be named `constructor`)
@@ -92,6 +96,7 @@ export default function MetricChart(props: Props) {
   const [drag, setDrag] = useState<{ x0: number; x1: number } | null>(null);
   const [flags, setFlags] = useState<Flag[]>([]);
   const [flagRows, setFlagRows] = useState(0);
+  const [heat, setHeat] = useState(false);
 
   const zoomRef = useRef<Range | null>(null);
   const genRef = useRef(0);
@@ -100,6 +105,10 @@ export default function MetricChart(props: Props) {
   const appendedRef = useRef(0);
   const budgetRef = useRef(600);
   const timerRef = useRef<ReturnType<typeof setTimeout> | null>(null);
+  /** A fetch was asked for: until then live points are left to it. */
+  const startedRef = useRef(false);
+  // charts load as they come near the viewport (half a screen ahead), then keep their data
+  const near = useNear(cardRef, "50% 0px", true);
 
   const access = useRunAccess();
   const linesKey = lines.map((l) => `${l.id}\u0000${l.runId}\u0000${l.key}`).join("\u0001");
@@ -109,6 +118,7 @@ export default function MetricChart(props: Props) {
   const load = useCallback(async (range: Range | null) => {
     const gen = ++genRef.current;
     inFlightRef.current = true;
+    startedRef.current = true;
     pendingRef.current = new Map();
     await liveReady();
     if (gen !== genRef.current) return;
@@ -125,9 +135,9 @@ export default function MetricChart(props: Props) {
         [...byRun].map(async ([runId, rl]) => {
           const keys = rl.map((l) => l.key);
           const [got, prefix] = await Promise.all([
-            fetchSeries(access.api(runId), keys, points, range),
+            seriesLoader.load(access.api(runId), keys, points, range),
             // zoomed: what came before, coarsely, so the smoothed line reads as it does unzoomed
-            range && range.from > 0 ? fetchSeries(access.api(runId), keys, 200, { from: 0, to: range.from - 1 }) : null,
+            range && range.from > 0 ? seriesLoader.load(access.api(runId), keys, 200, { from: 0, to: range.from - 1 }) : null,
           ]);
           rl.forEach((l, i) => {
             out.set(l.id, got[i] ? got[i].buckets.map(decodeBucket) : []);
@@ -156,11 +166,12 @@ export default function MetricChart(props: Props) {
     }
   }, []);
 
-  // (re)fetch when the lines change, after a reconnect, or when zooming
+  // (re)fetch when the lines change, after a reconnect, or when zooming; not before the chart comes near
   useEffect(() => {
+    if (!near) return;
     const p = load(zoomRef.current);
     if (reloadToken > 0) trackCatchUp(p); // after a reconnect the page is caught up once this is in
-  }, [linesKey, reloadToken, load]);
+  }, [linesKey, reloadToken, load, near]);
 
   useEffect(() => () => {
     if (timerRef.current) clearTimeout(timerRef.current);
@@ -170,7 +181,7 @@ export default function MetricChart(props: Props) {
   useEffect(() => {
     const offs = lines.map((l) =>
       bus.subscribe(l.runId, l.key, (pts) => {
-        if (zoomRef.current) return;
+        if (zoomRef.current || !startedRef.current) return;
         if (inFlightRef.current) {
           pendingRef.current.set(l.id, [...(pendingRef.current.get(l.id) ?? []), ...pts]);
           return;
@@ -200,6 +211,11 @@ export default function MetricChart(props: Props) {
   );
 
   const log = logOverride ?? (settings.log || logDefault);
+  const canHeat = lines.length >= HEAT_MIN_LINES;
+  const heatLayers = useMemo(
+    () => (heat && canHeat ? lines.filter((l) => !hidden.has(l.id)).map((l) => ({ label: l.label, buckets: series.get(l.id) ?? [] })) : []),
+    [heat, canHeat, lines, hidden, series],
+  );
 
   const view = useMemo(() => {
     const datasets: Record<string, unknown>[] = [];
@@ -360,23 +376,31 @@ export default function MetricChart(props: Props) {
   };
   useEffect(() => setFlagRows(0), [markerKey]);
 
-  // create the chart once, destroy on unmount
+  // create the chart once, destroy on unmount. Creating and drawing go through the page's draw
+  // queue: a hundred charts whose data comes in one response are drawn over several short tasks.
   useEffect(() => {
     const canvas = canvasRef.current!;
-    const chart = new Chart(canvas, {
-      type: "line",
-      data: { datasets: [] },
-      options: baseOptions(),
-      plugins: [refLinePlugin, alertMarkerPlugin],
+    let chart: Chart | null = null;
+    drawQueue.schedule(canvas, () => {
+      chart = new Chart(canvas, {
+        type: "line",
+        data: { datasets: [] },
+        options: baseOptions(),
+        plugins: [refLinePlugin, alertMarkerPlugin],
+      });
+      chartRef.current = chart;
+      drawRef.current();
     });
-    chartRef.current = chart;
     return () => {
-      chart.destroy();
+      drawQueue.cancel(canvas);
+      drawQueue.cancel(drawRef);
+      chart?.destroy();
       chartRef.current = null;
     };
   }, []);
 
-  useEffect(() => {
+  const drawRef = useRef(() => {});
+  drawRef.current = () => {
     const chart = chartRef.current;
     if (!chart) return;
     chart.data.datasets = view.datasets as never;
@@ -392,7 +416,8 @@ export default function MetricChart(props: Props) {
     // what the x axis really covers, for whoever checks that every point is on it
     const x = chart.scales.x;
     wrapRef.current?.closest("[data-chart]")?.setAttribute("data-x-axis", x && view.drawn ? `${round(x.min)}..${round(x.max)}` : "");
-  }, [view, log, xMode, refLine, markers, flagRows]);
+  };
+  useEffect(() => drawQueue.schedule(drawRef, () => drawRef.current()), [view, log, xMode, refLine, markers, flagRows]);
 
   // drag to zoom
   const onMouseDown = (e: React.MouseEvent) => {
@@ -430,6 +455,7 @@ export default function MetricChart(props: Props) {
 
   return (
     <section
+      ref={cardRef}
       className="chart-card"
       data-chart={chartId}
       data-state={state}
@@ -443,6 +469,7 @@ export default function MetricChart(props: Props) {
       data-x-range={view.xRange}
       data-alerts={activeCodes.join(",")}
       data-resolved-alerts={resolvedCodes.join(",")}
+      data-view={heat && canHeat ? "heatmap" : "lines"}
     >
       <header className="chart-head">
         <h3 title={title}>{title}</h3>
@@ -455,6 +482,11 @@ export default function MetricChart(props: Props) {
           {zoom && (
             <button type="button" className="link-button" onClick={() => zoomTo(null)} title="or double-click the chart">
               reset zoom
+            </button>
+          )}
+          {canHeat && (
+            <button type="button" className={`toggle ${heat ? "on" : ""}`} aria-pressed={heat} onClick={() => setHeat(!heat)} title="layers x steps heat map">
+              heat map
             </button>
           )}
           <button
@@ -495,7 +527,7 @@ export default function MetricChart(props: Props) {
       <div
         ref={wrapRef}
         className="chart-canvas"
-        style={{ height }}
+        style={{ height, display: heat && canHeat ? "none" : undefined }}
         onMouseDown={onMouseDown}
         onDoubleClick={() => zoom && zoomTo(null)}
       >
@@ -524,8 +556,24 @@ export default function MetricChart(props: Props) {
           );
         })}
         {state === "loading" && view.drawn === 0 && <div className="chart-overlay">loading…</div>}
-        {state === "error" && <div className="chart-overlay error">could not load: {error}</div>}
+        {state === "error" && (
+          <div className="chart-overlay error" role="alert">
+            could not load: {error}
+            <button
+              type="button"
+              className="retry"
+              onMouseDown={(e) => e.stopPropagation()}
+              onClick={() => {
+                setState("loading");
+                void load(zoomRef.current);
+              }}
+            >
+              retry
+            </button>
+          </div>
+        )}
       </div>
+      {heat && canHeat && <LayerHeatmap layers={heatLayers} log={log} height={height} />}
       <footer className="chart-foot">
         {zoom ? `steps ${zoom.from}–${zoom.to}` : view.drawn ? (view.exact ? plural(view.drawn, "point") : `${plural(view.drawn, "bucket")} (min/max band)`) : "\u00a0"}
         {view.fallback && xMode === "epoch" && (view.epochUnavailable ? " · epoch series unavailable: by step" : " · no epoch logged: by step")}
@@ -542,25 +590,6 @@ const smoothIn = (b: Bucket) => ({ y: b.mean, n: finiteCount(b) });
 /** Which datasets the tooltip lists (not the min/max band). */
 function role(r: "raw" | "smooth" | "marker") {
   return { role: r };
-}
-
-async function fetchSeries(runApi: string, keys: string[], points: number, range: Range | null): Promise<(WireSeries | null)[]> {
-  const base = `${runApi}/series`;
-  const tail = `&points=${points}${range ? `&from=${range.from}&to=${range.to}` : ""}`;
-  // keys=a,b splits on commas: a key with a comma in it goes alone
-  const plain = keys.filter((k) => !k.includes(","));
-  const out = new Map<string, WireSeries | null>();
-  if (plain.length) {
-    const res = await fetch(`${base}?keys=${plain.map(encodeURIComponent).join(",")}${tail}`);
-    if (!res.ok) throw new Error(await errorText(res));
-    const body = (await res.json()) as { series: WireSeries[] };
-    for (const s of body.series) out.set(s.key, s);
-  }
-  for (const k of keys.filter((k) => k.includes(","))) {
-    const res = await fetch(`${base}?key=${encodeURIComponent(k)}${tail}`);
-    out.set(k, res.ok ? ((await res.json()) as WireSeries) : null);
-  }
-  return keys.map((k) => out.get(k) ?? null);
 }
 
 const GRID = "#eceff3";

@@ -12,6 +12,7 @@ import ChartControls from "./ChartControls";
 import { PALETTE } from "./chart-setup";
 import HistogramPanel from "./HistogramPanel";
 import ImagePanel from "./ImagePanel";
+import { FamilyGrids } from "./LazyGrid";
 import { LiveBus, useLinkState, useLive } from "./live";
 import LiveNote from "./LiveNote";
 import MetricChart, { type ChartAlert, type ChartSettings, type LineSpec } from "./MetricChart";
@@ -45,6 +46,9 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
   // a shared page whose link was revoked: it says so and stops following the run
   const [revoked, setRevoked] = useState(false);
   const link = useLinkState();
+  const [filter, setFilter] = useState("");
+  const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
+  const deferredFilter = useDeferredValue(filter);
   const bus = useMemo(() => new LiveBus(), []);
   const deferred = useDeferredValue(settings);
   const now = useNow(serverNow);
@@ -127,6 +131,12 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
     return out;
   }, [groups, id]);
   const hasEpoch = keyList.includes("epoch");
+  // search: charts whose title or one of whose keys contains the text (plain text, no pattern)
+  const shown = useMemo(() => {
+    const q = deferredFilter.trim().toLowerCase();
+    if (!q) return groups;
+    return groups.filter((g) => g.title.toLowerCase().includes(q) || g.lines.some((l) => l.key.toLowerCase().includes(q)));
+  }, [groups, deferredFilter]);
   const first = useMemo(() => firstPointKeys(detail.keys), [detail.keys]);
   const xContexts = useXContexts([{ id, hasEpoch, first }], deferred.xMode, bus, reloadToken, access);
 
@@ -186,18 +196,45 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
 
       <div className="sticky-controls">
         <ChartControls settings={settings} onChange={setSettings} hasEpoch={hasEpoch} />
+        {groups.length > 1 && (
+          <label className="chart-filter">
+            <input type="search" placeholder="filter charts by key" value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="filter charts by key" />
+            {deferredFilter.trim() && <span className="muted">{shown.length === 1 ? "1 chart" : `${shown.length} charts`} of {groups.length}</span>}
+          </label>
+        )}
       </div>
 
       {groups.length === 0 && <p className="empty">No metrics logged yet. Charts appear here as soon as the run logs its first values.</p>}
 
       {SECTIONS.map((section) => {
-        const gs = groups.filter((g) => g.section === section);
+        const gs = shown.filter((g) => g.section === section);
         if (!gs.length) return null;
+        const open = !collapsed.has(section);
         return (
-          <section key={section} className="chart-section" aria-label={section}>
-            <h2>{section}</h2>
-            <div className="chart-grid">
-              {gs.map((g) => (
+          <section key={section} className="chart-section" aria-label={section} data-collapsed={open ? undefined : ""}>
+            <h2>
+              <button
+                type="button"
+                className="section-toggle"
+                aria-expanded={open}
+                onClick={() =>
+                  setCollapsed((c) => {
+                    const n = new Set(c);
+                    if (open) n.add(section);
+                    else n.delete(section);
+                    return n;
+                  })
+                }
+              >
+                {section}
+                <span className="muted"> · {gs.length === 1 ? "1 chart" : `${gs.length} charts`}</span>
+              </button>
+            </h2>
+            {open && (
+              <FamilyGrids
+                items={gs}
+                itemKey={(g) => g.id}
+                render={(g) => (
                 <MetricChart
                   key={g.id}
                   chartId={g.id}
@@ -211,8 +248,9 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
                   refLine={g.refLine}
                   alerts={alertsByChart.get(g.id)}
                 />
-              ))}
-            </div>
+                )}
+              />
+            )}
           </section>
         );
       })}

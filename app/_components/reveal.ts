@@ -3,9 +3,12 @@
 // Alerts and their chart markers point at each other: a click on one scrolls the other into view
 // (centred, clear of the sticky chart controls) and rings it briefly in the alert's colour.
 
-export function reveal(selector: string, color: string): void {
+export function reveal(selector: string, color: string, holder?: string): void {
   const el = document.querySelector<HTMLElement>(selector);
-  if (!el) return;
+  if (!el) {
+    if (holder) revealHeld(selector, color, holder);
+    return;
+  }
   const closed = el.closest("details");
   if (closed && !closed.open) closed.open = true; // a resolved alert sits in a collapsed list
   const still = window.matchMedia?.("(prefers-reduced-motion: reduce)").matches;
@@ -14,6 +17,25 @@ export function reveal(selector: string, color: string): void {
     duration: 1600,
     easing: "ease-out",
   });
+}
+
+/**
+ * On a long page a chart far from the viewport is not mounted: scroll to the box that holds it
+ * (`holder`, the innermost match) until it is, then reveal it.
+ */
+function revealHeld(selector: string, color: string, holder: string): void {
+  const deadline = performance.now() + 4000;
+  let last: Element | null = null;
+  const step = () => {
+    if (document.querySelector(selector)) return reveal(selector, color);
+    const boxes = document.querySelectorAll<HTMLElement>(holder);
+    const box = boxes[boxes.length - 1];
+    if (!box) return;
+    if (box !== last) box.scrollIntoView({ block: "start" });
+    last = box;
+    if (performance.now() < deadline) requestAnimationFrame(step);
+  };
+  step();
 }
 
 /** A CSS attribute selector value, quoted. */

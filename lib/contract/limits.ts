@@ -37,6 +37,7 @@ export const LIMITS = {
   urlBytesMax: limit(8 * 1024, "bytes", "a request's URL (path and query)"),
   keyPatternMaxLength: limit(256, STRING_UNIT, "a {layer} pattern in config.babysit.keys (longer ones are ignored)"),
   keyPatternsMax: limit(100, "patterns", "{layer} patterns in config.babysit.keys of one run (later ones are ignored)"),
+  seriesKeysPerRequest: limit(100, "keys", "keys in one GET .../series?keys= request"),
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

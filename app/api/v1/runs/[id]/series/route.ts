@@ -1,3 +1,5 @@
+import { LIMITS } from "@/lib/contract/limits";
+import { AppError } from "@/lib/errors";
 import { handle, json, parse, queryOf } from "@/lib/http/handler";
 import { seriesQuery } from "@/lib/schemas/runs";
 import { getSeries } from "@/lib/series/get-series";
@@ -11,5 +13,7 @@ export const GET = handle(async (req: Request, ctx: { params: Promise<{ id: stri
   const range = { points: q.points, from: q.from, to: q.to };
   if (q.key) return json(getSeries(id, q.key, range));
   const keys = q.keys!.split(",").filter(Boolean);
+  const max = LIMITS.seriesKeysPerRequest;
+  if (keys.length > max.value) throw new AppError("invalid_query", `keys: at most ${max.value} ${max.unit} per request, got ${keys.length}`);
   return json({ series: keys.map((k) => getSeries(id, k, range)) });
 });

@@ -1,0 +1,136 @@
+import type { Bucket } from "./series";
+
+// A family of per-layer lines (48 update_ratio/* keys) as one layers x steps heat map: one row per
+// layer, the step range cut into equal columns, each cell the mean of the layer's values there.
+// A cell with a NaN or an infinity in it is that, not a colour: non-finite values are never
+// averaged away. Colours run over the finite values' range, on a log scale for ratios (values
+// that cannot be drawn on it, 0 and negatives, get a cell kind of their own).
+
+export const Cell = {
+  Empty: 0,
+  Finite: 1,
+  NaN: 2,
+  PosInf: 3,
+  NegInf: 4,
+  /** zero or negative on a log scale */
+  OffScale: 5,
+} as const;
+export type Cell = (typeof Cell)[keyof typeof Cell];
+
+export interface LayerHeat {
+  layers: string[];
+  cols: number;
+  fromStep: number;
+  toStep: number;
+  /** kind[row * cols + col] */
+  kind: Uint8Array;
+  /** the cell's mean (finite cells), else NaN */
+  value: Float64Array;
+  /** the colour scale's ends, as values (not logs) */
+  lo: number;
+  hi: number;
+  log: boolean;
+}
+
+export interface LayerSeries {
+  label: string;
+  buckets: readonly Bucket[];
+}
+
+/** The heat map of `layers` in at most `maxCols` columns (fewer when there are fewer steps). */
+export function layerHeat(layers: readonly LayerSeries[], maxCols: number, log: boolean): LayerHeat {
+  let fromStep = Infinity;
+  let toStep = -Infinity;
+  for (const l of layers) {
+    for (const b of l.buckets) {
+      fromStep = Math.min(fromStep, b.step);
+      toStep = Math.max(toStep, b.lastStep);
+    }
+  }
+  if (!Number.isFinite(fromStep)) fromStep = toStep = 0;
+  const span = toStep - fromStep + 1;
+  const cols = Math.max(1, Math.min(Math.floor(maxCols), span));
+  const rows = layers.length;
+  const kind = new Uint8Array(rows * cols);
+  const value = new Float64Array(rows * cols).fill(Number.NaN);
+  const sum = new Float64Array(rows * cols);
+  const n = new Float64Array(rows * cols);
+  const flags = new Uint8Array(rows * cols); // 1 NaN, 2 +Inf, 4 -Inf
+  layers.forEach((l, r) => {
+    for (const b of l.buckets) {
+      const c = colOf(b.step, fromStep, span, cols);
+      const i = r * cols + c;
+      if (b.nan) flags[i] |= 1;
+      if (b.posInf) flags[i] |= 2;
+      if (b.negInf) flags[i] |= 4;
+      const finite = b.count - b.nan - b.posInf - b.negInf;
+      if (b.mean !== null && finite > 0) {
+        sum[i] += b.mean * finite;
+        n[i] += finite;
+      }
+    }
+  });
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < kind.length; i++) {
+    if (flags[i] & 1) kind[i] = Cell.NaN;
+    else if (flags[i] & 2) kind[i] = Cell.PosInf;
+    else if (flags[i] & 4) kind[i] = Cell.NegInf;
+    else if (n[i] > 0) {
+      const v = sum[i] / n[i];
+      value[i] = v;
+      if (log && !(v > 0)) kind[i] = Cell.OffScale;
+      else {
+        kind[i] = Cell.Finite;
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+    }
+  }
+  if (!Number.isFinite(lo)) lo = hi = log ? 1 : 0;
+  return { layers: layers.map((l) => l.label), cols, fromStep, toStep, kind, value, lo, hi, log };
+}
+
+function colOf(step: number, from: number, span: number, cols: number): number {
+  return Math.min(cols - 1, Math.max(0, Math.floor(((step - from) * cols) / span)));
+}
+
+/** The first and last step a column covers. */
+export function colSteps(h: LayerHeat, col: number): { from: number; to: number } {
+  const span = h.toStep - h.fromStep + 1;
+  const from = h.fromStep + Math.ceil((col * span) / h.cols);
+  const to = h.fromStep + Math.ceil(((col + 1) * span) / h.cols) - 1;
+  return { from, to };
+}
+
+/** Where a finite value sits on the colour scale, 0..1 (log10 of both ends and the value on a log scale). */
+export function scaleOf(h: LayerHeat, v: number): number {
+  const f = h.log ? Math.log10 : (x: number) => x;
+  const a = f(h.lo);
+  const b = f(h.hi);
+  if (!(b > a)) return 0.5;
+  return Math.min(1, Math.max(0, (f(v) - a) / (b - a)));
+}
+
+// Non-finite cells stand out from any colour of the ramp (viridis: purple to yellow).
+export const CELL_COLORS: Record<number, string> = {
+  [Cell.NaN]: "#dc2626",
+  [Cell.PosInf]: "#111827",
+  [Cell.NegInf]: "#f472b6",
+  [Cell.OffScale]: "#d1d5db",
+};
+
+export const CELL_NAMES: Record<number, string> = {
+  [Cell.Empty]: "no value",
+  [Cell.Finite]: "",
+  [Cell.NaN]: "NaN",
+  [Cell.PosInf]: "+Inf",
+  [Cell.NegInf]: "-Inf",
+  [Cell.OffScale]: "≤ 0 (off the log scale)",
+};
+
+/** The cell under a point of a heat map drawn `width` x `height`, or null outside it. */
+export function cellAt(h: LayerHeat, x: number, y: number, width: number, height: number): { row: number; col: number } | null {
+  if (!(x >= 0 && y >= 0 && x < width && y < height) || !h.layers.length) return null;
+  return { row: Math.floor((y * h.layers.length) / height), col: Math.floor((x * h.cols) / width) };
+}
