@@ -180,7 +180,7 @@ export function useLive(roomList: Room[], handlers: LiveHandlers): void {
     let seen = s.connected;
     if (seen) ref.current.connected?.(true);
     const on = SERVER_EVENTS.map((ev) => {
-      // biome-ignore lint/suspicious/noExplicitAny: each handler gets its own event's payload
+      // any: each handler gets its own event's payload
       const fn = (m: any) => (ref.current[HANDLER_OF[ev]] as ((m: unknown) => void) | undefined)?.(m);
       return [ev, fn] as const;
     });

@@ -36,7 +36,7 @@ export function hasListeners(room: string): boolean {
 
 export function emitTo<E extends ServerEvent>(room: string, event: E, payload: PayloadOf<E>): void {
   const server = io();
-  // biome-ignore lint/suspicious/noExplicitAny: socket.io's emit is typed by event; E is one of them
+  // any: socket.io's emit is typed by event; E is one of them
   if (server && hasListeners(room)) (server.to(room).emit as any)(event, payload);
 }
 

@@ -64,7 +64,7 @@ describe("a bad image event -> 400 invalid_batch naming the field, nothing store
     ["data as an array", { ...ok, png_base64: [1, 2] }, "events[1].data.png_base64"],
     ["data that is not base64", { ...ok, png_base64: "!!!!" }, "events[1].data.png_base64"],
     ["unpadded base64", { ...ok, png_base64: `${ok.png_base64.replace(/=+$/, "")}${ok.png_base64.endsWith("=") ? "" : "A"}` }, "events[1].data.png_base64"],
-    ["base64url instead of base64", { ...ok, png_base64: "-_" + ok.png_base64.slice(2) }, "events[1].data.png_base64"],
+    ["base64url instead of base64", { ...ok, png_base64: `-_${ok.png_base64.slice(2)}` }, "events[1].data.png_base64"],
     ["a data: URL", { ...ok, png_base64: `data:image/png;base64,${ok.png_base64}` }, "events[1].data.png_base64"],
     ["an empty string", { ...ok, png_base64: "" }, "events[1].data.png_base64"],
     ["a GIF", { ...ok, png_base64: notPng }, "events[1].data.png_base64"],

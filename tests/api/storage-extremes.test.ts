@@ -29,8 +29,12 @@ describe("a run whose stored pending points have extreme numbers", () => {
     const p = { steps: [] as number[], values: [] as number[], times: [] as number[] };
     const q = { steps: [] as number[], values: [] as number[], times: [] as number[] };
     for (let i = 1; i <= 1100; i++) {
-      p.steps.push(i), p.values.push(i % 2 ? 1e308 : -Number.MAX_VALUE), p.times.push(1e306);
-      q.steps.push(i), q.values.push(i % 3 ? 5e-324 : NaN), q.times.push(i % 5 ? Number.MAX_VALUE : NaN);
+      p.steps.push(i);
+      p.values.push(i % 2 ? 1e308 : -Number.MAX_VALUE);
+      p.times.push(1e306);
+      q.steps.push(i);
+      q.values.push(i % 3 ? 5e-324 : NaN);
+      q.times.push(i % 5 ? Number.MAX_VALUE : NaN);
     }
     const ins = db.prepare("INSERT INTO pending_batches (run_id, data) VALUES (?, ?)");
     ins.run(id, encodePending([[series.get("loss")!, p], [series.get("other")!, q]]));

@@ -5,7 +5,7 @@
 // happens in `pump()`, which is driven by an unref'd interval timer and by explicit kicks.
 
 import { LIMITS, type WireValue } from "./encode.js";
-import { OnceWarner, say } from "./output.js";
+import { type OnceWarner, say } from "./output.js";
 import { Spool, batchBody, type RunMeta } from "./spool.js";
 
 /** An alert as returned by the server with each accepted batch (docs/api.md, "alerts"). */

@@ -125,7 +125,11 @@ describe("quarantine", () => {
     fill("legacy-1e306", "k", 10, (i) => i, (i) => i, (i) => i);
     const { id } = db.prepare("SELECT id FROM series WHERE run_id = 'legacy-1e306'").get() as { id: number };
     const p = { steps: [] as number[], values: [] as number[], times: [] as number[] };
-    for (let i = 10; i < 1200; i++) p.steps.push(i), p.values.push(i), p.times.push(1e306);
+    for (let i = 10; i < 1200; i++) {
+      p.steps.push(i);
+      p.values.push(i);
+      p.times.push(1e306);
+    }
     db.prepare("INSERT INTO pending_batches (run_id, data) VALUES ('legacy-1e306', ?)").run(encodePending([[id, p]]));
     forgetRunSeries("legacy-1e306");
     fill("legacy-1e306", "k", 1, () => 5000, () => 1, () => 1); // triggers compaction

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 
 import { CONTRACT } from "../../../sdk/ts/src/encode";
 import { init, type InitOptions, type Run } from "../../../sdk/ts/src/index";
-import { FakeServer, startFakeServer } from "./fake-server";
+import { type FakeServer, startFakeServer } from "./fake-server";
 import { captureStderr, freePort, pendingInSpool, tmpDir } from "./util";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
