@@ -8,7 +8,7 @@ import { appendBatch } from "./append-batch";
 // path: Next's web Request/Response streams cost as much per batch as storing it (bench/ingest.ts),
 // so server.ts hands this route here once the front gate (lib/http/gate.ts) has matched it and
 // decoded the id; it is the only route for it (a path Next.js would route differently, such as
-// /api/v1/runs/{id}/./log, gets the API's 404 envelope: tests/api/log-route.test.ts).
+// /api/v1/runs/{id}/./log, is refused by the gate with the error envelope: tests/api/log-route.test.ts).
 
 export async function handleLogRequest(req: IncomingMessage, res: ServerResponse, runId: string): Promise<void> {
   try {

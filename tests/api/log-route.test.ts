@@ -4,7 +4,7 @@ import { type TestServer, api, startServer } from "../helpers/server";
 
 // POST /api/v1/runs/{id}/log has one handler, server.ts's (lib/ingest/log-request.ts). A request
 // path that does not match it exactly, but that Next.js would once have routed to a second App
-// Router copy (dot segments), gets the API's 404 envelope and stores nothing.
+// Router copy (dot segments), gets the error envelope and stores nothing.
 
 let server: TestServer;
 beforeAll(async () => {
@@ -35,13 +35,14 @@ function rawPost(target: string, body: string): Promise<{ status: number; body: 
   });
 }
 
-test.each(["./log", "../{id}/log", "../other/log"])("POST /api/v1/runs/{id}/%s answers the 404 envelope and stores nothing", async (tail) => {
+test.each(["./log", "../{id}/log", "../other/log"])("POST /api/v1/runs/{id}/%s answers the invalid_url envelope and stores nothing", async (tail) => {
   const created = await api(server.url, "POST", "/api/v1/runs", { project: "log-route", name: tail });
   const id = created.body.id as string;
   const batch = JSON.stringify({ seq: 0, rows: [{ step: 0, metrics: { "train/loss": 1 } }] });
   const r = await rawPost(`/api/v1/runs/${id}/${tail.replace("{id}", id)}`, batch);
-  expect(r.status).toBe(404);
-  expect(JSON.parse(r.body).error.code).toBe("not_found");
+  // the front gate refuses dot segments before any route sees them (docs/api.md, errors)
+  expect(r.status).toBe(400);
+  expect(JSON.parse(r.body).error.code).toBe("invalid_url");
   const run = await api(server.url, "GET", `/api/v1/runs/${id}`);
   expect(run.body.keys).toEqual([]);
   // the one handler still takes the same batch

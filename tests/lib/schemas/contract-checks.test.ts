@@ -4,12 +4,14 @@ import { AppError } from "@/lib/errors";
 import { parse } from "@/lib/http/handler";
 import { parseLogBatch } from "@/lib/schemas/parse-log-batch";
 import { createRun } from "@/lib/schemas/runs";
+import { png } from "../../helpers/png";
 
 // Every string, time and epoch the server takes is checked against lib/contract/limits.ts: lengths
 // in code points (what Python's len() counts), well-formed Unicode, no control characters. A refusal
 // names the field's path and the reason, so an SDK can report it.
 
-const PNG = "iVBORw0KGgo="; // the 8-byte PNG signature
+const PNG = png(1, 1).toString("base64"); // a real 1x1 PNG
+const PNG_4x3 = png(4, 3).toString("base64");
 
 function verdict(run: () => unknown, code: string): string {
   try {
@@ -150,7 +152,7 @@ describe("event data", () => {
 });
 
 describe("image events", () => {
-  const image = (data: Record<string, unknown>) => batch({ events: [{ type: "image", data: { key: "samples", width: 4, height: 3, png_base64: PNG, ...data } }] });
+  const image = (data: Record<string, unknown>) => batch({ events: [{ type: "image", data: { key: "samples", width: 4, height: 3, png_base64: PNG_4x3, ...data } }] });
   test.each([
     ["a valid image", {}, "ok"],
     ["no key", { key: undefined }, "events[0].data.key must be a string"],
@@ -161,6 +163,8 @@ describe("image events", () => {
     ["not base64", { png_base64: "not base64!" }, "events[0].data.png_base64 must be base64 text"],
     ["a JPEG", { png_base64: "/9j/4AAQSkZJRgABAQ==" }, "events[0].data.png_base64 must be a PNG image"],
     ["empty data", { png_base64: "" }, "events[0].data.png_base64 must be a PNG image"],
+    ["the PNG signature alone", { png_base64: "iVBORw0KGgo=" }, "events[0].data.png_base64 must be a PNG image"],
+    ["a PNG of another size", { png_base64: PNG }, "events[0].data.png_base64 is a 1x1 PNG, but width and height say 4x3"],
   ])("%s", (_name, data, expected) => {
     expect(image(data)).toBe(expected);
   });
