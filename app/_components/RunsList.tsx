@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
-import type { RunList, RunListItem, RunView } from "@/lib/ui/api-types";
+import type { RunList, RunListItem } from "@/lib/ui/api-types";
 import { formatValue, isNonFinite } from "@/lib/ui/format";
 import { AlertBadges, LocalTime, StatusBadge, runDuration, useNow } from "./bits";
 import { type Room, useLinkState, useLive } from "./live";

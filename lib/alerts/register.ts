@@ -1,8 +1,9 @@
 import { registerIngestHooks } from "../ingest/hooks";
-import { onRunFinished } from "../runs/finish-run";
-import { afterBatch, finalEvaluation, takeAlerts } from "./watch-runs";
+import { onRunLifecycle } from "../runs/lifecycle";
+import { afterBatch, finalEvaluation, forgetRun, takeAlerts } from "./watch-runs";
 
-// Wires the babysitter into ingest and finish. Imported by the routes that ingest; registering
-// again (another route bundle) replaces, so hooks run once.
+// Wires the babysitter into ingest and the runs' lifecycle (lib/runs never imports lib/alerts).
+// Imported by the routes that ingest, create or finish; registering again (another route bundle)
+// replaces, so hooks run once.
 registerIngestHooks("alerts", { afterBatch, takeAlerts });
-onRunFinished("alerts", finalEvaluation);
+onRunLifecycle("alerts", { resumed: forgetRun, finished: finalEvaluation });

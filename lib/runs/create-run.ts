@@ -1,10 +1,10 @@
 import crypto from "node:crypto";
-import { forgetRun } from "../alerts/watch-runs";
 import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
 import { configProblem } from "../schemas/config";
 import { runSeries } from "../series/series-meta";
+import { runResumed } from "./lifecycle";
 import { type RunRecord, parseConfig, runListViewOf, runView } from "./run-view";
 
 export interface CreateRunInput {
@@ -58,7 +58,7 @@ export async function createRun(input: CreateRunInput): Promise<CreateRunResult>
   const { run } = outcome;
   emitTo(RUNS_ROOM, "run", runListViewOf(run));
   if (!outcome.resumed) return { id: run.id, url: `/runs/${run.id}`, resumed: false, lastStep: null };
-  forgetRun(run.id); // its config (thresholds, key names) may have changed
+  runResumed(run.id); // its config (thresholds, key names) may have changed
   emitTo(runRoom(run.id), "run", runView(run)); // its page (a shared one joins this room only)
   return { id: run.id, url: `/runs/${run.id}`, resumed: true, lastStep: lastStep(run.id) };
 }

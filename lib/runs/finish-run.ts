@@ -3,19 +3,8 @@ import { compactRun } from "../series/append-points";
 import { forgetRunSeries } from "../series/series-meta";
 import { AppError } from "../errors";
 import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
+import { runFinished } from "./lifecycle";
 import { runListViewOf, runView } from "./run-view";
-
-type FinishHook = (runId: string) => unknown[] | undefined | Promise<unknown[] | undefined>;
-const hooks = globalThis as unknown as { __babysitFinishHooks?: Map<string, FinishHook> };
-
-/**
- * Lets another domain (alerts) react when a run finishes, before finish answers; what the hook
- * returns (alerts not yet delivered) rides back to the SDK. Same name again replaces.
- */
-export function onRunFinished(name: string, fn: FinishHook): void {
-  hooks.__babysitFinishHooks ??= new Map();
-  hooks.__babysitFinishHooks.set(name, fn);
-}
 
 /** Marks a run finished or crashed. */
 export async function finishRun(id: string, status: "finished" | "crashed") {
@@ -35,8 +24,7 @@ export async function finishRun(id: string, status: "finished" | "crashed") {
     data: { status, finishedAt: now, updatedAt: now, lastSeenAt: now },
     include: { project: true },
   });
-  const alerts: unknown[] = [];
-  for (const fn of hooks.__babysitFinishHooks?.values() ?? []) alerts.push(...((await fn(id)) ?? []));
+  const alerts = await runFinished(id);
   emitTo(RUNS_ROOM, "run", runListViewOf(run)); // lists carry a config summary, never the config
   emitTo(runRoom(id), "run", runView(run));
   return { id, status, alerts };

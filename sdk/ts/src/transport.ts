@@ -547,7 +547,7 @@ export class Transport {
     first.attempted = batch.attempted; // a duplicate answer then means the whole batch is stored
     const second = make(items.slice(half), this.nextSeq++);
     const i = this.pending.indexOf(batch);
-    this.pending.splice(i < 0 ? 0 : i, i < 0 ? 0 : 1, first, second);
+    this.pending.splice(Math.max(i, 0), i < 0 ? 0 : 1, first, second);
     if (batch.spooled) {
       this.spoolBatch(first);
       this.spoolBatch(second);

@@ -1,3 +1,4 @@
+import "@/lib/alerts/register";
 import { handle, json, parse, queryOf, readJson } from "@/lib/http/handler";
 import { createRun } from "@/lib/runs/create-run";
 import { listRuns } from "@/lib/runs/list-runs";
