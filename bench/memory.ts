@@ -1,7 +1,8 @@
 // Server memory after a long live ingest: KEYS x STEPS points streamed into one run that stays
-// running (so the diagnostics keep it in memory), in SDK-sized batches. Prints the server's RSS
-// after the ingest and after the diagnostics ran, as a ratio to the same server's RSS with one small
-// run (the baseline, measured in the same run), with the default budget and with BABYSIT_MEMORY_MB=128.
+// running (so the diagnostics keep it in memory), in SDK-sized batches; then RUNS runs of WIDE keys
+// each (3 steps) left running. Prints the server's RSS after each, as a ratio to the same server's
+// RSS with one small run (the baseline, measured in the same run), with the default budget and with
+// BABYSIT_MEMORY_MB=128.
 import fs from "node:fs";
 import { MACHINE, metricValue } from "./common";
 import { startServer } from "../tests/helpers/server";
@@ -9,6 +10,8 @@ import { startServer } from "../tests/helpers/server";
 const KEYS = Number(process.env.BENCH_KEYS ?? 100);
 const STEPS = Number(process.env.BENCH_STEPS ?? 50_000);
 const BATCH_POINTS = 1000;
+const RUNS = Number(process.env.BENCH_RUNS ?? 40);
+const WIDE = Number(process.env.BENCH_WIDE ?? 10_000);
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -60,6 +63,10 @@ for (const env of configs) {
     const after = rssMiB(server.pid);
     const label = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ") || "default budget";
     console.log(`  ${label}: baseline RSS ${base.toFixed(0)} MiB (one small run); after ${KEYS * STEPS} live points in ${seconds.toFixed(0)} s: ${after.toFixed(0)} MiB, ratio ${(after / base).toFixed(2)}, ${(((after - base) * 2 ** 20) / (KEYS * STEPS)).toFixed(1)} bytes/point`);
+    for (let r = 0; r < RUNS; r++) await stream(server.url, WIDE, 3);
+    await settle();
+    const wide = rssMiB(server.pid);
+    console.log(`    then ${RUNS} more live runs of ${WIDE} keys x 3 steps: ${wide.toFixed(0)} MiB, ratio ${(wide / base).toFixed(2)}`);
   } finally {
     await server.stop();
   }

@@ -7,11 +7,11 @@ import { thinEvents, thinHistograms, thinSeries } from "../diagnostics/thin";
 import { scanRunPoints } from "../series/read-points";
 import { singleton } from "../singleton";
 import { type AlertView, SEVERITY_RANK, alertView } from "./alert-view";
-import { MAX_EVENTS, histogramCap, memoryBudgetBytes, seriesCap } from "./memory-budget";
+import { MAX_EVENTS, diagnosticsBudget, histogramCap, memoryBudgetBytes, seriesCap } from "../memory-budget";
 import { notifyWebhook } from "./webhook";
 
 // Keeps each live run's data in memory (loaded once, then appended to by every accepted batch),
-// within a memory budget (lib/alerts/memory-budget.ts: long series keep their start and recent
+// within a memory budget (lib/memory-budget.ts: long series keep their start and recent
 // half at full resolution, the middle as bucket extremes; idle runs leave first), re-runs the diagnostics at most once per EVAL_INTERVAL_MS per run off the
 // ingest path, and turns diagnoses into stored alerts: raised, updated, escalated, resolved.
 
@@ -34,7 +34,7 @@ interface Watched {
   histRecords: number;
 }
 
-const BUDGET = memoryBudgetBytes();
+const BUDGET = diagnosticsBudget(memoryBudgetBytes());
 
 const watched = () => singleton("babysit.watchedRuns", () => new Map<string, Watched>());
 
@@ -113,6 +113,7 @@ function liveSeries(): number {
 }
 
 let warnedOver = false;
+let lastFullPass = 0;
 
 /**
  * Keeps the live runs' data within the budget: thins what this batch touched beyond its cap; when
@@ -144,6 +145,10 @@ function enforceBudget(w: Watched, touchedSeries: Iterable<string>, touchedHisto
   thinEvents(w.data.events, MAX_EVENTS);
   if (thinned) recount(w);
   if (bytesHeld() <= BUDGET) return;
+  // the full pass costs a walk over every live series: at most once a second while over budget
+  const now = Date.now();
+  if (now - lastFullPass < 1000) return;
+  lastFullPass = now;
   for (const x of watched().values()) {
     for (const s of x.data.series.values()) thinSeries(s, cap);
     for (const list of x.data.histograms.values()) thinHistograms(list, hcap);
@@ -156,15 +161,20 @@ function enforceBudget(w: Watched, touchedSeries: Iterable<string>, touchedHisto
   }
   if (bytesHeld() > BUDGET && !warnedOver) {
     warnedOver = true;
-    console.warn(`babysit: live runs hold more than BABYSIT_MEMORY_MB=${BUDGET / 1024 / 1024} for diagnostics at the lowest resolution allowed; raise it`);
+    console.warn(`babysit: live runs' diagnostic data exceeds its share of BABYSIT_MEMORY_MB=${memoryBudgetBytes() / 1024 / 1024} at the lowest resolution allowed; raise it`);
   }
 }
 
 /** Estimated bytes the live runs hold (12 bytes a number: JS double arrays with their growth slack). */
 export function bytesHeld(): number {
   let numbers = 0;
-  for (const x of watched().values()) numbers += 2 * x.points + x.histNumbers + 40 * x.data.events.length;
-  return numbers * 12;
+  let objects = 0;
+  for (const x of watched().values()) {
+    numbers += 2 * x.points + x.histNumbers + 40 * x.data.events.length;
+    objects += x.data.series.size + x.data.histograms.size + x.histRecords;
+  }
+  // an object with its arrays and its Map entry costs about 200 bytes before any number is in it
+  return numbers * 12 + objects * 200;
 }
 
 function parseConfig(text: string | undefined): Record<string, unknown> {

@@ -5,9 +5,14 @@ import { emitTo, hasListeners, runRoom } from "../realtime/hub";
 import type { LogBatch } from "../schemas/log-batch";
 import { appendRunPoints } from "../series/append-points";
 import { type Points, emptyPoints } from "../series/codec";
-import { forgetRunSeries } from "../series/series-meta";
+import { memoryBudgetBytes, storageCacheBudget } from "../memory-budget";
+import { evictRunSeries, forgetRunSeries } from "../series/series-meta";
 import { decodeValue, encodeValue } from "../values";
 import { type AcceptedBatch, ingestHooks } from "./hooks";
+
+// what the series caches of runs other than the one logging may hold (lib/memory-budget.ts)
+const CACHE_BYTES = storageCacheBudget(memoryBudgetBytes());
+let lastEviction = 0;
 
 export interface AppendResult {
   accepted: { points: number; histograms: number; events: number };
@@ -65,6 +70,10 @@ export function appendBatch(runId: string, batch: LogBatch): AppendResult {
   } catch (e) {
     forgetRunSeries(runId); // cached totals may hold the rolled-back writes
     throw e;
+  }
+  if (Date.now() - lastEviction >= 200) {
+    lastEviction = Date.now(); // a check walks every cached series: at most five a second
+    evictRunSeries(CACHE_BYTES, runId);
   }
 
   const hooks = ingestHooks();

@@ -93,11 +93,17 @@ function fromRow(r: SeriesRow): SeriesMeta {
 type RunCache = Map<string, SeriesMeta>;
 const cache = () => singleton("babysit.seriesMeta", () => new Map<string, RunCache>());
 
-/** Every series of a run, keyed by metric key (loaded once, then kept current by ingest). */
+/**
+ * Every series of a run, keyed by metric key (loaded once, then kept current by ingest). The cache
+ * is kept in least-recently-used order, so that evictRunSeries lets the runs unused longest go.
+ */
 export function runSeries(runId: string): RunCache {
   const all = cache();
   let run = all.get(runId);
-  if (!run) {
+  if (run) {
+    all.delete(runId); // most recently used last
+    all.set(runId, run);
+  } else {
     const db = sqlite();
     run = new Map();
     const byId = new Map<number, SeriesMeta>();
@@ -133,6 +139,39 @@ export function runSeries(runId: string): RunCache {
 /** A run's series if they are already in memory (never loads them). */
 export function cachedRunSeries(runId: string): RunCache | undefined {
   return cache().get(runId);
+}
+
+/** Rough bytes a cached series costs: its meta and totals objects, its Map entry and key, and 24
+ * bytes (with array slack, 32) per point not yet compacted. */
+const SERIES_BYTES = 1000;
+const PENDING_POINT_BYTES = 32;
+
+function runCacheBytes(run: RunCache): number {
+  let points = 0;
+  for (const m of run.values()) points += m.pending.steps.length;
+  return run.size * SERIES_BYTES + points * PENDING_POINT_BYTES;
+}
+
+/**
+ * Keeps the cached series of runs other than `keep` within `maxBytes`, forgetting the least
+ * recently used runs first (outside any transaction: everything they hold is in the database, and
+ * runSeries reloads it). A check walks every cached series: callers space them out.
+ */
+export function evictRunSeries(maxBytes: number, keep: string): void {
+  const all = cache();
+  const sizes = new Map<string, number>();
+  let total = 0;
+  for (const [id, run] of all) {
+    if (id === keep) continue;
+    const b = runCacheBytes(run);
+    sizes.set(id, b);
+    total += b;
+  }
+  for (const [id, b] of sizes) {
+    if (total <= maxBytes) break;
+    all.delete(id);
+    total -= b;
+  }
 }
 
 /** Forgets a run's cached series (after a rolled-back transaction, so they are reloaded). */

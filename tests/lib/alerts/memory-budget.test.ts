@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { MAX_SERIES_POINTS, MIN_SERIES_POINTS, histogramCap, memoryBudgetBytes, seriesCap } from "@/lib/alerts/memory-budget";
+import { MAX_SERIES_POINTS, MIN_SERIES_POINTS, histogramCap, memoryBudgetBytes, seriesCap } from "@/lib/memory-budget";
 import { diagnose } from "@/lib/diagnostics";
 import { HEAD_POINTS, thinEvents, thinHistograms, thinSeries } from "@/lib/diagnostics/thin";
 import type { SeriesPoints } from "@/lib/diagnostics/types";

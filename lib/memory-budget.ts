@@ -1,9 +1,12 @@
-import { BYTES_PER_NUMBER } from "../diagnostics/thin";
+import { BYTES_PER_NUMBER } from "./diagnostics/thin";
 
-// The memory the diagnostics may hold for live runs (BABYSIT_MEMORY_MB, default 512 MiB), and
-// how it is shared out: three quarters for scalar series, the rest for histograms and events.
-// Every series gets the same point cap; a long series beyond it keeps its start and recent half at
-// full resolution and its middle as bucket extremes (lib/diagnostics/thin.ts).
+// The memory live runs may hold (BABYSIT_MEMORY_MB, default 512 MiB) and how it is shared out:
+// a quarter for storage's per-run caches of series (lib/series/series-meta.ts: totals and points
+// not yet compacted; least recently used runs leave first and are reloaded from the database), three
+// quarters for the diagnostics' copies (lib/alerts/watch-runs.ts): of those, three quarters for
+// scalar series, the rest for histograms and events. Every series gets the same point cap; a long
+// series beyond it keeps its start and recent half at full resolution and its middle as bucket
+// extremes (lib/diagnostics/thin.ts).
 
 const MIB = 1024 * 1024;
 /** No series is thinned below this many points, whatever the number of series. */
@@ -17,6 +20,16 @@ export const MAX_EVENTS = 10_000;
 export function memoryBudgetBytes(env: Record<string, string | undefined> = process.env): number {
   const mb = Number(env.BABYSIT_MEMORY_MB);
   return (Number.isFinite(mb) && mb >= 16 ? mb : 512) * MIB;
+}
+
+/** What storage's series caches of runs other than the one being written may hold. */
+export function storageCacheBudget(budget: number): number {
+  return budget / 4;
+}
+
+/** What the diagnostics' copies of live runs may hold. */
+export function diagnosticsBudget(budget: number): number {
+  return (budget * 3) / 4;
 }
 
 /** Points each series may keep when `series` series are live. */
