@@ -105,15 +105,54 @@ export const DEFAULT_THRESHOLDS = {
 export type ThresholdName = keyof typeof DEFAULT_THRESHOLDS;
 export type Thresholds = { [K in ThresholdName]: number };
 
-/** Defaults overridden by `config.babysit.thresholds` (unknown names and non-numbers are ignored). */
+/** Counts of points, evaluations or steps: whole numbers from 1 (from 0 for a step). */
+const COUNTS: ReadonlyMap<string, number> = new Map([
+  ["min_points", 1],
+  ["min_evals", 1],
+  ["flat_loss_min_points", 1],
+  ["overfit_patience_evals", 1],
+  ["plateau_min_points", 1],
+  ["noisy_min_points", 1],
+  ["initial_loss_max_step", 0],
+]);
+
+/** Shares of a series, of units or of accuracy: above 0 and at most 1. */
+const SHARES: ReadonlySet<string> = new Set([
+  "recent_frac",
+  "collapse_best_frac",
+  "collapse_return_frac",
+  "overfit_patience_frac",
+  "plateau_window_frac",
+  "saturated_frac",
+  "dead_frac",
+  "dead_frac_critical",
+  "dead_zero_frac",
+  "underfit_acc_max",
+  "sanity_train_acc",
+]);
+
+/** Whether `value` is a usable setting for threshold `name`: every threshold is a positive finite
+ * number; counts are whole numbers, shares at most 1. */
+export function thresholdInRange(name: ThresholdName, value: number): boolean {
+  if (!Number.isFinite(value)) return false;
+  const least = COUNTS.get(name);
+  if (least !== undefined) return Number.isInteger(value) && value >= least;
+  if (value <= 0) return false;
+  return !SHARES.has(name) || value <= 1;
+}
+
+/**
+ * Defaults overridden by `config.babysit.thresholds`. Unknown names, non-numbers and values out of
+ * a threshold's range (thresholdInRange) are ignored, so a typo can never silence a rule.
+ */
 export function resolveThresholds(config: Record<string, any> | null | undefined): Thresholds {
   const out: Thresholds = { ...DEFAULT_THRESHOLDS };
   const overrides = config?.babysit?.thresholds;
-  if (overrides && typeof overrides === "object") {
+  if (overrides && typeof overrides === "object" && !Array.isArray(overrides)) {
     for (const [name, value] of Object.entries(overrides)) {
-      if (name in out && typeof value === "number" && Number.isFinite(value)) {
-        out[name as ThresholdName] = value;
-      }
+      // the names are the user's: only the defaults' own keys count, never a prototype member
+      if (!Object.hasOwn(DEFAULT_THRESHOLDS, name) || typeof value !== "number") continue;
+      if (thresholdInRange(name as ThresholdName, value)) out[name as ThresholdName] = value;
     }
   }
   return out;
