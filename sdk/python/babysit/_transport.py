@@ -30,7 +30,7 @@ from . import _values as V
 from ._http import Client, TransportError, error_text
 from ._output import OnceWarner, say
 from ._result import Rejections
-from ._spool import LoadedSpool, Spool, claim_foreign_spools
+from ._spool import LoadedSpool, SkippedSpool, Spool, claim_foreign_spools
 
 # Queue item kinds (first tuple element).
 ROW = 0  # (ROW, step, time, epoch|None, {key: float|int|LazyScalar})
@@ -776,10 +776,16 @@ def _split_body(body: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:
     return parts
 
 
-def replay_spools(base_url: str, spool_dir: str, timeout: float = 60.0) -> Dict[str, int]:
-    """Sends the spools that finished or dead processes left for `base_url`; see babysit.sync()."""
+def replay_spools(base_url: str, spool_dir: str, timeout: float = 60.0, any_url: bool = False) -> Dict[str, Any]:
+    """Sends the spools that finished or dead processes left for `base_url` (for any server with
+    `any_url`); see babysit.sync()."""
     t = Transport(base_url, "sync", {"id": "sync", "project": "sync"}, spool_dir)
-    t._foreign = claim_foreign_spools(spool_dir, t.base_url)
+    skipped: List[SkippedSpool] = []
+    t._foreign = claim_foreign_spools(spool_dir, t.base_url, any_url=any_url, skipped=skipped)
+    for sp in t._foreign:
+        made_for = str(sp.header.get("url") or "").rstrip("/")
+        if made_for and made_for != t.base_url:
+            say("babysit: warning: sending run %s's spool (made for %s) to %s" % (sp.run_id, made_for, t.base_url))
     runs = len(t._foreign)
     total = sum(len(s.pending) for s in t._foreign)
     deadline = time.monotonic() + timeout
@@ -793,4 +799,4 @@ def replay_spools(base_url: str, spool_dir: str, timeout: float = 60.0) -> Dict[
         t.close_foreign()
         t.client.close()
     return {"runs": runs, "batches": total - left, "batches_left": left, "runs_left": left_runs,
-            "rejected_points": t.stats["foreign_rejected"]}
+            "rejected_points": t.stats["foreign_rejected"], "skipped": [s.as_dict() for s in skipped]}
