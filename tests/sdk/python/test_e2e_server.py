@@ -11,6 +11,7 @@ sklearn: no download).
 
 import base64
 import json
+import re
 import os
 import sys
 import time
@@ -122,6 +123,36 @@ def test_resuming_a_run_appends_to_it():
     second.finish()
     keys = {k["key"]: k for k in get("/api/v1/runs/%s" % rid)["keys"]}
     assert keys["x"]["count"] == 2
+
+
+def test_unnamed_runs_created_the_same_second_get_distinct_names():
+    runs = [babysit.init(project=PROJECT, url=URL, quiet=True) for _ in range(3)]
+    try:
+        # The ids start with the date and time: the old name, run-<first 6 characters>, was shared.
+        assert len({r.id[:6] for r in runs}) == 1
+        names = [r.name for r in runs]
+        assert all(n and re.fullmatch(r"[a-z]+-[a-z]+-\d+", n) for n in names), names
+        assert len(set(names)) == len(names)
+        assert [get("/api/v1/runs/%s" % r.id)["run"]["name"] for r in runs] == names
+    finally:
+        for r in runs:
+            r.finish()
+
+
+@pytest.mark.parametrize("other", ["elsewhere", PROJECT + "-2"])
+def test_resuming_with_another_project_warns_once_and_stays_in_the_run_project(capfd, other):
+    rid = "py-e2e-proj-" + uuid.uuid4().hex[:8]
+    babysit.init(project=PROJECT, name="home", url=URL, id=rid, quiet=True).finish()
+    capfd.readouterr()
+    second = babysit.init(project=other, url=URL, id=rid, quiet=True)
+    second.log({"x": 1.0})
+    second.finish()
+    err = capfd.readouterr().err
+    assert err.count("belongs to project") == 1
+    assert "run %s belongs to project %r, not %r as given to init()" % (rid, PROJECT, other) in err
+    assert (second.project, second.name) == (PROJECT, "home")
+    assert get("/api/v1/runs/%s" % rid)["run"]["project"] == PROJECT
+    assert other not in {p["name"] for p in get("/api/v1/runs")["projects"]}
 
 
 def _keys_of(run_id):
