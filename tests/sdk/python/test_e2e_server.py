@@ -13,6 +13,7 @@ import base64
 import json
 import re
 import os
+import subprocess
 import sys
 import time
 import urllib.request
@@ -123,6 +124,36 @@ def test_resuming_a_run_appends_to_it():
     second.finish()
     keys = {k["key"]: k for k in get("/api/v1/runs/%s" % rid)["keys"]}
     assert keys["x"]["count"] == 2
+
+
+def _readme_example():
+    with open(os.path.join(SDK, "README.md")) as f:
+        text = f.read()
+    section = text.split("## A complete example", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_example_produces_the_series_its_text_names():
+    project = PROJECT + "-readme"
+    code = _readme_example()
+    assert 'project="digits"' in code
+    code = code.replace('project="digits"', "project=%r" % project)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, BABYSIT_URL=URL, PYTHONPATH=SDK))
+    assert res.returncode == 0, res.stderr
+    runs = get("/api/v1/runs?project=%s" % project)["runs"]
+    assert len(runs) == 1
+    run = get("/api/v1/runs/%s" % runs[0]["id"])
+    keys = {k["key"] for k in run["keys"]}
+    # What the README's text says watch() logs, under the layer names the README uses.
+    named = {"train/loss", "lr", "act/fc1/mean", "act/fc1/std", "act/fc1/dead_frac"}
+    for layer in ("fc1", "fc2"):
+        named |= {"update_ratio/" + layer, "weight/%s/mean" % layer, "weight/%s/std" % layer,
+                  "grad/%s/std" % layer, "grad/%s/norm" % layer}
+    assert named <= keys, sorted(named - keys)
+    assert not [k for k in keys if "/0" in k or "/1" in k or "/2" in k], sorted(keys)
+    assert {h["key"] for h in run["histogramKeys"]} >= {"act/fc1", "grad/fc1", "weight/fc1"}
+    assert [i["key"] for i in run["images"]] == ["filters/fc1"]
 
 
 def test_unnamed_runs_created_the_same_second_get_distinct_names():
