@@ -668,7 +668,13 @@ class Transport:
         if not self._replay_foreign:
             return True
         if self._foreign is None:
-            self._foreign = claim_foreign_spools(self.spool_dir, self.base_url, exclude=self.spool.path)
+            skipped: List[SkippedSpool] = []
+            self._foreign = claim_foreign_spools(self.spool_dir, self.base_url, exclude=self.spool.path, skipped=skipped)
+            elsewhere = [s for s in skipped if s.reason == SkippedSpool.OTHER_SERVER]
+            if elsewhere:
+                # They stay for their own server; say so once rather than let them sit there unseen.
+                say("babysit: %d spool file(s) in %s were made for another server and are not sent to %s; "
+                    "`python -m babysit sync` lists them" % (len(elsewhere), self.spool_dir, self.base_url))
             if self._foreign:
                 n = sum(len(s.pending) for s in self._foreign)
                 say("babysit: replaying %d spooled batch(es) of %d earlier run(s)" % (n, len(self._foreign)))

@@ -8,6 +8,7 @@ import pytest
 
 import babysit
 from babysit.__main__ import main
+from conftest import wait_for
 
 
 def write_spool(spool_dir, run_id, url, steps=3):
@@ -82,3 +83,17 @@ def test_a_server_that_is_away_leaves_batches_and_exits_1(server, spool_dir, cap
     code, out = sync_cli(capsys, "--url", server.url, "--timeout", "1")
     assert code == 1
     assert "3 batch(es) left" in out and "1 run(s) not finished" in out
+
+
+def test_init_says_once_that_spools_for_another_server_are_left(server, make_run, spool_dir, capfd):
+    write_spool(spool_dir, "run-a", "http://127.0.0.1:1")
+    write_spool(spool_dir, "run-b", "http://other-host:3000")
+    write_spool(spool_dir, "run-c", server.url)
+    run = make_run()
+    run.log({"x": 1.0}, step=0)
+    wait_for(lambda: server.series("run-c", "x") == {0: 0, 1: 1, 2: 2}, what="the spool for this server to be sent")
+    assert run.finish()
+    err = capfd.readouterr().err
+    assert err.count("made for another server") == 1
+    assert "2 spool file(s) in %s were made for another server and are not sent to %s" % (spool_dir, server.url) in err
+    assert "run-a" not in server.runs and "run-b" not in server.runs
