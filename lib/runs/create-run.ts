@@ -19,6 +19,10 @@ export interface CreateRunResult {
   id: string;
   url: string;
   resumed: boolean;
+  /** The run's project as stored: a resume keeps the run in its project whatever `project` it was given. */
+  project: string;
+  /** The run's name as stored (generated when none was given). */
+  name: string;
   /** The largest step stored for the run in any metric series; null when none (always for a new run). */
   lastStep: number | null;
 }
@@ -47,20 +51,52 @@ export async function createRun(input: CreateRunInput): Promise<CreateRunResult>
       const id = input.id ?? newRunId();
       stmt(db, "INSERT INTO projects (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING").run(input.project, now);
       const project = stmt(db, "SELECT id FROM projects WHERE name = ?").get(input.project) as { id: number };
+      const name = input.name ?? generatedName(id, project.id);
       stmt(
         db,
         `INSERT INTO runs (id, project_id, name, config, status, created_at, updated_at, last_seen_at)
          VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
-      ).run(id, project.id, input.name ?? `run-${id.slice(0, 6)}`, JSON.stringify(input.config ?? {}), now, now, now);
+      ).run(id, project.id, name, JSON.stringify(input.config ?? {}), now, now, now);
       return { resumed: false, run: mustReadRun(id) };
     })
     .immediate();
   const { run } = outcome;
   emitTo(RUNS_ROOM, "run", runListViewOf(run));
-  if (!outcome.resumed) return { id: run.id, url: `/runs/${run.id}`, resumed: false, lastStep: null };
+  const base = { id: run.id, url: `/runs/${run.id}`, project: run.project.name, name: run.name };
+  if (!outcome.resumed) return { ...base, resumed: false, lastStep: null };
   runResumed(run.id); // its config (thresholds, key names) may have changed
   emitTo(runRoom(run.id), "run", runView(run)); // its page (a shared one joins this room only)
-  return { id: run.id, url: `/runs/${run.id}`, resumed: true, lastStep: lastStep(run.id) };
+  return { ...base, resumed: true, lastStep: lastStep(run.id) };
+}
+
+// Words for generated run names: short, plain, none offensive in combination.
+const ADJECTIVES = [
+  "amber", "bold", "brave", "bright", "brisk", "calm", "clever", "cosmic", "crisp", "dapper", "daring", "deft",
+  "eager", "early", "fancy", "fine", "fresh", "gentle", "glad", "golden", "grand", "happy", "hardy", "honest",
+  "jolly", "keen", "kind", "lively", "lucky", "lunar", "merry", "misty", "noble", "polar", "proud", "quick",
+  "quiet", "rapid", "royal", "rustic", "shiny", "silent", "silver", "sleek", "smooth", "solar", "steady", "stellar",
+  "stoic", "sunny", "swift", "tidy", "vivid", "warm", "wild", "wise", "witty", "young", "zesty", "azure",
+  "breezy", "cheery", "dusty", "fuzzy",
+];
+const NOUNS = [
+  "badger", "beacon", "bird", "breeze", "brook", "canyon", "cedar", "cloud", "comet", "coral", "crane", "creek",
+  "dawn", "delta", "dune", "eagle", "ember", "falcon", "fern", "field", "finch", "forest", "fox", "glade",
+  "glacier", "grove", "harbor", "hawk", "heron", "hill", "island", "lake", "lark", "leaf", "lion", "maple",
+  "meadow", "moon", "moss", "mountain", "night", "oak", "ocean", "otter", "owl", "pine", "planet", "pond",
+  "rain", "river", "robin", "sea", "shadow", "sky", "snow", "sparrow", "star", "stone", "storm", "sun",
+  "thunder", "tree", "valley", "wave",
+];
+
+/**
+ * A readable name for a run created without one, like `brisk-otter-7`: two words drawn from a
+ * hash of the id (the id's start is often a date shared by every run of the month) and the run's
+ * number in its project, so unnamed runs of one project never share a name. Runs in the same
+ * transaction as the insert, so the number cannot be taken twice.
+ */
+function generatedName(id: string, projectId: number): string {
+  const hash = crypto.createHash("sha256").update(id).digest();
+  const count = stmt(sqlite(), "SELECT COUNT(*) AS n FROM runs WHERE project_id = ?").get(projectId) as { n: number };
+  return `${ADJECTIVES[hash[0] % ADJECTIVES.length]}-${NOUNS[hash[1] % NOUNS.length]}-${count.n + 1}`;
 }
 
 function resume(existing: RunRecord, input: CreateRunInput, now: number): RunRecord {

@@ -20,13 +20,56 @@ async function newRun(extra: Record<string, unknown> = {}) {
 describe("runs", () => {
   test("create -> 201 with id and url; same id resumes -> 200 with merged config", async () => {
     const created = await call("POST", "/api/v1/runs", { project: "digits", name: "mlp", config: { lr: 0.1, num_classes: 10 }, id: "client-id-1" });
-    expect(created).toEqual({ status: 201, body: { id: "client-id-1", url: "/runs/client-id-1", resumed: false, lastStep: null } });
+    expect(created).toEqual({ status: 201, body: { id: "client-id-1", url: "/runs/client-id-1", project: "digits", name: "mlp", resumed: false, lastStep: null } });
     await call("POST", "/api/v1/runs/client-id-1/finish", { status: "crashed" });
     const resumed = await call("POST", "/api/v1/runs", { project: "digits", id: "client-id-1", config: { lr: 0.05 } });
-    expect(resumed).toEqual({ status: 200, body: { id: "client-id-1", url: "/runs/client-id-1", resumed: true, lastStep: null } });
+    expect(resumed).toEqual({ status: 200, body: { id: "client-id-1", url: "/runs/client-id-1", project: "digits", name: "mlp", resumed: true, lastStep: null } });
     const got = await call("GET", "/api/v1/runs/client-id-1");
     expect(got.body.run).toMatchObject({ status: "running", name: "mlp", project: "digits", config: { lr: 0.05, num_classes: 10 }, finishedAt: null });
   });
+
+  // Ids that share their start (the Python SDK's begin with the date and second) must not share a name.
+  test.each([
+    ["same date prefix", ["20261129-120000-aaaaaaaa", "20261129-120000-bbbbbbbb", "20261129-120000-cccccccc"]],
+    ["same first six characters", ["abcdefXXXX1", "abcdefXXXX2"]],
+    ["server-made ids", [undefined, undefined, undefined]],
+  ])("unnamed runs get distinct readable names: %s", async (label, ids) => {
+    const project = `names-${label.replace(/\W/g, "")}`;
+    const names: string[] = [];
+    for (const id of ids) {
+      const r = await call("POST", "/api/v1/runs", id ? { project, id } : { project });
+      expect(r.status).toBe(201);
+      expect(r.body.name).toMatch(/^[a-z]+-[a-z]+-\d+$/);
+      expect((await call("GET", `/api/v1/runs/${r.body.id}`)).body.run.name).toBe(r.body.name);
+      names.push(r.body.name);
+    }
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  test("an unnamed run resumed keeps its name; a name given on resume renames it", async () => {
+    const first = await call("POST", "/api/v1/runs", { project: "names-resume", id: "names-resume-1" });
+    expect((await call("POST", "/api/v1/runs", { project: "names-resume", id: "names-resume-1" })).body.name).toBe(first.body.name);
+    expect((await call("POST", "/api/v1/runs", { project: "names-resume", id: "names-resume-1", name: "kept" })).body.name).toBe("kept");
+  });
+
+  // A run belongs to one project for good: resuming it under another project name does not move it
+  // (and does not create that project); the answer says where the run really is.
+  test.each([
+    ["other-project", "proj-keep-1"],
+    ["  other-project  ", "proj-keep-2"],
+    ["resume-project-x", "proj-keep-3"],
+  ])(
+    "resuming with project %j keeps the run in its own project and answers it",
+    async (other, id) => {
+      expect((await call("POST", "/api/v1/runs", { project: "home-project", id })).status).toBe(201);
+      const before = (await call("GET", "/api/v1/runs")).body.projects.map((p: { name: string }) => p.name);
+      const r = await call("POST", "/api/v1/runs", { project: other, id });
+      expect(r).toMatchObject({ status: 200, body: { id, project: "home-project", resumed: true } });
+      expect((await call("GET", `/api/v1/runs/${id}`)).body.run.project).toBe("home-project");
+      const after = (await call("GET", "/api/v1/runs")).body.projects.map((p: { name: string }) => p.name);
+      expect(after).toEqual(before);
+    },
+  );
 
   test("list filters by project and shows last headline values", async () => {
     const id = await newRun({ project: "listing" });

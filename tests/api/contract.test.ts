@@ -164,8 +164,9 @@ describe("creating and resuming runs", () => {
 
   test("resuming answers lastStep: the largest step of any series, kept through finish and a restart", async () => {
     const create = () => call("POST", "/api/v1/runs", { project: "resume", id: "resume-last-step" });
-    expect((await create()).body).toEqual({ id: "resume-last-step", url: "/runs/resume-last-step", resumed: false, lastStep: null });
-    expect((await create()).body).toEqual({ id: "resume-last-step", url: "/runs/resume-last-step", resumed: true, lastStep: null });
+    const created = (await create()).body;
+    expect(created).toEqual({ id: "resume-last-step", url: "/runs/resume-last-step", project: "resume", name: created.name, resumed: false, lastStep: null });
+    expect((await create()).body).toEqual({ id: "resume-last-step", url: "/runs/resume-last-step", project: "resume", name: created.name, resumed: true, lastStep: null });
     const rows = [
       ...Array.from({ length: 100 }, (_, i) => ({ step: i, metrics: { "train/loss": 1 / (i + 1) } })),
       { step: 150, metrics: { "val/loss": 0.5 } },

@@ -333,26 +333,32 @@ def gradcheck(
     return {name: rel for name, rel, _ in results}
 
 
-def sync(url: Optional[str] = None, spool_dir: Optional[str] = None, timeout: float = 60.0) -> Dict[str, int]:
+def sync(url: Optional[str] = None, spool_dir: Optional[str] = None, timeout: float = 60.0,
+         any_url: bool = False) -> Dict[str, Any]:
     """Sends what earlier runs left in the spool directory (their server was away when they ended).
 
     babysit.init() does this in the background anyway; this is for when no new run is coming, also
-    available as ``python -m babysit sync``.
+    available as ``python -m babysit sync``. A spool is sent to the server it was made for: spools
+    made for another server URL are left alone and listed under ``"skipped"``, unless `any_url`.
 
     Args:
         url: server address (default ``$BABYSIT_URL``, else ``http://127.0.0.1:3000``).
         spool_dir: default ``$BABYSIT_SPOOL_DIR``, else ``~/.babysit/spool``.
         timeout: give up after this many seconds; what is left stays for next time.
+        any_url: send every spool to `url`, whatever server it was made for (e.g. the server moved
+            to another port); prints a warning for each such spool.
 
     Returns:
-        ``{"runs", "batches", "batches_left", "runs_left", "rejected_points"}`` (points of batches
-        the server refused for good: not retried, not kept).
+        ``{"runs", "batches", "batches_left", "runs_left", "rejected_points", "skipped"}``:
+        ``rejected_points`` counts points of batches the server refused for good (not retried, not
+        kept); ``skipped`` lists the spools not sent, each ``{"path", "run", "reason", "url",
+        "batches"}`` (``reason`` e.g. ``"made for another server"``, with that server's ``url``).
 
     Example:
         >>> babysit.sync()   # doctest: +SKIP
-        {'runs': 1, 'batches': 42, 'batches_left': 0, 'runs_left': 0, 'rejected_points': 0}
+        {'runs': 1, 'batches': 42, 'batches_left': 0, 'runs_left': 0, 'rejected_points': 0, 'skipped': []}
     """
     from ._transport import replay_spools
 
     base = (url or os.environ.get("BABYSIT_URL") or DEFAULT_URL).rstrip("/")
-    return replay_spools(base, spool_dir or default_spool_dir(), timeout)
+    return replay_spools(base, spool_dir or default_spool_dir(), timeout, any_url=any_url)

@@ -3,25 +3,64 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
+from typing import Any, Dict, List
 
-from . import sync
+from . import DEFAULT_URL, sync
+from ._spool import SkippedSpool
+
+
+def _report(res: Dict[str, Any], base: str, spool_dir: str) -> List[str]:
+    """What sync did and what it left, in lines a user can act on."""
+    lines = ["sent %(batches)d batch(es) of %(runs)d run(s); %(batches_left)d batch(es) left" % res]
+    if res["rejected_points"]:
+        lines[0] += "; the server rejected %(rejected_points)d point(s)" % res
+    if res["runs_left"]:
+        lines.append("%d run(s) not finished: the server at %s did not answer in time; run sync again"
+                     % (res["runs_left"], base))
+    skipped = res["skipped"]
+    if not skipped:
+        return lines
+    lines.append("not sent: %d spool file(s) in %s:" % (len(skipped), spool_dir))
+    other_urls: List[str] = []
+    for s in skipped:
+        what = "run %s, %d batch(es)" % (s["run"], s["batches"]) if s["run"] else "%d batch(es)" % s["batches"]
+        reason = s["reason"]
+        if s["reason"] == SkippedSpool.OTHER_SERVER:
+            reason = "made for %s, not %s" % (s["url"], base)
+            if s["url"] not in other_urls:
+                other_urls.append(s["url"])
+        lines.append("  %s (%s): %s" % (s["path"], what, reason))
+    for u in other_urls:
+        lines.append("to send those to %s: python -m babysit sync --url %s" % (u, shlex.quote(u)))
+    if other_urls:
+        lines.append("to send them all to %s instead: python -m babysit sync --url %s --any-url"
+                     % (base, shlex.quote(base)))
+    return lines
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m babysit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("sync", help="send spooled data of earlier runs to the server")
-    p.add_argument("--url", help="server address (default $BABYSIT_URL or http://127.0.0.1:3000)")
+    p = sub.add_parser("sync", help="send spooled data of earlier runs to the server",
+                       description="Sends each spool to the server it was made for; lists the spools it did not "
+                                   "send and exits 1 when anything is left, was skipped or was rejected.")
+    p.add_argument("--url", help="server address (default $BABYSIT_URL or %s)" % DEFAULT_URL)
     p.add_argument("--spool-dir", help="default $BABYSIT_SPOOL_DIR or ~/.babysit/spool")
     p.add_argument("--timeout", type=float, default=60.0)
+    p.add_argument("--any-url", action="store_true",
+                   help="also send spools made for another server URL to this one (with a warning each)")
     args = parser.parse_args(argv)
-    res = sync(url=args.url, spool_dir=args.spool_dir, timeout=args.timeout)
-    line = "sent %(batches)d batch(es) of %(runs)d run(s); %(batches_left)d batch(es) left" % res
-    if res["rejected_points"]:
-        line += "; the server rejected %(rejected_points)d point(s)" % res
-    print(line)
-    return 0 if res["batches_left"] == 0 and res["runs_left"] == 0 and not res["rejected_points"] else 1
+    from ._spool import default_spool_dir
+
+    base = (args.url or os.environ.get("BABYSIT_URL") or DEFAULT_URL).rstrip("/")
+    spool_dir = args.spool_dir or default_spool_dir()
+    res = sync(url=base, spool_dir=spool_dir, timeout=args.timeout, any_url=args.any_url)
+    print("\n".join(_report(res, base, spool_dir)))
+    left = res["batches_left"] or res["runs_left"] or res["rejected_points"] or res["skipped"]
+    return 1 if left else 0
 
 
 if __name__ == "__main__":

@@ -39,7 +39,9 @@ class Run:
 
     Attributes:
         id: the run id (chosen by the client, so it exists even while the server is away).
-        project, name, config: as given to init().
+        project, name, config: as given to init(); once the server has answered, `project` and
+            `name` are the run's own (a run resumed by id stays in its project; an unnamed run gets a
+            generated name such as ``brisk-otter-7``).
         url: the run's page on the server, e.g. ``http://127.0.0.1:3000/runs/<id>``.
         step: the step of the latest log() call (None before the first one).
 
@@ -135,6 +137,15 @@ class Run:
         if isinstance(rel, str) and rel:
             self.url = rel if rel.startswith("http") else self.base_url + "/" + rel.lstrip("/")
         self.resumed = bool(payload.get("resumed"))
+        project = payload.get("project")
+        if isinstance(project, str) and project and project != self.project:
+            # A run stays in the project it was created in; say so rather than log into the wrong one.
+            self._warner.say("project", "run %s belongs to project %r, not %r as given to init(); it stays in %r"
+                             % (self.id, project, self.project, project))
+            self.project = project
+        name = payload.get("name")
+        if isinstance(name, str) and name:
+            self.name = name  # the server's name for an unnamed run, or the stored one of a resumed run
         if not self._quiet:
             label = ("%s / %s" % (self.project, self.name)) if self.name else self.project
             say("babysit: %s run %s -> %s" % ("resumed" if self.resumed else "logging", label, self.url))

@@ -229,9 +229,32 @@ def parse_spool(text: bytes) -> Tuple[Dict[str, Any], List[Tuple[int, bytes]], O
     return header, list(batches.items()), finish
 
 
-def claim_foreign_spools(directory: str, base_url: str, exclude: Optional[str] = None) -> List[LoadedSpool]:
-    """Locks and loads every spool in `directory` whose writer is gone and whose server is `base_url`."""
+class SkippedSpool:
+    """A spool that claim_foreign_spools() left alone, and why (sync reports these)."""
+
+    OTHER_SERVER = "made for another server"
+    IN_USE = "in use by a running process (it sends them itself)"
+    UNREADABLE = "unreadable"
+
+    def __init__(self, path: str, reason: str, run_id: Optional[str] = None, url: Optional[str] = None,
+                 batches: int = 0) -> None:
+        self.path = path
+        self.reason = reason
+        self.run_id = run_id
+        self.url = url
+        self.batches = batches
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"path": self.path, "run": self.run_id, "reason": self.reason, "url": self.url, "batches": self.batches}
+
+
+def claim_foreign_spools(directory: str, base_url: str, exclude: Optional[str] = None, any_url: bool = False,
+                         skipped: Optional[List[SkippedSpool]] = None) -> List[LoadedSpool]:
+    """Locks and loads every spool in `directory` whose writer is gone and whose server is `base_url`
+    (any server with `any_url`: its batches then go to `base_url`). Spools it leaves alone are
+    appended to `skipped` with the reason, when given."""
     out: List[LoadedSpool] = []
+    skip = skipped.append if skipped is not None else (lambda _s: None)
     try:
         names = sorted(os.listdir(directory))
     except OSError:
@@ -245,20 +268,29 @@ def claim_foreign_spools(directory: str, base_url: str, exclude: Optional[str] =
         try:
             fd = os.open(path, os.O_RDWR | os.O_APPEND)
         except OSError:
+            skip(SkippedSpool(path, SkippedSpool.UNREADABLE))
             continue
         ok = False
         try:
-            if not _try_lock(fd, path) or os.fstat(fd).st_nlink == 0:
-                continue  # a live process owns it, or someone replayed and deleted it meanwhile
+            if os.fstat(fd).st_nlink == 0:
+                continue  # someone replayed and deleted it meanwhile
+            if not _try_lock(fd, path):
+                skip(SkippedSpool(path, SkippedSpool.IN_USE))
+                continue
             with open(path, "rb") as f:
                 text = f.read()
             header, pending, finish = parse_spool(text)
             url = header.get("url")
-            if not header.get("id") or (url and url.rstrip("/") != base_url.rstrip("/")):
+            if not header.get("id"):
+                skip(SkippedSpool(path, SkippedSpool.UNREADABLE, batches=len(pending)))
+                continue
+            if url and url.rstrip("/") != base_url.rstrip("/") and not any_url:
+                skip(SkippedSpool(path, SkippedSpool.OTHER_SERVER, str(header["id"]), str(url).rstrip("/"), len(pending)))
                 continue
             out.append(LoadedSpool(path, fd, header, pending, finish))
             ok = True
         except OSError:
+            skip(SkippedSpool(path, SkippedSpool.UNREADABLE))
             continue
         finally:
             if not ok:

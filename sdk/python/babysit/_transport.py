@@ -30,7 +30,7 @@ from . import _values as V
 from ._http import Client, TransportError, error_text
 from ._output import OnceWarner, say
 from ._result import Rejections
-from ._spool import LoadedSpool, Spool, claim_foreign_spools
+from ._spool import LoadedSpool, SkippedSpool, Spool, claim_foreign_spools
 
 # Queue item kinds (first tuple element).
 ROW = 0  # (ROW, step, time, epoch|None, {key: float|int|LazyScalar})
@@ -668,7 +668,13 @@ class Transport:
         if not self._replay_foreign:
             return True
         if self._foreign is None:
-            self._foreign = claim_foreign_spools(self.spool_dir, self.base_url, exclude=self.spool.path)
+            skipped: List[SkippedSpool] = []
+            self._foreign = claim_foreign_spools(self.spool_dir, self.base_url, exclude=self.spool.path, skipped=skipped)
+            elsewhere = [s for s in skipped if s.reason == SkippedSpool.OTHER_SERVER]
+            if elsewhere:
+                # They stay for their own server; say so once rather than let them sit there unseen.
+                say("babysit: %d spool file(s) in %s were made for another server and are not sent to %s; "
+                    "`python -m babysit sync` lists them" % (len(elsewhere), self.spool_dir, self.base_url))
             if self._foreign:
                 n = sum(len(s.pending) for s in self._foreign)
                 say("babysit: replaying %d spooled batch(es) of %d earlier run(s)" % (n, len(self._foreign)))
@@ -776,10 +782,16 @@ def _split_body(body: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:
     return parts
 
 
-def replay_spools(base_url: str, spool_dir: str, timeout: float = 60.0) -> Dict[str, int]:
-    """Sends the spools that finished or dead processes left for `base_url`; see babysit.sync()."""
+def replay_spools(base_url: str, spool_dir: str, timeout: float = 60.0, any_url: bool = False) -> Dict[str, Any]:
+    """Sends the spools that finished or dead processes left for `base_url` (for any server with
+    `any_url`); see babysit.sync()."""
     t = Transport(base_url, "sync", {"id": "sync", "project": "sync"}, spool_dir)
-    t._foreign = claim_foreign_spools(spool_dir, t.base_url)
+    skipped: List[SkippedSpool] = []
+    t._foreign = claim_foreign_spools(spool_dir, t.base_url, any_url=any_url, skipped=skipped)
+    for sp in t._foreign:
+        made_for = str(sp.header.get("url") or "").rstrip("/")
+        if made_for and made_for != t.base_url:
+            say("babysit: warning: sending run %s's spool (made for %s) to %s" % (sp.run_id, made_for, t.base_url))
     runs = len(t._foreign)
     total = sum(len(s.pending) for s in t._foreign)
     deadline = time.monotonic() + timeout
@@ -793,4 +805,4 @@ def replay_spools(base_url: str, spool_dir: str, timeout: float = 60.0) -> Dict[
         t.close_foreign()
         t.client.close()
     return {"runs": runs, "batches": total - left, "batches_left": left, "runs_left": left_runs,
-            "rejected_points": t.stats["foreign_rejected"]}
+            "rejected_points": t.stats["foreign_rejected"], "skipped": [s.as_dict() for s in skipped]}

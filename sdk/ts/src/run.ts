@@ -138,6 +138,7 @@ export async function init(options: InitOptions): Promise<Run> {
     dashboardUrl: () => run?.url ?? baseUrl,
     onAlert: typeof onAlert === "function" ? (alert) => onAlert(alert, run!) : undefined,
     onResumed: (lastStep) => run?.resumeAfter(lastStep),
+    onCreated: (stored) => run?.created(stored),
   });
   run = new Run(id, project, name, baseUrl, transport, warner, positive(o.finishTimeoutMs, 10_000));
   track(run);
@@ -161,8 +162,8 @@ export class Run implements Tracked {
   constructor(
     /** The run id, e.g. to resume the run later with `init({ id })`. */
     readonly id: string,
-    readonly project: string,
-    readonly name: string | undefined,
+    private storedProject: string,
+    private storedName: string | undefined,
     private readonly baseUrl: string,
     private readonly transport: Transport,
     private readonly warner: OnceWarner,
@@ -170,6 +171,31 @@ export class Run implements Tracked {
   ) {
     // Batches an earlier process left in the spool are this run's too: continue after them.
     this.lastStep = transport.spooledMaxStep;
+  }
+
+  /**
+   * The run's project: as given to init() until the server answers, then the run's own (a run
+   * resumed with `init({ id })` stays in the project it was created in).
+   */
+  get project(): string {
+    return this.storedProject;
+  }
+
+  /** The run's name: as given to init(); once the server answers, its own (e.g. `brisk-otter-7` when none was given). */
+  get name(): string | undefined {
+    return this.storedName;
+  }
+
+  /** @internal the server created or resumed the run and answered its stored project and name */
+  created(stored: { project?: string; name?: string }): void {
+    if (stored.project && stored.project !== this.storedProject) {
+      this.warner.warn(
+        "project",
+        `run ${this.id} belongs to project "${stored.project}", not "${this.storedProject}" as given to init(); it stays in "${stored.project}"`,
+      );
+      this.storedProject = stored.project;
+    }
+    if (stored.name) this.storedName = stored.name;
   }
 
   /** @internal the server resumed this run; its largest stored step is `lastStep` */

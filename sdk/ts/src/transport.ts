@@ -40,6 +40,8 @@ export interface TransportOptions {
   onAlert?: (alert: Alert) => void;
   /** The server resumed an existing run whose largest stored step is `lastStep`. */
   onResumed?: (lastStep: number) => void;
+  /** The server created or resumed the run; `project` and `name` are the run's own as stored. */
+  onCreated?: (run: { project?: string; name?: string }) => void;
 }
 
 /** One reason things were rejected, with how many (see {@link DeliveryResult.rejections}). */
@@ -450,6 +452,11 @@ export class Transport {
       if (res.kind === "ok") {
         this.created = true;
         if (typeof res.body?.url === "string") this.serverPath = res.body.url;
+        const stored = { project: res.body?.project, name: res.body?.name };
+        this.o.onCreated?.({
+          project: typeof stored.project === "string" ? stored.project : undefined,
+          name: typeof stored.name === "string" ? stored.name : undefined,
+        });
         const last = res.body?.lastStep;
         if (typeof last === "number" && Number.isSafeInteger(last) && last >= 0) this.o.onResumed?.(last);
         return "ok";

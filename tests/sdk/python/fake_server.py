@@ -317,8 +317,14 @@ class FakeServer:
                                   "config": dict(body.get("config") or {}), "status": "running", "resumes": 0}
                 self.seqs[rid] = {}
                 self.batches[rid] = []
-                return 201, {"id": rid, "url": "/runs/" + rid, "resumed": False}
-        return 200, {"id": rid, "url": "/runs/" + rid, "resumed": True, "lastStep": self.last_step(rid)}
+                return 201, {"id": rid, "url": "/runs/" + rid, "project": body["project"],
+                             "name": body.get("name") or "run-%d" % len(self.runs), "resumed": False}
+        run = self.runs[rid]
+        if body.get("name"):
+            run["name"] = body["name"]
+        # Like the real server: a resume keeps the run in the project it was created in.
+        return 200, {"id": rid, "url": "/runs/" + rid, "project": run["project"],
+                     "name": run["name"] or "run-%s" % rid, "resumed": True, "lastStep": self.last_step(rid)}
 
     def _log(self, rid: str, body: Any) -> Tuple[int, Any]:
         with self.lock:

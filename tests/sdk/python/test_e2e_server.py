@@ -11,7 +11,9 @@ sklearn: no download).
 
 import base64
 import json
+import re
 import os
+import subprocess
 import sys
 import time
 import urllib.request
@@ -122,6 +124,66 @@ def test_resuming_a_run_appends_to_it():
     second.finish()
     keys = {k["key"]: k for k in get("/api/v1/runs/%s" % rid)["keys"]}
     assert keys["x"]["count"] == 2
+
+
+def _readme_example():
+    with open(os.path.join(SDK, "README.md")) as f:
+        text = f.read()
+    section = text.split("## A complete example", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_example_produces_the_series_its_text_names():
+    project = PROJECT + "-readme"
+    code = _readme_example()
+    assert 'project="digits"' in code
+    code = code.replace('project="digits"', "project=%r" % project)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, BABYSIT_URL=URL, PYTHONPATH=SDK))
+    assert res.returncode == 0, res.stderr
+    runs = get("/api/v1/runs?project=%s" % project)["runs"]
+    assert len(runs) == 1
+    run = get("/api/v1/runs/%s" % runs[0]["id"])
+    keys = {k["key"] for k in run["keys"]}
+    # What the README's text says watch() logs, under the layer names the README uses.
+    named = {"train/loss", "lr", "act/fc1/mean", "act/fc1/std", "act/fc1/dead_frac"}
+    for layer in ("fc1", "fc2"):
+        named |= {"update_ratio/" + layer, "weight/%s/mean" % layer, "weight/%s/std" % layer,
+                  "grad/%s/std" % layer, "grad/%s/norm" % layer}
+    assert named <= keys, sorted(named - keys)
+    assert not [k for k in keys if "/0" in k or "/1" in k or "/2" in k], sorted(keys)
+    assert {h["key"] for h in run["histogramKeys"]} >= {"act/fc1", "grad/fc1", "weight/fc1"}
+    assert [i["key"] for i in run["images"]] == ["filters/fc1"]
+
+
+def test_unnamed_runs_created_the_same_second_get_distinct_names():
+    runs = [babysit.init(project=PROJECT, url=URL, quiet=True) for _ in range(3)]
+    try:
+        # The ids start with the date and time: the old name, run-<first 6 characters>, was shared.
+        assert len({r.id[:6] for r in runs}) == 1
+        names = [r.name for r in runs]
+        assert all(n and re.fullmatch(r"[a-z]+-[a-z]+-\d+", n) for n in names), names
+        assert len(set(names)) == len(names)
+        assert [get("/api/v1/runs/%s" % r.id)["run"]["name"] for r in runs] == names
+    finally:
+        for r in runs:
+            r.finish()
+
+
+@pytest.mark.parametrize("other", ["elsewhere", PROJECT + "-2"])
+def test_resuming_with_another_project_warns_once_and_stays_in_the_run_project(capfd, other):
+    rid = "py-e2e-proj-" + uuid.uuid4().hex[:8]
+    babysit.init(project=PROJECT, name="home", url=URL, id=rid, quiet=True).finish()
+    capfd.readouterr()
+    second = babysit.init(project=other, url=URL, id=rid, quiet=True)
+    second.log({"x": 1.0})
+    second.finish()
+    err = capfd.readouterr().err
+    assert err.count("belongs to project") == 1
+    assert "run %s belongs to project %r, not %r as given to init()" % (rid, PROJECT, other) in err
+    assert (second.project, second.name) == (PROJECT, "home")
+    assert get("/api/v1/runs/%s" % rid)["run"]["project"] == PROJECT
+    assert other not in {p["name"] for p in get("/api/v1/runs")["projects"]}
 
 
 def _keys_of(run_id):

@@ -383,14 +383,17 @@ def test_spool_of_a_killed_process_is_replayed_by_sync(server, spool_dir):
         wait_for(spooled, what="the child's points to be spooled")
         # While the child lives, its spool is locked: nobody else replays it.
         server.up()
-        assert babysit.sync(url=server.url, timeout=5)["runs"] == 0
+        live = babysit.sync(url=server.url, timeout=5)
+        assert live["runs"] == 0
+        assert [s["reason"] for s in live["skipped"]] == ["in use by a running process (it sends them itself)"]
         server.down()
     finally:
         child.kill()  # SIGKILL: no atexit, no finish
         child.wait()
     server.up()
     res = babysit.sync(url=server.url, timeout=10)
-    assert res == {"runs": 1, "batches": res["batches"], "batches_left": 0, "runs_left": 0, "rejected_points": 0}
+    assert res == {"runs": 1, "batches": res["batches"], "batches_left": 0, "runs_left": 0, "rejected_points": 0,
+                   "skipped": []}
     assert res["batches"] >= 1
     assert server.series(child_id, "x") == {i: i for i in range(25)}
     assert server.runs[child_id]["status"] == "running"  # never finished: the server will call it stale

@@ -154,13 +154,15 @@ export class FakeServer {
         existing.creates++;
         existing.config = { ...existing.config, ...b.config };
         const lastStep = this.reportLastStep ? this.lastStep(id) : undefined;
-        return send(res, 200, { id, url: `/runs/${id}`, resumed: true, lastStep });
+        if (b.name) existing.name = b.name;
+        // Like the real server: a resume keeps the run in the project it was created in.
+        return send(res, 200, { id, url: `/runs/${id}`, project: existing.project, name: existing.name ?? `run-${id}`, resumed: true, lastStep });
       }
       this.runs.set(id, {
         id, project: b.project, name: b.name, config: b.config, status: "running",
         batches: new Map(), received: [], creates: 1,
       });
-      return send(res, 201, { id, url: `/runs/${id}`, resumed: false });
+      return send(res, 201, { id, url: `/runs/${id}`, project: b.project, name: b.name ?? `run-${id}`, resumed: false });
     }
     const m = /^\/api\/v1\/runs\/([^/]+)\/(log|finish)$/.exec(path);
     if (req.method === "POST" && m) {

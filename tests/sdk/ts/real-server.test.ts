@@ -216,6 +216,33 @@ describe("TypeScript SDK against the real server", () => {
     expect(stderr.lines(/divergence/)).toEqual([]);
   });
 
+  test("unnamed runs get distinct readable names, which the run handle reports", async () => {
+    const runs = [await start(), await start(), await start()];
+    const names = runs.map((r) => r.name);
+    for (const name of names) expect(name).toMatch(/^[a-z]+-[a-z]+-\d+$/);
+    expect(new Set(names).size).toBe(3);
+    for (const r of runs) {
+      expect((await api(server.url, "GET", `/api/v1/runs/${r.id}`)).body.run.name).toBe(r.name);
+      expect((await r.finish()).delivered).toBe(true);
+    }
+  });
+
+  test.each([["elsewhere"], ["sdk-ts-2"]])(
+    "resuming with project %j warns once and the run stays in its own project",
+    async (other) => {
+      const first = await start({ name: "home" });
+      expect((await first.finish()).delivered).toBe(true);
+      const resumed = await start({ id: first.id, project: other });
+      resumed.log({ x: 1 });
+      expect((await resumed.finish()).delivered).toBe(true);
+      expect([resumed.project, resumed.name]).toEqual(["sdk-ts", "home"]);
+      expect(stderr.lines(/belongs to project/)).toEqual([
+        `babysit: run ${first.id} belongs to project "sdk-ts", not "${other}" as given to init(); it stays in "sdk-ts"`,
+      ]);
+      expect((await api(server.url, "GET", `/api/v1/runs/${first.id}`)).body.run.project).toBe("sdk-ts");
+    },
+  );
+
   test("keys the contract refuses never reach the server; the rest of each row is stored", async () => {
     const run = await start();
     for (let step = 0; step < 3; step++) {

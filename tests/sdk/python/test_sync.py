@@ -1,0 +1,99 @@
+"""`python -m babysit sync` says what it did not send and why, and exits non-zero when anything is left."""
+
+import fcntl
+import json
+import os
+
+import pytest
+
+import babysit
+from babysit.__main__ import main
+from conftest import wait_for
+
+
+def write_spool(spool_dir, run_id, url, steps=3):
+    """A spool as a process that died while its server (at `url`) was away leaves it."""
+    os.makedirs(spool_dir, exist_ok=True)
+    path = os.path.join(str(spool_dir), run_id + ".jsonl")
+    lines = [{"kind": "run", "id": run_id, "project": "sync-test", "url": url}]
+    for i in range(steps):
+        lines.append({"kind": "batch", "seq": i, "body": {"seq": i, "rows": [{"step": i, "time": 1.0, "metrics": {"x": i}}]}})
+    with open(path, "w") as f:
+        f.write("".join(json.dumps(x) + "\n" for x in lines))
+    return path
+
+
+def sync_cli(capsys, *args):
+    code = main(["sync", "--timeout", "10", *args])
+    got = capsys.readouterr()
+    return code, got.out + got.err
+
+
+# Each spool that sync leaves alone is listed with its reason; the exit status says something is left.
+@pytest.mark.parametrize("other", ["http://127.0.0.1:1", "http://other-host:3000", "https://babysit.example/base"])
+def test_a_spool_made_for_another_server_is_listed_and_fails_the_exit_status(server, spool_dir, capsys, other):
+    path = write_spool(spool_dir, "run-other", other)
+    code, out = sync_cli(capsys, "--url", server.url)
+    assert code == 1
+    assert "sent 0 batch(es) of 0 run(s)" in out
+    assert "%s (run run-other, 3 batch(es)): made for %s, not %s" % (path, other, server.url) in out
+    assert "python -m babysit sync --url %s" % other in out
+    assert "--any-url" in out
+    assert "run-other" not in server.runs and os.path.exists(path)
+    res = babysit.sync(url=server.url, timeout=5)
+    assert res["skipped"] == [{"path": path, "run": "run-other", "reason": "made for another server",
+                               "url": other, "batches": 3}]
+
+
+def test_any_url_sends_a_foreign_spool_to_the_given_server_with_a_warning(server, spool_dir, capsys):
+    path = write_spool(spool_dir, "run-moved", "http://127.0.0.1:1", steps=4)
+    code, out = sync_cli(capsys, "--url", server.url, "--any-url")
+    assert code == 0, out
+    assert "sending run run-moved's spool (made for http://127.0.0.1:1) to %s" % server.url in out
+    assert "sent 4 batch(es) of 1 run(s); 0 batch(es) left" in out
+    assert server.series("run-moved", "x") == {0: 0, 1: 1, 2: 2, 3: 3}
+    assert not os.path.exists(path)
+
+
+# The same server written differently (a trailing slash) is not "another server".
+@pytest.mark.parametrize("suffix", ["", "/"])
+def test_a_spool_for_this_server_is_sent_and_sync_exits_0(server, spool_dir, capsys, suffix):
+    write_spool(spool_dir, "run-here", server.url + suffix)
+    code, out = sync_cli(capsys, "--url", server.url)
+    assert (code, out.strip()) == (0, "sent 3 batch(es) of 1 run(s); 0 batch(es) left")  # nothing else said
+    assert server.series("run-here", "x") == {0: 0, 1: 1, 2: 2}
+
+
+def test_a_spool_held_by_a_live_process_is_listed_as_in_use(server, spool_dir, capsys):
+    path = write_spool(spool_dir, "run-live", server.url)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as the writing process holds it
+        code, out = sync_cli(capsys, "--url", server.url)
+    finally:
+        os.close(fd)
+    assert code == 1
+    assert "%s (0 batch(es)): in use by a running process (it sends them itself)" % path in out
+    assert "run-live" not in server.runs
+
+
+def test_a_server_that_is_away_leaves_batches_and_exits_1(server, spool_dir, capsys):
+    write_spool(spool_dir, "run-away", server.url)
+    server.down()
+    code, out = sync_cli(capsys, "--url", server.url, "--timeout", "1")
+    assert code == 1
+    assert "3 batch(es) left" in out and "1 run(s) not finished" in out
+
+
+def test_init_says_once_that_spools_for_another_server_are_left(server, make_run, spool_dir, capfd):
+    write_spool(spool_dir, "run-a", "http://127.0.0.1:1")
+    write_spool(spool_dir, "run-b", "http://other-host:3000")
+    write_spool(spool_dir, "run-c", server.url)
+    run = make_run()
+    run.log({"x": 1.0}, step=0)
+    wait_for(lambda: server.series("run-c", "x") == {0: 0, 1: 1, 2: 2}, what="the spool for this server to be sent")
+    assert run.finish()
+    err = capfd.readouterr().err
+    assert err.count("made for another server") == 1
+    assert "2 spool file(s) in %s were made for another server and are not sent to %s" % (spool_dir, server.url) in err
+    assert "run-a" not in server.runs and "run-b" not in server.runs
