@@ -231,7 +231,12 @@ function formatPath(path: PropertyKey[]): string {
   return out;
 }
 
-/** Query parameters as a plain object (for zod). */
+/** Query parameters as a null-prototype record (for zod); a parameter given twice is refused, not half read. */
 export function queryOf(req: Request): Record<string, string> {
-  return Object.fromEntries(new URL(req.url).searchParams);
+  const out: Record<string, string> = Object.create(null);
+  for (const [name, value] of new URL(req.url).searchParams) {
+    if (Object.hasOwn(out, name)) throw new AppError("invalid_query", `${JSON.stringify(name.slice(0, 100))} is given more than once; give it once`);
+    out[name] = value;
+  }
+  return out;
 }
