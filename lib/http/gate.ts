@@ -59,6 +59,10 @@ export function gate(req: IncomingMessage, res: ServerResponse): GateResult {
   if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
     return answer("bad_request", "the request has no Host header (HTTP/1.1 requires one)");
   }
+  // Node keeps the first of two Content-Type headers; a proxy may read the other: refused, as two charsets are
+  if ((req.headersDistinct["content-type"]?.length ?? 0) > 1) {
+    return answer("unsupported_media_type", "the request has more than one Content-Type header; give one");
+  }
   if (url.length > LIMITS.urlBytesMax.value) {
     return answer("uri_too_long", `the URL is ${url.length} bytes; at most ${LIMITS.urlBytesMax.value} are served`);
   }

@@ -92,6 +92,32 @@ describe("a JSON number past a double's range is refused, naming the field (it w
   });
 });
 
+describe("Content-Type", () => {
+  test.each([
+    ["/api/v1/runs", "application/json; charset=utf-8; charset=latin1"],
+    ["/api/v1/runs", "application/json;charset=utf-8;charset=UTF-8"],
+    ["/api/v1/runs/RUN/log", "application/json; charset=utf-8; charset=latin1"],
+    ["/api/v1/runs/RUN/finish", "application/json; charset=utf8; charset=utf-8"],
+  ])("POST %s with %j (two charsets) -> 415 unsupported_media_type", async (target, type) => {
+    const body = target.endsWith("/log") ? '{"seq":70,"rows":[{"step":1,"metrics":{"ct":1}}]}' : '{"project":"strict-ct"}';
+    await expectRefused({ method: "POST", target, body, headers: { "content-type": type } }, 415, "unsupported_media_type");
+  });
+
+  test.each([
+    ["/api/v1/runs", "application/json", "text/plain"],
+    ["/api/v1/runs/RUN/log", "application/json", "application/json"],
+  ])("POST %s with two Content-Type headers (%s, %s) -> 415 unsupported_media_type", async (target, a, b) => {
+    const before = dbFingerprint(server.dbPath);
+    const body = target.endsWith("/log") ? '{"seq":70,"rows":[{"step":1,"metrics":{"ct":1}}]}' : '{"project":"strict-ct"}';
+    const answer = await rawText(
+      `POST ${fill(target)} HTTP/1.1\r\nHost: x\r\nContent-Type: ${a}\r\ncontent-type: ${b}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 415 /);
+    expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).toEqual({ error: { code: "unsupported_media_type", message: expect.any(String) } });
+    expect(dbFingerprint(server.dbPath)).toBe(before);
+  });
+});
+
 /** A request written by hand: rawRequest always sends Host. */
 function rawText(text: string): Promise<string> {
   return new Promise((resolve, reject) => {
