@@ -29,7 +29,8 @@ async function main() {
   const handler = app.getRequestHandler();
   await app.prepare();
 
-  const server = http.createServer((req, res) => {
+  // requireHostHeader: the gate answers a request without Host with the envelope, not a bare 400
+  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
     const front = gate(req, res); // malformed URLs, methods and unknown /api paths end here
     if (front.kind === "answered") return;
     if (front.kind === "api" && front.match.route.path === "/api/v1/runs/[id]/log" && req.method === "POST") {

@@ -54,6 +54,15 @@ export function gate(req: IncomingMessage, res: ServerResponse): GateResult {
     return { kind: "answered" };
   };
 
+  // HTTP/1.1 requires Host; Node's own check would answer a bare 400 with no body (server.ts turns
+  // it off with requireHostHeader: false so that the answer is the envelope)
+  if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+    return answer("bad_request", "the request has no Host header (HTTP/1.1 requires one)");
+  }
+  // Node keeps the first of two Content-Type headers; a proxy may read the other: refused, as two charsets are
+  if ((req.headersDistinct["content-type"]?.length ?? 0) > 1) {
+    return answer("unsupported_media_type", "the request has more than one Content-Type header; give one");
+  }
   if (url.length > LIMITS.urlBytesMax.value) {
     return answer("uri_too_long", `the URL is ${url.length} bytes; at most ${LIMITS.urlBytesMax.value} are served`);
   }
@@ -71,6 +80,9 @@ export function gate(req: IncomingMessage, res: ServerResponse): GateResult {
   }
   const q = url.indexOf("?");
   const path = q < 0 ? url : url.slice(0, q);
+  // Next.js answers these with a 308 to another path (text/plain): a path names one thing or none
+  if (path.includes("\\")) return answer("invalid_url", "the URL path must not hold a backslash (a path separator is /)");
+  if (path.includes("//")) return answer("invalid_url", "the URL path must not hold an empty segment (//)");
   const segments = decodeSegments(path);
   if (!segments) return answer("invalid_url", "the URL path is not valid percent-encoded UTF-8");
   // Next.js resolves . and .. (also as %2e) before routing, so /runs/./finish would reach another
@@ -87,9 +99,12 @@ export function gate(req: IncomingMessage, res: ServerResponse): GateResult {
     return answer("method_not_allowed", `${method} is not allowed on ${path.slice(0, 200)}`, { allow: allowOf(PAGE_METHODS) });
   }
 
-  // one trailing slash is the same route (Next.js would redirect to the path without it)
-  const match = matchRoute(segments.length > 1 && segments.at(-1) === "" ? segments.slice(0, -1) : segments);
+  // one trailing slash is the same route: Next.js would redirect (308, text/plain) to the path
+  // without it, so Next.js is handed that path (the ingest fast path reads the match, not the URL)
+  const slash = segments.length > 1 && segments.at(-1) === "";
+  const match = matchRoute(slash ? segments.slice(0, -1) : segments);
   if (!match) return answer("not_found", `no API route ${path.slice(0, 200)}`);
+  if (slash) req.url = path.slice(0, -1) + (q < 0 ? "" : url.slice(q));
   const methods: readonly string[] = match.route.methods;
   if (method === "OPTIONS") {
     res.writeHead(204, { allow: allowOf(methods) }).end();

@@ -27,7 +27,8 @@ export function handle<A extends unknown[]>(fn: (...args: A) => Promise<Response
 
 /**
  * Refuses a body that does not say it is JSON: application/json or application/<x>+json, with no
- * charset or charset=utf-8 (JSON on the wire is UTF-8). A missing Content-Type is taken as JSON.
+ * charset or exactly one charset=utf-8 (JSON on the wire is UTF-8; two charsets are ambiguous, and
+ * a proxy could read the other one). A missing Content-Type is taken as JSON.
  */
 export function checkJsonType(type: string | null | undefined): void {
   if (type === null || type === undefined) return;
@@ -35,9 +36,10 @@ export function checkJsonType(type: string | null | undefined): void {
   const slash = media.indexOf("/");
   const sub = media.slice(slash + 1);
   const isJson = media.slice(0, slash) === "application" && (sub === "json" || (sub.endsWith("+json") && sub.length > 5));
-  const charset = params.find((p) => p.startsWith("charset="))?.slice(8).replace(/^"|"$/g, "");
-  if (!isJson || (charset !== undefined && charset !== "utf-8" && charset !== "utf8")) {
-    throw new AppError("unsupported_media_type", `Content-Type must be application/json (UTF-8), got ${JSON.stringify(type.slice(0, 100))}`);
+  const charsets = params.filter((p) => p.split("=", 1)[0].trim() === "charset");
+  const charset = charsets[0]?.slice(charsets[0].indexOf("=") + 1).trim().replace(/^"|"$/g, "");
+  if (!isJson || charsets.length > 1 || (charset !== undefined && charset !== "utf-8" && charset !== "utf8")) {
+    throw new AppError("unsupported_media_type", `Content-Type must be application/json (UTF-8, one charset at most), got ${JSON.stringify(type.slice(0, 100))}`);
   }
 }
 
@@ -45,8 +47,15 @@ export function tooLarge(limit = MAX_BODY_BYTES): AppError {
   return new AppError("payload_too_large", `request body exceeds ${limit} bytes; send smaller batches`);
 }
 
+/** How parseJsonBytes reports a body: `emptyAs` for an empty one, `code` for a value no field can hold. */
+export interface JsonBodyOptions {
+  emptyAs?: unknown;
+  /** The route's code for a bad field (invalid_batch on the log route); default invalid_body. */
+  code?: ErrorCode;
+}
+
 /** Parses a request body's text; an empty body is an error unless `emptyAs` is given. */
-export function parseJsonText(text: string, opts: { emptyAs?: unknown } = {}): unknown {
+export function parseJsonText(text: string, opts: JsonBodyOptions = {}): unknown {
   return parseChecked(text, Buffer.from(text, "utf8"), opts);
 }
 
@@ -54,8 +63,11 @@ export function parseJsonText(text: string, opts: { emptyAs?: unknown } = {}): u
 // make two different keys one.
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Parses a request body's bytes: valid UTF-8, at most LIMITS.jsonDepth deep, then JSON. */
-export function parseJsonBytes(bytes: Uint8Array, opts: { emptyAs?: unknown } = {}): unknown {
+/**
+ * Parses a request body's bytes: valid UTF-8, at most LIMITS.jsonDepth deep, then JSON, with no
+ * number beyond a double's range (JSON.parse would make it Infinity; see NUMBER_TOO_LARGE).
+ */
+export function parseJsonBytes(bytes: Uint8Array, opts: JsonBodyOptions = {}): unknown {
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -65,40 +77,111 @@ export function parseJsonBytes(bytes: Uint8Array, opts: { emptyAs?: unknown } = 
   return parseChecked(text, bytes, opts);
 }
 
-function parseChecked(text: string, bytes: Uint8Array, opts: { emptyAs?: unknown }): unknown {
+export const NUMBER_TOO_LARGE =
+  'is a number too large for a double (beyond ±1.7976931348623157e308); non-finite values are sent as the strings "NaN", "Infinity", "-Infinity"';
+
+function parseChecked(text: string, bytes: Uint8Array, opts: JsonBodyOptions): unknown {
   if (!text.trim() && "emptyAs" in opts) return opts.emptyAs;
   if (!text.trim()) throw new AppError("invalid_json", "request body is empty; expected a JSON object");
-  if (jsonTooDeep(bytes)) {
+  const scan = scanJson(bytes);
+  if (scan === TOO_DEEP) {
     throw new AppError("invalid_json", `request body is nested more than ${LIMITS.jsonDepth.value} levels deep`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw new AppError("invalid_json", `request body is not valid JSON: ${(e as Error).message}`);
   }
+  if (scan === MAY_OVERFLOW) {
+    // JSON.parse turns a number past a double's range into ±Infinity without a word: stored, it
+    // would read back as "Infinity" (a metric) or null (config, event data). Underflow is not
+    // refused: 1e-400 is 0, as in any double arithmetic (docs/api.md).
+    const at = nonFinitePath(value);
+    if (at) throw new AppError(opts.code ?? "invalid_body", `${formatPath(at) || "the body"} ${NUMBER_TOO_LARGE}`);
+  }
+  return value;
 }
 
+const TOO_DEEP = 1;
+const MAY_OVERFLOW = 2;
+
 /**
- * True when arrays and objects in a JSON text nest deeper than `max`, counted on its UTF-8 bytes
- * without parsing, so that a body nested thousands deep is refused before anything walks it
- * recursively (zod, JSON.stringify of a stored config). Bytes, not string characters: the scan is
- * on the ingest hot path (about a third of JSON.parse's time; a string scan took twice that).
+ * One pass over a JSON text's UTF-8 bytes, without parsing: TOO_DEEP when arrays and objects nest
+ * deeper than `max` (so that a body nested thousands deep is refused before anything walks it
+ * recursively: zod, JSON.stringify of a stored config), MAY_OVERFLOW when a number might be beyond
+ * a double's range (more than 200 bytes outside strings between two of , : . [ ] { }, or an
+ * exponent of 100 or more: below both, a number is under 1e300), else 0. MAY_OVERFLOW only costs a
+ * walk of the parsed value (nonFinitePath), which decides exactly. Bytes, not string characters:
+ * the scan is on the ingest hot path (about a third of JSON.parse's time).
  * For text that is not JSON the answer means nothing, and JSON.parse refuses it.
  */
-export function jsonTooDeep(bytes: Uint8Array, max = LIMITS.jsonDepth.value): boolean {
+function scanJson(bytes: Uint8Array, max = LIMITS.jsonDepth.value): number {
   let depth = 0;
   let inString = false;
+  let digitsFrom = 0; // where the current run of digits started
+  let result = 0;
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i];
     if (inString) {
       if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
+      else if (c === 0x22) {
+        inString = false;
+        digitsFrom = i;
+      }
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d || c === 0x7d) depth--;
+      if (++depth > max) return TOO_DEEP;
+      digitsFrom = i;
+    } else if (c === 0x5d || c === 0x7d) {
+      if (i - digitsFrom > 201) result = MAY_OVERFLOW;
+      depth--;
+      digitsFrom = i;
+    } else if (c === 0x2c || c === 0x3a || c === 0x2e) {
+      if (i - digitsFrom > 201) result = MAY_OVERFLOW;
+      digitsFrom = i;
+    } else if ((c === 0x65 || c === 0x45) && result === 0 && bigExponent(bytes, i)) result = MAY_OVERFLOW;
   }
-  return false;
+  if (bytes.length - digitsFrom > 201) result = MAY_OVERFLOW;
+  return result;
+}
+
+/** True for an exponent ("e" after a digit) of +100 or more: only such a one can take a number past 1e300. */
+function bigExponent(bytes: Uint8Array, at: number): boolean {
+  const before = bytes[at - 1];
+  if (!(before >= 0x30 && before <= 0x39)) return false; // the e of true or false
+  let j = at + 1;
+  if (j < bytes.length && bytes[j] === 0x2d) return false;
+  if (j < bytes.length && bytes[j] === 0x2b) j++;
+  while (j < bytes.length && bytes[j] === 0x30) j++;
+  let n = 0;
+  while (j < bytes.length && bytes[j] >= 0x30 && bytes[j] <= 0x39) {
+    j++;
+    n++;
+  }
+  return n >= 3;
+}
+
+/** True when arrays and objects in a JSON text nest deeper than `max`, counted on its UTF-8 bytes without parsing. */
+export function jsonTooDeep(bytes: Uint8Array, max = LIMITS.jsonDepth.value): boolean {
+  return scanJson(bytes, max) === TOO_DEEP;
+}
+
+/** The path of the first non-finite number in a parsed JSON value (only overflow makes one), or null. Never recurses. */
+function nonFinitePath(value: unknown): PropertyKey[] | null {
+  const stack: [unknown, PropertyKey[]][] = [[value, []]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [v, path] = top;
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) return path;
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], [...path, i]]);
+    } else if (typeof v === "object" && v !== null) {
+      const keys = Object.keys(v);
+      for (let i = keys.length - 1; i >= 0; i--) stack.push([(v as Record<string, unknown>)[keys[i]], [...path, keys[i]]]);
+    }
+  }
+  return null;
 }
 
 export function cutOff(): AppError {
@@ -107,7 +190,7 @@ export function cutOff(): AppError {
 
 
 /** Reads a JSON body, refusing non-JSON, oversize and malformed bodies. */
-export async function readJson(req: Request, opts: { limit?: number; emptyAs?: unknown } = {}): Promise<unknown> {
+export async function readJson(req: Request, opts: JsonBodyOptions & { limit?: number } = {}): Promise<unknown> {
   const limit = opts.limit ?? MAX_BODY_BYTES;
   checkJsonType(req.headers.get("content-type"));
   if (Number(req.headers.get("content-length") ?? "0") > limit) throw tooLarge(limit);
@@ -150,7 +233,12 @@ function formatPath(path: PropertyKey[]): string {
   return out;
 }
 
-/** Query parameters as a plain object (for zod). */
+/** Query parameters as a null-prototype record (for zod); a parameter given twice is refused, not half read. */
 export function queryOf(req: Request): Record<string, string> {
-  return Object.fromEntries(new URL(req.url).searchParams);
+  const out: Record<string, string> = Object.create(null);
+  for (const [name, value] of new URL(req.url).searchParams) {
+    if (Object.hasOwn(out, name)) throw new AppError("invalid_query", `${JSON.stringify(name.slice(0, 100))} is given more than once; give it once`);
+    out[name] = value;
+  }
+  return out;
 }

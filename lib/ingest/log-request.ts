@@ -14,7 +14,7 @@ export async function handleLogRequest(req: IncomingMessage, res: ServerResponse
   try {
     const bytes = await readBody(req); // read first in every case, so that any answer reaches the client
     checkJsonType(req.headers["content-type"]);
-    const batch = parseLogBatch(parseJsonBytes(bytes));
+    const batch = parseLogBatch(parseJsonBytes(bytes, { code: "invalid_batch" }));
     sendJson(res, 200, appendBatch(runId, batch));
   } catch (err) {
     sendFailure(res, err);

@@ -6,7 +6,13 @@ import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
 import { runFinished } from "./lifecycle";
 import { runListViewOf, runView } from "./run-view";
 
-/** Marks a run finished or crashed. */
+/**
+ * Marks a running run finished or crashed. A run that already finished keeps its status and
+ * finishedAt: a second finish (an SDK's replay from its spool, a script calling it twice) answers
+ * that status and changes nothing, so that status does not flip with every call; points logged
+ * since are still compacted and evaluated. Resuming the run (POST /api/v1/runs with its id) makes it
+ * running again, and a finish after that counts.
+ */
 export async function finishRun(id: string, status: "finished" | "crashed") {
   const db = prisma();
   const existing = await db.run.findUnique({ where: { id } });
@@ -18,6 +24,7 @@ export async function finishRun(id: string, status: "finished" | "crashed") {
     forgetRunSeries(id);
     throw e;
   }
+  if (existing.status !== "running") return { id, status: existing.status, alerts: await runFinished(id) };
   const now = Date.now() / 1000;
   const run = await db.run.update({
     where: { id },

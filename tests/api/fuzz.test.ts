@@ -153,7 +153,7 @@ const segment = (param: string): fc.Arbitrary<string> =>
 const QUERY_NAMES = ["key", "keys", "points", "from", "to", "limit", "project", "status", "sort", "constructor", "__proto__", ""];
 const queryValue = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom("a", "train/loss", "samples", "act/fc1", "10", "running") },
-  fc.constantFrom("a", "train/loss", "0", "1", "-1", "1.5", "1e400", "9007199254740993", "abc", "", "running", "-created", "a,b,,c"),
+  fc.constantFrom("a", "train/loss", "0", "1", "-1", "1.5", "1e400", "9007199254740993", "abc", "", "running", "-created", "a,b,,c", "0x10", "1e3", "%20%205", ",,,"),
   fc.string().map(encodeURIComponent),
   badPercent,
 );
@@ -167,6 +167,7 @@ const CONTENT_TYPES = [
   "application/json",
   "application/json; charset=utf-8",
   "application/json; charset=latin1",
+  "application/json; charset=utf-8; charset=latin1",
   "text/plain;charset=UTF-8",
   "application/x-www-form-urlencoded",
   "multipart/form-data; boundary=x",
@@ -237,10 +238,12 @@ test(
           }
           if (a.status === 405) expect(a.headers.get("allow"), why).toBeTruthy();
           expect(dbFingerprint(server.dbPath), `a refusal wrote something: ${why}`).toBe(before);
-        } else if (a.status >= 300) {
-          expect(a.headers.get("location"), why).toBeTruthy();
-        } else if (a.status !== 204 && r.req.method !== "HEAD") {
-          expect(a.json, `a success without a JSON body: ${why}`).toBeDefined();
+        } else {
+          // every target is under /api, where nothing redirects (a trailing slash is served as is)
+          expect(a.status, `a redirect: ${why}`).toBeLessThan(300);
+          if (a.status !== 204 && r.req.method !== "HEAD") expect(a.json, `a success without a JSON body: ${why}`).toBeDefined();
+          // a number past a double's range is never accepted as something else (Infinity, null)
+          if (r.req.method === "POST" && r.req.body && /\/(log|finish)$|^\/api\/v1\/runs$/.test(r.template)) expect(r.req.body.toString("latin1"), `accepted 1e400: ${why}`).not.toMatch(/[:,[]-?1e400[,\]}]/);
         }
       }),
       { seed: SEED, numRuns: RUNS, verbose: 1 },

@@ -241,20 +241,16 @@ describe("unknown /api paths -> 404 not_found", () => {
     ["GET", "/api/v1/shares"],
     ["DELETE", "/api/v1/nothing"],
     ["TRACE", "/api/nope"],
-    ["GET", "/api/v1/runs/RUN/series/"],
+    ["GET", "/api/v1/runs/RUN/nothing/"],
+    ["GET", "/api/"],
   ])("%s %s", async (method, target) => {
-    if (target.endsWith("/")) {
-      // one trailing slash is the same route: Next.js redirects it to the path without
-      const a = await send({ method, target });
-      expect(a.status).toBe(308);
-      return;
-    }
+    // (one trailing slash on a known route is the same route: tests/api/strict-input.test.ts)
     await expectRefused({ method, target }, 404, "not_found");
   });
 });
 
 describe("Content-Type", () => {
-  const TYPES = ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx", "application/json; charset=latin1", "json", ""];
+  const TYPES = ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx", "application/json; charset=latin1", "application/json; charset=utf-8; charset=latin1", "json", ""];
   const ROUTES: [string, string][] = [
     ["/api/v1/runs/RUN/log", '{"seq":30,"rows":[{"step":1,"metrics":{"c":1}}]}'],
     ["/api/v1/runs", '{"project":"ctype"}'],

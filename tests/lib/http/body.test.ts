@@ -41,13 +41,63 @@ describe("parseJsonBytes", () => {
   ])("%s", (_name, body, want) => {
     expect(code(() => parseJsonBytes(body))).toMatch(want);
   });
+
+  // JSON.parse makes a number past a double's range Infinity without a word; it is refused, named
+  const TOO_LARGE = "is a number too large for a double";
+  test.each([
+    ['{"a":1e400}', "a"],
+    ['{"a":-1E+400}', "a"],
+    ['{"a":1.5e309}', "a"],
+    ['{"a":1.8e308}', "a"],
+    ['{"a":0.01e313}', "a"],
+    ['{"rows":[{"step":1,"metrics":{"x/y":1,"z":[1e999]}}]}', "rows[0].metrics.z[0]"],
+    [`{"big":${"9".repeat(310)}}`, "big"],
+    [`{"big":-${"1".repeat(310)}.5}`, "big"],
+    [`{"k k":{"__proto__":[0,2e308]}}`, '["k k"].__proto__[1]'],
+    ["1e400", "the body"],
+  ])("%s -> 400 naming %s", (text, where) => {
+    expect(code(() => parseJsonBytes(bytes(text), { code: "invalid_batch" }))).toBe(
+      `400 invalid_batch: ${where} ${TOO_LARGE} (beyond ±1.7976931348623157e308); non-finite values are sent as the strings "NaN", "Infinity", "-Infinity"`,
+    );
+  });
+  test("the code defaults to invalid_body", () => {
+    expect(code(() => parseJsonBytes(bytes('{"a":1e400}')))).toMatch(/^400 invalid_body: a is a number too large/);
+  });
+  // what a double does with the rest is kept: underflow to 0 or a subnormal, rounding to 53 bits, -0
+  test.each([
+    ['{"a":1e-400}', 0],
+    ['{"a":-1e-400}', -0],
+    ['{"a":5e-324}', 5e-324],
+    ['{"a":1.7976931348623157e308}', Number.MAX_VALUE],
+    ['{"a":1.79769313486231580793e308}', Number.MAX_VALUE],
+    ['{"a":1e308}', 1e308],
+    ['{"a":9007199254740993}', 9007199254740992],
+    [`{"a":${"1".repeat(300)}}`, Number(`${"1".repeat(300)}`)],
+    ['{"a":-0}', -0],
+    ['{"t":true,"f":false,"e":"1e400"}', undefined],
+  ])("%s is kept as a double", (text, want) => {
+    const got = parseJsonBytes(bytes(text)) as Record<string, unknown>;
+    if (want !== undefined) expect(Object.is(got.a, want)).toBe(true);
+  });
 });
 
 describe("checkJsonType", () => {
   test.each([undefined, null, "application/json", "application/json; charset=utf-8", "APPLICATION/JSON;CHARSET=UTF8", "application/merge-patch+json"])("%s is JSON", (t) => {
     expect(() => checkJsonType(t)).not.toThrow();
   });
-  test.each(["", "text/plain", "application/jsonx", "application/+json", "application/json; charset=iso-8859-1", "json", "multipart/form-data"])("%j is refused", (t) => {
+  test.each([
+    "",
+    "text/plain",
+    "application/jsonx",
+    "application/+json",
+    "application/json; charset=iso-8859-1",
+    "application/json; charset=utf-8; charset=latin1",
+    "application/json; charset=utf-8; charset=utf-8",
+    "application/json; charset = latin1",
+    "application/json; charset=utf-16",
+    "json",
+    "multipart/form-data",
+  ])("%j is refused", (t) => {
     expect(() => checkJsonType(t)).toThrow(expect.objectContaining({ code: "unsupported_media_type" }));
   });
 });

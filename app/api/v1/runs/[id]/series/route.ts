@@ -1,5 +1,3 @@
-import { LIMITS } from "@/lib/contract/limits";
-import { AppError } from "@/lib/errors";
 import { handle, json, parse, queryOf } from "@/lib/http/handler";
 import { seriesQuery } from "@/lib/schemas/runs";
 import { getSeries } from "@/lib/series/get-series";
@@ -11,9 +9,6 @@ export const GET = handle(async (req: Request, ctx: { params: Promise<{ id: stri
   const { id } = await ctx.params;
   const q = parse(seriesQuery, queryOf(req), "invalid_query");
   const range = { points: q.points, from: q.from, to: q.to };
-  if (q.key) return json(getSeries(id, q.key, range));
-  const keys = q.keys!.split(",").filter(Boolean);
-  const max = LIMITS.seriesKeysPerRequest;
-  if (keys.length > max.value) throw new AppError("invalid_query", `keys: at most ${max.value} ${max.unit} per request, got ${keys.length}`);
-  return json({ series: keys.map((k) => getSeries(id, k, range)) });
+  if (q.key !== undefined) return json(getSeries(id, q.key, range));
+  return json({ series: (q.keys ?? []).map((k) => getSeries(id, k, range)) });
 });
