@@ -1,3 +1,4 @@
+import { markerStyle } from "./nonfinite-markers";
 import type { Bucket } from "./series";
 
 // A family of per-layer lines (48 update_ratio/* keys) as one layers x steps heat map: one row per
@@ -120,11 +121,12 @@ export function scaleOf(h: LayerHeat, v: number): number {
   return Math.min(1, Math.max(0, (f(v) - a) / (b - a)));
 }
 
-// Non-finite cells stand out from any colour of the ramp (viridis: purple to yellow).
+// Non-finite cells stand out from any colour of the ramp (viridis: purple to yellow), in the
+// colours the line charts' markers use.
 export const CELL_COLORS: Record<number, string> = {
-  [Cell.NaN]: "#dc2626",
-  [Cell.PosInf]: "#111827",
-  [Cell.NegInf]: "#f472b6",
+  [Cell.NaN]: markerStyle("nan").color,
+  [Cell.PosInf]: markerStyle("posInf").color,
+  [Cell.NegInf]: markerStyle("negInf").color,
   [Cell.OffScale]: "#d1d5db",
 };
 
