@@ -428,7 +428,10 @@ export default function MetricChart(props: Props) {
     chart.update("none");
     // what the x axis really covers, for whoever checks that every point is on it
     const x = chart.scales.x;
-    wrapRef.current?.closest("[data-chart]")?.setAttribute("data-x-axis", x && view.drawn ? `${round(x.min)}..${round(x.max)}` : "");
+    const card = wrapRef.current?.closest("[data-chart]");
+    card?.setAttribute("data-x-axis", x && view.drawn ? `${round(x.min)}..${round(x.max)}` : "");
+    const y = chart.scales.y;
+    card?.setAttribute("data-y-axis", y && view.drawn ? `${round(y.min)}..${round(y.max)}` : "");
   };
   useEffect(() => drawQueue.schedule(drawRef, () => drawRef.current()), [view, log, xMode, refLine, markers, flagRows]);
 
