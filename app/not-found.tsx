@@ -1,4 +1,4 @@
-import { NotFoundBody } from "./_components/bits";
+import NotFoundBody from "./_components/NotFoundBody";
 import TopBar from "./_components/TopBar";
 
 // A URL that matches no page: only the root layout is around it, so it brings the top bar itself

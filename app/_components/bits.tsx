@@ -1,6 +1,5 @@
 "use client";
 
-import Link from "next/link";
 import { useEffect, useState, useSyncExternalStore } from "react";
 import { formatDuration } from "@/lib/ui/x-axis";
 import type { LinkState } from "./live";
@@ -83,17 +82,5 @@ export function AlertBadges({ counts }: { counts: { critical: number; warning: n
         </span>
       ))}
     </span>
-  );
-}
-
-/** What an unknown run or page shows, under whichever top bar is already there. */
-export function NotFoundBody() {
-  return (
-    <div className="empty" data-not-found>
-      <h1>Not found</h1>
-      <p>
-        There is no such run or page. Back to the <Link href="/">runs list</Link>.
-      </p>
-    </div>
   );
 }

@@ -118,6 +118,10 @@ describe("pages draw what was logged", () => {
   });
 
   test.each([["/runs/doesnotexist"], ["/runs/%E2%9C%93"], ["/no/such/page"]])("%s: one top bar and a not-found message", async (path) => {
+    const res = await fetch(`${env.server.url}${path}`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).toContain("Not found");
+    // (a page's notFound() is drawn by the client from the RSC payload: count the bars in the browser)
     const { page } = await env.browser.open(`${env.server.url}${path}`);
     await expect.poll(() => page.locator("[data-not-found]").count()).toBe(1);
     expect(await page.locator(".topbar").count()).toBe(1);
