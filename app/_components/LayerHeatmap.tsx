@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useMemo, useRef, useState } from "react";
-import { formatValue } from "@/lib/ui/format";
+import { axisTickFormat, formatValue } from "@/lib/ui/format";
 import { rampColor } from "@/lib/ui/heatmap";
 import { CELL_COLORS, CELL_NAMES, Cell, cellAt, cellKindsPresent, colSteps, layerHeat, scaleOf } from "@/lib/ui/layer-heatmap";
 import type { Bucket } from "@/lib/ui/series";
@@ -10,7 +10,7 @@ import type { Bucket } from "@/lib/ui/series";
 // layer, top to bottom in legend order, each labelled at its left; hover names the layer, the steps
 // and the value. Rows are at least ROW_MIN pixels tall so every label can be read.
 
-const ROW_MIN = 13;
+const ROW_MIN = 11;
 
 export default function LayerHeatmap({ layers, log, height }: { layers: { label: string; buckets: readonly Bucket[] }[]; log: boolean; height: number }) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -67,6 +67,7 @@ export default function LayerHeatmap({ layers, log, height }: { layers: { label:
   let nonFinite = 0;
   for (const k of heat.kind) if (k === Cell.NaN || k === Cell.PosInf || k === Cell.NegInf) nonFinite++;
   const kinds = cellKindsPresent(heat);
+  const scaleLabel = axisTickFormat([heat.lo, heat.hi]);
   const grad = [0, 0.25, 0.5, 0.75, 1].map((t) => `rgb(${rampColor(t).join(",")})`).join(",");
 
   return (
@@ -99,9 +100,9 @@ export default function LayerHeatmap({ layers, log, height }: { layers: { label:
       <div className="layer-heat-scale">
         <span>steps {heat.fromStep}–{heat.toStep}</span>
         <span className="heat-legend">
-          {formatValue(heat.lo)}
+          {scaleLabel(heat.lo)}
           <i style={{ background: `linear-gradient(90deg, ${grad})` }} />
-          {formatValue(heat.hi)}
+          {scaleLabel(heat.hi)}
           {log ? " (log)" : ""}
           {kinds.map((k) => (
             <span key={k} className="heat-kind" data-kind={CELL_NAMES[k]}>

@@ -526,7 +526,8 @@ export default function MetricChart(props: Props) {
         </span>
       </header>
       {lines.length > 1 && (
-        <ul className="legend">
+        // in the heat map a layer is a row, not a coloured line: the legend only lists and toggles layers
+        <ul className={`legend ${heat && canHeat ? "rows" : ""}`}>
           {lines.map((l) => (
             <li key={l.id}>
               <button

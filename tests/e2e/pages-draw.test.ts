@@ -63,6 +63,7 @@ describe("pages draw what was logged", () => {
     await expect.poll(() => heat.locator(".heat-tip").innerText()).toMatch(/^layers\.0 · step 30 · /);
     // the legend names no cell kind the map does not hold
     expect(await heat.locator(".heat-kind").count()).toBe(0);
+    await chart.screenshot({ path: "/tmp/babysit-heat-every-10.png" });
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -88,6 +89,7 @@ describe("pages draw what was logged", () => {
     );
     expect(entries.map((e) => e.kind)).toEqual(["nan", "posInf", "negInf"]);
     for (const k of ["look", "color", "y"] as const) expect(new Set(entries.map((e) => e[k])).size).toBe(3);
+    await chart.screenshot({ path: "/tmp/babysit-nonfinite-markers.png" });
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -108,6 +110,7 @@ describe("pages draw what was logged", () => {
       expect(await page.locator("h1").innerText()).toBe(name);
       const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
       expect(scroll).toBeLessThanOrEqual(width);
+      await page.screenshot({ path: `/tmp/babysit-long-name-${_n}.png` });
       for (const sel of ["h1", ".run-meta", ".chart-head h3", ".legend"]) {
         const boxes = await page.locator(sel).evaluateAll((els) => els.map((e) => e.getBoundingClientRect().right));
         for (const right of boxes) expect(right).toBeLessThanOrEqual(width);
