@@ -63,6 +63,9 @@ describe("pages draw what was logged", () => {
     await expect.poll(() => heat.locator(".heat-tip").innerText()).toMatch(/^layers\.0 · step 30 · /);
     // the legend names no cell kind the map does not hold
     expect(await heat.locator(".heat-kind").count()).toBe(0);
+    // and the layer legend shows no line colours (a layer is a row here, not a coloured line)
+    expect(await chart.locator(".legend li").count()).toBe(12);
+    expect(await chart.locator(".legend i").first().isVisible()).toBe(false);
     await chart.screenshot({ path: "/tmp/babysit-heat-every-10.png" });
     expect(errors).toEqual([]);
     await page.close();
