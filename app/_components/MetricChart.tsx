@@ -420,6 +420,8 @@ export default function MetricChart(props: Props) {
     const o = chart.options as ReturnType<typeof baseOptions>;
     o.normalized = view.ascending;
     o.scales.x.ticks.callback = (v: number | string) => formatX(xMode, Number(v));
+    // steps are whole numbers: no tick at step 0.5
+    o.scales.x.ticks.precision = xMode === "step" ? 0 : undefined;
     o.scales.y = yScale(log, view.yFlat);
     o.plugins.refLine = { value: refLine };
     o.plugins.tooltip.callbacks.title = (items: TooltipItem<"line">[]) => tooltipTitle(items, xMode);
@@ -432,6 +434,10 @@ export default function MetricChart(props: Props) {
     card?.setAttribute("data-x-axis", x && view.drawn ? `${round(x.min)}..${round(x.max)}` : "");
     const y = chart.scales.y;
     card?.setAttribute("data-y-axis", y && view.drawn ? `${round(y.min)}..${round(y.max)}` : "");
+    // the tick labels as drawn, for whoever checks that an axis reads in one format
+    const labels = (sc: typeof x) => (sc && view.drawn ? sc.ticks.map((t) => String(t.label ?? "")).filter(Boolean).join("|") : "");
+    card?.setAttribute("data-x-ticks", labels(x));
+    card?.setAttribute("data-y-ticks", labels(y));
   };
   useEffect(() => drawQueue.schedule(drawRef, () => drawRef.current()), [view, log, xMode, refLine, markers, flagRows]);
 
@@ -652,7 +658,7 @@ function baseOptions() {
         type: "linear" as const,
         grid: { color: GRID },
         border: { display: false },
-        ticks: { maxRotation: 0, autoSkipPadding: 16, callback: (v: number | string) => String(v) },
+        ticks: { maxRotation: 0, autoSkipPadding: 16, precision: undefined as number | undefined, callback: (v: number | string) => String(v) },
       },
       y: yScale(false) as ReturnType<typeof yScale>,
       yMarker: { type: "linear" as const, min: 0, max: 1, display: false },

@@ -179,6 +179,13 @@ describe("pages draw what was logged", () => {
     const chart = page.locator("[data-chart]").first();
     await expect.poll(() => chart.getAttribute("data-state"), { timeout: 15_000 }).toBe("ready");
     await expect.poll(() => chart.getAttribute("data-y-axis")).toBe("0..1");
+    // whole steps on a step axis, one format on the y axis
+    const xTicks = (await chart.getAttribute("data-x-ticks"))!.split("|");
+    expect(xTicks.length).toBeGreaterThan(1);
+    for (const t of xTicks) expect(t).toMatch(/^\d+$/);
+    const yTicks = (await chart.getAttribute("data-y-ticks"))!.split("|");
+    expect(yTicks[0]).toBe("0");
+    expect(new Set(yTicks.slice(1).map((t) => t.replace(/\d/g, "9"))).size).toBe(1);
     await expect.poll(() => page.locator("section[aria-label=Histograms] .chart-head .small").innerText(), { timeout: 10_000 }).toBe("1 step");
     expect(errors).toEqual([]);
     await page.close();
@@ -206,6 +213,24 @@ describe("pages draw what was logged", () => {
     expect(await page.locator('select[aria-label="status"]').inputValue()).toBe("finished");
     await page.selectOption('select[aria-label="status"]', "stale");
     await expect.poll(() => page.locator(".empty").innerText()).toMatch(/No stale runs/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe("axis labels", () => {
+  test("ticks around 1e-3 read in one format, not 0.00106 beside 9.8e-4", async () => {
+    const id = await newRun("ticks");
+    await log(id, { rows: Array.from({ length: 20 }, (_, s) => ({ step: s, metrics: { ratio: 9.8e-4 + s * 4.4e-6 } })) });
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
+    const chart = page.locator('[data-chart="m-ratio"]');
+    await expect.poll(() => chart.getAttribute("data-state"), { timeout: 15_000 }).toBe("ready");
+    await expect.poll(() => chart.getAttribute("data-y-ticks")).not.toBe("");
+    const ticks = (await chart.getAttribute("data-y-ticks"))!.split("|");
+    expect(ticks.length).toBeGreaterThan(2);
+    const exp = ticks.filter((t) => t.includes("e"));
+    expect(exp.length === 0 || exp.length === ticks.length).toBe(true);
+    expect(new Set(ticks.map((t) => t.replace(/\d/g, "9"))).size).toBe(1); // same shape: same decimals
     expect(errors).toEqual([]);
     await page.close();
   });
