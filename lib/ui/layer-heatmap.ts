@@ -66,14 +66,19 @@ export function layerHeat(layers: readonly LayerSeries[], maxCols: number, log: 
       const c = colOf.get(b.step)!;
       colFrom[c] = Math.min(colFrom[c], b.step);
       colTo[c] = Math.max(colTo[c], b.lastStep, b.step);
-      const i = r * cols + c;
-      if (b.nan) flags[i] |= 1;
-      if (b.posInf) flags[i] |= 2;
-      if (b.negInf) flags[i] |= 4;
+      // a downsampled bucket covers every column that starts inside its steps: layers whose
+      // buckets fall on different grids (one began later) leave no stripes in each other's rows
+      const last = colOf.get(steps[lastAtOrBefore(steps, b.lastStep)])!;
       const finite = b.count - b.nan - b.posInf - b.negInf;
-      if (b.mean !== null && finite > 0) {
-        sum[i] += b.mean * finite;
-        n[i] += finite;
+      for (let cc = c; cc <= Math.max(c, last); cc++) {
+        const i = r * cols + cc;
+        if (b.nan) flags[i] |= 1;
+        if (b.posInf) flags[i] |= 2;
+        if (b.negInf) flags[i] |= 4;
+        if (b.mean !== null && finite > 0) {
+          sum[i] += b.mean * finite;
+          n[i] += finite;
+        }
       }
     }
   });
@@ -99,6 +104,18 @@ export function layerHeat(layers: readonly LayerSeries[], maxCols: number, log: 
   }
   if (!Number.isFinite(lo)) lo = hi = log ? 1 : 0;
   return { layers: layers.map((l) => l.label), cols, colFrom, colTo, fromStep, toStep, kind, value, lo, hi, log };
+}
+
+/** The index of the last of the ascending `steps` that is <= `step` (0 if none is). */
+function lastAtOrBefore(steps: readonly number[], step: number): number {
+  let lo = 0;
+  let hi = steps.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (steps[mid] <= step) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** The first and last step a column covers. */

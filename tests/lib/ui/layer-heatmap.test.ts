@@ -104,6 +104,21 @@ describe("layerHeat", () => {
     expect([h.fromStep, h.toStep]).toEqual([0, 90]);
   });
 
+  test("downsampled layers on different bucket grids (one began later): no stripes in either row", () => {
+    const bucket = (step: number, lastStep: number, v: number): Bucket => ({ ...pt(step, v), lastStep, count: lastStep - step + 1 });
+    const grid = (from: number, to: number, n: number, v: number) =>
+      Array.from({ length: n }, (_, i) => bucket(from + Math.floor((i * (to - from + 1)) / n), from + Math.floor(((i + 1) * (to - from + 1)) / n) - 1, v));
+    const h = layerHeat([{ label: "early", buckets: grid(0, 9999, 100, 1) }, { label: "late", buckets: grid(5050, 9999, 100, 2) }], 400, false);
+    const row = (r: number) => [...h.kind.slice(r * h.cols, (r + 1) * h.cols)];
+    expect(row(0).every((k) => k === Cell.Finite)).toBe(true);
+    const late = row(1);
+    const first = late.indexOf(Cell.Finite);
+    expect(late.slice(0, first).every((k) => k === Cell.Empty)).toBe(true);
+    expect(late.slice(first).every((k) => k === Cell.Finite)).toBe(true);
+    expect(colSteps(h, first).from).toBeGreaterThanOrEqual(4950);
+    expect(colSteps(h, first).from).toBeLessThanOrEqual(5050);
+  });
+
   test("the legend names exactly the cell kinds the map holds", () => {
     expect(cellKindsPresent(layerHeat([layer("a", [1, 2])], 10, false))).toEqual([]);
     expect(cellKindsPresent(layerHeat([layer("a", [1, Number.NaN]), layer("b", [-1], 1)], 10, true))).toEqual([Cell.NaN, Cell.OffScale, Cell.Empty]);
