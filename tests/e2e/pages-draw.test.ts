@@ -101,19 +101,24 @@ describe("pages draw what was logged", () => {
     ["letters", "a".repeat(200)],
     ["mixed", `${"Wq".repeat(60)}_${"x".repeat(79)}`],
     ["astral", "🚀".repeat(200)],
-  ])("a 200 code point run name (%s) wraps: run page, shared page, legends and titles stay within the window", async (_n, name) => {
-    const id = await newRun(name, "p".repeat(LIMITS.projectMaxLength.value));
+  ])("a 200 code point run name (%s) wraps: run, shared, compare and runs pages stay within the window", async (_n, name) => {
+    const project = `${_n[0]}${"p".repeat(LIMITS.projectMaxLength.value - 1)}`;
+    const id = await newRun(name, project);
     const key = `m/${"k".repeat(LIMITS.keyMaxLength.value - 10)}`;
     await log(id, { rows: Array.from({ length: 5 }, (_, s) => ({ step: s, metrics: { [key]: s, [`val/${key.slice(2)}`]: s, [`train/${key.slice(2)}`]: s } })) });
     const share = await api(env.server.url, "POST", `/api/v1/runs/${id}/shares`, {});
     expect(share.status).toBe(201);
-    for (const url of [`${env.server.url}/runs/${id}`, `${env.server.url}${share.body.url as string}`]) {
+    const twin = await newRun(`${[...name].slice(1).join("")}2`, project);
+    await log(twin, { rows: [{ step: 0, metrics: { [key]: 1 } }] });
+    const pages = [`/runs/${id}`, share.body.url as string, `/compare?runs=${id},${twin}`, `/?project=${project}`];
+    for (const url of pages.map((u) => `${env.server.url}${u}`)) {
       const { page, errors } = await env.browser.open(url);
-      await expect.poll(() => page.locator("[data-chart]").first().getAttribute("data-state"), { timeout: 15_000 }).toBe("ready");
-      expect(await page.locator("h1").innerText()).toBe(name);
+      if (url.includes("/?project=")) await expect.poll(() => page.locator("table.runs td.name").count(), { timeout: 15_000 }).toBe(2);
+      else await expect.poll(() => page.locator("[data-chart]").first().getAttribute("data-state"), { timeout: 15_000 }).toBe("ready");
+      if (url.includes("/runs/") || url.includes("/share/")) expect(await page.locator("h1").innerText()).toBe(name);
       const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
       expect(scroll).toBeLessThanOrEqual(width);
-      await page.screenshot({ path: `/tmp/babysit-long-name-${_n}.png` });
+      await page.screenshot({ path: `/tmp/babysit-long-name-${_n}-${pages.findIndex((p) => url.endsWith(p))}.png` });
       for (const sel of ["h1", ".run-meta", ".chart-head h3", ".legend"]) {
         const boxes = await page.locator(sel).evaluateAll((els) => els.map((e) => e.getBoundingClientRect().right));
         for (const right of boxes) expect(right).toBeLessThanOrEqual(width);
