@@ -1,17 +1,14 @@
-import Link from "next/link";
+import NotFoundBody from "./_components/NotFoundBody";
 import TopBar from "./_components/TopBar";
 
+// A URL that matches no page: only the root layout is around it, so it brings the top bar itself
+// (a dashboard page's notFound() is app/(dashboard)/not-found.tsx, inside the dashboard's bar).
 export default function NotFound() {
   return (
     <>
       <TopBar />
       <main>
-        <div className="empty">
-          <h1>Not found</h1>
-          <p>
-            There is no such run or page. Back to the <Link href="/">runs list</Link>.
-          </p>
-        </div>
+        <NotFoundBody />
       </main>
     </>
   );

@@ -1,6 +1,7 @@
-import RunsList, { type SortOrder } from "@/app/_components/RunsList";
+import RunsList from "@/app/_components/RunsList";
 import { listRuns } from "@/lib/runs/list-runs";
 import type { RunList } from "@/lib/ui/api-types";
+import { parseRunsQuery } from "@/lib/ui/runs-query";
 
 export const dynamic = "force-dynamic";
 
@@ -8,9 +9,7 @@ type Search = { searchParams: Promise<Record<string, string | string[] | undefin
 
 // / – projects and runs, live
 export default async function Home({ searchParams }: Search) {
-  const q = await searchParams;
-  const project = typeof q.project === "string" ? q.project : "";
-  const sort: SortOrder = q.sort === "oldest" || q.sort === "name" ? q.sort : "newest";
+  const { project, status, sort } = parseRunsQuery(await searchParams);
   const list = (await listRuns({ sort: "-created", limit: 1000 })) as RunList;
-  return <RunsList initial={list} serverNow={Date.now() / 1000} initialProject={project} initialSort={sort} />;
+  return <RunsList initial={list} serverNow={Date.now() / 1000} initialProject={project} initialSort={sort} initialStatus={status} />;
 }

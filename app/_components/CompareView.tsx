@@ -11,11 +11,11 @@ import { PALETTE } from "./chart-setup";
 import { LiveBus, type Room, useLinkState, useLive } from "./live";
 import LiveNote from "./LiveNote";
 import MetricChart, { type ChartSettings, type LineSpec } from "./MetricChart";
+import { naturalCompare } from "@/lib/ui/natural-sort";
 import { useXContexts } from "./use-x-contexts";
 
 // Several runs, one key: one line per run in the run's colour, with the run page's controls.
 
-const natural = new Intl.Collator("en", { numeric: true });
 
 export default function CompareView({ initial, missing, initialKey }: { initial: RunDetail[]; missing: string[]; initialKey?: string }) {
   const [details, setDetails] = useState(initial);
@@ -29,7 +29,7 @@ export default function CompareView({ initial, missing, initialKey }: { initial:
   const ids = details.map((d) => d.run.id);
 
   const keysOf = useMemo(() => new Map(details.map((d) => [d.run.id, new Set(d.keys.map((k) => k.key))])), [details]);
-  const allKeys = useMemo(() => [...new Set(details.flatMap((d) => d.keys.map((k) => k.key)))].filter((k) => !X_AXIS_KEYS.has(k)).sort(natural.compare), [details]);
+  const allKeys = useMemo(() => [...new Set(details.flatMap((d) => d.keys.map((k) => k.key)))].filter((k) => !X_AXIS_KEYS.has(k)).sort(naturalCompare), [details]);
   const [picked, setPicked] = useState<string | undefined>(initialKey);
   const key = picked && allKeys.includes(picked) ? picked : defaultCompareKey(allKeys);
 

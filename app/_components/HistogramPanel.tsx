@@ -2,6 +2,7 @@
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { formatValue } from "@/lib/ui/format";
+import { plural } from "@/lib/ui/panel-filter";
 import { liveReady } from "./live";
 import { useRunAccess } from "./run-access";
 import { type Histogram, heatGrid, rampColor } from "@/lib/ui/heatmap";
@@ -144,7 +145,7 @@ export default function HistogramPanel({ runId, hkey, version }: { runId: string
     <section className="chart-card hist-card" data-histogram={hkey} data-steps={hists.length}>
       <header className="chart-head">
         <h3>{hkey}</h3>
-        <span className="muted small">{hover || (hists.length ? `${hists.length} steps` : failed ? `could not load: ${failed}` : "loading…")}</span>
+        <span className="muted small">{hover || (hists.length ? plural(hists.length, "step") : failed ? `could not load: ${failed}` : "loading…")}</span>
       </header>
       <canvas ref={heatRef} className="heat" onMouseMove={onHeatMove} onMouseLeave={() => setHover("")} onClick={onHeatClick} />
       {current && (

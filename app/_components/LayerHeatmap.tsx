@@ -1,19 +1,23 @@
 "use client";
 
 import { useEffect, useMemo, useRef, useState } from "react";
-import { formatValue } from "@/lib/ui/format";
+import { axisTickFormat, formatValue } from "@/lib/ui/format";
 import { rampColor } from "@/lib/ui/heatmap";
-import { CELL_COLORS, CELL_NAMES, Cell, cellAt, colSteps, layerHeat, scaleOf } from "@/lib/ui/layer-heatmap";
+import { CELL_COLORS, CELL_NAMES, Cell, cellAt, cellKindsPresent, colSteps, layerHeat, scaleOf } from "@/lib/ui/layer-heatmap";
 import type { Bucket } from "@/lib/ui/series";
 
 // A family chart's lines as a layers x steps heat map (the chart's "heat map" toggle): one row per
-// layer, top to bottom in legend order; hover names the layer, the steps and the value.
+// layer, top to bottom in legend order, each labelled at its left; hover names the layer, the steps
+// and the value. Rows are at least ROW_MIN pixels tall so every label can be read.
+
+const ROW_MIN = 11;
 
 export default function LayerHeatmap({ layers, log, height }: { layers: { label: string; buckets: readonly Bucket[] }[]; log: boolean; height: number }) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(0);
   const [hover, setHover] = useState<{ x: number; y: number; text: string } | null>(null);
   const heat = useMemo(() => layerHeat(layers, Math.max(1, width || 400), log), [layers, width, log]);
+  const plotHeight = Math.max(height, layers.length * ROW_MIN);
 
   useEffect(() => {
     const el = canvasRef.current!;
@@ -26,7 +30,7 @@ export default function LayerHeatmap({ layers, log, height }: { layers: { label:
     const canvas = canvasRef.current!;
     if (!width) return;
     canvas.width = width;
-    canvas.height = height;
+    canvas.height = plotHeight;
     const ctx = canvas.getContext("2d")!;
     // one pixel per cell, scaled up without smoothing
     const img = new ImageData(heat.cols, Math.max(1, heat.layers.length));
@@ -41,10 +45,10 @@ export default function LayerHeatmap({ layers, log, height }: { layers: { label:
     off.width = img.width;
     off.height = img.height;
     off.getContext("2d")!.putImageData(img, 0, 0);
-    ctx.clearRect(0, 0, width, height);
+    ctx.clearRect(0, 0, width, plotHeight);
     ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(off, 0, 0, width, height);
-  }, [heat, width, height]);
+    ctx.drawImage(off, 0, 0, width, plotHeight);
+  }, [heat, width, plotHeight]);
 
   const onMove = (e: React.MouseEvent<HTMLCanvasElement>) => {
     const r = e.currentTarget.getBoundingClientRect();
@@ -62,28 +66,49 @@ export default function LayerHeatmap({ layers, log, height }: { layers: { label:
 
   let nonFinite = 0;
   for (const k of heat.kind) if (k === Cell.NaN || k === Cell.PosInf || k === Cell.NegInf) nonFinite++;
+  const kinds = cellKindsPresent(heat);
+  const scaleLabel = axisTickFormat([heat.lo, heat.hi]);
   const grad = [0, 0.25, 0.5, 0.75, 1].map((t) => `rgb(${rampColor(t).join(",")})`).join(",");
 
   return (
-    <div className="layer-heat" data-rows={heat.layers.length} data-cols={heat.cols} data-nonfinite-cells={nonFinite} data-scale={log ? "log" : "linear"}>
-      <div className="layer-heat-plot" style={{ height }}>
-        <canvas ref={canvasRef} onMouseMove={onMove} onMouseLeave={() => setHover(null)} role="img" aria-label={`heat map of ${heat.layers.length} layers over steps ${heat.fromStep}–${heat.toStep}`} />
-        {hover && (
-          <div className="heat-tip" role="tooltip" style={{ left: Math.min(hover.x + 12, Math.max(0, width - 220)), top: hover.y + 12 }}>
-            {hover.text}
-          </div>
-        )}
+    <div
+      className="layer-heat"
+      data-rows={heat.layers.length}
+      data-cols={heat.cols}
+      data-nonfinite-cells={nonFinite}
+      data-empty-cells={heat.kind.reduce((n, k) => n + (k === Cell.Empty ? 1 : 0), 0)}
+      data-scale={log ? "log" : "linear"}
+    >
+      <div className="layer-heat-body" style={{ height: plotHeight }}>
+        <ol className="layer-heat-rows" style={{ gridTemplateRows: `repeat(${Math.max(1, heat.layers.length)}, 1fr)` }}>
+          {heat.layers.map((name, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional (two layers may share a label)
+            <li key={i} title={name}>
+              {name}
+            </li>
+          ))}
+        </ol>
+        <div className="layer-heat-plot">
+          <canvas ref={canvasRef} onMouseMove={onMove} onMouseLeave={() => setHover(null)} role="img" aria-label={`heat map of ${heat.layers.length} layers over steps ${heat.fromStep}–${heat.toStep}`} />
+          {hover && (
+            <div className="heat-tip" role="tooltip" style={{ left: Math.min(hover.x + 12, Math.max(0, width - 220)), top: hover.y + 12 }}>
+              {hover.text}
+            </div>
+          )}
+        </div>
       </div>
       <div className="layer-heat-scale">
         <span>steps {heat.fromStep}–{heat.toStep}</span>
         <span className="heat-legend">
-          {formatValue(heat.lo)}
+          {scaleLabel(heat.lo)}
           <i style={{ background: `linear-gradient(90deg, ${grad})` }} />
-          {formatValue(heat.hi)}
+          {scaleLabel(heat.hi)}
           {log ? " (log)" : ""}
-          <i className="swatch-cell" style={{ background: CELL_COLORS[Cell.NaN] }} /> NaN
-          <i className="swatch-cell" style={{ background: CELL_COLORS[Cell.PosInf] }} /> +Inf
-          <i className="swatch-cell" style={{ background: CELL_COLORS[Cell.NegInf] }} /> -Inf
+          {kinds.map((k) => (
+            <span key={k} className="heat-kind" data-kind={CELL_NAMES[k]}>
+              <i className={`swatch-cell ${k === Cell.Empty ? "none" : ""}`} style={{ background: CELL_COLORS[k] ?? "transparent" }} /> {CELL_NAMES[k]}
+            </span>
+          ))}
         </span>
       </div>
     </div>

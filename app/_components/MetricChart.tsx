@@ -11,14 +11,15 @@ import { attr, reveal } from "./reveal";
 import { alertLabel, markerStep, severityColor } from "@/lib/ui/alert-charts";
 import type { Alert } from "@/lib/ui/api-types";
 import { type EmaState, emaFold, emaPoints, finiteCount } from "@/lib/ui/ema";
-import { logTickLabelled, pointRadii, xAscending } from "@/lib/ui/chart-geometry";
-import { formatValue } from "@/lib/ui/format";
+import { constantRange, logTickLabelled, pointRadii, xAscending } from "@/lib/ui/chart-geometry";
+import { axisTickFormat, formatValue } from "@/lib/ui/format";
+import { MARKER_STYLES, type NonFiniteKind, markerStyle, markerText, nonFiniteKinds } from "@/lib/ui/nonfinite-markers";
 import { type Bucket, type LivePoint, appendLive, decodeBucket, isExact, nonFiniteCounts } from "@/lib/ui/series";
 import { type XContext, type XMode, formatX, stepRangeOf, xAtStep, xOf } from "@/lib/ui/x-axis";
 
 // One chart of one or more lines (keys of one run, or one key of several runs). It fetches its own
 // downsampled buckets (about one per pixel), draws min/max as a faint band under the mean so no
-// spike hides, pins NaN/±Inf as red triangles at the top/bottom edge, appends live points, and
+// spike hides, pins NaN, +Inf and -Inf as markers of their own (lib/ui/nonfinite-markers), appends live points, and
 // zooms by dragging: the selected step range is fetched again at full resolution. The run's alerts
 // that concern this chart stand at the step they were raised: a line in the severity's colour on the
 // canvas, a labelled flag above it (resolved ones faded) that leads to the alert's explanation.
@@ -67,9 +68,8 @@ interface Flag {
 }
 
 type Range = { from: number; to: number };
-type Pt = { x: number; y: number | null; b: Bucket; dir?: "up" | "down"; line: string };
+type Pt = { x: number; y: number | null; b: Bucket; kind?: NonFiniteKind; line: string };
 
-const MARKER = "#dc2626";
 const REFETCH_DEBOUNCE_MS = 800;
 const FLAG_ROW = 19;
 const FLAG_FONT = "600 11px ui-sans-serif, system-ui, -apple-system, 'Segoe UI', sans-serif";
@@ -232,6 +232,9 @@ export default function MetricChart(props: Props) {
     let dots = 0;
     let epochUnavailable = false;
     const nonFinite = { nan: 0, posInf: 0, negInf: 0 };
+    const markerKinds = { nan: 0, posInf: 0, negInf: 0 };
+    let yMin = Infinity;
+    let yMax = -Infinity;
     for (const line of lines) {
       if (hidden.has(line.id)) continue;
       const bs = series.get(line.id) ?? [];
@@ -256,10 +259,18 @@ export default function MetricChart(props: Props) {
           banded = true;
           exact = false;
         }
+        for (const y of [b.min, b.max, b.mean]) {
+          if (y !== null && Number.isFinite(y)) {
+            yMin = Math.min(yMin, y);
+            yMax = Math.max(yMax, y);
+          }
+        }
         lo.push({ x, y: b.min, b, line: line.label });
         hi.push({ x, y: b.max, b, line: line.label });
-        if (b.nan + b.posInf > 0) marks.push({ x, y: 0.96, b, dir: "up", line: line.label });
-        if (b.negInf > 0) marks.push({ x, y: 0.04, b, dir: "down", line: line.label });
+        for (const kind of nonFiniteKinds(b)) {
+          marks.push({ x, y: markerStyle(kind).y, b, kind, line: line.label });
+          markerKinds[kind]++;
+        }
         first = Math.min(first, b.step);
         last = Math.max(last, b.lastStep);
       }
@@ -324,17 +335,19 @@ export default function MetricChart(props: Props) {
           ...role("smooth"),
         });
       }
-      if (marks.length) {
+      for (const st of MARKER_STYLES) {
+        const data = marks.filter((m) => m.kind === st.kind);
+        if (!data.length) continue;
         datasets.push({
           type: "scatter",
-          label: `${line.label} non-finite`,
-          data: marks,
+          label: `${line.label} ${st.name}`,
+          data,
           yAxisID: "yMarker",
-          pointStyle: "triangle",
-          rotation: (c: { raw?: unknown }) => ((c.raw as Pt | undefined)?.dir === "down" ? 180 : 0),
+          pointStyle: st.shape,
+          rotation: st.rotation,
           pointRadius: 6,
           pointHoverRadius: 8,
-          backgroundColor: MARKER,
+          backgroundColor: st.color,
           borderColor: line.color,
           borderWidth: 1.5,
           order: 0,
@@ -347,7 +360,7 @@ export default function MetricChart(props: Props) {
     // validation rows), let it parse the points so the axis spans them all
     if (!ascending) for (const d of datasets) d.parsing = true;
     const xRange = Number.isFinite(xMin) ? `${round(xMin)}..${round(xMax)}` : "";
-    return { datasets, hits, drawn, dots, markers, nonFinite, fallback, first, last, exact, xRange, ascending, epochUnavailable };
+    return { datasets, hits, drawn, dots, markers, markerKinds, yFlat: constantRange(yMin, yMax), nonFinite, fallback, first, last, exact, xRange, ascending, epochUnavailable };
   }, [lines, series, seeds, hidden, settings.xMode, settings.ema, xContexts]);
 
   const xMode = settings.xMode;
@@ -407,7 +420,9 @@ export default function MetricChart(props: Props) {
     const o = chart.options as ReturnType<typeof baseOptions>;
     o.normalized = view.ascending;
     o.scales.x.ticks.callback = (v: number | string) => formatX(xMode, Number(v));
-    o.scales.y = yScale(log);
+    // steps are whole numbers: no tick at step 0.5
+    o.scales.x.ticks.precision = xMode === "step" ? 0 : undefined;
+    o.scales.y = yScale(log, view.yFlat);
     o.plugins.refLine = { value: refLine };
     o.plugins.tooltip.callbacks.title = (items: TooltipItem<"line">[]) => tooltipTitle(items, xMode);
     markerState.set(chart, { items: markers, place: (f, rows) => placeFlags.current(f, rows) });
@@ -415,7 +430,14 @@ export default function MetricChart(props: Props) {
     chart.update("none");
     // what the x axis really covers, for whoever checks that every point is on it
     const x = chart.scales.x;
-    wrapRef.current?.closest("[data-chart]")?.setAttribute("data-x-axis", x && view.drawn ? `${round(x.min)}..${round(x.max)}` : "");
+    const card = wrapRef.current?.closest("[data-chart]");
+    card?.setAttribute("data-x-axis", x && view.drawn ? `${round(x.min)}..${round(x.max)}` : "");
+    const y = chart.scales.y;
+    card?.setAttribute("data-y-axis", y && view.drawn ? `${round(y.min)}..${round(y.max)}` : "");
+    // the tick labels as drawn, for whoever checks that an axis reads in one format
+    const labels = (sc: typeof x) => (sc && view.drawn ? sc.ticks.map((t) => String(t.label ?? "")).filter(Boolean).join("|") : "");
+    card?.setAttribute("data-x-ticks", labels(x));
+    card?.setAttribute("data-y-ticks", labels(y));
   };
   useEffect(() => drawQueue.schedule(drawRef, () => drawRef.current()), [view, log, xMode, refLine, markers, flagRows]);
 
@@ -451,7 +473,7 @@ export default function MetricChart(props: Props) {
   const activeCodes = alerts.filter((a) => a.status !== "resolved").map((a) => a.code);
   const resolvedCodes = alerts.filter((a) => a.status === "resolved").map((a) => a.code);
   const nf = view.nonFinite;
-  const notes = [nf.nan && `${nf.nan} NaN`, nf.posInf && `${nf.posInf} +Inf`, nf.negInf && `${nf.negInf} -Inf`].filter(Boolean) as string[];
+  const notes = MARKER_STYLES.filter((st) => nf[st.kind] > 0).map((st) => ({ kind: st.kind, style: st, text: `${nf[st.kind]} ${st.name}` }));
 
   return (
     <section
@@ -461,6 +483,9 @@ export default function MetricChart(props: Props) {
       data-state={state}
       data-points={view.drawn}
       data-markers={view.markers}
+      data-nan-markers={view.markerKinds.nan}
+      data-posinf-markers={view.markerKinds.posInf}
+      data-neginf-markers={view.markerKinds.negInf}
       data-dots={view.dots}
       data-exact={String(view.exact)}
       data-zoomed={zoom ? `${zoom.from}-${zoom.to}` : ""}
@@ -474,8 +499,14 @@ export default function MetricChart(props: Props) {
       <header className="chart-head">
         <h3 title={title}>{title}</h3>
         {notes.length > 0 && (
-          <span className="nonfinite-note" title="non-finite values, shown as red triangles">
-            {notes.join(" · ")}
+          <span className="nonfinite-note" title="non-finite values, each with its own marker on the chart">
+            {notes.map((n, i) => (
+              <span key={n.kind} className="nf" data-kind={n.kind} data-shape={n.style.shape} data-color={n.style.color} data-y={n.style.y}>
+                {i > 0 && " · "}
+                <i className={`nf-mark nf-${n.kind}`} style={{ ["--nf" as string]: n.style.color }} aria-hidden="true" />
+                {n.text}
+              </span>
+            ))}
           </span>
         )}
         <span className="chart-tools">
@@ -501,7 +532,8 @@ export default function MetricChart(props: Props) {
         </span>
       </header>
       {lines.length > 1 && (
-        <ul className="legend">
+        // in the heat map a layer is a row, not a coloured line: the legend only lists and toggles layers
+        <ul className={`legend ${heat && canHeat ? "rows" : ""}`}>
           {lines.map((l) => (
             <li key={l.id}>
               <button
@@ -594,17 +626,19 @@ function role(r: "raw" | "smooth" | "marker") {
 
 const GRID = "#eceff3";
 
-function yScale(log: boolean) {
+function yScale(log: boolean, flat: { min: number; max: number } | null = null) {
   return {
     type: log ? ("logarithmic" as const) : ("linear" as const),
+    ...(flat && !log ? { min: flat.min, max: flat.max } : {}),
     grid: { color: GRID },
     border: { display: false },
     ticks: {
       maxTicksLimit: 7,
       callback: (v: number | string, i: number, ticks: { value: number }[]) => {
         // log axes tick every 1-9 x 10^k: when crowded, label some (at least two, even within a decade)
-        if (log && !logTickLabelled(ticks.map((t) => t.value))[i]) return "";
-        return formatValue(Number(v));
+        const values = ticks.map((t) => t.value);
+        if (log && !logTickLabelled(values)[i]) return "";
+        return axisTickFormat(values)(Number(v));
       },
     },
   };
@@ -624,7 +658,7 @@ function baseOptions() {
         type: "linear" as const,
         grid: { color: GRID },
         border: { display: false },
-        ticks: { maxRotation: 0, autoSkipPadding: 16, callback: (v: number | string) => String(v) },
+        ticks: { maxRotation: 0, autoSkipPadding: 16, precision: undefined as number | undefined, callback: (v: number | string) => String(v) },
       },
       y: yScale(false) as ReturnType<typeof yScale>,
       yMarker: { type: "linear" as const, min: 0, max: 1, display: false },
@@ -653,19 +687,11 @@ function tooltipTitle(items: TooltipItem<"line">[], mode: XMode): string {
 function tooltipLabel(item: TooltipItem<"line">): string {
   const p = item.raw as Pt;
   const r = (item.dataset as { role?: string }).role;
-  if (r === "marker") return `${p.line}: ${markerText(p.b, p.dir === "down")}`;
+  if (r === "marker") return `${p.line}: ${markerText(p.b, p.kind ?? "nan")}`;
   if (r === "smooth") return `${p.line} smoothed: ${formatValue(p.y)}`;
   const b = p.b;
   if (isExact(b)) return `${p.line}: ${formatValue(b.mean ?? b.last)}`;
-  return `${p.line}: mean ${formatValue(b.mean)} (min ${formatValue(b.min)}, max ${formatValue(b.max)}, ${b.count} points)`;
-}
-
-/** "NaN at step 1234", or for a bucket "2 NaN, 1 +Inf in steps 1200–1263". */
-export function markerText(b: Bucket, negative: boolean): string {
-  const parts = negative ? [b.negInf && `${b.negInf} -Inf`] : [b.nan && `${b.nan} NaN`, b.posInf && `${b.posInf} +Inf`];
-  const what = parts.filter(Boolean) as string[];
-  if (b.step === b.lastStep && b.count <= 1) return `${what.join(", ").replace(/^1 /, "")} at step ${b.step}`;
-  return `${what.join(", ")} in steps ${b.step}–${b.lastStep}`;
+  return `${p.line}: mean ${formatValue(b.mean)} (min ${formatValue(b.min)}, max ${formatValue(b.max)}, ${plural(b.count, "point")})`;
 }
 
 /** A faint dashed horizontal line at options.plugins.refLine.value (e.g. 1e-3 for update ratios). */

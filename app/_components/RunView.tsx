@@ -5,6 +5,7 @@ import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } f
 import { alertChartIndex, alertCharts } from "@/lib/ui/alert-charts";
 import type { Alert, RunDetail, RunEvent, RunView as Run } from "@/lib/ui/api-types";
 import { SECTIONS, groupMetrics } from "@/lib/ui/group-metrics";
+import { filterPanels, plural, shownSummary } from "@/lib/ui/panel-filter";
 import { firstPointKeys } from "@/lib/ui/x-axis";
 import AlertsPanel, { type ChartLink } from "./AlertsPanel";
 import { LocalTime, StatusBadge, runDuration, useNow } from "./bits";
@@ -131,12 +132,13 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
     return out;
   }, [groups, id]);
   const hasEpoch = keyList.includes("epoch");
-  // search: charts whose title or one of whose keys contains the text (plain text, no pattern)
-  const shown = useMemo(() => {
-    const q = deferredFilter.trim().toLowerCase();
-    if (!q) return groups;
-    return groups.filter((g) => g.title.toLowerCase().includes(q) || g.lines.some((l) => l.key.toLowerCase().includes(q)));
-  }, [groups, deferredFilter]);
+  // search: charts whose title or one of whose keys contains the text, histograms and images by key
+  const histKeys = detail.histogramKeys.map((h) => h.key);
+  const imageKeys = detail.images.map((i) => i.key);
+  const panelsId = `${histKeys.join("\u0000")}\u0001${imageKeys.join("\u0000")}`;
+  const panels = useMemo(() => filterPanels(deferredFilter, groups, histKeys, imageKeys), [groups, deferredFilter, panelsId]); // panelsId is the identity of histKeys and imageKeys
+  const shown = panels.charts;
+  const totalPanels = groups.length + histKeys.length + imageKeys.length;
   const first = useMemo(() => firstPointKeys(detail.keys), [detail.keys]);
   const xContexts = useXContexts([{ id, hasEpoch, first }], deferred.xMode, bus, reloadToken, access);
 
@@ -186,7 +188,7 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
         </p>
         {hasConfig && (
           <details className="config">
-            <summary>config ({Object.keys(config).length === 1 ? "1 key" : `${Object.keys(config).length} keys`})</summary>
+            <summary>config ({plural(Object.keys(config).length, "key")})</summary>
             <pre>{JSON.stringify(config, null, 2)}</pre>
           </details>
         )}
@@ -196,15 +198,24 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
 
       <div className="sticky-controls">
         <ChartControls settings={settings} onChange={setSettings} hasEpoch={hasEpoch} />
-        {groups.length > 1 && (
+        {totalPanels > 1 && (
           <label className="chart-filter">
             <input type="search" placeholder="filter charts by key" value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="filter charts by key" />
-            {deferredFilter.trim() && <span className="muted">{shown.length === 1 ? "1 chart" : `${shown.length} charts`} of {groups.length}</span>}
+            {deferredFilter.trim() && (
+              <span className="muted" data-filter-summary>
+                {shownSummary(panels, { charts: groups.length, histograms: histKeys.length, images: imageKeys.length })}
+              </span>
+            )}
           </label>
         )}
       </div>
 
       {groups.length === 0 && <p className="empty">No metrics logged yet. Charts appear here as soon as the run logs its first values.</p>}
+      {deferredFilter.trim() && totalPanels > 0 && !shown.length && !panels.histograms.length && !panels.images.length && (
+        <p className="empty" data-filter-empty>
+          No chart, histogram or image key contains &ldquo;{deferredFilter.trim()}&rdquo;.
+        </p>
+      )}
 
       {SECTIONS.map((section) => {
         const gs = shown.filter((g) => g.section === section);
@@ -227,7 +238,7 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
                 }
               >
                 {section}
-                <span className="muted"> · {gs.length === 1 ? "1 chart" : `${gs.length} charts`}</span>
+                <span className="muted"> · {plural(gs.length, "chart")}</span>
               </button>
             </h2>
             {open && (
@@ -255,23 +266,23 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
         );
       })}
 
-      {detail.histogramKeys.length > 0 && (
+      {panels.histograms.length > 0 && (
         <section className="chart-section" aria-label="Histograms">
           <h2>Histograms</h2>
           <div className="chart-grid">
-            {detail.histogramKeys.map((h) => (
-              <HistogramPanel key={h.key} runId={id} hkey={h.key} version={(histVersions.get(h.key) ?? 0) + reloadToken} />
+            {panels.histograms.map((k) => (
+              <HistogramPanel key={k} runId={id} hkey={k} version={(histVersions.get(k) ?? 0) + reloadToken} />
             ))}
           </div>
         </section>
       )}
 
-      {detail.images.length > 0 && (
+      {panels.images.length > 0 && (
         <section className="chart-section" aria-label="Images">
           <h2>Images</h2>
           <div className="chart-grid images">
-            {detail.images.map((im) => (
-              <ImagePanel key={im.key} runId={id} ikey={im.key} version={(imageVersions.get(im.key) ?? 0) + reloadToken} />
+            {panels.images.map((k) => (
+              <ImagePanel key={k} runId={id} ikey={k} version={(imageVersions.get(k) ?? 0) + reloadToken} />
             ))}
           </div>
         </section>
@@ -281,7 +292,7 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
         <section className="chart-section" aria-label="Events">
           <h2>Events</h2>
           <details className="events">
-            <summary>{events.length} logged events</summary>
+            <summary>{plural(events.length, "logged event")}</summary>
             <ul>
               {events.map((e, i) => (
                 // biome-ignore lint/suspicious/noArrayIndexKey: the list only grows at its end, so an index names the same event

@@ -4,11 +4,12 @@ import Link from "next/link";
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import type { RunList, RunListItem } from "@/lib/ui/api-types";
 import { formatValue, isNonFinite } from "@/lib/ui/format";
+import { type SortOrder, STATUS_FILTERS, type StatusFilter, filterRuns, withRunsQuery } from "@/lib/ui/runs-query";
 import { AlertBadges, LocalTime, StatusBadge, runDuration, useNow } from "./bits";
 import { type Room, useLinkState, useLive } from "./live";
 import LiveNote from "./LiveNote";
 
-// The runs list: filter by project, sort, pick runs to compare. Live: `run` events add or update
+// The runs list: filter by project and status, sort, pick runs to compare. Live: `run` events add or update
 // rows at once; points and alerts of live runs trigger a light refetch of the list (at most one
 // every 2 s) so last values and alert counts follow.
 
@@ -17,7 +18,7 @@ import LiveNote from "./LiveNote";
 const noSubscription = () => () => {};
 const useOrigin = () => useSyncExternalStore(noSubscription, () => window.location.origin, () => "http://<this server>");
 
-export type SortOrder = "newest" | "oldest" | "name";
+export type { SortOrder } from "@/lib/ui/runs-query";
 const SORTS: { value: SortOrder; label: string }[] = [
   { value: "newest", label: "newest first" },
   { value: "oldest", label: "oldest first" },
@@ -32,16 +33,19 @@ export default function RunsList({
   serverNow,
   initialProject,
   initialSort,
+  initialStatus = "",
 }: {
   initial: RunList;
   serverNow: number;
   initialProject: string;
   initialSort: SortOrder;
+  initialStatus?: StatusFilter;
 }) {
   const [runs, setRuns] = useState<RunListItem[]>(initial.runs);
   const [projects, setProjects] = useState(initial.projects);
   const [project, setProject] = useState(initialProject);
   const [sort, setSort] = useState<SortOrder>(initialSort);
+  const [status, setStatus] = useState<StatusFilter>(initialStatus);
   const [picked, setPicked] = useState<string[]>([]);
   const now = useNow(serverNow);
   const link = useLinkState();
@@ -73,13 +77,9 @@ export default function RunsList({
 
   // keep the URL in step with the filter, so a reload or a shared link shows the same list
   useEffect(() => {
-    const u = new URL(window.location.href);
-    if (project) u.searchParams.set("project", project);
-    else u.searchParams.delete("project");
-    if (sort !== "newest") u.searchParams.set("sort", sort);
-    else u.searchParams.delete("sort");
+    const u = withRunsQuery(new URL(window.location.href), { project, status, sort });
     if (u.href !== window.location.href) window.history.replaceState(null, "", u);
-  }, [project, sort]);
+  }, [project, status, sort]);
 
   // runs that go quiet turn "stale" without any event: look again now and then while some are live
   const anyLive = runs.some((r) => r.status === "running");
@@ -111,13 +111,7 @@ export default function RunsList({
     connected: () => refetch(),
   });
 
-  const shown = useMemo(() => {
-    const rs = project ? runs.filter((r) => r.project === project) : runs.slice();
-    if (sort === "name") rs.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }) || b.createdAt - a.createdAt);
-    else if (sort === "oldest") rs.sort((a, b) => a.createdAt - b.createdAt);
-    else rs.sort((a, b) => b.createdAt - a.createdAt);
-    return rs;
-  }, [runs, project, sort]);
+  const shown = useMemo(() => filterRuns(runs, { project, status, sort }), [runs, project, status, sort]);
 
   const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
   const pickedShown = picked.filter((id) => runs.some((r) => r.id === id));
@@ -135,6 +129,17 @@ export default function RunsList({
             {projects.map((p) => (
               <option key={p.name} value={p.name}>
                 {p.name} ({p.runs})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <span>status</span>
+          <select value={status} onChange={(e) => setStatus(e.target.value as StatusFilter)} aria-label="status">
+            <option value="">any status</option>
+            {STATUS_FILTERS.map((st) => (
+              <option key={st} value={st}>
+                {st} ({runs.filter((r) => r.status === st && (!project || r.project === project)).length})
               </option>
             ))}
           </select>
@@ -174,7 +179,7 @@ export default function RunsList({
               <pre>{`curl -X POST ${origin}/api/v1/runs -H 'content-type: application/json' -d '{"project":"demo"}'`}</pre>
             </>
           ) : (
-            <p>No runs in this project.</p>
+            <p>{status ? `No ${status} runs${project ? " in this project" : ""}.` : "No runs in this project."}</p>
           )}
         </div>
       ) : (

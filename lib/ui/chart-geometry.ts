@@ -51,3 +51,17 @@ export function logTickLabelled(values: readonly number[]): boolean[] {
   const every = Math.ceil(values.length / (MAX_LOG_LABELS - 2));
   return values.map((_, i) => i % every === 0 || i === values.length - 1);
 }
+
+/**
+ * The y range for a linear axis whose finite data all sit at one value (chart.js would draw 0 as
+ * -1..1): a range around the value that never goes below 0 for non-negative data nor above 0 for
+ * non-positive data (an all-zero dead fraction reads 0..1). Null when the data vary (chart.js
+ * picks the range) or there are none.
+ */
+export function constantRange(lo: number, hi: number): { min: number; max: number } | null {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || lo !== hi) return null;
+  const v = lo;
+  if (v === 0) return { min: 0, max: 1 };
+  const pad = Math.abs(v) * 0.1;
+  return v > 0 ? { min: Math.max(0, v - pad), max: v + pad } : { min: v - pad, max: Math.min(0, v + pad) };
+}

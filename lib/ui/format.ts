@@ -18,3 +18,30 @@ export function formatValue(v: number | string | null | undefined): string {
 export function isNonFinite(v: number | string | null | undefined): boolean {
   return typeof v === "string" || (typeof v === "number" && !Number.isFinite(v));
 }
+
+/**
+ * One number format for all the tick labels of an axis (never "0.00106" next to "9.8e-4"): fixed
+ * decimals, or exponents when the axis's largest tick is under 1e-3 or from 1e5 or the ticks span
+ * decades below 1e-3 (a log axis), with as few digits as tell every tick apart and show each one's value.
+ */
+export function axisTickFormat(ticks: readonly number[]): (v: number) => string {
+  const vs = ticks.filter((v) => Number.isFinite(v));
+  const m = vs.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+  if (m === 0) return (v) => formatValue(v);
+  const least = vs.reduce((a, v) => (v !== 0 ? Math.min(a, Math.abs(v)) : a), Infinity);
+  const exp = m >= 1e5 || m < 1e-3 || (least < 1e-3 && m / least >= 100);
+  const fmt = (v: number, d: number) => (v === 0 ? "0" : exp ? v.toExponential(d).replace("e+", "e") : v.toFixed(d));
+  const tol = m * 1e-9;
+  const fits = (d: number) => {
+    const seen = new Set<string>();
+    for (const v of vs) {
+      const s = fmt(v, d);
+      if (Math.abs(Number(s) - v) > (exp ? Math.abs(v) * 1e-9 : tol)) return false;
+      seen.add(s);
+    }
+    return seen.size === new Set(vs).size;
+  };
+  let d = 0;
+  while (d < (exp ? 6 : 10) && !fits(d)) d++;
+  return (v) => (Number.isFinite(v) ? fmt(v, d) : formatValue(v));
+}

@@ -3,6 +3,8 @@
 // per layer (all update ratios on one chart, one chart per activation/gradient/weight statistic),
 // every other key gets a chart of its own. `epoch` is an x axis, not a chart.
 
+import { naturalCompare } from "./natural-sort";
+
 export type Section = "Metrics" | "Update ratios" | "Activations" | "Gradients" | "Weights";
 export const SECTIONS: readonly Section[] = ["Metrics", "Update ratios", "Activations", "Gradients", "Weights"];
 
@@ -72,7 +74,7 @@ const STAT_TITLES = new Map<string, ReadonlyMap<string, string>>([
 ]);
 const FAMILY_PREFIX = new Map([["Activations", "act"], ["Gradients", "grad"], ["Weights", "weight"], ["Update ratios", ""]]);
 
-const natural = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
+const natural = { compare: naturalCompare };
 
 export function groupMetrics(keys: readonly string[]): MetricGroup[] {
   const layerCharts = new Map<string, MetricGroup>();

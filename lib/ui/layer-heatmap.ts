@@ -1,7 +1,11 @@
+import { markerStyle } from "./nonfinite-markers";
 import type { Bucket } from "./series";
 
 // A family of per-layer lines (48 update_ratio/* keys) as one layers x steps heat map: one row per
-// layer, the step range cut into equal columns, each cell the mean of the layer's values there.
+// layer, one column per logged step (the union of the layers' bucket steps), or when there are more
+// of those than columns, equal runs of consecutive logged steps per column. Columns follow what was
+// logged, not the step axis: a series logged every 10th step is a solid map, not 9 empty stripes in
+// 10. Each cell is the mean of the layer's values in its column.
 // A cell with a NaN or an infinity in it is that, not a colour: non-finite values are never
 // averaged away. Colours run over the finite values' range, on a log scale for ratios (values
 // that cannot be drawn on it, 0 and negatives, get a cell kind of their own).
@@ -20,6 +24,9 @@ export type Cell = (typeof Cell)[keyof typeof Cell];
 export interface LayerHeat {
   layers: string[];
   cols: number;
+  /** the first and last step each column covers (bucket ranges included) */
+  colFrom: Float64Array;
+  colTo: Float64Array;
   fromStep: number;
   toStep: number;
   /** kind[row * cols + col] */
@@ -39,17 +46,15 @@ export interface LayerSeries {
 
 /** The heat map of `layers` in at most `maxCols` columns (fewer when there are fewer steps). */
 export function layerHeat(layers: readonly LayerSeries[], maxCols: number, log: boolean): LayerHeat {
-  let fromStep = Infinity;
-  let toStep = -Infinity;
-  for (const l of layers) {
-    for (const b of l.buckets) {
-      fromStep = Math.min(fromStep, b.step);
-      toStep = Math.max(toStep, b.lastStep);
-    }
-  }
-  if (!Number.isFinite(fromStep)) fromStep = toStep = 0;
-  const span = toStep - fromStep + 1;
-  const cols = Math.max(1, Math.min(Math.floor(maxCols), span));
+  // the logged steps, by bucket start, over all layers
+  const starts = new Set<number>();
+  for (const l of layers) for (const b of l.buckets) starts.add(b.step);
+  const steps = [...starts].sort((a, b) => a - b);
+  const cols = Math.max(1, Math.min(Math.floor(maxCols), steps.length));
+  const colOf = new Map<number, number>();
+  steps.forEach((s, i) => colOf.set(s, Math.min(cols - 1, Math.floor((i * cols) / steps.length))));
+  const colFrom = new Float64Array(cols).fill(Infinity);
+  const colTo = new Float64Array(cols).fill(-Infinity);
   const rows = layers.length;
   const kind = new Uint8Array(rows * cols);
   const value = new Float64Array(rows * cols).fill(Number.NaN);
@@ -58,18 +63,28 @@ export function layerHeat(layers: readonly LayerSeries[], maxCols: number, log: 
   const flags = new Uint8Array(rows * cols); // 1 NaN, 2 +Inf, 4 -Inf
   layers.forEach((l, r) => {
     for (const b of l.buckets) {
-      const c = colOf(b.step, fromStep, span, cols);
-      const i = r * cols + c;
-      if (b.nan) flags[i] |= 1;
-      if (b.posInf) flags[i] |= 2;
-      if (b.negInf) flags[i] |= 4;
+      const c = colOf.get(b.step)!;
+      colFrom[c] = Math.min(colFrom[c], b.step);
+      colTo[c] = Math.max(colTo[c], b.lastStep, b.step);
+      // a downsampled bucket covers every column that starts inside its steps: layers whose
+      // buckets fall on different grids (one began later) leave no stripes in each other's rows
+      const last = colOf.get(steps[lastAtOrBefore(steps, b.lastStep)])!;
       const finite = b.count - b.nan - b.posInf - b.negInf;
-      if (b.mean !== null && finite > 0) {
-        sum[i] += b.mean * finite;
-        n[i] += finite;
+      for (let cc = c; cc <= Math.max(c, last); cc++) {
+        const i = r * cols + cc;
+        if (b.nan) flags[i] |= 1;
+        if (b.posInf) flags[i] |= 2;
+        if (b.negInf) flags[i] |= 4;
+        if (b.mean !== null && finite > 0) {
+          sum[i] += b.mean * finite;
+          n[i] += finite;
+        }
       }
     }
   });
+  if (!steps.length) colFrom[0] = colTo[0] = 0;
+  const fromStep = colFrom[0];
+  const toStep = Math.max(...colTo);
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < kind.length; i++) {
@@ -88,19 +103,30 @@ export function layerHeat(layers: readonly LayerSeries[], maxCols: number, log: 
     }
   }
   if (!Number.isFinite(lo)) lo = hi = log ? 1 : 0;
-  return { layers: layers.map((l) => l.label), cols, fromStep, toStep, kind, value, lo, hi, log };
+  return { layers: layers.map((l) => l.label), cols, colFrom, colTo, fromStep, toStep, kind, value, lo, hi, log };
 }
 
-function colOf(step: number, from: number, span: number, cols: number): number {
-  return Math.min(cols - 1, Math.max(0, Math.floor(((step - from) * cols) / span)));
+/** The index of the last of the ascending `steps` that is <= `step` (0 if none is). */
+function lastAtOrBefore(steps: readonly number[], step: number): number {
+  let lo = 0;
+  let hi = steps.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (steps[mid] <= step) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** The first and last step a column covers. */
 export function colSteps(h: LayerHeat, col: number): { from: number; to: number } {
-  const span = h.toStep - h.fromStep + 1;
-  const from = h.fromStep + Math.ceil((col * span) / h.cols);
-  const to = h.fromStep + Math.ceil(((col + 1) * span) / h.cols) - 1;
-  return { from, to };
+  return { from: h.colFrom[col], to: h.colTo[col] };
+}
+
+/** The cell kinds a heat map holds, in legend order: its legend names these and no others. */
+export function cellKindsPresent(h: LayerHeat): Cell[] {
+  const seen = new Set<number>(h.kind);
+  return [Cell.NaN, Cell.PosInf, Cell.NegInf, Cell.OffScale, Cell.Empty].filter((k) => seen.has(k));
 }
 
 /** Where a finite value sits on the colour scale, 0..1 (log10 of both ends and the value on a log scale). */
@@ -112,11 +138,12 @@ export function scaleOf(h: LayerHeat, v: number): number {
   return Math.min(1, Math.max(0, (f(v) - a) / (b - a)));
 }
 
-// Non-finite cells stand out from any colour of the ramp (viridis: purple to yellow).
+// Non-finite cells stand out from any colour of the ramp (viridis: purple to yellow), in the
+// colours the line charts' markers use.
 export const CELL_COLORS: Record<number, string> = {
-  [Cell.NaN]: "#dc2626",
-  [Cell.PosInf]: "#111827",
-  [Cell.NegInf]: "#f472b6",
+  [Cell.NaN]: markerStyle("nan").color,
+  [Cell.PosInf]: markerStyle("posInf").color,
+  [Cell.NegInf]: markerStyle("negInf").color,
   [Cell.OffScale]: "#d1d5db",
 };
 

@@ -201,7 +201,8 @@ describe("run page with many keys", () => {
     expect(await heat.getAttribute("data-cols")).toBe("30");
     expect(await heat.getAttribute("data-scale")).toBe("log");
     expect(await heat.getAttribute("data-nonfinite-cells")).toBe("1");
-    // the NaN cell: row 7 of 48, column 20 of 30
+    // the NaN cell: row 7 of 48, column 20 of 30 (every row is tall enough for its label: bring the whole map on screen)
+    await heat.locator("canvas").scrollIntoViewIfNeeded();
     const box = (await heat.locator("canvas").boundingBox())!;
     await page.mouse.move(box.x + (box.width * 20.5) / 30, box.y + (box.height * 7.5) / 48);
     await expect.poll(() => heat.locator(".heat-tip").innerText()).toBe("layer07 · step 20 · NaN");

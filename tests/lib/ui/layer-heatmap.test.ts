@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { Cell, cellAt, colSteps, layerHeat, scaleOf } from "../../../lib/ui/layer-heatmap";
+import { Cell, cellAt, cellKindsPresent, colSteps, layerHeat, scaleOf } from "../../../lib/ui/layer-heatmap";
 import type { Bucket } from "../../../lib/ui/series";
 
 // The layers x steps heat map of a family chart: cells, non-finite marking, log colour scale, hover.
@@ -61,6 +61,68 @@ describe("layerHeat", () => {
     const h = layerHeat([layer("a", [1, 1], 0), layer("b", [2, 2], 2)], 10, false);
     expect([h.fromStep, h.toStep, h.cols]).toEqual([0, 3, 4]);
     expect([...h.kind]).toEqual([Cell.Finite, Cell.Finite, Cell.Empty, Cell.Empty, Cell.Empty, Cell.Empty, Cell.Finite, Cell.Finite]);
+  });
+
+  // watch(every=k) logs every k-th step: columns follow the logged steps, never the step axis
+  test.each([
+    [10, 5, 100],
+    [10, 50, 400],
+    [7, 30, 1000],
+    [100, 200, 150],
+    [3, 1000, 400],
+  ])("logged every %i steps, %i times, %i columns wide: no empty cell", (every, times, width) => {
+    const values = (seed: number) => Array.from({ length: times }, (_, i) => seed + i);
+    const logged = (label: string, seed: number) => ({ label, buckets: values(seed).map((v, i) => pt(i * every, v)) });
+    const h = layerHeat([logged("a", 1), logged("b", 2), logged("c", 3)], width, false);
+    expect(h.cols).toBe(Math.min(width, times));
+    expect([...h.kind].filter((k) => k === Cell.Empty)).toEqual([]);
+    expect(colSteps(h, 0).from).toBe(0);
+    expect(colSteps(h, h.cols - 1).to).toBe((times - 1) * every);
+    // the columns tile the logged steps in order
+    for (let c = 1; c < h.cols; c++) expect(colSteps(h, c).from).toBeGreaterThan(colSteps(h, c - 1).to);
+  });
+
+  test("one column per logged step when there is room; a column's steps are that step", () => {
+    const h = layerHeat([{ label: "a", buckets: [pt(0, 1), pt(10, 2), pt(20, 3)] }], 400, false);
+    expect(h.cols).toBe(3);
+    expect([...h.value]).toEqual([1, 2, 3]);
+    expect([0, 1, 2].map((c) => colSteps(h, c))).toEqual([
+      { from: 0, to: 0 },
+      { from: 10, to: 10 },
+      { from: 20, to: 20 },
+    ]);
+  });
+
+  test("downsampled buckets: a column covers its buckets' whole ranges", () => {
+    const bucket = (step: number, lastStep: number, v: number): Bucket => ({ ...pt(step, v), lastStep, count: 5 });
+    const h = layerHeat([{ label: "a", buckets: [bucket(0, 40, 1), bucket(50, 90, 2)] }], 400, false);
+    expect(h.cols).toBe(2);
+    expect([colSteps(h, 0), colSteps(h, 1)]).toEqual([
+      { from: 0, to: 40 },
+      { from: 50, to: 90 },
+    ]);
+    expect([h.fromStep, h.toStep]).toEqual([0, 90]);
+  });
+
+  test("downsampled layers on different bucket grids (one began later): no stripes in either row", () => {
+    const bucket = (step: number, lastStep: number, v: number): Bucket => ({ ...pt(step, v), lastStep, count: lastStep - step + 1 });
+    const grid = (from: number, to: number, n: number, v: number) =>
+      Array.from({ length: n }, (_, i) => bucket(from + Math.floor((i * (to - from + 1)) / n), from + Math.floor(((i + 1) * (to - from + 1)) / n) - 1, v));
+    const h = layerHeat([{ label: "early", buckets: grid(0, 9999, 100, 1) }, { label: "late", buckets: grid(5050, 9999, 100, 2) }], 400, false);
+    const row = (r: number) => [...h.kind.slice(r * h.cols, (r + 1) * h.cols)];
+    expect(row(0).every((k) => k === Cell.Finite)).toBe(true);
+    const late = row(1);
+    const first = late.indexOf(Cell.Finite);
+    expect(late.slice(0, first).every((k) => k === Cell.Empty)).toBe(true);
+    expect(late.slice(first).every((k) => k === Cell.Finite)).toBe(true);
+    expect(colSteps(h, first).from).toBeGreaterThanOrEqual(4950);
+    expect(colSteps(h, first).from).toBeLessThanOrEqual(5050);
+  });
+
+  test("the legend names exactly the cell kinds the map holds", () => {
+    expect(cellKindsPresent(layerHeat([layer("a", [1, 2])], 10, false))).toEqual([]);
+    expect(cellKindsPresent(layerHeat([layer("a", [1, Number.NaN]), layer("b", [-1], 1)], 10, true))).toEqual([Cell.NaN, Cell.OffScale, Cell.Empty]);
+    expect(cellKindsPresent(layerHeat([layer("a", [Infinity, -Infinity])], 10, false))).toEqual([Cell.PosInf, Cell.NegInf]);
   });
 
   test("no data: an empty map, not a crash", () => {
