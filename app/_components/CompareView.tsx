@@ -105,7 +105,9 @@ export default function CompareView({ initial, missing, initialKey }: { initial:
           {details.map((d) => (
             <li key={d.run.id} data-run={d.run.id}>
               <i className="swatch" style={{ background: colors.get(d.run.id) }} />
-              <Link href={`/runs/${encodeURIComponent(d.run.id)}`}>{runs.get(d.run.id)?.name ?? d.run.name}</Link>
+              <Link href={`/runs/${encodeURIComponent(d.run.id)}`}>
+                <bdi>{runs.get(d.run.id)?.name ?? d.run.name}</bdi>
+              </Link>
               <span className="muted">{d.run.project}</span>
               <StatusBadge status={runs.get(d.run.id)?.status ?? d.run.status} link={link} />
             </li>

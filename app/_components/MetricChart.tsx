@@ -497,7 +497,9 @@ export default function MetricChart(props: Props) {
       data-view={heat && canHeat ? "heatmap" : "lines"}
     >
       <header className="chart-head">
-        <h3 title={title}>{title}</h3>
+        <h3 title={title}>
+          <bdi>{title}</bdi>
+        </h3>
         {notes.length > 0 && (
           <span className="nonfinite-note" title="non-finite values, each with its own marker on the chart">
             {notes.map((n, i) => (

@@ -172,12 +172,20 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
       <LiveNote state={revoked ? "revoked" : link} />
       <header className="run-head">
         <div className="run-title">
-          <h1>{run.name}</h1>
+          <h1>
+            <bdi>{run.name}</bdi>
+          </h1>
           <StatusBadge status={run.status} link={revoked ? "revoked" : link} />
           {!share && <SharePanel runId={id} />}
         </div>
         <p className="run-meta">
-          {share ? <span>{run.project}</span> : <Link href={`/?project=${encodeURIComponent(run.project)}`}>{run.project}</Link>}
+          {share ? (
+            <bdi>{run.project}</bdi>
+          ) : (
+            <Link href={`/?project=${encodeURIComponent(run.project)}`}>
+              <bdi>{run.project}</bdi>
+            </Link>
+          )}
           <span>
             started <LocalTime t={run.createdAt} />
           </span>

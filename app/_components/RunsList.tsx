@@ -207,7 +207,9 @@ export default function RunsList({
                     <StatusBadge status={r.status} link={link} />
                   </td>
                   <td className="name">
-                    <Link href={`/runs/${encodeURIComponent(r.id)}`}>{r.name}</Link>
+                    <Link href={`/runs/${encodeURIComponent(r.id)}`}>
+                      <bdi>{r.name}</bdi>
+                    </Link>
                   </td>
                   <td>
                     <button type="button" className="link-button project" onClick={() => setProject(r.project)} title={`show only ${r.project}`}>

@@ -239,4 +239,18 @@ describe("axis labels", () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  test("a name or key with a right-to-left override is isolated: it cannot reorder the text beside it", async () => {
+    const name = "run\u202eevil\u202c";
+    const id = await newRun(name, "e2e-bidi\u202e");
+    await log(id, { rows: [{ step: 0, metrics: { "loss\u202eevil": 1 } }] });
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
+    await expect.poll(() => page.locator("h1 bdi").textContent()).toBe(name);
+    await expect.poll(() => page.locator("[data-chart] h3 bdi").first().textContent(), { timeout: 20_000 }).toBe("loss\u202eevil");
+    const list = await env.browser.open(`${env.server.url}/?project=${encodeURIComponent("e2e-bidi\u202e")}`);
+    await expect.poll(() => list.page.locator(`tr[data-run="${id}"] bdi`).first().textContent(), { timeout: 10_000 }).toBe(name);
+    expect(errors).toEqual([]);
+    expect(list.errors).toEqual([]);
+    await Promise.all([page.close(), list.page.close()]);
+  });
 });
