@@ -28,7 +28,9 @@ export function rawRowPerPoint(file: string, keys: number, steps: number): { sec
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
-  db.exec("CREATE TABLE points (run_id TEXT NOT NULL, key TEXT NOT NULL, step INTEGER NOT NULL, value REAL, time REAL NOT NULL, PRIMARY KEY (run_id, key, step))");
+  db.exec(
+    "CREATE TABLE points (run_id TEXT NOT NULL, key TEXT NOT NULL, step INTEGER NOT NULL, value REAL, time REAL NOT NULL, PRIMARY KEY (run_id, key, step))",
+  );
   const insert = db.prepare("INSERT INTO points (run_id, key, step, value, time) VALUES (?, ?, ?, ?, ?)");
   const names = Array.from({ length: keys }, (_, k) => `layer${k}/metric`);
   const t0 = performance.now();

@@ -59,7 +59,9 @@ try {
   console.log(`  baseline raw INSERT, row per point, one transaction: ${Math.round(baseRate)} points/s`);
   console.log(`  babysit HTTP + storage, ${bodies.length} batches:        ${Math.round(rate)} points/s`);
   console.log(`  ingest ratio (babysit / baseline): ${(rate / baseRate).toFixed(2)}  (target >= 0.8)`);
-  console.log(`  storage: babysit ${(bytes / points).toFixed(1)} bytes/point, baseline ${(base.bytes / points).toFixed(1)} bytes/point, ratio ${(bytes / base.bytes).toFixed(2)}  (target <= 20 bytes/point)`);
+  console.log(
+    `  storage: babysit ${(bytes / points).toFixed(1)} bytes/point, baseline ${(base.bytes / points).toFixed(1)} bytes/point, ratio ${(bytes / base.bytes).toFixed(2)}  (target <= 20 bytes/point)`,
+  );
 } finally {
   await server.stop();
 }

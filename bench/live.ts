@@ -56,9 +56,15 @@ try {
 
   const s = latencies.sdk.sort((a, b) => a - b);
   const r = latencies.raw.sort((a, b) => a - b);
-  console.log(`  baseline bare POST -> socket: p50 ${percentile(r, 50).toFixed(1)} ms, p95 ${percentile(r, 95).toFixed(1)} ms (${r.length}/${N} received)`);
-  console.log(`  SDK log() -> socket:          p50 ${percentile(s, 50).toFixed(1)} ms, p95 ${percentile(s, 95).toFixed(1)} ms (${s.length}/${N} received)  (target p95 <= 250 ms)`);
-  console.log(`  ratio p95 (SDK / bare POST): ${(percentile(s, 95) / percentile(r, 95)).toFixed(1)}  (the SDK batches for up to its 200 ms flush interval by design)`);
+  console.log(
+    `  baseline bare POST -> socket: p50 ${percentile(r, 50).toFixed(1)} ms, p95 ${percentile(r, 95).toFixed(1)} ms (${r.length}/${N} received)`,
+  );
+  console.log(
+    `  SDK log() -> socket:          p50 ${percentile(s, 50).toFixed(1)} ms, p95 ${percentile(s, 95).toFixed(1)} ms (${s.length}/${N} received)  (target p95 <= 250 ms)`,
+  );
+  console.log(
+    `  ratio p95 (SDK / bare POST): ${(percentile(s, 95) / percentile(r, 95)).toFixed(1)}  (the SDK batches for up to its 200 ms flush interval by design)`,
+  );
 } finally {
   await server.stop();
 }

@@ -61,8 +61,13 @@ for (const env of configs) {
     const seconds = (performance.now() - t0) / 1000;
     await settle();
     const after = rssMiB(server.pid);
-    const label = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ") || "default budget";
-    console.log(`  ${label}: baseline RSS ${base.toFixed(0)} MiB (one small run); after ${KEYS * STEPS} live points in ${seconds.toFixed(0)} s: ${after.toFixed(0)} MiB, ratio ${(after / base).toFixed(2)}, ${(((after - base) * 2 ** 20) / (KEYS * STEPS)).toFixed(1)} bytes/point`);
+    const label =
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ") || "default budget";
+    console.log(
+      `  ${label}: baseline RSS ${base.toFixed(0)} MiB (one small run); after ${KEYS * STEPS} live points in ${seconds.toFixed(0)} s: ${after.toFixed(0)} MiB, ratio ${(after / base).toFixed(2)}, ${(((after - base) * 2 ** 20) / (KEYS * STEPS)).toFixed(1)} bytes/point`,
+    );
     for (let r = 0; r < RUNS; r++) await stream(server.url, WIDE, 3);
     await settle();
     const wide = rssMiB(server.pid);

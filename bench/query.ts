@@ -43,6 +43,8 @@ const zoom = time(() => getSeries("q", "train/loss", { points: 1000, from: zoomF
 const fullBuckets = getSeries("q", "train/loss", { points: 1000 }).buckets.length;
 
 console.log(`  baseline full raw scan of the series: ${baseline.toFixed(1)} ms`);
-console.log(`  1,000 buckets over the full range:    ${full.toFixed(1)} ms (${fullBuckets} buckets), ratio ${(full / baseline).toFixed(3)}  (target <= 30 ms)`);
+console.log(
+  `  1,000 buckets over the full range:    ${full.toFixed(1)} ms (${fullBuckets} buckets), ratio ${(full / baseline).toFixed(3)}  (target <= 30 ms)`,
+);
 console.log(`  1,000 buckets over a 1% zoom:         ${zoom.toFixed(1)} ms, ratio ${(zoom / baseline).toFixed(3)}  (target <= 30 ms)`);
 base.db.close();

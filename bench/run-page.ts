@@ -48,7 +48,15 @@ const context = await chromium.launchPersistentContext(dir, {
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   headless: true,
   viewport: { width: 1360, height: 900 },
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
 });
 await context.addInitScript(PROBE);
 
@@ -65,7 +73,8 @@ async function makeRun(keys: number): Promise<string> {
   let seq = 0;
   for (let s0 = 0; s0 < STEPS; s0 += rowsPerBatch) {
     const rows = [];
-    for (let s = s0; s < Math.min(STEPS, s0 + rowsPerBatch); s++) rows.push({ step: s, metrics: Object.fromEntries(names.map((n, k) => [n, Math.sin(s / 7 + k) + k / 1000])) });
+    for (let s = s0; s < Math.min(STEPS, s0 + rowsPerBatch); s++)
+      rows.push({ step: s, metrics: Object.fromEntries(names.map((n, k) => [n, Math.sin(s / 7 + k) + k / 1000])) });
     await post(`/api/v1/runs/${id}/log`, { seq: seq++, rows });
   }
   return id!;
@@ -95,7 +104,9 @@ async function loadPage(id: string): Promise<Figures> {
     if (r.url().includes("/series?")) seriesRequests++;
   });
   await page.goto(`${server.url}/runs/${id}`);
-  await page.waitForFunction(() => (window as unknown as { __bench: { allVisible: number | null } }).__bench.allVisible !== null, null, { timeout: 120_000 });
+  await page.waitForFunction(() => (window as unknown as { __bench: { allVisible: number | null } }).__bench.allVisible !== null, null, {
+    timeout: 120_000,
+  });
   // let what was started settle (a second with nothing new), so late long tasks count too
   await page.waitForTimeout(1000);
   const m = await page.evaluate(() => (window as unknown as { __bench: { first: number; allVisible: number; longest: number } }).__bench);
@@ -139,7 +150,8 @@ try {
     results.set(keys, fig);
     const base = results.get(SIZES[0])!;
     // (a page with no task over 50 ms reports 0: no ratio against that)
-    const ratio = (f: keyof Figures) => (keys === SIZES[0] ? "" : base[f] > 0 ? `, ratio ${(fig[f] / base[f]).toFixed(2)}` : ", no ratio (0 on the small page)");
+    const ratio = (f: keyof Figures) =>
+      keys === SIZES[0] ? "" : base[f] > 0 ? `, ratio ${(fig[f] / base[f]).toFixed(2)}` : ", no ratio (0 on the small page)";
     console.log(`  ${keys} keys (logged in ${logged.toFixed(1)} s):`);
     console.log(`    time to first chart:           ${fig.first.toFixed(0)} ms${ratio("first")}`);
     console.log(`    time to every chart in view:   ${fig.allVisible.toFixed(0)} ms${ratio("allVisible")}`);

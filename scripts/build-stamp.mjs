@@ -27,7 +27,11 @@ export function buildIfChanged(root, distDir, { env = process.env, announce } = 
   const want = fingerprint(root);
   if (fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === want) return false;
   if (announce) console.log(announce);
-  execFileSync(path.join(root, "node_modules", ".bin", "next"), ["build"], { cwd: root, stdio: "inherit", env: { ...env, BABYSIT_DIST_DIR: distDir } });
+  execFileSync(path.join(root, "node_modules", ".bin", "next"), ["build"], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...env, BABYSIT_DIST_DIR: distDir },
+  });
   fs.writeFileSync(stamp, want);
   return true;
 }

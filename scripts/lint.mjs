@@ -1,5 +1,5 @@
-// npm run lint: Biome over the TypeScript/JavaScript (biome.jsonc), flake8 over the Python SDK
-// (.flake8), and a type check of the whole TypeScript tree: app/, lib/, tests/, bench/, scripts/
+// npm run lint: Biome's linter and formatter (check only) over the TypeScript/JavaScript
+// (biome.jsonc), flake8 over the Python SDK (.flake8), and a type check of the whole TypeScript tree: app/, lib/, tests/, bench/, scripts/
 // and server.ts through tsconfig.test.json (tsconfig.json with the route types of .next-test, the
 // test build's folder, instead of .next's), the SDK package (src and examples) under its own
 // stricter tsconfig. npm test runs the same checks and counts each one that fails.
@@ -18,6 +18,8 @@ function flake8() {
 /** [name, command, args] of each check, in the order they run. */
 export const CHECKS = [
   ["biome", bin("biome"), ["lint", "--error-on-warnings"]],
+  // formatting: `npx biome format --write .` fixes what this finds
+  ["biome format", bin("biome"), ["format", "."]],
   ["flake8", flake8()[0], [...flake8()[1], "sdk/python", "tests/sdk/python", "bench/python_sdk.py"]],
   // route types first (into the test build's folder, never .next, which `npm start` serves)
   ["next typegen", bin("next"), ["typegen"]],

@@ -16,7 +16,6 @@ import { useXContexts } from "./use-x-contexts";
 
 // Several runs, one key: one line per run in the run's colour, with the run page's controls.
 
-
 export default function CompareView({ initial, missing, initialKey }: { initial: RunDetail[]; missing: string[]; initialKey?: string }) {
   const [details, setDetails] = useState(initial);
   // by run id (ids may be chosen by users: Maps, never object members)
@@ -29,7 +28,10 @@ export default function CompareView({ initial, missing, initialKey }: { initial:
   const ids = details.map((d) => d.run.id);
 
   const keysOf = useMemo(() => new Map(details.map((d) => [d.run.id, new Set(d.keys.map((k) => k.key))])), [details]);
-  const allKeys = useMemo(() => [...new Set(details.flatMap((d) => d.keys.map((k) => k.key)))].filter((k) => !X_AXIS_KEYS.has(k)).sort(naturalCompare), [details]);
+  const allKeys = useMemo(
+    () => [...new Set(details.flatMap((d) => d.keys.map((k) => k.key)))].filter((k) => !X_AXIS_KEYS.has(k)).sort(naturalCompare),
+    [details],
+  );
   const [picked, setPicked] = useState<string | undefined>(initialKey);
   const key = picked && allKeys.includes(picked) ? picked : defaultCompareKey(allKeys);
 
@@ -51,9 +53,12 @@ export default function CompareView({ initial, missing, initialKey }: { initial:
     setDetails((prev) => prev.map((d, i) => got[i] ?? d));
     // ids are fixed by the URL
   }, [ids.join(",")]);
-  useEffect(() => () => {
-    if (refreshTimer.current) clearTimeout(refreshTimer.current);
-  }, []);
+  useEffect(
+    () => () => {
+      if (refreshTimer.current) clearTimeout(refreshTimer.current);
+    },
+    [],
+  );
 
   const rooms: Room[] = [{ runs: true }, ...ids.map((id) => ({ run: id }))];
   useLive(rooms, {

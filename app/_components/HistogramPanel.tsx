@@ -15,7 +15,8 @@ const ROWS = 64;
 const PAD = { left: 50, right: 8, top: 6, bottom: 18 };
 
 /** Axis labels: 3 significant digits, short enough for the left margin. */
-const short = (v: number) => (v !== 0 && (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-2) ? v.toExponential(1).replace("e+", "e") : String(Number(v.toPrecision(3))));
+const short = (v: number) =>
+  v !== 0 && (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-2) ? v.toExponential(1).replace("e+", "e") : String(Number(v.toPrecision(3)));
 
 export default function HistogramPanel({ runId, hkey, version }: { runId: string; hkey: string; version: number }) {
   const [hists, setHists] = useState<Histogram[]>([]);
@@ -133,7 +134,9 @@ export default function HistogramPanel({ runId, hkey, version }: { runId: string
     const r = grid.rows - 1 - Math.floor(((e.clientY - rect.top - PAD.top) / ph) * grid.rows);
     if (c < 0 || c >= grid.cols || r < 0 || r >= grid.rows) return setHover("");
     const step = (grid.hi - grid.lo) / grid.rows;
-    setHover(`step ${hists[c].step}: ${formatValue(grid.lo + r * step)} … ${formatValue(grid.lo + (r + 1) * step)} ≈ ${formatValue(Math.round(grid.cells[c * grid.rows + r] * 10) / 10)}`);
+    setHover(
+      `step ${hists[c].step}: ${formatValue(grid.lo + r * step)} … ${formatValue(grid.lo + (r + 1) * step)} ≈ ${formatValue(Math.round(grid.cells[c * grid.rows + r] * 10) / 10)}`,
+    );
   };
   const onHeatClick = (e: React.MouseEvent<HTMLCanvasElement>) => {
     const rect = e.currentTarget.getBoundingClientRect();
@@ -145,7 +148,9 @@ export default function HistogramPanel({ runId, hkey, version }: { runId: string
     <section className="chart-card hist-card" data-histogram={hkey} data-steps={hists.length}>
       <header className="chart-head">
         <h3>{hkey}</h3>
-        <span className="muted small">{hover || (hists.length ? plural(hists.length, "step") : failed ? `could not load: ${failed}` : "loading…")}</span>
+        <span className="muted small">
+          {hover || (hists.length ? plural(hists.length, "step") : failed ? `could not load: ${failed}` : "loading…")}
+        </span>
       </header>
       <canvas ref={heatRef} className="heat" onMouseMove={onHeatMove} onMouseLeave={() => setHover("")} onClick={onHeatClick} />
       {current && (

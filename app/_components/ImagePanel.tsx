@@ -32,7 +32,12 @@ export default function ImagePanel({ runId, ikey, version }: { runId: string; ik
       </figcaption>
       {img?.png_base64 ? (
         // biome-ignore lint/performance/noImgElement: a data: URL from the API, nothing to optimise
-        <img src={`data:image/png;base64,${img.png_base64}`} alt={`${ikey} at step ${img.step ?? "?"}`} width={img.width || undefined} height={img.height || undefined} />
+        <img
+          src={`data:image/png;base64,${img.png_base64}`}
+          alt={`${ikey} at step ${img.step ?? "?"}`}
+          width={img.width || undefined}
+          height={img.height || undefined}
+        />
       ) : (
         <div className="chart-overlay static">{img ? "no image data" : "loading…"}</div>
       )}

@@ -12,7 +12,15 @@ import type { Bucket } from "@/lib/ui/series";
 
 const ROW_MIN = 11;
 
-export default function LayerHeatmap({ layers, log, height }: { layers: { label: string; buckets: readonly Bucket[] }[]; log: boolean; height: number }) {
+export default function LayerHeatmap({
+  layers,
+  log,
+  height,
+}: {
+  layers: { label: string; buckets: readonly Bucket[] }[];
+  log: boolean;
+  height: number;
+}) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(0);
   const [hover, setHover] = useState<{ x: number; y: number; text: string } | null>(null);
@@ -89,7 +97,13 @@ export default function LayerHeatmap({ layers, log, height }: { layers: { label:
           ))}
         </ol>
         <div className="layer-heat-plot">
-          <canvas ref={canvasRef} onMouseMove={onMove} onMouseLeave={() => setHover(null)} role="img" aria-label={`heat map of ${heat.layers.length} layers over steps ${heat.fromStep}–${heat.toStep}`} />
+          <canvas
+            ref={canvasRef}
+            onMouseMove={onMove}
+            onMouseLeave={() => setHover(null)}
+            role="img"
+            aria-label={`heat map of ${heat.layers.length} layers over steps ${heat.fromStep}–${heat.toStep}`}
+          />
           {hover && (
             <div className="heat-tip" role="tooltip" style={{ left: Math.min(hover.x + 12, Math.max(0, width - 220)), top: hover.y + 12 }}>
               {hover.text}
@@ -98,7 +112,9 @@ export default function LayerHeatmap({ layers, log, height }: { layers: { label:
         </div>
       </div>
       <div className="layer-heat-scale">
-        <span>steps {heat.fromStep}–{heat.toStep}</span>
+        <span>
+          steps {heat.fromStep}–{heat.toStep}
+        </span>
         <span className="heat-legend">
           {scaleLabel(heat.lo)}
           <i style={{ background: `linear-gradient(90deg, ${grad})` }} />
@@ -106,7 +122,8 @@ export default function LayerHeatmap({ layers, log, height }: { layers: { label:
           {log ? " (log)" : ""}
           {kinds.map((k) => (
             <span key={k} className="heat-kind" data-kind={CELL_NAMES[k]}>
-              <i className={`swatch-cell ${k === Cell.Empty ? "none" : ""}`} style={{ background: CELL_COLORS[k] ?? "transparent" }} /> {CELL_NAMES[k]}
+              <i className={`swatch-cell ${k === Cell.Empty ? "none" : ""}`} style={{ background: CELL_COLORS[k] ?? "transparent" }} />{" "}
+              {CELL_NAMES[k]}
             </span>
           ))}
         </span>

@@ -106,15 +106,15 @@ function Chunk<T>({ items, itemKey, render, group = false, first = false }: Prop
       data-holds={near ? undefined : items.map(itemKey).join(" ")}
     >
       {near &&
-        (group
-          ? chunk(items, BLOCK).map((b, i) => <Chunk key={itemKey(b[0])} items={b} itemKey={itemKey} render={render} first={first && i === 0} />)
-          : (
-            <div className="chart-grid">
-              {items.map((t) => (
-                <Fragment key={itemKey(t)}>{render(t)}</Fragment>
-              ))}
-            </div>
-          ))}
+        (group ? (
+          chunk(items, BLOCK).map((b, i) => <Chunk key={itemKey(b[0])} items={b} itemKey={itemKey} render={render} first={first && i === 0} />)
+        ) : (
+          <div className="chart-grid">
+            {items.map((t) => (
+              <Fragment key={itemKey(t)}>{render(t)}</Fragment>
+            ))}
+          </div>
+        ))}
     </div>
   );
 }

@@ -7,7 +7,10 @@ import type { LinkState } from "./live";
 // data-live carries the state for tests and styles.
 
 const TEXT: ReadonlyMap<LinkState | "revoked", string> = new Map([
-  ["offline", "Disconnected from the server: reconnecting. This page is not updating; what is logged meanwhile is fetched once the connection is back."],
+  [
+    "offline",
+    "Disconnected from the server: reconnecting. This page is not updating; what is logged meanwhile is fetched once the connection is back.",
+  ],
   ["catching-up", "Reconnected: fetching what was logged while disconnected…"],
   ["caught-up", "Reconnected and caught up: everything logged while disconnected is shown."],
   ["revoked", "This shared link was revoked: the page no longer follows the run and shows it as it was."],

@@ -173,9 +173,12 @@ export default function MetricChart(props: Props) {
     if (reloadToken > 0) trackCatchUp(p); // after a reconnect the page is caught up once this is in
   }, [linesKey, reloadToken, load, near]);
 
-  useEffect(() => () => {
-    if (timerRef.current) clearTimeout(timerRef.current);
-  }, []);
+  useEffect(
+    () => () => {
+      if (timerRef.current) clearTimeout(timerRef.current);
+    },
+    [],
+  );
 
   // live points
   useEffect(() => {
@@ -283,12 +286,25 @@ export default function MetricChart(props: Props) {
       const smooth = settings.ema > 0;
       const few = bs.length <= 40;
       if (ascending && !xAscending(mean.map((p) => p.x))) ascending = false;
-      const radii = pointRadii(mean.map((p) => p.y), few);
+      const radii = pointRadii(
+        mean.map((p) => p.y),
+        few,
+      );
       for (const r of radii) if (r > 0) dots++;
       if (banded) {
         // the band's edges are drawn too (thin, faint): a one-bucket spike is a line, not an invisible sliver
         const edge = withAlpha(line.color, 0.4);
-        datasets.push({ type: "line", label: `${line.label} min`, data: lo, borderColor: edge, borderWidth: 0.75, pointRadius: 0, fill: false, spanGaps: false, order: 3 });
+        datasets.push({
+          type: "line",
+          label: `${line.label} min`,
+          data: lo,
+          borderColor: edge,
+          borderWidth: 0.75,
+          pointRadius: 0,
+          fill: false,
+          spanGaps: false,
+          order: 3,
+        });
         datasets.push({
           type: "line",
           label: `${line.label} max`,
@@ -360,7 +376,23 @@ export default function MetricChart(props: Props) {
     // validation rows), let it parse the points so the axis spans them all
     if (!ascending) for (const d of datasets) d.parsing = true;
     const xRange = Number.isFinite(xMin) ? `${round(xMin)}..${round(xMax)}` : "";
-    return { datasets, hits, drawn, dots, markers, markerKinds, yFlat: constantRange(yMin, yMax), nonFinite, fallback, first, last, exact, xRange, ascending, epochUnavailable };
+    return {
+      datasets,
+      hits,
+      drawn,
+      dots,
+      markers,
+      markerKinds,
+      yFlat: constantRange(yMin, yMax),
+      nonFinite,
+      fallback,
+      first,
+      last,
+      exact,
+      xRange,
+      ascending,
+      epochUnavailable,
+    };
   }, [lines, series, seeds, hidden, settings.xMode, settings.ema, xContexts]);
 
   const xMode = settings.xMode;
@@ -379,7 +411,10 @@ export default function MetricChart(props: Props) {
     // resolved first, so active lines are drawn over them
     return out.sort((a, b) => Number(b.resolved) - Number(a.resolved));
   }, [alerts, view.hits, xMode]);
-  const markerKey = markers.map((m) => m.code).sort().join(",");
+  const markerKey = markers
+    .map((m) => m.code)
+    .sort()
+    .join(",");
 
   // the flag band keeps its height while the same alerts are shown (no jumping while data arrives)
   const placeFlags = useRef<(f: Flag[], rows: number) => void>(() => {});
@@ -435,7 +470,13 @@ export default function MetricChart(props: Props) {
     const y = chart.scales.y;
     card?.setAttribute("data-y-axis", y && view.drawn ? `${round(y.min)}..${round(y.max)}` : "");
     // the tick labels as drawn, for whoever checks that an axis reads in one format
-    const labels = (sc: typeof x) => (sc && view.drawn ? sc.ticks.map((t) => String(t.label ?? "")).filter(Boolean).join("|") : "");
+    const labels = (sc: typeof x) =>
+      sc && view.drawn
+        ? sc.ticks
+            .map((t) => String(t.label ?? ""))
+            .filter(Boolean)
+            .join("|")
+        : "";
     card?.setAttribute("data-x-ticks", labels(x));
     card?.setAttribute("data-y-ticks", labels(y));
   };
@@ -518,7 +559,13 @@ export default function MetricChart(props: Props) {
             </button>
           )}
           {canHeat && (
-            <button type="button" className={`toggle ${heat ? "on" : ""}`} aria-pressed={heat} onClick={() => setHeat(!heat)} title="layers x steps heat map">
+            <button
+              type="button"
+              className={`toggle ${heat ? "on" : ""}`}
+              aria-pressed={heat}
+              onClick={() => setHeat(!heat)}
+              title="layers x steps heat map"
+            >
               heat map
             </button>
           )}
@@ -609,7 +656,13 @@ export default function MetricChart(props: Props) {
       </div>
       {heat && canHeat && <LayerHeatmap layers={heatLayers} log={log} height={height} />}
       <footer className="chart-foot">
-        {zoom ? `steps ${zoom.from}–${zoom.to}` : view.drawn ? (view.exact ? plural(view.drawn, "point") : `${plural(view.drawn, "bucket")} (min/max band)`) : "\u00a0"}
+        {zoom
+          ? `steps ${zoom.from}–${zoom.to}`
+          : view.drawn
+            ? view.exact
+              ? plural(view.drawn, "point")
+              : `${plural(view.drawn, "bucket")} (min/max band)`
+            : "\u00a0"}
         {view.fallback && xMode === "epoch" && (view.epochUnavailable ? " · epoch series unavailable: by step" : " · no epoch logged: by step")}
       </footer>
     </section>

@@ -55,7 +55,11 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
   const now = useNow(serverNow);
 
   const known = useRef(new Set<string>());
-  known.current = new Set([...detail.keys.map((k) => k.key), ...detail.histogramKeys.map((h) => `hist:${h.key}`), ...detail.images.map((i) => `img:${i.key}`)]);
+  known.current = new Set([
+    ...detail.keys.map((k) => k.key),
+    ...detail.histogramKeys.map((h) => `hist:${h.key}`),
+    ...detail.images.map((i) => `img:${i.key}`),
+  ]);
 
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const refresh = useCallback(async () => {
@@ -74,9 +78,12 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
       void refresh();
     }, REFRESH_DEBOUNCE_MS);
   }, [refresh]);
-  useEffect(() => () => {
-    if (timer.current) clearTimeout(timer.current);
-  }, []);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
 
   // a running run that goes quiet turns "stale" on the server's clock: look again now and then
   const running = run.status === "running" && !revoked;
@@ -128,7 +135,11 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
   const groups = useMemo(() => groupMetrics(keyList), [keysId]); // keysId is the identity of keyList
   const lines = useMemo(() => {
     const out = new Map<string, LineSpec[]>();
-    for (const g of groups) out.set(g.id, g.lines.map((l, i) => ({ id: l.key, runId: id, key: l.key, label: l.label, color: PALETTE[i % PALETTE.length] })));
+    for (const g of groups)
+      out.set(
+        g.id,
+        g.lines.map((l, i) => ({ id: l.key, runId: id, key: l.key, label: l.label, color: PALETTE[i % PALETTE.length] })),
+      );
     return out;
   }, [groups, id]);
   const hasEpoch = keyList.includes("epoch");
@@ -163,158 +174,164 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
 
   return (
     <RunAccessContext.Provider value={access}>
-    <div className="run-page" data-run={id} data-shared={share ? "" : undefined}>
-      {share && !revoked && (
-        <p className="shared-note" role="note">
-          A read-only view of one run, shared with a link. It follows the run live.
-        </p>
-      )}
-      <LiveNote state={revoked ? "revoked" : link} />
-      <header className="run-head">
-        <div className="run-title">
-          <h1>
-            <bdi>{run.name}</bdi>
-          </h1>
-          <StatusBadge status={run.status} link={revoked ? "revoked" : link} />
-          {!share && <SharePanel runId={id} />}
-        </div>
-        <p className="run-meta">
-          {share ? (
-            <bdi>{run.project}</bdi>
-          ) : (
-            <Link href={`/?project=${encodeURIComponent(run.project)}`}>
-              <bdi>{run.project}</bdi>
-            </Link>
-          )}
-          <span>
-            started <LocalTime t={run.createdAt} />
-          </span>
-          <span>ran {runDuration(run, now)}</span>
-          <span className="mono muted" title="run id">
-            {id}
-          </span>
-        </p>
-        {hasConfig && (
-          <details className="config">
-            <summary>config ({plural(Object.keys(config).length, "key")})</summary>
-            <pre>{JSON.stringify(config, null, 2)}</pre>
-          </details>
+      <div className="run-page" data-run={id} data-shared={share ? "" : undefined}>
+        {share && !revoked && (
+          <p className="shared-note" role="note">
+            A read-only view of one run, shared with a link. It follows the run live.
+          </p>
         )}
-      </header>
-
-      <AlertsPanel alerts={alerts} chartsOf={chartsOf} />
-
-      <div className="sticky-controls">
-        <ChartControls settings={settings} onChange={setSettings} hasEpoch={hasEpoch} />
-        {totalPanels > 1 && (
-          <label className="chart-filter">
-            <input type="search" placeholder="filter charts by key" value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="filter charts by key" />
-            {deferredFilter.trim() && (
-              <span className="muted" data-filter-summary>
-                {shownSummary(panels, { charts: groups.length, histograms: histKeys.length, images: imageKeys.length })}
-              </span>
+        <LiveNote state={revoked ? "revoked" : link} />
+        <header className="run-head">
+          <div className="run-title">
+            <h1>
+              <bdi>{run.name}</bdi>
+            </h1>
+            <StatusBadge status={run.status} link={revoked ? "revoked" : link} />
+            {!share && <SharePanel runId={id} />}
+          </div>
+          <p className="run-meta">
+            {share ? (
+              <bdi>{run.project}</bdi>
+            ) : (
+              <Link href={`/?project=${encodeURIComponent(run.project)}`}>
+                <bdi>{run.project}</bdi>
+              </Link>
             )}
-          </label>
+            <span>
+              started <LocalTime t={run.createdAt} />
+            </span>
+            <span>ran {runDuration(run, now)}</span>
+            <span className="mono muted" title="run id">
+              {id}
+            </span>
+          </p>
+          {hasConfig && (
+            <details className="config">
+              <summary>config ({plural(Object.keys(config).length, "key")})</summary>
+              <pre>{JSON.stringify(config, null, 2)}</pre>
+            </details>
+          )}
+        </header>
+
+        <AlertsPanel alerts={alerts} chartsOf={chartsOf} />
+
+        <div className="sticky-controls">
+          <ChartControls settings={settings} onChange={setSettings} hasEpoch={hasEpoch} />
+          {totalPanels > 1 && (
+            <label className="chart-filter">
+              <input
+                type="search"
+                placeholder="filter charts by key"
+                value={filter}
+                onChange={(e) => setFilter(e.target.value)}
+                aria-label="filter charts by key"
+              />
+              {deferredFilter.trim() && (
+                <span className="muted" data-filter-summary>
+                  {shownSummary(panels, { charts: groups.length, histograms: histKeys.length, images: imageKeys.length })}
+                </span>
+              )}
+            </label>
+          )}
+        </div>
+
+        {groups.length === 0 && <p className="empty">No metrics logged yet. Charts appear here as soon as the run logs its first values.</p>}
+        {deferredFilter.trim() && totalPanels > 0 && !shown.length && !panels.histograms.length && !panels.images.length && (
+          <p className="empty" data-filter-empty>
+            No chart, histogram or image key contains &ldquo;{deferredFilter.trim()}&rdquo;.
+          </p>
+        )}
+
+        {SECTIONS.map((section) => {
+          const gs = shown.filter((g) => g.section === section);
+          if (!gs.length) return null;
+          const open = !collapsed.has(section);
+          return (
+            <section key={section} className="chart-section" aria-label={section} data-collapsed={open ? undefined : ""}>
+              <h2>
+                <button
+                  type="button"
+                  className="section-toggle"
+                  aria-expanded={open}
+                  onClick={() =>
+                    setCollapsed((c) => {
+                      const n = new Set(c);
+                      if (open) n.add(section);
+                      else n.delete(section);
+                      return n;
+                    })
+                  }
+                >
+                  {section}
+                  <span className="muted"> · {plural(gs.length, "chart")}</span>
+                </button>
+              </h2>
+              {open && (
+                <FamilyGrids
+                  items={gs}
+                  itemKey={(g) => g.id}
+                  render={(g) => (
+                    <MetricChart
+                      key={g.id}
+                      chartId={g.id}
+                      title={g.title}
+                      lines={lines.get(g.id) ?? NO_LINES}
+                      settings={deferred}
+                      xContexts={xContexts}
+                      bus={bus}
+                      reloadToken={reloadToken}
+                      logDefault={g.logDefault}
+                      refLine={g.refLine}
+                      alerts={alertsByChart.get(g.id)}
+                    />
+                  )}
+                />
+              )}
+            </section>
+          );
+        })}
+
+        {panels.histograms.length > 0 && (
+          <section className="chart-section" aria-label="Histograms">
+            <h2>Histograms</h2>
+            <div className="chart-grid">
+              {panels.histograms.map((k) => (
+                <HistogramPanel key={k} runId={id} hkey={k} version={(histVersions.get(k) ?? 0) + reloadToken} />
+              ))}
+            </div>
+          </section>
+        )}
+
+        {panels.images.length > 0 && (
+          <section className="chart-section" aria-label="Images">
+            <h2>Images</h2>
+            <div className="chart-grid images">
+              {panels.images.map((k) => (
+                <ImagePanel key={k} runId={id} ikey={k} version={(imageVersions.get(k) ?? 0) + reloadToken} />
+              ))}
+            </div>
+          </section>
+        )}
+
+        {events.length > 0 && (
+          <section className="chart-section" aria-label="Events">
+            <h2>Events</h2>
+            <details className="events">
+              <summary>{plural(events.length, "logged event")}</summary>
+              <ul>
+                {events.map((e, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: the list only grows at its end, so an index names the same event
+                  <li key={i}>
+                    <span className="badge">{e.type}</span>
+                    {e.step !== null && <span className="muted"> step {e.step}</span>}
+                    <code>{JSON.stringify(e.data)}</code>
+                  </li>
+                ))}
+              </ul>
+            </details>
+          </section>
         )}
       </div>
-
-      {groups.length === 0 && <p className="empty">No metrics logged yet. Charts appear here as soon as the run logs its first values.</p>}
-      {deferredFilter.trim() && totalPanels > 0 && !shown.length && !panels.histograms.length && !panels.images.length && (
-        <p className="empty" data-filter-empty>
-          No chart, histogram or image key contains &ldquo;{deferredFilter.trim()}&rdquo;.
-        </p>
-      )}
-
-      {SECTIONS.map((section) => {
-        const gs = shown.filter((g) => g.section === section);
-        if (!gs.length) return null;
-        const open = !collapsed.has(section);
-        return (
-          <section key={section} className="chart-section" aria-label={section} data-collapsed={open ? undefined : ""}>
-            <h2>
-              <button
-                type="button"
-                className="section-toggle"
-                aria-expanded={open}
-                onClick={() =>
-                  setCollapsed((c) => {
-                    const n = new Set(c);
-                    if (open) n.add(section);
-                    else n.delete(section);
-                    return n;
-                  })
-                }
-              >
-                {section}
-                <span className="muted"> · {plural(gs.length, "chart")}</span>
-              </button>
-            </h2>
-            {open && (
-              <FamilyGrids
-                items={gs}
-                itemKey={(g) => g.id}
-                render={(g) => (
-                <MetricChart
-                  key={g.id}
-                  chartId={g.id}
-                  title={g.title}
-                  lines={lines.get(g.id) ?? NO_LINES}
-                  settings={deferred}
-                  xContexts={xContexts}
-                  bus={bus}
-                  reloadToken={reloadToken}
-                  logDefault={g.logDefault}
-                  refLine={g.refLine}
-                  alerts={alertsByChart.get(g.id)}
-                />
-                )}
-              />
-            )}
-          </section>
-        );
-      })}
-
-      {panels.histograms.length > 0 && (
-        <section className="chart-section" aria-label="Histograms">
-          <h2>Histograms</h2>
-          <div className="chart-grid">
-            {panels.histograms.map((k) => (
-              <HistogramPanel key={k} runId={id} hkey={k} version={(histVersions.get(k) ?? 0) + reloadToken} />
-            ))}
-          </div>
-        </section>
-      )}
-
-      {panels.images.length > 0 && (
-        <section className="chart-section" aria-label="Images">
-          <h2>Images</h2>
-          <div className="chart-grid images">
-            {panels.images.map((k) => (
-              <ImagePanel key={k} runId={id} ikey={k} version={(imageVersions.get(k) ?? 0) + reloadToken} />
-            ))}
-          </div>
-        </section>
-      )}
-
-      {events.length > 0 && (
-        <section className="chart-section" aria-label="Events">
-          <h2>Events</h2>
-          <details className="events">
-            <summary>{plural(events.length, "logged event")}</summary>
-            <ul>
-              {events.map((e, i) => (
-                // biome-ignore lint/suspicious/noArrayIndexKey: the list only grows at its end, so an index names the same event
-                <li key={i}>
-                  <span className="badge">{e.type}</span>
-                  {e.step !== null && <span className="muted"> step {e.step}</span>}
-                  <code>{JSON.stringify(e.data)}</code>
-                </li>
-              ))}
-            </ul>
-          </details>
-        </section>
-      )}
-    </div>
     </RunAccessContext.Provider>
   );
 }

@@ -16,7 +16,12 @@ import LiveNote from "./LiveNote";
 // The address this page was loaded from, for the empty list's curl hint (the server renders a
 // placeholder; the browser fills in its own address).
 const noSubscription = () => () => {};
-const useOrigin = () => useSyncExternalStore(noSubscription, () => window.location.origin, () => "http://<this server>");
+const useOrigin = () =>
+  useSyncExternalStore(
+    noSubscription,
+    () => window.location.origin,
+    () => "http://<this server>",
+  );
 
 export type { SortOrder } from "@/lib/ui/runs-query";
 const SORTS: { value: SortOrder; label: string }[] = [
@@ -71,9 +76,12 @@ export default function RunsList({
       void refetch();
     }, wait);
   }, [refetch]);
-  useEffect(() => () => {
-    if (timer.current) clearTimeout(timer.current);
-  }, []);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
 
   // keep the URL in step with the filter, so a reload or a shared link shows the same list
   useEffect(() => {
@@ -89,7 +97,10 @@ export default function RunsList({
     return () => clearInterval(t);
   }, [anyLive, refetch]);
 
-  const liveIds = runs.filter((r) => r.status === "running").slice(0, MAX_WATCHED).map((r) => r.id);
+  const liveIds = runs
+    .filter((r) => r.status === "running")
+    .slice(0, MAX_WATCHED)
+    .map((r) => r.id);
   const rooms: Room[] = [{ runs: true }, ...liveIds.map((id) => ({ run: id }))];
 
   useLive(rooms, {
@@ -102,7 +113,8 @@ export default function RunsList({
         next[i] = { ...rs[i], ...view };
         return next;
       });
-      if (!projects.some((p) => p.name === view.project)) setProjects((ps) => [...ps, { name: view.project, runs: 1 }].sort((a, b) => a.name.localeCompare(b.name)));
+      if (!projects.some((p) => p.name === view.project))
+        setProjects((ps) => [...ps, { name: view.project, runs: 1 }].sort((a, b) => a.name.localeCompare(b.name)));
       refetchSoon();
     },
     points: () => refetchSoon(),

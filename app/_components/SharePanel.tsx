@@ -60,9 +60,7 @@ export default function SharePanel({ runId }: { runId: string }) {
     <details className="share-menu" onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
       <summary>Share</summary>
       <div className="share-body">
-        <p className="muted small">
-          A link opens a read-only view of this run, live, and nothing else of the dashboard. Revoke it to close it.
-        </p>
+        <p className="muted small">A link opens a read-only view of this run, live, and nothing else of the dashboard. Revoke it to close it.</p>
         {shares && shares.length > 0 && (
           <ul className="share-list">
             {shares.map((s) => (

@@ -5,7 +5,10 @@ export default function TopBar() {
   return (
     <header className="topbar">
       <Link href="/" className="brand">
-        <span className="brand-mark" aria-hidden>◉</span> babysit
+        <span className="brand-mark" aria-hidden>
+          ◉
+        </span>{" "}
+        babysit
       </Link>
       <nav>
         <Link href="/">runs</Link>

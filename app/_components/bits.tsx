@@ -6,7 +6,12 @@ import type { LinkState } from "./live";
 
 // Small pieces shared by the pages.
 
-const STATUS_LABEL = new Map([["running", "live"], ["finished", "finished"], ["crashed", "crashed"], ["stale", "stale"]]);
+const STATUS_LABEL = new Map([
+  ["running", "live"],
+  ["finished", "finished"],
+  ["crashed", "crashed"],
+  ["stale", "stale"],
+]);
 
 /**
  * A run's status. With `link` (the page's connection, or "revoked" for a revoked shared link) a
@@ -16,7 +21,10 @@ export function StatusBadge({ status, link }: { status: string; link?: LinkState
   const cutOff = status === "running" && (link === "offline" || link === "revoked");
   if (cutOff) {
     const label = link === "revoked" ? "link revoked" : "offline";
-    const title = link === "revoked" ? "this shared link was revoked: the page no longer follows the run" : "the connection to the server is lost: reconnecting; the run may still be running";
+    const title =
+      link === "revoked"
+        ? "this shared link was revoked: the page no longer follows the run"
+        : "the connection to the server is lost: reconnecting; the run may still be running";
     return (
       <span className="badge status status-cut-off" data-status={status} data-link={link} title={title}>
         {label}
@@ -24,7 +32,12 @@ export function StatusBadge({ status, link }: { status: string; link?: LinkState
     );
   }
   return (
-    <span className={`badge status status-${status}`} data-status={status} data-link={link} title={status === "stale" ? "running, but nothing received for a while" : status}>
+    <span
+      className={`badge status status-${status}`}
+      data-status={status}
+      data-link={link}
+      title={status === "stale" ? "running, but nothing received for a while" : status}
+    >
       {status === "running" && <i className="pulse" aria-hidden />}
       {STATUS_LABEL.get(status) ?? status}
     </span>
@@ -35,7 +48,11 @@ const noop = () => () => {};
 
 /** False while rendering on the server and hydrating, true afterwards (no hydration mismatch). */
 export function useHydrated(): boolean {
-  return useSyncExternalStore(noop, () => true, () => false);
+  return useSyncExternalStore(
+    noop,
+    () => true,
+    () => false,
+  );
 }
 
 /** A Unix-seconds time: in UTC on the server, in the viewer's time zone once hydrated. */

@@ -16,7 +16,19 @@ import {
 } from "chart.js";
 
 // chart.js is tree-shaken: register exactly what the charts use, once per page load.
-Chart.register(LineController, ScatterController, BarController, LineElement, PointElement, BarElement, LinearScale, LogarithmicScale, CategoryScale, Filler, Tooltip);
+Chart.register(
+  LineController,
+  ScatterController,
+  BarController,
+  LineElement,
+  PointElement,
+  BarElement,
+  LinearScale,
+  LogarithmicScale,
+  CategoryScale,
+  Filler,
+  Tooltip,
+);
 Chart.defaults.font.family = "ui-sans-serif, system-ui, -apple-system, 'Segoe UI', sans-serif";
 Chart.defaults.font.size = 11;
 Chart.defaults.color = "#5b6472";

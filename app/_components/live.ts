@@ -48,10 +48,12 @@ function setLink(s: LinkState): void {
 export function trackCatchUp(p: unknown): void {
   if (!(p instanceof Promise) || linkState !== "catching-up") return;
   pendingCatchUps++;
-  void p.catch(() => {}).finally(() => {
-    pendingCatchUps--;
-    settleCatchUp();
-  });
+  void p
+    .catch(() => {})
+    .finally(() => {
+      pendingCatchUps--;
+      settleCatchUp();
+    });
 }
 
 function settleCatchUp(): void {

@@ -18,7 +18,13 @@ export interface XRun {
   first: { step: number; keys: string[] } | null;
 }
 
-export function useXContexts(runs: XRun[], xMode: XMode, bus: LiveBus, reloadToken = 0, access: RunAccess = directAccess): ReadonlyMap<string, XContext> {
+export function useXContexts(
+  runs: XRun[],
+  xMode: XMode,
+  bus: LiveBus,
+  reloadToken = 0,
+  access: RunAccess = directAccess,
+): ReadonlyMap<string, XContext> {
   const [epochs, setEpochs] = useState<ReadonlyMap<string, EpochSeries | "unavailable">>(new Map());
   const [starts, setStarts] = useState<ReadonlyMap<string, number>>(new Map());
   const want = xMode === "epoch" ? runs.filter((r) => r.hasEpoch).map((r) => r.id) : [];
@@ -80,7 +86,9 @@ export function useXContexts(runs: XRun[], xMode: XMode, bus: LiveBus, reloadTok
         const first = r.first!;
         const range = `&from=${first.step}&to=${first.step}&points=1`;
         const plain = first.keys.filter((k) => !k.includes(","));
-        const urls = plain.length ? [`${access.api(r.id)}/series?keys=${plain.map(encodeURIComponent).join(",")}${range}`] : [`${access.api(r.id)}/series?key=${encodeURIComponent(first.keys[0])}${range}`];
+        const urls = plain.length
+          ? [`${access.api(r.id)}/series?keys=${plain.map(encodeURIComponent).join(",")}${range}`]
+          : [`${access.api(r.id)}/series?key=${encodeURIComponent(first.keys[0])}${range}`];
         let t0 = Infinity;
         for (const url of urls) {
           const res = await fetch(url).catch(() => null);

@@ -5,7 +5,10 @@ export default function SharedLayout({ children }: { children: React.ReactNode }
     <>
       <header className="topbar">
         <span className="brand">
-          <span className="brand-mark" aria-hidden>◉</span> babysit
+          <span className="brand-mark" aria-hidden>
+            ◉
+          </span>{" "}
+          babysit
         </span>
         <span className="topbar-note">shared run</span>
       </header>

@@ -8,11 +8,13 @@ export async function listAlerts(runId: string) {
   const run = await db.run.findUnique({ where: { id: runId }, select: { id: true } });
   if (!run) throw new AppError("not_found", `run ${runId} does not exist`);
   const rows = await db.alert.findMany({ where: { runId } });
-  const alerts = rows.map(alertView).sort(
-    (a, b) =>
-      Number(b.status === "active") - Number(a.status === "active") ||
-      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
-      a.firstStep - b.firstStep,
-  );
+  const alerts = rows
+    .map(alertView)
+    .sort(
+      (a, b) =>
+        Number(b.status === "active") - Number(a.status === "active") ||
+        SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+        a.firstStep - b.firstStep,
+    );
   return { alerts };
 }

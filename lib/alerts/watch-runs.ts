@@ -161,7 +161,9 @@ function enforceBudget(w: Watched, touchedSeries: Iterable<string>, touchedHisto
   }
   if (bytesHeld() > BUDGET && !warnedOver) {
     warnedOver = true;
-    console.warn(`babysit: live runs' diagnostic data exceeds its share of BABYSIT_MEMORY_MB=${memoryBudgetBytes() / 1024 / 1024} at the lowest resolution allowed; raise it`);
+    console.warn(
+      `babysit: live runs' diagnostic data exceeds its share of BABYSIT_MEMORY_MB=${memoryBudgetBytes() / 1024 / 1024} at the lowest resolution allowed; raise it`,
+    );
   }
 }
 
@@ -294,7 +296,11 @@ async function store(w: Watched, found: Diagnosis[]): Promise<void> {
     }
     const escalated = old.status !== "active" || SEVERITY_RANK[d.severity] > SEVERITY_RANK[old.severity];
     const same =
-      old.status === "active" && old.severity === d.severity && old.title === d.title && old.message === d.message && old.evidence === fields.evidence;
+      old.status === "active" &&
+      old.severity === d.severity &&
+      old.title === d.title &&
+      old.message === d.message &&
+      old.evidence === fields.evidence;
     if (same) continue;
     const row = await db.alert.update({ where: { id: old.id }, data: fields });
     if (escalated) raised(w, alertView(row), changed);

@@ -70,7 +70,15 @@ export type ServerEvent = keyof ServerToClientEvents;
 export type PayloadOf<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
 
 /** Every server event name, for pages that listen to all of them. */
-export const SERVER_EVENTS = ["points", "run", "alert", "run-alerts", "histogram", "event", "share-revoked"] as const satisfies readonly ServerEvent[];
+export const SERVER_EVENTS = [
+  "points",
+  "run",
+  "alert",
+  "run-alerts",
+  "histogram",
+  "event",
+  "share-revoked",
+] as const satisfies readonly ServerEvent[];
 
 /** A room a page asks for: one run's updates, a shared link's run, or the runs list. */
 export type RoomRequest = { run: string } | { share: string } | { runs: true };
@@ -91,8 +99,7 @@ export const MAX_ROOMS_PER_SOCKET = 200;
 /** Shared-link tokens: 16 random bytes, base64url (lib/shares). */
 const TOKEN_LENGTH = 22;
 
-const isIdChar = (c: number) =>
-  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 /* _ */ || c === 45; /* - */
+const isIdChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 /* _ */ || c === 45; /* - */
 
 function ofIdChars(s: string, max: number): boolean {
   if (s.length === 0 || s.length > max) return false;

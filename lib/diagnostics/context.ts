@@ -2,15 +2,7 @@
 // share (computed once per diagnose() call, lazily).
 
 import { resolveKeys, type NamedSeries, type ResolvedKeys } from "./keys";
-import {
-  accuracyScale,
-  finiteSample,
-  median,
-  noise,
-  nonFiniteScan,
-  recentRange,
-  smoothed,
-} from "./series";
+import { accuracyScale, finiteSample, median, noise, nonFiniteScan, recentRange, smoothed } from "./series";
 import { resolveThresholds, type Thresholds } from "./thresholds";
 import type { Diagnosis, RunData, Severity } from "./types";
 
@@ -117,9 +109,22 @@ function lossProfile(named: NamedSeries, t: Thresholds): LossProfile | null {
   while (firstIdx < n && !Number.isFinite(s.values[firstIdx])) firstIdx++;
   if (firstIdx >= n) {
     return {
-      key, n, firstStep: s.steps[0], lastStep: s.steps[n - 1], first: NaN, initial: NaN, recent: NaN, tail: NaN,
-      recentFromIdx: 0, recentPoints: n, recentCv: NaN, best: NaN, bestStep: s.steps[0],
-      nonFiniteFirstIdx: scan.first, nonFiniteCount: scan.count, lastIsFinite: false,
+      key,
+      n,
+      firstStep: s.steps[0],
+      lastStep: s.steps[n - 1],
+      first: NaN,
+      initial: NaN,
+      recent: NaN,
+      tail: NaN,
+      recentFromIdx: 0,
+      recentPoints: n,
+      recentCv: NaN,
+      best: NaN,
+      bestStep: s.steps[0],
+      nonFiniteFirstIdx: scan.first,
+      nonFiniteCount: scan.count,
+      lastIsFinite: false,
     };
   }
   const head = finiteSample(s.values, firstIdx, Math.min(n, firstIdx + 3));

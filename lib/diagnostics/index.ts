@@ -99,7 +99,5 @@ export function diagnose(run: RunData, options: DiagnoseOptions = {}): Diagnosis
     if (cause && RANK[cause.severity] >= RANK[s.minSeverity]) for (const code of s.hides) found.delete(code);
   }
   const order = new Map(DIAGNOSIS_CODES.map((c, i) => [c, i]));
-  return [...found.values()].sort(
-    (a, b) => RANK[b.severity] - RANK[a.severity] || order.get(a.code)! - order.get(b.code)!,
-  );
+  return [...found.values()].sort((a, b) => RANK[b.severity] - RANK[a.severity] || order.get(a.code)! - order.get(b.code)!);
 }

@@ -28,29 +28,86 @@ export type HistFamily = "act_hist" | "weight_hist" | "grad_hist";
 /** Built-in names per role, in priority order, matched case-insensitively. */
 export const SCALAR_ALIASES: Record<ScalarRole, readonly string[]> = {
   train_loss: [
-    "train/loss", "train_loss", "training_loss", "training/loss", "loss/train", "loss/training",
-    "train/loss_step", "train_loss_step", "loss", "train/loss_epoch", "train_loss_epoch",
+    "train/loss",
+    "train_loss",
+    "training_loss",
+    "training/loss",
+    "loss/train",
+    "loss/training",
+    "train/loss_step",
+    "train_loss_step",
+    "loss",
+    "train/loss_epoch",
+    "train_loss_epoch",
   ],
   val_loss: [
-    "val/loss", "val_loss", "validation_loss", "validation/loss", "valid/loss", "valid_loss",
-    "eval/loss", "eval_loss", "loss/val", "loss/validation", "loss/valid", "val/loss_epoch",
-    "val_loss_epoch", "test/loss", "test_loss", "loss/test",
+    "val/loss",
+    "val_loss",
+    "validation_loss",
+    "validation/loss",
+    "valid/loss",
+    "valid_loss",
+    "eval/loss",
+    "eval_loss",
+    "loss/val",
+    "loss/validation",
+    "loss/valid",
+    "val/loss_epoch",
+    "val_loss_epoch",
+    "test/loss",
+    "test_loss",
+    "loss/test",
   ],
   train_acc: [
-    "train/acc", "train_acc", "train/accuracy", "train_accuracy", "training_accuracy",
-    "training_acc", "training/accuracy", "acc/train", "accuracy/train", "acc", "accuracy",
-    "train/acc_step", "train_acc_step", "train/acc_epoch", "train_acc_epoch",
+    "train/acc",
+    "train_acc",
+    "train/accuracy",
+    "train_accuracy",
+    "training_accuracy",
+    "training_acc",
+    "training/accuracy",
+    "acc/train",
+    "accuracy/train",
+    "acc",
+    "accuracy",
+    "train/acc_step",
+    "train_acc_step",
+    "train/acc_epoch",
+    "train_acc_epoch",
   ],
   val_acc: [
-    "val/acc", "val_acc", "val/accuracy", "val_accuracy", "validation_accuracy",
-    "validation/accuracy", "valid/acc", "valid_acc", "eval/accuracy", "eval/acc",
-    "eval_accuracy", "eval_acc", "acc/val", "accuracy/val", "acc/validation",
-    "accuracy/validation", "val_acc_epoch", "test/acc", "test_acc", "test/accuracy", "test_accuracy",
+    "val/acc",
+    "val_acc",
+    "val/accuracy",
+    "val_accuracy",
+    "validation_accuracy",
+    "validation/accuracy",
+    "valid/acc",
+    "valid_acc",
+    "eval/accuracy",
+    "eval/acc",
+    "eval_accuracy",
+    "eval_acc",
+    "acc/val",
+    "accuracy/val",
+    "acc/validation",
+    "accuracy/validation",
+    "val_acc_epoch",
+    "test/acc",
+    "test_acc",
+    "test/accuracy",
+    "test_accuracy",
   ],
   lr: ["lr", "learning_rate", "train/lr", "train/learning_rate", "optim/lr", "optimizer/lr"],
   grad_norm: [
-    "grad_norm", "gradient_norm", "train/grad_norm", "grad/norm", "grad_norm/total",
-    "total_grad_norm", "global_grad_norm", "grad/global_norm",
+    "grad_norm",
+    "gradient_norm",
+    "train/grad_norm",
+    "grad/norm",
+    "grad_norm/total",
+    "total_grad_norm",
+    "global_grad_norm",
+    "grad/global_norm",
   ],
 };
 
@@ -162,7 +219,10 @@ export function resolveKeys(run: RunData): ResolvedKeys {
     }
   }
   // "acc"/"loss" must not be claimed twice (e.g. a run logging only "loss" and "val_loss").
-  for (const [a, b] of [["train_loss", "val_loss"], ["train_acc", "val_acc"]] as const) {
+  for (const [a, b] of [
+    ["train_loss", "val_loss"],
+    ["train_acc", "val_acc"],
+  ] as const) {
     if (scalars[a] && scalars[b] && scalars[a]!.key === scalars[b]!.key) delete scalars[a];
   }
 
@@ -176,8 +236,15 @@ export function resolveKeys(run: RunData): ResolvedKeys {
   };
   const userLayer: { re: KeyPattern; field: LayerField }[] = [];
   for (const field of [
-    "update_ratio", "act_mean", "act_std", "saturated_frac", "dead_frac",
-    "grad_std", "grad_norm", "weight_mean", "weight_std",
+    "update_ratio",
+    "act_mean",
+    "act_std",
+    "saturated_frac",
+    "dead_frac",
+    "grad_std",
+    "grad_norm",
+    "weight_mean",
+    "weight_std",
   ] as LayerField[]) {
     for (const p of asList(userKeys[field])) {
       const re = compile(p);
@@ -250,9 +317,7 @@ export function resolveKeys(run: RunData): ResolvedKeys {
 
 /** Network order: the config's layer list when it names them, then the order keys first appeared. */
 function orderLayers<T>(found: Map<string, T>, config: Record<string, any>): Map<string, T> {
-  const listed = [config?.model_layers, config?.layers, config?.model?.layers].find(Array.isArray) as
-    | unknown[]
-    | undefined;
+  const listed = [config?.model_layers, config?.layers, config?.model?.layers].find(Array.isArray) as unknown[] | undefined;
   if (!listed) return found;
   const out = new Map<string, T>();
   for (const name of listed) {

@@ -117,12 +117,7 @@ export function nonFiniteScan(values: number[]): { first: number; count: number 
  * Medians of consecutive chunks of the strided sample of [from, to): a cheap smoothed curve.
  * Each entry carries the step where its chunk starts.
  */
-export function smoothed(
-  s: SeriesPoints,
-  from: number,
-  to: number,
-  chunk = 8,
-): { step: number; value: number }[] {
+export function smoothed(s: SeriesPoints, from: number, to: number, chunk = 8): { step: number; value: number }[] {
   const idx = stridedIndices(from, to);
   const out: { step: number; value: number }[] = [];
   for (let k = 0; k < idx.length; k += chunk) {
@@ -181,13 +176,7 @@ export interface EvalTable {
  * train points logged since the previous evaluation (per-minibatch values are noisy), or the
  * last train point before it. Works for train logged every step or once per evaluation.
  */
-export function alignEvals(
-  val: SeriesPoints,
-  train: SeriesPoints | undefined,
-  valScale = 1,
-  trainScale = 1,
-  maxEvals = 400,
-): EvalTable {
+export function alignEvals(val: SeriesPoints, train: SeriesPoints | undefined, valScale = 1, trainScale = 1, maxEvals = 400): EvalTable {
   const out: EvalTable = { steps: [], val: [], train: [] };
   let prevStep = -Infinity;
   for (const i of stridedIndices(0, val.values.length, maxEvals)) {

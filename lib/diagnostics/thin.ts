@@ -93,11 +93,7 @@ export function thinEvents(events: RunEvent[], cap: number): boolean {
 export const BYTES_PER_NUMBER = 12;
 
 /** Rough size of a run's in-memory diagnostic data. */
-export function estimateBytes(data: {
-  series: Map<string, SeriesPoints>;
-  histograms: Map<string, HistogramRecord[]>;
-  events: RunEvent[];
-}): number {
+export function estimateBytes(data: { series: Map<string, SeriesPoints>; histograms: Map<string, HistogramRecord[]>; events: RunEvent[] }): number {
   let numbers = 0;
   let objects = 0;
   for (const s of data.series.values()) {

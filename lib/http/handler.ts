@@ -37,9 +37,15 @@ export function checkJsonType(type: string | null | undefined): void {
   const sub = media.slice(slash + 1);
   const isJson = media.slice(0, slash) === "application" && (sub === "json" || (sub.endsWith("+json") && sub.length > 5));
   const charsets = params.filter((p) => p.split("=", 1)[0].trim() === "charset");
-  const charset = charsets[0]?.slice(charsets[0].indexOf("=") + 1).trim().replace(/^"|"$/g, "");
+  const charset = charsets[0]
+    ?.slice(charsets[0].indexOf("=") + 1)
+    .trim()
+    .replace(/^"|"$/g, "");
   if (!isJson || charsets.length > 1 || (charset !== undefined && charset !== "utf-8" && charset !== "utf8")) {
-    throw new AppError("unsupported_media_type", `Content-Type must be application/json (UTF-8, one charset at most), got ${JSON.stringify(type.slice(0, 100))}`);
+    throw new AppError(
+      "unsupported_media_type",
+      `Content-Type must be application/json (UTF-8, one charset at most), got ${JSON.stringify(type.slice(0, 100))}`,
+    );
   }
 }
 
@@ -187,7 +193,6 @@ function nonFinitePath(value: unknown): PropertyKey[] | null {
 export function cutOff(): AppError {
   return new AppError("invalid_body", "the request body was cut off");
 }
-
 
 /** Reads a JSON body, refusing non-JSON, oversize and malformed bodies. */
 export async function readJson(req: Request, opts: JsonBodyOptions & { limit?: number } = {}): Promise<unknown> {

@@ -44,12 +44,10 @@ export function appendBatch(runId: string, batch: LogBatch): AppendResult {
 
   let duplicateOf: { points: number; histograms: number; events: number } | undefined;
   const write = db.transaction(() => {
-    duplicateOf = stmt(db, "SELECT points, histograms, events FROM batches WHERE run_id = ? AND seq = ?")
-      .get(runId, batch.seq) as typeof duplicateOf;
+    duplicateOf = stmt(db, "SELECT points, histograms, events FROM batches WHERE run_id = ? AND seq = ?").get(runId, batch.seq) as typeof duplicateOf;
     if (duplicateOf) return;
     appendRunPoints(db, runId, series);
-    const putHist = stmt(db, "INSERT OR REPLACE INTO histograms (run_id, key, step, time, edges, counts) VALUES (?, ?, ?, ?, ?, ?)",
-    );
+    const putHist = stmt(db, "INSERT OR REPLACE INTO histograms (run_id, key, step, time, edges, counts) VALUES (?, ?, ?, ?, ?, ?)");
     for (const h of batch.histograms) {
       putHist.run(runId, h.key, h.step, h.time ?? now, JSON.stringify(h.edges), JSON.stringify(h.counts));
     }
@@ -112,5 +110,6 @@ function broadcast(b: AcceptedBatch): void {
   const series = seriesRecord([...b.series].map(([key, p]) => [key, p.steps.map((s, i): LivePoint => [s, encodeValue(p.values[i]), p.times[i]])]));
   emitTo(room, "points", { runId: b.runId, series });
   for (const h of b.histograms) emitTo(room, "histogram", { runId: b.runId, key: h.key, step: h.step });
-  for (const e of b.events) emitTo(room, "event", { runId: b.runId, type: e.type, step: e.step, data: e.type === "image" ? { key: e.data.key } : e.data });
+  for (const e of b.events)
+    emitTo(room, "event", { runId: b.runId, type: e.type, step: e.step, data: e.type === "image" ? { key: e.data.key } : e.data });
 }

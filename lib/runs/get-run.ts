@@ -26,12 +26,17 @@ export async function getRun(id: string) {
     .prepare("SELECT key, COUNT(*) AS count, MAX(step) AS lastStep FROM histograms WHERE run_id = ? GROUP BY key ORDER BY key")
     .all(id) as { key: string; count: number; lastStep: number }[];
   const events = (
-    db
-      .prepare("SELECT type, step, time, data FROM events WHERE run_id = ? AND type != 'image' ORDER BY id LIMIT 1000")
-      .all(id) as { type: string; step: number | null; time: number; data: string }[]
+    db.prepare("SELECT type, step, time, data FROM events WHERE run_id = ? AND type != 'image' ORDER BY id LIMIT 1000").all(id) as {
+      type: string;
+      step: number | null;
+      time: number;
+      data: string;
+    }[]
   ).map((e) => ({ ...e, data: JSON.parse(e.data) as unknown }));
   const images = db
-    .prepare("SELECT json_extract(data, '$.key') AS key, COUNT(*) AS count, MAX(step) AS lastStep FROM events WHERE run_id = ? AND type = 'image' GROUP BY 1 ORDER BY 1")
+    .prepare(
+      "SELECT json_extract(data, '$.key') AS key, COUNT(*) AS count, MAX(step) AS lastStep FROM events WHERE run_id = ? AND type = 'image' GROUP BY 1 ORDER BY 1",
+    )
     .all(id) as { key: string; count: number; lastStep: number }[];
   return { run: runView(run), keys, histogramKeys, events, images };
 }

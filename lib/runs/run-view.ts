@@ -120,7 +120,9 @@ export function headlineValues(runIds: string[]): Map<string, Record<string, Wir
   const db = sqlite();
   const ids = JSON.stringify(runIds);
   const pending = new Set(
-    (db.prepare("SELECT DISTINCT run_id AS id FROM pending_batches WHERE run_id IN (SELECT value FROM json_each(?))").all(ids) as { id: string }[]).map((r) => r.id),
+    (
+      db.prepare("SELECT DISTINCT run_id AS id FROM pending_batches WHERE run_id IN (SELECT value FROM json_each(?))").all(ids) as { id: string }[]
+    ).map((r) => r.id),
   );
   for (const id of runIds) {
     const cached = cachedRunSeries(id);

@@ -78,7 +78,10 @@ export const histogram = z
   .object({
     step,
     key: nameField(LIMITS.keyMaxLength, "histogram keys"),
-    edges: z.array(z.number().finite()).min(2).max(LIMITS.histogramBins.value + 1),
+    edges: z
+      .array(z.number().finite())
+      .min(2)
+      .max(LIMITS.histogramBins.value + 1),
     counts: z.array(z.number().finite().min(0)).min(1).max(LIMITS.histogramBins.value),
     time: time.optional(),
   })

@@ -3,11 +3,9 @@ import { LIMITS, nameProblem } from "../contract/limits";
 import { configProblem } from "./config";
 import { step } from "./log-batch";
 
-export const runId = z
-  .string({ error: "must be a string" })
-  .regex(new RegExp(`^[A-Za-z0-9_-]{1,${LIMITS.runIdMaxLength.value}}$`), {
-    error: `must be 1-${LIMITS.runIdMaxLength.value} characters of A-Z a-z 0-9 _ -`,
-  });
+export const runId = z.string({ error: "must be a string" }).regex(new RegExp(`^[A-Za-z0-9_-]{1,${LIMITS.runIdMaxLength.value}}$`), {
+  error: `must be 1-${LIMITS.runIdMaxLength.value} characters of A-Z a-z 0-9 _ -`,
+});
 
 /** A trimmed name: the message gives the reason, the path (project, name) names the field. */
 const trimmedName = (max: (typeof LIMITS)["projectMaxLength"], what: string, missing: string) =>
@@ -50,7 +48,12 @@ const intParam = (min: number, max: number) =>
     .string({ error: "must be an integer" })
     .regex(DECIMAL, { error: "must be a decimal integer (digits only)" })
     .transform(Number)
-    .pipe(z.number().min(min, { error: `must be >= ${min}` }).max(max, { error: `must be <= ${max}` }));
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `must be >= ${min}` })
+        .max(max, { error: `must be <= ${max}` }),
+    );
 
 /** A text parameter: given means not empty. */
 const textParam = z.string({ error: "is required" }).min(1, { error: "must not be empty" });
@@ -79,7 +82,8 @@ export const seriesQuery = z
   })
   .superRefine((q, ctx) => {
     if (q.key === undefined && q.keys === undefined) ctx.addIssue({ code: "custom", path: ["key"], message: "(or keys) is required" });
-    else if (q.key !== undefined && q.keys !== undefined) ctx.addIssue({ code: "custom", path: ["keys"], message: "cannot be given with key: give one of them" });
+    else if (q.key !== undefined && q.keys !== undefined)
+      ctx.addIssue({ code: "custom", path: ["keys"], message: "cannot be given with key: give one of them" });
     else if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
       ctx.addIssue({ code: "custom", path: ["from"], message: `must be <= to (got from=${q.from}, to=${q.to})` });
     }

@@ -94,7 +94,15 @@ export function compactRun(db: Database.Database, runId: string, all: boolean): 
     } catch (e) {
       // acknowledged points that cannot be compacted would fail every later batch of the run and
       // every restart: set them aside (kept and reported) and go on without them
-      quarantine(db, runId, { kind: "pending_points", key: meta.key, reason: e, data: encodePending([[meta.id, p]]), points: n, firstStep: p.steps[0], lastStep: p.steps[n - 1] });
+      quarantine(db, runId, {
+        kind: "pending_points",
+        key: meta.key,
+        reason: e,
+        data: encodePending([[meta.id, p]]),
+        points: n,
+        firstStep: p.steps[0],
+        lastStep: p.steps[n - 1],
+      });
       meta.pending = emptyPoints();
       refreshTotals(meta);
       continue;
@@ -140,10 +148,10 @@ function restepSealed(db: Database.Database, meta: SeriesMeta, pts: Points): voi
   let i = 0;
   const n = pts.steps.length;
   while (i < n) {
-    const chunk = stmt(db, "SELECT id, start_step, end_step, count, data FROM chunks WHERE series_id = ? AND end_step >= ? ORDER BY end_step LIMIT 1").get(
-      meta.id,
-      pts.steps[i],
-    ) as ChunkRow | undefined;
+    const chunk = stmt(
+      db,
+      "SELECT id, start_step, end_step, count, data FROM chunks WHERE series_id = ? AND end_step >= ? ORDER BY end_step LIMIT 1",
+    ).get(meta.id, pts.steps[i]) as ChunkRow | undefined;
     if (!chunk) {
       // the chunks that held these steps were set aside: the points make a chunk of their own
       writeChunk(db, meta.id, slice(pts, i, n));
@@ -156,7 +164,15 @@ function restepSealed(db: Database.Database, meta: SeriesMeta, pts: Points): voi
       merged = decodeChunk(chunk.data);
     } catch (e) {
       // the chunk is rewritten below with the new points only; its old bytes are kept aside
-      quarantine(db, meta.runId, { kind: "chunk", key: meta.key, reason: e, data: chunk.data, points: chunk.count, firstStep: chunk.start_step, lastStep: chunk.end_step });
+      quarantine(db, meta.runId, {
+        kind: "chunk",
+        key: meta.key,
+        reason: e,
+        data: chunk.data,
+        points: chunk.count,
+        firstStep: chunk.start_step,
+        lastStep: chunk.end_step,
+      });
       merged = emptyPoints();
     }
     appendPoints(merged, slice(pts, i, j));

@@ -77,7 +77,14 @@ export function decodePending(buf: Uint8Array): [number, Points][] {
     if (!Number.isSafeInteger(id) || !Number.isSafeInteger(n) || n < 0 || o + 3 * n > a.length) {
       throw new CorruptData(`pending batch holds a bad series header at float ${o - 2}`);
     }
-    out.push([id, { steps: Array.from(a.subarray(o, o + n)), values: Array.from(a.subarray(o + n, o + 2 * n)), times: Array.from(a.subarray(o + 2 * n, o + 3 * n)) }]);
+    out.push([
+      id,
+      {
+        steps: Array.from(a.subarray(o, o + n)),
+        values: Array.from(a.subarray(o + n, o + 2 * n)),
+        times: Array.from(a.subarray(o + 2 * n, o + 3 * n)),
+      },
+    ]);
     o += 3 * n;
   }
   return out;
@@ -451,7 +458,11 @@ export function subSummaries(p: Points): Summary[] {
 export function sortDedupe(p: Points): Points {
   const n = p.steps.length;
   let sorted = true;
-  for (let i = 1; i < n; i++) if (p.steps[i] <= p.steps[i - 1]) { sorted = false; break; }
+  for (let i = 1; i < n; i++)
+    if (p.steps[i] <= p.steps[i - 1]) {
+      sorted = false;
+      break;
+    }
   if (sorted) return p;
   const idx = Array.from({ length: n }, (_, i) => i);
   idx.sort((a, b) => p.steps[a] - p.steps[b] || a - b);

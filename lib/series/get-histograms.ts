@@ -3,9 +3,12 @@ import { AppError } from "../errors";
 
 /** The histograms of one key of a run, by step, evenly thinned to at most `limit` (the last one always kept). */
 export function getHistograms(runId: string, key: string, limit: number) {
-  const rows = sqlite()
-    .prepare("SELECT step, time, edges, counts FROM histograms WHERE run_id = ? AND key = ? ORDER BY step")
-    .all(runId, key) as { step: number; time: number; edges: string; counts: string }[];
+  const rows = sqlite().prepare("SELECT step, time, edges, counts FROM histograms WHERE run_id = ? AND key = ? ORDER BY step").all(runId, key) as {
+    step: number;
+    time: number;
+    edges: string;
+    counts: string;
+  }[];
   if (!rows.length) throw new AppError("not_found", `run ${runId} has no histograms "${key}"`);
   let picked = rows;
   if (rows.length > limit) {

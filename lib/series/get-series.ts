@@ -1,7 +1,18 @@
 import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { encodeValue, type WireNumber } from "../values";
-import { type Points, type Summary, SUB_POINTS, addPoint, decodeChunk, decodeSummaries, emptyPoints, mergeSummary, newSummary, summaryMean } from "./codec";
+import {
+  type Points,
+  type Summary,
+  SUB_POINTS,
+  addPoint,
+  decodeChunk,
+  decodeSummaries,
+  emptyPoints,
+  mergeSummary,
+  newSummary,
+  summaryMean,
+} from "./codec";
 import { type SeriesMeta, quarantineChunk, runSeries } from "./series-meta";
 
 // The read path: a series over [from, to] as at most `points` buckets. Answered from the chunks'
@@ -55,9 +66,10 @@ export function getSeries(runId: string, key: string, q: SeriesQuery): SeriesRes
   if (from > to) return { key, from, to, exact: true, buckets: [] };
 
   const db = sqlite();
-  const chunks = stmt(db, "SELECT id, start_step, end_step, count FROM chunks WHERE series_id = ? AND end_step >= ? AND start_step <= ? ORDER BY start_step",
-    )
-    .all(meta.id, from, to) as ChunkInfo[];
+  const chunks = stmt(
+    db,
+    "SELECT id, start_step, end_step, count FROM chunks WHERE series_id = ? AND end_step >= ? AND start_step <= ? ORDER BY start_step",
+  ).all(meta.id, from, to) as ChunkInfo[];
   const pending = to > meta.sealedMaxStep ? inRange(meta.pending, from, to) : emptyPoints();
 
   let estimate = pending.steps.length;

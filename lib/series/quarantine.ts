@@ -35,7 +35,13 @@ export function quarantine(db: Database.Database, runId: string, e: QuarantineEn
     data_base64: Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength).toString("base64"),
   };
   const step = e.firstStep !== undefined && Number.isSafeInteger(e.firstStep) && e.firstStep >= 0 ? e.firstStep : null;
-  stmt(db, "INSERT INTO events (run_id, type, step, time, data) VALUES (?, ?, ?, ?, ?)").run(runId, QUARANTINE_EVENT, step, Date.now() / 1000, JSON.stringify(data));
+  stmt(db, "INSERT INTO events (run_id, type, step, time, data) VALUES (?, ?, ?, ?, ?)").run(
+    runId,
+    QUARANTINE_EVENT,
+    step,
+    Date.now() / 1000,
+    JSON.stringify(data),
+  );
 }
 
 const finiteOrNull = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);

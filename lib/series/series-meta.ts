@@ -270,11 +270,24 @@ export function resealTotals(db: Database.Database, meta: SeriesMeta): void {
 }
 
 /** Sets aside a sealed chunk that does not decode and recounts the series' sealed totals without it. */
-export function quarantineChunk(db: Database.Database, meta: SeriesMeta, chunk: { id: number; start_step: number; end_step: number; count: number }, reason: unknown): void {
+export function quarantineChunk(
+  db: Database.Database,
+  meta: SeriesMeta,
+  chunk: { id: number; start_step: number; end_step: number; count: number },
+  reason: unknown,
+): void {
   db.transaction(() => {
     const row = stmt(db, "SELECT data FROM chunks WHERE id = ?").get(chunk.id) as { data: Buffer } | undefined;
     if (!row) return; // already set aside
-    quarantine(db, meta.runId, { kind: "chunk", key: meta.key, reason, data: row.data, points: chunk.count, firstStep: chunk.start_step, lastStep: chunk.end_step });
+    quarantine(db, meta.runId, {
+      kind: "chunk",
+      key: meta.key,
+      reason,
+      data: row.data,
+      points: chunk.count,
+      firstStep: chunk.start_step,
+      lastStep: chunk.end_step,
+    });
     stmt(db, "DELETE FROM chunks WHERE id = ?").run(chunk.id);
     resealTotals(db, meta);
   })();

@@ -23,47 +23,51 @@ const UPDATE_RATIO: Slot = { roles: ["layer:update_ratio"] };
 const GRADIENTS: Slot = { roles: ["grad_norm", "layer:grad_std", "layer:grad_norm"] };
 
 // Maps: alert codes index them, and an unknown code must not find an Object.prototype member
-const SLOTS = new Map<string, Slot[]>(Object.entries({
-  divergence: [LOSS],
-  lr_too_high: [LOSS, UPDATE_RATIO],
-  lr_too_low: [LOSS, UPDATE_RATIO],
-  loss_plateau: [LOSS],
-  noisy_loss: [LOSS],
-  bad_initial_loss: [{ roles: ["train_loss", "val_loss"], first: true }],
-  overfitting: [LOSS, ACC],
-  underfitting: [LOSS, ACC],
-  overfit_sanity_failed: [{ roles: ["train_acc", "train_loss"], first: true }],
-  symmetric_init: [{ roles: ["layer:weight_std", "layer:weight_mean"], first: true }, UPDATE_RATIO],
-  saturated_activations: [{ roles: ["layer:saturated_frac", "layer:act_std"], first: true }],
-  dead_relu: [{ roles: ["layer:dead_frac"] }],
-  vanishing_gradients: [GRADIENTS],
-  exploding_gradients: [GRADIENTS],
-}));
+const SLOTS = new Map<string, Slot[]>(
+  Object.entries({
+    divergence: [LOSS],
+    lr_too_high: [LOSS, UPDATE_RATIO],
+    lr_too_low: [LOSS, UPDATE_RATIO],
+    loss_plateau: [LOSS],
+    noisy_loss: [LOSS],
+    bad_initial_loss: [{ roles: ["train_loss", "val_loss"], first: true }],
+    overfitting: [LOSS, ACC],
+    underfitting: [LOSS, ACC],
+    overfit_sanity_failed: [{ roles: ["train_acc", "train_loss"], first: true }],
+    symmetric_init: [{ roles: ["layer:weight_std", "layer:weight_mean"], first: true }, UPDATE_RATIO],
+    saturated_activations: [{ roles: ["layer:saturated_frac", "layer:act_std"], first: true }],
+    dead_relu: [{ roles: ["layer:dead_frac"] }],
+    vanishing_gradients: [GRADIENTS],
+    exploding_gradients: [GRADIENTS],
+  }),
+);
 
 /** Evidence fields that name a logged key, and those that name layers (comma-separated lists). */
 const KEY_FIELDS = ["key", "train_key", "val_key", "keys", "source"];
 const LAYER_FIELDS = ["layer", "layers", "high_layers", "low_layers", "first_layer", "last_layer", "source"];
 
 /** Short marker labels; unknown codes show the code itself. */
-const SHORT = new Map<string, string>(Object.entries({
-  divergence: "divergence",
-  lr_too_high: "LR too high",
-  lr_too_low: "LR too low",
-  loss_plateau: "plateau",
-  noisy_loss: "noisy loss",
-  bad_initial_loss: "initial loss",
-  overfitting: "overfitting",
-  underfitting: "underfitting",
-  overfit_sanity_failed: "sanity check",
-  symmetric_init: "symmetric init",
-  saturated_activations: "saturated",
-  dead_relu: "dead ReLU",
-  vanishing_gradients: "vanishing grads",
-  exploding_gradients: "exploding grads",
-  gradcheck_failed: "gradcheck",
-  input_not_normalized: "inputs",
-  search_boundary: "search edge",
-}));
+const SHORT = new Map<string, string>(
+  Object.entries({
+    divergence: "divergence",
+    lr_too_high: "LR too high",
+    lr_too_low: "LR too low",
+    loss_plateau: "plateau",
+    noisy_loss: "noisy loss",
+    bad_initial_loss: "initial loss",
+    overfitting: "overfitting",
+    underfitting: "underfitting",
+    overfit_sanity_failed: "sanity check",
+    symmetric_init: "symmetric init",
+    saturated_activations: "saturated",
+    dead_relu: "dead ReLU",
+    vanishing_gradients: "vanishing grads",
+    exploding_gradients: "exploding grads",
+    gradcheck_failed: "gradcheck",
+    input_not_normalized: "inputs",
+    search_boundary: "search edge",
+  }),
+);
 
 export function alertLabel(code: string): string {
   return SHORT.get(code) ?? code.replace(/_/g, " ");
@@ -123,7 +127,11 @@ export function alertCharts(alert: { code: string; evidence?: unknown }, index: 
 }
 
 /** Same, for one alert and a page's chart groups. */
-export function chartsForAlert(alert: { code: string; evidence?: unknown }, groups: readonly Pick<MetricGroup, "id" | "lines">[], config?: Record<string, unknown>): string[] {
+export function chartsForAlert(
+  alert: { code: string; evidence?: unknown },
+  groups: readonly Pick<MetricGroup, "id" | "lines">[],
+  config?: Record<string, unknown>,
+): string[] {
   return alertCharts(alert, alertChartIndex(groups, config));
 }
 
@@ -144,7 +152,11 @@ function evidenceObject(e: unknown): Record<string, unknown> {
 }
 
 function listOf(v: unknown): string[] {
-  if (typeof v === "string") return v.split(",").map((s) => s.trim()).filter(Boolean);
+  if (typeof v === "string")
+    return v
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (Array.isArray(v)) return v.filter((x): x is string => typeof x === "string");
   return [];
 }

@@ -102,7 +102,10 @@ export function emaPoints(points: readonly SmoothIn[], weight: number, from: Ema
 
 /** TensorBoard's smoothing of raw values (one point each). */
 export function ema(values: readonly (number | null)[], weight: number): (number | null)[] {
-  return emaPoints(values.map((y) => ({ y, n: 1 })), weight);
+  return emaPoints(
+    values.map((y) => ({ y, n: 1 })),
+    weight,
+  );
 }
 
 /** Finite points in a bucket: how much of the average a drawn bucket stands for. */

@@ -9,7 +9,11 @@ export function formatValue(v: number | string | null | undefined): string {
   if (v === -Infinity) return "-Inf";
   if (v === 0) return "0";
   const a = Math.abs(v);
-  if (a >= 1e5 || a < 1e-3) return v.toExponential(2).replace(/\.?0+e/, "e").replace("e+", "e");
+  if (a >= 1e5 || a < 1e-3)
+    return v
+      .toExponential(2)
+      .replace(/\.?0+e/, "e")
+      .replace("e+", "e");
   if (Number.isInteger(v)) return String(v);
   return String(Number(v.toPrecision(4)));
 }

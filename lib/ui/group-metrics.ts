@@ -28,9 +28,13 @@ export const X_AXIS_KEYS = new Set(["epoch"]);
 
 // Maps, never plain objects: what indexes them comes from metric keys (a key may be `constructor`)
 const SPLITS = new Map([
-  ["train", "train"], ["training", "train"],
-  ["val", "val"], ["valid", "val"], ["validation", "val"],
-  ["eval", "eval"], ["test", "test"],
+  ["train", "train"],
+  ["training", "train"],
+  ["val", "val"],
+  ["valid", "val"],
+  ["validation", "val"],
+  ["eval", "eval"],
+  ["test", "test"],
 ]);
 const SPLIT_ORDER = ["", "train", "val", "eval", "test"];
 const SPLIT_RE = "(train|training|val|valid|validation|eval|test)";
@@ -68,11 +72,38 @@ const FAMILIES: Family[] = [
 
 const STAT_TITLES = new Map<string, ReadonlyMap<string, string>>([
   ["Update ratios", new Map([["update_ratio", "update ratio (|Δw| / |w|) per layer"]])],
-  ["Activations", new Map([["mean", "activation mean"], ["std", "activation std"], ["dead_frac", "dead fraction"], ["saturated_frac", "saturated fraction"]])],
-  ["Gradients", new Map([["norm", "gradient norm"], ["std", "gradient std"], ["mean", "gradient mean"]])],
-  ["Weights", new Map([["norm", "weight norm"], ["std", "weight std"], ["mean", "weight mean"]])],
+  [
+    "Activations",
+    new Map([
+      ["mean", "activation mean"],
+      ["std", "activation std"],
+      ["dead_frac", "dead fraction"],
+      ["saturated_frac", "saturated fraction"],
+    ]),
+  ],
+  [
+    "Gradients",
+    new Map([
+      ["norm", "gradient norm"],
+      ["std", "gradient std"],
+      ["mean", "gradient mean"],
+    ]),
+  ],
+  [
+    "Weights",
+    new Map([
+      ["norm", "weight norm"],
+      ["std", "weight std"],
+      ["mean", "weight mean"],
+    ]),
+  ],
 ]);
-const FAMILY_PREFIX = new Map([["Activations", "act"], ["Gradients", "grad"], ["Weights", "weight"], ["Update ratios", ""]]);
+const FAMILY_PREFIX = new Map([
+  ["Activations", "act"],
+  ["Gradients", "grad"],
+  ["Weights", "weight"],
+  ["Update ratios", ""],
+]);
 
 const natural = { compare: naturalCompare };
 
@@ -141,14 +172,26 @@ function rank(title: string): number {
   return 2;
 }
 
-const STAT_ORDER = ["dead fraction", "saturated fraction", "activation mean", "activation std", "gradient norm", "gradient std", "weight norm", "weight std"];
+const STAT_ORDER = [
+  "dead fraction",
+  "saturated fraction",
+  "activation mean",
+  "activation std",
+  "gradient norm",
+  "gradient std",
+  "weight norm",
+  "weight std",
+];
 function statRank(title: string): number {
   const i = STAT_ORDER.indexOf(title);
   return i < 0 ? STAT_ORDER.length : i;
 }
 
 function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
 }
 
 /** The key a compare view opens on: train/loss, else the first loss-like key, else the first key. */

@@ -11,7 +11,12 @@ export interface ShownPanels {
   images: string[];
 }
 
-export function filterPanels(query: string, groups: readonly MetricGroup[], histogramKeys: readonly string[], imageKeys: readonly string[]): ShownPanels {
+export function filterPanels(
+  query: string,
+  groups: readonly MetricGroup[],
+  histogramKeys: readonly string[],
+  imageKeys: readonly string[],
+): ShownPanels {
   const q = query.trim().toLowerCase();
   const hit = (s: string) => !q || s.toLowerCase().includes(q);
   return {

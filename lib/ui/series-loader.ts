@@ -52,7 +52,11 @@ export class SeriesLoadError extends Error {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Splits keys into batches whose `keys=` request stays within the key, URL and bucket limits. */
-export function batchKeys(keys: readonly string[], fixedBytes: number, opts: { maxKeys: number; maxUrlBytes: number; maxBatchKeys: number }): string[][] {
+export function batchKeys(
+  keys: readonly string[],
+  fixedBytes: number,
+  opts: { maxKeys: number; maxUrlBytes: number; maxBatchKeys: number },
+): string[][] {
   const out: string[][] = [];
   let cur: string[] = [];
   let bytes = fixedBytes;

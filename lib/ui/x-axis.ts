@@ -30,11 +30,20 @@ export interface XContext {
  * The keys that hold a run's first point (the lowest first step), at most `max` of them: the time
  * of that point starts the relative-time axis.
  */
-export function firstPointKeys(keys: readonly { key: string; firstStep: number; count?: number }[], max = 20): { step: number; keys: string[] } | null {
+export function firstPointKeys(
+  keys: readonly { key: string; firstStep: number; count?: number }[],
+  max = 20,
+): { step: number; keys: string[] } | null {
   let step = Infinity;
   for (const k of keys) if ((k.count ?? 1) > 0 && k.firstStep < step) step = k.firstStep;
   if (step === Infinity) return null;
-  return { step, keys: keys.filter((k) => (k.count ?? 1) > 0 && k.firstStep === step).slice(0, max).map((k) => k.key) };
+  return {
+    step,
+    keys: keys
+      .filter((k) => (k.count ?? 1) > 0 && k.firstStep === step)
+      .slice(0, max)
+      .map((k) => k.key),
+  };
 }
 
 /** Epoch at `step`: linear between logged points, extended along the nearest segment outside them. */

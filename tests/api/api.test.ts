@@ -20,12 +20,24 @@ async function newRun(extra: Record<string, unknown> = {}) {
 describe("runs", () => {
   test("create -> 201 with id and url; same id resumes -> 200 with merged config", async () => {
     const created = await call("POST", "/api/v1/runs", { project: "digits", name: "mlp", config: { lr: 0.1, num_classes: 10 }, id: "client-id-1" });
-    expect(created).toEqual({ status: 201, body: { id: "client-id-1", url: "/runs/client-id-1", project: "digits", name: "mlp", resumed: false, lastStep: null } });
+    expect(created).toEqual({
+      status: 201,
+      body: { id: "client-id-1", url: "/runs/client-id-1", project: "digits", name: "mlp", resumed: false, lastStep: null },
+    });
     await call("POST", "/api/v1/runs/client-id-1/finish", { status: "crashed" });
     const resumed = await call("POST", "/api/v1/runs", { project: "digits", id: "client-id-1", config: { lr: 0.05 } });
-    expect(resumed).toEqual({ status: 200, body: { id: "client-id-1", url: "/runs/client-id-1", project: "digits", name: "mlp", resumed: true, lastStep: null } });
+    expect(resumed).toEqual({
+      status: 200,
+      body: { id: "client-id-1", url: "/runs/client-id-1", project: "digits", name: "mlp", resumed: true, lastStep: null },
+    });
     const got = await call("GET", "/api/v1/runs/client-id-1");
-    expect(got.body.run).toMatchObject({ status: "running", name: "mlp", project: "digits", config: { lr: 0.05, num_classes: 10 }, finishedAt: null });
+    expect(got.body.run).toMatchObject({
+      status: "running",
+      name: "mlp",
+      project: "digits",
+      config: { lr: 0.05, num_classes: 10 },
+      finishedAt: null,
+    });
   });
 
   // Ids that share their start (the Python SDK's begin with the date and second) must not share a name.
@@ -58,18 +70,15 @@ describe("runs", () => {
     ["other-project", "proj-keep-1"],
     ["  other-project  ", "proj-keep-2"],
     ["resume-project-x", "proj-keep-3"],
-  ])(
-    "resuming with project %j keeps the run in its own project and answers it",
-    async (other, id) => {
-      expect((await call("POST", "/api/v1/runs", { project: "home-project", id })).status).toBe(201);
-      const before = (await call("GET", "/api/v1/runs")).body.projects.map((p: { name: string }) => p.name);
-      const r = await call("POST", "/api/v1/runs", { project: other, id });
-      expect(r).toMatchObject({ status: 200, body: { id, project: "home-project", resumed: true } });
-      expect((await call("GET", `/api/v1/runs/${id}`)).body.run.project).toBe("home-project");
-      const after = (await call("GET", "/api/v1/runs")).body.projects.map((p: { name: string }) => p.name);
-      expect(after).toEqual(before);
-    },
-  );
+  ])("resuming with project %j keeps the run in its own project and answers it", async (other, id) => {
+    expect((await call("POST", "/api/v1/runs", { project: "home-project", id })).status).toBe(201);
+    const before = (await call("GET", "/api/v1/runs")).body.projects.map((p: { name: string }) => p.name);
+    const r = await call("POST", "/api/v1/runs", { project: other, id });
+    expect(r).toMatchObject({ status: 200, body: { id, project: "home-project", resumed: true } });
+    expect((await call("GET", `/api/v1/runs/${id}`)).body.run.project).toBe("home-project");
+    const after = (await call("GET", "/api/v1/runs")).body.projects.map((p: { name: string }) => p.name);
+    expect(after).toEqual(before);
+  });
 
   test("list filters by project and shows last headline values", async () => {
     const id = await newRun({ project: "listing" });
@@ -101,7 +110,16 @@ describe("log and read back", () => {
     expect(s.body.exact).toBe(true);
     expect(s.body.buckets.map((b: { step: number; last: unknown }) => [b.step, b.last])).toEqual(values.map((v, i) => [i * 10, v]));
     const run = await call("GET", `/api/v1/runs/${id}`);
-    expect(run.body.keys).toContainEqual({ key: "train/loss", count: 5, firstStep: 0, lastStep: 40, lastValue: 0.5, min: 0.5, max: 2.3, nonFinite: 3 });
+    expect(run.body.keys).toContainEqual({
+      key: "train/loss",
+      count: 5,
+      firstStep: 0,
+      lastStep: 40,
+      lastValue: 0.5,
+      min: 0.5,
+      max: 2.3,
+      nonFinite: 3,
+    });
     expect(run.body.keys.find((k: { key: string }) => k.key === "epoch")).toMatchObject({ count: 5, lastValue: 2 });
   });
 
@@ -137,7 +155,11 @@ describe("log and read back", () => {
       events: [{ type: "input_stats", step: 0, data: { mean: [0.1, 8], std: [1, 5] } }],
     });
     const h = await call("GET", `/api/v1/runs/${id}/histograms?key=act/fc1`);
-    expect(h.body.histograms.map((x: { step: number; counts: number[] }) => [x.step, x.counts])).toEqual([[0, [0, 3]], [1, [1, 3]], [2, [2, 3]]]);
+    expect(h.body.histograms.map((x: { step: number; counts: number[] }) => [x.step, x.counts])).toEqual([
+      [0, [0, 3]],
+      [1, [1, 3]],
+      [2, [2, 3]],
+    ]);
     const run = await call("GET", `/api/v1/runs/${id}`);
     expect(run.body.histogramKeys).toEqual([{ key: "act/fc1", count: 3, lastStep: 2 }]);
     expect(run.body.events).toMatchObject([{ type: "input_stats", step: 0, data: { mean: [0.1, 8] } }]);
@@ -155,9 +177,27 @@ describe("bad input gets a 4xx naming the field and writes nothing", () => {
     ["empty key", row({ metrics: { "": 1 } }), 400, "invalid_batch", "rows[0].metrics"],
     ["missing seq", { rows: [] }, 400, "invalid_batch", "seq"],
     ["non-finite time", row({ time: "NaN" }), 400, "invalid_batch", "rows[0].time"],
-    ["histogram edges do not match counts", { seq: 1, histograms: [{ step: 1, key: "h", edges: [0, 1], counts: [1, 2] }] }, 400, "invalid_batch", "histograms[0].edges"],
-    ["histogram negative count", { seq: 1, histograms: [{ step: 1, key: "h", edges: [0, 1, 2], counts: [1, -2] }] }, 400, "invalid_batch", "histograms[0].counts[1]"],
-    ["histogram decreasing edges", { seq: 1, histograms: [{ step: 1, key: "h", edges: [0, 2, 1], counts: [1, 2] }] }, 400, "invalid_batch", "histograms[0].edges[2]"],
+    [
+      "histogram edges do not match counts",
+      { seq: 1, histograms: [{ step: 1, key: "h", edges: [0, 1], counts: [1, 2] }] },
+      400,
+      "invalid_batch",
+      "histograms[0].edges",
+    ],
+    [
+      "histogram negative count",
+      { seq: 1, histograms: [{ step: 1, key: "h", edges: [0, 1, 2], counts: [1, -2] }] },
+      400,
+      "invalid_batch",
+      "histograms[0].counts[1]",
+    ],
+    [
+      "histogram decreasing edges",
+      { seq: 1, histograms: [{ step: 1, key: "h", edges: [0, 2, 1], counts: [1, 2] }] },
+      400,
+      "invalid_batch",
+      "histograms[0].edges[2]",
+    ],
     ["event without type", { seq: 1, events: [{ data: {} }] }, 400, "invalid_batch", "events[0].type"],
     ["rows not an array", { seq: 1, rows: {} }, 400, "invalid_batch", "rows"],
     ["body is an array", [], 400, "invalid_batch", ""],

@@ -45,10 +45,26 @@ describe("log batches", () => {
     ["a time of 1e306", '{"seq":1,"rows":[{"step":0,"time":1e306,"metrics":{"ok":1}}]}', "milliseconds are refused"],
     ["a negative time", '{"seq":1,"rows":[{"step":0,"time":-1,"metrics":{"ok":1}}]}', "milliseconds are refused"],
     ["an epoch of 1e13", '{"seq":1,"rows":[{"step":0,"epoch":1e13,"metrics":{"ok":1}}]}', "rows[0].epoch must be a finite number"],
-    ["a lone surrogate histogram key", '{"seq":1,"rows":[{"step":0,"metrics":{"ok":1}}],"histograms":[{"step":0,"key":"act/\\udbff","edges":[0,1],"counts":[1]}]}', "histograms[0].key histogram keys must be well-formed"],
-    ["a lone surrogate event type", '{"seq":1,"rows":[{"step":0,"metrics":{"ok":1}}],"events":[{"type":"note\\ud800","data":{}}]}', "events[0].type event types must be well-formed"],
-    ["a lone surrogate image key", `{"seq":1,"rows":[{"step":0,"metrics":{"ok":1}}],"events":[{"type":"image","data":{"key":"\\udfff","width":1,"height":1,"png_base64":"iVBORw0KGgo="}}]}`, "events[0].data.key image keys must be well-formed"],
-    ["an image that is not a PNG", '{"seq":1,"rows":[{"step":0,"metrics":{"ok":1}}],"events":[{"type":"image","data":{"key":"x","width":1,"height":1,"png_base64":"/9j/4AAQSkZJRgABAQ=="}}]}', "events[0].data.png_base64 must be a PNG image"],
+    [
+      "a lone surrogate histogram key",
+      '{"seq":1,"rows":[{"step":0,"metrics":{"ok":1}}],"histograms":[{"step":0,"key":"act/\\udbff","edges":[0,1],"counts":[1]}]}',
+      "histograms[0].key histogram keys must be well-formed",
+    ],
+    [
+      "a lone surrogate event type",
+      '{"seq":1,"rows":[{"step":0,"metrics":{"ok":1}}],"events":[{"type":"note\\ud800","data":{}}]}',
+      "events[0].type event types must be well-formed",
+    ],
+    [
+      "a lone surrogate image key",
+      `{"seq":1,"rows":[{"step":0,"metrics":{"ok":1}}],"events":[{"type":"image","data":{"key":"\\udfff","width":1,"height":1,"png_base64":"iVBORw0KGgo="}}]}`,
+      "events[0].data.key image keys must be well-formed",
+    ],
+    [
+      "an image that is not a PNG",
+      '{"seq":1,"rows":[{"step":0,"metrics":{"ok":1}}],"events":[{"type":"image","data":{"key":"x","width":1,"height":1,"png_base64":"/9j/4AAQSkZJRgABAQ=="}}]}',
+      "events[0].data.png_base64 must be a PNG image",
+    ],
   ])("%s -> 400 invalid_batch naming the field, nothing stored", async (_name, body, reason) => {
     const id = await newRun();
     const r = await call("POST", `/api/v1/runs/${id}/log`, body);
@@ -68,7 +84,11 @@ describe("log batches", () => {
   test("event data nested 10,000 deep -> 400 with the envelope, nothing stored, the server healthy", async () => {
     const id = await newRun();
     const data = `${'{"a":'.repeat(9_999)}{}${"}".repeat(9_999)}`;
-    const r = await call("POST", `/api/v1/runs/${id}/log`, `{"seq":1,"rows":[{"step":0,"metrics":{"ok":1}}],"events":[{"type":"note","data":${data}}]}`);
+    const r = await call(
+      "POST",
+      `/api/v1/runs/${id}/log`,
+      `{"seq":1,"rows":[{"step":0,"metrics":{"ok":1}}],"events":[{"type":"note","data":${data}}]}`,
+    );
     expect(r.status).toBe(400);
     expect(["invalid_batch", "invalid_json"]).toContain(r.body.error.code); // the body's own depth limit may answer first
     expect((await stored(id)).keys).toEqual([]);
@@ -111,14 +131,49 @@ describe("creating and resuming runs", () => {
 
   test.each([
     ["a lone surrogate in the project", (p: string) => `{"project":"${p}\\ud800"}`, "invalid_body", "project must be well-formed Unicode"],
-    ["a project of 101 astral code points", () => JSON.stringify({ project: "🚀".repeat(101) }), "invalid_body", "project must be at most 100 code points"],
-    ["a control character in the project", (p: string) => JSON.stringify({ project: `${p}\u0000` }), "invalid_body", "project must not contain control characters"],
+    [
+      "a project of 101 astral code points",
+      () => JSON.stringify({ project: "🚀".repeat(101) }),
+      "invalid_body",
+      "project must be at most 100 code points",
+    ],
+    [
+      "a control character in the project",
+      (p: string) => JSON.stringify({ project: `${p}\u0000` }),
+      "invalid_body",
+      "project must not contain control characters",
+    ],
     ["a lone surrogate in the name", (p: string) => `{"project":"${p}","name":"run\\udc00"}`, "invalid_body", "name must be well-formed Unicode"],
-    ["a lone surrogate in a config string", (p: string) => `{"project":"${p}","config":{"model":{"act":"\\ud800"}}}`, "invalid_body", "config.model.act must be well-formed Unicode"],
-    ["a lone surrogate in a config key", (p: string) => `{"project":"${p}","config":{"\\ud800":1}}`, "invalid_body", "keys must be well-formed Unicode"],
-    ["a config nested 33 deep", (p: string) => `{"project":"${p}","config":${nested(33)}}`, "invalid_body", "config must be nested at most 32 levels deep"],
-    ["a config over 1 MiB", (p: string) => JSON.stringify({ project: p, config: { s: "x".repeat(mib) } }), "invalid_body", `at most ${mib} are allowed`],
-    ["a config over 1 MiB in UTF-8 only", (p: string) => JSON.stringify({ project: p, config: { s: "训".repeat(mib / 3 + 1) } }), "invalid_body", `at most ${mib} are allowed`],
+    [
+      "a lone surrogate in a config string",
+      (p: string) => `{"project":"${p}","config":{"model":{"act":"\\ud800"}}}`,
+      "invalid_body",
+      "config.model.act must be well-formed Unicode",
+    ],
+    [
+      "a lone surrogate in a config key",
+      (p: string) => `{"project":"${p}","config":{"\\ud800":1}}`,
+      "invalid_body",
+      "keys must be well-formed Unicode",
+    ],
+    [
+      "a config nested 33 deep",
+      (p: string) => `{"project":"${p}","config":${nested(33)}}`,
+      "invalid_body",
+      "config must be nested at most 32 levels deep",
+    ],
+    [
+      "a config over 1 MiB",
+      (p: string) => JSON.stringify({ project: p, config: { s: "x".repeat(mib) } }),
+      "invalid_body",
+      `at most ${mib} are allowed`,
+    ],
+    [
+      "a config over 1 MiB in UTF-8 only",
+      (p: string) => JSON.stringify({ project: p, config: { s: "训".repeat(mib / 3 + 1) } }),
+      "invalid_body",
+      `at most ${mib} are allowed`,
+    ],
   ])("%s -> 400 with the field and reason; no project or run is written", async (name, body, code, reason) => {
     const project = `refused-${name.replace(/\W+/g, "-")}`;
     const r = await call("POST", "/api/v1/runs", body(project));
@@ -140,7 +195,11 @@ describe("creating and resuming runs", () => {
   });
 
   test("a resume with a bad config is refused and changes nothing; a merged config over the limit too", async () => {
-    const created = await call("POST", "/api/v1/runs", { project: "resume-refused", id: "resume-refused", config: { lr: 0.1, big: "x".repeat(mib * 0.6) } });
+    const created = await call("POST", "/api/v1/runs", {
+      project: "resume-refused",
+      id: "resume-refused",
+      config: { lr: 0.1, big: "x".repeat(mib * 0.6) },
+    });
     expect(created.status).toBe(201);
     await call("POST", "/api/v1/runs/resume-refused/finish", { status: "crashed" });
     for (const [body, reason] of [
@@ -165,8 +224,22 @@ describe("creating and resuming runs", () => {
   test("resuming answers lastStep: the largest step of any series, kept through finish and a restart", async () => {
     const create = () => call("POST", "/api/v1/runs", { project: "resume", id: "resume-last-step" });
     const created = (await create()).body;
-    expect(created).toEqual({ id: "resume-last-step", url: "/runs/resume-last-step", project: "resume", name: created.name, resumed: false, lastStep: null });
-    expect((await create()).body).toEqual({ id: "resume-last-step", url: "/runs/resume-last-step", project: "resume", name: created.name, resumed: true, lastStep: null });
+    expect(created).toEqual({
+      id: "resume-last-step",
+      url: "/runs/resume-last-step",
+      project: "resume",
+      name: created.name,
+      resumed: false,
+      lastStep: null,
+    });
+    expect((await create()).body).toEqual({
+      id: "resume-last-step",
+      url: "/runs/resume-last-step",
+      project: "resume",
+      name: created.name,
+      resumed: true,
+      lastStep: null,
+    });
     const rows = [
       ...Array.from({ length: 100 }, (_, i) => ({ step: i, metrics: { "train/loss": 1 / (i + 1) } })),
       { step: 150, metrics: { "val/loss": 0.5 } },
@@ -198,7 +271,13 @@ describe("lists carry a config summary, never whole configs", () => {
         layers: [512, 256], // not a scalar: left out
         ["k".repeat(65)]: 1, // key too long: left out
         big: "x".repeat(LIMITS.configBytes.value - 2000),
-        after1: 1, after2: 2, after3: 3, after4: 4, after5: 5, after6: 6, after7: 7,
+        after1: 1,
+        after2: 2,
+        after3: 3,
+        after4: 4,
+        after5: 5,
+        after6: 6,
+        after7: 7,
       };
       const r = await call("POST", "/api/v1/runs", { project: "big-configs", name: `r${i}`, config });
       expect(r.status).toBe(201);
@@ -219,7 +298,10 @@ describe("lists carry a config summary, never whole configs", () => {
       seed: null,
       note: `${"😀".repeat(64)}…`,
       big: `${"x".repeat(64)}…`,
-      after1: 1, after2: 2, after3: 3, after4: 4,
+      after1: 1,
+      after2: 2,
+      after3: 3,
+      after4: 4,
     });
     // the whole config is one GET away
     const one = await call("GET", `/api/v1/runs/${run.id}`);
@@ -240,7 +322,11 @@ describe("lists carry a config summary, never whole configs", () => {
   });
 
   test("a config key named __proto__ is a plain entry of the summary, in the list and the page", async () => {
-    const r = await call("POST", "/api/v1/runs", `{"project":"proto-config","name":"proto","config":{"__proto__":"yes","constructor":1,"toString":false}}`);
+    const r = await call(
+      "POST",
+      "/api/v1/runs",
+      `{"project":"proto-config","name":"proto","config":{"__proto__":"yes","constructor":1,"toString":false}}`,
+    );
     expect(r.status).toBe(201);
     const list = await call("GET", "/api/v1/runs?project=proto-config");
     expect(list.body.runs[0].configSummary).toEqual(JSON.parse('{"__proto__":"yes","constructor":1,"toString":false}'));
@@ -257,25 +343,33 @@ describe("lists carry a config summary, never whole configs", () => {
       const big = "x".repeat(LIMITS.configBytes.value - 1000);
       // subscribing has no acknowledgement: create runs until the room reports one
       let id = "";
-      await waitFor(async () => {
-        socket.emit("subscribe", { runs: true });
-        const r = await call("POST", "/api/v1/runs", { project: "live-configs", config: { lr: 0.1, big } });
-        id = r.body.id;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        return got.some((m) => m.id === id);
-      }, 20_000, "a run event in the runs room");
+      await waitFor(
+        async () => {
+          socket.emit("subscribe", { runs: true });
+          const r = await call("POST", "/api/v1/runs", { project: "live-configs", config: { lr: 0.1, big } });
+          id = r.body.id;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return got.some((m) => m.id === id);
+        },
+        20_000,
+        "a run event in the runs room",
+      );
       const created = got.find((m) => m.id === id)!;
       expect(created.config).toBeUndefined();
       expect(created.configSummary).toEqual({ lr: 0.1, big: `${"x".repeat(64)}…` });
       expect(JSON.stringify(created).length).toBeLessThan(2000);
 
       socket.emit("subscribe", { run: id });
-      await waitFor(async () => {
-        got.length = 0;
-        await call("POST", "/api/v1/runs", { project: "live-configs", id, config: { lr: 0.2 } });
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        return got.filter((m) => m.id === id).length >= 2;
-      }, 20_000, "the resumed run's events in both rooms");
+      await waitFor(
+        async () => {
+          got.length = 0;
+          await call("POST", "/api/v1/runs", { project: "live-configs", id, config: { lr: 0.2 } });
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return got.filter((m) => m.id === id).length >= 2;
+        },
+        20_000,
+        "the resumed run's events in both rooms",
+      );
       const views = got.filter((m) => m.id === id);
       const full = views.find((m) => m.config !== undefined) as { config: { lr: number; big: string } };
       expect(full.config.lr).toBe(0.2);

@@ -18,8 +18,11 @@ function demo(env: Record<string, string>): Promise<{ code: number; output: stri
   delete clean.HOST;
   delete clean.PORT;
   return new Promise((resolve) =>
-    execFile(process.execPath, ["--import", "tsx", "scripts/demo.ts"], { cwd: ROOT, env: { ...clean, DEMO_DELAY_MS: "0", ...env } }, (err, stdout, stderr) =>
-      resolve({ code: typeof err?.code === "number" ? err.code : 0, output: stdout + stderr }),
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "scripts/demo.ts"],
+      { cwd: ROOT, env: { ...clean, DEMO_DELAY_MS: "0", ...env } },
+      (err, stdout, stderr) => resolve({ code: typeof err?.code === "number" ? err.code : 0, output: stdout + stderr }),
     ),
   );
 }

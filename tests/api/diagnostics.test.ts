@@ -70,11 +70,15 @@ describe("a diverging run", () => {
     await api(server.url, "POST", `/api/v1/runs/${id}/log`, { seq: 0, rows });
     // without finishing: the babysitter watches live
     const got: { code: string; severity: string }[] = [];
-    await waitFor(async () => {
-      const r = await api(server.url, "POST", `/api/v1/runs/${id}/log`, { seq: got.length + 1, rows: [] });
-      got.push(...r.body.alerts);
-      return got.some((a) => a.code === "divergence");
-    }, 10_000, "divergence alert in a log response");
+    await waitFor(
+      async () => {
+        const r = await api(server.url, "POST", `/api/v1/runs/${id}/log`, { seq: got.length + 1, rows: [] });
+        got.push(...r.body.alerts);
+        return got.some((a) => a.code === "divergence");
+      },
+      10_000,
+      "divergence alert in a log response",
+    );
     expect(got.find((a) => a.code === "divergence")!.severity).toBe("critical");
     await waitFor(() => hooked.some((h) => h.alert.code === "divergence"), 10_000, "webhook call");
     const { body } = await api(server.url, "GET", `/api/v1/runs/${id}/alerts`);
@@ -115,7 +119,8 @@ async function replayHo2(run: string, label: Ho2Label): Promise<string[]> {
   const wrong: string[] = [];
   for (const code of label.must) if (!active.has(code)) wrong.push(`missed ${code}`);
   for (const code of label.must_not) if (ever.has(code)) wrong.push(`raised ${code}`);
-  if (label.control) for (const code of ever) if (!label.allowed.includes(code) && !label.must_not.includes(code)) wrong.push(`raised ${code} on a control run`);
+  if (label.control)
+    for (const code of ever) if (!label.allowed.includes(code) && !label.must_not.includes(code)) wrong.push(`raised ${code} on a control run`);
   for (const a of alerts) if (label.must_not_critical?.includes(a.code) && a.severity === "critical") wrong.push(`raised ${a.code} as critical`);
   return wrong;
 }

@@ -107,17 +107,23 @@ const body: fc.Arbitrary<BodyMaker> = fc.oneof(
   fc.constant(() => undefined),
   fc.constant(() => Buffer.alloc(0)),
   // one field of a valid body replaced, removed, or given a hostile key
-  { weight: 6, arbitrary: fc.tuple(fc.nat(), hostileValue, fc.boolean(), fc.nat()).map(([pick, value, drop, seq]) => (path: string) => {
-    const base = validBody(path, seq);
-    const all = paths(base);
-    return Buffer.from(serialize(setAt(base, all[pick % all.length], value, drop)));
-  }) },
+  {
+    weight: 6,
+    arbitrary: fc.tuple(fc.nat(), hostileValue, fc.boolean(), fc.nat()).map(([pick, value, drop, seq]) => (path: string) => {
+      const base = validBody(path, seq);
+      const all = paths(base);
+      return Buffer.from(serialize(setAt(base, all[pick % all.length], value, drop)));
+    }),
+  },
   // a lone surrogate (as a JSON escape) in place of one string of a valid body
-  { weight: 3, arbitrary: fc.tuple(fc.nat(), fc.constantFrom(...LONE_SURROGATES), fc.nat()).map(([pick, value, seq]) => (path: string) => {
-    const base = validBody(path, seq);
-    const strings = paths(base).filter((p) => typeof p.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], base) === "string");
-    return Buffer.from(serialize(strings.length ? setAt(base, strings[pick % strings.length], value, false) : base));
-  }) },
+  {
+    weight: 3,
+    arbitrary: fc.tuple(fc.nat(), fc.constantFrom(...LONE_SURROGATES), fc.nat()).map(([pick, value, seq]) => (path: string) => {
+      const base = validBody(path, seq);
+      const strings = paths(base).filter((p) => typeof p.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], base) === "string");
+      return Buffer.from(serialize(strings.length ? setAt(base, strings[pick % strings.length], value, false) : base));
+    }),
+  },
   fc.tuple(hostileString, fc.nat()).map(([key, seq]) => (path: string) => {
     const base = validBody(path, seq) as { rows?: { metrics: Record<string, unknown> }[]; config?: Record<string, unknown> };
     if (base.rows) base.rows[0].metrics = { [key]: 1, ok: 2 };
@@ -125,9 +131,11 @@ const body: fc.Arbitrary<BodyMaker> = fc.oneof(
     return Buffer.from(serialize(base));
   }),
   fc.jsonValue().map((v) => () => Buffer.from(JSON.stringify(v))),
-  fc.tuple(fc.integer({ min: 60, max: 20_000 }), fc.constantFrom(["[", "]"], ["{\"a\":", "}"])).map(([d, [o, c]]) => (path: string) => {
+  fc.tuple(fc.integer({ min: 60, max: 20_000 }), fc.constantFrom(["[", "]"], ['{"a":', "}"])).map(([d, [o, c]]) => (path: string) => {
     const inner = o === "[" ? deepText(d, "[", "]") : `${o.repeat(d)}1${c.repeat(d)}`;
-    return Buffer.from(path.endsWith("/log") ? `{"seq":1,"events":[{"type":"deep","data":{"x":${inner}}}]}` : `{"project":"fuzz","config":{"x":${inner}}}`);
+    return Buffer.from(
+      path.endsWith("/log") ? `{"seq":1,"events":[{"type":"deep","data":{"x":${inner}}}]}` : `{"project":"fuzz","config":{"x":${inner}}}`,
+    );
   }),
   fc.tuple(fc.nat(), fc.constantFrom(...BAD_UTF8), fc.nat()).map(([at, bytes, seq]) => (path: string) => {
     const text = Buffer.from(serialize(validBody(path, seq)));
@@ -153,7 +161,25 @@ const segment = (param: string): fc.Arbitrary<string> =>
 const QUERY_NAMES = ["key", "keys", "points", "from", "to", "limit", "project", "status", "sort", "constructor", "__proto__", ""];
 const queryValue = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom("a", "train/loss", "samples", "act/fc1", "10", "running") },
-  fc.constantFrom("a", "train/loss", "0", "1", "-1", "1.5", "1e400", "9007199254740993", "abc", "", "running", "-created", "a,b,,c", "0x10", "1e3", "%20%205", ",,,"),
+  fc.constantFrom(
+    "a",
+    "train/loss",
+    "0",
+    "1",
+    "-1",
+    "1.5",
+    "1e400",
+    "9007199254740993",
+    "abc",
+    "",
+    "running",
+    "-created",
+    "a,b,,c",
+    "0x10",
+    "1e3",
+    "%20%205",
+    ",,,",
+  ),
   fc.string().map(encodeURIComponent),
   badPercent,
 );
@@ -176,11 +202,17 @@ const CONTENT_TYPES = [
   "",
   "json",
 ];
-const extraHeaders = fc.oneof({ weight: 4, arbitrary: fc.constant({}) }, fc.dictionary(
-  fc.constantFrom("x-fuzz", "accept", "accept-encoding", "content-encoding", "expect", "cookie", "authorization", "x-forwarded-for", "origin"),
-  fc.oneof(fc.constantFrom("gzip", "*/*", "100-continue", "identity", ""), fc.string({ unit: "binary-ascii", maxLength: 30 }).filter((s) => !/[\r\n]/.test(s))),
-  { maxKeys: 2 },
-));
+const extraHeaders = fc.oneof(
+  { weight: 4, arbitrary: fc.constant({}) },
+  fc.dictionary(
+    fc.constantFrom("x-fuzz", "accept", "accept-encoding", "content-encoding", "expect", "cookie", "authorization", "x-forwarded-for", "origin"),
+    fc.oneof(
+      fc.constantFrom("gzip", "*/*", "100-continue", "identity", ""),
+      fc.string({ unit: "binary-ascii", maxLength: 30 }).filter((s) => !/[\r\n]/.test(s)),
+    ),
+    { maxKeys: 2 },
+  ),
+);
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "PROPFIND", "FOO", "get", "CONNECT"];
 
@@ -218,48 +250,45 @@ function describeAnswer(r: Generated, a: RawAnswer): string {
   return `${r.req.method} ${r.req.target.slice(0, 200)} -> ${a.status} ${a.body.toString("utf8").slice(0, 300)}`;
 }
 
-test(
-  `${RUNS} generated hostile requests: envelope on every refusal, no 5xx, no reset, nothing written on a refusal`,
-  async () => {
-    const seen = new Map<string, number>();
-    await fc.assert(
-      fc.asyncProperty(request, async (r) => {
-        const before = dbFingerprint(server.dbPath);
-        const a = await rawRequest(server.port, r.req); // rejects on a reset or closed connection
-        const kind = `${a.status} ${a.json?.error?.code ?? ""}`;
-        seen.set(kind, (seen.get(kind) ?? 0) + 1);
-        const why = describeAnswer(r, a);
-        expect(a.status, why).toBeLessThan(500);
-        if (a.status >= 400) {
-          expect(a.headers.get("content-type") ?? "(none)", why).toMatch(/^application\/json/);
-          if (r.req.method !== "HEAD") {
-            expect(Object.keys(a.json ?? {}), why).toEqual(["error"]);
-            expect(a.json.error, why).toEqual({ code: expect.any(String), message: expect.any(String) });
-          }
-          if (a.status === 405) expect(a.headers.get("allow"), why).toBeTruthy();
-          expect(dbFingerprint(server.dbPath), `a refusal wrote something: ${why}`).toBe(before);
-        } else {
-          // every target is under /api, where nothing redirects (a trailing slash is served as is)
-          expect(a.status, `a redirect: ${why}`).toBeLessThan(300);
-          if (a.status !== 204 && r.req.method !== "HEAD") expect(a.json, `a success without a JSON body: ${why}`).toBeDefined();
-          // a number past a double's range is never accepted as something else (Infinity, null)
-          if (r.req.method === "POST" && r.req.body && /\/(log|finish)$|^\/api\/v1\/runs$/.test(r.template)) expect(r.req.body.toString("latin1"), `accepted 1e400: ${why}`).not.toMatch(/[:,[]-?1e400[,\]}]/);
+test(`${RUNS} generated hostile requests: envelope on every refusal, no 5xx, no reset, nothing written on a refusal`, async () => {
+  const seen = new Map<string, number>();
+  await fc.assert(
+    fc.asyncProperty(request, async (r) => {
+      const before = dbFingerprint(server.dbPath);
+      const a = await rawRequest(server.port, r.req); // rejects on a reset or closed connection
+      const kind = `${a.status} ${a.json?.error?.code ?? ""}`;
+      seen.set(kind, (seen.get(kind) ?? 0) + 1);
+      const why = describeAnswer(r, a);
+      expect(a.status, why).toBeLessThan(500);
+      if (a.status >= 400) {
+        expect(a.headers.get("content-type") ?? "(none)", why).toMatch(/^application\/json/);
+        if (r.req.method !== "HEAD") {
+          expect(Object.keys(a.json ?? {}), why).toEqual(["error"]);
+          expect(a.json.error, why).toEqual({ code: expect.any(String), message: expect.any(String) });
         }
-      }),
-      { seed: SEED, numRuns: RUNS, verbose: 1 },
-    );
-    console.log("fuzz answers by status:", Object.fromEntries([...seen].sort()));
-    // the mix reached past the gate: successes and refusals both
-    const count = (ok: (status: number) => boolean) => [...seen].filter(([k]) => ok(Number.parseInt(k, 10))).reduce((n, [, c]) => n + c, 0);
-    expect(count((s) => s < 300)).toBeGreaterThan(RUNS / 10);
-    expect(count((s) => s >= 400)).toBeGreaterThan(RUNS / 2);
+        if (a.status === 405) expect(a.headers.get("allow"), why).toBeTruthy();
+        expect(dbFingerprint(server.dbPath), `a refusal wrote something: ${why}`).toBe(before);
+      } else {
+        // every target is under /api, where nothing redirects (a trailing slash is served as is)
+        expect(a.status, `a redirect: ${why}`).toBeLessThan(300);
+        if (a.status !== 204 && r.req.method !== "HEAD") expect(a.json, `a success without a JSON body: ${why}`).toBeDefined();
+        // a number past a double's range is never accepted as something else (Infinity, null)
+        if (r.req.method === "POST" && r.req.body && /\/(log|finish)$|^\/api\/v1\/runs$/.test(r.template))
+          expect(r.req.body.toString("latin1"), `accepted 1e400: ${why}`).not.toMatch(/[:,[]-?1e400[,\]}]/);
+      }
+    }),
+    { seed: SEED, numRuns: RUNS, verbose: 1 },
+  );
+  console.log("fuzz answers by status:", Object.fromEntries([...seen].sort()));
+  // the mix reached past the gate: successes and refusals both
+  const count = (ok: (status: number) => boolean) => [...seen].filter(([k]) => ok(Number.parseInt(k, 10))).reduce((n, [, c]) => n + c, 0);
+  expect(count((s) => s < 300)).toBeGreaterThan(RUNS / 10);
+  expect(count((s) => s >= 400)).toBeGreaterThan(RUNS / 2);
 
-    // and the server still works normally
-    const list = await api(server.url, "GET", "/api/v1/runs?limit=5");
-    expect(list.status).toBe(200);
-    const log = await api(server.url, "POST", `/api/v1/runs/${runId}/log`, { seq: 999_999_999, rows: [{ step: 7, metrics: { after: 1 } }] });
-    expect(log).toMatchObject({ status: 200, body: { accepted: { points: 1 } } });
-    expect(server.output()).not.toMatch(/unhandled error|request failed/);
-  },
-  120_000,
-);
+  // and the server still works normally
+  const list = await api(server.url, "GET", "/api/v1/runs?limit=5");
+  expect(list.status).toBe(200);
+  const log = await api(server.url, "POST", `/api/v1/runs/${runId}/log`, { seq: 999_999_999, rows: [{ step: 7, metrics: { after: 1 } }] });
+  expect(log).toMatchObject({ status: 200, body: { accepted: { points: 1 } } });
+  expect(server.output()).not.toMatch(/unhandled error|request failed/);
+}, 120_000);

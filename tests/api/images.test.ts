@@ -19,7 +19,13 @@ async function newRun() {
   return (await call("POST", "/api/v1/runs", { project: "images" })).body.id as string;
 }
 
-const image = (data: Record<string, unknown>) => ({ seq: 1, events: [{ type: "note", data: {} }, { type: "image", step: 3, data }] });
+const image = (data: Record<string, unknown>) => ({
+  seq: 1,
+  events: [
+    { type: "note", data: {} },
+    { type: "image", step: 3, data },
+  ],
+});
 const ok = { key: "samples/digits", width: 3, height: 2, png_base64: pngBase64(3, 2) };
 
 test("a PNG of the stated size is stored and read back", async () => {
@@ -63,7 +69,11 @@ describe("a bad image event -> 400 invalid_batch naming the field, nothing store
     ["no data", { ...ok, png_base64: undefined }, "events[1].data.png_base64"],
     ["data as an array", { ...ok, png_base64: [1, 2] }, "events[1].data.png_base64"],
     ["data that is not base64", { ...ok, png_base64: "!!!!" }, "events[1].data.png_base64"],
-    ["unpadded base64", { ...ok, png_base64: `${ok.png_base64.replace(/=+$/, "")}${ok.png_base64.endsWith("=") ? "" : "A"}` }, "events[1].data.png_base64"],
+    [
+      "unpadded base64",
+      { ...ok, png_base64: `${ok.png_base64.replace(/=+$/, "")}${ok.png_base64.endsWith("=") ? "" : "A"}` },
+      "events[1].data.png_base64",
+    ],
     ["base64url instead of base64", { ...ok, png_base64: `-_${ok.png_base64.slice(2)}` }, "events[1].data.png_base64"],
     ["a data: URL", { ...ok, png_base64: `data:image/png;base64,${ok.png_base64}` }, "events[1].data.png_base64"],
     ["an empty string", { ...ok, png_base64: "" }, "events[1].data.png_base64"],

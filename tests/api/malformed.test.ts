@@ -137,14 +137,28 @@ describe("bodies that are not valid UTF-8 -> 400 invalid_json", () => {
     expect(a.json.error.message).toContain("UTF-8");
   });
   test.each(BAD)("%s in a project name", async (_name, bytes) => {
-    await expectRefused({ method: "POST", target: "/api/v1/runs", body: withBytes('{"project":"p', bytes, '"}'), headers: JSON_TYPE }, 400, "invalid_json");
+    await expectRefused(
+      { method: "POST", target: "/api/v1/runs", body: withBytes('{"project":"p', bytes, '"}'), headers: JSON_TYPE },
+      400,
+      "invalid_json",
+    );
   });
   test.each(BAD)("%s in a finish body", async (_name, bytes) => {
-    await expectRefused({ method: "POST", target: "/api/v1/runs/RUN/finish", body: withBytes('{"status":"finished', bytes, '"}'), headers: JSON_TYPE }, 400, "invalid_json");
+    await expectRefused(
+      { method: "POST", target: "/api/v1/runs/RUN/finish", body: withBytes('{"status":"finished', bytes, '"}'), headers: JSON_TYPE },
+      400,
+      "invalid_json",
+    );
   });
 
   test("two keys that differ only in invalid bytes do not become one", async () => {
-    const body = Buffer.concat([Buffer.from('{"seq":21,"rows":[{"step":1,"metrics":{"k'), Buffer.from([0xff]), Buffer.from('":1,"k'), Buffer.from([0xfe]), Buffer.from('":2}}]}')]);
+    const body = Buffer.concat([
+      Buffer.from('{"seq":21,"rows":[{"step":1,"metrics":{"k'),
+      Buffer.from([0xff]),
+      Buffer.from('":1,"k'),
+      Buffer.from([0xfe]),
+      Buffer.from('":2}}]}'),
+    ]);
     await expectRefused({ method: "POST", target: "/api/v1/runs/RUN/log", body, headers: JSON_TYPE }, 400, "invalid_json");
     const run = await api(server.url, "GET", `/api/v1/runs/${runId}`);
     expect(run.body.keys.map((k: { key: string }) => k.key)).not.toContain("k\ufffd");
@@ -250,7 +264,17 @@ describe("unknown /api paths -> 404 not_found", () => {
 });
 
 describe("Content-Type", () => {
-  const TYPES = ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx", "application/json; charset=latin1", "application/json; charset=utf-8; charset=latin1", "json", ""];
+  const TYPES = [
+    "text/plain",
+    "text/plain;charset=UTF-8",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "application/jsonx",
+    "application/json; charset=latin1",
+    "application/json; charset=utf-8; charset=latin1",
+    "json",
+    "",
+  ];
   const ROUTES: [string, string][] = [
     ["/api/v1/runs/RUN/log", '{"seq":30,"rows":[{"step":1,"metrics":{"c":1}}]}'],
     ["/api/v1/runs", '{"project":"ctype"}'],
@@ -280,7 +304,11 @@ describe("malformed HTTP -> 400 bad_request", () => {
   });
 
   test("an unknown Expect -> 417 expectation_failed", async () => {
-    await expectRefused({ method: "POST", target: "/api/v1/runs", headers: { ...JSON_TYPE, expect: "teapot" }, body: '{"project":"e"}' }, 417, "expectation_failed");
+    await expectRefused(
+      { method: "POST", target: "/api/v1/runs", headers: { ...JSON_TYPE, expect: "teapot" }, body: '{"project":"e"}' },
+      417,
+      "expectation_failed",
+    );
   });
 });
 
@@ -288,7 +316,12 @@ test("socket.io's long-polling (GET and POST on /socket.io/) still reaches socke
   const open = await send({ method: "GET", target: "/socket.io/?EIO=4&transport=polling" });
   expect(open.status).toBe(200);
   const sid = JSON.parse(open.body.toString("utf8").slice(1)).sid as string;
-  const post = await send({ method: "POST", target: `/socket.io/?EIO=4&transport=polling&sid=${sid}`, body: "40", headers: { "content-type": "text/plain" } });
+  const post = await send({
+    method: "POST",
+    target: `/socket.io/?EIO=4&transport=polling&sid=${sid}`,
+    body: "40",
+    headers: { "content-type": "text/plain" },
+  });
   expect({ status: post.status, body: post.body.toString() }).toEqual({ status: 200, body: "ok" });
 });
 

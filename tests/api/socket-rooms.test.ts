@@ -72,7 +72,8 @@ describe("over a real server", () => {
     greedy.emit("subscribe", { run: id }); // one room too many: ignored
     fine.emit("subscribe", { run: id });
     // socket.io handles one socket's packets in order: an answer to a later emit means they are all in
-    const settled = (s: Socket) => new Promise<void>((resolve) => s.emit("subscribe", { share: "A".repeat(22) }) && s.once("share-revoked", () => resolve()));
+    const settled = (s: Socket) =>
+      new Promise<void>((resolve) => s.emit("subscribe", { share: "A".repeat(22) }) && s.once("share-revoked", () => resolve()));
     await Promise.all([settled(greedy), settled(fine)]);
 
     let greedyGot = 0;

@@ -25,7 +25,9 @@ describe("a run whose stored pending points have extreme numbers", () => {
     await server.stop();
 
     const db = new Database(dbPath);
-    const series = new Map((db.prepare("SELECT id, key FROM series WHERE run_id = ?").all(id) as { id: number; key: string }[]).map((r) => [r.key, r.id]));
+    const series = new Map(
+      (db.prepare("SELECT id, key FROM series WHERE run_id = ?").all(id) as { id: number; key: string }[]).map((r) => [r.key, r.id]),
+    );
     const p = { steps: [] as number[], values: [] as number[], times: [] as number[] };
     const q = { steps: [] as number[], values: [] as number[], times: [] as number[] };
     for (let i = 1; i <= 1100; i++) {
@@ -37,7 +39,13 @@ describe("a run whose stored pending points have extreme numbers", () => {
       q.times.push(i % 5 ? Number.MAX_VALUE : NaN);
     }
     const ins = db.prepare("INSERT INTO pending_batches (run_id, data) VALUES (?, ?)");
-    ins.run(id, encodePending([[series.get("loss")!, p], [series.get("other")!, q]]));
+    ins.run(
+      id,
+      encodePending([
+        [series.get("loss")!, p],
+        [series.get("other")!, q],
+      ]),
+    );
     const corrupt = Buffer.from(new Float64Array([series.get("loss")!, 1e12, 1, 2]).buffer); // claims 10^12 points
     ins.run(id, corrupt);
     db.close();

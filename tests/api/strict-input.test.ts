@@ -76,7 +76,11 @@ describe("a JSON number past a double's range is refused, naming the field (it w
   });
 
   test("finish: a huge number anywhere in the body -> 400 invalid_body", async () => {
-    await expectRefused({ method: "POST", target: "/api/v1/runs/RUN/finish", body: '{"status":"finished","x":1e400}', headers: JSON_TYPE }, 400, "invalid_body");
+    await expectRefused(
+      { method: "POST", target: "/api/v1/runs/RUN/finish", body: '{"status":"finished","x":1e400}', headers: JSON_TYPE },
+      400,
+      "invalid_body",
+    );
   });
 
   test("what a double does with the rest is kept: underflow to 0, 53-bit rounding, the largest double", async () => {
@@ -85,7 +89,12 @@ describe("a JSON number past a double's range is refused, naming the field (it w
     expect(created.status).toBe(201);
     const run = await api(server.url, "GET", `/api/v1/runs/${created.json.id}`);
     expect(run.body.run.config).toEqual({ tiny: 0, big: 9007199254740992, max: Number.MAX_VALUE, e: 1e300 });
-    const logged = await send({ method: "POST", target: `/api/v1/runs/${created.json.id}/log`, body: '{"seq":0,"rows":[{"step":0,"metrics":{"v":1.7976931348623157e308,"u":1e-400}}]}', headers: JSON_TYPE });
+    const logged = await send({
+      method: "POST",
+      target: `/api/v1/runs/${created.json.id}/log`,
+      body: '{"seq":0,"rows":[{"step":0,"metrics":{"v":1.7976931348623157e308,"u":1e-400}}]}',
+      headers: JSON_TYPE,
+    });
     expect(logged.status).toBe(200);
     const s = await api(server.url, "GET", `/api/v1/runs/${created.json.id}/series?keys=v,u`);
     expect(s.body.series.map((x: { buckets: { last: unknown }[] }) => x.buckets[0].last)).toEqual([Number.MAX_VALUE, 0]);
@@ -113,7 +122,9 @@ describe("Content-Type", () => {
       `POST ${fill(target)} HTTP/1.1\r\nHost: x\r\nContent-Type: ${a}\r\ncontent-type: ${b}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
     );
     expect(answer).toMatch(/^HTTP\/1\.1 415 /);
-    expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).toEqual({ error: { code: "unsupported_media_type", message: expect.any(String) } });
+    expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).toEqual({
+      error: { code: "unsupported_media_type", message: expect.any(String) },
+    });
     expect(dbFingerprint(server.dbPath)).toBe(before);
   });
 });
@@ -190,7 +201,11 @@ describe("paths Next.js would redirect", () => {
     ["GET", "/runs//RUN"],
     ["GET", "/\\runs"],
   ])("%s %s -> 400 invalid_url", async (method, target) => {
-    await expectRefused({ method, target, body: method === "POST" ? '{"seq":60,"rows":[{"step":1,"metrics":{"z":1}}]}' : undefined, headers: JSON_TYPE }, 400, "invalid_url");
+    await expectRefused(
+      { method, target, body: method === "POST" ? '{"seq":60,"rows":[{"step":1,"metrics":{"z":1}}]}' : undefined, headers: JSON_TYPE },
+      400,
+      "invalid_url",
+    );
   });
 });
 

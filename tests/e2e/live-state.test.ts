@@ -19,7 +19,11 @@ afterAll(async () => {
 });
 
 async function log(id: string, from: number, to: number) {
-  const rows = Array.from({ length: to - from }, (_, i) => ({ step: from + i, epoch: (from + i) / 10, metrics: { "train/loss": 2 / (1 + (from + i) / 10) } }));
+  const rows = Array.from({ length: to - from }, (_, i) => ({
+    step: from + i,
+    epoch: (from + i) / 10,
+    metrics: { "train/loss": 2 / (1 + (from + i) / 10) },
+  }));
   expect((await api(server.url, "POST", `/api/v1/runs/${id}/log`, { seq: seq++, rows })).status).toBe(200);
 }
 

@@ -48,7 +48,15 @@ describe("run page with many keys", () => {
     });
     await page.goto(`${env.server.url}/runs/${id}`);
 
-    await expect.poll(async () => { const s = await page.evaluate(inView); return s.length > 0 && s.every((x) => x === "ready"); }, { timeout: 30_000 }).toBe(true);
+    await expect
+      .poll(
+        async () => {
+          const s = await page.evaluate(inView);
+          return s.length > 0 && s.every((x) => x === "ready");
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
     const first = page.locator(`[data-chart="${chartId(0)}"]`);
     expect(await first.getAttribute("data-points")).toBe(String(STEPS));
     // not all 2,000 cards are in the page: only those near the viewport
@@ -66,11 +74,27 @@ describe("run page with many keys", () => {
       )
       .toBe("ready");
     expect(await last.getAttribute("data-points")).toBe(String(STEPS));
-    await expect.poll(async () => { const s = await page.evaluate(inView); return s.length > 0 && s.every((x) => x === "ready"); }, { timeout: 30_000 }).toBe(true);
+    await expect
+      .poll(
+        async () => {
+          const s = await page.evaluate(inView);
+          return s.length > 0 && s.every((x) => x === "ready");
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
 
     // and back up through the middle: what mounts there loads too
     await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight / 2));
-    await expect.poll(async () => { const s = await page.evaluate(inView); return s.length > 0 && s.every((x) => x === "ready"); }, { timeout: 30_000 }).toBe(true);
+    await expect
+      .poll(
+        async () => {
+          const s = await page.evaluate(inView);
+          return s.length > 0 && s.every((x) => x === "ready");
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
 
     expect(await page.locator('[data-state="error"]').count()).toBe(0);
     expect(requests).toBeGreaterThan(0);
@@ -117,7 +141,8 @@ describe("run page with many keys", () => {
     await expect.poll(() => first.getAttribute("data-points"), { timeout: 30_000 }).toBe("5");
     expect(await last.count()).toBe(0); // far below: not mounted
     let seq = 1;
-    const log = async (s: number) => expect((await api(env.server.url, "POST", `/api/v1/runs/${id}/log`, { seq: seq++, rows: [step(s)] })).status).toBe(200);
+    const log = async (s: number) =>
+      expect((await api(env.server.url, "POST", `/api/v1/runs/${id}/log`, { seq: seq++, rows: [step(s)] })).status).toBe(200);
 
     await log(5);
     await expect.poll(() => first.getAttribute("data-points"), { timeout: 10_000 }).toBe("6");
@@ -157,7 +182,16 @@ describe("run page with many keys", () => {
     expect(await ratios.count()).toBe(0);
     await card.locator(".chart-link", { hasText: "update ratio" }).click();
     await expect
-      .poll(() => ratios.evaluate((el) => { const b = el.getBoundingClientRect(); return b.top >= 0 && b.bottom <= window.innerHeight; }).catch(() => false), { timeout: 15_000 })
+      .poll(
+        () =>
+          ratios
+            .evaluate((el) => {
+              const b = el.getBoundingClientRect();
+              return b.top >= 0 && b.bottom <= window.innerHeight;
+            })
+            .catch(() => false),
+        { timeout: 15_000 },
+      )
       .toBe(true);
     await expect.poll(() => ratios.getAttribute("data-state"), { timeout: 10_000 }).toBe("ready");
     expect(errors).toEqual([]);
@@ -169,7 +203,13 @@ describe("run page with many keys", () => {
     const { page } = await env.browser.open("about:blank");
     let failing = true;
     await page.route("**/series?**", (route) =>
-      failing ? route.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ error: { code: "unavailable", message: "try later" } }) }) : route.continue(),
+      failing
+        ? route.fulfill({
+            status: 503,
+            contentType: "application/json",
+            body: JSON.stringify({ error: { code: "unavailable", message: "try later" } }),
+          })
+        : route.continue(),
     );
     await page.goto(`${env.server.url}/runs/${id}`);
     const chart = page.locator(`[data-chart="${chartId(1)}"]`);
@@ -187,7 +227,9 @@ describe("run page with many keys", () => {
     const layerName = (l: number) => `layer${String(l).padStart(2, "0")}`;
     const rows = Array.from({ length: 30 }, (_, s) => ({
       step: s,
-      metrics: Object.fromEntries(Array.from({ length: 48 }, (_, l) => [`update_ratio/${layerName(l)}`, l === 7 && s === 20 ? "NaN" : 10 ** (-4 + l / 16) * (1 + s / 100)])),
+      metrics: Object.fromEntries(
+        Array.from({ length: 48 }, (_, l) => [`update_ratio/${layerName(l)}`, l === 7 && s === 20 ? "NaN" : 10 ** (-4 + l / 16) * (1 + s / 100)]),
+      ),
     }));
     expect((await api(env.server.url, "POST", `/api/v1/runs/${id}/log`, { seq: 0, rows })).status).toBe(200);
     const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);

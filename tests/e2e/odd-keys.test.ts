@@ -15,7 +15,10 @@ const KEYS = [...PROTO_NAMES, ...ODD_KEYS, "act/layer1/constructor", "update_rat
 const value = (k: string, s: number) => (KEYS.indexOf(k) + 1) / (1 + s);
 
 async function log(id: string, from: number, to: number) {
-  const rows = Array.from({ length: to - from }, (_, i) => ({ step: from + i, metrics: Object.fromEntries(KEYS.map((k) => [k, value(k, from + i)])) }));
+  const rows = Array.from({ length: to - from }, (_, i) => ({
+    step: from + i,
+    metrics: Object.fromEntries(KEYS.map((k) => [k, value(k, from + i)])),
+  }));
   const r = await api(env.server.url, "POST", `/api/v1/runs/${id}/log`, { seq: seq++, rows });
   expect(r.status).toBe(200);
 }

@@ -79,7 +79,11 @@ describe("pages draw what was logged", () => {
     const chart = page.locator('[data-chart="m-loss"]');
     await expect.poll(() => chart.getAttribute("data-state"), { timeout: 15_000 }).toBe("ready");
     await expect.poll(() => chart.getAttribute("data-markers")).toBe("4");
-    expect([await chart.getAttribute("data-nan-markers"), await chart.getAttribute("data-posinf-markers"), await chart.getAttribute("data-neginf-markers")]).toEqual(["2", "1", "1"]);
+    expect([
+      await chart.getAttribute("data-nan-markers"),
+      await chart.getAttribute("data-posinf-markers"),
+      await chart.getAttribute("data-neginf-markers"),
+    ]).toEqual(["2", "1", "1"]);
     const note = chart.locator(".nonfinite-note");
     expect(await note.innerText()).toBe("2 NaN · 1 +Inf · 1 -Inf");
     // each legend entry shows its own marker: shapes and colours differ pairwise, as drawn
@@ -87,7 +91,12 @@ describe("pages draw what was logged", () => {
       els.map((el) => {
         const mark = el.querySelector(".nf-mark")!;
         const cs = getComputedStyle(mark);
-        return { kind: el.getAttribute("data-kind"), look: `${cs.clipPath}|${cs.transform}`, color: cs.backgroundColor, y: el.getAttribute("data-y") };
+        return {
+          kind: el.getAttribute("data-kind"),
+          look: `${cs.clipPath}|${cs.transform}`,
+          color: cs.backgroundColor,
+          y: el.getAttribute("data-y"),
+        };
       }),
     );
     expect(entries.map((e) => e.kind)).toEqual(["nan", "posInf", "negInf"]);
@@ -105,7 +114,9 @@ describe("pages draw what was logged", () => {
     const project = `${_n[0]}${"p".repeat(LIMITS.projectMaxLength.value - 1)}`;
     const id = await newRun(name, project);
     const key = `m/${"k".repeat(LIMITS.keyMaxLength.value - 10)}`;
-    await log(id, { rows: Array.from({ length: 5 }, (_, s) => ({ step: s, metrics: { [key]: s, [`val/${key.slice(2)}`]: s, [`train/${key.slice(2)}`]: s } })) });
+    await log(id, {
+      rows: Array.from({ length: 5 }, (_, s) => ({ step: s, metrics: { [key]: s, [`val/${key.slice(2)}`]: s, [`train/${key.slice(2)}`]: s } })),
+    });
     const share = await api(env.server.url, "POST", `/api/v1/runs/${id}/shares`, {});
     expect(share.status).toBe(201);
     const twin = await newRun(`${[...name].slice(1).join("")}2`, project);
@@ -153,7 +164,11 @@ describe("pages draw what was logged", () => {
     await expect.poll(() => hists.count(), { timeout: 15_000 }).toBe(5);
     const histTitles = () => page.locator("section[aria-label=Histograms] h3").allInnerTexts();
     expect(await histTitles()).toEqual(["act/0", "act/1", "act/2", "act/10", "weights/fc1"]);
-    expect(await page.locator("[data-image]").evaluateAll((els) => els.map((e) => e.getAttribute("data-image")))).toEqual(["digits", "samples/9", "samples/10"]);
+    expect(await page.locator("[data-image]").evaluateAll((els) => els.map((e) => e.getAttribute("data-image")))).toEqual([
+      "digits",
+      "samples/9",
+      "samples/10",
+    ]);
 
     const box = page.getByRole("searchbox", { name: "filter charts by key" });
     await box.fill("fc1");

@@ -127,7 +127,12 @@ describe("run page", () => {
     const created = (await api(env.server.url, "GET", `/api/v1/runs/${id}`)).body.run.createdAt as number;
     // epoch logged every 5th step only: the steps between are interpolated
     await log(id, {
-      rows: Array.from({ length: 20 }, (_, s) => ({ step: s, time: created + 100 + 2 * s, ...(s % 5 === 0 ? { epoch: s / 10 } : {}), metrics: { loss: 1 / (s + 1) } })),
+      rows: Array.from({ length: 20 }, (_, s) => ({
+        step: s,
+        time: created + 100 + 2 * s,
+        ...(s % 5 === 0 ? { epoch: s / 10 } : {}),
+        metrics: { loss: 1 / (s + 1) },
+      })),
     });
     const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
     const chart = page.locator('[data-chart="m-loss"]');
@@ -139,10 +144,9 @@ describe("run page", () => {
     // not from the server's createdAt: a client clock that is off does not shift the axis
     await expect.poll(() => chart.getAttribute("data-x-range")).toBe("0..38");
     await page.selectOption('select[aria-label="x axis"]', "absolute");
-    await expect.poll(async () => (await chart.getAttribute("data-x-range"))!.split("..").map(Number)).toEqual([
-      expect.closeTo((created + 100) * 1000, 0),
-      expect.closeTo((created + 138) * 1000, 0),
-    ]);
+    await expect
+      .poll(async () => (await chart.getAttribute("data-x-range"))!.split("..").map(Number))
+      .toEqual([expect.closeTo((created + 100) * 1000, 0), expect.closeTo((created + 138) * 1000, 0)]);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -70,7 +70,10 @@ describe("runs list", () => {
 
     // pick two runs and compare them
     expect(await page.locator('[data-testid="compare"]').getAttribute("aria-disabled")).toBe("true");
-    await log(gamma, series(3, (s) => ({ "train/loss": 1 / (s + 1) })));
+    await log(
+      gamma,
+      series(3, (s) => ({ "train/loss": 1 / (s + 1) })),
+    );
     await row(alpha).locator('input[type="checkbox"]').check();
     await row(gamma).locator('input[type="checkbox"]').check();
     await page.locator('[data-testid="compare"]').click();
@@ -88,8 +91,14 @@ describe("compare view", () => {
   test("overlays one key of several runs, picks another key, grows live", async () => {
     const a = await newRun("cmp", "run-a");
     const b = await newRun("cmp", "run-b");
-    await log(a, series(30, (s) => ({ "train/loss": 2 / (s + 1), ...(s % 10 === 0 ? { "val/loss": 3 / (s + 1) } : {}) })));
-    await log(b, series(40, (s) => ({ "train/loss": 1 / (s + 1), acc: s / 40 })));
+    await log(
+      a,
+      series(30, (s) => ({ "train/loss": 2 / (s + 1), ...(s % 10 === 0 ? { "val/loss": 3 / (s + 1) } : {}) })),
+    );
+    await log(
+      b,
+      series(40, (s) => ({ "train/loss": 1 / (s + 1), acc: s / 40 })),
+    );
     const { page, errors } = await env.browser.open(`${env.server.url}/compare?runs=${a},${b}`);
     const chart = page.locator('[data-chart="compare"]');
     await expect.poll(() => chart.getAttribute("data-points"), { timeout: 15_000 }).toBe("70");
@@ -103,7 +112,10 @@ describe("compare view", () => {
     expect(await page.locator(".key-picker").innerText()).toContain("not logged by run-b");
     await expect.poll(() => new URL(page.url()).searchParams.get("key")).toBe("val/loss");
 
-    await log(a, [{ step: 30, metrics: { "val/loss": 0.05 } }, { step: 40, metrics: { "val/loss": "Infinity" } }]);
+    await log(a, [
+      { step: 30, metrics: { "val/loss": 0.05 } },
+      { step: 40, metrics: { "val/loss": "Infinity" } },
+    ]);
     await expect.poll(() => chart.getAttribute("data-points"), { timeout: 10_000 }).toBe("5");
     await expect.poll(() => chart.locator(".nonfinite-note").innerText()).toBe("1 +Inf");
 

@@ -16,7 +16,8 @@ async function log(id: string, from: number, to: number) {
 
 describe("shared run links", () => {
   test("made on the run page, opened read-only and live, revoked", async () => {
-    const id = (await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-share", name: "shared-run", config: { lr: 0.1 } })).body.id as string;
+    const id = (await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-share", name: "shared-run", config: { lr: 0.1 } })).body
+      .id as string;
     await log(id, 0, 40);
 
     // the owner makes a link from the Share menu

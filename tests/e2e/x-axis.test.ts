@@ -14,7 +14,12 @@ describe("x axis", () => {
     const id = (await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-x", name: "clock" })).body.id as string;
     const t0 = Math.floor(Date.now() / 1000) - 3600; // the client's clock: an hour behind
     // steps 0-59 a second apart; at step 60 the clock steps back 30 minutes
-    const rows = Array.from({ length: 120 }, (_, s) => ({ step: s, time: t0 + s - (s >= 60 ? 1800 : 0), epoch: s < 60 ? s / 60 : (s - 60) / 60, metrics: { loss: 1 / (1 + s) } }));
+    const rows = Array.from({ length: 120 }, (_, s) => ({
+      step: s,
+      time: t0 + s - (s >= 60 ? 1800 : 0),
+      epoch: s < 60 ? s / 60 : (s - 60) / 60,
+      metrics: { loss: 1 / (1 + s) },
+    }));
     expect((await api(env.server.url, "POST", `/api/v1/runs/${id}/log`, { seq: 0, rows })).status).toBe(200);
 
     const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);

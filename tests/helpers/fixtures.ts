@@ -34,7 +34,12 @@ export function replayOf(run: string, linesPerBatch = 400): Replay {
   let cur: Replay["batches"][number] = { rows: [], histograms: [], events: [] };
   let n = 0;
   for (const line of lines) {
-    const o = JSON.parse(line.replace(/\bNaN\b/g, '"NaN"').replace(/-Infinity\b/g, '"-Infinity"').replace(/(?<!")Infinity\b/g, '"Infinity"'));
+    const o = JSON.parse(
+      line
+        .replace(/\bNaN\b/g, '"NaN"')
+        .replace(/-Infinity\b/g, '"-Infinity"')
+        .replace(/(?<!")Infinity\b/g, '"Infinity"'),
+    );
     const { kind, ...rest } = o;
     if (kind === "config") config = rest;
     else if (kind === "input_stats") cur.events.push({ type: "input_stats", step: 0, data: { mean: o.mean, std: o.std } });

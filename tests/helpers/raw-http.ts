@@ -90,14 +90,20 @@ export function rawRequest(port: number, r: RawRequest, timeoutMs = 20_000): Pro
     sock.on("error", (e) => {
       clearTimeout(timer);
       const got = parseAnswer(Buffer.concat(chunks), r.method);
-      if (got) resolve(got); // the answer came before the reset: the client can read it
+      if (got)
+        resolve(got); // the answer came before the reset: the client can read it
       else reject(new Error(`connection failed (${(e as NodeJS.ErrnoException).code}) for ${r.method} ${r.target.slice(0, 100)}`));
     });
     sock.on("end", () => {
       clearTimeout(timer);
       const got = parseAnswer(Buffer.concat(chunks), r.method);
       if (got) resolve(got);
-      else reject(new Error(`connection closed without an answer for ${r.method} ${r.target.slice(0, 100)}: ${Buffer.concat(chunks).toString("latin1").slice(0, 200)}`));
+      else
+        reject(
+          new Error(
+            `connection closed without an answer for ${r.method} ${r.target.slice(0, 100)}: ${Buffer.concat(chunks).toString("latin1").slice(0, 200)}`,
+          ),
+        );
       sock.destroy();
     });
     sock.write(Buffer.from(head, "latin1"));

@@ -66,20 +66,24 @@ export async function startServer(opts: { dbPath?: string; port?: number; env?: 
   }
   const dbPath = opts.dbPath ?? freshDbPath();
   const port = opts.port ?? (await freePort());
-  const child: ChildProcess = spawn(process.execPath, [...(process.env.BABYSIT_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BABYSIT_PROF}`] : []), "--import", "tsx", "server.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: "production",
-      NEXT_TELEMETRY_DISABLED: "1",
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      DATABASE_URL: `file:${dbPath}`,
-      BABYSIT_DIST_DIR: DIST_DIR,
-      ...opts.env,
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(process.env.BABYSIT_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BABYSIT_PROF}`] : []), "--import", "tsx", "server.ts"],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: "production",
+        NEXT_TELEMETRY_DISABLED: "1",
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        DATABASE_URL: `file:${dbPath}`,
+        BABYSIT_DIST_DIR: DIST_DIR,
+        ...opts.env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));

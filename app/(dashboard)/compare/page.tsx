@@ -12,7 +12,14 @@ type Search = { searchParams: Promise<Record<string, string | string[] | undefin
 // /compare?runs=a,b,c&key=train/loss – one metric of several runs overlaid
 export default async function ComparePage({ searchParams }: Search) {
   const q = await searchParams;
-  const ids = [...new Set((typeof q.runs === "string" ? q.runs : "").split(",").map((s) => s.trim()).filter(Boolean))].slice(0, 20);
+  const ids = [
+    ...new Set(
+      (typeof q.runs === "string" ? q.runs : "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ].slice(0, 20);
   const found: RunDetail[] = [];
   const missing: string[] = [];
   for (const id of ids) {

@@ -62,8 +62,7 @@ export const divergence: Rule = {
     if (lp.nonFiniteCount > 0) {
       const step = s.steps[lp.nonFiniteFirstIdx];
       const bad = s.values[lp.nonFiniteFirstIdx];
-      const recovered =
-        lp.lastIsFinite && Number.isFinite(lp.tail) && !(lp.initial > 0 && lp.tail > ctx.t.divergence_factor * lp.initial);
+      const recovered = lp.lastIsFinite && Number.isFinite(lp.tail) && !(lp.initial > 0 && lp.tail > ctx.t.divergence_factor * lp.initial);
       return diagnosis(
         "divergence",
         recovered ? "warning" : "critical",

@@ -12,8 +12,6 @@ export function layerGrads(ctx: Context): { field: "grad_std" | "grad_norm"; sta
   const std = layerRecent(ctx, "grad_std", 5);
   const norm = layerRecent(ctx, "grad_norm", 5);
   const field = std.length >= norm.length ? "grad_std" : "grad_norm";
-  const stats = (field === "grad_std" ? std : norm).filter(
-    (x) => !/emb/i.test(x.layer) && Math.abs(x.recent) > ctx.t.zero_grad_eps,
-  );
+  const stats = (field === "grad_std" ? std : norm).filter((x) => !/emb/i.test(x.layer) && Math.abs(x.recent) > ctx.t.zero_grad_eps);
   return { field, stats };
 }

@@ -22,9 +22,7 @@ export const lrTooHigh: Rule = {
 
     const exploded = explodedLevel(ctx);
     if (exploded && lp) {
-      reasons.push(
-        `the training loss climbed to ${fmt(exploded.level)}, over ${t.divergence_factor}x its start (${fmt(lp.initial)})`,
-      );
+      reasons.push(`the training loss climbed to ${fmt(exploded.level)}, over ${t.divergence_factor}x its start (${fmt(lp.initial)})`);
       evidence.initial_loss = round(lp.initial);
       evidence.recent_loss = round(exploded.level);
       const s = ctx.keys.scalars.train_loss!.s;
@@ -58,14 +56,11 @@ export const lrTooHigh: Rule = {
       const now = layerRecent(ctx, "weight_std").find((x) => x.layer === layer)?.recent;
       return first !== undefined && now !== undefined && now < t.weight_collapse_frac * first;
     };
-    const ur = layerRecent(ctx, "update_ratio", t.min_points).filter(
-      (x) => x.recent > t.zero_grad_eps && !collapsed(x.layer),
-    );
+    const ur = layerRecent(ctx, "update_ratio", t.min_points).filter((x) => x.recent > t.zero_grad_eps && !collapsed(x.layer));
     if (ur.length > 0) {
       const med = median(ur.map((x) => x.recent));
       const high = ur.filter((x) => x.recent > t.update_ratio_high);
-      const lossBad =
-        !lp || (lp.n >= t.min_points && (lp.recentCv > t.lr_high_ur_loss_cv || lp.recent >= t.lr_high_ur_level_frac * lp.initial));
+      const lossBad = !lp || (lp.n >= t.min_points && (lp.recentCv > t.lr_high_ur_loss_cv || lp.recent >= t.lr_high_ur_level_frac * lp.initial));
       if ((med > t.update_ratio_high && lossBad) || med > t.update_ratio_extreme) {
         const worst = high.reduce((a, b) => (b.recent > a.recent ? b : a), high[0]);
         reasons.push(

@@ -107,9 +107,7 @@ export const lrTooLow: Rule = {
       if (!(nz.sigma <= t.flat_val_cv * Math.abs(nz.level))) return null;
     }
     const flat =
-      accGain !== null
-        ? drop < t.flat_loss_acc_rel && accGain < t.flat_acc_gain
-        : drop < t.flat_loss_rel && bestDrop < 3 * t.flat_loss_rel;
+      accGain !== null ? drop < t.flat_loss_acc_rel && accGain < t.flat_acc_gain : drop < t.flat_loss_rel && bestDrop < 3 * t.flat_loss_rel;
     if (!flat) return null;
     // The loss may be flat because it is already good (e.g. fine-tuning from a checkpoint).
     if (C !== null && lp.recent < 0.5 * Math.log(C)) return null;

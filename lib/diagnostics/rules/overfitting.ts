@@ -15,11 +15,7 @@ const ADVICE =
 function longAgo(ctx: Context, e: EvalTable, iBest: number): boolean {
   const m = e.steps.length;
   const span = e.steps[m - 1] - e.steps[0];
-  return (
-    m - 1 - iBest >= ctx.t.overfit_patience_evals &&
-    span > 0 &&
-    (e.steps[m - 1] - e.steps[iBest]) / span >= ctx.t.overfit_patience_frac
-  );
+  return m - 1 - iBest >= ctx.t.overfit_patience_evals && span > 0 && (e.steps[m - 1] - e.steps[iBest]) / span >= ctx.t.overfit_patience_frac;
 }
 
 function byAccuracy(ctx: Context): Diagnosis | null {

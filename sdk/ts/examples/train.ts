@@ -52,8 +52,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const data = spiral(300, rand);
   const { train, val } = split(data, 0.2, rand);
   const stepsPerEpoch = Math.ceil(train.n / BATCH);
-  const config = { model: "mlp", layers: [2, hidden, CLASSES], optimizer: "sgd", momentum: 0.9, lr: peakLr,
-    weight_decay: 1e-4, batch_size: BATCH, steps, dataset: "spiral-3", train_size: train.n, val_size: val.n };
+  const config = {
+    model: "mlp",
+    layers: [2, hidden, CLASSES],
+    optimizer: "sgd",
+    momentum: 0.9,
+    lr: peakLr,
+    weight_decay: 1e-4,
+    batch_size: BATCH,
+    steps,
+    dataset: "spiral-3",
+    train_size: train.n,
+    val_size: val.n,
+  };
 
   const run = await init({ url: options.url, project: options.project ?? "demo", name: options.name, id: options.id, config });
   process.stderr.write(`babysit: logging to ${run.url}\n`);
@@ -160,7 +171,12 @@ class Mlp {
   readonly g1: Float64Array;
   private readonly v = new Map<Float64Array, Float64Array>();
 
-  constructor(private readonly nIn: number, private readonly nHidden: number, private readonly nOut: number, rand: () => number) {
+  constructor(
+    private readonly nIn: number,
+    private readonly nHidden: number,
+    private readonly nOut: number,
+    rand: () => number,
+  ) {
     // He initialisation for the ReLU layer, Xavier-ish for the output layer.
     this.w1 = Float64Array.from({ length: nIn * nHidden }, () => gauss(rand) * Math.sqrt(2 / nIn));
     this.b1 = new Float64Array(nHidden);
@@ -290,7 +306,7 @@ function spiral(perClass: number, rand: () => number): Data {
   for (let c = 0; c < CLASSES; c++) {
     for (let i = 0; i < perClass; i++) {
       const r = i / perClass;
-      const t = (c * 4 + 4 * r) + gauss(rand) * 0.2;
+      const t = c * 4 + 4 * r + gauss(rand) * 0.2;
       const k = c * perClass + i;
       x[2 * k] = r * Math.sin(t);
       x[2 * k + 1] = r * Math.cos(t);

@@ -24,10 +24,7 @@ export const DEFAULT_BINS = 30;
  * @example
  * computeHistogram([0, 1, 1, 2, NaN], 2) // { edges: [0, 1, 2], counts: [1, 3] }
  */
-export function computeHistogram(
-  values: ArrayLike<number> | Iterable<number>,
-  bins: number = DEFAULT_BINS,
-): Histogram | null {
+export function computeHistogram(values: ArrayLike<number> | Iterable<number>, bins: number = DEFAULT_BINS): Histogram | null {
   const arr: ArrayLike<unknown> = isArrayLike(values) ? values : Array.from(values as Iterable<number>);
   const n = Math.min(Math.max(1, Math.floor(bins)), MAX_HISTOGRAM_BINS);
   let min = Infinity;
@@ -91,9 +88,5 @@ export function histogramProblem(h: { edges: unknown; counts: unknown }): string
 }
 
 function isArrayLike(v: unknown): v is ArrayLike<unknown> {
-  return (
-    Array.isArray(v) ||
-    ArrayBuffer.isView(v) ||
-    (typeof v === "object" && v !== null && typeof (v as { length?: unknown }).length === "number")
-  );
+  return Array.isArray(v) || ArrayBuffer.isView(v) || (typeof v === "object" && v !== null && typeof (v as { length?: unknown }).length === "number");
 }

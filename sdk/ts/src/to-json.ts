@@ -77,13 +77,7 @@ function mark(st: State, text: string): string {
   return m;
 }
 
-function convert(
-  v: unknown,
-  depth: number,
-  st: State,
-  problem: (kind: string, message: string) => void,
-  toJsonDone: boolean,
-): Json | typeof OMIT {
+function convert(v: unknown, depth: number, st: State, problem: (kind: string, message: string) => void, toJsonDone: boolean): Json | typeof OMIT {
   switch (typeof v) {
     case "string": {
       if (v.length > st.opts.maxBytes) {
@@ -210,20 +204,13 @@ function keyString(k: unknown): string {
 }
 
 function sizeWarning(st: State): string {
-  return (
-    `${st.opts.what} is larger than ${st.opts.maxBytes} bytes of JSON; the largest entries are sent as ` +
-    `"${marker("truncated, N bytes")}"`
-  );
+  return `${st.opts.what} is larger than ${st.opts.maxBytes} bytes of JSON; the largest entries are sent as ` + `"${marker("truncated, N bytes")}"`;
 }
 
 const utf8 = (s: string) => Buffer.byteLength(s, "utf8");
 
 /** Replaces the largest top-level entries by markers until the JSON fits `maxBytes`. */
-function fitSize(
-  out: Record<string, Json>,
-  st: State,
-  problem: (kind: string, message: string) => void,
-): Record<string, Json> {
+function fitSize(out: Record<string, Json>, st: State, problem: (kind: string, message: string) => void): Record<string, Json> {
   const max = st.opts.maxBytes;
   let total = utf8(JSON.stringify(out));
   if (total <= max) return out;

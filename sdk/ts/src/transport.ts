@@ -69,9 +69,7 @@ export interface DeliveryResult {
   rejections: Rejection[];
 }
 
-type Item =
-  | { kind: "row"; row: Row; points: number }
-  | { kind: "histogram" | "event"; json: string; points: 0 };
+type Item = { kind: "row"; row: Row; points: number } | { kind: "histogram" | "event"; json: string; points: 0 };
 
 interface Batch {
   seq: number;
@@ -94,10 +92,7 @@ interface Batch {
 const itemCount = (b: Batch) => b.points + b.histograms.length + b.events.length;
 
 type HttpFailure = { kind: "http"; status: number; code: string; message: string };
-type HttpResult =
-  | { kind: "ok"; status: number; body: Record<string, unknown> | undefined }
-  | HttpFailure
-  | { kind: "network"; message: string };
+type HttpResult = { kind: "ok"; status: number; body: Record<string, unknown> | undefined } | HttpFailure | { kind: "network"; message: string };
 
 // The contract's per-batch limits; a batch aims well below the body cap, and one item may use it
 // all but the room its batch's brackets and seq need.
@@ -187,10 +182,7 @@ export class Transport {
   async start(timeoutMs: number): Promise<void> {
     this.kick();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.firstCreate,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
+    await Promise.race([this.firstCreate, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
   }
 
@@ -472,8 +464,7 @@ export class Transport {
       this.queue = [];
       this.pending = [];
       say(
-        `babysit: the server refused to create run ${id} (${res.status} ${res.code}: ${res.message}); ` +
-          `nothing logged to this run will be sent`,
+        `babysit: the server refused to create run ${id} (${res.status} ${res.code}: ${res.message}); ` + `nothing logged to this run will be sent`,
       );
       return "rejected";
     } finally {
@@ -564,10 +555,7 @@ export class Transport {
   }
 
   private async sendFinish(): Promise<"ok" | "retry"> {
-    const res = await this.request(
-      `/api/v1/runs/${encodeURIComponent(this.o.meta.id)}/finish`,
-      JSON.stringify({ status: this.finishStatus }),
-    );
+    const res = await this.request(`/api/v1/runs/${encodeURIComponent(this.o.meta.id)}/finish`, JSON.stringify({ status: this.finishStatus }));
     if (res.kind !== "ok" && !isPermanent(res)) {
       this.goOffline(res);
       return "retry";
@@ -658,10 +646,7 @@ export class Transport {
   private async request(path: string, body: string): Promise<HttpResult> {
     const controller = new AbortController();
     this.inflight = controller;
-    const timer = setTimeout(
-      () => controller.abort(new Error(`no answer within ${this.o.requestTimeoutMs} ms`)),
-      this.o.requestTimeoutMs,
-    );
+    const timer = setTimeout(() => controller.abort(new Error(`no answer within ${this.o.requestTimeoutMs} ms`)), this.o.requestTimeoutMs);
     timer.unref();
     try {
       const res = await fetch(this.o.baseUrl + path, {

@@ -93,7 +93,10 @@ describe("the diagnoses of a thinned run are those of the full run", () => {
     for (const [k, s] of run.series) full.series.set(k, copy(s));
     for (const s of run.series.values()) thinSeries(s, MIN_SERIES_POINTS);
     expect(run.series.get("train/loss")!.steps.length).toBeLessThan(n / 10);
-    const codes = (r: typeof run) => diagnose(r).map((d) => `${d.code}:${d.severity}`).sort();
+    const codes = (r: typeof run) =>
+      diagnose(r)
+        .map((d) => `${d.code}:${d.severity}`)
+        .sort();
     expect(codes(run)).toEqual(codes(full));
   });
 });

@@ -50,9 +50,15 @@ describe("{layer} patterns", () => {
 
   test("agrees with the regex it replaces on generated patterns and keys", () => {
     const piece = fc.constantFrom("a", "b", "/", "ab", "{layer}");
-    const pattern = fc.array(piece, { minLength: 1, maxLength: 8 }).map((a) => a.join("")).filter((p) => p.includes("{layer}"));
+    const pattern = fc
+      .array(piece, { minLength: 1, maxLength: 8 })
+      .map((a) => a.join(""))
+      .filter((p) => p.includes("{layer}"));
     const key = fc.array(fc.constantFrom("a", "b", "/"), { maxLength: 14 }).map((a) => a.join(""));
-    fc.assert(fc.property(pattern, key, (p, k) => match(p, k) === reference(p, k)), { numRuns: 3000 });
+    fc.assert(
+      fc.property(pattern, key, (p, k) => match(p, k) === reference(p, k)),
+      { numRuns: 3000 },
+    );
   });
 
   test.each([
@@ -70,7 +76,8 @@ describe("{layer} patterns", () => {
   });
 });
 
-const pts = (n: number): SeriesPoints => ({ steps: Array.from({ length: n }, (_, i) => i), values: Array(n).fill(0.5), times: Array(n).fill(0) }) as SeriesPoints;
+const pts = (n: number): SeriesPoints =>
+  ({ steps: Array.from({ length: n }, (_, i) => i), values: Array(n).fill(0.5), times: Array(n).fill(0) }) as SeriesPoints;
 const run = (keys: Record<string, unknown>, series: string[]): RunData =>
   ({ config: { babysit: { keys } }, series: new Map(series.map((k) => [k, pts(3)])), histograms: new Map(), events: [], finished: false }) as RunData;
 
@@ -91,7 +98,14 @@ describe("resolveKeys with user patterns", () => {
 
   test(`only the first ${LIMITS.keyPatternsMax.value} patterns of a run count`, () => {
     const many = Array.from({ length: LIMITS.keyPatternsMax.value }, (_, i) => `p${i}/{layer}`);
-    const r = resolveKeys(run({ update_ratio: [...many, "late/{layer}"], dead_frac: "later/{layer}" }, ["p0/a", `p${LIMITS.keyPatternsMax.value - 1}/b`, "late/c", "later/d"]));
+    const r = resolveKeys(
+      run({ update_ratio: [...many, "late/{layer}"], dead_frac: "later/{layer}" }, [
+        "p0/a",
+        `p${LIMITS.keyPatternsMax.value - 1}/b`,
+        "late/c",
+        "later/d",
+      ]),
+    );
     expect([...r.layers.keys()]).toEqual(["a", "b"]);
   });
 });

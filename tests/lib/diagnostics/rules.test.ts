@@ -28,8 +28,7 @@ function layerStats(
   const out: Record<string, SeriesPoints> = {};
   const g = gauss(99);
   layers.forEach((name, li) => {
-    const mk = (f: (l: number, p: number) => number, noisy = true) =>
-      series(120, (_, p) => f(li, p) * (noisy ? 1 + 0.1 * g() : 1), 5, 1);
+    const mk = (f: (l: number, p: number) => number, noisy = true) => series(120, (_, p) => f(li, p) * (noisy ? 1 + 0.1 * g() : 1), 5, 1);
     if (stats.ur) out[`update_ratio/${name}`] = mk(stats.ur);
     if (stats.wstd) out[`weight/${name}/std`] = mk(stats.wstd, false);
     if (stats.wmean) out[`weight/${name}/mean`] = mk(stats.wmean, false);
@@ -99,10 +98,23 @@ describe("diagnose()", () => {
     expect(new Set(DIAGNOSIS_CODES).size).toBe(DIAGNOSIS_CODES.length);
     expect([...DIAGNOSIS_CODES].sort()).toEqual(
       [
-        "bad_initial_loss", "dead_relu", "divergence", "exploding_gradients", "gradcheck_failed",
-        "input_not_normalized", "loss_plateau", "lr_too_high", "lr_too_low", "noisy_loss",
-        "overfit_sanity_failed", "overfitting", "saturated_activations", "search_boundary",
-        "symmetric_init", "underfitting", "vanishing_gradients",
+        "bad_initial_loss",
+        "dead_relu",
+        "divergence",
+        "exploding_gradients",
+        "gradcheck_failed",
+        "input_not_normalized",
+        "loss_plateau",
+        "lr_too_high",
+        "lr_too_low",
+        "noisy_loss",
+        "overfit_sanity_failed",
+        "overfitting",
+        "saturated_activations",
+        "search_boundary",
+        "symmetric_init",
+        "underfitting",
+        "vanishing_gradients",
       ].sort(),
     );
   });
@@ -116,7 +128,10 @@ describe("diagnose()", () => {
     const run = makeRun({ ...healthy(), finished: true });
     expect(diagnose(run, { strict: true })).toEqual([]);
     for (const frac of [0.05, 0.1, 0.25, 0.5, 0.75]) {
-      expect(diagnose(truncate(run, frac), { strict: true }).map((d) => d.code), `at ${frac}`).toEqual([]);
+      expect(
+        diagnose(truncate(run, frac), { strict: true }).map((d) => d.code),
+        `at ${frac}`,
+      ).toEqual([]);
     }
   });
 
@@ -147,9 +162,7 @@ describe("diagnose()", () => {
   });
 
   test("evidence holds only numbers, strings, booleans and null", () => {
-    const found = diagnose(
-      makeRun({ config: { num_classes: 10 }, series: { loss: series(300, (i) => (i > 200 ? Infinity : 2.3)) } }),
-    );
+    const found = diagnose(makeRun({ config: { num_classes: 10 }, series: { loss: series(300, (i) => (i > 200 ? Infinity : 2.3)) } }));
     expect(found.length).toBeGreaterThan(0);
     for (const d of found) {
       for (const v of Object.values(d.evidence)) expect(["number", "string", "boolean"].includes(typeof v) || v === null).toBe(true);
@@ -485,8 +498,18 @@ const cases: Record<string, Case[]> = {
     { name: "ReLU histogram", spec: healthy({ histograms: { "act/fc1": [hist(15, 0, 5, (x) => Math.exp(-x))] } }), raised: false },
   ],
   dead_relu: [
-    { name: "60% of units dead", spec: healthy({ series: layerStats(LAYERS, { dead: (l) => (l === 1 ? 0.6 : 0) }) }), raised: true, severity: "warning" },
-    { name: "a whole layer dead", spec: healthy({ series: layerStats(LAYERS, { dead: (l) => (l === 1 ? 1 : 0) }) }), raised: true, severity: "critical" },
+    {
+      name: "60% of units dead",
+      spec: healthy({ series: layerStats(LAYERS, { dead: (l) => (l === 1 ? 0.6 : 0) }) }),
+      raised: true,
+      severity: "warning",
+    },
+    {
+      name: "a whole layer dead",
+      spec: healthy({ series: layerStats(LAYERS, { dead: (l) => (l === 1 ? 1 : 0) }) }),
+      raised: true,
+      severity: "critical",
+    },
     {
       name: "histograms: nearly every activation exactly 0",
       spec: healthy({ histograms: { "act/conv1": [hist(30, 0, 2, (x) => (x < 0.07 ? 97 : 0.1))] } }),
@@ -512,7 +535,11 @@ const cases: Record<string, Case[]> = {
       spec: { config: { num_classes: 10 }, series: { loss: series(200, () => 0.5, 1, 0) } },
       raised: true,
     },
-    { name: "first loss 2.5 for 10 classes", spec: { config: { num_classes: 10 }, series: { loss: decayingLoss(200, { start: 2.5 }) } }, raised: false },
+    {
+      name: "first loss 2.5 for 10 classes",
+      spec: { config: { num_classes: 10 }, series: { loss: decayingLoss(200, { start: 2.5 }) } },
+      raised: false,
+    },
     {
       name: "first logged loss is at step 500 (not the initial loss)",
       spec: { config: { num_classes: 10 }, series: { loss: series(200, () => 0.5, 10, 500) } },
@@ -594,8 +621,18 @@ const cases: Record<string, Case[]> = {
     { name: "no input_stats event", spec: healthy(), raised: false },
   ],
   gradcheck_failed: [
-    { name: "relative error 5e-2", spec: { events: [{ type: "gradcheck", step: null, data: { param: "W1", rel_error: 5e-2 } }] }, raised: true, severity: "critical" },
-    { name: "relative error 1e-3", spec: { events: [{ type: "gradcheck", step: null, data: { param: "W1", rel_error: 1e-3 } }] }, raised: true, severity: "warning" },
+    {
+      name: "relative error 5e-2",
+      spec: { events: [{ type: "gradcheck", step: null, data: { param: "W1", rel_error: 5e-2 } }] },
+      raised: true,
+      severity: "critical",
+    },
+    {
+      name: "relative error 1e-3",
+      spec: { events: [{ type: "gradcheck", step: null, data: { param: "W1", rel_error: 1e-3 } }] },
+      raised: true,
+      severity: "warning",
+    },
     { name: "relative error 1e-8", spec: { events: [{ type: "gradcheck", step: null, data: { param: "W1", rel_error: 1e-8 } }] }, raised: false },
     {
       name: "a failed check re-run after the fix",
@@ -656,7 +693,12 @@ const cases: Record<string, Case[]> = {
       spec: healthy({ series: { grad_norm: series(200, (_, p) => 10 ** (3 * p)) } }),
       raised: true,
     },
-    { name: "gradients NaN", spec: healthy({ series: { grad_norm: series(200, (_, p) => (p > 0.5 ? NaN : 1)) } }), raised: true, severity: "critical" },
+    {
+      name: "gradients NaN",
+      spec: healthy({ series: { grad_norm: series(200, (_, p) => (p > 0.5 ? NaN : 1)) } }),
+      raised: true,
+      severity: "critical",
+    },
     {
       name: "first layer's gradients 1e4x the last layer's",
       spec: { series: { loss: decayingLoss(600), ...layerStats(["l1", "l2", "l3"], { gstd: (l) => 10 ** (2 - 2 * l) }) } },
@@ -719,13 +761,24 @@ const cases: Record<string, Case[]> = {
           {
             type: "hparam_search",
             step: null,
-            data: { param: "lr", results: [{ value: 1e-4, score: 0.5 }, { value: 1e-3, score: 0.9 }, { value: 1e-2, score: 0.6 }] },
+            data: {
+              param: "lr",
+              results: [
+                { value: 1e-4, score: 0.5 },
+                { value: 1e-3, score: 0.9 },
+                { value: 1e-2, score: 0.6 },
+              ],
+            },
           },
         ],
       },
       raised: false,
     },
-    { name: "only two values tried", spec: { events: [{ type: "hparam_search", step: null, data: { param: "lr", values: [1, 2], best: 2 } }] }, raised: false },
+    {
+      name: "only two values tried",
+      spec: { events: [{ type: "hparam_search", step: null, data: { param: "lr", values: [1, 2], best: 2 } }] },
+      raised: false,
+    },
   ],
 };
 
@@ -735,8 +788,14 @@ describe.each(Object.keys(cases))("%s", (code) => {
 
 test("every code has a positive and a negative case", () => {
   for (const code of DIAGNOSIS_CODES) {
-    expect(cases[code]?.some((c) => c.raised), code).toBe(true);
-    expect(cases[code]?.some((c) => !c.raised), code).toBe(true);
+    expect(
+      cases[code]?.some((c) => c.raised),
+      code,
+    ).toBe(true);
+    expect(
+      cases[code]?.some((c) => !c.raised),
+      code,
+    ).toBe(true);
   }
 });
 

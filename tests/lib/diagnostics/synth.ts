@@ -83,6 +83,10 @@ export function truncate(run: RunData, frac: number): RunData {
     if (n > 0) series.set(k, { steps: s.steps.slice(0, n), values: s.values.slice(0, n) });
   }
   const histograms = new Map<string, HistogramRecord[]>();
-  for (const [k, h] of run.histograms) histograms.set(k, h.filter((r) => r.step <= cut));
+  for (const [k, h] of run.histograms)
+    histograms.set(
+      k,
+      h.filter((r) => r.step <= cut),
+    );
   return { ...run, series, histograms, finished: false };
 }

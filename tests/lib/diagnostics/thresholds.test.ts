@@ -10,7 +10,8 @@ const withThresholds = (thresholds: unknown) => ({ babysit: { thresholds } });
 
 describe("threshold overrides", () => {
   test("every default is in its own range", () => {
-    for (const [name, value] of Object.entries(DEFAULT_THRESHOLDS)) expect(thresholdInRange(name as keyof typeof DEFAULT_THRESHOLDS, value)).toBe(true);
+    for (const [name, value] of Object.entries(DEFAULT_THRESHOLDS))
+      expect(thresholdInRange(name as keyof typeof DEFAULT_THRESHOLDS, value)).toBe(true);
   });
 
   test.each([

@@ -82,7 +82,14 @@ describe("parseJsonBytes", () => {
 });
 
 describe("checkJsonType", () => {
-  test.each([undefined, null, "application/json", "application/json; charset=utf-8", "APPLICATION/JSON;CHARSET=UTF8", "application/merge-patch+json"])("%s is JSON", (t) => {
+  test.each([
+    undefined,
+    null,
+    "application/json",
+    "application/json; charset=utf-8",
+    "APPLICATION/JSON;CHARSET=UTF8",
+    "application/merge-patch+json",
+  ])("%s is JSON", (t) => {
     expect(() => checkJsonType(t)).not.toThrow();
   });
   test.each([

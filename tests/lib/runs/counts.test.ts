@@ -70,10 +70,17 @@ describe(`${N} runs`, () => {
       expect(r.alerts).toEqual({ critical: 1, warning: i % 4, info: 0 });
       expect(r.status).toBe(shownStatus(runOf(i).status, runOf(i).lastSeenAt));
     }
-    expect(got.projects).toEqual([{ name: "a", runs: N / 2 }, { name: "b", runs: N / 2 }]);
+    expect(got.projects).toEqual([
+      { name: "a", runs: N / 2 },
+      { name: "b", runs: N / 2 },
+    ]);
   });
 
-  test.each([["created", 1000], ["name", 1200], ["-name", 5]] as const)("sort %s, limit %d", async (sort, limit) => {
+  test.each([
+    ["created", 1000],
+    ["name", 1200],
+    ["-name", 5],
+  ] as const)("sort %s, limit %d", async (sort, limit) => {
     const got = await listRuns({ sort, limit });
     expect(got.runs).toHaveLength(Math.min(limit, N));
     const by = sort === "created" ? (r: { createdAt: number }) => r.createdAt : (r: { name: string }) => r.name;
@@ -112,7 +119,11 @@ describe("one run with many of everything", () => {
     })();
     expect((await listAlerts(id)).alerts.length).toBe(2000 + 1 + 1 + 1); // + divergence, 1 warning, resolved info
     expect(await listShares(id)).toHaveLength(2000);
-    expect((await listRuns({ sort: "-created", limit: 1000, project: "a" })).runs.find((r) => r.id === id)!.alerts).toEqual({ critical: 1, warning: 1, info: 2000 });
+    expect((await listRuns({ sort: "-created", limit: 1000, project: "a" })).runs.find((r) => r.id === id)!.alerts).toEqual({
+      critical: 1,
+      warning: 1,
+      info: 2000,
+    });
   });
 });
 

@@ -152,7 +152,8 @@ describe("event data", () => {
 });
 
 describe("image events", () => {
-  const image = (data: Record<string, unknown>) => batch({ events: [{ type: "image", data: { key: "samples", width: 4, height: 3, png_base64: PNG_4x3, ...data } }] });
+  const image = (data: Record<string, unknown>) =>
+    batch({ events: [{ type: "image", data: { key: "samples", width: 4, height: 3, png_base64: PNG_4x3, ...data } }] });
   test.each([
     ["a valid image", {}, "ok"],
     ["no key", { key: undefined }, "events[0].data.key must be a string"],
@@ -186,8 +187,16 @@ describe("project, run name and config", () => {
     ["id: 65 characters", { id: "a".repeat(65) }, "id must be 1-64 characters of A-Z a-z 0-9 _ -"],
     ["id: astral", { id: "🚀" }, "id must be 1-64 characters of A-Z a-z 0-9 _ -"],
     ["config: an array", { config: [1] }, "config must be a JSON object"],
-    ["config: a lone surrogate in a string", { config: { model: { act: "re\ud800lu" } } }, "config.model.act must be well-formed Unicode (no lone surrogates)"],
-    ["config: a lone surrogate in a key", { config: { model: { "\udfff": 1 } } }, 'config.model["\\udfff"] keys must be well-formed Unicode (no lone surrogates)'],
+    [
+      "config: a lone surrogate in a string",
+      { config: { model: { act: "re\ud800lu" } } },
+      "config.model.act must be well-formed Unicode (no lone surrogates)",
+    ],
+    [
+      "config: a lone surrogate in a key",
+      { config: { model: { "\udfff": 1 } } },
+      'config.model["\\udfff"] keys must be well-formed Unicode (no lone surrogates)',
+    ],
     ["config: a lone surrogate in a list", { config: { tags: ["a", "\ud800"] } }, "config.tags[1] must be well-formed Unicode (no lone surrogates)"],
     ["config: control characters are data", { config: { note: "a\tb\n" } }, "ok"],
     ["config: a key named __proto__", { config: JSON.parse('{"__proto__": {"x": 1}}') }, "ok"],

@@ -58,7 +58,10 @@ const cases: [string, unknown][] = [
     { seq: 1, rows: [{ step: 1, time: t, metrics: {} }] },
   ]),
   ["time at the limit", { seq: 1, rows: [{ step: 1, time: 1e10, metrics: {} }] }],
-  ...([1e12, -1e12, 1e12 + 1, -1e13, 1e306] as const).map((e): [string, unknown] => [`epoch ${e}`, { seq: 1, rows: [{ step: 1, epoch: e, metrics: {} }] }]),
+  ...([1e12, -1e12, 1e12 + 1, -1e13, 1e306] as const).map((e): [string, unknown] => [
+    `epoch ${e}`,
+    { seq: 1, rows: [{ step: 1, epoch: e, metrics: {} }] },
+  ]),
 ];
 
 function zodVerdict(body: unknown): string {
@@ -68,7 +71,10 @@ function zodVerdict(body: unknown): string {
   const path = r.error.issues[0].path;
   const upTo = path.indexOf("metrics");
   const kept = upTo >= 0 ? path.slice(0, upTo + 1) : path;
-  return kept.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+  return kept
+    .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+    .join("")
+    .replace(/^\./, "");
 }
 
 function fastVerdict(body: unknown): string {

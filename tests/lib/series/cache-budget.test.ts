@@ -14,7 +14,9 @@ const { getSeries } = await import("@/lib/series/get-series");
 function makeRun(id: string, keys: number) {
   const db = sqlite();
   db.prepare("INSERT OR IGNORE INTO projects (name, created_at) VALUES ('p', 0)").run();
-  db.prepare("INSERT INTO runs (id, project_id, name, created_at, updated_at, last_seen_at) VALUES (?, (SELECT id FROM projects WHERE name='p'), ?, 0, 0, 0)").run(id, id);
+  db.prepare(
+    "INSERT INTO runs (id, project_id, name, created_at, updated_at, last_seen_at) VALUES (?, (SELECT id FROM projects WHERE name='p'), ?, 0, 0, 0)",
+  ).run(id, id);
   const series = new Map<string, { steps: number[]; values: number[]; times: number[] }>();
   for (let k = 0; k < keys; k++) series.set(`key/${k}`, { steps: [0, 1, 2], values: [k, Number.NaN, k + 2], times: [1, 2, 3] });
   db.transaction(() => appendRunPoints(db, id, series))();

@@ -3,7 +3,10 @@ import { decodeChunk, decodePending, encodeChunk, encodePending, sortDedupe, sum
 
 const cases: [string, { steps: number[]; values: number[]; times: number[] }][] = [
   ["consecutive steps", { steps: [0, 1, 2, 3], values: [2.3, 1.1, 0.5, 0.25], times: [100, 100.1, 100.2, 100.3] }],
-  ["gaps and huge steps", { steps: [5, 1000, 2 ** 40, Number.MAX_SAFE_INTEGER], values: [1, 2, 3, 4], times: [1795698225.421, 1795698226.5, 1795698227, 1795698200] }],
+  [
+    "gaps and huge steps",
+    { steps: [5, 1000, 2 ** 40, Number.MAX_SAFE_INTEGER], values: [1, 2, 3, 4], times: [1795698225.421, 1795698226.5, 1795698227, 1795698200] },
+  ],
   ["non-finite values", { steps: [1, 2, 3, 4], values: [NaN, Infinity, -Infinity, -0.5], times: [1, 2, 3, 4] }],
   ["extreme doubles", { steps: [0, 1, 2], values: [Number.MAX_VALUE, Number.MIN_VALUE, -1e-300], times: [0, 0, 0] }],
 ];
@@ -18,7 +21,17 @@ describe("chunk codec", () => {
 
   test.each(cases)("%s round-trips through a pending batch, beside another series", (_name, p) => {
     const other = { steps: [7], values: [NaN], times: [1] };
-    expect(decodePending(encodePending([[12, p], [3, other]]))).toEqual([[12, p], [3, other]]);
+    expect(
+      decodePending(
+        encodePending([
+          [12, p],
+          [3, other],
+        ]),
+      ),
+    ).toEqual([
+      [12, p],
+      [3, other],
+    ]);
   });
 
   test("a realistic chunk compresses well below 20 bytes per point", () => {

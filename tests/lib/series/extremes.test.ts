@@ -35,7 +35,11 @@ const roundTrips: [string, Points, "delta" | "raw"][] = [
   ["steps 0 and 2^53-1", pts([0, TOP], [1, 2], [1, 2]), "delta"],
   ["steps past 2^53 (not safe integers)", pts([TOP, 2 ** 53 + 2], [1, 2], [1, 2]), "raw"],
   ["fractional and negative steps", pts([-5, 0.5, 1], [1, 2, 3], [1, 2, 3]), "raw"],
-  ["values at the ends of the double range", pts([0, 1, 2, 3, 4, 5], [MAX, -MAX, Number.MIN_VALUE, -Number.MIN_VALUE, 2.2250738585072014e-308, -0], [0, 0, 0, 0, 0, 0]), "delta"],
+  [
+    "values at the ends of the double range",
+    pts([0, 1, 2, 3, 4, 5], [MAX, -MAX, Number.MIN_VALUE, -Number.MIN_VALUE, 2.2250738585072014e-308, -0], [0, 0, 0, 0, 0, 0]),
+    "delta",
+  ],
   ["NaN and infinities between finite values", pts([0, 1, 2, 3, 4], [NaN, 1e308, Infinity, -1e308, -Infinity], [0, 1, 2, 3, 4]), "delta"],
   ["epochs as values, huge and negative", pts([0, 1, 2], [1e12, -1e12, 1e300], [0, 0, 0]), "delta"],
 ];
@@ -118,7 +122,11 @@ describe("summaries over the whole numeric range", () => {
     ["only non-finite values", [NaN, Infinity, -Infinity], { mean: null, finite: 0, nan: 1, posInf: 1, negInf: 1 }],
     ["ordinary values", [1, 2, 3, 4], { mean: 2.5, min: 1, max: 4, sum: 10 }],
   ])("%s", (_name, values, want) => {
-    const p = pts(values.map((_, i) => i), values, values.map(() => 0));
+    const p = pts(
+      values.map((_, i) => i),
+      values,
+      values.map(() => 0),
+    );
     const s = summarize(p);
     const { mean, ...rest } = want as Record<string, number | null>;
     expect(Object.is(summaryMean(s), mean)).toBe(true);
@@ -133,7 +141,13 @@ describe("summaries over the whole numeric range", () => {
   });
 
   test("1,024 summaries of 1e308 merge into a mean of 1e308", () => {
-    const one = summarize(pts(Array.from({ length: 64 }, (_, i) => i), Array(64).fill(1e308), Array(64).fill(0)));
+    const one = summarize(
+      pts(
+        Array.from({ length: 64 }, (_, i) => i),
+        Array(64).fill(1e308),
+        Array(64).fill(0),
+      ),
+    );
     const all = { ...one };
     for (let i = 1; i < 1024; i++) mergeSummary(all, one);
     expect(summaryMean(all)).toBe(1e308);

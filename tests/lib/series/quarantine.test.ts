@@ -16,7 +16,9 @@ const { QUARANTINE_EVENT } = await import("@/lib/series/quarantine");
 const db = sqlite();
 function makeRun(id: string) {
   db.prepare("INSERT OR IGNORE INTO projects (name, created_at) VALUES ('p', 0)").run();
-  db.prepare("INSERT INTO runs (id, project_id, name, created_at, updated_at, last_seen_at) VALUES (?, (SELECT id FROM projects WHERE name='p'), ?, 0, 0, 0)").run(id, id);
+  db.prepare(
+    "INSERT INTO runs (id, project_id, name, created_at, updated_at, last_seen_at) VALUES (?, (SELECT id FROM projects WHERE name='p'), ?, 0, 0, 0)",
+  ).run(id, id);
 }
 type Gen = (i: number) => number;
 /** `n` points in batches of 100, like an SDK; a key's step, value and time from its index. */
@@ -32,14 +34,22 @@ function fill(runId: string, key: string, n: number, step: Gen, value: Gen, time
   }
 }
 const quarantined = (runId: string) =>
-  (db.prepare("SELECT data FROM events WHERE run_id = ? AND type = ?").all(runId, QUARANTINE_EVENT) as { data: string }[]).map((r) => JSON.parse(r.data));
+  (db.prepare("SELECT data FROM events WHERE run_id = ? AND type = ?").all(runId, QUARANTINE_EVENT) as { data: string }[]).map((r) =>
+    JSON.parse(r.data),
+  );
 const TOP = Number.MAX_SAFE_INTEGER;
 
 describe("extreme numbers through storage (compaction, restart, reads)", () => {
   test.each([
     ["times of 1e306 (compaction used to loop forever)", 1100, (i: number) => i, () => 1, (i: number) => 1e306 + i * 1e291],
     ["steps up to 2^53-1", 1100, (i: number) => TOP - 1099 + i, (i: number) => i, (i: number) => 1795698225 + i],
-    ["values near +-1.8e308 with NaN and infinities", 1100, (i: number) => i, (i: number) => [Number.MAX_VALUE, -Number.MAX_VALUE, NaN, Infinity, -Infinity, 5e-324, -0][i % 7], (i: number) => i],
+    [
+      "values near +-1.8e308 with NaN and infinities",
+      1100,
+      (i: number) => i,
+      (i: number) => [Number.MAX_VALUE, -Number.MAX_VALUE, NaN, Infinity, -Infinity, 5e-324, -0][i % 7],
+      (i: number) => i,
+    ],
     ["huge epochs", 1100, (i: number) => i, (i: number) => (i % 2 ? 1e12 : -1e300), () => 0],
   ])("%s", (name, n, step, value, time) => {
     const id = `x-${name.length}-${n}`;
@@ -60,7 +70,14 @@ describe("extreme numbers through storage (compaction, restart, reads)", () => {
 
   test("a bucket of 1e308 values read from chunk summaries has mean 1e308 (was null)", () => {
     makeRun("big-mean");
-    fill("big-mean", "k", 30_000, (i) => i, () => 1e308, (i) => i);
+    fill(
+      "big-mean",
+      "k",
+      30_000,
+      (i) => i,
+      () => 1e308,
+      (i) => i,
+    );
     const r = getSeries("big-mean", "k", { points: 3 });
     expect(r.exact).toBe(false);
     for (const b of r.buckets) expect(b).toMatchObject({ mean: 1e308, min: 1e308, max: 1e308 });
@@ -70,7 +87,14 @@ describe("extreme numbers through storage (compaction, restart, reads)", () => {
 describe("quarantine", () => {
   test("a pending batch that does not decode is set aside when the run loads; the rest reads", () => {
     makeRun("bad-pending");
-    fill("bad-pending", "k", 50, (i) => i, (i) => i, (i) => i);
+    fill(
+      "bad-pending",
+      "k",
+      50,
+      (i) => i,
+      (i) => i,
+      (i) => i,
+    );
     const { id: seriesId } = db.prepare("SELECT id FROM series WHERE run_id = 'bad-pending'").get() as { id: number };
     const bad = Buffer.from(new Float64Array([seriesId, -3, 0, 0]).buffer); // a negative count
     db.prepare("INSERT INTO pending_batches (run_id, data) VALUES ('bad-pending', ?)").run(bad);
@@ -85,9 +109,18 @@ describe("quarantine", () => {
 
   test("a chunk that does not decode is set aside when read; totals are recounted", () => {
     makeRun("bad-chunk");
-    fill("bad-chunk", "k", 3000, (i) => i, (i) => i, (i) => i);
+    fill(
+      "bad-chunk",
+      "k",
+      3000,
+      (i) => i,
+      (i) => i,
+      (i) => i,
+    );
     db.transaction(() => compactRun(db, "bad-chunk", true))();
-    const first = db.prepare("SELECT c.id FROM chunks c JOIN series s ON s.id = c.series_id WHERE s.run_id = 'bad-chunk' ORDER BY c.start_step LIMIT 1").get() as { id: number };
+    const first = db
+      .prepare("SELECT c.id FROM chunks c JOIN series s ON s.id = c.series_id WHERE s.run_id = 'bad-chunk' ORDER BY c.start_step LIMIT 1")
+      .get() as { id: number };
     db.prepare("UPDATE chunks SET data = ? WHERE id = ?").run(Buffer.from([1, 2, 3]), first.id);
     const r = getSeries("bad-chunk", "k", { points: 5000 });
     expect(r.buckets.length).toBeGreaterThan(0);
@@ -100,13 +133,38 @@ describe("quarantine", () => {
 
   test("a series whose compaction throws is set aside; the other series and the batch go on", () => {
     makeRun("bad-compact");
-    fill("bad-compact", "ok", 500, (i) => i, (i) => i, (i) => i);
-    const { id: failing } = db.prepare("INSERT INTO series (run_id, key, count, first_step, last_step, last_value) VALUES ('bad-compact', 'fails', 0, 0, -1, '\"NaN\"') RETURNING id").get() as { id: number };
+    fill(
+      "bad-compact",
+      "ok",
+      500,
+      (i) => i,
+      (i) => i,
+      (i) => i,
+    );
+    const { id: failing } = db
+      .prepare(
+        "INSERT INTO series (run_id, key, count, first_step, last_step, last_value) VALUES ('bad-compact', 'fails', 0, 0, -1, '\"NaN\"') RETURNING id",
+      )
+      .get() as { id: number };
     forgetRunSeries("bad-compact");
     db.exec(`CREATE TRIGGER fail_chunk BEFORE INSERT ON chunks WHEN NEW.series_id = ${failing} BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
     try {
-      fill("bad-compact", "fails", 1100, (i) => i, (i) => i, (i) => i); // compaction at 1,024 points
-      fill("bad-compact", "fails", 5, (i) => 2000 + i, (i) => i, (i) => i); // later batches still go in
+      fill(
+        "bad-compact",
+        "fails",
+        1100,
+        (i) => i,
+        (i) => i,
+        (i) => i,
+      ); // compaction at 1,024 points
+      fill(
+        "bad-compact",
+        "fails",
+        5,
+        (i) => 2000 + i,
+        (i) => i,
+        (i) => i,
+      ); // later batches still go in
     } finally {
       db.exec("DROP TRIGGER fail_chunk");
     }
@@ -122,7 +180,14 @@ describe("quarantine", () => {
 
   test("stored pending points with a 1e306 time (before the schema refused it) compact and read after a restart", () => {
     makeRun("legacy-1e306");
-    fill("legacy-1e306", "k", 10, (i) => i, (i) => i, (i) => i);
+    fill(
+      "legacy-1e306",
+      "k",
+      10,
+      (i) => i,
+      (i) => i,
+      (i) => i,
+    );
     const { id } = db.prepare("SELECT id FROM series WHERE run_id = 'legacy-1e306'").get() as { id: number };
     const p = { steps: [] as number[], values: [] as number[], times: [] as number[] };
     for (let i = 10; i < 1200; i++) {
@@ -132,7 +197,14 @@ describe("quarantine", () => {
     }
     db.prepare("INSERT INTO pending_batches (run_id, data) VALUES ('legacy-1e306', ?)").run(encodePending([[id, p]]));
     forgetRunSeries("legacy-1e306");
-    fill("legacy-1e306", "k", 1, () => 5000, () => 1, () => 1); // triggers compaction
+    fill(
+      "legacy-1e306",
+      "k",
+      1,
+      () => 5000,
+      () => 1,
+      () => 1,
+    ); // triggers compaction
     db.transaction(() => compactRun(db, "legacy-1e306", true))();
     forgetRunSeries("legacy-1e306");
     const back = readAllPoints("legacy-1e306").get("k")!;

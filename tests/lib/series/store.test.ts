@@ -11,7 +11,9 @@ const { runSeries, forgetRunSeries } = await import("@/lib/series/series-meta");
 function makeRun(id: string) {
   const db = sqlite();
   db.prepare("INSERT OR IGNORE INTO projects (name, created_at) VALUES ('p', 0)").run();
-  db.prepare("INSERT INTO runs (id, project_id, name, created_at, updated_at, last_seen_at) VALUES (?, (SELECT id FROM projects WHERE name='p'), ?, 0, 0, 0)").run(id, id);
+  db.prepare(
+    "INSERT INTO runs (id, project_id, name, created_at, updated_at, last_seen_at) VALUES (?, (SELECT id FROM projects WHERE name='p'), ?, 0, 0, 0)",
+  ).run(id, id);
 }
 
 /** Appends `n` points in batches of `batch` like an SDK would. */
@@ -121,7 +123,16 @@ describe("pending points", () => {
         dense.values.push(i);
         dense.times.push(i);
       }
-      db.transaction(() => appendRunPoints(db, "carry", new Map([["dense", dense], ["val", { steps: [s], values: [s / 100], times: [s] }]])))();
+      db.transaction(() =>
+        appendRunPoints(
+          db,
+          "carry",
+          new Map([
+            ["dense", dense],
+            ["val", { steps: [s], values: [s / 100], times: [s] }],
+          ]),
+        ),
+      )();
     }
     const rows = () => db.prepare("SELECT COUNT(*) AS n FROM pending_batches WHERE run_id = 'carry'").get() as { n: number };
     expect(rows().n).toBe(1); // compacted at 1,100 dense points: one carry row left
@@ -155,7 +166,12 @@ describe("batches", () => {
     db.exec("CREATE TRIGGER fail_hist BEFORE INSERT ON histograms BEGIN SELECT RAISE(ABORT, 'boom'); END");
     try {
       expect(() =>
-        appendBatch("atomic", { seq: 1, rows: [{ step: 1, metrics: { a: 1 } }], histograms: [{ step: 1, key: "h", edges: [0, 1], counts: [1] }], events: [] }),
+        appendBatch("atomic", {
+          seq: 1,
+          rows: [{ step: 1, metrics: { a: 1 } }],
+          histograms: [{ step: 1, key: "h", edges: [0, 1], counts: [1] }],
+          events: [],
+        }),
       ).toThrow(/boom/);
     } finally {
       db.exec("DROP TRIGGER fail_hist");
@@ -168,14 +184,20 @@ describe("batches", () => {
   test("out-of-order rows inside one batch are stored in step order", () => {
     makeRun("ooo");
     appendBatch("ooo", { seq: 1, rows: [3, 1, 2].map((s) => ({ step: s, metrics: { x: s * 10 } })), histograms: [], events: [] });
-    expect(getSeries("ooo", "x", { points: 10 }).buckets.map((b) => [b.step, b.last])).toEqual([[1, 10], [2, 20], [3, 30]]);
+    expect(getSeries("ooo", "x", { points: 10 }).buckets.map((b) => [b.step, b.last])).toEqual([
+      [1, 10],
+      [2, 20],
+      [3, 30],
+    ]);
   });
 });
 
 describe("storage size", () => {
   test("a long sealed series costs well under 20 bytes per point", () => {
     makeRun("size");
-    const before = sqlite().prepare("SELECT COALESCE(SUM(length(data)) + SUM(length(subs)) + SUM(length(summary)), 0) AS b FROM chunks").get() as { b: number };
+    const before = sqlite().prepare("SELECT COALESCE(SUM(length(data)) + SUM(length(subs)) + SUM(length(summary)), 0) AS b FROM chunks").get() as {
+      b: number;
+    };
     fill("size", "loss", 50_000, (i) => 2 * Math.exp(-i / 10000) + 0.01 * Math.sin(i * 7.1), 500);
     const after = sqlite().prepare("SELECT SUM(length(data)) + SUM(length(subs)) + SUM(length(summary)) AS b FROM chunks").get() as { b: number };
     expect((after.b - before.b) / 50_000).toBeLessThan(20);

@@ -65,9 +65,24 @@ describe("relative time starts at the run's own first point", () => {
   });
 
   test.each<[string, { key: string; firstStep: number; count?: number }[], { step: number; keys: string[] } | null]>([
-    ["the keys at the lowest first step", [{ key: "val/loss", firstStep: 99 }, { key: "train/loss", firstStep: 0 }, { key: "lr", firstStep: 0 }], { step: 0, keys: ["train/loss", "lr"] }],
+    [
+      "the keys at the lowest first step",
+      [
+        { key: "val/loss", firstStep: 99 },
+        { key: "train/loss", firstStep: 0 },
+        { key: "lr", firstStep: 0 },
+      ],
+      { step: 0, keys: ["train/loss", "lr"] },
+    ],
     ["a run that resumed later", [{ key: "loss", firstStep: 5000 }], { step: 5000, keys: ["loss"] }],
-    ["keys without points do not count", [{ key: "a", firstStep: 0, count: 0 }, { key: "b", firstStep: 3, count: 2 }], { step: 3, keys: ["b"] }],
+    [
+      "keys without points do not count",
+      [
+        { key: "a", firstStep: 0, count: 0 },
+        { key: "b", firstStep: 3, count: 2 },
+      ],
+      { step: 3, keys: ["b"] },
+    ],
     ["no keys", [], null],
   ])("firstPointKeys: %s", (_what, keys, want) => {
     expect(firstPointKeys(keys)).toEqual(want);

@@ -54,7 +54,14 @@ describe("smoothing does not depend on the series' length or the zoom", () => {
     expect(Math.abs(read(short, 10) - exact)).toBeLessThan(0.005);
     expect(Math.abs(read(long, 100) - exact)).toBeLessThan(0.005);
     // before, each bucket counted as one point: 100 points a bucket smoothed over 20 x 100 steps
-    expect(Math.abs(ema(bucketed(long, 100).buckets.map((b) => b.y), w)[lastIndex(long, 100, at)]! - exact)).toBeGreaterThan(0.05);
+    expect(
+      Math.abs(
+        ema(
+          bucketed(long, 100).buckets.map((b) => b.y),
+          w,
+        )[lastIndex(long, 100, at)]! - exact,
+      ),
+    ).toBeGreaterThan(0.05);
   });
 
   // the raw EMA itself wanders by about 0.007 here (the noise it keeps); a bucket's mean cannot know that
@@ -75,7 +82,10 @@ describe("smoothing does not depend on the series' length or the zoom", () => {
 
   test("one point a bucket is TensorBoard's smoothing exactly", () => {
     const values = short.slice(0, 500);
-    const sm = emaPoints(values.map((y) => ({ y, n: 1 })), w);
+    const sm = emaPoints(
+      values.map((y) => ({ y, n: 1 })),
+      w,
+    );
     const raw = rawEma(values, w);
     sm.forEach((v, i) => expect(v).toBeCloseTo(raw[i], 12));
     expect(ema(values, w)).toEqual(sm);
@@ -103,17 +113,33 @@ describe("smoothing does not depend on the series' length or the zoom", () => {
     // zoom on steps 40,000..41,000 at full resolution; the 40,000 steps before it in 200 buckets
     const seed = emaFold(bucketed(long.slice(0, 40_000), 200).buckets, w);
     const zoom = long.slice(40_000, 41_000);
-    const sm = emaPoints(zoom.map((y) => ({ y, n: 1 })), w, seed);
+    const sm = emaPoints(
+      zoom.map((y) => ({ y, n: 1 })),
+      w,
+      seed,
+    );
     sm.forEach((v, i) => expect(Math.abs(v! - raw[40_000 + i])).toBeLessThan(0.005));
     // unseeded, the zoom would restart the average (what it did before)
-    const restarted = emaPoints(zoom.map((y) => ({ y, n: 1 })), w);
+    const restarted = emaPoints(
+      zoom.map((y) => ({ y, n: 1 })),
+      w,
+    );
     expect(restarted[0]).toBe(zoom[0]);
   });
 
   test("NaN points in a bucket do not count: a bucket's weight is its finite points", () => {
     // raw: 1, NaN, NaN, 2, 3, NaN, 4, 5 in buckets [1], [NaN, NaN], [2], [3, NaN, 4], [5]
     const raw = rawEma([1, 2, 3, 4, 5], 0.6);
-    const sm = emaPoints([{ y: 1, n: 1 }, { y: null, n: 0 }, { y: 2, n: 1 }, { y: 3.5, n: 2 }, { y: 5, n: 1 }], 0.6);
+    const sm = emaPoints(
+      [
+        { y: 1, n: 1 },
+        { y: null, n: 0 },
+        { y: 2, n: 1 },
+        { y: 3.5, n: 2 },
+        { y: 5, n: 1 },
+      ],
+      0.6,
+    );
     expect(sm[1]).toBeNull();
     expect(sm[0]).toBeCloseTo(raw[0], 12);
     expect(sm[2]).toBeCloseTo(raw[1], 12);
@@ -127,7 +153,10 @@ describe("a sparse series does not lag behind its own dots", () => {
   const dots = [2.0, 1.4, 1.1, 0.95, 0.9, 0.86, 0.84, 0.83, 0.82, 0.82];
 
   test.each([0.6, 0.9, 0.95, 0.99])("weight %f: starts on the first dot, and is TensorBoard's debiased EMA", (w) => {
-    const sm = emaPoints(dots.map((y) => ({ y, n: 1 })), w);
+    const sm = emaPoints(
+      dots.map((y) => ({ y, n: 1 })),
+      w,
+    );
     expect(sm[0]).toBe(dots[0]);
     const raw = rawEma(dots, w);
     sm.forEach((v, i) => expect(v).toBeCloseTo(raw[i], 12));

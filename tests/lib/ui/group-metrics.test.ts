@@ -8,7 +8,11 @@ function charts(keys: string[]) {
 
 describe("groupMetrics", () => {
   test.each<[string, string[], Record<string, string[]>]>([
-    ["train/val of one quantity share a chart", ["train/loss", "val/loss", "train/acc", "val/acc"], { loss: ["train/loss", "val/loss"], acc: ["train/acc", "val/acc"] }],
+    [
+      "train/val of one quantity share a chart",
+      ["train/loss", "val/loss", "train/acc", "val/acc"],
+      { loss: ["train/loss", "val/loss"], acc: ["train/acc", "val/acc"] },
+    ],
     ["bare key pairs with its val_ twin", ["loss", "val_loss", "acc", "val_acc"], { loss: ["loss", "val_loss"], acc: ["acc", "val_acc"] }],
     ["underscore prefixes", ["train_loss", "val_loss"], { loss: ["train_loss", "val_loss"] }],
     ["eval and test join too, in split order", ["test/loss", "eval/loss", "train/loss"], { loss: ["train/loss", "eval/loss", "test/loss"] }],
@@ -17,14 +21,30 @@ describe("groupMetrics", () => {
     ["a lone split key keeps its name", ["train/loss", "lr"], { "train/loss": ["train/loss"], lr: ["lr"] }],
     ["two bare keys are not paired", ["loss", "lr"], { loss: ["loss"], lr: ["lr"] }],
     ["epoch is the x axis, not a chart", ["epoch", "loss"], { loss: ["loss"] }],
-    ["update ratios: one chart, one line per layer", ["update_ratio/fc1", "update_ratio/fc2"], { "update ratio (|Δw| / |w|) per layer": ["update_ratio/fc1", "update_ratio/fc2"] }],
+    [
+      "update ratios: one chart, one line per layer",
+      ["update_ratio/fc1", "update_ratio/fc2"],
+      { "update ratio (|Δw| / |w|) per layer": ["update_ratio/fc1", "update_ratio/fc2"] },
+    ],
     [
       "activations: one chart per statistic across layers",
       ["act/fc1/dead_frac", "act/fc2/dead_frac", "act/fc1/mean", "act/fc1/saturated_frac"],
-      { "dead fraction": ["act/fc1/dead_frac", "act/fc2/dead_frac"], "saturated fraction": ["act/fc1/saturated_frac"], "activation mean": ["act/fc1/mean"] },
+      {
+        "dead fraction": ["act/fc1/dead_frac", "act/fc2/dead_frac"],
+        "saturated fraction": ["act/fc1/saturated_frac"],
+        "activation mean": ["act/fc1/mean"],
+      },
     ],
-    ["gradients and weights by statistic", ["grad/fc1/norm", "grad/fc2/norm", "weight/fc1/std"], { "gradient norm": ["grad/fc1/norm", "grad/fc2/norm"], "weight std": ["weight/fc1/std"] }],
-    ["grad_norm/<layer> is the gradient norm family; grad/norm is a plain key", ["grad_norm/fc1", "grad/norm"], { "gradient norm": ["grad_norm/fc1"], "grad/norm": ["grad/norm"] }],
+    [
+      "gradients and weights by statistic",
+      ["grad/fc1/norm", "grad/fc2/norm", "weight/fc1/std"],
+      { "gradient norm": ["grad/fc1/norm", "grad/fc2/norm"], "weight std": ["weight/fc1/std"] },
+    ],
+    [
+      "grad_norm/<layer> is the gradient norm family; grad/norm is a plain key",
+      ["grad_norm/fc1", "grad/norm"],
+      { "gradient norm": ["grad_norm/fc1"], "grad/norm": ["grad/norm"] },
+    ],
     ["nested layer names", ["act/enc/0/mean", "act/enc/1/mean"], { "activation mean": ["act/enc/0/mean", "act/enc/1/mean"] }],
   ])("%s", (_name, keys, expected) => {
     expect(charts(keys)).toEqual(expected);

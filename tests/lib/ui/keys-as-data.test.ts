@@ -10,14 +10,24 @@ import { ODD_KEYS, PROTO_NAMES } from "../../helpers/odd-keys";
 // makes an object look like a promise), and astral and CJK keys, are keys like any other on every
 // path from the server's live payload to the charts' grouping.
 
-
 test("the table holds every Object.prototype member", () => {
-  for (const n of ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "__defineGetter__", "isPrototypeOf", "toLocaleString"]) expect(PROTO_NAMES).toContain(n);
+  for (const n of ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "__defineGetter__", "isPrototypeOf", "toLocaleString"])
+    expect(PROTO_NAMES).toContain(n);
 });
 
 const ALL = [...PROTO_NAMES, ...ODD_KEYS];
 // the same names in the places the grouping looks at: a split, a layer, a statistic
-const VARIANTS = (name: string) => [name, `train/${name}`, `val/${name}`, `${name}/val`, `update_ratio/${name}`, `act/${name}/mean`, `act/layer1/${name}`, `grad_norm/${name}`, `weights/${name}/${name}`];
+const VARIANTS = (name: string) => [
+  name,
+  `train/${name}`,
+  `val/${name}`,
+  `${name}/val`,
+  `update_ratio/${name}`,
+  `act/${name}/mean`,
+  `act/layer1/${name}`,
+  `grad_norm/${name}`,
+  `weights/${name}/${name}`,
+];
 
 describe.each(ALL)("key %j", (name) => {
   test("groupMetrics puts it (in every role) on exactly one chart, with string titles and labels", () => {
@@ -75,6 +85,11 @@ describe.each(ALL)("key %j", (name) => {
   });
 
   test("firstPointKeys names it when it holds the run's first point", () => {
-    expect(firstPointKeys([{ key: "late", firstStep: 5 }, { key: name, firstStep: 0 }])).toEqual({ step: 0, keys: [name] });
+    expect(
+      firstPointKeys([
+        { key: "late", firstStep: 5 },
+        { key: name, firstStep: 0 },
+      ]),
+    ).toEqual({ step: 0, keys: [name] });
   });
 });

@@ -30,7 +30,16 @@ describe("layerHeat", () => {
   });
 
   test("more steps than columns: each column is the mean of its steps, and its step range is exact", () => {
-    const h = layerHeat([layer("l", Array.from({ length: 100 }, (_, i) => i))], 10, false);
+    const h = layerHeat(
+      [
+        layer(
+          "l",
+          Array.from({ length: 100 }, (_, i) => i),
+        ),
+      ],
+      10,
+      false,
+    );
     expect(h.cols).toBe(10);
     expect(h.value[0]).toBe(4.5);
     expect(colSteps(h, 0)).toEqual({ from: 0, to: 9 });
@@ -107,8 +116,17 @@ describe("layerHeat", () => {
   test("downsampled layers on different bucket grids (one began later): no stripes in either row", () => {
     const bucket = (step: number, lastStep: number, v: number): Bucket => ({ ...pt(step, v), lastStep, count: lastStep - step + 1 });
     const grid = (from: number, to: number, n: number, v: number) =>
-      Array.from({ length: n }, (_, i) => bucket(from + Math.floor((i * (to - from + 1)) / n), from + Math.floor(((i + 1) * (to - from + 1)) / n) - 1, v));
-    const h = layerHeat([{ label: "early", buckets: grid(0, 9999, 100, 1) }, { label: "late", buckets: grid(5050, 9999, 100, 2) }], 400, false);
+      Array.from({ length: n }, (_, i) =>
+        bucket(from + Math.floor((i * (to - from + 1)) / n), from + Math.floor(((i + 1) * (to - from + 1)) / n) - 1, v),
+      );
+    const h = layerHeat(
+      [
+        { label: "early", buckets: grid(0, 9999, 100, 1) },
+        { label: "late", buckets: grid(5050, 9999, 100, 2) },
+      ],
+      400,
+      false,
+    );
     const row = (r: number) => [...h.kind.slice(r * h.cols, (r + 1) * h.cols)];
     expect(row(0).every((k) => k === Cell.Finite)).toBe(true);
     const late = row(1);
@@ -133,7 +151,11 @@ describe("layerHeat", () => {
 });
 
 describe("cellAt", () => {
-  const h = layerHeat(Array.from({ length: 48 }, (_, i) => layer(`l${i}`, [1, 2, 3, 4])), 100, false);
+  const h = layerHeat(
+    Array.from({ length: 48 }, (_, i) => layer(`l${i}`, [1, 2, 3, 4])),
+    100,
+    false,
+  );
   test.each([
     [0, 0, { row: 0, col: 0 }],
     [399, 239, { row: 47, col: 3 }],

@@ -7,11 +7,26 @@ import { filterPanels, shownSummary } from "../../../lib/ui/panel-filter";
 
 describe("natural order of keys", () => {
   test.each([
-    [["act/0", "act/10", "act/2", "act/1"], ["act/0", "act/1", "act/2", "act/10"]],
-    [["layer10/w", "layer9/w", "layer100/w"], ["layer9/w", "layer10/w", "layer100/w"]],
-    [["b", "A", "a", "B"], ["A", "a", "B", "b"]],
-    [["img_2", "img_02", "img_1"], ["img_1", "img_02", "img_2"]],
-    [["constructor", "__proto__", "toString"], ["__proto__", "constructor", "toString"]],
+    [
+      ["act/0", "act/10", "act/2", "act/1"],
+      ["act/0", "act/1", "act/2", "act/10"],
+    ],
+    [
+      ["layer10/w", "layer9/w", "layer100/w"],
+      ["layer9/w", "layer10/w", "layer100/w"],
+    ],
+    [
+      ["b", "A", "a", "B"],
+      ["A", "a", "B", "b"],
+    ],
+    [
+      ["img_2", "img_02", "img_1"],
+      ["img_1", "img_02", "img_2"],
+    ],
+    [
+      ["constructor", "__proto__", "toString"],
+      ["__proto__", "constructor", "toString"],
+    ],
   ])("%j -> %j", (keys, sorted) => {
     expect(naturalSort(keys)).toEqual(sorted);
   });

@@ -4,13 +4,25 @@ import { filterRuns, parseRunsQuery, withRunsQuery } from "../../../lib/ui/runs-
 // The runs list's project / status / sort controls and their place in the URL.
 
 const run = (name: string, project: string, status: string, createdAt: number) => ({ name, project, status, createdAt });
-const runs = [run("r10", "a", "running", 1), run("r2", "a", "finished", 2), run("r1", "b", "crashed", 3), run("r3", "b", "stale", 4), run("r4", "a", "stale", 5)];
+const runs = [
+  run("r10", "a", "running", 1),
+  run("r2", "a", "finished", 2),
+  run("r1", "b", "crashed", 3),
+  run("r3", "b", "stale", 4),
+  run("r4", "a", "stale", 5),
+];
 
 describe("runs list query", () => {
   test.each([
     [{}, { project: "", status: "", sort: "newest" }],
-    [{ status: "stale", sort: "name", project: "p" }, { project: "p", status: "stale", sort: "name" }],
-    [{ status: "bogus", sort: "sideways" }, { project: "", status: "", sort: "newest" }],
+    [
+      { status: "stale", sort: "name", project: "p" },
+      { project: "p", status: "stale", sort: "name" },
+    ],
+    [
+      { status: "bogus", sort: "sideways" },
+      { project: "", status: "", sort: "newest" },
+    ],
     [{ status: ["running", "stale"] }, { project: "", status: "", sort: "newest" }],
     [{ status: "constructor" }, { project: "", status: "", sort: "newest" }],
   ])("%j parses to %j", (q, want) => {
@@ -34,7 +46,11 @@ describe("runs list query", () => {
 
   test("the URL carries what is not the default and round-trips", () => {
     const u = withRunsQuery(new URL("http://h/?x=1&sort=name"), { project: "p q", status: "crashed", sort: "newest" });
-    expect([...u.searchParams]).toEqual([["x", "1"], ["project", "p q"], ["status", "crashed"]]);
+    expect([...u.searchParams]).toEqual([
+      ["x", "1"],
+      ["project", "p q"],
+      ["status", "crashed"],
+    ]);
     expect(parseRunsQuery(Object.fromEntries(u.searchParams))).toEqual({ project: "p q", status: "crashed", sort: "newest" });
     expect(withRunsQuery(u, { project: "", status: "", sort: "newest" }).search).toBe("?x=1");
   });

@@ -110,9 +110,16 @@ describe("batchKeys", () => {
     const bs = batchKeys(keys, 40, opts);
     expect(bs.map((b) => b.length)).toEqual(sizes);
     expect(bs.flat()).toEqual(keys);
-    for (const b of bs) if (b.length > 1) expect(40 + b.map((k) => encodeURIComponent(k).length + 1).reduce((a, c) => a + c, 0)).toBeLessThanOrEqual(8192);
+    for (const b of bs)
+      if (b.length > 1) expect(40 + b.map((k) => encodeURIComponent(k).length + 1).reduce((a, c) => a + c, 0)).toBeLessThanOrEqual(8192);
   });
   test("the bucket bound shrinks batches of long series", () => {
-    expect(batchKeys(Array.from({ length: 10 }, (_, i) => `k${i}`), 0, { ...opts, maxBatchKeys: 4 }).map((b) => b.length)).toEqual([4, 4, 2]);
+    expect(
+      batchKeys(
+        Array.from({ length: 10 }, (_, i) => `k${i}`),
+        0,
+        { ...opts, maxBatchKeys: 4 },
+      ).map((b) => b.length),
+    ).toEqual([4, 4, 2]);
   });
 });

@@ -8,7 +8,19 @@ const steps = (bs: Bucket[]) => bs.map((b) => [b.step, b.lastStep]);
 
 describe("decodeBucket", () => {
   test("wire NaN/Infinity become counts and null min/max/mean, never numbers on the line", () => {
-    const b = decodeBucket({ step: 5, lastStep: 5, time: 1, min: "NaN", max: "NaN", mean: "NaN", last: "NaN", count: 1, nan: 1, posInf: 0, negInf: 0 });
+    const b = decodeBucket({
+      step: 5,
+      lastStep: 5,
+      time: 1,
+      min: "NaN",
+      max: "NaN",
+      mean: "NaN",
+      last: "NaN",
+      count: 1,
+      nan: 1,
+      posInf: 0,
+      negInf: 0,
+    });
     expect(b).toMatchObject({ min: null, max: null, mean: null, nan: 1 });
     expect(Number.isNaN(b.last)).toBe(true);
   });
@@ -16,9 +28,19 @@ describe("decodeBucket", () => {
 
 describe("appendLive (live points into a chart)", () => {
   test("points past the end are appended as exact points, in step order", () => {
-    const { buckets, added } = appendLive([exact(0, 1)], [[2, 3, 9], [1, 2, 8]]);
+    const { buckets, added } = appendLive(
+      [exact(0, 1)],
+      [
+        [2, 3, 9],
+        [1, 2, 8],
+      ],
+    );
     expect(added).toBe(2);
-    expect(buckets.map((b) => [b.step, b.mean])).toEqual([[0, 1], [1, 2], [2, 3]]);
+    expect(buckets.map((b) => [b.step, b.mean])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
   });
 
   test("a re-logged step replaces the exact point (as the server does)", () => {
@@ -28,29 +50,55 @@ describe("appendLive (live points into a chart)", () => {
   });
 
   test("non-finite live values arrive as counted markers, not dropped", () => {
-    const { buckets } = appendLive([], [[0, "NaN", 1], [1, "Infinity", 1], [2, "-Infinity", 1]]);
+    const { buckets } = appendLive(
+      [],
+      [
+        [0, "NaN", 1],
+        [1, "Infinity", 1],
+        [2, "-Infinity", 1],
+      ],
+    );
     expect(nonFiniteCounts(buckets)).toEqual({ nan: 1, posInf: 1, negInf: 1 });
     expect(buckets.every((b) => b.mean === null)).toBe(true);
   });
 
   test("a point inside a downsampled bucket widens its min/max so a spike still shows", () => {
     const coarse: Bucket = { step: 0, lastStep: 99, time: 0, min: 1, max: 2, mean: 1.5, last: 2, count: 10, nan: 0, posInf: 0, negInf: 0 };
-    const { buckets } = appendLive([coarse, exact(150, 1)], [[50, 100, 5], [60, "NaN", 6]]);
+    const { buckets } = appendLive(
+      [coarse, exact(150, 1)],
+      [
+        [50, 100, 5],
+        [60, "NaN", 6],
+      ],
+    );
     expect(buckets[0]).toMatchObject({ min: 1, max: 100, count: 12, nan: 1 });
-    expect(steps(buckets)).toEqual([[0, 99], [150, 150]]);
+    expect(steps(buckets)).toEqual([
+      [0, 99],
+      [150, 150],
+    ]);
   });
 
   test("a point in a gap between buckets is inserted in order; the input is not mutated", () => {
     const before = [exact(0, 1), exact(10, 1)];
     const { buckets } = appendLive(before, [[5, 7, 1]]);
-    expect(steps(buckets)).toEqual([[0, 0], [5, 5], [10, 10]]);
+    expect(steps(buckets)).toEqual([
+      [0, 0],
+      [5, 5],
+      [10, 10],
+    ]);
     expect(before).toHaveLength(2);
   });
 });
 
 describe("heatGrid", () => {
   test("counts are conserved and spread over the rows a bin overlaps", () => {
-    const g = heatGrid([{ step: 0, edges: [0, 1, 2], counts: [4, 0] }, { step: 1, edges: [0, 2], counts: [8] }], 4);
+    const g = heatGrid(
+      [
+        { step: 0, edges: [0, 1, 2], counts: [4, 0] },
+        { step: 1, edges: [0, 2], counts: [8] },
+      ],
+      4,
+    );
     expect([g.lo, g.hi, g.cols]).toEqual([0, 2, 2]);
     expect([...g.cells.slice(0, 4)]).toEqual([2, 2, 0, 0]);
     expect([...g.cells.slice(4, 8)]).toEqual([2, 2, 2, 2]);

@@ -159,8 +159,14 @@ export class FakeServer {
         return send(res, 200, { id, url: `/runs/${id}`, project: existing.project, name: existing.name ?? `run-${id}`, resumed: true, lastStep });
       }
       this.runs.set(id, {
-        id, project: b.project, name: b.name, config: b.config, status: "running",
-        batches: new Map(), received: [], creates: 1,
+        id,
+        project: b.project,
+        name: b.name,
+        config: b.config,
+        status: "running",
+        batches: new Map(),
+        received: [],
+        creates: 1,
       });
       return send(res, 201, { id, url: `/runs/${id}`, project: b.project, name: b.name ?? `run-${id}`, resumed: false });
     }

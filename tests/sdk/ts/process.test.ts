@@ -65,7 +65,8 @@ test.each(["finish", "no-finish"])("with the server down, a script (%s) gives up
   // tsx startup + finishTimeoutMs (1 s) + slack; a ref'd retry timer would keep it alive forever
   expect(ms).toBeLessThan(8000);
   const spool = path.join(spoolDir, `proc-down-${mode}.jsonl`);
-  if (mode === "finish") expect(JSON.parse(child.stdout().trim())).toEqual({ delivered: false, pendingBatches: 1, spoolPath: spool, rejectedPoints: 0, rejections: [] });
+  if (mode === "finish")
+    expect(JSON.parse(child.stdout().trim())).toEqual({ delivered: false, pendingBatches: 1, spoolPath: spool, rejectedPoints: 0, rejections: [] });
   expect(pendingInSpool(spool).flatMap((b) => b.body.rows)).toHaveLength(100);
   expect(child.stderr().match(/cannot reach/g)).toHaveLength(1);
   expect(child.stderr()).toContain(`init({ id: "proc-down-${mode}"`);

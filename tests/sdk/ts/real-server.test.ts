@@ -91,7 +91,10 @@ describe("TypeScript SDK against the real server", () => {
   test("histograms and events arrive with their steps", async () => {
     const run = await start();
     run.log({ "train/loss": 1 }, { step: 3 });
-    run.logHistogram("act/fc1", Array.from({ length: 500 }, (_, i) => Math.sin(i)));
+    run.logHistogram(
+      "act/fc1",
+      Array.from({ length: 500 }, (_, i) => Math.sin(i)),
+    );
     run.event("input_stats", { mean: [0.1307], std: [0.3081] }, 0);
     expect((await run.finish()).delivered).toBe(true);
     const h = await api(server.url, "GET", `/api/v1/runs/${run.id}/histograms?key=act/fc1`);
@@ -198,7 +201,14 @@ describe("TypeScript SDK against the real server", () => {
     const got = await api(server.url, "GET", `/api/v1/runs/${run.id}`);
     const keys = got.body.keys.map((k: { key: string }) => k.key).sort();
     expect(keys).toEqual(stored ? [rocket, "train/loss"].sort() : ["train/loss"]);
-    if (stored) expect(await readSeries(run.id, rocket)).toEqual([[0, 2], [1, 2], [2, 2], [3, 2], [4, 2]]);
+    if (stored)
+      expect(await readSeries(run.id, rocket)).toEqual([
+        [0, 2],
+        [1, 2],
+        [2, 2],
+        [3, 2],
+        [4, 2],
+      ]);
   });
 
   test("a resumed run continues after its last stored step instead of overwriting the curve", async () => {
@@ -227,21 +237,18 @@ describe("TypeScript SDK against the real server", () => {
     }
   });
 
-  test.each([["elsewhere"], ["sdk-ts-2"]])(
-    "resuming with project %j warns once and the run stays in its own project",
-    async (other) => {
-      const first = await start({ name: "home" });
-      expect((await first.finish()).delivered).toBe(true);
-      const resumed = await start({ id: first.id, project: other });
-      resumed.log({ x: 1 });
-      expect((await resumed.finish()).delivered).toBe(true);
-      expect([resumed.project, resumed.name]).toEqual(["sdk-ts", "home"]);
-      expect(stderr.lines(/belongs to project/)).toEqual([
-        `babysit: run ${first.id} belongs to project "sdk-ts", not "${other}" as given to init(); it stays in "sdk-ts"`,
-      ]);
-      expect((await api(server.url, "GET", `/api/v1/runs/${first.id}`)).body.run.project).toBe("sdk-ts");
-    },
-  );
+  test.each([["elsewhere"], ["sdk-ts-2"]])("resuming with project %j warns once and the run stays in its own project", async (other) => {
+    const first = await start({ name: "home" });
+    expect((await first.finish()).delivered).toBe(true);
+    const resumed = await start({ id: first.id, project: other });
+    resumed.log({ x: 1 });
+    expect((await resumed.finish()).delivered).toBe(true);
+    expect([resumed.project, resumed.name]).toEqual(["sdk-ts", "home"]);
+    expect(stderr.lines(/belongs to project/)).toEqual([
+      `babysit: run ${first.id} belongs to project "sdk-ts", not "${other}" as given to init(); it stays in "sdk-ts"`,
+    ]);
+    expect((await api(server.url, "GET", `/api/v1/runs/${first.id}`)).body.run.project).toBe("sdk-ts");
+  });
 
   test("keys the contract refuses never reach the server; the rest of each row is stored", async () => {
     const run = await start();

@@ -93,7 +93,14 @@ describe("batching", () => {
     const after = Date.now() / 1000;
     await run.flush();
     const rows = [...server.runs.get(run.id)!.batches.values()].flatMap((b) => b.rows);
-    expect(rows.map((r) => [r.step, r.metrics.a])).toEqual([[0, 0], [1, 1], [10, 10], [11, 11], [7, 7], [8, 8]]);
+    expect(rows.map((r) => [r.step, r.metrics.a])).toEqual([
+      [0, 0],
+      [1, 1],
+      [10, 10],
+      [11, 11],
+      [7, 7],
+      [8, 8],
+    ]);
     expect(rows[2]!.epoch).toBe(0.5);
     for (const r of rows) {
       expect(r.time).toBeGreaterThanOrEqual(before - 0.001);
@@ -167,7 +174,12 @@ describe("bad input", () => {
       "event data is not an object": 2,
     });
 
-    expect(server.points(run.id)).toEqual(new Map([["ok@0", 1], ["ok@1", 2]]));
+    expect(server.points(run.id)).toEqual(
+      new Map([
+        ["ok@0", 1],
+        ["ok@1", 2],
+      ]),
+    );
     const events = [...server.runs.get(run.id)!.batches.values()].flatMap((b) => b.events);
     expect(events.map((e) => [e.type, e.data])).toEqual([
       ["c", { self: "[babysit: circular reference]" }],
@@ -208,9 +220,7 @@ describe("server away", () => {
     const spooled = pendingInSpool(spoolFile(run));
     const seqs = spooled.map((b) => b.seq as number);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    expect(spooled.flatMap((b) => b.body.rows.map((r: { step: number }) => r.step))).toEqual(
-      Array.from({ length: 300 }, (_, i) => i + 1),
-    );
+    expect(spooled.flatMap((b) => b.body.rows.map((r: { step: number }) => r.step))).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
     expect(readSpool(spoolFile(run))[0]).toMatchObject({ kind: "run", id: run.id, project: "sdk-test" });
 
     expect(stderr.lines(/cannot reach/)).toHaveLength(1);
@@ -312,7 +322,12 @@ describe("error responses", () => {
     if (outcome === "retried") {
       // three failures, then the same seq again: a retried batch keeps its seq
       expect(attempts.slice(0, 4)).toEqual([firstSeq, firstSeq, firstSeq, firstSeq]);
-      expect(server.points(run.id)).toEqual(new Map([["a@0", 1], ["a@1", 2]]));
+      expect(server.points(run.id)).toEqual(
+        new Map([
+          ["a@0", 1],
+          ["a@1", 2],
+        ]),
+      );
     } else {
       // not retried: the first batch is dropped with a warning, later ones go on
       expect(attempts.filter((s) => s === firstSeq)).toHaveLength(1);
@@ -356,9 +371,7 @@ describe("error responses", () => {
 describe("alerts", () => {
   test("each alert code is printed once per run and passed to onAlert", async () => {
     const seen: Alert[] = [];
-    server.alertsFor = () => [
-      { code: "divergence", severity: "critical", title: "Loss became NaN", message: "train/loss is NaN", step: 120 },
-    ];
+    server.alertsFor = () => [{ code: "divergence", severity: "critical", title: "Loss became NaN", message: "train/loss is NaN", step: 120 }];
     const run = await start({ onAlert: (a) => seen.push(a), maxBatchPoints: 5 });
     for (let step = 0; step < 30; step++) run.log({ a: step }, { step });
     await run.flush();

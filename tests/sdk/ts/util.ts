@@ -25,7 +25,11 @@ export function captureStderr() {
   }) as typeof process.stderr.write);
   return {
     text: () => chunks.join(""),
-    lines: (re: RegExp) => chunks.join("").split("\n").filter((l) => re.test(l)),
+    lines: (re: RegExp) =>
+      chunks
+        .join("")
+        .split("\n")
+        .filter((l) => re.test(l)),
     restore: () => spy.mockRestore(),
   };
 }

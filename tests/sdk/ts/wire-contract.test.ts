@@ -112,9 +112,21 @@ describe("metric keys", () => {
     for (let step = 0; step < 3; step++) run.log(JSON.parse(JSON.stringify({ "train/loss": step + 0.5, [key]: step })));
     const result = await run.finish();
 
-    expect(series(run.id, "train/loss")).toEqual(new Map([[0, 0.5], [1, 1.5], [2, 2.5]]));
+    expect(series(run.id, "train/loss")).toEqual(
+      new Map([
+        [0, 0.5],
+        [1, 1.5],
+        [2, 2.5],
+      ]),
+    );
     if (kept) {
-      expect(series(run.id, key)).toEqual(new Map([[0, 0], [1, 1], [2, 2]]));
+      expect(series(run.id, key)).toEqual(
+        new Map([
+          [0, 0],
+          [1, 1],
+          [2, 2],
+        ]),
+      );
       expect(result).toEqual({ delivered: true, pendingBatches: 0, spoolPath: null, rejectedPoints: 0, rejections: [] });
       expect(babysitWarnings()).toEqual([]);
     } else {
@@ -362,7 +374,12 @@ describe("server rejections", () => {
     await run.flush();
     run.log({ a: 2 }, { step: 2 });
     const result = await run.finish();
-    expect(series(run.id, "a")).toEqual(new Map([[0, 1], [2, 2]]));
+    expect(series(run.id, "a")).toEqual(
+      new Map([
+        [0, 1],
+        [2, 2],
+      ]),
+    );
     expect(result).toMatchObject({ delivered: false, rejectedPoints: 1 });
     expect(result.rejections[0]!.reason).toMatch(/^server: 413 payload_too_large/);
   });
@@ -380,8 +397,7 @@ describe("server rejections", () => {
   });
 
   test("a run the server refuses to create: every point logged to it is counted as rejected", async () => {
-    server.interceptor = (req) =>
-      req.path === "/api/v1/runs" ? { status: 403, body: { error: { code: "forbidden", message: "no" } } } : undefined;
+    server.interceptor = (req) => (req.path === "/api/v1/runs" ? { status: 403, body: { error: { code: "forbidden", message: "no" } } } : undefined);
     const run = await start();
     run.log({ a: 1, b: 2 });
     run.log({ a: 3 });
@@ -473,7 +489,17 @@ describe("config", () => {
   test.each([
     ["nested class instance", { model: new ModelConfig() }, { model: { num_classes: 10, hidden: [128, 64], activation: { name: "relu" } } }],
     ["class instance as the config", new ModelConfig(), { num_classes: 10, hidden: [128, 64], activation: { name: "relu" } }],
-    ["Map with non-string keys", { m: new Map<unknown, unknown>([["a", 1], [2, "b"], [true, null]]) }, { m: { a: 1, 2: "b", true: null } }],
+    [
+      "Map with non-string keys",
+      {
+        m: new Map<unknown, unknown>([
+          ["a", 1],
+          [2, "b"],
+          [true, null],
+        ]),
+      },
+      { m: { a: 1, 2: "b", true: null } },
+    ],
     ["Map as the config", new Map([["lr", 0.1]]), { lr: 0.1 }],
     ["Set", { s: new Set([1, "a", 1]) }, { s: [1, "a"] }],
     ["Date", { at: new Date("2026-11-29T10:00:00Z"), bad: new Date(NaN) }, { at: "2026-11-29T10:00:00.000Z", bad: null }],
@@ -484,9 +510,20 @@ describe("config", () => {
     ["toJSON", { price: new Money(1250) }, { price: "12.5 EUR" }],
     ["boxed primitives and RegExp", { n: Object(1), s: Object("x"), r: /a+b/g }, { n: 1, s: "x", r: "/a+b/g" }],
     ["Error", { e: new TypeError("boom") }, { e: { name: "TypeError", message: "boom" } }],
-    ["__proto__ and constructor keys are data", JSON.parse('{"__proto__": {"x": 1}, "constructor": 2}'), JSON.parse('{"__proto__": {"x": 1}, "constructor": 2}')],
+    [
+      "__proto__ and constructor keys are data",
+      JSON.parse('{"__proto__": {"x": 1}, "constructor": 2}'),
+      JSON.parse('{"__proto__": {"x": 1}, "constructor": 2}'),
+    ],
     ["lone surrogates become U+FFFD", { "k\ud800": "v\udc00", ok: "🚀" }, { "k\ufffd": "v\ufffd", ok: "🚀" }],
-    ["shared (not circular) references are repeated", (() => { const s = { a: 1 }; return { x: s, y: s }; })(), { x: { a: 1 }, y: { a: 1 } }],
+    [
+      "shared (not circular) references are repeated",
+      (() => {
+        const s = { a: 1 };
+        return { x: s, y: s };
+      })(),
+      { x: { a: 1 }, y: { a: 1 } },
+    ],
   ])("%s", async (_label, config, expected) => {
     const run = await start({ config: config as Record<string, unknown> });
     await run.finish();
@@ -586,8 +623,20 @@ describe("config", () => {
   });
 
   test("a config that throws when read is left out, never thrown into the caller", async () => {
-    const hostile = new Proxy({}, { ownKeys: () => { throw new Error("no keys for you"); } });
-    const withGetter = { lr: 0.1, get bad(): number { throw new Error("getter"); } };
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error("no keys for you");
+        },
+      },
+    );
+    const withGetter = {
+      lr: 0.1,
+      get bad(): number {
+        throw new Error("getter");
+      },
+    };
     const run = await start({ config: hostile });
     run.log({ a: 1 });
     expect((await run.finish()).delivered).toBe(true);
