@@ -173,18 +173,33 @@ export function jsonTooDeep(bytes: Uint8Array, max = LIMITS.jsonDepth.value): bo
   return scanJson(bytes, max) === TOO_DEEP;
 }
 
-/** The path of the first non-finite number in a parsed JSON value (only overflow makes one), or null. Never recurses. */
+/**
+ * The path of the first non-finite number in a parsed JSON value (only overflow makes one), or
+ * null. Never recurses, and holds one frame per level of nesting, never one per value: a body of
+ * four million numbers is walked without allocating for each.
+ */
 function nonFinitePath(value: unknown): PropertyKey[] | null {
-  const stack: [unknown, PropertyKey[]][] = [[value, []]];
-  for (let top = stack.pop(); top; top = stack.pop()) {
-    const [v, path] = top;
-    if (typeof v === "number") {
-      if (!Number.isFinite(v)) return path;
-    } else if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], [...path, i]]);
-    } else if (typeof v === "object" && v !== null) {
-      const keys = Object.keys(v);
-      for (let i = keys.length - 1; i >= 0; i--) stack.push([(v as Record<string, unknown>)[keys[i]], [...path, keys[i]]]);
+  if (typeof value === "number") return Number.isFinite(value) ? null : [];
+  if (typeof value !== "object" || value === null) return null;
+  // per open container: the container, its keys (objects), the next index
+  const frames: { v: unknown[] | Record<string, unknown>; keys: string[] | null; i: number }[] = [
+    { v: value as Record<string, unknown>, keys: Array.isArray(value) ? null : Object.keys(value), i: 0 },
+  ];
+  while (frames.length) {
+    const f = frames[frames.length - 1];
+    const n = f.keys ? f.keys.length : (f.v as unknown[]).length;
+    if (f.i >= n) {
+      frames.pop();
+      continue;
+    }
+    const at = f.i++;
+    const child = f.keys ? (f.v as Record<string, unknown>)[f.keys[at]] : (f.v as unknown[])[at];
+    if (typeof child === "number") {
+      if (Number.isFinite(child)) continue;
+      return frames.map((x) => (x.keys ? x.keys[x.i - 1] : x.i - 1));
+    }
+    if (typeof child === "object" && child !== null) {
+      frames.push({ v: child as Record<string, unknown>, keys: Array.isArray(child) ? null : Object.keys(child), i: 0 });
     }
   }
   return null;
