@@ -13,7 +13,7 @@ import {
   newSummary,
   summaryMean,
 } from "./codec";
-import { type SeriesMeta, quarantineChunk, runSeries } from "./series-meta";
+import { type SeriesMeta, cachedRunSeries, quarantineChunk, runSeries } from "./series-meta";
 
 // The read path: a series over [from, to] as at most `points` buckets. Answered from the chunks'
 // precomputed summaries at the coarsest level that still gives several units per bucket, so a
@@ -59,6 +59,10 @@ interface ChunkInfo {
 }
 
 export function getSeries(runId: string, key: string, q: SeriesQuery): SeriesResult {
+  // an unknown run is answered before its (empty) series would be loaded and kept in the cache
+  if (!cachedRunSeries(runId) && !stmt(sqlite(), "SELECT 1 FROM runs WHERE id = ?").get(runId)) {
+    throw new AppError("not_found", `run ${runId} does not exist`);
+  }
   const meta = runSeries(runId).get(key);
   if (!meta || meta.count === 0) throw new AppError("not_found", `run ${runId} has no series "${key}"`);
   const from = Math.max(q.from ?? meta.firstStep, 0);

@@ -45,4 +45,11 @@ describe("series caches within a budget", () => {
     });
     expect(getSeries("c1", "key/7", { points: 10 })).toEqual(before);
   });
+
+  test("reading a run that does not exist answers not found and caches nothing", () => {
+    for (const id of ["nope-1", "nope-2", "__proto__"]) {
+      expect(() => getSeries(id, "key/0", { points: 10 })).toThrow(`run ${id} does not exist`);
+      expect(cachedRunSeries(id)).toBeUndefined();
+    }
+  });
 });
