@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from . import _values as V
 from ._output import OnceWarner
 
 from ._histogram import (  # noqa: F401 (tests import some of these from here)
@@ -93,6 +94,20 @@ from ._reduce import (  # noqa: F401
 
 HIST_DEFER_ELEMENTS = 1 << 22  # CPU values per iteration copied for the sender to histogram
 DEFER_BYTES = 32 << 20  # CPU: copies waiting for the sender thread, per watcher; beyond, the loop reduces
+
+# every key watch() logs for a module named %s (an activation used twice gets "#2", "#3", ...)
+_KEY_TEMPLATES = ("update_ratio/%s", "weight/%s/mean", "weight/%s/std", "grad/%s/std", "grad/%s/norm",
+                  "act/%s#99/mean", "act/%s#99/saturated_frac", "act/%s#99/dead_frac")
+
+
+def _name_problem(name: str) -> Optional[str]:
+    """Why a module's name cannot be part of a metric key (too long, control characters), or None."""
+    for template in _KEY_TEMPLATES:
+        problem = V.key_problem(template % name)
+        if problem is not None:
+            return "its keys, such as %r, break the wire contract (%s)" % ((template % name)[:80], problem)
+    return None
+
 
 _OTHER_DIMS: Dict[Tuple[int, int], List[int]] = {}  # (ndim, unit dim) -> the dims a dead unit is <= 0 over
 
@@ -309,6 +324,11 @@ class Watcher:
         self._lr_prefix = prefix
         for mod_name, m in inner.named_modules():
             name = prefix + (mod_name or root_name)
+            problem = _name_problem(name)
+            if problem is not None and (_weighted_layer(m) or self._act_kind(m) is not None):
+                # its series would make the server refuse every batch they ride in, with the user's own
+                self._warner.say("watch-name:" + name, "watch(): module %r is not watched: %s" % (name[:80], problem))
+                continue
             if _weighted_layer(m):
                 self._layers.append(_Layer(name, m, isinstance(m, conv)))
             kind = self._act_kind(m)

@@ -807,3 +807,30 @@ def test_a_deep_copy_taken_while_a_measuring_iteration_is_on_carries_no_watch_ho
     opt.step()
     run.finish()
     assert steps_of(server, run, "act/fc1/mean") == [0]
+
+
+@pytest.mark.parametrize("long_name", ["l" * 190, "\u5c64" * 195, "🚀" * 200])
+def test_a_module_whose_keys_would_break_the_contract_is_left_out_with_a_warning_and_the_rest_delivered(
+        server, make_run, long_name, capfd):
+    # update_ratio/<name> or act/<name>/saturated_frac past 200 code points: the server would refuse
+    # every batch those keys ride in, the loss logged beside them included
+    torch.manual_seed(0)
+    model = MLP()
+    setattr(model, long_name, model.fc2)  # the same layer under a second, over-long name
+    del model._modules["fc2"]
+
+    def forward(x):
+        return model.fc3(model.act2(getattr(model, long_name)(model.act1(model.fc1(x)))))
+
+    model.forward = forward
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = data()
+    run = make_run()
+    babysit.watch(model, opt, every=5)
+    assert "is not watched" in capfd.readouterr().err
+    train(model, opt, x, y, 10)
+    assert run.finish().delivered is True
+    keys = server.keys(run.id)
+    assert "train/loss" in keys and len(steps_of(server, run, "train/loss")) == 10
+    assert "update_ratio/fc1" in keys and "update_ratio/fc3" in keys
+    assert not any(long_name[:50] in k for k in keys)
