@@ -95,6 +95,7 @@ class Run:
         self._rejections = Rejections()
         self._seen_alerts: set = set()
         self._ok_keys: set = set()
+        self._bad_keys: Dict[Any, str] = {}  # key -> its problem: a bad key logged every step is counted, not re-checked
         self._pending_points = 0
         self._watchers: List[Any] = []
         # Watchers open a probe at the start of a measuring iteration; the next log() call writes
@@ -253,8 +254,14 @@ class Run:
             ok_keys = self._ok_keys
             for k, v in metrics.items():
                 if k not in ok_keys:
+                    problem = self._bad_keys.get(k) if isinstance(k, str) else None
+                    if problem is not None:
+                        self._rejections.add("dropped by the SDK: " + problem, 1)
+                        continue
                     problem = V.key_problem(k)
                     if problem is not None:
+                        if isinstance(k, str) and len(self._bad_keys) < 10_000:
+                            self._bad_keys[k] = problem
                         # Only this key goes: the server would refuse the whole batch for it.
                         self._drop("key:" + problem, problem,
                                    "dropped metric %s: %s (further keys with this problem are dropped without a "

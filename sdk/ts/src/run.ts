@@ -157,6 +157,9 @@ export class Run implements Tracked {
   /** log() chose a step itself before the server said where a resumed run stopped. */
   private autoStepped = false;
   private finishing: Promise<DeliveryResult> | null = null;
+  /** Keys already checked against the contract: log() is called every step with the same keys. */
+  private readonly okKeys = new Set<string>();
+  private readonly badKeys = new Map<string, string>();
 
   /** @internal use {@link init} */
   constructor(
@@ -250,11 +253,20 @@ export class Run implements Tracked {
       const values: Record<string, WireValue> = Object.create(null);
       let points = 0;
       for (const key of Object.keys(metrics)) {
-        const problem = keyProblem(key);
-        if (problem) {
-          this.warner.warn(`key:${problem}`, `${problem} in log() (${preview(key)}); that key dropped, the rest of the row is sent`);
-          this.transport.reject(problem, 1);
-          continue;
+        if (!this.okKeys.has(key)) {
+          const known = this.badKeys.get(key);
+          if (known !== undefined) {
+            this.transport.reject(known, 1);
+            continue;
+          }
+          const problem = keyProblem(key);
+          if (problem) {
+            if (this.badKeys.size < 10_000) this.badKeys.set(key, problem);
+            this.warner.warn(`key:${problem}`, `${problem} in log() (${preview(key)}); that key dropped, the rest of the row is sent`);
+            this.transport.reject(problem, 1);
+            continue;
+          }
+          if (this.okKeys.size < 100_000) this.okKeys.add(key);
         }
         const v = metrics[key];
         if (typeof v !== "number") {
