@@ -395,7 +395,8 @@ export default function MetricChart(props: Props) {
     };
   }, [lines, series, seeds, hidden, settings.xMode, settings.ema, xContexts]);
 
-  const xMode = settings.xMode;
+  // a chart drawn by step for want of an x (no epoch logged, no first point yet for relative time) is labelled by step
+  const xMode = view.fallback ? "step" : settings.xMode;
 
   // alert markers: at the step each alert was first raised, on whatever x axis is shown
   const markers = useMemo(() => {
@@ -663,7 +664,8 @@ export default function MetricChart(props: Props) {
               ? plural(view.drawn, "point")
               : `${plural(view.drawn, "bucket")} (min/max band)`
             : "\u00a0"}
-        {view.fallback && xMode === "epoch" && (view.epochUnavailable ? " · epoch series unavailable: by step" : " · no epoch logged: by step")}
+        {view.fallback && settings.xMode === "epoch" && (view.epochUnavailable ? " · epoch series unavailable: by step" : " · no epoch logged: by step")}
+        {view.fallback && settings.xMode === "relative" && " · start time not known yet: by step"}
       </footer>
     </section>
   );
