@@ -174,6 +174,31 @@ def _members(v: Any) -> Optional[Tuple[bool, List[Any]]]:
     return None
 
 
+def _plain_object(obj: Any) -> bool:
+    """A user's own class or instance holding settings (not a mapping, sequence, dataclass or namespace)."""
+    if isinstance(obj, (Mapping, list, tuple, set, frozenset, str, bytes)) or dataclasses.is_dataclass(obj):
+        return False
+    if isinstance(obj, types.SimpleNamespace) or type(obj).__name__ == "Namespace":
+        return False
+    return (obj if isinstance(obj, type) else type(obj)).__module__ != "builtins"
+
+
+def _class_settings(obj: Any) -> Dict[str, Any]:
+    """Public, non-callable class attributes of obj's class (or of obj, a class), then its own ones."""
+    cls = obj if isinstance(obj, type) else type(obj)
+    if cls.__module__ == "builtins":
+        return {}
+    out: Dict[str, Any] = {}
+    for klass in reversed(cls.__mro__[:-1]):  # base classes first, object left out
+        for k, x in vars(klass).items():
+            if isinstance(k, str) and not k.startswith("_") and not callable(x) \
+                    and not isinstance(x, (property, staticmethod, classmethod)):
+                out[k] = x
+    if not isinstance(obj, type):
+        out.update((k, x) for k, x in getattr(obj, "__dict__", {}).items() if isinstance(k, str) and not k.startswith("_"))
+    return out
+
+
 def _key(k: Any) -> str:
     if isinstance(k, str):
         return C.well_formed(k)
@@ -262,6 +287,12 @@ def config_to_json(config: Any, warn: Optional[Callable[[str], None]] = None) ->
     if config is None:
         return {}
     conv = _Converter()
+    if _plain_object(config):
+        # settings kept as class attributes (class Cfg: lr = 0.1), passed as the class or an
+        # instance: the class's public values, the instance's own over them
+        settings = _class_settings(config)
+        if settings:
+            config = settings
     members = _members(config)
     if members is None or not members[0]:
         raise TypeError("config must be a dict (or a dataclass / namespace / object with attributes), got %s"

@@ -284,6 +284,39 @@ def test_a_config_at_the_depth_limit_is_kept_whole():
         assert config_to_json(config) == config
 
 
+class _BaseSettings:
+    lr = 0.1
+    depth = 3
+
+
+class _Settings(_BaseSettings):
+    batch = 64
+
+    def method(self):
+        return 1
+
+    @property
+    def derived(self):
+        return 2
+
+
+def _overridden():
+    s = _Settings()
+    s.batch = 32
+    return s
+
+
+@pytest.mark.parametrize("make, want", [
+    (lambda: _Settings, {"lr": 0.1, "depth": 3, "batch": 64}),
+    (lambda: _Settings(), {"lr": 0.1, "depth": 3, "batch": 64}),
+    (_overridden, {"lr": 0.1, "depth": 3, "batch": 32}),
+])
+def test_settings_kept_as_class_attributes_become_the_config(make, want):
+    # class Cfg: lr = 0.1 -- passed as the class or an instance, base classes included; methods and
+    # properties are not settings
+    assert config_to_json(make()) == want
+
+
 def test_a_top_level_config_that_is_not_object_like_is_a_type_error():
     with pytest.raises(TypeError):
         babysit.init(project="p", config=[1, 2], url="http://127.0.0.1:9")
