@@ -664,7 +664,9 @@ export default function MetricChart(props: Props) {
               ? plural(view.drawn, "point")
               : `${plural(view.drawn, "bucket")} (min/max band)`
             : "\u00a0"}
-        {view.fallback && settings.xMode === "epoch" && (view.epochUnavailable ? " · epoch series unavailable: by step" : " · no epoch logged: by step")}
+        {view.fallback &&
+          settings.xMode === "epoch" &&
+          (view.epochUnavailable ? " · epoch series unavailable: by step" : " · no epoch logged: by step")}
         {view.fallback && settings.xMode === "relative" && " · start time not known yet: by step"}
       </footer>
     </section>
