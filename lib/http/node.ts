@@ -26,10 +26,14 @@ export function sendFailure(res: ServerResponse, err: unknown): void {
   }
 }
 
+/** Past the limit, a body is still read and dropped up to this many bytes more; beyond, the connection is cut. */
+export const DRAIN_BEYOND_LIMIT = 16 * 1024 * 1024;
+
 /**
  * Reads a request body to its end, up to `limit` bytes. An oversize body is still read to its end
  * (and dropped): answering while the client is still writing would reset the connection and it
- * would never see the 413.
+ * would never see the 413. A client that keeps sending past DRAIN_BEYOND_LIMIT more is cut off:
+ * reading gigabytes to drop them is work no request may make the server do.
  */
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -37,8 +41,11 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (c: Buffer) => {
-      if (over) return;
       size += c.length;
+      if (over) {
+        if (size > limit + DRAIN_BEYOND_LIMIT) req.socket.destroy();
+        return;
+      }
       if (size > limit) {
         over = true;
         chunks.length = 0;

@@ -1,3 +1,4 @@
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type TestServer, api, startServer } from "../helpers/server";
 
@@ -246,6 +247,37 @@ describe("bad input gets a 4xx naming the field and writes nothing", () => {
     const big = { seq: 1, rows: [{ step: 0, metrics: { a: 1 } }], events: [{ type: "blob", data: { s: "x".repeat(9 * 1024 * 1024) } }] };
     const r = await call("POST", `/api/v1/runs/${id}/log`, big);
     expect(r).toMatchObject({ status: 413, body: { error: { code: "payload_too_large" } } });
+    expect((await call("GET", `/api/v1/runs/${id}`)).body.keys).toEqual([]);
+  });
+
+  test("a body that goes on far past the limit is cut off, and the server answers the next request", async () => {
+    const id = await newRun();
+    const total = 200 * 1024 * 1024; // announced; the server stops reading 16 MiB past its 8 MiB limit
+    const cut = await new Promise<{ sent: number }>((resolve) => {
+      const s = net.connect(server.port, "127.0.0.1");
+      let sent = 0;
+      let done = false;
+      const finish = () => {
+        if (!done) {
+          done = true;
+          resolve({ sent });
+        }
+      };
+      s.on("close", finish);
+      s.on("error", finish);
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      s.on("connect", () => {
+        s.write(`POST /api/v1/runs/${id}/log HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${total}\r\n\r\n`);
+        const pump = () => {
+          while (!done && sent < total) {
+            sent += chunk.length;
+            if (!s.write(chunk)) return void s.once("drain", pump);
+          }
+        };
+        pump();
+      });
+    });
+    expect(cut.sent).toBeLessThan(total);
     expect((await call("GET", `/api/v1/runs/${id}`)).body.keys).toEqual([]);
   });
 
