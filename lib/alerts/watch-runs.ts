@@ -4,6 +4,7 @@ import type { Diagnosis, RunData, SeriesPoints } from "../diagnostics/types";
 import type { AcceptedBatch } from "../ingest/hooks";
 import { RUNS_ROOM, emitTo, runRoom } from "../realtime/hub";
 import { thinEvents, thinHistograms, thinSeries } from "../diagnostics/thin";
+import { QUARANTINE_EVENT } from "../series/quarantine";
 import { scanRunPoints } from "../series/read-points";
 import { singleton } from "../singleton";
 import { type AlertView, SEVERITY_RANK, alertView } from "./alert-view";
@@ -71,13 +72,23 @@ function load(runId: string): Watched {
     if (list.length > 2 * hcap) thinHistograms(list, hcap);
   }
   for (const list of histograms.values()) thinHistograms(list, hcap);
-  const events = (
-    db.prepare("SELECT type, step, data FROM events WHERE run_id = ? AND type != 'image' ORDER BY id").all(runId) as {
-      type: string;
-      step: number | null;
-      data: string;
-    }[]
-  ).map((e) => ({ type: e.type, step: e.step, data: JSON.parse(e.data) }));
+  const events =
+    // what thinEvents keeps, read as such: the first tenth and the last eight tenths of MAX_EVENTS,
+    // never a run's every event (images and set-aside blobs are not the diagnostics')
+    (
+      db
+        .prepare(
+          `SELECT type, step, data FROM events WHERE id IN (
+           SELECT id FROM (SELECT id FROM events WHERE run_id = ? AND type NOT IN ('image', ?) ORDER BY id LIMIT ?)
+           UNION SELECT id FROM (SELECT id FROM events WHERE run_id = ? AND type NOT IN ('image', ?) ORDER BY id DESC LIMIT ?)
+         ) ORDER BY id`,
+        )
+        .all(runId, QUARANTINE_EVENT, MAX_EVENTS / 10, runId, QUARANTINE_EVENT, (MAX_EVENTS * 8) / 10) as {
+        type: string;
+        step: number | null;
+        data: string;
+      }[]
+    ).map((e) => ({ type: e.type, step: e.step, data: JSON.parse(e.data) }));
   thinEvents(events, MAX_EVENTS);
   w = {
     runId,
@@ -155,8 +166,10 @@ function enforceBudget(w: Watched, touchedSeries: Iterable<string>, touchedHisto
     recount(x);
   }
   const idle = [...watched().values()].filter((x) => x !== w && !x.timer && !x.evaluating).sort((a, b) => a.lastTouch - b.lastTouch);
+  let held = bytesHeld();
   for (const x of idle) {
-    if (bytesHeld() <= BUDGET) break;
+    if (held <= BUDGET) break;
+    held -= bytesOf(x);
     watched().delete(x.runId);
   }
   if (bytesHeld() > BUDGET && !warnedOver) {
@@ -169,13 +182,15 @@ function enforceBudget(w: Watched, touchedSeries: Iterable<string>, touchedHisto
 
 /** Estimated bytes the live runs hold (12 bytes a number: JS double arrays with their growth slack). */
 export function bytesHeld(): number {
-  let numbers = 0;
-  let objects = 0;
-  for (const x of watched().values()) {
-    numbers += 2 * x.points + x.histNumbers + 40 * x.data.events.length;
-    objects += x.data.series.size + x.data.histograms.size + x.histRecords;
-  }
-  // an object with its arrays and its Map entry costs about 200 bytes before any number is in it
+  let bytes = 0;
+  for (const x of watched().values()) bytes += bytesOf(x);
+  return bytes;
+}
+
+/** One live run's share: numbers at 12 bytes (with array slack), 200 bytes an object before any number is in it. */
+function bytesOf(x: Watched): number {
+  const numbers = 2 * x.points + x.histNumbers + 40 * x.data.events.length;
+  const objects = x.data.series.size + x.data.histograms.size + x.histRecords;
   return numbers * 12 + objects * 200;
 }
 
