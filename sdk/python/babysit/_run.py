@@ -92,6 +92,7 @@ class Run:
         self._finished = False
         self._result: Optional[DeliveryResult] = None
         self._finish_lock = threading.Lock()
+        self._finish_done = threading.Event()  # set when the first finish() has its result
         self._rejections = Rejections()
         self._seen_alerts: set = set()
         self._ok_keys: set = set()
@@ -297,6 +298,10 @@ class Run:
                 self._wake.set()
         except Exception as err:  # never into the training loop
             self._warner.warn("internal-log", "log() failed internally and dropped a call: %r" % (err,))
+            try:
+                self._rejections.add("dropped by the SDK: log() failed internally", max(1, len(metrics)))
+            except Exception:
+                self._rejections.add("dropped by the SDK: log() failed internally", 1)
 
     def log_histogram(self, key: str, values: Any, step: Optional[int] = None, bins: int = V.DEFAULT_BINS) -> None:
         """Records a histogram (e.g. of a layer's activations). Returns at once; never raises.
@@ -480,7 +485,9 @@ class Run:
         """
         with self._finish_lock:
             if self._finished:
-                return self._result if self._result is not None else DeliveryResult(delivered=True)
+                # a call while the first is still sending (atexit, another thread) waits for its result
+                self._finish_done.wait(timeout)
+                return self._result if self._result is not None else DeliveryResult(delivered=False)
             if os.getpid() != self._pid:
                 return DeliveryResult(delivered=False)
             if status not in _STATUSES:
@@ -512,6 +519,7 @@ class Run:
         except Exception as err:
             self._warner.say("finish-result", "finish() failed internally: %r" % (err,))
             self._result = DeliveryResult(delivered=False)
+        self._finish_done.set()
         return self._result
 
     @property

@@ -239,6 +239,7 @@ export class Run implements Tracked {
       const opts: LogOptions = typeof options === "number" ? { step: options } : isPlainObject(options) ? options : {};
       if (!isPlainObject(metrics)) {
         this.warner.warn("log-arg", `log() expects an object of key -> number, got ${describe(metrics)}; ignored`);
+        this.transport.reject("log() called with something other than an object", 1);
         return;
       }
       // Without a step: the next one, which after step 2^53-1 is no valid step either.
@@ -295,6 +296,7 @@ export class Run implements Tracked {
       this.transport.enqueueRow(row, points);
     } catch (err) {
       this.internal(err);
+      this.transport.reject("log() failed internally", countOf(metrics));
     }
   }
 
@@ -480,6 +482,15 @@ export class Run implements Tracked {
 
   private internal(err: unknown): void {
     this.warner.warn("internal", `internal error, please report: ${(err as Error)?.stack ?? err}`);
+  }
+}
+
+/** How many values a log() call held, for counting a call that was dropped; never throws. */
+function countOf(metrics: unknown): number {
+  try {
+    return isPlainObject(metrics) ? Math.max(1, Object.keys(metrics).length) : 1;
+  } catch {
+    return 1;
   }
 }
 

@@ -493,3 +493,22 @@ def test_many_histograms_and_events_are_split_into_batches_the_server_takes(serv
         run.event("tick", {"i": i}, step=i)
     assert run.finish().delivered is True
     assert len(server.histograms(run.id)) == 1500 and len(server.events(run.id, "tick")) == 1500
+
+
+def test_a_second_finish_while_the_first_is_still_sending_gets_the_first_ones_result(server, make_run):
+    # atexit or another thread calling finish() while the first call waits for a server that does
+    # not answer must not report everything delivered
+    import threading
+
+    run = make_run()
+    run.log({"loss": 1.0}, step=0)
+    server.mode = "hang"
+    first = {}
+    t = threading.Thread(target=lambda: first.setdefault("r", run.finish(timeout=1.5)))
+    t.start()
+    wait_for(lambda: run.finished, what="the first finish() under way")
+    second = run.finish(timeout=5)
+    t.join()
+    server.mode = "up"
+    assert second is first["r"]
+    assert second.delivered is False

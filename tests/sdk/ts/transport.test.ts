@@ -158,10 +158,11 @@ describe("bad input", () => {
     for (const call of [...bad, ...bad]) expect(call).not.toThrow();
     const result = await run.flush();
     // Twice: one value each for the empty, non-number, control and long keys, the two bad steps,
-    // the four histograms and the two events; log(null) has nothing to count.
-    expect(result).toMatchObject({ delivered: false, pendingBatches: 0, rejectedPoints: 24 });
+    // the four histograms and the two events; log(null) counts as one value dropped.
+    expect(result).toMatchObject({ delivered: false, pendingBatches: 0, rejectedPoints: 26 });
     expect(Object.fromEntries(result.rejections.map((r) => [r.reason, r.points]))).toEqual({
       "metric key is empty": 2,
+      "log() called with something other than an object": 2,
       "metric value is not a number": 2,
       "step is not an integer from 0 to 2^53-1": 4,
       "metric key contains control characters": 2,
