@@ -38,6 +38,9 @@ export const LIMITS = {
   keyPatternMaxLength: limit(256, STRING_UNIT, "a {layer} pattern in config.babysit.keys (longer ones are ignored)"),
   keyPatternsMax: limit(100, "patterns", "{layer} patterns in config.babysit.keys of one run (later ones are ignored)"),
   seriesKeysPerRequest: limit(100, "keys", "keys in one GET .../series?keys= request"),
+  keysPerRun: limit(10000, "keys", "distinct metric keys of one run"),
+  histogramKeysPerRun: limit(2000, "keys", "distinct histogram keys of one run"),
+  imageKeysPerRun: limit(1000, "keys", "distinct image keys of one run"),
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

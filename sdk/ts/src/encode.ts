@@ -32,6 +32,9 @@ export const CONTRACT = {
     imageSideMax: 8192,
     imageBytesMax: 4 * 1024 * 1024,
     urlBytesMax: 8 * 1024,
+    keysPerRun: 10_000,
+    histogramKeysPerRun: 2_000,
+    imageKeysPerRun: 1_000,
   },
 } as const;
 

@@ -60,6 +60,12 @@ export interface InitOptions {
   backoffMaxMs?: number;
   /** Where unsent batches are kept. Default `BABYSIT_SPOOL_DIR`, else `.babysit/spool` under the cwd. */
   spoolDir?: string;
+  /**
+   * When the spool file cannot be written (disk full, no permission), unsent data is held in memory
+   * up to this many bytes; newer batches beyond it are dropped and counted in `finish()`'s
+   * rejections. Default 64 MiB.
+   */
+  maxMemoryBytes?: number;
 }
 
 /** Second argument of {@link Run.log}. */
@@ -134,13 +140,16 @@ export async function init(options: InitOptions): Promise<Run> {
     backoffInitialMs: positive(o.backoffInitialMs, 100),
     backoffMaxMs: positive(o.backoffMaxMs, 5000),
     spoolDir,
+    maxMemoryBytes: positive(o.maxMemoryBytes, 64 * 1024 * 1024),
     warner,
     dashboardUrl: () => run?.url ?? baseUrl,
     onAlert: typeof onAlert === "function" ? (alert) => onAlert(alert, run!) : undefined,
     onResumed: (lastStep) => run?.resumeAfter(lastStep),
     onCreated: (stored) => run?.created(stored),
   });
-  run = new Run(id, project, name, baseUrl, transport, warner, positive(o.finishTimeoutMs, 10_000));
+  // An id given by the caller may name an existing run, whose last step only the server knows.
+  const resuming = o.id !== undefined && id === o.id;
+  run = new Run(id, project, name, baseUrl, transport, warner, positive(o.finishTimeoutMs, 10_000), resuming);
   track(run);
   const leftovers = transport.replayedFromSpool;
   if (leftovers > 0) say(`babysit: resending ${leftovers} batches of run ${id} left in ${transport.spool.path}`);
@@ -153,13 +162,26 @@ export async function init(options: InitOptions): Promise<Run> {
  * never throws: bad input is dropped with a one-time warning on stderr.
  */
 export class Run implements Tracked {
+  /** The last step used; while `floor` is set, a tentative one (see resumeAfter). */
   private lastStep: number | null;
-  /** log() chose a step itself before the server said where a resumed run stopped. */
-  private autoStepped = false;
+  /**
+   * Set while a resumed run's last stored step is unknown (the server has not answered): steps
+   * chosen without `step` are then tentative, assuming the run stopped at `floor`, and are shifted
+   * once the server says where it stopped. An explicit log() step ends this.
+   */
+  private floor: number | null = null;
+  /** Tentative steps not yet resolved: their floor and the last of them. */
+  private chain: { floor: number; last: number } | null = null;
+  /** Largest explicit histogram/event step given while `floor` was set (such steps do not move the tentative ones). */
+  private explicitMax = -1;
   private finishing: Promise<DeliveryResult> | null = null;
   /** Keys already checked against the contract: log() is called every step with the same keys. */
   private readonly okKeys = new Set<string>();
   private readonly badKeys = new Map<string, string>();
+  /** Distinct keys logged to this run by this process, held to the contract's per-run limits. */
+  private readonly metricKeys = new Set<string>();
+  private readonly histogramKeys = new Set<string>();
+  private readonly imageKeys = new Set<string>();
 
   /** @internal use {@link init} */
   constructor(
@@ -171,9 +193,19 @@ export class Run implements Tracked {
     private readonly transport: Transport,
     private readonly warner: OnceWarner,
     private readonly finishTimeoutMs: number,
+    resuming = false,
   ) {
     // Batches an earlier process left in the spool are this run's too: continue after them.
     this.lastStep = transport.spooledMaxStep;
+    if (resuming) {
+      // Until the server answers, continue the earlier process's tentative steps if it left any
+      // (same floor, so they keep their order once resolved), else assume the run stopped at the
+      // last step in the spool.
+      const floor = transport.spooledFloor ?? transport.spooledMaxStep ?? -1;
+      this.floor = floor;
+      this.lastStep = transport.spooledMaxStep ?? floor;
+      this.chain = { floor, last: this.lastStep };
+    }
   }
 
   /**
@@ -201,16 +233,22 @@ export class Run implements Tracked {
     if (stored.name) this.storedName = stored.name;
   }
 
-  /** @internal the server resumed this run; its largest stored step is `lastStep` */
+  /**
+   * @internal the server created or resumed this run; its largest stored step is `lastStep` (-1:
+   * none). Tentative steps move by what the run really holds beyond their floor (the transport
+   * moves the queued and spooled items the same way), so nothing stored earlier is overwritten.
+   */
   resumeAfter(lastStep: number): void {
-    if (this.autoStepped && this.lastStep !== null && this.lastStep <= lastStep) {
-      this.warner.warn(
-        "resume-late",
-        `run ${this.id} was resumed at step ${lastStep + 1}, but log() without a step had already used steps ` +
-          `up to ${this.lastStep} (the server did not answer in time); pass { step } when resuming to be exact`,
-      );
-    }
-    this.lastStep = Math.max(this.lastStep ?? -1, lastStep);
+    let last = this.lastStep ?? -1;
+    const chain = this.chain;
+    this.chain = null;
+    if (chain) {
+      // The last tentative step, resolved (never below lastStep: a chain starts at or above its floor).
+      const end = chain.last + Math.max(0, lastStep - chain.floor);
+      last = Math.max(this.floor === null ? last : -1, lastStep, end, this.explicitMax);
+      this.floor = null;
+    } else last = Math.max(last, lastStep);
+    this.lastStep = last < 0 ? null : last;
   }
 
   /** Dashboard URL of this run, e.g. `http://127.0.0.1:3000/runs/3f9c2a7d1b4e`. */
@@ -243,7 +281,8 @@ export class Run implements Tracked {
         return;
       }
       // Without a step: the next one, which after step 2^53-1 is no valid step either.
-      const step = opts.step === undefined ? (this.lastStep === null ? 0 : this.lastStep + 1) : opts.step;
+      const auto = opts.step === undefined;
+      const step = auto ? (this.lastStep === null ? 0 : this.lastStep + 1) : opts.step;
       if (!isValidStep(step)) {
         const reason = "step is not an integer from 0 to 2^53-1";
         this.warner.warn("step", `step must be an integer from 0 to 2^53-1, got ${describe(step)}; log() call dropped`);
@@ -275,6 +314,7 @@ export class Run implements Tracked {
           this.transport.reject("metric value is not a number", 1);
           continue;
         }
+        if (!this.admitKey(this.metricKeys, key, LIMITS.keysPerRun, "metric")) continue;
         values[key] = encodeValue(v);
         points++;
       }
@@ -282,17 +322,27 @@ export class Run implements Tracked {
       if (opts.epoch !== undefined) {
         const e = opts.epoch;
         if (typeof e === "number" && Number.isFinite(e) && Math.abs(e) <= LIMITS.epochAbsMax) {
-          epoch = e;
-          points++;
+          // The epoch is stored as the metric "epoch": one more key of the run.
+          if (this.admitKey(this.metricKeys, "epoch", LIMITS.keysPerRun, "metric")) {
+            epoch = e;
+            points++;
+          }
         } else {
           this.warner.warn("epoch", `epoch must be a finite number of at most ${LIMITS.epochAbsMax} in absolute value, got ${describe(e)}; ignored`);
           this.transport.reject("epoch is not a finite number within ±1e12", 1);
         }
       }
       if (points === 0) return;
-      if (opts.step === undefined) this.autoStepped = true;
+      const floor = this.floor;
       this.lastStep = step;
-      const row: Row = { step, time: nowSeconds(), epoch, metrics: values };
+      if (floor !== null && this.chain) {
+        if (auto) this.chain.last = step;
+        else this.floor = null; // an explicit step anchors the steps after it
+      }
+      const time = nowSeconds();
+      // unresolvedAfter first: resolveItem() rewrites only the start of the JSON.
+      const row: Row =
+        floor !== null && auto ? { unresolvedAfter: floor, step, time, epoch, metrics: values } : { step, time, epoch, metrics: values };
       this.transport.enqueueRow(row, points);
     } catch (err) {
       this.internal(err);
@@ -322,6 +372,7 @@ export class Run implements Tracked {
       }
       const s = this.stepFor(step, "logHistogram");
       if (s === null) return;
+      if (!this.admitKey(this.histogramKeys, key, LIMITS.histogramKeysPerRun, "histogram")) return;
       let h: Histogram | null;
       if (isReadyHistogram(values)) {
         const bad = histogramProblem(values);
@@ -343,9 +394,11 @@ export class Run implements Tracked {
         this.transport.reject("histogram values are not an array of numbers or { edges, counts }", 1);
         return;
       }
-      this.transport.enqueue("histogram", JSON.stringify({ step: s, time: nowSeconds(), key, edges: h.edges, counts: h.counts }));
+      const item = { step: s, time: nowSeconds(), key, edges: h.edges, counts: h.counts };
+      this.transport.enqueue("histogram", JSON.stringify(this.tentative(step, item)));
     } catch (err) {
       this.internal(err);
+      this.transport.reject("logHistogram() failed internally", 1);
     }
   }
 
@@ -396,10 +449,13 @@ export class Run implements Tracked {
         s = this.stepFor(step, "event");
         if (s === null) return;
       }
+      if (type === "image" && !this.admitKey(this.imageKeys, String(json.key), LIMITS.imageKeysPerRun, "image")) return;
       const time = nowSeconds();
-      this.transport.enqueue("event", JSON.stringify(s === null ? { type, time, data: json } : { type, step: s, time, data: json }));
+      const item = s === null ? { type, time, data: json } : this.tentative(step, { step: s, type, time, data: json });
+      this.transport.enqueue("event", JSON.stringify(item));
     } catch (err) {
       this.internal(err);
+      this.transport.reject("event() failed internally", 1);
     }
   }
 
@@ -475,9 +531,38 @@ export class Run implements Tracked {
       this.transport.reject("step is not an integer from 0 to 2^53-1", 1);
       return null;
     }
-    // Never move backwards: an auto step after this must not overwrite values already logged.
-    this.lastStep = Math.max(this.lastStep ?? 0, step);
+    // Never move backwards: an auto step after this must not overwrite values already logged. While
+    // the resume point is unknown the two cannot be compared; resumeAfter() takes the larger.
+    if (this.floor !== null) this.explicitMax = Math.max(this.explicitMax, step);
+    else this.lastStep = Math.max(this.lastStep ?? 0, step);
     return step;
+  }
+
+  /** A histogram or event item, marked tentative when its step was chosen here before the resume point was known. */
+  private tentative<T extends { step: number }>(given: number | undefined, item: T): T | ({ unresolvedAfter: number } & T) {
+    if (given !== undefined || this.floor === null) return item;
+    // unresolvedAfter and step first: resolveItem() rewrites only the start of the JSON.
+    const { step, ...rest } = item;
+    return { unresolvedAfter: this.floor, step, ...rest } as { unresolvedAfter: number } & T;
+  }
+
+  /**
+   * Whether `key` may be logged: it was logged before, or the run has fewer than `max` distinct keys
+   * of this kind. A new key beyond the contract's per-run limit is dropped, warned about once, counted.
+   */
+  private admitKey(keys: Set<string>, key: string, max: number, kind: string): boolean {
+    if (keys.has(key)) return true;
+    if (keys.size < max) {
+      keys.add(key);
+      return true;
+    }
+    const reason = `more than ${max} distinct ${kind} keys in one run`;
+    this.warner.warn(
+      `keys:${kind}`,
+      `run ${this.id} already has ${max} distinct ${kind} keys, the most one run may have; new ones (first ${preview(key)}) are dropped and counted`,
+    );
+    this.transport.reject(reason, 1);
+    return false;
   }
 
   private internal(err: unknown): void {

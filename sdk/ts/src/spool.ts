@@ -6,9 +6,14 @@
 //   {"kind":"batch","seq":17,"body":{"seq":17,"rows":[…],"histograms":[…],"events":[…]}}
 //   {"kind":"ack","seq":17}                                         the server acknowledged seq 17
 //   {"kind":"finish","status":"finished"}                           finish() ran out of time
-// A batch is pending when no ack with its seq follows. Appends are synchronous so that the order on
-// disk is the order of events, and a torn last line (the process died mid-write) is skipped on load.
-// The file is deleted once nothing in it is pending.
+// A batch is pending when no ack with its seq follows; a later batch line with the same seq replaces an
+// earlier one (a resumed run's tentative steps, resolved). Appends are synchronous so that the order on
+// disk is the order of events, and a torn line (the process died mid-write, or a write failed) is
+// skipped on load. The file is deleted once nothing in it is pending.
+//
+// Items logged without a step to a resumed run before the server said where the run stopped carry
+// their step as tentative: {"unresolvedAfter":F,"step":T,…} means "T assumes the run stopped at F";
+// once the server answers that it stopped at L, the step is T + max(0, L - F) (see resolveItem).
 
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -28,13 +33,16 @@ export interface SpooledBatch {
   rowPoints: number[];
   histograms: string[];
   events: string[];
-  /** Largest step in the batch, or null when it has none. */
+  /** Largest step in the batch (tentative ones included), or null when it has none. */
   maxStep: number | null;
+  /** Smallest `unresolvedAfter` of its tentative items, or null when it has none. */
+  floor: number | null;
 }
 
 export class Spool {
   readonly path: string;
   private fd: number | null = null;
+  /** The last write failed: the file may end in a torn line, which the next write must close first. */
   private failed = false;
 
   constructor(
@@ -45,7 +53,7 @@ export class Spool {
     this.path = path.join(dir, `${meta.id}.jsonl`);
   }
 
-  /** True when writing failed once; the SDK then keeps unsent batches in memory only. */
+  /** True when the last write failed; the SDK then holds unsent batches in memory, bounded, and tries again. */
   get broken(): boolean {
     return this.failed;
   }
@@ -82,16 +90,17 @@ export class Spool {
     return pending;
   }
 
-  appendBatch(seq: number, body: string): void {
-    this.append(`{"kind":"batch","seq":${seq},"body":${body}}\n`);
+  /** Writes a batch; false when the write failed (the batch is then not on disk). */
+  appendBatch(seq: number, body: string): boolean {
+    return this.append(`{"kind":"batch","seq":${seq},"body":${body}}\n`);
   }
 
-  appendAck(seq: number): void {
-    this.append(`{"kind":"ack","seq":${seq}}\n`);
+  appendAck(seq: number): boolean {
+    return this.append(`{"kind":"ack","seq":${seq}}\n`);
   }
 
-  appendFinish(status: string): void {
-    this.append(`${JSON.stringify({ kind: "finish", status })}\n`);
+  appendFinish(status: string): boolean {
+    return this.append(`${JSON.stringify({ kind: "finish", status })}\n`);
   }
 
   /** Deletes the file: everything in it was acknowledged. */
@@ -114,8 +123,8 @@ export class Spool {
     this.fd = null;
   }
 
-  private append(line: string): void {
-    if (this.failed) return;
+  /** Every write is tried, also after a failure (a full disk frees up); false when this one failed. */
+  private append(line: string): boolean {
     try {
       if (this.fd === null) {
         fs.mkdirSync(path.dirname(this.path), { recursive: true });
@@ -123,9 +132,13 @@ export class Spool {
         this.fd = fs.openSync(this.path, "a");
         if (isNew) fs.writeSync(this.fd, this.header());
       }
-      fs.writeSync(this.fd, line);
+      // A failed write may have left half a line: end it, so that only it is skipped on load.
+      writeAll(this.fd, this.failed ? `\n${line}` : line);
+      this.failed = false;
+      return true;
     } catch (err) {
       this.fail("write", err);
+      return false;
     }
   }
 
@@ -151,8 +164,57 @@ export class Spool {
   private fail(what: string, err: unknown): void {
     this.failed = true;
     this.close();
-    this.onError(`cannot ${what} spool file ${this.path} (${(err as Error).message}); unsent data is kept in memory only`);
+    this.onError(
+      `cannot ${what} spool file ${this.path} (${(err as Error).message}); unsent data is kept in memory instead (bounded) and the file is tried again`,
+    );
   }
+}
+
+/** writeSync may write only part of a string (a full disk): write the rest, or throw. */
+function writeAll(fd: number, text: string): void {
+  const buf = Buffer.from(text, "utf8");
+  let off = 0;
+  while (off < buf.length) {
+    const n = fs.writeSync(fd, buf, off, buf.length - off);
+    if (n <= 0) throw new Error("short write");
+    off += n;
+  }
+}
+
+const TENTATIVE = '{"unresolvedAfter":';
+
+/** True when an item's step is tentative (logged without a step to a resumed run before the server answered). */
+export function isTentative(json: string): boolean {
+  return json.startsWith(TENTATIVE);
+}
+
+/** A tentative step resolved: the run stopped at `lastStep` (-1: nothing stored), not at `floor`. */
+export function resolvedStep(step: number, floor: number, lastStep: number): number {
+  return Math.max(0, step + Math.max(0, lastStep - floor));
+}
+
+/**
+ * An item's JSON with its tentative step resolved against the run's last stored step `lastStep`
+ * (-1 when none), or the item unchanged when its step is not tentative. Items are written with
+ * `unresolvedAfter` and `step` first, so this rewrites only their start; anything else is parsed.
+ */
+export function resolveItem(json: string, lastStep: number): string {
+  if (!isTentative(json)) return json;
+  const comma = json.indexOf(",", TENTATIVE.length);
+  const floor = Number(json.slice(TENTATIVE.length, comma));
+  const STEP = '"step":';
+  if (comma > 0 && Number.isSafeInteger(floor) && json.startsWith(STEP, comma + 1)) {
+    const from = comma + 1 + STEP.length;
+    let end = from;
+    while (end < json.length && json[end] !== "," && json[end] !== "}") end++;
+    const step = Number(json.slice(from, end));
+    if (end > from && Number.isSafeInteger(step)) return `{"step":${resolvedStep(step, floor, lastStep)}${json.slice(end)}`;
+  }
+  const item = JSON.parse(json) as { unresolvedAfter?: unknown; step?: unknown };
+  const f = typeof item.unresolvedAfter === "number" ? item.unresolvedAfter : -1;
+  item.unresolvedAfter = undefined;
+  if (typeof item.step === "number") item.step = resolvedStep(item.step, f, lastStep);
+  return JSON.stringify(item);
 }
 
 /** The POST /log body of a batch. */
@@ -166,8 +228,11 @@ function readBatch(seq: number, body: Record<string, unknown>): SpooledBatch {
   const histograms = list(body.histograms) as Array<{ step?: unknown }>;
   const events = list(body.events) as Array<{ step?: unknown }>;
   let maxStep: number | null = null;
-  for (const item of [...rows, ...histograms, ...events]) {
+  let floor: number | null = null;
+  for (const item of [...rows, ...histograms, ...events] as Array<{ step?: unknown; unresolvedAfter?: unknown }>) {
     if (typeof item?.step === "number" && (maxStep === null || item.step > maxStep)) maxStep = item.step;
+    const f = item?.unresolvedAfter;
+    if (typeof f === "number" && (floor === null || f < floor)) floor = f;
   }
   return {
     seq,
@@ -176,5 +241,6 @@ function readBatch(seq: number, body: Record<string, unknown>): SpooledBatch {
     histograms: histograms.map((h) => JSON.stringify(h)),
     events: events.map((e) => JSON.stringify(e)),
     maxStep,
+    floor,
   };
 }

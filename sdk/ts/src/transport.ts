@@ -4,9 +4,9 @@
 // Nothing here throws or blocks the caller: log() only pushes onto `queue`, and everything else
 // happens in `pump()`, which is driven by an unref'd interval timer and by explicit kicks.
 
-import { LIMITS, type WireValue } from "./encode.js";
+import { LIMITS, preview, type WireValue } from "./encode.js";
 import { type OnceWarner, say } from "./output.js";
-import { Spool, batchBody, type RunMeta } from "./spool.js";
+import { Spool, batchBody, resolveItem, resolvedStep, type RunMeta } from "./spool.js";
 
 /** An alert as returned by the server with each accepted batch (docs/api.md, "alerts"). */
 export interface Alert {
@@ -19,6 +19,11 @@ export interface Alert {
 }
 
 export interface Row {
+  /**
+   * Set (and first, see resolveItem) when `step` is tentative: logged without a step to a resumed run
+   * before the server said where it stopped; `step` then assumes it stopped at this step.
+   */
+  unresolvedAfter?: number;
   step: number;
   /** Unix seconds; left out (the server then uses its own clock) when the local clock is out of range. */
   time?: number;
@@ -35,10 +40,12 @@ export interface TransportOptions {
   backoffInitialMs: number;
   backoffMaxMs: number;
   spoolDir: string;
+  /** Unsent data held in memory while the spool file cannot be written, in bytes; beyond it new batches are dropped, counted. */
+  maxMemoryBytes: number;
   warner: OnceWarner;
   dashboardUrl: () => string;
   onAlert?: (alert: Alert) => void;
-  /** The server resumed an existing run whose largest stored step is `lastStep`. */
+  /** The server created or resumed the run; its largest stored step is `lastStep` (-1 when none). */
   onResumed?: (lastStep: number) => void;
   /** The server created or resumed the run; `project` and `name` are the run's own as stored. */
   onCreated?: (run: { project?: string; name?: string }) => void;
@@ -103,6 +110,8 @@ const TARGET_BATCH_BYTES = Math.floor(LIMITS.bodyBytes / 4);
 const MAX_ITEM_BYTES = LIMITS.bodyBytes - 1024;
 // Distinct reasons kept in DeliveryResult.rejections; the rest are counted under "other reasons".
 const MAX_REASONS = 20;
+const LOST_IN_MEMORY = "the server was unreachable and the spool file could not be written: dropped beyond the in-memory bound";
+const LOST_AT_END = "the server was unreachable and the spool file could not be written: not delivered when the run ended";
 // How far to jump when a fresh seq turns out to be taken (see seqCollision()).
 const SEQ_JUMP = 1_000_000;
 
@@ -139,14 +148,18 @@ export class Transport {
   private readonly timer: NodeJS.Timeout;
   private readonly rejections = new Map<string, number>();
   private serverPath: string | null = null;
-  /** Largest step in the batches an earlier process left in the spool, or null. */
+  /** The batch whose request is in flight: never dropped from memory under it. */
+  private sending: Batch | null = null;
+  /** Largest step in the batches an earlier process left in the spool (tentative ones included), or null. */
   readonly spooledMaxStep: number | null;
+  /** Smallest floor of tentative steps an earlier process left in the spool, or null when there are none. */
+  readonly spooledFloor: number | null;
 
   constructor(options: TransportOptions) {
     this.o = options;
     this.spool = new Spool(options.spoolDir, options.meta, (m) => options.warner.warn("spool", m));
     const leftovers = this.spool.load();
-    this.pending = leftovers.map(({ maxStep: _m, ...b }) => ({
+    this.pending = leftovers.map(({ maxStep: _m, floor: _f, ...b }) => ({
       ...b,
       points: b.rowPoints.reduce((a, n) => a + n, 0),
       order: this.formed++,
@@ -155,7 +168,9 @@ export class Transport {
       notFound: 0,
     }));
     const steps = leftovers.map((b) => b.maxStep).filter((s): s is number => s !== null);
-    this.spooledMaxStep = steps.length ? Math.max(...steps) : null;
+    this.spooledMaxStep = steps.length ? steps.reduce((a, b) => Math.max(a, b)) : null;
+    const floors = leftovers.map((b) => b.floor).filter((f): f is number => f !== null);
+    this.spooledFloor = floors.length ? floors.reduce((a, b) => Math.min(a, b)) : null;
     this.spoolHasPending = leftovers.length > 0;
     // Seqs start at the wall clock in ms, so a later process resuming this run id (and sending its
     // own batches) does not reuse the seqs of an earlier one, which the server would drop as duplicates.
@@ -228,25 +243,32 @@ export class Transport {
     this.kick();
     const ok = await this.waitFor(() => this.rejected || (this.pending.length === 0 && this.finishSent), timeoutMs);
     this.stop();
-    const rejected = this.rejectedTotal();
-    if (rejected > 0) {
-      const why = [...this.rejections].map(([reason, n]) => `${n}: ${reason}`).join("; ");
-      say(`babysit: ${rejected} points logged to run ${this.o.meta.id} were rejected and not stored (${why})`);
-    }
     if (ok || this.rejected) {
       if (!this.spoolHasPending) this.spool.close();
+      this.sayRejected();
       return this.result(ok && !this.rejected);
     }
     this.spoolEverything();
     if (!this.finishSent) this.spool.appendFinish(status);
     this.spool.close();
-    const points = this.pending.reduce((n, b) => n + b.points, 0);
-    say(
-      `babysit: server at ${this.o.baseUrl} did not acknowledge everything within ${timeoutMs / 1000} s; ` +
-        `${this.pending.length} batches (${points} points) are saved in ${this.spool.path} and will be sent ` +
-        `the next time run ${this.o.meta.id} is resumed with init({ id: "${this.o.meta.id}", ... })`,
-    );
+    this.loseUnspooled(LOST_AT_END);
+    this.sayRejected();
+    if (this.pending.length > 0) {
+      const points = this.pending.reduce((n, b) => n + b.points, 0);
+      say(
+        `babysit: server at ${this.o.baseUrl} did not acknowledge everything within ${timeoutMs / 1000} s; ` +
+          `${this.pending.length} batches (${points} points) are saved in ${this.spool.path} and will be sent ` +
+          `the next time run ${this.o.meta.id} is resumed with init({ id: "${this.o.meta.id}", ... })`,
+      );
+    }
     return this.result(false);
+  }
+
+  private sayRejected(): void {
+    const rejected = this.rejectedTotal();
+    if (rejected === 0) return;
+    const why = [...this.rejections].map(([reason, n]) => `${n}: ${reason}`).join("; ");
+    say(`babysit: ${rejected} points logged to run ${this.o.meta.id} were rejected and not stored (${why})`);
   }
 
   /**
@@ -260,7 +282,13 @@ export class Transport {
     const before = this.pending.filter((b) => !b.spooled).length + this.queue.length;
     this.spoolEverything();
     this.spool.close();
-    if (before > 0) {
+    const lost = this.loseUnspooled(LOST_AT_END);
+    if (lost > 0) {
+      say(
+        `babysit: the process exited before run ${this.o.meta.id} finished, and ${lost} points could not be saved ` +
+          `because ${this.spool.path} cannot be written; they are lost`,
+      );
+    } else if (before > 0) {
       say(
         `babysit: the process exited before run ${this.o.meta.id} finished; unsent data is saved in ` +
           `${this.spool.path} and will be sent the next time the run is resumed with init({ id: "${this.o.meta.id}", ... })`,
@@ -271,6 +299,7 @@ export class Transport {
   private push(item: Item): void {
     if (this.closed) {
       this.o.warner.warn("closed", `run ${this.o.meta.id} is finished; data logged after finish() is dropped`);
+      this.reject("logged after finish()", item.kind === "row" ? item.points : 1);
       return;
     }
     if (this.rejected) {
@@ -286,7 +315,10 @@ export class Transport {
     this.flushDue = true;
     // While the server is away, every tick's data goes to disk right away: a process that dies
     // then loses at most one flush interval of data.
-    if (this.offline) this.formAll();
+    if (this.offline) {
+      this.formAll();
+      this.boundMemory();
+    }
     this.kick();
   }
 
@@ -416,9 +448,10 @@ export class Transport {
     return batchBody(batch.seq, batch);
   }
 
+  /** Writes the batch to the spool; when that fails it stays in memory only (see boundMemory). */
   private spoolBatch(batch: Batch): void {
     if (batch.spooled) return;
-    this.spool.appendBatch(batch.seq, this.body(batch));
+    if (!this.spool.appendBatch(batch.seq, this.body(batch))) return;
     batch.spooled = true;
     this.spoolHasPending = true;
   }
@@ -427,6 +460,76 @@ export class Transport {
     for (const b of this.pending) this.spoolBatch(b);
     this.offline = true;
     this.formAll();
+  }
+
+  /**
+   * While the spool cannot be written, unsent batches live in memory only: keep them up to
+   * maxMemoryBytes (the oldest first, so the run's curve has no holes) and count newer ones as lost.
+   */
+  private boundMemory(): void {
+    if (!this.spool.broken) return;
+    let bytes = 0;
+    for (let i = 0; i < this.pending.length; i++) {
+      const b = this.pending[i]!;
+      if (b.spooled) continue;
+      const size = batchBytes(b);
+      if (bytes + size <= this.o.maxMemoryBytes || b === this.sending) {
+        bytes += size;
+        continue;
+      }
+      this.dropLost(b, LOST_IN_MEMORY);
+      this.o.warner.warn(
+        "memory",
+        `more than ${this.o.maxMemoryBytes} bytes of unsent data of run ${this.o.meta.id} and no spool file to keep it in; ` +
+          `newer batches are dropped and counted in finish()'s rejections`,
+      );
+      i--;
+    }
+  }
+
+  /** Drops every batch that is neither acknowledged nor on disk, counted as lost; returns the points. */
+  private loseUnspooled(reason: string): number {
+    let lost = 0;
+    for (const b of [...this.pending]) {
+      if (b.spooled) continue;
+      lost += itemCount(b);
+      this.dropLost(b, reason);
+    }
+    return lost;
+  }
+
+  private dropLost(batch: Batch, reason: string): void {
+    this.reject(reason, itemCount(batch));
+    const i = this.pending.indexOf(batch);
+    if (i >= 0) this.pending.splice(i, 1);
+    this.notify();
+  }
+
+  /**
+   * The server said where the run stopped (`lastStep`, -1 when nothing is stored): tentative steps
+   * (logged without a step to a resumed run before it answered) become real ones after it, in the
+   * queue, in memory and in the spool (a batch line with the same seq replaces the tentative one).
+   */
+  private resolveTentative(lastStep: number): void {
+    for (const item of this.queue) {
+      if (item.kind !== "row") item.json = resolveItem(item.json, lastStep);
+      else if (item.row.unresolvedAfter !== undefined) {
+        item.row.step = resolvedStep(item.row.step, item.row.unresolvedAfter, lastStep);
+        item.row.unresolvedAfter = undefined;
+      }
+    }
+    for (const b of this.pending) {
+      let changed = false;
+      for (const list of [b.rows, b.histograms, b.events]) {
+        for (let i = 0; i < list.length; i++) {
+          const resolved = resolveItem(list[i]!, lastStep);
+          if (resolved === list[i]) continue;
+          list[i] = resolved;
+          changed = true;
+        }
+      }
+      if (changed && b.spooled) this.spool.appendBatch(b.seq, this.body(b));
+    }
   }
 
   private async createRun(): Promise<"ok" | "retry" | "rejected"> {
@@ -450,7 +553,10 @@ export class Transport {
           name: typeof stored.name === "string" ? stored.name : undefined,
         });
         const last = res.body?.lastStep;
-        if (typeof last === "number" && Number.isSafeInteger(last) && last >= 0) this.o.onResumed?.(last);
+        const lastStep = typeof last === "number" && Number.isSafeInteger(last) && last >= 0 ? last : -1;
+        // Before anything is sent: no batch may reach the server with a tentative step.
+        this.resolveTentative(lastStep);
+        this.o.onResumed?.(lastStep);
         return "ok";
       }
       if (!isPermanent(res)) {
@@ -473,7 +579,9 @@ export class Transport {
   }
 
   private async sendBatch(batch: Batch): Promise<"ok" | "retry"> {
+    this.sending = batch;
     const res = await this.request(`/api/v1/runs/${encodeURIComponent(this.o.meta.id)}/log`, this.body(batch));
+    this.sending = null;
     const firstAttempt = !batch.attempted;
     batch.attempted = true;
     if (res.kind === "ok") {
@@ -482,6 +590,7 @@ export class Transport {
         return "ok";
       }
       this.handleAlerts(res.body?.alerts);
+      this.handleRefused(res.body?.refused);
       this.settle(batch);
       return "ok";
     }
@@ -619,6 +728,28 @@ export class Transport {
     // Pending batches first: the file is then in seq order.
     for (const b of this.pending) this.spoolBatch(b);
     this.formAll();
+    this.boundMemory();
+  }
+
+  /**
+   * The server stored a batch but refused part of it (`refused`: e.g. keys beyond the run's key
+   * limits, which an earlier process may have used up). Counted, never retried: the rest is stored.
+   */
+  private handleRefused(refused: unknown): void {
+    if (refused === null || typeof refused !== "object") return;
+    const r = refused as Record<string, unknown>;
+    const count = (v: unknown) => (typeof v === "number" && Number.isSafeInteger(v) && v > 0 ? v : 0);
+    const n = count(r.points) + count(r.histograms) + count(r.events);
+    const code = typeof r.code === "string" ? r.code : "refused";
+    const message = typeof r.message === "string" ? r.message : "part of a batch was refused";
+    this.reject(`server: ${code}: ${message}`, n);
+    const keys = Array.isArray(r.keys) ? r.keys.filter((k): k is string => typeof k === "string").slice(0, 5) : [];
+    const named = keys.length ? `; keys ${keys.map((k) => preview(k)).join(", ")}` : "";
+    this.o.warner.warn(
+      `refused:${code}`,
+      `the server refused part of a batch of run ${this.o.meta.id} (${code}: ${message}${named}); the rest is stored, ` +
+        `the refused part is counted in finish()'s rejections (further refusals are not printed)`,
+    );
   }
 
   private handleAlerts(alerts: unknown): void {
@@ -734,6 +865,13 @@ export class Transport {
       rejections: [...this.rejections].map(([reason, points]) => ({ reason, points })),
     };
   }
+}
+
+/** Rough size of a batch in memory (UTF-16 units of its JSON texts). */
+function batchBytes(b: Batch): number {
+  let n = 0;
+  for (const list of [b.rows, b.histograms, b.events]) for (const json of list) n += json.length;
+  return n;
 }
 
 /** 4xx other than 408/429: sending the same request again cannot succeed (a 413 batch is split first). */

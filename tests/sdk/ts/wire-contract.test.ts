@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { CONTRACT } from "../../../sdk/ts/src/encode";
 import { init, type InitOptions, type Run } from "../../../sdk/ts/src/index";
 import { type FakeServer, startFakeServer } from "./fake-server";
-import { captureStderr, freePort, pendingInSpool, tmpDir } from "./util";
+import { captureStderr, freePort, pendingInSpool, tmpDir, waitFor } from "./util";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 const contract = JSON.parse(fs.readFileSync(path.join(ROOT, "docs/contract.json"), "utf8"));
@@ -431,19 +431,111 @@ describe("resumed runs", () => {
     expect(hs.map((h) => h.step)).toEqual([14]);
   });
 
-  test("when the resume answer comes late, later auto steps still continue after lastStep, with a warning", async () => {
+  test("auto steps logged before a late resume answer land after the run's last step, not at 0", async () => {
     const first = await start();
     for (let i = 0; i < 10; i++) first.log({ a: i });
     await first.finish();
     let refused = 0;
     server.interceptor = (req) => (req.path === "/api/v1/runs" && refused++ === 0 ? { status: 503 } : undefined);
     const resumed = await start({ id: first.id });
-    resumed.log({ b: 0 }); // before the server answered: step 0
+    resumed.log({ b: 0 }); // before the server answered
     await resumed.flush();
     resumed.log({ b: 1 });
-    await resumed.finish();
-    expect([...series(first.id, "b").keys()]).toEqual([0, 10]);
-    expect(stderr.lines(/was resumed at step 10, but log\(\) without a step had already used steps up to 0/)).toHaveLength(1);
+    expect((await resumed.finish()).delivered).toBe(true);
+    expect(series(first.id, "b")).toEqual(
+      new Map([
+        [10, 0],
+        [11, 1],
+      ]),
+    );
+    expect([...series(first.id, "a").keys()]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test("server down at init: 20 steps are spooled, and land after the old last step once it is up", async () => {
+    const first = await start();
+    for (let i = 0; i < 10; i++) first.log({ loss: i });
+    first.logHistogram("w", [1, 2, 3]);
+    await first.finish();
+    const port = server.port;
+    await server.stop();
+
+    const resumed = await start({ id: first.id, initTimeoutMs: 100 });
+    for (let i = 0; i < 20; i++) resumed.log({ loss: 100 + i });
+    resumed.logHistogram("w", [4, 5]); // at the last auto step
+    resumed.logHistogram("w", [6], 3); // an explicit step stays absolute
+    resumed.event("note", { n: 1 }); // at the last auto step
+    const spool = path.join(spoolDir, `${first.id}.jsonl`);
+    // Kept like any offline run's data: on disk, with tentative steps.
+    await waitFor(() => pendingInSpool(spool).flatMap((b) => b.body.rows).length === 20, "20 rows in the spool");
+    expect(pendingInSpool(spool)[0]!.body.rows[0]).toMatchObject({ unresolvedAfter: -1, step: 0 }); // nothing in the spool: "after -1"
+
+    await server.start(port);
+    expect((await resumed.finish()).delivered).toBe(true);
+    const loss = series(first.id, "loss");
+    expect([...loss.keys()]).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    for (let i = 0; i < 10; i++) expect(loss.get(i)).toBe(i); // nothing earlier overwritten
+    for (let i = 0; i < 20; i++) expect(loss.get(10 + i)).toBe(100 + i);
+    const batches = [...server.runs.get(first.id)!.batches.values()];
+    expect(batches.flatMap((b) => b.histograms.map((h) => h.step))).toEqual([9, 29, 3]);
+    expect(batches.flatMap((b) => b.events.map((e) => e.step))).toEqual([29]);
+    // Nothing tentative reached the server.
+    expect(JSON.stringify(server.requests.map((r) => r.body))).not.toContain("unresolvedAfter");
+    expect(fs.existsSync(spool)).toBe(false);
+  });
+
+  test.each([
+    ["online", false],
+    ["offline first, online later", true],
+  ])("never answered: a later process (%s) replays the spool after the run's last step and continues after it", async (_label, offline) => {
+    const first = await start();
+    for (let i = 0; i < 10; i++) first.log({ loss: i });
+    await first.finish();
+    const port = server.port;
+    await server.stop();
+
+    const lost = await start({ id: first.id, initTimeoutMs: 100 });
+    for (let i = 0; i < 20; i++) lost.log({ loss: 100 + i });
+    const result = await lost.finish("crashed", { timeoutMs: 200 });
+    expect(result).toMatchObject({ delivered: false, rejectedPoints: 0 });
+    const spool = path.join(spoolDir, `${first.id}.jsonl`);
+    expect(pendingInSpool(spool).flatMap((b) => b.body.rows)).toHaveLength(20);
+
+    if (offline) {
+      const again = await start({ id: first.id, initTimeoutMs: 100 });
+      for (let i = 0; i < 5; i++) again.log({ loss: 200 + i });
+      await again.finish("finished", { timeoutMs: 200 });
+      expect(pendingInSpool(spool).flatMap((b) => b.body.rows)).toHaveLength(25);
+    }
+    await server.start(port);
+    const later = await start({ id: first.id });
+    later.log({ loss: 300 });
+    expect((await later.finish()).delivered).toBe(true);
+
+    const expected = new Map<number, number>();
+    for (let i = 0; i < 10; i++) expected.set(i, i);
+    for (let i = 0; i < 20; i++) expected.set(10 + i, 100 + i);
+    if (offline) for (let i = 0; i < 5; i++) expected.set(30 + i, 200 + i);
+    expected.set(expected.size, 300);
+    expect(series(first.id, "loss")).toEqual(expected);
+    expect(fs.existsSync(spool)).toBe(false);
+  });
+
+  test("an explicit log() step while the resume point is unknown anchors the auto steps after it", async () => {
+    const first = await start();
+    for (let i = 0; i < 10; i++) first.log({ a: i });
+    await first.finish();
+    const port = server.port;
+    await server.stop();
+    const resumed = await start({ id: first.id, initTimeoutMs: 100 });
+    resumed.log({ b: 0 }); // tentative
+    resumed.log({ c: 0 }, { step: 50 }); // absolute
+    resumed.log({ c: 1 }); // 51
+    await server.start(port);
+    await resumed.flush();
+    resumed.log({ c: 2 }); // 52
+    expect((await resumed.finish()).delivered).toBe(true);
+    expect([...series(first.id, "b").keys()]).toEqual([10]);
+    expect([...series(first.id, "c").keys()]).toEqual([50, 51, 52]);
   });
 
   test("a resumed run with nothing stored starts at step 0", async () => {
