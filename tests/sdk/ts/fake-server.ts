@@ -50,6 +50,12 @@ export class FakeServer {
   maxBodyBytes = LIMITS.bodyBytes.value;
   /** Whether a resume answer carries `lastStep` (a server from before it did not). */
   reportLastStep = true;
+  /**
+   * Distinct metric keys a run may have: a batch's new keys beyond it are left out and answered as
+   * `refused` (docs/api.md), like the real server's keysPerRun. Infinity: no limit.
+   */
+  keysPerRun = Number.POSITIVE_INFINITY;
+  private readonly runKeys = new Map<string, Set<string>>();
   port = 0;
   private server: http.Server | null = null;
   private readonly sockets = new Set<Socket>();
@@ -195,17 +201,42 @@ export class FakeServer {
         }
       }
       run.received.push(batch.seq);
+      if (run.batches.has(batch.seq)) return send(res, 200, { accepted: {}, duplicate: true, alerts: [], refused: null });
+      const refused = this.refuseKeys(run.id, batch);
       const accepted = {
         points: (batch.rows ?? []).reduce((n, r) => n + Object.keys(r.metrics).length, 0),
         histograms: (batch.histograms ?? []).length,
         events: (batch.events ?? []).length,
       };
-      if (run.batches.has(batch.seq)) return send(res, 200, { accepted, duplicate: true, alerts: [] });
       run.batches.set(batch.seq, batch);
       const alerts = this.alertsFor?.(run, batch) ?? [];
-      return send(res, 200, { accepted, duplicate: false, alerts });
+      return send(res, 200, { accepted, duplicate: false, alerts, refused });
     }
     send(res, 404, { error: { code: "not_found", message: `no route ${req.method} ${path}` } });
+  }
+
+  /** Leaves out of `batch` the metric keys beyond keysPerRun; the `refused` answer, or null. */
+  private refuseKeys(runId: string, batch: FakeBatch): Record<string, unknown> | null {
+    const known = this.runKeys.get(runId) ?? new Set<string>();
+    this.runKeys.set(runId, known);
+    const refusedKeys = new Set<string>();
+    let points = 0;
+    for (const row of batch.rows ?? []) {
+      const kept: Record<string, number | string> = Object.create(null);
+      for (const [k, v] of Object.entries(row.metrics)) {
+        if (!known.has(k) && known.size >= this.keysPerRun) {
+          refusedKeys.add(k);
+          points++;
+          continue;
+        }
+        known.add(k);
+        kept[k] = v;
+      }
+      row.metrics = kept;
+    }
+    if (points === 0) return null;
+    const message = `the run already has ${this.keysPerRun} distinct metric keys, the most one run may have`;
+    return { code: "too_many_keys", message, points, histograms: 0, events: 0, keys: [...refusedKeys].slice(0, 20) };
   }
 }
 

@@ -295,6 +295,69 @@ describe("server away", () => {
   });
 });
 
+describe("a spool file that cannot be written", () => {
+  const LOST_AT_END = "the server was unreachable and the spool file could not be written: not delivered when the run ended";
+  const LOST_IN_MEMORY = "the server was unreachable and the spool file could not be written: dropped beyond the in-memory bound";
+
+  /** A run whose spool path is a directory (EISDIR on every write), with the server stopped. */
+  async function brokenSpool(opts: Partial<InitOptions> = {}) {
+    const run = await start({ maxBatchPoints: 50, ...opts });
+    run.log({ a: 0 }, { step: 0 });
+    await run.flush();
+    fs.mkdirSync(spoolFile(run));
+    const port = server.port;
+    await server.stop();
+    for (let step = 1; step <= 300; step++) run.log({ a: step }, { step });
+    await waitFor(() => stderr.lines(/cannot write spool file/).length > 0, "the spool write to fail");
+    return { run, port };
+  }
+
+  test("keeps the data in memory, warns once, and delivers all of it when the server is back", async () => {
+    const { run, port } = await brokenSpool();
+    await server.start(port);
+    expect(await run.finish()).toEqual({ delivered: true, pendingBatches: 0, spoolPath: null, rejectedPoints: 0, rejections: [] });
+    expect(server.points(run.id).size).toBe(301);
+    expect(stderr.lines(/cannot write spool file/)).toHaveLength(1);
+  });
+
+  test("what is still undelivered when finish() gives up is counted as lost, never reported as saved", async () => {
+    const { run } = await brokenSpool();
+    const result = await run.finish("finished", { timeoutMs: 300 });
+    expect(result).toEqual({
+      delivered: false,
+      pendingBatches: 0,
+      spoolPath: null,
+      rejectedPoints: 300,
+      rejections: [{ reason: LOST_AT_END, points: 300 }],
+    });
+    expect(stderr.lines(/300 points logged to run .* were rejected and not stored/)).toHaveLength(1);
+    expect(stderr.lines(/are saved in/)).toHaveLength(0);
+  });
+
+  test("memory is bounded: the oldest batches are kept, newer ones beyond maxMemoryBytes are counted as lost", async () => {
+    // A batch of 50 rows is about 2.5 kB of JSON: room for two of the six.
+    const { run, port } = await brokenSpool({ maxMemoryBytes: 6000 });
+    await waitFor(() => stderr.lines(/more than 6000 bytes of unsent data/).length > 0, "the memory bound to be reached");
+    await server.start(port);
+    const result = await run.finish();
+    const stored = [...server.points(run.id).keys()].map((k) => Number(k.slice(2))).sort((a, b) => a - b);
+    expect(result.rejections).toEqual([{ reason: LOST_IN_MEMORY, points: result.rejectedPoints }]);
+    expect(stored.length + result.rejectedPoints).toBe(301);
+    expect(result.rejectedPoints).toBeGreaterThanOrEqual(150);
+    expect(stored).toEqual(Array.from({ length: stored.length }, (_, i) => i)); // no holes: steps 0..n
+    expect(stderr.lines(/more than 6000 bytes of unsent data/)).toHaveLength(1);
+  });
+
+  test("a spool that becomes writable again gets everything, nothing is counted as lost", async () => {
+    const { run } = await brokenSpool();
+    fs.rmdirSync(spoolFile(run));
+    await waitFor(() => pendingInSpool(spoolFile(run)).flatMap((b) => b.body.rows).length === 300, "300 rows in the spool");
+    const result = await run.finish("finished", { timeoutMs: 200 });
+    expect(result).toMatchObject({ delivered: false, spoolPath: spoolFile(run), rejectedPoints: 0 });
+    expect(pendingInSpool(spoolFile(run)).flatMap((b) => b.body.rows)).toHaveLength(300);
+  });
+});
+
 describe("error responses", () => {
   test.each([
     [500, "retried"],

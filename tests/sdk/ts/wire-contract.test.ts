@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 
 import { CONTRACT } from "../../../sdk/ts/src/encode";
 import { init, type InitOptions, type Run } from "../../../sdk/ts/src/index";
+import { createRun } from "../../../lib/schemas/runs";
 import { type FakeServer, startFakeServer } from "./fake-server";
 import { captureStderr, freePort, pendingInSpool, tmpDir, waitFor } from "./util";
 
@@ -275,6 +276,85 @@ describe("event types, project and name", () => {
     const created = server.runs.get(run.id)!;
     if ("project" in expected) expect(created.project).toBe(expected.project);
     if ("name" in expected) expect(created.name).toBe(expected.name);
+  });
+});
+
+describe("names are trimmed exactly as the server trims them (JavaScript trim())", () => {
+  // [label, raw]: what the SDK sends must be what the server's own schema makes of the raw name, and
+  // a name the server would refuse is not sent (project "default", name left to the server).
+  test.each([
+    ["U+FEFF (BOM) around", "\ufeffdigits\ufeff"],
+    ["U+00A0 (no-break space) around", "\u00a0digits\u00a0"],
+    ["ASCII whitespace around", " \t\n\r\v\fdigits \r\n"],
+    ["U+2028, U+3000, U+1680, U+205F, U+202F around", "\u2028\u3000digits\u1680\u205f\u202f"],
+    ["U+001C before (not trimmed: a control character)", "\u001cdigits"],
+    ["U+001F after (not trimmed: a control character)", "digits\u001f"],
+    ["U+001D and U+001E around", "\u001ddigits\u001e"],
+    ["U+0085 (NEL, not trimmed by JavaScript) around", "\u0085digits\u0085"],
+    ["U+200B (zero-width space, not trimmed) around", "\u200bdigits\u200b"],
+    ["U+180E (not whitespace since Unicode 6.3) around", "\u180edigits"],
+    ["only U+FEFF and U+00A0", "\ufeff\u00a0"],
+    ["100 rockets inside U+FEFF", `\ufeff${"🚀".repeat(100)}\ufeff`],
+  ])("%s", async (_label, raw) => {
+    const serverProject = createRun.safeParse({ project: raw });
+    const serverName = createRun.safeParse({ project: "p", name: raw });
+    const run = await start({ project: raw, name: raw });
+    await run.finish();
+    const sent = server.requests.find((r) => r.path === "/api/v1/runs")!.body as { project: string; name?: string };
+    expect(sent.project).toBe(serverProject.success ? serverProject.data.project : "default");
+    expect(sent.name).toBe(serverName.success ? serverName.data.name : undefined);
+    expect(server.runs.get(run.id)!.project).toBe(sent.project);
+  });
+});
+
+describe("per-run key limits", () => {
+  test("metric keys beyond keysPerRun are dropped here, counted, warned about once; known keys go on", async () => {
+    const max = contract.limits.keysPerRun.value as number;
+    const run = await start();
+    const row: Record<string, number> = { "train/loss": 0 };
+    for (let i = 0; i < max; i++) row[`k/${i}`] = i; // max + 1 keys in all
+    run.log(row, { step: 0 });
+    run.log({ "train/loss": 1, "k/0": 1, "new/one": 1 }, { step: 1, epoch: 1 }); // epoch is a key too
+    const result = await run.finish();
+    const reason = `more than ${max} distinct metric keys in one run`;
+    expect(result).toMatchObject({ delivered: false, rejectedPoints: 3, rejections: [{ reason, points: 3 }] });
+    expect(series(run.id, "train/loss").size).toBe(2);
+    expect(series(run.id, "k/0").size).toBe(2);
+    expect(series(run.id, `k/${max - 2}`).size).toBe(1);
+    expect(series(run.id, `k/${max - 1}`).size).toBe(0);
+    expect(stderr.lines(/distinct metric keys, the most one run may have/)).toHaveLength(1);
+  });
+
+  test.each([
+    ["histogram", "histogramKeysPerRun", (run: Run, key: string) => run.logHistogram(key, [1, 2], 0)],
+    ["image", "imageKeysPerRun", (run: Run, key: string) => run.event("image", { key, width: 1, height: 1, png_base64: PNG_1X1 }, 0)],
+  ])("%s keys beyond %s are dropped here and counted; a known key still goes", async (kind, limitName, logOne) => {
+    const max = contract.limits[limitName].value as number;
+    const run = await start();
+    for (let i = 0; i <= max; i++) logOne(run, `${kind}/${i}`);
+    logOne(run, `${kind}/0`);
+    const result = await run.finish();
+    expect(result).toMatchObject({ rejectedPoints: 1, rejections: [{ reason: `more than ${max} distinct ${kind} keys in one run`, points: 1 }] });
+    const b = [...server.runs.get(run.id)!.batches.values()];
+    const keys = kind === "histogram" ? b.flatMap((x) => x.histograms.map((h) => h.key)) : b.flatMap((x) => x.events.map((e) => e.data.key));
+    expect(keys).toHaveLength(max + 1);
+    expect(keys).not.toContain(`${kind}/${max}`);
+    expect(stderr.lines(new RegExp(`distinct ${kind} keys, the most one run may have`))).toHaveLength(1);
+  });
+
+  test("keys the server refuses (an earlier process used up the run's keys) are counted once, never resent", async () => {
+    server.keysPerRun = 3;
+    const run = await start();
+    run.log({ a: 0, b: 0, c: 0, d: 0, e: 0 }, { step: 0 });
+    await run.flush();
+    run.log({ a: 1, d: 1 }, { step: 1 });
+    const result = await run.finish();
+    const message = "the run already has 3 distinct metric keys, the most one run may have";
+    expect(result).toMatchObject({ delivered: false, rejectedPoints: 3, rejections: [{ reason: `server: too_many_keys: ${message}`, points: 3 }] });
+    expect([...server.points(run.id).keys()].sort()).toEqual(["a@0", "a@1", "b@0", "c@0"]);
+    const received = server.runs.get(run.id)!.received;
+    expect(new Set(received).size).toBe(received.length);
+    expect(stderr.lines(/refused part of a batch/)).toHaveLength(1);
   });
 });
 
