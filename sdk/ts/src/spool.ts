@@ -161,12 +161,16 @@ export class Spool {
     return `${JSON.stringify({ kind: "run", ...this.meta })}\n`;
   }
 
-  private fail(what: string, err: unknown): void {
+  private fail(what: "read" | "rewrite" | "write" | "delete", err: unknown): void {
     this.failed = true;
     this.close();
-    this.onError(
-      `cannot ${what} spool file ${this.path} (${(err as Error).message}); unsent data is kept in memory instead (bounded) and the file is tried again`,
-    );
+    const then = {
+      read: "batches an earlier process may have left in it are not resent",
+      rewrite: "it is left as it was, so its batches may be resent (the server stores them once)",
+      write: "unsent data is kept in memory instead (bounded) and the file is tried again",
+      delete: "its batches may be resent by a later init (the server stores them once)",
+    }[what];
+    this.onError(`cannot ${what} spool file ${this.path} (${(err as Error).message}); ${then}`);
   }
 }
 

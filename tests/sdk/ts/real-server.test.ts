@@ -226,6 +226,38 @@ describe("TypeScript SDK against the real server", () => {
     expect(stderr.lines(/divergence/)).toEqual([]);
   });
 
+  test.each([
+    ["comes back while the resumed run logs", false],
+    ["never answers it; a later init replays the spool", true],
+  ])("server down at resume, then %s: the 20 new steps land after the run's last step", async (_label, never) => {
+    const first = await start();
+    for (let i = 0; i < 20; i++) first.log({ "train/loss": 2 / (i + 1) });
+    expect((await first.finish()).delivered).toBe(true);
+    const { port, dbPath } = server;
+    await server.stop();
+
+    const resumed = await start({ id: first.id, initTimeoutMs: 100 });
+    for (let i = 0; i < 20; i++) resumed.log({ "train/loss": 0.05 });
+    if (never) {
+      expect((await resumed.finish("finished", { timeoutMs: 200 })).spoolPath).not.toBeNull();
+      server = await startServer({ port, dbPath });
+      const later = await start({ id: first.id });
+      later.log({ "train/loss": 0.01 });
+      expect((await later.finish()).delivered).toBe(true);
+    } else {
+      server = await startServer({ port, dbPath });
+      expect((await resumed.finish()).delivered).toBe(true);
+    }
+
+    const loss = await readSeries(first.id, "train/loss");
+    const last = never ? [[40, 0.01]] : [];
+    expect(loss).toEqual([
+      ...Array.from({ length: 20 }, (_, i) => [i, 2 / (i + 1)]),
+      ...Array.from({ length: 20 }, (_, i) => [20 + i, 0.05]),
+      ...last,
+    ]);
+  });
+
   test("unnamed runs get distinct readable names, which the run handle reports", async () => {
     const runs = [await start(), await start(), await start()];
     const names = runs.map((r) => r.name);
