@@ -72,6 +72,15 @@ test.each(["finish", "no-finish"])("with the server down, a script (%s) gives up
   expect(child.stderr()).toContain(`init({ id: "proc-down-${mode}"`);
 });
 
+test("process.exit() with the server down and the spool unwritable says how many points are lost", async () => {
+  const url = `http://127.0.0.1:${await freePort()}`;
+  fs.mkdirSync(path.join(spoolDir, "proc-exit-broken.jsonl")); // a directory where the file should go
+  const child = runChild("exit-now", url, "proc-exit-broken", 300);
+  expect((await child.exited).code).toBe(0);
+  expect(child.stderr()).toMatch(/run proc-exit-broken finished, and 300 points could not be saved .*; they are lost/);
+  expect(child.stderr()).not.toContain("unsent data is saved in");
+});
+
 test("process.exit() before anything was sent leaves the data in the spool; the next init sends it", async () => {
   const child = runChild("exit-now", server.url, "proc-exit", 300);
   expect((await child.exited).code).toBe(0);
