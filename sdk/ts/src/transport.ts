@@ -704,7 +704,9 @@ export class Transport {
       const old = b.seq;
       b.seq = this.nextSeq++;
       if (b.spooled) {
-        this.spool.appendBatch(b.seq, this.body(b));
+        // The old seq is taken on the server, so its line is worthless even when the new one cannot
+        // be written: then the batch is held in memory like any other the spool could not take.
+        b.spooled = this.spool.appendBatch(b.seq, this.body(b));
         this.spool.appendAck(old);
       }
     }
