@@ -48,7 +48,7 @@ export class Spool {
   constructor(
     dir: string,
     private readonly meta: RunMeta,
-    private readonly onError: (message: string) => void,
+    private readonly onError: (kind: string, message: string) => void,
   ) {
     this.path = path.join(dir, `${meta.id}.jsonl`);
   }
@@ -71,13 +71,15 @@ export class Spool {
       return [];
     }
     const batches = new Map<number, SpooledBatch>();
+    let torn = 0;
     for (const line of text.split("\n")) {
       if (!line.trim()) continue;
       let rec: { kind?: unknown; seq?: unknown; body?: unknown };
       try {
         rec = JSON.parse(line);
       } catch {
-        continue; // torn write from a process that died mid-line
+        torn++; // a process died mid-line, or a write failed
+        continue;
       }
       if (typeof rec.seq !== "number") continue;
       if (rec.kind === "ack") batches.delete(rec.seq);
@@ -85,6 +87,9 @@ export class Spool {
         batches.set(rec.seq, readBatch(rec.seq, rec.body as Record<string, unknown>));
       }
     }
+    // What a torn line held cannot be counted: say that it was there.
+    if (torn > 0)
+      this.onError("torn", `skipped ${torn} unreadable line(s) of spool file ${this.path} (cut off when a write failed or a process died)`);
     const pending = [...batches.values()].sort((a, b) => a.seq - b.seq);
     this.rewrite(pending);
     return pending;
@@ -170,7 +175,7 @@ export class Spool {
       write: "unsent data is kept in memory instead (bounded) and the file is tried again",
       delete: "its batches may be resent by a later init (the server stores them once)",
     }[what];
-    this.onError(`cannot ${what} spool file ${this.path} (${(err as Error).message}); ${then}`);
+    this.onError(what, `cannot ${what} spool file ${this.path} (${(err as Error).message}); ${then}`);
   }
 }
 

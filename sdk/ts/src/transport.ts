@@ -157,7 +157,7 @@ export class Transport {
 
   constructor(options: TransportOptions) {
     this.o = options;
-    this.spool = new Spool(options.spoolDir, options.meta, (m) => options.warner.warn("spool", m));
+    this.spool = new Spool(options.spoolDir, options.meta, (kind, m) => options.warner.warn(`spool:${kind}`, m));
     const leftovers = this.spool.load();
     this.pending = leftovers.map(({ maxStep: _m, floor: _f, ...b }) => ({
       ...b,

@@ -348,6 +348,26 @@ describe("a spool file that cannot be written", () => {
     expect(stderr.lines(/more than 6000 bytes of unsent data/)).toHaveLength(1);
   });
 
+  test("a torn line in a left-over spool is skipped with a warning; the whole batches in it are replayed", async () => {
+    const file = path.join(spoolDir, "torn-run.jsonl");
+    const row = (step: number) => ({ step, metrics: { a: step } });
+    fs.writeFileSync(
+      file,
+      `${JSON.stringify({ kind: "run", id: "torn-run", project: "sdk-test" })}\n` +
+        `${JSON.stringify({ kind: "batch", seq: 5, body: { seq: 5, rows: [row(0), row(1)], histograms: [], events: [] } })}\n` +
+        `{"kind":"batch","seq":6,"body":{"seq":6,"rows":[{"step":2,"met`,
+    );
+    const run = await start({ id: "torn-run" });
+    expect((await run.finish()).delivered).toBe(true);
+    expect(server.points("torn-run")).toEqual(
+      new Map([
+        ["a@0", 0],
+        ["a@1", 1],
+      ]),
+    );
+    expect(stderr.lines(/skipped 1 unreadable line\(s\) of spool file/)).toHaveLength(1);
+  });
+
   test("a spool that becomes writable again gets everything, nothing is counted as lost", async () => {
     const { run } = await brokenSpool();
     fs.rmdirSync(spoolFile(run));
