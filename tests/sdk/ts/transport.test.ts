@@ -192,6 +192,37 @@ describe("bad input", () => {
   });
 });
 
+describe("nothing dropped uncounted", () => {
+  test.each([
+    ["log()", (run: Run) => run.log({ a: 1, b: 2 }, { step: 5 }), 2],
+    ["logHistogram()", (run: Run) => run.logHistogram("h", [1, 2]), 1],
+    ["event()", (run: Run) => run.event("note", { x: 1 }), 1],
+  ])("%s after finish() is counted as rejected, with one warning", async (_label, call, points) => {
+    const run = await start();
+    run.log({ a: 0 }, { step: 0 });
+    expect((await run.finish()).delivered).toBe(true);
+    call(run);
+    call(run);
+    expect(await run.flush()).toMatchObject({
+      delivered: false,
+      rejectedPoints: 2 * points,
+      rejections: [{ reason: "logged after finish()", points: 2 * points }],
+    });
+    expect(stderr.lines(/data logged after finish\(\) is dropped/)).toHaveLength(1);
+  });
+
+  test("values whose iteration throws inside logHistogram() are counted, never thrown", async () => {
+    const run = await start();
+    const values = {
+      [Symbol.iterator]() {
+        throw new Error("boom");
+      },
+    } as unknown as number[];
+    expect(() => run.logHistogram("h", values, 0)).not.toThrow();
+    expect(await run.flush()).toMatchObject({ rejectedPoints: 1, rejections: [{ reason: "logHistogram() failed internally", points: 1 }] });
+  });
+});
+
 describe("server away", () => {
   test("init does not throw or hang when the server is down; the run is created once it is up", async () => {
     const port = await freePort();
