@@ -372,7 +372,6 @@ export class Run implements Tracked {
       }
       const s = this.stepFor(step, "logHistogram");
       if (s === null) return;
-      if (!this.admitKey(this.histogramKeys, key, LIMITS.histogramKeysPerRun, "histogram")) return;
       let h: Histogram | null;
       if (isReadyHistogram(values)) {
         const bad = histogramProblem(values);
@@ -394,6 +393,7 @@ export class Run implements Tracked {
         this.transport.reject("histogram values are not an array of numbers or { edges, counts }", 1);
         return;
       }
+      if (!this.admitKey(this.histogramKeys, key, LIMITS.histogramKeysPerRun, "histogram")) return;
       const item = { step: s, time: nowSeconds(), key, edges: h.edges, counts: h.counts };
       this.transport.enqueue("histogram", JSON.stringify(this.tentative(step, item)));
     } catch (err) {
