@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { GateResult } from "../http/gate";
+import { sendError } from "../http/node";
+import { isShareToken } from "../contract/socket";
+import { AppError } from "../errors";
+import type { IOSocket, SharedRun } from "../realtime/hub";
+import { openShare } from "./shares";
+
+// What a shared link needs from the server, and nothing more. The share-only listener
+// (BABYSIT_SHARE_PORT, server.ts) serves these paths and answers 404 to everything else (the
+// dashboard, /api/v1/runs/..., a socket without a link), so a team can publish links to the
+// internet without the dashboard. On either listener, share pages and their API say
+// `Referrer-Policy: no-referrer`, so the token in their URL never travels in a Referer header.
+
+/** The shared page, its API, and the built assets pages load (icons, scripts, styles, fonts). */
+export function isSharePath(path: string): boolean {
+  return (
+    /^\/share\/[^/]+$/.test(path) ||
+    path === "/api/v1/shares" ||
+    path.startsWith("/api/v1/shares/") ||
+    path.startsWith("/_next/static/") ||
+    path === "/icon.svg" ||
+    path === "/favicon.ico"
+  );
+}
+
+const pathOf = (req: IncomingMessage) => (req.url ?? "").split("?", 1)[0];
+
+/** Every listener: a share page or share API answer carries Referrer-Policy: no-referrer. */
+export function markSharePath(req: IncomingMessage, res: ServerResponse): void {
+  const path = pathOf(req);
+  if (path.startsWith("/share/") || path.startsWith("/api/v1/shares/")) res.setHeader("Referrer-Policy", "no-referrer");
+}
+
+/**
+ * The share-only listener's filter, after the front gate let a request through: true when it may
+ * go on; otherwise answered here with a 404 in the envelope (the same for every path that is not a
+ * share's, so the listener tells nothing about what else the server holds).
+ */
+export function shareListenerAllows(front: GateResult, req: IncomingMessage, res: ServerResponse): boolean {
+  const path = pathOf(req);
+  const ok = front.kind === "api" ? front.match.route.path.startsWith("/api/v1/shares/") : isSharePath(path);
+  if (!ok) sendError(res, "not_found", "this address serves shared links only");
+  return ok;
+}
+
+/** The shared-link token a socket gave in its handshake (`auth: { share }`), or null. */
+export function handshakeShare(socket: IOSocket): string | null {
+  const auth = socket.handshake.auth as { share?: unknown } | undefined;
+  return isShareToken(auth?.share) ? auth.share : null;
+}
+
+/** What a token opens for the socket server (lib/realtime/hub.ts): never throws. */
+export function sharedRun(token: string): ReturnType<SharedRun> {
+  try {
+    const { runId, shareId, expiresAt } = openShare(token);
+    return { runId, shareId, expiresAt };
+  } catch (e) {
+    if (e instanceof AppError && e.code === "share_expired") return "expired";
+    return null; // revoked or unknown: no room
+  }
+}
+
+/**
+ * socket.io middleware: on the share-only listener (`sharePort`), a socket must name a live link in
+ * its handshake; it then follows that link only (attachRoomRules' `bound`), like a shared page's
+ * socket on the main port.
+ */
+export function shareSocketGate(sharePort: number | null) {
+  return (socket: IOSocket, next: (err?: Error) => void) => {
+    if (sharePort === null || socket.request.socket.localPort !== sharePort) return next();
+    const token = handshakeShare(socket);
+    const link = token === null ? null : sharedRun(token);
+    if (link === null || link === "expired") return next(new Error("this address serves shared links only: give a live link's token"));
+    next();
+  };
+}
