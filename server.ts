@@ -46,8 +46,7 @@ async function main() {
 
   if (sharePort !== null) {
     const shares = http.createServer({ requireHostHeader: false }, (req, res) => {
-      const front = gate(req, res);
-      if (front.kind === "answered" || !shareListenerAllows(front, req, res)) return;
+      if (!shareListenerAllows(req, res) || gate(req, res).kind === "answered") return;
       markSharePath(req, res);
       handler(req, res).catch((err) => sendFailure(res, err));
     });

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { GateResult } from "../http/gate";
 import { sendError } from "../http/node";
 import { isShareToken } from "../contract/socket";
 import { AppError } from "../errors";
@@ -26,22 +25,39 @@ export function isSharePath(path: string): boolean {
 
 const pathOf = (req: IncomingMessage) => (req.url ?? "").split("?", 1)[0];
 
-/** Every listener: a share page or share API answer carries Referrer-Policy: no-referrer. */
+/**
+ * Every listener: a share page or share API answer carries Referrer-Policy: no-referrer, and an
+ * expired link's page answers 410.
+ */
 export function markSharePath(req: IncomingMessage, res: ServerResponse): void {
   const path = pathOf(req);
   if (path.startsWith("/share/") || path.startsWith("/api/v1/shares/")) res.setHeader("Referrer-Policy", "no-referrer");
+  if (path.startsWith("/share/")) expiredSharePage(req, res);
 }
 
 /**
- * The share-only listener's filter, after the front gate let a request through: true when it may
- * go on; otherwise answered here with a 404 in the envelope (the same for every path that is not a
- * share's, so the listener tells nothing about what else the server holds).
+ * The share-only listener's filter, before anything else reads the request: true when it may go on
+ * (to the front gate, which still refuses a malformed path such as /share/..); otherwise answered
+ * here with a 404 in the envelope, the same for every path and method that is not a share's, so the
+ * listener tells nothing about what else the server holds.
  */
-export function shareListenerAllows(front: GateResult, req: IncomingMessage, res: ServerResponse): boolean {
-  const path = pathOf(req);
-  const ok = front.kind === "api" ? front.match.route.path.startsWith("/api/v1/shares/") : isSharePath(path);
+export function shareListenerAllows(req: IncomingMessage, res: ServerResponse): boolean {
+  const ok = isSharePath(pathOf(req));
   if (!ok) sendError(res, "not_found", "this address serves shared links only");
   return ok;
+}
+
+const SHARE_PAGE = /^\/share\/([^/]+)$/;
+
+/**
+ * An expired link's page answers 410, as its API does (Next.js renders it, with a 200 of its own):
+ * the status is set where Node writes the head, which every answer passes through.
+ */
+function expiredSharePage(req: IncomingMessage, res: ServerResponse): void {
+  const token = SHARE_PAGE.exec(pathOf(req))?.[1];
+  if (token === undefined || sharedRun(token) !== "expired") return;
+  const writeHead = res.writeHead.bind(res) as (status: number, ...rest: unknown[]) => ServerResponse;
+  res.writeHead = ((status: number, ...rest: unknown[]) => writeHead(status === 200 ? 410 : status, ...rest)) as typeof res.writeHead;
 }
 
 /** The shared-link token a socket gave in its handshake (`auth: { share }`), or null. */

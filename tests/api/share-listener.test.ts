@@ -1,6 +1,7 @@
 import { io as connect, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type PointsPayload, SOCKET_PATH } from "@/lib/contract/socket";
+import { rawRequest } from "../helpers/raw-http";
 import { type TestServer, api, freePort, startServer, waitFor } from "../helpers/server";
 
 // BABYSIT_SHARE_PORT: a second listener that serves shared links (their pages, API, assets and
@@ -25,6 +26,12 @@ afterAll(async () => {
   for (const s of sockets) s.close();
   await server?.stop();
 });
+
+/** A request fetch() cannot send (a target of `*`). */
+async function raw(method: string, target: string) {
+  const a = await rawRequest(Number(new URL(shareUrl).port), { method, target });
+  return { status: a.status, body: a.json };
+}
 
 describe("the share-only listener", () => {
   test("serves a shared page, its API and the assets the page loads", async () => {
@@ -60,15 +67,33 @@ describe("the share-only listener", () => {
     ["DELETE", "/api/v1/runs/RUN/shares/1"],
     ["GET", "/_next/data/x.json"],
     ["GET", "/robots.txt"],
+    // methods the dashboard's routes do not answer: a 404 too, not a 405 that would name them
+    ["PUT", "/api/v1/runs"],
+    ["DELETE", "/api/v1/runs/RUN"],
+    ["OPTIONS", "/api/v1/runs"],
+    ["OPTIONS", "*"],
   ])("%s %s -> 404 not_found, nothing of the dashboard", async (method, p) => {
     const target = p.replace("RUN", runId).replace("TOKEN", token);
     const body = method === "POST" ? { seq: 2, rows: [{ step: 1, metrics: { loss: 2 } }], project: "x" } : undefined;
-    const r = await api(shareUrl, method, target, body);
+    const r = target === "*" ? await raw(method, target) : await api(shareUrl, method, target, body);
     expect(r).toEqual({ status: 404, body: NOT_HERE });
     // nothing was written on the way
     const run = await api(server.url, "GET", `/api/v1/runs/${runId}`);
     expect(run.body.run.status).toBe("running");
     expect(run.body.keys.find((k: { key: string }) => k.key === "loss").lastStep).toBe(0);
+  });
+
+  test.each([
+    "/api/v1/shares/TOKEN/../../runs/RUN",
+    "/api/v1/shares/TOKEN/%2e%2e/%2E%2E/runs/RUN",
+    "/_next/static/..%2f..%2fapi%2fv1%2fruns",
+    "/share/..;",
+    "/share/%2e%2e",
+  ])("a share path that steps out, %s -> 400 invalid_url", async (p) => {
+    const r = await raw("GET", p.replace("TOKEN", token).replace("RUN", runId));
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe("invalid_url");
+    expect(JSON.stringify(r.body)).not.toContain("public-run");
   });
 
   test("the main listener still serves the dashboard", async () => {

@@ -186,6 +186,7 @@ describe("shared links", () => {
       expect(await call("GET", `/api/v1/shares/${s.token}${p}`), p).toEqual({ status: 410, body: { error: { code: "share_expired", message } } });
     }
     const page = await call("GET", `/share/${s.token}`);
+    expect(page.status).toBe(410);
     expect(page.body).toContain("This link has expired");
     expect(page.body).not.toContain("shared-mlp");
     const listed = (await call("GET", `/api/v1/runs/${id}/shares`)).body.shares[0];
