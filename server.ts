@@ -7,7 +7,7 @@ import { answerClientError, answerConnect, answerExpectation, gate } from "./lib
 import { sendFailure } from "./lib/http/node";
 import { handleLogRequest } from "./lib/ingest/log-request";
 import { type IOServer, attachRoomRules, setIO } from "./lib/realtime/hub";
-import { handshakeShare, markSharePath, shareListenerAllows, shareSocketGate, sharedRun } from "./lib/shares/share-listener";
+import { handshakeShare, markSharePath, sharePortFrom, shareListenerAllows, shareSocketGate, sharedRun } from "./lib/shares/share-listener";
 import { hashLegacyShares } from "./lib/shares/shares";
 
 // One Node process: Next.js serves pages and the API, socket.io shares its port for live updates.
@@ -16,10 +16,10 @@ import { hashLegacyShares } from "./lib/shares/shares";
 const dev = process.env.NODE_ENV === "development";
 const host = process.env.HOST ?? "127.0.0.1";
 const port = Number(process.env.PORT ?? 3000);
-// a second listener serving shared links only (lib/shares/share-listener.ts), when set
-const sharePort = process.env.BABYSIT_SHARE_PORT ? Number(process.env.BABYSIT_SHARE_PORT) : null;
 
 async function main() {
+  // a second listener serving shared links only (lib/shares/share-listener.ts), when set
+  const sharePort = sharePortFrom(process.env.BABYSIT_SHARE_PORT, port);
   const app = next({ dev, hostname: host, port, dir: import.meta.dirname });
   const handler = app.getRequestHandler();
   await app.prepare();

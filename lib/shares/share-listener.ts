@@ -11,6 +11,18 @@ import { openShare } from "./shares";
 // internet without the dashboard. On either listener, share pages and their API say
 // `Referrer-Policy: no-referrer`, so the token in their URL never travels in a Referer header.
 
+/**
+ * BABYSIT_SHARE_PORT as a port number, null when unset; a value that is not a port (or is the main
+ * port) stops the server with a message instead of a listener somewhere unexpected.
+ */
+export function sharePortFrom(value: string | undefined, mainPort: number): number | null {
+  if (value === undefined || value === "") return null;
+  const n = /^[0-9]{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 1 && n <= 65535)) throw new Error(`BABYSIT_SHARE_PORT must be a port number (1-65535), got ${JSON.stringify(value.slice(0, 40))}`);
+  if (n === mainPort) throw new Error(`BABYSIT_SHARE_PORT must differ from PORT (${mainPort}): the share-only listener is a second one`);
+  return n;
+}
+
 /** The shared page, its API, and the built assets pages load (icons, scripts, styles, fonts). */
 export function isSharePath(path: string): boolean {
   return (

@@ -144,3 +144,17 @@ describe("the share-only listener", () => {
     expect(runs).toEqual([]);
   });
 });
+
+describe("BABYSIT_SHARE_PORT that is not a port", () => {
+  test.each([
+    ["abc", 'BABYSIT_SHARE_PORT must be a port number (1-65535), got "abc"'],
+    ["0", 'BABYSIT_SHARE_PORT must be a port number (1-65535), got "0"'],
+    ["70000", 'BABYSIT_SHARE_PORT must be a port number (1-65535), got "70000"'],
+    ["-1", 'BABYSIT_SHARE_PORT must be a port number (1-65535), got "-1"'],
+    ["SAME", "BABYSIT_SHARE_PORT must differ from PORT"],
+  ])("%s: the server does not start, and says why", async (value, message) => {
+    const port = await freePort();
+    const started = startServer({ port, env: { BABYSIT_SHARE_PORT: value === "SAME" ? String(port) : value } });
+    await expect(started).rejects.toThrow(message);
+  });
+});
