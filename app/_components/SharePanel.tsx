@@ -52,7 +52,8 @@ export default function SharePanel({ runId }: { runId: string }) {
 
   const revoke = async (id: number) => {
     setError("");
-    const res = await fetch(`${api}/${id}`, { method: "DELETE" });
+    // typed as JSON like every write, though it has no body: no other site can send such a request
+    const res = await fetch(`${api}/${id}`, { method: "DELETE", headers: { "content-type": "application/json" } });
     if (!res.ok && res.status !== 404) return setError(await errorText(res));
     setShares((s) => (s ?? []).filter((x) => x.id !== id));
     setFresh((f) => (f?.id === id ? null : f));
