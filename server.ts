@@ -7,7 +7,8 @@ import { answerClientError, answerConnect, answerExpectation, gate } from "./lib
 import { sendFailure } from "./lib/http/node";
 import { handleLogRequest } from "./lib/ingest/log-request";
 import { type IOServer, attachRoomRules, setIO } from "./lib/realtime/hub";
-import { runIdForToken } from "./lib/shares/shares";
+import { handshakeShare, markSharePath, sharePortFrom, shareListenerAllows, shareSocketGate, sharedRun } from "./lib/shares/share-listener";
+import { hashLegacyShares } from "./lib/shares/shares";
 
 // One Node process: Next.js serves pages and the API, socket.io shares its port for live updates.
 // Start: `node --import tsx server.ts` (npm start builds and migrates first).
@@ -16,23 +17,19 @@ const dev = process.env.NODE_ENV === "development";
 const host = process.env.HOST ?? "127.0.0.1";
 const port = Number(process.env.PORT ?? 3000);
 
-function sharedRun(token: string): string | null {
-  try {
-    return runIdForToken(token);
-  } catch {
-    return null; // revoked or unknown: no room
-  }
-}
-
 async function main() {
+  // a second listener serving shared links only (lib/shares/share-listener.ts), when set
+  const sharePort = sharePortFrom(process.env.BABYSIT_SHARE_PORT, port);
   const app = next({ dev, hostname: host, port, dir: import.meta.dirname });
   const handler = app.getRequestHandler();
   await app.prepare();
+  hashLegacyShares(); // links from before tokens were hashed keep working
 
   // requireHostHeader: the gate answers a request without Host with the envelope, not a bare 400
   const server = http.createServer({ requireHostHeader: false }, (req, res) => {
     const front = gate(req, res); // malformed URLs, methods and unknown /api paths end here
     if (front.kind === "answered") return;
+    markSharePath(req, res);
     if (front.kind === "api" && front.match.route.path === "/api/v1/runs/[id]/log" && req.method === "POST") {
       return void handleLogRequest(req, res, front.match.params.get("id") ?? "");
     }
@@ -43,8 +40,23 @@ async function main() {
   server.on("checkExpectation", answerExpectation);
 
   const io: IOServer = new Server(server, { path: SOCKET_PATH, serveClient: false });
-  io.on("connection", (socket) => attachRoomRules(socket, sharedRun));
+  io.use(shareSocketGate(sharePort));
+  io.on("connection", (socket) => attachRoomRules(socket, sharedRun, handshakeShare(socket)));
   setIO(io);
+
+  if (sharePort !== null) {
+    const shares = http.createServer({ requireHostHeader: false }, (req, res) => {
+      if (!shareListenerAllows(req, res) || gate(req, res).kind === "answered") return;
+      markSharePath(req, res);
+      handler(req, res).catch((err) => sendFailure(res, err));
+    });
+    shares.on("clientError", answerClientError);
+    shares.on("connect", answerConnect);
+    shares.on("checkExpectation", answerExpectation);
+    io.attach(shares);
+    await new Promise<void>((resolve) => shares.listen(sharePort, host, resolve));
+    console.log(`babysit serving shared links only on http://${host}:${sharePort}`);
+  }
 
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   const addr = server.address();

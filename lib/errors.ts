@@ -15,6 +15,7 @@ export type ErrorCode =
   | "unauthorized"
   | "forbidden"
   | "not_found"
+  | "share_expired"
   | "conflict"
   | "payload_too_large"
   | "internal";
@@ -34,6 +35,7 @@ const STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  share_expired: 410,
   conflict: 409,
   payload_too_large: 413,
   internal: 500,

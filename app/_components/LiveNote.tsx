@@ -6,7 +6,7 @@ import type { LinkState } from "./live";
 // is cut off (a server outage, a revoked shared link), and that it caught up after reconnecting.
 // data-live carries the state for tests and styles.
 
-const TEXT: ReadonlyMap<LinkState | "revoked", string> = new Map([
+const TEXT: ReadonlyMap<LinkState | "revoked" | "expired", string> = new Map([
   [
     "offline",
     "Disconnected from the server: reconnecting. This page is not updating; what is logged meanwhile is fetched once the connection is back.",
@@ -14,11 +14,12 @@ const TEXT: ReadonlyMap<LinkState | "revoked", string> = new Map([
   ["catching-up", "Reconnected: fetching what was logged while disconnected…"],
   ["caught-up", "Reconnected and caught up: everything logged while disconnected is shown."],
   ["revoked", "This shared link was revoked: the page no longer follows the run and shows it as it was."],
+  ["expired", "This shared link has expired: the page no longer follows the run and shows it as it was."],
 ]);
 
-export default function LiveNote({ state }: { state: LinkState | "revoked" }) {
+export default function LiveNote({ state }: { state: LinkState | "revoked" | "expired" }) {
   const text = TEXT.get(state);
-  const alarm = state === "offline" || state === "revoked";
+  const alarm = state === "offline" || state === "revoked" || state === "expired";
   return (
     <p className={`live-note live-${state}`} data-live={state} role={alarm ? "alert" : "status"} hidden={!text}>
       {text}

@@ -44,8 +44,9 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
   // by histogram / image key: keys are data, never object members
   const [histVersions, setHistVersions] = useState<ReadonlyMap<string, number>>(new Map());
   const [imageVersions, setImageVersions] = useState<ReadonlyMap<string, number>>(new Map());
-  // a shared page whose link was revoked: it says so and stops following the run
-  const [revoked, setRevoked] = useState(false);
+  // a shared page whose link was revoked or expired: it says so and stops following the run
+  const [closed, setClosed] = useState<"revoked" | "expired" | null>(null);
+  const revoked = closed !== null;
   const link = useLinkState();
   const [filter, setFilter] = useState("");
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
@@ -64,7 +65,8 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const refresh = useCallback(async () => {
     const res = await fetch(access.api(id)).catch(() => null);
-    if (share && res?.status === 404) setRevoked(true);
+    if (share && res?.status === 404) setClosed("revoked");
+    if (share && res?.status === 410) setClosed("expired");
     if (!res?.ok) return;
     const d = (await res.json()) as RunDetail;
     setDetail(d);
@@ -122,7 +124,7 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
       }
     },
     shareRevoked: (msg) => {
-      if (share && msg.token === share) setRevoked(true);
+      if (share && msg.token === share) setClosed(msg.reason === "expired" ? "expired" : "revoked");
     },
     connected: (first) => {
       if (!first) setReloadToken((t) => t + 1);
@@ -180,13 +182,13 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
             A read-only view of one run, shared with a link. It follows the run live.
           </p>
         )}
-        <LiveNote state={revoked ? "revoked" : link} />
+        <LiveNote state={closed ?? link} />
         <header className="run-head">
           <div className="run-title">
             <h1>
               <bdi>{run.name}</bdi>
             </h1>
-            <StatusBadge status={run.status} link={revoked ? "revoked" : link} />
+            <StatusBadge status={run.status} link={closed ?? link} />
             {!share && <SharePanel runId={id} />}
           </div>
           <p className="run-meta">

@@ -1,23 +1,33 @@
 "use client";
 
 import { useCallback, useEffect, useState } from "react";
+import { DEFAULT_SHARE_EXPIRY, SHARE_EXPIRY_LABELS } from "@/lib/contract/shares";
 import { errorText } from "@/lib/ui/api-error";
 import { LocalTime } from "./bits";
 
 // The run page's "Share" menu: read-only links to this run (anyone with one sees the run, live,
-// and nothing else of the dashboard), made and revoked here.
+// and nothing else of the dashboard), made with an expiry and revoked here. The server keeps only
+// a hash of each token, so a link's full address is shown once, right after it is made; the list
+// tells links apart by their first characters.
 
 interface Share {
-  token: string;
-  url: string;
+  id: number;
+  prefix: string;
   createdAt: number;
+  expiresAt: number | null;
+  expired: boolean;
+  lastOpenedAt: number | null;
+  createdBy: string | null;
 }
 
 export default function SharePanel({ runId }: { runId: string }) {
   const [open, setOpen] = useState(false);
   const [shares, setShares] = useState<Share[] | null>(null);
   const [error, setError] = useState("");
-  const [copied, setCopied] = useState("");
+  const [expiresIn, setExpiresIn] = useState(DEFAULT_SHARE_EXPIRY);
+  // the link just made: its address is never shown again
+  const [fresh, setFresh] = useState<{ id: number; url: string } | null>(null);
+  const [copied, setCopied] = useState(false);
   const api = `/api/v1/runs/${encodeURIComponent(runId)}/shares`;
 
   const load = useCallback(async () => {
@@ -32,27 +42,29 @@ export default function SharePanel({ runId }: { runId: string }) {
 
   const create = async () => {
     setError("");
-    const res = await fetch(api, { method: "POST" });
+    const res = await fetch(api, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ expiresIn }) });
     if (!res.ok) return setError(await errorText(res));
-    const made = (await res.json()) as Share;
+    const made = (await res.json()) as Share & { url: string };
     setShares((s) => [...(s ?? []), made]);
+    setFresh({ id: made.id, url: new URL(made.url, window.location.origin).href });
+    setCopied(false);
   };
 
-  const revoke = async (token: string) => {
+  const revoke = async (id: number) => {
     setError("");
-    const res = await fetch(`/api/v1/shares/${encodeURIComponent(token)}`, { method: "DELETE" });
+    // typed as JSON like every write, though it has no body: no other site can send such a request
+    const res = await fetch(`${api}/${id}`, { method: "DELETE", headers: { "content-type": "application/json" } });
     if (!res.ok && res.status !== 404) return setError(await errorText(res));
-    setShares((s) => (s ?? []).filter((x) => x.token !== token));
+    setShares((s) => (s ?? []).filter((x) => x.id !== id));
+    setFresh((f) => (f?.id === id ? null : f));
   };
 
-  const link = (s: Share) => (typeof window === "undefined" ? s.url : new URL(s.url, window.location.origin).href);
-
-  const copy = async (s: Share) => {
+  const copy = async (url: string) => {
     try {
-      await navigator.clipboard.writeText(link(s));
-      setCopied(s.token);
+      await navigator.clipboard.writeText(url);
+      setCopied(true);
     } catch {
-      setCopied(""); // no clipboard (plain http): the field is selected for a manual copy
+      setCopied(false); // no clipboard (plain http): the field is selected for a manual copy
     }
   };
 
@@ -61,24 +73,55 @@ export default function SharePanel({ runId }: { runId: string }) {
       <summary>Share</summary>
       <div className="share-body">
         <p className="muted small">A link opens a read-only view of this run, live, and nothing else of the dashboard. Revoke it to close it.</p>
+        {fresh && (
+          <div className="share-fresh" data-share-fresh={fresh.id}>
+            <input readOnly value={fresh.url} aria-label="new shared link" onFocus={(e) => e.target.select()} />
+            <button type="button" onClick={() => void copy(fresh.url)}>
+              {copied ? "copied" : "copy"}
+            </button>
+            <p className="muted small">Copy it now: the full link is shown only once.</p>
+          </div>
+        )}
         {shares && shares.length > 0 && (
           <ul className="share-list">
             {shares.map((s) => (
-              <li key={s.token} data-share={s.token}>
-                <input readOnly value={link(s)} aria-label="shared link" onFocus={(e) => e.target.select()} />
-                <button type="button" onClick={() => void copy(s)}>
-                  {copied === s.token ? "copied" : "copy"}
-                </button>
-                <button type="button" className="danger" onClick={() => void revoke(s.token)}>
+              <li key={s.id} data-share={s.id} data-expired={s.expired ? "" : undefined}>
+                <code title="the link's first characters">{s.prefix}…</code>{" "}
+                <span className="muted small">
+                  by {s.createdBy ?? "you"}, made <LocalTime t={s.createdAt} />,{" "}
+                  {s.expiresAt === null ? (
+                    "never expires"
+                  ) : (
+                    <>
+                      {s.expired ? "expired" : "expires"} <LocalTime t={s.expiresAt} />
+                    </>
+                  )}
+                  ,{" "}
+                  {s.lastOpenedAt === null ? (
+                    "never opened"
+                  ) : (
+                    <>
+                      last opened <LocalTime t={s.lastOpenedAt} />
+                    </>
+                  )}
+                </span>{" "}
+                <button type="button" className="danger" onClick={() => void revoke(s.id)}>
                   revoke
                 </button>
-                <span className="muted small">
-                  made <LocalTime t={s.createdAt} />
-                </span>
               </li>
             ))}
           </ul>
         )}
+        <label className="small">
+          expires after{" "}
+          <select value={expiresIn} onChange={(e) => setExpiresIn(e.target.value)} aria-label="link expiry">
+            {SHARE_EXPIRY_LABELS.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>{" "}
         <button type="button" onClick={() => void create()}>
           {shares?.length ? "Create another link" : "Create a link"}
         </button>

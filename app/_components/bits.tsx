@@ -14,17 +14,17 @@ const STATUS_LABEL = new Map([
 ]);
 
 /**
- * A run's status. With `link` (the page's connection, or "revoked" for a revoked shared link) a
+ * A run's status. With `link` (the page's connection, or "revoked" / "expired" for a closed shared link) a
  * running run is "live" only while the page really follows it: cut off, it says so instead.
  */
-export function StatusBadge({ status, link }: { status: string; link?: LinkState | "revoked" }) {
-  const cutOff = status === "running" && (link === "offline" || link === "revoked");
+export function StatusBadge({ status, link }: { status: string; link?: LinkState | "revoked" | "expired" }) {
+  const cutOff = status === "running" && (link === "offline" || link === "revoked" || link === "expired");
   if (cutOff) {
-    const label = link === "revoked" ? "link revoked" : "offline";
+    const label = link === "offline" ? "offline" : `link ${link}`;
     const title =
-      link === "revoked"
-        ? "this shared link was revoked: the page no longer follows the run"
-        : "the connection to the server is lost: reconnecting; the run may still be running";
+      link === "offline"
+        ? "the connection to the server is lost: reconnecting; the run may still be running"
+        : `this shared link ${link === "expired" ? "expired" : "was revoked"}: the page no longer follows the run`;
     return (
       <span className="badge status status-cut-off" data-status={status} data-link={link} title={title}>
         {label}

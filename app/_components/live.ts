@@ -62,7 +62,10 @@ function settleCatchUp(): void {
 
 function getSocket(): Socket<ServerToClientEvents, ClientToServerEvents> {
   if (!socket) {
-    const s: Socket<ServerToClientEvents, ClientToServerEvents> = io({ path: SOCKET_PATH });
+    // a shared page's socket names its link: the server lets it follow that link only (and the
+    // share-only listener lets in no socket without one)
+    const shared = /^\/share\/([A-Za-z0-9_-]+)$/.exec(window.location.pathname)?.[1];
+    const s: Socket<ServerToClientEvents, ClientToServerEvents> = io({ path: SOCKET_PATH, auth: shared ? { share: shared } : {} });
     socket = s;
     s.on("connect", () => {
       for (const { room } of rooms.values()) s.emit("subscribe", room);
@@ -128,7 +131,7 @@ export interface LiveHandlers {
   runAlerts?: (msg: PayloadOf<"run-alerts">) => void;
   histogram?: (msg: PayloadOf<"histogram">) => void;
   event?: (msg: PayloadOf<"event">) => void;
-  /** A shared link this page is open on was revoked. */
+  /** A shared link this page is open on was revoked or expired. */
   shareRevoked?: (msg: PayloadOf<"share-revoked">) => void;
   /**
    * The rooms are joined: at mount when the socket is already up, and on every (re)connection.

@@ -50,9 +50,10 @@ export interface EventPayload {
   data: Record<string, unknown>;
 }
 
-/** To the pages open on a shared link, when the link is revoked (or was already, at subscribe). */
+/** To the pages open on a shared link when it is revoked or expires (or already was, at subscribe). */
 export interface ShareRevokedPayload {
   token: string;
+  reason: "revoked" | "expired";
 }
 
 /** Server -> page events (socket.io's ServerToClientEvents). */

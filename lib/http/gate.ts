@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import { LIMITS } from "../contract/limits";
 import type { ErrorCode } from "../errors";
 import { sendError } from "./node";
+import { pathSegmentProblem } from "./path-segments";
 import { API_ROUTES, allowOf, matchRoute, type RouteMatch } from "./routes";
 
 // The front gate: every request passes here in server.ts before Next.js or the ingest fast path
@@ -86,8 +87,9 @@ export function gate(req: IncomingMessage, res: ServerResponse): GateResult {
   const segments = decodeSegments(path);
   if (!segments) return answer("invalid_url", "the URL path is not valid percent-encoded UTF-8");
   // Next.js resolves . and .. (also as %2e) before routing, so /runs/./finish would reach another
-  // route than the one matched here: a path holding them is refused instead
-  if (segments.some((s) => s === "." || s === "..")) return answer("invalid_url", "the URL path must not hold . or .. segments");
+  // route than the one matched here: a path holding them (in any disguise) is refused instead
+  const segmentProblem = pathSegmentProblem(segments);
+  if (segmentProblem) return answer("invalid_url", segmentProblem);
   if (q >= 0 && !queryDecodes(url.slice(q + 1))) return answer("invalid_query", "the query string is not valid percent-encoded UTF-8");
 
   if (segments[0] !== "api") {

@@ -3,7 +3,6 @@ import {
   type ClientToServerEvents,
   MAX_ROOMS_PER_SOCKET,
   type PayloadOf,
-  type RoomRequest,
   type ServerEvent,
   type ServerToClientEvents,
   roomRequests,
@@ -40,52 +39,112 @@ export function emitTo<E extends ServerEvent>(room: string, event: E, payload: P
   if (server && hasListeners(room)) (server.to(room).emit as any)(event, payload);
 }
 
-/** Sockets that joined a run's room through a shared link are also in this room. */
-export const shareRoom = (token: string) => `share:${token}`;
+/** Sockets that joined a run's room through a shared link are also in this room (by the link's id: tokens are not kept). */
+export const shareRoom = (shareId: number) => `share:${shareId}`;
 
-/** A revoked link: the pages open on it are told so, and stop getting the run's updates. */
-export function closeShareRoom(token: string, runId: string): void {
+/** What a shared-link token opens for a socket: its run and link, "expired", or null (unknown or revoked). */
+export type SharedRun = (token: string) => { runId: string; shareId: number; expiresAt: number | null } | "expired" | null;
+
+interface ShareSocketData {
+  /** The links this socket follows: id -> token (to name it in share-revoked) and its expiry timer. */
+  shares?: Map<number, { token: string; runId: string; timer?: NodeJS.Timeout }>;
+}
+
+const sharesOf = (socket: { data: unknown }) => {
+  const data = socket.data as ShareSocketData;
+  if (!data.shares) data.shares = new Map();
+  return data.shares;
+};
+
+/** A revoked or expired link: the pages open on it are told so, and stop getting the run's updates. */
+export function closeShareRoom(shareId: number, reason: "revoked" | "expired"): void {
   const server = io();
-  if (!server) return;
-  server.to(shareRoom(token)).emit("share-revoked", { token });
-  server.in(shareRoom(token)).socketsLeave([shareRoom(token), runRoom(runId)]);
+  const ids = server?.sockets.adapter.rooms.get(shareRoom(shareId));
+  if (!server || !ids) return;
+  for (const sid of [...ids]) {
+    const socket = server.sockets.sockets.get(sid);
+    if (socket) leaveShare(socket, shareId, reason);
+  }
+}
+
+function leaveShare(socket: IOSocket, shareId: number, reason: "revoked" | "expired" | null): void {
+  const link = sharesOf(socket).get(shareId);
+  if (!link) return;
+  clearTimeout(link.timer);
+  sharesOf(socket).delete(shareId);
+  socket.leave(shareRoom(shareId));
+  // the run's room stays only when the socket follows the run another way
+  const other =
+    [...sharesOf(socket).values()].some((l) => l.runId === link.runId) || (socket.data as { direct?: Set<string> }).direct?.has(link.runId);
+  if (!other) socket.leave(runRoom(link.runId));
+  if (reason) socket.emit("share-revoked", { token: link.token, reason });
+}
+
+/** Timers reach at most 2^31-1 ms (24.8 days): a later expiry re-arms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function watchExpiry(socket: IOSocket, shareId: number, expiresAt: number | null, sharedRun: SharedRun): void {
+  const link = sharesOf(socket).get(shareId);
+  if (!link || expiresAt === null) return;
+  const ms = Math.max(0, expiresAt * 1000 - Date.now()) + 50;
+  link.timer = setTimeout(
+    () => {
+      const now = sharedRun(link.token);
+      if (now === null) leaveShare(socket, shareId, "revoked");
+      else if (now === "expired") leaveShare(socket, shareId, "expired");
+      else watchExpiry(socket, shareId, now.expiresAt, sharedRun);
+    },
+    Math.min(ms, MAX_TIMER_MS),
+  );
+  link.timer.unref();
 }
 
 /**
- * The subscribe/unsubscribe rules of one socket. `sharedRun` gives the run a shared-link token
- * opens, or null once revoked. Malformed requests are ignored, and a socket holds at most
- * MAX_ROOMS_PER_SOCKET rooms, so a client cannot grow the server's room table without bound.
+ * The subscribe/unsubscribe rules of one socket. `sharedRun` gives what a shared-link token opens.
+ * A socket opened by a shared page (`bound`: its token, from the handshake) may only follow that
+ * link: no other run, no runs list, no other link. Malformed requests are ignored, and a socket
+ * holds at most MAX_ROOMS_PER_SOCKET rooms, so a client cannot grow the server's room table without bound.
  */
-export function attachRoomRules(socket: IOSocket, sharedRun: (token: string) => string | null): void {
+export function attachRoomRules(socket: IOSocket, sharedRun: SharedRun, bound: string | null = null): void {
   const joined = () => socket.rooms.size - 1; // a socket is always in its own room
+  const direct = new Set<string>(); // runs followed by id (not through a link)
+  (socket.data as { direct?: Set<string> }).direct = direct;
   socket.on("subscribe", (msg: unknown) => {
     for (const r of roomRequests(msg)) {
-      const rooms = roomsOf(r, sharedRun);
-      if (!rooms) {
-        if ("share" in r) socket.emit("share-revoked", { token: r.share }); // revoked while the page was away
+      if (bound !== null && !("share" in r && r.share === bound)) continue;
+      if (!("share" in r)) {
+        const room = "run" in r ? runRoom(r.run) : RUNS_ROOM;
+        if (socket.rooms.has(room) || joined() + 1 > MAX_ROOMS_PER_SOCKET) continue;
+        socket.join(room);
+        if ("run" in r) direct.add(r.run);
         continue;
       }
-      const fresh = rooms.filter((x) => !socket.rooms.has(x));
+      const link = sharedRun(r.share); // a shared page: the run's room, through its token only
+      if (link === null || link === "expired") {
+        socket.emit("share-revoked", { token: r.share, reason: link ?? "revoked" }); // while the page was away
+        continue;
+      }
+      const fresh = [shareRoom(link.shareId), runRoom(link.runId)].filter((x) => !socket.rooms.has(x));
       if (joined() + fresh.length > MAX_ROOMS_PER_SOCKET) continue;
       if (fresh.length) socket.join(fresh);
+      if (!sharesOf(socket).has(link.shareId)) {
+        sharesOf(socket).set(link.shareId, { token: r.share, runId: link.runId });
+        watchExpiry(socket, link.shareId, link.expiresAt, sharedRun);
+      }
     }
   });
   socket.on("unsubscribe", (msg: unknown) => {
     for (const r of roomRequests(msg)) {
-      if ("run" in r) socket.leave(runRoom(r.run));
-      else if ("runs" in r) socket.leave(RUNS_ROOM);
+      if ("run" in r) {
+        direct.delete(r.run);
+        if (![...sharesOf(socket).values()].some((l) => l.runId === r.run)) socket.leave(runRoom(r.run));
+      } else if ("runs" in r) socket.leave(RUNS_ROOM);
       else {
-        socket.leave(shareRoom(r.share));
-        const runId = sharedRun(r.share);
-        if (runId) socket.leave(runRoom(runId));
+        for (const [id, l] of sharesOf(socket)) if (l.token === r.share) leaveShare(socket, id, null);
       }
     }
   });
-}
-
-function roomsOf(r: RoomRequest, sharedRun: (token: string) => string | null): string[] | null {
-  if ("run" in r) return [runRoom(r.run)];
-  if ("runs" in r) return [RUNS_ROOM];
-  const runId = sharedRun(r.share); // a shared page: the run's room, through its token only
-  return runId ? [shareRoom(r.share), runRoom(runId)] : null;
+  socket.on("disconnect", () => {
+    for (const l of sharesOf(socket).values()) clearTimeout(l.timer);
+  });
 }

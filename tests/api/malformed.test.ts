@@ -50,7 +50,8 @@ describe("percent-encoding errors in the path -> 400 invalid_url", () => {
     ["GET", "/api/v1/runs/ID/series?key=a"],
     ["POST", "/api/v1/runs/ID/shares"],
     ["GET", "/api/v1/shares/ID/series?key=a"],
-    ["DELETE", "/api/v1/shares/ID"],
+    ["DELETE", "/api/v1/runs/ID/shares/1"],
+    ["DELETE", "/api/v1/runs/RUN/shares/ID"],
     ["GET", "/runs/ID"],
     ["GET", "/share/ID"],
   ];
@@ -176,7 +177,10 @@ describe("methods", () => {
     ["GET", "/api/v1/runs/RUN/finish", "POST, OPTIONS"],
     ["POST", "/api/v1/runs/RUN/series", "GET, HEAD, OPTIONS"],
     ["DELETE", "/api/v1/runs/RUN/shares", "GET, POST, HEAD, OPTIONS"],
-    ["POST", "/api/v1/shares/TOKEN", "GET, DELETE, HEAD, OPTIONS"],
+    ["POST", "/api/v1/shares/TOKEN", "GET, HEAD, OPTIONS"],
+    // a link's holder cannot revoke it: only its run's owner (DELETE /api/v1/runs/{id}/shares/{shareId})
+    ["DELETE", "/api/v1/shares/TOKEN", "GET, HEAD, OPTIONS"],
+    ["GET", "/api/v1/runs/RUN/shares/1", "DELETE, OPTIONS"],
     ["POST", "/api/v1/shares/TOKEN/alerts", "GET, HEAD, OPTIONS"],
     ["PROPFIND", "/api/v1/runs", "GET, POST, HEAD, OPTIONS"],
     ["TRACE", "/", "GET, HEAD, OPTIONS"],
@@ -208,7 +212,8 @@ describe("methods", () => {
   test.each([
     ["/api/v1/runs", "GET, POST, HEAD, OPTIONS"],
     ["/api/v1/runs/RUN/log", "POST, OPTIONS"],
-    ["/api/v1/shares/TOKEN", "GET, DELETE, HEAD, OPTIONS"],
+    ["/api/v1/shares/TOKEN", "GET, HEAD, OPTIONS"],
+    ["/api/v1/runs/RUN/shares/1", "DELETE, OPTIONS"],
     ["/", "GET, HEAD, OPTIONS"],
   ])("OPTIONS %s -> 204 with Allow", async (target, allow) => {
     const a = await send({ method: "OPTIONS", target });

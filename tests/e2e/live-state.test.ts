@@ -93,14 +93,15 @@ describe("live state", () => {
   test("a revoked shared link: the page says so, stops claiming live, and does not blame the run for a missing epoch", async () => {
     const id = await newRun("revoked");
     await log(id, 0, 20);
-    const token = (await api(server.url, "POST", `/api/v1/runs/${id}/shares`)).body.token as string;
+    const made = (await api(server.url, "POST", `/api/v1/runs/${id}/shares`, {})).body as { id: number; token: string };
+    const token = made.token;
     const { page, errors } = await browser.open(`${server.url}/share/${token}`);
     const badge = page.locator(".run-title [data-status]");
     const chart = page.locator("[data-chart]");
     await expect.poll(() => chart.getAttribute("data-points"), { timeout: 15_000 }).toBe("20");
     await expect.poll(() => badge.getAttribute("data-link"), { timeout: 10_000 }).toBe("live");
 
-    expect((await api(server.url, "DELETE", `/api/v1/shares/${token}`)).status).toBe(204);
+    expect((await api(server.url, "DELETE", `/api/v1/runs/${id}/shares/${made.id}`)).status).toBe(204);
     const note = page.locator(".live-note");
     await expect.poll(() => note.getAttribute("data-live"), { timeout: 10_000 }).toBe("revoked");
     expect(await note.isVisible()).toBe(true);

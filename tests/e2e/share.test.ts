@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { describe, expect, test } from "vitest";
 import { api } from "../helpers/server";
 import { serverAndBrowser } from "./browser";
@@ -23,12 +24,18 @@ describe("shared run links", () => {
     // the owner makes a link from the Share menu
     const owner = await env.browser.open(`${env.server.url}/runs/${id}`);
     await owner.page.locator(".share-menu > summary").click();
+    expect(await owner.page.getByLabel("link expiry").inputValue()).toBe("7d"); // the default
+    await owner.page.getByLabel("link expiry").selectOption("1d");
     await owner.page.getByRole("button", { name: "Create a link" }).click();
-    const field = owner.page.locator(".share-list input").first();
+    const field = owner.page.locator(".share-fresh input");
     await expect.poll(() => field.count(), { timeout: 10_000 }).toBe(1);
     const link = await field.inputValue();
     expect(link).toMatch(new RegExp(`^${env.server.url}/share/[A-Za-z0-9_-]{22}$`));
     const token = link.split("/").at(-1)!;
+    // listed by its first characters, with its expiry; the full link is shown this once only
+    const item = owner.page.locator(".share-list li");
+    expect(await item.innerText()).toMatch(new RegExp(`^${token.slice(0, 6)}…[^]*by you[^]*expires[^]*never opened`));
+    expect(await item.innerText()).not.toContain(token);
     await owner.page.screenshot({ path: "/tmp/babysit-share-menu.png" });
 
     // someone else opens it: the run, its chart, no way into the rest of the dashboard
@@ -61,7 +68,10 @@ describe("shared run links", () => {
 
     // the owner revokes it: the link opens nothing any more
     await owner.page.getByRole("button", { name: "revoke" }).click();
-    await expect.poll(() => owner.page.locator(".share-list input").count()).toBe(0);
+    await expect.poll(() => owner.page.locator(".share-list li").count()).toBe(0);
+    expect(await owner.page.locator(".share-fresh").count()).toBe(0);
+    // the guest's page is told at once
+    await expect.poll(() => page.locator("[data-live]").getAttribute("data-live"), { timeout: 10_000 }).toBe("revoked");
     // a page still open on it stops following the run: the owner's chart grows, the guest's does not
     await log(id, 60, 70);
     await expect.poll(() => owner.page.locator("[data-chart]").getAttribute("data-points"), { timeout: 10_000 }).toBe("70");
@@ -73,5 +83,25 @@ describe("shared run links", () => {
     expect(again.errors.filter((e) => !(e.includes("404") && e.endsWith(`${link})`)) && e !== `http 404: ${link}`)).toEqual([]);
     expect(owner.errors).toEqual([]);
     await Promise.all([owner.page.close(), page.close(), again.page.close()]);
+  });
+
+  test("an expiring link: the open page says so live, a fresh visit sees the expired page", async () => {
+    const id = (await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-share", name: "expiring-run" })).body.id as string;
+    await log(id, 0, 10);
+    const made = (await api(env.server.url, "POST", `/api/v1/runs/${id}/shares`, { expiresIn: "1d" })).body;
+    const guest = await env.browser.open(`${env.server.url}${made.url}`);
+    expect(await guest.page.locator("h1").innerText()).toBe("expiring-run");
+    // the link runs out a second from now (a day is too long for a test)
+    const db = new Database(env.server.dbPath);
+    db.pragma("busy_timeout = 5000");
+    db.prepare("UPDATE shares SET expires_at = ? WHERE id = ?").run(Date.now() / 1000 + 1, made.id);
+    db.close();
+    await guest.page.reload();
+    await expect.poll(() => guest.page.locator("[data-live]").getAttribute("data-live"), { timeout: 15_000 }).toBe("expired");
+    expect(await guest.page.locator(".live-note").innerText()).toMatch(/has expired/);
+    const fresh = await env.browser.open(`${env.server.url}${made.url}`);
+    expect(await fresh.page.locator("[data-share-expired] h1").innerText()).toBe("This link has expired");
+    expect(await fresh.page.locator("a").count()).toBe(0);
+    await Promise.all([guest.page.close(), fresh.page.close()]);
   });
 });

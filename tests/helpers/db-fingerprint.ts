@@ -12,7 +12,7 @@ const QUERIES = [
   "SELECT run_id, key FROM series ORDER BY id",
   "SELECT count(*), total(length(counts)) FROM histograms",
   "SELECT count(*), total(length(data)) FROM events",
-  "SELECT token, run_id FROM shares ORDER BY token",
+  "SELECT token_hash, run_id, expires_at FROM shares ORDER BY id",
 ];
 
 export function dbFingerprint(dbPath: string): string {

@@ -1,15 +1,17 @@
-import { handle, json } from "@/lib/http/handler";
+import { handle, json, parse, readJson } from "@/lib/http/handler";
+import { createShare as createShareSchema } from "@/lib/schemas/shares";
 import { createShare, listShares } from "@/lib/shares/shares";
 
 export const dynamic = "force-dynamic";
 
-// POST /api/v1/runs/[id]/shares – a new read-only link to the run: { token, runId, url, createdAt }
-export const POST = handle(async (_req: Request, ctx: { params: Promise<{ id: string }> }) => {
+// POST /api/v1/runs/[id]/shares – a new read-only link to the run, { expiresIn }: the token and url are answered this once
+export const POST = handle(async (req: Request, ctx: { params: Promise<{ id: string }> }) => {
   const { id } = await ctx.params;
-  return json(await createShare(id), 201);
+  const { expiresIn } = parse(createShareSchema, await readJson(req, { emptyAs: {} }));
+  return json(await createShare(id, { expiresIn }), 201);
 });
 
-// GET /api/v1/runs/[id]/shares – the run's live links: { shares: [...] }
+// GET /api/v1/runs/[id]/shares – the run's links, without their tokens: { shares: [...] }
 export const GET = handle(async (_req: Request, ctx: { params: Promise<{ id: string }> }) => {
   const { id } = await ctx.params;
   return json({ shares: await listShares(id) });
