@@ -1,4 +1,5 @@
 import { prisma, sqlite } from "../db";
+import type { PageRunDetail, RunDetail } from "../ui/api-types";
 import { AppError } from "../errors";
 import { runSeries } from "../series/series-meta";
 import { encodeNullable, encodeValue } from "../values";
@@ -39,4 +40,9 @@ export async function getRun(id: string) {
     )
     .all(id) as { key: string; count: number; lastStep: number }[];
   return { run: runView(run), keys, histogramKeys, events, images };
+}
+
+/** A run as a page embeds it: every key, with only the fields the page reads. */
+export function pageDetail(d: RunDetail): PageRunDetail {
+  return { ...d, keys: d.keys.map((k) => ({ key: k.key, count: k.count, firstStep: k.firstStep })) };
 }

@@ -28,7 +28,7 @@ type Kind = "metric" | "histogram" | "image";
 const PNG = pngBase64(1, 1);
 
 /** A batch logging each key once at each step: metric points, histograms or image events. */
-function items(kind: Kind, keys: string[], steps: number[]) {
+function items(kind: Kind, keys: string[], steps: number[]): Record<string, unknown[]> {
   if (kind === "metric") return { rows: steps.map((step) => ({ step, metrics: Object.fromEntries(keys.map((k, i) => [k, i + step])) })) };
   if (kind === "histogram") return { histograms: steps.flatMap((step) => keys.map((key) => ({ step, key, edges: [0, 1], counts: [step + 1] }))) };
   return { events: steps.flatMap((step) => keys.map((key) => ({ type: "image", step, data: { key, width: 1, height: 1, png_base64: PNG } }))) };
@@ -207,3 +207,43 @@ describe("several limits in one batch", () => {
     expect(r.refused).toMatchObject({ points: 0, histograms: 1, keys: ["h/new"] });
   });
 });
+
+describe("the run page of a run with many keys", () => {
+  test("renders the first block of charts and panels, not one per key family, and embeds no key's totals", async () => {
+    const id = await newRun("families");
+    // 300 families of 10 metric keys, 40 histogram keys, 40 image keys
+    const metrics = Array.from({ length: 3000 }, (_, k) => `layer${String(Math.floor(k / 10)).padStart(3, "0")}/m${k % 10}`);
+    await log(id, { seq: 0, ...items("metric", metrics, [0, 1]) });
+    await log(id, { seq: 1, ...items("histogram", numbered("act/layer", 40), [0]) });
+    await log(id, { seq: 2, ...items("image", numbered("samples/", 40), [0]) });
+    for (const page of [`/runs/${id}`, `/share/${(await call("POST", `/api/v1/runs/${id}/shares`)).body.token}`]) {
+      const res = await fetch(server.url + page);
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      const count = (attr: string) => html.split(attr).length - 1;
+      // one lazy block (12) per grid at most is in the HTML; the rest mount near the viewport
+      expect(count('data-chart="'), page).toBeLessThanOrEqual(12);
+      expect(count('data-chart="'), page).toBeGreaterThan(0);
+      expect(count('data-histogram="'), page).toBeLessThanOrEqual(12);
+      expect(count('data-image="'), page).toBeLessThanOrEqual(12);
+      for (const field of ["lastValue", "nonFinite"]) expect(html.includes(field), `${page} embeds ${field}`).toBe(false);
+      expect(html).toContain("layer299/m9"); // every key is still known to the page
+    }
+    // the API keeps every field
+    const api = await call("GET", `/api/v1/runs/${id}`);
+    expect(api.body.keys[0]).toEqual({
+      key: expect.any(String),
+      count: 2,
+      firstStep: 0,
+      lastStep: 1,
+      lastValue: expect.anything(),
+      min: expect.anything(),
+      max: expect.anything(),
+      nonFinite: 0,
+    });
+  });
+});
+
+function numbered(prefix: string, n: number) {
+  return Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+}

@@ -3,18 +3,18 @@ import { notFound } from "next/navigation";
 import { cache } from "react";
 import RunView from "@/app/_components/RunView";
 import { AppError } from "@/lib/errors";
-import { getRun } from "@/lib/runs/get-run";
+import { getRun, pageDetail } from "@/lib/runs/get-run";
 import { runIdForToken } from "@/lib/shares/shares";
-import type { RunDetail } from "@/lib/ui/api-types";
+import type { PageRunDetail, RunDetail } from "@/lib/ui/api-types";
 
 export const dynamic = "force-dynamic";
 
 type Params = { params: Promise<{ token: string }> };
 
 // one read per request, shared by the metadata and the page
-const load = cache(async (token: string): Promise<RunDetail | null> => {
+const load = cache(async (token: string): Promise<PageRunDetail | null> => {
   try {
-    return (await getRun(runIdForToken(token))) as RunDetail;
+    return pageDetail((await getRun(runIdForToken(token))) as RunDetail);
   } catch (e) {
     if (e instanceof AppError && e.code === "not_found") return null;
     throw e;
