@@ -12,6 +12,7 @@ const { sqlite } = await import("@/lib/db");
 const { appendBatch } = await import("@/lib/ingest/append-batch");
 const { registerIngestHooks } = await import("@/lib/ingest/hooks");
 const { forgetRunSeries, runSeries } = await import("@/lib/series/series-meta");
+const { appendRunPoints } = await import("@/lib/series/append-points");
 
 function makeRun(id: string) {
   const db = sqlite();
@@ -85,5 +86,22 @@ describe("a run at every limit", () => {
     expect(count("SELECT COUNT(DISTINCT json_extract(data, '$.key')) AS n FROM events WHERE run_id = ? AND type = 'image'")).toBe(
       LIMITS.imageKeysPerRun.value,
     );
+  });
+});
+
+describe("a run stored with more keys than the limit (before the limits existed)", () => {
+  test("keeps every key it has, takes more points for them, and no new key", () => {
+    const id = "legacy";
+    makeRun(id);
+    const over = LIMITS.keysPerRun.value + 5;
+    const db = sqlite();
+    // written below the ingest path, as an older server did
+    db.transaction(() => appendRunPoints(db, id, new Map(numbered("old", over).map((k) => [k, { steps: [0], values: [1], times: [1] }]))))();
+    forgetRunSeries(id);
+    const r = appendBatch(id, { seq: 0, rows: [{ step: 1, metrics: { old0: 2, [`old${over - 1}`]: 3, fresh: 4 } }], histograms: [], events: [] });
+    expect(r).toMatchObject({ accepted: { points: 2 }, refused: { points: 1, keys: ["fresh"] } });
+    expect(r.refused!.message).toContain(`has ${over} metric keys, at most ${LIMITS.keysPerRun.value} per run`);
+    expect(runSeries(id).get("old0")!.count).toBe(2);
+    expect(runSeries(id).size).toBe(over);
   });
 });
