@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
-import type { RunDetail, RunView } from "@/lib/ui/api-types";
+import type { PageRunDetail, RunDetail, RunView } from "@/lib/ui/api-types";
 import { X_AXIS_KEYS, defaultCompareKey } from "@/lib/ui/group-metrics";
 import { firstPointKeys } from "@/lib/ui/x-axis";
 import { StatusBadge } from "./bits";
@@ -16,8 +16,8 @@ import { useXContexts } from "./use-x-contexts";
 
 // Several runs, one key: one line per run in the run's colour, with the run page's controls.
 
-export default function CompareView({ initial, missing, initialKey }: { initial: RunDetail[]; missing: string[]; initialKey?: string }) {
-  const [details, setDetails] = useState(initial);
+export default function CompareView({ initial, missing, initialKey }: { initial: PageRunDetail[]; missing: string[]; initialKey?: string }) {
+  const [details, setDetails] = useState<PageRunDetail[]>(initial);
   // by run id (ids may be chosen by users: Maps, never object members)
   const [runs, setRuns] = useState<ReadonlyMap<string, RunView>>(() => new Map(initial.map((d) => [d.run.id, d.run])));
   const link = useLinkState();

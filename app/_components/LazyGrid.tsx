@@ -13,22 +13,35 @@ import { useNear } from "./lazy";
 
 const BLOCK = 12; // divisible by 1, 2, 3, 4 and 6 columns: blocks end on full rows
 const GROUP = BLOCK * 8;
-const COLUMN_MIN = 440; // .chart-grid's minmax(440px, 1fr)
 const GAP = 14;
-let rowHeight = 330; // refined from the blocks measured
+
+/** The grid's CSS class and its column's least width (globals.css), for the estimated heights. */
+export interface GridLayout {
+  gridClass: string;
+  columnMin: number;
+  /** A row's height until one is measured. */
+  rowHeight: number;
+}
+export const CHART_GRID: GridLayout = { gridClass: "chart-grid", columnMin: 440, rowHeight: 330 };
+export const IMAGE_GRID: GridLayout = { gridClass: "chart-grid images", columnMin: 200, rowHeight: 260 };
+
+// a row's height per grid class, refined from the blocks measured
+const rowHeights = new Map<string, number>();
 
 interface Props<T> {
   items: readonly T[];
   itemKey: (t: T) => string;
   render: (t: T) => ReactNode;
+  layout?: GridLayout;
 }
 
-export default function LazyGrid<T>(props: Props<T>) {
+/** With `eager` (the default), the grid's first block renders with the page, without waiting to be seen. */
+export default function LazyGrid<T>({ eager = true, ...props }: Props<T> & { eager?: boolean }) {
   const groups = chunk(props.items, GROUP);
   return (
     <div className="lazy-grid">
       {groups.map((g, i) => (
-        <Chunk key={props.itemKey(g[0])} {...props} items={g} group first={i === 0} />
+        <Chunk key={props.itemKey(g[0])} {...props} items={g} group first={eager && i === 0} />
       ))}
     </div>
   );
@@ -42,8 +55,10 @@ export function FamilyGrids<T extends { title: string }>(props: Props<T>) {
   const [closed, setClosed] = useState<ReadonlySet<string>>(new Set());
   return (
     <>
-      {chartFamilies(props.items).map((f) => {
-        if (f.name === null) return <LazyGrid key="" {...props} items={f.charts} />;
+      {chartFamilies(props.items).map((f, i) => {
+        // only the first grid renders with the page: a thousand small families would otherwise
+        // each render their charts at once (ten thousand charts in the page's HTML)
+        if (f.name === null) return <LazyGrid key="" {...props} items={f.charts} eager={i === 0} />;
         const name = f.name;
         const open = !closed.has(name);
         return (
@@ -65,7 +80,7 @@ export function FamilyGrids<T extends { title: string }>(props: Props<T>) {
                 {name}/<span className="muted"> · {f.charts.length} charts</span>
               </button>
             </h3>
-            {open && <LazyGrid {...props} items={f.charts} />}
+            {open && <LazyGrid {...props} items={f.charts} eager={i === 0} />}
           </div>
         );
       })}
@@ -73,7 +88,7 @@ export function FamilyGrids<T extends { title: string }>(props: Props<T>) {
   );
 }
 
-function Chunk<T>({ items, itemKey, render, group = false, first = false }: Props<T> & { group?: boolean; first?: boolean }) {
+function Chunk<T>({ items, itemKey, render, layout = CHART_GRID, group = false, first = false }: Props<T> & { group?: boolean; first?: boolean }) {
   const ref = useRef<HTMLDivElement>(null);
   // groups mount their blocks well ahead; blocks mount their charts a screen ahead; the first
   // block of a grid is there from the start (rendered with the page, no frame's wait)
@@ -86,16 +101,17 @@ function Chunk<T>({ items, itemKey, render, group = false, first = false }: Prop
     if (!near || !el) return;
     const measure = () => {
       if (el.offsetHeight > 0) height.current = el.offsetHeight;
-      const rows = group ? 0 : Math.ceil(items.length / columns(el.offsetWidth));
-      if (rows > 0 && el.offsetHeight > 0) rowHeight = (el.offsetHeight + GAP) / rows;
+      const rows = group ? 0 : Math.ceil(items.length / columns(el.offsetWidth, layout));
+      if (rows > 0 && el.offsetHeight > 0) rowHeights.set(layout.gridClass, (el.offsetHeight + GAP) / rows);
     };
     measure();
     const ro = new ResizeObserver(measure);
     ro.observe(el);
     return () => ro.disconnect();
-  }, [near, group, items.length]);
+  }, [near, group, items.length, layout]);
 
-  const cols = columns(ref.current?.offsetWidth || 1300);
+  const cols = columns(ref.current?.offsetWidth || 1300, layout);
+  const rowHeight = rowHeights.get(layout.gridClass) ?? layout.rowHeight;
   const rows = chunk(items, BLOCK).reduce((n, b) => n + Math.ceil(b.length / cols), 0);
   // the observed element stays the same whether the charts are in it or not
   return (
@@ -107,9 +123,11 @@ function Chunk<T>({ items, itemKey, render, group = false, first = false }: Prop
     >
       {near &&
         (group ? (
-          chunk(items, BLOCK).map((b, i) => <Chunk key={itemKey(b[0])} items={b} itemKey={itemKey} render={render} first={first && i === 0} />)
+          chunk(items, BLOCK).map((b, i) => (
+            <Chunk key={itemKey(b[0])} items={b} itemKey={itemKey} render={render} layout={layout} first={first && i === 0} />
+          ))
         ) : (
-          <div className="chart-grid">
+          <div className={layout.gridClass}>
             {items.map((t) => (
               <Fragment key={itemKey(t)}>{render(t)}</Fragment>
             ))}
@@ -125,6 +143,6 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-function columns(width: number): number {
-  return Math.max(1, Math.floor((width + GAP) / (COLUMN_MIN + GAP)));
+function columns(width: number, layout: GridLayout): number {
+  return Math.max(1, Math.floor((width + GAP) / (layout.columnMin + GAP)));
 }

@@ -1,9 +1,9 @@
 "use client";
 
 import Link from "next/link";
-import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
+import { Fragment, type ReactNode, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import { alertChartIndex, alertCharts } from "@/lib/ui/alert-charts";
-import type { Alert, RunDetail, RunEvent, RunView as Run } from "@/lib/ui/api-types";
+import type { Alert, PageRunDetail, RunDetail, RunEvent, RunView as Run } from "@/lib/ui/api-types";
 import { SECTIONS, groupMetrics } from "@/lib/ui/group-metrics";
 import { filterPanels, plural, shownSummary } from "@/lib/ui/panel-filter";
 import { firstPointKeys } from "@/lib/ui/x-axis";
@@ -13,7 +13,7 @@ import ChartControls from "./ChartControls";
 import { PALETTE } from "./chart-setup";
 import HistogramPanel from "./HistogramPanel";
 import ImagePanel from "./ImagePanel";
-import { FamilyGrids } from "./LazyGrid";
+import LazyGrid, { CHART_GRID, FamilyGrids, type GridLayout, IMAGE_GRID } from "./LazyGrid";
 import { LiveBus, useLinkState, useLive } from "./live";
 import LiveNote from "./LiveNote";
 import MetricChart, { type ChartAlert, type ChartSettings, type LineSpec } from "./MetricChart";
@@ -30,13 +30,16 @@ import { useXContexts } from "./use-x-contexts";
 const REFRESH_DEBOUNCE_MS = 400;
 const STATUS_CHECK_MS = 60_000;
 const NO_LINES: LineSpec[] = [];
+// Up to this many histogram or image panels all render at once; more (a run may hold thousands,
+// each panel a request) mount through a lazy grid, like the charts, near the viewport only.
+const PLAIN_PANELS = 24;
 
 // With `share` (a shared link's token) the page is the read-only view of that link: it reads the
 // run through /api/v1/shares/<token> and its socket room only, and links nowhere else.
-export default function RunView({ initial, serverNow, share }: { initial: RunDetail; serverNow: number; share?: string }) {
+export default function RunView({ initial, serverNow, share }: { initial: PageRunDetail; serverNow: number; share?: string }) {
   const id = initial.run.id;
   const access = useMemo(() => (share ? shareAccess(share) : directAccess), [share]);
-  const [detail, setDetail] = useState(initial);
+  const [detail, setDetail] = useState<PageRunDetail>(initial);
   const [run, setRun] = useState<Run>(initial.run);
   const [events, setEvents] = useState<RunEvent[]>(initial.events);
   const [settings, setSettings] = useState<ChartSettings>({ ema: 0.6, log: false, xMode: "step" });
@@ -296,22 +299,23 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
         {panels.histograms.length > 0 && (
           <section className="chart-section" aria-label="Histograms">
             <h2>Histograms</h2>
-            <div className="chart-grid">
-              {panels.histograms.map((k) => (
-                <HistogramPanel key={k} runId={id} hkey={k} version={(histVersions.get(k) ?? 0) + reloadToken} />
-              ))}
-            </div>
+            <PanelGrid
+              items={panels.histograms}
+              itemKey={(k) => `h:${k}`}
+              render={(k) => <HistogramPanel key={k} runId={id} hkey={k} version={(histVersions.get(k) ?? 0) + reloadToken} />}
+            />
           </section>
         )}
 
         {panels.images.length > 0 && (
           <section className="chart-section" aria-label="Images">
             <h2>Images</h2>
-            <div className="chart-grid images">
-              {panels.images.map((k) => (
-                <ImagePanel key={k} runId={id} ikey={k} version={(imageVersions.get(k) ?? 0) + reloadToken} />
-              ))}
-            </div>
+            <PanelGrid
+              items={panels.images}
+              itemKey={(k) => `i:${k}`}
+              layout={IMAGE_GRID}
+              render={(k) => <ImagePanel key={k} runId={id} ikey={k} version={(imageVersions.get(k) ?? 0) + reloadToken} />}
+            />
           </section>
         )}
 
@@ -335,5 +339,16 @@ export default function RunView({ initial, serverNow, share }: { initial: RunDet
         )}
       </div>
     </RunAccessContext.Provider>
+  );
+}
+
+function PanelGrid(props: { items: string[]; itemKey: (k: string) => string; render: (k: string) => ReactNode; layout?: GridLayout }) {
+  if (props.items.length > PLAIN_PANELS) return <LazyGrid {...props} />;
+  return (
+    <div className={(props.layout ?? CHART_GRID).gridClass}>
+      {props.items.map((k) => (
+        <Fragment key={props.itemKey(k)}>{props.render(k)}</Fragment>
+      ))}
+    </div>
   );
 }

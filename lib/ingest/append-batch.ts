@@ -8,6 +8,7 @@ import { type Points, emptyPoints } from "../series/codec";
 import { memoryBudgetBytes, storageCacheBudget } from "../memory-budget";
 import { evictRunSeries, forgetRunSeries } from "../series/series-meta";
 import { decodeValue, encodeValue } from "../values";
+import { type Admitted, type Refused, admitKeys } from "./admit-keys";
 import { type AcceptedBatch, ingestHooks } from "./hooks";
 
 // what the series caches of runs other than the one logging may hold (lib/memory-budget.ts)
@@ -17,12 +18,15 @@ let lastEviction = 0;
 export interface AppendResult {
   accepted: { points: number; histograms: number; events: number };
   duplicate: boolean;
+  /** What the per-run key limits kept out of the batch (admit-keys.ts), or null. */
+  refused: Refused | null;
   alerts: unknown[];
 }
 
 /**
- * Stores one validated batch of a run in one transaction: all of it or nothing. A batch whose
- * seq was already accepted is acknowledged again with the counts it had, and not stored twice.
+ * Stores one validated batch of a run in one transaction: all of it or nothing, less what the
+ * per-run key limits refuse (answered in `refused`). A batch whose seq was already accepted is
+ * acknowledged again with the counts it had, and not stored twice.
  */
 export function appendBatch(runId: string, batch: LogBatch): AppendResult {
   const db = sqlite();
@@ -32,6 +36,7 @@ export function appendBatch(runId: string, batch: LogBatch): AppendResult {
   const now = Date.now() / 1000;
   const series = new Map<string, Points>();
   let points = 0;
+  let epochPoints = 0;
   for (const row of batch.rows) {
     const time = row.time ?? now;
     for (const key in row.metrics) {
@@ -39,26 +44,32 @@ export function appendBatch(runId: string, batch: LogBatch): AppendResult {
       points++;
     }
     // the epoch rides along as its own series so charts can use it as an x axis
-    if (row.epoch !== undefined && !("epoch" in row.metrics)) push(series, "epoch", row.step, row.epoch, time);
+    if (row.epoch !== undefined && !("epoch" in row.metrics)) {
+      push(series, "epoch", row.step, row.epoch, time);
+      epochPoints++;
+    }
   }
 
   let duplicateOf: { points: number; histograms: number; events: number } | undefined;
+  let kept: Admitted | undefined;
   const write = db.transaction(() => {
     duplicateOf = stmt(db, "SELECT points, histograms, events FROM batches WHERE run_id = ? AND seq = ?").get(runId, batch.seq) as typeof duplicateOf;
+    const k = (kept = admitKeys(runId, batch, series, epochPoints, duplicateOf !== undefined));
     if (duplicateOf) return;
-    appendRunPoints(db, runId, series);
+    points -= k.refusedPoints;
+    appendRunPoints(db, runId, k.series);
     const putHist = stmt(db, "INSERT OR REPLACE INTO histograms (run_id, key, step, time, edges, counts) VALUES (?, ?, ?, ?, ?, ?)");
-    for (const h of batch.histograms) {
+    for (const h of k.histograms) {
       putHist.run(runId, h.key, h.step, h.time ?? now, JSON.stringify(h.edges), JSON.stringify(h.counts));
     }
     const putEvent = stmt(db, "INSERT INTO events (run_id, type, step, time, data) VALUES (?, ?, ?, ?, ?)");
-    for (const e of batch.events) putEvent.run(runId, e.type, e.step ?? null, e.time ?? now, JSON.stringify(e.data));
+    for (const e of k.events) putEvent.run(runId, e.type, e.step ?? null, e.time ?? now, JSON.stringify(e.data));
     stmt(db, "INSERT INTO batches (run_id, seq, points, histograms, events, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(
       runId,
       batch.seq,
       points,
-      batch.histograms.length,
-      batch.events.length,
+      k.histograms.length,
+      k.events.length,
       now,
     );
     stmt(db, "UPDATE runs SET last_seen_at = ?, updated_at = ? WHERE id = ?").run(now, now, runId);
@@ -76,13 +87,15 @@ export function appendBatch(runId: string, batch: LogBatch): AppendResult {
 
   const hooks = ingestHooks();
   const alerts = hooks.flatMap((h) => h.takeAlerts?.(runId) ?? []);
-  if (duplicateOf) return { accepted: duplicateOf, duplicate: true, alerts };
+  const { histograms, events, refused } = kept!;
+  if (duplicateOf) return { accepted: duplicateOf, duplicate: true, refused, alerts };
 
+  // only what was stored goes live and to the diagnostics
   const accepted: AcceptedBatch = {
     runId,
     series,
-    histograms: batch.histograms,
-    events: batch.events.map((e) => ({ type: e.type, step: e.step ?? null, data: e.data })),
+    histograms,
+    events: events.map((e) => ({ type: e.type, step: e.step ?? null, data: e.data })),
   };
   broadcast(accepted);
   for (const h of hooks) {
@@ -92,7 +105,7 @@ export function appendBatch(runId: string, batch: LogBatch): AppendResult {
       console.error("babysit: ingest hook failed", e);
     }
   }
-  return { accepted: { points, histograms: batch.histograms.length, events: batch.events.length }, duplicate: false, alerts };
+  return { accepted: { points, histograms: histograms.length, events: events.length }, duplicate: false, refused, alerts };
 }
 
 function push(series: Map<string, Points>, key: string, step: number, value: number, time: number): void {

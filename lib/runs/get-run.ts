@@ -1,4 +1,5 @@
 import { prisma, sqlite } from "../db";
+import type { PageRunDetail, RunDetail } from "../ui/api-types";
 import { AppError } from "../errors";
 import { runSeries } from "../series/series-meta";
 import { encodeNullable, encodeValue } from "../values";
@@ -33,10 +34,19 @@ export async function getRun(id: string) {
       data: string;
     }[]
   ).map((e) => ({ ...e, data: JSON.parse(e.data) as unknown }));
+  // each part from events_image_key_idx alone: a GROUP BY would read every image's data (its PNG)
   const images = db
     .prepare(
-      "SELECT json_extract(data, '$.key') AS key, COUNT(*) AS count, MAX(step) AS lastStep FROM events WHERE run_id = ? AND type = 'image' GROUP BY 1 ORDER BY 1",
+      `SELECT k.key,
+         (SELECT COUNT(*) FROM events WHERE run_id = @id AND type = 'image' AND json_extract(data, '$.key') = k.key) AS count,
+         (SELECT MAX(step) FROM events WHERE run_id = @id AND type = 'image' AND json_extract(data, '$.key') = k.key) AS lastStep
+       FROM (SELECT DISTINCT json_extract(data, '$.key') AS key FROM events WHERE run_id = @id AND type = 'image') AS k ORDER BY 1`,
     )
-    .all(id) as { key: string; count: number; lastStep: number }[];
+    .all({ id }) as { key: string; count: number; lastStep: number }[];
   return { run: runView(run), keys, histogramKeys, events, images };
+}
+
+/** A run as a page embeds it: every key, with only the fields the page reads. */
+export function pageDetail(d: RunDetail): PageRunDetail {
+  return { ...d, keys: d.keys.map((k) => ({ key: k.key, count: k.count, firstStep: k.firstStep })) };
 }

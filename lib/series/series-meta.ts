@@ -3,6 +3,7 @@ import { sqlite, stmt } from "../db";
 import { singleton } from "../singleton";
 import { decodeValue, encodeValue, type WireNumber } from "../values";
 import { type Points, type Summary, decodePending, decodeSummaries, emptyPoints, mergeSummary } from "./codec";
+import { forgetKeySets, keySetBytes, retainKeySets } from "./key-sets";
 import { quarantine } from "./quarantine";
 
 // What the server knows of each series without reading its points, cached in memory per run:
@@ -163,7 +164,7 @@ export function evictRunSeries(maxBytes: number, keep: string): void {
   let total = 0;
   for (const [id, run] of all) {
     if (id === keep) continue;
-    const b = runCacheBytes(run);
+    const b = runCacheBytes(run) + keySetBytes(id);
     sizes.set(id, b);
     total += b;
   }
@@ -172,11 +173,14 @@ export function evictRunSeries(maxBytes: number, keep: string): void {
     all.delete(id);
     total -= b;
   }
+  // a run's histogram and image key sets go with its series
+  retainKeySets((id) => id === keep || all.has(id));
 }
 
 /** Forgets a run's cached series (after a rolled-back transaction, so they are reloaded). */
 export function forgetRunSeries(runId: string): void {
   cache().delete(runId);
+  forgetKeySets(runId);
 }
 
 /**

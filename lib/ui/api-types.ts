@@ -67,6 +67,15 @@ export interface RunDetail {
   images: { key: string; count: number; lastStep: number }[];
 }
 
+/** What a page embeds of each metric key: its name and what the x axis needs. */
+export type PageKeyInfo = Pick<KeyInfo, "key" | "count" | "firstStep">;
+
+/** A run as the pages embed it in their HTML: GET /api/v1/runs/{id}'s answer with keys cut to
+ * PageKeyInfo (a run of 10,000 keys would embed every key's totals, which no page shows). */
+export interface PageRunDetail extends Omit<RunDetail, "keys"> {
+  keys: PageKeyInfo[];
+}
+
 export interface Alert {
   code: string;
   severity: "critical" | "warning" | "info" | string;

@@ -106,7 +106,7 @@ describe("log and read back", () => {
       seq: 1,
       rows: values.map((v, i) => ({ step: i * 10, time: 1795698225 + i, epoch: i / 2, metrics: { "train/loss": v } })),
     });
-    expect(r).toEqual({ status: 200, body: { accepted: { points: 5, histograms: 0, events: 0 }, duplicate: false, alerts: [] } });
+    expect(r).toEqual({ status: 200, body: { accepted: { points: 5, histograms: 0, events: 0 }, duplicate: false, refused: null, alerts: [] } });
     const s = await call("GET", `/api/v1/runs/${id}/series?key=train/loss`);
     expect(s.body.exact).toBe(true);
     expect(s.body.buckets.map((b: { step: number; last: unknown }) => [b.step, b.last])).toEqual(values.map((v, i) => [i * 10, v]));

@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import CompareView from "@/app/_components/CompareView";
 import { AppError } from "@/lib/errors";
-import { getRun } from "@/lib/runs/get-run";
-import type { RunDetail } from "@/lib/ui/api-types";
+import { getRun, pageDetail } from "@/lib/runs/get-run";
+import type { PageRunDetail, RunDetail } from "@/lib/ui/api-types";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "compare runs · babysit" };
@@ -20,11 +20,11 @@ export default async function ComparePage({ searchParams }: Search) {
         .filter(Boolean),
     ),
   ].slice(0, 20);
-  const found: RunDetail[] = [];
+  const found: PageRunDetail[] = [];
   const missing: string[] = [];
   for (const id of ids) {
     try {
-      const detail = (await getRun(id)) as RunDetail;
+      const detail = pageDetail((await getRun(id)) as RunDetail);
       // the compare view shows no config: leave it out of the page (a config can be 1 MiB)
       found.push({ ...detail, run: { ...detail.run, config: undefined } });
     } catch (e) {

@@ -4,18 +4,18 @@ import { cache } from "react";
 import RunView from "@/app/_components/RunView";
 import { ShareExpired } from "@/app/_components/ShareExpired";
 import { AppError } from "@/lib/errors";
-import { getRun } from "@/lib/runs/get-run";
+import { getRun, pageDetail } from "@/lib/runs/get-run";
 import { runIdForToken } from "@/lib/shares/shares";
-import type { RunDetail } from "@/lib/ui/api-types";
+import type { PageRunDetail, RunDetail } from "@/lib/ui/api-types";
 
 export const dynamic = "force-dynamic";
 
 type Params = { params: Promise<{ token: string }> };
 
 // one read per request, shared by the metadata and the page
-const load = cache(async (token: string): Promise<RunDetail | null | "expired"> => {
+const load = cache(async (token: string): Promise<PageRunDetail | null | "expired"> => {
   try {
-    return (await getRun(runIdForToken(token, { touch: true }))) as RunDetail;
+    return pageDetail((await getRun(runIdForToken(token, { touch: true }))) as RunDetail);
   } catch (e) {
     if (e instanceof AppError && e.code === "share_expired") return "expired";
     if (e instanceof AppError && e.code === "not_found") return null;

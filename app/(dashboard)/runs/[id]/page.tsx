@@ -3,17 +3,17 @@ import { notFound } from "next/navigation";
 import { cache } from "react";
 import RunView from "@/app/_components/RunView";
 import { AppError } from "@/lib/errors";
-import { getRun } from "@/lib/runs/get-run";
-import type { RunDetail } from "@/lib/ui/api-types";
+import { getRun, pageDetail } from "@/lib/runs/get-run";
+import type { PageRunDetail, RunDetail } from "@/lib/ui/api-types";
 
 export const dynamic = "force-dynamic";
 
 type Params = { params: Promise<{ id: string }> };
 
 // one read per request, shared by the metadata and the page
-const load = cache(async (id: string): Promise<RunDetail | null> => {
+const load = cache(async (id: string): Promise<PageRunDetail | null> => {
   try {
-    return (await getRun(id)) as RunDetail;
+    return pageDetail((await getRun(id)) as RunDetail);
   } catch (e) {
     if (e instanceof AppError && e.code === "not_found") return null;
     throw e;
