@@ -23,9 +23,17 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from . import _contract as C
 from ._values import encode_number, is_tensor
 
-# Every marker starts with this, so a reader (or a test) can tell a cut from a value.
-TRUNCATED = "[truncated by babysit: "
-CYCLE = "[cycle: refers back to an enclosing object]"
+# Every marker starts with this, so a reader (or a test) can tell a cut from a value. The wording of
+# each marker is the TypeScript SDK's (sdk/ts/src/to-json.ts): a config reads the same from either.
+MARKER_PREFIX = "[babysit: "
+
+
+def marker(text: str) -> str:
+    return MARKER_PREFIX + text + "]"
+
+
+CYCLE = marker("circular reference")
+TOO_LARGE = marker("truncated, too large")
 _SAFE_INT = 2**53 - 1  # JSON readers in JavaScript lose precision beyond this
 # A config is settings, not data: past this many values the rest is cut. The count also bounds the
 # time spent on a config that shares one object many times (a list holding itself twice, 30 deep).
@@ -65,12 +73,12 @@ class _Converter:
             return scalar
         if depth > C.CONFIG_DEPTH:
             self.problem("nested deeper than %d levels" % C.CONFIG_DEPTH)
-            return TRUNCATED + "nested deeper than %d levels]" % C.CONFIG_DEPTH
+            return marker("truncated, deeper than %d levels" % C.CONFIG_DEPTH)
         if is_tensor(v) or _is_ndarray(v):
             size = _size(v)
             if size > _MAX_NODES:
                 self.problem("an array of %d values" % size)
-                return TRUNCATED + "array of %d values]" % size
+                return TOO_LARGE
             try:
                 data = v.detach().cpu().tolist() if is_tensor(v) else v.tolist()
             except Exception:
@@ -94,7 +102,7 @@ class _Converter:
                 for x in items:
                     if self.nodes >= _MAX_NODES:
                         self.problem("more than %d values" % _MAX_NODES)
-                        seq.append(TRUNCATED + "%d more values]" % (len(items) - len(seq)))
+                        seq.append(TOO_LARGE)
                         break
                     seq.append(self.value(x, depth + 1))
                 return seq
@@ -102,7 +110,7 @@ class _Converter:
             for k, x in items:
                 if self.nodes >= _MAX_NODES:
                     self.problem("more than %d values" % _MAX_NODES)
-                    out[TRUNCATED.strip("[: ")] = TRUNCATED + "more members left out]"
+                    out[marker("truncated")] = TOO_LARGE
                     break
                 out[_key(k)] = self.value(x, depth + 1)
             return out
@@ -263,7 +271,7 @@ def _fit(obj: Dict[str, Any], budget: int, path: str, cut: List[str]) -> Dict[st
         if isinstance(v, dict) and v and inner_budget > 256:
             obj[k] = _fit(dict(v), inner_budget, here, cut)
         else:
-            obj[k] = TRUNCATED + "%d bytes left out]" % sizes[k]
+            obj[k] = marker("truncated, %d bytes" % sizes[k])
             cut.append(here)
         total += _encoded_size(obj[k]) - sizes[k]  # the separators around a member do not change
     return obj
@@ -301,7 +309,7 @@ def config_to_json(config: Any, warn: Optional[Callable[[str], None]] = None) ->
         out = conv.value(config, 1)
     except RecursionError:  # a str() or property that recurses: nothing here may stop the run
         conv.problem("a value that could not be read")
-        out = {"config": TRUNCATED + "could not be read]"}
+        out = {"config": marker("could not be read")}
     if not isinstance(out, dict):  # a config that is a cycle of itself, say
         out = {"config": out}
     cut: List[str] = []
@@ -309,6 +317,6 @@ def config_to_json(config: Any, warn: Optional[Callable[[str], None]] = None) ->
         out = _fit(out, _CONFIG_BUDGET, "", cut)
         conv.problem("over %d bytes of JSON (cut: %s)" % (C.CONFIG_BYTES, ", ".join(cut[:5]) + (" ..." if len(cut) > 5 else "")))
     if conv.problems and warn is not None:
-        warn("parts of the config were replaced by markers (%r..., %r) to fit the server's limits: %s"
-             % (TRUNCATED, CYCLE, "; ".join(conv.problems)))
+        warn("parts of the config were replaced by %r... markers to fit the server's limits: %s"
+             % (MARKER_PREFIX, "; ".join(conv.problems)))
     return out

@@ -7,6 +7,7 @@ import enum
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -17,7 +18,7 @@ import pytest
 
 import babysit
 from babysit import BabysitWarning
-from babysit._config import CYCLE, TRUNCATED, config_to_json
+from babysit._config import MARKER_PREFIX, config_to_json
 from conftest import SDK, wait_for
 
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "docs", "contract.json")) as f:
@@ -226,14 +227,44 @@ OVER_LIMITS = [
 ]
 
 
-def _has_marker(v):
+def _markers(v):
+    """Every marker string in `v` (values and keys)."""
     if isinstance(v, str):
-        return v.startswith(TRUNCATED) or v == CYCLE
+        return [v] if v.startswith(MARKER_PREFIX) else []
     if isinstance(v, dict):
-        return any(_has_marker(x) for x in v.values())
+        return [m for k, x in v.items() for m in _markers(k) + _markers(x)]
     if isinstance(v, list):
-        return any(_has_marker(x) for x in v)
-    return False
+        return [m for x in v for m in _markers(x)]
+    return []
+
+
+def _has_marker(v):
+    return bool(_markers(v))
+
+
+# The TypeScript SDK's wording (sdk/ts/src/to-json.ts): a config cut by either SDK reads the same.
+# Numbers are written N here; the depth is checked against the contract below.
+MARKERS = [
+    ("deep-10000", {"[babysit: truncated, deeper than N levels]"}),
+    ("deep-just-over", {"[babysit: truncated, deeper than N levels]"}),
+    ("cyclic-dict", {"[babysit: circular reference]"}),
+    ("cyclic-list", {"[babysit: circular reference]"}),
+    ("cyclic-object", {"[babysit: circular reference]"}),
+    ("shared-2^40-times", {"[babysit: truncated, N bytes]"}),  # cut at 100,000 values, then to size
+    ("2-MB", {"[babysit: truncated, N bytes]"}),
+]
+
+
+@pytest.mark.parametrize("label, want", MARKERS, ids=[x[0] for x in MARKERS])
+def test_markers_read_as_the_typescript_sdks(label, want):
+    make = dict(OVER_LIMITS)[label]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = config_to_json(make(), warn=lambda msg: warnings.warn(msg, BabysitWarning))
+    assert {re.sub(r"[0-9]+", "N", m) for m in _markers(out)} == want
+    if label.startswith("deep"):
+        assert _markers(out) == ["[babysit: truncated, deeper than %d levels]" % LIMIT["configDepth"]]
+    assert "[babysit: " in str(caught[0].message)
 
 
 @pytest.mark.parametrize("label, make", OVER_LIMITS, ids=[x[0] for x in OVER_LIMITS])
