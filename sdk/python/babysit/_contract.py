@@ -64,6 +64,18 @@ _FORBIDDEN_RE = re.compile("[\u0000-\u001f\u007f]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
+# What JavaScript's String.prototype.trim() removes, which the server applies to project and run
+# names (zod's .trim()): Python's str.strip() differs (it also strips U+001C-U+001F and U+0085, and
+# keeps U+FEFF), so a name would be checked or stored differently by the SDK and the server.
+JS_TRIM_CHARACTERS = ("\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+                      "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff")
+
+
+def trim(s: str) -> str:
+    """`s` without the leading and trailing characters the server's trim() removes."""
+    return s.strip(JS_TRIM_CHARACTERS)
+
+
 def is_well_formed(s: str) -> bool:
     """False when `s` holds a surrogate code point, which UTF-8 cannot carry (``s.encode()`` raises)."""
     return _SURROGATE_RE.search(s) is None

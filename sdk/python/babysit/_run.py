@@ -64,15 +64,16 @@ class Run:
         init_timeout: float = 3.0,
         quiet: Optional[bool] = None,
     ) -> None:
-        problem = C.name_problem(project.strip() if isinstance(project, str) else project, C.PROJECT_MAX_LENGTH, "project names")
+        # Trimmed exactly as the server trims them (JavaScript's trim(), not str.strip()).
+        problem = C.name_problem(C.trim(project) if isinstance(project, str) else project, C.PROJECT_MAX_LENGTH, "project names")
         if problem is not None:
             raise ValueError("%s, got %s" % (problem, _short(project)))
-        if name is not None and (not isinstance(name, str) or name.strip()):
-            problem = C.name_problem(name.strip() if isinstance(name, str) else name, C.RUN_NAME_MAX_LENGTH, "run names")
+        if name is not None and (not isinstance(name, str) or C.trim(name)):
+            problem = C.name_problem(C.trim(name) if isinstance(name, str) else name, C.RUN_NAME_MAX_LENGTH, "run names")
             if problem is not None:
                 raise ValueError("%s, got %s" % (problem, _short(name)))
-        project = project.strip()
-        name = name.strip() or None if name is not None else None
+        project = C.trim(project)
+        name = C.trim(name) or None if name is not None else None
         if id is not None and (not isinstance(id, str) or not V.RUN_ID_RE.match(id)):
             raise ValueError("id must match [A-Za-z0-9_-]{1,64}, got %r" % (id,))
         base = (url or os.environ.get("BABYSIT_URL") or DEFAULT_URL).rstrip("/")

@@ -8,6 +8,8 @@ kind of problem, and counts what it dropped (and what the server refused) in fin
 
 import json
 import os
+import shutil
+import subprocess
 import warnings
 
 import pytest
@@ -111,6 +113,50 @@ def test_project_and_run_name_lengths_are_code_points(label, ch, make_run, serve
                {"project": "p", "name": _at(LIMIT["runNameMaxLength"] + 1, ch)}):
         with pytest.raises(ValueError, match="at most"):
             babysit.init(url=server.url, **kw)
+
+
+# Where JavaScript's trim() (the server's, on project and run names) and Python's str.strip() differ,
+# and two where they agree: (label, character, the project as stored, or None when refused).
+TRIM_CASES = [
+    ("bom-js-trims-it", "\ufeff", "proj"),
+    ("nel-js-keeps-it", "\x85", "\x85proj\x85"),
+    ("file-separator-a-control", "\x1c", None),
+    ("group-separator-a-control", "\x1d", None),
+    ("record-separator-a-control", "\x1e", None),
+    ("unit-separator-a-control", "\x1f", None),
+    ("ideographic-space", "\u3000", "proj"),
+    ("space", " ", "proj"),
+]
+
+
+@pytest.mark.parametrize("label, ch, stored", TRIM_CASES, ids=[c[0] for c in TRIM_CASES])
+def test_names_are_trimmed_as_the_server_trims_them(label, ch, stored, make_run, server):
+    if stored is None:
+        for kw in ({"project": ch + "proj" + ch}, {"project": "p", "name": ch + "n" + ch}):
+            with pytest.raises(ValueError, match="must not contain control characters"):
+                babysit.init(url=server.url, **kw)
+        return
+    run = make_run(project=ch + "proj" + ch, name=ch + "n" + ch)
+    assert run.finish().delivered is True
+    assert server.runs[run.id]["project"] == stored
+    assert server.runs[run.id]["name"] == stored.replace("proj", "n")
+    # At the length limit once trimmed: accepted, as the server accepts it
+    at_limit = ch + "p" * LIMIT["projectMaxLength"] + ch
+    if C.trim(at_limit) != at_limit:
+        assert make_run(project=at_limit).finish().delivered is True
+    else:
+        with pytest.raises(ValueError, match="at most"):
+            babysit.init(project=at_limit, url=server.url)
+
+
+def test_the_trimmed_characters_are_javascripts():
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = ("const o=[];for(let c=0;c<0x110000;c++){if(c>=0xd800&&c<0xe000)continue;"
+              "if(('a'+String.fromCodePoint(c)).trim()==='a')o.push(c)}console.log(JSON.stringify(o))")
+    js = json.loads(subprocess.run([node, "-e", script], capture_output=True, text=True, check=True).stdout)
+    assert sorted(ord(c) for c in C.JS_TRIM_CHARACTERS) == js
 
 
 def test_steps_bins_and_epochs_follow_the_contract():
