@@ -351,3 +351,19 @@ def test_finish_result_is_truthy_only_when_delivered(server, make_run):
     assert result and isinstance(result, babysit.DeliveryResult)
     assert run.finish() is result  # a second call says the same
     assert bool(DeliveryResult(delivered=False)) is False
+
+
+def test_finish_keeps_twenty_distinct_reasons_and_counts_every_point(server, make_run):
+    # As the TypeScript SDK: 20 distinct reasons, then "other reasons" for the points of all further ones.
+    kinds = [type("Thing%02d" % i, (), {}) for i in range(25)]
+    run = make_run()
+    for step in range(2):
+        run.log({"loss": 1.0, **{"v%02d" % i: kind() for i, kind in enumerate(kinds)}}, step=step)
+    result = run.finish()
+    assert server.series(run.id, "loss") == {0: 1.0, 1: 1.0}
+    assert result.rejected_points == 50
+    assert len(result.rejections) == 21
+    assert [r for r, _ in result.rejections[:20]] == [
+        "dropped by the SDK: metric values of type Thing%02d that are not one number" % i for i in range(20)]
+    assert result.rejections[20] == ("other reasons", 10)
+    assert all(n == 2 for _, n in result.rejections[:20])
