@@ -48,6 +48,8 @@ MAX_EXTRAS_PER_BATCH = min(C.HISTOGRAMS_PER_BATCH, C.EVENTS_PER_BATCH)
 # items they go out counted from 0 (see Run._next_step).
 HOLD_PROVISIONAL_MAX = 100_000
 REQUEST_TIMEOUT = 10.0
+# finish() while the server is away waits this long to reach it, not its whole timeout.
+FINISH_CONNECT_WAIT = 2.0
 BACKOFF_START = 0.5
 BACKOFF_MAX = 30.0
 FOREIGN_RECORDS_PER_CYCLE = 50
@@ -161,9 +163,12 @@ class Transport:
         with self._lock:
             if self._finish_status is None:
                 self._finish_status = status
-                # Already offline: one more try, then spool at once instead of making the user wait.
+                # Already offline: one more try, then spool at once instead of making the user wait
+                # for a server that is away. Only reaching it is hurried: a server that answers has
+                # come back, and gets the whole timeout to take what was kept (see _answered).
                 self._finish_one_try = self._offline
-                self._finish_deadline = deadline if not self._offline else min(deadline, time.monotonic() + 2.0)
+                self._finish_deadline = deadline
+                self._finish_connect_deadline = min(deadline, time.monotonic() + FINISH_CONNECT_WAIT)
                 self._next_try = 0.0
         self.wake.set()
         if self.done.wait(max(0.0, deadline - time.monotonic())):
@@ -241,7 +246,9 @@ class Transport:
             self._on_failure(finishing)
 
     def _on_failure(self, finishing: bool) -> None:
-        """Server unreachable: spool what is in memory, warn once, schedule the next try (lock held)."""
+        """Server unreachable: spool what is in memory, warn once, schedule the next try (lock held).
+
+        `finishing`: finish() had been called when the failed try began."""
         self._failures += 1
         self._go_offline()
         if self._failures == 1 and not self._warned_unreachable:
@@ -256,13 +263,33 @@ class Transport:
             )
         delay = self._backoff * (0.8 + 0.4 * random.random())
         self._backoff = min(self._backoff * 2, BACKOFF_MAX)
+        if self._finish_status is not None and not finishing:
+            # finish() came while this try was under way: its own try is next, now, not after the
+            # backoff (which would outlast finish's deadline and spool what a server back up could take).
+            self._next_try = 0.0
+            return
         self._next_try = time.monotonic() + delay
         if finishing and (self._finish_one_try or time.monotonic() + min(delay, 0.2) >= self._finish_deadline):
             self._give_up()
 
     _finish_delivered = False
     _finish_one_try = False
+    _finish_connect_deadline = math.inf
     _warned_unreachable = False
+
+    def _post(self, path: str, body: Any) -> Tuple[int, Any]:
+        """One request to the server, within finish's deadlines; raises TransportError."""
+        with self._lock:
+            connect = self._finish_connect_deadline - time.monotonic() if self._finish_one_try else None
+        answer = self.client.post(path, body, self._timeout(), connect)
+        self._answered()
+        return answer
+
+    def _answered(self) -> None:
+        """The server answered: finish() no longer hurries (it is not away), see _finish."""
+        if self._finish_one_try:
+            with self._lock:
+                self._finish_one_try = False
 
     def _give_up(self, from_deadline: bool = False) -> None:
         """Writes everything not yet acknowledged to the spool, plus the finish record, and stops."""
@@ -496,7 +523,7 @@ class Transport:
 
     def _create(self, body: Dict[str, Any]) -> Optional[Tuple[int, Any]]:
         try:
-            return self.client.post("/api/v1/runs", body, self._timeout())
+            return self._post("/api/v1/runs", body)
         except TransportError:
             return None
 
@@ -544,7 +571,7 @@ class Transport:
                 return "drop", None
         for attempt in (0, 1):
             try:
-                status, payload = self.client.post("/api/v1/runs/%s/log" % run_id, body, self._timeout())
+                status, payload = self._post("/api/v1/runs/%s/log" % run_id, body)
             except TransportError:
                 return "retry", body
             if status == 200:
@@ -649,9 +676,7 @@ class Transport:
             empty = not self.queue and not self._outbox and not self._spooled
         if finishing and empty and not self._finish_delivered:
             try:
-                status, payload = self.client.post(
-                    "/api/v1/runs/%s/finish" % self.run_id, {"status": self._finish_status}, self._timeout()
-                )
+                status, payload = self._post("/api/v1/runs/%s/finish" % self.run_id, {"status": self._finish_status})
             except TransportError:
                 return False
             if status >= 500:
@@ -700,7 +725,7 @@ class Transport:
                 continue
             if sp.finish is not None:
                 try:
-                    status, _ = self.client.post("/api/v1/runs/%s/finish" % sp.run_id, {"status": sp.finish}, self._timeout())
+                    status, _ = self._post("/api/v1/runs/%s/finish" % sp.run_id, {"status": sp.finish})
                 except TransportError:
                     return False
                 if status == 404 and not sp.create_tried:

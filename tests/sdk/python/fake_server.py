@@ -13,7 +13,8 @@ and GET /api/v1/runs/{id} (image events listed under ``images``, as the real ser
   ``finish_alerts = [...]``: returned by the next finish (the diagnosis of the complete run);
 - ``reject_logs = n``: the next n log batches are refused with 422 ``invalid_batch`` (a server whose
   rules the SDK does not know), storing nothing;
-- ``max_body_bytes = n``: log bodies over n bytes get 413 ``payload_too_large``.
+- ``max_body_bytes = n``: log bodies over n bytes get 413 ``payload_too_large``;
+- ``answer_delay = s``: every request is answered s seconds late (a server just restarted, under load).
 
 Its limits are the contract's, read from docs/contract.json, like the real server's.
 
@@ -144,6 +145,7 @@ class FakeServer:
         self.drop_next_log_responses = 0
         self.reject_logs = 0
         self.max_body_bytes = BODY_LIMIT
+        self.answer_delay = 0.0
         self._conns: set = set()  # open client connections, cut by down()
         self._port = port
         self._httpd: Optional[ThreadingHTTPServer] = None
@@ -390,6 +392,8 @@ class _Handler(BaseHTTPRequestHandler):
             limit = min(BODY_LIMIT, fake.max_body_bytes)
             return self._reply(413, {"error": {"code": "payload_too_large", "message": "body over %d bytes" % limit}})
         raw = self.rfile.read(length) if length else b""
+        if fake.answer_delay:
+            time.sleep(fake.answer_delay)
         while fake.mode == "hang":
             time.sleep(0.02)
         if fake.mode == "down":

@@ -14,6 +14,7 @@ import pytest
 
 import babysit
 from babysit import BabysitWarning
+from babysit import _transport as T
 from conftest import SDK, wait_for
 
 
@@ -284,6 +285,27 @@ def test_finish_returns_fast_when_the_server_is_already_away(server, make_run, s
     t0 = time.monotonic()
     assert run.finish(timeout=10.0).delivered is False
     assert time.monotonic() - t0 < 3.0
+
+
+def test_finish_right_after_the_server_came_back_waits_for_its_slow_answers(server, make_run, spool_dir):
+    # The server was away, is back, and answers slowly (just restarted, on a loaded machine): finish()
+    # hurries only to reach it, then gives it its whole timeout instead of spooling everything.
+    run = make_run(flush_interval=30.0)
+    run.log({"x": -1}, step=0)
+    run._transport.wake.set()
+    wait_for(lambda: server.series(run.id, "x"), what="first point")
+    server.down()
+    for i in range(1, 11):
+        run.log({"x": i}, step=i)
+    run._transport.wake.set()
+    wait_for(lambda: spool_files(spool_dir), what="a spool file")
+    server.answer_delay = T.FINISH_CONNECT_WAIT + 0.5
+    server.up()
+    result = run.finish(timeout=30.0)
+    assert result.delivered is True and result.pending_batches == 0
+    assert server.series(run.id, "x") == {i: (-1 if i == 0 else i) for i in range(11)}
+    assert server.runs[run.id]["status"] == "finished"
+    assert spool_files(spool_dir) == []
 
 
 def test_context_manager_finishes_and_marks_exceptions_crashed(server, make_run):
