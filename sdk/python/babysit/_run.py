@@ -197,7 +197,8 @@ class Run:
 
         A run resumed by id starts after the last step the server has stored. Until the server has
         said which (it is away, or slow to answer), steps are counted from an unknown origin
-        (V.Provisional) and resolved when it answers; see Transport._form_batches.
+        (V.Provisional), spooled as such and resolved when it answers (in this process or in a
+        later replay), so no earlier point of the run is overwritten; see _spool.py.
         """
         s = self._step
         if type(s) is int:  # the common case, first: log() calls this every step

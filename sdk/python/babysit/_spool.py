@@ -6,7 +6,15 @@ One append-only JSONL file per run, in the same line format as the TypeScript SD
     {"kind":"batch","seq":17,"body":{"seq":17,"rows":[...],...}}                          a batch, as sent
     {"kind":"ack","seq":17}                                                                the server took it
     {"kind":"finish","status":"finished"}                                                  finish() gave up
-A batch is pending while no ack with its seq follows. A torn last line (the process died mid-write) is
+    {"kind":"origin","step":150}                               where a resumed run's relative steps start
+A batch is pending while no ack with its seq follows.
+
+A run resumed by id while the server is away does not know where the run stopped, so its items
+logged without step= carry ``"relStep": k`` instead of ``"step"``: the k-th step after the resume
+point. They are resolved to ``origin + k`` before they are sent, where the origin is the server's
+``lastStep + 1`` (0 for a run with no points) once it answers; the first time it is known it is
+written as an "origin" line, so a later replay resolves the rest the same way. A body holding
+``relStep`` is never sent as it is (the server would refuse it: it has no step). A torn last line (the process died mid-write) is
 skipped on load. The file is deleted once nothing in it is pending.
 
 The process that writes a spool holds an exclusive flock on it, so another process replays only the
@@ -139,6 +147,9 @@ class Spool:
     def append_ack(self, seq: int) -> bool:
         return self._append(b'{"kind":"ack","seq":%d}\n' % seq)
 
+    def append_origin(self, step: int) -> bool:
+        return self._append(b'{"kind":"origin","step":%d}\n' % step)
+
     def append_finish(self, status: str) -> bool:
         return self._append(json.dumps({"kind": "finish", "status": status}).encode() + b"\n")
 
@@ -158,13 +169,19 @@ class Spool:
 class LoadedSpool:
     """A spool left by another process, opened and locked for replay."""
 
-    def __init__(self, path: str, fd: int, header: Dict[str, Any], pending: List[Tuple[int, bytes]], finish: Optional[str]):
+    def __init__(self, path: str, fd: int, parsed: "ParsedSpool"):
         self.path = path
         self._fd: Optional[int] = fd
-        self.header = header
-        self.pending = pending
-        self.finish = finish
+        self.header = parsed.header
+        self.pending = parsed.pending
+        self.finish = parsed.finish
+        self.origin = parsed.origin  # where its relative steps start, once known
+        self.relative = parsed.relative  # seqs of pending batches holding relative steps
+        self.max_step = parsed.max_step  # largest absolute step of its pending batches, or None
         self.create_tried = False
+        # seq of a half kept in memory only (its write failed) -> the seq of the batch it is the last
+        # half of, acked only once that half is stored
+        self.ack_after: Dict[int, int] = {}
 
     @property
     def run_id(self) -> str:
@@ -178,20 +195,33 @@ class LoadedSpool:
             body["config"] = self.header["config"]
         return body
 
-    def append_batch(self, seq: int, body: bytes) -> None:
-        """Adds a batch (half of one the server found too large) before the old one is acked."""
-        if self._fd is not None:
-            try:
-                os.write(self._fd, b'{"kind":"batch","seq":%d,"body":' % seq + body + b"}\n")
-            except OSError:
-                pass
+    def _write(self, line: bytes) -> bool:
+        if self._fd is None:
+            return False
+        try:
+            view = memoryview(line)
+            while view:
+                view = view[os.write(self._fd, view):]
+            return True
+        except OSError:
+            return False
 
-    def ack(self, seq: int) -> None:
-        if self._fd is not None:
-            try:
-                os.write(self._fd, b'{"kind":"ack","seq":%d}\n' % seq)
-            except OSError:
-                pass
+    def append_batch(self, seq: int, body: bytes) -> bool:
+        """Adds a batch (half of one the server found too large) before the old one is acked.
+
+        False when it could not be written: the caller then keeps it in memory (pending) and must
+        not ack the old seq, so the file still holds the data should this process die."""
+        return self._write(b'{"kind":"batch","seq":%d,"body":' % seq + body + b"}\n")
+
+    def append_origin(self, step: int) -> bool:
+        return self._write(b'{"kind":"origin","step":%d}\n' % step)
+
+    def ack(self, seq: int) -> bool:
+        ok = self._write(b'{"kind":"ack","seq":%d}\n' % seq)
+        parent = self.ack_after.pop(seq, None)
+        if parent is not None:
+            ok = self.ack(parent) and ok
+        return ok
 
     def remove(self) -> None:
         _unlink(self.path)
@@ -202,11 +232,58 @@ class LoadedSpool:
         _close(fd)
 
 
-def parse_spool(text: bytes) -> Tuple[Dict[str, Any], List[Tuple[int, bytes]], Optional[str]]:
-    """Returns (header, pending batches in file order as (seq, body JSON), finish status or None)."""
-    header: Dict[str, Any] = {}
+_STEPPED = ("rows", "histograms", "events")
+
+
+class ParsedSpool:
+    """What a spool file holds: its header, pending batches in file order as (seq, body JSON), the
+    finish status or None, the origin of its relative steps (None while unknown), the seqs of the
+    pending batches holding relative steps, and the largest absolute step they hold (or None)."""
+
+    def __init__(self) -> None:
+        self.header: Dict[str, Any] = {}
+        self.pending: List[Tuple[int, bytes]] = []
+        self.finish: Optional[str] = None
+        self.origin: Optional[int] = None
+        self.relative: set = set()
+        self.max_step: Optional[int] = None
+
+
+def body_steps(body: Dict[str, Any]) -> Tuple[bool, Optional[int]]:
+    """(holds relative steps, largest absolute step or None) of a log body."""
+    relative = False
+    top: Optional[int] = None
+    for field in _STEPPED:
+        items = body.get(field)
+        if not isinstance(items, list):
+            continue
+        for it in items:
+            if not isinstance(it, dict):
+                continue
+            if "relStep" in it:
+                relative = True
+            step = it.get("step")
+            if isinstance(step, int) and not isinstance(step, bool) and (top is None or step > top):
+                top = step
+    return relative, top
+
+
+def resolve_steps(body: Dict[str, Any], origin: int) -> Dict[str, Any]:
+    """`body` with every ``relStep`` k replaced by the step origin + k (in place; returned)."""
+    for field in _STEPPED:
+        items = body.get(field)
+        if not isinstance(items, list):
+            continue
+        for it in items:
+            if isinstance(it, dict) and "relStep" in it:
+                it["step"] = origin + int(it.pop("relStep"))
+    return body
+
+
+def parse_spool(text: bytes) -> ParsedSpool:
+    out = ParsedSpool()
     batches: Dict[int, bytes] = {}
-    finish: Optional[str] = None
+    steps: Dict[int, Tuple[bool, Optional[int]]] = {}
     for line in text.split(b"\n"):
         if not line.strip():
             continue
@@ -217,16 +294,26 @@ def parse_spool(text: bytes) -> Tuple[Dict[str, Any], List[Tuple[int, bytes]], O
         if not isinstance(rec, dict):
             continue
         kind = rec.get("kind")
-        if kind == "run" and not header:
-            header = rec
+        if kind == "run" and not out.header:
+            out.header = rec
         elif kind == "batch" and isinstance(rec.get("seq"), int) and isinstance(rec.get("body"), dict):
             body = dict(rec["body"], seq=rec["seq"])
             batches[rec["seq"]] = json.dumps(body, separators=(",", ":")).encode()
+            steps[rec["seq"]] = body_steps(body)
         elif kind == "ack" and isinstance(rec.get("seq"), int):
             batches.pop(rec["seq"], None)
         elif kind == "finish" and isinstance(rec.get("status"), str):
-            finish = rec["status"]
-    return header, list(batches.items()), finish
+            out.finish = rec["status"]
+        elif kind == "origin" and isinstance(rec.get("step"), int) and out.origin is None:
+            out.origin = rec["step"]  # the first one: every relative step of the file counts from it
+    out.pending = list(batches.items())
+    for seq, _ in out.pending:
+        relative, top = steps[seq]
+        if relative:
+            out.relative.add(seq)
+        if top is not None and (out.max_step is None or top > out.max_step):
+            out.max_step = top
+    return out
 
 
 class SkippedSpool:
@@ -279,7 +366,8 @@ def claim_foreign_spools(directory: str, base_url: str, exclude: Optional[str] =
                 continue
             with open(path, "rb") as f:
                 text = f.read()
-            header, pending, finish = parse_spool(text)
+            parsed = parse_spool(text)
+            header, pending = parsed.header, parsed.pending
             url = header.get("url")
             if not header.get("id"):
                 skip(SkippedSpool(path, SkippedSpool.UNREADABLE, batches=len(pending)))
@@ -287,7 +375,7 @@ def claim_foreign_spools(directory: str, base_url: str, exclude: Optional[str] =
             if url and url.rstrip("/") != base_url.rstrip("/") and not any_url:
                 skip(SkippedSpool(path, SkippedSpool.OTHER_SERVER, str(header["id"]), str(url).rstrip("/"), len(pending)))
                 continue
-            out.append(LoadedSpool(path, fd, header, pending, finish))
+            out.append(LoadedSpool(path, fd, parsed))
             ok = True
         except OSError:
             skip(SkippedSpool(path, SkippedSpool.UNREADABLE))

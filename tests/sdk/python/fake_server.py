@@ -14,7 +14,8 @@ and GET /api/v1/runs/{id} (image events listed under ``images``, as the real ser
 - ``reject_logs = n``: the next n log batches are refused with 422 ``invalid_batch`` (a server whose
   rules the SDK does not know), storing nothing;
 - ``max_body_bytes = n``: log bodies over n bytes get 413 ``payload_too_large``;
-- ``answer_delay = s``: every request is answered s seconds late (a server just restarted, under load).
+- ``answer_delay = s``: every request is answered s seconds late (a server just restarted, under load);
+- ``fail_logs = True``: log batches get 503 (creates and finishes are answered).
 
 Its limits are the contract's, read from docs/contract.json, like the real server's.
 
@@ -146,6 +147,7 @@ class FakeServer:
         self.reject_logs = 0
         self.max_body_bytes = BODY_LIMIT
         self.answer_delay = 0.0
+        self.fail_logs = False
         self._conns: set = set()  # open client connections, cut by down()
         self._port = port
         self._httpd: Optional[ThreadingHTTPServer] = None
@@ -329,6 +331,8 @@ class FakeServer:
                      "name": run["name"] or "run-%s" % rid, "resumed": True, "lastStep": self.last_step(rid)}
 
     def _log(self, rid: str, body: Any) -> Tuple[int, Any]:
+        if self.fail_logs:
+            return 503, {"error": {"code": "internal", "message": "unavailable"}}
         with self.lock:
             reject = self.reject_logs > 0
             if reject:
