@@ -96,7 +96,14 @@ class Spool:
                 continue
             _try_lock(fd, candidate)
             self._fd, self.path, self._size = fd, candidate, 0
-            self._write(json.dumps(dict(self.header, kind="run"), separators=(",", ":"), allow_nan=False).encode() + b"\n")
+            try:
+                self._write(json.dumps(dict(self.header, kind="run"), separators=(",", ":"), allow_nan=False).encode() + b"\n")
+            except OSError:
+                # No file without its header: nothing could replay it, and it would only confuse sync.
+                self._fd = self.path = None
+                _close(fd)
+                _unlink(candidate)
+                raise
             return
         raise OSError("no free spool file name for run %s" % self.header["id"])
 

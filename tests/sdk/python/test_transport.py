@@ -534,3 +534,70 @@ def test_a_second_finish_while_the_first_is_still_sending_gets_the_first_ones_re
     server.mode = "up"
     assert second is first["r"]
     assert second.delivered is False
+
+
+# ---------------------------------------------------------------------------------------- a spool that cannot be written
+
+
+def _spool_disk_full(monkeypatch):
+    from babysit._spool import Spool
+
+    def write(self, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Spool, "_write", write)
+
+
+def test_a_spool_that_cannot_be_written_keeps_the_data_in_memory_until_the_server_is_back(
+        server, make_run, spool_dir, monkeypatch, capfd):
+    _spool_disk_full(monkeypatch)
+    run = make_run()
+    run.log({"x": -1}, step=0)
+    wait_for(lambda: server.series(run.id, "x"), what="first point")
+    server.down()
+    for i in range(1, 51):
+        run.log({"x": i}, step=i)
+    wait_for(lambda: run._transport.stats["spooled"] > 0, what="batches kept while the server is away")
+    server.up()
+    result = run.finish(timeout=20)
+    assert result.delivered is True and result.rejected_points == 0
+    assert server.series(run.id, "x") == {0: -1, **{i: i for i in range(1, 51)}}
+    err = capfd.readouterr().err
+    assert err.count("could not write to the spool file") == 1
+
+
+def test_what_a_spool_that_cannot_be_written_still_holds_at_the_end_is_counted_as_lost(
+        server, make_run, spool_dir, monkeypatch):
+    _spool_disk_full(monkeypatch)
+    run = make_run()
+    run.log({"x": -1}, step=0)
+    wait_for(lambda: server.series(run.id, "x"), what="first point")
+    server.down()
+    for i in range(1, 11):
+        run.log({"x": i, "y": i}, step=i)
+    result = run.finish(timeout=0.5)
+    assert result.delivered is False and result.pending_batches == 0 and result.spool_path is None
+    assert result.rejected_points == 20
+    assert result.rejections == [("lost: the spool file could not be written", 20)]
+    assert spool_files(spool_dir) == []
+
+
+def test_memory_kept_for_a_spool_that_cannot_be_written_is_bounded_and_what_is_dropped_counted(
+        server, make_run, spool_dir, monkeypatch):
+    _spool_disk_full(monkeypatch)
+    monkeypatch.setattr(T, "MEMORY_POINTS_MAX", 10)
+    run = make_run(flush_interval=30.0)
+    run.log({"x": -1}, step=0)
+    run._transport.wake.set()
+    wait_for(lambda: server.series(run.id, "x"), what="first point")
+    server.down()
+    for i in range(1, 5):  # four batches of 5 points: two fit in memory
+        for k in range(5):
+            run.log({"k%d" % k: float(i)}, step=i * 10 + k)
+        run._transport.wake.set()
+        wait_for(lambda: run._transport.queue == deque(), what="the batch formed")
+    wait_for(lambda: run._transport.rejections.total == 10, what="two batches dropped")
+    server.up()
+    result = run.finish(timeout=20)
+    assert result.rejections == [("lost: the spool file could not be written and memory was full", 10)]
+    assert len(server.points(run.id)) == 1 + 10
