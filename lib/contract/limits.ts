@@ -38,6 +38,11 @@ export const LIMITS = {
   keyPatternMaxLength: limit(256, STRING_UNIT, "a {layer} pattern in config.babysit.keys (longer ones are ignored)"),
   keyPatternsMax: limit(100, "patterns", "{layer} patterns in config.babysit.keys of one run (later ones are ignored)"),
   seriesKeysPerRequest: limit(100, "keys", "keys in one GET .../series?keys= request"),
+  // per run, so that what a run holds in memory while it logs and what its page and GET answer carry
+  // stay bounded whatever is logged: a batch's new keys beyond these are refused, the rest stored
+  keysPerRun: limit(10_000, "keys", "distinct metric keys of one run"),
+  histogramKeysPerRun: limit(2_000, "keys", "distinct histogram keys of one run"),
+  imageKeysPerRun: limit(1_000, "keys", "distinct image keys of one run"),
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

@@ -35,6 +35,9 @@ LIMITS = {
     "imageSideMax": 8192,  # pixels
     "imageBytesMax": 4 * 1024 * 1024,  # bytes of decoded PNG
     "urlBytesMax": 8 * 1024,
+    "keysPerRun": 10_000,  # distinct metric keys of one run (the epoch is one)
+    "histogramKeysPerRun": 2_000,  # distinct histogram keys of one run
+    "imageKeysPerRun": 1_000,  # distinct image keys of one run
 }
 
 KEY_MAX_LENGTH = LIMITS["keyMaxLength"]
@@ -54,6 +57,9 @@ TIME_MAX = LIMITS["timeMax"]
 EPOCH_ABS_MAX = LIMITS["epochAbsMax"]
 IMAGE_SIDE_MAX = LIMITS["imageSideMax"]
 IMAGE_BYTES_MAX = LIMITS["imageBytesMax"]
+KEYS_PER_RUN = LIMITS["keysPerRun"]
+HISTOGRAM_KEYS_PER_RUN = LIMITS["histogramKeysPerRun"]
+IMAGE_KEYS_PER_RUN = LIMITS["imageKeysPerRun"]
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,%d}$" % LIMITS["runIdMaxLength"]
 RUN_ID_RE = re.compile(RUN_ID_PATTERN)

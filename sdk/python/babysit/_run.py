@@ -96,7 +96,12 @@ class Run:
         self._finish_done = threading.Event()  # set when the first finish() has its result
         self._rejections = Rejections()
         self._seen_alerts: set = set()
+        # Keys this process sends to the run (metric keys with the epoch; histogram and image keys):
+        # a new one beyond the contract's per-run limits is dropped here, counted, instead of being
+        # sent for the server to refuse.
         self._ok_keys: set = set()
+        self._hist_keys: set = set()
+        self._image_keys: set = set()
         self._bad_keys: Dict[Any, str] = {}  # key -> its problem: a bad key logged every step is counted, not re-checked
         self._pending_points = 0
         self._watchers: List[Any] = []
@@ -215,6 +220,16 @@ class Run:
         self._rejections.add("dropped by the SDK: " + reason, points)
         self._warner.warn(kind, message, stacklevel=4)
 
+    def _over_key_limit(self, key: str, what: str, limit: str) -> None:
+        """Drops an item of a new key beyond a per-run key limit of the contract (counted, warned once)."""
+        problem = "runs may have at most %d distinct %s keys (%s)" % (C.LIMITS[limit], what, limit)
+        if what == "metric" and len(self._bad_keys) < 10_000:
+            self._bad_keys[key] = problem  # counted, not re-checked, when logged again
+        self._drop("key-limit:" + what, problem,
+                   "dropped %s %s: this run already has %d distinct %s keys, the most a run may have (%s); further "
+                   "new %s keys are dropped without a warning, finish() counts them"
+                   % (what, _short(key), C.LIMITS[limit], what, limit, what))
+
     def log(self, metrics: Mapping, step: Optional[int] = None, epoch: Optional[float] = None) -> None:
         """Records metric values at one step. Returns at once; never raises.
 
@@ -270,8 +285,10 @@ class Run:
                                    "dropped metric %s: %s (further keys with this problem are dropped without a "
                                    "warning; finish() counts them)" % (_short(k), problem))
                         continue
-                    if len(ok_keys) < 100_000:
-                        ok_keys.add(k)
+                    if len(ok_keys) >= C.KEYS_PER_RUN:
+                        self._over_key_limit(k, "metric", "keysPerRun")
+                        continue
+                    ok_keys.add(k)
                 if type(v) is float:
                     vals[k] = v
                     continue
@@ -291,6 +308,12 @@ class Run:
                     ep = None
                     self._drop("epoch", "epochs that are not finite numbers within +-%g" % C.EPOCH_ABS_MAX,
                                "dropped epoch: %s" % err)
+                if ep is not None and "epoch" not in ok_keys:  # the server stores it as the metric "epoch"
+                    if len(ok_keys) >= C.KEYS_PER_RUN:
+                        self._over_key_limit("epoch", "metric", "keysPerRun")
+                        ep = None
+                    else:
+                        ok_keys.add("epoch")
             if not vals and ep is None:
                 return
             self._queue.append((ROW, step, now, ep, vals))
@@ -327,6 +350,11 @@ class Run:
             if problem is not None:
                 self._drop("hkey:" + problem, "histograms: " + problem, "dropped histogram %s: %s" % (_short(key), problem))
                 return
+            if key not in self._hist_keys:
+                if len(self._hist_keys) >= C.HISTOGRAM_KEYS_PER_RUN:
+                    self._over_key_limit(key, "histogram", "histogramKeysPerRun")
+                    return
+                self._hist_keys.add(key)
             step = self._step_or_current(step, "log_histogram")
             if isinstance(values, tuple) and len(values) == 2 and not V.is_tensor(values):
                 payload: Any = ("ready", V.check_histogram(values[0], values[1]))
@@ -397,6 +425,11 @@ class Run:
             if problem is not None:
                 self._drop("ikey:" + problem, "images: " + problem, "dropped image %s: %s" % (_short(key), problem))
                 return
+            if key not in self._image_keys:
+                if len(self._image_keys) >= C.IMAGE_KEYS_PER_RUN:
+                    self._over_key_limit(key, "image", "imageKeysPerRun")
+                    return
+                self._image_keys.add(key)
             step = self._step_or_current(step, "log_image")
             if V.is_tensor(image):
                 snapshot = image.detach().clone()

@@ -406,8 +406,9 @@ class Transport:
                 for part in parts:
                     self._add_batch(part)
                 return
-            self._drop("too-large", "an item over %d bytes" % MAX_BATCH_BYTES,
-                       "dropped an item of %d bytes: over the %d-byte batch limit" % (len(data), MAX_BATCH_BYTES),
+        if len(data) > C.BODY_BYTES:  # one item alone over the contract's body limit: never storable
+            self._drop("too-large", "an item over %d bytes" % C.BODY_BYTES,
+                       "dropped an item of %d bytes: over the %d-byte body limit" % (len(data), C.BODY_BYTES),
                        points=_body_points(body))
             return
         b = _Batch(seq, data, _body_points(body), relative)
@@ -603,6 +604,8 @@ class Transport:
                         if payload.get("duplicate"):
                             self.stats["duplicates"] += 1
                         self._handle_alerts(payload.get("alerts"))
+                if isinstance(payload, dict) and isinstance(payload.get("refused"), dict):
+                    self._count_refused(run_id, payload["refused"], own)
                 return "ok", body
             if status == 404 and attempt == 0:
                 # The run is unknown (created while we were offline, or the server lost it): create it.
@@ -634,6 +637,27 @@ class Transport:
             self.stats["dropped"] += 1
             return "drop", body
         return "retry", body
+
+    def _count_refused(self, run_id: str, refused: Dict[str, Any], own: bool) -> None:
+        """The server stored the batch less what it refused (the per-run key limits): count that
+        part as rejected. Never retried: the same keys would be refused again."""
+        points = 0
+        for field in ("points", "histograms", "events"):
+            n = refused.get(field)
+            if isinstance(n, int) and not isinstance(n, bool) and n > 0:
+                points += n
+        if points <= 0:
+            return
+        why = "%s: %s" % (refused.get("code") or "refused", refused.get("message") or "")
+        if len(why) > 300:
+            why = why[:300] + "..."
+        if own:
+            self.rejections.add("rejected by the server: " + why, points)
+        else:
+            self.stats["foreign_rejected"] += points
+        self.warner.say("refused:%s" % refused.get("code"),
+                        "the server did not store part of a batch of run %s (%s); %d point(s) not stored"
+                        % (run_id, why, points))
 
     def _put_back_halves(self, source: Deque[_Batch], body: Optional[bytes]) -> None:
         """A batch the server found too large goes back to the front of `source` as two batches with

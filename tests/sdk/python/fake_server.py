@@ -17,6 +17,10 @@ and GET /api/v1/runs/{id} (image events listed under ``images``, as the real ser
 - ``answer_delay = s``: every request is answered s seconds late (a server just restarted, under load);
 - ``fail_logs = True``: log batches get 503 (creates and finishes are answered).
 
+Like the real server it applies the per-run key limits (keysPerRun, histogramKeysPerRun,
+imageKeysPerRun): the new keys of a batch beyond them are left out, the rest stored, and the answer's
+``refused`` says what was left out (``null`` when nothing was).
+
 Its limits are the contract's, read from docs/contract.json, like the real server's.
 
 Also usable on its own: ``python tests/sdk/python/fake_server.py 3000``.
@@ -148,6 +152,7 @@ class FakeServer:
         self.max_body_bytes = BODY_LIMIT
         self.answer_delay = 0.0
         self.fail_logs = False
+        self.run_keys: Dict[str, Dict[str, set]] = {}  # run -> {"metric"|"histogram"|"image": keys}
         self._conns: set = set()  # open client connections, cut by down()
         self._port = port
         self._httpd: Optional[ThreadingHTTPServer] = None
@@ -350,12 +355,50 @@ class FakeServer:
             seen = self.seqs[rid].get(seq)
             if seen is not None:
                 return 200, dict(seen, duplicate=True)
+            body, refused = self._admit_keys(rid, body)
             self.batches[rid].append(body)
             points = sum(len(r["metrics"]) + ("epoch" in r) for r in body.get("rows", []))
             answer = {"accepted": {"points": points, "histograms": len(body.get("histograms", [])),
-                                   "events": len(body.get("events", []))}, "duplicate": False}
+                                   "events": len(body.get("events", []))}, "duplicate": False, "refused": refused}
             self.seqs[rid][seq] = answer
             return 200, dict(answer, alerts=list(self.alerts))
+
+    def _admit_keys(self, rid: str, body: Dict[str, Any]) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
+        """The batch less the items of new keys beyond the per-run limits, and the `refused` answer (lock held)."""
+        known = self.run_keys.setdefault(rid, {"metric": set(), "histogram": set(), "image": set()})
+        limits = {"metric": LIMIT["keysPerRun"], "histogram": LIMIT["histogramKeysPerRun"], "image": LIMIT["imageKeysPerRun"]}
+        refused_keys: List[str] = []
+        counts = {"metric": 0, "histogram": 0, "image": 0}
+
+        def admit(kind: str, key: str) -> bool:
+            if key in known[kind]:
+                return True
+            if len(known[kind]) < limits[kind]:
+                known[kind].add(key)
+                return True
+            if key not in refused_keys:
+                refused_keys.append(key)
+            counts[kind] += 1
+            return False
+
+        rows = []
+        for row in body.get("rows", []):
+            metrics = {k: v for k, v in row["metrics"].items() if admit("metric", k)}
+            epoch_refused = "epoch" in row and "epoch" not in row["metrics"] and not admit("metric", "epoch")
+            row = dict(row, metrics=metrics)
+            if epoch_refused:
+                row.pop("epoch")
+            rows.append(row)
+        out = dict(body, rows=rows)
+        if "histograms" in body:
+            out["histograms"] = [h for h in body["histograms"] if admit("histogram", h["key"])]
+        if "events" in body:
+            out["events"] = [e for e in body["events"] if e["type"] != "image" or admit("image", e["data"]["key"])]
+        if not refused_keys:
+            return out, None
+        return out, {"code": "too_many_keys", "message": "run %s: %d new key(s) over the per-run limits were not stored"
+                     % (rid, len(refused_keys)), "points": counts["metric"], "histograms": counts["histogram"],
+                     "events": counts["image"], "keys": refused_keys[:20]}
 
 
 class _Handler(BaseHTTPRequestHandler):

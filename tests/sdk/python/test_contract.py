@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import warnings
 
 import pytest
@@ -17,7 +18,6 @@ import pytest
 import babysit
 from babysit import BabysitWarning, DeliveryResult
 from babysit import _contract as C
-from babysit import _transport as T
 from babysit import _values as V
 from babysit import images
 from conftest import HERE, wait_for
@@ -39,21 +39,161 @@ def test_every_limit_of_the_contract_is_the_sdks():
     assert CONTRACT["stringUnit"] == "code points"  # what len() counts, which the checks below use
 
 
-@pytest.mark.parametrize("sdk_value, limit", [
-    (V.MAX_KEY_LENGTH, "keyMaxLength"),
-    (V.MAX_EVENT_TYPE_LENGTH, "eventTypeMaxLength"),
-    (V.MAX_HISTOGRAM_BINS, "histogramBins"),
-    (V.MAX_STEP, "stepMax"),
-])
-def test_the_sdks_named_constants_are_the_contracts(sdk_value, limit):
-    assert sdk_value == LIMIT[limit]
+# Each limit through a run: the value at the limit is stored, one past it is dropped by the SDK (and
+# counted) or, for the per-batch counts, split so that every batch the server gets is within it.
 
 
-def test_batches_the_sdk_forms_stay_within_the_contracts_batch_limits():
-    assert 0 < T.MAX_ROWS_PER_BATCH <= LIMIT["rowsPerBatch"]
-    assert 0 < T.MAX_EXTRAS_PER_BATCH <= min(LIMIT["histogramsPerBatch"], LIMIT["eventsPerBatch"])
-    assert 0 < T.MAX_BATCH_BYTES <= LIMIT["bodyBytes"]
-    assert V.MAX_EVENT_DATA_DEPTH + 3 == LIMIT["jsonDepth"]  # body > events > event > data
+def _quiet_run(make_run, **kw):
+    kw.setdefault("flush_interval", 30.0)  # one flush at finish(): everything logged goes out at once
+    kw.setdefault("batch_points", 10**9)
+    return make_run(**kw)
+
+
+def _finish(run):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BabysitWarning)
+        return run.finish(timeout=30)
+
+
+@pytest.mark.parametrize("limit", ["rowsPerBatch", "histogramsPerBatch", "eventsPerBatch"])
+def test_one_flush_over_a_per_batch_count_is_sent_in_batches_within_it(server, make_run, limit):
+    n = LIMIT[limit] + 1
+    run = _quiet_run(make_run)
+    for i in range(n):
+        if limit == "rowsPerBatch":
+            run.log({"x": float(i)}, step=i)
+        elif limit == "histogramsPerBatch":
+            run.log_histogram("h", ([0.0, 1.0], [float(i)]), step=i)
+        else:
+            run.event("e", {"i": i}, step=i)
+    result = _finish(run)
+    assert result.delivered is True  # the server refuses a batch over the limit whole
+    field = {"rowsPerBatch": "rows", "histogramsPerBatch": "histograms", "eventsPerBatch": "events"}[limit]
+    sizes = [len(b.get(field, [])) for b in server.batches[run.id]]
+    assert sum(sizes) == n and max(sizes) <= LIMIT[limit]
+
+
+def _body_with_event_of(n_bytes):
+    """Event data whose batch body, as the SDK sends it, is about `n_bytes` long."""
+    seq = time.time_ns() // 1000  # as long as the SDK's seqs (microseconds since 1970)
+    overhead = len(json.dumps({"rows": [], "events": [{"type": "blob", "data": {"s": ""}, "step": 0}],
+                               "seq": seq}, separators=(",", ":")))
+    return {"s": "x" * (n_bytes - overhead)}
+
+
+@pytest.mark.parametrize("n_bytes, stored", [(LIMIT["bodyBytes"] - 64, True), (LIMIT["bodyBytes"] + 1, False)])
+def test_an_item_within_the_body_limit_is_sent_one_over_it_dropped(server, make_run, n_bytes, stored):
+    run = _quiet_run(make_run)
+    run.event("blob", _body_with_event_of(n_bytes), step=0)
+    run.log({"x": 1.0}, step=0)
+    result = _finish(run)
+    assert len(server.events(run.id, "blob")) == (1 if stored else 0)
+    assert server.series(run.id, "x") == {0: 1.0}
+    assert result.rejections == ([] if stored else [("dropped by the SDK: an item over %d bytes" % LIMIT["bodyBytes"], 1)])
+
+
+def _nested(levels):
+    d = leaf = {}
+    for _ in range(levels - 1):
+        leaf["in"] = {}
+        leaf = leaf["in"]
+    return d
+
+
+@pytest.mark.parametrize("levels, stored", [(LIMIT["jsonDepth"] - 3, True), (LIMIT["jsonDepth"] - 2, False)])
+def test_event_data_within_the_json_depth_is_stored_one_deeper_dropped(server, make_run, levels, stored):
+    # the body's levels above the data: the body, its events list, the event
+    run = _quiet_run(make_run)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BabysitWarning)
+        run.event("deep", _nested(levels), step=0)
+    result = _finish(run)
+    assert len(server.events(run.id, "deep")) == (1 if stored else 0)
+    assert result.rejected_points == (0 if stored else 1)
+
+
+@pytest.mark.parametrize("step, stored_at", [(LIMIT["stepMax"], LIMIT["stepMax"]), (LIMIT["stepMax"] + 1, 0)])
+def test_a_step_at_the_limit_is_stored_one_past_it_replaced(server, make_run, step, stored_at):
+    run = _quiet_run(make_run)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run.log({"x": 1.0}, step=step)
+    assert bool([w for w in caught if "step must be in" in str(w.message)]) is (step != stored_at)
+    assert _finish(run).delivered is True
+    assert server.series(run.id, "x") == {stored_at: 1.0}
+
+
+@pytest.mark.parametrize("bins, stored", [(LIMIT["histogramBins"], True), (LIMIT["histogramBins"] + 1, False)])
+def test_a_histogram_at_the_bin_limit_is_stored_one_over_dropped(server, make_run, bins, stored):
+    run = _quiet_run(make_run)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BabysitWarning)
+        run.log_histogram("h", (list(range(bins + 1)), [1.0] * bins), step=0)
+    result = _finish(run)
+    assert len(server.histograms(run.id)) == (1 if stored else 0)
+    assert result.rejected_points == (0 if stored else 1)
+
+
+# ------------------------------------------------------------------------------ keys per run
+
+
+def _warnings_about(caught, text):
+    return [w for w in caught if issubclass(w.category, BabysitWarning) and text in str(w.message)]
+
+
+def test_a_run_has_at_most_keys_per_run_metric_keys_new_ones_dropped_once_and_counted(server, make_run):
+    n = LIMIT["keysPerRun"]
+    run = _quiet_run(make_run)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run.log({"k%05d" % i: float(i) for i in range(n)}, step=0)  # at the limit: all stored
+        run.log({"k00000": 1.0, "new": 1.0}, step=1)  # one past it: only the new key goes
+        run.log({"new": 2.0, "other": 2.0}, step=2, epoch=1.0)  # the epoch is a key too
+    result = _finish(run)
+    assert len(server.keys(run.id)) == n and "new" not in server.keys(run.id)
+    assert server.series(run.id, "k00000") == {0: 0.0, 1: 1.0}
+    assert len(_warnings_about(caught, "(keysPerRun)")) == 1
+    assert result.rejections == [("dropped by the SDK: runs may have at most %d distinct metric keys (keysPerRun)" % n, 4)]
+
+
+@pytest.mark.parametrize("limit", ["histogramKeysPerRun", "imageKeysPerRun"])
+def test_a_run_has_at_most_so_many_histogram_and_image_keys(server, make_run, limit):
+    n = LIMIT[limit]
+    run = _quiet_run(make_run)
+    log = (lambda key: run.log_histogram(key, ([0.0, 1.0], [1.0]), step=0)) if limit == "histogramKeysPerRun" \
+        else (lambda key: run.log_image(key, [[0, 255]], step=0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(n + 2):
+            log("k%05d" % i)
+        log("k00000")  # a key the run has is still logged
+    result = _finish(run)
+    if limit == "histogramKeysPerRun":
+        stored = [h["key"] for h in server.histograms(run.id)]
+    else:
+        stored = [e["data"]["key"] for e in server.events(run.id, "image")]
+    assert len(stored) == n + 1 and len(set(stored)) == n
+    assert len(_warnings_about(caught, "(%s)" % limit)) == 1
+    what = "histogram" if limit == "histogramKeysPerRun" else "image"
+    assert result.rejections == [("dropped by the SDK: runs may have at most %d distinct %s keys (%s)" % (n, what, limit), 2)]
+
+
+def test_keys_the_server_refuses_for_the_runs_limit_are_counted_not_retried(server, make_run):
+    # An earlier process gave the run all its keys; this one cannot know: the server refuses the new
+    # key's points, stores the rest of the batch and says so in its answer.
+    n = LIMIT["keysPerRun"]
+    first = _quiet_run(make_run, id="full")
+    first.log({"k%05d" % i: float(i) for i in range(n)}, step=0)
+    assert _finish(first).delivered is True
+    second = _quiet_run(make_run, id="full")
+    second.log({"k00001": 5.0, "fresh": 1.0}, step=1)
+    second.log({"fresh": 2.0}, step=2)
+    result = _finish(second)
+    assert server.series("full", "k00001") == {0: 1.0, 1: 5.0} and "fresh" not in server.keys("full")
+    assert result.delivered is False and result.rejected_points == 2
+    (reason, points), = result.rejections
+    assert points == 2 and reason.startswith("rejected by the server: too_many_keys: run full: 1 new key(s)")
+    assert len([r for r in server.log_requests if r[0] == "full"]) == 2  # each batch sent once
 
 
 # ------------------------------------------------------------------------------ the checks
@@ -357,8 +497,10 @@ def test_finish_keeps_twenty_distinct_reasons_and_counts_every_point(server, mak
     # As the TypeScript SDK: 20 distinct reasons, then "other reasons" for the points of all further ones.
     kinds = [type("Thing%02d" % i, (), {}) for i in range(25)]
     run = make_run()
-    for step in range(2):
-        run.log({"loss": 1.0, **{"v%02d" % i: kind() for i, kind in enumerate(kinds)}}, step=step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BabysitWarning)
+        for step in range(2):
+            run.log({"loss": 1.0, **{"v%02d" % i: kind() for i, kind in enumerate(kinds)}}, step=step)
     result = run.finish()
     assert server.series(run.id, "loss") == {0: 1.0, 1: 1.0}
     assert result.rejected_points == 50
