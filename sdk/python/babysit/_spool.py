@@ -6,16 +6,18 @@ One append-only JSONL file per run, in the same line format as the TypeScript SD
     {"kind":"batch","seq":17,"body":{"seq":17,"rows":[...],...}}                          a batch, as sent
     {"kind":"ack","seq":17}                                                                the server took it
     {"kind":"finish","status":"finished"}                                                  finish() gave up
-    {"kind":"origin","step":150}                               where a resumed run's relative steps start
-A batch is pending while no ack with its seq follows.
+A batch is pending while no ack with its seq follows; a later batch line with the same seq replaces
+an earlier one (a resumed run's tentative steps, resolved).
 
-A run resumed by id while the server is away does not know where the run stopped, so its items
-logged without step= carry ``"relStep": k`` instead of ``"step"``: the k-th step after the resume
-point. They are resolved to ``origin + k`` before they are sent, where the origin is the server's
-``lastStep + 1`` (0 for a run with no points) once it answers; the first time it is known it is
-written as an "origin" line, so a later replay resolves the rest the same way. A body holding
-``relStep`` is never sent as it is (the server would refuse it: it has no step). A torn last line (the process died mid-write) is
-skipped on load. The file is deleted once nothing in it is pending.
+Items logged without step= to a run resumed by id before the server said where it stopped carry
+their step as tentative, as the TypeScript SDK writes them: ``{"unresolvedAfter":F,"step":T,...}``
+means "T, assuming the run stopped at F" (this SDK writes F = -1, T = k for the k-th such step).
+Once the server says the run stopped at L (-1: nothing stored), the step is T + max(0, L - F), so
+nothing stored earlier is overwritten; the resolved batch is then written again with its seq, so a
+later replay sends what this process sent. A tentative item is never sent as it is.
+
+A torn last line (the process died mid-write) is skipped on load. The file is deleted once nothing
+in it is pending.
 
 The process that writes a spool holds an exclusive flock on it, so another process replays only the
 spools of processes that are gone (the OS drops the lock when a process dies, even on SIGKILL).
@@ -154,9 +156,6 @@ class Spool:
     def append_ack(self, seq: int) -> bool:
         return self._append(b'{"kind":"ack","seq":%d}\n' % seq)
 
-    def append_origin(self, step: int) -> bool:
-        return self._append(b'{"kind":"origin","step":%d}\n' % step)
-
     def append_finish(self, status: str) -> bool:
         return self._append(json.dumps({"kind": "finish", "status": status}).encode() + b"\n")
 
@@ -182,8 +181,7 @@ class LoadedSpool:
         self.header = parsed.header
         self.pending = parsed.pending
         self.finish = parsed.finish
-        self.origin = parsed.origin  # where its relative steps start, once known
-        self.relative = parsed.relative  # seqs of pending batches holding relative steps
+        self.relative = parsed.relative  # seqs of pending batches holding tentative steps
         self.max_step = parsed.max_step  # largest absolute step of its pending batches, or None
         self.create_tried = False
         # seq of a half kept in memory only (its write failed) -> the seq of the batch it is the last
@@ -220,9 +218,6 @@ class LoadedSpool:
         not ack the old seq, so the file still holds the data should this process die."""
         return self._write(b'{"kind":"batch","seq":%d,"body":' % seq + body + b"}\n")
 
-    def append_origin(self, step: int) -> bool:
-        return self._write(b'{"kind":"origin","step":%d}\n' % step)
-
     def ack(self, seq: int) -> bool:
         ok = self._write(b'{"kind":"ack","seq":%d}\n' % seq)
         parent = self.ack_after.pop(seq, None)
@@ -244,20 +239,19 @@ _STEPPED = ("rows", "histograms", "events")
 
 class ParsedSpool:
     """What a spool file holds: its header, pending batches in file order as (seq, body JSON), the
-    finish status or None, the origin of its relative steps (None while unknown), the seqs of the
-    pending batches holding relative steps, and the largest absolute step they hold (or None)."""
+    finish status or None, the seqs of the pending batches holding tentative steps, and the
+    largest step they hold that is not tentative (or None)."""
 
     def __init__(self) -> None:
         self.header: Dict[str, Any] = {}
         self.pending: List[Tuple[int, bytes]] = []
         self.finish: Optional[str] = None
-        self.origin: Optional[int] = None
         self.relative: set = set()
         self.max_step: Optional[int] = None
 
 
 def body_steps(body: Dict[str, Any]) -> Tuple[bool, Optional[int]]:
-    """(holds relative steps, largest absolute step or None) of a log body."""
+    """(holds tentative steps, largest step that is not tentative or None) of a log body."""
     relative = False
     top: Optional[int] = None
     for field in _STEPPED:
@@ -267,8 +261,9 @@ def body_steps(body: Dict[str, Any]) -> Tuple[bool, Optional[int]]:
         for it in items:
             if not isinstance(it, dict):
                 continue
-            if "relStep" in it:
+            if "unresolvedAfter" in it:
                 relative = True
+                continue
             step = it.get("step")
             if isinstance(step, int) and not isinstance(step, bool) and (top is None or step > top):
                 top = step
@@ -276,14 +271,19 @@ def body_steps(body: Dict[str, Any]) -> Tuple[bool, Optional[int]]:
 
 
 def resolve_steps(body: Dict[str, Any], origin: int) -> Dict[str, Any]:
-    """`body` with every ``relStep`` k replaced by the step origin + k (in place; returned)."""
+    """`body` with its tentative steps resolved for a run whose steps continue at `origin` (its
+    last step + 1), in place; returned."""
+    last = origin - 1
     for field in _STEPPED:
         items = body.get(field)
         if not isinstance(items, list):
             continue
         for it in items:
-            if isinstance(it, dict) and "relStep" in it:
-                it["step"] = origin + int(it.pop("relStep"))
+            if isinstance(it, dict) and "unresolvedAfter" in it:
+                floor = it.pop("unresolvedAfter")
+                step = it.get("step")
+                if isinstance(floor, int) and isinstance(step, int):
+                    it["step"] = max(0, step + max(0, last - floor))
     return body
 
 
@@ -311,8 +311,6 @@ def parse_spool(text: bytes) -> ParsedSpool:
             batches.pop(rec["seq"], None)
         elif kind == "finish" and isinstance(rec.get("status"), str):
             out.finish = rec["status"]
-        elif kind == "origin" and isinstance(rec.get("step"), int) and out.origin is None:
-            out.origin = rec["step"]  # the first one: every relative step of the file counts from it
     out.pending = list(batches.items())
     for seq, _ in out.pending:
         relative, top = steps[seq]

@@ -8,9 +8,9 @@ as a duplicate and not stored twice).
 
 While the server is away, batches go to the spool file instead of memory (see _spool.py); when it is
 back they are replayed in order, then the file is deleted. A run resumed by id while the server is
-away spools its automatic steps relative to the resume point it does not know yet ("relStep"), and
-resolves them once the server says the run's last step (later in this process, or in a replay). Spools of earlier processes that died or
-finished while the server was away are replayed too.
+away spools the steps it chose itself as tentative (relative to the resume point it does not know
+yet) and resolves them once the server says the run's last step, in this process or in a replay.
+Spools of earlier processes that died or finished while the server was away are replayed too.
 
 State shared with the training thread's finish() is guarded by `_lock`; HTTP happens outside it, so
 finish() can always take over and spool whatever is left when its deadline passes.
@@ -62,10 +62,13 @@ _STEP_INDEX = {ROW: 1, HIST: 1, EVENT: 2, IMAGE: 2, STATS: 1}
 
 
 def _stepped(item: Dict[str, Any], step: Any) -> Dict[str, Any]:
-    """`item` with its step: a step relative to a resume point not known yet goes as relStep."""
+    """`item` with its step; the k-th step after a resume point not known yet is tentative,
+    written as the TypeScript SDK writes it (see _spool.py): unresolvedAfter and step first."""
     if type(step) is V.Provisional:
-        item["relStep"] = int(step)
-    elif step is not None:
+        out: Dict[str, Any] = {"unresolvedAfter": -1, "step": int(step)}
+        out.update(item)
+        return out
+    if step is not None:
         item["step"] = step
     return item
 
@@ -80,7 +83,7 @@ def _resolve_steps(item: tuple, origin: int) -> tuple:
 
 class _Batch:
     # body is None once the batch is in the spool file: a long outage must not fill memory.
-    # relative: its body holds steps relative to a resume point (relStep), resolved when sent.
+    # relative: its body holds tentative steps (see _spool.py), resolved before it is sent.
     # parent: the seq of the spooled batch this one is the last half of, acked with it.
     __slots__ = ("seq", "body", "points", "ref", "relative", "parent")
 
@@ -364,7 +367,7 @@ class Transport:
         """Drains the queue into batches (lock held).
 
         Steps counted from a resumed run's origin are resolved when it is known; until then they go
-        into the batch as relStep (see _spool.py) and are resolved when the batch is sent.
+        into the batch as tentative steps (see _spool.py), resolved before the batch is sent.
         """
         origin = self.step_origin
         while self.queue:
@@ -573,8 +576,25 @@ class Transport:
                 origin = max(origin, sp.max_step + 1)
         with self._lock:
             self.step_origin = origin
-            if any(b.relative for b in self._spooled):
-                self.spool.append_origin(origin)
+            for b in self._spooled:
+                if not b.relative:
+                    continue
+                # Resolved once, for good: written again with its seq, so a replay after this process
+                # sends what it sent (the server's last step may have moved by then).
+                data = b.body if b.body is not None else self.spool.read(b.ref) if b.ref is not None else None
+                data = _resolved(data, origin) if data is not None else None
+                if data is None:
+                    continue  # unreadable: _send counts it as lost
+                b.relative = False
+                if b.body is not None:  # held in memory: the spool file failed
+                    b.body = data
+                    continue
+                ref = self.spool.append_batch(b.seq, data)
+                if ref is not None:
+                    b.ref = ref
+                else:
+                    b.ref, b.body = None, data
+                    self._memory_points += b.points
 
     def _send(self, run_id: str, batch: _Batch, create_body: Dict[str, Any], own: bool) -> Tuple[str, Optional[bytes]]:
         """POSTs one batch. Returns ("ok" | "drop" (rejected for good, counted, warned) | "retry" |
@@ -764,14 +784,9 @@ class Transport:
             if sp.pending:
                 seq, body = sp.pending[0]
                 if seq in sp.relative:
-                    if sp.origin is None:
-                        origin = self._foreign_origin(sp)
-                        if origin is None:
-                            return False
-                        sp.origin = origin
-                        if not sp.append_origin(origin):
-                            self._spool_write_failed(sp.path)
-                    body = _resolved(body, sp.origin) or body
+                    if not self._resolve_foreign(sp):
+                        return False
+                    seq, body = sp.pending[0]
                 result, sent = self._send(sp.run_id, _Batch(seq, body, 0), sp.create_body(), own=False)
                 if result == "retry":
                     return False
@@ -813,6 +828,24 @@ class Transport:
             self._foreign.pop(0)
         return True
 
+    def _resolve_foreign(self, sp: LoadedSpool) -> bool:
+        """Resolves the tentative steps of every pending batch of `sp` and writes them again with
+        their seqs (see _spool.py). False when the server did not answer."""
+        origin = self._foreign_origin(sp)
+        if origin is None:
+            return False
+        written = True
+        for i, (seq, body) in enumerate(sp.pending):
+            if seq in sp.relative:
+                data = _resolved(body, origin)
+                if data is not None:
+                    sp.pending[i] = (seq, data)
+                    written = sp.append_batch(seq, data) and written
+        sp.relative.clear()
+        if not written:
+            self._spool_write_failed(sp.path)
+        return True
+
     def _foreign_origin(self, sp: LoadedSpool) -> Optional[int]:
         """Where a replayed spool's relative steps start: after the run's last step on the server and
         after every absolute step other spools of the run still hold. None when the server is away."""
@@ -845,7 +878,8 @@ def _origin_of(answer: Any) -> int:
 
 
 def _resolved(data: bytes, origin: Optional[int]) -> Optional[bytes]:
-    """A spooled body with its relative steps resolved from `origin`; None when it is not known."""
+    """A spooled body with its tentative steps resolved for steps continuing at `origin` (the
+    run's last step + 1); None when it is not known."""
     body = _decode_body(data)
     if origin is None or body is None:
         return None

@@ -38,7 +38,7 @@ class LazyScalar:
 class Provisional(int):
     """A step counted from an origin not known yet: the run was resumed by id and the server has not
     said its last step. Resolved (origin + value) when its batch is formed if the origin is known by
-    then, else spooled as relStep and resolved when sent; see Run._next_step and _spool.py.
+    then, else spooled as a tentative step and resolved before it is sent; see _spool.py.
 
     Adding an int keeps it provisional, so a step derived from one (watch() labels an iteration
     that logged nothing from the previous label) is resolved with the same origin."""

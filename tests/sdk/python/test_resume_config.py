@@ -19,6 +19,7 @@ import pytest
 import babysit
 from babysit import BabysitWarning
 from babysit.__main__ import main
+from babysit._spool import parse_spool
 from babysit._config import MARKER_PREFIX, config_to_json
 from conftest import SDK, wait_for
 
@@ -78,6 +79,13 @@ def _spooled_rows(spool_dir):
     return [r for rec in _spooled(spool_dir) if rec.get("kind") == "batch" for r in rec["body"]["rows"]]
 
 
+def _pending_rows(spool_dir):
+    """The rows of the batches a replay would send (a later line of a seq replaces an earlier one)."""
+    return [r for name in sorted(os.listdir(spool_dir)) if name.endswith(".jsonl")
+            for _, body in parse_spool(open(os.path.join(spool_dir, name), "rb").read()).pending
+            for r in json.loads(body)["rows"]]
+
+
 def _stored_run(make_run, rid, steps):
     first = make_run(id=rid)
     for i in range(steps):
@@ -93,10 +101,11 @@ def test_resuming_while_the_server_is_away_spools_and_continues_after_the_last_s
         second.log({"x": 100.0 + i})  # where the run stopped is not known yet
     second.log_histogram("h", ([0.0, 1.0], [2.0]))
     second.event("checkpoint", {"path": "c.pt"})
-    # On disk like any offline run's rows, not held in memory; steps relative to the resume point.
+    # On disk like any offline run's rows, not held in memory; steps tentative, relative to the
+    # resume point, written as the TypeScript SDK writes them.
     wait_for(lambda: len(_spooled_rows(spool_dir)) == 20, what="the rows in the spool")
     rows = _spooled_rows(spool_dir)
-    assert [r["relStep"] for r in rows] == list(range(20)) and not any("step" in r for r in rows)
+    assert [(r["unresolvedAfter"], r["step"]) for r in rows] == [(-1, k) for k in range(20)]
     server.up()
     wait_for(lambda: len(server.series("away", "x")) == 30, timeout=20, what="the spooled rows")
     assert second.step == 29
@@ -132,7 +141,7 @@ def test_a_resumed_run_that_never_reaches_the_server_is_replayed_by_sync_after_i
     result = second.finish(timeout=0.5)
     assert result.delivered is False and result.pending_batches >= 1 and result.spool_path
     assert result.rejected_points == 0
-    assert [r["relStep"] for r in _spooled_rows(spool_dir)] == [0, 1, 2]
+    assert [(r["unresolvedAfter"], r["step"]) for r in _spooled_rows(spool_dir)] == [(-1, 0), (-1, 1), (-1, 2)]
     server.up()
     assert main(["sync", "--url", server.url, "--timeout", "10"]) == 0
     # Nothing earlier is overwritten: the run's first points are its own, the new ones follow.
@@ -151,7 +160,8 @@ def test_the_resume_point_once_learned_is_kept_in_the_spool_for_the_replay(serve
     wait_for(lambda: len(_spooled_rows(spool_dir)) == 4, what="the rows in the spool")
     server.fail_logs = True  # the resume is answered (last step 9), the batches are not
     server.up()
-    wait_for(lambda: {"kind": "origin", "step": 10} in _spooled(spool_dir), what="the origin in the spool")
+    # resolved and written again with their seqs: a replay sends what this process would have sent
+    wait_for(lambda: [r["step"] for r in _pending_rows(spool_dir)] == [10, 11, 12, 13], what="the resolved batches")
     assert second.finish(timeout=0.5).delivered is False
     server.fail_logs = False
     third = make_run(id="learned")  # meanwhile the run went on elsewhere

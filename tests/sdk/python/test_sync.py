@@ -158,3 +158,20 @@ def test_halves_that_cannot_be_spooled_are_sent_from_memory(server, spool_dir, m
     assert res["batches_left"] == 0 and res["rejected_points"] == 0
     assert server.series("run-mem", "x") == {i: i for i in range(40)}
     assert not os.path.exists(path)
+
+
+def test_tentative_steps_a_typescript_spool_holds_are_resolved_after_the_runs_last_step(server, make_run, spool_dir):
+    # The TypeScript SDK's spool of a run resumed offline: steps 5 and 6, "assuming the run stopped at 4".
+    first = make_run(id="ts-resumed")
+    for i in range(10):
+        first.log({"x": float(i)})
+    assert first.finish()
+    os.makedirs(spool_dir, exist_ok=True)
+    path = os.path.join(str(spool_dir), "ts-resumed.jsonl")
+    rows = [{"unresolvedAfter": 4, "step": 5 + i, "time": 1.0, "metrics": {"x": 100 + i}} for i in range(2)]
+    with open(path, "w") as f:
+        f.write(json.dumps({"kind": "run", "id": "ts-resumed", "project": "sync-test", "url": server.url}) + "\n")
+        f.write(json.dumps({"kind": "batch", "seq": 3, "body": {"seq": 3, "rows": rows}}) + "\n")
+    assert babysit.sync(url=server.url, timeout=10)["batches_left"] == 0
+    # the run stopped at 9, not 4: the steps move by 5, after the run's own
+    assert server.series("ts-resumed", "x") == {**{i: float(i) for i in range(10)}, 10: 100, 11: 101}
