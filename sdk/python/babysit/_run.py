@@ -350,11 +350,8 @@ class Run:
             if problem is not None:
                 self._drop("hkey:" + problem, "histograms: " + problem, "dropped histogram %s: %s" % (_short(key), problem))
                 return
-            if key not in self._hist_keys:
-                if len(self._hist_keys) >= C.HISTOGRAM_KEYS_PER_RUN:
-                    self._over_key_limit(key, "histogram", "histogramKeysPerRun")
-                    return
-                self._hist_keys.add(key)
+            if not self._admit_hist_key(key):
+                return
             step = self._step_or_current(step, "log_histogram")
             if isinstance(values, tuple) and len(values) == 2 and not V.is_tensor(values):
                 payload: Any = ("ready", V.check_histogram(values[0], values[1]))
@@ -460,10 +457,37 @@ class Run:
             return fallback
 
     def _log_stats(self, step: int, keys: List[str], values: Any, hists: List[Any]) -> None:
-        """Used by watch(): one row of layer statistics, still on the device until the sender reads it."""
+        """Used by watch(): one row of layer statistics, still on the device until the sender reads it.
+        Keys past the per-run limits are dropped as log()'s are (a None key: its value is left out)."""
         if self._finished or os.getpid() != self._pid:
             return
+        if not self._ok_keys.issuperset(keys):
+            keys = [k if self._admit_key(k) else None for k in keys]
+        if hists and not self._hist_keys.issuperset(h[0] for h in hists):
+            hists = [h for h in hists if self._admit_hist_key(h[0])]
         self._queue.append((STATS, step, time.time(), keys, values, hists))
+
+    def _admit_key(self, key: str) -> bool:
+        if key in self._ok_keys:
+            return True
+        problem = self._bad_keys.get(key)
+        if problem is not None:
+            self._rejections.add("dropped by the SDK: " + problem, 1)
+            return False
+        if len(self._ok_keys) >= C.KEYS_PER_RUN:
+            self._over_key_limit(key, "metric", "keysPerRun")
+            return False
+        self._ok_keys.add(key)
+        return True
+
+    def _admit_hist_key(self, key: str) -> bool:
+        if key in self._hist_keys:
+            return True
+        if len(self._hist_keys) >= C.HISTOGRAM_KEYS_PER_RUN:
+            self._over_key_limit(key, "histogram", "histogramKeysPerRun")
+            return False
+        self._hist_keys.add(key)
+        return True
 
     # ------------------------------------------------------------------ torch helpers
 

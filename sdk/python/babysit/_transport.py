@@ -478,8 +478,9 @@ class Transport:
                     _, step, t, keys, values, hist_items = it
                     if hasattr(values, "tolist"):
                         values = values.tolist()
-                    # None: a statistic whose reduction failed, left out rather than sent as NaN
-                    m = {k: V.encode_number(float(v)) for k, v in zip(keys, values) if v is not None}
+                    # None: a statistic whose reduction failed, left out rather than sent as NaN; a None
+                    # key: one past the run's key limit (Run._log_stats)
+                    m = {k: V.encode_number(float(v)) for k, v in zip(keys, values) if v is not None and k is not None}
                     if m:
                         row = _stepped({"metrics": m}, step)
                         if 0 <= t <= C.TIME_MAX:
