@@ -84,8 +84,7 @@ def _resolve_steps(item: tuple, origin: int) -> tuple:
 class _Batch:
     # body is None once the batch is in the spool file: a long outage must not fill memory.
     # relative: its body holds tentative steps (see _spool.py), resolved before it is sent.
-    # parent: the seq of the spooled batch this one is the last half of, acked with it.
-    __slots__ = ("seq", "body", "points", "ref", "relative", "parent")
+    __slots__ = ("seq", "body", "points", "ref", "relative")
 
     def __init__(self, seq: int, body: Optional[bytes], points: int, relative: bool = False) -> None:
         self.seq = seq
@@ -93,7 +92,6 @@ class _Batch:
         self.points = points
         self.ref: Optional[Tuple[int, int]] = None
         self.relative = relative
-        self.parent: Optional[int] = None
 
 
 class Transport:
@@ -281,6 +279,7 @@ class Transport:
             self._give_up()
 
     _finish_delivered = False
+    _maybe_tentative = False
     _finish_one_try = False
     _finish_connect_deadline = math.inf
     _warned_unreachable = False
@@ -370,6 +369,7 @@ class Transport:
         into the batch as tentative steps (see _spool.py), resolved before the batch is sent.
         """
         origin = self.step_origin
+        self._maybe_tentative = origin is None  # else every step is resolved: no batch to look into
         while self.queue:
             items = []
             points = extras = 0
@@ -393,7 +393,7 @@ class Transport:
     def _add_batch(self, body: Dict[str, Any]) -> None:
         seq = self._next_seq()
         body["seq"] = seq
-        relative = body_steps(body)[0]
+        relative = self._maybe_tentative and body_steps(body)[0]
         if relative and self.step_origin is not None:  # the server answered while the batch was formed
             resolve_steps(body, self.step_origin)
             relative = False
