@@ -44,7 +44,9 @@ _CONFIG_BUDGET = C.CONFIG_BYTES - 16 * 1024
 
 
 class _Converter:
-    def __init__(self) -> None:
+    def __init__(self, max_depth: int = C.CONFIG_DEPTH, max_nodes: int = _MAX_NODES) -> None:
+        self.max_depth = max_depth
+        self.max_nodes = max_nodes
         self.nodes = 0
         self.problems: List[str] = []  # distinct problems, for one warning
         self._path: List[int] = []  # ids of the containers being converted: a repeat is a cycle
@@ -71,12 +73,12 @@ class _Converter:
             return _text(v)
         if scalar is not _NOT_SCALAR:
             return scalar
-        if depth > C.CONFIG_DEPTH:
-            self.problem("nested deeper than %d levels" % C.CONFIG_DEPTH)
-            return marker("truncated, deeper than %d levels" % C.CONFIG_DEPTH)
+        if depth > self.max_depth:
+            self.problem("nested deeper than %d levels" % self.max_depth)
+            return marker("truncated, deeper than %d levels" % self.max_depth)
         if is_tensor(v) or _is_ndarray(v):
             size = _size(v)
-            if size > _MAX_NODES:
+            if size > self.max_nodes:
                 self.problem("an array of %d values" % size)
                 return TOO_LARGE
             try:
@@ -100,16 +102,16 @@ class _Converter:
             if not is_object:
                 seq: List[Any] = []
                 for x in items:
-                    if self.nodes >= _MAX_NODES:
-                        self.problem("more than %d values" % _MAX_NODES)
+                    if self.nodes >= self.max_nodes:
+                        self.problem("more than %d values" % self.max_nodes)
                         seq.append(TOO_LARGE)
                         break
                     seq.append(self.value(x, depth + 1))
                 return seq
             out: Dict[str, Any] = {}
             for k, x in items:
-                if self.nodes >= _MAX_NODES:
-                    self.problem("more than %d values" % _MAX_NODES)
+                if self.nodes >= self.max_nodes:
+                    self.problem("more than %d values" % self.max_nodes)
                     out[marker("truncated")] = TOO_LARGE
                     break
                 out[_key(k)] = self.value(x, depth + 1)
@@ -319,4 +321,32 @@ def config_to_json(config: Any, warn: Optional[Callable[[str], None]] = None) ->
     if conv.problems and warn is not None:
         warn("parts of the config were replaced by %r... markers to fit the server's limits: %s"
              % (MARKER_PREFIX, "; ".join(conv.problems)))
+    return out
+
+
+def data_to_json(data: Mapping, max_depth: int, max_bytes: int, warn: Optional[Callable[[str], None]] = None) -> Dict[str, Any]:
+    """Event data as a JSON object, converted as a config is (see config_to_json) and cut with the same
+    markers to `max_depth` levels (the data object itself is level 1) and `max_bytes` of JSON, as the
+    TypeScript SDK does: a value too deep or too large is marked, the rest of the event kept.
+
+    Example:
+        >>> data_to_json({"loss": float("nan"), "deep": {"a": {"b": 1}}}, 2, 1 << 20)
+        {'loss': 'NaN', 'deep': {'a': '[babysit: truncated, deeper than 2 levels]'}}
+    """
+    budget = max_bytes - 1024  # the body around the event: its type, step, time and seq
+
+    conv = _Converter(max_depth, max_nodes=max(_MAX_NODES, budget // 2))
+    try:
+        out = conv.value(data, 1)
+    except RecursionError:
+        conv.problem("a value that could not be read")
+        out = {"data": marker("could not be read")}
+    if not isinstance(out, dict):
+        out = {"data": out}
+    cut: List[str] = []
+    if _encoded_size(out) > budget:
+        out = _fit(out, budget, "", cut)
+        conv.problem("over %d bytes of JSON (cut: %s)" % (max_bytes, ", ".join(cut[:5]) + (" ..." if len(cut) > 5 else "")))
+    if conv.problems and warn is not None:
+        warn("parts were replaced by %r... markers to fit the server's limits: %s" % (MARKER_PREFIX, "; ".join(conv.problems)))
     return out

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional
 
 from . import _contract as C
 from . import _values as V
-from ._config import config_to_json
+from ._config import config_to_json, data_to_json
 from ._output import OnceWarner, say
 from ._result import DeliveryResult, Rejections, summary_line
 from ._spool import default_spool_dir
@@ -372,7 +372,9 @@ class Run:
         Args:
             type: 1..64 code points, no control characters. Known types: ``input_stats``,
                 ``gradcheck``, ``image``; any other is stored as is (e.g. ``"lr_drop"``, ``"checkpoint"``).
-            data: a JSON-able dict (numpy/torch arrays become lists; NaN/inf become "NaN"/"Infinity").
+            data: a dict, converted as `config` is (numpy/torch arrays become lists, NaN/inf "NaN"/
+                "Infinity", dataclasses and objects dicts); what is nested deeper than 61 levels or makes
+                it larger than a batch may be is cut with a ``"[babysit: ..."`` marker, with a warning.
             step: step it belongs to (default: the step of the latest log() call, if any).
 
         Example:
@@ -391,7 +393,10 @@ class Run:
                 self._drop("edata", "event data that is not a dict",
                            "dropped event %r: data must be a dict, got %s" % (type, data.__class__.__name__))
                 return
-            clean = V.to_jsonable(dict(data))
+            # Cut as the TypeScript SDK cuts it (markers, one warning), so the event is kept.
+            clean = data_to_json(data, V.MAX_EVENT_DATA_DEPTH, C.BODY_BYTES,
+                                 warn=lambda msg: self._warner.warn("edata:" + type, "event %s data: %s" % (_short(type), msg),
+                                                                    stacklevel=5))
             if step is None:
                 s = self.step
             else:

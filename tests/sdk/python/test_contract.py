@@ -8,6 +8,7 @@ kind of problem, and counts what it dropped (and what the server refused) in fin
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -76,20 +77,27 @@ def test_one_flush_over_a_per_batch_count_is_sent_in_batches_within_it(server, m
 def _body_with_event_of(n_bytes):
     """Event data whose batch body, as the SDK sends it, is about `n_bytes` long."""
     seq = time.time_ns() // 1000  # as long as the SDK's seqs (microseconds since 1970)
-    overhead = len(json.dumps({"rows": [], "events": [{"type": "blob", "data": {"s": ""}, "step": 0}],
+    overhead = len(json.dumps({"rows": [], "events": [{"type": "blob", "data": {"s": "", "n": 1}, "step": 0}],
                                "seq": seq}, separators=(",", ":")))
-    return {"s": "x" * (n_bytes - overhead)}
+    return {"s": "x" * (n_bytes - overhead), "n": 1}
 
 
-@pytest.mark.parametrize("n_bytes, stored", [(LIMIT["bodyBytes"] - 64, True), (LIMIT["bodyBytes"] + 1, False)])
-def test_an_item_within_the_body_limit_is_sent_one_over_it_dropped(server, make_run, n_bytes, stored):
+@pytest.mark.parametrize("n_bytes, whole", [(LIMIT["bodyBytes"] - 1024, True), (LIMIT["bodyBytes"] + 1, False)])
+def test_event_data_within_the_body_limit_is_sent_whole_larger_is_cut_with_a_marker(server, make_run, n_bytes, whole):
     run = _quiet_run(make_run)
-    run.event("blob", _body_with_event_of(n_bytes), step=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run.event("blob", _body_with_event_of(n_bytes), step=0)
     run.log({"x": 1.0}, step=0)
     result = _finish(run)
-    assert len(server.events(run.id, "blob")) == (1 if stored else 0)
-    assert server.series(run.id, "x") == {0: 1.0}
-    assert result.rejections == ([] if stored else [("dropped by the SDK: an item over %d bytes" % LIMIT["bodyBytes"], 1)])
+    (event,) = server.events(run.id, "blob")
+    assert event["data"]["n"] == 1  # the event is kept, only what does not fit is marked
+    if whole:
+        assert event["data"]["s"] == _body_with_event_of(n_bytes)["s"]
+    else:
+        assert re.fullmatch(r"\[babysit: truncated, [0-9]+ bytes\]", event["data"]["s"])
+    assert bool(_warnings_about(caught, "[babysit: ")) is not whole
+    assert server.series(run.id, "x") == {0: 1.0} and result.delivered is True
 
 
 def _nested(levels):
@@ -100,16 +108,48 @@ def _nested(levels):
     return d
 
 
-@pytest.mark.parametrize("levels, stored", [(LIMIT["jsonDepth"] - 3, True), (LIMIT["jsonDepth"] - 2, False)])
-def test_event_data_within_the_json_depth_is_stored_one_deeper_dropped(server, make_run, levels, stored):
+def _innermost(d):
+    while isinstance(d, dict) and "in" in d:
+        d = d["in"]
+    return d
+
+
+@pytest.mark.parametrize("levels", [LIMIT["jsonDepth"] - 3, LIMIT["jsonDepth"] - 2])
+def test_event_data_within_the_json_depth_is_stored_deeper_levels_marked(server, make_run, levels):
     # the body's levels above the data: the body, its events list, the event
+    allowed = LIMIT["jsonDepth"] - 3
     run = _quiet_run(make_run)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BabysitWarning)
         run.event("deep", _nested(levels), step=0)
     result = _finish(run)
-    assert len(server.events(run.id, "deep")) == (1 if stored else 0)
-    assert result.rejected_points == (0 if stored else 1)
+    (event,) = server.events(run.id, "deep")
+    if levels <= allowed:
+        assert event["data"] == _nested(levels)
+    else:  # as the TypeScript SDK marks it
+        assert _innermost(event["data"]) == "[babysit: truncated, deeper than %d levels]" % allowed
+    assert result.delivered is True
+
+
+def test_event_data_is_converted_as_config_is_and_the_event_kept(server, make_run):
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Ckpt:
+        path: str = "c.pt"
+        epoch: int = 3
+
+    cyclic = {"a": 1}
+    cyclic["self"] = cyclic
+    run = _quiet_run(make_run)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run.event("checkpoint", {"ckpt": Ckpt(), "loss": float("nan"), "cyclic": cyclic}, step=0)
+    result = _finish(run)
+    (event,) = server.events(run.id, "checkpoint")
+    assert event["data"] == {"ckpt": {"path": "c.pt", "epoch": 3}, "loss": "NaN",
+                             "cyclic": {"a": 1, "self": "[babysit: circular reference]"}}
+    assert len(_warnings_about(caught, "[babysit: ")) == 1 and result.delivered is True
 
 
 @pytest.mark.parametrize("step, stored_at", [(LIMIT["stepMax"], LIMIT["stepMax"]), (LIMIT["stepMax"] + 1, 0)])

@@ -137,9 +137,12 @@ def test_log_never_raises_on_garbage_and_keeps_the_good_fields(server, make_run)
     result = run.finish()
     assert server.series(run.id, "good") == {1: 2.0, 2: 3.0, 3: 4.0, 4: 5.0, 5: 6.0}
     assert server.keys(run.id) == {"good"}
-    # Everything dropped is counted: 2 non-dict calls, 11 metrics, 1 epoch, 2 histograms, 4 events, 1 image.
+    # Everything dropped is counted: 2 non-dict calls, 11 metrics, 1 epoch, 2 histograms, 3 events, 1 image.
     assert result.delivered is False and not result
-    assert result.rejected_points == 21 and result.pending_batches == 0
+    assert result.rejected_points == 20 and result.pending_batches == 0
+    # event data is converted as config is (as the TypeScript SDK does): an object is kept as its text
+    (ok,) = server.events(run.id, "ok")
+    assert ok["data"]["obj"].startswith("<object object at ")
     reasons = dict(result.rejections)
     assert reasons["dropped by the SDK: keys must be at most 200 code points"] == 1
     assert reasons["dropped by the SDK: event types must be at most 64 code points"] == 1
