@@ -23,9 +23,17 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from . import _contract as C
 from ._values import encode_number, is_tensor
 
-# Every marker starts with this, so a reader (or a test) can tell a cut from a value.
-TRUNCATED = "[truncated by babysit: "
-CYCLE = "[cycle: refers back to an enclosing object]"
+# Every marker starts with this, so a reader (or a test) can tell a cut from a value. The wording of
+# each marker is the TypeScript SDK's (sdk/ts/src/to-json.ts): a config reads the same from either.
+MARKER_PREFIX = "[babysit: "
+
+
+def marker(text: str) -> str:
+    return MARKER_PREFIX + text + "]"
+
+
+CYCLE = marker("circular reference")
+TOO_LARGE = marker("truncated, too large")
 _SAFE_INT = 2**53 - 1  # JSON readers in JavaScript lose precision beyond this
 # A config is settings, not data: past this many values the rest is cut. The count also bounds the
 # time spent on a config that shares one object many times (a list holding itself twice, 30 deep).
@@ -36,7 +44,9 @@ _CONFIG_BUDGET = C.CONFIG_BYTES - 16 * 1024
 
 
 class _Converter:
-    def __init__(self) -> None:
+    def __init__(self, max_depth: int = C.CONFIG_DEPTH, max_nodes: int = _MAX_NODES) -> None:
+        self.max_depth = max_depth
+        self.max_nodes = max_nodes
         self.nodes = 0
         self.problems: List[str] = []  # distinct problems, for one warning
         self._path: List[int] = []  # ids of the containers being converted: a repeat is a cycle
@@ -63,14 +73,14 @@ class _Converter:
             return _text(v)
         if scalar is not _NOT_SCALAR:
             return scalar
-        if depth > C.CONFIG_DEPTH:
-            self.problem("nested deeper than %d levels" % C.CONFIG_DEPTH)
-            return TRUNCATED + "nested deeper than %d levels]" % C.CONFIG_DEPTH
+        if depth > self.max_depth:
+            self.problem("nested deeper than %d levels" % self.max_depth)
+            return marker("truncated, deeper than %d levels" % self.max_depth)
         if is_tensor(v) or _is_ndarray(v):
             size = _size(v)
-            if size > _MAX_NODES:
+            if size > self.max_nodes:
                 self.problem("an array of %d values" % size)
-                return TRUNCATED + "array of %d values]" % size
+                return TOO_LARGE
             try:
                 data = v.detach().cpu().tolist() if is_tensor(v) else v.tolist()
             except Exception:
@@ -92,17 +102,17 @@ class _Converter:
             if not is_object:
                 seq: List[Any] = []
                 for x in items:
-                    if self.nodes >= _MAX_NODES:
-                        self.problem("more than %d values" % _MAX_NODES)
-                        seq.append(TRUNCATED + "%d more values]" % (len(items) - len(seq)))
+                    if self.nodes >= self.max_nodes:
+                        self.problem("more than %d values" % self.max_nodes)
+                        seq.append(TOO_LARGE)
                         break
                     seq.append(self.value(x, depth + 1))
                 return seq
             out: Dict[str, Any] = {}
             for k, x in items:
-                if self.nodes >= _MAX_NODES:
-                    self.problem("more than %d values" % _MAX_NODES)
-                    out[TRUNCATED.strip("[: ")] = TRUNCATED + "more members left out]"
+                if self.nodes >= self.max_nodes:
+                    self.problem("more than %d values" % self.max_nodes)
+                    out[marker("truncated")] = TOO_LARGE
                     break
                 out[_key(k)] = self.value(x, depth + 1)
             return out
@@ -263,7 +273,7 @@ def _fit(obj: Dict[str, Any], budget: int, path: str, cut: List[str]) -> Dict[st
         if isinstance(v, dict) and v and inner_budget > 256:
             obj[k] = _fit(dict(v), inner_budget, here, cut)
         else:
-            obj[k] = TRUNCATED + "%d bytes left out]" % sizes[k]
+            obj[k] = marker("truncated, %d bytes" % sizes[k])
             cut.append(here)
         total += _encoded_size(obj[k]) - sizes[k]  # the separators around a member do not change
     return obj
@@ -301,7 +311,7 @@ def config_to_json(config: Any, warn: Optional[Callable[[str], None]] = None) ->
         out = conv.value(config, 1)
     except RecursionError:  # a str() or property that recurses: nothing here may stop the run
         conv.problem("a value that could not be read")
-        out = {"config": TRUNCATED + "could not be read]"}
+        out = {"config": marker("could not be read")}
     if not isinstance(out, dict):  # a config that is a cycle of itself, say
         out = {"config": out}
     cut: List[str] = []
@@ -309,6 +319,34 @@ def config_to_json(config: Any, warn: Optional[Callable[[str], None]] = None) ->
         out = _fit(out, _CONFIG_BUDGET, "", cut)
         conv.problem("over %d bytes of JSON (cut: %s)" % (C.CONFIG_BYTES, ", ".join(cut[:5]) + (" ..." if len(cut) > 5 else "")))
     if conv.problems and warn is not None:
-        warn("parts of the config were replaced by markers (%r..., %r) to fit the server's limits: %s"
-             % (TRUNCATED, CYCLE, "; ".join(conv.problems)))
+        warn("parts of the config were replaced by %r... markers to fit the server's limits: %s"
+             % (MARKER_PREFIX, "; ".join(conv.problems)))
+    return out
+
+
+def data_to_json(data: Mapping, max_depth: int, max_bytes: int, warn: Optional[Callable[[str], None]] = None) -> Dict[str, Any]:
+    """Event data as a JSON object, converted as a config is (see config_to_json) and cut with the same
+    markers to `max_depth` levels (the data object itself is level 1) and `max_bytes` of JSON, as the
+    TypeScript SDK does: a value too deep or too large is marked, the rest of the event kept.
+
+    Example:
+        >>> data_to_json({"loss": float("nan"), "deep": {"a": {"b": 1}}}, 2, 1 << 20)
+        {'loss': 'NaN', 'deep': {'a': '[babysit: truncated, deeper than 2 levels]'}}
+    """
+    budget = max_bytes - 1024  # the body around the event: its type, step, time and seq
+
+    conv = _Converter(max_depth, max_nodes=max(_MAX_NODES, budget // 2))
+    try:
+        out = conv.value(data, 1)
+    except RecursionError:
+        conv.problem("a value that could not be read")
+        out = {"data": marker("could not be read")}
+    if not isinstance(out, dict):
+        out = {"data": out}
+    cut: List[str] = []
+    if _encoded_size(out) > budget:
+        out = _fit(out, budget, "", cut)
+        conv.problem("over %d bytes of JSON (cut: %s)" % (max_bytes, ", ".join(cut[:5]) + (" ..." if len(cut) > 5 else "")))
+    if conv.problems and warn is not None:
+        warn("parts were replaced by %r... markers to fit the server's limits: %s" % (MARKER_PREFIX, "; ".join(conv.problems)))
     return out

@@ -35,6 +35,9 @@ LIMITS = {
     "imageSideMax": 8192,  # pixels
     "imageBytesMax": 4 * 1024 * 1024,  # bytes of decoded PNG
     "urlBytesMax": 8 * 1024,
+    "keysPerRun": 10_000,  # distinct metric keys of one run (the epoch is one)
+    "histogramKeysPerRun": 2_000,  # distinct histogram keys of one run
+    "imageKeysPerRun": 1_000,  # distinct image keys of one run
 }
 
 KEY_MAX_LENGTH = LIMITS["keyMaxLength"]
@@ -54,6 +57,9 @@ TIME_MAX = LIMITS["timeMax"]
 EPOCH_ABS_MAX = LIMITS["epochAbsMax"]
 IMAGE_SIDE_MAX = LIMITS["imageSideMax"]
 IMAGE_BYTES_MAX = LIMITS["imageBytesMax"]
+KEYS_PER_RUN = LIMITS["keysPerRun"]
+HISTOGRAM_KEYS_PER_RUN = LIMITS["histogramKeysPerRun"]
+IMAGE_KEYS_PER_RUN = LIMITS["imageKeysPerRun"]
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,%d}$" % LIMITS["runIdMaxLength"]
 RUN_ID_RE = re.compile(RUN_ID_PATTERN)
@@ -62,6 +68,18 @@ NON_FINITE_STRINGS = ("NaN", "Infinity", "-Infinity")
 # U+0000-U+001F and U+007F; C1 controls (U+0080-U+009F) are allowed, as on the server.
 _FORBIDDEN_RE = re.compile("[\u0000-\u001f\u007f]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+# What JavaScript's String.prototype.trim() removes, which the server applies to project and run
+# names (zod's .trim()): Python's str.strip() differs (it also strips U+001C-U+001F and U+0085, and
+# keeps U+FEFF), so a name would be checked or stored differently by the SDK and the server.
+JS_TRIM_CHARACTERS = ("\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+                      "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff")
+
+
+def trim(s: str) -> str:
+    """`s` without the leading and trailing characters the server's trim() removes."""
+    return s.strip(JS_TRIM_CHARACTERS)
 
 
 def is_well_formed(s: str) -> bool:

@@ -44,15 +44,18 @@ class Client:
             except Exception:
                 pass
 
-    def post(self, path: str, body: Any, timeout: float) -> Tuple[int, Any]:
+    def post(self, path: str, body: Any, timeout: float, connect_timeout: Optional[float] = None) -> Tuple[int, Any]:
         """POSTs `body` (a dict, or bytes already encoded) and returns (status, parsed JSON or None)."""
         data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
-        return self.request("POST", path, data, timeout)
+        return self.request("POST", path, data, timeout, connect_timeout)
 
     def get(self, path: str, timeout: float) -> Tuple[int, Any]:
         return self.request("GET", path, None, timeout)
 
-    def request(self, method: str, path: str, data: Optional[bytes], timeout: float) -> Tuple[int, Any]:
+    def request(self, method: str, path: str, data: Optional[bytes], timeout: float,
+                connect_timeout: Optional[float] = None) -> Tuple[int, Any]:
+        """`timeout` bounds each wait on the server; `connect_timeout`, when given, the wait for a new
+        connection only (a server that is away is given up on sooner than a slow one)."""
         timeout = max(0.05, timeout)
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if data is not None:
@@ -65,7 +68,9 @@ class Client:
             try:
                 if self._conn is None:
                     cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-                    self._conn = cls(self._host, self._port, timeout=timeout)
+                    wait = timeout if connect_timeout is None else max(0.05, min(timeout, connect_timeout))
+                    self._conn = cls(self._host, self._port, timeout=wait)
+                    self._conn.connect()
                 conn = self._conn
                 conn.timeout = timeout
                 if conn.sock is not None:

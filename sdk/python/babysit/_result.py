@@ -19,7 +19,8 @@ class DeliveryResult:
         spool_path: the spool file holding them, or None.
         rejected_points: points (metric values, histograms, events, images) that will never be
             stored: dropped by the SDK before sending, or refused by the server.
-        rejections: ``(reason, points)`` pairs, one per distinct reason, in the order first seen.
+        rejections: ``(reason, points)`` pairs, one per distinct reason, in the order first seen: the
+            first 20 reasons, then ``"other reasons"`` counting the points of all further ones.
 
     Example:
         >>> result = run.finish()                                   # doctest: +SKIP
@@ -37,6 +38,12 @@ class DeliveryResult:
         return self.delivered
 
 
+# Distinct reasons kept, as in the TypeScript SDK; points of any further reason are counted under
+# OTHER_REASONS, so the totals still count everything.
+MAX_REASONS = 20
+OTHER_REASONS = "other reasons"
+
+
 class Rejections:
     """Counts points that will never be stored, by reason; shared by the training and sender threads."""
 
@@ -48,8 +55,8 @@ class Rejections:
         if points <= 0:
             return
         with self._lock:
-            if reason not in self._by_reason and len(self._by_reason) >= 100:
-                reason = "other reasons"  # a reason per distinct server message must not grow without end
+            if reason not in self._by_reason and len(self._by_reason) >= MAX_REASONS:
+                reason = OTHER_REASONS  # a reason per distinct server message must not grow without end
             self._by_reason[reason] = self._by_reason.get(reason, 0) + points
 
     @property

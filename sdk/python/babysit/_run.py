@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional
 
 from . import _contract as C
 from . import _values as V
-from ._config import config_to_json
+from ._config import config_to_json, data_to_json
 from ._output import OnceWarner, say
 from ._result import DeliveryResult, Rejections, summary_line
 from ._spool import default_spool_dir
@@ -64,15 +64,16 @@ class Run:
         init_timeout: float = 3.0,
         quiet: Optional[bool] = None,
     ) -> None:
-        problem = C.name_problem(project.strip() if isinstance(project, str) else project, C.PROJECT_MAX_LENGTH, "project names")
+        # Trimmed exactly as the server trims them (JavaScript's trim(), not str.strip()).
+        problem = C.name_problem(C.trim(project) if isinstance(project, str) else project, C.PROJECT_MAX_LENGTH, "project names")
         if problem is not None:
             raise ValueError("%s, got %s" % (problem, _short(project)))
-        if name is not None and (not isinstance(name, str) or name.strip()):
-            problem = C.name_problem(name.strip() if isinstance(name, str) else name, C.RUN_NAME_MAX_LENGTH, "run names")
+        if name is not None and (not isinstance(name, str) or C.trim(name)):
+            problem = C.name_problem(C.trim(name) if isinstance(name, str) else name, C.RUN_NAME_MAX_LENGTH, "run names")
             if problem is not None:
                 raise ValueError("%s, got %s" % (problem, _short(name)))
-        project = project.strip()
-        name = name.strip() or None if name is not None else None
+        project = C.trim(project)
+        name = C.trim(name) or None if name is not None else None
         if id is not None and (not isinstance(id, str) or not V.RUN_ID_RE.match(id)):
             raise ValueError("id must match [A-Za-z0-9_-]{1,64}, got %r" % (id,))
         base = (url or os.environ.get("BABYSIT_URL") or DEFAULT_URL).rstrip("/")
@@ -95,7 +96,12 @@ class Run:
         self._finish_done = threading.Event()  # set when the first finish() has its result
         self._rejections = Rejections()
         self._seen_alerts: set = set()
+        # Keys this process sends to the run (metric keys with the epoch; histogram and image keys):
+        # a new one beyond the contract's per-run limits is dropped here, counted, instead of being
+        # sent for the server to refuse.
         self._ok_keys: set = set()
+        self._hist_keys: set = set()
+        self._image_keys: set = set()
         self._bad_keys: Dict[Any, str] = {}  # key -> its problem: a bad key logged every step is counted, not re-checked
         self._pending_points = 0
         self._watchers: List[Any] = []
@@ -196,7 +202,8 @@ class Run:
 
         A run resumed by id starts after the last step the server has stored. Until the server has
         said which (it is away, or slow to answer), steps are counted from an unknown origin
-        (V.Provisional) and resolved when it answers; see Transport._form_batches.
+        (V.Provisional), spooled as such and resolved when it answers (in this process or in a
+        later replay), so no earlier point of the run is overwritten; see _spool.py.
         """
         s = self._step
         if type(s) is int:  # the common case, first: log() calls this every step
@@ -212,6 +219,16 @@ class Run:
         """Counts points dropped before sending (finish() reports them) and warns once per kind."""
         self._rejections.add("dropped by the SDK: " + reason, points)
         self._warner.warn(kind, message, stacklevel=4)
+
+    def _over_key_limit(self, key: str, what: str, limit: str) -> None:
+        """Drops an item of a new key beyond a per-run key limit of the contract (counted, warned once)."""
+        problem = "runs may have at most %d distinct %s keys (%s)" % (C.LIMITS[limit], what, limit)
+        if what == "metric" and len(self._bad_keys) < 10_000:
+            self._bad_keys[key] = problem  # counted, not re-checked, when logged again
+        self._drop("key-limit:" + what, problem,
+                   "dropped %s %s: this run already has %d distinct %s keys, the most a run may have (%s); further "
+                   "new %s keys are dropped without a warning, finish() counts them"
+                   % (what, _short(key), C.LIMITS[limit], what, limit, what))
 
     def log(self, metrics: Mapping, step: Optional[int] = None, epoch: Optional[float] = None) -> None:
         """Records metric values at one step. Returns at once; never raises.
@@ -268,8 +285,10 @@ class Run:
                                    "dropped metric %s: %s (further keys with this problem are dropped without a "
                                    "warning; finish() counts them)" % (_short(k), problem))
                         continue
-                    if len(ok_keys) < 100_000:
-                        ok_keys.add(k)
+                    if len(ok_keys) >= C.KEYS_PER_RUN:
+                        self._over_key_limit(k, "metric", "keysPerRun")
+                        continue
+                    ok_keys.add(k)
                 if type(v) is float:
                     vals[k] = v
                     continue
@@ -289,6 +308,12 @@ class Run:
                     ep = None
                     self._drop("epoch", "epochs that are not finite numbers within +-%g" % C.EPOCH_ABS_MAX,
                                "dropped epoch: %s" % err)
+                if ep is not None and "epoch" not in ok_keys:  # the server stores it as the metric "epoch"
+                    if len(ok_keys) >= C.KEYS_PER_RUN:
+                        self._over_key_limit("epoch", "metric", "keysPerRun")
+                        ep = None
+                    else:
+                        ok_keys.add("epoch")
             if not vals and ep is None:
                 return
             self._queue.append((ROW, step, now, ep, vals))
@@ -325,6 +350,8 @@ class Run:
             if problem is not None:
                 self._drop("hkey:" + problem, "histograms: " + problem, "dropped histogram %s: %s" % (_short(key), problem))
                 return
+            if not self._admit_hist_key(key):
+                return
             step = self._step_or_current(step, "log_histogram")
             if isinstance(values, tuple) and len(values) == 2 and not V.is_tensor(values):
                 payload: Any = ("ready", V.check_histogram(values[0], values[1]))
@@ -345,7 +372,9 @@ class Run:
         Args:
             type: 1..64 code points, no control characters. Known types: ``input_stats``,
                 ``gradcheck``, ``image``; any other is stored as is (e.g. ``"lr_drop"``, ``"checkpoint"``).
-            data: a JSON-able dict (numpy/torch arrays become lists; NaN/inf become "NaN"/"Infinity").
+            data: a dict, converted as `config` is (numpy/torch arrays become lists, NaN/inf "NaN"/
+                "Infinity", dataclasses and objects dicts); what is nested deeper than 61 levels or makes
+                it larger than a batch may be is cut with a ``"[babysit: ..."`` marker, with a warning.
             step: step it belongs to (default: the step of the latest log() call, if any).
 
         Example:
@@ -364,7 +393,10 @@ class Run:
                 self._drop("edata", "event data that is not a dict",
                            "dropped event %r: data must be a dict, got %s" % (type, data.__class__.__name__))
                 return
-            clean = V.to_jsonable(dict(data))
+            # Cut as the TypeScript SDK cuts it (markers, one warning), so the event is kept.
+            clean = data_to_json(data, V.MAX_EVENT_DATA_DEPTH, C.BODY_BYTES,
+                                 warn=lambda msg: self._warner.warn("edata:" + type, "event %s data: %s" % (_short(type), msg),
+                                                                    stacklevel=5))
             if step is None:
                 s = self.step
             else:
@@ -395,6 +427,11 @@ class Run:
             if problem is not None:
                 self._drop("ikey:" + problem, "images: " + problem, "dropped image %s: %s" % (_short(key), problem))
                 return
+            if key not in self._image_keys:
+                if len(self._image_keys) >= C.IMAGE_KEYS_PER_RUN:
+                    self._over_key_limit(key, "image", "imageKeysPerRun")
+                    return
+                self._image_keys.add(key)
             step = self._step_or_current(step, "log_image")
             if V.is_tensor(image):
                 snapshot = image.detach().clone()
@@ -425,10 +462,37 @@ class Run:
             return fallback
 
     def _log_stats(self, step: int, keys: List[str], values: Any, hists: List[Any]) -> None:
-        """Used by watch(): one row of layer statistics, still on the device until the sender reads it."""
+        """Used by watch(): one row of layer statistics, still on the device until the sender reads it.
+        Keys past the per-run limits are dropped as log()'s are (a None key: its value is left out)."""
         if self._finished or os.getpid() != self._pid:
             return
+        if not self._ok_keys.issuperset(keys):
+            keys = [k if self._admit_key(k) else None for k in keys]
+        if hists and not self._hist_keys.issuperset(h[0] for h in hists):
+            hists = [h for h in hists if self._admit_hist_key(h[0])]
         self._queue.append((STATS, step, time.time(), keys, values, hists))
+
+    def _admit_key(self, key: str) -> bool:
+        if key in self._ok_keys:
+            return True
+        problem = self._bad_keys.get(key)
+        if problem is not None:
+            self._rejections.add("dropped by the SDK: " + problem, 1)
+            return False
+        if len(self._ok_keys) >= C.KEYS_PER_RUN:
+            self._over_key_limit(key, "metric", "keysPerRun")
+            return False
+        self._ok_keys.add(key)
+        return True
+
+    def _admit_hist_key(self, key: str) -> bool:
+        if key in self._hist_keys:
+            return True
+        if len(self._hist_keys) >= C.HISTOGRAM_KEYS_PER_RUN:
+            self._over_key_limit(key, "histogram", "histogramKeysPerRun")
+            return False
+        self._hist_keys.add(key)
+        return True
 
     # ------------------------------------------------------------------ torch helpers
 

@@ -6,8 +6,18 @@ One append-only JSONL file per run, in the same line format as the TypeScript SD
     {"kind":"batch","seq":17,"body":{"seq":17,"rows":[...],...}}                          a batch, as sent
     {"kind":"ack","seq":17}                                                                the server took it
     {"kind":"finish","status":"finished"}                                                  finish() gave up
-A batch is pending while no ack with its seq follows. A torn last line (the process died mid-write) is
-skipped on load. The file is deleted once nothing in it is pending.
+A batch is pending while no ack with its seq follows; a later batch line with the same seq replaces
+an earlier one (a resumed run's tentative steps, resolved).
+
+Items logged without step= to a run resumed by id before the server said where it stopped carry
+their step as tentative, as the TypeScript SDK writes them: ``{"unresolvedAfter":F,"step":T,...}``
+means "T, assuming the run stopped at F" (this SDK writes F = -1, T = k for the k-th such step).
+Once the server says the run stopped at L (-1: nothing stored), the step is T + max(0, L - F), so
+nothing stored earlier is overwritten; the resolved batch is then written again with its seq, so a
+later replay sends what this process sent. A tentative item is never sent as it is.
+
+A torn last line (the process died mid-write) is skipped on load. The file is deleted once nothing
+in it is pending.
 
 The process that writes a spool holds an exclusive flock on it, so another process replays only the
 spools of processes that are gone (the OS drops the lock when a process dies, even on SIGKILL).
@@ -88,7 +98,14 @@ class Spool:
                 continue
             _try_lock(fd, candidate)
             self._fd, self.path, self._size = fd, candidate, 0
-            self._write(json.dumps(dict(self.header, kind="run"), separators=(",", ":"), allow_nan=False).encode() + b"\n")
+            try:
+                self._write(json.dumps(dict(self.header, kind="run"), separators=(",", ":"), allow_nan=False).encode() + b"\n")
+            except OSError:
+                # No file without its header: nothing could replay it, and it would only confuse sync.
+                self._fd = self.path = None
+                _close(fd)
+                _unlink(candidate)
+                raise
             return
         raise OSError("no free spool file name for run %s" % self.header["id"])
 
@@ -158,13 +175,18 @@ class Spool:
 class LoadedSpool:
     """A spool left by another process, opened and locked for replay."""
 
-    def __init__(self, path: str, fd: int, header: Dict[str, Any], pending: List[Tuple[int, bytes]], finish: Optional[str]):
+    def __init__(self, path: str, fd: int, parsed: "ParsedSpool"):
         self.path = path
         self._fd: Optional[int] = fd
-        self.header = header
-        self.pending = pending
-        self.finish = finish
+        self.header = parsed.header
+        self.pending = parsed.pending
+        self.finish = parsed.finish
+        self.relative = parsed.relative  # seqs of pending batches holding tentative steps
+        self.max_step = parsed.max_step  # largest absolute step of its pending batches, or None
         self.create_tried = False
+        # seq of a half kept in memory only (its write failed) -> the seq of the batch it is the last
+        # half of, acked only once that half is stored
+        self.ack_after: Dict[int, int] = {}
 
     @property
     def run_id(self) -> str:
@@ -178,20 +200,30 @@ class LoadedSpool:
             body["config"] = self.header["config"]
         return body
 
-    def append_batch(self, seq: int, body: bytes) -> None:
-        """Adds a batch (half of one the server found too large) before the old one is acked."""
-        if self._fd is not None:
-            try:
-                os.write(self._fd, b'{"kind":"batch","seq":%d,"body":' % seq + body + b"}\n")
-            except OSError:
-                pass
+    def _write(self, line: bytes) -> bool:
+        if self._fd is None:
+            return False
+        try:
+            view = memoryview(line)
+            while view:
+                view = view[os.write(self._fd, view):]
+            return True
+        except OSError:
+            return False
 
-    def ack(self, seq: int) -> None:
-        if self._fd is not None:
-            try:
-                os.write(self._fd, b'{"kind":"ack","seq":%d}\n' % seq)
-            except OSError:
-                pass
+    def append_batch(self, seq: int, body: bytes) -> bool:
+        """Adds a batch (half of one the server found too large) before the old one is acked.
+
+        False when it could not be written: the caller then keeps it in memory (pending) and must
+        not ack the old seq, so the file still holds the data should this process die."""
+        return self._write(b'{"kind":"batch","seq":%d,"body":' % seq + body + b"}\n")
+
+    def ack(self, seq: int) -> bool:
+        ok = self._write(b'{"kind":"ack","seq":%d}\n' % seq)
+        parent = self.ack_after.pop(seq, None)
+        if parent is not None:
+            ok = self.ack(parent) and ok
+        return ok
 
     def remove(self) -> None:
         _unlink(self.path)
@@ -202,11 +234,63 @@ class LoadedSpool:
         _close(fd)
 
 
-def parse_spool(text: bytes) -> Tuple[Dict[str, Any], List[Tuple[int, bytes]], Optional[str]]:
-    """Returns (header, pending batches in file order as (seq, body JSON), finish status or None)."""
-    header: Dict[str, Any] = {}
+_STEPPED = ("rows", "histograms", "events")
+
+
+class ParsedSpool:
+    """What a spool file holds: its header, pending batches in file order as (seq, body JSON), the
+    finish status or None, the seqs of the pending batches holding tentative steps, and the
+    largest step they hold that is not tentative (or None)."""
+
+    def __init__(self) -> None:
+        self.header: Dict[str, Any] = {}
+        self.pending: List[Tuple[int, bytes]] = []
+        self.finish: Optional[str] = None
+        self.relative: set = set()
+        self.max_step: Optional[int] = None
+
+
+def body_steps(body: Dict[str, Any]) -> Tuple[bool, Optional[int]]:
+    """(holds tentative steps, largest step that is not tentative or None) of a log body."""
+    relative = False
+    top: Optional[int] = None
+    for field in _STEPPED:
+        items = body.get(field)
+        if not isinstance(items, list):
+            continue
+        for it in items:
+            if not isinstance(it, dict):
+                continue
+            if "unresolvedAfter" in it:
+                relative = True
+                continue
+            step = it.get("step")
+            if isinstance(step, int) and not isinstance(step, bool) and (top is None or step > top):
+                top = step
+    return relative, top
+
+
+def resolve_steps(body: Dict[str, Any], origin: int) -> Dict[str, Any]:
+    """`body` with its tentative steps resolved for a run whose steps continue at `origin` (its
+    last step + 1), in place; returned."""
+    last = origin - 1
+    for field in _STEPPED:
+        items = body.get(field)
+        if not isinstance(items, list):
+            continue
+        for it in items:
+            if isinstance(it, dict) and "unresolvedAfter" in it:
+                floor = it.pop("unresolvedAfter")
+                step = it.get("step")
+                if isinstance(floor, int) and isinstance(step, int):
+                    it["step"] = max(0, step + max(0, last - floor))
+    return body
+
+
+def parse_spool(text: bytes) -> ParsedSpool:
+    out = ParsedSpool()
     batches: Dict[int, bytes] = {}
-    finish: Optional[str] = None
+    steps: Dict[int, Tuple[bool, Optional[int]]] = {}
     for line in text.split(b"\n"):
         if not line.strip():
             continue
@@ -217,16 +301,24 @@ def parse_spool(text: bytes) -> Tuple[Dict[str, Any], List[Tuple[int, bytes]], O
         if not isinstance(rec, dict):
             continue
         kind = rec.get("kind")
-        if kind == "run" and not header:
-            header = rec
+        if kind == "run" and not out.header:
+            out.header = rec
         elif kind == "batch" and isinstance(rec.get("seq"), int) and isinstance(rec.get("body"), dict):
             body = dict(rec["body"], seq=rec["seq"])
             batches[rec["seq"]] = json.dumps(body, separators=(",", ":")).encode()
+            steps[rec["seq"]] = body_steps(body)
         elif kind == "ack" and isinstance(rec.get("seq"), int):
             batches.pop(rec["seq"], None)
         elif kind == "finish" and isinstance(rec.get("status"), str):
-            finish = rec["status"]
-    return header, list(batches.items()), finish
+            out.finish = rec["status"]
+    out.pending = list(batches.items())
+    for seq, _ in out.pending:
+        relative, top = steps[seq]
+        if relative:
+            out.relative.add(seq)
+        if top is not None and (out.max_step is None or top > out.max_step):
+            out.max_step = top
+    return out
 
 
 class SkippedSpool:
@@ -279,7 +371,8 @@ def claim_foreign_spools(directory: str, base_url: str, exclude: Optional[str] =
                 continue
             with open(path, "rb") as f:
                 text = f.read()
-            header, pending, finish = parse_spool(text)
+            parsed = parse_spool(text)
+            header, pending = parsed.header, parsed.pending
             url = header.get("url")
             if not header.get("id"):
                 skip(SkippedSpool(path, SkippedSpool.UNREADABLE, batches=len(pending)))
@@ -287,7 +380,7 @@ def claim_foreign_spools(directory: str, base_url: str, exclude: Optional[str] =
             if url and url.rstrip("/") != base_url.rstrip("/") and not any_url:
                 skip(SkippedSpool(path, SkippedSpool.OTHER_SERVER, str(header["id"]), str(url).rstrip("/"), len(pending)))
                 continue
-            out.append(LoadedSpool(path, fd, header, pending, finish))
+            out.append(LoadedSpool(path, fd, parsed))
             ok = True
         except OSError:
             skip(SkippedSpool(path, SkippedSpool.UNREADABLE))

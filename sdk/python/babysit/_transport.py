@@ -7,8 +7,10 @@ spool and replay, so the server stores it exactly once (docs/api.md: a repeated 
 as a duplicate and not stored twice).
 
 While the server is away, batches go to the spool file instead of memory (see _spool.py); when it is
-back they are replayed in order, then the file is deleted. Spools of earlier processes that died or
-finished while the server was away are replayed too.
+back they are replayed in order, then the file is deleted. A run resumed by id while the server is
+away spools the steps it chose itself as tentative (relative to the resume point it does not know
+yet) and resolves them once the server says the run's last step, in this process or in a replay.
+Spools of earlier processes that died or finished while the server was away are replayed too.
 
 State shared with the training thread's finish() is guarded by `_lock`; HTTP happens outside it, so
 finish() can always take over and spool whatever is left when its deadline passes.
@@ -30,7 +32,7 @@ from . import _values as V
 from ._http import Client, TransportError, error_text
 from ._output import OnceWarner, say
 from ._result import Rejections
-from ._spool import LoadedSpool, SkippedSpool, Spool, claim_foreign_spools
+from ._spool import LoadedSpool, SkippedSpool, Spool, body_steps, claim_foreign_spools, resolve_steps
 
 # Queue item kinds (first tuple element).
 ROW = 0  # (ROW, step, time, epoch|None, {key: float|int|LazyScalar})
@@ -44,10 +46,12 @@ MAX_ROWS_PER_BATCH = C.ROWS_PER_BATCH // 2
 MAX_BATCH_BYTES = C.BODY_BYTES // 2
 # Histograms and events together, so each stays within its own limit.
 MAX_EXTRAS_PER_BATCH = min(C.HISTOGRAMS_PER_BATCH, C.EVENTS_PER_BATCH)
-# Rows of a resumed run wait in memory for the server to say the run's last step; past this many
-# items they go out counted from 0 (see Run._next_step).
-HOLD_PROVISIONAL_MAX = 100_000
+# Points kept in memory when the spool file cannot be written (a read-only or full disk); past this,
+# newer batches are dropped and counted as lost.
+MEMORY_POINTS_MAX = 1_000_000
 REQUEST_TIMEOUT = 10.0
+# finish() while the server is away waits this long to reach it, not its whole timeout.
+FINISH_CONNECT_WAIT = 2.0
 BACKOFF_START = 0.5
 BACKOFF_MAX = 30.0
 FOREIGN_RECORDS_PER_CYCLE = 50
@@ -57,8 +61,16 @@ FOREIGN_RECORDS_PER_CYCLE = 50
 _STEP_INDEX = {ROW: 1, HIST: 1, EVENT: 2, IMAGE: 2, STATS: 1}
 
 
-def _has_provisional(item: tuple) -> bool:
-    return type(item[_STEP_INDEX[item[0]]]) is V.Provisional
+def _stepped(item: Dict[str, Any], step: Any) -> Dict[str, Any]:
+    """`item` with its step; the k-th step after a resume point not known yet is tentative,
+    written as the TypeScript SDK writes it (see _spool.py): unresolvedAfter and step first."""
+    if type(step) is V.Provisional:
+        out: Dict[str, Any] = {"unresolvedAfter": -1, "step": int(step)}
+        out.update(item)
+        return out
+    if step is not None:
+        item["step"] = step
+    return item
 
 
 def _resolve_steps(item: tuple, origin: int) -> tuple:
@@ -71,13 +83,15 @@ def _resolve_steps(item: tuple, origin: int) -> tuple:
 
 class _Batch:
     # body is None once the batch is in the spool file: a long outage must not fill memory.
-    __slots__ = ("seq", "body", "points", "ref")
+    # relative: its body holds tentative steps (see _spool.py), resolved before it is sent.
+    __slots__ = ("seq", "body", "points", "ref", "relative")
 
-    def __init__(self, seq: int, body: Optional[bytes], points: int) -> None:
+    def __init__(self, seq: int, body: Optional[bytes], points: int, relative: bool = False) -> None:
         self.seq = seq
         self.body = body
         self.points = points
         self.ref: Optional[Tuple[int, int]] = None
+        self.relative = relative
 
 
 class Transport:
@@ -132,7 +146,7 @@ class Transport:
         # Where steps counted without step= start: 0 for a new run; for a run resumed by id, the step
         # after its last stored one, known once the server answers the create (None until then).
         self.step_origin: Optional[int] = None if resuming else 0
-        self._origin_guessed = False
+        self._memory_points = 0  # points of spooled batches held in memory (the spool file failed)
         self.thread = threading.Thread(target=self._main, name="babysit-sender-%s" % run_id, daemon=True)
 
     def start(self) -> None:
@@ -161,9 +175,12 @@ class Transport:
         with self._lock:
             if self._finish_status is None:
                 self._finish_status = status
-                # Already offline: one more try, then spool at once instead of making the user wait.
+                # Already offline: one more try, then spool at once instead of making the user wait
+                # for a server that is away. Only reaching it is hurried: a server that answers has
+                # come back, and gets the whole timeout to take what was kept (see _answered).
                 self._finish_one_try = self._offline
-                self._finish_deadline = deadline if not self._offline else min(deadline, time.monotonic() + 2.0)
+                self._finish_deadline = deadline
+                self._finish_connect_deadline = min(deadline, time.monotonic() + FINISH_CONNECT_WAIT)
                 self._next_try = 0.0
         self.wake.set()
         if self.done.wait(max(0.0, deadline - time.monotonic())):
@@ -203,12 +220,6 @@ class Transport:
 
     def _cycle(self) -> None:
         pause = 0.0
-        if self.step_origin is None and self._finish_status is not None and not self._created:
-            # Last chance to learn where a resumed run stopped before its rows are formed for good.
-            try:
-                self._ensure_created()
-            except Exception:
-                pass
         with self._lock:
             if self._closed:
                 return
@@ -241,7 +252,9 @@ class Transport:
             self._on_failure(finishing)
 
     def _on_failure(self, finishing: bool) -> None:
-        """Server unreachable: spool what is in memory, warn once, schedule the next try (lock held)."""
+        """Server unreachable: spool what is in memory, warn once, schedule the next try (lock held).
+
+        `finishing`: finish() had been called when the failed try began."""
         self._failures += 1
         self._go_offline()
         if self._failures == 1 and not self._warned_unreachable:
@@ -256,13 +269,34 @@ class Transport:
             )
         delay = self._backoff * (0.8 + 0.4 * random.random())
         self._backoff = min(self._backoff * 2, BACKOFF_MAX)
+        if self._finish_status is not None and not finishing:
+            # finish() came while this try was under way: its own try is next, now, not after the
+            # backoff (which would outlast finish's deadline and spool what a server back up could take).
+            self._next_try = 0.0
+            return
         self._next_try = time.monotonic() + delay
         if finishing and (self._finish_one_try or time.monotonic() + min(delay, 0.2) >= self._finish_deadline):
             self._give_up()
 
     _finish_delivered = False
+    _maybe_tentative = False
     _finish_one_try = False
+    _finish_connect_deadline = math.inf
     _warned_unreachable = False
+
+    def _post(self, path: str, body: Any) -> Tuple[int, Any]:
+        """One request to the server, within finish's deadlines; raises TransportError."""
+        with self._lock:
+            connect = self._finish_connect_deadline - time.monotonic() if self._finish_one_try else None
+        answer = self.client.post(path, body, self._timeout(), connect)
+        self._answered()
+        return answer
+
+    def _answered(self) -> None:
+        """The server answered: finish() no longer hurries (it is not away), see _finish."""
+        if self._finish_one_try:
+            with self._lock:
+                self._finish_one_try = False
 
     def _give_up(self, from_deadline: bool = False) -> None:
         """Writes everything not yet acknowledged to the spool, plus the finish record, and stops."""
@@ -276,20 +310,26 @@ class Transport:
             self._go_offline()
             if not self._finish_delivered:
                 self.spool.append_finish(self._finish_status or "finished")
+            # What the spool file could not take was kept in memory, which ends with this process.
+            lost = [b for b in self._spooled if b.body is not None]
+            if lost:
+                self._spooled = deque(b for b in self._spooled if b.body is None)
+                self._memory_points = 0
+                self.rejections.add("lost: the spool file could not be written", sum(b.points for b in lost))
             self._closed = True
             self.spool.close()
             self.close_foreign()
             self.done.set()
         pending = len(self._spooled)
         if pending or not self._finish_delivered:
-            if self.spool.path and not self.spool.broken:
+            if pending and self.spool.path:
                 say(
                     "babysit: could not reach %s before finish's deadline; %d batch(es) kept in %s, "
                     "sent by the next babysit.init() or `python -m babysit sync`" % (self.base_url, pending, self.spool.path)
                 )
-            else:
-                say("babysit: could not reach %s before finish's deadline and could not spool to disk; "
-                    "%d batch(es) lost" % (self.base_url, pending))
+        if lost:
+            say("babysit: could not reach %s before finish's deadline and could not spool to disk; "
+                "%d batch(es) lost" % (self.base_url, len(lost)))
 
     def _go_offline(self) -> None:
         """Moves unacknowledged in-memory batches to the spool, in order (lock held)."""
@@ -303,6 +343,15 @@ class Transport:
             ref = self.spool.append_batch(b.seq, b.body)
             if ref is not None:
                 b.ref, b.body = ref, None
+            else:
+                # Kept in memory instead, within a bound; what is beyond it, or still in memory when
+                # the process ends, is counted as lost in finish()'s result.
+                self._spool_write_failed(self.spool.path or self.spool_dir)
+                if self._memory_points + b.points > MEMORY_POINTS_MAX:
+                    self.rejections.add("lost: the spool file could not be written and memory was full", b.points)
+                    self.stats["dropped"] += 1
+                    return
+                self._memory_points += b.points
         self._spooled.append(b)
         self.stats["spooled"] += 1
 
@@ -316,27 +365,16 @@ class Transport:
     def _form_batches(self, force: bool = False) -> None:
         """Drains the queue into batches (lock held).
 
-        Items whose step is counted from a resumed run's origin wait until the server has said it,
-        unless `force` (finishing) or too many wait; then they count from 0, as for a new run.
+        Steps counted from a resumed run's origin are resolved when it is known; until then they go
+        into the batch as tentative steps (see _spool.py), resolved before the batch is sent.
         """
         origin = self.step_origin
-        if origin is None and (force or len(self.queue) > HOLD_PROVISIONAL_MAX):
-            origin = self.step_origin = 0  # for good: later rows must not jump to another origin
-            if any(_has_provisional(it) for it in list(self.queue)):  # a copy: the loop may append meanwhile
-                self._origin_guessed = True
-                self.warner.say(
-                    "origin-unknown",
-                    "could not learn from %s where resumed run %s stopped; its steps logged without step= "
-                    "count from 0 and may overwrite its earlier points (pass step= when resuming offline)"
-                    % (self.base_url, self.run_id),
-                )
+        self._maybe_tentative = origin is None  # else every step is resolved: no batch to look into
         while self.queue:
             items = []
             points = extras = 0
             while self.queue and points < self.batch_points * 5 and len(items) < MAX_ROWS_PER_BATCH:
                 item = self.queue[0]
-                if origin is None and _has_provisional(item):
-                    break  # wait for the server's answer (the queue keeps the items in order)
                 if origin is not None:
                     item = _resolve_steps(item, origin)
                 kind = item[0]
@@ -355,6 +393,10 @@ class Transport:
     def _add_batch(self, body: Dict[str, Any]) -> None:
         seq = self._next_seq()
         body["seq"] = seq
+        relative = self._maybe_tentative and body_steps(body)[0]
+        if relative and self.step_origin is not None:  # the server answered while the batch was formed
+            resolve_steps(body, self.step_origin)
+            relative = False
         try:
             data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
         except (TypeError, ValueError) as err:
@@ -367,12 +409,14 @@ class Transport:
                 for part in parts:
                     self._add_batch(part)
                 return
-            self._drop("too-large", "an item over %d bytes" % MAX_BATCH_BYTES,
-                       "dropped an item of %d bytes: over the %d-byte batch limit" % (len(data), MAX_BATCH_BYTES),
+        if len(data) > C.BODY_BYTES:  # one item alone over the contract's body limit: never storable
+            self._drop("too-large", "an item over %d bytes" % C.BODY_BYTES,
+                       "dropped an item of %d bytes: over the %d-byte body limit" % (len(data), C.BODY_BYTES),
                        points=_body_points(body))
             return
-        b = _Batch(seq, data, _body_points(body))
-        if self._offline:
+        b = _Batch(seq, data, _body_points(body), relative)
+        if self._offline or relative:  # a relative batch cannot be sent before the server has answered
+            self._go_offline()
             self._to_spool(b)
         else:
             self._outbox.append(b)
@@ -418,7 +462,7 @@ class Transport:
                         except (OverflowError, TypeError, ValueError):
                             self._drop("value", "a metric value that is not a number",
                                        "dropped %r: value is not a finite-or-NaN number" % k)
-                    row: Dict[str, Any] = {"step": step, "metrics": m}
+                    row: Dict[str, Any] = _stepped({"metrics": m}, step)
                     if 0 <= t <= C.TIME_MAX:  # else the server stamps it (a clock far off)
                         row["time"] = round(t, 6)
                     if epoch is not None:
@@ -434,10 +478,11 @@ class Transport:
                     _, step, t, keys, values, hist_items = it
                     if hasattr(values, "tolist"):
                         values = values.tolist()
-                    # None: a statistic whose reduction failed, left out rather than sent as NaN
-                    m = {k: V.encode_number(float(v)) for k, v in zip(keys, values) if v is not None}
+                    # None: a statistic whose reduction failed, left out rather than sent as NaN; a None
+                    # key: one past the run's key limit (Run._log_stats)
+                    m = {k: V.encode_number(float(v)) for k, v in zip(keys, values) if v is not None and k is not None}
                     if m:
-                        row = {"step": step, "metrics": m}
+                        row = _stepped({"metrics": m}, step)
                         if 0 <= t <= C.TIME_MAX:
                             row["time"] = round(t, 6)
                         rows.append(row)
@@ -445,7 +490,7 @@ class Transport:
                         e = edges.tolist() if hasattr(edges, "tolist") else edges
                         c = counts.tolist() if hasattr(counts, "tolist") else counts
                         if all(math.isfinite(x) for x in e):
-                            hists.append({"step": step, "key": key, "edges": e, "counts": c})
+                            hists.append(_stepped({"key": key, "edges": e, "counts": c}, step))
                 elif kind == HIST:
                     _, step, key, payload, bins = it
                     if isinstance(payload, tuple) and len(payload) == 2 and payload[0] == "ready":
@@ -457,21 +502,15 @@ class Transport:
                                        "histogram %r had no finite values; skipped" % key)
                             continue
                         edges, counts = h
-                    hists.append({"step": step, "key": key, "edges": edges, "counts": counts})
+                    hists.append(_stepped({"key": key, "edges": edges, "counts": counts}, step))
                 elif kind == EVENT:
                     _, etype, step, data = it
-                    ev: Dict[str, Any] = {"type": etype, "data": data}
-                    if step is not None:
-                        ev["step"] = step
-                    events.append(ev)
+                    events.append(_stepped({"type": etype, "data": data}, step))
                 elif kind == IMAGE:
                     from .images import encode_image_event
 
                     _, key, step, array = it
-                    ev = {"type": "image", "data": encode_image_event(key, array)}
-                    if step is not None:
-                        ev["step"] = step
-                    events.append(ev)
+                    events.append(_stepped({"type": "image", "data": encode_image_event(key, array)}, step))
             except Exception as err:
                 what = {HIST: "a histogram", EVENT: "an event", IMAGE: "an image"}.get(kind, "a row")
                 self._drop("item:%d:%s" % (kind, type(err).__name__), "%s that could not be encoded (%s)" % (what, err),
@@ -496,7 +535,7 @@ class Transport:
 
     def _create(self, body: Dict[str, Any]) -> Optional[Tuple[int, Any]]:
         try:
-            return self.client.post("/api/v1/runs", body, self._timeout())
+            return self._post("/api/v1/runs", body)
         except TransportError:
             return None
 
@@ -511,9 +550,7 @@ class Transport:
         if status in (200, 201) and isinstance(payload, dict):
             self._created = True
             if self.step_origin is None:
-                last = payload.get("lastStep")
-                ok = isinstance(last, int) and not isinstance(last, bool) and 0 <= last < C.STEP_MAX
-                self.step_origin = last + 1 if ok else 0
+                self._learn_origin(_origin_of(payload))
             if self.on_created is not None:
                 try:
                     self.on_created(payload)
@@ -530,6 +567,36 @@ class Transport:
                         % (self.run_id, error_text(status, payload)))
         return False
 
+    def _learn_origin(self, origin: int) -> None:
+        """The resumed run's origin is known: later steps count from it, and the relative steps
+        already spooled are resolved with it, in this process or, once written, in any replay."""
+        # Spools of earlier processes of this run hold steps the server has not seen yet: count
+        # after those too, or replaying them later would overwrite this process's points.
+        for sp in self._claim_foreign() if self._replay_foreign else ():
+            if sp.run_id == self.run_id and sp.max_step is not None:
+                origin = max(origin, sp.max_step + 1)
+        with self._lock:
+            self.step_origin = origin
+            for b in self._spooled:
+                if not b.relative:
+                    continue
+                # Resolved once, for good: written again with its seq, so a replay after this process
+                # sends what it sent (the server's last step may have moved by then).
+                data = b.body if b.body is not None else self.spool.read(b.ref) if b.ref is not None else None
+                data = _resolved(data, origin) if data is not None else None
+                if data is None:
+                    continue  # unreadable: _send counts it as lost
+                b.relative = False
+                if b.body is not None:  # held in memory: the spool file failed
+                    b.body = data
+                    continue
+                ref = self.spool.append_batch(b.seq, data)
+                if ref is not None:
+                    b.ref = ref
+                else:
+                    b.ref, b.body = None, data
+                    self._memory_points += b.points
+
     def _send(self, run_id: str, batch: _Batch, create_body: Dict[str, Any], own: bool) -> Tuple[str, Optional[bytes]]:
         """POSTs one batch. Returns ("ok" | "drop" (rejected for good, counted, warned) | "retry" |
         "split" (413: too large for the server, send it in halves), the body sent)."""
@@ -542,9 +609,13 @@ class Transport:
                 self.rejections.add("lost: a spooled batch could not be read back", batch.points)
                 self.stats["dropped"] += 1
                 return "drop", None
+        if batch.relative:
+            body = _resolved(body, self.step_origin if own else None)
+            if body is None:  # cannot happen: a relative batch is sent only once the origin is known
+                return "retry", batch.body
         for attempt in (0, 1):
             try:
-                status, payload = self.client.post("/api/v1/runs/%s/log" % run_id, body, self._timeout())
+                status, payload = self._post("/api/v1/runs/%s/log" % run_id, body)
             except TransportError:
                 return "retry", body
             if status == 200:
@@ -554,6 +625,8 @@ class Transport:
                         if payload.get("duplicate"):
                             self.stats["duplicates"] += 1
                         self._handle_alerts(payload.get("alerts"))
+                if isinstance(payload, dict) and isinstance(payload.get("refused"), dict):
+                    self._count_refused(run_id, payload["refused"], own)
                 return "ok", body
             if status == 404 and attempt == 0:
                 # The run is unknown (created while we were offline, or the server lost it): create it.
@@ -586,6 +659,27 @@ class Transport:
             return "drop", body
         return "retry", body
 
+    def _count_refused(self, run_id: str, refused: Dict[str, Any], own: bool) -> None:
+        """The server stored the batch less what it refused (the per-run key limits): count that
+        part as rejected. Never retried: the same keys would be refused again."""
+        points = 0
+        for field in ("points", "histograms", "events"):
+            n = refused.get(field)
+            if isinstance(n, int) and not isinstance(n, bool) and n > 0:
+                points += n
+        if points <= 0:
+            return
+        why = "%s: %s" % (refused.get("code") or "refused", refused.get("message") or "")
+        if len(why) > 300:
+            why = why[:300] + "..."
+        if own:
+            self.rejections.add("rejected by the server: " + why, points)
+        else:
+            self.stats["foreign_rejected"] += points
+        self.warner.say("refused:%s" % refused.get("code"),
+                        "the server did not store part of a batch of run %s (%s); %d point(s) not stored"
+                        % (run_id, why, points))
+
     def _put_back_halves(self, source: Deque[_Batch], body: Optional[bytes]) -> None:
         """A batch the server found too large goes back to the front of `source` as two batches with
         new seqs, spooled first when `source` is the spool (lock held; the caller acks the old seq)."""
@@ -602,6 +696,8 @@ class Transport:
                 ref = self.spool.append_batch(seq, data)
                 if ref is not None:
                     b.ref, b.body = ref, None
+                else:
+                    self._memory_points += b.points
             batches.append(b)
         source.extendleft(reversed(batches))
 
@@ -633,6 +729,8 @@ class Transport:
                         return True
                     if source and source[0] is batch:
                         source.popleft()
+                        if source is self._spooled and batch.body is not None:
+                            self._memory_points -= batch.points
                         if result == "split":
                             self._put_back_halves(source, sent)
                         if source is self._spooled:
@@ -649,9 +747,7 @@ class Transport:
             empty = not self.queue and not self._outbox and not self._spooled
         if finishing and empty and not self._finish_delivered:
             try:
-                status, payload = self.client.post(
-                    "/api/v1/runs/%s/finish" % self.run_id, {"status": self._finish_status}, self._timeout()
-                )
+                status, payload = self._post("/api/v1/runs/%s/finish" % self.run_id, {"status": self._finish_status})
             except TransportError:
                 return False
             if status >= 500:
@@ -663,10 +759,8 @@ class Transport:
             self._finish_delivered = True
         return True
 
-    def _replay_foreign_chunk(self) -> bool:
-        """Sends a few records of spools left by earlier processes. False when the server went away."""
-        if not self._replay_foreign:
-            return True
+    def _claim_foreign(self) -> List[LoadedSpool]:
+        """The spools of earlier processes to replay, claimed (locked) on first use."""
         if self._foreign is None:
             skipped: List[SkippedSpool] = []
             self._foreign = claim_foreign_spools(self.spool_dir, self.base_url, exclude=self.spool.path, skipped=skipped)
@@ -678,29 +772,48 @@ class Transport:
             if self._foreign:
                 n = sum(len(s.pending) for s in self._foreign)
                 say("babysit: replaying %d spooled batch(es) of %d earlier run(s)" % (n, len(self._foreign)))
+        return self._foreign
+
+    def _replay_foreign_chunk(self) -> bool:
+        """Sends a few records of spools left by earlier processes. False when the server went away."""
+        if not self._replay_foreign:
+            return True
+        self._claim_foreign()
         budget = FOREIGN_RECORDS_PER_CYCLE
         while self._foreign and budget > 0:
             sp = self._foreign[0]
             if sp.pending:
                 seq, body = sp.pending[0]
-                result, _ = self._send(sp.run_id, _Batch(seq, body, 0), sp.create_body(), own=False)
+                if seq in sp.relative:
+                    if not self._resolve_foreign(sp):
+                        return False
+                    seq, body = sp.pending[0]
+                result, sent = self._send(sp.run_id, _Batch(seq, body, 0), sp.create_body(), own=False)
                 if result == "retry":
                     return False
                 sp.pending.pop(0)
                 if result == "split":
                     halves = []
-                    for half in _split_bytes(body) or []:
+                    written = True
+                    for half in _split_bytes(sent) or []:
                         half["seq"] = self._next_seq()
                         data = json.dumps(half, separators=(",", ":"), allow_nan=False).encode()
-                        sp.append_batch(half["seq"], data)  # on disk before the old seq is acked
+                        written = sp.append_batch(half["seq"], data) and written  # on disk before the old seq is acked
                         halves.append((half["seq"], data))
                     sp.pending[0:0] = halves
+                    if not written and halves:
+                        # Kept in memory; the old batch stays pending on disk until its last half is
+                        # stored, so a process that dies meanwhile leaves it for the next replay.
+                        self._spool_write_failed(sp.path)
+                        sp.ack_after[halves[-1][0]] = seq
+                        budget -= 1
+                        continue
                 sp.ack(seq)
                 budget -= 1
                 continue
             if sp.finish is not None:
                 try:
-                    status, _ = self.client.post("/api/v1/runs/%s/finish" % sp.run_id, {"status": sp.finish}, self._timeout())
+                    status, _ = self._post("/api/v1/runs/%s/finish" % sp.run_id, {"status": sp.finish})
                 except TransportError:
                     return False
                 if status == 404 and not sp.create_tried:
@@ -716,11 +829,62 @@ class Transport:
             self._foreign.pop(0)
         return True
 
+    def _resolve_foreign(self, sp: LoadedSpool) -> bool:
+        """Resolves the tentative steps of every pending batch of `sp` and writes them again with
+        their seqs (see _spool.py). False when the server did not answer."""
+        origin = self._foreign_origin(sp)
+        if origin is None:
+            return False
+        written = True
+        for i, (seq, body) in enumerate(sp.pending):
+            if seq in sp.relative:
+                data = _resolved(body, origin)
+                if data is not None:
+                    sp.pending[i] = (seq, data)
+                    written = sp.append_batch(seq, data) and written
+        sp.relative.clear()
+        if not written:
+            self._spool_write_failed(sp.path)
+        return True
+
+    def _foreign_origin(self, sp: LoadedSpool) -> Optional[int]:
+        """Where a replayed spool's relative steps start: after the run's last step on the server and
+        after every absolute step other spools of the run still hold. None when the server is away."""
+        res = self._create(sp.create_body())
+        if res is None or res[0] >= 500 or res[0] in (408, 425, 429):
+            return None
+        sp.create_tried = True
+        origin = _origin_of(res[1]) if res[0] in (200, 201) else 0
+        for other in self._foreign or ():
+            if other is not sp and other.run_id == sp.run_id and other.max_step is not None:
+                origin = max(origin, other.max_step + 1)
+        return origin
+
+    def _spool_write_failed(self, path: Optional[str]) -> None:
+        self.warner.say("spool-write", "could not write to the spool file %s; what it could not hold is kept in "
+                        "memory (finish() counts anything lost)" % path)
+
     def close_foreign(self) -> None:
         """Unlocks the spools of earlier runs not replayed yet: another process (or run) takes over."""
         foreign, self._foreign = self._foreign or [], []
         for sp in foreign:
             sp.release()
+
+
+def _origin_of(answer: Any) -> int:
+    """Where a resumed run's automatic steps continue, from the server's answer to a create."""
+    last = answer.get("lastStep") if isinstance(answer, dict) else None
+    ok = isinstance(last, int) and not isinstance(last, bool) and 0 <= last < C.STEP_MAX
+    return last + 1 if ok else 0
+
+
+def _resolved(data: bytes, origin: Optional[int]) -> Optional[bytes]:
+    """A spooled body with its tentative steps resolved for steps continuing at `origin` (the
+    run's last step + 1); None when it is not known."""
+    body = _decode_body(data)
+    if origin is None or body is None:
+        return None
+    return json.dumps(resolve_steps(body, origin), separators=(",", ":"), allow_nan=False).encode()
 
 
 def _body_points(body: Dict[str, Any]) -> int:

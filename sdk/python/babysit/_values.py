@@ -37,7 +37,8 @@ class LazyScalar:
 
 class Provisional(int):
     """A step counted from an origin not known yet: the run was resumed by id and the server has not
-    said its last step. Resolved (origin + value) before the batch is formed; see Run._next_step.
+    said its last step. Resolved (origin + value) when its batch is formed if the origin is known by
+    then, else spooled as a tentative step and resolved before it is sent; see _spool.py.
 
     Adding an int keeps it provisional, so a step derived from one (watch() labels an iteration
     that logged nothing from the previous label) is resolved with the same origin."""
@@ -168,35 +169,6 @@ def encode_number(v: float) -> Any:
     if v != v:
         return "NaN"
     return "Infinity" if v > 0 else "-Infinity"
-
-
-def to_jsonable(value: Any, _depth: int = 1) -> Any:
-    """Converts event data to plain JSON: numpy/torch arrays become lists, non-finite floats become
-    "NaN"/"Infinity"/"-Infinity" as everywhere else on the wire, lone surrogates in strings become
-    U+FFFD. Raises TypeError for anything else and for data nested deeper than the body may be."""
-    if _depth > MAX_EVENT_DATA_DEPTH:
-        raise TypeError("data nested deeper than %d levels" % MAX_EVENT_DATA_DEPTH)
-    if isinstance(value, str):
-        return C.well_formed(value)
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return encode_number(value)
-    if isinstance(value, dict):
-        return {C.well_formed(str(k)): to_jsonable(v, _depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v, _depth + 1) for v in value]
-    if is_tensor(value):
-        return to_jsonable(value.detach().cpu().tolist(), _depth)  # same level: a list, or a number
-    if hasattr(value, "tolist") and hasattr(value, "dtype"):  # numpy arrays and scalars
-        return to_jsonable(value.tolist(), _depth)
-    if isinstance(value, (set, frozenset)):
-        return [to_jsonable(v, _depth + 1) for v in sorted(value, key=repr)]
-    if hasattr(value, "__float__") and not isinstance(value, complex):
-        return encode_number(float(value))
-    raise TypeError("%s is not JSON data" % type(value).__name__)
 
 
 def compute_histogram(values: Sequence[float], bins: int = DEFAULT_BINS) -> Optional[Tuple[List[float], List[float]]]:

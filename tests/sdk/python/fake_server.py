@@ -13,7 +13,13 @@ and GET /api/v1/runs/{id} (image events listed under ``images``, as the real ser
   ``finish_alerts = [...]``: returned by the next finish (the diagnosis of the complete run);
 - ``reject_logs = n``: the next n log batches are refused with 422 ``invalid_batch`` (a server whose
   rules the SDK does not know), storing nothing;
-- ``max_body_bytes = n``: log bodies over n bytes get 413 ``payload_too_large``.
+- ``max_body_bytes = n``: log bodies over n bytes get 413 ``payload_too_large``;
+- ``answer_delay = s``: every request is answered s seconds late (a server just restarted, under load);
+- ``fail_logs = True``: log batches get 503 (creates and finishes are answered).
+
+Like the real server it applies the per-run key limits (keysPerRun, histogramKeysPerRun,
+imageKeysPerRun): the new keys of a batch beyond them are left out, the rest stored, and the answer's
+``refused`` says what was left out (``null`` when nothing was).
 
 Its limits are the contract's, read from docs/contract.json, like the real server's.
 
@@ -144,6 +150,9 @@ class FakeServer:
         self.drop_next_log_responses = 0
         self.reject_logs = 0
         self.max_body_bytes = BODY_LIMIT
+        self.answer_delay = 0.0
+        self.fail_logs = False
+        self.run_keys: Dict[str, Dict[str, set]] = {}  # run -> {"metric"|"histogram"|"image": keys}
         self._conns: set = set()  # open client connections, cut by down()
         self._port = port
         self._httpd: Optional[ThreadingHTTPServer] = None
@@ -327,6 +336,8 @@ class FakeServer:
                      "name": run["name"] or "run-%s" % rid, "resumed": True, "lastStep": self.last_step(rid)}
 
     def _log(self, rid: str, body: Any) -> Tuple[int, Any]:
+        if self.fail_logs:
+            return 503, {"error": {"code": "internal", "message": "unavailable"}}
         with self.lock:
             reject = self.reject_logs > 0
             if reject:
@@ -344,12 +355,50 @@ class FakeServer:
             seen = self.seqs[rid].get(seq)
             if seen is not None:
                 return 200, dict(seen, duplicate=True)
+            body, refused = self._admit_keys(rid, body)
             self.batches[rid].append(body)
             points = sum(len(r["metrics"]) + ("epoch" in r) for r in body.get("rows", []))
             answer = {"accepted": {"points": points, "histograms": len(body.get("histograms", [])),
-                                   "events": len(body.get("events", []))}, "duplicate": False}
+                                   "events": len(body.get("events", []))}, "duplicate": False, "refused": refused}
             self.seqs[rid][seq] = answer
             return 200, dict(answer, alerts=list(self.alerts))
+
+    def _admit_keys(self, rid: str, body: Dict[str, Any]) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
+        """The batch less the items of new keys beyond the per-run limits, and the `refused` answer (lock held)."""
+        known = self.run_keys.setdefault(rid, {"metric": set(), "histogram": set(), "image": set()})
+        limits = {"metric": LIMIT["keysPerRun"], "histogram": LIMIT["histogramKeysPerRun"], "image": LIMIT["imageKeysPerRun"]}
+        refused_keys: List[str] = []
+        counts = {"metric": 0, "histogram": 0, "image": 0}
+
+        def admit(kind: str, key: str) -> bool:
+            if key in known[kind]:
+                return True
+            if len(known[kind]) < limits[kind]:
+                known[kind].add(key)
+                return True
+            if key not in refused_keys:
+                refused_keys.append(key)
+            counts[kind] += 1
+            return False
+
+        rows = []
+        for row in body.get("rows", []):
+            metrics = {k: v for k, v in row["metrics"].items() if admit("metric", k)}
+            epoch_refused = "epoch" in row and "epoch" not in row["metrics"] and not admit("metric", "epoch")
+            row = dict(row, metrics=metrics)
+            if epoch_refused:
+                row.pop("epoch")
+            rows.append(row)
+        out = dict(body, rows=rows)
+        if "histograms" in body:
+            out["histograms"] = [h for h in body["histograms"] if admit("histogram", h["key"])]
+        if "events" in body:
+            out["events"] = [e for e in body["events"] if e["type"] != "image" or admit("image", e["data"]["key"])]
+        if not refused_keys:
+            return out, None
+        return out, {"code": "too_many_keys", "message": "run %s: %d new key(s) over the per-run limits were not stored"
+                     % (rid, len(refused_keys)), "points": counts["metric"], "histograms": counts["histogram"],
+                     "events": counts["image"], "keys": refused_keys[:20]}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -390,6 +439,8 @@ class _Handler(BaseHTTPRequestHandler):
             limit = min(BODY_LIMIT, fake.max_body_bytes)
             return self._reply(413, {"error": {"code": "payload_too_large", "message": "body over %d bytes" % limit}})
         raw = self.rfile.read(length) if length else b""
+        if fake.answer_delay:
+            time.sleep(fake.answer_delay)
         while fake.mode == "hang":
             time.sleep(0.02)
         if fake.mode == "down":

@@ -8,6 +8,10 @@ kind of problem, and counts what it dropped (and what the server refused) in fin
 
 import json
 import os
+import re
+import shutil
+import subprocess
+import time
 import warnings
 
 import pytest
@@ -15,7 +19,6 @@ import pytest
 import babysit
 from babysit import BabysitWarning, DeliveryResult
 from babysit import _contract as C
-from babysit import _transport as T
 from babysit import _values as V
 from babysit import images
 from conftest import HERE, wait_for
@@ -37,21 +40,200 @@ def test_every_limit_of_the_contract_is_the_sdks():
     assert CONTRACT["stringUnit"] == "code points"  # what len() counts, which the checks below use
 
 
-@pytest.mark.parametrize("sdk_value, limit", [
-    (V.MAX_KEY_LENGTH, "keyMaxLength"),
-    (V.MAX_EVENT_TYPE_LENGTH, "eventTypeMaxLength"),
-    (V.MAX_HISTOGRAM_BINS, "histogramBins"),
-    (V.MAX_STEP, "stepMax"),
-])
-def test_the_sdks_named_constants_are_the_contracts(sdk_value, limit):
-    assert sdk_value == LIMIT[limit]
+# Each limit through a run: the value at the limit is stored, one past it is dropped by the SDK (and
+# counted) or, for the per-batch counts, split so that every batch the server gets is within it.
 
 
-def test_batches_the_sdk_forms_stay_within_the_contracts_batch_limits():
-    assert 0 < T.MAX_ROWS_PER_BATCH <= LIMIT["rowsPerBatch"]
-    assert 0 < T.MAX_EXTRAS_PER_BATCH <= min(LIMIT["histogramsPerBatch"], LIMIT["eventsPerBatch"])
-    assert 0 < T.MAX_BATCH_BYTES <= LIMIT["bodyBytes"]
-    assert V.MAX_EVENT_DATA_DEPTH + 3 == LIMIT["jsonDepth"]  # body > events > event > data
+def _quiet_run(make_run, **kw):
+    kw.setdefault("flush_interval", 30.0)  # one flush at finish(): everything logged goes out at once
+    kw.setdefault("batch_points", 10**9)
+    return make_run(**kw)
+
+
+def _finish(run):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BabysitWarning)
+        return run.finish(timeout=30)
+
+
+@pytest.mark.parametrize("limit", ["rowsPerBatch", "histogramsPerBatch", "eventsPerBatch"])
+def test_one_flush_over_a_per_batch_count_is_sent_in_batches_within_it(server, make_run, limit):
+    n = LIMIT[limit] + 1
+    run = _quiet_run(make_run)
+    for i in range(n):
+        if limit == "rowsPerBatch":
+            run.log({"x": float(i)}, step=i)
+        elif limit == "histogramsPerBatch":
+            run.log_histogram("h", ([0.0, 1.0], [float(i)]), step=i)
+        else:
+            run.event("e", {"i": i}, step=i)
+    result = _finish(run)
+    assert result.delivered is True  # the server refuses a batch over the limit whole
+    field = {"rowsPerBatch": "rows", "histogramsPerBatch": "histograms", "eventsPerBatch": "events"}[limit]
+    sizes = [len(b.get(field, [])) for b in server.batches[run.id]]
+    assert sum(sizes) == n and max(sizes) <= LIMIT[limit]
+
+
+def _body_with_event_of(n_bytes):
+    """Event data whose batch body, as the SDK sends it, is about `n_bytes` long."""
+    seq = time.time_ns() // 1000  # as long as the SDK's seqs (microseconds since 1970)
+    overhead = len(json.dumps({"rows": [], "events": [{"type": "blob", "data": {"s": "", "n": 1}, "step": 0}],
+                               "seq": seq}, separators=(",", ":")))
+    return {"s": "x" * (n_bytes - overhead), "n": 1}
+
+
+@pytest.mark.parametrize("n_bytes, whole", [(LIMIT["bodyBytes"] - 1024, True), (LIMIT["bodyBytes"] + 1, False)])
+def test_event_data_within_the_body_limit_is_sent_whole_larger_is_cut_with_a_marker(server, make_run, n_bytes, whole):
+    run = _quiet_run(make_run)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run.event("blob", _body_with_event_of(n_bytes), step=0)
+    run.log({"x": 1.0}, step=0)
+    result = _finish(run)
+    (event,) = server.events(run.id, "blob")
+    assert event["data"]["n"] == 1  # the event is kept, only what does not fit is marked
+    if whole:
+        assert event["data"]["s"] == _body_with_event_of(n_bytes)["s"]
+    else:
+        assert re.fullmatch(r"\[babysit: truncated, [0-9]+ bytes\]", event["data"]["s"])
+    assert bool(_warnings_about(caught, "[babysit: ")) is not whole
+    assert server.series(run.id, "x") == {0: 1.0} and result.delivered is True
+
+
+def _nested(levels):
+    d = leaf = {}
+    for _ in range(levels - 1):
+        leaf["in"] = {}
+        leaf = leaf["in"]
+    return d
+
+
+def _innermost(d):
+    while isinstance(d, dict) and "in" in d:
+        d = d["in"]
+    return d
+
+
+@pytest.mark.parametrize("levels", [LIMIT["jsonDepth"] - 3, LIMIT["jsonDepth"] - 2])
+def test_event_data_within_the_json_depth_is_stored_deeper_levels_marked(server, make_run, levels):
+    # the body's levels above the data: the body, its events list, the event
+    allowed = LIMIT["jsonDepth"] - 3
+    run = _quiet_run(make_run)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BabysitWarning)
+        run.event("deep", _nested(levels), step=0)
+    result = _finish(run)
+    (event,) = server.events(run.id, "deep")
+    if levels <= allowed:
+        assert event["data"] == _nested(levels)
+    else:  # as the TypeScript SDK marks it
+        assert _innermost(event["data"]) == "[babysit: truncated, deeper than %d levels]" % allowed
+    assert result.delivered is True
+
+
+def test_event_data_is_converted_as_config_is_and_the_event_kept(server, make_run):
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Ckpt:
+        path: str = "c.pt"
+        epoch: int = 3
+
+    cyclic = {"a": 1}
+    cyclic["self"] = cyclic
+    run = _quiet_run(make_run)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run.event("checkpoint", {"ckpt": Ckpt(), "loss": float("nan"), "cyclic": cyclic}, step=0)
+    result = _finish(run)
+    (event,) = server.events(run.id, "checkpoint")
+    assert event["data"] == {"ckpt": {"path": "c.pt", "epoch": 3}, "loss": "NaN",
+                             "cyclic": {"a": 1, "self": "[babysit: circular reference]"}}
+    assert len(_warnings_about(caught, "[babysit: ")) == 1 and result.delivered is True
+
+
+@pytest.mark.parametrize("step, stored_at", [(LIMIT["stepMax"], LIMIT["stepMax"]), (LIMIT["stepMax"] + 1, 0)])
+def test_a_step_at_the_limit_is_stored_one_past_it_replaced(server, make_run, step, stored_at):
+    run = _quiet_run(make_run)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run.log({"x": 1.0}, step=step)
+    assert bool([w for w in caught if "step must be in" in str(w.message)]) is (step != stored_at)
+    assert _finish(run).delivered is True
+    assert server.series(run.id, "x") == {stored_at: 1.0}
+
+
+@pytest.mark.parametrize("bins, stored", [(LIMIT["histogramBins"], True), (LIMIT["histogramBins"] + 1, False)])
+def test_a_histogram_at_the_bin_limit_is_stored_one_over_dropped(server, make_run, bins, stored):
+    run = _quiet_run(make_run)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BabysitWarning)
+        run.log_histogram("h", (list(range(bins + 1)), [1.0] * bins), step=0)
+    result = _finish(run)
+    assert len(server.histograms(run.id)) == (1 if stored else 0)
+    assert result.rejected_points == (0 if stored else 1)
+
+
+# ------------------------------------------------------------------------------ keys per run
+
+
+def _warnings_about(caught, text):
+    return [w for w in caught if issubclass(w.category, BabysitWarning) and text in str(w.message)]
+
+
+def test_a_run_has_at_most_keys_per_run_metric_keys_new_ones_dropped_once_and_counted(server, make_run):
+    n = LIMIT["keysPerRun"]
+    run = _quiet_run(make_run)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run.log({"k%05d" % i: float(i) for i in range(n)}, step=0)  # at the limit: all stored
+        run.log({"k00000": 1.0, "new": 1.0}, step=1)  # one past it: only the new key goes
+        run.log({"new": 2.0, "other": 2.0}, step=2, epoch=1.0)  # the epoch is a key too
+    result = _finish(run)
+    assert len(server.keys(run.id)) == n and "new" not in server.keys(run.id)
+    assert server.series(run.id, "k00000") == {0: 0.0, 1: 1.0}
+    assert len(_warnings_about(caught, "(keysPerRun)")) == 1
+    assert result.rejections == [("dropped by the SDK: runs may have at most %d distinct metric keys (keysPerRun)" % n, 4)]
+
+
+@pytest.mark.parametrize("limit", ["histogramKeysPerRun", "imageKeysPerRun"])
+def test_a_run_has_at_most_so_many_histogram_and_image_keys(server, make_run, limit):
+    n = LIMIT[limit]
+    run = _quiet_run(make_run)
+    log = (lambda key: run.log_histogram(key, ([0.0, 1.0], [1.0]), step=0)) if limit == "histogramKeysPerRun" \
+        else (lambda key: run.log_image(key, [[0, 255]], step=0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(n + 2):
+            log("k%05d" % i)
+        log("k00000")  # a key the run has is still logged
+    result = _finish(run)
+    if limit == "histogramKeysPerRun":
+        stored = [h["key"] for h in server.histograms(run.id)]
+    else:
+        stored = [e["data"]["key"] for e in server.events(run.id, "image")]
+    assert len(stored) == n + 1 and len(set(stored)) == n
+    assert len(_warnings_about(caught, "(%s)" % limit)) == 1
+    what = "histogram" if limit == "histogramKeysPerRun" else "image"
+    assert result.rejections == [("dropped by the SDK: runs may have at most %d distinct %s keys (%s)" % (n, what, limit), 2)]
+
+
+def test_keys_the_server_refuses_for_the_runs_limit_are_counted_not_retried(server, make_run):
+    # An earlier process gave the run all its keys; this one cannot know: the server refuses the new
+    # key's points, stores the rest of the batch and says so in its answer.
+    n = LIMIT["keysPerRun"]
+    first = _quiet_run(make_run, id="full")
+    first.log({"k%05d" % i: float(i) for i in range(n)}, step=0)
+    assert _finish(first).delivered is True
+    second = _quiet_run(make_run, id="full")
+    second.log({"k00001": 5.0, "fresh": 1.0}, step=1)
+    second.log({"fresh": 2.0}, step=2)
+    result = _finish(second)
+    assert server.series("full", "k00001") == {0: 1.0, 1: 5.0} and "fresh" not in server.keys("full")
+    assert result.delivered is False and result.rejected_points == 2
+    (reason, points), = result.rejections
+    assert points == 2 and reason.startswith("rejected by the server: too_many_keys: run full: 1 new key(s)")
+    assert len([r for r in server.log_requests if r[0] == "full"]) == 2  # each batch sent once
 
 
 # ------------------------------------------------------------------------------ the checks
@@ -111,6 +293,50 @@ def test_project_and_run_name_lengths_are_code_points(label, ch, make_run, serve
                {"project": "p", "name": _at(LIMIT["runNameMaxLength"] + 1, ch)}):
         with pytest.raises(ValueError, match="at most"):
             babysit.init(url=server.url, **kw)
+
+
+# Where JavaScript's trim() (the server's, on project and run names) and Python's str.strip() differ,
+# and two where they agree: (label, character, the project as stored, or None when refused).
+TRIM_CASES = [
+    ("bom-js-trims-it", "\ufeff", "proj"),
+    ("nel-js-keeps-it", "\x85", "\x85proj\x85"),
+    ("file-separator-a-control", "\x1c", None),
+    ("group-separator-a-control", "\x1d", None),
+    ("record-separator-a-control", "\x1e", None),
+    ("unit-separator-a-control", "\x1f", None),
+    ("ideographic-space", "\u3000", "proj"),
+    ("space", " ", "proj"),
+]
+
+
+@pytest.mark.parametrize("label, ch, stored", TRIM_CASES, ids=[c[0] for c in TRIM_CASES])
+def test_names_are_trimmed_as_the_server_trims_them(label, ch, stored, make_run, server):
+    if stored is None:
+        for kw in ({"project": ch + "proj" + ch}, {"project": "p", "name": ch + "n" + ch}):
+            with pytest.raises(ValueError, match="must not contain control characters"):
+                babysit.init(url=server.url, **kw)
+        return
+    run = make_run(project=ch + "proj" + ch, name=ch + "n" + ch)
+    assert run.finish().delivered is True
+    assert server.runs[run.id]["project"] == stored
+    assert server.runs[run.id]["name"] == stored.replace("proj", "n")
+    # At the length limit once trimmed: accepted, as the server accepts it
+    at_limit = ch + "p" * LIMIT["projectMaxLength"] + ch
+    if C.trim(at_limit) != at_limit:
+        assert make_run(project=at_limit).finish().delivered is True
+    else:
+        with pytest.raises(ValueError, match="at most"):
+            babysit.init(project=at_limit, url=server.url)
+
+
+def test_the_trimmed_characters_are_javascripts():
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = ("const o=[];for(let c=0;c<0x110000;c++){if(c>=0xd800&&c<0xe000)continue;"
+              "if(('a'+String.fromCodePoint(c)).trim()==='a')o.push(c)}console.log(JSON.stringify(o))")
+    js = json.loads(subprocess.run([node, "-e", script], capture_output=True, text=True, check=True).stdout)
+    assert sorted(ord(c) for c in C.JS_TRIM_CHARACTERS) == js
 
 
 def test_steps_bins_and_epochs_follow_the_contract():
@@ -305,3 +531,21 @@ def test_finish_result_is_truthy_only_when_delivered(server, make_run):
     assert result and isinstance(result, babysit.DeliveryResult)
     assert run.finish() is result  # a second call says the same
     assert bool(DeliveryResult(delivered=False)) is False
+
+
+def test_finish_keeps_twenty_distinct_reasons_and_counts_every_point(server, make_run):
+    # As the TypeScript SDK: 20 distinct reasons, then "other reasons" for the points of all further ones.
+    kinds = [type("Thing%02d" % i, (), {}) for i in range(25)]
+    run = make_run()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BabysitWarning)
+        for step in range(2):
+            run.log({"loss": 1.0, **{"v%02d" % i: kind() for i, kind in enumerate(kinds)}}, step=step)
+    result = run.finish()
+    assert server.series(run.id, "loss") == {0: 1.0, 1: 1.0}
+    assert result.rejected_points == 50
+    assert len(result.rejections) == 21
+    assert [r for r, _ in result.rejections[:20]] == [
+        "dropped by the SDK: metric values of type Thing%02d that are not one number" % i for i in range(20)]
+    assert result.rejections[20] == ("other reasons", 10)
+    assert all(n == 2 for _, n in result.rejections[:20])

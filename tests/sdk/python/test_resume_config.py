@@ -7,6 +7,7 @@ import enum
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -17,7 +18,9 @@ import pytest
 
 import babysit
 from babysit import BabysitWarning
-from babysit._config import CYCLE, TRUNCATED, config_to_json
+from babysit.__main__ import main
+from babysit._spool import parse_spool
+from babysit._config import MARKER_PREFIX, config_to_json
 from conftest import SDK, wait_for
 
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "docs", "contract.json")) as f:
@@ -65,35 +68,123 @@ def test_a_new_run_with_a_chosen_id_starts_at_step_zero(server, make_run):
     assert server.series("fresh-id", "x") == {0: 1.0, 1: 2.0}
 
 
-def test_resuming_while_the_server_is_away_waits_for_it_to_say_the_last_step(server, make_run):
-    first = make_run(id="away")
-    for i in range(10):
+def _spooled(spool_dir):
+    """Every record of every spool file in `spool_dir`."""
+    names = sorted(os.listdir(spool_dir)) if os.path.isdir(spool_dir) else []
+    return [json.loads(line) for name in names if name.endswith(".jsonl")
+            for line in open(os.path.join(spool_dir, name)) if line.strip()]
+
+
+def _spooled_rows(spool_dir):
+    return [r for rec in _spooled(spool_dir) if rec.get("kind") == "batch" for r in rec["body"]["rows"]]
+
+
+def _pending_rows(spool_dir):
+    """The rows of the batches a replay would send (a later line of a seq replaces an earlier one)."""
+    return [r for name in sorted(os.listdir(spool_dir)) if name.endswith(".jsonl")
+            for _, body in parse_spool(open(os.path.join(spool_dir, name), "rb").read()).pending
+            for r in json.loads(body)["rows"]]
+
+
+def _stored_run(make_run, rid, steps):
+    first = make_run(id=rid)
+    for i in range(steps):
         first.log({"x": float(i)})
-    first.finish()
+    assert first.finish()
+
+
+def test_resuming_while_the_server_is_away_spools_and_continues_after_the_last_step(server, make_run, spool_dir):
+    _stored_run(make_run, "away", 10)
     server.down()
     second = make_run(id="away", init_timeout=0.05)
-    for i in range(3):
-        second.log({"x": 100.0 + i})  # counted from an origin not known yet: held, not sent as 0..2
+    for i in range(20):
+        second.log({"x": 100.0 + i})  # where the run stopped is not known yet
+    second.log_histogram("h", ([0.0, 1.0], [2.0]))
+    second.event("checkpoint", {"path": "c.pt"})
+    # On disk like any offline run's rows, not held in memory; steps tentative, relative to the
+    # resume point, written as the TypeScript SDK writes them.
+    wait_for(lambda: len(_spooled_rows(spool_dir)) == 20, what="the rows in the spool")
+    rows = _spooled_rows(spool_dir)
+    assert [(r["unresolvedAfter"], r["step"]) for r in rows] == [(-1, k) for k in range(20)]
     server.up()
-    wait_for(lambda: len(server.series("away", "x")) == 13, timeout=20, what="the held rows")
+    wait_for(lambda: len(server.series("away", "x")) == 30, timeout=20, what="the spooled rows")
+    assert second.step == 29
+    second.log({"x": 200.0})  # and on from there
     assert second.finish()
-    assert server.series("away", "x") == {**{i: float(i) for i in range(10)}, 10: 100.0, 11: 101.0, 12: 102.0}
+    assert server.series("away", "x") == {**{i: float(i) for i in range(10)}, **{10 + i: 100.0 + i for i in range(20)},
+                                          30: 200.0}
+    assert [h["step"] for h in server.histograms("away")] == [29]
+    assert [e["step"] for e in server.events("away", "checkpoint")] == [29]
+    assert os.listdir(spool_dir) == []
 
 
-def test_a_resumed_run_that_never_reaches_the_server_counts_from_zero_and_says_so(server, make_run, spool_dir, capfd):
-    first = make_run(id="never")
-    first.log({"x": 1.0})
-    first.finish()
+def test_explicit_steps_of_a_run_resumed_offline_stay_as_given(server, make_run, spool_dir):
+    _stored_run(make_run, "explicit-offline", 10)
+    server.down()
+    second = make_run(id="explicit-offline", init_timeout=0.05)
+    second.log({"x": 50.0})  # relative: after the last step
+    second.log({"x": 3.5}, step=3)  # absolute, as given
+    second.log({"x": 4.5})  # the step after the one given
+    server.up()
+    assert second.finish()
+    assert server.series("explicit-offline", "x") == {**{i: float(i) for i in range(10)}, 3: 3.5, 4: 4.5, 10: 50.0}
+
+
+def test_a_resumed_run_that_never_reaches_the_server_is_replayed_by_sync_after_its_last_step(
+        server, make_run, spool_dir, capsys):
+    _stored_run(make_run, "never", 5)
     server.down()
     second = make_run(id="never", init_timeout=0.05)
-    second.log({"x": 5.0})
+    for i in range(3):
+        second.log({"x": 10.0 + i})
+    second.log_histogram("h", ([0.0, 1.0], [2.0]))
     result = second.finish(timeout=0.5)
     assert result.delivered is False and result.pending_batches >= 1 and result.spool_path
-    assert "may overwrite its earlier points (pass step= when resuming offline)" in capfd.readouterr().err
-    (name,) = [p for p in os.listdir(spool_dir) if p.endswith(".jsonl")]
-    lines = [json.loads(line) for line in open(os.path.join(spool_dir, name))]
-    rows = [r for rec in lines if rec.get("kind") == "batch" for r in rec["body"]["rows"]]
-    assert rows[0]["step"] == 0 and rows[0]["metrics"] == {"x": 5.0}
+    assert result.rejected_points == 0
+    assert [(r["unresolvedAfter"], r["step"]) for r in _spooled_rows(spool_dir)] == [(-1, 0), (-1, 1), (-1, 2)]
+    server.up()
+    assert main(["sync", "--url", server.url, "--timeout", "10"]) == 0
+    # Nothing earlier is overwritten: the run's first points are its own, the new ones follow.
+    assert server.series("never", "x") == {0: 0.0, 1: 1.0, 2: 2.0, 3: 3.0, 4: 4.0, 5: 10.0, 6: 11.0, 7: 12.0}
+    assert [h["step"] for h in server.histograms("never")] == [7]
+    assert server.runs["never"]["status"] == "finished"
+    assert os.listdir(spool_dir) == []
+
+
+def test_the_resume_point_once_learned_is_kept_in_the_spool_for_the_replay(server, make_run, spool_dir):
+    _stored_run(make_run, "learned", 10)
+    server.down()
+    second = make_run(id="learned", init_timeout=0.05)
+    for i in range(4):
+        second.log({"x": 100.0 + i})
+    wait_for(lambda: len(_spooled_rows(spool_dir)) == 4, what="the rows in the spool")
+    server.fail_logs = True  # the resume is answered (last step 9), the batches are not
+    server.up()
+    # resolved and written again with their seqs: a replay sends what this process would have sent
+    wait_for(lambda: [r["step"] for r in _pending_rows(spool_dir)] == [10, 11, 12, 13], what="the resolved batches")
+    assert second.finish(timeout=0.5).delivered is False
+    server.fail_logs = False
+    third = make_run(id="learned")  # meanwhile the run went on elsewhere
+    third.log({"x": 500.0}, step=50)
+    assert third.finish()
+    assert babysit.sync(url=server.url, timeout=10)["batches_left"] == 0
+    assert {s: v for s, v in server.series("learned", "x").items() if s >= 10} == {
+        10: 100.0, 11: 101.0, 12: 102.0, 13: 103.0, 50: 500.0}
+
+
+def test_resuming_offline_counts_after_steps_an_earlier_spool_still_holds(server, make_run, spool_dir):
+    _stored_run(make_run, "two-spools", 5)
+    server.down()
+    first = make_run(id="two-spools", init_timeout=0.05)
+    for i in range(5, 8):
+        first.log({"x": float(i)}, step=i)  # steps 5..7, left in its spool when it ends
+    assert first.finish(timeout=0.5).delivered is False
+    second = make_run(id="two-spools", init_timeout=0.05)
+    second.log({"x": 100.0})
+    assert second.finish(timeout=0.5).delivered is False
+    server.up()
+    assert main(["sync", "--url", server.url, "--timeout", "10"]) == 0
+    assert server.series("two-spools", "x") == {**{i: float(i) for i in range(8)}, 8: 100.0}
 
 
 # ------------------------------------------------------------------------------ config
@@ -226,14 +317,44 @@ OVER_LIMITS = [
 ]
 
 
-def _has_marker(v):
+def _markers(v):
+    """Every marker string in `v` (values and keys)."""
     if isinstance(v, str):
-        return v.startswith(TRUNCATED) or v == CYCLE
+        return [v] if v.startswith(MARKER_PREFIX) else []
     if isinstance(v, dict):
-        return any(_has_marker(x) for x in v.values())
+        return [m for k, x in v.items() for m in _markers(k) + _markers(x)]
     if isinstance(v, list):
-        return any(_has_marker(x) for x in v)
-    return False
+        return [m for x in v for m in _markers(x)]
+    return []
+
+
+def _has_marker(v):
+    return bool(_markers(v))
+
+
+# The TypeScript SDK's wording (sdk/ts/src/to-json.ts): a config cut by either SDK reads the same.
+# Numbers are written N here; the depth is checked against the contract below.
+MARKERS = [
+    ("deep-10000", {"[babysit: truncated, deeper than N levels]"}),
+    ("deep-just-over", {"[babysit: truncated, deeper than N levels]"}),
+    ("cyclic-dict", {"[babysit: circular reference]"}),
+    ("cyclic-list", {"[babysit: circular reference]"}),
+    ("cyclic-object", {"[babysit: circular reference]"}),
+    ("shared-2^40-times", {"[babysit: truncated, N bytes]"}),  # cut at 100,000 values, then to size
+    ("2-MB", {"[babysit: truncated, N bytes]"}),
+]
+
+
+@pytest.mark.parametrize("label, want", MARKERS, ids=[x[0] for x in MARKERS])
+def test_markers_read_as_the_typescript_sdks(label, want):
+    make = dict(OVER_LIMITS)[label]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = config_to_json(make(), warn=lambda msg: warnings.warn(msg, BabysitWarning))
+    assert {re.sub(r"[0-9]+", "N", m) for m in _markers(out)} == want
+    if label.startswith("deep"):
+        assert _markers(out) == ["[babysit: truncated, deeper than %d levels]" % LIMIT["configDepth"]]
+    assert "[babysit: " in str(caught[0].message)
 
 
 @pytest.mark.parametrize("label, make", OVER_LIMITS, ids=[x[0] for x in OVER_LIMITS])

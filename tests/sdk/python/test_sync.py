@@ -8,6 +8,7 @@ import pytest
 
 import babysit
 from babysit.__main__ import main
+from babysit._spool import LoadedSpool, parse_spool
 from conftest import wait_for
 
 
@@ -97,3 +98,80 @@ def test_init_says_once_that_spools_for_another_server_are_left(server, make_run
     assert err.count("made for another server") == 1
     assert "2 spool file(s) in %s were made for another server and are not sent to %s" % (spool_dir, server.url) in err
     assert "run-a" not in server.runs and "run-b" not in server.runs
+
+
+def _full_disk_for_batches(monkeypatch):
+    """A disk that takes the small ack lines but no batch (ENOSPC): the write fails, the ack would not."""
+    orig = LoadedSpool._write
+
+    def write(self, line):
+        return False if line.startswith(b'{"kind":"batch"') else orig(self, line)
+
+    monkeypatch.setattr(LoadedSpool, "_write", write)
+
+
+def test_halves_that_cannot_be_spooled_keep_the_old_batch_pending_until_they_are_stored(
+        server, spool_dir, monkeypatch, capsys):
+    # One batch of 40 rows, too large for the server: split in halves, which the full disk refuses.
+    os.makedirs(spool_dir, exist_ok=True)
+    path = os.path.join(str(spool_dir), "run-split.jsonl")
+    rows = [{"step": i, "time": 1.0, "metrics": {"x": i}} for i in range(40)]
+    with open(path, "w") as f:
+        f.write(json.dumps({"kind": "run", "id": "run-split", "project": "sync-test", "url": server.url}) + "\n")
+        f.write(json.dumps({"kind": "batch", "seq": 7, "body": {"seq": 7, "rows": rows}}) + "\n")
+    server.max_body_bytes = 1600
+    write_to_disk = LoadedSpool._write
+    _full_disk_for_batches(monkeypatch)
+    stored = server._log
+
+    def then_away(rid, body):  # the server takes one half, then goes away
+        answer = stored(rid, body)
+        if answer[0] == 200:
+            server.fail_logs = True
+        return answer
+
+    server._log = then_away
+    res = babysit.sync(url=server.url, timeout=1)
+    assert res["batches_left"] >= 1
+    assert 0 < len(server.series("run-split", "x")) < 40
+    assert "could not write to the spool file %s" % path in capsys.readouterr().err
+    # The file still holds the whole batch: what the process held in memory is not lost with it.
+    assert parse_spool(open(path, "rb").read()).pending[0][0] == 7
+    monkeypatch.setattr(LoadedSpool, "_write", write_to_disk)  # the disk has room again
+    server._log = stored
+    server.fail_logs = False
+    assert babysit.sync(url=server.url, timeout=10)["batches_left"] == 0
+    assert server.series("run-split", "x") == {i: i for i in range(40)}
+    assert not os.path.exists(path)
+
+
+def test_halves_that_cannot_be_spooled_are_sent_from_memory(server, spool_dir, monkeypatch):
+    os.makedirs(spool_dir, exist_ok=True)
+    path = os.path.join(str(spool_dir), "run-mem.jsonl")
+    rows = [{"step": i, "time": 1.0, "metrics": {"x": i}} for i in range(40)]
+    with open(path, "w") as f:
+        f.write(json.dumps({"kind": "run", "id": "run-mem", "project": "sync-test", "url": server.url}) + "\n")
+        f.write(json.dumps({"kind": "batch", "seq": 7, "body": {"seq": 7, "rows": rows}}) + "\n")
+    server.max_body_bytes = 1600
+    _full_disk_for_batches(monkeypatch)
+    res = babysit.sync(url=server.url, timeout=10)
+    assert res["batches_left"] == 0 and res["rejected_points"] == 0
+    assert server.series("run-mem", "x") == {i: i for i in range(40)}
+    assert not os.path.exists(path)
+
+
+def test_tentative_steps_a_typescript_spool_holds_are_resolved_after_the_runs_last_step(server, make_run, spool_dir):
+    # The TypeScript SDK's spool of a run resumed offline: steps 5 and 6, "assuming the run stopped at 4".
+    first = make_run(id="ts-resumed")
+    for i in range(10):
+        first.log({"x": float(i)})
+    assert first.finish()
+    os.makedirs(spool_dir, exist_ok=True)
+    path = os.path.join(str(spool_dir), "ts-resumed.jsonl")
+    rows = [{"unresolvedAfter": 4, "step": 5 + i, "time": 1.0, "metrics": {"x": 100 + i}} for i in range(2)]
+    with open(path, "w") as f:
+        f.write(json.dumps({"kind": "run", "id": "ts-resumed", "project": "sync-test", "url": server.url}) + "\n")
+        f.write(json.dumps({"kind": "batch", "seq": 3, "body": {"seq": 3, "rows": rows}}) + "\n")
+    assert babysit.sync(url=server.url, timeout=10)["batches_left"] == 0
+    # the run stopped at 9, not 4: the steps move by 5, after the run's own
+    assert server.series("ts-resumed", "x") == {**{i: float(i) for i in range(10)}, 10: 100, 11: 101}

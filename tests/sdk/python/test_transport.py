@@ -14,6 +14,7 @@ import pytest
 
 import babysit
 from babysit import BabysitWarning
+from babysit import _transport as T
 from conftest import SDK, wait_for
 
 
@@ -136,9 +137,12 @@ def test_log_never_raises_on_garbage_and_keeps_the_good_fields(server, make_run)
     result = run.finish()
     assert server.series(run.id, "good") == {1: 2.0, 2: 3.0, 3: 4.0, 4: 5.0, 5: 6.0}
     assert server.keys(run.id) == {"good"}
-    # Everything dropped is counted: 2 non-dict calls, 11 metrics, 1 epoch, 2 histograms, 4 events, 1 image.
+    # Everything dropped is counted: 2 non-dict calls, 11 metrics, 1 epoch, 2 histograms, 3 events, 1 image.
     assert result.delivered is False and not result
-    assert result.rejected_points == 21 and result.pending_batches == 0
+    assert result.rejected_points == 20 and result.pending_batches == 0
+    # event data is converted as config is (as the TypeScript SDK does): an object is kept as its text
+    (ok,) = server.events(run.id, "ok")
+    assert ok["data"]["obj"].startswith("<object object at ")
     reasons = dict(result.rejections)
     assert reasons["dropped by the SDK: keys must be at most 200 code points"] == 1
     assert reasons["dropped by the SDK: event types must be at most 64 code points"] == 1
@@ -284,6 +288,27 @@ def test_finish_returns_fast_when_the_server_is_already_away(server, make_run, s
     t0 = time.monotonic()
     assert run.finish(timeout=10.0).delivered is False
     assert time.monotonic() - t0 < 3.0
+
+
+def test_finish_right_after_the_server_came_back_waits_for_its_slow_answers(server, make_run, spool_dir):
+    # The server was away, is back, and answers slowly (just restarted, on a loaded machine): finish()
+    # hurries only to reach it, then gives it its whole timeout instead of spooling everything.
+    run = make_run(flush_interval=30.0)
+    run.log({"x": -1}, step=0)
+    run._transport.wake.set()
+    wait_for(lambda: server.series(run.id, "x"), what="first point")
+    server.down()
+    for i in range(1, 11):
+        run.log({"x": i}, step=i)
+    run._transport.wake.set()
+    wait_for(lambda: spool_files(spool_dir), what="a spool file")
+    server.answer_delay = T.FINISH_CONNECT_WAIT + 0.5
+    server.up()
+    result = run.finish(timeout=30.0)
+    assert result.delivered is True and result.pending_batches == 0
+    assert server.series(run.id, "x") == {i: (-1 if i == 0 else i) for i in range(11)}
+    assert server.runs[run.id]["status"] == "finished"
+    assert spool_files(spool_dir) == []
 
 
 def test_context_manager_finishes_and_marks_exceptions_crashed(server, make_run):
@@ -512,3 +537,70 @@ def test_a_second_finish_while_the_first_is_still_sending_gets_the_first_ones_re
     server.mode = "up"
     assert second is first["r"]
     assert second.delivered is False
+
+
+# ---------------------------------------------------------------------------------------- a spool that cannot be written
+
+
+def _spool_disk_full(monkeypatch):
+    from babysit._spool import Spool
+
+    def write(self, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Spool, "_write", write)
+
+
+def test_a_spool_that_cannot_be_written_keeps_the_data_in_memory_until_the_server_is_back(
+        server, make_run, spool_dir, monkeypatch, capfd):
+    _spool_disk_full(monkeypatch)
+    run = make_run()
+    run.log({"x": -1}, step=0)
+    wait_for(lambda: server.series(run.id, "x"), what="first point")
+    server.down()
+    for i in range(1, 51):
+        run.log({"x": i}, step=i)
+    wait_for(lambda: run._transport.stats["spooled"] > 0, what="batches kept while the server is away")
+    server.up()
+    result = run.finish(timeout=20)
+    assert result.delivered is True and result.rejected_points == 0
+    assert server.series(run.id, "x") == {0: -1, **{i: i for i in range(1, 51)}}
+    err = capfd.readouterr().err
+    assert err.count("could not write to the spool file") == 1
+
+
+def test_what_a_spool_that_cannot_be_written_still_holds_at_the_end_is_counted_as_lost(
+        server, make_run, spool_dir, monkeypatch):
+    _spool_disk_full(monkeypatch)
+    run = make_run()
+    run.log({"x": -1}, step=0)
+    wait_for(lambda: server.series(run.id, "x"), what="first point")
+    server.down()
+    for i in range(1, 11):
+        run.log({"x": i, "y": i}, step=i)
+    result = run.finish(timeout=0.5)
+    assert result.delivered is False and result.pending_batches == 0 and result.spool_path is None
+    assert result.rejected_points == 20
+    assert result.rejections == [("lost: the spool file could not be written", 20)]
+    assert spool_files(spool_dir) == []
+
+
+def test_memory_kept_for_a_spool_that_cannot_be_written_is_bounded_and_what_is_dropped_counted(
+        server, make_run, spool_dir, monkeypatch):
+    _spool_disk_full(monkeypatch)
+    monkeypatch.setattr(T, "MEMORY_POINTS_MAX", 10)
+    run = make_run(flush_interval=30.0)
+    run.log({"x": -1}, step=0)
+    run._transport.wake.set()
+    wait_for(lambda: server.series(run.id, "x"), what="first point")
+    server.down()
+    for i in range(1, 5):  # four batches of 5 points: two fit in memory
+        for k in range(5):
+            run.log({"k%d" % k: float(i)}, step=i * 10 + k)
+        run._transport.wake.set()
+        wait_for(lambda: run._transport.queue == deque(), what="the batch formed")
+    wait_for(lambda: run._transport.rejections.total == 10, what="two batches dropped")
+    server.up()
+    result = run.finish(timeout=20)
+    assert result.rejections == [("lost: the spool file could not be written and memory was full", 10)]
+    assert len(server.points(run.id)) == 1 + 10

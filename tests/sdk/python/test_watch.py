@@ -834,3 +834,30 @@ def test_a_module_whose_keys_would_break_the_contract_is_left_out_with_a_warning
     assert "train/loss" in keys and len(steps_of(server, run, "train/loss")) == 10
     assert "update_ratio/fc1" in keys and "update_ratio/fc3" in keys
     assert not any(long_name[:50] in k for k in keys)
+
+
+def test_watch_keys_past_the_runs_key_limits_are_dropped_and_counted(server, make_run, monkeypatch):
+    from babysit import _contract
+
+    # Small limits stand for the contract's (10,000 metric and 2,000 histogram keys per run).
+    monkeypatch.setattr(_contract, "KEYS_PER_RUN", 6)
+    monkeypatch.setattr(_contract, "HISTOGRAM_KEYS_PER_RUN", 2)
+    torch.manual_seed(0)
+    model = MLP()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, y = data()
+    run = make_run()
+    babysit.log({"train/loss": 1.0}, step=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        babysit.watch(model, opt, every=5, hist_every=10)
+        train(model, opt, x, y, 20, step0=1)
+        result = run.finish()
+    assert len(server.keys(run.id)) == 6 and "train/loss" in server.keys(run.id)
+    assert len({h["key"] for h in server.histograms(run.id)}) == 2
+    reasons = dict(result.rejections)
+    assert set(reasons) == {"dropped by the SDK: runs may have at most 10000 distinct metric keys (keysPerRun)",
+                            "dropped by the SDK: runs may have at most 2000 distinct histogram keys (histogramKeysPerRun)"}
+    assert result.rejected_points == sum(reasons.values()) > 0
+    said = [str(w.message) for w in caught if issubclass(w.category, babysit.BabysitWarning)]
+    assert sum("(keysPerRun)" in m for m in said) == 1 and sum("(histogramKeysPerRun)" in m for m in said) == 1
