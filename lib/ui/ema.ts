@@ -1,112 +1,173 @@
-// TensorBoard's scalar smoothing: an exponential moving average debiased like Adam's moments, so
-// the first points are not dragged towards 0 and a sparse series (one validation point per epoch)
-// starts on its own dots. Non-finite values (NaN, ±Inf, missing) are skipped: they get no
-// smoothed value and do not enter the average, so one NaN does not poison the rest.
+import { type Bucket, finiteCount } from "./series";
+
+// TensorBoard's scalar smoothing, an exponential moving average debiased like Adam's moments (the
+// first points are not dragged towards 0), made honest for what a chart draws:
 //
-// Charts draw buckets (a mean over n points), not raw points, and how many points a bucket holds
-// depends on the series' length and the zoom. So the average advances by a bucket's point count:
-// n points of mean m decay the state by w^n and add (1 - w^n) m, which is exactly the EMA of the
-// raw points when they are equal, and close to it otherwise. A series drawn one point a bucket
-// gets TensorBoard's values exactly, and the smoothed line does not change with the bucketing.
+// - Charts draw buckets (a mean over n points), not raw points, and how many points a bucket holds
+//   depends on the series' length and the zoom. A bucket advances the average by its n finite
+//   points (with the slope its neighbours show), so the line is the EMA of the raw points at any
+//   length or zoom, and exactly TensorBoard's when each bucket is one point.
+// - The average decays by distance in steps, not by point count (like W&B's time-weighted EMA):
+//   `weight` is the decay per `unit` steps, the chart's finest logging interval. A line logged every
+//   step and a validation line logged once an epoch on the same chart then average over the same
+//   window of training: the sparse line follows its own dots instead of lagging epochs behind them.
+//   A line alone on its chart has its own interval as the unit: TensorBoard's smoothing.
+// - A gap (no point for GAP_INTERVALS of the line's own logging intervals: a resume that skipped
+//   steps) restarts the average, and the smoothed line is broken there rather than drawn across.
+// - Non-finite values (NaN, ±Inf) and empty buckets are skipped: they get no smoothed value and do
+//   not enter the average, so one NaN does not poison the rest; the step they take still counts.
 
 export const MAX_SMOOTHING = 0.99;
+/** A step distance this many logging intervals long is a gap: the average starts again after it. */
+export const GAP_INTERVALS = 10;
 
-/** One drawn point: the mean of `n` finite raw values (n = 1 for a raw point), or null. */
-export interface SmoothIn {
-  y: number | null;
-  n: number;
-}
+/** What smoothing reads of a drawn bucket (a raw point is a bucket of one). */
+export type SmoothIn = Pick<Bucket, "step" | "lastStep" | "mean" | "count" | "nan" | "posInf" | "negInf">;
 
 /** The average's state after some points: resume from it (a zoomed view continues the whole run's average). */
 export interface EmaState {
-  /** biased accumulator */
-  acc: number;
-  /** raw points folded in so far */
-  total: number;
+  /** weighted sum of the values, and the sum of their weights (their ratio is the debiased average) */
+  sum: number;
+  weights: number;
+  /** the last step folded in (finite or not), null before any */
+  lastStep: number | null;
   /** the first finite value, and whether every one so far equalled it */
   first: number | null;
   constant: boolean;
 }
 
-export const EMPTY_EMA: EmaState = { acc: 0, total: 0, first: null, constant: true };
+export const EMPTY_EMA: EmaState = { sum: 0, weights: 0, lastStep: null, first: null, constant: true };
 
-const clampWeight = (weight: number) => Math.min(Math.max(weight, 0), MAX_SMOOTHING);
-const usable = (p: SmoothIn) => p.y !== null && Number.isFinite(p.y) && p.n > 0;
-
-/**
- * What n points of mean m, rising by `slope` a point, add to the average: the exact EMA of that
- * straight run of points. The slope matters once a bucket is longer than the average's memory
- * (its last points weigh most, the mean sits in the middle); for one point it adds nothing.
- */
-function foldBucket(acc: number, w: number, n: number, m: number, slope: number): number {
-  const decay = w ** n;
-  let tilt = 0;
-  if (slope !== 0 && n > 1) {
-    // sum over j = 1..n of (1 - w) w^(n-j) (j - (n+1)/2)
-    const weightedIndex = n * (1 - decay) - (w * (1 - n * w ** (n - 1) + (n - 1) * decay)) / (1 - w);
-    tilt = slope * (weightedIndex - ((n + 1) / 2) * (1 - decay));
-  }
-  return acc * decay + (1 - decay) * m + tilt;
+export interface SmoothOptions {
+  /** Steps over which the average decays by `weight` once: the chart's finest logging interval (default: the line's own). */
+  unit?: number | null;
+  /** The line's own logging interval, for telling a gap (default: read off `points`). */
+  spacing?: number | null;
+  /** The state before `points` (a zoomed range seeded by the run's points before it). */
+  from?: EmaState;
 }
 
-/** The per-point slope inside each bucket, from its neighbours' means (0 beside a gap). */
-function slopes(points: readonly SmoothIn[]): number[] {
+export interface Smoothed {
+  /** the smoothed value at each point, null where the point has no finite value */
+  values: (number | null)[];
+  /** indices of points after which a gap restarted the average: break the drawn line before them */
+  breaks: number[];
+  state: EmaState;
+}
+
+const clampWeight = (weight: number) => Math.min(Math.max(weight, 0), MAX_SMOOTHING);
+const usable = (p: SmoothIn) => p.mean !== null && Number.isFinite(p.mean) && finiteCount(p) > 0;
+
+/**
+ * A line's logging interval in steps: the median of the distances between its logged points
+ * (inside buckets: their span over their points). The same at any zoom for regular logging.
+ */
+export function lineSpacing(points: readonly SmoothIn[]): number | null {
+  const gaps: number[] = [];
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    if (p.count > 1 && p.lastStep > p.step) gaps.push((p.lastStep - p.step) / (p.count - 1));
+    if (i > 0 && p.step > points[i - 1].lastStep) gaps.push(p.step - points[i - 1].lastStep);
+  }
+  if (!gaps.length) return null;
+  gaps.sort((a, b) => a - b);
+  return gaps[gaps.length >> 1];
+}
+
+/** The chart's unit: the finest logging interval of its lines (null when none has two points). */
+export function chartUnit(lines: Iterable<readonly SmoothIn[]>): number | null {
+  let unit: number | null = null;
+  for (const l of lines) {
+    const s = lineSpacing(l);
+    if (s !== null && (unit === null || s < unit)) unit = s;
+  }
+  return unit;
+}
+
+/**
+ * Per finite point, how the values rise across each bucket, from its neighbours' means (0 beside
+ * a gap or an end). Counted in finite points, as the average advances by them.
+ */
+function slopes(points: readonly SmoothIn[], isGap: (i: number) => boolean): number[] {
   const ok = (i: number) => i >= 0 && i < points.length && usable(points[i]);
   return points.map((p, i) => {
-    if (!ok(i) || p.n <= 1) return 0;
-    const a = ok(i - 1) ? i - 1 : i;
-    const b = ok(i + 1) ? i + 1 : i;
+    if (!ok(i) || finiteCount(p) <= 1) return 0;
+    const a = ok(i - 1) && !isGap(i) ? i - 1 : i;
+    const b = ok(i + 1) && !isGap(i + 1) ? i + 1 : i;
     if (a === b) return 0;
-    const span = points[a].n / 2 + points[b].n / 2 + (b - a === 2 ? p.n : 0);
-    return ((points[b].y as number) - (points[a].y as number)) / span;
+    const span = finiteCount(points[a]) / 2 + finiteCount(points[b]) / 2 + (b - a === 2 ? finiteCount(p) : 0);
+    return ((points[b].mean as number) - (points[a].mean as number)) / span;
   });
 }
 
-/** Folds points into a state (for a prefix of the run before a zoomed range). */
-export function emaFold(points: readonly SmoothIn[], weight: number, from: EmaState = EMPTY_EMA): EmaState {
-  return walk(points, clampWeight(weight), from, null);
+/**
+ * Folds n points of mean m, rising by `slope` a point, each q apart, into (sum, weights) after
+ * decaying them by g (the distance to the first point) and q between the points.
+ */
+function foldBucket(s: number, ws: number, g: number, q: number, n: number, m: number, slope: number): [number, number] {
+  const decay = g * q ** (n - 1);
+  // sum over j = 1..n of q^(n-j), and of q^(n-j) (j - (n+1)/2)
+  const total = q < 1 ? (1 - q ** n) / (1 - q) : n;
+  let tilt = 0;
+  if (slope !== 0 && n > 1 && q < 1) {
+    const weightedIndex = n * (1 - q ** n) - (q * (1 - n * q ** (n - 1) + (n - 1) * q ** n)) / (1 - q);
+    tilt = (slope * (weightedIndex - ((n + 1) / 2) * (1 - q ** n))) / (1 - q);
+  }
+  return [s * decay + total * m + tilt, ws * decay + total];
 }
 
-function walk(points: readonly SmoothIn[], w: number, from: EmaState, out: (number | null)[] | null): EmaState {
-  let { acc, total, first, constant } = from;
-  const slope = slopes(points);
+/** Smooths a line's points (see the file's comment). */
+export function smooth(points: readonly SmoothIn[], weight: number, opts: SmoothOptions = {}): Smoothed {
+  const w = clampWeight(weight);
+  const spacing = opts.spacing ?? lineSpacing(points);
+  const unit = opts.unit ?? spacing ?? 1;
+  let { sum, weights, lastStep, first, constant } = opts.from ?? EMPTY_EMA;
+  const gapLimit = spacing === null ? Infinity : GAP_INTERVALS * spacing;
+  // the step logged last before point i (its lastStep if it has one, else the state's)
+  const before: (number | null)[] = [];
+  let prev = lastStep;
+  for (const p of points) {
+    before.push(prev);
+    prev = p.lastStep;
+  }
+  const isGap = (i: number) => i < points.length && before[i] !== null && points[i].step - (before[i] as number) > gapLimit;
+  const slope = slopes(points, isGap);
+  const values: (number | null)[] = [];
+  const breaks: number[] = [];
+  let drawn = false;
   for (let i = 0; i < points.length; i++) {
     const p = points[i];
+    if (isGap(i)) {
+      sum = weights = 0;
+      if (drawn) breaks.push(i);
+    }
+    lastStep = p.lastStep;
     if (!usable(p)) {
-      out?.push(null);
+      values.push(null);
       continue;
     }
-    const y = p.y as number;
+    const y = p.mean as number;
+    drawn = true;
     if (first === null) first = y;
     else if (y !== first) constant = false;
     if (w === 0) {
-      out?.push(y);
+      values.push(y);
       continue;
     }
-    acc = foldBucket(acc, w, p.n, y, slope[i]);
-    total += p.n;
-    out?.push(acc / (1 - w ** total));
+    const n = finiteCount(p);
+    const inner = p.count > 1 ? (p.lastStep - p.step) / (p.count - 1) : 0;
+    const dist = before[i] === null ? 0 : Math.max(0, p.step - (before[i] as number));
+    const q = inner > 0 ? w ** (inner / unit) : w;
+    [sum, weights] = foldBucket(sum, weights, w ** (dist / unit), q, n, y, slope[i]);
+    values.push(sum / weights);
   }
-  return { acc, total, first, constant };
-}
-
-/** The smoothed value after each point (null where the point is not finite). */
-export function emaPoints(points: readonly SmoothIn[], weight: number, from: EmaState = EMPTY_EMA): (number | null)[] {
-  const w = clampWeight(weight);
-  const out: (number | null)[] = [];
-  const end = walk(points, w, from, out);
+  const state = { sum, weights, lastStep, first, constant };
   // like TensorBoard: a constant series stays exactly constant (no float noise from debiasing)
-  if (end.constant) return points.map((p) => (usable(p) ? (p.y as number) : null));
-  return out;
+  if (constant) return { values: points.map((p) => (usable(p) ? (p.mean as number) : null)), breaks, state };
+  return { values, breaks, state };
 }
 
-/** TensorBoard's smoothing of raw values (one point each). */
-export function ema(values: readonly (number | null)[], weight: number): (number | null)[] {
-  return emaPoints(
-    values.map((y) => ({ y, n: 1 })),
-    weight,
-  );
+/** Folds points into a state (for a prefix of the run before a zoomed range). */
+export function emaFold(points: readonly SmoothIn[], weight: number, opts: Omit<SmoothOptions, "from"> = {}): EmaState {
+  return smooth(points, weight, opts).state;
 }
-
-/** Finite points in a bucket: how much of the average a drawn bucket stands for. */
-export const finiteCount = (b: { count: number; nan: number; posInf: number; negInf: number }) => Math.max(0, b.count - b.nan - b.posInf - b.negInf);
