@@ -216,6 +216,8 @@ export default function MetricChart(props: Props) {
       data-first-step={Number.isFinite(view.first) ? view.first : ""}
       data-last-step={Number.isFinite(view.last) ? view.last : ""}
       data-x-range={view.xRange}
+      data-smooth-unit={view.smoothUnit ?? ""}
+      data-smooth-breaks={view.smoothBreaks}
       data-alerts={alerts
         .filter((a) => a.status !== "resolved")
         .map((a) => a.code)

@@ -67,6 +67,9 @@ export interface ChartView {
   exact: boolean;
   xRange: string;
   ascending: boolean;
+  /** the smoothing's unit in steps (null: not smoothed), and where a gap broke a smoothed line */
+  smoothUnit: number | null;
+  smoothBreaks: number;
 }
 
 /** Which datasets the tooltip lists (not the min/max band). */
@@ -90,6 +93,7 @@ export function buildChartView({ lines, series, seeds, hidden, xMode, ema, xCont
   const markerKinds = { nan: 0, posInf: 0, negInf: 0 };
   let yMin = Infinity;
   let yMax = -Infinity;
+  let smoothBreaks = 0;
   // the smoothing's unit is the finest logging interval of all the chart's lines (hidden or not):
   // a validation line beside a train line averages over the same steps (lib/ui/ema.ts)
   const unit = ema > 0 ? chartUnit(lines.map((l) => series.get(l.id) ?? [])) : null;
@@ -158,7 +162,11 @@ export function buildChartView({ lines, series, seeds, hidden, xMode, ema, xCont
       order: 2,
       ...role("raw"),
     });
-    if (smoothed) datasets.push(smoothedDataset(line, mean, seeds.get(line.id), ema, unit));
+    if (smoothed) {
+      const sm = smoothedDataset(line, mean, seeds.get(line.id), ema, unit);
+      datasets.push(sm.dataset);
+      smoothBreaks += sm.breaks;
+    }
     for (const st of MARKER_STYLES) {
       const data = marks.filter((m) => m.kind === st.kind);
       if (!data.length) continue;
@@ -200,6 +208,8 @@ export function buildChartView({ lines, series, seeds, hidden, xMode, ema, xCont
     xRange: extent ? `${round3(extent.min)}..${round3(extent.max)}` : "",
     ascending,
     epochUnavailable,
+    smoothUnit: unit,
+    smoothBreaks,
   };
 }
 
@@ -217,7 +227,13 @@ function bandDatasets(line: LineSpec, lo: Pt[], hi: Pt[]): Record<string, unknow
  * The smoothed mean: each bucket weighs as many raw points as it holds, decaying by steps in the
  * chart's unit, seeded by the run's points before a zoomed range, broken where a gap restarts it.
  */
-function smoothedDataset(line: LineSpec, mean: Pt[], seed: Bucket[] | undefined, weight: number, unit: number | null): Record<string, unknown> {
+function smoothedDataset(
+  line: LineSpec,
+  mean: Pt[],
+  seed: Bucket[] | undefined,
+  weight: number,
+  unit: number | null,
+): { dataset: Record<string, unknown>; breaks: number } {
   const bs = mean.map((p) => p.b);
   const spacing = lineSpacing(bs) ?? (seed ? lineSpacing(seed) : null);
   const from: EmaState | undefined = seed ? emaFold(seed, weight, { unit, spacing }) : undefined;
@@ -233,7 +249,7 @@ function smoothedDataset(line: LineSpec, mean: Pt[], seed: Bucket[] | undefined,
     }
     data.push({ ...p, y: values[i] });
   });
-  return {
+  const dataset = {
     type: "line",
     label: `${line.label} (smoothed)`,
     data,
@@ -249,6 +265,7 @@ function smoothedDataset(line: LineSpec, mean: Pt[], seed: Bucket[] | undefined,
     order: 1,
     ...role("smooth"),
   };
+  return { dataset, breaks: breaks.length };
 }
 
 /** The header's note on non-finite values: one entry per kind present, "3 NaN". */

@@ -113,6 +113,7 @@ describe("the smoothed line", () => {
     expect(sm[4].x).toBe(51.5);
     expect(sm[5].y).toBe(1);
     expect((byLabel(v, "loss").data as Pt[]).length).toBe(7);
+    expect([v.smoothUnit, v.smoothBreaks]).toEqual([1, 1]);
   });
 
   test("zoomed: the smoothed line starts from the run's points before the range", () => {
