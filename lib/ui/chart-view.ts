@@ -96,7 +96,8 @@ export function buildChartView({ lines, series, seeds, hidden, xMode, ema, xCont
   let smoothBreaks = 0;
   // the smoothing's unit is the finest logging interval of all the chart's lines (hidden or not):
   // a validation line beside a train line averages over the same steps (lib/ui/ema.ts)
-  const unit = ema > 0 ? chartUnit(lines.map((l) => series.get(l.id) ?? [])) : null;
+  const spacings = new Map(ema > 0 ? lines.map((l) => [l.id, lineSpacing(series.get(l.id) ?? [])]) : []);
+  const unit = chartUnit(spacings.values());
   for (const line of lines) {
     if (hidden.has(line.id)) continue;
     const bs = series.get(line.id) ?? [];
@@ -163,7 +164,7 @@ export function buildChartView({ lines, series, seeds, hidden, xMode, ema, xCont
       ...role("raw"),
     });
     if (smoothed) {
-      const sm = smoothedDataset(line, mean, seeds.get(line.id), ema, unit);
+      const sm = smoothedDataset(line, mean, seeds.get(line.id), ema, unit, spacings.get(line.id) ?? null);
       datasets.push(sm.dataset);
       smoothBreaks += sm.breaks;
     }
@@ -233,9 +234,10 @@ function smoothedDataset(
   seed: Bucket[] | undefined,
   weight: number,
   unit: number | null,
+  own: number | null,
 ): { dataset: Record<string, unknown>; breaks: number } {
   const bs = mean.map((p) => p.b);
-  const spacing = lineSpacing(bs) ?? (seed ? lineSpacing(seed) : null);
+  const spacing = own ?? (seed ? lineSpacing(seed) : null);
   const from: EmaState | undefined = seed ? emaFold(seed, weight, { unit, spacing }) : undefined;
   const { values, breaks } = smooth(bs, weight, { unit, spacing, from });
   const data: Pt[] = [];

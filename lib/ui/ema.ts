@@ -74,13 +74,10 @@ export function lineSpacing(points: readonly SmoothIn[]): number | null {
   return gaps[gaps.length >> 1];
 }
 
-/** The chart's unit: the finest logging interval of its lines (null when none has two points). */
-export function chartUnit(lines: Iterable<readonly SmoothIn[]>): number | null {
+/** The chart's unit: the finest of its lines' logging intervals (lineSpacing; null when none has two points). */
+export function chartUnit(spacings: Iterable<number | null>): number | null {
   let unit: number | null = null;
-  for (const l of lines) {
-    const s = lineSpacing(l);
-    if (s !== null && (unit === null || s < unit)) unit = s;
-  }
+  for (const s of spacings) if (s !== null && (unit === null || s < unit)) unit = s;
   return unit;
 }
 
@@ -100,21 +97,30 @@ function slopes(points: readonly SmoothIn[], isGap: (i: number) => boolean): num
   });
 }
 
+/** w ** x, remembering the last exponent: along a regularly logged line it is the same bucket after bucket. */
+function powCache(w: number) {
+  let x = Number.NaN;
+  let v = 1;
+  return (e: number) => (e === x ? v : ((x = e), (v = w ** e)));
+}
+
 /**
- * Folds n points of mean m, rising by `slope` a point, each q apart, into (sum, weights) after
- * decaying them by g (the distance to the first point) and q between the points.
+ * What n points of mean m, rising by `slope` a point, each q apart, add to the weighted sum and
+ * to the weights, after the state decays by `decay` (to the first point, then between them).
+ * Sums over j = 1..n of q^(n-j), and of q^(n-j) (j - (n+1)/2) for the slope.
  */
-function foldBucket(s: number, ws: number, g: number, q: number, n: number, m: number, slope: number): [number, number] {
-  const decay = g * q ** (n - 1);
-  // sum over j = 1..n of q^(n-j), and of q^(n-j) (j - (n+1)/2)
-  const total = q < 1 ? (1 - q ** n) / (1 - q) : n;
+function bucketSums(q: number, qn: number, n: number, m: number, slope: number): { sum: number; weights: number } {
+  const total = n === 1 ? 1 : q < 1 ? (1 - qn) / (1 - q) : n;
   let tilt = 0;
   if (slope !== 0 && n > 1 && q < 1) {
-    const weightedIndex = n * (1 - q ** n) - (q * (1 - n * q ** (n - 1) + (n - 1) * q ** n)) / (1 - q);
-    tilt = (slope * (weightedIndex - ((n + 1) / 2) * (1 - q ** n))) / (1 - q);
+    const weightedIndex = n * (1 - qn) - (q * (1 - n * q ** (n - 1) + (n - 1) * qn)) / (1 - q);
+    tilt = (slope * (weightedIndex - ((n + 1) / 2) * (1 - qn))) / (1 - q);
   }
-  return [s * decay + total * m + tilt, ws * decay + total];
+  SUMS.sum = total * m + tilt;
+  SUMS.weights = total;
+  return SUMS;
 }
+const SUMS = { sum: 0, weights: 0 };
 
 /** Smooths a line's points (see the file's comment). */
 export function smooth(points: readonly SmoothIn[], weight: number, opts: SmoothOptions = {}): Smoothed {
@@ -135,6 +141,8 @@ export function smooth(points: readonly SmoothIn[], weight: number, opts: Smooth
   const values: (number | null)[] = [];
   const breaks: number[] = [];
   let drawn = false;
+  const gapPow = powCache(w);
+  const innerPow = powCache(w);
   for (let i = 0; i < points.length; i++) {
     const p = points[i];
     if (isGap(i)) {
@@ -157,8 +165,13 @@ export function smooth(points: readonly SmoothIn[], weight: number, opts: Smooth
     const n = finiteCount(p);
     const inner = p.count > 1 ? (p.lastStep - p.step) / (p.count - 1) : 0;
     const dist = before[i] === null ? 0 : Math.max(0, p.step - (before[i] as number));
-    const q = inner > 0 ? w ** (inner / unit) : w;
-    [sum, weights] = foldBucket(sum, weights, w ** (dist / unit), q, n, y, slope[i]);
+    const q = inner > 0 ? innerPow(inner / unit) : w;
+    const qn = n === 1 ? q : q ** n;
+    // (q may underflow to 0 for points far apart: no division by it)
+    const decay = gapPow(dist / unit) * (n === 1 ? 1 : q ** (n - 1));
+    const add = bucketSums(q, qn, n, y, slope[i]);
+    sum = sum * decay + add.sum;
+    weights = weights * decay + add.weights;
     values.push(sum / weights);
   }
   const state = { sum, weights, lastStep, first, constant };

@@ -183,7 +183,7 @@ describe("smoothing decays by steps, in the chart's finest logging interval", ()
   });
 
   test.each([0.6, 0.9, 0.99])("weight %f: the validation line lags its dots no more than the train line beside it lags the curve", (w) => {
-    const unit = chartUnit([raw(train), val]);
+    const unit = chartUnit([lineSpacing(raw(train)), lineSpacing(val)]);
     expect(unit).toBe(1);
     const trainSm = smooth(raw(train), w, { unit }).values;
     const valSm = smooth(val, w, { unit }).values;
@@ -197,8 +197,17 @@ describe("smoothing decays by steps, in the chart's finest logging interval", ()
     if (w === 0.6) expect(Math.abs(smooth(val, w).values[1]! - (val[1].mean as number))).toBeGreaterThan(0.05);
   });
 
+  test("points ten million units apart (the decay underflows to 0): each reads its own value, never NaN", () => {
+    // the middle bucket's two points are 10 million steps apart too: it reads its last point's estimate
+    const far = [bucket(1, 1, 0), bucket(2, 2, 10_000_000, 20_000_000), bucket(3, 1, 30_000_000)];
+    const { values } = smooth(far, 0.99, { unit: 1, spacing: 1e9 });
+    expect(values[0]).toBe(1);
+    expect(values[1]).toBeCloseTo(2 + 0.5 * (2 / 3), 12);
+    expect(values[2]).toBe(3);
+  });
+
   test("the validation line's smoothing does not change with how the train line is bucketed (length, zoom)", () => {
-    const at = (trainPoints: SmoothIn[]) => smooth(val, 0.99, { unit: chartUnit([trainPoints, val]) }).values;
+    const at = (trainPoints: SmoothIn[]) => smooth(val, 0.99, { unit: chartUnit([lineSpacing(trainPoints), lineSpacing(val)]) }).values;
     expect(at(bucketed(train, 100).buckets)).toEqual(at(raw(train)));
     expect(at(raw(train.slice(2000, 2600), 2000))).toEqual(at(raw(train)));
   });
