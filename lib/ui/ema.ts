@@ -83,25 +83,33 @@ export function chartUnit(spacings: Iterable<number | null>): number | null {
 
 /**
  * Per finite point, how the values rise across each bucket, from its neighbours' means (0 beside
- * a gap or an end). Counted in finite points, as the average advances by them.
+ * a gap or an end). Counted in finite points, as the average advances by them. `fin[i]` is point
+ * i's finite count (0: not usable), `gap[i]` whether a gap comes before it.
  */
-function slopes(points: readonly SmoothIn[], isGap: (i: number) => boolean): number[] {
-  const ok = (i: number) => i >= 0 && i < points.length && usable(points[i]);
-  return points.map((p, i) => {
-    if (!ok(i) || finiteCount(p) <= 1) return 0;
-    const a = ok(i - 1) && !isGap(i) ? i - 1 : i;
-    const b = ok(i + 1) && !isGap(i + 1) ? i + 1 : i;
-    if (a === b) return 0;
-    const span = finiteCount(points[a]) / 2 + finiteCount(points[b]) / 2 + (b - a === 2 ? finiteCount(p) : 0);
-    return ((points[b].mean as number) - (points[a].mean as number)) / span;
-  });
+function slopes(points: readonly SmoothIn[], fin: readonly number[], gap: readonly boolean[]): number[] {
+  const out = new Array<number>(points.length).fill(0);
+  for (let i = 0; i < points.length; i++) {
+    if (fin[i] <= 1) continue;
+    const a = i > 0 && fin[i - 1] > 0 && !gap[i] ? i - 1 : i;
+    const b = i + 1 < points.length && fin[i + 1] > 0 && !gap[i + 1] ? i + 1 : i;
+    if (a === b) continue;
+    const span = fin[a] / 2 + fin[b] / 2 + (b - a === 2 ? fin[i] : 0);
+    out[i] = ((points[b].mean as number) - (points[a].mean as number)) / span;
+  }
+  return out;
 }
 
 /** w ** x, remembering the last exponent: along a regularly logged line it is the same bucket after bucket. */
 function powCache(w: number) {
   let x = Number.NaN;
   let v = 1;
-  return (e: number) => (e === x ? v : ((x = e), (v = w ** e)));
+  return (e: number) => {
+    if (e !== x) {
+      x = e;
+      v = w ** e;
+    }
+    return v;
+  };
 }
 
 /**
@@ -129,15 +137,19 @@ export function smooth(points: readonly SmoothIn[], weight: number, opts: Smooth
   const unit = opts.unit ?? spacing ?? 1;
   let { sum, weights, lastStep, first, constant } = opts.from ?? EMPTY_EMA;
   const gapLimit = spacing === null ? Infinity : GAP_INTERVALS * spacing;
-  // the step logged last before point i (its lastStep if it has one, else the state's)
-  const before: (number | null)[] = [];
+  // per point: the step logged last before it (null: none), whether a gap comes before it, its finite points
+  const before: (number | null)[] = new Array(points.length);
+  const gap: boolean[] = new Array(points.length);
+  const fin: number[] = new Array(points.length);
   let prev = lastStep;
-  for (const p of points) {
-    before.push(prev);
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    before[i] = prev;
+    gap[i] = prev !== null && p.step - prev > gapLimit;
+    fin[i] = usable(p) ? finiteCount(p) : 0;
     prev = p.lastStep;
   }
-  const isGap = (i: number) => i < points.length && before[i] !== null && points[i].step - (before[i] as number) > gapLimit;
-  const slope = slopes(points, isGap);
+  const slope = slopes(points, fin, gap);
   const values: (number | null)[] = [];
   const breaks: number[] = [];
   let drawn = false;
@@ -145,12 +157,12 @@ export function smooth(points: readonly SmoothIn[], weight: number, opts: Smooth
   const innerPow = powCache(w);
   for (let i = 0; i < points.length; i++) {
     const p = points[i];
-    if (isGap(i)) {
+    if (gap[i]) {
       sum = weights = 0;
       if (drawn) breaks.push(i);
     }
     lastStep = p.lastStep;
-    if (!usable(p)) {
+    if (!fin[i]) {
       values.push(null);
       continue;
     }
@@ -162,7 +174,7 @@ export function smooth(points: readonly SmoothIn[], weight: number, opts: Smooth
       values.push(y);
       continue;
     }
-    const n = finiteCount(p);
+    const n = fin[i];
     const inner = p.count > 1 ? (p.lastStep - p.step) / (p.count - 1) : 0;
     const dist = before[i] === null ? 0 : Math.max(0, p.step - (before[i] as number));
     const q = inner > 0 ? innerPow(inner / unit) : w;
