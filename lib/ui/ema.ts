@@ -15,7 +15,8 @@ import { type Bucket, finiteCount } from "./series";
 // - A gap (no point for GAP_INTERVALS of the line's own logging intervals: a resume that skipped
 //   steps) restarts the average, and the smoothed line is broken there rather than drawn across.
 // - Non-finite values (NaN, ±Inf) and empty buckets are skipped: they get no smoothed value and do
-//   not enter the average, so one NaN does not poison the rest; the step they take still counts.
+//   not enter the average, so one NaN does not poison the rest. They are logged points all the same:
+//   the next value's distance is counted from them (a NaN is not a gap, and decays nothing).
 
 export const MAX_SMOOTHING = 0.99;
 /** A step distance this many logging intervals long is a gap: the average starts again after it. */
@@ -50,7 +51,7 @@ export interface SmoothOptions {
 export interface Smoothed {
   /** the smoothed value at each point, null where the point has no finite value */
   values: (number | null)[];
-  /** indices of points after which a gap restarted the average: break the drawn line before them */
+  /** indices of the points where a gap restarted the average: break the drawn line before each */
   breaks: number[];
   state: EmaState;
 }
