@@ -25,8 +25,8 @@ import type { Bucket } from "@/lib/ui/series";
 // more than one kind of non-finite value (NaN and +Inf) is drawn in bands, one per kind.
 
 const ROW_MIN = 11;
-/** Bands a cell is drawn in: up to three kinds of non-finite value, each a band. */
-const BANDS = 3;
+/** Bands a cell is drawn in: up to three kinds of non-finite value, each an equal share (6 = 2 x 3). */
+const BANDS = 6;
 
 export default function LayerHeatmap({
   layers,

@@ -269,6 +269,7 @@ describe("axis labels", () => {
     // the train loss breaks at the gap (250 steps with no point); val_loss's 300-step stride over the gap is
     // under 10 of its 50-step intervals: no break
     expect(await chart.getAttribute("data-smooth-breaks")).toBe("1");
+    await chart.screenshot({ path: "/tmp/babysit-smooth-gap.png" });
     // smoothing off: nothing smoothed, nothing broken
     await page.getByLabel("EMA smoothing").fill("0");
     await expect.poll(() => chart.getAttribute("data-smooth-unit")).toBe("");
@@ -312,6 +313,7 @@ describe("axis labels", () => {
     });
     expect(colours).toContain("220,38,38");
     expect(colours).toContain("17,24,39");
+    await chart.screenshot({ path: "/tmp/babysit-heat-mixed.png" });
     expect(errors).toEqual([]);
     await page.close();
   });
