@@ -43,6 +43,7 @@ export default function CompareView({ initial, missing, initialKey }: { initial:
   }, [key]);
 
   const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: ids are fixed by the URL; their joined string is their identity across renders
   const refresh = useCallback(async () => {
     const got = await Promise.all(
       ids.map(async (id) => {
@@ -51,7 +52,6 @@ export default function CompareView({ initial, missing, initialKey }: { initial:
       }),
     );
     setDetails((prev) => prev.map((d, i) => got[i] ?? d));
-    // ids are fixed by the URL
   }, [ids.join(",")]);
   useEffect(
     () => () => {
@@ -82,7 +82,8 @@ export default function CompareView({ initial, missing, initialKey }: { initial:
     },
   });
 
-  const colors = useMemo(() => new Map(ids.map((id, i) => [id, PALETTE[i % PALETTE.length]])), [ids.join(",")]); // the ids are fixed by the URL
+  // biome-ignore lint/correctness/useExhaustiveDependencies: ids are fixed by the URL; their joined string is their identity across renders
+  const colors = useMemo(() => new Map(ids.map((id, i) => [id, PALETTE[i % PALETTE.length]])), [ids.join(",")]);
   const lines: LineSpec[] = useMemo(
     () =>
       key

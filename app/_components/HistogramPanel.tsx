@@ -1,8 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { formatValue } from "@/lib/ui/format";
-import { plural } from "@/lib/ui/panel-filter";
+import { formatValue, plural } from "@/lib/ui/format";
 import { liveReady } from "./live";
 import { useRunAccess } from "./run-access";
 import { type Histogram, heatGrid, rampColor } from "@/lib/ui/heatmap";
@@ -39,6 +38,7 @@ export default function HistogramPanel({ runId, hkey, version }: { runId: string
     setHists(body.histograms);
   }, [runId, hkey, access]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: version is a refresh token: the run logged a newer histogram
   useEffect(() => {
     void load();
   }, [load, version]);

@@ -10,6 +10,7 @@ import { useRunAccess } from "./run-access";
 export default function ImagePanel({ runId, ikey, version }: { runId: string; ikey: string; version: number }) {
   const [img, setImg] = useState<LoggedImage | null>(null);
   const access = useRunAccess();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: version is a refresh token: the run logged a newer image
   useEffect(() => {
     let live = true;
     void (async () => {

@@ -1,16 +1,32 @@
 "use client";
 
 import { useEffect, useMemo, useRef, useState } from "react";
-import { axisTickFormat, formatValue } from "@/lib/ui/format";
+import { hexRgb } from "@/lib/ui/color";
+import { axisTickFormat } from "@/lib/ui/format";
 import { rampColor } from "@/lib/ui/heatmap";
-import { CELL_COLORS, CELL_NAMES, Cell, cellAt, cellKindsPresent, colSteps, layerHeat, scaleOf } from "@/lib/ui/layer-heatmap";
+import {
+  CELL_COLORS,
+  CELL_NAMES,
+  Cell,
+  cellAt,
+  cellCounts,
+  cellKinds,
+  cellKindsPresent,
+  cellText,
+  colSteps,
+  layerHeat,
+  scaleOf,
+} from "@/lib/ui/layer-heatmap";
 import type { Bucket } from "@/lib/ui/series";
 
 // A family chart's lines as a layers x steps heat map (the chart's "heat map" toggle): one row per
 // layer, top to bottom in legend order, each labelled at its left; hover names the layer, the steps
-// and the value. Rows are at least ROW_MIN pixels tall so every label can be read.
+// and the value. Rows are at least ROW_MIN pixels tall so every label can be read. A cell holding
+// more than one kind of non-finite value (NaN and +Inf) is drawn in bands, one per kind.
 
 const ROW_MIN = 11;
+/** Bands a cell is drawn in: up to three kinds of non-finite value, each an equal share (6 = 2 x 3). */
+const BANDS = 6;
 
 export default function LayerHeatmap({
   layers,
@@ -40,14 +56,19 @@ export default function LayerHeatmap({
     canvas.width = width;
     canvas.height = plotHeight;
     const ctx = canvas.getContext("2d")!;
-    // one pixel per cell, scaled up without smoothing
-    const img = new ImageData(heat.cols, Math.max(1, heat.layers.length));
+    // BANDS pixels per cell (one column, BANDS rows), scaled up without smoothing
+    const img = new ImageData(heat.cols, Math.max(1, heat.layers.length) * BANDS);
     for (let i = 0; i < heat.kind.length; i++) {
-      const k = heat.kind[i] as Cell;
-      let rgb: [number, number, number] = [255, 255, 255];
-      if (k === Cell.Finite) rgb = rampColor(scaleOf(heat, heat.value[i]));
-      else if (k !== Cell.Empty) rgb = hex(CELL_COLORS[k]);
-      img.data.set([...rgb, k === Cell.Empty ? 0 : 255], i * 4);
+      const kinds = cellKinds(heat, i);
+      const row = Math.floor(i / heat.cols);
+      const col = i % heat.cols;
+      for (let band = 0; band < BANDS; band++) {
+        const k = kinds[Math.floor((band * kinds.length) / BANDS)];
+        let rgb: [number, number, number] = [255, 255, 255];
+        if (k === Cell.Finite) rgb = rampColor(scaleOf(heat, heat.value[i]));
+        else if (k !== Cell.Empty) rgb = hexRgb(CELL_COLORS[k]);
+        img.data.set([...rgb, k === Cell.Empty ? 0 : 255], ((row * BANDS + band) * heat.cols + col) * 4);
+      }
     }
     const off = document.createElement("canvas");
     off.width = img.width;
@@ -64,16 +85,14 @@ export default function LayerHeatmap({
     const y = e.clientY - r.top;
     const c = cellAt(heat, x, y, r.width, r.height);
     if (!c) return setHover(null);
-    const i = c.row * heat.cols + c.col;
-    const k = heat.kind[i] as Cell;
     const { from, to } = colSteps(heat, c.col);
     const steps = from >= to ? `step ${from}` : `steps ${from}–${to}`;
-    const v = k === Cell.Finite || k === Cell.OffScale ? formatValue(heat.value[i]) : CELL_NAMES[k];
-    setHover({ x, y, text: `${heat.layers[c.row]} · ${steps} · ${v}` });
+    setHover({ x, y, text: `${heat.layers[c.row]} · ${steps} · ${cellText(heat, c.row * heat.cols + c.col)}` });
   };
 
   let nonFinite = 0;
-  for (const k of heat.kind) if (k === Cell.NaN || k === Cell.PosInf || k === Cell.NegInf) nonFinite++;
+  for (const bits of heat.nonFinite) if (bits) nonFinite++;
+  const counts = cellCounts(heat);
   const kinds = cellKindsPresent(heat);
   const scaleLabel = axisTickFormat([heat.lo, heat.hi]);
   const grad = [0, 0.25, 0.5, 0.75, 1].map((t) => `rgb(${rampColor(t).join(",")})`).join(",");
@@ -84,7 +103,10 @@ export default function LayerHeatmap({
       data-rows={heat.layers.length}
       data-cols={heat.cols}
       data-nonfinite-cells={nonFinite}
-      data-empty-cells={heat.kind.reduce((n, k) => n + (k === Cell.Empty ? 1 : 0), 0)}
+      data-nan-cells={counts.get(Cell.NaN) ?? 0}
+      data-posinf-cells={counts.get(Cell.PosInf) ?? 0}
+      data-neginf-cells={counts.get(Cell.NegInf) ?? 0}
+      data-empty-cells={counts.get(Cell.Empty) ?? 0}
       data-scale={log ? "log" : "linear"}
     >
       <div className="layer-heat-body" style={{ height: plotHeight }}>
@@ -130,9 +152,4 @@ export default function LayerHeatmap({
       </div>
     </div>
   );
-}
-
-function hex(c: string): [number, number, number] {
-  const n = Number.parseInt(c.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }

@@ -5,7 +5,8 @@ import { Fragment, type ReactNode, useCallback, useDeferredValue, useEffect, use
 import { alertChartIndex, alertCharts } from "@/lib/ui/alert-charts";
 import type { Alert, PageRunDetail, RunDetail, RunEvent, RunView as Run } from "@/lib/ui/api-types";
 import { SECTIONS, groupMetrics } from "@/lib/ui/group-metrics";
-import { filterPanels, plural, shownSummary } from "@/lib/ui/panel-filter";
+import { plural } from "@/lib/ui/format";
+import { filterPanels, shownSummary } from "@/lib/ui/panel-filter";
 import { firstPointKeys } from "@/lib/ui/x-axis";
 import AlertsPanel, { type ChartLink } from "./AlertsPanel";
 import { LocalTime, StatusBadge, runDuration, useNow } from "./bits";
@@ -75,7 +76,7 @@ export default function RunView({ initial, serverNow, share }: { initial: PageRu
     setDetail(d);
     setRun(d.run);
     setEvents(d.events);
-  }, [id, access]);
+  }, [id, access, share]);
   const refreshSoon = useCallback(() => {
     if (timer.current) return;
     timer.current = setTimeout(() => {
@@ -137,7 +138,8 @@ export default function RunView({ initial, serverNow, share }: { initial: PageRu
 
   const keyList = detail.keys.map((k) => k.key);
   const keysId = keyList.join("\u0000");
-  const groups = useMemo(() => groupMetrics(keyList), [keysId]); // keysId is the identity of keyList
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keysId is the identity of keyList (a new array each render)
+  const groups = useMemo(() => groupMetrics(keyList), [keysId]);
   const lines = useMemo(() => {
     const out = new Map<string, LineSpec[]>();
     for (const g of groups)
@@ -152,7 +154,8 @@ export default function RunView({ initial, serverNow, share }: { initial: PageRu
   const histKeys = detail.histogramKeys.map((h) => h.key);
   const imageKeys = detail.images.map((i) => i.key);
   const panelsId = `${histKeys.join("\u0000")}\u0001${imageKeys.join("\u0000")}`;
-  const panels = useMemo(() => filterPanels(deferredFilter, groups, histKeys, imageKeys), [groups, deferredFilter, panelsId]); // panelsId is the identity of histKeys and imageKeys
+  // biome-ignore lint/correctness/useExhaustiveDependencies: panelsId is the identity of histKeys and imageKeys (new arrays each render)
+  const panels = useMemo(() => filterPanels(deferredFilter, groups, histKeys, imageKeys), [groups, deferredFilter, panelsId]);
   const shown = panels.charts;
   const totalPanels = groups.length + histKeys.length + imageKeys.length;
   const first = useMemo(() => firstPointKeys(detail.keys), [detail.keys]);
@@ -163,7 +166,8 @@ export default function RunView({ initial, serverNow, share }: { initial: PageRu
 
   const alerts = useRunAlerts(id, access);
   const configId = JSON.stringify(config.babysit ?? null); // only config.babysit.keys renames keys
-  const chartIndex = useMemo(() => alertChartIndex(groups, config), [groups, configId]); // configId is the identity of config
+  // biome-ignore lint/correctness/useExhaustiveDependencies: configId is the identity of the part of config read here (config.babysit)
+  const chartIndex = useMemo(() => alertChartIndex(groups, config), [groups, configId]);
   const { chartsOf, alertsByChart } = useMemo(() => {
     const titles = new Map(groups.map((g) => [g.id, g.title]));
     const ids = new Map<string, string[]>();

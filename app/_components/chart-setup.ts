@@ -37,8 +37,3 @@ export { Chart };
 
 /** Distinct line colours (Tableau 10 without its red, which marks NaN/Inf). */
 export const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#5d4bd1", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
-
-export function withAlpha(hex: string, alpha: number): string {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
-}

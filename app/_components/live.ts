@@ -178,6 +178,7 @@ export function useLive(roomList: Room[], handlers: LiveHandlers): void {
   ref.current = handlers;
   const keys = roomList.map(roomKey).sort().join("|");
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keys is the identity of roomList (a new array each render): join and leave only when the rooms change
   useEffect(() => {
     const s = getSocket();
     const wanted = roomList;
@@ -202,7 +203,6 @@ export function useLive(roomList: Room[], handlers: LiveHandlers): void {
       s.off("connect", onConnect);
       for (const r of wanted) leave(r);
     };
-    // `keys` is the identity of roomList
   }, [keys]);
 }
 

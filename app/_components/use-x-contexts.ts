@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from "react";
 import { decodeValue } from "@/lib/values";
 import type { WireSeries } from "@/lib/ui/series";
 import type { EpochSeries, XContext, XMode } from "@/lib/ui/x-axis";
+import { seriesLoader } from "./lazy";
 import { type LiveBus, liveReady } from "./live";
 import { type RunAccess, directAccess } from "./run-access";
 
@@ -32,6 +33,7 @@ export function useXContexts(
   const startsWanted = xMode === "relative" ? runs.filter((r) => r.first && !starts.has(r.id)) : [];
   const startsKey = startsWanted.map((r) => `${r.id}\u0000${r.first!.step}\u0000${r.first!.keys.join("\u0001")}`).join("\u0002");
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reloadToken is a refresh token: after a reconnect the epoch series is read again
   useEffect(() => {
     if (!wantKey) return;
     let live = true;
@@ -56,10 +58,12 @@ export function useXContexts(
       );
       void (async () => {
         await liveReady();
-        const res = await fetch(`${access.api(id)}/series?key=epoch&points=2000`).catch(() => null);
+        const s = await seriesLoader.load(access.api(id), ["epoch"], 2000, null).then(
+          ([got]) => got,
+          () => null,
+        );
         if (!live) return;
-        if (!res?.ok) return void setEpochs((prev) => new Map(prev).set(id, "unavailable"));
-        const s = (await res.json()) as WireSeries;
+        if (!s) return void setEpochs((prev) => new Map(prev).set(id, "unavailable"));
         const e: EpochSeries = { steps: [], values: [] };
         for (const b of s.buckets) {
           const v = decodeValue(b.last);
@@ -78,34 +82,28 @@ export function useXContexts(
   }, [wantKey, bus, reloadToken, access]);
 
   // relative time starts at the run's first point, timed by the clock that logged it
+  // biome-ignore lint/correctness/useExhaustiveDependencies: startsKey is the identity of startsWanted (a new array each render)
   useEffect(() => {
     if (!startsKey) return;
     let live = true;
     for (const r of startsWanted) {
       void (async () => {
         const first = r.first!;
-        const range = `&from=${first.step}&to=${first.step}&points=1`;
-        const plain = first.keys.filter((k) => !k.includes(","));
-        const urls = plain.length
-          ? [`${access.api(r.id)}/series?keys=${plain.map(encodeURIComponent).join(",")}${range}`]
-          : [`${access.api(r.id)}/series?key=${encodeURIComponent(first.keys[0])}${range}`];
+        const got = await seriesLoader
+          .load(access.api(r.id), first.keys, 1, { from: first.step, to: first.step })
+          .catch(() => [] as (WireSeries | null)[]);
         let t0 = Infinity;
-        for (const url of urls) {
-          const res = await fetch(url).catch(() => null);
-          if (!res?.ok) continue;
-          const body = (await res.json()) as { series?: WireSeries[] } & Partial<WireSeries>;
-          for (const s of body.series ?? [body as WireSeries]) for (const b of s.buckets ?? []) t0 = Math.min(t0, b.time);
-        }
+        for (const s of got) for (const b of s?.buckets ?? []) t0 = Math.min(t0, b.time);
         if (live && Number.isFinite(t0)) setStarts((prev) => new Map(prev).set(r.id, t0));
       })();
     }
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- startsKey is the identity of startsWanted
   }, [startsKey, access]);
 
   const idsKey = runs.map((r) => r.id).join(",");
+  // biome-ignore lint/correctness/useExhaustiveDependencies: idsKey is the identity of runs (a new array each render)
   return useMemo(() => {
     const out = new Map<string, XContext>();
     for (const r of runs) {
@@ -113,6 +111,5 @@ export function useXContexts(
       out.set(r.id, { t0: starts.get(r.id) ?? null, epoch: e && e !== "unavailable" ? e : null, epochUnavailable: e === "unavailable" });
     }
     return out;
-    // idsKey is the identity of runs
   }, [idsKey, epochs, starts]);
 }

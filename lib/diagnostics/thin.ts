@@ -91,19 +91,3 @@ export function thinEvents(events: RunEvent[], cap: number): boolean {
 
 /** Bytes a JS array of n doubles takes with its growth slack, measured on V8 (8 bytes + about 50 %). */
 export const BYTES_PER_NUMBER = 12;
-
-/** Rough size of a run's in-memory diagnostic data. */
-export function estimateBytes(data: { series: Map<string, SeriesPoints>; histograms: Map<string, HistogramRecord[]>; events: RunEvent[] }): number {
-  let numbers = 0;
-  let objects = 0;
-  for (const s of data.series.values()) {
-    numbers += s.steps.length * 2;
-    objects++;
-  }
-  for (const list of data.histograms.values()) {
-    for (const h of list) numbers += h.edges.length + h.counts.length + 1;
-    objects += list.length;
-  }
-  objects += data.events.length * 4;
-  return numbers * BYTES_PER_NUMBER + objects * 100;
-}

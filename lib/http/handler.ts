@@ -60,11 +60,6 @@ export interface JsonBodyOptions {
   code?: ErrorCode;
 }
 
-/** Parses a request body's text; an empty body is an error unless `emptyAs` is given. */
-export function parseJsonText(text: string, opts: JsonBodyOptions = {}): unknown {
-  return parseChecked(text, Buffer.from(text, "utf8"), opts);
-}
-
 // fatal: a byte sequence that is not UTF-8 is refused instead of becoming U+FFFD, which would
 // make two different keys one.
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -166,11 +161,6 @@ function bigExponent(bytes: Uint8Array, at: number): boolean {
     n++;
   }
   return n >= 3;
-}
-
-/** True when arrays and objects in a JSON text nest deeper than `max`, counted on its UTF-8 bytes without parsing. */
-export function jsonTooDeep(bytes: Uint8Array, max = LIMITS.jsonDepth.value): boolean {
-  return scanJson(bytes, max) === TOO_DEEP;
 }
 
 /**

@@ -1,26 +1,6 @@
 import { sqlite, stmt } from "../db";
-import { type Points, appendPoints, decodeChunk, emptyPoints } from "./codec";
+import { type Points, decodeChunk } from "./codec";
 import { quarantineChunk, runSeries } from "./series-meta";
-
-/** Every point of every series of a run, full resolution, sorted by step (for diagnostics). */
-export function readAllPoints(runId: string): Map<string, Points> {
-  const db = sqlite();
-  const chunks = stmt(db, "SELECT id, start_step, end_step, count, data FROM chunks WHERE series_id = ? ORDER BY start_step");
-  const out = new Map<string, Points>();
-  for (const meta of runSeries(runId).values()) {
-    const p = emptyPoints();
-    for (const c of chunks.all(meta.id) as { id: number; start_step: number; end_step: number; count: number; data: Buffer }[]) {
-      try {
-        decodeChunk(c.data, p); // appends all of the chunk or nothing
-      } catch (e) {
-        quarantineChunk(db, meta, c, e);
-      }
-    }
-    appendPoints(p, meta.pending);
-    out.set(meta.key, p);
-  }
-  return out;
-}
 
 /**
  * Every point of every series of a run, handed to `add` a chunk at a time in step order (steps and

@@ -1,6 +1,7 @@
 import { type LayerField, type ScalarRole, resolveKeys } from "../diagnostics/keys";
 import type { SeriesPoints } from "../diagnostics/types";
 import type { MetricGroup } from "./group-metrics";
+import { type XMode, xAtStep } from "./x-axis";
 
 // Which charts of the run page an alert is drawn on. Each diagnosis code looks at some roles
 // (the training loss, the update ratios, the dead fractions, ...); the charts drawing a key of
@@ -164,3 +165,33 @@ function listOf(v: unknown): string[] {
 /** Marker colours by severity (the page's --crit / --warn / --info). */
 export const SEVERITY_COLOR: Record<string, string> = { critical: "#dc2626", warning: "#d97706", info: "#2563eb" };
 export const severityColor = (s: string) => (Object.hasOwn(SEVERITY_COLOR, s) ? SEVERITY_COLOR[s] : SEVERITY_COLOR.info);
+
+/** An alert as a chart draws it: a line at x in the severity's colour (faded once resolved) and a labelled flag. */
+export interface AlertMarker {
+  code: string;
+  label: string;
+  color: string;
+  resolved: boolean;
+  x: number;
+}
+
+/**
+ * The markers of a chart's alerts, each at the step it was first raised on whatever x axis the
+ * chart shows (none before the chart has points); resolved first, so active lines are drawn over them.
+ */
+export function alertMarkers(
+  alerts: readonly { code: string; severity: string; status: string; step: number; firstStep?: number | null }[],
+  hits: readonly { x: number; step: number }[],
+  xMode: XMode,
+): AlertMarker[] {
+  if (!hits.length) return [];
+  const byStep = xMode === "step" ? [] : [...hits].sort((a, b) => a.step - b.step);
+  const out: AlertMarker[] = [];
+  for (const a of alerts) {
+    const step = markerStep(a);
+    const x = xMode === "step" ? step : xAtStep(byStep, step);
+    if (x === null) continue;
+    out.push({ code: a.code, label: alertLabel(a.code), color: severityColor(a.severity), resolved: a.status === "resolved", x });
+  }
+  return out.sort((a, b) => Number(b.resolved) - Number(a.resolved));
+}

@@ -1,112 +1,199 @@
-// TensorBoard's scalar smoothing: an exponential moving average debiased like Adam's moments, so
-// the first points are not dragged towards 0 and a sparse series (one validation point per epoch)
-// starts on its own dots. Non-finite values (NaN, ±Inf, missing) are skipped: they get no
-// smoothed value and do not enter the average, so one NaN does not poison the rest.
+import { type Bucket, finiteCount } from "./series";
+
+// TensorBoard's scalar smoothing, an exponential moving average debiased like Adam's moments (the
+// first points are not dragged towards 0), made honest for what a chart draws:
 //
-// Charts draw buckets (a mean over n points), not raw points, and how many points a bucket holds
-// depends on the series' length and the zoom. So the average advances by a bucket's point count:
-// n points of mean m decay the state by w^n and add (1 - w^n) m, which is exactly the EMA of the
-// raw points when they are equal, and close to it otherwise. A series drawn one point a bucket
-// gets TensorBoard's values exactly, and the smoothed line does not change with the bucketing.
+// - Charts draw buckets (a mean over n points), not raw points, and how many points a bucket holds
+//   depends on the series' length and the zoom. A bucket advances the average by its n finite
+//   points (with the slope its neighbours show), so the line is the EMA of the raw points at any
+//   length or zoom, and exactly TensorBoard's when each bucket is one point.
+// - The average decays by distance in steps, not by point count (like W&B's time-weighted EMA):
+//   `weight` is the decay per `unit` steps, the chart's finest logging interval. A line logged every
+//   step and a validation line logged once an epoch on the same chart then average over the same
+//   window of training: the sparse line follows its own dots instead of lagging epochs behind them.
+//   A line alone on its chart has its own interval as the unit: TensorBoard's smoothing.
+// - A gap (no point for GAP_INTERVALS of the line's own logging intervals: a resume that skipped
+//   steps) restarts the average, and the smoothed line is broken there rather than drawn across.
+// - Non-finite values (NaN, ±Inf) and empty buckets are skipped: they get no smoothed value and do
+//   not enter the average, so one NaN does not poison the rest. They are logged points all the same:
+//   the next value's distance is counted from them (a NaN is not a gap, and decays nothing).
 
 export const MAX_SMOOTHING = 0.99;
+/** A step distance this many logging intervals long is a gap: the average starts again after it. */
+export const GAP_INTERVALS = 10;
 
-/** One drawn point: the mean of `n` finite raw values (n = 1 for a raw point), or null. */
-export interface SmoothIn {
-  y: number | null;
-  n: number;
-}
+/** What smoothing reads of a drawn bucket (a raw point is a bucket of one). */
+export type SmoothIn = Pick<Bucket, "step" | "lastStep" | "mean" | "count" | "nan" | "posInf" | "negInf">;
 
 /** The average's state after some points: resume from it (a zoomed view continues the whole run's average). */
 export interface EmaState {
-  /** biased accumulator */
-  acc: number;
-  /** raw points folded in so far */
-  total: number;
+  /** weighted sum of the values, and the sum of their weights (their ratio is the debiased average) */
+  sum: number;
+  weights: number;
+  /** the last step folded in (finite or not), null before any */
+  lastStep: number | null;
   /** the first finite value, and whether every one so far equalled it */
   first: number | null;
   constant: boolean;
 }
 
-export const EMPTY_EMA: EmaState = { acc: 0, total: 0, first: null, constant: true };
+export const EMPTY_EMA: EmaState = { sum: 0, weights: 0, lastStep: null, first: null, constant: true };
+
+export interface SmoothOptions {
+  /** Steps over which the average decays by `weight` once: the chart's finest logging interval (default: the line's own). */
+  unit?: number | null;
+  /** The line's own logging interval, for telling a gap (default: read off `points`). */
+  spacing?: number | null;
+  /** The state before `points` (a zoomed range seeded by the run's points before it). */
+  from?: EmaState;
+}
+
+export interface Smoothed {
+  /** the smoothed value at each point, null where the point has no finite value */
+  values: (number | null)[];
+  /** indices of the points where a gap restarted the average: break the drawn line before each */
+  breaks: number[];
+  state: EmaState;
+}
 
 const clampWeight = (weight: number) => Math.min(Math.max(weight, 0), MAX_SMOOTHING);
-const usable = (p: SmoothIn) => p.y !== null && Number.isFinite(p.y) && p.n > 0;
+const usable = (p: SmoothIn) => p.mean !== null && Number.isFinite(p.mean) && finiteCount(p) > 0;
 
 /**
- * What n points of mean m, rising by `slope` a point, add to the average: the exact EMA of that
- * straight run of points. The slope matters once a bucket is longer than the average's memory
- * (its last points weigh most, the mean sits in the middle); for one point it adds nothing.
+ * A line's logging interval in steps: the median of the distances between its logged points
+ * (inside buckets: their span over their points). The same at any zoom for regular logging.
  */
-function foldBucket(acc: number, w: number, n: number, m: number, slope: number): number {
-  const decay = w ** n;
-  let tilt = 0;
-  if (slope !== 0 && n > 1) {
-    // sum over j = 1..n of (1 - w) w^(n-j) (j - (n+1)/2)
-    const weightedIndex = n * (1 - decay) - (w * (1 - n * w ** (n - 1) + (n - 1) * decay)) / (1 - w);
-    tilt = slope * (weightedIndex - ((n + 1) / 2) * (1 - decay));
-  }
-  return acc * decay + (1 - decay) * m + tilt;
-}
-
-/** The per-point slope inside each bucket, from its neighbours' means (0 beside a gap). */
-function slopes(points: readonly SmoothIn[]): number[] {
-  const ok = (i: number) => i >= 0 && i < points.length && usable(points[i]);
-  return points.map((p, i) => {
-    if (!ok(i) || p.n <= 1) return 0;
-    const a = ok(i - 1) ? i - 1 : i;
-    const b = ok(i + 1) ? i + 1 : i;
-    if (a === b) return 0;
-    const span = points[a].n / 2 + points[b].n / 2 + (b - a === 2 ? p.n : 0);
-    return ((points[b].y as number) - (points[a].y as number)) / span;
-  });
-}
-
-/** Folds points into a state (for a prefix of the run before a zoomed range). */
-export function emaFold(points: readonly SmoothIn[], weight: number, from: EmaState = EMPTY_EMA): EmaState {
-  return walk(points, clampWeight(weight), from, null);
-}
-
-function walk(points: readonly SmoothIn[], w: number, from: EmaState, out: (number | null)[] | null): EmaState {
-  let { acc, total, first, constant } = from;
-  const slope = slopes(points);
+export function lineSpacing(points: readonly SmoothIn[]): number | null {
+  const gaps: number[] = [];
   for (let i = 0; i < points.length; i++) {
     const p = points[i];
-    if (!usable(p)) {
-      out?.push(null);
-      continue;
-    }
-    const y = p.y as number;
-    if (first === null) first = y;
-    else if (y !== first) constant = false;
-    if (w === 0) {
-      out?.push(y);
-      continue;
-    }
-    acc = foldBucket(acc, w, p.n, y, slope[i]);
-    total += p.n;
-    out?.push(acc / (1 - w ** total));
+    if (p.count > 1 && p.lastStep > p.step) gaps.push((p.lastStep - p.step) / (p.count - 1));
+    if (i > 0 && p.step > points[i - 1].lastStep) gaps.push(p.step - points[i - 1].lastStep);
   }
-  return { acc, total, first, constant };
+  if (!gaps.length) return null;
+  gaps.sort((a, b) => a - b);
+  return gaps[gaps.length >> 1];
 }
 
-/** The smoothed value after each point (null where the point is not finite). */
-export function emaPoints(points: readonly SmoothIn[], weight: number, from: EmaState = EMPTY_EMA): (number | null)[] {
-  const w = clampWeight(weight);
-  const out: (number | null)[] = [];
-  const end = walk(points, w, from, out);
-  // like TensorBoard: a constant series stays exactly constant (no float noise from debiasing)
-  if (end.constant) return points.map((p) => (usable(p) ? (p.y as number) : null));
+/** The chart's unit: the finest of its lines' logging intervals (lineSpacing; null when none has two points). */
+export function chartUnit(spacings: Iterable<number | null>): number | null {
+  let unit: number | null = null;
+  for (const s of spacings) if (s !== null && (unit === null || s < unit)) unit = s;
+  return unit;
+}
+
+/**
+ * Per finite point, how the values rise across each bucket, from its neighbours' means (0 beside
+ * a gap or an end). Counted in finite points, as the average advances by them. `fin[i]` is point
+ * i's finite count (0: not usable), `gap[i]` whether a gap comes before it.
+ */
+function slopes(points: readonly SmoothIn[], fin: readonly number[], gap: readonly boolean[]): number[] {
+  const out = new Array<number>(points.length).fill(0);
+  for (let i = 0; i < points.length; i++) {
+    if (fin[i] <= 1) continue;
+    const a = i > 0 && fin[i - 1] > 0 && !gap[i] ? i - 1 : i;
+    const b = i + 1 < points.length && fin[i + 1] > 0 && !gap[i + 1] ? i + 1 : i;
+    if (a === b) continue;
+    const span = fin[a] / 2 + fin[b] / 2 + (b - a === 2 ? fin[i] : 0);
+    out[i] = ((points[b].mean as number) - (points[a].mean as number)) / span;
+  }
   return out;
 }
 
-/** TensorBoard's smoothing of raw values (one point each). */
-export function ema(values: readonly (number | null)[], weight: number): (number | null)[] {
-  return emaPoints(
-    values.map((y) => ({ y, n: 1 })),
-    weight,
-  );
+/** w ** x, remembering the last exponent: along a regularly logged line it is the same bucket after bucket. */
+function powCache(w: number) {
+  let x = Number.NaN;
+  let v = 1;
+  return (e: number) => {
+    if (e !== x) {
+      x = e;
+      v = w ** e;
+    }
+    return v;
+  };
 }
 
-/** Finite points in a bucket: how much of the average a drawn bucket stands for. */
-export const finiteCount = (b: { count: number; nan: number; posInf: number; negInf: number }) => Math.max(0, b.count - b.nan - b.posInf - b.negInf);
+/**
+ * What n points of mean m, rising by `slope` a point, each q apart, add to the weighted sum and
+ * to the weights, after the state decays by `decay` (to the first point, then between them).
+ * Sums over j = 1..n of q^(n-j), and of q^(n-j) (j - (n+1)/2) for the slope.
+ */
+function bucketSums(q: number, qn: number, n: number, m: number, slope: number): { sum: number; weights: number } {
+  const total = n === 1 ? 1 : q < 1 ? (1 - qn) / (1 - q) : n;
+  let tilt = 0;
+  if (slope !== 0 && n > 1 && q < 1) {
+    const weightedIndex = n * (1 - qn) - (q * (1 - n * q ** (n - 1) + (n - 1) * qn)) / (1 - q);
+    tilt = (slope * (weightedIndex - ((n + 1) / 2) * (1 - qn))) / (1 - q);
+  }
+  SUMS.sum = total * m + tilt;
+  SUMS.weights = total;
+  return SUMS;
+}
+const SUMS = { sum: 0, weights: 0 };
+
+/** Smooths a line's points (see the file's comment). */
+export function smooth(points: readonly SmoothIn[], weight: number, opts: SmoothOptions = {}): Smoothed {
+  const w = clampWeight(weight);
+  const spacing = opts.spacing ?? lineSpacing(points);
+  const unit = opts.unit ?? spacing ?? 1;
+  let { sum, weights, lastStep, first, constant } = opts.from ?? EMPTY_EMA;
+  const gapLimit = spacing === null ? Infinity : GAP_INTERVALS * spacing;
+  // per point: the step logged last before it (null: none), whether a gap comes before it, its finite points
+  const before: (number | null)[] = new Array(points.length);
+  const gap: boolean[] = new Array(points.length);
+  const fin: number[] = new Array(points.length);
+  let prev = lastStep;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    before[i] = prev;
+    gap[i] = prev !== null && p.step - prev > gapLimit;
+    fin[i] = usable(p) ? finiteCount(p) : 0;
+    prev = p.lastStep;
+  }
+  const slope = slopes(points, fin, gap);
+  const values: (number | null)[] = [];
+  const breaks: number[] = [];
+  let drawn = false;
+  const gapPow = powCache(w);
+  const innerPow = powCache(w);
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    if (gap[i]) {
+      sum = weights = 0;
+      if (drawn) breaks.push(i);
+    }
+    lastStep = p.lastStep;
+    if (!fin[i]) {
+      values.push(null);
+      continue;
+    }
+    const y = p.mean as number;
+    drawn = true;
+    if (first === null) first = y;
+    else if (y !== first) constant = false;
+    if (w === 0) {
+      values.push(y);
+      continue;
+    }
+    const n = fin[i];
+    const inner = p.count > 1 ? (p.lastStep - p.step) / (p.count - 1) : 0;
+    const dist = before[i] === null ? 0 : Math.max(0, p.step - (before[i] as number));
+    const q = inner > 0 ? innerPow(inner / unit) : w;
+    const qn = n === 1 ? q : q ** n;
+    // (q may underflow to 0 for points far apart: no division by it)
+    const decay = gapPow(dist / unit) * (n === 1 ? 1 : q ** (n - 1));
+    const add = bucketSums(q, qn, n, y, slope[i]);
+    sum = sum * decay + add.sum;
+    weights = weights * decay + add.weights;
+    values.push(sum / weights);
+  }
+  const state = { sum, weights, lastStep, first, constant };
+  // like TensorBoard: a constant series stays exactly constant (no float noise from debiasing)
+  if (constant) return { values: points.map((p) => (usable(p) ? (p.mean as number) : null)), breaks, state };
+  return { values, breaks, state };
+}
+
+/** Folds points into a state (for a prefix of the run before a zoomed range). */
+export function emaFold(points: readonly SmoothIn[], weight: number, opts: Omit<SmoothOptions, "from"> = {}): EmaState {
+  return smooth(points, weight, opts).state;
+}

@@ -49,3 +49,6 @@ export function axisTickFormat(ticks: readonly number[]): (v: number) => string 
   while (d < (exp ? 6 : 10) && !fits(d)) d++;
   return (v) => (Number.isFinite(v) ? fmt(v, d) : formatValue(v));
 }
+
+/** "1 point", "3 points". */
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

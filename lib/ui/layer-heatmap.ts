@@ -1,5 +1,6 @@
+import { formatValue } from "./format";
 import { markerStyle } from "./nonfinite-markers";
-import type { Bucket } from "./series";
+import { type Bucket, finiteCount } from "./series";
 
 // A family of per-layer lines (48 update_ratio/* keys) as one layers x steps heat map: one row per
 // layer, one column per logged step (the union of the layers' bucket steps), or when there are more
@@ -7,7 +8,7 @@ import type { Bucket } from "./series";
 // logged, not the step axis: a series logged every 10th step is a solid map, not 9 empty stripes in
 // 10. Each cell is the mean of the layer's values in its column.
 // A cell with a NaN or an infinity in it is that, not a colour: non-finite values are never
-// averaged away. Colours run over the finite values' range, on a log scale for ratios (values
+// averaged away, and a cell holding more than one kind (NaN and +Inf) shows and names each. Colours run over the finite values' range, on a log scale for ratios (values
 // that cannot be drawn on it, 0 and negatives, get a cell kind of their own).
 
 export const Cell = {
@@ -29,8 +30,10 @@ export interface LayerHeat {
   colTo: Float64Array;
   fromStep: number;
   toStep: number;
-  /** kind[row * cols + col] */
+  /** kind[row * cols + col]: the cell's colour (the first of NaN, +Inf, -Inf it holds) */
   kind: Uint8Array;
+  /** the non-finite kinds a cell holds: 1 NaN, 2 +Inf, 4 -Inf (see cellKinds) */
+  nonFinite: Uint8Array;
   /** the cell's mean (finite cells), else NaN */
   value: Float64Array;
   /** the colour scale's ends, as values (not logs) */
@@ -69,7 +72,7 @@ export function layerHeat(layers: readonly LayerSeries[], maxCols: number, log: 
       // a downsampled bucket covers every column that starts inside its steps: layers whose
       // buckets fall on different grids (one began later) leave no stripes in each other's rows
       const last = colOf.get(steps[lastAtOrBefore(steps, b.lastStep)])!;
-      const finite = b.count - b.nan - b.posInf - b.negInf;
+      const finite = finiteCount(b);
       for (let cc = c; cc <= Math.max(c, last); cc++) {
         const i = r * cols + cc;
         if (b.nan) flags[i] |= 1;
@@ -103,7 +106,7 @@ export function layerHeat(layers: readonly LayerSeries[], maxCols: number, log: 
     }
   }
   if (!Number.isFinite(lo)) lo = hi = log ? 1 : 0;
-  return { layers: layers.map((l) => l.label), cols, colFrom, colTo, fromStep, toStep, kind, value, lo, hi, log };
+  return { layers: layers.map((l) => l.label), cols, colFrom, colTo, fromStep, toStep, kind, nonFinite: flags, value, lo, hi, log };
 }
 
 /** The index of the last of the ascending `steps` that is <= `step` (0 if none is). */
@@ -123,10 +126,39 @@ export function colSteps(h: LayerHeat, col: number): { from: number; to: number 
   return { from: h.colFrom[col], to: h.colTo[col] };
 }
 
+const NON_FINITE_BITS: readonly [number, Cell][] = [
+  [1, Cell.NaN],
+  [2, Cell.PosInf],
+  [4, Cell.NegInf],
+];
+
+/** Every kind cell i holds: its non-finite kinds in legend order (NaN, +Inf, -Inf), else its one kind. */
+export function cellKinds(h: LayerHeat, i: number): Cell[] {
+  const bits = h.nonFinite[i];
+  if (!bits) return [h.kind[i] as Cell];
+  return NON_FINITE_BITS.filter(([bit]) => bits & bit).map(([, k]) => k);
+}
+
+/** What a cell holds, as its tooltip writes it: the value, or each kind of non-finite value ("NaN, +Inf"). */
+export function cellText(h: LayerHeat, i: number): string {
+  const k = h.kind[i] as Cell;
+  if (k === Cell.Finite || k === Cell.OffScale) return formatValue(h.value[i]);
+  return cellKinds(h, i)
+    .map((c) => CELL_NAMES[c])
+    .join(", ");
+}
+
+/** How many cells hold each kind (a cell holding NaN and +Inf counts for both). */
+export function cellCounts(h: LayerHeat): Map<Cell, number> {
+  const out = new Map<Cell, number>();
+  for (let i = 0; i < h.kind.length; i++) for (const k of cellKinds(h, i)) out.set(k, (out.get(k) ?? 0) + 1);
+  return out;
+}
+
 /** The cell kinds a heat map holds, in legend order: its legend names these and no others. */
 export function cellKindsPresent(h: LayerHeat): Cell[] {
-  const seen = new Set<number>(h.kind);
-  return [Cell.NaN, Cell.PosInf, Cell.NegInf, Cell.OffScale, Cell.Empty].filter((k) => seen.has(k));
+  const counts = cellCounts(h);
+  return [Cell.NaN, Cell.PosInf, Cell.NegInf, Cell.OffScale, Cell.Empty].filter((k) => counts.has(k));
 }
 
 /** Where a finite value sits on the colour scale, 0..1 (log10 of both ends and the value on a log scale). */

@@ -1,3 +1,4 @@
+import { plural } from "./format";
 import type { MetricGroup } from "./group-metrics";
 import { naturalSort } from "./natural-sort";
 
@@ -25,8 +26,6 @@ export function filterPanels(
     images: naturalSort([...new Set(imageKeys)]).filter(hit),
   };
 }
-
-export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** "3 charts of 10 · 1 histogram of 4", naming only the kinds the run has. */
 export function shownSummary(shown: ShownPanels, totals: { charts: number; histograms: number; images: number }): string {

@@ -88,8 +88,6 @@ export class SeriesLoader {
   private queue: Job[] = [];
   private running = 0;
   private gathering = false;
-  /** Requests sent so far (for the page's data attributes and the benchmark). */
-  requests = 0;
 
   constructor(opts: LoaderOptions = {}) {
     this.fetch = opts.fetch ?? ((u) => fetch(u));
@@ -174,7 +172,6 @@ export class SeriesLoader {
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       if (attempt > 1) await this.sleep(this.backoffMs(attempt - 1));
       try {
-        this.requests++;
         const res = await this.fetch(url);
         if (res.ok) {
           const body = (await res.json()) as WireSeries | { series: WireSeries[] };

@@ -73,6 +73,9 @@ export function pointBucket(step: number, value: number, time: number): Bucket {
   };
 }
 
+/** Finite points in a bucket: how much of a mean (and of the smoothed average) it stands for. */
+export const finiteCount = (b: Pick<Bucket, "count" | "nan" | "posInf" | "negInf">) => Math.max(0, b.count - b.nan - b.posInf - b.negInf);
+
 /** True when the bucket is a single logged point (drawn as the value, no min/max band). */
 export const isExact = (b: Bucket) => b.count <= 1 && b.step === b.lastStep;
 
@@ -127,7 +130,7 @@ function foldInto(b: Bucket, value: number): Bucket {
   else if (value === Infinity) out.posInf++;
   else if (value === -Infinity) out.negInf++;
   else {
-    const finite = b.count - b.nan - b.posInf - b.negInf;
+    const finite = finiteCount(b);
     out.min = b.min === null ? value : Math.min(b.min, value);
     out.max = b.max === null ? value : Math.max(b.max, value);
     out.mean = b.mean === null ? value : (b.mean * finite + value) / (finite + 1);

@@ -17,9 +17,6 @@ export class WorkQueue {
   private readonly budgetMs: number;
   private readonly now: () => number;
   private readonly post: (fn: () => void) => void;
-  /** Tasks used so far, and the jobs run in the busiest one (for tests). */
-  slices = 0;
-  mostInOneSlice = 0;
 
   constructor(opts: WorkQueueOptions = {}) {
     this.budgetMs = opts.budgetMs ?? 24;
@@ -45,7 +42,6 @@ export class WorkQueue {
 
   private run(): void {
     this.posted = false;
-    this.slices++;
     const start = this.now();
     let ran = 0;
     // what is scheduled while this task runs waits for the next one
@@ -62,7 +58,6 @@ export class WorkQueue {
         console.error(e);
       }
     }
-    this.mostInOneSlice = Math.max(this.mostInOneSlice, ran);
     if (this.jobs.size && !this.posted) {
       this.posted = true;
       this.post(() => this.run());

@@ -254,6 +254,70 @@ describe("axis labels", () => {
     await page.close();
   });
 
+  test("smoothing: a validation line beside the train loss, and a resume that skipped steps, break the smoothed line at the gap only", async () => {
+    const id = await newRun("smooth-gap");
+    // train loss every step, val_loss every 50 steps; nothing logged between steps 150 and 400 (a resume)
+    const steps = [...Array.from({ length: 150 }, (_, s) => s), ...Array.from({ length: 150 }, (_, s) => 400 + s)];
+    const rows = steps.map((s) => ({ step: s, metrics: s % 50 === 0 ? { loss: 2 / (1 + s), val_loss: 2.1 / (1 + s) } : { loss: 2 / (1 + s) } }));
+    await log(id, { rows });
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
+    const chart = page.locator('[data-chart="m-loss"]');
+    await expect.poll(() => chart.getAttribute("data-state"), { timeout: 20_000 }).toBe("ready");
+    await expect.poll(() => chart.getAttribute("data-last-step")).toBe("549");
+    // the unit is the train loss's interval (1 step), so val_loss (every 50) is smoothed over the same steps
+    expect(await chart.getAttribute("data-smooth-unit")).toBe("1");
+    // the train loss breaks at the gap (250 steps with no point); val_loss's 300-step stride over the gap is
+    // under 10 of its 50-step intervals: no break
+    expect(await chart.getAttribute("data-smooth-breaks")).toBe("1");
+    await chart.screenshot({ path: "/tmp/babysit-smooth-gap.png" });
+    // smoothing off: nothing smoothed, nothing broken
+    await page.getByLabel("EMA smoothing").fill("0");
+    await expect.poll(() => chart.getAttribute("data-smooth-unit")).toBe("");
+    expect(await chart.getAttribute("data-smooth-breaks")).toBe("0");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test("a heat-map cell holding NaN and +Inf shows and names both", async () => {
+    const id = await newRun("heat-mixed");
+    const layers = Array.from({ length: 8 }, (_, l) => `update_ratio/l${l}`);
+    // 4,000 steps: a chart holds at most 1,000 buckets, so each holds 4 steps or more; layer 0
+    // alternates NaN and +Inf over steps 1,900-2,099: every bucket there holds both
+    const v = (l: number, s: number) => (l === 0 && s >= 1900 && s < 2100 ? (s % 2 ? "Infinity" : "NaN") : 1e-3 * (1 + l / 8));
+    await log(id, { rows: Array.from({ length: 4000 }, (_, s) => ({ step: s, metrics: Object.fromEntries(layers.map((k, l) => [k, v(l, s)])) })) });
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
+    const chart = page.locator('[data-chart="update-ratios-update-ratio"]');
+    await expect.poll(() => chart.getAttribute("data-state"), { timeout: 20_000 }).toBe("ready");
+    await chart.getByRole("button", { name: "heat map" }).click();
+    const heat = chart.locator(".layer-heat");
+    await expect.poll(() => heat.getAttribute("data-rows")).toBe("8");
+    const count = async (what: string) => Number(await heat.getAttribute(`data-${what}-cells`));
+    const [nan, posInf, nonFinite] = [await count("nan"), await count("posinf"), await count("nonfinite")];
+    // inside the window every cell holds both (the two edge cells may hold one), counted under each
+    // kind and once as non-finite
+    expect(nan).toBeGreaterThan(10);
+    expect(Math.abs(nan - posInf)).toBeLessThanOrEqual(2);
+    expect(nonFinite).toBeLessThanOrEqual(Math.max(nan, posInf) + 2);
+    expect(nan + posInf - nonFinite).toBeGreaterThan(10);
+    expect(await heat.locator(".heat-kind").allInnerTexts()).toEqual(["NaN", "+Inf"].map((k) => expect.stringContaining(k)));
+    await heat.locator("canvas").scrollIntoViewIfNeeded();
+    const box = (await heat.locator("canvas").boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 16);
+    await expect.poll(() => heat.locator(".heat-tip").innerText()).toMatch(/^l0 · steps? [\d–]+ · NaN, \+Inf$/);
+    // the cell is drawn in both colours (the canvas holds the NaN red and the +Inf near-black)
+    const colours = await heat.locator("canvas").evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext("2d")!.getImageData(0, 0, c.width, Math.ceil(c.height / 8)).data;
+      const seen = new Set<string>();
+      for (let i = 0; i < d.length; i += 4) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+      return [...seen];
+    });
+    expect(colours).toContain("220,38,38");
+    expect(colours).toContain("17,24,39");
+    await chart.screenshot({ path: "/tmp/babysit-heat-mixed.png" });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   test("a name or key with a right-to-left override is isolated: it cannot reorder the text beside it", async () => {
     const name = "run\u202eevil\u202c";
     const id = await newRun(name, "e2e-bidi\u202e");

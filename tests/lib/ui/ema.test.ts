@@ -1,7 +1,22 @@
 import { describe, expect, test } from "vitest";
-import { ema } from "@/lib/ui/ema";
+import { type SmoothIn, smooth } from "@/lib/ui/ema";
 
-describe("ema (TensorBoard smoothing)", () => {
+// TensorBoard's smoothing of raw points (one bucket each, one step apart): debiased, NaN-proof.
+
+/** Raw values logged at steps 0, 1, 2, … (null: nothing finite there). */
+const points = (values: readonly (number | null)[]): SmoothIn[] =>
+  values.map((v, step) => ({
+    step,
+    lastStep: step,
+    mean: v !== null && Number.isFinite(v) ? v : null,
+    count: 1,
+    nan: v !== null && Number.isNaN(v) ? 1 : 0,
+    posInf: v === Infinity ? 1 : 0,
+    negInf: v === -Infinity ? 1 : 0,
+  }));
+const ema = (values: readonly (number | null)[], w: number) => smooth(points(values), w).values;
+
+describe("TensorBoard smoothing of raw points", () => {
   test("is debiased: the first smoothed value is the first value, not pulled towards 0", () => {
     const out = ema([10, 10, 10], 0.9);
     expect(out[0]).toBeCloseTo(10, 12);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { Cell, cellAt, cellKindsPresent, colSteps, layerHeat, scaleOf } from "../../../lib/ui/layer-heatmap";
+import { Cell, cellAt, cellCounts, cellKinds, cellKindsPresent, cellText, colSteps, layerHeat, scaleOf } from "../../../lib/ui/layer-heatmap";
 import type { Bucket } from "../../../lib/ui/series";
 
 // The layers x steps heat map of a family chart: cells, non-finite marking, log colour scale, hover.
@@ -55,6 +55,33 @@ describe("layerHeat", () => {
     expect(h.kind[0]).toBe(kind);
     expect(h.kind[1]).toBe(Cell.Finite);
     expect(h.value[1]).toBe(3.5);
+  });
+
+  // two steps in one column (2 columns for 4 steps): the cell holds both values' kinds
+  test.each<[string, number[], Cell[], string]>([
+    ["NaN and +Inf", [Number.NaN, Infinity], [Cell.NaN, Cell.PosInf], "NaN, +Inf"],
+    ["+Inf and NaN", [Infinity, Number.NaN], [Cell.NaN, Cell.PosInf], "NaN, +Inf"],
+    ["NaN and -Inf", [Number.NaN, -Infinity], [Cell.NaN, Cell.NegInf], "NaN, -Inf"],
+    ["+Inf and -Inf", [Infinity, -Infinity], [Cell.PosInf, Cell.NegInf], "+Inf, -Inf"],
+    ["+Inf and a finite value", [Infinity, 2], [Cell.PosInf], "+Inf"],
+    ["NaN twice", [Number.NaN, Number.NaN], [Cell.NaN], "NaN"],
+  ])("a cell holding %s shows and names every kind in it", (_what, pair, kinds, text) => {
+    const h = layerHeat([layer("l", [...pair, 3, 4])], 2, false);
+    expect(cellKinds(h, 0)).toEqual(kinds);
+    expect(cellText(h, 0)).toBe(text);
+    expect(cellKindsPresent(h)).toEqual(kinds);
+    for (const k of kinds) expect(cellCounts(h).get(k)).toBe(1);
+    // the other cell is a plain value
+    expect(cellKinds(h, 1)).toEqual([Cell.Finite]);
+    expect(cellText(h, 1)).toBe("3.5");
+  });
+
+  test("downsampled buckets holding NaN and -Inf in one bucket: both kinds, both counted", () => {
+    const b = { ...pt(0, 1), lastStep: 9, count: 10, nan: 2, negInf: 1 };
+    const h = layerHeat([{ label: "l", buckets: [b] }, layer("m", [Infinity])], 10, false);
+    expect(cellKinds(h, 0)).toEqual([Cell.NaN, Cell.NegInf]);
+    expect(cellKinds(h, 1)).toEqual([Cell.PosInf]);
+    expect(cellKindsPresent(h)).toEqual([Cell.NaN, Cell.PosInf, Cell.NegInf]);
   });
 
   test("on a log scale, 0 and negatives are off the scale; colours run over log10 of the range", () => {

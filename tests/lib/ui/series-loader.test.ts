@@ -29,7 +29,9 @@ function fakeServer(known: Set<string>, opts: { failures?: number; failStatus?: 
     if (missing !== undefined) return Response.json({ error: { code: "not_found", message: `no series "${missing}"` } }, { status: 404 });
     return Response.json(q.has("key") ? series(keys[0]) : { series: keys.map(series) });
   };
-  return { fetch, urls, maxInFlight: () => maxInFlight };
+  /** The failures stop: later calls are answered. */
+  const heal = () => void (failures = 0);
+  return { fetch, urls, maxInFlight: () => maxInFlight, heal };
 }
 
 const noWait = { sleep: async () => {}, backoffMs: () => 0 };
@@ -75,10 +77,11 @@ describe("SeriesLoader", () => {
     expect(err.message).toBe("boom");
     expect(srv.urls).toHaveLength(4);
     expect(waits.filter((w) => w >= 100)).toEqual([200, 400, 800]);
-    // asking again (the chart's retry button) starts afresh
-    const ok = fakeServer(new Set(["a"]));
-    const again = new SeriesLoader({ fetch: ok.fetch, ...noWait });
-    expect((await again.load("/r", ["a"], 10, null))[0]?.key).toBe("a");
+    // asking the same loader again (the chart's retry button) starts afresh: a new request, which loads
+    srv.heal();
+    expect((await loader.load("/r", ["a"], 10, null))[0]?.key).toBe("a");
+    expect(srv.urls).toHaveLength(5);
+    expect(srv.urls[4]).toBe(srv.urls[0]);
   });
 
   test("a 400 is not retried", async () => {
