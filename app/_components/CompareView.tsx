@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import type { PageRunDetail, RunDetail, RunView } from "@/lib/ui/api-types";
 import { X_AXIS_KEYS, defaultCompareKey } from "@/lib/ui/group-metrics";
+import { runStepUnit } from "@/lib/ui/ema";
 import { firstPointKeys } from "@/lib/ui/x-axis";
 import { StatusBadge } from "./bits";
 import ChartControls from "./ChartControls";
@@ -94,7 +95,12 @@ export default function CompareView({ initial, missing, initialKey }: { initial:
     [details, keysOf, key, colors],
   );
   const xContexts = useXContexts(
-    details.map((d) => ({ id: d.run.id, hasEpoch: keysOf.get(d.run.id)?.has("epoch") ?? false, first: firstPointKeys(d.keys) })),
+    details.map((d) => ({
+      id: d.run.id,
+      hasEpoch: keysOf.get(d.run.id)?.has("epoch") ?? false,
+      first: firstPointKeys(d.keys),
+      stepUnit: runStepUnit(d.keys),
+    })),
     deferred.xMode,
     bus,
     reloadToken,

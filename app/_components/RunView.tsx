@@ -7,6 +7,7 @@ import type { Alert, PageRunDetail, RunDetail, RunEvent, RunView as Run } from "
 import { SECTIONS, groupMetrics } from "@/lib/ui/group-metrics";
 import { plural } from "@/lib/ui/format";
 import { filterPanels, shownSummary } from "@/lib/ui/panel-filter";
+import { runStepUnit } from "@/lib/ui/ema";
 import { firstPointKeys } from "@/lib/ui/x-axis";
 import AlertsPanel, { type ChartLink } from "./AlertsPanel";
 import { LocalTime, StatusBadge, runDuration, useNow } from "./bits";
@@ -159,7 +160,8 @@ export default function RunView({ initial, serverNow, share }: { initial: PageRu
   const shown = panels.charts;
   const totalPanels = groups.length + histKeys.length + imageKeys.length;
   const first = useMemo(() => firstPointKeys(detail.keys), [detail.keys]);
-  const xContexts = useXContexts([{ id, hasEpoch, first }], deferred.xMode, bus, reloadToken, access);
+  const stepUnit = useMemo(() => runStepUnit(detail.keys), [detail.keys]);
+  const xContexts = useXContexts([{ id, hasEpoch, first, stepUnit }], deferred.xMode, bus, reloadToken, access);
 
   const config = run.config ?? {};
   const hasConfig = Object.keys(config).length > 0;

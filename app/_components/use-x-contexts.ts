@@ -17,6 +17,8 @@ export interface XRun {
   hasEpoch: boolean;
   /** The run's first point: its step and (some of) the keys logged there (firstPointKeys()). */
   first: { step: number; keys: string[] } | null;
+  /** The run's finest logging interval in steps (runStepUnit), for smoothing. */
+  stepUnit?: number | null;
 }
 
 export function useXContexts(
@@ -102,13 +104,18 @@ export function useXContexts(
     };
   }, [startsKey, access]);
 
-  const idsKey = runs.map((r) => r.id).join(",");
-  // biome-ignore lint/correctness/useExhaustiveDependencies: idsKey is the identity of runs (a new array each render)
+  const idsKey = runs.map((r) => `${r.id}\u0000${r.stepUnit ?? ""}`).join("\u0001");
+  // biome-ignore lint/correctness/useExhaustiveDependencies: idsKey is the identity of runs (ids and step units; a new array each render)
   return useMemo(() => {
     const out = new Map<string, XContext>();
     for (const r of runs) {
       const e = epochs.get(r.id);
-      out.set(r.id, { t0: starts.get(r.id) ?? null, epoch: e && e !== "unavailable" ? e : null, epochUnavailable: e === "unavailable" });
+      out.set(r.id, {
+        t0: starts.get(r.id) ?? null,
+        epoch: e && e !== "unavailable" ? e : null,
+        epochUnavailable: e === "unavailable",
+        stepUnit: r.stepUnit ?? null,
+      });
     }
     return out;
   }, [idsKey, epochs, starts]);

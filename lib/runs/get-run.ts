@@ -48,5 +48,5 @@ export async function getRun(id: string) {
 
 /** A run as a page embeds it: every key, with only the fields the page reads. */
 export function pageDetail(d: RunDetail): PageRunDetail {
-  return { ...d, keys: d.keys.map((k) => ({ key: k.key, count: k.count, firstStep: k.firstStep })) };
+  return { ...d, keys: d.keys.map((k) => ({ key: k.key, count: k.count, firstStep: k.firstStep, lastStep: k.lastStep })) };
 }

@@ -68,7 +68,7 @@ export interface RunDetail {
 }
 
 /** What a page embeds of each metric key: its name and what the x axis needs. */
-export type PageKeyInfo = Pick<KeyInfo, "key" | "count" | "firstStep">;
+export type PageKeyInfo = Pick<KeyInfo, "key" | "count" | "firstStep" | "lastStep">;
 
 /** A run as the pages embed it in their HTML: GET /api/v1/runs/{id}'s answer with keys cut to
  * PageKeyInfo (a run of 10,000 keys would embed every key's totals, which no page shows). */

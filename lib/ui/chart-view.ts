@@ -94,10 +94,11 @@ export function buildChartView({ lines, series, seeds, hidden, xMode, ema, xCont
   let yMin = Infinity;
   let yMax = -Infinity;
   let smoothBreaks = 0;
-  // the smoothing's unit is the finest logging interval of all the chart's lines (hidden or not):
-  // a validation line beside a train line averages over the same steps (lib/ui/ema.ts)
+  // the smoothing's unit is the finest logging interval of the chart's lines (hidden or not) and of
+  // their runs: a validation line averages over the same steps as the run's train line (lib/ui/ema.ts)
   const spacings = new Map(ema > 0 ? lines.map((l) => [l.id, lineSpacing(series.get(l.id) ?? [])]) : []);
-  const unit = chartUnit(spacings.values());
+  const runUnits = lines.map((l) => xContexts.get(l.runId)?.stepUnit ?? null);
+  const unit = ema > 0 ? chartUnit([...spacings.values(), ...runUnits]) : null;
   for (const line of lines) {
     if (hidden.has(line.id)) continue;
     const bs = series.get(line.id) ?? [];

@@ -8,10 +8,11 @@ import { type Bucket, finiteCount } from "./series";
 //   points (with the slope its neighbours show), so the line is the EMA of the raw points at any
 //   length or zoom, and exactly TensorBoard's when each bucket is one point.
 // - The average decays by distance in steps, not by point count (like W&B's time-weighted EMA):
-//   `weight` is the decay per `unit` steps, the chart's finest logging interval. A line logged every
-//   step and a validation line logged once an epoch on the same chart then average over the same
-//   window of training: the sparse line follows its own dots instead of lagging epochs behind them.
-//   A line alone on its chart has its own interval as the unit: TensorBoard's smoothing.
+//   `weight` is the decay per `unit` steps: the run's finest logging interval (runStepUnit), or the
+//   chart's where that is finer. A line logged every step and a validation line logged once an
+//   epoch then average over the same window of training, on one chart or alone on its own: the
+//   sparse line follows its own dots instead of lagging epochs behind them. A run that logs
+//   everything at one interval gets TensorBoard's smoothing.
 // - A gap (no point for GAP_INTERVALS of the line's own logging intervals: a resume that skipped
 //   steps) restarts the average, and the smoothed line is broken there rather than drawn across.
 // - Non-finite values (NaN, ±Inf) and empty buckets are skipped: they get no smoothed value and do
@@ -79,6 +80,20 @@ export function lineSpacing(points: readonly SmoothIn[]): number | null {
 export function chartUnit(spacings: Iterable<number | null>): number | null {
   let unit: number | null = null;
   for (const s of spacings) if (s !== null && (unit === null || s < unit)) unit = s;
+  return unit;
+}
+
+/**
+ * A run's finest logging interval in steps, from its keys' totals: the least of (lastStep -
+ * firstStep) / (count - 1) over keys with two points or more (null when none has).
+ */
+export function runStepUnit(keys: Iterable<{ count: number; firstStep: number; lastStep: number }>): number | null {
+  let unit: number | null = null;
+  for (const k of keys) {
+    if (k.count < 2 || !(k.lastStep > k.firstStep)) continue;
+    const s = (k.lastStep - k.firstStep) / (k.count - 1);
+    if (unit === null || s < unit) unit = s;
+  }
   return unit;
 }
 

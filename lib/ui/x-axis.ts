@@ -24,6 +24,12 @@ export interface XContext {
   epoch: EpochSeries | null;
   /** The epoch series could not be read (e.g. a revoked link): not the same as "no epoch logged". */
   epochUnavailable?: boolean;
+  /**
+   * The run's finest logging interval in steps (runStepUnit): the smoothing's unit, so that a line
+   * logged once an epoch is averaged over epochs' worth of training, not over its own points, even
+   * alone on its chart (lib/ui/ema.ts). Null when no key has two points.
+   */
+  stepUnit?: number | null;
 }
 
 /**

@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { alertMarkers } from "@/lib/ui/alert-charts";
 import { tooltipLabel, tooltipTitle } from "@/lib/ui/chart-options";
 import { type ChartViewInput, type LineSpec, type Pt, buildChartView, nonFiniteNotes } from "@/lib/ui/chart-view";
+import { runStepUnit } from "@/lib/ui/ema";
 import { type Bucket, pointBucket } from "@/lib/ui/series";
 
 // What a metric chart draws, built from its buckets without a browser: datasets per line (band,
@@ -103,6 +104,53 @@ describe("the smoothed line", () => {
     sm.forEach((p, i) => expect(p.y).toBeCloseTo(val[i].mean as number, 9));
     const alone = buildChartView(input([line("val")], [["val", val]], { ema: 0.6 }));
     expect((byLabel(alone, "val (smoothed)").data as Pt[])[1].y).toBeCloseTo((0.6 * (val[0].mean as number) + (val[1].mean as number)) / 1.6, 12);
+  });
+
+  test("a validation line alone on its chart follows its own dots when its run logs something every step", () => {
+    const val = points(
+      Array.from({ length: 10 }, (_, i) => curve(i * 100) + 0.1),
+      0,
+      100,
+    );
+    const runKeys = [
+      { key: "train/loss", count: 1000, firstStep: 0, lastStep: 999 },
+      { key: "val/acc", count: 10, firstStep: 0, lastStep: 900 },
+    ];
+    const stepUnit = runStepUnit(runKeys);
+    expect(stepUnit).toBe(1);
+    const v = buildChartView(input([line("val")], [["val", val]], { ema: 0.6, xContexts: new Map([["r", { t0: null, epoch: null, stepUnit }]]) }));
+    expect(v.smoothUnit).toBe(1);
+    (byLabel(v, "val (smoothed)").data as Pt[]).forEach((p, i) => expect(p.y).toBeCloseTo(val[i].mean as number, 9));
+    // a run that logs everything once an epoch keeps TensorBoard's smoothing per point
+    const sparseRun = runStepUnit([{ key: "val/acc", count: 10, firstStep: 0, lastStep: 900 }]);
+    const tb = buildChartView(
+      input([line("val")], [["val", val]], { ema: 0.6, xContexts: new Map([["r", { t0: null, epoch: null, stepUnit: sparseRun }]]) }),
+    );
+    expect((byLabel(tb, "val (smoothed)").data as Pt[])[1].y).toBeCloseTo((0.6 * (val[0].mean as number) + (val[1].mean as number)) / 1.6, 12);
+  });
+
+  test.each([
+    ["no keys", [], null],
+    ["one point each", [{ count: 1, firstStep: 5, lastStep: 5 }], null],
+    ["every step", [{ count: 100, firstStep: 0, lastStep: 99 }], 1],
+    [
+      "finest of several",
+      [
+        { count: 11, firstStep: 0, lastStep: 1000 },
+        { count: 21, firstStep: 0, lastStep: 200 },
+      ],
+      10,
+    ],
+    [
+      "a key whose steps repeat",
+      [
+        { count: 5, firstStep: 3, lastStep: 3 },
+        { count: 3, firstStep: 0, lastStep: 4 },
+      ],
+      2,
+    ],
+  ])("runStepUnit: %s", (_, keys, want) => {
+    expect(runStepUnit(keys)).toBe(want);
   });
 
   test("a gap breaks the smoothed line (a point with no value) and restarts it; the raw line is as logged", () => {
