@@ -4,8 +4,11 @@ import { Server } from "socket.io";
 import "./lib/alerts/register";
 import { SOCKET_PATH } from "./lib/contract/socket";
 import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
+import { setSecurityHeaders } from "./lib/http/headers";
 import { sendFailure } from "./lib/http/node";
+import { configureOwnNames } from "./lib/http/origin";
 import { handleLogRequest } from "./lib/ingest/log-request";
+import { guardHandshakes } from "./lib/realtime/handshake";
 import { type IOServer, attachRoomRules, setIO } from "./lib/realtime/hub";
 import { runIdForToken } from "./lib/shares/shares";
 
@@ -25,12 +28,14 @@ function sharedRun(token: string): string | null {
 }
 
 async function main() {
+  configureOwnNames(host, process.env.BABYSIT_PUBLIC_URL); // the names a Host header may give (docs/security.md)
   const app = next({ dev, hostname: host, port, dir: import.meta.dirname });
   const handler = app.getRequestHandler();
   await app.prepare();
 
   // requireHostHeader: the gate answers a request without Host with the envelope, not a bare 400
   const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+    setSecurityHeaders(req, res, req.url?.startsWith("/api") ?? false);
     const front = gate(req, res); // malformed URLs, methods and unknown /api paths end here
     if (front.kind === "answered") return;
     if (front.kind === "api" && front.match.route.path === "/api/v1/runs/[id]/log" && req.method === "POST") {
@@ -43,6 +48,7 @@ async function main() {
   server.on("checkExpectation", answerExpectation);
 
   const io: IOServer = new Server(server, { path: SOCKET_PATH, serveClient: false });
+  guardHandshakes(io); // another origin or a foreign Host gets no socket
   io.on("connection", (socket) => attachRoomRules(socket, sharedRun));
   setIO(io);
 

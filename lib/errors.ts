@@ -14,6 +14,8 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "unauthorized"
   | "forbidden"
+  | "cross_origin"
+  | "unknown_host"
   | "not_found"
   | "conflict"
   | "payload_too_large"
@@ -33,6 +35,8 @@ const STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   unauthorized: 401,
   forbidden: 403,
+  cross_origin: 403,
+  unknown_host: 421,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,

@@ -7,6 +7,9 @@ import { LocalTime } from "./bits";
 // The run page's "Share" menu: read-only links to this run (anyone with one sees the run, live,
 // and nothing else of the dashboard), made and revoked here.
 
+// every write says it is JSON: the server refuses one that does not (415), as it is what another site's page could send
+const JSON_TYPE = { "content-type": "application/json" };
+
 interface Share {
   token: string;
   url: string;
@@ -32,7 +35,7 @@ export default function SharePanel({ runId }: { runId: string }) {
 
   const create = async () => {
     setError("");
-    const res = await fetch(api, { method: "POST" });
+    const res = await fetch(api, { method: "POST", headers: JSON_TYPE });
     if (!res.ok) return setError(await errorText(res));
     const made = (await res.json()) as Share;
     setShares((s) => [...(s ?? []), made]);
@@ -40,7 +43,7 @@ export default function SharePanel({ runId }: { runId: string }) {
 
   const revoke = async (token: string) => {
     setError("");
-    const res = await fetch(`/api/v1/shares/${encodeURIComponent(token)}`, { method: "DELETE" });
+    const res = await fetch(`/api/v1/shares/${encodeURIComponent(token)}`, { method: "DELETE", headers: JSON_TYPE });
     if (!res.ok && res.status !== 404) return setError(await errorText(res));
     setShares((s) => (s ?? []).filter((x) => x.token !== token));
   };
