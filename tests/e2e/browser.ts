@@ -35,6 +35,12 @@ export async function launchBrowser(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+  // a Content-Security-Policy violation (lib/http/headers.ts) is an error of the page like any other
+  await context.addInitScript(() =>
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`),
+    ),
+  );
   return {
     async open(url: string) {
       const page = await context.newPage();
