@@ -30,10 +30,11 @@ export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'no
  * element without the nonce. Images: this server and data: URLs (logged images come as base64
  * PNG). Connections: this server only (the API and socket.io, ws: included in 'self').
  */
-export function pageCsp(nonce: string): string {
+export function pageCsp(nonce: string, dev = false): string {
   return [
     "default-src 'self'",
-    `script-src 'self' 'nonce-${nonce}'`,
+    // `npm run dev` only: Next.js's development runtime (React's debugging, fast refresh) evaluates code
+    `script-src 'self' 'nonce-${nonce}'${dev ? " 'unsafe-eval'" : ""}`,
     `style-src 'self' 'nonce-${nonce}'`,
     "style-src-attr 'unsafe-inline'",
     "img-src 'self' data:",
@@ -57,7 +58,7 @@ export function setSecurityHeaders(req: IncomingMessage, res: ServerResponse, is
     res.setHeader("content-security-policy", API_CSP);
     return;
   }
-  const policy = pageCsp(crypto.randomBytes(16).toString("base64"));
+  const policy = pageCsp(crypto.randomBytes(16).toString("base64"), process.env.NODE_ENV === "development");
   req.headers["content-security-policy"] = policy;
   res.setHeader("content-security-policy", policy);
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import os from "node:os";
 import { afterEach, describe, expect, test } from "vitest";
+import { pageCsp } from "@/lib/http/headers";
 import { configureOwnNames, crossOriginRefusal, hostOf, hostRefusal, isLoopbackName, writeRefusal } from "@/lib/http/origin";
 
 // Who the server answers (lib/http/origin.ts): Host names for DNS rebinding, Origin and
@@ -163,5 +164,14 @@ describe("writes", () => {
   });
   test.each(["GET", "HEAD", "OPTIONS"])("%s is not a write: no type needed, any origin (no CORS headers let it be read)", (method) => {
     expect(writeRefusal(req({ host: "localhost:3000", origin: "http://evil.example" }, method))).toBeNull();
+  });
+});
+
+describe("page CSP", () => {
+  test("scripts from the server and the nonce only; eval only under `npm run dev`", () => {
+    expect(pageCsp("abc")).toContain("script-src 'self' 'nonce-abc';");
+    expect(pageCsp("abc")).not.toMatch(/unsafe-eval|script-src[^;]*unsafe-inline/);
+    expect(pageCsp("abc", true)).toContain("script-src 'self' 'nonce-abc' 'unsafe-eval';");
+    expect(pageCsp("abc")).toContain("frame-ancestors 'none'");
   });
 });
