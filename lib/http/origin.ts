@@ -93,8 +93,14 @@ export function isLoopbackName(host: string): boolean {
   return parts.length === 4 && parts[0] === "127" && parts.every((p) => /^[0-9]{1,3}$/.test(p) && Number(p) <= 255);
 }
 
+/**
+ * The unspecified addresses: as a destination they mean this machine (the startup line and the
+ * demo say http://0.0.0.0:3000 when HOST=0.0.0.0), and no one's DNS name can put them in a Host.
+ */
+const UNSPECIFIED = new Set(["0.0.0.0", "[::]"]);
+
 function isOwnName(host: string): boolean {
-  if (isLoopbackName(host) || names.own.has(host)) return true;
+  if (isLoopbackName(host) || UNSPECIFIED.has(host) || names.own.has(host)) return true;
   if (WILDCARDS.has(names.bind) && Date.now() - names.readAt > REREAD_MS) {
     addBoundNames(names); // a new address since the last look (DHCP, a VPN coming up)
     return names.own.has(host);

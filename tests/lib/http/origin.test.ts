@@ -55,9 +55,12 @@ describe("isLoopbackName", () => {
 });
 
 describe("Host check", () => {
-  test.each([["localhost:3000"], ["127.0.0.1:49152"], ["[::1]:3000"], ["app.localhost:3000"], ["LOCALHOST"]])("loopback %s is served", (host) => {
-    expect(hostRefusal(req({ host }))).toBeNull();
-  });
+  test.each([["localhost:3000"], ["127.0.0.1:49152"], ["[::1]:3000"], ["app.localhost:3000"], ["LOCALHOST"], ["0.0.0.0:3000"], ["[::]:3000"]])(
+    "loopback or unspecified %s is served",
+    (host) => {
+      expect(hostRefusal(req({ host }))).toBeNull();
+    },
+  );
 
   test.each([
     ["evil.example"],
@@ -65,7 +68,7 @@ describe("Host check", () => {
     ["localhost.evil.example"],
     ["192.168.1.5:3000"],
     ["evil.example@localhost"],
-    ["0.0.0.0:3000"],
+    ["0.0.0.1:3000"],
   ])("%s -> unknown_host", (host) => {
     expect(hostRefusal(req({ host }))?.code).toBe("unknown_host");
   });
