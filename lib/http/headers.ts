@@ -35,7 +35,8 @@ export function pageCsp(nonce: string, dev = false): string {
     "default-src 'self'",
     // `npm run dev` only: Next.js's development runtime (React's debugging, fast refresh) evaluates code
     `script-src 'self' 'nonce-${nonce}'${dev ? " 'unsafe-eval'" : ""}`,
-    `style-src 'self' 'nonce-${nonce}'`,
+    // `npm run dev` only: Next.js's development overlay adds <style> elements without the nonce
+    dev ? "style-src 'self' 'unsafe-inline'" : `style-src 'self' 'nonce-${nonce}'`,
     "style-src-attr 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self'",

@@ -175,6 +175,7 @@ describe("page CSP", () => {
     expect(pageCsp("abc")).toContain("script-src 'self' 'nonce-abc';");
     expect(pageCsp("abc")).not.toMatch(/unsafe-eval|script-src[^;]*unsafe-inline/);
     expect(pageCsp("abc", true)).toContain("script-src 'self' 'nonce-abc' 'unsafe-eval';");
+    expect(pageCsp("abc")).toContain("style-src 'self' 'nonce-abc';");
     expect(pageCsp("abc")).toContain("frame-ancestors 'none'");
   });
 });
