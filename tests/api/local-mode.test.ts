@@ -1,3 +1,4 @@
+import os from "node:os";
 import { io as connect } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SOCKET_PATH } from "@/lib/contract/socket";
@@ -314,5 +315,50 @@ describe("BABYSIT_PUBLIC_URL", () => {
 
   test("a value that is not an http(s) URL stops the server at start, saying why", async () => {
     await expect(startServer({ env: { BABYSIT_PUBLIC_URL: "babysit.lab.example" } })).rejects.toThrow(/BABYSIT_PUBLIC_URL/);
+  });
+});
+
+describe("HOST=0.0.0.0 (every interface, still no login until team mode)", () => {
+  let wide: TestServer;
+  beforeAll(async () => {
+    wide = await startServer({ env: { HOST: "0.0.0.0" } });
+  });
+  afterAll(async () => {
+    await wide?.stop();
+  });
+
+  test("the machine's hostname and addresses are served, and a script writes as before; another name is not", async () => {
+    const addresses = Object.values(os.networkInterfaces())
+      .flat()
+      .filter((a) => a && !a.scopeid && a.family === "IPv4")
+      .map((a) => a!.address);
+    for (const host of [os.hostname(), ...addresses, "0.0.0.0"]) {
+      const a = await rawRequest(wide.port, { method: "GET", target: "/api/v1/runs", headers: { host: `${host}:${wide.port}` } });
+      expect({ host, status: a.status }).toEqual({ host, status: 200 });
+    }
+    const made = await rawRequest(wide.port, {
+      method: "POST",
+      target: "/api/v1/runs",
+      headers: { host: `${os.hostname()}:${wide.port}`, "content-type": "application/json" },
+      body: '{"project":"wide"}',
+    });
+    expect(made.status).toBe(201);
+    const page = await rawRequest(wide.port, { method: "GET", target: "/", headers: { host: `${os.hostname()}:${wide.port}` } });
+    expect(page.status).toBe(200);
+    const evil = await rawRequest(wide.port, { method: "GET", target: "/", headers: { host: `evil.example:${wide.port}` } });
+    expect(evil.status).toBe(421);
+  });
+
+  test("a page on a colleague's browser writes from its own origin; another origin is still refused", async () => {
+    const host = `${os.hostname()}:${wide.port}`;
+    const write = (origin: string) =>
+      rawRequest(wide.port, {
+        method: "POST",
+        target: "/api/v1/runs",
+        headers: { host, origin, "content-type": "application/json" },
+        body: '{"project":"wide"}',
+      });
+    expect((await write(`http://${host}`)).status).toBe(201);
+    expect((await write("http://evil.example")).json.error.code).toBe("cross_origin");
   });
 });
