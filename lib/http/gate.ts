@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { LIMITS } from "../contract/limits";
 import type { ErrorCode } from "../errors";
-import { rawSecurityHeaderLines } from "./headers";
+import { rawSecurityHeaderLines, setSecurityHeaders } from "./headers";
 import { sendError } from "./node";
 import { hostRefusal, writeRefusal } from "./origin";
 import { API_ROUTES, allowOf, matchRoute, type RouteMatch } from "./routes";
@@ -163,6 +163,7 @@ export function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buf
 /** The server's `checkExpectation` handler: an Expect header other than 100-continue gets a 417 in the envelope. */
 export function answerExpectation(req: IncomingMessage, res: ServerResponse): void {
   const expectation = String(req.headers.expect ?? "").slice(0, 100);
+  setSecurityHeaders(req, res, true); // Node calls this instead of the request handler, which sets them
   sendError(res, "expectation_failed", `Expect: ${JSON.stringify(expectation)} is not supported; only 100-continue is`);
 }
 

@@ -258,6 +258,11 @@ describe("security headers on every answer", () => {
     ["a refused write", { method: "POST", target: "/api/v1/runs" }],
     ["a refused Host", { method: "GET", target: "/", headers: { host: "evil.example" } }],
     ["Node's parser refusing a request", { method: "GET", target: "/api/v1/runs", headers: { "bad name": "x" } }],
+    [
+      "an unknown Expect (417)",
+      { method: "POST", target: "/api/v1/runs", headers: { expect: "teapot", "content-type": "application/json" }, body: "{}" },
+    ],
+    ["CONNECT (405)", { method: "CONNECT", target: "127.0.0.1:1" }],
     ["a socket.io polling answer", { method: "GET", target: `${SOCKET_PATH}/?EIO=4&transport=polling` }],
   ])("%s", async (_what, r) => {
     const a = await rawRequest(server.port, { ...r, target: r.target.replace("RUN", runId).replace("TOKEN", token) });
