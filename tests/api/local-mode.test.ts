@@ -118,6 +118,18 @@ describe("a write from another origin -> 403 cross_origin, whatever its type", (
   });
 });
 
+test.each([["/share/TOKEN"], ["/runs/RUN"], ["/"]])(
+  "following a link to %s from another site (a shared link in a chat) opens it: reads are never refused for their origin",
+  async (target) => {
+    const a = await rawRequest(server.port, {
+      method: "GET",
+      target: target.replace("RUN", runId).replace("TOKEN", token),
+      headers: { "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate", "sec-fetch-dest": "document", referer: "https://chat.example/" },
+    });
+    expect(a.status).toBe(200);
+  },
+);
+
 describe("Host must name this server -> 421 unknown_host (DNS rebinding)", () => {
   const TARGETS: [string, string][] = [
     ["GET", "/"],
