@@ -4,8 +4,11 @@ import { Server } from "socket.io";
 import "./lib/alerts/register";
 import { SOCKET_PATH } from "./lib/contract/socket";
 import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
+import { setSecurityHeaders } from "./lib/http/headers";
 import { sendFailure } from "./lib/http/node";
+import { configureOwnNames } from "./lib/http/origin";
 import { handleLogRequest } from "./lib/ingest/log-request";
+import { guardHandshakes } from "./lib/realtime/handshake";
 import { type IOServer, attachRoomRules, setIO } from "./lib/realtime/hub";
 import { handshakeShare, markSharePath, sharePortFrom, shareListenerAllows, shareSocketGate, sharedRun } from "./lib/shares/share-listener";
 import { hashLegacyShares } from "./lib/shares/shares";
@@ -18,6 +21,7 @@ const host = process.env.HOST ?? "127.0.0.1";
 const port = Number(process.env.PORT ?? 3000);
 
 async function main() {
+  configureOwnNames(host, process.env.BABYSIT_PUBLIC_URL, process.env.BABYSIT_SHARE_URL); // the names a Host header may give (docs/security.md)
   // a second listener serving shared links only (lib/shares/share-listener.ts), when set
   const sharePort = sharePortFrom(process.env.BABYSIT_SHARE_PORT, port);
   const app = next({ dev, hostname: host, port, dir: import.meta.dirname });
@@ -27,6 +31,7 @@ async function main() {
 
   // requireHostHeader: the gate answers a request without Host with the envelope, not a bare 400
   const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+    setSecurityHeaders(req, res, req.url?.startsWith("/api") ?? false);
     const front = gate(req, res); // malformed URLs, methods and unknown /api paths end here
     if (front.kind === "answered") return;
     markSharePath(req, res);
@@ -40,12 +45,14 @@ async function main() {
   server.on("checkExpectation", answerExpectation);
 
   const io: IOServer = new Server(server, { path: SOCKET_PATH, serveClient: false });
+  guardHandshakes(io); // another origin or a foreign Host gets no socket
   io.use(shareSocketGate(sharePort));
   io.on("connection", (socket) => attachRoomRules(socket, sharedRun, handshakeShare(socket)));
   setIO(io);
 
   if (sharePort !== null) {
     const shares = http.createServer({ requireHostHeader: false }, (req, res) => {
+      setSecurityHeaders(req, res, req.url?.startsWith("/api") ?? false);
       if (!shareListenerAllows(req, res) || gate(req, res).kind === "answered") return;
       markSharePath(req, res);
       handler(req, res).catch((err) => sendFailure(res, err));

@@ -14,6 +14,8 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "unauthorized"
   | "forbidden"
+  | "cross_origin"
+  | "unknown_host"
   | "not_found"
   | "share_expired"
   | "conflict"
@@ -34,6 +36,8 @@ const STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   unauthorized: 401,
   forbidden: 403,
+  cross_origin: 403,
+  unknown_host: 421,
   not_found: 404,
   share_expired: 410,
   conflict: 409,

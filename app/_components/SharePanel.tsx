@@ -10,6 +10,9 @@ import { LocalTime } from "./bits";
 // a hash of each token, so a link's full address is shown once, right after it is made; the list
 // tells links apart by their first characters.
 
+// every write says it is JSON: the server refuses one that does not (415), as it is what another site's page could send
+const JSON_TYPE = { "content-type": "application/json" };
+
 interface Share {
   id: number;
   prefix: string;
@@ -42,7 +45,7 @@ export default function SharePanel({ runId }: { runId: string }) {
 
   const create = async () => {
     setError("");
-    const res = await fetch(api, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ expiresIn }) });
+    const res = await fetch(api, { method: "POST", headers: JSON_TYPE, body: JSON.stringify({ expiresIn }) });
     if (!res.ok) return setError(await errorText(res));
     const made = (await res.json()) as Share & { url: string };
     setShares((s) => [...(s ?? []), made]);
@@ -53,7 +56,7 @@ export default function SharePanel({ runId }: { runId: string }) {
   const revoke = async (id: number) => {
     setError("");
     // typed as JSON like every write, though it has no body: no other site can send such a request
-    const res = await fetch(`${api}/${id}`, { method: "DELETE", headers: { "content-type": "application/json" } });
+    const res = await fetch(`${api}/${id}`, { method: "DELETE", headers: JSON_TYPE });
     if (!res.ok && res.status !== 404) return setError(await errorText(res));
     setShares((s) => (s ?? []).filter((x) => x.id !== id));
     setFresh((f) => (f?.id === id ? null : f));

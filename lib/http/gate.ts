@@ -2,8 +2,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { LIMITS } from "../contract/limits";
 import type { ErrorCode } from "../errors";
+import { rawSecurityHeaderLines, setSecurityHeaders } from "./headers";
 import { sendError } from "./node";
 import { pathSegmentProblem } from "./path-segments";
+import { hostRefusal, writeRefusal } from "./origin";
 import { API_ROUTES, allowOf, matchRoute, type RouteMatch } from "./routes";
 
 // The front gate: every request passes here in server.ts before Next.js or the ingest fast path
@@ -60,6 +62,8 @@ export function gate(req: IncomingMessage, res: ServerResponse): GateResult {
   if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
     return answer("bad_request", "the request has no Host header (HTTP/1.1 requires one)");
   }
+  const misdirected = hostRefusal(req); // DNS rebinding: a name that is not this server's
+  if (misdirected) return answer(misdirected.code, misdirected.message);
   // Node keeps the first of two Content-Type headers; a proxy may read the other: refused, as two charsets are
   if ((req.headersDistinct["content-type"]?.length ?? 0) > 1) {
     return answer("unsupported_media_type", "the request has more than one Content-Type header; give one");
@@ -112,7 +116,10 @@ export function gate(req: IncomingMessage, res: ServerResponse): GateResult {
     res.writeHead(204, { allow: allowOf(methods) }).end();
     return { kind: "answered" };
   }
-  if (methods.includes(method) || (method === "HEAD" && methods.includes("GET"))) return { kind: "api", match };
+  if (methods.includes(method) || (method === "HEAD" && methods.includes("GET"))) {
+    const refused = writeRefusal(req); // another site's page, or a body not declared as JSON
+    return refused ? answer(refused.code, refused.message) : { kind: "api", match };
+  }
   return answer("method_not_allowed", `${method} is not allowed on ${match.route.path}; use ${methods.join(" or ")}`, {
     allow: allowOf(methods),
   });
@@ -158,6 +165,7 @@ export function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buf
 /** The server's `checkExpectation` handler: an Expect header other than 100-continue gets a 417 in the envelope. */
 export function answerExpectation(req: IncomingMessage, res: ServerResponse): void {
   const expectation = String(req.headers.expect ?? "").slice(0, 100);
+  setSecurityHeaders(req, res, true); // Node calls this instead of the request handler, which sets them
   sendError(res, "expectation_failed", `Expect: ${JSON.stringify(expectation)} is not supported; only 100-continue is`);
 }
 
@@ -179,6 +187,6 @@ function endSocket(socket: Socket, status: number, code: string, message: string
   socket.setTimeout(10_000, () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `${headers.map((h) => `${h}\r\n`).join("")}Connection: close\r\n\r\n${body}`,
+      `${[...headers, ...rawSecurityHeaderLines()].map((h) => `${h}\r\n`).join("")}Connection: close\r\n\r\n${body}`,
   );
 }

@@ -28,10 +28,13 @@ export function handle<A extends unknown[]>(fn: (...args: A) => Promise<Response
 /**
  * Refuses a body that does not say it is JSON: application/json or application/<x>+json, with no
  * charset or exactly one charset=utf-8 (JSON on the wire is UTF-8; two charsets are ambiguous, and
- * a proxy could read the other one). A missing Content-Type is taken as JSON.
+ * a proxy could read the other one). A missing Content-Type is refused too: it is what a page of
+ * another site sends without asking (docs/security.md).
  */
 export function checkJsonType(type: string | null | undefined): void {
-  if (type === null || type === undefined) return;
+  if (type === null || type === undefined) {
+    throw new AppError("unsupported_media_type", "the request has no Content-Type; send Content-Type: application/json");
+  }
   const [media, ...params] = type.split(";").map((p) => p.trim().toLowerCase());
   const slash = media.indexOf("/");
   const sub = media.slice(slash + 1);

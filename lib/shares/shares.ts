@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import { SHARE_EXPIRIES, SHARE_PREFIX_LENGTH } from "../contract/shares";
 import { isShareToken } from "../contract/socket";
 import { prisma, sqlite, stmt } from "../db";
+import { shareLink } from "./share-url";
 import { AppError } from "../errors";
 import { closeShareRoom } from "../realtime/hub";
 import { singleton } from "../singleton";
@@ -69,7 +70,10 @@ async function requireRun(runId: string): Promise<void> {
 }
 
 /** A new link to the run (128 random bits); a run may have several, each revoked on its own. */
-export async function createShare(runId: string, opts: { expiresIn: string; createdBy?: string | null }): Promise<ShareCreated> {
+export async function createShare(
+  runId: string,
+  opts: { expiresIn: string; createdBy?: string | null; host?: string | null },
+): Promise<ShareCreated> {
   await requireRun(runId);
   const ttl = SHARE_EXPIRIES.get(opts.expiresIn);
   if (ttl === undefined) throw new AppError("invalid_body", `expiresIn must be one of ${[...SHARE_EXPIRIES.keys()].join(", ")}`);
@@ -85,7 +89,7 @@ export async function createShare(runId: string, opts: { expiresIn: string; crea
       createdBy: opts.createdBy ?? null,
     },
   });
-  return { ...view(share), token, url: `/share/${token}` };
+  return { ...view(share), token, url: shareLink(token, opts.host ?? null) };
 }
 
 /** The run's links, oldest first, expired ones included (marked) until their owner revokes them. */

@@ -34,6 +34,13 @@ async function raw(method: string, target: string) {
 }
 
 describe("the share-only listener", () => {
+  test("a link made on the dashboard points at the share-only port, on the name the dashboard was reached by", async () => {
+    const made = await api(server.url, "POST", `/api/v1/runs/${runId}/shares`, {});
+    expect(made.status).toBe(201);
+    expect(made.body.url).toBe(`${shareUrl}/share/${made.body.token}`);
+    expect((await fetch(made.body.url)).status).toBe(200);
+  });
+
   test("serves a shared page, its API and the assets the page loads", async () => {
     const page = await fetch(`${shareUrl}/share/${token}`);
     expect(page.status).toBe(200);
@@ -142,6 +149,32 @@ describe("the share-only listener", () => {
     await waitFor(() => points.some((m) => m.series.loss?.[0]?.[0] === 99), 10_000, "the last batch");
     expect(points.filter((m) => m.runId !== runId)).toEqual([]);
     expect(runs).toEqual([]);
+  });
+});
+
+describe("BABYSIT_SHARE_URL: the address a proxy publishes the share-only listener under", () => {
+  test("links point at it, its host is served and its origin may open sockets", async () => {
+    const s = await startServer({ env: { BABYSIT_SHARE_PORT: String(await freePort()), BABYSIT_SHARE_URL: "https://runs.lab.example/" } });
+    try {
+      const id = (await api(s.url, "POST", "/api/v1/runs", { project: "published" })).body.id;
+      const made = await api(s.url, "POST", `/api/v1/runs/${id}/shares`, {});
+      expect(made.body.url).toBe(`https://runs.lab.example/share/${made.body.token}`);
+      // the proxy passes its own Host through: that name is this server's too
+      const port = Number(new URL(s.url).port);
+      const target = `/api/v1/shares/${made.body.token}`;
+      const viaProxy = await rawRequest(port, { method: "GET", target, headers: { host: "runs.lab.example" } });
+      expect(viaProxy.status).toBe(200);
+      const other = await rawRequest(port, { method: "GET", target, headers: { host: "elsewhere.example" } });
+      expect([other.status, other.json.error.code]).toEqual([421, "unknown_host"]);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test("a value that is not an http(s) URL stops the server with a message", async () => {
+    await expect(startServer({ env: { BABYSIT_SHARE_URL: "ftp://runs.lab.example" } })).rejects.toThrow(
+      'BABYSIT_SHARE_URL must be an http:// or https:// URL, got "ftp://runs.lab.example"',
+    );
   });
 });
 

@@ -119,7 +119,7 @@ describe("Content-Type", () => {
     const before = dbFingerprint(server.dbPath);
     const body = target.endsWith("/log") ? '{"seq":70,"rows":[{"step":1,"metrics":{"ct":1}}]}' : '{"project":"strict-ct"}';
     const answer = await rawText(
-      `POST ${fill(target)} HTTP/1.1\r\nHost: x\r\nContent-Type: ${a}\r\ncontent-type: ${b}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      `POST ${fill(target)} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${a}\r\ncontent-type: ${b}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
     );
     expect(answer).toMatch(/^HTTP\/1\.1 415 /);
     expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).toEqual({

@@ -19,7 +19,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/** `extraArgs`: more Chromium switches (e.g. --host-resolver-rules to give a test a name of its own). */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-chromium-"));
   const context: BrowserContext = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
@@ -33,8 +34,15 @@ export async function launchBrowser(): Promise<Browser> {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      ...extraArgs,
     ],
   });
+  // a Content-Security-Policy violation (lib/http/headers.ts) is an error of the page like any other
+  await context.addInitScript(() =>
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`),
+    ),
+  );
   return {
     async open(url: string) {
       const page = await context.newPage();

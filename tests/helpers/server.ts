@@ -118,7 +118,8 @@ export async function startServer(opts: { dbPath?: string; port?: number; env?: 
 export async function api(base: string, method: string, p: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(base + p, {
     method,
-    headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
+    // a write always says it is JSON, with or without a body (the server refuses it otherwise: 415)
+    headers: body === undefined && (method === "GET" || method === "HEAD") ? headers : { "content-type": "application/json", ...headers },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await res.text();

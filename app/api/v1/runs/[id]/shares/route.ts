@@ -8,7 +8,7 @@ export const dynamic = "force-dynamic";
 export const POST = handle(async (req: Request, ctx: { params: Promise<{ id: string }> }) => {
   const { id } = await ctx.params;
   const { expiresIn } = parse(createShareSchema, await readJson(req, { emptyAs: {} }));
-  return json(await createShare(id, { expiresIn }), 201);
+  return json(await createShare(id, { expiresIn, host: req.headers.get("host") }), 201);
 });
 
 // GET /api/v1/runs/[id]/shares – the run's links, without their tokens: { shares: [...] }

@@ -1,0 +1,43 @@
+import { type IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Server } from "socket.io";
+import { errorBody } from "../errors";
+import { COMMON_HEADERS, rawSecurityHeaderLines } from "../http/headers";
+import { sendError } from "../http/node";
+import { type Refusal, crossOriginRefusal, hostRefusal } from "../http/origin";
+
+// socket.io's requests (long-polling and the WebSocket upgrade) never reach the front gate: its
+// engine answers them before server.ts's handler. The same two checks run here, on every one of
+// them: a Host that is not this server's (421 unknown_host) and a page of another origin (403
+// cross_origin) get the error envelope and no socket, so no subscription and no live data.
+// A WebSocket is never subject to CORS: without this, any page could open one and listen.
+
+const REASONS: Record<number, string> = { 403: "Forbidden", 421: "Misdirected Request" };
+
+/** Installs the checks on socket.io's engine; call once, right after creating the socket.io server. */
+export function guardHandshakes(io: Server): void {
+  io.engine.use((req: IncomingMessage, res: ServerResponse, next: (err?: Error) => void) => {
+    const refused = hostRefusal(req) ?? crossOriginRefusal(req);
+    // an upgrade's `res` is the engine's stand-in, not a ServerResponse: the answer goes on the socket
+    const upgrade = !(res instanceof ServerResponse);
+    if (!refused) {
+      if (!upgrade) for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value);
+      return next();
+    }
+    // answered here; `next` is not called, so the engine does nothing more with the request
+    if (upgrade) refuseUpgrade(req.socket, refused);
+    else sendError(res, refused.code, refused.message);
+  });
+}
+
+function refuseUpgrade(socket: Socket, refused: Refusal): void {
+  const status = refused.code === "unknown_host" ? 421 : 403;
+  const body = JSON.stringify(errorBody(refused.code, refused.message));
+  socket.on("error", () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `${rawSecurityHeaderLines()
+        .map((h) => `${h}\r\n`)
+        .join("")}connection: close\r\n\r\n${body}`,
+  );
+}
