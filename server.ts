@@ -6,6 +6,7 @@ import { SOCKET_PATH } from "./lib/contract/socket";
 import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
 import { sendFailure } from "./lib/http/node";
 import { handleLogRequest } from "./lib/ingest/log-request";
+import { envelopeEngineErrors } from "./lib/realtime/engine-errors";
 import { type IOServer, attachRoomRules, setIO } from "./lib/realtime/hub";
 import { runIdForToken } from "./lib/shares/shares";
 
@@ -43,6 +44,7 @@ async function main() {
   server.on("checkExpectation", answerExpectation);
 
   const io: IOServer = new Server(server, { path: SOCKET_PATH, serveClient: false });
+  envelopeEngineErrors(server, SOCKET_PATH); // engine.io's own refusals become the error envelope
   io.on("connection", (socket) => attachRoomRules(socket, sharedRun));
   setIO(io);
 
