@@ -25,13 +25,24 @@ function sharedRun(token: string): string | null {
   }
 }
 
+/**
+ * BABYSIT_REQUEST_TIMEOUT_MS (default Node's 300,000): how long a client may take to send a whole
+ * request, its headers within at most 60 s of it; past either it gets 408 request_timeout.
+ */
+function requestTimeouts(): http.ServerOptions {
+  const ms = Number(process.env.BABYSIT_REQUEST_TIMEOUT_MS);
+  if (!Number.isSafeInteger(ms) || ms < 100) return {};
+  // Node checks for expired requests only every connectionsCheckingInterval (30 s by default)
+  return { requestTimeout: ms, headersTimeout: Math.min(ms, 60_000), connectionsCheckingInterval: Math.min(30_000, Math.max(50, ms / 4)) };
+}
+
 async function main() {
   const app = next({ dev, hostname: host, port, dir: import.meta.dirname });
   const handler = app.getRequestHandler();
   await app.prepare();
 
   // requireHostHeader: the gate answers a request without Host with the envelope, not a bare 400
-  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+  const server = http.createServer({ requireHostHeader: false, ...requestTimeouts() }, (req, res) => {
     const front = gate(req, res); // malformed URLs, methods and unknown /api paths end here
     if (front.kind === "answered") return;
     if (front.kind === "api" && front.match.route.path === "/api/v1/runs/[id]/log" && req.method === "POST") {

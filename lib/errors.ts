@@ -11,6 +11,7 @@ export type ErrorCode =
   | "uri_too_long"
   | "headers_too_large"
   | "expectation_failed"
+  | "request_timeout"
   | "unsupported_media_type"
   | "unauthorized"
   | "forbidden"
@@ -30,6 +31,7 @@ const STATUS: Record<ErrorCode, number> = {
   uri_too_long: 414,
   headers_too_large: 431,
   expectation_failed: 417,
+  request_timeout: 408,
   unsupported_media_type: 415,
   unauthorized: 401,
   forbidden: 403,
