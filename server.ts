@@ -9,6 +9,7 @@ import { sendFailure } from "./lib/http/node";
 import { configureOwnNames } from "./lib/http/origin";
 import { handleLogRequest } from "./lib/ingest/log-request";
 import { guardHandshakes } from "./lib/realtime/handshake";
+import { envelopeEngineErrors } from "./lib/realtime/engine-errors";
 import { type IOServer, attachRoomRules, setIO } from "./lib/realtime/hub";
 import { handshakeShare, markSharePath, sharePortFrom, shareListenerAllows, shareSocketGate, sharedRun } from "./lib/shares/share-listener";
 import { hashLegacyShares } from "./lib/shares/shares";
@@ -20,6 +21,17 @@ const dev = process.env.NODE_ENV === "development";
 const host = process.env.HOST ?? "127.0.0.1";
 const port = Number(process.env.PORT ?? 3000);
 
+/**
+ * BABYSIT_REQUEST_TIMEOUT_MS (default Node's 300,000): how long a client may take to send a whole
+ * request, its headers within at most 60 s of it; past either it gets 408 request_timeout.
+ */
+function requestTimeouts(): http.ServerOptions {
+  const ms = Number(process.env.BABYSIT_REQUEST_TIMEOUT_MS);
+  if (!Number.isSafeInteger(ms) || ms < 100) return {};
+  // Node checks for expired requests only every connectionsCheckingInterval (30 s by default)
+  return { requestTimeout: ms, headersTimeout: Math.min(ms, 60_000), connectionsCheckingInterval: Math.min(30_000, Math.max(50, ms / 4)) };
+}
+
 async function main() {
   configureOwnNames(host, process.env.BABYSIT_PUBLIC_URL, process.env.BABYSIT_SHARE_URL); // the names a Host header may give (docs/security.md)
   // a second listener serving shared links only (lib/shares/share-listener.ts), when set
@@ -30,7 +42,7 @@ async function main() {
   hashLegacyShares(); // links from before tokens were hashed keep working
 
   // requireHostHeader: the gate answers a request without Host with the envelope, not a bare 400
-  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+  const server = http.createServer({ requireHostHeader: false, ...requestTimeouts() }, (req, res) => {
     setSecurityHeaders(req, res, req.url?.startsWith("/api") ?? false);
     const front = gate(req, res); // malformed URLs, methods and unknown /api paths end here
     if (front.kind === "answered") return;
@@ -45,13 +57,14 @@ async function main() {
   server.on("checkExpectation", answerExpectation);
 
   const io: IOServer = new Server(server, { path: SOCKET_PATH, serveClient: false });
+  envelopeEngineErrors(server, SOCKET_PATH); // engine.io's own refusals become the error envelope
   guardHandshakes(io); // another origin or a foreign Host gets no socket
   io.use(shareSocketGate(sharePort));
   io.on("connection", (socket) => attachRoomRules(socket, sharedRun, handshakeShare(socket)));
   setIO(io);
 
   if (sharePort !== null) {
-    const shares = http.createServer({ requireHostHeader: false }, (req, res) => {
+    const shares = http.createServer({ requireHostHeader: false, ...requestTimeouts() }, (req, res) => {
       setSecurityHeaders(req, res, req.url?.startsWith("/api") ?? false);
       if (!shareListenerAllows(req, res) || gate(req, res).kind === "answered") return;
       markSharePath(req, res);
@@ -61,6 +74,7 @@ async function main() {
     shares.on("connect", answerConnect);
     shares.on("checkExpectation", answerExpectation);
     io.attach(shares);
+    envelopeEngineErrors(shares, SOCKET_PATH);
     await new Promise<void>((resolve) => shares.listen(sharePort, host, resolve));
     console.log(`babysit serving shared links only on http://${host}:${sharePort}`);
   }

@@ -5,6 +5,16 @@ import fs from "node:fs";
 import { MACHINE, metricValue, rawRowPerPoint, tmpFile } from "./common";
 import { freshDbPath, startServer } from "../tests/helpers/server";
 
+/** User + system CPU milliseconds of a process (Linux's /proc), or null elsewhere. */
+function cpuMs(pid: number): number | null {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return null;
+  }
+}
+
 const KEYS = Number(process.env.BENCH_KEYS ?? 100);
 const STEPS = Number(process.env.BENCH_STEPS ?? 20_000);
 const BATCH_POINTS = 1000;
@@ -38,6 +48,7 @@ try {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ project: "bench", name: "ingest" }),
   }).then((r) => r.json() as Promise<{ id: string }>);
+  const cpu0 = cpuMs(server.pid);
   const t0 = performance.now();
   for (const body of bodies) {
     const r = await fetch(`${server.url}/api/v1/runs/${created.id}/log`, { method: "POST", headers: { "content-type": "application/json" }, body });
@@ -46,6 +57,7 @@ try {
   }
   const seconds = (performance.now() - t0) / 1000;
   const rate = points / seconds;
+  const cpu1 = cpuMs(server.pid);
   await server.stop();
 
   const Database = (await import("better-sqlite3")).default;
@@ -59,6 +71,8 @@ try {
   console.log(`  baseline raw INSERT, row per point, one transaction: ${Math.round(baseRate)} points/s`);
   console.log(`  babysit HTTP + storage, ${bodies.length} batches:        ${Math.round(rate)} points/s`);
   console.log(`  ingest ratio (babysit / baseline): ${(rate / baseRate).toFixed(2)}  (target >= 0.8)`);
+  // the server's own CPU time: other processes on shared cores stretch the wall clock far more
+  if (cpu0 !== null && cpu1 !== null) console.log(`  server CPU per ${BATCH_POINTS}-point batch: ${((cpu1 - cpu0) / bodies.length).toFixed(2)} ms`);
   console.log(
     `  storage: babysit ${(bytes / points).toFixed(1)} bytes/point, baseline ${(base.bytes / points).toFixed(1)} bytes/point, ratio ${(bytes / base.bytes).toFixed(2)}  (target <= 20 bytes/point)`,
   );

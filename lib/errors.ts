@@ -11,6 +11,7 @@ export type ErrorCode =
   | "uri_too_long"
   | "headers_too_large"
   | "expectation_failed"
+  | "request_timeout"
   | "unsupported_media_type"
   | "unauthorized"
   | "forbidden"
@@ -33,6 +34,7 @@ const STATUS: Record<ErrorCode, number> = {
   uri_too_long: 414,
   headers_too_large: 431,
   expectation_failed: 417,
+  request_timeout: 408,
   unsupported_media_type: 415,
   unauthorized: 401,
   forbidden: 403,
@@ -44,6 +46,11 @@ const STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   internal: 500,
 };
+
+/** True for one of the codes above (a code read back from an answer's body). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(STATUS, code);
+}
 
 export class AppError extends Error {
   constructor(

@@ -154,6 +154,11 @@ export function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buf
     message = longUrl ? `the URL is too long; at most ${LIMITS.urlBytesMax.value} bytes are served` : "the request headers are too large";
   } else if (err.code === "HPE_INVALID_URL") {
     [code, message] = ["invalid_url", "the URL holds a character that must be percent-encoded"];
+  } else if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    // headersTimeout or requestTimeout ran out (a client that stalls mid-request holds a socket)
+    [status, code, message] = [408, "request_timeout", "the request was not received in time; send it again"];
+  } else if (err.code === "HPE_INVALID_VERSION") {
+    message = "unsupported HTTP version: babysit speaks HTTP/1.1 (and 1.0)";
   } else if (err.code === "HPE_INVALID_METHOD") {
     [status, code] = [405, "method_not_allowed"];
     message = `the method ${JSON.stringify(firstLine.split(" ", 1)[0].slice(0, 40))} is not supported`;
@@ -177,7 +182,13 @@ export function answerConnect(_req: IncomingMessage, socket: Socket): void {
 /** Writes an error answer on a socket no ServerResponse owns, reading what the client still sends for a while. */
 function endSocket(socket: Socket, status: number, code: string, message: string, headers: string[]): void {
   const body = JSON.stringify({ error: { code, message } });
-  const reason = { 400: "Bad Request", 405: "Method Not Allowed", 414: "URI Too Long", 431: "Request Header Fields Too Large" }[status];
+  const reason = {
+    400: "Bad Request",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    414: "URI Too Long",
+    431: "Request Header Fields Too Large",
+  }[status];
   let drained = 0;
   socket.on("data", (chunk: Buffer) => {
     drained += chunk.length;

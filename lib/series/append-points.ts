@@ -67,51 +67,73 @@ export function appendRunPoints(db: Database.Database, runId: string, series: Ma
  */
 export function compactRun(db: Database.Database, runId: string, all: boolean): void {
   const carry: [number, Points][] = [];
-  let any = false;
+  const seal: SeriesMeta[] = [];
   for (const meta of runSeries(runId).values()) {
-    const p = meta.pending;
-    const n = p.steps.length;
+    const n = meta.pending.steps.length;
     if (!n) continue;
-    any = true;
-    if (!all && n < MIN_SEAL) {
-      carry.push([meta.id, p]);
-      continue;
+    if (!all && n < MIN_SEAL) carry.push([meta.id, meta.pending]);
+    else seal.push(meta);
+  }
+  if (!seal.length && !carry.length) return;
+  // one savepoint for all the series; only when it fails is each series tried alone, so that the
+  // one that fails is set aside and the others' compaction stands
+  let sealedAll = false;
+  try {
+    db.transaction(() => {
+      for (const meta of seal) writeSealed(db, meta);
+    })();
+    sealedAll = true;
+  } catch {
+    // rolled back to the savepoint: nothing of this compaction is written yet
+  }
+  for (const meta of seal) {
+    if (!sealedAll) {
+      try {
+        db.transaction(() => writeSealed(db, meta))();
+      } catch (e) {
+        setAside(db, runId, meta, e);
+        continue;
+      }
     }
-    try {
-      // a savepoint per series: one that fails leaves the others' compaction standing
-      db.transaction(() => {
-        for (let i = 0; i < n; i += CHUNK_POINTS) {
-          const end = n - (i + CHUNK_POINTS) < MIN_SEAL ? n : i + CHUNK_POINTS; // a short tail joins the chunk before it
-          writeChunk(db, meta.id, slice(p, i, end));
-          if (end === n) break;
-        }
-        const sealed = pick(meta);
-        const sealedMaxStep = p.steps[n - 1];
-        saveSealed(db, { ...meta, sealed, sealedMaxStep });
-        meta.sealed = sealed;
-        meta.sealedMaxStep = sealedMaxStep;
-      })();
-    } catch (e) {
-      // acknowledged points that cannot be compacted would fail every later batch of the run and
-      // every restart: set them aside (kept and reported) and go on without them
-      quarantine(db, runId, {
-        kind: "pending_points",
-        key: meta.key,
-        reason: e,
-        data: encodePending([[meta.id, p]]),
-        points: n,
-        firstStep: p.steps[0],
-        lastStep: p.steps[n - 1],
-      });
-      meta.pending = emptyPoints();
-      refreshTotals(meta);
-      continue;
-    }
+    const p = meta.pending;
+    meta.sealed = pick(meta);
+    meta.sealedMaxStep = p.steps[p.steps.length - 1];
     meta.pending = emptyPoints();
   }
-  if (!any) return;
   stmt(db, "DELETE FROM pending_batches WHERE run_id = ?").run(runId);
   if (carry.length) stmt(db, "INSERT INTO pending_batches (run_id, data) VALUES (?, ?)").run(runId, encodePending(carry));
+}
+
+/** Writes a series' pending points as chunks and its row's sealed totals; memory is left to the caller. */
+function writeSealed(db: Database.Database, meta: SeriesMeta): void {
+  const p = meta.pending;
+  const n = p.steps.length;
+  for (let i = 0; i < n; i += CHUNK_POINTS) {
+    const end = n - (i + CHUNK_POINTS) < MIN_SEAL ? n : i + CHUNK_POINTS; // a short tail joins the chunk before it
+    writeChunk(db, meta.id, slice(p, i, end));
+    if (end === n) break;
+  }
+  saveSealed(db, { ...meta, sealed: pick(meta), sealedMaxStep: p.steps[n - 1] });
+}
+
+/**
+ * Acknowledged points that cannot be compacted would fail every later batch of the run and every
+ * restart: they are set aside (kept and reported) and the series goes on without them.
+ */
+function setAside(db: Database.Database, runId: string, meta: SeriesMeta, reason: unknown): void {
+  const p = meta.pending;
+  const n = p.steps.length;
+  quarantine(db, runId, {
+    kind: "pending_points",
+    key: meta.key,
+    reason,
+    data: encodePending([[meta.id, p]]),
+    points: n,
+    firstStep: p.steps[0],
+    lastStep: p.steps[n - 1],
+  });
+  meta.pending = emptyPoints();
+  refreshTotals(meta);
 }
 
 function pick(t: Totals): Totals {

@@ -259,7 +259,7 @@ function unshuffle(r: Reader, n: number, into: number[]): void {
   r.pos += 8 * n;
 }
 
-/** Decodes a chunk, appending its points to `into`; throws CorruptData for a blob that is not one. */
+/** Decodes a chunk, appending its points to `into`; throws CorruptData for a blob that is not one (and appends nothing). */
 export function decodeChunk(buf: Uint8Array, into: Points = emptyPoints()): Points {
   let body: Buffer;
   try {
@@ -276,29 +276,31 @@ export function decodeChunk(buf: Uint8Array, into: Points = emptyPoints()): Poin
   }
   // every point takes at least 10 bytes (delta, after the 8-byte first time) or 24 (raw)
   if ((raw ? n * 24 : n * 10 + 8) > r.left) throw new CorruptData(`chunk claims ${n} points in ${r.left} bytes`);
-  const steps: number[] = [];
-  const times: number[] = [];
-  if (raw) {
-    for (let i = 0; i < n; i++) steps.push(r.f64());
-    for (let i = 0; i < n; i++) times.push(r.f64());
-  } else {
-    let step = 0;
-    for (let i = 0; i < n; i++) {
-      step += r.varint();
-      steps.push(step);
+  // straight into `into`; a blob found corrupt half way takes back what it appended
+  const { steps, times, values } = into;
+  const [stepsBase, timesBase, valuesBase] = [steps.length, times.length, values.length];
+  try {
+    if (raw) {
+      for (let i = 0; i < n; i++) steps.push(r.f64());
+      for (let i = 0; i < n; i++) times.push(r.f64());
+    } else {
+      let step = 0;
+      for (let i = 0; i < n; i++) {
+        step += r.varint();
+        steps.push(step);
+      }
+      let t = r.f64();
+      for (let i = 0; i < n; i++) {
+        t += r.zigzag();
+        times.push(t / 1000);
+      }
     }
-    let t = r.f64();
-    for (let i = 0; i < n; i++) {
-      t += r.zigzag();
-      times.push(t / 1000);
-    }
-  }
-  const values: number[] = [];
-  unshuffle(r, n, values);
-  for (let i = 0; i < n; i++) {
-    into.steps.push(steps[i]);
-    into.times.push(times[i]);
-    into.values.push(values[i]);
+    unshuffle(r, n, values);
+  } catch (e) {
+    steps.length = stepsBase;
+    times.length = timesBase;
+    values.length = valuesBase;
+    throw e;
   }
   return into;
 }

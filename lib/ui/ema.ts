@@ -87,7 +87,7 @@ export function chartUnit(spacings: Iterable<number | null>): number | null {
  * A run's finest logging interval in steps, from its keys' totals: the least of (lastStep -
  * firstStep) / (count - 1) over keys with two points or more (null when none has).
  */
-export function runStepUnit(keys: Iterable<{ count: number; firstStep: number; lastStep: number }>): number | null {
+export function runStepUnit<K extends { count: number; firstStep: number; lastStep: number }>(keys: Iterable<K>): number | null {
   let unit: number | null = null;
   for (const k of keys) {
     if (k.count < 2 || !(k.lastStep > k.firstStep)) continue;

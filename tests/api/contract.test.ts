@@ -341,35 +341,44 @@ describe("lists carry a config summary, never whole configs", () => {
     socket.on("run", (m: Record<string, unknown>) => got.push(m));
     try {
       const big = "x".repeat(LIMITS.configBytes.value - 1000);
-      // subscribing has no acknowledgement: create runs until the room reports one
-      let id = "";
+      // subscribing has no acknowledgement: small runs are created until the room reports one
+      socket.emit("subscribe", { runs: true });
+      const probes = new Set<unknown>();
       await waitFor(
         async () => {
-          socket.emit("subscribe", { runs: true });
-          const r = await call("POST", "/api/v1/runs", { project: "live-configs", config: { lr: 0.1, big } });
-          id = r.body.id;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          return got.some((m) => m.id === id);
+          if (got.some((m) => probes.has(m.id))) return true;
+          probes.add((await call("POST", "/api/v1/runs", { project: "live-configs-probe" })).body.id);
+          return false;
         },
         20_000,
-        "a run event in the runs room",
+        "a probe run's event in the runs room",
       );
+      const id: string = (await call("POST", "/api/v1/runs", { project: "live-configs", config: { lr: 0.1, big } })).body.id;
+      await waitFor(() => got.some((m) => m.id === id), 20_000, "the run's event in the runs room");
       const created = got.find((m) => m.id === id)!;
       expect(created.config).toBeUndefined();
       expect(created.configSummary).toEqual({ lr: 0.1, big: `${"x".repeat(64)}…` });
       expect(JSON.stringify(created).length).toBeLessThan(2000);
 
+      // the run's room is joined once a point logged to the run comes back on the socket
       socket.emit("subscribe", { run: id });
+      let pointsSeen = false;
+      socket.on("points", (m: { runId: string }) => {
+        if (m.runId === id) pointsSeen = true;
+      });
+      let seq = 0;
       await waitFor(
         async () => {
-          got.length = 0;
-          await call("POST", "/api/v1/runs", { project: "live-configs", id, config: { lr: 0.2 } });
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          return got.filter((m) => m.id === id).length >= 2;
+          if (pointsSeen) return true;
+          await call("POST", `/api/v1/runs/${id}/log`, { seq: seq++, rows: [{ step: seq, metrics: { probe: 1 } }] });
+          return false;
         },
         20_000,
-        "the resumed run's events in both rooms",
+        "a logged point in the run's room",
       );
+      got.length = 0;
+      await call("POST", "/api/v1/runs", { project: "live-configs", id, config: { lr: 0.2 } });
+      await waitFor(() => got.filter((m) => m.id === id).length >= 2, 20_000, "the resumed run's events in both rooms");
       const views = got.filter((m) => m.id === id);
       const full = views.find((m) => m.config !== undefined) as { config: { lr: number; big: string } };
       expect(full.config.lr).toBe(0.2);

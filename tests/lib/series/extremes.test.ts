@@ -90,6 +90,10 @@ describe("decoders refuse hostile blobs instead of looping or reading past the e
     ["a zip bomb (100 MB of zeros)", zlib.deflateRawSync(Buffer.alloc(100 * 1024 * 1024))],
   ])("chunk: %s", (_name, blob) => {
     expect(() => decodeChunk(blob)).toThrow(CorruptData);
+    // decoding into points already read (a series read chunk by chunk) appends nothing of it
+    const into = decodeChunk(encodeChunk(pts([0, 1], [5, 6], [1, 2])));
+    expect(() => decodeChunk(blob, into)).toThrow(CorruptData);
+    expect(into).toEqual(pts([0, 1], [5, 6], [1, 2]));
   });
 
   test.each([
