@@ -99,7 +99,11 @@ function rawAnswer(code: ErrorCode, message: string, allow?: string): string {
   );
 }
 
-/** While `fn` runs, an HTTP refusal written to the upgrade's socket (engine.io's or ws's) is rewritten as the envelope. */
+/**
+ * The upgrade's answer (engine.io's or ws's, written to the socket now or later: the engine's
+ * middlewares may run after `fn` returns) is rewritten as the envelope when it is a refusal. The
+ * socket's own write and end come back with the first HTTP answer written, refusal or 101.
+ */
 function envelopeUpgrade(req: IncomingMessage, socket: Duplex, fn: () => void): void {
   const write = socket.write;
   const end = socket.end;
@@ -107,6 +111,8 @@ function envelopeUpgrade(req: IncomingMessage, socket: Duplex, fn: () => void): 
     if (typeof chunk !== "string" && !Buffer.isBuffer(chunk)) return chunk;
     const text = chunk.toString("latin1");
     if (!text.startsWith("HTTP/1.1 ")) return chunk;
+    socket.write = write;
+    socket.end = end;
     const status = Number(text.slice(9, 12));
     if (!isRefusal(status)) return chunk;
     const at = text.indexOf("\r\n\r\n");
@@ -119,12 +125,7 @@ function envelopeUpgrade(req: IncomingMessage, socket: Duplex, fn: () => void): 
   socket.end = function (this: Duplex, chunk?: unknown, ...rest: unknown[]) {
     return (end as (...a: unknown[]) => Duplex).call(this, typeof chunk === "function" ? chunk : rewrite(chunk), ...rest);
   } as typeof socket.end;
-  try {
-    fn();
-  } finally {
-    socket.write = write;
-    socket.end = end;
-  }
+  fn();
 }
 
 /** The transport a request names, read as engine.io reads it (the last value wins). */

@@ -74,7 +74,7 @@ describe("every write needs Content-Type: application/json -> 415 unsupported_me
       await expectRefused({ method, target, headers, body }, 415, "unsupported_media_type");
     },
   );
-  test("an empty-bodied write with the type is accepted (POST .../shares, DELETE /shares/<token>)", async () => {
+  test("an empty-bodied write with the type is accepted (POST .../shares, DELETE .../shares/<id>)", async () => {
     const made = await rawRequest(server.port, {
       method: "POST",
       target: `/api/v1/runs/${runId}/shares`,
@@ -83,7 +83,7 @@ describe("every write needs Content-Type: application/json -> 415 unsupported_me
     expect(made.status).toBe(201);
     const gone = await rawRequest(server.port, {
       method: "DELETE",
-      target: `/api/v1/shares/${made.json.token}`,
+      target: `/api/v1/runs/${runId}/shares/${made.json.id}`,
       headers: { "content-type": "application/json" },
     });
     expect(gone.status).toBe(204);

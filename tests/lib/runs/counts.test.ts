@@ -114,8 +114,8 @@ describe("one run with many of everything", () => {
         "INSERT INTO alerts (run_id, code, severity, status, step, first_step, title, message, evidence, created_at, updated_at) VALUES (?, ?, 'info', 'active', 0, ?, 't', 'm', '{}', 0, 0)",
       );
       for (let i = 0; i < 2000; i++) alert.run(id, `many${i}`, i);
-      const share = db.prepare("INSERT INTO shares (token, run_id, created_at) VALUES (?, ?, ?)");
-      for (let i = 0; i < 2000; i++) share.run(`tok${String(i).padStart(19, "0")}`, id, i);
+      const share = db.prepare("INSERT INTO shares (token_hash, prefix, run_id, created_at) VALUES (?, ?, ?, ?)");
+      for (let i = 0; i < 2000; i++) share.run(`hash${String(i).padStart(19, "0")}`, "tok", id, i);
     })();
     expect((await listAlerts(id)).alerts.length).toBe(2000 + 1 + 1 + 1); // + divergence, 1 warning, resolved info
     expect(await listShares(id)).toHaveLength(2000);
