@@ -16,6 +16,7 @@ export type ErrorCode =
   | "forbidden"
   | "not_found"
   | "share_expired"
+  | "run_deleted"
   | "conflict"
   | "payload_too_large"
   | "internal";
@@ -36,6 +37,7 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   share_expired: 410,
+  run_deleted: 410,
   conflict: 409,
   payload_too_large: 413,
   internal: 500,
