@@ -45,3 +45,67 @@ export function filterRuns<T extends Pick<RunListItem, "project" | "status" | "n
   else rs.sort((a, b) => b.createdAt - a.createdAt);
   return rs;
 }
+
+// Run management filters, beside the ones above (?q=&tag=&archived=): sent to the server, which
+// searches and filters in SQL (GET /api/v1/runs), and kept in the URL the same way.
+export type ArchivedFilter = "false" | "true" | "all";
+export const ARCHIVED_FILTERS: readonly ArchivedFilter[] = ["false", "true", "all"];
+
+export interface ListFilters {
+  q: string;
+  tag: string;
+  archived: ArchivedFilter;
+}
+
+export function parseListFilters(q: Params): ListFilters {
+  const one = (v: string | string[] | undefined) => (typeof v === "string" ? v : "");
+  const archived = one(q.archived);
+  return {
+    q: one(q.q),
+    tag: one(q.tag),
+    archived: (ARCHIVED_FILTERS as readonly string[]).includes(archived) ? (archived as ArchivedFilter) : "false",
+  };
+}
+
+export function withListFilters(url: URL, f: ListFilters): URL {
+  const u = new URL(url);
+  const set = (k: string, v: string, dflt: string) => (v && v !== dflt ? u.searchParams.set(k, v) : u.searchParams.delete(k));
+  set("q", f.q, "");
+  set("tag", f.tag, "");
+  set("archived", f.archived, "false");
+  return u;
+}
+
+/** A chosen column of the runs list: a config value, or a metric's last / min / max. */
+export interface ListColumn {
+  kind: "config" | "metric";
+  key: string;
+  agg: "last" | "min" | "max";
+}
+
+/** An ordering by a chosen column, or null for the list's own orders. */
+export interface ColumnSort {
+  column: ListColumn;
+  desc: boolean;
+}
+
+/** The GET /api/v1/runs query of the list's state (keys travel as JSON arrays: any key stays one key). */
+export function runsApiQuery(q: RunsQuery, f: ListFilters, columns: readonly ListColumn[], by: ColumnSort | null, limit = 1000): string {
+  const p = new URLSearchParams();
+  p.set("limit", String(limit));
+  if (q.project) p.set("project", q.project);
+  if (q.status) p.set("status", q.status);
+  if (f.q.trim()) p.set("q", f.q.trim());
+  if (f.tag) p.set("tag", f.tag);
+  if (f.archived !== "false") p.set("archived", f.archived);
+  const config = [...new Set(columns.filter((c) => c.kind === "config").map((c) => c.key))];
+  const metrics = [...new Set(columns.filter((c) => c.kind === "metric").map((c) => c.key))];
+  if (config.length) p.set("configColumns", JSON.stringify(config));
+  if (metrics.length) p.set("metricColumns", JSON.stringify(metrics));
+  if (by) {
+    p.set("sort", `${by.desc ? "-" : ""}${by.column.kind}`);
+    p.set("sortKey", by.column.key);
+    if (by.column.kind === "metric") p.set("sortAgg", by.column.agg);
+  } else p.set("sort", q.sort === "oldest" ? "created" : q.sort === "name" ? "name" : "-created");
+  return p.toString();
+}
