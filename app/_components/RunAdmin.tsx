@@ -31,12 +31,14 @@ export function RunName({ run, onChange }: { run: Run; onChange: (r: Run) => voi
   };
   if (editing === null)
     return (
-      <h1>
-        <bdi>{run.name}</bdi>{" "}
+      <>
+        <h1>
+          <bdi>{run.name}</bdi>
+        </h1>
         <button type="button" className="link-button small" onClick={() => setEditing(run.name)} aria-label="rename run">
           rename
         </button>
-      </h1>
+      </>
     );
   return (
     <form
@@ -156,7 +158,7 @@ export default function RunAdmin({ run, onChange, onDeleted }: { run: Run; onCha
           Archived: hidden from the runs list unless archived runs are shown.
         </p>
       )}
-      <details className="notes" open={notes !== null || undefined}>
+      <details className="notes">
         <summary>notes{run.notes ? "" : " (none)"}</summary>
         {notes === null ? (
           <>

@@ -69,7 +69,10 @@ export default function RunView({ initial, serverNow, share }: { initial: PageRu
   ]);
 
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const gone = useRef(false);
+  gone.current = deleted;
   const refresh = useCallback(async () => {
+    if (gone.current) return; // nothing left to read
     const res = await fetch(access.api(id)).catch(() => null);
     if (share && res?.status === 404) setClosed("revoked");
     if (share && res?.status === 410) setClosed("expired");
