@@ -219,7 +219,12 @@ async function listView(rows: RunRow[], q: ListRunsInput, whereSql: string, para
   const summaries = configSummaries(ids);
   const configCols = q.configColumns?.length ? configColumns(ids, q.configColumns) : undefined;
   const metricCols = q.metricColumns?.length ? metricColumns(ids, q.metricColumns) : undefined;
-  const total = (db.prepare(`SELECT COUNT(*) AS n FROM runs r JOIN projects p ON p.id = r.project_id ${whereSql}`).get(...params) as { n: number }).n;
+  // a short page is the end of the list: its count is known without counting again
+  const offset = q.offset ?? 0;
+  const total =
+    rows.length < q.limit && (rows.length > 0 || offset === 0)
+      ? offset + rows.length
+      : (db.prepare(`SELECT COUNT(*) AS n FROM runs r JOIN projects p ON p.id = r.project_id ${whereSql}`).get(...params) as { n: number }).n;
   const projects = db
     .prepare("SELECT p.name, (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id) AS runs FROM projects p ORDER BY p.name")
     .all() as { name: string; runs: number }[];
