@@ -226,7 +226,7 @@ describe("DELETE /api/v1/runs/{id}", () => {
     expect((await call("DELETE", `/api/v1/runs/${id}`, undefined, JSON_TYPE)).status).toBe(200);
     const late = await call("POST", `/api/v1/runs/${id}/log`, { seq: seq++, rows: [{ step: 1, metrics: { loss: "NaN" } }] });
     expect(late.status).toBe(404);
-    expect(late.body.error.code).toBe("not_found");
+    expect(late.body.error).toEqual({ code: "not_found", message: `run ${id} was deleted; nothing more is stored for it` });
     const again = await call("POST", "/api/v1/runs", { project: "deleting", name: "late", id });
     expect(again.status).toBe(410);
     expect(again.body.error.code).toBe("run_deleted");
