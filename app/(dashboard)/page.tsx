@@ -1,7 +1,7 @@
 import RunsList from "@/app/_components/RunsList";
 import { listRuns } from "@/lib/runs/list-runs";
 import type { RunList } from "@/lib/ui/api-types";
-import { parseListFilters, parseRunsQuery } from "@/lib/ui/runs-query";
+import { parseColumns, parseListFilters, parseRunsQuery } from "@/lib/ui/runs-query";
 
 export const dynamic = "force-dynamic";
 
@@ -29,6 +29,7 @@ export default async function Home({ searchParams }: Search) {
       initialSort={sort}
       initialStatus={status}
       initialFilters={filters}
+      initialColumns={parseColumns(params)}
     />
   );
 }

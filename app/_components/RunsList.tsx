@@ -15,6 +15,7 @@ import {
   type StatusFilter,
   filterRuns,
   runsApiQuery,
+  withColumns,
   withListFilters,
   withRunsQuery,
 } from "@/lib/ui/runs-query";
@@ -47,6 +48,7 @@ const REFETCH_EVERY_MS = 2000;
 const SEARCH_DEBOUNCE_MS = 250;
 const JSON_TYPE = { "content-type": "application/json" };
 const AGG_LABEL: Record<ListColumn["agg"], string> = { last: "last", min: "min", max: "max" };
+const NO_COLUMNS = { columns: [], by: null };
 const columnId = (c: ListColumn) => `${c.kind}\u0000${c.key}\u0000${c.kind === "metric" ? c.agg : ""}`;
 const MAX_WATCHED = 50;
 const STATUS_CHECK_MS = 60_000;
@@ -58,6 +60,7 @@ export default function RunsList({
   initialSort,
   initialStatus = "",
   initialFilters = { q: "", tag: "", archived: "false" },
+  initialColumns = NO_COLUMNS,
 }: {
   initial: RunList;
   serverNow: number;
@@ -65,6 +68,7 @@ export default function RunsList({
   initialSort: SortOrder;
   initialStatus?: StatusFilter;
   initialFilters?: ListFilters;
+  initialColumns?: { columns: ListColumn[]; by: ColumnSort | null };
 }) {
   const [runs, setRuns] = useState<RunListItem[]>(initial.runs);
   const [projects, setProjects] = useState(initial.projects);
@@ -78,8 +82,8 @@ export default function RunsList({
   const [archived, setArchived] = useState<ArchivedFilter>(initialFilters.archived);
   const [tags, setTags] = useState(initial.tags ?? []);
   const [total, setTotal] = useState(initial.total ?? initial.runs.length);
-  const [columns, setColumns] = useState<ListColumn[]>([]);
-  const [by, setBy] = useState<ColumnSort | null>(null);
+  const [columns, setColumns] = useState<ListColumn[]>(initialColumns.columns);
+  const [by, setBy] = useState<ColumnSort | null>(initialColumns.by);
   const [newColumn, setNewColumn] = useState<{ kind: string; key: string }>({ kind: "config", key: "" });
   const [bulkTag, setBulkTag] = useState("");
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -104,7 +108,8 @@ export default function RunsList({
     setTotal(body.total ?? body.runs.length);
   }, []);
   // whenever the query changes (the first render shows the server's answer)
-  const firstQuery = useRef(apiQuery);
+  // (the server's answer has no columns: with columns from the URL, ask again at once)
+  const firstQuery = useRef(columns.length ? "" : apiQuery);
   useEffect(() => {
     if (apiQuery !== firstQuery.current) void refetch();
     firstQuery.current = "";
@@ -136,9 +141,13 @@ export default function RunsList({
 
   // keep the URL in step with the filter, so a reload or a shared link shows the same list
   useEffect(() => {
-    const u = withListFilters(withRunsQuery(new URL(window.location.href), { project, status, sort }), { q, tag, archived });
+    const u = withColumns(
+      withListFilters(withRunsQuery(new URL(window.location.href), { project, status, sort }), { q, tag, archived }),
+      columns,
+      by,
+    );
     if (u.href !== window.location.href) window.history.replaceState(null, "", u);
-  }, [project, status, sort, q, tag, archived]);
+  }, [project, status, sort, q, tag, archived, columns, by]);
 
   // runs that go quiet turn "stale" without any event: look again now and then while some are live
   const anyLive = runs.some((r) => r.status === "running");

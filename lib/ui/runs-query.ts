@@ -109,3 +109,38 @@ export function runsApiQuery(q: RunsQuery, f: ListFilters, columns: readonly Lis
   } else p.set("sort", q.sort === "oldest" ? "created" : q.sort === "name" ? "name" : "-created");
   return p.toString();
 }
+
+/**
+ * The chosen columns and column sort as they stand in the URL: `cols` a JSON array of
+ * ["config", key] / ["metric", key, "last"|"min"|"max"], `by` a column's index, "-" first for
+ * descending. Anything malformed is left out.
+ */
+export function parseColumns(q: Params): { columns: ListColumn[]; by: ColumnSort | null } {
+  const one = (v: string | string[] | undefined) => (typeof v === "string" ? v : "");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(one(q.cols) || "[]");
+  } catch {
+    raw = [];
+  }
+  const columns: ListColumn[] = [];
+  for (const c of Array.isArray(raw) ? raw.slice(0, 20) : []) {
+    if (!Array.isArray(c) || typeof c[1] !== "string" || !c[1]) continue;
+    if (c[0] === "config") columns.push({ kind: "config", key: c[1], agg: "last" });
+    else if (c[0] === "metric" && ["last", "min", "max"].includes(c[2])) columns.push({ kind: "metric", key: c[1], agg: c[2] });
+  }
+  const m = /^(-?)([0-9]{1,2})$/.exec(one(q.by));
+  const column = m ? columns[Number(m[2])] : undefined;
+  return { columns, by: column ? { column, desc: m![1] === "-" } : null };
+}
+
+export function withColumns(url: URL, columns: readonly ListColumn[], by: ColumnSort | null): URL {
+  const u = new URL(url);
+  if (columns.length)
+    u.searchParams.set("cols", JSON.stringify(columns.map((c) => (c.kind === "config" ? [c.kind, c.key] : [c.kind, c.key, c.agg]))));
+  else u.searchParams.delete("cols");
+  const i = by ? columns.findIndex((c) => c.kind === by.column.kind && c.key === by.column.key && c.agg === by.column.agg) : -1;
+  if (i >= 0) u.searchParams.set("by", `${by!.desc ? "-" : ""}${i}`);
+  else u.searchParams.delete("by");
+  return u;
+}

@@ -56,6 +56,11 @@ describe("runs list management", () => {
     await page.click('th[data-column="val/acc"] button:first-child'); // descending: best first
     await expect.poll(names).toEqual(["sweep-a", "sweep-b", "baseline"]);
     expect(await page.locator('th[data-column="val/acc"]').getAttribute("aria-sort")).toBe("descending");
+    // the chosen columns and their order survive a reload (they are in the URL)
+    await page.reload();
+    await expect.poll(() => row(a).locator('td[data-column="lr"]').innerText()).toBe("0.1");
+    await expect.poll(names).toEqual(["sweep-a", "sweep-b", "baseline"]);
+    expect(await page.locator('th[data-column="val/acc"]').getAttribute("aria-sort")).toBe("descending");
 
     // bulk: tag two runs, filter by the tag, archive them (they leave the default list), show archived
     await row(a).locator('input[type="checkbox"]').check();

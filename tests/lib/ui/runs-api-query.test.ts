@@ -1,5 +1,13 @@
 import { describe, expect, test } from "vitest";
-import { type ColumnSort, type ListColumn, parseListFilters, runsApiQuery, withListFilters } from "../../../lib/ui/runs-query";
+import {
+  type ColumnSort,
+  type ListColumn,
+  parseColumns,
+  parseListFilters,
+  runsApiQuery,
+  withColumns,
+  withListFilters,
+} from "../../../lib/ui/runs-query";
 
 // The runs list page's state as the GET /api/v1/runs query it sends: keys travel as JSON arrays
 // (a key with a comma, a quote or "__proto__" stays one key), sorts by a chosen column name it.
@@ -66,5 +74,22 @@ describe("runsApiQuery", () => {
     expect(parseListFilters(Object.fromEntries(u.searchParams))).toEqual({ q: "a b", tag: "t", archived: "true" });
     expect(withListFilters(u, none).search).toBe("?x=1");
     expect(parseListFilters({ archived: "yes" }).archived).toBe("false");
+  });
+
+  test("chosen columns and their sort round-trip through the URL; malformed ones are left out", () => {
+    const u = withColumns(new URL("http://h/?x=1"), [lr, acc, odd], { column: acc, desc: true });
+    expect(parseColumns(Object.fromEntries(u.searchParams))).toEqual({ columns: [lr, acc, odd], by: { column: acc, desc: true } });
+    expect(withColumns(u, [], null).search).toBe("?x=1");
+    expect(parseColumns({ cols: "not json", by: "0" })).toEqual({ columns: [], by: null });
+    expect(
+      parseColumns({
+        cols: JSON.stringify([
+          ["metric", "a", "best"],
+          ["config", ""],
+          ["config", "lr"],
+        ]),
+        by: "5",
+      }),
+    ).toEqual({ columns: [lr], by: null });
   });
 });
