@@ -42,7 +42,7 @@ describe("deleting a run", () => {
     expect(bytesHeld()).toBeLessThan(held);
     expect(cachedRunSeries(keep.id)).toBeDefined(); // the other run keeps its caches
 
-    expect(() => appendBatch(gone.id, batch(1, 50))).toThrow(/does not exist/);
+    expect(() => appendBatch(gone.id, batch(1, 50))).toThrow(/was deleted/);
     expect(cachedRunSeries(gone.id)).toBeUndefined();
     await expect(createRun({ project: "mem", id: gone.id })).rejects.toMatchObject({ code: "run_deleted", status: 410 });
     // the diagnostics' pending evaluation (1 ms interval) writes no alert for the deleted run
