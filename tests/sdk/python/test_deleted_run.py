@@ -6,6 +6,7 @@ stays deleted.
 """
 
 import json
+import os
 import time
 import urllib.request
 
@@ -32,6 +33,16 @@ def call(url, method, path):
         return e.code, json.loads(e.read())
 
 
+def call_json(url, method, path, body):
+    req = urllib.request.Request(url + path, method=method, data=json.dumps(body).encode(),
+                                 headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
 def test_a_run_deleted_mid_training_rejects_later_points_and_stays_deleted(real, capsys, monkeypatch):
     monkeypatch.delenv("BABYSIT_QUIET", raising=False)
     run = babysit.init(project="sdk-py", name="doomed", url=real.url, flush_interval=0.02)
@@ -49,3 +60,18 @@ def test_a_run_deleted_mid_training_rejects_later_points_and_stays_deleted(real,
     assert "run_deleted" in capsys.readouterr().err
     status, body = call(real.url, "GET", "/api/v1/runs/%s" % run.id)
     assert status == 404
+
+
+def test_sync_of_a_spool_left_for_a_deleted_run_counts_it_rejected_and_recreates_nothing(real, spool_dir):
+    status, _ = call_json(real.url, "POST", "/api/v1/runs", {"project": "sdk-py", "id": "spooled-gone"})
+    assert status == 201
+    assert call(real.url, "DELETE", "/api/v1/runs/spooled-gone")[0] == 200
+    # what a process that died while its server was away leaves behind
+    os.makedirs(str(spool_dir), exist_ok=True)
+    lines = [{"kind": "run", "id": "spooled-gone", "project": "sdk-py", "url": real.url}]
+    lines += [{"kind": "batch", "seq": i, "body": {"seq": i, "rows": [{"step": i, "time": 1.0, "metrics": {"x": i}}]}} for i in range(3)]
+    with open(os.path.join(str(spool_dir), "spooled-gone.jsonl"), "w") as f:
+        f.write("".join(json.dumps(x) + "\n" for x in lines))
+    res = babysit.sync(url=real.url, spool_dir=str(spool_dir), timeout=10)
+    assert (res["rejected_points"], res["batches_left"], res["runs_left"]) == (3, 0, 0)
+    assert call(real.url, "GET", "/api/v1/runs/spooled-gone")[0] == 404
