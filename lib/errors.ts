@@ -19,6 +19,7 @@ export type ErrorCode =
   | "unknown_host"
   | "not_found"
   | "share_expired"
+  | "run_deleted"
   | "conflict"
   | "payload_too_large"
   | "internal";
@@ -42,6 +43,7 @@ const STATUS: Record<ErrorCode, number> = {
   unknown_host: 421,
   not_found: 404,
   share_expired: 410,
+  run_deleted: 410,
   conflict: 409,
   payload_too_large: 413,
   internal: 500,

@@ -19,6 +19,7 @@ import LazyGrid, { CHART_GRID, FamilyGrids, type GridLayout, IMAGE_GRID } from "
 import { LiveBus, useLinkState, useLive } from "./live";
 import LiveNote from "./LiveNote";
 import MetricChart, { type ChartAlert, type ChartSettings, type LineSpec } from "./MetricChart";
+import RunAdmin, { RunName } from "./RunAdmin";
 import { RunAccessContext, directAccess, shareAccess } from "./run-access";
 import SharePanel from "./SharePanel";
 import { useRunAlerts } from "./use-run-alerts";
@@ -51,7 +52,9 @@ export default function RunView({ initial, serverNow, share }: { initial: PageRu
   const [imageVersions, setImageVersions] = useState<ReadonlyMap<string, number>>(new Map());
   // a shared page whose link was revoked or expired: it says so and stops following the run
   const [closed, setClosed] = useState<"revoked" | "expired" | null>(null);
-  const revoked = closed !== null;
+  // the run was deleted (here or elsewhere): the page says so and stops following it
+  const [deleted, setDeleted] = useState(false);
+  const revoked = closed !== null || deleted;
   const link = useLinkState();
   const [filter, setFilter] = useState("");
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
@@ -68,10 +71,14 @@ export default function RunView({ initial, serverNow, share }: { initial: PageRu
   ]);
 
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const gone = useRef(false);
+  gone.current = deleted;
   const refresh = useCallback(async () => {
+    if (gone.current) return; // nothing left to read
     const res = await fetch(access.api(id)).catch(() => null);
     if (share && res?.status === 404) setClosed("revoked");
     if (share && res?.status === 410) setClosed("expired");
+    if (!share && res?.status === 404) setDeleted(true);
     if (!res?.ok) return;
     const d = (await res.json()) as RunDetail;
     setDetail(d);
@@ -127,6 +134,9 @@ export default function RunView({ initial, serverNow, share }: { initial: PageRu
       } else {
         setEvents((ev) => [...ev, { type: msg.type, step: msg.step, time: Date.now() / 1000, data: msg.data }]);
       }
+    },
+    runDeleted: (msg) => {
+      if (msg.runId === id) setDeleted(true);
     },
     shareRevoked: (msg) => {
       if (share && msg.token === share) setClosed(msg.reason === "expired" ? "expired" : "revoked");
@@ -192,13 +202,22 @@ export default function RunView({ initial, serverNow, share }: { initial: PageRu
           </p>
         )}
         <LiveNote state={closed ?? link} />
+        {deleted && (
+          <p className="deleted-note warn" role="alert" data-deleted>
+            This run was deleted: its data is gone. <Link href="/">Back to the runs</Link>
+          </p>
+        )}
         <header className="run-head">
           <div className="run-title">
-            <h1>
-              <bdi>{run.name}</bdi>
-            </h1>
+            {share || deleted ? (
+              <h1>
+                <bdi>{run.name}</bdi>
+              </h1>
+            ) : (
+              <RunName run={run} onChange={(r) => setRun((old) => ({ ...old, ...r }))} />
+            )}
             <StatusBadge status={run.status} link={closed ?? link} />
-            {!share && <SharePanel runId={id} />}
+            {!share && !deleted && <SharePanel runId={id} />}
           </div>
           <p className="run-meta">
             {share ? (
@@ -216,6 +235,7 @@ export default function RunView({ initial, serverNow, share }: { initial: PageRu
               {id}
             </span>
           </p>
+          {!share && !deleted && <RunAdmin run={run} onChange={(r) => setRun((old) => ({ ...old, ...r }))} onDeleted={() => setDeleted(true)} />}
           {hasConfig && (
             <details className="config">
               <summary>config ({plural(Object.keys(config).length, "key")})</summary>

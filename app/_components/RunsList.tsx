@@ -3,15 +3,30 @@
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import type { RunList, RunListItem } from "@/lib/ui/api-types";
+import { errorText } from "@/lib/ui/api-error";
 import { formatValue, isNonFinite } from "@/lib/ui/format";
-import { type SortOrder, STATUS_FILTERS, type StatusFilter, filterRuns, withRunsQuery } from "@/lib/ui/runs-query";
+import {
+  type ArchivedFilter,
+  type ColumnSort,
+  type ListColumn,
+  type ListFilters,
+  type SortOrder,
+  STATUS_FILTERS,
+  type StatusFilter,
+  filterRuns,
+  runsApiQuery,
+  withColumns,
+  withListFilters,
+  withRunsQuery,
+} from "@/lib/ui/runs-query";
 import { AlertBadges, LocalTime, StatusBadge, runDuration, useNow } from "./bits";
 import { type Room, useLinkState, useLive } from "./live";
 import LiveNote from "./LiveNote";
 
-// The runs list: filter by project and status, sort, pick runs to compare. Live: `run` events add or update
-// rows at once; points and alerts of live runs trigger a light refetch of the list (at most one
-// every 2 s) so last values and alert counts follow.
+// The runs list: search by name, filter by project, status, tag and archived, sort (also by chosen
+// config and metric columns, on the server), pick runs to compare or to archive, tag or delete at
+// once. Live: `run` events add or update rows at once, `run-deleted` drops them; points and alerts
+// of live runs trigger a light refetch of the list (at most one every 2 s) so values follow.
 
 // The address this page was loaded from, for the empty list's curl hint (the server renders a
 // placeholder; the browser fills in its own address).
@@ -30,6 +45,11 @@ const SORTS: { value: SortOrder; label: string }[] = [
   { value: "name", label: "name" },
 ];
 const REFETCH_EVERY_MS = 2000;
+const SEARCH_DEBOUNCE_MS = 250;
+const JSON_TYPE = { "content-type": "application/json" };
+const AGG_LABEL: Record<ListColumn["agg"], string> = { last: "last", min: "min", max: "max" };
+const NO_COLUMNS = { columns: [], by: null };
+const columnId = (c: ListColumn) => `${c.kind}\u0000${c.key}\u0000${c.kind === "metric" ? c.agg : ""}`;
 const MAX_WATCHED = 50;
 const STATUS_CHECK_MS = 60_000;
 
@@ -39,12 +59,16 @@ export default function RunsList({
   initialProject,
   initialSort,
   initialStatus = "",
+  initialFilters = { q: "", tag: "", archived: "false" },
+  initialColumns = NO_COLUMNS,
 }: {
   initial: RunList;
   serverNow: number;
   initialProject: string;
   initialSort: SortOrder;
   initialStatus?: StatusFilter;
+  initialFilters?: ListFilters;
+  initialColumns?: { columns: ListColumn[]; by: ColumnSort | null };
 }) {
   const [runs, setRuns] = useState<RunListItem[]>(initial.runs);
   const [projects, setProjects] = useState(initial.projects);
@@ -52,17 +76,49 @@ export default function RunsList({
   const [sort, setSort] = useState<SortOrder>(initialSort);
   const [status, setStatus] = useState<StatusFilter>(initialStatus);
   const [picked, setPicked] = useState<string[]>([]);
+  const [search, setSearch] = useState(initialFilters.q);
+  const [q, setQ] = useState(initialFilters.q);
+  const [tag, setTag] = useState(initialFilters.tag);
+  const [archived, setArchived] = useState<ArchivedFilter>(initialFilters.archived);
+  const [tags, setTags] = useState(initial.tags ?? []);
+  const [total, setTotal] = useState(initial.total ?? initial.runs.length);
+  const [columns, setColumns] = useState<ListColumn[]>(initialColumns.columns);
+  const [by, setBy] = useState<ColumnSort | null>(initialColumns.by);
+  const [newColumn, setNewColumn] = useState<{ kind: string; key: string }>({ kind: "config", key: "" });
+  const [bulkTag, setBulkTag] = useState("");
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [bulkError, setBulkError] = useState("");
   const now = useNow(serverNow);
   const link = useLinkState();
   const origin = useOrigin();
 
+  // the latest query: a refetch started by an event asks for what the page shows now
+  // (status is filtered here only, so that its menu counts every status of the listed runs)
+  const apiQuery = runsApiQuery({ project, status: "", sort }, { q, tag, archived }, columns, by);
+  const queryRef = useRef(apiQuery);
+  queryRef.current = apiQuery;
   const refetch = useCallback(async () => {
-    const res = await fetch("/api/v1/runs?limit=1000");
-    if (!res.ok) return;
+    const asked = queryRef.current;
+    const res = await fetch(`/api/v1/runs?${asked}`).catch(() => null);
+    if (!res?.ok || asked !== queryRef.current) return; // a newer query is on its way
     const body = (await res.json()) as RunList;
     setRuns(body.runs);
     setProjects(body.projects);
+    setTags(body.tags ?? []);
+    setTotal(body.total ?? body.runs.length);
   }, []);
+  // whenever the query changes (the first render shows the server's answer)
+  // (the server's answer has no columns: with columns from the URL, ask again at once)
+  const firstQuery = useRef(columns.length ? "" : apiQuery);
+  useEffect(() => {
+    if (apiQuery !== firstQuery.current) void refetch();
+    firstQuery.current = "";
+  }, [apiQuery, refetch]);
+  // typing in the search box asks the server once the user pauses
+  useEffect(() => {
+    const t = setTimeout(() => setQ(search), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(t);
+  }, [search]);
 
   // at most one refetch per REFETCH_EVERY_MS, trailing
   const last = useRef(0);
@@ -85,9 +141,13 @@ export default function RunsList({
 
   // keep the URL in step with the filter, so a reload or a shared link shows the same list
   useEffect(() => {
-    const u = withRunsQuery(new URL(window.location.href), { project, status, sort });
+    const u = withColumns(
+      withListFilters(withRunsQuery(new URL(window.location.href), { project, status, sort }), { q, tag, archived }),
+      columns,
+      by,
+    );
     if (u.href !== window.location.href) window.history.replaceState(null, "", u);
-  }, [project, status, sort]);
+  }, [project, status, sort, q, tag, archived, columns, by]);
 
   // runs that go quiet turn "stale" without any event: look again now and then while some are live
   const anyLive = runs.some((r) => r.status === "running");
@@ -120,13 +180,61 @@ export default function RunsList({
     points: () => refetchSoon(),
     alert: () => refetchSoon(),
     runAlerts: () => refetchSoon(), // also for runs past the MAX_WATCHED whose rooms are not joined
+    runDeleted: (msg) => {
+      setRuns((rs) => rs.filter((r) => r.id !== msg.runId));
+      setPicked((p) => p.filter((x) => x !== msg.runId));
+      refetchSoon();
+    },
     connected: () => refetch(),
   });
 
-  const shown = useMemo(() => filterRuns(runs, { project, status, sort }), [runs, project, status, sort]);
+  // the server filtered and ordered; this applies the same filters at once to what live events
+  // changed (a run archived elsewhere leaves the default list before the refetch)
+  const shown = useMemo(() => {
+    const rs = runs.filter(
+      (r) => (archived === "all" || (r.archived ?? false) === (archived === "true")) && (!tag || (r.tags ?? [tag]).includes(tag)),
+    );
+    return by ? rs.filter((r) => (!project || r.project === project) && (!status || r.status === status)) : filterRuns(rs, { project, status, sort });
+  }, [runs, project, status, sort, archived, tag, by]);
+  const filtering = Boolean(q || tag || archived !== "false" || project || status);
+
+  const addColumn = () => {
+    const key = newColumn.key.trim();
+    if (!key) return;
+    const [kind, agg] = newColumn.kind.split(":") as ["config" | "metric", ListColumn["agg"] | undefined];
+    const c: ListColumn = { kind, key, agg: agg ?? "last" };
+    setColumns((cs) => (cs.some((x) => columnId(x) === columnId(c)) ? cs : [...cs, c]));
+    setNewColumn((n) => ({ ...n, key: "" }));
+  };
+  const sortBy = (c: ListColumn) =>
+    setBy((b) => (b && columnId(b.column) === columnId(c) ? (b.desc ? null : { column: c, desc: true }) : { column: c, desc: false }));
+  const removeColumn = (c: ListColumn) => {
+    setColumns((cs) => cs.filter((x) => columnId(x) !== columnId(c)));
+    setBy((b) => (b && columnId(b.column) === columnId(c) ? null : b));
+  };
+
+  const bulk = async (action: "delete" | "archive" | "unarchive" | "tag" | "untag") => {
+    setBulkError("");
+    const ids = pickedShown;
+    const res = await fetch("/api/v1/runs/bulk", {
+      method: "POST",
+      headers: JSON_TYPE,
+      body: JSON.stringify(action === "tag" || action === "untag" ? { ids, action, tag: bulkTag } : { ids, action }),
+    }).catch(() => null);
+    if (!res) return setBulkError("the server did not answer");
+    if (!res.ok) return setBulkError(await errorText(res));
+    const { results } = (await res.json()) as { results: { id: string; ok: boolean; error?: { message: string } }[] };
+    const failed = results.filter((r) => !r.ok);
+    if (failed.length) setBulkError(`${failed.length} of ${results.length} not done: ${failed[0].error?.message ?? ""}`);
+    if (action === "delete") setPicked((p) => p.filter((id) => !results.some((r) => r.ok && r.id === id)));
+    if (action === "tag") setBulkTag("");
+    setConfirmDelete(false);
+    void refetch();
+  };
 
   const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
   const pickedShown = picked.filter((id) => runs.some((r) => r.id === id));
+  const allPicked = shown.length > 0 && shown.every((r) => picked.includes(r.id));
   const compareHref = `/compare?runs=${pickedShown.map(encodeURIComponent).join(",")}`;
 
   return (
@@ -157,6 +265,26 @@ export default function RunsList({
           </select>
         </label>
         <label>
+          <span>tag</span>
+          <select value={tag} onChange={(e) => setTag(e.target.value)} aria-label="tag">
+            <option value="">any tag</option>
+            {tag && !tags.some((t) => t.name === tag) && <option value={tag}>{tag}</option>}
+            {tags.map((t) => (
+              <option key={t.name} value={t.name}>
+                {t.name} ({t.runs})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <span>archived</span>
+          <select value={archived} onChange={(e) => setArchived(e.target.value as ArchivedFilter)} aria-label="archived">
+            <option value="false">not archived</option>
+            <option value="true">archived only</option>
+            <option value="all">all runs</option>
+          </select>
+        </label>
+        <label>
           <span>sort</span>
           <select value={sort} onChange={(e) => setSort(e.target.value as SortOrder)} aria-label="sort">
             {SORTS.map((s) => (
@@ -183,15 +311,113 @@ export default function RunsList({
         )}
       </div>
 
+      <div className="list-toolbar">
+        <input
+          type="search"
+          className="run-search"
+          placeholder="search run names"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+          aria-label="search runs"
+        />
+        <span className="muted" data-total>
+          {total === shown.length ? `${total} runs` : `${shown.length} of ${total} runs`}
+        </span>
+        <span className="grow" />
+        <label>
+          <span>add column</span>
+          <select value={newColumn.kind} onChange={(e) => setNewColumn((n) => ({ ...n, kind: e.target.value }))} aria-label="column kind">
+            <option value="config">config value</option>
+            <option value="metric:last">metric, last</option>
+            <option value="metric:max">metric, max</option>
+            <option value="metric:min">metric, min</option>
+          </select>
+        </label>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            addColumn();
+          }}
+        >
+          <input
+            value={newColumn.key}
+            onChange={(e) => setNewColumn((n) => ({ ...n, key: e.target.value }))}
+            placeholder="key, e.g. lr or val/acc"
+            aria-label="column key"
+            list="runs-column-keys"
+          />
+          <datalist id="runs-column-keys">
+            {[...new Set(runs.flatMap((r) => [...Object.keys(r.configSummary ?? {}), ...Object.keys(r.summary ?? {})]))].sort().map((k) => (
+              <option key={k} value={k} />
+            ))}
+          </datalist>{" "}
+          <button type="submit" className="button small">
+            add
+          </button>
+        </form>
+      </div>
+
+      {pickedShown.length > 0 && (
+        <div className="list-toolbar bulk" data-testid="bulk">
+          <span>{pickedShown.length} picked:</span>
+          <button type="button" className="button small" onClick={() => void bulk("archive")}>
+            archive
+          </button>
+          <button type="button" className="button small" onClick={() => void bulk("unarchive")}>
+            unarchive
+          </button>
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (bulkTag.trim()) void bulk("tag");
+            }}
+          >
+            <input value={bulkTag} onChange={(e) => setBulkTag(e.target.value)} placeholder="tag" aria-label="bulk tag" />{" "}
+            <button type="submit" className="button small">
+              tag
+            </button>{" "}
+            <button type="button" className="button small" disabled={!bulkTag.trim()} onClick={() => void bulk("untag")}>
+              untag
+            </button>
+          </form>
+          {confirmDelete ? (
+            <span className="confirm" role="alertdialog" aria-label="confirm delete">
+              Delete {pickedShown.length} runs and all their data?{" "}
+              <button type="button" className="button small danger" onClick={() => void bulk("delete")} data-testid="confirm-delete">
+                delete
+              </button>{" "}
+              <button type="button" className="link-button small" onClick={() => setConfirmDelete(false)}>
+                cancel
+              </button>
+            </span>
+          ) : (
+            <button type="button" className="button small danger" onClick={() => setConfirmDelete(true)} data-testid="bulk-delete">
+              delete
+            </button>
+          )}
+          {bulkError && (
+            <span className="warn" role="alert">
+              {bulkError}
+            </span>
+          )}
+        </div>
+      )}
+
       {shown.length === 0 ? (
         <div className="empty">
-          {runs.length === 0 ? (
+          {runs.length === 0 && !filtering ? (
             <>
               <p>No runs yet. Log one from a training script with the Python or TypeScript SDK, or straight over HTTP:</p>
               <pre>{`curl -X POST ${origin}/api/v1/runs -H 'content-type: application/json' -d '{"project":"demo"}'`}</pre>
             </>
           ) : (
-            <p>{status ? `No ${status} runs${project ? " in this project" : ""}.` : "No runs in this project."}</p>
+            <p>
+              {q || tag || archived !== "false"
+                ? "No runs match these filters."
+                : status
+                  ? `No ${status} runs${project ? " in this project" : ""}.`
+                  : "No runs in this project."}
+            </p>
           )}
         </div>
       ) : (
@@ -199,7 +425,14 @@ export default function RunsList({
           <table className="runs">
             <thead>
               <tr>
-                <th className="pick" aria-label="pick" />
+                <th className="pick">
+                  <input
+                    type="checkbox"
+                    checked={allPicked}
+                    onChange={() => setPicked(allPicked ? [] : shown.map((r) => r.id))}
+                    aria-label="pick all shown runs"
+                  />
+                </th>
                 <th>status</th>
                 <th>run</th>
                 <th>project</th>
@@ -207,6 +440,26 @@ export default function RunsList({
                 <th>duration</th>
                 <th>last values</th>
                 <th>alerts</th>
+                {columns.map((c) => {
+                  const sorted = by && columnId(by.column) === columnId(c) ? (by.desc ? "descending" : "ascending") : undefined;
+                  return (
+                    <th key={columnId(c)} className="col" aria-sort={sorted ?? "none"} data-column={c.key}>
+                      <button
+                        type="button"
+                        className="link-button"
+                        onClick={() => sortBy(c)}
+                        title="sort by this column (again: reverse, then unsort)"
+                      >
+                        <bdi>{c.key}</bdi>
+                        {c.kind === "metric" ? ` (${AGG_LABEL[c.agg]})` : ""}
+                        {sorted === "ascending" ? " ▲" : sorted === "descending" ? " ▼" : ""}
+                      </button>
+                      <button type="button" className="link-button" onClick={() => removeColumn(c)} aria-label={`remove column ${c.key}`}>
+                        ×
+                      </button>
+                    </th>
+                  );
+                })}
               </tr>
             </thead>
             <tbody>
@@ -222,6 +475,12 @@ export default function RunsList({
                     <Link href={`/runs/${encodeURIComponent(r.id)}`}>
                       <bdi>{r.name}</bdi>
                     </Link>
+                    {(r.tags ?? []).map((t) => (
+                      <button key={t} type="button" className="badge tag" data-tag={t} onClick={() => setTag(t)} title={`show only runs tagged ${t}`}>
+                        <bdi>{t}</bdi>
+                      </button>
+                    ))}
+                    {r.archived && <span className="badge muted">archived</span>}
                   </td>
                   <td>
                     <button type="button" className="link-button project" onClick={() => setProject(r.project)} title={`show only ${r.project}`}>
@@ -244,6 +503,11 @@ export default function RunsList({
                   <td>
                     <AlertBadges counts={r.alerts} />
                   </td>
+                  {columns.map((c) => (
+                    <td key={columnId(c)} className="num col" data-column={c.key}>
+                      {cellText(r, c)}
+                    </td>
+                  ))}
                 </tr>
               ))}
             </tbody>
@@ -252,4 +516,18 @@ export default function RunsList({
       )}
     </div>
   );
+}
+
+/** A chosen column's value in a row ("" when the run has none); keys are data (Object.hasOwn). */
+function cellText(r: RunListItem, c: ListColumn): string {
+  if (c.kind === "config") {
+    const cfg = r.columns?.config;
+    if (!cfg || !Object.hasOwn(cfg, c.key)) return "";
+    const v = cfg[c.key];
+    return v === null ? "–" : typeof v === "number" ? formatValue(v) : String(v);
+  }
+  const m = r.columns?.metrics;
+  if (!m || !Object.hasOwn(m, c.key)) return "";
+  const v = m[c.key][c.agg];
+  return v === null ? "" : formatValue(v);
 }

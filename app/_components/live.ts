@@ -133,6 +133,7 @@ export interface LiveHandlers {
   event?: (msg: PayloadOf<"event">) => void;
   /** A shared link this page is open on was revoked or expired. */
   shareRevoked?: (msg: PayloadOf<"share-revoked">) => void;
+  runDeleted?: (msg: PayloadOf<"run-deleted">) => void;
   /**
    * The rooms are joined: at mount when the socket is already up, and on every (re)connection.
    * Whatever was sent before (`first`: between the page's data and now; otherwise while the
@@ -150,6 +151,7 @@ const HANDLER_OF: Record<ServerEvent, keyof LiveHandlers> = {
   histogram: "histogram",
   event: "event",
   "share-revoked": "shareRevoked",
+  "run-deleted": "runDeleted",
 };
 
 /**

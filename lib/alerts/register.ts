@@ -6,4 +6,4 @@ import { afterBatch, finalEvaluation, forgetRun, takeAlerts } from "./watch-runs
 // Imported by the routes that ingest, create or finish; registering again (another route bundle)
 // replaces, so hooks run once.
 registerIngestHooks("alerts", { afterBatch, takeAlerts });
-onRunLifecycle("alerts", { resumed: forgetRun, finished: finalEvaluation });
+onRunLifecycle("alerts", { resumed: forgetRun, finished: finalEvaluation, deleted: forgetRun });

@@ -292,6 +292,8 @@ async function store(w: Watched, found: Diagnosis[]): Promise<void> {
   const existing = new Map((await db.alert.findMany({ where: { runId: w.runId } })).map((a) => [a.code, a]));
   const changed: AlertView[] = [];
   for (const d of found) {
+    // a run deleted (or forgotten) while this evaluation ran: write nothing more for it
+    if (watched().get(w.runId) !== w) return;
     const old = existing.get(d.code);
     const fields = {
       severity: d.severity,
@@ -323,6 +325,7 @@ async function store(w: Watched, found: Diagnosis[]): Promise<void> {
   }
   const codes = new Set(found.map((d) => d.code));
   for (const old of existing.values()) {
+    if (watched().get(w.runId) !== w) return;
     if (old.status !== "active" || codes.has(old.code)) continue;
     const row = await db.alert.update({ where: { id: old.id }, data: { status: "resolved", updatedAt: now } });
     w.undelivered.delete(old.code);

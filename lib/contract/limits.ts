@@ -43,6 +43,14 @@ export const LIMITS = {
   keysPerRun: limit(10_000, "keys", "distinct metric keys of one run"),
   histogramKeysPerRun: limit(2_000, "keys", "distinct histogram keys of one run"),
   imageKeysPerRun: limit(1_000, "keys", "distinct image keys of one run"),
+  // run management (PATCH /api/v1/runs/{id}, POST /api/v1/runs/bulk, GET /api/v1/runs filters)
+  tagMaxLength: limit(64, STRING_UNIT, "a run's tag after trimming (at least 1)"),
+  tagsPerRun: limit(32, "tags", "tags of one run"),
+  notesMaxLength: limit(10_000, STRING_UNIT, "a run's notes (plain text)"),
+  bulkRunsMax: limit(1_000, "runs", "run ids in one POST /api/v1/runs/bulk request"),
+  runFilterMaxLength: limit(200, STRING_UNIT, "a runs-list search text, config key or config value in the query"),
+  runConfigFiltersMax: limit(20, "filters", "config.<key> filters in one runs-list query"),
+  runListColumnsMax: limit(20, "keys", "keys in one runs-list configColumns or metricColumns"),
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

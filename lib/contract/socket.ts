@@ -56,6 +56,11 @@ export interface ShareRevokedPayload {
   reason: "revoked" | "expired";
 }
 
+/** To the runs room and the run's own room when a run is deleted (its page says so; lists drop it). */
+export interface RunDeletedPayload {
+  runId: string;
+}
+
 /** Server -> page events (socket.io's ServerToClientEvents). */
 export interface ServerToClientEvents {
   points: (msg: PointsPayload) => void;
@@ -65,6 +70,7 @@ export interface ServerToClientEvents {
   histogram: (msg: HistogramPayload) => void;
   event: (msg: EventPayload) => void;
   "share-revoked": (msg: ShareRevokedPayload) => void;
+  "run-deleted": (msg: RunDeletedPayload) => void;
 }
 
 export type ServerEvent = keyof ServerToClientEvents;
@@ -79,6 +85,7 @@ export const SERVER_EVENTS = [
   "histogram",
   "event",
   "share-revoked",
+  "run-deleted",
 ] as const satisfies readonly ServerEvent[];
 
 /** A room a page asks for: one run's updates, a shared link's run, or the runs list. */

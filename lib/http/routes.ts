@@ -14,7 +14,10 @@ export interface ApiRoute {
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { path: "/api/v1/runs", methods: ["GET", "POST"] },
-  { path: "/api/v1/runs/[id]", methods: ["GET"] },
+  // run management (lib/runs/update-run.ts, delete-run.ts); "bulk" comes before [id], which it
+  // would otherwise match, and is refused as a run id (lib/schemas/runs.ts)
+  { path: "/api/v1/runs/bulk", methods: ["POST"] },
+  { path: "/api/v1/runs/[id]", methods: ["GET", "PATCH", "DELETE"] },
   { path: "/api/v1/runs/[id]/log", methods: ["POST"], server: true },
   { path: "/api/v1/runs/[id]/finish", methods: ["POST"] },
   { path: "/api/v1/runs/[id]/series", methods: ["GET"] },

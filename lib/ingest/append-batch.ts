@@ -8,6 +8,7 @@ import { type Points, emptyPoints } from "../series/codec";
 import { memoryBudgetBytes, storageCacheBudget } from "../memory-budget";
 import { evictRunSeries, forgetRunSeries } from "../series/series-meta";
 import { decodeValue, encodeValue } from "../values";
+import { isDeletedRun } from "../runs/delete-run";
 import { type Admitted, type Refused, admitKeys } from "./admit-keys";
 import { type AcceptedBatch, ingestHooks } from "./hooks";
 
@@ -31,7 +32,11 @@ export interface AppendResult {
 export function appendBatch(runId: string, batch: LogBatch): AppendResult {
   const db = sqlite();
   const run = stmt(db, "SELECT id FROM runs WHERE id = ?").get(runId);
-  if (!run) throw new AppError("not_found", `run ${runId} does not exist; create it with POST /api/v1/runs`);
+  if (!run) {
+    // a deleted run stays 404 (the SDKs then try to re-create it, which answers 410 run_deleted)
+    if (isDeletedRun(runId)) throw new AppError("not_found", `run ${runId} was deleted; nothing more is stored for it`);
+    throw new AppError("not_found", `run ${runId} does not exist; create it with POST /api/v1/runs`);
+  }
 
   const now = Date.now() / 1000;
   const series = new Map<string, Points>();

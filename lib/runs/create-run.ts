@@ -4,6 +4,7 @@ import { AppError } from "../errors";
 import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
 import { configProblem } from "../schemas/config";
 import { runSeries } from "../series/series-meta";
+import { deletedRunError, isDeletedRun } from "./delete-run";
 import { runResumed } from "./lifecycle";
 import { type RunRecord, parseConfig, runListViewOf, runView } from "./run-view";
 
@@ -48,6 +49,8 @@ export async function createRun(input: CreateRunInput): Promise<CreateRunResult>
     .transaction(() => {
       const existing = input.id ? readRun(input.id) : undefined;
       if (existing) return { resumed: true, run: resume(existing, input, now) };
+      // an SDK that outlived its run (deleted from the dashboard) must not bring it back
+      if (input.id && isDeletedRun(input.id)) throw deletedRunError(input.id);
       const id = input.id ?? newRunId();
       stmt(db, "INSERT INTO projects (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING").run(input.project, now);
       const project = stmt(db, "SELECT id FROM projects WHERE name = ?").get(input.project) as { id: number };
@@ -242,7 +245,7 @@ function readRun(id: string): RunRecord | undefined {
   const r = stmt(
     sqlite(),
     `SELECT r.id, r.name, r.config, r.status, r.created_at AS createdAt, r.updated_at AS updatedAt,
-       r.last_seen_at AS lastSeenAt, r.finished_at AS finishedAt, p.name AS projectName
+       r.last_seen_at AS lastSeenAt, r.finished_at AS finishedAt, r.archived, p.name AS projectName
      FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = ?`,
   ).get(id) as (Omit<RunRecord, "project"> & { projectName: string }) | undefined;
   if (!r) return undefined;

@@ -4,6 +4,7 @@ import { AppError } from "../errors";
 import { runSeries } from "../series/series-meta";
 import { encodeNullable, encodeValue } from "../values";
 import { runView } from "./run-view";
+import { tagsOf } from "./update-run";
 
 /** A run with every key it logged (count, range, last value), its histogram keys and events. */
 export async function getRun(id: string) {
@@ -43,7 +44,7 @@ export async function getRun(id: string) {
        FROM (SELECT DISTINCT json_extract(data, '$.key') AS key FROM events WHERE run_id = @id AND type = 'image') AS k ORDER BY 1`,
     )
     .all({ id }) as { key: string; count: number; lastStep: number }[];
-  return { run: runView(run), keys, histogramKeys, events, images };
+  return { run: runView({ ...run, tags: tagsOf([id]).get(id) ?? [] }), keys, histogramKeys, events, images };
 }
 
 /** A run as a page embeds it: every key, with only the fields the page reads. */

@@ -7,6 +7,8 @@ export interface RunLifecycleHooks {
   resumed?: (runId: string) => void;
   /** A run finished, before finish answers; what it returns (alerts not yet delivered) rides back to the SDK. */
   finished?: (runId: string) => unknown[] | undefined | Promise<unknown[] | undefined>;
+  /** A run was deleted: whatever is kept in memory for it must go (and nothing written for it again). */
+  deleted?: (runId: string) => void;
 }
 
 const g = globalThis as unknown as { __babysitRunLifecycle?: Map<string, RunLifecycleHooks> };
@@ -28,4 +30,8 @@ export async function runFinished(runId: string): Promise<unknown[]> {
   const out: unknown[] = [];
   for (const h of hooks().values()) out.push(...((await h.finished?.(runId)) ?? []));
   return out;
+}
+
+export function runDeleted(runId: string): void {
+  for (const h of hooks().values()) h.deleted?.(runId);
 }

@@ -1,15 +1,50 @@
+import type Database from "better-sqlite3";
 import { sqlite, stmt } from "../db";
+import { runSeries } from "../series/series-meta";
 import { alertCounts } from "./alert-counts";
-import { type ConfigScalar, type RunHeaderRecord, STALE_SECONDS, headlineValues, parseConfig, runListView, summarizeConfig } from "./run-view";
+import { encodeNullable, encodeValue, type WireNumber } from "../values";
+import {
+  type ConfigScalar,
+  type RunHeaderRecord,
+  STALE_SECONDS,
+  headlineValues,
+  parseConfig,
+  runListView,
+  seriesTotals,
+  summarizeConfig,
+  summaryEntry,
+} from "./run-view";
+import { tagsOf } from "./update-run";
 
 export interface ListRunsInput {
   project?: string;
   status?: "running" | "finished" | "crashed" | "stale";
-  sort: "created" | "-created" | "name" | "-name";
+  /** Name contains this (case-insensitive for ASCII letters; the text is data, never a pattern). */
+  q?: string;
+  tag?: string;
+  /** "false" (default): not archived; "true": archived only; "all". */
+  archived?: "false" | "true" | "all";
+  sort: "created" | "-created" | "name" | "-name" | "config" | "-config" | "metric" | "-metric";
+  /** The config or metric key of sort=config / sort=metric. */
+  sortKey?: string;
+  /** Which of a metric's stored summaries sort=metric orders by. */
+  sortAgg?: "last" | "min" | "max";
+  /** config.<key>=<value> filters of the query, by key (keys are user data: a Map). */
+  config?: Map<string, ConfigFilter>;
+  configColumns?: string[];
+  metricColumns?: string[];
   limit: number;
+  offset?: number;
 }
 
-const ORDER: Record<ListRunsInput["sort"], string> = {
+/** One config filter: a value to equal (number, string, true/false/null), or an inclusive numeric range. */
+export type ConfigFilter =
+  | { kind: "number"; value: number }
+  | { kind: "text"; value: string }
+  | { kind: "literal"; value: "true" | "false" | "null" }
+  | { kind: "range"; min?: number; max?: number };
+
+const ORDER: Record<"created" | "-created" | "name" | "-name", string> = {
   created: "r.created_at ASC, r.rowid ASC",
   "-created": "r.created_at DESC, r.rowid DESC",
   name: "r.name ASC, r.rowid ASC",
@@ -24,14 +59,59 @@ interface RunRow {
   updatedAt: number;
   lastSeenAt: number;
   finishedAt: number | null;
+  archived: number;
   projectName: string;
 }
 
 /**
- * Runs (newest first by default) with their last headline values, active alert counts and config
- * summaries (never whole configs: one can be 1 MiB). One
- * SQL query whatever the number of runs: the status filter ("stale" = running and silent for
- * BABYSIT_STALE_SECONDS) runs in SQL, so ?status= reads `limit` rows, not every run.
+ * A JSON path naming one top-level config key, the key taken literally (dots, quotes, brackets and
+ * all): `$."<key>"` with the key JSON-escaped, which SQLite's path syntax reads back as the same
+ * key. It is bound as a parameter, never spliced into the SQL.
+ */
+export const configPath = (key: string) => `$.${JSON.stringify(key)}`;
+
+/** `LIKE` with the user's text as data: %, _ and the escape character itself lose their meaning. */
+export const likeContaining = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+// a metric's stored summary as a number for ordering: last_value is wire-encoded JSON text
+// (a number, or "NaN" / "Infinity" / "-Infinity"); NaN sorts with the missing, at the end
+// A run with pending points (a live one, mostly) has series rows whose totals cover its chunks
+// only: its totals are taken from memory (series-meta.ts) into temp.live_totals first, and read
+// from there (see liveTotals).
+const STORED: Record<"last" | "min" | "max", string> = {
+  last: `CASE s.last_value WHEN '"NaN"' THEN NULL WHEN '"Infinity"' THEN 9e999 WHEN '"-Infinity"' THEN -9e999
+           ELSE CAST(s.last_value AS REAL) END`,
+  min: "s.min",
+  max: "s.max",
+};
+// joined (faster than a subquery per run: 68 against 112 ms over 100k runs), the key bound
+const METRIC_JOIN = "LEFT JOIN series s ON s.run_id = r.id AND s.key = ? AND s.count > 0";
+const LIVE_JOIN = "LEFT JOIN temp.live_totals lt ON lt.run_id = r.id";
+const metricSql = (agg: "last" | "min" | "max", live: boolean) =>
+  live ? `(CASE WHEN lt.run_id IS NOT NULL THEN lt.${agg} ELSE ${STORED[agg]} END)` : STORED[agg];
+
+/**
+ * Fills temp.live_totals with one row per run that has pending points: `key`'s totals (NULLs when
+ * it has none). False when no run has any (then the stored totals are all there is).
+ */
+function liveTotals(db: Database.Database, key: string): boolean {
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS live_totals (run_id TEXT PRIMARY KEY, last REAL, min REAL, max REAL)`);
+  db.exec("DELETE FROM temp.live_totals");
+  const put = stmt(db, "INSERT INTO temp.live_totals (run_id, last, min, max) VALUES (?, ?, ?, ?)");
+  for (const { id } of stmt(db, "SELECT DISTINCT run_id AS id FROM pending_batches").all() as { id: string }[]) {
+    const m = runSeries(id).get(key);
+    if (!m || m.count === 0) put.run(id, null, null, null);
+    else put.run(id, Number.isNaN(m.lastValue) ? null : m.lastValue, m.min, m.max);
+  }
+  return (stmt(db, "SELECT EXISTS (SELECT 1 FROM temp.live_totals) AS any").get() as { any: number }).any === 1;
+}
+
+/**
+ * Runs (newest first by default) with their last headline values, active alert counts, tags and
+ * config summaries (never whole configs: one can be 1 MiB), filtered, ordered and paged in one SQL
+ * query with bound parameters whatever the number of runs: ?status= ("stale" = running and silent
+ * for BABYSIT_STALE_SECONDS), ?q=, ?tag=, ?archived=, config.<key>= filters and sorts by a config
+ * value or a metric's stored summary all run in SQL. `total` counts every run that matches.
  */
 export async function listRuns(q: ListRunsInput) {
   const db = sqlite();
@@ -50,31 +130,166 @@ export async function listRuns(q: ListRunsInput) {
     else where.push("r.status = ?");
     params.push(q.status === "running" || q.status === "stale" ? cutoff : q.status);
   }
+  const archived = q.archived ?? "false";
+  if (archived !== "all") where.push(archived === "true" ? "r.archived = 1" : "r.archived = 0");
+  if (q.q !== undefined) {
+    where.push("r.name LIKE ? ESCAPE '\\'");
+    params.push(likeContaining(q.q));
+  }
+  if (q.tag !== undefined) {
+    where.push("r.id IN (SELECT t.run_id FROM run_tags t WHERE t.tag = ?)");
+    params.push(q.tag);
+  }
+  for (const [key, f] of q.config ?? []) {
+    const path = configPath(key);
+    if (f.kind === "literal") {
+      where.push("json_type(r.config, ?) = ?");
+      params.push(path, f.value);
+    } else if (f.kind === "text") {
+      where.push("json_type(r.config, ?) = 'text' AND json_extract(r.config, ?) = ?");
+      params.push(path, path, f.value);
+    } else {
+      where.push("json_type(r.config, ?) IN ('integer', 'real')");
+      params.push(path);
+      const lo = f.kind === "number" ? f.value : f.min;
+      const hi = f.kind === "number" ? f.value : f.max;
+      if (lo !== undefined) {
+        where.push(f.kind === "number" ? "json_extract(r.config, ?) = ?" : "json_extract(r.config, ?) >= ?");
+        params.push(path, lo);
+      }
+      if (hi !== undefined && f.kind === "range") {
+        where.push("json_extract(r.config, ?) <= ?");
+        params.push(path, hi);
+      }
+    }
+  }
+  const whereSql = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  let order: string;
+  const orderParams: (string | number)[] = [];
+  if (q.sort === "config" || q.sort === "-config" || q.sort === "metric" || q.sort === "-metric") {
+    const dir = q.sort.startsWith("-") ? "DESC" : "ASC";
+    // a config value: numbers before text, by value; a missing value (or NaN) last in both directions
+    const byMetric = q.sort.endsWith("metric");
+    const live = byMetric && liveTotals(db, q.sortKey!);
+    const expr = byMetric ? metricSql(q.sortAgg ?? "last", live) : "json_extract(r.config, ?)";
+    const joins = byMetric ? `${METRIC_JOIN} ${live ? LIVE_JOIN : ""}` : "";
+    order = `sort_value IS NULL, sort_value ${dir}, r.created_at DESC, r.rowid DESC`;
+    // the key is bound once, where it appears first: the select list (config) or the join (metric)
+    orderParams.push(byMetric ? q.sortKey! : configPath(q.sortKey!));
+    const rows = db
+      .prepare(
+        `SELECT r.id, r.name, r.status, r.created_at AS createdAt, r.updated_at AS updatedAt, r.last_seen_at AS lastSeenAt,
+           r.finished_at AS finishedAt, r.archived, p.name AS projectName, ${expr} AS sort_value
+         FROM runs r JOIN projects p ON p.id = r.project_id ${joins} ${whereSql}
+         ORDER BY ${order} LIMIT ? OFFSET ?`,
+      )
+      .all(...orderParams, ...params, q.limit, q.offset ?? 0) as RunRow[];
+    return await listView(rows, q, whereSql, params);
+  }
   const rows = db
     .prepare(
       `SELECT r.id, r.name, r.status, r.created_at AS createdAt, r.updated_at AS updatedAt,
-         r.last_seen_at AS lastSeenAt, r.finished_at AS finishedAt, p.name AS projectName
+         r.last_seen_at AS lastSeenAt, r.finished_at AS finishedAt, r.archived, p.name AS projectName
        FROM runs r JOIN projects p ON p.id = r.project_id
-       ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-       ORDER BY ${ORDER[q.sort]} LIMIT ?`,
+       ${whereSql}
+       ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`,
     )
-    .all(...params, q.limit) as RunRow[];
-  const records: RunHeaderRecord[] = rows.map(({ projectName, ...r }) => ({ ...r, project: { name: projectName } }));
-  const ids = records.map((r) => r.id);
+    .all(...params, q.limit, q.offset ?? 0) as RunRow[];
+  return await listView(rows, q, whereSql, params);
+}
+
+async function listView(rows: RunRow[], q: ListRunsInput, whereSql: string, params: (string | number)[]) {
+  const db = sqlite();
+  const ids = rows.map((r) => r.id);
+  const tags = tagsOf(ids);
+  const records: RunHeaderRecord[] = rows.map(({ projectName, ...r }) => ({
+    id: r.id,
+    name: r.name,
+    status: r.status,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    lastSeenAt: r.lastSeenAt,
+    finishedAt: r.finishedAt,
+    archived: r.archived,
+    tags: tags.get(r.id) ?? [],
+    project: { name: projectName },
+  }));
   const values = headlineValues(ids);
   const alerts = await alertCounts(ids);
   const summaries = configSummaries(ids);
+  const configCols = q.configColumns?.length ? configColumns(ids, q.configColumns) : undefined;
+  const metricCols = q.metricColumns?.length ? metricColumns(ids, q.metricColumns) : undefined;
+  // a short page is the end of the list: its count is known without counting again
+  const offset = q.offset ?? 0;
+  const total =
+    rows.length < q.limit && (rows.length > 0 || offset === 0)
+      ? offset + rows.length
+      : (db.prepare(`SELECT COUNT(*) AS n FROM runs r JOIN projects p ON p.id = r.project_id ${whereSql}`).get(...params) as { n: number }).n;
   const projects = db
     .prepare("SELECT p.name, (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id) AS runs FROM projects p ORDER BY p.name")
     .all() as { name: string; runs: number }[];
+  const tagCounts = db.prepare("SELECT tag AS name, COUNT(*) AS runs FROM run_tags GROUP BY tag ORDER BY tag").all() as {
+    name: string;
+    runs: number;
+  }[];
   return {
     runs: records.map((r) => ({
       ...runListView(r, summaries.get(r.id) ?? {}),
       summary: values.get(r.id) ?? {},
       alerts: alerts.get(r.id) ?? { critical: 0, warning: 0, info: 0 },
+      ...(configCols || metricCols ? { columns: { config: configCols?.get(r.id) ?? {}, metrics: metricCols?.get(r.id) ?? {} } } : {}),
     })),
+    total,
     projects,
+    tags: tagCounts,
   };
+}
+
+/**
+ * The values of the chosen config keys of each run: scalars as they are (strings cut like
+ * configSummary's), a key whose value is an object or array as null, a missing key left out.
+ * Built with Object.fromEntries, so a key named "__proto__" is a key like another.
+ */
+function configColumns(ids: string[], keys: string[]): Map<string, Record<string, ConfigScalar>> {
+  const out = new Map<string, Record<string, ConfigScalar>>();
+  for (const [id, config] of configsOf(ids)) {
+    const entries: [string, ConfigScalar][] = [];
+    for (const k of keys) {
+      if (!Object.hasOwn(config, k)) continue;
+      const e = summaryEntry(k, config[k]);
+      entries.push([k, e ? e[1] : null]);
+    }
+    out.set(id, Object.fromEntries(entries));
+  }
+  return out;
+}
+
+export interface MetricCell {
+  last: WireNumber;
+  min: WireNumber | null;
+  max: WireNumber | null;
+}
+
+/** last, min and max of the chosen metric keys of each run (a run in memory from there, others from their series rows). */
+function metricColumns(ids: string[], keys: string[]): Map<string, Record<string, MetricCell>> {
+  const out = new Map<string, Record<string, MetricCell>>();
+  for (const [id, series] of seriesTotals(ids, keys)) {
+    const entries: [string, MetricCell][] = [];
+    for (const k of keys) {
+      const m = series.get(k);
+      if (m && m.count > 0) entries.push([k, { last: encodeValue(m.lastValue), min: encodeNullable(m.min), max: encodeNullable(m.max) }]);
+    }
+    out.set(id, Object.fromEntries(entries));
+  }
+  return out;
+}
+
+function configsOf(ids: string[]): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
+  if (!ids.length) return out;
+  const rows = stmt(sqlite(), "SELECT id, config FROM runs WHERE id IN (SELECT value FROM json_each(?))").iterate(JSON.stringify(ids));
+  for (const r of rows as Iterable<{ id: string; config: string }>) out.set(r.id, parseConfig(r.config));
+  return out;
 }
 
 /**

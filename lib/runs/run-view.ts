@@ -24,10 +24,16 @@ export interface RunHeaderRecord {
   lastSeenAt: number;
   finishedAt: number | null;
   project: { name: string };
+  /** Prisma gives a boolean, raw SQLite 0 or 1; left out where not read (then views leave it out too). */
+  archived?: boolean | number;
+  /** The run's tags, where read (lib/runs/run-tags.ts). */
+  tags?: string[];
 }
 
 export interface RunRecord extends RunHeaderRecord {
   config: string;
+  /** Only the run's own view carries its notes (up to notesMaxLength): lists stay small. */
+  notes?: string;
 }
 
 export function shownStatus(status: string, lastSeenAt: number, now = Date.now() / 1000): string {
@@ -45,12 +51,15 @@ function runHeader(r: RunHeaderRecord) {
     lastSeenAt: r.lastSeenAt,
     finishedAt: r.finishedAt,
     url: `/runs/${r.id}`,
+    // run management fields, where the record has them (a page merging a `run` event keeps its own otherwise)
+    ...(r.archived === undefined ? {} : { archived: Boolean(r.archived) }),
+    ...(r.tags === undefined ? {} : { tags: r.tags }),
   };
 }
 
 /** A run with its whole config: GET /api/v1/runs/{id} and the run's own room. */
 export function runView(r: RunRecord) {
-  return { ...runHeader(r), config: parseConfig(r.config) };
+  return { ...runHeader(r), ...(r.notes === undefined ? {} : { notes: r.notes }), config: parseConfig(r.config) };
 }
 
 /** A run as lists show it (GET /api/v1/runs, the runs room): a config summary instead of the config. */
@@ -116,6 +125,20 @@ export const HEADLINE_KEYS = [
  */
 export function headlineValues(runIds: string[]): Map<string, Record<string, WireNumber>> {
   const out = new Map<string, Record<string, WireNumber>>();
+  for (const [id, series] of seriesTotals(runIds, HEADLINE_KEYS.flat())) out.set(id, pickHeadlines(series));
+  return out;
+}
+
+export interface SeriesTotals {
+  count: number;
+  lastValue: number;
+  min: number | null;
+  max: number | null;
+}
+
+/** The totals of some keys of each run (see headlineValues for where they come from). */
+export function seriesTotals(runIds: string[], keys: string[]): Map<string, Map<string, SeriesTotals>> {
+  const out = new Map<string, Map<string, SeriesTotals>>();
   const fromRows: string[] = [];
   const db = sqlite();
   const ids = JSON.stringify(runIds);
@@ -126,28 +149,32 @@ export function headlineValues(runIds: string[]): Map<string, Record<string, Wir
   );
   for (const id of runIds) {
     const cached = cachedRunSeries(id);
-    if (cached || pending.has(id)) out.set(id, pickHeadlines(cached ?? runSeries(id)));
+    if (cached || pending.has(id)) out.set(id, cached ?? runSeries(id));
     else fromRows.push(id);
   }
   if (fromRows.length) {
-    const byRun = new Map<string, Map<string, { count: number; lastValue: number }>>();
+    for (const id of fromRows) out.set(id, new Map());
     const rows = db
       .prepare(
-        `SELECT run_id AS runId, key, count, last_value AS lastValue FROM series
+        `SELECT run_id AS runId, key, count, last_value AS lastValue, min, max FROM series
          WHERE run_id IN (SELECT value FROM json_each(?)) AND key IN (SELECT value FROM json_each(?)) AND count > 0`,
       )
-      .all(JSON.stringify(fromRows), JSON.stringify(HEADLINE_KEYS.flat())) as { runId: string; key: string; count: number; lastValue: string }[];
+      .all(JSON.stringify(fromRows), JSON.stringify(keys)) as {
+      runId: string;
+      key: string;
+      count: number;
+      lastValue: string;
+      min: number | null;
+      max: number | null;
+    }[];
     for (const r of rows) {
-      let m = byRun.get(r.runId);
-      if (!m) byRun.set(r.runId, (m = new Map()));
-      m.set(r.key, { count: r.count, lastValue: decodeValue(JSON.parse(r.lastValue) as WireNumber) });
+      out.get(r.runId)?.set(r.key, { count: r.count, lastValue: decodeValue(JSON.parse(r.lastValue) as WireNumber), min: r.min, max: r.max });
     }
-    for (const id of fromRows) out.set(id, pickHeadlines(byRun.get(id) ?? new Map()));
   }
   return out;
 }
 
-function pickHeadlines(series: Map<string, { count: number; lastValue: number }>): Record<string, WireNumber> {
+function pickHeadlines(series: ReadonlyMap<string, { count: number; lastValue: number }>): Record<string, WireNumber> {
   const summary: Record<string, WireNumber> = {}; // keys from HEADLINE_KEYS only; plain, for React props
   for (const group of HEADLINE_KEYS) {
     const key = group.find((k) => (series.get(k)?.count ?? 0) > 0);

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { LIMITS, nameProblem } from "../contract/limits";
+import { LIMITS, codePointLength, isWellFormed, nameProblem } from "../contract/limits";
+import { AppError } from "../errors";
 import { configProblem } from "./config";
 import { step } from "./log-batch";
 
@@ -31,8 +32,89 @@ export const createRun = z.object({
   project: trimmedName(LIMITS.projectMaxLength, "project names", "is required"),
   name: trimmedName(LIMITS.runNameMaxLength, "run names", "must be a string").optional(),
   config: config.optional(),
-  id: runId.optional(),
+  // /api/v1/runs/bulk is a route of its own: a run with that id could not be read
+  id: runId.refine((id) => id !== "bulk", { error: 'must not be "bulk" (a reserved path)' }).optional(),
 });
+
+const tag = trimmedName(LIMITS.tagMaxLength, "tags", "must be a string");
+
+/** Plain text: any characters but C0 controls other than tab and newline (a CR LF becomes LF). */
+const notes = z
+  .string({ error: "must be a string" })
+  .transform((s) => s.replace(/\r\n?/g, "\n"))
+  .superRefine((s, ctx) => {
+    const problem = notesProblem(s);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
+function notesProblem(s: string): string | null {
+  if (!isWellFormed(s)) return "must be well-formed Unicode (no lone surrogates)";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c <= 0x1f && c !== 0x09 && c !== 0x0a) || c === 0x7f) return "must not contain control characters other than tab and newline";
+  }
+  const max = LIMITS.notesMaxLength;
+  if (codePointLength(s) > max.value) return `must be at most ${max.value} ${max.unit}`;
+  return null;
+}
+
+/** A set of tags: duplicates (after trimming) count once; stored and answered in code point order. */
+const tags = z
+  .array(tag, { error: "must be an array of strings" })
+  .transform((t) => [...new Set(t)].sort())
+  .refine((t) => t.length <= LIMITS.tagsPerRun.value, { error: `must hold at most ${LIMITS.tagsPerRun.value} ${LIMITS.tagsPerRun.unit}` });
+
+// PATCH /api/v1/runs/{id}: unknown fields are refused (a typo must not look like success)
+export const updateRun = z
+  .strictObject(
+    {
+      name: trimmedName(LIMITS.runNameMaxLength, "run names", "must be a string").optional(),
+      archived: z.boolean({ error: "must be true or false" }).optional(),
+      tags: tags.optional(),
+      notes: notes.optional(),
+    },
+    {
+      error: (iss) =>
+        iss.code === "unrecognized_keys"
+          ? `unknown field ${JSON.stringify(iss.keys[0])}: give name, archived, tags or notes`
+          : "must be a JSON object",
+    },
+  )
+  .refine((p) => p.name !== undefined || p.archived !== undefined || p.tags !== undefined || p.notes !== undefined, {
+    error: "give at least one of name, archived, tags, notes",
+  });
+
+export const BULK_ACTIONS = ["delete", "archive", "unarchive", "tag", "untag"] as const;
+
+// POST /api/v1/runs/bulk
+export const bulkRuns = z
+  .strictObject(
+    {
+      ids: z
+        .array(runId, { error: "must be an array of run ids" })
+        .min(1, { error: "must name at least one run" })
+        .max(LIMITS.bulkRunsMax.value, { error: `must name at most ${LIMITS.bulkRunsMax.value} ${LIMITS.bulkRunsMax.unit}` })
+        .superRefine((ids, ctx) => {
+          const seen = new Set<string>();
+          ids.forEach((id, i) => {
+            if (seen.has(id)) ctx.addIssue({ code: "custom", path: [i], message: "is given twice; name each run once" });
+            seen.add(id);
+          });
+        }),
+      action: z.enum(BULK_ACTIONS, { error: `must be one of ${BULK_ACTIONS.join(", ")}` }),
+      tag: tag.optional(),
+    },
+    {
+      error: (iss) =>
+        iss.code === "unrecognized_keys" ? `unknown field ${JSON.stringify(iss.keys[0])}: give ids, action and tag` : "must be a JSON object",
+    },
+  )
+  .superRefine((b, ctx) => {
+    const tagged = b.action === "tag" || b.action === "untag";
+    if (tagged && b.tag === undefined) ctx.addIssue({ code: "custom", path: ["tag"], message: `is required with action ${b.action}` });
+    if (!tagged && b.tag !== undefined)
+      ctx.addIssue({ code: "custom", path: ["tag"], message: `goes with action tag or untag only, not ${b.action}` });
+  });
 
 export const finishRun = z.object({
   status: z.enum(["finished", "crashed"]).default("finished"),
@@ -89,12 +171,60 @@ export const seriesQuery = z
     }
   });
 
-export const listRunsQuery = z.object({
-  project: textParam.optional(),
-  status: z.enum(["running", "finished", "crashed", "stale"]).optional(),
-  sort: z.enum(["created", "-created", "name", "-name"]).default("-created"),
-  limit: intParam(1, 1000).default(200),
-});
+/** A user text in the runs list's query (search, tag, key, value): a name by the contract's rules. */
+const filterText = (what: string) =>
+  textParam.superRefine((s, ctx) => {
+    const problem = nameProblem(s, LIMITS.runFilterMaxLength, what);
+    if (problem) ctx.addIssue({ code: "custom", message: problem.replace(`${what} `, "") });
+  });
+
+/** A JSON array of keys (`["lr","batch size"]`): any key, commas and all, stays one key. */
+const keyList = (what: string) =>
+  textParam.transform((s, ctx) => {
+    let v: unknown;
+    try {
+      v = JSON.parse(s);
+    } catch {
+      v = undefined;
+    }
+    const max = LIMITS.runListColumnsMax;
+    if (!Array.isArray(v) || v.some((k) => typeof k !== "string" || nameProblem(k, LIMITS.runFilterMaxLength, what) !== null)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a JSON array of ${what} (each 1-${LIMITS.runFilterMaxLength.value} ${LIMITS.runFilterMaxLength.unit})`,
+      });
+      return z.NEVER;
+    }
+    if (v.length > max.value) {
+      ctx.addIssue({ code: "custom", message: `must name at most ${max.value} ${max.unit}, got ${v.length}` });
+      return z.NEVER;
+    }
+    return [...new Set(v as string[])];
+  });
+
+export const RUN_SORTS = ["created", "-created", "name", "-name", "config", "-config", "metric", "-metric"] as const;
+
+// Config filters (config.<key>=...) are taken out of the query before this schema (list-runs.ts).
+export const listRunsQuery = z
+  .object({
+    project: textParam.optional(),
+    status: z.enum(["running", "finished", "crashed", "stale"]).optional(),
+    q: filterText("the search text").optional(),
+    tag: filterText("the tag").optional(),
+    archived: z.enum(["false", "true", "all"], { error: "must be false (the default), true or all" }).default("false"),
+    sort: z.enum(RUN_SORTS, { error: `must be one of ${RUN_SORTS.join(", ")}` }).default("-created"),
+    sortKey: filterText("the sort key").optional(),
+    sortAgg: z.enum(["last", "min", "max"], { error: "must be last, min or max" }).default("last"),
+    configColumns: keyList("config keys").optional(),
+    metricColumns: keyList("metric keys").optional(),
+    limit: intParam(1, 1000).default(200),
+    offset: intParam(0, Number.MAX_SAFE_INTEGER).default(0),
+  })
+  .superRefine((q, ctx) => {
+    const keyed = q.sort.endsWith("config") || q.sort.endsWith("metric");
+    if (keyed && q.sortKey === undefined) ctx.addIssue({ code: "custom", path: ["sortKey"], message: `is required with sort=${q.sort}` });
+    if (!keyed && q.sortKey !== undefined) ctx.addIssue({ code: "custom", path: ["sortKey"], message: "goes with sort=config or sort=metric only" });
+  });
 
 export const histogramsQuery = z.object({
   key: textParam,
@@ -107,3 +237,75 @@ export const imagesQuery = z.object({
   key: textParam,
   limit: intParam(1, 100).default(1),
 });
+
+/** A JSON number as the query may give one (no hex, no Infinity, no spaces). */
+const JSON_NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
+
+export type ConfigFilterValue =
+  | { kind: "number"; value: number }
+  | { kind: "text"; value: string }
+  | { kind: "literal"; value: "true" | "false" | "null" }
+  | { kind: "range"; min?: number; max?: number };
+
+/**
+ * Takes the config.<key>=<value> filters out of a runs-list query (what is left goes to
+ * listRunsQuery). The key after "config." is one top-level config key, taken literally. A value is
+ * a number (equal to it), `lo..hi` (an inclusive range; either side may be left out), true, false,
+ * null, a JSON string ("0.1" in quotes: the text 0.1), or any other text (equal to it).
+ */
+export function splitConfigFilters(query: Record<string, string>): { rest: Record<string, string>; config: Map<string, ConfigFilterValue> } {
+  const rest: Record<string, string> = Object.create(null);
+  const config = new Map<string, ConfigFilterValue>();
+  const bad = (name: string, why: string) => new AppError("invalid_query", `${JSON.stringify(name.slice(0, 100))} ${why}`);
+  for (const name of Object.keys(query)) {
+    if (!name.startsWith("config.")) {
+      rest[name] = query[name];
+      continue;
+    }
+    const key = name.slice("config.".length);
+    const keyProblem = nameProblem(key, LIMITS.runFilterMaxLength, "the config key");
+    if (keyProblem) throw bad(name, `names no usable config key: ${keyProblem}`);
+    const raw = query[name];
+    const valueProblem = nameProblem(raw, LIMITS.runFilterMaxLength, "the value");
+    if (valueProblem) throw bad(name, valueProblem.replace("the value ", "must have a value that "));
+    const max = LIMITS.runConfigFiltersMax;
+    if (config.size >= max.value) throw bad(name, `is one config filter too many: at most ${max.value} ${max.unit} per query`);
+    config.set(
+      key,
+      configFilterValue(raw, (why) => bad(name, why)),
+    );
+  }
+  return { rest, config };
+}
+
+function configFilterValue(raw: string, bad: (why: string) => AppError): ConfigFilterValue {
+  if (raw === "true" || raw === "false" || raw === "null") return { kind: "literal", value: raw };
+  if (JSON_NUMBER.test(raw)) {
+    const value = Number(raw);
+    if (!Number.isFinite(value)) throw bad("must be a number a double can hold");
+    return { kind: "number", value };
+  }
+  if (raw.startsWith('"')) {
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      throw bad('must be a whole JSON string when it starts with a quote, e.g. "0.1"');
+    }
+    return { kind: "text", value: v as string };
+  }
+  const dots = raw.indexOf("..");
+  if (dots >= 0) {
+    const lo = raw.slice(0, dots);
+    const hi = raw.slice(dots + 2);
+    const side = (s: string) => (s === "" ? undefined : JSON_NUMBER.test(s) && Number.isFinite(Number(s)) ? Number(s) : null);
+    const min = side(lo);
+    const max = side(hi);
+    if (min === null || max === null || (min === undefined && max === undefined)) {
+      throw bad('must be a range of numbers like 0.001..0.1, 0.01.. or ..0.1 (or quote a text with "..")');
+    }
+    if (min !== undefined && max !== undefined && min > max) throw bad(`must be a range from low to high (got ${lo}..${hi})`);
+    return { kind: "range", min, max };
+  }
+  return { kind: "text", value: raw };
+}

@@ -16,11 +16,16 @@ export interface RunHeader {
   lastSeenAt: number;
   finishedAt: number | null;
   url?: string;
+  /** Run management (PATCH /api/v1/runs/{id}); absent from a few live events, which then leave them as they were. */
+  archived?: boolean;
+  tags?: string[];
 }
 
 /** A run with its whole config (GET /api/v1/runs/{id}); `config` is left out where a page has no use for it. */
 export interface RunView extends RunHeader {
   config?: Record<string, unknown>;
+  /** Plain text: render as text, never as HTML. */
+  notes?: string;
 }
 
 export interface AlertCounts {
@@ -34,11 +39,19 @@ export interface RunListItem extends RunHeader {
   configSummary: Record<string, string | number | boolean | null>;
   summary: Record<string, WireNumber>;
   alerts: AlertCounts;
+  /** With ?configColumns= / ?metricColumns=: the chosen config values and metric summaries (keys are data: read with Object.keys / Object.hasOwn). */
+  columns?: {
+    config: Record<string, string | number | boolean | null>;
+    metrics: Record<string, { last: WireNumber; min: WireNumber | null; max: WireNumber | null }>;
+  };
 }
 
 export interface RunList {
   runs: RunListItem[];
+  /** Every run matching the filters (the list is one page of them). */
+  total?: number;
   projects: { name: string; runs: number }[];
+  tags?: { name: string; runs: number }[];
 }
 
 export interface KeyInfo {

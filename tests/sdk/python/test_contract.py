@@ -27,7 +27,9 @@ with open(os.path.join(HERE, "..", "..", "..", "docs", "contract.json")) as f:
     CONTRACT = json.load(f)
 LIMIT = {k: v["value"] for k, v in CONTRACT["limits"].items()}
 # limits of what only the server and the pages do (reading series, config.babysit.keys patterns)
-NOT_FOR_SDKS = {"seriesKeysPerRequest", "keyPatternMaxLength", "keyPatternsMax"}
+NOT_FOR_SDKS = {"seriesKeysPerRequest", "keyPatternMaxLength", "keyPatternsMax",
+                # run management (dashboard and API), nothing the SDKs send
+                "tagMaxLength", "tagsPerRun", "notesMaxLength", "bulkRunsMax", "runFilterMaxLength", "runConfigFiltersMax", "runListColumnsMax"}
 
 
 # ------------------------------------------------------------------------------ the numbers

@@ -2,7 +2,7 @@ import "@/lib/alerts/register";
 import { handle, json, parse, queryOf, readJson } from "@/lib/http/handler";
 import { createRun } from "@/lib/runs/create-run";
 import { listRuns } from "@/lib/runs/list-runs";
-import { createRun as createRunSchema, listRunsQuery } from "@/lib/schemas/runs";
+import { createRun as createRunSchema, listRunsQuery, splitConfigFilters } from "@/lib/schemas/runs";
 
 export const dynamic = "force-dynamic";
 
@@ -13,7 +13,9 @@ export const POST = handle(async (req: Request) => {
   return json(out, out.resumed ? 200 : 201);
 });
 
-// GET /api/v1/runs – list runs (filter by project/status, sort) with last values and alert counts
+// GET /api/v1/runs – list runs (search, filter by project/status/tag/archived/config, sort by a
+// config value or metric, page) with last values, alert counts and chosen columns
 export const GET = handle(async (req: Request) => {
-  return json(await listRuns(parse(listRunsQuery, queryOf(req), "invalid_query")));
+  const { rest, config } = splitConfigFilters(queryOf(req));
+  return json(await listRuns({ ...parse(listRunsQuery, rest, "invalid_query"), config }));
 });

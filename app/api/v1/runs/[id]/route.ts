@@ -1,10 +1,30 @@
-import { handle, json } from "@/lib/http/handler";
+import "@/lib/alerts/register";
+import { handle, json, parse, readJson } from "@/lib/http/handler";
+import { deleteRun } from "@/lib/runs/delete-run";
 import { getRun } from "@/lib/runs/get-run";
+import { updateRun } from "@/lib/runs/update-run";
+import { updateRun as updateRunSchema } from "@/lib/schemas/runs";
 
 export const dynamic = "force-dynamic";
 
-// GET /api/v1/runs/[id] – a run with its config, status, keys, histogram keys and events
-export const GET = handle(async (_req: Request, ctx: { params: Promise<{ id: string }> }) => {
+type Ctx = { params: Promise<{ id: string }> };
+
+// GET /api/v1/runs/[id] – a run with its config, status, tags, notes, keys, histogram keys and events
+export const GET = handle(async (_req: Request, ctx: Ctx) => {
   const { id } = await ctx.params;
   return json(await getRun(id));
+});
+
+// PATCH /api/v1/runs/[id] – rename, archive or unarchive, set tags, write notes
+export const PATCH = handle(async (req: Request, ctx: Ctx) => {
+  const { id } = await ctx.params;
+  const patch = parse(updateRunSchema, await readJson(req));
+  return json({ run: updateRun(id, patch) });
+});
+
+// DELETE /api/v1/runs/[id] – delete a run and all its data
+export const DELETE = handle(async (_req: Request, ctx: Ctx) => {
+  const { id } = await ctx.params;
+  deleteRun(id);
+  return json({ id, deleted: true });
 });

@@ -1,0 +1,197 @@
+"use client";
+
+import { useState } from "react";
+import type { RunView as Run } from "@/lib/ui/api-types";
+import { errorText } from "@/lib/ui/api-error";
+
+// The run page header's run management: rename inline, tags, notes (plain text, shown as text),
+// archive and delete (asks first). Every change goes through PATCH/DELETE /api/v1/runs/{id}; the
+// server's `run` / `run-deleted` events bring it to every other page open on the run or the list.
+
+const JSON_TYPE = { "content-type": "application/json" };
+
+async function patchRun(id: string, body: object): Promise<{ run?: Run; error?: string }> {
+  const res = await fetch(`/api/v1/runs/${encodeURIComponent(id)}`, { method: "PATCH", headers: JSON_TYPE, body: JSON.stringify(body) });
+  if (!res.ok) return { error: await errorText(res) };
+  return { run: ((await res.json()) as { run: Run }).run };
+}
+
+/** The run's name as a heading, and an inline editor for it. */
+export function RunName({ run, onChange }: { run: Run; onChange: (r: Run) => void }) {
+  const [editing, setEditing] = useState<string | null>(null);
+  const [error, setError] = useState("");
+  const save = async () => {
+    if (editing === null) return;
+    if (editing.trim() === run.name) return setEditing(null);
+    const r = await patchRun(run.id, { name: editing });
+    if (r.error) return setError(r.error);
+    setError("");
+    setEditing(null);
+    if (r.run) onChange(r.run);
+  };
+  if (editing === null)
+    return (
+      <>
+        <h1>
+          <bdi>{run.name}</bdi>
+        </h1>
+        <button type="button" className="link-button small" onClick={() => setEditing(run.name)} aria-label="rename run">
+          rename
+        </button>
+      </>
+    );
+  return (
+    <form
+      className="rename"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+    >
+      <input
+        value={editing}
+        // biome-ignore lint/a11y/noAutofocus: the user just asked to edit this name
+        autoFocus
+        aria-label="run name"
+        onChange={(e) => setEditing(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Escape") {
+            setEditing(null);
+            setError("");
+          }
+        }}
+      />
+      <button type="submit" className="button small">
+        save
+      </button>
+      <button
+        type="button"
+        className="link-button small"
+        onClick={() => {
+          setEditing(null);
+          setError("");
+        }}
+      >
+        cancel
+      </button>
+      {error && (
+        <span className="warn" role="alert">
+          {error}
+        </span>
+      )}
+    </form>
+  );
+}
+
+/** Tags, notes, archive and delete. */
+export default function RunAdmin({ run, onChange, onDeleted }: { run: Run; onChange: (r: Run) => void; onDeleted: () => void }) {
+  const [tag, setTag] = useState("");
+  const [notes, setNotes] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState("");
+  const tags = run.tags ?? [];
+
+  const apply = async (body: object) => {
+    const r = await patchRun(run.id, body);
+    if (r.error) {
+      setError(r.error);
+      return false;
+    }
+    setError("");
+    if (r.run) onChange(r.run);
+    return true;
+  };
+  const remove = async () => {
+    const res = await fetch(`/api/v1/runs/${encodeURIComponent(run.id)}`, { method: "DELETE", headers: JSON_TYPE });
+    if (!res.ok && res.status !== 404) return setError(await errorText(res));
+    setConfirming(false);
+    onDeleted();
+  };
+
+  return (
+    <div className="run-admin">
+      <div className="tags">
+        {tags.map((t) => (
+          <span key={t} className="badge tag" data-tag={t}>
+            <bdi>{t}</bdi>
+            <button
+              type="button"
+              className="link-button"
+              aria-label={`remove tag ${t}`}
+              onClick={() => void apply({ tags: tags.filter((x) => x !== t) })}
+            >
+              ×
+            </button>
+          </span>
+        ))}
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!tag.trim()) return;
+            void apply({ tags: [...tags, tag] }).then((ok) => ok && setTag(""));
+          }}
+        >
+          <input className="tag-input" value={tag} onChange={(e) => setTag(e.target.value)} placeholder="add tag" aria-label="add tag" />
+        </form>
+        <span className="grow" />
+        <button type="button" className="button small" onClick={() => void apply({ archived: !run.archived })} data-testid="archive">
+          {run.archived ? "unarchive" : "archive"}
+        </button>
+        {confirming ? (
+          <span className="confirm" role="alertdialog" aria-label="confirm delete">
+            Delete this run and all its data?{" "}
+            <button type="button" className="button small danger" onClick={() => void remove()} data-testid="confirm-delete">
+              delete
+            </button>{" "}
+            <button type="button" className="link-button small" onClick={() => setConfirming(false)}>
+              cancel
+            </button>
+          </span>
+        ) : (
+          <button type="button" className="button small danger" onClick={() => setConfirming(true)} data-testid="delete">
+            delete
+          </button>
+        )}
+      </div>
+      {run.archived && (
+        <p className="muted" data-archived>
+          Archived: hidden from the runs list unless archived runs are shown.
+        </p>
+      )}
+      <details className="notes">
+        <summary>notes{run.notes ? "" : " (none)"}</summary>
+        {notes === null ? (
+          <>
+            {/* plain text, rendered as text (never as HTML) */}
+            {run.notes ? <p className="notes-text">{run.notes}</p> : null}
+            <button type="button" className="link-button small" onClick={() => setNotes(run.notes ?? "")}>
+              edit notes
+            </button>
+          </>
+        ) : (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              void apply({ notes }).then((ok) => ok && setNotes(null));
+            }}
+          >
+            <textarea value={notes} onChange={(e) => setNotes(e.target.value)} rows={4} aria-label="notes" />
+            <div>
+              <button type="submit" className="button small">
+                save notes
+              </button>{" "}
+              <button type="button" className="link-button small" onClick={() => setNotes(null)}>
+                cancel
+              </button>
+            </div>
+          </form>
+        )}
+      </details>
+      {error && (
+        <p className="warn" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
