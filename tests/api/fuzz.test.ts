@@ -19,6 +19,8 @@ const RUNS = Number(process.env.BABYSIT_FUZZ_RUNS ?? 400);
 
 let server: TestServer;
 let runId: string;
+/** Runs a generated DELETE /api/v1/runs/{id} may delete (a success, not a refusal), so the target run lives on. */
+const victims: string[] = [];
 let shareToken: string;
 
 beforeAll(async () => {
@@ -27,6 +29,7 @@ beforeAll(async () => {
   runId = run.body.id;
   await api(server.url, "POST", `/api/v1/runs/${runId}/log`, { seq: 0, rows: [{ step: 0, metrics: { "train/loss": 1 } }] });
   shareToken = (await api(server.url, "POST", `/api/v1/runs/${runId}/shares`)).body.token;
+  for (let i = 0; i < 3; i++) victims.push((await api(server.url, "POST", "/api/v1/runs", { project: "fuzz", name: `victim-${i}` })).body.id);
 });
 afterAll(async () => {
   await server?.stop();
@@ -237,10 +240,12 @@ const request: fc.Arbitrary<Generated> = fc
   })
   .map((g) => {
     const [[id, token]] = g.segments;
-    let target = g.route.path.replace("[id]", id.replace("<RUN>", runId)).replace("[token]", token.replace("<TOKEN>", shareToken));
+    const method = g.ownMethod ? g.route.methods[g.pickMethod % g.route.methods.length] : g.anyMethod;
+    // deleting a run is a success, not a refusal: aim it at a run kept for that
+    const run = method === "DELETE" && g.route.path === "/api/v1/runs/[id]" ? victims[g.pickMethod % victims.length] : runId;
+    let target = g.route.path.replace("[id]", id.replace("<RUN>", run)).replace("[token]", token.replace("<TOKEN>", shareToken));
     if (g.extraSegment !== null) target += `/${g.extraSegment}`;
     if (g.query !== null) target += `?${g.query}`;
-    const method = g.ownMethod ? g.route.methods[g.pickMethod % g.route.methods.length] : g.anyMethod;
     const headers: Record<string, string> = { ...g.headers };
     if (g.contentType !== undefined) headers["content-type"] = g.contentType;
     return { req: { method, target, headers, body: g.body(g.route.path) }, template: g.route.path };

@@ -170,8 +170,8 @@ describe("methods", () => {
   test.each([
     ["TRACE", "/api/v1/runs", "GET, POST, HEAD, OPTIONS"],
     ["PUT", "/api/v1/runs", "GET, POST, HEAD, OPTIONS"],
-    ["PATCH", "/api/v1/runs/RUN", "GET, HEAD, OPTIONS"],
-    ["DELETE", "/api/v1/runs/RUN", "GET, HEAD, OPTIONS"],
+    ["PUT", "/api/v1/runs/RUN", "GET, PATCH, DELETE, HEAD, OPTIONS"],
+    ["POST", "/api/v1/runs/RUN", "GET, PATCH, DELETE, HEAD, OPTIONS"],
     ["GET", "/api/v1/runs/RUN/log", "POST, OPTIONS"],
     ["PUT", "/api/v1/runs/RUN/log", "POST, OPTIONS"],
     ["GET", "/api/v1/runs/RUN/finish", "POST, OPTIONS"],

@@ -24,7 +24,12 @@ beforeAll(async () => {
   db.prepare("INSERT INTO projects (id, name, created_at) VALUES (1, 'old', 1)").run();
   db.prepare("INSERT INTO runs (id, project_id, name, created_at, updated_at, last_seen_at) VALUES ('oldrun', 1, 'from-before', 1, 1, 1)").run();
   db.prepare("INSERT INTO shares (token, run_id, created_at) VALUES (?, 'oldrun', 100), (?, 'oldrun', 200)").run(OLD_TOKEN, OLD_TOKEN_2);
-  apply("0003_hashed_shares");
+  // then every migration from 0003 on, as `npm start` applies them
+  for (const name of fs
+    .readdirSync(MIGRATIONS)
+    .filter((n) => /^\d{4}_/.test(n) && n >= "0003")
+    .sort())
+    apply(name);
   db.close();
   server = await startServer({ dbPath });
 });
