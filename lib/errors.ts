@@ -13,6 +13,8 @@ export type ErrorCode =
   | "expectation_failed"
   | "unsupported_media_type"
   | "unauthorized"
+  | "unauthenticated"
+  | "too_many_requests"
   | "forbidden"
   | "not_found"
   | "share_expired"
@@ -33,6 +35,8 @@ const STATUS: Record<ErrorCode, number> = {
   expectation_failed: 417,
   unsupported_media_type: 415,
   unauthorized: 401,
+  unauthenticated: 401,
+  too_many_requests: 429,
   forbidden: 403,
   not_found: 404,
   share_expired: 410,
