@@ -20,9 +20,10 @@ class TransportError(Exception):
 
 
 class KeyRefused(TransportError):
-    """A team server refused the API key (401/403: missing, revoked, expired, out of scope). Handled
-    as a server that is away: the data stays spooled and is retried, and `python -m babysit sync`
-    replays it once BABYSIT_API_KEY holds a valid key. Nothing is dropped for a key that can be fixed."""
+    """A team server refused the API key (401: missing, unknown, revoked, expired). Handled as a server
+    that is away: the data stays spooled and is retried, and `python -m babysit sync` replays it once
+    BABYSIT_API_KEY holds a valid key. Nothing is dropped for a key that can be fixed. (A 403, a key
+    that may not write to the project, stays a rejection, counted with its reason.)"""
 
 
 class Client:
@@ -103,7 +104,7 @@ class Client:
                 parsed = json.loads(raw.decode("utf-8")) if raw else None
             except (ValueError, UnicodeDecodeError):
                 parsed = None
-            if resp.status in (401, 403):
+            if resp.status == 401:
                 why = error_text(resp.status, parsed)
                 if not self._warned_key:
                     self._warned_key = True

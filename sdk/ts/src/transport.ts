@@ -880,15 +880,16 @@ function batchBytes(b: Batch): number {
 
 /**
  * 4xx other than 408/429: sending the same request again cannot succeed (a 413 batch is split
- * first). A refused API key (401/403) is not: it can be fixed, so the data is kept (spooled) and
- * retried like a server that is away.
+ * first). A refused API key (401: missing, unknown, revoked, expired) is not: it can be fixed, so
+ * the data is kept (spooled) and retried like a server that is away. A 403 (a key that may not
+ * write to this project) stays a rejection, counted with its reason.
  */
 function isPermanent(res: HttpResult): res is HttpFailure {
   return res.kind === "http" && res.status !== 408 && res.status !== 429 && !keyRefused(res) && res.status < 500;
 }
 
 function keyRefused(res: HttpResult): boolean {
-  return res.kind === "http" && (res.status === 401 || res.status === 403);
+  return res.kind === "http" && res.status === 401;
 }
 
 /** A team server's API key from BABYSIT_API_KEY, as a bearer token (docs/team-mode.md); a local server ignores it. */
