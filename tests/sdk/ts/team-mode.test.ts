@@ -55,7 +55,7 @@ test("a key revoked mid-run: the loop goes on, one warning, the data spooled, an
   process.env.BABYSIT_API_KEY = key.token;
   const run = await start();
   for (let i = 0; i < 5; i++) run.log({ x: i }, { step: i });
-  await waitFor(async () => (await count(run.id)) === 5, 10_000, "the first five points");
+  await waitFor(async () => (await count(run.id)) === 5, "the first five points", 10_000);
   expect((await admin("DELETE", `/api/v1/keys/${key.id}`)).status).toBe(200);
   for (let i = 5; i < 12; i++) run.log({ x: i }, { step: i });
   const result = await run.finish("finished", { timeoutMs: 1500 });
