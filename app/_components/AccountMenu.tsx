@@ -21,8 +21,10 @@ export default function AccountMenu() {
   }
   return (
     <span className="topbar-note" style={{ marginLeft: "auto", display: "flex", gap: 12, alignItems: "center" }}>
-      <bdi>{user.name}</bdi>
-      {user.role === "admin" ? " (admin)" : ""}
+      <a href="/account" className="account-link">
+        <bdi>{user.name}</bdi>
+        {user.role === "admin" ? " (admin)" : ""}
+      </a>
       <button type="button" onClick={logout}>
         Log out
       </button>
