@@ -33,7 +33,7 @@ describe("team mode in the browser", () => {
     await page.getByLabel("Password").fill(server.adminPassword);
     await page.getByRole("button", { name: "Log in" }).click();
     await page.waitForURL(`${server.url}/`);
-    await expect.poll(() => page.locator(".topbar").innerText()).toMatch(/admin \(admin\)[^]*Log out/);
+    await expect.poll(() => page.locator(".topbar").innerText()).toMatch(/admin \(admin\)[\s\S]*Log out/);
 
     // /account: invite a member, make a key
     await page.locator(".account-link").click();
@@ -56,7 +56,7 @@ describe("team mode in the browser", () => {
     const token = await page.getByLabel("new API key").inputValue();
     expect(token).toMatch(/^bsk_[A-Za-z0-9_-]{43}$/);
     const row = keys.locator(".key-list tbody tr");
-    await expect.poll(() => row.innerText()).toMatch(/cluster jobs\s+bsk_[^]*…\s+admin\s+write: vision[^]*never\s+Revoke/);
+    await expect.poll(() => row.innerText()).toMatch(/cluster jobs\s+bsk_[\s\S]*…\s+admin\s+write: vision[\s\S]*never\s+Revoke/);
     expect(await row.innerText()).not.toContain(token);
 
     // the key works for a script, and after Revoke it does not
