@@ -1,6 +1,7 @@
 import type { IOSocket } from "../realtime/hub";
 import { handshakeShare } from "../shares/share-listener";
-import { sessionPrincipal } from "./front";
+import { SESSION_COOKIE, hashSecret } from "./tokens";
+import { cookieValue, sessionPrincipal } from "./front";
 import type { Mode } from "./mode";
 import { accountsReady, adminCount } from "./users";
 
@@ -38,7 +39,11 @@ export function teamSocketGate(mode: Mode) {
     if (mode !== "team" || handshakeShare(socket) !== null) return next();
     const p = sessionPrincipal(socket.handshake.headers.cookie);
     if (!p) return next(Object.assign(new Error("unauthenticated"), { data: { code: "unauthenticated", message: "log in to follow live updates" } }));
-    (socket.data as { principal?: unknown }).principal = p;
+    const data = socket.data as { principal?: unknown; session?: { sessionHash: string; userId: number } };
+    data.principal = p;
+    // logout and password changes disconnect it (lib/auth/session-sockets.ts)
+    if (p.kind === "user")
+      data.session = { sessionHash: hashSecret(cookieValue(socket.handshake.headers.cookie, SESSION_COOKIE) ?? ""), userId: p.id };
     next();
   };
 }

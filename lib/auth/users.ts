@@ -3,6 +3,7 @@ import { isWellFormed } from "../contract/limits";
 import { AppError } from "../errors";
 import { ACCOUNT_NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from "./config";
 import { hashPassword, randomPassword } from "./passwords";
+import { disconnectSessions } from "./session-sockets";
 
 // Accounts of team mode. Names are what people log in with: letters, digits and . _ - (so that a
 // name shown in a list cannot pass for another one), compared as given.
@@ -108,6 +109,7 @@ export async function setPassword(userId: number, password: string): Promise<voi
     stmt(db, "UPDATE users SET password_hash = ? WHERE id = ?").run(hash, userId);
     stmt(db, "DELETE FROM sessions WHERE user_id = ?").run(userId);
   })();
+  disconnectSessions({ userId });
 }
 
 /** A new one-time password for an existing user (the CLI's reset, for a forgotten one). */

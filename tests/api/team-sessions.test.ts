@@ -268,6 +268,22 @@ describe("sockets", () => {
     const link = (await me("POST", `/api/v1/runs/${run}/shares`, {})).body.token;
     expect((await open({ share: link })).ok).toBe(true);
   });
+
+  test.each([
+    ["logging out", "logout"],
+    ["changing the password", "password"],
+  ])("%s disconnects the session's live sockets", async (_what, how) => {
+    const password = await invite(`live-${how}`);
+    const cookie = await login(server.url, `live-${how}`, password, freshIp());
+    const opened = await open({ cookie });
+    if (!opened.ok) throw new Error(opened.message);
+    const gone = new Promise<string>((resolve) => opened.s.once("disconnect", (reason) => resolve(reason)));
+    const me = as(server.url, { cookie });
+    if (how === "logout") expect((await me("POST", "/api/v1/auth/logout", {})).status).toBe(204);
+    else expect((await me("POST", "/api/v1/auth/password", { current: password, password: "a brand new password" })).status).toBe(204);
+    expect(await gone).toBe("io server disconnect");
+    expect(await open({ cookie })).toEqual({ ok: false, message: "unauthenticated" });
+  });
 });
 
 describe("starting", () => {
