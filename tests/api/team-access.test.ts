@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { api } from "../helpers/server";
 import { type TeamServer, as, login, startTeamServer } from "../helpers/team";
 
 // Team mode's permission table, exactly: every route x every kind of caller (nobody, member,
@@ -9,6 +10,7 @@ import { type TeamServer, as, login, startTeamServer } from "../helpers/team";
 let server: TeamServer;
 type Caller = ReturnType<typeof as>;
 const callers = new Map<string, Caller>();
+const bearers = new Map<string, string>();
 let runId = "";
 let shareToken = "";
 
@@ -43,6 +45,7 @@ beforeAll(async () => {
   callers.set("key: write, all projects", as(base, { key: all.token }));
   callers.set("key: write, in scope", as(base, { key: inScope.token }));
   callers.set("key: write, out of scope", as(base, { key: outScope.token }));
+  bearers.set("key: write, out of scope", `Bearer ${outScope.token}`);
   callers.set("key: read-only", as(base, { key: read.token }));
   callers.set("key: revoked", as(base, { key: revoked.token }));
   callers.set("key: expired", as(base, { key: expired.token }));
@@ -137,6 +140,34 @@ describe("team mode: what the answers say", () => {
     ).toString("base64url");
     const r = await fetch(`${server.url}/api/v1/users`, { headers: { "x-babysit-auth": forged } });
     expect(r.status).toBe(401);
+  });
+
+  test("a forged x-babysit-auth header never reaches a route: not on a public route, not beside a key", async () => {
+    const forge = (principal: object) => Buffer.from(JSON.stringify({ mode: "team", principal, ip: "x", secure: false })).toString("base64url");
+    const asAdmin = forge({ kind: "user", id: 1, name: "admin", role: "admin" });
+    const me = await api(server.url, "GET", "/api/v1/auth/me", undefined, { "x-babysit-auth": asAdmin });
+    expect(me.body).toEqual({ mode: "team", user: null, key: null });
+    const twice = await fetch(`${server.url}/api/v1/auth/me`, {
+      headers: [
+        ["x-babysit-auth", asAdmin],
+        ["X-Babysit-Auth", asAdmin],
+      ],
+    });
+    expect((await twice.json()).user).toBeNull();
+    // a key limited to p2 writing to p1 while claiming to be the local user
+    const outOfScope = callers.get("key: write, out of scope")!;
+    const key = (await outOfScope("GET", "/api/v1/auth/me")).body.key;
+    expect(key.projects).toEqual(["p2"]);
+    const r = await fetch(`${server.url}/api/v1/runs`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-babysit-auth": forge({ kind: "local" }),
+        authorization: bearers.get("key: write, out of scope")!,
+      },
+      body: JSON.stringify({ project: "p1" }),
+    });
+    expect(r.status).toBe(403);
   });
 
   test("who am I names the user, or the key's user and scope", async () => {
