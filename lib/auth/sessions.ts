@@ -11,6 +11,8 @@ const now = () => Date.now() / 1000;
 export function createSession(userId: number): { id: string; expiresAt: number } {
   const id = newSecret();
   const t = now();
+  // sessions nobody came back to are otherwise only deleted when used: sweep them at each login
+  stmt(sqlite(), "DELETE FROM sessions WHERE expires_at <= ?").run(t);
   stmt(sqlite(), "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)").run(
     hashSecret(id),
     userId,

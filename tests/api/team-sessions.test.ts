@@ -119,6 +119,13 @@ describe("sessions", () => {
     expect(server.db.prepare("SELECT COUNT(*) AS n FROM sessions WHERE token_hash = ?").get(sessionHash(cookie))).toEqual({ n: 0 });
   });
 
+  test("a login sweeps sessions nobody came back to", async () => {
+    const cookie = await login(server.url, "admin", server.adminPassword, freshIp());
+    server.db.prepare("UPDATE sessions SET expires_at = 1 WHERE token_hash = ?").run(sessionHash(cookie));
+    await login(server.url, "admin", server.adminPassword, freshIp());
+    expect(server.db.prepare("SELECT COUNT(*) AS n FROM sessions WHERE expires_at <= ?").get(Date.now() / 1000)).toEqual({ n: 0 });
+  });
+
   test("a session in use slides: its expiry moves 14 days ahead", async () => {
     const cookie = await login(server.url, "admin", server.adminPassword, freshIp());
     const soon = Date.now() / 1000 + 60;
@@ -301,6 +308,18 @@ describe("starting", () => {
     const password = printedPassword(adminCli(dbPath, ["create", "root"]));
     expect(password).toMatch(/^[A-Za-z0-9_-]{20}$/);
     expect(adminCli(dbPath, ["list"])).toContain("admin   root");
+  });
+
+  test("the admin CLI: reset-password gives a new one-time password and ends the sessions; bad commands exit 2", async () => {
+    const cookie = await login(server.url, "admin", server.adminPassword, freshIp());
+    const fresh = printedPassword(adminCli(server.dbPath, ["reset-password", "admin"]));
+    expect((await as(server.url, { cookie })("GET", "/api/v1/runs")).status).toBe(401);
+    expect((await loginRaw("admin", server.adminPassword)).status).toBe(401);
+    expect((await loginRaw("admin", fresh)).status).toBe(200);
+    server.adminPassword = fresh;
+    for (const args of [["create"], ["create", "admin"], ["create", "x", "--role", "owner"], ["frobnicate"], ["reset-password", "nobody"]]) {
+      expect(() => adminCli(server.dbPath, args), args.join(" ")).toThrow(/status 2|exit code 2|Command failed/);
+    }
   });
 
   test("BABYSIT_MODE=team on loopback refuses too; an unknown BABYSIT_MODE stops the server", async () => {
