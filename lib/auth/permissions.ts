@@ -55,6 +55,16 @@ export function canShareRun(p: Principal, _run: RunRef): boolean {
   return humans(p);
 }
 
+/**
+ * Revoking a link (on top of canShareRun): whoever made it, or an admin. A link from before
+ * accounts (`createdBy` null) is an admin's to revoke; the local user revokes any.
+ */
+export function canRevokeShare(p: Principal, createdBy: string | null): boolean {
+  if (p.kind === "local") return true;
+  if (p.kind !== "user") return false;
+  return p.role === "admin" || (createdBy !== null && createdBy === p.name);
+}
+
 /** Managing accounts and everyone's API keys. */
 export function canAdminister(p: Principal): boolean {
   return p.kind === "local" || (p.kind === "user" && p.role === "admin");

@@ -178,6 +178,22 @@ describe("team mode: what the answers say", () => {
     expect((await callers.get("nobody")!("GET", "/api/v1/auth/me")).body).toEqual({ mode: "team", user: null, key: null });
   });
 
+  test("a link is revoked by whoever made it or an admin; another member gets 403 forbidden", async () => {
+    const admin = callers.get("admin")!;
+    const mia = callers.get("member")!;
+    const invite = await admin("POST", "/api/v1/users", { name: "noah" });
+    const noah = as(server.url, { cookie: await login(server.url, "noah", invite.body.password) });
+    const make = async () => (await mia("POST", `/api/v1/runs/${runId}/shares`, { expiresIn: "1d" })).body.id as number;
+    const [first, second] = [await make(), await make()];
+    const byNoah = await noah("DELETE", `/api/v1/runs/${runId}/shares/${first}`);
+    expect([byNoah.status, byNoah.body.error.code]).toEqual([403, "forbidden"]);
+    expect((await mia("DELETE", `/api/v1/runs/${runId}/shares/${first}`)).status).toBe(204);
+    expect((await admin("DELETE", `/api/v1/runs/${runId}/shares/${second}`)).status).toBe(204);
+    const ids = (await mia("GET", `/api/v1/runs/${runId}/shares`)).body.shares.map((s: { id: number }) => s.id);
+    expect(ids).not.toContain(first);
+    expect(ids).not.toContain(second);
+  });
+
   test("a link made by a member says who made it", async () => {
     const list = await callers.get("member")!("GET", `/api/v1/runs/${runId}/shares`);
     expect(list.body.shares[0].createdBy).toBe("mia");

@@ -7,6 +7,7 @@ import {
   canListRuns,
   canManageOwnKeys,
   canReadRun,
+  canRevokeShare,
   canShareRun,
   canWriteProject,
   canWriteRun,
@@ -114,6 +115,9 @@ describe("permissions", () => {
     ["canWriteRun", (p) => canWriteRun(p, run), [true, true, true, true, true, false, false, false, false]],
     ["canWriteProject p2", (p) => canWriteProject(p, "p2"), [true, true, true, true, false, true, false, false, false]],
     ["canShareRun", (p) => canShareRun(p, run), [true, true, true, false, false, false, false, false, false]],
+    ["canRevokeShare (made by m)", (p) => canRevokeShare(p, "m"), [true, true, true, false, false, false, false, false, false]],
+    ["canRevokeShare (made by x)", (p) => canRevokeShare(p, "x"), [true, true, false, false, false, false, false, false, false]],
+    ["canRevokeShare (made before accounts)", (p) => canRevokeShare(p, null), [true, true, false, false, false, false, false, false, false]],
     ["canAdminister", canAdminister, [true, true, false, false, false, false, false, false, false]],
     ["canManageOwnKeys", canManageOwnKeys, [false, true, true, false, false, false, false, false, false]],
   ];
