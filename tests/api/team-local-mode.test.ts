@@ -41,3 +41,8 @@ test("an API key sent to a local server is ignored, not refused (scripts with BA
   const r = await api(server.url, "POST", "/api/v1/runs", { project: "local" }, { authorization: "Bearer bsk_not-a-real-key" });
   expect(r.status).toBe(201);
 });
+
+test("/login answers (a page saying there is no login here; it asks /api/v1/auth/me)", async () => {
+  const r = await fetch(`${server.url}/login`, { redirect: "manual" });
+  expect(r.status).toBe(200);
+});

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { api } from "../helpers/server";
+import { api, startServer } from "../helpers/server";
 import { type TeamServer, startTeamServer } from "../helpers/team";
 import { type Browser, launchBrowser } from "./browser";
 
@@ -88,5 +88,22 @@ describe("team mode in the browser", () => {
     await expect.poll(() => bob.page.locator("h1").innerText()).toMatch(/bob\s*member/);
     expect(await bob.page.getByRole("region", { name: "accounts" }).count()).toBe(0);
     expect(bob.errors).toEqual([]);
+  });
+});
+
+describe("local mode in the browser", () => {
+  test("/login says there is no login here, and the top bar has no account corner", async () => {
+    const local = await startServer();
+    try {
+      const { page, errors } = await browser.open(`${local.url}/login`);
+      await expect.poll(() => page.locator(".local-mode-note").innerText()).toMatch(/local mode: there are no accounts/);
+      expect(await page.locator("form").isVisible()).toBe(false);
+      await page.goto(`${local.url}/`);
+      await expect.poll(() => page.locator(".topbar").innerText()).toMatch(/runs/);
+      expect(await page.getByRole("button", { name: "Log out" }).count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await local.stop();
+    }
   });
 });
