@@ -23,7 +23,7 @@ class KeyRefused(TransportError):
     """A team server refused the API key (401: missing, unknown, revoked, expired). Handled as a server
     that is away: the data stays spooled and is retried, and `python -m babysit sync` replays it once
     BABYSIT_API_KEY holds a valid key. Nothing is dropped for a key that can be fixed. (A 403, a key
-    that may not write to the project, stays a rejection, counted with its reason.)"""
+    that may not write to the project, is answered like any other refusal.)"""
 
 
 class Client:

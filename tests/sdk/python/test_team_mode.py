@@ -108,3 +108,15 @@ def test_a_key_revoked_mid_run_loses_nothing_once_a_valid_key_is_back(monkeypatc
     babysit.sync(url=_server.url, timeout=10)
     assert count(run.id) == 12
     assert call("GET", "/api/v1/runs/%s" % run.id)["run"]["status"] == "finished"
+
+
+def test_a_key_that_may_not_write_the_project_says_so_and_keeps_the_data(monkeypatch, capfd, loud):
+    made = call("POST", "/api/v1/keys", {"name": "other project", "projects": ["somewhere-else"]})
+    monkeypatch.setenv("BABYSIT_API_KEY", made["token"])
+    run = babysit.init(project="team-py", url=_server.url, flush_interval=0.02)
+    for i in range(4):
+        run.log({"x": i}, step=i)  # never raises
+    result = run.finish(timeout=2)
+    assert not result and result.rejected_points == 0
+    assert "403 forbidden: this API key may not write to the project" in capfd.readouterr().err
+    assert result.spool_path and os.path.exists(result.spool_path)  # a refused run is kept, as without keys

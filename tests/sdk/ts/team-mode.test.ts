@@ -71,3 +71,14 @@ test("a key revoked mid-run: the loop goes on, one warning, the data spooled, an
   expect((await again.finish()).delivered).toBe(true);
   expect(await count(run.id)).toBe(12);
 });
+
+test("a key that may not write the project: the run's points are counted as rejected, with the reason", async () => {
+  const r = await admin("POST", "/api/v1/keys", { name: "elsewhere", projects: ["somewhere-else"] });
+  process.env.BABYSIT_API_KEY = r.body.token;
+  const run = await start();
+  for (let i = 0; i < 4; i++) run.log({ x: i }, { step: i });
+  const result = await run.finish("finished", { timeoutMs: 1500 });
+  expect(result.delivered).toBe(false);
+  expect(result.rejectedPoints).toBe(4);
+  expect(result.rejections[0].reason).toContain("403 forbidden: this API key may not write to the project");
+});
