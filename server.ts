@@ -2,6 +2,9 @@ import http from "node:http";
 import next from "next";
 import { Server } from "socket.io";
 import "./lib/alerts/register";
+import { authorize } from "./lib/auth/front";
+import { modeFrom } from "./lib/auth/mode";
+import { startupProblem, teamSocketGate } from "./lib/auth/server-hooks";
 import { SOCKET_PATH } from "./lib/contract/socket";
 import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
 import { setSecurityHeaders } from "./lib/http/headers";
@@ -36,6 +39,12 @@ async function main() {
   configureOwnNames(host, process.env.BABYSIT_PUBLIC_URL, process.env.BABYSIT_SHARE_URL); // the names a Host header may give (docs/security.md)
   // a second listener serving shared links only (lib/shares/share-listener.ts), when set
   const sharePort = sharePortFrom(process.env.BABYSIT_SHARE_PORT, port);
+  const mode = modeFrom(); // local (no accounts) or team (lib/auth, docs/team-mode.md)
+  const refusal = startupProblem(mode);
+  if (refusal) {
+    console.error(refusal);
+    process.exit(1);
+  }
   const app = next({ dev, hostname: host, port, dir: import.meta.dirname });
   const handler = app.getRequestHandler();
   await app.prepare();
@@ -46,6 +55,7 @@ async function main() {
     setSecurityHeaders(req, res, req.url?.startsWith("/api") ?? false);
     const front = gate(req, res); // malformed URLs, methods and unknown /api paths end here
     if (front.kind === "answered") return;
+    if (!authorize(req, res, front, mode)) return; // who is asking, and may they (lib/auth/route-access.ts)
     markSharePath(req, res);
     if (front.kind === "api" && front.match.route.path === "/api/v1/runs/[id]/log" && req.method === "POST") {
       return void handleLogRequest(req, res, front.match.params.get("id") ?? "");
@@ -60,13 +70,16 @@ async function main() {
   envelopeEngineErrors(server, SOCKET_PATH); // engine.io's own refusals become the error envelope
   guardHandshakes(io); // another origin or a foreign Host gets no socket
   io.use(shareSocketGate(sharePort));
+  io.use(teamSocketGate(mode));
   io.on("connection", (socket) => attachRoomRules(socket, sharedRun, handshakeShare(socket)));
   setIO(io);
 
   if (sharePort !== null) {
     const shares = http.createServer({ requireHostHeader: false, ...requestTimeouts() }, (req, res) => {
       setSecurityHeaders(req, res, req.url?.startsWith("/api") ?? false);
-      if (!shareListenerAllows(req, res) || gate(req, res).kind === "answered") return;
+      if (!shareListenerAllows(req, res)) return;
+      const front = gate(req, res);
+      if (front.kind === "answered" || !authorize(req, res, front, mode)) return;
       markSharePath(req, res);
       handler(req, res).catch((err) => sendFailure(res, err));
     });
@@ -82,7 +95,7 @@ async function main() {
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   const addr = server.address();
   const actual = typeof addr === "object" && addr ? addr.port : port;
-  console.log(`babysit listening on http://${host}:${actual}`);
+  console.log(`babysit listening on http://${host}:${actual}${mode === "team" ? " (team mode: log in at /login)" : ""}`);
 
   const stop = () => {
     io.close();

@@ -14,6 +14,8 @@ export type ErrorCode =
   | "request_timeout"
   | "unsupported_media_type"
   | "unauthorized"
+  | "unauthenticated"
+  | "too_many_requests"
   | "forbidden"
   | "cross_origin"
   | "unknown_host"
@@ -38,6 +40,8 @@ const STATUS: Record<ErrorCode, number> = {
   request_timeout: 408,
   unsupported_media_type: 415,
   unauthorized: 401,
+  unauthenticated: 401,
+  too_many_requests: 429,
   forbidden: 403,
   cross_origin: 403,
   unknown_host: 421,

@@ -1,4 +1,5 @@
 import Link from "next/link";
+import AccountMenu from "./AccountMenu";
 
 // The dashboard's top bar (a shared link's page has its own, with no way in: app/share/layout.tsx).
 export default function TopBar() {
@@ -13,6 +14,7 @@ export default function TopBar() {
       <nav>
         <Link href="/">runs</Link>
       </nav>
+      <AccountMenu />
     </header>
   );
 }

@@ -2,6 +2,8 @@
 // request against before Next.js sees it (unknown path -> 404, wrong method -> 405 with Allow).
 // tests/api/routes.test.ts checks it against the route handlers under app/api (and server.ts's own).
 
+import { AUTH_ROUTES } from "../auth/routes";
+
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export interface ApiRoute {
@@ -31,6 +33,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: "/api/v1/shares/[token]/histograms", methods: ["GET"] },
   { path: "/api/v1/shares/[token]/images", methods: ["GET"] },
   { path: "/api/v1/shares/[token]/alerts", methods: ["GET"] },
+  ...AUTH_ROUTES,
 ];
 
 export interface RouteMatch {

@@ -101,11 +101,13 @@ export async function listShares(runId: string): Promise<ShareView[]> {
 }
 
 /** Deletes one of the run's links; one that is not the run's (or is gone) is a 404, so a typo does not look done. */
-export async function revokeShare(runId: string, shareId: string): Promise<void> {
+export async function revokeShare(runId: string, shareId: string, opts: { mayRevoke?: (createdBy: string | null) => boolean } = {}): Promise<void> {
   await requireRun(runId);
   const id = /^[1-9][0-9]{0,14}$/.test(shareId) ? Number(shareId) : null;
   const share = id === null ? null : await prisma().share.findFirst({ where: { id, runId } });
   if (!share) throw new AppError("not_found", `run ${runId} has no share link ${shareId.slice(0, 40)}`);
+  // team mode: the link's maker or an admin (lib/auth/permissions.ts canRevokeShare)
+  if (opts.mayRevoke && !opts.mayRevoke(share.createdBy)) throw new AppError("forbidden", "only whoever made this link, or an admin, may revoke it");
   await prisma().share.delete({ where: { id: share.id } });
   closeShareRoom(share.id, "revoked");
 }

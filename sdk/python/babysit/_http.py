@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 from typing import Any, Optional, Tuple
 from urllib.parse import urlsplit
 
+from ._output import say
+
 USER_AGENT = "babysit-python"
+API_KEY_ENV = "BABYSIT_API_KEY"
 
 
 class TransportError(Exception):
     """The server could not be reached or did not answer in time: worth retrying later."""
+
+
+class KeyRefused(TransportError):
+    """A team server refused the API key (401: missing, unknown, revoked, expired). Handled as a server
+    that is away: the data stays spooled and is retried, and `python -m babysit sync` replays it once
+    BABYSIT_API_KEY holds a valid key. Nothing is dropped for a key that can be fixed. (A 403, a key
+    that may not write to the project, is answered like any other refusal.)"""
 
 
 class Client:
@@ -29,6 +40,7 @@ class Client:
         self._prefix = parts.path.rstrip("/")
         self._conn: Optional[http.client.HTTPConnection] = None
         self._shut = False
+        self._warned_key = False
 
     def shutdown(self) -> None:
         """Closes the connection for good: a request still in flight in another thread fails instead
@@ -60,6 +72,9 @@ class Client:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if data is not None:
             headers["Content-Type"] = "application/json"
+        key = os.environ.get(API_KEY_ENV, "").strip()
+        if key:  # a team server's API key (docs/team-mode.md); a local server ignores it
+            headers["Authorization"] = "Bearer " + key
         # A kept-alive connection the server closed meanwhile fails on first use: retry once, fresh.
         for attempt in (0, 1):
             if self._shut:
@@ -89,6 +104,13 @@ class Client:
                 parsed = json.loads(raw.decode("utf-8")) if raw else None
             except (ValueError, UnicodeDecodeError):
                 parsed = None
+            if resp.status == 401:
+                why = error_text(resp.status, parsed)
+                if not self._warned_key:
+                    self._warned_key = True
+                    say("babysit: %s refused the API key (%s); set %s to a valid key: the data is kept in the "
+                        "spool and retried (or replayed by `python -m babysit sync`)" % (self.base_url, why, API_KEY_ENV))
+                raise KeyRefused(why)
             return resp.status, parsed
         raise TransportError("unreachable")  # pragma: no cover - the loop always returns or raises
 

@@ -723,7 +723,9 @@ export class Transport {
         const why =
           res.kind === "network"
             ? `cannot reach ${this.o.baseUrl} (${res.message})`
-            : `${this.o.baseUrl} answered ${res.status}${res.kind === "http" ? ` ${res.code}` : ""}`;
+            : keyRefused(res) && res.kind === "http"
+              ? `${this.o.baseUrl} refused the API key (${res.status} ${res.code}: ${res.message}); set BABYSIT_API_KEY to a valid key`
+              : `${this.o.baseUrl} answered ${res.status}${res.kind === "http" ? ` ${res.code}` : ""}`;
         say(`babysit: ${why}; saving data to ${this.spool.path} and retrying in the background`);
       }
     }
@@ -784,7 +786,7 @@ export class Transport {
     try {
       const res = await fetch(this.o.baseUrl + path, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: authHeaders(),
         body,
         signal: controller.signal,
       });
@@ -876,9 +878,24 @@ function batchBytes(b: Batch): number {
   return n;
 }
 
-/** 4xx other than 408/429: sending the same request again cannot succeed (a 413 batch is split first). */
+/**
+ * 4xx other than 408/429: sending the same request again cannot succeed (a 413 batch is split
+ * first). A refused API key (401: missing, unknown, revoked, expired) is not: it can be fixed, so
+ * the data is kept (spooled) and retried like a server that is away. A 403 (a key that may not
+ * write to this project) stays a rejection, counted with its reason.
+ */
 function isPermanent(res: HttpResult): res is HttpFailure {
-  return res.kind === "http" && res.status !== 408 && res.status !== 429 && res.status < 500;
+  return res.kind === "http" && res.status !== 408 && res.status !== 429 && !keyRefused(res) && res.status < 500;
+}
+
+function keyRefused(res: HttpResult): boolean {
+  return res.kind === "http" && res.status === 401;
+}
+
+/** A team server's API key from BABYSIT_API_KEY, as a bearer token (docs/team-mode.md); a local server ignores it. */
+function authHeaders(): Record<string, string> {
+  const key = process.env.BABYSIT_API_KEY?.trim();
+  return key ? { "content-type": "application/json", authorization: `Bearer ${key}` } : { "content-type": "application/json" };
 }
 
 function describeError(err: unknown): string {

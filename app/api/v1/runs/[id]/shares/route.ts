@@ -1,3 +1,5 @@
+import { principalName } from "@/lib/auth/permissions";
+import { principalOf } from "@/lib/auth/request";
 import { handle, json, parse, readJson } from "@/lib/http/handler";
 import { createShare as createShareSchema } from "@/lib/schemas/shares";
 import { createShare, listShares } from "@/lib/shares/shares";
@@ -8,7 +10,7 @@ export const dynamic = "force-dynamic";
 export const POST = handle(async (req: Request, ctx: { params: Promise<{ id: string }> }) => {
   const { id } = await ctx.params;
   const { expiresIn } = parse(createShareSchema, await readJson(req, { emptyAs: {} }));
-  return json(await createShare(id, { expiresIn, host: req.headers.get("host") }), 201);
+  return json(await createShare(id, { expiresIn, createdBy: principalName(principalOf(req)), host: req.headers.get("host") }), 201);
 });
 
 // GET /api/v1/runs/[id]/shares – the run's links, without their tokens: { shares: [...] }

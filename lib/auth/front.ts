@@ -1,0 +1,133 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { GateResult } from "../http/gate";
+import { sendError } from "../http/node";
+import { keyScope } from "./api-keys";
+import { type Mode, trustProxy } from "./mode";
+import type { Principal } from "./permissions";
+import { type Access, routeAccess } from "./route-access";
+import { sessionUser } from "./sessions";
+import { API_KEY_PREFIX, SESSION_COOKIE, looksLikeSecret } from "./tokens";
+
+// The custom server's one place for "who is asking, and may they?" (server.ts calls `authorize`
+// right after the front gate). In team mode every API route's required access comes from
+// lib/auth/route-access.ts, pages need a login, and the answer is 401 `unauthenticated` (who are
+// you?) or 403 `forbidden` (you may not). In local mode everyone is the local user, as before
+// accounts. Either way the route handlers behind learn the principal, the client's address and
+// whether the request came over https from one header set here (`x-babysit-auth`); a client's own
+// copy of that header is dropped first.
+
+export const AUTH_HEADER = "x-babysit-auth";
+
+export interface RequestAuth {
+  mode: Mode;
+  principal: Principal | null;
+  ip: string;
+  secure: boolean;
+}
+
+/** Paths anyone may load in team mode: the login page, shared pages, and what pages are built from. */
+function publicPage(path: string): boolean {
+  return path === "/login" || /^\/share\/[^/]+$/.test(path) || path.startsWith("/_next/static/") || path === "/icon.svg" || path === "/favicon.ico";
+}
+
+export function cookieValue(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+/** The client's address: the socket's, or the proxy's last X-Forwarded-For entry when the proxy is trusted. */
+export function clientIp(req: IncomingMessage): string {
+  const forwarded = trustProxy()
+    ? String(req.headers["x-forwarded-for"] ?? "")
+        .split(",")
+        .at(-1)
+        ?.trim()
+    : "";
+  return forwarded || req.socket.remoteAddress || "unknown";
+}
+
+export function isSecure(req: IncomingMessage): boolean {
+  if ((req.socket as { encrypted?: boolean }).encrypted) return true;
+  return (
+    trustProxy() &&
+    String(req.headers["x-forwarded-proto"] ?? "")
+      .split(",")[0]
+      .trim()
+      .toLowerCase() === "https"
+  );
+}
+
+/** The user a Cookie header's session belongs to, or null. */
+export function sessionPrincipal(cookieHeader: string | undefined): Principal | null {
+  const id = cookieValue(cookieHeader, SESSION_COOKIE);
+  if (id === null || !looksLikeSecret(id)) return null;
+  const u = sessionUser(id);
+  return u ? { kind: "user", id: u.id, name: u.name, role: u.role } : null;
+}
+
+type Authenticated = { ok: true; principal: Principal | null } | { ok: false; message: string };
+
+/** Who a team-mode request is: a bearer API key if it sends one (and then only that), else its session, else nobody. */
+function authenticate(req: IncomingMessage): Authenticated {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const m = /^Bearer +(\S+)$/i.exec(header);
+    const token = m?.[1] ?? "";
+    if (!token.startsWith(API_KEY_PREFIX) || !looksLikeSecret(token.slice(API_KEY_PREFIX.length))) {
+      return { ok: false, message: "the Authorization header must be `Bearer <API key>` (a key starts with bsk_)" };
+    }
+    const scope = keyScope(token);
+    if (scope === null) return { ok: false, message: "this API key is not known to the server" };
+    if (scope === "revoked") return { ok: false, message: "this API key was revoked; make a new one" };
+    if (scope === "expired") return { ok: false, message: "this API key expired; make a new one" };
+    return { ok: true, principal: { kind: "key", scope } };
+  }
+  return { ok: true, principal: sessionPrincipal(req.headers.cookie) };
+}
+
+function pass(req: IncomingMessage, auth: RequestAuth): true {
+  req.headers[AUTH_HEADER] = Buffer.from(JSON.stringify(auth)).toString("base64url");
+  return true;
+}
+
+/**
+ * Decides whether a request that passed the front gate goes on. Returns false when it was answered
+ * here (401, 403, or a redirect of a page to /login).
+ */
+export function authorize(req: IncomingMessage, res: ServerResponse, front: GateResult, mode: Mode): boolean {
+  delete req.headers[AUTH_HEADER];
+  const base = { mode, ip: clientIp(req), secure: isSecure(req) };
+  if (mode === "local") return pass(req, { ...base, principal: { kind: "local" } });
+  if (front.kind === "answered") return false;
+
+  const who = authenticate(req);
+  const path = (req.url ?? "").split("?", 1)[0];
+  if (front.kind === "page") {
+    if (publicPage(path)) return pass(req, { ...base, principal: who.ok ? who.principal : null });
+    if (who.ok && who.principal?.kind === "user") return pass(req, { ...base, principal: who.principal });
+    res.writeHead(303, { location: `/login?next=${encodeURIComponent(req.url ?? "/")}`, "cache-control": "no-store" }).end();
+    return false;
+  }
+
+  const access: Access = routeAccess(front.match, req.method ?? "GET");
+  if (access.kind === "public") return pass(req, { ...base, principal: who.ok ? who.principal : null });
+  if (!who.ok) {
+    sendError(res, "unauthenticated", who.message, { "www-authenticate": 'Bearer realm="babysit"' });
+    return false;
+  }
+  if (who.principal === null) {
+    sendError(res, "unauthenticated", "log in (POST /api/v1/auth/login) or send an API key as `Authorization: Bearer <key>`", {
+      "www-authenticate": 'Bearer realm="babysit"',
+    });
+    return false;
+  }
+  if (!access.allows(who.principal)) {
+    sendError(res, "forbidden", access.refusal(who.principal));
+    return false;
+  }
+  return pass(req, { ...base, principal: who.principal });
+}

@@ -1,0 +1,28 @@
+import { AppError } from "../errors";
+import { AUTH_HEADER, type RequestAuth } from "./front";
+import type { Principal } from "./permissions";
+
+// The route handlers' side of lib/auth/front.ts: what the custom server's front learnt about a
+// request (mode, principal, client address, https), read from the one header it sets.
+
+export function authOf(req: Request): RequestAuth {
+  const raw = req.headers.get(AUTH_HEADER);
+  // every request passes the front in server.ts; one that did not is nobody
+  if (!raw) return { mode: "team", principal: null, ip: "unknown", secure: false };
+  return JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as RequestAuth;
+}
+
+export function principalOf(req: Request): Principal {
+  const p = authOf(req).principal;
+  if (!p) throw new AppError("unauthenticated", "log in (POST /api/v1/auth/login) or send an API key as `Authorization: Bearer <key>`");
+  return p;
+}
+
+/** The logged-in person of a team-mode request (key, link and local user refused). */
+export function userOf(req: Request): Extract<Principal, { kind: "user" }> {
+  const a = authOf(req);
+  if (a.mode === "local") throw new AppError("not_found", "accounts exist only in team mode (docs/team-mode.md)");
+  const p = principalOf(req);
+  if (p.kind !== "user") throw new AppError("forbidden", "this needs a logged-in person, not an API key");
+  return p;
+}

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { api, startServer } from "../helpers/server";
+import { type TeamServer, startTeamServer } from "../helpers/team";
+import { type Browser, launchBrowser } from "./browser";
+
+// Team mode in a real browser: the dashboard sends you to /login, you log in and out from the top
+// bar, an admin invites a member and makes an API key on /account (the key and the one-time
+// password shown once), the key works for a script until revoked there, and the invited member
+// logs in from another browser.
+
+let server: TeamServer;
+let browser: Browser;
+let other: Browser;
+beforeAll(async () => {
+  [server, browser, other] = await Promise.all([startTeamServer(), launchBrowser(), launchBrowser()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await other?.close();
+  server?.db.close();
+  await server?.stop();
+});
+
+describe("team mode in the browser", () => {
+  test("login, invite, API key made and revoked, logout; the invited member logs in elsewhere", async () => {
+    const { page, errors } = await browser.open(`${server.url}/`);
+    expect(new URL(page.url()).pathname).toBe("/login");
+    await page.getByLabel("User name").fill("admin");
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await expect.poll(() => page.locator("form p[role=alert]").innerText()).toBe("wrong user name or password");
+    errors.length = 0; // that 401 was the point
+    await page.getByLabel("Password").fill(server.adminPassword);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL(`${server.url}/`);
+    await expect.poll(() => page.locator(".topbar").innerText()).toMatch(/admin \(admin\)[\s\S]*Log out/);
+
+    // /account: invite a member, make a key
+    await page.locator(".account-link").click();
+    await page.waitForURL(`${server.url}/account`);
+    const accounts = page.getByRole("region", { name: "accounts" });
+    await accounts.getByLabel("User name").fill("bob");
+    await accounts.getByRole("button", { name: "Invite" }).click();
+    const oneTime = await (async () => {
+      await expect.poll(() => page.getByLabel("one-time password").count()).toBe(1);
+      return page.getByLabel("one-time password").inputValue();
+    })();
+    expect(oneTime).toMatch(/^[A-Za-z0-9_-]{20}$/);
+    await expect.poll(() => accounts.locator(".user-list").innerText()).toMatch(/bob \(member\) – invited by admin/);
+
+    const keys = page.getByRole("region", { name: "API keys" });
+    await keys.getByLabel("Name").fill("cluster jobs");
+    await keys.getByLabel(/^Projects/).fill("vision");
+    await keys.getByRole("button", { name: "Make a key" }).click();
+    await expect.poll(() => page.getByLabel("new API key").count()).toBe(1);
+    const token = await page.getByLabel("new API key").inputValue();
+    expect(token).toMatch(/^bsk_[A-Za-z0-9_-]{43}$/);
+    const row = keys.locator(".key-list tbody tr");
+    await expect.poll(() => row.innerText()).toMatch(/cluster jobs\s+bsk_[\s\S]*…\s+admin\s+write: vision[\s\S]*never\s+Revoke/);
+    expect(await row.innerText()).not.toContain(token);
+
+    // the key works for a script, and after Revoke it does not
+    const bearer = { authorization: `Bearer ${token}` };
+    expect((await api(server.url, "POST", "/api/v1/runs", { project: "vision", name: "from-a-script" }, bearer)).status).toBe(201);
+    await page.reload();
+    await expect.poll(() => row.innerText()).not.toMatch(/last used\s+never/);
+    await row.getByRole("button", { name: "Revoke" }).click();
+    await expect.poll(() => row.innerText()).toMatch(/revoked$/);
+    const refused = await api(server.url, "POST", "/api/v1/runs", { project: "vision" }, bearer);
+    expect([refused.status, refused.body.error.code]).toEqual([401, "unauthenticated"]);
+
+    // the run the key made is in the list; then log out: the dashboard is closed again
+    await page.goto(`${server.url}/`);
+    await expect.poll(() => page.locator("body").innerText()).toContain("from-a-script");
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL(/\/login$/);
+    await page.goto(`${server.url}/runs/x`);
+    expect(new URL(page.url()).pathname).toBe("/login");
+    expect(errors).toEqual([]);
+
+    // bob, in another browser, with the one-time password: a member sees no accounts section
+    const bob = await other.open(`${server.url}/account`);
+    expect(new URL(bob.page.url()).search).toBe("?next=%2Faccount");
+    await bob.page.getByLabel("User name").fill("bob");
+    await bob.page.getByLabel("Password").fill(oneTime);
+    await bob.page.getByRole("button", { name: "Log in" }).click();
+    await bob.page.waitForURL(`${server.url}/account`);
+    await expect.poll(() => bob.page.locator("h1").innerText()).toMatch(/bob\s*member/);
+    expect(await bob.page.getByRole("region", { name: "accounts" }).count()).toBe(0);
+    expect(bob.errors).toEqual([]);
+  });
+});
+
+describe("local mode in the browser", () => {
+  test("/login says there is no login here, and the top bar has no account corner", async () => {
+    const local = await startServer();
+    try {
+      const { page, errors } = await browser.open(`${local.url}/login`);
+      await expect.poll(() => page.locator(".local-mode-note").innerText()).toMatch(/local mode: there are no accounts/);
+      expect(await page.locator("form").isVisible()).toBe(false);
+      await page.goto(`${local.url}/`);
+      await expect.poll(() => page.locator(".topbar").innerText()).toMatch(/runs/);
+      expect(await page.getByRole("button", { name: "Log out" }).count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await local.stop();
+    }
+  });
+});

@@ -1,0 +1,122 @@
+"""The Python SDK against a REAL team-mode server: BABYSIT_API_KEY is sent as a bearer token; a missing
+or revoked key never crashes the loop, the SDK warns once and keeps the data spooled, and
+`python -m babysit sync` delivers all of it once a valid key is back."""
+
+import json
+import os
+import re
+import subprocess
+import urllib.request
+import uuid
+
+import pytest
+
+import babysit
+from conftest import wait_for
+from real_server import ROOT, RealServer
+
+_server = None
+_cookie = None
+
+
+def setup_module(module):
+    global _server, _cookie
+    _server = RealServer(env={"BABYSIT_MODE": "team"})
+    out = subprocess.run(["node", "--import", "tsx", "scripts/admin.ts", "create", "admin"], cwd=ROOT,
+                         env=dict(os.environ, DATABASE_URL="file:" + _server.db), check=True,
+                         capture_output=True, text=True).stdout
+    password = re.search(r"^ {4}(\S+)$", out, re.M).group(1)
+    _server.start()
+    req = urllib.request.Request(_server.url + "/api/v1/auth/login", method="POST",
+                                 data=json.dumps({"name": "admin", "password": password}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        _cookie = resp.headers["Set-Cookie"].split(";", 1)[0]
+
+
+def teardown_module(module):
+    if _server is not None:
+        _server.close()
+
+
+def call(method, path, body=None):
+    req = urllib.request.Request(_server.url + path, method=method, headers={"Cookie": _cookie, "Content-Type": "application/json"},
+                                 data=None if body is None else json.dumps(body).encode())
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def new_key():
+    made = call("POST", "/api/v1/keys", {"name": "sdk-test"})
+    return made["key"]["id"], made["token"]
+
+
+def count(run_id, key="x"):
+    keys = call("GET", "/api/v1/runs/%s" % run_id)["keys"]
+    return next((k["count"] for k in keys if k["key"] == key), 0)
+
+
+@pytest.fixture
+def loud(monkeypatch):
+    monkeypatch.delenv("BABYSIT_QUIET", raising=False)
+
+
+def test_a_valid_key_delivers_everything(monkeypatch):
+    _, token = new_key()
+    monkeypatch.setenv("BABYSIT_API_KEY", token)
+    run = babysit.init(project="team-py", url=_server.url, flush_interval=0.02)
+    for i in range(20):
+        run.log({"x": i}, step=i)
+    assert run.finish(timeout=10)
+    assert count(run.id) == 20
+
+
+def test_without_a_key_the_loop_goes_on_warns_once_and_sync_delivers_with_a_key(monkeypatch, capfd, loud, spool_dir):
+    monkeypatch.delenv("BABYSIT_API_KEY", raising=False)
+    run_id = "py-nokey-%s" % uuid.uuid4().hex[:8]
+    run = babysit.init(project="team-py", url=_server.url, id=run_id, flush_interval=0.02)
+    for i in range(10):
+        run.log({"x": i}, step=i)
+    result = run.finish(timeout=2)
+    assert not result
+    err = capfd.readouterr().err
+    assert err.count("refused the API key") == 1, err
+    assert "401 unauthenticated" in err
+    assert os.listdir(str(spool_dir))
+    _, token = new_key()
+    monkeypatch.setenv("BABYSIT_API_KEY", token)
+    res = babysit.sync(url=_server.url, timeout=10)
+    assert not res["skipped"], res
+    assert count(run_id) == 10
+
+
+def test_a_key_revoked_mid_run_loses_nothing_once_a_valid_key_is_back(monkeypatch, capfd, loud):
+    key_id, token = new_key()
+    monkeypatch.setenv("BABYSIT_API_KEY", token)
+    run = babysit.init(project="team-py", url=_server.url, flush_interval=0.02)
+    for i in range(5):
+        run.log({"x": i}, step=i)
+    wait_for(lambda: count(run.id) == 5, what="the first five points")
+    call("DELETE", "/api/v1/keys/%d" % key_id)
+    for i in range(5, 12):
+        run.log({"x": i}, step=i)  # never raises
+    assert not run.finish(timeout=2)
+    assert "was revoked" in capfd.readouterr().err
+    assert count(run.id) == 5
+    _, fresh = new_key()
+    monkeypatch.setenv("BABYSIT_API_KEY", fresh)
+    babysit.sync(url=_server.url, timeout=10)
+    assert count(run.id) == 12
+    assert call("GET", "/api/v1/runs/%s" % run.id)["run"]["status"] == "finished"
+
+
+def test_a_key_that_may_not_write_the_project_says_so_and_keeps_the_data(monkeypatch, capfd, loud):
+    made = call("POST", "/api/v1/keys", {"name": "other project", "projects": ["somewhere-else"]})
+    monkeypatch.setenv("BABYSIT_API_KEY", made["token"])
+    run = babysit.init(project="team-py", url=_server.url, flush_interval=0.02)
+    for i in range(4):
+        run.log({"x": i}, step=i)  # never raises
+    result = run.finish(timeout=2)
+    assert not result and result.rejected_points == 0
+    assert "403 forbidden: this API key may not write to the project" in capfd.readouterr().err
+    assert result.spool_path and os.path.exists(result.spool_path)  # a refused run is kept, as without keys
