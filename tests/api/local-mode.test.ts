@@ -5,6 +5,7 @@ import { SOCKET_PATH } from "@/lib/contract/socket";
 import { API_ROUTES } from "@/lib/http/routes";
 import { dbFingerprint } from "../helpers/db-fingerprint";
 import { type RawAnswer, type RawRequest, rawRequest } from "../helpers/raw-http";
+import { login, startTeamServer } from "../helpers/team";
 import { type TestServer, api, startServer } from "../helpers/server";
 
 // Local mode (docs/security.md): no login, but no other web page gets in. Every write needs
@@ -335,10 +336,13 @@ describe("BABYSIT_PUBLIC_URL", () => {
   });
 });
 
-describe("HOST=0.0.0.0 (every interface, still no login until team mode)", () => {
+describe("HOST=0.0.0.0 (every interface, so team mode: the same name and origin checks, behind a login)", () => {
   let wide: TestServer;
+  let cookie: string;
   beforeAll(async () => {
-    wide = await startServer({ env: { HOST: "0.0.0.0" } });
+    const team = await startTeamServer({ HOST: "0.0.0.0" });
+    wide = team;
+    cookie = await login(team.url, "admin", team.adminPassword);
   });
   afterAll(async () => {
     await wide?.stop();
@@ -350,19 +354,22 @@ describe("HOST=0.0.0.0 (every interface, still no login until team mode)", () =>
       .filter((a) => a && !a.scopeid && a.family === "IPv4")
       .map((a) => a!.address);
     for (const host of [os.hostname(), ...addresses, "0.0.0.0"]) {
-      const a = await rawRequest(wide.port, { method: "GET", target: "/api/v1/runs", headers: { host: `${host}:${wide.port}` } });
+      const a = await rawRequest(wide.port, { method: "GET", target: "/api/v1/runs", headers: { host: `${host}:${wide.port}`, cookie } });
       expect({ host, status: a.status }).toEqual({ host, status: 200 });
+      // past the name check, who is asking: no session is 401, not 421
+      const anonymous = await rawRequest(wide.port, { method: "GET", target: "/api/v1/runs", headers: { host: `${host}:${wide.port}` } });
+      expect({ host, status: anonymous.status }).toEqual({ host, status: 401 });
     }
     const made = await rawRequest(wide.port, {
       method: "POST",
       target: "/api/v1/runs",
-      headers: { host: `${os.hostname()}:${wide.port}`, "content-type": "application/json" },
+      headers: { host: `${os.hostname()}:${wide.port}`, "content-type": "application/json", cookie },
       body: '{"project":"wide"}',
     });
     expect(made.status).toBe(201);
-    const page = await rawRequest(wide.port, { method: "GET", target: "/", headers: { host: `${os.hostname()}:${wide.port}` } });
+    const page = await rawRequest(wide.port, { method: "GET", target: "/", headers: { host: `${os.hostname()}:${wide.port}`, cookie } });
     expect(page.status).toBe(200);
-    const evil = await rawRequest(wide.port, { method: "GET", target: "/", headers: { host: `evil.example:${wide.port}` } });
+    const evil = await rawRequest(wide.port, { method: "GET", target: "/", headers: { host: `evil.example:${wide.port}`, cookie } });
     expect(evil.status).toBe(421);
   });
 
@@ -372,7 +379,7 @@ describe("HOST=0.0.0.0 (every interface, still no login until team mode)", () =>
       rawRequest(wide.port, {
         method: "POST",
         target: "/api/v1/runs",
-        headers: { host, origin, "content-type": "application/json" },
+        headers: { host, origin, "content-type": "application/json", cookie },
         body: '{"project":"wide"}',
       });
     expect((await write(`http://${host}`)).status).toBe(201);

@@ -33,7 +33,8 @@ interface User {
 async function call(method: string, path: string, body?: unknown): Promise<{ ok: boolean; body: any }> {
   const res = await fetch(path, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    // every write says it is JSON, a bodiless DELETE too: the server refuses an untyped write (415)
+    headers: method === "GET" ? {} : { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

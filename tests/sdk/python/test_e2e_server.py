@@ -146,7 +146,7 @@ def test_the_readme_example_produces_the_series_its_text_names():
     run = get("/api/v1/runs/%s" % runs[0]["id"])
     keys = {k["key"] for k in run["keys"]}
     # What the README's text says watch() logs, under the layer names the README uses.
-    named = {"train/loss", "lr", "act/fc1/mean", "act/fc1/std", "act/fc1/dead_frac"}
+    named = {"train/loss", "val/loss", "lr", "act/fc1/mean", "act/fc1/std", "act/fc1/dead_frac"}
     for layer in ("fc1", "fc2"):
         named |= {"update_ratio/" + layer, "weight/%s/mean" % layer, "weight/%s/std" % layer,
                   "grad/%s/std" % layer, "grad/%s/norm" % layer}
@@ -154,6 +154,10 @@ def test_the_readme_example_produces_the_series_its_text_names():
     assert not [k for k in keys if "/0" in k or "/1" in k or "/2" in k], sorted(keys)
     assert {h["key"] for h in run["histogramKeys"]} >= {"act/fc1", "grad/fc1", "weight/fc1"}
     assert [i["key"] for i in run["images"]] == ["filters/fc1"]
+    # validation logged at the train step takes no step of its own: 500 train steps, 5 val points on them
+    by_key = {k["key"]: k for k in run["keys"]}
+    assert by_key["train/loss"]["lastStep"] == 499 and by_key["val/loss"]["count"] == 5
+    assert by_key["val/loss"]["lastStep"] == 499
 
 
 def test_unnamed_runs_created_the_same_second_get_distinct_names():
