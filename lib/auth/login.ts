@@ -2,7 +2,7 @@ import { AppError } from "../errors";
 import { singleton } from "../singleton";
 import { LOGIN_PER_IP, LOGIN_PER_NAME } from "./config";
 import { decoyHash, verifyPassword } from "./passwords";
-import { FixedWindowLimiter } from "./rate-limit";
+import { LoginLimiter } from "./rate-limit";
 import { createSession } from "./sessions";
 import { SESSION_COOKIE } from "./tokens";
 import { type User, findUser } from "./users";
@@ -13,8 +13,7 @@ const COOKIE_MAX_AGE_S = 400 * 86400;
 // and per user name (429 `too_many_requests` with Retry-After), and a wrong name costs the same
 // hashing time as a wrong password, so neither the answer nor its time tells which was wrong.
 
-const limiters = () =>
-  singleton("babysit.loginLimiters", () => ({ ip: new FixedWindowLimiter(LOGIN_PER_IP), name: new FixedWindowLimiter(LOGIN_PER_NAME) }));
+const limiters = () => singleton("babysit.loginLimiters", () => ({ ip: new LoginLimiter(LOGIN_PER_IP), name: new LoginLimiter(LOGIN_PER_NAME) }));
 
 export class RateLimited extends AppError {
   constructor(readonly retryAfter: number) {
@@ -24,12 +23,12 @@ export class RateLimited extends AppError {
 
 export async function login(name: string, password: string, ip: string): Promise<{ user: User; sessionId: string; expiresAt: number }> {
   const l = limiters();
-  const wait = Math.max(l.ip.consume(ip), l.name.consume(name.toLowerCase()));
+  const wait = Math.max(await l.ip.consume(ip), await l.name.consume(name.toLowerCase()));
   if (wait > 0) throw new RateLimited(wait);
   const u = findUser(name);
   const ok = await verifyPassword(password, u?.passwordHash ?? (await decoyHash()));
   if (!u || !ok) throw new AppError("unauthenticated", "wrong user name or password");
-  l.name.reset(name.toLowerCase());
+  await l.name.reset(name.toLowerCase());
   const { passwordHash: _, ...user } = u;
   const s = createSession(user.id);
   return { user, sessionId: s.id, expiresAt: s.expiresAt };

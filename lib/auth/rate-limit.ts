@@ -1,6 +1,8 @@
-// A small fixed-window limiter for login attempts (per client address and per user name), kept in
-// memory: a restart forgets it, which costs an attacker a restart they cannot cause. A library
-// (rate-limiter-flexible) would add sliding windows and shared stores; one process needs neither.
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+
+// Login attempts are limited per client address and per user name with rate-limiter-flexible's
+// in-memory limiter (keys in a Map, each forgotten when its window ends): one process needs no
+// shared store, and a restart forgets the counts, which costs an attacker a restart they cannot cause.
 
 export interface Window {
   /** Attempts allowed per window. */
@@ -9,31 +11,26 @@ export interface Window {
   seconds: number;
 }
 
-export class FixedWindowLimiter {
-  private readonly hits = new Map<string, { start: number; count: number }>();
+export class LoginLimiter {
+  private readonly limiter: RateLimiterMemory;
 
-  constructor(private readonly window: Window) {}
+  constructor(window: Window) {
+    this.limiter = new RateLimiterMemory({ points: window.points, duration: window.seconds });
+  }
 
-  /** Counts one attempt for `key`; returns 0 when allowed, else the seconds until the window ends. */
-  consume(key: string, now = Date.now()): number {
-    const ms = this.window.seconds * 1000;
-    let e = this.hits.get(key);
-    if (!e || now - e.start >= ms) {
-      e = { start: now, count: 0 };
-      this.hits.set(key, e);
+  /** Counts one attempt for `key`; resolves 0 when allowed, else the whole seconds until it may try again. */
+  async consume(key: string): Promise<number> {
+    try {
+      await this.limiter.consume(key);
+      return 0;
+    } catch (e) {
+      if (e instanceof RateLimiterRes) return Math.max(1, Math.ceil(e.msBeforeNext / 1000));
+      throw e;
     }
-    e.count++;
-    if (this.hits.size > 10_000) this.sweep(now);
-    return e.count > this.window.points ? Math.max(1, Math.ceil((e.start + ms - now) / 1000)) : 0;
   }
 
   /** Forgets `key` (a successful login clears its name's count). */
-  reset(key: string): void {
-    this.hits.delete(key);
-  }
-
-  private sweep(now: number): void {
-    const ms = this.window.seconds * 1000;
-    for (const [k, e] of this.hits) if (now - e.start >= ms) this.hits.delete(k);
+  async reset(key: string): Promise<void> {
+    await this.limiter.delete(key);
   }
 }
