@@ -38,10 +38,17 @@ export async function startTeamServer(env: Record<string, string> = {}): Promise
 
 /** Logs in; returns the Cookie header value to send. */
 export async function login(base: string, name: string, password: string, headers: Record<string, string> = {}): Promise<string> {
-  const res = await fetch(`${base}/api/v1/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ name, password }),
+  const send = () =>
+    fetch(`${base}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({ name, password }),
+    });
+  // a kept-alive connection the server closed while idle (5 s) can be picked just as it closes on a
+  // loaded machine ("other side closed"): that attempt never reached the server, so send it again
+  const res = await send().catch((e: Error & { cause?: { code?: string } }) => {
+    if (e.cause?.code === "UND_ERR_SOCKET") return send();
+    throw e;
   });
   if (res.status !== 200) throw new Error(`login ${name}: ${res.status} ${await res.text()}`);
   const cookie = res.headers.get("set-cookie") ?? "";
