@@ -14,7 +14,15 @@ import { handleLogRequest } from "./lib/ingest/log-request";
 import { guardHandshakes } from "./lib/realtime/handshake";
 import { envelopeEngineErrors } from "./lib/realtime/engine-errors";
 import { type IOServer, attachRoomRules, setIO } from "./lib/realtime/hub";
-import { handshakeShare, markSharePath, sharePortFrom, shareListenerAllows, shareSocketGate, sharedRun } from "./lib/shares/share-listener";
+import {
+  handshakeShare,
+  markShareListener,
+  markSharePath,
+  sharePortFrom,
+  shareListenerAllows,
+  shareSocketGate,
+  sharedRun,
+} from "./lib/shares/share-listener";
 import { hashLegacyShares } from "./lib/shares/shares";
 
 // One Node process: Next.js serves pages and the API, socket.io shares its port for live updates.
@@ -69,7 +77,7 @@ async function main() {
   const io: IOServer = new Server(server, { path: SOCKET_PATH, serveClient: false });
   envelopeEngineErrors(server, SOCKET_PATH); // engine.io's own refusals become the error envelope
   guardHandshakes(io); // another origin or a foreign Host gets no socket
-  io.use(shareSocketGate(sharePort));
+  io.use(shareSocketGate()); // sockets opened on the share-only listener need a live link
   io.use(teamSocketGate(mode));
   io.on("connection", (socket) => attachRoomRules(socket, sharedRun, handshakeShare(socket)));
   setIO(io);
@@ -88,6 +96,10 @@ async function main() {
     shares.on("checkExpectation", answerExpectation);
     io.attach(shares);
     envelopeEngineErrors(shares, SOCKET_PATH);
+    // first of all listeners: every request and upgrade here is marked as the share listener's, which
+    // is what the socket gate reads (a polling socket's TCP connection says nothing once closed)
+    shares.prependListener("request", markShareListener);
+    shares.prependListener("upgrade", markShareListener);
     await new Promise<void>((resolve) => shares.listen(sharePort, host, resolve));
     console.log(`babysit serving shared links only on http://${host}:${sharePort}`);
   }
