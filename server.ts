@@ -10,6 +10,7 @@ import { answerClientError, answerConnect, answerExpectation, gate } from "./lib
 import { setSecurityHeaders } from "./lib/http/headers";
 import { sendFailure } from "./lib/http/node";
 import { configureOwnNames } from "./lib/http/origin";
+import { serveOtherUpgrades } from "./lib/http/upgrade";
 import { handleLogRequest } from "./lib/ingest/log-request";
 import { guardHandshakes } from "./lib/realtime/handshake";
 import { envelopeEngineErrors } from "./lib/realtime/engine-errors";
@@ -73,6 +74,7 @@ async function main() {
   server.on("clientError", answerClientError);
   server.on("connect", answerConnect);
   server.on("checkExpectation", answerExpectation);
+  serveOtherUpgrades(server, SOCKET_PATH, dev); // `Upgrade: h2c` and the like: served as plain HTTP/1.1
 
   const io: IOServer = new Server(server, { path: SOCKET_PATH, serveClient: false });
   envelopeEngineErrors(server, SOCKET_PATH); // engine.io's own refusals become the error envelope
@@ -94,6 +96,7 @@ async function main() {
     shares.on("clientError", answerClientError);
     shares.on("connect", answerConnect);
     shares.on("checkExpectation", answerExpectation);
+    serveOtherUpgrades(shares, SOCKET_PATH, false);
     io.attach(shares);
     envelopeEngineErrors(shares, SOCKET_PATH);
     // first of all listeners: every request and upgrade here is marked as the share listener's, which
