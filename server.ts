@@ -10,11 +10,20 @@ import { answerClientError, answerConnect, answerExpectation, gate } from "./lib
 import { setSecurityHeaders } from "./lib/http/headers";
 import { sendFailure } from "./lib/http/node";
 import { configureOwnNames } from "./lib/http/origin";
+import { serveOtherUpgrades } from "./lib/http/upgrade";
 import { handleLogRequest } from "./lib/ingest/log-request";
 import { guardHandshakes } from "./lib/realtime/handshake";
 import { envelopeEngineErrors } from "./lib/realtime/engine-errors";
 import { type IOServer, attachRoomRules, setIO } from "./lib/realtime/hub";
-import { handshakeShare, markSharePath, sharePortFrom, shareListenerAllows, shareSocketGate, sharedRun } from "./lib/shares/share-listener";
+import {
+  handshakeShare,
+  markShareListener,
+  markSharePath,
+  sharePortFrom,
+  shareListenerAllows,
+  shareSocketGate,
+  sharedRun,
+} from "./lib/shares/share-listener";
 import { hashLegacyShares } from "./lib/shares/shares";
 
 // One Node process: Next.js serves pages and the API, socket.io shares its port for live updates.
@@ -65,11 +74,12 @@ async function main() {
   server.on("clientError", answerClientError);
   server.on("connect", answerConnect);
   server.on("checkExpectation", answerExpectation);
+  serveOtherUpgrades(server, SOCKET_PATH, dev); // `Upgrade: h2c` and the like: served as plain HTTP/1.1
 
   const io: IOServer = new Server(server, { path: SOCKET_PATH, serveClient: false });
   envelopeEngineErrors(server, SOCKET_PATH); // engine.io's own refusals become the error envelope
   guardHandshakes(io); // another origin or a foreign Host gets no socket
-  io.use(shareSocketGate(sharePort));
+  io.use(shareSocketGate()); // sockets opened on the share-only listener need a live link
   io.use(teamSocketGate(mode));
   io.on("connection", (socket) => attachRoomRules(socket, sharedRun, handshakeShare(socket)));
   setIO(io);
@@ -86,8 +96,13 @@ async function main() {
     shares.on("clientError", answerClientError);
     shares.on("connect", answerConnect);
     shares.on("checkExpectation", answerExpectation);
+    serveOtherUpgrades(shares, SOCKET_PATH, false);
     io.attach(shares);
     envelopeEngineErrors(shares, SOCKET_PATH);
+    // first of all listeners: every request and upgrade here is marked as the share listener's, which
+    // is what the socket gate reads (a polling socket's TCP connection says nothing once closed)
+    shares.prependListener("request", markShareListener);
+    shares.prependListener("upgrade", markShareListener);
     await new Promise<void>((resolve) => shares.listen(sharePort, host, resolve));
     console.log(`babysit serving shared links only on http://${host}:${sharePort}`);
   }

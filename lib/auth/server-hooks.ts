@@ -1,3 +1,4 @@
+import { socketRefusal } from "../realtime/handshake";
 import type { IOSocket } from "../realtime/hub";
 import { handshakeShare } from "../shares/share-listener";
 import { SESSION_COOKIE, hashSecret } from "./tokens";
@@ -38,7 +39,7 @@ export function teamSocketGate(mode: Mode) {
   return (socket: IOSocket, next: (err?: Error) => void) => {
     if (mode !== "team" || handshakeShare(socket) !== null) return next();
     const p = sessionPrincipal(socket.handshake.headers.cookie);
-    if (!p) return next(Object.assign(new Error("unauthenticated"), { data: { code: "unauthenticated", message: "log in to follow live updates" } }));
+    if (!p) return next(socketRefusal("unauthenticated", "log in to follow live updates", "unauthenticated"));
     const data = socket.data as { principal?: unknown; session?: { sessionHash: string; userId: number } };
     data.principal = p;
     // logout and password changes disconnect it (lib/auth/session-sockets.ts)

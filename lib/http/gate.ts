@@ -49,6 +49,16 @@ function queryDecodes(query: string): boolean {
   return true;
 }
 
+/**
+ * Node's parser takes `HTTP/2.0` and a request line without a version (HTTP/0.9) as well as 1.0 and
+ * 1.1; only 1.0 and 1.1 are served (HTTP/2 is not spoken here, and an HTTP/0.9 request has no
+ * headers to check). The message to refuse with, or null.
+ */
+export function versionRefusal(req: IncomingMessage): string | null {
+  if (req.httpVersionMajor === 1 && req.httpVersionMinor <= 1) return null;
+  return `HTTP/${req.httpVersion.slice(0, 10)} is not served here: send an HTTP/1.1 (or 1.0) request`;
+}
+
 export function gate(req: IncomingMessage, res: ServerResponse): GateResult {
   const url = req.url ?? "";
   const method = req.method ?? "";
@@ -57,6 +67,8 @@ export function gate(req: IncomingMessage, res: ServerResponse): GateResult {
     return { kind: "answered" };
   };
 
+  const version = versionRefusal(req);
+  if (version) return answer("bad_request", version);
   // HTTP/1.1 requires Host; Node's own check would answer a bare 400 with no body (server.ts turns
   // it off with requireHostHeader: false so that the answer is the envelope)
   if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {

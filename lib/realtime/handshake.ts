@@ -1,7 +1,7 @@
 import { type IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Server } from "socket.io";
-import { errorBody } from "../errors";
+import { type ErrorCode, errorBody } from "../errors";
 import { COMMON_HEADERS, rawSecurityHeaderLines } from "../http/headers";
 import { sendError } from "../http/node";
 import { type Refusal, crossOriginRefusal, hostRefusal } from "../http/origin";
@@ -40,4 +40,12 @@ function refuseUpgrade(socket: Socket, refused: Refusal): void {
         .map((h) => `${h}\r\n`)
         .join("")}connection: close\r\n\r\n${body}`,
   );
+}
+
+/**
+ * A socket.io middleware's refusal: the client's `connect_error` gets `message` as err.message and
+ * the error envelope `{ error: { code, message } }` as err.data, as an HTTP refusal would carry.
+ */
+export function socketRefusal(code: ErrorCode, message: string, summary: string = message): Error & { data: ReturnType<typeof errorBody> } {
+  return Object.assign(new Error(summary), { data: errorBody(code, message) });
 }

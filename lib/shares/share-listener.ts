@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendError } from "../http/node";
 import { isShareToken } from "../contract/socket";
 import { AppError } from "../errors";
+import { socketRefusal } from "../realtime/handshake";
 import type { IOSocket, SharedRun } from "../realtime/hub";
 import { openShare } from "./shares";
 
@@ -89,17 +90,34 @@ export function sharedRun(token: string): ReturnType<SharedRun> {
   }
 }
 
+/** The requests that came in on the share-only listener (server.ts marks them as they arrive). */
+const viaShareListener = new WeakSet<IncomingMessage>();
+
 /**
- * socket.io middleware: on the share-only listener (`sharePort`), a socket must name a live link in
- * its handshake; it then follows that link only (attachRoomRules' `bound`), like a shared page's
- * socket on the main port.
+ * Marks a request as the share-only listener's. server.ts calls it first thing for every request and
+ * upgrade that listener receives, so that the socket gate can tell where a socket was opened: not
+ * by its TCP connection, which a long-polling socket outlives (its handshake's connection may be
+ * closed, and its localPort then undefined, by the time socket.io runs the gate).
  */
-export function shareSocketGate(sharePort: number | null) {
+export function markShareListener(req: IncomingMessage): void {
+  viaShareListener.add(req);
+}
+
+const SHARES_ONLY = "this address serves shared links only: give a live link's token";
+
+/**
+ * socket.io middleware: a socket opened on the share-only listener (its handshake request was
+ * marked by markShareListener) must name a live link in its handshake; it then follows that link
+ * only (attachRoomRules' `bound`), like a shared page's socket on the main port. A refusal's
+ * `err.data` is the error envelope.
+ */
+export function shareSocketGate() {
   return (socket: IOSocket, next: (err?: Error) => void) => {
-    if (sharePort === null || socket.request.socket.localPort !== sharePort) return next();
+    if (!viaShareListener.has(socket.request)) return next();
     const token = handshakeShare(socket);
     const link = token === null ? null : sharedRun(token);
-    if (link === null || link === "expired") return next(new Error("this address serves shared links only: give a live link's token"));
+    if (link === "expired") return next(socketRefusal("share_expired", SHARES_ONLY));
+    if (link === null) return next(socketRefusal("not_found", SHARES_ONLY));
     next();
   };
 }
