@@ -148,9 +148,30 @@ export const event = z
     if (problem) ctx.addIssue({ code: "custom", path: ["data", problem[0]], message: problem[1] });
   });
 
+/** Why a batch naming more distinct metric keys than a run may hold is refused whole, before any work. */
+export const TOO_MANY_BATCH_KEYS = `is one key too many: a batch may name at most ${LIMITS.keysPerRun.value} distinct metric keys (keysPerRun, the most one run may hold)`;
+
+const rows = z
+  .array(row)
+  .max(LIMITS.rowsPerBatch.value)
+  .superRefine((rs, ctx) => {
+    const seen = new Set<string>();
+    for (let i = 0; i < rs.length; i++) {
+      const m = rs[i]?.metrics; // a row that failed its own checks is reported by them
+      if (typeof m !== "object" || m === null) continue;
+      for (const key of Object.keys(m)) {
+        seen.add(key);
+        if (seen.size > LIMITS.keysPerRun.value) {
+          ctx.addIssue({ code: "custom", path: [i, "metrics", key], message: TOO_MANY_BATCH_KEYS });
+          return;
+        }
+      }
+    }
+  });
+
 export const logBatch = z.object({
   seq: step,
-  rows: z.array(row).max(LIMITS.rowsPerBatch.value).default([]),
+  rows: rows.default([]),
   histograms: z.array(histogram).max(LIMITS.histogramsPerBatch.value).default([]),
   events: z.array(event).max(LIMITS.eventsPerBatch.value).default([]),
 });

@@ -1,7 +1,7 @@
 import { LIMITS, codePointLength } from "../contract/limits";
 import { AppError } from "../errors";
 import { parse } from "../http/handler";
-import { EPOCH_PROBLEM, type LogBatch, TIME_PROBLEM, isEpoch, isTime, logBatch, metricKeyProblem } from "./log-batch";
+import { EPOCH_PROBLEM, type LogBatch, TIME_PROBLEM, TOO_MANY_BATCH_KEYS, isEpoch, isTime, logBatch, metricKeyProblem } from "./log-batch";
 
 // The log batch is the hot path: a batch carries thousands of metric values, and a generic zod
 // walk over them costs more than storing them. Rows are checked here by hand, with the same rules
@@ -51,6 +51,11 @@ function checkRows(rows: unknown): void {
         const problem = metricKeyProblem(key);
         if (problem) fail(`${keyPath(`${at}.metrics`, key)} ${problem}`);
         goodKeys.add(key);
+        // a batch cannot name more keys than a run may hold: refused before any further work, so a
+        // body of hundreds of thousands of keys costs what 10,000 do (issue #8: nothing hangs)
+        if (goodKeys.size > LIMITS.keysPerRun.value) {
+          fail(`${keyPath(`${at}.metrics`, key)} ${TOO_MANY_BATCH_KEYS}`);
+        }
       }
       const v = m[key];
       if (typeof v === "number" || (typeof v === "string" && NON_FINITE.has(v))) continue;

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { LIMITS } from "@/lib/contract/limits";
 import { AppError } from "@/lib/errors";
 import { logBatch } from "@/lib/schemas/log-batch";
 import { parseLogBatch } from "@/lib/schemas/parse-log-batch";
@@ -63,6 +64,19 @@ const cases: [string, unknown][] = [
     { seq: 1, rows: [{ step: 1, epoch: e, metrics: {} }] },
   ]),
 ];
+
+// a batch may name as many distinct metric keys as a run may hold, not one more (over one row or several)
+const manyKeys = (n: number, perRow: number) =>
+  Array.from({ length: Math.ceil(n / perRow) }, (_, r) => ({
+    step: r,
+    metrics: Object.fromEntries(Array.from({ length: Math.min(perRow, n - r * perRow) }, (_, i) => [`k${r * perRow + i}`, 1])),
+  }));
+cases.push(
+  ["keysPerRun distinct keys in one row", { seq: 1, rows: manyKeys(LIMITS.keysPerRun.value, LIMITS.keysPerRun.value) }],
+  ["one key more than keysPerRun in one row", { seq: 1, rows: manyKeys(LIMITS.keysPerRun.value + 1, LIMITS.keysPerRun.value + 1) }],
+  ["one key more than keysPerRun over many rows", { seq: 1, rows: manyKeys(LIMITS.keysPerRun.value + 1, 1000) }],
+  ["keysPerRun keys repeated over rows", { seq: 1, rows: [...manyKeys(LIMITS.keysPerRun.value, 5000), ...manyKeys(LIMITS.keysPerRun.value, 5000)] }],
+);
 
 function zodVerdict(body: unknown): string {
   const r = logBatch.safeParse(body);
