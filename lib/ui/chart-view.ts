@@ -75,6 +75,8 @@ export interface ChartView {
   yDiv: number;
   /** on a log axis, values <= 0 marked at the bottom edge: exact points, and buckets whose min is <= 0 */
   nonPositive: { values: number; buckets: number };
+  /** stretches of two or more consecutive buckets marked with one kind, drawn as a span too */
+  markerRuns: number;
   /** some point had no x in the chosen mode and was drawn by step */
   fallback: boolean;
   epochUnavailable: boolean;
@@ -108,6 +110,7 @@ export function buildChartView({ lines, series, seeds, hidden, xMode, ema, xCont
   const nonFinite = { nan: 0, posInf: 0, negInf: 0 };
   const markerKinds = { nan: 0, posInf: 0, negInf: 0 };
   const nonPositive = { values: 0, buckets: 0 };
+  let markerRunCount = 0;
   const ext = valueExtent(lines, series, hidden);
   // the values' span overflows a double (1e308 - -1e308): draw at a tenth of the height
   const yDiv = !log && !Number.isFinite(ext.max - ext.min) ? 10 : 1;
@@ -190,6 +193,24 @@ export function buildChartView({ lines, series, seeds, hidden, xMode, ema, xCont
     for (const st of [...MARKER_STYLES, { ...NONPOSITIVE_STYLE, kind: "nonPositive" as const }]) {
       const data = marks.filter((m) => m.kind === st.kind);
       if (!data.length) continue;
+      const runs = markerRuns(data, bs);
+      markerRunCount += runs.length;
+      // a run of markers is also a span in the kind's colour: it reads as one stretch of NaN
+      // (or ±Inf, or <= 0), whatever the markers' spacing
+      if (runs.length)
+        datasets.push({
+          type: "line",
+          label: `${line.label} ${st.name} run`,
+          data: runs.flatMap((r, i) => [...(i ? [{ ...r[0], y: null }] : []), r[0], r[1]]),
+          yAxisID: "yMarker",
+          borderColor: withAlpha(st.color, 0.35),
+          borderWidth: 10,
+          borderCapStyle: "round",
+          pointRadius: 0,
+          pointHoverRadius: 0,
+          spanGaps: false,
+          order: 0.5,
+        });
       datasets.push({
         type: "scatter",
         label: `${line.label} ${st.name}`,
@@ -200,8 +221,10 @@ export function buildChartView({ lines, series, seeds, hidden, xMode, ema, xCont
         pointRadius: 6,
         pointHoverRadius: 8,
         backgroundColor: st.color,
-        borderColor: line.color,
-        borderWidth: 1.5,
+        // outlined in white, not the line's colour: a dense run of markers must read as the
+        // kind's colour, not as a bar of the line's colour at a level no value had
+        borderColor: "#ffffff",
+        borderWidth: 1,
         order: 0,
         ...role("marker"),
       });
@@ -223,6 +246,7 @@ export function buildChartView({ lines, series, seeds, hidden, xMode, ema, xCont
     yLog: log ? logRange(ext.posMin, ext.posMax) : null,
     yDiv,
     nonPositive,
+    markerRuns: markerRunCount,
     nonFinite,
     fallback,
     first,
@@ -234,6 +258,19 @@ export function buildChartView({ lines, series, seeds, hidden, xMode, ema, xCont
     smoothUnit: unit,
     smoothBreaks,
   };
+}
+
+/** Markers of one kind on consecutive buckets, two or more: [first, last] of each run. */
+function markerRuns(marks: readonly Pt[], bs: readonly Bucket[]): [Pt, Pt][] {
+  const index = new Map(bs.map((b, i) => [b, i]));
+  const runs: [Pt, Pt][] = [];
+  let start = 0;
+  for (let i = 1; i <= marks.length; i++) {
+    if (i < marks.length && index.get(marks[i].b) === (index.get(marks[i - 1].b) ?? -2) + 1) continue;
+    if (i - 1 > start) runs.push([marks[start], marks[i - 1]]);
+    start = i;
+  }
+  return runs;
 }
 
 /** The finite values' extent over the shown lines, and the positive values' (a log axis spans those). */

@@ -147,3 +147,58 @@ describe("finite values whose range overflows a double", () => {
     expect(ys(byLabel(v, "g"))).toEqual([1e307, -1e307, 3]);
   });
 });
+
+describe("non-finite values in a row", () => {
+  const run = [...Array.from({ length: 100 }, (_, i) => 2 + Math.sin(i)), ...Array(200).fill(Number.NaN)];
+
+  test("200 NaN after finite values: a marker each in NaN's colour (no outline in the line's colour), one NaN span, nothing at a made-up level", () => {
+    const v = buildChartView(input([line("loss", "#4e79a7")], [["loss", points(run)]]));
+    const marks = byLabel(v, "loss NaN")!;
+    expect((marks.data as Pt[]).length).toBe(200);
+    expect(marks.backgroundColor).toBe("#dc2626");
+    expect(marks.borderColor).not.toBe("#4e79a7");
+    expect(marks.yAxisID).toBe("yMarker");
+    // the line and anything in the line's colour has no value over the NaN steps
+    for (const d of v.datasets.filter((d) => d.yAxisID !== "yMarker"))
+      expect(
+        ys(d)
+          .slice(100)
+          .every((y) => y === null),
+      ).toBe(true);
+    const span = byLabel(v, "loss NaN run")!;
+    expect((span.data as Pt[]).map((p) => p.b.step)).toEqual([100, 299]);
+    expect(span.borderColor).toBe("rgba(220, 38, 38, 0.35)");
+    expect(v.markerRuns).toBe(1);
+  });
+
+  test.each([
+    ["NaN", Number.NaN, "#dc2626"],
+    ["+Inf", Infinity, "#111827"],
+    ["-Inf", -Infinity, "#db2777"],
+  ])("runs of %s are spans of their own colour, one per run; a lone one is just its marker", (name, bad, color) => {
+    const vs = [1, bad, bad, bad, 2, bad, 3, bad, bad, 4];
+    const v = buildChartView(input([line("g")], [["g", points(vs)]]));
+    const span = byLabel(v, `g ${name} run`)!;
+    expect((span.data as Pt[]).map((p) => [p.b.step, p.y === null])).toEqual([
+      [1, false],
+      [3, false],
+      [7, true],
+      [7, false],
+      [8, false],
+    ]);
+    expect(String(span.borderColor)).toContain(String(Number.parseInt(color.slice(1, 3), 16)));
+    expect((byLabel(v, `g ${name}`)!.data as Pt[]).length).toBe(6);
+  });
+
+  test("downsampled NaN-only buckets in a row: markers and a span, no band", () => {
+    const nanBucket = (step: number): Bucket => ({ ...pointBucket(step, Number.NaN, step), lastStep: step + 4, count: 5, nan: 5 });
+    const fin: Bucket = { ...pointBucket(0, 1, 0), lastStep: 4, count: 5, min: 0.5, max: 2 };
+    const v = buildChartView(input([line("g")], [["g", [fin, nanBucket(5), nanBucket(10), nanBucket(15)]]]));
+    expect(ys(byLabel(v, "g min"))).toEqual([0.5, null, null, null]);
+    expect(ys(byLabel(v, "g max"))).toEqual([2, null, null, null]);
+    expect((byLabel(v, "g NaN run")!.data as Pt[]).map((p) => [p.b.step, p.b.lastStep])).toEqual([
+      [5, 9],
+      [15, 19],
+    ]);
+  });
+});
