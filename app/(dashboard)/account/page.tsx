@@ -1,6 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useState } from "react";
+import { UNREACHABLE, tryFetch } from "@/lib/ui/api-error";
 import { LocalTime } from "@/app/_components/bits";
 
 // /account – team mode's own page: your password, your API keys (made here, the key shown once),
@@ -31,12 +32,13 @@ interface User {
 }
 
 async function call(method: string, path: string, body?: unknown): Promise<{ ok: boolean; body: any }> {
-  const res = await fetch(path, {
+  const res = await tryFetch(path, {
     method,
     headers: body === undefined ? {} : { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await res.text();
+  if (!res) return { ok: false, body: { error: { message: UNREACHABLE } } };
+  const text = await res.text().catch(() => "");
   let parsed: any = null;
   try {
     parsed = text ? JSON.parse(text) : null;
