@@ -30,8 +30,12 @@ export function yScale(log: boolean, flat: Range = null, logRange: Range = null,
       callback: (v: number | string, i: number, ticks: { value: number }[]) => {
         // log axes tick every 1-9 x 10^k: when crowded, label some (at least two, even within a decade)
         const values = ticks.map((t) => t.value * yDiv);
-        if (log && !logTickLabelled(values)[i]) return "";
-        return axisTickFormat(values)(Number(v) * yDiv);
+        if (!log) return axisTickFormat(values)(Number(v) * yDiv);
+        // one format for the labels shown: an unlabelled tick at the axis' end (a log axis spans
+        // the values logged, 1.58e-11..10) must not ask for six digits on every label
+        const labelled = logTickLabelled(values);
+        if (!labelled[i]) return "";
+        return axisTickFormat(values.filter((_, j) => labelled[j]))(Number(v));
       },
     },
   };

@@ -112,8 +112,9 @@ export function buildChartView({ lines, series, seeds, hidden, xMode, ema, xCont
   const nonPositive = { values: 0, buckets: 0 };
   let markerRunCount = 0;
   const ext = valueExtent(lines, series, hidden);
-  // the values' span overflows a double (1e308 - -1e308): draw at a tenth of the height
-  const yDiv = !log && !Number.isFinite(ext.max - ext.min) ? 10 : 1;
+  // the values' span overflows a double (1e308 - -1e308), or the axis' padding and rounding to nice
+  // ticks would (values near 1.8e308): draw at a tenth of the height
+  const yDiv = !log && (!Number.isFinite(ext.max - ext.min) || Math.max(Math.abs(ext.min), Math.abs(ext.max)) > HUGE) ? 10 : 1;
   const drawY = (y: number | null) => (y === null || (log && y <= 0) ? null : y / yDiv);
   let smoothBreaks = 0;
   // the smoothing's unit is the finest logging interval of the chart's lines (hidden or not) and of
@@ -272,6 +273,9 @@ function markerRuns(marks: readonly Pt[], bs: readonly Bucket[]): [Pt, Pt][] {
   }
   return runs;
 }
+
+/** Values beyond this (in size) are drawn scaled down: chart.js' axis arithmetic would overflow near them. */
+const HUGE = 1e306;
 
 /** The finite values' extent over the shown lines, and the positive values' (a log axis spans those). */
 function valueExtent(lines: readonly LineSpec[], series: ReadonlyMap<string, Bucket[]>, hidden: ReadonlySet<string>) {

@@ -49,7 +49,7 @@ export function markerText(b: Bucket, kind: NonFiniteKind): string {
  * at the axis' floor, a made-up level) but marked at the bottom edge, a slate square, apart from
  * -Inf's triangle.
  */
-export const NONPOSITIVE_STYLE = { name: "≤ 0", shape: "rect" as const, rotation: 0, color: "#475569", y: 0.1 };
+export const NONPOSITIVE_STYLE = { name: "≤ 0", shape: "rect" as const, rotation: 0, color: "#475569", y: 0.06 };
 
 /** The value(s) <= 0 a bucket holds, as a log chart's tooltip says it: "0 at step 260", "min -2 in steps 10–19". */
 export function nonPositiveText(b: Bucket, fmt: (v: number | null) => string): string {

@@ -141,10 +141,21 @@ describe("finite values whose range overflows a double", () => {
     }
   });
 
+  test.each([
+    ["one value, the largest double", [Number.MAX_VALUE, Number.MAX_VALUE]],
+    ["near the largest double", [1.7e308, 1.79e308]],
+    ["near the most negative double", [-1.79e308, -1.7e308]],
+  ])("%s: drawn scaled, the axis' range is finite", (_what, vs) => {
+    const v = buildChartView(input([line("g")], [["g", points(vs)]]));
+    expect(v.yDiv).toBe(10);
+    expect((ys(byLabel(v, "g")) as number[]).every((y) => Number.isFinite(y) && Number.isFinite(y * 2))).toBe(true);
+    if (v.yFlat) expect(Number.isFinite(v.yFlat.max) && Number.isFinite(v.yFlat.min)).toBe(true);
+  });
+
   test("an ordinary range is drawn as is", () => {
-    const v = buildChartView(input([line("g")], [["g", points([1e307, -1e307, 3])]]));
+    const v = buildChartView(input([line("g")], [["g", points([1e305, -1e305, 3])]]));
     expect(v.yDiv).toBe(1);
-    expect(ys(byLabel(v, "g"))).toEqual([1e307, -1e307, 3]);
+    expect(ys(byLabel(v, "g"))).toEqual([1e305, -1e305, 3]);
   });
 });
 
@@ -200,5 +211,17 @@ describe("non-finite values in a row", () => {
       [5, 9],
       [15, 19],
     ]);
+  });
+});
+
+describe("a log axis over the values logged", () => {
+  test("ticks from 1.58e-11 to 10: the powers of ten are labelled plainly, the unlabelled end ticks ask no extra digits", () => {
+    const scale = yScale(true, null, { min: 1.58e-11, max: 10 });
+    const values = [1.58e-11, 2e-11, 3e-11, 5e-11, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 2, 5, 10];
+    const ticks = values.map((value) => ({ value }));
+    const labels = values.map((v, i) => scale.ticks.callback(v, i, ticks)).filter(Boolean);
+    expect(labels).toContain("1e-10");
+    expect(labels).toContain("1e1");
+    expect(labels.every((l) => !/\.0+e/.test(l))).toBe(true);
   });
 });
