@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
+import { tryFetch, tryJson } from "@/lib/ui/api-error";
 import type { PageRunDetail, RunDetail, RunView } from "@/lib/ui/api-types";
 import { X_AXIS_KEYS, defaultCompareKey } from "@/lib/ui/group-metrics";
 import { runStepUnit } from "@/lib/ui/ema";
@@ -48,8 +49,9 @@ export default function CompareView({ initial, missing, initialKey }: { initial:
   const refresh = useCallback(async () => {
     const got = await Promise.all(
       ids.map(async (id) => {
-        const res = await fetch(`/api/v1/runs/${encodeURIComponent(id)}`);
-        return res.ok ? ((await res.json()) as RunDetail) : null;
+        // no answer: the details shown stay (the next event or reconnection asks again)
+        const res = await tryFetch(`/api/v1/runs/${encodeURIComponent(id)}`);
+        return res?.ok ? await tryJson<RunDetail>(res) : null;
       }),
     );
     setDetails((prev) => prev.map((d, i) => got[i] ?? d));

@@ -1,6 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { UNREACHABLE, tryFetch, tryJson } from "@/lib/ui/api-error";
 import { formatValue, plural } from "@/lib/ui/format";
 import { liveReady } from "./live";
 import { useRunAccess } from "./run-access";
@@ -28,12 +29,14 @@ export default function HistogramPanel({ runId, hkey, version }: { runId: string
 
   const load = useCallback(async () => {
     await liveReady();
-    const res = await fetch(`${access.api(runId)}/histograms?key=${encodeURIComponent(hkey)}&limit=200`);
+    const res = await tryFetch(`${access.api(runId)}/histograms?key=${encodeURIComponent(hkey)}&limit=200`);
+    if (!res) return setFailed(UNREACHABLE);
     if (!res.ok) {
       setFailed(`HTTP ${res.status}`);
       return;
     }
-    const body = (await res.json()) as { histograms: Histogram[] };
+    const body = await tryJson<{ histograms: Histogram[] }>(res);
+    if (!body) return setFailed(UNREACHABLE);
     setFailed("");
     setHists(body.histograms);
   }, [runId, hkey, access]);

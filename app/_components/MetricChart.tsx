@@ -82,8 +82,8 @@ export default function MetricChart(props: Props) {
   );
 
   const view = useMemo(
-    () => buildChartView({ lines, series, seeds, hidden, xMode: settings.xMode, ema: settings.ema, xContexts }),
-    [lines, series, seeds, hidden, settings.xMode, settings.ema, xContexts],
+    () => buildChartView({ lines, series, seeds, hidden, xMode: settings.xMode, ema: settings.ema, xContexts, log }),
+    [lines, series, seeds, hidden, settings.xMode, settings.ema, xContexts, log],
   );
 
   // a chart drawn by step for want of an x (no epoch logged, no first point yet for relative time) is labelled by step
@@ -136,8 +136,8 @@ export default function MetricChart(props: Props) {
     o.scales.x.ticks.callback = (v: number | string) => formatX(xMode, Number(v));
     // steps are whole numbers: no tick at step 0.5
     o.scales.x.ticks.precision = xMode === "step" ? 0 : undefined;
-    o.scales.y = yScale(log, view.yFlat);
-    o.plugins.refLine = { value: refLine };
+    o.scales.y = yScale(log, view.yFlat, view.yLog, view.yDiv);
+    o.plugins.refLine = { value: refLine === undefined ? undefined : refLine / view.yDiv };
     o.plugins.tooltip.callbacks.title = (items: TooltipItem<"line">[]) => tooltipTitle(items, xMode);
     setAlertMarkers(chart, markers, (f, rows) => placeFlags.current(f, rows));
     o.layout.padding.top = 8 + (markers.length ? Math.max(1, flagRows) * FLAG_ROW : 0);
@@ -147,7 +147,8 @@ export default function MetricChart(props: Props) {
     const card = wrapRef.current?.closest("[data-chart]");
     card?.setAttribute("data-x-axis", x && view.drawn ? `${round3(x.min)}..${round3(x.max)}` : "");
     const y = chart.scales.y;
-    card?.setAttribute("data-y-axis", y && view.drawn ? `${round3(y.min)}..${round3(y.max)}` : "");
+    const yAxis = y && view.drawn ? (log ? `${y.min}..${y.max}` : `${round3(y.min * view.yDiv)}..${round3(y.max * view.yDiv)}`) : "";
+    card?.setAttribute("data-y-axis", yAxis);
     // the tick labels as drawn, for whoever checks that an axis reads in one format
     const labels = (sc: typeof x) =>
       sc && view.drawn
@@ -210,6 +211,8 @@ export default function MetricChart(props: Props) {
       data-nan-markers={view.markerKinds.nan}
       data-posinf-markers={view.markerKinds.posInf}
       data-neginf-markers={view.markerKinds.negInf}
+      data-nonpositive-markers={view.nonPositive.values + view.nonPositive.buckets}
+      data-y-div={view.yDiv}
       data-dots={view.dots}
       data-exact={String(view.exact)}
       data-zoomed={zoom ? `${zoom.from}-${zoom.to}` : ""}
@@ -232,7 +235,7 @@ export default function MetricChart(props: Props) {
         <h3 title={title}>
           <bdi>{title}</bdi>
         </h3>
-        <NonFiniteNote counts={view.nonFinite} />
+        <NonFiniteNote counts={view.nonFinite} nonPositive={view.nonPositive} />
         <ChartTools
           zoomed={zoom !== null}
           onResetZoom={() => zoomTo(null)}

@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import type { RunView as Run } from "@/lib/ui/api-types";
-import { errorText } from "@/lib/ui/api-error";
+import { UNREACHABLE, errorText, tryFetch, tryJson } from "@/lib/ui/api-error";
 
 // The run page header's run management: rename inline, tags, notes (plain text, shown as text),
 // archive and delete (asks first). Every change goes through PATCH/DELETE /api/v1/runs/{id}; the
@@ -11,9 +11,11 @@ import { errorText } from "@/lib/ui/api-error";
 const JSON_TYPE = { "content-type": "application/json" };
 
 async function patchRun(id: string, body: object): Promise<{ run?: Run; error?: string }> {
-  const res = await fetch(`/api/v1/runs/${encodeURIComponent(id)}`, { method: "PATCH", headers: JSON_TYPE, body: JSON.stringify(body) });
+  const res = await tryFetch(`/api/v1/runs/${encodeURIComponent(id)}`, { method: "PATCH", headers: JSON_TYPE, body: JSON.stringify(body) });
+  if (!res) return { error: UNREACHABLE };
   if (!res.ok) return { error: await errorText(res) };
-  return { run: ((await res.json()) as { run: Run }).run };
+  const got = await tryJson<{ run: Run }>(res);
+  return got ? { run: got.run } : { error: UNREACHABLE };
 }
 
 /** The run's name as a heading, and an inline editor for it. */
@@ -102,7 +104,8 @@ export default function RunAdmin({ run, onChange, onDeleted }: { run: Run; onCha
     return true;
   };
   const remove = async () => {
-    const res = await fetch(`/api/v1/runs/${encodeURIComponent(run.id)}`, { method: "DELETE", headers: JSON_TYPE });
+    const res = await tryFetch(`/api/v1/runs/${encodeURIComponent(run.id)}`, { method: "DELETE", headers: JSON_TYPE });
+    if (!res) return setError(UNREACHABLE);
     if (!res.ok && res.status !== 404) return setError(await errorText(res));
     setConfirming(false);
     onDeleted();

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { Fragment, type ReactNode, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import { alertChartIndex, alertCharts } from "@/lib/ui/alert-charts";
 import type { Alert, PageRunDetail, RunDetail, RunEvent, RunView as Run } from "@/lib/ui/api-types";
+import { tryJson } from "@/lib/ui/api-error";
 import { SECTIONS, groupMetrics } from "@/lib/ui/group-metrics";
 import { plural } from "@/lib/ui/format";
 import { filterPanels, shownSummary } from "@/lib/ui/panel-filter";
@@ -80,7 +81,9 @@ export default function RunView({ initial, serverNow, share }: { initial: PageRu
     if (share && res?.status === 410) setClosed("expired");
     if (!share && res?.status === 404) setDeleted(true);
     if (!res?.ok) return;
-    const d = (await res.json()) as RunDetail;
+    // (the connection can drop while the body comes: the page keeps what it shows)
+    const d = await tryJson<RunDetail>(res);
+    if (!d) return;
     setDetail(d);
     setRun(d.run);
     setEvents(d.events);

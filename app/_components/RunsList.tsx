@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import type { RunList, RunListItem } from "@/lib/ui/api-types";
-import { errorText } from "@/lib/ui/api-error";
+import { UNREACHABLE, errorText, tryJson } from "@/lib/ui/api-error";
 import { formatValue, isNonFinite } from "@/lib/ui/format";
 import {
   type ArchivedFilter,
@@ -101,7 +101,8 @@ export default function RunsList({
     const asked = queryRef.current;
     const res = await fetch(`/api/v1/runs?${asked}`).catch(() => null);
     if (!res?.ok || asked !== queryRef.current) return; // a newer query is on its way
-    const body = (await res.json()) as RunList;
+    const body = await tryJson<RunList>(res);
+    if (!body) return;
     setRuns(body.runs);
     setProjects(body.projects);
     setTags(body.tags ?? []);
@@ -221,9 +222,11 @@ export default function RunsList({
       headers: JSON_TYPE,
       body: JSON.stringify(action === "tag" || action === "untag" ? { ids, action, tag: bulkTag } : { ids, action }),
     }).catch(() => null);
-    if (!res) return setBulkError("the server did not answer");
+    if (!res) return setBulkError(UNREACHABLE);
     if (!res.ok) return setBulkError(await errorText(res));
-    const { results } = (await res.json()) as { results: { id: string; ok: boolean; error?: { message: string } }[] };
+    const answer = await tryJson<{ results: { id: string; ok: boolean; error?: { message: string } }[] }>(res);
+    if (!answer) return setBulkError(UNREACHABLE);
+    const { results } = answer;
     const failed = results.filter((r) => !r.ok);
     if (failed.length) setBulkError(`${failed.length} of ${results.length} not done: ${failed[0].error?.message ?? ""}`);
     if (action === "delete") setPicked((p) => p.filter((id) => !results.some((r) => r.ok && r.id === id)));

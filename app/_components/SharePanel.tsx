@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useState } from "react";
 import { DEFAULT_SHARE_EXPIRY, SHARE_EXPIRY_LABELS } from "@/lib/contract/shares";
-import { errorText } from "@/lib/ui/api-error";
+import { UNREACHABLE, errorText, tryFetch, tryJson } from "@/lib/ui/api-error";
 import { LocalTime } from "./bits";
 
 // The run page's "Share" menu: read-only links to this run (anyone with one sees the run, live,
@@ -34,9 +34,13 @@ export default function SharePanel({ runId }: { runId: string }) {
   const api = `/api/v1/runs/${encodeURIComponent(runId)}/shares`;
 
   const load = useCallback(async () => {
-    const res = await fetch(api);
+    const res = await tryFetch(api);
+    if (!res) return setError(UNREACHABLE);
     if (!res.ok) return setError(await errorText(res));
-    setShares(((await res.json()) as { shares: Share[] }).shares);
+    const body = await tryJson<{ shares: Share[] }>(res);
+    if (!body) return setError(UNREACHABLE);
+    setError("");
+    setShares(body.shares);
   }, [api]);
 
   useEffect(() => {
@@ -45,9 +49,11 @@ export default function SharePanel({ runId }: { runId: string }) {
 
   const create = async () => {
     setError("");
-    const res = await fetch(api, { method: "POST", headers: JSON_TYPE, body: JSON.stringify({ expiresIn }) });
+    const res = await tryFetch(api, { method: "POST", headers: JSON_TYPE, body: JSON.stringify({ expiresIn }) });
+    if (!res) return setError(UNREACHABLE);
     if (!res.ok) return setError(await errorText(res));
-    const made = (await res.json()) as Share & { url: string };
+    const made = await tryJson<Share & { url: string }>(res);
+    if (!made) return setError(UNREACHABLE);
     setShares((s) => [...(s ?? []), made]);
     setFresh({ id: made.id, url: new URL(made.url, window.location.origin).href });
     setCopied(false);
@@ -56,7 +62,8 @@ export default function SharePanel({ runId }: { runId: string }) {
   const revoke = async (id: number) => {
     setError("");
     // typed as JSON like every write, though it has no body: no other site can send such a request
-    const res = await fetch(`${api}/${id}`, { method: "DELETE", headers: JSON_TYPE });
+    const res = await tryFetch(`${api}/${id}`, { method: "DELETE", headers: JSON_TYPE });
+    if (!res) return setError(UNREACHABLE);
     if (!res.ok && res.status !== 404) return setError(await errorText(res));
     setShares((s) => (s ?? []).filter((x) => x.id !== id));
     setFresh((f) => (f?.id === id ? null : f));

@@ -2,7 +2,7 @@ import type { TooltipItem } from "chart.js";
 import type { Pt } from "./chart-view";
 import { logTickLabelled } from "./chart-geometry";
 import { axisTickFormat, formatValue, plural } from "./format";
-import { markerText } from "./nonfinite-markers";
+import { markerText, nonPositiveText } from "./nonfinite-markers";
 import { isExact } from "./series";
 import { type XMode, formatX } from "./x-axis";
 
@@ -11,19 +11,31 @@ import { type XMode, formatX } from "./x-axis";
 
 const GRID = "#eceff3";
 
-export function yScale(log: boolean, flat: { min: number; max: number } | null = null) {
+type Range = { min: number; max: number } | null;
+
+/**
+ * The y axis. A log axis spans the positive values logged (logRange: chart.js would start it at 1
+ * as soon as a value is 0); a linear one whose values are drawn divided by yDiv labels its ticks
+ * with the values they stand for.
+ */
+export function yScale(log: boolean, flat: Range = null, logRange: Range = null, yDiv = 1) {
+  const range = log ? logRange : flat;
   return {
     type: log ? ("logarithmic" as const) : ("linear" as const),
-    ...(flat && !log ? { min: flat.min, max: flat.max } : {}),
+    ...(range ? { min: range.min, max: range.max } : {}),
     grid: { color: GRID },
     border: { display: false },
     ticks: {
       maxTicksLimit: 7,
       callback: (v: number | string, i: number, ticks: { value: number }[]) => {
         // log axes tick every 1-9 x 10^k: when crowded, label some (at least two, even within a decade)
-        const values = ticks.map((t) => t.value);
-        if (log && !logTickLabelled(values)[i]) return "";
-        return axisTickFormat(values)(Number(v));
+        const values = ticks.map((t) => t.value * yDiv);
+        if (!log) return axisTickFormat(values)(Number(v) * yDiv);
+        // one format for the labels shown: an unlabelled tick at the axis' end (a log axis spans
+        // the values logged, 1.58e-11..10) must not ask for six digits on every label
+        const labelled = logTickLabelled(values);
+        if (!labelled[i]) return "";
+        return axisTickFormat(values.filter((_, j) => labelled[j]))(Number(v));
       },
     },
   };
@@ -76,8 +88,8 @@ export function tooltipTitle(items: Pick<TooltipItem<"line">, "raw">[], mode: XM
 export function tooltipLabel(item: Pick<TooltipItem<"line">, "raw" | "dataset">): string {
   const p = item.raw as Pt;
   const r = (item.dataset as { role?: string }).role;
-  if (r === "marker") return `${p.line}: ${markerText(p.b, p.kind ?? "nan")}`;
-  if (r === "smooth") return `${p.line} smoothed: ${formatValue(p.y)}`;
+  if (r === "marker") return `${p.line}: ${p.kind === "nonPositive" ? nonPositiveText(p.b, formatValue) : markerText(p.b, p.kind ?? "nan")}`;
+  if (r === "smooth") return `${p.line} smoothed: ${formatValue(p.v ?? p.y)}`;
   const b = p.b;
   if (isExact(b)) return `${p.line}: ${formatValue(b.mean ?? b.last)}`;
   return `${p.line}: mean ${formatValue(b.mean)} (min ${formatValue(b.min)}, max ${formatValue(b.max)}, ${plural(b.count, "point")})`;

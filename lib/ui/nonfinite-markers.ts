@@ -11,7 +11,7 @@ export interface MarkerStyle {
   /** as the pages write it */
   name: string;
   /** a chart.js pointStyle */
-  shape: "rectRot" | "triangle";
+  shape: "rectRot" | "triangle" | "rect";
   /** degrees */
   rotation: number;
   color: string;
@@ -42,4 +42,17 @@ export function markerText(b: Bucket, kind: NonFiniteKind): string {
   if (b.step === b.lastStep && n <= 1) return `${name} at step ${b.step}`;
   if (b.step === b.lastStep) return `${n} ${name} at step ${b.step}`;
   return `${n} ${name} in steps ${b.step}–${b.lastStep}`;
+}
+
+/**
+ * A value <= 0 on a log axis has no place on it: it is not drawn as a value (chart.js would put it
+ * at the axis' floor, a made-up level) but marked at the bottom edge, a slate square, apart from
+ * -Inf's triangle.
+ */
+export const NONPOSITIVE_STYLE = { name: "≤ 0", shape: "rect" as const, rotation: 0, color: "#475569", y: 0.06 };
+
+/** The value(s) <= 0 a bucket holds, as a log chart's tooltip says it: "0 at step 260", "min -2 in steps 10–19". */
+export function nonPositiveText(b: Bucket, fmt: (v: number | null) => string): string {
+  if (b.step === b.lastStep && b.count <= 1) return `${fmt(b.min)} at step ${b.step} (≤ 0: not on a log axis)`;
+  return `min ${fmt(b.min)} in steps ${b.step}–${b.lastStep} (≤ 0: not on a log axis)`;
 }

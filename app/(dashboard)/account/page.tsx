@@ -1,6 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useState } from "react";
+import { UNREACHABLE, tryFetch } from "@/lib/ui/api-error";
 import { LocalTime } from "@/app/_components/bits";
 
 // /account – team mode's own page: your password, your API keys (made here, the key shown once),
@@ -31,13 +32,14 @@ interface User {
 }
 
 async function call(method: string, path: string, body?: unknown): Promise<{ ok: boolean; body: any }> {
-  const res = await fetch(path, {
+  const res = await tryFetch(path, {
     method,
     // every write says it is JSON, a bodiless DELETE too: the server refuses an untyped write (415)
     headers: method === "GET" ? {} : { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await res.text();
+  if (!res) return { ok: false, body: { error: { message: UNREACHABLE } } };
+  const text = await res.text().catch(() => "");
   let parsed: any = null;
   try {
     parsed = text ? JSON.parse(text) : null;
