@@ -1,6 +1,7 @@
 "use client";
 
 import { useEffect, useState } from "react";
+import { closeLive } from "./live";
 
 // The top bar's account corner: on a team server, who is logged in and a logout button; on a
 // local server, nothing (there are no accounts).
@@ -16,6 +17,7 @@ export default function AccountMenu() {
 
   if (!user) return null;
   async function logout() {
+    closeLive();
     await fetch("/api/v1/auth/logout", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).catch(() => null);
     window.location.assign("/login");
   }

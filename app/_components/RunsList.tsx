@@ -102,7 +102,8 @@ export default function RunsList({
     const res = await fetch(`/api/v1/runs?${asked}`).catch(() => null);
     if (!res?.ok || asked !== queryRef.current) return; // a newer query is on its way
     const body = await tryJson<RunList>(res);
-    if (!body) return;
+    // the query may have changed while the body was read: an older answer never replaces a newer one
+    if (!body || asked !== queryRef.current) return;
     setRuns(body.runs);
     setProjects(body.projects);
     setTags(body.tags ?? []);

@@ -90,6 +90,14 @@ function getSocket(): Socket<ServerToClientEvents, ClientToServerEvents> {
   return socket;
 }
 
+/**
+ * Closes this tab's socket for good (logging out: the server ends the session's sockets, and a
+ * poll of the ended session would be refused); the page is left right after.
+ */
+export function closeLive(): void {
+  socket?.disconnect(); // "io client disconnect": not asked again
+}
+
 /** This tab's connection state, re-rendering on change ("connecting" on the server). */
 export function useLinkState(): LinkState {
   return useSyncExternalStore(
