@@ -397,6 +397,9 @@ export async function finalEvaluation(runId: string): Promise<AlertView[]> {
   w.data.config = config;
   await evaluate(w);
   const out = takeAlerts(runId);
+  // a finished run leaves memory, so that its share goes to the runs still logging (a resumed one
+  // is reloaded from storage)
+  if (watched().get(runId) === w && !w.timer && !w.evaluating) watched().delete(runId);
   evictIdle();
   return out;
 }
