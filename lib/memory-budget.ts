@@ -1,9 +1,10 @@
 import { BYTES_PER_NUMBER } from "./diagnostics/thin";
 
 // The memory live runs may hold (BABYSIT_MEMORY_MB, default 512 MiB) and how it is shared out:
-// a quarter for storage's per-run caches of series (lib/series/series-meta.ts: totals and points
-// not yet compacted; least recently used runs leave first and are reloaded from the database), three
-// quarters for the diagnostics' copies (lib/alerts/watch-runs.ts): of those, three quarters for
+// a quarter for storage (lib/series/series-meta.ts): half of it for the per-run caches of series of
+// runs other than the one being written (totals and points not yet compacted; least recently used
+// runs leave first and are reloaded from the database), half for the points not yet compacted of
+// the run being written (past it they are sealed into chunks at once); three quarters for the diagnostics' copies (lib/alerts/watch-runs.ts): of those, three quarters for
 // scalar series, the rest for histograms and events. Only series a rule can read are held
 // (lib/diagnostics/keys.ts seriesReader); each gets the same point cap, the scalar share over the
 // number of such series, down to MIN_SERIES_POINTS; a long series beyond it keeps its start and
@@ -31,7 +32,12 @@ export function memoryBudgetBytes(env: Record<string, string | undefined> = proc
 
 /** What storage's series caches of runs other than the one being written may hold. */
 export function storageCacheBudget(budget: number): number {
-  return budget / 4;
+  return budget / 8;
+}
+
+/** What the points not yet compacted of the run being written may hold (past it they are sealed). */
+export function pendingBudget(budget: number): number {
+  return budget / 8;
 }
 
 /** What the diagnostics' copies of live runs may hold. */

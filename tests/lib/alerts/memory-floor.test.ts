@@ -3,7 +3,8 @@ import { useFreshDatabase } from "../../helpers/lib-db";
 
 // What the diagnostics hold stays within their share of BABYSIT_MEMORY_MB whatever the number of
 // keys and runs (issue #8): series no rule reads are not held, every held series shrinks toward a
-// small floor as series multiply, and beyond that runs other than the one logging leave memory.
+// small floor as series multiply, and beyond that runs other than the one logging leave memory;
+// the points storage holds uncompacted for the run being written stay within their share as well.
 // Read from the budget bookkeeping (diagnosticsHeld), not from RSS.
 
 useFreshDatabase();
@@ -13,7 +14,8 @@ await import("@/lib/alerts/register");
 const { createRun } = await import("@/lib/runs/create-run");
 const { appendBatch } = await import("@/lib/ingest/append-batch");
 const { diagnosticsHeld } = await import("@/lib/alerts/watch-runs");
-const { MIN_SERIES_POINTS, seriesCap } = await import("@/lib/memory-budget");
+const { MIN_SERIES_POINTS, memoryBudgetBytes, pendingBudget, seriesCap } = await import("@/lib/memory-budget");
+const { PENDING_POINT_BYTES, cachedRunSeries } = await import("@/lib/series/series-meta");
 const { seriesReader } = await import("@/lib/diagnostics/keys");
 const { parseLogBatch } = await import("@/lib/schemas/parse-log-batch");
 
@@ -63,6 +65,10 @@ describe("the diagnostics' share of a 16 MiB budget", () => {
       expect(h.series).toBe(5000);
       expect(h.points).toBeLessThanOrEqual(h.series * seriesCap(h.budget, h.series));
       expect(h.bytes).toBeLessThanOrEqual(h.budget);
+      // storage's points not yet compacted of the run being written: within their share too
+      let pending = 0;
+      for (const m of cachedRunSeries(run.id)!.values()) pending += m.pending.steps.length;
+      expect(pending * PENDING_POINT_BYTES).toBeLessThanOrEqual(pendingBudget(memoryBudgetBytes()));
     }
     // 400 steps each: thinned, far below the 2 M points logged
     expect(diagnosticsHeld().points).toBeLessThan(5000 * 400);
