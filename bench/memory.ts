@@ -1,17 +1,23 @@
-// Server memory after a long live ingest: KEYS x STEPS points streamed into one run that stays
-// running (so the diagnostics keep it in memory), in SDK-sized batches; then RUNS runs of WIDE keys
-// each (3 steps) left running. Prints the server's RSS after each, as a ratio to the same server's
-// RSS with one small run (the baseline, measured in the same run), with the default budget and with
-// BABYSIT_MEMORY_MB=128.
+// Server memory after a long live ingest, for several BABYSIT_MEMORY_MB budgets: a baseline (a
+// server that took one small run), then one live run of KEYS x STEPS points in SDK-sized batches,
+// then RUNS live runs of WIDE keys x WIDE_STEPS steps each (every run stays running, so the
+// diagnostics keep it). After each phase the server's V8 heap is collected through the inspector
+// and its RSS and heap read; both are printed as ratios against the baseline of the same server.
 import fs from "node:fs";
+import WebSocket from "ws";
 import { MACHINE, metricValue } from "./common";
 import { startServer } from "../tests/helpers/server";
 
-const KEYS = Number(process.env.BENCH_KEYS ?? 100);
-const STEPS = Number(process.env.BENCH_STEPS ?? 50_000);
-const BATCH_POINTS = 1000;
-const RUNS = Number(process.env.BENCH_RUNS ?? 40);
+const KEYS = Number(process.env.BENCH_KEYS ?? 2000);
+const STEPS = Number(process.env.BENCH_STEPS ?? 5000);
+const BATCH_POINTS = 10_000;
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const WIDE = Number(process.env.BENCH_WIDE ?? 10_000);
+const WIDE_STEPS = Number(process.env.BENCH_WIDE_STEPS ?? 20);
+const BUDGETS = (process.env.BENCH_BUDGETS ?? "16,64,512").split(",");
+// the keys are named like per-layer metrics the rules read (update_ratio/<layer>), the worst case
+// for the diagnostics: every series is one they hold
+const KEY_NAME = process.env.BENCH_KEY_NAME ?? "update_ratio/layer";
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -26,7 +32,7 @@ async function post(url: string, body: unknown): Promise<any> {
 
 async function stream(base: string, keys: number, steps: number): Promise<string> {
   const { id } = await post(`${base}/api/v1/runs`, { project: "bench", name: `memory-${keys}x${steps}`, config: { num_classes: 10 } });
-  const names = Array.from({ length: keys }, (_, k) => (k === 0 ? "train/loss" : `layer${k}/metric`));
+  const names = Array.from({ length: keys }, (_, k) => (k === 0 ? "train/loss" : `${KEY_NAME}${k}`));
   const perBatch = Math.max(1, Math.floor(BATCH_POINTS / keys));
   for (let s = 0, seq = 0; s < steps; s += perBatch, seq++) {
     const rows = [];
@@ -40,38 +46,55 @@ async function stream(base: string, keys: number, steps: number): Promise<string
   return id;
 }
 
-/** Waits until the diagnostics have run on everything (an evaluation is at most 1 s after the last batch). */
-const settle = () => new Promise((r) => setTimeout(r, 3000));
+/** Collects the server's garbage through its inspector; returns its heap used and RSS, in MiB. */
+async function measure(server: { pid: number; output(): string }): Promise<{ rss: number; heap: number }> {
+  // the diagnostics run at most 1 s after the last batch: let them finish first
+  await new Promise((r) => setTimeout(r, 3000));
+  const url = /ws:\/\/\S+/.exec(server.output())?.[0];
+  if (!url) throw new Error("no inspector address in the server's output");
+  const ws = new WebSocket(url);
+  await new Promise((r, j) => {
+    ws.once("open", r);
+    ws.once("error", j);
+  });
+  let id = 0;
+  const call = (method: string, params: object = {}) =>
+    new Promise<any>((resolve) => {
+      const my = ++id;
+      const on = (d: WebSocket.RawData) => {
+        const m = JSON.parse(String(d));
+        if (m.id === my) {
+          ws.off("message", on);
+          resolve(m.result);
+        }
+      };
+      ws.on("message", on);
+      ws.send(JSON.stringify({ id: my, method, params }));
+    });
+  await call("HeapProfiler.collectGarbage");
+  await call("HeapProfiler.collectGarbage");
+  const r = await call("Runtime.evaluate", { expression: "process.memoryUsage().heapUsed", returnByValue: true });
+  ws.close();
+  return { rss: rssMiB((server as { pid: number }).pid), heap: Number(r.result.value) / 2 ** 20 };
+}
 
-console.log(`memory: ${KEYS} keys x ${STEPS} steps = ${KEYS * STEPS} points into one live run, on ${MACHINE}`);
-const configs: Record<string, string>[] = [
-  {},
-  { BABYSIT_MEMORY_MB: "128" },
-  // a V8 heap too small for the points at full resolution: the server must still take them all
-  { BABYSIT_MEMORY_MB: "128", NODE_OPTIONS: "--max-old-space-size=320" },
-];
-for (const env of configs) {
-  const server = await startServer({ env });
+console.log(`memory: one live run of ${KEYS} keys x ${STEPS} steps, then ${RUNS} live runs of ${WIDE} keys x ${WIDE_STEPS} steps, on ${MACHINE}`);
+for (const mb of BUDGETS) {
+  const server = await startServer({ env: { BABYSIT_MEMORY_MB: mb, NODE_OPTIONS: "--inspect=127.0.0.1:0" } });
   try {
     await stream(server.url, 10, 100);
-    await settle();
-    const base = rssMiB(server.pid);
+    const base = await measure(server);
+    const line = (what: string, m: { rss: number; heap: number }) =>
+      console.log(
+        `  BABYSIT_MEMORY_MB=${mb} ${what}: RSS ${m.rss.toFixed(0)} MiB (x${(m.rss / base.rss).toFixed(2)}), heap after GC ${m.heap.toFixed(0)} MiB (x${(m.heap / base.heap).toFixed(2)})`,
+      );
+    line("idle (one small run)", base);
     const t0 = performance.now();
     await stream(server.url, KEYS, STEPS);
-    const seconds = (performance.now() - t0) / 1000;
-    await settle();
-    const after = rssMiB(server.pid);
-    const label =
-      Object.entries(env)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(" ") || "default budget";
-    console.log(
-      `  ${label}: baseline RSS ${base.toFixed(0)} MiB (one small run); after ${KEYS * STEPS} live points in ${seconds.toFixed(0)} s: ${after.toFixed(0)} MiB, ratio ${(after / base).toFixed(2)}, ${(((after - base) * 2 ** 20) / (KEYS * STEPS)).toFixed(1)} bytes/point`,
-    );
-    for (let r = 0; r < RUNS; r++) await stream(server.url, WIDE, 3);
-    await settle();
-    const wide = rssMiB(server.pid);
-    console.log(`    then ${RUNS} more live runs of ${WIDE} keys x 3 steps: ${wide.toFixed(0)} MiB, ratio ${(wide / base).toFixed(2)}`);
+    line(`after ${KEYS} x ${STEPS} in ${((performance.now() - t0) / 1000).toFixed(0)} s`, await measure(server));
+    const t1 = performance.now();
+    for (let r = 0; r < RUNS; r++) await stream(server.url, WIDE, WIDE_STEPS);
+    line(`then ${RUNS} x ${WIDE} keys x ${WIDE_STEPS} in ${((performance.now() - t1) / 1000).toFixed(0)} s`, await measure(server));
   } finally {
     await server.stop();
   }

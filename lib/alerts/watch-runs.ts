@@ -1,5 +1,6 @@
 import { prisma, sqlite } from "../db";
 import { diagnose } from "../diagnostics";
+import { seriesReader } from "../diagnostics/keys";
 import type { Diagnosis, RunData, SeriesPoints } from "../diagnostics/types";
 import type { AcceptedBatch } from "../ingest/hooks";
 import { RUNS_ROOM, emitTo, runRoom } from "../realtime/hub";
@@ -29,6 +30,9 @@ interface Watched {
   evaluating?: Promise<void>;
   /** raised or escalated since the SDK last asked: delivered once in a log/finish response */
   undelivered: Map<string, AlertView>;
+  /** whether a rule can read a series key (others are not held at all), and the key mapping it follows */
+  reads: (key: string) => boolean;
+  keysConfig: string;
   /** points held over all series, and numbers held over all histogram records (budget accounting) */
   points: number;
   histNumbers: number;
@@ -45,10 +49,15 @@ function load(runId: string): Watched {
   if (w) return w;
   const db = sqlite();
   const row = db.prepare("SELECT config, status FROM runs WHERE id = ?").get(runId) as { config: string; status: string } | undefined;
+  const config = parseConfig(row?.config);
+  const reads = seriesReader(config);
   const series = new Map<string, SeriesPoints>();
   // a long run is read chunk by chunk and thinned as it goes, so loading never holds it whole
-  const cap = seriesCap(BUDGET, liveSeries() + (db.prepare("SELECT COUNT(*) AS n FROM series WHERE run_id = ?").get(runId) as { n: number }).n);
+  let own = 0;
+  for (const r of db.prepare("SELECT key FROM series WHERE run_id = ?").iterate(runId) as Iterable<{ key: string }>) if (reads(r.key)) own++;
+  const cap = seriesCap(BUDGET, liveSeries() + own);
   scanRunPoints(runId, (key, steps, values) => {
+    if (!reads(key)) return;
     let s = series.get(key);
     if (!s) series.set(key, (s = { steps: [], values: [] }));
     merge(s, steps, values);
@@ -92,10 +101,12 @@ function load(runId: string): Watched {
   thinEvents(events, MAX_EVENTS);
   w = {
     runId,
-    data: { config: parseConfig(row?.config), series, histograms, events, finished: row ? row.status !== "running" : false },
+    data: { config, series, histograms, events, finished: row ? row.status !== "running" : false },
     lastEvalAt: 0,
     lastTouch: Date.now(),
     undelivered: new Map(),
+    reads,
+    keysConfig: keysConfigOf(config),
     points: 0,
     histNumbers: 0,
     histRecords: 0,
@@ -103,6 +114,10 @@ function load(runId: string): Watched {
   recount(w);
   all.set(runId, w);
   return w;
+}
+
+function keysConfigOf(config: Record<string, any>): string {
+  return JSON.stringify(config?.babysit?.keys ?? null);
 }
 
 /** Recomputes a run's budget accounting from what it holds. */
@@ -158,19 +173,23 @@ function enforceBudget(w: Watched, touchedSeries: Iterable<string>, touchedHisto
   if (bytesHeld() <= BUDGET) return;
   // the full pass costs a walk over every live series: at most once a second while over budget
   const now = Date.now();
-  if (now - lastFullPass < 1000) return;
-  lastFullPass = now;
-  for (const x of watched().values()) {
-    for (const s of x.data.series.values()) thinSeries(s, cap);
-    for (const list of x.data.histograms.values()) thinHistograms(list, hcap);
-    recount(x);
+  if (now - lastFullPass >= 1000) {
+    lastFullPass = now;
+    for (const x of watched().values()) {
+      for (const s of x.data.series.values()) thinSeries(s, cap);
+      for (const list of x.data.histograms.values()) thinHistograms(list, hcap);
+      recount(x);
+    }
   }
-  const idle = [...watched().values()].filter((x) => x !== w && !x.timer && !x.evaluating).sort((a, b) => a.lastTouch - b.lastTouch);
+  // then (at once: it costs a sort of the live runs) runs leave, least recently logged first, the
+  // one logging now aside: one still logging reloads, thinned, on its next batch; its scheduled
+  // evaluation goes with it
+  const others = [...watched().values()].filter((x) => x !== w && !x.evaluating).sort((a, b) => a.lastTouch - b.lastTouch);
   let held = bytesHeld();
-  for (const x of idle) {
+  for (const x of others) {
     if (held <= BUDGET) break;
     held -= bytesOf(x);
-    watched().delete(x.runId);
+    forgetRun(x.runId);
   }
   if (bytesHeld() > BUDGET && !warnedOver) {
     warnedOver = true;
@@ -178,6 +197,17 @@ function enforceBudget(w: Watched, touchedSeries: Iterable<string>, touchedHisto
       `babysit: live runs' diagnostic data exceeds its share of BABYSIT_MEMORY_MB=${memoryBudgetBytes() / 1024 / 1024} at the lowest resolution allowed; raise it`,
     );
   }
+}
+
+/** The diagnostics' budget bookkeeping: what the live runs hold, and the share they may hold. */
+export function diagnosticsHeld(): { bytes: number; budget: number; runs: number; series: number; points: number } {
+  let series = 0;
+  let points = 0;
+  for (const x of watched().values()) {
+    series += x.data.series.size;
+    points += x.points;
+  }
+  return { bytes: bytesHeld(), budget: BUDGET, runs: watched().size, series, points };
 }
 
 /** Estimated bytes the live runs hold (12 bytes a number: JS double arrays with their growth slack). */
@@ -236,6 +266,7 @@ export function afterBatch(b: AcceptedBatch): void {
   w.data.finished = false;
   if (!fresh) {
     for (const [key, p] of b.series) {
+      if (!w.reads(key)) continue;
       let s = w.data.series.get(key);
       if (!s) w.data.series.set(key, (s = { steps: [], values: [] }));
       const before = s.steps.length;
@@ -353,13 +384,22 @@ export function takeAlerts(runId: string): AlertView[] {
 
 /** Finish hook: the final evaluation on the complete run; returns alerts not yet delivered. */
 export async function finalEvaluation(runId: string): Promise<AlertView[]> {
-  const w = load(runId);
+  let w = load(runId);
+  const config = parseConfig((sqlite().prepare("SELECT config FROM runs WHERE id = ?").get(runId) as { config: string } | undefined)?.config);
+  if (keysConfigOf(config) !== w.keysConfig) {
+    // the key mapping changed: other series may be read now, so hold the run anew
+    forgetRun(runId);
+    w = load(runId);
+  }
   if (w.timer) clearTimeout(w.timer);
   w.timer = undefined;
   w.data.finished = true;
-  w.data.config = parseConfig((sqlite().prepare("SELECT config FROM runs WHERE id = ?").get(runId) as { config: string } | undefined)?.config);
+  w.data.config = config;
   await evaluate(w);
   const out = takeAlerts(runId);
+  // a finished run leaves memory, so that its share goes to the runs still logging (a resumed one
+  // is reloaded from storage)
+  if (watched().get(runId) === w && !w.timer && !w.evaluating) watched().delete(runId);
   evictIdle();
   return out;
 }

@@ -326,3 +326,31 @@ function orderLayers<T>(found: Map<string, T>, config: Record<string, any>): Map
   for (const [name, v] of found) if (!out.has(name)) out.set(name, v);
   return out;
 }
+
+/**
+ * Whether a rule can ever read the series `key` of a run with this config: a scalar role's name
+ * (built-in or from config.babysit.keys, any case) or a per-layer family's key. resolveKeys reads
+ * nothing else, so the diagnostics need not hold any other series (lib/alerts/watch-runs.ts).
+ */
+export function seriesReader(config: Record<string, any>): (key: string) => boolean {
+  const userKeys: Record<string, unknown> = (config?.babysit?.keys as Record<string, unknown>) ?? {};
+  const names = new Set<string>();
+  for (const role of Object.keys(SCALAR_ALIASES) as ScalarRole[]) {
+    for (const name of [...asList(userKeys[role]), ...SCALAR_ALIASES[role]]) names.add(name.toLowerCase());
+  }
+  // the same patterns, in the same order and number, as resolveKeys compiles for layers
+  const patterns: KeyPattern[] = [];
+  let patternBudget = LIMITS.keyPatternsMax.value;
+  for (const field of ["update_ratio", "act_mean", "act_std", "saturated_frac", "dead_frac", "grad_std", "grad_norm", "weight_mean", "weight_std"]) {
+    for (const p of asList(userKeys[field])) {
+      if (patternBudget <= 0) break;
+      const re = compileKeyPattern(p);
+      if (re) {
+        patternBudget--;
+        patterns.push(re);
+      }
+    }
+  }
+  return (key) =>
+    names.has(key.toLowerCase()) || patterns.some((p) => matchKeyPattern(p, key) !== null) || LAYER_PATTERNS.some((p) => p.re.test(key));
+}

@@ -25,6 +25,11 @@ import {
   saveSealed,
 } from "./series-meta";
 import { quarantine } from "./quarantine";
+import { memoryBudgetBytes, pendingBudget } from "../memory-budget";
+import { PENDING_POINT_BYTES } from "./series-meta";
+
+// what the pending points of the run being written may hold (lib/memory-budget.ts)
+const PENDING_BYTES = pendingBudget(memoryBudgetBytes());
 
 // The write path, inside the caller's transaction. A batch's new points, all series together,
 // become ONE pending_batches row (ingest costs one write per batch, not one per series or point)
@@ -59,6 +64,11 @@ export function appendRunPoints(db: Database.Database, runId: string, series: Ma
   }
   if (parts.length) stmt(db, "INSERT INTO pending_batches (run_id, data) VALUES (?, ?)").run(runId, encodePending(parts));
   if (full) compactRun(db, runId, false);
+  // a run of thousands of keys would hold up to CHUNK_POINTS pending points of each (330 MB for
+  // 10,000 keys): past its share of the budget every pending point is sealed, in shorter chunks
+  let pending = 0;
+  for (const meta of run.values()) pending += meta.pending.steps.length;
+  if (pending * PENDING_POINT_BYTES > PENDING_BYTES) compactRun(db, runId, true);
 }
 
 /**

@@ -145,7 +145,7 @@ export function cachedRunSeries(runId: string): RunCache | undefined {
 /** Rough bytes a cached series costs: its meta and totals objects, its Map entry and key, and 24
  * bytes (with array slack, 32) per point not yet compacted. */
 const SERIES_BYTES = 1000;
-const PENDING_POINT_BYTES = 32;
+export const PENDING_POINT_BYTES = 32;
 
 function runCacheBytes(run: RunCache): number {
   let points = 0;

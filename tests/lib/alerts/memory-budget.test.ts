@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { MAX_SERIES_POINTS, MIN_SERIES_POINTS, histogramCap, memoryBudgetBytes, seriesCap } from "@/lib/memory-budget";
+import { MAX_SERIES_POINTS, MIN_SERIES_POINTS, diagnosticsBudget, histogramCap, memoryBudgetBytes, seriesCap } from "@/lib/memory-budget";
 import { diagnose } from "@/lib/diagnostics";
 import { HEAD_POINTS, thinEvents, thinHistograms, thinSeries } from "@/lib/diagnostics/thin";
 import type { SeriesPoints } from "@/lib/diagnostics/types";
@@ -27,7 +27,7 @@ describe("thinning a long series for the diagnostics", () => {
   full.values[60_000] = Number.POSITIVE_INFINITY;
   full.values[60_001] = Number.NEGATIVE_INFINITY;
 
-  test.each([4096, 10_000, 30_000])("cap %i: bounded, sorted, start and recent half exact, extremes and non-finite values kept", (cap) => {
+  test.each([64, 4096, 10_000, 30_000])("cap %i: bounded, sorted, start and recent half exact, extremes and non-finite values kept", (cap) => {
     const s = stream(full, cap);
     expect(s.steps.length).toBeLessThanOrEqual(cap);
     for (let i = 1; i < s.steps.length; i++) expect(s.steps[i]).toBeGreaterThan(s.steps[i - 1]);
@@ -91,7 +91,8 @@ describe("the diagnoses of a thinned run are those of the full run", () => {
     const run = make();
     full.config = run.config;
     for (const [k, s] of run.series) full.series.set(k, copy(s));
-    for (const s of run.series.values()) thinSeries(s, MIN_SERIES_POINTS);
+    // the cap each of 100 series gets at the smallest budget (BABYSIT_MEMORY_MB=16)
+    for (const s of run.series.values()) thinSeries(s, seriesCap(diagnosticsBudget(16 * 1024 * 1024), 100));
     expect(run.series.get("train/loss")!.steps.length).toBeLessThan(n / 10);
     const codes = (r: typeof run) =>
       diagnose(r)
