@@ -62,7 +62,16 @@ describe("migration 0007_run_config_values", () => {
     // a config that is not an object (never written so, but the backfill must not fail on one)
     old.prepare(ins).run("bad", "bad", "not json");
     old.prepare(ins).run("array", "array", "[1,2]");
+    old.pragma("foreign_keys = ON"); // as the server has it: the table rebuild must delete no child row
+    old.prepare("INSERT INTO run_tags (run_id, tag) VALUES ('scalars', 'kept')").run();
+    const rowids = old.prepare("SELECT rowid, id FROM runs ORDER BY rowid").all();
     apply(old, "0007_run_config_values");
+    expect(old.prepare("SELECT run_id AS runId, tag FROM run_tags").all()).toEqual([{ runId: "scalars", tag: "kept" }]);
+    expect(old.prepare("SELECT rowid, id FROM runs ORDER BY rowid").all()).toEqual(rowids);
+    // the list's columns come before config in the row (a column after it is read through its overflow pages)
+    const columns = (old.prepare("PRAGMA table_info(runs)").all() as { name: string }[]).map((c) => c.name);
+    expect(columns.at(-1)).toBe("config");
+    expect(old.pragma("foreign_key_check")).toEqual([]);
     for (const [name] of CONFIGS) expect(rowsOf(old, name), name).toEqual(rowsOf(fresh, name));
     expect(rowsOf(old, "bad")).toEqual([]);
     expect(rowsOf(old, "array")).toEqual([]);
