@@ -125,9 +125,11 @@ export async function listRuns(q: ListRunsInput) {
     where.push("r.id IN (SELECT t.run_id FROM run_tags t WHERE t.tag = ?)");
     params.push(q.tag);
   }
-  // config filters read run_config_values (the key and value bound), never the run's config
+  // config filters read run_config_values (the key and value bound), never the run's config; a
+  // lookup per run as the runs are walked in order (IN (subquery) made SQLite fetch and sort every
+  // match first: 124 against 0.9 ms for a page over 100k runs)
   for (const [key, f] of q.config ?? []) {
-    const sub = "r.id IN (SELECT v.run_id FROM run_config_values v WHERE v.key = ? AND";
+    const sub = "EXISTS (SELECT 1 FROM run_config_values v WHERE v.run_id = r.id AND v.key = ? AND";
     if (f.kind === "literal") {
       where.push(`${sub} v.type = ?)`);
       params.push(key, f.value);
