@@ -9,6 +9,7 @@ const REPEAT = 5;
 process.env.DATABASE_URL = `file:${freshDbPath()}`;
 const { sqlite } = await import("../lib/db");
 const { listRuns } = await import("../lib/runs/list-runs");
+const { writeConfigValues } = await import("../lib/runs/config-values");
 
 console.log(`runs list: ${N} runs on ${MACHINE}`);
 const db = sqlite();
@@ -23,8 +24,9 @@ const tag = db.prepare("INSERT INTO run_tags (run_id, tag) VALUES (?, ?)");
 db.transaction(() => {
   for (let i = 0; i < N; i++) {
     const id = `r${i}`;
-    const config = JSON.stringify({ lr: 10 ** -(1 + (i % 4)), batch_size: 32 << (i % 3), optimizer: i % 2 ? "adam" : "sgd", seed: i });
-    run.run(id, 1 + (i % 2), `run-${i % 7 === 0 ? "sweep" : "trial"}-${i}`, config, i, i, i, i % 10 === 0 ? 1 : 0);
+    const config = { lr: 10 ** -(1 + (i % 4)), batch_size: 32 << (i % 3), optimizer: i % 2 ? "adam" : "sgd", seed: i };
+    run.run(id, 1 + (i % 2), `run-${i % 7 === 0 ? "sweep" : "trial"}-${i}`, JSON.stringify(config), i, i, i, i % 10 === 0 ? 1 : 0);
+    writeConfigValues(db, id, config); // as createRun does
     const acc = (i % 997) / 997;
     series.run(id, JSON.stringify(acc), acc / 2, acc);
     if (i % 10 === 3) tag.run(id, `sweep-${i % 50}`);

@@ -51,6 +51,11 @@ export const LIMITS = {
   runFilterMaxLength: limit(200, STRING_UNIT, "a runs-list search text, config key or config value in the query"),
   runConfigFiltersMax: limit(20, "filters", "config.<key> filters in one runs-list query"),
   runListColumnsMax: limit(20, "keys", "keys in one runs-list configColumns or metricColumns"),
+  runListConfigKeys: limit(
+    1_000,
+    "keys",
+    "top-level keys of a run's config that runs-list config filters, sorts and columns see (the first ones; keys longer than runFilterMaxLength are never seen)",
+  ),
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

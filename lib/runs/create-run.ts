@@ -4,6 +4,7 @@ import { AppError } from "../errors";
 import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
 import { configProblem } from "../schemas/config";
 import { runSeries } from "../series/series-meta";
+import { writeConfigValues } from "./config-values";
 import { deletedRunError, isDeletedRun } from "./delete-run";
 import { runResumed } from "./lifecycle";
 import { type RunRecord, parseConfig, runListViewOf, runView } from "./run-view";
@@ -60,6 +61,7 @@ export async function createRun(input: CreateRunInput): Promise<CreateRunResult>
         `INSERT INTO runs (id, project_id, name, config, status, created_at, updated_at, last_seen_at)
          VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
       ).run(id, project.id, name, JSON.stringify(input.config ?? {}), now, now, now);
+      writeConfigValues(db, id, input.config ?? {});
       return { resumed: false, run: mustReadRun(id) };
     })
     .immediate();
@@ -225,6 +227,7 @@ function resume(existing: RunRecord, input: CreateRunInput, now: number): RunRec
     const problem = configProblem(merged);
     if (problem) throw new AppError("invalid_body", `config merged over the run's stored config ${problem.message}`);
     config = JSON.stringify(merged);
+    writeConfigValues(sqlite(), existing.id, merged);
   }
   stmt(
     sqlite(),

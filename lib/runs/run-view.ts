@@ -92,7 +92,7 @@ export function summarizeConfig(config: Record<string, unknown>): Record<string,
   return Object.fromEntries(entries);
 }
 
-function cutText(s: string): string {
+export function cutText(s: string): string {
   const max = CONFIG_SUMMARY.textMaxLength;
   if (s.length <= max) return s; // at most `max` code points already
   const cps = [...s.slice(0, 2 * max + 2)];
