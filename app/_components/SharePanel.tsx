@@ -1,5 +1,6 @@
 "use client";
 
+import type { ShareView as Share } from "@/lib/shares/shares";
 import { useCallback, useEffect, useState } from "react";
 import { DEFAULT_SHARE_EXPIRY, SHARE_EXPIRY_LABELS } from "@/lib/contract/shares";
 import { UNREACHABLE, errorText, tryFetch, tryJson } from "@/lib/ui/api-error";
@@ -12,16 +13,6 @@ import { LocalTime } from "./bits";
 
 // every write says it is JSON: the server refuses one that does not (415), as it is what another site's page could send
 const JSON_TYPE = { "content-type": "application/json" };
-
-interface Share {
-  id: number;
-  prefix: string;
-  createdAt: number;
-  expiresAt: number | null;
-  expired: boolean;
-  lastOpenedAt: number | null;
-  createdBy: string | null;
-}
 
 export default function SharePanel({ runId }: { runId: string }) {
   const [open, setOpen] = useState(false);

@@ -27,7 +27,7 @@ export interface ShareView {
   expiresAt: number | null;
   expired: boolean;
   lastOpenedAt: number | null;
-  /** Who made it: null for the local user (babysit has no accounts yet). */
+  /** Who made it: the user's name in team mode, null for the local user (local mode). */
   createdBy: string | null;
 }
 
