@@ -29,7 +29,8 @@ LIMIT = {k: v["value"] for k, v in CONTRACT["limits"].items()}
 # limits of what only the server and the pages do (reading series, config.babysit.keys patterns)
 NOT_FOR_SDKS = {"seriesKeysPerRequest", "keyPatternMaxLength", "keyPatternsMax",
                 # run management (dashboard and API), nothing the SDKs send
-                "tagMaxLength", "tagsPerRun", "notesMaxLength", "bulkRunsMax", "runFilterMaxLength", "runConfigFiltersMax", "runListColumnsMax"}
+                "tagMaxLength", "tagsPerRun", "notesMaxLength", "bulkRunsMax", "runFilterMaxLength", "runConfigFiltersMax", "runListColumnsMax",
+                "runListConfigKeys"}
 
 
 # ------------------------------------------------------------------------------ the numbers

@@ -75,6 +75,7 @@ describe("the SDK's copy of the contract", () => {
     "runFilterMaxLength",
     "runConfigFiltersMax",
     "runListColumnsMax",
+    "runListConfigKeys",
   ]);
 
   test("every limit equals docs/contract.json (generated from lib/contract/limits.ts)", () => {
