@@ -20,7 +20,7 @@ import {
   withRunsQuery,
 } from "@/lib/ui/runs-query";
 import { AlertBadges, LocalTime, StatusBadge, runDuration, useNow } from "./bits";
-import { type Room, useLinkState, useLive } from "./live";
+import { type Room, onJoined, useLinkState, useLive } from "./live";
 import LiveNote from "./LiveNote";
 
 // The runs list: search by name, filter by project, status, tag and archived, sort (also by chosen
@@ -164,16 +164,9 @@ export default function RunsList({
     .slice(0, MAX_WATCHED)
     .map((r) => r.id);
   const rooms: Room[] = [{ runs: true }, ...liveIds.map((id) => ({ run: id }))];
-  // a run's room is joined only once the run is listed: points it logged before that reached no
-  // one here, so ask once more after each join (throttled) rather than show it without values
-  const liveKey = liveIds.join("\u0000");
-  const joined = useRef(new Set<string>());
-  // biome-ignore lint/correctness/useExhaustiveDependencies: liveKey is the identity of liveIds (a new array each render)
-  useEffect(() => {
-    const fresh = liveIds.filter((id) => !joined.current.has(id));
-    joined.current = new Set(liveIds);
-    if (fresh.length) refetchSoon();
-  }, [liveKey, refetchSoon]);
+  // a run's room is joined only once the run is listed: points it logged before the server joined
+  // it reached no one here, so read the list again once it has (throttled)
+  useEffect(() => onJoined((room) => "run" in room && refetchSoon()), [refetchSoon]);
 
   useLive(rooms, {
     run: (msg) => {

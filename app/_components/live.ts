@@ -68,7 +68,7 @@ function getSocket(): Socket<ServerToClientEvents, ClientToServerEvents> {
     const s: Socket<ServerToClientEvents, ClientToServerEvents> = io({ path: SOCKET_PATH, auth: shared ? { share: shared } : {} });
     socket = s;
     s.on("connect", () => {
-      for (const { room } of rooms.values()) s.emit("subscribe", room);
+      for (const { room } of rooms.values()) subscribe(s, room);
       if (!everConnected) {
         everConnected = true;
         setLink("live");
@@ -110,6 +110,23 @@ export function useLinkState(): LinkState {
   );
 }
 
+const joinedListeners = new Set<(room: Room) => void>();
+
+/**
+ * Calls `fn` with each room once the server has joined it (after every (re)connect too): events
+ * sent before that reached no one, so a page reads what it may have missed then.
+ */
+export function onJoined(fn: (room: Room) => void): () => void {
+  joinedListeners.add(fn);
+  return () => joinedListeners.delete(fn);
+}
+
+function subscribe(s: Socket<ServerToClientEvents, ClientToServerEvents>, room: Room): void {
+  s.emit("subscribe", room, () => {
+    for (const fn of joinedListeners) fn(room);
+  });
+}
+
 function join(room: Room): void {
   const k = roomKey(room);
   const entry = rooms.get(k);
@@ -119,7 +136,7 @@ function join(room: Room): void {
   }
   rooms.set(k, { room, refs: 1 });
   const s = getSocket();
-  if (s.connected) s.emit("subscribe", room);
+  if (s.connected) subscribe(s, room);
 }
 
 function leave(room: Room): void {

@@ -93,7 +93,8 @@ export type RoomRequest = { run: string } | { share: string } | { runs: true };
 
 /** Page -> server events (socket.io's ClientToServerEvents). */
 export interface ClientToServerEvents {
-  subscribe: (room: RoomRequest) => void;
+  /** `joined`, when given, is called once the server has handled the request (rooms joined or refused). */
+  subscribe: (room: RoomRequest, joined?: () => void) => void;
   unsubscribe: (room: RoomRequest) => void;
 }
 

@@ -109,7 +109,9 @@ export function attachRoomRules(socket: IOSocket, sharedRun: SharedRun, bound: s
   const joined = () => socket.rooms.size - 1; // a socket is always in its own room
   const direct = new Set<string>(); // runs followed by id (not through a link)
   (socket.data as { direct?: Set<string> }).direct = direct;
-  socket.on("subscribe", (msg: unknown) => {
+  socket.on("subscribe", (msg: unknown, joinedAck?: unknown) => {
+    // a page learns when its rooms are joined, and reads what was logged before that itself
+    if (typeof joinedAck === "function") queueMicrotask(() => (joinedAck as () => void)());
     for (const r of roomRequests(msg)) {
       if (bound !== null && !("share" in r && r.share === bound)) continue;
       if (!("share" in r)) {

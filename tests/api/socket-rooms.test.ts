@@ -87,6 +87,16 @@ describe("over a real server", () => {
     expect((await api(server.url, "GET", `/api/v1/runs/${id}`)).status).toBe(200);
   });
 
+  test("a subscribe with an acknowledgement is answered once its room is joined: points logged after it arrive", async () => {
+    const id = (await api(server.url, "POST", "/api/v1/runs", { project: "rooms", name: "acked" })).body.id;
+    const s = await open();
+    // a malformed request is acknowledged too (nothing joined), so a page never waits forever
+    await new Promise<void>((resolve) => s.emit("subscribe", { run: "a/b" }, () => resolve()));
+    await new Promise<void>((resolve) => s.emit("subscribe", { run: id }, () => resolve()));
+    const got = await logAndReceive(s, id, { loss: 1 }, 1);
+    expect(got?.series).toBeDefined();
+  });
+
   test("a points payload carries every key, named like object members or not", async () => {
     const id = (await api(server.url, "POST", "/api/v1/runs", { project: "socket", name: "odd keys" })).body.id as string;
     const s = await open();
