@@ -1,9 +1,13 @@
+import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { API_ROUTES, matchRoute } from "@/lib/http/routes";
+import { pngBase64 } from "../helpers/png";
 import { api } from "../helpers/server";
 import { type TeamServer, as, login, startTeamServer } from "../helpers/team";
 
 // Team mode's permission table, exactly: every route x every kind of caller (nobody, member,
-// admin, API keys in and out of scope, read-only, revoked, expired, a shared link's token), with
+// admin, API keys in and out of scope, read-only, revoked, expired, a shared link's token, unknown
+// and expired sessions), with
 // the status and error code a client sees. 401 `unauthenticated` says "who are you?", 403
 // `forbidden` says "you may not".
 
@@ -13,6 +17,8 @@ const callers = new Map<string, Caller>();
 const bearers = new Map<string, string>();
 let runId = "";
 let shareToken = "";
+/** Passwords, for rows that end a session (logout): member and admin log in afresh for them. */
+const passwords = new Map<string, string>();
 
 beforeAll(async () => {
   server = await startTeamServer();
@@ -23,7 +29,14 @@ beforeAll(async () => {
   expect(invite.status).toBe(201);
   const member = as(base, { cookie: await login(base, "mia", invite.body.password) });
   runId = (await member("POST", "/api/v1/runs", { project: "p1", name: "r" })).body.id;
-  expect((await member("POST", `/api/v1/runs/${runId}/log`, { seq: 0, rows: [{ step: 0, metrics: { loss: 1 } }] })).status).toBe(200);
+  const batch = {
+    seq: 0,
+    rows: [{ step: 0, metrics: { loss: 1 } }],
+    histograms: [{ step: 0, key: "h", edges: [0, 1], counts: [3] }],
+    events: [{ type: "image", step: 0, data: { key: "i", width: 1, height: 1, png_base64: pngBase64(1, 1) } }],
+  };
+  expect((await member("POST", `/api/v1/runs/${runId}/log`, batch)).status).toBe(200);
+  passwords.set("member", invite.body.password).set("admin", server.adminPassword);
   shareToken = (await member("POST", `/api/v1/runs/${runId}/shares`, { expiresIn: "1d" })).body.token;
   const key = async (body: object) => {
     const r = await member("POST", "/api/v1/keys", body);
@@ -50,6 +63,17 @@ beforeAll(async () => {
   callers.set("key: revoked", as(base, { key: revoked.token }));
   callers.set("key: expired", as(base, { key: expired.token }));
   callers.set("share token as bearer", as(base, { key: shareToken }));
+  // a session of mia's past its expiry, put back before each request (the server deletes an expired
+  // session's row when it sees it, which would make later requests an unknown session's)
+  const expiredSession = crypto.randomBytes(32).toString("base64url");
+  const miaId = (server.db.prepare("SELECT id FROM users WHERE name = 'mia'").get() as { id: number }).id;
+  const expiredCaller = as(base, { cookie: `babysit_session=${expiredSession}` });
+  const hash = crypto.createHash("sha256").update(expiredSession).digest("hex");
+  callers.set("session: expired", (method, path, body) => {
+    server.db.prepare("DELETE FROM sessions WHERE token_hash = ?").run(hash);
+    server.db.prepare("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, 1, 2)").run(hash, miaId);
+    return expiredCaller(method, path, body);
+  });
   callers.set("unknown session cookie", as(base, { cookie: "babysit_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }));
 });
 afterAll(async () => {
@@ -72,52 +96,124 @@ const ORDER = [
   "key: expired",
   "share token as bearer",
   "unknown session cookie",
+  "session: expired",
 ] as const;
 
 let seq = 0;
 let names = 0;
-// [what, method, path (RUN and TOKEN replaced), body, expected per caller in ORDER]
+// [what, method, path (RUN, FRESH and TOKEN replaced), body, expected per caller in ORDER]; FRESH is
+// a run made for the one request (which may delete or finish it). Every route of the registry
+// (lib/http/routes.ts) needs at least one row: a test below fails otherwise.
 const ROUTES: [string, string, string, () => unknown, Want[]][] = [
-  ["list runs", "GET", "/api/v1/runs", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U]],
-  ["read a run", "GET", "/api/v1/runs/RUN", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U]],
-  ["read a series", "GET", "/api/v1/runs/RUN/series?key=loss", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U]],
-  ["read alerts", "GET", "/api/v1/runs/RUN/alerts", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U]],
+  ["list runs", "GET", "/api/v1/runs", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
+  ["read a run", "GET", "/api/v1/runs/RUN", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
+  ["read a series", "GET", "/api/v1/runs/RUN/series?key=loss", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
+  ["read alerts", "GET", "/api/v1/runs/RUN/alerts", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
+  ["read histograms", "GET", "/api/v1/runs/RUN/histograms?key=h", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
+  ["read images", "GET", "/api/v1/runs/RUN/images?key=i", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
+  ["rename a run", "PATCH", "/api/v1/runs/FRESH", () => ({ name: "renamed" }), [U, 200, 200, 200, 200, F, F, U, U, U, U, U]],
+  ["delete a run", "DELETE", "/api/v1/runs/FRESH", () => undefined, [U, 200, 200, 200, 200, F, F, U, U, U, U, U]],
+  ["finish a run", "POST", "/api/v1/runs/FRESH/finish", () => ({}), [U, 200, 200, 200, 200, F, F, U, U, U, U, U]],
+  ["archive runs in bulk", "POST", "/api/v1/runs/bulk", () => ({ ids: ["FRESH"], action: "archive" }), [U, 200, 200, F, F, F, F, U, U, U, U, U]],
   [
     "log to a run",
     "POST",
     "/api/v1/runs/RUN/log",
     () => ({ seq: ++seq, rows: [{ step: seq, metrics: { loss: 1 } }] }),
-    [U, 200, 200, 200, 200, F, F, U, U, U, U],
+    [U, 200, 200, 200, 200, F, F, U, U, U, U, U],
   ],
-  ["create a run in p1", "POST", "/api/v1/runs", () => ({ project: "p1" }), [U, 201, 201, 201, 201, F, F, U, U, U, U]],
-  ["create a run in p2", "POST", "/api/v1/runs", () => ({ project: "p2" }), [U, 201, 201, 201, F, 201, F, U, U, U, U]],
-  ["resume p1's run naming p2", "POST", "/api/v1/runs", () => ({ project: "p2", id: runId }), [U, 200, 200, 200, F, F, F, U, U, U, U]],
-  ["list a run's links", "GET", "/api/v1/runs/RUN/shares", () => undefined, [U, 200, 200, F, F, F, F, U, U, U, U]],
-  ["make a link", "POST", "/api/v1/runs/RUN/shares", () => ({ expiresIn: "1d" }), [U, 201, 201, F, F, F, F, U, U, U, U]],
-  ["list API keys", "GET", "/api/v1/keys", () => undefined, [U, 200, 200, F, F, F, F, U, U, U, U]],
-  ["make an API key", "POST", "/api/v1/keys", () => ({ name: "k" }), [U, 201, 201, F, F, F, F, U, U, U, U]],
-  ["list accounts", "GET", "/api/v1/users", () => undefined, [U, F, 200, F, F, F, F, U, U, U, U]],
-  ["invite", "POST", "/api/v1/users", () => ({ name: `user${++names}` }), [U, F, 201, F, F, F, F, U, U, U, U]],
+  ["create a run in p1", "POST", "/api/v1/runs", () => ({ project: "p1" }), [U, 201, 201, 201, 201, F, F, U, U, U, U, U]],
+  ["create a run in p2", "POST", "/api/v1/runs", () => ({ project: "p2" }), [U, 201, 201, 201, F, 201, F, U, U, U, U, U]],
+  ["resume p1's run naming p2", "POST", "/api/v1/runs", () => ({ project: "p2", id: runId }), [U, 200, 200, 200, F, F, F, U, U, U, U, U]],
+  ["list a run's links", "GET", "/api/v1/runs/RUN/shares", () => undefined, [U, 200, 200, F, F, F, F, U, U, U, U, U]],
+  ["make a link", "POST", "/api/v1/runs/RUN/shares", () => ({ expiresIn: "1d" }), [U, 201, 201, F, F, F, F, U, U, U, U, U]],
+  ["revoke a link that is not there", "DELETE", "/api/v1/runs/RUN/shares/999999", () => undefined, [U, 404, 404, F, F, F, F, U, U, U, U, U]],
+  ["revoke a key that is not there", "DELETE", "/api/v1/keys/999999", () => undefined, [U, 404, 404, F, F, F, F, U, U, U, U, U]],
+  ["log in without a name", "POST", "/api/v1/auth/login", () => ({}), [400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400]],
+  ["log out (a fresh session)", "POST", "/api/v1/auth/logout", () => ({}), [204, 204, 204, 204, 204, 204, 204, 204, 204, 204, 204, 204]],
+  ["list API keys", "GET", "/api/v1/keys", () => undefined, [U, 200, 200, F, F, F, F, U, U, U, U, U]],
+  ["make an API key", "POST", "/api/v1/keys", () => ({ name: "k" }), [U, 201, 201, F, F, F, F, U, U, U, U, U]],
+  ["list accounts", "GET", "/api/v1/users", () => undefined, [U, F, 200, F, F, F, F, U, U, U, U, U]],
+  ["invite", "POST", "/api/v1/users", () => ({ name: `user${++names}` }), [U, F, 201, F, F, F, F, U, U, U, U, U]],
   [
     "change password (wrong current)",
     "POST",
     "/api/v1/auth/password",
     () => ({ current: "x", password: "a-new-password" }),
-    [U, F, F, F, F, F, F, U, U, U, U],
+    [U, F, F, F, F, F, F, U, U, U, U, U],
   ],
-  ["who am I", "GET", "/api/v1/auth/me", () => undefined, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]],
-  ["open a shared link", "GET", "/api/v1/shares/TOKEN", () => undefined, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]],
-  ["a shared link's series", "GET", "/api/v1/shares/TOKEN/series?key=loss", () => undefined, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]],
-  ["read a run that does not exist", "GET", "/api/v1/runs/nope", () => undefined, [U, 404, 404, 404, 404, 404, 404, U, U, U, U]],
-  ["log to a run that does not exist", "POST", "/api/v1/runs/nope/log", () => ({ seq: 1, rows: [] }), [U, 404, 404, 404, 404, 404, 404, U, U, U, U]],
+  ["who am I", "GET", "/api/v1/auth/me", () => undefined, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]],
+  ["open a shared link", "GET", "/api/v1/shares/TOKEN", () => undefined, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]],
+  [
+    "a shared link's series",
+    "GET",
+    "/api/v1/shares/TOKEN/series?key=loss",
+    () => undefined,
+    [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+  ],
+  [
+    "a shared link's histograms",
+    "GET",
+    "/api/v1/shares/TOKEN/histograms?key=h",
+    () => undefined,
+    [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+  ],
+  [
+    "a shared link's images",
+    "GET",
+    "/api/v1/shares/TOKEN/images?key=i",
+    () => undefined,
+    [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+  ],
+  ["a shared link's alerts", "GET", "/api/v1/shares/TOKEN/alerts", () => undefined, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]],
+  ["read a run that does not exist", "GET", "/api/v1/runs/nope", () => undefined, [U, 404, 404, 404, 404, 404, 404, U, U, U, U, U]],
+  [
+    "log to a run that does not exist",
+    "POST",
+    "/api/v1/runs/nope/log",
+    () => ({ seq: 1, rows: [] }),
+    [U, 404, 404, 404, 404, 404, 404, U, U, U, U, U],
+  ],
 ];
 
 const CASES = ROUTES.flatMap(([what, method, path, body, wants]) => ORDER.map((who, i) => [what, who, method, path, body, wants[i]] as const));
 
+test("every route of the registry has a row in the table", () => {
+  const covered = new Set(
+    ROUTES.map(([, method, path]) => {
+      const m = matchRoute(path.split("?", 1)[0].split("/").slice(1));
+      return `${method} ${m?.route.path ?? path}`;
+    }),
+  );
+  const missing = API_ROUTES.flatMap((r) => r.methods.map((m) => `${m} ${r.path}`)).filter((r) => !covered.has(r));
+  expect(missing).toEqual([]);
+  // and every row says what each caller gets (a new column needs a value in every row)
+  expect(ROUTES.filter((r) => r[4].length !== ORDER.length).map((r) => r[0])).toEqual([]);
+});
+
+/** The caller for a row: member and admin log in afresh for a row that ends the session (logout). */
+async function callerFor(who: string, path: string): Promise<Caller> {
+  const password = passwords.get(who);
+  if (!path.endsWith("/logout") || password === undefined) return callers.get(who)!;
+  return as(server.url, { cookie: await login(server.url, who === "member" ? "mia" : "admin", password) });
+}
+
+async function freshRun(): Promise<string> {
+  const r = await callers.get("member")!("POST", "/api/v1/runs", { project: "p1" });
+  expect(r.status).toBe(201);
+  return r.body.id;
+}
+
 describe("team mode: route x caller", () => {
   test.each(CASES)("%s as %s", async (_what, who, method, path, body, want) => {
-    const call = callers.get(who)!;
-    const r = await call(method, path.replace("RUN", runId).replace("TOKEN", shareToken), body());
+    const call = await callerFor(who, path);
+    const sent = body();
+    const fresh = path.includes("FRESH") || JSON.stringify(sent ?? null).includes("FRESH") ? await freshRun() : "";
+    const r = await call(
+      method,
+      path.replace("RUN", runId).replace("FRESH", fresh).replace("TOKEN", shareToken),
+      sent === undefined ? undefined : JSON.parse(JSON.stringify(sent).replaceAll("FRESH", fresh)),
+    );
     if (typeof want === "number") {
       expect(r.status, JSON.stringify(r.body)).toBe(want);
     } else {
