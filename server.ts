@@ -5,6 +5,7 @@ import "./lib/alerts/register";
 import { authorize } from "./lib/auth/front";
 import { modeFrom } from "./lib/auth/mode";
 import { startupProblem, teamSocketGate } from "./lib/auth/server-hooks";
+import { socketMayFollow } from "./lib/auth/socket-access";
 import { SOCKET_PATH } from "./lib/contract/socket";
 import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
 import { setSecurityHeaders } from "./lib/http/headers";
@@ -81,7 +82,8 @@ async function main() {
   guardHandshakes(io); // another origin or a foreign Host gets no socket
   io.use(shareSocketGate()); // sockets opened on the share-only listener need a live link
   io.use(teamSocketGate(mode));
-  io.on("connection", (socket) => attachRoomRules(socket, sharedRun, handshakeShare(socket)));
+  // a run or the runs list by id: only what the socket's user may read, asked at each subscription
+  io.on("connection", (socket) => attachRoomRules(socket, sharedRun, handshakeShare(socket), (r) => socketMayFollow(socket, mode, r)));
   setIO(io);
 
   if (sharePort !== null) {

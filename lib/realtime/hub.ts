@@ -104,8 +104,15 @@ function watchExpiry(socket: IOSocket, shareId: number, expiresAt: number | null
  * A socket opened by a shared page (`bound`: its token, from the handshake) may only follow that
  * link: no other run, no runs list, no other link. Malformed requests are ignored, and a socket
  * holds at most MAX_ROOMS_PER_SOCKET rooms, so a client cannot grow the server's room table without bound.
+ * `mayFollow` says whether the socket may follow a run or the runs list by id (the permissions,
+ * asked at each subscription: lib/auth/socket-access.ts); a refused request is ignored like a malformed one.
  */
-export function attachRoomRules(socket: IOSocket, sharedRun: SharedRun, bound: string | null = null): void {
+export function attachRoomRules(
+  socket: IOSocket,
+  sharedRun: SharedRun,
+  bound: string | null = null,
+  mayFollow: (r: { run: string } | { runs: true }) => boolean = () => true,
+): void {
   const joined = () => socket.rooms.size - 1; // a socket is always in its own room
   const direct = new Set<string>(); // runs followed by id (not through a link)
   (socket.data as { direct?: Set<string> }).direct = direct;
@@ -116,7 +123,7 @@ export function attachRoomRules(socket: IOSocket, sharedRun: SharedRun, bound: s
       if (bound !== null && !("share" in r && r.share === bound)) continue;
       if (!("share" in r)) {
         const room = "run" in r ? runRoom(r.run) : RUNS_ROOM;
-        if (socket.rooms.has(room) || joined() + 1 > MAX_ROOMS_PER_SOCKET) continue;
+        if (socket.rooms.has(room) || joined() + 1 > MAX_ROOMS_PER_SOCKET || !mayFollow(r)) continue;
         socket.join(room);
         if ("run" in r) direct.add(r.run);
         continue;

@@ -1,0 +1,30 @@
+import type { IOSocket } from "../realtime/hub";
+import { sessionPrincipal } from "./front";
+import type { Mode } from "./mode";
+import { type Principal, canListRuns, canReadRun } from "./permissions";
+import { runRef } from "./route-access";
+
+// What a dashboard socket may follow by id (a run's room, the runs list), decided by the same
+// permission functions as the routes. Sockets opened by a shared page are bound to their link
+// instead (lib/realtime/hub.ts attachRoomRules), and never reach this.
+
+/**
+ * Who a socket acts for, read again at each subscription from its handshake's session cookie: a
+ * session that has ended since the socket opened (expired, deleted) follows nothing new.
+ */
+export function socketPrincipal(socket: IOSocket, mode: Mode): Principal | null {
+  if (mode === "local") return { kind: "local" };
+  return sessionPrincipal(socket.handshake.headers.cookie);
+}
+
+/** May this principal follow the run (its room) or the runs list? A run that does not exist is the runs list's to know. */
+export function mayFollow(p: Principal | null, r: { run: string } | { runs: true }): boolean {
+  if (p === null) return false;
+  if ("runs" in r) return canListRuns(p);
+  const run = runRef(r.run);
+  return run === null ? canListRuns(p) : canReadRun(p, run);
+}
+
+export function socketMayFollow(socket: IOSocket, mode: Mode, r: { run: string } | { runs: true }): boolean {
+  return mayFollow(socketPrincipal(socket, mode), r);
+}
