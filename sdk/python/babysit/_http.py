@@ -108,8 +108,12 @@ class Client:
                 why = error_text(resp.status, parsed)
                 if not self._warned_key:
                     self._warned_key = True
-                    say("babysit: %s refused the API key (%s); set %s to a valid key: the data is kept in the "
-                        "spool and retried (or replayed by `python -m babysit sync`)" % (self.base_url, why, API_KEY_ENV))
+                    # without a key the server did not refuse one: say what is missing, not what is wrong
+                    problem = ("refused the API key (%s); set %s to a valid key" % (why, API_KEY_ENV) if key else
+                               "needs an API key (%s) and %s is not set: make a key on the server's /account page "
+                               "and set %s to it" % (why, API_KEY_ENV, API_KEY_ENV))
+                    say("babysit: %s %s: the data is kept in the spool and retried (or replayed by "
+                        "`python -m babysit sync`)" % (self.base_url, problem))
                 raise KeyRefused(why)
             return resp.status, parsed
         raise TransportError("unreachable")  # pragma: no cover - the loop always returns or raises

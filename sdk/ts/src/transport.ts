@@ -724,7 +724,11 @@ export class Transport {
           res.kind === "network"
             ? `cannot reach ${this.o.baseUrl} (${res.message})`
             : keyRefused(res) && res.kind === "http"
-              ? `${this.o.baseUrl} refused the API key (${res.status} ${res.code}: ${res.message}); set BABYSIT_API_KEY to a valid key`
+              ? apiKey() === null
+                ? // without a key the server did not refuse one: say what is missing, not what is wrong
+                  `${this.o.baseUrl} needs an API key (${res.status} ${res.code}: ${res.message}) and BABYSIT_API_KEY is not set: ` +
+                  "make a key on the server's /account page and set BABYSIT_API_KEY to it"
+                : `${this.o.baseUrl} refused the API key (${res.status} ${res.code}: ${res.message}); set BABYSIT_API_KEY to a valid key`
               : `${this.o.baseUrl} answered ${res.status}${res.kind === "http" ? ` ${res.code}` : ""}`;
         say(`babysit: ${why}; saving data to ${this.spool.path} and retrying in the background`);
       }
@@ -892,9 +896,13 @@ function keyRefused(res: HttpResult): boolean {
   return res.kind === "http" && res.status === 401;
 }
 
+function apiKey(): string | null {
+  return process.env.BABYSIT_API_KEY?.trim() || null;
+}
+
 /** A team server's API key from BABYSIT_API_KEY, as a bearer token (docs/team-mode.md); a local server ignores it. */
 function authHeaders(): Record<string, string> {
-  const key = process.env.BABYSIT_API_KEY?.trim();
+  const key = apiKey();
   return key ? { "content-type": "application/json", authorization: `Bearer ${key}` } : { "content-type": "application/json" };
 }
 

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import urllib.request
 import uuid
 
@@ -80,33 +81,57 @@ def test_without_a_key_the_loop_goes_on_warns_once_and_sync_delivers_with_a_key(
     result = run.finish(timeout=2)
     assert not result
     err = capfd.readouterr().err
-    assert err.count("refused the API key") == 1, err
+    # one warning, naming what is missing: no key was sent, so none was "refused"
+    assert err.count("needs an API key") == 1, err
+    assert "BABYSIT_API_KEY is not set" in err and "/account page" in err
+    assert "refused the API key" not in err
     assert "401 unauthenticated" in err
     assert os.listdir(str(spool_dir))
     _, token = new_key()
     monkeypatch.setenv("BABYSIT_API_KEY", token)
     res = babysit.sync(url=_server.url, timeout=10)
     assert not res["skipped"], res
-    assert count(run_id) == 10
+    assert points(run_id) == [(i, i, 1) for i in range(10)]
 
 
-def test_a_key_revoked_mid_run_loses_nothing_once_a_valid_key_is_back(monkeypatch, capfd, loud):
+def points(run_id, key="x"):
+    """(step, value, count) of every stored point of `key`: a point stored twice shows as a count of 2."""
+    series = call("GET", "/api/v1/runs/%s/series?key=%s&points=10000" % (run_id, key))
+    assert series["exact"], series
+    return [(b["step"], b["last"], b["count"]) for b in series["buckets"]]
+
+
+def value(i):
+    return 1.0 / (i + 3)
+
+
+def test_a_key_revoked_mid_run_loses_nothing_once_a_valid_key_is_back(monkeypatch, capfd, loud, spool_dir):
     key_id, token = new_key()
     monkeypatch.setenv("BABYSIT_API_KEY", token)
     run = babysit.init(project="team-py", url=_server.url, flush_interval=0.02)
     for i in range(5):
-        run.log({"x": i}, step=i)
+        run.log({"x": value(i)}, step=i)
     wait_for(lambda: count(run.id) == 5, what="the first five points")
     call("DELETE", "/api/v1/keys/%d" % key_id)
     for i in range(5, 12):
-        run.log({"x": i}, step=i)  # never raises
+        run.log({"x": value(i)}, step=i)  # never raises
+    # several flushes are refused (the spool holds them), and the loop goes on logging meanwhile
+    wait_for(lambda: os.path.isdir(str(spool_dir)) and os.listdir(str(spool_dir)), what="the spool")
+    for i in range(12, 30):
+        run.log({"x": value(i)}, step=i)
     assert not run.finish(timeout=2)
-    assert "was revoked" in capfd.readouterr().err
+    err = capfd.readouterr().err
+    assert err.count("refused the API key") == 1, err
+    assert "was revoked" in err
     assert count(run.id) == 5
+    # the data comes back with another key through the command line, as a user would send it
     _, fresh = new_key()
-    monkeypatch.setenv("BABYSIT_API_KEY", fresh)
-    babysit.sync(url=_server.url, timeout=10)
-    assert count(run.id) == 12
+    env = dict(os.environ, BABYSIT_API_KEY=fresh, BABYSIT_URL=_server.url, PYTHONPATH=os.path.join(ROOT, "sdk", "python"))
+    done = subprocess.run([sys.executable, "-m", "babysit", "sync"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not os.listdir(str(spool_dir)), os.listdir(str(spool_dir))
+    # every point once, with its value
+    assert points(run.id) == [(i, value(i), 1) for i in range(30)]
     assert call("GET", "/api/v1/runs/%s" % run.id)["run"]["status"] == "finished"
 
 

@@ -1,9 +1,12 @@
 // The TypeScript SDK against a real team-mode server: BABYSIT_API_KEY travels as a bearer token;
 // a missing or revoked key never throws into the loop: the SDK warns once, keeps the data in its
 // spool, and a later run with a valid key (resuming the run) delivers all of it.
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "vitest";
 import { init, type Run } from "../../../sdk/ts/src/index";
+import { ROOT } from "../../helpers/server";
 import { type TeamServer, as, login, startTeamServer } from "../../helpers/team";
 import { captureStderr, tmpDir, waitFor } from "./util";
 
@@ -50,26 +53,75 @@ test("with a valid key everything is delivered", async () => {
   expect(await count(run.id)).toBe(20);
 });
 
-test("a key revoked mid-run: the loop goes on, one warning, the data spooled, and a valid key later delivers all of it", async () => {
+/** (step, value, count) of every stored point of x: a point stored twice shows as a count of 2. */
+async function points(runId: string): Promise<[number, unknown, number][]> {
+  const r = await admin("GET", `/api/v1/runs/${runId}/series?key=x&points=10000`);
+  expect(r.body.exact).toBe(true);
+  return r.body.buckets.map((b: { step: number; last: unknown; count: number }) => [b.step, b.last, b.count]);
+}
+const value = (i: number) => 1 / (i + 3);
+const expected = (n: number) => Array.from({ length: n }, (_, i) => [i, value(i), 1]);
+
+/** Resumes a run in a new process with BABYSIT_API_KEY=key, as a user would after fixing the key (fixtures/replay.ts). */
+function replay(runId: string, key: string): { code: number | null; stdout: string; stderr: string } {
+  const out = spawnSync(
+    process.execPath,
+    ["--import", "tsx", path.join(import.meta.dirname, "fixtures", "replay.ts"), server.url, spoolDir, "team-ts", runId],
+    {
+      cwd: ROOT,
+      env: { ...process.env, BABYSIT_API_KEY: key },
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
+  return { code: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+test("a key revoked mid-run: the loop goes on, one warning, the data spooled, and a valid key later delivers all of it once", async () => {
   const key = await newKey();
   process.env.BABYSIT_API_KEY = key.token;
   const run = await start();
-  for (let i = 0; i < 5; i++) run.log({ x: i }, { step: i });
+  for (let i = 0; i < 5; i++) run.log({ x: value(i) }, { step: i });
   await waitFor(async () => (await count(run.id)) === 5, "the first five points", 10_000);
   expect((await admin("DELETE", `/api/v1/keys/${key.id}`)).status).toBe(200);
-  for (let i = 5; i < 12; i++) run.log({ x: i }, { step: i });
+  for (let i = 5; i < 12; i++) run.log({ x: value(i) }, { step: i }); // never throws
+  // refused flushes go to the spool, and the loop keeps logging meanwhile
+  const spoolFile = path.join(spoolDir, `${run.id}.jsonl`);
+  await waitFor(() => fs.existsSync(spoolFile), "the spool file", 10_000);
+  for (let i = 12; i < 30; i++) run.log({ x: value(i) }, { step: i });
   const result = await run.finish("finished", { timeoutMs: 1500 });
   expect(result.delivered).toBe(false);
   expect(result.rejectedPoints).toBe(0);
-  expect(result.spoolPath).not.toBeNull();
+  expect(result.spoolPath).toBe(spoolFile);
   expect(stderr.lines(/refused the API key/)).toHaveLength(1);
   expect(stderr.text()).toContain("was revoked");
   expect(await count(run.id)).toBe(5);
 
-  process.env.BABYSIT_API_KEY = (await newKey()).token;
-  const again = await start(run.id);
-  expect((await again.finish()).delivered).toBe(true);
-  expect(await count(run.id)).toBe(12);
+  // a new process with another key resumes the run by its id (the spool file's name)
+  const replayed = replay(run.id, (await newKey()).token);
+  expect(replayed.code, replayed.stderr).toBe(0);
+  expect(JSON.parse(replayed.stdout)).toMatchObject({ delivered: true, pendingBatches: 0, rejectedPoints: 0 });
+  expect(fs.existsSync(spoolFile)).toBe(false);
+  expect(await points(run.id)).toEqual(expected(30));
+  expect((await admin("GET", `/api/v1/runs/${run.id}`)).body.run.status).toBe("finished");
+});
+
+test("without a key: the loop goes on, one warning that says BABYSIT_API_KEY is needed, and a key later delivers all of it once", async () => {
+  delete process.env.BABYSIT_API_KEY;
+  const run = await start();
+  for (let i = 0; i < 10; i++) run.log({ x: value(i) }, { step: i }); // never throws
+  const result = await run.finish("finished", { timeoutMs: 1500 });
+  expect(result.delivered).toBe(false);
+  expect(result.rejectedPoints).toBe(0);
+  expect(result.spoolPath).toBe(path.join(spoolDir, `${run.id}.jsonl`));
+  const warned = stderr.lines(/needs an API key/);
+  expect(warned).toHaveLength(1);
+  expect(warned[0]).toContain("BABYSIT_API_KEY is not set");
+  expect(warned[0]).toContain("401 unauthenticated");
+  expect(stderr.text()).not.toContain("refused the API key");
+  const replayed = replay(run.id, (await newKey()).token);
+  expect(replayed.code, replayed.stderr).toBe(0);
+  expect(await points(run.id)).toEqual(expected(10));
 });
 
 test("a key that may not write the project: the run's points are counted as rejected, with the reason", async () => {
