@@ -1,8 +1,10 @@
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { API_ROUTES } from "@/lib/http/routes";
 import { pngBase64 } from "../helpers/png";
 import { rawRequest } from "../helpers/raw-http";
-import { type TestServer, api, freePort, startServer } from "../helpers/server";
+import { ROOT, type TestServer, api, freePort, startServer } from "../helpers/server";
 import { type TeamServer, as, login, startTeamServer } from "../helpers/team";
 
 // What a shared link's token opens, route by route: every API route of the registry
@@ -66,6 +68,28 @@ const SHARE_SUFFIX = new Map<string, string>([
   ["GET /api/v1/shares/[token]/alerts", "/alerts"],
 ]);
 
+/**
+ * Every page (every page.tsx under app/, route groups left out) but the shared page: what a request carrying
+ * only a share token gets on the main listener. Team mode: 303 to /login as for nobody (the login
+ * page itself answers); local mode: the page.
+ */
+const PAGES = new Map<string, { target: string; team: number; local: number }>([
+  ["/", { target: "/", team: 303, local: 200 }],
+  ["/account", { target: "/account", team: 303, local: 200 }],
+  ["/compare", { target: "/compare?runs=RUN", team: 303, local: 200 }],
+  ["/runs/[id]", { target: "/runs/RUN", team: 303, local: 200 }],
+  ["/login", { target: "/login", team: 200, local: 200 }],
+]);
+
+function pageRoutes(dir = path.join(ROOT, "app"), prefix = ""): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (e.isFile()) return e.name === "page.tsx" ? [prefix || "/"] : [];
+    if (!e.isDirectory() || e.name === "api") return [];
+    const part = e.name.startsWith("(") ? "" : `/${e.name}`; // a route group adds nothing to the path
+    return pageRoutes(path.join(dir, e.name), prefix + part);
+  });
+}
+
 const REGISTRY = API_ROUTES.flatMap((r) => r.methods.map((m) => `${m} ${r.path}`));
 
 /** The ways a client could try to present a token to a route that is not a share's. */
@@ -82,6 +106,14 @@ test("every route of the registry has a row here (a new route must say what a sh
   expect(missing).toEqual([]);
   const stale = [...ROWS.keys(), ...SHARE_SUFFIX.keys()].filter((r) => !REGISTRY.includes(r));
   expect(stale).toEqual([]);
+});
+
+test("every page has a row here (the shared page is the token's own)", () => {
+  expect(
+    pageRoutes()
+      .filter((p) => p !== "/share/[token]")
+      .sort(),
+  ).toEqual([...PAGES.keys()].sort());
 });
 
 interface World {
@@ -205,6 +237,31 @@ describe.each(["team", "local"] as const)("%s mode", (mode) => {
     const method = _route.split(" ", 1)[0];
     const req = present(w.tokenA, target);
     expect(await api(w.share, method, req.target, body, req.headers)).toEqual({ status: 404, body: NOT_HERE });
+  });
+
+  const pages = [...PAGES].flatMap(([page, row]) => PRESENT.map(([how, present]) => [page, how, row, present] as const));
+
+  test.each(pages)(
+    "page %s with the token as %s: as without it on the main listener, 404 on the share-only one",
+    async (_page, _how, row, present) => {
+      const req = present(w.tokenA, row.target.replace("RUN", w.runA));
+      const main = await fetch(w.main + req.target, { headers: req.headers, redirect: "manual" });
+      expect(main.status).toBe(row[mode]);
+      if (main.status === 303) expect(main.headers.get("location")).toMatch(/^\/login\?next=/);
+      if (mode === "team") expect(leaks(w, await main.text())).toEqual([]);
+      const share = await fetch(w.share + req.target, { headers: req.headers, redirect: "manual" });
+      expect({ status: share.status, body: await share.json() }).toEqual({ status: 404, body: NOT_HERE });
+    },
+  );
+
+  test.each(["main", "share"] as const)("the shared page on the %s listener shows its run and nothing of another", async (where) => {
+    const base = where === "main" ? w.main : w.share;
+    const page = await fetch(`${base}/share/${w.tokenA}?run=${w.runB}&id=${w.runB}`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(w.runA);
+    expect(leaks(w, html).filter((l) => l !== w.runB)).toEqual([]); // B's id is in the URL asked for, which the page may echo
+    expect(html).not.toContain(`secret-of-${w.runB}`);
   });
 
   test("nothing the token was sent to changed run A", async () => {
