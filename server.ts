@@ -5,6 +5,7 @@ import "./lib/alerts/register";
 import { authorize } from "./lib/auth/front";
 import { modeFrom } from "./lib/auth/mode";
 import { startupProblem, teamSocketGate } from "./lib/auth/server-hooks";
+import { watchSessionSockets } from "./lib/auth/session-sockets";
 import { SOCKET_PATH } from "./lib/contract/socket";
 import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
 import { setSecurityHeaders } from "./lib/http/headers";
@@ -81,6 +82,7 @@ async function main() {
   guardHandshakes(io); // another origin or a foreign Host gets no socket
   io.use(shareSocketGate()); // sockets opened on the share-only listener need a live link
   io.use(teamSocketGate(mode));
+  const stopWatching = mode === "team" ? watchSessionSockets() : () => {}; // sockets leave with their session, whatever ended it
   io.on("connection", (socket) => attachRoomRules(socket, sharedRun, handshakeShare(socket)));
   setIO(io);
 
@@ -113,6 +115,7 @@ async function main() {
   console.log(`babysit listening on http://${host}:${actual}${mode === "team" ? " (team mode: log in at /login)" : ""}`);
 
   const stop = () => {
+    stopWatching();
     io.close();
     server.close(() => process.exit(0));
     setTimeout(() => process.exit(0), 3000).unref();

@@ -13,6 +13,7 @@ const callers = new Map<string, Caller>();
 const bearers = new Map<string, string>();
 let runId = "";
 let shareToken = "";
+let targetUser = 0;
 
 beforeAll(async () => {
   server = await startTeamServer();
@@ -22,6 +23,7 @@ beforeAll(async () => {
   const invite = await admin("POST", "/api/v1/users", { name: "mia" });
   expect(invite.status).toBe(201);
   const member = as(base, { cookie: await login(base, "mia", invite.body.password) });
+  targetUser = (await admin("POST", "/api/v1/users", { name: "target" })).body.user.id;
   runId = (await member("POST", "/api/v1/runs", { project: "p1", name: "r" })).body.id;
   expect((await member("POST", `/api/v1/runs/${runId}/log`, { seq: 0, rows: [{ step: 0, metrics: { loss: 1 } }] })).status).toBe(200);
   shareToken = (await member("POST", `/api/v1/runs/${runId}/shares`, { expiresIn: "1d" })).body.token;
@@ -98,6 +100,8 @@ const ROUTES: [string, string, string, () => unknown, Want[]][] = [
   ["make an API key", "POST", "/api/v1/keys", () => ({ name: "k" }), [U, 201, 201, F, F, F, F, U, U, U, U]],
   ["list accounts", "GET", "/api/v1/users", () => undefined, [U, F, 200, F, F, F, F, U, U, U, U]],
   ["invite", "POST", "/api/v1/users", () => ({ name: `user${++names}` }), [U, F, 201, F, F, F, F, U, U, U, U]],
+  ["change an account", "PATCH", "/api/v1/users/USER", () => ({ role: "member", disabled: false }), [U, F, 200, F, F, F, F, U, U, U, U]],
+  ["delete an account that does not exist", "DELETE", "/api/v1/users/999999", () => undefined, [U, F, 404, F, F, F, F, U, U, U, U]],
   [
     "change password (wrong current)",
     "POST",
@@ -117,7 +121,7 @@ const CASES = ROUTES.flatMap(([what, method, path, body, wants]) => ORDER.map((w
 describe("team mode: route x caller", () => {
   test.each(CASES)("%s as %s", async (_what, who, method, path, body, want) => {
     const call = callers.get(who)!;
-    const r = await call(method, path.replace("RUN", runId).replace("TOKEN", shareToken), body());
+    const r = await call(method, path.replace("RUN", runId).replace("TOKEN", shareToken).replace("USER", String(targetUser)), body());
     if (typeof want === "number") {
       expect(r.status, JSON.stringify(r.body)).toBe(want);
     } else {
