@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { api, startServer } from "../helpers/server";
-import { type TeamServer, startTeamServer } from "../helpers/team";
+import { type TeamServer, adminCli, startTeamServer } from "../helpers/team";
 import { type Browser, launchBrowser } from "./browser";
 
 // Team mode in a real browser: the dashboard sends you to /login, you log in and out from the top
@@ -121,6 +121,13 @@ describe("team mode in the browser", () => {
     await expect.poll(() => bobRow.innerText()).toMatch(/\senabled\s+Make admin\s+Disable\s/);
     await bobRow.getByRole("button", { name: "Make admin" }).click();
     await expect.poll(() => bobRow.innerText()).toMatch(/^bob\s+admin\s.*\sMake member\s/);
+    // with bob an admin, admin may step down: the page reloads without the accounts section
+    await accounts.locator('.user-list tr[data-user="admin"]').getByRole("button", { name: "Make member" }).click();
+    await expect.poll(() => page.locator("h1").innerText()).toMatch(/admin\s*member/);
+    expect(await accounts.count()).toBe(0);
+    adminCli(server.dbPath, ["role", "admin", "admin"]);
+    await page.reload();
+    await expect.poll(() => bobRow.count()).toBe(1);
     await bobRow.getByRole("button", { name: "Make member" }).click();
     await expect.poll(() => bobRow.innerText()).toMatch(/^bob\s+member\s/);
     await accounts.locator('.user-list tr[data-user="admin"]').getByRole("button", { name: "Make member" }).click();

@@ -222,8 +222,11 @@ function Accounts({ me }: { me: string }) {
     setConfirming(null);
     if (!r.ok) setError(errorOf(r));
     else setError(null);
-    // disabling or deleting oneself ends this session: the login page is where that leads
-    if (r.ok && u.name === me && (method === "DELETE" || (body as { disabled?: boolean }).disabled)) return window.location.assign("/login");
+    if (r.ok && u.name === me) {
+      // disabling or deleting oneself ends this session; a demoted admin no longer sees this section
+      if (method === "DELETE" || (body as { disabled?: boolean }).disabled) return window.location.assign("/login");
+      return window.location.reload();
+    }
     load();
   }
 
