@@ -134,7 +134,7 @@ function lastAdminGuard(u: User, losesAdmin: boolean, what: string): void {
   if (adminCount() <= 1) throw new AppError("last_admin", `${u.name} is the last enabled admin and cannot be ${what}; make another admin first`);
 }
 
-/** Ends every session of a user and their live sockets (a disabled account, a deleted one, a new password). */
+/** Deletes every session of a user, inside the caller's transaction; the caller then disconnects their sockets. */
 function endSessions(db: ReturnType<typeof sqlite>, userId: number): void {
   stmt(db, "DELETE FROM sessions WHERE user_id = ?").run(userId);
 }
