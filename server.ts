@@ -5,6 +5,7 @@ import "./lib/alerts/register";
 import { authorize } from "./lib/auth/front";
 import { modeFrom } from "./lib/auth/mode";
 import { startupProblem, teamSocketGate } from "./lib/auth/server-hooks";
+import { watchSessionSockets } from "./lib/auth/session-sockets";
 import { socketMayFollow } from "./lib/auth/socket-access";
 import { SOCKET_PATH } from "./lib/contract/socket";
 import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
@@ -82,6 +83,7 @@ async function main() {
   guardHandshakes(io); // another origin or a foreign Host gets no socket
   io.use(shareSocketGate()); // sockets opened on the share-only listener need a live link
   io.use(teamSocketGate(mode));
+  const stopWatching = mode === "team" ? watchSessionSockets() : () => {}; // sockets leave with their session, whatever ended it
   // a run or the runs list by id: only what the socket's user may read, asked at each subscription
   io.on("connection", (socket) => attachRoomRules(socket, sharedRun, handshakeShare(socket), (r) => socketMayFollow(socket, mode, r)));
   setIO(io);
@@ -115,6 +117,7 @@ async function main() {
   console.log(`babysit listening on http://${host}:${actual}${mode === "team" ? " (team mode: log in at /login)" : ""}`);
 
   const stop = () => {
+    stopWatching();
     io.close();
     server.close(() => process.exit(0));
     setTimeout(() => process.exit(0), 3000).unref();

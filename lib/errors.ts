@@ -23,6 +23,8 @@ export type ErrorCode =
   | "share_expired"
   | "run_deleted"
   | "conflict"
+  | "last_admin"
+  | "account_disabled"
   | "payload_too_large"
   | "internal";
 
@@ -49,6 +51,8 @@ const STATUS: Record<ErrorCode, number> = {
   share_expired: 410,
   run_deleted: 410,
   conflict: 409,
+  last_admin: 409,
+  account_disabled: 403,
   payload_too_large: 413,
   internal: 500,
 };

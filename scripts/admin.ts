@@ -4,14 +4,23 @@
 //   npm run admin -- create <name> [--role admin|member]   a new account (default: admin), one-time password printed
 //   npm run admin -- reset-password <name>                 a new one-time password; the user's sessions end
 //   npm run admin -- list                                  the accounts
+//   npm run admin -- role <name> admin|member              changes a role
+//   npm run admin -- disable <name> / enable <name>        a disabled account cannot log in; its sessions end, its keys stop
+//   npm run admin -- delete <name>                         deletes an account with its sessions and keys (runs and links stay)
+// The last enabled admin can be neither demoted, disabled nor deleted. A running server notices
+// within seconds (lib/auth/session-sockets.ts) and disconnects the account's live pages.
 import { parseArgs } from "node:util";
 import { AppError } from "../lib/errors";
-import { type Role, ROLES, accountsReady, createUser, listUsers, resetPassword } from "../lib/auth/users";
+import { type Role, ROLES, accountsReady, createUser, deleteUser, listUsers, resetPassword, updateUser, userIdByName } from "../lib/auth/users";
 
 const USAGE = `usage:
   npm run admin -- create <name> [--role admin|member]
   npm run admin -- reset-password <name>
-  npm run admin -- list`;
+  npm run admin -- list
+  npm run admin -- role <name> admin|member
+  npm run admin -- disable <name>
+  npm run admin -- enable <name>
+  npm run admin -- delete <name>`;
 
 function fail(message: string): never {
   console.error(message);
@@ -29,6 +38,7 @@ async function main() {
   }
   if (!accountsReady()) fail("babysit: the database has no accounts table yet; run `npm run migrate` first.");
   const [command, name, ...rest] = positionals;
+  const role = command === "role" ? rest.shift() : undefined;
   if (rest.length) fail(`unexpected arguments: ${rest.join(" ")}\n${USAGE}`);
   switch (command) {
     case "create": {
@@ -46,8 +56,28 @@ async function main() {
       return;
     }
     case "list":
-      for (const u of listUsers()) console.log(`${u.role.padEnd(7)} ${u.name}`);
+      for (const u of listUsers()) console.log(`${u.role.padEnd(7)} ${u.name}${u.disabledAt === null ? "" : " (disabled)"}`);
       return;
+    case "role": {
+      if (!name || !role) fail(USAGE);
+      if (!ROLES.includes(role as Role)) fail(`the role must be admin or member, got ${role}`);
+      const u = updateUser(userIdByName(name), { role: role as Role });
+      console.log(`${u.name} is now ${u.role === "admin" ? "an admin" : "a member"}.`);
+      return;
+    }
+    case "disable":
+    case "enable": {
+      if (!name) fail(USAGE);
+      updateUser(userIdByName(name), { disabled: command === "disable" });
+      console.log(command === "disable" ? `Disabled ${name}: their sessions ended and their API keys stop working.` : `Enabled ${name}.`);
+      return;
+    }
+    case "delete": {
+      if (!name) fail(USAGE);
+      deleteUser(userIdByName(name));
+      console.log(`Deleted ${name} with their sessions and API keys; their runs and links stay.`);
+      return;
+    }
     default:
       fail(`unknown command ${command}\n${USAGE}`);
   }

@@ -7,6 +7,7 @@ import type { LinkState } from "./live";
 // data-live carries the state for tests and styles.
 
 const TEXT: ReadonlyMap<LinkState | "revoked" | "expired", string> = new Map([
+  ["session-ended", "Your login session ended (logged out elsewhere, expired, or the account changed): this page is not updating."],
   [
     "offline",
     "Disconnected from the server: reconnecting. This page is not updating; what is logged meanwhile is fetched once the connection is back.",
@@ -19,10 +20,18 @@ const TEXT: ReadonlyMap<LinkState | "revoked" | "expired", string> = new Map([
 
 export default function LiveNote({ state }: { state: LinkState | "revoked" | "expired" }) {
   const text = TEXT.get(state);
-  const alarm = state === "offline" || state === "revoked" || state === "expired";
+  const alarm = state === "offline" || state === "revoked" || state === "expired" || state === "session-ended";
   return (
     <p className={`live-note live-${state}`} data-live={state} role={alarm ? "alert" : "status"} hidden={!text}>
       {text}
+      {state === "session-ended" && (
+        <>
+          {" "}
+          <a className="login-again" href={`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`}>
+            Log in again
+          </a>
+        </>
+      )}
     </p>
   );
 }

@@ -18,13 +18,15 @@ const STATUS_LABEL = new Map([
  * running run is "live" only while the page really follows it: cut off, it says so instead.
  */
 export function StatusBadge({ status, link }: { status: string; link?: LinkState | "revoked" | "expired" }) {
-  const cutOff = status === "running" && (link === "offline" || link === "revoked" || link === "expired");
+  const cutOff = status === "running" && (link === "offline" || link === "revoked" || link === "expired" || link === "session-ended");
   if (cutOff) {
-    const label = link === "offline" ? "offline" : `link ${link}`;
+    const label = link === "offline" ? "offline" : link === "session-ended" ? "logged out" : `link ${link}`;
     const title =
       link === "offline"
         ? "the connection to the server is lost: reconnecting; the run may still be running"
-        : `this shared link ${link === "expired" ? "expired" : "was revoked"}: the page no longer follows the run`;
+        : link === "session-ended"
+          ? "your login session ended: log in again to follow the run"
+          : `this shared link ${link === "expired" ? "expired" : "was revoked"}: the page no longer follows the run`;
     return (
       <span className="badge status status-cut-off" data-status={status} data-link={link} title={title}>
         {label}

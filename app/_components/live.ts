@@ -29,9 +29,11 @@ const roomKey = (r: Room) => ("run" in r ? `run:${r.run}` : "share" in r ? `shar
 /**
  * connecting: no connection yet (the page's data is as the server rendered it);
  * live: connected, updates arrive; offline: the connection is lost, reconnecting;
- * catching-up: back, refetching what was logged meanwhile; caught-up: back and up to date.
+ * catching-up: back, refetching what was logged meanwhile; caught-up: back and up to date;
+ * session-ended: team mode's login session ended (logout elsewhere, expiry, new password, account
+ * disabled or deleted): no more updates until the user logs in again.
  */
-export type LinkState = "connecting" | "live" | "offline" | "catching-up" | "caught-up";
+export type LinkState = "connecting" | "live" | "offline" | "catching-up" | "caught-up" | "session-ended";
 
 let linkState: LinkState = "connecting";
 let everConnected = false;
@@ -78,13 +80,18 @@ function getSocket(): Socket<ServerToClientEvents, ClientToServerEvents> {
       setLink("catching-up");
       setTimeout(settleCatchUp, 0);
     });
+    // the server says why before it drops a socket whose session ended: asking again is pointless
+    s.on("session-ended", () => setLink("session-ended"));
     s.on("disconnect", (reason) => {
+      if (linkState === "session-ended") return;
       setLink("offline");
       // a server that drops the socket itself is not retried by socket.io: ask again
       if (reason === "io server disconnect") s.connect();
     });
-    s.on("connect_error", () => {
-      if (!s.connected) setLink("offline");
+    s.on("connect_error", (e) => {
+      // refused for want of a session (it ended while the page was away): socket.io does not retry this
+      if (!shared && e.message === "unauthenticated") setLink("session-ended");
+      else if (!s.connected) setLink("offline");
     });
   }
   return socket;
@@ -159,6 +166,8 @@ export interface LiveHandlers {
   /** A shared link this page is open on was revoked or expired. */
   shareRevoked?: (msg: PayloadOf<"share-revoked">) => void;
   runDeleted?: (msg: PayloadOf<"run-deleted">) => void;
+  /** The login session ended (the link state says so too: useLinkState). */
+  sessionEnded?: (msg: PayloadOf<"session-ended">) => void;
   /**
    * The rooms are joined: at mount when the socket is already up, and on every (re)connection.
    * Whatever was sent before (`first`: between the page's data and now; otherwise while the
@@ -177,6 +186,7 @@ const HANDLER_OF: Record<ServerEvent, keyof LiveHandlers> = {
   event: "event",
   "share-revoked": "shareRevoked",
   "run-deleted": "runDeleted",
+  "session-ended": "sessionEnded",
 };
 
 /**

@@ -45,6 +45,7 @@ interface KeyRow {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
+  user_disabled_at: number | null;
 }
 
 const now = () => Date.now() / 1000;
@@ -62,7 +63,7 @@ const toInfo = (r: KeyRow): ApiKeyInfo => ({
   revokedAt: r.revoked_at,
 });
 
-const SELECT = "SELECT k.*, u.name AS user_name FROM api_keys k JOIN users u ON u.id = k.user_id";
+const SELECT = "SELECT k.*, u.name AS user_name, u.disabled_at AS user_disabled_at FROM api_keys k JOIN users u ON u.id = k.user_id";
 
 export function createApiKey(
   userId: number,
@@ -109,13 +110,15 @@ export function revokeApiKey(id: number): ApiKeyInfo {
 }
 
 /**
- * What a bearer token opens: its scope, "revoked", "expired", or null (no such key). Records the
- * key's last use (at most once a KEY_TOUCH_EVERY_S).
+ * What a bearer token opens: its scope, "revoked", "expired", "disabled" (its user's account is),
+ * or null (no such key). Records the key's last use (at most once a KEY_TOUCH_EVERY_S).
  */
-export function keyScope(token: string): KeyScope | "revoked" | "expired" | null {
+export function keyScope(token: string): KeyScope | "revoked" | "expired" | "disabled" | null {
   const r = stmt(sqlite(), `${SELECT} WHERE k.token_hash = ?`).get(hashSecret(token)) as KeyRow | undefined;
   if (!r) return null;
   if (r.revoked_at !== null) return "revoked";
+  // kept, not revoked: enabling the account again brings its keys back
+  if (r.user_disabled_at !== null) return "disabled";
   const t = now();
   if (r.expires_at !== null && r.expires_at <= t) return "expired";
   if (r.last_used_at === null || t - r.last_used_at >= KEY_TOUCH_EVERY_S)

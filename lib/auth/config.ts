@@ -19,3 +19,5 @@ export const KEY_NAME_MAX = 100;
 export const KEY_PROJECTS_MAX = 100;
 /** Days a key may be made to last (or null: no expiry). */
 export const KEY_EXPIRY_DAYS_MAX = 3650;
+/** How often live sockets' sessions are checked (expired, or ended by another process such as the admin CLI), in seconds. */
+export const SESSION_SOCKET_CHECK_S = 2;

@@ -84,6 +84,7 @@ function authenticate(req: IncomingMessage): Authenticated {
     if (scope === null) return { ok: false, message: "this API key is not known to the server" };
     if (scope === "revoked") return { ok: false, message: "this API key was revoked; make a new one" };
     if (scope === "expired") return { ok: false, message: "this API key expired; make a new one" };
+    if (scope === "disabled") return { ok: false, message: "the account this API key belongs to is disabled; an admin can enable it" };
     return { ok: true, principal: { kind: "key", scope } };
   }
   return { ok: true, principal: sessionPrincipal(req.headers.cookie) };

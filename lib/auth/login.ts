@@ -29,6 +29,9 @@ export async function login(name: string, password: string, ip: string): Promise
   const ok = await verifyPassword(password, u?.passwordHash ?? (await decoyHash()));
   if (!u || !ok) throw new AppError("unauthenticated", "wrong user name or password");
   await l.name.reset(name.toLowerCase());
+  // told only to whoever knows the password: a disabled account is no secret from its owner, and
+  // "wrong password" would send them hunting for a password that is right
+  if (u.disabledAt !== null) throw new AppError("account_disabled", "this account is disabled; ask an admin to enable it");
   const { passwordHash: _, ...user } = u;
   const s = createSession(user.id);
   return { user, sessionId: s.id, expiresAt: s.expiresAt };

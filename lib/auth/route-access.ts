@@ -38,6 +38,8 @@ const TABLE = new Map<string, Access>([
   ["DELETE /api/v1/keys/[id]", check(canManageOwnKeys, "revoke API keys (log in to the dashboard)")],
   ["GET /api/v1/users", check(canAdminister, "list accounts (admins only)")],
   ["POST /api/v1/users", check(canAdminister, "make accounts (admins only)")],
+  ["PATCH /api/v1/users/[id]", check(canAdminister, "change accounts (admins only)")],
+  ["DELETE /api/v1/users/[id]", check(canAdminister, "delete accounts (admins only)")],
   ["GET /api/v1/runs", check(canListRuns, "read runs")],
   // the project comes in the body: the route handler asks canWriteProject for it
   [

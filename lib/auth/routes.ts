@@ -10,4 +10,5 @@ export const AUTH_ROUTES: readonly ApiRoute[] = [
   { path: "/api/v1/keys", methods: ["GET", "POST"] },
   { path: "/api/v1/keys/[id]", methods: ["DELETE"] },
   { path: "/api/v1/users", methods: ["GET", "POST"] },
+  { path: "/api/v1/users/[id]", methods: ["PATCH", "DELETE"] },
 ];

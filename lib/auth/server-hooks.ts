@@ -42,7 +42,7 @@ export function teamSocketGate(mode: Mode) {
     if (!p) return next(socketRefusal("unauthenticated", "log in to follow live updates", "unauthenticated"));
     const data = socket.data as { principal?: unknown; session?: { sessionHash: string; userId: number } };
     data.principal = p;
-    // logout and password changes disconnect it (lib/auth/session-sockets.ts)
+    // it leaves when the session ends, whatever ends it (lib/auth/session-sockets.ts)
     if (p.kind === "user")
       data.session = { sessionHash: hashSecret(cookieValue(socket.handshake.headers.cookie, SESSION_COOKIE) ?? ""), userId: p.id };
     next();

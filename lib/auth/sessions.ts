@@ -38,7 +38,9 @@ export function sessionUser(id: string): User | null {
   if (row.expires_at - t < SESSION_TTL_S - SESSION_SLIDE_EVERY_S) {
     stmt(db, "UPDATE sessions SET expires_at = ? WHERE id = ?").run(t + SESSION_TTL_S, row.id);
   }
-  return userById(row.user_id);
+  const u = userById(row.user_id);
+  // disabling deletes the sessions too; this holds even for a row written in between
+  return u && u.disabledAt === null ? u : null;
 }
 
 export function deleteSession(id: string): void {

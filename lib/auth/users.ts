@@ -17,6 +17,8 @@ export interface User {
   role: Role;
   createdAt: number;
   createdBy: string | null;
+  /** When an admin disabled the account (it cannot log in; its sessions ended, its keys answer 401); null: enabled. */
+  disabledAt: number | null;
 }
 
 interface UserRow {
@@ -26,6 +28,7 @@ interface UserRow {
   password_hash: string;
   created_at: number;
   created_by: string | null;
+  disabled_at: number | null;
 }
 
 const now = () => Date.now() / 1000;
@@ -52,6 +55,7 @@ const toUser = (r: UserRow): User => ({
   role: r.role === "admin" ? "admin" : "member",
   createdAt: r.created_at,
   createdBy: r.created_by,
+  disabledAt: r.disabled_at ?? null,
 });
 
 /** True when the users table exists (migration 0005 applied). */
@@ -59,8 +63,9 @@ export function accountsReady(): boolean {
   return stmt(sqlite(), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users'").get() !== undefined;
 }
 
+/** Admins who can log in (a disabled admin administers nothing). */
 export function adminCount(): number {
-  return (stmt(sqlite(), "SELECT COUNT(*) AS n FROM users WHERE role = 'admin'").get() as { n: number }).n;
+  return (stmt(sqlite(), "SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL").get() as { n: number }).n;
 }
 
 export function findUser(name: string): (User & { passwordHash: string }) | null {
@@ -107,9 +112,9 @@ export async function setPassword(userId: number, password: string): Promise<voi
   const db = sqlite();
   db.transaction(() => {
     stmt(db, "UPDATE users SET password_hash = ? WHERE id = ?").run(hash, userId);
-    stmt(db, "DELETE FROM sessions WHERE user_id = ?").run(userId);
+    endSessions(db, userId);
   })();
-  disconnectSessions({ userId });
+  disconnectSessions({ userId }, "password_changed");
 }
 
 /** A new one-time password for an existing user (the CLI's reset, for a forgotten one). */
@@ -119,4 +124,72 @@ export async function resetPassword(name: string): Promise<string> {
   const password = randomPassword();
   await setPassword(u.id, password);
   return password;
+}
+
+export type UserChange = { role?: Role; disabled?: boolean };
+
+function lastAdminGuard(u: User, losesAdmin: boolean, what: string): void {
+  // only an enabled admin counts: the server must always keep someone who can manage accounts
+  if (!losesAdmin || u.role !== "admin" || u.disabledAt !== null) return;
+  if (adminCount() <= 1) throw new AppError("last_admin", `${u.name} is the last enabled admin and cannot be ${what}; make another admin first`);
+}
+
+/** Deletes every session of a user, inside the caller's transaction; the caller then disconnects their sockets. */
+function endSessions(db: ReturnType<typeof sqlite>, userId: number): void {
+  stmt(db, "DELETE FROM sessions WHERE user_id = ?").run(userId);
+}
+
+/**
+ * An admin's change to an account: its role and/or whether it is disabled. Disabling ends its
+ * sessions (and sockets) at once; its keys answer 401 while it stays disabled; what it made stays.
+ * The last enabled admin can be neither demoted nor disabled (409 `last_admin`).
+ */
+export function updateUser(id: number, change: UserChange): User {
+  const db = sqlite();
+  const disabled = db
+    .transaction(() => {
+      const u = userById(id);
+      if (!u) throw new AppError("not_found", `no user ${id}`);
+      const demoted = change.role === "member" && u.role === "admin";
+      const disabling = change.disabled === true && u.disabledAt === null;
+      lastAdminGuard(u, demoted || disabling, demoted && disabling ? "demoted or disabled" : demoted ? "demoted" : "disabled");
+      if (change.role !== undefined) stmt(db, "UPDATE users SET role = ? WHERE id = ?").run(change.role, id);
+      if (disabling) {
+        stmt(db, "UPDATE users SET disabled_at = ? WHERE id = ?").run(now(), id);
+        endSessions(db, id);
+      } else if (change.disabled === false) stmt(db, "UPDATE users SET disabled_at = NULL WHERE id = ?").run(id);
+      return disabling;
+    })
+    // IMMEDIATE: the admin CLI and the server may change accounts at once; the count and the change are one step
+    .immediate();
+  if (disabled) disconnectSessions({ userId: id }, "account_disabled");
+  return userById(id)!;
+}
+
+/**
+ * Deletes an account with its sessions and API keys; its runs and links stay (links keep the
+ * maker's name as text). The last enabled admin cannot be deleted (409 `last_admin`).
+ */
+export function deleteUser(id: number): User {
+  const db = sqlite();
+  const u = db
+    .transaction(() => {
+      const found = userById(id);
+      if (!found) throw new AppError("not_found", `no user ${id}`);
+      lastAdminGuard(found, true, "deleted");
+      endSessions(db, id);
+      stmt(db, "DELETE FROM api_keys WHERE user_id = ?").run(id);
+      stmt(db, "DELETE FROM users WHERE id = ?").run(id);
+      return found;
+    })
+    .immediate();
+  disconnectSessions({ userId: id }, "account_deleted");
+  return u;
+}
+
+/** The id of the account with this name (the CLI names accounts); 404 `not_found` otherwise. */
+export function userIdByName(name: string): number {
+  const u = findUser(name);
+  if (!u) throw new AppError("not_found", `no user named ${name}`);
+  return u.id;
 }

@@ -61,6 +61,14 @@ export interface RunDeletedPayload {
   runId: string;
 }
 
+/** Why a dashboard socket's session ended (team mode): the server says so, then disconnects it. */
+export type SessionEndReason = "logged_out" | "expired" | "password_changed" | "account_disabled" | "account_deleted" | "ended";
+
+/** To a dashboard socket whose login session ended, just before the server disconnects it (log in again). */
+export interface SessionEndedPayload {
+  reason: SessionEndReason;
+}
+
 /** Server -> page events (socket.io's ServerToClientEvents). */
 export interface ServerToClientEvents {
   points: (msg: PointsPayload) => void;
@@ -71,6 +79,7 @@ export interface ServerToClientEvents {
   event: (msg: EventPayload) => void;
   "share-revoked": (msg: ShareRevokedPayload) => void;
   "run-deleted": (msg: RunDeletedPayload) => void;
+  "session-ended": (msg: SessionEndedPayload) => void;
 }
 
 export type ServerEvent = keyof ServerToClientEvents;
@@ -86,6 +95,7 @@ export const SERVER_EVENTS = [
   "event",
   "share-revoked",
   "run-deleted",
+  "session-ended",
 ] as const satisfies readonly ServerEvent[];
 
 /** A room a page asks for: one run's updates, a shared link's run, or the runs list. */

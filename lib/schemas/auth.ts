@@ -34,6 +34,14 @@ export const createUser = z.object({
   role: z.enum(["admin", "member"]).default("member"),
 });
 
+/** PATCH /api/v1/users/[id]: an admin's change to an account; at least one field, nothing else. */
+export const updateUser = z
+  .strictObject({
+    role: z.enum(["admin", "member"]).optional(),
+    disabled: z.boolean().optional(),
+  })
+  .refine((c) => c.role !== undefined || c.disabled !== undefined, { message: "give role and/or disabled" });
+
 const projectName = z
   .string()
   .trim()

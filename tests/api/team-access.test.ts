@@ -19,6 +19,7 @@ let runId = "";
 let shareToken = "";
 /** Passwords, for rows that end a session (logout): member and admin log in afresh for them. */
 const passwords = new Map<string, string>();
+let targetUser = 0;
 
 beforeAll(async () => {
   server = await startTeamServer();
@@ -28,6 +29,7 @@ beforeAll(async () => {
   const invite = await admin("POST", "/api/v1/users", { name: "mia" });
   expect(invite.status).toBe(201);
   const member = as(base, { cookie: await login(base, "mia", invite.body.password) });
+  targetUser = (await admin("POST", "/api/v1/users", { name: "target" })).body.user.id;
   runId = (await member("POST", "/api/v1/runs", { project: "p1", name: "r" })).body.id;
   const batch = {
     seq: 0,
@@ -135,6 +137,8 @@ const ROUTES: [string, string, string, () => unknown, Want[]][] = [
   ["make an API key", "POST", "/api/v1/keys", () => ({ name: "k" }), [U, 201, 201, F, F, F, F, U, U, U, U, U]],
   ["list accounts", "GET", "/api/v1/users", () => undefined, [U, F, 200, F, F, F, F, U, U, U, U, U]],
   ["invite", "POST", "/api/v1/users", () => ({ name: `user${++names}` }), [U, F, 201, F, F, F, F, U, U, U, U, U]],
+  ["change an account", "PATCH", "/api/v1/users/USER", () => ({ role: "member", disabled: false }), [U, F, 200, F, F, F, F, U, U, U, U, U]],
+  ["delete an account that does not exist", "DELETE", "/api/v1/users/999999", () => undefined, [U, F, 404, F, F, F, F, U, U, U, U, U]],
   [
     "change password (wrong current)",
     "POST",
@@ -211,7 +215,7 @@ describe("team mode: route x caller", () => {
     const fresh = path.includes("FRESH") || JSON.stringify(sent ?? null).includes("FRESH") ? await freshRun() : "";
     const r = await call(
       method,
-      path.replace("RUN", runId).replace("FRESH", fresh).replace("TOKEN", shareToken),
+      path.replace("RUN", runId).replace("FRESH", fresh).replace("TOKEN", shareToken).replace("USER", String(targetUser)),
       sent === undefined ? undefined : JSON.parse(JSON.stringify(sent).replaceAll("FRESH", fresh)),
     );
     if (typeof want === "number") {

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { api, startServer } from "../helpers/server";
-import { type TeamServer, startTeamServer } from "../helpers/team";
+import { type TeamServer, adminCli, startTeamServer } from "../helpers/team";
 import { type Browser, launchBrowser } from "./browser";
 
 // Team mode in a real browser: the dashboard sends you to /login, you log in and out from the top
 // bar, an admin invites a member and makes an API key on /account (the key and the one-time
 // password shown once), the key works for a script until revoked there, and the invited member
-// logs in from another browser.
+// logs in from another browser; then the admin disables, re-enables, promotes and deletes that
+// account on /account (the last admin is kept), and the member's open dashboard says its session
+// ended and leads to /login.
 
 let server: TeamServer;
 let browser: Browser;
@@ -46,7 +48,8 @@ describe("team mode in the browser", () => {
       return page.getByLabel("one-time password").inputValue();
     })();
     expect(oneTime).toMatch(/^[A-Za-z0-9_-]{20}$/);
-    await expect.poll(() => accounts.locator(".user-list").innerText()).toMatch(/bob \(member\) – invited by admin/);
+    const bobRow = accounts.locator('.user-list tr[data-user="bob"]');
+    await expect.poll(() => bobRow.innerText()).toMatch(/^bob\s+member\s+.+\s+admin\s+enabled\s+Make admin\s+Disable\s+Delete…$/);
 
     const keys = page.getByRole("region", { name: "API keys" });
     await keys.getByLabel("Name").fill("cluster jobs");
@@ -88,6 +91,57 @@ describe("team mode in the browser", () => {
     await expect.poll(() => bob.page.locator("h1").innerText()).toMatch(/bob\s*member/);
     expect(await bob.page.getByRole("region", { name: "accounts" }).count()).toBe(0);
     expect(bob.errors).toEqual([]);
+
+    // bob watches the runs list live; the admin, logged in again, disables bob on /account
+    await bob.page.goto(`${server.url}/`);
+    await expect.poll(() => bob.page.locator(".live-note").getAttribute("data-live")).toBe("live");
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel("User name").fill("admin");
+    await page.getByLabel("Password").fill(server.adminPassword);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL(`${server.url}/`);
+    await page.goto(`${server.url}/account`);
+    await bobRow.getByRole("button", { name: "Disable" }).click();
+    await expect.poll(() => bobRow.innerText()).toMatch(/\sdisabled\s+Make admin\s+Enable\s/);
+
+    // bob's page says the session ended and leads to /login, back to where it was
+    const note = bob.page.locator(".live-note");
+    await expect.poll(() => note.getAttribute("data-live")).toBe("session-ended");
+    expect(await note.innerText()).toMatch(/Your login session ended[\s\S]*Log in again$/);
+    await note.getByRole("link", { name: "Log in again" }).click();
+    await bob.page.waitForURL(`${server.url}/login?next=%2F`);
+    await bob.page.getByLabel("User name").fill("bob");
+    await bob.page.getByLabel("Password").fill(oneTime);
+    await bob.page.getByRole("button", { name: "Log in" }).click();
+    await expect.poll(() => bob.page.locator("form p[role=alert]").innerText()).toBe("this account is disabled; ask an admin to enable it");
+    bob.errors.length = 0; // that 403 was the point
+
+    // enabled again and made an admin; the last admin cannot demote itself; then bob is deleted
+    await bobRow.getByRole("button", { name: "Enable" }).click();
+    await expect.poll(() => bobRow.innerText()).toMatch(/\senabled\s+Make admin\s+Disable\s/);
+    await bobRow.getByRole("button", { name: "Make admin" }).click();
+    await expect.poll(() => bobRow.innerText()).toMatch(/^bob\s+admin\s.*\sMake member\s/);
+    // with bob an admin, admin may step down: the page reloads without the accounts section
+    await accounts.locator('.user-list tr[data-user="admin"]').getByRole("button", { name: "Make member" }).click();
+    await expect.poll(() => page.locator("h1").innerText()).toMatch(/admin\s*member/);
+    expect(await accounts.count()).toBe(0);
+    adminCli(server.dbPath, ["role", "admin", "admin"]);
+    await page.reload();
+    await expect.poll(() => bobRow.count()).toBe(1);
+    await bobRow.getByRole("button", { name: "Make member" }).click();
+    await expect.poll(() => bobRow.innerText()).toMatch(/^bob\s+member\s/);
+    await accounts.locator('.user-list tr[data-user="admin"]').getByRole("button", { name: "Make member" }).click();
+    await expect.poll(() => accounts.locator("p[role=alert]").innerText()).toMatch(/^admin is the last enabled admin and cannot be demoted/);
+    expect(await accounts.locator('.user-list tr[data-user="admin"]').innerText()).toMatch(/^admin\s+admin\s/);
+    await bobRow.getByRole("button", { name: "Delete…" }).click();
+    await bobRow.getByRole("button", { name: "Delete bob for good" }).click();
+    await expect.poll(() => bobRow.count()).toBe(0);
+    // the one refusal, as the browser reports it
+    const adminUrl = `${server.url}/api/v1/users/${(server.db.prepare("SELECT id FROM users WHERE name = 'admin'").get() as { id: number }).id}`;
+    expect(errors).toEqual([
+      `http 409: ${adminUrl}`,
+      `console: Failed to load resource: the server responded with a status of 409 (Conflict) (${adminUrl})`,
+    ]);
   });
 });
 

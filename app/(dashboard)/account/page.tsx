@@ -29,6 +29,7 @@ interface User {
   role: string;
   createdAt: number;
   createdBy: string | null;
+  disabledAt: number | null;
 }
 
 async function call(method: string, path: string, body?: unknown): Promise<{ ok: boolean; body: any }> {
@@ -66,7 +67,7 @@ export default function AccountPage() {
         <bdi>{me.user.name}</bdi> <span className="badge">{me.user.role}</span>
       </h1>
       <Keys />
-      {me.user.role === "admin" && <Accounts />}
+      {me.user.role === "admin" && <Accounts me={me.user.name} />}
       <Password />
     </div>
   );
@@ -195,8 +196,9 @@ function Keys() {
   );
 }
 
-function Accounts() {
+function Accounts({ me }: { me: string }) {
   const [users, setUsers] = useState<User[]>([]);
+  const [confirming, setConfirming] = useState<number | null>(null);
   const [invited, setInvited] = useState<{ name: string; password: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const load = useCallback(() => {
@@ -211,6 +213,20 @@ function Accounts() {
     if (!r.ok) return setError(errorOf(r));
     setError(null);
     setInvited({ name: r.body.user.name, password: r.body.password });
+    load();
+  }
+
+  // each change goes through the API, which refuses to leave no enabled admin (409 last_admin)
+  async function change(u: User, method: "PATCH" | "DELETE", body?: object) {
+    const r = await call(method, `/api/v1/users/${u.id}`, body);
+    setConfirming(null);
+    if (!r.ok) setError(errorOf(r));
+    else setError(null);
+    if (r.ok && u.name === me) {
+      // disabling or deleting oneself ends this session; a demoted admin no longer sees this section
+      if (method === "DELETE" || (body as { disabled?: boolean }).disabled) return window.location.assign("/login");
+      return window.location.reload();
+    }
     load();
   }
 
@@ -238,19 +254,55 @@ function Accounts() {
         </p>
       )}
       {error && <p role="alert">{error}</p>}
-      <ul className="user-list">
-        {users.map((u) => (
-          <li key={u.id}>
-            <bdi>{u.name}</bdi> ({u.role})
-            {u.createdBy ? (
-              <>
-                {" "}
-                – invited by <bdi>{u.createdBy}</bdi>
-              </>
-            ) : null}
-          </li>
-        ))}
-      </ul>
+      <table className="user-list" style={{ marginTop: 12 }}>
+        <thead>
+          <tr>
+            <th>name</th>
+            <th>role</th>
+            <th>made</th>
+            <th>invited by</th>
+            <th>state</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {users.map((u) => (
+            <tr key={u.id} data-user={u.name} data-disabled={u.disabledAt !== null}>
+              <td>
+                <bdi>{u.name}</bdi>
+              </td>
+              <td>{u.role}</td>
+              <td>
+                <LocalTime t={u.createdAt} />
+              </td>
+              <td>{u.createdBy ? <bdi>{u.createdBy}</bdi> : "–"}</td>
+              <td>{u.disabledAt === null ? "enabled" : "disabled"}</td>
+              <td style={{ display: "flex", gap: 6 }}>
+                <button type="button" onClick={() => change(u, "PATCH", { role: u.role === "admin" ? "member" : "admin" })}>
+                  {u.role === "admin" ? "Make member" : "Make admin"}
+                </button>
+                <button type="button" onClick={() => change(u, "PATCH", { disabled: u.disabledAt === null })}>
+                  {u.disabledAt === null ? "Disable" : "Enable"}
+                </button>
+                {confirming === u.id ? (
+                  <>
+                    <button type="button" onClick={() => change(u, "DELETE")}>
+                      Delete <bdi>{u.name}</bdi> for good
+                    </button>
+                    <button type="button" onClick={() => setConfirming(null)}>
+                      Cancel
+                    </button>
+                  </>
+                ) : (
+                  <button type="button" onClick={() => setConfirming(u.id)}>
+                    Delete…
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </section>
   );
 }

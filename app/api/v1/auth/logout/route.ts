@@ -14,7 +14,7 @@ export const POST = handle(async (req: Request) => {
   const id = cookieValue(req.headers.get("cookie") ?? undefined, SESSION_COOKIE);
   if (auth.mode === "team" && id !== null && looksLikeSecret(id)) {
     deleteSession(id);
-    disconnectSessions({ sessionHash: hashSecret(id) });
+    disconnectSessions({ sessionHash: hashSecret(id) }, "logged_out");
   }
   return new Response(null, { status: 204, headers: { "set-cookie": sessionCookie("", auth.secure), "cache-control": "no-store" } });
 });
