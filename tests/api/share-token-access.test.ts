@@ -57,6 +57,8 @@ const ROWS = new Map<string, { target: string; body?: () => unknown; team: Want;
   ["DELETE /api/v1/keys/[id]", { target: "/api/v1/keys/1", team: U, local: ACCOUNTS_OFF }],
   ["GET /api/v1/users", { target: "/api/v1/users", team: U, local: ACCOUNTS_OFF }],
   ["POST /api/v1/users", { target: "/api/v1/users", body: () => ({ name: "someone" }), team: U, local: ACCOUNTS_OFF }],
+  ["PATCH /api/v1/users/[id]", { target: "/api/v1/users/1", body: () => ({ role: "member" }), team: U, local: ACCOUNTS_OFF }],
+  ["DELETE /api/v1/users/[id]", { target: "/api/v1/users/1", team: U, local: ACCOUNTS_OFF }],
 ]);
 
 /** The shared link's own routes (the token in the path): a suffix each, read in the tables below. */
