@@ -6,6 +6,7 @@
 
 import { diagnosis, type Context, type Rule } from "../context";
 import { accEvals } from "../evals";
+import { layerRecent } from "../layers";
 import { finiteSample, fmt, lastN, median, round, smoothed } from "../series";
 import type { Diagnosis } from "../types";
 
@@ -94,6 +95,13 @@ function constantLoss(ctx: Context): Diagnosis | null {
   const v0 = s.values[0];
   const tol = t.output_constant_rel * Math.max(1, Math.abs(v0));
   for (let i = 1; i < s.values.length; i++) if (!(Math.abs(s.values[i] - v0) <= tol)) return null;
+  // tiny but non-zero update ratios freeze a full-batch loss too: that is the learning rate's doing
+  // (an output that cannot change gets exactly zero gradient, hence ratios of exactly 0)
+  const ur = layerRecent(ctx, "update_ratio", t.min_points);
+  if (ur.length > 0) {
+    const med = median(ur.map((x) => x.recent));
+    if (med > 0 && med < t.update_ratio_low) return null;
+  }
   // a learning rate of exactly 0 also freezes a full-batch loss: that is not the output's fault
   const lr = ctx.keys.scalars.lr?.s;
   if (lr && lr.values.length > 0 && !(median(finiteSample(lr.values, 0, lr.values.length)) > 0)) return null;

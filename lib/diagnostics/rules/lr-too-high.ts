@@ -3,8 +3,54 @@
 
 import { diagnosis, type Rule } from "../context";
 import { layerRecent, listLayers } from "../layers";
-import { fmt, median, round, smoothed, streakStart } from "../series";
-import { explodedLevel } from "./divergence";
+import type { Context } from "../context";
+import { finiteSample, fmt, median, round, smoothed, streakStart, stridedIndices } from "../series";
+import { divergence, explodedLevel } from "./divergence";
+
+/**
+ * Layers whose update/weight ratio stayed above lr_high_sustained_ratio in every third of the run
+ * (median of each third), leaving out layers whose weights shrank below
+ * lr_high_sustained_shrink_frac of their start (weight decay makes every step big relative to
+ * shrinking weights). Null unless they are at least half of the layers that log ratios.
+ */
+export function sustainedHighRatios(ctx: Context): { layers: { layer: string; value: number; step: number }[]; of: number } | null {
+  const { t } = ctx;
+  const out: { layer: string; value: number; step: number }[] = [];
+  let of = 0;
+  for (const [layer, f] of ctx.keys.layers) {
+    const s = f.update_ratio?.s;
+    if (!s || s.values.length < 3 * t.min_points) continue;
+    of++;
+    const ws = f.weight_std?.s;
+    if (ws && ws.values.length > 0) {
+      const first = ws.values.find(Number.isFinite);
+      const now = median(finiteSample(ws.values, Math.max(0, ws.values.length - t.min_points), ws.values.length));
+      if (first !== undefined && now < t.lr_high_sustained_shrink_frac * first) continue;
+    }
+    const n = s.values.length;
+    const thirds = [0, 1, 2].map((k) => median(finiteSample(s.values, Math.floor((k * n) / 3), Math.floor(((k + 1) * n) / 3), 128)));
+    if (thirds.every((m) => m > t.lr_high_sustained_ratio)) out.push({ layer, value: median(finiteSample(s.values, 0, n, 128)), step: s.steps[0] });
+  }
+  return of > 0 && out.length * 2 >= of ? { layers: out, of } : null;
+}
+
+/** The first jump of the logged lr to >= lr_jump_factor x its highest earlier value. */
+export function lrJump(ctx: Context): { step: number; before: number; after: number; key: string } | null {
+  const named = ctx.keys.scalars.lr;
+  if (!named) return null;
+  const { steps, values } = named.s;
+  let max = -Infinity;
+  let seen = 0;
+  for (const i of stridedIndices(0, values.length)) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    if (seen >= ctx.t.lr_jump_min_points && max > 0 && v >= ctx.t.lr_jump_factor * max)
+      return { step: steps[i], before: max, after: v, key: named.key };
+    if (v > max) max = v;
+    seen++;
+  }
+  return null;
+}
 
 const ADVICE =
   "Lower the learning rate by 3-10x (or add warmup and a decay schedule); gradient clipping helps " +
@@ -73,6 +119,41 @@ export const lrTooHigh: Rule = {
         if (lp) evidence.loss_noise_cv = round(lp.recentCv, 3);
         const urStep = streakStart(worst.s, (v) => v > t.update_ratio_high);
         if (urStep !== null && (step === null || urStep < step)) step = urStep;
+      }
+    }
+
+    // Huge steps all along, even where the loss looks fine (Adam at lr 1.0 keeps moving weights by
+    // several percent of their size per step and settles nowhere good).
+    if (!evidence.median_update_ratio) {
+      const sustained = sustainedHighRatios(ctx);
+      if (sustained) {
+        reasons.push(
+          `update/weight ratios stayed above ${fmt(t.lr_high_sustained_ratio)} for the whole run (median ` +
+            `${listLayers(sustained.layers)}), several times the ~1e-3 of a healthy run`,
+        );
+        evidence.sustained_high_layers = sustained.layers.map((x) => x.layer).join(", ");
+        evidence.sustained_median_ratios = listLayers(sustained.layers);
+        evidence.lr_high_sustained_ratio = t.lr_high_sustained_ratio;
+        const first = Math.min(...sustained.layers.map((x) => x.step));
+        if (step === null || first < step) step = first;
+      }
+    }
+
+    // The logged lr jumped up and the run diverged or collapsed afterwards.
+    const jump = lrJump(ctx);
+    if (jump) {
+      const div = divergence.evaluate(ctx);
+      if (div && div.step >= jump.step) {
+        reasons.push(
+          `the logged learning rate "${jump.key}" jumped from ${fmt(jump.before)} to ${fmt(jump.after)} at step ` +
+            `${jump.step}, and the loss then blew up or collapsed (from step ${div.step})`,
+        );
+        evidence.lr_jump_step = jump.step;
+        evidence.lr_before_jump = round(jump.before, 3);
+        evidence.lr_after_jump = round(jump.after, 3);
+        evidence.collapse_step = div.step;
+        evidence.lr_jump_factor = t.lr_jump_factor;
+        step = jump.step;
       }
     }
 
