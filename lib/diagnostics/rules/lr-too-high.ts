@@ -148,6 +148,7 @@ export const lrTooHigh: Rule = {
           `the logged learning rate "${jump.key}" jumped from ${fmt(jump.before)} to ${fmt(jump.after)} at step ` +
             `${jump.step}, and the loss then blew up or collapsed (from step ${div.step})`,
         );
+        evidence.key = jump.key;
         evidence.lr_jump_step = jump.step;
         evidence.lr_before_jump = round(jump.before, 3);
         evidence.lr_after_jump = round(jump.after, 3);
