@@ -9,6 +9,7 @@ import { accEvals } from "../evals";
 import { layerRecent } from "../layers";
 import { finiteSample, fmt, lastN, median, round, smoothed } from "../series";
 import type { Diagnosis } from "../types";
+import { expectedInitialLoss } from "./bad-initial-loss";
 
 /**
  * The lowest mean cross-entropy reachable when every logit lies in an interval of width `range`:
@@ -48,8 +49,10 @@ function boundedOutput(ctx: Context): Diagnosis | null {
   const accs = e && e.train.length > 0 ? e.train : finiteSample(ta.s.values, 0, ta.s.values.length).map((x) => x * ctx.accScale("train_acc"));
   if (accs.length < t.min_evals) return null;
   const acc = median(lastN(accs, 3));
-  const floor = boundedLogitFloor(C);
-  const fano = fanoLoss(1 - acc, C);
+  // binary / multi-label cross-entropy: each output is a two-way choice, whatever num_classes says
+  const K = expectedInitialLoss(ctx.run.config ?? {}, C)?.formula.startsWith("ln 2") ? 2 : C;
+  const floor = boundedLogitFloor(K);
+  const fano = fanoLoss(1 - acc, K);
   // accurate enough that a model with free logits would sit far below the floor ...
   if (!(fano < t.output_fano_frac * floor)) return null;
   // ... yet the loss has levelled off at (or above) it
@@ -69,7 +72,7 @@ function boundedOutput(ctx: Context): Diagnosis | null {
     `Training accuracy is ${fmt(acc)}, yet the training loss "${lp.key}" levels off at ${fmt(lp.recent)} ` +
       `(lowest ${fmt(lp.best)}). At that accuracy a model with raw logits reaches a loss near ` +
       `${fmt(fano)} (Fano bound); ${fmt(floor)} = ln(e + C - 1) - 1 is exactly the lowest cross-entropy ` +
-      `possible when the ${C} "logits" are probabilities in [0, 1] (a softmax or sigmoid applied before ` +
+      `possible when the ${K} "logits" are probabilities in [0, 1] (a softmax or sigmoid applied before ` +
       `the loss). The loss then stops giving useful gradients long before the model is confident. ` +
       ADVICE_LOGITS,
     {
@@ -79,7 +82,7 @@ function boundedOutput(ctx: Context): Diagnosis | null {
       best_loss: round(lp.best),
       bounded_logit_floor: round(floor),
       fano_loss_at_acc: round(fano),
-      num_classes: C,
+      num_classes: K,
       output_floor_frac: t.output_floor_frac,
       output_fano_frac: t.output_fano_frac,
     },

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { DIAGNOSIS_CODES, diagnose } from "../../../lib/diagnostics";
+import { boundedLogitFloor, fanoLoss } from "../../../lib/diagnostics/rules/loss-output-mismatch";
 import { DEFAULT_THRESHOLDS } from "../../../lib/diagnostics/thresholds";
 import type { RunData, SeriesPoints, Severity } from "../../../lib/diagnostics/types";
 import { constant, decayingLoss, gauss, hist, makeRun, series, truncate, type RunSpec } from "./synth";
@@ -1004,6 +1005,11 @@ const cases: Record<string, Case[]> = {
       raised: true,
     },
     {
+      name: "sigmoid before BCEWithLogitsLoss on 5 labels: accuracy 0.97, loss floors at 0.33",
+      spec: flooredRun(5, 0.97, 0.33, { config: { loss: "BCEWithLogitsLoss" } }),
+      raised: true,
+    },
+    {
       name: "a softmax over one output unit: the loss is exactly 0 on every step",
       spec: { config: { num_classes: 2 }, series: { "train/loss": constant(300, 0), ...layerStats(LAYERS, { ur: () => 0 }) } },
       raised: true,
@@ -1074,6 +1080,17 @@ const cases: Record<string, Case[]> = {
 
 describe.each(Object.keys(cases))("%s", (code) => {
   test.each(cases[code])("$name -> raised: $raised", (c) => check(code, c));
+});
+
+test("loss_output_mismatch's bounds: ln(e + C - 1) - 1 for probabilities as logits, Fano at an error rate", () => {
+  expect(boundedLogitFloor(10)).toBeCloseTo(Math.log(Math.E + 9) - 1, 12);
+  expect(boundedLogitFloor(10)).toBeCloseTo(1.4612, 4);
+  expect(boundedLogitFloor(2)).toBeCloseTo(Math.log(1 + Math.exp(-1)), 12);
+  // wider logit ranges lower the floor towards 0
+  expect(boundedLogitFloor(10, 20)).toBeLessThan(1e-7);
+  expect(fanoLoss(0, 10)).toBe(0);
+  expect(fanoLoss(0.9, 10)).toBeCloseTo(Math.log(10), 12); // uniform guessing
+  expect(fanoLoss(0.004, 10)).toBeLessThan(0.05);
 });
 
 test("every code has a positive and a negative case", () => {
