@@ -44,6 +44,11 @@ export const noLearning: Rule = {
     const atChance = accs.filter((a) => a <= ceiling).length / accs.length;
     const accNow = median(accs.slice(-3));
     if (accs.length < t.min_evals || atChance < t.no_learning_share || !(accNow <= ceiling)) return null;
+    // still at chance level but rising steadily (a hard task, a slow start) is learning: the last
+    // third of the evaluations must not be above the first by half the chance band or more
+    const third = Math.max(1, Math.floor(accs.length / 3));
+    const rise = median(accs.slice(-third)) - median(accs.slice(0, third));
+    if (rise >= 0.5 * (ceiling - 1 / C)) return null;
 
     // loss: training when logged, else validation
     const lossNamed = ctx.keys.scalars.train_loss ?? ctx.keys.scalars.val_loss;
@@ -60,7 +65,10 @@ export const noLearning: Rule = {
     const lrNow = lr ? median(finiteSample(lr.values, recentRange(lr.values.length, t.recent_frac, 3).from, lr.values.length)) : null;
     if (lrNow !== null && !(lrNow > 0)) return null;
     // ... and, where update ratios are logged, weights that really move
-    const ur = layerRecent(ctx, "update_ratio", t.min_points);
+    // (layers whose ratio is exactly 0 do not move at all: symmetric_init's / dead_relu's business)
+    const urAll = layerRecent(ctx, "update_ratio", t.min_points);
+    const ur = urAll.filter((x) => x.recent > t.zero_grad_eps);
+    if (urAll.length > 0 && ur.length === 0) return null;
     const urMed = ur.length > 0 ? median(ur.map((x) => x.recent)) : null;
     if (urMed !== null && !(urMed >= t.update_ratio_low_loose)) return null;
 
@@ -92,6 +100,7 @@ export const noLearning: Rule = {
         chance_ceiling: round(ceiling),
         share_evals_at_chance: round(atChance, 3),
         share_loss_near_lnc: round(nearLnC, 3),
+        acc_rise: round(rise, 3),
         median_update_ratio: urMed !== null ? round(urMed, 3) : null,
         lr: lrNow !== null ? round(lrNow, 3) : null,
       },

@@ -972,6 +972,37 @@ const cases: Record<string, Case[]> = {
       raised: false,
     },
     {
+      name: "borderline: accuracy still inside the chance band but rising steadily (0.10 -> 0.145)",
+      spec: atChance({ series: { "train/acc": perEpoch((p) => 0.1 + 0.045 * p), "val/acc": perEpoch((p) => 0.1 + 0.045 * p) } }),
+      raised: false,
+    },
+    {
+      name: "two classes, a hard task creeping from 0.50 to 0.58 accuracy (loss 0.69 -> 0.66)",
+      spec: atChance({
+        config: { num_classes: 2 },
+        series: {
+          "train/loss": series(600, (_, p) => Math.log(2) - 0.03 * p),
+          "val/loss": perEpoch((p) => Math.log(2) - 0.03 * p),
+          "train/acc": perEpoch((p) => 0.5 + 0.08 * p),
+          "val/acc": perEpoch((p) => 0.5 + 0.08 * p),
+        },
+      }),
+      raised: false,
+    },
+    {
+      name: "two classes, labels shuffled: accuracy 0.5, loss ln 2",
+      spec: atChance({
+        config: { num_classes: 2 },
+        series: {
+          "train/loss": series(600, (i) => Math.log(2) + 0.01 * Math.sin(i)),
+          "val/loss": perEpoch(() => Math.log(2) + 0.002),
+          "train/acc": perEpoch((p) => 0.5 + 0.01 * Math.sin(30 * p)),
+          "val/acc": perEpoch((p) => 0.5 + 0.01 * Math.cos(30 * p)),
+        },
+      }),
+      raised: true,
+    },
+    {
       name: "the learning rate is far too low (ratios ~1e-7): that is lr_too_low",
       spec: atChance({ series: layerStats(LAYERS, { ur: () => 1e-7 }) }),
       raised: false,
@@ -1091,6 +1122,30 @@ test("loss_output_mismatch's bounds: ln(e + C - 1) - 1 for probabilities as logi
   expect(fanoLoss(0, 10)).toBe(0);
   expect(fanoLoss(0.9, 10)).toBeCloseTo(Math.log(10), 12); // uniform guessing
   expect(fanoLoss(0.004, 10)).toBeLessThan(0.05);
+});
+
+test.each<[string, string, () => RunSpec, number[]]>([
+  ["no_learning", "labels shuffled", () => atChance(), [0.5, 0.75]],
+  ["loss_output_mismatch", "softmax before CrossEntropyLoss", () => flooredRun(10, 0.995, 1.47), [0.6, 0.8]],
+  ["train_val_mismatch", "val inputs blown up", () => healthy({ series: { "val/loss": perEpoch((p) => 3000 + 86000 * p) } }), [0.25, 0.5]],
+])("%s is raised live, part-way through the run (%s)", (code, _name, spec, fracs) => {
+  const run = makeRun({ ...spec(), finished: true });
+  for (const frac of fracs) expect(diagnose(truncate(run, frac), { strict: true }).map((d) => d.code), `at ${frac}`).toContain(code);
+});
+
+test("a per-batch lr collapse is lr_too_low once a quarter of the run is frozen, and only lr_too_low", () => {
+  const spec: RunSpec = {
+    config: { num_classes: 10, model_layers: LAYERS },
+    series: { "train/loss": frozenAfter(100), lr: perBatchStepLr, ...ratiosFollowing(perBatchStepLr, 0.05, 5e-3) },
+  };
+  const run = makeRun(spec);
+  expect(diagnose(truncate(run, 0.75), { strict: true }).map((d) => d.code)).toEqual(["lr_too_low"]);
+  const d = diagnose(run, { strict: true }).find((x) => x.code === "lr_too_low")!;
+  expect(d.evidence).toMatchObject({ key: "lr", peak_lr: 0.05 });
+  // 0.05 / 2^10 < 1e-3 x 0.05 from step 100 on; long series are read through a strided sample
+  expect(d.step).toBeGreaterThanOrEqual(100);
+  expect(d.step).toBeLessThanOrEqual(103);
+  expect(d.evidence.collapsed_since_step).toBe(d.step);
 });
 
 test("every code has a positive and a negative case", () => {
