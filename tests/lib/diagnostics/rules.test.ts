@@ -1130,7 +1130,11 @@ test.each<[string, string, () => RunSpec, number[]]>([
   ["train_val_mismatch", "val inputs blown up", () => healthy({ series: { "val/loss": perEpoch((p) => 3000 + 86000 * p) } }), [0.25, 0.5]],
 ])("%s is raised live, part-way through the run (%s)", (code, _name, spec, fracs) => {
   const run = makeRun({ ...spec(), finished: true });
-  for (const frac of fracs) expect(diagnose(truncate(run, frac), { strict: true }).map((d) => d.code), `at ${frac}`).toContain(code);
+  for (const frac of fracs)
+    expect(
+      diagnose(truncate(run, frac), { strict: true }).map((d) => d.code),
+      `at ${frac}`,
+    ).toContain(code);
 });
 
 test("a per-batch lr collapse is lr_too_low once a quarter of the run is frozen, and only lr_too_low", () => {
