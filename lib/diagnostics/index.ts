@@ -79,7 +79,8 @@ const SUPPRESSED_BY: { cause: string; minSeverity: Severity; hides: string[] }[]
   { cause: "dead_relu", minSeverity: "critical", hides: ["no_learning"] },
   // the loss that stops falling is the squashed output's doing, and a run that learns nothing plateaus
   { cause: "loss_output_mismatch", minSeverity: "info", hides: ["loss_plateau", "underfitting", "lr_too_low"] },
-  { cause: "no_learning", minSeverity: "info", hides: ["loss_plateau", "underfitting"] },
+  // validation never left chance: a widening train/val gap is memorized noise, not overfitting
+  { cause: "no_learning", minSeverity: "info", hides: ["loss_plateau", "underfitting", "overfitting"] },
 ];
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };

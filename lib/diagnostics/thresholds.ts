@@ -25,6 +25,8 @@ export const DEFAULT_THRESHOLDS = {
   lr_high_sustained_ratio: 3e-2, // ratios above 3e-2 (30x the healthy ~1e-3) in every third of the run ...
   lr_high_sustained_shrink_frac: 0.5, // sustained high ratios: layers whose weights shrank below 50% of
   // their start are left out (weight decay pulling weights down makes every step large relative to them)
+  lr_high_peak_ratio: 1, // one logged step that changed half the layers' weights by >= their own size,
+  // and the loss never got below lr_high_level_frac of its start (healthy first steps: ~1e-2)
   lr_jump_factor: 3, // the logged lr rose to >= 3x its highest earlier value in one logged step ...
   lr_jump_min_points: 5, // ... after at least 5 logged lr points (not a warmup's first steps)
 

@@ -160,7 +160,9 @@ export const lrTooHigh: Rule = {
 
     // History: huge steps for a sustained stretch, after which the run never learned (typically
     // the ReLUs died and the ratios fell to ~0, hiding the cause from the recent window).
-    if (reasons.length === 0 && lp && lp.n >= 2 * t.min_points && lp.initial > 0 && lp.recent >= t.lr_high_level_frac * lp.initial) {
+    // (measured against the very first loss: the starting level takes the max of the first points,
+    // which an oversized first step has already blown up)
+    if (reasons.length === 0 && lp && lp.n >= 2 * t.min_points && lp.first > 0 && lp.recent >= t.lr_high_level_frac * lp.first) {
       const peaks: { layer: string; value: number; step: number }[] = [];
       let layersWithRatios = 0;
       for (const [layer, f] of ctx.keys.layers) {
@@ -169,17 +171,29 @@ export const lrTooHigh: Rule = {
         layersWithRatios++;
         let best = { value: -Infinity, step: s.steps[0] };
         for (const p of smoothed(s, 0, s.values.length, 4)) if (p.value > best.value) best = p;
-        if (best.value > t.update_ratio_extreme) peaks.push({ layer, ...best });
+        if (best.value > t.update_ratio_extreme) {
+          peaks.push({ layer, ...best });
+          continue;
+        }
+        // or one step that moved the weights by their whole size (Adam's first step at lr 1.0 moves
+        // every weight by ~lr, 10-20x its size): the very first points are always looked at
+        let top = { value: -Infinity, step: s.steps[0] };
+        const head = Math.min(s.values.length, 16);
+        for (let i = 0; i < head; i++) if (s.values[i] > top.value) top = { value: s.values[i], step: s.steps[i] };
+        for (const i of stridedIndices(head, s.values.length)) if (s.values[i] > top.value) top = { value: s.values[i], step: s.steps[i] };
+        if (top.value >= t.lr_high_peak_ratio) peaks.push({ layer, ...top });
       }
       if (layersWithRatios > 0 && peaks.length * 2 >= layersWithRatios) {
         reasons.push(
-          `update/weight ratios reached ${listLayers(peaks)} earlier in the run (far above ~1e-3), and the ` +
-            `training loss never recovered (now ${fmt(lp.recent)}, started at ${fmt(lp.initial)})`,
+          `update/weight ratios reached ${listLayers(peaks)} earlier in the run (far above ~1e-3; at 1 a ` +
+            `single step moves the weights by their whole size), and the ` +
+            `training loss never recovered (now ${fmt(lp.recent)}, started at ${fmt(lp.first)})`,
         );
         evidence.peak_update_ratios = listLayers(peaks);
         evidence.update_ratio_extreme = t.update_ratio_extreme;
+        evidence.lr_high_peak_ratio = t.lr_high_peak_ratio;
         evidence.recent_loss = round(lp.recent);
-        evidence.initial_loss = round(lp.initial);
+        evidence.initial_loss = round(lp.first);
         step = Math.min(...peaks.map((p) => p.step));
       }
     }

@@ -50,9 +50,11 @@ export const noLearning: Rule = {
     const rise = median(accs.slice(-third)) - median(accs.slice(0, third));
     if (rise >= 0.5 * (ceiling - 1 / C)) return null;
 
-    // loss: training when logged, else validation
-    const lossNamed = ctx.keys.scalars.train_loss ?? ctx.keys.scalars.val_loss;
-    if (!lossNamed || lossNamed.s.values.length < t.min_points) return null;
+    // loss of the same split as the accuracy (a net memorizing shuffled labels drives its training
+    // loss down while validation stays at chance), else the other one
+    const isVal = accNamed === ctx.keys.scalars.val_acc;
+    const lossNamed = (isVal ? ctx.keys.scalars.val_loss : ctx.keys.scalars.train_loss) ?? ctx.keys.scalars.train_loss ?? ctx.keys.scalars.val_loss;
+    if (!lossNamed || lossNamed.s.values.length < Math.min(t.min_points, t.min_evals)) return null;
     const curve = smoothed(lossNamed.s, 0, lossNamed.s.values.length, lossNamed.s.values.length >= 8 * t.min_points ? 8 : 1);
     const nearLnC = curve.filter((p) => p.value >= t.no_learning_loss_frac * lnC).length / curve.length;
     const n = lossNamed.s.values.length;
@@ -78,12 +80,13 @@ export const noLearning: Rule = {
       "warning",
       accNamed.s.steps[0],
       "Nothing is being learned: loss at ln C and accuracy at chance",
-      `For most of the run the loss "${lossNamed.key}" has stayed near ${fmt(lnC)} = ln ${C} (now ${fmt(lossNow)}), ` +
+      `For most of the run the loss "${lossNamed.key}" has stayed at or above ~${fmt(lnC)} = ln ${C} (now ${fmt(lossNow)}), ` +
         `the cost of guessing uniformly among ${C} classes${cls.inferred ? " (C inferred from the first loss)" : ""}, ` +
         `and ${accRole} accuracy near chance (${fmt(accNow)}; chance is ${fmt(1 / C)}, ${fmt(atChance * 100, 2)}% of ` +
         `the evaluations at or below ${fmt(ceiling)}), although the weights are being updated` +
         (urMed !== null ? ` at a healthy rate (update/weight ratio ${fmt(urMed)})` : "") +
-        `. When healthy steps learn nothing, the inputs carry no information about the targets: labels ` +
+        `. When healthy steps learn nothing that carries over, the inputs hold no information about the targets ` +
+        `(a training accuracy that still rises is the net memorizing noise): labels ` +
         `shuffled separately from their inputs, inputs that are constant or zeroed (a bad transform or ` +
         `normalization), or the wrong column / encoding used as the target. Check a few input/label pairs ` +
         `by eye, call log_input_stats(x) on a batch, and try to overfit a handful of examples: a correct ` +

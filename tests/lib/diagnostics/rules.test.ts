@@ -423,6 +423,22 @@ const cases: Record<string, Case[]> = {
       raised: true,
     },
     {
+      name: "Adam at lr 1.0: the first step moves every layer by ~15x its size, the ReLUs die, the loss stays at ln 10",
+      spec: {
+        config: { num_classes: 10, model_layers: LAYERS },
+        series: {
+          "train/loss": series(600, (i) => (i === 1 ? 21 : LN10 + 0.03 * Math.sin(i))),
+          ...layerStats(LAYERS, { ur: (_, p) => (p === 0 ? 15 : 0), wstd: () => 5 }),
+        },
+      },
+      raised: true,
+    },
+    {
+      name: "Adam at lr 1e-3: first steps ~2e-2, a healthy run",
+      spec: healthy({ series: layerStats(LAYERS, { ur: (_, p) => (p < 0.02 ? 2e-2 : 3e-3 * Math.exp(-2 * p)) }) }),
+      raised: false,
+    },
+    {
       name: "a linear warmup from 0, then a healthy loss",
       spec: { config: { num_classes: 10 }, series: { "train/loss": decayingLoss(600), lr: series(600, (i) => 0.01 * Math.min(1, i / 50)) } },
       raised: false,
@@ -951,6 +967,17 @@ const cases: Record<string, Case[]> = {
       raised: true,
     },
     {
+      name: "a net memorizing shuffled labels: train accuracy climbs to 0.9, validation stays at chance (not overfitting)",
+      spec: atChance({
+        series: {
+          "train/loss": series(600, (_, p) => LN10 * Math.exp(-1.5 * p)),
+          "train/acc": perEpoch((p) => 0.1 + 0.8 * p),
+          "val/loss": perEpoch((p) => LN10 + 1.2 * p),
+        },
+      }),
+      raised: true,
+    },
+    {
       name: "num_classes not in the config: C inferred from the first loss",
       spec: { ...atChance(), config: { model_layers: LAYERS } },
       raised: true,
@@ -1135,6 +1162,21 @@ test.each<[string, string, () => RunSpec, number[]]>([
       diagnose(truncate(run, frac), { strict: true }).map((d) => d.code),
       `at ${frac}`,
     ).toContain(code);
+});
+
+test("memorized shuffled labels are no_learning, not overfitting", () => {
+  const run = makeRun(
+    atChance({
+      series: {
+        "train/loss": series(600, (_, p) => LN10 * Math.exp(-1.5 * p)),
+        "train/acc": perEpoch((p) => 0.1 + 0.8 * p),
+        "val/loss": perEpoch((p) => LN10 + 1.2 * p),
+      },
+    }),
+  );
+  const codes = diagnose(run, { strict: true }).map((d) => d.code);
+  expect(codes).toContain("no_learning");
+  expect(codes).not.toContain("overfitting");
 });
 
 test("a per-batch lr collapse is lr_too_low once a quarter of the run is frozen, and only lr_too_low", () => {
