@@ -44,6 +44,7 @@ export const DEFAULT_THRESHOLDS = {
   lr_collapse_factor: 1e-3, // logged lr below 1e-3 x its peak = collapsed (a scheduler stepped per batch) ...
   lr_collapse_frac: 0.25, // ... for at least 25% of the logged lr points (a cosine schedule ends with ~2%)
   lr_collapse_loss_rel: 0.05, // ... and the loss moved by less than 5% of its level since the collapse
+  lr_collapse_done_frac: 0.1, // ... unless the loss was already <= 10% of its first value (converged)
 
   // overfitting
   overfit_gap_acc: 0.1, // train acc - val acc

@@ -117,6 +117,8 @@ export function lrCollapse(ctx: Context): LrCollapse | null {
         if (!(Math.abs(last - first) < t.lr_collapse_loss_rel * Math.abs(first))) return null;
       }
     }
+    // a run that had already converged when the lr ran out (an aggressive MultiStepLR) lost nothing
+    if (lp.first > 0 && lossAtCollapse <= t.lr_collapse_done_frac * lp.first) return null;
     // and still learning while the lr fell: a schedule that cuts the lr on a plateau does not count
     if (!(lossAtFall - lossAtCollapse >= 2 * t.lr_collapse_loss_rel * lossAtFall)) return null;
     return { key: named.key, peak, peakStep, now, since, share, fallFrom, lossAtFall, lossAtCollapse, lossNow };

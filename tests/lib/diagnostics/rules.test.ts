@@ -555,6 +555,17 @@ const cases: Record<string, Case[]> = {
       raised: false,
     },
     {
+      name: "MultiStepLR cutting the lr 10x at 20%, 30% and 40% of a run that had converged by then",
+      spec: {
+        config: { num_classes: 10 },
+        series: {
+          "train/loss": decayingLoss(STEPS, { tau: 0.08, floor: 0.01, noise: 0.02 }),
+          lr: series(STEPS, (_, p) => 0.05 * 0.1 ** [0.2, 0.3, 0.4].filter((m) => p >= m).length, 1, 0),
+        },
+      },
+      raised: false,
+    },
+    {
       name: "borderline: the lr collapses in the last 20% of the run only (under lr_collapse_frac)",
       spec: {
         config: { num_classes: 10 },
