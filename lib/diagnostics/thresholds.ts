@@ -44,6 +44,9 @@ export const DEFAULT_THRESHOLDS = {
   lr_collapse_factor: 1e-3, // logged lr below 1e-3 x its peak = collapsed (a scheduler stepped per batch) ...
   lr_collapse_frac: 0.25, // ... for at least 25% of the logged lr points (a cosine schedule ends with ~2%)
   lr_collapse_loss_rel: 0.05, // ... and the loss moved by less than 5% of its level since the collapse
+  lr_collapse_fast_frac: 0.1, // ... and it fell from 0.5x to 1e-3x its peak within 10% of the run, or
+  // the loss was still falling meanwhile (a cosine schedule takes ~50% of the run for that fall)
+  lr_collapse_fast_evals: 5, // ... or within 5 evaluation intervals (~epochs) when val metrics are logged
   lr_collapse_done_frac: 0.1, // ... unless the loss was already <= 10% of its first value (converged)
 
   // overfitting
@@ -146,6 +149,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["initial_loss_max_step", 0],
   ["lr_jump_min_points", 1],
   ["tv_first_evals", 1],
+  ["lr_collapse_fast_evals", 1],
 ]);
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */
@@ -162,6 +166,7 @@ const SHARES: ReadonlySet<string> = new Set([
   "underfit_acc_max",
   "sanity_train_acc",
   "lr_collapse_frac",
+  "lr_collapse_fast_frac",
   "lr_high_sustained_shrink_frac",
   "no_learning_share",
   "tv_share",

@@ -49,7 +49,7 @@ export interface LrCollapse {
   since: number;
   /** share of the logged lr points since then */
   share: number;
-  /** step where the lr fell below 0.1 x its peak */
+  /** step where the lr fell below half its peak (for good) */
   fallFrom: number;
   lossAtFall: number;
   lossAtCollapse: number;
@@ -96,7 +96,8 @@ export function lrCollapse(ctx: Context): LrCollapse | null {
     if (since === null || since <= peakStep) return null;
     const share = (n - lowerBound(s.steps, since)) / n;
     if (share < t.lr_collapse_frac) return null;
-    const fallFrom = streakStart(s, (v) => v < 0.1 * peak) ?? since;
+    // where the decay began: the lr left the neighbourhood of its peak for good
+    const fallFrom = streakStart(s, (v) => v < 0.5 * peak) ?? since;
     // minibatch losses are noisy: compare medians of windows of 10% of the points
     const w = Math.max(t.min_points, Math.ceil(lp.n * 0.1));
     const lossAtFall = lossNear(ctx, fallFrom, w, true);
@@ -119,8 +120,21 @@ export function lrCollapse(ctx: Context): LrCollapse | null {
     }
     // a run that had already converged when the lr ran out (an aggressive MultiStepLR) lost nothing
     if (lp.first > 0 && lossAtCollapse <= t.lr_collapse_done_frac * lp.first) return null;
-    // and still learning while the lr fell: a schedule that cuts the lr on a plateau does not count
-    if (!(lossAtFall - lossAtCollapse >= 2 * t.lr_collapse_loss_rel * lossAtFall)) return null;
+    // and either still learning while the lr fell (a schedule that cuts the lr on a plateau does not
+    // count), or the lr fell from half its peak to ~0 within lr_collapse_fast_frac of the run: a
+    // per-epoch schedule stepped every batch runs batches-per-epoch times too fast
+    const learning = lossAtFall - lossAtCollapse >= 2 * t.lr_collapse_loss_rel * lossAtFall;
+    const span = s.steps[n - 1] - s.steps[0];
+    let fast = span > 0 && (since - fallFrom) / span <= t.lr_collapse_fast_frac;
+    // evaluations are usually once an epoch: a per-epoch schedule needs dozens of them to fall 500x
+    const ev = (ctx.keys.scalars.val_loss ?? ctx.keys.scalars.val_acc)?.s;
+    if (!fast && ev && ev.steps.length >= 3) {
+      const gaps: number[] = [];
+      for (let i = 1; i < ev.steps.length; i++) gaps.push(ev.steps[i] - ev.steps[i - 1]);
+      const interval = median(gaps);
+      fast = interval > 0 && since - fallFrom <= t.lr_collapse_fast_evals * interval;
+    }
+    if (!learning && !fast) return null;
     return { key: named.key, peak, peakStep, now, since, share, fallFrom, lossAtFall, lossAtCollapse, lossNow };
   });
 }
