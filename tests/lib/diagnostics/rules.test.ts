@@ -533,6 +533,18 @@ const cases: Record<string, Case[]> = {
       raised: true,
     },
     {
+      name: "ExponentialLR(0.9) stepped every batch: the run learned in its first 10 steps, then froze",
+      spec: {
+        config: { num_classes: 10 },
+        series: {
+          "train/loss": frozenAfter(10, { level: 1.95, seed: 8 }),
+          "val/loss": epochs(() => 1.96),
+          lr: series(STEPS, (i) => 0.05 * 0.9 ** i, 1, 0),
+        },
+      },
+      raised: true,
+    },
+    {
       name: "a cosine schedule that reaches ~0 only at the very end",
       spec: {
         config: { num_classes: 10 },
@@ -1203,6 +1215,22 @@ test("a per-batch lr collapse is lr_too_low once a quarter of the run is frozen,
   expect(d.step).toBeGreaterThanOrEqual(100);
   expect(d.step).toBeLessThanOrEqual(103);
   expect(d.evidence.collapsed_since_step).toBe(d.step);
+});
+
+test("a per-batch ExponentialLR collapse stays raised while the run goes on", () => {
+  const run = makeRun({
+    config: { num_classes: 10 },
+    series: {
+      "train/loss": frozenAfter(10, { level: 1.95, seed: 8 }),
+      "val/loss": epochs(() => 1.96),
+      lr: series(STEPS, (i) => 0.05 * 0.9 ** i, 1, 0),
+    },
+  });
+  for (const frac of [0.3, 0.5, 0.75, 1])
+    expect(
+      diagnose(truncate(run, frac), { strict: true }).map((d) => d.code),
+      `at ${frac}`,
+    ).toContain("lr_too_low");
 });
 
 test("every code has a positive and a negative case", () => {
