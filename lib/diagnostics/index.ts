@@ -9,7 +9,9 @@ import { divergence } from "./rules/divergence";
 import { explodingGradients } from "./rules/exploding-gradients";
 import { gradcheckFailed } from "./rules/gradcheck-failed";
 import { inputNotNormalized } from "./rules/input-not-normalized";
+import { lossOutputMismatch } from "./rules/loss-output-mismatch";
 import { lossPlateau } from "./rules/loss-plateau";
+import { noLearning } from "./rules/no-learning";
 import { lrTooHigh } from "./rules/lr-too-high";
 import { lrTooLow } from "./rules/lr-too-low";
 import { noisyLoss } from "./rules/noisy-loss";
@@ -18,6 +20,7 @@ import { overfitting } from "./rules/overfitting";
 import { saturatedActivations } from "./rules/saturated-activations";
 import { searchBoundary } from "./rules/search-boundary";
 import { symmetricInit } from "./rules/symmetric-init";
+import { trainValMismatch } from "./rules/train-val-mismatch";
 import { underfitting } from "./rules/underfitting";
 import { vanishingGradients } from "./rules/vanishing-gradients";
 import type { Diagnosis, RunData, Severity } from "./types";
@@ -44,6 +47,9 @@ export const RULES: readonly Rule[] = [
   noisyLoss,
   overfitSanityFailed,
   searchBoundary,
+  noLearning,
+  lossOutputMismatch,
+  trainValMismatch,
 ];
 
 export const DIAGNOSIS_CODES: readonly string[] = Object.freeze(RULES.map((r) => r.code));
@@ -65,8 +71,16 @@ const SUPPRESSED_BY: { cause: string; minSeverity: Severity; hides: string[] }[]
   {
     cause: "divergence",
     minSeverity: "critical",
-    hides: ["lr_too_low", "loss_plateau", "noisy_loss", "underfitting", "overfitting"],
+    hides: ["lr_too_low", "loss_plateau", "noisy_loss", "underfitting", "overfitting", "no_learning"],
   },
+  // a net that cannot pass gradients or has symmetric / dead units learns nothing: not the data's fault
+  { cause: "vanishing_gradients", minSeverity: "info", hides: ["no_learning"] },
+  { cause: "symmetric_init", minSeverity: "info", hides: ["no_learning"] },
+  { cause: "dead_relu", minSeverity: "critical", hides: ["no_learning"] },
+  // the loss that stops falling is the squashed output's doing, and a run that learns nothing plateaus
+  { cause: "loss_output_mismatch", minSeverity: "info", hides: ["loss_plateau", "underfitting", "lr_too_low"] },
+  // validation never left chance: a widening train/val gap is memorized noise, not overfitting
+  { cause: "no_learning", minSeverity: "info", hides: ["loss_plateau", "underfitting", "overfitting"] },
 ];
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };

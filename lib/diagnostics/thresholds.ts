@@ -22,6 +22,13 @@ export const DEFAULT_THRESHOLDS = {
   lr_high_level_frac: 0.5, // recent loss still >= 50% of its start
   lr_high_ur_level_frac: 1.0, // with high update ratios: the loss is not below its start ...
   lr_high_ur_loss_cv: 0.3, // ... or noisier than this
+  lr_high_sustained_ratio: 3e-2, // ratios above 3e-2 (30x the healthy ~1e-3) in every third of the run ...
+  lr_high_sustained_shrink_frac: 0.5, // sustained high ratios: layers whose weights shrank below 50% of
+  // their start are left out (weight decay pulling weights down makes every step large relative to them)
+  lr_high_peak_ratio: 1, // one logged step that changed half the layers' weights by >= their own size,
+  // and the loss never got below lr_high_level_frac of its start (healthy first steps: ~1e-2)
+  lr_jump_factor: 3, // the logged lr rose to >= 3x its highest earlier value in one logged step ...
+  lr_jump_min_points: 5, // ... after at least 5 logged lr points (not a warmup's first steps)
 
   // lr_too_low
   lr_low_progress_frac: 0.5, // ratios < update_ratio_low matter only while loss is >= 50% of its start
@@ -34,6 +41,13 @@ export const DEFAULT_THRESHOLDS = {
   flat_loss_min_points: 50, // (or 2 x min_evals accuracy evaluations, for per-epoch logs)
   flat_val_cv: 0.01, // a logged val loss must be smooth too (a dead net at chance level jitters)
   weight_collapse_frac: 0.2, // weight std shrank below 20% of its start: high ratios are not the lr's fault
+  lr_collapse_factor: 1e-3, // logged lr below 1e-3 x its peak = collapsed (a scheduler stepped per batch) ...
+  lr_collapse_frac: 0.25, // ... for at least 25% of the logged lr points (a cosine schedule ends with ~2%)
+  lr_collapse_loss_rel: 0.05, // ... and the loss moved by less than 5% of its level since the collapse
+  lr_collapse_fast_frac: 0.1, // ... and it fell from 0.5x to 1e-3x its peak within 10% of the run, or
+  // the loss was still falling meanwhile (a cosine schedule takes ~50% of the run for that fall)
+  lr_collapse_fast_evals: 5, // ... or within 5 evaluation intervals (~epochs) when val metrics are logged
+  lr_collapse_done_frac: 0.1, // ... unless the loss was already <= 10% of its first value (converged)
 
   // overfitting
   overfit_gap_acc: 0.1, // train acc - val acc
@@ -97,6 +111,25 @@ export const DEFAULT_THRESHOLDS = {
   grad_explode_ratio: 1e3,
   grad_explode_growth: 100, // recent gradient size / early gradient size
 
+  // no_learning: loss near ln C and accuracy near chance for most of the run, updates healthy
+  no_learning_loss_frac: 0.85, // smoothed train loss >= 0.85 ln C ...
+  no_learning_acc_rel: 1.5, // ... accuracy <= 1.5 / C ...
+  no_learning_acc_abs: 0.03, // ... (or 1/C + 0.03 when that is larger; never above 1/C + 0.1)
+  no_learning_share: 0.75, // ... for at least 75% of the loss points and of the evaluations
+
+  // loss_output_mismatch: loss floors at the bounded-logit minimum ln(1 + (C-1)/e) while accurate
+  output_floor_frac: 0.9, // plateaued loss >= 0.9 x that floor ...
+  output_fano_frac: 0.5, // ... while train accuracy is so high that a logits model's loss (the Fano
+  // bound h(err) + err ln(C-1)) would be below half the floor
+  output_constant_rel: 1e-9, // every logged loss equal to within 1e-9 of its level: the output cannot move
+
+  // train_val_mismatch
+  tv_loss_factor: 10, // val loss >= 10x an untrained model's loss (max(ln C, first train loss)) and
+  // >= 10x the train loss at the same evaluation ...
+  tv_share: 0.5, // ... at >= 50% of the evaluations, the first ones included (not a gradual drift)
+  tv_acc_gap: 0.1, // "similar accuracy": |train acc - val acc| < 0.1
+  tv_first_evals: 2, // the first 2 evaluations must already show it
+
   // overfit_sanity_failed
   sanity_train_acc: 0.99,
   sanity_loss_frac: 0.1, // without accuracy: final loss must reach <= 10% of its start
@@ -114,6 +147,9 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["plateau_min_points", 1],
   ["noisy_min_points", 1],
   ["initial_loss_max_step", 0],
+  ["lr_jump_min_points", 1],
+  ["tv_first_evals", 1],
+  ["lr_collapse_fast_evals", 1],
 ]);
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */
@@ -129,6 +165,11 @@ const SHARES: ReadonlySet<string> = new Set([
   "dead_zero_frac",
   "underfit_acc_max",
   "sanity_train_acc",
+  "lr_collapse_frac",
+  "lr_collapse_fast_frac",
+  "lr_high_sustained_shrink_frac",
+  "no_learning_share",
+  "tv_share",
 ]);
 
 /** Whether `value` is a usable setting for threshold `name`: every threshold is a positive finite

@@ -40,6 +40,9 @@ const SLOTS = new Map<string, Slot[]>(
     dead_relu: [{ roles: ["layer:dead_frac"] }],
     vanishing_gradients: [GRADIENTS],
     exploding_gradients: [GRADIENTS],
+    no_learning: [LOSS, ACC],
+    loss_output_mismatch: [LOSS, ACC],
+    train_val_mismatch: [LOSS, ACC],
   }),
 );
 
@@ -67,6 +70,9 @@ const SHORT = new Map<string, string>(
     gradcheck_failed: "gradcheck",
     input_not_normalized: "inputs",
     search_boundary: "search edge",
+    no_learning: "no learning",
+    loss_output_mismatch: "output vs loss",
+    train_val_mismatch: "train/val mismatch",
   }),
 );
 

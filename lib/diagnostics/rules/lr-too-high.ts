@@ -3,8 +3,54 @@
 
 import { diagnosis, type Rule } from "../context";
 import { layerRecent, listLayers } from "../layers";
-import { fmt, median, round, smoothed, streakStart } from "../series";
-import { explodedLevel } from "./divergence";
+import type { Context } from "../context";
+import { finiteSample, fmt, median, round, smoothed, streakStart, stridedIndices } from "../series";
+import { divergence, explodedLevel } from "./divergence";
+
+/**
+ * Layers whose update/weight ratio stayed above lr_high_sustained_ratio in every third of the run
+ * (median of each third), leaving out layers whose weights shrank below
+ * lr_high_sustained_shrink_frac of their start (weight decay makes every step big relative to
+ * shrinking weights). Null unless they are at least half of the layers that log ratios.
+ */
+export function sustainedHighRatios(ctx: Context): { layers: { layer: string; value: number; step: number }[]; of: number } | null {
+  const { t } = ctx;
+  const out: { layer: string; value: number; step: number }[] = [];
+  let of = 0;
+  for (const [layer, f] of ctx.keys.layers) {
+    const s = f.update_ratio?.s;
+    if (!s || s.values.length < 3 * t.min_points) continue;
+    of++;
+    const ws = f.weight_std?.s;
+    if (ws && ws.values.length > 0) {
+      const first = ws.values.find(Number.isFinite);
+      const now = median(finiteSample(ws.values, Math.max(0, ws.values.length - t.min_points), ws.values.length));
+      if (first !== undefined && now < t.lr_high_sustained_shrink_frac * first) continue;
+    }
+    const n = s.values.length;
+    const thirds = [0, 1, 2].map((k) => median(finiteSample(s.values, Math.floor((k * n) / 3), Math.floor(((k + 1) * n) / 3), 128)));
+    if (thirds.every((m) => m > t.lr_high_sustained_ratio)) out.push({ layer, value: median(finiteSample(s.values, 0, n, 128)), step: s.steps[0] });
+  }
+  return of > 0 && out.length * 2 >= of ? { layers: out, of } : null;
+}
+
+/** The first jump of the logged lr to >= lr_jump_factor x its highest earlier value. */
+export function lrJump(ctx: Context): { step: number; before: number; after: number; key: string } | null {
+  const named = ctx.keys.scalars.lr;
+  if (!named) return null;
+  const { steps, values } = named.s;
+  let max = -Infinity;
+  let seen = 0;
+  for (const i of stridedIndices(0, values.length)) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    if (seen >= ctx.t.lr_jump_min_points && max > 0 && v >= ctx.t.lr_jump_factor * max)
+      return { step: steps[i], before: max, after: v, key: named.key };
+    if (v > max) max = v;
+    seen++;
+  }
+  return null;
+}
 
 const ADVICE =
   "Lower the learning rate by 3-10x (or add warmup and a decay schedule); gradient clipping helps " +
@@ -76,9 +122,47 @@ export const lrTooHigh: Rule = {
       }
     }
 
+    // Huge steps all along, even where the loss looks fine (Adam at lr 1.0 keeps moving weights by
+    // several percent of their size per step and settles nowhere good).
+    if (!evidence.median_update_ratio) {
+      const sustained = sustainedHighRatios(ctx);
+      if (sustained) {
+        reasons.push(
+          `update/weight ratios stayed above ${fmt(t.lr_high_sustained_ratio)} for the whole run (median ` +
+            `${listLayers(sustained.layers)}), several times the ~1e-3 of a healthy run`,
+        );
+        evidence.sustained_high_layers = sustained.layers.map((x) => x.layer).join(", ");
+        evidence.sustained_median_ratios = listLayers(sustained.layers);
+        evidence.lr_high_sustained_ratio = t.lr_high_sustained_ratio;
+        const first = Math.min(...sustained.layers.map((x) => x.step));
+        if (step === null || first < step) step = first;
+      }
+    }
+
+    // The logged lr jumped up and the run diverged or collapsed afterwards.
+    const jump = lrJump(ctx);
+    if (jump) {
+      const div = divergence.evaluate(ctx);
+      if (div && div.step >= jump.step) {
+        reasons.push(
+          `the logged learning rate "${jump.key}" jumped from ${fmt(jump.before)} to ${fmt(jump.after)} at step ` +
+            `${jump.step}, and the loss then blew up or collapsed (from step ${div.step})`,
+        );
+        evidence.key = jump.key;
+        evidence.lr_jump_step = jump.step;
+        evidence.lr_before_jump = round(jump.before, 3);
+        evidence.lr_after_jump = round(jump.after, 3);
+        evidence.collapse_step = div.step;
+        evidence.lr_jump_factor = t.lr_jump_factor;
+        step = jump.step;
+      }
+    }
+
     // History: huge steps for a sustained stretch, after which the run never learned (typically
     // the ReLUs died and the ratios fell to ~0, hiding the cause from the recent window).
-    if (reasons.length === 0 && lp && lp.n >= 2 * t.min_points && lp.initial > 0 && lp.recent >= t.lr_high_level_frac * lp.initial) {
+    // (measured against the very first loss: the starting level takes the max of the first points,
+    // which an oversized first step has already blown up)
+    if (reasons.length === 0 && lp && lp.n >= 2 * t.min_points && lp.first > 0 && lp.recent >= t.lr_high_level_frac * lp.first) {
       const peaks: { layer: string; value: number; step: number }[] = [];
       let layersWithRatios = 0;
       for (const [layer, f] of ctx.keys.layers) {
@@ -87,17 +171,29 @@ export const lrTooHigh: Rule = {
         layersWithRatios++;
         let best = { value: -Infinity, step: s.steps[0] };
         for (const p of smoothed(s, 0, s.values.length, 4)) if (p.value > best.value) best = p;
-        if (best.value > t.update_ratio_extreme) peaks.push({ layer, ...best });
+        if (best.value > t.update_ratio_extreme) {
+          peaks.push({ layer, ...best });
+          continue;
+        }
+        // or one step that moved the weights by their whole size (Adam's first step at lr 1.0 moves
+        // every weight by ~lr, 10-20x its size): the very first points are always looked at
+        let top = { value: -Infinity, step: s.steps[0] };
+        const head = Math.min(s.values.length, 16);
+        for (let i = 0; i < head; i++) if (s.values[i] > top.value) top = { value: s.values[i], step: s.steps[i] };
+        for (const i of stridedIndices(head, s.values.length)) if (s.values[i] > top.value) top = { value: s.values[i], step: s.steps[i] };
+        if (top.value >= t.lr_high_peak_ratio) peaks.push({ layer, ...top });
       }
       if (layersWithRatios > 0 && peaks.length * 2 >= layersWithRatios) {
         reasons.push(
-          `update/weight ratios reached ${listLayers(peaks)} earlier in the run (far above ~1e-3), and the ` +
-            `training loss never recovered (now ${fmt(lp.recent)}, started at ${fmt(lp.initial)})`,
+          `update/weight ratios reached ${listLayers(peaks)} earlier in the run (far above ~1e-3; at 1 a ` +
+            `single step moves the weights by their whole size), and the ` +
+            `training loss never recovered (now ${fmt(lp.recent)}, started at ${fmt(lp.first)})`,
         );
         evidence.peak_update_ratios = listLayers(peaks);
         evidence.update_ratio_extreme = t.update_ratio_extreme;
+        evidence.lr_high_peak_ratio = t.lr_high_peak_ratio;
         evidence.recent_loss = round(lp.recent);
-        evidence.initial_loss = round(lp.initial);
+        evidence.initial_loss = round(lp.first);
         step = Math.min(...peaks.map((p) => p.step));
       }
     }

@@ -3,7 +3,8 @@
 
 import { diagnosis, type Context, type Rule } from "../context";
 import { layerRecent, listLayers } from "../layers";
-import { finiteSample, fmt, median, noise, recentRange, round, streakStart } from "../series";
+import { finiteSample, fmt, lowerBound, median, noise, recentRange, round, streakStart, stridedIndices } from "../series";
+import type { Diagnosis } from "../types";
 
 const ADVICE =
   "Raise the learning rate, e.g. by 10x at a time, until the loss drops clearly in the first few " +
@@ -38,11 +39,145 @@ function startLevel(ctx: Context): number {
   return median(finiteSample(s.values, 0, Math.min(n, Math.max(5, Math.ceil(0.05 * n)))));
 }
 
+export interface LrCollapse {
+  key: string;
+  peak: number;
+  peakStep: number;
+  /** median of the last points */
+  now: number;
+  /** step where the lr fell below lr_collapse_factor x its peak (for good) */
+  since: number;
+  /** share of the logged lr points since then */
+  share: number;
+  /** step where the lr fell below half its peak (for good) */
+  fallFrom: number;
+  lossAtFall: number;
+  lossAtCollapse: number;
+  lossNow: number;
+}
+
+/** Median of the loss in the `w` points around `step` (ending there when `before`). */
+function lossNear(ctx: Context, step: number, w: number, before: boolean): number {
+  const s = ctx.keys.scalars.train_loss!.s;
+  const i = lowerBound(s.steps, step);
+  const from = before ? Math.max(0, i - w) : Math.max(0, Math.min(i, s.values.length - w));
+  return median(finiteSample(s.values, from, Math.min(s.values.length, from + w)));
+}
+
+/**
+ * A learning rate that a scheduler drove to ~0 while the run was still learning, leaving it frozen
+ * for a good part of the run (typically a per-epoch schedule stepped every batch: StepLR /
+ * ExponentialLR then decay hundreds of times faster than intended). Null when the logged lr did
+ * not collapse, collapsed only at the end (a cosine schedule), after the loss had already
+ * levelled off (ReduceLROnPlateau on a converged run), or the loss still moves.
+ */
+export function lrCollapse(ctx: Context): LrCollapse | null {
+  return ctx.memo("lrCollapse", () => {
+    const { t } = ctx;
+    const named = ctx.keys.scalars.lr;
+    const lp = ctx.loss();
+    if (!named || !lp || !Number.isFinite(lp.recent)) return null;
+    const s = named.s;
+    const n = s.values.length;
+    if (n < t.min_points) return null;
+    let peak = -Infinity;
+    let peakStep = s.steps[0];
+    for (const i of stridedIndices(0, n)) {
+      if (s.values[i] > peak) {
+        peak = s.values[i];
+        peakStep = s.steps[i];
+      }
+    }
+    if (!(peak > 0) || !Number.isFinite(peak)) return null;
+    const limit = t.lr_collapse_factor * peak;
+    const now = median(finiteSample(s.values, Math.max(0, n - t.min_points), n));
+    if (!(now < limit)) return null;
+    const since = streakStart(s, (v) => v < limit);
+    if (since === null || since <= peakStep) return null;
+    const share = (n - lowerBound(s.steps, since)) / n;
+    if (share < t.lr_collapse_frac) return null;
+    // where the decay began: the lr left the neighbourhood of its peak for good
+    const fallFrom = streakStart(s, (v) => v < 0.5 * peak) ?? since;
+    // minibatch losses are noisy: compare medians of windows of 10% of the points
+    const w = Math.max(t.min_points, Math.ceil(lp.n * 0.1));
+    const lossAtFall = lossNear(ctx, fallFrom, w, true);
+    const lossAtCollapse = lossNear(ctx, since, w, false);
+    const lossNow = lp.recent;
+    if (!(lossAtCollapse > 0) || !(lossAtFall > 0)) return null;
+    // frozen since: the loss moved by less than lr_collapse_loss_rel of its level (beyond the
+    // uncertainty of the window medians); a logged val loss, free of minibatch noise, is used too
+    const nz = noise(ctx.keys.scalars.train_loss!.s.values, lp.recentFromIdx, lp.n);
+    const slack = Number.isFinite(nz.sigma) ? (2 * nz.sigma) / Math.sqrt(w) : 0;
+    if (Math.abs(lossNow - lossAtCollapse) >= t.lr_collapse_loss_rel * lossAtCollapse + slack) return null;
+    const vl = ctx.keys.scalars.val_loss?.s;
+    if (vl) {
+      const after = lowerBound(vl.steps, since);
+      if (vl.values.length - after >= 2) {
+        const first = vl.values[after];
+        const last = median(finiteSample(vl.values, Math.max(after, vl.values.length - 3), vl.values.length));
+        if (!(Math.abs(last - first) < t.lr_collapse_loss_rel * Math.abs(first))) return null;
+      }
+    }
+    // a run that had already converged when the lr ran out (an aggressive MultiStepLR) lost nothing
+    if (lp.first > 0 && lossAtCollapse <= t.lr_collapse_done_frac * lp.first) return null;
+    // and either still learning while the lr fell (a schedule that cuts the lr on a plateau does not
+    // count), or the lr fell from half its peak to ~0 within lr_collapse_fast_frac of the run: a
+    // per-epoch schedule stepped every batch runs batches-per-epoch times too fast
+    const learning = lossAtFall - lossAtCollapse >= 2 * t.lr_collapse_loss_rel * lossAtFall;
+    const span = s.steps[n - 1] - s.steps[0];
+    let fast = span > 0 && (since - fallFrom) / span <= t.lr_collapse_fast_frac;
+    // evaluations are usually once an epoch: a per-epoch schedule needs dozens of them to fall 500x
+    const ev = (ctx.keys.scalars.val_loss ?? ctx.keys.scalars.val_acc)?.s;
+    if (!fast && ev && ev.steps.length >= 3) {
+      const gaps: number[] = [];
+      for (let i = 1; i < ev.steps.length; i++) gaps.push(ev.steps[i] - ev.steps[i - 1]);
+      const interval = median(gaps);
+      fast = interval > 0 && since - fallFrom <= t.lr_collapse_fast_evals * interval;
+    }
+    if (!learning && !fast) return null;
+    return { key: named.key, peak, peakStep, now, since, share, fallFrom, lossAtFall, lossAtCollapse, lossNow };
+  });
+}
+
+function collapseDiagnosis(ctx: Context, c: LrCollapse): Diagnosis {
+  const ur = layerRecent(ctx, "update_ratio", ctx.t.min_points);
+  const medUr = ur.length > 0 ? median(ur.map((x) => x.recent)) : null;
+  return diagnosis(
+    "lr_too_low",
+    "warning",
+    c.since,
+    "Learning rate collapsed to ~0: the run stopped learning",
+    `The logged learning rate "${c.key}" fell from ${fmt(c.peak)} to ${fmt(c.now)} (below ` +
+      `${fmt(ctx.t.lr_collapse_factor)}x its peak since step ${c.since}, ${fmt(c.share * 100, 2)}% of the run)` +
+      (medUr !== null ? `, the weights no longer move (update/weight ratio ${fmt(medUr)})` : "") +
+      ` and the training loss has been frozen at ${fmt(c.lossNow)} since then, although it was still ` +
+      `falling (${fmt(c.lossAtFall)} -> ${fmt(c.lossAtCollapse)}) while the rate dropped. A learning-rate ` +
+      `schedule meant per epoch (StepLR, ExponentialLR, MultiStepLR) that is stepped every batch decays ` +
+      `hundreds of times too fast. Call scheduler.step() once per epoch (or size the schedule in ` +
+      `batches), and check the schedule's final rate (eta_min / min_lr).`,
+    {
+      key: c.key,
+      peak_lr: round(c.peak, 3),
+      peak_step: c.peakStep,
+      lr_now: round(c.now, 3),
+      collapsed_since_step: c.since,
+      collapsed_share: round(c.share, 3),
+      lr_collapse_factor: ctx.t.lr_collapse_factor,
+      loss_when_lr_fell: round(c.lossAtFall),
+      loss_at_collapse: round(c.lossAtCollapse),
+      recent_loss: round(c.lossNow),
+      median_update_ratio: medUr !== null ? round(medUr, 3) : null,
+    },
+  );
+}
+
 export const lrTooLow: Rule = {
   code: "lr_too_low",
   evaluate(ctx) {
     const { t } = ctx;
     const lp = ctx.loss();
+    const collapsed = lrCollapse(ctx);
+    if (collapsed) return collapseDiagnosis(ctx, collapsed);
     if (inWarmup(ctx)) return null;
     const accGain = trainAccGain(ctx);
     const C = ctx.numClasses;

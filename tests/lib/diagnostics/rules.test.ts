@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { DIAGNOSIS_CODES, diagnose } from "../../../lib/diagnostics";
+import { boundedLogitFloor, fanoLoss } from "../../../lib/diagnostics/rules/loss-output-mismatch";
 import { DEFAULT_THRESHOLDS } from "../../../lib/diagnostics/thresholds";
 import type { RunData, SeriesPoints, Severity } from "../../../lib/diagnostics/types";
 import { constant, decayingLoss, gauss, hist, makeRun, series, truncate, type RunSpec } from "./synth";
@@ -104,15 +105,18 @@ describe("diagnose()", () => {
         "exploding_gradients",
         "gradcheck_failed",
         "input_not_normalized",
+        "loss_output_mismatch",
         "loss_plateau",
         "lr_too_high",
         "lr_too_low",
+        "no_learning",
         "noisy_loss",
         "overfit_sanity_failed",
         "overfitting",
         "saturated_activations",
         "search_boundary",
         "symmetric_init",
+        "train_val_mismatch",
         "underfitting",
         "vanishing_gradients",
       ].sort(),
@@ -224,6 +228,77 @@ describe("key names and config", () => {
   });
 });
 
+// ---- issue #10: building blocks for the learning-rate schedule and the new codes -------------
+
+/** 660 steps (30 epochs of 22 batches) with the lr logged every step. */
+const STEPS = 660;
+/** A per-epoch StepLR(step_size=10, gamma=0.5) stepped every batch: halves every 10 steps. */
+const perBatchStepLr = series(STEPS, (i) => 0.05 * 0.5 ** Math.floor(i / 10), 1, 0);
+/** A loss that falls while the lr is alive and freezes once it is ~0 (minibatch noise stays). */
+function frozenAfter(freezeStep: number, opts: { level?: number; seed?: number } = {}): SeriesPoints {
+  const { level = 1.0, seed = 3 } = opts;
+  const g = gauss(seed);
+  return series(
+    STEPS,
+    (i) => {
+      const at = Math.min(i, freezeStep);
+      return Math.max(1e-3, (level + (2.3 - level) * Math.exp(-at / 30)) * (1 + 0.15 * g()));
+    },
+    1,
+    0,
+  );
+}
+/** Update ratios that follow the lr: `ratio0` at `lr0`, proportional to the lr after that. */
+function ratiosFollowing(lr: SeriesPoints, lr0: number, ratio0: number): Record<string, SeriesPoints> {
+  const out: Record<string, SeriesPoints> = {};
+  for (const name of LAYERS) {
+    const steps: number[] = [];
+    const values: number[] = [];
+    for (let i = 0; i < lr.steps.length; i += 5) {
+      steps.push(lr.steps[i]);
+      values.push((ratio0 * lr.values[i]) / lr0);
+    }
+    out[`update_ratio/${name}`] = { steps, values };
+  }
+  return out;
+}
+/** Per-epoch values over the 660-step run: 30 evaluations, one every 22 steps. */
+const epochs = (f: (p: number, i: number) => number, seed = 11): SeriesPoints => {
+  const g = gauss(seed);
+  return series(30, (i, p) => f(p, i) + 0.002 * g(), 22, 21);
+};
+/** A run at chance level: loss around ln 10, accuracy around 0.1, healthy update ratios and lr. */
+function atChance(extra: RunSpec = {}): RunSpec {
+  const g = gauss(21);
+  return {
+    config: { num_classes: 10, model_layers: LAYERS, ...extra.config },
+    series: {
+      "train/loss": series(600, () => LN10 + 0.03 * g()),
+      "val/loss": perEpoch(() => LN10 + 0.01 + 0.005 * g()),
+      "train/acc": perEpoch(() => 0.1 + 0.01 * g()),
+      "val/acc": perEpoch(() => 0.1 + 0.015 * g()),
+      lr: constant(120, 1e-3, 5),
+      ...layerStats(LAYERS, { ur: () => 2e-3 }),
+      ...extra.series,
+    },
+    events: extra.events,
+  };
+}
+/** Train accuracy rising to `to` and a loss that floors at `floor` (C from the config). */
+function flooredRun(C: number, to: number, floor: number, extra: RunSpec = {}): RunSpec {
+  const start = Math.log(C);
+  return {
+    config: { num_classes: C, ...extra.config },
+    series: {
+      "train/loss": decayingLoss(600, { start, floor, tau: 0.1, noise: 0.01 }),
+      "train/acc": acc(1 / C, to, { tau: 0.1 }),
+      "val/acc": acc(1 / C, to - 0.02, { tau: 0.1, seed: 9 }),
+      lr: constant(120, 1e-3, 5),
+      ...extra.series,
+    },
+  };
+}
+
 // ---- one table per rule ---------------------------------------------------------------------
 
 const nanTail = series(600, (i, p) => (i >= 590 ? NaN : 2.3 * Math.exp(-p * 2) + 0.1));
@@ -321,6 +396,58 @@ const cases: Record<string, Case[]> = {
       },
       raised: false,
     },
+    {
+      name: "ratios ~8e-2 for the whole run although the loss falls (Adam at lr 1.0)",
+      spec: healthy({ series: layerStats(LAYERS, { ur: () => 8e-2, wstd: () => 0.2 }) }),
+      raised: true,
+    },
+    {
+      name: "ratios ~8e-2 only in the first tenth, then healthy (Adam's first steps)",
+      spec: healthy({ series: layerStats(LAYERS, { ur: (_, p) => (p < 0.1 ? 8e-2 : 2e-3), wstd: () => 0.2 }) }),
+      raised: false,
+    },
+    {
+      name: "ratios ~4e-2 all along while weight decay shrank the weights to 35% (not the lr)",
+      spec: healthy({ series: layerStats(LAYERS, { ur: () => 4e-2, wstd: (_, p) => 0.2 * (p < 0.1 ? 1 - 6.5 * p : 0.35) }) }),
+      raised: false,
+    },
+    {
+      name: "the logged lr jumps 10x at step 300 and the loss collapses back to its start",
+      spec: {
+        config: { num_classes: 10 },
+        series: {
+          "train/loss": series(600, (i) => (i < 300 ? 0.2 + 2.1 * Math.exp(-i / 40) : 2.3 + 0.02 * Math.sin(i))),
+          lr: series(600, (i) => (i < 300 ? 0.01 : 0.1)),
+        },
+      },
+      raised: true,
+    },
+    {
+      name: "Adam at lr 1.0: the first step moves every layer by ~15x its size, the ReLUs die, the loss stays at ln 10",
+      spec: {
+        config: { num_classes: 10, model_layers: LAYERS },
+        series: {
+          "train/loss": series(600, (i) => (i === 1 ? 21 : LN10 + 0.03 * Math.sin(i))),
+          ...layerStats(LAYERS, { ur: (_, p) => (p === 0 ? 15 : 0), wstd: () => 5 }),
+        },
+      },
+      raised: true,
+    },
+    {
+      name: "Adam at lr 1e-3: first steps ~2e-2, a healthy run",
+      spec: healthy({ series: layerStats(LAYERS, { ur: (_, p) => (p < 0.02 ? 2e-2 : 3e-3 * Math.exp(-2 * p)) }) }),
+      raised: false,
+    },
+    {
+      name: "a linear warmup from 0, then a healthy loss",
+      spec: { config: { num_classes: 10 }, series: { "train/loss": decayingLoss(600), lr: series(600, (i) => 0.01 * Math.min(1, i / 50)) } },
+      raised: false,
+    },
+    {
+      name: "the lr jumps 10x but the loss keeps falling",
+      spec: { config: { num_classes: 10 }, series: { "train/loss": decayingLoss(600), lr: series(600, (i) => (i < 300 ? 0.001 : 0.01)) } },
+      raised: false,
+    },
   ],
   lr_too_low: [
     {
@@ -382,6 +509,82 @@ const cases: Record<string, Case[]> = {
       spec: {
         config: { num_classes: 10 },
         series: { loss: decayingLoss(450, { floor: 0.3, tau: 0.3 }), ...layerStats(LAYERS, { ur: () => 2e-5 }) },
+      },
+      raised: false,
+    },
+    {
+      name: "a per-epoch StepLR stepped every batch: lr ~0 from step 100, loss and ratios frozen",
+      spec: {
+        config: { num_classes: 10, model_layers: LAYERS },
+        series: {
+          "train/loss": frozenAfter(100),
+          "val/loss": epochs((_p, i) => (i < 4 ? 1.6 - 0.15 * i : 0.95)),
+          "train/acc": epochs((_p, i) => (i < 4 ? 0.75 + 0.02 * i : 0.83)),
+          "val/acc": epochs((_p, i) => (i < 4 ? 0.73 + 0.02 * i : 0.8)),
+          lr: perBatchStepLr,
+          ...ratiosFollowing(perBatchStepLr, 0.05, 5e-3),
+        },
+      },
+      raised: true,
+    },
+    {
+      name: "the same collapse without per-layer stats or val metrics (the lr series is the evidence)",
+      spec: { config: { num_classes: 10 }, series: { "train/loss": frozenAfter(100, { seed: 5 }), lr: perBatchStepLr } },
+      raised: true,
+    },
+    {
+      name: "ExponentialLR(0.9) stepped every batch: the run learned in its first 10 steps, then froze",
+      spec: {
+        config: { num_classes: 10 },
+        series: {
+          "train/loss": frozenAfter(10, { level: 1.95, seed: 8 }),
+          "val/loss": epochs(() => 1.96),
+          lr: series(STEPS, (i) => 0.05 * 0.9 ** i, 1, 0),
+        },
+      },
+      raised: true,
+    },
+    {
+      name: "a cosine schedule that reaches ~0 only at the very end",
+      spec: {
+        config: { num_classes: 10 },
+        series: {
+          "train/loss": decayingLoss(STEPS),
+          lr: series(STEPS, (_, p) => 0.05 * 0.5 * (1 + Math.cos(Math.PI * p)), 1, 0),
+        },
+      },
+      raised: false,
+    },
+    {
+      name: "ReduceLROnPlateau cutting the lr 10x four times after the loss had levelled off",
+      spec: {
+        config: { num_classes: 10 },
+        series: {
+          "train/loss": decayingLoss(STEPS, { tau: 0.05 }),
+          lr: series(STEPS, (_, p) => 0.05 * 0.1 ** Math.min(4, Math.max(0, Math.floor((p - 0.2) / 0.1))), 1, 0),
+        },
+      },
+      raised: false,
+    },
+    {
+      name: "MultiStepLR cutting the lr 10x at 20%, 30% and 40% of a run that had converged by then",
+      spec: {
+        config: { num_classes: 10 },
+        series: {
+          "train/loss": decayingLoss(STEPS, { tau: 0.08, floor: 0.01, noise: 0.02 }),
+          lr: series(STEPS, (_, p) => 0.05 * 0.1 ** [0.2, 0.3, 0.4].filter((m) => p >= m).length, 1, 0),
+        },
+      },
+      raised: false,
+    },
+    {
+      name: "borderline: the lr collapses in the last 20% of the run only (under lr_collapse_frac)",
+      spec: {
+        config: { num_classes: 10 },
+        series: {
+          "train/loss": frozenAfter(540),
+          lr: series(STEPS, (i) => (i < 500 ? 0.05 : 0.05 * 0.5 ** Math.floor((i - 500) / 4)), 1, 0),
+        },
       },
       raised: false,
     },
@@ -780,10 +983,254 @@ const cases: Record<string, Case[]> = {
       raised: false,
     },
   ],
+  no_learning: [
+    {
+      name: "labels shuffled apart from the inputs: loss ~ln 10, accuracy ~0.1, healthy updates",
+      spec: atChance(),
+      raised: true,
+    },
+    {
+      name: "a net memorizing shuffled labels: train accuracy climbs to 0.9, validation stays at chance (not overfitting)",
+      spec: atChance({
+        series: {
+          "train/loss": series(600, (_, p) => LN10 * Math.exp(-1.5 * p)),
+          "train/acc": perEpoch((p) => 0.1 + 0.8 * p),
+          "val/loss": perEpoch((p) => LN10 + 1.2 * p),
+        },
+      }),
+      raised: true,
+    },
+    {
+      name: "num_classes not in the config: C inferred from the first loss",
+      spec: { ...atChance(), config: { model_layers: LAYERS } },
+      raised: true,
+    },
+    {
+      name: "only training accuracy logged, constant inputs",
+      spec: atChance({ series: { "val/acc": { steps: [], values: [] }, "val/loss": { steps: [], values: [] } } }),
+      raised: true,
+    },
+    {
+      name: "a slow but steady learner (accuracy 0.1 -> 0.45, loss 2.3 -> 1.6)",
+      spec: atChance({
+        series: {
+          "train/loss": series(600, (_, p) => LN10 - 0.7 * p),
+          "train/acc": perEpoch((p) => 0.1 + 0.35 * p),
+          "val/acc": perEpoch((p) => 0.1 + 0.33 * p),
+        },
+      }),
+      raised: false,
+    },
+    {
+      name: "borderline: accuracy still inside the chance band but rising steadily (0.10 -> 0.145)",
+      spec: atChance({ series: { "train/acc": perEpoch((p) => 0.1 + 0.045 * p), "val/acc": perEpoch((p) => 0.1 + 0.045 * p) } }),
+      raised: false,
+    },
+    {
+      name: "two classes, a hard task creeping from 0.50 to 0.58 accuracy (loss 0.69 -> 0.66)",
+      spec: atChance({
+        config: { num_classes: 2 },
+        series: {
+          "train/loss": series(600, (_, p) => Math.log(2) - 0.03 * p),
+          "val/loss": perEpoch((p) => Math.log(2) - 0.03 * p),
+          "train/acc": perEpoch((p) => 0.5 + 0.08 * p),
+          "val/acc": perEpoch((p) => 0.5 + 0.08 * p),
+        },
+      }),
+      raised: false,
+    },
+    {
+      name: "two classes, labels shuffled: accuracy 0.5, loss ln 2",
+      spec: atChance({
+        config: { num_classes: 2 },
+        series: {
+          "train/loss": series(600, (i) => Math.log(2) + 0.01 * Math.sin(i)),
+          "val/loss": perEpoch(() => Math.log(2) + 0.002),
+          "train/acc": perEpoch((p) => 0.5 + 0.01 * Math.sin(30 * p)),
+          "val/acc": perEpoch((p) => 0.5 + 0.01 * Math.cos(30 * p)),
+        },
+      }),
+      raised: true,
+    },
+    {
+      name: "the learning rate is far too low (ratios ~1e-7): that is lr_too_low",
+      spec: atChance({ series: layerStats(LAYERS, { ur: () => 1e-7 }) }),
+      raised: false,
+    },
+    {
+      name: "regression: no classes, no accuracy",
+      spec: { config: {}, series: { "train/loss": series(600, () => 2.3), ...layerStats(LAYERS, { ur: () => 2e-3 }) } },
+      raised: false,
+    },
+    {
+      name: "borderline: at chance for the first 40% of the run, then learning",
+      spec: atChance({
+        series: {
+          "train/loss": series(600, (_, p) => (p < 0.4 ? LN10 : LN10 * Math.exp(-3 * (p - 0.4)))),
+          "train/acc": perEpoch((p) => (p < 0.4 ? 0.1 : 0.1 + 1.4 * (p - 0.4))),
+          "val/acc": perEpoch((p) => (p < 0.4 ? 0.1 : 0.1 + 1.3 * (p - 0.4))),
+        },
+      }),
+      raised: false,
+    },
+  ],
+  loss_output_mismatch: [
+    {
+      name: "softmax before CrossEntropyLoss: accuracy 0.995, loss floors at ln(e + 9) - 1 = 1.46",
+      spec: flooredRun(10, 0.995, 1.47),
+      raised: true,
+    },
+    {
+      name: "two classes: accuracy 0.98, loss floors at ln(1 + 1/e) = 0.313",
+      spec: flooredRun(2, 0.98, 0.315),
+      raised: true,
+    },
+    {
+      name: "sigmoid before BCEWithLogitsLoss on 5 labels: accuracy 0.97, loss floors at 0.33",
+      spec: flooredRun(5, 0.97, 0.33, { config: { loss: "BCEWithLogitsLoss" } }),
+      raised: true,
+    },
+    {
+      name: "a softmax over one output unit: the loss is exactly 0 on every step",
+      spec: { config: { num_classes: 2 }, series: { "train/loss": constant(300, 0), ...layerStats(LAYERS, { ur: () => 0 }) } },
+      raised: true,
+    },
+    {
+      name: "ReLU on a regression output: predictions never below 0, targets down to -3",
+      spec: { events: [{ type: "output_stats", step: 500, data: { pred_min: 0, pred_max: 2.9, target_min: -3.1, target_max: 3 } }] },
+      raised: true,
+    },
+    { name: "healthy: accuracy 0.995, loss down to 0.02", spec: flooredRun(10, 0.995, 0.02), raised: false },
+    { name: "label smoothing 0.1: accuracy 0.995, loss floors at 0.5", spec: flooredRun(10, 0.995, 0.5), raised: false },
+    {
+      name: "borderline: accuracy only 0.6 with the loss at 1.5 (a logits model could be there too)",
+      spec: flooredRun(10, 0.6, 1.5),
+      raised: false,
+    },
+    {
+      name: "a constant full-batch loss with ratios ~1e-7 (the learning rate, not the output)",
+      spec: { config: { num_classes: 10 }, series: { "train/loss": constant(300, 2.4), ...layerStats(LAYERS, { ur: () => 1e-7 }) } },
+      raised: false,
+    },
+    {
+      name: "a linear regression output: predictions cover the targets",
+      spec: { events: [{ type: "output_stats", step: 500, data: { pred_min: -2.8, pred_max: 2.9, target_min: -3.1, target_max: 3 } }] },
+      raised: false,
+    },
+  ],
+  train_val_mismatch: [
+    {
+      name: "validation inputs divided by a near-zero std: val loss ~3e3 -> 9e4 from the first epoch, accuracy alike",
+      spec: healthy({ series: { "val/loss": perEpoch((p) => 3000 + 86000 * p), "val/acc": acc(0.1, 0.96, { seed: 8 }) } }),
+      raised: true,
+    },
+    {
+      name: "val accuracy at chance while train accuracy is high from the first epoch",
+      spec: healthy({
+        series: {
+          "train/acc": perEpoch((p) => 0.85 + 0.14 * p),
+          "val/acc": perEpoch((p) => 0.1 + 0.01 * Math.sin(40 * p)),
+          "val/loss": perEpoch(() => 2.4),
+        },
+      }),
+      raised: true,
+    },
+    {
+      name: "ordinary overfitting: val loss climbs gradually 0.5 -> 3, val accuracy 0.7",
+      spec: healthy({
+        series: {
+          "train/acc": acc(0.1, 1.0),
+          "val/acc": perEpoch((p) => Math.min(0.7, 0.1 + 3 * p)),
+          "val/loss": perEpoch((p) => (p < 0.2 ? 2.3 - 9 * p : 0.5 + 3 * (p - 0.2))),
+        },
+      }),
+      raised: false,
+    },
+    {
+      name: "a bad first evaluation only, normal afterwards",
+      spec: healthy({ series: { "val/loss": perEpoch((p) => (p === 0 ? 3000 : 0.08 + 2.2 * Math.exp(-p / 0.15))) } }),
+      raised: false,
+    },
+    {
+      name: "borderline: val loss 8x an untrained model's (under tv_loss_factor 10)",
+      spec: healthy({ series: { "val/loss": perEpoch(() => 8 * 2.35), "val/acc": acc(0.1, 0.96, { seed: 8 }) } }),
+      raised: false,
+    },
+  ],
 };
 
 describe.each(Object.keys(cases))("%s", (code) => {
   test.each(cases[code])("$name -> raised: $raised", (c) => check(code, c));
+});
+
+test("loss_output_mismatch's bounds: ln(e + C - 1) - 1 for probabilities as logits, Fano at an error rate", () => {
+  expect(boundedLogitFloor(10)).toBeCloseTo(Math.log(Math.E + 9) - 1, 12);
+  expect(boundedLogitFloor(10)).toBeCloseTo(1.4612, 4);
+  expect(boundedLogitFloor(2)).toBeCloseTo(Math.log(1 + Math.exp(-1)), 12);
+  // wider logit ranges lower the floor towards 0
+  expect(boundedLogitFloor(10, 20)).toBeLessThan(1e-7);
+  expect(fanoLoss(0, 10)).toBe(0);
+  expect(fanoLoss(0.9, 10)).toBeCloseTo(Math.log(10), 12); // uniform guessing
+  expect(fanoLoss(0.004, 10)).toBeLessThan(0.05);
+});
+
+test.each<[string, string, () => RunSpec, number[]]>([
+  ["no_learning", "labels shuffled", () => atChance(), [0.5, 0.75]],
+  ["loss_output_mismatch", "softmax before CrossEntropyLoss", () => flooredRun(10, 0.995, 1.47), [0.6, 0.8]],
+  ["train_val_mismatch", "val inputs blown up", () => healthy({ series: { "val/loss": perEpoch((p) => 3000 + 86000 * p) } }), [0.25, 0.5]],
+])("%s is raised live, part-way through the run (%s)", (code, _name, spec, fracs) => {
+  const run = makeRun({ ...spec(), finished: true });
+  for (const frac of fracs)
+    expect(
+      diagnose(truncate(run, frac), { strict: true }).map((d) => d.code),
+      `at ${frac}`,
+    ).toContain(code);
+});
+
+test("memorized shuffled labels are no_learning, not overfitting", () => {
+  const run = makeRun(
+    atChance({
+      series: {
+        "train/loss": series(600, (_, p) => LN10 * Math.exp(-1.5 * p)),
+        "train/acc": perEpoch((p) => 0.1 + 0.8 * p),
+        "val/loss": perEpoch((p) => LN10 + 1.2 * p),
+      },
+    }),
+  );
+  const codes = diagnose(run, { strict: true }).map((d) => d.code);
+  expect(codes).toContain("no_learning");
+  expect(codes).not.toContain("overfitting");
+});
+
+test("a per-batch lr collapse is lr_too_low once a quarter of the run is frozen, and only lr_too_low", () => {
+  const spec: RunSpec = {
+    config: { num_classes: 10, model_layers: LAYERS },
+    series: { "train/loss": frozenAfter(100), lr: perBatchStepLr, ...ratiosFollowing(perBatchStepLr, 0.05, 5e-3) },
+  };
+  const run = makeRun(spec);
+  expect(diagnose(truncate(run, 0.75), { strict: true }).map((d) => d.code)).toEqual(["lr_too_low"]);
+  const d = diagnose(run, { strict: true }).find((x) => x.code === "lr_too_low")!;
+  expect(d.evidence).toMatchObject({ key: "lr", peak_lr: 0.05 });
+  // 0.05 / 2^10 < 1e-3 x 0.05 from step 100 on; long series are read through a strided sample
+  expect(d.step).toBeGreaterThanOrEqual(100);
+  expect(d.step).toBeLessThanOrEqual(103);
+  expect(d.evidence.collapsed_since_step).toBe(d.step);
+});
+
+test("a per-batch ExponentialLR collapse stays raised while the run goes on", () => {
+  const run = makeRun({
+    config: { num_classes: 10 },
+    series: {
+      "train/loss": frozenAfter(10, { level: 1.95, seed: 8 }),
+      "val/loss": epochs(() => 1.96),
+      lr: series(STEPS, (i) => 0.05 * 0.9 ** i, 1, 0),
+    },
+  });
+  for (const frac of [0.3, 0.5, 0.75, 1])
+    expect(
+      diagnose(truncate(run, frac), { strict: true }).map((d) => d.code),
+      `at ${frac}`,
+    ).toContain("lr_too_low");
 });
 
 test("every code has a positive and a negative case", () => {

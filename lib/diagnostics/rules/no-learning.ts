@@ -1,0 +1,112 @@
+// no_learning: nothing is being learned although the updates are healthy. The loss stays near
+// ln C (what uniform guessing over C classes costs) and the accuracy near chance for most of the
+// run while the weights do move: the data carry no usable signal for the targets (labels shuffled
+// apart from their inputs, constant or zeroed inputs, wrong target column). A learning rate that
+// is too small or collapsed also leaves a run at chance; that is lr_too_low's business, and a
+// net whose gradients vanish or whose units are dead has its own codes (they suppress this one).
+
+import { diagnosis, type Context, type Rule } from "../context";
+import { layerRecent } from "../layers";
+import { finiteSample, fmt, median, recentRange, round, smoothed } from "../series";
+import { lrCollapse, lrTooLow } from "./lr-too-low";
+
+/** The number of classes: from the config, or inferred from a first loss of ~ln C. */
+export function classesOf(ctx: Context): { C: number; inferred: boolean } | null {
+  if (ctx.numClasses !== null) return { C: ctx.numClasses, inferred: false };
+  // only classification logs an accuracy; an untrained classifier's loss is ~ln C
+  const lp = ctx.loss();
+  if (!lp || !(ctx.keys.scalars.val_acc || ctx.keys.scalars.train_acc) || !(lp.initial > 0)) return null;
+  const C = Math.round(Math.exp(lp.initial));
+  return C >= 2 && C <= 100_000 ? { C, inferred: true } : null;
+}
+
+/** Highest accuracy that still reads as chance level for C classes. */
+export function chanceCeiling(ctx: Context, C: number): number {
+  const { t } = ctx;
+  return Math.min(1 / C + 0.1, Math.max(t.no_learning_acc_rel / C, 1 / C + t.no_learning_acc_abs));
+}
+
+export const noLearning: Rule = {
+  code: "no_learning",
+  evaluate(ctx) {
+    const { t } = ctx;
+    const cls = classesOf(ctx);
+    if (!cls) return null;
+    const { C } = cls;
+    const lnC = Math.log(C);
+
+    // accuracy: validation when logged (shuffled labels can still be memorized), else training
+    const accNamed = ctx.keys.scalars.val_acc ?? ctx.keys.scalars.train_acc;
+    if (!accNamed || accNamed.s.values.length < t.min_evals) return null;
+    const scale = ctx.accScale(accNamed === ctx.keys.scalars.val_acc ? "val_acc" : "train_acc");
+    const accs = finiteSample(accNamed.s.values, 0, accNamed.s.values.length).map((x) => x * scale);
+    const ceiling = chanceCeiling(ctx, C);
+    const atChance = accs.filter((a) => a <= ceiling).length / accs.length;
+    const accNow = median(accs.slice(-3));
+    if (accs.length < t.min_evals || atChance < t.no_learning_share || !(accNow <= ceiling)) return null;
+    // still at chance level but rising steadily (a hard task, a slow start) is learning: the last
+    // third of the evaluations must not be above the first by half the chance band or more
+    const third = Math.max(1, Math.floor(accs.length / 3));
+    const rise = median(accs.slice(-third)) - median(accs.slice(0, third));
+    if (rise >= 0.5 * (ceiling - 1 / C)) return null;
+
+    // loss of the same split as the accuracy (a net memorizing shuffled labels drives its training
+    // loss down while validation stays at chance), else the other one
+    const isVal = accNamed === ctx.keys.scalars.val_acc;
+    const lossNamed = (isVal ? ctx.keys.scalars.val_loss : ctx.keys.scalars.train_loss) ?? ctx.keys.scalars.train_loss ?? ctx.keys.scalars.val_loss;
+    if (!lossNamed || lossNamed.s.values.length < Math.min(t.min_points, t.min_evals)) return null;
+    const curve = smoothed(lossNamed.s, 0, lossNamed.s.values.length, lossNamed.s.values.length >= 8 * t.min_points ? 8 : 1);
+    const nearLnC = curve.filter((p) => p.value >= t.no_learning_loss_frac * lnC).length / curve.length;
+    const n = lossNamed.s.values.length;
+    const lossNow = median(finiteSample(lossNamed.s.values, recentRange(n, t.recent_frac, 3).from, n));
+    if (nearLnC < t.no_learning_share || !(lossNow >= t.no_learning_loss_frac * lnC)) return null;
+
+    // the updates are healthy: not a learning rate that is too small or collapsed ...
+    if (lrCollapse(ctx) || lrTooLow.evaluate(ctx)) return null;
+    const lr = ctx.keys.scalars.lr?.s;
+    const lrNow = lr ? median(finiteSample(lr.values, recentRange(lr.values.length, t.recent_frac, 3).from, lr.values.length)) : null;
+    if (lrNow !== null && !(lrNow > 0)) return null;
+    // ... and, where update ratios are logged, weights that really move
+    // (layers whose ratio is exactly 0 do not move at all: symmetric_init's / dead_relu's business)
+    const urAll = layerRecent(ctx, "update_ratio", t.min_points);
+    const ur = urAll.filter((x) => x.recent > t.zero_grad_eps);
+    if (urAll.length > 0 && ur.length === 0) return null;
+    const urMed = ur.length > 0 ? median(ur.map((x) => x.recent)) : null;
+    if (urMed !== null && !(urMed >= t.update_ratio_low_loose)) return null;
+
+    const accRole = accNamed === ctx.keys.scalars.val_acc ? "validation" : "training";
+    return diagnosis(
+      "no_learning",
+      "warning",
+      accNamed.s.steps[0],
+      "Nothing is being learned: loss at ln C and accuracy at chance",
+      `For most of the run the loss "${lossNamed.key}" has stayed at or above ~${fmt(lnC)} = ln ${C} (now ${fmt(lossNow)}), ` +
+        `the cost of guessing uniformly among ${C} classes${cls.inferred ? " (C inferred from the first loss)" : ""}, ` +
+        `and ${accRole} accuracy near chance (${fmt(accNow)}; chance is ${fmt(1 / C)}, ${fmt(atChance * 100, 2)}% of ` +
+        `the evaluations at or below ${fmt(ceiling)}), although the weights are being updated` +
+        (urMed !== null ? ` at a healthy rate (update/weight ratio ${fmt(urMed)})` : "") +
+        `. When healthy steps learn nothing that carries over, the inputs hold no information about the targets ` +
+        `(a training accuracy that still rises is the net memorizing noise): labels ` +
+        `shuffled separately from their inputs, inputs that are constant or zeroed (a bad transform or ` +
+        `normalization), or the wrong column / encoding used as the target. Check a few input/label pairs ` +
+        `by eye, call log_input_stats(x) on a batch, and try to overfit a handful of examples: a correct ` +
+        `pipeline reaches ~100% on them within a few hundred steps.`,
+      {
+        loss_key: lossNamed.key,
+        acc_key: accNamed.key,
+        recent_loss: round(lossNow),
+        ln_num_classes: round(lnC),
+        num_classes: C,
+        num_classes_inferred: cls.inferred,
+        recent_acc: round(accNow),
+        chance_acc: round(1 / C),
+        chance_ceiling: round(ceiling),
+        share_evals_at_chance: round(atChance, 3),
+        share_loss_near_lnc: round(nearLnC, 3),
+        acc_rise: round(rise, 3),
+        median_update_ratio: urMed !== null ? round(urMed, 3) : null,
+        lr: lrNow !== null ? round(lrNow, 3) : null,
+      },
+    );
+  },
+};

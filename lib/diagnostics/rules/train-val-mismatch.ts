@@ -1,0 +1,114 @@
+// train_val_mismatch: validation data processed differently from training data (another
+// normalization, a missing transform, labels encoded differently). Unlike overfitting, which
+// opens a gap gradually as the model memorizes, the mismatch is there from the first evaluation:
+// the validation loss is orders of magnitude above what even an untrained model scores while the
+// accuracies agree, or validation accuracy sits at chance while training accuracy is already high.
+
+import { diagnosis, type Context, type Rule } from "../context";
+import { accEvals, lossEvals } from "../evals";
+import { fmt, lastN, median, round, type EvalTable } from "../series";
+import type { Diagnosis } from "../types";
+import { chanceCeiling, classesOf } from "./no-learning";
+
+const ADVICE =
+  "Run the validation data through exactly the same preprocessing as the training data: the same " +
+  "normalization statistics (computed on the training set, with an epsilon that does not blow up " +
+  "constant features), the same resizing / transforms, the same label encoding and dtype. Compare " +
+  "log_input_stats(x) of a training batch with one of a validation batch.";
+
+/** Whether `bad` holds at the first `first` evaluations, at the latest, and at >= `share` of them. */
+function fromTheStart(e: EvalTable, bad: (i: number) => boolean, first: number, share: number): number | null {
+  const m = e.steps.length;
+  if (m < first + 1) return null;
+  for (let i = 0; i < first; i++) if (!bad(i)) return null;
+  if (!bad(m - 1)) return null;
+  let count = 0;
+  for (let i = 0; i < m; i++) if (bad(i)) count++;
+  return count / m >= share ? count / m : null;
+}
+
+function byLoss(ctx: Context): Diagnosis | null {
+  const { t } = ctx;
+  const e = lossEvals(ctx);
+  const lp = ctx.loss();
+  if (!e || !lp || !(lp.initial > 0)) return null;
+  const cls = classesOf(ctx);
+  // what an untrained model scores: ln C for a classifier, the first training loss otherwise
+  const ref = Math.max(lp.initial, cls ? Math.log(cls.C) : 0);
+  const F = t.tv_loss_factor;
+  const share = fromTheStart(e, (i) => e.val[i] >= F * ref && e.val[i] >= F * e.train[i], t.tv_first_evals, t.tv_share);
+  if (share === null) return null;
+  const a = accEvals(ctx);
+  let gap: number | null = null;
+  if (a && a.steps.length > 0) {
+    gap = median(lastN(a.train, 3)) - median(lastN(a.val, 3));
+    if (!(Math.abs(gap) < t.tv_acc_gap)) return null;
+  }
+  const vNow = median(lastN(e.val, 3));
+  const tNow = median(lastN(e.train, 3));
+  return diagnosis(
+    "train_val_mismatch",
+    "warning",
+    e.steps[0],
+    "Validation loss is orders of magnitude off: validation data look processed differently",
+    `The validation loss was ${fmt(e.val[0])} at the first evaluation and is ${fmt(vNow)} now, more than ` +
+      `${F}x what an untrained model scores (${fmt(ref)}) and ${F}x the training loss (${fmt(tNow)})` +
+      (gap !== null ? `, while training and validation accuracy agree (gap ${fmt(gap * 100, 2)} points)` : "") +
+      `. Overfitting opens a gap gradually; a gap this large from the first evaluation means a few validation ` +
+      `inputs get extreme values the model never saw in training (e.g. features divided by a near-zero ` +
+      `std), so their predictions are confidently wrong by huge margins. ${ADVICE}`,
+    {
+      train_key: ctx.keys.scalars.train_loss!.key,
+      val_key: ctx.keys.scalars.val_loss!.key,
+      first_val_loss: round(e.val[0]),
+      val_loss: round(vNow),
+      train_loss: round(tNow),
+      untrained_loss: round(ref),
+      acc_gap: gap !== null ? round(gap, 3) : null,
+      share_of_evals: round(share, 3),
+      tv_loss_factor: F,
+    },
+  );
+}
+
+function byAccuracy(ctx: Context): Diagnosis | null {
+  const { t } = ctx;
+  const e = accEvals(ctx);
+  const cls = classesOf(ctx);
+  if (!e || !cls) return null;
+  const chance = 1 / cls.C;
+  const ceiling = chanceCeiling(ctx, cls.C);
+  // "high": at least halfway from chance to perfect
+  const high = chance + 0.5 * (1 - chance);
+  const share = fromTheStart(e, (i) => e.val[i] <= ceiling && e.train[i] >= high, t.tv_first_evals, t.tv_share);
+  if (share === null) return null;
+  const tNow = median(lastN(e.train, 3));
+  const vNow = median(lastN(e.val, 3));
+  return diagnosis(
+    "train_val_mismatch",
+    "warning",
+    e.steps[0],
+    "Validation accuracy at chance while training accuracy is high from the start",
+    `Training accuracy was ${fmt(e.train[0])} at the first evaluation (now ${fmt(tNow)}) but validation ` +
+      `accuracy has stayed at chance level (${fmt(vNow)}; chance for ${cls.C} classes is ${fmt(chance)}) from ` +
+      `the start. Memorizing the training set opens such a gap gradually; at the first evaluation it means ` +
+      `the validation inputs or labels do not match the training ones. ${ADVICE}`,
+    {
+      train_key: ctx.keys.scalars.train_acc!.key,
+      val_key: ctx.keys.scalars.val_acc!.key,
+      first_train_acc: round(e.train[0]),
+      first_val_acc: round(e.val[0]),
+      train_acc: round(tNow),
+      val_acc: round(vNow),
+      chance_ceiling: round(ceiling),
+      share_of_evals: round(share, 3),
+    },
+  );
+}
+
+export const trainValMismatch: Rule = {
+  code: "train_val_mismatch",
+  evaluate(ctx) {
+    return byLoss(ctx) ?? byAccuracy(ctx);
+  },
+};
