@@ -85,8 +85,18 @@ export function RunName({ run, onChange }: { run: Run; onChange: (r: Run) => voi
   );
 }
 
-/** Tags, notes, archive and delete. */
-export default function RunAdmin({ run, onChange, onDeleted }: { run: Run; onChange: (r: Run) => void; onDeleted: () => void }) {
+/** Tags, notes, archive and delete (delete only for whoever may: the run's owner or an admin). */
+export default function RunAdmin({
+  run,
+  canDelete = true,
+  onChange,
+  onDeleted,
+}: {
+  run: Run;
+  canDelete?: boolean;
+  onChange: (r: Run) => void;
+  onDeleted: () => void;
+}) {
   const [tag, setTag] = useState("");
   const [notes, setNotes] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
@@ -140,7 +150,7 @@ export default function RunAdmin({ run, onChange, onDeleted }: { run: Run; onCha
         <button type="button" className="button small" onClick={() => void apply({ archived: !run.archived })} data-testid="archive">
           {run.archived ? "unarchive" : "archive"}
         </button>
-        {confirming ? (
+        {!canDelete ? null : confirming ? (
           <span className="confirm" role="alertdialog" aria-label="confirm delete">
             Delete this run and all its data?{" "}
             <button type="button" className="button small danger" onClick={() => void remove()} data-testid="confirm-delete">

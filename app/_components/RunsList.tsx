@@ -242,6 +242,8 @@ export default function RunsList({
   const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
   const pickedShown = picked.filter((id) => runs.some((r) => r.id === id));
   const allPicked = shown.length > 0 && shown.every((r) => picked.includes(r.id));
+  // owners exist on team servers only: a local list keeps its columns
+  const showOwner = shown.some((r) => typeof r.owner === "string");
   const compareHref = `/compare?runs=${pickedShown.map(encodeURIComponent).join(",")}`;
 
   return (
@@ -443,6 +445,7 @@ export default function RunsList({
                 <th>status</th>
                 <th>run</th>
                 <th>project</th>
+                {showOwner && <th>owner</th>}
                 <th>started</th>
                 <th>duration</th>
                 <th>last values</th>
@@ -494,6 +497,11 @@ export default function RunsList({
                       {r.project}
                     </button>
                   </td>
+                  {showOwner && (
+                    <td className="owner" data-owner={r.owner ?? ""}>
+                      {r.owner ? <bdi>{r.owner}</bdi> : <span className="muted">–</span>}
+                    </td>
+                  )}
                   <td className="nowrap">
                     <LocalTime t={r.createdAt} />
                   </td>
