@@ -1,5 +1,7 @@
+import { io as connect } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { api } from "../helpers/server";
+import { SOCKET_PATH } from "@/lib/contract/socket";
+import { api, waitFor } from "../helpers/server";
 import { type TeamServer, as, login, startTeamServer } from "../helpers/team";
 
 // Team mode's permission table, exactly: every route x every kind of caller (nobody, member,
@@ -387,5 +389,29 @@ describe("team mode: run routes x (owner, another member, admin, the owner's key
     expect(html).toContain(shared.body.run.name);
     expect(html).not.toMatch(/owner\\?"/);
     expect(html).not.toContain("data-owner");
+    // (the same checks find the owner on the dashboard's page of the run)
+    const dashboard = (await mia("GET", `/runs/${id}`)).body as string;
+    expect(dashboard).toMatch(/owner\\?"/);
+    expect(dashboard).toContain("data-owner");
+  });
+
+  test("a shared link's socket hears the run's changes, but never its owner (a transfer included)", async () => {
+    const { id } = await freshRun(true);
+    const mia = who.get("owner")!;
+    const token = (await mia("POST", `/api/v1/runs/${id}/shares`, { expiresIn: "1d" })).body.token as string;
+    const s = connect(server.url, { path: SOCKET_PATH, transports: ["websocket"], forceNew: true, auth: { share: token } });
+    try {
+      const got: Record<string, unknown>[] = [];
+      s.on("run", (m: Record<string, unknown>) => got.push(m));
+      await new Promise<void>((resolve, reject) => {
+        s.once("connect_error", reject);
+        s.emit("subscribe", { share: token }, () => resolve());
+      });
+      expect((await mia("PATCH", `/api/v1/runs/${id}`, { name: "renamed-live", owner: "olga" })).status).toBe(200);
+      await waitFor(() => got.some((m) => m.name === "renamed-live"), 10_000, "the run event");
+      for (const m of got) expect(Object.hasOwn(m, "owner")).toBe(false);
+    } finally {
+      s.close();
+    }
   });
 });
