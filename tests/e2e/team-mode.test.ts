@@ -108,6 +108,11 @@ describe("run ownership in the browser", () => {
     // the runs list has an owner column
     await expect.poll(() => page.locator(`tr[data-run="${admins}"] td.owner`).innerText()).toBe("admin");
     expect(await page.locator(`tr[data-run="${carols}"] td.owner`).innerText()).toBe("carol");
+    // clicking an owner lists only that owner's runs (?owner=, kept in the URL)
+    await page.locator(`tr[data-run="${admins}"] td.owner button`).click();
+    await expect.poll(() => page.locator(`tr[data-run="${carols}"]`).count()).toBe(0);
+    expect(await page.locator(`tr[data-run="${admins}"]`).count()).toBe(1);
+    await expect.poll(() => new URL(page.url()).searchParams.get("owner")).toBe("admin");
 
     // another's run: its owner is shown; she may write (archive) but not share or delete it
     await page.goto(`${server.url}/runs/${admins}`);
