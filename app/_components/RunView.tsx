@@ -264,7 +264,13 @@ export default function RunView({
             )}
           </p>
           {!share && !deleted && (
-            <RunAdmin run={run} canDelete={can.administer} onChange={(r) => setRun((old) => ({ ...old, ...r }))} onDeleted={() => setDeleted(true)} />
+            <RunAdmin
+              run={run}
+              canAdminister={can.administer}
+              team={can.team}
+              onChange={(r) => setRun((old) => ({ ...old, ...r }))}
+              onDeleted={() => setDeleted(true)}
+            />
           )}
           {hasConfig && (
             <details className="config">

@@ -133,6 +133,14 @@ describe("run ownership in the browser", () => {
     await expect.poll(() => page.locator(".run-meta [data-owner]").innerText()).toBe("owner carol");
     expect(await page.getByTestId("delete").count()).toBe(1);
     expect(await page.locator(".share-menu").count()).toBe(1);
+    // she gives it to the admin: it is no longer hers to share or delete
+    await page.getByLabel("give to").fill("admin");
+    await page.getByLabel("give to").press("Enter");
+    await expect.poll(() => page.locator(".run-meta [data-owner]").innerText()).toBe("owner admin");
+    await expect.poll(() => page.getByTestId("delete").count()).toBe(0);
+    expect(await page.locator(".share-menu").count()).toBe(0);
+    expect(await page.getByLabel("give to").count()).toBe(0);
+    expect((await admin("GET", `/api/v1/runs/${carols}`)).body.run.owner).toBe("admin");
     expect(errors).toEqual([]);
     await page.getByRole("button", { name: "Log out" }).click();
     await page.waitForURL(/\/login$/);
