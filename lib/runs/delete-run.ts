@@ -20,6 +20,8 @@ import { runDeleted } from "./lifecycle";
 //    yielding to other work between chunks for at least as long as the chunk took. purged_at is
 //    set with the last chunk; a purge cut short by a restart is resumed at start-up
 //    (startRunHousekeeping). The first chunk runs before DELETE answers: a small run is gone whole.
+//    Turning foreign keys off and on makes SQLite prepare this connection's statements again on
+//    their next use (a few ms in all, once per deletion).
 // Tombstones are kept for BABYSIT_DELETED_RUN_RETENTION_DAYS (default 30), then forgotten: the id
 // may then name a new run.
 
@@ -47,8 +49,12 @@ export const deletedRunError = (id: string) =>
 // rows of a run few enough to go with the runs row, at once
 const SMALL_TABLES = ["shares", "run_tags", "alerts", "run_config_values"] as const;
 
-/** Deletes a run: gone at once for every reader, its rows removed in the background; not_found when there is no such run. */
-export function deleteRun(id: string): void {
+/**
+ * Deletes a run: gone at once for every reader, its rows removed in the background; not_found when
+ * there is no such run. `purgeNow` false leaves even the first chunk to the background (a bulk
+ * delete of up to bulkRunsMax runs must not spend a chunk's time on each before it answers).
+ */
+export function deleteRun(id: string, { purgeNow = true } = {}): void {
   const db = sqlite();
   let shares: number[];
   // a no-op inside a transaction: set before it, and back on whatever happens
@@ -75,7 +81,7 @@ export function deleteRun(id: string): void {
   emitTo(RUNS_ROOM, "run-deleted", { runId: id });
   let done = false;
   try {
-    done = purgeChunk(db, id);
+    done = purgeNow && purgeChunk(db, id);
   } catch (err) {
     console.error(`babysit: purging deleted run ${id} failed, retrying in the background:`, err);
   }
