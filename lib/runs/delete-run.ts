@@ -26,12 +26,12 @@ import { runDeleted } from "./lifecycle";
 // may then name a new run.
 
 /** One purge transaction stops after about this long ... */
-const PURGE_CHUNK_MS = 20;
+export const PURGE_CHUNK_MS = 8;
 /** ... or after this many rows. */
-const PURGE_CHUNK_ROWS = 4000;
+export const PURGE_CHUNK_ROWS = 2000;
 /** Rows per DELETE statement: starts small (an image row can be 4 MiB), doubled while quick. */
 const FIRST_STATEMENT_ROWS = 2;
-const MAX_STATEMENT_ROWS = 1024;
+export const MAX_STATEMENT_ROWS = 1024;
 /** Pages given back per step when the database is in incremental auto_vacuum mode. */
 const VACUUM_PAGES = 512;
 /** Tombstones forgotten per statement at start-up and then hourly. */

@@ -54,7 +54,9 @@ describe("deleting a run", () => {
   });
 });
 
-const { purgeChunk, purgesSettled, pruneDeletedRuns, deletedRunRetentionDays } = await import("@/lib/runs/delete-run");
+const { purgeChunk, purgesSettled, pruneDeletedRuns, deletedRunRetentionDays, PURGE_CHUNK_ROWS, MAX_STATEMENT_ROWS } = await import(
+  "@/lib/runs/delete-run"
+);
 
 const rowsLeft = (id: string) =>
   (
@@ -98,7 +100,7 @@ describe("deleting a run of many rows", () => {
     expect(sqlite().prepare("SELECT 1 FROM runs WHERE id = ?").get(gone)).toBeUndefined();
     expect(sqlite().prepare("SELECT purged_at FROM deleted_runs WHERE id = ?").get(gone)).toEqual({ purged_at: null });
     // the one chunk removed before the answer is bounded: most rows are left to the background
-    expect(rowsLeft(gone)).toBeGreaterThan(before - 4000 - 1024);
+    expect(rowsLeft(gone)).toBeGreaterThan(before - PURGE_CHUNK_ROWS - MAX_STATEMENT_ROWS);
     await purgesSettled();
     expect(rowsLeft(gone)).toBe(0);
     expect((sqlite().prepare("SELECT purged_at FROM deleted_runs WHERE id = ?").get(gone) as { purged_at: number }).purged_at).toBeGreaterThan(0);
@@ -123,7 +125,7 @@ describe("deleting a run of many rows", () => {
     }
     expect(rowsLeft(id)).toBe(0);
     expect(removed.length).toBeGreaterThan(3);
-    for (const n of removed) expect(n).toBeLessThanOrEqual(4000 + 1024);
+    for (const n of removed) expect(n).toBeLessThanOrEqual(PURGE_CHUNK_ROWS + MAX_STATEMENT_ROWS);
   });
 
   test("in incremental auto_vacuum mode the freed pages are given back and the file shrinks", async () => {
