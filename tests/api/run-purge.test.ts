@@ -172,6 +172,23 @@ describe("deleting a run with many rows", () => {
   });
 });
 
+describe("deleting a run, then a kill", () => {
+  test("a server killed right after DELETE answers: the deletion stands and is finished at the next start", async () => {
+    const first = await start();
+    const big = await bigRun(first, "killed");
+    expect((await api(first.url, "DELETE", `/api/v1/runs/${big}`, undefined, JSON_TYPE)).status).toBe(200);
+    await first.kill();
+    servers.splice(servers.indexOf(first), 1);
+    // acknowledged is durable: the run is gone and its id remembered, whatever was left of its rows
+    expect(withDb(first.dbPath, (db) => db.prepare("SELECT 1 FROM runs WHERE id = ?").get(big))).toBeUndefined();
+    expect(tombstone(first.dbPath, big)).toBeDefined();
+
+    const again = await start({ dbPath: first.dbPath, port: first.port });
+    await expectGone(again, big);
+    await waitFor(() => rowsOf(again.dbPath, big).length === 0 && tombstone(again.dbPath, big)?.purgedAt, 30_000, "the purge to finish");
+  });
+});
+
 describe("deleted ids are remembered for BABYSIT_DELETED_RUN_RETENTION_DAYS, then forgotten", () => {
   // [retention env (unset: 30 days), days since the deletion, forgotten at start-up]
   test.each([
