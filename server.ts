@@ -17,6 +17,7 @@ import { handleLogRequest } from "./lib/ingest/log-request";
 import { guardHandshakes } from "./lib/realtime/handshake";
 import { envelopeEngineErrors } from "./lib/realtime/engine-errors";
 import { type IOServer, attachRoomRules, setIO } from "./lib/realtime/hub";
+import { startRunHousekeeping } from "./lib/runs/delete-run";
 import {
   handshakeShare,
   markShareListener,
@@ -60,6 +61,7 @@ async function main() {
   const handler = app.getRequestHandler();
   await app.prepare();
   hashLegacyShares(); // links from before tokens were hashed keep working
+  startRunHousekeeping(); // deletions a stop cut short resume; old tombstones are forgotten
 
   // requireHostHeader: the gate answers a request without Host with the envelope, not a bare 400
   const server = http.createServer({ requireHostHeader: false, ...requestTimeouts() }, (req, res) => {

@@ -85,7 +85,9 @@ function liveTotals(db: Database.Database, key: string): boolean {
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS live_totals (run_id TEXT PRIMARY KEY, last REAL, min REAL, max REAL)`);
   db.exec("DELETE FROM temp.live_totals");
   const put = stmt(db, "INSERT INTO temp.live_totals (run_id, last, min, max) VALUES (?, ?, ?, ?)");
-  for (const { id } of stmt(db, "SELECT DISTINCT run_id AS id FROM pending_batches").all() as { id: string }[]) {
+  // a deleted run's pending batches outlive its runs row for a while (lib/runs/delete-run.ts)
+  const pending = "SELECT DISTINCT run_id AS id FROM pending_batches WHERE run_id IN (SELECT id FROM runs)";
+  for (const { id } of stmt(db, pending).all() as { id: string }[]) {
     const m = runSeries(id).get(key);
     if (!m || m.count === 0) put.run(id, null, null, null);
     else put.run(id, Number.isNaN(m.lastValue) ? null : m.lastValue, m.min, m.max);

@@ -93,7 +93,7 @@ export function bulkRuns(ids: string[], action: BulkAction, tag?: string): { res
   const results: BulkResult[] = [];
   for (const id of ids) {
     try {
-      if (action === "delete") deleteRun(id);
+      if (action === "delete") deleteRun(id, { purgeNow: false });
       else if (action === "archive" || action === "unarchive") updateRun(id, { archived: action === "archive" });
       else changeTag(id, action, tag!);
       results.push({ id, ok: true });
