@@ -457,9 +457,10 @@ CASES: Dict[str, dict] = {
                            "symmetric_init", "input_not_normalized", "no_learning"],
         ["loss_plateau", "lr_too_low", "dead_relu"], "DEF model capacity; DFD layer")),
     "C2-UF-LINEAR-MOONS": dict(fault="logistic regression on moons: a linear model cannot separate the classes", **_faulty(
-        ["underfitting"], ["overfitting", "lr_too_high", "divergence", "exploding_gradients", "bad_initial_loss",
-                           "symmetric_init", "input_not_normalized", "no_learning", "dead_relu", "saturated_activations"],
-        ["loss_plateau", "lr_too_low"], "DEF model capacity; DFD layer")),
+        ["underfitting"], ["overfitting", "lr_too_high", "divergence", "exploding_gradients", "symmetric_init",
+                           "input_not_normalized", "no_learning", "dead_relu", "saturated_activations"],
+        # PyTorch's default init starts one seed at loss 1.26 (ln 2 = 0.69): borderline, not the fault
+        ["loss_plateau", "lr_too_low", "bad_initial_loss"], "DEF model capacity; DFD layer")),
     "C2-LRL-SCHED-CNN": dict(fault="ExponentialLR(0.95) stepped every batch: lr falls to ~0 in the first epochs", **_faulty(
         ["lr_too_low"], ["lr_too_high", "divergence", "overfitting", "dead_relu", "symmetric_init", "vanishing_gradients",
                          "bad_initial_loss", "input_not_normalized"],

@@ -3,7 +3,7 @@ that writes each request the Python SDK sends, unchanged, in the ho2 format
 (tests/fixtures/README.md): requests.jsonl.gz lines {method, path, body, t}, and labels.json.
 
     PYTHONPATH=sdk/python nice /usr/bin/python3 tools/corpus/record.py [--out tests/fixtures/corpus2]
-        [--cases C2-H-CNN,C2-UNS-CNN] [--seeds 0,1,2]
+        [--cases C2-H-CNN,C2-UNS-CNN] [--seeds 0,1,2] [--labels-only]
 
 Needs a production build of the dashboard in the worktree (`npx next build`, or once `npm start`).
 The server runs on a fresh SQLite file and a free port in 4900-4999; programs run one at a time.
@@ -120,12 +120,20 @@ def main() -> None:
     ap.add_argument("--out", default=os.path.join(ROOT, "tests/fixtures/corpus2"))
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--labels-only", action="store_true", help="rewrite labels.json from programs.CASES, record nothing")
     args = ap.parse_args()
     cases = [c for c in args.cases.split(",") if c]
     seeds = [int(s) for s in args.seeds.split(",")]
     os.makedirs(args.out, exist_ok=True)
     labels_path = os.path.join(args.out, "labels.json")
     labels = json.load(open(labels_path)) if os.path.exists(labels_path) else {}
+    if args.labels_only:
+        for run, old in labels.items():
+            labels[run] = label(old["case"], old["seed"])
+        with open(labels_path, "w") as f:
+            json.dump(dict(sorted(labels.items())), f, indent=1)
+            f.write("\n")
+        return
 
     tmp = tempfile.mkdtemp(prefix="babysit-corpus-")
     server, port = start_server(tmp)
