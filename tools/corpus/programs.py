@@ -128,15 +128,15 @@ def mlp(sizes: List[int], act: Callable[[], nn.Module], out_act: Optional[nn.Mod
 
 
 class SmallCNN(nn.Module):
-    def __init__(self, classes=10, width=16, hidden=64):
+    def __init__(self, classes=10, width=16, hidden=64, act=nn.ReLU):
         super().__init__()
         self.conv1 = nn.Conv2d(1, width, 3, padding=1)
-        self.relu1 = nn.ReLU()
+        self.relu1 = act()
         self.conv2 = nn.Conv2d(width, 2 * width, 3, padding=1)
-        self.relu2 = nn.ReLU()
+        self.relu2 = act()
         self.pool = nn.MaxPool2d(2)
         self.fc = nn.Linear(2 * width * 16, hidden)
-        self.relu3 = nn.ReLU()
+        self.relu3 = act()
         self.out = nn.Linear(hidden, classes)
 
     def forward(self, x):
@@ -161,7 +161,7 @@ class Program:
     loss: str = "CrossEntropyLoss"
     activation: str = "relu"
     architecture: str = ""
-    schedule: Optional[str] = None  # "exp_per_batch": ExponentialLR(gamma) stepped every batch
+    schedule: Optional[str] = None  # "exp_per_batch" / "step_per_batch": ExponentialLR / StepLR stepped every batch
     gamma: float = 0.95
     val_transform: Optional[Callable[[np.ndarray], np.ndarray]] = None
     train_labels: Optional[np.ndarray] = None
@@ -186,7 +186,11 @@ def run(case: str, seed: int, p: Program) -> Dict[str, float]:
         opt = torch.optim.Adam(params, lr=p.lr, weight_decay=p.weight_decay)
     else:
         opt = torch.optim.SGD(params, lr=p.lr, momentum=p.momentum, weight_decay=p.weight_decay)
-    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=p.gamma) if p.schedule == "exp_per_batch" else None
+    sched = None
+    if p.schedule == "exp_per_batch":
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=p.gamma)
+    elif p.schedule == "step_per_batch":  # StepLR(step_size=1) meant for epochs, stepped in the batch loop
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=p.gamma)
     loss_fn = nn.MSELoss() if regression else nn.CrossEntropyLoss()
 
     config: Dict[str, object] = {
@@ -196,7 +200,7 @@ def run(case: str, seed: int, p: Program) -> Dict[str, float]:
         "activation": p.activation, "train_size": len(xtr), "val_size": len(xva), "seed": seed,
     }
     if p.schedule:
-        config["schedule"] = "ExponentialLR(gamma=%g)" % p.gamma
+        config["schedule"] = ("ExponentialLR(gamma=%g)" if p.schedule == "exp_per_batch" else "StepLR(step_size=1, gamma=%g)") % p.gamma
     if not regression:
         config["num_classes"] = d.num_classes
     config.update(p.extra_config)
@@ -275,6 +279,28 @@ def _dead_bias(model: nn.Module, bias: float):
             if isinstance(m, nn.Linear) and name.startswith("fc"):
                 m.bias.fill_(bias)
     return model
+
+
+class DeepSigmoidCNN(nn.Module):
+    """Six 3x3 conv layers with sigmoids, then a linear classifier: the gradient shrinks ~4x per layer."""
+
+    def __init__(self, classes=10, width=8, depth=6):
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv2d(1 if i == 0 else width, width, 3, padding=1) for i in range(depth)])
+        self.acts = nn.ModuleList([nn.Sigmoid() for _ in range(depth)])
+        self.out = nn.Linear(width * 64, classes)
+
+    def forward(self, x):
+        for conv, act in zip(self.convs, self.acts):
+            x = act(conv(x))
+        return self.out(x.flatten(1))
+
+
+def friedman_raw_target(seed):
+    d = friedman(seed)
+    x, y = datasets.make_friedman1(n_samples=1200, n_features=10, noise=0.5, random_state=seed)
+    _, _, ytr, yva = _split(x.astype(np.float32), (y * 100).astype(np.float32), seed, stratify=False)
+    return Data(d.xtr, ytr, d.xva, yva, "sklearn make_friedman1 regression, x standardised, y in cents", None)
 
 
 def build(case: str, seed: int) -> Program:
@@ -373,6 +399,23 @@ def build(case: str, seed: int) -> Program:
     if case == "C2-ST-TANH-WINE":
         return Program(wine(seed), _init_normal(mlp([13, 128, 128, 3], nn.Tanh), 2.0), optimizer="sgd", lr=0.01,
                        epochs=40, batch_size=16, activation="tanh", architecture="MLP 13-128-128-3, init N(0, 2)")
+    if case == "C2-H-CNN-SGD":
+        return Program(digits_images(seed), SmallCNN(width=8), optimizer="sgd", lr=0.02, momentum=0.9, epochs=8,
+                       architecture="CNN conv8-conv16-pool-fc64")
+    if case == "C2-H-BLOBS-TANH":
+        return Program(blobs(seed), mlp([8, 64, 4], nn.Tanh), lr=3e-3, epochs=12, activation="tanh", architecture="MLP 8-64-4")
+    if case == "C2-BS1-MOONS":
+        return Program(moons(seed, n=400), mlp([2, 32, 32, 2], nn.ReLU), lr=1e-3, epochs=4, batch_size=1,
+                       architecture="MLP 2-32-32-2")
+    if case == "C2-VG-SIGMOID-CNN":
+        return Program(digits_images(seed), DeepSigmoidCNN(), optimizer="sgd", lr=0.05, epochs=6, activation="sigmoid",
+                       architecture="CNN 6 x conv8 sigmoid, linear head")
+    if case == "C2-LRL-STEPLR-MOONS":
+        return Program(moons(seed), mlp([2, 32, 32, 2], nn.ReLU), optimizer="sgd", lr=0.1, momentum=0.9, epochs=20,
+                       schedule="step_per_batch", gamma=0.7, architecture="MLP 2-32-32-2")
+    if case == "C2-DIV-REG":
+        return Program(friedman_raw_target(seed), mlp([10, 64, 1], nn.ReLU), optimizer="sgd", lr=0.01, momentum=0.9,
+                       epochs=10, architecture="MLP 10-64-1", extra_config={"task": "regression"})
     raise KeyError(case)
 
 
@@ -502,6 +545,25 @@ CASES: Dict[str, dict] = {
                                     "lr_too_low"],
         ["vanishing_gradients", "loss_plateau", "underfitting", "bad_initial_loss", "overfitting", "noisy_loss"],
         "AT saturated activations; TDC saturation")),
+    "C2-H-CNN-SGD": dict(fault="healthy CNN on digits images, SGD momentum (control)", source="AT normal", **_CONTROL),
+    "C2-H-BLOBS-TANH": dict(fault="healthy one-hidden-layer tanh MLP on blobs, Adam (control)", source="AT normal", **_CONTROL),
+    "C2-BS1-MOONS": dict(fault="batch size 1 with Adam on moons (per-sample losses)", **_faulty(
+        ["noisy_loss"], ["dead_relu", "divergence", "lr_too_low", "vanishing_gradients", "symmetric_init",
+                         "bad_initial_loss", "overfitting", "exploding_gradients", "unshuffled_data"],
+        ["lr_too_high"], "AT OL; DFD batch size")),
+    "C2-VG-SIGMOID-CNN": dict(fault="six sigmoid conv layers, SGD: gradients vanish towards the input", **_faulty(
+        ["vanishing_gradients"], ["dead_relu", "divergence", "lr_too_high", "bad_initial_loss", "input_not_normalized",
+                                  "symmetric_init", "overfitting", "exploding_gradients"],
+        ["loss_plateau", "underfitting", "no_learning", "lr_too_low", "saturated_activations"], "AT VG; TDC vanishing")),
+    "C2-LRL-STEPLR-MOONS": dict(fault="StepLR(step_size=1, gamma=0.7) stepped every batch: lr ~0 after 50 steps", **_faulty(
+        ["lr_too_low"], ["lr_too_high", "divergence", "overfitting", "dead_relu", "symmetric_init", "vanishing_gradients",
+                         "bad_initial_loss", "input_not_normalized"],
+        ["loss_plateau", "underfitting", "no_learning"], "DEF LR root cause; DFD lr")),
+    "C2-DIV-REG": dict(fault="regression on targets in the hundreds, SGD momentum: the loss explodes to inf/NaN", **_faulty(
+        ["divergence"], ["lr_too_low", "vanishing_gradients", "overfitting", "underfitting", "symmetric_init",
+                         "input_not_normalized"],
+        ["lr_too_high", "exploding_gradients", "dead_relu", "noisy_loss", "loss_plateau", "bad_initial_loss"],
+        "AT EG (unscaled target); DD numerical errors")),
 }
 
 
