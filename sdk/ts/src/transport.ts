@@ -724,7 +724,8 @@ export class Transport {
           res.kind === "network"
             ? `cannot reach ${this.o.baseUrl} (${res.message})`
             : keyRefused(res) && res.kind === "http"
-              ? `${this.o.baseUrl} refused the API key (${res.status} ${res.code}: ${res.message}); set BABYSIT_API_KEY to a valid key`
+              ? `${this.o.baseUrl} refused the API key (${res.status} ${res.code}: ${res.message}); set BABYSIT_API_KEY to a valid key, ` +
+                `then init({ id: "${this.o.meta.id}" }) again sends what is kept`
               : `${this.o.baseUrl} answered ${res.status}${res.kind === "http" ? ` ${res.code}` : ""}`;
         say(`babysit: ${why}; saving data to ${this.spool.path} and retrying in the background`);
       }
