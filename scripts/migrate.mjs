@@ -13,8 +13,8 @@ function fail(message) {
 }
 
 /**
- * The other processes that have the database file (or its -wal/-shm) open, as "pid N (command, in
- * dir)", read from /proc (Linux); empty where /proc is not there or says nothing.
+ * The other processes that have the database file (or its -wal/-shm) open, as "pid N: command in
+ * dir", read from /proc (Linux); empty where /proc is not there or says nothing.
  */
 export function holdersOf(dbFile) {
   const names = new Set([dbFile, `${dbFile}-wal`, `${dbFile}-shm`]);
@@ -30,7 +30,7 @@ export function holdersOf(dbFile) {
       const fds = fs.readdirSync(`/proc/${pid}/fd`);
       if (!fds.some((fd) => names.has(safeReadlink(`/proc/${pid}/fd/${fd}`)))) continue;
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ").slice(0, 120);
-      found.push(`pid ${pid} (${cmd}, in ${safeReadlink(`/proc/${pid}/cwd`) ?? "?"})`);
+      found.push(`pid ${pid}: ${cmd} in ${safeReadlink(`/proc/${pid}/cwd`) ?? "?"}`);
     } catch {
       // another user's process, or one that just ended
     }
