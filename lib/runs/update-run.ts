@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { LIMITS } from "../contract/limits";
 import { sqlite, stmt } from "../db";
+import { findUser } from "../auth/users";
 import { AppError } from "../errors";
 import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
 import { deleteRun } from "./delete-run";
@@ -69,7 +70,7 @@ export function updateRun(id: string, patch: RunPatch) {
       if (patch.notes !== undefined) stmt(db, "UPDATE runs SET notes = ? WHERE id = ?").run(patch.notes, id);
       if (patch.tags !== undefined) setTags(db, id, patch.tags);
       if (patch.owner !== undefined) {
-        const user = stmt(db, "SELECT id FROM users WHERE name = ?").get(patch.owner) as { id: number } | undefined;
+        const user = findUser(patch.owner); // the same folded match as logging in
         if (!user) throw new AppError("invalid_body", `owner: no account is named ${JSON.stringify(patch.owner)}`);
         stmt(db, "UPDATE runs SET owner_id = ? WHERE id = ?").run(user.id, id);
       }
