@@ -116,7 +116,7 @@ const ROUTES: [string, string, string, () => unknown, Want[]][] = [
   ["read histograms", "GET", "/api/v1/runs/RUN/histograms?key=h", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
   ["read images", "GET", "/api/v1/runs/RUN/images?key=i", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
   ["rename a run", "PATCH", "/api/v1/runs/FRESH", () => ({ name: "renamed" }), [U, 200, 200, 200, 200, F, F, U, U, U, U, U]],
-  ["delete a run", "DELETE", "/api/v1/runs/FRESH", () => undefined, [U, 200, 200, 200, 200, F, F, U, U, U, U, U]],
+  ["delete a run", "DELETE", "/api/v1/runs/FRESH", () => undefined, [U, 200, 200, F, F, F, F, U, U, U, U, U]],
   ["finish a run", "POST", "/api/v1/runs/FRESH/finish", () => ({}), [U, 200, 200, 200, 200, F, F, U, U, U, U, U]],
   ["archive runs in bulk", "POST", "/api/v1/runs/bulk", () => ({ ids: ["FRESH"], action: "archive" }), [U, 200, 200, F, F, F, F, U, U, U, U, U]],
   [
