@@ -40,17 +40,24 @@ export const DRAIN_MS = 10_000;
 export function capUnreadBody(req: IncomingMessage, res: ServerResponse): void {
   // after Node's own 'finish' listener, which dumps (resumes) an unread body and drops its 'data' listeners
   res.once("finish", () => {
-    if (req.complete || req.destroyed) return;
+    const socket = req.socket;
+    if (req.complete || req.destroyed || !socket) return;
     let dropped = 0;
-    const cut = () => req.socket.destroy();
-    const timer = setTimeout(cut, DRAIN_MS);
-    timer.unref();
-    req.on("data", (c: Buffer) => {
+    // counted on the socket: Node's parser hands a dumped request's body to no 'data' listener
+    const count = (c: Buffer) => {
+      if (req.complete) return stop();
       dropped += c.length;
-      if (dropped > DRAIN_BEYOND_LIMIT) cut();
-    });
-    req.once("end", () => clearTimeout(timer));
-    req.once("close", () => clearTimeout(timer));
+      if (dropped > DRAIN_BEYOND_LIMIT) socket.destroy();
+    };
+    const stop = () => {
+      clearTimeout(timer);
+      socket.off("data", count);
+    };
+    const timer = setTimeout(() => socket.destroy(), DRAIN_MS);
+    timer.unref();
+    socket.on("data", count);
+    socket.once("close", stop);
+    req.once("end", stop);
   });
 }
 
