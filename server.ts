@@ -8,7 +8,7 @@ import { startupProblem, teamSocketGate } from "./lib/auth/server-hooks";
 import { SOCKET_PATH } from "./lib/contract/socket";
 import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
 import { setSecurityHeaders } from "./lib/http/headers";
-import { capUnreadBody, readBody, refuseDeclaredBody, sendFailure, withBody } from "./lib/http/node";
+import { DRAIN_SMALL, allowLargeDrain, capUnreadBody, readBody, refuseDeclaredBody, sendFailure, withBody } from "./lib/http/node";
 import { configureOwnNames } from "./lib/http/origin";
 import { bodyLimitOf } from "./lib/http/routes";
 import { serveOtherUpgrades } from "./lib/http/upgrade";
@@ -78,6 +78,7 @@ async function main() {
     if (refuseOtherSharePath(req, res)) return; // never a login redirect carrying a token
     // a body over its route's limit is refused from its Content-Length, before anything reads it
     const limit = bodyLimitOf(front.kind === "api" ? front.match : null, req.method ?? "");
+    if (limit > DRAIN_SMALL) allowLargeDrain(req); // a client sending a large batch reads its 413 or 401 after sending it all
     if (refuseDeclaredBody(req, res, limit)) return;
     if (!authorize(req, res, front, mode)) return; // who is asking, and may they (lib/auth/route-access.ts)
     markSharePath(req, res);

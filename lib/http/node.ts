@@ -28,13 +28,23 @@ export function sendFailure(res: ServerResponse, err: unknown): void {
 
 /**
  * After an answer written before the request's body was all read (a 413, a 401, any refusal), the
- * server still reads and drops at most this many more bytes, for at most DRAIN_MS: closing at once
+ * server still reads and drops at most this many more bytes (routes with large bodies, see
+ * allowLargeDrain; DRAIN_SMALL for the others), for at most DRAIN_MS: closing at once
  * would reset a connection the client is still writing to, and it would never read the answer (a
  * client that sends its whole body before reading, such as Python's http.client, gets its 413).
  * Past either, the connection is closed: dropping gigabytes is work no request may make the server do.
  */
 export const DRAIN_BEYOND_LIMIT = 16 * 1024 * 1024;
 export const DRAIN_MS = 10_000;
+/** The same for a route whose body limit is small (login, keys, pages...): no client of theirs sends more. */
+export const DRAIN_SMALL = 1024 * 1024;
+
+const drainAllowance = new WeakMap<IncomingMessage, number>();
+
+/** Lets up to DRAIN_BEYOND_LIMIT be dropped after an early answer to `req` (routes with large bodies: SDKs send whole batches before reading). */
+export function allowLargeDrain(req: IncomingMessage): void {
+  drainAllowance.set(req, DRAIN_BEYOND_LIMIT);
+}
 
 /** server.ts calls this first for every request: bounds what is read of a body after the answer (above). */
 export function capUnreadBody(req: IncomingMessage, res: ServerResponse): void {
@@ -47,7 +57,7 @@ export function capUnreadBody(req: IncomingMessage, res: ServerResponse): void {
     const count = (c: Buffer) => {
       if (req.complete) return stop();
       dropped += c.length;
-      if (dropped > DRAIN_BEYOND_LIMIT) socket.destroy();
+      if (dropped > (drainAllowance.get(req) ?? DRAIN_SMALL)) socket.destroy();
     };
     const stop = () => {
       clearTimeout(timer);
