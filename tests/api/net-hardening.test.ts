@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { LIMITS } from "@/lib/contract/limits";
 import { SOCKET_PATH } from "@/lib/contract/socket";
 import { rawRequest } from "../helpers/raw-http";
-import { type TestServer, api, freePort, startServer } from "../helpers/server";
+import { type TestServer, api, freePort, startServer, waitFor } from "../helpers/server";
 import { type TeamServer, as, login, startTeamServer } from "../helpers/team";
 
 // What an attacker found on a team server with a share-only listener (issue #9 review), each as the
@@ -249,6 +249,32 @@ describe("a socket that names a link is let in only while the link is live, on e
       s.close();
       expect(got, transport).toBe(expected);
     }
+  });
+
+  test("a refused socket's engine.io session is ended by the server (no connection held per refused attempt)", async () => {
+    const target = (sid = "") => `${SOCKET_PATH}/?EIO=4&transport=polling${sid ? `&sid=${sid}` : ""}`;
+    const open = await rawRequest(team.port, { method: "GET", target: target() });
+    const sid = JSON.parse(open.body.toString("utf8").slice(1)).sid;
+    const sent = await rawRequest(team.port, {
+      method: "POST",
+      target: target(sid),
+      headers: { "content-type": "text/plain" },
+      body: `40${JSON.stringify({ share: fake })}`,
+    });
+    expect(sent.status).toBe(200);
+    const packets: string[] = [];
+    const ended = await waitFor(
+      async () => {
+        const a = await rawRequest(team.port, { method: "GET", target: target(sid) });
+        if (a.status !== 200) return `${a.status} ${a.json?.error?.code}`;
+        packets.push(...a.body.toString("utf8").split("\x1e"));
+        return packets.includes("1") ? "close packet" : null;
+      },
+      10_000,
+      "the session to end",
+    );
+    expect(packets.find((p) => p.startsWith("44"))).toContain("not_found");
+    expect(["close packet", "400 invalid_query"]).toContain(ended);
   });
 });
 
