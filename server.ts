@@ -11,11 +11,12 @@ import { SOCKET_PATH } from "./lib/contract/socket";
 import { databaseFile } from "./lib/db";
 import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
 import { setSecurityHeaders } from "./lib/http/headers";
-import { sendFailure } from "./lib/http/node";
+import { DRAIN_SMALL, allowLargeDrain, capUnreadBody, readBody, refuseDeclaredBody, sendFailure, withBody } from "./lib/http/node";
 import { configureOwnNames } from "./lib/http/origin";
+import { bodyLimitOf } from "./lib/http/routes";
 import { serveOtherUpgrades } from "./lib/http/upgrade";
 import { handleLogRequest } from "./lib/ingest/log-request";
-import { guardHandshakes } from "./lib/realtime/handshake";
+import { closingOnRefusal, guardedServer } from "./lib/realtime/handshake";
 import { envelopeEngineErrors } from "./lib/realtime/engine-errors";
 import { type IOServer, attachRoomRules, setIO } from "./lib/realtime/hub";
 import { startRunHousekeeping } from "./lib/runs/delete-run";
@@ -23,6 +24,7 @@ import {
   handshakeShare,
   markShareListener,
   markSharePath,
+  refuseOtherSharePath,
   sharePortFrom,
   shareListenerAllows,
   shareSocketGate,
@@ -79,52 +81,63 @@ async function main() {
   hashLegacyShares(); // links from before tokens were hashed keep working
   startRunHousekeeping(); // deletions a stop cut short resume; old tombstones are forgotten
 
-  // requireHostHeader: the gate answers a request without Host with the envelope, not a bare 400
-  const server = http.createServer({ requireHostHeader: false, ...requestTimeouts() }, (req, res) => {
-    setSecurityHeaders(req, res, req.url?.startsWith("/api") ?? false);
-    const front = gate(req, res); // malformed URLs, methods and unknown /api paths end here
-    if (front.kind === "answered") return;
-    if (!authorize(req, res, front, mode)) return; // who is asking, and may they (lib/auth/route-access.ts)
-    markSharePath(req, res);
-    if (front.kind === "api" && front.match.route.path === "/api/v1/runs/[id]/log" && req.method === "POST") {
-      return void handleLogRequest(req, res, front.match.params.get("id") ?? "");
-    }
-    handler(req, res).catch((err) => sendFailure(res, err));
-  });
-  server.on("clientError", answerClientError);
-  server.on("connect", answerConnect);
-  server.on("checkExpectation", answerExpectation);
-  serveOtherUpgrades(server, SOCKET_PATH, dev); // `Upgrade: h2c` and the like: served as plain HTTP/1.1
-
-  const io: IOServer = new Server(server, { path: SOCKET_PATH, serveClient: false });
-  envelopeEngineErrors(server, SOCKET_PATH); // engine.io's own refusals become the error envelope
-  guardHandshakes(io); // another origin or a foreign Host gets no socket
-  io.use(shareSocketGate()); // sockets opened on the share-only listener need a live link
-  io.use(teamSocketGate(mode));
+  // socket.io: one server, one engine per listener, every engine guarded (lib/realtime/handshake.ts)
+  const io: IOServer = guardedServer(() => new Server({ path: SOCKET_PATH, serveClient: false }));
+  io.use(closingOnRefusal(shareSocketGate())); // a socket naming a link needs a live one; the share-only listener's must name one
+  io.use(closingOnRefusal(teamSocketGate(mode))); // team mode: a session, or a live link
   const stopWatching = mode === "team" ? watchSessionSockets() : () => {}; // sockets leave with their session, whatever ended it
   // a run or the runs list by id: only what the socket's user may read, asked at each subscription
   io.on("connection", (socket) => attachRoomRules(socket, sharedRun, handshakeShare(socket), (r) => socketMayFollow(socket, mode, r)));
   setIO(io);
 
+  /** One request on either listener, through the same steps; `sharesOnly`: the share-only listener. */
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse, sharesOnly: boolean) => {
+    capUnreadBody(req, res); // what is read of a body the answer did not need is bounded
+    setSecurityHeaders(req, res, req.url?.startsWith("/api") ?? false, mode === "team");
+    if (sharesOnly && !shareListenerAllows(req, res)) return;
+    const front = gate(req, res); // malformed URLs, methods and unknown /api paths end here
+    if (front.kind === "answered") return;
+    if (refuseOtherSharePath(req, res)) return; // never a login redirect carrying a token
+    // a body over its route's limit is refused from its Content-Length, before anything reads it
+    const limit = bodyLimitOf(front.kind === "api" ? front.match : null, req.method ?? "");
+    if (limit > DRAIN_SMALL) allowLargeDrain(req); // a client sending a large batch reads its 413 or 401 after sending it all
+    if (refuseDeclaredBody(req, res, limit)) return;
+    if (!authorize(req, res, front, mode)) return; // who is asking, and may they (lib/auth/route-access.ts)
+    markSharePath(req, res);
+    if (!sharesOnly && front.kind === "api" && front.match.route.path === "/api/v1/runs/[id]/log" && req.method === "POST") {
+      return void handleLogRequest(req, res, front.match.params.get("id") ?? "");
+    }
+    if (front.kind === "api" && req.headers["content-length"] === undefined && req.headers["transfer-encoding"] !== undefined) {
+      // a streamed body: counted as it comes (413 at once past the limit), then handed over read
+      return void readBody(req, limit)
+        .then((body) => handler(withBody(req, body), res))
+        .catch((err) => sendFailure(res, err));
+    }
+    handler(req, res).catch((err) => sendFailure(res, err));
+  };
+
+  /** A listener: the HTTP server, its error answers, and socket.io's endpoint on it (guarded). */
+  const listener = (sharesOnly: boolean) => {
+    // requireHostHeader: the gate answers a request without Host with the envelope, not a bare 400
+    const srv = http.createServer({ requireHostHeader: false, ...requestTimeouts() }, (req, res) => serve(req, res, sharesOnly));
+    srv.on("clientError", answerClientError);
+    srv.on("connect", answerConnect);
+    srv.on("checkExpectation", answerExpectation);
+    serveOtherUpgrades(srv, SOCKET_PATH, dev && !sharesOnly); // `Upgrade: h2c` and the like: served as plain HTTP/1.1
+    io.attach(srv);
+    envelopeEngineErrors(srv, SOCKET_PATH); // engine.io's own refusals become the error envelope
+    if (sharesOnly) {
+      // first of all listeners: every request and upgrade here is marked as the share listener's, which
+      // is what the socket gate reads (a polling socket's TCP connection says nothing once closed)
+      srv.prependListener("request", markShareListener);
+      srv.prependListener("upgrade", markShareListener);
+    }
+    return srv;
+  };
+
+  const server = listener(false);
   if (sharePort !== null) {
-    const shares = http.createServer({ requireHostHeader: false, ...requestTimeouts() }, (req, res) => {
-      setSecurityHeaders(req, res, req.url?.startsWith("/api") ?? false);
-      if (!shareListenerAllows(req, res)) return;
-      const front = gate(req, res);
-      if (front.kind === "answered" || !authorize(req, res, front, mode)) return;
-      markSharePath(req, res);
-      handler(req, res).catch((err) => sendFailure(res, err));
-    });
-    shares.on("clientError", answerClientError);
-    shares.on("connect", answerConnect);
-    shares.on("checkExpectation", answerExpectation);
-    serveOtherUpgrades(shares, SOCKET_PATH, false);
-    io.attach(shares);
-    envelopeEngineErrors(shares, SOCKET_PATH);
-    // first of all listeners: every request and upgrade here is marked as the share listener's, which
-    // is what the socket gate reads (a polling socket's TCP connection says nothing once closed)
-    shares.prependListener("request", markShareListener);
-    shares.prependListener("upgrade", markShareListener);
+    const shares = listener(true);
     await new Promise<void>((resolve) => shares.listen(sharePort, host, resolve));
     console.log(`babysit serving shared links only on http://${host}:${sharePort}`);
   }

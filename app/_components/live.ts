@@ -88,10 +88,17 @@ function getSocket(): Socket<ServerToClientEvents, ClientToServerEvents> {
       // a server that drops the socket itself is not retried by socket.io: ask again
       if (reason === "io server disconnect") s.connect();
     });
-    s.on("connect_error", (e) => {
+    s.on("connect_error", (err: Error & { data?: { error?: { code?: unknown } } }) => {
       // refused for want of a session (it ended while the page was away): socket.io does not retry this
-      if (!shared && e.message === "unauthenticated") setLink("session-ended");
+      if (!shared && err.message === "unauthenticated") setLink("session-ended");
       else if (!s.connected) setLink("offline");
+      // a link revoked or expired while the page was away is refused at the handshake (and
+      // socket.io does not retry a refusal): the page is told as an open one is
+      const code = err.data?.error?.code;
+      if (shared && (code === "share_expired" || code === "not_found")) {
+        const msg = { token: shared, reason: code === "share_expired" ? "expired" : "revoked" } as const;
+        for (const fn of s.listeners("share-revoked")) fn(msg);
+      }
     });
   }
   return socket;

@@ -7,7 +7,7 @@ export const AUTH_ROUTES: readonly ApiRoute[] = [
   { path: "/api/v1/auth/logout", methods: ["POST"] },
   { path: "/api/v1/auth/me", methods: ["GET"] },
   { path: "/api/v1/auth/password", methods: ["POST"] },
-  { path: "/api/v1/keys", methods: ["GET", "POST"] },
+  { path: "/api/v1/keys", methods: ["GET", "POST"], body: "editBodyBytes" }, // up to 100 project names
   { path: "/api/v1/keys/[id]", methods: ["DELETE"] },
   { path: "/api/v1/users", methods: ["GET", "POST"] },
   { path: "/api/v1/users/[id]", methods: ["PATCH", "DELETE"] },

@@ -25,7 +25,20 @@ export const LIMITS = {
   histogramsPerBatch: limit(1_000, "histograms", "histograms in one log batch"),
   eventsPerBatch: limit(1_000, "events", "events in one log batch"),
   histogramBins: limit(1_000, "bins", "bins of one histogram (edges: bins + 1)"),
-  bodyBytes: limit(8 * 1024 * 1024, "bytes", "one request body"),
+  // request bodies, by route: a body past its route's limit is answered 413 payload_too_large as
+  // soon as its Content-Length (or the bytes streamed so far) says so, before the rest is read
+  bodyBytes: limit(8 * 1024 * 1024, "bytes", "one log batch's request body (POST /api/v1/runs/{id}/log)"),
+  runCreateBodyBytes: limit(
+    4 * 1024 * 1024,
+    "bytes",
+    "the body of POST /api/v1/runs (room for a config of configBytes with every non-ASCII character written as \\uXXXX, as Python's json.dumps does)",
+  ),
+  editBodyBytes: limit(256 * 1024, "bytes", "the body of PATCH /api/v1/runs/{id}, POST /api/v1/runs/bulk and POST /api/v1/keys"),
+  smallBodyBytes: limit(
+    16 * 1024,
+    "bytes",
+    "any other request body (login, password, users, shares, finish) and any request to a page or a route that reads none",
+  ),
   jsonDepth: limit(64, "levels of nesting", "any JSON request body"),
   configBytes: limit(1024 * 1024, "bytes of UTF-8 JSON", "a run's config"),
   configDepth: limit(32, "levels of nesting", "a run's config (the config object itself is level 1)"),

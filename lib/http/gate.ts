@@ -148,6 +148,10 @@ const DRAIN_BYTES = 1024 * 1024;
 export function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
   // an answer already on its way (the framing broke mid-body) cannot be replaced by this one
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+  // bytes after a request that said `Connection: close` (also `close, Upgrade`): RFC 9112 §9.6, the
+  // server answers that request and closes, processing nothing after it. The answer is still on its
+  // way (an error answer here would take its place), and Node closes the connection after it.
+  if (err.code === "HPE_CLOSED_CONNECTION") return;
   if (!socket.writable || err.code === "ECONNRESET" || inFlight?.headersSent) {
     socket.destroy();
     return;

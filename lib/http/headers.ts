@@ -53,18 +53,46 @@ export function pageCsp(nonce: string, dev = false): string {
  * nonce, handed to Next.js through the request's own Content-Security-Policy header: that is
  * where Next.js looks for it, and it then puts it on every script tag it writes.
  */
-export function setSecurityHeaders(req: IncomingMessage, res: ServerResponse, isApi: boolean): void {
+export function setSecurityHeaders(req: IncomingMessage, res: ServerResponse, isApi: boolean, noStorePages = false): void {
   for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value);
   if (isApi) {
     res.setHeader("content-security-policy", API_CSP);
+    // API answers hold sessions' data, keys, configs and share tokens: no cache (the browser's,
+    // a proxy's) keeps one for the next person at this computer; nothing here relies on caching
+    res.setHeader("cache-control", NO_STORE);
     return;
   }
   const policy = pageCsp(crypto.randomBytes(16).toString("base64"), process.env.NODE_ENV === "development");
   req.headers["content-security-policy"] = policy;
   res.setHeader("content-security-policy", policy);
+  if (noStorePages && !isBuiltAsset(req.url ?? "")) keepNoStore(res);
+}
+
+export const NO_STORE = "no-store";
+
+/** Files of the build (scripts, styles, fonts, icons): the same for everyone, cached as Next.js says. */
+function isBuiltAsset(url: string): boolean {
+  const path = url.split("?", 1)[0];
+  return path.startsWith("/_next/static/") || path === "/icon.svg" || path === "/favicon.ico";
+}
+
+/**
+ * A page that shows one person's data (team mode) or a link's token (a shared page) is not stored:
+ * Next.js sets its own Cache-Control on pages (a prerendered one may be cached for a year), so the
+ * value is set where Node writes the head, after it.
+ */
+export function keepNoStore(res: ServerResponse): void {
+  const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
+  res.writeHead = ((...args: unknown[]) => {
+    if (!res.headersSent) res.setHeader("cache-control", NO_STORE);
+    for (const a of args)
+      if (a && typeof a === "object" && !Array.isArray(a))
+        for (const k of Object.keys(a)) if (k.toLowerCase() === "cache-control") delete (a as Record<string, unknown>)[k];
+    return writeHead(...args);
+  }) as typeof res.writeHead;
 }
 
 /** The same headers as lines of a raw HTTP answer (for answers written straight to a socket). */
 export function rawSecurityHeaderLines(): string[] {
-  return [...Object.entries(COMMON_HEADERS).map(([k, v]) => `${k}: ${v}`), `content-security-policy: ${API_CSP}`];
+  return [...Object.entries(COMMON_HEADERS).map(([k, v]) => `${k}: ${v}`), `content-security-policy: ${API_CSP}`, `cache-control: ${NO_STORE}`];
 }

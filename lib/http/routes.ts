@@ -3,6 +3,7 @@
 // tests/api/routes.test.ts checks it against the route handlers under app/api (and server.ts's own).
 
 import { AUTH_ROUTES } from "../auth/routes";
+import { LIMITS } from "../contract/limits";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -12,15 +13,23 @@ export interface ApiRoute {
   methods: readonly Method[];
   /** Answered by server.ts itself (lib/ingest/log-request.ts), with no route handler under app/. */
   server?: true;
+  /**
+   * The body limit (a name in LIMITS) of the route's methods that take a body (POST, PATCH, PUT);
+   * absent: smallBodyBytes. The server refuses a larger body before reading it (bodyLimitOf).
+   */
+  body?: BodyLimitName;
 }
 
+export type BodyLimitName = "bodyBytes" | "runCreateBodyBytes" | "editBodyBytes" | "smallBodyBytes";
+
 export const API_ROUTES: readonly ApiRoute[] = [
-  { path: "/api/v1/runs", methods: ["GET", "POST"] },
+  { path: "/api/v1/runs", methods: ["GET", "POST"], body: "runCreateBodyBytes" },
   // run management (lib/runs/update-run.ts, delete-run.ts); "bulk" comes before [id], which it
   // would otherwise match, and is refused as a run id (lib/schemas/runs.ts)
-  { path: "/api/v1/runs/bulk", methods: ["POST"] },
-  { path: "/api/v1/runs/[id]", methods: ["GET", "PATCH", "DELETE"] },
-  { path: "/api/v1/runs/[id]/log", methods: ["POST"], server: true },
+  { path: "/api/v1/runs/bulk", methods: ["POST"], body: "editBodyBytes" },
+  { path: "/api/v1/runs/[id]", methods: ["GET", "PATCH", "DELETE"], body: "editBodyBytes" },
+  // the one route for large bodies: a log batch
+  { path: "/api/v1/runs/[id]/log", methods: ["POST"], server: true, body: "bodyBytes" },
   { path: "/api/v1/runs/[id]/finish", methods: ["POST"] },
   { path: "/api/v1/runs/[id]/series", methods: ["GET"] },
   { path: "/api/v1/runs/[id]/histograms", methods: ["GET"] },
@@ -58,6 +67,17 @@ export function matchRoute(segments: readonly string[]): RouteMatch | null {
     if (ok) return { route, params };
   }
   return null;
+}
+
+const BODY_METHODS = new Set(["POST", "PATCH", "PUT"]);
+
+/**
+ * How many body bytes a request may send: its route's limit for a method that takes a body, else
+ * smallBodyBytes (a page, GET, DELETE: nothing reads their body, so a large one is refused too).
+ */
+export function bodyLimitOf(match: RouteMatch | null, method: string): number {
+  const name = match && BODY_METHODS.has(method) ? (match.route.body ?? "smallBodyBytes") : "smallBodyBytes";
+  return LIMITS[name].value;
 }
 
 /** The Allow header of a route: its methods, HEAD with GET, and OPTIONS. */

@@ -12,7 +12,7 @@ import { appendBatch } from "./append-batch";
 
 export async function handleLogRequest(req: IncomingMessage, res: ServerResponse, runId: string): Promise<void> {
   try {
-    const bytes = await readBody(req); // read first in every case, so that any answer reaches the client
+    const bytes = await readBody(req); // over bodyBytes: 413 at once (lib/http/node.ts bounds what is dropped after)
     checkJsonType(req.headers["content-type"]);
     const batch = parseLogBatch(parseJsonBytes(bytes, { code: "invalid_batch" }));
     sendJson(res, 200, appendBatch(runId, batch));

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { AppError, type ErrorCode, errorBody, isErrorCode } from "../errors";
-import { COMMON_HEADERS, rawSecurityHeaderLines } from "../http/headers";
+import { rawSecurityHeaderLines, setSecurityHeaders } from "../http/headers";
 import { versionRefusal } from "../http/gate";
 import { sendError } from "../http/node";
 
@@ -147,11 +147,10 @@ export function envelopeEngineErrors(server: HttpServer, path: string): void {
   server.removeAllListeners("request");
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     if (mine(req)) {
+      // every answer on the path, engine.io's included, carries the API's headers (docs/security.md)
+      setSecurityHeaders(req, res, true);
       const version = versionRefusal(req); // as the front gate refuses it on every other path
-      if (version) {
-        for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value);
-        return void sendError(res, "bad_request", version);
-      }
+      if (version) return void sendError(res, "bad_request", version);
       // the websocket transport only answers upgrades: engine.io would leave this request hanging
       // when it names an open websocket session
       if (transportOf(req.url ?? "") === "websocket") {

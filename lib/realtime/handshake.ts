@@ -2,7 +2,7 @@ import { type IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Server } from "socket.io";
 import { type ErrorCode, errorBody } from "../errors";
-import { COMMON_HEADERS, rawSecurityHeaderLines } from "../http/headers";
+import { rawSecurityHeaderLines, setSecurityHeaders } from "../http/headers";
 import { sendError } from "../http/node";
 import { type Refusal, crossOriginRefusal, hostRefusal } from "../http/origin";
 
@@ -14,19 +14,41 @@ import { type Refusal, crossOriginRefusal, hostRefusal } from "../http/origin";
 
 const REASONS: Record<number, string> = { 403: "Forbidden", 421: "Misdirected Request" };
 
-/** Installs the checks on socket.io's engine; call once, right after creating the socket.io server. */
-export function guardHandshakes(io: Server): void {
-  io.engine.use((req: IncomingMessage, res: ServerResponse, next: (err?: Error) => void) => {
+/**
+ * A socket.io server whose every engine runs the checks: the one made for each HTTP listener it is
+ * attached to (`io.attach(server)` makes a new engine per listener and binds it through `io.bind`),
+ * so no listener can be given a socket.io endpoint without them. server.ts makes its server here.
+ */
+export function guardedServer<S extends Server<any, any, any, any>>(make: () => S): S {
+  const io = make();
+  const bind = io.bind.bind(io);
+  (io as { bind: (engine: Server["engine"]) => unknown }).bind = (engine) => {
+    guardEngine(engine);
+    return bind(engine);
+  };
+  if (io.engine) guardEngine(io.engine); // made with a listener already: bound before bind was wrapped
+  return io;
+}
+
+const guarded = new WeakSet<object>();
+
+function guardEngine(engine: Server["engine"]): void {
+  if (guarded.has(engine)) return;
+  guarded.add(engine);
+  engine.use((req: IncomingMessage, res: ServerResponse, next: (err?: Error) => void) => {
     const refused = hostRefusal(req) ?? crossOriginRefusal(req);
     // an upgrade's `res` is the engine's stand-in, not a ServerResponse: the answer goes on the socket
     const upgrade = !(res instanceof ServerResponse);
     if (!refused) {
-      if (!upgrade) for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value);
+      if (!upgrade) setSecurityHeaders(req, res, true);
       return next();
     }
     // answered here; `next` is not called, so the engine does nothing more with the request
     if (upgrade) refuseUpgrade(req.socket, refused);
-    else sendError(res, refused.code, refused.message);
+    else {
+      setSecurityHeaders(req, res, true);
+      sendError(res, refused.code, refused.message);
+    }
   });
 }
 
@@ -48,4 +70,20 @@ function refuseUpgrade(socket: Socket, refused: Refusal): void {
  */
 export function socketRefusal(code: ErrorCode, message: string, summary: string = message): Error & { data: ReturnType<typeof errorBody> } {
   return Object.assign(new Error(summary), { data: errorBody(code, message) });
+}
+
+type Middleware<S> = (socket: S, next: (err?: Error) => void) => void;
+
+/**
+ * A socket.io middleware whose refusal also ends the engine.io connection under the socket, once
+ * the refusal has gone out: socket.io alone keeps it open (for other namespaces) until its connect
+ * timeout, so a peer refused at connect could still hold a connection per attempt.
+ */
+export function closingOnRefusal<S extends { conn: { close(): void } }>(gate: Middleware<S>): Middleware<S> {
+  return (socket, next) =>
+    gate(socket, (err) => {
+      next(err);
+      // socket.io sends the refusal on the next tick; the engine closes once it is written
+      if (err) setImmediate(() => socket.conn.close());
+    });
 }

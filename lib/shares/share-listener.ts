@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { keepNoStore } from "../http/headers";
 import { sendError } from "../http/node";
 import { isShareToken } from "../contract/socket";
 import { AppError } from "../errors";
@@ -39,13 +40,16 @@ export function isSharePath(path: string): boolean {
 const pathOf = (req: IncomingMessage) => (req.url ?? "").split("?", 1)[0];
 
 /**
- * Every listener: a share page or share API answer carries Referrer-Policy: no-referrer, and an
- * expired link's page answers 410.
+ * Every listener: a share page or share API answer carries Referrer-Policy: no-referrer, a share
+ * page Cache-Control: no-store, and an expired link's page answers 410.
  */
 export function markSharePath(req: IncomingMessage, res: ServerResponse): void {
   const path = pathOf(req);
   if (path.startsWith("/share/") || path.startsWith("/api/v1/shares/")) res.setHeader("Referrer-Policy", "no-referrer");
-  if (path.startsWith("/share/")) expiredSharePage(req, res);
+  if (path.startsWith("/share/")) {
+    keepNoStore(res); // the page's URL is the token: no cache keeps it
+    expiredSharePage(req, res);
+  }
 }
 
 /**
@@ -104,20 +108,38 @@ export function markShareListener(req: IncomingMessage): void {
 }
 
 const SHARES_ONLY = "this address serves shared links only: give a live link's token";
+const NO_SUCH_LINK = "this shared link was revoked or never existed";
+const LINK_EXPIRED = "this shared link has expired";
 
 /**
- * socket.io middleware: a socket opened on the share-only listener (its handshake request was
- * marked by markShareListener) must name a live link in its handshake; it then follows that link
- * only (attachRoomRules' `bound`), like a shared page's socket on the main port. A refusal's
- * `err.data` is the error envelope.
+ * socket.io middleware, on every listener: a socket that names a link in its handshake (`auth:
+ * { share }`) is let in only while that link is live (not expired, not revoked); it then follows
+ * that link only (attachRoomRules' `bound`). A socket opened on the share-only listener (its
+ * handshake request was marked by markShareListener) must name one. A token is checked here, at
+ * connect, and not only at subscribe: in team mode a link is what lets a socket in without a
+ * session, so a made-up token must not. A refusal's `err.data` is the error envelope.
  */
 export function shareSocketGate() {
   return (socket: IOSocket, next: (err?: Error) => void) => {
-    if (!viaShareListener.has(socket.request)) return next();
     const token = handshakeShare(socket);
-    const link = token === null ? null : sharedRun(token);
-    if (link === "expired") return next(socketRefusal("share_expired", SHARES_ONLY));
-    if (link === null) return next(socketRefusal("not_found", SHARES_ONLY));
+    const onShareListener = viaShareListener.has(socket.request);
+    if (token === null) return next(onShareListener ? socketRefusal("not_found", SHARES_ONLY) : undefined);
+    const link = sharedRun(token);
+    if (link === "expired") return next(socketRefusal("share_expired", onShareListener ? SHARES_ONLY : LINK_EXPIRED));
+    if (link === null) return next(socketRefusal("not_found", onShareListener ? SHARES_ONLY : NO_SUCH_LINK));
     next();
   };
+}
+
+/**
+ * Every listener: a path under /share/ that is not a link's page (/share/<token>/, /share/<token>/x)
+ * is answered 404 here, before the login check, so that it never becomes a redirect to /login that
+ * carries the token in `next` (into the login page's URL, the history and logs). True when answered.
+ */
+export function refuseOtherSharePath(req: IncomingMessage, res: ServerResponse): boolean {
+  const path = pathOf(req);
+  if (!(path === "/share" || path.startsWith("/share/")) || SHARE_PAGE.test(path)) return false;
+  res.setHeader("Referrer-Policy", "no-referrer");
+  sendError(res, "not_found", "no shared link here: a link's page is /share/<token>");
+  return true;
 }

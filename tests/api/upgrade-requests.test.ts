@@ -143,6 +143,68 @@ describe("an upgrade request that is not socket.io's WebSocket is served as plai
   });
 });
 
+/** Sends bytes on a fresh connection and reads every answer until the server closes it: their statuses. */
+function sendPipelined(port: number, raw: string): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`the server did not close the connection: ${Buffer.concat(chunks).toString("latin1").slice(0, 300)}`));
+    }, 20_000);
+    sock.on("data", (c) => chunks.push(c));
+    const closed = () => {
+      clearTimeout(timer);
+      const all = Buffer.concat(chunks);
+      const statuses: number[] = [];
+      for (let at = 0; at < all.length; ) {
+        const end = all.indexOf("\r\n\r\n", at);
+        const head = all.toString("latin1", at, end);
+        statuses.push(Number(head.slice(9, 12)));
+        let next = end + 4;
+        if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+          for (;;) {
+            const nl = all.indexOf("\r\n", next);
+            const size = Number.parseInt(all.toString("latin1", next, nl), 16);
+            next = nl + 2 + size + 2;
+            if (size === 0) break;
+          }
+        } else next += Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        at = next;
+      }
+      resolve(statuses);
+    };
+    sock.on("end", closed);
+    sock.on("error", closed);
+    sock.write(raw, "latin1");
+  });
+}
+
+describe("requests pipelined behind an upgrade request", () => {
+  const then = (port: number) => `GET /api/v1/auth/me HTTP/1.1\r\n${host(port)}Connection: close\r\n\r\n`;
+  const log = JSON.stringify({ seq: 1, rows: [{ step: 1, metrics: { pipelined: 1 } }] });
+  test.each([
+    ["GET with Upgrade: h2c", (p: number) => `GET /api/v1/runs HTTP/1.1\r\n${host(p)}${H2C}\r\n`, [200, 200]],
+    ["GET with Upgrade: websocket", (p: number) => `GET /api/v1/runs HTTP/1.1\r\n${host(p)}${WS}\r\n`, [200, 200]],
+    ["a page with Upgrade: h2c", (p: number) => `GET /compare HTTP/1.1\r\n${host(p)}${H2C}\r\n`, [200, 200]],
+    [
+      "POST /log with Upgrade: h2c and a body",
+      (p: number) =>
+        `POST /api/v1/runs/${runId}/log HTTP/1.1\r\n${host(p)}${H2C}Content-Type: application/json\r\nContent-Length: ${log.length}\r\n\r\n${log}`,
+      [200, 200],
+    ],
+    // RFC 9112 §9.6: nothing after a request that says close is processed; that request is still answered
+    [
+      "GET with Connection: close, Upgrade",
+      (p: number) => `GET /api/v1/runs HTTP/1.1\r\n${host(p)}Connection: close, Upgrade\r\nUpgrade: h2c\r\n\r\n`,
+      [200],
+    ],
+    ["GET with Connection: close", (p: number) => `GET /api/v1/runs HTTP/1.1\r\n${host(p)}Connection: close\r\n\r\n`, [200]],
+  ] as const)("%s, then a GET on the same connection -> answers %j", async (_what, first, statuses) => {
+    expect(await sendPipelined(server.port, first(server.port) + then(server.port))).toEqual(statuses);
+  });
+});
+
 describe("an HTTP version other than 1.0/1.1 -> 400 bad_request", () => {
   test.each([
     ["HTTP/2.0 with Host", "GET /api/v1/runs HTTP/2.0\r\nHOST\r\n"],
