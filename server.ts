@@ -10,6 +10,7 @@ import { SOCKET_PATH } from "./lib/contract/socket";
 import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
 import { setSecurityHeaders } from "./lib/http/headers";
 import { sendFailure } from "./lib/http/node";
+import { ListenError, listen } from "./lib/http/listen";
 import { configureOwnNames } from "./lib/http/origin";
 import { serveOtherUpgrades } from "./lib/http/upgrade";
 import { handleLogRequest } from "./lib/ingest/log-request";
@@ -105,11 +106,11 @@ async function main() {
     // is what the socket gate reads (a polling socket's TCP connection says nothing once closed)
     shares.prependListener("request", markShareListener);
     shares.prependListener("upgrade", markShareListener);
-    await new Promise<void>((resolve) => shares.listen(sharePort, host, resolve));
+    await listen(shares, sharePort, host, "BABYSIT_SHARE_PORT");
     console.log(`babysit serving shared links only on http://${host}:${sharePort}`);
   }
 
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await listen(server, port, host, "PORT");
   const addr = server.address();
   const actual = typeof addr === "object" && addr ? addr.port : port;
   console.log(`babysit listening on http://${host}:${actual}${mode === "team" ? " (team mode: log in at /login)" : ""}`);
@@ -124,6 +125,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err);
+  console.error(err instanceof ListenError ? err.message : err);
   process.exit(1);
 });

@@ -4,6 +4,7 @@ import { sendError } from "../http/node";
 import { keyScope } from "./api-keys";
 import { type Mode, trustProxy } from "./mode";
 import type { Principal } from "./permissions";
+import { sessionCookie } from "./login";
 import { type Access, routeAccess } from "./route-access";
 import { sessionUser } from "./sessions";
 import { API_KEY_PREFIX, SESSION_COOKIE, looksLikeSecret } from "./tokens";
@@ -61,18 +62,18 @@ export function isSecure(req: IncomingMessage): boolean {
   );
 }
 
-/** The user a Cookie header's session belongs to, or null. */
-export function sessionPrincipal(cookieHeader: string | undefined): Principal | null {
+/** The user a Cookie header's session belongs to, or null; `onSlide(id)` when its expiry moved on. */
+export function sessionPrincipal(cookieHeader: string | undefined, onSlide?: (id: string) => void): Principal | null {
   const id = cookieValue(cookieHeader, SESSION_COOKIE);
   if (id === null || !looksLikeSecret(id)) return null;
-  const u = sessionUser(id);
+  const u = sessionUser(id, onSlide && (() => onSlide(id)));
   return u ? { kind: "user", id: u.id, name: u.name, role: u.role } : null;
 }
 
 type Authenticated = { ok: true; principal: Principal | null } | { ok: false; message: string };
 
 /** Who a team-mode request is: a bearer API key if it sends one (and then only that), else its session, else nobody. */
-function authenticate(req: IncomingMessage): Authenticated {
+function authenticate(req: IncomingMessage, res: ServerResponse): Authenticated {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const m = /^Bearer +(\S+)$/i.exec(header);
@@ -86,7 +87,10 @@ function authenticate(req: IncomingMessage): Authenticated {
     if (scope === "expired") return { ok: false, message: "this API key expired; make a new one" };
     return { ok: true, principal: { kind: "key", scope } };
   }
-  return { ok: true, principal: sessionPrincipal(req.headers.cookie) };
+  // a session slid forward: so does the cookie (its Max-Age is the session's lifetime, not longer),
+  // unless the answer sets one of its own (login, logout), which then comes after this one
+  const slide = (id: string) => res.setHeader("set-cookie", sessionCookie(id, isSecure(req)));
+  return { ok: true, principal: sessionPrincipal(req.headers.cookie, slide) };
 }
 
 function pass(req: IncomingMessage, auth: RequestAuth): true {
@@ -104,7 +108,7 @@ export function authorize(req: IncomingMessage, res: ServerResponse, front: Gate
   if (mode === "local") return pass(req, { ...base, principal: { kind: "local" } });
   if (front.kind === "answered") return false;
 
-  const who = authenticate(req);
+  const who = authenticate(req, res);
   const path = (req.url ?? "").split("?", 1)[0];
   if (front.kind === "page") {
     if (publicPage(path)) return pass(req, { ...base, principal: who.ok ? who.principal : null });

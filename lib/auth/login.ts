@@ -1,13 +1,14 @@
 import { AppError } from "../errors";
 import { singleton } from "../singleton";
-import { LOGIN_PER_IP, LOGIN_PER_NAME } from "./config";
+import { LOGIN_PER_IP, LOGIN_PER_NAME, SESSION_TTL_S } from "./config";
 import { decoyHash, verifyPassword } from "./passwords";
 import { LoginLimiter } from "./rate-limit";
 import { createSession } from "./sessions";
 import { SESSION_COOKIE } from "./tokens";
 import { type User, findUser } from "./users";
-// the server decides when a session ends (sliding, lib/auth/sessions.ts); the cookie only has to outlive it: 400 days, browsers' cap
-const COOKIE_MAX_AGE_S = 400 * 86400;
+// the cookie lasts as the session does: SESSION_TTL_S from its last use; each time the server slides
+// a session's expiry (at most hourly, lib/auth/sessions.ts) the front sends the cookie again
+const COOKIE_MAX_AGE_S = SESSION_TTL_S;
 
 // Logging in: a name and password for a session cookie. Attempts are limited per client address
 // and per user name (429 `too_many_requests` with Retry-After), and a wrong name costs the same

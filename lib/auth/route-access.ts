@@ -1,6 +1,7 @@
 import { stmt, sqlite } from "../db";
 import type { RouteMatch } from "../http/routes";
 import { type Principal, type RunRef, canAdminister, canListRuns, canManageOwnKeys, canReadRun, canShareRun, canWriteRun } from "./permissions";
+import { canListShares } from "./share-list-access";
 
 // The permission each API route needs in team mode, by route path and method: the table the
 // custom server's front (lib/auth/front.ts) reads before any route handler runs. A route missing
@@ -38,6 +39,7 @@ const TABLE = new Map<string, Access>([
   ["DELETE /api/v1/keys/[id]", check(canManageOwnKeys, "revoke API keys (log in to the dashboard)")],
   ["GET /api/v1/users", check(canAdminister, "list accounts (admins only)")],
   ["POST /api/v1/users", check(canAdminister, "make accounts (admins only)")],
+  ["GET /api/v1/shares", check(canListShares, "list shared links (log in to the dashboard)")],
   ["GET /api/v1/runs", check(canListRuns, "read runs")],
   // the project comes in the body: the route handler asks canWriteProject for it
   [

@@ -3,6 +3,9 @@
 import { useCallback, useEffect, useState } from "react";
 import { UNREACHABLE, tryFetch } from "@/lib/ui/api-error";
 import { LocalTime } from "@/app/_components/bits";
+import CopyButton from "@/app/_components/CopyButton";
+import SharedLinks from "@/app/_components/SharedLinks";
+import { KEY_DEFAULT_EXPIRY_DAYS } from "@/lib/auth/config";
 
 // /account – team mode's own page: your password, your API keys (made here, the key shown once),
 // and for an admin the accounts and invites. On a local server there are no accounts.
@@ -67,6 +70,7 @@ export default function AccountPage() {
       </h1>
       <Keys />
       {me.user.role === "admin" && <Accounts />}
+      <SharedLinks admin={me.user.role === "admin"} />
       <Password />
     </div>
   );
@@ -132,7 +136,7 @@ function Keys() {
         </label>
         <label style={{ display: "grid" }}>
           Expires
-          <select name="expiry" defaultValue="90">
+          <select name="expiry" defaultValue={String(KEY_DEFAULT_EXPIRY_DAYS)}>
             <option value="30">in 30 days</option>
             <option value="90">in 90 days</option>
             <option value="365">in a year</option>
@@ -143,7 +147,8 @@ function Keys() {
       </form>
       {fresh && (
         <p className="key-fresh">
-          Your new key, shown only now: <input readOnly value={fresh} size={52} aria-label="new API key" onFocus={(e) => e.currentTarget.select()} />
+          Your new key, shown only now: <input readOnly value={fresh} size={52} aria-label="new API key" onFocus={(e) => e.currentTarget.select()} />{" "}
+          <CopyButton text={fresh} />
         </p>
       )}
       {error && <p role="alert">{error}</p>}
@@ -234,7 +239,8 @@ function Accounts() {
       {invited && (
         <p className="invite-fresh">
           <bdi>{invited.name}</bdi> can log in with this one-time password, shown only now:{" "}
-          <input readOnly value={invited.password} aria-label="one-time password" />
+          <input readOnly value={invited.password} aria-label="one-time password" onFocus={(e) => e.currentTarget.select()} />{" "}
+          <CopyButton text={invited.password} /> They change it on their /account page after logging in.
         </p>
       )}
       {error && <p role="alert">{error}</p>}
@@ -262,7 +268,8 @@ function Password() {
     const f = new FormData(e.currentTarget);
     const r = await call("POST", "/api/v1/auth/password", { current: f.get("current"), password: f.get("password") });
     if (!r.ok) return setNote(errorOf(r));
-    window.location.assign("/login"); // every session of the account ended, this one too
+    // every session of the account ended, this one too: the login page says why it is shown
+    window.location.assign("/login?changed=password");
   }
   return (
     <section aria-label="password">

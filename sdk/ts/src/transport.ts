@@ -48,7 +48,7 @@ export interface TransportOptions {
   /** The server created or resumed the run; its largest stored step is `lastStep` (-1 when none). */
   onResumed?: (lastStep: number) => void;
   /** The server created or resumed the run; `project` and `name` are the run's own as stored. */
-  onCreated?: (run: { project?: string; name?: string }) => void;
+  onCreated?: (run: { project?: string; name?: string; resumed?: boolean }) => void;
 }
 
 /** One reason things were rejected, with how many (see {@link DeliveryResult.rejections}). */
@@ -551,6 +551,7 @@ export class Transport {
         this.o.onCreated?.({
           project: typeof stored.project === "string" ? stored.project : undefined,
           name: typeof stored.name === "string" ? stored.name : undefined,
+          resumed: res.body?.resumed === true,
         });
         const last = res.body?.lastStep;
         const lastStep = typeof last === "number" && Number.isSafeInteger(last) && last >= 0 ? last : -1;
