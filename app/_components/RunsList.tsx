@@ -442,7 +442,7 @@ export default function RunsList({
           </form>
           {confirmDelete ? (
             <span className="confirm" role="alertdialog" aria-label="confirm delete">
-              Delete {plural(pickedShown.length, "run")} and all their data?{" "}
+              Delete {plural(pickedShown.length, "run")} and all {pickedShown.length === 1 ? "its" : "their"} data?{" "}
               <button type="button" className="button small danger" onClick={() => void bulk("delete")} data-testid="confirm-delete">
                 delete
               </button>{" "}
