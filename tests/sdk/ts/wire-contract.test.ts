@@ -58,7 +58,8 @@ function series(runId: string, key: string): Map<number, number | string> {
   return out;
 }
 
-const babysitWarnings = () => stderr.lines(/^babysit: /);
+// (the run's address, printed once the server confirms the run, is no warning)
+const babysitWarnings = () => stderr.lines(/^babysit: (?!(logging|resumed) run )/);
 
 describe("the SDK's copy of the contract", () => {
   // Limits on what the server reads back or interprets, not on anything an SDK sends. A new limit
@@ -76,6 +77,8 @@ describe("the SDK's copy of the contract", () => {
     "runConfigFiltersMax",
     "runListColumnsMax",
     "runListConfigKeys",
+    "runListKeysMax",
+    "shareListMax",
   ]);
 
   test("every limit equals docs/contract.json (generated from lib/contract/limits.ts)", () => {
