@@ -17,7 +17,7 @@ import {
 } from "./encode.js";
 import { computeHistogram, histogramProblem, type Histogram } from "./histogram.js";
 import { track, untrack, type Tracked } from "./lifecycle.js";
-import { OnceWarner, say } from "./output.js";
+import { OnceWarner, counted, say } from "./output.js";
 import { toJsonObject } from "./to-json.js";
 import { Transport, type Alert, type DeliveryResult, type Row } from "./transport.js";
 
@@ -168,7 +168,7 @@ export async function init(options: InitOptions): Promise<Run> {
   run = new Run(id, project, name, baseUrl, transport, warner, positive(o.finishTimeoutMs, 10_000), resuming);
   track(run);
   const leftovers = transport.replayedFromSpool;
-  if (leftovers > 0) say(`babysit: resending ${leftovers} batches of run ${id} left in ${transport.spool.path}`);
+  if (leftovers > 0) say(`babysit: resending ${counted(leftovers, "batch", "batches")} of run ${id} left in ${transport.spool.path}`);
   await transport.start(positive(o.initTimeoutMs, 2000));
   return run;
 }

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 
 import * as os from "node:os";
 import { init, type Alert, type InitOptions, type Run } from "../../../sdk/ts/src/index";
+import { counted } from "../../../sdk/ts/src/output";
 import { defaultSpoolDir } from "../../../sdk/ts/src/run";
 import { type FakeServer, startFakeServer } from "./fake-server";
 import { captureStderr, freePort, pendingInSpool, readSpool, tmpDir, waitFor } from "./util";
@@ -171,6 +172,15 @@ describe("the run's address, as the Python SDK prints it", () => {
       else process.env.BABYSIT_QUIET = saved;
     }
   });
+});
+
+test.each([
+  [1, "point", undefined, "1 point"],
+  [0, "point", undefined, "0 points"],
+  [2, "batch", "batches", "2 batches"],
+  [1, "batch", "batches", "1 batch"],
+])("counts in messages read right: %i %s", (n, one, many, want) => {
+  expect(counted(n, one, many)).toBe(want);
 });
 
 describe("the spool's default place: the Python SDK's", () => {
