@@ -77,6 +77,7 @@ describe("the SDK's copy of the contract", () => {
     "runConfigFiltersMax",
     "runListColumnsMax",
     "runListConfigKeys",
+    "runListKeysRuns",
     "runListKeysMax",
     "shareListMax",
   ]);
