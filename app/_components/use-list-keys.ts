@@ -3,9 +3,9 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { tryJson } from "@/lib/ui/api-error";
 
-// The config and metric keys the runs of a project have (GET /api/v1/runs?keys=true), for the
-// runs list's column picker, config filter and sort menu. Read when one of them is first opened
-// (it reads every key row of the project's runs), again when the project changes while shown.
+// The config and metric keys the project's newest runs have (GET /api/v1/runs?keys=true), for the
+// runs list's column picker, config filter and sort menu. Read each time one of them is opened
+// (so keys logged since show up), never before: a list that nobody customizes does not ask.
 
 export interface ListKeys {
   config: string[];
@@ -14,21 +14,25 @@ export interface ListKeys {
 
 export function useListKeys(project: string): { keys: ListKeys | null; want: () => void } {
   const [keys, setKeys] = useState<ListKeys | null>(null);
-  const [wanted, setWanted] = useState(false);
+  const [asks, setAsks] = useState(0);
   const asked = useRef("");
+  const shownFor = useRef<string | null>(null);
   useEffect(() => {
-    if (!wanted) return;
+    if (asks === 0) return;
     const query = `limit=1&keys=true${project ? `&project=${encodeURIComponent(project)}` : ""}`;
     asked.current = query;
-    setKeys(null);
+    // another project's keys are not this one's: none until its answer (the same project's stay)
+    if (shownFor.current !== project) setKeys(null);
     void fetch(`/api/v1/runs?${query}`)
       .then((res) => (res.ok ? tryJson<{ keys?: ListKeys }>(res) : null))
       .catch(() => null)
       .then((body) => {
         // an answer for another project than the one now shown is dropped
-        if (body?.keys && asked.current === query) setKeys(body.keys);
+        if (!body?.keys || asked.current !== query) return;
+        shownFor.current = project;
+        setKeys(body.keys);
       });
-  }, [project, wanted]);
-  const want = useCallback(() => setWanted(true), []);
+  }, [project, asks]);
+  const want = useCallback(() => setAsks((n) => n + 1), []);
   return { keys, want };
 }

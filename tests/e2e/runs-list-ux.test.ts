@@ -112,6 +112,12 @@ describe("runs list: config filters, sorts, columns", () => {
     const row = page.locator(`tr[data-run="${id}"]`);
     await expect.poll(() => row.locator('td[data-column="lr"]').innerText()).toBe("0.1");
     await expect.poll(() => row.locator('td[data-column="val/acc"]').innerText()).toBe("0.7");
+    // a key logged since shows up when the picker is opened again
+    const more = await api(env.server.url, "POST", `/api/v1/runs/${id}/log`, { seq: seq++, rows: [{ step: 1, metrics: { "train/loss": 0.3 } }] });
+    expect(more.status).toBe(200);
+    await page.click('[data-testid="column-picker"] summary'); // closed
+    await page.click('[data-testid="column-picker"] summary'); // opened again
+    await expect.poll(() => picker.locator('[data-key-option="train/loss"]').count()).toBe(1);
 
     // to the run's page and back by the top bar's link (no columns in that URL): still there
     await page.click(`tr[data-run="${id}"] td.name a`);
