@@ -12,6 +12,7 @@ import { databaseFile } from "./lib/db";
 import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
 import { setSecurityHeaders } from "./lib/http/headers";
 import { DRAIN_SMALL, allowLargeDrain, capUnreadBody, readBody, refuseDeclaredBody, sendFailure, withBody } from "./lib/http/node";
+import { ListenError, listen } from "./lib/http/listen";
 import { configureOwnNames } from "./lib/http/origin";
 import { bodyLimitOf } from "./lib/http/routes";
 import { serveOtherUpgrades } from "./lib/http/upgrade";
@@ -138,11 +139,11 @@ async function main() {
   const server = listener(false);
   if (sharePort !== null) {
     const shares = listener(true);
-    await new Promise<void>((resolve) => shares.listen(sharePort, host, resolve));
+    await listen(shares, sharePort, host, "BABYSIT_SHARE_PORT");
     console.log(`babysit serving shared links only on http://${host}:${sharePort}`);
   }
 
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await listen(server, port, host, "PORT");
   const addr = server.address();
   const actual = typeof addr === "object" && addr ? addr.port : port;
   console.log(`babysit listening on http://${host}:${actual}${mode === "team" ? " (team mode: log in at /login)" : ""}`);
@@ -158,6 +159,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err);
+  console.error(err instanceof ListenError ? err.message : err);
   process.exit(1);
 });

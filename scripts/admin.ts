@@ -70,7 +70,7 @@ async function main() {
       if (!ROLES.includes(values.role as Role)) fail(`--role must be admin or member, got ${values.role}`);
       const { user, password } = await createUser(name, values.role as Role, null);
       console.log(`Made the ${user.role} account ${user.name}. One-time password (shown only now):\n\n    ${password}\n`);
-      console.log("Log in at /login with it, then change it (POST /api/v1/auth/password).");
+      console.log("Log in at /login with it, then change it on /account (or POST /api/v1/auth/password).");
       return;
     }
     case "reset-password": {

@@ -9,7 +9,19 @@ const host = !process.env.HOST || ["0.0.0.0", "::"].includes(process.env.HOST) ?
 const url = (process.env.BABYSIT_URL ?? `http://${host.includes(":") ? `[${host}]` : host}:${process.env.PORT ?? 3000}`).replace(/\/+$/, "");
 const delayMs = Number(process.env.DEMO_DELAY_MS ?? 40);
 
-const probe = await fetch(`${url}/api/v1/runs?limit=1`).catch(() => null);
+// the probe carries the key the SDK will send (a team server answers 401 without one): a 401/403
+// is a server that answered, and the message must say it is the key, not the server, that is wrong
+const key = process.env.BABYSIT_API_KEY?.trim();
+const probe = await fetch(`${url}/api/v1/runs?limit=1`, key ? { headers: { authorization: `Bearer ${key}` } } : {}).catch(() => null);
+if (probe?.status === 401 || probe?.status === 403) {
+  const why = !key
+    ? "it is a team server and needs an API key: make one on its /account page and set BABYSIT_API_KEY=<key>"
+    : probe.status === 401
+      ? "it refused BABYSIT_API_KEY (unknown, revoked or expired: make a new key on its /account page)"
+      : "BABYSIT_API_KEY may not read runs there (make a key that may write to the demo project on its /account page)";
+  console.error(`babysit demo: the server at ${url} answered ${probe.status}: ${why}.`);
+  process.exit(1);
+}
 if (!probe?.ok) {
   console.error(`babysit demo: no server answers at ${url}. Start it first with \`npm start\` (or set BABYSIT_URL).`);
   process.exit(1);

@@ -1,7 +1,9 @@
 import RunsList from "@/app/_components/RunsList";
+import { modeFrom } from "@/lib/auth/mode";
 import { listRuns } from "@/lib/runs/list-runs";
+import { splitConfigFilters } from "@/lib/schemas/runs";
 import type { RunList } from "@/lib/ui/api-types";
-import { parseColumns, parseListFilters, parseRunsQuery } from "@/lib/ui/runs-query";
+import { parseColumns, parseConfigFilters, parseListFilters, parseRunsQuery } from "@/lib/ui/runs-query";
 
 export const dynamic = "force-dynamic";
 
@@ -12,16 +14,23 @@ export default async function Home({ searchParams }: Search) {
   const params = await searchParams;
   const { project, status, sort } = parseRunsQuery(params);
   const filters = parseListFilters(params);
-  // the search and archive filters apply on the server (project, status and order on the page, as
-  // the client applies them); a filter the list's query refuses shows the unfiltered list instead
-  const list = (await listRuns({
-    sort: "-created",
-    limit: 1000,
-    archived: filters.archived,
-    ...(filters.q ? { q: filters.q } : {}),
-    ...(filters.tag ? { tag: filters.tag } : {}),
-    ...(filters.owner ? { owner: filters.owner } : {}),
-  }).catch(() => listRuns({ sort: "-created", limit: 1000 }))) as RunList;
+  const configFilters = parseConfigFilters(params);
+  // the search, archive and config filters apply on the server (project, status and order on the
+  // page, as the client applies them); a filter the list's query refuses shows the unfiltered list
+  // instead (the page then asks the API, which says what is wrong with it)
+  const list = (await Promise.resolve()
+    .then(() =>
+      listRuns({
+        sort: "-created",
+        limit: 1000,
+        archived: filters.archived,
+        ...(filters.q ? { q: filters.q } : {}),
+        ...(filters.tag ? { tag: filters.tag } : {}),
+        ...(filters.owner ? { owner: filters.owner } : {}),
+        config: splitConfigFilters(Object.fromEntries(configFilters.map((f) => [`config.${f.key}`, f.value]))).config,
+      }),
+    )
+    .catch(() => listRuns({ sort: "-created", limit: 1000 }))) as RunList;
   return (
     <RunsList
       initial={list}
@@ -31,6 +40,8 @@ export default async function Home({ searchParams }: Search) {
       initialStatus={status}
       initialFilters={filters}
       initialColumns={parseColumns(params)}
+      initialConfig={configFilters}
+      team={modeFrom() === "team"}
     />
   );
 }

@@ -2,6 +2,7 @@
 
 import { Fragment, type ReactNode, useLayoutEffect, useRef, useState } from "react";
 import { chartFamilies } from "@/lib/ui/chart-families";
+import { plural } from "@/lib/ui/format";
 import { useNear } from "./lazy";
 
 // A chart grid that mounts only what is near the viewport. Its items go in blocks of BLOCK, blocks
@@ -77,7 +78,7 @@ export function FamilyGrids<T extends { title: string }>(props: Props<T>) {
                   })
                 }
               >
-                {name}/<span className="muted"> · {f.charts.length} charts</span>
+                {name}/<span className="muted"> · {plural(f.charts.length, "chart")}</span>
               </button>
             </h3>
             {open && <LazyGrid {...props} items={f.charts} eager={i === 0} />}

@@ -1,42 +1,44 @@
 "use client";
 
 import Link from "next/link";
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { RunList, RunListItem } from "@/lib/ui/api-types";
 import { UNREACHABLE, errorText, tryJson } from "@/lib/ui/api-error";
-import { formatValue, isNonFinite } from "@/lib/ui/format";
+import { formatValue, isNonFinite, plural } from "@/lib/ui/format";
 import {
   type ArchivedFilter,
   type ColumnSort,
+  type ConfigFilterParam,
   type ListColumn,
   type ListFilters,
   type SortOrder,
   STATUS_FILTERS,
   type StatusFilter,
+  columnSortValue,
+  columnsFromStore,
+  columnsStorageKey,
+  columnsToStore,
   filterRuns,
+  parseColumnSortValue,
   runsApiQuery,
   withColumns,
+  withConfigFilters,
+  withConfigQuery,
   withListFilters,
   withRunsQuery,
 } from "@/lib/ui/runs-query";
 import { AlertBadges, LocalTime, StatusBadge, runDuration, useNow } from "./bits";
 import { type Room, onJoined, useLinkState, useLive } from "./live";
 import LiveNote from "./LiveNote";
+import ColumnPicker from "./ColumnPicker";
+import ConfigFilters from "./ConfigFilters";
+import EmptyRunsHint from "./EmptyRunsHint";
+import { useListKeys } from "./use-list-keys";
 
 // The runs list: search by name, filter by project, status, tag and archived, sort (also by chosen
 // config and metric columns, on the server), pick runs to compare or to archive, tag or delete at
 // once. Live: `run` events add or update rows at once, `run-deleted` drops them; points and alerts
 // of live runs trigger a light refetch of the list (at most one every 2 s) so values follow.
-
-// The address this page was loaded from, for the empty list's curl hint (the server renders a
-// placeholder; the browser fills in its own address).
-const noSubscription = () => () => {};
-const useOrigin = () =>
-  useSyncExternalStore(
-    noSubscription,
-    () => window.location.origin,
-    () => "http://<this server>",
-  );
 
 export type { SortOrder } from "@/lib/ui/runs-query";
 const SORTS: { value: SortOrder; label: string }[] = [
@@ -49,6 +51,8 @@ const SEARCH_DEBOUNCE_MS = 250;
 const JSON_TYPE = { "content-type": "application/json" };
 const AGG_LABEL: Record<ListColumn["agg"], string> = { last: "last", min: "min", max: "max" };
 const NO_COLUMNS = { columns: [], by: null };
+/** Sorts by keys not (yet) shown as columns offered in the sort menu, per kind (the rest: add a column). */
+const KEY_SORTS_MAX = 30;
 const columnId = (c: ListColumn) => `${c.kind}\u0000${c.key}\u0000${c.kind === "metric" ? c.agg : ""}`;
 const MAX_WATCHED = 50;
 const STATUS_CHECK_MS = 60_000;
@@ -61,6 +65,8 @@ export default function RunsList({
   initialStatus = "",
   initialFilters = { q: "", tag: "", archived: "false" },
   initialColumns = NO_COLUMNS,
+  initialConfig = [],
+  team = false,
 }: {
   initial: RunList;
   serverNow: number;
@@ -69,6 +75,10 @@ export default function RunsList({
   initialStatus?: StatusFilter;
   initialFilters?: ListFilters;
   initialColumns?: { columns: ListColumn[]; by: ColumnSort | null };
+  /** config.<key>=<value> filters of the page's URL (the API's own form). */
+  initialConfig?: ConfigFilterParam[];
+  /** Team mode: the API needs a key (the empty list's curl example sends one). */
+  team?: boolean;
 }) {
   const [runs, setRuns] = useState<RunListItem[]>(initial.runs);
   const [projects, setProjects] = useState(initial.projects);
@@ -85,23 +95,27 @@ export default function RunsList({
   const [total, setTotal] = useState(initial.total ?? initial.runs.length);
   const [columns, setColumns] = useState<ListColumn[]>(initialColumns.columns);
   const [by, setBy] = useState<ColumnSort | null>(initialColumns.by);
-  const [newColumn, setNewColumn] = useState<{ kind: string; key: string }>({ kind: "config", key: "" });
+  const [config, setConfig] = useState<ConfigFilterParam[]>(initialConfig);
+  const [listError, setListError] = useState("");
+  const listKeys = useListKeys(project);
   const [bulkTag, setBulkTag] = useState("");
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [bulkError, setBulkError] = useState("");
   const now = useNow(serverNow);
   const link = useLinkState();
-  const origin = useOrigin();
 
   // the latest query: a refetch started by an event asks for what the page shows now
   // (status is filtered here only, so that its menu counts every status of the listed runs)
-  const apiQuery = runsApiQuery({ project, status: "", sort }, { q, tag, archived, owner }, columns, by);
+  const apiQuery = withConfigQuery(runsApiQuery({ project, status: "", sort }, { q, tag, archived, owner }, columns, by), config);
   const queryRef = useRef(apiQuery);
   queryRef.current = apiQuery;
   const refetch = useCallback(async () => {
     const asked = queryRef.current;
     const res = await fetch(`/api/v1/runs?${asked}`).catch(() => null);
-    if (!res?.ok || asked !== queryRef.current) return; // a newer query is on its way
+    if (!res || asked !== queryRef.current) return; // a newer query is on its way
+    // a filter the server refuses (a typed config value) says why instead of showing an old list
+    if (res.status === 400) return setListError(await errorText(res));
+    if (!res.ok) return;
     const body = await tryJson<RunList>(res);
     // the query may have changed while the body was read: an older answer never replaces a newer one
     if (!body || asked !== queryRef.current) return;
@@ -109,10 +123,11 @@ export default function RunsList({
     setProjects(body.projects);
     setTags(body.tags ?? []);
     setTotal(body.total ?? body.runs.length);
+    setListError("");
   }, []);
   // whenever the query changes (the first render shows the server's answer)
   // (the server's answer has no columns: with columns from the URL, ask again at once)
-  const firstQuery = useRef(columns.length ? "" : apiQuery);
+  const firstQuery = useRef(columns.length || config.length ? "" : apiQuery);
   useEffect(() => {
     if (apiQuery !== firstQuery.current) void refetch();
     firstQuery.current = "";
@@ -144,13 +159,47 @@ export default function RunsList({
 
   // keep the URL in step with the filter, so a reload or a shared link shows the same list
   useEffect(() => {
-    const u = withColumns(
-      withListFilters(withRunsQuery(new URL(window.location.href), { project, status, sort }), { q, tag, archived, owner }),
-      columns,
-      by,
+    const u = withConfigFilters(
+      withColumns(withListFilters(withRunsQuery(new URL(window.location.href), { project, status, sort }), { q, tag, archived, owner }), columns, by),
+      config,
     );
     if (u.href !== window.location.href) window.history.replaceState(null, "", u);
-  }, [project, status, sort, q, tag, archived, owner, columns, by]);
+  }, [project, status, sort, q, tag, archived, owner, columns, by, config]);
+
+  // chosen columns are kept per project in this browser: a page opened without columns in its
+  // URL shows the ones last chosen for its project (the URL's win: a shared link shows its view)
+  const storedColumns = (p: string): ListColumn[] => {
+    try {
+      return columnsFromStore(window.localStorage.getItem(columnsStorageKey(p)));
+    } catch {
+      return []; // storage refused (private mode, quota): columns live in the URL only
+    }
+  };
+  const storeColumns = (p: string, cs: readonly ListColumn[]) => {
+    try {
+      if (cs.length) window.localStorage.setItem(columnsStorageKey(p), columnsToStore(cs));
+      else window.localStorage.removeItem(columnsStorageKey(p));
+    } catch {
+      // as above
+    }
+  };
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, on the first render in the browser (the server cannot read storage)
+  useEffect(() => {
+    if (!initialColumns.columns.length) setColumns(storedColumns(initialProject));
+  }, []);
+  const changeColumns = (next: ListColumn[], nextBy: ColumnSort | null = by) => {
+    setColumns(next);
+    setBy(nextBy && next.some((c) => columnId(c) === columnId(nextBy.column)) ? nextBy : null);
+    storeColumns(project, next);
+  };
+  const chooseProject = (p: string) => {
+    if (p === project) return;
+    setProject(p);
+    // another project, its own columns (a sort by a column it does not show ends)
+    const next = storedColumns(p);
+    setColumns(next);
+    setBy((b) => (b && next.some((c) => columnId(c) === columnId(b.column)) ? b : null));
+  };
 
   // runs that go quiet turn "stale" without any event: look again now and then while some are live
   const anyLive = runs.some((r) => r.status === "running");
@@ -205,22 +254,30 @@ export default function RunsList({
     );
     return by ? rs.filter((r) => (!project || r.project === project) && (!status || r.status === status)) : filterRuns(rs, { project, status, sort });
   }, [runs, project, status, sort, archived, tag, owner, by]);
-  const filtering = Boolean(q || tag || owner || archived !== "false" || project || status);
+  const filtering = Boolean(q || tag || owner || archived !== "false" || project || status || config.length);
 
-  const addColumn = () => {
-    const key = newColumn.key.trim();
-    if (!key) return;
-    const [kind, agg] = newColumn.kind.split(":") as ["config" | "metric", ListColumn["agg"] | undefined];
-    const c: ListColumn = { kind, key, agg: agg ?? "last" };
-    setColumns((cs) => (cs.some((x) => columnId(x) === columnId(c)) ? cs : [...cs, c]));
-    setNewColumn((n) => ({ ...n, key: "" }));
-  };
+  const toggleColumn = (c: ListColumn) =>
+    changeColumns(columns.some((x) => columnId(x) === columnId(c)) ? columns.filter((x) => columnId(x) !== columnId(c)) : [...columns, c]);
   const sortBy = (c: ListColumn) =>
     setBy((b) => (b && columnId(b.column) === columnId(c) ? (b.desc ? null : { column: c, desc: true }) : { column: c, desc: false }));
-  const removeColumn = (c: ListColumn) => {
-    setColumns((cs) => cs.filter((x) => columnId(x) !== columnId(c)));
-    setBy((b) => (b && columnId(b.column) === columnId(c) ? null : b));
+  const removeColumn = (c: ListColumn) => changeColumns(columns.filter((x) => columnId(x) !== columnId(c)));
+  // the sort menu: the list's own orders, or a column's (a key not shown yet becomes a column)
+  const sortValue = by ? columnSortValue(by.column, by.desc) : sort;
+  const chooseSort = (v: string) => {
+    const col = parseColumnSortValue(v);
+    if (!col) {
+      setBy(null);
+      setSort(v as SortOrder);
+      return;
+    }
+    if (!columns.some((c) => columnId(c) === columnId(col.column))) changeColumns([...columns, col.column], col);
+    else setBy(col);
   };
+  const keySorts = (kind: ListColumn["kind"], keys: readonly string[]) =>
+    keys
+      .map((key): ListColumn => ({ kind, key, agg: "last" }))
+      .filter((c) => !columns.some((x) => columnId(x) === columnId(c)))
+      .slice(0, KEY_SORTS_MAX);
 
   const bulk = async (action: "delete" | "archive" | "unarchive" | "tag" | "untag") => {
     setBulkError("");
@@ -257,7 +314,7 @@ export default function RunsList({
         <h1>Runs</h1>
         <label>
           <span>project</span>
-          <select value={project} onChange={(e) => setProject(e.target.value)} aria-label="project">
+          <select value={project} onChange={(e) => chooseProject(e.target.value)} aria-label="project">
             <option value="">all projects</option>
             {projects.map((p) => (
               <option key={p.name} value={p.name}>
@@ -307,12 +364,31 @@ export default function RunsList({
         </label>
         <label>
           <span>sort</span>
-          <select value={sort} onChange={(e) => setSort(e.target.value as SortOrder)} aria-label="sort">
+          <select value={sortValue} onChange={(e) => chooseSort(e.target.value)} onFocus={listKeys.want} aria-label="sort">
             {SORTS.map((s) => (
               <option key={s.value} value={s.value}>
                 {s.label}
               </option>
             ))}
+            {columns.length > 0 && (
+              <optgroup label="shown columns">
+                {columns.flatMap((c) => [false, true].map((desc) => <SortOption key={columnSortValue(c, desc)} column={c} desc={desc} />))}
+              </optgroup>
+            )}
+            {listKeys.keys && keySorts("config", listKeys.keys.config).length > 0 && (
+              <optgroup label="config values">
+                {keySorts("config", listKeys.keys.config).flatMap((c) =>
+                  [false, true].map((desc) => <SortOption key={columnSortValue(c, desc)} column={c} desc={desc} />),
+                )}
+              </optgroup>
+            )}
+            {listKeys.keys && keySorts("metric", listKeys.keys.metrics).length > 0 && (
+              <optgroup label="metrics (last value)">
+                {keySorts("metric", listKeys.keys.metrics).flatMap((c) =>
+                  [false, true].map((desc) => <SortOption key={columnSortValue(c, desc)} column={c} desc={desc} />),
+                )}
+              </optgroup>
+            )}
           </select>
         </label>
         <span className="grow" />
@@ -323,7 +399,7 @@ export default function RunsList({
         )}
         {pickedShown.length >= 2 ? (
           <Link className="button primary" href={compareHref} data-testid="compare">
-            Compare {pickedShown.length} runs
+            Compare {plural(pickedShown.length, "run")}
           </Link>
         ) : (
           <span className="button primary disabled" aria-disabled="true" data-testid="compare" title="pick two or more runs">
@@ -342,41 +418,18 @@ export default function RunsList({
           aria-label="search runs"
         />
         <span className="muted" data-total>
-          {total === shown.length ? `${total} runs` : `${shown.length} of ${total} runs`}
+          {total === shown.length ? plural(total, "run") : `${shown.length} of ${plural(total, "run")}`}
         </span>
         <span className="grow" />
-        <label>
-          <span>add column</span>
-          <select value={newColumn.kind} onChange={(e) => setNewColumn((n) => ({ ...n, kind: e.target.value }))} aria-label="column kind">
-            <option value="config">config value</option>
-            <option value="metric:last">metric, last</option>
-            <option value="metric:max">metric, max</option>
-            <option value="metric:min">metric, min</option>
-          </select>
-        </label>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            addColumn();
-          }}
-        >
-          <input
-            value={newColumn.key}
-            onChange={(e) => setNewColumn((n) => ({ ...n, key: e.target.value }))}
-            placeholder="key, e.g. lr or val/acc"
-            aria-label="column key"
-            list="runs-column-keys"
-          />
-          <datalist id="runs-column-keys">
-            {[...new Set(runs.flatMap((r) => [...Object.keys(r.configSummary ?? {}), ...Object.keys(r.summary ?? {})]))].sort().map((k) => (
-              <option key={k} value={k} />
-            ))}
-          </datalist>{" "}
-          <button type="submit" className="button small">
-            add
-          </button>
-        </form>
+        <ColumnPicker columns={columns} onToggle={toggleColumn} keys={listKeys.keys} onOpen={listKeys.want} />
       </div>
+
+      <ConfigFilters filters={config} onChange={setConfig} keys={listKeys.keys?.config ?? null} onOpen={listKeys.want} />
+      {listError && (
+        <p className="warn" role="alert" data-testid="list-error">
+          {listError}
+        </p>
+      )}
 
       {pickedShown.length > 0 && (
         <div className="list-toolbar bulk" data-testid="bulk">
@@ -403,7 +456,7 @@ export default function RunsList({
           </form>
           {confirmDelete ? (
             <span className="confirm" role="alertdialog" aria-label="confirm delete">
-              Delete {pickedShown.length} runs and all their data?{" "}
+              Delete {plural(pickedShown.length, "run")} and all {pickedShown.length === 1 ? "its" : "their"} data?{" "}
               <button type="button" className="button small danger" onClick={() => void bulk("delete")} data-testid="confirm-delete">
                 delete
               </button>{" "}
@@ -427,13 +480,10 @@ export default function RunsList({
       {shown.length === 0 ? (
         <div className="empty">
           {runs.length === 0 && !filtering ? (
-            <>
-              <p>No runs yet. Log one from a training script with the Python or TypeScript SDK, or straight over HTTP:</p>
-              <pre>{`curl -X POST ${origin}/api/v1/runs -H 'content-type: application/json' -d '{"project":"demo"}'`}</pre>
-            </>
+            <EmptyRunsHint team={team} />
           ) : (
             <p>
-              {q || tag || archived !== "false"
+              {q || tag || archived !== "false" || config.length
                 ? "No runs match these filters."
                 : status
                   ? `No ${status} runs${project ? " in this project" : ""}.`
@@ -505,7 +555,7 @@ export default function RunsList({
                     {r.archived && <span className="badge muted">archived</span>}
                   </td>
                   <td>
-                    <button type="button" className="link-button project" onClick={() => setProject(r.project)} title={`show only ${r.project}`}>
+                    <button type="button" className="link-button project" onClick={() => chooseProject(r.project)} title={`show only ${r.project}`}>
                       {r.project}
                     </button>
                   </td>
@@ -563,4 +613,14 @@ function cellText(r: RunListItem, c: ListColumn): string {
   if (!m || !Object.hasOwn(m, c.key)) return "";
   const v = m[c.key][c.agg];
   return v === null ? "" : formatValue(v);
+}
+
+/** A column's entry in the sort menu: "lr: low to high", "val/acc (max): high to low". */
+function SortOption({ column: c, desc }: { column: ListColumn; desc: boolean }) {
+  return (
+    <option value={columnSortValue(c, desc)}>
+      {c.key}
+      {c.kind === "metric" ? ` (${AGG_LABEL[c.agg]})` : ""}: {desc ? "high to low" : "low to high"}
+    </option>
+  );
 }

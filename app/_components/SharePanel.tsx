@@ -20,7 +20,7 @@ export default function SharePanel({ runId }: { runId: string }) {
   const [error, setError] = useState("");
   const [expiresIn, setExpiresIn] = useState(DEFAULT_SHARE_EXPIRY);
   // the link just made: its address is never shown again
-  const [fresh, setFresh] = useState<{ id: number; url: string } | null>(null);
+  const [fresh, setFresh] = useState<{ id: number; url: string; note: string | null } | null>(null);
   const [copied, setCopied] = useState(false);
   const api = `/api/v1/runs/${encodeURIComponent(runId)}/shares`;
 
@@ -43,10 +43,10 @@ export default function SharePanel({ runId }: { runId: string }) {
     const res = await tryFetch(api, { method: "POST", headers: JSON_TYPE, body: JSON.stringify({ expiresIn }) });
     if (!res) return setError(UNREACHABLE);
     if (!res.ok) return setError(await errorText(res));
-    const made = await tryJson<Share & { url: string }>(res);
+    const made = await tryJson<Share & { url: string; note?: string | null }>(res);
     if (!made) return setError(UNREACHABLE);
     setShares((s) => [...(s ?? []), made]);
-    setFresh({ id: made.id, url: new URL(made.url, window.location.origin).href });
+    setFresh({ id: made.id, url: new URL(made.url, window.location.origin).href, note: made.note ?? null });
     setCopied(false);
   };
 
@@ -81,6 +81,12 @@ export default function SharePanel({ runId }: { runId: string }) {
               {copied ? "copied" : "copy"}
             </button>
             <p className="muted small">Copy it now: the full link is shown only once.</p>
+            {/* no published address configured: where the link opens (a loopback one: nowhere else) */}
+            {fresh.note && (
+              <p className="warn small" data-share-note>
+                {fresh.note}
+              </p>
+            )}
           </div>
         )}
         {shares && shares.length > 0 && (

@@ -29,6 +29,8 @@ export const ACCOUNT_NAME_MAX = 64;
 export const KEY_NAME_MAX = 100;
 /** Projects one key may be limited to. */
 export const KEY_PROJECTS_MAX = 100;
+/** Days a key lasts when its maker does not say (dashboard and API alike); null given explicitly: never. */
+export const KEY_DEFAULT_EXPIRY_DAYS = 90;
 /** Days a key may be made to last (or null: no expiry). */
 export const KEY_EXPIRY_DAYS_MAX = 3650;
 /** How often live sockets' sessions are checked (expired, or ended by another process such as the admin CLI), in seconds. */

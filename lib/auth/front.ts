@@ -4,6 +4,7 @@ import { sendError } from "../http/node";
 import { keyScope } from "./api-keys";
 import { type Mode, trustProxy } from "./mode";
 import type { Principal } from "./permissions";
+import { sessionCookie } from "./login";
 import { type Access, routeAccess } from "./route-access";
 import { sessionUser } from "./sessions";
 import { API_KEY_PREFIX, SECURE_SESSION_COOKIE, SESSION_COOKIE, looksLikeSecret } from "./tokens";
@@ -80,13 +81,17 @@ export const AMBIGUOUS_SESSION =
  * The session a Cookie header names: its id and user, null for none, or "ambiguous". A browser may
  * send several cookies of the session's name (another path, a parent domain's); each live one is
  * tried, and when they belong to different people none is believed, so a cookie planted by another
- * site cannot make someone work in the planter's account.
+ * site cannot make someone work in the planter's account. `onSlide(id)`: its expiry moved on.
  */
-export function sessionOf(cookieHeader: string | undefined, secure: boolean): { id: string; principal: Principal } | "ambiguous" | null {
+export function sessionOf(
+  cookieHeader: string | undefined,
+  secure: boolean,
+  onSlide?: (id: string) => void,
+): { id: string; principal: Principal } | "ambiguous" | null {
   const ids = [...new Set(cookieValues(cookieHeader, sessionCookieName(secure)).filter(looksLikeSecret))].slice(0, SESSION_COOKIES_TRIED);
   let found: { id: string; principal: Extract<Principal, { kind: "user" }> } | null = null;
   for (const id of ids) {
-    const u = sessionUser(id);
+    const u = sessionUser(id, onSlide && (() => onSlide(id)));
     if (!u) continue;
     if (found && found.principal.id !== u.id) return "ambiguous";
     found ??= { id, principal: { kind: "user", id: u.id, name: u.name, role: u.role } };
@@ -97,7 +102,7 @@ export function sessionOf(cookieHeader: string | undefined, secure: boolean): { 
 type Authenticated = { ok: true; principal: Principal | null } | { ok: false; message: string };
 
 /** Who a team-mode request is: a bearer API key if it sends one (and then only that), else its session, else nobody. */
-function authenticate(req: IncomingMessage): Authenticated {
+function authenticate(req: IncomingMessage, res: ServerResponse): Authenticated {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const m = /^Bearer +(\S+)$/i.exec(header);
@@ -112,7 +117,10 @@ function authenticate(req: IncomingMessage): Authenticated {
     if (scope === "disabled") return { ok: false, message: "the account this API key belongs to is disabled; an admin can enable it" };
     return { ok: true, principal: { kind: "key", scope } };
   }
-  const s = sessionOf(req.headers.cookie, isSecure(req));
+  // a session slid forward: so does the cookie (its Max-Age is the session's lifetime, not longer),
+  // unless the answer sets one of its own (login, logout), which then comes after this one
+  const slide = (id: string) => res.setHeader("set-cookie", sessionCookie(id, isSecure(req)));
+  const s = sessionOf(req.headers.cookie, isSecure(req), slide);
   if (s === "ambiguous") return { ok: false, message: AMBIGUOUS_SESSION };
   return { ok: true, principal: s?.principal ?? null };
 }
@@ -132,7 +140,7 @@ export function authorize(req: IncomingMessage, res: ServerResponse, front: Gate
   if (mode === "local") return pass(req, { ...base, principal: { kind: "local" } });
   if (front.kind === "answered") return false;
 
-  const who = authenticate(req);
+  const who = authenticate(req, res);
   const path = (req.url ?? "").split("?", 1)[0];
   if (front.kind === "page") {
     if (publicPage(path)) return pass(req, { ...base, principal: who.ok ? who.principal : null });

@@ -1,13 +1,14 @@
 import { AppError } from "../errors";
 import { singleton } from "../singleton";
-import { LOGIN_FAILS_PER_IP, LOGIN_FAILS_PER_NAME, LOGIN_FAILS_PER_NAME_AND_IP, PASSWORD_CHECK_FAILS_PER_USER } from "./config";
+import { LOGIN_FAILS_PER_IP, LOGIN_FAILS_PER_NAME, LOGIN_FAILS_PER_NAME_AND_IP, PASSWORD_CHECK_FAILS_PER_USER, SESSION_TTL_S } from "./config";
 import { decoyHash, verifyPassword } from "./passwords";
 import { LoginLimiter, guardedCheck } from "./rate-limit";
 import { createSession } from "./sessions";
 import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from "./tokens";
 import { type User, findUser, foldName } from "./users";
-// the server decides when a session ends (sliding, lib/auth/sessions.ts); the cookie only has to outlive it: 400 days, browsers' cap
-const COOKIE_MAX_AGE_S = 400 * 86400;
+// the cookie lasts as the session does: SESSION_TTL_S from its last use; each time the server slides
+// a session's expiry (at most hourly, lib/auth/sessions.ts) the front sends the cookie again
+const COOKIE_MAX_AGE_S = SESSION_TTL_S;
 
 // Logging in: a name and password for a session cookie. Failed attempts are limited per (name,
 // client address), per address and per name (lib/auth/config.ts; 429 `too_many_requests` with

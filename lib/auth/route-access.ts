@@ -11,6 +11,7 @@ import {
   canShareRun,
   canWriteRun,
 } from "./permissions";
+import { canListShares } from "./share-list-access";
 
 // The permission each API route needs in team mode, by route path and method: the table the
 // custom server's front (lib/auth/front.ts) reads before any route handler runs. A route missing
@@ -50,6 +51,7 @@ const TABLE = new Map<string, Access>([
   ["POST /api/v1/users", check(canAdminister, "make accounts (admins only)")],
   ["PATCH /api/v1/users/[id]", check(canAdminister, "change accounts (admins only)")],
   ["DELETE /api/v1/users/[id]", check(canAdminister, "delete accounts (admins only)")],
+  ["GET /api/v1/shares", check(canListShares, "list shared links (log in to the dashboard)")],
   ["GET /api/v1/runs", check(canListRuns, "read runs")],
   // the project comes in the body: the route handler asks canWriteProject for it
   [

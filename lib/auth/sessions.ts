@@ -22,8 +22,11 @@ export function createSession(userId: number): { id: string; expiresAt: number }
   return { id, expiresAt: t + SESSION_TTL_S };
 }
 
-/** The user a session id belongs to, or null (unknown, expired: an expired row is deleted). Slides the expiry. */
-export function sessionUser(id: string): User | null {
+/**
+ * The user a session id belongs to, or null (unknown, expired: an expired row is deleted). Slides
+ * the expiry; `onSlide` hears when it did, so the cookie's lifetime can follow (lib/auth/front.ts).
+ */
+export function sessionUser(id: string, onSlide?: () => void): User | null {
   const db = sqlite();
   const hash = hashSecret(id);
   const row = stmt(db, "SELECT id, user_id, expires_at FROM sessions WHERE token_hash = ?").get(hash) as
@@ -37,6 +40,7 @@ export function sessionUser(id: string): User | null {
   }
   if (row.expires_at - t < SESSION_TTL_S - SESSION_SLIDE_EVERY_S) {
     stmt(db, "UPDATE sessions SET expires_at = ? WHERE id = ?").run(t + SESSION_TTL_S, row.id);
+    onSlide?.();
   }
   const u = userById(row.user_id);
   // disabling deletes the sessions too; this holds even for a row written in between

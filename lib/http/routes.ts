@@ -37,6 +37,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: "/api/v1/runs/[id]/alerts", methods: ["GET"] },
   { path: "/api/v1/runs/[id]/shares", methods: ["GET", "POST"] },
   { path: "/api/v1/runs/[id]/shares/[shareId]", methods: ["DELETE"] },
+  // every link across runs (an admin's view; a member's own): lib/auth/share-list-access.ts
+  { path: "/api/v1/shares", methods: ["GET"] },
   { path: "/api/v1/shares/[token]", methods: ["GET"] },
   { path: "/api/v1/shares/[token]/series", methods: ["GET"] },
   { path: "/api/v1/shares/[token]/histograms", methods: ["GET"] },

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { LIMITS } from "../contract/limits";
 import { sqlite, stmt } from "../db";
 import { runSeries } from "../series/series-meta";
 import { alertCounts } from "./alert-counts";
@@ -26,6 +27,8 @@ export interface ListRunsInput {
   config?: Map<string, ConfigFilter>;
   configColumns?: string[];
   metricColumns?: string[];
+  /** "true": the answer also names the config and metric keys the project's runs have (keys). */
+  keys?: "true" | "false";
   limit: number;
   offset?: number;
 }
@@ -217,8 +220,11 @@ async function listView(rows: RunRow[], q: ListRunsInput, whereSql: string, para
     rows.length < q.limit && (rows.length > 0 || offset === 0)
       ? offset + rows.length
       : (db.prepare(`SELECT COUNT(*) AS n FROM runs r JOIN projects p ON p.id = r.project_id ${whereSql}`).get(...params) as { n: number }).n;
+  // a project whose runs were all deleted is not offered (its row stays: runs may come back to it)
   const projects = db
-    .prepare("SELECT p.name, (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id) AS runs FROM projects p ORDER BY p.name")
+    .prepare(
+      "SELECT p.name, (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id) AS runs FROM projects p WHERE EXISTS (SELECT 1 FROM runs r WHERE r.project_id = p.id) ORDER BY p.name",
+    )
     .all() as { name: string; runs: number }[];
   const tagCounts = db.prepare("SELECT tag AS name, COUNT(*) AS runs FROM run_tags GROUP BY tag ORDER BY tag").all() as {
     name: string;
@@ -234,7 +240,30 @@ async function listView(rows: RunRow[], q: ListRunsInput, whereSql: string, para
     total,
     projects,
     tags: tagCounts,
+    ...(q.keys === "true" ? { keys: listKeys(q.project) } : {}),
   };
+}
+
+/**
+ * The config keys (of run_config_values: the ones filters, sorts and columns see) and metric keys
+ * that the newest runListKeysRuns runs of a project (or of every project) have, each in code unit
+ * order, at most runListKeysMax of each: what the runs list's column picker and filters offer.
+ * Bounded by runs, as every key row of 100k runs x 20 keys took 1.2 s (blocking the server) and
+ * the newest 1000 runs' take milliseconds; asked for on its own (keys=true), not with each refetch.
+ */
+function listKeys(project: string | undefined): { config: string[]; metrics: string[] } {
+  const db = sqlite();
+  const max = LIMITS.runListKeysMax.value;
+  const newest =
+    project === undefined
+      ? "SELECT r.id FROM runs r ORDER BY r.created_at DESC LIMIT ?"
+      : "SELECT r.id FROM runs r WHERE r.project_id = (SELECT p.id FROM projects p WHERE p.name = ?) ORDER BY r.created_at DESC LIMIT ?";
+  const runs = `WHERE x.run_id IN (${newest})`;
+  const scanned = LIMITS.runListKeysRuns.value;
+  const args = project === undefined ? [scanned, max] : [project, scanned, max];
+  const config = db.prepare(`SELECT DISTINCT x.key FROM run_config_values x ${runs} ORDER BY x.key LIMIT ?`).all(...args) as { key: string }[];
+  const metrics = db.prepare(`SELECT DISTINCT x.key FROM series x ${runs} ORDER BY x.key LIMIT ?`).all(...args) as { key: string }[];
+  return { config: config.map((r) => r.key), metrics: metrics.map((r) => r.key) };
 }
 
 export interface MetricCell {

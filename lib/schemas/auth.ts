@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { LIMITS, nameProblem } from "../contract/limits";
-import { ACCOUNT_NAME_MAX, KEY_EXPIRY_DAYS_MAX, KEY_NAME_MAX, KEY_PROJECTS_MAX, PASSWORD_MAX } from "../auth/config";
+import { ACCOUNT_NAME_MAX, KEY_DEFAULT_EXPIRY_DAYS, KEY_EXPIRY_DAYS_MAX, KEY_NAME_MAX, KEY_PROJECTS_MAX, PASSWORD_MAX } from "../auth/config";
 import { passwordProblem, userNameProblem } from "../auth/users";
 
 // Bodies of team mode's routes (lib/auth/routes.ts).
@@ -57,8 +57,8 @@ export const createKey = z
     access: z.enum(["read", "write"]).default("write"),
     /** Projects a write key may write to; absent or null: every project. */
     projects: z.array(projectName).min(1).max(KEY_PROJECTS_MAX).nullable().default(null),
-    /** Days until the key stops working; absent or null: never. */
-    expiresInDays: z.number().int().min(1).max(KEY_EXPIRY_DAYS_MAX).nullable().default(null),
+    /** Days until the key stops working; absent: KEY_DEFAULT_EXPIRY_DAYS (as the dashboard's form); null: never. */
+    expiresInDays: z.number().int().min(1).max(KEY_EXPIRY_DAYS_MAX).nullable().default(KEY_DEFAULT_EXPIRY_DAYS),
   })
   .refine((k) => !(k.access === "read" && k.projects !== null), {
     message: "projects limits what a write key writes; a read key takes none",

@@ -223,6 +223,7 @@ export const listRunsQuery = z
     sort: z.enum(RUN_SORTS, { error: `must be one of ${RUN_SORTS.join(", ")}` }).default("-created"),
     sortKey: filterText("the sort key").optional(),
     sortAgg: z.enum(["last", "min", "max"], { error: "must be last, min or max" }).default("last"),
+    keys: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
     configColumns: keyList("config keys").optional(),
     metricColumns: keyList("metric keys").optional(),
     limit: intParam(1, 1000).default(200),

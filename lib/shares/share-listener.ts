@@ -29,7 +29,6 @@ export function sharePortFrom(value: string | undefined, mainPort: number): numb
 export function isSharePath(path: string): boolean {
   return (
     /^\/share\/[^/]+$/.test(path) ||
-    path === "/api/v1/shares" ||
     path.startsWith("/api/v1/shares/") ||
     path.startsWith("/_next/static/") ||
     path === "/icon.svg" ||

@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import { SHARE_EXPIRIES, SHARE_PREFIX_LENGTH } from "../contract/shares";
 import { isShareToken } from "../contract/socket";
 import { prisma, sqlite, stmt } from "../db";
-import { shareLink } from "./share-url";
+import { shareLink, shareLinkNote } from "./share-url";
 import { AppError } from "../errors";
 import { closeShareRoom } from "../realtime/hub";
 import { singleton } from "../singleton";
@@ -37,6 +37,8 @@ export interface ShareCreated extends ShareView {
   token: string;
   /** Path of the shared page on this server. */
   url: string;
+  /** Where the link works when no published address is configured (share-url.ts), else null. */
+  note: string | null;
 }
 
 interface ShareRow {
@@ -90,7 +92,7 @@ export async function createShare(
       createdBy: opts.createdBy ?? null,
     },
   });
-  return { ...view(share), token, url: shareLink(token, opts.host ?? null) };
+  return { ...view(share), token, url: shareLink(token, opts.host ?? null), note: shareLinkNote(opts.host ?? null) };
 }
 
 /** The run's links, oldest first, expired ones included (marked) until their owner revokes them. */

@@ -141,11 +141,82 @@ export function parseColumns(q: Params): { columns: ListColumn[]; by: ColumnSort
 
 export function withColumns(url: URL, columns: readonly ListColumn[], by: ColumnSort | null): URL {
   const u = new URL(url);
-  if (columns.length)
-    u.searchParams.set("cols", JSON.stringify(columns.map((c) => (c.kind === "config" ? [c.kind, c.key] : [c.kind, c.key, c.agg]))));
+  if (columns.length) u.searchParams.set("cols", columnsToStore(columns));
   else u.searchParams.delete("cols");
   const i = by ? columns.findIndex((c) => c.kind === by.column.kind && c.key === by.column.key && c.agg === by.column.agg) : -1;
   if (i >= 0) u.searchParams.set("by", `${by!.desc ? "-" : ""}${i}`);
   else u.searchParams.delete("by");
   return u;
+}
+
+// Config filters (?config.<key>=<value>), the API's own parameters (docs/api.md: a number, lo..hi,
+// true/false/null, a quoted or plain text), carried as typed so that a link reproduces the view;
+// the server checks them. Keys are data: a list of pairs, never an object's properties.
+export interface ConfigFilterParam {
+  key: string;
+  value: string;
+}
+const CONFIG_PREFIX = "config.";
+/** At most this many from a URL (the API's runConfigFiltersMax refuses more anyway). */
+const CONFIG_FILTERS_MAX = 20;
+
+export function parseConfigFilters(q: Params): ConfigFilterParam[] {
+  const out: ConfigFilterParam[] = [];
+  for (const name of Object.keys(q)) {
+    const v = q[name];
+    if (!name.startsWith(CONFIG_PREFIX) || name.length === CONFIG_PREFIX.length || typeof v !== "string" || v === "") continue;
+    if (out.length < CONFIG_FILTERS_MAX) out.push({ key: name.slice(CONFIG_PREFIX.length), value: v });
+  }
+  return out;
+}
+
+/** `url` with exactly these config filters (others removed). */
+export function withConfigFilters(url: URL, filters: readonly ConfigFilterParam[]): URL {
+  const u = new URL(url);
+  for (const name of [...u.searchParams.keys()]) if (name.startsWith(CONFIG_PREFIX)) u.searchParams.delete(name);
+  for (const f of filters) u.searchParams.set(CONFIG_PREFIX + f.key, f.value);
+  return u;
+}
+
+/** A filter as a chip says it: "lr = 0.01", "lr in 0.001..0.1", "lr ≥ 0.01", "lr ≤ 0.1". */
+export function configFilterText(f: ConfigFilterParam): string {
+  const dots = f.value.startsWith('"') ? -1 : f.value.indexOf("..");
+  if (dots < 0) return `${f.key} = ${f.value}`;
+  const lo = f.value.slice(0, dots);
+  const hi = f.value.slice(dots + 2);
+  if (!lo) return `${f.key} ≤ ${hi}`;
+  if (!hi) return `${f.key} ≥ ${lo}`;
+  return `${f.key} in ${lo}..${hi}`;
+}
+
+/** The API query with the config filters added (URLSearchParams encodes any key). */
+export function withConfigQuery(apiQuery: string, filters: readonly ConfigFilterParam[]): string {
+  if (!filters.length) return apiQuery;
+  const p = new URLSearchParams(apiQuery);
+  for (const f of filters) p.set(CONFIG_PREFIX + f.key, f.value);
+  return p.toString();
+}
+
+/** Chosen columns as stored per project in the browser (localStorage), in the URL's `cols` form. */
+export const columnsStorageKey = (project: string) => `babysit.runs.columns:${project}`;
+export function columnsToStore(columns: readonly ListColumn[]): string {
+  return JSON.stringify(columns.map((c) => (c.kind === "config" ? [c.kind, c.key] : [c.kind, c.key, c.agg])));
+}
+export function columnsFromStore(stored: string | null): ListColumn[] {
+  return stored ? parseColumns({ cols: stored }).columns : [];
+}
+
+/** A sort menu entry for a column: [kind, key, agg, "asc" | "desc"] as JSON (any key stays one value). */
+export const columnSortValue = (c: ListColumn, desc: boolean) => JSON.stringify([c.kind, c.key, c.agg, desc ? "desc" : "asc"]);
+export function parseColumnSortValue(v: string): ColumnSort | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(v);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(raw) || raw.length !== 4 || typeof raw[1] !== "string" || !["asc", "desc"].includes(raw[3])) return null;
+  if (raw[0] !== "config" && raw[0] !== "metric") return null;
+  if (!["last", "min", "max"].includes(raw[2])) return null;
+  return { column: { kind: raw[0], key: raw[1], agg: raw[2] }, desc: raw[3] === "desc" };
 }

@@ -257,7 +257,7 @@ describe("unknown /api paths -> 404 not_found", () => {
     ["GET", "/api/v2/runs"],
     ["GET", "/api/v1/runs/RUN/nothing"],
     ["POST", "/api/v1/runs/RUN/log/extra"],
-    ["GET", "/api/v1/shares"],
+    ["GET", "/api/v1/share"], // (GET /api/v1/shares is the list of links now: tests/api/shares-list.test.ts)
     ["DELETE", "/api/v1/nothing"],
     ["TRACE", "/api/nope"],
     ["GET", "/api/v1/runs/RUN/nothing/"],

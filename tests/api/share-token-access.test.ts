@@ -56,6 +56,8 @@ const ROWS = new Map<string, { target: string; body?: () => unknown; team: Want;
   ["POST /api/v1/keys", { target: "/api/v1/keys", body: () => ({ name: "k" }), team: U, local: ACCOUNTS_OFF }],
   ["DELETE /api/v1/keys/[id]", { target: "/api/v1/keys/1", team: U, local: ACCOUNTS_OFF }],
   ["GET /api/v1/users", { target: "/api/v1/users", team: U, local: ACCOUNTS_OFF }],
+  // the server-wide list of links: a person's (the token is none); the local user's, as the runs list
+  ["GET /api/v1/shares", { target: "/api/v1/shares", team: U, local: 200 }],
   ["POST /api/v1/users", { target: "/api/v1/users", body: () => ({ name: "someone" }), team: U, local: ACCOUNTS_OFF }],
   ["PATCH /api/v1/users/[id]", { target: "/api/v1/users/1", body: () => ({ role: "member" }), team: U, local: ACCOUNTS_OFF }],
   ["DELETE /api/v1/users/[id]", { target: "/api/v1/users/1", team: U, local: ACCOUNTS_OFF }],
@@ -318,7 +320,8 @@ describe.each(["team", "local"] as const)("%s mode", (mode) => {
   test.each(["main", "share"] as const)("on the %s listener a token reaches no runs list, no other run, no other project", async (where) => {
     const base = where === "main" ? w.main : w.share;
     const paths = [
-      "/api/v1/shares",
+      // the server-wide list is a route of the dashboard (rows above): the share-only listener has none
+      ...(where === "share" ? ["/api/v1/shares"] : []),
       "/api/v1/shares/TOKEN/runs",
       `/api/v1/shares/TOKEN/runs/${w.runB}`,
       `/api/v1/shares/TOKEN/${w.runB}`,

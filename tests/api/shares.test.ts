@@ -64,6 +64,8 @@ describe("shared links", () => {
       runId: id,
       token,
       url: `/share/${token}`,
+      // made through 127.0.0.1 with no published address: the link opens on this machine only
+      note: expect.stringContaining("This link works only on this machine: 127.0.0.1 is a loopback address"),
       prefix: token.slice(0, 6),
       createdAt: expect.any(Number),
       expiresAt: made.body.createdAt + 7 * DAY, // the default

@@ -138,6 +138,7 @@ const ROUTES: [string, string, string, () => unknown, Want[]][] = [
   ["list API keys", "GET", "/api/v1/keys", () => undefined, [U, 200, 200, F, F, F, F, U, U, U, U, U]],
   ["make an API key", "POST", "/api/v1/keys", () => ({ name: "k" }), [U, 201, 201, F, F, F, F, U, U, U, U, U]],
   ["list accounts", "GET", "/api/v1/users", () => undefined, [U, F, 200, F, F, F, F, U, U, U, U, U]],
+  ["list every shared link", "GET", "/api/v1/shares", () => undefined, [U, 200, 200, F, F, F, F, U, U, U, U, U]],
   ["invite", "POST", "/api/v1/users", () => ({ name: `user${++names}` }), [U, F, 201, F, F, F, F, U, U, U, U, U]],
   ["change an account", "PATCH", "/api/v1/users/USER", () => ({ role: "member", disabled: false }), [U, F, 200, F, F, F, F, U, U, U, U, U]],
   ["delete an account that does not exist", "DELETE", "/api/v1/users/999999", () => undefined, [U, F, 404, F, F, F, F, U, U, U, U, U]],

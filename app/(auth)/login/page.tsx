@@ -12,7 +12,10 @@ export default function LoginPage() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [local, setLocal] = useState(false);
+  // /account sends here after a password change (which ends every session of the account)
+  const [changed, setChanged] = useState(false);
   useEffect(() => {
+    setChanged(new URLSearchParams(window.location.search).get("changed") === "password");
     fetch("/api/v1/auth/me")
       .then((r) => r.json())
       .then((me) => setLocal(me?.mode === "local"))
@@ -62,6 +65,11 @@ export default function LoginPage() {
         {!local && (
           <form onSubmit={submit} style={{ maxWidth: 320, margin: "48px auto", display: "grid", gap: 12 }} aria-label="log in">
             <h1 style={{ fontSize: 20, margin: 0 }}>Log in</h1>
+            {changed && (
+              <p role="status" className="login-note" style={{ margin: 0 }}>
+                Password changed: every session of your account was ended. Log in again with the new password.
+              </p>
+            )}
             <label style={{ display: "grid", gap: 4 }}>
               User name
               <input name="name" autoComplete="username" required />

@@ -3,6 +3,9 @@
 import { useCallback, useEffect, useState } from "react";
 import { UNREACHABLE, tryFetch } from "@/lib/ui/api-error";
 import { LocalTime } from "@/app/_components/bits";
+import CopyButton from "@/app/_components/CopyButton";
+import SharedLinks from "@/app/_components/SharedLinks";
+import { KEY_DEFAULT_EXPIRY_DAYS } from "@/lib/auth/config";
 
 // /account – team mode's own page: your password, your API keys (made here, the key shown once),
 // and for an admin the accounts and invites. On a local server there are no accounts.
@@ -68,6 +71,7 @@ export default function AccountPage() {
       </h1>
       <Keys />
       {me.user.role === "admin" && <Accounts me={me.user.name} />}
+      <SharedLinks admin={me.user.role === "admin"} />
       <Password />
     </div>
   );
@@ -133,7 +137,7 @@ function Keys() {
         </label>
         <label style={{ display: "grid" }}>
           Expires
-          <select name="expiry" defaultValue="90">
+          <select name="expiry" defaultValue={String(KEY_DEFAULT_EXPIRY_DAYS)}>
             <option value="30">in 30 days</option>
             <option value="90">in 90 days</option>
             <option value="365">in a year</option>
@@ -144,7 +148,8 @@ function Keys() {
       </form>
       {fresh && (
         <p className="key-fresh">
-          Your new key, shown only now: <input readOnly value={fresh} size={52} aria-label="new API key" onFocus={(e) => e.currentTarget.select()} />
+          Your new key, shown only now: <input readOnly value={fresh} size={52} aria-label="new API key" onFocus={(e) => e.currentTarget.select()} />{" "}
+          <CopyButton text={fresh} />
         </p>
       )}
       {error && <p role="alert">{error}</p>}
@@ -250,7 +255,8 @@ function Accounts({ me }: { me: string }) {
       {invited && (
         <p className="invite-fresh">
           <bdi>{invited.name}</bdi> can log in with this one-time password, shown only now:{" "}
-          <input readOnly value={invited.password} aria-label="one-time password" />
+          <input readOnly value={invited.password} aria-label="one-time password" onFocus={(e) => e.currentTarget.select()} />{" "}
+          <CopyButton text={invited.password} /> They change it on their /account page after logging in.
         </p>
       )}
       {error && <p role="alert">{error}</p>}
@@ -314,7 +320,8 @@ function Password() {
     const f = new FormData(e.currentTarget);
     const r = await call("POST", "/api/v1/auth/password", { current: f.get("current"), password: f.get("password") });
     if (!r.ok) return setNote(errorOf(r));
-    window.location.assign("/login"); // every session of the account ended, this one too
+    // every session of the account ended, this one too: the login page says why it is shown
+    window.location.assign("/login?changed=password");
   }
   return (
     <section aria-label="password">

@@ -1,5 +1,8 @@
 // Everything the SDK prints goes to stderr through here, so a training script's stdout stays its own.
 
+/** "1 point", "2 points": a count with its noun. */
+export const counted = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 /** Writes one line to stderr. Never throws: a closed stderr must not break training. */
 export function say(line: string): void {
   try {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import * as os from "node:os";
 import * as path from "node:path";
 
 import {
@@ -16,7 +17,7 @@ import {
 } from "./encode.js";
 import { computeHistogram, histogramProblem, type Histogram } from "./histogram.js";
 import { track, untrack, type Tracked } from "./lifecycle.js";
-import { OnceWarner, say } from "./output.js";
+import { OnceWarner, counted, say } from "./output.js";
 import { toJsonObject } from "./to-json.js";
 import { Transport, type Alert, type DeliveryResult, type Row } from "./transport.js";
 
@@ -58,8 +59,13 @@ export interface InitOptions {
   backoffInitialMs?: number;
   /** Longest retry delay in ms. Default 5000. */
   backoffMaxMs?: number;
-  /** Where unsent batches are kept. Default `BABYSIT_SPOOL_DIR`, else `.babysit/spool` under the cwd. */
+  /**
+   * Where unsent batches are kept. Default `BABYSIT_SPOOL_DIR`, else `~/.babysit/spool` (the Python
+   * SDK's default too).
+   */
   spoolDir?: string;
+  /** Do not print the run's address when the server confirms it. Default: `BABYSIT_QUIET` is 1, true or yes. */
+  quiet?: boolean;
   /**
    * When the spool file cannot be written (disk full, no permission), unsent data is held in memory
    * up to this many bytes; newer batches beyond it are dropped and counted in `finish()`'s
@@ -127,9 +133,11 @@ export async function init(options: InitOptions): Promise<Run> {
   id ??= newRunId();
 
   const baseUrl = resolveUrl(o.url ?? process.env.BABYSIT_URL ?? DEFAULT_URL, warner);
-  const spoolDir = path.resolve(o.spoolDir ?? (process.env.BABYSIT_SPOOL_DIR || path.join(".babysit", "spool")));
+  const spoolDir = defaultSpoolDir(o.spoolDir);
+  const quiet = typeof o.quiet === "boolean" ? o.quiet : ["1", "true", "yes"].includes((process.env.BABYSIT_QUIET ?? "").toLowerCase());
 
   let run: Run | null = null;
+  let printed = false;
   const onAlert = o.onAlert;
   const transport = new Transport({
     baseUrl,
@@ -145,14 +153,22 @@ export async function init(options: InitOptions): Promise<Run> {
     dashboardUrl: () => run?.url ?? baseUrl,
     onAlert: typeof onAlert === "function" ? (alert) => onAlert(alert, run!) : undefined,
     onResumed: (lastStep) => run?.resumeAfter(lastStep),
-    onCreated: (stored) => run?.created(stored),
+    onCreated: (stored) => {
+      run?.created(stored);
+      // as the Python SDK prints it, once, where a person watching the script sees it
+      if (run && !quiet && !printed) {
+        printed = true;
+        const label = run.name ? `${run.project} / ${run.name}` : run.project;
+        say(`babysit: ${stored.resumed ? "resumed" : "logging"} run ${label} -> ${run.url}`);
+      }
+    },
   });
   // An id given by the caller may name an existing run, whose last step only the server knows.
   const resuming = o.id !== undefined && id === o.id;
   run = new Run(id, project, name, baseUrl, transport, warner, positive(o.finishTimeoutMs, 10_000), resuming);
   track(run);
   const leftovers = transport.replayedFromSpool;
-  if (leftovers > 0) say(`babysit: resending ${leftovers} batches of run ${id} left in ${transport.spool.path}`);
+  if (leftovers > 0) say(`babysit: resending ${counted(leftovers, "batch", "batches")} of run ${id} left in ${transport.spool.path}`);
   await transport.start(positive(o.initTimeoutMs, 2000));
   return run;
 }
@@ -609,4 +625,17 @@ function describe(v: unknown): string {
   if (typeof v === "number" || typeof v === "boolean" || v === null || v === undefined) return String(v);
   if (Array.isArray(v)) return "an array";
   return `a ${typeof v}`;
+}
+
+/**
+ * The spool directory: the option, else `BABYSIT_SPOOL_DIR` (a leading `~` is the home directory,
+ * as Python's expanduser reads it), else `~/.babysit/spool`: the Python SDK's default, and one
+ * place whatever directory a script was started in.
+ */
+export function defaultSpoolDir(option?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const home = os.homedir();
+  const expand = (p: string) => (p === "~" ? home : p.startsWith("~/") ? path.join(home, p.slice(2)) : p);
+  if (option) return path.resolve(expand(option));
+  if (env.BABYSIT_SPOOL_DIR) return path.resolve(expand(env.BABYSIT_SPOOL_DIR));
+  return path.join(home, ".babysit", "spool");
 }

@@ -5,7 +5,7 @@
 // happens in `pump()`, which is driven by an unref'd interval timer and by explicit kicks.
 
 import { LIMITS, preview, type WireValue } from "./encode.js";
-import { type OnceWarner, say } from "./output.js";
+import { type OnceWarner, counted, say } from "./output.js";
 import { Spool, batchBody, resolveItem, resolvedStep, type RunMeta } from "./spool.js";
 
 /** An alert as returned by the server with each accepted batch (docs/api.md, "alerts"). */
@@ -48,7 +48,7 @@ export interface TransportOptions {
   /** The server created or resumed the run; its largest stored step is `lastStep` (-1 when none). */
   onResumed?: (lastStep: number) => void;
   /** The server created or resumed the run; `project` and `name` are the run's own as stored. */
-  onCreated?: (run: { project?: string; name?: string }) => void;
+  onCreated?: (run: { project?: string; name?: string; resumed?: boolean }) => void;
 }
 
 /** One reason things were rejected, with how many (see {@link DeliveryResult.rejections}). */
@@ -257,7 +257,7 @@ export class Transport {
       const points = this.pending.reduce((n, b) => n + b.points, 0);
       say(
         `babysit: server at ${this.o.baseUrl} did not acknowledge everything within ${timeoutMs / 1000} s; ` +
-          `${this.pending.length} batches (${points} points) are saved in ${this.spool.path} and will be sent ` +
+          `${counted(this.pending.length, "batch", "batches")} (${counted(points, "point")}) are saved in ${this.spool.path} and will be sent ` +
           `the next time run ${this.o.meta.id} is resumed with init({ id: "${this.o.meta.id}", ... })`,
       );
     }
@@ -268,7 +268,7 @@ export class Transport {
     const rejected = this.rejectedTotal();
     if (rejected === 0) return;
     const why = [...this.rejections].map(([reason, n]) => `${n}: ${reason}`).join("; ");
-    say(`babysit: ${rejected} points logged to run ${this.o.meta.id} were rejected and not stored (${why})`);
+    say(`babysit: ${counted(rejected, "point")} logged to run ${this.o.meta.id} ${rejected === 1 ? "was" : "were"} rejected and not stored (${why})`);
   }
 
   /**
@@ -285,7 +285,7 @@ export class Transport {
     const lost = this.loseUnspooled(LOST_AT_END);
     if (lost > 0) {
       say(
-        `babysit: the process exited before run ${this.o.meta.id} finished, and ${lost} points could not be saved ` +
+        `babysit: the process exited before run ${this.o.meta.id} finished, and ${counted(lost, "point")} could not be saved ` +
           `because ${this.spool.path} cannot be written; they are lost`,
       );
     } else if (before > 0) {
@@ -551,6 +551,7 @@ export class Transport {
         this.o.onCreated?.({
           project: typeof stored.project === "string" ? stored.project : undefined,
           name: typeof stored.name === "string" ? stored.name : undefined,
+          resumed: res.body?.resumed === true,
         });
         const last = res.body?.lastStep;
         const lastStep = typeof last === "number" && Number.isSafeInteger(last) && last >= 0 ? last : -1;

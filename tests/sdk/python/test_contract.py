@@ -30,7 +30,7 @@ LIMIT = {k: v["value"] for k, v in CONTRACT["limits"].items()}
 NOT_FOR_SDKS = {"seriesKeysPerRequest", "keyPatternMaxLength", "keyPatternsMax",
                 # run management (dashboard and API), nothing the SDKs send
                 "tagMaxLength", "tagsPerRun", "notesMaxLength", "bulkRunsMax", "runFilterMaxLength", "runConfigFiltersMax", "runListColumnsMax",
-                "runListConfigKeys",
+                "runListConfigKeys", "runListKeysRuns", "runListKeysMax", "shareListMax",
                 # body limits of routes other than the log route: what the SDKs send there is far within them
                 "runCreateBodyBytes", "editBodyBytes", "smallBodyBytes"}
 

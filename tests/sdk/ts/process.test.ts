@@ -115,7 +115,7 @@ test("a process SIGKILLed while the server is down leaves its batches on disk; t
   const stderr = captureStderr();
   try {
     const run = await init({ project: "sdk-process", url, spoolDir, id: "proc-killed" });
-    expect(stderr.text()).toMatch(/resending \d+ batches of run proc-killed/);
+    expect(stderr.text()).toMatch(/resending \d+ batch(es)? of run proc-killed/);
     run.log({ "train/loss": 0 }, { step: 1000 });
     expect((await run.finish()).delivered).toBe(true);
   } finally {

@@ -5,7 +5,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 
+import * as os from "node:os";
 import { init, type Alert, type InitOptions, type Run } from "../../../sdk/ts/src/index";
+import { counted } from "../../../sdk/ts/src/output";
+import { defaultSpoolDir } from "../../../sdk/ts/src/run";
 import { type FakeServer, startFakeServer } from "./fake-server";
 import { captureStderr, freePort, pendingInSpool, readSpool, tmpDir, waitFor } from "./util";
 
@@ -134,6 +137,65 @@ describe("batching", () => {
   });
 });
 
+describe("the run's address, as the Python SDK prints it", () => {
+  test("init() prints one line with the run's project, name and dashboard URL once the server confirms it", async () => {
+    const run = await start({ name: "mlp" });
+    await waitFor(() => stderr.lines(/logging run/).length > 0, "the address line");
+    expect(stderr.lines(/^babysit: (logging|resumed) run /)).toEqual([`babysit: logging run sdk-test / mlp -> ${server.url}/runs/${run.id}`]);
+    run.log({ loss: 1 });
+    await run.flush();
+    expect(stderr.lines(/run sdk-test/)).toHaveLength(1); // once, not per batch
+  });
+
+  test("a resumed run says so", async () => {
+    const first = await start({ name: "again" });
+    await first.finish();
+    const again = await start({ id: first.id });
+    await waitFor(() => stderr.lines(/resumed run/).length > 0, "the resumed line");
+    expect(stderr.lines(/resumed run/)).toEqual([`babysit: resumed run sdk-test / again -> ${server.url}/runs/${again.id}`]);
+  });
+
+  test.each([
+    ["quiet: true", { quiet: true }, {}],
+    ["BABYSIT_QUIET=1", {}, { BABYSIT_QUIET: "1" }],
+    ["BABYSIT_QUIET=yes", {}, { BABYSIT_QUIET: "yes" }],
+  ])("%s prints nothing", async (_, opts: Partial<InitOptions>, env: Record<string, string>) => {
+    const saved = process.env.BABYSIT_QUIET;
+    Object.assign(process.env, env);
+    try {
+      const run = await start(opts);
+      run.log({ loss: 1 });
+      await run.flush();
+      expect(stderr.text()).toBe("");
+    } finally {
+      if (saved === undefined) delete process.env.BABYSIT_QUIET;
+      else process.env.BABYSIT_QUIET = saved;
+    }
+  });
+});
+
+test.each([
+  [1, "point", undefined, "1 point"],
+  [0, "point", undefined, "0 points"],
+  [2, "batch", "batches", "2 batches"],
+  [1, "batch", "batches", "1 batch"],
+])("counts in messages read right: %i %s", (n, one, many, want) => {
+  expect(counted(n, one, many)).toBe(want);
+});
+
+describe("the spool's default place: the Python SDK's", () => {
+  const home = os.homedir();
+  test.each([
+    ["nothing set: ~/.babysit/spool", undefined, {}, path.join(home, ".babysit", "spool")],
+    ["BABYSIT_SPOOL_DIR", undefined, { BABYSIT_SPOOL_DIR: "/tmp/sp" }, "/tmp/sp"],
+    ["BABYSIT_SPOOL_DIR with ~", undefined, { BABYSIT_SPOOL_DIR: "~/sp" }, path.join(home, "sp")],
+    ["the option before the variable", "/tmp/opt", { BABYSIT_SPOOL_DIR: "/tmp/sp" }, "/tmp/opt"],
+    ["a relative option: from the cwd", "rel/sp", {}, path.resolve("rel/sp")],
+  ])("%s", (_, option, env, want) => {
+    expect(defaultSpoolDir(option, env as NodeJS.ProcessEnv)).toBe(want);
+  });
+});
+
 describe("bad input", () => {
   test("is dropped with one warning per problem, never thrown, counted as rejected, and the valid rest is sent", async () => {
     const run = await start();
@@ -188,7 +250,8 @@ describe("bad input", () => {
     ]);
     // Each problem is reported once although each call happened twice; the two bad steps share
     // one warning (it is about the step, whatever the key).
-    expect(stderr.lines(/^babysit: /)).toHaveLength(bad.length - 1);
+    // (the run's address, printed once the server confirmed it, is not a warning)
+    expect(stderr.lines(/^babysit: (?!logging run )/)).toHaveLength(bad.length - 1);
   });
 });
 

@@ -58,7 +58,8 @@ function series(runId: string, key: string): Map<number, number | string> {
   return out;
 }
 
-const babysitWarnings = () => stderr.lines(/^babysit: /);
+// (the run's address, printed once the server confirms the run, is no warning)
+const babysitWarnings = () => stderr.lines(/^babysit: (?!(logging|resumed) run )/);
 
 describe("the SDK's copy of the contract", () => {
   // Limits on what the server reads back or interprets, not on anything an SDK sends. A new limit
@@ -76,6 +77,9 @@ describe("the SDK's copy of the contract", () => {
     "runConfigFiltersMax",
     "runListColumnsMax",
     "runListConfigKeys",
+    "runListKeysRuns",
+    "runListKeysMax",
+    "shareListMax",
     // body limits of routes other than the log route: what the SDKs send there is far within them
     "runCreateBodyBytes",
     "editBodyBytes",
