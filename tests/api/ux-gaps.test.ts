@@ -157,7 +157,9 @@ describe("team server", () => {
   test("GET /api/v1/shares: an admin sees every link, a member their own; a key is refused", async () => {
     const run = (await mia("POST", "/api/v1/runs", { project: "t", name: "shared-run" })).body.id;
     const miaLink = (await mia("POST", `/api/v1/runs/${run}/shares`, {})).body;
-    const boLink = (await bo("POST", `/api/v1/runs/${run}/shares`, {})).body;
+    // a member shares only runs they own (docs/team-mode.md): bo shares his own
+    const boRun = (await bo("POST", "/api/v1/runs", { project: "t", name: "bo-run" })).body.id;
+    const boLink = (await bo("POST", `/api/v1/runs/${boRun}/shares`, {})).body;
     const ids = (r: { body: { shares: { id: number }[] } }) => r.body.shares.map((s) => s.id);
     expect(ids(await admin("GET", "/api/v1/shares"))).toEqual([boLink.id, miaLink.id]); // newest first
     const own = await mia("GET", "/api/v1/shares");

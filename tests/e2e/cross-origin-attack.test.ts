@@ -97,10 +97,19 @@ async function fireWrites(page: Page, base: string, ids: { runId: string; token:
       out["beacon log"] = String(navigator.sendBeacon(`${run}/log`, batch(103)));
       out["beacon finish"] = String(navigator.sendBeacon(`${run}/finish`, new Blob(['{"status":"failed"}'])));
       // HTML forms, submitted into frames: text/plain can carry a JSON-looking body
+      const frameLoads: Promise<void>[] = [];
       const form = (name: string, action: string, enctype: string, fields: [string, string][]) => {
         const frame = document.createElement("iframe");
         frame.name = name;
         document.body.append(frame);
+        // the frame's answer is refused (frame-ancestors); its load event comes all the same, and
+        // waiting for it keeps that refusal from landing in whatever the page does next
+        frameLoads.push(
+          new Promise<void>((resolve) => {
+            frame.addEventListener("load", () => resolve(), { once: true });
+            setTimeout(resolve, 15_000);
+          }),
+        );
         const f = document.createElement("form");
         f.method = "POST";
         f.action = action;
@@ -134,6 +143,7 @@ async function fireWrites(page: Page, base: string, ids: { runId: string; token:
       await cors("fetch finish, json", `${run}/finish`, { method: "POST", headers: json, body: '{"status":"crashed"}' });
       await cors("fetch revoke share", `${base}/api/v1/shares/${token}`, { method: "DELETE", headers: json });
       await cors("read runs list", `${base}/api/v1/runs`, {});
+      await Promise.all(frameLoads);
       return out;
     },
     { base, ...ids },
