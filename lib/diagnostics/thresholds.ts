@@ -6,6 +6,12 @@ export const DEFAULT_THRESHOLDS = {
   min_points: 10, // points in a recent window before a per-step signal counts as "sustained"
   min_evals: 5, // evaluation points (val metrics) before comparing train and val
   recent_frac: 0.2, // "recent window" = last 20% of a series' points (at least min_points)
+  // Small batches: a loss point of a batch of 1 is one sample's loss (0.001 or 10 for a model at
+  // ln 3); levels read from single points are then noise. The starting level and the levels the
+  // divergence tests compare pool at least this many samples: ceil(64 / batch_size) points.
+  loss_pool_samples: 64,
+  loss_pool_cv: 0.5, // without a batch size: points that differ by > 50% of their level from the
+  // very start (a batch of tens of samples varies by a few %) are read as single samples
 
   // divergence
   divergence_factor: 3, // recent loss level above 3x its starting level = exploding
@@ -72,6 +78,8 @@ export const DEFAULT_THRESHOLDS = {
   dead_frac: 0.3, // share of ReLU units that never fire
   dead_frac_critical: 0.9,
   dead_zero_frac: 0.9, // share of zero activations (histogram, or per-activation dead_frac)
+  dead_low_quantile: 0.1, // a unit dead for good is dead on every batch: the layer's dead share is read
+  // as this low quantile of its recent per-batch shares (a flickering share is live units missing a batch)
 
   // bad_initial_loss: first loss vs ln C
   initial_loss_high_ratio: 1.5,
@@ -146,6 +154,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["overfit_patience_evals", 1],
   ["plateau_min_points", 1],
   ["noisy_min_points", 1],
+  ["loss_pool_samples", 1],
   ["initial_loss_max_step", 0],
   ["lr_jump_min_points", 1],
   ["tv_first_evals", 1],
@@ -163,6 +172,7 @@ const SHARES: ReadonlySet<string> = new Set([
   "dead_frac",
   "dead_frac_critical",
   "dead_zero_frac",
+  "dead_low_quantile",
   "underfit_acc_max",
   "sanity_train_acc",
   "lr_collapse_frac",

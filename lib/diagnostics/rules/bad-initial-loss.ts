@@ -1,7 +1,7 @@
 // bad_initial_loss: with small random weights a classifier over C classes predicts ~uniform
 // probabilities, so its first loss is ~ln C (softmax cross-entropy). Far off = bug or bad init.
 
-import { diagnosis, type Rule } from "../context";
+import { diagnosis, finiteMean, type Rule } from "../context";
 import { fmt, round } from "../series";
 
 /** Expected loss at initialization, or null when the loss is not a classification loss we know. */
@@ -29,17 +29,28 @@ export const badInitialLoss: Rule = {
     if (lp.firstStep > t.initial_loss_max_step) return null;
     const expected = expectedInitialLoss(ctx.run.config ?? {}, C);
     if (!expected || !(expected.value > 0)) return null;
+    // lp.first is one point, or with small batches the mean of the first `pool` points (one sample's
+    // loss says nothing about the model: 0.07 or 10 around a mean of ln 3).
+    const pooled = lp.pool > 3;
     const ratio = lp.first / expected.value;
     const high = ratio > t.initial_loss_high_ratio;
-    // Too low is only meaningful before any update at all (step 0 or 1).
-    const low = lp.firstStep <= 1 && ratio < t.initial_loss_low_ratio;
+    // Too low is only meaningful before any update at all (step 0 or 1). Pooled points span `pool`
+    // updates: the first half of them must be low too (a model that learned fast is low only later).
+    const s = ctx.keys.scalars.train_loss!.s;
+    const firstIdx = s.steps.indexOf(lp.firstStep);
+    const firstHalf = pooled ? finiteMean(s.values, firstIdx, firstIdx + Math.ceil(lp.pool / 2)) / expected.value : ratio;
+    const low = lp.firstStep <= 1 && ratio < t.initial_loss_low_ratio && firstHalf < t.initial_loss_low_ratio;
     if (!high && !low) return null;
     return diagnosis(
       "bad_initial_loss",
       "warning",
       lp.firstStep,
       high ? "Initial loss is much higher than chance" : "Initial loss is suspiciously low",
-      `The first training loss was ${fmt(lp.first)}, but a freshly initialized ${C}-class model should start ` +
+      (pooled
+        ? `The first ${lp.pool} training losses averaged ${fmt(lp.first)} (each point is a batch of ` +
+          `${lp.batchSize ?? "a few"} sample(s), so they are read together), but`
+        : `The first training loss was ${fmt(lp.first)}, but`) +
+        ` a freshly initialized ${C}-class model should start ` +
         `near ${fmt(expected.value)} = ${expected.formula}, because small random weights give ~uniform ` +
         `predictions. ` +
         (high
@@ -53,6 +64,7 @@ export const badInitialLoss: Rule = {
       {
         first_loss: round(lp.first),
         first_step: lp.firstStep,
+        pooled_points: lp.pool,
         expected_loss: round(expected.value),
         num_classes: C,
         ratio: round(ratio, 3),
