@@ -72,7 +72,7 @@ export function diagnosis(
   return { code, severity, step: Number.isFinite(step) ? (step as number) : 0, title, message, evidence };
 }
 
-function findNumber(config: Record<string, any>, names: string[]): number | null {
+export function findNumber(config: Record<string, any>, names: string[]): number | null {
   const places = [config, config?.hyperparams, config?.model, config?.dataset, config?.data, config?.params];
   for (const place of places) {
     if (!place || typeof place !== "object") continue;

@@ -138,6 +138,11 @@ export const DEFAULT_THRESHOLDS = {
   tv_acc_gap: 0.1, // "similar accuracy": |train acc - val acc| < 0.1
   tv_first_evals: 2, // the first 2 evaluations must already show it
 
+  // unshuffled_data: the training loss repeats its shape every epoch (data sorted by label or time)
+  unshuffled_explained: 0.2, // the position within the epoch explains >= 20% of the detrended variance (beyond chance) ...
+  unshuffled_consistency: 0.5, // ... odd and even epochs have the same shape (correlation >= 0.5) ...
+  unshuffled_swing: 0.25, // ... and that shape swings by >= 25% of the loss's level
+
   // overfit_sanity_failed
   sanity_train_acc: 0.99,
   sanity_loss_frac: 0.1, // without accuracy: final loss must reach <= 10% of its start
@@ -180,6 +185,8 @@ const SHARES: ReadonlySet<string> = new Set([
   "lr_high_sustained_shrink_frac",
   "no_learning_share",
   "tv_share",
+  "unshuffled_explained",
+  "unshuffled_consistency",
 ]);
 
 /** Whether `value` is a usable setting for threshold `name`: every threshold is a positive finite

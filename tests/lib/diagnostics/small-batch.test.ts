@@ -90,7 +90,12 @@ describe("real faults are still found at small batch sizes", () => {
   test.each([
     { name: "B=1, a layer 95% dead", code: "dead_relu", spec: () => smallBatchRun({ batch: 1, dead: 0.95 }), severity: "critical" },
     { name: "B=4, a layer 80% dead", code: "dead_relu", spec: () => smallBatchRun({ batch: 4, dead: 0.8 }), severity: "warning" },
-    { name: "B=1 without a batch size, a layer 95% dead", code: "dead_relu", spec: () => smallBatchRun({ batch: null, dead: 0.95 }), severity: "critical" },
+    {
+      name: "B=1 without a batch size, a layer 95% dead",
+      code: "dead_relu",
+      spec: () => smallBatchRun({ batch: null, dead: 0.95 }),
+      severity: "critical",
+    },
     {
       name: "B=1, the mean loss explodes 20x after mid-run",
       code: "divergence",
@@ -121,14 +126,23 @@ describe("real faults are still found at small batch sizes", () => {
     },
   ])("$name -> $code", ({ code, spec, severity }) => {
     const d = diagnose(makeRun(spec()), { strict: true }).find((x) => x.code === code);
-    expect(d, diagnose(makeRun(spec())).map((x) => x.code).join(", ")).toBeDefined();
+    expect(
+      d,
+      diagnose(makeRun(spec()))
+        .map((x) => x.code)
+        .join(", "),
+    ).toBeDefined();
     if (severity) expect(d!.severity).toBe(severity);
   });
 
   test.each([
     { name: "B=4, a healthy layer whose units miss a batch by chance", spec: () => smallBatchRun({ batch: 4 }), raised: false },
     { name: "B=4, 20% of the units dead (under dead_frac 0.3)", spec: () => smallBatchRun({ batch: 4, dead: 0.2 }), raised: false },
-    { name: "B=1, 60% dead: a batch of one cannot tell it from live units missing (limit 0.9)", spec: () => smallBatchRun({ batch: 1, dead: 0.6 }), raised: false },
+    {
+      name: "B=1, 60% dead: a batch of one cannot tell it from live units missing (limit 0.9)",
+      spec: () => smallBatchRun({ batch: 1, dead: 0.6 }),
+      raised: false,
+    },
   ])("borderline dead_relu: $name -> raised: $raised", ({ spec, raised }) => {
     expect(codes(spec()).includes("dead_relu")).toBe(raised);
   });
