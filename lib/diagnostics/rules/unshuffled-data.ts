@@ -76,9 +76,9 @@ export interface Periodicity {
  * is removed by a moving average over exactly one period (which cancels anything that repeats each
  * period), and the residual is folded by position within the epoch into up to 32 bins.
  */
-export function periodicity(s: SeriesPoints, period: number): Periodicity | null {
+export function periodicity(s: SeriesPoints, period: number, fromIdx = 0): Periodicity | null {
   const n0 = s.values.length;
-  const start = Math.max(0, n0 - MAX_POINTS);
+  const start = Math.max(fromIdx, n0 - MAX_POINTS);
   const steps: number[] = [];
   const xs: number[] = [];
   for (let i = start; i < n0; i++) {
@@ -199,10 +199,13 @@ export const unshuffledData: Rule = {
     if (!loss) return null;
     const period = stepsPerEpoch(ctx);
     if (!period) return null;
-    const p = periodicity(loss.s, period.steps);
+    // The whole run, and its second half: the first epochs' large moves (or a model that later
+    // converges to ~0 between the jumps) can drown the shape in one window but not in the other.
+    const shows = (q: Periodicity | null): q is Periodicity =>
+      !!q && q.explained >= t.unshuffled_explained && q.consistency >= t.unshuffled_consistency && q.swing >= t.unshuffled_swing * Math.abs(q.level);
+    const n = loss.s.values.length;
+    const p = [periodicity(loss.s, period.steps), periodicity(loss.s, period.steps, Math.floor(n / 2))].find(shows);
     if (!p) return null;
-    if (!(p.explained >= t.unshuffled_explained && p.consistency >= t.unshuffled_consistency && p.swing >= t.unshuffled_swing * Math.abs(p.level)))
-      return null;
     // A schedule that restarts every epoch (warm restarts, a per-epoch cycle) shapes the loss the same
     // way: the logged lr repeating with the epoch explains it.
     const lr = ctx.keys.scalars.lr?.s;
