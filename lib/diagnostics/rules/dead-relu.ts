@@ -3,7 +3,7 @@
 import { diagnosis, type Rule } from "../context";
 import { lastRecords, shareWhere } from "../hist";
 import { layerRecent, listShares } from "../layers";
-import { finiteSample, median, quantile, recentRange, round, streakStart } from "../series";
+import { finiteSample, median, noise, quantile, recentRange, round, streakStart } from "../series";
 
 /**
  * The per-batch dead share above which `dead_frac` of the units are dead for good, for batches of B
@@ -29,13 +29,11 @@ export const deadRelu: Rule = {
     // flicker in and out of the count; the limit rises to what live units reach by chance.
     // (config.batch_size, else what the loss's noise says: single-sample losses vary by their level)
     const batch = ctx.batchSize ?? ctx.loss()?.batchSize ?? null;
-    const limit = perActivation
-      ? t.dead_zero_frac
-      : batch !== null && t.dead_frac < 1
-        ? deadLimitForBatch(t.dead_frac, t.dead_zero_frac, batch)
-        : t.dead_frac;
+    const batchLimit =
+      batch !== null && t.dead_frac < 1 && t.dead_zero_frac > t.dead_frac ? deadLimitForBatch(t.dead_frac, t.dead_zero_frac, batch) : t.dead_frac;
     const hits: { layer: string; value: number; step: number | null }[] = [];
     const seen = new Set<string>();
+    let flickered = false;
 
     for (const x of layerRecent(ctx, "dead_frac")) {
       seen.add(x.layer);
@@ -45,8 +43,15 @@ export const deadRelu: Rule = {
       const { from } = recentRange(n, t.recent_frac, t.min_points);
       const low = quantile(finiteSample(x.s.values, from, n, 128), t.dead_low_quantile);
       const value = Math.min(x.recent, low);
-      if (value > limit) hits.push({ layer: x.layer, value, step: streakStart(x.s, (v) => v > limit) });
+      // Without a batch size, a share that jumps by > dead_flicker from one logged batch to the next
+      // counts units that fire on some inputs and not on others: judged like per-activation zeros. (A
+      // large batch's share of dead units barely moves: the same units are dead on every batch.)
+      const flicker = batch === null && !perActivation && noise(x.s.values, from, n).sigma > t.dead_flicker;
+      flickered ||= flicker;
+      const layerLimit = perActivation || flicker ? t.dead_zero_frac : batchLimit;
+      if (value > layerLimit) hits.push({ layer: x.layer, value, step: streakStart(x.s, (v) => v > layerLimit) });
     }
+    const limit = perActivation || flickered ? t.dead_zero_frac : batchLimit;
 
     // Histograms (layers without dead_frac) can only show "nearly every activation is exactly 0":
     // a spike in the first bin of a histogram that starts at 0.

@@ -148,6 +148,27 @@ describe("real faults are still found at small batch sizes", () => {
   });
 });
 
+describe("without a batch size, a dead share that flickers from batch to batch is read as zeros of live units", () => {
+  const smoothLoss = () => series(5000, (_, p) => 0.25 + (LN3 - 0.25) * Math.exp(-p / 0.05), 1, 0);
+  test.each([
+    { name: "flickering around 0.55 (a batch of one's zeros), smooth loss", dead: () => deadShares(1000, 0, 1), raised: false },
+    {
+      name: "60% of the units dead for good, steady share",
+      dead: () => {
+        const g = gauss(8);
+        return series(1000, () => 0.6 + 0.005 * g(), 5, 0);
+      },
+      raised: true,
+    },
+    { name: "95% dead, flickering (a batch of one)", dead: () => deadShares(1000, 0.95, 1), raised: true },
+  ])("$name -> raised: $raised", ({ dead, raised }) => {
+    const spec = smallBatchRun({ batch: null });
+    spec.series!["train/loss"] = smoothLoss();
+    spec.series!["act/fc1/dead_frac"] = dead();
+    expect(codes(spec).includes("dead_relu")).toBe(raised);
+  });
+});
+
 test.each([
   [1, 0.9],
   [2, 0.81],
