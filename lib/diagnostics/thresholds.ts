@@ -139,6 +139,11 @@ export const DEFAULT_THRESHOLDS = {
   tv_share: 0.5, // ... at >= 50% of the evaluations, the first ones included (not a gradual drift)
   tv_acc_gap: 0.1, // "similar accuracy": |train acc - val acc| < 0.1
   tv_first_evals: 2, // the first 2 evaluations must already show it
+  // ... or from input_stats of both splits: a feature is off by its std ratio (either way) or its mean
+  // shift in training stds
+  tv_input_factor: 5, // >= 25% of the features off by >= 5x ...
+  tv_input_share: 0.25,
+  tv_input_extreme: 100, // ... or one feature off by >= 100x (orders of magnitude: a blown-up feature)
 
   // unshuffled_data: the training loss repeats its shape every epoch (data sorted by label or time)
   unshuffled_explained: 0.2, // the position within the epoch explains >= 20% of the detrended variance (beyond chance) ...
@@ -188,6 +193,7 @@ const SHARES: ReadonlySet<string> = new Set([
   "lr_high_sustained_shrink_frac",
   "no_learning_share",
   "tv_share",
+  "tv_input_share",
   "unshuffled_explained",
   "unshuffled_consistency",
 ]);
