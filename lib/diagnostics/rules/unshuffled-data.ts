@@ -5,11 +5,12 @@
 // shape that repeats from one epoch to the next.
 
 import { type Context, diagnosis, findNumber, type Rule } from "../context";
-import { fmt, median, round } from "../series";
+import { fmt, lowerBound, median, round } from "../series";
 import type { SeriesPoints } from "../types";
 
-/** At most this many of the latest points are read (about 16 epochs of per-step logging at 1,000 steps). */
-const MAX_POINTS = 16_384;
+/** At most this many of the latest epochs are read, in at most MAX_BINS bins each. */
+const MAX_EPOCHS = 32;
+const MAX_BINS = 32;
 
 export interface EpochPeriod {
   steps: number;
@@ -72,19 +73,33 @@ export interface Periodicity {
 }
 
 /**
- * How strongly `s` repeats with period `period` (in steps), over its last MAX_POINTS points. The trend
+ * How strongly `s` repeats with period `period` (in steps), over its last MAX_EPOCHS epochs. The trend
  * is removed by a moving average over exactly one period (which cancels anything that repeats each
  * period), and the residual is folded by position within the epoch into up to 32 bins.
  */
 export function periodicity(s: SeriesPoints, period: number, fromIdx = 0): Periodicity | null {
   const n0 = s.values.length;
-  const start = Math.max(fromIdx, n0 - MAX_POINTS);
+  if (n0 === 0) return null;
+  // the last MAX_EPOCHS epochs at most, each read as at most 2 x 32 block means: the cost stays
+  // bounded (about 2k points) however finely the loss is logged
+  const start = Math.max(fromIdx, lowerBound(s.steps, s.steps[n0 - 1] - MAX_EPOCHS * period));
+  const rawPerEpoch = ((n0 - start - 1) * period) / Math.max(1, s.steps[n0 - 1] - s.steps[start]);
+  const block = Math.max(1, Math.floor(rawPerEpoch / (2 * MAX_BINS)));
   const steps: number[] = [];
   const xs: number[] = [];
-  for (let i = start; i < n0; i++) {
-    if (Number.isFinite(s.values[i])) {
+  for (let i = start; i < n0; i += block) {
+    let sum = 0;
+    let k = 0;
+    const end = Math.min(n0, i + block);
+    for (let j = i; j < end; j++) {
+      if (Number.isFinite(s.values[j])) {
+        sum += s.values[j];
+        k++;
+      }
+    }
+    if (k > 0) {
       steps.push(s.steps[i]);
-      xs.push(s.values[i]);
+      xs.push(sum / k);
     }
   }
   const n = xs.length;
@@ -111,7 +126,7 @@ export function periodicity(s: SeriesPoints, period: number, fromIdx = 0): Perio
   }
   const m = resid.length;
   if (m < 16) return null;
-  const bins = Math.min(32, Math.floor(perEpoch));
+  const bins = Math.min(MAX_BINS, Math.floor(perEpoch));
   const sum = [new Float64Array(bins), new Float64Array(bins), new Float64Array(bins)];
   const cnt = [new Float64Array(bins), new Float64Array(bins), new Float64Array(bins)];
   let mean = 0;
