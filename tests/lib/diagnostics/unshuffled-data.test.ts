@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { diagnose } from "../../../lib/diagnostics";
+import { seriesReader } from "../../../lib/diagnostics/keys";
 import { gauss, makeRun, series, type RunSpec } from "./synth";
 
 // unshuffled_data: training data in the same order every epoch (sorted by label): the loss repeats a
@@ -115,4 +116,11 @@ describe("unshuffled_data", () => {
     expect(codes).toContain("unshuffled_data");
     expect(codes).not.toContain("dead_relu");
   });
+});
+
+test("the server holds the epoch series for the diagnostics (seriesReader), under its names in any case", () => {
+  const reads = seriesReader({});
+  for (const key of ["epoch", "Epoch", "train/epoch", "trainer/epoch"]) expect(reads(key)).toBe(true);
+  expect(reads("epochs_seen")).toBe(false);
+  expect(seriesReader({ babysit: { keys: { epoch: "my/epoch" } } })("my/epoch")).toBe(true);
 });
