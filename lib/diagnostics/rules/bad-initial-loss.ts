@@ -1,8 +1,8 @@
 // bad_initial_loss: with small random weights a classifier over C classes predicts ~uniform
 // probabilities, so its first loss is ~ln C (softmax cross-entropy). Far off = bug or bad init.
 
-import { diagnosis, finiteMean, type Rule } from "../context";
-import { fmt, round } from "../series";
+import { diagnosis, type Rule } from "../context";
+import { finiteSample, fmt, median, round } from "../series";
 
 /** Expected loss at initialization, or null when the loss is not a classification loss we know. */
 export function expectedInitialLoss(config: Record<string, any>, numClasses: number): { value: number; formula: string } | null {
@@ -30,16 +30,18 @@ export const badInitialLoss: Rule = {
     const expected = expectedInitialLoss(ctx.run.config ?? {}, C);
     if (!expected || !(expected.value > 0)) return null;
     // lp.first is one point, or with small batches the mean of the first `pool` points (one sample's
-    // loss says nothing about the model: 0.07 or 10 around a mean of ln 3).
+    // loss says nothing about the model: 0.07 or 10 around a mean of ln 3). The pooled points span
+    // `pool` updates, and with data sorted by label the model learns the first class within them (a
+    // mean far below ln C): the level of the very first points (max(first, median of the first 3),
+    // the model before it moved) must be off the same way.
     const pooled = lp.pool > 3;
     const ratio = lp.first / expected.value;
-    const high = ratio > t.initial_loss_high_ratio;
-    // Too low is only meaningful before any update at all (step 0 or 1). Pooled points span `pool`
-    // updates: the first half of them must be low too (a model that learned fast is low only later).
     const s = ctx.keys.scalars.train_loss!.s;
     const firstIdx = s.steps.indexOf(lp.firstStep);
-    const firstHalf = pooled ? finiteMean(s.values, firstIdx, firstIdx + Math.ceil(lp.pool / 2)) / expected.value : ratio;
-    const low = lp.firstStep <= 1 && ratio < t.initial_loss_low_ratio && firstHalf < t.initial_loss_low_ratio;
+    const head = pooled ? Math.max(s.values[firstIdx], median(finiteSample(s.values, firstIdx, firstIdx + 3))) / expected.value : ratio;
+    const high = ratio > t.initial_loss_high_ratio && head > t.initial_loss_high_ratio;
+    // Too low is only meaningful before any update at all (step 0 or 1).
+    const low = lp.firstStep <= 1 && ratio < t.initial_loss_low_ratio && head < t.initial_loss_low_ratio;
     if (!high && !low) return null;
     return diagnosis(
       "bad_initial_loss",

@@ -148,6 +148,30 @@ describe("real faults are still found at small batch sizes", () => {
   });
 });
 
+describe("bad_initial_loss with small batches reads the first 64 samples and the very first points", () => {
+  test.each([
+    {
+      name: "labels leak into the inputs: every sample's loss ~0.05 from the start",
+      spec: () => smallBatchRun({ batch: 1, mean: () => 0.05 }),
+      raised: true,
+    },
+    {
+      // sorted by label, batch size 1: the first 40 samples are one class, learned within them (iris, measured)
+      name: "label-sorted data: the model learns the first class within the pooled points",
+      spec: () => {
+        const s = smallBatchRun({ batch: 1 });
+        s.series!["train/loss"].values = s.series!["train/loss"].values.map((v, i) =>
+          i < 40 ? LN3 * 0.9 * Math.exp(-i / 6) : i < 64 ? 2.5 * Math.exp(-(i - 40) / 8) : v,
+        );
+        return s;
+      },
+      raised: false,
+    },
+  ])("$name -> raised: $raised", ({ spec, raised }) => {
+    expect(codes(spec()).includes("bad_initial_loss")).toBe(raised);
+  });
+});
+
 describe("without a batch size, a dead share that flickers from batch to batch is read as zeros of live units", () => {
   const smoothLoss = () => series(5000, (_, p) => 0.25 + (LN3 - 0.25) * Math.exp(-p / 0.05), 1, 0);
   test.each([
