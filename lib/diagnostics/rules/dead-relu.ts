@@ -46,7 +46,7 @@ export const deadRelu: Rule = {
       // Without a batch size, a share that jumps by > dead_flicker from one logged batch to the next
       // counts units that fire on some inputs and not on others: judged like per-activation zeros. (A
       // large batch's share of dead units barely moves: the same units are dead on every batch.)
-      const flicker = batch === null && !perActivation && noise(x.s.values, from, n).sigma > t.dead_flicker;
+      const flicker = !perActivation && noise(x.s.values, from, n).sigma > t.dead_flicker;
       flickered ||= flicker;
       const layerLimit = perActivation || flicker ? t.dead_zero_frac : batchLimit;
       if (value > layerLimit) hits.push({ layer: x.layer, value, step: streakStart(x.s, (v) => v > layerLimit) });

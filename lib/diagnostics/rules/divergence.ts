@@ -3,6 +3,7 @@
 
 import { diagnosis, finiteMean, type Context, type Rule } from "../context";
 import { fmt, nonFiniteScan, round, streakStart, stridedIndices } from "../series";
+import { unshuffledShape } from "./unshuffled-data";
 
 const ADVICE =
   "Lower the learning rate (try 3-10x lower), add gradient clipping, and check for numerical " +
@@ -112,6 +113,11 @@ export const divergence: Rule = {
         },
       );
     }
+
+    // Data in the same order every epoch (sorted by label): the loss jumps each time a new class's
+    // run begins and falls again; those past jumps and returns are the order's (unshuffled_data), not
+    // a blow-up. The checks above (NaN, exploding now) still stand.
+    if (unshuffledShape(ctx)) return null;
 
     // Exploded earlier and came back under the limit: still worth knowing (the weights went through
     // it), as a warning. A sustained streak, not one spiky batch.

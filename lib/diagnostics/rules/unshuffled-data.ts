@@ -206,9 +206,14 @@ function correlation(a: number[], b: number[]): number {
   return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
 }
 
-export const unshuffledData: Rule = {
-  code: "unshuffled_data",
-  evaluate(ctx) {
+/**
+ * The epoch-periodic shape of the training loss when the data is unshuffled, or null (memoized: the
+ * divergence rule asks too, since a sawtooth's jumps are not the model blowing up).
+ */
+export function unshuffledShape(
+  ctx: Context,
+): { loss: NonNullable<Context["keys"]["scalars"]["train_loss"]>; period: EpochPeriod; p: Periodicity } | null {
+  return ctx.memo("unshuffledShape", () => {
     const { t } = ctx;
     const loss = ctx.keys.scalars.train_loss;
     if (!loss) return null;
@@ -228,6 +233,17 @@ export const unshuffledData: Rule = {
       const q = periodicity(lr, period.steps);
       if (q && q.explained >= t.unshuffled_explained && q.swing > 0.1 * Math.abs(q.level)) return null;
     }
+    return { loss, period, p };
+  });
+}
+
+export const unshuffledData: Rule = {
+  code: "unshuffled_data",
+  evaluate(ctx) {
+    const { t } = ctx;
+    const found = unshuffledShape(ctx);
+    if (!found) return null;
+    const { loss, period, p } = found;
     return diagnosis(
       "unshuffled_data",
       "warning",

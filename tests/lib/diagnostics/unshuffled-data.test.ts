@@ -124,3 +124,17 @@ test("the server holds the epoch series for the diagnostics (seriesReader), unde
   expect(reads("epochs_seen")).toBe(false);
   expect(seriesReader({ babysit: { keys: { epoch: "my/epoch" } } })("my/epoch")).toBe(true);
 });
+
+test("the sawtooth's jumps at each new class are not reported as a loss that exploded and came back", () => {
+  const g = gauss(2);
+  // learned fast, then each class's first batches cost up to 22 (> 3x the starting 3) for 5 of its
+  // 12 steps (5 classes, 60 steps per epoch, 8 epochs)
+  const loss = series(480, (i) => (0.1 + 2.9 * Math.exp(-i / 20) + (i >= 60 ? 22 * Math.exp(-(i % 12) / 5) : 0)) * (1 + 0.03 * g()), 1, 0);
+  const spec: RunSpec = { config: { num_classes: 10 }, series: { "train/loss": loss, epoch: series(480, (i) => i / 60, 1, 0) } };
+  const codes = raised(spec);
+  expect(codes).toContain("unshuffled_data");
+  expect(codes).not.toContain("divergence");
+  // the same losses with no way to know the epoch: the jumps read as a blow-up that came back
+  delete spec.series!.epoch;
+  expect(raised(spec)).toContain("divergence");
+});
