@@ -78,8 +78,8 @@ export const DEFAULT_THRESHOLDS = {
   dead_frac: 0.3, // share of ReLU units that never fire
   dead_frac_critical: 0.9,
   dead_zero_frac: 0.9, // share of zero activations (histogram, or per-activation dead_frac)
-  dead_flicker: 0.03, // without a batch size: a per-batch dead share whose step-to-step noise exceeds 0.03
-  // counts live units missing a batch (small or single-class batches); judged like per-activation zeros
+  dead_flicker: 0.03, // a per-batch dead share whose step-to-step noise exceeds 0.03 counts live units
+  // missing a batch (small or single-class batches); judged like per-activation zeros
   dead_low_quantile: 0.1, // a unit dead for good is dead on every batch: the layer's dead share is read
   // as this low quantile of its recent per-batch shares (a flickering share is live units missing a batch)
 

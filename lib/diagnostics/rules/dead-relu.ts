@@ -43,9 +43,9 @@ export const deadRelu: Rule = {
       const { from } = recentRange(n, t.recent_frac, t.min_points);
       const low = quantile(finiteSample(x.s.values, from, n, 128), t.dead_low_quantile);
       const value = Math.min(x.recent, low);
-      // Without a batch size, a share that jumps by > dead_flicker from one logged batch to the next
-      // counts units that fire on some inputs and not on others: judged like per-activation zeros. (A
-      // large batch's share of dead units barely moves: the same units are dead on every batch.)
+      // A share that jumps by > dead_flicker from one logged batch to the next counts units that fire
+      // on some batches and not on others (tiny or single-class batches): judged like per-activation
+      // zeros. A large shuffled batch's share of dead units barely moves: the same units, every batch.
       const flicker = !perActivation && noise(x.s.values, from, n).sigma > t.dead_flicker;
       flickered ||= flicker;
       const layerLimit = perActivation || flicker ? t.dead_zero_frac : batchLimit;
