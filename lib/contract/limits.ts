@@ -56,6 +56,9 @@ export const LIMITS = {
   keysPerRun: limit(10_000, "keys", "distinct metric keys of one run"),
   histogramKeysPerRun: limit(2_000, "keys", "distinct histogram keys of one run"),
   imageKeysPerRun: limit(1_000, "keys", "distinct image keys of one run"),
+  // the statistics events the diagnostics read (input_stats, output_stats)
+  statsFeaturesMax: limit(100_000, "features", "entries of an input_stats event's mean and std (at least 1)"),
+  statsSplitMaxLength: limit(64, STRING_UNIT, "the split an input_stats or output_stats event names, e.g. val (at least 1)"),
   // run management (PATCH /api/v1/runs/{id}, POST /api/v1/runs/bulk, GET /api/v1/runs filters)
   tagMaxLength: limit(64, STRING_UNIT, "a run's tag after trimming (at least 1)"),
   tagsPerRun: limit(32, "tags", "tags of one run"),

@@ -11,14 +11,23 @@ export interface LossProfile {
   n: number;
   firstStep: number;
   lastStep: number;
-  /** first finite loss */
+  /** first finite loss (with pool > 3: the mean of the first `pool` finite points) */
   first: number;
-  /** reference starting level: max(first, median of the first 3 finite points) */
+  /** reference starting level: max(first, median of the first 3 finite points), or with pool > 3 the
+   * mean of the first `pool` finite points (the expected loss of the untrained model) */
   initial: number;
   /** median of the recent window */
   recent: number;
-  /** median of the last min_points points: reacts faster than `recent` */
+  /** median of the last max(min_points, pool) points: reacts faster than `recent` */
   tail: number;
+  /** consecutive points pooled to read a level: 1, or ceil(loss_pool_samples / batch size) when each
+   * point is the loss of a few samples (small batches: config.batch_size, or per-point noise from the start) */
+  pool: number;
+  /** why `pool` is > 1: "batch_size" or "noise"; null when it is 1 */
+  poolReason: "batch_size" | "noise" | null;
+  /** samples per point: config.batch_size, or read from the noise of the first points (a loss of
+   * single samples varies by about its level: ~1 / cv^2), or null */
+  batchSize: number | null;
   recentFromIdx: number;
   recentPoints: number;
   /** robust step-to-step noise / level in the recent window */
@@ -36,6 +45,8 @@ export interface Context {
   t: Thresholds;
   keys: ResolvedKeys;
   numClasses: number | null;
+  /** samples per minibatch from the config (batch_size, ...), or null */
+  batchSize: number | null;
   /** "relu" | "tanh" | "sigmoid" | ... from the config, lower case, or null */
   activation: string | null;
   loss(): LossProfile | null;
@@ -61,7 +72,7 @@ export function diagnosis(
   return { code, severity, step: Number.isFinite(step) ? (step as number) : 0, title, message, evidence };
 }
 
-function findNumber(config: Record<string, any>, names: string[]): number | null {
+export function findNumber(config: Record<string, any>, names: string[]): number | null {
   const places = [config, config?.hyperparams, config?.model, config?.dataset, config?.data, config?.params];
   for (const place of places) {
     if (!place || typeof place !== "object") continue;
@@ -84,6 +95,12 @@ export function numClassesOf(config: Record<string, any>): number | null {
   return null;
 }
 
+/** Samples per training minibatch from the config, or null when it does not say. */
+export function batchSizeOf(config: Record<string, any>): number | null {
+  const b = findNumber(config, ["batch_size", "batchsize", "batchSize", "train_batch_size", "per_device_train_batch_size", "mini_batch_size", "bs"]);
+  return b !== null && b >= 1 ? Math.round(b) : null;
+}
+
 export function activationOf(config: Record<string, any>): string | null {
   const candidates = [
     config?.hyperparams?.activation,
@@ -101,7 +118,50 @@ export function activationOf(config: Record<string, any>): string | null {
   return null;
 }
 
-function lossProfile(named: NamedSeries, t: Thresholds): LossProfile | null {
+/**
+ * How many consecutive loss points make one level reading. A point is the mean loss of one minibatch;
+ * with batches of a few samples (one: a single sample's loss, 0.001 or 10 around a mean of ln 3),
+ * single points and medians of three are noise, and a median of per-sample losses is not their mean.
+ */
+function lossPool(
+  values: number[],
+  firstIdx: number,
+  t: Thresholds,
+  batchSize: number | null,
+): { pool: number; reason: LossProfile["poolReason"]; batch: number | null } {
+  const n = values.length;
+  const cap = Math.max(1, Math.floor((n - firstIdx) / 4));
+  if (batchSize !== null) {
+    const p = Math.min(cap, Math.ceil(t.loss_pool_samples / batchSize));
+    return p > 3 ? { pool: p, reason: "batch_size", batch: batchSize } : { pool: 1, reason: null, batch: batchSize };
+  }
+  // No batch size: read it from the data. At the start every minibatch of a reasonable size gives
+  // about the same loss (the model barely moved); points far apart from one another are single samples.
+  const early = noise(values, firstIdx, Math.min(n, firstIdx + 4 * t.min_points));
+  const cv = early.sigma / early.level;
+  if (early.pairs >= t.min_points && early.level > 0 && cv > t.loss_pool_cv) {
+    const batch = Math.max(1, Math.round(1 / (cv * cv)));
+    const p = Math.min(cap, Math.ceil(t.loss_pool_samples / batch));
+    if (p > 3) return { pool: p, reason: "noise", batch };
+  }
+  return { pool: 1, reason: null, batch: null };
+}
+
+/** Mean of the finite values among [from, to). */
+export function finiteMean(values: number[], from: number, to: number): number {
+  let sum = 0;
+  let k = 0;
+  for (let i = from; i < to; i++) {
+    const v = values[i];
+    if (Number.isFinite(v)) {
+      sum += v;
+      k++;
+    }
+  }
+  return k > 0 ? sum / k : NaN;
+}
+
+function lossProfile(named: NamedSeries, t: Thresholds, batchSize: number | null): LossProfile | null {
   const { s, key } = named;
   const n = s.values.length;
   const scan = nonFiniteScan(s.values);
@@ -122,14 +182,18 @@ function lossProfile(named: NamedSeries, t: Thresholds): LossProfile | null {
       recentCv: NaN,
       best: NaN,
       bestStep: s.steps[0],
+      pool: 1,
+      poolReason: null,
+      batchSize,
       nonFiniteFirstIdx: scan.first,
       nonFiniteCount: scan.count,
       lastIsFinite: false,
     };
   }
+  const { pool, reason, batch } = lossPool(s.values, firstIdx, t, batchSize);
   const head = finiteSample(s.values, firstIdx, Math.min(n, firstIdx + 3));
-  const first = s.values[firstIdx];
-  const initial = Math.max(first, median(head));
+  const first = pool > 3 ? finiteMean(s.values, firstIdx, Math.min(n, firstIdx + pool)) : s.values[firstIdx];
+  const initial = pool > 3 ? first : Math.max(first, median(head));
   const { from } = recentRange(n, t.recent_frac, t.min_points);
   const recent = median(finiteSample(s.values, from, n));
   const nz = noise(s.values, from, n);
@@ -150,7 +214,10 @@ function lossProfile(named: NamedSeries, t: Thresholds): LossProfile | null {
     first,
     initial,
     recent,
-    tail: median(finiteSample(s.values, Math.max(0, n - t.min_points), n)),
+    tail: median(finiteSample(s.values, Math.max(0, n - Math.max(t.min_points, pool)), n)),
+    pool,
+    poolReason: reason,
+    batchSize: batch,
     recentFromIdx: from,
     recentPoints: n - from,
     recentCv: nz.level !== 0 ? nz.sigma / Math.abs(nz.level) : NaN,
@@ -165,6 +232,7 @@ function lossProfile(named: NamedSeries, t: Thresholds): LossProfile | null {
 export function buildContext(run: RunData): Context {
   const t = resolveThresholds(run.config);
   const keys = resolveKeys(run);
+  const batchSize = batchSizeOf(run.config ?? {});
   let loss: LossProfile | null | undefined;
   const scales: Record<string, number> = {};
   const cache = new Map<string, unknown>();
@@ -177,11 +245,12 @@ export function buildContext(run: RunData): Context {
     t,
     keys,
     numClasses: numClassesOf(run.config ?? {}),
+    batchSize,
     activation: activationOf(run.config ?? {}),
     loss() {
       if (loss === undefined) {
         const named = keys.scalars.train_loss ?? null;
-        loss = named ? lossProfile(named, t) : null;
+        loss = named ? lossProfile(named, t, batchSize) : null;
       }
       return loss;
     },

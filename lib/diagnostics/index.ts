@@ -22,6 +22,7 @@ import { searchBoundary } from "./rules/search-boundary";
 import { symmetricInit } from "./rules/symmetric-init";
 import { trainValMismatch } from "./rules/train-val-mismatch";
 import { underfitting } from "./rules/underfitting";
+import { unshuffledData } from "./rules/unshuffled-data";
 import { vanishingGradients } from "./rules/vanishing-gradients";
 import type { Diagnosis, RunData, Severity } from "./types";
 
@@ -50,6 +51,7 @@ export const RULES: readonly Rule[] = [
   noLearning,
   lossOutputMismatch,
   trainValMismatch,
+  unshuffledData,
 ];
 
 export const DIAGNOSIS_CODES: readonly string[] = Object.freeze(RULES.map((r) => r.code));
@@ -81,6 +83,12 @@ const SUPPRESSED_BY: { cause: string; minSeverity: Severity; hides: string[] }[]
   { cause: "loss_output_mismatch", minSeverity: "info", hides: ["loss_plateau", "underfitting", "lr_too_low"] },
   // validation never left chance: a widening train/val gap is memorized noise, not overfitting
   { cause: "no_learning", minSeverity: "info", hides: ["loss_plateau", "underfitting", "overfitting"] },
+  // batches of one class: per-minibatch dead/saturated shares and the loss's jumps follow the order
+  {
+    cause: "unshuffled_data",
+    minSeverity: "info",
+    hides: ["dead_relu", "saturated_activations", "noisy_loss", "loss_plateau"],
+  },
 ];
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };

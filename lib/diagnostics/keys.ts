@@ -10,7 +10,7 @@ export interface NamedSeries {
   s: SeriesPoints;
 }
 
-export type ScalarRole = "train_loss" | "val_loss" | "train_acc" | "val_acc" | "lr" | "grad_norm";
+export type ScalarRole = "train_loss" | "val_loss" | "train_acc" | "val_acc" | "lr" | "grad_norm" | "epoch";
 
 export type LayerField =
   | "update_ratio"
@@ -109,6 +109,8 @@ export const SCALAR_ALIASES: Record<ScalarRole, readonly string[]> = {
     "global_grad_norm",
     "grad/global_norm",
   ],
+  // the epoch that rides along with each row (stored as the series "epoch"): unshuffled_data's period
+  epoch: ["epoch", "train/epoch", "trainer/epoch"],
 };
 
 /** Built-in per-layer families: each regex captures the layer name (and a field suffix). */

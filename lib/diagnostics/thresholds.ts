@@ -6,6 +6,12 @@ export const DEFAULT_THRESHOLDS = {
   min_points: 10, // points in a recent window before a per-step signal counts as "sustained"
   min_evals: 5, // evaluation points (val metrics) before comparing train and val
   recent_frac: 0.2, // "recent window" = last 20% of a series' points (at least min_points)
+  // Small batches: a loss point of a batch of 1 is one sample's loss (0.001 or 10 for a model at
+  // ln 3); levels read from single points are then noise. The starting level and the levels the
+  // divergence tests compare pool at least this many samples: ceil(64 / batch_size) points.
+  loss_pool_samples: 64,
+  loss_pool_cv: 0.5, // without a batch size: points that differ by > 50% of their level from the
+  // very start (a batch of tens of samples varies by a few %) are read as single samples
 
   // divergence
   divergence_factor: 3, // recent loss level above 3x its starting level = exploding
@@ -72,6 +78,10 @@ export const DEFAULT_THRESHOLDS = {
   dead_frac: 0.3, // share of ReLU units that never fire
   dead_frac_critical: 0.9,
   dead_zero_frac: 0.9, // share of zero activations (histogram, or per-activation dead_frac)
+  dead_flicker: 0.03, // a per-batch dead share whose step-to-step noise exceeds 0.03 counts live units
+  // missing a batch (small or single-class batches); judged like per-activation zeros
+  dead_low_quantile: 0.1, // a unit dead for good is dead on every batch: the layer's dead share is read
+  // as this low quantile of its recent per-batch shares (a flickering share is live units missing a batch)
 
   // bad_initial_loss: first loss vs ln C
   initial_loss_high_ratio: 1.5,
@@ -129,6 +139,16 @@ export const DEFAULT_THRESHOLDS = {
   tv_share: 0.5, // ... at >= 50% of the evaluations, the first ones included (not a gradual drift)
   tv_acc_gap: 0.1, // "similar accuracy": |train acc - val acc| < 0.1
   tv_first_evals: 2, // the first 2 evaluations must already show it
+  // ... or from input_stats of both splits: a feature is off by its std ratio (either way) or its mean
+  // shift in training stds
+  tv_input_factor: 5, // >= 25% of the features off by >= 5x ...
+  tv_input_share: 0.25,
+  tv_input_extreme: 100, // ... or one feature off by >= 100x (orders of magnitude: a blown-up feature)
+
+  // unshuffled_data: the training loss repeats its shape every epoch (data sorted by label or time)
+  unshuffled_explained: 0.2, // the position within the epoch explains >= 20% of the detrended variance (beyond chance) ...
+  unshuffled_consistency: 0.5, // ... odd and even epochs have the same shape (correlation >= 0.5) ...
+  unshuffled_swing: 0.25, // ... and that shape swings by >= 25% of the loss's level
 
   // overfit_sanity_failed
   sanity_train_acc: 0.99,
@@ -146,6 +166,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["overfit_patience_evals", 1],
   ["plateau_min_points", 1],
   ["noisy_min_points", 1],
+  ["loss_pool_samples", 1],
   ["initial_loss_max_step", 0],
   ["lr_jump_min_points", 1],
   ["tv_first_evals", 1],
@@ -163,6 +184,8 @@ const SHARES: ReadonlySet<string> = new Set([
   "dead_frac",
   "dead_frac_critical",
   "dead_zero_frac",
+  "dead_low_quantile",
+  "dead_flicker",
   "underfit_acc_max",
   "sanity_train_acc",
   "lr_collapse_frac",
@@ -170,6 +193,9 @@ const SHARES: ReadonlySet<string> = new Set([
   "lr_high_sustained_shrink_frac",
   "no_learning_share",
   "tv_share",
+  "tv_input_share",
+  "unshuffled_explained",
+  "unshuffled_consistency",
 ]);
 
 /** Whether `value` is a usable setting for threshold `name`: every threshold is a positive finite

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { LIMITS, type Limit, NON_FINITE_STRINGS, nameProblem } from "../contract/limits";
 import { exceedsDepth } from "./config";
+import { statsEventProblem } from "./stats-events";
 
 // The wire contract of POST /api/v1/runs/{id}/log (docs/api.md). Every limit comes from
 // lib/contract/limits.ts; the checks shared with the hand-written hot path (parse-log-batch.ts)
@@ -143,6 +144,9 @@ export const event = z
       ctx.addIssue({ code: "custom", path: ["data"], message: `must be nested at most ${LIMITS.jsonDepth.value} levels deep` });
       return;
     }
+    const stats = statsEventProblem(e.type, e.data);
+    if (stats)
+      ctx.addIssue({ code: "custom", path: ["data", ...stats[0].split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p))], message: stats[1] });
     if (e.type !== "image") return;
     const problem = imageProblem(e.data);
     if (problem) ctx.addIssue({ code: "custom", path: ["data", problem[0]], message: problem[1] });

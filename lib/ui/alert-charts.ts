@@ -43,6 +43,7 @@ const SLOTS = new Map<string, Slot[]>(
     no_learning: [LOSS, ACC],
     loss_output_mismatch: [LOSS, ACC],
     train_val_mismatch: [LOSS, ACC],
+    unshuffled_data: [LOSS],
   }),
 );
 
@@ -73,6 +74,7 @@ const SHORT = new Map<string, string>(
     no_learning: "no learning",
     loss_output_mismatch: "output vs loss",
     train_val_mismatch: "train/val mismatch",
+    unshuffled_data: "unshuffled",
   }),
 );
 

@@ -116,17 +116,6 @@ async function replayHo2(run: string, label: Ho2Label): Promise<string[]> {
 // test fails and asks for its entry here to be updated (or removed, once the case passes).
 const KNOWN_GAPS = new Map<string, { reason: string; wrong: Record<string, string[]> }>([
   [
-    "HO-13",
-    {
-      reason: "batch size 1 raises dead_relu and bad_initial_loss (and divergence on two seeds) instead of noisy_loss only",
-      wrong: {
-        "HO-13_s0": ["raised bad_initial_loss", "raised dead_relu", "raised divergence"],
-        "HO-13_s1": ["raised bad_initial_loss", "raised dead_relu", "raised divergence"],
-        "HO-13_s2": ["raised bad_initial_loss", "raised dead_relu"],
-      },
-    },
-  ],
-  [
     "HO-22",
     {
       reason:

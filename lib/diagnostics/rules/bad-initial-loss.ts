@@ -2,7 +2,7 @@
 // probabilities, so its first loss is ~ln C (softmax cross-entropy). Far off = bug or bad init.
 
 import { diagnosis, type Rule } from "../context";
-import { fmt, round } from "../series";
+import { finiteSample, fmt, median, round } from "../series";
 
 /** Expected loss at initialization, or null when the loss is not a classification loss we know. */
 export function expectedInitialLoss(config: Record<string, any>, numClasses: number): { value: number; formula: string } | null {
@@ -29,17 +29,30 @@ export const badInitialLoss: Rule = {
     if (lp.firstStep > t.initial_loss_max_step) return null;
     const expected = expectedInitialLoss(ctx.run.config ?? {}, C);
     if (!expected || !(expected.value > 0)) return null;
+    // lp.first is one point, or with small batches the mean of the first `pool` points (one sample's
+    // loss says nothing about the model: 0.07 or 10 around a mean of ln 3). The pooled points span
+    // `pool` updates, and with data sorted by label the model learns the first class within them (a
+    // mean far below ln C): the level of the very first points (max(first, median of the first 3),
+    // the model before it moved) must be off the same way.
+    const pooled = lp.pool > 3;
     const ratio = lp.first / expected.value;
-    const high = ratio > t.initial_loss_high_ratio;
+    const s = ctx.keys.scalars.train_loss!.s;
+    const firstIdx = s.steps.indexOf(lp.firstStep);
+    const head = pooled ? Math.max(s.values[firstIdx], median(finiteSample(s.values, firstIdx, firstIdx + 3))) / expected.value : ratio;
+    const high = ratio > t.initial_loss_high_ratio && head > t.initial_loss_high_ratio;
     // Too low is only meaningful before any update at all (step 0 or 1).
-    const low = lp.firstStep <= 1 && ratio < t.initial_loss_low_ratio;
+    const low = lp.firstStep <= 1 && ratio < t.initial_loss_low_ratio && head < t.initial_loss_low_ratio;
     if (!high && !low) return null;
     return diagnosis(
       "bad_initial_loss",
       "warning",
       lp.firstStep,
       high ? "Initial loss is much higher than chance" : "Initial loss is suspiciously low",
-      `The first training loss was ${fmt(lp.first)}, but a freshly initialized ${C}-class model should start ` +
+      (pooled
+        ? `The first ${lp.pool} training losses averaged ${fmt(lp.first)} (each point is a batch of ` +
+          `${lp.batchSize ?? "a few"} sample(s), so they are read together), but`
+        : `The first training loss was ${fmt(lp.first)}, but`) +
+        ` a freshly initialized ${C}-class model should start ` +
         `near ${fmt(expected.value)} = ${expected.formula}, because small random weights give ~uniform ` +
         `predictions. ` +
         (high
@@ -53,6 +66,7 @@ export const badInitialLoss: Rule = {
       {
         first_loss: round(lp.first),
         first_step: lp.firstStep,
+        pooled_points: lp.pool,
         expected_loss: round(expected.value),
         num_classes: C,
         ratio: round(ratio, 3),

@@ -3,7 +3,19 @@
 import { diagnosis, type Rule } from "../context";
 import { lastRecords, shareWhere } from "../hist";
 import { layerRecent, listShares } from "../layers";
-import { median, round, streakStart } from "../series";
+import { finiteSample, median, noise, quantile, recentRange, round, streakStart } from "../series";
+
+/**
+ * The per-batch dead share above which `dead_frac` of the units are dead for good, for batches of B
+ * samples. A live unit that is zero on a share z of single inputs misses a whole batch with
+ * probability z^B; z = 1 - (1 - dead_zero_frac) / (1 - dead_frac) (0.86 with the defaults, a sparse
+ * but healthy layer) makes a batch of one read like per-activation zeros (dead_zero_frac). Large
+ * batches: dead_frac itself.
+ */
+export function deadLimitForBatch(deadFrac: number, deadZeroFrac: number, batch: number): number {
+  const z = Math.min(1, Math.max(0, 1 - (1 - deadZeroFrac) / (1 - deadFrac)));
+  return Math.max(deadFrac, 1 - (1 - deadFrac) * (1 - z ** batch));
+}
 
 export const deadRelu: Rule = {
   code: "dead_relu",
@@ -13,14 +25,33 @@ export const deadRelu: Rule = {
     // share of zero activations instead, where a healthy ReLU layer sits around 0.5.
     const unit = String(run.config?.logging?.dead_frac_unit ?? run.config?.babysit?.dead_frac_unit ?? "");
     const perActivation = /activation|element|value|entr/i.test(unit);
-    const limit = perActivation ? t.dead_zero_frac : t.dead_frac;
+    // Small batches: a batch of one counts every unit that is 0 on that one input, so live units
+    // flicker in and out of the count; the limit rises to what live units reach by chance.
+    // (config.batch_size, else what the loss's noise says: single-sample losses vary by their level)
+    const batch = ctx.batchSize ?? ctx.loss()?.batchSize ?? null;
+    const batchLimit =
+      batch !== null && t.dead_frac < 1 && t.dead_zero_frac > t.dead_frac ? deadLimitForBatch(t.dead_frac, t.dead_zero_frac, batch) : t.dead_frac;
     const hits: { layer: string; value: number; step: number | null }[] = [];
     const seen = new Set<string>();
+    let flickered = false;
 
     for (const x of layerRecent(ctx, "dead_frac")) {
       seen.add(x.layer);
-      if (x.recent > limit) hits.push({ layer: x.layer, value: x.recent, step: streakStart(x.s, (v) => v > limit) });
+      // Units dead for good are dead on every batch: the lowest per-batch shares bound them. A share
+      // that swings from batch to batch (small or single-class batches) is live units missing a batch.
+      const n = x.s.values.length;
+      const { from } = recentRange(n, t.recent_frac, t.min_points);
+      const low = quantile(finiteSample(x.s.values, from, n, 128), t.dead_low_quantile);
+      const value = Math.min(x.recent, low);
+      // A share that jumps by > dead_flicker from one logged batch to the next counts units that fire
+      // on some batches and not on others (tiny or single-class batches): judged like per-activation
+      // zeros. A large shuffled batch's share of dead units barely moves: the same units, every batch.
+      const flicker = !perActivation && noise(x.s.values, from, n).sigma > t.dead_flicker;
+      flickered ||= flicker;
+      const layerLimit = perActivation || flicker ? t.dead_zero_frac : batchLimit;
+      if (value > layerLimit) hits.push({ layer: x.layer, value, step: streakStart(x.s, (v) => v > layerLimit) });
     }
+    const limit = perActivation || flickered ? t.dead_zero_frac : batchLimit;
 
     // Histograms (layers without dead_frac) can only show "nearly every activation is exactly 0":
     // a spike in the first bin of a histogram that starts at 0.
@@ -56,7 +87,8 @@ export const deadRelu: Rule = {
       {
         layers: hits.map((h) => h.layer).join(", "),
         worst_dead_frac: round(worst, 3),
-        dead_frac: limit,
+        dead_frac: round(limit, 3),
+        batch_size: batch,
       },
     );
   },

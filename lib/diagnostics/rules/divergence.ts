@@ -1,8 +1,9 @@
 // divergence: NaN/Inf in the loss, a loss far above where it started, or a run that lost all
 // the progress it had made.
 
-import { diagnosis, type Context, type Rule } from "../context";
+import { diagnosis, finiteMean, type Context, type Rule } from "../context";
 import { fmt, nonFiniteScan, round, streakStart, stridedIndices } from "../series";
+import { unshuffledShape } from "./unshuffled-data";
 
 const ADVICE =
   "Lower the learning rate (try 3-10x lower), add gradient clipping, and check for numerical " +
@@ -16,14 +17,19 @@ export function explodedLevel(ctx: Context): { level: number; initial: number } 
   return level > ctx.t.divergence_factor * lp.initial ? { level, initial: lp.initial } : null;
 }
 
-/** The first run of at least `minLen` consecutive (strided) points above `limit`, if any. */
-function explodedStreak(s: { steps: number[]; values: number[] }, limit: number, minLen: number) {
-  const idx = stridedIndices(0, s.values.length);
+/**
+ * The first run of at least `minLen` consecutive (strided) points above `limit`, if any. With
+ * pool > 1 (small batches) each point is read as the mean of the `pool` points from it: five single
+ * samples above 3x the mean loss in a row are chance, not an explosion.
+ */
+function explodedStreak(s: { steps: number[]; values: number[] }, limit: number, minLen: number, pool = 1) {
+  const n = s.values.length;
+  const idx = stridedIndices(0, pool > 1 ? Math.max(0, n - pool + 1) : n);
   const need = Math.max(3, Math.ceil(minLen / 2));
   let start = -1;
   let peak = -Infinity;
   for (let k = 0; k <= idx.length; k++) {
-    const v = k < idx.length ? s.values[idx[k]] : NaN;
+    const v = k < idx.length ? (pool > 1 ? finiteMean(s.values, idx[k], idx[k] + pool) : s.values[idx[k]]) : NaN;
     if (v > limit) {
       if (start < 0) start = k;
       if (v > peak) peak = v;
@@ -108,9 +114,14 @@ export const divergence: Rule = {
       );
     }
 
+    // Data in the same order every epoch (sorted by label): the loss jumps each time a new class's
+    // run begins and falls again; those past jumps and returns are the order's (unshuffled_data), not
+    // a blow-up. The checks above (NaN, exploding now) still stand.
+    if (unshuffledShape(ctx)) return null;
+
     // Exploded earlier and came back under the limit: still worth knowing (the weights went through
     // it), as a warning. A sustained streak, not one spiky batch.
-    const past = lp.initial > 0 ? explodedStreak(s, ctx.t.divergence_factor * lp.initial, ctx.t.min_points) : null;
+    const past = lp.initial > 0 ? explodedStreak(s, ctx.t.divergence_factor * lp.initial, ctx.t.min_points, lp.pool) : null;
     if (past) {
       return diagnosis(
         "divergence",

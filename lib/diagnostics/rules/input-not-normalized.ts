@@ -6,6 +6,27 @@ import { fmt, median, round } from "../series";
 
 const TYPES = new Set(["input_stats", "input_statistics", "data_stats"]);
 
+/** The split an input_stats event describes: "train" unless it names another one (e.g. "val"). */
+export function statsSplit(data: unknown): "train" | "val" | "other" {
+  const raw = data && typeof data === "object" ? (data as Record<string, unknown>).split : undefined;
+  if (raw === undefined || raw === null) return "train";
+  const s = String(raw).trim().toLowerCase();
+  if (s === "" || s === "train" || s === "training") return "train";
+  if (s === "val" || s === "valid" || s === "validation" || s === "eval" || s === "dev" || s === "test") return "val";
+  return "other";
+}
+
+/** The latest input_stats event (or its aliases) of a split. */
+export function latestInputStats(events: readonly { type: string; step: number | null; data: any }[], split: "train" | "val") {
+  let ev = null;
+  for (const e of events) if (TYPES.has(e.type) && statsSplit(e.data) === split) ev = e;
+  return ev;
+}
+
+export function numberList(v: unknown): number[] | null {
+  return numbers(v);
+}
+
 function numbers(v: unknown): number[] | null {
   if (typeof v === "number") return [v];
   if (Array.isArray(v)) {
@@ -19,8 +40,8 @@ export const inputNotNormalized: Rule = {
   code: "input_not_normalized",
   evaluate(ctx) {
     const { t } = ctx;
-    let ev = null;
-    for (const e of ctx.run.events) if (TYPES.has(e.type)) ev = e;
+    // the training data's statistics: validation statistics are train_val_mismatch's to compare
+    const ev = latestInputStats(ctx.run.events, "train");
     if (!ev) return null;
     const mean = numbers(ev.data?.mean);
     const std = numbers(ev.data?.std);

@@ -75,8 +75,11 @@ export const lrTooHigh: Rule = {
       step = streakStart(s, (v) => !(v <= t.divergence_factor * lp.initial));
     }
 
+    // Points of a few samples each (pool > 1) jump around whatever the learning rate: that noise is
+    // the batch size's (noisy_loss says so), not evidence of overshooting.
     const jumpy =
       !!lp &&
+      lp.pool === 1 &&
       lp.recentPoints >= t.noisy_min_points &&
       lp.initial > 0 &&
       lp.recent >= t.lr_high_level_frac * lp.initial &&

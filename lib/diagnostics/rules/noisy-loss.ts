@@ -23,7 +23,13 @@ export const noisyLoss: Rule = {
       `From one logged point to the next the training loss "${lp.key}" varies by about ` +
         `${fmt(lp.recentCv * 100, 2)}% of its level (${fmt(lp.recent)}). Such noise hides whether training ` +
         `progresses and usually means each step follows a poor estimate of the gradient: the batch is too ` +
-        `small, or the learning rate is on the high side. Try a larger batch (or gradient accumulation), ` +
+        `small, or the learning rate is on the high side.` +
+        (lp.pool > 1
+          ? ` Here each point is the loss of ${lp.batchSize === 1 ? "a single sample" : `about ${lp.batchSize} samples`}` +
+            (lp.poolReason === "batch_size" ? " (config batch_size)" : " (read from how much the first points differ)") +
+            `: the batch is the likely cause; babysit reads levels over ${lp.pool} points here.`
+          : "") +
+        ` Try a larger batch (or gradient accumulation), ` +
         `a lower learning rate, and check the data for outliers or mislabelled examples.`,
       {
         key: lp.key,
@@ -31,6 +37,8 @@ export const noisyLoss: Rule = {
         noise_vs_initial: round(sigma / lp.initial, 3),
         level: round(lp.recent),
         window_points: lp.recentPoints,
+        batch_size: lp.batchSize,
+        batch_size_from: lp.pool > 1 ? lp.poolReason : null,
         noisy_loss_cv: t.noisy_loss_cv,
         noisy_loss_scale: t.noisy_loss_scale,
       },

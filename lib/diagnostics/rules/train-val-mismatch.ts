@@ -8,6 +8,7 @@ import { diagnosis, type Context, type Rule } from "../context";
 import { accEvals, lossEvals } from "../evals";
 import { fmt, lastN, median, round, type EvalTable } from "../series";
 import type { Diagnosis } from "../types";
+import { latestInputStats, numberList } from "./input-not-normalized";
 import { chanceCeiling, classesOf } from "./no-learning";
 
 const ADVICE =
@@ -106,9 +107,71 @@ function byAccuracy(ctx: Context): Diagnosis | null {
   );
 }
 
+/**
+ * From the inputs themselves: the latest input_stats of the training data and of the validation data
+ * (`split: "val"`), feature by feature. A feature is off by the largest of its std ratio (either way)
+ * and its mean shift in training stds; a std of 0 on validation (a pixel that happens to be constant in
+ * a batch) is left out of the ratio.
+ */
+function byInputs(ctx: Context): Diagnosis | null {
+  const { t } = ctx;
+  const tr = latestInputStats(ctx.run.events, "train");
+  const va = latestInputStats(ctx.run.events, "val");
+  if (!tr || !va) return null;
+  const [tm, ts, vm, vs] = [numberList(tr.data?.mean), numberList(tr.data?.std), numberList(va.data?.mean), numberList(va.data?.std)];
+  if (!tm || !ts || !vm || !vs || tm.length !== ts.length || vm.length !== vs.length || tm.length !== vm.length) return null;
+  if (typeof va.data?.n === "number" && va.data.n < 2) return null;
+  const finiteStds = ts.filter((x) => Number.isFinite(x) && x > 0);
+  if (finiteStds.length === 0) return null;
+  // a feature constant in training (std ~0) is compared against the typical feature's scale
+  const floor = 1e-3 * median(finiteStds);
+  let worst = { i: -1, off: 0 };
+  let off5 = 0;
+  let compared = 0;
+  for (let i = 0; i < tm.length; i++) {
+    if (![tm[i], ts[i], vm[i], vs[i]].every(Number.isFinite)) continue;
+    compared++;
+    const sRef = Math.max(ts[i], floor);
+    const shift = Math.abs(vm[i] - tm[i]) / sRef;
+    const ratio = vs[i] > 0 ? Math.max(vs[i], floor) / sRef : 1;
+    const off = Math.max(shift, ratio, 1 / ratio);
+    if (off >= t.tv_input_factor) off5++;
+    if (off > worst.off) worst = { i, off };
+  }
+  if (compared === 0 || worst.i < 0) return null;
+  const share = off5 / compared;
+  if (!(worst.off >= t.tv_input_extreme || share >= t.tv_input_share)) return null;
+  const i = worst.i;
+  return diagnosis(
+    "train_val_mismatch",
+    "warning",
+    va.step ?? 0,
+    "Validation inputs are on another scale than training inputs",
+    `The input statistics logged for the validation data differ from the training data's: ${off5} of ${compared} ` +
+      `features are off by ${t.tv_input_factor}x or more (scale ratio, or mean shift in training stds), the worst ` +
+      `(feature ${i}) by ${fmt(worst.off)}x: training mean ${fmt(tm[i])}, std ${fmt(ts[i])}; validation mean ` +
+      `${fmt(vm[i])}, std ${fmt(vs[i])}. The model learned on one scale and is evaluated on another, so its ` +
+      `validation numbers say little about it. ${ADVICE}`,
+    {
+      features: tm.length,
+      features_off: off5,
+      share_off: round(share, 3),
+      worst_feature: i,
+      worst_off: round(worst.off, 3),
+      train_mean: round(tm[i]),
+      train_std: round(ts[i]),
+      val_mean: round(vm[i]),
+      val_std: round(vs[i]),
+      tv_input_factor: t.tv_input_factor,
+      tv_input_extreme: t.tv_input_extreme,
+      tv_input_share: t.tv_input_share,
+    },
+  );
+}
+
 export const trainValMismatch: Rule = {
   code: "train_val_mismatch",
   evaluate(ctx) {
-    return byLoss(ctx) ?? byAccuracy(ctx);
+    return byLoss(ctx) ?? byAccuracy(ctx) ?? byInputs(ctx);
   },
 };

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Dict, Mapping, Optional
 
-from . import _state
+from . import _contract, _state
 from ._output import BabysitWarning, OnceWarner
 from ._result import DeliveryResult
 from ._run import DEFAULT_URL, Run
@@ -35,6 +35,7 @@ __all__ = [
     "watch",
     "unwatch",
     "log_input_stats",
+    "log_output_stats",
     "gradcheck",
     "filters_grid",
     "encode_png",
@@ -257,22 +258,27 @@ def unwatch(model: Any = None) -> None:
         run.unwatch(model)
 
 
-def log_input_stats(x: Any, step: Optional[int] = None) -> Optional[Dict[str, Any]]:
+def log_input_stats(x: Any, step: Optional[int] = None, split: Optional[str] = None) -> Optional[Dict[str, Any]]:
     """Logs per-feature mean and std of the inputs exactly as they are fed to the net.
 
-    The server uses it to tell un-normalised inputs (e.g. raw 0..255 pixels). Sent as the event
-    ``input_stats`` with data ``{"mean": [...], "std": [...], "n": N}``. Features are the columns of a
-    2-D input (N, F) and the channels of an (N, C, H, W) one.
+    The server uses it to tell un-normalised inputs (e.g. raw 0..255 pixels) and, given the statistics
+    of a validation batch too (``split="val"``), validation data processed differently from training
+    data. Sent as the event ``input_stats`` with data ``{"mean": [...], "std": [...], "n": N}`` (plus
+    ``"split"`` when given). Features are the columns of a 2-D input (N, F) and the channels of an
+    (N, C, H, W) one; at most 100,000 features (``statsFeaturesMax``), more are dropped with a warning.
 
     Args:
-        x: a batch or the whole training set: torch tensor, numpy array or list of lists.
+        x: a batch or the whole data set: torch tensor, numpy array or list of lists.
         step: step it belongs to (default: the current step, or 0).
+        split: which data ``x`` comes from: ``None`` or ``"train"`` for training data, ``"val"`` for
+            validation data (1..64 code points).
 
     Returns:
         The statistics (also when no run is active), or None if `x` could not be read (warned).
 
     Example:
-        >>> babysit.log_input_stats(X_train)   # doctest: +SKIP
+        >>> babysit.log_input_stats(X_train)                 # doctest: +SKIP
+        >>> babysit.log_input_stats(X_val, split="val")      # doctest: +SKIP
     """
     from .checks import input_stats
 
@@ -281,10 +287,62 @@ def log_input_stats(x: Any, step: Optional[int] = None) -> Optional[Dict[str, An
     except Exception as err:
         _warner.warn("input_stats", "log_input_stats() could not read its input: %s" % err)
         return None
+    if split is not None:
+        problem = _contract.name_problem(split, _contract.LIMITS["statsSplitMaxLength"], "split names")
+        if problem:
+            _warner.warn("input_stats:split:" + problem, "log_input_stats(): %s; statistics not sent" % problem)
+            return stats
+        stats["split"] = split
+    if len(stats["mean"]) > _contract.LIMITS["statsFeaturesMax"]:
+        _warner.warn("input_stats:features", "log_input_stats(): %d features, at most %d (statsFeaturesMax); statistics not sent"
+                     % (len(stats["mean"]), _contract.LIMITS["statsFeaturesMax"]))
+        return stats
+    _send_stats("input_stats", stats, step)
+    return stats
+
+
+def log_output_stats(pred: Any, target: Any, step: Optional[int] = None, split: Optional[str] = None) -> Optional[Dict[str, Any]]:
+    """Logs the range, mean and std of a model's predictions and of its targets (regression outputs).
+
+    The server uses it to tell an output layer that cannot reach the targets: a ReLU (or softplus) on
+    a regression output never predicts below 0, a sigmoid stays inside [0, 1]. Sent as the event
+    ``output_stats`` with data ``{"pred_min", "pred_max", "pred_mean", "pred_std", "target_min",
+    "target_max", "target_mean", "target_std", "n"}`` (plus ``"split"`` when given). Call it once an
+    epoch on a validation batch, or on a training batch; it never raises into the training loop.
+
+    Args:
+        pred: the model's outputs (torch tensor, numpy array, list or number).
+        target: the targets, in the same units.
+        step: step it belongs to (default: the current step, or 0).
+        split: ``None``/``"train"`` or ``"val"`` (1..64 code points).
+
+    Returns:
+        The statistics (also when no run is active), or None if the inputs could not be read (warned).
+
+    Example:
+        >>> babysit.log_output_stats(model(X_val), y_val, split="val")   # doctest: +SKIP
+    """
+    from .checks import output_stats
+
+    try:
+        stats = output_stats(pred, target)
+    except Exception as err:
+        _warner.warn("output_stats", "log_output_stats() could not read its inputs: %s" % err)
+        return None
+    if split is not None:
+        problem = _contract.name_problem(split, _contract.LIMITS["statsSplitMaxLength"], "split names")
+        if problem:
+            _warner.warn("output_stats:split:" + problem, "log_output_stats(): %s; statistics not sent" % problem)
+            return stats
+        stats["split"] = split
+    _send_stats("output_stats", stats, step)
+    return stats
+
+
+def _send_stats(etype: str, stats: Dict[str, Any], step: Optional[int]) -> None:
     run = _state.current
     if run is not None:
-        run.event("input_stats", stats, step=step if step is not None else run._current_step())
-    return stats
+        run.event(etype, stats, step=step if step is not None else run._current_step())
 
 
 def gradcheck(

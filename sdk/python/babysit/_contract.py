@@ -38,6 +38,8 @@ LIMITS = {
     "keysPerRun": 10_000,  # distinct metric keys of one run (the epoch is one)
     "histogramKeysPerRun": 2_000,  # distinct histogram keys of one run
     "imageKeysPerRun": 1_000,  # distinct image keys of one run
+    "statsFeaturesMax": 100_000,  # entries of an input_stats event's mean and std
+    "statsSplitMaxLength": 64,  # code points: the split an input_stats / output_stats event names
 }
 
 KEY_MAX_LENGTH = LIMITS["keyMaxLength"]

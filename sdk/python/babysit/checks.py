@@ -57,6 +57,62 @@ def input_stats(x: Any) -> Dict[str, Any]:
     return {"mean": means, "std": stds, "n": len(rows)}
 
 
+def output_stats(pred: Any, target: Any) -> Dict[str, Any]:
+    """Range, mean and (population) std of a model's predictions and of its targets, over all entries.
+
+    What ``loss_output_mismatch`` reads to tell an output layer that cannot reach the targets (a ReLU or
+    sigmoid on a regression output: predictions never below 0 while targets are).
+
+    Args:
+        pred: the model's outputs (torch tensor, numpy array, list or number).
+        target: the targets, in the same units.
+
+    Returns:
+        ``{"pred_min", "pred_max", "pred_mean", "pred_std", "target_min", "target_max", "target_mean",
+        "target_std", "n"}`` with ``n`` the number of examples (first dimension of ``pred``).
+
+    Example:
+        >>> output_stats([0.0, 2.0], [-1.0, 3.0])["target_min"]
+        -1.0
+    """
+    p, n = _flat(pred, "pred")
+    t, _ = _flat(target, "target")
+    out: Dict[str, Any] = {}
+    for name, v in (("pred", p), ("target", t)):
+        m = sum(v) / len(v)
+        out[name + "_min"] = min(v)
+        out[name + "_max"] = max(v)
+        out[name + "_mean"] = m
+        out[name + "_std"] = math.sqrt(sum((x - m) ** 2 for x in v) / len(v))
+    out["n"] = n
+    return out
+
+
+def _flat(x: Any, what: str) -> Tuple[List[float], int]:
+    """All entries of x as floats (NaN kept: it shows a diverged model), and its first dimension."""
+    if V.is_tensor(x):
+        t = x.detach().double().reshape(-1).cpu()
+        n = int(x.shape[0]) if x.dim() > 0 else 1
+        vals = t.tolist()
+    else:
+        np = _numpy()
+        if np is not None:
+            a = np.asarray(x, dtype=np.float64)
+            n = int(a.shape[0]) if a.ndim > 0 else 1
+            vals = a.reshape(-1).tolist()
+        else:
+            seq = list(x) if isinstance(x, (list, tuple)) else [x]
+            n = len(seq)
+            vals = [float(v) for r in seq for v in (r if isinstance(r, (list, tuple)) else [r])]
+    if not vals:
+        raise ValueError("output_stats needs at least one %s value" % what)
+    finite = [v for v in vals if math.isfinite(v)]
+    # min/max/mean of the finite values; a non-finite one anywhere makes the statistics NaN
+    if len(finite) != len(vals):
+        return [float("nan")], n
+    return finite, n
+
+
 def _rectangular(x: Any) -> bool:
     try:
         return len({len(r) if isinstance(r, (list, tuple)) else -1 for r in x}) == 1

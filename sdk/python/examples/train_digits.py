@@ -73,6 +73,7 @@ def main(argv=None):
 
     run = babysit.init(project=args.project, name=args.name, url=args.url, config=vars(args))
     babysit.log_input_stats(X_train)  # the inputs exactly as the net sees them
+    babysit.log_input_stats(X_val, split="val")  # compared with the training inputs: another preprocessing shows
     babysit.gradcheck(model, X_train[:8], loss_fn=lambda out: F.cross_entropy(out, y_train[:8]))
     babysit.watch(model, opt, every=args.every)
 

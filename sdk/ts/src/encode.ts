@@ -35,6 +35,8 @@ export const CONTRACT = {
     keysPerRun: 10_000,
     histogramKeysPerRun: 2_000,
     imageKeysPerRun: 1_000,
+    statsFeaturesMax: 100_000,
+    statsSplitMaxLength: 64,
   },
 } as const;
 

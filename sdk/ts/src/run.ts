@@ -18,6 +18,7 @@ import {
 import { computeHistogram, histogramProblem, type Histogram } from "./histogram.js";
 import { track, untrack, type Tracked } from "./lifecycle.js";
 import { OnceWarner, counted, say } from "./output.js";
+import { type InputStats, type NumericArray, type OutputStats, inputStats, outputStats } from "./stats.js";
 import { toJsonObject } from "./to-json.js";
 import { Transport, type Alert, type DeliveryResult, type Row } from "./transport.js";
 
@@ -473,6 +474,73 @@ export class Run implements Tracked {
       this.internal(err);
       this.transport.reject("event() failed internally", 1);
     }
+  }
+
+  /**
+   * Logs per-feature mean and std of inputs exactly as fed to the model (event `input_stats`), so the
+   * server can tell un-normalized inputs and, with a validation batch (`split: "val"`), validation data
+   * processed differently from training data. Never throws: unreadable input is warned about and dropped.
+   *
+   * @param x - a batch: (N, F) rows of features, (N, C, ...) per channel, or (N,) one feature; at most
+   *   100,000 features (`statsFeaturesMax`)
+   * @param options - `step` (default: the last step used), `split`: `"train"` (default) or `"val"`, 1..64 code points
+   * @returns the statistics sent, or null when nothing was sent
+   * @example
+   * run.logInputStats(xTrain);
+   * run.logInputStats(xVal, { split: "val" });
+   */
+  logInputStats(x: NumericArray, options: { step?: number; split?: string } = {}): InputStats | null {
+    try {
+      const stats: InputStats = inputStats(x);
+      if (stats.mean.length > LIMITS.statsFeaturesMax) {
+        this.warner.warn(
+          "input_stats:features",
+          `logInputStats(): ${stats.mean.length} features, at most ${LIMITS.statsFeaturesMax} (statsFeaturesMax); not sent`,
+        );
+        this.transport.reject("too many input features", 1);
+        return null;
+      }
+      return this.sendStats("input_stats", stats, options) ? stats : null;
+    } catch (err) {
+      this.warner.warn("input_stats:read", `logInputStats() could not read its input: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
+  }
+
+  /**
+   * Logs the range, mean and std of a model's predictions and of its targets (event `output_stats`), so
+   * the server can tell an output activation that cannot reach the targets (a ReLU or sigmoid on a
+   * regression output). Call it e.g. once an epoch on a validation batch. Never throws.
+   *
+   * @param pred - the model's outputs (numbers or nested arrays)
+   * @param target - the targets, in the same units
+   * @param options - `step` (default: the last step used), `split`: `"train"` (default) or `"val"`
+   * @returns the statistics sent, or null when nothing was sent
+   * @example
+   * run.logOutputStats(predictions, targets, { split: "val" });
+   */
+  logOutputStats(pred: NumericArray, target: NumericArray, options: { step?: number; split?: string } = {}): OutputStats | null {
+    try {
+      const stats: OutputStats = outputStats(pred, target);
+      return this.sendStats("output_stats", stats, options) ? stats : null;
+    } catch (err) {
+      this.warner.warn("output_stats:read", `logOutputStats() could not read its inputs: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
+  }
+
+  private sendStats(type: string, stats: InputStats | OutputStats, options: { step?: number; split?: string }): boolean {
+    if (options.split !== undefined) {
+      const problem = nameProblem(options.split, LIMITS.statsSplitMaxLength, "split");
+      if (problem) {
+        this.warner.warn(`${type}:split:${problem}`, `${problem}; ${type} not sent`);
+        this.transport.reject(problem, 1);
+        return false;
+      }
+      stats.split = options.split;
+    }
+    this.event(type, stats as unknown as Record<string, unknown>, options.step);
+    return true;
   }
 
   /**

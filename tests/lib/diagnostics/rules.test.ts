@@ -118,6 +118,7 @@ describe("diagnose()", () => {
         "symmetric_init",
         "train_val_mismatch",
         "underfitting",
+        "unshuffled_data",
         "vanishing_gradients",
       ].sort(),
     );
@@ -1157,7 +1158,25 @@ const cases: Record<string, Case[]> = {
       raised: false,
     },
   ],
+  // more cases (period sources, lr restarts, borderlines) in unshuffled-data.test.ts
+  unshuffled_data: [
+    { name: "label-sorted: a sawtooth repeating every epoch", spec: sawtoothRun(3), raised: true },
+    { name: "shuffled: no shape repeats from epoch to epoch", spec: sawtoothRun(0), raised: false },
+  ],
 };
+
+/** 20 epochs of 50 steps; `saw` > 0: a jump at the start of each of 5 class blocks, unlearned within it. */
+function sawtoothRun(saw: number): RunSpec {
+  const g = gauss(3);
+  const trend = (i: number) => 0.2 + 2 * Math.exp(-i / 100);
+  return {
+    config: { num_classes: 5 },
+    series: {
+      "train/loss": series(1000, (i) => Math.max(1e-4, trend(i) * (1 + saw * Math.exp(-(i % 10) / 2.5)) * (1 + 0.15 * g())), 1, 0),
+      epoch: series(1000, (i) => i / 50, 1, 0),
+    },
+  };
+}
 
 describe.each(Object.keys(cases))("%s", (code) => {
   test.each(cases[code])("$name -> raised: $raised", (c) => check(code, c));

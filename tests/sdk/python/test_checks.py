@@ -1,13 +1,14 @@
 """gradcheck, input statistics and images."""
 
 import base64
+import math
 import struct
 import zlib
 
 import pytest
 
 import babysit
-from babysit.checks import input_stats
+from babysit.checks import input_stats, output_stats
 from babysit.images import encode_png, to_pixels
 
 
@@ -108,6 +109,69 @@ def test_log_input_stats_sends_the_event(server, make_run):
     run.finish()
     (ev,) = server.events(run.id, "input_stats")
     assert ev["data"] == {"mean": [8.0, 16.0], "std": [8.0, 0.0], "n": 2} and ev["step"] == 0
+
+
+@pytest.mark.parametrize("split", ["val", "train", "validation"])
+def test_log_input_stats_of_a_split_carries_it(server, make_run, split):
+    run = make_run()
+    assert babysit.log_input_stats([[1.0], [3.0]], split=split)["split"] == split
+    run.finish()
+    (ev,) = server.events(run.id, "input_stats")
+    assert ev["data"] == {"mean": [2.0], "std": [1.0], "n": 2, "split": split}
+
+
+@pytest.mark.parametrize("split, why", [
+    ("", "must not be empty"),
+    ("v" * 65, "at most 64"),
+    ("va\nl", "control characters"),
+    (7, "must be strings"),
+])
+def test_log_input_stats_with_a_bad_split_warns_and_sends_nothing(server, make_run, split, why):
+    run = make_run()
+    with pytest.warns(babysit.BabysitWarning, match=why):
+        stats = babysit.log_input_stats([[1.0], [3.0]], split=split)
+    assert stats["mean"] == [2.0]  # still returned to the caller
+    run.finish()
+    assert server.events(run.id, "input_stats") == []
+
+
+def test_log_input_stats_over_the_feature_limit_is_not_sent(server, make_run, monkeypatch):
+    from babysit import _contract
+    monkeypatch.setitem(_contract.LIMITS, "statsFeaturesMax", 3)
+    run = make_run()
+    with pytest.warns(babysit.BabysitWarning, match="statsFeaturesMax"):
+        babysit.log_input_stats([[1.0, 2.0, 3.0, 4.0]])
+    babysit.log_input_stats([[1.0, 2.0, 3.0]])
+    run.finish()
+    (ev,) = server.events(run.id, "input_stats")
+    assert len(ev["data"]["mean"]) == 3
+
+
+def test_output_stats_for_lists_arrays_and_tensors():
+    np = pytest.importorskip("numpy")
+    torch = pytest.importorskip("torch")
+    pred, y = [[0.0], [2.0], [4.0]], [[-3.0], [1.0], [5.0]]
+    for p, t in ((pred, y), (np.array(pred), np.array(y)), (torch.tensor(pred), torch.tensor(y))):
+        s = output_stats(p, t)
+        assert (s["pred_min"], s["pred_max"], s["target_min"], s["target_max"], s["n"]) == (0.0, 4.0, -3.0, 5.0, 3)
+        assert s["pred_mean"] == pytest.approx(2.0) and s["target_std"] == pytest.approx(np.std([-3.0, 1.0, 5.0]))
+    s = output_stats(torch.tensor([float("nan"), 1.0]), torch.tensor([0.0, 1.0]))
+    assert math.isnan(s["pred_min"]) and s["target_max"] == 1.0
+
+
+def test_log_output_stats_sends_the_event_and_never_raises(server, make_run):
+    torch = pytest.importorskip("torch")
+    run = make_run()
+    pred = torch.relu(torch.tensor([[-1.0], [2.0]], requires_grad=True))  # a graph: detached, not an error
+    assert babysit.log_output_stats(pred, torch.tensor([[-2.0], [2.0]]), split="val")["pred_min"] == 0.0
+    with pytest.warns(babysit.BabysitWarning, match="could not read"):
+        assert babysit.log_output_stats(object(), [1.0]) is None
+    assert babysit.log_output_stats(float("nan"), 1.0)["n"] == 1  # a diverged model's NaN is data
+    run.finish()
+    evs = server.events(run.id, "output_stats")
+    assert [e["data"]["split"] if "split" in e["data"] else None for e in evs] == ["val", None]
+    assert evs[0]["data"]["target_min"] == -2.0 and evs[0]["data"]["pred_max"] == 2.0
+    assert evs[1]["data"]["pred_min"] == "NaN"  # non-finite numbers travel as strings
 
 
 # ---------------------------------------------------------------------------------------- gradcheck
