@@ -7,9 +7,9 @@
 // in the same run). Also: the database file's size and free pages before and after.
 // Against the production build (.next), like the tests.
 import fs from "node:fs";
-import zlib from "node:zlib";
 import Database from "better-sqlite3";
 import { LIMITS } from "../lib/contract/limits";
+import { png } from "../tests/helpers/png";
 import { startServer } from "../tests/helpers/server";
 import { MACHINE, median, metricValue, percentile } from "./common";
 
@@ -26,26 +26,8 @@ console.log(
     `${IMAGES} ${IMAGE_SIDE}x${IMAGE_SIDE} noisy PNGs, on ${MACHINE}`,
 );
 
-function pngChunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
 /** A grey PNG of random pixels: about side^2 bytes, as incompressible as a photo. */
-function noisyPng(side: number): string {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(side, 0);
-  ihdr.writeUInt32BE(side, 4);
-  ihdr[8] = 8;
-  const rows = Buffer.alloc((side + 1) * side);
-  for (let i = 0; i < rows.length; i++) rows[i] = i % (side + 1) === 0 ? 0 : (Math.random() * 256) | 0;
-  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([sig, pngChunk("IHDR", ihdr), pngChunk("IDAT", zlib.deflateSync(rows)), pngChunk("IEND", Buffer.alloc(0))]).toString("base64");
-}
+const noisyPng = (side: number): string => png(side, side, () => (Math.random() * 256) | 0).toString("base64");
 
 const server = await startServer();
 const db = new Database(server.dbPath, { readonly: true });
