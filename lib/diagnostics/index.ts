@@ -11,11 +11,13 @@ import { gradcheckFailed } from "./rules/gradcheck-failed";
 import { inputNotNormalized } from "./rules/input-not-normalized";
 import { lossOutputMismatch } from "./rules/loss-output-mismatch";
 import { lossPlateau } from "./rules/loss-plateau";
+import { majorityClass } from "./rules/majority-class";
 import { noLearning } from "./rules/no-learning";
 import { lrTooHigh } from "./rules/lr-too-high";
 import { lrTooLow } from "./rules/lr-too-low";
 import { noisyLoss } from "./rules/noisy-loss";
 import { overfitSanityFailed } from "./rules/overfit-sanity-failed";
+import { overRegularization } from "./rules/over-regularization";
 import { overfitting } from "./rules/overfitting";
 import { saturatedActivations } from "./rules/saturated-activations";
 import { searchBoundary } from "./rules/search-boundary";
@@ -50,6 +52,8 @@ export const RULES: readonly Rule[] = [
   noLearning,
   lossOutputMismatch,
   trainValMismatch,
+  majorityClass,
+  overRegularization,
 ];
 
 export const DIAGNOSIS_CODES: readonly string[] = Object.freeze(RULES.map((r) => r.code));
@@ -81,6 +85,10 @@ const SUPPRESSED_BY: { cause: string; minSeverity: Severity; hides: string[] }[]
   { cause: "loss_output_mismatch", minSeverity: "info", hides: ["loss_plateau", "underfitting", "lr_too_low"] },
   // validation never left chance: a widening train/val gap is memorized noise, not overfitting
   { cause: "no_learning", minSeverity: "info", hides: ["loss_plateau", "underfitting", "overfitting"] },
+  // a frozen learning rate stops the fit whatever the capacity: "add capacity" would be the wrong advice
+  { cause: "lr_too_low", minSeverity: "info", hides: ["underfitting"] },
+  // the prior is where a net that ignores its inputs settles: the plateau and the low fit follow from it
+  { cause: "majority_class", minSeverity: "info", hides: ["loss_plateau", "underfitting"] },
 ];
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };

@@ -56,16 +56,28 @@ export const DEFAULT_THRESHOLDS = {
   overfit_patience_evals: 3, // evals since the best val value
   overfit_patience_frac: 0.2, // and >= 20% of the evaluated span since the best val value
 
-  // underfitting
-  underfit_acc_max: 0.7, // train accuracy below this is "poor"
+  // underfitting (judged from the run itself: train error that val error mirrors, progress too slow to close it)
+  underfit_err_frac: 0.1, // train error >= 10% of an untrained model's error (1 - 1/C), now and where the
+  // accuracy curve is heading: the model does not fit its own data ...
+  underfit_gap_share: 0.5, // ... and |train acc - val acc| <= 50% of the train error: the val error IS the training error
   underfit_gap_acc: 0.05, // |train acc - val acc| below this is "no gap"
+  underfit_slowdown: 0.5, // a creeping curve is projected only when its gain per third of the evaluations
+  // at least halved from the middle third to the last (a clear levelling off; early curves are not judged)
   underfit_loss_frac_lnc: 0.5, // without accuracy: train loss >= 0.5 ln C is "poor"
   underfit_loss_gap_rel: 0.1, // |val loss - train loss| / train loss below this is "no gap"
   plateau_delta_acc: 0.01, // no new high of more than 1 accuracy point in the plateau window
-  underfit_slow_frac: 0.1, // ... or of more than 10% of the accuracy gained so far
   plateau_rel: 0.02, // no new low of more than 2% of the loss in the plateau window
   learned_delta_acc: 0.1, // the model learned something: accuracy rose by >= 10 points
   learned_loss_frac: 0.9, // or loss fell to <= 90% of its start
+
+  // majority_class: accuracy pinned at the majority class's share, loss not below the prior entropy
+  majority_tol_frac: 0.1, // accuracy within 10% of the minority share (1 - p) of the majority share p ...
+  majority_tol_min: 0.005, // ... or of half an accuracy point, whichever is larger
+  majority_share: 0.75, // ... at >= 75% of the evaluations and at the latest ones
+  majority_loss_frac: 0.9, // loss >= 0.9 x the prior entropy (a constant prediction cannot go below it)
+
+  // over_regularization: the penalty shrinks the weights and caps the fit
+  overreg_shrink_frac: 0.5, // the median layer's recent weight std (or norm) <= 50% of its start
 
   // activations
   saturated_frac: 0.3, // share of tanh/sigmoid outputs at their limits
@@ -163,7 +175,12 @@ const SHARES: ReadonlySet<string> = new Set([
   "dead_frac",
   "dead_frac_critical",
   "dead_zero_frac",
-  "underfit_acc_max",
+  "underfit_err_frac",
+  "underfit_gap_share",
+  "underfit_slowdown",
+  "majority_tol_frac",
+  "majority_share",
+  "overreg_shrink_frac",
   "sanity_train_acc",
   "lr_collapse_frac",
   "lr_collapse_fast_frac",

@@ -43,6 +43,8 @@ const SLOTS = new Map<string, Slot[]>(
     no_learning: [LOSS, ACC],
     loss_output_mismatch: [LOSS, ACC],
     train_val_mismatch: [LOSS, ACC],
+    majority_class: [ACC, LOSS],
+    over_regularization: [{ roles: ["layer:weight_std"] }, ACC, LOSS],
   }),
 );
 
@@ -73,6 +75,8 @@ const SHORT = new Map<string, string>(
     no_learning: "no learning",
     loss_output_mismatch: "output vs loss",
     train_val_mismatch: "train/val mismatch",
+    majority_class: "majority class",
+    over_regularization: "over-regularized",
   }),
 );
 
