@@ -8,6 +8,7 @@ import { startupProblem, teamSocketGate } from "./lib/auth/server-hooks";
 import { watchSessionSockets } from "./lib/auth/session-sockets";
 import { socketMayFollow } from "./lib/auth/socket-access";
 import { SOCKET_PATH } from "./lib/contract/socket";
+import { databaseFile } from "./lib/db";
 import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
 import { setSecurityHeaders } from "./lib/http/headers";
 import { sendFailure } from "./lib/http/node";
@@ -17,6 +18,7 @@ import { handleLogRequest } from "./lib/ingest/log-request";
 import { guardHandshakes } from "./lib/realtime/handshake";
 import { envelopeEngineErrors } from "./lib/realtime/engine-errors";
 import { type IOServer, attachRoomRules, setIO } from "./lib/realtime/hub";
+import { startRunHousekeeping } from "./lib/runs/delete-run";
 import {
   handshakeShare,
   markShareListener,
@@ -46,11 +48,26 @@ function requestTimeouts(): http.ServerOptions {
   return { requestTimeout: ms, headersTimeout: Math.min(ms, 60_000), connectionsCheckingInterval: Math.min(30_000, Math.max(50, ms / 4)) };
 }
 
+/** Reads settings from the environment; a bad one ends the start with one line saying what is wrong and what is accepted, not a stack. */
+function settings<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    console.error(`babysit: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(2);
+  }
+}
+
 async function main() {
-  configureOwnNames(host, process.env.BABYSIT_PUBLIC_URL, process.env.BABYSIT_SHARE_URL); // the names a Host header may give (docs/security.md)
-  // a second listener serving shared links only (lib/shares/share-listener.ts), when set
-  const sharePort = sharePortFrom(process.env.BABYSIT_SHARE_PORT, port);
-  const mode = modeFrom(); // local (no accounts) or team (lib/auth, docs/team-mode.md)
+  const { sharePort, mode } = settings(() => {
+    configureOwnNames(host, process.env.BABYSIT_PUBLIC_URL, process.env.BABYSIT_SHARE_URL); // the names a Host header may give (docs/security.md)
+    databaseFile(); // DATABASE_URL
+    return {
+      // a second listener serving shared links only (lib/shares/share-listener.ts), when set
+      sharePort: sharePortFrom(process.env.BABYSIT_SHARE_PORT, port),
+      mode: modeFrom(), // local (no accounts) or team (lib/auth, docs/team-mode.md)
+    };
+  });
   const refusal = startupProblem(mode);
   if (refusal) {
     console.error(refusal);
@@ -60,6 +77,7 @@ async function main() {
   const handler = app.getRequestHandler();
   await app.prepare();
   hashLegacyShares(); // links from before tokens were hashed keep working
+  startRunHousekeeping(); // deletions a stop cut short resume; old tombstones are forgotten
 
   // requireHostHeader: the gate answers a request without Host with the envelope, not a bare 400
   const server = http.createServer({ requireHostHeader: false, ...requestTimeouts() }, (req, res) => {

@@ -27,11 +27,35 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+const OPTIONS = { role: { type: "string", default: "admin" }, help: { type: "boolean", short: "h" } } as const;
+
+/** parseArgs's refusals (unknown option, option without its value) as one line saying what is accepted. */
+function argumentProblem(e: unknown): string | null {
+  const code = (e as { code?: string }).code ?? "";
+  if (!code.startsWith("ERR_PARSE_ARGS")) return null;
+  const message = (e as Error).message;
+  // node names the option as '-x', '--role <value>' or '-h, --help'
+  const option = /'(?:-\w, )?(--?[\w-]+)/.exec(message)?.[1] ?? "";
+  const accepted = "accepted options: --role admin|member (with create), -h/--help";
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    return `babysit admin: ${option || "an option"} ${message.includes("does not take") ? "takes no value" : "needs a value"}; ${accepted}`;
+  }
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `babysit admin: unknown option ${option || "given"}; ${accepted}`;
+  return `babysit admin: ${message.split("\n")[0]}; ${accepted}`;
+}
+
+function parse() {
+  try {
+    return parseArgs({ options: OPTIONS, allowPositionals: true });
+  } catch (e) {
+    const problem = argumentProblem(e);
+    if (problem) fail(problem);
+    throw e;
+  }
+}
+
 async function main() {
-  const { values, positionals } = parseArgs({
-    options: { role: { type: "string", default: "admin" }, help: { type: "boolean", short: "h" } },
-    allowPositionals: true,
-  });
+  const { values, positionals } = parse();
   if (values.help || positionals.length === 0) {
     console.log(USAGE);
     return;

@@ -20,7 +20,7 @@ export const CHECKS = [
   ["biome", bin("biome"), ["lint", "--error-on-warnings"]],
   // formatting: `npx biome format --write .` fixes what this finds
   ["biome format", bin("biome"), ["format", "."]],
-  ["flake8", flake8()[0], [...flake8()[1], "sdk/python", "tests/sdk/python", "bench/python_sdk.py"]],
+  ["flake8", flake8()[0], [...flake8()[1], "sdk/python", "tests/sdk/python", "bench/python_sdk.py", "tools/corpus"]],
   // route types first (into the test build's folder, never .next, which `npm start` serves)
   ["next typegen", bin("next"), ["typegen"]],
   ["tsc (app, lib, tests, bench, scripts)", bin("tsc"), ["--noEmit", "-p", "tsconfig.test.json"]],

@@ -20,6 +20,7 @@ export default async function Home({ searchParams }: Search) {
     archived: filters.archived,
     ...(filters.q ? { q: filters.q } : {}),
     ...(filters.tag ? { tag: filters.tag } : {}),
+    ...(filters.owner ? { owner: filters.owner } : {}),
   }).catch(() => listRuns({ sort: "-created", limit: 1000 }))) as RunList;
   return (
     <RunsList

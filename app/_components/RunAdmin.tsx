@@ -1,5 +1,6 @@
 "use client";
 
+import { useRouter } from "next/navigation";
 import { useState } from "react";
 import type { RunView as Run } from "@/lib/ui/api-types";
 import { UNREACHABLE, errorText, tryFetch, tryJson } from "@/lib/ui/api-error";
@@ -85,8 +86,25 @@ export function RunName({ run, onChange }: { run: Run; onChange: (r: Run) => voi
   );
 }
 
-/** Tags, notes, archive and delete. */
-export default function RunAdmin({ run, onChange, onDeleted }: { run: Run; onChange: (r: Run) => void; onDeleted: () => void }) {
+/**
+ * Tags, notes, archive and delete; on a team server also "give to" another owner. Delete and give
+ * only for whoever may (`canAdminister`: the run's owner or an admin; the server decides anyway).
+ */
+export default function RunAdmin({
+  run,
+  canAdminister = true,
+  team = false,
+  onChange,
+  onDeleted,
+}: {
+  run: Run;
+  canAdminister?: boolean;
+  team?: boolean;
+  onChange: (r: Run) => void;
+  onDeleted: () => void;
+}) {
+  const router = useRouter();
+  const [giveTo, setGiveTo] = useState("");
   const [tag, setTag] = useState("");
   const [notes, setNotes] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
@@ -140,7 +158,24 @@ export default function RunAdmin({ run, onChange, onDeleted }: { run: Run; onCha
         <button type="button" className="button small" onClick={() => void apply({ archived: !run.archived })} data-testid="archive">
           {run.archived ? "unarchive" : "archive"}
         </button>
-        {confirming ? (
+        {team && canAdminister && (
+          <form
+            className="give-run"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (!giveTo.trim()) return;
+              // what the viewer may do changes with the owner: the page asks the server again
+              void apply({ owner: giveTo.trim() }).then((ok) => {
+                if (!ok) return;
+                setGiveTo("");
+                router.refresh();
+              });
+            }}
+          >
+            <input value={giveTo} onChange={(e) => setGiveTo(e.target.value)} placeholder="give to (user name)" aria-label="give to" />
+          </form>
+        )}
+        {!canAdminister ? null : confirming ? (
           <span className="confirm" role="alertdialog" aria-label="confirm delete">
             Delete this run and all its data?{" "}
             <button type="button" className="button small danger" onClick={() => void remove()} data-testid="confirm-delete">

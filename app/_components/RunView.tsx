@@ -4,6 +4,7 @@ import Link from "next/link";
 import { Fragment, type ReactNode, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import { alertChartIndex, alertCharts } from "@/lib/ui/alert-charts";
 import type { Alert, PageRunDetail, RunDetail, RunEvent, RunView as Run } from "@/lib/ui/api-types";
+import type { RunPageAccess } from "@/lib/auth/page-access";
 import { tryJson } from "@/lib/ui/api-error";
 import { SECTIONS, groupMetrics } from "@/lib/ui/group-metrics";
 import { plural } from "@/lib/ui/format";
@@ -40,7 +41,19 @@ const PLAIN_PANELS = 24;
 
 // With `share` (a shared link's token) the page is the read-only view of that link: it reads the
 // run through /api/v1/shares/<token> and its socket room only, and links nowhere else.
-export default function RunView({ initial, serverNow, share }: { initial: PageRunDetail; serverNow: number; share?: string }) {
+// `can` (the dashboard's): what the viewer may do to the run, to hide the controls they may not use
+// (the server decides anyway); absent: everything, as for the local user.
+export default function RunView({
+  initial,
+  serverNow,
+  share,
+  can = { team: false, share: true, administer: true },
+}: {
+  initial: PageRunDetail;
+  serverNow: number;
+  share?: string;
+  can?: RunPageAccess;
+}) {
   const id = initial.run.id;
   const access = useMemo(() => (share ? shareAccess(share) : directAccess), [share]);
   const [detail, setDetail] = useState<PageRunDetail>(initial);
@@ -220,7 +233,7 @@ export default function RunView({ initial, serverNow, share }: { initial: PageRu
               <RunName run={run} onChange={(r) => setRun((old) => ({ ...old, ...r }))} />
             )}
             <StatusBadge status={run.status} link={closed ?? link} />
-            {!share && !deleted && <SharePanel runId={id} />}
+            {!share && !deleted && can.share && <SharePanel runId={id} />}
           </div>
           <p className="run-meta">
             {share ? (
@@ -237,8 +250,28 @@ export default function RunView({ initial, serverNow, share }: { initial: PageRu
             <span className="mono muted" title="run id">
               {id}
             </span>
+            {/* a shared page never has the owner (docs/security.md); local runs have none */}
+            {!share && (run.owner || can.team) && (
+              <span data-owner={run.owner ?? ""} title="who shares and administers this run (and admins)">
+                {run.owner ? (
+                  <>
+                    owner <bdi>{run.owner}</bdi>
+                  </>
+                ) : (
+                  "no owner (admins only)"
+                )}
+              </span>
+            )}
           </p>
-          {!share && !deleted && <RunAdmin run={run} onChange={(r) => setRun((old) => ({ ...old, ...r }))} onDeleted={() => setDeleted(true)} />}
+          {!share && !deleted && (
+            <RunAdmin
+              run={run}
+              canAdminister={can.administer}
+              team={can.team}
+              onChange={(r) => setRun((old) => ({ ...old, ...r }))}
+              onDeleted={() => setDeleted(true)}
+            />
+          )}
           {hasConfig && (
             <details className="config">
               <summary>config ({plural(Object.keys(config).length, "key")})</summary>

@@ -79,6 +79,7 @@ export default function RunsList({
   const [search, setSearch] = useState(initialFilters.q);
   const [q, setQ] = useState(initialFilters.q);
   const [tag, setTag] = useState(initialFilters.tag);
+  const [owner, setOwner] = useState(initialFilters.owner ?? "");
   const [archived, setArchived] = useState<ArchivedFilter>(initialFilters.archived);
   const [tags, setTags] = useState(initial.tags ?? []);
   const [total, setTotal] = useState(initial.total ?? initial.runs.length);
@@ -94,7 +95,7 @@ export default function RunsList({
 
   // the latest query: a refetch started by an event asks for what the page shows now
   // (status is filtered here only, so that its menu counts every status of the listed runs)
-  const apiQuery = runsApiQuery({ project, status: "", sort }, { q, tag, archived }, columns, by);
+  const apiQuery = runsApiQuery({ project, status: "", sort }, { q, tag, archived, owner }, columns, by);
   const queryRef = useRef(apiQuery);
   queryRef.current = apiQuery;
   const refetch = useCallback(async () => {
@@ -144,12 +145,12 @@ export default function RunsList({
   // keep the URL in step with the filter, so a reload or a shared link shows the same list
   useEffect(() => {
     const u = withColumns(
-      withListFilters(withRunsQuery(new URL(window.location.href), { project, status, sort }), { q, tag, archived }),
+      withListFilters(withRunsQuery(new URL(window.location.href), { project, status, sort }), { q, tag, archived, owner }),
       columns,
       by,
     );
     if (u.href !== window.location.href) window.history.replaceState(null, "", u);
-  }, [project, status, sort, q, tag, archived, columns, by]);
+  }, [project, status, sort, q, tag, archived, owner, columns, by]);
 
   // runs that go quiet turn "stale" without any event: look again now and then while some are live
   const anyLive = runs.some((r) => r.status === "running");
@@ -197,11 +198,14 @@ export default function RunsList({
   // changed (a run archived elsewhere leaves the default list before the refetch)
   const shown = useMemo(() => {
     const rs = runs.filter(
-      (r) => (archived === "all" || (r.archived ?? false) === (archived === "true")) && (!tag || (r.tags ?? [tag]).includes(tag)),
+      (r) =>
+        (archived === "all" || (r.archived ?? false) === (archived === "true")) &&
+        (!tag || (r.tags ?? [tag]).includes(tag)) &&
+        (!owner || r.owner === undefined || r.owner === owner),
     );
     return by ? rs.filter((r) => (!project || r.project === project) && (!status || r.status === status)) : filterRuns(rs, { project, status, sort });
-  }, [runs, project, status, sort, archived, tag, by]);
-  const filtering = Boolean(q || tag || archived !== "false" || project || status);
+  }, [runs, project, status, sort, archived, tag, owner, by]);
+  const filtering = Boolean(q || tag || owner || archived !== "false" || project || status);
 
   const addColumn = () => {
     const key = newColumn.key.trim();
@@ -242,6 +246,8 @@ export default function RunsList({
   const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
   const pickedShown = picked.filter((id) => runs.some((r) => r.id === id));
   const allPicked = shown.length > 0 && shown.every((r) => picked.includes(r.id));
+  // owners exist on team servers only: a local list keeps its columns
+  const showOwner = shown.some((r) => typeof r.owner === "string");
   const compareHref = `/compare?runs=${pickedShown.map(encodeURIComponent).join(",")}`;
 
   return (
@@ -283,6 +289,14 @@ export default function RunsList({
             ))}
           </select>
         </label>
+        {owner && (
+          <span className="badge" data-owner-filter={owner}>
+            owner <bdi>{owner}</bdi>{" "}
+            <button type="button" className="link-button" onClick={() => setOwner("")} aria-label="show every owner's runs">
+              ×
+            </button>
+          </span>
+        )}
         <label>
           <span>archived</span>
           <select value={archived} onChange={(e) => setArchived(e.target.value as ArchivedFilter)} aria-label="archived">
@@ -443,6 +457,7 @@ export default function RunsList({
                 <th>status</th>
                 <th>run</th>
                 <th>project</th>
+                {showOwner && <th>owner</th>}
                 <th>started</th>
                 <th>duration</th>
                 <th>last values</th>
@@ -494,6 +509,17 @@ export default function RunsList({
                       {r.project}
                     </button>
                   </td>
+                  {showOwner && (
+                    <td className="owner" data-owner={r.owner ?? ""}>
+                      {r.owner ? (
+                        <button type="button" className="link-button" onClick={() => setOwner(r.owner ?? "")} title={`show only ${r.owner}'s runs`}>
+                          <bdi>{r.owner}</bdi>
+                        </button>
+                      ) : (
+                        <span className="muted">–</span>
+                      )}
+                    </td>
+                  )}
                   <td className="nowrap">
                     <LocalTime t={r.createdAt} />
                   </td>

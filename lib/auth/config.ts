@@ -6,9 +6,21 @@ export const SESSION_TTL_S = 14 * 24 * 3600;
 export const SESSION_SLIDE_EVERY_S = 3600;
 /** A key's last use is recorded at most this often, in seconds. */
 export const KEY_TOUCH_EVERY_S = 60;
-/** Login attempts per client address, and per user name, per 15 minutes. */
-export const LOGIN_PER_IP = { points: 30, seconds: 15 * 60 } as const;
-export const LOGIN_PER_NAME = { points: 10, seconds: 15 * 60 } as const;
+/**
+ * Failed password checks allowed (rate-limiter-flexible's login-protection pattern; what each lets
+ * an attacker do is in docs/security.md). Only failures count; a success gives its attempt back.
+ * - per (user name, client address): 10 consecutive failures (a success resets them), then that
+ *   pair waits 15 minutes: the owner's own typos, and a guesser at one name from one address;
+ * - per client address: 100 failures a day, whatever the names: password spraying from one address;
+ * - per user name: 1,000 failures a day from all addresses together, a ceiling on guesses at one
+ *   account. Only a stranger with more than 10 addresses can lock a name out this way (each
+ *   address stops at 100), and then only until the day's window ends.
+ */
+export const LOGIN_FAILS_PER_NAME_AND_IP = { points: 10, seconds: 24 * 3600, blockSeconds: 15 * 60 } as const;
+export const LOGIN_FAILS_PER_IP = { points: 100, seconds: 24 * 3600 } as const;
+export const LOGIN_FAILS_PER_NAME = { points: 1000, seconds: 24 * 3600 } as const;
+/** Wrong current passwords of a password change, per user (the session's holder guessing the password). */
+export const PASSWORD_CHECK_FAILS_PER_USER = { points: 10, seconds: 24 * 3600, blockSeconds: 15 * 60 } as const;
 /** Password length, in code points. */
 export const PASSWORD_MIN = 10;
 export const PASSWORD_MAX = 256;

@@ -6,7 +6,7 @@ import { type Mode, trustProxy } from "./mode";
 import type { Principal } from "./permissions";
 import { type Access, routeAccess } from "./route-access";
 import { sessionUser } from "./sessions";
-import { API_KEY_PREFIX, SESSION_COOKIE, looksLikeSecret } from "./tokens";
+import { API_KEY_PREFIX, SECURE_SESSION_COOKIE, SESSION_COOKIE, looksLikeSecret } from "./tokens";
 
 // The custom server's one place for "who is asking, and may they?" (server.ts calls `authorize`
 // right after the front gate). In team mode every API route's required access comes from
@@ -31,12 +31,18 @@ function publicPage(path: string): boolean {
 }
 
 export function cookieValue(header: string | undefined, name: string): string | null {
-  if (!header) return null;
+  return cookieValues(header, name)[0] ?? null;
+}
+
+/** Every value of cookie `name` in a Cookie header: a browser sends several when cookies set for other paths or domains share it. */
+export function cookieValues(header: string | undefined, name: string): string[] {
+  const out: string[] = [];
+  if (!header) return out;
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) out.push(part.slice(eq + 1).trim());
   }
-  return null;
+  return out;
 }
 
 /** The client's address: the socket's, or the proxy's last X-Forwarded-For entry when the proxy is trusted. */
@@ -61,12 +67,31 @@ export function isSecure(req: IncomingMessage): boolean {
   );
 }
 
-/** The user a Cookie header's session belongs to, or null. */
-export function sessionPrincipal(cookieHeader: string | undefined): Principal | null {
-  const id = cookieValue(cookieHeader, SESSION_COOKIE);
-  if (id === null || !looksLikeSecret(id)) return null;
-  const u = sessionUser(id);
-  return u ? { kind: "user", id: u.id, name: u.name, role: u.role } : null;
+/** The session cookie's name for a request: `__Host-babysit_session` over https, else `babysit_session`. */
+export const sessionCookieName = (secure: boolean) => (secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE);
+
+/** Session cookies looked at per request: a browser sends one or two; more is someone's doing. */
+const SESSION_COOKIES_TRIED = 4;
+
+export const AMBIGUOUS_SESSION =
+  "several session cookies of different accounts arrived (one may have been planted by another site); clear this site's cookies and log in again";
+
+/**
+ * The session a Cookie header names: its id and user, null for none, or "ambiguous". A browser may
+ * send several cookies of the session's name (another path, a parent domain's); each live one is
+ * tried, and when they belong to different people none is believed, so a cookie planted by another
+ * site cannot make someone work in the planter's account.
+ */
+export function sessionOf(cookieHeader: string | undefined, secure: boolean): { id: string; principal: Principal } | "ambiguous" | null {
+  const ids = [...new Set(cookieValues(cookieHeader, sessionCookieName(secure)).filter(looksLikeSecret))].slice(0, SESSION_COOKIES_TRIED);
+  let found: { id: string; principal: Extract<Principal, { kind: "user" }> } | null = null;
+  for (const id of ids) {
+    const u = sessionUser(id);
+    if (!u) continue;
+    if (found && found.principal.id !== u.id) return "ambiguous";
+    found ??= { id, principal: { kind: "user", id: u.id, name: u.name, role: u.role } };
+  }
+  return found;
 }
 
 type Authenticated = { ok: true; principal: Principal | null } | { ok: false; message: string };
@@ -87,7 +112,9 @@ function authenticate(req: IncomingMessage): Authenticated {
     if (scope === "disabled") return { ok: false, message: "the account this API key belongs to is disabled; an admin can enable it" };
     return { ok: true, principal: { kind: "key", scope } };
   }
-  return { ok: true, principal: sessionPrincipal(req.headers.cookie) };
+  const s = sessionOf(req.headers.cookie, isSecure(req));
+  if (s === "ambiguous") return { ok: false, message: AMBIGUOUS_SESSION };
+  return { ok: true, principal: s?.principal ?? null };
 }
 
 function pass(req: IncomingMessage, auth: RequestAuth): true {

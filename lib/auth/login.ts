@@ -1,34 +1,43 @@
 import { AppError } from "../errors";
 import { singleton } from "../singleton";
-import { LOGIN_PER_IP, LOGIN_PER_NAME } from "./config";
+import { LOGIN_FAILS_PER_IP, LOGIN_FAILS_PER_NAME, LOGIN_FAILS_PER_NAME_AND_IP, PASSWORD_CHECK_FAILS_PER_USER } from "./config";
 import { decoyHash, verifyPassword } from "./passwords";
-import { LoginLimiter } from "./rate-limit";
+import { LoginLimiter, guardedCheck } from "./rate-limit";
 import { createSession } from "./sessions";
-import { SESSION_COOKIE } from "./tokens";
-import { type User, findUser } from "./users";
+import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from "./tokens";
+import { type User, findUser, foldName } from "./users";
 // the server decides when a session ends (sliding, lib/auth/sessions.ts); the cookie only has to outlive it: 400 days, browsers' cap
 const COOKIE_MAX_AGE_S = 400 * 86400;
 
-// Logging in: a name and password for a session cookie. Attempts are limited per client address
-// and per user name (429 `too_many_requests` with Retry-After), and a wrong name costs the same
-// hashing time as a wrong password, so neither the answer nor its time tells which was wrong.
+// Logging in: a name and password for a session cookie. Failed attempts are limited per (name,
+// client address), per address and per name (lib/auth/config.ts; 429 `too_many_requests` with
+// Retry-After), and a wrong name costs the same hashing time as a wrong password, so neither the
+// answer nor its time tells which was wrong.
 
-const limiters = () => singleton("babysit.loginLimiters", () => ({ ip: new LoginLimiter(LOGIN_PER_IP), name: new LoginLimiter(LOGIN_PER_NAME) }));
+const limiters = () =>
+  singleton("babysit.loginLimiters", () => ({
+    pair: new LoginLimiter(LOGIN_FAILS_PER_NAME_AND_IP),
+    ip: new LoginLimiter(LOGIN_FAILS_PER_IP),
+    name: new LoginLimiter(LOGIN_FAILS_PER_NAME),
+    passwordCheck: new LoginLimiter(PASSWORD_CHECK_FAILS_PER_USER),
+  }));
 
-export class RateLimited extends AppError {
-  constructor(readonly retryAfter: number) {
-    super("too_many_requests", `too many login attempts; try again in ${retryAfter} s`);
-  }
-}
+export { RateLimited } from "./rate-limit";
 
 export async function login(name: string, password: string, ip: string): Promise<{ user: User; sessionId: string; expiresAt: number }> {
   const l = limiters();
-  const wait = Math.max(await l.ip.consume(ip), await l.name.consume(name.toLowerCase()));
-  if (wait > 0) throw new RateLimited(wait);
+  const folded = foldName(name);
   const u = findUser(name);
-  const ok = await verifyPassword(password, u?.passwordHash ?? (await decoyHash()));
+  const ok = await guardedCheck(
+    [
+      // JSON keeps the two parts apart whatever characters a name holds
+      { limiter: l.pair, key: JSON.stringify([folded, ip]), onSuccess: "reset" },
+      { limiter: l.ip, key: ip, onSuccess: "refund" },
+      { limiter: l.name, key: folded, onSuccess: "refund" },
+    ],
+    async () => (await verifyPassword(password, u?.passwordHash ?? (await decoyHash()))) && u !== null,
+  );
   if (!u || !ok) throw new AppError("unauthenticated", "wrong user name or password");
-  await l.name.reset(name.toLowerCase());
   // told only to whoever knows the password: a disabled account is no secret from its owner, and
   // "wrong password" would send them hunting for a password that is right
   if (u.disabledAt !== null) throw new AppError("account_disabled", "this account is disabled; ask an admin to enable it");
@@ -37,9 +46,27 @@ export async function login(name: string, password: string, ip: string): Promise
   return { user, sessionId: s.id, expiresAt: s.expiresAt };
 }
 
+/** True when `password` is the user's current one; wrong guesses are limited per user like logins (429). */
+export async function checkCurrentPassword(userId: number, password: string, passwordHash: string): Promise<boolean> {
+  const l = limiters();
+  return guardedCheck(
+    [{ limiter: l.passwordCheck, key: String(userId), onSuccess: "reset" }],
+    () => verifyPassword(password, passwordHash),
+    "current-password checks",
+  );
+}
+
 /** The Set-Cookie value for a session id (an empty id with Max-Age=0 clears it). */
 export function sessionCookie(id: string, secure: boolean): string {
-  const parts = [`${SESSION_COOKIE}=${id}`, "Path=/", "HttpOnly", "SameSite=Lax", `Max-Age=${id ? COOKIE_MAX_AGE_S : 0}`];
+  // over https the __Host- name: a browser takes it only from this https origin, Path=/, no Domain,
+  // so no sibling subdomain and no plain-http page can plant or overwrite it
+  const parts = [
+    `${secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE}=${id}`,
+    "Path=/",
+    "HttpOnly",
+    "SameSite=Lax",
+    `Max-Age=${id ? COOKIE_MAX_AGE_S : 0}`,
+  ];
   if (secure) parts.push("Secure");
   return parts.join("; ");
 }

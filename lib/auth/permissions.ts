@@ -6,9 +6,11 @@ import type { Role } from "./users";
 //
 // Principals:
 // - local: the person at a local-mode server (no accounts): may do everything, as before accounts.
-// - user: someone logged in to a team server; admin or member. Members read, write and share every
-//   run (a team server is shared by the team); admins also manage accounts and everyone's keys.
-// - key: an API key, acting for its user within its scope (read, or write to all/some projects).
+// - user: someone logged in to a team server; admin or member. Members read and write every run (a
+//   team server is shared by the team) but share and administer (delete, revoke its links, give it
+//   away) only the runs they own; admins do everything, on every run, and manage accounts and keys.
+// - key: an API key, acting for its user within its scope (read, or write to all/some projects);
+//   a key never shares or administers, whoever its user is.
 // - share: a shared link's token: reads its one run (lib/shares decides which) and nothing else.
 
 export type Principal =
@@ -17,10 +19,12 @@ export type Principal =
   | { kind: "key"; scope: KeyScope }
   | { kind: "share"; runId: string };
 
-/** What a run is, for the checks that depend on it: its id and its project's name. */
+/** What a run is, for the checks that depend on it: its id, its project's name and its owner. */
 export interface RunRef {
   id: string;
   project: string;
+  /** The owning user's id; null for a run made in local mode, before accounts, or whose owner's account is gone. */
+  ownerId: number | null;
 }
 
 const humans = (p: Principal) => p.kind === "local" || p.kind === "user";
@@ -50,19 +54,40 @@ export function canWriteRun(p: Principal, run: RunRef): boolean {
   return canWriteProject(p, run.project);
 }
 
-/** Making, listing and revoking a run's share links: people only, never a key or a link. */
-export function canShareRun(p: Principal, _run: RunRef): boolean {
-  return humans(p);
+/** The local user, an admin, or the member who owns the run (a run without an owner: admins only). */
+function ownsOrRules(p: Principal, run: RunRef): boolean {
+  if (p.kind === "local") return true;
+  if (p.kind !== "user") return false;
+  return p.role === "admin" || (run.ownerId !== null && run.ownerId === p.id);
+}
+
+/** Making and listing a run's share links: its owner or an admin (never a key or a link). */
+export function canShareRun(p: Principal, run: RunRef): boolean {
+  return ownsOrRules(p, run);
 }
 
 /**
- * Revoking a link (on top of canShareRun): whoever made it, or an admin. A link from before
- * accounts (`createdBy` null) is an admin's to revoke; the local user revokes any.
+ * Deleting a run, revoking any of its links and giving it to another owner: its owner or an
+ * admin (never a key or a link).
  */
-export function canRevokeShare(p: Principal, createdBy: string | null): boolean {
-  if (p.kind === "local") return true;
-  if (p.kind !== "user") return false;
-  return p.role === "admin" || (createdBy !== null && createdBy === p.name);
+export function canAdministerRun(p: Principal, run: RunRef): boolean {
+  return ownsOrRules(p, run);
+}
+
+/**
+ * Revoking one of a run's links: whoever may administer the run, or the person who made the link
+ * (`createdBy`, a user's name; null for links made in local mode or before accounts).
+ */
+export function canRevokeShare(p: Principal, run: RunRef, createdBy: string | null): boolean {
+  if (canAdministerRun(p, run)) return true;
+  return p.kind === "user" && createdBy !== null && createdBy === p.name;
+}
+
+/** Whom a new run belongs to: the logged-in user, a key's user; nobody in local mode. */
+export function ownerOfNewRun(p: Principal): number | null {
+  if (p.kind === "user") return p.id;
+  if (p.kind === "key") return p.scope.userId;
+  return null;
 }
 
 /** Managing accounts and everyone's API keys. */

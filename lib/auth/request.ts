@@ -6,7 +6,11 @@ import type { Principal } from "./permissions";
 // request (mode, principal, client address, https), read from the one header it sets.
 
 export function authOf(req: Request): RequestAuth {
-  const raw = req.headers.get(AUTH_HEADER);
+  return authFromHeader(req.headers.get(AUTH_HEADER));
+}
+
+/** The front's header as a page reads it (next/headers), or a route from its request. */
+export function authFromHeader(raw: string | null): RequestAuth {
   // every request passes the front in server.ts; one that did not is nobody
   if (!raw) return { mode: "team", principal: null, ip: "unknown", secure: false };
   return JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as RequestAuth;

@@ -1,6 +1,16 @@
 import { stmt, sqlite } from "../db";
 import type { RouteMatch } from "../http/routes";
-import { type Principal, type RunRef, canAdminister, canListRuns, canManageOwnKeys, canReadRun, canShareRun, canWriteRun } from "./permissions";
+import {
+  type Principal,
+  type RunRef,
+  canAdminister,
+  canAdministerRun,
+  canListRuns,
+  canManageOwnKeys,
+  canReadRun,
+  canShareRun,
+  canWriteRun,
+} from "./permissions";
 
 // The permission each API route needs in team mode, by route path and method: the table the
 // custom server's front (lib/auth/front.ts) reads before any route handler runs. A route missing
@@ -48,13 +58,16 @@ const TABLE = new Map<string, Access>([
   ],
 ]);
 
-/** The run a path names, with its project; null when there is no such run (the route answers 404). */
+/** The run a path names, with its project and owner; null when there is no such run (the route answers 404). */
 export function runRef(id: string): RunRef | null {
-  const row = stmt(sqlite(), "SELECT r.id AS id, p.name AS project FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = ?").get(id) as
-    | RunRef
-    | undefined;
+  const row = stmt(
+    sqlite(),
+    "SELECT r.id AS id, p.name AS project, r.owner_id AS ownerId FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = ?",
+  ).get(id) as RunRef | undefined;
   return row ?? null;
 }
+
+const OWNER_ONLY = "(its owner or an admin only)";
 
 export function routeAccess(match: RouteMatch, method: string): Access {
   const path = match.route.path;
@@ -67,7 +80,11 @@ export function routeAccess(match: RouteMatch, method: string): Access {
     const run = runRef(id);
     // no such run: anyone who may read runs at all hears the route's own 404
     if (run === null) return check(canListRuns, "read runs");
-    if (path.startsWith("/api/v1/runs/[id]/shares")) return check((p) => canShareRun(p, run), "share runs (only people, not keys)");
+    // revoking one link: its maker may too, which the route handler decides (canRevokeShare) once
+    // it has read the link; here only a person gets that far
+    if (path === "/api/v1/runs/[id]/shares/[shareId]" && m === "DELETE") return check(person, "revoke share links (only people, not keys)");
+    if (path.startsWith("/api/v1/runs/[id]/shares")) return check((p) => canShareRun(p, run), `share the run ${run.id} ${OWNER_ONLY}`);
+    if (path === "/api/v1/runs/[id]" && m === "DELETE") return check((p) => canAdministerRun(p, run), `delete the run ${run.id} ${OWNER_ONLY}`);
     if (m === "GET") return check((p) => canReadRun(p, run), `read the run ${run.id}`);
     return check((p) => canWriteRun(p, run), `write to runs of the project ${JSON.stringify(run.project)}`);
   }

@@ -1,8 +1,8 @@
 import { socketRefusal } from "../realtime/handshake";
 import type { IOSocket } from "../realtime/hub";
 import { handshakeShare } from "../shares/share-listener";
-import { SESSION_COOKIE, hashSecret } from "./tokens";
-import { cookieValue, sessionPrincipal } from "./front";
+import { hashSecret } from "./tokens";
+import { AMBIGUOUS_SESSION, isSecure, sessionOf } from "./front";
 import type { Mode } from "./mode";
 import { accountsReady, adminCount } from "./users";
 
@@ -38,13 +38,13 @@ export function startupProblem(mode: Mode): string | null {
 export function teamSocketGate(mode: Mode) {
   return (socket: IOSocket, next: (err?: Error) => void) => {
     if (mode !== "team" || handshakeShare(socket) !== null) return next();
-    const p = sessionPrincipal(socket.handshake.headers.cookie);
-    if (!p) return next(socketRefusal("unauthenticated", "log in to follow live updates", "unauthenticated"));
+    const s = sessionOf(socket.handshake.headers.cookie, isSecure(socket.request));
+    if (s === "ambiguous") return next(socketRefusal("unauthenticated", AMBIGUOUS_SESSION, "unauthenticated"));
+    if (!s) return next(socketRefusal("unauthenticated", "log in to follow live updates", "unauthenticated"));
     const data = socket.data as { principal?: unknown; session?: { sessionHash: string; userId: number } };
-    data.principal = p;
+    data.principal = s.principal;
     // it leaves when the session ends, whatever ends it (lib/auth/session-sockets.ts)
-    if (p.kind === "user")
-      data.session = { sessionHash: hashSecret(cookieValue(socket.handshake.headers.cookie, SESSION_COOKIE) ?? ""), userId: p.id };
+    if (s.principal.kind === "user") data.session = { sessionHash: hashSecret(s.id), userId: s.principal.id };
     next();
   };
 }

@@ -1,5 +1,5 @@
 import type { IOSocket } from "../realtime/hub";
-import { sessionPrincipal } from "./front";
+import { isSecure, sessionOf } from "./front";
 import type { Mode } from "./mode";
 import { type Principal, canListRuns, canReadRun } from "./permissions";
 import { runRef } from "./route-access";
@@ -14,7 +14,8 @@ import { runRef } from "./route-access";
  */
 export function socketPrincipal(socket: IOSocket, mode: Mode): Principal | null {
   if (mode === "local") return { kind: "local" };
-  return sessionPrincipal(socket.handshake.headers.cookie);
+  const s = sessionOf(socket.handshake.headers.cookie, isSecure(socket.request));
+  return s === null || s === "ambiguous" ? null : s.principal;
 }
 
 /** May this principal follow the run (its room) or the runs list? A run that does not exist is the runs list's to know. */

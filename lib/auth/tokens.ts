@@ -5,6 +5,8 @@ import crypto from "node:crypto";
 // request find its row by an indexed equality.
 
 export const SESSION_COOKIE = "babysit_session";
+/** The session cookie's name over https: browsers keep `__Host-` cookies to Secure, Path=/, host-only ones. */
+export const SECURE_SESSION_COOKIE = "__Host-babysit_session";
 /** API keys start with this, so that a key pasted somewhere is recognisable (and secret scanners can match it). */
 export const API_KEY_PREFIX = "bsk_";
 /** Characters of a key that lists show, to tell keys apart. */

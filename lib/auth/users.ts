@@ -5,8 +5,10 @@ import { ACCOUNT_NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from "./config";
 import { hashPassword, randomPassword } from "./passwords";
 import { disconnectSessions } from "./session-sockets";
 
-// Accounts of team mode. Names are what people log in with: letters, digits and . _ - (so that a
-// name shown in a list cannot pass for another one), compared as given.
+// Accounts of team mode. Names are what people log in with: letters, digits and . _ - , unique
+// once folded (NFKC, then lower case: `Alice`, `alice` and a full-width `ａｌｉｃｅ` are one name), so
+// that a name shown in a list cannot pass for another one and the login limits count one account
+// under one key. Logging in folds the name typed the same way.
 
 export type Role = "admin" | "member";
 export const ROLES: readonly Role[] = ["admin", "member"];
@@ -68,8 +70,22 @@ export function adminCount(): number {
   return (stmt(sqlite(), "SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL").get() as { n: number }).n;
 }
 
+/** The form names are compared in: NFKC (compatibility forms such as full-width letters), then lower case. */
+export function foldName(name: string): string {
+  return name.normalize("NFKC").toLowerCase();
+}
+
+// Stored names hold only ASCII letters (userNameProblem), for which SQLite's lower() is foldName.
+const FOLDED = "SELECT * FROM users WHERE lower(name) = ? ORDER BY id LIMIT 2";
+
+/**
+ * The account a typed name means: the one whose folded name matches. A database made before names
+ * were unique when folded may hold `Alice` and `alice`: then only the exact spelling finds one.
+ */
 export function findUser(name: string): (User & { passwordHash: string }) | null {
-  const r = stmt(sqlite(), "SELECT * FROM users WHERE name = ?").get(name) as UserRow | undefined;
+  const db = sqlite();
+  const rows = stmt(db, FOLDED).all(foldName(name)) as UserRow[];
+  const r = rows.length === 1 ? rows[0] : (stmt(db, "SELECT * FROM users WHERE name = ?").get(name) as UserRow | undefined);
   return r ? { ...toUser(r), passwordHash: r.password_hash } : null;
 }
 
@@ -91,17 +107,30 @@ export async function createUser(name: string, role: Role, createdBy: string | n
   if (problem) throw new AppError("invalid_body", problem);
   const password = randomPassword();
   const hash = await hashPassword(password);
+  const db = sqlite();
+  const taken = (existing: string) =>
+    new AppError(
+      "conflict",
+      existing === name
+        ? `a user named ${name} exists`
+        : `the name ${name} is taken: a user named ${existing} exists (names differ by more than case)`,
+    );
   try {
-    const r = stmt(sqlite(), "INSERT INTO users (name, role, password_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?) RETURNING *").get(
-      name,
-      role,
-      hash,
-      now(),
-      createdBy,
-    ) as UserRow;
+    // check and insert in one transaction: nothing else can slip in between (better-sqlite3 is synchronous)
+    const r = db.transaction(() => {
+      const clash = stmt(db, FOLDED).get(foldName(name)) as UserRow | undefined;
+      if (clash) throw taken(clash.name);
+      return stmt(db, "INSERT INTO users (name, role, password_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?) RETURNING *").get(
+        name,
+        role,
+        hash,
+        now(),
+        createdBy,
+      ) as UserRow;
+    })();
     return { user: toUser(r), password };
   } catch (e) {
-    if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") throw new AppError("conflict", `a user named ${name} exists`);
+    if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") throw taken(name);
     throw e;
   }
 }

@@ -42,8 +42,9 @@ export function newRunId(): string {
  * Creates a run, or resumes it when `id` names an existing one (status back to running, config
  * merged). One immediate transaction on the one connection: the project and the run are written
  * together or not at all, and no other create can slip in between the lookup and the write.
+ * `ownerId` (lib/auth/permissions.ts ownerOfNewRun) owns a new run; a resumed run keeps its owner.
  */
-export async function createRun(input: CreateRunInput): Promise<CreateRunResult> {
+export async function createRun(input: CreateRunInput, opts: { ownerId?: number | null } = {}): Promise<CreateRunResult> {
   const db = sqlite();
   const now = Date.now() / 1000;
   const outcome = db
@@ -58,9 +59,9 @@ export async function createRun(input: CreateRunInput): Promise<CreateRunResult>
       const name = input.name ?? generatedName(id, project.id);
       stmt(
         db,
-        `INSERT INTO runs (id, project_id, name, config, status, created_at, updated_at, last_seen_at)
-         VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
-      ).run(id, project.id, name, JSON.stringify(input.config ?? {}), now, now, now);
+        `INSERT INTO runs (id, project_id, name, config, status, created_at, updated_at, last_seen_at, owner_id)
+         VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
+      ).run(id, project.id, name, JSON.stringify(input.config ?? {}), now, now, now, opts.ownerId ?? null);
       writeConfigValues(db, id, input.config ?? {});
       return { resumed: false, run: mustReadRun(id) };
     })
@@ -248,7 +249,8 @@ function readRun(id: string): RunRecord | undefined {
   const r = stmt(
     sqlite(),
     `SELECT r.id, r.name, r.config, r.status, r.created_at AS createdAt, r.updated_at AS updatedAt,
-       r.last_seen_at AS lastSeenAt, r.finished_at AS finishedAt, r.archived, p.name AS projectName
+       r.last_seen_at AS lastSeenAt, r.finished_at AS finishedAt, r.archived, p.name AS projectName,
+       (SELECT u.name FROM users u WHERE u.id = r.owner_id) AS owner
      FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = ?`,
   ).get(id) as (Omit<RunRecord, "project"> & { projectName: string }) | undefined;
   if (!r) return undefined;

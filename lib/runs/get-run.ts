@@ -6,9 +6,12 @@ import { encodeNullable, encodeValue } from "../values";
 import { runView } from "./run-view";
 import { tagsOf } from "./update-run";
 
-/** A run with every key it logged (count, range, last value), its histogram keys and events. */
-export async function getRun(id: string) {
-  const run = await prisma().run.findUnique({ where: { id }, include: { project: true } });
+/**
+ * A run with every key it logged (count, range, last value), its histogram keys and events; with
+ * `owner`, its owner's name too (the dashboard's; a shared link's page never shows it).
+ */
+export async function getRun(id: string, opts: { owner?: boolean } = {}) {
+  const run = await prisma().run.findUnique({ where: { id }, include: { project: true, owner: { select: { name: true } } } });
   if (!run) throw new AppError("not_found", `run ${id} does not exist`);
   const keys = [...runSeries(id).values()]
     .filter((m) => m.count > 0)
@@ -44,7 +47,9 @@ export async function getRun(id: string) {
        FROM (SELECT DISTINCT json_extract(data, '$.key') AS key FROM events WHERE run_id = @id AND type = 'image') AS k ORDER BY 1`,
     )
     .all({ id }) as { key: string; count: number; lastStep: number }[];
-  return { run: runView({ ...run, tags: tagsOf([id]).get(id) ?? [] }), keys, histogramKeys, events, images };
+  const { owner, ...record } = run;
+  const view = runView({ ...record, tags: tagsOf([id]).get(id) ?? [] });
+  return { run: opts.owner ? { ...view, owner: owner?.name ?? null } : view, keys, histogramKeys, events, images };
 }
 
 /** A run as a page embeds it: every key, with only the fields the page reads. */

@@ -13,6 +13,8 @@ export interface ListRunsInput {
   /** Name contains this (case-insensitive for ASCII letters; the text is data, never a pattern). */
   q?: string;
   tag?: string;
+  /** The owning user's name: that user's runs only (a name no account has: none). */
+  owner?: string;
   /** "false" (default): not archived; "true": archived only; "all". */
   archived?: "false" | "true" | "all";
   sort: "created" | "-created" | "name" | "-name" | "config" | "-config" | "metric" | "-metric";
@@ -52,6 +54,7 @@ interface RunRow {
   finishedAt: number | null;
   archived: number;
   projectName: string;
+  owner: string | null;
 }
 
 /** `LIKE` with the user's text as data: %, _ and the escape character itself lose their meaning. */
@@ -82,7 +85,9 @@ function liveTotals(db: Database.Database, key: string): boolean {
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS live_totals (run_id TEXT PRIMARY KEY, last REAL, min REAL, max REAL)`);
   db.exec("DELETE FROM temp.live_totals");
   const put = stmt(db, "INSERT INTO temp.live_totals (run_id, last, min, max) VALUES (?, ?, ?, ?)");
-  for (const { id } of stmt(db, "SELECT DISTINCT run_id AS id FROM pending_batches").all() as { id: string }[]) {
+  // a deleted run's pending batches outlive its runs row for a while (lib/runs/delete-run.ts)
+  const pending = "SELECT DISTINCT run_id AS id FROM pending_batches WHERE run_id IN (SELECT id FROM runs)";
+  for (const { id } of stmt(db, pending).all() as { id: string }[]) {
     const m = runSeries(id).get(key);
     if (!m || m.count === 0) put.run(id, null, null, null);
     else put.run(id, Number.isNaN(m.lastValue) ? null : m.lastValue, m.min, m.max);
@@ -95,7 +100,7 @@ function liveTotals(db: Database.Database, key: string): boolean {
  * config summaries (never whole configs, nor for filters, sorts and columns: one can be 1 MiB;
  * lib/runs/config-values.ts), filtered, ordered and paged in one SQL
  * query with bound parameters whatever the number of runs: ?status= ("stale" = running and silent
- * for BABYSIT_STALE_SECONDS), ?q=, ?tag=, ?archived=, config.<key>= filters and sorts by a config
+ * for BABYSIT_STALE_SECONDS), ?q=, ?tag=, ?owner=, ?archived=, config.<key>= filters and sorts by a config
  * value or a metric's stored summary all run in SQL. `total` counts every run that matches.
  */
 export async function listRuns(q: ListRunsInput) {
@@ -124,6 +129,10 @@ export async function listRuns(q: ListRunsInput) {
   if (q.tag !== undefined) {
     where.push("r.id IN (SELECT t.run_id FROM run_tags t WHERE t.tag = ?)");
     params.push(q.tag);
+  }
+  if (q.owner !== undefined) {
+    where.push("r.owner_id IN (SELECT u.id FROM users u WHERE u.name = ?)");
+    params.push(q.owner);
   }
   // config filters read run_config_values (the key and value bound), never the run's config; a
   // lookup per run as the runs are walked in order (IN (subquery) made SQLite fetch and sort every
@@ -161,7 +170,7 @@ export async function listRuns(q: ListRunsInput) {
     const rows = db
       .prepare(
         `SELECT r.id, r.name, r.status, r.created_at AS createdAt, r.updated_at AS updatedAt, r.last_seen_at AS lastSeenAt,
-           r.finished_at AS finishedAt, r.archived, p.name AS projectName, ${expr} AS sort_value
+           r.finished_at AS finishedAt, r.archived, p.name AS projectName, (SELECT u.name FROM users u WHERE u.id = r.owner_id) AS owner, ${expr} AS sort_value
          FROM runs r JOIN projects p ON p.id = r.project_id ${joins} ${whereSql}
          ORDER BY ${order} LIMIT ? OFFSET ?`,
       )
@@ -171,7 +180,7 @@ export async function listRuns(q: ListRunsInput) {
   const rows = db
     .prepare(
       `SELECT r.id, r.name, r.status, r.created_at AS createdAt, r.updated_at AS updatedAt,
-         r.last_seen_at AS lastSeenAt, r.finished_at AS finishedAt, r.archived, p.name AS projectName
+         r.last_seen_at AS lastSeenAt, r.finished_at AS finishedAt, r.archived, p.name AS projectName, (SELECT u.name FROM users u WHERE u.id = r.owner_id) AS owner
        FROM runs r JOIN projects p ON p.id = r.project_id
        ${whereSql}
        ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`,
@@ -194,6 +203,7 @@ async function listView(rows: RunRow[], q: ListRunsInput, whereSql: string, para
     finishedAt: r.finishedAt,
     archived: r.archived,
     tags: tags.get(r.id) ?? [],
+    owner: r.owner,
     project: { name: projectName },
   }));
   const values = headlineValues(ids);

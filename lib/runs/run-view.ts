@@ -28,6 +28,11 @@ export interface RunHeaderRecord {
   archived?: boolean | number;
   /** The run's tags, where read (lib/runs/run-tags.ts). */
   tags?: string[];
+  /**
+   * The owning user's name (null: no owner), where read. Lists and the dashboard's GET carry it;
+   * the run's own room does not, since a shared link's page listens there (docs/security.md).
+   */
+  owner?: string | null;
 }
 
 export interface RunRecord extends RunHeaderRecord {
@@ -62,9 +67,9 @@ export function runView(r: RunRecord) {
   return { ...runHeader(r), ...(r.notes === undefined ? {} : { notes: r.notes }), config: parseConfig(r.config) };
 }
 
-/** A run as lists show it (GET /api/v1/runs, the runs room): a config summary instead of the config. */
+/** A run as lists show it (GET /api/v1/runs, the runs room): a config summary instead of the config, and its owner. */
 export function runListView(r: RunHeaderRecord, configSummary: Record<string, ConfigScalar>) {
-  return { ...runHeader(r), configSummary };
+  return { ...runHeader(r), ...(r.owner === undefined ? {} : { owner: r.owner }), configSummary };
 }
 
 /** The list view of a run whose config is at hand (a run just created, resumed or finished). */

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { LIMITS } from "../contract/limits";
 import { sqlite, stmt } from "../db";
+import { findUser } from "../auth/users";
 import { AppError } from "../errors";
 import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
 import { deleteRun } from "./delete-run";
@@ -16,6 +17,8 @@ export interface RunPatch {
   /** The whole set of tags (replaces the run's). */
   tags?: string[];
   notes?: string;
+  /** A user's name: the run's new owner (the caller checked canAdministerRun). */
+  owner?: string;
 }
 
 /** The tags of each run, in code point order. */
@@ -35,7 +38,8 @@ export function readRunRecord(db: Database.Database, id: string): RunRecord | un
   const r = stmt(
     db,
     `SELECT r.id, r.name, r.config, r.status, r.created_at AS createdAt, r.updated_at AS updatedAt, r.last_seen_at AS lastSeenAt,
-       r.finished_at AS finishedAt, r.archived, r.notes, p.name AS projectName
+       r.finished_at AS finishedAt, r.archived, r.notes, p.name AS projectName,
+       (SELECT u.name FROM users u WHERE u.id = r.owner_id) AS owner
      FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = ?`,
   ).get(id) as (Omit<RunRecord, "project"> & { projectName: string }) | undefined;
   if (!r) return undefined;
@@ -65,11 +69,17 @@ export function updateRun(id: string, patch: RunPatch) {
       if (patch.archived !== undefined) stmt(db, "UPDATE runs SET archived = ? WHERE id = ?").run(patch.archived ? 1 : 0, id);
       if (patch.notes !== undefined) stmt(db, "UPDATE runs SET notes = ? WHERE id = ?").run(patch.notes, id);
       if (patch.tags !== undefined) setTags(db, id, patch.tags);
+      if (patch.owner !== undefined) {
+        const user = findUser(patch.owner); // the same folded match as logging in
+        if (!user) throw new AppError("invalid_body", `owner: no account is named ${JSON.stringify(patch.owner)}`);
+        stmt(db, "UPDATE runs SET owner_id = ? WHERE id = ?").run(user.id, id);
+      }
       return readRunRecord(db, id)!;
     })
     .immediate();
   announce(run);
-  return runView(run);
+  // the answer is the dashboard's (never a shared link's): it names the owner
+  return { ...runView(run), owner: run.owner ?? null };
 }
 
 export type BulkAction = "delete" | "archive" | "unarchive" | "tag" | "untag";
@@ -84,7 +94,7 @@ export function bulkRuns(ids: string[], action: BulkAction, tag?: string): { res
   const results: BulkResult[] = [];
   for (const id of ids) {
     try {
-      if (action === "delete") deleteRun(id);
+      if (action === "delete") deleteRun(id, { purgeNow: false });
       else if (action === "archive" || action === "unarchive") updateRun(id, { archived: action === "archive" });
       else changeTag(id, action, tag!);
       results.push({ id, ok: true });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { LIMITS, codePointLength, isWellFormed, nameProblem } from "../contract/limits";
+import { ACCOUNT_NAME_MAX } from "../auth/config";
 import { AppError } from "../errors";
 import { configProblem } from "./config";
 import { step } from "./log-batch";
@@ -72,16 +73,22 @@ export const updateRun = z
       archived: z.boolean({ error: "must be true or false" }).optional(),
       tags: tags.optional(),
       notes: notes.optional(),
+      // a user's name: the run's new owner (administering the run: its owner or an admin)
+      owner: z
+        .string({ error: "must be a user's name" })
+        .min(1, { error: "must be a user's name" })
+        .max(ACCOUNT_NAME_MAX, { error: `must be at most ${ACCOUNT_NAME_MAX} characters (a user's name)` })
+        .optional(),
     },
     {
       error: (iss) =>
         iss.code === "unrecognized_keys"
-          ? `unknown field ${JSON.stringify(iss.keys[0])}: give name, archived, tags or notes`
+          ? `unknown field ${JSON.stringify(iss.keys[0])}: give name, archived, tags, notes or owner`
           : "must be a JSON object",
     },
   )
-  .refine((p) => p.name !== undefined || p.archived !== undefined || p.tags !== undefined || p.notes !== undefined, {
-    error: "give at least one of name, archived, tags, notes",
+  .refine((p) => p.name !== undefined || p.archived !== undefined || p.tags !== undefined || p.notes !== undefined || p.owner !== undefined, {
+    error: "give at least one of name, archived, tags, notes, owner",
   });
 
 export const BULK_ACTIONS = ["delete", "archive", "unarchive", "tag", "untag"] as const;
@@ -211,6 +218,7 @@ export const listRunsQuery = z
     status: z.enum(["running", "finished", "crashed", "stale"]).optional(),
     q: filterText("the search text").optional(),
     tag: filterText("the tag").optional(),
+    owner: filterText("the owner").optional(),
     archived: z.enum(["false", "true", "all"], { error: "must be false (the default), true or all" }).default("false"),
     sort: z.enum(RUN_SORTS, { error: `must be one of ${RUN_SORTS.join(", ")}` }).default("-created"),
     sortKey: filterText("the sort key").optional(),

@@ -14,8 +14,9 @@ import { singleton } from "../singleton";
 // The token is shown once, when the link is made; the database keeps only its SHA-256. A token is
 // 128 random bits, so nobody can guess one whose hash matches, and a slow password hash (argon2,
 // scrypt) would add nothing but cost to every request: those are for low-entropy secrets.
-// Lists show the token's first characters, to tell links apart. Only the run's owner revokes a
-// link (DELETE /api/v1/runs/{id}/shares/{shareId}); an expired link answers 410.
+// Lists show the token's first characters, to tell links apart. Only the run's owner, an admin or
+// the link's maker revokes a link (DELETE /api/v1/runs/{id}/shares/{shareId}), never its holder;
+// an expired link answers 410.
 
 export interface ShareView {
   id: number;
@@ -106,8 +107,9 @@ export async function revokeShare(runId: string, shareId: string, opts: { mayRev
   const id = /^[1-9][0-9]{0,14}$/.test(shareId) ? Number(shareId) : null;
   const share = id === null ? null : await prisma().share.findFirst({ where: { id, runId } });
   if (!share) throw new AppError("not_found", `run ${runId} has no share link ${shareId.slice(0, 40)}`);
-  // team mode: the link's maker or an admin (lib/auth/permissions.ts canRevokeShare)
-  if (opts.mayRevoke && !opts.mayRevoke(share.createdBy)) throw new AppError("forbidden", "only whoever made this link, or an admin, may revoke it");
+  // team mode: the run's owner, an admin or the link's maker (lib/auth/permissions.ts canRevokeShare)
+  if (opts.mayRevoke && !opts.mayRevoke(share.createdBy))
+    throw new AppError("forbidden", "only the run's owner, an admin or whoever made this link may revoke it");
   await prisma().share.delete({ where: { id: share.id } });
   closeShareRoom(share.id, "revoked");
 }

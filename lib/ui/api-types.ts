@@ -19,6 +19,8 @@ export interface RunHeader {
   /** Run management (PATCH /api/v1/runs/{id}); absent from a few live events, which then leave them as they were. */
   archived?: boolean;
   tags?: string[];
+  /** The owning user's name, null for a run without one; absent on shared pages and from the run room's events. */
+  owner?: string | null;
 }
 
 /** A run with its whole config (GET /api/v1/runs/{id}); `config` is left out where a page has no use for it. */

@@ -46,7 +46,7 @@ export function filterRuns<T extends Pick<RunListItem, "project" | "status" | "n
   return rs;
 }
 
-// Run management filters, beside the ones above (?q=&tag=&archived=): sent to the server, which
+// Run management filters, beside the ones above (?q=&tag=&archived=&owner=): sent to the server, which
 // searches and filters in SQL (GET /api/v1/runs), and kept in the URL the same way.
 export type ArchivedFilter = "false" | "true" | "all";
 export const ARCHIVED_FILTERS: readonly ArchivedFilter[] = ["false", "true", "all"];
@@ -55,6 +55,8 @@ export interface ListFilters {
   q: string;
   tag: string;
   archived: ArchivedFilter;
+  /** A user's name: only their runs (team mode); absent or "": everyone's. */
+  owner?: string;
 }
 
 export function parseListFilters(q: Params): ListFilters {
@@ -64,6 +66,7 @@ export function parseListFilters(q: Params): ListFilters {
     q: one(q.q),
     tag: one(q.tag),
     archived: (ARCHIVED_FILTERS as readonly string[]).includes(archived) ? (archived as ArchivedFilter) : "false",
+    ...(one(q.owner) ? { owner: one(q.owner) } : {}),
   };
 }
 
@@ -73,6 +76,7 @@ export function withListFilters(url: URL, f: ListFilters): URL {
   set("q", f.q, "");
   set("tag", f.tag, "");
   set("archived", f.archived, "false");
+  set("owner", f.owner ?? "", "");
   return u;
 }
 
@@ -98,6 +102,7 @@ export function runsApiQuery(q: RunsQuery, f: ListFilters, columns: readonly Lis
   if (f.q.trim()) p.set("q", f.q.trim());
   if (f.tag) p.set("tag", f.tag);
   if (f.archived !== "false") p.set("archived", f.archived);
+  if (f.owner) p.set("owner", f.owner);
   const config = [...new Set(columns.filter((c) => c.kind === "config").map((c) => c.key))];
   const metrics = [...new Set(columns.filter((c) => c.kind === "metric").map((c) => c.key))];
   if (config.length) p.set("configColumns", JSON.stringify(config));

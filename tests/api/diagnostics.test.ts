@@ -1,6 +1,18 @@
+import fs from "node:fs";
 import http from "node:http";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type Ho2Label, expectedDiagnoses, ho2Labels, ho2Requests, replayOf } from "../helpers/fixtures";
+import {
+  type Ho2Label,
+  corpusLabels,
+  corpusRequests,
+  expectedDiagnoses,
+  ho2Labels,
+  ho2Requests,
+  judge,
+  replayOf,
+  replayRecorded,
+} from "../helpers/fixtures";
 import { type TestServer, api, startServer, waitFor } from "../helpers/server";
 
 // The real runs in tests/fixtures, replayed through the HTTP API, must raise exactly their
@@ -96,33 +108,7 @@ for (const [run, label] of Object.entries(labels)) cases.set(label.case, [...(ca
 
 /** Replays one recorded run; returns what is wrong with the alerts it got (empty: it passes). */
 async function replayHo2(run: string, label: Ho2Label): Promise<string[]> {
-  let id: string | undefined;
-  let recordedId: string | undefined;
-  for (const req of ho2Requests(run)) {
-    if (req.path === "/api/v1/runs") {
-      const r = await api(server.url, req.method, req.path, { ...(req.body as object), project: "ho2" });
-      expect(r.status, `${run}: create answered ${JSON.stringify(r.body)}`).toBe(201);
-      id = r.body.id;
-      recordedId = (req.body as { id?: string }).id;
-      continue;
-    }
-    const m = /^\/api\/v1\/runs\/([^/]+)\/(log|finish)$/.exec(req.path);
-    expect(m, `${run}: unexpected request ${req.method} ${req.path}`).not.toBeNull();
-    if (recordedId !== undefined) expect(m![1]).toBe(recordedId);
-    const r = await api(server.url, req.method, `/api/v1/runs/${id}/${m![2]}`, req.body);
-    expect(r.status, `${run}: ${req.path} answered ${JSON.stringify(r.body)}`).toBe(200);
-  }
-  const { body } = await api(server.url, "GET", `/api/v1/runs/${id}/alerts`);
-  const alerts = body.alerts as { code: string; severity: string; status: string }[];
-  const active = new Set(alerts.filter((a) => a.status === "active").map((a) => a.code));
-  const ever = new Set(alerts.map((a) => a.code));
-  const wrong: string[] = [];
-  for (const code of label.must) if (!active.has(code)) wrong.push(`missed ${code}`);
-  for (const code of label.must_not) if (ever.has(code)) wrong.push(`raised ${code}`);
-  if (label.control)
-    for (const code of ever) if (!label.allowed.includes(code) && !label.must_not.includes(code)) wrong.push(`raised ${code} on a control run`);
-  for (const a of alerts) if (label.must_not_critical?.includes(a.code) && a.severity === "critical") wrong.push(`raised ${a.code} as critical`);
-  return wrong;
+  return judge(label, await replayRecorded(server.url, ho2Requests(run), "ho2"));
 }
 
 // Cases the diagnostics do not get right yet (issue #10's work, not loosened here). Each one asserts
@@ -186,3 +172,40 @@ async function checkCase(name: string): Promise<void> {
   const report = failing.map(([run, wrong]) => `${run} (${labels[run].fault}): ${wrong.join(", ")}`).join("; ");
   expect(runs.length - failing.length, report).toBeGreaterThanOrEqual(Math.min(2, runs.length));
 }
+
+// tests/fixtures/corpus2: more programs of the kinds of issue #10, on other architectures and data
+// sets (tools/corpus records them; their README says how). Every run's outcome today is asserted
+// exactly from one file, tests/api/corpus2-known-gaps.json: what is wrong with the alerts active at
+// the end (a run absent from it passes). Alerts raised and resolved part-way are not asserted here:
+// which prefixes a live evaluation sees depends on timing (a brief loss_plateau or overfitting comes
+// and goes between replays); bench/diagnostics.ts counts them. A rule change that alters a final
+// outcome, better or worse, fails here: re-baseline with
+// `node --import tsx bench/diagnostics.ts --write-gaps` and review the diff.
+const corpus2 = corpusLabels("corpus2");
+const corpus2Gaps: Record<string, string[]> = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, "corpus2-known-gaps.json"), "utf8"));
+const corpus2Cases = new Map<string, string[]>();
+for (const [run, label] of Object.entries(corpus2)) corpus2Cases.set(label.case, [...(corpus2Cases.get(label.case) ?? []), run]);
+
+describe("corpus2: more faulty programs and controls as the Python SDK sent them, replayed through the API", () => {
+  test("every known gap names a recorded run", () => {
+    expect(Object.keys(corpus2Gaps).filter((run) => !(run in corpus2))).toEqual([]);
+  });
+  for (const [name, runs] of corpus2Cases) {
+    const fault = corpus2[runs[0]].fault;
+    test(`${name} (${fault}): each seed ends with exactly today's outcome`, async () => {
+      const results = await Promise.all(
+        runs.map(async (run) => {
+          const alerts = await replayRecorded(server.url, corpusRequests("corpus2", run), "corpus2");
+          return [
+            run,
+            judge(
+              corpus2[run],
+              alerts.filter((a) => a.status === "active"),
+            ).sort(),
+          ] as const;
+        }),
+      );
+      expect(Object.fromEntries(results)).toEqual(Object.fromEntries(runs.map((run) => [run, [...(corpus2Gaps[run] ?? [])].sort()])));
+    });
+  }
+});

@@ -71,6 +71,15 @@ describe("PATCH /api/v1/runs/{id}", () => {
     expect((await call("PATCH", `/api/v1/runs/${id}`, { archived: false, tags: [] })).body.run).toMatchObject({ archived: false, tags: [] });
   });
 
+  test("local mode: runs have no owner (null in GET, PATCH answers and the list); ?owner= lists none", async () => {
+    const id = await newRun("admin", "nobody's");
+    expect((await runOf(id)).owner).toBeNull();
+    expect((await call("PATCH", `/api/v1/runs/${id}`, { notes: "n" })).body.run.owner).toBeNull();
+    const list = await call("GET", "/api/v1/runs?limit=1000");
+    expect(list.body.runs.find((r: { id: string }) => r.id === id).owner).toBeNull();
+    expect((await call("GET", "/api/v1/runs?owner=admin")).body.total).toBe(0);
+  });
+
   test("the limits hold at their edge", async () => {
     const id = await newRun("admin", "edges");
     const atEdge = Array.from({ length: LIMITS.tagsPerRun.value }, (_, i) => `t${i}`);
@@ -108,6 +117,11 @@ describe("PATCH /api/v1/runs/{id}", () => {
     ["notes with a bell", { notes: "ding\u0007" }, /^notes must not contain control characters other than tab and newline/],
     ["notes with a lone surrogate", { notes: "x\udc00" }, /^notes must be well-formed/],
     ["notes as an object", { notes: { html: "<b>" } }, /^notes must be a string/],
+    // local mode has no accounts: no name is an owner to give a run to
+    ["an owner no account has", { owner: "mia", name: "renamed too" }, /^owner: no account is named "mia"/],
+    ["an empty owner", { owner: "" }, /^owner must be a user's name/],
+    ["an owner that is not a string", { owner: 7 }, /^owner must be a user's name/],
+    ["an owner over the limit", { owner: cp(65) }, /^owner must be at most 64 characters/],
   ])("%s -> 400 invalid_body, nothing written", async (_what, body, message) => {
     const id = await newRun("admin", "unchanged");
     const before = await runOf(id);

@@ -1,8 +1,10 @@
 import crypto from "node:crypto";
+import { io as connect } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { SOCKET_PATH } from "@/lib/contract/socket";
 import { API_ROUTES, matchRoute } from "@/lib/http/routes";
 import { pngBase64 } from "../helpers/png";
-import { api } from "../helpers/server";
+import { api, waitFor } from "../helpers/server";
 import { type TeamServer, as, login, startTeamServer } from "../helpers/team";
 
 // Team mode's permission table, exactly: every route x every kind of caller (nobody, member,
@@ -297,5 +299,219 @@ describe("team mode: what the answers say", () => {
   test("a link made by a member says who made it", async () => {
     const list = await callers.get("member")!("GET", `/api/v1/runs/${runId}/shares`);
     expect(list.body.shares[0].createdBy).toBe("mia");
+  });
+});
+
+// Run ownership (docs/team-mode.md "Who may do what"): members read and write every run, but only
+// a run's owner (or an admin) shares it and administers it (deletes it, revokes any of its links,
+// gives it away); a key never shares or administers; a run without an owner is admins' only.
+describe("team mode: run routes x (owner, another member, admin, the owner's key)", () => {
+  const OWN = ["owner", "other member", "admin", "owner's key"] as const;
+  const who = new Map<string, Caller>();
+  let nextName = 0;
+
+  beforeAll(async () => {
+    const admin = callers.get("admin")!;
+    const invite = await admin("POST", "/api/v1/users", { name: "olga" });
+    expect(invite.status).toBe(201);
+    who.set("owner", callers.get("member")!); // mia
+    who.set("other member", as(server.url, { cookie: await login(server.url, "olga", invite.body.password) }));
+    who.set("admin", admin);
+    who.set("owner's key", callers.get("key: write, all projects")!); // mia's key
+  });
+
+  /** A fresh run of mia's (made with her session), or one without an owner (as from before accounts). */
+  async function freshRun(owned: boolean): Promise<{ id: string; shareId: number }> {
+    const mia = who.get("owner")!;
+    const r = await mia("POST", "/api/v1/runs", { project: "p1", name: `owned-${++nextName}` });
+    expect(r.status).toBe(201);
+    const shareId = (await mia("POST", `/api/v1/runs/${r.body.id}/shares`, { expiresIn: "1d" })).body.id as number;
+    if (!owned) server.db.prepare("UPDATE runs SET owner_id = NULL WHERE id = ?").run(r.body.id);
+    return { id: r.body.id, shareId };
+  }
+
+  // [what, method, path (RUN, SHARE replaced), body, wanted per caller in OWN for mia's run, for a run without an owner]
+  const RUN_ROUTES: [string, string, string, unknown, Want[], Want[]][] = [
+    ["read the run", "GET", "/api/v1/runs/RUN", undefined, [200, 200, 200, 200], [200, 200, 200, 200]],
+    ["log to it", "POST", "/api/v1/runs/RUN/log", { seq: 1, rows: [{ step: 1, metrics: { loss: 1 } }] }, [200, 200, 200, 200], [200, 200, 200, 200]],
+    ["finish it", "POST", "/api/v1/runs/RUN/finish", { status: "finished" }, [200, 200, 200, 200], [200, 200, 200, 200]],
+    ["rename it", "PATCH", "/api/v1/runs/RUN", { name: "renamed" }, [200, 200, 200, 200], [200, 200, 200, 200]],
+    [
+      "archive, tag and note it",
+      "PATCH",
+      "/api/v1/runs/RUN",
+      { archived: true, tags: ["t"], notes: "n" },
+      [200, 200, 200, 200],
+      [200, 200, 200, 200],
+    ],
+    ["give it to olga", "PATCH", "/api/v1/runs/RUN", { owner: "olga" }, [200, F, 200, F], [F, F, 200, F]],
+    ["give it and rename it", "PATCH", "/api/v1/runs/RUN", { owner: "admin", name: "x" }, [200, F, 200, F], [F, F, 200, F]],
+    ["give it to nobody known", "PATCH", "/api/v1/runs/RUN", { owner: "no-such-user" }, [400, F, 400, F], [F, F, 400, F]],
+    ["delete it", "DELETE", "/api/v1/runs/RUN", undefined, [200, F, 200, F], [F, F, 200, F]],
+    ["list its links", "GET", "/api/v1/runs/RUN/shares", undefined, [200, F, 200, F], [F, F, 200, F]],
+    ["make a link", "POST", "/api/v1/runs/RUN/shares", { expiresIn: "1d" }, [201, F, 201, F], [F, F, 201, F]],
+    ["revoke the owner's link", "DELETE", "/api/v1/runs/RUN/shares/SHARE", undefined, [204, F, 204, F], [204, F, 204, F]],
+    ["bulk: delete it", "POST", "/api/v1/runs/bulk", { ids: ["RUN"], action: "delete" }, [200, F, 200, F], [F, F, 200, F]],
+    ["bulk: archive it", "POST", "/api/v1/runs/bulk", { ids: ["RUN"], action: "archive" }, [200, 200, 200, F], [200, 200, 200, F]],
+    ["bulk: tag it", "POST", "/api/v1/runs/bulk", { ids: ["RUN"], action: "tag", tag: "t" }, [200, 200, 200, F], [200, 200, 200, F]],
+  ];
+  const OWN_CASES = RUN_ROUTES.flatMap(([what, method, path, body, owned, unowned]) =>
+    OWN.flatMap((caller, i) => [
+      [what, caller, "mia's run", method, path, body, owned[i]] as const,
+      [what, caller, "a run without an owner", method, path, body, unowned[i]] as const,
+    ]),
+  );
+
+  test.each(OWN_CASES)("%s as %s, %s", async (_what, caller, whose, method, path, body, want) => {
+    const run = await freshRun(whose === "mia's run");
+    const fill = (s: string) => s.replace("RUN", run.id).replace("SHARE", String(run.shareId));
+    const sent = body === undefined ? undefined : JSON.parse(fill(JSON.stringify(body)));
+    const r = await who.get(caller)!(method, fill(path), sent);
+    if (typeof want === "number") {
+      expect(r.status, JSON.stringify(r.body)).toBe(want);
+      if (want === 400) expect(r.body.error.code).toBe("invalid_body");
+    } else {
+      expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status: 403, code: want });
+      // a refusal changes nothing: the run is there, as it was
+      const after = await who.get("admin")!("GET", `/api/v1/runs/${run.id}`);
+      expect(after.status).toBe(200);
+      expect(after.body.run.name).toMatch(/^owned-/);
+      expect(after.body.run.owner).toBe(whose === "mia's run" ? "mia" : null);
+    }
+  });
+
+  test("a run's owner is whoever made it: a session's user, an API key's user; resuming never changes it", async () => {
+    const mia = who.get("owner")!;
+    const olga = who.get("other member")!;
+    const bySession = (await mia("POST", "/api/v1/runs", { project: "p1", name: "by-session" })).body.id as string;
+    const byKey = (await who.get("owner's key")!("POST", "/api/v1/runs", { project: "p1", name: "by-key" })).body.id as string;
+    const byAdmin = (await who.get("admin")!("POST", "/api/v1/runs", { project: "p1", name: "by-admin" })).body.id as string;
+    for (const [id, owner] of [
+      [bySession, "mia"],
+      [byKey, "mia"],
+      [byAdmin, "admin"],
+    ]) {
+      expect((await olga("GET", `/api/v1/runs/${id}`)).body.run.owner).toBe(owner);
+    }
+    const resumed = await olga("POST", "/api/v1/runs", { project: "p1", id: bySession, name: "resumed by olga" });
+    expect(resumed.status).toBe(200);
+    expect((await olga("GET", `/api/v1/runs/${bySession}`)).body.run).toMatchObject({ name: "resumed by olga", owner: "mia" });
+    // the list carries owners, and ?owner= lists one user's runs (the name bound, never SQL text)
+    const list = await olga("GET", "/api/v1/runs?owner=mia&limit=1000");
+    expect(list.status).toBe(200);
+    const ids = list.body.runs.map((r: { id: string }) => r.id);
+    expect(ids).toEqual(expect.arrayContaining([bySession, byKey]));
+    expect(ids).not.toContain(byAdmin);
+    expect(new Set(list.body.runs.map((r: { owner: string }) => r.owner))).toEqual(new Set(["mia"]));
+    expect((await olga("GET", "/api/v1/runs?owner=admin&limit=1000")).body.runs.map((r: { id: string }) => r.id)).toContain(byAdmin);
+    for (const odd of ["nobody-at-all", "mia' OR 1=1 --", "%", "MIA"]) {
+      const r = await olga("GET", `/api/v1/runs?owner=${encodeURIComponent(odd)}`);
+      expect([r.status, r.body.runs.length, r.body.total]).toEqual([200, 0, 0]);
+    }
+  });
+
+  test("the owner gives a run away: the new owner administers it, the old one no longer does", async () => {
+    const mia = who.get("owner")!;
+    const olga = who.get("other member")!;
+    const { id } = await freshRun(true);
+    const given = await mia("PATCH", `/api/v1/runs/${id}`, { owner: "olga" });
+    expect([given.status, given.body.run.owner]).toEqual([200, "olga"]);
+    expect((await mia("GET", `/api/v1/runs?owner=olga&limit=1000`)).body.runs.find((r: { id: string }) => r.id === id)?.owner).toBe("olga");
+    const back = await mia("PATCH", `/api/v1/runs/${id}`, { owner: "mia" });
+    expect([back.status, back.body.error.code]).toEqual([403, "forbidden"]);
+    expect((await mia("GET", `/api/v1/runs/${id}/shares`)).status).toBe(403);
+    expect((await olga("GET", `/api/v1/runs/${id}/shares`)).status).toBe(200);
+    const del = await mia("DELETE", `/api/v1/runs/${id}`);
+    expect([del.status, del.body.error.code]).toEqual([403, "forbidden"]);
+    expect((await olga("DELETE", `/api/v1/runs/${id}`)).status).toBe(200);
+  });
+
+  test("a deleted account's runs have no owner: admins only share and administer them", async () => {
+    const admin = who.get("admin")!;
+    const mia = who.get("owner")!;
+    const invite = await admin("POST", "/api/v1/users", { name: "leaver" });
+    const leaver = as(server.url, { cookie: await login(server.url, "leaver", invite.body.password) });
+    const id = (await leaver("POST", "/api/v1/runs", { project: "p1", name: "left behind" })).body.id as string;
+    expect((await admin("GET", `/api/v1/runs/${id}`)).body.run.owner).toBe("leaver");
+    server.db.pragma("foreign_keys = ON");
+    server.db.prepare("DELETE FROM users WHERE name = ?").run("leaver");
+    expect((await admin("GET", `/api/v1/runs/${id}`)).body.run.owner).toBeNull();
+    expect((await mia("GET", "/api/v1/runs?limit=1000")).body.runs.find((r: { id: string }) => r.id === id)?.owner).toBeNull();
+    for (const [method, path, body] of [
+      ["POST", `/api/v1/runs/${id}/shares`, { expiresIn: "1d" }],
+      ["PATCH", `/api/v1/runs/${id}`, { owner: "mia" }],
+      ["DELETE", `/api/v1/runs/${id}`, undefined],
+    ] as const) {
+      const r = await mia(method, path, body);
+      expect([method, r.status, r.body.error?.code]).toEqual([method, 403, "forbidden"]);
+    }
+    expect((await mia("PATCH", `/api/v1/runs/${id}`, { notes: "still writable" })).status).toBe(200);
+    expect((await admin("DELETE", `/api/v1/runs/${id}`)).status).toBe(200);
+  });
+
+  test("bulk: one refused run refuses the whole request, names the refused ids (20 at most) and changes nothing", async () => {
+    const mia = who.get("owner")!;
+    const olga = who.get("other member")!;
+    const olgas = (await olga("POST", "/api/v1/runs", { project: "p1", name: "olga's" })).body.id as string;
+    const mias: string[] = [];
+    for (let i = 0; i < 22; i++) mias.push((await mia("POST", "/api/v1/runs", { project: "p1", name: `mia's ${i}` })).body.id);
+    const r = await olga("POST", "/api/v1/runs/bulk", { ids: [olgas, ...mias, "no-such-run"], action: "delete" });
+    expect([r.status, r.body.error.code]).toEqual([403, "forbidden"]);
+    const message = r.body.error.message as string;
+    for (const id of mias.slice(0, 20)) expect(message).toContain(id);
+    for (const id of [...mias.slice(20), olgas]) expect(message).not.toContain(id);
+    expect(message).toContain("and 2 more");
+    for (const id of [olgas, ...mias]) expect((await olga("GET", `/api/v1/runs/${id}`)).status).toBe(200);
+    // archiving is writing: every member may, so the same ids pass
+    const archived = await olga("POST", "/api/v1/runs/bulk", { ids: [olgas, mias[0]], action: "archive" });
+    expect(archived.body.results).toEqual([
+      { id: olgas, ok: true },
+      { id: mias[0], ok: true },
+    ]);
+    // and a request of her own runs only goes through, answered per id as before
+    const own = await olga("POST", "/api/v1/runs/bulk", { ids: [olgas, "no-such-run"], action: "delete" });
+    expect(own.status).toBe(200);
+    expect(own.body.results.map((x: { ok: boolean }) => x.ok)).toEqual([true, false]);
+  });
+
+  test("a shared link never shows the owner's name: not its API, not its page", async () => {
+    const { id } = await freshRun(true);
+    const mia = who.get("owner")!;
+    const token = (await mia("POST", `/api/v1/runs/${id}/shares`, { expiresIn: "1d" })).body.token as string;
+    expect((await mia("GET", `/api/v1/runs/${id}`)).body.run.owner).toBe("mia");
+    const shared = await api(server.url, "GET", `/api/v1/shares/${token}`);
+    expect(shared.status).toBe(200);
+    expect(shared.body.run.name).toMatch(/^owned-/);
+    expect(Object.hasOwn(shared.body.run, "owner")).toBe(false);
+    const page = await fetch(`${server.url}/share/${token}`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(shared.body.run.name);
+    expect(html).not.toMatch(/owner\\?"/);
+    expect(html).not.toContain("data-owner");
+    // (the same checks find the owner on the dashboard's page of the run)
+    const dashboard = (await mia("GET", `/runs/${id}`)).body as string;
+    expect(dashboard).toMatch(/owner\\?"/);
+    expect(dashboard).toContain("data-owner");
+  });
+
+  test("a shared link's socket hears the run's changes, but never its owner (a transfer included)", async () => {
+    const { id } = await freshRun(true);
+    const mia = who.get("owner")!;
+    const token = (await mia("POST", `/api/v1/runs/${id}/shares`, { expiresIn: "1d" })).body.token as string;
+    const s = connect(server.url, { path: SOCKET_PATH, transports: ["websocket"], forceNew: true, auth: { share: token } });
+    try {
+      const got: Record<string, unknown>[] = [];
+      s.on("run", (m: Record<string, unknown>) => got.push(m));
+      await new Promise<void>((resolve, reject) => {
+        s.once("connect_error", reject);
+        s.emit("subscribe", { share: token }, () => resolve());
+      });
+      expect((await mia("PATCH", `/api/v1/runs/${id}`, { name: "renamed-live", owner: "olga" })).status).toBe(200);
+      await waitFor(() => got.some((m) => m.name === "renamed-live"), 10_000, "the run event");
+      for (const m of got) expect(Object.hasOwn(m, "owner")).toBe(false);
+    } finally {
+      s.close();
+    }
   });
 });

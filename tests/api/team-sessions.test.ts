@@ -67,22 +67,7 @@ describe("login", () => {
     expect(res.headers.get("set-cookie")).toBeNull();
   });
 
-  test("attempts per user name are limited: the 11th in 15 minutes gets 429 with Retry-After, even with the right password", async () => {
-    const password = await invite("guessed");
-    for (let i = 0; i < 10; i++) expect((await loginRaw("guessed", `wrong-${i}-password`)).status).toBe(401);
-    const res = await loginRaw("guessed", password);
-    expect(res.status).toBe(429);
-    expect((await res.json()).error.code).toBe("too_many_requests");
-    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
-  });
-
-  test("attempts per client address are limited: the 31st from one address gets 429", async () => {
-    const ip = { "x-forwarded-for": "192.0.2.7" };
-    for (let i = 0; i < 30; i++) expect((await loginRaw(`spray-${i}`, "some-password", ip)).status).toBe(401);
-    const res = await loginRaw("admin", server.adminPassword, ip);
-    expect(res.status).toBe(429);
-    expect((await loginRaw("admin", server.adminPassword)).status).toBe(200); // another address is not held up
-  });
+  // the limits on failed attempts (per name and address, per address, per name): tests/api/team-login-limits.test.ts
 
   test.each([
     ["no body fields", {}],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { api, startServer } from "../helpers/server";
-import { type TeamServer, adminCli, startTeamServer } from "../helpers/team";
+import { type TeamServer, adminCli, as, login, startTeamServer } from "../helpers/team";
 import { type Browser, launchBrowser } from "./browser";
 
 // Team mode in a real browser: the dashboard sends you to /login, you log in and out from the top
@@ -142,6 +142,62 @@ describe("team mode in the browser", () => {
       `http 409: ${adminUrl}`,
       `console: Failed to load resource: the server responded with a status of 409 (Conflict) (${adminUrl})`,
     ]);
+  });
+});
+
+describe("run ownership in the browser", () => {
+  test("a member sees each run's owner, and Share and Delete only on the runs she owns", async () => {
+    const admin = as(server.url, { cookie: await login(server.url, "admin", server.adminPassword) });
+    const invite = await admin("POST", "/api/v1/users", { name: "carol" });
+    expect(invite.status).toBe(201);
+    const carolApi = as(server.url, { cookie: await login(server.url, "carol", invite.body.password) });
+    const admins = (await admin("POST", "/api/v1/runs", { project: "own", name: "the-admins-run" })).body.id as string;
+    const carols = (await carolApi("POST", "/api/v1/runs", { project: "own", name: "carols-run" })).body.id as string;
+
+    const { page, errors } = await browser.open(`${server.url}/login`);
+    await page.getByLabel("User name").fill("carol");
+    await page.getByLabel("Password").fill(invite.body.password);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL(`${server.url}/`);
+    // the runs list has an owner column
+    await expect.poll(() => page.locator(`tr[data-run="${admins}"] td.owner`).innerText()).toBe("admin");
+    expect(await page.locator(`tr[data-run="${carols}"] td.owner`).innerText()).toBe("carol");
+    // clicking an owner lists only that owner's runs (?owner=, kept in the URL)
+    await page.locator(`tr[data-run="${admins}"] td.owner button`).click();
+    await expect.poll(() => page.locator(`tr[data-run="${carols}"]`).count()).toBe(0);
+    expect(await page.locator(`tr[data-run="${admins}"]`).count()).toBe(1);
+    await expect.poll(() => new URL(page.url()).searchParams.get("owner")).toBe("admin");
+
+    // another's run: its owner is shown; she may write (archive) but not share or delete it
+    await page.goto(`${server.url}/runs/${admins}`);
+    await expect.poll(() => page.locator(".run-meta [data-owner]").innerText()).toBe("owner admin");
+    expect(await page.getByTestId("archive").count()).toBe(1);
+    expect(await page.getByTestId("delete").count()).toBe(0);
+    expect(await page.locator(".share-menu").count()).toBe(0);
+    // (the server decides anyway)
+    const refused = await page.evaluate(async (id) => {
+      const r = await fetch(`/api/v1/runs/${id}`, { method: "DELETE", headers: { "content-type": "application/json" } });
+      return [r.status, (await r.json()).error.code];
+    }, admins);
+    expect(refused).toEqual([403, "forbidden"]);
+    errors.length = 0; // that 403 was the point
+
+    // her own run: Share and Delete are there
+    await page.goto(`${server.url}/runs/${carols}`);
+    await expect.poll(() => page.locator(".run-meta [data-owner]").innerText()).toBe("owner carol");
+    expect(await page.getByTestId("delete").count()).toBe(1);
+    expect(await page.locator(".share-menu").count()).toBe(1);
+    // she gives it to the admin: it is no longer hers to share or delete
+    await page.getByLabel("give to").fill("admin");
+    await page.getByLabel("give to").press("Enter");
+    await expect.poll(() => page.locator(".run-meta [data-owner]").innerText()).toBe("owner admin");
+    await expect.poll(() => page.getByTestId("delete").count()).toBe(0);
+    expect(await page.locator(".share-menu").count()).toBe(0);
+    expect(await page.getByLabel("give to").count()).toBe(0);
+    expect((await admin("GET", `/api/v1/runs/${carols}`)).body.run.owner).toBe("admin");
+    expect(errors).toEqual([]);
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL(/\/login$/);
   });
 });
 

@@ -1,14 +1,12 @@
 "use client";
 
 import { useEffect, useState } from "react";
+import { safeNextUrl } from "@/lib/auth/next-path";
 
 // /login – team mode's sign-in form (the custom server sends every other page here until the
-// browser has a session; docs/team-mode.md). `next` is where to go afterwards: a path on this
-// server only, so the page cannot be used to send someone elsewhere.
-function nextPath(): string {
-  const n = new URLSearchParams(window.location.search).get("next") ?? "/";
-  return n.startsWith("/") && !n.startsWith("//") && !n.startsWith("/\\") ? n : "/";
-}
+// browser has a session; docs/team-mode.md). `next` is where to go afterwards: a place on this
+// server only (lib/auth/next-path.ts), so the page cannot be used to send someone elsewhere.
+const nextUrl = () => safeNextUrl(new URLSearchParams(window.location.search).get("next"), window.location.origin);
 
 export default function LoginPage() {
   const [error, setError] = useState<string | null>(null);
@@ -33,7 +31,7 @@ export default function LoginPage() {
         body: JSON.stringify({ name: form.get("name"), password: form.get("password") }),
       });
       if (res.ok) {
-        window.location.assign(nextPath());
+        window.location.assign(nextUrl());
         return;
       }
       const body = await res.json().catch(() => null);

@@ -29,7 +29,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from . import _contract as C
 from . import _values as V
-from ._http import Client, TransportError, error_text
+from ._http import API_KEY_ENV, Client, KeyRefused, TransportError, error_text
 from ._output import OnceWarner, say
 from ._result import Rejections
 from ._spool import LoadedSpool, SkippedSpool, Spool, body_steps, claim_foreign_spools, resolve_steps
@@ -263,10 +263,17 @@ class Transport:
                 where = "memory (the spool directory is not writable)"
             else:
                 where = self.spool.path or os.path.join(self.spool_dir, "%s.jsonl" % self.run_id)
-            say(
-                "babysit: server %s is unreachable; keeping run %s's data in %s and retrying in the background"
-                % (self.base_url, self.run_id, where)
-            )
+            if self._key_refused:
+                # the server answered 401: the key is the problem (the client said which refusal)
+                say(
+                    "babysit: server %s is reachable but will not take this key; keeping run %s's data in %s: set %s "
+                    "to a valid key, then run `python -m babysit sync` to send it" % (self.base_url, self.run_id, where, API_KEY_ENV)
+                )
+            else:
+                say(
+                    "babysit: server %s is unreachable; keeping run %s's data in %s and retrying in the background"
+                    % (self.base_url, self.run_id, where)
+                )
         delay = self._backoff * (0.8 + 0.4 * random.random())
         self._backoff = min(self._backoff * 2, BACKOFF_MAX)
         if self._finish_status is not None and not finishing:
@@ -283,12 +290,18 @@ class Transport:
     _finish_one_try = False
     _finish_connect_deadline = math.inf
     _warned_unreachable = False
+    _key_refused = False
 
     def _post(self, path: str, body: Any) -> Tuple[int, Any]:
         """One request to the server, within finish's deadlines; raises TransportError."""
         with self._lock:
             connect = self._finish_connect_deadline - time.monotonic() if self._finish_one_try else None
-        answer = self.client.post(path, body, self._timeout(), connect)
+        try:
+            answer = self.client.post(path, body, self._timeout(), connect)
+        except KeyRefused:
+            self._key_refused = True  # it answered: the warning must not say "unreachable"
+            raise
+        self._key_refused = False
         self._answered()
         return answer
 

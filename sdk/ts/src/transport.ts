@@ -728,7 +728,8 @@ export class Transport {
                 ? // without a key the server did not refuse one: say what is missing, not what is wrong
                   `${this.o.baseUrl} needs an API key (${res.status} ${res.code}: ${res.message}) and BABYSIT_API_KEY is not set: ` +
                   "make a key on the server's /account page and set BABYSIT_API_KEY to it"
-                : `${this.o.baseUrl} refused the API key (${res.status} ${res.code}: ${res.message}); set BABYSIT_API_KEY to a valid key`
+                : `${this.o.baseUrl} refused the API key (${res.status} ${res.code}: ${res.message}); set BABYSIT_API_KEY to a valid key, ` +
+                  `then init({ id: "${this.o.meta.id}" }) again sends what is kept`
               : `${this.o.baseUrl} answered ${res.status}${res.kind === "http" ? ` ${res.code}` : ""}`;
         say(`babysit: ${why}; saving data to ${this.spool.path} and retrying in the background`);
       }

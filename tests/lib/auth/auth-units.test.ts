@@ -8,9 +8,11 @@ import {
   canManageOwnKeys,
   canReadRun,
   canRevokeShare,
+  canAdministerRun,
   canShareRun,
   canWriteProject,
   canWriteRun,
+  ownerOfNewRun,
   type Principal,
 } from "@/lib/auth/permissions";
 
@@ -103,9 +105,10 @@ describe("login limiter", () => {
 });
 
 describe("permissions", () => {
+  // keys act for the member (id 2), the owner of `mine`: still never share or administer it
   const key = (access: "read" | "write", projects: string[] | null): Principal => ({
     kind: "key",
-    scope: { keyId: 1, userId: 1, userName: "u", access, projects },
+    scope: { keyId: 1, userId: 2, userName: "m", access, projects },
   });
   const P: [string, Principal][] = [
     ["local", { kind: "local" }],
@@ -118,20 +121,40 @@ describe("permissions", () => {
     ["share of r1", { kind: "share", runId: "r1" }],
     ["share of r2", { kind: "share", runId: "r2" }],
   ];
-  const run = { id: "r1", project: "p1" };
+  const mine = { id: "r1", project: "p1", ownerId: 2 };
+  const other = { id: "r1", project: "p1", ownerId: 3 };
+  const nobodys = { id: "r1", project: "p1", ownerId: null };
   // local admin member all p1 p2 read share-r1 share-r2
   const TABLE: [string, (p: Principal) => boolean, boolean[]][] = [
     ["canListRuns", canListRuns, [true, true, true, true, true, true, true, false, false]],
-    ["canReadRun", (p) => canReadRun(p, run), [true, true, true, true, true, true, true, true, false]],
-    ["canWriteRun", (p) => canWriteRun(p, run), [true, true, true, true, true, false, false, false, false]],
+    ["canReadRun (another's)", (p) => canReadRun(p, other), [true, true, true, true, true, true, true, true, false]],
+    ["canWriteRun (another's)", (p) => canWriteRun(p, other), [true, true, true, true, true, false, false, false, false]],
+    ["canWriteRun (no owner)", (p) => canWriteRun(p, nobodys), [true, true, true, true, true, false, false, false, false]],
     ["canWriteProject p2", (p) => canWriteProject(p, "p2"), [true, true, true, true, false, true, false, false, false]],
-    ["canShareRun", (p) => canShareRun(p, run), [true, true, true, false, false, false, false, false, false]],
-    ["canRevokeShare (made by m)", (p) => canRevokeShare(p, "m"), [true, true, true, false, false, false, false, false, false]],
-    ["canRevokeShare (made by x)", (p) => canRevokeShare(p, "x"), [true, true, false, false, false, false, false, false, false]],
-    ["canRevokeShare (made before accounts)", (p) => canRevokeShare(p, null), [true, true, false, false, false, false, false, false, false]],
+    ["canShareRun (own)", (p) => canShareRun(p, mine), [true, true, true, false, false, false, false, false, false]],
+    ["canShareRun (another's)", (p) => canShareRun(p, other), [true, true, false, false, false, false, false, false, false]],
+    ["canShareRun (no owner)", (p) => canShareRun(p, nobodys), [true, true, false, false, false, false, false, false, false]],
+    ["canAdministerRun (own)", (p) => canAdministerRun(p, mine), [true, true, true, false, false, false, false, false, false]],
+    ["canAdministerRun (another's)", (p) => canAdministerRun(p, other), [true, true, false, false, false, false, false, false, false]],
+    ["canAdministerRun (no owner)", (p) => canAdministerRun(p, nobodys), [true, true, false, false, false, false, false, false, false]],
+    ["canRevokeShare (another's run, made by m)", (p) => canRevokeShare(p, other, "m"), [true, true, true, false, false, false, false, false, false]],
+    [
+      "canRevokeShare (another's run, made by x)",
+      (p) => canRevokeShare(p, other, "x"),
+      [true, true, false, false, false, false, false, false, false],
+    ],
+    ["canRevokeShare (own run, made by x)", (p) => canRevokeShare(p, mine, "x"), [true, true, true, false, false, false, false, false, false]],
+    [
+      "canRevokeShare (no owner, made before accounts)",
+      (p) => canRevokeShare(p, nobodys, null),
+      [true, true, false, false, false, false, false, false, false],
+    ],
     ["canAdminister", canAdminister, [true, true, false, false, false, false, false, false, false]],
     ["canManageOwnKeys", canManageOwnKeys, [false, true, true, false, false, false, false, false, false]],
   ];
+  test.each(P.map(([who, p], i) => [who, p, [null, 1, 2, 2, 2, 2, 2, null, null][i]] as const))("ownerOfNewRun(%s)", (_w, p, want) => {
+    expect(ownerOfNewRun(p)).toBe(want);
+  });
   test.each(TABLE.flatMap(([name, fn, wants]) => P.map(([who, p], i) => [name, who, fn, p, wants[i]] as const)))("%s(%s)", (_n, _w, fn, p, want) => {
     expect(fn(p)).toBe(want);
   });

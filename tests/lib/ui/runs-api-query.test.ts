@@ -76,6 +76,15 @@ describe("runsApiQuery", () => {
     expect(parseListFilters({ archived: "yes" }).archived).toBe("false");
   });
 
+  test("the owner filter round-trips through the URL and reaches the API query", () => {
+    const f = { q: "", tag: "", archived: "false" as const, owner: "mia & co?" };
+    const u = withListFilters(new URL("http://h/"), f);
+    expect(u.searchParams.get("owner")).toBe("mia & co?");
+    expect(parseListFilters(Object.fromEntries(u.searchParams))).toEqual(f);
+    expect(new URLSearchParams(runsApiQuery({ project: "", status: "", sort: "newest" }, f, [], null)).get("owner")).toBe("mia & co?");
+    expect(withListFilters(u, { ...f, owner: "" }).search).toBe("");
+  });
+
   test("chosen columns and their sort round-trip through the URL; malformed ones are left out", () => {
     const u = withColumns(new URL("http://h/?x=1"), [lr, acc, odd], { column: acc, desc: true });
     expect(parseColumns(Object.fromEntries(u.searchParams))).toEqual({ columns: [lr, acc, odd], by: { column: acc, desc: true } });

@@ -86,6 +86,7 @@ def test_without_a_key_the_loop_goes_on_warns_once_and_sync_delivers_with_a_key(
     assert "BABYSIT_API_KEY is not set" in err and "/account page" in err
     assert "refused the API key" not in err
     assert "401 unauthenticated" in err
+    assert "unreachable" not in err, err
     assert os.listdir(str(spool_dir))
     _, token = new_key()
     monkeypatch.setenv("BABYSIT_API_KEY", token)
@@ -123,6 +124,9 @@ def test_a_key_revoked_mid_run_loses_nothing_once_a_valid_key_is_back(monkeypatc
     err = capfd.readouterr().err
     assert err.count("refused the API key") == 1, err
     assert "was revoked" in err
+    # the server answered: the warnings say the key was refused and what to do, never "unreachable"
+    assert "unreachable" not in err, err
+    assert "refused the API key" in err and "BABYSIT_API_KEY" in err and "python -m babysit sync" in err, err
     assert count(run.id) == 5
     # the data comes back with another key through the command line, as a user would send it
     _, fresh = new_key()

@@ -95,6 +95,9 @@ test("a key revoked mid-run: the loop goes on, one warning, the data spooled, an
   expect(result.spoolPath).toBe(spoolFile);
   expect(stderr.lines(/refused the API key/)).toHaveLength(1);
   expect(stderr.text()).toContain("was revoked");
+  // the server answered: the warning says what to do, never that it was unreachable
+  expect(stderr.text()).toContain(`set BABYSIT_API_KEY to a valid key, then init({ id: "${run.id}" }) again sends what is kept`);
+  expect(stderr.text()).not.toMatch(/unreachable|cannot reach/);
   expect(await count(run.id)).toBe(5);
 
   // a new process with another key resumes the run by its id (the spool file's name)

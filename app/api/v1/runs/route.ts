@@ -1,5 +1,6 @@
 import "@/lib/alerts/register";
 import { assertMayCreateRun } from "@/lib/auth/create-run-access";
+import { ownerOfNewRun } from "@/lib/auth/permissions";
 import { principalOf } from "@/lib/auth/request";
 import { handle, json, parse, queryOf, readJson } from "@/lib/http/handler";
 import { createRun } from "@/lib/runs/create-run";
@@ -11,8 +12,9 @@ export const dynamic = "force-dynamic";
 // POST /api/v1/runs – create a run, or resume it when its id exists
 export const POST = handle(async (req: Request) => {
   const input = parse(createRunSchema, await readJson(req));
-  assertMayCreateRun(principalOf(req), input);
-  const out = await createRun(input);
+  const who = principalOf(req);
+  assertMayCreateRun(who, input);
+  const out = await createRun(input, { ownerId: ownerOfNewRun(who) });
   return json(out, out.resumed ? 200 : 201);
 });
 

@@ -1,18 +1,26 @@
 import { userOf } from "@/lib/auth/request";
-import { verifyPassword } from "@/lib/auth/passwords";
+import { RateLimited, checkCurrentPassword } from "@/lib/auth/login";
 import { findUser, setPassword } from "@/lib/auth/users";
-import { AppError } from "@/lib/errors";
+import { AppError, errorBody } from "@/lib/errors";
 import { handle, parse, readJson } from "@/lib/http/handler";
 import { changePassword } from "@/lib/schemas/auth";
 
 export const dynamic = "force-dynamic";
 
-// POST /api/v1/auth/password – { current, password }: a new password; every session of the user ends (log in again): 204
+// POST /api/v1/auth/password – { current, password }: a new password; every session of the user ends (log in again): 204;
+// wrong `current` values are limited per user like logins (429 + Retry-After)
 export const POST = handle(async (req: Request) => {
   const me = userOf(req);
   const { current, password } = parse(changePassword, await readJson(req));
   const u = findUser(me.name);
-  if (!u || !(await verifyPassword(current, u.passwordHash))) throw new AppError("forbidden", "the current password is wrong");
+  if (!u) throw new AppError("forbidden", "the current password is wrong");
+  try {
+    if (!(await checkCurrentPassword(u.id, current, u.passwordHash))) throw new AppError("forbidden", "the current password is wrong");
+  } catch (e) {
+    if (e instanceof RateLimited)
+      return Response.json(errorBody(e.code, e.message), { status: 429, headers: { "retry-after": String(e.retryAfter) } });
+    throw e;
+  }
   await setPassword(u.id, password);
   return new Response(null, { status: 204 });
 });

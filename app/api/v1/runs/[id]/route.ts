@@ -1,4 +1,6 @@
 import "@/lib/alerts/register";
+import { principalOf } from "@/lib/auth/request";
+import { assertMayChangeOwner } from "@/lib/auth/run-access";
 import { handle, json, parse, readJson } from "@/lib/http/handler";
 import { deleteRun } from "@/lib/runs/delete-run";
 import { getRun } from "@/lib/runs/get-run";
@@ -9,16 +11,17 @@ export const dynamic = "force-dynamic";
 
 type Ctx = { params: Promise<{ id: string }> };
 
-// GET /api/v1/runs/[id] – a run with its config, status, tags, notes, keys, histogram keys and events
+// GET /api/v1/runs/[id] – a run with its config, status, tags, notes, owner, keys, histogram keys and events
 export const GET = handle(async (_req: Request, ctx: Ctx) => {
   const { id } = await ctx.params;
-  return json(await getRun(id));
+  return json(await getRun(id, { owner: true }));
 });
 
-// PATCH /api/v1/runs/[id] – rename, archive or unarchive, set tags, write notes
+// PATCH /api/v1/runs/[id] – rename, archive or unarchive, set tags, write notes, give to another owner
 export const PATCH = handle(async (req: Request, ctx: Ctx) => {
   const { id } = await ctx.params;
   const patch = parse(updateRunSchema, await readJson(req));
+  if (patch.owner !== undefined) assertMayChangeOwner(principalOf(req), id);
   return json({ run: updateRun(id, patch) });
 });
 
