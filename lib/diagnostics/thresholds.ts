@@ -73,11 +73,14 @@ export const DEFAULT_THRESHOLDS = {
   // majority_class: accuracy pinned at the majority class's share, loss not below the prior entropy
   majority_tol_frac: 0.1, // accuracy within 10% of the minority share (1 - p) of the majority share p ...
   majority_tol_min: 0.005, // ... or of half an accuracy point, whichever is larger
-  majority_share: 0.75, // ... at >= 75% of the evaluations and at the latest ones
+  majority_share: 0.5, // ... at >= half of the evaluations and at the latest ones
   majority_loss_frac: 0.9, // loss >= 0.9 x the prior entropy (a constant prediction cannot go below it)
+  majority_inferred_max: 0.98, // without label_stats, only accuracies pinned at <= 0.98 (above, a good model
+  // and a constant answer look alike: log the labels' shares to catch extreme imbalance)
 
   // over_regularization: the penalty shrinks the weights and caps the fit
-  overreg_shrink_frac: 0.5, // the median layer's recent weight std (or norm) <= 50% of its start
+  overreg_shrink_frac: 0.5, // the median layer's recent weight std <= 50% of its start (healthy runs keep or grow it) ...
+  overreg_shrink_wd_frac: 0.8, // ... or <= 80% of it when the config sets a weight decay > 0
 
   // activations
   saturated_frac: 0.3, // share of tanh/sigmoid outputs at their limits
@@ -180,7 +183,9 @@ const SHARES: ReadonlySet<string> = new Set([
   "underfit_slowdown",
   "majority_tol_frac",
   "majority_share",
+  "majority_inferred_max",
   "overreg_shrink_frac",
+  "overreg_shrink_wd_frac",
   "sanity_train_acc",
   "lr_collapse_frac",
   "lr_collapse_fast_frac",

@@ -156,9 +156,10 @@ export const majorityClass: Rule = {
     const pinned = (accs: number[], p: number, tol: number): number | null => {
       const near = accs.filter((a) => Math.abs(a - p) <= tol).length / accs.length;
       if (near < t.majority_share || !(Math.abs(median(lastN(accs, 3)) - p) <= tol)) return null;
-      // not rising out of it (a net that learns leaves the majority share behind)
+      // not leaving it upwards lately (a net that learns leaves the majority share behind); reaching
+      // it from below early on is how a net learns the prior
       const third = Math.max(1, Math.floor(accs.length / 3));
-      if (median(accs.slice(-third)) - median(accs.slice(0, third)) > tol) return null;
+      if (Math.max(...accs.slice(-third)) > p + tol) return null;
       return near;
     };
     // imbalanced enough that always answering one class is far from chance (else: no_learning), and
@@ -185,7 +186,8 @@ export const majorityClass: Rule = {
       const cand = cands[0];
       const p = median(lastN(cand.accs, 3));
       const tol = t.majority_tol_min;
-      const near = imbalanced(p) ? pinned(cand.accs, p, tol) : null;
+      // near 1 a good model and a constant answer look alike without the labels' shares
+      const near = imbalanced(p) && p <= t.majority_inferred_max ? pinned(cand.accs, p, tol) : null;
       const others = cands.slice(1).every((o) => {
         const q = median(lastN(o.accs, 3));
         return q < 1 && q > ceiling && pinned(o.accs, q, looseTol(q)) !== null;

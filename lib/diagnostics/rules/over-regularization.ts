@@ -45,7 +45,7 @@ interface Shrink {
 }
 
 /** Per layer: recent weight std (else norm-like std of a mean-free layer) over its start. */
-function shrinkage(ctx: Context): Shrink[] {
+function shrinkage(ctx: Context, limit: number): Shrink[] {
   const out: Shrink[] = [];
   for (const st of layerRecent(ctx, "weight_std", ctx.t.min_points)) {
     const head = finiteSample(st.s.values, 0, Math.min(3, st.s.values.length));
@@ -55,7 +55,7 @@ function shrinkage(ctx: Context): Shrink[] {
     if (CONSTANT_BY_DESIGN.test(st.layer)) continue;
     let since = st.s.steps[st.s.steps.length - 1];
     for (const i of stridedIndices(0, st.s.values.length)) {
-      if (st.s.values[i] <= ctx.t.overreg_shrink_frac * start) {
+      if (st.s.values[i] <= limit * start) {
         since = st.s.steps[i];
         break;
       }
@@ -77,11 +77,15 @@ function capped(ctx: Context): { evidence: Record<string, number | string | null
     // no generalization gap: the penalty keeps the model from fitting even its training data
     if (Math.abs(tNow - vNow) >= t.underfit_gap_acc) return null;
     // and it is not heading anywhere better (underfitting's projection of the accuracy curve)
+    // and it is not heading anywhere better (underfitting's projection of the accuracy curve), or the
+    // run ended so
+    const floor = t.underfit_err_frac * untrainedErr;
     const head = heading(e.train, t.plateau_delta_acc, t.underfit_slowdown);
-    if (head === null || !(1 - head.ceiling >= t.underfit_err_frac * untrainedErr)) return null;
+    const headingPoor = head !== null && 1 - head.ceiling >= floor;
+    if (!headingPoor && !(ctx.run.finished && 1 - tNow >= floor)) return null;
     return {
-      evidence: { train_acc: round(tNow), val_acc: round(vNow), projected_train_acc: round(head.ceiling, 3) },
-      text: `training accuracy ${head.plateau ? "stalled" : "is levelling off"} at ${fmt(tNow)} with validation at ${fmt(vNow)} (no gap)`,
+      evidence: { train_acc: round(tNow), val_acc: round(vNow), projected_train_acc: head ? round(head.ceiling, 3) : null },
+      text: `training accuracy ${head?.plateau ? "stalled" : headingPoor ? "is levelling off" : "ended"} at ${fmt(tNow)} with validation at ${fmt(vNow)} (no gap)`,
     };
   }
   // loss only: the training loss levelled off well above its best possible (train ~ val)
@@ -112,16 +116,18 @@ export const overRegularization: Rule = {
   code: "over_regularization",
   evaluate(ctx) {
     const { t } = ctx;
-    const layers = shrinkage(ctx);
+    // Healthy training keeps the weights' initial scale or grows it as features form. Shrunk to half
+    // is the penalty's doing whatever the config says (an L2/L1 term added to the loss by hand
+    // shrinks them just the same); a milder shrink counts when the config sets a weight decay.
+    const wd = weightDecayOf(ctx.run.config ?? {});
+    const limit = wd && wd.value > 0 ? t.overreg_shrink_wd_frac : t.overreg_shrink_frac;
+    const layers = shrinkage(ctx, limit);
     if (layers.length === 0) return null;
     const medRatio = median(layers.map((l) => l.ratio));
-    if (!(medRatio <= t.overreg_shrink_frac)) return null;
-    // the config's weight decay is evidence, not a gate: an L2/L1 term added to the loss by hand
-    // shrinks the weights just the same
-    const wd = weightDecayOf(ctx.run.config ?? {});
+    if (!(medRatio <= limit)) return null;
     const cap = capped(ctx);
     if (!cap) return null;
-    const shrunk = layers.filter((l) => l.ratio <= t.overreg_shrink_frac);
+    const shrunk = layers.filter((l) => l.ratio <= limit);
     const step = Math.min(...shrunk.map((l) => l.since));
     return diagnosis(
       "over_regularization",
@@ -141,7 +147,7 @@ export const overRegularization: Rule = {
         shrunk_layers: shrunk.map((l) => l.layer).join(", "),
         layers: shrunk.map((l) => l.layer).join(", "),
         keys: shrunk.map((l) => l.key).join(", "),
-        overreg_shrink_frac: t.overreg_shrink_frac,
+        shrink_limit: limit,
         weight_decay: wd ? wd.value : null,
         weight_decay_key: wd ? wd.name : null,
         ...cap.evidence,

@@ -20,7 +20,8 @@ const ADVICE =
  */
 export function heading(xs: number[], flat: number, slowdown: number): { ceiling: number; g1: number; g2: number; plateau: boolean } | null {
   const m = xs.length;
-  if (m < 6) return null;
+  // three evaluations per third at least: a projection from fewer is noise
+  if (m < 9) return null;
   const a = Math.floor(m / 3);
   const b = Math.floor((2 * m) / 3);
   const m0 = median(xs.slice(0, a));
@@ -71,15 +72,17 @@ function byAccuracy(ctx: Context): Diagnosis | null {
   // ... and validation tracks training closely: the val error is the training error
   const gap = tNow - vNow;
   if (Math.abs(gap) >= t.underfit_gap_acc || Math.abs(gap) > t.underfit_gap_share * err) return null;
-  // Progress too slow to close it: where the accuracy curve is heading, read from the gains of its
-  // last two thirds (an approach that slows by a factor r per third adds g2 * r / (1 - r) more), still
-  // leaves that training error — in train and val accuracy alike. A plateau heads nowhere; a curve
-  // that gains as much as before (r >= 1) is still learning.
+  // While the run goes on, progress must be too slow to close it: where the accuracy curve is heading,
+  // read from the gains of its last two thirds (an approach that slows by a factor r per third adds
+  // g2 * r / (1 - r) more), still leaves that training error — in train and val accuracy alike. A
+  // plateau heads nowhere; a curve still gaining about as much as before is not judged yet. Once the
+  // run has finished it is judged as it ended: however it was heading, it did not fit its data.
   const tHead = heading(e.train, t.plateau_delta_acc, t.underfit_slowdown);
   const vHead = heading(e.val, t.plateau_delta_acc, t.underfit_slowdown);
   const errFloor = t.underfit_err_frac * untrainedErr;
-  if (tHead === null || vHead === null || !(1 - tHead.ceiling >= errFloor) || !(1 - vHead.ceiling >= errFloor)) return null;
-  const plateau = tHead.plateau && vHead.plateau;
+  const headingPoor = tHead !== null && vHead !== null && 1 - tHead.ceiling >= errFloor && 1 - vHead.ceiling >= errFloor;
+  if (!headingPoor && !ctx.run.finished) return null;
+  const plateau = tHead !== null && vHead !== null && tHead.plateau && vHead.plateau;
   const start = plateau ? e.train.findIndex((x) => x >= tBest - t.plateau_delta_acc) : w;
   return diagnosis(
     "underfitting",
@@ -87,11 +90,15 @@ function byAccuracy(ctx: Context): Diagnosis | null {
     e.steps[start],
     plateau
       ? "Underfitting: training and validation accuracy plateau together well below what the data allow"
-      : "Underfitting: training and validation accuracy creep up together, far too slowly",
+      : headingPoor
+        ? "Underfitting: training and validation accuracy creep up together, far too slowly"
+        : "Underfitting: the run ended with training and validation accuracy low together",
     `Training accuracy is ${fmt(tNow)} ` +
       (plateau
         ? `and has not improved since step ${e.steps[start]}`
-        : `and its gains shrink (${fmt(tHead.g1)}, then ${fmt(tHead.g2)} per third of the evaluations): it is heading for about ${fmt(tHead.ceiling)}`) +
+        : headingPoor
+          ? `and its gains shrink (${fmt(tHead!.g1)}, then ${fmt(tHead!.g2)} per third of the evaluations): it is heading for about ${fmt(tHead!.ceiling)}`
+          : "at the end of the run") +
       `: the model gets ${fmt(err * 100, 2)}% of its own training data wrong, and validation accuracy (${fmt(vNow)}) tracks it ` +
       `closely (gap ${fmt(gap, 2)}). A model with enough capacity fits its training data and then opens a gap to validation; ` +
       `here the validation error is the training error, so more epochs at this pace, or more regularization, will not help: ` +
@@ -103,9 +110,10 @@ function byAccuracy(ctx: Context): Diagnosis | null {
       val_acc: round(vNow),
       gap: round(gap, 3),
       train_error: round(err, 3),
-      recent_train_gain: round(tHead.g2, 3),
-      projected_train_acc: round(tHead.ceiling, 3),
-      projected_val_acc: round(vHead.ceiling, 3),
+      recent_train_gain: tHead ? round(tHead.g2, 3) : null,
+      projected_train_acc: tHead ? round(tHead.ceiling, 3) : null,
+      projected_val_acc: vHead ? round(vHead.ceiling, 3) : null,
+      at_finish: !headingPoor,
       plateau_since_step: plateau ? e.steps[start] : null,
       num_classes: cls ? cls.C : null,
       underfit_err_frac: t.underfit_err_frac,

@@ -1293,8 +1293,18 @@ const cases: Record<string, Case[]> = {
       raised: false,
     },
     {
-      name: "borderline: weights down to 60% of their start (above the 50% line), accuracy capped",
-      spec: decayed(0.6),
+      name: "Adam with weight decay 0.1: weights down to 65% of their start (under the 80% line when the config sets a decay)",
+      spec: decayed(0.65, { config: { optimizer: "Adam", weight_decay: 0.1 } }),
+      raised: true,
+    },
+    {
+      name: "borderline: weight decay set, weights down to 85% of their start (above the 80% line), accuracy capped",
+      spec: decayed(0.85),
+      raised: false,
+    },
+    {
+      name: "borderline: no weight decay in the config, weights down to 60% (above the 50% line), accuracy capped",
+      spec: decayed(0.6, { config: { weight_decay: 0 } }),
       raised: false,
     },
   ],
