@@ -38,6 +38,8 @@ LIMITS = {
     "keysPerRun": 10_000,  # distinct metric keys of one run (the epoch is one)
     "histogramKeysPerRun": 2_000,  # distinct histogram keys of one run
     "imageKeysPerRun": 1_000,  # distinct image keys of one run
+    "labelStatsClasses": 100_000,  # entries of a label_stats event's counts
+    "labelStatsSplitMaxLength": 64,  # code points, a label_stats event's split name
 }
 
 KEY_MAX_LENGTH = LIMITS["keyMaxLength"]

@@ -35,6 +35,8 @@ export const CONTRACT = {
     keysPerRun: 10_000,
     histogramKeysPerRun: 2_000,
     imageKeysPerRun: 1_000,
+    labelStatsClasses: 100_000,
+    labelStatsSplitMaxLength: 64,
   },
 } as const;
 

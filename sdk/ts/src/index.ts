@@ -15,3 +15,4 @@
 export { init, Run, DEFAULT_URL, type InitOptions, type LogOptions, type HistogramInput } from "./run.js";
 export type { Alert, DeliveryResult, Rejection } from "./transport.js";
 export { computeHistogram, DEFAULT_BINS, type Histogram } from "./histogram.js";
+export { labelCounts, type LabelStats, type LabelsInput } from "./label-stats.js";
