@@ -81,6 +81,7 @@ export const DEFAULT_THRESHOLDS = {
   // over_regularization: the penalty shrinks the weights and caps the fit
   overreg_shrink_frac: 0.5, // the median layer's recent weight std <= 50% of its start (healthy runs keep or grow it) ...
   overreg_shrink_wd_frac: 0.8, // ... or <= 80% of it when the config sets a weight decay > 0
+  overreg_loss_frac: 0.2, // loss only: the levelled-off training loss is still >= 20% of its start
 
   // activations
   saturated_frac: 0.3, // share of tanh/sigmoid outputs at their limits
@@ -186,6 +187,7 @@ const SHARES: ReadonlySet<string> = new Set([
   "majority_inferred_max",
   "overreg_shrink_frac",
   "overreg_shrink_wd_frac",
+  "overreg_loss_frac",
   "sanity_train_acc",
   "lr_collapse_frac",
   "lr_collapse_fast_frac",

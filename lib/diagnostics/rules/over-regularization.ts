@@ -99,7 +99,7 @@ function capped(ctx: Context): { evidence: Record<string, number | string | null
   const after = Math.min(...curve.slice(cut).map((p) => p.value));
   if (!(before > 0) || (before - after) / before >= t.plateau_rel) return null;
   // far from fitting: still a sizeable share of the starting loss (a converged loss is ~0)
-  if (lp.recent < t.plateau_progress_frac * 0.25 * lp.initial) return null;
+  if (lp.recent < t.overreg_loss_frac * lp.initial) return null;
   const le = lossEvals(ctx);
   if (le && le.steps.length >= t.min_evals) {
     const tNow = median(lastN(le.train, 3));
