@@ -74,9 +74,12 @@ export const DEFAULT_THRESHOLDS = {
   majority_tol_frac: 0.1, // accuracy within 10% of the minority share (1 - p) of the majority share p ...
   majority_tol_min: 0.005, // ... or of half an accuracy point, whichever is larger
   majority_share: 0.5, // ... at >= half of the evaluations and at the latest ones
-  majority_loss_frac: 0.9, // loss >= 0.9 x the prior entropy (a constant prediction cannot go below it)
-  majority_inferred_max: 0.98, // without label_stats, only accuracies pinned at <= 0.98 (above, a good model
-  // and a constant answer look alike: log the labels' shares to catch extreme imbalance)
+  majority_loss_frac: 0.75, // loss >= 0.75 x the prior entropy: near it (a constant prediction cannot go below it;
+  // one that leans a little on the inputs while its answers stay the majority class goes a bit below)
+  majority_inferred_loss_frac: 0.9, // inferred: loss >= 0.9 x h(p), the least a constant answer with share p scores
+  majority_loss_drift: 0.05, // inferred: the loss fell by >= 5% while the accuracy stayed pinned
+  majority_inferred_max: 0.95, // without label_stats, only accuracies pinned at <= 0.95 (above, a good model
+  // on a small evaluation set and a constant answer look alike: log the labels' shares for extreme imbalance)
 
   // over_regularization: the penalty shrinks the weights and caps the fit
   overreg_shrink_frac: 0.5, // the median layer's recent weight std <= 50% of its start (healthy runs keep or grow it) ...
@@ -185,6 +188,7 @@ const SHARES: ReadonlySet<string> = new Set([
   "majority_tol_frac",
   "majority_share",
   "majority_inferred_max",
+  "majority_inferred_loss_frac",
   "overreg_shrink_frac",
   "overreg_shrink_wd_frac",
   "overreg_loss_frac",

@@ -14,7 +14,7 @@
 import { diagnosis, type Context, type Rule } from "../context";
 import { accEvals } from "../evals";
 import { layerRecent } from "../layers";
-import { finiteSample, fmt, lastN, median, recentRange, round, smoothed } from "../series";
+import { finiteSample, fmt, lastN, lowerBound, median, recentRange, round, smoothed } from "../series";
 import type { RunEvent } from "../types";
 import { lrCollapse, lrTooLow } from "./lr-too-low";
 import { chanceCeiling, classesOf } from "./no-learning";
@@ -110,8 +110,11 @@ function candidates(ctx: Context): Candidate[] {
   return out;
 }
 
-/** Recent smoothed loss of a split (the other split's when that one is not logged). */
-function recentLoss(ctx: Context, role: "val" | "train"): { key: string; value: number } | null {
+/**
+ * Recent smoothed loss of a split (the other split's when that one is not logged), and how much it
+ * fell since `sinceStep` (share of its level there).
+ */
+function recentLoss(ctx: Context, role: "val" | "train", sinceStep: number): { key: string; value: number; drop: number } | null {
   const { val_loss: vl, train_loss: tl } = ctx.keys.scalars;
   const named = (role === "val" ? vl : tl) ?? tl ?? vl;
   if (!named) return null;
@@ -120,7 +123,11 @@ function recentLoss(ctx: Context, role: "val" | "train"): { key: string; value: 
   const { from } = recentRange(n, ctx.t.recent_frac, 3);
   const curve = smoothed(named.s, from, n, n - from >= 64 ? 8 : 1);
   const value = median(curve.map((p) => p.value));
-  return Number.isFinite(value) ? { key: named.key, value } : null;
+  // the level where the accuracy got pinned: a few points from there on (per-step losses are noisy)
+  const at = lowerBound(named.s.steps, sinceStep);
+  const then = median(finiteSample(named.s.values, at, Math.min(n, at + Math.max(3, Math.ceil((n - at) / 10)))));
+  const drop = then > 0 ? (then - value) / then : NaN;
+  return Number.isFinite(value) ? { key: named.key, value, drop } : null;
 }
 
 /** The updates are healthy: not a learning rate too small or collapsed, weights that move. */
@@ -199,11 +206,14 @@ export const majorityClass: Rule = {
       const accNow = median(lastN(cand.accs, 3));
       // a constant prediction's cross-entropy is at least the priors' entropy (>= h(p) when unknown)
       const floor = stats ? stats.entropy : binaryEntropy(p);
-      const loss = recentLoss(ctx, cand.role);
-      if (!loss || !(loss.value >= t.majority_loss_frac * floor)) return null;
+      const pinnedFrom = cand.steps[cand.accs.findIndex((a) => Math.abs(a - p) <= tol)];
+      const loss = recentLoss(ctx, cand.role, pinnedFrom);
+      if (!loss || !(loss.value >= (stats ? t.majority_loss_frac : t.majority_inferred_loss_frac) * floor)) return null;
+      // inferred: the loss kept falling while the answers did not change (the probabilities slide
+      // towards the priors); a converged good model on a small evaluation set keeps both still
+      if (!stats && !(loss.drop >= t.majority_loss_drift)) return null;
       const upd = updatesHealthy(ctx);
       if (!upd.ok) return null;
-      const pinnedFrom = cand.steps[cand.accs.findIndex((a) => Math.abs(a - p) <= tol)];
       const split = cand.role === "val" ? "validation" : "training";
       const why = stats
         ? `the ${split} labels you logged are ${fmt(p * 100, 3)}% class ${stats.majorityClass} (of ${stats.total} labels), and the ` +
@@ -212,7 +222,8 @@ export const majorityClass: Rule = {
         : `${split} accuracy has stayed at ${fmt(p)} for ${fmt(near * 100, 2)}% of the evaluations, a value far above chance ` +
           `(${fmt(1 / C)}) that does not move: a net that uses its inputs changes its accuracy as it learns, while one that ` +
           `always answers the same class scores exactly that class's share. The loss (${fmt(loss.value)} on "${loss.key}") is ` +
-          `not below ${fmt(floor)}, the least any constant prediction with that share can score (the binary entropy of ${fmt(p)}). ` +
+          `not below ${fmt(floor)}, the least any constant prediction with that share can score (the binary entropy of ${fmt(p)}), ` +
+          `and it fell by ${fmt(loss.drop * 100, 2)}% meanwhile: the probabilities slide towards the class shares while the answers stay the same. ` +
           `Call log_label_stats(y) with the training labels to confirm the class shares`;
       return diagnosis(
         "majority_class",
@@ -238,6 +249,7 @@ export const majorityClass: Rule = {
           recent_loss: round(loss.value),
           prior_entropy: stats ? round(stats.entropy) : null,
           least_constant_loss: round(floor),
+          loss_drop_since_pinned: round(loss.drop, 3),
           median_update_ratio: upd.urMed !== null ? round(upd.urMed, 3) : null,
         },
       );

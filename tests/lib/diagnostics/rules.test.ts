@@ -1253,6 +1253,38 @@ const cases: Record<string, Case[]> = {
       raised: false,
     },
     {
+      name: "labels logged, the net leans a little on the inputs: accuracy still at the 0.88 share, loss 15% under the priors' entropy",
+      spec: majority({
+        config: { num_classes: 4 },
+        series: {
+          "train/acc": perEpoch((p) => (p === 0 ? 0.84 : 0.88)),
+          "val/acc": perEpoch(() => 0.88),
+          "val/loss": perEpoch((p) => 0.42 + 0.3 * Math.exp(-p / 0.2)),
+          "train/loss": decayingLoss(600, { start: Math.log(4), floor: 0.42, tau: 0.2, noise: 0.05 }),
+        },
+        events: [labelEvent([880, 40, 40, 40]), labelEvent([220, 10, 10, 10], "val")],
+      }),
+      raised: true,
+    },
+    {
+      name: "a good model on a small validation set: accuracy pinned at 0.978 (one error in 45) while its loss falls",
+      spec: majority({
+        config: { num_classes: 3 },
+        series: {
+          "train/acc": perEpoch((p) => Math.min(0.985, 0.6 + 2 * p)),
+          "val/acc": perEpoch((p) => (p < 0.3 ? 0.6 + p : 0.978)),
+          "val/loss": perEpoch((p) => 0.12 + 0.9 * Math.exp(-p / 0.3)),
+          "train/loss": decayingLoss(600, { start: Math.log(3), floor: 0.05, tau: 0.2, noise: 0.05 }),
+        },
+      }),
+      raised: false,
+    },
+    {
+      name: "borderline without label statistics: accuracy pinned at 0.85 and the loss already still at the priors (converged)",
+      spec: majority({ series: { "val/loss": perEpoch(() => 0.72), "train/loss": series(600, () => 0.6) } }),
+      raised: false,
+    },
+    {
       name: "borderline: validation accuracy wobbling by a point or two around 0.75 without label statistics",
       spec: majority({
         series: {
