@@ -9,7 +9,7 @@ import { accEvals, lossEvals } from "../evals";
 import { layerRecent, listLayers } from "../layers";
 import { finiteSample, fmt, lastN, median, round, smoothed, stridedIndices } from "../series";
 import { classesOf } from "./no-learning";
-import { heading } from "./underfitting";
+import { heading, trainValLossGap } from "./underfitting";
 import { CONSTANT_BY_DESIGN } from "./symmetric-init";
 
 /** A weight-decay setting from the config, when there is one (top level or a usual sub-object). */
@@ -74,8 +74,11 @@ function capped(ctx: Context): { evidence: Record<string, number | string | null
     const vNow = median(lastN(e.val, 3));
     const cls = classesOf(ctx);
     const untrainedErr = cls ? 1 - 1 / cls.C : 1 - e.train[0];
-    // no generalization gap: the penalty keeps the model from fitting even its training data
+    // no generalization gap, in accuracy or loss: the penalty keeps the model from fitting even its
+    // training data
     if (Math.abs(tNow - vNow) >= t.underfit_gap_acc) return null;
+    const lossGap = trainValLossGap(ctx);
+    if (lossGap !== null && lossGap >= t.underfit_loss_gap_rel) return null;
     // and it is not heading anywhere better (underfitting's projection of the accuracy curve)
     // and it is not heading anywhere better (underfitting's projection of the accuracy curve), or the
     // run ended so

@@ -38,6 +38,15 @@ export function heading(xs: number[], flat: number, slowdown: number): { ceiling
   return { ceiling: Math.max(recentBest, m2 + (Math.max(0, g2) * r) / (1 - r)), g1, g2, plateau: false };
 }
 
+/** (val loss - train loss) / train loss at the latest evaluations (medians of 3), or null without both. */
+export function trainValLossGap(ctx: Context): number | null {
+  const le = lossEvals(ctx);
+  if (!le || le.steps.length < 3) return null;
+  const tl = median(lastN(le.train, 3));
+  const vl = median(lastN(le.val, 3));
+  return tl > 0 && Number.isFinite(vl) ? (vl - tl) / tl : null;
+}
+
 /** Split into [before, plateau window]; the window is the last third of the evals (>= 4). */
 function split(e: EvalTable, minEvals: number): number | null {
   const m = e.steps.length;
@@ -72,6 +81,11 @@ function byAccuracy(ctx: Context): Diagnosis | null {
   // ... and validation tracks training closely: the val error is the training error
   const gap = tNow - vNow;
   if (Math.abs(gap) >= t.underfit_gap_acc || Math.abs(gap) > t.underfit_gap_share * err) return null;
+  // ... in the loss too, where both are logged: a model with capacity to spare fits its training data
+  // more confidently than it does unseen data even where the accuracies are equal (noisy labels:
+  // the errors are the data's, not the model's), and its val loss opens a gap above the train loss
+  const lossGap = trainValLossGap(ctx);
+  if (lossGap !== null && lossGap >= t.underfit_loss_gap_rel) return null;
   // While the run goes on, progress must be too slow to close it: where the accuracy curve is heading,
   // read from the gains of its last two thirds (an approach that slows by a factor r per third adds
   // g2 * r / (1 - r) more), still leaves that training error — in train and val accuracy alike. A
@@ -110,6 +124,7 @@ function byAccuracy(ctx: Context): Diagnosis | null {
       val_acc: round(vNow),
       gap: round(gap, 3),
       train_error: round(err, 3),
+      loss_gap_rel: lossGap !== null ? round(lossGap, 3) : null,
       recent_train_gain: tHead ? round(tHead.g2, 3) : null,
       projected_train_acc: tHead ? round(tHead.ceiling, 3) : null,
       projected_val_acc: vHead ? round(vHead.ceiling, 3) : null,

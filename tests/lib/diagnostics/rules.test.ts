@@ -303,6 +303,12 @@ function flooredRun(C: number, to: number, floor: number, extra: RunSpec = {}): 
 
 // ---- one table per rule ---------------------------------------------------------------------
 
+/** Train and val losses levelling off together at `level` (an underfit model: no loss gap). */
+const lossesAt = (level: number): Record<string, SeriesPoints> => ({
+  "train/loss": decayingLoss(600, { floor: level, tau: 0.1, noise: 0.05 }),
+  "val/loss": perEpoch((p) => level * 1.03 + (2.3 - level) * Math.exp(-p / 0.1)),
+});
+
 /** A net answering the majority class: accuracy pinned at the majority shares (train 0.849, val
  * 0.796 after the first epoch), loss sliding from ln 10 towards the priors' entropy. */
 function majority(extra: RunSpec = {}): RunSpec {
@@ -329,6 +335,7 @@ function decayed(to: number, extra: RunSpec = {}, by = 0.1): RunSpec {
     series: {
       "train/acc": acc(0.1, 0.77, { tau: 0.05 }),
       "val/acc": acc(0.1, 0.76, { tau: 0.05, seed: 3 }),
+      "train/loss": decayingLoss(600, { floor: 1.0, tau: 0.05, noise: 0.05 }),
       "val/loss": perEpoch((p) => 1.03 + 1.2 * Math.exp(-p / 0.05)),
       ...layerStats(LAYERS, {
         ur: () => 1.5e-2,
@@ -678,7 +685,7 @@ const cases: Record<string, Case[]> = {
   underfitting: [
     {
       name: "train and val accuracy plateau together around 0.55",
-      spec: healthy({ series: { "train/acc": acc(0.1, 0.56, { tau: 0.1 }), "val/acc": acc(0.1, 0.54, { tau: 0.1, seed: 3 }) } }),
+      spec: healthy({ series: { "train/acc": acc(0.1, 0.56, { tau: 0.1 }), "val/acc": acc(0.1, 0.54, { tau: 0.1, seed: 3 }), ...lossesAt(1.3) } }),
       raised: true,
     },
     {
@@ -709,7 +716,7 @@ const cases: Record<string, Case[]> = {
     },
     {
       name: "heavy weight decay caps train and val together at 0.78 / 0.77 (above the old fixed 0.7 cap)",
-      spec: healthy({ series: { "train/acc": acc(0.1, 0.78, { tau: 0.1 }), "val/acc": acc(0.1, 0.77, { tau: 0.1, seed: 3 }) } }),
+      spec: healthy({ series: { "train/acc": acc(0.1, 0.78, { tau: 0.1 }), "val/acc": acc(0.1, 0.77, { tau: 0.1, seed: 3 }), ...lossesAt(0.9) } }),
       raised: true,
     },
     {
@@ -718,6 +725,7 @@ const cases: Record<string, Case[]> = {
         series: {
           "train/acc": perEpoch((p) => 0.1 + 0.55 * (1 - Math.exp(-p / 0.25))),
           "val/acc": perEpoch((p) => 0.095 + 0.545 * (1 - Math.exp(-p / 0.25))),
+          ...lossesAt(1.2),
         },
       }),
       raised: true,
@@ -730,6 +738,19 @@ const cases: Record<string, Case[]> = {
     {
       name: "borderline: plateau at 0.915 / 0.905 (train error 8.5%, under 10% of an untrained model's 90%)",
       spec: healthy({ series: { "train/acc": acc(0.1, 0.915, { tau: 0.1 }), "val/acc": acc(0.1, 0.905, { tau: 0.1, seed: 3 }) } }),
+      raised: false,
+    },
+    {
+      name: "noisy labels, a model with capacity to spare: accuracy 0.91 / 0.90 but the val loss 50% above the train loss",
+      spec: healthy({
+        config: { num_classes: 2 },
+        series: {
+          "train/acc": acc(0.5, 0.91, { tau: 0.1 }),
+          "val/acc": acc(0.5, 0.9, { tau: 0.1, seed: 3 }),
+          "train/loss": decayingLoss(600, { start: Math.log(2), floor: 0.17, tau: 0.1, noise: 0.05 }),
+          "val/loss": perEpoch((p) => 0.26 + 0.43 * Math.exp(-p / 0.1)),
+        },
+      }),
       raised: false,
     },
     {
