@@ -50,6 +50,9 @@ export const LIMITS = {
   urlBytesMax: limit(8 * 1024, "bytes", "a request's URL (path and query)"),
   keyPatternMaxLength: limit(256, STRING_UNIT, "a {layer} pattern in config.babysit.keys (longer ones are ignored)"),
   keyPatternsMax: limit(100, "patterns", "{layer} patterns in config.babysit.keys of one run (later ones are ignored)"),
+  // label_stats events (log_label_stats / logLabelStats): a count per class, as sent
+  labelStatsClasses: limit(100_000, "classes", "entries of a label_stats event's counts (at least 2)"),
+  labelStatsSplitMaxLength: limit(64, STRING_UNIT, "a label_stats event's split name (at least 1)"),
   seriesKeysPerRequest: limit(100, "keys", "keys in one GET .../series?keys= request"),
   // per run, so that what a run holds in memory while it logs and what its page and GET answer carry
   // stay bounded whatever is logged: a batch's new keys beyond these are refused, the rest stored

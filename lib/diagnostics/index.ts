@@ -11,11 +11,13 @@ import { gradcheckFailed } from "./rules/gradcheck-failed";
 import { inputNotNormalized } from "./rules/input-not-normalized";
 import { lossOutputMismatch } from "./rules/loss-output-mismatch";
 import { lossPlateau } from "./rules/loss-plateau";
+import { majorityClass } from "./rules/majority-class";
 import { noLearning } from "./rules/no-learning";
 import { lrTooHigh } from "./rules/lr-too-high";
 import { lrTooLow } from "./rules/lr-too-low";
 import { noisyLoss } from "./rules/noisy-loss";
 import { overfitSanityFailed } from "./rules/overfit-sanity-failed";
+import { overRegularization } from "./rules/over-regularization";
 import { overfitting } from "./rules/overfitting";
 import { saturatedActivations } from "./rules/saturated-activations";
 import { searchBoundary } from "./rules/search-boundary";
@@ -52,6 +54,8 @@ export const RULES: readonly Rule[] = [
   lossOutputMismatch,
   trainValMismatch,
   unshuffledData,
+  majorityClass,
+  overRegularization,
 ];
 
 export const DIAGNOSIS_CODES: readonly string[] = Object.freeze(RULES.map((r) => r.code));
@@ -80,7 +84,8 @@ const SUPPRESSED_BY: { cause: string; minSeverity: Severity; hides: string[] }[]
   { cause: "symmetric_init", minSeverity: "info", hides: ["no_learning"] },
   { cause: "dead_relu", minSeverity: "critical", hides: ["no_learning"] },
   // the loss that stops falling is the squashed output's doing, and a run that learns nothing plateaus
-  { cause: "loss_output_mismatch", minSeverity: "info", hides: ["loss_plateau", "underfitting", "lr_too_low"] },
+  // (and its floored loss is no constant answer's: an accuracy pinned near 1 is not the majority class)
+  { cause: "loss_output_mismatch", minSeverity: "info", hides: ["loss_plateau", "underfitting", "lr_too_low", "majority_class"] },
   // validation never left chance: a widening train/val gap is memorized noise, not overfitting
   { cause: "no_learning", minSeverity: "info", hides: ["loss_plateau", "underfitting", "overfitting"] },
   // batches of one class: per-minibatch dead/saturated shares and the loss's jumps follow the order
@@ -89,6 +94,14 @@ const SUPPRESSED_BY: { cause: string; minSeverity: Severity; hides: string[] }[]
     minSeverity: "info",
     hides: ["dead_relu", "saturated_activations", "noisy_loss", "loss_plateau"],
   },
+  // a frozen learning rate stops the fit whatever the capacity: "add capacity" would be the wrong advice
+  { cause: "lr_too_low", minSeverity: "info", hides: ["underfitting"] },
+  { cause: "lr_too_high", minSeverity: "info", hides: ["underfitting"] },
+  // a penalty that shrank the weights caps the fit where accuracy stops moving: not a constant answer's doing (before
+  // majority_class's own entry: a hidden cause hides nothing)
+  { cause: "over_regularization", minSeverity: "info", hides: ["majority_class"] },
+  // the prior is where a net that ignores its inputs settles: the plateau and the low fit follow from it
+  { cause: "majority_class", minSeverity: "info", hides: ["loss_plateau", "underfitting"] },
 ];
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };

@@ -62,16 +62,35 @@ export const DEFAULT_THRESHOLDS = {
   overfit_patience_evals: 3, // evals since the best val value
   overfit_patience_frac: 0.2, // and >= 20% of the evaluated span since the best val value
 
-  // underfitting
-  underfit_acc_max: 0.7, // train accuracy below this is "poor"
+  // underfitting (judged from the run itself: train error that val error mirrors, progress too slow to close it)
+  underfit_err_frac: 0.1, // train error >= 10% of an untrained model's error (1 - 1/C), now and where the
+  // accuracy curve is heading: the model does not fit its own data ...
+  underfit_gap_share: 0.5, // ... and |train acc - val acc| <= 50% of the train error: the val error IS the training error
   underfit_gap_acc: 0.05, // |train acc - val acc| below this is "no gap"
+  underfit_slowdown: 0.5, // a creeping curve is projected only when its gain per third of the evaluations
+  // at least halved from the middle third to the last (a clear levelling off; early curves are not judged)
   underfit_loss_frac_lnc: 0.5, // without accuracy: train loss >= 0.5 ln C is "poor"
   underfit_loss_gap_rel: 0.1, // |val loss - train loss| / train loss below this is "no gap"
   plateau_delta_acc: 0.01, // no new high of more than 1 accuracy point in the plateau window
-  underfit_slow_frac: 0.1, // ... or of more than 10% of the accuracy gained so far
   plateau_rel: 0.02, // no new low of more than 2% of the loss in the plateau window
   learned_delta_acc: 0.1, // the model learned something: accuracy rose by >= 10 points
   learned_loss_frac: 0.9, // or loss fell to <= 90% of its start
+
+  // majority_class: accuracy pinned at the majority class's share, loss not below the prior entropy
+  majority_tol_frac: 0.1, // accuracy within 10% of the minority share (1 - p) of the majority share p ...
+  majority_tol_min: 0.005, // ... or of half an accuracy point, whichever is larger
+  majority_share: 0.5, // ... at >= half of the evaluations and at the latest ones
+  majority_loss_frac: 0.75, // loss >= 0.75 x the prior entropy: near it (a constant prediction cannot go below it;
+  // one that leans a little on the inputs while its answers stay the majority class goes a bit below)
+  majority_inferred_loss_frac: 0.9, // inferred: loss >= 0.9 x h(p), the least a constant answer with share p scores
+  majority_loss_drift: 0.05, // inferred: the loss fell by >= 5% while the accuracy stayed pinned
+  majority_inferred_max: 0.95, // without label_stats, only accuracies pinned at <= 0.95 (above, a good model
+  // on a small evaluation set and a constant answer look alike: log the labels' shares for extreme imbalance)
+
+  // over_regularization: the penalty shrinks the weights and caps the fit
+  overreg_shrink_frac: 0.5, // the median layer's recent weight std <= 50% of its start (healthy runs keep or grow it) ...
+  overreg_shrink_wd_frac: 0.8, // ... or <= 80% of it when the config sets a weight decay > 0
+  overreg_loss_frac: 0.2, // loss only: the levelled-off training loss is still >= 20% of its start
 
   // activations
   saturated_frac: 0.3, // share of tanh/sigmoid outputs at their limits
@@ -187,6 +206,16 @@ const SHARES: ReadonlySet<string> = new Set([
   "dead_low_quantile",
   "dead_flicker",
   "underfit_acc_max",
+  "underfit_err_frac",
+  "underfit_gap_share",
+  "underfit_slowdown",
+  "majority_tol_frac",
+  "majority_share",
+  "majority_inferred_max",
+  "majority_inferred_loss_frac",
+  "overreg_shrink_frac",
+  "overreg_shrink_wd_frac",
+  "overreg_loss_frac",
   "sanity_train_acc",
   "lr_collapse_frac",
   "lr_collapse_fast_frac",

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { LIMITS, type Limit, NON_FINITE_STRINGS, nameProblem } from "../contract/limits";
 import { exceedsDepth } from "./config";
 import { statsEventProblem } from "./stats-events";
+import { labelStatsProblem } from "./label-stats";
 
 // The wire contract of POST /api/v1/runs/{id}/log (docs/api.md). Every limit comes from
 // lib/contract/limits.ts; the checks shared with the hand-written hot path (parse-log-batch.ts)
@@ -142,6 +143,11 @@ export const event = z
     // stored with JSON.stringify, which recurses: a deeper object would overflow the stack
     if (exceedsDepth(e.data, LIMITS.jsonDepth.value)) {
       ctx.addIssue({ code: "custom", path: ["data"], message: `must be nested at most ${LIMITS.jsonDepth.value} levels deep` });
+      return;
+    }
+    if (e.type === "label_stats") {
+      const problem = labelStatsProblem(e.data);
+      if (problem) ctx.addIssue({ code: "custom", path: ["data", ...problem[0]], message: problem[1] });
       return;
     }
     const stats = statsEventProblem(e.type, e.data);

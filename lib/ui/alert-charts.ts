@@ -44,6 +44,8 @@ const SLOTS = new Map<string, Slot[]>(
     loss_output_mismatch: [LOSS, ACC],
     train_val_mismatch: [LOSS, ACC],
     unshuffled_data: [LOSS],
+    majority_class: [ACC, LOSS],
+    over_regularization: [{ roles: ["layer:weight_std"] }, ACC, LOSS],
   }),
 );
 
@@ -75,6 +77,8 @@ const SHORT = new Map<string, string>(
     loss_output_mismatch: "output vs loss",
     train_val_mismatch: "train/val mismatch",
     unshuffled_data: "unshuffled",
+    majority_class: "majority class",
+    over_regularization: "over-regularized",
   }),
 );
 

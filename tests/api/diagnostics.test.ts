@@ -124,20 +124,6 @@ const KNOWN_GAPS = new Map<string, { reason: string; wrong: Record<string, strin
       wrong: { "HO-22_s0": [], "HO-22_s1": ["missed train_val_mismatch"], "HO-22_s2": ["missed train_val_mismatch"] },
     },
   ],
-  [
-    "HO-23b",
-    {
-      reason: "underfitting is not raised for heavy weight decay that caps accuracy",
-      wrong: { "HO-23b_s0": ["missed underfitting"], "HO-23b_s1": ["missed underfitting"], "HO-23b_s2": ["missed underfitting"] },
-    },
-  ],
-  [
-    "HO-24",
-    {
-      reason: "no rule raises majority_class (one class dominates the data) yet",
-      wrong: { "HO-24_s0": ["missed majority_class"], "HO-24_s1": ["missed majority_class"], "HO-24_s2": ["missed majority_class"] },
-    },
-  ],
 ]);
 
 describe("ho2: faulty programs as the Python SDK sent them, replayed through the API", () => {

@@ -7,7 +7,7 @@ import { layerRecent } from "../layers";
 import { round } from "../series";
 
 /** Parameters that are constant at init by design: biases, normalization gains and offsets. */
-const CONSTANT_BY_DESIGN = /norm|bias|gamma|beta|(^|[^a-z])(bn|ln|b|g|scale|gain)\d*($|[^a-z])/i;
+export const CONSTANT_BY_DESIGN = /norm|bias|gamma|beta|(^|[^a-z])(bn|ln|b|g|scale|gain)\d*($|[^a-z])/i;
 
 export const symmetricInit: Rule = {
   code: "symmetric_init",

@@ -6,10 +6,46 @@ import { diagnosis, type Context, type Rule } from "../context";
 import { accEvals, lossEvals } from "../evals";
 import { fmt, lastN, median, round, type EvalTable } from "../series";
 import type { Diagnosis } from "../types";
+import { classesOf } from "./no-learning";
 
 const ADVICE =
   "Give the model more capacity (wider / deeper layers), train longer or with a better learning-rate " +
   "schedule, and reduce regularization (weight decay, dropout) if you use a lot of it.";
+
+/**
+ * Where a rising accuracy curve is heading: the medians of its three thirds m0, m1, m2 give the gains
+ * g1 = m1 - m0 and g2 = m2 - m1; an approach slowing by r = g2 / g1 per third adds g2 * r / (1 - r)
+ * more. A plateau (g2 below `flat`) heads for its recent best; a curve not clearly slowing down
+ * (r > slowdown) has no ceiling in sight yet (null): early in training every curve looks poor.
+ */
+export function heading(xs: number[], flat: number, slowdown: number): { ceiling: number; g1: number; g2: number; plateau: boolean } | null {
+  const m = xs.length;
+  // three evaluations per third at least: a projection from fewer is noise
+  if (m < 9) return null;
+  const a = Math.floor(m / 3);
+  const b = Math.floor((2 * m) / 3);
+  const m0 = median(xs.slice(0, a));
+  const m1 = median(xs.slice(a, b));
+  const m2 = median(xs.slice(b));
+  const g1 = m1 - m0;
+  const g2 = m2 - m1;
+  const recentBest = Math.max(...xs.slice(b));
+  const bestBefore = Math.max(...xs.slice(0, b));
+  if (g2 < flat && recentBest - bestBefore < flat) return { ceiling: Math.max(recentBest, bestBefore), g1, g2, plateau: true };
+  // a projection is only as good as the slowdown is clear: gains must at least shrink by `slowdown`
+  if (!(g1 > 0) || !(g2 <= slowdown * g1)) return null;
+  const r = Math.max(0, g2) / g1;
+  return { ceiling: Math.max(recentBest, m2 + (Math.max(0, g2) * r) / (1 - r)), g1, g2, plateau: false };
+}
+
+/** (val loss - train loss) / train loss at the latest evaluations (medians of 3), or null without both. */
+export function trainValLossGap(ctx: Context): number | null {
+  const le = lossEvals(ctx);
+  if (!le || le.steps.length < 3) return null;
+  const tl = median(lastN(le.train, 3));
+  const vl = median(lastN(le.val, 3));
+  return tl > 0 && Number.isFinite(vl) ? (vl - tl) / tl : null;
+}
 
 /** Split into [before, plateau window]; the window is the last third of the evals (>= 4). */
 function split(e: EvalTable, minEvals: number): number | null {
@@ -28,35 +64,74 @@ function byAccuracy(ctx: Context): Diagnosis | null {
   if (w === null) return null;
   const maxOf = (xs: number[]) => Math.max(...xs);
   const tBest = maxOf(e.train);
-  const trainGain = maxOf(e.train.slice(w)) - maxOf(e.train.slice(0, w));
-  const valGain = maxOf(e.val.slice(w)) - maxOf(e.val.slice(0, w));
-  // Plateau: no new high worth mentioning in the last third of the evaluations (a slow creep of
-  // a few percent of what was gained so far still counts as stuck).
-  const learned = tBest - e.train[0];
-  if (learned < t.learned_delta_acc) return null;
-  const stuck = Math.max(t.plateau_delta_acc, t.underfit_slow_frac * learned);
-  if (trainGain >= stuck || valGain >= stuck) return null;
+  // The model did learn: well above chance when C is known (a first evaluation logged after a whole
+  // epoch is already far from chance), else above its first evaluation. Otherwise the problem is the
+  // learning rate or a bug, not capacity.
+  const cls = classesOf(ctx);
+  const chance = cls ? 1 / cls.C : null;
+  const baseline = chance !== null ? Math.min(chance, e.train[0]) : e.train[0];
+  if (tBest - baseline < t.learned_delta_acc) return null;
   const tNow = median(lastN(e.train, 3));
   const vNow = median(lastN(e.val, 3));
-  if (tNow >= t.underfit_acc_max || Math.abs(tNow - vNow) >= t.underfit_gap_acc) return null;
-  const start = e.train.findIndex((x) => x >= tBest - t.plateau_delta_acc);
+  // Far from what the task allows: the model gets a sizeable share of its OWN training data wrong
+  // (a net with capacity to spare fits it, and then its val error is mostly a generalization gap) ...
+  const err = 1 - tNow;
+  const untrainedErr = chance !== null ? 1 - chance : 1 - e.train[0];
+  if (!(err >= t.underfit_err_frac * untrainedErr)) return null;
+  // ... and validation tracks training closely: the val error is the training error
+  const gap = tNow - vNow;
+  if (Math.abs(gap) >= t.underfit_gap_acc || Math.abs(gap) > t.underfit_gap_share * err) return null;
+  // ... in the loss too, where both are logged: a model with capacity to spare fits its training data
+  // more confidently than it does unseen data even where the accuracies are equal (noisy labels:
+  // the errors are the data's, not the model's), and its val loss opens a gap above the train loss
+  const lossGap = trainValLossGap(ctx);
+  if (lossGap !== null && lossGap >= t.underfit_loss_gap_rel) return null;
+  // While the run goes on, progress must be too slow to close it: where the accuracy curve is heading,
+  // read from the gains of its last two thirds (an approach that slows by a factor r per third adds
+  // g2 * r / (1 - r) more), still leaves that training error — in train and val accuracy alike. A
+  // plateau heads nowhere; a curve still gaining about as much as before is not judged yet. Once the
+  // run has finished it is judged as it ended: however it was heading, it did not fit its data.
+  const tHead = heading(e.train, t.plateau_delta_acc, t.underfit_slowdown);
+  const vHead = heading(e.val, t.plateau_delta_acc, t.underfit_slowdown);
+  const errFloor = t.underfit_err_frac * untrainedErr;
+  const headingPoor = tHead !== null && vHead !== null && 1 - tHead.ceiling >= errFloor && 1 - vHead.ceiling >= errFloor;
+  if (!headingPoor && !ctx.run.finished) return null;
+  const plateau = tHead !== null && vHead !== null && tHead.plateau && vHead.plateau;
+  const start = plateau ? e.train.findIndex((x) => x >= tBest - t.plateau_delta_acc) : w;
   return diagnosis(
     "underfitting",
     "warning",
     e.steps[start],
-    "Underfitting: training and validation accuracy plateau together at a low level",
-    `Training accuracy has been stuck around ${fmt(tNow)} since step ${e.steps[start]} and validation ` +
-      `accuracy (${fmt(vNow)}) tracks it closely, with no gap. When the model cannot even fit the training ` +
-      `set well, more epochs or more regularization will not help: it lacks capacity (or is ` +
-      `over-regularized). ${ADVICE}`,
+    plateau
+      ? "Underfitting: training and validation accuracy plateau together well below what the data allow"
+      : headingPoor
+        ? "Underfitting: training and validation accuracy creep up together, far too slowly"
+        : "Underfitting: the run ended with training and validation accuracy low together",
+    `Training accuracy is ${fmt(tNow)} ` +
+      (plateau
+        ? `and has not improved since step ${e.steps[start]}`
+        : headingPoor
+          ? `and its gains shrink (${fmt(tHead!.g1)}, then ${fmt(tHead!.g2)} per third of the evaluations): it is heading for about ${fmt(tHead!.ceiling)}`
+          : "at the end of the run") +
+      `: the model gets ${fmt(err * 100, 2)}% of its own training data wrong, and validation accuracy (${fmt(vNow)}) tracks it ` +
+      `closely (gap ${fmt(gap, 2)}). A model with enough capacity fits its training data and then opens a gap to validation; ` +
+      `here the validation error is the training error, so more epochs at this pace, or more regularization, will not help: ` +
+      `it lacks capacity or is over-regularized. ${ADVICE}`,
     {
       train_key: ta.key,
       val_key: va.key,
       train_acc: round(tNow),
       val_acc: round(vNow),
-      gap: round(tNow - vNow, 3),
-      plateau_since_step: e.steps[start],
-      underfit_acc_max: t.underfit_acc_max,
+      gap: round(gap, 3),
+      train_error: round(err, 3),
+      loss_gap_rel: lossGap !== null ? round(lossGap, 3) : null,
+      recent_train_gain: tHead ? round(tHead.g2, 3) : null,
+      projected_train_acc: tHead ? round(tHead.ceiling, 3) : null,
+      projected_val_acc: vHead ? round(vHead.ceiling, 3) : null,
+      at_finish: !headingPoor,
+      plateau_since_step: plateau ? e.steps[start] : null,
+      num_classes: cls ? cls.C : null,
+      underfit_err_frac: t.underfit_err_frac,
       underfit_gap_acc: t.underfit_gap_acc,
     },
   );

@@ -36,6 +36,7 @@ __all__ = [
     "unwatch",
     "log_input_stats",
     "log_output_stats",
+    "log_label_stats",
     "gradcheck",
     "filters_grid",
     "encode_png",
@@ -343,6 +344,55 @@ def _send_stats(etype: str, stats: Dict[str, Any], step: Optional[int]) -> None:
     run = _state.current
     if run is not None:
         run.event(etype, stats, step=step if step is not None else run._current_step())
+
+
+def log_label_stats(y: Any, split: str = "train", num_classes: Optional[int] = None,
+                    step: Optional[int] = None) -> Optional[Dict[str, Any]]:
+    """Logs how many labels of a split fall in each class (counted here, only the counts are sent).
+
+    The server uses it to tell a model that answers the majority class (diagnosis
+    ``majority_class``): accuracy at the majority share while the loss sits at the entropy of the
+    class priors. Sent as the event ``label_stats`` with data
+    ``{"counts": [n_0, n_1, ...], "n": N, "split": "train"}``. Call it once per split with all its
+    labels (e.g. ``dataset.targets``, ``y_train``); it never raises.
+
+    Args:
+        y: class indices 0..C-1 (torch tensor, numpy array or list), or (N, C) one-hot rows or
+            probabilities (each row's largest entry counts).
+        split: ``"train"`` (default) or ``"val"`` (also ``"validation"``, ``"valid"``, ``"test"``...).
+        num_classes: C, so that classes absent from `y` are counted as 0.
+        step: step it belongs to (default: the current step, or 0).
+
+    Returns:
+        The statistics (also when no run is active), or None if `y` could not be read or has more
+        classes than the server takes (100,000; warned once).
+
+    Example:
+        >>> babysit.log_label_stats(y_train)                  # doctest: +SKIP
+        >>> babysit.log_label_stats(y_val, split="val")      # doctest: +SKIP
+    """
+    from . import _contract as C
+    from .checks import label_stats
+
+    try:
+        stats = label_stats(y, num_classes=num_classes)
+    except Exception as err:
+        # once per reason: another reason (a later call on other labels) is worth its own warning
+        _warner.warn("label_stats:%s" % str(err)[:60], "log_label_stats() could not read its labels: %s" % err)
+        return None
+    if len(stats["counts"]) > C.LIMITS["labelStatsClasses"]:
+        _warner.warn("label_stats:classes", "log_label_stats(): %d classes, at most %d are sent; not logged"
+                     % (len(stats["counts"]), C.LIMITS["labelStatsClasses"]))
+        return None
+    if not isinstance(split, str) or not split.strip() or len(split) > C.LIMITS["labelStatsSplitMaxLength"]:
+        _warner.warn("label_stats:split:%r" % (split,), "log_label_stats(): split must be a name of 1 to %d characters, got %r; not logged"
+                     % (C.LIMITS["labelStatsSplitMaxLength"], split))
+        return None
+    stats["split"] = split
+    run = _state.current
+    if run is not None:
+        run.event("label_stats", stats, step=step if step is not None else run._current_step())
+    return stats
 
 
 def gradcheck(

@@ -40,6 +40,8 @@ LIMITS = {
     "imageKeysPerRun": 1_000,  # distinct image keys of one run
     "statsFeaturesMax": 100_000,  # entries of an input_stats event's mean and std
     "statsSplitMaxLength": 64,  # code points: the split an input_stats / output_stats event names
+    "labelStatsClasses": 100_000,  # entries of a label_stats event's counts
+    "labelStatsSplitMaxLength": 64,  # code points, a label_stats event's split name
 }
 
 KEY_MAX_LENGTH = LIMITS["keyMaxLength"]

@@ -7,6 +7,7 @@ import math
 import random
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from . import _contract as C
 from . import _values as V
 
 
@@ -111,6 +112,94 @@ def _flat(x: Any, what: str) -> Tuple[List[float], int]:
     if len(finite) != len(vals):
         return [float("nan")], n
     return finite, n
+
+
+def label_stats(y: Any, num_classes: Optional[int] = None) -> Dict[str, Any]:
+    """How many labels fall in each class: the class distribution of a split.
+
+    Class indices are the integers 0..C-1 of a 1-D label array (what ``CrossEntropyLoss`` takes);
+    a 2-D array (N, C) of one-hot rows or probabilities counts each row's largest entry, and a 2-D
+    array with one column (binary targets for ``BCEWithLogitsLoss``) counts 0 and 1.
+
+    Args:
+        y: torch tensor, numpy array or list of class indices, or (N, C) one-hot / probabilities.
+        num_classes: the number of classes C (classes absent from `y` are then counted as 0); at least
+            2 entries are always sent.
+
+    Returns:
+        ``{"counts": [n_0, n_1, ...], "n": N}``.
+
+    Raises:
+        ValueError: labels that are not whole numbers >= 0, or an empty `y`.
+
+    Example:
+        >>> label_stats([0, 0, 0, 1, 2, 0])
+        {'counts': [4, 1, 1], 'n': 6}
+    """
+    counts, n = _class_counts(y)
+    if n == 0:
+        raise ValueError("label_stats needs at least one label")
+    size = max(len(counts), int(num_classes or 0), 2)
+    return {"counts": counts + [0] * (size - len(counts)), "n": n}
+
+
+def _class_counts(y: Any) -> Tuple[List[int], int]:
+    """Per-class counts of `y` (argmax of (N, C) rows with C > 1), counted by torch/numpy when it is an array."""
+    if V.is_tensor(y):
+        torch = __import__("torch")
+        t = y.detach()
+        if t.dim() == 2 and t.shape[1] > 1:
+            t = t.argmax(dim=1)
+        t = t.reshape(-1)
+        if t.numel() == 0:
+            return [], 0
+        if t.is_floating_point() and not bool(((t == t.round()) & t.isfinite()).all()):
+            raise ValueError("labels must be whole numbers (class indices)")
+        if t.dtype == torch.bool:
+            t = t.long()
+        if t.is_complex() or int(t.min()) < 0:
+            raise ValueError("labels must be class indices >= 0")
+        _check_classes(int(t.max()))
+        return torch.bincount(t.long()).cpu().tolist(), int(t.numel())
+    np = _numpy()
+    if np is not None:
+        a = np.asarray(y)
+        if a.ndim == 2 and a.shape[1] > 1:
+            a = a.argmax(axis=1)
+        a = a.reshape(-1)
+        if a.size == 0:
+            return [], 0
+        if a.dtype.kind == "f":
+            if not bool(np.all(np.isfinite(a) & (a == np.round(a)))):
+                raise ValueError("labels must be whole numbers (class indices)")
+        elif a.dtype.kind not in "iub":
+            raise ValueError("labels must be class indices (integers), got %s" % a.dtype)
+        a = a.astype(np.int64)
+        if int(a.min()) < 0:
+            raise ValueError("labels must be class indices >= 0")
+        _check_classes(int(a.max()))
+        return [int(c) for c in np.bincount(a).tolist()], int(a.size)
+    counts: List[int] = []
+    n = 0
+    for v in y:
+        if isinstance(v, (list, tuple)):
+            v = max(range(len(v)), key=lambda k: v[k]) if len(v) > 1 else v[0]
+        f = float(v)
+        if f != int(f) or f < 0:
+            raise ValueError("labels must be class indices >= 0")
+        c = int(f)
+        _check_classes(c)
+        if c >= len(counts):
+            counts.extend([0] * (c + 1 - len(counts)))
+        counts[c] += 1
+        n += 1
+    return counts, n
+
+
+def _check_classes(top: int) -> None:
+    # counted before anything is allocated: a stray huge label must not cost gigabytes
+    if top >= C.LIMITS["labelStatsClasses"]:
+        raise ValueError("label %d: at most %d classes are sent" % (top, C.LIMITS["labelStatsClasses"]))
 
 
 def _rectangular(x: Any) -> bool:

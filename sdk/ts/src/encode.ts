@@ -37,6 +37,8 @@ export const CONTRACT = {
     imageKeysPerRun: 1_000,
     statsFeaturesMax: 100_000,
     statsSplitMaxLength: 64,
+    labelStatsClasses: 100_000,
+    labelStatsSplitMaxLength: 64,
   },
 } as const;
 

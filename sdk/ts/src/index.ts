@@ -16,3 +16,4 @@ export { init, Run, DEFAULT_URL, type InitOptions, type LogOptions, type Histogr
 export type { Alert, DeliveryResult, Rejection } from "./transport.js";
 export { computeHistogram, DEFAULT_BINS, type Histogram } from "./histogram.js";
 export { inputStats, outputStats, type InputStats, type OutputStats, type NumericArray } from "./stats.js";
+export { labelCounts, type LabelStats, type LabelsInput } from "./label-stats.js";

@@ -16,6 +16,7 @@ import {
   type WireValue,
 } from "./encode.js";
 import { computeHistogram, histogramProblem, type Histogram } from "./histogram.js";
+import { labelCounts, splitProblem, type LabelStats, type LabelsInput } from "./label-stats.js";
 import { track, untrack, type Tracked } from "./lifecycle.js";
 import { OnceWarner, counted, say } from "./output.js";
 import { type InputStats, type NumericArray, type OutputStats, inputStats, outputStats } from "./stats.js";
@@ -541,6 +542,48 @@ export class Run implements Tracked {
     }
     this.event(type, stats as unknown as Record<string, unknown>, options.step);
     return true;
+  }
+
+  /**
+   * Logs how many labels of a split fall in each class, counted here (only the counts are sent): the
+   * event `label_stats` `{ counts: number[], n, split }` that lets the server tell a model answering
+   * the majority class (diagnosis `majority_class`). Call it once per split with all its labels.
+   * Never throws: labels that are not class indices are warned about once and not sent.
+   *
+   * @param labels - class indices 0..C-1 (an array or typed array), or one row per example (one-hot
+   *   or probabilities: its largest entry counts; a one-entry row is a binary target)
+   * @param options - `split`: "train" (default) or "val" ("validation", "test", ...); `numClasses`: C,
+   *   so that classes absent from `labels` count as 0; `step`: default the last step used
+   * @returns the statistics sent, or null when `labels` could not be read
+   * @example
+   * run.logLabelStats(yTrain);
+   * run.logLabelStats(yVal, { split: "val", numClasses: 10 });
+   */
+  logLabelStats(labels: LabelsInput, options: { split?: string; numClasses?: number; step?: number } = {}): LabelStats | null {
+    try {
+      const split = options?.split ?? "train";
+      const bad = splitProblem(split);
+      if (bad) {
+        this.warner.warn(`label_stats:split:${String(split).slice(0, 80)}`, `logLabelStats(): ${bad} (got ${describe(split)}); not logged`);
+        this.transport.reject(bad, 1);
+        return null;
+      }
+      let stats: LabelStats;
+      try {
+        stats = { ...labelCounts(labels, options?.numClasses), split };
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        this.warner.warn(`label_stats:${why.slice(0, 80)}`, `logLabelStats() could not read its labels: ${why}; not logged`);
+        this.transport.reject(`label_stats: ${why}`, 1);
+        return null;
+      }
+      this.event("label_stats", { ...stats }, options?.step);
+      return stats;
+    } catch (err) {
+      this.internal(err);
+      this.transport.reject("logLabelStats() failed internally", 1);
+      return null;
+    }
   }
 
   /**

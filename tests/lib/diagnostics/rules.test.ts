@@ -108,6 +108,8 @@ describe("diagnose()", () => {
         "loss_output_mismatch",
         "loss_plateau",
         "lr_too_high",
+        "majority_class",
+        "over_regularization",
         "lr_too_low",
         "no_learning",
         "noisy_loss",
@@ -301,6 +303,49 @@ function flooredRun(C: number, to: number, floor: number, extra: RunSpec = {}): 
 }
 
 // ---- one table per rule ---------------------------------------------------------------------
+
+/** Train and val losses levelling off together at `level` (an underfit model: no loss gap). */
+const lossesAt = (level: number): Record<string, SeriesPoints> => ({
+  "train/loss": decayingLoss(600, { floor: level, tau: 0.1, noise: 0.05 }),
+  "val/loss": perEpoch((p) => level * 1.03 + (2.3 - level) * Math.exp(-p / 0.1)),
+});
+
+/** A net answering the majority class: accuracy pinned at the majority shares (train 0.849, val
+ * 0.796 after the first epoch), loss sliding from ln 10 towards the priors' entropy. */
+function majority(extra: RunSpec = {}): RunSpec {
+  const g = gauss(31);
+  return {
+    config: { num_classes: 10, model_layers: LAYERS, ...extra.config },
+    series: {
+      "train/loss": series(600, (_, p) => (0.45 + 1.85 * Math.exp(-p / 0.35)) * (1 + 0.1 * g())),
+      "val/loss": perEpoch((p) => 0.72 + 1.55 * Math.exp(-p / 0.35)),
+      "train/acc": perEpoch((p) => (p === 0 ? 0.3 : 0.849)),
+      "val/acc": perEpoch((p) => (p === 0 ? 0.22 : 0.796)),
+      lr: constant(120, 1e-2, 5),
+      ...layerStats(LAYERS, { ur: () => 1e-3, wstd: (l) => 0.07 - 0.01 * l }),
+      ...extra.series,
+    },
+    events: extra.events,
+  };
+}
+const labelEvent = (counts: number[], split?: string) => ({ type: "label_stats", step: 0, data: { counts, ...(split ? { split } : {}) } });
+/** A run whose weights shrink to `to` of their start within `by` of the run, with accuracy capped. */
+function decayed(to: number, extra: RunSpec = {}, by = 0.1): RunSpec {
+  return healthy({
+    config: { weight_decay: 0.12, ...extra.config },
+    series: {
+      "train/acc": acc(0.1, 0.77, { tau: 0.05 }),
+      "val/acc": acc(0.1, 0.76, { tau: 0.05, seed: 3 }),
+      "train/loss": decayingLoss(600, { floor: 1.0, tau: 0.05, noise: 0.05 }),
+      "val/loss": perEpoch((p) => 1.03 + 1.2 * Math.exp(-p / 0.05)),
+      ...layerStats(LAYERS, {
+        ur: () => 1.5e-2,
+        wstd: (l, p) => (0.07 - 0.02 * l) * (p < by ? 1 - ((1 - to) * p) / by : to),
+      }),
+      ...extra.series,
+    },
+  });
+}
 
 const nanTail = series(600, (i, p) => (i >= 590 ? NaN : 2.3 * Math.exp(-p * 2) + 0.1));
 const cases: Record<string, Case[]> = {
@@ -641,7 +686,7 @@ const cases: Record<string, Case[]> = {
   underfitting: [
     {
       name: "train and val accuracy plateau together around 0.55",
-      spec: healthy({ series: { "train/acc": acc(0.1, 0.56, { tau: 0.1 }), "val/acc": acc(0.1, 0.54, { tau: 0.1, seed: 3 }) } }),
+      spec: healthy({ series: { "train/acc": acc(0.1, 0.56, { tau: 0.1 }), "val/acc": acc(0.1, 0.54, { tau: 0.1, seed: 3 }), ...lossesAt(1.3) } }),
       raised: true,
     },
     {
@@ -668,6 +713,50 @@ const cases: Record<string, Case[]> = {
     {
       name: "plateau at a good level",
       spec: healthy({ series: { "train/acc": acc(0.1, 0.95, { tau: 0.1 }), "val/acc": acc(0.1, 0.94, { tau: 0.1 }) } }),
+      raised: false,
+    },
+    {
+      name: "heavy weight decay caps train and val together at 0.78 / 0.77 (above the old fixed 0.7 cap)",
+      spec: healthy({ series: { "train/acc": acc(0.1, 0.78, { tau: 0.1 }), "val/acc": acc(0.1, 0.77, { tau: 0.1, seed: 3 }), ...lossesAt(0.9) } }),
+      raised: true,
+    },
+    {
+      name: "a model too small for the task, still creeping up (0.40 -> 0.62 -> 0.64), val tracking it",
+      spec: healthy({
+        series: {
+          "train/acc": perEpoch((p) => 0.1 + 0.55 * (1 - Math.exp(-p / 0.25))),
+          "val/acc": perEpoch((p) => 0.095 + 0.545 * (1 - Math.exp(-p / 0.25))),
+          ...lossesAt(1.2),
+        },
+      }),
+      raised: true,
+    },
+    {
+      name: "a slow learner whose gains are not slowing down (0.2 -> 0.6 in a straight line): too early to judge",
+      spec: healthy({ series: { "train/acc": perEpoch((p) => 0.2 + 0.4 * p), "val/acc": perEpoch((p) => 0.19 + 0.4 * p) } }),
+      raised: false,
+    },
+    {
+      name: "borderline: plateau at 0.915 / 0.905 (train error 8.5%, under 10% of an untrained model's 90%)",
+      spec: healthy({ series: { "train/acc": acc(0.1, 0.915, { tau: 0.1 }), "val/acc": acc(0.1, 0.905, { tau: 0.1, seed: 3 }) } }),
+      raised: false,
+    },
+    {
+      name: "noisy labels, a model with capacity to spare: accuracy 0.91 / 0.90 but the val loss 50% above the train loss",
+      spec: healthy({
+        config: { num_classes: 2 },
+        series: {
+          "train/acc": acc(0.5, 0.91, { tau: 0.1 }),
+          "val/acc": acc(0.5, 0.9, { tau: 0.1, seed: 3 }),
+          "train/loss": decayingLoss(600, { start: Math.log(2), floor: 0.17, tau: 0.1, noise: 0.05 }),
+          "val/loss": perEpoch((p) => 0.26 + 0.43 * Math.exp(-p / 0.1)),
+        },
+      }),
+      raised: false,
+    },
+    {
+      name: "converges high: train 0.995, val 0.97 (the val error is a generalization gap)",
+      spec: healthy({ series: { "train/acc": acc(0.1, 0.995, { tau: 0.1 }), "val/acc": acc(0.1, 0.97, { tau: 0.1, seed: 3 }) } }),
       raised: false,
     },
     {
@@ -1119,6 +1208,160 @@ const cases: Record<string, Case[]> = {
       raised: false,
     },
   ],
+  majority_class: [
+    {
+      name: "85% of the labels one class: accuracy pinned at the majority shares, loss sliding towards the priors (inferred)",
+      spec: majority(),
+      raised: true,
+    },
+    {
+      name: "labels logged (80% class 0 of 5): training accuracy hovers at 0.80 +- 0.01",
+      spec: majority({
+        config: { num_classes: 5 },
+        series: {
+          "train/loss": decayingLoss(600, { start: Math.log(5), floor: 0.8, tau: 0.2, noise: 0.05 }),
+          "train/acc": perEpoch((p) => (p === 0 ? 0.5 : 0.8 + 0.01 * Math.sin(37 * p))),
+          "val/acc": { steps: [], values: [] },
+          "val/loss": { steps: [], values: [] },
+        },
+        events: [labelEvent([800, 50, 50, 50, 50])],
+      }),
+      raised: true,
+    },
+    {
+      name: "binary, 95% negatives: validation accuracy 0.95 from the first epoch, loss at h(0.95) = 0.2",
+      spec: majority({
+        config: { num_classes: 2 },
+        series: {
+          "train/loss": decayingLoss(600, { start: Math.log(2), floor: 0.205, tau: 0.1, noise: 0.05 }),
+          "val/loss": perEpoch((p) => 0.21 + 0.45 * Math.exp(-p / 0.1)),
+          "train/acc": perEpoch(() => 0.95),
+          "val/acc": perEpoch(() => 0.95),
+        },
+      }),
+      raised: true,
+    },
+    { name: "healthy: accuracy climbs to 0.97", spec: healthy(), raised: false },
+    {
+      name: "imbalanced labels learned well: 80% class 0, accuracy 0.80 -> 0.96",
+      spec: healthy({ events: [labelEvent([800, 50, 50, 50, 50])], config: { num_classes: 5 } }),
+      raised: false,
+    },
+    {
+      name: "a collapsed learning rate freezes the net: accuracy pinned, lr ~0 (lr_too_low's business)",
+      spec: majority({
+        series: {
+          lr: series(120, (i) => (i < 10 ? 1e-2 * 0.5 ** i : 1e-9), 5),
+          ...layerStats(LAYERS, { ur: (_, p) => (p < 0.08 ? 1e-3 : 1e-10) }),
+        },
+      }),
+      raised: false,
+    },
+    {
+      name: "overfitting a tiny training set: val accuracy stuck at 0.805, train accuracy 1.0",
+      spec: majority({ series: { "train/acc": perEpoch((p) => (p === 0 ? 0.5 : 1)), "val/acc": perEpoch((p) => (p === 0 ? 0.3 : 0.805)) } }),
+      raised: false,
+    },
+    {
+      name: "borderline: accuracy pinned at 0.80 but the loss (0.3) is below h(0.8) = 0.50, beyond any constant answer",
+      spec: majority({
+        series: {
+          "train/loss": decayingLoss(600, { floor: 0.3, tau: 0.1, noise: 0.05 }),
+          "val/loss": perEpoch((p) => 0.3 + 2 * Math.exp(-p / 0.1)),
+          "train/acc": perEpoch((p) => (p === 0 ? 0.3 : 0.8)),
+          "val/acc": perEpoch((p) => (p === 0 ? 0.3 : 0.8)),
+        },
+      }),
+      raised: false,
+    },
+    {
+      name: "labels logged, the net leans a little on the inputs: accuracy still at the 0.88 share, loss 15% under the priors' entropy",
+      spec: majority({
+        config: { num_classes: 4 },
+        series: {
+          "train/acc": perEpoch((p) => (p === 0 ? 0.84 : 0.88)),
+          "val/acc": perEpoch(() => 0.88),
+          "val/loss": perEpoch((p) => 0.42 + 0.3 * Math.exp(-p / 0.2)),
+          "train/loss": decayingLoss(600, { start: Math.log(4), floor: 0.42, tau: 0.2, noise: 0.05 }),
+        },
+        events: [labelEvent([880, 40, 40, 40]), labelEvent([220, 10, 10, 10], "val")],
+      }),
+      raised: true,
+    },
+    {
+      name: "a good model on a small validation set: accuracy pinned at 0.978 (one error in 45) while its loss falls",
+      spec: majority({
+        config: { num_classes: 3 },
+        series: {
+          "train/acc": perEpoch((p) => Math.min(0.985, 0.6 + 2 * p)),
+          "val/acc": perEpoch((p) => (p < 0.3 ? 0.6 + p : 0.978)),
+          "val/loss": perEpoch((p) => 0.12 + 0.9 * Math.exp(-p / 0.3)),
+          "train/loss": decayingLoss(600, { start: Math.log(3), floor: 0.05, tau: 0.2, noise: 0.05 }),
+        },
+      }),
+      raised: false,
+    },
+    {
+      name: "borderline without label statistics: accuracy pinned at 0.85 and the loss already still at the priors (converged)",
+      spec: majority({ series: { "val/loss": perEpoch(() => 0.72), "train/loss": series(600, () => 0.6) } }),
+      raised: false,
+    },
+    {
+      name: "borderline: validation accuracy wobbling by a point or two around 0.75 without label statistics",
+      spec: majority({
+        series: {
+          "train/acc": perEpoch((p) => (p === 0 ? 0.3 : 0.76 + 0.015 * Math.sin(23 * p))),
+          "val/acc": perEpoch((p) => (p === 0 ? 0.3 : 0.75 + 0.015 * Math.sin(29 * p))),
+        },
+      }),
+      raised: false,
+    },
+  ],
+  over_regularization: [
+    {
+      name: "weight decay 0.12: weights fall to a third of their size in the first epochs, accuracy capped at 0.77 / 0.76",
+      spec: decayed(0.33),
+      raised: true,
+    },
+    {
+      name: "an L2 term in the loss (nothing in the config), loss only: weights shrink steadily to 40%, loss levels at 1.2",
+      spec: {
+        config: { num_classes: 10, model_layers: LAYERS },
+        series: {
+          "train/loss": decayingLoss(600, { floor: 1.2, tau: 0.1, noise: 0.02 }),
+          "val/loss": perEpoch((p) => 1.22 + 1.1 * Math.exp(-p / 0.1)),
+          ...layerStats(LAYERS, { ur: () => 5e-3, wstd: (l, p) => (0.07 - 0.02 * l) * (1 - 0.6 * Math.min(1, p / 0.5)) }),
+        },
+      },
+      raised: true,
+    },
+    { name: "healthy: weights keep their size, the model fits", spec: healthy(), raised: false },
+    {
+      name: "weights shrink (weight decay over a long run) but the model fits: train 0.995, val 0.97",
+      spec: decayed(0.3, { series: { "train/acc": acc(0.1, 0.995, { tau: 0.1 }), "val/acc": acc(0.1, 0.97, { tau: 0.1, seed: 3 }) } }),
+      raised: false,
+    },
+    {
+      name: "accuracy capped at 0.77 but the weights keep their size (underfitting only)",
+      spec: decayed(1),
+      raised: false,
+    },
+    {
+      name: "Adam with weight decay 0.1: weights down to 65% of their start (under the 80% line when the config sets a decay)",
+      spec: decayed(0.65, { config: { optimizer: "Adam", weight_decay: 0.1 } }),
+      raised: true,
+    },
+    {
+      name: "borderline: weight decay set, weights down to 85% of their start (above the 80% line), accuracy capped",
+      spec: decayed(0.85),
+      raised: false,
+    },
+    {
+      name: "borderline: no weight decay in the config, weights down to 60% (above the 50% line), accuracy capped",
+      spec: decayed(0.6, { config: { weight_decay: 0 } }),
+      raised: false,
+    },
+  ],
   train_val_mismatch: [
     {
       name: "validation inputs divided by a near-zero std: val loss ~3e3 -> 9e4 from the first epoch, accuracy alike",
@@ -1197,6 +1440,9 @@ test.each<[string, string, () => RunSpec, number[]]>([
   ["no_learning", "labels shuffled", () => atChance(), [0.5, 0.75]],
   ["loss_output_mismatch", "softmax before CrossEntropyLoss", () => flooredRun(10, 0.995, 1.47), [0.6, 0.8]],
   ["train_val_mismatch", "val inputs blown up", () => healthy({ series: { "val/loss": perEpoch((p) => 3000 + 86000 * p) } }), [0.25, 0.5]],
+  ["majority_class", "85% one class", () => majority(), [0.5, 0.75]],
+  ["over_regularization", "weight decay 0.12", () => decayed(0.33), [0.5, 0.75]],
+  ["underfitting", "weight decay 0.12", () => decayed(0.33), [0.5, 0.75]],
 ])("%s is raised live, part-way through the run (%s)", (code, _name, spec, fracs) => {
   const run = makeRun({ ...spec(), finished: true });
   for (const frac of fracs)
@@ -1204,6 +1450,27 @@ test.each<[string, string, () => RunSpec, number[]]>([
       diagnose(truncate(run, frac), { strict: true }).map((d) => d.code),
       `at ${frac}`,
     ).toContain(code);
+});
+
+test("heavy weight decay: over_regularization is the cause and underfitting its symptom, both raised", () => {
+  const found = diagnose(makeRun(decayed(0.33)), { strict: true });
+  expect(found.map((d) => d.code).sort()).toEqual(["over_regularization", "underfitting"]);
+  const d = found.find((x) => x.code === "over_regularization")!;
+  expect(d.evidence).toMatchObject({ weight_decay: 0.12, weight_decay_key: "weight_decay", shrunk_layers: "fc1, fc2, fc3" });
+  expect(d.evidence.median_weight_ratio).toBeCloseTo(0.33, 1);
+});
+
+test("majority_class with label statistics names the class and the priors' entropy; it hides underfitting", () => {
+  const counts = [850, 100, 10, 10, 10, 4, 4, 4, 4, 4];
+  const found = diagnose(
+    makeRun(majority({ events: [labelEvent(counts, "train"), labelEvent([796, 150, 10, 10, 10, 4, 5, 5, 5, 5], "validation")] })),
+    {
+      strict: true,
+    },
+  );
+  expect(found.map((d) => d.code)).toEqual(["majority_class"]);
+  expect(found[0].evidence).toMatchObject({ label_stats: true, majority_class: 0, majority_share: 0.796, acc_key: "val/acc" });
+  expect(found[0].evidence.prior_entropy).toBeCloseTo(0.7324, 3);
 });
 
 test("memorized shuffled labels are no_learning, not overfitting", () => {

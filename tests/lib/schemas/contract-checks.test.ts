@@ -171,6 +171,33 @@ describe("image events", () => {
   });
 });
 
+describe("label_stats events", () => {
+  const labels = (data: Record<string, unknown>) => batch({ events: [{ type: "label_stats", step: 0, data }] });
+  const many = LIMITS.labelStatsClasses.value;
+  test.each<[string, Record<string, unknown>, string]>([
+    ["counts of 3 classes", { counts: [85, 10, 5], n: 100, split: "train" }, "ok"],
+    ["no split (train)", { counts: [1, 0] }, "ok"],
+    [`${many} classes`, { counts: new Array(many).fill(1) }, "ok"],
+    [`${many + 1} classes`, { counts: new Array(many + 1).fill(1) }, `events[0].data.counts must be an array of 2 to ${many} counts, one per class`],
+    ["one class", { counts: [5] }, `events[0].data.counts must be an array of 2 to ${many} counts, one per class`],
+    ["no counts", { split: "val" }, `events[0].data.counts must be an array of 2 to ${many} counts, one per class`],
+    ["a fractional count", { counts: [1, 2.5] }, "events[0].data.counts[1] must be a non-negative integer"],
+    ["a negative count", { counts: [-1, 2] }, "events[0].data.counts[0] must be a non-negative integer"],
+    ["a count as a string", { counts: [1, "2"] }, "events[0].data.counts[1] must be a non-negative integer"],
+    ["a non-finite count", { counts: [1, "NaN"] }, "events[0].data.counts[1] must be a non-negative integer"],
+    ["all zero", { counts: [0, 0, 0] }, "events[0].data.counts must count at least one label"],
+    ["a split that is not a string", { counts: [1, 1], split: 1 }, "events[0].data.split must be a string"],
+    ["an empty split", { counts: [1, 1], split: "" }, "events[0].data.split label_stats split names must not be empty"],
+    [
+      "a split of 65 code points",
+      { counts: [1, 1], split: "🚀".repeat(65) },
+      "events[0].data.split label_stats split names must be at most 64 code points",
+    ],
+  ])("%s", (_name, data, expected) => {
+    expect(labels(data)).toBe(expected);
+  });
+});
+
 describe("project, run name and config", () => {
   test.each([
     ["project: 100 astral code points", { project: "🚀".repeat(100) }, "ok"],

@@ -8,7 +8,7 @@ import zlib
 import pytest
 
 import babysit
-from babysit.checks import input_stats, output_stats
+from babysit.checks import input_stats, label_stats, output_stats
 from babysit.images import encode_png, to_pixels
 
 
@@ -172,6 +172,74 @@ def test_log_output_stats_sends_the_event_and_never_raises(server, make_run):
     assert [e["data"]["split"] if "split" in e["data"] else None for e in evs] == ["val", None]
     assert evs[0]["data"]["target_min"] == -2.0 and evs[0]["data"]["pred_max"] == 2.0
     assert evs[1]["data"]["pred_min"] == "NaN"  # non-finite numbers travel as strings
+
+
+# ---------------------------------------------------------------------------------------- label stats
+
+
+def _label_inputs():
+    np = pytest.importorskip("numpy")
+    torch = pytest.importorskip("torch")
+    return [
+        ("list of ints", [0, 0, 0, 1, 2, 0], None, [4, 1, 1]),
+        ("numpy ints", np.array([2, 2, 0]), None, [1, 0, 2]),
+        ("numpy float class indices", np.array([1.0, 1.0, 0.0]), None, [1, 2]),
+        ("numpy bools (binary targets)", np.array([True, False, True]), None, [1, 2]),
+        ("torch long", torch.tensor([3, 3, 3, 1]), None, [0, 1, 0, 3]),
+        ("torch one-hot rows", torch.eye(3)[[0, 0, 2]], None, [2, 0, 1]),
+        ("torch probabilities", torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), None, [1, 2]),
+        ("torch (N, 1) binary targets", torch.tensor([[1.0], [0.0], [1.0]]), None, [1, 2]),
+        ("classes absent from y, num_classes given", [1, 1], 4, [0, 2, 0, 0]),
+        ("one class only: still two entries", [0, 0, 0], None, [3, 0]),
+        ("list of one-hot lists", [[0, 1], [1, 0], [0, 1]], None, [1, 2]),
+    ]
+
+
+def test_label_stats_counts_each_class_for_every_input_kind():
+    for name, y, num_classes, counts in _label_inputs():
+        got = label_stats(y, num_classes=num_classes)
+        assert got == {"counts": counts, "n": sum(counts)}, name
+
+
+@pytest.mark.parametrize("y, reason", [
+    ([], "at least one label"),
+    ([0.5, 1.0], "whole numbers"),
+    ([-1, 2], ">= 0"),
+    (["cat", "dog"], "class indices"),
+    ([0, 100_000], "at most 100000 classes"),
+])
+def test_label_stats_refuses_what_is_not_class_indices(y, reason):
+    with pytest.raises(ValueError, match=reason):
+        label_stats(y)
+
+
+def test_log_label_stats_sends_the_counts_and_split(server, make_run):
+    np = pytest.importorskip("numpy")
+    run = make_run()
+    y = np.array([0] * 85 + [1] * 10 + [2] * 5)
+    assert babysit.log_label_stats(y) == {"counts": [85, 10, 5], "n": 100, "split": "train"}
+    assert babysit.log_label_stats(y[:10], split="val", num_classes=3) == {"counts": [10, 0, 0], "n": 10, "split": "val"}
+    run.finish()
+    evs = server.events(run.id, "label_stats")
+    assert [e["data"] for e in evs] == [
+        {"counts": [85, 10, 5], "n": 100, "split": "train"},
+        {"counts": [10, 0, 0], "n": 10, "split": "val"},
+    ]
+    assert evs[0]["step"] == 0
+
+
+@pytest.mark.parametrize("y, kw, warning", [
+    (["a", "b"], {}, "could not read its labels"),
+    ([0, 10**9], {}, "at most 100000 classes"),
+    ([0, 1], {"split": ""}, "split must be a name"),
+    ([0, 1], {"split": "x" * 65}, "split must be a name"),
+])
+def test_log_label_stats_never_raises_into_the_loop(server, make_run, y, kw, warning):
+    run = make_run()
+    with pytest.warns(babysit.BabysitWarning, match=warning):
+        assert babysit.log_label_stats(y, **kw) is None
+    run.finish()
+    assert server.events(run.id, "label_stats") == []
 
 
 # ---------------------------------------------------------------------------------------- gradcheck

@@ -357,3 +357,22 @@ def series_steps_from(base, run_id, key):
     body = get_from(base, "/api/v1/runs/%s/series?key=%s&points=10000" % (run_id, key))
     assert body["exact"]
     return [b["step"] for b in body["buckets"]], [b["last"] for b in body["buckets"]]
+
+
+def test_label_stats_reach_the_server_and_name_the_majority_class():
+    # a net that answers class 0 of a 90/5/5 data set: accuracy at the share, loss sliding to the priors
+    np = pytest.importorskip("numpy")
+    run = babysit.init(project=PROJECT, name="majority", url=URL, quiet=True, config={"num_classes": 3})
+    assert babysit.log_label_stats(np.array([0] * 900 + [1] * 50 + [2] * 50)) == {"counts": [900, 50, 50], "n": 1000, "split": "train"}
+    assert babysit.log_label_stats(torch.tensor([0] * 270 + [1] * 15 + [2] * 15), split="val")["counts"] == [270, 15, 15]
+    for epoch in range(20):
+        for i in range(10):
+            babysit.log({"train/loss": 0.45 + 0.65 * 0.8 ** (epoch + i / 10)}, step=epoch * 10 + i)
+        babysit.log({"train/acc": 0.9, "val/acc": 0.9, "val/loss": 0.46 + 0.6 * 0.8 ** epoch}, step=epoch * 10 + 9)
+    result = run.finish()
+    assert result and result.rejected_points == 0
+    alerts = wait_for(lambda: [a for a in get("/api/v1/runs/%s/alerts" % run.id)["alerts"] if a["code"] == "majority_class"],
+                      timeout=30, what="a majority_class alert")
+    assert alerts[0]["evidence"]["label_stats"] is True
+    assert alerts[0]["evidence"]["majority_class"] == 0 and alerts[0]["evidence"]["majority_share"] == 0.9
+    assert "class 0" in alerts[0]["message"]
