@@ -107,7 +107,7 @@ test("spools for another server, in use, or unreadable are left and listed; --an
   const other = "http://127.0.0.1:1";
   const elsewhere = writeSpool("run-elsewhere.jsonl", { id: "run-elsewhere", project: "sync-ts", url: other }, [
     { kind: "batch", seq: 1, body: { seq: 1, rows: rows(0, 3) } },
-    { kind: "finish", status: "failed" },
+    { kind: "finish", status: "crashed" },
   ]);
   const busy = writeSpool("run-busy.jsonl", { id: "run-busy", project: "sync-ts", url }, [{ kind: "batch", seq: 1, body: { seq: 1, rows: rows(0, 2) } }]);
   fs.writeFileSync(`${busy}.owner`, JSON.stringify({ pid: process.pid, host: (await import("node:os")).hostname() }));
@@ -134,7 +134,7 @@ test("spools for another server, in use, or unreadable are left and listed; --an
   expect(moved.stderr).toContain(`babysit: warning: sending run run-elsewhere's spool (made for ${other}) to ${url}`);
   expect(fs.existsSync(elsewhere)).toBe(false);
   expect(await points(url, "run-elsewhere")).toEqual([0, 1, 2].map((i) => [i, value(i), 1]));
-  expect((await api(url, "GET", "/api/v1/runs/run-elsewhere")).body.run.status).toBe("failed");
+  expect((await api(url, "GET", "/api/v1/runs/run-elsewhere")).body.run.status).toBe("crashed");
   expect(fs.existsSync(busy)).toBe(true);
 
   // the owner is gone (a dead pid): its spool is taken over
