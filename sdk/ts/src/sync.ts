@@ -436,7 +436,16 @@ function append(file: string, line: string): boolean {
 
 /** Parses a spool file (the torn last line of a process that died mid-write is skipped). */
 function parse(file: string, text: string): Loaded {
-  const out: Loaded = { path: file, header: {}, pending: new Map(), relative: new Set(), maxStep: null, finish: null, createTried: false, ackAfter: new Map() };
+  const out: Loaded = {
+    path: file,
+    header: {},
+    pending: new Map(),
+    relative: new Set(),
+    maxStep: null,
+    finish: null,
+    createTried: false,
+    ackAfter: new Map(),
+  };
   let haveHeader = false;
   for (const line of text.split("\n")) {
     if (!line.trim()) continue;
@@ -545,7 +554,10 @@ function flockedInodes(): Set<number> {
   }
   // e.g. "3: FLOCK  ADVISORY  WRITE 4242 00:2f:1234567 0 EOF" (blocked waiters have "->" after the number)
   for (const line of text.split("\n")) {
-    const fields = line.trim().split(/\s+/).filter((f) => f !== "->");
+    const fields = line
+      .trim()
+      .split(/\s+/)
+      .filter((f) => f !== "->");
     const dev = fields[5]?.split(":");
     const ino = dev && dev.length === 3 ? Number(dev[2]) : Number.NaN;
     if (Number.isSafeInteger(ino)) out.add(ino);

@@ -2,13 +2,13 @@
 // while the server was away is sent once a server is back, without starting (or renaming) a run:
 // every point once with its value, a run finished only when its spool says so, the spool gone, and
 // the same lines and exit codes as `python -m babysit sync` (tests/sdk/python/test_sync.py).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { ROOT, api, freePort, startServer, type TestServer } from "../../helpers/server";
 import { init, sync } from "../../../sdk/ts/src/index";
-import { captureStderr, tmpDir } from "./util";
+import { captureStderr, tmpDir, waitFor } from "./util";
 
 let server: TestServer | null = null;
 let spoolDir: string;
@@ -109,7 +109,9 @@ test("spools for another server, in use, or unreadable are left and listed; --an
     { kind: "batch", seq: 1, body: { seq: 1, rows: rows(0, 3) } },
     { kind: "finish", status: "crashed" },
   ]);
-  const busy = writeSpool("run-busy.jsonl", { id: "run-busy", project: "sync-ts", url }, [{ kind: "batch", seq: 1, body: { seq: 1, rows: rows(0, 2) } }]);
+  const busy = writeSpool("run-busy.jsonl", { id: "run-busy", project: "sync-ts", url }, [
+    { kind: "batch", seq: 1, body: { seq: 1, rows: rows(0, 2) } },
+  ]);
   fs.writeFileSync(`${busy}.owner`, JSON.stringify({ pid: process.pid, host: (await import("node:os")).hostname() }));
   const headless = path.join(spoolDir, "headless.jsonl");
   fs.writeFileSync(headless, '{"kind":"batch","seq":1,"body":{"seq":1,"rows":[]}}\n');
@@ -162,7 +164,53 @@ test("the server away: the command says what is left and exits 1, the spool unto
   const before = fs.readFileSync(file, "utf8");
   const out = syncCommand(url, "sync", "--timeout", "5");
   expect(out.code).toBe(1);
-  expect(out.stdout).toBe(`sent 0 batch(es) of 1 run(s); 1 batch(es) left\n1 run(s) not finished: the server at ${url} did not answer in time; run sync again\n`);
+  expect(out.stdout).toBe(
+    `sent 0 batch(es) of 1 run(s); 1 batch(es) left\n1 run(s) not finished: the server at ${url} did not answer in time; run sync again\n`,
+  );
   expect(fs.readFileSync(file, "utf8")).toBe(before);
   expect(fs.existsSync(`${file}.owner`)).toBe(false);
 });
+
+test("a spool a live process is writing is left alone: a TypeScript run that is still going, a Python process holding its flock", async () => {
+  server = await startServer();
+  const url = server.url;
+  // a run in this process whose server is away: it writes its spool and keeps it open
+  const live = await init({ project: "sync-ts", url: `http://127.0.0.1:${await freePort()}`, spoolDir, initTimeoutMs: 50, backoffInitialMs: 20 });
+  live.log({ x: 1 }, { step: 0 });
+  const liveFile = path.join(spoolDir, `${live.id}.jsonl`);
+  await waitFor(() => fs.existsSync(liveFile), "the live run's spool file");
+  const pyFile = writeSpool("py-run.jsonl", { id: "py-run", project: "sync-ts", url }, [
+    { kind: "batch", seq: 1, body: { seq: 1, rows: rows(0, 2) } },
+  ]);
+  const holder = spawn(
+    "/usr/bin/python3",
+    ["-c", "import fcntl,sys\nf=open(sys.argv[1],'a')\nfcntl.flock(f, fcntl.LOCK_EX)\nprint('locked', flush=True)\nsys.stdin.read()", pyFile],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
+  let said = "";
+  holder.stdout!.on("data", (d) => (said += d));
+  try {
+    await waitFor(() => said.includes("locked"), "the python process's flock");
+    const res = await sync({ url, spoolDir, anyUrl: true });
+    expect(res).toMatchObject({ runs: 0, batches: 0, batchesLeft: 0 });
+    expect(res.skipped.map((s) => [path.basename(s.path), s.reason]).sort()).toEqual(
+      [`${live.id}.jsonl`, "py-run.jsonl"].sort().map((f) => [f, "in use by a running process (it sends them itself)"]),
+    );
+  } finally {
+    holder.stdin!.end();
+    await new Promise((r) => holder.once("exit", r));
+  }
+  // the python process is gone: its spool is sent; the live run's is still its own
+  const res = await sync({ url, spoolDir, anyUrl: true });
+  expect(res).toMatchObject({ runs: 1, batches: 1, batchesLeft: 0 });
+  expect(fs.existsSync(pyFile)).toBe(false);
+  expect(await points(url, "py-run")).toEqual([0, 1].map((i) => [i, value(i), 1]));
+  expect(fs.existsSync(liveFile)).toBe(true);
+  // once the run finishes (giving up on its server), its spool is anyone's to send
+  await live.finish("finished", { timeoutMs: 100 });
+  expect(await sync({ url, spoolDir, anyUrl: true })).toMatchObject({ runs: 1, batches: 1, batchesLeft: 0, skipped: [] });
+  expect(fs.readdirSync(spoolDir)).toEqual([]);
+  expect((await api(url, "GET", `/api/v1/runs/${live.id}`)).body.run.status).toBe("finished");
+}, 120_000);
