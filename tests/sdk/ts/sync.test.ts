@@ -214,3 +214,28 @@ test("a spool a live process is writing is left alone: a TypeScript run that is 
   expect(fs.readdirSync(spoolDir)).toEqual([]);
   expect((await api(url, "GET", `/api/v1/runs/${live.id}`)).body.run.status).toBe("finished");
 }, 120_000);
+
+test("a spool the Python SDK left is sent too: the two SDKs share the folder and the format", async () => {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const script = [
+    "import sys, babysit",
+    "run = babysit.init(project='sync-py', name='from-python', url=sys.argv[1], id='py-left', spool_dir=sys.argv[2], init_timeout=0.2, flush_interval=0.02)",
+    "for i in range(12):",
+    "    run.log({'x': float('nan') if i == 7 else 1 / (i + 3)}, step=i)",
+    "print(bool(run.finish(timeout=0.5)))",
+  ].join("\n");
+  const py = spawnSync("/usr/bin/python3", ["-c", script, url, spoolDir], {
+    env: { ...process.env, PYTHONPATH: path.join(ROOT, "sdk", "python"), BABYSIT_API_KEY: "" },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  expect(py.stdout.trim(), py.stderr).toBe("False");
+  expect(fs.readdirSync(spoolDir)).toEqual(["py-left.jsonl"]);
+  server = await startServer({ port });
+  const done = syncCommand(url, "sync");
+  expect(done.code, done.stdout + done.stderr).toBe(0);
+  expect(fs.readdirSync(spoolDir)).toEqual([]);
+  expect(await points(url, "py-left")).toEqual(Array.from({ length: 12 }, (_, i) => [i, value(i), 1]));
+  expect((await api(url, "GET", "/api/v1/runs/py-left")).body.run).toMatchObject({ status: "finished", name: "from-python", project: "sync-py" });
+}, 120_000);
