@@ -134,7 +134,7 @@ export async function sync(options: SyncOptions = {}): Promise<SyncResult> {
     say(`babysit: internal error in sync: ${(err as Error).stack ?? err}`);
   }
   const left = spools.reduce((n, s) => n + s.pending.size, 0);
-  for (const sp of spools) fs.rmSync(ownerPath(sp.path), { force: true });
+  for (const sp of spools) unlink(ownerPath(sp.path));
   return { runs, batches: total - left, batchesLeft: left, runsLeft: spools.length, rejectedPoints: replay.rejectedPoints, skipped };
 }
 
@@ -194,8 +194,8 @@ class Replay {
       if (res.status >= 400) this.warn(`finish:${res.status}`, `the server refused to finish run ${id} (${errorText(res)})`);
       sp.finish = null;
     }
-    fs.rmSync(sp.path, { force: true });
-    fs.rmSync(ownerPath(sp.path), { force: true });
+    unlink(sp.path);
+    unlink(ownerPath(sp.path));
     spools.shift();
     return true;
   }
@@ -415,6 +415,15 @@ function splitBody(body: Body): Body[] | null {
     for (const [field, it] of part) ((out[field] as unknown[] | undefined) ?? (out[field] = [])).push(it);
     return out;
   });
+}
+
+/** Deletes a file; a file that cannot be deleted is only sent again by a later sync, and stored once. */
+function unlink(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch {
+    // see above
+  }
 }
 
 /** Appends a line to a spool file; false when it could not. */

@@ -239,3 +239,20 @@ test("a spool the Python SDK left is sent too: the two SDKs share the folder and
   expect(await points(url, "py-left")).toEqual(Array.from({ length: 12 }, (_, i) => [i, value(i), 1]));
   expect((await api(url, "GET", "/api/v1/runs/py-left")).body.run).toMatchObject({ status: "finished", name: "from-python", project: "sync-py" });
 }, 120_000);
+
+test("a batch the server refuses for good is counted, not retried; the rest is sent and the command exits 1", async () => {
+  server = await startServer();
+  const url = server.url;
+  writeSpool("bad.jsonl", { id: "sync-ts-bad", project: "sync-ts", url }, [
+    { kind: "batch", seq: 1, body: { seq: 1, rows: [{ step: -1, metrics: { x: 1, y: 2 } }] } },
+    { kind: "batch", seq: 2, body: { seq: 2, rows: rows(0, 3) } },
+    { kind: "finish", status: "finished" },
+  ]);
+  const out = syncCommand(url, "sync");
+  expect(out.code).toBe(1);
+  expect(out.stdout).toBe("sent 2 batch(es) of 1 run(s); 0 batch(es) left; the server rejected 2 point(s)\n");
+  expect(out.stderr).toMatch(/babysit: the server rejected a batch of run sync-ts-bad \(400 invalid_batch: .*\); its 2 point\(s\) are not stored/);
+  expect(fs.readdirSync(spoolDir)).toEqual([]);
+  expect(await points(url, "sync-ts-bad")).toEqual([0, 1, 2].map((i) => [i, value(i), 1]));
+  expect((await api(url, "GET", "/api/v1/runs/sync-ts-bad")).body.run.status).toBe("finished");
+}, 120_000);
