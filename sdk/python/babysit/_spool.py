@@ -21,12 +21,15 @@ in it is pending.
 
 The process that writes a spool holds an exclusive flock on it, so another process replays only the
 spools of processes that are gone (the OS drops the lock when a process dies, even on SIGKILL).
+The TypeScript SDK cannot flock (Node has none): while it has a spool open, `<spool>.owner` beside it
+holds {"pid", "host"}, and a spool whose owner is alive is left alone too.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -72,6 +75,33 @@ def _try_lock(fd: int, path: str) -> bool:
             return False
     try:
         return time.time() - os.path.getmtime(path) > _NO_LOCK_IDLE_SECONDS
+    except OSError:
+        return False
+
+
+def _owner_alive(path: str) -> bool:
+    """True when `<path>.owner` (written by the TypeScript SDK, see the module docstring) names a
+    live process; one on another host counts as alive until the spool was idle for a while."""
+    try:
+        with open(path + ".owner", "rb") as f:
+            owner = json.loads(f.read())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(owner, dict):
+        return False
+    if owner.get("host") != socket.gethostname():
+        try:
+            return time.time() - os.path.getmtime(path) < _NO_LOCK_IDLE_SECONDS
+        except OSError:
+            return False
+    pid = owner.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+        return True
+    except PermissionError:
+        return True
     except OSError:
         return False
 
@@ -227,6 +257,7 @@ class LoadedSpool:
 
     def remove(self) -> None:
         _unlink(self.path)
+        _unlink(self.path + ".owner")  # a dead TypeScript writer's
         self.release()
 
     def release(self) -> None:
@@ -366,7 +397,7 @@ def claim_foreign_spools(directory: str, base_url: str, exclude: Optional[str] =
         try:
             if os.fstat(fd).st_nlink == 0:
                 continue  # someone replayed and deleted it meanwhile
-            if not _try_lock(fd, path):
+            if not _try_lock(fd, path) or _owner_alive(path):
                 skip(SkippedSpool(path, SkippedSpool.IN_USE))
                 continue
             with open(path, "rb") as f:

@@ -2,7 +2,7 @@
 // yet, so a process that dies while the server is away still leaves its data on disk.
 //
 // Lines (one JSON object each, written in this order):
-//   {"kind":"run","id":"…","project":"…","name":"…","config":{…}}   once, when the file is created
+//   {"kind":"run","id":"…","project":"…","name":"…","config":{…},"url":"http://…"}   once, when the file is created
 //   {"kind":"batch","seq":17,"body":{"seq":17,"rows":[…],"histograms":[…],"events":[…]}}
 //   {"kind":"ack","seq":17}                                         the server acknowledged seq 17
 //   {"kind":"finish","status":"finished"}                           finish() ran out of time
@@ -14,8 +14,13 @@
 // Items logged without a step to a resumed run before the server said where the run stopped carry
 // their step as tentative: {"unresolvedAfter":F,"step":T,…} means "T assumes the run stopped at F";
 // once the server answers that it stopped at L, the step is T + max(0, L - F) (see resolveItem).
+//
+// Node has no flock, so while a process has a spool file open it says so in a file beside it,
+// `<spool>.owner` ({"pid","host"}), removed when it closes the file; sync() leaves a spool alone while
+// its owner is alive (see sync.ts, which also honours the Python SDK's flock).
 
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
 export interface RunMeta {
@@ -49,6 +54,8 @@ export class Spool {
     dir: string,
     private readonly meta: RunMeta,
     private readonly onError: (kind: string, message: string) => void,
+    /** The server the batches are for, written in the header so that sync() sends them there (as the Python SDK does). */
+    private readonly url?: string,
   ) {
     this.path = path.join(dir, `${meta.id}.jsonl`);
   }
@@ -126,6 +133,11 @@ export class Spool {
       // already closed by the OS at exit
     }
     this.fd = null;
+    try {
+      fs.rmSync(ownerPath(this.path), { force: true });
+    } catch {
+      // a stale owner file names a dead process, which sync() sees
+    }
   }
 
   /** Every write is tried, also after a failure (a full disk frees up); false when this one failed. */
@@ -135,6 +147,7 @@ export class Spool {
         fs.mkdirSync(path.dirname(this.path), { recursive: true });
         const isNew = !fs.existsSync(this.path);
         this.fd = fs.openSync(this.path, "a");
+        writeOwner(this.path);
         if (isNew) fs.writeSync(this.fd, this.header());
       }
       // A failed write may have left half a line: end it, so that only it is skipped on load.
@@ -163,7 +176,7 @@ export class Spool {
   }
 
   private header(): string {
-    return `${JSON.stringify({ kind: "run", ...this.meta })}\n`;
+    return `${JSON.stringify({ kind: "run", ...this.meta, url: this.url })}\n`;
   }
 
   private fail(what: "read" | "rewrite" | "write" | "delete", err: unknown): void {
@@ -176,6 +189,20 @@ export class Spool {
       delete: "its batches may be resent by a later init (the server stores them once)",
     }[what];
     this.onError(what, `cannot ${what} spool file ${this.path} (${(err as Error).message}); ${then}`);
+  }
+}
+
+/** The file beside a spool that names the live process writing it. */
+export function ownerPath(spoolPath: string): string {
+  return `${spoolPath}.owner`;
+}
+
+/** Says that this process has the spool file open (best effort: without it sync() only may replay it too early, and the server stores each batch once). */
+export function writeOwner(spoolPath: string): void {
+  try {
+    fs.writeFileSync(ownerPath(spoolPath), JSON.stringify({ pid: process.pid, host: os.hostname() }));
+  } catch {
+    // see above
   }
 }
 

@@ -157,7 +157,7 @@ export class Transport {
 
   constructor(options: TransportOptions) {
     this.o = options;
-    this.spool = new Spool(options.spoolDir, options.meta, (kind, m) => options.warner.warn(`spool:${kind}`, m));
+    this.spool = new Spool(options.spoolDir, options.meta, (kind, m) => options.warner.warn(`spool:${kind}`, m), options.baseUrl);
     const leftovers = this.spool.load();
     this.pending = leftovers.map(({ maxStep: _m, floor: _f, ...b }) => ({
       ...b,
@@ -258,7 +258,7 @@ export class Transport {
       say(
         `babysit: server at ${this.o.baseUrl} did not acknowledge everything within ${timeoutMs / 1000} s; ` +
           `${counted(this.pending.length, "batch", "batches")} (${counted(points, "point")}) are saved in ${this.spool.path} and will be sent ` +
-          `the next time run ${this.o.meta.id} is resumed with init({ id: "${this.o.meta.id}", ... })`,
+          `by \`npx babysit-sdk sync\` or the next time run ${this.o.meta.id} is resumed with init({ id: "${this.o.meta.id}", ... })`,
       );
     }
     return this.result(false);
@@ -291,7 +291,7 @@ export class Transport {
     } else if (before > 0) {
       say(
         `babysit: the process exited before run ${this.o.meta.id} finished; unsent data is saved in ` +
-          `${this.spool.path} and will be sent the next time the run is resumed with init({ id: "${this.o.meta.id}", ... })`,
+          `${this.spool.path} and will be sent by \`npx babysit-sdk sync\` or the next time the run is resumed with init({ id: "${this.o.meta.id}", ... })`,
       );
     }
   }
@@ -730,7 +730,7 @@ export class Transport {
                   `${this.o.baseUrl} needs an API key (${res.status} ${res.code}: ${res.message}) and BABYSIT_API_KEY is not set: ` +
                   "make a key on the server's /account page and set BABYSIT_API_KEY to it"
                 : `${this.o.baseUrl} refused the API key (${res.status} ${res.code}: ${res.message}); set BABYSIT_API_KEY to a valid key, ` +
-                  `then init({ id: "${this.o.meta.id}" }) again sends what is kept`
+                  `then \`npx babysit-sdk sync\` (or init({ id: "${this.o.meta.id}" }) again) sends what is kept`
               : `${this.o.baseUrl} answered ${res.status}${res.kind === "http" ? ` ${res.code}` : ""}`;
         say(`babysit: ${why}; saving data to ${this.spool.path} and retrying in the background`);
       }
@@ -903,12 +903,12 @@ function apiKey(): string | null {
 }
 
 /** A team server's API key from BABYSIT_API_KEY, as a bearer token (docs/team-mode.md); a local server ignores it. */
-function authHeaders(): Record<string, string> {
+export function authHeaders(): Record<string, string> {
   const key = apiKey();
   return key ? { "content-type": "application/json", authorization: `Bearer ${key}` } : { "content-type": "application/json" };
 }
 
-function describeError(err: unknown): string {
+export function describeError(err: unknown): string {
   const e = err as { message?: string; cause?: { code?: string; message?: string } };
   if (e?.cause?.code) return e.cause.code;
   if (e?.cause?.message) return e.cause.message;

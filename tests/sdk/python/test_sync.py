@@ -3,6 +3,7 @@
 import fcntl
 import json
 import os
+import socket
 
 import pytest
 
@@ -76,6 +77,26 @@ def test_a_spool_held_by_a_live_process_is_listed_as_in_use(server, spool_dir, c
     assert code == 1
     assert "%s (0 batch(es)): in use by a running process (it sends them itself)" % path in out
     assert "run-live" not in server.runs
+
+
+# The TypeScript SDK cannot flock: it names its live writer in <spool>.owner, which sync honours too.
+@pytest.mark.parametrize("owner,in_use", [
+    (lambda: {"pid": os.getpid(), "host": socket.gethostname()}, True),
+    (lambda: {"pid": 2 ** 22 + 12345, "host": socket.gethostname()}, False),  # beyond pid_max: gone
+    (lambda: "not an owner", False),
+])
+def test_a_spool_a_live_typescript_process_owns_is_listed_as_in_use(server, spool_dir, capsys, owner, in_use):
+    path = write_spool(spool_dir, "run-ts", server.url)
+    with open(path + ".owner", "w") as f:
+        json.dump(owner(), f)
+    code, out = sync_cli(capsys, "--url", server.url)
+    if in_use:
+        assert code == 1
+        assert "%s (0 batch(es)): in use by a running process (it sends them itself)" % path in out
+        assert "run-ts" not in server.runs
+    else:
+        assert (code, out.strip()) == (0, "sent 3 batch(es) of 1 run(s); 0 batch(es) left")
+        assert os.listdir(str(spool_dir)) == []  # the stale owner file goes with its spool
 
 
 def test_a_server_that_is_away_leaves_batches_and_exits_1(server, spool_dir, capsys):

@@ -1,6 +1,7 @@
 // The TypeScript SDK against a real team-mode server: BABYSIT_API_KEY travels as a bearer token;
 // a missing or revoked key never throws into the loop: the SDK warns once, keeps the data in its
-// spool, and a later run with a valid key (resuming the run) delivers all of it.
+// spool, and a valid key later delivers all of it: `npx babysit-sdk sync` in a new process (as
+// tests/sdk/python/test_team_mode.py does with `python -m babysit sync`), or a run resuming it.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -77,6 +78,17 @@ function replay(runId: string, key: string): { code: number | null; stdout: stri
   return { code: out.status, stdout: out.stdout, stderr: out.stderr };
 }
 
+/** `npx babysit-sdk sync` in a new process with BABYSIT_API_KEY=key, as a user would after fixing the key. */
+function syncCommand(key: string): { code: number | null; stdout: string; stderr: string } {
+  const out = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "sdk", "ts", "src", "cli.ts"), "sync"], {
+    cwd: ROOT,
+    env: { ...process.env, BABYSIT_API_KEY: key, BABYSIT_URL: server.url, BABYSIT_SPOOL_DIR: spoolDir },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
 test("a key revoked mid-run: the loop goes on, one warning, the data spooled, and a valid key later delivers all of it once", async () => {
   const key = await newKey();
   process.env.BABYSIT_API_KEY = key.token;
@@ -96,17 +108,29 @@ test("a key revoked mid-run: the loop goes on, one warning, the data spooled, an
   expect(stderr.lines(/refused the API key/)).toHaveLength(1);
   expect(stderr.text()).toContain("was revoked");
   // the server answered: the warning says what to do, never that it was unreachable
-  expect(stderr.text()).toContain(`set BABYSIT_API_KEY to a valid key, then init({ id: "${run.id}" }) again sends what is kept`);
+  expect(stderr.text()).toContain("set BABYSIT_API_KEY to a valid key, then `npx babysit-sdk sync`");
   expect(stderr.text()).not.toMatch(/unreachable|cannot reach/);
   expect(await count(run.id)).toBe(5);
 
-  // a new process with another key resumes the run by its id (the spool file's name)
-  const replayed = replay(run.id, (await newKey()).token);
-  expect(replayed.code, replayed.stderr).toBe(0);
-  expect(JSON.parse(replayed.stdout)).toMatchObject({ delivered: true, pendingBatches: 0, rejectedPoints: 0 });
-  expect(fs.existsSync(spoolFile)).toBe(false);
+  // sync with the revoked key still: nothing sent, nothing lost, one warning, exit 1
+  const refused = syncCommand(key.token);
+  expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+  expect(refused.stdout).toMatch(/^sent 0 batch\(es\) of 1 run\(s\); [1-9]\d* batch\(es\) left\n1 run\(s\) not finished: /);
+  expect(refused.stderr.split("\n").filter((l) => l.includes("refused the API key"))).toHaveLength(1);
+  expect(fs.existsSync(spoolFile)).toBe(true);
+  expect(await count(run.id)).toBe(5);
+
+  // the data comes back with another key through the command line, in a new process
+  const done = syncCommand((await newKey()).token);
+  expect(done.code, done.stdout + done.stderr).toBe(0);
+  expect(done.stdout).toMatch(/^sent [1-9]\d* batch\(es\) of 1 run\(s\); 0 batch\(es\) left\n$/);
+  expect(fs.readdirSync(spoolDir)).toEqual([]);
+  // every point once, with its value, and the run finished as finish() asked
   expect(await points(run.id)).toEqual(expected(30));
   expect((await admin("GET", `/api/v1/runs/${run.id}`)).body.run.status).toBe("finished");
+  // nothing left: a second sync sends nothing and says so
+  const again = syncCommand((await newKey()).token);
+  expect([again.code, again.stdout]).toEqual([0, "sent 0 batch(es) of 0 run(s); 0 batch(es) left\n"]);
 });
 
 test("without a key: the loop goes on, one warning that says BABYSIT_API_KEY is needed, and a key later delivers all of it once", async () => {
