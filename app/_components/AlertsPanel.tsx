@@ -36,12 +36,7 @@ export default function AlertsPanel({ alerts, chartsOf }: { alerts: Alert[] | nu
       {active
         .filter((a) => !a.causedBy)
         .map((a) => (
-          <CauseGroup
-            key={a.code}
-            a={a}
-            symptoms={(a.symptoms ?? []).map((c) => byCode.get(c)).filter((s): s is Alert => !!s)}
-            chartsOf={chartsOf}
-          />
+          <CauseGroup key={a.code} a={a} symptoms={(a.symptoms ?? []).map((c) => byCode.get(c)).filter((s): s is Alert => !!s)} chartsOf={chartsOf} />
         ))}
       {resolved.length > 0 && (
         <details className="alerts-resolved">

@@ -381,8 +381,7 @@ function relate(a: AlertView, r: { causedBy?: string; symptoms?: string[] } | un
   return { ...plain, ...(r?.causedBy ? { causedBy: r.causedBy } : {}), ...(r?.symptoms?.length ? { symptoms: r.symptoms } : {}) };
 }
 
-const relationKey = (r: { causedBy?: string; symptoms?: string[] } | undefined) =>
-  JSON.stringify([r?.causedBy ?? null, r?.symptoms ?? []]);
+const relationKey = (r: { causedBy?: string; symptoms?: string[] } | undefined) => JSON.stringify([r?.causedBy ?? null, r?.symptoms ?? []]);
 
 function raised(w: Watched, a: AlertView, changed: AlertView[]): void {
   w.undelivered.set(a.code, a);

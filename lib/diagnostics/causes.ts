@@ -7,23 +7,8 @@
 /** cause -> the diagnoses it produces. A DAG (tests check): no code is its own (indirect) cause. */
 export const CAUSES: Readonly<Record<string, readonly string[]>> = Object.freeze({
   // upstream problems: setup, data, hyperparameters
-  input_not_normalized: [
-    "saturated_activations",
-    "exploding_gradients",
-    "vanishing_gradients",
-    "dead_relu",
-    "bad_initial_loss",
-    "divergence",
-  ],
-  lr_too_high: [
-    "divergence",
-    "exploding_gradients",
-    "dead_relu",
-    "noisy_loss",
-    "saturated_activations",
-    "loss_plateau",
-    "no_learning",
-  ],
+  input_not_normalized: ["saturated_activations", "exploding_gradients", "vanishing_gradients", "dead_relu", "bad_initial_loss", "divergence"],
+  lr_too_high: ["divergence", "exploding_gradients", "dead_relu", "noisy_loss", "saturated_activations", "loss_plateau", "no_learning"],
   lr_too_low: ["loss_plateau", "underfitting", "no_learning"],
   symmetric_init: ["no_learning", "loss_plateau", "underfitting", "dead_relu", "vanishing_gradients"],
   unshuffled_data: ["noisy_loss", "dead_relu", "saturated_activations", "loss_plateau"],

@@ -155,10 +155,7 @@ describe("alerts", () => {
     await expect.poll(() => symptom.count(), { timeout: 15_000 }).toBe(1);
     await expect.poll(() => cause.count()).toBe(1);
     // the warning cause comes first; the critical symptom sits after it, named as its consequence, hidden
-    expect(await panel.locator("article").evaluateAll((els) => els.map((e) => e.getAttribute("data-code")))).toEqual([
-      "lr_too_high",
-      "divergence",
-    ]);
+    expect(await panel.locator("article").evaluateAll((els) => els.map((e) => e.getAttribute("data-code")))).toEqual(["lr_too_high", "divergence"]);
     expect(await symptom.getAttribute("data-caused-by")).toBe("lr_too_high");
     expect(await symptom.isVisible()).toBe(false);
     expect(await cause.isVisible()).toBe(true);

@@ -126,7 +126,7 @@ describe("rootCauseOrder", () => {
     const sev = ["info", "warning", "critical"];
     for (let seed = 1; seed < 200; seed++) {
       let x = seed;
-      const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
       const input = DIAGNOSIS_CODES.filter(() => rnd() < 0.35).map((c) => a(c, sev[Math.floor(rnd() * 3)]));
       const out = rootCauseOrder(input);
       expect(out.map((o) => o.code).sort()).toEqual(input.map((i) => i.code).sort());

@@ -577,7 +577,10 @@ describe("alerts", () => {
         { code: "lr_too_high", severity: "warning", title: "LR too high", message: "", step: 35, symptoms: ["dead_relu"] },
         { code: "dead_relu", severity: "critical", title: "Dead ReLUs", message: "", step: 40, causedBy: "lr_too_high" },
       ],
-      lines: ["babysit [warning] lr_too_high at step 35: LR too high -> URL", "babysit [critical]   \\_ dead_relu at step 40 (caused by lr_too_high): Dead ReLUs -> URL"],
+      lines: [
+        "babysit [warning] lr_too_high at step 35: LR too high -> URL",
+        "babysit [critical]   \\_ dead_relu at step 40 (caused by lr_too_high): Dead ReLUs -> URL",
+      ],
     },
     {
       name: "two symptoms of one cause",
