@@ -97,6 +97,49 @@ describe("root cause first", () => {
     }
   });
 
+  test("a symptom raised before its cause is sent again, with causedBy, when the cause is raised", async () => {
+    const r = await api(server.url, "POST", "/api/v1/runs", { project: "root-cause", name: "dead-then-lr", config: { num_classes: 10 } });
+    const id = r.body.id as string;
+    const socket: Socket = connect(server.url, { path: SOCKET_PATH, transports: ["websocket"], forceNew: true, reconnection: false });
+    const events: A[] = [];
+    socket.on("alert", (m: { runId: string; alert: A }) => {
+      if (m.runId === id) events.push(m.alert);
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once("connect", () => resolve());
+        socket.once("connect_error", reject);
+      });
+      await new Promise<void>((resolve) => socket.emit("subscribe", { run: id }, () => resolve()));
+      // fc1 60% dead from step 20 on; the update ratios turn ~0.25 at step 60
+      const gen = (s: number) => ({
+        "train/loss": (0.3 + 2.0 * Math.exp(-s / 80)) * (1 + 0.02 * wave(s)),
+        "act/fc1/dead_frac": s >= 20 ? 0.6 + 0.02 * wave(s) : 0.05 + 0.01 * wave(s),
+        "act/fc2/dead_frac": 0.02 + 0.01 * wave(s),
+        "update_ratio/fc1": (s < 60 ? 1e-3 : 0.25) * (1 + 0.1 * wave(s)),
+      });
+      const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ step: from + i, metrics: gen(from + i) }));
+      expect((await api(server.url, "POST", `/api/v1/runs/${id}/log`, { seq: 0, rows: rows(0, 60) })).status).toBe(200);
+      await waitFor(() => events.some((e) => e.code === "dead_relu" && e.status === "active"), 15_000, "dead_relu alone");
+      expect(events.find((e) => e.code === "dead_relu")!.causedBy).toBeUndefined();
+
+      expect((await api(server.url, "POST", `/api/v1/runs/${id}/log`, { seq: 1, rows: rows(60, 120) })).status).toBe(200);
+      const again = await waitFor(
+        () => events.find((e) => e.code === "dead_relu" && e.causedBy === "lr_too_high"),
+        15_000,
+        "dead_relu under lr_too_high",
+      );
+      expect(again?.status).toBe("active");
+      const alerts = (await api(server.url, "GET", `/api/v1/runs/${id}/alerts`)).body.alerts as A[];
+      expect(shape(alerts.filter((a) => a.code === "lr_too_high" || a.code === "dead_relu"))).toEqual([
+        { code: "lr_too_high", severity: "warning", causedBy: null, symptoms: expect.arrayContaining(["dead_relu"]) },
+        { code: "dead_relu", severity: expect.any(String), causedBy: "lr_too_high", symptoms: null },
+      ]);
+    } finally {
+      socket.close();
+    }
+  });
+
   test("a run without alerts has no rootCause in the list", async () => {
     const r = await api(server.url, "POST", "/api/v1/runs", { project: "root-cause-none", name: "quiet" });
     const list = await api(server.url, "GET", "/api/v1/runs?project=root-cause-none");
