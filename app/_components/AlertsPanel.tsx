@@ -1,12 +1,17 @@
 "use client";
 
+import { type ReactNode, useId, useState } from "react";
+import { rootCauseOrder } from "@/lib/diagnostics/causes";
 import type { Alert } from "@/lib/ui/api-types";
 import { markerStep, severityColor } from "@/lib/ui/alert-charts";
 import { formatValue } from "@/lib/ui/format";
 import { attr, reveal } from "./reveal";
 
-// The run's diagnoses, worst first; resolved ones folded away below. Each alert links to the
-// charts that carry its marker: a click on the alert scrolls to its (first) chart.
+// The run's diagnoses, root cause first: each cause, worst first, with the symptoms that follow from
+// it folded under it ("N symptoms"); resolved ones folded away below. The relation is recomputed
+// here from the alerts shown (live updates arrive one alert at a time) with the table the server
+// uses (lib/diagnostics/causes.ts). Each alert links to the charts that carry its marker: a click
+// on the alert scrolls to its (first) chart.
 
 const SEVERITY_ORDER: Record<string, number> = { critical: 0, warning: 1, info: 2 };
 
@@ -20,15 +25,19 @@ export default function AlertsPanel({ alerts, chartsOf }: { alerts: Alert[] | nu
   const sorted = [...alerts].sort(
     (a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3) || markerStep(a) - markerStep(b) || a.code.localeCompare(b.code),
   );
-  const active = sorted.filter((a) => a.status !== "resolved");
-  const resolved = sorted.filter((a) => a.status === "resolved");
+  const related = rootCauseOrder(sorted);
+  const active = related.filter((a) => a.status !== "resolved");
+  const resolved = related.filter((a) => a.status === "resolved");
+  const byCode = new Map(active.map((a) => [a.code, a]));
 
   return (
     <section className="alerts" aria-label="alerts" data-alerts={active.length}>
       {active.length === 0 && <p className="alerts-ok">No active alerts.</p>}
-      {active.map((a) => (
-        <AlertCard key={a.code} a={a} charts={chartsOf(a)} />
-      ))}
+      {active
+        .filter((a) => !a.causedBy)
+        .map((a) => (
+          <CauseGroup key={a.code} a={a} symptoms={(a.symptoms ?? []).map((c) => byCode.get(c)).filter((s): s is Alert => !!s)} chartsOf={chartsOf} />
+        ))}
       {resolved.length > 0 && (
         <details className="alerts-resolved">
           <summary>{resolved.length} resolved</summary>
@@ -41,7 +50,37 @@ export default function AlertsPanel({ alerts, chartsOf }: { alerts: Alert[] | nu
   );
 }
 
-function AlertCard({ a, charts }: { a: Alert; charts: ChartLink[] }) {
+/** A root cause and, folded under it until asked for, the alerts that follow from it. */
+function CauseGroup({ a, symptoms, chartsOf }: { a: Alert; symptoms: Alert[]; chartsOf: (a: Alert) => ChartLink[] }) {
+  const [open, setOpen] = useState(false);
+  const id = useId();
+  if (!symptoms.length) return <AlertCard a={a} charts={chartsOf(a)} />;
+  const n = symptoms.length;
+  return (
+    <div className="alert-group" data-cause={a.code}>
+      <AlertCard a={a} charts={chartsOf(a)}>
+        <button
+          type="button"
+          className="symptoms-toggle"
+          aria-expanded={open}
+          aria-controls={id}
+          data-symptoms={n}
+          title={`alerts that follow from ${a.code}: ${symptoms.map((s) => s.code).join(", ")}`}
+          onClick={() => setOpen((o) => !o)}
+        >
+          {open ? "▾" : "▸"} {n} symptom{n === 1 ? "" : "s"}
+        </button>
+      </AlertCard>
+      <section id={id} className="alert-symptoms" aria-label={`symptoms of ${a.code}`} hidden={!open}>
+        {symptoms.map((s) => (
+          <AlertCard key={s.code} a={s} charts={chartsOf(s)} />
+        ))}
+      </section>
+    </div>
+  );
+}
+
+function AlertCard({ a, charts, children }: { a: Alert; charts: ChartLink[]; children?: ReactNode }) {
   const evidence = Object.entries(evidenceOf(a.evidence));
   const color = severityColor(a.severity);
   const show = (id: string) => reveal(attr("data-chart", id), color, `[data-holds~="${CSS.escape(id)}"]`);
@@ -53,6 +92,7 @@ function AlertCard({ a, charts }: { a: Alert; charts: ChartLink[] }) {
       data-code={a.code}
       data-severity={a.severity}
       data-status={a.status}
+      data-caused-by={a.causedBy}
       onClick={(e) => {
         // the whole card leads to its chart, except where it does something else
         if (charts.length && !(e.target as HTMLElement).closest("button, a, details, summary")) show(charts[0].id);
@@ -71,6 +111,7 @@ function AlertCard({ a, charts }: { a: Alert; charts: ChartLink[] }) {
           step {step}
           {a.status === "resolved" ? " · resolved" : ""}
         </span>
+        {a.causedBy && <span className="caused-by muted">caused by {a.causedBy}</span>}
         {charts.length > 0 && (
           <span className="alert-charts">
             shown on
@@ -83,6 +124,7 @@ function AlertCard({ a, charts }: { a: Alert; charts: ChartLink[] }) {
         )}
       </header>
       <p>{a.message}</p>
+      {children}
       {evidence.length > 0 && (
         <details>
           <summary>evidence</summary>

@@ -584,6 +584,16 @@ export default function RunsList({
                     </div>
                   </td>
                   <td>
+                    {r.rootCause && (
+                      <span
+                        className={`root-cause sev-${r.rootCause.severity}`}
+                        data-root-cause={r.rootCause.code}
+                        title={`root cause: ${r.rootCause.title}${r.rootCause.symptoms ? ` (${r.rootCause.symptoms} more alert${r.rootCause.symptoms === 1 ? "" : "s"} follow from it)` : ""}`}
+                      >
+                        {r.rootCause.code}
+                        {r.rootCause.symptoms ? ` +${r.rootCause.symptoms}` : ""}
+                      </span>
+                    )}
                     <AlertBadges counts={r.alerts} />
                   </td>
                   {columns.map((c) => (

@@ -3,10 +3,17 @@
 // Alerts and their chart markers point at each other: a click on one scrolls the other into view
 // (centred, clear of the sticky chart controls) and rings it briefly in the alert's colour.
 
-export function reveal(selector: string, color: string, holder?: string): void {
+export function reveal(selector: string, color: string, holder?: string, unfolded = false): void {
   const el = document.querySelector<HTMLElement>(selector);
   if (!el) {
     if (holder) revealHeld(selector, color, holder);
+    return;
+  }
+  // a symptom sits folded under its root cause (AlertsPanel): unfold it through its toggle first
+  const folded = el.closest<HTMLElement>(".alert-symptoms[hidden]");
+  if (folded && !unfolded) {
+    document.querySelector<HTMLElement>(`[aria-controls="${CSS.escape(folded.id)}"]`)?.click();
+    requestAnimationFrame(() => reveal(selector, color, holder, true));
     return;
   }
   const closed = el.closest("details");

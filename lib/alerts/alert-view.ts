@@ -11,6 +11,10 @@ export interface AlertView {
   evidence: Record<string, unknown>;
   createdAt: number;
   updatedAt: number;
+  /** active alerts only: the root cause this one follows from (lib/diagnostics/causes.ts) */
+  causedBy?: string;
+  /** active root causes only: the codes of their symptoms, in display order */
+  symptoms?: string[];
 }
 
 export function alertView(a: {

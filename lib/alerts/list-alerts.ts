@@ -1,8 +1,9 @@
 import { prisma } from "../db";
 import { AppError } from "../errors";
+import { rootCauseOrder } from "../diagnostics/causes";
 import { SEVERITY_RANK, alertView } from "./alert-view";
 
-/** A run's alerts: active ones first, most severe first, then by step. */
+/** A run's alerts: active ones first, root causes before their symptoms (causedBy/symptoms), most severe first, then by step. */
 export async function listAlerts(runId: string) {
   const db = prisma();
   const run = await db.run.findUnique({ where: { id: runId }, select: { id: true } });
@@ -16,5 +17,5 @@ export async function listAlerts(runId: string) {
         SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
         a.firstStep - b.firstStep,
     );
-  return { alerts };
+  return { alerts: rootCauseOrder(alerts) };
 }

@@ -30,6 +30,8 @@ interface Watched {
   evaluating?: Promise<void>;
   /** raised or escalated since the SDK last asked: delivered once in a log/finish response */
   undelivered: Map<string, AlertView>;
+  /** the latest diagnosis's root-cause relation and order (code -> causedBy/symptoms, position) */
+  related: Map<string, { at: number; causedBy?: string; symptoms?: string[] }>;
   /** whether a rule can read a series key (others are not held at all), and the key mapping it follows */
   reads: (key: string) => boolean;
   keysConfig: string;
@@ -105,6 +107,7 @@ function load(runId: string): Watched {
     lastEvalAt: 0,
     lastTouch: Date.now(),
     undelivered: new Map(),
+    related: new Map(),
     reads,
     keysConfig: keysConfigOf(config),
     points: 0,
@@ -322,6 +325,9 @@ async function store(w: Watched, found: Diagnosis[]): Promise<void> {
   const now = Date.now() / 1000;
   const existing = new Map((await db.alert.findMany({ where: { runId: w.runId } })).map((a) => [a.code, a]));
   const changed: AlertView[] = [];
+  const before = w.related;
+  w.related = new Map(found.map((d, at) => [d.code, { at, causedBy: d.causedBy, symptoms: d.symptoms }]));
+  const withRelation = (a: AlertView): AlertView => relate(a, w.related.get(a.code));
   for (const d of found) {
     // a run deleted (or forgotten) while this evaluation ran: write nothing more for it
     if (watched().get(w.runId) !== w) return;
@@ -339,7 +345,7 @@ async function store(w: Watched, found: Diagnosis[]): Promise<void> {
       const row = await db.alert.create({
         data: { runId: w.runId, code: d.code, firstStep: BigInt(Math.round(d.step)), createdAt: now, ...fields },
       });
-      raised(w, alertView(row), changed);
+      raised(w, withRelation(alertView(row)), changed);
       continue;
     }
     const escalated = old.status !== "active" || SEVERITY_RANK[d.severity] > SEVERITY_RANK[old.severity];
@@ -349,10 +355,14 @@ async function store(w: Watched, found: Diagnosis[]): Promise<void> {
       old.title === d.title &&
       old.message === d.message &&
       old.evidence === fields.evidence;
-    if (same) continue;
+    if (same) {
+      // a cause appeared or went away: the unchanged alert is now (no longer) its symptom
+      if (relationKey(before.get(d.code)) !== relationKey(w.related.get(d.code))) changed.push(withRelation(alertView(old)));
+      continue;
+    }
     const row = await db.alert.update({ where: { id: old.id }, data: fields });
-    if (escalated) raised(w, alertView(row), changed);
-    else changed.push(alertView(row));
+    if (escalated) raised(w, withRelation(alertView(row)), changed);
+    else changed.push(withRelation(alertView(row)));
   }
   const codes = new Set(found.map((d) => d.code));
   for (const old of existing.values()) {
@@ -366,6 +376,13 @@ async function store(w: Watched, found: Diagnosis[]): Promise<void> {
   if (changed.length) emitTo(RUNS_ROOM, "run-alerts", { runId: w.runId });
 }
 
+function relate(a: AlertView, r: { causedBy?: string; symptoms?: string[] } | undefined): AlertView {
+  const { causedBy: _c, symptoms: _s, ...plain } = a;
+  return { ...plain, ...(r?.causedBy ? { causedBy: r.causedBy } : {}), ...(r?.symptoms?.length ? { symptoms: r.symptoms } : {}) };
+}
+
+const relationKey = (r: { causedBy?: string; symptoms?: string[] } | undefined) => JSON.stringify([r?.causedBy ?? null, r?.symptoms ?? []]);
+
 function raised(w: Watched, a: AlertView, changed: AlertView[]): void {
   w.undelivered.set(a.code, a);
   changed.push(a);
@@ -377,7 +394,12 @@ function raised(w: Watched, a: AlertView, changed: AlertView[]): void {
 export function takeAlerts(runId: string): AlertView[] {
   const w = watched().get(runId);
   if (!w?.undelivered.size) return [];
-  const out = [...w.undelivered.values()];
+  // root cause first, each with the relation of the latest diagnosis (a cause raised in an earlier
+  // batch was handed over then: its symptom still names it)
+  const rel = w.related;
+  const out = [...w.undelivered.values()]
+    .map((a) => relate(a, rel.get(a.code)))
+    .sort((a, b) => (rel.get(a.code)?.at ?? Number.MAX_SAFE_INTEGER) - (rel.get(b.code)?.at ?? Number.MAX_SAFE_INTEGER));
   w.undelivered.clear();
   return out;
 }

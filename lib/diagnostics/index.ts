@@ -2,6 +2,7 @@
 // Pure and deterministic (no I/O, no clock), cheap enough to call after every batch: rules look
 // at bounded strided samples and recent windows, never at all pairs of points.
 
+import { rootCauseOrder } from "./causes";
 import { buildContext, type Rule } from "./context";
 import { badInitialLoss } from "./rules/bad-initial-loss";
 import { deadRelu } from "./rules/dead-relu";
@@ -31,6 +32,8 @@ import type { Diagnosis, RunData, Severity } from "./types";
 export type { Diagnosis, HistogramRecord, RunData, RunEvent, SeriesPoints, Severity } from "./types";
 export { DEFAULT_THRESHOLDS, resolveThresholds } from "./thresholds";
 export { runDataFromJsonl } from "./from-jsonl";
+export { CAUSES, causes, rootCauseOrder } from "./causes";
+export type { Related } from "./causes";
 
 export const RULES: readonly Rule[] = [
   divergence,
@@ -134,5 +137,7 @@ export function diagnose(run: RunData, options: DiagnoseOptions = {}): Diagnosis
     if (cause && RANK[cause.severity] >= RANK[s.minSeverity]) for (const code of s.hides) found.delete(code);
   }
   const order = new Map(DIAGNOSIS_CODES.map((c, i) => [c, i]));
-  return [...found.values()].sort((a, b) => RANK[b.severity] - RANK[a.severity] || order.get(a.code)! - order.get(b.code)!);
+  const sorted = [...found.values()].sort((a, b) => RANK[b.severity] - RANK[a.severity] || order.get(a.code)! - order.get(b.code)!);
+  // root cause first, its symptoms (causedBy) after it, even when a symptom is more severe
+  return rootCauseOrder(sorted);
 }

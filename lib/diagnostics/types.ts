@@ -42,4 +42,8 @@ export interface Diagnosis {
   message: string;
   /** the numbers behind it */
   evidence: Record<string, number | string | boolean | null>;
+  /** the active root cause this diagnosis follows from (lib/diagnostics/causes.ts) */
+  causedBy?: string;
+  /** on a root cause: the active diagnoses that follow from it, in display order */
+  symptoms?: string[];
 }

@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import { LIMITS } from "../contract/limits";
 import { sqlite, stmt } from "../db";
 import { runSeries } from "../series/series-meta";
-import { alertCounts } from "./alert-counts";
+import { alertCounts, rootCauses } from "./alert-counts";
 import { encodeNullable, encodeValue, type WireNumber } from "../values";
 import { type RunHeaderRecord, STALE_SECONDS, headlineValues, runListView, seriesTotals } from "./run-view";
 import { CONFIG_SORT_JOIN, CONFIG_SORT_VALUE, configColumns, configSummaries } from "./config-values";
@@ -211,6 +211,7 @@ async function listView(rows: RunRow[], q: ListRunsInput, whereSql: string, para
   }));
   const values = headlineValues(ids);
   const alerts = await alertCounts(ids);
+  const causes = rootCauses(ids);
   const summaries = configSummaries(ids);
   const configCols = q.configColumns?.length ? configColumns(ids, q.configColumns) : undefined;
   const metricCols = q.metricColumns?.length ? metricColumns(ids, q.metricColumns) : undefined;
@@ -235,6 +236,8 @@ async function listView(rows: RunRow[], q: ListRunsInput, whereSql: string, para
       ...runListView(r, summaries.get(r.id) ?? {}),
       summary: values.get(r.id) ?? {},
       alerts: alerts.get(r.id) ?? { critical: 0, warning: 0, info: 0 },
+      // only on runs with active alerts: the list names the root cause before the counts
+      ...(causes.has(r.id) ? { rootCause: causes.get(r.id) } : {}),
       ...(configCols || metricCols ? { columns: { config: configCols?.get(r.id) ?? {}, metrics: metricCols?.get(r.id) ?? {} } } : {}),
     })),
     total,

@@ -41,6 +41,8 @@ export interface RunListItem extends RunHeader {
   configSummary: Record<string, string | number | boolean | null>;
   summary: Record<string, WireNumber>;
   alerts: AlertCounts;
+  /** Runs with active alerts: the first root cause and how many active alerts follow from it. */
+  rootCause?: { code: string; severity: string; title: string; symptoms: number };
   /** With ?configColumns= / ?metricColumns=: the chosen config values and metric summaries (keys are data: read with Object.keys / Object.hasOwn). */
   columns?: {
     config: Record<string, string | number | boolean | null>;
@@ -101,6 +103,10 @@ export interface Alert {
   evidence?: Record<string, unknown> | null;
   firstStep?: number;
   updatedAt?: number;
+  /** active alerts: the root cause this one follows from */
+  causedBy?: string;
+  /** active root causes: the codes of the alerts that follow from them */
+  symptoms?: string[];
 }
 
 export interface LoggedImage {

@@ -103,6 +103,8 @@ describe("alerts", () => {
     expect(await card.getAttribute("data-severity")).toBe("critical");
     expect(await card.locator(".badge").innerText()).toBe("critical");
     expect(await card.locator(".alert-title").innerText()).toBe("Divergence: the loss is NaN/Inf");
+    // the divergence follows from the too-high learning rate: folded under it until unfolded
+    await page.locator('article[data-code="lr_too_high"] .symptoms-toggle').click();
     expect(await card.isVisible()).toBe(true);
     await expect.poll(() => card.locator(".muted").first().innerText()).toBe("step 70");
 
@@ -135,6 +137,57 @@ describe("alerts", () => {
 
     expect(await sameDocument(page)).toBe(true);
     expect(await sameDocument(list.page)).toBe(true);
+    expect(errors).toEqual([]);
+    expect(list.errors).toEqual([]);
+    await page.close();
+    await list.page.close();
+  });
+
+  test("root cause first: the divergence (critical) is folded under the too-high learning rate (warning) that caused it", async () => {
+    const id = await newRun("root-cause");
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
+    await expect.poll(() => page.locator(".empty").innerText()).toContain("No metrics logged yet");
+    await stream(id, 0, 80, diverging);
+
+    const panel = page.locator('section[aria-label="alerts"]');
+    const cause = panel.locator('article[data-code="lr_too_high"]');
+    const symptom = panel.locator('article[data-code="divergence"]');
+    await expect.poll(() => symptom.count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => cause.count()).toBe(1);
+    // the warning cause comes first; the critical symptom sits after it, named as its consequence, hidden
+    expect(await panel.locator("article").evaluateAll((els) => els.map((e) => e.getAttribute("data-code")))).toEqual(["lr_too_high", "divergence"]);
+    expect(await symptom.getAttribute("data-caused-by")).toBe("lr_too_high");
+    expect(await symptom.isVisible()).toBe(false);
+    expect(await cause.isVisible()).toBe(true);
+    const toggle = cause.locator(".symptoms-toggle");
+    expect(await toggle.innerText()).toBe("▸ 1 symptom");
+    expect(await toggle.getAttribute("aria-expanded")).toBe("false");
+
+    // keyboard: Enter unfolds, Space folds again
+    await toggle.focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => toggle.getAttribute("aria-expanded")).toBe("true");
+    expect(await symptom.isVisible()).toBe(true);
+    expect(await symptom.locator(".caused-by").innerText()).toBe("caused by lr_too_high");
+    expect(await toggle.innerText()).toBe("▾ 1 symptom");
+    await page.keyboard.press("Space");
+    await expect.poll(() => toggle.getAttribute("aria-expanded")).toBe("false");
+    expect(await symptom.isVisible()).toBe(false);
+
+    // the symptom's chart flag leads to it, unfolding it
+    const flag = page.locator('[data-chart="m-train-loss"] .alert-flag[data-alert="divergence"]');
+    await expect.poll(() => flag.count(), { timeout: 10_000 }).toBe(1);
+    await flag.click();
+    await expect.poll(() => symptom.isVisible(), { timeout: 5_000 }).toBe(true);
+    await expect.poll(() => inViewport(page, 'article[data-code="divergence"]'), { timeout: 5_000 }).toBe(true);
+
+    // the runs list names the root cause, with how many alerts follow from it
+    const list = await env.browser.open(env.server.url);
+    const row = list.page.locator(`tr[data-run="${id}"]`);
+    await expect.poll(() => row.locator("[data-root-cause]").count(), { timeout: 10_000 }).toBe(1);
+    expect(await row.locator("[data-root-cause]").getAttribute("data-root-cause")).toBe("lr_too_high");
+    expect(await row.locator("[data-root-cause]").innerText()).toBe("lr_too_high +1");
+
     expect(errors).toEqual([]);
     expect(list.errors).toEqual([]);
     await page.close();

@@ -169,6 +169,11 @@ class Run:
         message = str(alert.get("message") or "").strip()
         text = ": ".join(x for x in (title, message) if x) or code
         where = " at step %s" % step if step is not None else ""
+        cause = alert.get("causedBy")
+        if isinstance(cause, str) and cause:
+            # a symptom: the server sends it after its root cause, so it lands indented under it
+            say("babysit [%s]   \\_ %s%s (caused by %s): %s -> %s" % (severity, code, where, cause, text, self.url))
+            return
         say("babysit [%s] %s%s: %s -> %s" % (severity, code, where, text, self.url))
 
     # ------------------------------------------------------------------ logging

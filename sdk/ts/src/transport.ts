@@ -15,6 +15,10 @@ export interface Alert {
   title: string;
   message: string;
   step: number | null;
+  /** on a symptom: the code of the active root cause it follows from (printed indented under it) */
+  causedBy?: string;
+  /** on a root cause: the codes of its active symptoms */
+  symptoms?: string[];
   [field: string]: unknown;
 }
 
@@ -770,7 +774,9 @@ export class Transport {
       if (!this.printedAlerts.has(a.code)) {
         this.printedAlerts.add(a.code);
         const at = typeof a.step === "number" ? ` at step ${a.step}` : "";
-        say(`babysit [${severity}] ${a.code}${at}: ${a.title ?? a.message ?? ""} -> ${this.o.dashboardUrl()}`);
+        // a symptom: the server sends it after its root cause, so it lands indented under it
+        const symptom = typeof a.causedBy === "string" && a.causedBy ? `  \\_ ${a.code}${at} (caused by ${a.causedBy})` : "";
+        say(`babysit [${severity}] ${symptom || `${a.code}${at}`}: ${a.title ?? a.message ?? ""} -> ${this.o.dashboardUrl()}`);
       }
       const key = `${a.code}\u0000${severity}`;
       if (this.o.onAlert && !this.notifiedAlerts.has(key)) {

@@ -152,7 +152,7 @@ describe("diagnose()", () => {
     expect(JSON.stringify([...run.series])).toBe(before);
   });
 
-  test("sorts critical diagnoses first", () => {
+  test("sorts a root cause before its symptoms, even a more severe symptom (issue #10: root cause first)", () => {
     const found = diagnose(
       makeRun({
         config: { num_classes: 10 },
@@ -160,7 +160,11 @@ describe("diagnose()", () => {
         events: [{ type: "input_stats", step: 0, data: { mean: [100, 120], std: [50, 60] } }],
       }),
     );
-    expect(found.map((d) => d.severity)).toEqual(["critical", "warning"]);
+    // unnormalized inputs (warning) blow up activations and gradients: the divergence (critical) follows
+    expect(found.map((d) => [d.code, d.severity, d.causedBy ?? null, d.symptoms ?? null])).toEqual([
+      ["input_not_normalized", "warning", null, ["divergence"]],
+      ["divergence", "critical", "input_not_normalized", null],
+    ]);
   });
 
   test("config.babysit.disable turns a rule off", () => {

@@ -458,6 +458,39 @@ def test_each_alert_is_printed_once_with_the_run_url(server, make_run, capfd):
     assert err.count("babysit [warning] lr_too_low at step 50") == 1
 
 
+@pytest.mark.parametrize("alerts, lines", [
+    (  # a critical symptom after the warning that caused it: indented under it, naming it
+        [{"code": "lr_too_high", "severity": "warning", "title": "LR too high", "message": "", "step": 35,
+          "symptoms": ["dead_relu"]},
+         {"code": "dead_relu", "severity": "critical", "title": "Dead ReLUs", "message": "", "step": 40,
+          "causedBy": "lr_too_high"}],
+        ["babysit [warning] lr_too_high at step 35: LR too high -> {url}",
+         "babysit [critical]   \\_ dead_relu at step 40 (caused by lr_too_high): Dead ReLUs -> {url}"],
+    ),
+    (  # two symptoms, one cause
+        [{"code": "unshuffled_data", "severity": "info", "title": "Unshuffled", "message": "", "step": 1,
+          "symptoms": ["noisy_loss", "loss_plateau"]},
+         {"code": "noisy_loss", "severity": "warning", "title": "Noisy", "message": "", "step": 2, "causedBy": "unshuffled_data"},
+         {"code": "loss_plateau", "severity": "info", "title": "Plateau", "message": "", "step": 3, "causedBy": "unshuffled_data"}],
+        ["babysit [info] unshuffled_data at step 1: Unshuffled -> {url}",
+         "babysit [warning]   \\_ noisy_loss at step 2 (caused by unshuffled_data): Noisy -> {url}",
+         "babysit [info]   \\_ loss_plateau at step 3 (caused by unshuffled_data): Plateau -> {url}"],
+    ),
+    (  # an alert without a cause prints as before
+        [{"code": "overfitting", "severity": "warning", "title": "Overfitting", "message": "", "step": 9}],
+        ["babysit [warning] overfitting at step 9: Overfitting -> {url}"],
+    ),
+])
+def test_a_symptom_is_printed_indented_under_its_root_cause(server, make_run, capfd, alerts, lines):
+    server.finish_alerts = alerts
+    run = make_run()
+    run.log({"x": 1})
+    run.finish()
+    err = capfd.readouterr().err
+    printed = [line for line in err.splitlines() if line.startswith("babysit [")]
+    assert printed == [x.format(url=run.url) for x in lines]
+
+
 # ---------------------------------------------------------------------------------------- histograms, events
 
 

@@ -570,6 +570,39 @@ describe("alerts", () => {
     expect(seen.map((a) => `${a.code}/${a.severity}`)).toEqual(["divergence/critical", "dead_relu/warning", "dead_relu/critical"]);
   });
 
+  test.each([
+    {
+      name: "a critical symptom after the warning that caused it",
+      alerts: [
+        { code: "lr_too_high", severity: "warning", title: "LR too high", message: "", step: 35, symptoms: ["dead_relu"] },
+        { code: "dead_relu", severity: "critical", title: "Dead ReLUs", message: "", step: 40, causedBy: "lr_too_high" },
+      ],
+      lines: [
+        "babysit [warning] lr_too_high at step 35: LR too high -> URL",
+        "babysit [critical]   \\_ dead_relu at step 40 (caused by lr_too_high): Dead ReLUs -> URL",
+      ],
+    },
+    {
+      name: "two symptoms of one cause",
+      alerts: [
+        { code: "unshuffled_data", severity: "info", title: "Unshuffled", message: "", step: 1, symptoms: ["noisy_loss", "loss_plateau"] },
+        { code: "noisy_loss", severity: "warning", title: "Noisy", message: "", step: 2, causedBy: "unshuffled_data" },
+        { code: "loss_plateau", severity: "info", title: "Plateau", message: "", step: null, causedBy: "unshuffled_data" },
+      ],
+      lines: [
+        "babysit [info] unshuffled_data at step 1: Unshuffled -> URL",
+        "babysit [warning]   \\_ noisy_loss at step 2 (caused by unshuffled_data): Noisy -> URL",
+        "babysit [info]   \\_ loss_plateau (caused by unshuffled_data): Plateau -> URL",
+      ],
+    },
+  ])("a symptom is printed indented under its root cause: $name", async ({ alerts, lines }) => {
+    server.alertsFor = () => alerts;
+    const run = await start({});
+    run.log({ a: 1 }, { step: 0 });
+    await run.flush();
+    expect(stderr.lines(/^babysit \[/)).toEqual(lines.map((l) => l.replace("URL", run.url)));
+  });
+
   test("an onAlert that throws does not break delivery", async () => {
     server.alertsFor = () => [{ code: "x", severity: "info", title: "t", message: "m", step: null }];
     const run = await start({
