@@ -15,6 +15,8 @@ export const CAUSES: Readonly<Record<string, readonly string[]>> = Object.freeze
   loss_output_mismatch: ["bad_initial_loss", "loss_plateau", "underfitting", "no_learning", "overfit_sanity_failed"],
   gradcheck_failed: ["overfit_sanity_failed", "no_learning", "loss_plateau", "underfitting"],
   train_val_mismatch: ["overfitting"],
+  // a penalty that shrinks the weights caps the fit; a net held at its prior answers the majority class
+  over_regularization: ["underfitting", "loss_plateau", "majority_class"],
   // a badly scaled init (what bad_initial_loss measures) saturates or kills units and scales gradients
   bad_initial_loss: ["saturated_activations", "dead_relu", "exploding_gradients", "vanishing_gradients"],
   // mechanisms inside the net
@@ -24,6 +26,7 @@ export const CAUSES: Readonly<Record<string, readonly string[]>> = Object.freeze
   exploding_gradients: ["divergence", "noisy_loss"],
   // outcomes that explain other outcomes
   no_learning: ["loss_plateau", "underfitting", "overfit_sanity_failed"],
+  majority_class: ["loss_plateau", "underfitting"],
   overfit_sanity_failed: ["underfitting"],
   loss_plateau: ["underfitting"],
 });
