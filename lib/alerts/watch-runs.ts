@@ -43,7 +43,7 @@ const BUDGET = diagnosticsBudget(memoryBudgetBytes());
 
 const watched = () => singleton("babysit.watchedRuns", () => new Map<string, Watched>());
 
-function load(runId: string): Watched {
+function load(runId: string, keep = true): Watched {
   const all = watched();
   let w = all.get(runId);
   if (w) return w;
@@ -112,8 +112,16 @@ function load(runId: string): Watched {
     histRecords: 0,
   };
   recount(w);
-  all.set(runId, w);
+  if (keep) all.set(runId, w);
   return w;
+}
+
+/**
+ * What the rules read of a run: the live copy when it is held, else read from storage (thinned as
+ * the live copy would be) without holding it: a finished run's page asking must not keep it in memory.
+ */
+export function runDataFor(runId: string): RunData {
+  return (watched().get(runId) ?? load(runId, false)).data;
 }
 
 function keysConfigOf(config: Record<string, any>): string {
