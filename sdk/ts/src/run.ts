@@ -17,7 +17,7 @@ import {
 } from "./encode.js";
 import { computeHistogram, histogramProblem, type Histogram } from "./histogram.js";
 import { track, untrack, type Tracked } from "./lifecycle.js";
-import { OnceWarner, counted, say } from "./output.js";
+import { OnceWarner, checklistLine, counted, say } from "./output.js";
 import { type InputStats, type NumericArray, type OutputStats, inputStats, outputStats } from "./stats.js";
 import { toJsonObject } from "./to-json.js";
 import { Transport, type Alert, type DeliveryResult, type Row } from "./transport.js";
@@ -154,6 +154,10 @@ export async function init(options: InitOptions): Promise<Run> {
     dashboardUrl: () => run?.url ?? baseUrl,
     onAlert: typeof onAlert === "function" ? (alert) => onAlert(alert, run!) : undefined,
     onResumed: (lastStep) => run?.resumeAfter(lastStep),
+    onChecklist: (checklist) => {
+      const line = run && !quiet ? checklistLine(checklist, run.url) : null;
+      if (line) say(line);
+    },
     onCreated: (stored) => {
       run?.created(stored);
       // as the Python SDK prints it, once, where a person watching the script sees it
