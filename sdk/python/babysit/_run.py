@@ -536,7 +536,8 @@ class Run:
         ``python -m babysit sync``. Called for you at interpreter exit (status ``crashed`` after an
         uncaught exception) and when a ``with babysit.init(...)`` block ends. When points were
         rejected (dropped by the SDK, or refused by the server), prints one line saying how many
-        and why.
+        and why; once the server finished the run, prints its checklist in one line
+        (``babysit: checklist 7 passed, 1 raised (lr_too_high), 2 not checkable -> <url>``).
 
         Args:
             status: ``"finished"`` or ``"crashed"``.

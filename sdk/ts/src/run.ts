@@ -65,7 +65,7 @@ export interface InitOptions {
    * SDK's default too).
    */
   spoolDir?: string;
-  /** Do not print the run's address when the server confirms it. Default: `BABYSIT_QUIET` is 1, true or yes. */
+  /** Do not print the run's address when the server confirms it, nor the checklist line at finish. Default: `BABYSIT_QUIET` is 1, true or yes. */
   quiet?: boolean;
   /**
    * When the spool file cannot be written (disk full, no permission), unsent data is held in memory
