@@ -89,7 +89,7 @@ describe("GET /api/v1/runs/{id}/checklist", () => {
       const r = await api(server.url, "GET", `/api/v1/runs/${id}/checklist`);
       return r.body.summary.passed === 7 ? r : null;
     });
-    expect(later.body.summary.raised).toBe(0);
+    expect(later!.body.summary.raised).toBe(0);
   });
 
   test("a shared link reads the same checklist; unknown runs and links are 404", async () => {
