@@ -1,5 +1,5 @@
 import "@/lib/alerts/register";
-import { runChecklist } from "@/lib/alerts/run-checklist";
+import { finishChecklist } from "@/lib/alerts/run-checklist";
 import { handle, json, parse, readJson } from "@/lib/http/handler";
 import { finishRun } from "@/lib/runs/finish-run";
 import { finishRun as finishRunSchema } from "@/lib/schemas/runs";
@@ -12,10 +12,9 @@ export const POST = handle(async (req: Request, ctx: { params: Promise<{ id: str
   const { status } = parse(finishRunSchema, await readJson(req, { emptyAs: {} }));
   const done = await finishRun(id, status);
   // the SDKs print this line; the finish itself never fails for want of it
-  let checklist: { summary: string; passed: number; raised: number; unknown: number; raisedCodes: string[] } | null = null;
+  let checklist: ReturnType<typeof finishChecklist> | null = null;
   try {
-    const s = runChecklist(id).summary;
-    checklist = { summary: s.text, passed: s.passed, raised: s.raised, unknown: s.unknown, raisedCodes: s.raisedCodes };
+    checklist = finishChecklist(id);
   } catch (e) {
     console.error(`babysit: checklist of run ${id} failed`, e);
   }
