@@ -6,7 +6,7 @@
 // had what they need.
 
 import { buildContext, type Context, type Rule } from "./context";
-import { DIAGNOSIS_CODES, RULES } from "./index";
+import { DIAGNOSIS_CODES, RULES, SUPPRESSED_BY } from "./index";
 import { isValid } from "./hist";
 import { layerRecent } from "./layers";
 import { expectedInitialLoss } from "./rules/bad-initial-loss";
@@ -24,7 +24,7 @@ export interface ChecklistItem {
   state: ChecklistState;
   /** passed: the number that passed it; raised: the alert's headline; unknown: what is missing */
   evidence: string;
-  /** raised: the alert code (the first of the item's codes that is raised) */
+  /** raised: the code of the alert on the page: the item's code that is raised, or the root cause it is folded under */
   alert: string | null;
   /** every alert code this item stands for */
   codes: string[];
@@ -287,7 +287,10 @@ export function checklist(run: RunData, input: ChecklistInput = {}): ChecklistIt
     const raised = item.codes.find((c) => active?.has(c)) ?? item.codes.find((c) => fires(c) !== null);
     if (raised) {
       const d = fires(raised);
-      return { ...base, state: "raised", alert: raised, evidence: d?.title ?? raised, how: null };
+      // found, but folded under its root cause: the item leads to the cause's alert, the one on the page
+      const cause = active && !active.has(raised) ? SUPPRESSED_BY.find((x) => x.hides.includes(raised) && active.has(x.cause))?.cause : undefined;
+      const evidence = (d?.title ?? raised) + (cause ? ` (${raised}, folded under ${cause})` : "");
+      return { ...base, state: "raised", alert: cause ?? raised, evidence, how: null };
     }
     let j: Judged;
     try {

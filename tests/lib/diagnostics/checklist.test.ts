@@ -158,6 +158,14 @@ describe("checklist", () => {
     expect(item.evidence).toBe("final train accuracy 1 (at least 0.99)");
   });
 
+  test("a finding folded under its root cause still raises the item, which leads to the cause's alert", () => {
+    const r = run(variant((s) => (s.series!["act/fc1/dead_frac"] = constant(400, 0.97))));
+    const item = byId(checklist(r, { active: ["unshuffled_data"] })).get("activations_gradients")!;
+    expect(item.state).toBe("raised");
+    expect(item.alert).toBe("unshuffled_data");
+    expect(item.evidence).toContain("(dead_relu, folded under unshuffled_data)");
+  });
+
   test("logged images are named, never passed: babysit does not judge pictures", () => {
     const item = byId(checklist(run(healthy()), { imageKeys: ["filters/conv1"] })).get("first_layer_filters")!;
     expect(item.state).toBe("unknown");
