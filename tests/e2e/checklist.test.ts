@@ -37,6 +37,7 @@ describe("checklist panel", () => {
     expect(await filters.locator(".check-state").innerText()).toBe("not checkable yet");
     expect(await filters.locator(".check-how code").innerText()).toBe('log_image("filters/conv1", filters_grid(model.conv1.weight))');
     expect(await panel.isVisible()).toBe(true);
+    await page.screenshot({ path: "/tmp/babysit-checklist.png" });
     // no alert at all on this run, and the checklist still says something
     expect(await page.locator('section[aria-label="alerts"]').count()).toBe(0);
     expect(errors).toEqual([]);
