@@ -12,6 +12,7 @@ import { filterPanels, shownSummary } from "@/lib/ui/panel-filter";
 import { runStepUnit } from "@/lib/ui/ema";
 import { firstPointKeys } from "@/lib/ui/x-axis";
 import AlertsPanel, { type ChartLink } from "./AlertsPanel";
+import ChecklistPanel from "./ChecklistPanel";
 import { LocalTime, StatusBadge, runDuration, useNow } from "./bits";
 import ChartControls from "./ChartControls";
 import { PALETTE } from "./chart-setup";
@@ -281,6 +282,7 @@ export default function RunView({
         </header>
 
         <AlertsPanel alerts={alerts} chartsOf={chartsOf} />
+        {!deleted && <ChecklistPanel runId={id} alerts={alerts} status={run.status} />}
 
         <div className="sticky-controls">
           <ChartControls settings={settings} onChange={setSettings} hasEpoch={hasEpoch} />

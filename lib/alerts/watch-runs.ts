@@ -11,6 +11,8 @@ import { singleton } from "../singleton";
 import { type AlertView, SEVERITY_RANK, alertView } from "./alert-view";
 import { MAX_EVENTS, diagnosticsBudget, histogramCap, memoryBudgetBytes, seriesCap } from "../memory-budget";
 import { notifyWebhook } from "./webhook";
+import type { ChecklistSummary } from "../diagnostics/checklist";
+import { checklistOf } from "./checklist-inputs";
 
 // Keeps each live run's data in memory (loaded once, then appended to by every accepted batch),
 // within a memory budget (lib/memory-budget.ts: long series keep their start and recent
@@ -45,7 +47,7 @@ const BUDGET = diagnosticsBudget(memoryBudgetBytes());
 
 const watched = () => singleton("babysit.watchedRuns", () => new Map<string, Watched>());
 
-function load(runId: string): Watched {
+function load(runId: string, keep = true): Watched {
   const all = watched();
   let w = all.get(runId);
   if (w) return w;
@@ -115,8 +117,16 @@ function load(runId: string): Watched {
     histRecords: 0,
   };
   recount(w);
-  all.set(runId, w);
+  if (keep) all.set(runId, w);
   return w;
+}
+
+/**
+ * What the rules read of a run: the live copy when it is held, else read from storage (thinned as
+ * the live copy would be) without holding it: a finished run's page asking must not keep it in memory.
+ */
+export function runDataFor(runId: string): RunData {
+  return (watched().get(runId) ?? load(runId, false)).data;
 }
 
 function keysConfigOf(config: Record<string, any>): string {
@@ -418,12 +428,39 @@ export async function finalEvaluation(runId: string): Promise<AlertView[]> {
   w.data.finished = true;
   w.data.config = config;
   await evaluate(w);
+  rememberFinishSummary(w);
   const out = takeAlerts(runId);
   // a finished run leaves memory, so that its share goes to the runs still logging (a resumed one
   // is reloaded from storage)
   if (watched().get(runId) === w && !w.timer && !w.evaluating) watched().delete(runId);
   evictIdle();
   return out;
+}
+
+// The finish answer's checklist line, computed while the final evaluation still holds the run (the
+// route would otherwise read the whole run back from storage); taken once by the finish route.
+const finishSummaries = () => singleton("babysit.finishChecklists", () => new Map<string, ChecklistSummary>());
+const FINISH_SUMMARIES_KEPT = 100;
+
+function rememberFinishSummary(w: Watched): void {
+  try {
+    const all = finishSummaries();
+    all.delete(w.runId);
+    all.set(w.runId, checklistOf(w.runId, w.data).summary);
+    // a finish whose route never takes its line (an error after this) must not pile up
+    for (const id of all.keys()) {
+      if (all.size <= FINISH_SUMMARIES_KEPT) break;
+      all.delete(id);
+    }
+  } catch (e) {
+    console.error(`babysit: checklist of run ${w.runId} failed`, e);
+  }
+}
+
+export function takeFinishSummary(runId: string): ChecklistSummary | undefined {
+  const s = finishSummaries().get(runId);
+  finishSummaries().delete(runId);
+  return s;
 }
 
 /** A resumed run's config may have changed (thresholds, key names). */

@@ -68,7 +68,7 @@ export const DIAGNOSIS_CODES: readonly string[] = Object.freeze(RULES.map((r) =>
  * after symmetric init is not a learning-rate problem, and plateau/fit diagnoses of a diverged
  * run are meaningless.
  */
-const SUPPRESSED_BY: { cause: string; minSeverity: Severity; hides: string[] }[] = [
+export const SUPPRESSED_BY: { cause: string; minSeverity: Severity; hides: string[] }[] = [
   {
     cause: "symmetric_init",
     minSeverity: "info",

@@ -35,6 +35,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: "/api/v1/runs/[id]/histograms", methods: ["GET"] },
   { path: "/api/v1/runs/[id]/images", methods: ["GET"] },
   { path: "/api/v1/runs/[id]/alerts", methods: ["GET"] },
+  { path: "/api/v1/runs/[id]/checklist", methods: ["GET"] },
   { path: "/api/v1/runs/[id]/shares", methods: ["GET", "POST"] },
   { path: "/api/v1/runs/[id]/shares/[shareId]", methods: ["DELETE"] },
   // every link across runs (an admin's view; a member's own): lib/auth/share-list-access.ts
@@ -44,6 +45,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: "/api/v1/shares/[token]/histograms", methods: ["GET"] },
   { path: "/api/v1/shares/[token]/images", methods: ["GET"] },
   { path: "/api/v1/shares/[token]/alerts", methods: ["GET"] },
+  { path: "/api/v1/shares/[token]/checklist", methods: ["GET"] },
   ...AUTH_ROUTES,
 ];
 

@@ -41,6 +41,7 @@ const ROWS = new Map<string, { target: string; body?: () => unknown; team: Want;
   ["GET /api/v1/runs/[id]/histograms", { target: "/api/v1/runs/RUN/histograms?key=h", team: U, local: 200 }],
   ["GET /api/v1/runs/[id]/images", { target: "/api/v1/runs/RUN/images?key=i", team: U, local: 200 }],
   ["GET /api/v1/runs/[id]/alerts", { target: "/api/v1/runs/RUN/alerts", team: U, local: 200 }],
+  ["GET /api/v1/runs/[id]/checklist", { target: "/api/v1/runs/RUN/checklist", team: U, local: 200 }],
   ["GET /api/v1/runs/[id]/shares", { target: "/api/v1/runs/RUN/shares", team: U, local: 200 }],
   ["POST /api/v1/runs/[id]/shares", { target: "/api/v1/runs/FRESH/shares", body: () => ({}), team: U, local: 201 }],
   // a link's holder cannot revoke it, whichever way the token is given (its id is not the token's)
@@ -70,6 +71,7 @@ const SHARE_SUFFIX = new Map<string, string>([
   ["GET /api/v1/shares/[token]/histograms", "/histograms?key=h"],
   ["GET /api/v1/shares/[token]/images", "/images?key=i"],
   ["GET /api/v1/shares/[token]/alerts", "/alerts"],
+  ["GET /api/v1/shares/[token]/checklist", "/checklist"],
 ]);
 
 /**

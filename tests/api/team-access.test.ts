@@ -113,6 +113,7 @@ const ROUTES: [string, string, string, () => unknown, Want[]][] = [
   ["read a run", "GET", "/api/v1/runs/RUN", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
   ["read a series", "GET", "/api/v1/runs/RUN/series?key=loss", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
   ["read alerts", "GET", "/api/v1/runs/RUN/alerts", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
+  ["read the checklist", "GET", "/api/v1/runs/RUN/checklist", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
   ["read histograms", "GET", "/api/v1/runs/RUN/histograms?key=h", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
   ["read images", "GET", "/api/v1/runs/RUN/images?key=i", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
   ["rename a run", "PATCH", "/api/v1/runs/FRESH", () => ({ name: "renamed" }), [U, 200, 200, 200, 200, F, F, U, U, U, U, U]],
@@ -173,6 +174,13 @@ const ROUTES: [string, string, string, () => unknown, Want[]][] = [
     [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
   ],
   ["a shared link's alerts", "GET", "/api/v1/shares/TOKEN/alerts", () => undefined, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]],
+  [
+    "a shared link's checklist",
+    "GET",
+    "/api/v1/shares/TOKEN/checklist",
+    () => undefined,
+    [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+  ],
   ["read a run that does not exist", "GET", "/api/v1/runs/nope", () => undefined, [U, 404, 404, 404, 404, 404, 404, U, U, U, U, U]],
   [
     "log to a run that does not exist",

@@ -5,9 +5,10 @@ import { diagnosis, type Rule } from "../context";
 import { fmt } from "../series";
 import type { RunEvent } from "../types";
 
-const TYPES = new Set(["gradcheck", "grad_check", "gradient_check"]);
+export const GRADCHECK_TYPES = new Set(["gradcheck", "grad_check", "gradient_check"]);
+const TYPES = GRADCHECK_TYPES;
 
-function entries(e: RunEvent): { param: string; error: number }[] {
+export function gradcheckEntries(e: RunEvent): { param: string; error: number }[] {
   const raw = Array.isArray(e.data) ? e.data : Array.isArray(e.data?.results) ? e.data.results : [e.data];
   const out: { param: string; error: number }[] = [];
   for (const r of raw) {
@@ -27,7 +28,7 @@ export const gradcheckFailed: Rule = {
     const latest = new Map<string, { error: number; step: number | null }>();
     for (const e of ctx.run.events) {
       if (!TYPES.has(e.type)) continue;
-      for (const x of entries(e)) latest.set(x.param, { error: x.error, step: e.step });
+      for (const x of gradcheckEntries(e)) latest.set(x.param, { error: x.error, step: e.step });
     }
     const bad = [...latest].filter(([, v]) => !(v.error <= t.gradcheck_warn)).sort((a, b) => b[1].error - a[1].error || (a[0] < b[0] ? -1 : 1));
     if (bad.length === 0) return null;

@@ -84,7 +84,7 @@ def init(
         flush_interval: seconds between two batches (default 0.2).
         batch_points: send at once when this many points are waiting (default 1000).
         init_timeout: seconds to wait for the server to create the run before going on (default 3).
-        quiet: do not print the run's URL (default ``$BABYSIT_QUIET``).
+        quiet: do not print the run's URL, nor the checklist line at finish (default ``$BABYSIT_QUIET``).
 
     Returns:
         The Run. Also a context manager: ``with babysit.init(...) as run:`` finishes it at the end of

@@ -23,6 +23,18 @@ def say(line: str) -> None:
         pass
 
 
+def checklist_line(checklist: object, url: str) -> "str | None":
+    """The line printed at finish(): the run's checklist as the server summed it up (its
+    ``checklist.summary``, e.g. "7 passed, 1 raised (lr_too_high), 2 not checkable"), or None when the
+    answer has none. The same wording as the TypeScript SDK's."""
+    summary = checklist.get("summary") if isinstance(checklist, dict) else None
+    if not isinstance(summary, str) or not summary or len(summary) > 500:
+        return None
+    # server text, printed to a terminal: no control characters
+    clean = "".join(" " if (ord(c) < 32 or 127 <= ord(c) <= 159) else c for c in summary)
+    return "babysit: checklist %s -> %s" % (clean, url)
+
+
 class OnceWarner:
     """Reports each distinct problem once.
 

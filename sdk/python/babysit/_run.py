@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 from . import _contract as C
 from . import _values as V
 from ._config import config_to_json, data_to_json
-from ._output import OnceWarner, say
+from ._output import OnceWarner, checklist_line, say
 from ._result import DeliveryResult, Rejections, summary_line
 from ._spool import default_spool_dir
 from ._transport import EVENT, HIST, IMAGE, ROW, STATS, Transport
@@ -125,6 +125,7 @@ class Run:
             warner=self._warner,
             on_alert=self._print_alert,
             on_created=self._on_created,
+            on_checklist=self._print_checklist,
             rejections=self._rejections,
             resuming=id is not None,  # a given id may name an existing run: count on from its last step
         )
@@ -157,6 +158,11 @@ class Run:
         if not self._quiet:
             label = ("%s / %s" % (self.project, self.name)) if self.name else self.project
             say("babysit: %s run %s -> %s" % ("resumed" if self.resumed else "logging", label, self.url))
+
+    def _print_checklist(self, checklist: Dict[str, Any]) -> None:
+        line = None if self._quiet else checklist_line(checklist, self.url)
+        if line:
+            say(line)
 
     def _print_alert(self, alert: Dict[str, Any]) -> None:
         code = str(alert.get("code") or "alert")
@@ -535,7 +541,8 @@ class Run:
         ``python -m babysit sync``. Called for you at interpreter exit (status ``crashed`` after an
         uncaught exception) and when a ``with babysit.init(...)`` block ends. When points were
         rejected (dropped by the SDK, or refused by the server), prints one line saying how many
-        and why.
+        and why; once the server finished the run, prints its checklist in one line
+        (``babysit: checklist 7 passed, 1 raised (lr_too_high), 2 not checkable -> <url>``).
 
         Args:
             status: ``"finished"`` or ``"crashed"``.

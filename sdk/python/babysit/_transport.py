@@ -106,6 +106,7 @@ class Transport:
         warner: Optional[OnceWarner] = None,
         on_alert: Optional[Callable[[Dict[str, Any]], None]] = None,
         on_created: Optional[Callable[[Dict[str, Any]], None]] = None,
+        on_checklist: Optional[Callable[[Dict[str, Any]], None]] = None,
         replay_foreign: bool = True,
         rejections: Optional[Rejections] = None,
         resuming: bool = False,
@@ -119,6 +120,7 @@ class Transport:
         self.warner = warner or OnceWarner()
         self.on_alert = on_alert
         self.on_created = on_created
+        self.on_checklist = on_checklist
         header = dict(create_body, url=self.base_url)
         self.spool_dir = spool_dir
         self.spool = Spool(spool_dir, header)
@@ -769,6 +771,12 @@ class Transport:
                 self.warner.say("finish", "the server refused to finish run %s (%s)" % (self.run_id, error_text(status, payload)))
             elif isinstance(payload, dict):
                 self._handle_alerts(payload.get("alerts"))  # the last diagnosis, on the complete run
+                checklist = payload.get("checklist")
+                if isinstance(checklist, dict) and self.on_checklist is not None:
+                    try:
+                        self.on_checklist(checklist)
+                    except Exception:
+                        pass  # a summary line must never break finish()
             self._finish_delivered = True
         return True
 

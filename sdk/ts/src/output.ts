@@ -13,6 +13,18 @@ export function say(line: string): void {
 }
 
 /**
+ * The line printed at finish(): the run's checklist as the server summed it up (its `checklist.summary`,
+ * e.g. "7 passed, 1 raised (lr_too_high), 2 not checkable"), or null when the answer has none. The
+ * same wording as the Python SDK's.
+ */
+export function checklistLine(checklist: unknown, url: string): string | null {
+  const summary = (checklist as { summary?: unknown } | null)?.summary;
+  if (typeof summary !== "string" || summary.length === 0 || summary.length > 500) return null;
+  // server text, printed to a terminal: no control characters
+  return `babysit: checklist ${summary.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ")} -> ${url}`;
+}
+
+/**
  * Prints each distinct warning once. Training loops call log() millions of times, and a warning
  * per call would drown the script's own output.
  */

@@ -18,7 +18,7 @@ import {
 import { computeHistogram, histogramProblem, type Histogram } from "./histogram.js";
 import { labelCounts, splitProblem, type LabelStats, type LabelsInput } from "./label-stats.js";
 import { track, untrack, type Tracked } from "./lifecycle.js";
-import { OnceWarner, counted, say } from "./output.js";
+import { OnceWarner, checklistLine, counted, say } from "./output.js";
 import { type InputStats, type NumericArray, type OutputStats, inputStats, outputStats } from "./stats.js";
 import { toJsonObject } from "./to-json.js";
 import { Transport, type Alert, type DeliveryResult, type Row } from "./transport.js";
@@ -66,7 +66,7 @@ export interface InitOptions {
    * SDK's default too).
    */
   spoolDir?: string;
-  /** Do not print the run's address when the server confirms it. Default: `BABYSIT_QUIET` is 1, true or yes. */
+  /** Do not print the run's address when the server confirms it, nor the checklist line at finish. Default: `BABYSIT_QUIET` is 1, true or yes. */
   quiet?: boolean;
   /**
    * When the spool file cannot be written (disk full, no permission), unsent data is held in memory
@@ -155,6 +155,10 @@ export async function init(options: InitOptions): Promise<Run> {
     dashboardUrl: () => run?.url ?? baseUrl,
     onAlert: typeof onAlert === "function" ? (alert) => onAlert(alert, run!) : undefined,
     onResumed: (lastStep) => run?.resumeAfter(lastStep),
+    onChecklist: (checklist) => {
+      const line = run && !quiet ? checklistLine(checklist, run.url) : null;
+      if (line) say(line);
+    },
     onCreated: (stored) => {
       run?.created(stored);
       // as the Python SDK prints it, once, where a person watching the script sees it

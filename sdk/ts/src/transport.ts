@@ -49,6 +49,8 @@ export interface TransportOptions {
   warner: OnceWarner;
   dashboardUrl: () => string;
   onAlert?: (alert: Alert) => void;
+  /** the finish answer's `checklist` (docs/api.md): printed as one line */
+  onChecklist?: (checklist: unknown) => void;
   /** The server created or resumed the run; its largest stored step is `lastStep` (-1 when none). */
   onResumed?: (lastStep: number) => void;
   /** The server created or resumed the run; `project` and `name` are the run's own as stored. */
@@ -674,7 +676,14 @@ export class Transport {
       this.goOffline(res);
       return "retry";
     }
-    if (res.kind === "ok") this.handleAlerts(res.body?.alerts);
+    if (res.kind === "ok") {
+      this.handleAlerts(res.body?.alerts);
+      try {
+        if (res.body?.checklist) this.o.onChecklist?.(res.body.checklist);
+      } catch {
+        // a summary line must never break finish()
+      }
+    }
     if (isPermanent(res)) {
       this.o.warner.warn("finish", `the server refused to finish run ${this.o.meta.id} (${res.status} ${res.code}: ${res.message})`);
     }

@@ -11,6 +11,7 @@ and GET /api/v1/runs/{id} (image events listed under ``images``, as the real ser
   without an answer (a lost acknowledgement: the client must retry with the same seq);
 - ``alerts = [...]``: returned in every log response (the SDK must print each code once);
   ``finish_alerts = [...]``: returned by the next finish (the diagnosis of the complete run);
+  ``finish_checklist = {...}``: the finish answer's ``checklist`` (absent while None);
 - ``reject_logs = n``: the next n log batches are refused with 422 ``invalid_batch`` (a server whose
   rules the SDK does not know), storing nothing;
 - ``max_body_bytes = n``: log bodies over n bytes get 413 ``payload_too_large``;
@@ -147,6 +148,7 @@ class FakeServer:
         self.mode = "up"
         self.alerts: List[Dict[str, Any]] = []
         self.finish_alerts: List[Dict[str, Any]] = []  # returned by the next finish
+        self.finish_checklist: Any = None  # the finish answer's checklist, when not None
         self.drop_next_log_responses = 0
         self.reject_logs = 0
         self.max_body_bytes = BODY_LIMIT
@@ -270,7 +272,10 @@ class FakeServer:
             with self.lock:
                 run["status"] = status
                 alerts, self.finish_alerts = list(self.finish_alerts), []
-            return 200, {"id": rid, "status": status, "alerts": alerts}
+            answer: Dict[str, Any] = {"id": rid, "status": status, "alerts": alerts}
+            if self.finish_checklist is not None:
+                answer["checklist"] = self.finish_checklist
+            return 200, answer
         if method == "GET" and sub is None:
             return 200, self._detail(rid)
         return 404, {"error": {"code": "not_found", "message": "no route"}}

@@ -86,7 +86,21 @@ def test_digits_training_with_watch_produces_every_series(capfd):
     assert base64.b64decode(image["png_base64"])[:8] == b"\x89PNG\r\n\x1a\n"
     stats = [e for e in detail["events"] if e["type"] == "input_stats"][0]["data"]
     assert len(stats["mean"]) == 64 and len(stats["std"]) == 64
-    assert "babysit: logging run" in capfd.readouterr().err
+    err = capfd.readouterr().err
+    assert "babysit: logging run" in err
+    # what the example logs makes each checklist item checkable but the sanity run's, the filters'
+    # (pictures are for a person) and the initial loss's (its config does not say num_classes: the
+    # item says so), and finish() prints the server's line
+    checklist = get("/api/v1/runs/%s/checklist" % run.id)
+    states = {i["id"]: i["state"] for i in checklist["items"]}
+    initial = [i for i in checklist["items"] if i["id"] == "initial_loss"][0]
+    assert initial["how"] == "set `num_classes` in the run config", initial
+    assert states == {"initial_loss": "unknown", "gradient_check": "passed", "overfit_tiny": "unknown",
+                      "input_preprocessing": "passed", "initialization": "passed", "update_ratios": "passed",
+                      "activations_gradients": "passed", "train_val": "passed", "loss_shape": "passed",
+                      "first_layer_filters": "unknown"}, checklist
+    lines = [line for line in err.splitlines() if line.startswith("babysit: checklist ")]
+    assert lines == ["babysit: checklist 7 passed, 0 raised, 3 not checkable -> %s" % run.url]
 
 
 def test_non_finite_values_survive_the_round_trip():

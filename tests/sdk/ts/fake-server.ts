@@ -46,6 +46,8 @@ export class FakeServer {
   readonly requests: RecordedRequest[] = [];
   interceptor: Interceptor | undefined;
   alertsFor: ((run: FakeRun, batch: FakeBatch) => unknown[]) | undefined;
+  /** The finish answer's `checklist` (absent when undefined, as from a server before it). */
+  finishChecklist: unknown = undefined;
   /** Bodies larger than this many bytes answer 413, as the real server's body limit does. */
   maxBodyBytes = LIMITS.bodyBytes.value;
   /** Whether a resume answer carries `lastStep` (a server from before it did not). */
@@ -182,7 +184,7 @@ export class FakeServer {
       if (!run) return send(res, 404, { error: { code: "not_found", message: "run not found" } });
       if (m[2] === "finish") {
         run.status = (body as { status?: string })?.status ?? "finished";
-        return send(res, 200, { id: run.id, status: run.status });
+        return send(res, 200, { id: run.id, status: run.status, ...(this.finishChecklist !== undefined ? { checklist: this.finishChecklist } : {}) });
       }
       const batch = body as FakeBatch;
       if (typeof batch?.seq !== "number" || !Number.isInteger(batch.seq) || batch.seq < 0) {

@@ -185,6 +185,15 @@ describe("TypeScript SDK against the real server", () => {
     expect(printed[0]).toMatch(new RegExp(`^babysit \\[critical\\] divergence at step \\d+: .+ -> ${run.url}$`));
   });
 
+  test("finish() prints the server's checklist line, the same as the checklist API's summary", async () => {
+    const run = await start({ config: { num_classes: 10 } });
+    for (let step = 0; step < 60; step++) run.log({ "train/loss": 2.3 * Math.exp(-step / 30) * (1 + 0.02 * Math.sin(step)) }, { step });
+    expect((await run.finish()).delivered).toBe(true);
+    const { body } = await api(server.url, "GET", `/api/v1/runs/${run.id}/checklist`);
+    expect(body.summary.text).toBe("2 passed, 0 raised, 8 not checkable"); // the initial loss and the loss's shape
+    expect(stderr.lines(/^babysit: checklist /)).toEqual([`babysit: checklist ${body.summary.text} -> ${run.url}`]);
+  });
+
   // The next three need the contract-server side of issue #8: keys counted in code points, and
   // `lastStep` in the resume answer.
   test.each([

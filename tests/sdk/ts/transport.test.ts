@@ -137,6 +137,35 @@ describe("batching", () => {
   });
 });
 
+describe("the checklist line at finish(), as the Python SDK prints it", () => {
+  const checklist = { summary: "7 passed, 1 raised (lr_too_high), 2 not checkable", passed: 7, raised: 1, unknown: 2, raisedCodes: ["lr_too_high"] };
+
+  test("finish() prints the server's one-line checklist with the run's URL", async () => {
+    server.finishChecklist = checklist;
+    const run = await start({ name: "mlp" });
+    run.log({ loss: 1 });
+    expect((await run.finish()).delivered).toBe(true);
+    expect(stderr.lines(/checklist/)).toEqual([
+      `babysit: checklist 7 passed, 1 raised (lr_too_high), 2 not checkable -> ${server.url}/runs/${run.id}`,
+    ]);
+  });
+
+  test.each([
+    ["no checklist (an older server)", undefined, "", {}],
+    ["a null checklist", null, "", {}],
+    ["a summary that is not a string", { summary: 7 }, "", {}],
+    ["quiet: true", checklist, "", { quiet: true }],
+    ["control characters", { summary: "1 passed\u001b[2J, 0 raised" }, "babysit: checklist 1 passed [2J, 0 raised", {}],
+  ])("%s", async (_, answer: unknown, line: string, opts: Partial<InitOptions>) => {
+    server.finishChecklist = answer;
+    const run = await start(opts);
+    run.log({ loss: 1 });
+    expect((await run.finish()).delivered).toBe(true);
+    const printed = stderr.lines(/checklist/);
+    expect(printed).toEqual(line ? [`${line} -> ${server.url}/runs/${run.id}`] : []);
+  });
+});
+
 describe("the run's address, as the Python SDK prints it", () => {
   test("init() prints one line with the run's project, name and dashboard URL once the server confirms it", async () => {
     const run = await start({ name: "mlp" });

@@ -1,4 +1,5 @@
 import "@/lib/alerts/register";
+import { finishChecklist } from "@/lib/alerts/run-checklist";
 import { handle, json, parse, readJson } from "@/lib/http/handler";
 import { finishRun } from "@/lib/runs/finish-run";
 import { finishRun as finishRunSchema } from "@/lib/schemas/runs";
@@ -9,5 +10,13 @@ export const dynamic = "force-dynamic";
 export const POST = handle(async (req: Request, ctx: { params: Promise<{ id: string }> }) => {
   const { id } = await ctx.params;
   const { status } = parse(finishRunSchema, await readJson(req, { emptyAs: {} }));
-  return json(await finishRun(id, status));
+  const done = await finishRun(id, status);
+  // the SDKs print this line; the finish itself never fails for want of it
+  let checklist: ReturnType<typeof finishChecklist> | null = null;
+  try {
+    checklist = finishChecklist(id);
+  } catch (e) {
+    console.error(`babysit: checklist of run ${id} failed`, e);
+  }
+  return json({ ...done, checklist });
 });
