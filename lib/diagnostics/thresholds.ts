@@ -134,6 +134,8 @@ export const DEFAULT_THRESHOLDS = {
   noisy_loss_cv: 0.5, // robust step-to-step noise > 50% of the current level ...
   noisy_loss_scale: 0.15, // ... and > 15% of the starting loss (a converged loss wiggles a lot relatively)
   noisy_min_points: 30,
+  noisy_small_batch: 4, // config batch_size <= 4: each point is the loss of a few samples, per-sample
+  // losses: their relative noise alone is the finding, whatever the scale
 
   // gradients
   grad_vanish_ratio: 1e-3, // first-layer / last-layer gradient size
@@ -185,6 +187,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["overfit_patience_evals", 1],
   ["plateau_min_points", 1],
   ["noisy_min_points", 1],
+  ["noisy_small_batch", 1],
   ["loss_pool_samples", 1],
   ["initial_loss_max_step", 0],
   ["lr_jump_min_points", 1],
