@@ -177,8 +177,7 @@ export const divergence: Rule = {
           (learningAgain
             ? `, before coming back to ${fmt(lp.tail)}. A blow-up like this usually leaves dead units or a damaged ` +
               `optimizer state behind even when the loss recovers. `
-            : `; it is now ${fmt(lp.tail)}, no lower than where it started: the model lost what it had learned and ` +
-              `has not learned since. `) +
+            : `; it is now ${fmt(lp.tail)}, no lower than where it started: the model lost what it had learned and ` + `has not learned since. `) +
           ADVICE,
         {
           key: lp.key,

@@ -89,10 +89,15 @@ describe("noisy_loss: per-sample losses (config batch_size 1-4) are noisy by nat
   /** A converging run whose points are single samples: most tiny, a few large. */
   function perSample(batch: number, seed = 4) {
     const g = gauss(seed);
-    return series(1200, (_, p) => {
-      const mean = 0.05 + 0.6 * Math.exp(-p / 0.2);
-      return Math.max(1e-4, mean * Math.exp(1.3 * g() - 0.85) * (batch > 4 ? 0 : 1) + (batch > 4 ? mean * (1 + 0.1 * g()) : 0));
-    }, 1, 0);
+    return series(
+      1200,
+      (_, p) => {
+        const mean = 0.05 + 0.6 * Math.exp(-p / 0.2);
+        return Math.max(1e-4, mean * Math.exp(1.3 * g() - 0.85) * (batch > 4 ? 0 : 1) + (batch > 4 ? mean * (1 + 0.1 * g()) : 0));
+      },
+      1,
+      0,
+    );
   }
   test.each([
     { name: "batch_size 1, converged: tiny level, huge relative noise", batch: 1, raised: true },
