@@ -138,6 +138,10 @@ export const DEFAULT_THRESHOLDS = {
   loss_plateau_rel: 0.01, // ... improved by less than 1% of the current level
   plateau_progress_frac: 0.8, // only after the loss fell to <= 80% of its start
   plateau_min_level_frac: 0.05, // and not when it is already ~0 (<= 5% of its start)
+  plateau_noise_rel: 0.1, // and only when the window's medians are precise to ~10% of the level (per-point noise
+  // cv: 1.25 cv sqrt(2 / points per third); a noisy loss over a short window looks flat by chance)
+  plateau_best_factor: 2, // and not when the flat level is > 2x the lowest level reached (the loss went up)
+  // (nor when the model fits its data: fit_err_frac / fit_loss_frac)
 
   // noisy_loss
   noisy_loss_cv: 0.5, // robust step-to-step noise > 50% of the current level ...

@@ -109,3 +109,103 @@ describe("noisy_loss: per-sample losses (config batch_size 1-4) are noisy by nat
     if (raised) expect(d!.message).toMatch(/config batch_size/);
   });
 });
+
+/** Per-epoch accuracy rising from 0.1 to `to`, 20 evaluations every 20 steps. */
+function accTo(to: number, seed = 7) {
+  const g = gauss(seed);
+  return series(20, (_, p) => Math.min(1, to - (to - 0.1) * Math.exp(-p / 0.15) + 0.003 * g()), 20, 19);
+}
+
+/** A 10-class run of 400 steps: loss, accuracies, and a dead share for fc1 every 5 steps. */
+function deadRun(opts: { dead: (p: number) => number; trainAcc: number; valAcc?: number; loss?: ReturnType<typeof series> }): RunSpec {
+  const g = gauss(21);
+  return {
+    config: { num_classes: 10, batch_size: 32, activation: "relu" },
+    series: {
+      "train/loss": opts.loss ?? decayingLoss(400, { floor: Math.max(0.02, -Math.log(opts.trainAcc)) }),
+      "train/acc": accTo(opts.trainAcc),
+      "val/acc": accTo(opts.valAcc ?? opts.trainAcc - 0.02, 8),
+      "act/fc1/dead_frac": series(80, (_, p) => Math.min(1, opts.dead(p) + 0.004 * g()), 5, 0),
+      "act/fc2/dead_frac": series(80, () => 0.02, 5, 0),
+    },
+  };
+}
+
+describe("dead_relu: units dead for good that matter", () => {
+  const atChanceLoss = series(400, (i) => 2.3 * (1 + 0.03 * Math.sin(i)), 1, 0);
+  test.each([
+    {
+      name: "a whole layer dead from the start (biases -4), at chance",
+      spec: deadRun({ dead: () => 1, trainAcc: 0.1, valAcc: 0.1, loss: atChanceLoss }),
+      raised: true,
+    },
+    { name: "95% dead in a model that fits (a layer nearly gone always matters)", spec: deadRun({ dead: () => 0.95, trainAcc: 0.99 }), raised: true },
+    { name: "60% dead, accuracy capped at 0.55", spec: deadRun({ dead: () => 0.6, trainAcc: 0.55 }), raised: true },
+    { name: "40% of a healthy CNN's fc units dead, train acc 0.99 (C2-H-CNN)", spec: deadRun({ dead: () => 0.4, trainAcc: 0.99 }), raised: false },
+    {
+      name: "60% dead while labels are permuted: at chance, the live 40% would learn if anything could be learned",
+      spec: deadRun({ dead: () => 0.6, trainAcc: 0.15, valAcc: 0.1, loss: atChanceLoss }),
+      raised: false,
+    },
+    { name: "recovering: 70% dead early, 40% now (units came back)", spec: deadRun({ dead: (p) => 0.7 - 0.3 * p, trainAcc: 0.55 }), raised: false },
+    {
+      name: "borderline: 60% dead at train acc 0.93 (error 8% of chance's: fits)",
+      spec: deadRun({ dead: () => 0.6, trainAcc: 0.93 }),
+      raised: false,
+    },
+    {
+      name: "borderline: 60% dead at train acc 0.75 (error 28% of chance's: poor)",
+      spec: deadRun({ dead: () => 0.6, trainAcc: 0.75 }),
+      raised: true,
+    },
+  ])("$name -> raised: $raised", ({ spec, raised }) => {
+    const d = found(spec, "dead_relu");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
+
+describe("loss_plateau: stopped improving while far from what the run can reach", () => {
+  const flatAt = (level: number, noise = 0.03) =>
+    series(1000, (i, p) => (p < 0.6 ? level + (2.3 - level) * (1 - p / 0.6) ** 2 : level) * (1 + noise * Math.sin(i * 1.7)), 1, 0);
+  test.each([
+    { name: "loss-only run flat at 0.8 from 2.3 for 40%", spec: { series: { loss: flatAt(0.8) } }, raised: true },
+    {
+      name: "classifier capped at train acc 0.6, loss flat",
+      spec: { config: { num_classes: 10 }, series: { loss: flatAt(1.2), "train/acc": accTo(0.6) } },
+      raised: true,
+    },
+    {
+      name: "converged healthy classifier: train acc 0.99, loss flat at its floor",
+      spec: { config: { num_classes: 10 }, series: { loss: flatAt(0.3), "train/acc": accTo(0.99) } },
+      raised: false,
+    },
+    {
+      name: "a loss that went UP (a resumed run retrained from scratch: 2.3 -> 0.013 by step 300, then 1.2 flat)",
+      spec: {
+        series: { loss: series(430, (i) => (i <= 300 ? 0.013 + 2.3 * Math.exp(-i / 30) : 1.2) * (1 + 0.02 * Math.sin(i)), 1, 0) },
+      },
+      raised: false,
+    },
+    {
+      name: "borderline: flat but so noisy (per-point cv ~1) that a short window cannot tell flat from falling",
+      spec: {
+        series: {
+          loss: (() => {
+            const g = gauss(2);
+            return series(100, (_, p) => Math.max(1e-3, (0.3 + 0.4 * Math.exp(-p / 0.1)) * (1 + 0.9 * g())), 1, 0);
+          })(),
+        },
+      },
+      raised: false,
+    },
+  ])("$name -> raised: $raised", ({ spec, raised }) => {
+    const d = found(spec as RunSpec, "loss_plateau");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+
+  test("the plateau is reported where the flat stretch began, not where the loss first touched its level", () => {
+    // falls to 0.8 by 60%, flat after: the flat stretch starts near step 600
+    const d = found({ series: { loss: flatAt(0.8) } }, "loss_plateau");
+    expect(d!.step).toBeGreaterThan(450);
+  });
+});
