@@ -66,6 +66,13 @@ describe("divergence: an explosion is judged against the very first loss and ln 
     expect(d!.severity).toBe(severity);
   });
 
+  test("an explosion from the second step also reads as a learning rate too high, from step 1", () => {
+    const loss = series(300, (i) => (i === 0 ? 2.31 : 1000 + 5 * i), 1, 0);
+    const got = diagnose(makeRun({ config: { num_classes: 10 }, series: { "train/loss": loss } }));
+    expect(got.find((d) => d.code === "lr_too_high")?.step).toBe(1);
+    expect(got.find((d) => d.code === "divergence")?.evidence.initial_loss).toBeCloseTo(2.31, 2);
+  });
+
   test("the lr=40 story: NaN, then finite again at the starting level: one critical alert saying it never recovered", () => {
     const loss = lossOf(300, (i) => (i < 10 ? LN3 * (1 - 0.02 * i) : i < 14 ? NaN : LN3));
     const got = diagnose(makeRun({ config: { num_classes: 3 }, series: { "train/loss": loss } }));
