@@ -99,8 +99,17 @@ export const DEFAULT_THRESHOLDS = {
   dead_zero_frac: 0.9, // share of zero activations (histogram, or per-activation dead_frac)
   dead_flicker: 0.03, // a per-batch dead share whose step-to-step noise exceeds 0.03 counts live units
   // missing a batch (small or single-class batches); judged like per-activation zeros
+  dead_poor_frac: 0.25, // below dead_frac_critical, dead units count only while the fit is poor: train error
+  // >= 25% of an untrained model's (1 - 1/C), or without accuracy a loss >= 50% of its start that stopped falling
+  dead_recover_frac: 0.75, // a layer whose dead share fell below 75% of its peak is recovering: units came back
   dead_low_quantile: 0.1, // a unit dead for good is dead on every batch: the layer's dead share is read
   // as this low quantile of its recent per-batch shares (a flickering share is live units missing a batch)
+
+  // whether the run fits its data (dead_relu below dead_frac_critical and loss_plateau speak only when it
+  // falls short: dead units in a model that fits cost nothing; a converged run is not a plateau)
+  fit_err_frac: 0.1, // train error <= 10% of an untrained model's error (1 - 1/C) = fits
+  fit_loss_frac: 0.2, // without accuracy: the loss <= 20% of its start = fits ...
+  fit_progress_rel: 0.1, // ... and one that fell >= 10% from the window before the recent one is still learning
 
   // bad_initial_loss: first loss vs ln C
   initial_loss_high_ratio: 1.5,
@@ -129,11 +138,17 @@ export const DEFAULT_THRESHOLDS = {
   loss_plateau_rel: 0.01, // ... improved by less than 1% of the current level
   plateau_progress_frac: 0.8, // only after the loss fell to <= 80% of its start
   plateau_min_level_frac: 0.05, // and not when it is already ~0 (<= 5% of its start)
+  plateau_noise_rel: 0.1, // and only when the window's medians are precise to ~10% of the level (per-point noise
+  // cv: 1.25 cv sqrt(2 / points per third); a noisy loss over a short window looks flat by chance)
+  plateau_best_factor: 2, // and not when the flat level is > 2x the lowest level reached (the loss went up)
+  // (nor when the model fits its data: fit_err_frac / fit_loss_frac)
 
   // noisy_loss
   noisy_loss_cv: 0.5, // robust step-to-step noise > 50% of the current level ...
   noisy_loss_scale: 0.15, // ... and > 15% of the starting loss (a converged loss wiggles a lot relatively)
   noisy_min_points: 30,
+  noisy_small_batch: 4, // config batch_size <= 4: each point is the loss of a few samples, per-sample
+  // losses: their relative noise alone is the finding, whatever the scale
 
   // gradients
   grad_vanish_ratio: 1e-3, // first-layer / last-layer gradient size
@@ -185,6 +200,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["overfit_patience_evals", 1],
   ["plateau_min_points", 1],
   ["noisy_min_points", 1],
+  ["noisy_small_batch", 1],
   ["loss_pool_samples", 1],
   ["initial_loss_max_step", 0],
   ["lr_jump_min_points", 1],
@@ -204,6 +220,11 @@ const SHARES: ReadonlySet<string> = new Set([
   "dead_frac_critical",
   "dead_zero_frac",
   "dead_low_quantile",
+  "dead_recover_frac",
+  "dead_poor_frac",
+  "fit_err_frac",
+  "fit_loss_frac",
+  "fit_progress_rel",
   "dead_flicker",
   "underfit_acc_max",
   "underfit_err_frac",

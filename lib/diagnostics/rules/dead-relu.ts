@@ -3,7 +3,8 @@
 import { diagnosis, type Rule } from "../context";
 import { lastRecords, shareWhere } from "../hist";
 import { layerRecent, listShares } from "../layers";
-import { finiteSample, median, noise, quantile, recentRange, round, streakStart } from "../series";
+import { finiteSample, median, noise, quantile, recentRange, round, smoothed, streakStart } from "../series";
+import { fitState } from "./fit-state";
 
 /**
  * The per-batch dead share above which `dead_frac` of the units are dead for good, for batches of B
@@ -31,7 +32,7 @@ export const deadRelu: Rule = {
     const batch = ctx.batchSize ?? ctx.loss()?.batchSize ?? null;
     const batchLimit =
       batch !== null && t.dead_frac < 1 && t.dead_zero_frac > t.dead_frac ? deadLimitForBatch(t.dead_frac, t.dead_zero_frac, batch) : t.dead_frac;
-    const hits: { layer: string; value: number; step: number | null }[] = [];
+    const hits: { layer: string; value: number; step: number | null; peak?: number }[] = [];
     const seen = new Set<string>();
     let flickered = false;
 
@@ -49,7 +50,11 @@ export const deadRelu: Rule = {
       const flicker = !perActivation && noise(x.s.values, from, n).sigma > t.dead_flicker;
       flickered ||= flicker;
       const layerLimit = perActivation || flicker ? t.dead_zero_frac : batchLimit;
-      if (value > layerLimit) hits.push({ layer: x.layer, value, step: streakStart(x.s, (v) => v > layerLimit) });
+      if (value > layerLimit) {
+        let peak = value;
+        for (const p of smoothed(x.s, 0, n)) if (p.value > peak) peak = p.value;
+        hits.push({ layer: x.layer, value, step: streakStart(x.s, (v) => v > layerLimit), peak });
+      }
     }
     const limit = perActivation || flickered ? t.dead_zero_frac : batchLimit;
 
@@ -71,6 +76,21 @@ export const deadRelu: Rule = {
       }
     }
 
+    // Dead units are a finding when they matter. Units that come back were not dead for good (the share
+    // fell well below its peak). Below dead_frac_critical most of the layer still works, so the dead
+    // part matters only while the model falls short of its data: in a model that fits (train error a
+    // small share of chance's) they cost nothing, and in one at chance the live majority would have
+    // learned something if anything could be learned (shuffled labels, sorted or empty inputs: the
+    // dead units are a symptom, the cause has its own code). A layer (nearly) all dead always matters.
+    // "Falls short" = well away from fitting: train error >= dead_poor_frac of chance's (or without
+    // accuracy, a loss >= 2 x dead_poor_frac of its start that stopped falling).
+    const fit = fitState(ctx);
+    const poor =
+      fit.state === "unknown" ||
+      (fit.state === "short" && fit.shortfall !== null && fit.shortfall >= (fit.from === "loss" ? 2 : 1) * t.dead_poor_frac);
+    const kept = hits.filter((h) => !(h.peak !== undefined && h.value < t.dead_recover_frac * h.peak) && (h.value >= t.dead_frac_critical || poor));
+    hits.length = 0;
+    hits.push(...kept);
     if (hits.length === 0) return null;
     const worst = Math.max(...hits.map((h) => h.value));
     const steps = hits.map((h) => h.step).filter((s): s is number => s !== null);
@@ -89,6 +109,8 @@ export const deadRelu: Rule = {
         worst_dead_frac: round(worst, 3),
         dead_frac: round(limit, 3),
         batch_size: batch,
+        fit: fit.state,
+        fit_reading: fit.reading || null,
       },
     );
   },

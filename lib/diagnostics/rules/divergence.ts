@@ -10,34 +10,62 @@ const ADVICE =
   "bugs: log(0) or division by zero in the loss, a softmax computed without subtracting the max, " +
   "bad values in the data.";
 
+/**
+ * The loss an explosion is measured against: the very first loss (pooled over `pool` points for small
+ * batches), and for a classifier at least ln C, what an untrained model scores. Not a median of the
+ * first points: a loss that explodes from the second step on (2.31, 1006, 1945, ...) would make the
+ * explosion its own reference. ln C keeps a lucky low first batch from turning ordinary loss levels
+ * into "3x the start".
+ */
+export function explosionBase(ctx: Context): number {
+  const lp = ctx.loss();
+  if (!lp || !(lp.first > 0)) return NaN;
+  const C = ctx.numClasses;
+  return C !== null && C >= 2 ? Math.max(lp.first, Math.log(C)) : lp.first;
+}
+
 export function explodedLevel(ctx: Context): { level: number; initial: number } | null {
   const lp = ctx.loss();
-  if (!lp || lp.n < ctx.t.min_points || !(lp.initial > 0)) return null;
+  const base = explosionBase(ctx);
+  if (!lp || lp.n < ctx.t.min_points || !(base > 0)) return null;
   const level = Math.max(lp.recent, lp.tail);
-  return level > ctx.t.divergence_factor * lp.initial ? { level, initial: lp.initial } : null;
+  return level > ctx.t.divergence_factor * base ? { level, initial: base } : null;
 }
 
 /**
- * The first run of at least `minLen` consecutive (strided) points above `limit`, if any. With
- * pool > 1 (small batches) each point is read as the mean of the `pool` points from it: five single
- * samples above 3x the mean loss in a row are chance, not an explosion.
+ * The first stretch where the loss stayed above `limit`: at least `need` of 2 x `need` consecutive
+ * (strided) points above it (need = max(3, minLen / 2)). An explosion that swings (560, 2.3, 1.5,
+ * 1824, 2.1, ...) is still one explosion; one spiky batch is not. With pool > 1 (small batches) each
+ * point is read as the mean of the `pool` points from it: single samples far above the mean are chance.
  */
 function explodedStreak(s: { steps: number[]; values: number[] }, limit: number, minLen: number, pool = 1) {
   const n = s.values.length;
   const idx = stridedIndices(0, pool > 1 ? Math.max(0, n - pool + 1) : n);
   const need = Math.max(3, Math.ceil(minLen / 2));
-  let start = -1;
-  let peak = -Infinity;
-  for (let k = 0; k <= idx.length; k++) {
-    const v = k < idx.length ? (pool > 1 ? finiteMean(s.values, idx[k], idx[k] + pool) : s.values[idx[k]]) : NaN;
-    if (v > limit) {
-      if (start < 0) start = k;
-      if (v > peak) peak = v;
-      continue;
+  const span = 2 * need;
+  const above = idx.map((i) => (pool > 1 ? finiteMean(s.values, i, i + pool) : s.values[i]) > limit);
+  for (let k = 0; k < idx.length; k++) {
+    if (!above[k]) continue;
+    let count = 0;
+    let last = k;
+    for (let j = k; j < Math.min(idx.length, k + span); j++) {
+      if (!above[j]) continue;
+      count++;
+      last = j;
     }
-    if (start >= 0 && k - start >= need) return { step: s.steps[idx[start]], peak, length: k - start };
-    start = -1;
-    peak = -Infinity;
+    if (count < need) continue;
+    // extend over later points while the stretch keeps most of its points above the limit
+    let end = last;
+    for (let j = last + 1; j < idx.length && j - end <= need; j++) if (above[j]) end = j;
+    let peak = -Infinity;
+    let length = 0;
+    for (let j = k; j <= end; j++) {
+      if (!above[j]) continue;
+      length++;
+      const v = pool > 1 ? finiteMean(s.values, idx[j], idx[j] + pool) : s.values[idx[j]];
+      if (v > peak) peak = v;
+    }
+    return { step: s.steps[idx[k]], peak, length };
   }
   return null;
 }
@@ -65,20 +93,35 @@ export const divergence: Rule = {
     }
     const s = ctx.keys.scalars.train_loss!.s;
 
+    const base = explosionBase(ctx);
+    const limit = ctx.t.divergence_factor * base;
+    // After a blow-up the loss is either learning again (below where it started) or back at about its
+    // start, where a model that lost everything sits (a classifier at ~ln C): that is not "came back",
+    // the run never recovered. One alert tells which (lr_too_high's history says the same).
+    const learningAgain = Number.isFinite(lp.tail) && lp.tail < ctx.t.collapse_return_frac * base;
+
     if (lp.nonFiniteCount > 0) {
       const step = s.steps[lp.nonFiniteFirstIdx];
       const bad = s.values[lp.nonFiniteFirstIdx];
-      const recovered = lp.lastIsFinite && Number.isFinite(lp.tail) && !(lp.initial > 0 && lp.tail > ctx.t.divergence_factor * lp.initial);
+      const finiteNow = lp.lastIsFinite && Number.isFinite(lp.tail) && !(base > 0 && lp.tail > limit);
+      const recovered = finiteNow && learningAgain;
       return diagnosis(
         "divergence",
         recovered ? "warning" : "critical",
         step,
-        recovered ? "Divergence: the loss hit NaN/Inf (and came back)" : "Divergence: the loss is NaN/Inf",
+        recovered
+          ? "Divergence: the loss hit NaN/Inf (and came back)"
+          : finiteNow
+            ? "Divergence: the loss hit NaN/Inf and training never recovered"
+            : "Divergence: the loss is NaN/Inf",
         `The training loss "${lp.key}" became ${bad} at step ${step}` +
           (recovered
             ? ` (${lp.nonFiniteCount} non-finite point(s); it is finite again now). Even a transient NaN can ` +
               `silently corrupt weights or optimizer state. `
-            : `. Once the loss is NaN/Inf the weights are garbage and the run will not recover by itself. `) +
+            : finiteNow
+              ? ` (${lp.nonFiniteCount} non-finite point(s)). It is finite again (${fmt(lp.tail)}) but no lower than ` +
+                `where it started (${fmt(base)}): the model lost what it had learned and has not learned since. `
+              : `. Once the loss is NaN/Inf the weights are garbage and the run will not recover by itself. `) +
           ADVICE,
         {
           key: lp.key,
@@ -86,14 +129,14 @@ export const divergence: Rule = {
           first_bad_value: String(bad),
           non_finite_points: lp.nonFiniteCount,
           recovered,
-          initial_loss: round(lp.initial),
+          initial_loss: round(base),
+          recent_loss: round(lp.tail),
         },
       );
     }
 
     const exploded = explodedLevel(ctx);
     if (exploded) {
-      const limit = ctx.t.divergence_factor * lp.initial;
       const step = streakStart(s, (v) => !(v <= limit)) ?? lp.lastStep;
       return diagnosis(
         "divergence",
@@ -101,14 +144,14 @@ export const divergence: Rule = {
         step,
         "Divergence: the loss is exploding",
         `The training loss "${lp.key}" is now around ${fmt(exploded.level)}, more than ` +
-          `${ctx.t.divergence_factor}x its starting value ${fmt(lp.initial)}. Training is moving away ` +
+          `${ctx.t.divergence_factor}x its starting value ${fmt(base)}. Training is moving away ` +
           `from a solution instead of towards one; the usual cause is a learning rate that is too high, so ` +
           `each step overshoots. ${ADVICE}`,
         {
           key: lp.key,
-          initial_loss: round(lp.initial),
+          initial_loss: round(base),
           recent_loss: round(exploded.level),
-          ratio: round(exploded.level / lp.initial, 3),
+          ratio: round(exploded.level / base, 3),
           divergence_factor: ctx.t.divergence_factor,
         },
       );
@@ -120,25 +163,30 @@ export const divergence: Rule = {
     if (unshuffledShape(ctx)) return null;
 
     // Exploded earlier and came back under the limit: still worth knowing (the weights went through
-    // it), as a warning. A sustained streak, not one spiky batch.
-    const past = lp.initial > 0 ? explodedStreak(s, ctx.t.divergence_factor * lp.initial, ctx.t.min_points, lp.pool) : null;
+    // it). A sustained stretch, not one spiky batch. Learning again: a warning; back at its start: the
+    // run never recovered (critical).
+    const past = base > 0 ? explodedStreak(s, limit, ctx.t.min_points, lp.pool) : null;
     if (past) {
       return diagnosis(
         "divergence",
-        "warning",
+        learningAgain ? "warning" : "critical",
         past.step,
-        "Divergence: the loss exploded (and came back)",
+        learningAgain ? "Divergence: the loss exploded (and came back)" : "Divergence: the loss exploded and training never recovered",
         `The training loss "${lp.key}" rose to ${fmt(past.peak)} from step ${past.step}, more than ` +
-          `${ctx.t.divergence_factor}x its starting value ${fmt(lp.initial)}, for ${past.length} logged points, ` +
-          `before coming back to ${fmt(lp.tail)}. A blow-up like this usually leaves dead units or a damaged ` +
-          `optimizer state behind even when the loss recovers. ${ADVICE}`,
+          `${ctx.t.divergence_factor}x its starting value ${fmt(base)}, for ${past.length} logged points` +
+          (learningAgain
+            ? `, before coming back to ${fmt(lp.tail)}. A blow-up like this usually leaves dead units or a damaged ` +
+              `optimizer state behind even when the loss recovers. `
+            : `; it is now ${fmt(lp.tail)}, no lower than where it started: the model lost what it had learned and ` + `has not learned since. `) +
+          ADVICE,
         {
           key: lp.key,
-          initial_loss: round(lp.initial),
+          initial_loss: round(base),
           peak_loss: round(past.peak),
           exploded_from_step: past.step,
           exploded_points: past.length,
           recent_loss: round(lp.tail),
+          recovered: learningAgain,
           divergence_factor: ctx.t.divergence_factor,
         },
       );

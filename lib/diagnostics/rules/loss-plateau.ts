@@ -1,8 +1,11 @@
-// loss_plateau: after real progress, the training loss has been flat for a long stretch (while
-// still clearly above 0) at a constant learning rate: time to decay the learning rate.
+// loss_plateau: after real progress, the training loss has been flat for a long stretch at its best
+// level so far, at a constant learning rate, while the model still falls short of its data: time to
+// decay the learning rate. A run that fits its data has converged (not a plateau), and a loss that
+// went back up (a restart from scratch, a blow-up) is not "stopped improving".
 
 import { diagnosis, type Rule } from "../context";
 import { finiteSample, fmt, lowerBound, median, round, smoothed } from "../series";
+import { fitState } from "./fit-state";
 
 export const lossPlateau: Rule = {
   code: "loss_plateau",
@@ -21,6 +24,16 @@ export const lossPlateau: Rule = {
     const a = median(finiteSample(s.values, from, from + third));
     const b = median(finiteSample(s.values, n - third, n));
     if (!(a - b < t.loss_plateau_rel * b)) return null;
+    // "no better than a third of the window ago" means something only when the two medians are
+    // precise: with per-point noise cv, a median of k points is off by ~1.25 cv / sqrt(k) of the level
+    // (a noisy minibatch loss over a short window flips between "flat" and "falling" by chance)
+    const spread = 1.25 * lp.recentCv * Math.sqrt(2 / Math.max(1, Math.min(third, 512 / 3)));
+    if (!(spread <= t.plateau_noise_rel)) return null;
+    // flat well above where it had been: the loss went up, not "stopped going down"
+    if (Number.isFinite(lp.best) && lp.best > 0 && b > t.plateau_best_factor * lp.best) return null;
+    // a model that fits its data (or is still falling fast) has nothing to gain from a decay
+    const fit = fitState(ctx);
+    if (fit.state === "fits" || fit.state === "learning") return null;
     // A schedule already at work (the learning rate changed within the window) is the user's call.
     const lr = ctx.keys.scalars.lr;
     let lrNow: number | null = null;
@@ -31,8 +44,13 @@ export const lossPlateau: Rule = {
       lrNow = lr.s.values[ln - 1];
       if (Number.isFinite(lrFrom) && Number.isFinite(lrNow) && Math.abs(lrNow - lrFrom) > 0.1 * Math.abs(lrFrom)) return null;
     }
+    // where the flat stretch began: after the last smoothed point clearly above its level
     const curve = smoothed(s, 0, n);
-    const since = curve.find((p) => p.value <= b * (1 + 2 * t.loss_plateau_rel))?.step ?? s.steps[from];
+    let since = s.steps[from];
+    for (let k = curve.length - 1; k >= 0; k--) {
+      if (curve[k].value > b * (1 + 10 * t.loss_plateau_rel)) break;
+      since = curve[k].step;
+    }
     return diagnosis(
       "loss_plateau",
       "info",
@@ -51,6 +69,9 @@ export const lossPlateau: Rule = {
         window_points: len,
         lr: lrNow !== null ? round(lrNow) : null,
         loss_plateau_rel: t.loss_plateau_rel,
+        best_loss: round(lp.best),
+        median_noise_rel: round(spread, 3),
+        fit: fit.state,
       },
     );
   },

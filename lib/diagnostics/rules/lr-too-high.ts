@@ -68,11 +68,11 @@ export const lrTooHigh: Rule = {
 
     const exploded = explodedLevel(ctx);
     if (exploded && lp) {
-      reasons.push(`the training loss climbed to ${fmt(exploded.level)}, over ${t.divergence_factor}x its start (${fmt(lp.initial)})`);
-      evidence.initial_loss = round(lp.initial);
+      reasons.push(`the training loss climbed to ${fmt(exploded.level)}, over ${t.divergence_factor}x its start (${fmt(exploded.initial)})`);
+      evidence.initial_loss = round(exploded.initial);
       evidence.recent_loss = round(exploded.level);
       const s = ctx.keys.scalars.train_loss!.s;
-      step = streakStart(s, (v) => !(v <= t.divergence_factor * lp.initial));
+      step = streakStart(s, (v) => !(v <= t.divergence_factor * exploded.initial));
     }
 
     // Points of a few samples each (pool > 1) jump around whatever the learning rate: that noise is

@@ -12,8 +12,14 @@ export const noisyLoss: Rule = {
     // Relative noise alone is not enough: near convergence the per-minibatch loss of even a
     // healthy run wiggles by a large fraction of its (small) level. It must also be large on the
     // scale of the loss itself.
+    // Points of 1-4 samples (config batch_size) are per-sample losses: noisy by nature, whatever their
+    // level. A converged model's per-sample losses are tiny on most examples and large on a few, so the
+    // scale test would hide exactly the noise the batch makes. (A batch size read from the first
+    // points' spread is not enough here: a smooth loss with large relative jitter reads the same.)
     const sigma = lp.recentCv * lp.recent;
-    if (!(lp.recentCv > t.noisy_loss_cv) || !(sigma > t.noisy_loss_scale * lp.initial)) return null;
+    const fewSamples = ctx.batchSize !== null && ctx.batchSize <= t.noisy_small_batch;
+    if (!(lp.recentCv > t.noisy_loss_cv)) return null;
+    if (!fewSamples && !(sigma > t.noisy_loss_scale * lp.initial)) return null;
     const s = ctx.keys.scalars.train_loss!.s;
     return diagnosis(
       "noisy_loss",
@@ -24,7 +30,7 @@ export const noisyLoss: Rule = {
         `${fmt(lp.recentCv * 100, 2)}% of its level (${fmt(lp.recent)}). Such noise hides whether training ` +
         `progresses and usually means each step follows a poor estimate of the gradient: the batch is too ` +
         `small, or the learning rate is on the high side.` +
-        (lp.pool > 1
+        (lp.pool > 1 || fewSamples
           ? ` Here each point is the loss of ${lp.batchSize === 1 ? "a single sample" : `about ${lp.batchSize} samples`}` +
             (lp.poolReason === "batch_size" ? " (config batch_size)" : " (read from how much the first points differ)") +
             `: the batch is the likely cause; babysit reads levels over ${lp.pool} points here.`
@@ -38,7 +44,8 @@ export const noisyLoss: Rule = {
         level: round(lp.recent),
         window_points: lp.recentPoints,
         batch_size: lp.batchSize,
-        batch_size_from: lp.pool > 1 ? lp.poolReason : null,
+        batch_size_from: fewSamples ? "batch_size" : lp.pool > 1 ? lp.poolReason : null,
+        noisy_small_batch: t.noisy_small_batch,
         noisy_loss_cv: t.noisy_loss_cv,
         noisy_loss_scale: t.noisy_loss_scale,
       },

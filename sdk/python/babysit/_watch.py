@@ -898,9 +898,14 @@ class Watcher:
         n = output.numel()
         if n == 0:
             return
-        label, is_conv = name, False
-        if self._win.last_layer is not None and self._win.last_layer[0] not in self._win.used_labels:
-            label, is_conv = self._win.last_layer
+        # A conv layer's activations are (N, C, ...): a unit is a channel, dead only when <= 0 at every
+        # position of every example. That holds for every activation after a conv layer, also one that
+        # keeps its own name (after a pooling, or a ReLU module used twice): counted per last dim, the
+        # "units" would be image columns, and blank border columns would read as dead units.
+        last = self._win.last_layer
+        label, is_conv = name, last is not None and last[1]
+        if last is not None and last[0] not in self._win.used_labels:
+            label, is_conv = last
         k = 1
         while label in self._win.used_labels:  # one module used twice in forward() with no layer between
             k += 1

@@ -339,6 +339,40 @@ def test_conv_net_dead_units_are_channels(server, make_run):
     assert "update_ratio/conv1" in server.keys(run.id) and "grad/head/norm" in server.keys(run.id)
 
 
+@pytest.mark.parametrize("shared", [False, True])
+def test_an_activation_after_pooling_counts_channels_not_image_columns(server, make_run, shared):
+    """Blank border columns (the digits' empty margins) are structurally zero at every position; a
+    channel is dead only when it is zero at every position, so a live net reads 0 dead, not 1/4."""
+
+    class ConvNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 4, 3, padding=1, bias=False)
+            self.relu = nn.ReLU()
+            self.relu_b = self.relu if shared else nn.ReLU()
+            self.pool = nn.MaxPool2d(2)
+            self.head = nn.Linear(4 * 4 * 4, 10)
+
+        def forward(self, x):
+            return self.head(self.relu_b(self.pool(self.relu(self.conv1(x)))).flatten(1))
+
+    torch.manual_seed(5)
+    model = ConvNet()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    run = make_run()
+    babysit.watch(model, opt, every=1)
+    x, y = torch.randn(16, 1, 8, 8), torch.randint(0, 10, (16,))
+    x[..., 5:] = 0.0  # the last three columns blank: conv columns 6-7, pooled column 3, are 0 everywhere
+    opt.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    opt.step()
+    run.finish()
+    keys = [k for k in server.keys(run.id) if k.endswith("/dead_frac")]
+    assert "act/conv1/dead_frac" in keys and len(keys) == 2
+    for k in keys:
+        assert server.series(run.id, k) == {0: 0.0}, k
+
+
 @pytest.mark.skipif(not hasattr(torch, "compile"), reason="torch.compile came with torch 2")
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("which", ["the compiled model", "the module it compiles"])
