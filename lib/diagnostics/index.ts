@@ -80,7 +80,8 @@ export const SUPPRESSED_BY: { cause: string; minSeverity: Severity; hides: strin
   {
     cause: "divergence",
     minSeverity: "critical",
-    hides: ["lr_too_low", "loss_plateau", "noisy_loss", "underfitting", "overfitting", "no_learning"],
+    // a diverged run's shrunken or pinned numbers say nothing about a penalty or the class prior
+    hides: ["lr_too_low", "loss_plateau", "noisy_loss", "underfitting", "overfitting", "no_learning", "over_regularization", "majority_class"],
   },
   // a net that cannot pass gradients or has symmetric / dead units learns nothing: not the data's fault
   { cause: "vanishing_gradients", minSeverity: "info", hides: ["no_learning"] },
