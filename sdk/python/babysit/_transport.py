@@ -29,7 +29,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from . import _contract as C
 from . import _values as V
-from ._http import API_KEY_ENV, Client, KeyRefused, TransportError, error_text
+from ._http import Client, KeyRefused, TransportError, error_text
 from ._output import OnceWarner, say
 from ._result import Rejections
 from ._spool import LoadedSpool, SkippedSpool, Spool, body_steps, claim_foreign_spools, resolve_steps
@@ -175,6 +175,7 @@ class Transport:
         with self._lock:
             if self._finish_status is None:
                 self._finish_status = status
+                self._finished_at = round(time.time(), 3)  # the run's end, also when the finish is replayed later
                 # Already offline: one more try, then spool at once instead of making the user wait
                 # for a server that is away. Only reaching it is hurried: a server that answers has
                 # come back, and gets the whole timeout to take what was kept (see _answered).
@@ -257,23 +258,12 @@ class Transport:
         `finishing`: finish() had been called when the failed try began."""
         self._failures += 1
         self._go_offline()
-        if self._failures == 1 and not self._warned_unreachable:
+        if self._refused is not None and not finishing:
+            self._say_refused()
+        elif self._refused is None and not self._warned_unreachable:
             self._warned_unreachable = True
-            if self.spool.broken:
-                where = "memory (the spool directory is not writable)"
-            else:
-                where = self.spool.path or os.path.join(self.spool_dir, "%s.jsonl" % self.run_id)
-            if self._key_refused:
-                # the server answered 401: the key is the problem (the client said which refusal)
-                say(
-                    "babysit: server %s is reachable but will not take this key; keeping run %s's data in %s: set %s "
-                    "to a valid key, then run `python -m babysit sync` to send it" % (self.base_url, self.run_id, where, API_KEY_ENV)
-                )
-            else:
-                say(
-                    "babysit: server %s is unreachable; keeping run %s's data in %s and retrying in the background"
-                    % (self.base_url, self.run_id, where)
-                )
+            say("babysit: server %s is unreachable; keeping run %s's data in %s and retrying in the background"
+                % (self.base_url, self.run_id, self._spool_where()))
         delay = self._backoff * (0.8 + 0.4 * random.random())
         self._backoff = min(self._backoff * 2, BACKOFF_MAX)
         if self._finish_status is not None and not finishing:
@@ -282,6 +272,10 @@ class Transport:
             self._next_try = 0.0
             return
         self._next_try = time.monotonic() + delay
+        if finishing and self._refused is not None:
+            # nothing is taken until the key changes: waiting out finish's deadline cannot help
+            self._give_up()
+            return
         if finishing and (self._finish_one_try or time.monotonic() + min(delay, 0.2) >= self._finish_deadline):
             self._give_up()
 
@@ -290,7 +284,9 @@ class Transport:
     _finish_one_try = False
     _finish_connect_deadline = math.inf
     _warned_unreachable = False
-    _key_refused = False
+    _refused: Optional[KeyRefused] = None  # the last answer was a 401: why, and whether a key was sent
+    _finished_at: Optional[float] = None
+    _said_refusal: Optional[Tuple[str, bool]] = None
 
     def _post(self, path: str, body: Any) -> Tuple[int, Any]:
         """One request to the server, within finish's deadlines; raises TransportError."""
@@ -298,12 +294,29 @@ class Transport:
             connect = self._finish_connect_deadline - time.monotonic() if self._finish_one_try else None
         try:
             answer = self.client.post(path, body, self._timeout(), connect)
-        except KeyRefused:
-            self._key_refused = True  # it answered: the warning must not say "unreachable"
+        except KeyRefused as err:
+            self._refused = err  # it answered: the messages must not say "unreachable"
             raise
-        self._key_refused = False
+        except TransportError:
+            self._refused = None
+            raise
+        self._refused = None
         self._answered()
         return answer
+
+    def _spool_where(self) -> str:
+        if self.spool.broken:
+            return "memory (the spool directory is not writable)"
+        return self.spool.path or os.path.join(self.spool_dir, "%s.jsonl" % self.run_id)
+
+    def _say_refused(self) -> None:
+        """The one line for a refused key (the server answered 401), once per reason: what is wrong,
+        where the data is and what to do, never "unreachable". finish() adds nothing when it was said."""
+        refused = self._refused
+        if refused is None or (refused.why, refused.missing) == self._said_refusal:
+            return
+        self._said_refusal = (refused.why, refused.missing)
+        say("babysit: keeping run %s's data in %s: %s" % (self.run_id, self._spool_where(), refused.problem(self.base_url)))
 
     def _answered(self) -> None:
         """The server answered: finish() no longer hurries (it is not away), see _finish."""
@@ -322,7 +335,7 @@ class Transport:
                 pass
             self._go_offline()
             if not self._finish_delivered:
-                self.spool.append_finish(self._finish_status or "finished")
+                self.spool.append_finish(self._finish_status or "finished", self._finished_at)
             # What the spool file could not take was kept in memory, which ends with this process.
             lost = [b for b in self._spooled if b.body is not None]
             if lost:
@@ -334,7 +347,10 @@ class Transport:
             self.close_foreign()
             self.done.set()
         pending = len(self._spooled)
-        if pending or not self._finish_delivered:
+        if self._refused is not None:
+            with self._lock:
+                self._say_refused()
+        elif pending or not self._finish_delivered:
             if pending and self.spool.path:
                 say(
                     "babysit: could not reach %s before finish's deadline; %d batch(es) kept in %s, "
@@ -760,7 +776,7 @@ class Transport:
             empty = not self.queue and not self._outbox and not self._spooled
         if finishing and empty and not self._finish_delivered:
             try:
-                status, payload = self._post("/api/v1/runs/%s/finish" % self.run_id, {"status": self._finish_status})
+                status, payload = self._post("/api/v1/runs/%s/finish" % self.run_id, _finish_body(self._finish_status, self._finished_at))
             except TransportError:
                 return False
             if status >= 500:
@@ -826,7 +842,7 @@ class Transport:
                 continue
             if sp.finish is not None:
                 try:
-                    status, _ = self._post("/api/v1/runs/%s/finish" % sp.run_id, {"status": sp.finish})
+                    status, _ = self._post("/api/v1/runs/%s/finish" % sp.run_id, _finish_body(sp.finish, sp.finished_at))
                 except TransportError:
                     return False
                 if status == 404 and not sp.create_tried:
@@ -882,6 +898,15 @@ class Transport:
         foreign, self._foreign = self._foreign or [], []
         for sp in foreign:
             sp.release()
+
+
+def _finish_body(status: Optional[str], finished_at: Optional[float]) -> Dict[str, Any]:
+    """The finish request: finishedAt is when finish() ran, so a replayed run keeps its real end
+    (the server uses its own clock when it is not sane, docs/api.md)."""
+    body: Dict[str, Any] = {"status": status or "finished"}
+    if finished_at is not None:
+        body["finishedAt"] = finished_at
+    return body
 
 
 def _origin_of(answer: Any) -> int:
@@ -972,9 +997,11 @@ def replay_spools(base_url: str, spool_dir: str, timeout: float = 60.0, any_url:
     runs = len(t._foreign)
     total = sum(len(s.pending) for s in t._foreign)
     deadline = time.monotonic() + timeout
+    refused: Optional[KeyRefused] = None
     try:
         while t._foreign and time.monotonic() < deadline:
             if not t._replay_foreign_chunk():
+                refused = t._refused  # a 401: retrying cannot help until the key changes
                 break
     finally:
         left = sum(len(s.pending) for s in t._foreign)
@@ -982,4 +1009,5 @@ def replay_spools(base_url: str, spool_dir: str, timeout: float = 60.0, any_url:
         t.close_foreign()
         t.client.close()
     return {"runs": runs, "batches": total - left, "batches_left": left, "runs_left": left_runs,
-            "rejected_points": t.stats["foreign_rejected"], "skipped": [s.as_dict() for s in skipped]}
+            "rejected_points": t.stats["foreign_rejected"], "skipped": [s.as_dict() for s in skipped],
+            "refused": None if refused is None else {"message": refused.problem(t.base_url), "missing": refused.missing}}
