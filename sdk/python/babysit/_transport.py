@@ -260,7 +260,7 @@ class Transport:
         self._go_offline()
         if self._refused is not None and not finishing:
             self._say_refused()
-        elif self._refused is None and not self._warned_unreachable:
+        elif self._refused is None and self._create_refused is None and not self._warned_unreachable:
             self._warned_unreachable = True
             say("babysit: server %s is unreachable; keeping run %s's data in %s and retrying in the background"
                 % (self.base_url, self.run_id, self._spool_where()))
@@ -272,7 +272,7 @@ class Transport:
             self._next_try = 0.0
             return
         self._next_try = time.monotonic() + delay
-        if finishing and self._refused is not None:
+        if finishing and (self._refused is not None or self._create_refused is not None):
             # nothing is taken until the key changes: waiting out finish's deadline cannot help
             self._give_up()
             return
@@ -287,6 +287,7 @@ class Transport:
     _refused: Optional[KeyRefused] = None  # the last answer was a 401: why, and whether a key was sent
     _finished_at: Optional[float] = None
     _said_refusal: Optional[Tuple[str, bool]] = None
+    _create_refused: Optional[str] = None  # the server's answer refusing the run (a 4xx), said once by _ensure_created
 
     def _post(self, path: str, body: Any) -> Tuple[int, Any]:
         """One request to the server, within finish's deadlines; raises TransportError."""
@@ -350,6 +351,8 @@ class Transport:
         if self._refused is not None:
             with self._lock:
                 self._say_refused()
+        elif self._create_refused is not None:
+            pass  # said when it was refused, with where the data is kept
         elif pending or not self._finish_delivered:
             if pending and self.spool.path:
                 say(
@@ -572,6 +575,7 @@ class Transport:
         if self._created:
             return True
         res = self._create(self.create_body)
+        self._create_refused = None
         if res is None or res[0] >= 500:
             self.created_event.set()
             return False
@@ -591,9 +595,13 @@ class Transport:
             return True
         self.created_event.set()
         # The server refused the run itself; nothing can be stored until it accepts it. Keep the data
-        # on disk and keep asking with backoff (a misconfigured server may get fixed).
-        self.warner.say("create-refused", "the server refused to create run %s (%s); data is kept in the spool file"
-                        % (self.run_id, error_text(status, payload)))
+        # on disk and keep asking with backoff (a misconfigured server may get fixed). It answered:
+        # no message may say "unreachable", and finish() does not wait for what cannot come.
+        if status not in (408, 425, 429):
+            self._create_refused = error_text(status, payload)
+        self.warner.say("create-refused", "the server refused to create run %s (%s); its data is kept in %s and sent by "
+                        "`python -m babysit sync` once the server accepts the run"
+                        % (self.run_id, error_text(status, payload), self._spool_where()))
         return False
 
     def _learn_origin(self, origin: int) -> None:

@@ -247,3 +247,20 @@ def test_a_run_spooled_for_its_key_and_synced_later_shows_when_it_trained(monkey
     got = call("GET", "/api/v1/runs/%s" % run.id)["run"]
     assert before_init - 0.01 <= got["createdAt"] <= after_init + 0.01, (got, before_init, after_init)
     assert before_finish - 0.01 <= got["finishedAt"] <= after_finish + 0.01, (got, before_finish, after_finish)
+
+
+def test_a_key_that_may_not_write_the_project_gives_one_line_and_finish_does_not_wait(monkeypatch, capfd, loud, spool_dir):
+    made = call("POST", "/api/v1/keys", {"name": "elsewhere", "projects": ["somewhere-else"]})
+    monkeypatch.setenv("BABYSIT_API_KEY", made["token"])
+    run = babysit.init(project="team-py", url=_server.url, flush_interval=0.02)
+    for i in range(4):
+        run.log({"x": i}, step=i)
+    started = time.monotonic()
+    result = run.finish(timeout=120)
+    # the server answered 403: finish() spools and returns instead of waiting 120 s for an answer that will not change
+    assert time.monotonic() - started < 60
+    assert not result and result.spool_path and os.path.exists(result.spool_path)
+    lines = [ln for ln in capfd.readouterr().err.splitlines() if ln.startswith("babysit:")]
+    assert len(lines) == 1, lines
+    assert "403 forbidden: this API key may not write to the project" in lines[0] and result.spool_path in lines[0], lines
+    assert not any(s in lines[0] for s in NOT_THE_KEY), lines
