@@ -14,7 +14,7 @@ from ._spool import SkippedSpool
 # Exit codes: a script (or a person) can tell "try again later" from "fix the key first".
 EXIT_OK = 0
 EXIT_LEFT = 1  # something left (server away or too slow), skipped or rejected: running sync again may help
-EXIT_KEY_REFUSED = 3  # the server refused the API key or needs one: set BABYSIT_API_KEY first
+EXIT_KEY_REFUSED = 3  # the server refused the API key (401, or 403 for the project) or needs one: set BABYSIT_API_KEY first
 
 
 def _report(res: Dict[str, Any], base: str, spool_dir: str) -> List[str]:

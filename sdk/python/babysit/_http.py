@@ -23,7 +23,8 @@ class KeyRefused(TransportError):
     spooled, and `python -m babysit sync` replays it once BABYSIT_API_KEY holds a valid key: nothing
     is dropped for a key that can be fixed. Unlike a server that is away, waiting cannot help, so
     finish() and sync stop at once and say so (refusal()). (A 403, a key that may not write to the
-    project, is answered like any other refusal.)"""
+        project, is kept the same way when it answers a batch (_transport.py); a refused create is one
+    line and finish() does not wait for it either.)"""
 
     def __init__(self, why: str, missing: bool) -> None:
         super().__init__(why)

@@ -677,6 +677,11 @@ class Transport:
                 status, payload = res
             if status in (408, 425, 429) or status >= 500:
                 return "retry", body
+            if status == 403 and _error_code(payload) == "forbidden":
+                # the key may not write this run's project: another key can, so the batch is kept
+                # (never dropped), and like a 401 nothing is sent until the key changes
+                self._refused = KeyRefused(error_text(status, payload), missing=False)
+                return "retry", body
             if status == 413 and _split_bytes(body) is not None:
                 return "split", body
             # A rejection: retrying the same body cannot help, and the server stored none of it.
@@ -906,6 +911,11 @@ class Transport:
         foreign, self._foreign = self._foreign or [], []
         for sp in foreign:
             sp.release()
+
+
+def _error_code(payload: Any) -> Optional[str]:
+    err = payload.get("error") if isinstance(payload, dict) else None
+    return err.get("code") if isinstance(err, dict) else None
 
 
 def _finish_body(status: Optional[str], finished_at: Optional[float]) -> Dict[str, Any]:

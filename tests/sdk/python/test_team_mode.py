@@ -168,6 +168,16 @@ def _revoked_key(monkeypatch):
 
 
 REFUSALS = [pytest.param(_no_key, id="no key"), pytest.param(_revoked_key, id="revoked key")]
+
+
+def _other_project_key(monkeypatch):
+    made = call("POST", "/api/v1/keys", {"name": "elsewhere", "projects": ["somewhere-else"]})
+    monkeypatch.setenv("BABYSIT_API_KEY", made["token"])
+    return "refused the API key (403 forbidden: this API key may not write to the project"
+
+
+# a key that may not write the project can be replaced too: sync keeps the data (never drops it)
+SYNC_REFUSALS = REFUSALS + [pytest.param(_other_project_key, id="key for another project")]
 NOT_THE_KEY = ("unreachable", "could not reach", "did not answer", "will not take", "run sync again")
 
 
@@ -194,7 +204,7 @@ def _sync_cli(**env):
     return subprocess.run([sys.executable, "-m", "babysit", "sync"], env=full, capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("refuse", REFUSALS)
+@pytest.mark.parametrize("refuse", SYNC_REFUSALS)
 def test_sync_with_a_refused_key_names_it_exits_3_and_keeps_the_spool(monkeypatch, spool_dir, refuse):
     monkeypatch.delenv("BABYSIT_API_KEY", raising=False)
     run = babysit.init(project="team-py", url=_server.url, flush_interval=0.02)
