@@ -74,6 +74,9 @@ export const sessionCookieName = (secure: boolean) => (secure ? SECURE_SESSION_C
 /** Session cookies looked at per request: a browser sends one or two; more is someone's doing. */
 const SESSION_COOKIES_TRIED = 4;
 
+/** A 401 for a request with neither a bearer key nor a session: a training script reads it too, so the key comes first. */
+export const NO_CREDENTIALS = "send an API key (Authorization: Bearer <key>, BABYSIT_API_KEY in the SDKs) or log in (POST /api/v1/auth/login)";
+
 export const AMBIGUOUS_SESSION =
   "several session cookies of different accounts arrived (one may have been planted by another site); clear this site's cookies and log in again";
 
@@ -156,7 +159,7 @@ export function authorize(req: IncomingMessage, res: ServerResponse, front: Gate
     return false;
   }
   if (who.principal === null) {
-    sendError(res, "unauthenticated", "log in (POST /api/v1/auth/login) or send an API key as `Authorization: Bearer <key>`", {
+    sendError(res, "unauthenticated", NO_CREDENTIALS, {
       "www-authenticate": 'Bearer realm="babysit"',
     });
     return false;

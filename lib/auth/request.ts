@@ -1,5 +1,5 @@
 import { AppError } from "../errors";
-import { AUTH_HEADER, type RequestAuth } from "./front";
+import { AUTH_HEADER, NO_CREDENTIALS, type RequestAuth } from "./front";
 import type { Principal } from "./permissions";
 
 // The route handlers' side of lib/auth/front.ts: what the custom server's front learnt about a
@@ -18,7 +18,7 @@ export function authFromHeader(raw: string | null): RequestAuth {
 
 export function principalOf(req: Request): Principal {
   const p = authOf(req).principal;
-  if (!p) throw new AppError("unauthenticated", "log in (POST /api/v1/auth/login) or send an API key as `Authorization: Bearer <key>`");
+  if (!p) throw new AppError("unauthenticated", NO_CREDENTIALS);
   return p;
 }
 

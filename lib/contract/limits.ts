@@ -44,6 +44,10 @@ export const LIMITS = {
   configDepth: limit(32, "levels of nesting", "a run's config (the config object itself is level 1)"),
   stepMax: limit(Number.MAX_SAFE_INTEGER, "steps", "step and seq, integers from 0 (2^53-1)"),
   timeMax: limit(1e10, "Unix seconds", "row, histogram and event times, from 0 (milliseconds are refused)"),
+  // a run's startedAt / finishedAt as an SDK sends them (a run replayed from a spool keeps its real
+  // times); outside these the server uses its own clock instead (not an error: the data is kept)
+  runTimeFutureSkew: limit(300, "seconds", "how far past the server's clock a run's startedAt or finishedAt may be"),
+  runTimeMaxAge: limit(365 * 86_400, "seconds", "how far before the server's clock a run's startedAt or finishedAt may be"),
   epochAbsMax: limit(1e12, "epochs", "the absolute value of a row's epoch"),
   imageSideMax: limit(8192, "pixels", "an image's width and height (at least 1)"),
   imageBytesMax: limit(4 * 1024 * 1024, "bytes of decoded PNG", "one image"),

@@ -7,6 +7,7 @@ import { runSeries } from "../series/series-meta";
 import { writeConfigValues } from "./config-values";
 import { deletedRunError, isDeletedRun } from "./delete-run";
 import { runResumed } from "./lifecycle";
+import { clientTime } from "./run-times";
 import { type RunRecord, parseConfig, runListViewOf, runView } from "./run-view";
 
 export interface CreateRunInput {
@@ -15,6 +16,8 @@ export interface CreateRunInput {
   /** Already checked against the contract (lib/schemas/runs.ts): depth, size, well-formed strings. */
   config?: Record<string, unknown>;
   id?: string;
+  /** When the SDK's init() ran (unix seconds); a new run starts then when sane (lib/runs/run-times.ts). */
+  startedAt?: number;
 }
 
 export interface CreateRunResult {
@@ -61,7 +64,7 @@ export async function createRun(input: CreateRunInput, opts: { ownerId?: number 
         db,
         `INSERT INTO runs (id, project_id, name, config, status, created_at, updated_at, last_seen_at, owner_id)
          VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
-      ).run(id, project.id, name, JSON.stringify(input.config ?? {}), now, now, now, opts.ownerId ?? null);
+      ).run(id, project.id, name, JSON.stringify(input.config ?? {}), clientTime(input.startedAt, now) ?? now, now, now, opts.ownerId ?? null);
       writeConfigValues(db, id, input.config ?? {});
       return { resumed: false, run: mustReadRun(id) };
     })

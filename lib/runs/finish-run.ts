@@ -4,6 +4,7 @@ import { forgetRunSeries } from "../series/series-meta";
 import { AppError } from "../errors";
 import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
 import { runFinished } from "./lifecycle";
+import { clientTime } from "./run-times";
 import { runListViewOf, runView } from "./run-view";
 
 /**
@@ -13,7 +14,7 @@ import { runListViewOf, runView } from "./run-view";
  * since are still compacted and evaluated. Resuming the run (POST /api/v1/runs with its id) makes it
  * running again, and a finish after that counts.
  */
-export async function finishRun(id: string, status: "finished" | "crashed") {
+export async function finishRun(id: string, status: "finished" | "crashed", finishedAt?: number) {
   const db = prisma();
   const existing = await db.run.findUnique({ where: { id } });
   if (!existing) throw new AppError("not_found", `run ${id} does not exist`);
@@ -28,7 +29,7 @@ export async function finishRun(id: string, status: "finished" | "crashed") {
   const now = Date.now() / 1000;
   const run = await db.run.update({
     where: { id },
-    data: { status, finishedAt: now, updatedAt: now, lastSeenAt: now },
+    data: { status, finishedAt: clientTime(finishedAt, now, existing.createdAt) ?? now, updatedAt: now, lastSeenAt: now },
     include: { project: true },
   });
   const alerts = await runFinished(id);

@@ -29,7 +29,15 @@ const config = z
     if (problem) ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
   });
 
+/** A run's startedAt / finishedAt as sent: unix seconds within the contract's times (its sanity is lib/runs/run-times.ts). */
+const runTime = z
+  .number({ error: "must be a number of Unix seconds" })
+  .min(0, { error: "must be Unix seconds from 0" })
+  .max(LIMITS.timeMax.value, { error: `must be at most ${LIMITS.timeMax.value} (${LIMITS.timeMax.unit}; milliseconds are refused)` });
+
 export const createRun = z.object({
+  /** When the SDK's init() ran: kept for a new run when sane, else the server's clock (a resume keeps the run's start). */
+  startedAt: runTime.optional(),
   project: trimmedName(LIMITS.projectMaxLength, "project names", "is required"),
   name: trimmedName(LIMITS.runNameMaxLength, "run names", "must be a string").optional(),
   config: config.optional(),
@@ -125,6 +133,8 @@ export const bulkRuns = z
 
 export const finishRun = z.object({
   status: z.enum(["finished", "crashed"]).default("finished"),
+  /** When the SDK's finish() ran: kept when sane and not before the run's start, else the server's clock. */
+  finishedAt: runTime.optional(),
 });
 
 // Query parameters are strict: an integer is decimal digits and nothing else (no hex, exponent,

@@ -457,10 +457,12 @@ def sync(url: Optional[str] = None, spool_dir: Optional[str] = None, timeout: fl
             to another port); prints a warning for each such spool.
 
     Returns:
-        ``{"runs", "batches", "batches_left", "runs_left", "rejected_points", "skipped"}``:
+        ``{"runs", "batches", "batches_left", "runs_left", "rejected_points", "skipped", "refused"}``:
         ``rejected_points`` counts points of batches the server refused for good (not retried, not
         kept); ``skipped`` lists the spools not sent, each ``{"path", "run", "reason", "url",
-        "batches"}`` (``reason`` e.g. ``"made for another server"``, with that server's ``url``).
+        "batches"}`` (``reason`` e.g. ``"made for another server"``, with that server's ``url``);
+        ``refused`` is None, or ``{"message", "missing"}`` when the server refused the API key (or
+        needs one, ``missing``): sync stopped at once, since nothing is taken until the key changes.
 
     Example:
         >>> babysit.sync()   # doctest: +SKIP

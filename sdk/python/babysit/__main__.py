@@ -11,13 +11,21 @@ from typing import Any, Dict, List
 from . import DEFAULT_URL, sync
 from ._spool import SkippedSpool
 
+# Exit codes: a script (or a person) can tell "try again later" from "fix the key first".
+EXIT_OK = 0
+EXIT_LEFT = 1  # something left (server away or too slow), skipped or rejected: running sync again may help
+EXIT_KEY_REFUSED = 3  # the server refused the API key (401, or 403 for the project) or needs one: set BABYSIT_API_KEY first
+
 
 def _report(res: Dict[str, Any], base: str, spool_dir: str) -> List[str]:
     """What sync did and what it left, in lines a user can act on."""
     lines = ["sent %(batches)d batch(es) of %(runs)d run(s); %(batches_left)d batch(es) left" % res]
     if res["rejected_points"]:
         lines[0] += "; the server rejected %(rejected_points)d point(s)" % res
-    if res["runs_left"]:
+    if res.get("refused"):
+        # the server answered: "did not answer in time; run sync again" would send the user in circles
+        lines.append("%d run(s) not sent: %s" % (res["runs_left"], res["refused"]["message"]))
+    elif res["runs_left"]:
         lines.append("%d run(s) not finished: the server at %s did not answer in time; run sync again"
                      % (res["runs_left"], base))
     skipped = res["skipped"]
@@ -46,7 +54,10 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("sync", help="send spooled data of earlier runs to the server",
                        description="Sends each spool to the server it was made for; lists the spools it did not "
-                                   "send and exits 1 when anything is left, was skipped or was rejected.")
+                                   "send. Exits 0 when everything was sent; 3 when the server refused the API key "
+                                   "or needs one (set BABYSIT_API_KEY, then sync again); 1 when anything else is "
+                                   "left (server unreachable or too slow: sync again later), was skipped or was "
+                                   "rejected.")
     p.add_argument("--url", help="server address (default $BABYSIT_URL or %s)" % DEFAULT_URL)
     p.add_argument("--spool-dir", help="default $BABYSIT_SPOOL_DIR or ~/.babysit/spool")
     p.add_argument("--timeout", type=float, default=60.0)
@@ -59,8 +70,10 @@ def main(argv=None) -> int:
     spool_dir = args.spool_dir or default_spool_dir()
     res = sync(url=base, spool_dir=spool_dir, timeout=args.timeout, any_url=args.any_url)
     print("\n".join(_report(res, base, spool_dir)))
+    if res.get("refused"):
+        return EXIT_KEY_REFUSED
     left = res["batches_left"] or res["runs_left"] or res["rejected_points"] or res["skipped"]
-    return 1 if left else 0
+    return EXIT_LEFT if left else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ import socket
 from typing import Any, Optional, Tuple
 from urllib.parse import urlsplit
 
-from ._output import say
 
 USER_AGENT = "babysit-python"
 API_KEY_ENV = "BABYSIT_API_KEY"
@@ -20,10 +19,29 @@ class TransportError(Exception):
 
 
 class KeyRefused(TransportError):
-    """A team server refused the API key (401: missing, unknown, revoked, expired). Handled as a server
-    that is away: the data stays spooled and is retried, and `python -m babysit sync` replays it once
-    BABYSIT_API_KEY holds a valid key. Nothing is dropped for a key that can be fixed. (A 403, a key
-    that may not write to the project, is answered like any other refusal.)"""
+    """A team server refused the API key (401: missing, unknown, revoked, expired). The data stays
+    spooled, and `python -m babysit sync` replays it once BABYSIT_API_KEY holds a valid key: nothing
+    is dropped for a key that can be fixed. Unlike a server that is away, waiting cannot help, so
+    finish() and sync stop at once and say so (refusal()). (A 403, a key that may not write to the
+        project, is kept the same way when it answers a batch (_transport.py); a refused create is one
+    line and finish() does not wait for it either.)"""
+
+    def __init__(self, why: str, missing: bool) -> None:
+        super().__init__(why)
+        self.why = why
+        self.missing = missing  # no key was sent: nothing was "refused", one is needed
+
+    def problem(self, base_url: str) -> str:
+        """What is wrong and what to do, in one sentence for every message that reports it."""
+        return refusal(base_url, self.why, self.missing)
+
+
+def refusal(base_url: str, why: str, missing: bool) -> str:
+    if missing:
+        return ("the server at %s needs an API key (%s) and %s is not set: make a key on the server's /account page, "
+                "set %s to it, then run `python -m babysit sync`" % (base_url, why, API_KEY_ENV, API_KEY_ENV))
+    return ("the server at %s refused the API key (%s): set %s to a valid key, then run `python -m babysit sync`"
+            % (base_url, why, API_KEY_ENV))
 
 
 class Client:
@@ -40,7 +58,6 @@ class Client:
         self._prefix = parts.path.rstrip("/")
         self._conn: Optional[http.client.HTTPConnection] = None
         self._shut = False
-        self._warned_key = False
 
     def shutdown(self) -> None:
         """Closes the connection for good: a request still in flight in another thread fails instead
@@ -105,16 +122,8 @@ class Client:
             except (ValueError, UnicodeDecodeError):
                 parsed = None
             if resp.status == 401:
-                why = error_text(resp.status, parsed)
-                if not self._warned_key:
-                    self._warned_key = True
-                    # without a key the server did not refuse one: say what is missing, not what is wrong
-                    problem = ("refused the API key (%s); set %s to a valid key" % (why, API_KEY_ENV) if key else
-                               "needs an API key (%s) and %s is not set: make a key on the server's /account page "
-                               "and set %s to it" % (why, API_KEY_ENV, API_KEY_ENV))
-                    say("babysit: %s %s: the data is kept in the spool and retried (or replayed by "
-                        "`python -m babysit sync`)" % (self.base_url, problem))
-                raise KeyRefused(why)
+                # the caller says it, once, with where the data is kept (one message, not three)
+                raise KeyRefused(error_text(resp.status, parsed), missing=not key)
             return resp.status, parsed
         raise TransportError("unreachable")  # pragma: no cover - the loop always returns or raises
 

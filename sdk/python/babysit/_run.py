@@ -109,7 +109,8 @@ class Run:
         # its step into it, so the layer statistics land on the same step as the user's loss.
         self._open_probes: List[Any] = []
 
-        create_body: Dict[str, Any] = {"id": self.id, "project": project}
+        # startedAt: when init() ran; a run replayed from the spool later keeps it (docs/api.md)
+        create_body: Dict[str, Any] = {"id": self.id, "project": project, "startedAt": round(time.time(), 3)}
         if name:
             create_body["name"] = name
         if self.config:

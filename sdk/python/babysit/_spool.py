@@ -186,8 +186,11 @@ class Spool:
     def append_ack(self, seq: int) -> bool:
         return self._append(b'{"kind":"ack","seq":%d}\n' % seq)
 
-    def append_finish(self, status: str) -> bool:
-        return self._append(json.dumps({"kind": "finish", "status": status}).encode() + b"\n")
+    def append_finish(self, status: str, finished_at: Optional[float] = None) -> bool:
+        rec: Dict[str, Any] = {"kind": "finish", "status": status}
+        if finished_at is not None:
+            rec["finishedAt"] = finished_at  # sync replays the run's real end
+        return self._append(json.dumps(rec).encode() + b"\n")
 
     def remove(self) -> None:
         """Deletes the file: everything in it was acknowledged."""
@@ -211,6 +214,7 @@ class LoadedSpool:
         self.header = parsed.header
         self.pending = parsed.pending
         self.finish = parsed.finish
+        self.finished_at = parsed.finished_at
         self.relative = parsed.relative  # seqs of pending batches holding tentative steps
         self.max_step = parsed.max_step  # largest absolute step of its pending batches, or None
         self.create_tried = False
@@ -228,6 +232,8 @@ class LoadedSpool:
             body["name"] = self.header["name"]
         if isinstance(self.header.get("config"), dict):
             body["config"] = self.header["config"]
+        if _is_time(self.header.get("startedAt")):
+            body["startedAt"] = self.header["startedAt"]  # the run starts when it trained, not at sync
         return body
 
     def _write(self, line: bytes) -> bool:
@@ -277,6 +283,7 @@ class ParsedSpool:
         self.header: Dict[str, Any] = {}
         self.pending: List[Tuple[int, bytes]] = []
         self.finish: Optional[str] = None
+        self.finished_at: Optional[float] = None
         self.relative: set = set()
         self.max_step: Optional[int] = None
 
@@ -342,6 +349,7 @@ def parse_spool(text: bytes) -> ParsedSpool:
             batches.pop(rec["seq"], None)
         elif kind == "finish" and isinstance(rec.get("status"), str):
             out.finish = rec["status"]
+            out.finished_at = rec["finishedAt"] if _is_time(rec.get("finishedAt")) else None
     out.pending = list(batches.items())
     for seq, _ in out.pending:
         relative, top = steps[seq]
@@ -420,3 +428,7 @@ def claim_foreign_spools(directory: str, base_url: str, exclude: Optional[str] =
             if not ok:
                 _close(fd)
     return out
+
+
+def _is_time(t: Any) -> bool:
+    return isinstance(t, (int, float)) and not isinstance(t, bool) and t >= 0

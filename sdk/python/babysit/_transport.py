@@ -29,7 +29,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from . import _contract as C
 from . import _values as V
-from ._http import API_KEY_ENV, Client, KeyRefused, TransportError, error_text
+from ._http import Client, KeyRefused, TransportError, error_text
 from ._output import OnceWarner, say
 from ._result import Rejections
 from ._spool import LoadedSpool, SkippedSpool, Spool, body_steps, claim_foreign_spools, resolve_steps
@@ -177,6 +177,7 @@ class Transport:
         with self._lock:
             if self._finish_status is None:
                 self._finish_status = status
+                self._finished_at = round(time.time(), 3)  # the run's end, also when the finish is replayed later
                 # Already offline: one more try, then spool at once instead of making the user wait
                 # for a server that is away. Only reaching it is hurried: a server that answers has
                 # come back, and gets the whole timeout to take what was kept (see _answered).
@@ -259,23 +260,12 @@ class Transport:
         `finishing`: finish() had been called when the failed try began."""
         self._failures += 1
         self._go_offline()
-        if self._failures == 1 and not self._warned_unreachable:
+        if self._refused is not None and not finishing:
+            self._say_refused()
+        elif self._refused is None and self._create_refused is None and not self._warned_unreachable:
             self._warned_unreachable = True
-            if self.spool.broken:
-                where = "memory (the spool directory is not writable)"
-            else:
-                where = self.spool.path or os.path.join(self.spool_dir, "%s.jsonl" % self.run_id)
-            if self._key_refused:
-                # the server answered 401: the key is the problem (the client said which refusal)
-                say(
-                    "babysit: server %s is reachable but will not take this key; keeping run %s's data in %s: set %s "
-                    "to a valid key, then run `python -m babysit sync` to send it" % (self.base_url, self.run_id, where, API_KEY_ENV)
-                )
-            else:
-                say(
-                    "babysit: server %s is unreachable; keeping run %s's data in %s and retrying in the background"
-                    % (self.base_url, self.run_id, where)
-                )
+            say("babysit: server %s is unreachable; keeping run %s's data in %s and retrying in the background"
+                % (self.base_url, self.run_id, self._spool_where()))
         delay = self._backoff * (0.8 + 0.4 * random.random())
         self._backoff = min(self._backoff * 2, BACKOFF_MAX)
         if self._finish_status is not None and not finishing:
@@ -284,6 +274,10 @@ class Transport:
             self._next_try = 0.0
             return
         self._next_try = time.monotonic() + delay
+        if finishing and (self._refused is not None or self._create_refused is not None):
+            # nothing is taken until the key changes: waiting out finish's deadline cannot help
+            self._give_up()
+            return
         if finishing and (self._finish_one_try or time.monotonic() + min(delay, 0.2) >= self._finish_deadline):
             self._give_up()
 
@@ -292,7 +286,10 @@ class Transport:
     _finish_one_try = False
     _finish_connect_deadline = math.inf
     _warned_unreachable = False
-    _key_refused = False
+    _refused: Optional[KeyRefused] = None  # the last answer was a 401: why, and whether a key was sent
+    _finished_at: Optional[float] = None
+    _said_refusal: Optional[Tuple[str, bool]] = None
+    _create_refused: Optional[str] = None  # the server's answer refusing the run (a 4xx), said once by _ensure_created
 
     def _post(self, path: str, body: Any) -> Tuple[int, Any]:
         """One request to the server, within finish's deadlines; raises TransportError."""
@@ -300,12 +297,29 @@ class Transport:
             connect = self._finish_connect_deadline - time.monotonic() if self._finish_one_try else None
         try:
             answer = self.client.post(path, body, self._timeout(), connect)
-        except KeyRefused:
-            self._key_refused = True  # it answered: the warning must not say "unreachable"
+        except KeyRefused as err:
+            self._refused = err  # it answered: the messages must not say "unreachable"
             raise
-        self._key_refused = False
+        except TransportError:
+            self._refused = None
+            raise
+        self._refused = None
         self._answered()
         return answer
+
+    def _spool_where(self) -> str:
+        if self.spool.broken:
+            return "memory (the spool directory is not writable)"
+        return self.spool.path or os.path.join(self.spool_dir, "%s.jsonl" % self.run_id)
+
+    def _say_refused(self) -> None:
+        """The one line for a refused key (the server answered 401), once per reason: what is wrong,
+        where the data is and what to do, never "unreachable". finish() adds nothing when it was said."""
+        refused = self._refused
+        if refused is None or (refused.why, refused.missing) == self._said_refusal:
+            return
+        self._said_refusal = (refused.why, refused.missing)
+        say("babysit: keeping run %s's data in %s: %s" % (self.run_id, self._spool_where(), refused.problem(self.base_url)))
 
     def _answered(self) -> None:
         """The server answered: finish() no longer hurries (it is not away), see _finish."""
@@ -324,7 +338,7 @@ class Transport:
                 pass
             self._go_offline()
             if not self._finish_delivered:
-                self.spool.append_finish(self._finish_status or "finished")
+                self.spool.append_finish(self._finish_status or "finished", self._finished_at)
             # What the spool file could not take was kept in memory, which ends with this process.
             lost = [b for b in self._spooled if b.body is not None]
             if lost:
@@ -336,7 +350,12 @@ class Transport:
             self.close_foreign()
             self.done.set()
         pending = len(self._spooled)
-        if pending or not self._finish_delivered:
+        if self._refused is not None:
+            with self._lock:
+                self._say_refused()
+        elif self._create_refused is not None:
+            pass  # said when it was refused, with where the data is kept
+        elif pending or not self._finish_delivered:
             if pending and self.spool.path:
                 say(
                     "babysit: could not reach %s before finish's deadline; %d batch(es) kept in %s, "
@@ -558,6 +577,7 @@ class Transport:
         if self._created:
             return True
         res = self._create(self.create_body)
+        self._create_refused = None
         if res is None or res[0] >= 500:
             self.created_event.set()
             return False
@@ -577,9 +597,13 @@ class Transport:
             return True
         self.created_event.set()
         # The server refused the run itself; nothing can be stored until it accepts it. Keep the data
-        # on disk and keep asking with backoff (a misconfigured server may get fixed).
-        self.warner.say("create-refused", "the server refused to create run %s (%s); data is kept in the spool file"
-                        % (self.run_id, error_text(status, payload)))
+        # on disk and keep asking with backoff (a misconfigured server may get fixed). It answered:
+        # no message may say "unreachable", and finish() does not wait for what cannot come.
+        if status not in (408, 425, 429):
+            self._create_refused = error_text(status, payload)
+        self.warner.say("create-refused", "the server refused to create run %s (%s); its data is kept in %s and sent by "
+                        "`python -m babysit sync` once the server accepts the run"
+                        % (self.run_id, error_text(status, payload), self._spool_where()))
         return False
 
     def _learn_origin(self, origin: int) -> None:
@@ -654,6 +678,11 @@ class Transport:
                     continue
                 status, payload = res
             if status in (408, 425, 429) or status >= 500:
+                return "retry", body
+            if status == 403 and _error_code(payload) == "forbidden":
+                # the key may not write this run's project: another key can, so the batch is kept
+                # (never dropped), and like a 401 nothing is sent until the key changes
+                self._refused = KeyRefused(error_text(status, payload), missing=False)
                 return "retry", body
             if status == 413 and _split_bytes(body) is not None:
                 return "split", body
@@ -762,7 +791,7 @@ class Transport:
             empty = not self.queue and not self._outbox and not self._spooled
         if finishing and empty and not self._finish_delivered:
             try:
-                status, payload = self._post("/api/v1/runs/%s/finish" % self.run_id, {"status": self._finish_status})
+                status, payload = self._post("/api/v1/runs/%s/finish" % self.run_id, _finish_body(self._finish_status, self._finished_at))
             except TransportError:
                 return False
             if status >= 500:
@@ -834,7 +863,7 @@ class Transport:
                 continue
             if sp.finish is not None:
                 try:
-                    status, _ = self._post("/api/v1/runs/%s/finish" % sp.run_id, {"status": sp.finish})
+                    status, _ = self._post("/api/v1/runs/%s/finish" % sp.run_id, _finish_body(sp.finish, sp.finished_at))
                 except TransportError:
                     return False
                 if status == 404 and not sp.create_tried:
@@ -890,6 +919,20 @@ class Transport:
         foreign, self._foreign = self._foreign or [], []
         for sp in foreign:
             sp.release()
+
+
+def _error_code(payload: Any) -> Optional[str]:
+    err = payload.get("error") if isinstance(payload, dict) else None
+    return err.get("code") if isinstance(err, dict) else None
+
+
+def _finish_body(status: Optional[str], finished_at: Optional[float]) -> Dict[str, Any]:
+    """The finish request: finishedAt is when finish() ran, so a replayed run keeps its real end
+    (the server uses its own clock when it is not sane, docs/api.md)."""
+    body: Dict[str, Any] = {"status": status or "finished"}
+    if finished_at is not None:
+        body["finishedAt"] = finished_at
+    return body
 
 
 def _origin_of(answer: Any) -> int:
@@ -980,9 +1023,11 @@ def replay_spools(base_url: str, spool_dir: str, timeout: float = 60.0, any_url:
     runs = len(t._foreign)
     total = sum(len(s.pending) for s in t._foreign)
     deadline = time.monotonic() + timeout
+    refused: Optional[KeyRefused] = None
     try:
         while t._foreign and time.monotonic() < deadline:
             if not t._replay_foreign_chunk():
+                refused = t._refused  # a 401: retrying cannot help until the key changes
                 break
     finally:
         left = sum(len(s.pending) for s in t._foreign)
@@ -990,4 +1035,5 @@ def replay_spools(base_url: str, spool_dir: str, timeout: float = 60.0, any_url:
         t.close_foreign()
         t.client.close()
     return {"runs": runs, "batches": total - left, "batches_left": left, "runs_left": left_runs,
-            "rejected_points": t.stats["foreign_rejected"], "skipped": [s.as_dict() for s in skipped]}
+            "rejected_points": t.stats["foreign_rejected"], "skipped": [s.as_dict() for s in skipped],
+            "refused": None if refused is None else {"message": refused.problem(t.base_url), "missing": refused.missing}}

@@ -143,7 +143,8 @@ export async function init(options: InitOptions): Promise<Run> {
   const onAlert = o.onAlert;
   const transport = new Transport({
     baseUrl,
-    meta: { id, project, name, config },
+    // startedAt: when init() ran; kept in the spool's header, so a run replayed later starts when it trained
+    meta: { id, project, name, config, startedAt: Date.now() / 1000 },
     flushIntervalMs: positive(o.flushIntervalMs, 200),
     maxBatchPoints: positive(o.maxBatchPoints, 1000),
     requestTimeoutMs: positive(o.requestTimeoutMs, 30_000),

@@ -2,10 +2,10 @@
 // yet, so a process that dies while the server is away still leaves its data on disk.
 //
 // Lines (one JSON object each, written in this order):
-//   {"kind":"run","id":"…","project":"…","name":"…","config":{…},"url":"http://…"}   once, when the file is created
+//   {"kind":"run","id":"…","project":"…","name":"…","config":{…},"url":"http://…","startedAt":1795900000.25}   once, when the file is created
 //   {"kind":"batch","seq":17,"body":{"seq":17,"rows":[…],"histograms":[…],"events":[…]}}
 //   {"kind":"ack","seq":17}                                         the server acknowledged seq 17
-//   {"kind":"finish","status":"finished"}                           finish() ran out of time
+//   {"kind":"finish","status":"finished","finishedAt":1795903600.5}  finish() ran out of time (or the key was refused)
 // A batch is pending when no ack with its seq follows; a later batch line with the same seq replaces an
 // earlier one (a resumed run's tentative steps, resolved). Appends are synchronous so that the order on
 // disk is the order of events, and a torn line (the process died mid-write, or a write failed) is
@@ -28,6 +28,8 @@ export interface RunMeta {
   project: string;
   name?: string;
   config?: Record<string, unknown>;
+  /** When init() ran (Unix seconds): sent as startedAt, so a run replayed later keeps its real start. */
+  startedAt?: number;
 }
 
 /** A batch read back from a spool: its items as JSON texts, see Batch in transport.ts. */
@@ -81,12 +83,17 @@ export class Spool {
     let torn = 0;
     for (const line of text.split("\n")) {
       if (!line.trim()) continue;
-      let rec: { kind?: unknown; seq?: unknown; body?: unknown };
+      let rec: { kind?: unknown; seq?: unknown; body?: unknown; startedAt?: unknown };
       try {
         rec = JSON.parse(line);
       } catch {
         torn++; // a process died mid-line, or a write failed
         continue;
+      }
+      if (rec.kind === "run" && typeof rec.startedAt === "number" && rec.startedAt < (this.meta.startedAt ?? Number.POSITIVE_INFINITY)) {
+        // an earlier process of this run that never reached the server: the run started then, and its
+        // create (sent with this meta) says so (the server keeps a run's first start on a resume anyway)
+        this.meta.startedAt = rec.startedAt;
       }
       if (typeof rec.seq !== "number") continue;
       if (rec.kind === "ack") batches.delete(rec.seq);
@@ -111,8 +118,9 @@ export class Spool {
     return this.append(`{"kind":"ack","seq":${seq}}\n`);
   }
 
-  appendFinish(status: string): boolean {
-    return this.append(`${JSON.stringify({ kind: "finish", status })}\n`);
+  /** `finishedAt`: when finish() ran (Unix seconds), replayed as the run's end. */
+  appendFinish(status: string, finishedAt?: number): boolean {
+    return this.append(`${JSON.stringify({ kind: "finish", status, finishedAt })}\n`);
   }
 
   /** Deletes the file: everything in it was acknowledged. */

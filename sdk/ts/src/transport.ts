@@ -142,7 +142,15 @@ export class Transport {
   private closed = false;
   private flushDue = false;
   private finishStatus: string | null = null;
+  /** When finish() ran (Unix seconds): the run's end, also when the finish is replayed later. */
+  private finishedAt: number | undefined;
   private finishSent = false;
+  /** The server's last answer was a 401 (no key, or a key it will not take): nothing is taken until the key changes. */
+  private keyRefusal: HttpFailure | null = null;
+  /** A 401 came after finish() was called: finish stops waiting (what cannot come). */
+  private refusedWhileFinishing = false;
+  /** The refusal already printed, so that it is said once (and finish adds no second line for it). */
+  private saidRefusal = "";
   private backoffAttempt = 0;
   private wakeSleeper: (() => void) | null = null;
   private inflight: AbortController | null = null;
@@ -244,10 +252,12 @@ export class Transport {
   async finish(status: string, timeoutMs: number): Promise<DeliveryResult> {
     this.closed = true;
     this.finishStatus = status;
+    this.finishedAt = Date.now() / 1000;
     this.formAll();
-    this.wake();
+    this.wake(); // one more try now, not after the backoff: the key may have been fixed meanwhile
     this.kick();
-    const ok = await this.waitFor(() => this.rejected || (this.pending.length === 0 && this.finishSent), timeoutMs);
+    const settled = () => this.rejected || (this.pending.length === 0 && this.finishSent);
+    const ok = (await this.waitFor(() => settled() || this.refusedWhileFinishing, timeoutMs)) && settled();
     this.stop();
     if (ok || this.rejected) {
       if (!this.spoolHasPending) this.spool.close();
@@ -255,11 +265,14 @@ export class Transport {
       return this.result(ok && !this.rejected);
     }
     this.spoolEverything();
-    if (!this.finishSent) this.spool.appendFinish(status);
+    if (!this.finishSent) this.spool.appendFinish(status, this.finishedAt);
     this.spool.close();
     this.loseUnspooled(LOST_AT_END);
     this.sayRejected();
-    if (this.pending.length > 0) {
+    if (this.keyRefusal !== null) {
+      // the server answered: the one line names the key, never "did not acknowledge within"
+      this.sayRefusal();
+    } else if (this.pending.length > 0) {
       const points = this.pending.reduce((n, b) => n + b.points, 0);
       say(
         `babysit: server at ${this.o.baseUrl} did not acknowledge everything within ${timeoutMs / 1000} s; ` +
@@ -539,9 +552,9 @@ export class Transport {
   }
 
   private async createRun(): Promise<"ok" | "retry" | "rejected"> {
-    const { id, project, name } = this.o.meta;
+    const { id, project, name, startedAt } = this.o.meta;
     const config = this.sendConfig ? this.o.meta.config : undefined;
-    const res = await this.request("/api/v1/runs", JSON.stringify({ id, project, name, config }));
+    const res = await this.request("/api/v1/runs", JSON.stringify({ id, project, name, config, startedAt }));
     if (res.kind === "http" && isPermanent(res) && res.status !== 404 && config !== undefined) {
       // The SDK keeps config within the contract, so a refusal is a server with other limits: a run
       // without its config is worth more than no run at all.
@@ -671,7 +684,10 @@ export class Transport {
   }
 
   private async sendFinish(): Promise<"ok" | "retry"> {
-    const res = await this.request(`/api/v1/runs/${encodeURIComponent(this.o.meta.id)}/finish`, JSON.stringify({ status: this.finishStatus }));
+    const res = await this.request(
+      `/api/v1/runs/${encodeURIComponent(this.o.meta.id)}/finish`,
+      JSON.stringify({ status: this.finishStatus, finishedAt: this.finishedAt }),
+    );
     if (res.kind !== "ok" && !isPermanent(res)) {
       this.goOffline(res);
       return "retry";
@@ -730,21 +746,17 @@ export class Transport {
 
   private goOffline(res: HttpResult): void {
     if (this.stopped) return; // finish() gave up and spooled everything already
-    if (!this.offline) {
+    if (keyRefused(res)) {
+      this.offline = true;
+      this.sayRefusal();
+    } else if (!this.offline) {
       this.offline = true;
       if (!this.warnedOffline) {
         this.warnedOffline = true;
         const why =
           res.kind === "network"
             ? `cannot reach ${this.o.baseUrl} (${res.message})`
-            : keyRefused(res) && res.kind === "http"
-              ? apiKey() === null
-                ? // without a key the server did not refuse one: say what is missing, not what is wrong
-                  `${this.o.baseUrl} needs an API key (${res.status} ${res.code}: ${res.message}) and BABYSIT_API_KEY is not set: ` +
-                  "make a key on the server's /account page and set BABYSIT_API_KEY to it"
-                : `${this.o.baseUrl} refused the API key (${res.status} ${res.code}: ${res.message}); set BABYSIT_API_KEY to a valid key, ` +
-                  `then \`npx babysit-sdk sync\` (or init({ id: "${this.o.meta.id}" }) again) sends what is kept`
-              : `${this.o.baseUrl} answered ${res.status}${res.kind === "http" ? ` ${res.code}` : ""}`;
+            : `${this.o.baseUrl} answered ${res.status}${res.kind === "http" ? ` ${res.code}` : ""}`;
         say(`babysit: ${why}; saving data to ${this.spool.path} and retrying in the background`);
       }
     }
@@ -799,7 +811,39 @@ export class Transport {
     }
   }
 
+  /** The one line for a refused key, once per reason: what is wrong, where the data is, what to do. */
+  private sayRefusal(): void {
+    const res = this.keyRefusal;
+    if (res === null) return;
+    const problem =
+      apiKey() === null
+        ? // without a key the server did not refuse one: say what is missing, not what is wrong
+          `the server at ${this.o.baseUrl} needs an API key (${res.status} ${res.code}: ${res.message}) and BABYSIT_API_KEY is not set: ` +
+          "make a key on the server's /account page, set BABYSIT_API_KEY to it"
+        : `the server at ${this.o.baseUrl} refused the API key (${res.status} ${res.code}: ${res.message}): set BABYSIT_API_KEY to a valid key`;
+    if (problem === this.saidRefusal) return;
+    this.saidRefusal = problem;
+    say(
+      `babysit: keeping run ${this.o.meta.id}'s data in ${this.spool.path}: ${problem}, ` +
+        `then \`npx babysit-sdk sync\` (or init({ id: "${this.o.meta.id}" }) again) sends what is kept`,
+    );
+  }
+
   private async request(path: string, body: string): Promise<HttpResult> {
+    const res = await this.fetchJson(path, body);
+    if (res.kind !== "ok" && keyRefused(res)) {
+      this.keyRefusal = res as HttpFailure;
+      if (this.closed) {
+        this.refusedWhileFinishing = true;
+        this.notify();
+      }
+    } else {
+      this.keyRefusal = null;
+    }
+    return res;
+  }
+
+  private async fetchJson(path: string, body: string): Promise<HttpResult> {
     const controller = new AbortController();
     this.inflight = controller;
     const timer = setTimeout(() => controller.abort(new Error(`no answer within ${this.o.requestTimeoutMs} ms`)), this.o.requestTimeoutMs);

@@ -32,7 +32,9 @@ NOT_FOR_SDKS = {"seriesKeysPerRequest", "keyPatternMaxLength", "keyPatternsMax",
                 "tagMaxLength", "tagsPerRun", "notesMaxLength", "bulkRunsMax", "runFilterMaxLength", "runConfigFiltersMax", "runListColumnsMax",
                 "runListConfigKeys", "runListKeysRuns", "runListKeysMax", "shareListMax",
                 # body limits of routes other than the log route: what the SDKs send there is far within them
-                "runCreateBodyBytes", "editBodyBytes", "smallBodyBytes"}
+                "runCreateBodyBytes", "editBodyBytes", "smallBodyBytes",
+                # the server judges a run's startedAt / finishedAt against its own clock; SDKs send theirs as is
+                "runTimeFutureSkew", "runTimeMaxAge"}
 
 
 # ------------------------------------------------------------------------------ the numbers

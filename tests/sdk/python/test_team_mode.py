@@ -5,8 +5,10 @@ or revoked key never crashes the loop, the SDK warns once and keeps the data spo
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 
@@ -149,3 +151,126 @@ def test_a_key_that_may_not_write_the_project_says_so_and_keeps_the_data(monkeyp
     assert not result and result.rejected_points == 0
     assert "403 forbidden: this API key may not write to the project" in capfd.readouterr().err
     assert result.spool_path and os.path.exists(result.spool_path)  # a refused run is kept, as without keys
+
+
+# ---- a refused key (401) is not a server that is away: every message says so, nothing waits for it
+
+def _no_key(monkeypatch):
+    monkeypatch.delenv("BABYSIT_API_KEY", raising=False)
+    return "needs an API key"
+
+
+def _revoked_key(monkeypatch):
+    key_id, token = new_key()
+    call("DELETE", "/api/v1/keys/%d" % key_id)
+    monkeypatch.setenv("BABYSIT_API_KEY", token)
+    return "refused the API key (401 unauthenticated: this API key was revoked"
+
+
+REFUSALS = [pytest.param(_no_key, id="no key"), pytest.param(_revoked_key, id="revoked key")]
+
+
+def _other_project_key(monkeypatch):
+    made = call("POST", "/api/v1/keys", {"name": "elsewhere", "projects": ["somewhere-else"]})
+    monkeypatch.setenv("BABYSIT_API_KEY", made["token"])
+    return "refused the API key (403 forbidden: this API key may not write to the project"
+
+
+# a key that may not write the project can be replaced too: sync keeps the data (never drops it)
+SYNC_REFUSALS = REFUSALS + [pytest.param(_other_project_key, id="key for another project")]
+NOT_THE_KEY = ("unreachable", "could not reach", "did not answer", "will not take", "run sync again")
+
+
+@pytest.mark.parametrize("refuse", REFUSALS)
+def test_a_refused_key_gives_one_line_naming_it_and_finish_does_not_wait_out_its_timeout(monkeypatch, capfd, loud, spool_dir, refuse):
+    reason = refuse(monkeypatch)
+    run = babysit.init(project="team-py", url=_server.url, flush_interval=0.02)
+    for i in range(50):
+        run.log({"x": i}, step=i)
+    started = time.monotonic()
+    result = run.finish(timeout=120)
+    # nothing will be taken until the key changes: finish() spools and returns instead of waiting 120 s
+    assert time.monotonic() - started < 60
+    assert not result and result.spool_path and os.path.exists(result.spool_path)
+    lines = [ln for ln in capfd.readouterr().err.splitlines() if ln.startswith("babysit:")]
+    assert len(lines) == 1, lines
+    assert reason in lines[0] and result.spool_path in lines[0], lines
+    assert "set BABYSIT_API_KEY" in lines[0] and "python -m babysit sync" in lines[0], lines
+    assert not any(s in lines[0] for s in NOT_THE_KEY), lines
+
+
+def _sync_cli(**env):
+    full = dict(os.environ, BABYSIT_URL=_server.url, PYTHONPATH=os.path.join(ROOT, "sdk", "python"), **env)
+    return subprocess.run([sys.executable, "-m", "babysit", "sync"], env=full, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("refuse", SYNC_REFUSALS)
+def test_sync_with_a_refused_key_names_it_exits_3_and_keeps_the_spool(monkeypatch, spool_dir, refuse):
+    monkeypatch.delenv("BABYSIT_API_KEY", raising=False)
+    run = babysit.init(project="team-py", url=_server.url, flush_interval=0.02)
+    run.log({"x": 1.0}, step=0)
+    assert not run.finish(timeout=10)
+    reason = refuse(monkeypatch)  # the key the command line inherits: none, or a revoked one
+    done = _sync_cli()
+    out = done.stdout + done.stderr
+    assert done.returncode == 3, out
+    assert "1 run(s) not sent: " in out and reason in out and "set BABYSIT_API_KEY" in out, out
+    assert not any(s in out for s in NOT_THE_KEY), out
+    assert os.listdir(str(spool_dir))
+    # with a valid key the same command sends it all and exits 0
+    _, token = new_key()
+    done = _sync_cli(BABYSIT_API_KEY=token)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert count(run.id) == 1
+
+
+def test_sync_against_a_server_that_is_away_still_says_run_sync_again_and_exits_1(spool_dir, monkeypatch):
+    monkeypatch.delenv("BABYSIT_API_KEY", raising=False)
+    run = babysit.init(project="team-py", url=_server.url, flush_interval=0.02)
+    run.log({"x": 1.0}, step=0)
+    assert not run.finish(timeout=10)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = "http://127.0.0.1:%d" % s.getsockname()[1]
+    full = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "sdk", "python"))
+    done = subprocess.run([sys.executable, "-m", "babysit", "sync", "--url", dead, "--any-url", "--timeout", "3"],
+                          env=full, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "run sync again" in done.stdout and "API key" not in done.stdout, done.stdout
+
+
+def test_a_run_spooled_for_its_key_and_synced_later_shows_when_it_trained(monkeypatch, spool_dir):
+    monkeypatch.delenv("BABYSIT_API_KEY", raising=False)
+    before_init = time.time()
+    run = babysit.init(project="team-py", url=_server.url, flush_interval=0.02)
+    after_init = time.time()
+    run.log({"x": 1.0}, step=0)
+    before_finish = time.time()
+    assert not run.finish(timeout=10)
+    after_finish = time.time()
+    # the sync comes later: its own clock must not become the run's start or end
+    wait_for(lambda: time.time() > after_finish + 1.5, what="a later sync")
+    _, token = new_key()
+    monkeypatch.setenv("BABYSIT_API_KEY", token)
+    res = babysit.sync(url=_server.url, timeout=10)
+    assert res["runs_left"] == 0 and res["refused"] is None, res
+    got = call("GET", "/api/v1/runs/%s" % run.id)["run"]
+    assert before_init - 0.01 <= got["createdAt"] <= after_init + 0.01, (got, before_init, after_init)
+    assert before_finish - 0.01 <= got["finishedAt"] <= after_finish + 0.01, (got, before_finish, after_finish)
+
+
+def test_a_key_that_may_not_write_the_project_gives_one_line_and_finish_does_not_wait(monkeypatch, capfd, loud, spool_dir):
+    made = call("POST", "/api/v1/keys", {"name": "elsewhere", "projects": ["somewhere-else"]})
+    monkeypatch.setenv("BABYSIT_API_KEY", made["token"])
+    run = babysit.init(project="team-py", url=_server.url, flush_interval=0.02)
+    for i in range(4):
+        run.log({"x": i}, step=i)
+    started = time.monotonic()
+    result = run.finish(timeout=120)
+    # the server answered 403: finish() spools and returns instead of waiting 120 s for an answer that will not change
+    assert time.monotonic() - started < 60
+    assert not result and result.spool_path and os.path.exists(result.spool_path)
+    lines = [ln for ln in capfd.readouterr().err.splitlines() if ln.startswith("babysit:")]
+    assert len(lines) == 1, lines
+    assert "403 forbidden: this API key may not write to the project" in lines[0] and result.spool_path in lines[0], lines
+    assert not any(s in lines[0] for s in NOT_THE_KEY), lines

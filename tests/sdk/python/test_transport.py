@@ -270,10 +270,14 @@ def test_finish_gives_up_at_its_deadline_when_the_server_hangs(server, make_run,
     for i in range(10):
         run.log({"y": i})
     t0 = time.monotonic()
+    called = time.time()
     assert run.finish(timeout=1.0).delivered is False
     assert time.monotonic() - t0 < 2.0
     lines = [json.loads(x) for f in spool_files(spool_dir) for x in open(os.path.join(spool_dir, f))]
-    assert {"kind": "finish", "status": "finished"} in lines
+    finishes = [rec for rec in lines if rec["kind"] == "finish"]
+    # the finish is kept with when finish() ran, which sync replays as the run's end
+    assert finishes == [{"kind": "finish", "status": "finished", "finishedAt": finishes[0]["finishedAt"]}]
+    assert called - 0.01 <= finishes[0]["finishedAt"] <= time.time()
     ys = [row["metrics"]["y"] for rec in lines if rec["kind"] == "batch" for row in rec["body"]["rows"] if "y" in row["metrics"]]
     assert sorted(ys) == list(range(10))
     server.mode = "up"
@@ -418,7 +422,7 @@ def test_spool_of_a_killed_process_is_replayed_by_sync(server, spool_dir):
     server.up()
     res = babysit.sync(url=server.url, timeout=10)
     assert res == {"runs": 1, "batches": res["batches"], "batches_left": 0, "runs_left": 0, "rejected_points": 0,
-                   "skipped": []}
+                   "skipped": [], "refused": None}
     assert res["batches"] >= 1
     assert server.series(child_id, "x") == {i: i for i in range(25)}
     assert server.runs[child_id]["status"] == "running"  # never finished: the server will call it stale

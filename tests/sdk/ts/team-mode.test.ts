@@ -161,3 +161,87 @@ test("a key that may not write the project: the run's points are counted as reje
   expect(result.rejectedPoints).toBe(4);
   expect(result.rejections[0].reason).toContain("403 forbidden: this API key may not write to the project");
 });
+
+// A refused key (401) is not a server that is away: nothing is taken until the key changes, so
+// finish() does not wait out its timeout, and the one line names the key, never "did not acknowledge".
+const refusals: [string, () => Promise<string>][] = [
+  [
+    "no key",
+    async () => {
+      delete process.env.BABYSIT_API_KEY;
+      return "needs an API key";
+    },
+  ],
+  [
+    "a revoked key",
+    async () => {
+      const key = await newKey();
+      expect((await admin("DELETE", `/api/v1/keys/${key.id}`)).status).toBe(200);
+      process.env.BABYSIT_API_KEY = key.token;
+      return "refused the API key (401 unauthenticated: this API key was revoked";
+    },
+  ],
+];
+
+test.each(refusals)("%s: finish() returns before its timeout with one line naming the key", async (_what, refuse) => {
+  const reason = await refuse();
+  const run = await start();
+  for (let i = 0; i < 50; i++) run.log({ x: value(i) }, { step: i });
+  const started = performance.now();
+  const result = await run.finish("finished", { timeoutMs: 120_000 });
+  // not a timing measurement: a finish that waited for what cannot come would take 120 s
+  expect(performance.now() - started).toBeLessThan(60_000);
+  expect(result.delivered).toBe(false);
+  expect(result.rejectedPoints).toBe(0);
+  expect(result.spoolPath).toBe(path.join(spoolDir, `${run.id}.jsonl`));
+  const lines = stderr.lines(/^babysit: (?!(logging|resumed) run )/);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toContain(reason);
+  expect(lines[0]).toContain(result.spoolPath);
+  expect(lines[0]).toContain("BABYSIT_API_KEY");
+  expect(lines[0]).not.toMatch(/unreachable|cannot reach|did not acknowledge/);
+  // the finish is kept with when it ran
+  const finish = fs
+    .readFileSync(result.spoolPath!, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.kind === "finish");
+  expect(finish).toHaveLength(1);
+  expect(finish[0].finishedAt).toBeGreaterThan(Date.now() / 1000 - 600);
+});
+
+test("a run spooled for its key shows when it trained, not when it was sent: resumed by a new process, or by python -m babysit sync", async () => {
+  for (const how of ["resume", "python sync"] as const) {
+    delete process.env.BABYSIT_API_KEY;
+    const beforeInit = Date.now() / 1000;
+    const run = await start();
+    const afterInit = Date.now() / 1000;
+    for (let i = 0; i < 3; i++) run.log({ x: value(i) }, { step: i });
+    const beforeFinish = Date.now() / 1000;
+    expect((await run.finish("finished", { timeoutMs: 10_000 })).delivered).toBe(false);
+    const afterFinish = Date.now() / 1000;
+    // the replay comes later: its clock must not become the run's start
+    await waitFor(() => Date.now() / 1000 > afterFinish + 1.5, "a later replay", 10_000);
+    const key = (await newKey()).token;
+    if (how === "resume") {
+      expect(replay(run.id, key).code).toBe(0);
+    } else {
+      const out = spawnSync("/usr/bin/python3", ["-m", "babysit", "sync", "--url", server.url, "--spool-dir", spoolDir], {
+        env: { ...process.env, BABYSIT_API_KEY: key, PYTHONPATH: path.join(ROOT, "sdk", "python") },
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(out.status, out.stdout + out.stderr).toBe(0);
+    }
+    const got = (await admin("GET", `/api/v1/runs/${run.id}`)).body.run;
+    expect(await count(run.id)).toBe(3);
+    expect(got.createdAt).toBeGreaterThanOrEqual(beforeInit - 0.01);
+    expect(got.createdAt).toBeLessThanOrEqual(afterInit + 0.01);
+    // sync replays the spooled finish with its time; a resumed run ends when its new process finishes
+    if (how === "python sync") {
+      expect(got.finishedAt).toBeGreaterThanOrEqual(beforeFinish - 0.01);
+      expect(got.finishedAt).toBeLessThanOrEqual(afterFinish + 0.01);
+    }
+  }
+});

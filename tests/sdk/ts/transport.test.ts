@@ -370,7 +370,9 @@ describe("server away", () => {
     expect(result.delivered).toBe(false);
     expect(result.spoolPath).toBe(spoolFile(run));
     const records = readSpool(spoolFile(run));
-    expect(records.at(-1)).toEqual({ kind: "finish", status: "finished" });
+    // kept with when finish() ran: a replay gives the run its real end
+    expect(records.at(-1)).toEqual({ kind: "finish", status: "finished", finishedAt: expect.any(Number) });
+    expect((records.at(-1) as { finishedAt: number }).finishedAt * 1000).toBeGreaterThanOrEqual(t0 - 10);
     expect(pendingInSpool(spoolFile(run)).flatMap((b) => b.body.rows)).toHaveLength(100);
     expect(stderr.text()).toContain(`init({ id: "${run.id}"`);
 

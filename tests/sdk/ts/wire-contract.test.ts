@@ -84,6 +84,9 @@ describe("the SDK's copy of the contract", () => {
     "runCreateBodyBytes",
     "editBodyBytes",
     "smallBodyBytes",
+    // the server judges a run's startedAt / finishedAt against its own clock; SDKs send theirs as is
+    "runTimeFutureSkew",
+    "runTimeMaxAge",
   ]);
 
   test("every limit equals docs/contract.json (generated from lib/contract/limits.ts)", () => {

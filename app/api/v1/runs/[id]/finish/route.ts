@@ -9,8 +9,8 @@ export const dynamic = "force-dynamic";
 // POST /api/v1/runs/[id]/finish – mark a run finished or crashed
 export const POST = handle(async (req: Request, ctx: { params: Promise<{ id: string }> }) => {
   const { id } = await ctx.params;
-  const { status } = parse(finishRunSchema, await readJson(req, { emptyAs: {} }));
-  const done = await finishRun(id, status);
+  const { status, finishedAt } = parse(finishRunSchema, await readJson(req, { emptyAs: {} }));
+  const done = await finishRun(id, status, finishedAt);
   // the SDKs print this line; the finish itself never fails for want of it
   let checklist: ReturnType<typeof finishChecklist> | null = null;
   try {
