@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import os from "node:os";
 import { io as connect } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { hashPassword } from "@/lib/auth/passwords";
@@ -205,4 +206,23 @@ describe("npm start with team mode and no admin", () => {
     expect(r.stderr).toContain("npm run admin -- create <name>");
     expect(r.stdout).not.toContain("building");
   }, 60_000);
+});
+
+describe("the start-up lines of a team server bound to every interface", () => {
+  test.each([
+    ["no BABYSIT_PUBLIC_URL: this machine's name first", {}, (port: number) => `http://${os.hostname()}:${port}/`],
+    ["BABYSIT_PUBLIC_URL: that one only", { BABYSIT_PUBLIC_URL: "https://babysit.lab.example" }, () => "https://babysit.lab.example/"],
+  ])("%s", async (_what, env: Record<string, string>, first) => {
+    const s = await startTeamServer({ HOST: "0.0.0.0", ...env });
+    try {
+      // printed right after the line startServer waits for: it may come in the next chunk
+      const opened = (l: string) => l.startsWith("babysit: open (and log in) at ");
+      const line = await waitFor(() => s.output().split("\n").find(opened), 10_000, "the line saying where to open it");
+      expect(line?.slice("babysit: open (and log in) at ".length).split("  or  ")[0]).toBe(first(s.port));
+      expect(line).not.toContain("0.0.0.0");
+    } finally {
+      s.db.close();
+      await s.stop();
+    }
+  });
 });
