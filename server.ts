@@ -14,6 +14,7 @@ import { setSecurityHeaders } from "./lib/http/headers";
 import { DRAIN_SMALL, allowLargeDrain, capUnreadBody, readBody, refuseDeclaredBody, sendFailure, withBody } from "./lib/http/node";
 import { ListenError, listen } from "./lib/http/listen";
 import { configureOwnNames } from "./lib/http/origin";
+import { openUrls } from "./lib/http/open-urls";
 import { bodyLimitOf } from "./lib/http/routes";
 import { serveOtherUpgrades } from "./lib/http/upgrade";
 import { handleLogRequest } from "./lib/ingest/log-request";
@@ -147,6 +148,11 @@ async function main() {
   const addr = server.address();
   const actual = typeof addr === "object" && addr ? addr.port : port;
   console.log(`babysit listening on http://${host}:${actual}${mode === "team" ? " (team mode: log in at /login)" : ""}`);
+  // 0.0.0.0 is no address to give a colleague: name the ones that are (BABYSIT_PUBLIC_URL, or this machine's)
+  const urls = openUrls(host, actual, process.env.BABYSIT_PUBLIC_URL);
+  if (urls.length && (urls[0] !== `http://${host}:${actual}/` || mode === "team")) {
+    console.log(`babysit: open ${mode === "team" ? "(and log in) " : ""}at ${urls.join("  or  ")}`);
+  }
 
   const stop = () => {
     stopWatching();

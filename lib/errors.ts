@@ -25,6 +25,7 @@ export type ErrorCode =
   | "conflict"
   | "last_admin"
   | "account_disabled"
+  | "password_change_required"
   | "payload_too_large"
   | "internal";
 
@@ -53,6 +54,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   last_admin: 409,
   account_disabled: 403,
+  password_change_required: 403,
   payload_too_large: 413,
   internal: 500,
 };

@@ -1,7 +1,7 @@
 // npm run admin -- <command>: team mode's accounts from the server's own machine (docs/team-mode.md).
 // Works on the database DATABASE_URL names (default file:./data/babysit.db), running server or not.
 //
-//   npm run admin -- create <name> [--role admin|member]   a new account (default: admin), one-time password printed
+//   npm run admin -- create <name> [--role admin|member]   a new account (default: admin), one-time password printed (replaced at the first login)
 //   npm run admin -- reset-password <name>                 a new one-time password; the user's sessions end
 //   npm run admin -- list                                  the accounts
 //   npm run admin -- role <name> admin|member              changes a role
@@ -70,17 +70,23 @@ async function main() {
       if (!ROLES.includes(values.role as Role)) fail(`--role must be admin or member, got ${values.role}`);
       const { user, password } = await createUser(name, values.role as Role, null);
       console.log(`Made the ${user.role} account ${user.name}. One-time password (shown only now):\n\n    ${password}\n`);
-      console.log("Log in at /login with it, then change it on /account (or POST /api/v1/auth/password).");
+      console.log(
+        "It works once: after logging in at /login with it, the account must set its own password (on /account, or POST /api/v1/auth/password) before anything else.",
+      );
       return;
     }
     case "reset-password": {
       if (!name) fail(USAGE);
       const password = await resetPassword(name);
       console.log(`New one-time password for ${name} (shown only now; their sessions ended):\n\n    ${password}\n`);
+      console.log("It works once: after logging in with it, they must set their own password (on /account) before anything else.");
       return;
     }
     case "list":
-      for (const u of listUsers()) console.log(`${u.role.padEnd(7)} ${u.name}${u.disabledAt === null ? "" : " (disabled)"}`);
+      for (const u of listUsers())
+        console.log(
+          `${u.role.padEnd(7)} ${u.name}${u.disabledAt === null ? "" : " (disabled)"}${u.passwordChangeRequired ? " (one-time password)" : ""}`,
+        );
       return;
     case "role": {
       if (!name || !role) fail(USAGE);

@@ -1,8 +1,9 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import type { RunView as Run } from "@/lib/ui/api-types";
+import { ownerOnlyHint } from "@/lib/ui/owner-text";
 import { UNREACHABLE, errorText, tryFetch, tryJson } from "@/lib/ui/api-error";
 
 // The run page header's run management: rename inline, tags, notes (plain text, shown as text),
@@ -86,25 +87,105 @@ export function RunName({ run, onChange }: { run: Run; onChange: (r: Run) => voi
   );
 }
 
+/** The accounts a run can be given to (GET /api/v1/users/names); null until known or when refused. */
+function useAccountNames(on: boolean): { names: string[] | null; error: string } {
+  const [names, setNames] = useState<string[] | null>(null);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    if (!on) return;
+    let live = true;
+    void (async () => {
+      const res = await tryFetch("/api/v1/users/names");
+      if (!live) return;
+      if (!res) return setError(UNREACHABLE);
+      if (!res.ok) return setError(await errorText(res));
+      const body = await tryJson<{ names: string[] }>(res);
+      if (live && body) setNames(body.names);
+    })();
+    return () => {
+      live = false;
+    };
+  }, [on]);
+  return { names, error };
+}
+
+/**
+ * "Give to": a picker of account names, a Give button, and a confirmation that says what the giver
+ * loses (share, give and delete, unless an admin). The server decides anyway (PATCH owner).
+ */
+function GiveRun({ run, viewerIsAdmin, apply }: { run: Run; viewerIsAdmin: boolean; apply: (body: object) => Promise<boolean> }) {
+  const router = useRouter();
+  const { names, error } = useAccountNames(true);
+  const [to, setTo] = useState("");
+  const [confirming, setConfirming] = useState(false);
+  const choices = (names ?? []).filter((n) => n !== run.owner);
+  if (error) return <span className="muted small">give to: {error}</span>;
+  if (confirming && to) {
+    return (
+      <span className="confirm" role="alertdialog" aria-label="confirm give">
+        Give this run to <bdi>{to}</bdi>?{" "}
+        {viewerIsAdmin
+          ? `${to} becomes its owner; as an admin you keep every right on it.`
+          : `You will no longer be able to share, give or delete it: only ${to} and admins will (you can still log to it and edit it). Only they can give it back.`}{" "}
+        <button
+          type="button"
+          className="button small danger"
+          data-testid="confirm-give"
+          onClick={() =>
+            // what the viewer may do changes with the owner: the page asks the server again
+            void apply({ owner: to }).then((ok) => {
+              setConfirming(false);
+              if (!ok) return;
+              setTo("");
+              router.refresh();
+            })
+          }
+        >
+          give to <bdi>{to}</bdi>
+        </button>{" "}
+        <button type="button" className="link-button small" onClick={() => setConfirming(false)}>
+          cancel
+        </button>
+      </span>
+    );
+  }
+  return (
+    <span className="give-run">
+      <select value={to} onChange={(e) => setTo(e.target.value)} aria-label="give to" disabled={names === null}>
+        <option value="">give to…</option>
+        {choices.map((n) => (
+          <option key={n} value={n}>
+            {n}
+          </option>
+        ))}
+      </select>{" "}
+      <button type="button" className="button small" disabled={!to} onClick={() => setConfirming(true)} data-testid="give">
+        Give
+      </button>
+    </span>
+  );
+}
+
 /**
  * Tags, notes, archive and delete; on a team server also "give to" another owner. Delete and give
- * only for whoever may (`canAdminister`: the run's owner or an admin; the server decides anyway).
+ * only for whoever may (`canAdminister`: the run's owner or an admin; the server decides anyway):
+ * others see Delete greyed out, saying who may.
  */
 export default function RunAdmin({
   run,
   canAdminister = true,
   team = false,
+  viewerIsAdmin = false,
   onChange,
   onDeleted,
 }: {
   run: Run;
   canAdminister?: boolean;
   team?: boolean;
+  viewerIsAdmin?: boolean;
   onChange: (r: Run) => void;
   onDeleted: () => void;
 }) {
-  const router = useRouter();
-  const [giveTo, setGiveTo] = useState("");
   const [tag, setTag] = useState("");
   const [notes, setNotes] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
@@ -158,24 +239,21 @@ export default function RunAdmin({
         <button type="button" className="button small" onClick={() => void apply({ archived: !run.archived })} data-testid="archive">
           {run.archived ? "unarchive" : "archive"}
         </button>
-        {team && canAdminister && (
-          <form
-            className="give-run"
-            onSubmit={(e) => {
-              e.preventDefault();
-              if (!giveTo.trim()) return;
-              // what the viewer may do changes with the owner: the page asks the server again
-              void apply({ owner: giveTo.trim() }).then((ok) => {
-                if (!ok) return;
-                setGiveTo("");
-                router.refresh();
-              });
-            }}
-          >
-            <input value={giveTo} onChange={(e) => setGiveTo(e.target.value)} placeholder="give to (user name)" aria-label="give to" />
-          </form>
-        )}
-        {!canAdminister ? null : confirming ? (
+        {team && canAdminister && <GiveRun run={run} viewerIsAdmin={viewerIsAdmin} apply={apply} />}
+        {!canAdminister ? (
+          team && (
+            <>
+              <button type="button" className="button small danger" disabled title={ownerOnlyHint(run.owner, "delete")} data-testid="delete">
+                delete
+              </button>
+              <span className="muted small" data-owner-only>
+                {run.owner
+                  ? `only the run's owner (${run.owner}) or an admin can share or delete this run`
+                  : "only an admin can share or delete this run (it has no owner)"}
+              </span>
+            </>
+          )
+        ) : confirming ? (
           <span className="confirm" role="alertdialog" aria-label="confirm delete">
             Delete this run and all its data?{" "}
             <button type="button" className="button small danger" onClick={() => void remove()} data-testid="confirm-delete">

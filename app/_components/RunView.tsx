@@ -23,6 +23,7 @@ import { LiveBus, useLinkState, useLive } from "./live";
 import LiveNote from "./LiveNote";
 import MetricChart, { type ChartAlert, type ChartSettings, type LineSpec } from "./MetricChart";
 import RunAdmin, { RunName } from "./RunAdmin";
+import { NO_OWNER, NO_OWNER_TIP, ownerOnlyHint } from "@/lib/ui/owner-text";
 import { RunAccessContext, directAccess, shareAccess } from "./run-access";
 import SharePanel from "./SharePanel";
 import { useRunAlerts } from "./use-run-alerts";
@@ -48,11 +49,14 @@ export default function RunView({
   initial,
   serverNow,
   share,
-  can = { team: false, share: true, administer: true },
+  shareExpiresAt = null,
+  can = { team: false, share: true, administer: true, admin: false },
 }: {
   initial: PageRunDetail;
   serverNow: number;
   share?: string;
+  /** A shared page's link: when it stops opening (seconds since the epoch), null for never. */
+  shareExpiresAt?: number | null;
   can?: RunPageAccess;
 }) {
   const id = initial.run.id;
@@ -215,7 +219,16 @@ export default function RunView({
       <div className="run-page" data-run={id} data-shared={share ? "" : undefined}>
         {share && !revoked && (
           <p className="shared-note" role="note">
-            A read-only view of one run, shared with a link. It follows the run live.
+            A read-only view of one run, shared with a link. It follows the run live.{" "}
+            <span data-share-expires={shareExpiresAt ?? "never"}>
+              {shareExpiresAt === null ? (
+                "This link does not expire."
+              ) : (
+                <>
+                  This link expires on <LocalTime t={shareExpiresAt} />.
+                </>
+              )}
+            </span>
           </p>
         )}
         <LiveNote state={closed ?? link} />
@@ -235,6 +248,12 @@ export default function RunView({
             )}
             <StatusBadge status={run.status} link={closed ?? link} />
             {!share && !deleted && can.share && <SharePanel runId={id} />}
+            {/* shown, not hidden: a control that vanishes on a colleague's run reads as a missing feature */}
+            {!share && !deleted && !can.share && can.team && (
+              <button type="button" className="button small" disabled title={ownerOnlyHint(run.owner, "share")} data-testid="share-disabled">
+                Share
+              </button>
+            )}
           </div>
           <p className="run-meta">
             {share ? (
@@ -253,13 +272,13 @@ export default function RunView({
             </span>
             {/* a shared page never has the owner (docs/security.md); local runs have none */}
             {!share && (run.owner || can.team) && (
-              <span data-owner={run.owner ?? ""} title="who shares and administers this run (and admins)">
+              <span data-owner={run.owner ?? ""} title={run.owner ? "who shares and administers this run (and admins)" : NO_OWNER_TIP}>
                 {run.owner ? (
                   <>
                     owner <bdi>{run.owner}</bdi>
                   </>
                 ) : (
-                  "no owner (admins only)"
+                  NO_OWNER
                 )}
               </span>
             )}
@@ -269,6 +288,7 @@ export default function RunView({
               run={run}
               canAdminister={can.administer}
               team={can.team}
+              viewerIsAdmin={can.admin}
               onChange={(r) => setRun((old) => ({ ...old, ...r }))}
               onDeleted={() => setDeleted(true)}
             />

@@ -4,6 +4,8 @@ import Link from "next/link";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { RunList, RunListItem } from "@/lib/ui/api-types";
 import { UNREACHABLE, errorText, tryJson } from "@/lib/ui/api-error";
+import { bulkFailures, bulkRefusal } from "@/lib/ui/bulk-refusal";
+import { NO_OWNER, NO_OWNER_TIP } from "@/lib/ui/owner-text";
 import { formatValue, isNonFinite, plural } from "@/lib/ui/format";
 import {
   type ArchivedFilter,
@@ -288,12 +290,14 @@ export default function RunsList({
       body: JSON.stringify(action === "tag" || action === "untag" ? { ids, action, tag: bulkTag } : { ids, action }),
     }).catch(() => null);
     if (!res) return setBulkError(UNREACHABLE);
-    if (!res.ok) return setBulkError(await errorText(res));
+    // the server names refused runs by id; people know them by name (lib/ui/bulk-refusal.ts)
+    const picks = runs.filter((r) => ids.includes(r.id));
+    if (!res.ok) return setBulkError(res.status === 403 ? bulkRefusal(await errorText(res), picks) : await errorText(res));
     const answer = await tryJson<{ results: { id: string; ok: boolean; error?: { message: string } }[] }>(res);
     if (!answer) return setBulkError(UNREACHABLE);
     const { results } = answer;
     const failed = results.filter((r) => !r.ok);
-    if (failed.length) setBulkError(`${failed.length} of ${results.length} not done: ${failed[0].error?.message ?? ""}`);
+    if (failed.length) setBulkError(bulkFailures(results, picks));
     if (action === "delete") setPicked((p) => p.filter((id) => !results.some((r) => r.ok && r.id === id)));
     if (action === "tag") setBulkTag("");
     setConfirmDelete(false);
@@ -566,7 +570,9 @@ export default function RunsList({
                           <bdi>{r.owner}</bdi>
                         </button>
                       ) : (
-                        <span className="muted">–</span>
+                        <span className="muted" title={NO_OWNER_TIP}>
+                          {NO_OWNER}
+                        </span>
                       )}
                     </td>
                   )}

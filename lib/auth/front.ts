@@ -5,7 +5,7 @@ import { keyScope } from "./api-keys";
 import { type Mode, trustProxy } from "./mode";
 import type { Principal } from "./permissions";
 import { sessionCookie } from "./login";
-import { type Access, routeAccess } from "./route-access";
+import { type Access, PASSWORD_CHANGE_REQUIRED, allowedBeforePasswordChange, routeAccess } from "./route-access";
 import { sessionUser } from "./sessions";
 import { API_KEY_PREFIX, SECURE_SESSION_COOKIE, SESSION_COOKIE, looksLikeSecret } from "./tokens";
 
@@ -97,7 +97,10 @@ export function sessionOf(
     const u = sessionUser(id, onSlide && (() => onSlide(id)));
     if (!u) continue;
     if (found && found.principal.id !== u.id) return "ambiguous";
-    found ??= { id, principal: { kind: "user", id: u.id, name: u.name, role: u.role } };
+    found ??= {
+      id,
+      principal: { kind: "user", id: u.id, name: u.name, role: u.role, ...(u.passwordChangeRequired ? { passwordChangeRequired: true } : {}) },
+    };
   }
   return found;
 }
@@ -145,13 +148,24 @@ export function authorize(req: IncomingMessage, res: ServerResponse, front: Gate
 
   const who = authenticate(req, res);
   const path = (req.url ?? "").split("?", 1)[0];
+  // a one-time password was used to log in: until the user sets their own, the session only reaches
+  // the password form (/account) and the routes it needs (lib/auth/route-access.ts)
+  const oneTime = who.ok && who.principal?.kind === "user" && who.principal.passwordChangeRequired === true;
   if (front.kind === "page") {
     if (publicPage(path)) return pass(req, { ...base, principal: who.ok ? who.principal : null });
+    if (oneTime && path !== "/account") {
+      res.writeHead(303, { location: "/account?password=required", "cache-control": "no-store" }).end();
+      return false;
+    }
     if (who.ok && who.principal?.kind === "user") return pass(req, { ...base, principal: who.principal });
     res.writeHead(303, { location: `/login?next=${encodeURIComponent(req.url ?? "/")}`, "cache-control": "no-store" }).end();
     return false;
   }
 
+  if (oneTime && !allowedBeforePasswordChange(front.match.route.path, req.method ?? "GET")) {
+    sendError(res, "password_change_required", PASSWORD_CHANGE_REQUIRED);
+    return false;
+  }
   const access: Access = routeAccess(front.match, req.method ?? "GET");
   if (access.kind === "public") return pass(req, { ...base, principal: who.ok ? who.principal : null });
   if (!who.ok) {

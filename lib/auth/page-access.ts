@@ -11,11 +11,18 @@ export interface RunPageAccess {
   team: boolean;
   share: boolean;
   administer: boolean;
+  /** The viewer is an admin (who keeps every right on a run given away). */
+  admin: boolean;
 }
 
 export async function runPageAccess(id: string): Promise<RunPageAccess> {
   const { mode, principal } = authFromHeader((await headers()).get(AUTH_HEADER));
   const run = runRef(id);
-  if (principal === null || run === null) return { team: mode === "team", share: false, administer: false };
-  return { team: mode === "team", share: canShareRun(principal, run), administer: canAdministerRun(principal, run) };
+  if (principal === null || run === null) return { team: mode === "team", share: false, administer: false, admin: false };
+  return {
+    team: mode === "team",
+    share: canShareRun(principal, run),
+    administer: canAdministerRun(principal, run),
+    admin: principal.kind === "user" && principal.role === "admin",
+  };
 }

@@ -15,7 +15,8 @@ import type { Role } from "./users";
 
 export type Principal =
   | { kind: "local" }
-  | { kind: "user"; id: number; name: string; role: Role }
+  // passwordChangeRequired: logged in with a one-time password, which must be replaced before anything else
+  | { kind: "user"; id: number; name: string; role: Role; passwordChangeRequired?: boolean }
   | { kind: "key"; scope: KeyScope }
   | { kind: "share"; runId: string };
 

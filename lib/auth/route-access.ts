@@ -49,6 +49,8 @@ const TABLE = new Map<string, Access>([
   ["DELETE /api/v1/keys/[id]", check(canManageOwnKeys, "revoke API keys (log in to the dashboard)")],
   ["GET /api/v1/users", check(canAdminister, "list accounts (admins only)")],
   ["POST /api/v1/users", check(canAdminister, "make accounts (admins only)")],
+  // the names a run can be given to: any logged-in person (no roles or dates, which stay admins')
+  ["GET /api/v1/users/names", check((p) => p.kind === "user", "list account names (log in to the dashboard)")],
   ["PATCH /api/v1/users/[id]", check(canAdminister, "change accounts (admins only)")],
   ["DELETE /api/v1/users/[id]", check(canAdminister, "delete accounts (admins only)")],
   ["GET /api/v1/shares", check(canListShares, "list shared links (log in to the dashboard)")],
@@ -59,6 +61,17 @@ const TABLE = new Map<string, Access>([
     check((p) => p.kind === "user" || p.kind === "local" || (p.kind === "key" && p.scope.access === "write"), "create runs (a read-only key)"),
   ],
 ]);
+
+/** What a session logged in with a one-time password hears from every other route (403 `password_change_required`). */
+export const PASSWORD_CHANGE_REQUIRED =
+  "this account logged in with a one-time password: set your own first (the Password form on /account, or POST /api/v1/auth/password)";
+
+// What such a session may do: say who it is, set its password, log out (or in again)
+const BEFORE_PASSWORD_CHANGE = new Set(["* /api/v1/auth/me", "* /api/v1/auth/logout", "* /api/v1/auth/login", "POST /api/v1/auth/password"]);
+
+export function allowedBeforePasswordChange(path: string, method: string): boolean {
+  return BEFORE_PASSWORD_CHANGE.has(`* ${path}`) || BEFORE_PASSWORD_CHANGE.has(`${method === "HEAD" ? "GET" : method} ${path}`);
+}
 
 /** The run a path names, with its project and owner; null when there is no such run (the route answers 404). */
 export function runRef(id: string): RunRef | null {

@@ -10,5 +10,7 @@ export const AUTH_ROUTES: readonly ApiRoute[] = [
   { path: "/api/v1/keys", methods: ["GET", "POST"], body: "editBodyBytes" }, // up to 100 project names
   { path: "/api/v1/keys/[id]", methods: ["DELETE"] },
   { path: "/api/v1/users", methods: ["GET", "POST"] },
+  // before /users/[id]: the first route that matches answers
+  { path: "/api/v1/users/names", methods: ["GET"] },
   { path: "/api/v1/users/[id]", methods: ["PATCH", "DELETE"] },
 ];

@@ -26,7 +26,7 @@ export function startupProblem(mode: Mode): string | null {
     "",
     `    ${CREATE_ADMIN}`,
     "",
-    "It prints a one-time password: log in with it at /login, then change it on /account. See docs/team-mode.md.",
+    "It prints a one-time password: log in with it at /login, then set your own password (the page asks for it). See docs/team-mode.md.",
   ].join("\n");
 }
 

@@ -20,7 +20,8 @@ export function socketPrincipal(socket: IOSocket, mode: Mode): Principal | null 
 
 /** May this principal follow the run (its room) or the runs list? A run that does not exist is the runs list's to know. */
 export function mayFollow(p: Principal | null, r: { run: string } | { runs: true }): boolean {
-  if (p === null) return false;
+  // a session still on its one-time password reads nothing until the password is its own
+  if (p === null || (p.kind === "user" && p.passwordChangeRequired === true)) return false;
   if ("runs" in r) return canListRuns(p);
   const run = runRef(r.run);
   return run === null ? canListRuns(p) : canReadRun(p, run);

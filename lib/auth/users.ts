@@ -21,6 +21,8 @@ export interface User {
   createdBy: string | null;
   /** When an admin disabled the account (it cannot log in; its sessions ended, its keys answer 401); null: enabled. */
   disabledAt: number | null;
+  /** The account still has a one-time password (made by an invite, `admin create` or `reset-password`): it must set its own before anything else. */
+  passwordChangeRequired: boolean;
 }
 
 interface UserRow {
@@ -31,6 +33,7 @@ interface UserRow {
   created_at: number;
   created_by: string | null;
   disabled_at: number | null;
+  password_change_required: number | null;
 }
 
 const now = () => Date.now() / 1000;
@@ -58,6 +61,7 @@ const toUser = (r: UserRow): User => ({
   createdAt: r.created_at,
   createdBy: r.created_by,
   disabledAt: r.disabled_at ?? null,
+  passwordChangeRequired: Boolean(r.password_change_required),
 });
 
 /** True when the users table exists (migration 0005 applied). */
@@ -98,6 +102,13 @@ export function listUsers(): User[] {
   return (stmt(sqlite(), "SELECT * FROM users ORDER BY id").all() as UserRow[]).map(toUser);
 }
 
+/** The names of the enabled accounts, sorted: whom a run can be given to (any logged-in person may read them). */
+export function listUserNames(): string[] {
+  return (stmt(sqlite(), "SELECT name FROM users WHERE disabled_at IS NULL ORDER BY lower(name), name").all() as { name: string }[]).map(
+    (r) => r.name,
+  );
+}
+
 /**
  * A new account with a one-time password (shown to whoever made it, who hands it over; the new user
  * changes it with POST /api/v1/auth/password). 409 `conflict` when the name is taken.
@@ -120,13 +131,10 @@ export async function createUser(name: string, role: Role, createdBy: string | n
     const r = db.transaction(() => {
       const clash = stmt(db, FOLDED).get(foldName(name)) as UserRow | undefined;
       if (clash) throw taken(clash.name);
-      return stmt(db, "INSERT INTO users (name, role, password_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?) RETURNING *").get(
-        name,
-        role,
-        hash,
-        now(),
-        createdBy,
-      ) as UserRow;
+      return stmt(
+        db,
+        "INSERT INTO users (name, role, password_hash, created_at, created_by, password_change_required) VALUES (?, ?, ?, ?, ?, 1) RETURNING *",
+      ).get(name, role, hash, now(), createdBy) as UserRow;
     })();
     return { user: toUser(r), password };
   } catch (e) {
@@ -135,12 +143,16 @@ export async function createUser(name: string, role: Role, createdBy: string | n
   }
 }
 
-/** Sets a new password and ends every session of the user (other browsers must log in again). */
-export async function setPassword(userId: number, password: string): Promise<void> {
+/**
+ * Sets a new password and ends every session of the user (other browsers must log in again).
+ * `oneTime`: a password someone else saw (an admin's reset), which the user must replace at their
+ * next login; a password the user chose clears that.
+ */
+export async function setPassword(userId: number, password: string, oneTime = false): Promise<void> {
   const hash = await hashPassword(password);
   const db = sqlite();
   db.transaction(() => {
-    stmt(db, "UPDATE users SET password_hash = ? WHERE id = ?").run(hash, userId);
+    stmt(db, "UPDATE users SET password_hash = ?, password_change_required = ? WHERE id = ?").run(hash, oneTime ? 1 : 0, userId);
     endSessions(db, userId);
   })();
   disconnectSessions({ userId }, "password_changed");
@@ -151,7 +163,7 @@ export async function resetPassword(name: string): Promise<string> {
   const u = findUser(name);
   if (!u) throw new AppError("not_found", `no user named ${name}`);
   const password = randomPassword();
-  await setPassword(u.id, password);
+  await setPassword(u.id, password, true);
   return password;
 }
 

@@ -57,6 +57,7 @@ const ROWS = new Map<string, { target: string; body?: () => unknown; team: Want;
   ["POST /api/v1/keys", { target: "/api/v1/keys", body: () => ({ name: "k" }), team: U, local: ACCOUNTS_OFF }],
   ["DELETE /api/v1/keys/[id]", { target: "/api/v1/keys/1", team: U, local: ACCOUNTS_OFF }],
   ["GET /api/v1/users", { target: "/api/v1/users", team: U, local: ACCOUNTS_OFF }],
+  ["GET /api/v1/users/names", { target: "/api/v1/users/names", team: U, local: ACCOUNTS_OFF }],
   // the server-wide list of links: a person's (the token is none); the local user's, as the runs list
   ["GET /api/v1/shares", { target: "/api/v1/shares", team: U, local: 200 }],
   ["POST /api/v1/users", { target: "/api/v1/users", body: () => ({ name: "someone" }), team: U, local: ACCOUNTS_OFF }],

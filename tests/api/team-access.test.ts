@@ -139,6 +139,7 @@ const ROUTES: [string, string, string, () => unknown, Want[]][] = [
   ["list API keys", "GET", "/api/v1/keys", () => undefined, [U, 200, 200, F, F, F, F, U, U, U, U, U]],
   ["make an API key", "POST", "/api/v1/keys", () => ({ name: "k" }), [U, 201, 201, F, F, F, F, U, U, U, U, U]],
   ["list accounts", "GET", "/api/v1/users", () => undefined, [U, F, 200, F, F, F, F, U, U, U, U, U]],
+  ["list account names (give to)", "GET", "/api/v1/users/names", () => undefined, [U, 200, 200, F, F, F, F, U, U, U, U, U]],
   ["list every shared link", "GET", "/api/v1/shares", () => undefined, [U, 200, 200, F, F, F, F, U, U, U, U, U]],
   ["invite", "POST", "/api/v1/users", () => ({ name: `user${++names}` }), [U, F, 201, F, F, F, F, U, U, U, U, U]],
   ["change an account", "PATCH", "/api/v1/users/USER", () => ({ role: "member", disabled: false }), [U, F, 200, F, F, F, F, U, U, U, U, U]],
@@ -285,7 +286,11 @@ describe("team mode: what the answers say", () => {
   });
 
   test("who am I names the user, or the key's user and scope", async () => {
-    expect((await callers.get("member")!("GET", "/api/v1/auth/me")).body).toEqual({ mode: "team", user: { name: "mia", role: "member" }, key: null });
+    expect((await callers.get("member")!("GET", "/api/v1/auth/me")).body).toEqual({
+      mode: "team",
+      user: { name: "mia", role: "member", passwordChangeRequired: false },
+      key: null,
+    });
     const k = (await callers.get("key: write, in scope")!("GET", "/api/v1/auth/me")).body;
     expect(k.user).toEqual({ name: "mia", role: null });
     expect(k.key).toMatchObject({ access: "write", projects: ["p1"] });

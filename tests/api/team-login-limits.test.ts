@@ -164,7 +164,7 @@ describe("account names are unique once folded", () => {
   test.each([["Logan"], ["logan"], ["LOGAN"], ["ｌｏｇａｎ"], ["Ｌｏｇａｎ"]])("logging in as %j reaches the account Logan", async (typed) => {
     loganPassword ??= invite("Logan");
     const res = await loginRaw(typed, await loganPassword, freshIp());
-    expect([res.status, await res.json()]).toEqual([200, { user: { name: "Logan", role: "member" } }]);
+    expect([res.status, await res.json()]).toEqual([200, { user: { name: "Logan", role: "member", passwordChangeRequired: true } }]);
   });
 
   test("a database from before (Twin and twin both exist): each logs in by its exact name, another spelling by neither", async () => {

@@ -42,7 +42,7 @@ describe("login", () => {
   test("gives an HttpOnly, SameSite=Lax session cookie, Secure only over https, stored as its hash", async () => {
     const res = await loginRaw("admin", server.adminPassword);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ user: { name: "admin", role: "admin" } });
+    expect(await res.json()).toEqual({ user: { name: "admin", role: "admin", passwordChangeRequired: false } });
     const cookie = res.headers.get("set-cookie")!;
     expect(cookie).toMatch(/^babysit_session=[A-Za-z0-9_-]{43}; /);
     expect(cookie).toMatch(/; HttpOnly/);
@@ -126,9 +126,9 @@ describe("sessions", () => {
 describe("invites and passwords", () => {
   test("an invited member logs in with the one-time password, changes it, and every old session ends", async () => {
     const first = await invite("newcomer");
-    const cookie = await login(server.url, "newcomer", first, freshIp());
+    const cookie = await login(server.url, "newcomer", first, freshIp(), { oneTime: true });
     const me = as(server.url, { cookie });
-    expect((await me("GET", "/api/v1/auth/me")).body.user).toEqual({ name: "newcomer", role: "member" });
+    expect((await me("GET", "/api/v1/auth/me")).body.user).toEqual({ name: "newcomer", role: "member", passwordChangeRequired: true });
     const tooShort = await me("POST", "/api/v1/auth/password", { current: first, password: "short" });
     expect([tooShort.status, tooShort.body.error.code]).toEqual([400, "invalid_body"]);
     expect((await me("POST", "/api/v1/auth/password", { current: first, password: "my own long password" })).status).toBe(204);

@@ -68,7 +68,8 @@ describe("team mode in the browser", () => {
     await page.reload();
     await expect.poll(() => row.innerText()).not.toMatch(/last used\s+never/);
     await row.getByRole("button", { name: "Revoke" }).click();
-    await expect.poll(() => row.innerText()).toMatch(/revoked$/);
+    // when it was revoked, not only that it was
+    await expect.poll(() => row.innerText()).toMatch(/revoked \d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
     const refused = await api(server.url, "POST", "/api/v1/runs", { project: "vision" }, bearer);
     expect([refused.status, refused.body.error.code]).toEqual([401, "unauthenticated"]);
 
@@ -81,14 +82,34 @@ describe("team mode in the browser", () => {
     expect(new URL(page.url()).pathname).toBe("/login");
     expect(errors).toEqual([]);
 
-    // bob, in another browser, with the one-time password: a member sees no accounts section
-    const bob = await other.open(`${server.url}/account`);
-    expect(new URL(bob.page.url()).search).toBe("?next=%2Faccount");
+    // bob, in another browser, with the one-time password: it works once. Any page he asks for
+    // sends him to /account, which only asks for his own password
+    const bob = await other.open(`${server.url}/`);
+    expect(new URL(bob.page.url()).search).toBe("?next=%2F");
     await bob.page.getByLabel("User name").fill("bob");
     await bob.page.getByLabel("Password").fill(oneTime);
     await bob.page.getByRole("button", { name: "Log in" }).click();
-    await bob.page.waitForURL(`${server.url}/account`);
+    await bob.page.waitForURL(`${server.url}/account?password=required`);
+    await expect.poll(() => bob.page.locator(".password-required").innerText()).toMatch(/^You logged in with a one-time password\. Choose your own/);
+    expect(await bob.page.getByRole("region", { name: "API keys" }).count()).toBe(0);
+    await bob.page.goto(`${server.url}/runs/anything`);
+    await bob.page.waitForURL(`${server.url}/account?password=required`);
+    await bob.page.getByLabel("One-time password").fill(oneTime);
+    await bob.page.getByLabel(/^New password/).fill("bob's own password");
+    await bob.page.getByRole("button", { name: "Set my password" }).click();
+    await bob.page.waitForURL(`${server.url}/login?changed=password`);
+    await bob.page.getByLabel("User name").fill("bob");
+    await bob.page.getByLabel("Password").fill(oneTime);
+    await bob.page.getByRole("button", { name: "Log in" }).click();
+    await expect.poll(() => bob.page.locator("form p[role=alert]").innerText()).toBe("wrong user name or password");
+    bob.errors.length = 0; // that 401 was the point: the one-time password is spent
+    await bob.page.getByLabel("Password").fill("bob's own password");
+    await bob.page.getByRole("button", { name: "Log in" }).click();
+    await bob.page.waitForURL(`${server.url}/`);
+    // a member sees no accounts section
+    await bob.page.goto(`${server.url}/account`);
     await expect.poll(() => bob.page.locator("h1").innerText()).toMatch(/bob\s*member/);
+    await expect.poll(() => bob.page.getByRole("region", { name: "API keys" }).count()).toBe(1);
     expect(await bob.page.getByRole("region", { name: "accounts" }).count()).toBe(0);
     expect(bob.errors).toEqual([]);
 
@@ -111,7 +132,7 @@ describe("team mode in the browser", () => {
     await note.getByRole("link", { name: "Log in again" }).click();
     await bob.page.waitForURL(`${server.url}/login?next=%2F`);
     await bob.page.getByLabel("User name").fill("bob");
-    await bob.page.getByLabel("Password").fill(oneTime);
+    await bob.page.getByLabel("Password").fill("bob's own password");
     await bob.page.getByRole("button", { name: "Log in" }).click();
     await expect.poll(() => bob.page.locator("form p[role=alert]").innerText()).toBe("this account is disabled; ask an admin to enable it");
     bob.errors.length = 0; // that 403 was the point
@@ -146,7 +167,7 @@ describe("team mode in the browser", () => {
 });
 
 describe("run ownership in the browser", () => {
-  test("a member sees each run's owner, and Share and Delete only on the runs she owns", async () => {
+  test("a member sees each run's owner; Share and Delete greyed out on others' runs, saying who may; give-to asks first", async () => {
     const admin = as(server.url, { cookie: await login(server.url, "admin", server.adminPassword) });
     const invite = await admin("POST", "/api/v1/users", { name: "carol" });
     expect(invite.status).toBe(201);
@@ -172,8 +193,12 @@ describe("run ownership in the browser", () => {
     await page.goto(`${server.url}/runs/${admins}`);
     await expect.poll(() => page.locator(".run-meta [data-owner]").innerText()).toBe("owner admin");
     expect(await page.getByTestId("archive").count()).toBe(1);
-    expect(await page.getByTestId("delete").count()).toBe(0);
+    expect(await page.getByTestId("delete").isDisabled()).toBe(true);
+    expect(await page.getByTestId("share-disabled").isDisabled()).toBe(true);
+    expect(await page.getByTestId("share-disabled").getAttribute("title")).toBe("only the run's owner (admin) or an admin can share this run");
+    expect(await page.locator("[data-owner-only]").innerText()).toBe("only the run's owner (admin) or an admin can share or delete this run");
     expect(await page.locator(".share-menu").count()).toBe(0);
+    expect(await page.getByLabel("give to").count()).toBe(0);
     // (the server decides anyway)
     const refused = await page.evaluate(async (id) => {
       const r = await fetch(`/api/v1/runs/${id}`, { method: "DELETE", headers: { "content-type": "application/json" } });
@@ -185,19 +210,95 @@ describe("run ownership in the browser", () => {
     // her own run: Share and Delete are there
     await page.goto(`${server.url}/runs/${carols}`);
     await expect.poll(() => page.locator(".run-meta [data-owner]").innerText()).toBe("owner carol");
-    expect(await page.getByTestId("delete").count()).toBe(1);
+    expect(await page.getByTestId("delete").isEnabled()).toBe(true);
     expect(await page.locator(".share-menu").count()).toBe(1);
-    // she gives it to the admin: it is no longer hers to share or delete
-    await page.getByLabel("give to").fill("admin");
-    await page.getByLabel("give to").press("Enter");
+    // give to: a picker of the account names (no guessing), a Give button, and a confirmation
+    const picker = page.getByLabel("give to");
+    await expect.poll(() => picker.locator("option").allInnerTexts()).toEqual(["give to…", "admin"]);
+    expect(await page.getByTestId("give").isDisabled()).toBe(true);
+    await picker.selectOption("admin");
+    await page.getByTestId("give").click();
+    const confirm = page.getByRole("alertdialog", { name: "confirm give" });
+    expect((await confirm.textContent())?.replace(/\s+/g, " ")).toMatch(
+      /^Give this run to admin\? You will no longer be able to share, give or delete it: only admin and admins will/,
+    );
+    // cancel changes nothing
+    await confirm.getByRole("button", { name: "cancel" }).click();
+    expect((await admin("GET", `/api/v1/runs/${carols}`)).body.run.owner).toBe("carol");
+    await picker.selectOption("admin");
+    await page.getByTestId("give").click();
+    await page.getByTestId("confirm-give").click();
+    // it is no longer hers to share or delete
     await expect.poll(() => page.locator(".run-meta [data-owner]").innerText()).toBe("owner admin");
-    await expect.poll(() => page.getByTestId("delete").count()).toBe(0);
+    await expect.poll(() => page.getByTestId("delete").isDisabled()).toBe(true);
     expect(await page.locator(".share-menu").count()).toBe(0);
     expect(await page.getByLabel("give to").count()).toBe(0);
     expect((await admin("GET", `/api/v1/runs/${carols}`)).body.run.owner).toBe("admin");
     expect(errors).toEqual([]);
     await page.getByRole("button", { name: "Log out" }).click();
     await page.waitForURL(/\/login$/);
+  });
+});
+
+describe("runs without an owner, bulk refusals and shared links in the browser", () => {
+  test("a deleted account's run says who manages it; a refused bulk delete names the runs and keeps them picked; a shared page tells its expiry and its revocation", async () => {
+    const admin = as(server.url, { cookie: await login(server.url, "admin", server.adminPassword) });
+    const invite = await admin("POST", "/api/v1/users", { name: "dave" });
+    const daveApi = as(server.url, { cookie: await login(server.url, "dave", invite.body.password) });
+    const orphan = (await daveApi("POST", "/api/v1/runs", { project: "gone", name: "daves-run" })).body.id as string;
+    expect((await admin("DELETE", `/api/v1/users/${invite.body.user.id}`)).status).toBe(204);
+    const erin = await admin("POST", "/api/v1/users", { name: "erin" });
+    const erinApi = as(server.url, { cookie: await login(server.url, "erin", erin.body.password) });
+    const erins = (await erinApi("POST", "/api/v1/runs", { project: "gone", name: "erins-run" })).body.id as string;
+
+    const { page, errors } = await browser.open(`${server.url}/login`);
+    await page.getByLabel("User name").fill("erin");
+    await page.getByLabel("Password").fill(erin.body.password);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL(`${server.url}/`);
+    await page.goto(`${server.url}/?project=gone`);
+    const orphanOwner = page.locator(`tr[data-run="${orphan}"] td.owner`);
+    await expect.poll(() => orphanOwner.innerText()).toBe("no owner (admins manage it)");
+    expect(await orphanOwner.locator("span").getAttribute("title")).toMatch(/owner's account was deleted: only admins share, give or delete it$/);
+
+    // a bulk delete of her run and the ownerless one: refused whole, named by name, nothing unpicked
+    await page.getByLabel("pick daves-run").check();
+    await page.getByLabel("pick erins-run").check();
+    await page.click('[data-testid="bulk-delete"]');
+    await page.click('[data-testid="confirm-delete"]');
+    const alert = page.locator('[data-testid="bulk"] [role=alert]');
+    await expect
+      .poll(() => alert.innerText())
+      .toBe(
+        `Nothing was changed: 1 of the 2 runs are refused (only a run's owner or an admin deletes it): "daves-run" (no owner). They are still selected: unselect them to go on with the others.`,
+      );
+    expect(await alert.innerText()).not.toContain(orphan);
+    expect(await page.getByLabel("pick daves-run").isChecked()).toBe(true);
+    expect(await page.getByLabel("pick erins-run").isChecked()).toBe(true);
+    expect((await admin("GET", `/api/v1/runs/${erins}`)).status).toBe(200);
+    errors.length = 0; // that 403 was the point
+
+    // the run page: the same words, and Delete greyed out saying only an admin may
+    await page.goto(`${server.url}/runs/${orphan}`);
+    await expect.poll(() => page.locator(".run-meta [data-owner]").innerText()).toBe("no owner (admins manage it)");
+    expect(await page.getByTestId("delete").getAttribute("title")).toBe("only an admin can delete this run (it has no owner)");
+
+    // a shared link says when it stops opening; revoked (by an admin), it says it was revoked
+    const made = await erinApi("POST", `/api/v1/runs/${erins}/shares`, { expiresIn: "7d" });
+    expect(made.status).toBe(201);
+    const shared = await other.open(`${server.url}/share/${made.body.token}`);
+    const expires = shared.page.locator("[data-share-expires]");
+    await expect.poll(() => expires.innerText()).toMatch(/^This link expires on \d{4}-\d{2}-\d{2} \d{2}:\d{2}\.$/);
+    expect(Number(await expires.getAttribute("data-share-expires"))).toBeCloseTo(made.body.expiresAt, 0);
+    const forever = await erinApi("POST", `/api/v1/runs/${erins}/shares`, { expiresIn: "never" });
+    await shared.page.goto(`${server.url}/share/${forever.body.token}`);
+    await expect.poll(() => expires.innerText()).toBe("This link does not expire.");
+    expect((await admin("DELETE", `/api/v1/runs/${erins}/shares/${forever.body.id}`)).status).toBe(204);
+    await shared.page.goto(`${server.url}/share/${forever.body.token}`);
+    await expect.poll(() => shared.page.locator("[data-share-missing] p").innerText()).toMatch(/^This link was revoked, or it never existed\./);
+    expect(await shared.page.locator("body").innerText()).not.toContain("run's owner");
+    shared.errors.length = 0; // the 404 was the point
+    expect(errors).toEqual([]);
   });
 });
 

@@ -27,17 +27,31 @@ export interface TeamServer extends TestServer {
   db: Database.Database;
 }
 
+// A one-time password must be replaced at the first login (tests/api/team-first-login.test.ts
+// follows that path). Tests about everything else log in as people past it: `login` below settles
+// an account it logs in with a one-time password, on a server started here, by clearing the flag in
+// the database, so the password the test holds keeps working. `{ oneTime: true }` leaves it.
+const settled = new Map<string, Database.Database>();
+
 export async function startTeamServer(env: Record<string, string> = {}): Promise<TeamServer> {
   const dbPath = freshDbPath();
   const adminPassword = printedPassword(adminCli(dbPath, ["create", "admin"]));
   const server = await startServer({ dbPath, env: { BABYSIT_MODE: "team", ...env } });
   const db = new Database(dbPath);
   db.pragma("busy_timeout = 5000");
+  db.prepare("UPDATE users SET password_change_required = 0 WHERE name = 'admin'").run();
+  settled.set(server.url, db);
   return { ...server, adminPassword, db };
 }
 
 /** Logs in; returns the Cookie header value to send. */
-export async function login(base: string, name: string, password: string, headers: Record<string, string> = {}): Promise<string> {
+export async function login(
+  base: string,
+  name: string,
+  password: string,
+  headers: Record<string, string> = {},
+  opts: { oneTime?: boolean } = {},
+): Promise<string> {
   const send = () =>
     fetch(`${base}/api/v1/auth/login`, {
       method: "POST",
@@ -51,6 +65,11 @@ export async function login(base: string, name: string, password: string, header
     throw e;
   });
   if (res.status !== 200) throw new Error(`login ${name}: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { user: { name: string; passwordChangeRequired?: boolean } };
+  const db = settled.get(base);
+  if (body.user.passwordChangeRequired && !opts.oneTime && db?.open) {
+    db.prepare("UPDATE users SET password_change_required = 0 WHERE name = ?").run(body.user.name);
+  }
   const cookie = res.headers.get("set-cookie") ?? "";
   return cookie.split(";", 1)[0];
 }

@@ -12,7 +12,7 @@ import { KEY_DEFAULT_EXPIRY_DAYS } from "@/lib/auth/config";
 
 interface Me {
   mode: "local" | "team";
-  user: { name: string; role: "admin" | "member" | null } | null;
+  user: { name: string; role: "admin" | "member" | null; passwordChangeRequired?: boolean } | null;
 }
 interface Key {
   id: number;
@@ -63,6 +63,20 @@ export default function AccountPage() {
   if (!me) return null;
   if (me.mode === "local" || !me.user) {
     return <p>This server runs in local mode: there are no accounts (see docs/team-mode.md).</p>;
+  }
+  if (me.user.passwordChangeRequired) {
+    // the server answers nothing else until then (403 password_change_required): only the form shows
+    return (
+      <div style={{ display: "grid", gap: 28, maxWidth: 900 }}>
+        <h1 style={{ margin: 0 }}>
+          <bdi>{me.user.name}</bdi> <span className="badge">{me.user.role}</span>
+        </h1>
+        <p role="status" className="password-required">
+          You logged in with a one-time password. Choose your own password to continue: the one-time password no longer works after this.
+        </p>
+        <Password oneTime />
+      </div>
+    );
   }
   return (
     <div style={{ display: "grid", gap: 28, maxWidth: 900 }}>
@@ -190,7 +204,9 @@ function Keys() {
                     Revoke
                   </button>
                 ) : (
-                  "revoked"
+                  <span data-revoked-at={k.revokedAt}>
+                    revoked <LocalTime t={k.revokedAt} />
+                  </span>
                 )}
               </td>
             </tr>
@@ -256,7 +272,8 @@ function Accounts({ me }: { me: string }) {
         <p className="invite-fresh">
           <bdi>{invited.name}</bdi> can log in with this one-time password, shown only now:{" "}
           <input readOnly value={invited.password} aria-label="one-time password" onFocus={(e) => e.currentTarget.select()} />{" "}
-          <CopyButton text={invited.password} /> They change it on their /account page after logging in.
+          <CopyButton text={invited.password} /> It works once: right after logging in with it, they must choose their own password (their /account
+          page asks for it) before they can do anything else.
         </p>
       )}
       {error && <p role="alert">{error}</p>}
@@ -313,7 +330,7 @@ function Accounts({ me }: { me: string }) {
   );
 }
 
-function Password() {
+function Password({ oneTime = false }: { oneTime?: boolean }) {
   const [note, setNote] = useState<string | null>(null);
   async function change(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -328,14 +345,14 @@ function Password() {
       <h2>Password</h2>
       <form onSubmit={change} style={{ display: "flex", gap: 8, alignItems: "end" }}>
         <label style={{ display: "grid" }}>
-          Current password
+          {oneTime ? "One-time password" : "Current password"}
           <input name="current" type="password" autoComplete="current-password" required />
         </label>
         <label style={{ display: "grid" }}>
           New password (10 characters or more)
           <input name="password" type="password" autoComplete="new-password" required minLength={10} />
         </label>
-        <button type="submit">Change</button>
+        <button type="submit">{oneTime ? "Set my password" : "Change"}</button>
       </form>
       {note && <p role="alert">{note}</p>}
     </section>

@@ -3,7 +3,8 @@ export default function ShareNotFound() {
   return (
     <div className="empty" data-share-missing>
       <h1>This link does not open anything</h1>
-      <p>It was revoked by the run&apos;s owner, or it never existed. Ask them for a new one.</p>
+      {/* its owner, an admin or the link's maker may have revoked it: the page cannot know who */}
+      <p>This link was revoked, or it never existed. Ask whoever gave it to you for a new one.</p>
     </div>
   );
 }

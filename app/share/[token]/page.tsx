@@ -5,7 +5,7 @@ import RunView from "@/app/_components/RunView";
 import { ShareExpired } from "@/app/_components/ShareExpired";
 import { AppError } from "@/lib/errors";
 import { getRun, pageDetail } from "@/lib/runs/get-run";
-import { runIdForToken } from "@/lib/shares/shares";
+import { openShare } from "@/lib/shares/shares";
 import type { PageRunDetail, RunDetail } from "@/lib/ui/api-types";
 
 export const dynamic = "force-dynamic";
@@ -13,9 +13,10 @@ export const dynamic = "force-dynamic";
 type Params = { params: Promise<{ token: string }> };
 
 // one read per request, shared by the metadata and the page
-const load = cache(async (token: string): Promise<PageRunDetail | null | "expired"> => {
+const load = cache(async (token: string): Promise<(PageRunDetail & { shareExpiresAt: number | null }) | null | "expired"> => {
   try {
-    return pageDetail((await getRun(runIdForToken(token, { touch: true }))) as RunDetail);
+    const link = openShare(token, { touch: true });
+    return { ...pageDetail((await getRun(link.runId)) as RunDetail), shareExpiresAt: link.expiresAt };
   } catch (e) {
     if (e instanceof AppError && e.code === "share_expired") return "expired";
     if (e instanceof AppError && e.code === "not_found") return null;
@@ -37,5 +38,6 @@ export default async function SharedRunPage({ params }: Params) {
   const detail = await load(token);
   if (!detail) notFound(); // app/share/[token]/not-found.tsx
   if (detail === "expired") return <ShareExpired />;
-  return <RunView initial={detail} serverNow={Date.now() / 1000} share={token} />;
+  const { shareExpiresAt, ...initial } = detail;
+  return <RunView initial={initial} serverNow={Date.now() / 1000} share={token} shareExpiresAt={shareExpiresAt} />;
 }

@@ -30,11 +30,21 @@ def setup_module(module):
                          capture_output=True, text=True).stdout
     password = re.search(r"^ {4}(\S+)$", out, re.M).group(1)
     _server.start()
+    _cookie = _login(password)
+    # the printed password works once: the admin sets their own before anything else
+    req = urllib.request.Request(_server.url + "/api/v1/auth/password", method="POST",
+                                 data=json.dumps({"current": password, "password": "the admin's own password"}).encode(),
+                                 headers={"Content-Type": "application/json", "Cookie": _cookie})
+    urllib.request.urlopen(req, timeout=10).close()
+    _cookie = _login("the admin's own password")
+
+
+def _login(password):
     req = urllib.request.Request(_server.url + "/api/v1/auth/login", method="POST",
                                  data=json.dumps({"name": "admin", "password": password}).encode(),
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as resp:
-        _cookie = resp.headers["Set-Cookie"].split(";", 1)[0]
+        return resp.headers["Set-Cookie"].split(";", 1)[0]
 
 
 def teardown_module(module):

@@ -8,7 +8,12 @@ export const GET = handle(async (req: Request) => {
   const { mode, principal: p } = authOf(req);
   return json({
     mode,
-    user: p?.kind === "user" ? { name: p.name, role: p.role } : p?.kind === "key" ? { name: p.scope.userName, role: null } : null,
+    user:
+      p?.kind === "user"
+        ? { name: p.name, role: p.role, passwordChangeRequired: p.passwordChangeRequired === true }
+        : p?.kind === "key"
+          ? { name: p.scope.userName, role: null }
+          : null,
     key: p?.kind === "key" ? { id: p.scope.keyId, access: p.scope.access, projects: p.scope.projects } : null,
   });
 });

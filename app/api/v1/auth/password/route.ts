@@ -21,6 +21,8 @@ export const POST = handle(async (req: Request) => {
       return Response.json(errorBody(e.code, e.message), { status: 429, headers: { "retry-after": String(e.retryAfter) } });
     throw e;
   }
+  // the one-time password (or any current one) is known to someone else: a "change" to it changes nothing
+  if (password === current) throw new AppError("invalid_body", "password must differ from the current one");
   await setPassword(u.id, password);
   return new Response(null, { status: 204 });
 });
