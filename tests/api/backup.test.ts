@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ROOT, type TestServer, api, startServer } from "../helpers/server";
+import { adminCli, as, login, printedPassword } from "../helpers/team";
 
 // `npm run backup -- <file>` (docs/deploy.md): a copy taken while the server runs and writes is a
 // whole database that another server opens, with every point logged before it; it never
@@ -23,12 +24,14 @@ function backup(target: string, dbPath: string): Promise<{ code: number; out: st
 describe("npm run backup", () => {
   let server: TestServer;
   let copyServer: TestServer | undefined;
+  let teamServer: TestServer | undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-backup-"));
   beforeAll(async () => {
     server = await startServer();
   });
   afterAll(async () => {
     await copyServer?.stop();
+    await teamServer?.stop();
     await server?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -52,6 +55,17 @@ describe("npm run backup", () => {
     const series = await api(copyServer.url, "GET", `/api/v1/runs/${run.body.id}/series?key=train/loss&points=1000`);
     expect(series.status).toBe(200);
     expect(JSON.stringify(series.body)).toContain("49");
+  });
+
+  test("a local server's backup serves a team server: its runs are there, ownerless (docs/deploy.md)", async () => {
+    const target = path.join(dir, "to-team.db");
+    expect((await backup(target, server.dbPath)).code).toBe(0);
+    const password = printedPassword(adminCli(target, ["create", "admin"]));
+    teamServer = await startServer({ dbPath: target, env: { BABYSIT_MODE: "team" } });
+    expect((await api(teamServer.url, "GET", "/api/v1/runs?project=bk")).status).toBe(401);
+    const admin = as(teamServer.url, { cookie: await login(teamServer.url, "admin", password) });
+    const list = await admin("GET", "/api/v1/runs?project=bk");
+    expect(list.body.runs.map((x: { name: string; owner: string | null }) => [x.name, x.owner])).toEqual([["kept", null]]);
   });
 
   test.each([
