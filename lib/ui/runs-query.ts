@@ -1,3 +1,4 @@
+import { LIMITS } from "../contract/limits";
 import type { RunListItem } from "./api-types";
 import { naturalCompare } from "./natural-sort";
 
@@ -163,15 +164,15 @@ const CONFIG_PREFIX = "config.";
  */
 export const METRIC_PREFIX = "metric.";
 export type FilterPrefix = typeof CONFIG_PREFIX | typeof METRIC_PREFIX;
-/** At most this many from a URL (the API's runConfigFiltersMax refuses more anyway). */
-const CONFIG_FILTERS_MAX = 20;
 
 export function parseConfigFilters(q: Params, prefix: FilterPrefix = CONFIG_PREFIX): ConfigFilterParam[] {
   const out: ConfigFilterParam[] = [];
+  // at most this many from a URL (the API refuses more anyway)
+  const max = prefix === METRIC_PREFIX ? LIMITS.runMetricFiltersMax.value : LIMITS.runConfigFiltersMax.value;
   for (const name of Object.keys(q)) {
     const v = q[name];
     if (!name.startsWith(prefix) || name.length === prefix.length || typeof v !== "string" || v === "") continue;
-    if (out.length < CONFIG_FILTERS_MAX) out.push({ key: name.slice(prefix.length), value: v });
+    if (out.length < max) out.push({ key: name.slice(prefix.length), value: v });
   }
   return out;
 }
