@@ -3,7 +3,7 @@ import { modeFrom } from "@/lib/auth/mode";
 import { listRuns } from "@/lib/runs/list-runs";
 import { splitConfigFilters } from "@/lib/schemas/runs";
 import type { RunList } from "@/lib/ui/api-types";
-import { parseColumns, parseConfigFilters, parseListFilters, parseRunsQuery } from "@/lib/ui/runs-query";
+import { METRIC_PREFIX, parseColumns, parseConfigFilters, parseListFilters, parseRunsQuery } from "@/lib/ui/runs-query";
 
 export const dynamic = "force-dynamic";
 
@@ -15,19 +15,28 @@ export default async function Home({ searchParams }: Search) {
   const { project, status, sort } = parseRunsQuery(params);
   const filters = parseListFilters(params);
   const configFilters = parseConfigFilters(params);
-  // the search, archive and config filters apply on the server (project, status and order on the
+  const metricFilters = parseConfigFilters(params, METRIC_PREFIX);
+  const filterQuery = Object.fromEntries([
+    ...configFilters.map((f) => [`config.${f.key}`, f.value]),
+    ...metricFilters.map((f) => [`${METRIC_PREFIX}${f.key}`, f.value]),
+  ]);
+  // the project, search, archive, config and metric filters apply on the server (status and order on the
   // page, as the client applies them); a filter the list's query refuses shows the unfiltered list
   // instead (the page then asks the API, which says what is wrong with it)
   const list = (await Promise.resolve()
-    .then(() =>
+    .then(() => splitConfigFilters(filterQuery))
+    .then(({ config, metric }) =>
       listRuns({
         sort: "-created",
         limit: 1000,
         archived: filters.archived,
+        // as the page's own query asks (its total counts the project's runs, not every run)
+        ...(project ? { project } : {}),
         ...(filters.q ? { q: filters.q } : {}),
         ...(filters.tag ? { tag: filters.tag } : {}),
         ...(filters.owner ? { owner: filters.owner } : {}),
-        config: splitConfigFilters(Object.fromEntries(configFilters.map((f) => [`config.${f.key}`, f.value]))).config,
+        config,
+        metric,
       }),
     )
     .catch(() => listRuns({ sort: "-created", limit: 1000 }))) as RunList;
@@ -41,6 +50,7 @@ export default async function Home({ searchParams }: Search) {
       initialFilters={filters}
       initialColumns={parseColumns(params)}
       initialConfig={configFilters}
+      initialMetric={metricFilters}
       team={modeFrom() === "team"}
     />
   );

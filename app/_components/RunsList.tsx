@@ -13,6 +13,7 @@ import {
   type ConfigFilterParam,
   type ListColumn,
   type ListFilters,
+  METRIC_PREFIX,
   type SortOrder,
   STATUS_FILTERS,
   type StatusFilter,
@@ -53,8 +54,9 @@ const SEARCH_DEBOUNCE_MS = 250;
 const JSON_TYPE = { "content-type": "application/json" };
 const AGG_LABEL: Record<ListColumn["agg"], string> = { last: "last", min: "min", max: "max" };
 const NO_COLUMNS = { columns: [], by: null };
-/** Sorts by keys not (yet) shown as columns offered in the sort menu, per kind (the rest: add a column). */
-const KEY_SORTS_MAX = 30;
+/** The sort menu's entry that opens the column picker (a sort by a key not shown yet is a column's). */
+// (not a SortOrder, and not a column's value, which is a JSON array)
+const MORE_SORTS = "more";
 const columnId = (c: ListColumn) => `${c.kind}\u0000${c.key}\u0000${c.kind === "metric" ? c.agg : ""}`;
 const MAX_WATCHED = 50;
 const STATUS_CHECK_MS = 60_000;
@@ -68,6 +70,7 @@ export default function RunsList({
   initialFilters = { q: "", tag: "", archived: "false" },
   initialColumns = NO_COLUMNS,
   initialConfig = [],
+  initialMetric = [],
   team = false,
 }: {
   initial: RunList;
@@ -79,6 +82,8 @@ export default function RunsList({
   initialColumns?: { columns: ListColumn[]; by: ColumnSort | null };
   /** config.<key>=<value> filters of the page's URL (the API's own form). */
   initialConfig?: ConfigFilterParam[];
+  /** metric.<key>[:agg]=lo..hi filters of the page's URL, the key with its suffix. */
+  initialMetric?: ConfigFilterParam[];
   /** Team mode: the API needs a key (the empty list's curl example sends one). */
   team?: boolean;
 }) {
@@ -98,6 +103,8 @@ export default function RunsList({
   const [columns, setColumns] = useState<ListColumn[]>(initialColumns.columns);
   const [by, setBy] = useState<ColumnSort | null>(initialColumns.by);
   const [config, setConfig] = useState<ConfigFilterParam[]>(initialConfig);
+  const [metricFilters, setMetricFilters] = useState<ConfigFilterParam[]>(initialMetric);
+  const [pickerOpen, setPickerOpen] = useState(false);
   const [listError, setListError] = useState("");
   const listKeys = useListKeys(project);
   const [bulkTag, setBulkTag] = useState("");
@@ -108,7 +115,11 @@ export default function RunsList({
 
   // the latest query: a refetch started by an event asks for what the page shows now
   // (status is filtered here only, so that its menu counts every status of the listed runs)
-  const apiQuery = withConfigQuery(runsApiQuery({ project, status: "", sort }, { q, tag, archived, owner }, columns, by), config);
+  const apiQuery = withConfigQuery(
+    withConfigQuery(runsApiQuery({ project, status: "", sort }, { q, tag, archived, owner }, columns, by), config),
+    metricFilters,
+    METRIC_PREFIX,
+  );
   const queryRef = useRef(apiQuery);
   queryRef.current = apiQuery;
   const refetch = useCallback(async () => {
@@ -129,7 +140,7 @@ export default function RunsList({
   }, []);
   // whenever the query changes (the first render shows the server's answer)
   // (the server's answer has no columns: with columns from the URL, ask again at once)
-  const firstQuery = useRef(columns.length || config.length ? "" : apiQuery);
+  const firstQuery = useRef(columns.length || config.length || metricFilters.length ? "" : apiQuery);
   useEffect(() => {
     if (apiQuery !== firstQuery.current) void refetch();
     firstQuery.current = "";
@@ -162,11 +173,19 @@ export default function RunsList({
   // keep the URL in step with the filter, so a reload or a shared link shows the same list
   useEffect(() => {
     const u = withConfigFilters(
-      withColumns(withListFilters(withRunsQuery(new URL(window.location.href), { project, status, sort }), { q, tag, archived, owner }), columns, by),
-      config,
+      withConfigFilters(
+        withColumns(
+          withListFilters(withRunsQuery(new URL(window.location.href), { project, status, sort }), { q, tag, archived, owner }),
+          columns,
+          by,
+        ),
+        config,
+      ),
+      metricFilters,
+      METRIC_PREFIX,
     );
     if (u.href !== window.location.href) window.history.replaceState(null, "", u);
-  }, [project, status, sort, q, tag, archived, owner, columns, by, config]);
+  }, [project, status, sort, q, tag, archived, owner, columns, by, config, metricFilters]);
 
   // chosen columns are kept per project in this browser: a page opened without columns in its
   // URL shows the ones last chosen for its project (the URL's win: a shared link shows its view)
@@ -256,7 +275,7 @@ export default function RunsList({
     );
     return by ? rs.filter((r) => (!project || r.project === project) && (!status || r.status === status)) : filterRuns(rs, { project, status, sort });
   }, [runs, project, status, sort, archived, tag, owner, by]);
-  const filtering = Boolean(q || tag || owner || archived !== "false" || project || status || config.length);
+  const filtering = Boolean(q || tag || owner || archived !== "false" || project || status || config.length || metricFilters.length);
 
   const toggleColumn = (c: ListColumn) =>
     changeColumns(columns.some((x) => columnId(x) === columnId(c)) ? columns.filter((x) => columnId(x) !== columnId(c)) : [...columns, c]);
@@ -266,6 +285,7 @@ export default function RunsList({
   // the sort menu: the list's own orders, or a column's (a key not shown yet becomes a column)
   const sortValue = by ? columnSortValue(by.column, by.desc) : sort;
   const chooseSort = (v: string) => {
+    if (v === MORE_SORTS) return setPickerOpen(true);
     const col = parseColumnSortValue(v);
     if (!col) {
       setBy(null);
@@ -275,11 +295,6 @@ export default function RunsList({
     if (!columns.some((c) => columnId(c) === columnId(col.column))) changeColumns([...columns, col.column], col);
     else setBy(col);
   };
-  const keySorts = (kind: ListColumn["kind"], keys: readonly string[]) =>
-    keys
-      .map((key): ListColumn => ({ kind, key, agg: "last" }))
-      .filter((c) => !columns.some((x) => columnId(x) === columnId(c)))
-      .slice(0, KEY_SORTS_MAX);
 
   const bulk = async (action: "delete" | "archive" | "unarchive" | "tag" | "untag") => {
     setBulkError("");
@@ -368,7 +383,7 @@ export default function RunsList({
         </label>
         <label>
           <span>sort</span>
-          <select value={sortValue} onChange={(e) => chooseSort(e.target.value)} onFocus={listKeys.want} aria-label="sort">
+          <select value={sortValue} onChange={(e) => chooseSort(e.target.value)} aria-label="sort">
             {SORTS.map((s) => (
               <option key={s.value} value={s.value}>
                 {s.label}
@@ -379,20 +394,8 @@ export default function RunsList({
                 {columns.flatMap((c) => [false, true].map((desc) => <SortOption key={columnSortValue(c, desc)} column={c} desc={desc} />))}
               </optgroup>
             )}
-            {listKeys.keys && keySorts("config", listKeys.keys.config).length > 0 && (
-              <optgroup label="config values">
-                {keySorts("config", listKeys.keys.config).flatMap((c) =>
-                  [false, true].map((desc) => <SortOption key={columnSortValue(c, desc)} column={c} desc={desc} />),
-                )}
-              </optgroup>
-            )}
-            {listKeys.keys && keySorts("metric", listKeys.keys.metrics).length > 0 && (
-              <optgroup label="metrics (last value)">
-                {keySorts("metric", listKeys.keys.metrics).flatMap((c) =>
-                  [false, true].map((desc) => <SortOption key={columnSortValue(c, desc)} column={c} desc={desc} />),
-                )}
-              </optgroup>
-            )}
+            {/* a sort by any other key: pick it as a column (then it is here, and its header sorts) */}
+            <option value={MORE_SORTS}>more… (pick a column)</option>
           </select>
         </label>
         <span className="grow" />
@@ -425,10 +428,26 @@ export default function RunsList({
           {total === shown.length ? plural(total, "run") : `${shown.length} of ${plural(total, "run")}`}
         </span>
         <span className="grow" />
-        <ColumnPicker columns={columns} onToggle={toggleColumn} keys={listKeys.keys} onOpen={listKeys.want} />
+        <ColumnPicker
+          columns={columns}
+          onToggle={toggleColumn}
+          keys={listKeys.keys}
+          onOpen={listKeys.want}
+          open={pickerOpen}
+          onOpenChange={setPickerOpen}
+        />
       </div>
 
-      <ConfigFilters filters={config} onChange={setConfig} keys={listKeys.keys?.config ?? null} onOpen={listKeys.want} />
+      <div className="filter-forms">
+        <ConfigFilters filters={config} onChange={setConfig} keys={listKeys.keys?.config ?? null} onOpen={listKeys.want} />
+        <ConfigFilters
+          kind="metric"
+          filters={metricFilters}
+          onChange={setMetricFilters}
+          keys={listKeys.keys?.metrics ?? null}
+          onOpen={listKeys.want}
+        />
+      </div>
       {listError && (
         <p className="warn" role="alert" data-testid="list-error">
           {listError}

@@ -73,6 +73,7 @@ export const LIMITS = {
   bulkRunsMax: limit(1_000, "runs", "run ids in one POST /api/v1/runs/bulk request"),
   runFilterMaxLength: limit(200, STRING_UNIT, "a runs-list search text, config key or config value in the query"),
   runConfigFiltersMax: limit(20, "filters", "config.<key> filters in one runs-list query"),
+  runMetricFiltersMax: limit(20, "filters", "metric.<key> filters in one runs-list query"),
   runListColumnsMax: limit(20, "keys", "keys in one runs-list configColumns or metricColumns"),
   shareListMax: limit(1_000, "links", "shared links GET /api/v1/shares answers (the newest; total counts them all)"),
   runListKeysRuns: limit(1_000, "runs", "newest runs (of the project, or of all) whose keys a runs list's keys=true answer reads"),

@@ -7,6 +7,7 @@ import { encodeNullable, encodeValue, type WireNumber } from "../values";
 import { type RunHeaderRecord, STALE_SECONDS, headlineValues, runListView, seriesTotals } from "./run-view";
 import { CONFIG_SORT_JOIN, CONFIG_SORT_VALUE, configColumns, configSummaries } from "./config-values";
 import { tagsOf } from "./update-run";
+import type { MetricFilter } from "../schemas/runs";
 
 export interface ListRunsInput {
   project?: string;
@@ -25,6 +26,8 @@ export interface ListRunsInput {
   sortAgg?: "last" | "min" | "max";
   /** config.<key>=<value> filters of the query, by key (keys are user data: a Map). */
   config?: Map<string, ConfigFilter>;
+  /** metric.<key>[:agg]=lo..hi filters: the run's last/min/max value of the key in the range. */
+  metric?: MetricFilter[];
   configColumns?: string[];
   metricColumns?: string[];
   /** "true": the answer also names the config and metric keys the project's runs have (keys). */
@@ -99,6 +102,29 @@ function liveTotals(db: Database.Database, key: string): boolean {
 }
 
 /**
+ * Fills temp.live_filter_totals with a row per run with pending points and per filtered key (NULLs
+ * when it lacks the key). False when no run has pending points.
+ */
+function liveFilterTotals(db: Database.Database, filters: MetricFilter[]): boolean {
+  db.exec("CREATE TEMP TABLE IF NOT EXISTS live_filter_totals (run_id TEXT, key TEXT, last REAL, min REAL, max REAL, PRIMARY KEY (run_id, key))");
+  db.exec("DELETE FROM temp.live_filter_totals");
+  const put = stmt(db, "INSERT OR IGNORE INTO temp.live_filter_totals (run_id, key, last, min, max) VALUES (?, ?, ?, ?, ?)");
+  const pending = "SELECT DISTINCT run_id AS id FROM pending_batches WHERE run_id IN (SELECT id FROM runs)";
+  const keys = [...new Set(filters.map((f) => f.key))];
+  let any = false;
+  for (const { id } of stmt(db, pending).all() as { id: string }[]) {
+    any = true;
+    const series = runSeries(id);
+    for (const key of keys) {
+      const m = series.get(key);
+      if (!m || m.count === 0) put.run(id, key, null, null, null);
+      else put.run(id, key, Number.isNaN(m.lastValue) ? null : m.lastValue, m.min, m.max);
+    }
+  }
+  return any;
+}
+
+/**
  * Runs (newest first by default) with their last headline values, active alert counts, tags and
  * config summaries (never whole configs, nor for filters, sorts and columns: one can be 1 MiB;
  * lib/runs/config-values.ts), filtered, ordered and paged in one SQL
@@ -156,6 +182,21 @@ export async function listRuns(q: ListRunsInput) {
       // -Infinity / Infinity bind as numbers beyond every stored one
       params.push(key, lo ?? -Infinity, hi ?? Infinity);
     }
+  }
+  // metric filters read the series' stored totals (the key and bounds bound), or, for a run with
+  // pending points, its totals from memory (temp.live_filter_totals), as the metric sort does
+  const metricFilters = q.metric ?? [];
+  const liveFilters = metricFilters.length > 0 && liveFilterTotals(db, metricFilters);
+  for (const f of metricFilters) {
+    const stored = `(SELECT ${STORED[f.agg]} FROM series s WHERE s.run_id = r.id AND s.key = ? AND s.count > 0)`;
+    const live = `(SELECT lf.${f.agg} FROM temp.live_filter_totals lf WHERE lf.run_id = r.id AND lf.key = ?)`;
+    const value = liveFilters
+      ? `(CASE WHEN EXISTS (SELECT 1 FROM temp.live_filter_totals lf WHERE lf.run_id = r.id AND lf.key = ?) THEN ${live} ELSE ${stored} END)`
+      : stored;
+    // NULL (no such metric, or a last value of NaN) is in no range
+    where.push(`${value} BETWEEN ? AND ?`);
+    if (liveFilters) params.push(f.key, f.key);
+    params.push(f.key, f.min ?? -Infinity, f.max ?? Infinity);
   }
   const whereSql = where.length ? `WHERE ${where.join(" AND ")}` : "";
   let order: string;

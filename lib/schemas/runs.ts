@@ -245,6 +245,9 @@ export const listRunsQuery = z
     if (!keyed && q.sortKey !== undefined) ctx.addIssue({ code: "custom", path: ["sortKey"], message: "goes with sort=config or sort=metric only" });
   });
 
+/** The runs list's own parameters (config.<key> and metric.<key> filters aside). */
+const LIST_PARAMS: ReadonlySet<string> = new Set(Object.keys(listRunsQuery.shape));
+
 export const histogramsQuery = z.object({
   key: textParam,
   limit: intParam(1, 2000).default(200),
@@ -272,12 +275,28 @@ export type ConfigFilterValue =
  * a number (equal to it), `lo..hi` (an inclusive range; either side may be left out), true, false,
  * null, a JSON string ("0.1" in quotes: the text 0.1), or any other text (equal to it).
  */
-export function splitConfigFilters(query: Record<string, string>): { rest: Record<string, string>; config: Map<string, ConfigFilterValue> } {
+export function splitConfigFilters(query: Record<string, string>): {
+  rest: Record<string, string>;
+  config: Map<string, ConfigFilterValue>;
+  metric: MetricFilter[];
+} {
   const rest: Record<string, string> = Object.create(null);
   const config = new Map<string, ConfigFilterValue>();
+  const metric: MetricFilter[] = [];
   const bad = (name: string, why: string) => new AppError("invalid_query", `${JSON.stringify(name.slice(0, 100))} ${why}`);
   for (const name of Object.keys(query)) {
+    if (name.startsWith("metric.")) {
+      const max = LIMITS.runMetricFiltersMax;
+      if (metric.length >= max.value) throw bad(name, `is one metric filter too many: at most ${max.value} ${max.unit} per query`);
+      metric.push(metricFilter(name, query[name], (why) => bad(name, why)));
+      continue;
+    }
     if (!name.startsWith("config.")) {
+      // a parameter the list does not know is refused, never ignored: ignoring it answered a
+      // misspelt filter (minValue=1, metric filters before they existed) with every run
+      if (!LIST_PARAMS.has(name)) {
+        throw bad(name, `is not a runs-list parameter; known: ${[...LIST_PARAMS].join(", ")}, config.<key>, metric.<key> (docs/api.md)`);
+      }
       rest[name] = query[name];
       continue;
     }
@@ -294,7 +313,42 @@ export function splitConfigFilters(query: Record<string, string>): { rest: Recor
       configFilterValue(raw, (why) => bad(name, why)),
     );
   }
-  return { rest, config };
+  return { rest, config, metric };
+}
+
+/** One metric filter: runs whose `agg` value of `key` lies in [min, max] (an open side: undefined). */
+export interface MetricFilter {
+  key: string;
+  agg: "last" | "min" | "max";
+  min?: number;
+  max?: number;
+}
+
+const METRIC_AGGS = ["last", "min", "max"] as const;
+
+/**
+ * `metric.<key>=<lo>..<hi>` (the last value), `metric.<key>:max=` / `:min=` / `:last=` (the sortAgg
+ * names); a plain number is an equal range. One trailing `:last`, `:min` or `:max` is the summary,
+ * the rest the key, taken literally: a key that itself ends in `:max` is `metric.<key>:max:last`.
+ */
+function metricFilter(name: string, raw: string, bad: (why: string) => AppError): MetricFilter {
+  let key = name.slice("metric.".length);
+  let agg: MetricFilter["agg"] = "last";
+  for (const a of METRIC_AGGS) {
+    if (key.endsWith(`:${a}`)) {
+      key = key.slice(0, -(a.length + 1));
+      agg = a;
+      break;
+    }
+  }
+  const keyProblem = nameProblem(key, LIMITS.runFilterMaxLength, "the metric key");
+  if (keyProblem) throw bad(`names no usable metric key: ${keyProblem}`);
+  const valueProblem = nameProblem(raw, LIMITS.runFilterMaxLength, "the value");
+  if (valueProblem) throw bad(valueProblem.replace("the value ", "must have a value that "));
+  const v = raw.includes("..") || JSON_NUMBER.test(raw) ? configFilterValue(raw, bad) : null;
+  if (v?.kind === "number") return { key, agg, min: v.value, max: v.value };
+  if (v?.kind === "range") return { key, agg, min: v.min, max: v.max };
+  throw bad("must be a range of numbers like 0.9..1, 0.9.. or ..0.1 (or one number)");
 }
 
 function configFilterValue(raw: string, bad: (why: string) => AppError): ConfigFilterValue {

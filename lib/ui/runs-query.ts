@@ -1,3 +1,4 @@
+import { LIMITS } from "../contract/limits";
 import type { RunListItem } from "./api-types";
 import { naturalCompare } from "./natural-sort";
 
@@ -157,24 +158,30 @@ export interface ConfigFilterParam {
   value: string;
 }
 const CONFIG_PREFIX = "config.";
-/** At most this many from a URL (the API's runConfigFiltersMax refuses more anyway). */
-const CONFIG_FILTERS_MAX = 20;
+/**
+ * Metric filters (?metric.<key>[:last|:min|:max]=lo..hi) travel the same way, with this prefix:
+ * their key is the part after it, summary suffix and all.
+ */
+export const METRIC_PREFIX = "metric.";
+export type FilterPrefix = typeof CONFIG_PREFIX | typeof METRIC_PREFIX;
 
-export function parseConfigFilters(q: Params): ConfigFilterParam[] {
+export function parseConfigFilters(q: Params, prefix: FilterPrefix = CONFIG_PREFIX): ConfigFilterParam[] {
   const out: ConfigFilterParam[] = [];
+  // at most this many from a URL (the API refuses more anyway)
+  const max = prefix === METRIC_PREFIX ? LIMITS.runMetricFiltersMax.value : LIMITS.runConfigFiltersMax.value;
   for (const name of Object.keys(q)) {
     const v = q[name];
-    if (!name.startsWith(CONFIG_PREFIX) || name.length === CONFIG_PREFIX.length || typeof v !== "string" || v === "") continue;
-    if (out.length < CONFIG_FILTERS_MAX) out.push({ key: name.slice(CONFIG_PREFIX.length), value: v });
+    if (!name.startsWith(prefix) || name.length === prefix.length || typeof v !== "string" || v === "") continue;
+    if (out.length < max) out.push({ key: name.slice(prefix.length), value: v });
   }
   return out;
 }
 
 /** `url` with exactly these config filters (others removed). */
-export function withConfigFilters(url: URL, filters: readonly ConfigFilterParam[]): URL {
+export function withConfigFilters(url: URL, filters: readonly ConfigFilterParam[], prefix: FilterPrefix = CONFIG_PREFIX): URL {
   const u = new URL(url);
-  for (const name of [...u.searchParams.keys()]) if (name.startsWith(CONFIG_PREFIX)) u.searchParams.delete(name);
-  for (const f of filters) u.searchParams.set(CONFIG_PREFIX + f.key, f.value);
+  for (const name of [...u.searchParams.keys()]) if (name.startsWith(prefix)) u.searchParams.delete(name);
+  for (const f of filters) u.searchParams.set(prefix + f.key, f.value);
   return u;
 }
 
@@ -190,10 +197,10 @@ export function configFilterText(f: ConfigFilterParam): string {
 }
 
 /** The API query with the config filters added (URLSearchParams encodes any key). */
-export function withConfigQuery(apiQuery: string, filters: readonly ConfigFilterParam[]): string {
+export function withConfigQuery(apiQuery: string, filters: readonly ConfigFilterParam[], prefix: FilterPrefix = CONFIG_PREFIX): string {
   if (!filters.length) return apiQuery;
   const p = new URLSearchParams(apiQuery);
-  for (const f of filters) p.set(CONFIG_PREFIX + f.key, f.value);
+  for (const f of filters) p.set(prefix + f.key, f.value);
   return p.toString();
 }
 

@@ -18,9 +18,9 @@ export const POST = handle(async (req: Request) => {
   return json(out, out.resumed ? 200 : 201);
 });
 
-// GET /api/v1/runs – list runs (search, filter by project/status/tag/archived/config, sort by a
+// GET /api/v1/runs – list runs (search, filter by project/status/tag/archived/config/metric, sort by a
 // config value or metric, page) with last values, alert counts and chosen columns
 export const GET = handle(async (req: Request) => {
-  const { rest, config } = splitConfigFilters(queryOf(req));
-  return json(await listRuns({ ...parse(listRunsQuery, rest, "invalid_query"), config }));
+  const { rest, config, metric } = splitConfigFilters(queryOf(req));
+  return json(await listRuns({ ...parse(listRunsQuery, rest, "invalid_query"), config, metric }));
 });
