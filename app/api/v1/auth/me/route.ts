@@ -1,4 +1,5 @@
 import { authOf } from "@/lib/auth/request";
+import { userById } from "@/lib/auth/users";
 import { handle, json } from "@/lib/http/handler";
 
 export const dynamic = "force-dynamic";
@@ -8,7 +9,12 @@ export const GET = handle(async (req: Request) => {
   const { mode, principal: p } = authOf(req);
   return json({
     mode,
-    user: p?.kind === "user" ? { name: p.name, role: p.role } : p?.kind === "key" ? { name: p.scope.userName, role: null } : null,
+    user:
+      p?.kind === "user"
+        ? { name: p.name, role: p.role }
+        : p?.kind === "key"
+          ? { name: p.scope.userName, role: userById(p.scope.userId)?.role ?? null }
+          : null,
     key: p?.kind === "key" ? { id: p.scope.keyId, access: p.scope.access, projects: p.scope.projects } : null,
   });
 });
