@@ -19,14 +19,14 @@ describe("whileAccountExists", () => {
     ["sync", (f: () => unknown) => Promise.resolve().then(() => whileAccountExistsSync(f))],
     ["async", (f: () => unknown) => whileAccountExists(f)],
   ])("%s: a missing account becomes 401 unauthenticated; other failures pass through; a good write returns", async (_kind, run) => {
-    const gone = await run(() => insertKey(999, "x")).catch((e) => e);
+    const gone = await run(() => insertKey(999, "x")).catch((e: AppError) => e);
     expect(gone).toBeInstanceOf(AppError);
-    expect([gone.status, gone.code, gone.message]).toEqual([401, "unauthenticated", ACCOUNT_GONE]);
+    expect([(gone as AppError).status, (gone as AppError).code, (gone as AppError).message]).toEqual([401, "unauthenticated", ACCOUNT_GONE]);
     const name = `k${Math.random()}`;
     expect(await run(() => insertKey(1, name).changes)).toBe(1);
     // a UNIQUE failure is not about the account: it stays what it is
-    const other = await run(() => insertKey(1, name)).catch((e) => e);
+    const other = await run(() => insertKey(1, name)).catch((e: { code?: string }) => e);
     expect(other).not.toBeInstanceOf(AppError);
-    expect(other.code).toBe("SQLITE_CONSTRAINT_UNIQUE");
+    expect((other as { code?: string }).code).toBe("SQLITE_CONSTRAINT_UNIQUE");
   });
 });
