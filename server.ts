@@ -11,7 +11,7 @@ import { SOCKET_PATH } from "./lib/contract/socket";
 import { databaseFile } from "./lib/db";
 import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
 import { setSecurityHeaders } from "./lib/http/headers";
-import { DRAIN_SMALL, allowLargeDrain, capUnreadBody, readBody, refuseDeclaredBody, sendFailure, withBody } from "./lib/http/node";
+import { DRAIN_SMALL, allowLargeDrain, capUnreadBody, hasBody, readBody, refuseDeclaredBody, sendFailure, withBody } from "./lib/http/node";
 import { ListenError, listen } from "./lib/http/listen";
 import { configureOwnNames } from "./lib/http/origin";
 import { openUrls } from "./lib/http/open-urls";
@@ -106,13 +106,18 @@ async function main() {
     if (refuseDeclaredBody(req, res, limit)) return;
     if (!authorize(req, res, front, mode)) return; // who is asking, and may they (lib/auth/route-access.ts)
     markSharePath(req, res);
+    // A body may take up to the request timeout to arrive, and the world changes meanwhile (the
+    // account is disabled, the key revoked, the run given away): the check above refuses early and
+    // cheaply, and access is decided again, with the same functions, once the body is all here and
+    // before anything acts on it. Route handlers then read the principal of that second check.
+    const recheck = () => authorize(req, res, front, mode);
     if (!sharesOnly && front.kind === "api" && front.match.route.path === "/api/v1/runs/[id]/log" && req.method === "POST") {
-      return void handleLogRequest(req, res, front.match.params.get("id") ?? "");
+      return void handleLogRequest(req, res, front.match.params.get("id") ?? "", recheck);
     }
-    if (front.kind === "api" && req.headers["content-length"] === undefined && req.headers["transfer-encoding"] !== undefined) {
-      // a streamed body: counted as it comes (413 at once past the limit), then handed over read
+    if (front.kind === "api" && hasBody(req)) {
+      // read here (counted: 413 at once past the limit, streamed or not), checked again, then handed over read
       return void readBody(req, limit)
-        .then((body) => handler(withBody(req, body), res))
+        .then((body) => (recheck() ? handler(withBody(req, body), res) : undefined))
         .catch((err) => sendFailure(res, err));
     }
     handler(req, res).catch((err) => sendFailure(res, err));

@@ -1,5 +1,6 @@
 import { stmt, sqlite } from "../db";
 import { AppError } from "../errors";
+import { whileAccountExistsSync } from "./account-gone";
 import { KEY_TOUCH_EVERY_S } from "./config";
 import { API_KEY_PREFIX, KEY_PREFIX_CHARS, hashSecret, newSecret } from "./tokens";
 
@@ -71,19 +72,23 @@ export function createApiKey(
 ): { key: ApiKeyInfo; token: string } {
   const token = API_KEY_PREFIX + newSecret();
   const t = now();
-  const { id } = stmt(
-    sqlite(),
-    "INSERT INTO api_keys (token_hash, prefix, name, user_id, access, projects, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-  ).get(
-    hashSecret(token),
-    token.slice(0, KEY_PREFIX_CHARS),
-    opts.name,
-    userId,
-    opts.access,
-    opts.projects === null ? null : JSON.stringify(opts.projects),
-    t,
-    opts.expiresInDays === null ? null : t + opts.expiresInDays * 86400,
-  ) as { id: number };
+  // its user deleted since the request was let in: 401, not a foreign-key 500
+  const { id } = whileAccountExistsSync(
+    () =>
+      stmt(
+        sqlite(),
+        "INSERT INTO api_keys (token_hash, prefix, name, user_id, access, projects, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      ).get(
+        hashSecret(token),
+        token.slice(0, KEY_PREFIX_CHARS),
+        opts.name,
+        userId,
+        opts.access,
+        opts.projects === null ? null : JSON.stringify(opts.projects),
+        t,
+        opts.expiresInDays === null ? null : t + opts.expiresInDays * 86400,
+      ) as { id: number },
+  );
   return { key: keyById(id)!, token };
 }
 

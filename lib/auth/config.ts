@@ -19,8 +19,12 @@ export const KEY_TOUCH_EVERY_S = 60;
 export const LOGIN_FAILS_PER_NAME_AND_IP = { points: 10, seconds: 24 * 3600, blockSeconds: 15 * 60 } as const;
 export const LOGIN_FAILS_PER_IP = { points: 100, seconds: 24 * 3600 } as const;
 export const LOGIN_FAILS_PER_NAME = { points: 1000, seconds: 24 * 3600 } as const;
-/** Wrong current passwords of a password change, per user (the session's holder guessing the password). */
-export const PASSWORD_CHECK_FAILS_PER_USER = { points: 10, seconds: 24 * 3600, blockSeconds: 15 * 60 } as const;
+/**
+ * Wrong current passwords of a password change, per session (the session's holder guessing the
+ * password). Per session, not per user: a stolen session spending its tries must not lock the owner
+ * out of changing the password, and it cannot make new sessions without the password.
+ */
+export const PASSWORD_CHECK_FAILS_PER_SESSION = { points: 10, seconds: 24 * 3600, blockSeconds: 15 * 60 } as const;
 /** Password length, in code points. */
 export const PASSWORD_MIN = 10;
 export const PASSWORD_MAX = 256;

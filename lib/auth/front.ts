@@ -7,7 +7,7 @@ import type { Principal } from "./permissions";
 import { sessionCookie } from "./login";
 import { type Access, PASSWORD_CHANGE_REQUIRED, allowedBeforePasswordChange, routeAccess } from "./route-access";
 import { sessionUser } from "./sessions";
-import { API_KEY_PREFIX, SECURE_SESSION_COOKIE, SESSION_COOKIE, looksLikeSecret } from "./tokens";
+import { API_KEY_PREFIX, SECURE_SESSION_COOKIE, SESSION_COOKIE, hashSecret, looksLikeSecret } from "./tokens";
 
 // The custom server's one place for "who is asking, and may they?" (server.ts calls `authorize`
 // right after the front gate). In team mode every API route's required access comes from
@@ -24,6 +24,8 @@ export interface RequestAuth {
   principal: Principal | null;
   ip: string;
   secure: boolean;
+  /** The SHA-256 of the session id a logged-in person's request came with (limits counted per session); absent otherwise. */
+  session?: string;
 }
 
 /** Paths anyone may load in team mode: the login page, shared pages, and what pages are built from. */
@@ -105,7 +107,7 @@ export function sessionOf(
   return found;
 }
 
-type Authenticated = { ok: true; principal: Principal | null } | { ok: false; message: string };
+type Authenticated = { ok: true; principal: Principal | null; session?: string } | { ok: false; message: string };
 
 /** Who a team-mode request is: a bearer API key if it sends one (and then only that), else its session, else nobody. */
 function authenticate(req: IncomingMessage, res: ServerResponse): Authenticated {
@@ -128,7 +130,7 @@ function authenticate(req: IncomingMessage, res: ServerResponse): Authenticated 
   const slide = (id: string) => res.setHeader("set-cookie", sessionCookie(id, isSecure(req)));
   const s = sessionOf(req.headers.cookie, isSecure(req), slide);
   if (s === "ambiguous") return { ok: false, message: AMBIGUOUS_SESSION };
-  return { ok: true, principal: s?.principal ?? null };
+  return s ? { ok: true, principal: s.principal, session: hashSecret(s.id) } : { ok: true, principal: null };
 }
 
 function pass(req: IncomingMessage, auth: RequestAuth): true {
@@ -157,7 +159,7 @@ export function authorize(req: IncomingMessage, res: ServerResponse, front: Gate
       res.writeHead(303, { location: "/account?password=required", "cache-control": "no-store" }).end();
       return false;
     }
-    if (who.ok && who.principal?.kind === "user") return pass(req, { ...base, principal: who.principal });
+    if (who.ok && who.principal?.kind === "user") return pass(req, { ...base, principal: who.principal, session: who.session });
     res.writeHead(303, { location: `/login?next=${encodeURIComponent(req.url ?? "/")}`, "cache-control": "no-store" }).end();
     return false;
   }
@@ -167,7 +169,7 @@ export function authorize(req: IncomingMessage, res: ServerResponse, front: Gate
     return false;
   }
   const access: Access = routeAccess(front.match, req.method ?? "GET");
-  if (access.kind === "public") return pass(req, { ...base, principal: who.ok ? who.principal : null });
+  if (access.kind === "public") return pass(req, who.ok ? { ...base, principal: who.principal, session: who.session } : { ...base, principal: null });
   if (!who.ok) {
     sendError(res, "unauthenticated", who.message, { "www-authenticate": 'Bearer realm="babysit"' });
     return false;
@@ -182,5 +184,5 @@ export function authorize(req: IncomingMessage, res: ServerResponse, front: Gate
     sendError(res, "forbidden", access.refusal(who.principal));
     return false;
   }
-  return pass(req, { ...base, principal: who.principal });
+  return pass(req, { ...base, principal: who.principal, session: who.session });
 }

@@ -1,6 +1,6 @@
 import { AppError } from "../errors";
 import { singleton } from "../singleton";
-import { LOGIN_FAILS_PER_IP, LOGIN_FAILS_PER_NAME, LOGIN_FAILS_PER_NAME_AND_IP, PASSWORD_CHECK_FAILS_PER_USER, SESSION_TTL_S } from "./config";
+import { LOGIN_FAILS_PER_IP, LOGIN_FAILS_PER_NAME, LOGIN_FAILS_PER_NAME_AND_IP, PASSWORD_CHECK_FAILS_PER_SESSION, SESSION_TTL_S } from "./config";
 import { decoyHash, verifyPassword } from "./passwords";
 import { LoginLimiter, guardedCheck } from "./rate-limit";
 import { createSession } from "./sessions";
@@ -20,7 +20,7 @@ const limiters = () =>
     pair: new LoginLimiter(LOGIN_FAILS_PER_NAME_AND_IP),
     ip: new LoginLimiter(LOGIN_FAILS_PER_IP),
     name: new LoginLimiter(LOGIN_FAILS_PER_NAME),
-    passwordCheck: new LoginLimiter(PASSWORD_CHECK_FAILS_PER_USER),
+    passwordCheck: new LoginLimiter(PASSWORD_CHECK_FAILS_PER_SESSION),
   }));
 
 export { RateLimited } from "./rate-limit";
@@ -47,11 +47,11 @@ export async function login(name: string, password: string, ip: string): Promise
   return { user, sessionId: s.id, expiresAt: s.expiresAt };
 }
 
-/** True when `password` is the user's current one; wrong guesses are limited per user like logins (429). */
-export async function checkCurrentPassword(userId: number, password: string, passwordHash: string): Promise<boolean> {
+/** True when `password` is the user's current one; wrong guesses are limited per session (`session`: its id's hash), 429 past the limit. */
+export async function checkCurrentPassword(session: string, password: string, passwordHash: string): Promise<boolean> {
   const l = limiters();
   return guardedCheck(
-    [{ limiter: l.passwordCheck, key: String(userId), onSuccess: "reset" }],
+    [{ limiter: l.passwordCheck, key: session, onSuccess: "reset" }],
     () => verifyPassword(password, passwordHash),
     "current-password checks",
   );

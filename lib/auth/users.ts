@@ -124,7 +124,7 @@ export async function createUser(name: string, role: Role, createdBy: string | n
       "conflict",
       existing === name
         ? `a user named ${name} exists`
-        : `the name ${name} is taken: a user named ${existing} exists (names differ by more than case)`,
+        : `the name ${name} is taken: a user named ${existing} exists (names that differ only in case or character width count as the same name)`,
     );
   try {
     // check and insert in one transaction: nothing else can slip in between (better-sqlite3 is synchronous)

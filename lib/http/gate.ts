@@ -121,7 +121,7 @@ export function gate(req: IncomingMessage, res: ServerResponse): GateResult {
   // without it, so Next.js is handed that path (the ingest fast path reads the match, not the URL)
   const slash = segments.length > 1 && segments.at(-1) === "";
   const match = matchRoute(slash ? segments.slice(0, -1) : segments);
-  if (!match) return answer("not_found", `no API route ${path.slice(0, 200)}`);
+  if (!match || (slash && match.route.exactPath)) return answer("not_found", `no API route ${path.slice(0, 200)}`);
   if (slash) req.url = path.slice(0, -1) + (q < 0 ? "" : url.slice(q));
   const methods: readonly string[] = match.route.methods;
   if (method === "OPTIONS") {

@@ -77,6 +77,12 @@ function declaredLength(req: IncomingMessage): number | null {
   return v === undefined ? null : Number(v);
 }
 
+/** Whether a request comes with body bytes: a non-zero Content-Length, or a streamed (chunked) body. */
+export function hasBody(req: IncomingMessage): boolean {
+  const n = declaredLength(req);
+  return n === null ? req.headers["transfer-encoding"] !== undefined : n > 0;
+}
+
 /**
  * Answers 413 at once when the request's Content-Length is over `limit`, without reading any of the
  * body (capUnreadBody then bounds what is dropped). True when answered.

@@ -18,6 +18,11 @@ export interface ApiRoute {
    * absent: smallBodyBytes. The server refuses a larger body before reading it (bodyLimitOf).
    */
   body?: BodyLimitName;
+  /**
+   * A trailing slash is not this route: `/api/v1/shares/` is the start of a link's path with an
+   * empty token, never the server-wide list (which the share-only listener must not serve).
+   */
+  exactPath?: true;
 }
 
 export type BodyLimitName = "bodyBytes" | "runCreateBodyBytes" | "editBodyBytes" | "smallBodyBytes";
@@ -39,7 +44,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: "/api/v1/runs/[id]/shares", methods: ["GET", "POST"] },
   { path: "/api/v1/runs/[id]/shares/[shareId]", methods: ["DELETE"] },
   // every link across runs (an admin's view; a member's own): lib/auth/share-list-access.ts
-  { path: "/api/v1/shares", methods: ["GET"] },
+  { path: "/api/v1/shares", methods: ["GET"], exactPath: true },
   { path: "/api/v1/shares/[token]", methods: ["GET"] },
   { path: "/api/v1/shares/[token]/series", methods: ["GET"] },
   { path: "/api/v1/shares/[token]/histograms", methods: ["GET"] },

@@ -10,11 +10,21 @@ import { appendBatch } from "./append-batch";
 // decoded the id; it is the only route for it (a path Next.js would route differently, such as
 // /api/v1/runs/{id}/./log, is refused by the gate with the error envelope: tests/api/log-route.test.ts).
 
-export async function handleLogRequest(req: IncomingMessage, res: ServerResponse, runId: string): Promise<void> {
+/**
+ * `stillAllowed`: decides access again once the body is read and parsed, before anything is stored
+ * (a key revoked while a batch was uploading must not store it); false when it has answered (401/403).
+ */
+export async function handleLogRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  runId: string,
+  stillAllowed: () => boolean = () => true,
+): Promise<void> {
   try {
     const bytes = await readBody(req); // over bodyBytes: 413 at once (lib/http/node.ts bounds what is dropped after)
     checkJsonType(req.headers["content-type"]);
     const batch = parseLogBatch(parseJsonBytes(bytes, { code: "invalid_batch" }));
+    if (!stillAllowed()) return;
     sendJson(res, 200, appendBatch(runId, batch));
   } catch (err) {
     sendFailure(res, err);

@@ -29,7 +29,8 @@ export function sharePortFrom(value: string | undefined, mainPort: number): numb
 export function isSharePath(path: string): boolean {
   return (
     /^\/share\/[^/]+$/.test(path) ||
-    path.startsWith("/api/v1/shares/") ||
+    // a link's API only: a non-empty token segment (`/api/v1/shares/` is the path of no link)
+    /^\/api\/v1\/shares\/[^/]+(\/|$)/.test(path) ||
     path.startsWith("/_next/static/") ||
     path === "/icon.svg" ||
     path === "/favicon.ico"

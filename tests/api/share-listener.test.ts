@@ -67,6 +67,11 @@ describe("the share-only listener", () => {
     ["GET", "/api/v1/runs/RUN"],
     ["GET", "/api/v1/runs/RUN/series?key=loss"],
     ["GET", "/api/v1/runs/RUN/shares"],
+    // the server-wide list of links, in any spelling: only a link's own API is served here
+    ["GET", "/api/v1/shares"],
+    ["GET", "/api/v1/shares/"],
+    ["GET", "/api/v1/shares/?a=1"],
+    ["GET", "/api/v1/shares//series"],
     ["POST", "/api/v1/runs"],
     ["POST", "/api/v1/runs/RUN/log"],
     ["POST", "/api/v1/runs/RUN/finish"],
@@ -106,6 +111,12 @@ describe("the share-only listener", () => {
   test("the main listener still serves the dashboard", async () => {
     expect((await fetch(`${server.url}/`)).status).toBe(200);
     expect((await api(server.url, "GET", "/api/v1/runs")).status).toBe(200);
+  });
+
+  test.each(["/api/v1/shares/", "/api/v1/shares/?a=1"])("the main listener: %s (an empty token) -> 404, not the list of links", async (p) => {
+    const r = await api(server.url, "GET", p);
+    expect([r.status, r.body.error.code]).toEqual([404, "not_found"]);
+    expect((await api(server.url, "GET", "/api/v1/shares")).status).toBe(200);
   });
 
   async function open(auth: Record<string, unknown>): Promise<Socket> {

@@ -292,7 +292,7 @@ describe("team mode: what the answers say", () => {
       key: null,
     });
     const k = (await callers.get("key: write, in scope")!("GET", "/api/v1/auth/me")).body;
-    expect(k.user).toEqual({ name: "mia", role: null });
+    expect(k.user).toEqual({ name: "mia", role: "member" }); // the key's user's role (a key still never administers)
     expect(k.key).toMatchObject({ access: "write", projects: ["p1"] });
     expect((await callers.get("nobody")!("GET", "/api/v1/auth/me")).body).toEqual({ mode: "team", user: null, key: null });
   });

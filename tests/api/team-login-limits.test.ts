@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { LOGIN_FAILS_PER_IP, LOGIN_FAILS_PER_NAME_AND_IP, PASSWORD_CHECK_FAILS_PER_USER } from "@/lib/auth/config";
+import { LOGIN_FAILS_PER_IP, LOGIN_FAILS_PER_NAME_AND_IP, PASSWORD_CHECK_FAILS_PER_SESSION } from "@/lib/auth/config";
 import { AMBIGUOUS_SESSION } from "@/lib/auth/front";
 import { ROOT } from "../helpers/server";
 import { type TeamServer, as, login, startTeamServer } from "../helpers/team";
@@ -104,18 +104,22 @@ describe("login limits", () => {
 });
 
 describe("the current-password check of a password change", () => {
-  const N = PASSWORD_CHECK_FAILS_PER_USER.points;
+  const N = PASSWORD_CHECK_FAILS_PER_SESSION.points;
 
-  test(`${N} wrong current passwords: 403 each, then 429 with Retry-After even for the right one; other users are not held up`, async () => {
+  test(`${N} wrong current passwords in one session: 403 each, then 429 with Retry-After even for the right one; the owner's other session and other users are not held up`, async () => {
     const password = await invite("changer");
-    const me = as(server.url, { cookie: await login(server.url, "changer", password, { "x-forwarded-for": freshIp() }) });
+    const stolen = await login(server.url, "changer", password, { "x-forwarded-for": freshIp() });
+    const own = await login(server.url, "changer", password, { "x-forwarded-for": freshIp() });
+    const thief = as(server.url, { cookie: stolen });
     const answers = await Promise.all(
-      Array.from({ length: N }, (_, i) => me("POST", "/api/v1/auth/password", { current: `wrong-current-${i}`, password: "a brand new password" })),
+      Array.from({ length: N }, (_, i) =>
+        thief("POST", "/api/v1/auth/password", { current: `wrong-current-${i}`, password: "a brand new password" }),
+      ),
     );
     expect(answers.map((a) => [a.status, a.body.error.code])).toEqual(Array(N).fill([403, "forbidden"]));
     const res = await fetch(`${server.url}/api/v1/auth/password`, {
       method: "POST",
-      headers: { "content-type": "application/json", cookie: await login(server.url, "changer", password, { "x-forwarded-for": freshIp() }) },
+      headers: { "content-type": "application/json", cookie: stolen },
       body: JSON.stringify({ current: password, password: "a brand new password" }),
     });
     expect(res.status).toBe(429);
@@ -124,6 +128,12 @@ describe("the current-password check of a password change", () => {
       message: expect.stringMatching(/^too many failed current-password checks; try again in \d+ s$/),
     });
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+
+    // the owner, in their own session, still changes it, and that ends the stolen one
+    expect(
+      (await as(server.url, { cookie: own })("POST", "/api/v1/auth/password", { current: password, password: "the owner's new password" })).status,
+    ).toBe(204);
+    expect((await thief("GET", "/api/v1/keys")).status).toBe(401);
 
     const otherPassword = await invite("bystander");
     const other = as(server.url, { cookie: await login(server.url, "bystander", otherPassword, { "x-forwarded-for": freshIp() }) });
@@ -140,7 +150,9 @@ describe("account names are unique once folded", () => {
     await (await admin())("POST", "/api/v1/users", { name: "Casey" });
     const r = await (await admin())("POST", "/api/v1/users", { name });
     expect([r.status, r.body.error.code]).toEqual([409, "conflict"]);
-    expect(r.body.error.message).toBe(`the name ${name} is taken: a user named ${existing} exists (names differ by more than case)`);
+    expect(r.body.error.message).toBe(
+      `the name ${name} is taken: a user named ${existing} exists (names that differ only in case or character width count as the same name)`,
+    );
   });
 
   test.each([
@@ -158,7 +170,10 @@ describe("account names are unique once folded", () => {
       env: { ...process.env, DATABASE_URL: `file:${server.dbPath}` },
       encoding: "utf8",
     });
-    expect([r.status, r.stderr.trim()]).toEqual([2, "babysit: the name ADMIN is taken: a user named admin exists (names differ by more than case)"]);
+    expect([r.status, r.stderr.trim()]).toEqual([
+      2,
+      "babysit: the name ADMIN is taken: a user named admin exists (names that differ only in case or character width count as the same name)",
+    ]);
   });
 
   test.each([["Logan"], ["logan"], ["LOGAN"], ["ｌｏｇａｎ"], ["Ｌｏｇａｎ"]])("logging in as %j reaches the account Logan", async (typed) => {

@@ -1,4 +1,5 @@
 import "@/lib/alerts/register";
+import { whileAccountExists } from "@/lib/auth/account-gone";
 import { assertMayCreateRun } from "@/lib/auth/create-run-access";
 import { ownerOfNewRun } from "@/lib/auth/permissions";
 import { principalOf } from "@/lib/auth/request";
@@ -14,7 +15,8 @@ export const POST = handle(async (req: Request) => {
   const input = parse(createRunSchema, await readJson(req));
   const who = principalOf(req);
   assertMayCreateRun(who, input);
-  const out = await createRun(input, { ownerId: ownerOfNewRun(who) });
+  // an owner deleted since the request was let in: 401, not a foreign-key 500
+  const out = await whileAccountExists(() => createRun(input, { ownerId: ownerOfNewRun(who) }));
   return json(out, out.resumed ? 200 : 201);
 });
 

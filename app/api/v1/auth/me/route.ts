@@ -1,4 +1,5 @@
 import { authOf } from "@/lib/auth/request";
+import { userById } from "@/lib/auth/users";
 import { handle, json } from "@/lib/http/handler";
 
 export const dynamic = "force-dynamic";
@@ -12,7 +13,7 @@ export const GET = handle(async (req: Request) => {
       p?.kind === "user"
         ? { name: p.name, role: p.role, passwordChangeRequired: p.passwordChangeRequired === true }
         : p?.kind === "key"
-          ? { name: p.scope.userName, role: null }
+          ? { name: p.scope.userName, role: userById(p.scope.userId)?.role ?? null }
           : null,
     key: p?.kind === "key" ? { id: p.scope.keyId, access: p.scope.access, projects: p.scope.projects } : null,
   });

@@ -1,4 +1,4 @@
-import { userOf } from "@/lib/auth/request";
+import { authOf, userOf } from "@/lib/auth/request";
 import { RateLimited, checkCurrentPassword } from "@/lib/auth/login";
 import { findUser, setPassword } from "@/lib/auth/users";
 import { AppError, errorBody } from "@/lib/errors";
@@ -8,14 +8,16 @@ import { changePassword } from "@/lib/schemas/auth";
 export const dynamic = "force-dynamic";
 
 // POST /api/v1/auth/password – { current, password }: a new password; every session of the user ends (log in again): 204;
-// wrong `current` values are limited per user like logins (429 + Retry-After)
+// wrong `current` values are limited per session (429 + Retry-After): a stolen session's guesses never lock the owner's own change
 export const POST = handle(async (req: Request) => {
   const me = userOf(req);
+  // every person's request comes with a session (lib/auth/front.ts); the user id is a stand-in that never happens
+  const session = authOf(req).session ?? `user:${me.id}`;
   const { current, password } = parse(changePassword, await readJson(req));
   const u = findUser(me.name);
   if (!u) throw new AppError("forbidden", "the current password is wrong");
   try {
-    if (!(await checkCurrentPassword(u.id, current, u.passwordHash))) throw new AppError("forbidden", "the current password is wrong");
+    if (!(await checkCurrentPassword(session, current, u.passwordHash))) throw new AppError("forbidden", "the current password is wrong");
   } catch (e) {
     if (e instanceof RateLimited)
       return Response.json(errorBody(e.code, e.message), { status: 429, headers: { "retry-after": String(e.retryAfter) } });
