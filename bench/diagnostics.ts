@@ -6,11 +6,13 @@
 // - fully diagnosed: a faulty run ends with every `must` code active and never raised a `must_not`;
 // - false alarm: a control (healthy) run raised any code outside its `allowed` list;
 // - must_not violations: `must_not` codes raised at any point / all `must_not` expectations.
-// Per case: passes when at least 2 of its 3 seeds pass (tests/fixtures/README.md).
+// Per case: passes when at least 2 of its 3 seeds pass (tests/fixtures/README.md); with 2 seeds, both.
 //
-//   node --import tsx bench/diagnostics.ts [--write-gaps]
-// --write-gaps rewrites tests/api/corpus2-known-gaps.json (what tests/api/diagnostics.test.ts
-// asserts for corpus2) from this replay: run it after a rule change, then review the diff.
+//   node --import tsx bench/diagnostics.ts [--write-gaps] [--show-held-out]
+// --write-gaps rewrites tests/api/<corpus>-known-gaps.json for corpus2 and corpus3 (what
+// tests/api/diagnostics.test.ts asserts for them) from this replay: run it after a rule change, then
+// review the diff (corpus2's; corpus3's is held out: read its rates, not its runs).
+// Held-out corpora (HELD_OUT: corpus3) print their rates only; --show-held-out adds their cases.
 // BENCH_EVAL_INTERVAL_MS sets the server's live evaluation interval (default 200, as the test).
 import fs from "node:fs";
 import path from "node:path";
@@ -18,6 +20,7 @@ import { diagnose } from "../lib/diagnostics";
 import type { RunData, SeriesPoints } from "../lib/diagnostics/types";
 import {
   CORPORA,
+  HELD_OUT,
   type Ho2Label,
   type RecordedRequest,
   corpusLabels,
@@ -30,7 +33,8 @@ import {
 import { ROOT, startServer } from "../tests/helpers/server";
 import { MACHINE, median } from "./common";
 
-const GAPS_FILE = path.join(ROOT, "tests/api/corpus2-known-gaps.json");
+const GAPS_CORPORA = ["corpus2", "corpus3"] as const;
+const gapsFile = (corpus: string) => path.join(ROOT, `tests/api/${corpus}-known-gaps.json`);
 // the live evaluation interval tests/api/diagnostics.test.ts replays with: same intermediate verdicts
 const EVAL_INTERVAL_MS = process.env.BENCH_EVAL_INTERVAL_MS ?? "200";
 
@@ -125,10 +129,12 @@ function rates(outcomes: Outcome[]): Rates {
 }
 
 const all = [...results.values()].flat();
-const rows: [string, Rates][] = [...[...results].map(([name, o]) => [name, rates(o)] as [string, Rates]), ["all", rates(all)]];
+// "dev": the corpora rules may be developed against (all but the held-out ones)
+const dev = [...results].filter(([name]) => !(HELD_OUT as readonly string[]).includes(name)).flatMap(([, o]) => o);
+const rows: [string, Rates][] = [...[...results].map(([name, o]) => [name, rates(o)] as [string, Rates]), ["dev", rates(dev)], ["all", rates(all)]];
 console.log("");
 console.log(
-  "corpus    faulty runs: detected          fully diagnosed   | healthy runs: false alarms | must_not violations      | cases passing (2 of 3 seeds)",
+  "corpus    faulty runs: detected          fully diagnosed   | healthy runs: false alarms | must_not violations      | cases passing (2 of 3 seeds, or 2 of 2)",
 );
 for (const [name, r] of rows) {
   console.log(
@@ -143,6 +149,10 @@ console.log("          DeepDiagnosis: false alarms on 36 % of healthy models. Is
 console.log("");
 console.log("case                     seeds ok  fault / what was wrong (seeds)");
 for (const [name, outcomes] of results) {
+  if ((HELD_OUT as readonly string[]).includes(name) && !process.argv.includes("--show-held-out")) {
+    console.log(`-- ${name}: held out, rates only (--show-held-out prints its cases)`);
+    continue;
+  }
   const byCase = new Map<string, Outcome[]>();
   for (const o of outcomes) byCase.set(o.label.case, [...(byCase.get(o.label.case) ?? []), o]);
   console.log(`-- ${name}`);
@@ -159,10 +169,12 @@ for (const [name, outcomes] of results) {
 
 if (process.argv.includes("--write-gaps")) {
   // the verdicts at finish only: which part-way evaluations run depends on timing (see the test)
-  const gaps: Record<string, string[]> = {};
-  for (const o of results.get("corpus2") ?? []) if (o.final.length > 0) gaps[o.run] = o.final;
-  fs.writeFileSync(GAPS_FILE, gapsJson(gaps));
-  console.log(`\nwrote ${path.relative(ROOT, GAPS_FILE)} (${Object.keys(gaps).length} runs with a wrong outcome at finish)`);
+  for (const corpus of GAPS_CORPORA) {
+    const gaps: Record<string, string[]> = {};
+    for (const o of results.get(corpus) ?? []) if (o.final.length > 0) gaps[o.run] = o.final;
+    fs.writeFileSync(gapsFile(corpus), gapsJson(gaps));
+    console.log(`\nwrote ${path.relative(ROOT, gapsFile(corpus))} (${Object.keys(gaps).length} runs with a wrong outcome at finish)`);
+  }
 }
 
 /** One line per run, as Biome formats it (npm run lint checks the file). */

@@ -3,7 +3,10 @@ that writes each request the Python SDK sends, unchanged, in the ho2 format
 (tests/fixtures/README.md): requests.jsonl.gz lines {method, path, body, t}, and labels.json.
 
     PYTHONPATH=sdk/python nice /usr/bin/python3 tools/corpus/record.py [--out tests/fixtures/corpus2]
-        [--cases C2-H-CNN,C2-UNS-CNN] [--seeds 0,1,2] [--labels-only]
+        [--cases C2-H-CNN,C2-UNS-CNN] [--seeds 0,1,2] [--labels-only] [--programs programs3]
+
+--programs names the module of tools/corpus that holds the programs (CASES, label, and a __main__
+that runs one case): programs (corpus2, the default) or programs3 (corpus3, the held-out set).
 
 Needs a production build of the dashboard in the worktree (`npx next build`, or once `npm start`).
 The server runs on a fresh SQLite file and a free port in 4900-4999; programs run one at a time.
@@ -29,7 +32,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path[:0] = [HERE, os.path.join(ROOT, "sdk/python")]
 
-from programs import CASES, label  # noqa: E402
+import importlib  # noqa: E402
+
+# which programs: read before argparse so that --cases defaults to that module's CASES
+_PROGRAMS = sys.argv[sys.argv.index("--programs") + 1] if "--programs" in sys.argv[:-1] else "programs"
+_mod = importlib.import_module(_PROGRAMS)
+CASES, label = _mod.CASES, _mod.label
 
 
 class Recorder:
@@ -117,7 +125,8 @@ def start_server(tmp: str) -> tuple:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=os.path.join(ROOT, "tests/fixtures/corpus2"))
+    ap.add_argument("--programs", default="programs", help="module of tools/corpus holding the programs")
+    ap.add_argument("--out", default=os.path.join(ROOT, "tests/fixtures/corpus3" if _PROGRAMS == "programs3" else "tests/fixtures/corpus2"))
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--labels-only", action="store_true", help="rewrite labels.json from programs.CASES, record nothing")
@@ -149,7 +158,7 @@ def main() -> None:
                            BABYSIT_SPOOL_DIR=os.path.join(tmp, "spool"),
                            PYTHONPATH=os.path.join(ROOT, "sdk/python"))
                 t0 = time.time()
-                r = subprocess.run([sys.executable, os.path.join(HERE, "programs.py"), case, str(seed)], env=env,
+                r = subprocess.run([sys.executable, os.path.join(HERE, _PROGRAMS + ".py"), case, str(seed)], env=env,
                                    capture_output=True, text=True)
                 if r.returncode != 0:
                     sys.stderr.write(r.stderr)
