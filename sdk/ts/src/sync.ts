@@ -373,9 +373,12 @@ function errorCode(res: { body: unknown }): unknown {
   return (res.body as { error?: { code?: unknown } } | undefined)?.error?.code;
 }
 
-/** Unix seconds as the server takes them (docs/api.md): a number from 0. */
+/**
+ * Unix seconds as the server takes them (docs/api.md). Anything else in a spool (a hand-edited or
+ * damaged file, milliseconds) is left out, and the server uses its clock: a 400 would lose the run.
+ */
 function isTime(t: unknown): t is number {
-  return typeof t === "number" && Number.isFinite(t) && t >= 0;
+  return typeof t === "number" && Number.isFinite(t) && t >= 0 && t <= LIMITS.timeMax;
 }
 
 /** 408/425/429 and 5xx: the server may take the same request later. */
