@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npx babysit-sdk sync`: sends what earlier runs left in the spool directory, as
-// `python -m babysit sync` does (same lines, same exit codes: 0 when everything was sent, 1 when
-// anything is left, was skipped or was rejected, 2 for a wrong command line). The bin is named
+// `python -m babysit sync` does (same lines, same exit codes: 0 when everything was sent, 3 when the
+// server refused the API key or needs one, 1 when anything else is left, was skipped or was
+// rejected, 2 for a wrong command line). The bin is named
 // babysit-sdk so that it never clashes with the server's own `babysit` command.
 
 import { parseArgs } from "node:util";
@@ -9,10 +10,14 @@ import { DEFAULT_URL, defaultSpoolDir } from "./run.js";
 import { SKIP_OTHER_SERVER, type SyncResult, sync } from "./sync.js";
 
 const PROG = "npx babysit-sdk";
+// Exit codes (the Python command's): a script, or a person, can tell "try again later" from "fix the key first".
+const EXIT_KEY_REFUSED = 3;
 const USAGE = `usage: ${PROG} sync [--url URL] [--spool-dir DIR] [--timeout SECONDS] [--any-url]
 
-Sends each spool to the server it was made for; lists the spools it did not send and exits 1 when
-anything is left, was skipped or was rejected.
+Sends each spool to the server it was made for; lists the spools it did not send. Exits 0 when
+everything was sent; 3 when the server refused the API key or needs one (set BABYSIT_API_KEY, then
+sync again); 1 when anything else is left (server unreachable or too slow: sync again later), was
+skipped or was rejected.
 
   --url URL          server address (default $BABYSIT_URL or ${DEFAULT_URL})
   --spool-dir DIR    default $BABYSIT_SPOOL_DIR or ~/.babysit/spool
@@ -30,7 +35,10 @@ function quote(s: string): string {
 function report(res: SyncResult, base: string, spoolDir: string): string[] {
   const lines = [`sent ${res.batches} batch(es) of ${res.runs} run(s); ${res.batchesLeft} batch(es) left`];
   if (res.rejectedPoints) lines[0] += `; the server rejected ${res.rejectedPoints} point(s)`;
-  if (res.runsLeft) lines.push(`${res.runsLeft} run(s) not finished: the server at ${base} did not answer in time; run sync again`);
+  if (res.refused) {
+    // the server answered: "did not answer in time; run sync again" would send the user in circles
+    lines.push(`${res.runsLeft} run(s) not sent: ${res.refused.message}`);
+  } else if (res.runsLeft) lines.push(`${res.runsLeft} run(s) not finished: the server at ${base} did not answer in time; run sync again`);
   if (res.skipped.length === 0) return lines;
   lines.push(`not sent: ${res.skipped.length} spool file(s) in ${spoolDir}:`);
   const otherUrls: string[] = [];
@@ -75,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
   const spoolDir = defaultSpoolDir(values["spool-dir"]);
   const res = await sync({ url: base, spoolDir, timeoutMs: timeout * 1000, anyUrl: values["any-url"] === true });
   process.stdout.write(`${report(res, base, spoolDir).join("\n")}\n`);
+  if (res.refused) return EXIT_KEY_REFUSED;
   return res.batchesLeft || res.runsLeft || res.rejectedPoints || res.skipped.length ? 1 : 0;
 }
 

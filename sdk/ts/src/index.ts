@@ -14,7 +14,7 @@
  */
 export { init, Run, DEFAULT_URL, type InitOptions, type LogOptions, type HistogramInput } from "./run.js";
 export type { Alert, DeliveryResult, Rejection } from "./transport.js";
-export { sync, type SyncOptions, type SyncResult, type SkippedSpool } from "./sync.js";
+export { sync, type SyncOptions, type SyncResult, type SkippedSpool, type KeyRefusal } from "./sync.js";
 export { computeHistogram, DEFAULT_BINS, type Histogram } from "./histogram.js";
 export { inputStats, outputStats, type InputStats, type OutputStats, type NumericArray } from "./stats.js";
 export { labelCounts, type LabelStats, type LabelsInput } from "./label-stats.js";

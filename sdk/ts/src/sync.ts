@@ -57,6 +57,19 @@ export interface SyncResult {
   rejectedPoints: number;
   /** Spools it left alone. */
   skipped: SkippedSpool[];
+  /**
+   * null, or why the server will take nothing until the key changes: it refused the API key (401),
+   * needs one (`missing`: BABYSIT_API_KEY is not set), or the key may not write a run's project (403).
+   * sync stopped at once and kept every spool; `message` says what is wrong and what to do.
+   */
+  refused: KeyRefusal | null;
+}
+
+/** The server refused the API key, see {@link SyncResult.refused}. */
+export interface KeyRefusal {
+  message: string;
+  /** No key was sent: one is needed (nothing was refused). */
+  missing: boolean;
 }
 
 export const SKIP_OTHER_SERVER = "made for another server";
@@ -82,6 +95,8 @@ interface Loaded {
   /** Largest step of its pending batches that is not tentative, or null. */
   maxStep: number | null;
   finish: string | null;
+  /** When finish() ran (Unix seconds), from the finish record. */
+  finishedAt: number | undefined;
   createTried: boolean;
   /** A half kept in memory only (its write failed) -> the seq of the batch acked once it is stored. */
   ackAfter: Map<number, number>;
@@ -96,8 +111,10 @@ interface Loaded {
  *
  * A spool is sent to the server it was made for: spools made for another server URL are left alone
  * and listed under `skipped`, unless `anyUrl`; so are spools a running process is still writing.
- * It stops at the first batch the server does not take now (away, 5xx, 401 refused key, 408/429),
- * leaving it and everything after it spooled for the next sync.
+ * It stops at the first batch the server does not take now (away, 5xx, 408/429), leaving it and
+ * everything after it spooled for the next sync. When the server refuses the API key (401, or 403:
+ * the key may not write the run's project) it stops at once, keeps every spool and says why in
+ * `refused`. Runs keep their training times: the spooled startedAt and finishedAt are replayed.
  *
  * @param options.url server URL (default `BABYSIT_URL`, else `http://127.0.0.1:3000`)
  * @param options.spoolDir default `BABYSIT_SPOOL_DIR`, else `~/.babysit/spool`
@@ -109,7 +126,7 @@ interface Loaded {
  * import { sync } from "babysit";
  *
  * const res = await sync({ url: "http://127.0.0.1:3000" });
- * // { runs: 1, batches: 42, batchesLeft: 0, runsLeft: 0, rejectedPoints: 0, skipped: [] }
+ * // { runs: 1, batches: 42, batchesLeft: 0, runsLeft: 0, rejectedPoints: 0, skipped: [], refused: null }
  */
 export async function sync(options: SyncOptions = {}): Promise<SyncResult> {
   const o = options && typeof options === "object" ? options : {};
@@ -135,13 +152,22 @@ export async function sync(options: SyncOptions = {}): Promise<SyncResult> {
   }
   const left = spools.reduce((n, s) => n + s.pending.size, 0);
   for (const sp of spools) unlink(ownerPath(sp.path));
-  return { runs, batches: total - left, batchesLeft: left, runsLeft: spools.length, rejectedPoints: replay.rejectedPoints, skipped };
+  return {
+    runs,
+    batches: total - left,
+    batchesLeft: left,
+    runsLeft: spools.length,
+    rejectedPoints: replay.rejectedPoints,
+    skipped,
+    refused: replay.refused,
+  };
 }
 
 class Replay {
   rejectedPoints = 0;
+  /** Set when the server refused the key: nothing is taken until it changes, so sync stops. */
+  refused: KeyRefusal | null = null;
   private nextSeq = Date.now();
-  private warnedKey = false;
   private readonly warned = new Set<string>();
 
   constructor(private readonly base: string) {}
@@ -183,7 +209,12 @@ class Replay {
       return true;
     }
     if (sp.finish !== null) {
-      const res = await this.post(`/api/v1/runs/${encodeURIComponent(id)}/finish`, JSON.stringify({ status: sp.finish }), deadline);
+      // finishedAt: when finish() ran, so a run replayed hours later ends when it trained
+      const res = await this.post(
+        `/api/v1/runs/${encodeURIComponent(id)}/finish`,
+        JSON.stringify({ status: sp.finish, finishedAt: sp.finishedAt }),
+        deadline,
+      );
       if (res === null) return false;
       if (res.status === 404 && !sp.createTried) {
         sp.createTried = true;
@@ -219,6 +250,12 @@ class Replay {
         res = made;
       }
       if (transient(res.status)) return "retry";
+      if (res.status === 403 && errorCode(res) === "forbidden") {
+        // the key may not write this run's project: another key can, so the batch is kept (never
+        // dropped), and like a 401 nothing is sent until the key changes
+        this.refused = refusal(this.base, errorText(res), false);
+        return "retry";
+      }
       if (res.status === 413 && splitBody(body) !== null) return "split";
       // retrying the same body cannot help, and the server stored none of it
       const points = bodyPoints(body);
@@ -314,18 +351,34 @@ class Replay {
       clearTimeout(timer);
     }
     if (answer.status === 401) {
-      if (!this.warnedKey) {
-        this.warnedKey = true;
-        // without a key the server did not refuse one: say what is missing, not what is wrong
-        const problem = process.env.BABYSIT_API_KEY?.trim()
-          ? `refused the API key (${errorText(answer)}); set BABYSIT_API_KEY to a valid key`
-          : `needs an API key (${errorText(answer)}) and BABYSIT_API_KEY is not set: make a key on the server's /account page and set BABYSIT_API_KEY to it`;
-        say(`babysit: ${this.base} ${problem}: the data is kept in the spool; then run \`npx babysit-sdk sync\` again`);
-      }
+      // said once, by the caller (the command prints it): waiting cannot help until the key changes
+      this.refused = refusal(this.base, errorText(answer), !process.env.BABYSIT_API_KEY?.trim());
       return null;
     }
     return answer;
   }
+}
+
+/** What is wrong with the key and what to do, in one sentence (the Python SDK's, with this command). */
+function refusal(base: string, why: string, missing: boolean): KeyRefusal {
+  const message = missing
+    ? // without a key the server did not refuse one: say what is missing, not what is wrong
+      `the server at ${base} needs an API key (${why}) and BABYSIT_API_KEY is not set: make a key on the server's /account page, ` +
+      "set BABYSIT_API_KEY to it, then run `npx babysit-sdk sync`"
+    : `the server at ${base} refused the API key (${why}): set BABYSIT_API_KEY to a valid key, then run \`npx babysit-sdk sync\``;
+  return { message, missing };
+}
+
+function errorCode(res: { body: unknown }): unknown {
+  return (res.body as { error?: { code?: unknown } } | undefined)?.error?.code;
+}
+
+/**
+ * Unix seconds as the server takes them (docs/api.md). Anything else in a spool (a hand-edited or
+ * damaged file, milliseconds) is left out, and the server uses its clock: a 400 would lose the run.
+ */
+function isTime(t: unknown): t is number {
+  return typeof t === "number" && Number.isFinite(t) && t >= 0 && t <= LIMITS.timeMax;
 }
 
 /** 408/425/429 and 5xx: the server may take the same request later. */
@@ -345,6 +398,7 @@ function createBody(sp: Loaded): Body {
   const body: Body = { id: String(h.id), project: typeof h.project === "string" && h.project ? h.project : "default" };
   if (typeof h.name === "string" && h.name) body.name = h.name;
   if (h.config && typeof h.config === "object" && !Array.isArray(h.config)) body.config = h.config;
+  if (isTime(h.startedAt)) body.startedAt = h.startedAt; // the run starts when it trained, not at sync
   return body;
 }
 
@@ -452,6 +506,7 @@ function parse(file: string, text: string): Loaded {
     relative: new Set(),
     maxStep: null,
     finish: null,
+    finishedAt: undefined,
     createTried: false,
     ackAfter: new Map(),
   };
@@ -474,6 +529,7 @@ function parse(file: string, text: string): Loaded {
       out.pending.delete(rec.seq as number);
     } else if (rec.kind === "finish" && typeof rec.status === "string") {
       out.finish = rec.status;
+      out.finishedAt = isTime(rec.finishedAt) ? rec.finishedAt : undefined;
     }
   }
   for (const [seq, body] of out.pending) {

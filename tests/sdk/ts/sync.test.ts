@@ -94,7 +94,7 @@ test("sync(): a batch the server already holds is not stored twice, tentative st
     { kind: "batch", seq: 4, body: { seq: 4, rows: rows(0, 2, true).map((r) => ({ ...r, metrics: { x: 0.5 } })) } },
   ]);
   const res = await sync({ url, spoolDir });
-  expect(res).toEqual({ runs: 1, batches: 3, batchesLeft: 0, runsLeft: 0, rejectedPoints: 0, skipped: [] });
+  expect(res).toEqual({ runs: 1, batches: 3, batchesLeft: 0, runsLeft: 0, rejectedPoints: 0, skipped: [], refused: null });
   expect(fs.existsSync(file)).toBe(false);
   expect(await points(url, id)).toEqual([...Array.from({ length: 8 }, (_, i) => [i, value(i), 1]), [8, 0.5, 1], [9, 0.5, 1]]);
   expect((await api(url, "GET", `/api/v1/runs/${id}`)).body.keys.map((k: { key: string }) => k.key)).toEqual(["x"]); // seq 3 was acked
@@ -225,19 +225,28 @@ test("a spool the Python SDK left is sent too: the two SDKs share the folder and
     "    run.log({'x': float('nan') if i == 7 else 1 / (i + 3)}, step=i)",
     "print(bool(run.finish(timeout=0.5)))",
   ].join("\n");
+  const beforePy = Date.now() / 1000;
   const py = spawnSync("/usr/bin/python3", ["-c", script, url, spoolDir], {
     env: { ...process.env, PYTHONPATH: path.join(ROOT, "sdk", "python"), BABYSIT_API_KEY: "" },
     encoding: "utf8",
     timeout: 60_000,
   });
   expect(py.stdout.trim(), py.stderr).toBe("False");
+  const afterPy = Date.now() / 1000;
   expect(fs.readdirSync(spoolDir)).toEqual(["py-left.jsonl"]);
+  await waitFor(() => Date.now() / 1000 > afterPy + 1.5, "a later sync", 10_000);
   server = await startServer({ port });
   const done = syncCommand(url, "sync");
   expect(done.code, done.stdout + done.stderr).toBe(0);
   expect(fs.readdirSync(spoolDir)).toEqual([]);
   expect(await points(url, "py-left")).toEqual(Array.from({ length: 12 }, (_, i) => [i, value(i), 1]));
   expect((await api(url, "GET", "/api/v1/runs/py-left")).body.run).toMatchObject({ status: "finished", name: "from-python", project: "sync-py" });
+  // it trained while the Python process ran, not when it was synced: its spooled startedAt and finishedAt
+  const run = (await api(url, "GET", "/api/v1/runs/py-left")).body.run;
+  expect(run.createdAt).toBeGreaterThanOrEqual(beforePy - 0.01);
+  expect(run.createdAt).toBeLessThanOrEqual(afterPy + 0.01);
+  expect(run.finishedAt).toBeGreaterThanOrEqual(beforePy - 0.01);
+  expect(run.finishedAt).toBeLessThanOrEqual(afterPy + 0.01);
 }, 120_000);
 
 test("a batch the server refuses for good is counted, not retried; the rest is sent and the command exits 1", async () => {
@@ -255,4 +264,31 @@ test("a batch the server refuses for good is counted, not retried; the rest is s
   expect(fs.readdirSync(spoolDir)).toEqual([]);
   expect(await points(url, "sync-ts-bad")).toEqual([0, 1, 2].map((i) => [i, value(i), 1]));
   expect((await api(url, "GET", "/api/v1/runs/sync-ts-bad")).body.run.status).toBe("finished");
+}, 120_000);
+
+test("a run keeps the training times its spool holds (startedAt in the header, finishedAt in the finish record); times the server finds insane are its own clock", async () => {
+  server = await startServer();
+  const url = server.url;
+  const now = Date.now() / 1000;
+  const [started, finished] = [now - 7200.25, now - 3600.5];
+  writeSpool("timed.jsonl", { id: "sync-ts-timed", project: "sync-ts", url, startedAt: started }, [
+    { kind: "batch", seq: 1, body: { seq: 1, rows: rows(0, 2) } },
+    { kind: "finish", status: "finished", finishedAt: finished },
+  ]);
+  // a header in milliseconds (not Unix seconds) is not sent as a time: the run is created all the same
+  writeSpool("ms.jsonl", { id: "sync-ts-ms", project: "sync-ts", url, startedAt: now * 1000 }, [
+    { kind: "batch", seq: 1, body: { seq: 1, rows: rows(0, 1) } },
+    { kind: "finish", status: "crashed", finishedAt: "yesterday" },
+  ]);
+  const res = await sync({ url, spoolDir });
+  expect(res).toEqual({ runs: 2, batches: 2, batchesLeft: 0, runsLeft: 0, rejectedPoints: 0, skipped: [], refused: null });
+  const timed = (await api(url, "GET", "/api/v1/runs/sync-ts-timed")).body.run;
+  expect(timed).toMatchObject({ status: "finished" });
+  expect(timed.createdAt).toBeCloseTo(started, 2);
+  expect(timed.finishedAt).toBeCloseTo(finished, 2);
+  const ms = (await api(url, "GET", "/api/v1/runs/sync-ts-ms")).body.run;
+  expect(ms.status).toBe("crashed");
+  expect(ms.createdAt).toBeGreaterThanOrEqual(now - 1);
+  expect(ms.finishedAt).toBeGreaterThanOrEqual(ms.createdAt);
+  expect(await points(url, "sync-ts-ms")).toEqual([[0, value(0), 1]]);
 }, 120_000);

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "vitest";
-import { init, type Run } from "../../../sdk/ts/src/index";
+import { init, type Run, sync } from "../../../sdk/ts/src/index";
 import { ROOT } from "../../helpers/server";
 import { type TeamServer, as, login, startTeamServer } from "../../helpers/team";
 import { captureStderr, tmpDir, waitFor } from "./util";
@@ -112,12 +112,13 @@ test("a key revoked mid-run: the loop goes on, one warning, the data spooled, an
   expect(stderr.text()).not.toMatch(/unreachable|cannot reach/);
   expect(await count(run.id)).toBe(5);
 
-  // sync with the revoked key still: nothing sent, nothing lost, one warning, exit 1
+  // sync with the revoked key still: nothing sent, nothing lost, one line naming the key, exit 3 (fix the key first)
+  const kept = fs.readFileSync(spoolFile, "utf8");
   const refused = syncCommand(key.token);
-  expect(refused.code, refused.stdout + refused.stderr).toBe(1);
-  expect(refused.stdout).toMatch(/^sent 0 batch\(es\) of 1 run\(s\); [1-9]\d* batch\(es\) left\n1 run\(s\) not finished: /);
-  expect(refused.stderr.split("\n").filter((l) => l.includes("refused the API key"))).toHaveLength(1);
-  expect(fs.existsSync(spoolFile)).toBe(true);
+  expect(refused.code, refused.stdout + refused.stderr).toBe(3);
+  expect(refused.stdout).toMatch(/^sent 0 batch\(es\) of 1 run\(s\); [1-9]\d* batch\(es\) left\n1 run\(s\) not sent: /);
+  expect((refused.stdout + refused.stderr).split("\n").filter((l) => l.includes("refused the API key"))).toHaveLength(1);
+  expect(fs.readFileSync(spoolFile, "utf8")).toBe(kept);
   expect(await count(run.id)).toBe(5);
 
   // the data comes back with another key through the command line, in a new process
@@ -211,8 +212,8 @@ test.each(refusals)("%s: finish() returns before its timeout with one line namin
   expect(finish[0].finishedAt).toBeGreaterThan(Date.now() / 1000 - 600);
 });
 
-test("a run spooled for its key shows when it trained, not when it was sent: resumed by a new process, or by python -m babysit sync", async () => {
-  for (const how of ["resume", "python sync"] as const) {
+test("a run spooled for its key shows when it trained, not when it was sent: resumed by a new process, or by python -m babysit sync or npx babysit-sdk sync", async () => {
+  for (const how of ["resume", "python sync", "ts sync"] as const) {
     delete process.env.BABYSIT_API_KEY;
     const beforeInit = Date.now() / 1000;
     const run = await start();
@@ -226,6 +227,9 @@ test("a run spooled for its key shows when it trained, not when it was sent: res
     const key = (await newKey()).token;
     if (how === "resume") {
       expect(replay(run.id, key).code).toBe(0);
+    } else if (how === "ts sync") {
+      const out = syncCommand(key);
+      expect(out.code, out.stdout + out.stderr).toBe(0);
     } else {
       const out = spawnSync("/usr/bin/python3", ["-m", "babysit", "sync", "--url", server.url, "--spool-dir", spoolDir], {
         env: { ...process.env, BABYSIT_API_KEY: key, PYTHONPATH: path.join(ROOT, "sdk", "python") },
@@ -239,9 +243,89 @@ test("a run spooled for its key shows when it trained, not when it was sent: res
     expect(got.createdAt).toBeGreaterThanOrEqual(beforeInit - 0.01);
     expect(got.createdAt).toBeLessThanOrEqual(afterInit + 0.01);
     // sync replays the spooled finish with its time; a resumed run ends when its new process finishes
-    if (how === "python sync") {
+    if (how !== "resume") {
       expect(got.finishedAt).toBeGreaterThanOrEqual(beforeFinish - 0.01);
       expect(got.finishedAt).toBeLessThanOrEqual(afterFinish + 0.01);
     }
   }
 });
+
+// `npx babysit-sdk sync` as `python -m babysit sync` (tests/sdk/python/test_team_mode.py): a key the
+// server refuses, or none, or one that may not write the project, is fixed by the user, not by
+// waiting: one line naming the key, exit 3, the spool kept as it was (a 403 drops nothing).
+const syncRefusals: [string, () => Promise<[string, string]>][] = [
+  ["no key", async () => ["", "needs an API key (401 unauthenticated"]],
+  [
+    "a revoked key",
+    async () => {
+      const key = await newKey();
+      expect((await admin("DELETE", `/api/v1/keys/${key.id}`)).status).toBe(200);
+      return [key.token, "refused the API key (401 unauthenticated: this API key was revoked"];
+    },
+  ],
+  [
+    "a key for another project",
+    async () => {
+      const r = await admin("POST", "/api/v1/keys", { name: "elsewhere", projects: ["somewhere-else"] });
+      expect(r.status).toBe(201);
+      return [r.body.token, "refused the API key (403 forbidden: this API key may not write to the project"];
+    },
+  ],
+];
+const NOT_THE_KEY = /unreachable|cannot reach|could not reach|did not answer|run sync again/;
+
+test.each(syncRefusals)(
+  "npx babysit-sdk sync with %s: one line naming the key, exit 3, the spool kept; a valid key then sends it all once with its training times",
+  async (_what, refuse) => {
+    delete process.env.BABYSIT_API_KEY;
+    const beforeInit = Date.now() / 1000;
+    const run = await start();
+    const afterInit = Date.now() / 1000;
+    run.log({ x: value(0) }, { step: 0 });
+    const beforeFinish = Date.now() / 1000;
+    const spoolFile = (await run.finish("finished", { timeoutMs: 10_000 })).spoolPath!;
+    const afterFinish = Date.now() / 1000;
+    const kept = fs.readFileSync(spoolFile, "utf8");
+    const [key, reason] = await refuse();
+
+    // sync() says why in `refused`, and keeps everything
+    if (key) process.env.BABYSIT_API_KEY = key;
+    const res = await sync({ url: server.url, spoolDir, timeoutMs: 30_000 });
+    delete process.env.BABYSIT_API_KEY;
+    expect(res).toMatchObject({ runs: 1, batches: 0, batchesLeft: 1, runsLeft: 1, rejectedPoints: 0, skipped: [] });
+    expect(res.refused).toEqual({ message: expect.stringContaining(reason), missing: key === "" });
+    expect(stderr.lines(/^babysit: (?!(logging|resumed) run )/).filter((l) => !l.includes("keeping run"))).toEqual([]);
+    expect(fs.readFileSync(spoolFile, "utf8")).toBe(kept);
+
+    const refused = syncCommand(key);
+    const out = refused.stdout + refused.stderr;
+    expect(refused.code, out).toBe(3);
+    expect(refused.stdout.split("\n")).toEqual([
+      "sent 0 batch(es) of 1 run(s); 1 batch(es) left",
+      expect.stringContaining(`1 run(s) not sent: the server at ${server.url} ${reason}`),
+      "",
+    ]);
+    expect(out).toContain(
+      key ? "set BABYSIT_API_KEY to a valid key, then run `npx babysit-sdk sync`" : "set BABYSIT_API_KEY to it, then run `npx babysit-sdk sync`",
+    );
+    expect(refused.stderr).not.toMatch(/^babysit:/m); // the command's line is the one line
+    expect(out).not.toMatch(NOT_THE_KEY);
+    expect(fs.readdirSync(spoolDir)).toEqual([path.basename(spoolFile)]);
+    expect(fs.readFileSync(spoolFile, "utf8")).toBe(kept);
+    expect(await count(run.id)).toBe(0);
+
+    // the sync comes later: its clock must not become the run's start or end
+    await waitFor(() => Date.now() / 1000 > afterFinish + 1.5, "a later sync", 10_000);
+    const done = syncCommand((await newKey()).token);
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    expect(done.stdout).toBe("sent 1 batch(es) of 1 run(s); 0 batch(es) left\n");
+    expect(fs.readdirSync(spoolDir)).toEqual([]);
+    expect(await points(run.id)).toEqual(expected(1));
+    const got = (await admin("GET", `/api/v1/runs/${run.id}`)).body.run;
+    expect(got.status).toBe("finished");
+    expect(got.createdAt).toBeGreaterThanOrEqual(beforeInit - 0.01);
+    expect(got.createdAt).toBeLessThanOrEqual(afterInit + 0.01);
+    expect(got.finishedAt).toBeGreaterThanOrEqual(beforeFinish - 0.01);
+    expect(got.finishedAt).toBeLessThanOrEqual(afterFinish + 0.01);
+  },
+);
