@@ -33,6 +33,8 @@ import socket
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
+from . import _contract
+
 try:
     import fcntl
 except ImportError:  # Windows: no flock; see _try_lock
@@ -431,4 +433,5 @@ def claim_foreign_spools(directory: str, base_url: str, exclude: Optional[str] =
 
 
 def _is_time(t: Any) -> bool:
-    return isinstance(t, (int, float)) and not isinstance(t, bool) and t >= 0
+    # Unix seconds the server takes (a millisecond value would be refused with the whole create)
+    return isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= _contract.TIME_MAX
