@@ -111,10 +111,10 @@ describe("root cause first", () => {
         socket.once("connect_error", reject);
       });
       await new Promise<void>((resolve) => socket.emit("subscribe", { run: id }, () => resolve()));
-      // fc1 60% dead from step 20 on; the update ratios turn ~0.25 at step 60
+      // fc1 92% dead from step 20 on (a layer 90% dead counts whatever the fit); the update ratios turn ~0.25 at step 60
       const gen = (s: number) => ({
         "train/loss": (0.3 + 2.0 * Math.exp(-s / 80)) * (1 + 0.02 * wave(s)),
-        "act/fc1/dead_frac": s >= 20 ? 0.6 + 0.02 * wave(s) : 0.05 + 0.01 * wave(s),
+        "act/fc1/dead_frac": s >= 20 ? 0.92 + 0.02 * wave(s) : 0.05 + 0.01 * wave(s),
         "act/fc2/dead_frac": 0.02 + 0.01 * wave(s),
         "update_ratio/fc1": (s < 60 ? 1e-3 : 0.25) * (1 + 0.1 * wave(s)),
       });

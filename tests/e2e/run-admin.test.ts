@@ -42,12 +42,19 @@ describe("runs list management", () => {
     await expect.poll(names).toEqual(["baseline", "sweep-b", "sweep-a"]);
 
     // a config column and a metric column, sorted by a click (again: the other way)
-    await page.selectOption('select[aria-label="column kind"]', "config");
-    await page.fill('input[aria-label="column key"]', "lr");
-    await page.click('form:has(input[aria-label="column key"]) button[type="submit"]');
-    await page.selectOption('select[aria-label="column kind"]', "metric:max");
-    await page.fill('input[aria-label="column key"]', "val/acc");
-    await page.click('form:has(input[aria-label="column key"]) button[type="submit"]');
+    // (typed into the column picker's "other key" form: the picker opens first)
+    const addColumn = async (kind: string, key: string) => {
+      const picker = page.locator('[data-testid="column-picker"]');
+      if (!(await picker.evaluate((d) => (d as HTMLDetailsElement).open))) await page.click('[data-testid="column-picker"] summary');
+      await page.selectOption('select[aria-label="column kind"]', kind);
+      await page.fill('input[aria-label="column key"]', key);
+      await page.click('form:has(input[aria-label="column key"]) button[type="submit"]');
+    };
+    await addColumn("config", "lr");
+    await addColumn("metric:max", "val/acc");
+    // the picker lies over the list: Escape closes it, as a person would before sorting
+    await page.keyboard.press("Escape");
+    await expect.poll(() => page.locator('[data-testid="column-picker"]').evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
     await expect.poll(() => row(a).locator('td[data-column="lr"]').innerText()).toBe("0.1");
     await expect.poll(() => row(a).locator('td[data-column="val/acc"]').innerText()).toBe("0.9");
     await page.click('th[data-column="lr"] button:first-child');

@@ -89,13 +89,15 @@ function byAccuracy(ctx: Context): Diagnosis | null {
   // While the run goes on, progress must be too slow to close it: where the accuracy curve is heading,
   // read from the gains of its last two thirds (an approach that slows by a factor r per third adds
   // g2 * r / (1 - r) more), still leaves that training error — in train and val accuracy alike. A
-  // plateau heads nowhere; a curve still gaining about as much as before is not judged yet. Once the
-  // run has finished it is judged as it ended: however it was heading, it did not fit its data.
+  // plateau heads nowhere; a curve still gaining about as much as before is not judged yet.
   const tHead = heading(e.train, t.plateau_delta_acc, t.underfit_slowdown);
   const vHead = heading(e.val, t.plateau_delta_acc, t.underfit_slowdown);
   const errFloor = t.underfit_err_frac * untrainedErr;
   const headingPoor = tHead !== null && vHead !== null && 1 - tHead.ceiling >= errFloor && 1 - vHead.ceiling >= errFloor;
-  if (!headingPoor && !ctx.run.finished) return null;
+  // A run that ended while still heading well above that error (it stopped early: train longer) is
+  // not short of capacity; one whose heading cannot be read is judged as it ended.
+  const headingKnown = tHead !== null && vHead !== null;
+  if (!headingPoor && (!ctx.run.finished || headingKnown)) return null;
   const plateau = tHead !== null && vHead !== null && tHead.plateau && vHead.plateau;
   const start = plateau ? e.train.findIndex((x) => x >= tBest - t.plateau_delta_acc) : w;
   return diagnosis(

@@ -34,7 +34,7 @@ NOT_FOR_SDKS = {"seriesKeysPerRequest", "keyPatternMaxLength", "keyPatternsMax",
                 # body limits of routes other than the log route: what the SDKs send there is far within them
                 "runCreateBodyBytes", "editBodyBytes", "smallBodyBytes",
                 # the server judges a run's startedAt / finishedAt against its own clock; SDKs send theirs as is
-                "runTimeFutureSkew", "runTimeMaxAge"}
+                "runTimeFutureSkew", "runTimeMaxAge", "runMetricFiltersMax"}
 
 
 # ------------------------------------------------------------------------------ the numbers

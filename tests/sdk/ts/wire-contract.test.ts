@@ -87,6 +87,7 @@ describe("the SDK's copy of the contract", () => {
     // the server judges a run's startedAt / finishedAt against its own clock; SDKs send theirs as is
     "runTimeFutureSkew",
     "runTimeMaxAge",
+    "runMetricFiltersMax",
   ]);
 
   test("every limit equals docs/contract.json (generated from lib/contract/limits.ts)", () => {
