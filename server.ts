@@ -110,7 +110,11 @@ async function main() {
     // account is disabled, the key revoked, the run given away): the check above refuses early and
     // cheaply, and access is decided again, with the same functions, once the body is all here and
     // before anything acts on it. Route handlers then read the principal of that second check.
-    const recheck = () => authorize(req, res, front, mode);
+    // Nor does a request act once it has been answered: a body that arrives after the request timeout
+    // got 408 "send it again" on the socket (lib/http/gate.ts), and acting on it as well would change
+    // data the client was told was not taken.
+    const answered = () => res.headersSent || res.writableEnded || req.socket.writableEnded || req.socket.destroyed;
+    const recheck = () => !answered() && authorize(req, res, front, mode);
     if (!sharesOnly && front.kind === "api" && front.match.route.path === "/api/v1/runs/[id]/log" && req.method === "POST") {
       return void handleLogRequest(req, res, front.match.params.get("id") ?? "", recheck);
     }

@@ -78,6 +78,62 @@ describe("a request that stalls -> 408 request_timeout", () => {
   });
 });
 
+describe("a body that arrives after its 408 changes nothing", () => {
+  const host = () => `127.0.0.1:${server.port}`;
+  /** Sends the head and part of the body, waits for the 408, then sends the rest; resolves with what the server wrote. */
+  const late = (head: string, first: string, rest: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = net.connect(server.port, "127.0.0.1", () => socket.write(head + first));
+      const chunks: Buffer[] = [];
+      socket.on("data", (c) => {
+        chunks.push(c);
+        // the 408 is here: the rest of the body comes after it, as a slow client's would
+        if (Buffer.concat(chunks).toString("utf8").includes("\r\n\r\n")) socket.write(rest);
+      });
+      socket.on("error", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      socket.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      socket.setTimeout(20_000, () => {
+        socket.destroy();
+        reject(new Error("no answer"));
+      });
+    });
+  const post = (path: string, body: string) =>
+    `POST ${path} HTTP/1.1\r\nHost: ${host()}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+
+  test.each([
+    [
+      "a run create (Next.js route)",
+      "/api/v1/runs",
+      '{"project":"late-create","name":"late"}',
+      async () => (await api(server.url, "GET", "/api/v1/runs?project=late-create")).body.runs.length,
+    ],
+    [
+      "a rename (Next.js route)",
+      "/api/v1/runs/RUN",
+      '{"name":"renamed-late"}',
+      async () => ((await api(server.url, "GET", `/api/v1/runs/${runId}`)).body.run.name === "renamed-late" ? 1 : 0),
+    ],
+    [
+      "a log batch (the log route)",
+      "/api/v1/runs/RUN/log",
+      '{"seq":7,"rows":[{"step":7,"metrics":{"late":1}}]}',
+      async () => (await api(server.url, "GET", `/api/v1/runs/${runId}`)).body.keys.filter((k: { key: string }) => k.key === "late").length,
+    ],
+  ])("%s", async (_name, path, body, count) => {
+    const target = path.replace("RUN", runId);
+    const method = target.endsWith(runId) ? "PATCH" : "POST";
+    const head = post(target, body).replace(/^POST/, method);
+    const raw = await late(head, body.slice(0, 5), body.slice(5));
+    expect(answerOf(raw.slice(0, raw.indexOf("}}") + 2))).toEqual({
+      status: 408,
+      json: { error: { code: "request_timeout", message: expect.any(String) } },
+    });
+    // whatever the server did with the late bytes, nothing of the request was carried out
+    await api(server.url, "GET", "/api/v1/runs"); // a request after it: the late one has had its turn
+    expect(await count()).toBe(0);
+  });
+});
+
 describe("an HTTP version other than 1.x -> 400 bad_request naming the version", () => {
   test.each(["HTTP/3.0", "HTTP/1.2", "HTTP/1.10"])("GET /api/v1/runs %s", async (version) => {
     const raw = await stall(`GET /api/v1/runs ${version}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
