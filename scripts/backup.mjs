@@ -19,6 +19,8 @@ export function backup(target, url = process.env.DATABASE_URL ?? "file:./data/ba
   const dest = path.resolve(target);
   if (dest === source) throw new Error("the backup must be another file than the database");
   if (fs.existsSync(dest)) throw new Error(`${dest} exists already: name a new file (nothing is overwritten)`);
+  const folder = path.dirname(dest);
+  if (!fs.existsSync(folder)) throw new Error(`the folder ${folder} does not exist: make it first (mkdir -p ${folder})`);
   const db = new Database(source, { readonly: true, fileMustExist: true });
   try {
     db.pragma("busy_timeout = 5000");

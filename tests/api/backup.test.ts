@@ -82,4 +82,12 @@ describe("npm run backup", () => {
     expect(r.out).toContain(message);
     if (prepare) expect(fs.readFileSync(target, "utf8")).toBe("mine");
   });
+
+  test("a file in a folder that does not exist: says so (and how to make it), writes nothing", async () => {
+    const target = path.join(dir, "no-such-folder", "b.db");
+    const r = await backup(target, server.dbPath);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("does not exist: make it first");
+    expect(fs.existsSync(path.dirname(target))).toBe(false);
+  });
 });
