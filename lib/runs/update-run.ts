@@ -71,7 +71,9 @@ export function updateRun(id: string, patch: RunPatch) {
       if (patch.tags !== undefined) setTags(db, id, patch.tags);
       if (patch.owner !== undefined) {
         const user = findUser(patch.owner); // the same folded match as logging in
-        if (!user) throw new AppError("invalid_body", `owner: no account is named ${JSON.stringify(patch.owner)}`);
+        // a disabled account takes no runs; the same words as for no account, so a member learns nothing of who is disabled
+        if (!user || user.disabledAt !== null)
+          throw new AppError("invalid_body", `owner: no enabled account is named ${JSON.stringify(patch.owner)}`);
         stmt(db, "UPDATE runs SET owner_id = ? WHERE id = ?").run(user.id, id);
       }
       return readRunRecord(db, id)!;

@@ -118,7 +118,7 @@ describe("PATCH /api/v1/runs/{id}", () => {
     ["notes with a lone surrogate", { notes: "x\udc00" }, /^notes must be well-formed/],
     ["notes as an object", { notes: { html: "<b>" } }, /^notes must be a string/],
     // local mode has no accounts: no name is an owner to give a run to
-    ["an owner no account has", { owner: "mia", name: "renamed too" }, /^owner: no account is named "mia"/],
+    ["an owner no account has", { owner: "mia", name: "renamed too" }, /^owner: no enabled account is named "mia"/],
     ["an empty owner", { owner: "" }, /^owner must be a user's name/],
     ["an owner that is not a string", { owner: 7 }, /^owner must be a user's name/],
     ["an owner over the limit", { owner: cp(65) }, /^owner must be at most 64 characters/],

@@ -158,6 +158,22 @@ describe("who may manage accounts", () => {
 });
 
 describe("disabling an account", () => {
+  test("a run cannot be given to a disabled account (the same 400 as for no account); the owner stays", async () => {
+    const giver = await account();
+    const taker = await account();
+    const run = (await giver.me("POST", "/api/v1/runs", { project: "give", name: "r" })).body.id;
+    expect((await (await admin())("PATCH", `/api/v1/users/${taker.id}`, { disabled: true })).status).toBe(200);
+    for (const who of [giver.me, await admin()]) {
+      const r = await who("PATCH", `/api/v1/runs/${run}`, { owner: taker.name });
+      expect([r.status, r.body.error.code, r.body.error.message]).toEqual([
+        400,
+        "invalid_body",
+        `owner: no enabled account is named "${taker.name}"`,
+      ]);
+    }
+    expect((await giver.me("GET", `/api/v1/runs/${run}`)).body.run.owner).toBe(giver.name);
+  });
+
   test("ends its sessions and live sockets at once, its keys answer 401 saying why, login says 403 account_disabled; what it made stays; enabling brings it back", async () => {
     const u = await account();
     const run = (await u.me("POST", "/api/v1/runs", { project: "dis", name: "made-by-a-disabled-user" })).body.id as string;
