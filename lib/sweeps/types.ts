@@ -1,0 +1,95 @@
+// Hyperparameter search (sweeps): the shapes shared by the store, the API, the analysis and the
+// pages. The wire format of a search space is the same in both SDKs and in the API (docs/api.md).
+//
+// A space maps parameter names (user data: Maps / null-prototype records only) to either a bare
+// fixed value (number, string, boolean or null) or a distribution:
+//   { "distribution": "log_uniform", "low": 1e-4, "high": 1e-1 }   low > 0, high > low
+//   { "distribution": "uniform",     "low": 0,    "high": 0.5 }    high > low
+//   { "distribution": "int_uniform", "low": 1,    "high": 4 }      integers, both ends included
+//   { "distribution": "choice",      "values": ["relu", "tanh"] }  1+ scalar values
+//
+// Sampling (lib/sweeps/sampler.ts, sdk/python babysit/sweeps.py, sdk/ts src/sweeps.ts — the three
+// agree exactly; a shared test vector checks it): trial `index` (0, 1, 2...) of a sweep with integer
+// `seed` (0 <= seed < 2^32) draws each parameter `name` independently from
+//   u = unit(seed, index, name), in [0, 1):
+//     h     = FNV-1a 64 of the UTF-8 bytes of name (offset 0xcbf29ce484222325, prime 0x100000001b3)
+//     state = ((seed << 32) XOR index XOR h) mod 2^64
+//     z     = splitmix64(state):  x = state + 0x9E3779B97F4A7C15; z = x;
+//             z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9; z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+//             z = z ^ (z >> 31)            (all mod 2^64)
+//     u     = (z >> 11) / 2^53
+//   uniform: low + u (high - low)          log_uniform: exp(ln low + u (ln high - ln low))
+//   int_uniform: min(high, low + floor(u (high - low + 1)))     choice: values[floor(u * length)]
+//   fixed: the value itself.
+
+export type Scalar = number | string | boolean | null;
+
+export type Distribution =
+  | { distribution: "log_uniform"; low: number; high: number }
+  | { distribution: "uniform"; low: number; high: number }
+  | { distribution: "int_uniform"; low: number; high: number }
+  | { distribution: "choice"; values: Scalar[] };
+
+export type ParamSpec = Distribution | Scalar;
+
+/** name -> spec; built with a null prototype (names are user data). */
+export type Space = Record<string, ParamSpec>;
+
+export type Goal = "max" | "min";
+
+export interface Objective {
+  metric: string;
+  goal: Goal;
+}
+
+/** Median stopping (run.should_stop()): a trial stops when it diverged, or when after `warmupSteps`
+ *  its best objective so far is worse than the median of the other trials' best at the same step,
+ *  once at least `minTrials` other trials reached that step. */
+export interface EarlyStop {
+  rule: "median" | "none";
+  minTrials: number;
+  warmupSteps: number;
+}
+
+/** What the analysis needs to know of one trial (one run of the sweep). */
+export interface TrialSummary {
+  runId: string;
+  name: string;
+  /** the trial's index from the sampler, null for a run that joined through config.sweep only */
+  index: number | null;
+  status: string; // running | finished | crashed | stale
+  /** the hyperparameters: the run's config values for the space's names (or, with no declared
+   *  space, every scalar config key except "sweep") */
+  params: Record<string, Scalar>;
+  /** the objective: best value of the metric over the run (max or min by goal); null if never
+   *  logged or not finite */
+  objective: number | null;
+  /** true when the trial failed (diverged: a non-finite or exploding loss / a divergence alert,
+   *  or crashed before logging the objective) — failed trials are not "bad values" */
+  failed: boolean;
+  failure: string | null; // "diverged" | "crashed" | "no_objective" | null
+  /** codes of the trial's active alerts */
+  alerts: string[];
+  /** the objective metric's curve: [step, value] (thinned), for overlays and median stopping */
+  curve: Array<[number, number]>;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/** A sweep-level alert: the same shape as a run's (lib/alerts/alert-view.ts AlertView). */
+export interface SweepAlert {
+  code: string; // search_boundary | search_too_few_trials | search_flat_parameter | search_range_too_wide | search_trials_failing
+  severity: "info" | "warning" | "critical";
+  title: string;
+  message: string;
+  evidence: Record<string, unknown>;
+}
+
+export interface ParamImportance {
+  param: string;
+  /** Spearman rank correlation of the parameter (log of it for log-scale) with the objective */
+  rho: number | null;
+  /** |rho| for numeric params; for choice params, the spread of per-choice medians relative to the objective's spread */
+  importance: number | null;
+  n: number;
+}
