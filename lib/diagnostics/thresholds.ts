@@ -164,7 +164,10 @@ export const DEFAULT_THRESHOLDS = {
   // loss_output_mismatch: loss floors at the bounded-logit minimum ln(1 + (C-1)/e) while accurate
   output_floor_frac: 0.9, // plateaued loss >= 0.9 x that floor ...
   output_fano_frac: 0.5, // ... while train accuracy is so high that a logits model's loss (the Fano
-  // bound h(err) + err ln(C-1)) would be below half the floor
+  // bound h(err) + err ln(C-1)) would be below half the floor ...
+  output_accurate_share: 0.4, // ... and either levelled off, or that accurate at >= 40% of the evaluations (and >= min_evals)
+  output_zero_share: 0.2, // regression with a ReLU-type activation after its last layer: >= 20% of outputs exactly 0 ...
+  output_clip_loss_frac: 0.2, // ... while the loss is still >= 20% of its start (a fit that reached its targets is not hurt)
   output_constant_rel: 1e-9, // every logged loss equal to within 1e-9 of its level: the output cannot move
 
   // train_val_mismatch
@@ -242,6 +245,9 @@ const SHARES: ReadonlySet<string> = new Set([
   "lr_collapse_fast_frac",
   "lr_high_sustained_shrink_frac",
   "no_learning_share",
+  "output_accurate_share",
+  "output_zero_share",
+  "output_clip_loss_frac",
   "tv_share",
   "tv_input_share",
   "unshuffled_explained",

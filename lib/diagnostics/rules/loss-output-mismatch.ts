@@ -6,6 +6,7 @@
 
 import { diagnosis, type Context, type Rule } from "../context";
 import { accEvals } from "../evals";
+import { lastRecords, shareWhere } from "../hist";
 import { layerRecent } from "../layers";
 import { finiteSample, fmt, lastN, median, round, smoothed } from "../series";
 import type { Diagnosis } from "../types";
@@ -55,15 +56,20 @@ function boundedOutput(ctx: Context): Diagnosis | null {
   const fano = fanoLoss(1 - acc, K);
   // accurate enough that a model with free logits would sit far below the floor ...
   if (!(fano < t.output_fano_frac * floor)) return null;
-  // ... yet the loss has levelled off at (or above) it
+  // ... yet the loss never got below it
   if (lp.n < t.plateau_min_points || !(lp.recent >= t.output_floor_frac * floor) || !(lp.best >= t.output_floor_frac * floor)) return null;
-  // levelled off: the last plateau_window_frac of the smoothed loss gained < plateau_rel on before
+  // and either it has levelled off there (the last plateau_window_frac of the smoothed loss gained
+  // < plateau_rel on before), or it has stayed above the floor through a long stretch at that
+  // accuracy: a loss creeping towards the floor from above still creeps (small data, Adam), while a
+  // model with free logits that is this accurate for that long is far below the floor
   const curve = smoothed(ctx.keys.scalars.train_loss!.s, 0, lp.n);
   const cut = Math.floor(curve.length * (1 - t.plateau_window_frac));
   if (cut < 1 || cut >= curve.length) return null;
   const before = Math.min(...curve.slice(0, cut).map((p) => p.value));
   const within = Math.min(...curve.slice(cut).map((p) => p.value));
-  if (before - within >= t.plateau_rel * before) return null;
+  const accurate = accs.filter((a) => fanoLoss(1 - a, K) < t.output_fano_frac * floor).length;
+  const sustained = accurate >= t.min_evals && accurate >= t.output_accurate_share * accs.length;
+  if (before - within >= t.plateau_rel * before && !sustained) return null;
   return diagnosis(
     "loss_output_mismatch",
     "warning",
@@ -85,6 +91,8 @@ function boundedOutput(ctx: Context): Diagnosis | null {
       num_classes: K,
       output_floor_frac: t.output_floor_frac,
       output_fano_frac: t.output_fano_frac,
+      accurate_evals: accurate,
+      evals: accs.length,
     },
   );
 }
@@ -157,9 +165,62 @@ function clippedRegression(ctx: Context): Diagnosis | null {
   );
 }
 
+/**
+ * A regression whose output layer is followed by a ReLU-family activation (watch() names an
+ * activation after the layer that ran just before it, so `act/<last layer>` is the output's): the
+ * recent histograms of that activation hold a large share of outputs exactly at 0, and the loss
+ * stays far from fitted. Every target below 0 is out of reach and the clipped outputs get no gradient.
+ */
+function clippingOutputLayer(ctx: Context): Diagnosis | null {
+  const { t } = ctx;
+  // classifiers: a ReLU on the logits costs little (unbounded above); regressions only
+  if (ctx.numClasses !== null || ctx.keys.scalars.train_acc || ctx.keys.scalars.val_acc) return null;
+  const lp = ctx.loss();
+  if (!lp || lp.n < t.plateau_min_points || !(lp.initial > 0)) return null;
+  // the last layer with weights, in network order, is the output layer
+  let out: string | null = null;
+  for (const [layer, fields] of ctx.keys.layers) if (fields.update_ratio || fields.weight_std || fields.weight_mean) out = layer;
+  if (out === null) return null;
+  const hist = ctx.keys.hists.act_hist.get(out);
+  if (!hist) return null;
+  const recent = lastRecords(hist.records, 3);
+  // clipped at exactly 0 from below (a ReLU's range), in every recent record
+  if (recent.length === 0 || recent.some((h) => h.edges[0] !== 0)) return null;
+  const zeroShares = recent.map((h) => {
+    const first = shareWhere(h, (c) => c < h.edges[1]);
+    const second = h.counts.length > 1 ? shareWhere(h, (c) => c > h.edges[1] && c < h.edges[2]) : 0;
+    // a spike at 0 (several times the next bin), not the low end of a smooth spread
+    return first > 4 * second ? first : 0;
+  });
+  const zeroShare = median(zeroShares);
+  if (!(zeroShare >= t.output_zero_share)) return null;
+  // a fit that reached its targets is not hurt by the clip (non-negative targets)
+  const lossFrac = lp.recent / lp.initial;
+  if (!(lossFrac >= t.output_clip_loss_frac)) return null;
+  return diagnosis(
+    "loss_output_mismatch",
+    "warning",
+    recent[0].step,
+    "The output layer cannot produce the targets: a ReLU clips the regression output at 0",
+    `The output layer "${out}" is followed by a ReLU-type activation: ${Math.round(zeroShare * 100)}% of its outputs ` +
+      `are exactly 0 in the latest histograms of "${hist.key}", and the training loss "${lp.key}" is still ` +
+      `${fmt(lossFrac)} of where it started (${fmt(lp.recent)} from ${fmt(lp.initial)}). Every target below 0 is out ` +
+      `of reach, and the outputs stuck at 0 get no gradient. A regression output should be linear (no activation ` +
+      `after the last layer), or the targets rescaled to the output's range.`,
+    {
+      output_layer: out,
+      zero_share: round(zeroShare),
+      recent_loss: round(lp.recent),
+      initial_loss: round(lp.initial),
+      output_zero_share: t.output_zero_share,
+      output_clip_loss_frac: t.output_clip_loss_frac,
+    },
+  );
+}
+
 export const lossOutputMismatch: Rule = {
   code: "loss_output_mismatch",
   evaluate(ctx) {
-    return constantLoss(ctx) ?? boundedOutput(ctx) ?? clippedRegression(ctx);
+    return constantLoss(ctx) ?? boundedOutput(ctx) ?? clippedRegression(ctx) ?? clippingOutputLayer(ctx);
   },
 };

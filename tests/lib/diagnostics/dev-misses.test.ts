@@ -1,0 +1,131 @@
+// Issue #10's known misses on the dev corpora, by kind: each kind as table-driven synthetic runs
+// (positive, negative, borderline), with the exact code it must (or must not) raise.
+import { describe, expect, test } from "vitest";
+import { diagnose } from "../../../lib/diagnostics";
+import { boundedLogitFloor } from "../../../lib/diagnostics/rules/loss-output-mismatch";
+import type { HistogramRecord, SeriesPoints } from "../../../lib/diagnostics/types";
+import { constant, gauss, makeRun, series, type RunSpec } from "./synth";
+
+interface Case {
+  name: string;
+  spec: RunSpec;
+  raised: boolean;
+}
+
+function codesOf(spec: RunSpec): string[] {
+  return diagnose(makeRun(spec), { strict: true }).map((d) => d.code);
+}
+
+function check(code: string, c: Case) {
+  const found = diagnose(makeRun(c.spec), { strict: true });
+  const d = found.find((x) => x.code === code);
+  if (c.raised) {
+    expect(d, `${code} should be raised; got ${found.map((x) => x.code).join(", ") || "nothing"}`).toBeDefined();
+    expect(d!.message.length).toBeGreaterThan(80);
+  } else {
+    expect(d, `${code} should not be raised: ${d?.message}`).toBeUndefined();
+  }
+}
+
+/** 40 evaluations (one per epoch of 10 steps) following f(progress), with a little noise. */
+function perEpoch(f: (p: number) => number, seed = 5, n = 40, noise = 0.002): SeriesPoints {
+  const g = gauss(seed);
+  return series(n, (_, p) => f(p) + noise * g(), 10, 9);
+}
+
+/** A minibatch loss over 400 steps following level(progress), relative noise `noise`. */
+function lossCurve(level: (p: number) => number, noise = 0.05, seed = 3): SeriesPoints {
+  const g = gauss(seed);
+  return series(400, (_, p) => Math.max(1e-4, level(p) * (1 + noise * g())), 1, 0);
+}
+
+const LAYERS = ["fc1", "fc2", "out"];
+function layers(ur: (layer: number, p: number) => number, names = LAYERS): Record<string, SeriesPoints> {
+  const out: Record<string, SeriesPoints> = {};
+  const g = gauss(17);
+  names.forEach((name, li) => {
+    out[`update_ratio/${name}`] = series(80, (_, p) => ur(li, p) * (1 + 0.1 * g()), 5, 0);
+    out[`weight/${name}/std`] = series(80, () => 0.15, 5, 0);
+  });
+  return out;
+}
+const HEALTHY_UR = (_: number, p: number) => 3e-3 * Math.exp(-1.5 * p);
+
+// ---- loss_output_mismatch -------------------------------------------------------------------
+
+/** A classifier whose loss creeps down towards `floor` from above while accuracy climbs to `to`. */
+function creeping(C: number, to: number, floorTo: number, opts: { accTau?: number; lossTau?: number } = {}): RunSpec {
+  const { accTau = 0.1, lossTau = 0.35 } = opts;
+  const start = Math.log(C);
+  return {
+    config: { num_classes: C, model_layers: LAYERS },
+    series: {
+      "train/loss": lossCurve((p) => floorTo + (start - floorTo) * Math.exp(-p / lossTau), 0.03),
+      "train/acc": perEpoch((p) => Math.min(1, to - (to - 1 / C) * Math.exp(-p / accTau))),
+      "val/acc": perEpoch((p) => Math.min(1, to - 0.01 - (to - 1 / C) * Math.exp(-p / accTau)), 6),
+      lr: constant(80, 1e-3, 5),
+      ...layers(HEALTHY_UR),
+    },
+  };
+}
+
+/** act/out histograms of a ReLU after the output layer: `zero` of the outputs exactly at 0. */
+function reluOut(zero: number): Record<string, HistogramRecord[]> {
+  const recs: HistogramRecord[] = [];
+  for (let step = 50; step <= 400; step += 50) {
+    const bins = 30;
+    const edges = Array.from({ length: bins + 1 }, (_, i) => (3 * i) / bins);
+    // the rest spread as a half-normal over (0, 3]
+    const w = edges.slice(0, bins).map((e) => Math.exp(-((e + 0.05) ** 2) / 2));
+    const sum = w.reduce((a, b) => a + b, 0);
+    const counts = w.map((x) => Math.round(((1 - zero) * 1000 * x) / sum));
+    counts[0] += Math.round(zero * 1000);
+    recs.push({ step, edges, counts });
+  }
+  return { "act/out": recs };
+}
+
+function regression(opts: { zero?: number; lossTo?: number; reluOnOut?: boolean } = {}): RunSpec {
+  const { zero = 0.5, lossTo = 0.5, reluOnOut = true } = opts;
+  return {
+    config: { loss: "MSELoss", task: "regression", model_layers: LAYERS },
+    series: {
+      "train/loss": lossCurve((p) => lossTo + (1 - lossTo) * Math.exp(-p / 0.1), 0.15),
+      "val/loss": perEpoch((p) => lossTo * 1.1 + (1 - lossTo) * Math.exp(-p / 0.1)),
+      lr: constant(80, 1e-3, 5),
+      ...layers(HEALTHY_UR),
+      "act/fc1/dead_frac": constant(80, 0.01, 5),
+      "act/fc2/dead_frac": constant(80, 0.02, 5),
+      ...(reluOnOut ? { "act/out/dead_frac": constant(80, 0, 5), "act/out/mean": constant(80, 0.4, 5) } : {}),
+    },
+    histograms: reluOnOut ? reluOut(zero) : {},
+  };
+}
+
+describe("loss_output_mismatch", () => {
+  const floor3 = boundedLogitFloor(3);
+  const floor2 = boundedLogitFloor(2);
+  test.each<Case>([
+    {
+      name: "softmax before CrossEntropyLoss on 3 classes: accuracy 0.99 from early on, the loss still creeping down to 1.04 x the floor",
+      spec: creeping(3, 0.99, 1.03 * floor3),
+      raised: true,
+    },
+    {
+      name: "sigmoid on 2 logits: accuracy 0.985, the loss creeping towards ln(1 + 1/e)",
+      spec: creeping(2, 0.985, 1.05 * floor2),
+      raised: true,
+    },
+    { name: "healthy 3 classes: accuracy 0.99, the loss goes on far below the floor", spec: creeping(3, 0.99, 0.03), raised: false },
+    {
+      name: "borderline: accurate only in the last quarter, the loss still falling through the floor's level",
+      spec: creeping(3, 0.99, 0.2, { accTau: 0.45, lossTau: 0.6 }),
+      raised: false,
+    },
+    { name: "borderline: accuracy only 0.9 on 3 classes (a logits model could sit there too)", spec: creeping(3, 0.9, 1.03 * floor3), raised: false },
+    { name: "ReLU after a regression's output layer: half the outputs exactly 0, loss at half its start", spec: regression(), raised: true },
+    { name: "linear regression output (no activation after the last layer)", spec: regression({ reluOnOut: false }), raised: false },
+    { name: "ReLU output on non-negative targets that the model fits (loss at 3% of its start)", spec: regression({ lossTo: 0.03 }), raised: false },
+    { name: "borderline: 12% of the outputs at 0", spec: regression({ zero: 0.12 }), raised: false },
+  ])("$name -> raised: $raised", (c) => check("loss_output_mismatch", c));
+});
