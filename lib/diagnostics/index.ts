@@ -90,6 +90,9 @@ export const SUPPRESSED_BY: { cause: string; minSeverity: Severity; hides: strin
   // the loss that stops falling is the squashed output's doing, and a run that learns nothing plateaus
   // (and its floored loss is no constant answer's: an accuracy pinned near 1 is not the majority class)
   { cause: "loss_output_mismatch", minSeverity: "info", hides: ["loss_plateau", "underfitting", "lr_too_low", "majority_class"] },
+  // validation off because its inputs are processed differently: neither memorization (the gap is
+  // there from the first evaluation) nor a run that learns nothing (training accuracy is high)
+  { cause: "train_val_mismatch", minSeverity: "info", hides: ["overfitting", "no_learning"] },
   // validation never left chance: a widening train/val gap is memorized noise, not overfitting
   { cause: "no_learning", minSeverity: "info", hides: ["loss_plateau", "underfitting", "overfitting"] },
   // batches of one class: per-minibatch dead/saturated shares and the loss's jumps follow the order

@@ -176,6 +176,9 @@ export const DEFAULT_THRESHOLDS = {
   tv_share: 0.5, // ... at >= 50% of the evaluations, the first ones included (not a gradual drift)
   tv_acc_gap: 0.1, // "similar accuracy": |train acc - val acc| < 0.1
   tv_first_evals: 2, // the first 2 evaluations must already show it
+  // ... or, from the losses and accuracies at 2 of the first 3 evaluations and the latest:
+  tv_early_acc_gap: 0.05, // validation accuracy >= 5 points below training ...
+  tv_early_loss_ratio: 4, // ... with a validation loss >= 4x the training loss
   // ... or from input_stats of both splits: a feature is off by its std ratio (either way) or its mean
   // shift in training stds
   tv_input_factor: 5, // >= 25% of the features off by >= 5x ...
@@ -249,6 +252,7 @@ const SHARES: ReadonlySet<string> = new Set([
   "output_zero_share",
   "output_clip_loss_frac",
   "tv_share",
+  "tv_early_acc_gap",
   "tv_input_share",
   "unshuffled_explained",
   "unshuffled_consistency",

@@ -41,9 +41,13 @@ function byLoss(ctx: Context): Diagnosis | null {
   if (share === null) return null;
   const a = accEvals(ctx);
   let gap: number | null = null;
+  let valAtChance = false;
   if (a && a.steps.length > 0) {
     gap = median(lastN(a.train, 3)) - median(lastN(a.val, 3));
-    if (!(Math.abs(gap) < t.tv_acc_gap)) return null;
+    // accuracies apart: overfitting's gap, unless validation sits at chance (its predictions are worth
+    // nothing, as with inputs on another scale) while the loss is this far off from the start
+    valAtChance = cls !== null && median(lastN(a.val, 3)) <= chanceCeiling(ctx, cls.C);
+    if (!(Math.abs(gap) < t.tv_acc_gap) && !valAtChance) return null;
   }
   const vNow = median(lastN(e.val, 3));
   const tNow = median(lastN(e.train, 3));
@@ -54,7 +58,11 @@ function byLoss(ctx: Context): Diagnosis | null {
     "Validation loss is orders of magnitude off: validation data look processed differently",
     `The validation loss was ${fmt(e.val[0])} at the first evaluation and is ${fmt(vNow)} now, more than ` +
       `${F}x what an untrained model scores (${fmt(ref)}) and ${F}x the training loss (${fmt(tNow)})` +
-      (gap !== null ? `, while training and validation accuracy agree (gap ${fmt(gap * 100, 2)} points)` : "") +
+      (gap !== null
+        ? valAtChance && !(Math.abs(gap) < t.tv_acc_gap)
+          ? `, while validation accuracy sits at chance (${fmt(median(lastN(a!.val, 3)))}) however well training goes`
+          : `, while training and validation accuracy agree (gap ${fmt(gap * 100, 2)} points)`
+        : "") +
       `. Overfitting opens a gap gradually; a gap this large from the first evaluation means a few validation ` +
       `inputs get extreme values the model never saw in training (e.g. features divided by a near-zero ` +
       `std), so their predictions are confidently wrong by huge margins. ${ADVICE}`,
@@ -66,6 +74,7 @@ function byLoss(ctx: Context): Diagnosis | null {
       train_loss: round(tNow),
       untrained_loss: round(ref),
       acc_gap: gap !== null ? round(gap, 3) : null,
+      val_acc_at_chance: valAtChance,
       share_of_evals: round(share, 3),
       tv_loss_factor: F,
     },
@@ -103,6 +112,57 @@ function byAccuracy(ctx: Context): Diagnosis | null {
       val_acc: round(vNow),
       chance_ceiling: round(ceiling),
       share_of_evals: round(share, 3),
+    },
+  );
+}
+
+/**
+ * Without input statistics: validation behaves like another data set from the first evaluations on.
+ * At >= tv_first_evals of the first 3 evaluations (before memorizing could open a gap), and at the
+ * latest one, validation accuracy trails training by >= tv_early_acc_gap while the validation loss is
+ * >= tv_early_loss_ratio x the training loss: the model is confidently wrong on validation inputs it
+ * never saw the like of. Overfitting opens its gap gradually, and its validation loss stays near the
+ * training loss while the accuracies first part (a model not yet confident is not far off in loss).
+ */
+function byEarlyGap(ctx: Context): Diagnosis | null {
+  const { t } = ctx;
+  const le = lossEvals(ctx);
+  const ae = accEvals(ctx);
+  if (!le || !ae || le.steps.length < 4) return null;
+  const accGap = new Map<number, number>();
+  for (let i = 0; i < ae.steps.length; i++) accGap.set(ae.steps[i], ae.train[i] - ae.val[i]);
+  const gapAt = (i: number) => accGap.get(le.steps[i]) ?? NaN;
+  const ratioAt = (i: number) => (le.train[i] > 0 ? le.val[i] / le.train[i] : NaN);
+  const bad = (i: number) => gapAt(i) >= t.tv_early_acc_gap && ratioAt(i) >= t.tv_early_loss_ratio;
+  const m = le.steps.length;
+  let early = 0;
+  for (let i = 0; i < 3; i++) if (bad(i)) early++;
+  if (early < t.tv_first_evals || !bad(m - 1)) return null;
+  let count = 0;
+  for (let i = 0; i < m; i++) if (bad(i)) count++;
+  if (count / m < t.tv_share) return null;
+  const first = [0, 1, 2].find(bad)!;
+  return diagnosis(
+    "train_val_mismatch",
+    "warning",
+    le.steps[first],
+    "Validation behaves like another data set from the first evaluations on",
+    `Already at evaluation ${first + 1} validation accuracy trailed training by ${fmt(gapAt(first) * 100, 2)} points ` +
+      `with a validation loss ${fmt(ratioAt(first))}x the training loss, and it still does at the latest ` +
+      `(${fmt(gapAt(m - 1) * 100, 2)} points, ${fmt(ratioAt(m - 1))}x; ${count} of ${m} evaluations). Memorizing the ` +
+      `training set opens such a gap gradually, with the validation loss near the training loss at first; a model ` +
+      `confidently wrong on validation inputs from the start sees them on another scale or in another form than ` +
+      `its training inputs. ${ADVICE}`,
+    {
+      train_key: ctx.keys.scalars.train_loss!.key,
+      val_key: ctx.keys.scalars.val_loss!.key,
+      first_acc_gap: round(gapAt(first), 3),
+      first_loss_ratio: round(ratioAt(first), 3),
+      acc_gap: round(gapAt(m - 1), 3),
+      loss_ratio: round(ratioAt(m - 1), 3),
+      share_of_evals: round(count / m, 3),
+      tv_early_acc_gap: t.tv_early_acc_gap,
+      tv_early_loss_ratio: t.tv_early_loss_ratio,
     },
   );
 }
@@ -172,6 +232,6 @@ function byInputs(ctx: Context): Diagnosis | null {
 export const trainValMismatch: Rule = {
   code: "train_val_mismatch",
   evaluate(ctx) {
-    return byLoss(ctx) ?? byAccuracy(ctx) ?? byInputs(ctx);
+    return byLoss(ctx) ?? byAccuracy(ctx) ?? byInputs(ctx) ?? byEarlyGap(ctx);
   },
 };

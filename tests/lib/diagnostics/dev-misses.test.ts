@@ -129,3 +129,88 @@ describe("loss_output_mismatch", () => {
     { name: "borderline: 12% of the outputs at 0", spec: regression({ zero: 0.12 }), raised: false },
   ])("$name -> raised: $raised", (c) => check("loss_output_mismatch", c));
 });
+
+// ---- train_val_mismatch without validation input statistics ---------------------------------
+
+/**
+ * 10 classes, train accuracy rising to 0.99 and its loss to 0.03; validation given by `val`:
+ * accuracy and loss at each evaluation's progress.
+ */
+function trainVal(valAcc: (p: number) => number, valLoss: (p: number) => number, opts: { C?: number; valAccAlso?: boolean } = {}): RunSpec {
+  const { C = 10 } = opts;
+  const start = Math.log(C);
+  const trainLoss = (p: number) => 0.03 + (start - 0.03) * Math.exp(-p / 0.12);
+  const trainAcc = (p: number) => 0.99 - (0.99 - 1 / C) * Math.exp(-p / 0.12);
+  return {
+    config: { num_classes: C, model_layers: LAYERS },
+    series: {
+      "train/loss": lossCurve(trainLoss, 0.1),
+      "train/acc": perEpoch(trainAcc),
+      "val/acc": perEpoch(valAcc, 8),
+      "val/loss": perEpoch(valLoss, 9, 40, 0),
+      lr: constant(80, 1e-3, 5),
+      ...layers(HEALTHY_UR),
+    },
+  };
+}
+const trainLoss10 = (p: number) => 0.03 + (Math.log(10) - 0.03) * Math.exp(-p / 0.12);
+const trainAcc10 = (p: number) => 0.99 - (0.99 - 0.1) * Math.exp(-p / 0.12);
+
+describe("train_val_mismatch", () => {
+  test.each<Case>([
+    {
+      name: "validation pixels on another scale: accuracy 12 points behind and loss 20x the training loss from the 2nd evaluation",
+      spec: trainVal(
+        (p) => trainAcc10(p) - 0.12,
+        (p) => 20 * trainLoss10(p),
+      ),
+      raised: true,
+    },
+    {
+      name: "unscaled validation inputs on a binary task: validation accuracy at the minority share, loss in the hundreds",
+      spec: trainVal(
+        (p) => (p < 0.03 ? 0.6 : 0.37),
+        (p) => 14 + 440 * p,
+        { C: 2 },
+      ),
+      raised: true,
+    },
+    {
+      name: "healthy: validation tracks training (gap 2 points, loss 1.5x)",
+      spec: trainVal(
+        (p) => trainAcc10(p) - 0.02,
+        (p) => 1.5 * trainLoss10(p),
+      ),
+      raised: false,
+    },
+    {
+      name: "overfitting: the gap opens gradually, validation loss near training loss at first",
+      spec: trainVal(
+        (p) => trainAcc10(p) - 0.25 * p,
+        (p) => trainLoss10(p) * (1 + 60 * p * p),
+      ),
+      raised: false,
+    },
+    {
+      name: "borderline: loss 20x from the start but accuracies within 3 points",
+      spec: trainVal(
+        (p) => trainAcc10(p) - 0.03,
+        (p) => 20 * trainLoss10(p),
+      ),
+      raised: false,
+    },
+  ])("$name -> raised: $raised", (c) => check("train_val_mismatch", c));
+
+  test("a validation set at chance because of a mismatch is not no_learning, nor overfitting", () => {
+    const codes = codesOf(
+      trainVal(
+        () => 0.37,
+        (p) => 30 + 500 * p,
+        { C: 2 },
+      ),
+    );
+    expect(codes).toContain("train_val_mismatch");
+    expect(codes).not.toContain("no_learning");
+    expect(codes).not.toContain("overfitting");
+  });
+});
