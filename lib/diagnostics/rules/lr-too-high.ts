@@ -165,7 +165,17 @@ export const lrTooHigh: Rule = {
     // the ReLUs died and the ratios fell to ~0, hiding the cause from the recent window).
     // (measured against the very first loss: the starting level takes the max of the first points,
     // which an oversized first step has already blown up)
-    if (reasons.length === 0 && lp && lp.n >= 2 * t.min_points && lp.first > 0 && lp.recent >= t.lr_high_level_frac * lp.first) {
+    // ... or that blew the loss up right then, however well it recovered (Adam at lr 1.0: the first steps
+    // replace the weights by 10x their size, the loss jumps 100-1000x, then settles with most units dead)
+    const blewUp = (): number | null => {
+      if (!lp || !(lp.first > 0)) return null;
+      let peak = -Infinity;
+      for (const p of smoothed(ctx.keys.scalars.train_loss!.s, 0, lp.n, 4)) if (p.value > peak) peak = p.value;
+      return peak >= t.divergence_factor * lp.first ? peak : null;
+    };
+    const neverRecovered = !!lp && lp.recent >= t.lr_high_level_frac * lp.first;
+    const blowUp = neverRecovered ? null : blewUp();
+    if (reasons.length === 0 && lp && lp.n >= 2 * t.min_points && lp.first > 0 && (neverRecovered || blowUp !== null)) {
       const peaks: { layer: string; value: number; step: number }[] = [];
       let layersWithRatios = 0;
       for (const [layer, f] of ctx.keys.layers) {
@@ -190,8 +200,11 @@ export const lrTooHigh: Rule = {
         reasons.push(
           `update/weight ratios reached ${listLayers(peaks)} earlier in the run (far above ~1e-3; at 1 a ` +
             `single step moves the weights by their whole size), and the ` +
-            `training loss never recovered (now ${fmt(lp.recent)}, started at ${fmt(lp.first)})`,
+            (blowUp !== null
+              ? `training loss blew up to ${fmt(blowUp)} from ${fmt(lp.first)} (it is ${fmt(lp.recent)} now, but steps that size wreck the weights: dead units, a worse minimum)`
+              : `training loss never recovered (now ${fmt(lp.recent)}, started at ${fmt(lp.first)})`),
         );
+        if (blowUp !== null) evidence.peak_loss = round(blowUp);
         evidence.peak_update_ratios = listLayers(peaks);
         evidence.update_ratio_extreme = t.update_ratio_extreme;
         evidence.lr_high_peak_ratio = t.lr_high_peak_ratio;

@@ -214,3 +214,49 @@ describe("train_val_mismatch", () => {
     expect(codes).not.toContain("overfitting");
   });
 });
+
+// ---- lr_too_high: giant first steps that blew the loss up, then a recovery -------------------
+
+/**
+ * A binary classifier over 480 steps whose first `spikeSteps` steps have update ratios of `peak` on
+ * the layers in `peakLayers`, the loss jumping to `spikeTo` then recovering to 0.15.
+ */
+function giantSteps(opts: { peak?: number; peakLayers?: number[]; spikeTo?: number; spikeSteps?: number } = {}): RunSpec {
+  const { peak = 10, peakLayers = [0, 1, 2], spikeTo = 150, spikeSteps = 20 } = opts;
+  const g = gauss(4);
+  const loss = series(
+    480,
+    (i) => {
+      if (i === 0) return 0.7;
+      const level = i < spikeSteps ? spikeTo : 0.15 + 0.6 * Math.exp(-(i - spikeSteps) / 20);
+      return Math.max(1e-4, level * (1 + 0.2 * g()));
+    },
+    1,
+    0,
+  );
+  const out: Record<string, SeriesPoints> = {};
+  LAYERS.forEach((name, li) => {
+    out[`update_ratio/${name}`] = series(96, (i) => (i < 2 && peakLayers.includes(li) ? peak : 1.5e-3 * (1 + 0.2 * g())), 5, 0);
+    out[`weight/${name}/std`] = series(96, (i) => (i < 1 ? 0.15 : 1.5), 5, 0);
+  });
+  return {
+    config: { num_classes: 2, model_layers: LAYERS, optimizer: "Adam", lr: 1.0 },
+    series: {
+      "train/loss": loss,
+      "train/acc": perEpoch((p) => 0.93 + 0.02 * p),
+      "val/acc": perEpoch((p) => 0.94 + 0.02 * p, 6),
+      lr: constant(96, 1.0, 5),
+      ...out,
+    },
+  };
+}
+
+describe("lr_too_high", () => {
+  test.each<Case>([
+    { name: "Adam at lr 1.0: first steps 10x the weights' size, the loss 200x its start, then recovered", spec: giantSteps(), raised: true },
+    { name: "the same with ratios of 2 on two of three layers", spec: giantSteps({ peak: 2, peakLayers: [1, 2] }), raised: true },
+    { name: "a loss spike without giant steps (a bad batch)", spec: giantSteps({ peak: 1.5e-3 }), raised: false },
+    { name: "a giant first step on one layer of three (a zero-initialised layer), loss spike", spec: giantSteps({ peakLayers: [2] }), raised: false },
+    { name: "borderline: giant first steps, the loss only doubles before recovering", spec: giantSteps({ spikeTo: 1.4 }), raised: false },
+  ])("$name -> raised: $raised", (c) => check("lr_too_high", c));
+});
