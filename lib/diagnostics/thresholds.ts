@@ -160,6 +160,12 @@ export const DEFAULT_THRESHOLDS = {
   no_learning_acc_rel: 1.5, // ... accuracy <= 1.5 / C ...
   no_learning_acc_abs: 0.03, // ... (or 1/C + 0.03 when that is larger; never above 1/C + 0.1)
   no_learning_share: 0.75, // ... for at least 75% of the loss points and of the evaluations
+  // ... or, two imbalanced classes: accuracy pinned (within max(majority_tol_frac x (1 - a), 0.02)) at a
+  // level 0.5 < a <= no_learning_prior_max, the loss at the entropy h(a) of such a prior: >=
+  // no_learning_prior_loss_frac x h(a) (as above, for the share of points and now), now <= no_learning_prior_loss_max x h(a)
+  no_learning_prior_max: 0.9,
+  no_learning_prior_loss_frac: 0.92,
+  no_learning_prior_loss_max: 1.1,
 
   // loss_output_mismatch: loss floors at the bounded-logit minimum ln(1 + (C-1)/e) while accurate
   output_floor_frac: 0.9, // plateaued loss >= 0.9 x that floor ...
@@ -248,6 +254,7 @@ const SHARES: ReadonlySet<string> = new Set([
   "lr_collapse_fast_frac",
   "lr_high_sustained_shrink_frac",
   "no_learning_share",
+  "no_learning_prior_max",
   "output_accurate_share",
   "output_zero_share",
   "output_clip_loss_frac",

@@ -26,6 +26,21 @@ export function chanceCeiling(ctx: Context, C: number): number {
   return Math.min(1 / C + 0.1, Math.max(t.no_learning_acc_rel / C, 1 / C + t.no_learning_acc_abs));
 }
 
+/**
+ * Two classes, accuracy pinned at a level `a` above chance that a constant answer scores when a share
+ * `a` of the examples is in one class: >= no_learning_share of the evaluations within
+ * max(majority_tol_frac (1 - a), 0.02) of it, none above, `a` at most no_learning_prior_max (above,
+ * majority_class's business). h: the entropy of such a prior, the loss of that constant answer.
+ */
+function priorLevel(ctx: Context, accs: number[], a: number): { ceiling: number; tol: number; h: number } | null {
+  const { t } = ctx;
+  if (!(a > 0.5 && a <= t.no_learning_prior_max)) return null;
+  const tol = Math.max(t.majority_tol_frac * (1 - a), 0.02);
+  const pinned = accs.filter((x) => Math.abs(x - a) <= tol).length / accs.length;
+  if (pinned < t.no_learning_share || accs.some((x) => x > a + tol)) return null;
+  return { ceiling: a + tol, tol, h: -a * Math.log(a) - (1 - a) * Math.log(1 - a) };
+}
+
 export const noLearning: Rule = {
   code: "no_learning",
   evaluate(ctx) {
@@ -40,15 +55,21 @@ export const noLearning: Rule = {
     if (!accNamed || accNamed.s.values.length < t.min_evals) return null;
     const scale = ctx.accScale(accNamed === ctx.keys.scalars.val_acc ? "val_acc" : "train_acc");
     const accs = finiteSample(accNamed.s.values, 0, accNamed.s.values.length).map((x) => x * scale);
-    const ceiling = chanceCeiling(ctx, C);
-    const atChance = accs.filter((a) => a <= ceiling).length / accs.length;
+    if (accs.length < t.min_evals) return null;
     const accNow = median(accs.slice(-3));
-    if (accs.length < t.min_evals || atChance < t.no_learning_share || !(accNow <= ceiling)) return null;
+    // Chance for balanced classes is 1/C. With imbalanced classes a net that learns nothing from its
+    // inputs still learns the prior: accuracy pinned at the majority share p, loss at the prior's
+    // entropy h(p). Two classes only: with more, the loss of a model that learned something at that
+    // accuracy overlaps the prior's (blobs at 0.82: 0.45 against h(0.82) = 0.47).
+    const prior = accNow > chanceCeiling(ctx, C) && C === 2 ? priorLevel(ctx, accs, accNow) : null;
+    const ceiling = prior ? prior.ceiling : chanceCeiling(ctx, C);
+    const atChance = accs.filter((a) => a <= ceiling).length / accs.length;
+    if (atChance < t.no_learning_share || !(accNow <= ceiling)) return null;
     // still at chance level but rising steadily (a hard task, a slow start) is learning: the last
     // third of the evaluations must not be above the first by half the chance band or more
     const third = Math.max(1, Math.floor(accs.length / 3));
     const rise = median(accs.slice(-third)) - median(accs.slice(0, third));
-    if (rise >= 0.5 * (ceiling - 1 / C)) return null;
+    if (!prior && rise >= 0.5 * (ceiling - 1 / C)) return null;
 
     // loss of the same split as the accuracy (a net memorizing shuffled labels drives its training
     // loss down while validation stays at chance), else the other one
@@ -56,10 +77,14 @@ export const noLearning: Rule = {
     const lossNamed = (isVal ? ctx.keys.scalars.val_loss : ctx.keys.scalars.train_loss) ?? ctx.keys.scalars.train_loss ?? ctx.keys.scalars.val_loss;
     if (!lossNamed || lossNamed.s.values.length < Math.min(t.min_points, t.min_evals)) return null;
     const curve = smoothed(lossNamed.s, 0, lossNamed.s.values.length, lossNamed.s.values.length >= 8 * t.min_points ? 8 : 1);
-    const nearLnC = curve.filter((p) => p.value >= t.no_learning_loss_frac * lnC).length / curve.length;
+    const lossFloor = prior ? t.no_learning_prior_loss_frac * prior.h : t.no_learning_loss_frac * lnC;
+    const nearLnC = curve.filter((p) => p.value >= lossFloor).length / curve.length;
     const n = lossNamed.s.values.length;
     const lossNow = median(finiteSample(lossNamed.s.values, recentRange(n, t.recent_frac, 3).from, n));
-    if (nearLnC < t.no_learning_share || !(lossNow >= t.no_learning_loss_frac * lnC)) return null;
+    if (nearLnC < t.no_learning_share || !(lossNow >= lossFloor)) return null;
+    // above the prior's entropy by far is not "learned nothing" but a loss held up by something else
+    // (a squashed output's floor, a blow-up)
+    if (prior && !(lossNow <= t.no_learning_prior_loss_max * prior.h)) return null;
 
     // the updates are healthy: not a learning rate that is too small or collapsed ...
     if (lrCollapse(ctx) || lrTooLow.evaluate(ctx)) return null;
@@ -79,11 +104,17 @@ export const noLearning: Rule = {
       "no_learning",
       "warning",
       accNamed.s.steps[0],
-      "Nothing is being learned: loss at ln C and accuracy at chance",
-      `For most of the run the loss "${lossNamed.key}" has stayed at or above ~${fmt(lnC)} = ln ${C} (now ${fmt(lossNow)}), ` +
-        `the cost of guessing uniformly among ${C} classes${cls.inferred ? " (C inferred from the first loss)" : ""}, ` +
-        `and ${accRole} accuracy near chance (${fmt(accNow)}; chance is ${fmt(1 / C)}, ${fmt(atChance * 100, 2)}% of ` +
-        `the evaluations at or below ${fmt(ceiling)}), although the weights are being updated` +
+      prior ? "Nothing is being learned beyond the class frequencies" : "Nothing is being learned: loss at ln C and accuracy at chance",
+      (prior
+        ? `For most of the run ${accRole} accuracy has stayed pinned at ${fmt(accNow)} (${fmt(atChance * 100, 2)}% of the ` +
+          `evaluations within ${fmt(prior.tol)} of it, never above ${fmt(ceiling)}), what always answering the most frequent ` +
+          `class scores if ${fmt(accNow * 100, 2)}% of the examples are in it, and the loss "${lossNamed.key}" at the entropy ` +
+          `of such class frequencies (${fmt(lossNow)}; a constant answer that knows them scores ${fmt(prior.h)}), although ` +
+          `the weights are being updated`
+        : `For most of the run the loss "${lossNamed.key}" has stayed at or above ~${fmt(lnC)} = ln ${C} (now ${fmt(lossNow)}), ` +
+          `the cost of guessing uniformly among ${C} classes${cls.inferred ? " (C inferred from the first loss)" : ""}, ` +
+          `and ${accRole} accuracy near chance (${fmt(accNow)}; chance is ${fmt(1 / C)}, ${fmt(atChance * 100, 2)}% of ` +
+          `the evaluations at or below ${fmt(ceiling)}), although the weights are being updated`) +
         (urMed !== null ? ` at a healthy rate (update/weight ratio ${fmt(urMed)})` : "") +
         `. When healthy steps learn nothing that carries over, the inputs hold no information about the targets ` +
         `(a training accuracy that still rises is the net memorizing noise): labels ` +
@@ -104,6 +135,7 @@ export const noLearning: Rule = {
         share_evals_at_chance: round(atChance, 3),
         share_loss_near_lnc: round(nearLnC, 3),
         acc_rise: round(rise, 3),
+        prior_entropy: prior ? round(prior.h) : null,
         median_update_ratio: urMed !== null ? round(urMed, 3) : null,
         lr: lrNow !== null ? round(lrNow, 3) : null,
       },

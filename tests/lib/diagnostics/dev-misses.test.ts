@@ -260,3 +260,37 @@ describe("lr_too_high", () => {
     { name: "borderline: giant first steps, the loss only doubles before recovering", spec: giantSteps({ spikeTo: 1.4 }), raised: false },
   ])("$name -> raised: $raised", (c) => check("lr_too_high", c));
 });
+
+// ---- no_learning on two imbalanced classes --------------------------------------------------
+
+const hBin = (p: number) => -p * Math.log(p) - (1 - p) * Math.log(1 - p);
+
+/** Two classes: accuracy rising from `from` to a level `a` it stays pinned at, losses at `lossFrac` x h(a). */
+function pinned(a: number, lossFrac: number, opts: { C?: number; from?: number } = {}): RunSpec {
+  const { C = 2, from = 0.45 } = opts;
+  const level = lossFrac * hBin(a);
+  const start = Math.log(C);
+  const accAt = (p: number) => a - (a - from) * Math.exp(-p / 0.05);
+  return {
+    config: { num_classes: C, model_layers: LAYERS },
+    series: {
+      "train/loss": lossCurve((p) => level + (start - level) * Math.exp(-p / 0.08), 0.08),
+      "val/loss": perEpoch((p) => level + (start - level) * Math.exp(-p / 0.08), 9, 40, 0.002),
+      "train/acc": perEpoch(accAt, 5, 40, 0.004),
+      "val/acc": perEpoch(accAt, 6, 40, 0.006),
+      lr: constant(80, 1e-3, 5),
+      ...layers(HEALTHY_UR),
+    },
+  };
+}
+
+describe("no_learning beyond the class prior", () => {
+  test.each<Case>([
+    { name: "labels permuted on breast cancer (62% one class): accuracy pinned at 0.62, loss at h(0.62)", spec: pinned(0.62, 1.0), raised: true },
+    { name: "the same at 70% one class, loss slightly under the prior's entropy", spec: pinned(0.7, 0.95), raised: true },
+    { name: "a linear model on moons: accuracy pinned at 0.87, loss at 0.7 x h(0.87)", spec: pinned(0.87, 0.7), raised: false },
+    { name: "three classes learned to 0.82 (loss near h(0.82) by coincidence)", spec: pinned(0.82, 0.96, { C: 3 }), raised: false },
+    { name: "borderline: 93% one class is majority_class's, not this", spec: pinned(0.93, 1.05), raised: false },
+    { name: "borderline: loss at 0.88 x h(a) (the model learned a little)", spec: pinned(0.62, 0.88), raised: false },
+  ])("$name -> raised: $raised", (c) => check("no_learning", c));
+});
