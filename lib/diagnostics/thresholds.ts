@@ -195,6 +195,10 @@ export const DEFAULT_THRESHOLDS = {
   unshuffled_explained: 0.2, // the position within the epoch explains >= 20% of the detrended variance (beyond chance) ...
   unshuffled_consistency: 0.5, // ... odd and even epochs have the same shape (correlation >= 0.5) ...
   unshuffled_swing: 0.25, // ... and that shape swings by >= 25% of the loss's level
+  unshuffled_strong_explained: 0.5, // or, accuracy at chance (a net stuck at one answer): a shape explaining >= 50% ...
+  unshuffled_strong_consistency: 0.9, // ... the same in odd and even epochs (correlation >= 0.9) ...
+  unshuffled_strong_swing: 0.05, // ... swinging by >= 5% of the level
+  unshuffled_wait_epochs: 6, // config.shuffle false: dead_relu waits this many epochs for the order test
 
   // overfit_sanity_failed
   sanity_train_acc: 0.99,
@@ -218,6 +222,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["lr_jump_min_points", 1],
   ["tv_first_evals", 1],
   ["lr_collapse_fast_evals", 1],
+  ["unshuffled_wait_epochs", 1],
 ]);
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */
@@ -263,6 +268,8 @@ const SHARES: ReadonlySet<string> = new Set([
   "tv_input_share",
   "unshuffled_explained",
   "unshuffled_consistency",
+  "unshuffled_strong_explained",
+  "unshuffled_strong_consistency",
 ]);
 
 /** Whether `value` is a usable setting for threshold `name`: every threshold is a positive finite

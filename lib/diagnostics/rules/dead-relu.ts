@@ -5,6 +5,7 @@ import { lastRecords, shareWhere } from "../hist";
 import { layerRecent, listShares } from "../layers";
 import { finiteSample, median, noise, quantile, recentRange, round, smoothed, streakStart } from "../series";
 import { fitState } from "./fit-state";
+import { orderUndecided } from "./unshuffled-data";
 
 /**
  * The per-batch dead share above which `dead_frac` of the units are dead for good, for batches of B
@@ -92,6 +93,9 @@ export const deadRelu: Rule = {
     hits.length = 0;
     hits.push(...kept);
     if (hits.length === 0) return null;
+    // shuffle=False declared: a sorted order makes single-class batches whose dead shares are the class's;
+    // wait until unshuffled_data can judge the order (it then hides this as its artefact)
+    if (orderUndecided(ctx)) return null;
     const worst = Math.max(...hits.map((h) => h.value));
     const steps = hits.map((h) => h.step).filter((s): s is number => s !== null);
     return diagnosis(

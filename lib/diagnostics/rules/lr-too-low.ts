@@ -5,6 +5,7 @@ import { diagnosis, type Context, type Rule } from "../context";
 import { layerRecent, listLayers } from "../layers";
 import { finiteSample, fmt, lowerBound, median, noise, recentRange, round, streakStart, stridedIndices } from "../series";
 import type { Diagnosis } from "../types";
+import { orderUndecided } from "./unshuffled-data";
 
 const ADVICE =
   "Raise the learning rate, e.g. by 10x at a time, until the loss drops clearly in the first few " +
@@ -178,6 +179,9 @@ export const lrTooLow: Rule = {
     const lp = ctx.loss();
     const collapsed = lrCollapse(ctx);
     if (collapsed) return collapseDiagnosis(ctx, collapsed);
+    // shuffle=False declared and too few epochs to judge the order: ratios frozen at ~0 may be units the
+    // sorted batches killed (dead_relu waits for the same reason, and would hide this)
+    if (orderUndecided(ctx)) return null;
     if (inWarmup(ctx)) return null;
     const accGain = trainAccGain(ctx);
     const C = ctx.numClasses;

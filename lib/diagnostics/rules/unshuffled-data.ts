@@ -55,6 +55,29 @@ export function stepsPerEpoch(ctx: Context): EpochPeriod | null {
   return null;
 }
 
+/** config.shuffle (or in hyperparams / data / dataset / loader) set to false: the training order is fixed. */
+export function declaredUnshuffled(config: Record<string, any>): boolean {
+  for (const place of [config, config?.hyperparams, config?.data, config?.dataset, config?.loader, config?.dataloader]) {
+    if (!place || typeof place !== "object") continue;
+    const v = place.shuffle;
+    if (v === false || v === 0 || (typeof v === "string" && /^(false|no|0)$/i.test(v.trim()))) return true;
+  }
+  return false;
+}
+
+/**
+ * A run that declares a fixed training order and has not yet run unshuffled_wait_epochs epochs (the
+ * epoch-periodic test needs a few to tell a sorted order from a shuffled one): per-minibatch
+ * statistics may still be the order's (single-class batches), so rules reading them wait.
+ */
+export function orderUndecided(ctx: Context): boolean {
+  if (ctx.run.finished || !declaredUnshuffled(ctx.run.config ?? {})) return false;
+  const loss = ctx.keys.scalars.train_loss?.s;
+  const period = stepsPerEpoch(ctx);
+  if (!loss || loss.steps.length === 0 || !period) return false;
+  return loss.steps[loss.steps.length - 1] - loss.steps[0] < ctx.t.unshuffled_wait_epochs * period.steps;
+}
+
 export interface Periodicity {
   /** share of the detrended variance that the position within the epoch explains, beyond chance */
   explained: number;
@@ -77,7 +100,7 @@ export interface Periodicity {
  * is removed by a moving average over exactly one period (which cancels anything that repeats each
  * period), and the residual is folded by position within the epoch into up to 32 bins.
  */
-export function periodicity(s: SeriesPoints, period: number, fromIdx = 0): Periodicity | null {
+export function periodicity(s: SeriesPoints, period: number, fromIdx = 0, minEpochs = 4): Periodicity | null {
   const n0 = s.values.length;
   if (n0 === 0) return null;
   // the last MAX_EPOCHS epochs at most, each read as at most 2 x 32 block means: the cost stays
@@ -106,8 +129,9 @@ export function periodicity(s: SeriesPoints, period: number, fromIdx = 0): Perio
   if (n < 8) return null;
   const span = steps[n - 1] - steps[0];
   const perEpoch = (n - 1) / Math.max(1, span / period);
-  // enough points per epoch to see a shape, and at least 3 whole epochs after trimming half an epoch at each end
-  if (!(perEpoch >= 8) || span < 4 * period) return null;
+  // enough points per epoch to see a shape, and (by default) at least 3 whole epochs after trimming half an
+  // epoch at each end
+  if (!(perEpoch >= 8) || span < minEpochs * period) return null;
   const prefix = new Float64Array(n + 1);
   for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i] + xs[i];
   const resid: number[] = [];
@@ -207,6 +231,22 @@ function correlation(a: number[], b: number[]): number {
 }
 
 /**
+ * Accuracy (validation when logged, else training; >= 3 evaluations) at chance for the configured
+ * number of classes at >= no_learning_share of the evaluations: at or below no_learning's chance
+ * ceiling min(1/C + 0.1, max(no_learning_acc_rel / C, 1/C + no_learning_acc_abs)).
+ */
+function stuckAtChance(ctx: Context): boolean {
+  const C = ctx.numClasses;
+  const named = ctx.keys.scalars.val_acc ?? ctx.keys.scalars.train_acc;
+  if (C === null || !named || named.s.values.length < 3) return false;
+  const scale = ctx.accScale(named === ctx.keys.scalars.val_acc ? "val_acc" : "train_acc");
+  const { t } = ctx;
+  const ceiling = Math.min(1 / C + 0.1, Math.max(t.no_learning_acc_rel / C, 1 / C + t.no_learning_acc_abs));
+  const accs = named.s.values.filter(Number.isFinite);
+  return accs.length >= 3 && accs.filter((a) => a * scale <= ceiling).length >= t.no_learning_share * accs.length;
+}
+
+/**
  * The epoch-periodic shape of the training loss when the data is unshuffled, or null (memoized: the
  * divergence rule asks too, since a sawtooth's jumps are not the model blowing up).
  */
@@ -221,10 +261,31 @@ export function unshuffledShape(
     if (!period) return null;
     // The whole run, and its second half: the first epochs' large moves (or a model that later
     // converges to ~0 between the jumps) can drown the shape in one window but not in the other.
+    // A net stuck at a constant answer scores every shuffled batch alike (the same mix of classes) but
+    // each class's batches differently: with accuracy at chance, a clean shape that repeats identically
+    // is the order's doing however small its swing.
+    const stuck = stuckAtChance(ctx);
+    const strong = (q: Periodicity | null): q is Periodicity =>
+      !!q &&
+      stuck &&
+      q.explained >= t.unshuffled_strong_explained &&
+      q.consistency >= t.unshuffled_strong_consistency &&
+      q.swing >= t.unshuffled_strong_swing * Math.abs(q.level);
     const shows = (q: Periodicity | null): q is Periodicity =>
-      !!q && q.explained >= t.unshuffled_explained && q.consistency >= t.unshuffled_consistency && q.swing >= t.unshuffled_swing * Math.abs(q.level);
+      strong(q) ||
+      (!!q &&
+        q.explained >= t.unshuffled_explained &&
+        q.consistency >= t.unshuffled_consistency &&
+        q.swing >= t.unshuffled_swing * Math.abs(q.level));
     const n = loss.s.values.length;
-    const p = [periodicity(loss.s, period.steps), periodicity(loss.s, period.steps, Math.floor(n / 2))].find(shows);
+    const last = loss.s.steps[n - 1];
+    // the latest epochs alone leave out a first epoch spent learning (or dying) before the shape settles
+    const since = (epochs: number) => lowerBound(loss.s.steps, last - epochs * period.steps);
+    // (only a strong shape there: a few epochs of noise can pass the looser test by chance)
+    const p =
+      [periodicity(loss.s, period.steps), periodicity(loss.s, period.steps, Math.floor(n / 2))].find(shows) ??
+      // a shape this strong needs only 2 whole epochs to agree: it is seen as early as that
+      [periodicity(loss.s, period.steps, since(4.5)), periodicity(loss.s, period.steps, since(3.5), 3)].find(strong);
     if (!p) return null;
     // A schedule that restarts every epoch (warm restarts, a per-epoch cycle) shapes the loss the same
     // way: the logged lr repeating with the epoch explains it.

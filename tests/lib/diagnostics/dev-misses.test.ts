@@ -294,3 +294,91 @@ describe("no_learning beyond the class prior", () => {
     { name: "borderline: loss at 0.88 x h(a) (the model learned a little)", spec: pinned(0.62, 0.88), raised: false },
   ])("$name -> raised: $raised", (c) => check("no_learning", c));
 });
+
+// ---- unshuffled_data: a net stuck at one answer on label-sorted batches ---------------------
+
+const EPOCH = 43;
+/**
+ * A 10-class net that died in its first epoch: every batch of one class scores that class's loss
+ * (2.3 +- `swing` / 2 by class), batches in label order every epoch unless `shuffled`; the fc layer's
+ * units all dead after the first epoch, update ratios ~0.
+ */
+function stuckSorted(opts: { epochs?: number; swing?: number; shuffled?: boolean; declared?: boolean; learning?: boolean } = {}): RunSpec {
+  const { epochs = 10, swing = 0.25, shuffled = false, declared = true, learning = false } = opts;
+  const g = gauss(12);
+  const u = gauss(13);
+  const n = epochs * EPOCH;
+  const classOf: number[] = [];
+  for (let e = 0; e < epochs; e++) {
+    const order = Array.from({ length: EPOCH }, (_, i) => Math.floor((i * 10) / EPOCH));
+    if (shuffled) order.sort(() => u() - 0.5);
+    classOf.push(...order);
+  }
+  const loss = series(n, (i) => (i < EPOCH ? 2.3 - (0.5 * i) / EPOCH : 2.3 + swing * (classOf[i] / 9 - 0.5)) * (1 + 0.003 * g()), 1, 0);
+  const epoch = series(n, (i) => i / EPOCH, 1, 0);
+  const perLayer = (f: (i: number) => number) => series(Math.ceil(n / 5), (i) => f(i * 5), 5, 0);
+  return {
+    config: {
+      num_classes: 10,
+      batch_size: 32,
+      train_size: 1347,
+      model_layers: ["conv1", "conv2", "fc", "out"],
+      ...(declared ? { shuffle: false } : {}),
+    },
+    series: {
+      "train/loss": loss,
+      epoch,
+      "train/acc": series(epochs, (_, p) => (learning ? 0.3 + 0.6 * p : 0.101), EPOCH, EPOCH - 1),
+      "val/acc": series(epochs, (_, p) => (learning ? 0.3 + 0.55 * p : 0.1), EPOCH, EPOCH - 1),
+      "val/loss": series(epochs, () => 2.31, EPOCH, EPOCH - 1),
+      lr: perLayer(() => 0.02),
+      ...Object.fromEntries(
+        ["conv1", "conv2", "fc", "out"].flatMap((l) => [
+          [`update_ratio/${l}`, perLayer((i) => (i < EPOCH ? 3e-3 : 1e-8))],
+          [`weight/${l}/std`, perLayer(() => 0.1)],
+        ]),
+      ),
+      "act/fc/dead_frac": perLayer((i) => (i < EPOCH ? 0.3 : 1)),
+      "act/conv2/dead_frac": perLayer((i) => (i < EPOCH ? 0.1 : 0.7 + 0.05 * Math.sin(i))),
+    },
+  };
+}
+
+function firstEpochs(spec: RunSpec, epochs: number): RunSpec {
+  const cut = epochs * EPOCH;
+  const series: Record<string, SeriesPoints> = {};
+  for (const [k, s] of Object.entries(spec.series ?? {})) {
+    const n = s.steps.filter((x) => x < cut).length;
+    series[k] = { steps: s.steps.slice(0, n), values: s.values.slice(0, n) };
+  }
+  return { ...spec, series };
+}
+
+describe("unshuffled_data", () => {
+  test.each<Case>([
+    { name: "a net stuck at one answer on label-sorted batches: the loss repeats a 10% sawtooth every epoch", spec: stuckSorted(), raised: true },
+    { name: "the same already after 5 epochs", spec: firstEpochs(stuckSorted(), 5), raised: true },
+    { name: "the same batches shuffled every epoch", spec: stuckSorted({ shuffled: true }), raised: false },
+    { name: "borderline: a sawtooth of 3% of the level", spec: stuckSorted({ swing: 0.07 }), raised: false },
+    {
+      name: "borderline: the same faint sawtooth while accuracy climbs (a model that learns: the looser test's 25% swing applies)",
+      spec: stuckSorted({ learning: true }),
+      raised: false,
+    },
+  ])("$name -> raised: $raised", (c) => check("unshuffled_data", c));
+
+  test("shuffle=False declared: dead_relu and lr_too_low wait for the order test in the first epochs, then fold under it", () => {
+    const early = firstEpochs(stuckSorted(), 3.5);
+    expect(codesOf(early)).not.toContain("dead_relu");
+    expect(codesOf(early)).not.toContain("lr_too_low");
+    // without the declaration the same numbers read as dead units at once
+    expect(codesOf(firstEpochs(stuckSorted({ declared: false }), 3.5))).toContain("dead_relu");
+    const codes = codesOf(stuckSorted());
+    expect(codes).toContain("unshuffled_data");
+    expect(codes).not.toContain("dead_relu");
+  });
+
+  test("shuffle=False declared but no sawtooth: dead units are raised once the wait is over", () => {
+    expect(codesOf(stuckSorted({ shuffled: true }))).toContain("dead_relu");
+  });
+});
