@@ -16,7 +16,13 @@ const IMAGE_KEYS_SHOWN = 20;
  */
 export function checklistOf(runId: string, data: RunData): RunChecklist {
   const db = sqlite();
-  const active = (stmt(db, "SELECT code FROM alerts WHERE run_id = ? AND status = 'active'").all(runId) as { code: string }[]).map((r) => r.code);
+  // most severe first, as the panel orders them: a hidden finding folds under the root the panel shows
+  const active = (
+    stmt(
+      db,
+      "SELECT code FROM alerts WHERE run_id = ? AND status = 'active' ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, id",
+    ).all(runId) as { code: string }[]
+  ).map((r) => r.code);
   // events_image_key_idx answers this without reading the images
   const imageKeys = (
     stmt(db, "SELECT DISTINCT json_extract(data, '$.key') AS key FROM events WHERE run_id = ? AND type = 'image' LIMIT ?").all(

@@ -1,7 +1,7 @@
 // Root cause first: which diagnoses follow from which, so that a symptom (a dead-ReLU share, a
 // diverged loss) is shown under the problem that produced it (a too-high learning rate) instead of
-// above it. Pure and dependency-free: the server (diagnose(), the alerts API, socket events) and
-// the alerts panel in the browser use this one table. The reasoning behind each row is in
+// above it. Pure and dependency-free: the server (diagnose(), the alerts API, socket events), the
+// alerts panel in the browser and the checklist use these relations (CAUSES, MISREADS). The reasoning behind each row is in
 // docs/diagnostics.md ("Root causes and symptoms").
 
 /** cause -> the diagnoses it produces. A DAG (tests check): no code is its own (indirect) cause. */
@@ -29,6 +29,29 @@ export const CAUSES: Readonly<Record<string, readonly string[]>> = Object.freeze
   majority_class: ["loss_plateau", "underfitting"],
   overfit_sanity_failed: ["underfitting"],
   loss_plateau: ["underfitting"],
+});
+
+/**
+ * cause -> findings it makes other rules misread: not a chain of causes (a diverged run's pinned
+ * accuracy is no majority class, zero updates of dead units are no low learning rate), so never
+ * followed transitively and never a fold of active alerts. diagnose() hides these findings while their
+ * cause is active (index.ts SUPPRESSED_BY: every pair it hides is a CAUSES or a MISREADS relation, tests
+ * check); the checklist folds such a hidden finding under the cause that explains it.
+ */
+export const MISREADS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  // identical units all move alike: their update ratios read as a learning-rate problem either way
+  symmetric_init: ["lr_too_low", "lr_too_high"],
+  // units (or early layers) that get no gradient have update ratios of ~0 whatever the learning rate
+  dead_relu: ["lr_too_low"],
+  vanishing_gradients: ["lr_too_low"],
+  // a diverged run's shrunken, frozen or pinned numbers say nothing about the rate, the fit, a penalty or the prior
+  divergence: ["lr_too_low", "loss_plateau", "noisy_loss", "underfitting", "overfitting", "no_learning", "over_regularization", "majority_class"],
+  // the floored loss stops falling (not a too-low rate) and is no constant answer's (not the prior)
+  loss_output_mismatch: ["lr_too_low", "majority_class"],
+  // validation at chance because its inputs are processed differently, while training learns
+  train_val_mismatch: ["no_learning"],
+  // validation never left chance: a widening train/val gap is memorized noise, not overfitting
+  no_learning: ["overfitting"],
 });
 
 const RANK: Record<string, number> = { info: 0, warning: 1, critical: 2 };
@@ -63,6 +86,29 @@ const ANCESTORS = ancestorsOf();
 /** Whether `cause` produces `symptom`, directly or through a chain of other diagnoses. */
 export function causes(cause: string, symptom: string): boolean {
   return ANCESTORS.get(symptom)?.has(cause) ?? false;
+}
+
+/** Whether `cause` makes `finding` a misreading (MISREADS: direct only). */
+export function misreads(cause: string, finding: string): boolean {
+  return MISREADS[cause]?.includes(finding) ?? false;
+}
+
+/**
+ * The active alert a finding that is not itself on the page (diagnose() hid it) belongs under: the
+ * root cause the panel would fold it under (an active alert that causes it, directly or through other
+ * diagnoses, and that no other active alert causes), else an active alert it is a misreading of; the
+ * first in `active`'s order (the panel's: most severe first) when several qualify. Null when none.
+ */
+export function foldedUnder(finding: string, active: Iterable<string>): string | null {
+  const codes = [...active].filter((c) => c !== finding);
+  const activeSet = new Set(codes);
+  const isRoot = (c: string) => ![...(ANCESTORS.get(c) ?? [])].some((x) => activeSet.has(x));
+  const root = codes.find((c) => causes(c, finding) && isRoot(c));
+  if (root) return root;
+  const cause = codes.find((c) => causes(c, finding)) ?? codes.find((c) => misreads(c, finding));
+  if (!cause) return null;
+  // a misread finding goes where its explaining alert is shown: under that alert's own root, if any
+  return codes.find((c) => causes(c, cause) && isRoot(c)) ?? cause;
 }
 
 export interface Related {

@@ -6,7 +6,8 @@
 // had what they need.
 
 import { buildContext, type Context, type Rule } from "./context";
-import { DIAGNOSIS_CODES, RULES, SUPPRESSED_BY } from "./index";
+import { foldedUnder } from "./causes";
+import { DIAGNOSIS_CODES, RULES } from "./index";
 import { isValid } from "./hist";
 import { layerRecent } from "./layers";
 import { expectedInitialLoss } from "./rules/bad-initial-loss";
@@ -257,7 +258,9 @@ export const CHECKLIST_IDS: readonly string[] = ITEMS.map((i) => i.id);
 
 /**
  * Every checklist item for a run. A rule that finds something the alerts hide under their root cause
- * (index.ts SUPPRESSED_BY) still makes its item "raised": the item did not pass.
+ * (index.ts SUPPRESSED_BY) still makes its item "raised": the item did not pass, and it leads to the
+ * alert the finding belongs under (causes.ts foldedUnder: the panel's root cause, or the alert it is a
+ * misreading of).
  */
 export function checklist(run: RunData, input: ChecklistInput = {}): ChecklistItem[] {
   const ctx = buildContext(run);
@@ -288,7 +291,7 @@ export function checklist(run: RunData, input: ChecklistInput = {}): ChecklistIt
     if (raised) {
       const d = fires(raised);
       // found, but folded under its root cause: the item leads to the cause's alert, the one on the page
-      const cause = active && !active.has(raised) ? SUPPRESSED_BY.find((x) => x.hides.includes(raised) && active.has(x.cause))?.cause : undefined;
+      const cause = active && !active.has(raised) ? (foldedUnder(raised, active) ?? undefined) : undefined;
       const evidence = (d?.title ?? raised) + (cause ? ` (${raised}, folded under ${cause})` : "");
       return { ...base, state: "raised", alert: cause ?? raised, evidence, how: null };
     }

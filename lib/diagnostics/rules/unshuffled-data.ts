@@ -265,18 +265,16 @@ export function unshuffledShape(
     // each class's batches differently: with accuracy at chance, a clean shape that repeats identically
     // is the order's doing however small its swing.
     const stuck = stuckAtChance(ctx);
-    const strong = (q: Periodicity | null): q is Periodicity =>
-      !!q &&
+    const isStrong = (q: Periodicity): boolean =>
       stuck &&
       q.explained >= t.unshuffled_strong_explained &&
       q.consistency >= t.unshuffled_strong_consistency &&
       q.swing >= t.unshuffled_strong_swing * Math.abs(q.level);
+    const strong = (q: Periodicity | null): q is Periodicity => !!q && isStrong(q);
     const shows = (q: Periodicity | null): q is Periodicity =>
-      strong(q) ||
-      (!!q &&
-        q.explained >= t.unshuffled_explained &&
-        q.consistency >= t.unshuffled_consistency &&
-        q.swing >= t.unshuffled_swing * Math.abs(q.level));
+      !!q &&
+      (isStrong(q) ||
+        (q.explained >= t.unshuffled_explained && q.consistency >= t.unshuffled_consistency && q.swing >= t.unshuffled_swing * Math.abs(q.level)));
     const n = loss.s.values.length;
     const last = loss.s.steps[n - 1];
     // the latest epochs alone leave out a first epoch spent learning (or dying) before the shape settles
