@@ -71,7 +71,8 @@ def main(argv=None):
                 layer.bias.zero_()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
 
-    run = babysit.init(project=args.project, name=args.name, url=args.url, config=vars(args))
+    # num_classes lets babysit check the first loss against ln 10 (the checklist's "initial loss")
+    run = babysit.init(project=args.project, name=args.name, url=args.url, config=dict(vars(args), num_classes=10))
     babysit.log_input_stats(X_train)  # the inputs exactly as the net sees them
     babysit.log_input_stats(X_val, split="val")  # compared with the training inputs: another preprocessing shows
     babysit.gradcheck(model, X_train[:8], loss_fn=lambda out: F.cross_entropy(out, y_train[:8]))

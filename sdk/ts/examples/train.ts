@@ -55,6 +55,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const config = {
     model: "mlp",
     layers: [2, hidden, CLASSES],
+    // lets babysit check the first loss against ln 3 (the checklist's "initial loss")
+    num_classes: CLASSES,
     optimizer: "sgd",
     momentum: 0.9,
     lr: peakLr,

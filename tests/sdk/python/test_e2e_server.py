@@ -88,19 +88,19 @@ def test_digits_training_with_watch_produces_every_series(capfd):
     assert len(stats["mean"]) == 64 and len(stats["std"]) == 64
     err = capfd.readouterr().err
     assert "babysit: logging run" in err
-    # what the example logs makes each checklist item checkable but the sanity run's, the filters'
-    # (pictures are for a person) and the initial loss's (its config does not say num_classes: the
-    # item says so), and finish() prints the server's line
+    # what the example logs makes each checklist item checkable but the sanity run's and the filters'
+    # (pictures are for a person); its config says num_classes, so the first loss is checked against
+    # ln 10; and finish() prints the server's line
     checklist = get("/api/v1/runs/%s/checklist" % run.id)
     states = {i["id"]: i["state"] for i in checklist["items"]}
     initial = [i for i in checklist["items"] if i["id"] == "initial_loss"][0]
-    assert initial["how"] == "set `num_classes` in the run config", initial
-    assert states == {"initial_loss": "unknown", "gradient_check": "passed", "overfit_tiny": "unknown",
+    assert "ln 10" in initial["evidence"] and initial["how"] is None, initial
+    assert states == {"initial_loss": "passed", "gradient_check": "passed", "overfit_tiny": "unknown",
                       "input_preprocessing": "passed", "initialization": "passed", "update_ratios": "passed",
                       "activations_gradients": "passed", "train_val": "passed", "loss_shape": "passed",
                       "first_layer_filters": "unknown"}, checklist
     lines = [line for line in err.splitlines() if line.startswith("babysit: checklist ")]
-    assert lines == ["babysit: checklist 7 passed, 0 raised, 3 not checkable -> %s" % run.url]
+    assert lines == ["babysit: checklist 8 passed, 0 raised, 2 not checkable -> %s" % run.url]
 
 
 def test_non_finite_values_survive_the_round_trip():
