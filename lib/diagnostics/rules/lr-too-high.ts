@@ -174,7 +174,8 @@ export const lrTooHigh: Rule = {
       return peak >= t.divergence_factor * lp.first ? peak : null;
     };
     const neverRecovered = !!lp && lp.recent >= t.lr_high_level_frac * lp.first;
-    const blowUp = neverRecovered ? null : blewUp();
+    // (the loss's peak before the layers' ratios: one series to read, not every layer's)
+    const blowUp = reasons.length === 0 && !neverRecovered ? blewUp() : null;
     if (reasons.length === 0 && lp && lp.n >= 2 * t.min_points && lp.first > 0 && (neverRecovered || blowUp !== null)) {
       const peaks: { layer: string; value: number; step: number }[] = [];
       let layersWithRatios = 0;
