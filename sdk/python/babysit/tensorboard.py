@@ -240,6 +240,10 @@ class SummaryWriter:
         try:
             if not self._usable("add_histogram") or not self._tag_ok(tag, "add_histogram"):
                 return
+            if isinstance(values, (str, bytes)) or values is None:
+                self._warn("add_histogram:values", "add_histogram(%r) takes a tensor, array or list of numbers, got %s; dropped"
+                           % (tag, type(values).__name__))
+                return
             step = self._step("histogram:" + tag, global_step)
             if isinstance(bins, int) and not isinstance(bins, bool) and bins > 0:
                 self._run.log_histogram(tag, values, step=step, bins=min(bins, 1000))
@@ -365,7 +369,7 @@ class SummaryWriter:
 
     def add_hparams(self, hparam_dict: Any, metric_dict: Any, hparam_domain_discrete: Any = None,
                     run_name: Any = None) -> None:
-        """Adds `hparam_dict` to the run's config and logs `metric_dict` at the run's current step.
+        """Adds `hparam_dict` to the run's config and logs `metric_dict` at the last step written.
 
         torch writes them to a separate sub-run of the log directory; in babysit they belong to the
         run itself, so its config and its final metrics sit together."""
@@ -380,7 +384,8 @@ class SummaryWriter:
             if hparam_dict:
                 self._run.update_config(hparam_dict)
             if metric_dict:
-                step = self._run._current_step()
+                # the final values: at the last step this writer wrote (torch puts them in a sub-run)
+                step = builtin_max(self._steps.values()) if self._steps else self._run._current_step()
                 for key in metric_dict:
                     self._steps[key] = step
                 self._run.log(metric_dict, step=step)
