@@ -16,7 +16,9 @@ OFFLINE = "offline"
 DISABLED = "disabled"
 MODES = (ONLINE, OFFLINE, DISABLED)
 # What other trackers call the same modes (wandb: "run" and "dryrun"), so a mode copied over works.
-_ALIASES = {"run": ONLINE, "dryrun": OFFLINE, "shared": ONLINE}
+# "team" and "local" are the babysit *server's* BABYSIT_MODE (lib/auth/mode.ts): a shell that starts
+# both the server and a script exports one of them, which says nothing against sending.
+_ALIASES = {"run": ONLINE, "dryrun": OFFLINE, "shared": ONLINE, "team": ONLINE, "local": ONLINE}
 
 _warner = OnceWarner()
 

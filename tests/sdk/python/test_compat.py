@@ -257,6 +257,7 @@ def test_disabled_run_returns_sensible_objects(monkeypatch):
 @pytest.mark.parametrize("value, expected", [
     ("offline", "offline"), ("OFFLINE", "offline"), (" disabled ", "disabled"), ("online", "online"),
     ("dryrun", "offline"), ("", "online"),
+    ("team", "online"), ("local", "online"),  # the server's BABYSIT_MODE values, often in the same shell
 ])
 def test_mode_values(monkeypatch, value, expected):
     monkeypatch.setenv("BABYSIT_MODE", value)
