@@ -525,6 +525,9 @@ function parse(file: string, text: string): Loaded {
       out.header = rec;
     } else if (rec.kind === "batch" && Number.isSafeInteger(rec.seq) && rec.body && typeof rec.body === "object" && !Array.isArray(rec.body)) {
       out.pending.set(rec.seq as number, rec.body as Body);
+    } else if (rec.kind === "config" && haveHeader && rec.config && typeof rec.config === "object" && !Array.isArray(rec.config)) {
+      // the whole config, merged after the header was written (the Python SDK's update_config)
+      out.header = { ...out.header, config: rec.config };
     } else if (rec.kind === "ack" && Number.isSafeInteger(rec.seq)) {
       out.pending.delete(rec.seq as number);
     } else if (rec.kind === "finish" && typeof rec.status === "string") {

@@ -100,6 +100,24 @@ test("an offline run made without a URL names no server: sync sends it wherever 
   expect(out.stdout).toContain("sent 1 batch(es) of 1 run(s)");
 }, 120_000);
 
+test("sync reads the config records a Python offline run appends after its header (update_config)", async () => {
+  const id = "py-offline-config";
+  const file = path.join(spoolDir, `${id}.jsonl`);
+  const lines = [
+    { kind: "run", id, project: "mode-ts", config: { a: 1 }, startedAt: Date.now() / 1000 - 60 },
+    { kind: "batch", seq: 1, body: { seq: 1, rows: [{ step: 0, metrics: { x: 1 } }] } },
+    { kind: "config", config: { a: 1, b: 2 } },
+    { kind: "config", config: { a: 3, b: 2 } }, // the last one wins
+    { kind: "finish", status: "finished" },
+  ];
+  fs.writeFileSync(file, lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+  server = await startServer();
+  const out = syncCommand(server.url);
+  expect(out.code, out.stdout + out.stderr).toBe(0);
+  const detail = await api(server.url, "GET", `/api/v1/runs/${id}`);
+  expect(detail.body.run).toMatchObject({ status: "finished", config: { a: 3, b: 2 } });
+}, 120_000);
+
 test.each([
   ["the mode option", { mode: "disabled" as const }, undefined],
   ["BABYSIT_MODE", {}, "disabled"],
