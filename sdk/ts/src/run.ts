@@ -98,7 +98,7 @@ const MODE_ALIASES = new Map<string, Mode>([
 const warnedModes = new Set<string>();
 
 /** The mode to use: the option when valid, else BABYSIT_MODE when valid, else online. Never throws. */
-export function resolveMode(option: unknown, env: NodeJS.ProcessEnv = process.env): Mode {
+export function resolveMode(option: unknown, env: Record<string, string | undefined> = process.env): Mode {
   const parse = (value: unknown, where: string): Mode | null => {
     if (value === undefined || value === null) return null;
     const text = typeof value === "string" ? value.trim().toLowerCase() : null;

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import types
 import urllib.request
 import uuid
 import warnings
@@ -122,6 +123,33 @@ def test_tensorboard_mirror_without_tensorboard_warns_once_and_streams(spool_dir
     mirror = [c for c in caught if "mirror=True" in str(c.message)]
     assert len(mirror) == 1 and mirror[0].filename == __file__
     assert [s for s, _ in steps_of(w.run.id, "a")] == [0, 1]
+
+
+def test_tensorboard_mirror_forwards_every_call_to_torchs_writer(monkeypatch):
+    """mirror=True hands each call, with its arguments, to torch.utils.tensorboard.SummaryWriter (a
+    recording stand-in here: the tensorboard package is not installed on the test machines)."""
+    calls = []
+
+    class TorchWriter:
+        def __init__(self, **kwargs):
+            calls.append(("__init__", (), kwargs))
+
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: calls.append((name, args, kwargs))
+
+    module = types.ModuleType("torch.utils.tensorboard")
+    module.SummaryWriter = TorchWriter
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", module)
+    w = babysit.tensorboard.SummaryWriter("runs/mirrored", url=_server.url, project="tb-mirror", mirror=True, flush_secs=5)
+    w.add_scalar("a", 1.0, 3)
+    w.add_histogram("h", [1.0, 2.0], 3, bins="auto")
+    w.add_graph("model", "input")  # not streamed to babysit: the mirror still gets it
+    w.close()
+    assert calls[0] == ("__init__", (), {"log_dir": "runs/mirrored", "comment": "", "purge_step": None, "max_queue": 10,
+                                         "flush_secs": 5, "filename_suffix": ""})
+    assert [c[0] for c in calls[1:]] == ["add_scalar", "add_histogram", "add_graph", "close"]
+    assert calls[1][1][:3] == ("a", 1.0, 3) and calls[3][1] == ("model", "input")
+    assert steps_of(w.run.id, "a") == [(3, 1.0)]
 
 
 def test_tensorboard_mirror_writes_event_files(tmp_path):
