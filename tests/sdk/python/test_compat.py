@@ -201,6 +201,29 @@ def test_wandb_finish_with_nonzero_exit_code_marks_the_run_crashed(spool_dir):
     assert get("/api/v1/runs/%s" % run_id_of(proc))["run"]["status"] == "crashed"
 
 
+def test_wandb_script_that_dies_without_finish_ends_crashed_with_its_last_step(spool_dir):
+    proc = run_script("crash_wandb.py", spool=spool_dir, check=False)
+    assert proc.returncode == 1 and "CUDA out of memory (simulated)" in proc.stderr
+    rid = run_id_of(proc)
+    detail = get("/api/v1/runs/%s" % rid)
+    assert detail["run"]["status"] == "crashed"
+    assert steps_of(rid, "val/loss") == [(5, 0.5)]  # committed at exit, on the step it was gathered for
+    (summary,) = [e for e in detail["events"] if e["type"] == "summary"]
+    assert summary["data"] == {"loss": 0.2, "val/loss": 0.5}
+
+
+def test_summary_writer_into_an_existing_run_leaves_it_running(spool_dir):
+    run = babysit.init(project="tb-existing", url=_server.url, config={"a": 1})
+    with babysit.tensorboard.SummaryWriter(run=run, config={"b": 2}) as w:
+        w.add_scalar("x", 1.0, 0)
+        assert w.run is run
+    assert not run.finished
+    run.log({"y": 2.0}, step=1)
+    run.finish()
+    detail = get("/api/v1/runs/%s" % run.id)
+    assert detail["run"]["config"] == {"a": 1, "b": 2} and set(keys_of(run.id)) == {"x", "y"}
+
+
 def test_trackio_script(spool_dir):
     proc = run_script("train_trackio.py", spool=spool_dir)
     rid = run_id_of(proc)
@@ -269,6 +292,34 @@ def test_disabled_mode_does_nothing_quietly(spool_dir):
     finally:
         fake.close()
     assert not os.path.exists(spool_dir) or os.listdir(spool_dir) == []
+
+
+@pytest.mark.parametrize("init, spooled", [
+    (lambda url: babysit.wandb.init(project="shim-mode", mode="offline"), True),
+    (lambda url: babysit.wandb.init(project="shim-mode", mode="dryrun"), True),
+    (lambda url: babysit.wandb.init(project="shim-mode", mode="disabled"), False),
+    (lambda url: babysit.trackio.init(project="shim-mode", mode="offline"), True),
+    (lambda url: babysit.trackio.init(project="shim-mode", mode="disabled"), False),
+    (lambda url: babysit.tensorboard.SummaryWriter("runs/m", project="shim-mode", mode="offline"), True),
+    (lambda url: babysit.tensorboard.SummaryWriter("runs/m", project="shim-mode", mode="disabled"), False),
+])
+def test_the_drop_in_modules_take_mode_as_babysit_mode(spool_dir, monkeypatch, init, spooled):
+    fake = FakeServer()
+    monkeypatch.setenv("BABYSIT_URL", fake.url)
+    try:
+        r = init(fake.url)
+        writer = isinstance(r, babysit.tensorboard.SummaryWriter)
+        for step in range(3):
+            if writer:
+                r.add_scalar("loss", 1.0 / (step + 1), step)
+            else:
+                r.log({"loss": 1.0 / (step + 1)})
+        (r.close if writer else r.finish)()
+        assert fake.requests == []
+    finally:
+        fake.close()
+    files = os.listdir(spool_dir) if os.path.exists(spool_dir) else []
+    assert len(files) == (1 if spooled else 0)
 
 
 def test_disabled_run_returns_sensible_objects(monkeypatch):
