@@ -576,11 +576,11 @@ def _classify(value: Any) -> Tuple[str, Any]:
 
 run: Optional[Run] = None
 config = Config()
-summary: Optional[Summary] = None
+summary = Summary()  # before init: writes are kept here and dropped (W&B's pre-init summary is read-only too)
 
 
 def _forget(r: Run) -> None:
-    global run, summary
+    global run
     if run is r:
         run = None
 

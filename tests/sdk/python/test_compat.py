@@ -143,7 +143,8 @@ def test_tensorboard_mirror_forwards_every_call_to_torchs_writer(monkeypatch):
     w = babysit.tensorboard.SummaryWriter("runs/mirrored", url=_server.url, project="tb-mirror", mirror=True, flush_secs=5)
     w.add_scalar("a", 1.0, 3)
     w.add_histogram("h", [1.0, 2.0], 3, bins="auto")
-    w.add_graph("model", "input")  # not streamed to babysit: the mirror still gets it
+    with pytest.warns(BabysitWarning, match=r"add_graph\(\) is not sent to babysit \(written to the mirrored event files only\)"):
+        w.add_graph("model", "input")  # not streamed to babysit: the mirror still gets it
     w.close()
     assert calls[0] == ("__init__", (), {"log_dir": "runs/mirrored", "comment": "", "purge_step": None, "max_queue": 10,
                                          "flush_secs": 5, "filename_suffix": ""})
