@@ -55,6 +55,9 @@ class DisabledRun:
         except Exception:
             pass
 
+    def _update_run(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
     def watch(self, *args: Any, **kwargs: Any) -> None:
         return None
 

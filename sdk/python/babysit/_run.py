@@ -488,6 +488,39 @@ class Run:
         except Exception as err:
             self._warner.warn("update_config", "update_config() dropped its input: %s" % (err,))
 
+    def _update_run(self, tags: Any = None, notes: Any = None) -> None:
+        """Sets the run's tags and/or notes (as the page's PATCH does); used by babysit.wandb. Bad tags are
+        dropped and overlong notes cut, with one warning each, so the server takes the rest. Never raises."""
+        try:
+            fields: Dict[str, Any] = {}
+            if tags is not None:
+                clean: List[str] = []
+                for t in tags:
+                    t = C.trim(t) if isinstance(t, str) else t
+                    problem = C.name_problem(t, C.LIMITS["tagMaxLength"], "tags")
+                    if problem is not None:
+                        self._warner.warn("tag:" + problem, "dropped tag %s: %s" % (_short(t), problem), stacklevel=5)
+                    elif t not in clean:
+                        clean.append(t)
+                if len(clean) > C.LIMITS["tagsPerRun"]:
+                    self._warner.warn("tags", "a run has at most %d tags (tagsPerRun); kept the first %d of %d"
+                                      % (C.LIMITS["tagsPerRun"], C.LIMITS["tagsPerRun"], len(clean)), stacklevel=5)
+                    clean = clean[:C.LIMITS["tagsPerRun"]]
+                fields["tags"] = clean
+            if notes is not None:
+                text = "".join(c for c in str(notes).replace("\r\n", "\n") if c in "\t\n" or not C.has_forbidden_character(c))
+                if not C.is_well_formed(text):
+                    text = text.encode("utf-8", "replace").decode("utf-8")
+                if len(text) > C.LIMITS["notesMaxLength"]:
+                    self._warner.warn("notes", "notes are at most %d code points (notesMaxLength); cut" % C.LIMITS["notesMaxLength"],
+                                      stacklevel=5)
+                    text = text[:C.LIMITS["notesMaxLength"]]
+                fields["notes"] = text
+            if fields:
+                self._transport.update_run(fields)
+        except Exception as err:
+            self._warner.warn("update_run", "tags/notes dropped: %r" % (err,))
+
     def _current_step(self) -> int:
         """The step of the latest log() call, else the one the first log() will take."""
         s = self.step

@@ -158,6 +158,8 @@ class Transport:
             self._offline = True
             self._replay_foreign = False
         self._config_pending: Optional[Dict[str, Any]] = None  # config merged after the create, to send
+        self._patch_pending: Optional[Dict[str, Any]] = None  # tags/notes to PATCH onto the run
+        self._patch_all: Dict[str, Any] = {}
         self.thread = threading.Thread(target=self._main, name="babysit-sender-%s" % run_id, daemon=True)
 
     def start(self) -> None:
@@ -220,6 +222,38 @@ class Transport:
                 pending.update(config)
                 self._config_pending = pending
         self.wake.set()
+
+    def update_run(self, fields: Dict[str, Any]) -> None:
+        """PATCH fields of the run (tags, notes; checked by the caller), sent once it exists, kept in the
+        spool for a replay (training thread)."""
+        with self._lock:
+            self._patch_all = dict(self._patch_all, **fields)
+            if self.spool.path is None:
+                self.spool.header["patch"] = self._patch_all
+            else:
+                self.spool.append_patch(self._patch_all)
+            if not self.offline_mode:
+                self._patch_pending = dict(self._patch_pending or {}, **fields)
+        self.wake.set()
+
+    def _send_patch(self) -> bool:
+        """Sends the pending tags/notes. False: retry later."""
+        pending = self._patch_pending
+        if pending is None:
+            return True
+        try:
+            status, payload = self._post("/api/v1/runs/%s" % self.run_id, pending, method="PATCH")
+        except TransportError:
+            return False
+        if status >= 500 or status in (408, 425, 429):
+            return False
+        with self._lock:
+            if self._patch_pending is pending:
+                self._patch_pending = None
+        if status >= 400:
+            self.warner.say("patch-refused", "the server refused the tags/notes of run %s (%s)"
+                            % (self.run_id, error_text(status, payload)))
+        return True
 
     def _send_config(self) -> bool:
         """Sends config merged since the create (a resume with the same id merges it). False: retry."""
@@ -361,12 +395,16 @@ class Transport:
     _said_refusal: Optional[Tuple[str, bool]] = None
     _create_refused: Optional[str] = None  # the server's answer refusing the run (a 4xx), said once by _ensure_created
 
-    def _post(self, path: str, body: Any) -> Tuple[int, Any]:
+    def _post(self, path: str, body: Any, method: str = "POST") -> Tuple[int, Any]:
         """One request to the server, within finish's deadlines; raises TransportError."""
         with self._lock:
             connect = self._finish_connect_deadline - time.monotonic() if self._finish_one_try else None
         try:
-            answer = self.client.post(path, body, self._timeout(), connect)
+            if method == "POST":
+                answer = self.client.post(path, body, self._timeout(), connect)
+            else:
+                data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+                answer = self.client.request(method, path, data, self._timeout(), connect)
         except KeyRefused as err:
             self._refused = err  # it answered: the messages must not say "unreachable"
             raise
@@ -832,6 +870,8 @@ class Transport:
             return False
         if self._config_pending is not None and not self._send_config():
             return False
+        if self._patch_pending is not None and not self._send_patch():
+            return False
         # Spooled batches first (they are older), then the in-memory ones.
         for source in (self._spooled, self._outbox):
             while True:
@@ -935,6 +975,23 @@ class Transport:
                 sp.ack(seq)
                 budget -= 1
                 continue
+            if sp.patch is not None:
+                try:
+                    status, payload = self._post("/api/v1/runs/%s" % sp.run_id, sp.patch, method="PATCH")
+                except TransportError:
+                    return False
+                if status == 404 and not sp.create_tried:  # a run with no batch: not created yet
+                    sp.create_tried = True
+                    res = self._create(sp.create_body())
+                    if res is None or res[0] >= 500:
+                        return False
+                    continue
+                if status in (408, 425, 429) or status >= 500:
+                    return False
+                if status >= 400:
+                    self.warner.say("patch-refused:" + sp.run_id, "the server refused the tags/notes of run %s (%s)"
+                                    % (sp.run_id, error_text(status, payload)))
+                sp.patch = None
             if sp.finish is not None:
                 try:
                     status, _ = self._post("/api/v1/runs/%s/finish" % sp.run_id, _finish_body(sp.finish, sp.finished_at))

@@ -662,6 +662,8 @@ def init(project: Any = None, entity: Any = None, config: Any = None, name: Any 
     object.__setattr__(cfg, "_run", b)
     r = Run(b, cfg, tag_list, notes if isinstance(notes, str) else None,
             group if isinstance(group, str) else None, job_type if isinstance(job_type, str) else None)
+    if tag_list or r.notes:
+        b._update_run(tags=tag_list or None, notes=r.notes)  # the run's own tags and notes, as on its page
     info = {k: v for k, v in (("tags", tag_list), ("notes", r.notes), ("group", r.group), ("job_type", r.job_type)) if v}
     if info:
         b.event("run_info", info, step=0)

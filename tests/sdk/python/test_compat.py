@@ -171,6 +171,7 @@ def test_wandb_script_with_steps_config_summary_watch_and_alert(spool_dir):
     detail = get("/api/v1/runs/%s" % rid)
     run = detail["run"]
     assert run["status"] == "finished" and run["project"] == "compat-wandb" and run["name"] == "mlp"
+    assert run["tags"] == ["baseline"] and run["notes"] == "from a wandb script"  # the run's own, as on its page
     # argparse config, a key set before init, update() and item assignment after init
     assert run["config"] == {"seed": 0, "lr": 0.05, "epochs": 3, "exit_code": 0, "name": "mlp", "batch_size": 32, "hidden": 16}
     keys = keys_of(rid)
@@ -260,6 +261,7 @@ def test_offline_mode_touches_no_network_and_sync_uploads_everything(spool_dir):
     synced, live = get("/api/v1/runs/%s" % rid), get("/api/v1/runs/%s" % online)
     assert synced["run"]["status"] == "finished" and synced["run"]["name"] == "offline"
     assert synced["run"]["config"] == live["run"]["config"]
+    assert synced["run"]["tags"] == live["run"]["tags"] == ["baseline"] and synced["run"]["notes"] == live["run"]["notes"]
     assert {k: (v["count"], v["firstStep"], v["lastStep"]) for k, v in keys_of(rid).items()} == \
         {k: (v["count"], v["firstStep"], v["lastStep"]) for k, v in keys_of(online).items()}
     assert steps_of(rid, "train/loss") == steps_of(online, "train/loss")
@@ -412,6 +414,10 @@ BAD_CALLS = {
     "wandb init project too long": lambda: babysit.wandb.init(project="p" * 500),
     "wandb init bad id": lambda: babysit.wandb.init(project="bad-args", id="no spaces allowed"),
     "wandb init tags a string": lambda: babysit.wandb.init(project="bad-args", tags="abc"),
+    "wandb init an empty tag": lambda: babysit.wandb.init(project="bad-args", tags=["ok", "  "]),
+    "wandb init a tag too long": lambda: babysit.wandb.init(project="bad-args", tags=["t" * 65]),
+    "wandb init 33 tags": lambda: babysit.wandb.init(project="bad-args", tags=["t%d" % i for i in range(33)]),
+    "wandb init notes too long": lambda: babysit.wandb.init(project="bad-args", notes="n" * 10_001),
     "wandb init unknown argument": lambda: babysit.wandb.init(project="bad-args", colour="red"),
     "wandb init resume without id": lambda: babysit.wandb.init(project="bad-args", resume="must"),
     "wandb init bad config": lambda: babysit.wandb.init(project="bad-args", config=[1, 2]),

@@ -100,7 +100,7 @@ test("an offline run made without a URL names no server: sync sends it wherever 
   expect(out.stdout).toContain("sent 1 batch(es) of 1 run(s)");
 }, 120_000);
 
-test("sync reads the config records a Python offline run appends after its header (update_config)", async () => {
+test("sync reads the config and patch records a Python offline run appends after its header (update_config, wandb tags)", async () => {
   const id = "py-offline-config";
   const file = path.join(spoolDir, `${id}.jsonl`);
   const lines = [
@@ -108,6 +108,7 @@ test("sync reads the config records a Python offline run appends after its heade
     { kind: "batch", seq: 1, body: { seq: 1, rows: [{ step: 0, metrics: { x: 1 } }] } },
     { kind: "config", config: { a: 1, b: 2 } },
     { kind: "config", config: { a: 3, b: 2 } }, // the last one wins
+    { kind: "patch", body: { tags: ["baseline", "sweep-1"], notes: "from babysit.wandb" } },
     { kind: "finish", status: "finished" },
   ];
   fs.writeFileSync(file, lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
@@ -115,7 +116,7 @@ test("sync reads the config records a Python offline run appends after its heade
   const out = syncCommand(server.url);
   expect(out.code, out.stdout + out.stderr).toBe(0);
   const detail = await api(server.url, "GET", `/api/v1/runs/${id}`);
-  expect(detail.body.run).toMatchObject({ status: "finished", config: { a: 3, b: 2 } });
+  expect(detail.body.run).toMatchObject({ status: "finished", config: { a: 3, b: 2 }, tags: ["baseline", "sweep-1"], notes: "from babysit.wandb" });
 }, 120_000);
 
 test.each([
