@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Dict, Mapping, Optional
 
-from . import _contract, _state
+from . import _contract, _mode, _state
+from ._disabled import DisabledRun
 from ._output import BabysitWarning, OnceWarner
 from ._result import DeliveryResult
 from ._run import DEFAULT_URL, Run
@@ -64,6 +65,7 @@ def init(
     batch_points: int = 1000,
     init_timeout: float = 3.0,
     quiet: Optional[bool] = None,
+    mode: Optional[str] = None,
 ) -> Run:
     """Starts a run (or resumes one) and makes it the current run of the module-level functions.
 
@@ -85,6 +87,10 @@ def init(
         batch_points: send at once when this many points are waiting (default 1000).
         init_timeout: seconds to wait for the server to create the run before going on (default 3).
         quiet: do not print the run's URL, nor the checklist line at finish (default ``$BABYSIT_QUIET``).
+        mode: ``"online"`` (send to the server), ``"offline"`` (keep everything in the spool directory
+            for a later ``python -m babysit sync``; no request is made) or ``"disabled"`` (a run whose
+            methods do nothing). Default ``$BABYSIT_MODE``, else online; an invalid value warns once and
+            falls back to ``$BABYSIT_MODE``, then online.
 
     Returns:
         The Run. Also a context manager: ``with babysit.init(...) as run:`` finishes it at the end of
@@ -98,6 +104,12 @@ def init(
     Example:
         >>> run = babysit.init(project="digits", name="mlp-lr1e-3", config={"lr": 1e-3})  # doctest: +SKIP
     """
+    chosen = _mode.resolve(mode)
+    if chosen == _mode.DISABLED:
+        # Nothing is checked either: switching monitoring off must not make a script fail.
+        disabled = DisabledRun(project, name=name, config=config, id=id)
+        _state.register(disabled)
+        return disabled  # type: ignore[return-value]
     run = Run(
         project,
         name=name,
@@ -109,6 +121,7 @@ def init(
         batch_points=batch_points,
         init_timeout=init_timeout,
         quiet=quiet,
+        offline=chosen == _mode.OFFLINE,
     )
     _state.register(run)
     return run

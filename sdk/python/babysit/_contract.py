@@ -42,6 +42,9 @@ LIMITS = {
     "statsSplitMaxLength": 64,  # code points: the split an input_stats / output_stats event names
     "labelStatsClasses": 100_000,  # entries of a label_stats event's counts
     "labelStatsSplitMaxLength": 64,  # code points, a label_stats event's split name
+    "tagMaxLength": 64,  # code points, a run's tag after trimming
+    "tagsPerRun": 32,
+    "notesMaxLength": 10_000,  # code points, a run's notes
 }
 
 KEY_MAX_LENGTH = LIMITS["keyMaxLength"]

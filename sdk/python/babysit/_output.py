@@ -35,6 +35,24 @@ def checklist_line(checklist: object, url: str) -> "str | None":
     return "babysit: checklist %s -> %s" % (clean, url)
 
 
+_PACKAGE_DIR = __file__.rsplit("/", 1)[0].rsplit("\\", 1)[0]
+
+
+def user_stacklevel() -> int:
+    """The stacklevel that makes a warning raised through OnceWarner.warn by the caller of this
+    function's caller point at the first frame outside babysit (the user's line): the drop-in modules
+    are reached by several paths (wandb.log -> Run.log, run.log...), so no fixed level is right."""
+    try:
+        frame = sys._getframe(2)
+        depth = 1
+        while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            frame = frame.f_back
+            depth += 1
+        return depth + 1
+    except Exception:
+        return 3
+
+
 class OnceWarner:
     """Reports each distinct problem once.
 

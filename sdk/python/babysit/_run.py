@@ -63,6 +63,7 @@ class Run:
         batch_points: int = 1000,
         init_timeout: float = 3.0,
         quiet: Optional[bool] = None,
+        offline: bool = False,
     ) -> None:
         # Trimmed exactly as the server trims them (JavaScript's trim(), not str.strip()).
         problem = C.name_problem(C.trim(project) if isinstance(project, str) else project, C.PROJECT_MAX_LENGTH, "project names")
@@ -129,10 +130,18 @@ class Run:
             on_checklist=self._print_checklist,
             rejections=self._rejections,
             resuming=id is not None,  # a given id may name an existing run: count on from its last step
+            offline=offline,
+            spool_url=not offline or bool(url or os.environ.get("BABYSIT_URL")),
         )
+        self.offline = offline
         self._queue = self._transport.queue
         self._wake = self._transport.wake
         self._transport.start()
+        if offline:
+            if not quiet:
+                say("babysit: offline run %s (%s) kept in %s; send it later with `python -m babysit sync`"
+                    % (self.id, project if not name else "%s / %s" % (project, name), self._transport.spool_dir))
+            return
         self._transport.created_event.wait(max(0.0, init_timeout))
 
     # ------------------------------------------------------------------ callbacks (sender thread)
@@ -242,7 +251,8 @@ class Run:
                    "new %s keys are dropped without a warning, finish() counts them"
                    % (what, _short(key), C.LIMITS[limit], what, limit, what))
 
-    def log(self, metrics: Mapping, step: Optional[int] = None, epoch: Optional[float] = None) -> None:
+    def log(self, metrics: Mapping, step: Optional[int] = None, epoch: Optional[float] = None,
+            _walltime: Optional[float] = None) -> None:
         """Records metric values at one step. Returns at once; never raises.
 
         Args:
@@ -261,7 +271,7 @@ class Run:
         try:
             if not self._alive("log"):
                 return
-            now = time.time()
+            now = time.time() if _walltime is None else _walltime  # a checked walltime (babysit.tensorboard)
             if step is None:
                 step = self._next_step()
             else:
@@ -456,6 +466,61 @@ class Run:
             self._drop("image:%s" % type(err).__name__, "images that could not be read (%s)" % type(err).__name__,
                        "dropped image %s: %s" % (_short(key), err))
 
+    def update_config(self, config: Any) -> None:
+        """Merges `config` (a dict, dataclass, Namespace... as init's) over the run's config. Never raises.
+
+        The server merges it over the stored config (top-level keys replaced); an offline run's spool
+        keeps it for `sync`.
+
+        Example:
+            >>> run.update_config({"batch_size": 64})   # doctest: +SKIP
+        """
+        try:
+            if not self._alive("update_config"):
+                return
+            clean = config_to_json(config, warn=lambda msg: self._warner.warn("config", msg, stacklevel=5))
+            if not clean:
+                return
+            merged = dict(self.config or {})
+            merged.update(clean)
+            self.config = merged
+            self._transport.update_config(clean)
+        except Exception as err:
+            self._warner.warn("update_config", "update_config() dropped its input: %s" % (err,))
+
+    def _update_run(self, tags: Any = None, notes: Any = None) -> None:
+        """Sets the run's tags and/or notes (as the page's PATCH does); used by babysit.wandb. Bad tags are
+        dropped and overlong notes cut, with one warning each, so the server takes the rest. Never raises."""
+        try:
+            fields: Dict[str, Any] = {}
+            if tags is not None:
+                clean: List[str] = []
+                for t in tags:
+                    t = C.trim(t) if isinstance(t, str) else t
+                    problem = C.name_problem(t, C.LIMITS["tagMaxLength"], "tags")
+                    if problem is not None:
+                        self._warner.warn("tag:" + problem, "dropped tag %s: %s" % (_short(t), problem), stacklevel=5)
+                    elif t not in clean:
+                        clean.append(t)
+                if len(clean) > C.LIMITS["tagsPerRun"]:
+                    self._warner.warn("tags", "a run has at most %d tags (tagsPerRun); kept the first %d of %d"
+                                      % (C.LIMITS["tagsPerRun"], C.LIMITS["tagsPerRun"], len(clean)), stacklevel=5)
+                    clean = clean[:C.LIMITS["tagsPerRun"]]
+                fields["tags"] = clean
+            if notes is not None:
+                text = "".join(c for c in str(notes).replace("\r\n", "\n") if c in "\t\n" or not C.has_forbidden_character(c))
+                if not C.is_well_formed(text):
+                    text = text.encode("utf-8", "replace").decode("utf-8")
+                if len(text) > C.LIMITS["notesMaxLength"]:
+                    self._warner.warn("notes", "notes are at most %d code points (notesMaxLength); cut" % C.LIMITS["notesMaxLength"],
+                                      stacklevel=5)
+                    text = text[:C.LIMITS["notesMaxLength"]]
+                fields["notes"] = text
+            if fields:
+                self._transport.update_run(fields)
+        except Exception as err:
+            self._warner.warn("update_run", "tags/notes dropped: %r" % (err,))
+
     def _current_step(self) -> int:
         """The step of the latest log() call, else the one the first log() will take."""
         s = self.step
@@ -593,6 +658,8 @@ class Run:
                                           spool_path=spool_path, rejected_points=rejected, rejections=rejections)
             if rejected:
                 say(summary_line(self.id, rejections))
+            if self.offline and spool_path and not self._quiet:
+                say("babysit: offline run %s kept in %s; send it with `python -m babysit sync`" % (self.id, spool_path))
         except Exception as err:
             self._warner.say("finish-result", "finish() failed internally: %r" % (err,))
             self._result = DeliveryResult(delivered=False)

@@ -6,6 +6,9 @@ One append-only JSONL file per run, in the same line format as the TypeScript SD
     {"kind":"batch","seq":17,"body":{"seq":17,"rows":[...],...}}                          a batch, as sent
     {"kind":"ack","seq":17}                                                                the server took it
     {"kind":"finish","status":"finished"}                                                  finish() gave up
+    {"kind":"config","config":{...}}                 the whole config, merged after the header was written
+    {"kind":"patch","body":{"tags":[...],"notes":"..."}}   PATCH /runs/<id> fields (tags, notes), the last one wins
+The header itself may carry "patch" too (set before it was written); a replay sends it after the batches.
 A batch is pending while no ack with its seq follows; a later batch line with the same seq replaces
 an earlier one (a resumed run's tentative steps, resolved).
 
@@ -188,6 +191,14 @@ class Spool:
     def append_ack(self, seq: int) -> bool:
         return self._append(b'{"kind":"ack","seq":%d}\n' % seq)
 
+    def append_config(self, config: Dict[str, Any]) -> bool:
+        """The run's whole config, merged since the header was written; the last one wins on replay."""
+        return self._append(json.dumps({"kind": "config", "config": config}, separators=(",", ":"), allow_nan=False).encode() + b"\n")
+
+    def append_patch(self, body: Dict[str, Any]) -> bool:
+        """The run's tags/notes (PATCH fields), set after the header was written; the last one wins."""
+        return self._append(json.dumps({"kind": "patch", "body": body}, separators=(",", ":")).encode() + b"\n")
+
     def append_finish(self, status: str, finished_at: Optional[float] = None) -> bool:
         rec: Dict[str, Any] = {"kind": "finish", "status": status}
         if finished_at is not None:
@@ -220,6 +231,8 @@ class LoadedSpool:
         self.relative = parsed.relative  # seqs of pending batches holding tentative steps
         self.max_step = parsed.max_step  # largest absolute step of its pending batches, or None
         self.create_tried = False
+        patch = parsed.header.get("patch")
+        self.patch: Optional[Dict[str, Any]] = patch if isinstance(patch, dict) and patch else None
         # seq of a half kept in memory only (its write failed) -> the seq of the batch it is the last
         # half of, acked only once that half is stored
         self.ack_after: Dict[int, int] = {}
@@ -347,6 +360,10 @@ def parse_spool(text: bytes) -> ParsedSpool:
             body = dict(rec["body"], seq=rec["seq"])
             batches[rec["seq"]] = json.dumps(body, separators=(",", ":")).encode()
             steps[rec["seq"]] = body_steps(body)
+        elif kind == "config" and out.header and isinstance(rec.get("config"), dict):
+            out.header = dict(out.header, config=rec["config"])
+        elif kind == "patch" and out.header and isinstance(rec.get("body"), dict):
+            out.header = dict(out.header, patch=rec["body"])
         elif kind == "ack" and isinstance(rec.get("seq"), int):
             batches.pop(rec["seq"], None)
         elif kind == "finish" and isinstance(rec.get("status"), str):

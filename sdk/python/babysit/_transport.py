@@ -110,6 +110,8 @@ class Transport:
         replay_foreign: bool = True,
         rejections: Optional[Rejections] = None,
         resuming: bool = False,
+        offline: bool = False,
+        spool_url: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.run_id = run_id
@@ -121,7 +123,8 @@ class Transport:
         self.on_alert = on_alert
         self.on_created = on_created
         self.on_checklist = on_checklist
-        header = dict(create_body, url=self.base_url)
+        # An offline run made without a server URL names none: `sync` sends it to whichever it is given.
+        header = dict(create_body, url=self.base_url) if spool_url else dict(create_body)
         self.spool_dir = spool_dir
         self.spool = Spool(spool_dir, header)
 
@@ -149,6 +152,14 @@ class Transport:
         # after its last stored one, known once the server answers the create (None until then).
         self.step_origin: Optional[int] = None if resuming else 0
         self._memory_points = 0  # points of spooled batches held in memory (the spool file failed)
+        # BABYSIT_MODE=offline: everything goes to the spool file, for `sync`; no request is ever made.
+        self.offline_mode = offline
+        if offline:
+            self._offline = True
+            self._replay_foreign = False
+        self._config_pending: Optional[Dict[str, Any]] = None  # config merged after the create, to send
+        self._patch_pending: Optional[Dict[str, Any]] = None  # tags/notes to PATCH onto the run
+        self._patch_all: Dict[str, Any] = {}
         self.thread = threading.Thread(target=self._main, name="babysit-sender-%s" % run_id, daemon=True)
 
     def start(self) -> None:
@@ -194,7 +205,100 @@ class Transport:
 
     # ---------------------------------------------------------------- sender thread
 
+    def update_config(self, config: Dict[str, Any]) -> None:
+        """Merges JSON-ready `config` into the run's config (training thread): into the create that
+        has not happened yet, the spool (a replay creates the run with it) and, once the run exists,
+        a resume request that the server merges over the stored config."""
+        with self._lock:
+            merged = dict(self.create_body.get("config") or {})
+            merged.update(config)
+            self.create_body["config"] = merged
+            if self.spool.path is None:
+                self.spool.header["config"] = merged
+            else:
+                self.spool.append_config(merged)
+            if not self.offline_mode:
+                pending = dict(self._config_pending or {})
+                pending.update(config)
+                self._config_pending = pending
+        self.wake.set()
+
+    def update_run(self, fields: Dict[str, Any]) -> None:
+        """PATCH fields of the run (tags, notes; checked by the caller), sent once it exists, kept in the
+        spool for a replay (training thread)."""
+        with self._lock:
+            self._patch_all = dict(self._patch_all, **fields)
+            if self.spool.path is None:
+                self.spool.header["patch"] = self._patch_all
+            else:
+                self.spool.append_patch(self._patch_all)
+            if not self.offline_mode:
+                self._patch_pending = dict(self._patch_pending or {}, **fields)
+        self.wake.set()
+
+    def _send_patch(self) -> bool:
+        """Sends the pending tags/notes. False: retry later."""
+        pending = self._patch_pending
+        if pending is None:
+            return True
+        try:
+            status, payload = self._post("/api/v1/runs/%s" % self.run_id, pending, method="PATCH")
+        except TransportError:
+            return False
+        if status >= 500 or status in (408, 425, 429):
+            return False
+        with self._lock:
+            if self._patch_pending is pending:
+                self._patch_pending = None
+        if status >= 400:
+            self.warner.say("patch-refused", "the server refused the tags/notes of run %s (%s)"
+                            % (self.run_id, error_text(status, payload)))
+        return True
+
+    def _send_config(self) -> bool:
+        """Sends config merged since the create (a resume with the same id merges it). False: retry."""
+        pending = self._config_pending
+        if pending is None:
+            return True
+        res = self._create({"id": self.run_id, "project": self.create_body.get("project"), "config": pending})
+        if res is None or res[0] >= 500 or res[0] in (408, 425, 429):
+            return False
+        with self._lock:
+            if self._config_pending is pending:
+                self._config_pending = None
+        if res[0] >= 400:
+            self.warner.say("config-refused", "the server refused the config update of run %s (%s)"
+                            % (self.run_id, error_text(res[0], res[1])))
+        return True
+
+    def _main_offline(self) -> None:
+        """The sender of an offline run: batches go to the spool file as they are formed; finish()
+        adds the finish record. `python -m babysit sync` sends it all later."""
+        self.created_event.set()
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                finishing = self._finish_status is not None
+            if not finishing:
+                self.wake.wait(self.flush_interval)
+                self.wake.clear()
+            try:
+                with self._lock:
+                    self._form_batches(force=finishing)
+            except Exception as err:
+                self.warner.say("internal", "internal error in the sender thread: %r" % (err,))
+            if finishing:
+                self._give_up()
+                return
+
     def _main(self) -> None:
+        if self.offline_mode:
+            try:
+                self._main_offline()
+            finally:
+                self.done.set()
+            return
         try:
             try:
                 if not self._ensure_created():  # at once, so init() can print the run's URL
@@ -291,12 +395,16 @@ class Transport:
     _said_refusal: Optional[Tuple[str, bool]] = None
     _create_refused: Optional[str] = None  # the server's answer refusing the run (a 4xx), said once by _ensure_created
 
-    def _post(self, path: str, body: Any) -> Tuple[int, Any]:
+    def _post(self, path: str, body: Any, method: str = "POST") -> Tuple[int, Any]:
         """One request to the server, within finish's deadlines; raises TransportError."""
         with self._lock:
             connect = self._finish_connect_deadline - time.monotonic() if self._finish_one_try else None
         try:
-            answer = self.client.post(path, body, self._timeout(), connect)
+            if method == "POST":
+                answer = self.client.post(path, body, self._timeout(), connect)
+            else:
+                data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+                answer = self.client.request(method, path, data, self._timeout(), connect)
         except KeyRefused as err:
             self._refused = err  # it answered: the messages must not say "unreachable"
             raise
@@ -350,7 +458,9 @@ class Transport:
             self.close_foreign()
             self.done.set()
         pending = len(self._spooled)
-        if self._refused is not None:
+        if self.offline_mode:
+            pass  # never tried: Run.finish says where the data is
+        elif self._refused is not None:
             with self._lock:
                 self._say_refused()
         elif self._create_refused is not None:
@@ -758,6 +868,10 @@ class Transport:
     def _deliver(self) -> bool:
         if not self._ensure_created():
             return False
+        if self._config_pending is not None and not self._send_config():
+            return False
+        if self._patch_pending is not None and not self._send_patch():
+            return False
         # Spooled batches first (they are older), then the in-memory ones.
         for source in (self._spooled, self._outbox):
             while True:
@@ -861,6 +975,23 @@ class Transport:
                 sp.ack(seq)
                 budget -= 1
                 continue
+            if sp.patch is not None:
+                try:
+                    status, payload = self._post("/api/v1/runs/%s" % sp.run_id, sp.patch, method="PATCH")
+                except TransportError:
+                    return False
+                if status == 404 and not sp.create_tried:  # a run with no batch: not created yet
+                    sp.create_tried = True
+                    res = self._create(sp.create_body())
+                    if res is None or res[0] >= 500:
+                        return False
+                    continue
+                if status in (408, 425, 429) or status >= 500:
+                    return False
+                if status >= 400:
+                    self.warner.say("patch-refused:" + sp.run_id, "the server refused the tags/notes of run %s (%s)"
+                                    % (sp.run_id, error_text(status, payload)))
+                sp.patch = None
             if sp.finish is not None:
                 try:
                     status, _ = self._post("/api/v1/runs/%s/finish" % sp.run_id, _finish_body(sp.finish, sp.finished_at))

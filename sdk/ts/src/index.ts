@@ -12,7 +12,7 @@
  *
  * @packageDocumentation
  */
-export { init, Run, DEFAULT_URL, type InitOptions, type LogOptions, type HistogramInput } from "./run.js";
+export { init, Run, DEFAULT_URL, resolveMode, type InitOptions, type LogOptions, type HistogramInput, type Mode } from "./run.js";
 export type { Alert, DeliveryResult, Rejection } from "./transport.js";
 export { sync, type SyncOptions, type SyncResult, type SkippedSpool, type KeyRefusal } from "./sync.js";
 export { computeHistogram, DEFAULT_BINS, type Histogram } from "./histogram.js";

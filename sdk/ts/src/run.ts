@@ -74,6 +74,48 @@ export interface InitOptions {
    * rejections. Default 64 MiB.
    */
   maxMemoryBytes?: number;
+  /**
+   * `"online"` (send to the server), `"offline"` (keep everything in the spool directory for a later
+   * `npx babysit-sdk sync`; no request is made) or `"disabled"` (every method does nothing). Default:
+   * `BABYSIT_MODE`, else online; an invalid value warns once and falls back to `BABYSIT_MODE`, then online.
+   */
+  mode?: Mode;
+}
+
+/** See {@link InitOptions.mode}. */
+export type Mode = "online" | "offline" | "disabled";
+const MODES: readonly Mode[] = ["online", "offline", "disabled"];
+// wandb's names for the same modes, so a value copied over works (as in the Python SDK); "team" and
+// "local" are the babysit server's BABYSIT_MODE (lib/auth/mode.ts), exported in a shell that starts both.
+const MODE_ALIASES = new Map<string, Mode>([
+  ["run", "online"],
+  ["dryrun", "offline"],
+  ["shared", "online"],
+  ["team", "online"],
+  ["local", "online"],
+]);
+/** Invalid values already warned about: one warning per value per process, not one per init(). */
+const warnedModes = new Set<string>();
+
+/** The mode to use: the option when valid, else BABYSIT_MODE when valid, else online. Never throws. */
+export function resolveMode(option: unknown, env: Record<string, string | undefined> = process.env): Mode {
+  const parse = (value: unknown, where: string): Mode | null => {
+    if (value === undefined || value === null) return null;
+    const text = typeof value === "string" ? value.trim().toLowerCase() : null;
+    if (text === "" && where === "BABYSIT_MODE") return null;
+    if (text !== null && (MODES as readonly string[]).includes(text)) return text as Mode;
+    const alias = text === null ? undefined : MODE_ALIASES.get(text);
+    if (alias) return alias;
+    const key = `${where}:${String(value)}`;
+    if (!warnedModes.has(key)) {
+      warnedModes.add(key);
+      say(
+        `babysit: warning: ${where} must be one of ${MODES.join(", ")}, got ${describe(value)}; using ${where === "BABYSIT_MODE" ? "online" : "BABYSIT_MODE or online"}`,
+      );
+    }
+    return null;
+  };
+  return parse(option, "mode") ?? parse(env.BABYSIT_MODE, "BABYSIT_MODE") ?? "online";
 }
 
 /** Second argument of {@link Run.log}. */
@@ -137,6 +179,7 @@ export async function init(options: InitOptions): Promise<Run> {
   const baseUrl = resolveUrl(o.url ?? process.env.BABYSIT_URL ?? DEFAULT_URL, warner);
   const spoolDir = defaultSpoolDir(o.spoolDir);
   const quiet = typeof o.quiet === "boolean" ? o.quiet : ["1", "true", "yes"].includes((process.env.BABYSIT_QUIET ?? "").toLowerCase());
+  const mode = resolveMode(o.mode);
 
   let run: Run | null = null;
   let printed = false;
@@ -152,6 +195,10 @@ export async function init(options: InitOptions): Promise<Run> {
     backoffMaxMs: positive(o.backoffMaxMs, 5000),
     spoolDir,
     maxMemoryBytes: positive(o.maxMemoryBytes, 64 * 1024 * 1024),
+    mode,
+    quiet,
+    // an offline run made without a URL names no server: sync sends it wherever it is pointed
+    spoolWithoutUrl: mode === "offline" && o.url === undefined && !process.env.BABYSIT_URL,
     warner,
     dashboardUrl: () => run?.url ?? baseUrl,
     onAlert: typeof onAlert === "function" ? (alert) => onAlert(alert, run!) : undefined,
@@ -176,6 +223,9 @@ export async function init(options: InitOptions): Promise<Run> {
   track(run);
   const leftovers = transport.replayedFromSpool;
   if (leftovers > 0) say(`babysit: resending ${counted(leftovers, "batch", "batches")} of run ${id} left in ${transport.spool.path}`);
+  if (mode === "offline" && !quiet) {
+    say(`babysit: offline run ${id} (${name ? `${project} / ${name}` : project}) kept in ${spoolDir}; send it later with \`npx babysit-sdk sync\``);
+  }
   await transport.start(positive(o.initTimeoutMs, 2000));
   return run;
 }

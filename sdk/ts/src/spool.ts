@@ -6,6 +6,8 @@
 //   {"kind":"batch","seq":17,"body":{"seq":17,"rows":[…],"histograms":[…],"events":[…]}}
 //   {"kind":"ack","seq":17}                                         the server acknowledged seq 17
 //   {"kind":"finish","status":"finished","finishedAt":1795903600.5}  finish() ran out of time (or the key was refused)
+//   {"kind":"config","config":{…}}   the whole config, merged after the header was written (Python's update_config); sync reads it
+//   {"kind":"patch","body":{"tags":[…],"notes":"…"}}   the run's tags/notes (Python's babysit.wandb; also "patch" in the header); sync PATCHes them
 // A batch is pending when no ack with its seq follows; a later batch line with the same seq replaces an
 // earlier one (a resumed run's tentative steps, resolved). Appends are synchronous so that the order on
 // disk is the order of events, and a torn line (the process died mid-write, or a write failed) is

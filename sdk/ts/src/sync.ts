@@ -208,6 +208,20 @@ class Replay {
       this.ack(sp, seq);
       return true;
     }
+    const patch = sp.header.patch;
+    if (patch && typeof patch === "object" && !Array.isArray(patch) && Object.keys(patch).length > 0) {
+      // tags and notes the Python SDK's babysit.wandb set (header "patch" or "patch" records): after the batches
+      const res = await this.post(`/api/v1/runs/${encodeURIComponent(id)}`, JSON.stringify(patch), deadline, "PATCH");
+      if (res === null) return false;
+      if (res.status === 404 && !sp.createTried) {
+        sp.createTried = true;
+        const made = await this.post("/api/v1/runs", JSON.stringify(createBody(sp)), deadline);
+        return made !== null && made.status < 500;
+      }
+      if (transient(res.status)) return false;
+      if (res.status >= 400) this.warn(`patch:${res.status}`, `the server refused the tags/notes of run ${id} (${errorText(res)})`);
+      sp.header = { ...sp.header, patch: undefined };
+    }
     if (sp.finish !== null) {
       // finishedAt: when finish() ran, so a run replayed hours later ends when it trained
       const res = await this.post(
@@ -330,12 +344,12 @@ class Replay {
   }
 
   /** One POST; null when the server did not answer or refused the API key (401: kept, like a server that is away). */
-  private async post(route: string, body: string, deadline: number): Promise<Answer> {
+  private async post(route: string, body: string, deadline: number, method = "POST"): Promise<Answer> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), Math.max(1, Math.min(REQUEST_TIMEOUT_MS, deadline - Date.now())));
     let answer: { status: number; body: unknown };
     try {
-      const res = await fetch(this.base + route, { method: "POST", headers: authHeaders(), body, signal: controller.signal });
+      const res = await fetch(this.base + route, { method, headers: authHeaders(), body, signal: controller.signal });
       const text = await res.text();
       let json: unknown;
       try {
@@ -525,6 +539,11 @@ function parse(file: string, text: string): Loaded {
       out.header = rec;
     } else if (rec.kind === "batch" && Number.isSafeInteger(rec.seq) && rec.body && typeof rec.body === "object" && !Array.isArray(rec.body)) {
       out.pending.set(rec.seq as number, rec.body as Body);
+    } else if (rec.kind === "config" && haveHeader && rec.config && typeof rec.config === "object" && !Array.isArray(rec.config)) {
+      // the whole config, merged after the header was written (the Python SDK's update_config)
+      out.header = { ...out.header, config: rec.config };
+    } else if (rec.kind === "patch" && haveHeader && rec.body && typeof rec.body === "object" && !Array.isArray(rec.body)) {
+      out.header = { ...out.header, patch: rec.body }; // the run's tags/notes (Python's babysit.wandb), sent after the batches
     } else if (rec.kind === "ack" && Number.isSafeInteger(rec.seq)) {
       out.pending.delete(rec.seq as number);
     } else if (rec.kind === "finish" && typeof rec.status === "string") {

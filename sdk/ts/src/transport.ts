@@ -55,6 +55,15 @@ export interface TransportOptions {
   onResumed?: (lastStep: number) => void;
   /** The server created or resumed the run; `project` and `name` are the run's own as stored. */
   onCreated?: (run: { project?: string; name?: string; resumed?: boolean }) => void;
+  /**
+   * BABYSIT_MODE: "offline" writes every batch and the finish to the spool file and makes no request
+   * (for `npx babysit-sdk sync`); "disabled" keeps nothing. Default "online".
+   */
+  mode?: "online" | "offline" | "disabled";
+  /** The spool's header names no server (an offline run made without a URL): sync sends it wherever it is pointed. */
+  spoolWithoutUrl?: boolean;
+  /** Do not print where an offline run's data is kept at finish. */
+  quiet?: boolean;
 }
 
 /** One reason things were rejected, with how many (see {@link DeliveryResult.rejections}). */
@@ -171,8 +180,13 @@ export class Transport {
 
   constructor(options: TransportOptions) {
     this.o = options;
-    this.spool = new Spool(options.spoolDir, options.meta, (kind, m) => options.warner.warn(`spool:${kind}`, m), options.baseUrl);
-    const leftovers = this.spool.load();
+    this.spool = new Spool(
+      options.spoolDir,
+      options.meta,
+      (kind, m) => options.warner.warn(`spool:${kind}`, m),
+      options.spoolWithoutUrl ? undefined : options.baseUrl,
+    );
+    const leftovers = options.mode === "disabled" ? [] : this.spool.load();
     this.pending = leftovers.map(({ maxStep: _m, floor: _f, ...b }) => ({
       ...b,
       points: b.rowPoints.reduce((a, n) => a + n, 0),
@@ -192,6 +206,15 @@ export class Transport {
     this.nextSeq = Math.max(Date.now(), lastSpooled + 1);
     this.timer = setInterval(() => this.tick(), options.flushIntervalMs);
     this.timer.unref();
+    if (options.mode === "offline") this.offline = true;
+    if (options.mode === "disabled") {
+      clearInterval(this.timer);
+      this.stopped = true;
+    }
+  }
+
+  private get networkOff(): boolean {
+    return this.o.mode === "offline" || this.o.mode === "disabled";
   }
 
   /** Batches an earlier process left in the spool for this run (they are replayed first). */
@@ -209,6 +232,7 @@ export class Transport {
    * `timeoutMs`. Never rejects: a down server is retried in the background.
    */
   async start(timeoutMs: number): Promise<void> {
+    if (this.networkOff) return;
     this.kick();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.firstCreate, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
@@ -236,6 +260,11 @@ export class Transport {
 
   /** Batches everything queued so far and waits until the server acknowledged it, or `timeoutMs`. */
   async flush(timeoutMs: number): Promise<DeliveryResult> {
+    if (this.o.mode === "disabled") return this.result(true);
+    if (this.o.mode === "offline" && !this.stopped) {
+      this.formAll(); // spooled as formed
+      return this.result(false);
+    }
     if (this.stopped) return this.result(false);
     this.formAll();
     const target = this.formed - 1;
@@ -250,6 +279,11 @@ export class Transport {
    * be sent in time is left in the spool file. Never rejects.
    */
   async finish(status: string, timeoutMs: number): Promise<DeliveryResult> {
+    if (this.o.mode === "disabled") {
+      this.closed = true;
+      return this.result(true);
+    }
+    if (this.o.mode === "offline") return this.finishOffline(status);
     this.closed = true;
     this.finishStatus = status;
     this.finishedAt = Date.now() / 1000;
@@ -280,6 +314,22 @@ export class Transport {
           `by \`npx babysit-sdk sync\` or the next time run ${this.o.meta.id} is resumed with init({ id: "${this.o.meta.id}", ... })`,
       );
     }
+    return this.result(false);
+  }
+
+  /** An offline run ends: everything and the finish record go to the spool, for `npx babysit-sdk sync`. */
+  private finishOffline(status: string): DeliveryResult {
+    if (this.stopped) return this.result(false);
+    this.closed = true;
+    this.finishStatus = status;
+    this.finishedAt = Date.now() / 1000;
+    this.stop();
+    this.spoolEverything();
+    if (this.spool.appendFinish(status, this.finishedAt)) this.spoolHasPending = true;
+    this.spool.close();
+    this.loseUnspooled(LOST_AT_END);
+    this.sayRejected();
+    if (!this.o.quiet) say(`babysit: offline run ${this.o.meta.id} kept in ${this.spool.path}; send it with \`npx babysit-sdk sync\``);
     return this.result(false);
   }
 
@@ -316,6 +366,7 @@ export class Transport {
   }
 
   private push(item: Item): void {
+    if (this.o.mode === "disabled") return;
     if (this.closed) {
       this.o.warner.warn("closed", `run ${this.o.meta.id} is finished; data logged after finish() is dropped`);
       this.reject("logged after finish()", item.kind === "row" ? item.points : 1);
@@ -342,7 +393,7 @@ export class Transport {
   }
 
   private kick(): void {
-    if (this.pumping || this.stopped) return;
+    if (this.pumping || this.stopped || this.networkOff) return;
     void this.pump();
   }
 

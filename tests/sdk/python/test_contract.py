@@ -28,8 +28,8 @@ with open(os.path.join(HERE, "..", "..", "..", "docs", "contract.json")) as f:
 LIMIT = {k: v["value"] for k, v in CONTRACT["limits"].items()}
 # limits of what only the server and the pages do (reading series, config.babysit.keys patterns)
 NOT_FOR_SDKS = {"seriesKeysPerRequest", "keyPatternMaxLength", "keyPatternsMax",
-                # run management (dashboard and API), nothing the SDKs send
-                "tagMaxLength", "tagsPerRun", "notesMaxLength", "bulkRunsMax", "runFilterMaxLength", "runConfigFiltersMax", "runListColumnsMax",
+                # run management (dashboard and API), nothing the SDKs send (tags and notes they do: babysit.wandb)
+                "bulkRunsMax", "runFilterMaxLength", "runConfigFiltersMax", "runListColumnsMax",
                 "runListConfigKeys", "runListKeysRuns", "runListKeysMax", "shareListMax",
                 # body limits of routes other than the log route: what the SDKs send there is far within them
                 "runCreateBodyBytes", "editBodyBytes", "smallBodyBytes",
