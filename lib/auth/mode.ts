@@ -17,8 +17,13 @@ export function isLoopbackHost(host: string): boolean {
   return v4?.slice(1).every((x) => Number(x) <= 255) ?? false;
 }
 
+/** The SDKs' values of BABYSIT_MODE (sdk READMEs): a shell that exports one for its training script
+ *  may start the server too, which then decides its mode as if the variable were unset. */
+const SDK_MODES = new Set(["online", "offline", "disabled"]);
+
 export function modeFrom(env: Record<string, string | undefined> = process.env): Mode {
-  const requested = env.BABYSIT_MODE?.trim().toLowerCase();
+  const given = env.BABYSIT_MODE?.trim().toLowerCase();
+  const requested = given && SDK_MODES.has(given) ? undefined : given;
   if (requested && requested !== "team" && requested !== "local") {
     throw new Error(`BABYSIT_MODE must be "team" or "local", got ${JSON.stringify(env.BABYSIT_MODE?.slice(0, 40))}`);
   }

@@ -49,6 +49,15 @@ describe("mode", () => {
     expect(modeFrom(env)).toBe(want);
   });
 
+  test.each([
+    [{ BABYSIT_MODE: "offline" }, "local"],
+    [{ BABYSIT_MODE: "disabled" }, "local"],
+    [{ BABYSIT_MODE: " Online " }, "local"],
+    [{ BABYSIT_MODE: "offline", HOST: "0.0.0.0" }, "team"],
+  ])("the SDKs' BABYSIT_MODE %j leaves the server's mode to HOST: %s", (env, want) => {
+    expect(modeFrom(env)).toBe(want);
+  });
+
   test("an unknown BABYSIT_MODE is an error, not a guess", () => {
     expect(() => modeFrom({ BABYSIT_MODE: "open" })).toThrow(/BABYSIT_MODE must be/);
   });
