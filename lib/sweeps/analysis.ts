@@ -45,6 +45,8 @@ export const WIDE_BAD_FRACTION = 0.5;
 export const SEPARATION_MIN = 0.85;
 /** A trial alert code explains the bad results of the search when this share of the judged trials share it (and 2+). */
 export const FAILING_FRACTION = 0.25;
+/** Training "breaks past the edge" when this share of the trials beyond the best value diverged. */
+export const BEYOND_DIVERGED_SHARE = 0.5;
 /** Early stopping: a minimizing objective this many times its first value has exploded (diverged). */
 export const EXPLODE_FACTOR = 10;
 
@@ -78,6 +80,10 @@ const ADVICE: ReadonlyMap<string, string> = new Map([
 ]);
 
 // ------------------------------------------------------------------------------ small statistics
+
+// reduce, not Math.max(...xs): a spread of a long array overflows the stack
+const maxOf = (xs: number[]) => xs.reduce((a, b) => (b > a ? b : a), Number.NEGATIVE_INFINITY);
+const minOf = (xs: number[]) => xs.reduce((a, b) => (b < a ? b : a), Number.POSITIVE_INFINITY);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -119,22 +125,29 @@ export function spearman(a: number[], b: number[]): number | null {
   return pearson(ranks(a), ranks(b));
 }
 
-/** Correlation ratio of y over groups, adjusted for the number of groups (epsilon-squared, then its root). */
+/** Correlation ratio of y over groups (ids 0..k-1), adjusted for the number of groups (epsilon-squared, then its root). */
 function groupEffect(groups: number[], y: number[]): number | null {
   const n = y.length;
-  const k = new Set(groups).size;
-  if (n < 3 || k < 2) return null;
-  const mean = y.reduce((s, x) => s + x, 0) / n;
-  const total = y.reduce((s, x) => s + (x - mean) ** 2, 0);
+  let k = 0;
+  for (const g of groups) k = Math.max(k, g + 1);
+  const sums = new Float64Array(k);
+  const counts = new Float64Array(k);
+  let mean = 0;
+  for (let i = 0; i < n; i++) {
+    sums[groups[i]] += y[i];
+    counts[groups[i]]++;
+    mean += y[i];
+  }
+  mean /= n;
+  let used = 0;
+  for (let g = 0; g < k; g++) if (counts[g] > 0) used++;
+  if (n < 3 || used < 2) return null;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += (y[i] - mean) ** 2;
   if (total === 0) return null;
-  const sums = new Map<number, [number, number]>();
-  groups.forEach((g, i) => {
-    const e = sums.get(g) ?? [0, 0];
-    sums.set(g, [e[0] + y[i], e[1] + 1]);
-  });
   let between = 0;
-  for (const [s, c] of sums.values()) between += c * (s / c - mean) ** 2;
-  const eps = (between - (k - 1) * ((total - between) / Math.max(1, n - k))) / total;
+  for (let g = 0; g < k; g++) if (counts[g] > 0) between += counts[g] * (sums[g] / counts[g] - mean) ** 2;
+  const eps = (between - (used - 1) * ((total - between) / Math.max(1, n - used))) / total;
   return Math.sqrt(Math.max(0, eps));
 }
 
@@ -233,8 +246,8 @@ export function inferSpace(trials: TrialSummary[]): Space {
     if (count >= LIMITS.sweepParamsMax.value) break;
     if (RESERVED_PARAM_NAMES.includes(name) || nameProblem(name, LIMITS.sweepParamNameMaxLength, "name")) continue;
     if (values.every(isNum)) {
-      const lo = Math.min(...values);
-      const hi = Math.max(...values);
+      const lo = minOf(values);
+      const hi = maxOf(values);
       if (!(hi > lo)) continue;
       if (values.every(Number.isSafeInteger)) {
         space[name] = { distribution: "int_uniform", low: lo, high: hi };
@@ -283,16 +296,36 @@ interface RefinedNumeric {
   blocked: "low" | "high" | null;
 }
 
-/** Which edge the best trial sits on (within EDGE_BAND), unless a diverged trial lies beyond it. */
+/**
+ * True when training breaks past the best value towards an edge: of the finished trials beyond it,
+ * at least BEYOND_DIVERGED_SHARE diverged. Where trials diverge on the near side too (at random, not
+ * by region), one diverged trial beyond proves nothing: it takes 2 and twice the near side's share.
+ */
+function divergesBeyond(ax: NumericAxis, best: number, side: "low" | "high", trials: TrialSummary[]): boolean {
+  let n = 0;
+  let bad = 0;
+  let nNear = 0;
+  let badNear = 0;
+  for (const x of judged(trials)) {
+    const v = paramOf(x, ax.name);
+    if (!isNum(v)) continue;
+    if (side === "high" ? v > best : v < best) {
+      n++;
+      if (diverged(x)) bad++;
+    } else {
+      nNear++;
+      if (diverged(x)) badNear++;
+    }
+  }
+  if (bad === 0 || bad < BEYOND_DIVERGED_SHARE * n) return false;
+  return badNear === 0 || (bad >= 2 && bad / n >= (2 * badNear) / nNear);
+}
+
+/** Which edge the best trial sits on (within EDGE_BAND), unless training diverges beyond it. */
 function bestEdge(ax: NumericAxis, best: number, trials: TrialSummary[]): "low" | "high" | null {
   const t = pos(ax, best);
-  const beyond = (side: "low" | "high") =>
-    trials.some((x) => {
-      const v = paramOf(x, ax.name);
-      return diverged(x) && isNum(v) && (side === "high" ? v > best : v < best);
-    });
-  if (t >= 1 - EDGE_BAND && !beyond("high")) return "high";
-  if (t <= EDGE_BAND && !beyond("low")) return "low";
+  if (t >= 1 - EDGE_BAND && !divergesBeyond(ax, best, "high", trials)) return "high";
+  if (t <= EDGE_BAND && !divergesBeyond(ax, best, "low", trials)) return "low";
   return null;
 }
 
@@ -301,8 +334,8 @@ function refineNumeric(ax: NumericAxis, top: number[], edge: "low" | "high" | nu
   const hi0 = f(ax, ax.high);
   const w = hi0 - lo0;
   const fs = top.map((v) => f(ax, v));
-  const kLo = Math.min(...fs);
-  const kHi = Math.max(...fs);
+  const kLo = minOf(fs);
+  const kHi = maxOf(fs);
   const margin = Math.max((kHi - kLo) * NARROW_MARGIN, (w * MIN_WIDTH_FRACTION) / 2);
   let lo = Math.max(lo0, kLo - margin);
   let hi = Math.min(hi0, kHi + margin);
@@ -409,26 +442,31 @@ function paramStats(ax: Axis, scored: TrialSummary[]): ParamStats {
       byValue.set(key(paramOf(t, ax.name)), list);
     });
     const medians = [...byValue.entries()].map(([v, ys]) => ({ value: JSON.parse(v) as Scalar, median: median(ys), n: ys.length }));
-    const range = n > 0 ? Math.max(...y) - Math.min(...y) : 0;
-    const importance =
-      medians.length >= 2 && range > 0 ? (Math.max(...medians.map((m) => m.median)) - Math.min(...medians.map((m) => m.median))) / range : null;
-    const groupIds = rows.map((t) => [...byValue.keys()].indexOf(key(paramOf(t, ax.name))));
-    const stat = (yy: number[]) => groupEffect(groupIds, ranks(yy)) ?? 0;
-    return { ...base, rho: null, importance, p: permutationP(stat, y, ax.name), detail: { medians } };
+    const range = n > 0 ? maxOf(y) - minOf(y) : 0;
+    const importance = medians.length >= 2 && range > 0 ? (maxOf(medians.map((m) => m.median)) - minOf(medians.map((m) => m.median))) / range : null;
+    const ids = new Map([...byValue.keys()].map((k, i) => [k, i]));
+    const groupIds = rows.map((t) => ids.get(key(paramOf(t, ax.name))) as number);
+    const stat = (ry: number[]) => groupEffect(groupIds, ry) ?? 0;
+    const flatCandidate = n >= FLAT_MIN_TRIALS && importance !== null && importance < FLAT_MAX_IMPORTANCE;
+    return { ...base, rho: null, importance, p: flatCandidate ? permutationP(stat, ranks(y), ax.name) : null, detail: { medians } };
   }
   const x = rows.map((t) => f(ax, paramOf(t, ax.name) as number));
   const rho = spearman(x, y);
   const groups = terciles(x);
-  const stat = (yy: number[]) => Math.max(Math.abs(spearman(x, yy) ?? 0), groupEffect(groups, ranks(yy)) ?? 0);
+  const rx = ranks(x);
+  const stat = (ry: number[]) => Math.max(Math.abs(pearson(rx, ry) ?? 0), groupEffect(groups, ry) ?? 0);
   const effect = groupEffect(groups, ranks(y));
   const importance = rho === null && effect === null ? null : Math.max(Math.abs(rho ?? 0), effect ?? 0);
+  // the permutation test only decides "flat": run it where that is still in question
+  const flatCandidate = n >= FLAT_MIN_TRIALS && importance !== null && importance < FLAT_MAX_IMPORTANCE;
   const tercileMedians = [0, 1, 2].map((g) => {
     const ys = y.filter((_, i) => groups[i] === g);
     return ys.length ? median(ys) : null;
   });
-  return { ...base, rho, importance, p: permutationP(stat, y, ax.name), detail: { tercileMedians } };
+  return { ...base, rho, importance, p: flatCandidate ? permutationP(stat, ranks(y), ax.name) : null, detail: { tercileMedians } };
 }
 
+/** Share of shuffles of the objective's ranks `y` whose statistic is at least the observed one. */
 function permutationP(stat: (y: number[]) => number, y: number[], name: string): number | null {
   if (y.length < 3) return null;
   const observed = stat(y);
@@ -564,11 +602,7 @@ function boundaryFindings(axes: Axis[], scored: TrialSummary[], trials: TrialSum
     if (((tBest >= 1 - EDGE_BAND && z >= BOUNDARY_Z) || (tBest >= 1 - EDGE_ZONE && z >= TREND_Z)) && inZone("high")) edge = "high";
     else if (((tBest <= EDGE_BAND && z <= -BOUNDARY_Z) || (tBest <= EDGE_ZONE && z <= -TREND_Z)) && inZone("low")) edge = "low";
     if (!edge) continue;
-    const beyond = trials.some((x) => {
-      const v = paramOf(x, ax.name);
-      return diverged(x) && isNum(v) && (edge === "high" ? v > best : v < best);
-    });
-    if (beyond) continue;
+    if (divergesBeyond(ax, best, edge, trials)) continue;
     const topValues = rows.slice(0, DEFAULT_TOP).map((t) => paramOf(t, ax.name) as number);
     const refined = refineNumeric(ax, topValues, edge);
     if (!refined.widened) continue; // a natural bound (0, 1): the best value is the bound itself, not a region past it
@@ -631,7 +665,11 @@ export function analyzeSweep(input: { space: Space | null; objective: Objective;
     if (!t.failed && !worseHalf.has(t.runId)) continue;
     const codes = new Set(t.alerts);
     if (t.failure === "diverged") codes.add("divergence");
-    for (const c of codes) groups.set(c, [...(groups.get(c) ?? []), t]);
+    for (const c of codes) {
+      const list = groups.get(c);
+      if (list) list.push(t);
+      else groups.set(c, [t]);
+    }
   }
   const sharedCodes = [...groups.entries()]
     .filter(([, ts]) => ts.length >= 2 && ts.length >= FAILING_FRACTION * done.length)
@@ -822,14 +860,14 @@ export function shouldStop(
       evidence: { rule: "diverged", step: d.step, value: String(d.value), first: first?.[1] ?? null },
     };
   }
-  const step = Math.max(...trial.map(([s]) => s));
+  const step = maxOf(trial.map(([s]) => s));
   const evidence: Record<string, unknown> = { rule: opts.rule, step, warmupSteps: opts.warmupSteps, minTrials: opts.minTrials };
   if (opts.rule !== "median") return { stop: false, reason: null, evidence };
   if (step < opts.warmupSteps) return { stop: false, reason: null, evidence };
   const best = bestUpTo(trial, goal, step);
   const peers: number[] = [];
   for (const o of others) {
-    if (o.length === 0 || Math.max(...o.map(([s]) => s)) < step) continue;
+    if (o.length === 0 || maxOf(o.map(([s]) => s)) < step) continue;
     const b = bestUpTo(o, goal, step);
     if (b !== null) peers.push(b);
   }

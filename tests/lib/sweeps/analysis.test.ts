@@ -96,6 +96,12 @@ describe("search_boundary and refinement (table)", () => {
       { edge: "low", param: "lr" },
     ],
     ["inferred space: best at the upper edge", null, () => sweep(LR, 20, peaked(3e-2)), { edge: "high", param: "lr" }],
+    [
+      "best at the upper edge, with 1 trial in 5 diverging whatever its lr (not a region that breaks)",
+      LR,
+      () => sweep(LR, 30, (p, e) => (Number(e > 0.3) ? { objective: null, failure: "diverged" } : peaked(3e-2)(p, e))),
+      { edge: "high", param: "lr" },
+    ],
   ])("%s", (_label, space, make, want) => {
     const trials = make();
     const a = analyzeSweep({ space, objective: { metric: "val/acc", goal: _label.startsWith("minimized") ? "min" : "max" }, trials });
@@ -271,6 +277,15 @@ describe("search_boundary and refinement (table)", () => {
     expect(falseAlarms).toBeLessThanOrEqual(5); // measured: 2
     expect(found).toBeGreaterThanOrEqual(90); // measured: 100
   });
+});
+
+test("5,000 trials of 30 parameters: answers (no stack overflow from spreading long arrays)", () => {
+  const raw = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`p${i}`, { distribution: "log_uniform", low: 1e-6, high: 1 }]));
+  const space = validateSpace(raw);
+  const trials = sweep(space, 5000, (p, e) => ({ objective: lg(p.p0) + e }), 9);
+  const a = analyzeSweep({ space, objective: { metric: "m", goal: "max" }, trials });
+  expect(a.importance[0].param).toBe("p0");
+  expect(boundaryParams(a.alerts).map((b) => b.param)).toEqual(["p0"]);
 });
 
 describe("inferSpace", () => {
