@@ -82,8 +82,8 @@ const ADVICE: ReadonlyMap<string, string> = new Map([
 // ------------------------------------------------------------------------------ small statistics
 
 // reduce, not Math.max(...xs): a spread of a long array overflows the stack
-const maxOf = (xs: number[]) => xs.reduce((a, b) => (b > a ? b : a), Number.NEGATIVE_INFINITY);
-const minOf = (xs: number[]) => xs.reduce((a, b) => (b < a ? b : a), Number.POSITIVE_INFINITY);
+const maxOf = (xs: number[]) => xs.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
+const minOf = (xs: number[]) => xs.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
