@@ -274,9 +274,9 @@ export function inferSpace(trials: TrialSummary[]): Space {
 const goodness = (goal: Goal, v: number) => (goal === "max" ? v : -v);
 
 /** Finished (or stopped) trials with a finite objective, not failed: the ones that say how good a value is. */
-function scoredTrials(trials: TrialSummary[], goal: Goal): TrialSummary[] {
+function scoredTrials(trials: TrialSummary[], goal: Goal, withRunning = false): TrialSummary[] {
   return trials
-    .filter((t) => !t.failed && t.status !== "running" && isNum(t.objective))
+    .filter((t) => !t.failed && (withRunning || t.status !== "running") && isNum(t.objective))
     .sort((a, b) => goodness(goal, b.objective as number) - goodness(goal, a.objective as number));
 }
 
@@ -387,10 +387,13 @@ function refineChoice(ax: ChoiceAxis, top: TrialSummary[]): Distribution {
  * The next stage's space: each numeric range narrowed around the `top` best trials (in log space
  * for log-scale parameters), widened past an edge instead where the best trial sits on it (and no
  * diverged trial lies beyond); choice parameters keep the values the top trials used; fixed values
- * stay. Always a valid space (validateSpace accepts it); the space itself when no trial has a score.
+ * stay. Trials count when they did not fail and have an objective, running ones with their best so
+ * far (the API refuses a refine with fewer than 2). Always a valid space (validateSpace accepts it);
+ * the space itself when no trial has a score.
  */
 export function refineSpace(space: Space, trials: TrialSummary[], goal: Goal, top: number): Space {
-  const scored = scoredTrials(trials, goal);
+  // a stage may be refined before all its trials end: a running trial's best so far counts here
+  const scored = scoredTrials(trials, goal, true);
   const out: Space = Object.create(null);
   const k = Math.max(1, Math.floor(top));
   for (const name of Object.keys(space)) out[name] = space[name];

@@ -260,6 +260,8 @@ describe("search_boundary and refinement (table)", () => {
     const trials = sweep(space, 20, peaked(3e-4));
     const running = trials.map((t) => ({ ...t, status: "running" }));
     expect(refineSpace(space, trials, "max", 3)).toMatchObject({ epochs: 3, opt: "adam" });
+    // a stage refined before its trials end: their best so far counts
+    expect(refineSpace(space, running, "max", 3)).toEqual(refineSpace(space, trials, "max", 3));
     const a = analyzeSweep({ space, objective: { metric: "val/acc", goal: "max" }, trials: running });
     expect(codes(a.alerts)).toEqual(["search_too_few_trials"]);
     expect(byCode(a.alerts, "search_too_few_trials")?.evidence).toMatchObject({ scored: 0, running: 20, needed: 5 });
