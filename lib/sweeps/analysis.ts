@@ -486,7 +486,7 @@ interface Separation {
   accuracy: number;
   /** numeric: the interval of working values; choice: the working values */
   working: { low: number; high: number } | { values: Scalar[] };
-  /** numeric: where the bad trials lie relative to the working interval */
+  /** numeric: where the bad trials lie relative to the working interval (null for a choice) */
   badSide: "above" | "below" | "both" | null;
   n: number;
 }
@@ -536,11 +536,12 @@ function separate(ax: Axis, trials: TrialSummary[], bad: (t: TrialSummary) => bo
   const accuracy = (nBad + best) / n;
   const lowBad = bestFrom > 0;
   const highBad = bestTo < xs.length - 1;
+  if (!lowBad && !highBad) return null; // the failures lie among the working values: no interval of this parameter
   return {
     param: ax.name,
     accuracy,
     working: { low: xs[bestFrom], high: xs[bestTo] },
-    badSide: lowBad && highBad ? "both" : highBad ? "above" : lowBad ? "below" : null,
+    badSide: lowBad && highBad ? "both" : highBad ? "above" : "below",
     n,
   };
 }
@@ -556,18 +557,19 @@ function bestSeparation(axes: Axis[], trials: TrialSummary[], bad: (t: TrialSumm
 
 function describeSeparation(s: Separation, what: string): string {
   if ("values" in s.working)
-    return `every working trial used ${s.param} in ${JSON.stringify(s.working.values)} (${pct(s.accuracy)} of ${s.n} trials sorted right)`;
+    return `Every working trial used ${s.param} in ${JSON.stringify(s.working.values)} (${pct(s.accuracy)} of ${s.n} trials sorted right)`;
   const { low, high } = s.working;
   const side =
     s.badSide === "above"
-      ? `trials with ${s.param} above ${fmt(high)} ${what}`
+      ? `Trials with ${s.param} above ${fmt(high)} ${what}`
       : s.badSide === "below"
-        ? `trials with ${s.param} below ${fmt(low)} ${what}`
-        : `trials with ${s.param} outside [${fmt(low)}, ${fmt(high)}] ${what}`;
+        ? `Trials with ${s.param} below ${fmt(low)} ${what}`
+        : `Trials with ${s.param} outside [${fmt(low)}, ${fmt(high)}] ${what}`;
   return `${side}; the working ones had ${s.param} in [${fmt(low)}, ${fmt(high)}] (${pct(s.accuracy)} of ${s.n} trials sorted right)`;
 }
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
+const show = (v: Scalar) => (typeof v === "number" ? fmt(v) : JSON.stringify(v));
 
 // ------------------------------------------------------------------------------ the alerts
 
@@ -790,7 +792,7 @@ export function analyzeSweep(input: { space: Space | null; objective: Objective;
         `${flat.map((s) => s.param).join(", ")} ${flat.length > 1 ? "do" : "does"} not change ${metric} beyond noise`,
         `${flat
           .map((s) => {
-            const fix = bestParams && Object.hasOwn(bestParams, s.param) ? ` (e.g. at the best trial's ${JSON.stringify(bestParams[s.param])})` : "";
+            const fix = bestParams && Object.hasOwn(bestParams, s.param) ? ` (e.g. at the best trial's ${show(bestParams[s.param])})` : "";
             return `${s.param}: importance ${(s.importance as number).toFixed(2)} over ${s.n} trials, and a shuffled objective shows as large an effect ${pct(s.p as number)} of the time${fix}.`;
           })
           .join(

@@ -198,13 +198,13 @@ describe("search_boundary and refinement (table)", () => {
     expect(nBad / 24).toBeGreaterThanOrEqual(0.5);
     const a = analyzeSweep({ space, objective: { metric: "val/acc", goal: "max" }, trials });
     const wide = byCode(a.alerts, "search_range_too_wide") as SweepAlert;
-    expect(wide.message).toContain("trials with lr above");
+    expect(wide.message).toContain("Trials with lr above");
     const suggested = wide.evidence.suggested as { param: string; low: number; high: number };
     expect(suggested.param).toBe("lr");
     expect(suggested.high).toBeLessThan(0.1);
     expect(suggested.high).toBeGreaterThan(0.003);
     const failing = byCode(a.alerts, "search_trials_failing") as SweepAlert;
-    expect(failing.message).toMatch(/trials with lr above [0-9.e-]+ raised divergence/);
+    expect(failing.message).toMatch(/Trials with lr above [0-9.e-]+ raised divergence/);
     // the diverged trials above the best are why the best near the top of the working region is no boundary
     expect(boundaryParams(a.alerts)).toEqual([]);
   });
