@@ -209,6 +209,30 @@ describe("search_boundary and refinement (table)", () => {
     expect(boundaryParams(a.alerts)).toEqual([]);
   });
 
+  test("inferred integer parameter over 2 decades (batch size 8-1024): judged in log space, refined as integers past the edge", () => {
+    const space = validateSpace({ batch: { distribution: "choice", values: [8, 16, 32, 64, 128, 256, 512, 1024] } });
+    const trials = sweep(space, 24, (p, e) => ({ objective: 0.5 + 0.05 * Math.log2(p.batch as number) + 0.005 * e }), 12);
+    const a = analyzeSweep({ space: null, objective: { metric: "val/acc", goal: "max" }, trials });
+    expect(a.space.batch).toEqual({ distribution: "int_uniform", low: 8, high: 1024 });
+    expect(boundaryParams(a.alerts)).toMatchObject([{ param: "batch", edge: "high" }]);
+    const s = range(a.suggestion as Space, "batch");
+    expect(Number.isInteger(s.low) && Number.isInteger(s.high) && s.high > 1024).toBe(true);
+    // widened by half the old width in log space (3.5 of 7 octaves), where linear would add 508
+    expect(s.high).toBe(Math.ceil(1024 * 2 ** 3.5));
+  });
+
+  test("a choice that always fails: range_too_wide keeps the values that work", () => {
+    const space = validateSpace({
+      opt: { distribution: "choice", values: ["sgd", "adam", "rmsprop"] },
+      lr: { distribution: "log_uniform", low: 1e-4, high: 1e-2 },
+    });
+    const trials = sweep(space, 20, (p, e) => (p.opt === "adam" ? { objective: 0.8 + 0.01 * e } : { objective: null, failure: "diverged" }), 3);
+    const a = analyzeSweep({ space, objective: { metric: "val/acc", goal: "max" }, trials });
+    const wide = byCode(a.alerts, "search_range_too_wide") as SweepAlert;
+    expect(wide.evidence.suggested).toEqual({ param: "opt", values: ["adam"] });
+    expect(wide.message).toContain('Keep opt to ["adam"]');
+  });
+
   test("diverged trials beyond the best keep the edge from being a boundary", () => {
     const trials = sweep(
       LR,
