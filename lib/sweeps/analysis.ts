@@ -180,6 +180,13 @@ function shuffled(y: number[], rand: () => number): number[] {
 /** 3 significant digits, for ranges a person copies. */
 const sig = (x: number) => Number(x.toPrecision(3));
 const fmt = (x: number) => String(sig(x));
+/** 3 significant digits, rounded outward: a range a person copies still holds what it must. */
+function sigOut(x: number, dir: "down" | "up"): number {
+  const r = sig(x);
+  if (x === 0 || (dir === "down" ? r <= x : r >= x)) return r;
+  const step = 10 ** (Math.floor(Math.log10(Math.abs(x))) - 2);
+  return sig(dir === "down" ? r - step : r + step);
+}
 
 // ------------------------------------------------------------------------------ axes
 
@@ -361,8 +368,8 @@ function refineNumeric(ax: NumericAxis, top: number[], edge: "low" | "high" | nu
       high = ax.high;
     }
   } else {
-    const l = sig(low);
-    const h = sig(high);
+    const l = sigOut(low, "down");
+    const h = sigOut(high, "up");
     if (h > l && (!ax.log || l > 0)) {
       low = l;
       high = h;
@@ -724,9 +731,9 @@ export function analyzeSweep(input: { space: Space | null; objective: Objective;
     if (ok && sep && "low" in sep.working) {
       const ax = axes.find((a) => a.name === sep.param) as NumericAxis;
       // the working interval, up to the old edge on a side where no trial failed; rounded outward
-      const low = sep.badSide === "below" || sep.badSide === "both" ? sig(sep.working.low) : ax.low;
-      const high = sep.badSide === "above" || sep.badSide === "both" ? sig(sep.working.high) : ax.high;
-      suggested = { param: sep.param, low: Math.min(low, sep.working.low), high: Math.max(high, sep.working.high) };
+      const low = sep.badSide === "below" || sep.badSide === "both" ? sigOut(sep.working.low, "down") : ax.low;
+      const high = sep.badSide === "above" || sep.badSide === "both" ? sigOut(sep.working.high, "up") : ax.high;
+      suggested = { param: sep.param, low, high };
       suggest = ` Search ${sep.param} in [${fmt(low)}, ${fmt(high)}] instead.`;
     } else if (ok && sep && "values" in sep.working) {
       suggested = { param: sep.param, values: sep.working.values };
