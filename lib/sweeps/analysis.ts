@@ -63,7 +63,7 @@ export const DEFAULT_EARLY_STOP: EarlyStop = { rule: "median", minTrials: 4, war
 /** Trial alert codes that mean "learned nothing" (as opposed to a bad but real result). */
 const NO_LEARNING_CODES = new Set(["no_learning"]);
 
-/** What a trial's own alert says about the search, for search_trials_failing. */
+/** The trial alert codes that explain a bad result, and what each says about the search (search_trials_failing). */
 const ADVICE: ReadonlyMap<string, string> = new Map([
   ["divergence", "the range reaches values (usually the learning rate) too high to train: lower its upper end"],
   ["lr_too_high", "the learning-rate range is too high: lower it"],
@@ -675,7 +675,8 @@ export function analyzeSweep(input: { space: Space | null; objective: Objective;
   const groups = new Map<string, TrialSummary[]>();
   for (const t of done) {
     if (!t.failed && !worseHalf.has(t.runId)) continue;
-    const codes = new Set(t.alerts);
+    // only alerts that explain a bad result (noisy_loss, say, does not)
+    const codes = new Set(t.alerts.filter((c) => ADVICE.has(c)));
     if (t.failure === "diverged") codes.add("divergence");
     for (const c of codes) {
       const list = groups.get(c);

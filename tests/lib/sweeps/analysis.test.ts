@@ -176,6 +176,25 @@ describe("search_boundary and refinement (table)", () => {
     expect(wide.evidence).toMatchObject({ trials: 8, bad: 7 });
   });
 
+  test.each<[string, string, boolean]>([
+    ["lr_too_low on the worse half", "lr_too_low", true],
+    ["no_learning on the worse half", "no_learning", true],
+    ["noisy_loss on the worse half (explains nothing)", "noisy_loss", false],
+    ["overfit_sanity_failed (not about the values tried)", "overfit_sanity_failed", false],
+  ])("search_trials_failing from trials' own alerts: %s", (_label, alertCode, raised) => {
+    const trials = sweep(LR, 16, peaked(3e-4));
+    const worst = [...trials].sort((a, b) => (a.objective as number) - (b.objective as number)).slice(0, 6);
+    for (const t of worst) t.alerts = [alertCode];
+    const a = analyzeSweep({ space: LR, objective: { metric: "val/acc", goal: "max" }, trials });
+    const failing = byCode(a.alerts, "search_trials_failing");
+    expect(Boolean(failing)).toBe(raised);
+    if (raised) {
+      expect(failing?.severity).toBe("warning");
+      expect(failing?.message).toContain(`6 of 16 finished trials raised ${alertCode}`);
+      expect(failing?.evidence.groups).toMatchObject([{ code: alertCode, trials: 6 }]);
+    }
+  });
+
   test("all diverged: a critical search_trials_failing, no best, no suggestion", () => {
     const trials = sweep(LR, 6, () => ({ objective: null, failure: "diverged" }));
     const a = analyzeSweep({ space: LR, objective: { metric: "val/acc", goal: "max" }, trials });
