@@ -59,7 +59,10 @@ const TABLE = new Map<string, Access>([
   ["GET /api/v1/runs", check(canListRuns, "read runs")],
   ["GET /api/v1/sweeps", check(canReadSweeps, "read sweeps")],
   // the project comes in the body: the route handler asks canWriteSweep for it (as for runs below)
-  ["POST /api/v1/sweeps", check((p) => p.kind === "user" || p.kind === "local" || (p.kind === "key" && p.scope.access === "write"), "create sweeps (a read-only key)")],
+  [
+    "POST /api/v1/sweeps",
+    check((p) => p.kind === "user" || p.kind === "local" || (p.kind === "key" && p.scope.access === "write"), "create sweeps (a read-only key)"),
+  ],
   // the project comes in the body: the route handler asks canWriteProject for it
   [
     "POST /api/v1/runs",

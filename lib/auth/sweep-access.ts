@@ -22,5 +22,6 @@ export function canWriteSweep(p: Principal, sweep: { project: string }): boolean
 
 /** POST /api/v1/sweeps names its project in the body: the route handler asks here. */
 export function assertMayWriteSweeps(p: Principal, project: string): void {
-  if (!canWriteSweep(p, { project })) throw new AppError("forbidden", `this API key may not write to the project ${JSON.stringify(project.slice(0, 200))}`);
+  if (!canWriteSweep(p, { project }))
+    throw new AppError("forbidden", `this API key may not write to the project ${JSON.stringify(project.slice(0, 200))}`);
 }

@@ -11,7 +11,9 @@ import { tagsOf } from "./update-run";
  * `owner`, its owner's name and its sweep too (the dashboard's; a shared link's page never shows them).
  */
 export async function getRun(id: string, opts: { owner?: boolean } = {}) {
-  const run = await prisma().run.findUnique({ where: { id }, include: { project: true, owner: { select: { name: true } }, sweep: { select: { id: true, name: true } } },
+  const run = await prisma().run.findUnique({
+    where: { id },
+    include: { project: true, owner: { select: { name: true } }, sweep: { select: { id: true, name: true } } },
   });
   if (!run) throw new AppError("not_found", `run ${id} does not exist`);
   const keys = [...runSeries(id).values()]

@@ -28,15 +28,16 @@ const int = (min: number, max: number, what: string) =>
 
 export const objective = z.strictObject(
   {
-    metric: z
-      .string({ error: "must be a metric key" })
-      .superRefine((s, ctx) => {
-        const problem = nameProblem(s, LIMITS.keyMaxLength, "metric keys");
-        if (problem) ctx.addIssue({ code: "custom", message: problem.replace("metric keys ", "") });
-      }),
+    metric: z.string({ error: "must be a metric key" }).superRefine((s, ctx) => {
+      const problem = nameProblem(s, LIMITS.keyMaxLength, "metric keys");
+      if (problem) ctx.addIssue({ code: "custom", message: problem.replace("metric keys ", "") });
+    }),
     goal: z.enum(["max", "min"], { error: "must be max or min" }),
   },
-  { error: (iss) => (iss.code === "unrecognized_keys" ? `unknown field ${JSON.stringify(iss.keys[0])}: give metric and goal` : "must be {metric, goal}") },
+  {
+    error: (iss) =>
+      iss.code === "unrecognized_keys" ? `unknown field ${JSON.stringify(iss.keys[0])}: give metric and goal` : "must be {metric, goal}",
+  },
 ) satisfies z.ZodType<Objective>;
 
 export const DEFAULT_EARLY_STOP: EarlyStop = { rule: "median", minTrials: 4, warmupSteps: 0 };
@@ -49,7 +50,9 @@ export const earlyStop = z.strictObject(
   },
   {
     error: (iss) =>
-      iss.code === "unrecognized_keys" ? `unknown field ${JSON.stringify(iss.keys[0])}: give rule, minTrials and warmupSteps` : "must be a JSON object",
+      iss.code === "unrecognized_keys"
+        ? `unknown field ${JSON.stringify(iss.keys[0])}: give rule, minTrials and warmupSteps`
+        : "must be a JSON object",
   },
 ) satisfies z.ZodType<EarlyStop>;
 
@@ -75,7 +78,10 @@ export const createSweep = z.strictObject(
 export type CreateSweepBody = z.infer<typeof createSweep>;
 
 // POST /api/v1/sweeps/{id}/trials: nothing to say (an empty object or no body)
-export const claimTrial = z.strictObject({}, { error: (iss) => (iss.code === "unrecognized_keys" ? `unknown field ${JSON.stringify(iss.keys[0])}: send {}` : "must be a JSON object") });
+export const claimTrial = z.strictObject(
+  {},
+  { error: (iss) => (iss.code === "unrecognized_keys" ? `unknown field ${JSON.stringify(iss.keys[0])}: send {}` : "must be a JSON object") },
+);
 
 // POST /api/v1/sweeps/{id}/refine
 export const refineSweep = z.strictObject(
@@ -85,14 +91,18 @@ export const refineSweep = z.strictObject(
     budget: int(1, LIMITS.sweepBudgetMax.value, "a number of trials (an integer)").optional(),
   },
   {
-    error: (iss) => (iss.code === "unrecognized_keys" ? `unknown field ${JSON.stringify(iss.keys[0])}: give top, name and budget` : "must be a JSON object"),
+    error: (iss) =>
+      iss.code === "unrecognized_keys" ? `unknown field ${JSON.stringify(iss.keys[0])}: give top, name and budget` : "must be a JSON object",
   },
 );
 
 // GET /api/v1/sweeps
 export const listSweepsQuery = z.strictObject(
   { project: z.string({ error: "is required" }).min(1, { error: "must not be empty" }).optional() },
-  { error: (iss) => (iss.code === "unrecognized_keys" ? `${JSON.stringify(iss.keys[0])} is not a sweeps-list parameter; known: project` : "bad query") },
+  {
+    error: (iss) =>
+      iss.code === "unrecognized_keys" ? `${JSON.stringify(iss.keys[0])} is not a sweeps-list parameter; known: project` : "bad query",
+  },
 );
 
 /** A run's config.sweep as sent: which sweep (by name, in the run's project) the run is a trial of. */

@@ -84,7 +84,11 @@ export function getSweep(id: string) {
   };
 }
 
-function alertOf(a: { code: string; severity: string; title: string; message: string; evidence: Record<string, unknown> }, s: SweepRow, updatedAt: number) {
+function alertOf(
+  a: { code: string; severity: string; title: string; message: string; evidence: Record<string, unknown> },
+  s: SweepRow,
+  updatedAt: number,
+) {
   return {
     code: a.code,
     severity: a.severity,
@@ -118,7 +122,10 @@ export function refineSweep(id: string, body: { top: number; name?: string; budg
   const { objective, trials, analysis } = analyzed(s, false);
   const scored = trials.filter((t) => !t.failed && t.objective !== null);
   if (scored.length < 2) {
-    throw new AppError("too_few_trials", `the sweep ${JSON.stringify(s.name)} has ${scored.length} trial(s) with an objective; refining needs at least 2`);
+    throw new AppError(
+      "too_few_trials",
+      `the sweep ${JSON.stringify(s.name)} has ${scored.length} trial(s) with an objective; refining needs at least 2`,
+    );
   }
   const space = refineSpace(analysis.space, trials, objective.goal, body.top);
   const name = body.name ?? `${s.name}-s${s.stage + 1}`;
@@ -149,7 +156,12 @@ export function runShouldStop(runId: string) {
     return {
       stop: true,
       reason: "diverged",
-      evidence: { sweep: sweep.id, metric: objective.metric, alerts: me.alerts, message: "the trial logged non-finite values of its objective or loss, or raised a divergence alert" },
+      evidence: {
+        sweep: sweep.id,
+        metric: objective.metric,
+        alerts: me.alerts,
+        message: "the trial logged non-finite values of its objective or loss, or raised a divergence alert",
+      },
     };
   }
   if (opts.rule === "none") return { stop: false, reason: null, evidence: { rule: "none" } };

@@ -47,7 +47,9 @@ function totalsOf(runIds: string[], keys: string[]): Map<string, Map<string, Key
   const db = sqlite();
   const pending = new Set(
     (
-      db.prepare("SELECT DISTINCT run_id AS id FROM pending_batches WHERE run_id IN (SELECT value FROM json_each(?))").all(JSON.stringify(runIds)) as {
+      db
+        .prepare("SELECT DISTINCT run_id AS id FROM pending_batches WHERE run_id IN (SELECT value FROM json_each(?))")
+        .all(JSON.stringify(runIds)) as {
         id: string;
       }[]
     ).map((r) => r.id),
@@ -92,7 +94,8 @@ function activeAlerts(runIds: string[]): Map<string, string[]> {
   return out;
 }
 
-const isScalar = (v: unknown): v is Scalar => v === null || typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
+const isScalar = (v: unknown): v is Scalar =>
+  v === null || typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
 
 /** The hyperparameters of a trial: the space's names, or (no space) every scalar top-level config key but "sweep". */
 function paramsOf(config: Record<string, unknown>, space: Space | null): Record<string, Scalar> {
@@ -170,7 +173,13 @@ export function sweepTrials(sweep: SweepRow, opts: { curves: boolean }): SweepTr
     const status = shownStatus(r.status, r.lastSeenAt);
     const nonFinite = [objective.metric, ...LOSS_KEYS].some((k) => (t.get(k)?.nonFinite ?? 0) > 0);
     const diverged = nonFinite || codes.some((c) => DIVERGED_ALERTS.has(c));
-    const failure = diverged ? "diverged" : value === null && status === "crashed" ? "crashed" : value === null && status === "finished" ? "no_objective" : null;
+    const failure = diverged
+      ? "diverged"
+      : value === null && status === "crashed"
+        ? "crashed"
+        : value === null && status === "finished"
+          ? "no_objective"
+          : null;
     return {
       runId: r.id,
       name: r.name,
