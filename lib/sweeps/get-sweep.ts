@@ -74,7 +74,15 @@ export function getSweep(id: string) {
       children,
       trials: trials.map((t) => ({
         ...t,
-        durationS: t.startedAt === null ? null : Math.max(0, (t.finishedAt ?? (t.status === "running" ? now : t.startedAt)) - t.startedAt),
+        // a run still going (or gone quiet) counts to now
+        durationS:
+          t.startedAt === null
+            ? null
+            : t.finishedAt !== null
+              ? Math.max(0, t.finishedAt - t.startedAt)
+              : t.status === "running" || t.status === "stale"
+                ? Math.max(0, now - t.startedAt)
+                : null,
       })),
       best: analysis.best.map((t) => t.runId),
       importance: analysis.importance,
