@@ -84,10 +84,13 @@ describe("POST /api/v1/sweeps", () => {
     ["objective", { objective: { metric: "val/acc", goal: "min" } }],
     ["budget", { budget: 21 }],
     ["seed", { seed: 8 }],
-  ])("the same name with another %s: 409 sweep_conflict, the sweep unchanged", async (_what, change) => {
+  ])("the same name with another %s once a trial was drawn: 409 sweep_conflict, the sweep unchanged", async (_what, change) => {
     const project = freshProject();
     const body = { project, name: "s", space: SPACE, objective: { metric: "val/acc", goal: "max" }, seed: 7, budget: 20 };
-    expect((await call("POST", "/api/v1/sweeps", body)).status).toBe(201);
+    const made = await call("POST", "/api/v1/sweeps", body);
+    expect(made.status).toBe(201);
+    // a trial drawn: the seed is now in use too
+    expect((await call("POST", `/api/v1/sweeps/${made.body.sweep.id}/trials`, {})).status).toBe(201);
     const r = await call("POST", "/api/v1/sweeps", { ...body, ...change });
     expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 409, code: "sweep_conflict" });
     const [only] = await sweepsOf(project);
