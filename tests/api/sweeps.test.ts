@@ -112,6 +112,15 @@ describe("POST /api/v1/sweeps", () => {
     }
   });
 
+  test("10 workers creating the same sweep at once: one 201, nine 200, one sweep", async () => {
+    const project = freshProject();
+    const body = { project, name: "together", space: SPACE, budget: 50 };
+    const answers = await Promise.all(Array.from({ length: 10 }, () => call("POST", "/api/v1/sweeps", body)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
+    expect(new Set(answers.map((a) => a.body.sweep.id)).size).toBe(1);
+    expect(await sweepsOf(project)).toHaveLength(1);
+  });
+
   const many = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`p${i}`, i]));
   test.each([
     ["no name", { space: SPACE }, 400, "invalid_body"],
@@ -255,6 +264,16 @@ describe("runs joining through config.sweep", () => {
       [{ lr: 0.1, wd: 1e-4 }, null],
       [{ lr: 0.01, wd: 1e-3 }, null],
     ]);
+  });
+
+  test("10 runs joining a new sweep at once make one sweep with 10 trials", async () => {
+    const project = freshProject();
+    const made = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => call("POST", "/api/v1/runs", { project, config: { lr: i / 10, sweep: { id: "crowd", trial: i } } })),
+    );
+    expect(made.map((r) => r.status)).toEqual(Array(10).fill(201));
+    const sweeps = await sweepsOf(project);
+    expect(sweeps.map((x) => [x.name, x.trials])).toEqual([["crowd", 10]]);
   });
 
   test("a run resumed with a config.sweep joins the sweep", async () => {
@@ -537,6 +556,8 @@ describe("live", () => {
     expect(heard[0]).toEqual({ sweepId: id });
     await log(run.body.id, [{ step: 0, metrics: { loss: 1 } }]);
     await waitFor(() => heard.length >= 2, 10_000, "a sweep event after the trial logged (within a second)");
+    expect((await call("POST", `/api/v1/runs/${run.body.id}/finish`, {})).status).toBe(200);
+    await waitFor(() => heard.length >= 3, 10_000, "a sweep event after the trial finished (within a second)");
     // another sweep's room hears nothing of it
     expect(heard.every((m) => (m as { sweepId: string }).sweepId === id)).toBe(true);
   });
