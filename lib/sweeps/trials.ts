@@ -21,7 +21,7 @@ const DIVERGED_ALERTS = new Set(["divergence", "exploding_gradients"]);
 /** The objectives the default picks from, in order (resolveObjective, lib/sweeps/analysis.ts). */
 const DEFAULT_OBJECTIVE_KEYS = ["val/acc", "val/loss", "train/loss", "loss"];
 /** Points of each trial's objective curve. */
-export const CURVE_POINTS = 200;
+export const CURVE_POINTS = 100;
 
 interface TrialRow {
   id: string;
