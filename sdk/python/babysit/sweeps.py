@@ -34,6 +34,7 @@ from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 from . import _contract as C
+from . import _fdlibm
 from ._http import Client, KeyRefused, TransportError, error_text
 from ._output import OnceWarner, say
 
@@ -326,8 +327,9 @@ def sample(space: Mapping[str, Any], seed: int, index: int) -> Dict[str, Any]:
         if kind == "uniform":
             out[name] = spec["low"] + u * (spec["high"] - spec["low"])
         elif kind == "log_uniform":
-            lo = math.log(spec["low"])
-            out[name] = math.exp(lo + u * (math.log(spec["high"]) - lo))
+            # JavaScript's exp and log, not the C library's: they differ in the last bit for some inputs
+            lo = _fdlibm.log(spec["low"])
+            out[name] = _fdlibm.exp(lo + u * (_fdlibm.log(spec["high"]) - lo))
         elif kind == "int_uniform":
             out[name] = min(spec["high"], spec["low"] + int(math.floor(u * (spec["high"] - spec["low"] + 1))))
         else:
