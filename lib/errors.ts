@@ -27,6 +27,7 @@ export type ErrorCode =
   | "account_disabled"
   | "password_change_required"
   | "payload_too_large"
+  | "invalid_space"
   | "internal";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -56,6 +57,7 @@ const STATUS: Record<ErrorCode, number> = {
   account_disabled: 403,
   password_change_required: 403,
   payload_too_large: 413,
+  invalid_space: 400,
   internal: 500,
 };
 

@@ -83,6 +83,13 @@ export const LIMITS = {
     "keys",
     "top-level keys of a run's config that runs-list config filters, sorts and columns see (the first ones; keys longer than runFilterMaxLength are never seen)",
   ),
+  // hyperparameter search spaces (sweeps): checked by the server and by both SDKs before a sweep starts
+  sweepParamsMax: limit(100, "parameters", "parameters of one sweep's search space (at least 1)"),
+  sweepParamNameMaxLength: limit(200, STRING_UNIT, "a search space's parameter name (at least 1)"),
+  sweepChoiceValuesMax: limit(1_000, "values", "values of one choice parameter (at least 1)"),
+  // the portable ln and exp of the sampler (lib/sweeps/sampler.ts) are exact only for normal numbers
+  sweepLogUniformMin: limit(1e-300, "value", "the smallest low of a log_uniform parameter"),
+  sweepLogUniformMax: limit(1e300, "value", "the largest high of a log_uniform parameter"),
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

@@ -35,6 +35,9 @@ NOT_FOR_SDKS = {"seriesKeysPerRequest", "keyPatternMaxLength", "keyPatternsMax",
                 "runCreateBodyBytes", "editBodyBytes", "smallBodyBytes",
                 # the server judges a run's startedAt / finishedAt against its own clock; SDKs send theirs as is
                 "runTimeFutureSkew", "runTimeMaxAge", "runMetricFiltersMax"}
+# search-space limits (sweeps, #11): until the SDKs check spaces themselves (the sweep-sdk work removes this)
+NOT_FOR_SDKS |= {"sweepParamsMax", "sweepParamNameMaxLength", "sweepChoiceValuesMax",
+                 "sweepLogUniformMin", "sweepLogUniformMax"}
 
 
 # ------------------------------------------------------------------------------ the numbers
