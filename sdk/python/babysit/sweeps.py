@@ -27,14 +27,14 @@ from __future__ import annotations
 import json
 import math
 import os
-import threading
 import random
+import struct
+import threading
 import time
 from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 from . import _contract as C
-from . import _fdlibm
 from ._http import Client, KeyRefused, TransportError, error_text
 from ._output import OnceWarner, say
 
@@ -59,12 +59,21 @@ _TWO_53 = float(1 << 53)
 
 DISTRIBUTIONS = ("log_uniform", "uniform", "int_uniform", "choice")
 GOALS = ("max", "min")
-# config.sweep links a run to its sweep: a parameter may not take that name.
+# config.sweep links a run to its sweep, config.babysit is babysit's own: no parameter takes these names.
 RESERVED_PARAM = "sweep"
-# Limits of a space; the server's are in lib/contract/limits.ts (test_contract checks they agree).
-MAX_PARAMS = C.LIMITS.get("sweepParamsMax", 64)
-MAX_CHOICES = C.LIMITS.get("sweepChoiceValuesMax", 1000)
-SWEEP_NAME_MAX_LENGTH = C.LIMITS.get("sweepNameMaxLength", 100)
+RESERVED_PARAM_NAMES = ("sweep", "babysit")
+# Limits of a space, as lib/contract/limits.ts has them (tests/sdk/python/test_sweeps.py compares
+# them with docs/contract.json).
+SPACE_LIMITS = {
+    "sweepParamsMax": 100,  # parameters of one space
+    "sweepParamNameMaxLength": 200,  # code points
+    "sweepChoiceValuesMax": 1_000,  # values of one choice
+    "sweepLogUniformMin": 1e-300,  # smallest low of a log_uniform
+    "sweepLogUniformMax": 1e300,  # largest high of a log_uniform
+}
+MAX_PARAMS = SPACE_LIMITS["sweepParamsMax"]
+MAX_CHOICES = SPACE_LIMITS["sweepChoiceValuesMax"]
+SWEEP_NAME_MAX_LENGTH = 100  # code points, as project names
 SEED_MAX = 2**32  # exclusive
 
 
@@ -103,8 +112,8 @@ def log_uniform(low: float, high: float) -> Dict[str, Any]:
     and `high`, so 1e-4..1e-3 gets as many trials as 1e-2..1e-1.
 
     Args:
-        low: smallest value, > 0.
-        high: largest value, > low.
+        low: smallest value, > 0 (at least 1e-300).
+        high: largest value, > low (at most 1e300).
 
     Returns:
         The wire form ``{"distribution": "log_uniform", "low": low, "high": high}`` (a plain dict).
@@ -122,6 +131,9 @@ def log_uniform(low: float, high: float) -> Dict[str, Any]:
         raise ValueError("log_uniform low must be > 0 (it is sampled in log space), got %r" % (low,))
     if not hi > lo:
         raise ValueError("log_uniform high must be > low, got low=%r high=%r" % (low, high))
+    if lo < SPACE_LIMITS["sweepLogUniformMin"] or hi > SPACE_LIMITS["sweepLogUniformMax"]:
+        raise ValueError("log_uniform bounds must lie within [%g, %g], got low=%r high=%r"
+                         % (SPACE_LIMITS["sweepLogUniformMin"], SPACE_LIMITS["sweepLogUniformMax"], low, high))
     return {"distribution": "log_uniform", "low": lo, "high": hi}
 
 
@@ -139,6 +151,8 @@ def uniform(low: float, high: float) -> Dict[str, Any]:
     hi = _number(high, "uniform high")
     if not hi > lo:
         raise ValueError("uniform high must be > low, got low=%r high=%r" % (low, high))
+    if not math.isfinite(hi - lo):
+        raise ValueError("uniform range is too wide (high - low overflows), got low=%r high=%r" % (low, high))
     return {"distribution": "uniform", "low": lo, "high": hi}
 
 
@@ -162,7 +176,8 @@ def int_uniform(low: int, high: int) -> Dict[str, Any]:
     likely (both ends included).
 
     Raises:
-        ValueError: a bound that is not an integer, or `high` < `low`.
+        ValueError: a bound that is not an integer, or `high` <= `low` (a single value is a fixed
+            value: write it bare).
 
     Example:
         >>> babysit.int_uniform(1, 4)
@@ -170,8 +185,11 @@ def int_uniform(low: int, high: int) -> Dict[str, Any]:
     """
     lo = _integer(low, "int_uniform low")
     hi = _integer(high, "int_uniform high")
-    if hi < lo:
-        raise ValueError("int_uniform high must be >= low, got low=%r high=%r" % (low, high))
+    if hi <= lo:
+        raise ValueError("int_uniform high must be > low (a single value is a fixed value: write it bare), got low=%r high=%r"
+                         % (low, high))
+    if hi - lo + 1 > 2**53 - 1:
+        raise ValueError("int_uniform range is too wide (more than 2^53 - 1 values)")
     return {"distribution": "int_uniform", "low": lo, "high": hi}
 
 
@@ -221,8 +239,9 @@ def validate_space(space: Mapping[str, Any]) -> Dict[str, Any]:
     string, bool or None, the same in every trial).
 
     Raises:
-        ValueError: the space is not a dict, is empty, has more than 64 parameters, a name that is not a
-            valid config key (1..200 code points, no control characters, not ``"sweep"``), or a bad spec.
+        ValueError: the space is not a dict, is empty, has more than 100 parameters, a name that is not a
+            valid config key (1..200 code points, no control characters, not ``"sweep"`` or
+            ``"babysit"``), or a bad spec.
 
     Example:
         >>> babysit.validate_space({"lr": babysit.log_uniform(1e-4, 1e-1), "epochs": 3})
@@ -237,11 +256,12 @@ def validate_space(space: Mapping[str, Any]) -> Dict[str, Any]:
         raise ValueError("space may have at most %d parameters, got %d" % (MAX_PARAMS, len(space)))
     out: Dict[str, Any] = {}
     for name, spec in space.items():
-        problem = C.name_problem(name, C.KEY_MAX_LENGTH, "parameter names")
+        problem = C.name_problem(name, SPACE_LIMITS["sweepParamNameMaxLength"], "parameter names")
         if problem:
             raise ValueError("space: %s, got %r" % (problem, name))
-        if name == RESERVED_PARAM:
-            raise ValueError("space: the parameter name 'sweep' is reserved (config.sweep links a run to its sweep)")
+        if name in RESERVED_PARAM_NAMES:
+            raise ValueError("space: the parameter name %r is reserved in a run's config (config.sweep links a run to its "
+                             "sweep); name the parameter otherwise" % name)
         out[name] = _spec(name, spec)
     return out
 
@@ -291,6 +311,47 @@ def _unit(seed: int, index: int, name: str) -> float:
     return (z >> 11) / _TWO_53
 
 
+# ln and exp of lib/sweeps/sampler.ts, operation for operation: math.log / math.exp (the C library's)
+# and JavaScript's Math.log / Math.exp differ by an ulp now and then, so the sampler uses its own,
+# built from + - * / only, which IEEE 754 rounds the same everywhere.
+_LN2_HI = 0.6931471803691238
+_LN2_LO = 1.9082149292705877e-10
+_INV_LN2 = 1.4426950408889634
+_SQRT2 = 1.4142135623730951
+_LN_TERMS = 12
+_EXP_TERMS = 16
+
+
+def _pow2(k: int) -> float:
+    """2**k for an integer k in [-1022, 1023], exactly."""
+    return struct.unpack("<d", struct.pack("<Q", (k + 1023) << 52))[0]
+
+
+def _ln(x: float) -> float:
+    """ln x for a normal x > 0: x = m 2^e with m in [sqrt(1/2), sqrt 2), ln m = 2 atanh((m-1)/(m+1))."""
+    e = ((struct.unpack("<Q", struct.pack("<d", x))[0] >> 52) & 0x7FF) - 1023
+    m = x / _pow2(e)
+    if m > _SQRT2:
+        m = m / 2
+        e = e + 1
+    s = (m - 1) / (m + 1)
+    s2 = s * s
+    p = 1 / (2 * _LN_TERMS + 1)
+    for k in range(_LN_TERMS - 1, -1, -1):
+        p = 1 / (2 * k + 1) + s2 * p
+    return e * _LN2_HI + (e * _LN2_LO + 2 * s * p)
+
+
+def _exp(y: float) -> float:
+    """e^y for y in [-700, 700]: y = k ln2 + r with |r| <= ln2 / 2, e^r by its Taylor series."""
+    k = math.floor(y * _INV_LN2 + 0.5)
+    r = y - k * _LN2_HI - k * _LN2_LO
+    p = 1.0
+    for n in range(_EXP_TERMS, 0, -1):
+        p = 1 + (r * p) / n
+    return p * _pow2(k)
+
+
 def _check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < SEED_MAX:
         raise ValueError("seed must be an integer with 0 <= seed < 2**32, got %r" % (seed,))
@@ -327,9 +388,9 @@ def sample(space: Mapping[str, Any], seed: int, index: int) -> Dict[str, Any]:
         if kind == "uniform":
             out[name] = spec["low"] + u * (spec["high"] - spec["low"])
         elif kind == "log_uniform":
-            # JavaScript's exp and log, not the C library's: they differ in the last bit for some inputs
-            lo = _fdlibm.log(spec["low"])
-            out[name] = _fdlibm.exp(lo + u * (_fdlibm.log(spec["high"]) - lo))
+            a = _ln(spec["low"])
+            v = _exp(a + u * (_ln(spec["high"]) - a))
+            out[name] = min(spec["high"], max(spec["low"], v))
         elif kind == "int_uniform":
             out[name] = min(spec["high"], spec["low"] + int(math.floor(u * (spec["high"] - spec["low"] + 1))))
         else:

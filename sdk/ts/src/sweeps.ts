@@ -22,12 +22,20 @@ export type Space = Record<string, ParamSpec>;
 export type Goal = "max" | "min";
 
 const DISTRIBUTIONS = ["log_uniform", "uniform", "int_uniform", "choice"] as const;
-/** config.sweep links a run to its sweep: no parameter may take that name. */
+/** config.sweep links a run to its sweep, config.babysit is babysit's own: no parameter takes these names. */
 const RESERVED_PARAM = "sweep";
-const LIM = LIMITS as unknown as Record<string, number | undefined>;
-const MAX_PARAMS = LIM.sweepParamsMax ?? 64;
-const MAX_CHOICES = LIM.sweepChoiceValuesMax ?? 1000;
-const SWEEP_NAME_MAX_LENGTH = LIM.sweepNameMaxLength ?? 100;
+const RESERVED_PARAM_NAMES = ["sweep", "babysit"];
+/** Limits of a space, as lib/contract/limits.ts has them (tests/sdk/ts/sweeps.test.ts compares them with docs/contract.json). */
+export const SPACE_LIMITS = {
+  sweepParamsMax: 100,
+  sweepParamNameMaxLength: 200,
+  sweepChoiceValuesMax: 1_000,
+  sweepLogUniformMin: 1e-300,
+  sweepLogUniformMax: 1e300,
+} as const;
+const MAX_PARAMS = SPACE_LIMITS.sweepParamsMax;
+const MAX_CHOICES = SPACE_LIMITS.sweepChoiceValuesMax;
+const SWEEP_NAME_MAX_LENGTH = 100; // code points, as project names
 const SEED_LIMIT = 2 ** 32;
 
 /** The server refused to create or refine a sweep; `code` and `status` are its error code and HTTP status. */
@@ -66,6 +74,11 @@ export function logUniform(low: number, high: number): Distribution {
   const hi = finite(high, "logUniform high");
   if (lo <= 0) throw new RangeError(`logUniform low must be > 0 (it is sampled in log space), got ${low}`);
   if (!(hi > lo)) throw new RangeError(`logUniform high must be > low, got low=${low} high=${high}`);
+  if (lo < SPACE_LIMITS.sweepLogUniformMin || hi > SPACE_LIMITS.sweepLogUniformMax) {
+    throw new RangeError(
+      `logUniform bounds must lie within [${SPACE_LIMITS.sweepLogUniformMin}, ${SPACE_LIMITS.sweepLogUniformMax}], got low=${low} high=${high}`,
+    );
+  }
   return { distribution: "log_uniform", low: lo, high: hi };
 }
 
@@ -80,13 +93,14 @@ export function uniform(low: number, high: number): Distribution {
   const lo = finite(low, "uniform low");
   const hi = finite(high, "uniform high");
   if (!(hi > lo)) throw new RangeError(`uniform high must be > low, got low=${low} high=${high}`);
+  if (!Number.isFinite(hi - lo)) throw new RangeError(`uniform range is too wide (high - low overflows), got low=${low} high=${high}`);
   return { distribution: "uniform", low: lo, high: hi };
 }
 
 /**
  * An integer parameter: each of low, low + 1, ..., high equally likely (both ends included).
  *
- * @throws RangeError when a bound is not a safe integer or high < low
+ * @throws RangeError when a bound is not a safe integer or high <= low (a single value is a fixed value: write it bare)
  * @example
  * intUniform(1, 4) // { distribution: "int_uniform", low: 1, high: 4 }
  */
@@ -98,7 +112,8 @@ export function intUniform(low: number, high: number): Distribution {
     finite(v, what);
     if (!Number.isSafeInteger(v)) throw new RangeError(`${what} must be an integer, got ${v}`);
   }
-  if (high < low) throw new RangeError(`intUniform high must be >= low, got low=${low} high=${high}`);
+  if (high <= low) throw new RangeError(`intUniform high must be > low (a single value is a fixed value: write it bare), got low=${low} high=${high}`);
+  if (!Number.isSafeInteger(high - low + 1)) throw new RangeError("intUniform range is too wide (more than 2^53 - 1 values)");
   return { distribution: "int_uniform", low, high };
 }
 
@@ -129,7 +144,7 @@ export function choice(values: readonly Scalar[]): Distribution {
 
 /**
  * Checks a search space and returns it in wire form (a null-prototype record). A space maps parameter
- * names (valid config keys: 1..200 code points, no control characters, not `"sweep"`) to a
+ * names (1..200 code points, no control characters, not `"sweep"` or `"babysit"`; at most 100) to a
  * distribution ({@link logUniform}, {@link uniform}, {@link intUniform}, {@link choice}, or their
  * object form) or a fixed value (number, string, boolean, null: the same in every trial).
  *
@@ -144,9 +159,11 @@ export function validateSpace(space: unknown): Space {
   if (entries.length > MAX_PARAMS) throw new RangeError(`space may have at most ${MAX_PARAMS} parameters, got ${entries.length}`);
   const out: Space = Object.create(null);
   for (const [name, spec] of entries) {
-    const problem = nameProblem(name, LIMITS.keyMaxLength, "parameter names");
+    const problem = nameProblem(name, SPACE_LIMITS.sweepParamNameMaxLength, "parameter names");
     if (problem) throw new RangeError(`space: ${problem}, got ${show(name)}`);
-    if (name === RESERVED_PARAM) throw new RangeError("space: the parameter name 'sweep' is reserved (config.sweep links a run to its sweep)");
+    if (RESERVED_PARAM_NAMES.includes(name)) {
+      throw new RangeError(`space: the parameter name "${name}" is reserved in a run's config (config.sweep links a run to its sweep); name the parameter otherwise`);
+    }
     out[name] = paramSpec(name, spec);
   }
   return out;
@@ -195,13 +212,55 @@ function fnv1a64(text: string): bigint {
   return h;
 }
 
-function unit(seed: number, index: number, name: string): number {
+/** @internal the unit draw in [0, 1) of parameter `name` for trial `index` */
+export function unit(seed: number, index: number, name: string): number {
   const state = ((BigInt(seed) << 32n) ^ BigInt(index) ^ fnv1a64(name)) & M64;
   let z = (state + 0x9e3779b97f4a7c15n) & M64;
   z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M64;
   z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M64;
   z ^= z >> 31n;
   return Number(z >> 11n) / 2 ** 53;
+}
+
+// ln and exp of lib/sweeps/sampler.ts, operation for operation: Math.log / Math.exp differ between
+// JavaScript engines and C libraries by an ulp now and then, so the sampler uses its own, built from
+// + - * / only, which IEEE 754 rounds the same everywhere (the Python SDK has the same code).
+const LN2_HI = 0.6931471803691238;
+const LN2_LO = 1.9082149292705877e-10;
+const INV_LN2 = Math.LOG2E;
+const SQRT2 = Math.SQRT2;
+const LN_TERMS = 12;
+const EXP_TERMS = 16;
+const f64 = new Float64Array(1);
+const u64 = new BigUint64Array(f64.buffer);
+
+/** 2^k for an integer k in [-1022, 1023], exactly. */
+function pow2(k: number): number {
+  u64[0] = BigInt(k + 1023) << 52n;
+  return f64[0] as number;
+}
+
+function portableLn(x: number): number {
+  f64[0] = x;
+  let e = Number(((u64[0] as bigint) >> 52n) & 0x7ffn) - 1023;
+  let m = x / pow2(e);
+  if (m > SQRT2) {
+    m = m / 2;
+    e = e + 1;
+  }
+  const s = (m - 1) / (m + 1);
+  const s2 = s * s;
+  let p = 1 / (2 * LN_TERMS + 1);
+  for (let k = LN_TERMS - 1; k >= 0; k--) p = 1 / (2 * k + 1) + s2 * p;
+  return e * LN2_HI + (e * LN2_LO + 2 * s * p);
+}
+
+function portableExp(y: number): number {
+  const k = Math.floor(y * INV_LN2 + 0.5);
+  const r = y - k * LN2_HI - k * LN2_LO;
+  let p = 1;
+  for (let n = EXP_TERMS; n >= 1; n--) p = 1 + (r * p) / n;
+  return p * pow2(k);
 }
 
 function checkSeed(seed: unknown): number {
@@ -234,8 +293,9 @@ export function sample(space: unknown, seed: number, index: number): Record<stri
     const u = unit(seed, index, name);
     if (spec.distribution === "uniform") out[name] = spec.low + u * (spec.high - spec.low);
     else if (spec.distribution === "log_uniform") {
-      const lo = Math.log(spec.low);
-      out[name] = Math.exp(lo + u * (Math.log(spec.high) - lo));
+      const a = portableLn(spec.low);
+      const v = portableExp(a + u * (portableLn(spec.high) - a));
+      out[name] = Math.min(spec.high, Math.max(spec.low, v));
     } else if (spec.distribution === "int_uniform") out[name] = Math.min(spec.high, spec.low + Math.floor(u * (spec.high - spec.low + 1)));
     else out[name] = spec.values[Math.floor(u * spec.values.length)] as Scalar;
   }
