@@ -24,7 +24,7 @@ export type Room = RoomRequest;
 let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
 const rooms = new Map<string, { room: Room; refs: number }>();
 
-const roomKey = (r: Room) => ("run" in r ? `run:${r.run}` : "share" in r ? `share:${r.share}` : "runs");
+const roomKey = (r: Room) => ("run" in r ? `run:${r.run}` : "share" in r ? `share:${r.share}` : "sweep" in r ? `sweep:${r.sweep}` : "runs");
 
 /**
  * connecting: no connection yet (the page's data is as the server rendered it);
@@ -175,6 +175,8 @@ export interface LiveHandlers {
   runDeleted?: (msg: PayloadOf<"run-deleted">) => void;
   /** The login session ended (the link state says so too: useLinkState). */
   sessionEnded?: (msg: PayloadOf<"session-ended">) => void;
+  /** To a sweep's room: something of its trials changed (read the sweep again). */
+  sweep?: (msg: PayloadOf<"sweep">) => void;
   /**
    * The rooms are joined: at mount when the socket is already up, and on every (re)connection.
    * Whatever was sent before (`first`: between the page's data and now; otherwise while the
@@ -194,6 +196,7 @@ const HANDLER_OF: Record<ServerEvent, keyof LiveHandlers> = {
   "share-revoked": "shareRevoked",
   "run-deleted": "runDeleted",
   "session-ended": "sessionEnded",
+  sweep: "sweep",
 };
 
 /**

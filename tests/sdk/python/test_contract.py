@@ -28,6 +28,8 @@ with open(os.path.join(HERE, "..", "..", "..", "docs", "contract.json")) as f:
 LIMIT = {k: v["value"] for k, v in CONTRACT["limits"].items()}
 # limits of what only the server and the pages do (reading series, config.babysit.keys patterns)
 NOT_FOR_SDKS = {"seriesKeysPerRequest", "keyPatternMaxLength", "keyPatternsMax",
+                # sweeps: names, budgets and trial reads the server checks (the SDKs send what the user gave)
+                "sweepNameMaxLength", "sweepBudgetMax", "sweepTrialsMax",
                 # run management (dashboard and API), nothing the SDKs send
                 "tagMaxLength", "tagsPerRun", "notesMaxLength", "bulkRunsMax", "runFilterMaxLength", "runConfigFiltersMax", "runListColumnsMax",
                 "runListConfigKeys", "runListKeysRuns", "runListKeysMax", "shareListMax",
