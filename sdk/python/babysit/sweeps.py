@@ -73,7 +73,7 @@ SPACE_LIMITS = {
 }
 MAX_PARAMS = SPACE_LIMITS["sweepParamsMax"]
 MAX_CHOICES = SPACE_LIMITS["sweepChoiceValuesMax"]
-SWEEP_NAME_MAX_LENGTH = 100  # code points, as project names
+SWEEP_NAME_MAX_LENGTH = 200  # code points after trimming (sweepNameMaxLength)
 SEED_MAX = 2**32  # exclusive
 
 
@@ -431,9 +431,9 @@ def _early_stop(opts: Any) -> Optional[Dict[str, Any]]:
     if rule not in ("median", "none"):
         raise ValueError("early_stop rule must be 'median' or 'none', got %r" % (rule,))
     out["rule"] = rule
-    for k in ("minTrials", "warmupSteps"):
-        if k in out and (isinstance(out[k], bool) or not isinstance(out[k], int) or out[k] < 0):
-            raise ValueError("early_stop %s must be an integer >= 0, got %r" % (k, out[k]))
+    for k, least in (("minTrials", 1), ("warmupSteps", 0)):
+        if k in out and (isinstance(out[k], bool) or not isinstance(out[k], int) or out[k] < least):
+            raise ValueError("early_stop %s must be an integer >= %d, got %r" % (k, least, out[k]))
     return out
 
 
@@ -537,6 +537,7 @@ class Sweep:
         self._client = Client(base_url)
         self._next_local = 0
         self._current: Optional[Trial] = None
+        self._seed_given = True
 
     # -- HTTP
 
@@ -567,7 +568,8 @@ class Sweep:
             return
         if isinstance(view.get("id"), str):
             self.id = view["id"]
-            self.url = "%s/sweeps/%s" % (self.base_url, quote(self.id, safe=""))
+            rel = view.get("url")
+            self.url = self.base_url + (rel if isinstance(rel, str) and rel.startswith("/") else "/sweeps/" + quote(self.id, safe=""))
         for attr, key in (("name", "name"), ("project", "project")):
             if isinstance(view.get(key), str) and view[key]:
                 setattr(self, attr, view[key])
@@ -585,7 +587,11 @@ class Sweep:
             self.parent_id = view["parentId"]
 
     def _create(self, parent: Optional[str] = None) -> None:
-        body: Dict[str, Any] = {"project": self.project, "name": self.name, "space": self.space, "seed": self.seed}
+        body: Dict[str, Any] = {"project": self.project, "name": self.name, "space": self.space}
+        if self._seed_given:
+            # else the server picks one (and every later worker gets the stored one): a derived seed
+            # sent by a script would contradict the seed of a sweep that runs made on the fly
+            body["seed"] = self.seed
         if self.objective is not None:
             body["objective"] = {"metric": self.objective, "goal": self.goal}
         if self.budget is not None:
@@ -748,6 +754,8 @@ class Sweep:
                 say("babysit: sweep %s / %s (stage %d, refined from %s) -> %s"
                     % (child.project, child.name, child.stage, self.name, child.url))
             return child
+        if status == 400:
+            raise SweepError("refine(): the server refused it: %s" % error_text(status, payload), "invalid_body", status)
         self._warner.say("refine:%d" % status, "sweep %s: nothing refined (%s)" % (self.name, error_text(status, payload)))
         return None
 
@@ -803,13 +811,14 @@ def sweep(
 
     Args:
         project: project name (as for babysit.init).
-        name: sweep name, unique in the project, 1..100 code points.
+        name: sweep name, unique in the project, 1..200 code points.
         space: ``{name: distribution or fixed value}``, see `validate_space`.
         objective: the metric to optimise, e.g. ``"val/acc"`` (default: the server's choice, best
             ``val/acc`` if logged, else lowest ``val/loss``, else lowest ``train/loss``).
         goal: ``"max"`` or ``"min"``; default ``"min"`` when the metric's name says loss/err/mse/mae/
             perplexity, else ``"max"``.
-        seed: 0 <= seed < 2**32 (default: derived from project and name, so reruns draw the same trials).
+        seed: 0 <= seed < 2**32 (default: the server picks one; every worker gets the stored seed. While
+            the server cannot be reached: one derived from project and name, the same in every worker).
         budget: most trials over all workers (default: no limit; then give trials(n)).
         early_stop: ``{"rule": "median", "min_trials": 4, "warmup_steps": 0}`` (the default) configures
             run.should_stop(); ``False`` turns it off.
@@ -849,7 +858,8 @@ def sweep(
         raise ValueError("goal=%r needs the objective metric it applies to, e.g. objective='val/acc'" % (goal,))
     if objective is not None and goal is None:
         goal = _goal_for(objective)
-    seed = default_seed(project, name) if seed is None else _check_seed(seed)
+    if seed is not None:
+        _check_seed(seed)
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
         raise ValueError("budget must be an integer >= 1 (trials over all workers), got %r" % (budget,))
     stop = _early_stop(early_stop)
@@ -858,7 +868,9 @@ def sweep(
     base = (url or os.environ.get("BABYSIT_URL") or DEFAULT_URL).rstrip("/")
     if quiet is None:
         quiet = os.environ.get("BABYSIT_QUIET", "").lower() in ("1", "true", "yes")
-    s = Sweep(project, name, clean, objective, goal, seed, budget, stop, base, float(timeout), quiet)
+    s = Sweep(project, name, clean, objective, goal, default_seed(project, name) if seed is None else seed, budget, stop, base,
+              float(timeout), quiet)
+    s._seed_given = seed is not None
     s._create()
     return s
 

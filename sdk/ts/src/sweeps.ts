@@ -35,7 +35,7 @@ export const SPACE_LIMITS = {
 } as const;
 const MAX_PARAMS = SPACE_LIMITS.sweepParamsMax;
 const MAX_CHOICES = SPACE_LIMITS.sweepChoiceValuesMax;
-const SWEEP_NAME_MAX_LENGTH = 100; // code points, as project names
+const SWEEP_NAME_MAX_LENGTH = 200; // code points after trimming (sweepNameMaxLength)
 const SEED_LIMIT = 2 ** 32;
 
 /** The server refused to create or refine a sweep; `code` and `status` are its error code and HTTP status. */
@@ -313,7 +313,7 @@ export function defaultSeed(project: string, name: string): number {
 export interface SweepOptions {
   /** Project name (as for init()). */
   project: string;
-  /** Sweep name, unique in the project, 1..100 code points: what a run's `config.sweep.id` refers to. */
+  /** Sweep name, unique in the project, 1..200 code points: what a run's `config.sweep.id` refers to. */
   name: string;
   /** Parameter name -> distribution or fixed value, see {@link validateSpace}. */
   space: Record<string, ParamSpec>;
@@ -321,7 +321,7 @@ export interface SweepOptions {
   objective?: string;
   /** `"max"` or `"min"`. Default `"min"` when the metric's name says loss/err/mse/mae/perplexity, else `"max"`. */
   goal?: Goal;
-  /** 0 <= seed < 2^32. Default: derived from project and name. */
+  /** 0 <= seed < 2^32. Default: the server picks one (every worker gets the stored seed); while the server cannot be reached, one derived from project and name. */
   seed?: number;
   /** Most trials over all workers. Default: no limit (then give trials(n)). */
   budget?: number;
@@ -400,6 +400,8 @@ export class Sweep {
   readonly warner = new OnceWarner();
   private nextLocal = 0;
   private current: Trial | null = null;
+  /** @internal false when the seed is the derived default (not sent to the server) */
+  seedGiven = true;
 
   /** @internal use {@link sweep} */
   constructor(
@@ -457,7 +459,7 @@ export class Sweep {
     if (!isPlainObject(view)) return;
     if (typeof view.id === "string") {
       this.id = view.id;
-      this.url = `${this.baseUrl}/sweeps/${encodeURIComponent(view.id)}`;
+      this.url = this.baseUrl + (typeof view.url === "string" && view.url.startsWith("/") ? view.url : `/sweeps/${encodeURIComponent(view.id)}`);
     }
     if (typeof view.name === "string" && view.name) this.name = view.name;
     if (typeof view.project === "string" && view.project) this.project = view.project;
@@ -475,7 +477,10 @@ export class Sweep {
 
   /** @internal */
   async create(parent?: string): Promise<void> {
-    const body: Record<string, unknown> = { project: this.project, name: this.name, space: this.space, seed: this.seed };
+    const body: Record<string, unknown> = { project: this.project, name: this.name, space: this.space };
+    // else the server picks one (and every later worker gets the stored one): a derived seed sent by
+    // a script would contradict the seed of a sweep that runs made on the fly
+    if (this.seedGiven) body.seed = this.seed;
     if (this.objective !== null) body.objective = { metric: this.objective, goal: this.goal };
     if (this.budget !== null) body.budget = this.budget;
     if (this.earlyStop !== null) body.earlyStop = this.earlyStop;
@@ -617,6 +622,7 @@ export class Sweep {
       if (!this.quiet) say(`babysit: sweep ${child.project} / ${child.name} (stage ${child.stage}, refined from ${this.name}) -> ${child.url}`);
       return child;
     }
+    if (res.status === 400) throw new SweepError(`refine(): the server refused it: ${errorText(res.status, res.body)}`, errorCode(res.body), res.status);
     this.warner.warn(`refine:${res.status}`, `sweep ${this.name}: nothing refined (${errorText(res.status, res.body)})`);
     return null;
   }
@@ -657,7 +663,8 @@ function earlyStopOption(opts: unknown): Record<string, unknown> | null {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(opts)) {
     if (k !== "rule" && k !== "minTrials" && k !== "warmupSteps") throw new RangeError(`earlyStop takes rule, minTrials and warmupSteps, got ${show(k)}`);
-    if (k !== "rule" && (!Number.isSafeInteger(v) || (v as number) < 0)) throw new RangeError(`earlyStop ${k} must be an integer >= 0, got ${show(v)}`);
+    const least = k === "minTrials" ? 1 : 0;
+    if (k !== "rule" && (!Number.isSafeInteger(v) || (v as number) < least)) throw new RangeError(`earlyStop ${k} must be an integer >= ${least}, got ${show(v)}`);
     out[k] = v;
   }
   out.rule ??= "median";
@@ -717,6 +724,7 @@ export async function sweep(options: SweepOptions): Promise<Sweep> {
   }
   const quiet = typeof o.quiet === "boolean" ? o.quiet : ["1", "true", "yes"].includes((process.env.BABYSIT_QUIET ?? "").toLowerCase());
   const s = new Sweep(project, name, space, o.objective ?? null, goal, seed, o.budget ?? null, earlyStop, baseUrl, o.timeoutMs ?? 5000, quiet);
+  s.seedGiven = o.seed !== undefined;
   await s.create();
   return s;
 }
