@@ -42,6 +42,13 @@ LIMITS = {
     "statsSplitMaxLength": 64,  # code points: the split an input_stats / output_stats event names
     "labelStatsClasses": 100_000,  # entries of a label_stats event's counts
     "labelStatsSplitMaxLength": 64,  # code points, a label_stats event's split name
+    # sweeps (babysit.sweep): checked by the SDK before a sweep starts
+    "sweepNameMaxLength": 200,  # code points, after trimming
+    "sweepParamsMax": 100,  # parameters of one search space
+    "sweepParamNameMaxLength": 200,  # code points
+    "sweepChoiceValuesMax": 1_000,  # values of one choice parameter
+    "sweepLogUniformMin": 1e-300,  # smallest low of a log_uniform parameter
+    "sweepLogUniformMax": 1e300,  # largest high of a log_uniform parameter
 }
 
 KEY_MAX_LENGTH = LIMITS["keyMaxLength"]

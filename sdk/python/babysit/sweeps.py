@@ -62,18 +62,12 @@ GOALS = ("max", "min")
 # config.sweep links a run to its sweep, config.babysit is babysit's own: no parameter takes these names.
 RESERVED_PARAM = "sweep"
 RESERVED_PARAM_NAMES = ("sweep", "babysit")
-# Limits of a space, as lib/contract/limits.ts has them (tests/sdk/python/test_sweeps.py compares
-# them with docs/contract.json).
-SPACE_LIMITS = {
-    "sweepParamsMax": 100,  # parameters of one space
-    "sweepParamNameMaxLength": 200,  # code points
-    "sweepChoiceValuesMax": 1_000,  # values of one choice
-    "sweepLogUniformMin": 1e-300,  # smallest low of a log_uniform
-    "sweepLogUniformMax": 1e300,  # largest high of a log_uniform
-}
+# Limits of a space: the contract's (lib/contract/limits.ts), copied in _contract.py.
+SPACE_LIMITS = {k: C.LIMITS[k] for k in ("sweepParamsMax", "sweepParamNameMaxLength", "sweepChoiceValuesMax",
+                                         "sweepLogUniformMin", "sweepLogUniformMax")}
 MAX_PARAMS = SPACE_LIMITS["sweepParamsMax"]
 MAX_CHOICES = SPACE_LIMITS["sweepChoiceValuesMax"]
-SWEEP_NAME_MAX_LENGTH = 200  # code points after trimming (sweepNameMaxLength)
+SWEEP_NAME_MAX_LENGTH = C.LIMITS["sweepNameMaxLength"]
 SEED_MAX = 2**32  # exclusive
 
 

@@ -25,17 +25,17 @@ const DISTRIBUTIONS = ["log_uniform", "uniform", "int_uniform", "choice"] as con
 /** config.sweep links a run to its sweep, config.babysit is babysit's own: no parameter takes these names. */
 const RESERVED_PARAM = "sweep";
 const RESERVED_PARAM_NAMES = ["sweep", "babysit"];
-/** Limits of a space, as lib/contract/limits.ts has them (tests/sdk/ts/sweeps.test.ts compares them with docs/contract.json). */
+/** Limits of a space: the contract's (lib/contract/limits.ts), copied in encode.ts. */
 export const SPACE_LIMITS = {
-  sweepParamsMax: 100,
-  sweepParamNameMaxLength: 200,
-  sweepChoiceValuesMax: 1_000,
-  sweepLogUniformMin: 1e-300,
-  sweepLogUniformMax: 1e300,
+  sweepParamsMax: LIMITS.sweepParamsMax,
+  sweepParamNameMaxLength: LIMITS.sweepParamNameMaxLength,
+  sweepChoiceValuesMax: LIMITS.sweepChoiceValuesMax,
+  sweepLogUniformMin: LIMITS.sweepLogUniformMin,
+  sweepLogUniformMax: LIMITS.sweepLogUniformMax,
 } as const;
 const MAX_PARAMS = SPACE_LIMITS.sweepParamsMax;
 const MAX_CHOICES = SPACE_LIMITS.sweepChoiceValuesMax;
-const SWEEP_NAME_MAX_LENGTH = 200; // code points after trimming (sweepNameMaxLength)
+const SWEEP_NAME_MAX_LENGTH = LIMITS.sweepNameMaxLength;
 const SEED_LIMIT = 2 ** 32;
 
 /** The server refused to create or refine a sweep; `code` and `status` are its error code and HTTP status. */
