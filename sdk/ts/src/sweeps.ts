@@ -112,7 +112,8 @@ export function intUniform(low: number, high: number): Distribution {
     finite(v, what);
     if (!Number.isSafeInteger(v)) throw new RangeError(`${what} must be an integer, got ${v}`);
   }
-  if (high <= low) throw new RangeError(`intUniform high must be > low (a single value is a fixed value: write it bare), got low=${low} high=${high}`);
+  if (high <= low)
+    throw new RangeError(`intUniform high must be > low (a single value is a fixed value: write it bare), got low=${low} high=${high}`);
   if (!Number.isSafeInteger(high - low + 1)) throw new RangeError("intUniform range is too wide (more than 2^53 - 1 values)");
   return { distribution: "int_uniform", low, high };
 }
@@ -159,10 +160,12 @@ export function validateSpace(space: unknown): Space {
   if (entries.length > MAX_PARAMS) throw new RangeError(`space may have at most ${MAX_PARAMS} parameters, got ${entries.length}`);
   const out: Space = Object.create(null);
   for (const [name, spec] of entries) {
-    const problem = nameProblem(name, SPACE_LIMITS.sweepParamNameMaxLength, "parameter names");
+    const problem = nameProblem(name, SPACE_LIMITS.sweepParamNameMaxLength, "a parameter name");
     if (problem) throw new RangeError(`space: ${problem}, got ${show(name)}`);
     if (RESERVED_PARAM_NAMES.includes(name)) {
-      throw new RangeError(`space: the parameter name "${name}" is reserved in a run's config (config.sweep links a run to its sweep); name the parameter otherwise`);
+      throw new RangeError(
+        `space: the parameter name "${name}" is reserved in a run's config (config.sweep links a run to its sweep); name the parameter otherwise`,
+      );
     }
     out[name] = paramSpec(name, spec);
   }
@@ -375,7 +378,11 @@ export class Trial {
     }
     const extra = isPlainObject(o.config) ? (o.config as Record<string, unknown>) : {};
     const clash = Object.keys(extra).filter((k) => Object.hasOwn(this.config, k) || k === RESERVED_PARAM);
-    if (clash.length) this.sweep.warner.warn(`clash:${clash.join(",").slice(0, 100)}`, `trial.init(): config keys ${clash.join(", ")} are the sweep's; the trial's values are used`);
+    if (clash.length)
+      this.sweep.warner.warn(
+        `clash:${clash.join(",").slice(0, 100)}`,
+        `trial.init(): config keys ${clash.join(", ")} are the sweep's; the trial's values are used`,
+      );
     const link: Record<string, unknown> = { id: this.sweep.name, trial: this.index };
     if (this.local) link.space = this.sweep.space;
     const config: Record<string, unknown> = { ...extra, ...this.config, [RESERVED_PARAM]: link };
@@ -487,13 +494,17 @@ export class Sweep {
     if (parent !== undefined) body.parent = parent;
     const res = await this.call("POST", "/api/v1/sweeps", body, Date.now() + this.timeoutMs);
     if (res.status === 0) return this.goOffline(`the server at ${this.baseUrl} could not be reached (${res.error})`);
-    if (res.status === 401) return this.goOffline(`the server refused the API key (${errorText(res.status, res.body)}); its runs are spooled until BABYSIT_API_KEY holds a valid key`);
+    if (res.status === 401)
+      return this.goOffline(
+        `the server refused the API key (${errorText(res.status, res.body)}); its runs are spooled until BABYSIT_API_KEY holds a valid key`,
+      );
     if ((res.status === 200 || res.status === 201) && isPlainObject(res.body?.sweep)) {
       this.adopt(res.body.sweep);
       if (!this.quiet) say(`babysit: sweep ${this.project} / ${this.name} (stage ${this.stage}) -> ${this.url}`);
       return;
     }
-    if (res.status === 404 && !isPlainObject(res.body?.error)) return this.goOffline(`the server at ${this.baseUrl} has no sweeps API (an older babysit?)`);
+    if (res.status === 404 && !isPlainObject(res.body?.error))
+      return this.goOffline(`the server at ${this.baseUrl} has no sweeps API (an older babysit?)`);
     throw new SweepError(`sweep("${this.name}"): the server refused it: ${errorText(res.status, res.body)}`, errorCode(res.body), res.status);
   }
 
@@ -528,7 +539,10 @@ export class Sweep {
     if (res.status === 409 && errorCode(res.body) === "sweep_complete") return null;
     // Neither a trial nor "complete" (the sweep was deleted, a key that may not write...): stop
     // rather than train trials nobody will see.
-    this.warner.warn(`claim:${res.status}`, `sweep ${this.name}: the server gave no trial (${errorText(res.status, res.body)}); no more trials from this process`);
+    this.warner.warn(
+      `claim:${res.status}`,
+      `sweep ${this.name}: the server gave no trial (${errorText(res.status, res.body)}); no more trials from this process`,
+    );
     return null;
   }
 
@@ -549,7 +563,8 @@ export class Sweep {
    */
   trials(n?: number): AsyncGenerator<Trial, void, undefined> {
     if (n !== undefined && (!Number.isSafeInteger(n) || n < 0)) throw new RangeError(`trials(n): n must be an integer >= 0, got ${show(n)}`);
-    if (n === undefined && this.budget === null) throw new RangeError("trials(): give the number of trials, trials(n), or create the sweep with a budget");
+    if (n === undefined && this.budget === null)
+      throw new RangeError("trials(): give the number of trials, trials(n), or create the sweep with a budget");
     return this.iterate(n);
   }
 
@@ -622,7 +637,8 @@ export class Sweep {
       if (!this.quiet) say(`babysit: sweep ${child.project} / ${child.name} (stage ${child.stage}, refined from ${this.name}) -> ${child.url}`);
       return child;
     }
-    if (res.status === 400) throw new SweepError(`refine(): the server refused it: ${errorText(res.status, res.body)}`, errorCode(res.body), res.status);
+    if (res.status === 400)
+      throw new SweepError(`refine(): the server refused it: ${errorText(res.status, res.body)}`, errorCode(res.body), res.status);
     this.warner.warn(`refine:${res.status}`, `sweep ${this.name}: nothing refined (${errorText(res.status, res.body)})`);
     return null;
   }
@@ -646,7 +662,7 @@ export class Sweep {
 
 function checkName(name: unknown): string {
   const trimmed = typeof name === "string" ? name.trim() : name;
-  const problem = nameProblem(trimmed, SWEEP_NAME_MAX_LENGTH, "sweep names");
+  const problem = nameProblem(trimmed, SWEEP_NAME_MAX_LENGTH, "the sweep name");
   if (problem) throw new RangeError(`${problem}, got ${show(name)}`);
   return trimmed as string;
 }
@@ -662,9 +678,11 @@ function earlyStopOption(opts: unknown): Record<string, unknown> | null {
   if (!isPlainObject(opts)) throw new TypeError("earlyStop must be an object like { rule: 'median', minTrials: 4, warmupSteps: 0 }, or false");
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(opts)) {
-    if (k !== "rule" && k !== "minTrials" && k !== "warmupSteps") throw new RangeError(`earlyStop takes rule, minTrials and warmupSteps, got ${show(k)}`);
+    if (k !== "rule" && k !== "minTrials" && k !== "warmupSteps")
+      throw new RangeError(`earlyStop takes rule, minTrials and warmupSteps, got ${show(k)}`);
     const least = k === "minTrials" ? 1 : 0;
-    if (k !== "rule" && (!Number.isSafeInteger(v) || (v as number) < least)) throw new RangeError(`earlyStop ${k} must be an integer >= ${least}, got ${show(v)}`);
+    if (k !== "rule" && (!Number.isSafeInteger(v) || (v as number) < least))
+      throw new RangeError(`earlyStop ${k} must be an integer >= ${least}, got ${show(v)}`);
     out[k] = v;
   }
   out.rule ??= "median";
@@ -695,24 +713,26 @@ export async function sweep(options: SweepOptions): Promise<Sweep> {
   if (!isPlainObject(options)) throw new TypeError("sweep() takes an options object, e.g. sweep({ project, name, space })");
   const o = options as SweepOptions;
   const projectIn = typeof o.project === "string" ? o.project.trim() : o.project;
-  const problem = nameProblem(projectIn, LIMITS.projectMaxLength, "project names");
+  const problem = nameProblem(projectIn, LIMITS.projectMaxLength, "the project name");
   if (problem) throw new RangeError(`${problem}, got ${show(o.project)}`);
   const project = projectIn as string;
   const name = checkName(o.name);
   const space = validateSpace(o.space);
   if (o.objective !== undefined) {
-    const p = nameProblem(o.objective, LIMITS.keyMaxLength, "objective metric keys");
+    const p = nameProblem(o.objective, LIMITS.keyMaxLength, "the objective metric key");
     if (p) throw new RangeError(`${p}, got ${show(o.objective)}`);
   }
   if (o.goal !== undefined && o.goal !== "max" && o.goal !== "min") throw new RangeError(`goal must be "max" or "min", got ${show(o.goal)}`);
-  if (o.goal !== undefined && o.objective === undefined) throw new RangeError(`goal "${o.goal}" needs the objective metric it applies to, e.g. objective: "val/acc"`);
+  if (o.goal !== undefined && o.objective === undefined)
+    throw new RangeError(`goal "${o.goal}" needs the objective metric it applies to, e.g. objective: "val/acc"`);
   const goal = o.objective === undefined ? null : (o.goal ?? goalFor(o.objective));
   const seed = o.seed === undefined ? defaultSeed(project, name) : checkSeed(o.seed);
   if (o.budget !== undefined && (!Number.isSafeInteger(o.budget) || o.budget < 1)) {
     throw new RangeError(`budget must be an integer >= 1 (trials over all workers), got ${show(o.budget)}`);
   }
   const earlyStop = earlyStopOption(o.earlyStop);
-  if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === "number" && o.timeoutMs >= 0)) throw new RangeError(`timeoutMs must be a number >= 0, got ${show(o.timeoutMs)}`);
+  if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === "number" && o.timeoutMs >= 0))
+    throw new RangeError(`timeoutMs must be a number >= 0, got ${show(o.timeoutMs)}`);
   const raw = o.url ?? process.env.BABYSIT_URL ?? DEFAULT_URL;
   let baseUrl: string;
   try {
