@@ -282,14 +282,18 @@ def test_refine_with_too_few_trials_warns_and_returns_none(real, capsys):
 def test_should_stop_answers_true_for_a_diverging_trial_and_false_for_a_run_in_no_sweep(real):
     sw = babysit.sweep(project="sdk-py-stop-%s" % uuid.uuid4().hex[:6], name="s", space=SPACE, objective="val/loss",
                        url=real.url, quiet=True)
-    trial = next(iter(sw.trials(1)))
-    run = trial.init(flush_interval=0.02, quiet=True)
     plain = babysit.init(project="sdk-py-plain", url=real.url, flush_interval=0.02, quiet=True)
-    for step, loss in enumerate([2.3, 5.0, 40.0, float("inf"), float("nan")]):
-        run.log({"train/loss": loss, "val/loss": loss}, step=step)
-        plain.log({"train/loss": loss}, step=step)
-    assert wait_for(lambda: run.should_stop(), timeout=30, interval=0.2, what="should_stop() to say the trial diverged")
-    assert run.stop_reason == "diverged"
+    runs = []
+    for trial in sw.trials(1):
+        run = trial.init(flush_interval=0.02, quiet=True)
+        for step, loss in enumerate([2.3, 5.0, 40.0, float("inf"), float("nan")]):
+            run.log({"train/loss": loss, "val/loss": loss}, step=step)
+            plain.log({"train/loss": loss}, step=step)
+        assert wait_for(lambda: run.should_stop(), timeout=30, interval=0.2, what="should_stop() to say the trial diverged")
+        assert run.stop_reason == "diverged"
+        runs.append(run)
+    # leaving the loop body finished the trial's run
+    assert len(runs) == 1 and runs[0].finished
+    assert _get(real.url, "/api/v1/runs/%s" % runs[0].id)["run"]["status"] == "finished"
     assert plain.should_stop(wait=5) is False
-    run.finish(timeout=10)
     plain.finish(timeout=10)

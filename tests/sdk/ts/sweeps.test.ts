@@ -228,17 +228,23 @@ describe("against a real server", () => {
       url: server.url,
       quiet: true,
     });
-    let run = null;
-    for await (const t of s.trials(1)) run = await t.init({ spoolDir, quiet: true, flushIntervalMs: 20 });
     const plain = await init({ project: "sdk-ts-plain", url: server.url, spoolDir, quiet: true, flushIntervalMs: 20 });
-    [2.3, 5, 40, Infinity, Number.NaN].forEach((loss, step) => {
-      run!.log({ "train/loss": loss, "val/loss": loss }, { step });
-      plain.log({ "train/loss": loss }, { step });
-    });
-    await waitFor(() => run!.shouldStop(), "shouldStop() to say the trial diverged", 30_000);
-    expect(run!.stopReason).toBe("diverged");
+    const ids: string[] = [];
+    for await (const t of s.trials(1)) {
+      // inside the loop body: the loop finishes a trial's run when it asks for the next trial
+      const run = await t.init({ spoolDir, quiet: true, flushIntervalMs: 20 });
+      [2.3, 5, 40, Infinity, Number.NaN].forEach((loss, step) => {
+        run.log({ "train/loss": loss, "val/loss": loss }, { step });
+        plain.log({ "train/loss": loss }, { step });
+      });
+      await waitFor(() => run.shouldStop(), "shouldStop() to say the trial diverged", 30_000);
+      expect(run.stopReason).toBe("diverged");
+      ids.push(run.id);
+    }
+    expect(ids.length).toBe(1);
+    // the loop finished the trial's run when it was left
+    expect((await api(server.url, "GET", `/api/v1/runs/${ids[0]}`)).body.run.status).toBe("finished");
     expect(await plain.shouldStop({ waitMs: 5000 })).toBe(false);
-    await run!.finish();
     await plain.finish();
   }, 60_000);
 });
