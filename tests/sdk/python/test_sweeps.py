@@ -297,3 +297,16 @@ def test_should_stop_answers_true_for_a_diverging_trial_and_false_for_a_run_in_n
     assert _get(real.url, "/api/v1/runs/%s" % runs[0].id)["run"]["status"] == "finished"
     assert plain.should_stop(wait=5) is False
     plain.finish(timeout=10)
+
+
+def test_the_digits_example_runs_a_coarse_stage_and_refines_it(real):
+    project = "sdk-py-example-%s" % uuid.uuid4().hex[:6]
+    res = subprocess.run([sys.executable, os.path.join(SDK, "examples", "sweep_digits.py"), "--url", real.url,
+                          "--project", project, "--coarse", "4", "--fine", "2"],
+                         capture_output=True, text=True, timeout=300, env=dict(os.environ, PYTHONPATH=SDK))
+    assert res.returncode == 0, res.stderr
+    sweeps = {s["stage"]: s for s in _get(real.url, "/api/v1/sweeps?project=%s" % project)["sweeps"]}
+    assert sorted(sweeps) == [1, 2]
+    assert (sweeps[1]["trials"], sweeps[2]["trials"]) == (4, 2)
+    assert sweeps[2]["parentId"] == sweeps[1]["id"]
+    assert "best of stage 2: val/acc" in res.stdout
