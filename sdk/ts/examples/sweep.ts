@@ -26,7 +26,7 @@ function data(seed: number): { x: number[][]; y: number[] } {
   const y: number[] = [];
   for (let i = 0; i < N; i++) {
     const label = i % 2;
-    x.push(Array.from({ length: DIM }, (_, d) => gauss() + (label ? 0.6 : -0.6) * (d < 3 ? 1 : 0)));
+    x.push(Array.from({ length: DIM }, (_, d) => gauss() + (d < 3 ? (label ? 2.6 : 1.4) : 0))); // off the origin: the bias must be learnt
     y.push(label);
   }
   return { x, y };
