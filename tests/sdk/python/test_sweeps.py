@@ -310,3 +310,34 @@ def test_the_digits_example_runs_a_coarse_stage_and_refines_it(real):
     assert (sweeps[1]["trials"], sweeps[2]["trials"]) == (4, 2)
     assert sweeps[2]["parentId"] == sweeps[1]["id"]
     assert "best of stage 2: val/acc" in res.stdout
+
+
+def test_trials_run_while_the_server_was_away_join_the_sweep_when_they_sync(spool_dir):
+    srv = RealServer().start()
+    try:
+        srv.stop()  # the port is known, nothing listens
+        project = "sdk-py-later-%s" % uuid.uuid4().hex[:6]
+        space = {"lr": babysit.log_uniform(1e-4, 1e-1), "layers": babysit.int_uniform(1, 3)}
+        sw = babysit.sweep(project=project, name="s", space=space, url=srv.url, timeout=0.2, quiet=True)
+        assert sw.offline
+        ids = []
+        for trial in sw.trials(2):
+            run = trial.init(init_timeout=0, quiet=True)
+            run.log({"val/acc": 0.5 + trial.index / 10}, step=0)
+            assert run.finish(timeout=0.2).pending_batches >= 1
+            ids.append(run.id)
+        srv.start()
+        result = babysit.sync(url=srv.url, spool_dir=str(spool_dir), timeout=60)
+        assert (result["runs"], result["runs_left"], result["rejected_points"]) == (2, 0, 0)
+        listed = _get(srv.url, "/api/v1/sweeps?project=%s" % project)["sweeps"]
+        assert [(s["name"], s["trials"]) for s in listed] == [("s", 2)]
+        view = _get(srv.url, "/api/v1/sweeps/%s" % listed[0]["id"])["sweep"]
+        assert view["space"] == space  # brought by the runs' config.sweep
+        assert sorted((t["runId"], t["index"]) for t in view["trials"]) == sorted(zip(ids, [0, 1]))
+        for t in view["trials"]:
+            assert t["params"] == babysit.sample(space, S.default_seed(project, "s"), t["index"])
+        # a worker started now joins that sweep
+        again = babysit.sweep(project=project, name="s", space=space, url=srv.url, quiet=True)
+        assert not again.offline and again.id == listed[0]["id"]
+    finally:
+        srv.close()
