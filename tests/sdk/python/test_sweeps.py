@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 
@@ -207,6 +208,19 @@ def test_should_stop_is_false_and_fast_when_the_server_is_away(make_run):
     assert babysit.should_stop() is False
     run.finish(timeout=0.1)
     assert run.should_stop() is False
+
+
+def test_should_stop_asks_the_server_at_most_once_a_second(server, make_run):
+    run = make_run()
+    start = time.monotonic()
+    calls = 0
+    while time.monotonic() - start < 1.5:
+        assert run.should_stop(wait=0) is False  # the fake server has no such route: 404, not stopped
+        calls += 1
+    elapsed = time.monotonic() - start
+    asked = [p for m, p in server.requests if p.endswith("/should-stop")]
+    assert calls > 100 and 1 <= len(asked) <= int(elapsed) + 1, (calls, asked)
+    assert asked[0] == "/api/v1/runs/%s/should-stop" % run.id
 
 
 # ------------------------------------------------------------------------------ a real server

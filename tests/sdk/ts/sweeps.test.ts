@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { api, startServer, type TestServer } from "../../helpers/server";
 import { choice, init, intUniform, logUniform, sample, sweep, SweepError, uniform, validateSpace } from "../../../sdk/ts/src/index";
 import { defaultSeed, unit } from "../../../sdk/ts/src/sweeps";
+import { startFakeServer } from "./fake-server";
 import { captureStderr, freePort, tmpDir, waitFor } from "./util";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -151,6 +152,31 @@ describe("with the server away", () => {
       fs.rmSync(spoolDir, { recursive: true, force: true });
     }
   });
+});
+
+test("shouldStop() asks the server at most once a second", async () => {
+  const fake = await startFakeServer();
+  const spoolDir = tmpDir();
+  try {
+    const run = await init({ project: "p", url: fake.url, spoolDir, quiet: true });
+    const start = Date.now();
+    let calls = 0;
+    while (Date.now() - start < 1500) {
+      expect(await run.shouldStop({ waitMs: 0 })).toBe(false); // the fake server has no such route: 404, not stopped
+      calls++;
+      await new Promise((r) => setImmediate(r));
+    }
+    const elapsed = (Date.now() - start) / 1000;
+    const asked = fake.requests.filter((r) => r.path.endsWith("/should-stop"));
+    expect(calls).toBeGreaterThan(100);
+    expect(asked.length).toBeGreaterThanOrEqual(1);
+    expect(asked.length).toBeLessThanOrEqual(Math.floor(elapsed) + 1);
+    expect(asked[0]!.path).toBe(`/api/v1/runs/${run.id}/should-stop`);
+    await run.finish();
+  } finally {
+    await fake.stop();
+    fs.rmSync(spoolDir, { recursive: true, force: true });
+  }
 });
 
 describe("against a real server", () => {
