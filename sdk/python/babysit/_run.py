@@ -547,7 +547,7 @@ class Run:
             wait: seconds to wait for a fresh answer (default 0.5); 0 never waits.
 
         Returns:
-            True or False; ``run.stop_reason`` holds the server's reason (e.g. ``"diverged"``).
+            True or False; ``run.stop_reason`` holds the server's reason, a sentence starting ``"diverged: "`` or ``"below the median: "``.
 
         Example:
             >>> for epoch in range(3):               # doctest: +SKIP
@@ -570,7 +570,7 @@ class Run:
 
     @property
     def stop_reason(self) -> Optional[str]:
-        """The server's reason of the latest should_stop() answer (e.g. ``"diverged"``), or None."""
+        """The server's reason of the latest should_stop() answer (``"diverged: ..."``, ``"below the median: ..."``), or None."""
         asker = self._stop_asker
         return asker.reason if asker is not None else None
 

@@ -603,7 +603,7 @@ export class Run implements Tracked {
    * what the server has received: the latest log() may still be queued.
    *
    * @param options - `waitMs`: how long to wait for a fresh answer (default 500; 0 never waits)
-   * @returns true or false; {@link Run.stopReason} holds the server's reason (e.g. `"diverged"`)
+   * @returns true or false; {@link Run.stopReason} holds the server's reason, a sentence starting `"diverged: "` or `"below the median: "`
    * @example
    * for (let epoch = 0; epoch < 3; epoch++) {
    *   run.log({ "val/acc": trainEpoch() });
@@ -622,7 +622,7 @@ export class Run implements Tracked {
     }
   }
 
-  /** The server's reason of the latest {@link Run.shouldStop} answer (e.g. `"diverged"`), or null. */
+  /** The server's reason of the latest {@link Run.shouldStop} answer (`"diverged: …"`, `"below the median: …"`), or null. */
   get stopReason(): string | null {
     return this.stopAsker?.answer.reason ?? null;
   }
