@@ -25,6 +25,7 @@ from ._run import DEFAULT_URL, Run
 from ._spool import default_spool_dir
 from ._watch import Watcher
 from .images import encode_png, filters_grid
+from .sweeps import Sweep, SweepError, Trial, choice, int_uniform, log_uniform, sample, sweep, uniform, validate_space
 
 __all__ = [
     "init",
@@ -43,6 +44,17 @@ __all__ = [
     "encode_png",
     "sync",
     "get_run",
+    "sweep",
+    "log_uniform",
+    "uniform",
+    "int_uniform",
+    "choice",
+    "sample",
+    "validate_space",
+    "should_stop",
+    "Sweep",
+    "Trial",
+    "SweepError",
     "Run",
     "Watcher",
     "BabysitWarning",
@@ -161,6 +173,18 @@ def log(metrics: Mapping[str, Any], step: Optional[int] = None, epoch: Optional[
     run = _current("log")
     if run is not None:
         run.log(metrics, step=step, epoch=epoch)
+
+
+def should_stop(wait: float = 0.5) -> bool:
+    """Whether the current run (a trial of a sweep) should stop early; see `Run.should_stop`.
+    False when no run is active or the server cannot be reached; never raises.
+
+    Example:
+        >>> if babysit.should_stop():   # doctest: +SKIP
+        ...     break
+    """
+    run = _state.current
+    return run.should_stop(wait) if run is not None else False
 
 
 def log_histogram(key: str, values: Any, step: Optional[int] = None, bins: int = 30) -> None:

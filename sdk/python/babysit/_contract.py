@@ -45,6 +45,13 @@ LIMITS = {
     "tagMaxLength": 64,  # code points, a run's tag after trimming
     "tagsPerRun": 32,
     "notesMaxLength": 10_000,  # code points, a run's notes
+    # sweeps (babysit.sweep): checked by the SDK before a sweep starts
+    "sweepNameMaxLength": 200,  # code points, after trimming
+    "sweepParamsMax": 100,  # parameters of one search space
+    "sweepParamNameMaxLength": 200,  # code points
+    "sweepChoiceValuesMax": 1_000,  # values of one choice parameter
+    "sweepLogUniformMin": 1e-300,  # smallest low of a log_uniform parameter
+    "sweepLogUniformMax": 1e300,  # largest high of a log_uniform parameter
 }
 
 KEY_MAX_LENGTH = LIMITS["keyMaxLength"]

@@ -109,6 +109,7 @@ class Run:
         # Watchers open a probe at the start of a measuring iteration; the next log() call writes
         # its step into it, so the layer statistics land on the same step as the user's loss.
         self._open_probes: List[Any] = []
+        self._stop_asker: Any = None  # made by the first should_stop()
 
         # startedAt: when init() ran; a run replayed from the spool later keeps it (docs/api.md)
         create_body: Dict[str, Any] = {"id": self.id, "project": project, "startedAt": round(time.time(), 3)}
@@ -596,6 +597,48 @@ class Run:
                 if w in self._watchers:
                     self._watchers.remove(w)
 
+    # ------------------------------------------------------------------ sweeps
+
+    def should_stop(self, wait: float = 0.5) -> bool:
+        """Whether this trial of a sweep should stop early. Never raises.
+
+        True when the server says the run diverged, or sits clearly below the sweep's other trials at
+        the same step (the sweep's median-stopping rule, see `babysit.sweep(early_stop=)`); False for a
+        run in no sweep, and while the server cannot be reached. Asks the server at most once a second
+        (in the background; calls in between return the latest answer), so it is cheap to call every
+        step. The answer reflects what the server has received: the latest log() may still be queued.
+
+        Args:
+            wait: seconds to wait for a fresh answer (default 0.5); 0 never waits.
+
+        Returns:
+            True or False; ``run.stop_reason`` holds the server's reason, a sentence starting ``"diverged: "`` or ``"below the median: "``.
+
+        Example:
+            >>> for epoch in range(3):               # doctest: +SKIP
+            ...     train_one_epoch(); run.log({"val/acc": evaluate()})
+            ...     if run.should_stop():
+            ...         break
+        """
+        try:
+            if self._finished:
+                return False
+            if self._stop_asker is None:
+                from .sweeps import StopAsker
+
+                self._stop_asker = StopAsker(self.base_url)
+            self._wake.set()  # send what is queued now: the server answers from what it has
+            w = float(wait) if isinstance(wait, (int, float)) and not isinstance(wait, bool) and wait > 0 else 0.0
+            return bool(self._stop_asker.ask(self.id, min(w, 10.0)))
+        except Exception:
+            return False
+
+    @property
+    def stop_reason(self) -> Optional[str]:
+        """The server's reason of the latest should_stop() answer (``"diverged: ..."``, ``"below the median: ..."``), or None."""
+        asker = self._stop_asker
+        return asker.reason if asker is not None else None
+
     # ------------------------------------------------------------------ finish
 
     def finish(self, status: str = "finished", timeout: float = FINISH_TIMEOUT) -> DeliveryResult:
@@ -641,6 +684,8 @@ class Run:
                 pass
             self._finished = True
         ok = False
+        if self._stop_asker is not None:
+            self._stop_asker.close()
         try:
             ok = self._transport.finish(status, timeout)
         except Exception as err:

@@ -39,6 +39,13 @@ export const CONTRACT = {
     statsSplitMaxLength: 64,
     labelStatsClasses: 100_000,
     labelStatsSplitMaxLength: 64,
+    // sweeps (sweep()): checked by the SDK before a sweep starts
+    sweepNameMaxLength: 200,
+    sweepParamsMax: 100,
+    sweepParamNameMaxLength: 200,
+    sweepChoiceValuesMax: 1_000,
+    sweepLogUniformMin: 1e-300,
+    sweepLogUniformMax: 1e300,
   },
 } as const;
 

@@ -18,3 +18,22 @@ export { sync, type SyncOptions, type SyncResult, type SkippedSpool, type KeyRef
 export { computeHistogram, DEFAULT_BINS, type Histogram } from "./histogram.js";
 export { inputStats, outputStats, type InputStats, type OutputStats, type NumericArray } from "./stats.js";
 export { labelCounts, type LabelStats, type LabelsInput } from "./label-stats.js";
+export {
+  sweep,
+  logUniform,
+  uniform,
+  intUniform,
+  choice,
+  sample,
+  validateSpace,
+  defaultSeed,
+  Sweep,
+  Trial,
+  SweepError,
+  type SweepOptions,
+  type Space,
+  type ParamSpec,
+  type Distribution,
+  type Scalar,
+  type Goal,
+} from "./sweeps.js";

@@ -20,6 +20,7 @@ import { labelCounts, splitProblem, type LabelStats, type LabelsInput } from "./
 import { track, untrack, type Tracked } from "./lifecycle.js";
 import { OnceWarner, checklistLine, counted, say } from "./output.js";
 import { type InputStats, type NumericArray, type OutputStats, inputStats, outputStats } from "./stats.js";
+import { StopAsker } from "./should-stop.js";
 import { toJsonObject } from "./to-json.js";
 import { Transport, type Alert, type DeliveryResult, type Row } from "./transport.js";
 
@@ -248,6 +249,7 @@ export class Run implements Tracked {
   /** Largest explicit histogram/event step given while `floor` was set (such steps do not move the tentative ones). */
   private explicitMax = -1;
   private finishing: Promise<DeliveryResult> | null = null;
+  private stopAsker: StopAsker | null = null;
   /** Keys already checked against the contract: log() is called every step with the same keys. */
   private readonly okKeys = new Set<string>();
   private readonly badKeys = new Map<string, string>();
@@ -639,6 +641,40 @@ export class Run implements Tracked {
       this.transport.reject("logLabelStats() failed internally", 1);
       return null;
     }
+  }
+
+  /**
+   * Whether this trial of a sweep should stop early. Never throws.
+   *
+   * True when the server says the run diverged, or sits clearly below the sweep's other trials at the
+   * same step (the sweep's median-stopping rule, see `sweep({ earlyStop })`); false for a run in no
+   * sweep and while the server cannot be reached. Asks the server at most once a second (calls in
+   * between answer from the latest reply), so it is cheap to call every step. The answer reflects
+   * what the server has received: the latest log() may still be queued.
+   *
+   * @param options - `waitMs`: how long to wait for a fresh answer (default 500; 0 never waits)
+   * @returns true or false; {@link Run.stopReason} holds the server's reason, a sentence starting `"diverged: "` or `"below the median: "`
+   * @example
+   * for (let epoch = 0; epoch < 3; epoch++) {
+   *   run.log({ "val/acc": trainEpoch() });
+   *   if (await run.shouldStop()) break;
+   * }
+   */
+  async shouldStop(options: { waitMs?: number } = {}): Promise<boolean> {
+    try {
+      if (this.finishing) return false;
+      this.stopAsker ??= new StopAsker(this.baseUrl);
+      const given = isPlainObject(options) ? options.waitMs : undefined;
+      const waitMs = given === undefined ? 500 : typeof given === "number" && given > 0 ? Math.min(given, 10_000) : 0;
+      return await this.stopAsker.ask(this.id, waitMs);
+    } catch {
+      return false;
+    }
+  }
+
+  /** The server's reason of the latest {@link Run.shouldStop} answer (`"diverged: …"`, `"below the median: …"`), or null. */
+  get stopReason(): string | null {
+    return this.stopAsker?.answer.reason ?? null;
   }
 
   /**
