@@ -249,8 +249,8 @@ export function sweepForRun(db: Database.Database, projectId: number, link: Swee
     stmt(
       db,
       `INSERT INTO sweeps (id, project_id, name, space, objective, seed, budget, stage, parent_id, early_stop, next_index, created_at, updated_at)
-       VALUES (?, ?, ?, ?, NULL, ?, NULL, 1, NULL, ?, 0, ?, ?)`,
-    ).run(id, projectId, link.name, spaceText(link.checkedSpace), newSeed(), JSON.stringify(DEFAULT_EARLY_STOP), now, now);
+       VALUES (?, ?, ?, ?, NULL, ?, NULL, 1, NULL, ?, ?, ?, ?)`,
+    ).run(id, projectId, link.name, spaceText(link.checkedSpace), newSeed(), JSON.stringify(DEFAULT_EARLY_STOP), nextAfter(link), now, now);
     return id;
   }
   if (link.checkedSpace !== null) {
@@ -263,8 +263,14 @@ export function sweepForRun(db: Database.Database, projectId: number, link: Swee
       );
     }
   }
-  stmt(db, "UPDATE sweeps SET updated_at = ? WHERE id = ?").run(now, existing.id);
+  // a trial sampled elsewhere (an SDK that sampled locally while the server was away, then synced)
+  // holds its index: later claims start after it, so no index is handed out twice
+  stmt(db, "UPDATE sweeps SET next_index = MAX(next_index, ?), updated_at = ? WHERE id = ?").run(nextAfter(link), now, existing.id);
   return existing.id;
+}
+
+function nextAfter(link: SweepLink): number {
+  return link.trial === null ? 0 : link.trial + 1;
 }
 
 /** config.sweep's space checked before the run's transaction (bad input writes nothing). */

@@ -226,6 +226,23 @@ describe("POST /api/v1/sweeps/{id}/trials", () => {
 });
 
 describe("runs joining through config.sweep", () => {
+  test.each([
+    ["a new sweep", false],
+    ["an existing sweep", true],
+  ])("a trial index sampled elsewhere (a synced offline trial) is never handed out again: %s", async (_what, before) => {
+    const project = freshProject();
+    if (before) expect((await call("POST", "/api/v1/sweeps", { project, name: "offline", space: SPACE })).status).toBe(201);
+    const r = await call("POST", "/api/v1/runs", { project, config: { lr: 0.01, sweep: { id: "offline", trial: 6, space: SPACE } } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const [sweep] = await sweepsOf(project);
+    const claim = await call("POST", `/api/v1/sweeps/${sweep.id}/trials`, {});
+    expect(claim.status, JSON.stringify(claim.body)).toBe(201);
+    expect(claim.body.trial.index).toBe(7);
+    // an index below the next one moves nothing back
+    await call("POST", "/api/v1/runs", { project, config: { lr: 0.02, sweep: { id: "offline", trial: 2 } } });
+    expect((await call("POST", `/api/v1/sweeps/${sweep.id}/trials`, {})).body.trial.index).toBe(8);
+  });
+
   test("with a space: the sweep is made with it; the run view, the list and ?sweep= name the sweep", async () => {
     const project = freshProject();
     const r = await call("POST", "/api/v1/runs", { project, name: "t0", config: { lr: 0.01, sweep: { id: "joined", trial: 4, space: SPACE } } });
