@@ -24,7 +24,7 @@ export type Room = RoomRequest;
 let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
 const rooms = new Map<string, { room: Room; refs: number }>();
 
-const roomKey = (r: Room) => ("run" in r ? `run:${r.run}` : "share" in r ? `share:${r.share}` : "runs");
+const roomKey = (r: Room) => ("run" in r ? `run:${r.run}` : "share" in r ? `share:${r.share}` : "sweep" in r ? `sweep:${r.sweep}` : "runs");
 
 /**
  * connecting: no connection yet (the page's data is as the server rendered it);
@@ -173,6 +173,8 @@ export interface LiveHandlers {
   /** A shared link this page is open on was revoked or expired. */
   shareRevoked?: (msg: PayloadOf<"share-revoked">) => void;
   runDeleted?: (msg: PayloadOf<"run-deleted">) => void;
+  /** To a sweep's room: a trial of it started, reported, raised an alert or finished (read the sweep again). */
+  sweep?: (msg: PayloadOf<"sweep">) => void;
   /** The login session ended (the link state says so too: useLinkState). */
   sessionEnded?: (msg: PayloadOf<"session-ended">) => void;
   /**
@@ -194,6 +196,7 @@ const HANDLER_OF: Record<ServerEvent, keyof LiveHandlers> = {
   "share-revoked": "shareRevoked",
   "run-deleted": "runDeleted",
   "session-ended": "sessionEnded",
+  sweep: "sweep",
 };
 
 /**

@@ -21,6 +21,8 @@ export interface RunHeader {
   tags?: string[];
   /** The owning user's name, null for a run without one; absent on shared pages and from the run room's events. */
   owner?: string | null;
+  /** The sweep the run is a trial of (docs/api.md, "Sweeps"), null for none; absent where not read. */
+  sweep?: { id: string; name: string } | null;
 }
 
 /** A run with its whole config (GET /api/v1/runs/{id}); `config` is left out where a page has no use for it. */
