@@ -2,6 +2,7 @@ import http from "node:http";
 import next from "next";
 import { Server } from "socket.io";
 import "./lib/alerts/register";
+import "./lib/sweeps/register";
 import { authorize } from "./lib/auth/front";
 import { modeFrom } from "./lib/auth/mode";
 import { startupProblem, teamSocketGate } from "./lib/auth/server-hooks";

@@ -24,9 +24,13 @@ export type ErrorCode =
   | "run_deleted"
   | "conflict"
   | "last_admin"
+  | "sweep_conflict"
+  | "sweep_complete"
+  | "too_few_trials"
   | "account_disabled"
   | "password_change_required"
   | "payload_too_large"
+  | "invalid_space"
   | "internal";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -53,9 +57,13 @@ const STATUS: Record<ErrorCode, number> = {
   run_deleted: 410,
   conflict: 409,
   last_admin: 409,
+  sweep_conflict: 409,
+  sweep_complete: 409,
+  too_few_trials: 409,
   account_disabled: 403,
   password_change_required: 403,
   payload_too_large: 413,
+  invalid_space: 400,
   internal: 500,
 };
 

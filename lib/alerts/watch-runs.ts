@@ -7,6 +7,7 @@ import { RUNS_ROOM, emitTo, runRoom } from "../realtime/hub";
 import { thinEvents, thinHistograms, thinSeries } from "../diagnostics/thin";
 import { QUARANTINE_EVENT } from "../series/quarantine";
 import { scanRunPoints } from "../series/read-points";
+import { runAlertsChanged } from "../runs/lifecycle";
 import { singleton } from "../singleton";
 import { type AlertView, SEVERITY_RANK, alertView } from "./alert-view";
 import { MAX_EVENTS, diagnosticsBudget, histogramCap, memoryBudgetBytes, seriesCap } from "../memory-budget";
@@ -384,6 +385,7 @@ async function store(w: Watched, found: Diagnosis[]): Promise<void> {
   }
   for (const a of changed) emitTo(runRoom(w.runId), "alert", { runId: w.runId, alert: a });
   if (changed.length) emitTo(RUNS_ROOM, "run-alerts", { runId: w.runId });
+  if (changed.length) runAlertsChanged(w.runId);
 }
 
 function relate(a: AlertView, r: { causedBy?: string; symptoms?: string[] } | undefined): AlertView {

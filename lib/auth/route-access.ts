@@ -12,6 +12,8 @@ import {
   canWriteRun,
 } from "./permissions";
 import { canListShares } from "./share-list-access";
+import { canReadSweeps, canWriteSweep } from "./sweep-access";
+import { sweepRef } from "../sweeps/store";
 
 // The permission each API route needs in team mode, by route path and method: the table the
 // custom server's front (lib/auth/front.ts) reads before any route handler runs. A route missing
@@ -55,6 +57,12 @@ const TABLE = new Map<string, Access>([
   ["DELETE /api/v1/users/[id]", check(canAdminister, "delete accounts (admins only)")],
   ["GET /api/v1/shares", check(canListShares, "list shared links (log in to the dashboard)")],
   ["GET /api/v1/runs", check(canListRuns, "read runs")],
+  ["GET /api/v1/sweeps", check(canReadSweeps, "read sweeps")],
+  // the project comes in the body: the route handler asks canWriteSweep for it (as for runs below)
+  [
+    "POST /api/v1/sweeps",
+    check((p) => p.kind === "user" || p.kind === "local" || (p.kind === "key" && p.scope.access === "write"), "create sweeps (a read-only key)"),
+  ],
   // the project comes in the body: the route handler asks canWriteProject for it
   [
     "POST /api/v1/runs",
@@ -102,6 +110,12 @@ export function routeAccess(match: RouteMatch, method: string): Access {
     if (path === "/api/v1/runs/[id]" && m === "DELETE") return check((p) => canAdministerRun(p, run), `delete the run ${run.id} ${OWNER_ONLY}`);
     if (m === "GET") return check((p) => canReadRun(p, run), `read the run ${run.id}`);
     return check((p) => canWriteRun(p, run), `write to runs of the project ${JSON.stringify(run.project)}`);
+  }
+  if (path.startsWith("/api/v1/sweeps/[id]") && id !== undefined) {
+    const sweep = sweepRef(id);
+    // no such sweep: anyone who may read sweeps hears the route's own 404
+    if (sweep === null || m === "GET") return check(canReadSweeps, "read sweeps");
+    return check((p) => canWriteSweep(p, sweep), `write to sweeps of the project ${JSON.stringify(sweep.project)}`);
   }
   if (m === "GET") return check(canListRuns, "read runs");
   return check(person, "do this (it needs a logged-in person)");

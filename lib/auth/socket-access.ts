@@ -1,4 +1,4 @@
-import type { IOSocket } from "../realtime/hub";
+import type { FollowRequest, IOSocket } from "../realtime/hub";
 import { isSecure, sessionOf } from "./front";
 import type { Mode } from "./mode";
 import { type Principal, canListRuns, canReadRun } from "./permissions";
@@ -18,15 +18,19 @@ export function socketPrincipal(socket: IOSocket, mode: Mode): Principal | null 
   return s === null || s === "ambiguous" ? null : s.principal;
 }
 
-/** May this principal follow the run (its room) or the runs list? A run that does not exist is the runs list's to know. */
-export function mayFollow(p: Principal | null, r: { run: string } | { runs: true }): boolean {
+/**
+ * May this principal follow the run (its room), the runs list, or a sweep (whoever may read the runs
+ * list: sweeps follow the rules of runs, and a shared link's socket never gets here)? A run that
+ * does not exist is the runs list's to know.
+ */
+export function mayFollow(p: Principal | null, r: FollowRequest): boolean {
   // a session still on its one-time password reads nothing until the password is its own
   if (p === null || (p.kind === "user" && p.passwordChangeRequired === true)) return false;
-  if ("runs" in r) return canListRuns(p);
+  if ("runs" in r || "sweep" in r) return canListRuns(p);
   const run = runRef(r.run);
   return run === null ? canListRuns(p) : canReadRun(p, run);
 }
 
-export function socketMayFollow(socket: IOSocket, mode: Mode, r: { run: string } | { runs: true }): boolean {
+export function socketMayFollow(socket: IOSocket, mode: Mode, r: FollowRequest): boolean {
   return mayFollow(socketPrincipal(socket, mode), r);
 }

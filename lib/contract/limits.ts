@@ -21,6 +21,10 @@ export const LIMITS = {
   projectMaxLength: limit(100, STRING_UNIT, "project names after trimming (at least 1)"),
   runNameMaxLength: limit(200, STRING_UNIT, "run names after trimming (at least 1)"),
   runIdMaxLength: limit(64, "ASCII characters A-Z a-z 0-9 _ -", "run ids (at least 1)"),
+  // sweeps (hyperparameter search, lib/sweeps/store.ts)
+  sweepNameMaxLength: limit(200, STRING_UNIT, "sweep names after trimming (at least 1); a run's config.sweep.id names its sweep"),
+  sweepBudgetMax: limit(100_000, "trials", "a sweep's budget (trials handed out over all workers) and a trial index"),
+  sweepTrialsMax: limit(1_000, "runs", "trials of one sweep that its detail, alerts and should-stop read (the newest ones)"),
   rowsPerBatch: limit(10_000, "rows", "rows in one log batch"),
   histogramsPerBatch: limit(1_000, "histograms", "histograms in one log batch"),
   eventsPerBatch: limit(1_000, "events", "events in one log batch"),
@@ -33,7 +37,7 @@ export const LIMITS = {
     "bytes",
     "the body of POST /api/v1/runs (room for a config of configBytes with every non-ASCII character written as \\uXXXX, as Python's json.dumps does)",
   ),
-  editBodyBytes: limit(256 * 1024, "bytes", "the body of PATCH /api/v1/runs/{id}, POST /api/v1/runs/bulk and POST /api/v1/keys"),
+  editBodyBytes: limit(256 * 1024, "bytes", "the body of PATCH /api/v1/runs/{id}, POST /api/v1/runs/bulk, POST /api/v1/keys and POST /api/v1/sweeps"),
   smallBodyBytes: limit(
     16 * 1024,
     "bytes",
@@ -83,6 +87,13 @@ export const LIMITS = {
     "keys",
     "top-level keys of a run's config that runs-list config filters, sorts and columns see (the first ones; keys longer than runFilterMaxLength are never seen)",
   ),
+  // hyperparameter search spaces (sweeps): checked by the server and by both SDKs before a sweep starts
+  sweepParamsMax: limit(100, "parameters", "parameters of one sweep's search space (at least 1)"),
+  sweepParamNameMaxLength: limit(200, STRING_UNIT, "a search space's parameter name (at least 1)"),
+  sweepChoiceValuesMax: limit(1_000, "values", "values of one choice parameter (at least 1)"),
+  // the portable ln and exp of the sampler (lib/sweeps/sampler.ts) are exact only for normal numbers
+  sweepLogUniformMin: limit(1e-300, "value", "the smallest low of a log_uniform parameter"),
+  sweepLogUniformMax: limit(1e300, "value", "the largest high of a log_uniform parameter"),
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

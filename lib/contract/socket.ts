@@ -69,6 +69,15 @@ export interface SessionEndedPayload {
   reason: SessionEndReason;
 }
 
+/**
+ * To a sweep's room (`sweep:<id>`) when one of its trials is created, logs, raises or clears an
+ * alert, or finishes: at most one a second per sweep (the last change is never dropped). The page
+ * reads the sweep again (GET /api/v1/sweeps/{id}).
+ */
+export interface SweepPayload {
+  sweepId: string;
+}
+
 /** Server -> page events (socket.io's ServerToClientEvents). */
 export interface ServerToClientEvents {
   points: (msg: PointsPayload) => void;
@@ -80,6 +89,7 @@ export interface ServerToClientEvents {
   "share-revoked": (msg: ShareRevokedPayload) => void;
   "run-deleted": (msg: RunDeletedPayload) => void;
   "session-ended": (msg: SessionEndedPayload) => void;
+  sweep: (msg: SweepPayload) => void;
 }
 
 export type ServerEvent = keyof ServerToClientEvents;
@@ -96,10 +106,11 @@ export const SERVER_EVENTS = [
   "share-revoked",
   "run-deleted",
   "session-ended",
+  "sweep",
 ] as const satisfies readonly ServerEvent[];
 
-/** A room a page asks for: one run's updates, a shared link's run, or the runs list. */
-export type RoomRequest = { run: string } | { share: string } | { runs: true };
+/** A room a page asks for: one run's updates, a shared link's run, the runs list, or a sweep's changes. */
+export type RoomRequest = { run: string } | { share: string } | { runs: true } | { sweep: string };
 
 /** Page -> server events (socket.io's ClientToServerEvents). */
 export interface ClientToServerEvents {
@@ -138,9 +149,10 @@ export const isShareToken = (s: unknown): s is string => typeof s === "string" &
  */
 export function roomRequests(msg: unknown): RoomRequest[] {
   if (!msg || typeof msg !== "object") return [];
-  const m = msg as { run?: unknown; runs?: unknown; share?: unknown };
+  const m = msg as { run?: unknown; runs?: unknown; share?: unknown; sweep?: unknown };
   const out: RoomRequest[] = [];
   if (isRunId(m.run)) out.push({ run: m.run });
+  if (isRunId(m.sweep)) out.push({ sweep: m.sweep }); // sweep ids are made like run ids
   if (m.runs === true) out.push({ runs: true });
   if (isShareToken(m.share)) out.push({ share: m.share });
   return out;

@@ -41,8 +41,16 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: "/api/v1/runs/[id]/images", methods: ["GET"] },
   { path: "/api/v1/runs/[id]/alerts", methods: ["GET"] },
   { path: "/api/v1/runs/[id]/checklist", methods: ["GET"] },
+  // a sweep's trial: stop now? (lib/sweeps/get-sweep.ts)
+  { path: "/api/v1/runs/[id]/should-stop", methods: ["GET"] },
   { path: "/api/v1/runs/[id]/shares", methods: ["GET", "POST"] },
   { path: "/api/v1/runs/[id]/shares/[shareId]", methods: ["DELETE"] },
+  // sweeps (hyperparameter search, lib/sweeps): a space can be large, so the edit limit
+  { path: "/api/v1/sweeps", methods: ["GET", "POST"], body: "editBodyBytes" },
+  { path: "/api/v1/sweeps/[id]", methods: ["GET"] },
+  { path: "/api/v1/sweeps/[id]/alerts", methods: ["GET"] },
+  { path: "/api/v1/sweeps/[id]/trials", methods: ["POST"] },
+  { path: "/api/v1/sweeps/[id]/refine", methods: ["POST"] },
   // every link across runs (an admin's view; a member's own): lib/auth/share-list-access.ts
   { path: "/api/v1/shares", methods: ["GET"], exactPath: true },
   { path: "/api/v1/shares/[token]", methods: ["GET"] },

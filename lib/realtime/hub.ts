@@ -27,6 +27,7 @@ export function io(): IOServer | undefined {
 
 export const runRoom = (runId: string) => `run:${runId}`;
 export const RUNS_ROOM = "runs";
+export const sweepRoom = (sweepId: string) => `sweep:${sweepId}`;
 
 /** True when someone is listening in the room, so callers can skip building a payload. */
 export function hasListeners(room: string): boolean {
@@ -38,6 +39,9 @@ export function emitTo<E extends ServerEvent>(room: string, event: E, payload: P
   // any: socket.io's emit is typed by event; E is one of them
   if (server && hasListeners(room)) (server.to(room).emit as any)(event, payload);
 }
+
+/** What a dashboard socket follows by id: a run, the runs list, or a sweep (never through a shared link). */
+export type FollowRequest = { run: string } | { runs: true } | { sweep: string };
 
 /** Sockets that joined a run's room through a shared link are also in this room (by the link's id: tokens are not kept). */
 export const shareRoom = (shareId: number) => `share:${shareId}`;
@@ -111,7 +115,7 @@ export function attachRoomRules(
   socket: IOSocket,
   sharedRun: SharedRun,
   bound: string | null = null,
-  mayFollow: (r: { run: string } | { runs: true }) => boolean = () => true,
+  mayFollow: (r: FollowRequest) => boolean = () => true,
 ): void {
   const joined = () => socket.rooms.size - 1; // a socket is always in its own room
   const direct = new Set<string>(); // runs followed by id (not through a link)
@@ -122,7 +126,7 @@ export function attachRoomRules(
     for (const r of roomRequests(msg)) {
       if (bound !== null && !("share" in r && r.share === bound)) continue;
       if (!("share" in r)) {
-        const room = "run" in r ? runRoom(r.run) : RUNS_ROOM;
+        const room = "run" in r ? runRoom(r.run) : "sweep" in r ? sweepRoom(r.sweep) : RUNS_ROOM;
         if (socket.rooms.has(room) || joined() + 1 > MAX_ROOMS_PER_SOCKET || !mayFollow(r)) continue;
         socket.join(room);
         if ("run" in r) direct.add(r.run);
@@ -148,6 +152,7 @@ export function attachRoomRules(
         direct.delete(r.run);
         if (![...sharesOf(socket).values()].some((l) => l.runId === r.run)) socket.leave(runRoom(r.run));
       } else if ("runs" in r) socket.leave(RUNS_ROOM);
+      else if ("sweep" in r) socket.leave(sweepRoom(r.sweep));
       else {
         for (const [id, l] of sharesOf(socket)) if (l.token === r.share) leaveShare(socket, id, null);
       }

@@ -3,10 +3,13 @@ import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { emitTo, RUNS_ROOM, runRoom } from "../realtime/hub";
 import { configProblem } from "../schemas/config";
+import { sweepLinkOf } from "../schemas/sweeps";
+import { checkLinkSpace, sweepForRun } from "../sweeps/store";
 import { runSeries } from "../series/series-meta";
 import { writeConfigValues } from "./config-values";
 import { deletedRunError, isDeletedRun } from "./delete-run";
 import { runResumed } from "./lifecycle";
+import { forgetRunSweep, sweepChanged } from "../sweeps/live";
 import { clientTime } from "./run-times";
 import { type RunRecord, parseConfig, runListViewOf, runView } from "./run-view";
 
@@ -50,10 +53,24 @@ export function newRunId(): string {
 export async function createRun(input: CreateRunInput, opts: { ownerId?: number | null } = {}): Promise<CreateRunResult> {
   const db = sqlite();
   const now = Date.now() / 1000;
+  // config.sweep links the run to a sweep of its project (lib/sweeps): checked before anything is written
+  const sweep = sweepLinkOf(input.config);
+  const link = sweep && checkLinkSpace(sweep);
+  const linkSweep = (runId: string) => {
+    if (!link) return;
+    const projectId = (stmt(db, "SELECT project_id AS p FROM runs WHERE id = ?").get(runId) as { p: number }).p;
+    const sweepId = sweepForRun(db, projectId, link, now);
+    stmt(db, "UPDATE runs SET sweep_id = ?, trial_index = ? WHERE id = ?").run(sweepId, link.trial, runId);
+  };
   const outcome = db
     .transaction(() => {
       const existing = input.id ? readRun(input.id) : undefined;
-      if (existing) return { resumed: true, run: resume(existing, input, now) };
+      if (existing) {
+        const resumed = resume(existing, input, now);
+        if (!link) return { resumed: true, run: resumed };
+        linkSweep(existing.id);
+        return { resumed: true, run: mustReadRun(existing.id) };
+      }
       // an SDK that outlived its run (deleted from the dashboard) must not bring it back
       if (input.id && isDeletedRun(input.id)) throw deletedRunError(input.id);
       const id = input.id ?? newRunId();
@@ -66,15 +83,19 @@ export async function createRun(input: CreateRunInput, opts: { ownerId?: number 
          VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
       ).run(id, project.id, name, JSON.stringify(input.config ?? {}), clientTime(input.startedAt, now) ?? now, now, now, opts.ownerId ?? null);
       writeConfigValues(db, id, input.config ?? {});
+      linkSweep(id);
       return { resumed: false, run: mustReadRun(id) };
     })
     .immediate();
   const { run } = outcome;
+  if (link) forgetRunSweep(run.id);
+  if (run.sweep) sweepChanged(run.sweep.id);
   emitTo(RUNS_ROOM, "run", runListViewOf(run));
   const base = { id: run.id, url: `/runs/${run.id}`, project: run.project.name, name: run.name };
   if (!outcome.resumed) return { ...base, resumed: false, lastStep: null };
   runResumed(run.id); // its config (thresholds, key names) may have changed
-  emitTo(runRoom(run.id), "run", runView(run)); // its page (a shared one joins this room only)
+  // its page (a shared one joins this room only, so neither owner nor sweep)
+  emitTo(runRoom(run.id), "run", runView({ ...run, sweep: undefined }));
   return { ...base, resumed: true, lastStep: lastStep(run.id) };
 }
 
@@ -253,12 +274,12 @@ function readRun(id: string): RunRecord | undefined {
     sqlite(),
     `SELECT r.id, r.name, r.config, r.status, r.created_at AS createdAt, r.updated_at AS updatedAt,
        r.last_seen_at AS lastSeenAt, r.finished_at AS finishedAt, r.archived, p.name AS projectName,
-       (SELECT u.name FROM users u WHERE u.id = r.owner_id) AS owner
-     FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = ?`,
-  ).get(id) as (Omit<RunRecord, "project"> & { projectName: string }) | undefined;
+       (SELECT u.name FROM users u WHERE u.id = r.owner_id) AS owner, s.id AS sweepId, s.name AS sweepName
+     FROM runs r JOIN projects p ON p.id = r.project_id LEFT JOIN sweeps s ON s.id = r.sweep_id WHERE r.id = ?`,
+  ).get(id) as (Omit<RunRecord, "project"> & { projectName: string; sweepId: string | null; sweepName: string | null }) | undefined;
   if (!r) return undefined;
-  const { projectName, ...rest } = r;
-  return { ...rest, project: { name: projectName } };
+  const { projectName, sweepId, sweepName, ...rest } = r;
+  return { ...rest, project: { name: projectName }, sweep: sweepId === null ? null : { id: sweepId, name: sweepName ?? "" } };
 }
 
 /** Largest step of any of the run's metric series, from their totals (no point is read). */

@@ -8,10 +8,13 @@ import { tagsOf } from "./update-run";
 
 /**
  * A run with every key it logged (count, range, last value), its histogram keys and events; with
- * `owner`, its owner's name too (the dashboard's; a shared link's page never shows it).
+ * `owner`, its owner's name and its sweep too (the dashboard's; a shared link's page never shows them).
  */
 export async function getRun(id: string, opts: { owner?: boolean } = {}) {
-  const run = await prisma().run.findUnique({ where: { id }, include: { project: true, owner: { select: { name: true } } } });
+  const run = await prisma().run.findUnique({
+    where: { id },
+    include: { project: true, owner: { select: { name: true } }, sweep: { select: { id: true, name: true } } },
+  });
   if (!run) throw new AppError("not_found", `run ${id} does not exist`);
   const keys = [...runSeries(id).values()]
     .filter((m) => m.count > 0)
@@ -47,9 +50,10 @@ export async function getRun(id: string, opts: { owner?: boolean } = {}) {
        FROM (SELECT DISTINCT json_extract(data, '$.key') AS key FROM events WHERE run_id = @id AND type = 'image') AS k ORDER BY 1`,
     )
     .all({ id }) as { key: string; count: number; lastStep: number }[];
-  const { owner, ...record } = run;
+  const { owner, sweep, ...record } = run;
   const view = runView({ ...record, tags: tagsOf([id]).get(id) ?? [] });
-  return { run: opts.owner ? { ...view, owner: owner?.name ?? null } : view, keys, histogramKeys, events, images };
+  // the dashboard's view names the run's owner and sweep; a shared link's never does
+  return { run: opts.owner ? { ...view, owner: owner?.name ?? null, sweep: sweep ?? null } : view, keys, histogramKeys, events, images };
 }
 
 /** A run as a page embeds it: every key, with only the fields the page reads. */

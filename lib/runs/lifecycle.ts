@@ -9,6 +9,8 @@ export interface RunLifecycleHooks {
   finished?: (runId: string) => unknown[] | undefined | Promise<unknown[] | undefined>;
   /** A run was deleted: whatever is kept in memory for it must go (and nothing written for it again). */
   deleted?: (runId: string) => void;
+  /** The run's alerts changed (raised, escalated, resolved): its sweep's page hears it (lib/sweeps/live.ts). */
+  alertsChanged?: (runId: string) => void;
 }
 
 const g = globalThis as unknown as { __babysitRunLifecycle?: Map<string, RunLifecycleHooks> };
@@ -34,4 +36,8 @@ export async function runFinished(runId: string): Promise<unknown[]> {
 
 export function runDeleted(runId: string): void {
   for (const h of hooks().values()) h.deleted?.(runId);
+}
+
+export function runAlertsChanged(runId: string): void {
+  for (const h of hooks().values()) h.alertsChanged?.(runId);
 }

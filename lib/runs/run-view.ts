@@ -33,6 +33,8 @@ export interface RunHeaderRecord {
    * the run's own room does not, since a shared link's page listens there (docs/security.md).
    */
   owner?: string | null;
+  /** The sweep the run is a trial of (lib/sweeps), where read; null: none. */
+  sweep?: { id: string; name: string } | null;
 }
 
 export interface RunRecord extends RunHeaderRecord {
@@ -59,6 +61,7 @@ function runHeader(r: RunHeaderRecord) {
     // run management fields, where the record has them (a page merging a `run` event keeps its own otherwise)
     ...(r.archived === undefined ? {} : { archived: Boolean(r.archived) }),
     ...(r.tags === undefined ? {} : { tags: r.tags }),
+    ...(r.sweep === undefined ? {} : { sweep: r.sweep }),
   };
 }
 

@@ -229,6 +229,8 @@ export const listRunsQuery = z
     q: filterText("the search text").optional(),
     tag: filterText("the tag").optional(),
     owner: filterText("the owner").optional(),
+    // a sweep's id (lib/sweeps): its trials
+    sweep: runId.optional(),
     archived: z.enum(["false", "true", "all"], { error: "must be false (the default), true or all" }).default("false"),
     sort: z.enum(RUN_SORTS, { error: `must be one of ${RUN_SORTS.join(", ")}` }).default("-created"),
     sortKey: filterText("the sort key").optional(),

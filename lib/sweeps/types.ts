@@ -18,9 +18,23 @@
 //             z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9; z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
 //             z = z ^ (z >> 31)            (all mod 2^64)
 //     u     = (z >> 11) / 2^53
-//   uniform: low + u (high - low)          log_uniform: exp(ln low + u (ln high - ln low))
+//   uniform: low + u (high - low)
+//   log_uniform: a = ln(low); min(high, max(low, exp(a + u (ln(high) - a))))  with the portable
+//     ln and exp below, never the platform's (V8's Math.exp and CPython's math.exp differ by an ulp
+//     for about 1 draw in 20); 1e-300 <= low < high <= 1e300 (LIMITS.sweepLogUniformMin/Max)
 //   int_uniform: min(high, low + floor(u (high - low + 1)))     choice: values[floor(u * length)]
 //   fixed: the value itself.
+// Portable ln and exp (only + - * / on doubles, evaluated in exactly this order, so every IEEE 754
+// platform agrees bit for bit; LN2_HI = 0.6931471803691238, LN2_LO = 1.9082149292705877e-10,
+// INV_LN2 = 1.4426950408889634, SQRT2 = 1.4142135623730951; 2^k built exactly, e.g. ldexp(1.0, k)):
+//   ln(x):  x = m 2^e with m in [1, 2) (exact: frexp); if m > SQRT2: m = m / 2, e = e + 1;
+//           s = (m - 1) / (m + 1); s2 = s * s; p = 1 / 25;
+//           for k = 11 down to 0: p = 1 / (2k + 1) + s2 * p;
+//           ln = e * LN2_HI + (e * LN2_LO + 2 * s * p)
+//   exp(y): k = floor(y * INV_LN2 + 0.5); r = (y - k * LN2_HI) - k * LN2_LO; p = 1;
+//           for n = 16 down to 1: p = 1 + (r * p) / n;     exp = p * 2^k
+// Reference: lib/sweeps/sampler.ts; vectors: tests/fixtures/sweeps/sampler-vectors.json (read its
+// numbers as float64: JavaScript writes 9.17e16 as the integer literal 91711467172362050).
 
 export type Scalar = number | string | boolean | null;
 

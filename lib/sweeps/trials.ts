@@ -1,0 +1,199 @@
+import { LIMITS } from "../contract/limits";
+import { sqlite } from "../db";
+import { shownStatus } from "../runs/run-view";
+import { getSeries } from "../series/get-series";
+import { cachedRunSeries, runSeries } from "../series/series-meta";
+import { decodeValue, type WireNumber } from "../values";
+import { resolveObjective } from "./analysis";
+import { parseObjective, parseSpace, type SweepRow } from "./store";
+import type { Goal, Objective, Scalar, Space, TrialSummary } from "./types";
+
+// A sweep's trials as the analysis sees them (lib/sweeps/types.ts TrialSummary): the runs linked to
+// the sweep, newest sweepTrialsMax, each with its hyperparameters, its objective (best value of the
+// metric over the run) and whether it failed. Read from the series' stored totals, never their
+// points, except for the thinned objective curve.
+
+/** Keys whose non-finite values mean the trial diverged (besides the objective's own). */
+const LOSS_KEYS = ["loss", "train/loss", "val/loss", "train_loss", "val_loss"];
+/** Alerts that mean the trial diverged: a failed trial, not a bad value. */
+const DIVERGED_ALERTS = new Set(["divergence", "exploding_gradients"]);
+/** The objectives the default picks from, in order (resolveObjective, lib/sweeps/analysis.ts). */
+const DEFAULT_OBJECTIVE_KEYS = ["val/acc", "val/loss", "train/loss", "loss"];
+/** Points of each trial's objective curve. */
+export const CURVE_POINTS = 200;
+
+interface TrialRow {
+  id: string;
+  name: string;
+  status: string;
+  lastSeenAt: number;
+  createdAt: number;
+  finishedAt: number | null;
+  updatedAt: number;
+  trialIndex: number | null;
+  config: string;
+}
+
+interface KeyTotals {
+  count: number;
+  min: number | null;
+  max: number | null;
+  nonFinite: number;
+}
+
+/** The totals of some keys of each run, with non-finite counts: from memory where the run is loaded or has pending points, else from the series rows. */
+function totalsOf(runIds: string[], keys: string[]): Map<string, Map<string, KeyTotals>> {
+  const out = new Map<string, Map<string, KeyTotals>>();
+  const db = sqlite();
+  const pending = new Set(
+    (
+      db
+        .prepare("SELECT DISTINCT run_id AS id FROM pending_batches WHERE run_id IN (SELECT value FROM json_each(?))")
+        .all(JSON.stringify(runIds)) as {
+        id: string;
+      }[]
+    ).map((r) => r.id),
+  );
+  const fromRows: string[] = [];
+  for (const id of runIds) {
+    const cached = cachedRunSeries(id) ?? (pending.has(id) ? runSeries(id) : undefined);
+    if (!cached) {
+      fromRows.push(id);
+      continue;
+    }
+    const m = new Map<string, KeyTotals>();
+    for (const k of keys) {
+      const t = cached.get(k);
+      if (t && t.count > 0) m.set(k, { count: t.count, min: t.min, max: t.max, nonFinite: t.nan + t.posInf + t.negInf });
+    }
+    out.set(id, m);
+  }
+  if (fromRows.length) {
+    for (const id of fromRows) out.set(id, new Map());
+    const rows = db
+      .prepare(
+        `SELECT run_id AS runId, key, count, min, max, nan_count + pos_inf_count + neg_inf_count AS nonFinite FROM series
+         WHERE run_id IN (SELECT value FROM json_each(?)) AND key IN (SELECT value FROM json_each(?)) AND count > 0`,
+      )
+      .all(JSON.stringify(fromRows), JSON.stringify(keys)) as ({ runId: string; key: string } & KeyTotals)[];
+    for (const r of rows) out.get(r.runId)?.set(r.key, { count: r.count, min: r.min, max: r.max, nonFinite: r.nonFinite });
+  }
+  return out;
+}
+
+function activeAlerts(runIds: string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const rows = sqlite()
+    .prepare("SELECT run_id AS runId, code FROM alerts WHERE status = 'active' AND run_id IN (SELECT value FROM json_each(?)) ORDER BY code")
+    .all(JSON.stringify(runIds)) as { runId: string; code: string }[];
+  for (const r of rows) {
+    const list = out.get(r.runId) ?? [];
+    list.push(r.code);
+    out.set(r.runId, list);
+  }
+  return out;
+}
+
+const isScalar = (v: unknown): v is Scalar =>
+  v === null || typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
+
+/** The hyperparameters of a trial: the space's names, or (no space) every scalar top-level config key but "sweep". */
+function paramsOf(config: Record<string, unknown>, space: Space | null): Record<string, Scalar> {
+  const out = Object.create(null) as Record<string, Scalar>;
+  const names = space === null ? Object.keys(config).filter((k) => k !== "sweep") : Object.keys(space);
+  for (const k of names) {
+    if (!Object.hasOwn(config, k)) continue;
+    const v = config[k];
+    if (isScalar(v)) out[k] = v;
+  }
+  return out;
+}
+
+function parseConfig(text: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The best-so-far curve of a key, thinned: [lastStep of a bucket, best finite value up to it]. */
+function curveOf(runId: string, key: string, goal: Goal): Array<[number, number]> {
+  let buckets: ReturnType<typeof getSeries>["buckets"];
+  try {
+    buckets = getSeries(runId, key, { points: CURVE_POINTS }).buckets;
+  } catch {
+    return []; // no such series (a trial that never logged it)
+  }
+  const out: Array<[number, number]> = [];
+  for (const b of buckets) {
+    const v = goal === "max" ? b.max : b.min;
+    if (v === null) continue;
+    const x = decodeValue(v as WireNumber);
+    if (Number.isFinite(x)) out.push([b.lastStep, x]);
+  }
+  return out;
+}
+
+export interface SweepTrials {
+  objective: Objective & { declared: boolean };
+  trials: TrialSummary[];
+  /** per run: its last update (the sweep's alerts' updatedAt) */
+  updatedAt: number;
+}
+
+/** The trials of a sweep (the newest sweepTrialsMax runs linked to it) with their objective; `curves` reads each trial's curve. */
+export function sweepTrials(sweep: SweepRow, opts: { curves: boolean }): SweepTrials {
+  const rows = sqlite()
+    .prepare(
+      `SELECT id, name, status, last_seen_at AS lastSeenAt, created_at AS createdAt, finished_at AS finishedAt, updated_at AS updatedAt,
+         trial_index AS trialIndex, config
+       FROM runs WHERE sweep_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+    )
+    .all(sweep.id, LIMITS.sweepTrialsMax.value) as TrialRow[];
+  rows.reverse(); // oldest first: trials in the order they started
+  const ids = rows.map((r) => r.id);
+  const declared = parseObjective(sweep);
+  const candidates = declared ? [declared.metric] : DEFAULT_OBJECTIVE_KEYS;
+  const totals = totalsOf(ids, [...new Set([...candidates, ...LOSS_KEYS])]);
+  const logged = new Set<string>();
+  for (const m of totals.values()) for (const k of candidates) if (m.has(k)) logged.add(k);
+  const objective = resolveObjective(declared, logged);
+  const alerts = activeAlerts(ids);
+  const space = parseSpace(sweep);
+  let updatedAt = sweep.updatedAt;
+  const trials = rows.map((r): TrialSummary => {
+    updatedAt = Math.max(updatedAt, r.updatedAt);
+    const t = totals.get(r.id) ?? new Map<string, KeyTotals>();
+    const o = t.get(objective.metric);
+    const best = o ? (objective.goal === "max" ? o.max : o.min) : null;
+    const value = best !== null && Number.isFinite(best) ? best : null;
+    const codes = alerts.get(r.id) ?? [];
+    const status = shownStatus(r.status, r.lastSeenAt);
+    const nonFinite = [objective.metric, ...LOSS_KEYS].some((k) => (t.get(k)?.nonFinite ?? 0) > 0);
+    const diverged = nonFinite || codes.some((c) => DIVERGED_ALERTS.has(c));
+    const failure = diverged
+      ? "diverged"
+      : value === null && status === "crashed"
+        ? "crashed"
+        : value === null && status === "finished"
+          ? "no_objective"
+          : null;
+    return {
+      runId: r.id,
+      name: r.name,
+      index: r.trialIndex,
+      status,
+      params: paramsOf(parseConfig(r.config), space),
+      objective: value,
+      failed: failure === "diverged" || failure === "crashed",
+      failure,
+      alerts: codes,
+      curve: opts.curves ? curveOf(r.id, objective.metric, objective.goal) : [],
+      startedAt: r.createdAt,
+      finishedAt: r.finishedAt,
+    };
+  });
+  return { objective, trials, updatedAt };
+}
