@@ -177,8 +177,6 @@ export interface LiveHandlers {
   sweep?: (msg: PayloadOf<"sweep">) => void;
   /** The login session ended (the link state says so too: useLinkState). */
   sessionEnded?: (msg: PayloadOf<"session-ended">) => void;
-  /** To a sweep's room: something of its trials changed (read the sweep again). */
-  sweep?: (msg: PayloadOf<"sweep">) => void;
   /**
    * The rooms are joined: at mount when the socket is already up, and on every (re)connection.
    * Whatever was sent before (`first`: between the page's data and now; otherwise while the

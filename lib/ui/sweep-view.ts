@@ -46,6 +46,8 @@ export interface SweepDetailView {
   best: string[];
   importance: ParamImportance[];
   suggestion: Space | null;
+  /** the sweep's alerts, as GET /api/v1/sweeps/{id}/alerts lists them */
+  alerts?: Alert[];
 }
 
 export interface SweepListItem {

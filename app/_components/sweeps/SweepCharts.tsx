@@ -105,6 +105,8 @@ function useChart(config: () => ChartConfiguration, sig: string) {
     const canvas = ref.current;
     if (!canvas) return;
     const chart = new Chart(canvas, config());
+    // the scale chart.js actually built (tests read it: a "log" label on a linear axis would lie)
+    canvas.dataset.xScale = chart.scales.x?.type ?? "";
     return () => chart.destroy();
   }, [sig]);
   return ref;

@@ -42,23 +42,14 @@ export default function SweepView({ id, initial }: { id: string; initial: SweepD
   const link = useLinkState();
   const [sweep, setSweep] = useState<SweepDetailView | null>(initial);
   const [missing, setMissing] = useState<string | null>(null);
-  const [alerts, setAlerts] = useState<Alert[] | null>(null);
   const [family, setFamily] = useState<SweepListItem[]>([]);
 
   const load = useCallback(async () => {
-    const [res, al] = await Promise.all([
-      tryFetch(`/api/v1/sweeps/${encodeURIComponent(id)}`),
-      tryFetch(`/api/v1/sweeps/${encodeURIComponent(id)}/alerts`),
-    ]);
+    const res = await tryFetch(`/api/v1/sweeps/${encodeURIComponent(id)}`);
     if (res?.status === 404) setMissing("This sweep does not exist (or was deleted).");
-    if (res?.ok) {
-      const body = await tryJson<{ sweep: SweepDetailView }>(res);
-      if (body?.sweep) setSweep(body.sweep);
-    }
-    if (al?.ok) {
-      const body = await tryJson<{ alerts: Alert[] }>(al);
-      if (Array.isArray(body?.alerts)) setAlerts(body.alerts);
-    }
+    if (!res?.ok) return;
+    const body = await tryJson<{ sweep: SweepDetailView }>(res);
+    if (body?.sweep) setSweep(body.sweep);
   }, [id]);
 
   // the project's sweeps name the stages of the chain (its parent's parent, its children's children)
