@@ -25,6 +25,7 @@ const ACCOUNTS_OFF = ["not_found", 404] as const; // "accounts exist only in tea
  * or finish it). `team`: as nobody (the token is no credential); `local`: as the local user (the
  * token neither adds nor takes away anything).
  */
+let sweepsMade = 0;
 const ROWS = new Map<string, { target: string; body?: () => unknown; team: Want; local: Want; localInQuery?: Want }>([
   // the runs list refuses query parameters it does not know, and a token in the query is one
   ["GET /api/v1/runs", { target: "/api/v1/runs", team: U, local: 200, localInQuery: ["invalid_query", 400] }],
@@ -47,6 +48,17 @@ const ROWS = new Map<string, { target: string; body?: () => unknown; team: Want;
   ["POST /api/v1/runs/[id]/shares", { target: "/api/v1/runs/FRESH/shares", body: () => ({}), team: U, local: 201 }],
   // a link's holder cannot revoke it, whichever way the token is given (its id is not the token's)
   ["DELETE /api/v1/runs/[id]/shares/[shareId]", { target: "/api/v1/runs/RUN/shares/999999", team: U, local: ["not_found", 404] }],
+  // sweeps: never a shared link's (an unknown sweep answers 404 to whoever may read sweeps)
+  ["GET /api/v1/sweeps", { target: "/api/v1/sweeps", team: U, local: 200, localInQuery: ["invalid_query", 400] }],
+  [
+    "POST /api/v1/sweeps",
+    { target: "/api/v1/sweeps", body: () => ({ project: "via-token", name: `via-token-${++sweepsMade}` }), team: U, local: 201 },
+  ],
+  ["GET /api/v1/sweeps/[id]", { target: "/api/v1/sweeps/nosuchsweep", team: U, local: ["not_found", 404] }],
+  ["GET /api/v1/sweeps/[id]/alerts", { target: "/api/v1/sweeps/nosuchsweep/alerts", team: U, local: ["not_found", 404] }],
+  ["POST /api/v1/sweeps/[id]/trials", { target: "/api/v1/sweeps/nosuchsweep/trials", body: () => ({}), team: U, local: ["not_found", 404] }],
+  ["POST /api/v1/sweeps/[id]/refine", { target: "/api/v1/sweeps/nosuchsweep/refine", body: () => ({}), team: U, local: ["not_found", 404] }],
+  ["GET /api/v1/runs/[id]/should-stop", { target: "/api/v1/runs/RUN/should-stop", team: U, local: 200 }],
   ["POST /api/v1/auth/login", { target: "/api/v1/auth/login", body: () => ({}), team: ["invalid_body", 400], local: ACCOUNTS_OFF }],
   ["POST /api/v1/auth/logout", { target: "/api/v1/auth/logout", body: () => ({}), team: 204, local: 204 }],
   ["GET /api/v1/auth/me", { target: "/api/v1/auth/me", team: 200, local: 200 }],

@@ -22,6 +22,8 @@ let shareToken = "";
 /** Passwords, for rows that end a session (logout): member and admin log in afresh for them. */
 const passwords = new Map<string, string>();
 let targetUser = 0;
+/** A sweep of p1 with a space (its trials can be claimed), made by the member. */
+let sweepId = "";
 
 beforeAll(async () => {
   server = await startTeamServer();
@@ -42,6 +44,13 @@ beforeAll(async () => {
   expect((await member("POST", `/api/v1/runs/${runId}/log`, batch)).status).toBe(200);
   passwords.set("member", invite.body.password).set("admin", server.adminPassword);
   shareToken = (await member("POST", `/api/v1/runs/${runId}/shares`, { expiresIn: "1d" })).body.token;
+  const sweep = await member("POST", "/api/v1/sweeps", {
+    project: "p1",
+    name: "search",
+    space: { lr: { distribution: "log_uniform", low: 1e-4, high: 1 } },
+  });
+  expect(sweep.status).toBe(201);
+  sweepId = sweep.body.sweep.id;
   const key = async (body: object) => {
     const r = await member("POST", "/api/v1/keys", body);
     expect(r.status).toBe(201);
@@ -182,6 +191,21 @@ const ROUTES: [string, string, string, () => unknown, Want[]][] = [
     () => undefined,
     [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
   ],
+  // sweeps follow the rules of the runs of their project (lib/auth/sweep-access.ts)
+  ["list sweeps", "GET", "/api/v1/sweeps", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
+  [
+    "create a sweep in p1",
+    "POST",
+    "/api/v1/sweeps",
+    () => ({ project: "p1", name: `sweep${++names}` }),
+    [U, 201, 201, 201, 201, F, F, U, U, U, U, U],
+  ],
+  ["read a sweep", "GET", "/api/v1/sweeps/SWEEP", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
+  ["read a sweep's alerts", "GET", "/api/v1/sweeps/SWEEP/alerts", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
+  ["claim a trial of p1's sweep", "POST", "/api/v1/sweeps/SWEEP/trials", () => ({}), [U, 201, 201, 201, 201, F, F, U, U, U, U, U]],
+  // allowed, then refused for want of trials with an objective
+  ["refine p1's sweep", "POST", "/api/v1/sweeps/SWEEP/refine", () => ({}), [U, 409, 409, 409, 409, F, F, U, U, U, U, U]],
+  ["ask whether a run should stop", "GET", "/api/v1/runs/RUN/should-stop", () => undefined, [U, 200, 200, 200, 200, 200, 200, U, U, U, U, U]],
   ["read a run that does not exist", "GET", "/api/v1/runs/nope", () => undefined, [U, 404, 404, 404, 404, 404, 404, U, U, U, U, U]],
   [
     "log to a run that does not exist",
@@ -227,7 +251,7 @@ describe("team mode: route x caller", () => {
     const fresh = path.includes("FRESH") || JSON.stringify(sent ?? null).includes("FRESH") ? await freshRun() : "";
     const r = await call(
       method,
-      path.replace("RUN", runId).replace("FRESH", fresh).replace("TOKEN", shareToken).replace("USER", String(targetUser)),
+      path.replace("RUN", runId).replace("FRESH", fresh).replace("SWEEP", sweepId).replace("TOKEN", shareToken).replace("USER", String(targetUser)),
       sent === undefined ? undefined : JSON.parse(JSON.stringify(sent).replaceAll("FRESH", fresh)),
     );
     if (typeof want === "number") {
