@@ -107,7 +107,13 @@ export default function SweepView({ id, initial }: { id: string; initial: SweepD
     );
   }
   return (
-    <SweepBody sweep={sweep} alerts={alerts} family={family} link={link} onRefined={(child) => router.push(`/sweeps/${encodeURIComponent(child)}`)} />
+    <SweepBody
+      sweep={sweep}
+      alerts={sweep.alerts ?? null}
+      family={family}
+      link={link}
+      onRefined={(child) => router.push(`/sweeps/${encodeURIComponent(child)}`)}
+    />
   );
 }
 

@@ -108,7 +108,10 @@ describe("suggestionSnippet", () => {
     layers: { distribution: "int_uniform", low: 1, high: 4 },
     batch: 32,
   });
-  const snippet = suggestionSnippet({ project: "p\n'x", name: "coarse", stage: 1, objective: { metric: "val/acc", goal: "max" } }, space);
+  const snippet = suggestionSnippet(
+    { project: "p\n'x", name: "coarse", stage: 1, objective: { metric: "val/acc", goal: "max", declared: true } },
+    space,
+  );
 
   test("names the next stage and writes each distribution", () => {
     expect(snippet).toContain('name="coarse-s2"');
