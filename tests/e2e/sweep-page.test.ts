@@ -34,7 +34,7 @@ describe("sweep page", () => {
       project: "e2e-sweep",
       name: "coarse",
       space: {
-        lr: { distribution: "log_uniform", low: 1e-4, high: 1e-2 },
+        lr: { distribution: "log_uniform", low: 1e-3, high: 1e-1 },
         hidden: { distribution: "choice", values: [16, 32] },
         [HOSTILE]: { distribution: "choice", values: [HOSTILE_VALUE, "plain"] },
       },
@@ -44,16 +44,26 @@ describe("sweep page", () => {
     expect(created.status).toBe(201);
     const sweep = created.body.sweep;
 
-    const done = await runTrials(client, sweep, { trials: 6, workers: 2, steps: 120 });
-    expect(done.map((t) => t.index)).toEqual([0, 1, 2, 3, 4, 5]);
-    // a run made without the sampler joins through its config, and diverges (a failure, not a value)
-    await runDemo({ url: env.server.url, project: "e2e-sweep", name: "coarse-lr40", steps: 80, lr: 40, config: { sweep: { id: "coarse" } } });
+    const done = await runTrials(client, sweep, { trials: 8, workers: 2, steps: 240 });
+    expect(done.map((t) => t.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // a run made without the sampler joins through its config, and crashes before any validation:
+    // a failure, not a value (a trial that diverged above the best lr would rightly silence the
+    // boundary alert: the better region is not past that edge)
+    const crashed = await api(env.server.url, "POST", "/api/v1/runs", {
+      project: "e2e-sweep",
+      name: "coarse-crashed",
+      config: { lr: 1e-3, hidden: 16, sweep: { id: "coarse" } },
+    });
+    expect(crashed.status).toBe(201);
+    const rows0 = Array.from({ length: 5 }, (_, i) => ({ step: i, metrics: { "train/loss": 1.1 - 0.01 * i } }));
+    expect((await api(env.server.url, "POST", `/api/v1/runs/${crashed.body.id}/log`, { seq: 0, rows: rows0 })).status).toBe(200);
+    expect((await api(env.server.url, "POST", `/api/v1/runs/${crashed.body.id}/finish`, { status: "crashed" })).status).toBe(200);
 
     const { page, errors } = await pageFor(sweep.id);
     await page.evaluate(() => ((window as unknown as { __same: boolean }).__same = true));
 
     // the trials table: every trial, a row each, the best highlighted, each linking to its run
-    await expect.poll(() => rows(page)).toBe(7);
+    await expect.poll(() => rows(page)).toBe(9);
     expect(await page.locator('[data-testid="trials"] tr[data-best="1"]').count()).toBe(1);
     const bestRun = await page.locator('[data-testid="trials"] tr[data-best="1"]').getAttribute("data-run");
     expect(await page.locator(`[data-testid="trials"] tr[data-run="${bestRun}"] a`).first().getAttribute("href")).toBe(`/runs/${bestRun}`);
@@ -64,14 +74,16 @@ describe("sweep page", () => {
     expect(await scatters.count()).toBe(3);
     expect(await page.locator('figure[data-param="lr"]').getAttribute("data-scale")).toBe("log");
     expect(await page.locator('figure[data-param="lr"] canvas').getAttribute("data-x-scale")).toBe("logarithmic");
-    expect(await page.locator('figure[data-param="hidden"]').getAttribute("data-scale")).toBe("category");
-    expect(Number(await page.locator('figure[data-param="lr"]').getAttribute("data-points"))).toBe(6);
+    // numeric choices on a number line, string choices as categories
+    expect(await page.locator('figure[data-param="hidden"]').getAttribute("data-scale")).toBe("linear");
+    expect(await page.locator(`figure[data-param="${HOSTILE.replace(/"/g, '\\"')}"]`).getAttribute("data-scale")).toBe("category");
+    expect(Number(await page.locator('figure[data-param="lr"]').getAttribute("data-points"))).toBe(8);
     expect(Number(await page.locator('figure[data-param="lr"]').getAttribute("data-failed"))).toBe(1);
 
     // parallel coordinates: an axis per parameter and one for the objective, a line per trial
     const pc = page.locator('[data-testid="parallel-coords"]');
     expect(await pc.getAttribute("data-axes")).toBe("4");
-    expect(await pc.locator("polyline").count()).toBe(7);
+    expect(await pc.locator("polyline").count()).toBe(9);
     expect(await pc.locator('g[data-axis="lr"]').getAttribute("data-scale")).toBe("log");
 
     // the boundary alert at the top, naming lr
@@ -100,9 +112,9 @@ describe("sweep page", () => {
 
     // live: another worker's trial finishes while the page is open
     await runTrials(client, sweep, { trials: 1, workers: 1, steps: 60 });
-    await expect.poll(() => rows(page), { timeout: 15_000 }).toBe(8);
-    await expect.poll(() => page.locator('figure[data-param="lr"]').getAttribute("data-points"), { timeout: 15_000 }).toBe("7");
-    expect(await pc.locator("polyline").count()).toBe(8);
+    await expect.poll(() => rows(page), { timeout: 15_000 }).toBe(10);
+    await expect.poll(() => page.locator('figure[data-param="lr"]').getAttribute("data-points"), { timeout: 15_000 }).toBe("9");
+    expect(await pc.locator("polyline").count()).toBe(10);
     expect(await page.evaluate(() => (window as unknown as { __same?: boolean }).__same)).toBe(true);
 
     // Refine: the next stage is made and opened, linked both ways in the chain
