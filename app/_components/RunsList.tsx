@@ -606,8 +606,9 @@ export default function RunsList({
                           </Link>{" "}
                           <span className="muted small">
                             sweep · stage {sec.sweep.stage} · {plural(sec.sweep.trials, "trial")}
-                            {sec.sweep.best ? ` · best ${formatValue(sec.sweep.best.value)}` : ""}
-                            {sec.sweep.objective ? ` ${sec.sweep.objective.metric}` : ""}
+                            {sec.sweep.best
+                              ? ` · best ${sec.sweep.objective ? `${sec.sweep.objective.metric} ` : ""}${formatValue(sec.sweep.best.value)}`
+                              : ""}
                             {sec.sweep.trials !== sec.runs.length ? ` · ${sec.runs.length} shown` : ""}
                           </span>
                         </>

@@ -11,6 +11,7 @@ import { type SweepTrialView, axisPosition, categories, objectiveNumber, paramOf
 // the objective axis, dashed. SVG drawn here (no chart library has it); every name is SVG text.
 
 const W_AXIS = 150;
+const MIN_WIDTH = 1000;
 const H = 300;
 const TOP = 34;
 const BOTTOM = 44; // room below the axes for the failed slot and the range labels
@@ -87,8 +88,10 @@ export default function ParallelCoords({
     lowText: finite.length ? formatValue(goal === "max" ? lo : hi) : "",
     highText: finite.length ? formatValue(goal === "max" ? hi : lo) : "",
   });
-  const width = Math.max(2, axes.length) * W_AXIS;
-  const xOf = (i: number) => W_AXIS / 2 + i * W_AXIS;
+  // the card's width for a few axes, more room (a scroll) for many
+  const gap = Math.max(W_AXIS, MIN_WIDTH / Math.max(2, axes.length));
+  const width = Math.max(2, axes.length) * gap;
+  const xOf = (i: number) => gap / 2 + i * gap;
   const yOf = (p: number) => TOP + (1 - p) * PLOT;
 
   // best drawn last (on top), failed first

@@ -18,7 +18,7 @@ import {
   specOf,
   specText,
 } from "@/lib/ui/sweep-view";
-import { Chart, PALETTE } from "../chart-setup";
+import { Chart } from "../chart-setup";
 
 // The sweep page's charts: objective against each hyperparameter (log x for scale parameters, the
 // searched range and the suggested next range drawn as bands, failed trials as red crosses on the
@@ -197,7 +197,7 @@ export function ParamScatter({
             ticks:
               scale === "category"
                 ? { stepSize: 1, callback: (v) => (Number.isInteger(v) ? (cats[v as number] ?? "") : "") }
-                : { maxTicksLimit: 7, callback: (v) => formatValue(Number(v)) },
+                : { maxTicksLimit: 7, includeBounds: false, callback: (v) => formatValue(Number(v)) },
           },
           y: {
             title: { display: true, text: `${metric} (${goal})` },
@@ -287,7 +287,8 @@ export function ObjectiveCurves({ trials, best, metric }: { trials: SweepTrialVi
             .sort((a, b) => (rank.get(b.runId) ?? 1e9) - (rank.get(a.runId) ?? 1e9))
             .map((t) => {
               const r = rank.get(t.runId);
-              const color = r === undefined ? CURVE_GREY : PALETTE[r % PALETTE.length];
+              // the best trials in the page's one colour for "best" (table, scatters, parallel coordinates)
+              const color = r === undefined ? CURVE_GREY : BEST;
               return {
                 label: t.name,
                 data: t.curve.map(([x, v]) => {
@@ -329,7 +330,7 @@ export function ObjectiveCurves({ trials, best, metric }: { trials: SweepTrialVi
         <h3>
           <bdi>{metric}</bdi> of every trial
         </h3>
-        <span className="muted small">best in colour</span>
+        <span className="muted small">best so far per step · best trials in orange</span>
       </div>
       <div className="chart-canvas sweep-canvas wide">
         <canvas ref={canvas} role="img" aria-label={`${metric} curves of every trial`} />
