@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { LIMITS, nameProblem } from "../contract/limits";
 import { AppError } from "../errors";
+import { DEFAULT_EARLY_STOP } from "../sweeps/analysis";
 import type { EarlyStop, Objective } from "../sweeps/types";
 import { runId } from "./runs";
 
@@ -40,7 +41,7 @@ export const objective = z.strictObject(
   },
 ) satisfies z.ZodType<Objective>;
 
-export const DEFAULT_EARLY_STOP: EarlyStop = { rule: "median", minTrials: 4, warmupSteps: 0 };
+export { DEFAULT_EARLY_STOP };
 
 export const earlyStop = z.strictObject(
   {

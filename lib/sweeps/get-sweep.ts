@@ -74,7 +74,15 @@ export function getSweep(id: string) {
       children,
       trials: trials.map((t) => ({
         ...t,
-        durationS: t.startedAt === null ? null : Math.max(0, (t.finishedAt ?? (t.status === "running" ? now : t.startedAt)) - t.startedAt),
+        // a run still going (or gone quiet) counts to now
+        durationS:
+          t.startedAt === null
+            ? null
+            : t.finishedAt !== null
+              ? Math.max(0, t.finishedAt - t.startedAt)
+              : t.status === "running" || t.status === "stale"
+                ? Math.max(0, now - t.startedAt)
+                : null,
       })),
       best: analysis.best.map((t) => t.runId),
       importance: analysis.importance,
@@ -152,19 +160,14 @@ export function runShouldStop(runId: string) {
   const me = trials.find((t) => t.runId === runId);
   if (!me) return { stop: false, reason: null, evidence: {} }; // older than the newest sweepTrialsMax
   const opts = parseEarlyStop(sweep);
+  // what the curve cannot show (a NaN loss, a divergence alert) decides first: the curve keeps finite values only
   if (me.failure === "diverged") {
     return {
       stop: true,
-      reason: "diverged",
-      evidence: {
-        sweep: sweep.id,
-        metric: objective.metric,
-        alerts: me.alerts,
-        message: "the trial logged non-finite values of its objective or loss, or raised a divergence alert",
-      },
+      reason: "diverged: the trial logged a NaN or infinite objective or loss, or raised a divergence alert",
+      evidence: { rule: "diverged", sweep: sweep.id, metric: objective.metric, alerts: me.alerts },
     };
   }
-  if (opts.rule === "none") return { stop: false, reason: null, evidence: { rule: "none" } };
   const others = trials.filter((t) => t.runId !== runId && !t.failed).map((t) => t.curve);
   const answer = shouldStop(me.curve, others, objective.goal, opts);
   return { stop: answer.stop, reason: answer.reason, evidence: { sweep: sweep.id, metric: objective.metric, ...answer.evidence } };

@@ -3,6 +3,7 @@ import { sqlite } from "../db";
 import { shownStatus } from "../runs/run-view";
 import { getSeries } from "../series/get-series";
 import { cachedRunSeries, runSeries } from "../series/series-meta";
+import { singleton } from "../singleton";
 import { decodeValue, type WireNumber } from "../values";
 import { resolveObjective } from "./analysis";
 import { parseObjective, parseSpace, type SweepRow } from "./store";
@@ -118,7 +119,23 @@ function parseConfig(text: string): Record<string, unknown> {
   }
 }
 
-/** The best-so-far curve of a key, thinned: [lastStep of a bucket, best finite value up to it]. */
+// Curves by run, metric and goal, kept while the series' totals (count, min, max) are the same: should-stop is
+// asked about once a second by every worker, and a finished trial's curve never changes.
+const curves = () => singleton("babysit.sweeps.curves", () => new Map<string, { totals: string; curve: Array<[number, number]> }>());
+const MAX_CURVES = 5_000;
+
+function cachedCurve(runId: string, key: string, goal: Goal, t: KeyTotals): Array<[number, number]> {
+  const k = `${runId}\u0000${goal}\u0000${key}`;
+  const totals = `${t.count} ${t.min} ${t.max} ${t.nonFinite}`;
+  const hit = curves().get(k);
+  if (hit && hit.totals === totals) return hit.curve;
+  const curve = curveOf(runId, key, goal);
+  if (curves().size >= MAX_CURVES) curves().clear();
+  curves().set(k, { totals, curve });
+  return curve;
+}
+
+/** The curve of a key, thinned: [a bucket's last step, the bucket's best finite value (max or min by goal)]. */
 function curveOf(runId: string, key: string, goal: Goal): Array<[number, number]> {
   let buckets: ReturnType<typeof getSeries>["buckets"];
   try {
@@ -190,7 +207,7 @@ export function sweepTrials(sweep: SweepRow, opts: { curves: boolean }): SweepTr
       failed: failure === "diverged" || failure === "crashed",
       failure,
       alerts: codes,
-      curve: opts.curves ? curveOf(r.id, objective.metric, objective.goal) : [],
+      curve: opts.curves && o ? cachedCurve(r.id, objective.metric, objective.goal, o) : [],
       startedAt: r.createdAt,
       finishedAt: r.finishedAt,
     };

@@ -281,8 +281,13 @@ describe("runs joining through config.sweep", () => {
   });
 });
 
-/** A sweep of `n` finished trials whose val/acc rises with lr: [sweep id, run ids]. */
-async function searched(project: string, lrs: number[], extra: Record<string, unknown> = {}) {
+/** Best val/acc of a trial: highest (0.9) at lr = 1e-2, falling by 0.1 a decade either side. */
+const peaked = (lr: number) => 0.9 - 0.1 * Math.abs(Math.log10(lr) + 2);
+/** Best val/acc rising with lr all the way to the top of the range. */
+const rising = (lr: number) => 0.5 + 0.1 * Math.log10(lr * 1e4);
+
+/** A sweep (lr in 1e-4..1, log-uniform) of finished trials, one per lr, with val/acc peaking at acc(lr): its id and run ids. */
+async function searched(project: string, lrs: number[], extra: Record<string, unknown> = {}, accOf = peaked) {
   const made = await call("POST", "/api/v1/sweeps", {
     project,
     name: "search",
@@ -294,7 +299,7 @@ async function searched(project: string, lrs: number[], extra: Record<string, un
   const ids: string[] = [];
   for (const [i, lr] of lrs.entries()) {
     const run = await call("POST", "/api/v1/runs", { project, name: `t${i}`, config: { lr, sweep: { id: "search", trial: i } } });
-    const acc = 0.5 + 0.1 * Math.log10(lr * 1e4);
+    const acc = accOf(lr);
     await log(run.body.id, [
       { step: 0, metrics: { "val/acc": acc - 0.2, loss: 1 } },
       { step: 1, metrics: { "val/acc": acc, loss: 0.5 } },
@@ -322,8 +327,8 @@ describe("list, detail, alerts", () => {
       failed: 1,
       objective: { metric: "val/acc", goal: "max", declared: true },
     });
-    expect(listed.best.runId).toBe(runs[2]);
-    expect(listed.best.value).toBeCloseTo(0.8, 10);
+    expect(listed.best.runId).toBe(runs[1]);
+    expect(listed.best.value).toBeCloseTo(0.9, 10);
     const all = await call("GET", "/api/v1/sweeps");
     expect(all.body.sweeps.some((s: { id: string }) => s.id === id)).toBe(true);
 
@@ -355,13 +360,13 @@ describe("list, detail, alerts", () => {
       ].sort(),
     );
     expect(detail.trials.map((t: { runId: string }) => t.runId)).toEqual([...runs, crashed.body.id]);
-    const top = detail.trials[2];
-    expect(top).toMatchObject({ runId: runs[2], name: "t2", index: 2, status: "finished", params: { lr: 0.1 }, failed: false, failure: null });
-    expect(top.objective).toBeCloseTo(0.8, 10);
+    const top = detail.trials[1];
+    expect(top).toMatchObject({ runId: runs[1], name: "t1", index: 1, status: "finished", params: { lr: 0.01 }, failed: false, failure: null });
+    expect(top.objective).toBeCloseTo(0.9, 10);
     expect(top.curve.map((p: [number, number]) => p[0])).toEqual([0, 1, 2]);
     expect(typeof top.durationS).toBe("number");
     expect(detail.trials[3]).toMatchObject({ objective: null, failed: true, failure: "crashed", status: "crashed" });
-    expect(detail.best[0]).toBe(runs[2]);
+    expect(detail.best[0]).toBe(runs[1]);
 
     const alerts = await call("GET", `/api/v1/sweeps/${id}/alerts`);
     expect(alerts.status).toBe(200);
@@ -410,7 +415,7 @@ describe("list, detail, alerts", () => {
 describe("POST /api/v1/sweeps/{id}/refine", () => {
   test("creates the next stage: linked child, stage 2, default name, narrowed space, same objective", async () => {
     const project = freshProject();
-    const { id } = await searched(project, [1e-4, 1e-3, 1e-2, 1e-1, 0.5], { budget: 10 });
+    const { id } = await searched(project, [1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 0.5], { budget: 10 });
     const r = await call("POST", `/api/v1/sweeps/${id}/refine`, { top: 2 });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     const child = r.body.sweep;
@@ -418,13 +423,30 @@ describe("POST /api/v1/sweeps/{id}/refine", () => {
     expect(child.id).not.toBe(id);
     const lr = child.space.lr;
     expect(lr.distribution).toBe("log_uniform");
-    expect(lr.high - lr.low).toBeLessThan(1 - 1e-4);
+    // narrowed around the best (1e-2, 3e-3 / 3e-2), in log space
+    expect(lr.low).toBeGreaterThan(1e-4);
+    expect(lr.high).toBeLessThan(1);
+    expect(lr.low).toBeLessThanOrEqual(1e-2);
+    expect(lr.high).toBeGreaterThanOrEqual(1e-2);
     const parent = (await call("GET", `/api/v1/sweeps/${id}`)).body.sweep;
     expect(parent.children).toEqual([{ id: child.id, name: "search-s2", stage: 2 }]);
     // named, with its own budget; a name in use with another space is a conflict
     const named = await call("POST", `/api/v1/sweeps/${id}/refine`, { name: "fine", budget: 4 });
     expect(named.status).toBe(201);
     expect(named.body.sweep).toMatchObject({ name: "fine", budget: 4, stage: 2 });
+  });
+
+  test("best trials on the upper edge: the next stage's range reaches past it, and the sweep says so", async () => {
+    const project = freshProject();
+    const lrs = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 0.3, 0.6, 0.9];
+    const { id } = await searched(project, lrs, {}, rising);
+    const alerts = (await call("GET", `/api/v1/sweeps/${id}/alerts`)).body.alerts;
+    const boundary = alerts.find((a: { code: string }) => a.code === "search_boundary");
+    expect(boundary, JSON.stringify(alerts)).toBeDefined();
+    expect(boundary.message).toContain("lr");
+    const r = await call("POST", `/api/v1/sweeps/${id}/refine`, {});
+    expect(r.status).toBe(201);
+    expect(r.body.sweep.space.lr.high).toBeGreaterThan(1);
   });
 
   test.each([
@@ -454,7 +476,9 @@ describe("GET /api/v1/runs/{id}/should-stop", () => {
     await log(bad.body.id, [{ step: 0, metrics: { loss: "Infinity", "val/acc": 0.1 } }]);
     const r = await call("GET", `/api/v1/runs/${bad.body.id}/should-stop`);
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ stop: true, reason: "diverged" });
+    expect(r.body.stop).toBe(true);
+    expect(r.body.reason).toMatch(/^diverged/);
+    expect(r.body.evidence).toMatchObject({ rule: "diverged", metric: "val/acc" });
   });
 
   test("a trial clearly below the median of the others at the same step: stop; the best one: go on", async () => {
@@ -468,8 +492,9 @@ describe("GET /api/v1/runs/{id}/should-stop", () => {
     ]);
     const r = await call("GET", `/api/v1/runs/${slow.body.id}/should-stop`);
     expect(r.body.stop, JSON.stringify(r.body)).toBe(true);
-    expect(typeof r.body.reason).toBe("string");
-    const best = await call("GET", `/api/v1/runs/${runs[4]}/should-stop`);
+    expect(r.body.reason).toMatch(/median/);
+    expect(r.body.evidence).toMatchObject({ rule: "median", metric: "val/acc" });
+    const best = await call("GET", `/api/v1/runs/${runs[1]}/should-stop`);
     expect(best.body.stop, JSON.stringify(best.body)).toBe(false);
   });
 
