@@ -103,7 +103,9 @@ export interface ParamImportance {
   param: string;
   /** Spearman rank correlation of the parameter (log of it for log-scale) with the objective */
   rho: number | null;
-  /** |rho| for numeric params; for choice params, the spread of per-choice medians relative to the objective's spread */
+  /** numeric params: the larger of |rho| and the correlation ratio of the objective's ranks over the
+   *  parameter's terciles (chance-adjusted, so a peaked response such as the learning rate's counts);
+   *  choice params: the spread of per-choice medians relative to the objective's range. In [0, 1]. */
   importance: number | null;
   n: number;
 }
