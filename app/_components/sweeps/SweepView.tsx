@@ -444,7 +444,9 @@ function Importance({ sweep }: { sweep: SweepDetailView }) {
         </ol>
       )}
       <p className="muted small">
-        Rank correlation with {sweep.objective.metric} (of the log for log-scale parameters); for choices, how far apart their medians lie.
+        How much {sweep.objective.metric} depends on each parameter, 0 to 1: its rank correlation (ρ, of the log for log-scale parameters) or, when
+        the best values lie inside the range (a peak, as learning rates have), how far the objective differs between the range&apos;s thirds; for
+        choices, how far apart their medians lie.
       </p>
     </section>
   );
