@@ -162,9 +162,11 @@ export default function ParallelCoords({
               </text>
             </g>
           ))}
-          <text x={xOf(axes.length - 1) + 6} y={FAILED_Y + 4} className="pc-tick pc-failed">
-            failed
-          </text>
+          {trials.some((t) => axes.some((a) => a.pos(t) === null)) && (
+            <text x={xOf(axes.length - 1) + 6} y={FAILED_Y + 4} className="pc-tick pc-failed">
+              failed / none
+            </text>
+          )}
         </svg>
       </div>
     </figure>

@@ -330,7 +330,7 @@ export function ObjectiveCurves({ trials, best, metric }: { trials: SweepTrialVi
         <h3>
           <bdi>{metric}</bdi> of every trial
         </h3>
-        <span className="muted small">best so far per step · best trials in orange</span>
+        <span className="muted small">per step (thinned) · best trials in orange</span>
       </div>
       <div className="chart-canvas sweep-canvas wide">
         <canvas ref={canvas} role="img" aria-label={`${metric} curves of every trial`} />
