@@ -1,7 +1,6 @@
 import type { Page } from "playwright-core";
 import { describe, expect, test } from "vitest";
 import { runTrials } from "../../sdk/ts/examples/spiral-sweep";
-import { runDemo } from "../../sdk/ts/examples/train";
 import { api } from "../helpers/server";
 import { serverAndBrowser } from "./browser";
 
