@@ -139,11 +139,23 @@ export function createSweep(input: CreateSweepBody): CreateSweepResult {
       const projectId = ensureProject(db, input.project, now);
       const existing = sweepByName(projectId, input.name);
       if (existing) {
+        // what the sweep left undeclared (made on the fly by a run's config.sweep, or by a worker that
+        // only named it) takes what this request declares; what it declared must agree
         const differ: string[] = [];
-        if (space !== undefined && canonicalJson(parseSpace(existing)) !== canonicalJson(space)) differ.push("space");
-        if (input.objective !== undefined && canonicalJson(parseObjective(existing)) !== canonicalJson(input.objective)) differ.push("objective");
-        if (input.budget !== undefined && existing.budget !== input.budget) differ.push("budget");
-        if (input.seed !== undefined && existing.seed !== input.seed) differ.push("seed");
+        const adopt: [string, string | number | null][] = [];
+        const storedSpace = parseSpace(existing);
+        if (space != null && storedSpace === null) adopt.push(["space", spaceText(space)]);
+        else if (space !== undefined && canonicalJson(storedSpace) !== canonicalJson(space)) differ.push("space");
+        const storedObjective = parseObjective(existing);
+        if (input.objective !== undefined && storedObjective === null) adopt.push(["objective", JSON.stringify(input.objective)]);
+        else if (input.objective !== undefined && canonicalJson(storedObjective) !== canonicalJson(input.objective)) differ.push("objective");
+        if (input.budget !== undefined && existing.budget === null) adopt.push(["budget", input.budget]);
+        else if (input.budget !== undefined && existing.budget !== input.budget) differ.push("budget");
+        // a seed nothing was sampled with yet may still change
+        if (input.seed !== undefined && existing.seed !== input.seed) {
+          if (existing.nextIndex === 0) adopt.push(["seed", input.seed]);
+          else differ.push("seed");
+        }
         if (input.parent !== undefined && existing.parentId !== input.parent) differ.push("parent");
         if (differ.length) {
           throw new AppError(
@@ -151,7 +163,11 @@ export function createSweep(input: CreateSweepBody): CreateSweepResult {
             `the sweep ${JSON.stringify(input.name)} of project ${JSON.stringify(input.project)} exists with another ${differ.join(", ")}: use the same values, or another name`,
           );
         }
-        return { sweep: existing, created: false };
+        if (adopt.length === 0) return { sweep: existing, created: false };
+        // column names from the list above, never from the request
+        const sets = adopt.map(([column]) => `${column} = ?`).join(", ");
+        stmt(db, `UPDATE sweeps SET ${sets}, updated_at = ? WHERE id = ?`).run(...adopt.map(([, v]) => v), now, existing.id);
+        return { sweep: mustReadSweep(existing.id), created: false };
       }
       let stage = 1;
       if (input.parent !== undefined) {

@@ -21,7 +21,7 @@ export interface RunHeader {
   tags?: string[];
   /** The owning user's name, null for a run without one; absent on shared pages and from the run room's events. */
   owner?: string | null;
-  /** The sweep the run is a trial of (docs/api.md, "Sweeps"), null for none; absent where not read. */
+  /** The sweep the run is a trial of (docs/api.md "Sweeps"), null for none; absent on shared pages and from the run room's events. */
   sweep?: { id: string; name: string } | null;
 }
 

@@ -84,14 +84,32 @@ describe("POST /api/v1/sweeps", () => {
     ["objective", { objective: { metric: "val/acc", goal: "min" } }],
     ["budget", { budget: 21 }],
     ["seed", { seed: 8 }],
-  ])("the same name with another %s: 409 sweep_conflict, the sweep unchanged", async (_what, change) => {
+  ])("the same name with another %s once a trial was drawn: 409 sweep_conflict, the sweep unchanged", async (_what, change) => {
     const project = freshProject();
     const body = { project, name: "s", space: SPACE, objective: { metric: "val/acc", goal: "max" }, seed: 7, budget: 20 };
-    expect((await call("POST", "/api/v1/sweeps", body)).status).toBe(201);
+    const made = await call("POST", "/api/v1/sweeps", body);
+    expect(made.status).toBe(201);
+    // a trial drawn: the seed is now in use too
+    expect((await call("POST", `/api/v1/sweeps/${made.body.sweep.id}/trials`, {})).status).toBe(201);
     const r = await call("POST", "/api/v1/sweeps", { ...body, ...change });
     expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 409, code: "sweep_conflict" });
     const [only] = await sweepsOf(project);
     expect((await call("GET", `/api/v1/sweeps/${only.id}`)).body.sweep).toMatchObject({ space: SPACE, budget: 20, seed: 7 });
+  });
+
+  test("a sweep a run made on the fly takes the space, objective, budget and seed a worker declares later", async () => {
+    const project = freshProject();
+    expect((await call("POST", "/api/v1/runs", { project, config: { lr: 0.1, sweep: { id: "late" } } })).status).toBe(201);
+    const body = { project, name: "late", space: SPACE, objective: { metric: "val/acc", goal: "max" }, budget: 5, seed: 3 };
+    const r = await call("POST", "/api/v1/sweeps", body);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.sweep).toMatchObject({ space: SPACE, objective: body.objective, budget: 5, seed: 3 });
+    expect((await call("POST", `/api/v1/sweeps/${r.body.sweep.id}/trials`, {})).status).toBe(201);
+    // declared now, and a trial drawn with that seed: another seed or space conflicts
+    for (const change of [{ seed: 4 }, { space: { lr: 0.1 } }]) {
+      const again = await call("POST", "/api/v1/sweeps", { ...body, ...change });
+      expect({ status: again.status, code: again.body.error?.code }).toEqual({ status: 409, code: "sweep_conflict" });
+    }
   });
 
   const many = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`p${i}`, i]));
