@@ -51,6 +51,7 @@ export default async function Home({ searchParams }: Search) {
       initialColumns={parseColumns(params)}
       initialConfig={configFilters}
       initialMetric={metricFilters}
+      initialGroup={params.group === "sweep" ? "sweep" : ""}
       team={modeFrom() === "team"}
     />
   );

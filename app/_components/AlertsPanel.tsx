@@ -20,7 +20,16 @@ export interface ChartLink {
   title: string;
 }
 
-export default function AlertsPanel({ alerts, chartsOf }: { alerts: Alert[] | null; chartsOf: (a: Alert) => ChartLink[] }) {
+/** `noStep`: alerts about something other than a run's steps (a sweep's): no "step N" in their headers. */
+export default function AlertsPanel({
+  alerts,
+  chartsOf,
+  noStep = false,
+}: {
+  alerts: Alert[] | null;
+  chartsOf: (a: Alert) => ChartLink[];
+  noStep?: boolean;
+}) {
   if (!alerts || alerts.length === 0) return null;
   const sorted = [...alerts].sort(
     (a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3) || markerStep(a) - markerStep(b) || a.code.localeCompare(b.code),
@@ -36,13 +45,19 @@ export default function AlertsPanel({ alerts, chartsOf }: { alerts: Alert[] | nu
       {active
         .filter((a) => !a.causedBy)
         .map((a) => (
-          <CauseGroup key={a.code} a={a} symptoms={(a.symptoms ?? []).map((c) => byCode.get(c)).filter((s): s is Alert => !!s)} chartsOf={chartsOf} />
+          <CauseGroup
+            key={a.code}
+            a={a}
+            noStep={noStep}
+            symptoms={(a.symptoms ?? []).map((c) => byCode.get(c)).filter((s): s is Alert => !!s)}
+            chartsOf={chartsOf}
+          />
         ))}
       {resolved.length > 0 && (
         <details className="alerts-resolved">
           <summary>{resolved.length} resolved</summary>
           {resolved.map((a) => (
-            <AlertCard key={a.code} a={a} charts={chartsOf(a)} />
+            <AlertCard key={a.code} a={a} charts={chartsOf(a)} noStep={noStep} />
           ))}
         </details>
       )}
@@ -51,14 +66,14 @@ export default function AlertsPanel({ alerts, chartsOf }: { alerts: Alert[] | nu
 }
 
 /** A root cause and, folded under it until asked for, the alerts that follow from it. */
-function CauseGroup({ a, symptoms, chartsOf }: { a: Alert; symptoms: Alert[]; chartsOf: (a: Alert) => ChartLink[] }) {
+function CauseGroup({ a, symptoms, chartsOf, noStep }: { a: Alert; symptoms: Alert[]; chartsOf: (a: Alert) => ChartLink[]; noStep: boolean }) {
   const [open, setOpen] = useState(false);
   const id = useId();
-  if (!symptoms.length) return <AlertCard a={a} charts={chartsOf(a)} />;
+  if (!symptoms.length) return <AlertCard a={a} charts={chartsOf(a)} noStep={noStep} />;
   const n = symptoms.length;
   return (
     <div className="alert-group" data-cause={a.code}>
-      <AlertCard a={a} charts={chartsOf(a)}>
+      <AlertCard a={a} charts={chartsOf(a)} noStep={noStep}>
         <button
           type="button"
           className="symptoms-toggle"
@@ -73,14 +88,14 @@ function CauseGroup({ a, symptoms, chartsOf }: { a: Alert; symptoms: Alert[]; ch
       </AlertCard>
       <section id={id} className="alert-symptoms" aria-label={`symptoms of ${a.code}`} hidden={!open}>
         {symptoms.map((s) => (
-          <AlertCard key={s.code} a={s} charts={chartsOf(s)} />
+          <AlertCard key={s.code} a={s} charts={chartsOf(s)} noStep={noStep} />
         ))}
       </section>
     </div>
   );
 }
 
-function AlertCard({ a, charts, children }: { a: Alert; charts: ChartLink[]; children?: ReactNode }) {
+function AlertCard({ a, charts, children, noStep = false }: { a: Alert; charts: ChartLink[]; children?: ReactNode; noStep?: boolean }) {
   const evidence = Object.entries(evidenceOf(a.evidence));
   const color = severityColor(a.severity);
   const show = (id: string) => reveal(attr("data-chart", id), color, `[data-holds~="${CSS.escape(id)}"]`);
@@ -107,10 +122,12 @@ function AlertCard({ a, charts, children }: { a: Alert; charts: ChartLink[]; chi
         ) : (
           <strong className="alert-title">{a.title}</strong>
         )}
-        <span className="muted">
-          step {step}
-          {a.status === "resolved" ? " · resolved" : ""}
-        </span>
+        {(!noStep || a.status === "resolved") && (
+          <span className="muted">
+            {noStep ? "" : `step ${step}`}
+            {a.status === "resolved" ? `${noStep ? "" : " · "}resolved` : ""}
+          </span>
+        )}
         {a.causedBy && <span className="caused-by muted">caused by {a.causedBy}</span>}
         {charts.length > 0 && (
           <span className="alert-charts">

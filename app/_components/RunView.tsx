@@ -263,6 +263,15 @@ export default function RunView({
                 <bdi>{run.project}</bdi>
               </Link>
             )}
+            {/* a shared page links nowhere else (the sweep is not part of the link) */}
+            {!share && run.sweep && (
+              <span data-sweep={run.sweep.id}>
+                trial of sweep{" "}
+                <Link className="sweep-link" href={`/sweeps/${encodeURIComponent(run.sweep.id)}`}>
+                  <bdi>{run.sweep.name}</bdi>
+                </Link>
+              </span>
+            )}
             <span>
               started <LocalTime t={run.createdAt} />
             </span>

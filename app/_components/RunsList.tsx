@@ -37,6 +37,7 @@ import ColumnPicker from "./ColumnPicker";
 import ConfigFilters from "./ConfigFilters";
 import EmptyRunsHint from "./EmptyRunsHint";
 import { useListKeys } from "./use-list-keys";
+import type { SweepListItem } from "@/lib/ui/sweep-view";
 
 // The runs list: search by name, filter by project, status, tag and archived, sort (also by chosen
 // config and metric columns, on the server), pick runs to compare or to archive, tag or delete at
@@ -71,6 +72,7 @@ export default function RunsList({
   initialColumns = NO_COLUMNS,
   initialConfig = [],
   initialMetric = [],
+  initialGroup = "",
   team = false,
 }: {
   initial: RunList;
@@ -84,6 +86,8 @@ export default function RunsList({
   initialConfig?: ConfigFilterParam[];
   /** metric.<key>[:agg]=lo..hi filters of the page's URL, the key with its suffix. */
   initialMetric?: ConfigFilterParam[];
+  /** ?group=sweep: the runs grouped under their sweeps (hyperparameter searches). */
+  initialGroup?: GroupBy;
   /** Team mode: the API needs a key (the empty list's curl example sends one). */
   team?: boolean;
 }) {
@@ -105,6 +109,8 @@ export default function RunsList({
   const [config, setConfig] = useState<ConfigFilterParam[]>(initialConfig);
   const [metricFilters, setMetricFilters] = useState<ConfigFilterParam[]>(initialMetric);
   const [pickerOpen, setPickerOpen] = useState(false);
+  const [group, setGroup] = useState<GroupBy>(initialGroup);
+  const [sweeps, setSweeps] = useState<SweepListItem[]>([]);
   const [listError, setListError] = useState("");
   const listKeys = useListKeys(project);
   const [bulkTag, setBulkTag] = useState("");
@@ -184,8 +190,28 @@ export default function RunsList({
       metricFilters,
       METRIC_PREFIX,
     );
+    if (group) u.searchParams.set("group", group);
+    else u.searchParams.delete("group");
     if (u.href !== window.location.href) window.history.replaceState(null, "", u);
-  }, [project, status, sort, q, tag, archived, owner, columns, by, config, metricFilters]);
+  }, [project, status, sort, q, tag, archived, owner, columns, by, config, metricFilters, group]);
+
+  // grouped by sweep: the project's sweeps are the groups (one with no run shown is listed too);
+  // read again when runs come and go (a new trial may belong to a new sweep)
+  const runCount = runs.length;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runCount: a new or deleted run may change the sweeps' counts
+  useEffect(() => {
+    if (group !== "sweep") return;
+    let live = true;
+    void fetch(`/api/v1/sweeps${project ? `?project=${encodeURIComponent(project)}` : ""}`)
+      .then((res) => (res.ok ? tryJson<{ sweeps: SweepListItem[] }>(res) : null))
+      .catch(() => null)
+      .then((body) => {
+        if (live && Array.isArray(body?.sweeps)) setSweeps(body.sweeps);
+      });
+    return () => {
+      live = false;
+    };
+  }, [group, project, runCount]);
 
   // chosen columns are kept per project in this browser: a page opened without columns in its
   // URL shows the ones last chosen for its project (the URL's win: a shared link shows its view)
@@ -324,6 +350,9 @@ export default function RunsList({
   const allPicked = shown.length > 0 && shown.every((r) => picked.includes(r.id));
   // owners exist on team servers only: a local list keeps its columns
   const showOwner = shown.some((r) => typeof r.owner === "string");
+  const showSweep = group === "sweep" || shown.some((r) => r.sweep);
+  const width = 8 + (showOwner ? 1 : 0) + (showSweep ? 1 : 0) + columns.length;
+  const sections = group === "sweep" ? sweepSections(shown, sweeps, project) : [{ sweep: null, title: null, runs: shown }];
   const compareHref = `/compare?runs=${pickedShown.map(encodeURIComponent).join(",")}`;
 
   return (
@@ -396,6 +425,13 @@ export default function RunsList({
             )}
             {/* a sort by any other key: pick it as a column (then it is here, and its header sorts) */}
             <option value={MORE_SORTS}>more… (pick a column)</option>
+          </select>
+        </label>
+        <label>
+          <span>group</span>
+          <select value={group} onChange={(e) => setGroup(e.target.value as GroupBy)} aria-label="group">
+            <option value="">no grouping</option>
+            <option value="sweep">by sweep</option>
           </select>
         </label>
         <span className="grow" />
@@ -535,6 +571,7 @@ export default function RunsList({
                 <th>duration</th>
                 <th>last values</th>
                 <th>alerts</th>
+                {showSweep && <th>sweep</th>}
                 {columns.map((c) => {
                   const sorted = by && columnId(by.column) === columnId(c) ? (by.desc ? "descending" : "ascending") : undefined;
                   return (
@@ -557,83 +594,159 @@ export default function RunsList({
                 })}
               </tr>
             </thead>
-            <tbody>
-              {shown.map((r) => (
-                <tr key={r.id} data-run={r.id} className={picked.includes(r.id) ? "picked" : ""}>
-                  <td className="pick">
-                    <input type="checkbox" checked={picked.includes(r.id)} onChange={() => toggle(r.id)} aria-label={`pick ${r.name}`} />
-                  </td>
-                  <td>
-                    <StatusBadge status={r.status} link={link} />
-                  </td>
-                  <td className="name">
-                    <Link href={`/runs/${encodeURIComponent(r.id)}`}>
-                      <bdi>{r.name}</bdi>
-                    </Link>
-                    {(r.tags ?? []).map((t) => (
-                      <button key={t} type="button" className="badge tag" data-tag={t} onClick={() => setTag(t)} title={`show only runs tagged ${t}`}>
-                        <bdi>{t}</bdi>
-                      </button>
-                    ))}
-                    {r.archived && <span className="badge muted">archived</span>}
-                  </td>
-                  <td>
-                    <button type="button" className="link-button project" onClick={() => chooseProject(r.project)} title={`show only ${r.project}`}>
-                      {r.project}
-                    </button>
-                  </td>
-                  {showOwner && (
-                    <td className="owner" data-owner={r.owner ?? ""}>
-                      {r.owner ? (
-                        <button type="button" className="link-button" onClick={() => setOwner(r.owner ?? "")} title={`show only ${r.owner}'s runs`}>
-                          <bdi>{r.owner}</bdi>
-                        </button>
+            {sections.map((sec) => (
+              <tbody key={sec.sweep?.id ?? "\u0000none"} data-sweep-group={sec.title === null ? undefined : (sec.sweep?.id ?? "")}>
+                {sec.title !== null && (
+                  <tr className="sweep-group">
+                    <td colSpan={width}>
+                      {sec.sweep ? (
+                        <>
+                          <Link href={`/sweeps/${encodeURIComponent(sec.sweep.id)}`} data-sweep-link={sec.sweep.id}>
+                            <bdi>{sec.sweep.name}</bdi>
+                          </Link>{" "}
+                          <span className="muted small">
+                            sweep · stage {sec.sweep.stage} · {plural(sec.sweep.trials, "trial")}
+                            {sec.sweep.best
+                              ? ` · best ${sec.sweep.objective ? `${sec.sweep.objective.metric} ` : ""}${formatValue(sec.sweep.best.value)}`
+                              : ""}
+                            {sec.sweep.trials !== sec.runs.length ? ` · ${sec.runs.length} shown` : ""}
+                          </span>
+                        </>
                       ) : (
-                        <span className="muted" title={NO_OWNER_TIP}>
-                          {NO_OWNER}
+                        <span className="muted">
+                          {sec.title} · {plural(sec.runs.length, "run")}
                         </span>
                       )}
                     </td>
-                  )}
-                  <td className="nowrap">
-                    <LocalTime t={r.createdAt} />
-                  </td>
-                  <td className="nowrap num">{runDuration(r, now)}</td>
-                  <td>
-                    <div className="summary">
-                      {Object.entries(r.summary).map(([k, v]) => (
-                        <span key={k} className={`kv ${isNonFinite(v) ? "bad" : ""}`} data-key={k}>
-                          <span className="k">{k}</span> <span className="v">{formatValue(v)}</span>
-                        </span>
-                      ))}
-                    </div>
-                  </td>
-                  <td>
-                    {r.rootCause && (
-                      <span
-                        className={`root-cause sev-${r.rootCause.severity}`}
-                        data-root-cause={r.rootCause.code}
-                        title={`root cause: ${r.rootCause.title}${r.rootCause.symptoms ? ` (${r.rootCause.symptoms} more alert${r.rootCause.symptoms === 1 ? "" : "s"} follow from it)` : ""}`}
-                      >
-                        {r.rootCause.code}
-                        {r.rootCause.symptoms ? ` +${r.rootCause.symptoms}` : ""}
-                      </span>
-                    )}
-                    <AlertBadges counts={r.alerts} />
-                  </td>
-                  {columns.map((c) => (
-                    <td key={columnId(c)} className="num col" data-column={c.key}>
-                      {cellText(r, c)}
+                  </tr>
+                )}
+                {sec.runs.map((r) => (
+                  <tr key={r.id} data-run={r.id} className={picked.includes(r.id) ? "picked" : ""}>
+                    <td className="pick">
+                      <input type="checkbox" checked={picked.includes(r.id)} onChange={() => toggle(r.id)} aria-label={`pick ${r.name}`} />
                     </td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
+                    <td>
+                      <StatusBadge status={r.status} link={link} />
+                    </td>
+                    <td className="name">
+                      <Link href={`/runs/${encodeURIComponent(r.id)}`}>
+                        <bdi>{r.name}</bdi>
+                      </Link>
+                      {(r.tags ?? []).map((t) => (
+                        <button
+                          key={t}
+                          type="button"
+                          className="badge tag"
+                          data-tag={t}
+                          onClick={() => setTag(t)}
+                          title={`show only runs tagged ${t}`}
+                        >
+                          <bdi>{t}</bdi>
+                        </button>
+                      ))}
+                      {r.archived && <span className="badge muted">archived</span>}
+                    </td>
+                    <td>
+                      <button type="button" className="link-button project" onClick={() => chooseProject(r.project)} title={`show only ${r.project}`}>
+                        {r.project}
+                      </button>
+                    </td>
+                    {showOwner && (
+                      <td className="owner" data-owner={r.owner ?? ""}>
+                        {r.owner ? (
+                          <button type="button" className="link-button" onClick={() => setOwner(r.owner ?? "")} title={`show only ${r.owner}'s runs`}>
+                            <bdi>{r.owner}</bdi>
+                          </button>
+                        ) : (
+                          <span className="muted" title={NO_OWNER_TIP}>
+                            {NO_OWNER}
+                          </span>
+                        )}
+                      </td>
+                    )}
+                    <td className="nowrap">
+                      <LocalTime t={r.createdAt} />
+                    </td>
+                    <td className="nowrap num">{runDuration(r, now)}</td>
+                    <td>
+                      <div className="summary">
+                        {Object.entries(r.summary).map(([k, v]) => (
+                          <span key={k} className={`kv ${isNonFinite(v) ? "bad" : ""}`} data-key={k}>
+                            <span className="k">{k}</span> <span className="v">{formatValue(v)}</span>
+                          </span>
+                        ))}
+                      </div>
+                    </td>
+                    <td>
+                      {r.rootCause && (
+                        <span
+                          className={`root-cause sev-${r.rootCause.severity}`}
+                          data-root-cause={r.rootCause.code}
+                          title={`root cause: ${r.rootCause.title}${r.rootCause.symptoms ? ` (${r.rootCause.symptoms} more alert${r.rootCause.symptoms === 1 ? "" : "s"} follow from it)` : ""}`}
+                        >
+                          {r.rootCause.code}
+                          {r.rootCause.symptoms ? ` +${r.rootCause.symptoms}` : ""}
+                        </span>
+                      )}
+                      <AlertBadges counts={r.alerts} />
+                    </td>
+                    {showSweep && (
+                      <td className="sweep" data-sweep={r.sweep?.id ?? ""}>
+                        {r.sweep && (
+                          <Link href={`/sweeps/${encodeURIComponent(r.sweep.id)}`}>
+                            <bdi>{r.sweep.name}</bdi>
+                          </Link>
+                        )}
+                      </td>
+                    )}
+                    {columns.map((c) => (
+                      <td key={columnId(c)} className="num col" data-column={c.key}>
+                        {cellText(r, c)}
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            ))}
           </table>
         </div>
       )}
     </div>
   );
+}
+
+export type GroupBy = "" | "sweep";
+
+interface Section {
+  sweep: SweepListItem | null;
+  /** null: no grouping (no header row) */
+  title: string | null;
+  runs: RunListItem[];
+}
+
+/** The shown runs under their sweeps (newest sweep first), then the runs in no sweep. */
+function sweepSections(shown: RunListItem[], sweeps: SweepListItem[], project: string): Section[] {
+  const bySweep = new Map<string, RunListItem[]>();
+  const loose: RunListItem[] = [];
+  for (const r of shown) {
+    if (!r.sweep) loose.push(r);
+    else bySweep.set(r.sweep.id, [...(bySweep.get(r.sweep.id) ?? []), r]);
+  }
+  const known = sweeps.filter((s) => !project || s.project === project).sort((a, b) => b.createdAt - a.createdAt);
+  const out: Section[] = known.map((s) => ({ sweep: s, title: s.name, runs: bySweep.get(s.id) ?? [] }));
+  // a trial whose sweep the list does not know yet (just made): its own group, named from the run
+  const ids = new Set(known.map((s) => s.id));
+  for (const [id, rs] of bySweep) {
+    if (ids.has(id)) continue;
+    const name = rs[0].sweep?.name ?? id;
+    out.push({
+      sweep: { id, name, project: rs[0].project, stage: 1, parentId: null, trials: rs.length, best: null, createdAt: 0 },
+      title: name,
+      runs: rs,
+    });
+  }
+  if (loose.length) out.push({ sweep: null, title: "not in a sweep", runs: loose });
+  return out;
 }
 
 /** A chosen column's value in a row ("" when the run has none); keys are data (Object.hasOwn). */

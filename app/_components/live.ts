@@ -173,10 +173,10 @@ export interface LiveHandlers {
   /** A shared link this page is open on was revoked or expired. */
   shareRevoked?: (msg: PayloadOf<"share-revoked">) => void;
   runDeleted?: (msg: PayloadOf<"run-deleted">) => void;
+  /** To a sweep's room: a trial of it started, reported, raised an alert or finished (read the sweep again). */
+  sweep?: (msg: PayloadOf<"sweep">) => void;
   /** The login session ended (the link state says so too: useLinkState). */
   sessionEnded?: (msg: PayloadOf<"session-ended">) => void;
-  /** To a sweep's room: something of its trials changed (read the sweep again). */
-  sweep?: (msg: PayloadOf<"sweep">) => void;
   /**
    * The rooms are joined: at mount when the socket is already up, and on every (re)connection.
    * Whatever was sent before (`first`: between the page's data and now; otherwise while the

@@ -98,6 +98,8 @@ const PAGES = new Map<string, { target: string; team: number; local: number }>([
   ["/account", { target: "/account", team: 303, local: 200 }],
   ["/compare", { target: "/compare?runs=RUN", team: 303, local: 200 }],
   ["/runs/[id]", { target: "/runs/RUN", team: 303, local: 200 }],
+  // (an unknown sweep: its page answers 404 to whoever may read sweeps)
+  ["/sweeps/[id]", { target: "/sweeps/nosuchsweep", team: 303, local: 404 }],
   ["/login", { target: "/login", team: 200, local: 200 }],
 ]);
 

@@ -25,6 +25,8 @@ export interface DemoOptions {
   seed?: number;
   /** Run id, to resume a run. */
   id?: string;
+  /** More config keys, sent with the run's own (e.g. `sweep: {id, trial}` to make the run a sweep's trial). */
+  config?: Record<string, unknown>;
 }
 
 export interface DemoResult {
@@ -66,6 +68,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     dataset: "spiral-3",
     train_size: train.n,
     val_size: val.n,
+    ...options.config,
   };
 
   const run = await init({ url: options.url, project: options.project ?? "demo", name: options.name, id: options.id, config });
