@@ -25,7 +25,7 @@ export interface ApiRoute {
   exactPath?: true;
 }
 
-export type BodyLimitName = "bodyBytes" | "runCreateBodyBytes" | "editBodyBytes" | "smallBodyBytes";
+export type BodyLimitName = "bodyBytes" | "runCreateBodyBytes" | "editBodyBytes" | "smallBodyBytes" | "importFileBytes";
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { path: "/api/v1/runs", methods: ["GET", "POST"], body: "runCreateBodyBytes" },
@@ -36,6 +36,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   // the one route for large bodies: a log batch
   { path: "/api/v1/runs/[id]/log", methods: ["POST"], server: true, body: "bodyBytes" },
   { path: "/api/v1/runs/[id]/finish", methods: ["POST"] },
+  // one source file (a TensorBoard event file, a CSV, a log) into the run it belongs to: lib/import
+  { path: "/api/v1/import", methods: ["POST"], body: "importFileBytes" },
   { path: "/api/v1/runs/[id]/series", methods: ["GET"] },
   { path: "/api/v1/runs/[id]/histograms", methods: ["GET"] },
   { path: "/api/v1/runs/[id]/images", methods: ["GET"] },
