@@ -5,8 +5,9 @@ import { type ImportData, isStep } from "./model";
 // rules in order; the first that matches takes it, and a line no rule matches is ignored (most
 // lines of a console log are not metrics):
 // 1. cs231n Solver: `(Iteration i / N) loss: x` -> `loss` at step i;
-//    `(Epoch e / E) train acc: a; val_acc: b` -> `train_acc`, `val_acc` and `epoch` e at the step of
-//    the last iteration line (0 before any).
+//    `(Epoch e / E) train acc: a; val_acc: b` -> `train_acc`, `val_acc` and `epoch` e at the iteration
+//    the Solver checks them: e * N / E (N from the iteration lines), and 1 for epoch 0 (the check
+//    after the first iteration); before any iteration line, the last iteration seen (0).
 // 2. Keras `fit` (verbose 1 or 2): `Epoch e/E` starts an epoch; its summary line
 //    `15/15 - 1s - loss: 0.77 - accuracy: 0.86 - val_loss: ...` (a progress line only when it is
 //    complete, i/N with i = N) gives each `name: value` at step e-1 (Keras counts epochs from 0, as its
@@ -50,19 +51,21 @@ function pairs(line: string): [string, number][] {
   return out;
 }
 
-const CS231N_ITER = /^\(Iteration (\d+) \/ \d+\) loss: (\S+)\s*$/;
-const CS231N_EPOCH = /^\(Epoch (\d+) \/ \d+\) train acc: (\S+); val_acc: (\S+)\s*$/;
+const CS231N_ITER = /^\(Iteration (\d+) \/ (\d+)\) loss: (\S+)\s*$/;
+const CS231N_EPOCH = /^\(Epoch (\d+) \/ (\d+)\) train acc: (\S+); val_acc: (\S+)\s*$/;
 const KERAS_EPOCH = /^Epoch (\d+)\/\d+\s*$/;
 const KERAS_LINE = /^\s*(\d+)\/(\d+)\b/;
 
 export interface TextState {
   lastIteration: number;
+  /** N of `(Iteration i / N)`: the Solver's num_iterations. */
+  iterations: number;
   kerasEpoch: number | null;
   dicts: number;
 }
 
 export function newTextState(): TextState {
-  return { lastIteration: 0, kerasEpoch: null, dicts: 0 };
+  return { lastIteration: 0, iterations: 0, kerasEpoch: null, dicts: 0 };
 }
 
 /** Reads a whole text log; `patterns` are user templates (rule 4). */
@@ -93,21 +96,25 @@ export function readLine(line: string, out: ImportData, state: TextState, templa
   let m = CS231N_ITER.exec(line);
   if (m) {
     const step = Number(m[1]);
-    const v = logNumber(m[2]);
+    const v = logNumber(m[3]);
     if (isStep(step) && v !== undefined) {
       state.lastIteration = step;
+      state.iterations = Number(m[2]);
       out.point("loss", step, v);
     }
     return;
   }
   m = CS231N_EPOCH.exec(line);
   if (m) {
-    const step = state.lastIteration;
-    const train = logNumber(m[2]);
-    const val = logNumber(m[3]);
+    const e = Number(m[1]);
+    const epochs = Number(m[2]);
+    const at = e === 0 ? 1 : Math.round((e * state.iterations) / epochs);
+    const step = state.iterations > 0 && epochs > 0 && isStep(at) ? at : state.lastIteration;
+    const train = logNumber(m[3]);
+    const val = logNumber(m[4]);
     if (train !== undefined) out.point("train_acc", step, train);
     if (val !== undefined) out.point("val_acc", step, val);
-    out.epochs.set(step, Number(m[1]));
+    out.epochs.set(step, e);
     return;
   }
   m = KERAS_EPOCH.exec(line);

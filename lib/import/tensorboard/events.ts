@@ -18,6 +18,8 @@ import { RecordError, readRecords } from "./tfrecord";
 //   PNG only (babysit stores and draws PNG; a JPEG is skipped and said so)
 // - text: the "text" plugin's string tensor
 // - hparams: the "hparams" plugin's session_start_info hyperparameters -> the run's config
+// - a text summary whose tag starts with "config" and whose text is a JSON object (bare or in a
+//   ``` fence, as people log `json.dumps(config)` with add_text) is merged into the run's config too
 // TF2 writers put a tag's metadata (its plugin) on its first value only: later values of the tag
 // are read with the plugin remembered, or, in a file read from the middle, inferred from the shape.
 
@@ -131,6 +133,7 @@ function readTensor(out: ImportData, tag: string, step: number, time: number, pl
     case "text": {
       const text = t.stringVal.map((b) => Buffer.from(b).toString("utf8")).join("\n");
       out.texts.push({ key: tag, step, time, text });
+      configFromText(out, tag, text);
       return;
     }
     default:
@@ -150,6 +153,21 @@ function hparams(out: ImportData, content: Uint8Array): void {
   if (data.data.case !== "sessionStartInfo") return;
   const hp = data.data.value.hparams;
   for (const name of Object.keys(hp)) out.config.set(name, toJson(ValueSchema, hp[name]));
+}
+
+function configFromText(out: ImportData, tag: string, text: string): void {
+  if (!tag.toLowerCase().startsWith("config")) return;
+  let body = text.trim();
+  if (body.startsWith("```")) body = body.slice(body.indexOf("\n") + 1, body.lastIndexOf("```")).trim();
+  if (!body.startsWith("{")) return;
+  let o: unknown;
+  try {
+    o = JSON.parse(body);
+  } catch {
+    return;
+  }
+  if (typeof o !== "object" || o === null || Array.isArray(o)) return;
+  for (const k of Object.keys(o)) if (!out.config.has(k)) out.config.set(k, (o as Record<string, unknown>)[k]);
 }
 
 /** A tensor with no plugin named (a file read from its middle): a guess from its type and shape. */
