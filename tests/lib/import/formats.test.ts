@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { ImportData } from "@/lib/import/model";
+import type { ImportData } from "@/lib/import/model";
 import { formatOf, parseFile } from "@/lib/import/parse-file";
 
 // The CSV, JSON Lines and text-log readers on the files the tools write, and on hostile ones:
