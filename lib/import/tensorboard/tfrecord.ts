@@ -1,4 +1,7 @@
-import { buf as crc32c } from "crc-32/crc32c";
+import CRC32C from "crc-32/crc32c";
+
+// a CommonJS module whose exports Node cannot name statically: its default import is module.exports
+const crc32c = CRC32C.buf;
 
 // TFRecord framing, as TensorFlow's RecordWriter writes event files:
 //   uint64 length (little endian) | uint32 masked CRC-32C of those 8 bytes | length bytes of data |
