@@ -228,3 +228,30 @@ describe("a log directory as it is found", () => {
     await expect(getRun(importRunId("damaged", run.source))).rejects.toMatchObject({ code: "not_found" });
   });
 });
+
+describe("hostile keys and values through the store", () => {
+  test("__proto__ keys and NaN/inf values are stored as data; a key the contract refuses is skipped and said so", async () => {
+    const text = [
+      '{"step": 1, "__proto__": 1, "loss": NaN, "x": {"constructor": Infinity}}',
+      '{"step": 2, "__proto__": 2, "loss": -Infinity, "bad\\u0001key": 3}',
+      `{"step": 3, "${"k".repeat(300)}": 1}`,
+      '{"kind": "config", "__proto__": {"polluted": true}, "lr": 0.1}',
+    ].join("\n");
+    const r = await importFile({ project: "hostile", source: "/x/m.jsonl", path: "m.jsonl", bytes: Buffer.from(text) });
+    expect(r.skipped.map((s) => s.reason)).toEqual([expect.stringContaining("control characters"), expect.stringContaining("at most 200")]);
+    const got = stored(r.runId);
+    expect([...got.get("__proto__")!]).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+    expect([...got.get("loss")!]).toEqual([
+      [1, Number.NaN],
+      [2, Number.NEGATIVE_INFINITY],
+    ]);
+    expect([...got.get("x/constructor")!]).toEqual([[1, Number.POSITIVE_INFINITY]]);
+    const detail = (await getRun(r.runId)) as unknown as { run: { config: Record<string, unknown> } };
+    expect(Object.hasOwn(detail.run.config, "__proto__")).toBe(true);
+    expect(detail.run.config.lr).toBe(0.1);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
