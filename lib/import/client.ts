@@ -19,6 +19,8 @@ export interface SendFile {
   format?: string;
   stepColumn?: string;
   patterns?: string[];
+  /** The file's bytes before the body, sent before (a growing file): see ImportFileResult.end. */
+  offset?: number;
 }
 
 /** The server's error envelope, with the HTTP status. */
@@ -58,6 +60,7 @@ export async function sendImportFile(t: ImportTarget, f: SendFile, bytes: Uint8A
   if (f.format !== undefined) q.set("format", f.format);
   if (f.stepColumn !== undefined) q.set("stepColumn", f.stepColumn);
   if (f.patterns?.length) q.set("patterns", JSON.stringify(f.patterns));
+  if (f.offset !== undefined) q.set("offset", String(f.offset));
   const res = await fetch(`${t.url}/api/v1/import?${q}`, {
     method: "POST",
     headers: headers(t, { "content-type": "application/octet-stream" }),

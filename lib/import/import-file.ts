@@ -29,6 +29,11 @@ export interface ImportFileInput {
   path: string;
   name?: string;
   bytes: Uint8Array;
+  /**
+   * The file's bytes before `bytes`, already sent (a growing file sent in parts): `bytes` starts at a
+   * record (TensorBoard) or line boundary. Not for CSV, whose header is in the first part.
+   */
+  offset?: number;
   options?: ParseOptions;
 }
 
@@ -47,6 +52,11 @@ export interface ImportFileResult {
   unchanged: number;
   /** The file ends in a partial record (still being written): the rest comes with the next import. */
   truncated: boolean;
+  /**
+   * The file's bytes read whole (offset + what of the body was read up to its last complete record
+   * or line): a client following a growing file (`babysit watch`) sends the rest from here next.
+   */
+  end: number;
   skipped: { path: string; reason: string }[];
 }
 
@@ -75,6 +85,7 @@ export async function importFile(input: ImportFileInput, opts: { ownerId?: numbe
     throw e;
   }
   const { data, format } = parsed;
+  if (input.offset && format === "csv") throw new AppError("invalid_import", "offset: a CSV file is sent whole (its header names the columns)");
   const skipped = data.skipped.map((reason) => ({ path: input.path, reason }));
   if (data.moreSkipped) skipped.push({ path: input.path, reason: `and ${data.moreSkipped} more parts skipped` });
 
@@ -100,6 +111,7 @@ export async function importFile(input: ImportFileInput, opts: { ownerId?: numbe
     events: 0,
     unchanged: 0,
     truncated: data.truncated,
+    end: (input.offset ?? 0) + data.end,
     skipped,
   };
   for (const batch of batchesOf(run.id, data, out, input.path)) {

@@ -7,7 +7,7 @@ import type { ImportFileInput } from "./import-file";
 // POST /api/v1/import: the file is the body, as it is on disk (Content-Type application/octet-stream,
 // which no page of another site can send without asking); everything else is in the query.
 
-const QUERY = new Set(["project", "source", "path", "name", "format", "stepColumn", "patterns"]);
+const QUERY = new Set(["project", "source", "path", "name", "format", "stepColumn", "patterns", "offset"]);
 
 function bad(message: string): never {
   throw new AppError("invalid_import", message);
@@ -44,6 +44,11 @@ export async function readImportRequest(req: Request): Promise<ImportFileInput> 
     const problem = nameProblem(q.stepColumn, LIMITS.importSourceMaxLength, "stepColumn");
     if (problem) bad(problem);
   }
+  let offset: number | undefined;
+  if (q.offset !== undefined) {
+    if (!/^\d{1,16}$/.test(q.offset) || !Number.isSafeInteger(Number(q.offset))) bad("offset must be a non-negative integer (bytes)");
+    offset = Number(q.offset);
+  }
   const buf = new Uint8Array(await req.arrayBuffer());
   if (buf.length > LIMITS.importFileBytes.value) throw tooLarge(LIMITS.importFileBytes.value);
   return {
@@ -52,6 +57,7 @@ export async function readImportRequest(req: Request): Promise<ImportFileInput> 
     path: q.path,
     name: q.name,
     bytes: buf,
+    offset,
     options: { format, stepColumn: q.stepColumn, patterns },
   };
 }

@@ -52,6 +52,11 @@ export class ImportData {
   readonly skipped: string[] = [];
   /** The file ends in a partial record or line: a file still being written (nothing is lost). */
   truncated = false;
+  /**
+   * How many bytes of the input were read whole (records, lines): where a later read of the grown
+   * file can start (`offset` of POST /api/v1/import). Set by the reader.
+   */
+  end = 0;
 
   point(key: string, step: number, value: number, time = Number.NaN): void {
     let p = this.points.get(key);

@@ -59,15 +59,19 @@ export function parseFile(path: string, bytes: Uint8Array, opts: ParseOptions = 
       break;
     case "csv":
       readCsv(utf8.decode(bytes), data, opts.stepColumn);
+      data.end = bytes.length;
       break;
     case "jsonl":
       readJsonl(utf8.decode(bytes), data);
+      data.end = bytes.lastIndexOf(0x0a) + 1;
       break;
     case "text":
       readTextLog(utf8.decode(bytes), data, opts.patterns);
+      data.end = bytes.lastIndexOf(0x0a) + 1;
       break;
     default:
       data.skip("a binary file that is not a TensorBoard event file");
+      data.end = bytes.length;
   }
   return { format, data };
 }

@@ -47,6 +47,7 @@ export function readEventFile(bytes: Uint8Array, out: ImportData, plugins: TagPl
     throw e;
   }
   if (recs.truncated) out.truncated = true;
+  out.end = recs.end;
   for (const { offset, data } of recs.records) {
     let event: ReturnType<typeof fromBinary<typeof EventSchema>>;
     try {

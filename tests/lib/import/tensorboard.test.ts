@@ -195,6 +195,36 @@ describe("a log directory as it is found", () => {
     expect([...stored(first.runId).get("loss")!.keys()]).toEqual(steps);
   });
 
+  test("a growing file sent in parts: each answer's end is where the next part starts (offset)", async () => {
+    const cut = full.length - 7;
+    const q = { project: "parts", source: "/logs/run", path: "events.out.tfevents.1.host" };
+    const a = await importFile({ ...q, bytes: full.subarray(0, cut) });
+    expect(a).toMatchObject({ truncated: true, points: 49 });
+    expect(a.end).toBeLessThan(cut);
+    const b = await importFile({ ...q, offset: a.end, bytes: full.subarray(a.end) });
+    expect(b).toMatchObject({ truncated: false, points: 1, unchanged: 0, end: full.length });
+    expect([...stored(a.runId).get("loss")!.keys()]).toEqual(steps);
+    // a text log the same way: lines after the last newline wait for the next part
+    const log = "step=1 loss=1 acc=1\nstep=2 loss=2 acc=2\nstep=3 lo";
+    const t = { project: "parts", source: "/logs/train.log", path: "train.log" };
+    const c = await importFile({ ...t, bytes: Buffer.from(log) });
+    expect(c.end).toBe(log.lastIndexOf("\n") + 1);
+    const rest = Buffer.from(`${log.slice(c.end)}ss=3 acc=3\n`);
+    const d = await importFile({ ...t, offset: c.end, bytes: rest });
+    expect(d.points).toBe(2);
+    expect([...stored(c.runId).get("loss")!]).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    // a CSV is sent whole: its header names the columns
+    await expect(
+      importFile({ project: "parts", source: "/logs/m.csv", path: "m.csv", offset: 10, bytes: Buffer.from("1,2\n") }),
+    ).rejects.toMatchObject({
+      code: "invalid_import",
+    });
+  });
+
   test("a re-import of the same directory stores no point, histogram or image twice", async () => {
     const dir = tmpDir();
     fs.writeFileSync(path.join(dir, "events.out.tfevents.1.host"), full);
