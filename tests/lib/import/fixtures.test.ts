@@ -60,6 +60,9 @@ const expected = expectedDiagnoses();
 // What a TensorBoard directory cannot tell: the statistics of the inputs (metrics.jsonl's
 // input_stats line) have no TensorBoard form, so the diagnosis built on them cannot be raised.
 const NEEDS_INPUT_STATS = new Set(["input_not_normalized"]);
+// A console log prints losses and accuracies only: what is read from layer and input statistics
+// cannot be raised from it.
+const NEEDS_LAYER_STATS = new Set(["input_not_normalized", "saturated_activations", "dead_relu"]);
 
 describe.each(Object.keys(expected))("fixture run %s", (run) => {
   test("its TensorBoard directory imports as one run with exactly the points of metrics.jsonl", async () => {
@@ -96,6 +99,15 @@ describe.each(Object.keys(expected))("fixture run %s", (run) => {
     const { alerts } = await listAlerts(results[0].runId);
     const active = alerts.filter((a) => a.status === "active").map((a) => a.code);
     for (const code of expected[run].must.filter((c) => !NEEDS_INPUT_STATS.has(c))) expect(active, `${run} must raise ${code}`).toContain(code);
+    for (const code of expected[run].must_not) expect(active).not.toContain(code);
+  });
+
+  test.each(["log.txt", "keras_log.txt"])("its %s, imported and finished, raises what a console log can show", async (file) => {
+    const { results } = await importPaths(`textdiag-${run}`, [path.join(FIXTURES, run, file)]);
+    const { alerts } = await listAlerts(results[0].runId);
+    const active = alerts.filter((a) => a.status === "active").map((a) => a.code);
+    for (const code of expected[run].must.filter((c) => !NEEDS_LAYER_STATS.has(c)))
+      expect(active, `${run} ${file} must raise ${code}`).toContain(code);
     for (const code of expected[run].must_not) expect(active).not.toContain(code);
   });
 
