@@ -83,6 +83,8 @@ describe("local mode", () => {
       400,
       "invalid_import",
     ],
+    ["an offset that is not a byte count", { project: "p", source: "s", path: "a.log", offset: "-1" }, "x", {}, 400, "invalid_import"],
+    ["an offset into a CSV", { project: "p", source: "s", path: "m.csv", offset: "4" }, "1,2\n", {}, 400, "invalid_import"],
     [
       "a damaged event file",
       { project: "p", source: "s", path: "events.out.tfevents.9" },
@@ -96,6 +98,14 @@ describe("local mode", () => {
     const r = await send(server.url, q as Record<string, string>, body, headers);
     expect({ status: r.status, code: r.body.error?.code }).toEqual({ status, code });
     expect((await api(server.url, "GET", "/api/v1/runs?project=p")).body.total).toBe(before);
+  });
+
+  test("a growing log sent in parts: the answer's end is where the next part starts", async () => {
+    const q = { project: "api-parts", source: "/home/me/train.log", path: "train.log" };
+    const a = await send(server.url, q, "step=1 loss=1 acc=1\nstep=2 lo");
+    expect(a.body).toMatchObject({ points: 2, end: 20 });
+    const b = await send(server.url, { ...q, offset: String(a.body.end) }, "step=2 loss=2 acc=2\n");
+    expect(b.body).toMatchObject({ runId: a.body.runId, points: 2, end: 40 });
   });
 
   test("a body over importFileBytes is refused from its Content-Length (413)", async () => {
