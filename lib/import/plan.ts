@@ -6,7 +6,8 @@ import { isEventFileName, parseFile } from "./parse-file";
 // (`babysit import`) uses, and `babysit watch` is to use. No server involved.
 // - A directory is walked recursively (hidden entries and node_modules left out, symbolic links
 //   not followed). Every directory holding TensorBoard event files is one run, named by its path
-//   relative to the directory given (the directory's own name when it is the run itself).
+//   relative to the directory given, as TensorBoard names runs (the directory given and its parent,
+//   `healthy/tb`, when it is the run itself: its own name is often just `tb` or `logs`).
 // - A directory of event files that record hparams (torch's `SummaryWriter.add_hparams` writes them
 //   into a sub-directory of the run) belongs to the nearest directory above it that is a run: its
 //   hyperparameters become that run's config and its metrics that run's metrics, as TensorBoard's
@@ -64,7 +65,7 @@ export function planImport(paths: readonly string[]): Plan {
     if (st.isFile()) {
       if (isEventFileName(path.basename(abs))) {
         const dir = path.dirname(abs);
-        addRun({ source: dir, name: path.basename(dir), kind: "tensorboard", files: [{ abs, rel: path.basename(abs), size: st.size }] });
+        addRun({ source: dir, name: ownName(dir), kind: "tensorboard", files: [{ abs, rel: path.basename(abs), size: st.size }] });
       } else addRun({ source: abs, name: path.basename(abs), kind: "file", files: [{ abs, rel: path.basename(abs), size: st.size }] });
       continue;
     }
@@ -105,7 +106,7 @@ function walkDirectory(root: string, plan: Plan, addRun: (r: PlannedRun) => void
       }
     }
   }
-  const runName = (dir: string) => path.relative(root, dir).split(path.sep).join("/") || path.basename(root);
+  const runName = (dir: string) => path.relative(root, dir).split(path.sep).join("/") || ownName(root);
   // deepest first, so that a sub-run finds its parent still unmerged; parents are shallower
   const dirs = [...eventDirs.keys()].sort((a, b) => b.length - a.length);
   const merged = new Set<string>();
@@ -124,6 +125,12 @@ function walkDirectory(root: string, plan: Plan, addRun: (r: PlannedRun) => void
   for (const f of logs.sort((a, b) => (a.abs < b.abs ? -1 : 1))) {
     addRun({ source: f.abs, name: path.relative(root, f.abs).split(path.sep).join("/"), kind: "file", files: [{ ...f }] });
   }
+}
+
+/** A run directory named by itself: its parent's name and its own. */
+function ownName(dir: string): string {
+  const parent = path.basename(path.dirname(dir));
+  return parent ? `${parent}/${path.basename(dir)}` : path.basename(dir) || dir;
 }
 
 function nearestRun(dir: string, root: string, eventDirs: Map<string, PlannedFile[]>): string | null {
