@@ -1,5 +1,3 @@
-import { isEventFileName } from "./parse-file";
-
 // Which runs a tree of files holds, from their relative paths alone (no file system): the rules of
 // lib/import/plan.ts, kept here so that a client with only a list of files (the dashboard's folder
 // drop) groups them the same way.
@@ -9,6 +7,11 @@ import { isEventFileName } from "./parse-file";
 //   one under the run) belongs to the nearest directory above it that is a run.
 // - Every other .csv, .tsv, .jsonl, .ndjson, .log or .txt file is a run of its own, named by its path.
 // Other files are left out.
+
+/** Whether a file name is a TensorBoard event file (what TensorFlow and torch name them). */
+export function isEventFileName(name: string): boolean {
+  return name.includes("tfevents");
+}
 
 export interface FileEntry<T> {
   /** Path relative to the root, with "/" separators. */
