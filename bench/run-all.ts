@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 
-for (const b of ["ingest.ts", "query.ts", "live.ts", "memory.ts", "run-page.ts", "run-detail.ts", "delete-run.ts", "diagnostics.ts"]) {
+for (const b of ["ingest.ts", "query.ts", "live.ts", "memory.ts", "run-page.ts", "run-detail.ts", "delete-run.ts", "diagnostics.ts", "import.ts"]) {
   const r = spawnSync(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, b)], { stdio: "inherit" });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

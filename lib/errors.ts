@@ -5,6 +5,7 @@ export type ErrorCode =
   | "invalid_body"
   | "invalid_batch"
   | "invalid_query"
+  | "invalid_import"
   | "invalid_url"
   | "bad_request"
   | "method_not_allowed"
@@ -38,6 +39,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_body: 400,
   invalid_batch: 400,
   invalid_query: 400,
+  invalid_import: 400,
   invalid_url: 400,
   bad_request: 400,
   method_not_allowed: 405,

@@ -68,6 +68,11 @@ const TABLE = new Map<string, Access>([
     "POST /api/v1/runs",
     check((p) => p.kind === "user" || p.kind === "local" || (p.kind === "key" && p.scope.access === "write"), "create runs (a read-only key)"),
   ],
+  // an import creates or resumes a run: the same rule, and the handler asks canWriteProject too
+  [
+    "POST /api/v1/import",
+    check((p) => p.kind === "user" || p.kind === "local" || (p.kind === "key" && p.scope.access === "write"), "import runs (a read-only key)"),
+  ],
 ]);
 
 /** What a session logged in with a one-time password hears from every other route (403 `password_change_required`). */

@@ -129,7 +129,7 @@ export function gate(req: IncomingMessage, res: ServerResponse): GateResult {
     return { kind: "answered" };
   }
   if (methods.includes(method) || (method === "HEAD" && methods.includes("GET"))) {
-    const refused = writeRefusal(req); // another site's page, or a body not declared as JSON
+    const refused = writeRefusal(req, match.route.binary); // another site's page, or a body not declared as JSON (or bytes)
     return refused ? answer(refused.code, refused.message) : { kind: "api", match };
   }
   return answer("method_not_allowed", `${method} is not allowed on ${match.route.path}; use ${methods.join(" or ")}`, {

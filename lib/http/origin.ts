@@ -174,10 +174,17 @@ export const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * out to another origin without asking it first; application/json makes the browser ask (a
  * preflight), which this server never grants: it sends no CORS headers.
  */
-export function writeRefusal(req: IncomingMessage): Refusal | null {
+export function writeRefusal(req: IncomingMessage, binary = false): Refusal | null {
   if (!STATE_CHANGING.has(req.method ?? "")) return null;
   const cross = crossOriginRefusal(req);
   if (cross) return cross;
+  // a route that takes a file (POST /api/v1/import): application/octet-stream, which is not one of
+  // the types a page may send to another origin without a preflight either
+  if (binary) {
+    const type = (req.headers["content-type"] ?? "").split(";", 1)[0].trim().toLowerCase();
+    if (type === "application/octet-stream") return null;
+    return { code: "unsupported_media_type", message: "send the file's bytes as the body with Content-Type: application/octet-stream" };
+  }
   try {
     checkJsonType(req.headers["content-type"]);
   } catch (err) {

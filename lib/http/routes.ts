@@ -19,13 +19,18 @@ export interface ApiRoute {
    */
   body?: BodyLimitName;
   /**
+   * The body is a file's bytes, sent as application/octet-stream (which a page of another site
+   * cannot send without asking either); absent: JSON, like every other write (lib/http/origin.ts).
+   */
+  binary?: true;
+  /**
    * A trailing slash is not this route: `/api/v1/shares/` is the start of a link's path with an
    * empty token, never the server-wide list (which the share-only listener must not serve).
    */
   exactPath?: true;
 }
 
-export type BodyLimitName = "bodyBytes" | "runCreateBodyBytes" | "editBodyBytes" | "smallBodyBytes";
+export type BodyLimitName = "bodyBytes" | "runCreateBodyBytes" | "editBodyBytes" | "smallBodyBytes" | "importFileBytes";
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { path: "/api/v1/runs", methods: ["GET", "POST"], body: "runCreateBodyBytes" },
@@ -36,6 +41,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   // the one route for large bodies: a log batch
   { path: "/api/v1/runs/[id]/log", methods: ["POST"], server: true, body: "bodyBytes" },
   { path: "/api/v1/runs/[id]/finish", methods: ["POST"] },
+  // one source file (a TensorBoard event file, a CSV, a log) into the run it belongs to: lib/import
+  { path: "/api/v1/import", methods: ["POST"], body: "importFileBytes", binary: true },
   { path: "/api/v1/runs/[id]/series", methods: ["GET"] },
   { path: "/api/v1/runs/[id]/histograms", methods: ["GET"] },
   { path: "/api/v1/runs/[id]/images", methods: ["GET"] },

@@ -30,6 +30,16 @@ const ROWS = new Map<string, { target: string; body?: () => unknown; team: Want;
   // the runs list refuses query parameters it does not know, and a token in the query is one
   ["GET /api/v1/runs", { target: "/api/v1/runs", team: U, local: 200, localInQuery: ["invalid_query", 400] }],
   ["POST /api/v1/runs", { target: "/api/v1/runs", body: () => ({ project: "via-token" }), team: U, local: 201 }],
+  // a file's bytes only (application/octet-stream): these JSON bodies are refused at the gate
+  [
+    "POST /api/v1/import",
+    {
+      target: "/api/v1/import?project=via-token&source=s&path=a.log",
+      body: () => ({}),
+      team: ["unsupported_media_type", 415],
+      local: ["unsupported_media_type", 415],
+    },
+  ],
   ["POST /api/v1/runs/bulk", { target: "/api/v1/runs/bulk", body: () => ({ ids: ["FRESH"], action: "archive" }), team: U, local: 200 }],
   ["GET /api/v1/runs/[id]", { target: "/api/v1/runs/RUN", team: U, local: 200 }],
   ["PATCH /api/v1/runs/[id]", { target: "/api/v1/runs/FRESH", body: () => ({ name: "renamed" }), team: U, local: 200 }],

@@ -137,6 +137,15 @@ const ROUTES: [string, string, string, () => unknown, Want[]][] = [
     [U, 200, 200, 200, 200, F, F, U, U, U, U, U],
   ],
   ["create a run in p1", "POST", "/api/v1/runs", () => ({ project: "p1" }), [U, 201, 201, 201, 201, F, F, U, U, U, U, U]],
+  // the import route takes a file's bytes (application/octet-stream): a JSON body is refused at the
+  // gate, before anyone is asked who they are; tests/api/import.test.ts covers who may import
+  [
+    "import a file sent as JSON",
+    "POST",
+    "/api/v1/import?project=p1&source=s&path=a.log",
+    () => ({}),
+    [415, 415, 415, 415, 415, 415, 415, 415, 415, 415, 415, 415],
+  ],
   ["create a run in p2", "POST", "/api/v1/runs", () => ({ project: "p2" }), [U, 201, 201, 201, F, 201, F, U, U, U, U, U]],
   ["resume p1's run naming p2", "POST", "/api/v1/runs", () => ({ project: "p2", id: runId }), [U, 200, 200, 200, F, F, F, U, U, U, U, U]],
   ["list a run's links", "GET", "/api/v1/runs/RUN/shares", () => undefined, [U, 200, 200, F, F, F, F, U, U, U, U, U]],

@@ -1,0 +1,90 @@
+import { parse } from "csv-parse/sync";
+import { type ImportData, isStep } from "./model";
+import { logNumber } from "./text-log";
+
+// CSV logs. The first row names the columns; the step is, in this order: the column the user names
+// (`stepColumn`), then the first of step, _step, global_step, Step, iteration, iter, epoch (any case);
+// with none, rows are numbered from 0. Other columns:
+// - epoch (when it is not the step: Lightning's metrics.csv) -> the row's epoch
+// - timestamp, _timestamp, wall_time, time, Wall time -> the row's time (milliseconds are divided)
+// - MLflow's long form (columns key and value, or metric and value): one metric per row
+// - W&B panel exports: `<run> - <metric>` columns lose the shared `<run> - ` part; their __MIN and
+//   __MAX companion columns are left out
+// - every other column is a metric; an empty cell (Lightning writes sparse rows) or a cell that is
+//   not a number is no point. nan, inf and -inf are values.
+
+const STEP_COLUMNS = ["step", "_step", "global_step", "iteration", "iter", "epoch"];
+const TIME_COLUMNS = new Set(["timestamp", "_timestamp", "wall_time", "time", "wall time", "_runtime_timestamp"]);
+
+export function readCsv(text: string, out: ImportData, stepColumn?: string): void {
+  let rows: string[][];
+  try {
+    rows = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: true, max_record_size: 1024 * 1024 });
+  } catch (e) {
+    out.skip(`not CSV: ${(e as Error).message.slice(0, 200)}`);
+    return;
+  }
+  if (rows.length === 0) return;
+  const header = rows[0].map((h) => h.trim());
+  const lower = header.map((h) => h.toLowerCase());
+  let stepAt = stepColumn !== undefined ? header.indexOf(stepColumn) : -1;
+  if (stepColumn !== undefined && stepAt < 0) {
+    out.skip(`no column named ${JSON.stringify(stepColumn.slice(0, 200))}`);
+    return;
+  }
+  if (stepAt < 0) {
+    for (const name of STEP_COLUMNS) {
+      stepAt = lower.indexOf(name);
+      if (stepAt >= 0) break;
+    }
+  }
+  const epochAt = lower.indexOf("epoch") !== stepAt ? lower.indexOf("epoch") : -1;
+  const timeAt = lower.findIndex((h) => TIME_COLUMNS.has(h));
+  const keyAt = lower.indexOf("key") >= 0 ? lower.indexOf("key") : lower.indexOf("metric");
+  const valueAt = lower.indexOf("value");
+  const long = keyAt >= 0 && valueAt >= 0;
+
+  // W&B: "<run> - <metric>" columns, each with "__MIN" and "__MAX" companions
+  const metricCols: [number, string][] = [];
+  for (let i = 0; i < header.length; i++) {
+    if (i === stepAt || i === epochAt || i === timeAt || header[i] === "") continue;
+    if (header[i].endsWith("__MIN") || header[i].endsWith("__MAX")) continue;
+    metricCols.push([i, header[i]]);
+  }
+  const dash = metricCols.map(([, h]) => h.indexOf(" - "));
+  if (metricCols.length && dash.every((d) => d > 0)) {
+    const prefixes = new Set(metricCols.map(([, h], j) => h.slice(0, dash[j])));
+    if (prefixes.size === 1) for (let j = 0; j < metricCols.length; j++) metricCols[j][1] = metricCols[j][1].slice(dash[j] + 3);
+  }
+
+  for (let r = 1; r < rows.length; r++) {
+    const row = rows[r];
+    let step = r - 1;
+    if (stepAt >= 0) {
+      const s = logNumber(row[stepAt] ?? "");
+      if (s === undefined || !isStep(s)) continue; // a repeated header, a note line: not a data row
+      step = s;
+    }
+    let time = Number.NaN;
+    if (timeAt >= 0) {
+      const t = logNumber(row[timeAt] ?? "");
+      if (t !== undefined && Number.isFinite(t)) time = t > 1e11 ? t / 1000 : t;
+    }
+    if (epochAt >= 0) {
+      const e = logNumber(row[epochAt] ?? "");
+      if (e !== undefined && Number.isFinite(e)) out.epochs.set(step, e);
+    } else if (lower[stepAt] === "epoch") out.epochs.set(step, step);
+    if (long) {
+      const key = (row[keyAt] ?? "").trim();
+      const v = logNumber(row[valueAt] ?? "");
+      if (key && v !== undefined) out.point(key, step, v, time);
+      continue;
+    }
+    for (const [i, key] of metricCols) {
+      const cell = row[i];
+      if (cell === undefined || cell.trim() === "") continue;
+      const v = logNumber(cell);
+      if (v !== undefined) out.point(key, step, v, time);
+    }
+  }
+}

@@ -1,0 +1,246 @@
+import crypto from "node:crypto";
+import { LIMITS, nameProblem } from "../contract/limits";
+import { sqlite, stmt } from "../db";
+import { AppError } from "../errors";
+import { appendBatch } from "../ingest/append-batch";
+import { createRun } from "../runs/create-run";
+import { configProblem } from "../schemas/config";
+import { type LogBatch, event as eventSchema, histogram as histogramSchema, isEpoch, isTime, metricKeyProblem } from "../schemas/log-batch";
+import { runSeries } from "../series/series-meta";
+import type { ImportData } from "./model";
+import { type Format, ImportFileError, type ParseOptions, parseFile } from "./parse-file";
+
+// Stores one source file in the run it belongs to, through the log route's own path (appendBatch),
+// so that an imported run is stored, shown live and diagnosed like a streamed one.
+//
+// Identity and idempotence: the run's id is a hash of (project, source), where source is what names
+// the run on the importer's side (the CLI sends the run directory's absolute path), so importing
+// the same logs again resumes the same run. Nothing is stored twice: a metric point whose step is at
+// or before the last step its key already holds is not sent again (TensorBoard, CSV and text logs
+// only ever append), and a histogram, image or text already stored under its key and step, or an
+// event equal to a stored one, is left out. A directory that grew therefore adds only what is new.
+// A file that does not parse (a bad checksum) is refused whole before anything is written.
+
+export interface ImportFileInput {
+  project: string;
+  /** Names the run on the importer's side (e.g. the run directory's absolute path). */
+  source: string;
+  /** The file's path, relative to the run (shown in skipped reasons). */
+  path: string;
+  name?: string;
+  bytes: Uint8Array;
+  /**
+   * The file's bytes before `bytes`, already sent (a growing file sent in parts): `bytes` starts at a
+   * record (TensorBoard) or line boundary. Not for CSV, whose header is in the first part.
+   */
+  offset?: number;
+  options?: ParseOptions;
+}
+
+export interface ImportFileResult {
+  runId: string;
+  url: string;
+  name: string;
+  /** Whether the run existed before this file (an earlier file or import). */
+  resumed: boolean;
+  format: Format | null;
+  points: number;
+  histograms: number;
+  images: number;
+  events: number;
+  /** Points, histograms, images and events the run already held: not stored again. */
+  unchanged: number;
+  /** The file ends in a partial record (still being written): the rest comes with the next import. */
+  truncated: boolean;
+  /** The earliest and latest time the file records (Unix seconds), or null: the run's real span. */
+  times: { first: number; last: number } | null;
+  /**
+   * The file's bytes read whole (offset + what of the body was read up to its last complete record
+   * or line): a client following a growing file (`babysit watch`) sends the rest from here next.
+   */
+  end: number;
+  skipped: { path: string; reason: string }[];
+}
+
+/** The run id an import of `source` into `project` resumes. */
+export function importRunId(project: string, source: string): string {
+  return `imp-${crypto.createHash("sha256").update(`${project}\u0000${source}`).digest("hex").slice(0, 32)}`;
+}
+
+export function importInputProblem(input: { project: string; source: string; path: string; name?: string }): string | null {
+  return (
+    nameProblem(input.project.trim(), LIMITS.projectMaxLength, "project") ??
+    nameProblem(input.source, LIMITS.importSourceMaxLength, "source") ??
+    nameProblem(input.path, LIMITS.importSourceMaxLength, "path") ??
+    (input.name === undefined ? null : nameProblem(input.name.trim(), LIMITS.runNameMaxLength, "name"))
+  );
+}
+
+export async function importFile(input: ImportFileInput, opts: { ownerId?: number | null } = {}): Promise<ImportFileResult> {
+  const problem = importInputProblem(input);
+  if (problem) throw new AppError("invalid_import", problem);
+  let parsed: ReturnType<typeof parseFile>;
+  try {
+    parsed = parseFile(input.path, input.bytes, input.options);
+  } catch (e) {
+    if (e instanceof ImportFileError) throw new AppError("invalid_import", e.message);
+    throw e;
+  }
+  const { data, format } = parsed;
+  if (input.offset && format === "csv") throw new AppError("invalid_import", "offset: a CSV file is sent whole (its header names the columns)");
+  const skipped = data.skipped.map((reason) => ({ path: input.path, reason }));
+  if (data.moreSkipped) skipped.push({ path: input.path, reason: `and ${data.moreSkipped} more parts skipped` });
+
+  const config: Record<string, unknown> = Object.create(null);
+  for (const [k, v] of data.config) config[k] = v;
+  let runConfig: Record<string, unknown> | undefined = data.config.size ? { ...config } : undefined;
+  if (runConfig && configProblem(runConfig)) {
+    skipped.push({ path: input.path, reason: `the recorded hyperparameters were not kept: ${configProblem(runConfig)!.message}` });
+    runConfig = undefined;
+  }
+  const id = importRunId(input.project.trim(), input.source);
+  const times = timesOf(data);
+  // a new run starts when its log does (createRun keeps a sane startedAt only)
+  const run = await createRun({ project: input.project.trim(), name: input.name?.trim(), id, config: runConfig, startedAt: times?.first }, opts);
+
+  const out: ImportFileResult = {
+    runId: run.id,
+    url: run.url,
+    name: run.name,
+    resumed: run.resumed,
+    format,
+    points: 0,
+    histograms: 0,
+    images: 0,
+    events: 0,
+    unchanged: 0,
+    truncated: data.truncated,
+    times,
+    end: (input.offset ?? 0) + data.end,
+    skipped,
+  };
+  for (const batch of batchesOf(run.id, data, out, input.path)) {
+    const r = appendBatch(run.id, batch);
+    out.points += r.accepted.points;
+    out.histograms += r.accepted.histograms;
+    if (r.refused) skipped.push({ path: input.path, reason: r.refused.message });
+  }
+  return out;
+}
+
+function timesOf(data: ImportData): { first: number; last: number } | null {
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  const see = (t: number) => {
+    if (!isTime(t)) return;
+    if (t < first) first = t;
+    if (t > last) last = t;
+  };
+  for (const p of data.points.values()) for (const t of p.times) see(t);
+  for (const h of data.histograms) see(h.time);
+  for (const i of data.images) see(i.time);
+  for (const t of data.texts) see(t.time);
+  return first <= last ? { first, last } : null;
+}
+
+/** The new part of `data` as log batches within the wire limits, numbered after the run's last seq. */
+function* batchesOf(runId: string, data: ImportData, out: ImportFileResult, path: string): Generator<LogBatch> {
+  const db = sqlite();
+  const seq0 = (stmt(db, "SELECT COALESCE(MAX(seq) + 1, 0) AS n FROM batches WHERE run_id = ?").get(runId) as { n: number }).n;
+  let seq = seq0;
+  const skip = (reason: string) => out.skipped.push({ path, reason });
+
+  // metric points: by step, each step's metrics one row
+  const stored = runSeries(runId);
+  const rows = new Map<number, { time: number; metrics: Record<string, number> }>();
+  for (const [key, p] of data.points) {
+    const problem = metricKeyProblem(key);
+    if (problem) {
+      skip(`metric ${JSON.stringify(key.slice(0, 100))}: ${problem}`);
+      continue;
+    }
+    const meta = stored.get(key);
+    const last = meta ? Math.max(meta.count > 0 ? meta.lastStep : -1, meta.sealed.count > 0 ? meta.sealed.lastStep : -1) : -1;
+    for (let i = 0; i < p.steps.length; i++) {
+      const step = p.steps[i];
+      if (step <= last) {
+        out.unchanged++;
+        continue;
+      }
+      let row = rows.get(step);
+      if (!row) rows.set(step, (row = { time: p.times[i], metrics: Object.create(null) }));
+      if (!Number.isFinite(row.time)) row.time = p.times[i];
+      row.metrics[key] = p.values[i];
+    }
+  }
+  const steps = [...rows.keys()].sort((a, b) => a - b);
+  const max = LIMITS.rowsPerBatch.value;
+  for (let i = 0; i < steps.length; i += max) {
+    const batch: LogBatch = { seq: seq++, rows: [], histograms: [], events: [] };
+    for (const step of steps.slice(i, i + max)) {
+      const r = rows.get(step)!;
+      const epoch = data.epochs.get(step);
+      batch.rows.push({
+        step,
+        metrics: r.metrics,
+        ...(isTime(r.time) ? { time: r.time } : {}),
+        ...(epoch !== undefined && isEpoch(epoch) ? { epoch } : {}),
+      });
+    }
+    yield batch;
+  }
+
+  // histograms, images, texts and other events: what the run does not hold yet, checked as the
+  // log route checks them
+  const hasHist = stmt(db, "SELECT 1 FROM histograms WHERE run_id = ? AND key = ? AND step = ?");
+  const hists: LogBatch["histograms"] = [];
+  for (const h of data.histograms) {
+    if (hasHist.get(runId, h.key, h.step)) {
+      out.unchanged++;
+      continue;
+    }
+    const ok = histogramSchema.safeParse({ key: h.key, step: h.step, edges: h.edges, counts: h.counts, ...(isTime(h.time) ? { time: h.time } : {}) });
+    if (!ok.success) skip(`histogram ${JSON.stringify(h.key.slice(0, 100))} at step ${h.step}: ${ok.error.issues[0]?.message}`);
+    else hists.push(ok.data);
+  }
+  const hasKeyed = stmt(db, "SELECT 1 FROM events WHERE run_id = ? AND type = ? AND json_extract(data, '$.key') = ? AND step = ? LIMIT 1");
+  const hasSame = stmt(db, "SELECT 1 FROM events WHERE run_id = ? AND type = ? AND step IS ? AND data = ? LIMIT 1");
+  const events: LogBatch["events"] = [];
+  const add = (e: { type: string; step: number | null; time: number; data: Record<string, unknown> }, what: string) => {
+    const ok = eventSchema.safeParse({ type: e.type, step: e.step, data: e.data, ...(isTime(e.time) ? { time: e.time } : {}) });
+    if (!ok.success) skip(`${what}: ${ok.error.issues[0]?.message}`);
+    else events.push({ ...ok.data, data: e.data });
+  };
+  for (const im of data.images) {
+    if (hasKeyed.get(runId, "image", im.key, im.step)) {
+      out.unchanged++;
+      continue;
+    }
+    const d = { key: im.key, width: im.width, height: im.height, png_base64: Buffer.from(im.png).toString("base64") };
+    add({ type: "image", step: im.step, time: im.time, data: d }, `image ${JSON.stringify(im.key.slice(0, 100))} at step ${im.step}`);
+  }
+  for (const t of data.texts) {
+    if (hasKeyed.get(runId, "text", t.key, t.step)) {
+      out.unchanged++;
+      continue;
+    }
+    add(
+      { type: "text", step: t.step, time: t.time, data: { key: t.key, text: t.text } },
+      `text ${JSON.stringify(t.key.slice(0, 100))} at step ${t.step}`,
+    );
+  }
+  for (const e of data.events) {
+    if (hasSame.get(runId, e.type, e.step, JSON.stringify(e.data))) {
+      out.unchanged++;
+      continue;
+    }
+    add(e, `event ${JSON.stringify(e.type.slice(0, 64))}`);
+  }
+  out.images = events.filter((e) => e.type === "image").length;
+  out.events = events.length - out.images;
+  const hmax = LIMITS.histogramsPerBatch.value;
+  const emax = LIMITS.eventsPerBatch.value;
+  for (let i = 0, j = 0; i < hists.length || j < events.length; i += hmax, j += emax) {
+    yield { seq: seq++, rows: [], histograms: hists.slice(i, i + hmax), events: events.slice(j, j + emax) };
+  }
+}

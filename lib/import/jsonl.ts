@@ -1,0 +1,173 @@
+import { type ImportData, isStep } from "./model";
+import { MAX_LINE } from "./text-log";
+
+// JSON Lines: one object per line.
+// - babysit's run format (the tests' metrics.jsonl): {"kind": "scalar", step, key, value, epoch?,
+//   wall_time?}, {"kind": "hist", step, key, edges, counts}, {"kind": "config", ...} (merged into
+//   the run's config), and any other kind as an event of that type (input_stats, ...).
+// - Flat objects (a metrics file written by hand, W&B's history): the step is step, _step,
+//   global_step, iteration or epoch (first found); time from wall_time, _timestamp, timestamp or
+//   time; nested objects are flattened with "/" ({"train": {"loss": 1}} -> train/loss); every other
+//   number is a metric. Lines without a step are numbered by their order.
+// Bare NaN / Infinity / -Infinity (what Python's json writes) and the strings "NaN", "Infinity",
+// "-Infinity" are values. A line that is not JSON is skipped; a last line without its newline is a
+// file still being written.
+
+const STEP_KEYS = ["step", "_step", "global_step", "iteration", "epoch"];
+const TIME_KEYS = ["wall_time", "_timestamp", "timestamp", "time"];
+
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return JSON.parse(quoteBareNonFinite(line));
+  }
+}
+
+/** Quotes NaN, Infinity and -Infinity outside strings (one pass: no regex to backtrack). */
+export function quoteBareNonFinite(line: string): string {
+  let out = "";
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      continue;
+    }
+    const word = line.startsWith("NaN", i)
+      ? "NaN"
+      : line.startsWith("-Infinity", i)
+        ? "-Infinity"
+        : line.startsWith("Infinity", i)
+          ? "Infinity"
+          : null;
+    if (word) {
+      out += `${line.slice(from, i)}"${word}"`;
+      i += word.length - 1;
+      from = i + 1;
+    }
+  }
+  return out + line.slice(from);
+}
+
+function num(v: unknown): number | undefined {
+  if (typeof v === "number") return v;
+  if (v === "NaN") return Number.NaN;
+  if (v === "Infinity") return Number.POSITIVE_INFINITY;
+  if (v === "-Infinity") return Number.NEGATIVE_INFINITY;
+  return undefined;
+}
+
+function own(o: Record<string, unknown>, k: string): unknown {
+  return Object.hasOwn(o, k) ? o[k] : undefined;
+}
+
+export function readJsonl(text: string, out: ImportData): void {
+  const lines = text.split("\n");
+  let order = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (!line) continue;
+    if (line.length > MAX_LINE) {
+      out.skip(`line ${i + 1} is longer than ${MAX_LINE} characters`);
+      continue;
+    }
+    let o: unknown;
+    try {
+      o = parseLine(line);
+    } catch {
+      if (i === lines.length - 1) out.truncated = true;
+      else out.skip(`line ${i + 1} is not JSON`);
+      continue;
+    }
+    if (typeof o !== "object" || o === null || Array.isArray(o)) {
+      out.skip(`line ${i + 1} is not a JSON object`);
+      continue;
+    }
+    const r = o as Record<string, unknown>;
+    const kind = own(r, "kind");
+    if (typeof kind === "string") readKind(kind, r, out, i + 1);
+    else readFlat(r, out, order);
+    order++;
+  }
+}
+
+function readKind(kind: string, o: Record<string, unknown>, out: ImportData, lineNo: number): void {
+  const step = num(own(o, "step"));
+  const time = num(own(o, "wall_time")) ?? num(own(o, "time")) ?? Number.NaN;
+  const key = own(o, "key");
+  switch (kind) {
+    case "config":
+      for (const k of Object.keys(o)) if (k !== "kind") out.config.set(k, o[k]);
+      return;
+    case "scalar": {
+      const v = num(own(o, "value"));
+      if (typeof key !== "string" || step === undefined || !isStep(step) || v === undefined) {
+        out.skip(`line ${lineNo}: a scalar needs key, step and value`);
+        return;
+      }
+      out.point(key, step, v, time);
+      const epoch = num(own(o, "epoch"));
+      if (epoch !== undefined && Number.isFinite(epoch)) out.epochs.set(step, epoch);
+      return;
+    }
+    case "hist": {
+      const edges = own(o, "edges");
+      const counts = own(o, "counts");
+      if (typeof key !== "string" || step === undefined || !isStep(step) || !Array.isArray(edges) || !Array.isArray(counts)) {
+        out.skip(`line ${lineNo}: a hist needs key, step, edges and counts`);
+        return;
+      }
+      out.histograms.push({ key, step, time, edges: edges.map((e) => num(e) ?? Number.NaN), counts: counts.map((c) => num(c) ?? Number.NaN) });
+      return;
+    }
+    default: {
+      const data: Record<string, unknown> = Object.create(null);
+      for (const k of Object.keys(o)) if (k !== "kind" && k !== "step" && k !== "type") data[k] = o[k];
+      const type = kind === "event" && typeof own(o, "type") === "string" ? (o.type as string) : kind;
+      const at = step !== undefined && isStep(step) ? step : type === "input_stats" ? 0 : null;
+      out.events.push({ type, step: at, time, data });
+    }
+  }
+}
+
+function readFlat(o: Record<string, unknown>, out: ImportData, order: number): void {
+  let stepKey: string | undefined;
+  for (const k of STEP_KEYS) {
+    const v = num(own(o, k));
+    if (v !== undefined && isStep(v)) {
+      stepKey = k;
+      break;
+    }
+  }
+  const step = stepKey ? (o[stepKey] as number) : order;
+  let time = Number.NaN;
+  let timeKey: string | undefined;
+  for (const k of TIME_KEYS) {
+    const t = num(own(o, k));
+    if (t !== undefined && Number.isFinite(t)) {
+      time = t > 1e11 ? t / 1000 : t;
+      timeKey = k;
+      break;
+    }
+  }
+  const epoch = num(own(o, "epoch"));
+  if (epoch !== undefined && Number.isFinite(epoch)) out.epochs.set(step, epoch);
+  const walk = (obj: Record<string, unknown>, prefix: string, depth: number) => {
+    for (const k of Object.keys(obj)) {
+      const name = prefix + k;
+      if (!prefix && (k === stepKey || k === timeKey || k === "epoch" || k === "_runtime")) continue;
+      const v = obj[k];
+      const n = num(v);
+      if (n !== undefined) out.point(name, step, n, time);
+      else if (typeof v === "object" && v !== null && !Array.isArray(v) && depth < 8) walk(v as Record<string, unknown>, `${name}/`, depth + 1);
+    }
+  };
+  walk(o, "", 0);
+}

@@ -1,0 +1,75 @@
+import { isEventFileName } from "./group-files";
+import { ImportData } from "./model";
+import { readCsv } from "./csv";
+import { readJsonl } from "./jsonl";
+import { EventFileError, type TagPlugins, readEventFile } from "./tensorboard/events";
+import { readTextLog } from "./text-log";
+
+// One source file -> ImportData, by its name first and its bytes second. Nothing here touches the
+// database: the CLI, the API and (later) `babysit watch` and the dashboard share it.
+
+export const FORMATS = ["tensorboard", "csv", "jsonl", "text"] as const;
+export type Format = (typeof FORMATS)[number];
+
+export interface ParseOptions {
+  format?: Format;
+  /** CSV: the column that holds the step. */
+  stepColumn?: string;
+  /** Text logs: user templates (text-log.ts rule 4). */
+  patterns?: readonly string[];
+  /** TensorBoard: the plugins of tags seen in the run's earlier files. */
+  plugins?: TagPlugins;
+}
+
+/** A file whose bytes cannot be imported at all (a bad checksum): the message names the offset. */
+export class ImportFileError extends Error {}
+
+export { isEventFileName };
+
+/** The format a file is read as: by its name, else by its first bytes; null when it is binary. */
+export function formatOf(path: string, bytes: Uint8Array): Format | null {
+  const name = (path.split("/").pop() ?? path).toLowerCase();
+  if (isEventFileName(name)) return "tensorboard";
+  if (name.endsWith(".csv") || name.endsWith(".tsv")) return "csv";
+  if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) return "jsonl";
+  const head = bytes.subarray(0, 8192);
+  if (head.includes(0)) return null;
+  let i = 0;
+  while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
+  if (head[i] === 0x7b /* { */ && name.endsWith(".json") === false && /^\{"/.test(Buffer.from(head.subarray(i, i + 2)).toString("latin1")))
+    return "jsonl";
+  return "text";
+}
+
+const utf8 = new TextDecoder("utf-8"); // lenient: a stray byte in a console log becomes U+FFFD, the line still reads
+
+export function parseFile(path: string, bytes: Uint8Array, opts: ParseOptions = {}): { format: Format | null; data: ImportData } {
+  const data = new ImportData();
+  const format = opts.format ?? formatOf(path, bytes);
+  switch (format) {
+    case "tensorboard":
+      try {
+        readEventFile(bytes, data, opts.plugins);
+      } catch (e) {
+        if (e instanceof EventFileError) throw new ImportFileError(`${path}: ${e.message}; nothing of this file was imported`);
+        throw e;
+      }
+      break;
+    case "csv":
+      readCsv(utf8.decode(bytes), data, opts.stepColumn);
+      data.end = bytes.length;
+      break;
+    case "jsonl":
+      readJsonl(utf8.decode(bytes), data);
+      data.end = bytes.lastIndexOf(0x0a) + 1;
+      break;
+    case "text":
+      readTextLog(utf8.decode(bytes), data, opts.patterns);
+      data.end = bytes.lastIndexOf(0x0a) + 1;
+      break;
+    default:
+      data.skip("a binary file that is not a TensorBoard event file");
+      data.end = bytes.length;
+  }
+  return { format, data };
+}

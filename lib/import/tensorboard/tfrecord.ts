@@ -1,0 +1,71 @@
+import CRC32C from "crc-32/crc32c";
+
+// a CommonJS module whose exports Node cannot name statically: its default import is module.exports
+const crc32c = CRC32C.buf;
+
+// TFRecord framing, as TensorFlow's RecordWriter writes event files:
+//   uint64 length (little endian) | uint32 masked CRC-32C of those 8 bytes | length bytes of data |
+//   uint32 masked CRC-32C of the data
+// A record cut short at the end of the file is what a writer still appending leaves behind: the
+// reader stops before it and says so (`truncated`), so that a later read starting at `end` picks it
+// up whole. A checksum that does not match is damage, never a partial write: it is an error.
+
+const HEADER = 12;
+const FOOTER = 4;
+
+/** The masked CRC TensorFlow stores: rotate right by 15 bits, add a constant (crc32c.h Mask). */
+export function maskedCrc32c(data: Uint8Array): number {
+  const crc = crc32c(data) >>> 0;
+  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
+}
+
+export class RecordError extends Error {
+  constructor(
+    readonly offset: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Records {
+  /** Each complete record's data (a view into the input) with the offset its frame starts at. */
+  records: { offset: number; data: Uint8Array }[];
+  /** Where the first byte not read starts: the end of the last complete record. */
+  end: number;
+  /** Bytes after `end` that do not make a whole record yet (a file being written). */
+  truncated: boolean;
+}
+
+/** Reads every complete record from `start` on; throws RecordError at a bad checksum. */
+export function readRecords(bytes: Uint8Array, start = 0): Records {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records: Records["records"] = [];
+  let at = start;
+  while (at < bytes.length) {
+    if (bytes.length - at < HEADER) return { records, end: at, truncated: true };
+    const lengthCrc = view.getUint32(at + 8, true);
+    if (maskedCrc32c(bytes.subarray(at, at + 8)) !== lengthCrc) {
+      throw new RecordError(at, `the record at byte ${at} has a bad length checksum (the file is damaged or not a TensorBoard event file)`);
+    }
+    const length = Number(view.getBigUint64(at, true));
+    if (length > bytes.length - at - HEADER - FOOTER) return { records, end: at, truncated: true };
+    const data = bytes.subarray(at + HEADER, at + HEADER + length);
+    if (maskedCrc32c(data) !== view.getUint32(at + HEADER + length, true)) {
+      throw new RecordError(at, `the record at byte ${at} has a bad data checksum (the file is damaged)`);
+    }
+    records.push({ offset: at, data });
+    at += HEADER + length + FOOTER;
+  }
+  return { records, end: at, truncated: false };
+}
+
+/** One record framed as TensorFlow writes it (tests and benchmarks make event files with it). */
+export function frameRecord(data: Uint8Array): Buffer {
+  const out = Buffer.alloc(HEADER + data.length + FOOTER);
+  out.writeBigUInt64LE(BigInt(data.length), 0);
+  out.writeUInt32LE(maskedCrc32c(out.subarray(0, 8)), 8);
+  out.set(data, HEADER);
+  out.writeUInt32LE(maskedCrc32c(data), HEADER + data.length);
+  return out;
+}

@@ -1,0 +1,198 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { FIXTURES } from "../helpers/fixtures";
+import { unpackTb } from "../helpers/import-fixtures";
+import { ROOT, type TestServer, api, startServer } from "../helpers/server";
+import { type TeamServer, as, login, startTeamServer } from "../helpers/team";
+
+// POST /api/v1/import and the `babysit import` command against a real server: a fixture run's
+// TensorBoard directory and logs go in file by file, come out as runs with their points and
+// diagnoses, a second import stores nothing twice, and bad requests are refused with the envelope
+// and write nothing. In team mode the route asks what creating a run asks.
+
+async function send(base: string, q: Record<string, string>, body: Uint8Array | string, headers: Record<string, string> = {}) {
+  const res = await fetch(`${base}/api/v1/import?${new URLSearchParams(q)}`, {
+    method: "POST",
+    headers: { "content-type": "application/octet-stream", ...headers },
+    body: typeof body === "string" ? body : new Blob([body as Uint8Array<ArrayBuffer>]),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts/babysit.mjs"), ...args], {
+    cwd: os.tmpdir(),
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    timeout: 300_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe("local mode", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ env: { BABYSIT_EVAL_INTERVAL_MS: "1000000" } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test("a cs231n log: the answer counts what was stored; the run holds it; a second import stores nothing", async () => {
+    const bytes = fs.readFileSync(path.join(FIXTURES, "healthy/log.txt"));
+    const q = { project: "api-import", source: "/home/me/logs/log.txt", path: "log.txt", name: "cs231n" };
+    const a = await send(server.url, q, bytes);
+    expect(a.status).toBe(200);
+    expect(a.body).toMatchObject({
+      name: "cs231n",
+      resumed: false,
+      format: "text",
+      points: 107,
+      histograms: 0,
+      images: 0,
+      unchanged: 0,
+      skipped: [],
+    });
+    const run = await api(server.url, "GET", `/api/v1/runs/${a.body.runId}`);
+    expect(run.body.run.project).toBe("api-import");
+    // the epoch of each Solver check rides along as its own series, as with a streamed run
+    expect(run.body.keys.map((k: { key: string }) => k.key).sort()).toEqual(["epoch", "loss", "train_acc", "val_acc"]);
+    const b = await send(server.url, q, bytes);
+    expect(b.body).toMatchObject({ runId: a.body.runId, resumed: true, points: 0, unchanged: 107 });
+    const again = await api(server.url, "GET", `/api/v1/runs/${a.body.runId}`);
+    expect(again.body.keys.find((k: { key: string }) => k.key === "loss").count).toBe(45);
+  });
+
+  test.each([
+    ["a JSON body", { project: "p", source: "s", path: "a.log" }, "{}", { "content-type": "application/json" }, 415, "unsupported_media_type"],
+    ["no Content-Type", { project: "p", source: "s", path: "a.log" }, "x", { "content-type": "" }, 415, "unsupported_media_type"],
+    ["no project", { source: "s", path: "a.log" }, "step=1 a=1 b=2", {}, 400, "invalid_import"],
+    ["no source", { project: "p", path: "a.log" }, "step=1 a=1 b=2", {}, 400, "invalid_import"],
+    ["an unknown parameter", { project: "p", source: "s", path: "a.log", sauce: "x" }, "x", {}, 400, "invalid_import"],
+    ["a project with a control character", { project: "p\u0001", source: "s", path: "a.log" }, "x", {}, 400, "invalid_import"],
+    ["an unknown format", { project: "p", source: "s", path: "a.log", format: "xml" }, "x", {}, 400, "invalid_import"],
+    ["patterns that are not a JSON array", { project: "p", source: "s", path: "a.log", patterns: "{" }, "x", {}, 400, "invalid_import"],
+    [
+      "a pattern over its length",
+      { project: "p", source: "s", path: "a.log", patterns: JSON.stringify(["x".repeat(257)]) },
+      "x",
+      {},
+      400,
+      "invalid_import",
+    ],
+    ["an offset that is not a byte count", { project: "p", source: "s", path: "a.log", offset: "-1" }, "x", {}, 400, "invalid_import"],
+    ["an offset into a CSV", { project: "p", source: "s", path: "m.csv", offset: "4" }, "1,2\n", {}, 400, "invalid_import"],
+    [
+      "a damaged event file",
+      { project: "p", source: "s", path: "events.out.tfevents.9" },
+      "not a tfrecord at all, long enough to frame",
+      {},
+      400,
+      "invalid_import",
+    ],
+  ])("%s: refused with the envelope, and no run", async (_what, q, body, headers, status, code) => {
+    const before = (await api(server.url, "GET", "/api/v1/runs?project=p")).body.total;
+    const r = await send(server.url, q as Record<string, string>, body, headers);
+    expect({ status: r.status, code: r.body.error?.code }).toEqual({ status, code });
+    expect((await api(server.url, "GET", "/api/v1/runs?project=p")).body.total).toBe(before);
+  });
+
+  test("a growing log sent in parts: the answer's end is where the next part starts", async () => {
+    const q = { project: "api-parts", source: "/home/me/train.log", path: "train.log" };
+    const a = await send(server.url, q, "step=1 loss=1 acc=1\nstep=2 lo");
+    expect(a.body).toMatchObject({ points: 2, end: 20 });
+    const b = await send(server.url, { ...q, offset: String(a.body.end) }, "step=2 loss=2 acc=2\n");
+    expect(b.body).toMatchObject({ runId: a.body.runId, points: 2, end: 40 });
+  });
+
+  test("a body over importFileBytes is refused from its Content-Length (413)", async () => {
+    const { LIMITS } = await import("@/lib/contract/limits");
+    const big = new Uint8Array(LIMITS.importFileBytes.value + 1);
+    const r = await send(server.url, { project: "p", source: "s", path: "a.log" }, big);
+    expect({ status: r.status, code: r.body.error.code }).toEqual({ status: 413, code: "payload_too_large" });
+  });
+
+  test("babysit import: a fixture run's directory (TensorBoard + logs), with a summary, its diagnoses, and again without duplicates", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
+    const tb = unpackTb("overfit", tmp);
+    fs.copyFileSync(path.join(FIXTURES, "overfit/log.txt"), path.join(tmp, "overfit/log.txt"));
+    const first = cli(["import", path.join(tmp, "overfit"), "--project", "cli", "--url", server.url, "--no-progress"]);
+    expect(first.code, first.err + first.out).toBe(0);
+    expect(first.out).toMatch(/imported 2 runs into project "cli": \d+ points, 248 histograms/);
+    expect(first.out).toContain("overfitting");
+    const list = await api(server.url, "GET", "/api/v1/runs?project=cli");
+    expect(list.body.runs.map((r: { name: string }) => r.name).sort()).toEqual(["log.txt", "tb"]);
+    expect(list.body.runs.every((r: { status: string }) => r.status === "finished")).toBe(true);
+    // finished when the log ends, not when it was imported
+    const tbRun = list.body.runs.find((r: { name: string }) => r.name === "tb");
+    const detail = await api(server.url, "GET", `/api/v1/runs/${tbRun.id}`);
+    expect(detail.body.run.finishedAt).toBeLessThan(Date.now() / 1000 - 3600);
+    expect(detail.body.run.finishedAt).toBeGreaterThan(detail.body.run.createdAt);
+    const second = cli(["import", tb, "--project", "cli", "--url", server.url, "--no-progress"]);
+    expect(second.code).toBe(0);
+    expect(second.out).toMatch(/imported 1 run into project "cli": 0 points, 0 histograms, 0 images, \d+ other events \(\d+ already there/);
+    expect((await api(server.url, "GET", "/api/v1/runs?project=cli")).body.total).toBe(2);
+  });
+
+  test("babysit import: a damaged file fails alone (exit 1, named), the rest is imported", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
+    fs.mkdirSync(path.join(tmp, "good"));
+    fs.writeFileSync(path.join(tmp, "good/train.log"), "step=1 loss=0.5\nstep=2 loss=0.25\n");
+    fs.mkdirSync(path.join(tmp, "bad"));
+    fs.writeFileSync(path.join(tmp, "bad/events.out.tfevents.1.host"), "garbage that is long enough to look like a record");
+    const r = cli(["import", tmp, "--project", "cli-bad", "--url", server.url, "--no-progress"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/failed 1:\n {2}bad\/events\.out\.tfevents\.1\.host: .*bad length checksum/);
+    expect(r.out).toMatch(/imported 1 run into project "cli-bad": 2 points/);
+  });
+});
+
+describe("team mode", () => {
+  let server: TeamServer;
+  let admin: ReturnType<typeof as>;
+  const keys = new Map<string, string>();
+  beforeAll(async () => {
+    server = await startTeamServer({ BABYSIT_EVAL_INTERVAL_MS: "1000000" });
+    admin = as(server.url, { cookie: await login(server.url, "admin", server.adminPassword) });
+    for (const [name, body] of [
+      ["write", { name: "w" }],
+      ["p2 only", { name: "p2", projects: ["p2"] }],
+      ["read", { name: "r", access: "read" }],
+    ] as const) {
+      const r = await admin("POST", "/api/v1/keys", body);
+      keys.set(name, r.body.token);
+    }
+  });
+  afterAll(async () => {
+    server?.db.close();
+    await server?.stop();
+  });
+
+  const q = { project: "p1", source: "/data/run", path: "train.log" };
+  test.each([
+    ["no credentials", undefined, 401, "unauthenticated"],
+    ["a read-only key", "read", 403, "forbidden"],
+    ["a key for another project", "p2 only", 403, "forbidden"],
+  ])("%s: refused, nothing stored", async (_what, key, status, code) => {
+    const r = await send(server.url, q, "step=1 loss=1 acc=2", key ? { authorization: `Bearer ${keys.get(key)}` } : {});
+    expect({ status: r.status, code: r.body.error?.code }).toEqual({ status, code });
+    const { importRunId } = await import("@/lib/import/import-file");
+    expect((await admin("GET", `/api/v1/runs/${importRunId(q.project, q.source)}`)).status).toBe(404);
+  });
+
+  test("a write key imports; the CLI says so when the key is missing (exit 3)", async () => {
+    const r = await send(server.url, q, "step=1 loss=1 acc=2", { authorization: `Bearer ${keys.get("write")}` });
+    expect(r.status).toBe(200);
+    expect(r.body.points).toBe(2);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
+    fs.writeFileSync(path.join(tmp, "a.log"), "step=1 loss=1 acc=2\n");
+    const none = cli(["import", tmp, "--url", server.url, "--no-progress"], { BABYSIT_API_KEY: "" });
+    expect(none.code).toBe(3);
+    expect(none.out).toContain("--api-key");
+    const ok = cli(["import", tmp, "--url", server.url, "--no-progress", "--api-key", keys.get("write")!]);
+    expect(ok.code, ok.out + ok.err).toBe(0);
+  });
+});
