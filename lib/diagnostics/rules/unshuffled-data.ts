@@ -129,6 +129,7 @@ export function periodicity(s: SeriesPoints, period: number, fromIdx = 0): Perio
   const bins = Math.min(MAX_BINS, Math.floor(perEpoch));
   const sum = [new Float64Array(bins), new Float64Array(bins), new Float64Array(bins)];
   const cnt = [new Float64Array(bins), new Float64Array(bins), new Float64Array(bins)];
+  const sq = new Float64Array(bins);
   let mean = 0;
   for (const r of resid) mean += r;
   mean /= m;
@@ -143,21 +144,58 @@ export function periodicity(s: SeriesPoints, period: number, fromIdx = 0): Perio
       sum[k][bin] += resid[i];
       cnt[k][bin]++;
     }
+    sq[bin] += resid[i] ** 2;
   }
-  let between = 0;
-  const profile: number[] = [];
-  const odd: number[] = [];
-  const even: number[] = [];
+  // One position alone can stand out every epoch without any order in the data: the smaller last
+  // batch of an epoch whose size the batch size does not divide (drop_last=False, PyTorch's
+  // default) has a noisier, often lower or higher loss at the same place each epoch. A sorted data
+  // set shapes the whole epoch, so the shape is also read without its most prominent bin and the
+  // weaker of the two readings counts.
+  let top = -1;
+  let topContribution = -1;
   for (let b = 0; b < bins; b++) {
     if (cnt[0][b] === 0) continue;
-    const avg = sum[0][b] / cnt[0][b];
-    profile.push(avg);
-    between += cnt[0][b] * (avg - mean) ** 2;
-    if (cnt[1][b] > 0 && cnt[2][b] > 0) {
-      odd.push(sum[1][b] / cnt[1][b]);
-      even.push(sum[2][b] / cnt[2][b]);
-    }
+    const c = cnt[0][b] * (sum[0][b] / cnt[0][b] - mean) ** 2;
+    if (c > topContribution) [top, topContribution] = [b, c];
   }
+  const shape = (skip: number) => {
+    let n = 0;
+    let s1 = 0;
+    let s2 = 0;
+    for (let b = 0; b < bins; b++) {
+      if (b === skip) continue;
+      n += cnt[0][b];
+      s1 += sum[0][b];
+      s2 += sq[b];
+    }
+    const mu = n > 0 ? s1 / n : 0;
+    const tot = s2 - n * mu * mu;
+    let between = 0;
+    const profile: number[] = [];
+    const odd: number[] = [];
+    const even: number[] = [];
+    for (let b = 0; b < bins; b++) {
+      if (b === skip || cnt[0][b] === 0) continue;
+      const avg = sum[0][b] / cnt[0][b];
+      profile.push(avg);
+      between += cnt[0][b] * (avg - mu) ** 2;
+      if (cnt[1][b] > 0 && cnt[2][b] > 0) {
+        odd.push(sum[1][b] / cnt[1][b]);
+        even.push(sum[2][b] / cnt[2][b]);
+      }
+    }
+    // Noise alone explains about (bins - 1) / (points - 1) of the variance: count only what is above
+    // it (as an adjusted R^2 does), so few points per bin cannot pass for a shape.
+    const chance = Math.min(1, (profile.length - 1) / Math.max(1, n - 1));
+    const raw = tot > 0 ? between / tot : 0;
+    return {
+      explained: chance < 1 ? Math.max(0, (raw - chance) / (1 - chance)) : 0,
+      consistency: correlation(odd, even),
+      swing: profile.length ? Math.max(...profile) - Math.min(...profile) : 0,
+    };
+  };
+  const whole = shape(-1);
+  const without = shape(top);
   const acfAt = (lagSteps: number): number => {
     // residual pairs one lag apart, matched by step (logging may skip steps)
     let sxy = 0;
@@ -173,14 +211,10 @@ export function periodicity(s: SeriesPoints, period: number, fromIdx = 0): Perio
     }
     return k > 0 && total > 0 ? sxy / k / (total / m) : NaN;
   };
-  // Noise alone explains about (bins - 1) / (points - 1) of the variance: count only what is above it
-  // (as an adjusted R^2 does), so few points per bin cannot pass for a shape.
-  const chance = Math.min(1, (profile.length - 1) / Math.max(1, m - 1));
-  const raw = total > 0 ? between / total : 0;
   return {
-    explained: chance < 1 ? Math.max(0, (raw - chance) / (1 - chance)) : 0,
-    consistency: correlation(odd, even),
-    swing: profile.length ? Math.max(...profile) - Math.min(...profile) : 0,
+    explained: Math.min(whole.explained, without.explained),
+    consistency: Math.min(whole.consistency, without.consistency),
+    swing: Math.min(whole.swing, without.swing),
     level: median(xs),
     epochs: span / period,
     bins,
