@@ -1,0 +1,94 @@
+import { describe, expect, test } from "vitest";
+import { diagnose } from "../../../lib/diagnostics";
+import type { Diagnosis } from "../../../lib/diagnostics/types";
+import { gauss, makeRun, type RunSpec, series } from "./synth";
+
+// False alarms and misses found on corpus4 (tools/corpus/programs4.py: programs written after the
+// rules, mostly healthy ones set up the many ways users set them up), fixed by kind: positive,
+// negative and borderline synthetic runs per fix.
+
+function found(spec: RunSpec, code: string): Diagnosis | undefined {
+  return diagnose(makeRun(spec), { strict: true }).find((d) => d.code === code);
+}
+
+/** A loss from `start` towards `floor` (time constant tau of the run), with multiplicative noise. */
+function loss(n: number, start: number, floor: number, noise: number, tau = 0.15, seed = 3) {
+  const g = gauss(seed);
+  return series(n, (_, p) => Math.max(1e-4, (floor + (start - floor) * Math.exp(-p / tau)) * (1 + noise * g())), 1, 0);
+}
+
+/** update_ratio/<layer> for three layers every 5 steps, following `f`. */
+function ratios(n: number, f: (i: number, p: number) => number): Record<string, ReturnType<typeof series>> {
+  const g = gauss(11);
+  const out: Record<string, ReturnType<typeof series>> = {};
+  for (const l of ["fc1", "fc2", "out"]) out[`update_ratio/${l}`] = series(n / 5, (i, p) => f(i, p) * (1 + 0.1 * g()), 5, 0);
+  return out;
+}
+
+/** Per-epoch accuracy rising from 0.1 to `to`: 20 evaluations, 20 steps apart. */
+function acc(to: number) {
+  return series(20, (_, p) => to - (to - 0.1) * Math.exp(-p / 0.15), 20, 19);
+}
+
+describe("lr_too_high: moderately high update ratios with a noisy loss", () => {
+  test.each([
+    {
+      // SGD momentum 0.9 on a CNN (digits): ratios 1.4e-2-2e-2 in the first epochs, the loss from 2.3
+      // to 0.3 with minibatch noise of ~35% of that low level
+      name: "the loss already fell far below its start: minibatch noise at a low level",
+      spec: { config: { num_classes: 10 }, series: { "train/loss": loss(400, 2.3, 0.25, 0.35), ...ratios(400, () => 1.6e-2) } },
+      raised: false,
+    },
+    {
+      name: "the loss bounces at a high level (still above half its start)",
+      spec: { config: { num_classes: 10 }, series: { "train/loss": loss(400, 2.3, 1.5, 0.45), ...ratios(400, () => 1.6e-2) } },
+      raised: true,
+    },
+    {
+      name: "borderline: calm, but the loss crept above its start",
+      spec: { config: { num_classes: 10 }, series: { "train/loss": loss(400, 2.3, 2.7, 0.02), ...ratios(400, () => 1.6e-2) } },
+      raised: true,
+    },
+  ])("$name -> raised: $raised", ({ spec, raised }) => {
+    const d = found(spec, "lr_too_high");
+    expect(!!d, d?.message).toBe(raised);
+  });
+});
+
+describe("lr_too_high: a step that moved the weights by their whole size, and a model that still falls short", () => {
+  // AdamW at lr 0.3 on a digits MLP: the first step moves the weights by 4x their size, the loss jumps
+  // to ~90 and comes back to a third of its start, most ReLUs die, train accuracy stays at 0.6
+  const blowUp = (i: number, p: number) => (i < 3 ? 2.3 : i < 12 ? 90 : 0.8 + 0.5 * (1 - p));
+  const noisy = (f: (i: number, p: number) => number) => {
+    const g = gauss(5);
+    return series(300, (i, p) => f(i, p) * (1 + 0.1 * g()), 1, 0);
+  };
+  test.each([
+    {
+      name: "first step 4x the weights, loss down to a third of its start, train accuracy 0.6",
+      ur: (i: number) => (i === 0 ? 4 : 6e-3),
+      trainAcc: 0.6,
+      raised: true,
+    },
+    {
+      name: "the same first step, but the model then fits (train accuracy 0.98)",
+      ur: (i: number) => (i === 0 ? 4 : 6e-3),
+      trainAcc: 0.98,
+      raised: false,
+    },
+    {
+      name: "borderline: large early ratios (0.3) but no step of the weights' size, train accuracy 0.6",
+      ur: (i: number) => (i < 6 ? 0.3 : 6e-3),
+      trainAcc: 0.6,
+      raised: false,
+    },
+  ])("$name -> raised: $raised", ({ ur, trainAcc, raised }) => {
+    const spec: RunSpec = {
+      config: { num_classes: 10 },
+      series: { "train/loss": noisy(blowUp), ...ratios(300, ur), "train/acc": acc(trainAcc), "val/acc": acc(trainAcc - 0.02) },
+    };
+    const d = found(spec, "lr_too_high");
+    expect(!!d, d?.message).toBe(raised);
+    if (raised) expect(d!.message).toMatch(/falls well short/);
+  });
+});
