@@ -141,6 +141,7 @@ export const DEFAULT_THRESHOLDS = {
   plateau_noise_rel: 0.1, // and only when the window's medians are precise to ~10% of the level (per-point noise
   // cv: 1.25 cv sqrt(2 / points per third); a noisy loss over a short window looks flat by chance)
   plateau_best_factor: 2, // and not when the flat level is > 2x the lowest level reached (the loss went up)
+  plateau_val_gap: 1.05, // and not when the validation loss is >= 1.05x the training loss (the fit is the data's limit)
   // (nor when the model fits its data: fit_err_frac / fit_loss_frac)
 
   // noisy_loss

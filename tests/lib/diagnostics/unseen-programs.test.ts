@@ -92,3 +92,21 @@ describe("lr_too_high: a step that moved the weights by their whole size, and a 
     if (raised) expect(d!.message).toMatch(/falls well short/);
   });
 });
+
+describe("loss_plateau: not when the validation loss already sits above the training loss", () => {
+  // a regression on a noisy target (diabetes): the training loss flattens at 0.4 of its start, the
+  // validation loss at 0.5: the fit is the data's limit, and a decay would only widen the gap
+  const flatAt = (level: number) =>
+    series(1000, (i, p) => (p < 0.6 ? level + (1 - level) * (1 - p / 0.6) ** 2 : level) * (1 + 0.03 * Math.sin(i * 1.7)), 1, 0);
+  const valAt = (level: number) => series(20, (_, p) => (p < 0.6 ? level + (1 - level) * (1 - p / 0.6) ** 2 : level), 50, 49);
+  test.each([
+    { name: "validation loss 1.25x the flat training loss", val: 0.5, raised: false },
+    { name: "validation loss level with the training loss", val: 0.4, raised: true },
+    { name: "no validation loss logged", val: null, raised: true },
+    { name: "borderline: validation loss 1.03x the training loss", val: 0.412, raised: true },
+  ])("$name -> raised: $raised", ({ val, raised }) => {
+    const spec: RunSpec = { series: { "train/loss": flatAt(0.4), ...(val !== null ? { "val/loss": valAt(val) } : {}) } };
+    const d = found(spec, "loss_plateau");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
