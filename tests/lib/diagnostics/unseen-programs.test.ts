@@ -110,3 +110,24 @@ describe("loss_plateau: not when the validation loss already sits above the trai
     expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
   });
 });
+
+describe("noisy_loss: not on a model that fits its data, unless each point is a few samples", () => {
+  // binary, 85/15, learned to 0.97: minibatch losses spread over orders of magnitude around ~0.1
+  const spiky = () => {
+    const g = gauss(9);
+    return series(600, (_, p) => (p < 0.2 ? 0.66 - 2.5 * p : 0.12 * Math.exp(1.3 * g())), 1, 0);
+  };
+  test.each([
+    { name: "batch 32, train accuracy 0.97 (fits)", batch: 32, trainAcc: 0.97, raised: false },
+    { name: "batch 32, train accuracy 0.75 (falls short)", batch: 32, trainAcc: 0.75, raised: true },
+    { name: "batch 1, train accuracy 0.97: per-sample losses are the batch's noise", batch: 1, trainAcc: 0.97, raised: true },
+    { name: "borderline: batch 32, train accuracy 0.93 (error 14% of chance's: short)", batch: 32, trainAcc: 0.93, raised: true },
+  ])("$name -> raised: $raised", ({ batch, trainAcc, raised }) => {
+    const spec: RunSpec = {
+      config: { num_classes: 2, batch_size: batch },
+      series: { "train/loss": spiky(), "train/acc": acc(trainAcc), "val/acc": acc(trainAcc - 0.01) },
+    };
+    const d = found(spec, "noisy_loss");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
