@@ -493,7 +493,7 @@ CASES.update({
         ["lr_too_high"], "AT OL; DFD batch size")),
     "C4-UF-LINEAR-CIRCLES": dict(fault="logistic regression on circles: a linear model cannot separate them", **_faulty(
         ["underfitting"], ["overfitting", "lr_too_high", "divergence", "exploding_gradients", "symmetric_init",
-                           "input_not_normalized", "dead_relu", "saturated_activations"],
+                           "input_not_normalized", "dead_relu", "saturated_activations", "over_regularization"],
         # a linear model on circles sits at chance: "nothing learned" is also a fair reading
         ["loss_plateau", "lr_too_low", "bad_initial_loss", "no_learning"], "DEF model capacity; DFD layer")),
     "C4-TVM-DIGITS-MLP": dict(fault="validation pixels left at 0..16 while training inputs are standardised (MLP)", **_faulty(

@@ -131,3 +131,33 @@ describe("noisy_loss: not on a model that fits its data, unless each point is a 
     expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
   });
 });
+
+describe("over_regularization: not at chance without a weight decay to blame", () => {
+  // logistic regression on circles: no linear direction helps, so the loss's own gradient pulls the
+  // weights towards 0 while accuracy stays at chance
+  const flatAcc = (level: number, seed: number) => {
+    const g = gauss(seed);
+    return series(20, () => level + 0.01 * g(), 25, 24);
+  };
+  const shrinking = () => series(100, (_, p) => 0.5 * (0.2 + 0.8 * Math.exp(-p / 0.15)), 5, 0);
+  test.each([
+    { name: "accuracy at chance, config weight_decay 0", config: { weight_decay: 0 }, acc: 0.5, raised: false },
+    { name: "accuracy at chance, no weight decay in the config", config: {}, acc: 0.5, raised: false },
+    { name: "accuracy at chance, config weight_decay 0.5", config: { weight_decay: 0.5 }, acc: 0.5, raised: true },
+    { name: "borderline: capped above chance (0.7), weight_decay 0 (a penalty added by hand)", config: { weight_decay: 0 }, acc: 0.7, raised: true },
+  ])("$name -> raised: $raised", ({ config, acc: level, raised }) => {
+    const g = gauss(4);
+    const spec: RunSpec = {
+      config: { num_classes: 2, ...config },
+      series: {
+        "train/loss": series(500, (_, p) => (level > 0.6 ? 0.6 : 0.69) * (1 + 0.3 * Math.exp(-p / 0.1)) * (1 + 0.02 * g()), 1, 0),
+        "train/acc": flatAcc(level, 1),
+        "val/acc": flatAcc(level, 2),
+        "weight/out/std": shrinking(),
+      },
+      finished: true,
+    };
+    const d = found(spec, "over_regularization");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
