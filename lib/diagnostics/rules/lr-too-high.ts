@@ -110,13 +110,12 @@ export const lrTooHigh: Rule = {
     if (ur.length > 0) {
       const med = median(ur.map((x) => x.recent));
       const high = ur.filter((x) => x.recent > t.update_ratio_high);
-      // Noise relative to a loss that has already fallen below half its start is the minibatch's
-      // (the smaller the level, the larger its share), not overshooting: the lr is doing its job.
+      // Ratios only moderately high (up to lr_high_sustained_ratio: SGD with momentum in its first
+      // epochs) with a loss already below half its start: the noise relative to that low level is the
+      // minibatch's (the smaller the level, the larger its share), not overshooting.
+      const settledLow = !!lp && lp.recent < t.lr_high_level_frac * lp.initial && med <= t.lr_high_sustained_ratio;
       const lossBad =
-        !lp ||
-        (lp.n >= t.min_points &&
-          ((lp.recentCv > t.lr_high_ur_loss_cv && lp.recent >= t.lr_high_level_frac * lp.initial) ||
-            lp.recent >= t.lr_high_ur_level_frac * lp.initial));
+        !lp || (lp.n >= t.min_points && ((lp.recentCv > t.lr_high_ur_loss_cv && !settledLow) || lp.recent >= t.lr_high_ur_level_frac * lp.initial));
       if ((med > t.update_ratio_high && lossBad) || med > t.update_ratio_extreme) {
         const worst = high.reduce((a, b) => (b.recent > a.recent ? b : a), high[0]);
         reasons.push(

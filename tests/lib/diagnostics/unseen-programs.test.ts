@@ -40,6 +40,11 @@ describe("lr_too_high: moderately high update ratios with a noisy loss", () => {
       raised: false,
     },
     {
+      name: "borderline: the loss fell low, but the ratios are far above (5e-2) and it is noisy",
+      spec: { config: { num_classes: 10 }, series: { "train/loss": loss(400, 2.3, 0.25, 0.35), ...ratios(400, () => 5e-2) } },
+      raised: true,
+    },
+    {
       name: "the loss bounces at a high level (still above half its start)",
       spec: { config: { num_classes: 10 }, series: { "train/loss": loss(400, 2.3, 1.5, 0.45), ...ratios(400, () => 1.6e-2) } },
       raised: true,
