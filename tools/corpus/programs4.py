@@ -244,6 +244,17 @@ class Program:
     train_labels: Optional[np.ndarray] = None
     val_labels: Optional[np.ndarray] = None
     extra_config: Dict[str, object] = field(default_factory=dict)
+    # logging habits: key names (train_loss, train_acc, val_loss, val_acc), the training loss as the
+    # mean of every `log_every` steps (0: once an epoch, the epoch's mean), accuracy in percent,
+    # whether watch() and the validation metrics are used
+    keys: Dict[str, str] = field(default_factory=dict)
+    log_every: int = 1
+    acc_percent: bool = False
+    watch: bool = True
+    val: bool = True
+
+
+KEYS = {"train_loss": "train/loss", "train_acc": "train/acc", "val_loss": "val/loss", "val_acc": "val/acc"}
 
 
 def run(case: str, seed: int, p: Program) -> Dict[str, float]:
@@ -285,10 +296,13 @@ def run(case: str, seed: int, p: Program) -> Dict[str, float]:
 
     babysit.init(project="corpus4", name="%s-s%d" % (case.lower(), seed), config=config)
     babysit.log_input_stats(xtr.flatten(1))
-    babysit.watch(model, opt, every=5)
+    if p.watch:
+        babysit.watch(model, opt, every=5)
+    key = dict(KEYS, **p.keys)
     g = torch.Generator().manual_seed(seed)
     step = 0
     summary: Dict[str, float] = {}
+    pending: list = []
     for ep in range(p.epochs):
         model.train()
         order = torch.randperm(n, generator=g) if p.shuffle else torch.arange(n)
@@ -304,19 +318,30 @@ def run(case: str, seed: int, p: Program) -> Dict[str, float]:
             opt.step()
             if per == "batch":
                 sched.step()
-            babysit.log({"train/loss": loss.detach()}, step=step, epoch=ep + b / nb)
+            pending.append(float(loss))
+            if p.log_every == 1:
+                babysit.log({key["train_loss"]: loss.detach()}, step=step, epoch=ep + b / nb)
+                pending = []
+            elif p.log_every > 1 and len(pending) == p.log_every:
+                babysit.log({key["train_loss"]: sum(pending) / len(pending)}, step=step, epoch=ep + b / nb)
+                pending = []
             if step == 0:
                 summary["first_loss"] = float(loss)
             step += 1
         if per == "epoch":
             sched.step()
         model.eval()
+        scale = 100.0 if p.acc_percent else 1.0
         with torch.no_grad():
             otr, ova = model(xtr), model(xva)
-            row = {"val/loss": float(loss_fn(ova, yva))}
+            row = {key["val_loss"]: float(loss_fn(ova, yva))} if p.val else {}
+            if p.log_every == 0:
+                row[key["train_loss"]] = sum(pending) / max(1, len(pending))
+                pending = []
             if not regression:
-                row["train/acc"] = float((otr.argmax(1) == ytr).float().mean())
-                row["val/acc"] = float((ova.argmax(1) == yva).float().mean())
+                row[key["train_acc"]] = scale * float((otr.argmax(1) == ytr).float().mean())
+                if p.val:
+                    row[key["val_acc"]] = scale * float((ova.argmax(1) == yva).float().mean())
             else:
                 row["train/mse"] = float(nn.functional.mse_loss(otr, ytr))
         babysit.log(row, step=step - 1)
@@ -375,6 +400,26 @@ def build(case: str, seed: int) -> Program:
         return Program(moons(seed, noise=0.1), mlp([2, 64, 64, 2], nn.ReLU), "MLP 2-64-64-2", lr=1e-2, epochs=30, batch_size=32)
     if case == "C4-H-CANCER-MILD-OVERFIT":
         return Program(cancer(seed), mlp([30, 128, 128, 2], nn.ReLU), "MLP 30-128-128-2", lr=1e-3, epochs=25, batch_size=32)
+    # healthy, logged with other habits
+    if case == "C4-H-LOG-KERAS-EPOCH":  # Keras-style keys, the training loss once an epoch (its mean)
+        return Program(wine(seed), mlp([13, 32, 3], nn.ReLU), "MLP 13-32-3", lr=3e-3, epochs=40, batch_size=16, log_every=0,
+                       keys={"train_loss": "loss", "train_acc": "accuracy", "val_loss": "val_loss", "val_acc": "val_accuracy"})
+    if case == "C4-H-LOG-EVERY10-PERCENT":  # the mean of every 10 steps, accuracy in percent
+        return Program(digits_images(seed), BNCNN(), "CNN conv12-bn-conv24-bn-avgpool2, dropout 0.25", lr=2e-3, epochs=8,
+                       batch_size=32, log_every=10, acc_percent=True,
+                       keys={"train_loss": "loss", "train_acc": "train/accuracy", "val_acc": "val/accuracy"})
+    if case == "C4-H-LOG-NOWATCH":  # no watch(): loss and accuracies only
+        return Program(cancer(seed), mlp([30, 64, 2], nn.ReLU), "MLP 30-64-2", optimizer="sgd", lr=0.02, momentum=0.9,
+                       epochs=25, batch_size=32, watch=False)
+    if case == "C4-H-LOG-NOVAL":  # no validation metrics at all
+        return Program(circles(seed), mlp([2, 32, 32, 2], nn.ReLU), "MLP 2-32-32-2", lr=5e-3, epochs=20, batch_size=32, val=False)
+    if case == "C4-H-LOG-REG-EPOCH":  # a regression logged once an epoch, Keras-style keys
+        return Program(housing_like(seed), mlp([8, 64, 1], nn.ReLU), "MLP 8-64-1", optimizer="adamw", lr=3e-3,
+                       weight_decay=1e-2, epochs=30, batch_size=64, log_every=0, schedule="cosine",
+                       keys={"train_loss": "loss", "val_loss": "val_loss"}, extra_config={"task": "regression"})
+    if case == "C4-H-LOG-SHORT":  # a short run: 3 epochs of a CNN, every step logged
+        return Program(digits_images(seed), BNCNN(), "CNN conv12-bn-conv24-bn-avgpool2, dropout 0.25", lr=3e-3, epochs=3,
+                       batch_size=32)
     # faulty programs, existing codes in new settings
     if case == "C4-NL-PERM-DIGITS-DROPOUT":
         d = digits_flat(seed)
@@ -439,6 +484,12 @@ _HEALTHY = {
     "C4-H-CONV1D-SIGNALS": "1-D conv net on noisy wave signals, AdamW with warmup then cosine",
     "C4-H-MOONS-FAST-SIT": "MLP on easy moons, Adam 1e-2: solved in ~2 epochs, then sits at a low loss for 28 more",
     "C4-H-CANCER-MILD-OVERFIT": "wide MLP on breast cancer, Adam: train acc reaches ~1.0, val stays ~0.96 (mild, healthy)",
+    "C4-H-LOG-KERAS-EPOCH": "MLP on wine logged Keras-style: loss/accuracy/val_loss/val_accuracy once an epoch",
+    "C4-H-LOG-EVERY10-PERCENT": "batchnorm CNN on digits, the loss as the mean of every 10 steps, accuracy in percent",
+    "C4-H-LOG-NOWATCH": "MLP on breast cancer, SGD momentum, no watch(): loss and accuracies only",
+    "C4-H-LOG-NOVAL": "MLP on circles, Adam, no validation metrics logged",
+    "C4-H-LOG-REG-EPOCH": "MLP regression (housing-like), AdamW + cosine, loss/val_loss once an epoch",
+    "C4-H-LOG-SHORT": "batchnorm CNN on digits, only 3 epochs",
 }
 CASES: Dict[str, dict] = {c: dict(fault="healthy: %s (control)" % f, source="AT normal", **_CONTROL) for c, f in _HEALTHY.items()}
 CASES.update({
