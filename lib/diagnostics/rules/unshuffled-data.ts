@@ -15,6 +15,8 @@ const MAX_BINS = 32;
 export interface EpochPeriod {
   steps: number;
   source: string;
+  /** a step where an epoch begins, when the logged epoch says so */
+  phase?: number;
 }
 
 /** Steps per epoch: from the logged epoch, the config, or the spacing of evaluations. */
@@ -36,7 +38,7 @@ export function stepsPerEpoch(ctx: Context): EpochPeriod | null {
       if (gaps.length >= 64) break;
     }
     const p = median(gaps);
-    if (gaps.length >= 2 && p >= 2) return { steps: p, source: "the logged epoch" };
+    if (gaps.length >= 2 && p >= 2) return { steps: p, source: "the logged epoch", phase: prev?.step };
   }
   const config = ctx.run.config ?? {};
   const direct = findNumber(config, ["steps_per_epoch", "iters_per_epoch", "iterations_per_epoch", "batches_per_epoch", "num_batches"]);
@@ -77,7 +79,7 @@ export interface Periodicity {
  * is removed by a moving average over exactly one period (which cancels anything that repeats each
  * period), and the residual is folded by position within the epoch into up to 32 bins.
  */
-export function periodicity(s: SeriesPoints, period: number, fromIdx = 0): Periodicity | null {
+export function periodicity(s: SeriesPoints, period: number, fromIdx = 0, phase?: number): Periodicity | null {
   const n0 = s.values.length;
   if (n0 === 0) return null;
   // the last MAX_EPOCHS epochs at most, each read as at most 2 x 32 block means: the cost stays
@@ -85,6 +87,14 @@ export function periodicity(s: SeriesPoints, period: number, fromIdx = 0): Perio
   const start = Math.max(fromIdx, lowerBound(s.steps, s.steps[n0 - 1] - MAX_EPOCHS * period));
   const rawPerEpoch = ((n0 - start - 1) * period) / Math.max(1, s.steps[n0 - 1] - s.steps[start]);
   const block = Math.max(1, Math.floor(rawPerEpoch / (2 * MAX_BINS)));
+  // The last step of each epoch is left out: when the batch size does not divide the training set
+  // (PyTorch's default drop_last=False) it is a batch of the few samples left over, whose loss is far
+  // noisier, lower or higher, at the same place every epoch although the data is shuffled. A sorted
+  // data set shapes the whole epoch; one step of it changes little.
+  // (epochs start at `phase` modulo the period: by default where the series starts)
+  const P = Math.round(period);
+  const origin0 = Math.round(phase ?? s.steps[0]);
+  const lastOfEpoch = (step: number) => Math.abs(period - P) < 1e-6 && (((Math.round(step) - origin0 + 1) % P) + P) % P === 0;
   const steps: number[] = [];
   const xs: number[] = [];
   for (let i = start; i < n0; i += block) {
@@ -92,7 +102,7 @@ export function periodicity(s: SeriesPoints, period: number, fromIdx = 0): Perio
     let k = 0;
     const end = Math.min(n0, i + block);
     for (let j = i; j < end; j++) {
-      if (Number.isFinite(s.values[j])) {
+      if (Number.isFinite(s.values[j]) && !lastOfEpoch(s.steps[j])) {
         sum += s.values[j];
         k++;
       }
@@ -129,7 +139,6 @@ export function periodicity(s: SeriesPoints, period: number, fromIdx = 0): Perio
   const bins = Math.min(MAX_BINS, Math.floor(perEpoch));
   const sum = [new Float64Array(bins), new Float64Array(bins), new Float64Array(bins)];
   const cnt = [new Float64Array(bins), new Float64Array(bins), new Float64Array(bins)];
-  const sq = new Float64Array(bins);
   let mean = 0;
   for (const r of resid) mean += r;
   mean /= m;
@@ -144,58 +153,21 @@ export function periodicity(s: SeriesPoints, period: number, fromIdx = 0): Perio
       sum[k][bin] += resid[i];
       cnt[k][bin]++;
     }
-    sq[bin] += resid[i] ** 2;
   }
-  // One position alone can stand out every epoch without any order in the data: the smaller last
-  // batch of an epoch whose size the batch size does not divide (drop_last=False, PyTorch's
-  // default) has a noisier, often lower or higher loss at the same place each epoch. A sorted data
-  // set shapes the whole epoch, so the shape is also read without its most prominent bin and the
-  // weaker of the two readings counts.
-  let top = -1;
-  let topContribution = -1;
+  let between = 0;
+  const profile: number[] = [];
+  const odd: number[] = [];
+  const even: number[] = [];
   for (let b = 0; b < bins; b++) {
     if (cnt[0][b] === 0) continue;
-    const c = cnt[0][b] * (sum[0][b] / cnt[0][b] - mean) ** 2;
-    if (c > topContribution) [top, topContribution] = [b, c];
+    const avg = sum[0][b] / cnt[0][b];
+    profile.push(avg);
+    between += cnt[0][b] * (avg - mean) ** 2;
+    if (cnt[1][b] > 0 && cnt[2][b] > 0) {
+      odd.push(sum[1][b] / cnt[1][b]);
+      even.push(sum[2][b] / cnt[2][b]);
+    }
   }
-  const shape = (skip: number) => {
-    let n = 0;
-    let s1 = 0;
-    let s2 = 0;
-    for (let b = 0; b < bins; b++) {
-      if (b === skip) continue;
-      n += cnt[0][b];
-      s1 += sum[0][b];
-      s2 += sq[b];
-    }
-    const mu = n > 0 ? s1 / n : 0;
-    const tot = s2 - n * mu * mu;
-    let between = 0;
-    const profile: number[] = [];
-    const odd: number[] = [];
-    const even: number[] = [];
-    for (let b = 0; b < bins; b++) {
-      if (b === skip || cnt[0][b] === 0) continue;
-      const avg = sum[0][b] / cnt[0][b];
-      profile.push(avg);
-      between += cnt[0][b] * (avg - mu) ** 2;
-      if (cnt[1][b] > 0 && cnt[2][b] > 0) {
-        odd.push(sum[1][b] / cnt[1][b]);
-        even.push(sum[2][b] / cnt[2][b]);
-      }
-    }
-    // Noise alone explains about (bins - 1) / (points - 1) of the variance: count only what is above
-    // it (as an adjusted R^2 does), so few points per bin cannot pass for a shape.
-    const chance = Math.min(1, (profile.length - 1) / Math.max(1, n - 1));
-    const raw = tot > 0 ? between / tot : 0;
-    return {
-      explained: chance < 1 ? Math.max(0, (raw - chance) / (1 - chance)) : 0,
-      consistency: correlation(odd, even),
-      swing: profile.length ? Math.max(...profile) - Math.min(...profile) : 0,
-    };
-  };
-  const whole = shape(-1);
-  const without = shape(top);
   const acfAt = (lagSteps: number): number => {
     // residual pairs one lag apart, matched by step (logging may skip steps)
     let sxy = 0;
@@ -211,10 +183,14 @@ export function periodicity(s: SeriesPoints, period: number, fromIdx = 0): Perio
     }
     return k > 0 && total > 0 ? sxy / k / (total / m) : NaN;
   };
+  // Noise alone explains about (bins - 1) / (points - 1) of the variance: count only what is above it
+  // (as an adjusted R^2 does), so few points per bin cannot pass for a shape.
+  const chance = Math.min(1, (profile.length - 1) / Math.max(1, m - 1));
+  const raw = total > 0 ? between / total : 0;
   return {
-    explained: Math.min(whole.explained, without.explained),
-    consistency: Math.min(whole.consistency, without.consistency),
-    swing: Math.min(whole.swing, without.swing),
+    explained: chance < 1 ? Math.max(0, (raw - chance) / (1 - chance)) : 0,
+    consistency: correlation(odd, even),
+    swing: profile.length ? Math.max(...profile) - Math.min(...profile) : 0,
     level: median(xs),
     epochs: span / period,
     bins,
@@ -258,7 +234,7 @@ export function unshuffledShape(
     const shows = (q: Periodicity | null): q is Periodicity =>
       !!q && q.explained >= t.unshuffled_explained && q.consistency >= t.unshuffled_consistency && q.swing >= t.unshuffled_swing * Math.abs(q.level);
     const n = loss.s.values.length;
-    const p = [periodicity(loss.s, period.steps), periodicity(loss.s, period.steps, Math.floor(n / 2))].find(shows);
+    const p = [periodicity(loss.s, period.steps, 0, period.phase), periodicity(loss.s, period.steps, Math.floor(n / 2), period.phase)].find(shows);
     if (!p) return null;
     // A schedule that restarts every epoch (warm restarts, a per-epoch cycle) shapes the loss the same
     // way: the logged lr repeating with the epoch explains it.
