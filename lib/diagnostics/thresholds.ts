@@ -54,6 +54,8 @@ export const DEFAULT_THRESHOLDS = {
   // the loss was still falling meanwhile (a cosine schedule takes ~50% of the run for that fall)
   lr_collapse_fast_evals: 5, // ... or within 5 evaluation intervals (~epochs) when val metrics are logged
   lr_collapse_done_frac: 0.1, // ... unless the loss was already <= 10% of its first value (converged)
+  lr_cut_factor: 0.1, // logged lr <= 0.1 x its peak ...
+  lr_cut_evals: 2, // ... from within the first 2 evaluation intervals (~epochs) to the end, the model short of its data
 
   // overfitting
   overfit_gap_acc: 0.1, // train acc - val acc
@@ -207,6 +209,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["lr_jump_min_points", 1],
   ["tv_first_evals", 1],
   ["lr_collapse_fast_evals", 1],
+  ["lr_cut_evals", 1],
 ]);
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */
@@ -241,6 +244,7 @@ const SHARES: ReadonlySet<string> = new Set([
   "sanity_train_acc",
   "lr_collapse_frac",
   "lr_collapse_fast_frac",
+  "lr_cut_factor",
   "lr_high_sustained_shrink_frac",
   "no_learning_share",
   "tv_share",

@@ -166,3 +166,32 @@ describe("over_regularization: not at chance without a weight decay to blame", (
     expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
   });
 });
+
+describe("lr_too_low: a schedule that cut the lr at the very start, and a model short of its data", () => {
+  // MultiStepLR([5, 10], 0.1) stepped every batch on circles: lr 0.05 for 5 steps, 5e-3 for 5, then
+  // 5e-4 for the remaining 470 steps; 20 epochs of 24 steps, train accuracy creeping to 0.8
+  const lrOf = (f: (i: number) => number) => series(480, f, 1, 0);
+  const perBatch = (i: number) => (i < 5 ? 0.05 : i < 10 ? 5e-3 : 5e-4);
+  const perEpoch = (i: number) => (i < 160 ? 0.05 : i < 320 ? 5e-3 : 5e-4);
+  const accEvery = (to: number) => series(20, (_, p) => 0.5 + (to - 0.5) * Math.min(1, 0.3 + p), 24, 23);
+  test.each([
+    { name: "cut 100x within the first epoch, train accuracy 0.8", lr: perBatch, acc: 0.8, raised: true },
+    { name: "the same cut, but the model fits its data (0.99)", lr: perBatch, acc: 0.99, raised: false },
+    { name: "a per-epoch schedule that cuts at a third of the run, train accuracy 0.8", lr: perEpoch, acc: 0.8, raised: false },
+    { name: "borderline: cut only to 0.2x within the first epoch", lr: (i: number) => (i < 10 ? 0.05 : 0.01), acc: 0.8, raised: false },
+  ])("$name -> raised: $raised", ({ lr, acc: to, raised }) => {
+    const g = gauss(6);
+    const spec: RunSpec = {
+      config: { num_classes: 2 },
+      series: {
+        "train/loss": series(480, (_, p) => (0.7 - 0.1 * p) * (1 + 0.05 * g()), 1, 0),
+        lr: lrOf(lr),
+        "train/acc": accEvery(to),
+        "val/acc": accEvery(to - 0.01),
+      },
+    };
+    const d = found(spec, "lr_too_low");
+    expect(!!d, d ? d.message : "not raised").toBe(raised);
+    if (raised) expect(d!.title).toMatch(/cut at the start/);
+  });
+});
