@@ -191,6 +191,34 @@ class Conv1DNet(nn.Module):
         return self.out(x.flatten(1))
 
 
+class ResMLP(nn.Module):
+    """Two residual blocks of LayerNorm -> Linear -> GELU around a 64-wide stream."""
+
+    def __init__(self, inputs, classes, width=64):
+        super().__init__()
+        self.inp = nn.Linear(inputs, width)
+        self.norm1 = nn.LayerNorm(width)
+        self.fc1 = nn.Linear(width, width)
+        self.act1 = nn.GELU()
+        self.norm2 = nn.LayerNorm(width)
+        self.fc2 = nn.Linear(width, width)
+        self.act2 = nn.GELU()
+        self.out = nn.Linear(width, classes)
+
+    def forward(self, x):
+        h = self.inp(x)
+        h = h + self.act1(self.fc1(self.norm1(h)))
+        h = h + self.act2(self.fc2(self.norm2(h)))
+        return self.out(h)
+
+
+def blobs6(seed):
+    x, y = datasets.make_blobs(n_samples=1500, n_features=10, centers=6, cluster_std=2.5, random_state=seed)
+    xtr, xva, ytr, yva = _split(x.astype(np.float32), y, seed)
+    xtr, xva = _standardise(xtr, xva)
+    return Data(xtr, ytr, xva, yva, "sklearn make_blobs(6 centres, 10 features), standardised", 6)
+
+
 def deep_sigmoid(sizes):
     return mlp(sizes, nn.Sigmoid)
 
@@ -268,18 +296,26 @@ def run(case: str, seed: int, p: Program) -> Dict[str, float]:
     if regression:
         ytr, yva = ytr[:, None], yva[:, None]
     model = p.model
-    opt_cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}.get(p.optimizer)
+    opt_cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "adagrad": torch.optim.Adagrad}.get(p.optimizer)
     if opt_cls is not None:
         opt = opt_cls(model.parameters(), lr=p.lr, weight_decay=p.weight_decay)
+    elif p.optimizer == "rmsprop":
+        opt = torch.optim.RMSprop(model.parameters(), lr=p.lr, momentum=p.momentum, weight_decay=p.weight_decay)
     else:
-        opt = torch.optim.SGD(model.parameters(), lr=p.lr, momentum=p.momentum, weight_decay=p.weight_decay)
+        opt = torch.optim.SGD(model.parameters(), lr=p.lr, momentum=p.momentum, weight_decay=p.weight_decay,
+                              nesterov=p.optimizer == "nesterov")
     n = len(xtr)
     nb = math.ceil(n / p.batch_size)
     sched, per = _schedule(p.schedule, opt, nb, p.epochs, p.lr) if p.schedule else (None, None)
-    loss_fn = nn.MSELoss() if regression else nn.CrossEntropyLoss(label_smoothing=p.label_smoothing)
+    if regression:
+        loss_fn = nn.SmoothL1Loss() if p.extra_config.get("loss") == "SmoothL1Loss" else nn.MSELoss()
+    else:
+        loss_fn = nn.CrossEntropyLoss(label_smoothing=p.label_smoothing)
 
     config: Dict[str, object] = {
-        "model": p.architecture, "dataset": d.name, "optimizer": {"adam": "Adam", "adamw": "AdamW"}.get(p.optimizer, "SGD"),
+        "model": p.architecture, "dataset": d.name,
+        "optimizer": {"adam": "Adam", "adamw": "AdamW", "adagrad": "Adagrad", "rmsprop": "RMSprop",
+                      "nesterov": "SGD(nesterov)"}.get(p.optimizer, "SGD"),
         "lr": p.lr, "momentum": p.momentum, "weight_decay": p.weight_decay, "batch_size": p.batch_size,
         "epochs": p.epochs, "shuffle": p.shuffle, "loss": "MSELoss" if regression else "CrossEntropyLoss",
         "activation": p.activation, "train_size": n, "val_size": len(xva), "seed": seed,
@@ -420,6 +456,25 @@ def build(case: str, seed: int) -> Program:
     if case == "C4-H-LOG-SHORT":  # a short run: 3 epochs of a CNN, every step logged
         return Program(digits_images(seed), BNCNN(), "CNN conv12-bn-conv24-bn-avgpool2, dropout 0.25", lr=3e-3, epochs=3,
                        batch_size=32)
+    # healthy, other optimizers, activations and architectures
+    if case == "C4-H-RMSPROP-BLOBS":
+        return Program(blobs6(seed), mlp([10, 64, 64, 6], nn.LeakyReLU), "MLP 10-64-64-6 LeakyReLU", optimizer="rmsprop",
+                       lr=1e-3, epochs=15, batch_size=32, activation="leaky_relu")
+    if case == "C4-H-ADAGRAD-WINE":
+        return Program(wine(seed), mlp([13, 32, 3], nn.GELU), "MLP 13-32-3 GELU", optimizer="adagrad", lr=0.05, epochs=30,
+                       batch_size=16, activation="gelu")
+    if case == "C4-H-SGD-PLAIN-DIGITS":
+        return Program(digits_flat(seed), mlp([64, 64, 10], nn.ReLU), "MLP 64-64-10", optimizer="sgd", lr=0.1, epochs=20,
+                       batch_size=32)
+    if case == "C4-H-NESTEROV-CNN":
+        return Program(digits_images(seed), BNCNN(), "CNN conv12-bn-conv24-bn-avgpool2, dropout 0.25", optimizer="nesterov",
+                       lr=0.03, momentum=0.9, weight_decay=1e-4, epochs=6, batch_size=64)
+    if case == "C4-H-RESMLP-CANCER":
+        return Program(cancer(seed), ResMLP(30, 2), "residual MLP, LayerNorm + GELU, width 64", optimizer="adamw", lr=1e-3,
+                       weight_decay=0.05, epochs=20, batch_size=32, activation="gelu")
+    if case == "C4-H-HUBER-REG":
+        return Program(housing_like(seed), mlp([8, 64, 64, 1], nn.ELU), "MLP 8-64-64-1 ELU", lr=2e-3, epochs=20, batch_size=32,
+                       activation="elu", extra_config={"task": "regression", "loss": "SmoothL1Loss"})
     # faulty programs, existing codes in new settings
     if case == "C4-NL-PERM-DIGITS-DROPOUT":
         d = digits_flat(seed)
@@ -490,8 +545,16 @@ _HEALTHY = {
     "C4-H-LOG-NOVAL": "MLP on circles, Adam, no validation metrics logged",
     "C4-H-LOG-REG-EPOCH": "MLP regression (housing-like), AdamW + cosine, loss/val_loss once an epoch",
     "C4-H-LOG-SHORT": "batchnorm CNN on digits, only 3 epochs",
+    "C4-H-RMSPROP-BLOBS": "LeakyReLU MLP on 6 blobs, RMSprop",
+    "C4-H-ADAGRAD-WINE": "GELU MLP on wine, Adagrad 0.05",
+    "C4-H-SGD-PLAIN-DIGITS": "MLP on digits, plain SGD 0.1 without momentum",
+    "C4-H-NESTEROV-CNN": "batchnorm CNN on digits, SGD Nesterov momentum",
+    "C4-H-RESMLP-CANCER": "residual MLP with LayerNorm and GELU on breast cancer, AdamW 0.05",
+    "C4-H-HUBER-REG": "ELU MLP regression (housing-like) with SmoothL1Loss, Adam",
 }
 CASES: Dict[str, dict] = {c: dict(fault="healthy: %s (control)" % f, source="AT normal", **_CONTROL) for c, f in _HEALTHY.items()}
+# memorizes the training set (loss ~1e-4) while its val loss rises ~20% from its lowest: mild but real
+CASES["C4-H-RESMLP-CANCER"] = dict(CASES["C4-H-RESMLP-CANCER"], allowed=["overfitting"])
 CASES.update({
     "C4-NL-PERM-DIGITS-DROPOUT": dict(fault="labels permuted independently of the inputs (dropout MLP on digits)", **_faulty(
         ["no_learning"], _NOT_LR + ["dead_relu", "vanishing_gradients", "bad_initial_loss", "symmetric_init",
