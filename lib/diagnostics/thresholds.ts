@@ -54,6 +54,8 @@ export const DEFAULT_THRESHOLDS = {
   // the loss was still falling meanwhile (a cosine schedule takes ~50% of the run for that fall)
   lr_collapse_fast_evals: 5, // ... or within 5 evaluation intervals (~epochs) when val metrics are logged
   lr_collapse_done_frac: 0.1, // ... unless the loss was already <= 10% of its first value (converged)
+  lr_cut_factor: 0.1, // logged lr <= 0.1 x its peak ...
+  lr_cut_evals: 2, // ... from within the first 2 evaluation intervals (~epochs) to the end, the model short of its data
 
   // overfitting
   overfit_gap_acc: 0.1, // train acc - val acc
@@ -141,6 +143,7 @@ export const DEFAULT_THRESHOLDS = {
   plateau_noise_rel: 0.1, // and only when the window's medians are precise to ~10% of the level (per-point noise
   // cv: 1.25 cv sqrt(2 / points per third); a noisy loss over a short window looks flat by chance)
   plateau_best_factor: 2, // and not when the flat level is > 2x the lowest level reached (the loss went up)
+  plateau_val_gap: 1.05, // and not when the validation loss is >= 1.05x the training loss (the fit is the data's limit)
   // (nor when the model fits its data: fit_err_frac / fit_loss_frac)
 
   // noisy_loss
@@ -223,6 +226,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["tv_first_evals", 1],
   ["lr_collapse_fast_evals", 1],
   ["unshuffled_wait_epochs", 1],
+  ["lr_cut_evals", 1],
 ]);
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */
@@ -257,6 +261,7 @@ const SHARES: ReadonlySet<string> = new Set([
   "sanity_train_acc",
   "lr_collapse_frac",
   "lr_collapse_fast_frac",
+  "lr_cut_factor",
   "lr_high_sustained_shrink_frac",
   "no_learning_share",
   "no_learning_prior_max",

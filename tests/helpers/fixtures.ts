@@ -8,10 +8,11 @@ export const FIXTURES = path.join(ROOT, "tests/fixtures/runs");
 export const HO2 = path.join(ROOT, "tests/fixtures/ho2");
 /**
  * The labeled corpora of recorded programs (same layout as ho2: labels.json and
- * <run>/requests.jsonl.gz): ho2 from the team's shared fixtures, corpus2 and corpus3 made by
- * tools/corpus. corpus3 is the held-out set: rules are not tuned on it (its README says why).
+ * <run>/requests.jsonl.gz): ho2 from the team's shared fixtures, corpus2, corpus3 and corpus4 made
+ * by tools/corpus. corpus3 is the held-out set: rules are not tuned on it (its README says why).
+ * corpus4 (mostly healthy controls) was written after the rules, to check them on unseen programs.
  */
-export const CORPORA = ["ho2", "corpus2", "corpus3"] as const;
+export const CORPORA = ["ho2", "corpus2", "corpus3", "corpus4"] as const;
 /** Held out: the benchmark prints only their rates unless asked (`--show-held-out`). */
 export const HELD_OUT: readonly Corpus[] = ["corpus3"];
 export type Corpus = (typeof CORPORA)[number];

@@ -44,6 +44,15 @@ export const lossPlateau: Rule = {
       lrNow = lr.s.values[ln - 1];
       if (Number.isFinite(lrFrom) && Number.isFinite(lrNow) && Math.abs(lrNow - lrFrom) > 0.1 * Math.abs(lrFrom)) return null;
     }
+    // The validation loss already well above the training loss (the flat level b, a median of many
+    // points: one interval's few minibatch losses are too noisy to compare): the model fits its
+    // training data better than it generalizes (a noisy target's floor, or the onset of overfitting).
+    // A decay would lower the training loss further and widen that gap: the run is done, not stuck.
+    const vl = ctx.keys.scalars.val_loss?.s;
+    if (vl && vl.values.length >= t.min_evals && b > 0) {
+      const valNow = median(finiteSample(vl.values, vl.values.length - 3, vl.values.length));
+      if (valNow >= t.plateau_val_gap * b) return null;
+    }
     // where the flat stretch began: after the last smoothed point clearly above its level
     const curve = smoothed(s, 0, n);
     let since = s.steps[from];

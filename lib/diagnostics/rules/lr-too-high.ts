@@ -6,6 +6,7 @@ import { layerRecent, listLayers } from "../layers";
 import type { Context } from "../context";
 import { finiteSample, fmt, median, round, smoothed, streakStart, stridedIndices } from "../series";
 import { divergence, explodedLevel } from "./divergence";
+import { fitState } from "./fit-state";
 
 /**
  * Layers whose update/weight ratio stayed above lr_high_sustained_ratio in every third of the run
@@ -109,7 +110,12 @@ export const lrTooHigh: Rule = {
     if (ur.length > 0) {
       const med = median(ur.map((x) => x.recent));
       const high = ur.filter((x) => x.recent > t.update_ratio_high);
-      const lossBad = !lp || (lp.n >= t.min_points && (lp.recentCv > t.lr_high_ur_loss_cv || lp.recent >= t.lr_high_ur_level_frac * lp.initial));
+      // Ratios only moderately high (up to lr_high_sustained_ratio: SGD with momentum in its first
+      // epochs) with a loss already below half its start: the noise relative to that low level is the
+      // minibatch's (the smaller the level, the larger its share), not overshooting.
+      const settledLow = !!lp && lp.recent < t.lr_high_level_frac * lp.initial && med <= t.lr_high_sustained_ratio;
+      const lossBad =
+        !lp || (lp.n >= t.min_points && ((lp.recentCv > t.lr_high_ur_loss_cv && !settledLow) || lp.recent >= t.lr_high_ur_level_frac * lp.initial));
       if ((med > t.update_ratio_high && lossBad) || med > t.update_ratio_extreme) {
         const worst = high.reduce((a, b) => (b.recent > a.recent ? b : a), high[0]);
         reasons.push(
@@ -173,10 +179,16 @@ export const lrTooHigh: Rule = {
       for (const p of smoothed(ctx.keys.scalars.train_loss!.s, 0, lp.n, 4)) if (p.value > peak) peak = p.value;
       return peak >= t.divergence_factor * lp.first ? peak : null;
     };
-    const neverRecovered = !!lp && lp.recent >= t.lr_high_level_frac * lp.first;
+    // A loss that came down after such a step is not enough to clear it either when the model still
+    // falls well short of its data (a first step of 4x the weights' size blew the loss up 40x and killed
+    // most ReLUs; the loss then fell to a third of its start at 0.6 train accuracy on digits): then only a
+    // step that moved the weights by their whole size counts, which healthy runs never take.
+    const neverRecovered = !!lp && lp.first > 0 && lp.recent >= t.lr_high_level_frac * lp.first;
     // (the loss's peak before the layers' ratios: one series to read, not every layer's)
     const blowUp = reasons.length === 0 && !neverRecovered ? blewUp() : null;
-    if (reasons.length === 0 && lp && lp.n >= 2 * t.min_points && lp.first > 0 && (neverRecovered || blowUp !== null)) {
+    const fit = reasons.length === 0 && !neverRecovered && blowUp === null ? fitState(ctx) : null;
+    const fallsShort = fit !== null && (fit.state === "short" || fit.state === "chance");
+    if (reasons.length === 0 && lp && lp.n >= 2 * t.min_points && lp.first > 0 && (neverRecovered || blowUp !== null || fallsShort)) {
       const peaks: { layer: string; value: number; step: number }[] = [];
       let layersWithRatios = 0;
       for (const [layer, f] of ctx.keys.layers) {
@@ -185,7 +197,7 @@ export const lrTooHigh: Rule = {
         layersWithRatios++;
         let best = { value: -Infinity, step: s.steps[0] };
         for (const p of smoothed(s, 0, s.values.length, 4)) if (p.value > best.value) best = p;
-        if (best.value > t.update_ratio_extreme) {
+        if (best.value > t.update_ratio_extreme && neverRecovered) {
           peaks.push({ layer, ...best });
           continue;
         }
@@ -200,10 +212,12 @@ export const lrTooHigh: Rule = {
       if (layersWithRatios > 0 && peaks.length * 2 >= layersWithRatios) {
         reasons.push(
           `update/weight ratios reached ${listLayers(peaks)} earlier in the run (far above ~1e-3; at 1 a ` +
-            `single step moves the weights by their whole size), and the ` +
+            `single step moves the weights by their whole size), and ` +
             (blowUp !== null
-              ? `training loss blew up to ${fmt(blowUp)} from ${fmt(lp.first)} (it is ${fmt(lp.recent)} now, but steps that size wreck the weights: dead units, a worse minimum)`
-              : `training loss never recovered (now ${fmt(lp.recent)}, started at ${fmt(lp.first)})`),
+              ? `the training loss blew up to ${fmt(blowUp)} from ${fmt(lp.first)} (it is ${fmt(lp.recent)} now, but steps that size wreck the weights: dead units, a worse minimum)`
+              : neverRecovered
+                ? `the training loss never recovered (now ${fmt(lp.recent)}, started at ${fmt(lp.first)})`
+                : `the model still falls well short of its data (${fit?.reading})`),
         );
         if (blowUp !== null) evidence.peak_loss = round(blowUp);
         evidence.peak_update_ratios = listLayers(peaks);

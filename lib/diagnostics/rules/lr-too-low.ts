@@ -6,6 +6,7 @@ import { layerRecent, listLayers } from "../layers";
 import { finiteSample, fmt, lowerBound, median, noise, recentRange, round, streakStart, stridedIndices } from "../series";
 import type { Diagnosis } from "../types";
 import { orderUndecided } from "./unshuffled-data";
+import { fitState } from "./fit-state";
 
 const ADVICE =
   "Raise the learning rate, e.g. by 10x at a time, until the loss drops clearly in the first few " +
@@ -172,6 +173,89 @@ function collapseDiagnosis(ctx: Context, c: LrCollapse): Diagnosis {
   );
 }
 
+export interface LrEarlyCut {
+  key: string;
+  peak: number;
+  now: number;
+  /** step where the lr fell below lr_cut_factor x its peak, for good */
+  since: number;
+  /** how the window it fell within was measured */
+  within: string;
+  reading: string;
+}
+
+/**
+ * A schedule that cut the logged lr to <= lr_cut_factor x its peak at the very start of the run
+ * (within lr_cut_evals evaluation intervals, or lr_collapse_fast_frac of the run without
+ * evaluations) and kept it there, while the model still falls short of its data: a per-epoch
+ * schedule (MultiStepLR, StepLR, ExponentialLR) stepped every batch runs batches-per-epoch times too
+ * fast, so the whole run trains at its final, small rate. A milder cut than lrCollapse's ~0: the loss
+ * still creeps down, too slowly to get anywhere.
+ */
+export function lrEarlyCut(ctx: Context): LrEarlyCut | null {
+  const { t } = ctx;
+  const named = ctx.keys.scalars.lr;
+  if (!named) return null;
+  const s = named.s;
+  const n = s.values.length;
+  if (n < t.min_points) return null;
+  let peak = -Infinity;
+  let peakStep = s.steps[0];
+  for (const i of stridedIndices(0, n)) {
+    if (s.values[i] > peak) {
+      peak = s.values[i];
+      peakStep = s.steps[i];
+    }
+  }
+  if (!(peak > 0) || !Number.isFinite(peak)) return null;
+  const limit = t.lr_cut_factor * peak;
+  const now = median(finiteSample(s.values, Math.max(0, n - t.min_points), n));
+  if (!(now <= limit)) return null;
+  const since = streakStart(s, (v) => v <= limit);
+  if (since === null || since <= peakStep) return null;
+  const span = s.steps[n - 1] - s.steps[0];
+  const ev = (ctx.keys.scalars.val_loss ?? ctx.keys.scalars.val_acc ?? ctx.keys.scalars.train_acc)?.s;
+  let window: number;
+  let within: string;
+  if (ev && ev.steps.length >= 3) {
+    const gaps: number[] = [];
+    for (let i = 1; i < ev.steps.length; i++) gaps.push(ev.steps[i] - ev.steps[i - 1]);
+    window = t.lr_cut_evals * median(gaps);
+    within = `${t.lr_cut_evals} evaluation intervals`;
+  } else {
+    window = t.lr_collapse_fast_frac * span;
+    within = `${fmt(t.lr_collapse_fast_frac * 100, 2)}% of the run`;
+  }
+  // the run went on well past the cut: most of it trained at the small rate
+  if (!(since - s.steps[0] <= window) || !(span >= 4 * window)) return null;
+  const fit = fitState(ctx);
+  if (fit.state !== "short" && fit.state !== "chance") return null;
+  return { key: named.key, peak, now, since, within, reading: fit.reading };
+}
+
+function earlyCutDiagnosis(ctx: Context, c: LrEarlyCut): Diagnosis {
+  return diagnosis(
+    "lr_too_low",
+    "warning",
+    c.since,
+    "Learning rate cut at the start: the run trains at a rate too small to get anywhere",
+    `The logged learning rate "${c.key}" fell from ${fmt(c.peak)} to ${fmt(c.now)} (at most ` +
+      `${fmt(ctx.t.lr_cut_factor)}x its peak) by step ${c.since}, within the first ${c.within}, and stayed ` +
+      `there, while the model still falls well short of its data (${c.reading}). A schedule meant per ` +
+      `epoch (MultiStepLR, StepLR, ExponentialLR) that is stepped every batch reaches its final rate ` +
+      `batches-per-epoch times too early. Call scheduler.step() once per epoch (or size the schedule in ` +
+      `batches), or raise the rate.`,
+    {
+      key: c.key,
+      peak_lr: round(c.peak, 3),
+      lr_now: round(c.now, 3),
+      cut_since_step: c.since,
+      lr_cut_factor: ctx.t.lr_cut_factor,
+      fit: c.reading,
+    },
+  );
+}
+
 export const lrTooLow: Rule = {
   code: "lr_too_low",
   evaluate(ctx) {
@@ -179,6 +263,8 @@ export const lrTooLow: Rule = {
     const lp = ctx.loss();
     const collapsed = lrCollapse(ctx);
     if (collapsed) return collapseDiagnosis(ctx, collapsed);
+    const cut = lrEarlyCut(ctx);
+    if (cut) return earlyCutDiagnosis(ctx, cut);
     // shuffle=False declared and too few epochs to judge the order: ratios frozen at ~0 may be units the
     // sorted batches killed (dead_relu waits for the same reason, and would hide this)
     if (orderUndecided(ctx)) return null;

@@ -8,6 +8,7 @@ import { diagnosis, type Context, type Rule } from "../context";
 import { accEvals, lossEvals } from "../evals";
 import { layerRecent, listLayers } from "../layers";
 import { finiteSample, fmt, lastN, median, round, smoothed, stridedIndices } from "../series";
+import { fitState } from "./fit-state";
 import { classesOf } from "./no-learning";
 import { heading, trainValLossGap } from "./underfitting";
 import { CONSTANT_BY_DESIGN } from "./symmetric-init";
@@ -130,6 +131,10 @@ export const overRegularization: Rule = {
     if (layers.length === 0) return null;
     const medRatio = median(layers.map((l) => l.ratio));
     if (!(medRatio <= limit)) return null;
+    // At chance, and no weight decay set: the data gives the weights no direction to grow in (a linear
+    // model on circles, labels apart from their inputs), so the loss's own pull shrinks them towards
+    // 0; no_learning says what is wrong, and there is no penalty to blame.
+    if (!(wd && wd.value > 0) && fitState(ctx).state === "chance") return null;
     const cap = capped(ctx);
     if (!cap) return null;
     const shrunk = layers.filter((l) => l.ratio <= limit);

@@ -15,6 +15,8 @@ const MAX_BINS = 32;
 export interface EpochPeriod {
   steps: number;
   source: string;
+  /** a step where an epoch begins, when the logged epoch says so */
+  phase?: number;
 }
 
 /** Steps per epoch: from the logged epoch, the config, or the spacing of evaluations. */
@@ -36,7 +38,7 @@ export function stepsPerEpoch(ctx: Context): EpochPeriod | null {
       if (gaps.length >= 64) break;
     }
     const p = median(gaps);
-    if (gaps.length >= 2 && p >= 2) return { steps: p, source: "the logged epoch" };
+    if (gaps.length >= 2 && p >= 2) return { steps: p, source: "the logged epoch", phase: prev?.step };
   }
   const config = ctx.run.config ?? {};
   const direct = findNumber(config, ["steps_per_epoch", "iters_per_epoch", "iterations_per_epoch", "batches_per_epoch", "num_batches"]);
@@ -100,7 +102,7 @@ export interface Periodicity {
  * is removed by a moving average over exactly one period (which cancels anything that repeats each
  * period), and the residual is folded by position within the epoch into up to 32 bins.
  */
-export function periodicity(s: SeriesPoints, period: number, fromIdx = 0, minEpochs = 4): Periodicity | null {
+export function periodicity(s: SeriesPoints, period: number, fromIdx = 0, phase?: number, minEpochs = 4): Periodicity | null {
   const n0 = s.values.length;
   if (n0 === 0) return null;
   // the last MAX_EPOCHS epochs at most, each read as at most 2 x 32 block means: the cost stays
@@ -108,6 +110,14 @@ export function periodicity(s: SeriesPoints, period: number, fromIdx = 0, minEpo
   const start = Math.max(fromIdx, lowerBound(s.steps, s.steps[n0 - 1] - MAX_EPOCHS * period));
   const rawPerEpoch = ((n0 - start - 1) * period) / Math.max(1, s.steps[n0 - 1] - s.steps[start]);
   const block = Math.max(1, Math.floor(rawPerEpoch / (2 * MAX_BINS)));
+  // The last step of each epoch is left out: when the batch size does not divide the training set
+  // (PyTorch's default drop_last=False) it is a batch of the few samples left over, whose loss is far
+  // noisier, lower or higher, at the same place every epoch although the data is shuffled. A sorted
+  // data set shapes the whole epoch; one step of it changes little.
+  // (epochs start at `phase` modulo the period: by default where the series starts)
+  const P = Math.round(period);
+  const origin0 = Math.round(phase ?? s.steps[0]);
+  const lastOfEpoch = (step: number) => Math.abs(period - P) < 1e-6 && (((Math.round(step) - origin0 + 1) % P) + P) % P === 0;
   const steps: number[] = [];
   const xs: number[] = [];
   for (let i = start; i < n0; i += block) {
@@ -115,7 +125,7 @@ export function periodicity(s: SeriesPoints, period: number, fromIdx = 0, minEpo
     let k = 0;
     const end = Math.min(n0, i + block);
     for (let j = i; j < end; j++) {
-      if (Number.isFinite(s.values[j])) {
+      if (Number.isFinite(s.values[j]) && !lastOfEpoch(s.steps[j])) {
         sum += s.values[j];
         k++;
       }
@@ -281,9 +291,9 @@ export function unshuffledShape(
     const since = (epochs: number) => lowerBound(loss.s.steps, last - epochs * period.steps);
     // (only a strong shape there: a few epochs of noise can pass the looser test by chance)
     const p =
-      [periodicity(loss.s, period.steps), periodicity(loss.s, period.steps, Math.floor(n / 2))].find(shows) ??
+      [periodicity(loss.s, period.steps, 0, period.phase), periodicity(loss.s, period.steps, Math.floor(n / 2), period.phase)].find(shows) ??
       // a shape this strong needs only 2 whole epochs to agree: it is seen as early as that
-      [periodicity(loss.s, period.steps, since(4.5)), periodicity(loss.s, period.steps, since(3.5), 3)].find(strong);
+      [periodicity(loss.s, period.steps, since(4.5), period.phase), periodicity(loss.s, period.steps, since(3.5), period.phase, 3)].find(strong);
     if (!p) return null;
     // A schedule that restarts every epoch (warm restarts, a per-epoch cycle) shapes the loss the same
     // way: the logged lr repeating with the epoch explains it.

@@ -21,9 +21,11 @@ function lossRun(
     lrRestarts?: boolean;
     epochKey?: boolean;
     config?: Record<string, unknown>;
+    /** the loss of each epoch's last batch (smaller when drop_last=False) times this */
+    lastBatch?: number;
   } = {},
 ): RunSpec {
-  const { period = 50, epochs = 20, sawtooth = 0, noise = 0.15, seed = 1, lrRestarts = false, epochKey = true } = opts;
+  const { period = 50, epochs = 20, sawtooth = 0, noise = 0.15, seed = 1, lrRestarts = false, epochKey = true, lastBatch = 1 } = opts;
   const g = gauss(seed);
   const n = period * epochs;
   const block = period / C;
@@ -33,7 +35,8 @@ function lossRun(
     (i) => {
       const inBlock = (i % period) % block;
       const saw = sawtooth * trend(i) * Math.exp(-inBlock / (block / 4));
-      return Math.max(1e-4, (trend(i) + saw) * (1 + noise * g()));
+      const last = i % period === period - 1 ? lastBatch : 1;
+      return Math.max(1e-4, (trend(i) + saw) * (1 + noise * g()) * last);
     },
     1,
     0,
@@ -78,6 +81,16 @@ describe("unshuffled_data", () => {
     { name: "shuffled: noise around the trend", spec: () => lossRun(), raised: false },
     { name: "shuffled, another seed, noisier", spec: () => lossRun({ seed: 5, noise: 0.4 }), raised: false },
     { name: "a per-epoch lr restart (SGDR) shapes the loss each epoch: the lr explains it", spec: () => sorted({ lrRestarts: true }), raised: false },
+    // drop_last=False: the epoch's last batch holds the few samples left over, and its loss stands
+    // out at the same place every epoch although the data is shuffled
+    { name: "shuffled, the small last batch of each epoch has a far lower loss", spec: () => lossRun({ period: 22, lastBatch: 0.1 }), raised: false },
+    {
+      name: "shuffled, the small last batch's loss is far higher (batchnorm on 3 samples)",
+      spec: () => lossRun({ period: 22, lastBatch: 3 }),
+      raised: false,
+    },
+    { name: "label-sorted with a small last batch too", spec: () => sorted({ period: 22, lastBatch: 0.1 }), raised: true },
+    { name: "borderline: label-sorted, and the last batch far higher", spec: () => lossRun({ period: 22, sawtooth: 3, lastBatch: 3 }), raised: true },
     {
       name: "borderline: a faint repeating shape (swing under 25% of the level)",
       spec: () => lossRun({ sawtooth: 0.08, noise: 0.02 }),
