@@ -175,6 +175,8 @@ export interface LiveHandlers {
   runDeleted?: (msg: PayloadOf<"run-deleted">) => void;
   /** The login session ended (the link state says so too: useLinkState). */
   sessionEnded?: (msg: PayloadOf<"session-ended">) => void;
+  /** Console lines of a run followed by id (never on a shared page). */
+  logs?: (msg: PayloadOf<"logs">) => void;
   /**
    * The rooms are joined: at mount when the socket is already up, and on every (re)connection.
    * Whatever was sent before (`first`: between the page's data and now; otherwise while the
@@ -194,6 +196,7 @@ const HANDLER_OF: Record<ServerEvent, keyof LiveHandlers> = {
   "share-revoked": "shareRevoked",
   "run-deleted": "runDeleted",
   "session-ended": "sessionEnded",
+  logs: "logs",
 };
 
 /**

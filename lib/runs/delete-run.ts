@@ -106,7 +106,7 @@ const chunksAndSeries: Step = (db, id, limit) => {
   return { deleted, more: true };
 };
 
-const PURGE_STEPS: Step[] = [byRowid("pending_batches"), chunksAndSeries, byRowid("histograms"), byRowid("events"), byRowid("batches")];
+const PURGE_STEPS: Step[] = [byRowid("pending_batches"), chunksAndSeries, byRowid("histograms"), byRowid("events"), byRowid("run_logs"), byRowid("batches")];
 
 /**
  * Removes one bounded chunk of a deleted run's rows in one transaction; true (and purged_at set)
