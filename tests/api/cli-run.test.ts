@@ -169,6 +169,51 @@ describe("babysit run", () => {
     expect(loss.body.buckets.map((b: { step: number }) => b.step)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  test("the server comes up while the command runs: what waited is delivered in order, and no file is left", async () => {
+    const port = await freePort();
+    const flag = path.join(work, "late-go");
+    const f = script(
+      "late.py",
+      [
+        "import os, time",
+        "for i in range(1, 4):",
+        '    print(f"(Iteration {i} / 6) loss: {1 / i}", flush=True)',
+        `while not os.path.exists(${JSON.stringify(flag)}):`,
+        "    time.sleep(0.05)",
+        "for i in range(4, 7):",
+        '    print(f"(Iteration {i} / 6) loss: {1 / i}", flush=True)',
+      ].join("\n"),
+    );
+    const logDir = path.join(work, "late-logs");
+    const child = spawn(process.execPath, [CLI, "run", "--url", `http://127.0.0.1:${port}`, "--project", "cli-late", "--", PY, f], {
+      cwd: work,
+      env: { ...process.env, BABYSIT_RUN_LOG_DIR: logDir },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+    await waitFor(() => out.includes("(Iteration 3 / 6)") && err.includes("cannot reach"), 30_000, "the first lines, with the server away");
+    const late = await startServer({ port, env: { BABYSIT_EVAL_INTERVAL_MS: "1000000" } });
+    try {
+      await waitFor(() => err.includes("answers again"), 30_000, "babysit reaching the server");
+      fs.writeFileSync(flag, "");
+      expect(await exited).toBe(0);
+      const list = await api(late.url, "GET", "/api/v1/runs?project=cli-late");
+      expect(list.body.runs.map((r: { status: string }) => r.status)).toEqual(["finished"]);
+      const id = list.body.runs[0].id;
+      const logs = (await api(late.url, "GET", `/api/v1/runs/${id}/logs`)).body;
+      expect(logs.lines.map((l: { text: string }) => l.text)).toEqual(out.trimEnd().split("\n"));
+      const loss = await api(late.url, "GET", `/api/v1/runs/${id}/series?key=loss`);
+      expect(loss.body.buckets.map((b: { step: number }) => b.step)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(fs.readdirSync(logDir)).toEqual([]);
+    } finally {
+      await late.stop();
+    }
+  });
+
   test("a command that does not exist: 127, as a shell says, and the run says why", async () => {
     const r = babysit(["run", "--url", server.url, "--project", "cli-missing", "--", "no-such-command-here"]);
     expect(r.status).toBe(127);
@@ -246,6 +291,15 @@ describe("GET and POST /api/v1/runs/{id}/logs", () => {
   ])("GET ?%s: %s %i", async (q, code, status) => {
     const r = await api(server.url, "GET", `/api/v1/runs/${id}/logs?${q}`);
     expect([r.status, r.body.error?.code]).toEqual([status, code]);
+  });
+
+  test("lines numbered past runLogLinesPerRun are refused, the others stored", async () => {
+    const max = LIMITS.runLogLinesPerRun.value;
+    const lines = [max - 1, max, max + 5].map((n) => ({ n, stream: "stdout", text: `line ${n}` }));
+    const r = await api(server.url, "POST", `/api/v1/runs/${id}/logs`, { lines });
+    expect(r.body).toEqual({ stored: 1, duplicate: 0, refused: 2 });
+    const page = (await api(server.url, "GET", `/api/v1/runs/${id}/logs?after=${max - 2}`)).body;
+    expect(page.lines.map((l: { n: number }) => l.n)).toEqual([max - 1]);
   });
 
   test("a run that does not exist: 404 both ways", async () => {

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { frameRecord } from "@/lib/import/tensorboard/tfrecord";
-import { ROOT, type TestServer, api, startServer, waitFor } from "../helpers/server";
+import { ROOT, type TestServer, api, freePort, startServer, waitFor } from "../helpers/server";
 import { eventBytes, fileVersion, tb } from "../helpers/tb-writer";
 
 // `babysit watch DIR` while a writer is still appending to TensorBoard event files: points reach
@@ -102,4 +102,32 @@ test("--idle-timeout finishes a run that stopped growing, while watching goes on
   expect(w.exitCode).toBe(null); // still watching
   w.kill("SIGTERM");
   expect(await exited).toBe(0);
+});
+
+test("the server away at first: nothing is lost, the points arrive once it answers", async () => {
+  const logdir = path.join(work, "away");
+  const a = path.join(logdir, "run");
+  fs.mkdirSync(a, { recursive: true });
+  fs.writeFileSync(path.join(a, "events.out.tfevents.2.host.1.0"), Buffer.concat([frameRecord(fileVersion()), record(0), record(1)]));
+  const port = await freePort();
+  const w = spawn(process.execPath, [CLI, "watch", logdir, "--url", `http://127.0.0.1:${port}`, "--project", "watch-away", "--interval", "0.1"], {
+    cwd: work,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  watcher = w;
+  let err = "";
+  w.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => w.once("exit", (c) => resolve(c)));
+  await waitFor(() => err.includes("cannot reach"), 30_000, "the watcher saying the server is away");
+  const late = await startServer({ port, env: { BABYSIT_EVAL_INTERVAL_MS: "1000000" } });
+  try {
+    const list = async () => (await api(late.url, "GET", "/api/v1/runs?project=watch-away")).body.runs ?? [];
+    const id = await waitFor(async () => (await list())[0]?.id as string, 30_000, "the run");
+    await waitFor(async () => (await api(late.url, "GET", `/api/v1/runs/${id}/series?key=loss`)).body.buckets?.length === 2, 30_000, "both points");
+    w.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect((await list()).map((r: { status: string }) => r.status)).toEqual(["finished"]);
+  } finally {
+    await late.stop();
+  }
 });
