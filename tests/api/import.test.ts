@@ -27,7 +27,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
     cwd: os.tmpdir(),
     env: { ...process.env, ...env },
     encoding: "utf8",
-    timeout: 120_000,
+    timeout: 300_000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -83,6 +83,8 @@ describe("local mode", () => {
       400,
       "invalid_import",
     ],
+    ["an offset that is not a byte count", { project: "p", source: "s", path: "a.log", offset: "-1" }, "x", {}, 400, "invalid_import"],
+    ["an offset into a CSV", { project: "p", source: "s", path: "m.csv", offset: "4" }, "1,2\n", {}, 400, "invalid_import"],
     [
       "a damaged event file",
       { project: "p", source: "s", path: "events.out.tfevents.9" },
@@ -96,6 +98,14 @@ describe("local mode", () => {
     const r = await send(server.url, q as Record<string, string>, body, headers);
     expect({ status: r.status, code: r.body.error?.code }).toEqual({ status, code });
     expect((await api(server.url, "GET", "/api/v1/runs?project=p")).body.total).toBe(before);
+  });
+
+  test("a growing log sent in parts: the answer's end is where the next part starts", async () => {
+    const q = { project: "api-parts", source: "/home/me/train.log", path: "train.log" };
+    const a = await send(server.url, q, "step=1 loss=1 acc=1\nstep=2 lo");
+    expect(a.body).toMatchObject({ points: 2, end: 20 });
+    const b = await send(server.url, { ...q, offset: String(a.body.end) }, "step=2 loss=2 acc=2\n");
+    expect(b.body).toMatchObject({ runId: a.body.runId, points: 2, end: 40 });
   });
 
   test("a body over importFileBytes is refused from its Content-Length (413)", async () => {
@@ -116,6 +126,11 @@ describe("local mode", () => {
     const list = await api(server.url, "GET", "/api/v1/runs?project=cli");
     expect(list.body.runs.map((r: { name: string }) => r.name).sort()).toEqual(["log.txt", "tb"]);
     expect(list.body.runs.every((r: { status: string }) => r.status === "finished")).toBe(true);
+    // finished when the log ends, not when it was imported
+    const tbRun = list.body.runs.find((r: { name: string }) => r.name === "tb");
+    const detail = await api(server.url, "GET", `/api/v1/runs/${tbRun.id}`);
+    expect(detail.body.run.finishedAt).toBeLessThan(Date.now() / 1000 - 3600);
+    expect(detail.body.run.finishedAt).toBeGreaterThan(detail.body.run.createdAt);
     const second = cli(["import", tb, "--project", "cli", "--url", server.url, "--no-progress"]);
     expect(second.code).toBe(0);
     expect(second.out).toMatch(/imported 1 run into project "cli": 0 points, 0 histograms, 0 images, \d+ other events \(\d+ already there/);
