@@ -33,6 +33,8 @@ interface Followed {
   lastGrowth: number;
   finished: boolean;
   points: number;
+  /** The latest time the files record (Unix seconds): the run's finish time, as `babysit import` sends it. */
+  lastTime?: number;
 }
 
 export async function watchCommand(dir: string, o: WatchOptions): Promise<number> {
@@ -85,13 +87,14 @@ export async function watchCommand(dir: string, o: WatchOptions): Promise<number
         f.lastGrowth = Date.now();
       }
       f.points += r.points;
+      if (r.times && (f.lastTime === undefined || r.times.last > f.lastTime)) f.lastTime = r.times.last;
       for (const k of r.skipped) say(`babysit: ${run.name}/${k.path}: skipped ${k.reason}`);
     }
   };
 
   const finish = async (f: Followed) => {
     if (!f.runId || f.finished) return;
-    const a = await finishImportedRun(o, f.runId);
+    const a = await finishImportedRun(o, f.runId, f.lastTime);
     f.finished = true;
     say(`babysit: finished ${f.name} (${f.points} points${a.alerts.length ? `; ${a.alerts.map((x) => x.code).join(", ")}` : ""})`);
   };
