@@ -38,6 +38,10 @@ export interface RunCommandOptions extends ImportTarget {
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 /** Lines (or points) held in memory while the server is away; beyond it the oldest go to the file only. */
 const MAX_PENDING = 200_000;
+/** And at most this many characters of lines (64 MiB of UTF-16 at most). */
+const MAX_PENDING_CHARS = 32 * 1024 * 1024;
+/** Once the command has exited, how long its pipes may stay open (a process it left behind holds them). */
+const PIPE_GRACE_MS = 5_000;
 const FLUSH_MS = 200;
 // CSI and OSC sequences: colours, cursor moves, window titles (linear: character classes only)
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
@@ -125,9 +129,20 @@ class Delivery {
     private say: (line: string) => void,
   ) {}
 
+  private pendingChars = 0;
+
   line(l: LogLineIn): void {
     this.lines.push(l);
-    if (this.lines.length > MAX_PENDING) this.lostLines += this.lines.splice(0, this.lines.length - MAX_PENDING).length;
+    this.pendingChars += l.text.length;
+    let drop = 0;
+    let chars = this.pendingChars;
+    while (drop < this.lines.length - 1 && (this.lines.length - drop > MAX_PENDING || chars > MAX_PENDING_CHARS))
+      chars -= this.lines[drop++].text.length;
+    if (drop) {
+      this.lines.splice(0, drop);
+      this.pendingChars = chars;
+      this.lostLines += drop;
+    }
   }
 
   row(r: Row): void {
@@ -186,6 +201,7 @@ class Delivery {
       const batch = this.lines.slice(0, LIMITS.runLogLinesPerBatch.value);
       const r = await call(this.t, "POST", `/api/v1/runs/${id}/logs`, { lines: batch });
       this.lines.splice(0, batch.length);
+      for (const l of batch) this.pendingChars -= l.text.length;
       this.sentLines += batch.length - (r.refused ?? 0);
       this.refusedLines += r.refused ?? 0;
     }
@@ -313,7 +329,14 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     child.once("error", (error) => resolve({ code: null, signal: null, error }));
     child.once("exit", (code, signal) => resolve({ code, signal }));
   });
-  if (!ended.error) await piped;
+  // a process the command left behind may hold its pipes open: its output is not waited for long
+  if (!ended.error) {
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([piped, new Promise<void>((resolve) => (grace = setTimeout(resolve, PIPE_GRACE_MS)))]);
+    clearTimeout(grace);
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  }
   clearInterval(timer);
   for (const [s, h] of handlers) process.off(s, h);
 
@@ -358,10 +381,17 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     if (delivery.refusedLines) say(`babysit: ${delivery.refusedLines} lines past the run's limit of ${LIMITS.runLogLinesPerRun.value} were not kept`);
     say(`babysit: run ${status} (exit code ${exitCode}) -> ${delivery.url}`);
   } else {
-    const why = delivery.fatal ?? delivery.problem ?? "interrupted";
-    say(`babysit: not everything reached the server (${why}).`);
+    const why = delivery.fatal ?? delivery.problem ?? (done ? null : "interrupted");
+    if (why) say(`babysit: not everything reached the server (${why}).`);
+    if (delivery.lostLines || delivery.lostPoints) {
+      say(
+        `babysit: ${delivery.lostLines} lines and ${delivery.lostPoints} points did not fit in memory while the server was away, and were not sent.`,
+      );
+    }
     if (delivery.created)
-      say(`babysit: the run ${delivery.url} holds ${delivery.sentLines} lines and ${delivery.sentPoints} points, and was not finished.`);
+      say(
+        `babysit: the run ${delivery.url} holds ${delivery.sentLines} lines and ${delivery.sentPoints} points, and ${done ? `ended ${status}` : "was not finished"}.`,
+      );
     else say("babysit: no run was created.");
     if (fs.existsSync(file)) {
       const nameArg = JSON.stringify(`${name}`);

@@ -214,6 +214,18 @@ describe("babysit run", () => {
     }
   });
 
+  test("a process the command leaves behind, holding its output open, does not keep babysit waiting", async () => {
+    const f = script("leaves.py", 'import subprocess\nsubprocess.Popen(["sleep", "8"])\nprint("step=1 loss=0.5 acc=0.5")\n');
+    const r = babysit(["run", "--url", server.url, "--project", "cli-leaves", "--", PY, f]);
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString()).toBe("step=1 loss=0.5 acc=0.5\n");
+    const run = await runByName("cli-leaves");
+    expect(run.status).toBe("finished");
+    expect((await api(server.url, "GET", `/api/v1/runs/${run.id}/logs`)).body.lines.map((l: { text: string }) => l.text)).toEqual([
+      "step=1 loss=0.5 acc=0.5",
+    ]);
+  });
+
   test("a command that does not exist: 127, as a shell says, and the run says why", async () => {
     const r = babysit(["run", "--url", server.url, "--project", "cli-missing", "--", "no-such-command-here"]);
     expect(r.status).toBe(127);
