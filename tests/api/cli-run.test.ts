@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { LIMITS } from "@/lib/contract/limits";
 import { ROOT, type TestServer, api, freePort, startServer, waitFor } from "../helpers/server";
+import { startTeamServer } from "../helpers/team";
 
 // `babysit run -- CMD` with real child processes against a real server: the child's output reaches
 // the terminal unchanged, its exit code (or 128 + signal) is ours, signals sent to babysit reach it,
@@ -318,5 +319,27 @@ describe("GET and POST /api/v1/runs/{id}/logs", () => {
     expect((await api(server.url, "GET", "/api/v1/runs/nope/logs")).status).toBe(404);
     const r = await api(server.url, "POST", "/api/v1/runs/nope/logs", { lines: [{ n: 0, stream: "stdout", text: "x" }] });
     expect([r.status, r.body.error.code]).toEqual([404, "not_found"]);
+  });
+});
+
+describe("babysit run against a team-mode server", () => {
+  test("no API key: the refusal is said once, the command runs to its end, its exit code is returned, the output is kept", async () => {
+    const team = await startTeamServer();
+    try {
+      const f = script("team.py", 'import sys\nprint("(Iteration 1 / 2) loss: 2.0")\nprint("(Iteration 2 / 2) loss: 1.0")\nsys.exit(4)\n');
+      const logDir = path.join(work, "team-logs");
+      const r = babysit(["run", "--url", team.url, "--project", "cli-team", "--", PY, f], { BABYSIT_RUN_LOG_DIR: logDir, BABYSIT_API_KEY: "" });
+      expect(r.status).toBe(4);
+      expect(r.stdout.toString()).toBe("(Iteration 1 / 2) loss: 2.0\n(Iteration 2 / 2) loss: 1.0\n");
+      const err = r.stderr.toString();
+      expect(err.match(/the server refused the run's data/g)).toHaveLength(1);
+      const kept = fs.readdirSync(logDir);
+      expect(kept).toHaveLength(1);
+      expect(err).toContain(path.join(logDir, kept[0]));
+      expect(fs.readFileSync(path.join(logDir, kept[0]), "utf8")).toBe(r.stdout.toString());
+    } finally {
+      team.db.close();
+      await team.stop();
+    }
   });
 });
