@@ -17,9 +17,8 @@ import { runDeleted } from "./lifecycle";
 //    CASCADE does not take every row of the run in the same transaction.
 // 2. The rest (pending batches, chunks, series, histograms, events with their images, console lines,
 //    batches) is removed in the background, a bounded chunk per transaction (PURGE_CHUNK_MS /
-//    PURGE_CHUNK_ROWS),
-//    yielding to other work between chunks for at least as long as the chunk took. purged_at is
-//    set with the last chunk; a purge cut short by a restart is resumed at start-up
+//    PURGE_CHUNK_ROWS), yielding to other work between chunks for at least as long as the chunk
+//    took. purged_at is set with the last chunk; a purge cut short by a restart is resumed at start-up
 //    (startRunHousekeeping). The first chunk runs before DELETE answers: a small run is gone whole.
 //    Turning foreign keys off and on makes SQLite prepare this connection's statements again on
 //    their next use (a few ms in all, once per deletion).
