@@ -46,10 +46,11 @@ const FLUSH_MS = 200;
 // CSI and OSC sequences: colours, cursor moves, window titles (linear: character classes only)
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
 
-/** The text of a printed line as a terminal shows it last: after its last CR, no escape codes. */
+/** The text of a printed line as a terminal shows it last: after its last CR (or backspace), no escape codes. */
 export function shownText(raw: string): string {
   let line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-  const cr = line.lastIndexOf("\r");
+  // Keras redraws its progress bar after \r or a run of \b, as the text-log importer reads it too
+  const cr = Math.max(line.lastIndexOf("\r"), line.lastIndexOf("\b"));
   if (cr >= 0) line = line.slice(cr + 1);
   return line.replace(ANSI, "");
 }

@@ -124,6 +124,56 @@ describe("babysit run", () => {
   });
 
   test.each([
+    [
+      "Keras fit (progress redrawn with \\r)",
+      [
+        "import sys",
+        "for e in (1, 2):",
+        '    print(f"Epoch {e}/2")',
+        '    sys.stdout.write("1/3 [=>....] - loss: 0.9\\r2/3 [===>..] - loss: 0.8\\r")',
+        '    print(f"3/3 [======] - 1s 5ms/step - loss: {0.5 / e} - accuracy: {0.5 + e / 10} - val_loss: {0.6 / e}")',
+      ],
+      "val_loss",
+      [
+        [0, 0.6],
+        [1, 0.3],
+      ],
+    ],
+    [
+      "Hugging Face Trainer dicts",
+      ["for i in range(3):", "    print({'loss': 1.0 / (i + 1), 'learning_rate': 5e-05, 'epoch': i / 3})"],
+      "loss",
+      [
+        [0, 1],
+        [1, 0.5],
+        [2, 1 / 3],
+      ],
+    ],
+    [
+      "generic key=value with a step, nan as data",
+      ['print("it=10 loss=0.5 lr=0.1")', 'print("it=20 loss=nan lr=0.1")'],
+      "loss",
+      [
+        [10, 0.5],
+        [20, "NaN"],
+      ],
+    ],
+  ] as const)("%s: the metrics are on the run", async (what, lines, key, want) => {
+    const project = `cli-fmt-${what.split(" ")[0].toLowerCase()}`;
+    const f = script(`${project}.py`, `${lines.join("\n")}\n`);
+    const r = babysit(["run", "--url", server.url, "--project", project, "--", PY, f]);
+    expect(r.status).toBe(0);
+    const run = await runByName(project);
+    const s = await api(server.url, "GET", `/api/v1/runs/${run.id}/series?key=${key}`);
+    const got = s.body.buckets.map((b: { step: number; last: number | string }) => [b.step, b.last]);
+    expect(got.map((p: [number, unknown]) => p[0])).toEqual(want.map((p) => p[0]));
+    for (const [i, [, v]] of want.entries()) {
+      if (typeof v === "string") expect(got[i][1]).toBe(v);
+      else expect(got[i][1]).toBeCloseTo(v, 9);
+    }
+  });
+
+  test.each([
     ["SIGTERM", 143],
     ["SIGINT", 130],
     ["SIGHUP", 129],

@@ -9,6 +9,7 @@ describe("shownText: the line as a terminal shows it last", () => {
     ["plain", "loss: 1", "loss: 1"],
     ["CRLF", "loss: 1\r", "loss: 1"],
     ["a progress bar redrawn", " 10%|#   |\r 50%|#####|\r100%|######|", "100%|######|"],
+    ["Keras redrawing with backspaces", "1/2 [==>...] - loss: 0.9\b\b\b\b2/2 [=====] - 1s - loss: 0.7", "2/2 [=====] - 1s - loss: 0.7"],
     ["colours", "\u001b[1;31mERROR\u001b[0m loss: nan", "ERROR loss: nan"],
     ["a window title", "\u001b]0;training\u0007epoch 1", "epoch 1"],
     ["markup stays text", "<b>x</b>", "<b>x</b>"],
