@@ -21,6 +21,7 @@ import ImagePanel from "./ImagePanel";
 import LazyGrid, { CHART_GRID, FamilyGrids, type GridLayout, IMAGE_GRID } from "./LazyGrid";
 import { LiveBus, useLinkState, useLive } from "./live";
 import LiveNote from "./LiveNote";
+import LogsPanel from "./LogsPanel";
 import MetricChart, { type ChartAlert, type ChartSettings, type LineSpec } from "./MetricChart";
 import RunAdmin, { RunName } from "./RunAdmin";
 import { NO_OWNER, NO_OWNER_TIP, ownerOnlyHint } from "@/lib/ui/owner-text";
@@ -76,6 +77,11 @@ export default function RunView({
   const revoked = closed !== null || deleted;
   const link = useLinkState();
   const [filter, setFilter] = useState("");
+  // the Logs tab (a run's console output): shared pages have none; #logs opens it
+  const [tab, setTab] = useState<"charts" | "logs">("charts");
+  useEffect(() => {
+    if (!share && window.location.hash === "#logs") setTab("logs");
+  }, [share]);
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
   const deferredFilter = useDeferredValue(filter);
   const bus = useMemo(() => new LiveBus(), []);
@@ -216,7 +222,7 @@ export default function RunView({
 
   return (
     <RunAccessContext.Provider value={access}>
-      <div className="run-page" data-run={id} data-shared={share ? "" : undefined}>
+      <div className="run-page" data-run={id} data-shared={share ? "" : undefined} data-tab={tab}>
         {share && !revoked && (
           <p className="shared-note" role="note">
             A read-only view of one run, shared with a link. It follows the run live.{" "}
@@ -309,6 +315,28 @@ export default function RunView({
             </details>
           )}
         </header>
+
+        {/* the Logs tab hides the charts' parts (globals.css) rather than unmounting them: they stay live */}
+        {!share && !deleted && (
+          <div className="run-tabs" role="tablist" aria-label="run views">
+            {(["charts", "logs"] as const).map((t) => (
+              <button
+                key={t}
+                type="button"
+                role="tab"
+                aria-selected={tab === t}
+                className={tab === t ? "run-tab active" : "run-tab"}
+                onClick={() => {
+                  setTab(t);
+                  window.history.replaceState(window.history.state, "", t === "logs" ? "#logs" : window.location.pathname + window.location.search);
+                }}
+              >
+                {t === "charts" ? "Charts" : "Logs"}
+              </button>
+            ))}
+          </div>
+        )}
+        {tab === "logs" && <LogsPanel runId={id} />}
 
         <AlertsPanel alerts={alerts} chartsOf={chartsOf} />
         {!deleted && <ChecklistPanel runId={id} alerts={alerts} status={run.status} />}

@@ -177,6 +177,8 @@ export interface LiveHandlers {
   sweep?: (msg: PayloadOf<"sweep">) => void;
   /** The login session ended (the link state says so too: useLinkState). */
   sessionEnded?: (msg: PayloadOf<"session-ended">) => void;
+  /** Console lines of a run followed by id (never on a shared page). */
+  logs?: (msg: PayloadOf<"logs">) => void;
   /**
    * The rooms are joined: at mount when the socket is already up, and on every (re)connection.
    * Whatever was sent before (`first`: between the page's data and now; otherwise while the
@@ -197,6 +199,7 @@ const HANDLER_OF: Record<ServerEvent, keyof LiveHandlers> = {
   "run-deleted": "runDeleted",
   "session-ended": "sessionEnded",
   sweep: "sweep",
+  logs: "logs",
 };
 
 /**

@@ -61,6 +61,23 @@ export interface RunDeletedPayload {
   runId: string;
 }
 
+/** A line of a run's console output (`babysit run`), as GET /api/v1/runs/{id}/logs lists it. */
+export interface LogLine {
+  /** The line's number in the run's output, from 0. */
+  n: number;
+  stream: "stdout" | "stderr";
+  /** Unix seconds when it was printed. */
+  time: number;
+  /** The line as printed, without its line end. Data: pages show it as text, never as HTML. */
+  text: string;
+}
+
+/** To the pages following a run by id (never through a shared link) as console lines are stored. */
+export interface LogsPayload {
+  runId: string;
+  lines: LogLine[];
+}
+
 /** Why a dashboard socket's session ended (team mode): the server says so, then disconnects it. */
 export type SessionEndReason = "logged_out" | "expired" | "password_changed" | "account_disabled" | "account_deleted" | "ended";
 
@@ -90,6 +107,7 @@ export interface ServerToClientEvents {
   "run-deleted": (msg: RunDeletedPayload) => void;
   "session-ended": (msg: SessionEndedPayload) => void;
   sweep: (msg: SweepPayload) => void;
+  logs: (msg: LogsPayload) => void;
 }
 
 export type ServerEvent = keyof ServerToClientEvents;
@@ -107,6 +125,7 @@ export const SERVER_EVENTS = [
   "run-deleted",
   "session-ended",
   "sweep",
+  "logs",
 ] as const satisfies readonly ServerEvent[];
 
 /** A room a page asks for: one run's updates, a shared link's run, the runs list, or a sweep's changes. */

@@ -30,7 +30,7 @@ export interface ApiRoute {
   exactPath?: true;
 }
 
-export type BodyLimitName = "bodyBytes" | "runCreateBodyBytes" | "editBodyBytes" | "smallBodyBytes" | "importFileBytes";
+export type BodyLimitName = "bodyBytes" | "runCreateBodyBytes" | "editBodyBytes" | "smallBodyBytes" | "importFileBytes" | "runLogBodyBytes";
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { path: "/api/v1/runs", methods: ["GET", "POST"], body: "runCreateBodyBytes" },
@@ -43,6 +43,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: "/api/v1/runs/[id]/finish", methods: ["POST"] },
   // one source file (a TensorBoard event file, a CSV, a log) into the run it belongs to: lib/import
   { path: "/api/v1/import", methods: ["POST"], body: "importFileBytes", binary: true },
+  // a run's console output (`babysit run`): lib/logs
+  { path: "/api/v1/runs/[id]/logs", methods: ["GET", "POST"], body: "runLogBodyBytes" },
   { path: "/api/v1/runs/[id]/series", methods: ["GET"] },
   { path: "/api/v1/runs/[id]/histograms", methods: ["GET"] },
   { path: "/api/v1/runs/[id]/images", methods: ["GET"] },

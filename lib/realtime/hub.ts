@@ -42,6 +42,22 @@ export function emitTo<E extends ServerEvent>(room: string, event: E, payload: P
 
 /** What a dashboard socket follows by id: a run, the runs list, or a sweep (never through a shared link). */
 export type FollowRequest = { run: string } | { runs: true } | { sweep: string };
+/**
+ * Emits to the sockets in a run's room that follow the run by id (a dashboard page whose viewer may
+ * read it), not to those there through a shared link only: what a link shows is decided per route,
+ * and a run's console output is not part of it (the `logs` event).
+ */
+export function emitToRunFollowers<E extends ServerEvent>(runId: string, event: E, payload: PayloadOf<E>): void {
+  const server = io();
+  const ids = server?.sockets.adapter.rooms.get(runRoom(runId));
+  if (!server || !ids?.size) return;
+  for (const sid of ids) {
+    const socket = server.sockets.sockets.get(sid);
+    const direct = (socket?.data as { direct?: Set<string> } | undefined)?.direct;
+    // any: socket.io's emit is typed by event; E is one of them
+    if (socket && direct?.has(runId)) (socket.emit as any)(event, payload);
+  }
+}
 
 /** Sockets that joined a run's room through a shared link are also in this room (by the link's id: tokens are not kept). */
 export const shareRoom = (shareId: number) => `share:${shareId}`;

@@ -15,10 +15,10 @@ import { runDeleted } from "./lifecycle";
 //    rejected), instead of the run coming back empty. Memory's copies of the run are dropped.
 //    The runs row is deleted with foreign keys off on this connection, so that its ON DELETE
 //    CASCADE does not take every row of the run in the same transaction.
-// 2. The rest (pending batches, chunks, series, histograms, events with their images, batches) is
-//    removed in the background, a bounded chunk per transaction (PURGE_CHUNK_MS / PURGE_CHUNK_ROWS),
-//    yielding to other work between chunks for at least as long as the chunk took. purged_at is
-//    set with the last chunk; a purge cut short by a restart is resumed at start-up
+// 2. The rest (pending batches, chunks, series, histograms, events with their images, console lines,
+//    batches) is removed in the background, a bounded chunk per transaction (PURGE_CHUNK_MS /
+//    PURGE_CHUNK_ROWS), yielding to other work between chunks for at least as long as the chunk
+//    took. purged_at is set with the last chunk; a purge cut short by a restart is resumed at start-up
 //    (startRunHousekeeping). The first chunk runs before DELETE answers: a small run is gone whole.
 //    Turning foreign keys off and on makes SQLite prepare this connection's statements again on
 //    their next use (a few ms in all, once per deletion).
@@ -106,7 +106,14 @@ const chunksAndSeries: Step = (db, id, limit) => {
   return { deleted, more: true };
 };
 
-const PURGE_STEPS: Step[] = [byRowid("pending_batches"), chunksAndSeries, byRowid("histograms"), byRowid("events"), byRowid("batches")];
+const PURGE_STEPS: Step[] = [
+  byRowid("pending_batches"),
+  chunksAndSeries,
+  byRowid("histograms"),
+  byRowid("events"),
+  byRowid("run_logs"),
+  byRowid("batches"),
+];
 
 /**
  * Removes one bounded chunk of a deleted run's rows in one transaction; true (and purged_at set)

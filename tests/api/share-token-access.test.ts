@@ -54,6 +54,13 @@ const ROWS = new Map<string, { target: string; body?: () => unknown; team: Want;
   ["GET /api/v1/runs/[id]/images", { target: "/api/v1/runs/RUN/images?key=i", team: U, local: 200 }],
   ["GET /api/v1/runs/[id]/alerts", { target: "/api/v1/runs/RUN/alerts", team: U, local: 200 }],
   ["GET /api/v1/runs/[id]/checklist", { target: "/api/v1/runs/RUN/checklist", team: U, local: 200 }],
+  // a run's console output is not part of what a link shows
+  // it refuses query parameters it does not know, and a token in the query is one
+  ["GET /api/v1/runs/[id]/logs", { target: "/api/v1/runs/RUN/logs", team: U, local: 200, localInQuery: ["invalid_query", 400] }],
+  [
+    "POST /api/v1/runs/[id]/logs",
+    { target: "/api/v1/runs/FRESH/logs", body: () => ({ lines: [{ n: 0, stream: "stdout", text: "x" }] }), team: U, local: 200 },
+  ],
   ["GET /api/v1/runs/[id]/shares", { target: "/api/v1/runs/RUN/shares", team: U, local: 200 }],
   ["POST /api/v1/runs/[id]/shares", { target: "/api/v1/runs/FRESH/shares", body: () => ({}), team: U, local: 201 }],
   // a link's holder cannot revoke it, whichever way the token is given (its id is not the token's)

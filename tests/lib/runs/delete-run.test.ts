@@ -16,6 +16,7 @@ const { cachedRunSeries } = await import("@/lib/series/series-meta");
 const { histogramKeySet, keySetBytes } = await import("@/lib/series/key-sets");
 const { bytesHeld } = await import("@/lib/alerts/watch-runs");
 const { parseLogBatch } = await import("@/lib/schemas/parse-log-batch");
+const { appendLogs } = await import("@/lib/logs/append-logs");
 
 const batch = (seq: number, from: number) =>
   parseLogBatch({
@@ -64,12 +65,12 @@ const rowsLeft = (id: string) =>
       .prepare(
         `SELECT (SELECT COUNT(*) FROM series WHERE run_id = @id) + (SELECT COUNT(*) FROM histograms WHERE run_id = @id)
               + (SELECT COUNT(*) FROM events WHERE run_id = @id) + (SELECT COUNT(*) FROM batches WHERE run_id = @id)
-              + (SELECT COUNT(*) FROM pending_batches WHERE run_id = @id) AS n`,
+              + (SELECT COUNT(*) FROM pending_batches WHERE run_id = @id) + (SELECT COUNT(*) FROM run_logs WHERE run_id = @id) AS n`,
       )
       .get({ id }) as { n: number }
   ).n;
 
-/** A run of about 16,000 rows: 12 batches of 1,000 histograms, 4 of 1,000 events, points. */
+/** A run of about 18,000 rows: 12 batches of 1,000 histograms, 4 of 1,000 events, 2,000 console lines, points. */
 async function bigRun(name: string): Promise<string> {
   const { id } = await createRun({ project: "purge", name });
   let seq = 0;
@@ -85,6 +86,12 @@ async function bigRun(name: string): Promise<string> {
   }
   for (let b = 0; b < 4; b++)
     appendBatch(id, parseLogBatch({ seq: seq++, events: Array.from({ length: 1000 }, (_, i) => ({ type: "note", step: i, data: { i } })) }));
+  // and its console output (`babysit run`)
+  for (let b = 0; b < 2; b++)
+    appendLogs(
+      id,
+      Array.from({ length: 1000 }, (_, i) => ({ n: b * 1000 + i, stream: "stdout" as const, text: `line ${b * 1000 + i}` })),
+    );
   return id;
 }
 
@@ -94,7 +101,7 @@ describe("deleting a run of many rows", () => {
     const gone = await bigRun("gone");
     const keptRows = rowsLeft(keep);
     const before = rowsLeft(gone);
-    expect(before).toBeGreaterThan(16_000);
+    expect(before).toBeGreaterThan(18_000);
 
     deleteRun(gone);
     expect(sqlite().prepare("SELECT 1 FROM runs WHERE id = ?").get(gone)).toBeUndefined();

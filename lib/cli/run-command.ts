@@ -1,0 +1,406 @@
+import { execFileSync, spawn } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { LIMITS } from "../contract/limits";
+import type { ImportTarget } from "../import/client";
+import { ImportData } from "../import/model";
+import { type Template, compileTemplate, newTextState, readLine } from "../import/text-log";
+import { isEpoch } from "../schemas/log-batch";
+import type { LogLineIn } from "../schemas/run-logs";
+import { encodeValue } from "../values";
+import { call, isTransient } from "./run-client";
+
+// `babysit run -- CMD ARGS...`: runs CMD as it would run without babysit, and follows it as a run.
+// - The child's stdin is this process's; its stdout and stderr are piped through to this process's
+//   own, byte for byte and in order per stream (a full terminal pauses the child, as it would).
+// - SIGINT, SIGTERM and SIGHUP sent to this process are passed on to the child; this process exits
+//   when the child does, with its exit code, or 128 + the signal's number when a signal ended it.
+// - Each complete line (the text after its last carriage return, ANSI colour codes removed) is
+//   stored as the run's console output and read by the text-log parsers (lib/import/text-log.ts);
+//   the metrics they find are logged as points at the steps they name, as they are printed.
+// - The server being away never stops or slows the child: lines and points wait in memory and are
+//   sent when it answers; whatever is not delivered when the child ends is said so on stderr, and
+//   the console output is kept in a file (BABYSIT_RUN_LOG_DIR, default ~/.babysit/run-logs) that
+//   `babysit import` reads later, metrics included.
+
+export interface RunCommandOptions extends ImportTarget {
+  project: string;
+  name?: string;
+  patterns?: string[];
+  /** Seconds to keep trying to deliver what is left once the child has ended (default 15). */
+  flushTimeout?: number;
+  /** Where the messages of babysit itself go (the child's output never goes here). */
+  say?: (line: string) => void;
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+/** Lines (or points) held in memory while the server is away; beyond it the oldest go to the file only. */
+const MAX_PENDING = 200_000;
+/** And at most this many characters of lines (64 MiB of UTF-16 at most). */
+const MAX_PENDING_CHARS = 32 * 1024 * 1024;
+/** Once the command has exited, how long its pipes may stay open (a process it left behind holds them). */
+const PIPE_GRACE_MS = 5_000;
+const FLUSH_MS = 200;
+// CSI and OSC sequences: colours, cursor moves, window titles (linear: character classes only)
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+
+/** The text of a printed line as a terminal shows it last: after its last CR (or backspace), no escape codes. */
+export function shownText(raw: string): string {
+  let line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+  // Keras redraws its progress bar after \r or a run of \b, as the text-log importer reads it too
+  const cr = Math.max(line.lastIndexOf("\r"), line.lastIndexOf("\b"));
+  if (cr >= 0) line = line.slice(cr + 1);
+  return line.replace(ANSI, "");
+}
+
+/** Splits a line into pieces of at most runLogLineMaxLength code points (never cutting a pair). */
+export function pieces(text: string): string[] {
+  const max = LIMITS.runLogLineMaxLength.value;
+  if (text.length <= max) return [text];
+  const cps = [...text];
+  if (cps.length <= max) return [text];
+  const out: string[] = [];
+  for (let i = 0; i < cps.length; i += max) out.push(cps.slice(i, i + max).join(""));
+  return out;
+}
+
+/** The run's name when none is given: the command line, cut to the limit. */
+export function commandName(argv: readonly string[]): string {
+  const name = argv.map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
+  const cps = [...name.trim()];
+  return cps.length > LIMITS.runNameMaxLength.value ? `${cps.slice(0, LIMITS.runNameMaxLength.value - 1).join("")}…` : cps.join("") || "run";
+}
+
+function git(cwd: string, args: string[]): string | null {
+  try {
+    return execFileSync("git", args, { cwd, stdio: ["ignore", "pipe", "ignore"], timeout: 5_000, encoding: "utf8" }).trim();
+  } catch {
+    return null; // no git, or not a work tree
+  }
+}
+
+/** What the run's config records about how it was started. */
+export function commandConfig(argv: readonly string[], cwd: string): Record<string, unknown> {
+  const config: Record<string, unknown> = { command: argv.join(" "), argv: [...argv], cwd };
+  if (git(cwd, ["rev-parse", "--is-inside-work-tree"]) === "true") {
+    const commit = git(cwd, ["rev-parse", "HEAD"]);
+    const status = git(cwd, ["status", "--porcelain", "--untracked-files=no"]);
+    if (commit) config.git_commit = commit;
+    if (status !== null) config.git_dirty = status.length > 0;
+    const branch = git(cwd, ["rev-parse", "--abbrev-ref", "HEAD"]);
+    if (branch && branch !== "HEAD") config.git_branch = branch;
+  }
+  return config;
+}
+
+interface Row {
+  step: number;
+  time: number;
+  epoch?: number;
+  metrics: Record<string, number | string>;
+}
+
+/** Delivers a run's lines and points in order, holding them while the server is away. */
+class Delivery {
+  runId = `cli-${crypto.randomBytes(12).toString("hex")}`;
+  url: string | null = null;
+  created = false;
+  private lines: LogLineIn[] = [];
+  private rows: Row[] = [];
+  private events: { type: string; step: null; data: Record<string, unknown> }[] = [];
+  private seq = 0;
+  private busy: Promise<void> | null = null;
+  private retryAt = 0;
+  private backoff = 500;
+  /** Lines and points dropped from memory (the file keeps the lines). */
+  lostLines = 0;
+  lostPoints = 0;
+  refusedLines = 0;
+  sentLines = 0;
+  sentPoints = 0;
+  problem: string | null = null;
+  private warned = false;
+  fatal: string | null = null;
+
+  constructor(
+    private t: ImportTarget,
+    private create: { project: string; name: string; config: Record<string, unknown>; startedAt: number },
+    private say: (line: string) => void,
+  ) {}
+
+  private pendingChars = 0;
+
+  line(l: LogLineIn): void {
+    this.lines.push(l);
+    this.pendingChars += l.text.length;
+    let drop = 0;
+    let chars = this.pendingChars;
+    while (drop < this.lines.length - 1 && (this.lines.length - drop > MAX_PENDING || chars > MAX_PENDING_CHARS))
+      chars -= this.lines[drop++].text.length;
+    if (drop) {
+      this.lines.splice(0, drop);
+      this.pendingChars = chars;
+      this.lostLines += drop;
+    }
+  }
+
+  row(r: Row): void {
+    this.rows.push(r);
+    if (this.rows.length > MAX_PENDING) {
+      for (const x of this.rows.splice(0, this.rows.length - MAX_PENDING)) this.lostPoints += Object.keys(x.metrics).length;
+    }
+  }
+
+  event(type: string, data: Record<string, unknown>): void {
+    this.events.push({ type, step: null, data });
+  }
+
+  get pending(): boolean {
+    return this.lines.length > 0 || this.rows.length > 0 || this.events.length > 0 || !this.created;
+  }
+
+  /** One delivery attempt unless one is running or a retry is not due; never throws. */
+  tick(): Promise<void> {
+    if (this.busy || this.fatal || Date.now() < this.retryAt) return this.busy ?? Promise.resolve();
+    this.busy = this.deliver()
+      .then(() => {
+        this.backoff = 500;
+        if (this.problem) this.say(`babysit: ${this.t.url} answers again; sending what waited`);
+        this.problem = null;
+      })
+      .catch((e) => {
+        const msg = e instanceof Error ? e.message : String(e);
+        if (!isTransient(e)) {
+          // refused (a key, a limit): asking again will not help; the child goes on regardless
+          this.fatal = msg;
+          this.say(`babysit: the server refused the run's data: ${msg} (the command goes on; its output is kept in a file)`);
+          return;
+        }
+        this.problem = msg;
+        if (!this.warned) this.say(`babysit: ${msg}; the command goes on, its output and metrics wait for the server`);
+        this.warned = true;
+        this.retryAt = Date.now() + this.backoff;
+        this.backoff = Math.min(this.backoff * 2, 10_000);
+      })
+      .finally(() => {
+        this.busy = null;
+      });
+    return this.busy;
+  }
+
+  private async deliver(): Promise<void> {
+    if (!this.created) {
+      const r = await call(this.t, "POST", "/api/v1/runs", { ...this.create, id: this.runId });
+      this.created = true;
+      this.url = `${this.t.url}${r.url ?? `/runs/${this.runId}`}`;
+      this.say(`babysit: run ${JSON.stringify(r.name ?? this.create.name)} -> ${this.url}`);
+    }
+    const id = encodeURIComponent(this.runId);
+    while (this.lines.length) {
+      const batch = this.lines.slice(0, LIMITS.runLogLinesPerBatch.value);
+      const r = await call(this.t, "POST", `/api/v1/runs/${id}/logs`, { lines: batch });
+      this.lines.splice(0, batch.length);
+      for (const l of batch) this.pendingChars -= l.text.length;
+      this.sentLines += batch.length - (r.refused ?? 0);
+      this.refusedLines += r.refused ?? 0;
+    }
+    while (this.rows.length || this.events.length) {
+      const rows = this.rows.slice(0, 1_000);
+      const events = this.events.slice(0, LIMITS.eventsPerBatch.value);
+      await call(this.t, "POST", `/api/v1/runs/${id}/log`, { seq: this.seq, rows, histograms: [], events });
+      this.seq++;
+      this.rows.splice(0, rows.length);
+      this.events.splice(0, events.length);
+      for (const r of rows) this.sentPoints += Object.keys(r.metrics).length;
+    }
+  }
+
+  /** After the child: delivers what is left, then the finish, within `seconds`. */
+  async close(status: "finished" | "crashed", seconds: number): Promise<boolean> {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+      this.retryAt = 0;
+      await this.tick();
+      if (!this.pending || this.fatal || Date.now() + this.backoff > deadline) break;
+      await new Promise((r) => setTimeout(r, Math.min(this.backoff, Math.max(0, deadline - Date.now()))));
+    }
+    if (this.pending || this.fatal) return false;
+    try {
+      await call(this.t, "POST", `/api/v1/runs/${encodeURIComponent(this.runId)}/finish`, { status });
+      return true;
+    } catch (e) {
+      this.problem = e instanceof Error ? e.message : String(e);
+      return false;
+    }
+  }
+}
+
+/** Runs `argv`; resolves with the exit code this process should exit with. */
+export async function runCommand(argv: string[], o: RunCommandOptions): Promise<number> {
+  const say = o.say ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const cwd = process.cwd();
+  const name = o.name?.trim() || commandName(argv);
+  const delivery = new Delivery(o, { project: o.project, name, config: commandConfig(argv, cwd), startedAt: Date.now() / 1000 }, say);
+
+  // the console output, as stored, also goes to a file until it is all delivered
+  const dir = process.env.BABYSIT_RUN_LOG_DIR || path.join(os.homedir(), ".babysit", "run-logs");
+  const file = path.join(dir, `${delivery.runId}.log`);
+  let out: fs.WriteStream | null = null;
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    out = fs.createWriteStream(file);
+    out.on("error", () => {
+      out = null;
+    });
+  } catch {
+    out = null;
+  }
+
+  const templates: Template[] = (o.patterns ?? []).map(compileTemplate);
+  const state = newTextState();
+  let n = 0;
+  const takeLine = (raw: string, stream: "stdout" | "stderr") => {
+    const text = shownText(raw);
+    const time = Date.now() / 1000;
+    out?.write(`${text}\n`);
+    for (const piece of pieces(text)) delivery.line({ n: n++, stream, text: piece, time });
+    const found = new ImportData();
+    readLine(text, found, state, templates);
+    const rows = new Map<number, Row>();
+    for (const [key, p] of found.points) {
+      for (let i = 0; i < p.steps.length; i++) {
+        let row = rows.get(p.steps[i]);
+        if (!row) rows.set(p.steps[i], (row = { step: p.steps[i], time, metrics: Object.create(null) }));
+        row.metrics[key] = encodeValue(p.values[i]);
+      }
+    }
+    for (const [step, epoch] of found.epochs) {
+      const row = rows.get(step);
+      if (row && isEpoch(epoch)) row.epoch = epoch;
+    }
+    for (const row of rows.values()) delivery.row(row);
+  };
+
+  // the child's environment is this one's; Python is asked not to hold its output back in a pipe
+  // (it would reach the terminal and the run only in 8 KiB blocks), unless the user said otherwise
+  const env = { ...process.env };
+  if (env.PYTHONUNBUFFERED === undefined) env.PYTHONUNBUFFERED = "1";
+  const child = spawn(argv[0], argv.slice(1), { stdio: ["inherit", "pipe", "pipe"], env });
+
+  const forward = (sig: NodeJS.Signals) => () => {
+    // the child may have gone already; the terminal's Ctrl-C reaches it too (same process group)
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+  };
+  const handlers = SIGNALS.map((s) => [s, forward(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+
+  const pipe = (from: NodeJS.ReadableStream, to: NodeJS.WriteStream, stream: "stdout" | "stderr") =>
+    new Promise<void>((resolve) => {
+      const decoder = new TextDecoder("utf-8"); // bad bytes become U+FFFD in the stored copy only
+      let partial = "";
+      to.on("error", () => {}); // a closed terminal or pipe: the child still runs to its end
+      from.on("data", (chunk: Buffer) => {
+        if (!to.destroyed && !to.write(chunk)) {
+          from.pause();
+          to.once("drain", () => from.resume());
+        }
+        partial += decoder.decode(chunk, { stream: true });
+        let nl = partial.indexOf("\n");
+        while (nl >= 0) {
+          takeLine(partial.slice(0, nl), stream);
+          partial = partial.slice(nl + 1);
+          nl = partial.indexOf("\n");
+        }
+        // a line that never ends (a progress bar redrawn with \r) is kept to its last drawing
+        if (partial.length > 1024 * 1024) partial = partial.slice(partial.lastIndexOf("\r") + 1).slice(-1024 * 1024);
+      });
+      from.on("end", () => {
+        partial += decoder.decode();
+        if (partial.length) takeLine(partial, stream);
+        resolve();
+      });
+    });
+
+  const timer = setInterval(() => void delivery.tick(), FLUSH_MS);
+  void delivery.tick();
+  const piped = Promise.all([pipe(child.stdout!, process.stdout, "stdout"), pipe(child.stderr!, process.stderr, "stderr")]);
+  const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    child.once("error", (error) => resolve({ code: null, signal: null, error }));
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+  // a process the command left behind may hold its pipes open: its output is not waited for long
+  if (!ended.error) {
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([piped, new Promise<void>((resolve) => (grace = setTimeout(resolve, PIPE_GRACE_MS)))]);
+    clearTimeout(grace);
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  }
+  clearInterval(timer);
+  for (const [s, h] of handlers) process.off(s, h);
+
+  let exitCode: number;
+  if (ended.error) {
+    const notFound = (ended.error as NodeJS.ErrnoException).code === "ENOENT";
+    exitCode = notFound ? 127 : 126; // as a shell answers a missing or unrunnable command
+    const msg = `babysit: cannot run ${JSON.stringify(argv[0])}: ${ended.error.message}`;
+    say(msg);
+    takeLine(msg, "stderr");
+  } else if (ended.signal) {
+    exitCode = 128 + (os.constants.signals[ended.signal] ?? 0);
+  } else {
+    exitCode = ended.code ?? 1;
+  }
+  delivery.event("exit", { code: ended.code, signal: ended.signal, exit_code: exitCode });
+  const status = exitCode === 0 ? "finished" : "crashed";
+
+  // a second Ctrl-C while the rest is sent stops waiting for the server
+  let interrupted = false;
+  const stop = () => {
+    interrupted = true;
+  };
+  for (const s of SIGNALS) process.on(s, stop);
+  const flushSeconds = o.flushTimeout ?? 15;
+  const done = await Promise.race([
+    delivery.close(status, flushSeconds),
+    new Promise<false>((resolve) => {
+      const poll = setInterval(() => {
+        if (!interrupted) return;
+        clearInterval(poll);
+        resolve(false);
+      }, 50);
+      poll.unref();
+    }),
+  ]);
+  for (const s of SIGNALS) process.off(s, stop);
+  await new Promise<void>((resolve) => (out ? out.end(resolve) : resolve()));
+
+  if (done && !delivery.lostLines && !delivery.lostPoints) {
+    if (out !== null) fs.rmSync(file, { force: true });
+    if (delivery.refusedLines) say(`babysit: ${delivery.refusedLines} lines past the run's limit of ${LIMITS.runLogLinesPerRun.value} were not kept`);
+    say(`babysit: run ${status} (exit code ${exitCode}) -> ${delivery.url}`);
+  } else {
+    const why = delivery.fatal ?? delivery.problem ?? (done ? null : "interrupted");
+    if (why) say(`babysit: not everything reached the server (${why}).`);
+    if (delivery.lostLines || delivery.lostPoints) {
+      say(
+        `babysit: ${delivery.lostLines} lines and ${delivery.lostPoints} points did not fit in memory while the server was away, and were not sent.`,
+      );
+    }
+    if (delivery.created)
+      say(
+        `babysit: the run ${delivery.url} holds ${delivery.sentLines} lines and ${delivery.sentPoints} points, and ${done ? `ended ${status}` : "was not finished"}.`,
+      );
+    else say("babysit: no run was created.");
+    if (fs.existsSync(file)) {
+      const nameArg = JSON.stringify(`${name}`);
+      say(`babysit: the whole console output is kept in ${file}; send it (metrics included) with:`);
+      say(`babysit:   babysit import ${JSON.stringify(file)} --project ${JSON.stringify(o.project)} --name ${nameArg}`);
+    } else {
+      say("babysit: and the console output could not be written to a file either: it is lost for babysit.");
+    }
+  }
+  return exitCode;
+}

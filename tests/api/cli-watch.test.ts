@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { frameRecord } from "@/lib/import/tensorboard/tfrecord";
+import { ROOT, type TestServer, api, freePort, startServer, waitFor } from "../helpers/server";
+import { eventBytes, fileVersion, tb } from "../helpers/tb-writer";
+
+// `babysit watch DIR` while a writer is still appending to TensorBoard event files: points reach
+// the server as they are written (a record cut in half waits for its second half), a run directory
+// that appears later becomes a run, and Ctrl-C finishes the runs.
+
+const CLI = path.join(ROOT, "scripts/babysit.mjs");
+let work: string;
+let server: TestServer;
+let watcher: ChildProcess | null = null;
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-watch-"));
+  server = await startServer({ env: { BABYSIT_EVAL_INTERVAL_MS: "1000000" } });
+});
+afterAll(async () => {
+  if (watcher && watcher.exitCode === null) watcher.kill("SIGKILL");
+  await server?.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+async function steps(project: string, name: string, key = "loss"): Promise<number[]> {
+  const list = await api(server.url, "GET", `/api/v1/runs?project=${project}`);
+  const run = list.body.runs?.find((r: { name: string }) => r.name === name);
+  if (!run) return [];
+  const s = await api(server.url, "GET", `/api/v1/runs/${run.id}/series?key=${key}`);
+  return s.status === 200 ? s.body.buckets.map((b: { step: number }) => b.step) : [];
+}
+
+const record = (step: number) =>
+  frameRecord(eventBytes(step, 1_700_000_000 + step, [tb.simple("loss", 1 / (step + 1)), tb.scalar("acc", step / 100)]));
+
+test("points arrive as the writer appends them; a half-written record waits; a new run directory is followed; Ctrl-C finishes", async () => {
+  const logdir = path.join(work, "logs");
+  const a = path.join(logdir, "lr0.1");
+  fs.mkdirSync(a, { recursive: true });
+  const file = path.join(a, "events.out.tfevents.1700000000.host.1.0");
+  fs.writeFileSync(file, Buffer.concat([frameRecord(fileVersion()), record(0), record(1)]));
+
+  watcher = spawn(process.execPath, [CLI, "watch", logdir, "--url", server.url, "--project", "watch", "--interval", "0.1"], {
+    cwd: work,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  watcher.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => watcher!.once("exit", (c) => resolve(c)));
+
+  await waitFor(async () => (await steps("watch", "lr0.1")).length === 2, 30_000, "the first two points");
+
+  // the writer appends a record and half of the next: the half waits (no error), then comes whole
+  const fourth = record(3);
+  fs.appendFileSync(file, Buffer.concat([record(2), fourth.subarray(0, 7)]));
+  await waitFor(async () => (await steps("watch", "lr0.1")).join() === "0,1,2", 30_000, "the third point (the half record read past)");
+  fs.appendFileSync(file, fourth.subarray(7));
+  await waitFor(async () => (await steps("watch", "lr0.1")).join() === "0,1,2,3", 30_000, "the half-written record, once whole");
+
+  // a second run appears while watching
+  const b = path.join(logdir, "lr0.01");
+  fs.mkdirSync(b);
+  fs.writeFileSync(path.join(b, "events.out.tfevents.1700000001.host.2.0"), Buffer.concat([frameRecord(fileVersion()), record(5)]));
+  await waitFor(async () => (await steps("watch", "lr0.01")).join() === "5", 30_000, "the new run's point");
+  expect(await steps("watch", "lr0.1", "acc")).toEqual([0, 1, 2, 3]);
+
+  watcher.kill("SIGINT");
+  expect(await exited).toBe(0);
+  const runs = (await api(server.url, "GET", "/api/v1/runs?project=watch")).body.runs;
+  expect(runs.map((r: { name: string; status: string }) => [r.name, r.status]).sort()).toEqual([
+    ["lr0.01", "finished"],
+    ["lr0.1", "finished"],
+  ]);
+  expect(err).not.toMatch(/refused|checksum|skipped/);
+  expect(await steps("watch", "lr0.1")).toEqual([0, 1, 2, 3]); // nothing twice
+});
+
+test("--idle-timeout finishes a run that stopped growing, while watching goes on", async () => {
+  const logdir = path.join(work, "idle");
+  const a = path.join(logdir, "run");
+  fs.mkdirSync(a, { recursive: true });
+  fs.writeFileSync(path.join(a, "events.out.tfevents.1.host.1.0"), Buffer.concat([frameRecord(fileVersion()), record(0)]));
+  const w = spawn(
+    process.execPath,
+    [CLI, "watch", logdir, "--url", server.url, "--project", "watch-idle", "--interval", "0.1", "--idle-timeout", "0.5"],
+    {
+      cwd: work,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  watcher = w;
+  const exited = new Promise<number | null>((resolve) => w.once("exit", (c) => resolve(c)));
+  await waitFor(
+    async () => (await api(server.url, "GET", "/api/v1/runs?project=watch-idle")).body.runs?.[0]?.status === "finished",
+    30_000,
+    "the idle run finished",
+  );
+  expect(w.exitCode).toBe(null); // still watching
+  w.kill("SIGTERM");
+  expect(await exited).toBe(0);
+});
+
+test("the server away at first: nothing is lost, the points arrive once it answers", async () => {
+  const logdir = path.join(work, "away");
+  const a = path.join(logdir, "run");
+  fs.mkdirSync(a, { recursive: true });
+  fs.writeFileSync(path.join(a, "events.out.tfevents.2.host.1.0"), Buffer.concat([frameRecord(fileVersion()), record(0), record(1)]));
+  const port = await freePort();
+  const w = spawn(process.execPath, [CLI, "watch", logdir, "--url", `http://127.0.0.1:${port}`, "--project", "watch-away", "--interval", "0.1"], {
+    cwd: work,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  watcher = w;
+  let err = "";
+  w.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => w.once("exit", (c) => resolve(c)));
+  await waitFor(() => err.includes("cannot reach"), 30_000, "the watcher saying the server is away");
+  const late = await startServer({ port, env: { BABYSIT_EVAL_INTERVAL_MS: "1000000" } });
+  try {
+    const list = async () => (await api(late.url, "GET", "/api/v1/runs?project=watch-away")).body.runs ?? [];
+    const id = await waitFor(async () => (await list())[0]?.id as string, 30_000, "the run");
+    await waitFor(async () => (await api(late.url, "GET", `/api/v1/runs/${id}/series?key=loss`)).body.buckets?.length === 2, 30_000, "both points");
+    w.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect((await list()).map((r: { status: string }) => r.status)).toEqual(["finished"]);
+  } finally {
+    await late.stop();
+  }
+});

@@ -1,0 +1,41 @@
+import { describe, expect, test } from "vitest";
+import { commandName, pieces, shownText } from "@/lib/cli/run-command";
+import { LIMITS } from "@/lib/contract/limits";
+
+// How `babysit run` turns what a command prints into stored lines and names its run.
+
+describe("shownText: the line as a terminal shows it last", () => {
+  test.each([
+    ["plain", "loss: 1", "loss: 1"],
+    ["CRLF", "loss: 1\r", "loss: 1"],
+    ["a progress bar redrawn", " 10%|#   |\r 50%|#####|\r100%|######|", "100%|######|"],
+    ["Keras redrawing with backspaces", "1/2 [==>...] - loss: 0.9\b\b\b\b2/2 [=====] - 1s - loss: 0.7", "2/2 [=====] - 1s - loss: 0.7"],
+    ["colours", "\u001b[1;31mERROR\u001b[0m loss: nan", "ERROR loss: nan"],
+    ["a window title", "\u001b]0;training\u0007epoch 1", "epoch 1"],
+    ["markup stays text", "<b>x</b>", "<b>x</b>"],
+  ])("%s", (_what, raw, want) => {
+    expect(shownText(raw)).toBe(want);
+  });
+});
+
+describe("pieces: long lines split at the contract's limit, never inside a surrogate pair", () => {
+  const max = LIMITS.runLogLineMaxLength.value;
+  test.each([
+    ["short", "abc", ["abc"]],
+    ["exactly the limit", "a".repeat(max), ["a".repeat(max)]],
+    ["one over", "a".repeat(max + 1), ["a".repeat(max), "a"]],
+    ["astral characters", "😀".repeat(max + 2), ["😀".repeat(max), "😀😀"]],
+  ])("%s", (_what, text, want) => {
+    expect(pieces(text)).toEqual(want);
+  });
+});
+
+describe("commandName", () => {
+  test.each([
+    [["python", "train.py", "--lr", "0.1"], "python train.py --lr 0.1"],
+    [["python", "-c", "print('a b')"], `python -c "print('a b')"`],
+    [["x".repeat(300)], `${"x".repeat(LIMITS.runNameMaxLength.value - 1)}…`],
+  ])("%j -> %s", (argv, want) => {
+    expect(commandName(argv)).toBe(want);
+  });
+});
