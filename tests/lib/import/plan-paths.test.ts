@@ -97,10 +97,14 @@ describe("grouping a dropped folder into runs", () => {
 
   test("the Python SDK's plan is the CLI's", () => {
     const py = process.env.PYTHON ?? "/usr/bin/python3";
-    const out = execFileSync(py, ["-c", "import json,sys; from babysit.importer import plan_import; print(json.dumps(plan_import(sys.argv[1:])))", root], {
-      env: { ...process.env, PYTHONPATH: path.resolve("sdk/python") },
-      encoding: "utf8",
-    });
+    const out = execFileSync(
+      py,
+      ["-c", "import json,sys; from babysit.importer import plan_import; print(json.dumps(plan_import(sys.argv[1:])))", root],
+      {
+        env: { ...process.env, PYTHONPATH: path.resolve("sdk/python") },
+        encoding: "utf8",
+      },
+    );
     const pyPlan = JSON.parse(out) as { runs: { source: string; name: string; kind: string; files: { rel: string }[] }[] };
     const cli = planImport([root]);
     expect(shape(pyPlan.runs)).toEqual(shape(cli.runs));
