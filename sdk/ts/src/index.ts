@@ -18,3 +18,4 @@ export { sync, type SyncOptions, type SyncResult, type SkippedSpool, type KeyRef
 export { computeHistogram, DEFAULT_BINS, type Histogram } from "./histogram.js";
 export { inputStats, outputStats, type InputStats, type OutputStats, type NumericArray } from "./stats.js";
 export { labelCounts, type LabelStats, type LabelsInput } from "./label-stats.js";
+export { babysitCallback, fitKey, type BabysitCallbackOptions, type BabysitFitCallback, type FitLogs } from "./tfjs.js";
