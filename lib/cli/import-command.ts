@@ -62,6 +62,7 @@ export async function importCommand(paths: string[], o: ImportCommandOptions, pr
     let runId: string | undefined;
     let url = "";
     const counts = { points: 0, histograms: 0, images: 0 };
+    let lastTime: number | undefined;
     for (const f of run.files) {
       bar?.update(done, { run: name });
       const shown = run.kind === "tensorboard" ? `${run.name}/${f.rel}` : run.name;
@@ -77,6 +78,7 @@ export async function importCommand(paths: string[], o: ImportCommandOptions, pr
           fs.readFileSync(f.abs),
         );
         runId = r.runId;
+        if (r.times && (lastTime === undefined || r.times.last > lastTime)) lastTime = r.times.last;
         url = r.url;
         counts.points += r.points;
         counts.histograms += r.histograms;
@@ -99,7 +101,7 @@ export async function importCommand(paths: string[], o: ImportCommandOptions, pr
     let alerts: string[] = [];
     if (o.finish) {
       try {
-        alerts = (await finishImportedRun(o, runId)).alerts.map((a) => a.code);
+        alerts = (await finishImportedRun(o, runId, lastTime)).alerts.map((a) => a.code);
       } catch (e) {
         s.failed.push({ path: run.name, reason: `finishing the run: ${e instanceof Error ? e.message : String(e)}` });
       }

@@ -70,11 +70,16 @@ export async function sendImportFile(t: ImportTarget, f: SendFile, bytes: Uint8A
 }
 
 /** Finishes an imported run, so that the diagnoses that run at finish run; answers its alerts. */
-export async function finishImportedRun(t: ImportTarget, runId: string): Promise<{ status: string; alerts: { code: string; title?: string }[] }> {
+export async function finishImportedRun(
+  t: ImportTarget,
+  runId: string,
+  finishedAt?: number,
+): Promise<{ status: string; alerts: { code: string; title?: string }[] }> {
   const res = await fetch(`${t.url}/api/v1/runs/${encodeURIComponent(runId)}/finish`, {
     method: "POST",
     headers: headers(t, { "content-type": "application/json" }),
-    body: JSON.stringify({ status: "finished" }),
+    // the log's last time: the run's span is the training's, not the import's (the server keeps it when sane)
+    body: JSON.stringify({ status: "finished", ...(finishedAt !== undefined ? { finishedAt } : {}) }),
   });
   return answer(res);
 }

@@ -52,6 +52,8 @@ export interface ImportFileResult {
   unchanged: number;
   /** The file ends in a partial record (still being written): the rest comes with the next import. */
   truncated: boolean;
+  /** The earliest and latest time the file records (Unix seconds), or null: the run's real span. */
+  times: { first: number; last: number } | null;
   /**
    * The file's bytes read whole (offset + what of the body was read up to its last complete record
    * or line): a client following a growing file (`babysit watch`) sends the rest from here next.
@@ -97,7 +99,9 @@ export async function importFile(input: ImportFileInput, opts: { ownerId?: numbe
     runConfig = undefined;
   }
   const id = importRunId(input.project.trim(), input.source);
-  const run = await createRun({ project: input.project.trim(), name: input.name?.trim(), id, config: runConfig }, opts);
+  const times = timesOf(data);
+  // a new run starts when its log does (createRun keeps a sane startedAt only)
+  const run = await createRun({ project: input.project.trim(), name: input.name?.trim(), id, config: runConfig, startedAt: times?.first }, opts);
 
   const out: ImportFileResult = {
     runId: run.id,
@@ -111,6 +115,7 @@ export async function importFile(input: ImportFileInput, opts: { ownerId?: numbe
     events: 0,
     unchanged: 0,
     truncated: data.truncated,
+    times,
     end: (input.offset ?? 0) + data.end,
     skipped,
   };
@@ -121,6 +126,21 @@ export async function importFile(input: ImportFileInput, opts: { ownerId?: numbe
     if (r.refused) skipped.push({ path: input.path, reason: r.refused.message });
   }
   return out;
+}
+
+function timesOf(data: ImportData): { first: number; last: number } | null {
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  const see = (t: number) => {
+    if (!isTime(t)) return;
+    if (t < first) first = t;
+    if (t > last) last = t;
+  };
+  for (const p of data.points.values()) for (const t of p.times) see(t);
+  for (const h of data.histograms) see(h.time);
+  for (const i of data.images) see(i.time);
+  for (const t of data.texts) see(t.time);
+  return first <= last ? { first, last } : null;
 }
 
 /** The new part of `data` as log batches within the wire limits, numbered after the run's last seq. */
@@ -198,7 +218,6 @@ function* batchesOf(runId: string, data: ImportData, out: ImportFileResult, path
     }
     const d = { key: im.key, width: im.width, height: im.height, png_base64: Buffer.from(im.png).toString("base64") };
     add({ type: "image", step: im.step, time: im.time, data: d }, `image ${JSON.stringify(im.key.slice(0, 100))} at step ${im.step}`);
-    out.images++;
   }
   for (const t of data.texts) {
     if (hasKeyed.get(runId, "text", t.key, t.step)) {

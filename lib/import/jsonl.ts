@@ -13,7 +13,6 @@ import { MAX_LINE } from "./text-log";
 // "-Infinity" are values. A line that is not JSON is skipped; a last line without its newline is a
 // file still being written.
 
-const BARE_NON_FINITE = /"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g;
 const STEP_KEYS = ["step", "_step", "global_step", "iteration", "epoch"];
 const TIME_KEYS = ["wall_time", "_timestamp", "timestamp", "time"];
 
@@ -21,8 +20,40 @@ function parseLine(line: string): unknown {
   try {
     return JSON.parse(line);
   } catch {
-    return JSON.parse(line.replace(BARE_NON_FINITE, (m) => (m.startsWith('"') ? m : `"${m}"`)));
+    return JSON.parse(quoteBareNonFinite(line));
   }
+}
+
+/** Quotes NaN, Infinity and -Infinity outside strings (one pass: no regex to backtrack). */
+export function quoteBareNonFinite(line: string): string {
+  let out = "";
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      continue;
+    }
+    const word = line.startsWith("NaN", i)
+      ? "NaN"
+      : line.startsWith("-Infinity", i)
+        ? "-Infinity"
+        : line.startsWith("Infinity", i)
+          ? "Infinity"
+          : null;
+    if (word) {
+      out += `${line.slice(from, i)}"${word}"`;
+      i += word.length - 1;
+      from = i + 1;
+    }
+  }
+  return out + line.slice(from);
 }
 
 function num(v: unknown): number | undefined {

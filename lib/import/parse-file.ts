@@ -1,3 +1,4 @@
+import { isEventFileName } from "./group-files";
 import { ImportData } from "./model";
 import { readCsv } from "./csv";
 import { readJsonl } from "./jsonl";
@@ -23,10 +24,7 @@ export interface ParseOptions {
 /** A file whose bytes cannot be imported at all (a bad checksum): the message names the offset. */
 export class ImportFileError extends Error {}
 
-/** Whether a file name is a TensorBoard event file (what TensorFlow and torch name them). */
-export function isEventFileName(name: string): boolean {
-  return name.includes("tfevents");
-}
+export { isEventFileName };
 
 /** The format a file is read as: by its name, else by its first bytes; null when it is binary. */
 export function formatOf(path: string, bytes: Uint8Array): Format | null {

@@ -1,15 +1,15 @@
-// plan.ts's grouping rules on relative paths alone, without the file system: what the dashboard
-// uses for files and folders dropped on the runs list (a browser knows a dropped folder's name and
-// the paths under it, never its absolute path). Same rules as `babysit import` on that folder:
-// - each directory holding TensorBoard event files is one run, named by its path under the dropped
-//   folder (the dropped folder itself, when it is the run: its own name);
-// - a small directory of event files that record hparams, under a run directory, belongs to that
-//   run (torch's `add_hparams` sub-run): the caller says which are (isHparamsRun), as plan.ts asks
-//   the parser;
-// - any other .csv, .tsv, .jsonl, .ndjson, .log or .txt file is a run of its own, named by its path;
-//   other files, hidden entries and node_modules are left out.
-// The source that names a run is `upload:` and its path from the dropped folder: dropping the same
-// folder again resumes the same runs (tests/lib/import/plan-paths.test.ts checks the two agree).
+import { type FileEntry, groupFiles, isEventFileName } from "./group-files";
+
+// What the dashboard makes of files and folders dropped on the runs list (or chosen with its
+// pickers): the runs `babysit import` would make of them. A browser knows a dropped folder's name
+// and the paths under it, never its absolute path, so this works on relative paths: each dropped
+// folder is grouped by group-files.ts (the rules plan.ts uses on the disk: one run per directory of
+// event files, named by its path under the folder, the folder's own name when it is the run; a small
+// hparams sub-directory joins the run above it; one run per other log file), after hidden entries and
+// node_modules are left out, as plan.ts's walk leaves them. A file dropped on its own is a run.
+// The source that names a run is `upload:` and its path from the dropped folder's name: dropping the
+// same folder again resumes the same runs (tests/lib/import/plan-paths.test.ts checks the dashboard,
+// the CLI and the Python SDK agree on the fixture folders).
 
 export interface PathEntry {
   /** "/"-separated, from the dropped folder's name down (`runs/healthy/tb/events.out…`), or a bare file name. */
@@ -30,16 +30,11 @@ export interface PathPlanRun<E extends PathEntry = PathEntry> {
   files: PathPlanFile<E>[];
 }
 
-const LOG_EXTENSIONS = [".csv", ".tsv", ".jsonl", ".ndjson", ".log", ".txt"];
 /** As plan.ts: an hparams sub-run is a few records; a larger directory of event files is a run of its own. */
 export const HPARAMS_PEEK_BYTES = 1024 * 1024;
 export const UPLOAD_SOURCE_PREFIX = "upload:";
 
-// parse-file.ts's rule, repeated: this module goes to the browser, which must not load the parsers
-// (the agreement test holds the two together)
-const isEventFileName = (name: string) => name.includes("tfevents");
 const dirOf = (p: string) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
-const baseOf = (p: string) => p.slice(p.lastIndexOf("/") + 1);
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export async function planPaths<E extends PathEntry>(
@@ -83,50 +78,40 @@ async function planFolder<E extends PathEntry>(
   isHparamsRun: (files: E[]) => Promise<boolean> | boolean,
   add: (r: PathPlanRun<E>) => void,
 ): Promise<void> {
-  const eventDirs = new Map<string, PathPlanFile<E>[]>();
-  const logs: E[] = [];
-  for (const e of entries) {
-    const name = baseOf(e.path);
-    if (isEventFileName(name)) {
-      const dir = dirOf(e.path);
-      let list = eventDirs.get(dir);
-      if (!list) eventDirs.set(dir, (list = []));
-      list.push({ entry: e, rel: name });
-    } else if (LOG_EXTENSIONS.some((x) => name.toLowerCase().endsWith(x))) logs.push(e);
+  const within: FileEntry<E>[] = entries.map((e) => ({ rel: e.path.slice(root.length + 1), size: e.size, ref: e }));
+  // groupFiles asks synchronously; a browser reads files asynchronously: ask first about every
+  // directory it may ask about (a small event directory under another one), as plan.ts peeks
+  const eventDirs = new Map<string, FileEntry<E>[]>();
+  for (const e of within) {
+    if (!isEventFileName(e.rel.slice(e.rel.lastIndexOf("/") + 1))) continue;
+    const dir = dirOf(e.rel);
+    let list = eventDirs.get(dir);
+    if (!list) eventDirs.set(dir, (list = []));
+    list.push(e);
   }
-  const under = (dir: string) => (dir === root ? "" : dir.slice(root.length + 1));
-  // deepest first, as plan.ts: a sub-run finds its parent still unmerged
-  const merged = new Set<string>();
-  for (const dir of [...eventDirs.keys()].sort((a, b) => b.length - a.length)) {
-    const parent = nearestRun(dir, root, eventDirs);
-    if (!parent) continue;
-    const own = eventDirs.get(dir)!;
-    if (own.reduce((n, f) => n + f.entry.size, 0) > HPARAMS_PEEK_BYTES) continue;
-    let hp = false;
+  const hparams = new Set<string>();
+  for (const [dir, files] of eventDirs) {
+    if (!hasRunAbove(dir, eventDirs) || files.reduce((n, f) => n + f.size, 0) > HPARAMS_PEEK_BYTES) continue;
     try {
-      hp = await isHparamsRun(own.map((f) => f.entry));
+      if (await isHparamsRun(files.map((f) => f.ref))) hparams.add(dir);
     } catch {
-      hp = false;
+      // unreadable: a run of its own, as plan.ts has it
     }
-    if (!hp) continue;
-    const prefix = dir.slice(parent.length + 1);
-    for (const f of own) eventDirs.get(parent)!.push({ entry: f.entry, rel: `${prefix}/${f.rel}` });
-    merged.add(dir);
   }
-  for (const dir of [...eventDirs.keys()].sort(byText)) {
-    if (merged.has(dir)) continue;
-    add({ source: UPLOAD_SOURCE_PREFIX + dir, name: under(dir) || root, kind: "tensorboard", files: eventDirs.get(dir)! });
-  }
-  for (const e of logs.sort((a, b) => byText(a.path, b.path))) {
-    add({ source: UPLOAD_SOURCE_PREFIX + e.path, name: under(e.path), kind: "file", files: [{ entry: e, rel: baseOf(e.path) }] });
+  for (const g of groupFiles(root, within, (files) => hparams.has(dirOf(files[0].rel)))) {
+    add({
+      source: UPLOAD_SOURCE_PREFIX + (g.path ? `${root}/${g.path}` : root),
+      name: g.name,
+      kind: g.kind,
+      files: g.files.map((f) => ({ entry: f.ref, rel: f.rel })),
+    });
   }
 }
 
-function nearestRun(dir: string, root: string, eventDirs: Map<string, unknown>): string | null {
-  let d = dir;
-  while (d !== root && d.includes("/")) {
+function hasRunAbove(dir: string, eventDirs: Map<string, unknown>): boolean {
+  for (let d = dir; d !== ""; ) {
     d = dirOf(d);
-    if (eventDirs.has(d)) return d;
+    if (eventDirs.has(d)) return true;
   }
-  return null;
+  return false;
 }

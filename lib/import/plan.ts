@@ -1,9 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
+import { type FileEntry, groupFiles } from "./group-files";
 import { isEventFileName, parseFile } from "./parse-file";
 
-// Which runs a list of paths holds, and which files make each run: the one definition the CLI
-// (`babysit import`) uses, and `babysit watch` is to use. No server involved.
+// Which runs a list of paths holds, and which files make each run: what the CLI (`babysit import`)
+// uses, and `babysit watch` is to use. No server involved. The grouping itself is
+// lib/import/group-files.ts (no file system: a browser's folder drop can use it too); this walks the
+// disk and peeks into small event-file directories for hparams records.
 // - A directory is walked recursively (hidden entries and node_modules left out, symbolic links
 //   not followed). Every directory holding TensorBoard event files is one run, named by its path
 //   relative to the directory given, as TensorBoard names runs (the directory given and its parent,
@@ -37,7 +40,6 @@ export interface Plan {
   skipped: { path: string; reason: string }[];
 }
 
-const LOG_EXTENSIONS = [".csv", ".tsv", ".jsonl", ".ndjson", ".log", ".txt"];
 // an hparams sub-run is a few records; a larger directory of event files is a run of its own
 const HPARAMS_PEEK_BYTES = 1024 * 1024;
 
@@ -80,50 +82,31 @@ export function planImport(paths: readonly string[]): Plan {
 }
 
 function walkDirectory(root: string, plan: Plan, addRun: (r: PlannedRun) => void): void {
-  const eventDirs = new Map<string, PlannedFile[]>();
-  const logs: PlannedFile[] = [];
+  const entries: FileEntry<string>[] = [];
   const stack = [root];
   while (stack.length) {
     const dir = stack.pop()!;
-    let entries: fs.Dirent[];
+    let dirents: fs.Dirent[];
     try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
+      dirents = fs.readdirSync(dir, { withFileTypes: true });
     } catch (e) {
       plan.skipped.push({ path: path.relative(root, dir) || ".", reason: `cannot be read: ${(e as Error).message}` });
       continue;
     }
-    for (const e of entries) {
+    for (const e of dirents) {
       if (e.name.startsWith(".") || e.name === "node_modules") continue;
       const abs = path.join(dir, e.name);
       if (e.isDirectory()) stack.push(abs);
-      else if (e.isFile()) {
-        const size = fs.statSync(abs).size;
-        if (isEventFileName(e.name)) {
-          let list = eventDirs.get(dir);
-          if (!list) eventDirs.set(dir, (list = []));
-          list.push({ abs, rel: e.name, size });
-        } else if (LOG_EXTENSIONS.some((x) => e.name.toLowerCase().endsWith(x))) logs.push({ abs, rel: e.name, size });
-      }
+      else if (e.isFile()) entries.push({ rel: path.relative(root, abs).split(path.sep).join("/"), size: fs.statSync(abs).size, ref: abs });
     }
   }
-  const runName = (dir: string) => path.relative(root, dir).split(path.sep).join("/") || ownName(root);
-  // deepest first, so that a sub-run finds its parent still unmerged; parents are shallower
-  const dirs = [...eventDirs.keys()].sort((a, b) => b.length - a.length);
-  const merged = new Set<string>();
-  for (const dir of dirs) {
-    const parent = nearestRun(dir, root, eventDirs);
-    if (parent && isHparamsRun(eventDirs.get(dir)!)) {
-      const prefix = path.relative(parent, dir).split(path.sep).join("/");
-      for (const f of eventDirs.get(dir)!) eventDirs.get(parent)!.push({ ...f, rel: `${prefix}/${f.rel}` });
-      merged.add(dir);
-    }
-  }
-  for (const dir of [...eventDirs.keys()].sort()) {
-    if (merged.has(dir)) continue;
-    addRun({ source: dir, name: runName(dir), kind: "tensorboard", files: eventDirs.get(dir)! });
-  }
-  for (const f of logs.sort((a, b) => (a.abs < b.abs ? -1 : 1))) {
-    addRun({ source: f.abs, name: path.relative(root, f.abs).split(path.sep).join("/"), kind: "file", files: [{ ...f }] });
+  for (const g of groupFiles(ownName(root), entries, isHparamsRun)) {
+    addRun({
+      source: g.kind === "tensorboard" ? path.join(root, g.path) : g.files[0].ref,
+      name: g.name,
+      kind: g.kind,
+      files: g.files.map((f) => ({ abs: f.ref, rel: f.rel, size: f.size })),
+    });
   }
 }
 
@@ -133,19 +116,10 @@ function ownName(dir: string): string {
   return parent ? `${parent}/${path.basename(dir)}` : path.basename(dir) || dir;
 }
 
-function nearestRun(dir: string, root: string, eventDirs: Map<string, PlannedFile[]>): string | null {
-  let d = dir;
-  while (d !== root && d.startsWith(root)) {
-    d = path.dirname(d);
-    if (eventDirs.has(d)) return d;
-  }
-  return null;
-}
-
-function isHparamsRun(files: PlannedFile[]): boolean {
+function isHparamsRun(files: FileEntry<string>[]): boolean {
   if (files.reduce((n, f) => n + f.size, 0) > HPARAMS_PEEK_BYTES) return false;
   try {
-    return files.some((f) => parseFile(f.abs, fs.readFileSync(f.abs), { format: "tensorboard" }).data.config.size > 0);
+    return files.some((f) => parseFile(f.ref, fs.readFileSync(f.ref), { format: "tensorboard" }).data.config.size > 0);
   } catch {
     return false;
   }

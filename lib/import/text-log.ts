@@ -34,13 +34,17 @@ export function logNumber(s: string): number | undefined {
   if (t === "nan" || t === "-nan" || t === "+nan") return Number.NaN;
   if (t === "inf" || t === "+inf" || t === "infinity" || t === "+infinity") return Number.POSITIVE_INFINITY;
   if (t === "-inf" || t === "-infinity") return Number.NEGATIVE_INFINITY;
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?%?$/.test(t)) return undefined;
+  // one way to match any text: a long run of digits fails in linear time
+  if (!/^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?%?$/.test(t)) return undefined;
   return Number(t.endsWith("%") ? t.slice(0, -1) : t);
 }
 
 // name: value / name=value pairs; names as metric keys are written; values as logNumber reads them.
-// Every part is a character class or a fixed alternation: linear time on any line.
-const PAIR = /([A-Za-z_][\w./-]*)\s*[:=]\s*([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf(?:inity)?))(?![\w.])/gi;
+// Linear time on any line: a name starts only where no name character precedes it (so a long word
+// is tried once, not from each of its characters), is at most keyMaxLength long, and every part
+// has one way to match (a run of digits is never split between two quantifiers).
+const PAIR =
+  /(?<![\w./-])([A-Za-z_][\w./-]{0,199})[ \t]{0,8}[:=][ \t]{0,8}([-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf(?:inity)?))(?![\w.])/gi;
 
 function pairs(line: string): [string, number][] {
   const out: [string, number][] = [];

@@ -108,6 +108,8 @@ interface ImportAnswer {
   images: number;
   events: number;
   unchanged: number;
+  /** The first and last time the file's records carry (Unix seconds), null when none. */
+  times: { first: number; last: number } | null;
   skipped: { path: string; reason: string }[];
 }
 
@@ -145,11 +147,12 @@ function sendFile(query: URLSearchParams, file: File, onSent: (bytes: number) =>
   });
 }
 
-async function finishRun(runId: string): Promise<string[]> {
+async function finishRun(runId: string, finishedAt: number | undefined): Promise<string[]> {
   const res = await fetch(`/api/v1/runs/${encodeURIComponent(runId)}/finish`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ status: "finished" }),
+    // the log's last time, as babysit import sends it: the run spans the training, not the upload
+    body: JSON.stringify({ status: "finished", ...(finishedAt !== undefined ? { finishedAt } : {}) }),
   });
   const body = (await res.json().catch(() => null)) as { alerts?: { code: string }[]; error?: { message?: string } } | null;
   if (!res.ok) throw new RequestError(res.status, body?.error?.message ?? `HTTP ${res.status}`);
@@ -196,6 +199,7 @@ export async function uploadRuns(
     let runId: string | undefined;
     let url = "";
     const counts = { points: 0, histograms: 0, images: 0 };
+    let lastTime: number | undefined;
     const shownOf = (rel: string) => (run.kind === "tensorboard" ? `${run.name}/${rel}` : run.name);
     for (const f of run.files) {
       const at = i++;
@@ -217,6 +221,7 @@ export async function uploadRuns(
         const r = await sendFile(query, f.entry.file, (sent) => setFile(at, { state: "sending", sent }, before + Math.min(sent, f.entry.size)));
         runId = r.runId;
         url = r.url;
+        if (r.times && (lastTime === undefined || r.times.last > lastTime)) lastTime = r.times.last;
         counts.points += r.points;
         counts.histograms += r.histograms;
         counts.images += r.images;
@@ -237,7 +242,7 @@ export async function uploadRuns(
     if (!runId) continue;
     let alerts: string[] = [];
     try {
-      alerts = await finishRun(runId);
+      alerts = await finishRun(runId, lastTime);
     } catch (e) {
       tell({ failed: [...p.failed, { path: run.name, reason: `finishing the run: ${e instanceof Error ? e.message : String(e)}` }] });
     }

@@ -27,7 +27,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
     cwd: os.tmpdir(),
     env: { ...process.env, ...env },
     encoding: "utf8",
-    timeout: 120_000,
+    timeout: 300_000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -126,6 +126,11 @@ describe("local mode", () => {
     const list = await api(server.url, "GET", "/api/v1/runs?project=cli");
     expect(list.body.runs.map((r: { name: string }) => r.name).sort()).toEqual(["log.txt", "tb"]);
     expect(list.body.runs.every((r: { status: string }) => r.status === "finished")).toBe(true);
+    // finished when the log ends, not when it was imported
+    const tbRun = list.body.runs.find((r: { name: string }) => r.name === "tb");
+    const detail = await api(server.url, "GET", `/api/v1/runs/${tbRun.id}`);
+    expect(detail.body.run.finishedAt).toBeLessThan(Date.now() / 1000 - 3600);
+    expect(detail.body.run.finishedAt).toBeGreaterThan(detail.body.run.createdAt);
     const second = cli(["import", tb, "--project", "cli", "--url", server.url, "--no-progress"]);
     expect(second.code).toBe(0);
     expect(second.out).toMatch(/imported 1 run into project "cli": 0 points, 0 histograms, 0 images, \d+ other events \(\d+ already there/);

@@ -96,6 +96,14 @@ describe("importing logs from the runs list", () => {
     );
     // the hparams became the run's config
     expect(detail.body.run.config.optimizer).toBeDefined();
+    // the run spans the training (the log's times), not the upload
+    const lastWall = Math.max(
+      ...metricsJsonl("healthy")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).wall_time ?? 0),
+    );
+    expect(Math.abs(detail.body.run.finishedAt - lastWall)).toBeLessThan(60);
 
     // a CSV dropped on the list: the drop overlay shows while dragging, then it is imported
     await page.evaluate((csv) => {

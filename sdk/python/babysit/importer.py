@@ -201,6 +201,7 @@ def import_paths(paths: List[str], url: str, project: str = "default", name: Opt
         run_id = None
         run_url = ""
         counts = {"points": 0, "histograms": 0, "images": 0}
+        last_time = None
         for f in run["files"]:
             shown = "%s/%s" % (run["name"], f["rel"]) if run["kind"] == "tensorboard" else run["name"]
             if progress:
@@ -215,6 +216,9 @@ def import_paths(paths: List[str], url: str, project: str = "default", name: Opt
                     body = fh.read()
                 r = _request(base, "/api/v1/import?" + q, body, "application/octet-stream", timeout)
                 run_id, run_url = r["runId"], r["url"]
+                times = r.get("times")
+                if times and (last_time is None or times["last"] > last_time):
+                    last_time = times["last"]
                 for k in counts:
                     counts[k] += r[k]
                 s["events"] += r["events"]
@@ -235,8 +239,12 @@ def import_paths(paths: List[str], url: str, project: str = "default", name: Opt
         alerts: List[str] = []
         if finish:
             try:
+                # the log's last time, as `babysit import` sends it: the run spans the training, not the import
+                body = {"status": "finished"}
+                if last_time is not None:
+                    body["finishedAt"] = last_time
                 fin = _request(base, "/api/v1/runs/%s/finish" % urllib.parse.quote(run_id, safe=""),
-                               json.dumps({"status": "finished"}).encode(), "application/json", timeout)
+                               json.dumps(body).encode(), "application/json", timeout)
                 alerts = [a["code"] for a in fin.get("alerts", [])]
             except ImportRequestError as err:
                 s["failed"].append({"path": run["name"], "reason": "finishing the run: %s" % err})

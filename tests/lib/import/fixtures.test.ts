@@ -87,10 +87,14 @@ describe.each(Object.keys(expected))("fixture run %s", (run) => {
     expect([...got.keys()].filter((k) => !want.has(k)).every((k) => k.startsWith("hparam/"))).toBe(true);
     expect(results.reduce((n, r) => n + r.histograms, 0)).toBeGreaterThan(0);
 
-    const detail = (await getRun(runId)) as unknown as { run: { config: Record<string, unknown> } };
+    const detail = (await getRun(runId)) as unknown as { run: { config: Record<string, unknown>; createdAt: number } };
     const config = detail.run.config;
     expect(config.optimizer).toBeDefined(); // from the hparams sub-run's session_start_info
     expect(config.num_classes).toBe(10); // from the JSON config logged with add_text
+    // the run starts when its log does, not when it was imported
+    const first = Math.min(...results.flatMap((r) => (r.times ? [r.times.first] : [])));
+    expect(first).toBeLessThan(Date.now() / 1000 - 3600);
+    expect(detail.run.createdAt).toBe(first);
   });
 
   test("raises the diagnoses expected.json lists once imported and finished", async () => {

@@ -201,6 +201,18 @@ describe("hostile input", () => {
     expect(() => parse("b.log", many)).not.toThrow();
   });
 
+  // each of these took seconds to minutes with a backtracking pattern (quadratic in the line): the
+  // readers must get through them like any other line (the test's timeout is the guard)
+  test.each([
+    ["a long word", "a.log", `step=1 ${"a".repeat(60_000)}`],
+    ["a long run of digits in a pair", "a.log", `step=1 a=${"1".repeat(60_000)}x`],
+    ["a long number cell", "a.csv", `step,a\n1,${"1".repeat(1_000_000)}x\n`],
+    ["escaped quotes in a line that is not JSON", "a.jsonl", `{"a": "${'\\"'.repeat(30_000)}, NaN`],
+    ["many Keras separators", "a.log", `Epoch 1/1\n1/1 - ${"x: - ".repeat(12_000)}`],
+  ])("%s reads in linear time", (_what, name, text) => {
+    expect(() => parse(name, text)).not.toThrow();
+  });
+
   test("binary junk is skipped as binary; junk with no NUL byte reads as a text log with no metrics", () => {
     const junk = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7919) % 256));
     expect(formatOf("x.txt", junk)).toBeNull();

@@ -66,6 +66,11 @@ def jsonl_scalars(run):
     return out
 
 
+def last_wall_time(run):
+    with gzip.open(os.path.join(FIXTURES, run, "metrics.jsonl.gz"), "rt") as f:
+        return max(json.loads(line).get("wall_time", 0) for line in f)
+
+
 def stored(run_id, key):
     s = get("/api/v1/runs/%s/series?key=%s" % (run_id, urllib.parse.quote(key, safe="")))
     assert s["exact"]
@@ -108,7 +113,10 @@ def test_a_fixture_folder_imports_as_the_cli_groups_it_with_exactly_the_sources_
         got = stored(tb["id"], key)
         assert sorted(got) == sorted(expected[key])
         assert all(got[s] == pytest.approx(expected[key][s], rel=1e-6) for s in got)  # TensorBoard stores float32
-    assert get("/api/v1/runs/%s" % tb["id"])["run"]["config"], "the hparams sub-run's hyperparameters are the run's config"
+    detail = get("/api/v1/runs/%s" % tb["id"])["run"]
+    assert detail["config"], "the hparams sub-run's hyperparameters are the run's config"
+    # the run spans the training (the log's times), not the import
+    assert abs(detail["finishedAt"] - last_wall_time(run)) < 60
     # the summary names every run with its points and a link, and the total
     total = sum(keys.values())
     assert "tb: %d points" % total in out

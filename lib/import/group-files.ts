@@ -1,0 +1,79 @@
+// Which runs a tree of files holds, from their relative paths alone (no file system): the rules of
+// lib/import/plan.ts, kept here so that a client with only a list of files (the dashboard's folder
+// drop) groups them the same way.
+// - Every directory holding TensorBoard event files is one run, named by its path ("" is the root,
+//   named `rootName`).
+// - A directory of event files that `isHparamsDir` says records hparams (torch's add_hparams writes
+//   one under the run) belongs to the nearest directory above it that is a run.
+// - Every other .csv, .tsv, .jsonl, .ndjson, .log or .txt file is a run of its own, named by its path.
+// Other files are left out.
+
+/** Whether a file name is a TensorBoard event file (what TensorFlow and torch name them). */
+export function isEventFileName(name: string): boolean {
+  return name.includes("tfevents");
+}
+
+export interface FileEntry<T> {
+  /** Path relative to the root, with "/" separators. */
+  rel: string;
+  size: number;
+  ref: T;
+}
+
+export interface FileGroup<T> {
+  kind: "tensorboard" | "file";
+  /** TensorBoard: the run directory's path ("" the root); a log file: the file's path. */
+  path: string;
+  name: string;
+  /** Each file with its path relative to the run's directory (a log file: its own name). */
+  files: { rel: string; size: number; ref: T }[];
+}
+
+export const LOG_EXTENSIONS = [".csv", ".tsv", ".jsonl", ".ndjson", ".log", ".txt"];
+
+const dirOf = (rel: string) => (rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "");
+const baseOf = (rel: string) => rel.slice(rel.lastIndexOf("/") + 1);
+
+export function groupFiles<T>(rootName: string, entries: FileEntry<T>[], isHparamsDir: (files: FileEntry<T>[]) => boolean): FileGroup<T>[] {
+  const eventDirs = new Map<string, FileEntry<T>[]>();
+  const logs: FileEntry<T>[] = [];
+  for (const e of entries) {
+    const base = baseOf(e.rel);
+    if (isEventFileName(base)) {
+      const dir = dirOf(e.rel);
+      let list = eventDirs.get(dir);
+      if (!list) eventDirs.set(dir, (list = []));
+      list.push(e);
+    } else if (LOG_EXTENSIONS.some((x) => base.toLowerCase().endsWith(x))) logs.push(e);
+  }
+  const runFiles = new Map<string, FileGroup<T>["files"]>();
+  for (const [dir, files] of eventDirs)
+    runFiles.set(
+      dir,
+      files.map((f) => ({ rel: baseOf(f.rel), size: f.size, ref: f.ref })),
+    );
+  // deepest first: a sub-run joins its parent before the parent is looked at
+  for (const dir of [...eventDirs.keys()].sort((a, b) => b.length - a.length)) {
+    const parent = nearestRun(dir, eventDirs);
+    if (parent === null || !isHparamsDir(eventDirs.get(dir)!)) continue;
+    const prefix = parent === "" ? dir : dir.slice(parent.length + 1);
+    for (const f of runFiles.get(dir)!) runFiles.get(parent)!.push({ ...f, rel: `${prefix}/${f.rel}` });
+    runFiles.delete(dir);
+  }
+  const out: FileGroup<T>[] = [];
+  const byName = (a: { rel: string }, b: { rel: string }) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+  for (const dir of [...runFiles.keys()].sort()) {
+    out.push({ kind: "tensorboard", path: dir, name: dir || rootName, files: runFiles.get(dir)!.sort(byName) });
+  }
+  for (const f of logs.sort(byName)) out.push({ kind: "file", path: f.rel, name: f.rel, files: [{ rel: baseOf(f.rel), size: f.size, ref: f.ref }] });
+  return out;
+}
+
+function nearestRun(dir: string, eventDirs: Map<string, unknown>): string | null {
+  let d = dir;
+  while (d !== "") {
+    d = dirOf(d);
+    if (eventDirs.has(d)) return d;
+  }
+  return null;
+}
