@@ -1,11 +1,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { FIXTURES, metricsJsonl } from "../helpers/fixtures";
 import { unpackTb } from "../helpers/import-fixtures";
 import { api } from "../helpers/server";
-import { serverAndBrowser } from "./browser";
+import { type TeamServer, as, login, startTeamServer } from "../helpers/team";
+import { type Browser, launchBrowser, serverAndBrowser } from "./browser";
 
 // Importing logs from the runs list in Chromium: a real TensorBoard folder (torch's, with its
 // hparams sub-run) chosen with the folder picker and a Keras CSV dropped on the list become runs
@@ -168,6 +169,48 @@ describe("importing logs from the runs list", () => {
       expect.stringMatching(/^http 400: .*\/api\/v1\/import\?/),
       expect.stringMatching(/^console: Failed to load resource: .* 400 .*\/api\/v1\/import\?/),
     ]);
+  });
+});
+
+describe("importing logs on a team server", () => {
+  let team: TeamServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    [team, browser] = await Promise.all([startTeamServer(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    team?.db.close();
+    await team?.stop();
+  });
+
+  test("a logged-in person imports as who they are; a page whose session is gone is refused and stores nothing", async () => {
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-upload-team-"));
+    const csv = path.join(top, "history.csv");
+    fs.writeFileSync(csv, KERAS_CSV);
+    const { page, errors } = await browser.open(`${team.url}/`);
+    await page.getByLabel("User name").fill("admin");
+    await page.getByLabel("Password").fill(team.adminPassword);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL(`${team.url}/`);
+
+    await page.getByTestId("import-open").click();
+    await page.getByTestId("import-files").setInputFiles(csv);
+    await expect.poll(() => page.getByTestId("import-progress").getAttribute("data-finished"), { timeout: 30_000 }).toBe("true");
+    expect(await page.getByTestId("import-summary").locator("p").first().innerText()).toMatch(/^Imported 1 run: 12 points/);
+    const admin = as(team.url, { cookie: await login(team.url, "admin", team.adminPassword) });
+    const runs = (await admin("GET", "/api/v1/runs?limit=100")).body.runs as { name: string; owner: string | null }[];
+    expect(runs.map((r) => [r.name, r.owner])).toEqual([["history.csv", "admin"]]);
+
+    // the session ends (cookie gone): the page's next import is refused, with the server's words
+    await page.context().clearCookies();
+    fs.writeFileSync(path.join(top, "other.csv"), KERAS_CSV);
+    await page.getByTestId("import-files").setInputFiles(path.join(top, "other.csv"));
+    await expect.poll(() => page.getByTestId("import-progress").getAttribute("data-finished"), { timeout: 30_000 }).toBe("true");
+    expect(await page.locator('li[data-file="other.csv"]').getAttribute("data-state")).toBe("refused");
+    expect(await page.getByTestId("import-failed").innerText()).toMatch(/other\.csv: .*log in|other\.csv: .*authenticat/i);
+    expect(((await admin("GET", "/api/v1/runs?limit=100")).body.runs as unknown[]).length).toBe(1);
+    expect(errors.every((e) => /\b401\b.*\/api\/v1\/import\?/.test(e))).toBe(true);
   });
 });
 
