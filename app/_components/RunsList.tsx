@@ -36,6 +36,7 @@ import LiveNote from "./LiveNote";
 import ColumnPicker from "./ColumnPicker";
 import ConfigFilters from "./ConfigFilters";
 import EmptyRunsHint from "./EmptyRunsHint";
+import ImportLogs from "./ImportLogs";
 import { useListKeys } from "./use-list-keys";
 import type { SweepListItem } from "@/lib/ui/sweep-view";
 
@@ -435,6 +436,7 @@ export default function RunsList({
           </select>
         </label>
         <span className="grow" />
+        <ImportLogs defaultProject={project} />
         {pickedShown.length > 0 && (
           <button type="button" className="link-button" onClick={() => setPicked([])}>
             clear selection

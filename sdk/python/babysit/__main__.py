@@ -1,4 +1,5 @@
-"""`python -m babysit sync`: send what earlier runs left in the spool directory."""
+"""`python -m babysit sync`: send what earlier runs left in the spool directory.
+`python -m babysit import PATH...`: import existing logs (TensorBoard, CSV, JSON Lines, text) as runs."""
 
 from __future__ import annotations
 
@@ -63,7 +64,22 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=float, default=60.0)
     p.add_argument("--any-url", action="store_true",
                    help="also send spools made for another server URL to this one (with a warning each)")
+    p = sub.add_parser("import", help="import TensorBoard log directories, CSV, JSON Lines and text logs as runs",
+                       description="Sends the files to the server's import API (POST /api/v1/import), one run per "
+                                   "TensorBoard run directory or log file, as `babysit import` does; importing again "
+                                   "stores only what is new. Exits 0 when everything was imported; 3 when the server "
+                                   "refused the API key or needs one (set BABYSIT_API_KEY); 1 when a file or run "
+                                   "failed (the others were imported).")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (walked recursively)")
+    p.add_argument("--project", "-p", default="default", help="project of the runs (default: default)")
+    p.add_argument("--name", "-n", help="run name (when the PATHs hold one run; else each run is named by its path)")
+    p.add_argument("--url", help="server address (default $BABYSIT_URL or %s)" % DEFAULT_URL)
+    p.add_argument("--no-finish", dest="finish", action="store_false",
+                   help="leave the runs running (a directory still being written)")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for each answer")
     args = parser.parse_args(argv)
+    if args.command == "import":
+        return _import(args)
     from ._spool import default_spool_dir
 
     base = (args.url or os.environ.get("BABYSIT_URL") or DEFAULT_URL).rstrip("/")
@@ -74,6 +90,18 @@ def main(argv=None) -> int:
         return EXIT_KEY_REFUSED
     left = res["batches_left"] or res["runs_left"] or res["rejected_points"] or res["skipped"]
     return EXIT_LEFT if left else EXIT_OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .importer import EXIT_FAILED, import_paths, progress_line, summary_lines
+
+    base = (args.url or os.environ.get("BABYSIT_URL") or DEFAULT_URL).rstrip("/")
+    s = import_paths(args.paths, url=base, project=args.project, name=args.name, finish=args.finish,
+                     timeout=args.timeout, progress=progress_line())
+    print("\n".join(summary_lines(s, args.project)))
+    if s["key_refused"]:
+        return EXIT_KEY_REFUSED
+    return EXIT_FAILED if s["failed"] else EXIT_OK
 
 
 if __name__ == "__main__":

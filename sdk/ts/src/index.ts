@@ -37,3 +37,4 @@ export {
   type Scalar,
   type Goal,
 } from "./sweeps.js";
+export { babysitCallback, fitKey, type BabysitCallbackOptions, type BabysitFitCallback, type FitLogs } from "./tfjs.js";

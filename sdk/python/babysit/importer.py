@@ -1,0 +1,300 @@
+"""`python -m babysit import PATH...`: send existing logs (TensorBoard directories, CSV, JSON Lines,
+text logs) to a babysit server's import API, as the `babysit import` command of the server's package
+does: the server parses the files; this module only groups them into runs and sends them.
+
+Grouping (the CLI's lib/import/plan.ts; tests/lib/import/plan-paths.test.ts checks both agree):
+- a directory is walked recursively (hidden entries and node_modules left out, symbolic links not
+  followed); every directory holding TensorBoard event files (`*tfevents*`) is one run, named by its
+  path relative to the directory given (the directory given is named by its parent and its own name);
+- a small (at most 1 MiB) directory of event files recording hparams, under a run directory (what
+  torch's `SummaryWriter.add_hparams` writes), belongs to that run;
+- any other .csv, .tsv, .jsonl, .ndjson, .log or .txt file is a run of its own, named by its path;
+- a file given by name is a run (an event file: its directory's run).
+A run's source (its identity on the server) is the absolute path of its directory or file, so
+importing again resumes the same runs and stores only what is new.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any, Callable, Dict, List, Optional
+
+from ._http import API_KEY_ENV, USER_AGENT
+
+LOG_EXTENSIONS = (".csv", ".tsv", ".jsonl", ".ndjson", ".log", ".txt")
+HPARAMS_PEEK_BYTES = 1024 * 1024
+# importFileBytes of lib/contract/limits.ts (docs/contract.json); a larger file is refused by the server
+IMPORT_FILE_BYTES = 64 * 1024 * 1024
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_KEY_REFUSED = 3
+
+
+def _is_event_file(name: str) -> bool:
+    return "tfevents" in name
+
+
+def _own_name(d: str) -> str:
+    parent = os.path.basename(os.path.dirname(d))
+    return "%s/%s" % (parent, os.path.basename(d)) if parent else (os.path.basename(d) or d)
+
+
+def _records_hparams(files: List[Dict[str, Any]]) -> bool:
+    """The minimal form of the server's rule (the directory's events record hyperparameters): torch
+    and TensorFlow write them under the tag `_hparams_/session_start_info`."""
+    if sum(f["size"] for f in files) > HPARAMS_PEEK_BYTES:
+        return False
+    for f in files:
+        try:
+            with open(f["abs"], "rb") as fh:
+                if b"session_start_info" in fh.read():
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+def plan_import(paths: List[str]) -> Dict[str, Any]:
+    """Which runs `paths` hold and which files make each: {"runs": [{source, name, kind, files:
+    [{abs, rel, size}]}], "skipped": [{path, reason}]}."""
+    runs: List[Dict[str, Any]] = []
+    by_source: Dict[str, Dict[str, Any]] = {}
+    skipped: List[Dict[str, str]] = []
+
+    def add(run: Dict[str, Any]) -> None:
+        had = by_source.get(run["source"])
+        if had is not None:
+            known = {f["abs"] for f in had["files"]}
+            had["files"].extend(f for f in run["files"] if f["abs"] not in known)
+            return
+        by_source[run["source"]] = run
+        runs.append(run)
+
+    for given in paths:
+        path = os.path.abspath(given)
+        if os.path.isfile(path):
+            name = os.path.basename(path)
+            f = {"abs": path, "rel": name, "size": os.path.getsize(path)}
+            if _is_event_file(name):
+                d = os.path.dirname(path)
+                add({"source": d, "name": _own_name(d), "kind": "tensorboard", "files": [f]})
+            else:
+                add({"source": path, "name": name, "kind": "file", "files": [f]})
+        elif os.path.isdir(path):
+            _walk(path, add, skipped)
+        elif os.path.lexists(path):
+            skipped.append({"path": given, "reason": "not a file or directory"})
+        else:
+            skipped.append({"path": given, "reason": "no such file or directory"})
+    for r in runs:
+        r["files"].sort(key=lambda f: f["rel"])
+    return {"runs": runs, "skipped": skipped}
+
+
+def _walk(root: str, add: Callable[[Dict[str, Any]], None], skipped: List[Dict[str, str]]) -> None:
+    event_dirs: Dict[str, List[Dict[str, Any]]] = {}
+    logs: List[Dict[str, Any]] = []
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        try:
+            entries = list(os.scandir(d))
+        except OSError as err:
+            skipped.append({"path": os.path.relpath(d, root), "reason": "cannot be read: %s" % err})
+            continue
+        for e in entries:
+            if e.name.startswith(".") or e.name == "node_modules":
+                continue
+            if e.is_dir(follow_symlinks=False):
+                stack.append(e.path)
+            elif e.is_file(follow_symlinks=False):
+                f = {"abs": e.path, "rel": e.name, "size": e.stat(follow_symlinks=False).st_size}
+                if _is_event_file(e.name):
+                    event_dirs.setdefault(d, []).append(f)
+                elif e.name.lower().endswith(LOG_EXTENSIONS):
+                    logs.append(f)
+
+    def rel(p: str) -> str:
+        return os.path.relpath(p, root).replace(os.sep, "/")
+
+    merged = set()
+    for d in sorted(event_dirs, key=len, reverse=True):  # deepest first: a sub-run finds its parent unmerged
+        parent = d
+        while parent != root and parent.startswith(root):
+            parent = os.path.dirname(parent)
+            if parent in event_dirs:
+                break
+        else:
+            continue
+        if parent not in event_dirs or parent == d or not _records_hparams(event_dirs[d]):
+            continue
+        prefix = os.path.relpath(d, parent).replace(os.sep, "/")
+        event_dirs[parent].extend(dict(f, rel="%s/%s" % (prefix, f["rel"])) for f in event_dirs[d])
+        merged.add(d)
+    for d in sorted(event_dirs):
+        if d in merged:
+            continue
+        name = rel(d) if d != root else _own_name(root)
+        add({"source": d, "name": name, "kind": "tensorboard", "files": event_dirs[d]})
+    for f in sorted(logs, key=lambda f: f["abs"]):
+        add({"source": f["abs"], "name": rel(f["abs"]), "kind": "file", "files": [dict(f)]})
+
+
+class ImportRequestError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def _request(base: str, path: str, body: bytes, content_type: str, timeout: float) -> Dict[str, Any]:
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/json", "Content-Type": content_type}
+    key = os.environ.get(API_KEY_ENV, "").strip()
+    if key:
+        headers["Authorization"] = "Bearer " + key
+    req = urllib.request.Request(base + path, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return json.loads(resp.read().decode("utf-8"))
+    except urllib.error.HTTPError as err:
+        raw = err.read()
+        try:
+            e = json.loads(raw.decode("utf-8"))["error"]
+            code, message = str(e.get("code", "error")), str(e.get("message", ""))
+        except Exception:
+            code, message = "error", "HTTP %d" % err.code
+        raise ImportRequestError(err.code, code, message) from None
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise ImportRequestError(0, "unreachable", "the server at %s did not answer: %s" % (base, reason)) from None
+
+
+def import_paths(paths: List[str], url: str, project: str = "default", name: Optional[str] = None,
+                 finish: bool = True, timeout: float = 120.0,
+                 progress: Optional[Callable[[int, int, str], None]] = None) -> Dict[str, Any]:
+    """Sends the runs `paths` hold to POST /api/v1/import file by file, then finishes each run (its
+    diagnoses at finish run). Returns a summary: runs [{id, name, url, points, histograms, images,
+    alerts}], points, histograms, images, events, unchanged, skipped, failed, key_refused.
+
+    Example::
+
+        from babysit.importer import import_paths
+        s = import_paths(["runs/"], url="http://127.0.0.1:3000", project="old-runs")
+    """
+    base = url.rstrip("/")
+    plan = plan_import(paths)
+    s: Dict[str, Any] = {"runs": [], "points": 0, "histograms": 0, "images": 0, "events": 0, "unchanged": 0,
+                         "skipped": list(plan["skipped"]), "failed": [], "key_refused": False}
+    total = sum(f["size"] for r in plan["runs"] for f in r["files"])
+    done = 0
+    single = len(plan["runs"]) == 1
+    for run in plan["runs"]:
+        if s["key_refused"]:
+            break
+        run_name = name if (single and name) else run["name"]
+        run_id = None
+        run_url = ""
+        counts = {"points": 0, "histograms": 0, "images": 0}
+        last_time = None
+        for f in run["files"]:
+            shown = "%s/%s" % (run["name"], f["rel"]) if run["kind"] == "tensorboard" else run["name"]
+            if progress:
+                progress(done, total, run_name)
+            if f["size"] > IMPORT_FILE_BYTES:
+                s["skipped"].append({"path": shown, "reason": "larger than %d bytes (importFileBytes)" % IMPORT_FILE_BYTES})
+                done += f["size"]
+                continue
+            q = urllib.parse.urlencode({"project": project, "source": run["source"], "path": f["rel"], "name": run_name})
+            try:
+                with open(f["abs"], "rb") as fh:
+                    body = fh.read()
+                r = _request(base, "/api/v1/import?" + q, body, "application/octet-stream", timeout)
+                run_id, run_url = r["runId"], r["url"]
+                times = r.get("times")
+                if times and (last_time is None or times["last"] > last_time):
+                    last_time = times["last"]
+                for k in counts:
+                    counts[k] += r[k]
+                s["events"] += r["events"]
+                s["unchanged"] += r["unchanged"]
+                for k in r["skipped"]:
+                    s["skipped"].append({"path": "%s/%s" % (run["name"], k["path"]) if run["kind"] == "tensorboard" else run["name"],
+                                         "reason": k["reason"]})
+            except ImportRequestError as err:
+                s["failed"].append({"path": shown, "reason": str(err)})
+                if err.status == 401:
+                    s["key_refused"] = True  # every other file would hear the same
+                    break
+            except OSError as err:
+                s["failed"].append({"path": shown, "reason": "cannot be read: %s" % err})
+            done += f["size"]
+        if run_id is None or s["key_refused"]:
+            continue
+        alerts: List[str] = []
+        if finish:
+            try:
+                # the log's last time, as `babysit import` sends it: the run spans the training, not the import
+                body = {"status": "finished"}
+                if last_time is not None:
+                    body["finishedAt"] = last_time
+                fin = _request(base, "/api/v1/runs/%s/finish" % urllib.parse.quote(run_id, safe=""),
+                               json.dumps(body).encode(), "application/json", timeout)
+                alerts = [a["code"] for a in fin.get("alerts", [])]
+            except ImportRequestError as err:
+                s["failed"].append({"path": run["name"], "reason": "finishing the run: %s" % err})
+        s["runs"].append(dict(id=run_id, name=run_name, url=base + run_url, alerts=alerts, **counts))
+        for k in counts:
+            s[k] += counts[k]
+    if progress:
+        progress(total, total, "")
+    return s
+
+
+def summary_lines(s: Dict[str, Any], project: str) -> List[str]:
+    """The summary `python -m babysit import` prints, in the CLI's words."""
+    lines = ["%s: %d points, %d histograms, %d images -> %s" % (r["name"], r["points"], r["histograms"], r["images"], r["url"])
+             for r in s["runs"]]
+    lines += ["  %s: %s" % (r["name"], ", ".join(r["alerts"])) for r in s["runs"] if r["alerts"]]
+    n = len(s["runs"])
+    line = "imported %d run%s into project %s: %d points, %d histograms, %d images, %d other events" % (
+        n, "" if n == 1 else "s", json.dumps(project), s["points"], s["histograms"], s["images"], s["events"])
+    if s["unchanged"]:
+        line += " (%d already there, not stored again)" % s["unchanged"]
+    lines.append(line)
+    if s["skipped"]:
+        lines.append("skipped %d:" % len(s["skipped"]))
+        lines += ["  %s: %s" % (k["path"], k["reason"]) for k in s["skipped"][:50]]
+        if len(s["skipped"]) > 50:
+            lines.append("  ... and %d more" % (len(s["skipped"]) - 50))
+    if s["failed"]:
+        lines.append("failed %d:" % len(s["failed"]))
+        lines += ["  %s: %s" % (k["path"], k["reason"]) for k in s["failed"]]
+    if s["key_refused"]:
+        lines.append("the server refused the API key or needs one: set %s" % API_KEY_ENV)
+    return lines
+
+
+def progress_line(stream: Any = None) -> Callable[[int, int, str], None]:
+    """A one-line progress display (bytes sent of all, the run being sent), redrawn in place on a
+    terminal and printed once per run elsewhere."""
+    out = stream or sys.stderr
+    tty = bool(getattr(out, "isatty", lambda: False)())
+    last = {"run": None}
+
+    def show(done: int, total: int, run: str) -> None:
+        pct = 100 if total == 0 else int(done * 100 / total)
+        text = "importing %3d%% | %d/%d bytes | %s" % (pct, done, total, run)
+        if tty:
+            out.write("\r\x1b[K" + text + ("\n" if done >= total and not run else ""))
+            out.flush()
+        elif run and run != last["run"]:
+            out.write(text + "\n")
+        last["run"] = run
+
+    return show

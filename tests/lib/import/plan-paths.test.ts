@@ -1,0 +1,121 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { FIXTURES } from "../../helpers/fixtures";
+import { unpackTb } from "../../helpers/import-fixtures";
+import { eventBytes, eventFile, tb } from "../../helpers/tb-writer";
+import { recordsHparams } from "@/lib/import/hparams-peek";
+import { planImport } from "@/lib/import/plan";
+import { type PathEntry, UPLOAD_SOURCE_PREFIX, planPaths } from "@/lib/import/plan-paths";
+
+// The three places that group files into runs agree on the real fixture directories: plan.ts (the
+// `babysit import` CLI, from the file system), plan-paths.ts (the dashboard, from a dropped
+// folder's relative paths) and the Python SDK's `python -m babysit import` (sdk/python/babysit/importer.py).
+
+const RUNS = ["healthy", "lr_too_low", "overfit", "saturated_tanh"];
+
+/** A folder like the team's shared runs/ folder: every run's tb/ and logs, and things left out. */
+function fixtureFolder(): string {
+  const top = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-plan-"));
+  const root = path.join(top, "runs");
+  for (const run of RUNS) {
+    unpackTb(run, root);
+    for (const f of ["log.txt", "keras_log.txt"]) fs.copyFileSync(path.join(FIXTURES, run, f), path.join(root, run, f));
+  }
+  fs.mkdirSync(path.join(root, ".hidden"), { recursive: true });
+  fs.writeFileSync(path.join(root, ".hidden", "x.csv"), "step,loss\n0,1\n");
+  fs.mkdirSync(path.join(root, "node_modules"), { recursive: true });
+  fs.writeFileSync(path.join(root, "node_modules", "y.txt"), "loss: 1\n");
+  fs.writeFileSync(path.join(root, "weights.bin"), "\0\0");
+  fs.writeFileSync(path.join(root, "Metrics.CSV"), "epoch,loss\n0,1\n");
+  // a small event directory under a run that records no hparams is a run of its own
+  fs.mkdirSync(path.join(root, "healthy", "tb", "eval"));
+  fs.writeFileSync(
+    path.join(root, "healthy", "tb", "eval", "events.out.tfevents.1.eval"),
+    eventFile([eventBytes(0, 1_700_000_000, [tb.simple("eval/loss", 1.5)]), eventBytes(1, 1_700_000_001, [tb.simple("eval/loss", 1.2)])]),
+  );
+  return root;
+}
+
+/** What a browser sees of a dropped folder: every file's path from the folder's name down. */
+function entriesOf(root: string): (PathEntry & { abs: string })[] {
+  const out: (PathEntry & { abs: string })[] = [];
+  const walk = (abs: string, rel: string) => {
+    for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(path.join(abs, e.name), `${rel}/${e.name}`);
+      else out.push({ path: `${rel}/${e.name}`, size: fs.statSync(path.join(abs, e.name)).size, abs: path.join(abs, e.name) });
+    }
+  };
+  walk(root, path.basename(root));
+  return out;
+}
+
+const shape = (runs: { name: string; kind: string; files: { rel: string }[] }[]) =>
+  runs.map((r) => ({ name: r.name, kind: r.kind, files: r.files.map((f) => f.rel) })).sort((a, b) => (a.name < b.name ? -1 : 1));
+
+const peek = (files: { abs: string }[]) => recordsHparams(files.map((f) => fs.readFileSync(f.abs)));
+
+describe("grouping a dropped folder into runs", () => {
+  const root = fixtureFolder();
+
+  test("the dashboard's plan is the CLI's: same runs, names, kinds and files", async () => {
+    const cli = planImport([root]);
+    const browser = await planPaths(entriesOf(root), peek);
+    expect(shape(browser)).toEqual(shape(cli.runs));
+    // the hparams sub-runs were merged; the eval directory without hparams was not
+    const healthy = browser.find((r) => r.name === "healthy/tb")!;
+    expect(healthy.files.map((f) => f.rel)).toEqual(expect.arrayContaining([expect.stringMatching(/^hparams\/events\.out\.tfevents/)]));
+    expect(browser.map((r) => r.name)).toContain("healthy/tb/eval");
+    expect(browser.map((r) => r.name)).toContain("Metrics.CSV");
+    expect(browser.some((r) => r.name.includes("node_modules") || r.name.includes(".hidden") || r.name.includes("weights"))).toBe(false);
+    // sources name the path from the dropped folder, so a second drop resumes the same runs
+    expect(healthy.source).toBe(`${UPLOAD_SOURCE_PREFIX}runs/healthy/tb`);
+  });
+
+  test("a run directory dropped itself is one run, named by its own name", async () => {
+    const tb = path.join(root, "overfit", "tb");
+    const cli = planImport([tb]);
+    const browser = await planPaths(entriesOf(tb), peek);
+    expect(browser).toHaveLength(1);
+    expect(shape(browser)[0].files).toEqual(shape(cli.runs)[0].files);
+    expect(browser[0].name).toBe("tb"); // the CLI adds the parent's name, which a browser never learns
+  });
+
+  test.each([
+    ["log.txt", "file"],
+    ["events.out.tfevents.1.host", "tensorboard"],
+  ])("a file dropped alone (%s) is a run named by the file", async (name, kind) => {
+    const runs = await planPaths([{ path: name, size: 10 }], () => false);
+    expect(runs).toEqual([{ source: `${UPLOAD_SOURCE_PREFIX}${name}`, name, kind, files: [{ entry: { path: name, size: 10 }, rel: name }] }]);
+  });
+
+  test.each(["a/../b.txt", "a//b.txt", "./b.txt"])("a path with an empty, . or .. part (%s) is left out", async (p) => {
+    expect(await planPaths([{ path: p, size: 1 }], () => false)).toEqual([]);
+  });
+
+  test("the Python SDK's plan is the CLI's", () => {
+    const py = process.env.PYTHON ?? "/usr/bin/python3";
+    const out = execFileSync(
+      py,
+      ["-c", "import json,sys; from babysit.importer import plan_import; print(json.dumps(plan_import(sys.argv[1:])))", root],
+      {
+        env: { ...process.env, PYTHONPATH: path.resolve("sdk/python") },
+        encoding: "utf8",
+      },
+    );
+    const pyPlan = JSON.parse(out) as { runs: { source: string; name: string; kind: string; files: { rel: string }[] }[] };
+    const cli = planImport([root]);
+    expect(shape(pyPlan.runs)).toEqual(shape(cli.runs));
+    expect(pyPlan.runs.map((r) => r.source).sort()).toEqual(cli.runs.map((r) => r.source).sort());
+    const tb = path.join(root, "overfit", "tb");
+    const one = JSON.parse(
+      execFileSync(py, ["-c", "import json,sys; from babysit.importer import plan_import; print(json.dumps(plan_import(sys.argv[1:])))", tb], {
+        env: { ...process.env, PYTHONPATH: path.resolve("sdk/python") },
+        encoding: "utf8",
+      }),
+    );
+    expect(shape(one.runs)).toEqual(shape(planImport([tb]).runs));
+  });
+});
