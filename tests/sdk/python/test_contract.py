@@ -35,6 +35,10 @@ NOT_FOR_SDKS = {"seriesKeysPerRequest", "keyPatternMaxLength", "keyPatternsMax",
                 "runListConfigKeys", "runListKeysRuns", "runListKeysMax", "shareListMax",
                 # body limits of routes other than the log route: what the SDKs send there is far within them
                 "runCreateBodyBytes", "editBodyBytes", "smallBodyBytes",
+                # log import and console lines: the server answers a file past importFileBytes with 413,
+                # which `python -m babysit import` reports for that file
+                "importFileBytes", "importPatternMaxLength", "importPatternsMax", "importSourceMaxLength",
+                "runLogBodyBytes", "runLogLineMaxLength", "runLogLinesPerBatch", "runLogLinesPerRun", "runLogPageMax",
                 # the server judges a run's startedAt / finishedAt against its own clock; SDKs send theirs as is
                 "runTimeFutureSkew", "runTimeMaxAge", "runMetricFiltersMax"}
 

@@ -91,6 +91,16 @@ describe("the SDK's copy of the contract", () => {
     "runTimeFutureSkew",
     "runTimeMaxAge",
     "runMetricFiltersMax",
+    // log import and console lines: the babysit CLI and the dashboard send those, not the SDK
+    "importFileBytes",
+    "importPatternMaxLength",
+    "importPatternsMax",
+    "importSourceMaxLength",
+    "runLogBodyBytes",
+    "runLogLineMaxLength",
+    "runLogLinesPerBatch",
+    "runLogLinesPerRun",
+    "runLogPageMax",
   ]);
 
   test("every limit equals docs/contract.json (generated from lib/contract/limits.ts)", () => {
