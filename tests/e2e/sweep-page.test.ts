@@ -161,6 +161,9 @@ describe("sweep page", () => {
       expect(await cell.getAttribute("data-objective-raw")).toBe(raw);
       expect((await cell.textContent())?.trim()).toBe(`${text} diverged`);
       expect(await page.locator(`[data-testid="trials"] tr[data-run="${ids.get(name)}"]`).getAttribute("data-failed")).toBe("");
+      expect(await page.locator(`[data-testid="parallel-coords"] a[data-trial="${ids.get(name)}"] title`).textContent()).toBe(
+        `${name}: val/acc = ${text} (diverged)`,
+      );
     }
     expect((await page.locator(`[data-testid="trials"] tr[data-run="${ids.get("ok-2")}"] td.objective`).textContent())?.trim()).toBe("0.7");
     expect(await page.locator('figure[data-chart="curves"]').getAttribute("data-lines")).toBe("4");
