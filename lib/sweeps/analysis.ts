@@ -27,8 +27,11 @@ export const TREND_Z = 2.326;
 export const NARROW_MARGIN = 0.5;
 /** ...and never narrows a range below this fraction of its old width (one trial is not a region). */
 export const MIN_WIDTH_FRACTION = 0.2;
-/** Past an edge where the best sit, refine extends the range by this fraction of its old width. */
+/** Past an edge where the best sit, refine moves the range past it by at most this fraction of its old width
+ *  (the new range is centred on the edge: as far past it as the top trials reach inside). */
 export const WIDEN_FRACTION = 0.5;
+/** ...and by at least this fraction: top trials crowded on the edge still move the next stage a step past it. */
+export const WIDEN_MIN_FRACTION = 0.25;
 /** An inferred numeric parameter is log-scale when all its values are > 0 and span this ratio (2 decades). */
 export const LOG_SCALE_RATIO = 100;
 /** A parameter is "flat" only with at least this many trials: fewer cannot tell a weak effect from none. */
@@ -346,8 +349,20 @@ function refineNumeric(ax: NumericAxis, top: number[], edge: "low" | "high" | nu
   const margin = Math.max((kHi - kLo) * NARROW_MARGIN, (w * MIN_WIDTH_FRACTION) / 2);
   let lo = Math.max(lo0, kLo - margin);
   let hi = Math.min(hi0, kHi + margin);
-  if (edge === "high") hi = Math.max(hi0, kHi) + w * WIDEN_FRACTION;
-  if (edge === "low") lo = Math.min(lo0, kLo) - w * WIDEN_FRACTION;
+  // On an edge the best sit on, the better region probably lies past it: the next range is centred
+  // on that edge, reaching as far past it as the top trials (with their margin) reach inside, at least
+  // WIDEN_MIN_FRACTION and at most WIDEN_FRACTION of the old width each side: never wider than the old
+  // range, moved, not grown.
+  if (edge === "high") {
+    const reach = Math.min(Math.max(hi0 - (kLo - margin), w * WIDEN_MIN_FRACTION), w * WIDEN_FRACTION);
+    lo = Math.max(lo0, hi0 - reach);
+    hi = Math.max(hi0, kHi) + reach;
+  }
+  if (edge === "low") {
+    const reach = Math.min(Math.max(kHi + margin - lo0, w * WIDEN_MIN_FRACTION), w * WIDEN_FRACTION);
+    hi = Math.min(hi0, lo0 + reach);
+    lo = Math.min(lo0, kLo) - reach;
+  }
   let low = fInv(ax, lo);
   let high = fInv(ax, hi);
   // natural bounds widening never crosses: 0 for non-negative ranges (a rate, a dropout), 1 for
@@ -391,6 +406,27 @@ function refineChoice(ax: ChoiceAxis, top: TrialSummary[]): Distribution {
 }
 
 /**
+ * The trials best first, equal objectives (a tie: accuracy on a small validation set often is)
+ * ordered by how near their value of this parameter lies to the best trial's, in scale units: a tie
+ * says nothing about which value is better, so the top trials are the ones that form a region with the
+ * best, not whichever of the tied trials happened to start first.
+ */
+function tiesNearBest(ax: Axis, sorted: TrialSummary[], goal: Goal): TrialSummary[] {
+  if (ax.kind !== "numeric" || sorted.length < 2) return sorted;
+  const best = paramOf(sorted[0], ax.name);
+  if (!isNum(best) || (ax.log && best <= 0)) return sorted;
+  const fb = f(ax, best);
+  const dist = (t: TrialSummary) => {
+    const v = paramOf(t, ax.name);
+    return isNum(v) && (!ax.log || v > 0) ? Math.abs(f(ax, v) - fb) : Number.POSITIVE_INFINITY;
+  };
+  return sorted
+    .map((t, i) => ({ t, i, d: dist(t) }))
+    .sort((a, b) => goodness(goal, b.t.objective as number) - goodness(goal, a.t.objective as number) || a.d - b.d || a.i - b.i)
+    .map((x) => x.t);
+}
+
+/**
  * The next stage's space: each numeric range narrowed around the `top` best trials (in log space
  * for log-scale parameters), widened past an edge instead where the best trial sits on it (and no
  * diverged trial lies beyond); choice parameters keep the values the top trials used; fixed values
@@ -407,7 +443,7 @@ export function refineSpace(space: Space, trials: TrialSummary[], goal: Goal, to
   if (scored.length === 0) return out;
   for (const ax of axesOf(space)) {
     const withValue = scored.filter((t) => (ax.kind === "numeric" ? isNum(paramOf(t, ax.name)) : paramOf(t, ax.name) !== undefined));
-    const topK = withValue.slice(0, k);
+    const topK = tiesNearBest(ax, withValue, goal).slice(0, k);
     if (topK.length === 0) continue;
     if (ax.kind === "choice") {
       out[ax.name] = refineChoice(ax, topK);
@@ -615,7 +651,10 @@ function boundaryFindings(axes: Axis[], scored: TrialSummary[], trials: TrialSum
     else if (((tBest <= EDGE_BAND && z <= -BOUNDARY_Z) || (tBest <= EDGE_ZONE && z <= -TREND_Z)) && inZone("low")) edge = "low";
     if (!edge) continue;
     if (divergesBeyond(ax, best, edge, trials)) continue;
-    const topValues = rows.slice(0, DEFAULT_TOP).map((t) => paramOf(t, ax.name) as number);
+    // the same top trials refineSpace takes (ties broken towards the best), so the alert names the suggestion's range
+    const topValues = tiesNearBest(ax, rows, goal)
+      .slice(0, DEFAULT_TOP)
+      .map((t) => paramOf(t, ax.name) as number);
     const refined = refineNumeric(ax, topValues, edge);
     if (!refined.widened) continue; // a natural bound (0, 1): the best value is the bound itself, not a region past it
     const next = refined.spec as { low: number; high: number };

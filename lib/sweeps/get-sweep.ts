@@ -2,7 +2,7 @@ import { sqlite } from "../db";
 import { AppError } from "../errors";
 import { analyzeSweep, refineSpace, shouldStop } from "./analysis";
 import { type SweepRow, createSweep, mustReadSweep, parseEarlyStop, parseSpace, readSweep, sweepOfRun, sweepView } from "./store";
-import { sweepTrials } from "./trials";
+import { sweepTrials, wireCurve } from "./trials";
 import type { Goal, TrialSummary } from "./types";
 
 // What the sweeps API answers beyond storage: the list with counts and the best trial, the detail
@@ -74,6 +74,8 @@ export function getSweep(id: string) {
       children,
       trials: trials.map((t) => ({
         ...t,
+        // NaN and ±Infinity as logged, as the wire strings (JSON would make them null)
+        curve: wireCurve(t.curve),
         // a run still going (or gone quiet) counts to now
         durationS:
           t.startedAt === null

@@ -4,7 +4,7 @@ import { shownStatus } from "../runs/run-view";
 import { getSeries } from "../series/get-series";
 import { cachedRunSeries, runSeries } from "../series/series-meta";
 import { singleton } from "../singleton";
-import { decodeValue, type WireNumber } from "../values";
+import { decodeValue, encodeValue, type WireNumber } from "../values";
 import { resolveObjective } from "./analysis";
 import { parseObjective, parseSpace, type SweepRow } from "./store";
 import type { Goal, Objective, Scalar, Space, TrialSummary } from "./types";
@@ -40,6 +40,9 @@ interface KeyTotals {
   min: number | null;
   max: number | null;
   nonFinite: number;
+  nan: number;
+  posInf: number;
+  last: number;
 }
 
 /** The totals of some keys of each run, with non-finite counts: from memory where the run is loaded or has pending points, else from the series rows. */
@@ -65,7 +68,8 @@ function totalsOf(runIds: string[], keys: string[]): Map<string, Map<string, Key
     const m = new Map<string, KeyTotals>();
     for (const k of keys) {
       const t = cached.get(k);
-      if (t && t.count > 0) m.set(k, { count: t.count, min: t.min, max: t.max, nonFinite: t.nan + t.posInf + t.negInf });
+      if (t && t.count > 0)
+        m.set(k, { count: t.count, min: t.min, max: t.max, nonFinite: t.nan + t.posInf + t.negInf, nan: t.nan, posInf: t.posInf, last: t.lastValue });
     }
     out.set(id, m);
   }
@@ -73,11 +77,15 @@ function totalsOf(runIds: string[], keys: string[]): Map<string, Map<string, Key
     for (const id of fromRows) out.set(id, new Map());
     const rows = db
       .prepare(
-        `SELECT run_id AS runId, key, count, min, max, nan_count + pos_inf_count + neg_inf_count AS nonFinite FROM series
+        `SELECT run_id AS runId, key, count, min, max, nan_count + pos_inf_count + neg_inf_count AS nonFinite, nan_count AS nan,
+           pos_inf_count AS posInf, last_value AS lastValue FROM series
          WHERE run_id IN (SELECT value FROM json_each(?)) AND key IN (SELECT value FROM json_each(?)) AND count > 0`,
       )
-      .all(JSON.stringify(fromRows), JSON.stringify(keys)) as ({ runId: string; key: string } & KeyTotals)[];
-    for (const r of rows) out.get(r.runId)?.set(r.key, { count: r.count, min: r.min, max: r.max, nonFinite: r.nonFinite });
+      .all(JSON.stringify(fromRows), JSON.stringify(keys)) as ({ runId: string; key: string; lastValue: string } & Omit<KeyTotals, "last">)[];
+    for (const r of rows) {
+      const last = decodeValue(JSON.parse(r.lastValue) as WireNumber);
+      out.get(r.runId)?.set(r.key, { count: r.count, min: r.min, max: r.max, nonFinite: r.nonFinite, nan: r.nan, posInf: r.posInf, last });
+    }
   }
   return out;
 }
@@ -135,7 +143,13 @@ function cachedCurve(runId: string, key: string, goal: Goal, t: KeyTotals): Arra
   return curve;
 }
 
-/** The curve of a key, thinned: [a bucket's last step, the bucket's best finite value (max or min by goal)]. */
+/**
+ * The curve of a key, thinned: [a bucket's last step, the bucket's best finite value (max or min by
+ * goal)]. NaN and ±Infinity are data: a bucket that holds any is drawn with that value (its last
+ * value when that is not finite, else NaN, else the infinity logged), never dropped — beside its best
+ * finite value when it has both (the finite one first when the bucket ends non-finite, as a
+ * divergence does).
+ */
 function curveOf(runId: string, key: string, goal: Goal): Array<[number, number]> {
   let buckets: ReturnType<typeof getSeries>["buckets"];
   try {
@@ -146,16 +160,49 @@ function curveOf(runId: string, key: string, goal: Goal): Array<[number, number]
   const out: Array<[number, number]> = [];
   for (const b of buckets) {
     const v = goal === "max" ? b.max : b.min;
-    if (v === null) continue;
-    const x = decodeValue(v as WireNumber);
-    if (Number.isFinite(x)) out.push([b.lastStep, x]);
+    const x = v === null ? null : decodeValue(v as WireNumber);
+    const finite = x !== null && Number.isFinite(x) ? x : null;
+    const last = decodeValue(b.last);
+    const bad =
+      b.nan + b.posInf + b.negInf === 0
+        ? null
+        : !Number.isFinite(last)
+          ? last
+          : b.nan > 0
+            ? Number.NaN
+            : b.posInf > 0
+              ? Number.POSITIVE_INFINITY
+              : Number.NEGATIVE_INFINITY;
+    if (bad === null) {
+      if (finite !== null) out.push([b.lastStep, finite]);
+    } else if (finite === null || b.step === b.lastStep) out.push([b.lastStep, bad]);
+    else if (!Number.isFinite(last)) out.push([b.step, finite], [b.lastStep, bad]);
+    else out.push([b.step, bad], [b.lastStep, finite]);
   }
   return out;
 }
 
+/** A curve as the API sends it: NaN and ±Infinity as the wire strings (lib/values.ts). */
+export function wireCurve(curve: Array<[number, number]>): Array<[number, WireNumber]> {
+  return curve.map(([s, v]) => [s, encodeValue(v)]);
+}
+
+/** The non-finite value a metric logged, as the wire sends it: its last value when not finite, else NaN, else the infinity logged. */
+function nonFiniteOf(t: KeyTotals): WireNumber {
+  if (!Number.isFinite(t.last)) return encodeValue(t.last);
+  return t.nan > 0 ? "NaN" : t.posInf > 0 ? "Infinity" : "-Infinity";
+}
+
+/** A trial as the sweeps API reads it: the analysis' summary and the objective as logged. */
+export interface TrialRecord extends TrialSummary {
+  /** the objective as logged: the objective itself, or (a trial whose objective metric logged NaN or
+   *  ±Infinity, whose objective is null) that non-finite value as a wire string */
+  objectiveRaw: WireNumber | null;
+}
+
 export interface SweepTrials {
   objective: Objective & { declared: boolean };
-  trials: TrialSummary[];
+  trials: TrialRecord[];
   /** per run: its last update (the sweep's alerts' updatedAt) */
   updatedAt: number;
 }
@@ -180,12 +227,14 @@ export function sweepTrials(sweep: SweepRow, opts: { curves: boolean }): SweepTr
   const alerts = activeAlerts(ids);
   const space = parseSpace(sweep);
   let updatedAt = sweep.updatedAt;
-  const trials = rows.map((r): TrialSummary => {
+  const trials = rows.map((r): TrialRecord => {
     updatedAt = Math.max(updatedAt, r.updatedAt);
     const t = totals.get(r.id) ?? new Map<string, KeyTotals>();
     const o = t.get(objective.metric);
     const best = o ? (objective.goal === "max" ? o.max : o.min) : null;
-    const value = best !== null && Number.isFinite(best) ? best : null;
+    // an objective metric that logged NaN or ±Infinity has no value: the trial diverged (a failure, not a bad value)
+    const objectiveBad = o !== undefined && o.nonFinite > 0;
+    const value = !objectiveBad && best !== null && Number.isFinite(best) ? best : null;
     const codes = alerts.get(r.id) ?? [];
     const status = shownStatus(r.status, r.lastSeenAt);
     const nonFinite = [objective.metric, ...LOSS_KEYS].some((k) => (t.get(k)?.nonFinite ?? 0) > 0);
@@ -204,6 +253,7 @@ export function sweepTrials(sweep: SweepRow, opts: { curves: boolean }): SweepTr
       status,
       params: paramsOf(parseConfig(r.config), space),
       objective: value,
+      objectiveRaw: objectiveBad ? nonFiniteOf(o) : value,
       failed: failure === "diverged" || failure === "crashed",
       failure,
       alerts: codes,

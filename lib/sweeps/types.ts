@@ -76,7 +76,7 @@ export interface TrialSummary {
    *  space, every scalar config key except "sweep") */
   params: Record<string, Scalar>;
   /** the objective: best value of the metric over the run (max or min by goal); null if never
-   *  logged or not finite */
+   *  logged, or when it logged NaN or ±Infinity (the trial diverged) */
   objective: number | null;
   /** true when the trial failed (diverged: a non-finite or exploding loss / a divergence alert,
    *  or crashed before logging the objective) — failed trials are not "bad values" */
@@ -84,7 +84,7 @@ export interface TrialSummary {
   failure: string | null; // "diverged" | "crashed" | "no_objective" | null
   /** codes of the trial's active alerts */
   alerts: string[];
-  /** the objective metric's curve: [step, value] (thinned), for overlays and median stopping */
+  /** the objective metric's curve: [step, value] (thinned; NaN and ±Infinity kept as logged), for overlays and median stopping */
   curve: Array<[number, number]>;
   startedAt: number | null;
   finishedAt: number | null;

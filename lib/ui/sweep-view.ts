@@ -1,6 +1,7 @@
 import type { ParamImportance, ParamSpec, Scalar, Space } from "../sweeps/types";
 import type { WireNumber } from "../values";
 import type { Alert } from "./api-types";
+import { formatValue } from "./format";
 
 // The sweep page's reading of GET /api/v1/sweeps/{id} (docs/api.md, "Sweeps"): pure functions, so
 // that the table's order, the charts' scales and the snippet are tested without a browser.
@@ -14,6 +15,9 @@ export interface SweepTrialView {
   params: Record<string, Scalar>;
   /** NaN and ±Infinity come as the wire strings (lib/values.ts): shown as such, never as 0 */
   objective: WireNumber | null;
+  /** the objective as logged: a trial whose metric logged NaN/±Infinity has objective null (it
+   *  failed: diverged) and that value here, as a wire string */
+  objectiveRaw?: WireNumber | null;
   failed: boolean;
   failure: string | null;
   alerts: string[];
@@ -87,6 +91,15 @@ export function paramOf(t: SweepTrialView, name: string): Scalar | undefined {
 
 export function specOf(space: Space | null | undefined, name: string): ParamSpec | undefined {
   return space && Object.hasOwn(space, name) ? space[name] : undefined;
+}
+
+/** What the trials table shows for a trial's objective: the value, else the non-finite value it
+ *  logged ("NaN", "+Inf": a diverged trial shows what it logged), else "" for a failure or "–". */
+export function objectiveText(t: Pick<SweepTrialView, "objective" | "objectiveRaw" | "failed">): string {
+  if (t.objective !== null) return formatValue(t.objective);
+  const raw = t.objectiveRaw ?? null;
+  if (raw !== null) return formatValue(raw);
+  return t.failed ? "" : "–";
 }
 
 /** A numeric objective value (NaN/±Inf decoded), null for none. */
@@ -218,7 +231,11 @@ function pythonSpec(spec: ParamSpec): string {
 }
 
 /** The next stage as Python: a babysit.sweep(...) call with the suggested space, and its loop. */
-export function suggestionSnippet(sweep: Pick<SweepDetailView, "project" | "name" | "stage" | "objective">, space: Space, trials = 20): string {
+export function suggestionSnippet(
+  sweep: Pick<SweepDetailView, "id" | "project" | "name" | "stage" | "objective">,
+  space: Space,
+  trials = 20,
+): string {
   const entries = Object.keys(space).map((k) => `        ${JSON.stringify(k)}: ${pythonSpec(space[k])},`);
   return [
     "import babysit",
@@ -226,6 +243,8 @@ export function suggestionSnippet(sweep: Pick<SweepDetailView, "project" | "name
     "sweep = babysit.sweep(",
     `    project=${JSON.stringify(sweep.project)},`,
     `    name=${JSON.stringify(`${sweep.name}-s${sweep.stage + 1}`)},`,
+    // the parent makes the new sweep this one's next stage (the server sets its stage), linked on both pages
+    `    parent=${JSON.stringify(sweep.id)},  # this sweep: the new one is its stage ${sweep.stage + 1}`,
     "    space={",
     ...entries,
     "    },",

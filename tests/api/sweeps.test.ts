@@ -456,6 +456,99 @@ describe("list, detail, alerts", () => {
     expect(listed.best.runId).not.toBe(bad.body.id);
   });
 
+  // NaN and ±Infinity are data: the trial failed (objective null, diverged, counted as failed by the
+  // list, the best and should-stop), and its curve and objectiveRaw carry what was logged as the wire strings
+  test.each([
+    [
+      "NaN at the end",
+      [0.3, 0.6, "NaN"],
+      "NaN",
+      [
+        [0, 0.3],
+        [1, 0.6],
+        [2, "NaN"],
+      ],
+    ],
+    [
+      "Infinity at the end",
+      [0.3, 0.6, "Infinity"],
+      "Infinity",
+      [
+        [0, 0.3],
+        [1, 0.6],
+        [2, "Infinity"],
+      ],
+    ],
+    [
+      "-Infinity at the end",
+      [0.3, "-Infinity"],
+      "-Infinity",
+      [
+        [0, 0.3],
+        [1, "-Infinity"],
+      ],
+    ],
+    [
+      "NaN in the middle, finite again after",
+      [0.3, "NaN", 0.7],
+      "NaN",
+      [
+        [0, 0.3],
+        [1, "NaN"],
+        [2, 0.7],
+      ],
+    ],
+    [
+      "only NaN",
+      ["NaN", "NaN"],
+      "NaN",
+      [
+        [0, "NaN"],
+        [1, "NaN"],
+      ],
+    ],
+  ] as const)(
+    "an objective that logged %s: objective null, diverged, the value logged in objectiveRaw and the curve",
+    async (_what, values, raw, curve) => {
+      const project = freshProject();
+      const { id } = await searched(project, [1e-3, 1e-2]);
+      const bad = await call("POST", "/api/v1/runs", { project, config: { lr: 0.9, sweep: { id: "search" } } });
+      await log(
+        bad.body.id,
+        values.map((v, step) => ({ step, metrics: { "val/acc": v } })),
+      );
+      const detail = (await call("GET", `/api/v1/sweeps/${id}`)).body.sweep;
+      const trial = detail.trials.find((t: { runId: string }) => t.runId === bad.body.id);
+      expect(trial).toMatchObject({ objective: null, objectiveRaw: raw, failed: true, failure: "diverged", curve });
+      expect(detail.best).not.toContain(bad.body.id);
+      // a finite trial's objectiveRaw is its objective
+      for (const t of detail.trials.filter((t: { runId: string }) => t.runId !== bad.body.id)) expect(t.objectiveRaw).toBe(t.objective);
+      const [listed] = await sweepsOf(project);
+      expect(listed.failed).toBe(1);
+      expect(listed.best.runId).not.toBe(bad.body.id);
+      const stop = await call("GET", `/api/v1/runs/${bad.body.id}/should-stop`);
+      expect({ stop: stop.body.stop, rule: stop.body.evidence.rule }).toEqual({ stop: true, rule: "diverged" });
+    },
+  );
+
+  test("a long diverged curve, thinned to 100 points, keeps its NaN stretch and every finite best", async () => {
+    const project = freshProject();
+    const { id } = await searched(project, [1e-3, 1e-2]);
+    const bad = await call("POST", "/api/v1/runs", { project, config: { lr: 0.9, sweep: { id: "search" } } });
+    const rows = Array.from({ length: 1000 }, (_, step) => ({ step, metrics: { "val/acc": step < 777 ? 0.1 + step / 1000 : "NaN" } }));
+    await log(bad.body.id, rows);
+    const trial = (await call("GET", `/api/v1/sweeps/${id}`)).body.sweep.trials.find((t: { runId: string }) => t.runId === bad.body.id);
+    expect(trial).toMatchObject({ objective: null, objectiveRaw: "NaN", failure: "diverged" });
+    const pts = trial.curve as Array<[number, number | string]>;
+    expect(pts.length).toBeLessThanOrEqual(101); // at most one bucket holds both a finite best and a NaN
+    expect(pts.map(([s]) => s)).toEqual([...pts.map(([s]) => s)].sort((a, b) => a - b));
+    const finite = pts.filter(([, v]) => typeof v === "number").map(([, v]) => v as number);
+    expect(Math.max(...finite)).toBeCloseTo(0.1 + 776 / 1000, 12); // the last finite value before the NaN is not lost
+    expect(pts.filter(([s, v]) => v === "NaN" && s >= 777).length).toBeGreaterThan(10);
+    expect(pts.every(([s, v]) => (s < 777 ? typeof v === "number" : v === "NaN"))).toBe(true);
+    expect(pts[pts.length - 1]).toEqual([999, "NaN"]);
+  });
+
   test("unknown sweep: 404 not_found on the detail and the alerts", async () => {
     for (const p of ["/api/v1/sweeps/nosuchsweep", "/api/v1/sweeps/nosuchsweep/alerts"]) {
       const r = await call("GET", p);

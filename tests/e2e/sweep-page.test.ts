@@ -126,6 +126,54 @@ describe("sweep page", () => {
     expect(errors).toEqual([]);
   }, 180_000);
 
+  // pages draw exactly what was logged: a trial whose objective logged NaN / Infinity shows it (and
+  // counts as failed: diverged), its curve has the gap; the snippet makes a sweep linked to this one
+  test("a trial whose objective logged NaN or Infinity shows what it logged; the snippet names the parent", async () => {
+    const made = await api(env.server.url, "POST", "/api/v1/sweeps", {
+      project: "e2e-sweep-nan",
+      name: "nan",
+      space: { lr: { distribution: "log_uniform", low: 1e-3, high: 1 } },
+      objective: { metric: "val/acc", goal: "max" },
+    });
+    expect(made.status).toBe(201);
+    const ids = new Map<string, string>();
+    const logged: Array<[string, number, Array<number | string>]> = [
+      ["ok-1", 0.01, [0.3, 0.5, 0.6]],
+      ["ok-2", 0.03, [0.3, 0.6, 0.7]],
+      ["nan", 0.5, [0.3, 0.4, "NaN"]],
+      ["inf", 0.9, [0.3, "Infinity"]],
+    ];
+    for (const [name, lr, values] of logged) {
+      const r = await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-sweep-nan", name, config: { lr, sweep: { id: "nan" } } });
+      expect(r.status).toBe(201);
+      ids.set(name, r.body.id);
+      const rows = values.map((v, step) => ({ step, metrics: { "val/acc": v } }));
+      expect((await api(env.server.url, "POST", `/api/v1/runs/${r.body.id}/log`, { seq: 0, rows })).status).toBe(200);
+      expect((await api(env.server.url, "POST", `/api/v1/runs/${r.body.id}/finish`, {})).status).toBe(200);
+    }
+    const { page, errors } = await pageFor(made.body.sweep.id);
+    await expect.poll(() => rows(page)).toBe(4);
+    for (const [name, text, raw] of [
+      ["nan", "NaN", "NaN"],
+      ["inf", "+Inf", "Infinity"],
+    ]) {
+      const cell = page.locator(`[data-testid="trials"] tr[data-run="${ids.get(name)}"] td.objective`);
+      expect(await cell.getAttribute("data-objective-raw")).toBe(raw);
+      expect((await cell.textContent())?.trim()).toBe(`${text} diverged`);
+      expect(await page.locator(`[data-testid="trials"] tr[data-run="${ids.get(name)}"]`).getAttribute("data-failed")).toBe("");
+      expect(await page.locator(`[data-testid="parallel-coords"] a[data-trial="${ids.get(name)}"] title`).textContent()).toBe(
+        `${name}: val/acc = ${text} (diverged)`,
+      );
+    }
+    expect((await page.locator(`[data-testid="trials"] tr[data-run="${ids.get("ok-2")}"] td.objective`).textContent())?.trim()).toBe("0.7");
+    expect(await page.locator('figure[data-chart="curves"]').getAttribute("data-lines")).toBe("4");
+    expect(await page.locator('figure[data-chart="curves"] .failed-note').textContent()).toContain("2 trials logged NaN/Inf");
+    expect(await page.locator('[data-testid="snippet"]').textContent()).toContain(
+      `parent=${JSON.stringify(made.body.sweep.id)},  # this sweep: the new one is its stage 2`,
+    );
+    expect(errors).toEqual([]);
+  }, 60_000);
+
   test("the run page links its sweep; the runs list groups runs by sweep", async () => {
     const list = await api(env.server.url, "GET", "/api/v1/sweeps?project=e2e-sweep");
     const coarse = list.body.sweeps.find((s: { name: string }) => s.name === "coarse");

@@ -137,7 +137,7 @@ export default function ParallelCoords({
                   data-failed={obj === null ? "" : undefined}
                   data-best={isBest ? "" : undefined}
                 >
-                  <title>{`${t.name}: ${metric} = ${t.failed ? (t.failure ?? "failed") : formatValue(t.objective)}`}</title>
+                  <title>{`${t.name}: ${metric} = ${t.failed ? (typeof t.objectiveRaw === "string" ? `${formatValue(t.objectiveRaw)} (${t.failure ?? "failed"})` : (t.failure ?? "failed")) : formatValue(t.objective)}`}</title>
                 </polyline>
               </Link>
             );

@@ -11,6 +11,7 @@ import {
   type SweepListItem,
   type SweepTrialView,
   type TrialSortKey,
+  objectiveText,
   paramNames,
   paramOf,
   scalarText,
@@ -401,8 +402,12 @@ function TrialRow({ t, names, rank }: { t: SweepTrialView; names: string[]; rank
           </td>
         );
       })}
-      <td className={`num objective ${isNonFinite(obj) ? "bad" : ""}`} data-objective={obj === null ? "" : String(obj)}>
-        {obj === null ? (t.failed ? "" : "–") : formatValue(obj)}
+      <td
+        className={`num objective ${isNonFinite(obj ?? t.objectiveRaw ?? null) ? "bad" : ""}`}
+        data-objective={obj === null ? "" : String(obj)}
+        data-objective-raw={t.objectiveRaw === undefined || t.objectiveRaw === null ? undefined : String(t.objectiveRaw)}
+      >
+        {objectiveText(t)}
         {t.failed && <span className="failure"> {t.failure ?? "failed"}</span>}
       </td>
       <td>

@@ -796,6 +796,7 @@ def sweep(
     url: Optional[str] = None,
     timeout: float = 5.0,
     quiet: Optional[bool] = None,
+    parent: Any = None,
 ) -> Sweep:
     """Creates a sweep (or joins it: every worker calls this with the same arguments) and returns it.
 
@@ -820,6 +821,11 @@ def sweep(
         timeout: seconds to keep trying the server when creating the sweep or claiming a trial before
             sampling locally (default 5).
         quiet: do not print the sweep's address (default ``$BABYSIT_QUIET``).
+        parent: the sweep this one refines, by id (a string) or as a `Sweep`: the new sweep is the
+            parent's next stage (``stage`` = the parent's + 1), linked to it on the sweep pages. The
+            parent must be a sweep of the same project (else the server refuses: 400 ``invalid_body``).
+            ``sweep.refine()`` does this for you; ``parent=`` is for a next stage written by hand (the
+            sweep page's snippet).
 
     Returns:
         The `Sweep`. When the server cannot be reached it samples locally (``sweep.offline``), with a
@@ -857,6 +863,7 @@ def sweep(
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
         raise ValueError("budget must be an integer >= 1 (trials over all workers), got %r" % (budget,))
     stop = _early_stop(early_stop)
+    parent_id = _parent_id(parent)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
         raise ValueError("timeout must be a number of seconds >= 0, got %r" % (timeout,))
     base = (url or os.environ.get("BABYSIT_URL") or DEFAULT_URL).rstrip("/")
@@ -865,8 +872,20 @@ def sweep(
     s = Sweep(project, name, clean, objective, goal, default_seed(project, name) if seed is None else seed, budget, stop, base,
               float(timeout), quiet)
     s._seed_given = seed is not None
-    s._create()
+    s._create(parent_id)
     return s
+
+
+def _parent_id(parent: Any) -> Optional[str]:
+    if parent is None:
+        return None
+    if isinstance(parent, Sweep):
+        if parent.id is None:
+            raise ValueError("parent=%r has no id: it was made while the server could not be reached" % (parent,))
+        return parent.id
+    if isinstance(parent, str) and parent.strip():
+        return parent.strip()
+    raise ValueError("parent must be a sweep id (a non-empty string) or a Sweep, got %r" % (parent,))
 
 
 class StopAsker:

@@ -336,6 +336,13 @@ export interface SweepOptions {
   timeoutMs?: number;
   /** Do not print the sweep's address. Default: `BABYSIT_QUIET` is 1, true or yes. */
   quiet?: boolean;
+  /**
+   * The sweep this one refines, by id or as a {@link Sweep}: the new sweep is the parent's next stage
+   * (`stage` = the parent's + 1), linked to it on the sweep pages. It must be a sweep of the same
+   * project (else the server refuses: 400 `invalid_body`). {@link Sweep.refine} does this for you;
+   * `parent` is for a next stage written by hand (the sweep page's snippet).
+   */
+  parent?: string | Sweep;
 }
 
 /** status 0: no answer (then `error` says why). */
@@ -731,6 +738,7 @@ export async function sweep(options: SweepOptions): Promise<Sweep> {
     throw new RangeError(`budget must be an integer >= 1 (trials over all workers), got ${show(o.budget)}`);
   }
   const earlyStop = earlyStopOption(o.earlyStop);
+  const parent = parentId(o.parent);
   if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === "number" && o.timeoutMs >= 0))
     throw new RangeError(`timeoutMs must be a number >= 0, got ${show(o.timeoutMs)}`);
   const raw = o.url ?? process.env.BABYSIT_URL ?? DEFAULT_URL;
@@ -745,8 +753,18 @@ export async function sweep(options: SweepOptions): Promise<Sweep> {
   const quiet = typeof o.quiet === "boolean" ? o.quiet : ["1", "true", "yes"].includes((process.env.BABYSIT_QUIET ?? "").toLowerCase());
   const s = new Sweep(project, name, space, o.objective ?? null, goal, seed, o.budget ?? null, earlyStop, baseUrl, o.timeoutMs ?? 5000, quiet);
   s.seedGiven = o.seed !== undefined;
-  await s.create();
+  await s.create(parent);
   return s;
+}
+
+function parentId(parent: unknown): string | undefined {
+  if (parent === undefined || parent === null) return undefined;
+  if (parent instanceof Sweep) {
+    if (parent.id === null) throw new RangeError(`parent ${parent.name} has no id: it was made while the server could not be reached`);
+    return parent.id;
+  }
+  if (typeof parent === "string" && parent.trim() !== "") return parent.trim();
+  throw new TypeError(`parent must be a sweep id (a non-empty string) or a Sweep, got ${show(parent)}`);
 }
 
 function errorCode(body: Record<string, unknown> | null | undefined): string {

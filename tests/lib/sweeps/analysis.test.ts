@@ -236,8 +236,9 @@ describe("search_boundary and refinement (table)", () => {
     expect(boundaryParams(a.alerts)).toMatchObject([{ param: "batch", edge: "high" }]);
     const s = range(a.suggestion as Space, "batch");
     expect(Number.isInteger(s.low) && Number.isInteger(s.high) && s.high > 1024).toBe(true);
-    // widened by half the old width in log space (3.5 of 7 octaves), where linear would add 508
-    expect(s.high).toBe(Math.ceil(1024 * 2 ** 3.5));
+    // the top trials crowd the edge: the next range is centred on it in log space, a quarter of the
+    // old width (1.75 of 7 octaves) each side, where linear would add 254
+    expect([s.low, s.high]).toEqual([Math.floor(1024 / 2 ** 1.75), Math.ceil(1024 * 2 ** 1.75)]);
   });
 
   test("a choice that always fails: range_too_wide keeps the values that work", () => {
@@ -331,6 +332,128 @@ test("5,000 trials of 30 parameters: answers (no stack overflow from spreading l
   const a = analyzeSweep({ space, objective: { metric: "m", goal: "max" }, trials });
   expect(a.importance[0].param).toBe("p0");
   expect(boundaryParams(a.alerts).map((b) => b.param)).toEqual(["p0"]);
+});
+
+// The next stage as a demanding user expects it: centred on the top trials in log space, narrower than
+// the old range, moved past an edge only when the best sit on it (centred on that edge then).
+describe("refineSpace: where the next stage's range goes (table)", () => {
+  const DEMO = validateSpace({ lr: { distribution: "log_uniform", low: 1e-3, high: 1e-1 } });
+  // npm run demo:sweep, stage 1 (seed 7, the spiral MLP): lr and best val/acc of its 10 trials. Trials 1
+  // and 2 tie at 0.7222 (36 validation points): the third best is either 0.0071 or 0.0415.
+  const demo: Array<[number, number]> = [
+    [0.0016359, 0.4722],
+    [0.0070938, 0.7222],
+    [0.0414758, 0.7222],
+    [0.0016201, 0.5444],
+    [0.0440877, 0.75],
+    [0.0015226, 0.5167],
+    [0.012715, 0.4944],
+    [0.0691981, 0.9833],
+    [0.0054047, 0.5278],
+    [0.002657, 0.5333],
+  ];
+  const demoTrials = demo.map(([lr, acc], i) => trial(i, { lr }, { objective: acc }));
+  const lrs = (xs: number[], accOf: (lr: number) => number) => xs.map((lr, i) => trial(i, { lr }, { objective: accOf(lr) }));
+  const LR3 = validateSpace({ lr: { distribution: "log_uniform", low: 1e-4, high: 1e-1 } });
+  const decades = (s: { low: number; high: number }) => Math.log10(s.high / s.low);
+  const centre = (s: { low: number; high: number }) => Math.sqrt(s.low * s.high);
+  const near = (a: number, b: number, rel = 0.02) => Math.abs(a / b - 1) <= rel;
+
+  test.each<[string, Space, () => TrialSummary[], "max" | "min", (s: { low: number; high: number }) => void]>([
+    [
+      "demo:sweep stage 1: best on the upper edge, a tie for third: centred on the edge, from just below the top three",
+      DEMO,
+      () => demoTrials,
+      "max",
+      (s) => {
+        expect(s.low).toBeGreaterThanOrEqual(0.0415 / 10 ** 0.2 / 1.01); // the top three (0.0415-0.069), a margin of 0.2 decades
+        expect(s.low).toBeLessThan(0.0415);
+        expect(s.high).toBeGreaterThan(0.1);
+        expect(near(centre(s), 0.1)).toBe(true);
+        expect(decades(s)).toBeLessThan(2);
+      },
+    ],
+    [
+      "the same trials in the other order: the tie breaks the same way",
+      DEMO,
+      () => [...demoTrials].reverse(),
+      "max",
+      (s) =>
+        expect([s.low, s.high]).toEqual([
+          range(refineSpace(DEMO, demoTrials, "max", 3), "lr").low,
+          range(refineSpace(DEMO, demoTrials, "max", 3), "lr").high,
+        ]),
+    ],
+    [
+      "best inside: within the old range, around the top trials, narrower",
+      LR3,
+      () => lrs([1e-4, 3e-4, 8e-4, 1.5e-3, 2e-3, 2.5e-3, 1e-2, 3e-2, 9e-2], (lr) => 0.9 - 0.1 * Math.log10(lr / 2e-3) ** 2),
+      "max",
+      (s) => {
+        expect(s.low).toBeGreaterThan(1e-4);
+        expect(s.high).toBeLessThan(1e-1);
+        expect(s.low).toBeLessThanOrEqual(1.5e-3);
+        expect(s.high).toBeGreaterThanOrEqual(2.5e-3);
+        expect(near(centre(s), Math.sqrt(1.5e-3 * 2.5e-3), 0.05)).toBe(true);
+        expect(decades(s)).toBeLessThan(3 * 0.5);
+      },
+    ],
+    [
+      "best on the lower edge: centred on it, below the old low",
+      LR3,
+      () => lrs([1.1e-4, 1.5e-4, 2e-4, 1e-3, 5e-3, 2e-2, 8e-2], (lr) => 0.9 - 0.1 * Math.log10(lr / 1e-4)),
+      "max",
+      (s) => {
+        expect(s.low).toBeLessThan(1e-4);
+        expect(s.high).toBeLessThan(1e-1);
+        expect(s.high).toBeGreaterThanOrEqual(2e-4);
+        expect(near(centre(s), 1e-4)).toBe(true);
+        expect(decades(s)).toBeLessThan(3);
+      },
+    ],
+    [
+      "the top trials crowd the upper edge: a quarter of the old width each side of it",
+      LR3,
+      () => lrs([9e-2, 9.5e-2, 9.9e-2, 1e-3, 1e-4, 3e-4], (lr) => Math.log10(lr)),
+      "max",
+      (s) => {
+        expect(near(s.low, 0.1 / 10 ** 0.75)).toBe(true);
+        expect(near(s.high, 0.1 * 10 ** 0.75)).toBe(true);
+      },
+    ],
+    [
+      "best on the edge, the other top trials across the range: moved by half the old width, no wider",
+      LR3,
+      () => lrs([9.9e-2, 1.1e-4, 1.3e-4, 1e-2, 1e-3], (lr) => (lr > 5e-2 ? 0.95 : lr < 2e-4 ? 0.9 : 0.5)),
+      "max",
+      (s) => {
+        expect(near(s.low, 0.1 / 10 ** 1.5)).toBe(true);
+        expect(near(s.high, 0.1 * 10 ** 1.5)).toBe(true);
+      },
+    ],
+    [
+      "minimized loss, best on the upper edge: the same, by the goal",
+      DEMO,
+      () => demoTrials.map((t) => ({ ...t, objective: 1 - (t.objective as number) })),
+      "min",
+      (s) =>
+        expect([s.low, s.high]).toEqual([
+          range(refineSpace(DEMO, demoTrials, "max", 3), "lr").low,
+          range(refineSpace(DEMO, demoTrials, "max", 3), "lr").high,
+        ]),
+    ],
+  ])("%s", (_label, space, make, goal, check) => {
+    const s = range(refineSpace(space, make(), goal, 3), "lr");
+    expect(s.distribution).toBe("log_uniform");
+    check(s);
+  });
+
+  test("the demo's suggestion and its boundary alert agree", () => {
+    const a = analyzeSweep({ space: DEMO, objective: { metric: "val/acc", goal: "max" }, trials: demoTrials });
+    expect(boundaryParams(a.alerts)).toEqual([
+      { param: "lr", edge: "high", next: [range(a.suggestion as Space, "lr").low, range(a.suggestion as Space, "lr").high] },
+    ]);
+  });
 });
 
 describe("inferSpace", () => {
@@ -482,6 +605,28 @@ describe("properties", () => {
         }
       }),
       { numRuns: 300, seed: 11 },
+    );
+  });
+
+  test("the refined range of a numeric parameter is never wider than the old one (in scale units)", () => {
+    fc.assert(
+      fc.property(
+        fc.nat(10_000),
+        fc.integer({ min: 2, max: 30 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.double({ min: -3, max: 3, noNaN: true }),
+        (seed, n, top, slope) => {
+          // an objective with a trend (either way) puts the best on an edge in many of these
+          const trials = sweep(LR_MOM, n, (p, e) => ({ objective: slope * lg(p.lr) + (p.momentum as number) + e }), seed + 1);
+          const r = refineSpace(LR_MOM, trials, "max", top);
+          const lr = range(r, "lr");
+          // ranges are rounded outward to 3 significant digits
+          expect(Math.log10(lr.high / lr.low)).toBeLessThanOrEqual(3 + 0.01);
+          const m = range(r, "momentum");
+          expect(m.high - m.low).toBeLessThanOrEqual((0.99 - 0.8) * 1.01);
+        },
+      ),
+      { numRuns: 300, seed: 17 },
     );
   });
 

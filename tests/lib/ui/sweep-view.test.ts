@@ -9,6 +9,7 @@ import {
   paramScale,
   sortTrials,
   stageChain,
+  objectiveText,
   suggestionSnippet,
 } from "@/lib/ui/sweep-view";
 
@@ -100,6 +101,22 @@ describe("sortTrials", () => {
   });
 });
 
+// pages draw exactly what was logged: a trial whose objective metric logged NaN/Inf failed (objective
+// null, failure diverged) and its cell shows the value it logged, never a blank or a 0
+describe("objectiveText", () => {
+  test.each([
+    ["a value", trial("r1", {}, 0.91, { objectiveRaw: 0.91 }), "0.91"],
+    ["NaN logged", trial("r2", {}, null, { objectiveRaw: "NaN", failed: true, failure: "diverged" }), "NaN"],
+    ["Infinity logged", trial("r3", {}, null, { objectiveRaw: "Infinity", failed: true, failure: "diverged" }), "+Inf"],
+    ["-Infinity logged", trial("r4", {}, null, { objectiveRaw: "-Infinity", failed: true, failure: "diverged" }), "-Inf"],
+    ["crashed before logging it", trial("r5", {}, null, { objectiveRaw: null, failed: true, failure: "crashed" }), ""],
+    ["not logged yet", trial("r6", {}, null, { status: "running" }), "–"],
+    ["an older server (no objectiveRaw)", trial("r7", {}, 0.5), "0.5"],
+  ])("%s", (_what, t, want) => {
+    expect(objectiveText(t)).toBe(want);
+  });
+});
+
 describe("suggestionSnippet", () => {
   const space: Space = Object.assign(Object.create(null), {
     lr: { distribution: "log_uniform", low: 0.01, high: 1 },
@@ -109,7 +126,7 @@ describe("suggestionSnippet", () => {
     batch: 32,
   });
   const snippet = suggestionSnippet(
-    { project: "p\n'x", name: "coarse", stage: 1, objective: { metric: "val/acc", goal: "max", declared: true } },
+    { id: 'sw"1\n', project: "p\n'x", name: "coarse", stage: 1, objective: { metric: "val/acc", goal: "max", declared: true } },
     space,
   );
 
@@ -121,17 +138,27 @@ describe("suggestionSnippet", () => {
     expect(snippet).toContain('"batch": 32,');
   });
 
+  test("links the new sweep to this one (parent) and says which stage it is", () => {
+    expect(snippet).toContain('parent="sw\\"1\\n",  # this sweep: the new one is its stage 2');
+    const third = suggestionSnippet(
+      { id: "abc", project: "p", name: "fine", stage: 2, objective: { metric: "loss", goal: "min", declared: false } },
+      space,
+    );
+    expect(third).toContain('name="fine-s3"');
+    expect(third).toContain('parent="abc",  # this sweep: the new one is its stage 3');
+  });
+
   // hostile names stay inside their string literals: Python parses the snippet and finds exactly the space
   test("is valid Python whatever the names", () => {
     const stub =
-      "import sys, types, ast\nsrc = sys.stdin.read()\ntree = ast.parse(src)\ncall = tree.body[1].value\nkw = {k.arg: k.value for k in call.keywords}\nprint(len(kw['space'].keys), ast.literal_eval(kw['project']))\n";
+      "import sys, types, ast\nsrc = sys.stdin.read()\ntree = ast.parse(src)\ncall = tree.body[1].value\nkw = {k.arg: k.value for k in call.keywords}\nprint(len(kw['space'].keys), ast.literal_eval(kw['project']), repr(ast.literal_eval(kw['parent'])))\n";
     let out = "";
     try {
       out = execFileSync("/usr/bin/python3", ["-c", stub], { input: snippet }).toString();
     } catch (e) {
       throw new Error(`python could not parse:\n${snippet}\n${e}`);
     }
-    expect(out.trim()).toBe(`5 p\n'x`);
+    expect(out.trim()).toBe(`5 p\n'x 'sw"1\\n'`);
   });
 });
 

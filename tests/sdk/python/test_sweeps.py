@@ -155,6 +155,10 @@ SPACE = {"lr": babysit.log_uniform(1e-4, 1e-1)}
     (dict(project="p", name="s", space=SPACE, early_stop={"min_trials": 0}), "minTrials must be an integer >= 1"),
     (dict(project="p", name="s", space=SPACE, early_stop={"patience": 3}), "takes rule, min_trials and warmup_steps"),
     (dict(project="p", name="s", space=SPACE, url="localhost:3000"), "url must look like"),
+    (dict(project="p", name="s", space=SPACE, parent=""), "parent must be a sweep id"),
+    (dict(project="p", name="s", space=SPACE, parent="   "), "parent must be a sweep id"),
+    (dict(project="p", name="s", space=SPACE, parent=7), "parent must be a sweep id"),
+    (dict(project="p", name="s", space=SPACE, parent={"id": "x"}), "parent must be a sweep id"),
 ])
 def test_sweep_argument_errors_raise_before_anything_is_sent(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -277,6 +281,34 @@ def test_two_worker_processes_share_one_sweep_without_repeating_a_trial(real):
     assert child["parentId"] == sw.id and child["stage"] == 2
     t = next(iter(fine.trials(1)))
     assert lr["low"] <= t.config["lr"] <= lr["high"]
+
+
+@pytest.mark.parametrize("as_object", [False, True], ids=["parent-id", "parent-sweep"])
+def test_a_sweep_made_with_parent_is_the_next_stage_linked_to_it(real, as_object):
+    # what the sweep page's snippet runs: babysit.sweep(..., parent="<id>") for a next stage written by hand
+    project = "sdk-py-parent-%s" % uuid.uuid4().hex[:6]
+    coarse = babysit.sweep(project=project, name="coarse", space=SPACE, url=real.url, quiet=True)
+    fine = babysit.sweep(project=project, name="fine", space={"lr": babysit.log_uniform(1e-3, 1e-2)}, url=real.url,
+                         quiet=True, parent=coarse if as_object else coarse.id)
+    assert (fine.stage, fine.parent_id) == (2, coarse.id)
+    view = _get(real.url, "/api/v1/sweeps/%s" % fine.id)["sweep"]
+    assert (view["parentId"], view["stage"]) == (coarse.id, 2)
+    assert _get(real.url, "/api/v1/sweeps/%s" % coarse.id)["sweep"]["children"] == [{"id": fine.id, "name": "fine", "stage": 2}]
+    # every worker of the next stage passes the same parent: the same sweep again
+    again = babysit.sweep(project=project, name="fine", space={"lr": babysit.log_uniform(1e-3, 1e-2)}, url=real.url,
+                          quiet=True, parent=coarse.id)
+    assert again.id == fine.id and again.stage == 2
+
+
+@pytest.mark.parametrize("where", ["unknown", "other-project"])
+def test_a_parent_that_is_no_sweep_of_the_project_is_refused(real, where):
+    project = "sdk-py-badparent-%s" % uuid.uuid4().hex[:6]
+    other = babysit.sweep(project=project + "-other", name="coarse", space=SPACE, url=real.url, quiet=True)
+    parent = "no-such-sweep" if where == "unknown" else other.id
+    with pytest.raises(babysit.SweepError, match="parent") as info:
+        babysit.sweep(project=project, name="fine", space=SPACE, url=real.url, quiet=True, parent=parent)
+    assert (info.value.status, info.value.code) == (400, "invalid_body")
+    assert _get(real.url, "/api/v1/sweeps?project=%s" % project)["sweeps"] == []
 
 
 def test_a_second_sweep_of_that_name_with_another_space_is_refused(real):

@@ -111,6 +111,10 @@ describe("argument errors", () => {
     [{ project: "p", name: "s", space, earlyStop: { minTrials: 0 } }, /minTrials must be an integer >= 1/],
     [{ project: "p", name: "s", space, earlyStop: { patience: 3 } }, /takes rule, minTrials and warmupSteps/],
     [{ project: "p", name: "s", space, url: "localhost:3000" }, /url must look like/],
+    [{ project: "p", name: "s", space, parent: "" }, /parent must be a sweep id/],
+    [{ project: "p", name: "s", space, parent: "   " }, /parent must be a sweep id/],
+    [{ project: "p", name: "s", space, parent: 7 }, /parent must be a sweep id/],
+    [{ project: "p", name: "s", space, parent: { id: "x" } }, /parent must be a sweep id/],
   ])("sweep(%j) rejects before sending anything", async (opts, message) => {
     await expect(sweep(opts as never)).rejects.toThrow(message);
   });
@@ -273,6 +277,35 @@ describe("against a real server", () => {
       await later?.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test.each([
+    ["an id", false],
+    ["a Sweep", true],
+  ])("a sweep made with parent (%s) is the next stage, linked to it (the sweep page's snippet)", async (_what, asObject) => {
+    const project = `sdk-ts-parent-${Date.now().toString(36)}-${asObject ? "o" : "i"}`;
+    const coarse = await sweep({ project, name: "coarse", space: { lr: logUniform(1e-4, 1e-1) }, url: server.url, quiet: true });
+    const fineSpace = { lr: logUniform(1e-3, 1e-2) };
+    const fine = await sweep({ project, name: "fine", space: fineSpace, url: server.url, quiet: true, parent: asObject ? coarse : coarse.id! });
+    expect([fine.stage, fine.parentId]).toEqual([2, coarse.id]);
+    const view = await api(server.url, "GET", `/api/v1/sweeps/${fine.id}`);
+    expect([view.body.sweep.parentId, view.body.sweep.stage]).toEqual([coarse.id, 2]);
+    const parentView = await api(server.url, "GET", `/api/v1/sweeps/${coarse.id}`);
+    expect(parentView.body.sweep.children).toEqual([{ id: fine.id, name: "fine", stage: 2 }]);
+    // every worker of the next stage passes the same parent: the same sweep again
+    const again = await sweep({ project, name: "fine", space: fineSpace, url: server.url, quiet: true, parent: coarse.id! });
+    expect([again.id, again.stage]).toEqual([fine.id, 2]);
+  });
+
+  test.each(["unknown", "other-project"])("a parent that is no sweep of the project (%s) is a SweepError 400 invalid_body", async (where) => {
+    const project = `sdk-ts-badparent-${Date.now().toString(36)}-${where}`;
+    const other = await sweep({ project: `${project}-other`, name: "coarse", space: { lr: logUniform(1e-4, 1e-1) }, url: server.url, quiet: true });
+    const parent = where === "unknown" ? "no-such-sweep" : other.id!;
+    const err = await sweep({ project, name: "fine", space: { lr: logUniform(1e-4, 1e-1) }, url: server.url, quiet: true, parent }).catch((e) => e);
+    expect(err).toBeInstanceOf(SweepError);
+    expect([err.status, err.code]).toEqual([400, "invalid_body"]);
+    expect(err.message).toMatch(/parent/);
+    expect((await api(server.url, "GET", `/api/v1/sweeps?project=${encodeURIComponent(project)}`)).body.sweeps).toEqual([]);
   });
 
   test("the same name with another space is a SweepError 409 sweep_conflict", async () => {
