@@ -183,7 +183,8 @@ const fmt = (x: number) => String(sig(x));
 /** 3 significant digits, rounded outward: a range a person copies still holds what it must. */
 function sigOut(x: number, dir: "down" | "up"): number {
   const r = sig(x);
-  if (x === 0 || (dir === "down" ? r <= x : r >= x)) return r;
+  // exp(log(x)) drifts by an ulp or so: 1.0000000000000002 is 1, not a reason to round up to 1.01
+  if (x === 0 || (dir === "down" ? r <= x : r >= x) || Math.abs(r - x) <= Math.abs(x) * 1e-12) return r;
   const step = 10 ** (Math.floor(Math.log10(Math.abs(x))) - 2);
   return sig(dir === "down" ? r - step : r + step);
 }

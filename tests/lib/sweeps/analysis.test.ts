@@ -146,6 +146,13 @@ describe("search_boundary and refinement (table)", () => {
     else expect(sugg.low).toBeLessThan(1e-5);
   });
 
+  test("a range widened by a whole decade ends on it, not an ulp-rounded step past it", () => {
+    // [1e-3, 1e-1] widened past its top by half its width in log space ends at 1 (demo:sweep printed 1.01)
+    const space = validateSpace({ lr: { distribution: "log_uniform", low: 1e-3, high: 1e-1 } });
+    const trials = [0.98, 0.9, 0.85, 0.7, 0.5, 0.3].map((t, i) => trial(i, { lr: 10 ** (-3 + 2 * t) }, { objective: 0.9 - 0.1 * i }));
+    expect(range(refineSpace(space, trials, "max", 3), "lr").high).toBe(1);
+  });
+
   test("a bound kept as it was is not rounded past the searched range", () => {
     // the top trials spread so wide that the narrowed range reaches the old top: it stays 0.01, not 0.0101
     const trials = [0.88, 0.5, 0.4, 0.2, 0.1].map((t, i) => trial(i, { lr: 10 ** (-5 + 3 * t) }, { objective: 0.9 - 0.1 * i }));
