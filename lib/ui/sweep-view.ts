@@ -80,6 +80,22 @@ export function paramNames(sweep: Pick<SweepDetailView, "space" | "trials">): st
   return [...names];
 }
 
+/**
+ * The parameters the search varies: those the space draws from a distribution, or (no declared
+ * space, or a parameter the space does not name) whose trials hold two values or more. A fixed
+ * value ("epochs": 3) has one column in the trials table but no chart or parallel axis: a single
+ * dot column says nothing.
+ */
+export function searchedNames(sweep: Pick<SweepDetailView, "space" | "trials">): string[] {
+  return paramNames(sweep).filter((name) => {
+    const spec = specOf(sweep.space, name);
+    if (spec !== undefined) return spec !== null && typeof spec === "object";
+    const seen = new Set<string>();
+    for (const t of sweep.trials) if (Object.hasOwn(t.params, name)) seen.add(JSON.stringify(t.params[name]));
+    return seen.size > 1;
+  });
+}
+
 /** The value of `name` in a trial's params (undefined when the trial has none). */
 export function paramOf(t: SweepTrialView, name: string): Scalar | undefined {
   return Object.hasOwn(t.params, name) ? t.params[name] : undefined;

@@ -12,6 +12,7 @@ import {
   type SweepTrialView,
   type TrialSortKey,
   paramNames,
+  searchedNames,
   paramOf,
   scalarText,
   sortTrials,
@@ -131,6 +132,7 @@ function SweepBody({
   onRefined: (childId: string) => void;
 }) {
   const names = useMemo(() => paramNames(sweep), [sweep]);
+  const searched = useMemo(() => searchedNames(sweep), [sweep]);
   const best = useMemo(() => new Set(sweep.best), [sweep.best]);
   const { metric, goal } = sweep.objective;
   const chain = useMemo(() => stageChain(sweep, family), [sweep, family]);
@@ -141,9 +143,9 @@ function SweepBody({
   const chartsOf = useCallback(
     (a: Alert): ChartLink[] => {
       const p = a.evidence && typeof a.evidence === "object" ? (a.evidence as Record<string, unknown>).param : undefined;
-      return typeof p === "string" && names.includes(p) ? [{ id: `param:${p}`, title: p }] : [];
+      return typeof p === "string" && searched.includes(p) ? [{ id: `param:${p}`, title: p }] : [];
     },
-    [names],
+    [searched],
   );
 
   return (
@@ -192,11 +194,11 @@ function SweepBody({
       <h2>Trials</h2>
       <TrialsTable sweep={sweep} names={names} best={best} />
 
-      {names.length > 0 && (
+      {searched.length > 0 && (
         <>
           <h2>{metric} against each parameter</h2>
           <div className="chart-grid">
-            {names.map((n) => (
+            {searched.map((n) => (
               <ParamScatter
                 key={n}
                 name={n}
@@ -210,7 +212,7 @@ function SweepBody({
             ))}
           </div>
           <h2>All parameters together</h2>
-          <ParallelCoords names={names} space={sweep.space} trials={sweep.trials} best={best} metric={metric} goal={goal} />
+          <ParallelCoords names={searched} space={sweep.space} trials={sweep.trials} best={best} metric={metric} goal={goal} />
         </>
       )}
 

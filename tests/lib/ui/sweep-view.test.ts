@@ -7,6 +7,7 @@ import {
   paramNames,
   paramRange,
   paramScale,
+  searchedNames,
   sortTrials,
   stageChain,
   suggestionSnippet,
@@ -97,6 +98,22 @@ describe("sortTrials", () => {
     const odd = [trial("a1", JSON.parse('{"__proto__": 2}'), 1), trial("a2", JSON.parse('{"__proto__": 1}'), 1)];
     expect(ids(sortTrials(odd, { kind: "param", name: "__proto__" }, false, "max"))).toEqual(["a2", "a1"]);
     expect(paramNames({ space: {}, trials: odd })).toEqual(["__proto__"]);
+  });
+});
+
+// A sweep with "epochs": 3 drew a scatter of one dot column and a flat parallel axis for it.
+describe("searchedNames: the parameters that get a chart", () => {
+  const ts = [trial("t0", { lr: 0.1, epochs: 3, act: "relu", seed: 1 }, 0.5), trial("t1", { lr: 0.01, epochs: 3, act: "relu", seed: 2 }, 0.6)];
+  test.each<[string, Space, string[]]>([
+    [
+      "a declared space: its distributions (not its fixed epochs), and a varying parameter it does not name",
+      { lr: { distribution: "log_uniform", low: 1e-3, high: 1 }, epochs: 3, act: { distribution: "choice", values: ["relu"] } },
+      ["lr", "act", "seed"],
+    ],
+    ["an empty space: the parameters whose trials differ", {}, ["lr", "seed"]],
+    ["a parameter the space does not name: by its values", { epochs: 3 }, ["lr", "seed"]],
+  ])("%s", (_label, space, want) => {
+    expect(searchedNames({ space, trials: ts })).toEqual(want);
   });
 });
 
