@@ -89,7 +89,8 @@ export function paramNames(sweep: Pick<SweepDetailView, "space" | "trials">): st
 export function searchedNames(sweep: Pick<SweepDetailView, "space" | "trials">): string[] {
   return paramNames(sweep).filter((name) => {
     const spec = specOf(sweep.space, name);
-    if (spec !== undefined) return spec !== null && typeof spec === "object";
+    // a choice of one value (refine keeps the only value the best trials used) is fixed too
+    if (spec !== undefined) return spec !== null && typeof spec === "object" && (spec.distribution !== "choice" || spec.values.length > 1);
     const seen = new Set<string>();
     for (const t of sweep.trials) if (Object.hasOwn(t.params, name)) seen.add(JSON.stringify(t.params[name]));
     return seen.size > 1;

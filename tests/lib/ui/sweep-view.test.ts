@@ -107,10 +107,15 @@ describe("searchedNames: the parameters that get a chart", () => {
   test.each<[string, Space, string[]]>([
     [
       "a declared space: its distributions (not its fixed epochs), and a varying parameter it does not name",
-      { lr: { distribution: "log_uniform", low: 1e-3, high: 1 }, epochs: 3, act: { distribution: "choice", values: ["relu"] } },
+      { lr: { distribution: "log_uniform", low: 1e-3, high: 1 }, epochs: 3, act: { distribution: "choice", values: ["relu", "tanh"] } },
       ["lr", "act", "seed"],
     ],
     ["an empty space: the parameters whose trials differ", {}, ["lr", "seed"]],
+    [
+      "a refined stage: a choice of one value is fixed",
+      { lr: { distribution: "log_uniform", low: 1e-3, high: 1 }, act: { distribution: "choice", values: ["relu"] } },
+      ["lr", "seed"],
+    ],
     ["a parameter the space does not name: by its values", { epochs: 3 }, ["lr", "seed"]],
   ])("%s", (_label, space, want) => {
     expect(searchedNames({ space, trials: ts })).toEqual(want);
