@@ -235,14 +235,20 @@ function pythonSpec(spec: ParamSpec): string {
 }
 
 /** The next stage as Python: a babysit.sweep(...) call with the suggested space, and its loop. */
-export function suggestionSnippet(sweep: Pick<SweepDetailView, "project" | "name" | "stage" | "objective">, space: Space, trials = 20): string {
+/** `name`: the sweep the snippet joins, by default the next stage of `sweep` (`<name>-s<stage + 1>`). */
+export function suggestionSnippet(
+  sweep: Pick<SweepDetailView, "project" | "name" | "stage" | "objective">,
+  space: Space,
+  trials = 20,
+  name = `${sweep.name}-s${sweep.stage + 1}`,
+): string {
   const entries = Object.keys(space).map((k) => `        ${JSON.stringify(k)}: ${pythonSpec(space[k])},`);
   return [
     "import babysit",
     "",
     "sweep = babysit.sweep(",
     `    project=${JSON.stringify(sweep.project)},`,
-    `    name=${JSON.stringify(`${sweep.name}-s${sweep.stage + 1}`)},`,
+    `    name=${JSON.stringify(name)},`,
     "    space={",
     ...entries,
     "    },",

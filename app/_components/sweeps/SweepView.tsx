@@ -338,7 +338,22 @@ function TrialsTable({ sweep, names, best }: { sweep: SweepDetailView; names: st
   const [by, setBy] = useState<{ key: TrialSortKey; desc: boolean }>({ key: { kind: "objective" }, desc: false });
   const rows = useMemo(() => sortTrials(sweep.trials, by.key, by.desc, sweep.objective.goal), [sweep.trials, by, sweep.objective.goal]);
   const rank = new Map(sweep.best.map((id, i) => [id, i + 1]));
-  if (!sweep.trials.length) return <p className="empty">No trials yet. They appear here as workers claim them.</p>;
+  if (!sweep.trials.length) {
+    // a stage just made by Refine: say how to run it here, where the user lands
+    const own = Object.keys(sweep.space ?? {}).length > 0 ? suggestionSnippet(sweep, sweep.space, sweep.budget ?? 20, sweep.name) : null;
+    return (
+      <div className="empty">
+        <p>No trials yet. They appear here as workers claim them.</p>
+        {own && (
+          <details className="snippet" open>
+            <summary>run this stage from Python (each worker the same)</summary>
+            <pre data-testid="run-snippet">{own}</pre>
+            <CopyButton text={own} label="copy snippet" />
+          </details>
+        )}
+      </div>
+    );
+  }
   const header = (key: TrialSortKey, label: string, title?: string) => {
     const on = sameKey(by.key, key);
     return (

@@ -143,6 +143,19 @@ describe("suggestionSnippet", () => {
     expect(snippet).toContain('"batch": 32,');
   });
 
+  // the page of a stage with no trials yet (just made by Refine) shows how to run that stage itself
+  test("with a name: joins that sweep, with its budget as the loop's count", () => {
+    const own = suggestionSnippet(
+      { project: "p", name: "coarse-s2", stage: 2, objective: { metric: "val/acc", goal: "max", declared: true } },
+      space,
+      12,
+      "coarse-s2",
+    );
+    expect(own).toContain('name="coarse-s2",');
+    expect(own).not.toContain("coarse-s2-s3");
+    expect(own).toContain("for trial in sweep.trials(12):");
+  });
+
   // hostile names stay inside their string literals: Python parses the snippet and finds exactly the space
   test("is valid Python whatever the names", () => {
     const stub =
