@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import cliProgress from "cli-progress";
 import { LIMITS } from "../contract/limits";
-import { type ImportTarget, ImportRequestError, finishImportedRun, sendImportFile } from "../import/client";
+import { activeAlerts, type ImportTarget, ImportRequestError, finishImportedRun, sendImportFile } from "../import/client";
 import { planImport } from "../import/plan";
 
 // `babysit import PATH...`: plans the runs (lib/import/plan.ts), sends them file by file to
@@ -101,7 +101,9 @@ export async function importCommand(paths: string[], o: ImportCommandOptions, pr
     let alerts: string[] = [];
     if (o.finish) {
       try {
-        alerts = (await finishImportedRun(o, runId, lastTime)).alerts.map((a) => a.code);
+        const raised = (await finishImportedRun(o, runId, lastTime)).alerts.map((a) => a.code);
+        // a long log raises most of its diagnoses live, while it is sent: list them all
+        alerts = [...new Set([...(await activeAlerts(o, runId).catch(() => [] as string[])), ...raised])];
       } catch (e) {
         s.failed.push({ path: run.name, reason: `finishing the run: ${e instanceof Error ? e.message : String(e)}` });
       }

@@ -206,8 +206,14 @@ const ITEMS: ItemDef[] = [
     codes: ["overfitting", "underfitting", "train_val_mismatch", "over_regularization", "majority_class"],
     judge(ctx) {
       const k = ctx.keys.scalars;
-      const val = k.val_acc ?? k.val_loss;
-      const train = k.val_acc && k.train_acc ? k.train_acc : k.val_loss && k.train_loss ? k.train_loss : (k.train_acc ?? k.train_loss);
+      // a matching pair first (accuracy with accuracy, loss with loss): "loss/train 0.475 vs
+      // Accuracy/val 0.886" compares nothing
+      const [val, train] =
+        k.val_acc && k.train_acc
+          ? [k.val_acc, k.train_acc]
+          : k.val_loss && k.train_loss
+            ? [k.val_loss, k.train_loss]
+            : [k.val_acc ?? k.val_loss, k.train_acc ?? k.train_loss];
       if (!val) return no("no validation metric logged", "log `val/loss` and `val/acc` at each evaluation");
       if (!train) return no("no training metric logged", "log `train/loss`");
       const evals = val.s.values.filter(Number.isFinite).length;

@@ -50,6 +50,24 @@ async function answer(res: Response): Promise<any> {
   return body;
 }
 
+/**
+ * fetch, with a refused or failed connection said in words: undici's own message is "fetch failed",
+ * which names neither the server nor what to do.
+ */
+async function send(t: ImportTarget, pathAndQuery: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(`${t.url}${pathAndQuery}`, init);
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
+    throw new ImportRequestError(
+      0,
+      "unreachable",
+      `cannot reach the babysit server at ${t.url} (${why}): is it running there? Pass --url or set BABYSIT_URL`,
+    );
+  }
+}
+
 /** Sends one file's bytes; answers what the server stored (ImportFileResult). */
 export async function sendImportFile(t: ImportTarget, f: SendFile, bytes: Uint8Array): Promise<ImportFileResult> {
   if (bytes.length > LIMITS.importFileBytes.value) {
@@ -61,7 +79,7 @@ export async function sendImportFile(t: ImportTarget, f: SendFile, bytes: Uint8A
   if (f.stepColumn !== undefined) q.set("stepColumn", f.stepColumn);
   if (f.patterns?.length) q.set("patterns", JSON.stringify(f.patterns));
   if (f.offset !== undefined) q.set("offset", String(f.offset));
-  const res = await fetch(`${t.url}/api/v1/import?${q}`, {
+  const res = await send(t, `/api/v1/import?${q}`, {
     method: "POST",
     headers: headers(t, { "content-type": "application/octet-stream" }),
     body: new Blob([bytes as Uint8Array<ArrayBuffer>]),
@@ -75,11 +93,22 @@ export async function finishImportedRun(
   runId: string,
   finishedAt?: number,
 ): Promise<{ status: string; alerts: { code: string; title?: string }[] }> {
-  const res = await fetch(`${t.url}/api/v1/runs/${encodeURIComponent(runId)}/finish`, {
+  const res = await send(t, `/api/v1/runs/${encodeURIComponent(runId)}/finish`, {
     method: "POST",
     headers: headers(t, { "content-type": "application/json" }),
     // the log's last time: the run's span is the training's, not the import's (the server keeps it when sane)
     body: JSON.stringify({ status: "finished", ...(finishedAt !== undefined ? { finishedAt } : {}) }),
   });
   return answer(res);
+}
+
+/**
+ * The run's active alerts: those raised live while its files went in as well as at finish (the
+ * finish answers only what it raised itself).
+ */
+export async function activeAlerts(t: ImportTarget, runId: string): Promise<string[]> {
+  const res = await send(t, `/api/v1/runs/${encodeURIComponent(runId)}/alerts`, { headers: headers(t, {}) });
+  const body = await answer(res);
+  const alerts: { code: string; status?: string }[] = body?.alerts ?? [];
+  return [...new Set(alerts.filter((a) => a.status === undefined || a.status === "active").map((a) => a.code))];
 }

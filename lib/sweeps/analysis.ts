@@ -186,7 +186,8 @@ const fmt = (x: number) => String(sig(x));
 /** 3 significant digits, rounded outward: a range a person copies still holds what it must. */
 function sigOut(x: number, dir: "down" | "up"): number {
   const r = sig(x);
-  if (x === 0 || (dir === "down" ? r <= x : r >= x)) return r;
+  // exp(log(x)) drifts by an ulp or so: 1.0000000000000002 is 1, not a reason to round up to 1.01
+  if (x === 0 || (dir === "down" ? r <= x : r >= x) || Math.abs(r - x) <= Math.abs(x) * 1e-12) return r;
   const step = 10 ** (Math.floor(Math.log10(Math.abs(x))) - 2);
   return sig(dir === "down" ? r - step : r + step);
 }
@@ -363,8 +364,10 @@ function refineNumeric(ax: NumericAxis, top: number[], edge: "low" | "high" | nu
     hi = Math.min(hi0, lo0 + reach);
     lo = Math.min(lo0, kLo) - reach;
   }
-  let low = fInv(ax, lo);
-  let high = fInv(ax, hi);
+  // a bound kept as it was stays exact: exp(log(0.01)) is 0.010000000000000002, which rounding
+  // outward would turn into 0.0101, a range a little past the one searched for no reason
+  let low = lo === lo0 ? ax.low : fInv(ax, lo);
+  let high = hi === hi0 ? ax.high : fInv(ax, hi);
   // natural bounds widening never crosses: 0 for non-negative ranges (a rate, a dropout), 1 for
   // ranges within [0, 1] (a probability, a momentum); 1 for integer counts from 1 (layers, units)
   if (!ax.log) {
@@ -451,7 +454,10 @@ export function refineSpace(space: Space, trials: TrialSummary[], goal: Goal, to
     }
     const values = topK.map((t) => paramOf(t, ax.name) as number).filter((v) => !ax.log || v > 0);
     if (values.length === 0) continue;
-    out[ax.name] = refineNumeric(ax, values, bestEdge(ax, values[0], trials)).spec;
+    // the edge the search_boundary alert names, so that its "search lr in [...] next" and the
+    // suggested range (and Refine) agree; else the best trial's own edge
+    const edge = boundaryEdge(ax, scored, trials, goal)?.edge ?? bestEdge(ax, values[0], trials);
+    out[ax.name] = refineNumeric(ax, values, edge).spec;
   }
   return out;
 }
@@ -629,28 +635,36 @@ export interface SweepAnalysis {
   suggestion: Space | null;
 }
 
+/** The edge the best trials of a numeric parameter sit on or trend towards (the search_boundary rule), or null. */
+function boundaryEdge(ax: NumericAxis, scored: TrialSummary[], trials: TrialSummary[], goal: Goal) {
+  if (scored.length < MIN_TRIALS) return null;
+  const rows = scored.filter((t) => isNum(paramOf(t, ax.name)) && (!ax.log || (paramOf(t, ax.name) as number) > 0));
+  if (rows.length < MIN_TRIALS) return null;
+  const xs = rows.map((t) => pos(ax, paramOf(t, ax.name) as number));
+  const gs = rows.map((t) => goodness(goal, t.objective as number));
+  const rho = spearman(xs, gs);
+  if (rho === null) return null;
+  const z = rho * Math.sqrt(rows.length - 1);
+  const tBest = xs[0];
+  const best = paramOf(rows[0], ax.name) as number;
+  // the top trials agree: most of them sit in the half of the range next to the edge, not one lucky trial
+  const topT = xs.slice(0, DEFAULT_TOP);
+  const inZone = (side: "low" | "high") => topT.filter((t) => (side === "high" ? t >= 0.5 : t <= 0.5)).length * 2 > topT.length;
+  let edge: "low" | "high" | null = null;
+  if (((tBest >= 1 - EDGE_BAND && z >= BOUNDARY_Z) || (tBest >= 1 - EDGE_ZONE && z >= TREND_Z)) && inZone("high")) edge = "high";
+  else if (((tBest <= EDGE_BAND && z <= -BOUNDARY_Z) || (tBest <= EDGE_ZONE && z <= -TREND_Z)) && inZone("low")) edge = "low";
+  if (!edge) return null;
+  if (divergesBeyond(ax, best, edge, trials)) return null;
+  return { edge, rows, rho, tBest, best };
+}
+
 function boundaryFindings(axes: Axis[], scored: TrialSummary[], trials: TrialSummary[], goal: Goal, metric: string) {
   const out: Array<{ text: string; evidence: Record<string, unknown> }> = [];
-  if (scored.length < MIN_TRIALS) return out;
   for (const ax of axes) {
     if (ax.kind !== "numeric") continue;
-    const rows = scored.filter((t) => isNum(paramOf(t, ax.name)) && (!ax.log || (paramOf(t, ax.name) as number) > 0));
-    if (rows.length < MIN_TRIALS) continue;
-    const xs = rows.map((t) => pos(ax, paramOf(t, ax.name) as number));
-    const gs = rows.map((t) => goodness(goal, t.objective as number));
-    const rho = spearman(xs, gs);
-    if (rho === null) continue;
-    const z = rho * Math.sqrt(rows.length - 1);
-    const tBest = xs[0];
-    const best = paramOf(rows[0], ax.name) as number;
-    // the top trials agree: most of them sit in the half of the range next to the edge, not one lucky trial
-    const topT = xs.slice(0, DEFAULT_TOP);
-    const inZone = (side: "low" | "high") => topT.filter((t) => (side === "high" ? t >= 0.5 : t <= 0.5)).length * 2 > topT.length;
-    let edge: "low" | "high" | null = null;
-    if (((tBest >= 1 - EDGE_BAND && z >= BOUNDARY_Z) || (tBest >= 1 - EDGE_ZONE && z >= TREND_Z)) && inZone("high")) edge = "high";
-    else if (((tBest <= EDGE_BAND && z <= -BOUNDARY_Z) || (tBest <= EDGE_ZONE && z <= -TREND_Z)) && inZone("low")) edge = "low";
-    if (!edge) continue;
-    if (divergesBeyond(ax, best, edge, trials)) continue;
+    const found = boundaryEdge(ax, scored, trials, goal);
+    if (!found) continue;
+    const { edge, rows, rho, tBest, best } = found;
     // the same top trials refineSpace takes (ties broken towards the best), so the alert names the suggestion's range
     const topValues = tiesNearBest(ax, rows, goal)
       .slice(0, DEFAULT_TOP)

@@ -84,6 +84,23 @@ export function paramNames(sweep: Pick<SweepDetailView, "space" | "trials">): st
   return [...names];
 }
 
+/**
+ * The parameters the search varies: those the space draws from a distribution, or (no declared
+ * space, or a parameter the space does not name) whose trials hold two values or more. A fixed
+ * value ("epochs": 3) has one column in the trials table but no chart or parallel axis: a single
+ * dot column says nothing.
+ */
+export function searchedNames(sweep: Pick<SweepDetailView, "space" | "trials">): string[] {
+  return paramNames(sweep).filter((name) => {
+    const spec = specOf(sweep.space, name);
+    // a choice of one value (refine keeps the only value the best trials used) is fixed too
+    if (spec !== undefined) return spec !== null && typeof spec === "object" && (spec.distribution !== "choice" || spec.values.length > 1);
+    const seen = new Set<string>();
+    for (const t of sweep.trials) if (Object.hasOwn(t.params, name)) seen.add(JSON.stringify(t.params[name]));
+    return seen.size > 1;
+  });
+}
+
 /** The value of `name` in a trial's params (undefined when the trial has none). */
 export function paramOf(t: SweepTrialView, name: string): Scalar | undefined {
   return Object.hasOwn(t.params, name) ? t.params[name] : undefined;
@@ -231,10 +248,13 @@ function pythonSpec(spec: ParamSpec): string {
 }
 
 /** The next stage as Python: a babysit.sweep(...) call with the suggested space, and its loop. */
+/** `name`: the sweep the snippet joins, by default the next stage of `sweep` (`<name>-s<stage + 1>`, its
+ *  parent `sweep`); the sweep itself when `name` is its own (an empty stage: the snippet that runs it). */
 export function suggestionSnippet(
-  sweep: Pick<SweepDetailView, "id" | "project" | "name" | "stage" | "objective">,
+  sweep: Pick<SweepDetailView, "id" | "project" | "name" | "stage" | "objective" | "parentId">,
   space: Space,
   trials = 20,
+  name = `${sweep.name}-s${sweep.stage + 1}`,
 ): string {
   const entries = Object.keys(space).map((k) => `        ${JSON.stringify(k)}: ${pythonSpec(space[k])},`);
   return [
@@ -242,9 +262,13 @@ export function suggestionSnippet(
     "",
     "sweep = babysit.sweep(",
     `    project=${JSON.stringify(sweep.project)},`,
-    `    name=${JSON.stringify(`${sweep.name}-s${sweep.stage + 1}`)},`,
+    `    name=${JSON.stringify(name)},`,
     // the parent makes the new sweep this one's next stage (the server sets its stage), linked on both pages
-    `    parent=${JSON.stringify(sweep.id)},  # this sweep: the new one is its stage ${sweep.stage + 1}`,
+    ...(name === sweep.name
+      ? sweep.parentId
+        ? [`    parent=${JSON.stringify(sweep.parentId)},  # stage ${sweep.stage} of the search`]
+        : []
+      : [`    parent=${JSON.stringify(sweep.id)},  # this sweep: the new one is its stage ${sweep.stage + 1}`]),
     "    space={",
     ...entries,
     "    },",

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -134,7 +135,24 @@ describe("local mode", () => {
     const second = cli(["import", tb, "--project", "cli", "--url", server.url, "--no-progress"]);
     expect(second.code).toBe(0);
     expect(second.out).toMatch(/imported 1 run into project "cli": 0 points, 0 histograms, 0 images, \d+ other events \(\d+ already there/);
+    // the run's diagnoses are listed whenever they were raised (here: at the first import's finish;
+    // with live diagnostics, while a long log was sent), not only those its finish raised anew
+    expect(second.out).toMatch(/^ {2}\S*tb: .*overfitting/m);
     expect((await api(server.url, "GET", "/api/v1/runs?project=cli")).body.total).toBe(2);
+  });
+
+  test("babysit import with no server at --url says which address it could not reach (exit 1)", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
+    fs.writeFileSync(path.join(tmp, "train.log"), "step=1 loss=0.5\nstep=2 loss=0.25\n");
+    // a port nothing listens on: taken, then let go
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const r = cli(["import", tmp, "--project", "cli-down", "--url", `http://127.0.0.1:${port}`, "--no-progress"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`train.log: cannot reach the babysit server at http://127.0.0.1:${port} (ECONNREFUSED)`);
+    expect(r.out).not.toContain("fetch failed");
   });
 
   test("babysit import: a damaged file fails alone (exit 1, named), the rest is imported", async () => {

@@ -13,6 +13,7 @@ import {
   type TrialSortKey,
   objectiveText,
   paramNames,
+  searchedNames,
   paramOf,
   scalarText,
   sortTrials,
@@ -132,6 +133,7 @@ function SweepBody({
   onRefined: (childId: string) => void;
 }) {
   const names = useMemo(() => paramNames(sweep), [sweep]);
+  const searched = useMemo(() => searchedNames(sweep), [sweep]);
   const best = useMemo(() => new Set(sweep.best), [sweep.best]);
   const { metric, goal } = sweep.objective;
   const chain = useMemo(() => stageChain(sweep, family), [sweep, family]);
@@ -142,9 +144,9 @@ function SweepBody({
   const chartsOf = useCallback(
     (a: Alert): ChartLink[] => {
       const p = a.evidence && typeof a.evidence === "object" ? (a.evidence as Record<string, unknown>).param : undefined;
-      return typeof p === "string" && names.includes(p) ? [{ id: `param:${p}`, title: p }] : [];
+      return typeof p === "string" && searched.includes(p) ? [{ id: `param:${p}`, title: p }] : [];
     },
-    [names],
+    [searched],
   );
 
   return (
@@ -193,11 +195,11 @@ function SweepBody({
       <h2>Trials</h2>
       <TrialsTable sweep={sweep} names={names} best={best} />
 
-      {names.length > 0 && (
+      {searched.length > 0 && (
         <>
           <h2>{metric} against each parameter</h2>
           <div className="chart-grid">
-            {names.map((n) => (
+            {searched.map((n) => (
               <ParamScatter
                 key={n}
                 name={n}
@@ -211,7 +213,7 @@ function SweepBody({
             ))}
           </div>
           <h2>All parameters together</h2>
-          <ParallelCoords names={names} space={sweep.space} trials={sweep.trials} best={best} metric={metric} goal={goal} />
+          <ParallelCoords names={searched} space={sweep.space} trials={sweep.trials} best={best} metric={metric} goal={goal} />
         </>
       )}
 
@@ -337,7 +339,22 @@ function TrialsTable({ sweep, names, best }: { sweep: SweepDetailView; names: st
   const [by, setBy] = useState<{ key: TrialSortKey; desc: boolean }>({ key: { kind: "objective" }, desc: false });
   const rows = useMemo(() => sortTrials(sweep.trials, by.key, by.desc, sweep.objective.goal), [sweep.trials, by, sweep.objective.goal]);
   const rank = new Map(sweep.best.map((id, i) => [id, i + 1]));
-  if (!sweep.trials.length) return <p className="empty">No trials yet. They appear here as workers claim them.</p>;
+  if (!sweep.trials.length) {
+    // a stage just made by Refine: say how to run it here, where the user lands
+    const own = Object.keys(sweep.space ?? {}).length > 0 ? suggestionSnippet(sweep, sweep.space, sweep.budget ?? 20, sweep.name) : null;
+    return (
+      <div className="empty">
+        <p>No trials yet. They appear here as workers claim them.</p>
+        {own && (
+          <details className="snippet" open>
+            <summary>run this stage from Python (each worker the same)</summary>
+            <pre data-testid="run-snippet">{own}</pre>
+            <CopyButton text={own} label="copy snippet" />
+          </details>
+        )}
+      </div>
+    );
+  }
   const header = (key: TrialSortKey, label: string, title?: string) => {
     const on = sameKey(by.key, key);
     return (

@@ -217,12 +217,13 @@ export const majorityClass: Rule = {
       const split = cand.role === "val" ? "validation" : "training";
       const why = stats
         ? `the ${split} labels you logged are ${fmt(p * 100, 3)}% class ${stats.majorityClass} (of ${stats.total} labels), and the ` +
-          `loss (${fmt(loss.value)} on "${loss.key}") has not gone below the entropy of the class priors (${fmt(stats.entropy)}), ` +
+          `loss (${fmt(loss.value)} on "${loss.key}") has not gone ${loss.value >= stats.entropy ? "below" : "far below"} the entropy of the class priors (${fmt(stats.entropy)}), ` +
           `which is what a model that ignores its inputs and outputs the class frequencies scores`
         : `${split} accuracy has stayed at ${fmt(p)} for ${fmt(near * 100, 2)}% of the evaluations, a value far above chance ` +
           `(${fmt(1 / C)}) that does not move: a net that uses its inputs changes its accuracy as it learns, while one that ` +
           `always answers the same class scores exactly that class's share. The loss (${fmt(loss.value)} on "${loss.key}") is ` +
-          `not below ${fmt(floor)}, the least any constant prediction with that share can score (the binary entropy of ${fmt(p)}), ` +
+          // the rule lets the loss sit a little under the floor (majority_inferred_loss_frac): never say "not below" then
+          `${loss.value >= floor ? "not below" : "barely below"} ${fmt(floor)}, the least any constant prediction with that share can score (the binary entropy of ${fmt(p)}), ` +
           `and it fell by ${fmt(loss.drop * 100, 2)}% meanwhile: the probabilities slide towards the class shares while the answers stay the same. ` +
           `Call log_label_stats(y) with the training labels to confirm the class shares`;
       return diagnosis(

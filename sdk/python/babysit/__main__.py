@@ -27,8 +27,9 @@ def _report(res: Dict[str, Any], base: str, spool_dir: str) -> List[str]:
         # the server answered: "did not answer in time; run sync again" would send the user in circles
         lines.append("%d run(s) not sent: %s" % (res["runs_left"], res["refused"]["message"]))
     elif res["runs_left"]:
-        lines.append("%d run(s) not finished: the server at %s did not answer in time; run sync again"
-                     % (res["runs_left"], base))
+        # a refused connection reads the same here: "did not answer in time" alone sent users to wait
+        lines.append("%d run(s) not finished: the server at %s could not be reached or did not answer in time; "
+                     "is it running there (else --url)? Run sync again" % (res["runs_left"], base))
     skipped = res["skipped"]
     if not skipped:
         return lines

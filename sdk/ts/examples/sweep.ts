@@ -2,9 +2,10 @@
 // Gaussian blobs, trained with plain SGD; the learning rate and the L2 weight decay are searched
 // log-uniformly. Stage 1 tries wide ranges for 2 epochs per trial (stopping a trial early when
 // run.shouldStop() says so); stage 2 is sweep.refine({ top: 3 }), trained 3 epochs per trial.
-// Start several copies at once and they share each stage: the server hands each its own trials.
+// Start several copies at once with the same sweep name and they share each stage: the server hands
+// each its own trials (without a name, each copy makes a sweep of its own, named at random).
 //
-//   node --import tsx sdk/ts/examples/sweep.ts            # against BABYSIT_URL or :3000
+//   node --import tsx sdk/ts/examples/sweep.ts lr-search  # against BABYSIT_URL or :3000
 import { randomBytes } from "node:crypto";
 
 import { logUniform, sweep, type Trial } from "../src/index.js";

@@ -38,7 +38,11 @@ function report(res: SyncResult, base: string, spoolDir: string): string[] {
   if (res.refused) {
     // the server answered: "did not answer in time; run sync again" would send the user in circles
     lines.push(`${res.runsLeft} run(s) not sent: ${res.refused.message}`);
-  } else if (res.runsLeft) lines.push(`${res.runsLeft} run(s) not finished: the server at ${base} did not answer in time; run sync again`);
+  } else if (res.runsLeft)
+    // a refused connection reads the same here: "did not answer in time" alone sent users to wait
+    lines.push(
+      `${res.runsLeft} run(s) not finished: the server at ${base} could not be reached or did not answer in time; is it running there (else --url)? Run sync again`,
+    );
   if (res.skipped.length === 0) return lines;
   lines.push(`not sent: ${res.skipped.length} spool file(s) in ${spoolDir}:`);
   const otherUrls: string[] = [];

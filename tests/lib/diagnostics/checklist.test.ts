@@ -117,6 +117,17 @@ describe("checklist", () => {
     expect(item.codes).toContain(code);
   });
 
+  // A ported SummaryWriter script (Loss/train, loss/val, Accuracy/val, no train accuracy) read
+  // "loss/train 0.475 vs Accuracy/val 0.886": the item compares like with like, or names what it has.
+  test.each<[string, (s: RunSpec) => void, RegExp]>([
+    ["no train accuracy: the losses", (s) => delete s.series!["train/acc"], /^train\/loss [0-9.]+ vs val\/loss [0-9.]+ over/],
+    ["all four: the accuracies", () => {}, /^train\/acc [0-9.]+ vs val\/acc [0-9.]+ over/],
+  ])("train_val with %s", (_label, edit, want) => {
+    const item = byId(checklist(run(variant(edit)))).get("train_val")!;
+    expect(item.state).toBe("passed");
+    expect(item.evidence).toMatch(want);
+  });
+
   test("a stored active alert makes its item raised even before the rule sees it again", () => {
     const item = byId(checklist(run(healthy()), { active: ["overfitting"] })).get("train_val")!;
     expect(item).toMatchObject({ state: "raised", alert: "overfitting" });

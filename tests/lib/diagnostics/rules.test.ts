@@ -1486,6 +1486,30 @@ test("majority_class with label statistics names the class and the priors' entro
   expect(found[0].evidence.prior_entropy).toBeCloseTo(0.7324, 3);
 });
 
+// A ported W&B script logged only val/acc and train/loss: the message said 'The loss (0.365 on
+// "train/loss") is not below 0.395' — a number plainly below the other. The words follow the numbers.
+test.each([
+  ["above the floor", 0.6, "is not below"],
+  ["a little under the floor (within majority_inferred_loss_frac)", 0.33, "is barely below"],
+])("majority_class (inferred) with the loss %s says so in words that match its numbers", (_label, level, words) => {
+  const run = makeRun(
+    majority({
+      series: {
+        "train/loss": series(600, (_, p) => level + 1.85 * Math.exp(-p / 0.35)),
+        "val/loss": { steps: [], values: [] },
+        "train/acc": { steps: [], values: [] },
+      },
+    }),
+  );
+  const found = diagnose(run, { strict: true }).find((d) => d.code === "majority_class");
+  expect(found).toBeDefined();
+  const m = /The loss \(([0-9.]+) on "train\/loss"\) (is (?:not|barely) below) ([0-9.]+)/.exec(found?.message ?? "");
+  expect(m, found?.message).not.toBeNull();
+  expect(m?.[2], found?.message).toBe(words);
+  if (words === "is not below") expect(Number(m?.[1])).toBeGreaterThanOrEqual(Number(m?.[3]));
+  else expect(Number(m?.[1])).toBeLessThan(Number(m?.[3]));
+});
+
 test("memorized shuffled labels are no_learning, not overfitting", () => {
   const run = makeRun(
     atChance({

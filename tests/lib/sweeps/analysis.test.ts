@@ -126,6 +126,42 @@ describe("search_boundary and refinement (table)", () => {
     expect(a.inferred).toBe(space === null);
   });
 
+  // A user's coarse lr search: the best trial at 0.0042 of [1e-5, 1e-2] (near the upper edge, not
+  // within the last tenth), val/acc rising with lr. The alert said "search lr in [0.00171, 0.317]
+  // next" while the suggested range and Refine stopped at 0.0101: both must name the same range.
+  test.each<[string, number[], "max" | "min"]>([
+    ["near the upper edge, rising", [0.874, 0.84, 0.81, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02], "max"],
+    ["near the lower edge, falling loss", [0.13, 0.16, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98], "max"],
+    ["near the upper edge, minimized", [0.8, 0.78, 0.7, 0.6, 0.5, 0.45, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02], "min"],
+  ])("best %s: the alert's next range is the suggestion's, past the edge", (_label, positions, goal) => {
+    // trials in order of goodness: positions (0..1 in log space) of the best first
+    const trials = positions.map((t, i) => trial(i, { lr: 10 ** (-5 + 3 * t) }, { objective: goal === "max" ? 0.9 - 0.05 * i : 0.1 + 0.05 * i }));
+    const a = analyzeSweep({ space: LR, objective: { metric: goal === "max" ? "val/acc" : "val/loss", goal }, trials });
+    const found = boundaryParams(a.alerts);
+    expect(found).toHaveLength(1);
+    const sugg = range(a.suggestion as Space, "lr");
+    expect([sugg.low, sugg.high]).toEqual(found[0].next);
+    expect([sugg.low, sugg.high]).toEqual([range(refineSpace(LR, trials, goal, 3), "lr").low, range(refineSpace(LR, trials, goal, 3), "lr").high]);
+    if (found[0].edge === "high") expect(sugg.high).toBeGreaterThan(1e-2);
+    else expect(sugg.low).toBeLessThan(1e-5);
+  });
+
+  test("a range widened by a whole decade ends on it, not an ulp-rounded step past it", () => {
+    // [1e-3, 1e-1] widened past its top by the most it may (WIDEN_FRACTION: half its width in log space,
+    // as far as top trials spread over the upper half reach inside) ends at 1 (demo:sweep printed 1.01)
+    const space = validateSpace({ lr: { distribution: "log_uniform", low: 1e-3, high: 1e-1 } });
+    const trials = [0.98, 0.7, 0.5, 0.4, 0.3, 0.2].map((t, i) => trial(i, { lr: 10 ** (-3 + 2 * t) }, { objective: 0.9 - 0.1 * i }));
+    expect(range(refineSpace(space, trials, "max", 3), "lr").high).toBe(1);
+  });
+
+  test("a bound kept as it was is not rounded past the searched range", () => {
+    // the top trials spread so wide that the narrowed range reaches the old top: it stays 0.01, not 0.0101
+    const trials = [0.88, 0.5, 0.4, 0.2, 0.1].map((t, i) => trial(i, { lr: 10 ** (-5 + 3 * t) }, { objective: 0.9 - 0.1 * i }));
+    const s = range(refineSpace(LR, trials, "max", 3), "lr");
+    expect(s.high).toBeLessThanOrEqual(1e-2);
+    expect(s.low).toBeGreaterThanOrEqual(1e-5);
+  });
+
   test("best inside: the suggestion narrows around the top trials in log space and keeps them", () => {
     const trials = sweep(LR, 30, peaked(3e-4));
     const a = analyzeSweep({ space: LR, objective: { metric: "val/acc", goal: "max" }, trials });

@@ -7,6 +7,7 @@ import {
   paramNames,
   paramRange,
   paramScale,
+  searchedNames,
   sortTrials,
   stageChain,
   objectiveText,
@@ -117,6 +118,27 @@ describe("objectiveText", () => {
   });
 });
 
+// A sweep with "epochs": 3 drew a scatter of one dot column and a flat parallel axis for it.
+describe("searchedNames: the parameters that get a chart", () => {
+  const ts = [trial("t0", { lr: 0.1, epochs: 3, act: "relu", seed: 1 }, 0.5), trial("t1", { lr: 0.01, epochs: 3, act: "relu", seed: 2 }, 0.6)];
+  test.each<[string, Space, string[]]>([
+    [
+      "a declared space: its distributions (not its fixed epochs), and a varying parameter it does not name",
+      { lr: { distribution: "log_uniform", low: 1e-3, high: 1 }, epochs: 3, act: { distribution: "choice", values: ["relu", "tanh"] } },
+      ["lr", "act", "seed"],
+    ],
+    ["an empty space: the parameters whose trials differ", {}, ["lr", "seed"]],
+    [
+      "a refined stage: a choice of one value is fixed",
+      { lr: { distribution: "log_uniform", low: 1e-3, high: 1 }, act: { distribution: "choice", values: ["relu"] } },
+      ["lr", "seed"],
+    ],
+    ["a parameter the space does not name: by its values", { epochs: 3 }, ["lr", "seed"]],
+  ])("%s", (_label, space, want) => {
+    expect(searchedNames({ space, trials: ts })).toEqual(want);
+  });
+});
+
 describe("suggestionSnippet", () => {
   const space: Space = Object.assign(Object.create(null), {
     lr: { distribution: "log_uniform", low: 0.01, high: 1 },
@@ -126,7 +148,7 @@ describe("suggestionSnippet", () => {
     batch: 32,
   });
   const snippet = suggestionSnippet(
-    { id: 'sw"1\n', project: "p\n'x", name: "coarse", stage: 1, objective: { metric: "val/acc", goal: "max", declared: true } },
+    { id: 'sw"1\n', parentId: null, project: "p\n'x", name: "coarse", stage: 1, objective: { metric: "val/acc", goal: "max", declared: true } },
     space,
   );
 
@@ -141,11 +163,25 @@ describe("suggestionSnippet", () => {
   test("links the new sweep to this one (parent) and says which stage it is", () => {
     expect(snippet).toContain('parent="sw\\"1\\n",  # this sweep: the new one is its stage 2');
     const third = suggestionSnippet(
-      { id: "abc", project: "p", name: "fine", stage: 2, objective: { metric: "loss", goal: "min", declared: false } },
+      { id: "abc", parentId: "s0", project: "p", name: "fine", stage: 2, objective: { metric: "loss", goal: "min", declared: false } },
       space,
     );
     expect(third).toContain('name="fine-s3"');
     expect(third).toContain('parent="abc",  # this sweep: the new one is its stage 3');
+  });
+
+  // the page of a stage with no trials yet (just made by Refine) shows how to run that stage itself
+  test("with a name: joins that sweep, with its budget as the loop's count", () => {
+    const own = suggestionSnippet(
+      { id: "s2", parentId: "s1", project: "p", name: "coarse-s2", stage: 2, objective: { metric: "val/acc", goal: "max", declared: true } },
+      space,
+      12,
+      "coarse-s2",
+    );
+    expect(own).toContain('name="coarse-s2",');
+    expect(own).toContain('parent="s1",  # stage 2 of the search');
+    expect(own).not.toContain("coarse-s2-s3");
+    expect(own).toContain("for trial in sweep.trials(12):");
   });
 
   // hostile names stay inside their string literals: Python parses the snippet and finds exactly the space
