@@ -19,12 +19,15 @@ const meta = (plugin: string) => create(SummaryMetadataSchema, { pluginData: { p
 export const tb = {
   /** TF1: Summary.Value.simple_value. */
   simple: (tag: string, v: number): Value => create(Summary_ValueSchema, { tag, value: { case: "simpleValue", value: v } }),
-  /** TF2: a float32 scalar tensor; `plugin` false leaves out the metadata (a tag's later values). */
-  scalar: (tag: string, v: number, plugin = true): Value =>
+  /**
+   * TF2: a float32 scalar tensor; `plugin` false leaves out the metadata (a tag's later values);
+   * `dims` [1] is the one-element vector some writers log.
+   */
+  scalar: (tag: string, v: number, plugin = true, dims: number[] = []): Value =>
     create(Summary_ValueSchema, {
       tag,
       ...(plugin ? { metadata: meta("scalars") } : {}),
-      value: { case: "tensor", value: create(TensorProtoSchema, { dtype: DataType.DT_FLOAT, tensorShape: shape([]), floatVal: [v] }) },
+      value: { case: "tensor", value: create(TensorProtoSchema, { dtype: DataType.DT_FLOAT, tensorShape: shape(dims), floatVal: [v] }) },
     }),
   /** TF2: a float64 scalar packed in tensor_content. */
   scalarPacked: (tag: string, v: number): Value => {
@@ -37,12 +40,12 @@ export const tb = {
     });
   },
   /** TF2: the histograms plugin's [k, 3] (left, right, count) float64 tensor, packed. */
-  histogram: (tag: string, buckets: [number, number, number][]): Value => {
+  histogram: (tag: string, buckets: [number, number, number][], plugin = true): Value => {
     const b = Buffer.alloc(buckets.length * 24);
     buckets.flat().forEach((x, i) => b.writeDoubleLE(x, i * 8));
     return create(Summary_ValueSchema, {
       tag,
-      metadata: meta("histograms"),
+      ...(plugin ? { metadata: meta("histograms") } : {}),
       value: {
         case: "tensor",
         value: create(TensorProtoSchema, { dtype: DataType.DT_DOUBLE, tensorShape: shape([buckets.length, 3]), tensorContent: b }),
@@ -68,10 +71,10 @@ export const tb = {
   image: (tag: string, png: Uint8Array, width: number, height: number): Value =>
     create(Summary_ValueSchema, { tag, value: { case: "image", value: { height, width, colorspace: 3, encodedImageString: png } } }),
   /** TF2: the images plugin's string tensor [width, height, png...]. */
-  images: (tag: string, pngs: Uint8Array[], width: number, height: number): Value =>
+  images: (tag: string, pngs: Uint8Array[], width: number, height: number, plugin = true): Value =>
     create(Summary_ValueSchema, {
       tag,
-      metadata: meta("images"),
+      ...(plugin ? { metadata: meta("images") } : {}),
       value: {
         case: "tensor",
         value: create(TensorProtoSchema, {
@@ -81,16 +84,22 @@ export const tb = {
         }),
       },
     }),
-  /** The text plugin's string tensor (torch add_text). */
-  text: (tag: string, text: string): Value =>
-    create(Summary_ValueSchema, {
+  /** The text plugin's string tensor (torch add_text); several strings make a [k] tensor (TF2 tf.summary.text of a vector). */
+  text: (tag: string, text: string | string[], plugin = true): Value => {
+    const lines = typeof text === "string" ? [text] : text;
+    return create(Summary_ValueSchema, {
       tag,
-      metadata: meta("text"),
+      ...(plugin ? { metadata: meta("text") } : {}),
       value: {
         case: "tensor",
-        value: create(TensorProtoSchema, { dtype: DataType.DT_STRING, tensorShape: shape([1]), stringVal: [Buffer.from(text)] }),
+        value: create(TensorProtoSchema, {
+          dtype: DataType.DT_STRING,
+          tensorShape: shape([lines.length]),
+          stringVal: lines.map((l) => Buffer.from(l)),
+        }),
       },
-    }),
+    });
+  },
 };
 
 /** One Event's bytes (unframed): a summary of `values` at `step`. */

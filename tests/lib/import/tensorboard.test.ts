@@ -285,3 +285,130 @@ describe("hostile keys and values through the store", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
+
+describe("a tag's plugin, named on its first value only (TF2), holds for the run's later requests", () => {
+  // Each tag names its plugin at step 0 only, as TF2's writers do; the later values are shaped so
+  // that a guess from the shape alone goes wrong: a [1] scalar, a text of numbers (looks like an
+  // images tensor [width, height, ...]), an images summary of no image (looks like text).
+  const p = png(2, 2);
+  const steps = Array.from({ length: 10 }, (_, i) => i);
+  const recordOf = (s: number) =>
+    eventBytes(s, 1_700_000_000 + s, [
+      s === 0 ? tb.scalar("loss", 1) : tb.scalar("loss", 1 / (s + 1), false, [1]),
+      tb.histogram(
+        "w",
+        [
+          [0, 1, s],
+          [1, 2, 1],
+        ],
+        s === 0,
+      ),
+      tb.images("batch", s === 5 ? [] : [p, p], 2, 2, s === 0),
+      tb.text("notes", [String(s), String(2 * s), "ok"], s === 0),
+    ]);
+  const records = steps.map(recordOf);
+  const want = {
+    points: 10,
+    histograms: 10,
+    images: 18, // two a step, none at step 5
+    texts: 10,
+  };
+
+  function kinds(runId: string) {
+    const db = sqlite();
+    const rows = db
+      .prepare("SELECT type, json_extract(data, '$.key') AS key, step, data FROM events WHERE run_id = ? ORDER BY type, key, step")
+      .all(runId) as {
+      type: string;
+      key: string;
+      step: number;
+      data: string;
+    }[];
+    const hist = db.prepare("SELECT key, step FROM histograms WHERE run_id = ? ORDER BY step").all(runId) as { key: string; step: number }[];
+    const points = stored(runId);
+    return {
+      keys: [...points.keys()].sort(),
+      loss: [...(points.get("loss")?.keys() ?? [])],
+      histograms: hist.map((h) => `${h.key}@${h.step}`),
+      images: rows.filter((r) => r.type === "image").map((r) => `${r.key}@${r.step}`),
+      texts: rows.filter((r) => r.type === "text").map((r) => `${r.key}@${r.step}:${JSON.parse(r.data).text}`),
+      other: rows.filter((r) => r.type !== "image" && r.type !== "text").map((r) => r.type),
+    };
+  }
+
+  function expectRight(runId: string) {
+    const k = kinds(runId);
+    expect(k.keys).toEqual(["loss"]);
+    expect(k.loss).toEqual(steps);
+    expect(k.histograms).toEqual(steps.map((s) => `w@${s}`));
+    expect(k.images).toEqual(
+      ["batch/0", "batch/1"].flatMap((key) => steps.filter((s) => s !== 5).map((s) => `${key}@${s}`)).sort((a, b) => (a < b ? -1 : 1)),
+    );
+    expect(k.images.length).toBe(want.images);
+    expect(k.texts).toEqual(steps.map((s) => `notes@${s}:${s}\n${2 * s}\nok`).sort());
+    expect(k.other).toEqual([]);
+  }
+
+  test("the guess alone is wrong for these values (what the run's memory is for)", () => {
+    const { d } = read(eventFile(records.slice(1)));
+    expect(d.pointCount).toBe(0);
+    expect(d.texts.map((t) => t.key)).toEqual(["batch"]); // the empty images summary read as text
+    expect(d.skipped.length).toBeGreaterThan(0);
+  });
+
+  test("a file sent in two parts (offset): every later value lands in its tag's kind", async () => {
+    const full = eventFile(records);
+    const cut = full.length - records.slice(2).reduce((n, r) => n + r.length + 16, 0) + 5; // 5 bytes into step 2's record
+    const q = { project: "plugins", source: "/logs/tf2-parts", path: "events.out.tfevents.1.host" };
+    const a = await importFile({ ...q, bytes: full.subarray(0, cut) });
+    expect(a).toMatchObject({ truncated: true, points: 2, histograms: 2, images: 4, skipped: [] });
+    const b = await importFile({ ...q, offset: a.end, bytes: full.subarray(a.end) });
+    expect(b).toMatchObject({ runId: a.runId, truncated: false, points: 8, histograms: 8, images: 14, unchanged: 0, skipped: [] });
+    expectRight(a.runId);
+    // the same tail again, and the whole file again: nothing stored twice
+    const c = await importFile({ ...q, offset: a.end, bytes: full.subarray(a.end) });
+    expect(c).toMatchObject({ points: 0, histograms: 0, images: 0, events: 0, skipped: [] });
+    const d = await importFile({ ...q, bytes: full });
+    expect(d).toMatchObject({ points: 0, histograms: 0, images: 0, events: 0, skipped: [] });
+    expect(d.unchanged).toBe(want.points + want.histograms + want.images + want.texts);
+    expectRight(a.runId);
+  });
+
+  test("two event files of one run (a writer session each), imported in two requests", async () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, "events.out.tfevents.1700000000.host.1.0"), eventFile(records.slice(0, 4)));
+    fs.writeFileSync(path.join(dir, "events.out.tfevents.1700000100.host.2.0"), eventFile(records.slice(4)));
+    const [a, b] = await importDir("plugins-files", dir);
+    expect(b.runId).toBe(a.runId);
+    expect(a).toMatchObject({ points: 4, histograms: 4, images: 8, skipped: [] });
+    expect(b).toMatchObject({ points: 6, histograms: 6, images: 10, unchanged: 0, skipped: [] });
+    expectRight(a.runId);
+    const again = await importDir("plugins-files", dir);
+    expect(again.map((r) => [r.points, r.histograms, r.images, r.events])).toEqual([
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+    ]);
+    expectRight(a.runId);
+  });
+
+  test.each([
+    ["histograms", tb.histogram("w", [[0, 1, 2]], false), ["histogram w@20"]],
+    ["images", tb.images("batch", [], 2, 2, false), []], // an empty images summary, not the text "2\n2"
+    ["text", tb.text("notes", ["1", "2", "ok"], false), ["text notes@20:1\n2\nok"]],
+    ["scalars", tb.scalar("loss", 0.5, false, [1]), ["point loss@20"]],
+  ])("a tag the run stored as %s is read as such in a later request, the guess notwithstanding", async (kind, value, at20) => {
+    const q = { project: "plugins-each", source: `/logs/${kind}`, path: "events.out.tfevents.1.host" };
+    const first = await importFile({ ...q, bytes: eventFile([records[0]]) });
+    const later = await importFile({ ...q, path: "events.out.tfevents.2.host", bytes: eventFile([eventBytes(20, 1_700_000_020, [value])]) });
+    expect(later.runId).toBe(first.runId);
+    expect(later.skipped).toEqual([]);
+    const k = kinds(first.runId);
+    const stored20 = [
+      ...k.histograms.map((h) => `histogram ${h}`),
+      ...k.images.map((im) => `image ${im}`),
+      ...k.texts.map((t) => `text ${t}`),
+      ...k.loss.map((s) => `point loss@${s}`),
+    ].filter((x) => x.includes("@20"));
+    expect(stored20).toEqual(at20);
+  });
+});
