@@ -119,3 +119,49 @@ export function fileVersion(wallTime = 1_700_000_000): Uint8Array {
 export function eventFile(events: Uint8Array[]): Buffer {
   return Buffer.concat([frameRecord(fileVersion()), ...events.map(frameRecord)]);
 }
+
+/**
+ * One step of a TF2 run whose tags name their plugin at step 0 only, as TF2's writers do, with
+ * later values shaped so that a guess from the shape alone goes wrong: `loss` a [1] scalar, `notes`
+ * a text of numbers (it looks like an images tensor [width, height, ...]), `batch` an images summary
+ * of two PNGs, and of none at step 5 (it looks like text); `w` a [2, 3] histogram.
+ */
+export function pluginOnceRecord(s: number, png: Uint8Array): Uint8Array {
+  return eventBytes(s, 1_700_000_000 + s, [
+    s === 0 ? tb.scalar("loss", 1) : tb.scalar("loss", 1 / (s + 1), false, [1]),
+    tb.histogram(
+      "w",
+      [
+        [0, 1, s],
+        [1, 2, 1],
+      ],
+      s === 0,
+    ),
+    tb.images("batch", s === 5 ? [] : [png, png], 2, 2, s === 0),
+    tb.text("notes", [String(s), String(2 * s), "ok"], s === 0),
+  ]);
+}
+
+/** What a run made of pluginOnceRecord(s) for `steps` holds besides its points, as eventKinds lists it. */
+export function pluginOnceExpected(steps: number[]) {
+  return {
+    histograms: steps.map((s) => `w@${s}`),
+    images: ["batch/0", "batch/1"].flatMap((key) => steps.filter((s) => s !== 5).map((s) => `${key}@${s}`)),
+    texts: steps.map((s) => `notes@${s}:${s}\n${2 * s}\nok`),
+    other: [] as string[],
+  };
+}
+
+/** A run's histograms, images, texts and other events as key@step lists (texts with their text). */
+export function eventKinds(db: { prepare(sql: string): { all(...a: unknown[]): unknown[] } }, runId: string) {
+  const rows = db
+    .prepare("SELECT type, json_extract(data, '$.key') AS key, step, data FROM events WHERE run_id = ? ORDER BY type, key, step")
+    .all(runId) as { type: string; key: string; step: number; data: string }[];
+  const hist = db.prepare("SELECT key, step FROM histograms WHERE run_id = ? ORDER BY key, step").all(runId) as { key: string; step: number }[];
+  return {
+    histograms: hist.map((h) => `${h.key}@${h.step}`),
+    images: rows.filter((r) => r.type === "image").map((r) => `${r.key}@${r.step}`),
+    texts: rows.filter((r) => r.type === "text").map((r) => `${r.key}@${r.step}:${JSON.parse(r.data).text}`),
+    other: rows.filter((r) => r.type !== "image" && r.type !== "text").map((r) => r.type),
+  };
+}

@@ -6,7 +6,7 @@ import { describe, expect, test } from "vitest";
 import { useFreshDatabase } from "../../helpers/lib-db";
 import { unpackTb } from "../../helpers/import-fixtures";
 import { png } from "../../helpers/png";
-import { eventBytes, eventFile, tb } from "../../helpers/tb-writer";
+import { eventBytes, eventFile, eventKinds, pluginOnceExpected, pluginOnceRecord, tb } from "../../helpers/tb-writer";
 
 // TensorBoard event files made by hand in the TF2 forms torch's fixtures do not use (tensor
 // summaries, packed tensor_content, the [k, 3] histogram tensor, the images plugin), each record
@@ -292,21 +292,7 @@ describe("a tag's plugin, named on its first value only (TF2), holds for the run
   // images tensor [width, height, ...]), an images summary of no image (looks like text).
   const p = png(2, 2);
   const steps = Array.from({ length: 10 }, (_, i) => i);
-  const recordOf = (s: number) =>
-    eventBytes(s, 1_700_000_000 + s, [
-      s === 0 ? tb.scalar("loss", 1) : tb.scalar("loss", 1 / (s + 1), false, [1]),
-      tb.histogram(
-        "w",
-        [
-          [0, 1, s],
-          [1, 2, 1],
-        ],
-        s === 0,
-      ),
-      tb.images("batch", s === 5 ? [] : [p, p], 2, 2, s === 0),
-      tb.text("notes", [String(s), String(2 * s), "ok"], s === 0),
-    ]);
-  const records = steps.map(recordOf);
+  const records = steps.map((s) => pluginOnceRecord(s, p));
   const want = {
     points: 10,
     histograms: 10,
@@ -315,38 +301,12 @@ describe("a tag's plugin, named on its first value only (TF2), holds for the run
   };
 
   function kinds(runId: string) {
-    const db = sqlite();
-    const rows = db
-      .prepare("SELECT type, json_extract(data, '$.key') AS key, step, data FROM events WHERE run_id = ? ORDER BY type, key, step")
-      .all(runId) as {
-      type: string;
-      key: string;
-      step: number;
-      data: string;
-    }[];
-    const hist = db.prepare("SELECT key, step FROM histograms WHERE run_id = ? ORDER BY step").all(runId) as { key: string; step: number }[];
     const points = stored(runId);
-    return {
-      keys: [...points.keys()].sort(),
-      loss: [...(points.get("loss")?.keys() ?? [])],
-      histograms: hist.map((h) => `${h.key}@${h.step}`),
-      images: rows.filter((r) => r.type === "image").map((r) => `${r.key}@${r.step}`),
-      texts: rows.filter((r) => r.type === "text").map((r) => `${r.key}@${r.step}:${JSON.parse(r.data).text}`),
-      other: rows.filter((r) => r.type !== "image" && r.type !== "text").map((r) => r.type),
-    };
+    return { ...eventKinds(sqlite(), runId), keys: [...points.keys()], loss: [...(points.get("loss")?.keys() ?? [])] };
   }
 
   function expectRight(runId: string) {
-    const k = kinds(runId);
-    expect(k.keys).toEqual(["loss"]);
-    expect(k.loss).toEqual(steps);
-    expect(k.histograms).toEqual(steps.map((s) => `w@${s}`));
-    expect(k.images).toEqual(
-      ["batch/0", "batch/1"].flatMap((key) => steps.filter((s) => s !== 5).map((s) => `${key}@${s}`)).sort((a, b) => (a < b ? -1 : 1)),
-    );
-    expect(k.images.length).toBe(want.images);
-    expect(k.texts).toEqual(steps.map((s) => `notes@${s}:${s}\n${2 * s}\nok`).sort());
-    expect(k.other).toEqual([]);
+    expect(kinds(runId)).toEqual({ ...pluginOnceExpected(steps), keys: ["loss"], loss: steps });
   }
 
   test("the guess alone is wrong for these values (what the run's memory is for)", () => {
