@@ -101,7 +101,7 @@ test("babysit watch while the writer appends, and opens a second event file: eve
   watcher.stderr!.on("data", (d) => (err += d));
   const exited = new Promise<number | null>((resolve) => watcher!.once("exit", (c) => resolve(c)));
   const runId = await waitFor(
-    async () => (await api(server.url, "GET", "/api/v1/runs?project=tb-plugins-watch")).body.runs?.[0]?.id as string | undefined,
+    async () => (await api(server.url, "GET", "/api/v1/runs?project=tb-plugins-watch")).body.runs?.[0]?.id as string,
     30_000,
     "the run",
   );
