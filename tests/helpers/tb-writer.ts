@@ -84,6 +84,16 @@ export const tb = {
         }),
       },
     }),
+  /** TF2: the audio plugin's [k, 2] string tensor of (encoded audio, label) rows. */
+  audio: (tag: string, wav: Uint8Array, plugin = true): Value =>
+    create(Summary_ValueSchema, {
+      tag,
+      ...(plugin ? { metadata: meta("audio") } : {}),
+      value: {
+        case: "tensor",
+        value: create(TensorProtoSchema, { dtype: DataType.DT_STRING, tensorShape: shape([1, 2]), stringVal: [wav, Buffer.from("")] }),
+      },
+    }),
   /** The text plugin's string tensor (torch add_text); several strings make a [k] tensor (TF2 tf.summary.text of a vector). */
   text: (tag: string, text: string | string[], plugin = true): Value => {
     const lines = typeof text === "string" ? [text] : text;

@@ -371,4 +371,24 @@ describe("a tag's plugin, named on its first value only (TF2), holds for the run
     ].filter((x) => x.includes("@20"));
     expect(stored20).toEqual(at20);
   });
+
+  test("a tag nobody named (its head never imported) is guessed, but binary strings (audio) never become text", async () => {
+    // a WAV's first bytes: "RIFF", a size, "WAVEfmt ", then PCM samples that are no UTF-8
+    const wav = Buffer.concat([
+      Buffer.from("RIFF"),
+      Buffer.from([0x24, 0xf0, 0x00, 0x00]),
+      Buffer.from("WAVEfmt "),
+      Buffer.from([0x10, 0, 0, 0, 0xff, 0xfe, 0x80, 0x81]),
+    ]);
+    for (const named of [true, false]) {
+      const q = { project: "plugins-guess", source: `/logs/audio-${named}`, path: "events.out.tfevents.1.host" };
+      const values = [eventBytes(1, 1_700_000_001, [tb.audio("speech", wav, named)]), eventBytes(2, 1_700_000_002, [tb.audio("speech", wav, false)])];
+      const r = await importFile({ ...q, bytes: eventFile(values) });
+      expect(r.skipped.map((s) => s.reason)).toEqual([
+        named ? expect.stringContaining('"audio" plugin') : expect.stringContaining("no plugin named"),
+        named ? expect.stringContaining('"audio" plugin') : expect.stringContaining("no plugin named"),
+      ]);
+      expect(kinds(r.runId).texts).toEqual([]);
+    }
+  });
 });
