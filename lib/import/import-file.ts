@@ -9,6 +9,7 @@ import { type LogBatch, event as eventSchema, histogram as histogramSchema, isEp
 import { runSeries } from "../series/series-meta";
 import type { ImportData } from "./model";
 import { type Format, ImportFileError, type ParseOptions, parseFile } from "./parse-file";
+import type { TagPlugins } from "./tensorboard/events";
 
 // Stores one source file in the run it belongs to, through the log route's own path (appendBatch),
 // so that an imported run is stored, shown live and diagnosed like a streamed one.
@@ -79,9 +80,10 @@ export function importInputProblem(input: { project: string; source: string; pat
 export async function importFile(input: ImportFileInput, opts: { ownerId?: number | null } = {}): Promise<ImportFileResult> {
   const problem = importInputProblem(input);
   if (problem) throw new AppError("invalid_import", problem);
+  const id = importRunId(input.project.trim(), input.source);
   let parsed: ReturnType<typeof parseFile>;
   try {
-    parsed = parseFile(input.path, input.bytes, input.options);
+    parsed = parseFile(input.path, input.bytes, { ...input.options, plugins: storedTagPlugins(id) });
   } catch (e) {
     if (e instanceof ImportFileError) throw new AppError("invalid_import", e.message);
     throw e;
@@ -98,7 +100,6 @@ export async function importFile(input: ImportFileInput, opts: { ownerId?: numbe
     skipped.push({ path: input.path, reason: `the recorded hyperparameters were not kept: ${configProblem(runConfig)!.message}` });
     runConfig = undefined;
   }
-  const id = importRunId(input.project.trim(), input.source);
   const times = timesOf(data);
   // a new run starts when its log does (createRun keeps a sane startedAt only)
   const run = await createRun({ project: input.project.trim(), name: input.name?.trim(), id, config: runConfig, startedAt: times?.first }, opts);
@@ -126,6 +127,38 @@ export async function importFile(input: ImportFileInput, opts: { ownerId?: numbe
     if (r.refused) skipped.push({ path: input.path, reason: r.refused.message });
   }
   return out;
+}
+
+/**
+ * A TensorBoard tag's plugin for this import: named earlier in the file, else known from what the
+ * run already stored under the tag. TF2 names a tag's plugin on its first value only, so a file's
+ * tail (`offset`) or the run's next event file (one per writer session) carries values with no
+ * plugin; the kind the run stored the tag as is that plugin, and needs no state of its own (a run
+ * whose data is deleted forgets it with them). Each tag is looked up once per import.
+ */
+function storedTagPlugins(runId: string): TagPlugins {
+  const known = new Map<string, string | null>();
+  return {
+    set: (tag, plugin) => void known.set(tag, plugin),
+    get(tag) {
+      let p = known.get(tag);
+      if (p === undefined) known.set(tag, (p = storedKind(runId, tag)));
+      return p ?? undefined;
+    },
+  };
+}
+
+function storedKind(runId: string, tag: string): string | null {
+  const db = sqlite();
+  const image = "SELECT 1 FROM events WHERE run_id = ? AND type = 'image' AND json_extract(data, '$.key') = ? LIMIT 1"; // the image key index
+  const text = "SELECT 1 FROM events WHERE run_id = ? AND type = 'text' AND json_extract(data, '$.key') = ? LIMIT 1";
+  if (stmt(db, "SELECT 1 FROM histograms WHERE run_id = ? AND key = ? LIMIT 1").get(runId, tag)) return "histograms";
+  if (stmt(db, image).get(runId, tag)) return "images";
+  if (stmt(db, text).get(runId, tag)) return "text";
+  if (stmt(db, "SELECT 1 FROM series WHERE run_id = ? AND key = ? LIMIT 1").get(runId, tag)) return "scalars";
+  // a summary of several images is stored as tag/0, tag/1, ... (checked last: "tag/0" may be a tag of its own)
+  if (stmt(db, image).get(runId, `${tag}/0`)) return "images";
+  return null;
 }
 
 function timesOf(data: ImportData): { first: number; last: number } | null {

@@ -21,12 +21,20 @@ import { RecordError, readRecords } from "./tfrecord";
 // - a text summary whose tag starts with "config" and whose text is a JSON object (bare or in a
 //   ``` fence, as people log `json.dumps(config)` with add_text) is merged into the run's config too
 // TF2 writers put a tag's metadata (its plugin) on its first value only: later values of the tag
-// are read with the plugin remembered, or, in a file read from the middle, inferred from the shape.
+// are read with the plugin remembered. What remembers it spans requests (a growing file's tail sent
+// with `offset`, the run's next event file): the caller's TagPlugins answers for tags named before.
+// Only a tag nobody knows is inferred from its shape, and a guess is never remembered.
 
 export class EventFileError extends Error {}
 
-/** What a TensorBoard run remembers between its event files (a tag's plugin is written once). */
-export type TagPlugins = Map<string, string>;
+/**
+ * A tag's plugin as the run knows it (written on the tag's first value only): a Map within one
+ * read, or one that also asks what the run already stored (lib/import/import-file.ts).
+ */
+export interface TagPlugins {
+  get(tag: string): string | undefined;
+  set(tag: string, plugin: string): void;
+}
 
 export interface EventFileResult {
   /** Where reading stopped: the end of the last complete record. */
@@ -38,7 +46,7 @@ export interface EventFileResult {
  * Reads an event file's records from `start` into `out`. A bad checksum throws EventFileError
  * naming the offset, and `out` is then to be discarded whole (callers parse into a fresh one).
  */
-export function readEventFile(bytes: Uint8Array, out: ImportData, plugins: TagPlugins = new Map(), start = 0): EventFileResult {
+export function readEventFile(bytes: Uint8Array, out: ImportData, plugins: TagPlugins = new Map<string, string>(), start = 0): EventFileResult {
   let recs: ReturnType<typeof readRecords>;
   try {
     recs = readRecords(bytes, start);
@@ -90,6 +98,10 @@ function readValue(v: Summary_Value, step: number, time: number, out: ImportData
       const named = v.metadata?.pluginData?.pluginName;
       if (named) plugins.set(tag, named);
       const plugin = named || plugins.get(tag) || inferPlugin(v.value.value);
+      if (plugin === UNKNOWN) {
+        out.skip(`${JSON.stringify(tag)} at step ${step}: no plugin named, and a tensor of a shape babysit does not import`);
+        return;
+      }
       readTensor(out, tag, step, time, plugin, v);
       return;
     }
@@ -171,13 +183,31 @@ function configFromText(out: ImportData, tag: string, text: string): void {
   for (const k of Object.keys(o)) if (!out.config.has(k)) out.config.set(k, (o as Record<string, unknown>)[k]);
 }
 
-/** A tensor with no plugin named (a file read from its middle): a guess from its type and shape. */
+const UNKNOWN = "\u0000unknown"; // no plugin is named so
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+const DIGITS = /^[0-9]{1,6}$/; // the images plugin's width and height
+
+/**
+ * A tensor of a tag whose plugin neither this file nor the run names (e.g. a tail of a file whose
+ * head was never imported): a guess from its type and shape. Strings that are not UTF-8 (audio's
+ * WAV bytes) are no text.
+ */
 function inferPlugin(t: TensorProto): string {
   const dims = t.tensorShape?.dim.map((d) => Number(d.size)) ?? [];
-  if (t.dtype === DataType.DT_STRING) return dims.length === 1 && dims[0] >= 3 ? "images" : "text";
+  if (t.dtype === DataType.DT_STRING) {
+    const s = t.stringVal;
+    const size = (i: number) => DIGITS.test(Buffer.from(s[i]).toString("latin1"));
+    if (dims.length === 1 && dims[0] >= 3 && s.length >= 3 && size(0) && size(1)) return "images";
+    try {
+      for (const b of t.stringVal) strictUtf8.decode(b);
+    } catch {
+      return UNKNOWN;
+    }
+    return "text";
+  }
   if (dims.length === 0) return "scalars";
   if (dims.length === 2 && dims[1] === 3) return "histograms";
-  return "unknown";
+  return UNKNOWN;
 }
 
 /** The numbers of a numeric tensor, from its typed fields or its packed little-endian content. */

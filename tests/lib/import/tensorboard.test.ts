@@ -6,7 +6,7 @@ import { describe, expect, test } from "vitest";
 import { useFreshDatabase } from "../../helpers/lib-db";
 import { unpackTb } from "../../helpers/import-fixtures";
 import { png } from "../../helpers/png";
-import { eventBytes, eventFile, tb } from "../../helpers/tb-writer";
+import { eventBytes, eventFile, eventKinds, pluginOnceExpected, pluginOnceRecord, tb } from "../../helpers/tb-writer";
 
 // TensorBoard event files made by hand in the TF2 forms torch's fixtures do not use (tensor
 // summaries, packed tensor_content, the [k, 3] histogram tensor, the images plugin), each record
@@ -283,5 +283,112 @@ describe("hostile keys and values through the store", () => {
     expect(Object.hasOwn(detail.run.config, "__proto__")).toBe(true);
     expect(detail.run.config.lr).toBe(0.1);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe("a tag's plugin, named on its first value only (TF2), holds for the run's later requests", () => {
+  // Each tag names its plugin at step 0 only, as TF2's writers do; the later values are shaped so
+  // that a guess from the shape alone goes wrong: a [1] scalar, a text of numbers (looks like an
+  // images tensor [width, height, ...]), an images summary of no image (looks like text).
+  const p = png(2, 2);
+  const steps = Array.from({ length: 10 }, (_, i) => i);
+  const records = steps.map((s) => pluginOnceRecord(s, p));
+  const want = {
+    points: 10,
+    histograms: 10,
+    images: 18, // two a step, none at step 5
+    texts: 10,
+  };
+
+  function kinds(runId: string) {
+    const points = stored(runId);
+    return { ...eventKinds(sqlite(), runId), keys: [...points.keys()], loss: [...(points.get("loss")?.keys() ?? [])] };
+  }
+
+  function expectRight(runId: string) {
+    expect(kinds(runId)).toEqual({ ...pluginOnceExpected(steps), keys: ["loss"], loss: steps });
+  }
+
+  test("the guess alone is wrong for these values (what the run's memory is for)", () => {
+    const { d } = read(eventFile(records.slice(1)));
+    expect(d.pointCount).toBe(0);
+    expect(d.texts.map((t) => t.key)).toEqual(["batch"]); // the empty images summary read as text
+    expect(d.skipped.length).toBeGreaterThan(0);
+  });
+
+  test("a file sent in two parts (offset): every later value lands in its tag's kind", async () => {
+    const full = eventFile(records);
+    const cut = full.length - records.slice(2).reduce((n, r) => n + r.length + 16, 0) + 5; // 5 bytes into step 2's record
+    const q = { project: "plugins", source: "/logs/tf2-parts", path: "events.out.tfevents.1.host" };
+    const a = await importFile({ ...q, bytes: full.subarray(0, cut) });
+    expect(a).toMatchObject({ truncated: true, points: 2, histograms: 2, images: 4, skipped: [] });
+    const b = await importFile({ ...q, offset: a.end, bytes: full.subarray(a.end) });
+    expect(b).toMatchObject({ runId: a.runId, truncated: false, points: 8, histograms: 8, images: 14, unchanged: 0, skipped: [] });
+    expectRight(a.runId);
+    // the same tail again, and the whole file again: nothing stored twice
+    const c = await importFile({ ...q, offset: a.end, bytes: full.subarray(a.end) });
+    expect(c).toMatchObject({ points: 0, histograms: 0, images: 0, events: 0, skipped: [] });
+    const d = await importFile({ ...q, bytes: full });
+    expect(d).toMatchObject({ points: 0, histograms: 0, images: 0, events: 0, skipped: [] });
+    expect(d.unchanged).toBe(want.points + want.histograms + want.images + want.texts);
+    expectRight(a.runId);
+  });
+
+  test("two event files of one run (a writer session each), imported in two requests", async () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, "events.out.tfevents.1700000000.host.1.0"), eventFile(records.slice(0, 4)));
+    fs.writeFileSync(path.join(dir, "events.out.tfevents.1700000100.host.2.0"), eventFile(records.slice(4)));
+    const [a, b] = await importDir("plugins-files", dir);
+    expect(b.runId).toBe(a.runId);
+    expect(a).toMatchObject({ points: 4, histograms: 4, images: 8, skipped: [] });
+    expect(b).toMatchObject({ points: 6, histograms: 6, images: 10, unchanged: 0, skipped: [] });
+    expectRight(a.runId);
+    const again = await importDir("plugins-files", dir);
+    expect(again.map((r) => [r.points, r.histograms, r.images, r.events])).toEqual([
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+    ]);
+    expectRight(a.runId);
+  });
+
+  test.each([
+    ["histograms", tb.histogram("w", [[0, 1, 2]], false), ["histogram w@20"]],
+    ["images", tb.images("batch", [], 2, 2, false), []], // an empty images summary, not the text "2\n2"
+    ["text", tb.text("notes", ["1", "2", "ok"], false), ["text notes@20:1\n2\nok"]],
+    ["scalars", tb.scalar("loss", 0.5, false, [1]), ["point loss@20"]],
+  ])("a tag the run stored as %s is read as such in a later request, the guess notwithstanding", async (kind, value, at20) => {
+    const q = { project: "plugins-each", source: `/logs/${kind}`, path: "events.out.tfevents.1.host" };
+    const first = await importFile({ ...q, bytes: eventFile([records[0]]) });
+    const later = await importFile({ ...q, path: "events.out.tfevents.2.host", bytes: eventFile([eventBytes(20, 1_700_000_020, [value])]) });
+    expect(later.runId).toBe(first.runId);
+    expect(later.skipped).toEqual([]);
+    const k = kinds(first.runId);
+    const stored20 = [
+      ...k.histograms.map((h) => `histogram ${h}`),
+      ...k.images.map((im) => `image ${im}`),
+      ...k.texts.map((t) => `text ${t}`),
+      ...k.loss.map((s) => `point loss@${s}`),
+    ].filter((x) => x.includes("@20"));
+    expect(stored20).toEqual(at20);
+  });
+
+  test("a tag nobody named (its head never imported) is guessed, but binary strings (audio) never become text", async () => {
+    // a WAV's first bytes: "RIFF", a size, "WAVEfmt ", then PCM samples that are no UTF-8
+    const wav = Buffer.concat([
+      Buffer.from("RIFF"),
+      Buffer.from([0x24, 0xf0, 0x00, 0x00]),
+      Buffer.from("WAVEfmt "),
+      Buffer.from([0x10, 0, 0, 0, 0xff, 0xfe, 0x80, 0x81]),
+    ]);
+    for (const named of [true, false]) {
+      const q = { project: "plugins-guess", source: `/logs/audio-${named}`, path: "events.out.tfevents.1.host" };
+      const values = [eventBytes(1, 1_700_000_001, [tb.audio("speech", wav, named)]), eventBytes(2, 1_700_000_002, [tb.audio("speech", wav, false)])];
+      const r = await importFile({ ...q, bytes: eventFile(values) });
+      expect(r.skipped.map((s) => s.reason)).toEqual([
+        named ? expect.stringContaining('"audio" plugin') : expect.stringContaining("no plugin named"),
+        named ? expect.stringContaining('"audio" plugin') : expect.stringContaining("no plugin named"),
+      ]);
+      expect(kinds(r.runId).texts).toEqual([]);
+    }
   });
 });
