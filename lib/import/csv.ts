@@ -1,5 +1,6 @@
 import { parse } from "csv-parse/sync";
-import { type ImportData, isStep } from "./model";
+import { LIMITS } from "../contract/limits";
+import { type ImportData, isStep, tooMany } from "./model";
 import { logNumber } from "./text-log";
 
 // CSV logs. The first row names the columns; the step is, in this order: the column the user names
@@ -19,12 +20,15 @@ const TIME_COLUMNS = new Set(["timestamp", "_timestamp", "wall_time", "time", "w
 export function readCsv(text: string, out: ImportData, stepColumn?: string): void {
   let rows: string[][];
   try {
-    rows = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: true, max_record_size: 1024 * 1024 });
+    // `to`: rows past importPointsMax are never built (a 64 MiB file of "1\n" is 32 million arrays)
+    const to = LIMITS.importPointsMax.value + 2;
+    rows = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: true, max_record_size: 1024 * 1024, to });
   } catch (e) {
     out.skip(`not CSV: ${(e as Error).message.slice(0, 200)}`);
     return;
   }
   if (rows.length === 0) return;
+  tooMany(rows.length - 1);
   const header = rows[0].map((h) => h.trim());
   const lower = header.map((h) => h.toLowerCase());
   let stepAt = stepColumn !== undefined ? header.indexOf(stepColumn) : -1;

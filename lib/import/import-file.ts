@@ -76,14 +76,25 @@ export function importInputProblem(input: { project: string; source: string; pat
   );
 }
 
-export async function importFile(input: ImportFileInput, opts: { ownerId?: number | null } = {}): Promise<ImportFileResult> {
+// One import at a time per process: each holds up to importPointsMax points in memory while it
+// parses and stores, so N requests at once would hold N times that (and two imports of the same
+// file at once would both find nothing stored yet).
+let queue: Promise<unknown> = Promise.resolve();
+
+export function importFile(input: ImportFileInput, opts: { ownerId?: number | null } = {}): Promise<ImportFileResult> {
+  const done = queue.then(() => importFileNow(input, opts));
+  queue = done.catch(() => undefined);
+  return done;
+}
+
+async function importFileNow(input: ImportFileInput, opts: { ownerId?: number | null }): Promise<ImportFileResult> {
   const problem = importInputProblem(input);
   if (problem) throw new AppError("invalid_import", problem);
   let parsed: ReturnType<typeof parseFile>;
   try {
     parsed = parseFile(input.path, input.bytes, input.options);
   } catch (e) {
-    if (e instanceof ImportFileError) throw new AppError("invalid_import", e.message);
+    if (e instanceof ImportFileError) throw new AppError(e.cause === "too_large" ? "payload_too_large" : "invalid_import", e.message);
     throw e;
   }
   const { data, format } = parsed;

@@ -124,6 +124,7 @@ function readKind(kind: string, o: Record<string, unknown>, out: ImportData, lin
         out.skip(`line ${lineNo}: a hist needs key, step, edges and counts`);
         return;
       }
+      out.count();
       out.histograms.push({ key, step, time, edges: edges.map((e) => num(e) ?? Number.NaN), counts: counts.map((c) => num(c) ?? Number.NaN) });
       return;
     }
@@ -132,6 +133,7 @@ function readKind(kind: string, o: Record<string, unknown>, out: ImportData, lin
       for (const k of Object.keys(o)) if (k !== "kind" && k !== "step" && k !== "type") data[k] = o[k];
       const type = kind === "event" && typeof own(o, "type") === "string" ? (o.type as string) : kind;
       const at = step !== undefined && isStep(step) ? step : type === "input_stats" ? 0 : null;
+      out.count();
       out.events.push({ type, step: at, time, data });
     }
   }

@@ -1,5 +1,5 @@
 import { isEventFileName } from "./group-files";
-import { ImportData } from "./model";
+import { ImportData, ImportTooLargeError } from "./model";
 import { readCsv } from "./csv";
 import { readJsonl } from "./jsonl";
 import { EventFileError, type TagPlugins, readEventFile } from "./tensorboard/events";
@@ -44,6 +44,16 @@ export function formatOf(path: string, bytes: Uint8Array): Format | null {
 const utf8 = new TextDecoder("utf-8"); // lenient: a stray byte in a console log becomes U+FFFD, the line still reads
 
 export function parseFile(path: string, bytes: Uint8Array, opts: ParseOptions = {}): { format: Format | null; data: ImportData } {
+  try {
+    return parseWhole(path, bytes, opts);
+  } catch (e) {
+    if (e instanceof ImportTooLargeError)
+      throw new ImportFileError(`${path}: ${e.message}; nothing of this file was imported`, { cause: "too_large" });
+    throw e;
+  }
+}
+
+function parseWhole(path: string, bytes: Uint8Array, opts: ParseOptions): { format: Format | null; data: ImportData } {
   const data = new ImportData();
   const format = opts.format ?? formatOf(path, bytes);
   switch (format) {

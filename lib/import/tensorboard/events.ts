@@ -49,6 +49,13 @@ export function readEventFile(bytes: Uint8Array, out: ImportData, plugins: TagPl
   if (recs.truncated) out.truncated = true;
   out.end = recs.end;
   for (const { offset, data } of recs.records) {
+    // protobuf decodes each field into an object: a record of 2-byte empty fields would take ~75
+    // bytes of memory per byte of file, so one is refused before it is decoded
+    if (fieldsAtMost(data, LIMITS.importRecordFieldsMax.value, SCAN_DEPTH) < 0) {
+      throw new EventFileError(
+        `the record at byte ${offset} holds more than ${LIMITS.importRecordFieldsMax.value} protobuf fields (no TensorBoard writer makes one)`,
+      );
+    }
     let event: ReturnType<typeof fromBinary<typeof EventSchema>>;
     try {
       event = fromBinary(EventSchema, data);
@@ -65,6 +72,68 @@ export function readEventFile(bytes: Uint8Array, out: ImportData, plugins: TagPl
     for (const v of event.what.value.value) readValue(v, step, time, out, plugins);
   }
   return { end: recs.end, records: recs.records.length };
+}
+
+// Deeper than any TensorBoard message nests (Event > Summary > Value > metadata > plugin data >
+// hparams > Value > ListValue ...); what lies deeper counts as one field.
+const SCAN_DEPTH = 12;
+
+/**
+ * How many protobuf fields `bytes` holds, counting into every length-delimited field that itself
+ * reads as a message (whatever the schema says it is: an overcount is harmless); a field that does
+ * not read as one counts as 1. -1 once the count passes `budget`. `bytes` that are not a message at
+ * all count as 1. Each byte is read at most `depth` + 1 times; no allocation.
+ */
+export function fieldsAtMost(bytes: Uint8Array, budget: number, depth: number): number {
+  let n = 0;
+  let i = 0;
+  const len = bytes.length;
+  const varint = (): number => {
+    let v = 0;
+    let mul = 1;
+    for (let k = 0; k < 10; k++) {
+      if (i >= len) return -1;
+      const b = bytes[i++];
+      v += (b & 0x7f) * mul;
+      mul *= 128;
+      if (b < 0x80) return v;
+    }
+    return -1;
+  };
+  while (i < len) {
+    const tag = varint();
+    if (tag < 8) return 1;
+    switch (tag % 8) {
+      case 0:
+        if (varint() < 0) return 1;
+        break;
+      case 1:
+        i += 8;
+        break;
+      case 5:
+        i += 4;
+        break;
+      case 2: {
+        const size = varint();
+        if (size < 0 || size > len - i) return 1;
+        if (depth > 0 && size > 0) {
+          const inner = fieldsAtMost(bytes.subarray(i, i + size), budget - n, depth - 1);
+          if (inner < 0) return -1;
+          n += inner - 1;
+        }
+        i += size;
+        break;
+      }
+      case 3:
+      case 4:
+        break;
+      default:
+        return 1;
+    }
+    if (i > len) return 1;
+    if (++n > budget) return -1;
+  }
+  return n;
 }
 
 function readValue(v: Summary_Value, step: number, time: number, out: ImportData, plugins: TagPlugins): void {
@@ -133,6 +202,7 @@ function readTensor(out: ImportData, tag: string, step: number, time: number, pl
     }
     case "text": {
       const text = t.stringVal.map((b) => Buffer.from(b).toString("utf8")).join("\n");
+      out.count();
       out.texts.push({ key: tag, step, time, text });
       configFromText(out, tag, text);
       return;
@@ -281,6 +351,7 @@ function histogram(out: ImportData, key: string, step: number, time: number, h: 
     edges = e;
     counts = c;
   }
+  out.count();
   out.histograms.push({ key, step, time, edges, counts });
 }
 
@@ -301,5 +372,6 @@ function image(out: ImportData, key: string, step: number, time: number, bytes: 
     out.skip(`image ${JSON.stringify(key)} at step ${step}: ${width}x${height}, ${bytes.length} bytes is over the image limits`);
     return;
   }
+  out.count();
   out.images.push({ key, step, time, width, height, png: bytes });
 }
