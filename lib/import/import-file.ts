@@ -4,7 +4,7 @@ import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { appendBatch } from "../ingest/append-batch";
 import { createRun } from "../runs/create-run";
-import { configProblem } from "../schemas/config";
+import { configProblem, exceedsDepth } from "../schemas/config";
 import { type LogBatch, event as eventSchema, histogram as histogramSchema, isEpoch, isTime, metricKeyProblem } from "../schemas/log-batch";
 import { runSeries } from "../series/series-meta";
 import type { ImportData } from "./model";
@@ -241,6 +241,11 @@ function* batchesOf(runId: string, data: ImportData, out: ImportFileResult, path
     );
   }
   for (const e of data.events) {
+    // JSON.stringify below recurses: data nested deeper than the log route takes would overflow the stack (a 500)
+    if (exceedsDepth(e.data, LIMITS.jsonDepth.value)) {
+      skip(`event ${JSON.stringify(e.type.slice(0, 64))}: data must be nested at most ${LIMITS.jsonDepth.value} levels deep`);
+      continue;
+    }
     if (hasSame.get(runId, e.type, e.step, JSON.stringify(e.data))) {
       out.unchanged++;
       continue;

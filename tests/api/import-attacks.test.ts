@@ -105,6 +105,21 @@ describe("import bombs", () => {
     expect((await api(server.url, "GET", "/api/v1/runs")).status).toBe(200);
   });
 
+  test.each([
+    ["an event's data nested 10,000 objects deep", `{"kind":"ev","step":1,"a":${'{"b":'.repeat(10_000)}1${"}".repeat(10_000)}}\n`],
+    ["an event's data nested 30,000 arrays deep", `{"kind":"ev","step":1,"a":${"[".repeat(30_000)}${"]".repeat(30_000)}}\n`],
+    ["input_stats nested 30,000 arrays deep", `{"kind":"input_stats","a":${"[".repeat(30_000)}${"]".repeat(30_000)}}\n`],
+  ])("%s: the rest imports, the event is skipped and said so (never a 500)", async (what, text) => {
+    const r = await send(
+      server.url,
+      { project: "bombs-deep", source: `/deep/${what}`, path: "m.jsonl" },
+      Buffer.from(`${text}{"step":1,"loss":1}\n`),
+    );
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ points: 1, events: 0 });
+    expect(JSON.stringify(r.body)).toContain(`nested at most ${LIMITS.jsonDepth.value} levels deep`);
+  });
+
   test("a file just under the limits still imports whole", async () => {
     const r = await send(server.url, { project: "bombs-ok", source: "/ok", path: "m.csv" }, Buffer.from(`v\n${"1\n".repeat(1000)}`));
     expect(r.status).toBe(200);
