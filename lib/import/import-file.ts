@@ -8,7 +8,7 @@ import { configProblem, exceedsDepth } from "../schemas/config";
 import { type LogBatch, event as eventSchema, histogram as histogramSchema, isEpoch, isTime, metricKeyProblem } from "../schemas/log-batch";
 import { runSeries } from "../series/series-meta";
 import type { ImportData } from "./model";
-import { type Format, ImportFileError, type ParseOptions, parseFile } from "./parse-file";
+import { type Format, ImportFileError, type ParseOptions, parseFileAsync } from "./parse-file";
 
 // Stores one source file in the run it belongs to, through the log route's own path (appendBatch),
 // so that an imported run is stored, shown live and diagnosed like a streamed one.
@@ -90,9 +90,9 @@ export function importFile(input: ImportFileInput, opts: { ownerId?: number | nu
 async function importFileNow(input: ImportFileInput, opts: { ownerId?: number | null }): Promise<ImportFileResult> {
   const problem = importInputProblem(input);
   if (problem) throw new AppError("invalid_import", problem);
-  let parsed: ReturnType<typeof parseFile>;
+  let parsed: Awaited<ReturnType<typeof parseFileAsync>>;
   try {
-    parsed = parseFile(input.path, input.bytes, input.options);
+    parsed = await parseFileAsync(input.path, input.bytes, input.options);
   } catch (e) {
     if (e instanceof ImportFileError) throw new AppError(e.cause === "too_large" ? "payload_too_large" : "invalid_import", e.message);
     throw e;

@@ -1,7 +1,8 @@
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { LIMITS } from "@/lib/contract/limits";
 import { frameRecord } from "@/lib/import/tensorboard/tfrecord";
-import { type TestServer, api, startServer } from "../helpers/server";
+import { type TestServer, api, startServer, waitFor } from "../helpers/server";
 
 // Files an attacker sends to POST /api/v1/import to make the server run out of memory: each is
 // within importFileBytes but decodes into far more than its size (a point, a row, a protobuf field
@@ -118,6 +119,30 @@ describe("import bombs", () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ points: 1, events: 0 });
     expect(JSON.stringify(r.body)).toContain(`nested at most ${LIMITS.jsonDepth.value} levels deep`);
+  });
+
+  test.each([
+    ["a text log of 16 MiB one-character lines", "train.log", "1\n"],
+    ["a JSON Lines file of 16 MiB empty objects", "m.jsonl", "{}\n"],
+  ])("while %s is read, the server answers others (it is not frozen)", async (what, file, line) => {
+    const body = Buffer.from(line.repeat((16 * 1024 * 1024) / line.length));
+    const done: string[] = [];
+    const sent = new Promise<void>((resolve) => {
+      const req = http.request(
+        `${server.url}/api/v1/import?${new URLSearchParams({ project: "bombs-slow", source: `/slow/${what}`, path: file })}`,
+        { method: "POST", headers: { "content-type": "application/octet-stream", "content-length": String(body.length) } },
+        (res) => {
+          res.resume();
+          res.on("end", () => done.push(`import ${res.statusCode}`));
+        },
+      );
+      req.end(body, () => resolve());
+    });
+    await sent;
+    const probe = await api(server.url, "GET", "/api/v1/runs?project=other");
+    done.push(`probe ${probe.status}`);
+    await waitFor(() => done.length === 2, 120_000, "the import's answer");
+    expect(done).toEqual(["probe 200", "import 200"]);
   });
 
   test("a file just under the limits still imports whole", async () => {

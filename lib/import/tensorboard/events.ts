@@ -39,6 +39,15 @@ export interface EventFileResult {
  * naming the offset, and `out` is then to be discarded whole (callers parse into a fresh one).
  */
 export function readEventFile(bytes: Uint8Array, out: ImportData, plugins: TagPlugins = new Map(), start = 0): EventFileResult {
+  const parts = eventFileParts(bytes, out, plugins, start);
+  for (;;) {
+    const r = parts.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** readEventFile in parts: yields every RECORDS_PER_PART records, so that a caller may let others run. */
+export function* eventFileParts(bytes: Uint8Array, out: ImportData, plugins: TagPlugins = new Map(), start = 0): Generator<void, EventFileResult> {
   let recs: ReturnType<typeof readRecords>;
   try {
     recs = readRecords(bytes, start);
@@ -48,30 +57,37 @@ export function readEventFile(bytes: Uint8Array, out: ImportData, plugins: TagPl
   }
   if (recs.truncated) out.truncated = true;
   out.end = recs.end;
-  for (const { offset, data } of recs.records) {
-    // protobuf decodes each field into an object: a record of 2-byte empty fields would take ~75
-    // bytes of memory per byte of file, so one is refused before it is decoded
-    if (fieldsAtMost(data, LIMITS.importRecordFieldsMax.value, SCAN_DEPTH) < 0) {
-      throw new EventFileError(
-        `the record at byte ${offset} holds more than ${LIMITS.importRecordFieldsMax.value} protobuf fields (no TensorBoard writer makes one)`,
-      );
-    }
-    let event: ReturnType<typeof fromBinary<typeof EventSchema>>;
-    try {
-      event = fromBinary(EventSchema, data);
-    } catch {
-      throw new EventFileError(`the record at byte ${offset} is not a TensorBoard Event (its checksum is right: the file is not an event file)`);
-    }
-    if (event.what.case !== "summary") continue;
-    const step = Number(event.step);
-    const time = event.wallTime;
-    if (!isStep(step)) {
-      out.skip(`the record at byte ${offset} has step ${event.step}, not an integer from 0 to 2^53-1`);
-      continue;
-    }
-    for (const v of event.what.value.value) readValue(v, step, time, out, plugins);
+  for (let i = 0; i < recs.records.length; i++) {
+    if (i % RECORDS_PER_PART === RECORDS_PER_PART - 1) yield;
+    readRecord(recs.records[i], out, plugins);
   }
   return { end: recs.end, records: recs.records.length };
+}
+
+const RECORDS_PER_PART = 8192;
+
+function readRecord({ offset, data }: { offset: number; data: Uint8Array }, out: ImportData, plugins: TagPlugins): void {
+  // protobuf decodes each field into an object: a record of 2-byte empty fields would take ~75
+  // bytes of memory per byte of file, so one is refused before it is decoded
+  if (fieldsAtMost(data, LIMITS.importRecordFieldsMax.value, SCAN_DEPTH) < 0) {
+    throw new EventFileError(
+      `the record at byte ${offset} holds more than ${LIMITS.importRecordFieldsMax.value} protobuf fields (no TensorBoard writer makes one)`,
+    );
+  }
+  let event: ReturnType<typeof fromBinary<typeof EventSchema>>;
+  try {
+    event = fromBinary(EventSchema, data);
+  } catch {
+    throw new EventFileError(`the record at byte ${offset} is not a TensorBoard Event (its checksum is right: the file is not an event file)`);
+  }
+  if (event.what.case !== "summary") return;
+  const step = Number(event.step);
+  const time = event.wallTime;
+  if (!isStep(step)) {
+    out.skip(`the record at byte ${offset} has step ${event.step}, not an integer from 0 to 2^53-1`);
+    return;
+  }
+  for (const v of event.what.value.value) readValue(v, step, time, out, plugins);
 }
 
 // Deeper than any TensorBoard message nests (Event > Summary > Value > metadata > plugin data >
