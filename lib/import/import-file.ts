@@ -5,6 +5,8 @@ import { AppError } from "../errors";
 import { appendBatch } from "../ingest/append-batch";
 import { createRun } from "../runs/create-run";
 import { configProblem, exceedsDepth } from "../schemas/config";
+import { sweepLinkOf } from "../schemas/sweeps";
+import { checkLinkSpace } from "../sweeps/store";
 import { type LogBatch, event as eventSchema, histogram as histogramSchema, isEpoch, isTime, metricKeyProblem } from "../schemas/log-batch";
 import { runSeries } from "../series/series-meta";
 import type { ImportData } from "./model";
@@ -108,6 +110,18 @@ async function importFileNow(input: ImportFileInput, opts: { ownerId?: number | 
   if (runConfig && configProblem(runConfig)) {
     skipped.push({ path: input.path, reason: `the recorded hyperparameters were not kept: ${configProblem(runConfig)!.message}` });
     runConfig = undefined;
+  }
+  // a logged hyperparameter named "sweep" (a W&B sweep's name, say) is not babysit's config.sweep:
+  // it is left out rather than refusing the whole file
+  if (runConfig && Object.hasOwn(runConfig, "sweep")) {
+    try {
+      const link = sweepLinkOf(runConfig);
+      if (link) checkLinkSpace(link);
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+      skipped.push({ path: input.path, reason: `the recorded hyperparameter "sweep" was not kept: ${e.message}` });
+      delete runConfig.sweep;
+    }
   }
   const id = importRunId(input.project.trim(), input.source);
   const times = timesOf(data);

@@ -145,6 +145,22 @@ describe("import bombs", () => {
     expect(done).toEqual(["probe 200", "import 200"]);
   });
 
+  test.each([
+    ["a string (a W&B sweep's name)", '"lr-sweep"'],
+    ["an object without id", '{"name":"x"}'],
+    ["a space that is not one", '{"id":"s","space":{"a":[1]}}'],
+    ["a trial past the budget", '{"id":"s","trial":1e300}'],
+  ])("a logged hyperparameter sweep that is %s: the file imports without it, and says so", async (what, sweep) => {
+    const body = Buffer.from(`{"kind":"config","sweep":${sweep},"lr":0.1}\n{"step":1,"loss":1}\n`);
+    const r = await send(server.url, { project: "bombs-sweep", source: `/sweep/${what}`, path: "m.jsonl" }, body);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ points: 1 });
+    expect(JSON.stringify(r.body)).toContain('the recorded hyperparameter \\"sweep\\" was not kept');
+    const run = await api(server.url, "GET", `/api/v1/runs/${(r.body as { runId: string }).runId}`);
+    expect(run.body.run.config).toEqual({ lr: 0.1 });
+    expect((await api(server.url, "GET", "/api/v1/sweeps?project=bombs-sweep")).body.sweeps).toEqual([]);
+  });
+
   test("a file just under the limits still imports whole", async () => {
     const r = await send(server.url, { project: "bombs-ok", source: "/ok", path: "m.csv" }, Buffer.from(`v\n${"1\n".repeat(1000)}`));
     expect(r.status).toBe(200);
