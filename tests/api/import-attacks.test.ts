@@ -122,10 +122,15 @@ describe("import bombs", () => {
   });
 
   test.each([
-    ["a text log of 16 MiB one-character lines", "train.log", "1\n"],
-    ["a JSON Lines file of 16 MiB empty objects", "m.jsonl", "{}\n"],
-  ])("while %s is read, the server answers others (it is not frozen)", async (what, file, line) => {
-    const body = Buffer.from(line.repeat((16 * 1024 * 1024) / line.length));
+    ["a text log of 16 MiB one-character lines", "train.log", () => Buffer.from("1\n".repeat(8 * 1024 * 1024))],
+    ["a JSON Lines file of 16 MiB empty objects", "m.jsonl", () => Buffer.from("{}\n".repeat((16 * 1024 * 1024) / 3))],
+    [
+      "an event file of 80 records of 99,000 empty values each",
+      "events.out.tfevents.1.h",
+      () => Buffer.concat(Array(80).fill(emptyValuesBomb(99_000))),
+    ],
+  ])("while %s is read, the server answers others (it is not frozen)", async (what, file, make) => {
+    const body = make();
     const done: string[] = [];
     const sent = new Promise<void>((resolve) => {
       const req = http.request(

@@ -57,14 +57,23 @@ export function* eventFileParts(bytes: Uint8Array, out: ImportData, plugins: Tag
   }
   if (recs.truncated) out.truncated = true;
   out.end = recs.end;
-  for (let i = 0; i < recs.records.length; i++) {
-    if (i % RECORDS_PER_PART === RECORDS_PER_PART - 1) yield;
-    readRecord(recs.records[i], out, plugins);
+  // a part ends after RECORDS_PER_PART records or BYTES_PER_PART bytes: a record of 100,000 empty
+  // fields takes tens of milliseconds to decode
+  let records = 0;
+  let size = 0;
+  for (const r of recs.records) {
+    if (++records > RECORDS_PER_PART || (size += r.data.length) > BYTES_PER_PART) {
+      yield;
+      records = 1;
+      size = r.data.length;
+    }
+    readRecord(r, out, plugins);
   }
   return { end: recs.end, records: recs.records.length };
 }
 
 const RECORDS_PER_PART = 8192;
+const BYTES_PER_PART = 256 * 1024;
 
 function readRecord({ offset, data }: { offset: number; data: Uint8Array }, out: ImportData, plugins: TagPlugins): void {
   // protobuf decodes each field into an object: a record of 2-byte empty fields would take ~75
