@@ -50,6 +50,16 @@ export const LIMITS = {
   runLogLinesPerRun: limit(2_000_000, "lines", "console lines one run keeps (later lines are refused, and the answer says how many)"),
   runLogPageMax: limit(5_000, "lines", "console lines in one answer of GET /api/v1/runs/{id}/logs"),
   importSourceMaxLength: limit(1_000, STRING_UNIT, "an import's source (the path that names the run) and a file's path in it"),
+  importPointsMax: limit(
+    1_000_000,
+    "points",
+    "metric points, CSV rows, histograms, images, texts and events read from one file sent to POST /api/v1/import (more -> 413: split the file, or send a TensorBoard or text file in parts with offset); bounds the server's memory",
+  ),
+  importRecordFieldsMax: limit(
+    100_000,
+    "fields",
+    "protobuf fields, at any depth, of one record of an imported TensorBoard event file (more -> the file is refused)",
+  ),
   importPatternsMax: limit(20, "patterns", "text-log templates in one POST /api/v1/import"),
   importPatternMaxLength: limit(256, STRING_UNIT, "one text-log template of an import"),
   jsonDepth: limit(64, "levels of nesting", "any JSON request body"),

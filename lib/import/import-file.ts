@@ -4,11 +4,13 @@ import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { appendBatch } from "../ingest/append-batch";
 import { createRun } from "../runs/create-run";
-import { configProblem } from "../schemas/config";
+import { configProblem, exceedsDepth } from "../schemas/config";
+import { sweepLinkOf } from "../schemas/sweeps";
+import { checkLinkSpace } from "../sweeps/store";
 import { type LogBatch, event as eventSchema, histogram as histogramSchema, isEpoch, isTime, metricKeyProblem } from "../schemas/log-batch";
 import { runSeries } from "../series/series-meta";
 import type { ImportData } from "./model";
-import { type Format, ImportFileError, type ParseOptions, parseFile } from "./parse-file";
+import { type Format, ImportFileError, type ParseOptions, parseFileAsync } from "./parse-file";
 import type { TagPlugins } from "./tensorboard/events";
 
 // Stores one source file in the run it belongs to, through the log route's own path (appendBatch),
@@ -77,15 +79,26 @@ export function importInputProblem(input: { project: string; source: string; pat
   );
 }
 
-export async function importFile(input: ImportFileInput, opts: { ownerId?: number | null } = {}): Promise<ImportFileResult> {
+// One import at a time per process: each holds up to importPointsMax points in memory while it
+// parses and stores, so N requests at once would hold N times that (and two imports of the same
+// file at once would both find nothing stored yet).
+let queue: Promise<unknown> = Promise.resolve();
+
+export function importFile(input: ImportFileInput, opts: { ownerId?: number | null } = {}): Promise<ImportFileResult> {
+  const done = queue.then(() => importFileNow(input, opts));
+  queue = done.catch(() => undefined);
+  return done;
+}
+
+async function importFileNow(input: ImportFileInput, opts: { ownerId?: number | null }): Promise<ImportFileResult> {
   const problem = importInputProblem(input);
   if (problem) throw new AppError("invalid_import", problem);
   const id = importRunId(input.project.trim(), input.source);
-  let parsed: ReturnType<typeof parseFile>;
+  let parsed: Awaited<ReturnType<typeof parseFileAsync>>;
   try {
-    parsed = parseFile(input.path, input.bytes, { ...input.options, plugins: storedTagPlugins(id) });
+    parsed = await parseFileAsync(input.path, input.bytes, { ...input.options, plugins: storedTagPlugins(id) });
   } catch (e) {
-    if (e instanceof ImportFileError) throw new AppError("invalid_import", e.message);
+    if (e instanceof ImportFileError) throw new AppError(e.cause === "too_large" ? "payload_too_large" : "invalid_import", e.message);
     throw e;
   }
   const { data, format } = parsed;
@@ -99,6 +112,18 @@ export async function importFile(input: ImportFileInput, opts: { ownerId?: numbe
   if (runConfig && configProblem(runConfig)) {
     skipped.push({ path: input.path, reason: `the recorded hyperparameters were not kept: ${configProblem(runConfig)!.message}` });
     runConfig = undefined;
+  }
+  // a logged hyperparameter named "sweep" (a W&B sweep's name, say) is not babysit's config.sweep:
+  // it is left out rather than refusing the whole file
+  if (runConfig && Object.hasOwn(runConfig, "sweep")) {
+    try {
+      const link = sweepLinkOf(runConfig);
+      if (link) checkLinkSpace(link);
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+      skipped.push({ path: input.path, reason: `the recorded hyperparameter "sweep" was not kept: ${e.message}` });
+      delete runConfig.sweep;
+    }
   }
   const times = timesOf(data);
   // a new run starts when its log does (createRun keeps a sane startedAt only)
@@ -263,6 +288,11 @@ function* batchesOf(runId: string, data: ImportData, out: ImportFileResult, path
     );
   }
   for (const e of data.events) {
+    // JSON.stringify below recurses: data nested deeper than the log route takes would overflow the stack (a 500)
+    if (exceedsDepth(e.data, LIMITS.jsonDepth.value)) {
+      skip(`event ${JSON.stringify(e.type.slice(0, 64))}: data must be nested at most ${LIMITS.jsonDepth.value} levels deep`);
+      continue;
+    }
     if (hasSame.get(runId, e.type, e.step, JSON.stringify(e.data))) {
       out.unchanged++;
       continue;

@@ -1,5 +1,5 @@
 import { type ImportData, isStep } from "./model";
-import { MAX_LINE } from "./text-log";
+import { LINES_PER_PART, MAX_LINE } from "./text-log";
 
 // JSON Lines: one object per line.
 // - babysit's run format (the tests' metrics.jsonl): {"kind": "scalar", step, key, value, epoch?,
@@ -69,9 +69,24 @@ function own(o: Record<string, unknown>, k: string): unknown {
 }
 
 export function readJsonl(text: string, out: ImportData): void {
+  for (const _ of jsonlParts(text, out));
+}
+
+/** readJsonl in parts: yields every LINES_PER_PART lines, so that a caller may let others run. */
+export function* jsonlParts(text: string, out: ImportData): Generator<void> {
   const lines = text.split("\n");
-  let order = 0;
-  for (let i = 0; i < lines.length; i++) {
+  const at = { i: 0, order: 0 };
+  for (;;) {
+    readLines(lines, out, at, Math.min(lines.length, at.i + LINES_PER_PART));
+    if (at.i >= lines.length) return;
+    yield;
+  }
+}
+
+// (a plain function, not the generator's body: V8 runs the hot loop faster outside a generator)
+function readLines(lines: string[], out: ImportData, at: { i: number; order: number }, to: number): void {
+  let order = at.order;
+  for (let i = at.i; i < to; i++) {
     const line = lines[i].trim();
     if (!line) continue;
     if (line.length > MAX_LINE) {
@@ -96,6 +111,8 @@ export function readJsonl(text: string, out: ImportData): void {
     else readFlat(r, out, order);
     order++;
   }
+  at.i = to;
+  at.order = order;
 }
 
 function readKind(kind: string, o: Record<string, unknown>, out: ImportData, lineNo: number): void {
@@ -124,6 +141,7 @@ function readKind(kind: string, o: Record<string, unknown>, out: ImportData, lin
         out.skip(`line ${lineNo}: a hist needs key, step, edges and counts`);
         return;
       }
+      out.count();
       out.histograms.push({ key, step, time, edges: edges.map((e) => num(e) ?? Number.NaN), counts: counts.map((c) => num(c) ?? Number.NaN) });
       return;
     }
@@ -132,6 +150,7 @@ function readKind(kind: string, o: Record<string, unknown>, out: ImportData, lin
       for (const k of Object.keys(o)) if (k !== "kind" && k !== "step" && k !== "type") data[k] = o[k];
       const type = kind === "event" && typeof own(o, "type") === "string" ? (o.type as string) : kind;
       const at = step !== undefined && isStep(step) ? step : type === "input_stats" ? 0 : null;
+      out.count();
       out.events.push({ type, step: at, time, data });
     }
   }

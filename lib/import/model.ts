@@ -1,3 +1,17 @@
+import { LIMITS } from "../contract/limits";
+
+/** A file that holds more than an import reads at once (LIMITS.importPointsMax): nothing of it is stored. */
+export class ImportTooLargeError extends Error {}
+
+/** Counts what a reader keeps; past importPointsMax the file is refused before memory runs out. */
+export function tooMany(n: number): void {
+  if (n > LIMITS.importPointsMax.value) {
+    throw new ImportTooLargeError(
+      `the file holds more than ${LIMITS.importPointsMax.value} points, rows, histograms, images, texts and events: split it (a TensorBoard or text file can be sent in parts with offset)`,
+    );
+  }
+}
+
 // What an importer makes of one source file, before anything is stored: the same shapes the log
 // route stores (lib/ingest/append-batch.ts), kept in Maps because every key is user data.
 
@@ -58,7 +72,16 @@ export class ImportData {
    */
   end = 0;
 
+  /** Points, histograms, images, texts and events kept so far (bounded by importPointsMax). */
+  kept = 0;
+
+  /** One more of anything kept: throws ImportTooLargeError past the limit. */
+  count(): void {
+    tooMany(++this.kept);
+  }
+
   point(key: string, step: number, value: number, time = Number.NaN): void {
+    this.count();
     let p = this.points.get(key);
     if (!p) this.points.set(key, (p = { steps: [], values: [], times: [] }));
     p.steps.push(step);

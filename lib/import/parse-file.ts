@@ -1,9 +1,9 @@
 import { isEventFileName } from "./group-files";
-import { ImportData } from "./model";
+import { ImportData, ImportTooLargeError } from "./model";
 import { readCsv } from "./csv";
-import { readJsonl } from "./jsonl";
-import { EventFileError, type TagPlugins, readEventFile } from "./tensorboard/events";
-import { readTextLog } from "./text-log";
+import { jsonlParts } from "./jsonl";
+import { EventFileError, type TagPlugins, eventFileParts } from "./tensorboard/events";
+import { textLogParts } from "./text-log";
 
 // One source file -> ImportData, by its name first and its bytes second. Nothing here touches the
 // database: the CLI, the API and (later) `babysit watch` and the dashboard share it.
@@ -44,12 +44,44 @@ export function formatOf(path: string, bytes: Uint8Array): Format | null {
 const utf8 = new TextDecoder("utf-8"); // lenient: a stray byte in a console log becomes U+FFFD, the line still reads
 
 export function parseFile(path: string, bytes: Uint8Array, opts: ParseOptions = {}): { format: Format | null; data: ImportData } {
+  const parts = parseParts(path, bytes, opts);
+  for (;;) {
+    const r = parts.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * parseFile that lets the server's other requests run between parts of a long text or JSON Lines
+ * file: 64 MiB of one-character lines takes tens of seconds to read, which must not freeze the
+ * server for everyone else.
+ */
+export async function parseFileAsync(path: string, bytes: Uint8Array, opts: ParseOptions = {}): Promise<{ format: Format | null; data: ImportData }> {
+  const parts = parseParts(path, bytes, opts);
+  for (;;) {
+    const r = parts.next();
+    if (r.done) return r.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function* parseParts(path: string, bytes: Uint8Array, opts: ParseOptions): Generator<void, { format: Format | null; data: ImportData }> {
+  try {
+    return yield* parseWhole(path, bytes, opts);
+  } catch (e) {
+    if (e instanceof ImportTooLargeError)
+      throw new ImportFileError(`${path}: ${e.message}; nothing of this file was imported`, { cause: "too_large" });
+    throw e;
+  }
+}
+
+function* parseWhole(path: string, bytes: Uint8Array, opts: ParseOptions): Generator<void, { format: Format | null; data: ImportData }> {
   const data = new ImportData();
   const format = opts.format ?? formatOf(path, bytes);
   switch (format) {
     case "tensorboard":
       try {
-        readEventFile(bytes, data, opts.plugins);
+        yield* eventFileParts(bytes, data, opts.plugins);
       } catch (e) {
         if (e instanceof EventFileError) throw new ImportFileError(`${path}: ${e.message}; nothing of this file was imported`);
         throw e;
@@ -60,11 +92,11 @@ export function parseFile(path: string, bytes: Uint8Array, opts: ParseOptions = 
       data.end = bytes.length;
       break;
     case "jsonl":
-      readJsonl(utf8.decode(bytes), data);
+      yield* jsonlParts(utf8.decode(bytes), data);
       data.end = bytes.lastIndexOf(0x0a) + 1;
       break;
     case "text":
-      readTextLog(utf8.decode(bytes), data, opts.patterns);
+      yield* textLogParts(utf8.decode(bytes), data, opts.patterns);
       data.end = bytes.lastIndexOf(0x0a) + 1;
       break;
     default:

@@ -74,14 +74,34 @@ export function newTextState(): TextState {
 
 /** Reads a whole text log; `patterns` are user templates (rule 4). */
 export function readTextLog(text: string, out: ImportData, patterns: readonly string[] = []): void {
-  const state = newTextState();
-  const templates = patterns.map(compileTemplate);
-  let start = 0;
-  let lineNo = 0;
-  while (start <= text.length) {
+  for (const _ of textLogParts(text, out, patterns));
+}
+
+/** Lines read between two pauses of textLogParts (the server's event loop runs in them). */
+export const LINES_PER_PART = 8192;
+
+/** readTextLog in parts: yields every LINES_PER_PART lines, so that a caller may let others run. */
+export function* textLogParts(text: string, out: ImportData, patterns: readonly string[] = []): Generator<void> {
+  const at = { start: 0, lineNo: 0, state: newTextState(), templates: patterns.map(compileTemplate) };
+  for (;;) {
+    readLines(text, out, at, LINES_PER_PART);
+    if (at.start > text.length) return;
+    yield;
+  }
+}
+
+// (a plain function, not the generator's body: V8 runs the hot loop faster outside a generator)
+function readLines(
+  text: string,
+  out: ImportData,
+  at: { start: number; lineNo: number; state: TextState; templates: Template[] },
+  lines: number,
+): void {
+  const { state, templates } = at;
+  let { start, lineNo } = at;
+  for (let n = 0; n < lines && start <= text.length; n++) {
     let end = text.indexOf("\n", start);
-    const last = end < 0;
-    if (last) end = text.length;
+    if (end < 0) end = text.length;
     lineNo++;
     // Keras verbose=1 redraws its progress line with \r or \b: the last drawing is what was shown
     let line = text.slice(start, end);
@@ -94,6 +114,8 @@ export function readTextLog(text: string, out: ImportData, patterns: readonly st
     if (cr >= 0) line = line.slice(cr + 1);
     readLine(line.replace(/\r$/, ""), out, state, templates);
   }
+  at.start = start;
+  at.lineNo = lineNo;
 }
 
 export function readLine(line: string, out: ImportData, state: TextState, templates: Template[] = []): void {

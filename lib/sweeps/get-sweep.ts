@@ -1,3 +1,4 @@
+import { LIMITS, codePointLength } from "../contract/limits";
 import { sqlite } from "../db";
 import { AppError } from "../errors";
 import { analyzeSweep, refineSpace, shouldStop } from "./analysis";
@@ -123,6 +124,13 @@ export function sweepAlerts(id: string) {
   return { alerts };
 }
 
+/** `<name>-s<stage>`, the name cut (by code points) to leave room: a run's config.sweep.id must take it. */
+function stageName(name: string, stage: number): string {
+  const suffix = `-s${stage}`;
+  const room = LIMITS.sweepNameMaxLength.value - codePointLength(suffix);
+  return `${codePointLength(name) > room ? Array.from(name).slice(0, room).join("") : name}${suffix}`;
+}
+
 /**
  * POST /api/v1/sweeps/{id}/refine: the next stage, a child sweep with the space narrowed around the
  * best `top` trials (widened past an edge they sit on), the same objective, stage + 1.
@@ -138,7 +146,7 @@ export function refineSweep(id: string, body: { top: number; name?: string; budg
     );
   }
   const space = refineSpace(analysis.space, trials, objective.goal, body.top);
-  const name = body.name ?? `${s.name}-s${s.stage + 1}`;
+  const name = body.name ?? stageName(s.name, s.stage + 1);
   const budget = body.budget ?? s.budget ?? undefined;
   return createSweep({
     project: s.project,

@@ -47,6 +47,20 @@ export interface EventFileResult {
  * naming the offset, and `out` is then to be discarded whole (callers parse into a fresh one).
  */
 export function readEventFile(bytes: Uint8Array, out: ImportData, plugins: TagPlugins = new Map<string, string>(), start = 0): EventFileResult {
+  const parts = eventFileParts(bytes, out, plugins, start);
+  for (;;) {
+    const r = parts.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** readEventFile in parts: yields every RECORDS_PER_PART records, so that a caller may let others run. */
+export function* eventFileParts(
+  bytes: Uint8Array,
+  out: ImportData,
+  plugins: TagPlugins = new Map<string, string>(),
+  start = 0,
+): Generator<void, EventFileResult> {
   let recs: ReturnType<typeof readRecords>;
   try {
     recs = readRecords(bytes, start);
@@ -56,23 +70,108 @@ export function readEventFile(bytes: Uint8Array, out: ImportData, plugins: TagPl
   }
   if (recs.truncated) out.truncated = true;
   out.end = recs.end;
-  for (const { offset, data } of recs.records) {
-    let event: ReturnType<typeof fromBinary<typeof EventSchema>>;
-    try {
-      event = fromBinary(EventSchema, data);
-    } catch {
-      throw new EventFileError(`the record at byte ${offset} is not a TensorBoard Event (its checksum is right: the file is not an event file)`);
+  // a part ends after RECORDS_PER_PART records or BYTES_PER_PART bytes: a record of 100,000 empty
+  // fields takes tens of milliseconds to decode
+  let records = 0;
+  let size = 0;
+  for (const r of recs.records) {
+    if (++records > RECORDS_PER_PART || (size += r.data.length) > BYTES_PER_PART) {
+      yield;
+      records = 1;
+      size = r.data.length;
     }
-    if (event.what.case !== "summary") continue;
-    const step = Number(event.step);
-    const time = event.wallTime;
-    if (!isStep(step)) {
-      out.skip(`the record at byte ${offset} has step ${event.step}, not an integer from 0 to 2^53-1`);
-      continue;
-    }
-    for (const v of event.what.value.value) readValue(v, step, time, out, plugins);
+    readRecord(r, out, plugins);
   }
   return { end: recs.end, records: recs.records.length };
+}
+
+const RECORDS_PER_PART = 8192;
+const BYTES_PER_PART = 256 * 1024;
+
+function readRecord({ offset, data }: { offset: number; data: Uint8Array }, out: ImportData, plugins: TagPlugins): void {
+  // protobuf decodes each field into an object: a record of 2-byte empty fields would take ~75
+  // bytes of memory per byte of file, so one is refused before it is decoded
+  if (fieldsAtMost(data, LIMITS.importRecordFieldsMax.value, SCAN_DEPTH) < 0) {
+    throw new EventFileError(
+      `the record at byte ${offset} holds more than ${LIMITS.importRecordFieldsMax.value} protobuf fields (no TensorBoard writer makes one)`,
+    );
+  }
+  let event: ReturnType<typeof fromBinary<typeof EventSchema>>;
+  try {
+    event = fromBinary(EventSchema, data);
+  } catch {
+    throw new EventFileError(`the record at byte ${offset} is not a TensorBoard Event (its checksum is right: the file is not an event file)`);
+  }
+  if (event.what.case !== "summary") return;
+  const step = Number(event.step);
+  const time = event.wallTime;
+  if (!isStep(step)) {
+    out.skip(`the record at byte ${offset} has step ${event.step}, not an integer from 0 to 2^53-1`);
+    return;
+  }
+  for (const v of event.what.value.value) readValue(v, step, time, out, plugins);
+}
+
+// Deeper than any TensorBoard message nests (Event > Summary > Value > metadata > plugin data >
+// hparams > Value > ListValue ...); what lies deeper counts as one field.
+const SCAN_DEPTH = 12;
+
+/**
+ * How many protobuf fields `bytes` holds, counting into every length-delimited field that itself
+ * reads as a message (whatever the schema says it is: an overcount is harmless); a field that does
+ * not read as one counts as 1. -1 once the count passes `budget`. `bytes` that are not a message at
+ * all count as 1. Each byte is read at most `depth` + 1 times; no allocation.
+ */
+export function fieldsAtMost(bytes: Uint8Array, budget: number, depth: number): number {
+  let n = 0;
+  let i = 0;
+  const len = bytes.length;
+  const varint = (): number => {
+    let v = 0;
+    let mul = 1;
+    for (let k = 0; k < 10; k++) {
+      if (i >= len) return -1;
+      const b = bytes[i++];
+      v += (b & 0x7f) * mul;
+      mul *= 128;
+      if (b < 0x80) return v;
+    }
+    return -1;
+  };
+  while (i < len) {
+    const tag = varint();
+    if (tag < 8) return 1;
+    switch (tag % 8) {
+      case 0:
+        if (varint() < 0) return 1;
+        break;
+      case 1:
+        i += 8;
+        break;
+      case 5:
+        i += 4;
+        break;
+      case 2: {
+        const size = varint();
+        if (size < 0 || size > len - i) return 1;
+        if (depth > 0 && size > 0) {
+          const inner = fieldsAtMost(bytes.subarray(i, i + size), budget - n, depth - 1);
+          if (inner < 0) return -1;
+          n += inner - 1;
+        }
+        i += size;
+        break;
+      }
+      case 3:
+      case 4:
+        break;
+      default:
+        return 1;
+    }
+    if (i > len) return 1;
+    if (++n > budget) return -1;
+  }
+  return n;
 }
 
 function readValue(v: Summary_Value, step: number, time: number, out: ImportData, plugins: TagPlugins): void {
@@ -145,6 +244,7 @@ function readTensor(out: ImportData, tag: string, step: number, time: number, pl
     }
     case "text": {
       const text = t.stringVal.map((b) => Buffer.from(b).toString("utf8")).join("\n");
+      out.count();
       out.texts.push({ key: tag, step, time, text });
       configFromText(out, tag, text);
       return;
@@ -311,6 +411,7 @@ function histogram(out: ImportData, key: string, step: number, time: number, h: 
     edges = e;
     counts = c;
   }
+  out.count();
   out.histograms.push({ key, step, time, edges, counts });
 }
 
@@ -331,5 +432,6 @@ function image(out: ImportData, key: string, step: number, time: number, bytes: 
     out.skip(`image ${JSON.stringify(key)} at step ${step}: ${width}x${height}, ${bytes.length} bytes is over the image limits`);
     return;
   }
+  out.count();
   out.images.push({ key, step, time, width, height, png: bytes });
 }
