@@ -37,7 +37,7 @@ NOT_FOR_SDKS = {"seriesKeysPerRequest", "keyPatternMaxLength", "keyPatternsMax",
                 "runCreateBodyBytes", "editBodyBytes", "smallBodyBytes",
                 # log import and console lines: the server answers a file past importFileBytes with 413,
                 # which `python -m babysit import` reports for that file
-                "importFileBytes", "importPatternMaxLength", "importPatternsMax", "importSourceMaxLength",
+                "importFileBytes", "importPointsMax", "importRecordFieldsMax", "importPatternMaxLength", "importPatternsMax", "importSourceMaxLength",
                 "runLogBodyBytes", "runLogLineMaxLength", "runLogLinesPerBatch", "runLogLinesPerRun", "runLogPageMax",
                 # the server judges a run's startedAt / finishedAt against its own clock; SDKs send theirs as is
                 "runTimeFutureSkew", "runTimeMaxAge", "runMetricFiltersMax"}

@@ -93,6 +93,8 @@ describe("the SDK's copy of the contract", () => {
     "runMetricFiltersMax",
     // log import and console lines: the babysit CLI and the dashboard send those, not the SDK
     "importFileBytes",
+    "importPointsMax",
+    "importRecordFieldsMax",
     "importPatternMaxLength",
     "importPatternsMax",
     "importSourceMaxLength",
