@@ -179,16 +179,18 @@ export const lrTooHigh: Rule = {
       for (const p of smoothed(ctx.keys.scalars.train_loss!.s, 0, lp.n, 4)) if (p.value > peak) peak = p.value;
       return peak >= t.divergence_factor * lp.first ? peak : null;
     };
-    // A loss that came down after such a step is not enough to clear it either when the model still
-    // falls well short of its data (a first step of 4x the weights' size blew the loss up 40x and killed
-    // most ReLUs; the loss then fell to a third of its start at 0.6 train accuracy on digits): then only a
-    // step that moved the weights by their whole size counts, which healthy runs never take.
+    // A loss that came down after such a blow-up clears it only when the model then fits its data (a
+    // first step of 4x the weights' size blew the loss up 40x and killed most ReLUs; the loss then fell
+    // to a third of its start at 0.6 train accuracy on digits: raised; the same step followed by 0.98:
+    // the run recovered, nothing to say). Then only a step that moved the weights by their whole size
+    // counts, which healthy runs never take.
     const neverRecovered = !!lp && lp.first > 0 && lp.recent >= t.lr_high_level_frac * lp.first;
     // (the loss's peak before the layers' ratios: one series to read, not every layer's)
     const blowUp = reasons.length === 0 && !neverRecovered ? blewUp() : null;
-    const fit = reasons.length === 0 && !neverRecovered && blowUp === null ? fitState(ctx) : null;
+    const fit = blowUp !== null ? fitState(ctx) : null;
     const fallsShort = fit !== null && (fit.state === "short" || fit.state === "chance");
-    if (reasons.length === 0 && lp && lp.n >= 2 * t.min_points && lp.first > 0 && (neverRecovered || blowUp !== null || fallsShort)) {
+    const blowUpCounts = blowUp !== null && fit?.state !== "fits";
+    if (reasons.length === 0 && lp && lp.n >= 2 * t.min_points && lp.first > 0 && (neverRecovered || blowUpCounts)) {
       const peaks: { layer: string; value: number; step: number }[] = [];
       let layersWithRatios = 0;
       for (const [layer, f] of ctx.keys.layers) {
@@ -214,10 +216,9 @@ export const lrTooHigh: Rule = {
           `update/weight ratios reached ${listLayers(peaks)} earlier in the run (far above ~1e-3; at 1 a ` +
             `single step moves the weights by their whole size), and ` +
             (blowUp !== null
-              ? `the training loss blew up to ${fmt(blowUp)} from ${fmt(lp.first)} (it is ${fmt(lp.recent)} now, but steps that size wreck the weights: dead units, a worse minimum)`
-              : neverRecovered
-                ? `the training loss never recovered (now ${fmt(lp.recent)}, started at ${fmt(lp.first)})`
-                : `the model still falls well short of its data (${fit?.reading})`),
+              ? `the training loss blew up to ${fmt(blowUp)} from ${fmt(lp.first)} (it is ${fmt(lp.recent)} now, but steps that size wreck the weights: dead units, a worse minimum)` +
+                (fallsShort ? `, and the model still falls well short of its data (${fit?.reading})` : "")
+              : `the training loss never recovered (now ${fmt(lp.recent)}, started at ${fmt(lp.first)})`),
         );
         if (blowUp !== null) evidence.peak_loss = round(blowUp);
         evidence.peak_update_ratios = listLayers(peaks);
