@@ -1,0 +1,55 @@
+import { describe, expect, test } from "vitest";
+import { diagnose } from "../../../lib/diagnostics";
+import { gauss, makeRun, type RunSpec, series } from "./synth";
+
+// Rules that judge a shape of the loss live, before the run has given much evidence: replayed after
+// every batch, a healthy run must not raise part-way what it would not raise with more of the run.
+
+const P = 50; // steps per epoch
+
+/** A per-step loss around `base` with a within-epoch bump of amplitude `amp` and additive noise `sd`
+ * (at least 1e-4: a loss is positive), 12 epochs, the epoch logged beside it. */
+function shaped(base: number, amp: number, sd: number, classes: number | null, seed = 5): RunSpec {
+  const g = gauss(seed);
+  const n = 12 * P;
+  return {
+    config: { ...(classes === null ? {} : { num_classes: classes }), batch_size: 32 },
+    series: {
+      "train/loss": series(n, (i) => Math.max(1e-4, base + amp * (1 + Math.sin((2 * Math.PI * (i % P)) / P)) + sd * g()), 1, 0),
+      epoch: series(n, (i) => i / P, 1, 0),
+      lr: series(n, () => 1e-3, 1, 0),
+    },
+  };
+}
+
+function unshuffled(spec: RunSpec) {
+  return diagnose(makeRun(spec), { strict: true }).find((d) => d.code === "unshuffled_data");
+}
+
+describe("unshuffled_data: a converged loss's swing is weighed against ln C", () => {
+  test.each([
+    {
+      name: "binary loss converged near 0.03: a loosely regular shape swinging by ~0.06 (< 20% of ln 2) is noise",
+      spec: () => shaped(0.01, 0.03, 0.03, 2),
+      raised: false,
+    },
+    {
+      name: "the same loose shape at a loss near 0.4 swinging by ~0.4 (> 20% of ln 2): the order's sawtooth",
+      spec: () => shaped(0.2, 0.2, 0.2, 2),
+      raised: true,
+    },
+    {
+      name: "borderline: a small swing (~0.06) but a shape as regular as the strong test's: still the order",
+      spec: () => shaped(0.01, 0.03, 0.004, 2),
+      raised: true,
+    },
+    {
+      name: "regression (no ln C): the loose test alone, as before",
+      spec: () => shaped(0.01, 0.03, 0.03, null),
+      raised: true,
+    },
+  ])("$name", ({ spec, raised }) => {
+    const d = unshuffled(spec());
+    expect(d !== undefined).toBe(raised);
+  });
+});
