@@ -202,7 +202,7 @@ export const DEFAULT_THRESHOLDS = {
   unshuffled_strong_explained: 0.5, // or, accuracy at chance (a net stuck at one answer): a shape explaining >= 50% ...
   unshuffled_strong_consistency: 0.9, // ... the same in odd and even epochs (correlation >= 0.9) ...
   unshuffled_strong_swing: 0.05, // ... swinging by >= 5% of the level
-  unshuffled_wait_epochs: 6, // config.shuffle false: dead_relu waits this many epochs for the order test
+  unshuffled_wait_epochs: 6, // config.shuffle false: dead_relu waits this many epochs for the order test; live, a loose shape is read over >= this many
 
   // overfit_sanity_failed
   sanity_train_acc: 0.99,

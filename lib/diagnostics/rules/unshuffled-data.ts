@@ -288,13 +288,19 @@ export function unshuffledShape(
     // in odd and even epochs), which folded noise does not reach.
     const C = ctx.numClasses;
     const floor = C !== null && C >= 2 ? t.unshuffled_swing_lnc * Math.log(C) : 0;
+    // A loosely regular shape over the first few epochs is within reach of chance (odd and even
+    // epochs are then two or three each): live, it waits for unshuffled_wait_epochs epochs, as the
+    // rules that read per-minibatch statistics wait for it; at finish there is no more evidence to
+    // come. A shape as regular as the strong test's decides as early as it is seen.
+    const regular = (q: Periodicity) => q.explained >= t.unshuffled_strong_explained && q.consistency >= t.unshuffled_strong_consistency;
+    const enough = (q: Periodicity) => ctx.run.finished || q.epochs >= t.unshuffled_wait_epochs;
     const shows = (q: Periodicity | null): q is Periodicity =>
       !!q &&
       (isStrong(q) ||
         (q.explained >= t.unshuffled_explained &&
           q.consistency >= t.unshuffled_consistency &&
           q.swing >= t.unshuffled_swing * Math.abs(q.level) &&
-          (q.swing >= floor || (q.explained >= t.unshuffled_strong_explained && q.consistency >= t.unshuffled_strong_consistency))));
+          (regular(q) || (q.swing >= floor && enough(q)))));
     const n = loss.s.values.length;
     const last = loss.s.steps[n - 1];
     // the latest epochs alone leave out a first epoch spent learning (or dying) before the shape settles

@@ -8,11 +8,12 @@ import { gauss, makeRun, type RunSpec, series } from "./synth";
 const P = 50; // steps per epoch
 
 /** A per-step loss around `base` with a within-epoch bump of amplitude `amp` and additive noise `sd`
- * (at least 1e-4: a loss is positive), 12 epochs, the epoch logged beside it. */
-function shaped(base: number, amp: number, sd: number, classes: number | null, seed = 5): RunSpec {
+ * (at least 1e-4: a loss is positive), `epochs` epochs, the epoch logged beside it. */
+function shaped(base: number, amp: number, sd: number, classes: number | null, seed = 5, epochs = 12, finished = false): RunSpec {
   const g = gauss(seed);
-  const n = 12 * P;
+  const n = epochs * P;
   return {
+    finished,
     config: { ...(classes === null ? {} : { num_classes: classes }), batch_size: 32 },
     series: {
       "train/loss": series(n, (i) => Math.max(1e-4, base + amp * (1 + Math.sin((2 * Math.PI * (i % P)) / P)) + sd * g()), 1, 0),
@@ -51,5 +52,32 @@ describe("unshuffled_data: a converged loss's swing is weighed against ln C", ()
   ])("$name", ({ spec, raised }) => {
     const d = unshuffled(spec());
     expect(d !== undefined).toBe(raised);
+  });
+});
+
+describe("unshuffled_data: live, a loosely regular shape waits for unshuffled_wait_epochs epochs", () => {
+  test.each([
+    {
+      name: "4.5 epochs in, a loose shape (explained ~0.3, odd/even ~0.8) swinging by ~0.5 on 2 classes: too early",
+      spec: () => shaped(0.2, 0.2, 0.2, 2, 5, 4.5),
+      raised: false,
+    },
+    {
+      name: "the same 4.5 epochs at finish: all the evidence there will be",
+      spec: () => shaped(0.2, 0.2, 0.2, 2, 5, 4.5, true),
+      raised: true,
+    },
+    {
+      name: "the same loose shape 7 epochs in (>= unshuffled_wait_epochs = 6)",
+      spec: () => shaped(0.2, 0.2, 0.2, 2, 5, 7),
+      raised: true,
+    },
+    {
+      name: "borderline: 4.5 epochs in, but a shape as regular as the strong test's decides early",
+      spec: () => shaped(0.2, 0.2, 0.03, 2, 5, 4.5),
+      raised: true,
+    },
+  ])("$name", ({ spec, raised }) => {
+    expect(unshuffled(spec()) !== undefined).toBe(raised);
   });
 });
