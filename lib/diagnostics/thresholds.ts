@@ -137,6 +137,7 @@ export const DEFAULT_THRESHOLDS = {
   // loss_plateau
   plateau_window_frac: 0.3, // last 30% of the loss points ...
   plateau_min_points: 30,
+  plateau_min_epochs: 2, // ... spanning >= 2 epochs where the epoch's length is known
   loss_plateau_rel: 0.01, // ... improved by less than 1% of the current level
   plateau_progress_frac: 0.8, // only after the loss fell to <= 80% of its start
   plateau_min_level_frac: 0.05, // and not when it is already ~0 (<= 5% of its start)

@@ -81,3 +81,31 @@ describe("unshuffled_data: live, a loosely regular shape waits for unshuffled_wa
     expect(unshuffled(spec()) !== undefined).toBe(raised);
   });
 });
+
+/** A loss that falls from ln 10 to 0.9 over the first 40% of `n` steps, then stays flat (2% noise);
+ * with `period` the epoch rides along. */
+function plateauRun(n: number, period: number | null): RunSpec {
+  const g = gauss(11);
+  const run: RunSpec = {
+    config: { num_classes: 10, batch_size: 32 },
+    series: {
+      "train/loss": series(n, (_, p) => (0.9 + 1.4 * Math.max(0, 1 - p / 0.4)) * (1 + 0.02 * g()), 1, 0),
+      lr: series(n, () => 1e-3, 1, 0),
+    },
+  };
+  if (period !== null) run.series!.epoch = series(n, (i) => i / period, 1, 0);
+  return run;
+}
+
+describe("loss_plateau: a flat window spans plateau_min_epochs epochs where the epoch is known", () => {
+  test.each([
+    { name: "300 steps, 100 an epoch: the 90-step flat window is 0.9 of an epoch (a pause)", spec: () => plateauRun(300, 100), raised: false },
+    { name: "200 steps, 20 an epoch: the flat window is 3 epochs", spec: () => plateauRun(200, 20), raised: true },
+    { name: "borderline: 29 steps an epoch, the window just over 2 epochs", spec: () => plateauRun(200, 29), raised: true },
+    { name: "borderline: 31 steps an epoch, the window just under 2 epochs", spec: () => plateauRun(200, 31), raised: false },
+    { name: "no epoch known: judged on points alone, as before", spec: () => plateauRun(200, null), raised: true },
+  ])("$name", ({ spec, raised }) => {
+    const d = diagnose(makeRun(spec()), { strict: true }).find((x) => x.code === "loss_plateau");
+    expect(d !== undefined).toBe(raised);
+  });
+});
