@@ -109,3 +109,34 @@ describe("loss_plateau: a flat window spans plateau_min_epochs epochs where the 
     expect(d !== undefined).toBe(raised);
   });
 });
+
+/** Per-sample losses (batch size `batch`) around `level` on 3 classes, the first one `first`. */
+function initialRun(batch: number, n: number, level: number, first: number, finished = false): RunSpec {
+  const g = gauss(21);
+  return {
+    finished,
+    config: { num_classes: 3, batch_size: batch },
+    series: { "train/loss": series(n, (i) => (i === 0 ? first : level * Math.exp(0.8 * g())), 1, 0) },
+  };
+}
+
+describe("bad_initial_loss: live, small batches wait until the first loss_pool_samples samples are in", () => {
+  test.each([
+    {
+      name: "batch 1, 12 points, the first a lucky 0.07 around ln 3: not known yet",
+      spec: () => initialRun(1, 12, Math.log(3), 0.07),
+      raised: false,
+    },
+    { name: "batch 1, 400 points around 10 (7x ln 3): the pooled 64 say too high", spec: () => initialRun(1, 400, 10, 10), raised: true },
+    {
+      name: "batch 1, 400 points around ln 3 with a lucky first 0.07: pooled, fine",
+      spec: () => initialRun(1, 400, Math.log(3), 0.07),
+      raised: false,
+    },
+    { name: "borderline: batch 16, 16 points around 10: the pool of 4 is complete", spec: () => initialRun(16, 16, 10, 10), raised: true },
+    { name: "batch 64 (no pooling), 12 points, first 10: judged at once, as before", spec: () => initialRun(64, 12, 10, 10), raised: true },
+  ])("$name", ({ spec, raised }) => {
+    const d = diagnose(makeRun(spec()), { strict: true }).find((x) => x.code === "bad_initial_loss");
+    expect(d !== undefined).toBe(raised);
+  });
+});
