@@ -137,6 +137,7 @@ export const DEFAULT_THRESHOLDS = {
   // loss_plateau
   plateau_window_frac: 0.3, // last 30% of the loss points ...
   plateau_min_points: 30,
+  plateau_min_epochs: 2, // ... spanning >= 2 epochs where the epoch's length is known
   loss_plateau_rel: 0.01, // ... improved by less than 1% of the current level
   plateau_progress_frac: 0.8, // only after the loss fell to <= 80% of its start
   plateau_min_level_frac: 0.05, // and not when it is already ~0 (<= 5% of its start)
@@ -197,11 +198,12 @@ export const DEFAULT_THRESHOLDS = {
   // unshuffled_data: the training loss repeats its shape every epoch (data sorted by label or time)
   unshuffled_explained: 0.2, // the position within the epoch explains >= 20% of the detrended variance (beyond chance) ...
   unshuffled_consistency: 0.5, // ... odd and even epochs have the same shape (correlation >= 0.5) ...
-  unshuffled_swing: 0.25, // ... and that shape swings by >= 25% of the loss's level
+  unshuffled_swing: 0.25, // ... and that shape swings by >= 25% of the loss's level ...
+  unshuffled_swing_lnc: 0.2, // ... and by >= 20% of ln C (classification): a converged loss's relative swing is noise
   unshuffled_strong_explained: 0.5, // or, accuracy at chance (a net stuck at one answer): a shape explaining >= 50% ...
   unshuffled_strong_consistency: 0.9, // ... the same in odd and even epochs (correlation >= 0.9) ...
   unshuffled_strong_swing: 0.05, // ... swinging by >= 5% of the level
-  unshuffled_wait_epochs: 6, // config.shuffle false: dead_relu waits this many epochs for the order test
+  unshuffled_wait_epochs: 6, // config.shuffle false: dead_relu waits this many epochs for the order test; live, a loose shape is read over >= this many
 
   // overfit_sanity_failed
   sanity_train_acc: 0.99,

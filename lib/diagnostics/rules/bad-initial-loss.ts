@@ -34,6 +34,12 @@ export const badInitialLoss: Rule = {
     // `pool` updates, and with data sorted by label the model learns the first class within them (a
     // mean far below ln C): the level of the very first points (max(first, median of the first 3),
     // the model before it moved) must be off the same way.
+    // Live, with small batches whose pool is not yet complete (the first points are fewer than 4x the
+    // loss_pool_samples / batch_size points to average), the initial level is not known yet: a few
+    // single-sample losses, 0.07 or 10 around ln C, would be read as the model's. At finish there is
+    // no more to come.
+    const wanted = lp.batchSize !== null ? Math.ceil(t.loss_pool_samples / lp.batchSize) : 1;
+    if (wanted > 3 && lp.pool < wanted && !ctx.run.finished) return null;
     const pooled = lp.pool > 3;
     const ratio = lp.first / expected.value;
     const s = ctx.keys.scalars.train_loss!.s;

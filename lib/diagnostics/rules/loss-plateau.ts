@@ -6,6 +6,7 @@
 import { diagnosis, type Rule } from "../context";
 import { finiteSample, fmt, lowerBound, median, round, smoothed } from "../series";
 import { fitState } from "./fit-state";
+import { stepsPerEpoch } from "./unshuffled-data";
 
 export const lossPlateau: Rule = {
   code: "loss_plateau",
@@ -29,6 +30,11 @@ export const lossPlateau: Rule = {
     // (a noisy minibatch loss over a short window flips between "flat" and "falling" by chance)
     const spread = 1.25 * lp.recentCv * Math.sqrt(2 / Math.max(1, Math.min(third, 512 / 3)));
     if (!(spread <= t.plateau_noise_rel)) return null;
+    // A flat stretch shorter than a couple of epochs is one pass or so over the data: early in a run
+    // (the window is a share of what was logged so far) the loss often pauses that long before it
+    // falls again. Where the epoch's length is known, the flat window spans plateau_min_epochs.
+    const period = stepsPerEpoch(ctx);
+    if (period && s.steps[n - 1] - s.steps[from] < t.plateau_min_epochs * period.steps) return null;
     // flat well above where it had been: the loss went up, not "stopped going down"
     if (Number.isFinite(lp.best) && lp.best > 0 && b > t.plateau_best_factor * lp.best) return null;
     // a model that fits its data (or is still falling fast) has nothing to gain from a decay
@@ -81,6 +87,7 @@ export const lossPlateau: Rule = {
         best_loss: round(lp.best),
         median_noise_rel: round(spread, 3),
         fit: fit.state,
+        window_epochs: period ? round((s.steps[n - 1] - s.steps[from]) / period.steps, 3) : null,
       },
     );
   },

@@ -281,10 +281,26 @@ export function unshuffledShape(
       q.consistency >= t.unshuffled_strong_consistency &&
       q.swing >= t.unshuffled_strong_swing * Math.abs(q.level);
     const strong = (q: Periodicity | null): q is Periodicity => !!q && isStrong(q);
+    // Each class's first batches after a class boundary cost close to a guess (ln C): a sorted order's
+    // sawtooth swings by a sizeable share of ln C. A loss already converged near 0 swings by many times
+    // its own level with a few hard examples, so its relative swing alone is no evidence: a smaller
+    // swing counts only with a shape as regular as the strong test's (most of the variance, the same
+    // in odd and even epochs), which folded noise does not reach.
+    const C = ctx.numClasses;
+    const floor = C !== null && C >= 2 ? t.unshuffled_swing_lnc * Math.log(C) : 0;
+    // A loosely regular shape over the first few epochs is within reach of chance (odd and even
+    // epochs are then two or three each): live, it waits for unshuffled_wait_epochs epochs, as the
+    // rules that read per-minibatch statistics wait for it; at finish there is no more evidence to
+    // come. A shape as regular as the strong test's decides as early as it is seen.
+    const regular = (q: Periodicity) => q.explained >= t.unshuffled_strong_explained && q.consistency >= t.unshuffled_strong_consistency;
+    const enough = (q: Periodicity) => ctx.run.finished || q.epochs >= t.unshuffled_wait_epochs;
     const shows = (q: Periodicity | null): q is Periodicity =>
       !!q &&
       (isStrong(q) ||
-        (q.explained >= t.unshuffled_explained && q.consistency >= t.unshuffled_consistency && q.swing >= t.unshuffled_swing * Math.abs(q.level)));
+        (q.explained >= t.unshuffled_explained &&
+          q.consistency >= t.unshuffled_consistency &&
+          q.swing >= t.unshuffled_swing * Math.abs(q.level) &&
+          (regular(q) || (q.swing >= floor && enough(q)))));
     const n = loss.s.values.length;
     const last = loss.s.steps[n - 1];
     // the latest epochs alone leave out a first epoch spent learning (or dying) before the shape settles
@@ -343,6 +359,7 @@ export const unshuffledData: Rule = {
         unshuffled_explained: t.unshuffled_explained,
         unshuffled_consistency: t.unshuffled_consistency,
         unshuffled_swing: t.unshuffled_swing,
+        unshuffled_swing_lnc: t.unshuffled_swing_lnc,
       },
     );
   },
