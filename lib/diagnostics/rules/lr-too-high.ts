@@ -179,18 +179,17 @@ export const lrTooHigh: Rule = {
       for (const p of smoothed(ctx.keys.scalars.train_loss!.s, 0, lp.n, 4)) if (p.value > peak) peak = p.value;
       return peak >= t.divergence_factor * lp.first ? peak : null;
     };
-    // A loss that came down after such a blow-up clears it only when the model then fits its data (a
-    // first step of 4x the weights' size blew the loss up 40x and killed most ReLUs; the loss then fell
-    // to a third of its start at 0.6 train accuracy on digits: raised; the same step followed by 0.98:
-    // the run recovered, nothing to say). Then only a step that moved the weights by their whole size
-    // counts, which healthy runs never take.
+    // A loss that came down after such a blow-up does not clear it: steps that moved the weights by
+    // their whole size and blew the loss up are the learning rate's doing however the run ends (Adam at
+    // lr 1.0 on moons; a first step of 4x the weights' size that blew the loss up 40x and killed most
+    // ReLUs on digits, then 0.6 train accuracy: the message says the model falls short too). A giant
+    // step without a blow-up is not enough.
     const neverRecovered = !!lp && lp.first > 0 && lp.recent >= t.lr_high_level_frac * lp.first;
     // (the loss's peak before the layers' ratios: one series to read, not every layer's)
     const blowUp = reasons.length === 0 && !neverRecovered ? blewUp() : null;
     const fit = blowUp !== null ? fitState(ctx) : null;
     const fallsShort = fit !== null && (fit.state === "short" || fit.state === "chance");
-    const blowUpCounts = blowUp !== null && fit?.state !== "fits";
-    if (reasons.length === 0 && lp && lp.n >= 2 * t.min_points && lp.first > 0 && (neverRecovered || blowUpCounts)) {
+    if (reasons.length === 0 && lp && lp.n >= 2 * t.min_points && lp.first > 0 && (neverRecovered || blowUp !== null)) {
       const peaks: { layer: string; value: number; step: number }[] = [];
       let layersWithRatios = 0;
       for (const [layer, f] of ctx.keys.layers) {
