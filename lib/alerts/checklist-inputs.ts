@@ -32,6 +32,6 @@ export function checklistOf(runId: string, data: RunData): RunChecklist {
   )
     .map((r) => r.key)
     .filter((k): k is string => typeof k === "string");
-  const items = checklist(data, { active, imageKeys });
+  const items = checklist(data, { active, imageKeys, runId });
   return { items, summary: checklistSummary(items) };
 }

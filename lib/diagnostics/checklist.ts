@@ -48,7 +48,29 @@ export interface ChecklistInput {
   active?: Iterable<string>;
   /** image keys the run logged (images are not part of RunData: the diagnostics never hold them) */
   imageKeys?: readonly string[];
+  /** the run's id: an imported run's (`imp-...`) gets advice about its logs, not SDK calls */
+  runId?: string;
 }
+
+/** Where a run's data came from: the SDK, an import of log files, or `babysit run` (a command's output). */
+export function runOrigin(run: RunData, runId?: string): "sdk" | "import" | "command" {
+  if (typeof runId === "string" && runId.startsWith("imp-")) return "import";
+  const c = run.config;
+  return c && typeof c.command === "string" && Array.isArray(c.argv) ? "command" : "sdk";
+}
+
+/**
+ * Items whose "how" is an SDK call (it needs the model or the batch in hand): what a run without the
+ * SDK (imported logs, a command's output) would need in its logs instead.
+ */
+const NOT_SDK_HOW: ReadonlyMap<string, string> = new Map([
+  ["gradient_check", "a gradient check needs the model itself: stream the run with the SDK (`gradcheck(model, x, loss_fn)`)"],
+  ["input_preprocessing", "log the inputs' per-feature mean and std (an `input_stats` event), or stream the run with the SDK (`log_input_stats(x)`)"],
+  ["initialization", "log `weight/<layer>/std` and `grad/<layer>/std` from the first step, or stream the run with the SDK (`watch(model, optimizer)`)"],
+  ["update_ratios", "log update ratios (`update_ratio/<layer>`: |Δw| / |w| per update), or stream the run with the SDK (`watch(model, optimizer)`)"],
+  ["activations_gradients", "log `act/<layer>/mean`, `act/<layer>/std` and `grad/<layer>/std`, or stream the run with the SDK (`watch(model, optimizer)`)"],
+  ["first_layer_filters", "log the first layer's weights as an image (e.g. `filters/conv1`), or stream the run with the SDK"],
+]);
 
 interface Judged {
   checkable: boolean;
@@ -291,6 +313,8 @@ export function checklist(run: RunData, input: ChecklistInput = {}): ChecklistIt
     return fired.get(code) ?? null;
   };
   const active = input.active ? new Set(input.active) : null;
+  const origin = runOrigin(run, input.runId);
+  const from = origin === "import" ? "imported logs" : "a command's output";
   return ITEMS.map((item): ChecklistItem => {
     const base = { id: item.id, title: item.title, codes: item.codes };
     const raised = item.codes.find((c) => active?.has(c)) ?? item.codes.find((c) => fires(c) !== null);
@@ -311,7 +335,10 @@ export function checklist(run: RunData, input: ChecklistInput = {}): ChecklistIt
     if (j.checkable && known.length > 0 && known.every((c) => disabled.has(c))) {
       return { ...base, state: "unknown", alert: null, evidence: `${known.join(", ")} disabled in config.babysit.disable`, how: null };
     }
-    return { ...base, state: j.checkable ? "passed" : "unknown", alert: null, evidence: j.evidence, how: j.how };
+    // an SDK call is no advice for a run made without the SDK: say what its logs would need instead
+    const instead = !j.checkable && j.how !== null && origin !== "sdk" ? NOT_SDK_HOW.get(item.id) : undefined;
+    const how = instead ? `not checkable from ${from}: ${instead}` : j.how;
+    return { ...base, state: j.checkable ? "passed" : "unknown", alert: null, evidence: j.evidence, how };
   });
 }
 

@@ -200,17 +200,27 @@ function asList(v: unknown): string[] {
 
 export function resolveKeys(run: RunData): ResolvedKeys {
   const userKeys: Record<string, unknown> = (run.config?.babysit?.keys as Record<string, unknown>) ?? {};
+  // keys that differ only by case name the same thing ("Loss/train" and "loss/train", from two
+  // loggers or a renamed tag): the one with the most points is read, whichever spelling the alias
+  // has (ties: the alias's exact spelling, then the first logged); a key the user named is read as named
   const lower = new Map<string, string>();
+  const points = (key: string) => run.series.get(key)?.values.length ?? 0;
   for (const key of run.series.keys()) {
     const l = key.toLowerCase();
-    if (!lower.has(l)) lower.set(l, key);
+    const had = lower.get(l);
+    if (had === undefined || points(key) > points(had)) lower.set(l, key);
   }
+  const byCase = (name: string): string | undefined => {
+    const best = lower.get(name.toLowerCase());
+    return run.series.has(name) && (best === undefined || points(name) >= points(best)) ? name : best;
+  };
 
   const scalars: ResolvedKeys["scalars"] = {};
   for (const role of Object.keys(SCALAR_ALIASES) as ScalarRole[]) {
-    const candidates = [...asList(userKeys[role]), ...SCALAR_ALIASES[role]];
+    const named = new Set(asList(userKeys[role]));
+    const candidates = [...named, ...SCALAR_ALIASES[role]];
     for (const name of candidates) {
-      const key = run.series.has(name) ? name : lower.get(name.toLowerCase());
+      const key = named.has(name) && run.series.has(name) ? name : byCase(name);
       if (key !== undefined) {
         const s = run.series.get(key)!;
         if (s.values.length > 0) {

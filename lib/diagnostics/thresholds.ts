@@ -86,6 +86,8 @@ export const DEFAULT_THRESHOLDS = {
   // one that leans a little on the inputs while its answers stay the majority class goes a bit below)
   majority_inferred_loss_frac: 0.9, // inferred: loss >= 0.9 x h(p), the least a constant answer with share p scores
   majority_loss_drift: 0.05, // inferred: the loss fell by >= 5% while the accuracy stayed pinned
+  majority_inferred_min_evals: 8, // without label_stats, >= 8 evaluations at the pinned value (a converged net on a
+  // small evaluation set also holds one accuracy for a few evaluations: 0.865 on digits for 3 of 5 epochs)
   majority_inferred_max: 0.95, // without label_stats, only accuracies pinned at <= 0.95 (above, a good model
   // on a small evaluation set and a constant answer look alike: log the labels' shares for extreme imbalance)
 
@@ -229,6 +231,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["lr_collapse_fast_evals", 1],
   ["unshuffled_wait_epochs", 1],
   ["lr_cut_evals", 1],
+  ["majority_inferred_min_evals", 1],
 ]);
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */

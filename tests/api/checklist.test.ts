@@ -108,3 +108,22 @@ describe("GET /api/v1/runs/{id}/checklist", () => {
     expect((await api(server.url, "POST", `/api/v1/runs/${id}/checklist`, {})).status).toBe(405);
   });
 });
+
+describe("a run made without the SDK is told what its logs would need, not to call the SDK", () => {
+  test.each([
+    ["a `babysit run` command", { command: "python train.py", argv: ["python", "train.py"], cwd: "/tmp" }, "not checkable from a command's output: "],
+    ["an SDK run", { lr: 0.1 }, "call `watch(model, optimizer)`"],
+    ["borderline: a hyperparameter named command, no argv", { command: "fit" }, "call `watch(model, optimizer)`"],
+  ])("%s", async (_, config, how) => {
+    const created = await api(server.url, "POST", "/api/v1/runs", { project: "checklist-origin", config });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const rows = Array.from({ length: 20 }, (_, step) => ({ step, metrics: { "train/loss": 2.3 - 0.05 * step } }));
+    expect((await api(server.url, "POST", `/api/v1/runs/${id}/log`, { seq: 0, rows })).status).toBe(200);
+    const res = await api(server.url, "GET", `/api/v1/runs/${id}/checklist`);
+    expect(res.status).toBe(200);
+    const item = (res.body.items as Item[]).find((i) => i.id === "update_ratios")!;
+    expect(item.state).toBe("unknown");
+    expect(item.how!.startsWith(how), item.how!).toBe(true);
+  });
+});

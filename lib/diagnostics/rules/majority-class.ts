@@ -194,7 +194,11 @@ export const majorityClass: Rule = {
       const p = median(lastN(cand.accs, 3));
       const tol = t.majority_tol_min;
       // near 1 a good model and a constant answer look alike without the labels' shares
-      const near = imbalanced(p) && p <= t.majority_inferred_max ? pinned(cand.accs, p, tol) : null;
+      // a plateau alone does not tell a majority share from a converged net's accuracy: only a long
+      // one (>= majority_inferred_min_evals evaluations at one value) is read as a constant answer
+      const atP = cand.accs.filter((a) => Math.abs(a - p) <= tol).length;
+      const near =
+        imbalanced(p) && p <= t.majority_inferred_max && atP >= t.majority_inferred_min_evals ? pinned(cand.accs, p, tol) : null;
       const others = cands.slice(1).every((o) => {
         const q = median(lastN(o.accs, 3));
         return q < 1 && q > ceiling && pinned(o.accs, q, looseTol(q)) !== null;

@@ -181,17 +181,30 @@ class Run:
             return
         self._seen_alerts.add(code)
         severity = alert.get("severity") or "warning"
-        step = alert.get("step")
         title = str(alert.get("title") or "").strip()
         message = str(alert.get("message") or "").strip()
         text = ": ".join(x for x in (title, message) if x) or code
-        where = " at step %s" % step if step is not None else ""
+        where = self._alert_where(alert.get("step"))
         cause = alert.get("causedBy")
         if isinstance(cause, str) and cause:
             # a symptom: the server sends it after its root cause, so it lands indented under it
             say("babysit [%s]   \\_ %s%s (caused by %s): %s -> %s" % (severity, code, where, cause, text, self.url))
             return
         say("babysit [%s] %s%s: %s -> %s" % (severity, code, where, text, self.url))
+
+    def _alert_where(self, evidence: Any) -> str:
+        """" at step N": where the alert was raised, i.e. the run's latest step when it arrives (an
+        alert's own `step` is where its evidence points, often 0 for a whole-run pattern, which read
+        as "raised at step 0"); the evidence's step follows when it is earlier."""
+        ev = evidence if isinstance(evidence, int) and not isinstance(evidence, bool) else None
+        try:
+            now = self.step
+        except Exception:
+            now = None
+        now = now if type(now) is int else None  # not a step still counted from an unknown origin
+        if now is None or (ev is not None and ev >= now):
+            return "" if ev is None else " at step %d" % ev
+        return " at step %d" % now + ("" if ev is None else " (evidence from step %d)" % ev)
 
     # ------------------------------------------------------------------ logging
 

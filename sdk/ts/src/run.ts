@@ -203,6 +203,7 @@ export async function init(options: InitOptions): Promise<Run> {
     warner,
     dashboardUrl: () => run?.url ?? baseUrl,
     onAlert: typeof onAlert === "function" ? (alert) => onAlert(alert, run!) : undefined,
+    currentStep: () => run?.alertStep() ?? null,
     onResumed: (lastStep) => run?.resumeAfter(lastStep),
     onChecklist: (checklist) => {
       const line = run && !quiet ? checklistLine(checklist, run.url) : null;
@@ -257,6 +258,11 @@ export class Run implements Tracked {
   private readonly metricKeys = new Set<string>();
   private readonly histogramKeys = new Set<string>();
   private readonly imageKeys = new Set<string>();
+
+  /** @internal the latest step, for printed alerts; null before the first or while it is tentative */
+  alertStep(): number | null {
+    return this.floor === null ? this.lastStep : null;
+  }
 
   /** @internal use {@link init} */
   constructor(

@@ -49,6 +49,8 @@ export interface TransportOptions {
   warner: OnceWarner;
   dashboardUrl: () => string;
   onAlert?: (alert: Alert) => void;
+  /** The run's latest step (null before the first, or while still tentative): where a printed alert was raised. */
+  currentStep?: () => number | null;
   /** the finish answer's `checklist` (docs/api.md): printed as one line */
   onChecklist?: (checklist: unknown) => void;
   /** The server created or resumed the run; its largest stored step is `lastStep` (-1 when none). */
@@ -845,7 +847,7 @@ export class Transport {
       const severity = typeof a.severity === "string" ? a.severity : "warning";
       if (!this.printedAlerts.has(a.code)) {
         this.printedAlerts.add(a.code);
-        const at = typeof a.step === "number" ? ` at step ${a.step}` : "";
+        const at = alertWhere(a.step, this.o.currentStep?.() ?? null);
         // a symptom: the server sends it after its root cause, so it lands indented under it
         const symptom = typeof a.causedBy === "string" && a.causedBy ? `  \\_ ${a.code}${at} (caused by ${a.causedBy})` : "";
         say(`babysit [${severity}] ${symptom || `${a.code}${at}`}: ${a.title ?? a.message ?? ""} -> ${this.o.dashboardUrl()}`);
@@ -1023,4 +1025,15 @@ export function describeError(err: unknown): string {
   if (e?.cause?.code) return e.cause.code;
   if (e?.cause?.message) return e.cause.message;
   return e?.message ?? String(err);
+}
+
+/**
+ * " at step N" for a printed alert: where it was raised, the run's latest step when it arrives (an
+ * alert's own `step` is where its evidence points, often 0 for a whole-run pattern, which read as
+ * "raised at step 0"); the evidence's step follows when it is earlier.
+ */
+export function alertWhere(evidence: unknown, now: number | null): string {
+  const ev = typeof evidence === "number" && Number.isFinite(evidence) ? evidence : null;
+  if (now === null || !Number.isFinite(now) || (ev !== null && ev >= now)) return ev === null ? "" : ` at step ${ev}`;
+  return ` at step ${now}${ev === null ? "" : ` (evidence from step ${ev})`}`;
 }

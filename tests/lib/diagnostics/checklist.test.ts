@@ -198,3 +198,36 @@ describe("checklist", () => {
     expect(s.passed + s.raised + s.unknown).toBe(CHECKLIST_IDS.length);
   });
 });
+
+describe("a run made without the SDK gets advice about its logs, not SDK calls", () => {
+  const lossOnly = (config: Record<string, unknown> = {}): RunData =>
+    run({ config, series: { "train/loss": series(200, (_, p) => 0.2 + 2 * Math.exp(-p / 0.3), 1, 0) }, finished: true });
+  const SDK_CALL = /call `(gradcheck|watch|log_input_stats|log_image)\(/;
+  const command = { command: "python train.py --lr 0.1", argv: ["python", "train.py", "--lr", "0.1"], cwd: "/tmp" };
+  test.each<[string, RunData, string | undefined, string | null]>([
+    ["an imported run (imp- id)", lossOnly(), "imp-0123456789abcdef0123456789abcdef", "not checkable from imported logs: "],
+    ["a `babysit run` command (config.command + argv)", lossOnly(command), "20261130-002702-b4457eae", "not checkable from a command's output: "],
+    ["an SDK run keeps its SDK calls", lossOnly(), "20261130-002702-b4457eae", null],
+    ["borderline: a config key named command alone (a user's hyperparameter) is still an SDK run", lossOnly({ command: "fit" }), undefined, null],
+    ["borderline: an id merely containing imp- is an SDK run", lossOnly(), "x-imp-1", null],
+  ])("%s", (_, r, runId, prefix) => {
+    const items = byId(checklist(r, { runId, imageKeys: [] }));
+    for (const id of ["gradient_check", "input_preprocessing", "initialization", "update_ratios", "activations_gradients", "first_layer_filters"]) {
+      const item = items.get(id)!;
+      expect(item.state).toBe("unknown");
+      if (prefix === null) {
+        expect(item.how).not.toMatch(/^not checkable from/);
+      } else {
+        expect(item.how!.startsWith(prefix), `${id}: ${item.how}`).toBe(true);
+        expect(item.how).not.toMatch(SDK_CALL);
+        expect(item.how).toMatch(/stream the run with the SDK/);
+      }
+    }
+    // advice that a log can follow stays as it is
+    expect(items.get("train_val")!.how).toBe("log `val/loss` and `val/acc` at each evaluation");
+  });
+  test("the update-ratio advice for imported logs names the series the rules read", () => {
+    const item = byId(checklist(lossOnly(), { runId: "imp-00" })).get("update_ratios")!;
+    expect(item.how).toContain("`update_ratio/<layer>`");
+  });
+});

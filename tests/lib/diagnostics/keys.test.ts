@@ -111,3 +111,24 @@ describe("resolveKeys with user patterns", () => {
     expect([...r.layers.keys()]).toEqual(["a", "b"]);
   });
 });
+
+describe("keys that differ only by case name one series: the one with more points is read", () => {
+  const pts = (n: number): SeriesPoints => ({ steps: Array.from({ length: n }, (_, i) => i), values: Array.from({ length: n }, () => 1) });
+  const run = (series: Record<string, number>, config: Record<string, unknown> = {}): RunData => ({
+    config,
+    series: new Map(Object.entries(series).map(([k, n]) => [k, pts(n)])),
+    histograms: new Map(),
+    events: [],
+    finished: false,
+  });
+  test.each<[string, Record<string, number>, Record<string, unknown>, string | undefined]>([
+    ["the exact alias spelling is the sparser series", { "Loss/train": 500, "loss/train": 5 }, {}, "Loss/train"],
+    ["the exact alias spelling has more points", { "Loss/train": 5, "loss/train": 500 }, {}, "loss/train"],
+    ["borderline: as many points, the exact spelling", { "Loss/train": 50, "loss/train": 50 }, {}, "loss/train"],
+    ["borderline: as many points, no exact spelling: the first logged", { "LOSS/TRAIN": 50, "Loss/Train": 50 }, {}, "LOSS/TRAIN"],
+    ["one spelling only", { "Loss/Train": 3 }, {}, "Loss/Train"],
+    ["a key the user named is read as named, even when sparser", { "Loss/train": 500, "loss/train": 5 }, { babysit: { keys: { train_loss: "loss/train" } } }, "loss/train"],
+  ])("%s", (_, series, config, key) => {
+    expect(resolveKeys(run(series, config)).scalars.train_loss?.key).toBe(key);
+  });
+});

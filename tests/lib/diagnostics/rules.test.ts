@@ -336,6 +336,22 @@ function majority(extra: RunSpec = {}): RunSpec {
     events: extra.events,
   };
 }
+/**
+ * A 10-class digits MLP logged once an epoch through babysit.wandb (train/loss and val/acc only):
+ * val accuracy holds 0.865 (+- a sample or two of 360) from the second evaluation on while the
+ * training loss slides towards h(0.865) = 0.396 - a healthy net that converged, or (with labels
+ * that imbalanced) one answering the majority class: only the labels' shares or a long plateau tell.
+ */
+function digitsEpochs(n: number, extra: RunSpec = {}): RunSpec {
+  const steps = Array.from({ length: n }, (_, i) => 23 * (i + 1));
+  const acc = steps.map((_, i) => (i === 0 ? 0.7 : [0.8628, 0.8695, 0.865][i % 3]));
+  const loss = steps.map((_, i) => 0.36 + 0.84 * Math.exp(-i / 1.2));
+  return {
+    config: { lr: 0.05, epochs: n, batch_size: 64, ...extra.config },
+    series: { "train/loss": { steps, values: loss }, "val/acc": { steps, values: acc }, ...extra.series },
+    events: extra.events,
+  };
+}
 const labelEvent = (counts: number[], split?: string) => ({ type: "label_stats", step: 0, data: { counts, ...(split ? { split } : {}) } });
 /** A run whose weights shrink to `to` of their start within `by` of the run, with accuracy capped. */
 function decayed(to: number, extra: RunSpec = {}, by = 0.1): RunSpec {
@@ -1222,6 +1238,28 @@ const cases: Record<string, Case[]> = {
     },
   ],
   majority_class: [
+    {
+      name: "false alarm seen by a new user: healthy digits MLP, 5 epochs, val/acc 0.865 for 3 of them, no label statistics",
+      spec: digitsEpochs(5),
+      raised: false,
+    },
+    {
+      name: "borderline without label statistics: 7 evaluations at 0.865 (under majority_inferred_min_evals = 8)",
+      spec: digitsEpochs(8),
+      raised: false,
+    },
+    {
+      name: "borderline without label statistics: 8 evaluations at 0.865 while the loss slides (a long plateau reads as a constant answer)",
+      spec: digitsEpochs(9),
+      raised: true,
+    },
+    {
+      name: "the same 5 epochs with label statistics saying 86.4% of the labels are one class, the loss near their entropy: raised",
+      spec: digitsEpochs(5, {
+        events: [labelEvent([1243, 160, 4, 4, 4, 4, 4, 4, 4, 6], "train"), labelEvent([311, 40, 1, 1, 1, 1, 1, 1, 1, 2], "val")],
+      }),
+      raised: true,
+    },
     {
       name: "85% of the labels one class: accuracy pinned at the majority shares, loss sliding towards the priors (inferred)",
       spec: majority(),

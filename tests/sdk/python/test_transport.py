@@ -540,6 +540,26 @@ def test_alerts_of_the_final_diagnosis_are_printed_at_finish(server, make_run, c
     assert err.count("babysit [warning] overfitting at step 300: Overfitting: val/loss rises while train/loss falls -> %s" % run.url) == 1
 
 
+@pytest.mark.parametrize("alert_step, logged, expected", [
+    (0, 141, "lr_too_low at step 140 (evidence from step 0):"),  # a whole-run pattern: raised at the end, not "at step 0"
+    (None, 141, "lr_too_low at step 140:"),  # no evidence step: where it was raised
+    (37, 141, "lr_too_low at step 140 (evidence from step 37):"),
+    (140, 141, "lr_too_low at step 140:"),  # borderline: the evidence is the latest step
+    (0, 1, "lr_too_low at step 0:"),  # borderline: raised at step 0 indeed
+])
+def test_the_terminal_names_the_step_an_alert_was_raised_at(server, make_run, capfd, alert_step, logged, expected):
+    alert = {"code": "lr_too_low", "severity": "warning", "title": "LR too low", "message": ""}
+    if alert_step is not None:
+        alert["step"] = alert_step
+    server.finish_alerts = [alert]
+    run = make_run()
+    for i in range(logged):
+        run.log({"x": i})
+    run.finish()
+    printed = [line for line in capfd.readouterr().err.splitlines() if line.startswith("babysit [")]
+    assert printed == ["babysit [warning] %s LR too low -> %s" % (expected, run.url)]
+
+
 def test_a_non_finite_epoch_is_dropped_and_the_row_kept(server, make_run):
     run = make_run()
     with pytest.warns(BabysitWarning, match="epoch must be finite"):

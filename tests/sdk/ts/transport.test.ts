@@ -623,7 +623,8 @@ describe("alerts", () => {
       lines: [
         "babysit [info] unshuffled_data at step 1: Unshuffled -> URL",
         "babysit [warning]   \\_ noisy_loss at step 2 (caused by unshuffled_data): Noisy -> URL",
-        "babysit [info]   \\_ loss_plateau (caused by unshuffled_data): Plateau -> URL",
+        // no evidence step: where it was raised
+        "babysit [info]   \\_ loss_plateau at step 0 (caused by unshuffled_data): Plateau -> URL",
       ],
     },
   ])("a symptom is printed indented under its root cause: $name", async ({ alerts, lines }) => {
@@ -632,6 +633,20 @@ describe("alerts", () => {
     run.log({ a: 1 }, { step: 0 });
     await run.flush();
     expect(stderr.lines(/^babysit \[/)).toEqual(lines.map((l) => l.replace("URL", run.url)));
+  });
+
+  test.each([
+    { name: "a whole-run pattern: raised after 141 steps, not at step 0", step: 0, logged: 141, at: "at step 140 (evidence from step 0)" },
+    { name: "no evidence step", step: null, logged: 141, at: "at step 140" },
+    { name: "evidence mid-run", step: 37, logged: 141, at: "at step 140 (evidence from step 37)" },
+    { name: "borderline: the evidence is the latest step", step: 140, logged: 141, at: "at step 140" },
+    { name: "borderline: raised at step 0 indeed", step: 0, logged: 1, at: "at step 0" },
+  ])("the terminal names the step an alert was raised at: $name", async ({ step, logged, at }) => {
+    server.alertsFor = () => [{ code: "lr_too_low", severity: "warning", title: "LR too low", message: "", step }];
+    const run = await start({});
+    for (let i = 0; i < logged; i++) run.log({ a: i });
+    await run.flush();
+    expect(stderr.lines(/^babysit \[/)).toEqual([`babysit [warning] lr_too_low ${at}: LR too low -> ${run.url}`]);
   });
 
   test("an onAlert that throws does not break delivery", async () => {
