@@ -201,8 +201,8 @@ export function refineSweep(id: string, body: { top: number; name?: string; budg
   });
 }
 
-/** GET /api/v1/runs/{id}/should-stop: whether a trial should stop now (false for a run in no sweep). */
-export function runShouldStop(runId: string) {
+/** GET /api/v1/runs/{id}/should-stop: whether a trial should stop now (false for a run in no sweep); `record`: remember a stop on the run (the trial is pruned). */
+export function runShouldStop(runId: string, ask: { record: boolean } = { record: true }) {
   const exists = sqlite().prepare("SELECT 1 FROM runs WHERE id = ?").get(runId);
   if (!exists) throw new AppError("not_found", `run ${runId} does not exist`);
   const link = sweepOfRun(runId);
@@ -216,12 +216,12 @@ export function runShouldStop(runId: string) {
   if (me.failure === "diverged") {
     const reason = "diverged: the trial logged a NaN or infinite objective or loss, or raised a divergence alert";
     const lastStep = me.curve.length ? me.curve[me.curve.length - 1][0] : null;
-    recordPruned(runId, "diverged", reason, lastStep);
+    if (ask.record) recordPruned(runId, "diverged", reason, lastStep);
     return { stop: true, reason, evidence: { rule: "diverged", sweep: sweep.id, metric: objective.metric, alerts: me.alerts } };
   }
   const others = trials.filter((t) => t.runId !== runId && !t.failed).map((t) => t.curve);
   const answer = shouldStop(me.curve, others, objective.goal, opts);
-  if (answer.stop) {
+  if (answer.stop && ask.record) {
     const step = answer.evidence.step;
     recordPruned(runId, String(answer.evidence.rule ?? opts.rule), answer.reason ?? "", typeof step === "number" ? step : null);
   }
