@@ -741,7 +741,7 @@ describe("GET /api/v1/runs/{id}/should-stop", () => {
     expect(t.prune.reason).toMatch(/^below the median/);
     for (const other of sweep.trials.filter((x: { runId: string }) => runs.includes(x.runId)))
       expect(other).toMatchObject({ pruned: false, prune: null });
-    expect((await call("GET", `/api/v1/runs/${slow.body.id}`)).body.status).toBe("finished");
+    expect((await call("GET", `/api/v1/runs/${slow.body.id}`)).body.run.status).toBe("finished");
     const [listed] = await sweepsOf(project);
     expect(listed).toMatchObject({ trials: 6, pruned: 1, failed: 0 });
   });
