@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { LIMITS } from "@/lib/contract/limits";
 import type { RunList, RunListItem } from "@/lib/ui/api-types";
 import { UNREACHABLE, errorText, tryJson } from "@/lib/ui/api-error";
 import { bulkFailures, bulkRefusal } from "@/lib/ui/bulk-refusal";
@@ -203,7 +204,7 @@ export default function RunsList({
   useEffect(() => {
     if (group !== "sweep") return;
     let live = true;
-    void fetch(`/api/v1/sweeps${project ? `?project=${encodeURIComponent(project)}` : ""}`)
+    void fetch(`/api/v1/sweeps?limit=${LIMITS.sweepListMax.value}${project ? `&project=${encodeURIComponent(project)}` : ""}`)
       .then((res) => (res.ok ? tryJson<{ sweeps: SweepListItem[] }>(res) : null))
       .catch(() => null)
       .then((body) => {

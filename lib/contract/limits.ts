@@ -25,6 +25,7 @@ export const LIMITS = {
   sweepNameMaxLength: limit(200, STRING_UNIT, "sweep names after trimming (at least 1); a run's config.sweep.id names its sweep"),
   sweepBudgetMax: limit(100_000, "trials", "a sweep's budget (trials handed out over all workers) and a trial index"),
   sweepTrialsMax: limit(1_000, "runs", "trials of one sweep that its detail, alerts and should-stop read (the newest ones)"),
+  sweepListMax: limit(500, "sweeps", "sweeps in one answer of GET /api/v1/sweeps (limit, default 100; nextCursor pages on)"),
   rowsPerBatch: limit(10_000, "rows", "rows in one log batch"),
   histogramsPerBatch: limit(1_000, "histograms", "histograms in one log batch"),
   eventsPerBatch: limit(1_000, "events", "events in one log batch"),

@@ -98,11 +98,48 @@ export const refineSweep = z.strictObject(
 );
 
 // GET /api/v1/sweeps
+/** An integer query parameter: decimal digits only, so a typo is a 400 naming it. */
+const intQuery = (min: number, max: number) =>
+  z
+    .string({ error: "must be an integer" })
+    .regex(/^-?[0-9]+$/, { error: "must be a decimal integer (digits only)" })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `must be >= ${min}` })
+        .max(max, { error: `must be <= ${max}` }),
+    );
+
+export const SWEEP_LIST_DEFAULT = 100;
+
+/** The list's page cursor: where the previous page stopped (newest first: created_at, then rowid), opaque to clients. */
+export interface SweepCursor {
+  createdAt: number;
+  rowid: number;
+}
+
+export const encodeSweepCursor = (c: SweepCursor) => Buffer.from(JSON.stringify([c.createdAt, c.rowid])).toString("base64url");
+
+const cursor = z.string({ error: "must be a cursor" }).transform((s, ctx): SweepCursor => {
+  let v: unknown = null;
+  try {
+    v = /^[A-Za-z0-9_-]{1,200}$/.test(s) ? JSON.parse(Buffer.from(s, "base64url").toString("utf8")) : null;
+  } catch {}
+  if (Array.isArray(v) && v.length === 2 && Number.isFinite(v[0]) && Number.isSafeInteger(v[1])) return { createdAt: v[0], rowid: v[1] };
+  ctx.addIssue({ code: "custom", message: "is not a cursor this list gave (pass nextCursor as it came)" });
+  return z.NEVER;
+});
+
 export const listSweepsQuery = z.strictObject(
-  { project: z.string({ error: "is required" }).min(1, { error: "must not be empty" }).optional() },
+  {
+    project: z.string({ error: "is required" }).min(1, { error: "must not be empty" }).optional(),
+    limit: intQuery(1, LIMITS.sweepListMax.value).default(SWEEP_LIST_DEFAULT),
+    cursor: cursor.optional(),
+  },
   {
     error: (iss) =>
-      iss.code === "unrecognized_keys" ? `${JSON.stringify(iss.keys[0])} is not a sweeps-list parameter; known: project` : "bad query",
+      iss.code === "unrecognized_keys" ? `${JSON.stringify(iss.keys[0])} is not a sweeps-list parameter; known: project, limit, cursor` : "bad query",
   },
 );
 

@@ -444,8 +444,12 @@ export function refineSpace(space: Space, trials: TrialSummary[], goal: Goal, to
   const k = Math.max(1, Math.floor(top));
   for (const name of Object.keys(space)) out[name] = space[name];
   if (scored.length === 0) return out;
+  // a pruned trial (stopped early by should-stop) was not trained to the end: its best so far does
+  // not pick the region to narrow around unless no trial ran to its end
+  const full = scored.filter((t) => !t.pruned);
+  const pool = full.length > 0 ? full : scored;
   for (const ax of axesOf(space)) {
-    const withValue = scored.filter((t) => (ax.kind === "numeric" ? isNum(paramOf(t, ax.name)) : paramOf(t, ax.name) !== undefined));
+    const withValue = pool.filter((t) => (ax.kind === "numeric" ? isNum(paramOf(t, ax.name)) : paramOf(t, ax.name) !== undefined));
     const topK = tiesNearBest(ax, withValue, goal).slice(0, k);
     if (topK.length === 0) continue;
     if (ax.kind === "choice") {
@@ -631,8 +635,10 @@ export interface SweepAnalysis {
   alerts: SweepAlert[];
   /** one per searched parameter (fixed ones left out), most important first */
   importance: ParamImportance[];
-  /** the next stage's space (refineSpace over the top DEFAULT_TOP), null with fewer than 2 scored trials */
+  /** the next stage's space (nextSpace over the top DEFAULT_TOP), null with fewer than 2 scored trials */
   suggestion: Space | null;
+  /** the parameters search_flat_parameter names, each with the value the next stage fixes it at */
+  flat: Array<{ param: string; value: Scalar }>;
 }
 
 /** The edge the best trials of a numeric parameter sit on or trend towards (the search_boundary rule), or null. */
@@ -843,9 +849,11 @@ export function analyzeSweep(input: { space: Space | null; objective: Objective;
       s.p >= FLAT_MIN_P &&
       !edges.some((e) => e.evidence.param === s.param),
   );
+  const bestParams = scored[0]?.params;
+  const fixed: Array<{ param: string; value: Scalar }> = [];
+  for (const s of flat) if (bestParams && Object.hasOwn(bestParams, s.param)) fixed.push({ param: s.param, value: bestParams[s.param] });
   if (flat.length > 0) {
     const matters = importance.filter((i) => !flat.some((s) => s.param === i.param) && (i.importance ?? 0) >= FLAT_MAX_IMPORTANCE).slice(0, 3);
-    const bestParams = scored[0]?.params;
     alerts.push(
       alert(
         "search_flat_parameter",
@@ -853,7 +861,10 @@ export function analyzeSweep(input: { space: Space | null; objective: Objective;
         `${flat.map((s) => s.param).join(", ")} ${flat.length > 1 ? "do" : "does"} not change ${metric} beyond noise`,
         `${flat
           .map((s) => {
-            const fix = bestParams && Object.hasOwn(bestParams, s.param) ? ` (e.g. at the best trial's ${show(bestParams[s.param])})` : "";
+            const fix =
+              bestParams && Object.hasOwn(bestParams, s.param)
+                ? ` (the suggested next stage fixes it at the best trial's ${show(bestParams[s.param])})`
+                : "";
             return `${s.param}: importance ${(s.importance as number).toFixed(2)} over ${s.n} trials, and a shuffled objective shows as large an effect ${pct(s.p as number)} of the time${fix}.`;
           })
           .join(
@@ -876,8 +887,19 @@ export function analyzeSweep(input: { space: Space | null; objective: Objective;
     );
   }
 
-  const suggestion = scored.length >= 2 && axes.length > 0 ? refineSpace(space, trials, goal, DEFAULT_TOP) : null;
-  return { space, inferred, best: scored.slice(0, DEFAULT_TOP), alerts, importance, suggestion };
+  const suggestion = scored.length >= 2 && axes.length > 0 ? nextSpace(space, trials, goal, DEFAULT_TOP, fixed) : null;
+  return { space, inferred, best: scored.slice(0, DEFAULT_TOP), alerts, importance, suggestion, flat: fixed };
+}
+
+/**
+ * The next stage's space as the page suggests it and refine makes it: refineSpace, with each
+ * parameter search_flat_parameter names fixed at the best trial's value (the alert's advice: a
+ * parameter that does not matter is neither narrowed nor widened, it stops costing trials).
+ */
+export function nextSpace(space: Space, trials: TrialSummary[], goal: Goal, top: number, flat: Array<{ param: string; value: Scalar }>): Space {
+  const out = refineSpace(space, trials, goal, top);
+  for (const { param, value } of flat) if (Object.hasOwn(out, param)) out[param] = value;
+  return out;
 }
 
 // ------------------------------------------------------------------------------ early stopping

@@ -1,9 +1,10 @@
 import { LIMITS, codePointLength } from "../contract/limits";
 import { sqlite } from "../db";
 import { AppError } from "../errors";
-import { analyzeSweep, refineSpace, shouldStop } from "./analysis";
-import { type SweepRow, createSweep, mustReadSweep, parseEarlyStop, parseSpace, readSweep, sweepOfRun, sweepView } from "./store";
-import { sweepTrials, wireCurve } from "./trials";
+import { type SweepCursor, SWEEP_LIST_DEFAULT, encodeSweepCursor } from "../schemas/sweeps";
+import { analyzeSweep, nextSpace, resolveObjective, shouldStop } from "./analysis";
+import { type SweepRow, createSweep, mustReadSweep, parseEarlyStop, parseObjective, parseSpace, readSweep, sweepOfRun, sweepView } from "./store";
+import { PRUNED_EVENT, sweepTrials, wireCurve } from "./trials";
 import type { Goal, TrialSummary } from "./types";
 
 // What the sweeps API answers beyond storage: the list with counts and the best trial, the detail
@@ -21,24 +22,54 @@ function bestOf(trials: TrialSummary[], goal: Goal): { runId: string; value: num
   return best;
 }
 
-/** GET /api/v1/sweeps: every sweep (of a project), newest first, with its trial counts and best trial. */
-export function listSweeps(project: string | undefined) {
-  const where = project === undefined ? "" : "WHERE p.name = ?";
-  const ids = sqlite()
-    .prepare(`SELECT s.id FROM sweeps s JOIN projects p ON p.id = s.project_id ${where} ORDER BY s.created_at DESC, s.rowid DESC`)
-    .all(...(project === undefined ? [] : [project])) as { id: string }[];
-  const sweeps = ids.map(({ id }) => {
-    const s = mustReadSweep(id);
-    const { objective, trials } = sweepTrials(s, { curves: false });
+interface ListRow extends SweepRow {
+  rowid: number;
+  trials: number;
+}
+
+/**
+ * GET /api/v1/sweeps: the sweeps (of a project), newest first, a page of `limit` at a time, with
+ * their trial counts and best trial. Counts come from one aggregate query over the page; only a
+ * sweep that has trials reads them (for its failed count and its best), so empty sweeps cost a row.
+ */
+export function listSweeps(q: { project?: string; limit?: number; cursor?: SweepCursor }) {
+  const limit = q.limit ?? SWEEP_LIST_DEFAULT;
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (q.project !== undefined) {
+    where.push("p.name = ?");
+    args.push(q.project);
+  }
+  if (q.cursor) {
+    where.push("(s.created_at < ? OR (s.created_at = ? AND s.rowid < ?))");
+    args.push(q.cursor.createdAt, q.cursor.createdAt, q.cursor.rowid);
+  }
+  const rows = sqlite()
+    .prepare(
+      `SELECT s.id, s.project_id AS projectId, p.name AS project, s.name, s.space, s.objective, s.seed, s.budget, s.stage,
+         s.parent_id AS parentId, s.early_stop AS earlyStop, s.next_index AS nextIndex, s.created_at AS createdAt, s.updated_at AS updatedAt,
+         s.rowid AS rowid,
+         (SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id) AS trials
+       FROM sweeps s JOIN projects p ON p.id = s.project_id ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY s.created_at DESC, s.rowid DESC LIMIT ?`,
+    )
+    .all(...args, limit + 1) as ListRow[];
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  const sweeps = page.map((s) => {
+    // a sweep without trials: nothing to read beyond its row
+    const { objective, trials } =
+      s.trials === 0 ? { objective: resolveObjective(parseObjective(s), new Set()), trials: [] } : sweepTrials(s, { curves: false });
     return {
       id: s.id,
       name: s.name,
       project: s.project,
       stage: s.stage,
       parentId: s.parentId,
-      trials: trials.length,
-      running: trials.filter((t) => t.status === "running").length,
+      trials: s.trials,
+      running: s.trials === 0 ? 0 : trials.filter((t) => t.status === "running").length,
       failed: trials.filter((t) => t.failed).length,
+      pruned: trials.filter((t) => t.pruned).length,
       best: bestOf(trials, objective.goal),
       objective,
       budget: s.budget,
@@ -47,7 +78,8 @@ export function listSweeps(project: string | undefined) {
       url: `/sweeps/${s.id}`,
     };
   });
-  return { sweeps };
+  const lastRow = page[page.length - 1];
+  return { sweeps, nextCursor: more && lastRow ? encodeSweepCursor({ createdAt: lastRow.createdAt, rowid: lastRow.rowid }) : null };
 }
 
 function analyzed(s: SweepRow, curves: boolean) {
@@ -73,8 +105,11 @@ export function getSweep(id: string) {
       inferred: analysis.inferred,
       objective,
       children,
-      trials: trials.map((t) => ({
+      trials: trials.map(({ pruned, ...t }) => ({
         ...t,
+        // stopped early by should-stop (the median rule, or diverged): its objective is its best so far
+        pruned: pruned != null,
+        prune: pruned ?? null,
         // NaN and ±Infinity as logged, as the wire strings (JSON would make them null)
         curve: wireCurve(t.curve),
         // a run still going (or gone quiet) counts to now
@@ -145,7 +180,14 @@ export function refineSweep(id: string, body: { top: number; name?: string; budg
       `the sweep ${JSON.stringify(s.name)} has ${scored.length} trial(s) with an objective; refining needs at least 2`,
     );
   }
-  const space = refineSpace(analysis.space, trials, objective.goal, body.top);
+  if (Object.keys(analysis.space).length === 0) {
+    // a space with no parameter is not a sweep: say why instead of answering invalid_space for a body the client never sent
+    throw new AppError(
+      "conflict",
+      `the sweep ${JSON.stringify(s.name)} declares no space and its trials' configs hold no value that varies between them, so there is no range to narrow: declare a space (POST /api/v1/sweeps with "space"), or log each trial's hyperparameters in its config`,
+    );
+  }
+  const space = nextSpace(analysis.space, trials, objective.goal, body.top, analysis.flat);
   const name = body.name ?? stageName(s.name, s.stage + 1);
   const budget = body.budget ?? s.budget ?? undefined;
   return createSweep({
@@ -159,8 +201,8 @@ export function refineSweep(id: string, body: { top: number; name?: string; budg
   });
 }
 
-/** GET /api/v1/runs/{id}/should-stop: whether a trial should stop now (false for a run in no sweep). */
-export function runShouldStop(runId: string) {
+/** GET /api/v1/runs/{id}/should-stop: whether a trial should stop now (false for a run in no sweep); `record`: remember a stop on the run (the trial is pruned). */
+export function runShouldStop(runId: string, ask: { record: boolean } = { record: true }) {
   const exists = sqlite().prepare("SELECT 1 FROM runs WHERE id = ?").get(runId);
   if (!exists) throw new AppError("not_found", `run ${runId} does not exist`);
   const link = sweepOfRun(runId);
@@ -172,13 +214,32 @@ export function runShouldStop(runId: string) {
   const opts = parseEarlyStop(sweep);
   // what the curve cannot show (a NaN loss, a divergence alert) decides first: the curve keeps finite values only
   if (me.failure === "diverged") {
-    return {
-      stop: true,
-      reason: "diverged: the trial logged a NaN or infinite objective or loss, or raised a divergence alert",
-      evidence: { rule: "diverged", sweep: sweep.id, metric: objective.metric, alerts: me.alerts },
-    };
+    const reason = "diverged: the trial logged a NaN or infinite objective or loss, or raised a divergence alert";
+    const lastStep = me.curve.length ? me.curve[me.curve.length - 1][0] : null;
+    if (ask.record) recordPruned(runId, "diverged", reason, lastStep);
+    return { stop: true, reason, evidence: { rule: "diverged", sweep: sweep.id, metric: objective.metric, alerts: me.alerts } };
   }
   const others = trials.filter((t) => t.runId !== runId && !t.failed).map((t) => t.curve);
   const answer = shouldStop(me.curve, others, objective.goal, opts);
+  if (answer.stop && ask.record) {
+    const step = answer.evidence.step;
+    recordPruned(runId, String(answer.evidence.rule ?? opts.rule), answer.reason ?? "", typeof step === "number" ? step : null);
+  }
   return { stop: answer.stop, reason: answer.reason, evidence: { sweep: sweep.id, metric: objective.metric, ...answer.evidence } };
+}
+
+/**
+ * Remembers on the run that should-stop told it to stop, once (the first answer; later ones, asked
+ * again before the trial ends, add nothing): the sweep then shows the trial as pruned however it
+ * ends, while the run's own status keeps the product's vocabulary. One statement: two workers asking
+ * at once record it once.
+ */
+function recordPruned(runId: string, rule: string, reason: string, step: number | null) {
+  const safeStep = step !== null && Number.isSafeInteger(step) && step >= 0 ? step : null;
+  sqlite()
+    .prepare(
+      `INSERT INTO events (run_id, type, step, time, data)
+       SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM events WHERE run_id = ? AND type = ?)`,
+    )
+    .run(runId, PRUNED_EVENT, safeStep, Date.now() / 1000, JSON.stringify({ rule, reason }), runId, PRUNED_EVENT);
 }

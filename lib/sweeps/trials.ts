@@ -7,7 +7,7 @@ import { singleton } from "../singleton";
 import { decodeValue, encodeValue, type WireNumber } from "../values";
 import { resolveObjective } from "./analysis";
 import { parseObjective, parseSpace, type SweepRow } from "./store";
-import type { Goal, Objective, Scalar, Space, TrialSummary } from "./types";
+import type { Goal, Objective, Pruned, Scalar, Space, TrialSummary } from "./types";
 
 // A sweep's trials as the analysis sees them (lib/sweeps/types.ts TrialSummary): the runs linked to
 // the sweep, newest sweepTrialsMax, each with its hyperparameters, its objective (best value of the
@@ -99,6 +99,30 @@ function activeAlerts(runIds: string[]): Map<string, string[]> {
     const list = out.get(r.runId) ?? [];
     list.push(r.code);
     out.set(r.runId, list);
+  }
+  return out;
+}
+
+/** The event should-stop records on a trial the first time it answers stop=true (lib/sweeps/get-sweep.ts). */
+export const PRUNED_EVENT = "babysit/pruned";
+
+function prunedOf(runIds: string[]): Map<string, Pruned> {
+  const out = new Map<string, Pruned>();
+  const rows = sqlite()
+    .prepare(`SELECT run_id AS runId, step, time, data FROM events WHERE type = ? AND run_id IN (SELECT value FROM json_each(?)) ORDER BY id`)
+    .all(PRUNED_EVENT, JSON.stringify(runIds)) as { runId: string; step: number | bigint | null; time: number; data: string }[];
+  for (const r of rows) {
+    if (out.has(r.runId)) continue; // the first answer that said stop
+    let d: { rule?: unknown; reason?: unknown } = {};
+    try {
+      d = JSON.parse(r.data) as typeof d;
+    } catch {}
+    out.set(r.runId, {
+      rule: typeof d.rule === "string" ? d.rule : "median",
+      reason: typeof d.reason === "string" ? d.reason : "",
+      step: r.step === null ? null : Number(r.step),
+      at: r.time,
+    });
   }
   return out;
 }
@@ -225,6 +249,7 @@ export function sweepTrials(sweep: SweepRow, opts: { curves: boolean }): SweepTr
   for (const m of totals.values()) for (const k of candidates) if (m.has(k)) logged.add(k);
   const objective = resolveObjective(declared, logged);
   const alerts = activeAlerts(ids);
+  const pruned = prunedOf(ids);
   const space = parseSpace(sweep);
   let updatedAt = sweep.updatedAt;
   const trials = rows.map((r): TrialRecord => {
@@ -260,6 +285,7 @@ export function sweepTrials(sweep: SweepRow, opts: { curves: boolean }): SweepTr
       curve: opts.curves && o ? cachedCurve(r.id, objective.metric, objective.goal, o) : [],
       startedAt: r.createdAt,
       finishedAt: r.finishedAt,
+      pruned: pruned.get(r.id) ?? null,
     };
   });
   return { objective, trials, updatedAt };

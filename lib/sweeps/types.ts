@@ -88,6 +88,18 @@ export interface TrialSummary {
   curve: Array<[number, number]>;
   startedAt: number | null;
   finishedAt: number | null;
+  /** set once should-stop answered stop=true for the trial (the server records it on the run as a
+   *  PRUNED_EVENT event): early-stopped, so its objective is its best so far, not a fully trained
+   *  result. The run's own status stays running / finished / crashed. */
+  pruned?: Pruned | null;
+}
+
+/** Why a trial was stopped early: the should-stop answer that told it to stop. */
+export interface Pruned {
+  rule: string; // "median" | "diverged"
+  reason: string;
+  step: number | null;
+  at: number;
 }
 
 /** A sweep-level alert: the same shape as a run's (lib/alerts/alert-view.ts AlertView). */

@@ -26,7 +26,8 @@ export function isNonFinite(v: number | string | null | undefined): boolean {
 /**
  * One number format for all the tick labels of an axis (never "0.00106" next to "9.8e-4"): fixed
  * decimals, or exponents when the axis's largest tick is under 1e-3 or from 1e5 or the ticks span
- * decades below 1e-3 (a log axis), with as few digits as tell every tick apart and show each one's value.
+ * decades below 1e-3 (a log axis), with as few digits as tell every tick apart and show each one's value
+ * to a hundredth of the tick spacing.
  */
 export function axisTickFormat(ticks: readonly number[]): (v: number) => string {
   const vs = ticks.filter((v) => Number.isFinite(v));
@@ -35,12 +36,17 @@ export function axisTickFormat(ticks: readonly number[]): (v: number) => string 
   const least = vs.reduce((a, v) => (v !== 0 ? Math.min(a, Math.abs(v)) : a), Infinity);
   const exp = m >= 1e5 || m < 1e-3 || (least < 1e-3 && m / least >= 100);
   const fmt = (v: number, d: number) => (v === 0 ? "0" : exp ? v.toExponential(d).replace("e+", "e") : v.toFixed(d));
-  const tol = m * 1e-9;
+  // a label is close enough within a hundredth of the axis' smallest tick spacing: a bound that is a
+  // data value (a chart of one point: 0.974074078 beside 0.95) reads 0.974, not to the ninth digit
+  const sorted = [...new Set(vs)].sort((a, b) => a - b);
+  let gap = m;
+  for (let i = 1; i < sorted.length; i++) gap = Math.min(gap, sorted[i] - sorted[i - 1]);
+  const tol = Math.max(m * 1e-9, gap * 0.01);
   const fits = (d: number) => {
     const seen = new Set<string>();
     for (const v of vs) {
       const s = fmt(v, d);
-      if (Math.abs(Number(s) - v) > (exp ? Math.abs(v) * 1e-9 : tol)) return false;
+      if (Math.abs(Number(s) - v) > (exp ? Math.max(Math.abs(v) * 1e-9, gap * 0.01) : tol)) return false;
       seen.add(s);
     }
     return seen.size === new Set(vs).size;

@@ -25,6 +25,9 @@ export interface SweepTrialView {
   startedAt: number | null;
   finishedAt: number | null;
   durationS: number | null;
+  /** stopped early: should-stop told the trial to stop (the median rule, or diverged); its status stays the run's own */
+  pruned?: boolean;
+  prune?: { rule: string; reason: string; step: number | null; at: number } | null;
 }
 
 export interface SweepLink {

@@ -107,3 +107,30 @@ describe("sockets", () => {
     expect(own.body.run.sweep.name).toBe("viewed");
   });
 });
+
+describe("should-stop and pruning", () => {
+  test("a read-only key hears stop but marks nothing; the trial's writer asking marks it pruned", async () => {
+    const made = await member("POST", "/api/v1/sweeps", {
+      project: "p1",
+      name: "prune",
+      space: SPACE,
+      objective: { metric: "val/acc", goal: "max" },
+    });
+    expect(made.status).toBe(201);
+    const trial = async (acc: number) => {
+      const run = await member("POST", "/api/v1/runs", { project: "p1", config: { lr: 0.01, sweep: { id: "prune" } } });
+      const rows = [0, 1, 2].map((step) => ({ step, metrics: { "val/acc": acc + 0.01 * step } }));
+      expect((await member("POST", `/api/v1/runs/${run.body.id}/log`, { seq: seq++, rows })).status).toBe(200);
+      return run.body.id as string;
+    };
+    for (const acc of [0.8, 0.82, 0.84, 0.86, 0.88]) await trial(acc);
+    const slow = await trial(0.1);
+    const trialOf = async () =>
+      (await member("GET", `/api/v1/sweeps/${made.body.sweep.id}`)).body.sweep.trials.find((t: { runId: string }) => t.runId === slow);
+    const heard = await readKey("GET", `/api/v1/runs/${slow}/should-stop`);
+    expect({ status: heard.status, stop: heard.body.stop }).toEqual({ status: 200, stop: true });
+    expect(await trialOf()).toMatchObject({ pruned: false, prune: null });
+    expect((await member("GET", `/api/v1/runs/${slow}/should-stop`)).body.stop).toBe(true);
+    expect(await trialOf()).toMatchObject({ pruned: true, prune: { rule: "median" } });
+  });
+});

@@ -559,6 +559,56 @@ describe("list, detail, alerts", () => {
   });
 });
 
+describe("GET /api/v1/sweeps pages", () => {
+  test("limit and nextCursor walk every sweep once, newest first; an empty sweep lists with no trials", async () => {
+    const project = freshProject();
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await call("POST", "/api/v1/sweeps", { project, name: `s${i}`, space: { lr: { distribution: "uniform", low: 0, high: 1 } } });
+      made.push(r.body.sweep.id);
+    }
+    const all = await sweepsOf(project);
+    expect(all.map((s) => s.id)).toEqual([...made].reverse());
+    expect(all[0]).toMatchObject({ trials: 0, running: 0, failed: 0, pruned: 0, best: null });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    const sizes: number[] = [];
+    do {
+      const q: string = `/api/v1/sweeps?project=${project}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+      const r = await call("GET", q);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      sizes.push(r.body.sweeps.length);
+      seen.push(...r.body.sweeps.map((s: { id: string }) => s.id));
+      cursor = r.body.nextCursor;
+    } while (cursor !== null);
+    expect(sizes).toEqual([2, 2, 1]);
+    expect(seen).toEqual([...made].reverse());
+    // a page that ends exactly at the last sweep says there is no next one
+    expect((await call("GET", `/api/v1/sweeps?project=${project}&limit=5`)).body.nextCursor).toBeNull();
+    expect((await call("GET", `/api/v1/sweeps?project=${project}&limit=4`)).body.nextCursor).not.toBeNull();
+  });
+
+  test.each([
+    ["limit=0", 400, "invalid_query"],
+    [`limit=${LIMITS.sweepListMax.value + 1}`, 400, "invalid_query"],
+    ["limit=1e2", 400, "invalid_query"],
+    ["limit=", 400, "invalid_query"],
+    ["cursor=nonsense", 400, "invalid_query"],
+    ["cursor=%21%21", 400, "invalid_query"],
+    [`cursor=${Buffer.from('{"a":1}').toString("base64url")}`, 400, "invalid_query"],
+    ["offset=2", 400, "invalid_query"],
+  ])("?%s: %d %s", async (query, status, code) => {
+    const r = await call("GET", `/api/v1/sweeps?${query}`);
+    expect({ status: r.status, code: r.body.error?.code }).toEqual({ status, code });
+  });
+
+  test(`limit=${LIMITS.sweepListMax.value} is allowed`, async () => {
+    const r = await call("GET", `/api/v1/sweeps?limit=${LIMITS.sweepListMax.value}`);
+    expect(r.status).toBe(200);
+    expect(Array.isArray(r.body.sweeps)).toBe(true);
+  });
+});
+
 describe("POST /api/v1/sweeps/{id}/refine", () => {
   test("creates the next stage: linked child, stage 2, default name, narrowed space, same objective", async () => {
     const project = freshProject();
@@ -594,6 +644,28 @@ describe("POST /api/v1/sweeps/{id}/refine", () => {
     const r = await call("POST", `/api/v1/sweeps/${id}/refine`, {});
     expect(r.status).toBe(201);
     expect(r.body.sweep.space.lr.high).toBeGreaterThan(1);
+    // Refine makes the space the page suggests
+    expect(r.body.sweep.space).toEqual((await call("GET", `/api/v1/sweeps/${id}`)).body.sweep.suggestion);
+  });
+
+  // a sweep with no declared space whose trials' configs hold nothing that varies: nothing to narrow
+  test.each([
+    ["every trial with the same lr", (_i: number) => ({ lr: 0.01, seed: 1 })],
+    ["no hyperparameter in the configs", (_i: number) => ({})],
+    ["only nested (non-scalar) values", (i: number) => ({ opt: { lr: 10 ** -i } })],
+  ])("no space, %s: 409 conflict saying why, no child", async (_what, configOf) => {
+    const project = freshProject();
+    for (let i = 1; i <= 3; i++) {
+      const run = await call("POST", "/api/v1/runs", { project, config: { ...configOf(i), sweep: { id: "adhoc" } } });
+      expect(run.status, JSON.stringify(run.body)).toBe(201);
+      await log(run.body.id, [{ step: 0, metrics: { "val/acc": 0.5 + 0.1 * i } }]);
+      await call("POST", `/api/v1/runs/${run.body.id}/finish`, {});
+    }
+    const [sweep] = await sweepsOf(project);
+    const r = await call("POST", `/api/v1/sweeps/${sweep.id}/refine`, {});
+    expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 409, code: "conflict" });
+    expect(r.body.error.message).toMatch(/declares no space.*no range to narrow/);
+    expect(await sweepsOf(project)).toHaveLength(1);
   });
 
   test.each([
@@ -643,6 +715,46 @@ describe("GET /api/v1/runs/{id}/should-stop", () => {
     expect(r.body.evidence).toMatchObject({ rule: "median", metric: "val/acc" });
     const best = await call("GET", `/api/v1/runs/${runs[1]}/should-stop`);
     expect(best.body.stop, JSON.stringify(best.body)).toBe(false);
+  });
+
+  test("a trial told to stop reads as pruned in the sweep, however it ends; its run keeps its own status", async () => {
+    const project = freshProject();
+    const { id, runs } = await searched(project, [1e-3, 1e-2, 3e-2, 1e-1, 0.3]);
+    const slow = await call("POST", "/api/v1/runs", { project, config: { lr: 1e-4, sweep: { id: "search" } } });
+    await log(slow.body.id, [
+      { step: 0, metrics: { "val/acc": 0.01 } },
+      { step: 1, metrics: { "val/acc": 0.02 } },
+    ]);
+    // asked before any stop: nothing recorded
+    const before = (await call("GET", `/api/v1/sweeps/${id}`)).body.sweep.trials.find((t: { runId: string }) => t.runId === slow.body.id);
+    expect(before).toMatchObject({ status: "running", pruned: false, prune: null });
+    const stop = await call("GET", `/api/v1/runs/${slow.body.id}/should-stop`);
+    expect(stop.body.stop).toBe(true);
+    // asked again (a worker polls): still one record, the first answer's
+    await log(slow.body.id, [{ step: 2, metrics: { "val/acc": 0.03 } }]);
+    expect((await call("GET", `/api/v1/runs/${slow.body.id}/should-stop`)).body.stop).toBe(true);
+    expect((await call("POST", `/api/v1/runs/${slow.body.id}/finish`, {})).status).toBe(200);
+    const sweep = (await call("GET", `/api/v1/sweeps/${id}`)).body.sweep;
+    const t = sweep.trials.find((x: { runId: string }) => x.runId === slow.body.id);
+    expect(t).toMatchObject({ status: "finished", pruned: true, failed: false, objective: 0.03 });
+    expect(t.prune).toMatchObject({ rule: "median", step: 1 });
+    expect(t.prune.reason).toMatch(/^below the median/);
+    for (const other of sweep.trials.filter((x: { runId: string }) => runs.includes(x.runId)))
+      expect(other).toMatchObject({ pruned: false, prune: null });
+    expect((await call("GET", `/api/v1/runs/${slow.body.id}`)).body.run.status).toBe("finished");
+    const [listed] = await sweepsOf(project);
+    expect(listed).toMatchObject({ trials: 6, pruned: 1, failed: 0 });
+  });
+
+  test("a diverged trial told to stop is pruned with rule diverged (and failed)", async () => {
+    const project = freshProject();
+    const { id } = await searched(project, [1e-3, 1e-2]);
+    const bad = await call("POST", "/api/v1/runs", { project, config: { lr: 0.9, sweep: { id: "search" } } });
+    await log(bad.body.id, [{ step: 0, metrics: { loss: "Infinity", "val/acc": 0.1 } }]);
+    expect((await call("GET", `/api/v1/runs/${bad.body.id}/should-stop`)).body.stop).toBe(true);
+    await call("POST", `/api/v1/runs/${bad.body.id}/finish`, {});
+    const t = (await call("GET", `/api/v1/sweeps/${id}`)).body.sweep.trials.find((x: { runId: string }) => x.runId === bad.body.id);
+    expect(t).toMatchObject({ status: "finished", pruned: true, failed: true, failure: "diverged", prune: { rule: "diverged" } });
   });
 
   test("an unknown run: 404", async () => {

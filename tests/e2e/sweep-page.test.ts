@@ -174,6 +174,38 @@ describe("sweep page", () => {
     expect(errors).toEqual([]);
   }, 60_000);
 
+  test("a trial should-stop told to stop shows a pruned badge beside its finished status", async () => {
+    const project = "e2e-sweep-pruned";
+    const made = await api(env.server.url, "POST", "/api/v1/sweeps", {
+      project,
+      name: "pruned",
+      space: { lr: { distribution: "log_uniform", low: 1e-3, high: 1 } },
+      objective: { metric: "val/acc", goal: "max" },
+    });
+    expect(made.status).toBe(201);
+    const trial = async (name: string, lr: number, acc: number) => {
+      const r = await api(env.server.url, "POST", "/api/v1/runs", { project, name, config: { lr, sweep: { id: "pruned" } } });
+      const rows = [0, 1, 2].map((step) => ({ step, metrics: { "val/acc": acc + 0.01 * step } }));
+      expect((await api(env.server.url, "POST", `/api/v1/runs/${r.body.id}/log`, { seq: 0, rows })).status).toBe(200);
+      return r.body.id as string;
+    };
+    for (const [i, acc] of [0.8, 0.82, 0.84, 0.86].entries()) {
+      const id = await trial(`ok-${i}`, 0.01 * (i + 1), acc);
+      await api(env.server.url, "POST", `/api/v1/runs/${id}/finish`, {});
+    }
+    const slow = await trial("slow", 0.9, 0.1);
+    expect((await api(env.server.url, "GET", `/api/v1/runs/${slow}/should-stop`)).body.stop).toBe(true);
+    await api(env.server.url, "POST", `/api/v1/runs/${slow}/finish`, {});
+    const { page, errors } = await pageFor(made.body.sweep.id);
+    await expect.poll(() => rows(page)).toBe(5);
+    const row = page.locator(`[data-testid="trials"] tr[data-run="${slow}"]`);
+    expect(await row.locator("[data-status]").first().getAttribute("data-status")).toBe("finished");
+    expect((await row.locator("[data-pruned]").textContent())?.trim()).toBe("pruned");
+    expect(await row.locator("[data-pruned]").getAttribute("title")).toMatch(/below the median/);
+    expect(await page.locator("[data-pruned]").count()).toBe(1);
+    expect(errors).toEqual([]);
+  }, 60_000);
+
   test("the run page links its sweep; the runs list groups runs by sweep", async () => {
     const list = await api(env.server.url, "GET", "/api/v1/sweeps?project=e2e-sweep");
     const coarse = list.body.sweeps.find((s: { name: string }) => s.name === "coarse");

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { LIMITS } from "@/lib/contract/limits";
 import type { Alert } from "@/lib/ui/api-types";
 import { UNREACHABLE, errorText, tryFetch, tryJson } from "@/lib/ui/api-error";
 import { formatValue, isNonFinite, plural } from "@/lib/ui/format";
@@ -60,7 +61,7 @@ export default function SweepView({ id, initial }: { id: string; initial: SweepD
   // biome-ignore lint/correctness/useExhaustiveDependencies: childIds: a new child (refined elsewhere) lists the family again
   useEffect(() => {
     if (!project) return;
-    void tryFetch(`/api/v1/sweeps?project=${encodeURIComponent(project)}`).then(async (res) => {
+    void tryFetch(`/api/v1/sweeps?limit=${LIMITS.sweepListMax.value}&project=${encodeURIComponent(project)}`).then(async (res) => {
       if (!res?.ok) return;
       const body = await tryJson<{ sweeps: SweepListItem[] }>(res);
       if (Array.isArray(body?.sweeps)) setFamily(body.sweeps);
@@ -410,6 +411,15 @@ function TrialRow({ t, names, rank }: { t: SweepTrialView; names: string[]; rank
       </td>
       <td>
         <StatusBadge status={t.status} />
+        {t.pruned && (
+          <span
+            className="badge pruned-badge"
+            data-pruned={t.prune?.rule ?? ""}
+            title={`stopped early by should-stop${t.prune?.reason ? `: ${t.prune.reason}` : ""}; its objective is its best before it stopped`}
+          >
+            {t.prune?.rule === "diverged" ? "pruned: diverged" : "pruned"}
+          </span>
+        )}
       </td>
       {names.map((n) => {
         const v = paramOf(t, n);

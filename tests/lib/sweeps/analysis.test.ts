@@ -685,3 +685,95 @@ describe("properties", () => {
     );
   });
 });
+
+describe("a flat parameter: the alert and the suggestion agree (table)", () => {
+  // lr matters (peaked), the second parameter does nothing: the alert says fix it, so the suggested
+  // next stage (and refine) fixes it at the best trial's value, never narrows or widens it
+  const spaces: Array<[string, Space, string]> = [
+    [
+      "log_uniform weight decay",
+      validateSpace({ lr: { distribution: "log_uniform", low: 1e-5, high: 1e-2 }, wd: { distribution: "log_uniform", low: 1e-6, high: 1e-2 } }),
+      "wd",
+    ],
+    [
+      "uniform dropout",
+      validateSpace({ lr: { distribution: "log_uniform", low: 1e-5, high: 1e-2 }, dropout: { distribution: "uniform", low: 0, high: 0.5 } }),
+      "dropout",
+    ],
+    [
+      "int_uniform layers",
+      validateSpace({ lr: { distribution: "log_uniform", low: 1e-5, high: 1e-2 }, layers: { distribution: "int_uniform", low: 1, high: 8 } }),
+      "layers",
+    ],
+  ];
+  test.each(spaces)("%s", (_what, space, param) => {
+    let raised = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const trials = sweep(space, 40, peaked(3e-4, 0.004), seed);
+      const a = analyzeSweep({ space, objective: { metric: "val/acc", goal: "max" }, trials });
+      const flat = byCode(a.alerts, "search_flat_parameter");
+      const named = (flat?.evidence.params as Array<{ param: string }> | undefined)?.some((p) => p.param === param) ?? false;
+      const spec = a.suggestion?.[param];
+      if (named) {
+        raised++;
+        // fixed at the best trial's value, which the alert names
+        expect(spec).toBe(a.best[0].params[param]);
+        expect(flat?.message).toContain("the suggested next stage fixes it at the best trial's");
+        expect(a.flat).toContainEqual({ param, value: a.best[0].params[param] });
+      } else if (spec !== null && typeof spec === "object" && "low" in spec) {
+        // not judged flat: whatever the suggestion does, it stays a valid range
+        expect(spec.high).toBeGreaterThan(spec.low);
+      }
+      expect(a.suggestion?.lr).toMatchObject({ distribution: "log_uniform" });
+    }
+    expect(raised).toBeGreaterThanOrEqual(10);
+  });
+
+  test("the weight decay of the report: flat, best on its low edge -> fixed, not widened down past 1e-6", () => {
+    const space = spaces[0][1];
+    // the best trial has the smallest weight decay: without the fix the suggestion widened wd down
+    const trials = sweep(space, 40, peaked(3e-4, 0.004), 3);
+    const best = [...trials].sort((x, y) => (y.objective as number) - (x.objective as number))[0];
+    const lowest = trials.reduce((lo, t) => Math.min(lo, t.params.wd as number), Number.POSITIVE_INFINITY);
+    best.params.wd = lowest;
+    const a = analyzeSweep({ space, objective: { metric: "val/acc", goal: "max" }, trials });
+    if (byCode(a.alerts, "search_flat_parameter")) {
+      expect(a.suggestion?.wd).toBe(lowest);
+    } else {
+      const wd = a.suggestion?.wd as { low: number };
+      expect(typeof wd === "number" || wd.low >= 1e-6).toBe(true);
+    }
+  });
+});
+
+describe("pruned trials (should-stop told them to stop)", () => {
+  test("refine narrows around trials that ran to their end; a pruned trial's best so far does not pick the region", () => {
+    // the top value comes from a pruned trial at lr 1e-5 (its early best happens to be high); the
+    // finished trials peak near 1e-3
+    const trials = Array.from({ length: 12 }, (_, i) => {
+      const lr = 10 ** (-5 + (3 * i) / 11);
+      return trial(i, { lr }, { objective: 0.9 - 0.04 * (Math.log10(lr) + 3) ** 2 });
+    });
+    const pruned = trial(99, { lr: 1.2e-5 }, { objective: 0.95 });
+    pruned.pruned = { rule: "median", reason: "below the median", step: 2, at: 1 };
+    const all = [...trials, pruned];
+    const withPruned = refineSpace(LR, all, "max", 3);
+    const r = range(withPruned, "lr");
+    expect(r.low).toBeGreaterThan(1e-5);
+    expect(r.low).toBeLessThan(1e-3);
+    expect(r.high).toBeGreaterThan(1e-3);
+    // the same trial unmarked would pull the range down to the low edge
+    const unmarked = refineSpace(LR, [...trials, trial(99, { lr: 1.2e-5 }, { objective: 0.95 })], "max", 3);
+    expect(range(unmarked, "lr").low).toBeLessThan(r.low);
+  });
+
+  test("when every scored trial was pruned, they still say where to look", () => {
+    const trials = Array.from({ length: 6 }, (_, i) => {
+      const t = trial(i, { lr: 10 ** (-5 + (3 * i) / 5) }, { objective: 0.5 + 0.01 * i });
+      t.pruned = { rule: "median", reason: "below the median", step: 1, at: 1 };
+      return t;
+    });
+    const r = range(refineSpace(LR, trials, "max", 3), "lr");
+    expect(r.high).toBeGreaterThan(1e-3);
+  });
+});

@@ -39,6 +39,28 @@ describe("axisTickFormat", () => {
       [2.5, 2.75, 3],
       ["2.50", "2.75", "3.00"],
     ],
+    // a chart of one point: its value is a bound, the other ticks round; the label shows the value to
+    // the axis' resolution, not to its ninth digit
+    [
+      [0.95, 0.974074078],
+      ["0.950", "0.974"],
+    ],
+    [
+      [0.95, 0.955, 0.96, 0.965, 0.97, 0.974074078],
+      ["0.9500", "0.9550", "0.9600", "0.9650", "0.9700", "0.9741"],
+    ],
+    [
+      [0.974074078],
+      ["0.97"],
+    ],
+    [
+      [0.00095, 0.000974074078],
+      ["9.50e-4", "9.74e-4"],
+    ],
+    [
+      [12345.6789, 12400],
+      ["12346", "12400"],
+    ],
   ])("%j -> %j", (ticks, labels) => {
     expect(ticks.map(axisTickFormat(ticks))).toEqual(labels);
   });

@@ -29,7 +29,7 @@ LIMIT = {k: v["value"] for k, v in CONTRACT["limits"].items()}
 # limits of what only the server and the pages do (reading series, config.babysit.keys patterns)
 NOT_FOR_SDKS = {"seriesKeysPerRequest", "keyPatternMaxLength", "keyPatternsMax",
                 # sweeps: names, budgets and trial reads the server checks (the SDKs send what the user gave)
-                "sweepBudgetMax", "sweepTrialsMax",
+                "sweepBudgetMax", "sweepTrialsMax", "sweepListMax",
                 # run management (dashboard and API), nothing the SDKs send (tags and notes they do: babysit.wandb)
                 "bulkRunsMax", "runFilterMaxLength", "runConfigFiltersMax", "runListColumnsMax",
                 "runListConfigKeys", "runListKeysRuns", "runListKeysMax", "shareListMax",

@@ -83,6 +83,7 @@ describe("the SDK's copy of the contract", () => {
     // sweeps: names, budgets and trial reads the server checks (the SDKs send what the user gave)
     "sweepBudgetMax",
     "sweepTrialsMax",
+    "sweepListMax",
     // body limits of routes other than the log route: what the SDKs send there is far within them
     "runCreateBodyBytes",
     "editBodyBytes",

@@ -15,8 +15,7 @@ export const POST = handle(async (req: Request) => {
   return json({ sweep: sweepView(out.sweep) }, out.created ? 201 : 200);
 });
 
-// GET /api/v1/sweeps – every sweep (?project= one project's), newest first, with trial counts and the best trial
+// GET /api/v1/sweeps – the sweeps (?project= one project's), newest first, a page (limit, cursor) at a time, with trial counts and the best trial
 export const GET = handle(async (req: Request) => {
-  const { project } = parse(listSweepsQuery, queryOf(req), "invalid_query");
-  return json(listSweeps(project));
+  return json(listSweeps(parse(listSweepsQuery, queryOf(req), "invalid_query")));
 });
