@@ -66,9 +66,15 @@ export function runOrigin(run: RunData, runId?: string): "sdk" | "import" | "com
 const NOT_SDK_HOW: ReadonlyMap<string, string> = new Map([
   ["gradient_check", "a gradient check needs the model itself: stream the run with the SDK (`gradcheck(model, x, loss_fn)`)"],
   ["input_preprocessing", "log the inputs' per-feature mean and std (an `input_stats` event), or stream the run with the SDK (`log_input_stats(x)`)"],
-  ["initialization", "log `weight/<layer>/std` and `grad/<layer>/std` from the first step, or stream the run with the SDK (`watch(model, optimizer)`)"],
+  [
+    "initialization",
+    "log `weight/<layer>/std` and `grad/<layer>/std` from the first step, or stream the run with the SDK (`watch(model, optimizer)`)",
+  ],
   ["update_ratios", "log update ratios (`update_ratio/<layer>`: |Δw| / |w| per update), or stream the run with the SDK (`watch(model, optimizer)`)"],
-  ["activations_gradients", "log `act/<layer>/mean`, `act/<layer>/std` and `grad/<layer>/std`, or stream the run with the SDK (`watch(model, optimizer)`)"],
+  [
+    "activations_gradients",
+    "log `act/<layer>/mean`, `act/<layer>/std` and `grad/<layer>/std`, or stream the run with the SDK (`watch(model, optimizer)`)",
+  ],
   ["first_layer_filters", "log the first layer's weights as an image (e.g. `filters/conv1`), or stream the run with the SDK"],
 ]);
 

@@ -197,8 +197,7 @@ export const majorityClass: Rule = {
       // a plateau alone does not tell a majority share from a converged net's accuracy: only a long
       // one (>= majority_inferred_min_evals evaluations at one value) is read as a constant answer
       const atP = cand.accs.filter((a) => Math.abs(a - p) <= tol).length;
-      const near =
-        imbalanced(p) && p <= t.majority_inferred_max && atP >= t.majority_inferred_min_evals ? pinned(cand.accs, p, tol) : null;
+      const near = imbalanced(p) && p <= t.majority_inferred_max && atP >= t.majority_inferred_min_evals ? pinned(cand.accs, p, tol) : null;
       const others = cands.slice(1).every((o) => {
         const q = median(lastN(o.accs, 3));
         return q < 1 && q > ceiling && pinned(o.accs, q, looseTol(q)) !== null;

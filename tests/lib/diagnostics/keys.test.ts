@@ -127,7 +127,12 @@ describe("keys that differ only by case name one series: the one with more point
     ["borderline: as many points, the exact spelling", { "Loss/train": 50, "loss/train": 50 }, {}, "loss/train"],
     ["borderline: as many points, no exact spelling: the first logged", { "LOSS/TRAIN": 50, "Loss/Train": 50 }, {}, "LOSS/TRAIN"],
     ["one spelling only", { "Loss/Train": 3 }, {}, "Loss/Train"],
-    ["a key the user named is read as named, even when sparser", { "Loss/train": 500, "loss/train": 5 }, { babysit: { keys: { train_loss: "loss/train" } } }, "loss/train"],
+    [
+      "a key the user named is read as named, even when sparser",
+      { "Loss/train": 500, "loss/train": 5 },
+      { babysit: { keys: { train_loss: "loss/train" } } },
+      "loss/train",
+    ],
   ])("%s", (_, series, config, key) => {
     expect(resolveKeys(run(series, config)).scalars.train_loss?.key).toBe(key);
   });
