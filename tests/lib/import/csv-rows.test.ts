@@ -113,6 +113,16 @@ describe("CSV rows", () => {
     expect(ticks).toBeGreaterThan(0);
   });
 
+  test("rows and quoted cells across the parts a large file is read in are read whole", async () => {
+    // about 3 MiB: quoted notes with separators and newlines land on every part boundary somewhere
+    const lines = ["step,a,note,b"];
+    for (let i = 0; i < 60_000; i++) lines.push(`${i},${i % 13},"a, ""note""\n${"x".repeat(i % 40)}",${i % 5}`);
+    const { data } = await parseFileAsync("m.csv", Buffer.from(`${lines.join("\n")}\n`));
+    expect(data.skipped).toEqual([]);
+    expect(series(data, "a")).toEqual(Array.from({ length: 60_000 }, (_, i) => [i, i % 13]));
+    expect(series(data, "b")).toEqual(Array.from({ length: 60_000 }, (_, i) => [i, i % 5]));
+  });
+
   // each took seconds to minutes with csv-parse (an error object per row): the test's timeout is the guard
   test.each([
     ["600,000 one-cell rows under a two-column header", `step,a\n${"a note, not a row\n".repeat(1)}${"note\n".repeat(600_000)}`],
