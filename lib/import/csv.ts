@@ -78,7 +78,7 @@ export function* csvParts(text: string, out: ImportData, stepColumn?: string): G
   }
 }
 
-const CHUNK = 1 << 20;
+const CHUNK = 1 << 18;
 
 /** The header row -> what reads each data row into `out`; null when nothing can be read. */
 function rowReader(headerRow: string[], out: ImportData, stepColumn?: string): ((row: string[]) => void) | null {
