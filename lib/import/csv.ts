@@ -1,4 +1,4 @@
-import { LIMITS } from "../contract/limits";
+import Papa from "papaparse";
 import { type ImportData, isStep, tooMany } from "./model";
 import { logNumber } from "./text-log";
 
@@ -16,23 +16,78 @@ import { logNumber } from "./text-log";
 const STEP_COLUMNS = ["step", "_step", "global_step", "iteration", "iter", "epoch"];
 const TIME_COLUMNS = new Set(["timestamp", "_timestamp", "wall_time", "time", "wall time", "_runtime_timestamp"]);
 
+/** readCsv in one go (the sync parseFile path). */
 export function readCsv(text: string, out: ImportData, stepColumn?: string): void {
-  let rows: string[][];
-  try {
-    // rows past importPointsMax are never built (a 64 MiB file of "1\n" is 32 million arrays)
-    rows = splitCsv(text, LIMITS.importPointsMax.value + 2, MAX_FIELD);
-  } catch (e) {
-    out.skip(`not CSV: ${(e as Error).message.slice(0, 200)}`);
-    return;
+  for (const _ of csvParts(text, out, stepColumn));
+}
+
+/**
+ * CSV -> points, yielding between parts of CHUNK characters so that the server's other requests run
+ * while a large file is read. Split by Papa Parse: csv-parse, the library used before, builds and
+ * deep-copies an error object (about 50 µs) for every row whose length differs from the first
+ * row's, whatever its options say (relax_column_count, skip_records_with_error): 64 MiB of such
+ * rows froze the server for about a minute. Papa Parse checks no row lengths.
+ */
+export function* csvParts(text: string, out: ImportData, stepColumn?: string): Generator<void, void> {
+  let parser: Papa.Parser | undefined;
+  let batch: string[][] = [];
+  let errors: Papa.ParseError[] = [];
+  const take = (r: Papa.ParseResult<string[]>, p: Papa.Parser) => {
+    batch = r.data;
+    errors = r.errors;
+    parser = p;
+    p.pause();
+  };
+  // a BOM is dropped; rows may be of any length; a quote inside an unquoted cell is kept as it is
+  // chunks of a string are parsed synchronously: each pauses the parser, resumed after a yield
+  Papa.parse<string[]>(text, { delimiter: ",", skipEmptyLines: true, chunkSize: CHUNK, chunk: take, complete: () => {} });
+  let read: ((row: string[]) => void) | null | undefined;
+  let rows = 0;
+  let tooLong = false;
+  while (parser) {
+    const p = parser;
+    parser = undefined;
+    const broken = new Set(errors.filter((e) => e.code === "MissingQuotes").map((e) => e.row));
+    for (const e of errors.filter((e) => e.code === "MissingQuotes"))
+      out.skip(`not CSV: Quote Not Closed: the quoted field of row ${rows + (e.row ?? 0) + 1} never ends; the rows from there on were not read`);
+    for (let i = 0; i < batch.length; i++) {
+      const row = batch[i];
+      if (broken.has(i)) break;
+      let size = row.length;
+      for (const cell of row) size += cell.length;
+      if (size > MAX_FIELD) {
+        if (!tooLong) out.skip(`not CSV: Max Record Size: a row exceeds ${MAX_FIELD} characters; such rows were left out`);
+        tooLong = true;
+        continue;
+      }
+      if (read === undefined) {
+        read = rowReader(row, out, stepColumn);
+        if (read === null) {
+          p.abort();
+          return;
+        }
+        continue;
+      }
+      // rows past importPointsMax are never read (a 64 MiB file of "1\n" is 32 million rows)
+      tooMany(++rows);
+      read?.(row);
+    }
+    batch = [];
+    yield;
+    p.resume();
   }
-  if (rows.length === 0) return;
-  tooMany(rows.length - 1);
-  const header = rows[0].map((h) => h.trim());
+}
+
+const CHUNK = 1 << 18;
+
+/** The header row -> what reads each data row into `out`; null when nothing can be read. */
+function rowReader(headerRow: string[], out: ImportData, stepColumn?: string): ((row: string[]) => void) | null {
+  const header = headerRow.map((h) => h.trim());
   const lower = header.map((h) => h.toLowerCase());
   let stepAt = stepColumn !== undefined ? header.indexOf(stepColumn) : -1;
   if (stepColumn !== undefined && stepAt < 0) {
     out.skip(`no column named ${JSON.stringify(stepColumn.slice(0, 200))}`);
-    return;
+    return null;
   }
   if (stepAt < 0) {
     for (const name of STEP_COLUMNS) {
@@ -59,12 +114,12 @@ export function readCsv(text: string, out: ImportData, stepColumn?: string): voi
     if (prefixes.size === 1) for (let j = 0; j < metricCols.length; j++) metricCols[j][1] = metricCols[j][1].slice(dash[j] + 3);
   }
 
-  for (let r = 1; r < rows.length; r++) {
-    const row = rows[r];
-    let step = r - 1;
+  let r = 0;
+  return (row: string[]) => {
+    let step = r++;
     if (stepAt >= 0) {
       const s = logNumber(row[stepAt] ?? "");
-      if (s === undefined || !isStep(s)) continue; // a repeated header, a note line: not a data row
+      if (s === undefined || !isStep(s)) return; // a repeated header, a note line: not a data row
       step = s;
     }
     let time = Number.NaN;
@@ -80,7 +135,7 @@ export function readCsv(text: string, out: ImportData, stepColumn?: string): voi
       const key = (row[keyAt] ?? "").trim();
       const v = logNumber(row[valueAt] ?? "");
       if (key && v !== undefined) out.point(key, step, v, time);
-      continue;
+      return;
     }
     for (const [i, key] of metricCols) {
       const cell = row[i];
@@ -88,64 +143,7 @@ export function readCsv(text: string, out: ImportData, stepColumn?: string): voi
       const v = logNumber(cell);
       if (v !== undefined) out.point(key, step, v, time);
     }
-  }
+  };
 }
 
 const MAX_FIELD = 1024 * 1024;
-
-/**
- * CSV text -> rows of cells: RFC 4180 quoting ("a ""b""" is a "b"), rows of any length, empty lines
- * left out, a leading BOM dropped, a quote inside an unquoted cell kept as it is; at most `maxRows`
- * rows. Throws on a row longer than `maxField` characters or a quote never closed. One pass, no error object
- * per row (csv-parse builds and deep-copies one for each row whose length differs from the first
- * row's: a minute for 64 MiB of such rows, with the server frozen).
- */
-export function splitCsv(text: string, maxRows: number, maxField: number): string[][] {
-  const rows: string[][] = [];
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const n = text.length;
-  let row: string[] = [];
-  let rowStart = i;
-  while (i <= n && rows.length < maxRows) {
-    let cell: string;
-    if (text[i] === '"') {
-      // quoted: up to the quote not doubled; what follows it up to the separator is kept too
-      let out = "";
-      let from = i + 1;
-      for (;;) {
-        const q = text.indexOf('"', from);
-        if (q < 0) throw new Error(`Quote Not Closed: the quoted field at character ${i} never ends`);
-        out += text.slice(from, q);
-        if (text[q + 1] === '"') {
-          out += '"';
-          from = q + 2;
-          continue;
-        }
-        i = q + 1;
-        break;
-      }
-      let end = i;
-      while (end < n && text[end] !== "," && text[end] !== "\n") end++;
-      cell = out + text.slice(i, end).replace(/\r$/, "");
-      i = end;
-    } else {
-      let end = i;
-      while (end < n && text[end] !== "," && text[end] !== "\n") end++;
-      cell = text.slice(i, end);
-      if (text[end] !== ",") cell = cell.replace(/\r$/, "");
-      i = end;
-    }
-    if (i - rowStart > maxField) throw new Error(`Max Record Size: a row exceeds ${maxField} characters`);
-    row.push(cell);
-    if (text[i] === ",") {
-      i++;
-      continue;
-    }
-    // end of line or of text: an empty line (one empty cell) is no row
-    if (!(row.length === 1 && row[0] === "")) rows.push(row);
-    row = [];
-    i++;
-    rowStart = i;
-  }
-  return rows;
-}

@@ -1,6 +1,6 @@
 import { isEventFileName } from "./group-files";
 import { ImportData, ImportTooLargeError } from "./model";
-import { readCsv } from "./csv";
+import { csvParts } from "./csv";
 import { jsonlParts } from "./jsonl";
 import { EventFileError, type TagPlugins, eventFileParts } from "./tensorboard/events";
 import { textLogParts } from "./text-log";
@@ -88,7 +88,7 @@ function* parseWhole(path: string, bytes: Uint8Array, opts: ParseOptions): Gener
       }
       break;
     case "csv":
-      readCsv(utf8.decode(bytes), data, opts.stepColumn);
+      yield* csvParts(utf8.decode(bytes), data, opts.stepColumn);
       data.end = bytes.length;
       break;
     case "jsonl":
