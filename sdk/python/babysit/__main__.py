@@ -29,7 +29,7 @@ def _report(res: Dict[str, Any], base: str, spool_dir: str) -> List[str]:
     elif res["runs_left"]:
         # a refused connection reads the same here: "did not answer in time" alone sent users to wait
         lines.append("%d run(s) not finished: the server at %s could not be reached or did not answer in time; "
-                     "is it running there (else --url)? Run sync again" % (res["runs_left"], base))
+                     "is it running there (else --url)? Then run sync again" % (res["runs_left"], base))
     skipped = res["skipped"]
     if not skipped:
         return lines

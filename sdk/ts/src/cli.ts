@@ -41,7 +41,7 @@ function report(res: SyncResult, base: string, spoolDir: string): string[] {
   } else if (res.runsLeft)
     // a refused connection reads the same here: "did not answer in time" alone sent users to wait
     lines.push(
-      `${res.runsLeft} run(s) not finished: the server at ${base} could not be reached or did not answer in time; is it running there (else --url)? Run sync again`,
+      `${res.runsLeft} run(s) not finished: the server at ${base} could not be reached or did not answer in time; is it running there (else --url)? Then run sync again`,
     );
   if (res.skipped.length === 0) return lines;
   lines.push(`not sent: ${res.skipped.length} spool file(s) in ${spoolDir}:`);

@@ -107,7 +107,7 @@ def test_a_server_that_is_away_leaves_batches_and_exits_1(server, spool_dir, cap
     assert "3 batch(es) left" in out and "1 run(s) not finished" in out
     # the same words as the TypeScript SDK's, and no promise that the server is only slow
     assert ("1 run(s) not finished: the server at %s could not be reached or did not answer in time; "
-            "is it running there (else --url)? Run sync again" % server.url) in out
+            "is it running there (else --url)? Then run sync again" % server.url) in out
 
 
 def test_init_says_once_that_spools_for_another_server_are_left(server, make_run, spool_dir, capfd):

@@ -182,7 +182,7 @@ describe("TypeScript SDK against the real server", () => {
     await run.finish();
     const printed = stderr.lines(/^babysit \[\w+\] divergence/);
     expect(printed).toHaveLength(1);
-    expect(printed[0]).toMatch(new RegExp(`^babysit \\[critical\\] divergence at step \\d+: .+ -> ${run.url}$`));
+    expect(printed[0]).toMatch(new RegExp(`^babysit \\[critical\\] divergence at step \\d+( \\(evidence from step \\d+\\))?: .+ -> ${run.url}$`));
   });
 
   test("finish() prints the server's checklist line, the same as the checklist API's summary", async () => {

@@ -165,7 +165,7 @@ test("the server away: the command says what is left and exits 1, the spool unto
   const out = syncCommand(url, "sync", "--timeout", "5");
   expect(out.code).toBe(1);
   expect(out.stdout).toBe(
-    `sent 0 batch(es) of 1 run(s); 1 batch(es) left\n1 run(s) not finished: the server at ${url} could not be reached or did not answer in time; is it running there (else --url)? Run sync again\n`,
+    `sent 0 batch(es) of 1 run(s); 1 batch(es) left\n1 run(s) not finished: the server at ${url} could not be reached or did not answer in time; is it running there (else --url)? Then run sync again\n`,
   );
   expect(fs.readFileSync(file, "utf8")).toBe(before);
   expect(fs.existsSync(`${file}.owner`)).toBe(false);
