@@ -10,10 +10,10 @@ import { api, startServer, type TestServer } from "../../helpers/server";
 import { babysitCallback, fitKey, init, type InitOptions } from "../../../sdk/ts/src/index";
 import { captureStderr, tmpDir } from "./util";
 
-import type * as TF from "../../../sdk/ts/node_modules/@tensorflow/tfjs";
-
-// Node's own require: tfjs is CommonJS in sdk/ts/node_modules, outside the app's dependencies
-const tf = createRequire(import.meta.url)("../../../sdk/ts/node_modules/@tensorflow/tfjs") as typeof TF;
+// Node's own require: tfjs is CommonJS in sdk/ts/node_modules, outside the app's dependencies. Untyped
+// on purpose: `npm start` on a fresh clone type-checks this tree before sdk/ts's packages are
+// installed (npm test installs them), so no type may come from there.
+const tf = createRequire(import.meta.url)("../../../sdk/ts/node_modules/@tensorflow/tfjs") as any;
 
 let server: TestServer;
 let spoolDir: string;
