@@ -67,10 +67,11 @@ def train_trial(trial, epochs, X_train, y_train, X_val, y_val):
     return val_acc
 
 
-def worker(url, project, name, space, trials, epochs=2):
+def worker(url, project, name, space, trials, epochs=2, seed=None):
     """A search loop; with --workers N, N processes run it on the same sweep, each claiming its own trials."""
     X_train, y_train, X_val, y_val = data()
-    sweep = babysit.sweep(project=project, name=name, space=space, objective="val/acc", goal="max", budget=trials, url=url)
+    sweep = babysit.sweep(project=project, name=name, space=space, objective="val/acc", goal="max", budget=trials, url=url,
+                          seed=seed)
     for trial in sweep.trials():
         acc = train_trial(trial, epochs, X_train, y_train, X_val, y_val)
         print("  trial %2d  lr=%.2e  wd=%.2e  val/acc=%.3f" % (trial.index, trial.config["lr"], trial.config["weight_decay"], acc))
@@ -85,6 +86,7 @@ def main(argv=None):
     p.add_argument("--coarse", type=int, default=12, help="trials of the coarse stage")
     p.add_argument("--fine", type=int, default=8, help="trials of the fine stage")
     p.add_argument("--workers", type=int, default=1, help="processes sharing each stage")
+    p.add_argument("--seed", type=int, default=None, help="the sweep's seed (default: the server picks one)")
     args = p.parse_args(argv)
     name = args.name or "coarse-" + uuid.uuid4().hex[:6]
 
@@ -98,15 +100,15 @@ def main(argv=None):
     print("stage 1: %d trials of %s" % (args.coarse, space))
     if args.workers > 1:
         ctx = multiprocessing.get_context("spawn")
-        procs = [ctx.Process(target=worker, args=(args.url, args.project, name, space, args.coarse)) for _ in range(args.workers)]
+        procs = [ctx.Process(target=worker, args=(args.url, args.project, name, space, args.coarse, 2, args.seed)) for _ in range(args.workers)]
         for proc in procs:
             proc.start()
         for proc in procs:
             proc.join()
         coarse = babysit.sweep(project=args.project, name=name, space=space, objective="val/acc", goal="max",
-                               budget=args.coarse, url=args.url)
+                               budget=args.coarse, url=args.url, seed=args.seed)
     else:
-        coarse = worker(args.url, args.project, name, space, args.coarse)
+        coarse = worker(args.url, args.project, name, space, args.coarse, seed=args.seed)
 
     # stage 2, fine: the ranges narrowed around the 3 best trials, 3 epochs per trial
     fine = coarse.refine(top=3, budget=args.fine)
