@@ -8,7 +8,7 @@ import { modeFrom } from "./lib/auth/mode";
 import { startupProblem, teamSocketGate } from "./lib/auth/server-hooks";
 import { watchSessionSockets } from "./lib/auth/session-sockets";
 import { socketMayFollow } from "./lib/auth/socket-access";
-import { SOCKET_PATH } from "./lib/contract/socket";
+import { SOCKET_HEARTBEAT, SOCKET_PATH } from "./lib/contract/socket";
 import { databaseFile } from "./lib/db";
 import { answerClientError, answerConnect, answerExpectation, gate } from "./lib/http/gate";
 import { setSecurityHeaders } from "./lib/http/headers";
@@ -85,7 +85,7 @@ async function main() {
   startRunHousekeeping(); // deletions a stop cut short resume; old tombstones are forgotten
 
   // socket.io: one server, one engine per listener, every engine guarded (lib/realtime/handshake.ts)
-  const io: IOServer = guardedServer(() => new Server({ path: SOCKET_PATH, serveClient: false }));
+  const io: IOServer = guardedServer(() => new Server({ path: SOCKET_PATH, serveClient: false, ...SOCKET_HEARTBEAT }));
   io.use(closingOnRefusal(shareSocketGate())); // a socket naming a link needs a live one; the share-only listener's must name one
   io.use(closingOnRefusal(teamSocketGate(mode))); // team mode: a session, or a live link
   const stopWatching = mode === "team" ? watchSessionSockets() : () => {}; // sockets leave with their session, whatever ended it

@@ -7,6 +7,14 @@ import { LIMITS } from "./limits";
 
 export const SOCKET_PATH = "/socket.io";
 
+/**
+ * The heartbeat the server asks of every page's socket (socket.io's pingInterval / pingTimeout, in
+ * ms). A page whose connection dies without a close it can see (the server frozen, a laptop's network
+ * gone, a close lost while the transport was being upgraded) hears no ping and says "offline" within
+ * their sum (15 s) instead of socket.io's default 45 s: a page never claims "live" for long while cut off.
+ */
+export const SOCKET_HEARTBEAT = { pingInterval: 10_000, pingTimeout: 5_000 } as const;
+
 /** A point as `points` events carry it: [step, value, time (Unix seconds)]. */
 export type LivePoint = [number, WireNumber, number];
 

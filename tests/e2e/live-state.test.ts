@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type TestServer, api, startServer } from "../helpers/server";
+import { SOCKET_HEARTBEAT } from "../../lib/contract/socket";
 import { type Browser, launchBrowser } from "./browser";
 
 // Live state is honest: a page whose server goes away says it is offline (no green "live" badge),
@@ -27,6 +28,11 @@ async function log(id: string, from: number, to: number) {
   expect((await api(server.url, "POST", `/api/v1/runs/${id}/log`, { seq: seq++, rows })).status).toBe(200);
 }
 
+// how long a page may go on saying "live" once its server is gone: the stop itself (up to 3 s), then,
+// if the close never reaches the page (it can be lost while socket.io upgrades its transport), the
+// heartbeat's ping interval and timeout; the rest is slack for a loaded machine
+const OFFLINE_WITHIN_MS = 3_000 + SOCKET_HEARTBEAT.pingInterval + SOCKET_HEARTBEAT.pingTimeout + 7_000;
+
 const newRun = async (name: string) => (await api(server.url, "POST", "/api/v1/runs", { project: "e2e-live", name })).body.id as string;
 
 // what a page may show in red while its server is down: socket.io's attempts to reconnect
@@ -48,7 +54,7 @@ describe("live state", () => {
     // the server goes away: no green "live" any more, a note says why
     const { port, dbPath } = server;
     await server.stop();
-    await expect.poll(() => badge.getAttribute("data-link"), { timeout: 15_000 }).toBe("offline");
+    await expect.poll(() => badge.getAttribute("data-link"), { timeout: OFFLINE_WITHIN_MS }).toBe("offline");
     expect(await badge.innerText()).toBe("offline");
     expect(await badge.locator(".pulse").count()).toBe(0);
     expect(await note.getAttribute("data-live")).toBe("offline");
@@ -82,10 +88,33 @@ describe("live state", () => {
     await expect.poll(() => badge.getAttribute("data-link"), { timeout: 10_000 }).toBe("live");
     const { port, dbPath } = server;
     await server.stop();
-    await expect.poll(() => badge.getAttribute("data-link"), { timeout: 15_000 }).toBe("offline");
+    await expect.poll(() => badge.getAttribute("data-link"), { timeout: OFFLINE_WITHIN_MS }).toBe("offline");
     expect(await page.locator(".live-note").getAttribute("data-live")).toBe("offline");
     server = await startServer({ port, dbPath });
     await expect.poll(() => page.locator(".live-note").getAttribute("data-live"), { timeout: 30_000 }).toBe("caught-up");
+    expect(errors.filter((e) => !outageNoise(e))).toEqual([]);
+    await page.close();
+  });
+
+  test("a frozen server (no close ever reaches the page): offline within the heartbeat, caught up once it thaws", { timeout: 120_000 }, async () => {
+    const id = await newRun("frozen");
+    await log(id, 0, 10);
+    const { page, errors } = await browser.open(`${server.url}/runs/${id}`);
+    const badge = page.locator(".run-title [data-status]");
+    const chart = page.locator("[data-chart]");
+    await expect.poll(() => chart.getAttribute("data-points"), { timeout: 15_000 }).toBe("10");
+    await expect.poll(() => badge.getAttribute("data-link"), { timeout: 10_000 }).toBe("live");
+    // SIGSTOP: the process and its sockets stay, nothing is closed; only the missing pings tell
+    process.kill(server.pid, "SIGSTOP");
+    try {
+      await expect.poll(() => badge.getAttribute("data-link"), { timeout: OFFLINE_WITHIN_MS, interval: 250 }).toBe("offline");
+      expect(await page.locator(".live-note").innerText()).toMatch(/disconnected/i);
+    } finally {
+      process.kill(server.pid, "SIGCONT");
+    }
+    await log(id, 10, 15);
+    await expect.poll(() => page.locator(".live-note").getAttribute("data-live"), { timeout: 30_000 }).toBe("caught-up");
+    await expect.poll(() => chart.getAttribute("data-points"), { timeout: 10_000 }).toBe("15");
     expect(errors.filter((e) => !outageNoise(e))).toEqual([]);
     await page.close();
   });
