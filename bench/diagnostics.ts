@@ -11,8 +11,8 @@
 //   node --import tsx bench/diagnostics.ts [--write-gaps] [--show-held-out]
 // --write-gaps rewrites tests/api/<corpus>-known-gaps.json for corpus2 to corpus5 (what
 // tests/api/diagnostics.test.ts asserts for them) from this replay: run it after a rule change, then
-// review the diff (corpus2's and corpus4's; corpus3's and corpus5's are held out: read their rates, not their runs).
-// Held-out corpora (HELD_OUT: corpus3, corpus5) print their rates only; --show-held-out adds their cases.
+// review the diff (corpus2's, corpus3's and corpus4's; corpus5's is held out: read its rates, not its runs).
+// Held-out corpora (HELD_OUT: corpus5) print their rates only; --show-held-out adds their cases.
 // BENCH_EVAL_INTERVAL_MS sets the server's live evaluation interval (default 200, as the test).
 import fs from "node:fs";
 import path from "node:path";
