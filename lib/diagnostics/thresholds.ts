@@ -160,6 +160,13 @@ export const DEFAULT_THRESHOLDS = {
   grad_vanish_ratio: 1e-3, // first-layer / last-layer gradient size
   grad_explode_ratio: 1e3,
   grad_explode_growth: 100, // recent gradient size / early gradient size
+  // the forward signal blowing up with depth (an init too large for the activation): at one of the
+  // first act_explode_points logged points, hidden activation std grows layer over layer to >=
+  // act_explode_depth_growth x the first layer's
+  act_explode_depth_growth: 10,
+  act_explode_points: 3,
+  act_explode_min_layers: 5, // over at least 5 hidden layers (a compounding growth needs depth) ...
+  act_explode_step_share: 0.75, // ... with at least 75% of the layer-to-layer steps growing by > 10%
 
   // no_learning: loss near ln C and accuracy near chance for most of the run, updates healthy
   no_learning_loss_frac: 0.85, // smoothed train loss >= 0.85 ln C ...

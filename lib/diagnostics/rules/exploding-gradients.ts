@@ -86,6 +86,30 @@ export const explodingGradients: Rule = {
       }
     }
 
+    const forward = forwardGrowth(ctx);
+    if (forward) {
+      const { first, last, growth, perLayer, step } = forward;
+      return diagnosis(
+        "exploding_gradients",
+        "warning",
+        step,
+        "Exploding gradients: the signal grows layer over layer",
+        `At the start of training the activation std grows about ${fmt(perLayer)}x a layer, from ` +
+          `${fmt(first.value)} at ${first.layer} to ${fmt(last.value)} at ${last.layer} (${fmt(growth)}x): ` +
+          `each layer amplifies what it passes on, forward and (through the same weights) backward, ` +
+          `so the first updates are outsized — the weights are initialized too large for the activation. ${ADVICE}`,
+        {
+          first_layer: first.layer,
+          last_layer: last.layer,
+          first_act_std: round(first.value),
+          last_act_std: round(last.value),
+          growth: round(growth, 3),
+          per_layer: round(perLayer, 3),
+          act_explode_depth_growth: t.act_explode_depth_growth,
+        },
+      );
+    }
+
     const { field, stats } = layerGrads(ctx);
     if (stats.length >= 2) {
       const first = stats[0];
@@ -114,3 +138,42 @@ export const explodingGradients: Rule = {
     return null;
   },
 };
+
+/**
+ * Hidden activation std at each of the first act_explode_points logged points (the init and the
+ * first updates: a too-large init is often tamed within a few steps, after it did its damage), layer
+ * by layer in network order: a consistent growth compounding to act_explode_depth_growth x over at
+ * least act_explode_min_layers layers. Healthy nets keep the std roughly level with depth (He /
+ * Xavier init, normalization layers); bounded activations (tanh, sigmoid) cannot grow so.
+ */
+function forwardGrowth(ctx: Parameters<Rule["evaluate"]>[0]): {
+  first: { layer: string; value: number };
+  last: { layer: string; value: number };
+  growth: number;
+  perLayer: number;
+  step: number;
+} | null {
+  const { t } = ctx;
+  const layers: { layer: string; s: SeriesPoints }[] = [];
+  for (const [layer, f] of ctx.keys.layers) if (f.act_std && !/emb/i.test(layer)) layers.push({ layer, s: f.act_std.s });
+  if (layers.length < t.act_explode_min_layers) return null;
+  let best: ReturnType<typeof forwardGrowth> = null;
+  for (let p = 0; p < t.act_explode_points; p++) {
+    if (layers.some((x) => x.s.values.length <= p)) break;
+    const v = layers.map((x) => x.s.values[p]);
+    if (!v.every((x) => Number.isFinite(x) && x > 0)) continue;
+    let growing = 0;
+    for (let i = 1; i < v.length; i++) if (v[i] > 1.1 * v[i - 1]) growing++;
+    const growth = v[v.length - 1] / v[0];
+    if (growing < t.act_explode_step_share * (v.length - 1) || !(growth >= t.act_explode_depth_growth)) continue;
+    if (best && best.growth >= growth) continue;
+    best = {
+      first: { layer: layers[0].layer, value: v[0] },
+      last: { layer: layers[layers.length - 1].layer, value: v[v.length - 1] },
+      growth,
+      perLayer: growth ** (1 / (v.length - 1)),
+      step: layers[0].s.steps[p],
+    };
+  }
+  return best;
+}

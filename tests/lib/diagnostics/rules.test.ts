@@ -42,6 +42,7 @@ function layerStats(
 }
 
 const LAYERS = ["fc1", "fc2", "fc3"];
+const DEEP = ["fc1", "fc2", "fc3", "fc4", "fc5", "fc6", "fc7", "fc8"];
 const HEALTHY_LAYER_STATS = layerStats(LAYERS, {
   ur: (_, p) => 3e-3 * Math.exp(-2 * p),
   wstd: (l) => 0.18 - 0.04 * l,
@@ -1032,6 +1033,43 @@ const cases: Record<string, Case[]> = {
       raised: false,
     },
     { name: "stable gradient norm", spec: healthy({ series: { grad_norm: series(200, (_, p) => 2 - p) } }), raised: false },
+    {
+      // an init too large for LeakyReLU: std x1.55 a layer at the start, tamed within a few updates
+      name: "activation std grows x1.55 a layer over 8 layers at init, then settles",
+      spec: healthy({ series: layerStats(DEEP, { astd: (l, p) => (p < 0.01 ? 1.55 ** l : 1 + 0.1 * l) }) }),
+      raised: true,
+    },
+    {
+      name: "the same growth at the second logged point",
+      spec: healthy({ series: layerStats(DEEP, { astd: (l, p) => (p > 0.005 && p < 0.015 ? 1.6 ** l : 1) }) }),
+      raised: true,
+    },
+    {
+      name: "a healthy deep net: std level with depth (He init, normalization)",
+      spec: healthy({ series: layerStats(DEEP, { astd: (l) => 1 + 0.05 * Math.sin(l) }) }),
+      raised: false,
+    },
+    {
+      // residual blocks add variance: the std grows, but linearly, not 10x
+      name: "a residual net whose std grows by a fixed amount per block",
+      spec: healthy({ series: layerStats(DEEP, { astd: (l) => Math.sqrt(1 + l) }) }),
+      raised: false,
+    },
+    {
+      name: "one big jump (an output scale), not a growth that compounds",
+      spec: healthy({ series: layerStats(DEEP, { astd: (l) => (l === 7 ? 20 : 1) }) }),
+      raised: false,
+    },
+    {
+      name: "x1.6 a layer but only 4 layers deep (6.5x)",
+      spec: healthy({ series: layerStats(DEEP.slice(0, 4), { astd: (l, p) => (p < 0.01 ? 1.6 ** l : 1) }) }),
+      raised: false,
+    },
+    {
+      name: "growth only after the first points (training made it, not the init)",
+      spec: healthy({ series: layerStats(DEEP, { astd: (l, p) => (p > 0.5 ? 1.6 ** l : 1) }) }),
+      raised: false,
+    },
   ],
   noisy_loss: [
     {
