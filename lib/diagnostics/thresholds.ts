@@ -187,6 +187,7 @@ export const DEFAULT_THRESHOLDS = {
   output_accurate_share: 0.4, // ... and either levelled off, or that accurate at >= 40% of the evaluations (and >= min_evals)
   output_zero_share: 0.2, // regression with a ReLU-type activation after its last layer: >= 20% of outputs exactly 0 ...
   output_clip_loss_frac: 0.2, // ... while the loss is still >= 20% of its start (a fit that reached its targets is not hurt)
+  output_squash_share: 0.2, // regression with a sigmoid/tanh after its last layer: >= 20% of outputs pinned at a bound
   output_constant_rel: 1e-9, // every logged loss equal to within 1e-9 of its level: the output cannot move
 
   // train_val_mismatch
@@ -239,6 +240,8 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["unshuffled_wait_epochs", 1],
   ["lr_cut_evals", 1],
   ["majority_inferred_min_evals", 1],
+  ["act_explode_points", 1],
+  ["act_explode_min_layers", 2],
 ]);
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */
@@ -280,6 +283,8 @@ const SHARES: ReadonlySet<string> = new Set([
   "output_accurate_share",
   "output_zero_share",
   "output_clip_loss_frac",
+  "output_squash_share",
+  "act_explode_step_share",
   "tv_share",
   "tv_early_acc_gap",
   "tv_input_share",

@@ -8,7 +8,7 @@ import { diagnosis, type Context, type Rule } from "../context";
 import { accEvals } from "../evals";
 import { lastRecords, shareWhere } from "../hist";
 import { layerRecent } from "../layers";
-import { finiteSample, fmt, lastN, median, round, smoothed } from "../series";
+import { finiteSample, fmt, lastN, median, round, smoothed, streakStart } from "../series";
 import type { Diagnosis } from "../types";
 import { expectedInitialLoss } from "./bad-initial-loss";
 
@@ -218,9 +218,60 @@ function clippingOutputLayer(ctx: Context): Diagnosis | null {
   );
 }
 
+/** A regression by what the run says of itself: its config's loss or task, or the metrics it logs. */
+function isRegression(ctx: Context): boolean {
+  if (ctx.numClasses !== null || ctx.keys.scalars.train_acc || ctx.keys.scalars.val_acc) return false;
+  const c = ctx.run.config ?? {};
+  const said = [c.loss, c.criterion, c.task, c.objective, c.hyperparams?.loss, c.hyperparams?.criterion]
+    .filter((x) => typeof x === "string")
+    .join(" ")
+    .toLowerCase();
+  if (/mse|l1|huber|mae|regress|squared/.test(said)) return true;
+  for (const key of ctx.run.series.keys()) if (/(^|[/_])(mae|rmse|mse|r2)$/i.test(key)) return true;
+  return false;
+}
+
+/**
+ * A regression whose output layer is followed by a sigmoid or tanh (watch() logs the share of that
+ * activation's outputs pinned at a bound as `act/<last layer>/saturated_frac`): a large share pinned
+ * while the loss stays far from fitted means the targets lie outside the squashed range.
+ */
+function squashingOutputLayer(ctx: Context): Diagnosis | null {
+  const { t } = ctx;
+  if (!isRegression(ctx)) return null;
+  const lp = ctx.loss();
+  if (!lp || lp.n < t.plateau_min_points || !(lp.initial > 0)) return null;
+  let out: string | null = null;
+  for (const [layer, fields] of ctx.keys.layers) if (fields.update_ratio || fields.weight_std || fields.weight_mean) out = layer;
+  if (out === null) return null;
+  const sat = layerRecent(ctx, "saturated_frac").find((x) => x.layer === out);
+  if (!sat || !(sat.recent >= t.output_squash_share)) return null;
+  const lossFrac = lp.recent / lp.initial;
+  if (!(lossFrac >= t.output_clip_loss_frac)) return null;
+  return diagnosis(
+    "loss_output_mismatch",
+    "warning",
+    streakStart(sat.s, (v) => v >= t.output_squash_share) ?? sat.s.steps[sat.s.steps.length - 1],
+    "The output layer cannot produce the targets: a sigmoid or tanh squashes the regression output",
+    `The output layer "${out}" is followed by a bounded activation: ${Math.round(sat.recent * 100)}% of its outputs ` +
+      `sit pinned at a bound recently ("${sat.key}"), and the training loss "${lp.key}" is still ${fmt(lossFrac)} of ` +
+      `where it started (${fmt(lp.recent)} from ${fmt(lp.initial)}). The targets reach beyond the squashed range, ` +
+      `so the outputs that try to follow them saturate and get no gradient. A regression output should be linear ` +
+      `(no activation after the last layer), or the targets rescaled to the output's range.`,
+    {
+      output_layer: out,
+      saturated_share: round(sat.recent),
+      recent_loss: round(lp.recent),
+      initial_loss: round(lp.initial),
+      output_squash_share: t.output_squash_share,
+      output_clip_loss_frac: t.output_clip_loss_frac,
+    },
+  );
+}
+
 export const lossOutputMismatch: Rule = {
   code: "loss_output_mismatch",
   evaluate(ctx) {
-    return constantLoss(ctx) ?? boundedOutput(ctx) ?? clippedRegression(ctx) ?? clippingOutputLayer(ctx);
+    return constantLoss(ctx) ?? boundedOutput(ctx) ?? clippedRegression(ctx) ?? clippingOutputLayer(ctx) ?? squashingOutputLayer(ctx);
   },
 };

@@ -55,6 +55,19 @@ const HEALTHY_LAYER_STATS = layerStats(LAYERS, {
 const POOR_FIT = { "train/acc": acc(0.1, 0.6), "val/acc": acc(0.1, 0.58, { seed: 8 }) };
 
 /** A healthy run: fast then slowing loss, train/val accuracy with a small gap, sane layer stats. */
+/** A regression MLP whose output activation pins `pinned` of its outputs while the loss ends at `lossFrac` of its start. */
+function squashedRegression(config: Record<string, unknown>, pinned: number, lossFrac: number, more: Record<string, SeriesPoints> = {}): RunSpec {
+  return {
+    config,
+    series: {
+      "train/loss": decayingLoss(600, { start: 1.2, floor: 1.2 * lossFrac, tau: 0.2 }),
+      ...layerStats(["fc1", "fc2", "out"], { ur: () => 1e-3, wstd: () => 0.1 }),
+      ...layerStats(["out"], { sat: (_, p) => pinned * Math.min(1, p * 5) }),
+      ...more,
+    },
+  };
+}
+
 function healthy(extra: RunSpec = {}): RunSpec {
   return {
     config: { num_classes: 10, model_layers: LAYERS, ...extra.config },
@@ -1272,6 +1285,36 @@ const cases: Record<string, Case[]> = {
     {
       name: "a linear regression output: predictions cover the targets",
       spec: { events: [{ type: "output_stats", step: 500, data: { pred_min: -2.8, pred_max: 2.9, target_min: -3.1, target_max: 3 } }] },
+      raised: false,
+    },
+    {
+      name: "sigmoid on a standardized regression output (MSELoss): 55% of outputs pinned, loss stuck at half its start",
+      spec: squashedRegression({ loss: "MSELoss" }, 0.55, 0.55),
+      raised: true,
+    },
+    {
+      name: "tanh on a regression output, said by config.task, 30% pinned",
+      spec: squashedRegression({ task: "regression" }, 0.3, 0.6),
+      raised: true,
+    },
+    {
+      name: "regression known only by its logged val/mae, 40% pinned",
+      spec: squashedRegression({}, 0.4, 0.5, { "val/mae": perEpoch((p) => 0.8 - 0.1 * p) }),
+      raised: true,
+    },
+    {
+      name: "multi-label sigmoid outputs (BCE) pinned near 0 and 1: confident, not a mismatch",
+      spec: squashedRegression({ loss: "BCEWithLogitsLoss", num_classes: 5 }, 0.7, 0.3),
+      raised: false,
+    },
+    {
+      name: "a sigmoid output on targets inside [0, 1]: the fit reaches them (loss down to 5% of its start)",
+      spec: squashedRegression({ loss: "MSELoss" }, 0.5, 0.05),
+      raised: false,
+    },
+    {
+      name: "borderline: 15% of outputs pinned (under output_squash_share)",
+      spec: squashedRegression({ loss: "MSELoss" }, 0.15, 0.6),
       raised: false,
     },
   ],
