@@ -142,6 +142,9 @@ export const DEFAULT_THRESHOLDS = {
   plateau_min_epochs: 2, // ... spanning >= 2 epochs where the epoch's length is known
   loss_plateau_rel: 0.01, // ... improved by less than 1% of the current level
   plateau_progress_frac: 0.8, // only after the loss fell to <= 80% of its start
+  // a plateau at the start (a saddle): the smoothed loss within 3% of its first level for >= 20% of the run's steps
+  plateau_start_rel: 0.03,
+  plateau_start_share: 0.2,
   plateau_min_level_frac: 0.05, // and not when it is already ~0 (<= 5% of its start)
   plateau_noise_rel: 0.1, // and only when the window's medians are precise to ~10% of the level (per-point noise
   // cv: 1.25 cv sqrt(2 / points per third); a noisy loss over a short window looks flat by chance)
@@ -284,6 +287,8 @@ const SHARES: ReadonlySet<string> = new Set([
   "output_zero_share",
   "output_clip_loss_frac",
   "output_squash_share",
+  "plateau_start_rel",
+  "plateau_start_share",
   "act_explode_step_share",
   "tv_share",
   "tv_early_acc_gap",

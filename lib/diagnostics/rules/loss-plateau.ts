@@ -3,92 +3,163 @@
 // decay the learning rate. A run that fits its data has converged (not a plateau), and a loss that
 // went back up (a restart from scratch, a blow-up) is not "stopped improving".
 
-import { diagnosis, type Rule } from "../context";
+import { type Context, diagnosis, findNumber, type Rule } from "../context";
 import { finiteSample, fmt, lowerBound, median, round, smoothed } from "../series";
 import { fitState } from "./fit-state";
+import type { Diagnosis } from "../types";
 import { stepsPerEpoch } from "./unshuffled-data";
 
 export const lossPlateau: Rule = {
   code: "loss_plateau",
   evaluate(ctx) {
-    const { t } = ctx;
-    const lp = ctx.loss();
-    if (!lp || !(lp.initial > 0)) return null;
-    const s = ctx.keys.scalars.train_loss!.s;
-    const n = s.values.length;
-    const len = Math.max(t.plateau_min_points, Math.ceil(t.plateau_window_frac * n));
-    if (n < len + t.min_points) return null;
-    if (!(lp.recent <= t.plateau_progress_frac * lp.initial)) return null; // never made progress: lr_too_low's case
-    if (lp.recent < t.plateau_min_level_frac * lp.initial) return null; // already ~0: converged
-    const from = n - len;
-    const third = Math.floor(len / 3);
-    const a = median(finiteSample(s.values, from, from + third));
-    const b = median(finiteSample(s.values, n - third, n));
-    if (!(a - b < t.loss_plateau_rel * b)) return null;
-    // "no better than a third of the window ago" means something only when the two medians are
-    // precise: with per-point noise cv, a median of k points is off by ~1.25 cv / sqrt(k) of the level
-    // (a noisy minibatch loss over a short window flips between "flat" and "falling" by chance)
-    const spread = 1.25 * lp.recentCv * Math.sqrt(2 / Math.max(1, Math.min(third, 512 / 3)));
-    if (!(spread <= t.plateau_noise_rel)) return null;
-    // A flat stretch shorter than a couple of epochs is one pass or so over the data: early in a run
-    // (the window is a share of what was logged so far) the loss often pauses that long before it
-    // falls again. Where the epoch's length is known, the flat window spans plateau_min_epochs.
-    const period = stepsPerEpoch(ctx);
-    if (period && s.steps[n - 1] - s.steps[from] < t.plateau_min_epochs * period.steps) return null;
-    // flat well above where it had been: the loss went up, not "stopped going down"
-    if (Number.isFinite(lp.best) && lp.best > 0 && b > t.plateau_best_factor * lp.best) return null;
-    // a model that fits its data (or is still falling fast) has nothing to gain from a decay
-    const fit = fitState(ctx);
-    if (fit.state === "fits" || fit.state === "learning") return null;
-    // A schedule already at work (the learning rate changed within the window) is the user's call.
-    const lr = ctx.keys.scalars.lr;
-    let lrNow: number | null = null;
-    if (lr) {
-      const ln = lr.s.values.length;
-      const startIdx = Math.min(ln - 1, lowerBound(lr.s.steps, s.steps[from]));
-      const lrFrom = median(finiteSample(lr.s.values, startIdx, Math.min(ln, startIdx + 3)));
-      lrNow = lr.s.values[ln - 1];
-      if (Number.isFinite(lrFrom) && Number.isFinite(lrNow) && Math.abs(lrNow - lrFrom) > 0.1 * Math.abs(lrFrom)) return null;
-    }
-    // The validation loss already well above the training loss (the flat level b, a median of many
-    // points: one interval's few minibatch losses are too noisy to compare): the model fits its
-    // training data better than it generalizes (a noisy target's floor, or the onset of overfitting).
-    // A decay would lower the training loss further and widen that gap: the run is done, not stuck.
-    const vl = ctx.keys.scalars.val_loss?.s;
-    if (vl && vl.values.length >= t.min_evals && b > 0) {
-      const valNow = median(finiteSample(vl.values, vl.values.length - 3, vl.values.length));
-      if (valNow >= t.plateau_val_gap * b) return null;
-    }
-    // where the flat stretch began: after the last smoothed point clearly above its level
-    const curve = smoothed(s, 0, n);
-    let since = s.steps[from];
-    for (let k = curve.length - 1; k >= 0; k--) {
-      if (curve[k].value > b * (1 + 10 * t.loss_plateau_rel)) break;
-      since = curve[k].step;
-    }
-    return diagnosis(
-      "loss_plateau",
-      "info",
-      since,
-      "Loss plateau: the training loss has stopped improving",
-      `The training loss "${lp.key}" has stayed around ${fmt(b)} for the last ${len} logged points ` +
-        `(steps ${s.steps[from]}-${s.steps[n - 1]}), after falling from ${fmt(lp.initial)}. With a constant ` +
-        `learning rate the optimizer bounces around the bottom of the valley instead of descending into it. ` +
-        `Decay the learning rate (step decay by 10x on plateaus, or a cosine/ReduceLROnPlateau schedule); if ` +
-        `the validation metrics have also stopped improving, the run may simply be done.`,
-      {
-        key: lp.key,
-        level: round(b),
-        earlier_level: round(a),
-        initial_loss: round(lp.initial),
-        window_points: len,
-        lr: lrNow !== null ? round(lrNow) : null,
-        loss_plateau_rel: t.loss_plateau_rel,
-        best_loss: round(lp.best),
-        median_noise_rel: round(spread, 3),
-        fit: fit.state,
-        window_epochs: period ? round((s.steps[n - 1] - s.steps[from]) / period.steps, 3) : null,
-      },
-    );
+    return recentPlateau(ctx) ?? initialPlateau(ctx);
   },
 };
+
+function recentPlateau(ctx: Context): Diagnosis | null {
+  const { t } = ctx;
+  const lp = ctx.loss();
+  if (!lp || !(lp.initial > 0)) return null;
+  const s = ctx.keys.scalars.train_loss!.s;
+  const n = s.values.length;
+  const len = Math.max(t.plateau_min_points, Math.ceil(t.plateau_window_frac * n));
+  if (n < len + t.min_points) return null;
+  if (!(lp.recent <= t.plateau_progress_frac * lp.initial)) return null; // never made progress: lr_too_low's case
+  if (lp.recent < t.plateau_min_level_frac * lp.initial) return null; // already ~0: converged
+  const from = n - len;
+  const third = Math.floor(len / 3);
+  const a = median(finiteSample(s.values, from, from + third));
+  const b = median(finiteSample(s.values, n - third, n));
+  if (!(a - b < t.loss_plateau_rel * b)) return null;
+  // "no better than a third of the window ago" means something only when the two medians are
+  // precise: with per-point noise cv, a median of k points is off by ~1.25 cv / sqrt(k) of the level
+  // (a noisy minibatch loss over a short window flips between "flat" and "falling" by chance)
+  const spread = 1.25 * lp.recentCv * Math.sqrt(2 / Math.max(1, Math.min(third, 512 / 3)));
+  if (!(spread <= t.plateau_noise_rel)) return null;
+  // A flat stretch shorter than a couple of epochs is one pass or so over the data: early in a run
+  // (the window is a share of what was logged so far) the loss often pauses that long before it
+  // falls again. Where the epoch's length is known, the flat window spans plateau_min_epochs.
+  const period = stepsPerEpoch(ctx);
+  if (period && s.steps[n - 1] - s.steps[from] < t.plateau_min_epochs * period.steps) return null;
+  // flat well above where it had been: the loss went up, not "stopped going down"
+  if (Number.isFinite(lp.best) && lp.best > 0 && b > t.plateau_best_factor * lp.best) return null;
+  // a model that fits its data (or is still falling fast) has nothing to gain from a decay
+  const fit = fitState(ctx);
+  if (fit.state === "fits" || fit.state === "learning") return null;
+  // A schedule already at work (the learning rate changed within the window) is the user's call.
+  const lr = ctx.keys.scalars.lr;
+  let lrNow: number | null = null;
+  if (lr) {
+    const ln = lr.s.values.length;
+    const startIdx = Math.min(ln - 1, lowerBound(lr.s.steps, s.steps[from]));
+    const lrFrom = median(finiteSample(lr.s.values, startIdx, Math.min(ln, startIdx + 3)));
+    lrNow = lr.s.values[ln - 1];
+    if (Number.isFinite(lrFrom) && Number.isFinite(lrNow) && Math.abs(lrNow - lrFrom) > 0.1 * Math.abs(lrFrom)) return null;
+  }
+  // The validation loss already well above the training loss (the flat level b, a median of many
+  // points: one interval's few minibatch losses are too noisy to compare): the model fits its
+  // training data better than it generalizes (a noisy target's floor, or the onset of overfitting).
+  // A decay would lower the training loss further and widen that gap: the run is done, not stuck.
+  const vl = ctx.keys.scalars.val_loss?.s;
+  if (vl && vl.values.length >= t.min_evals && b > 0) {
+    const valNow = median(finiteSample(vl.values, vl.values.length - 3, vl.values.length));
+    if (valNow >= t.plateau_val_gap * b) return null;
+  }
+  // where the flat stretch began: after the last smoothed point clearly above its level
+  const curve = smoothed(s, 0, n);
+  let since = s.steps[from];
+  for (let k = curve.length - 1; k >= 0; k--) {
+    if (curve[k].value > b * (1 + 10 * t.loss_plateau_rel)) break;
+    since = curve[k].step;
+  }
+  return diagnosis(
+    "loss_plateau",
+    "info",
+    since,
+    "Loss plateau: the training loss has stopped improving",
+    `The training loss "${lp.key}" has stayed around ${fmt(b)} for the last ${len} logged points ` +
+      `(steps ${s.steps[from]}-${s.steps[n - 1]}), after falling from ${fmt(lp.initial)}. With a constant ` +
+      `learning rate the optimizer bounces around the bottom of the valley instead of descending into it. ` +
+      `Decay the learning rate (step decay by 10x on plateaus, or a cosine/ReduceLROnPlateau schedule); if ` +
+      `the validation metrics have also stopped improving, the run may simply be done.`,
+    {
+      key: lp.key,
+      level: round(b),
+      earlier_level: round(a),
+      initial_loss: round(lp.initial),
+      window_points: len,
+      lr: lrNow !== null ? round(lrNow) : null,
+      loss_plateau_rel: t.loss_plateau_rel,
+      best_loss: round(lp.best),
+      median_noise_rel: round(spread, 3),
+      fit: fit.state,
+      window_epochs: period ? round((s.steps[n - 1] - s.steps[from]) / period.steps, 3) : null,
+    },
+  );
+}
+
+/**
+ * The loss sat at its starting level for a long first stretch before it fell: a saddle point (weights
+ * initialized too small, e.g. N(0, 0.05) in a deep tanh net: every unit near 0, the gradients tiny)
+ * that cost that share of training. Raised once the loss has left it (while it is still flat,
+ * no_learning and lr_too_low speak), and kept: the time was lost.
+ */
+function initialPlateau(ctx: Context): Diagnosis | null {
+  const { t } = ctx;
+  const lp = ctx.loss();
+  if (!lp || !(lp.initial > 0)) return null;
+  const s = ctx.keys.scalars.train_loss!.s;
+  const n = s.values.length;
+  if (n < 2 * t.plateau_min_points) return null;
+  if (!(lp.recent <= t.plateau_progress_frac * lp.initial)) return null; // still there: not a finding of this kind
+  const curve = smoothed(s, 0, n);
+  if (curve.length < 10) return null;
+  const start = curve[0].value;
+  if (!(start > 0)) return null;
+  let k = 0;
+  while (k < curve.length && Math.abs(curve[k].value - start) <= t.plateau_start_rel * start) k++;
+  if (k >= curve.length) return null;
+  const first = s.steps[0];
+  const left = curve[k].step;
+  // the share of the whole run: at finish, what was logged; live, the run's planned length (epochs x
+  // steps per epoch) — a share of what was logged so far would make any early pause look long
+  const period = stepsPerEpoch(ctx);
+  const epochs = findNumber(ctx.run.config ?? {}, ["epochs", "num_epochs", "max_epochs", "n_epochs", "num_train_epochs"]);
+  const planned = period && epochs !== null && epochs > 0 ? epochs * period.steps : null;
+  const span = ctx.run.finished ? s.steps[n - 1] - first : planned;
+  if (span === null || !(span > 0) || !((left - first) / span >= t.plateau_start_share)) return null;
+  if (period && left - first < t.plateau_min_epochs * period.steps) return null;
+  // a warmup (the logged learning rate rising through the stretch) holds the loss back on purpose
+  const lr = ctx.keys.scalars.lr?.s;
+  if (lr) {
+    const lo = lowerBound(lr.steps, first);
+    const hi = Math.min(lr.values.length, Math.max(lo + 1, lowerBound(lr.steps, left)));
+    const xs = finiteSample(lr.values, lo, hi, 256);
+    if (xs.length > 0 && Math.max(...xs) > 1.5 * Math.min(...xs)) return null;
+  }
+  const C = ctx.numClasses;
+  const atChance = C !== null && C > 1 && Math.abs(start - Math.log(C)) <= 0.05 * Math.log(C);
+  const share = (left - first) / span;
+  return diagnosis(
+    "loss_plateau",
+    "info",
+    first,
+    "Loss plateau at the start: training sat on a saddle before it learned",
+    `The training loss "${lp.key}" stayed at its starting level ${fmt(start)}${atChance ? ` (ln C for ${C} classes: chance)` : ""} ` +
+      `for the first ${Math.round(share * 100)}% of the run (steps ${first}-${left}) before it fell to ${fmt(lp.recent)}. ` +
+      `A net whose weights start too small (or whose units all start alike) sits on a saddle point where every ` +
+      `gradient is tiny, and plain SGD takes long to leave it: that share of the training time was lost. Initialize ` +
+      `with the scale the activation needs (Xavier/Glorot for tanh and sigmoid, He/Kaiming for ReLU), and use momentum ` +
+      `or Adam, which leave saddles much faster.`,
+    {
+      key: lp.key,
+      start_level: round(start),
+      left_at_step: left,
+      flat_share: round(share, 3),
+      recent_loss: round(lp.recent),
+      ln_c: C !== null && C > 1 ? round(Math.log(C)) : null,
+      plateau_start_rel: t.plateau_start_rel,
+      plateau_start_share: t.plateau_start_share,
+    },
+  );
+}

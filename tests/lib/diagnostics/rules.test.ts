@@ -68,6 +68,26 @@ function squashedRegression(config: Record<string, unknown>, pinned: number, los
   };
 }
 
+/**
+ * A classifier of 8 classes whose loss sits at ln 8 for the first `flat` of 480 steps, then falls; `upTo`
+ * cuts the run part-way (a live evaluation), `lr` gives the logged learning rate over the run.
+ */
+function saddle(flat: number, config: Record<string, unknown> = {}, upTo = 1, lr: (p: number) => number = () => 0.1): RunSpec {
+  const g = gauss(5);
+  const n = Math.round(480 * upTo);
+  return {
+    config: { num_classes: 8, ...config },
+    series: {
+      "train/loss": series(n, (i) => {
+        const p = i / 480;
+        const level = p < flat ? Math.log(8) : 0.5 + (Math.log(8) - 0.5) * Math.exp(-(p - flat) / 0.15);
+        return level * (1 + 0.005 * g());
+      }),
+      lr: series(Math.round(n / 5), (i) => lr((i * 5) / 480), 5),
+    },
+  };
+}
+
 function healthy(extra: RunSpec = {}): RunSpec {
   return {
     config: { num_classes: 10, model_layers: LAYERS, ...extra.config },
@@ -982,6 +1002,34 @@ const cases: Record<string, Case[]> = {
     },
   ],
   loss_plateau: [
+    {
+      // a deep tanh net initialized N(0, 0.05) on plain SGD: at ln 8 for the first 27%, then it learns
+      name: "a saddle at the start: at ln C for the first 30% of a finished run, then falling",
+      spec: { ...saddle(0.3), finished: true },
+      raised: true,
+      severity: "info",
+    },
+    {
+      name: "a saddle at the start, live: a share of the planned epochs x steps per epoch",
+      spec: saddle(0.3, { epochs: 12, steps_per_epoch: 40 }, 0.7),
+      raised: true,
+    },
+    {
+      name: "live without a planned length: an early pause is no share of anything yet",
+      spec: saddle(0.3, {}, 0.7),
+      raised: false,
+    },
+    { name: "a short pause at the start (10% of the run)", spec: { ...saddle(0.1), finished: true }, raised: false },
+    {
+      name: "a warmup: the logged lr rises through the flat start",
+      spec: { ...saddle(0.3, {}, 1, (p) => 1e-3 * Math.min(1, p / 0.3)), finished: true },
+      raised: false,
+    },
+    {
+      name: "never left its start (no_learning's and lr_too_low's case, not a saddle)",
+      spec: { config: { num_classes: 8 }, series: { "train/loss": series(480, (i) => Math.log(8) * (1 + 0.01 * Math.sin(i))) }, finished: true },
+      raised: false,
+    },
     {
       name: "loss falls to 0.8 then stays flat for the last 40%",
       spec: {
