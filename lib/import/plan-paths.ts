@@ -1,3 +1,4 @@
+import { LIMITS } from "../contract/limits";
 import { type FileEntry, groupFiles, isEventFileName } from "./group-files";
 
 // What the dashboard makes of files and folders dropped on the runs list (or chosen with its
@@ -31,7 +32,7 @@ export interface PathPlanRun<E extends PathEntry = PathEntry> {
 }
 
 /** As plan.ts: an hparams sub-run is a few records; a larger directory of event files is a run of its own. */
-export const HPARAMS_PEEK_BYTES = 1024 * 1024;
+export const HPARAMS_PEEK_BYTES = LIMITS.importHparamsPeekBytes.value;
 export const UPLOAD_SOURCE_PREFIX = "upload:";
 
 const dirOf = (p: string) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");

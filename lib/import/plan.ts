@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { LIMITS } from "../contract/limits";
 import { type FileEntry, groupFiles } from "./group-files";
 import { isEventFileName, parseFile } from "./parse-file";
 
@@ -41,7 +42,7 @@ export interface Plan {
 }
 
 // an hparams sub-run is a few records; a larger directory of event files is a run of its own
-const HPARAMS_PEEK_BYTES = 1024 * 1024;
+const HPARAMS_PEEK_BYTES = LIMITS.importHparamsPeekBytes.value;
 
 export function planImport(paths: readonly string[]): Plan {
   const plan: Plan = { runs: [], skipped: [] };

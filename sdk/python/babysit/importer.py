@@ -24,12 +24,13 @@ import urllib.parse
 import urllib.request
 from typing import Any, Callable, Dict, List, Optional
 
+from . import _contract
 from ._http import API_KEY_ENV, USER_AGENT
 
 LOG_EXTENSIONS = (".csv", ".tsv", ".jsonl", ".ndjson", ".log", ".txt")
-HPARAMS_PEEK_BYTES = 1024 * 1024
-# importFileBytes of lib/contract/limits.ts (docs/contract.json); a larger file is refused by the server
-IMPORT_FILE_BYTES = 64 * 1024 * 1024
+# from the wire contract (lib/contract/limits.ts, docs/contract.json), as the rest of the SDK's limits
+HPARAMS_PEEK_BYTES = _contract.LIMITS["importHparamsPeekBytes"]
+IMPORT_FILE_BYTES = _contract.LIMITS["importFileBytes"]  # a larger file is refused by the server
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -9,6 +9,7 @@ import { eventBytes, eventFile, tb } from "../../helpers/tb-writer";
 import { recordsHparams } from "@/lib/import/hparams-peek";
 import { planImport } from "@/lib/import/plan";
 import { type PathEntry, UPLOAD_SOURCE_PREFIX, planPaths } from "@/lib/import/plan-paths";
+import { LIMITS } from "@/lib/contract/limits";
 
 // The three places that group files into runs agree on the real fixture directories: plan.ts (the
 // `babysit import` CLI, from the file system), plan-paths.ts (the dashboard, from a dropped
@@ -117,5 +118,30 @@ describe("grouping a dropped folder into runs", () => {
       }),
     );
     expect(shape(one.runs)).toEqual(shape(planImport([tb]).runs));
+  });
+
+  // the size past which a sub-directory is not peeked at comes from the contract for all three
+  test.each([
+    ["at importHparamsPeekBytes: the run's hparams sub-run", 0, false],
+    ["one byte past it: a run of its own", 1, true],
+  ])("an hparams directory %s, for the CLI, the dashboard and the Python SDK alike", async (_what, over, own) => {
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-peek-"));
+    const root = path.join(top, "runs");
+    unpackTb("healthy", root);
+    const hp = path.join(root, "healthy", "tb", "hparams");
+    const had = fs.readdirSync(hp).reduce((n, f) => n + fs.statSync(path.join(hp, f)).size, 0);
+    // a second file in the hparams directory brings it to the limit (plus `over`); a file's bytes past
+    // its last whole record are a record still being written, which the peek does not mind
+    fs.writeFileSync(path.join(hp, "events.out.tfevents.1795698228.vm.415.2"), Buffer.alloc(LIMITS.importHparamsPeekBytes.value - had + over));
+    const names = (runs: { name: string }[]) => runs.map((r) => r.name).sort();
+    const want = own ? ["healthy/tb", "healthy/tb/hparams"] : ["healthy/tb"];
+    expect(names(planImport([root]).runs)).toEqual(want);
+    expect(names(await planPaths(entriesOf(root), peek))).toEqual(want);
+    const py = execFileSync(
+      process.env.PYTHON ?? "/usr/bin/python3",
+      ["-c", "import json,sys; from babysit.importer import plan_import; print(json.dumps(plan_import(sys.argv[1:])))", root],
+      { env: { ...process.env, PYTHONPATH: path.resolve("sdk/python") }, encoding: "utf8" },
+    );
+    expect(names(JSON.parse(py).runs)).toEqual(want);
   });
 });
