@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { LIMITS, nameProblem } from "../contract/limits";
+import { LIMITS, codePointLength, nameProblem } from "../contract/limits";
 import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { appendBatch } from "../ingest/append-batch";
@@ -18,8 +18,10 @@ import type { TagPlugins } from "./tensorboard/events";
 // so that an imported run is stored, shown live and diagnosed like a streamed one.
 //
 // Identity and idempotence: the run's id is a hash of (project, source), where source is what names
-// the run on the importer's side (the CLI sends the run directory's absolute path), so importing
-// the same logs again resumes the same run. Nothing is stored twice: a metric point whose step is at
+// the run on the importer's side (lib/import/run-source.ts: the same for the CLI, the dashboard and
+// the Python SDK), so importing the same logs again resumes the same run. A run an earlier version
+// imported under another source (`formerSource`: the CLI's absolute path, the dashboard's `upload:`
+// path) keeps being the one its logs go to. Nothing is stored twice: a metric point whose step is at
 // or before the last step its key already holds is not sent again (TensorBoard, CSV and text logs
 // only ever append), and a histogram, image or text already stored under its key and step, or an
 // event equal to a stored one, is left out. A directory that grew therefore adds only what is new.
@@ -27,8 +29,10 @@ import type { TagPlugins } from "./tensorboard/events";
 
 export interface ImportFileInput {
   project: string;
-  /** Names the run on the importer's side (e.g. the run directory's absolute path). */
+  /** Names the run on the importer's side (lib/import/run-source.ts). */
   source: string;
+  /** What earlier versions named the run by: its run is used when the project has one and none for `source`. */
+  formerSource?: string;
   /** The file's path, relative to the run (shown in skipped reasons). */
   path: string;
   name?: string;
@@ -71,6 +75,19 @@ export function importRunId(project: string, source: string): string {
   return `imp-${crypto.createHash("sha256").update(`${project}\u0000${source}`).digest("hex").slice(0, 32)}`;
 }
 
+/**
+ * The run an import goes to: `source`'s, unless only `formerSource`'s exists in the project (a run an
+ * earlier version imported, named by the CLI's absolute path or the dashboard's `upload:` path). A
+ * former source longer than any source could be names no run.
+ */
+export function importRunIdFor(project: string, source: string, formerSource?: string): string {
+  const id = importRunId(project, source);
+  if (formerSource === undefined || formerSource === source || codePointLength(formerSource) > LIMITS.importSourceMaxLength.value) return id;
+  const former = importRunId(project, formerSource);
+  const exists = (runId: string) => stmt(sqlite(), "SELECT 1 FROM runs WHERE id = ?").get(runId) !== undefined;
+  return !exists(id) && exists(former) ? former : id;
+}
+
 export function importInputProblem(input: { project: string; source: string; path: string; name?: string }): string | null {
   return (
     nameProblem(input.project.trim(), LIMITS.projectMaxLength, "project") ??
@@ -94,7 +111,7 @@ export function importFile(input: ImportFileInput, opts: { ownerId?: number | nu
 async function importFileNow(input: ImportFileInput, opts: { ownerId?: number | null }): Promise<ImportFileResult> {
   const problem = importInputProblem(input);
   if (problem) throw new AppError("invalid_import", problem);
-  const id = importRunId(input.project.trim(), input.source);
+  const id = importRunIdFor(input.project.trim(), input.source, input.formerSource);
   let parsed: Awaited<ReturnType<typeof parseFileAsync>>;
   try {
     parsed = await parseFileAsync(input.path, input.bytes, { ...input.options, plugins: storedTagPlugins(id) });

@@ -4,12 +4,12 @@ import { queryOf, tooLarge } from "../http/handler";
 import { assertMayCreateRun } from "../auth/create-run-access";
 import type { Principal } from "../auth/permissions";
 import { FORMATS, type Format } from "./parse-file";
-import { type ImportFileInput, importInputProblem, importRunId } from "./import-file";
+import { type ImportFileInput, importInputProblem, importRunIdFor } from "./import-file";
 
 // POST /api/v1/import: the file is the body, as it is on disk (Content-Type application/octet-stream,
 // which no page of another site can send without asking); everything else is in the query.
 
-const QUERY = new Set(["project", "source", "path", "name", "format", "stepColumn", "patterns", "offset"]);
+const QUERY = new Set(["project", "source", "formerSource", "path", "name", "format", "stepColumn", "patterns", "offset"]);
 
 function bad(message: string): never {
   throw new AppError("invalid_import", message);
@@ -60,10 +60,18 @@ export function importHead(url: URL, contentType: string | null | undefined, who
     offset = Number(q.offset);
   }
   const project = q.project.trim();
-  assertMayCreateRun(who, { project, id: importRunId(project, q.source) });
+  assertMayCreateRun(who, { project, id: importRunIdFor(project, q.source, q.formerSource) });
   const problem = importInputProblem({ project: q.project, source: q.source, path: q.path, name: q.name });
   if (problem) bad(problem);
-  return { project: q.project, source: q.source, path: q.path, name: q.name, offset, options: { format, stepColumn: q.stepColumn, patterns } };
+  return {
+    project: q.project,
+    source: q.source,
+    formerSource: q.formerSource,
+    path: q.path,
+    name: q.name,
+    offset,
+    options: { format, stepColumn: q.stepColumn, patterns },
+  };
 }
 
 /** The import a request asks for; throws what importHead throws, and payload_too_large. */

@@ -71,8 +71,27 @@ describe("grouping a dropped folder into runs", () => {
     expect(browser.map((r) => r.name)).toContain("healthy/tb/eval");
     expect(browser.map((r) => r.name)).toContain("Metrics.CSV");
     expect(browser.some((r) => r.name.includes("node_modules") || r.name.includes(".hidden") || r.name.includes("weights"))).toBe(false);
-    // sources name the path from the dropped folder, so a second drop resumes the same runs
-    expect(healthy.source).toBe(`${UPLOAD_SOURCE_PREFIX}runs/healthy/tb`);
+    // the same sources, so a drop and a CLI import of the same folder make the same runs; a second
+    // drop resumes them; runs imported before (named `upload:` and the path) are named as formerSource
+    expect(browser.map((r) => r.source).sort()).toEqual(cli.runs.map((r) => r.source).sort());
+    expect(healthy.source).toBe("tfevents:events.out.tfevents.1795698224.vm.415.0");
+    expect(healthy.formerSource).toBe(`${UPLOAD_SOURCE_PREFIX}runs/healthy/tb`);
+    expect(browser.find((r) => r.name === "healthy/log.txt")!.source).toBe("file:runs/healthy/log.txt");
+    expect(cli.runs.find((r) => r.name === "healthy/tb")!.formerSource).toBe(path.join(root, "healthy", "tb"));
+  });
+
+  test("a run directory's source is its first event file's, whichever folder above it was chosen or dropped", async () => {
+    const tb = path.join(root, "healthy", "tb");
+    const sources = new Set<string>();
+    for (const chosen of [root, path.join(root, "healthy"), tb]) {
+      const isIt = (r: { name: string }) => r.name === "healthy/tb" || r.name === "tb";
+      for (const r of planImport([chosen]).runs.filter(isIt)) sources.add(r.source);
+      for (const r of (await planPaths(entriesOf(chosen), peek)).filter(isIt)) sources.add(r.source);
+    }
+    expect([...sources]).toEqual(["tfevents:events.out.tfevents.1795698224.vm.415.0"]);
+    // a log file is named by its path from the chosen folder, as a person names it
+    expect(planImport([path.join(root, "healthy")]).runs.find((r) => r.kind === "file" && r.name === "log.txt")!.source).toBe("file:healthy/log.txt");
+    expect(planImport([path.join(root, "healthy", "log.txt")]).runs[0].source).toBe("file:log.txt");
   });
 
   test("a run directory dropped itself is one run, named by its own name", async () => {
@@ -81,15 +100,18 @@ describe("grouping a dropped folder into runs", () => {
     const browser = await planPaths(entriesOf(tb), peek);
     expect(browser).toHaveLength(1);
     expect(shape(browser)[0].files).toEqual(shape(cli.runs)[0].files);
+    expect(browser[0].source).toBe(cli.runs[0].source);
     expect(browser[0].name).toBe("tb"); // the CLI adds the parent's name, which a browser never learns
   });
 
   test.each([
-    ["log.txt", "file"],
-    ["events.out.tfevents.1.host", "tensorboard"],
-  ])("a file dropped alone (%s) is a run named by the file", async (name, kind) => {
+    ["log.txt", "file", "file:log.txt"],
+    ["events.out.tfevents.1.host", "tensorboard", "tfevents:events.out.tfevents.1.host"],
+  ])("a file dropped alone (%s) is a run named by the file", async (name, kind, source) => {
     const runs = await planPaths([{ path: name, size: 10 }], () => false);
-    expect(runs).toEqual([{ source: `${UPLOAD_SOURCE_PREFIX}${name}`, name, kind, files: [{ entry: { path: name, size: 10 }, rel: name }] }]);
+    expect(runs).toEqual([
+      { source, formerSource: `${UPLOAD_SOURCE_PREFIX}${name}`, name, kind, files: [{ entry: { path: name, size: 10 }, rel: name }] },
+    ]);
   });
 
   test.each(["a/../b.txt", "a//b.txt", "./b.txt"])("a path with an empty, . or .. part (%s) is left out", async (p) => {
@@ -110,6 +132,7 @@ describe("grouping a dropped folder into runs", () => {
     const cli = planImport([root]);
     expect(shape(pyPlan.runs)).toEqual(shape(cli.runs));
     expect(pyPlan.runs.map((r) => r.source).sort()).toEqual(cli.runs.map((r) => r.source).sort());
+    expect(pyPlan.runs.map((r) => (r as { formerSource?: string }).formerSource).sort()).toEqual(cli.runs.map((r) => r.formerSource).sort());
     const tb = path.join(root, "overfit", "tb");
     const one = JSON.parse(
       execFileSync(py, ["-c", "import json,sys; from babysit.importer import plan_import; print(json.dumps(plan_import(sys.argv[1:])))", tb], {
