@@ -6,7 +6,7 @@ Grouping (the CLI's lib/import/plan.ts; tests/lib/import/plan-paths.test.ts chec
 - a directory is walked recursively (hidden entries and node_modules left out, symbolic links not
   followed); every directory holding TensorBoard event files (`*tfevents*`) is one run, named by its
   path relative to the directory given (the directory given is named by its parent and its own name);
-- a small (at most 1 MiB) directory of event files recording hparams, under a run directory (what
+- a small (at most importHparamsPeekBytes, 1 MiB) directory of event files recording hparams, under a run directory (what
   torch's `SummaryWriter.add_hparams` writes), belongs to that run;
 - any other .csv, .tsv, .jsonl, .ndjson, .log or .txt file is a run of its own, named by its path;
 - a file given by name is a run (an event file: its directory's run).
