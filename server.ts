@@ -16,6 +16,7 @@ import { DRAIN_SMALL, allowLargeDrain, capUnreadBody, hasBody, readBody, refuseD
 import { ListenError, listen } from "./lib/http/listen";
 import { configureOwnNames } from "./lib/http/origin";
 import { openUrls } from "./lib/http/open-urls";
+import { refusalBeforeBody } from "./lib/http/before-body";
 import { bodyLimitOf } from "./lib/http/routes";
 import { serveOtherUpgrades } from "./lib/http/upgrade";
 import { handleLogRequest } from "./lib/ingest/log-request";
@@ -93,6 +94,8 @@ async function main() {
   io.on("connection", (socket) => attachRoomRules(socket, sharedRun, handshakeShare(socket), (r) => socketMayFollow(socket, mode, r)));
   setIO(io);
 
+  const continueAsked = new WeakSet<http.IncomingMessage>();
+
   /** One request on either listener, through the same steps; `sharesOnly`: the share-only listener. */
   const serve = (req: http.IncomingMessage, res: http.ServerResponse, sharesOnly: boolean) => {
     capUnreadBody(req, res); // what is read of a body the answer did not need is bounded
@@ -107,6 +110,12 @@ async function main() {
     if (refuseDeclaredBody(req, res, limit)) return;
     if (!authorize(req, res, front, mode)) return; // who is asking, and may they (lib/auth/route-access.ts)
     markSharePath(req, res);
+    // what the head decides (the project a key may write to, the query, the run) is answered before
+    // a byte of a possibly large body is read (lib/http/before-body.ts)
+    const early = front.kind === "api" ? refusalBeforeBody(req, front.match) : null;
+    if (early) return void sendFailure(res, early);
+    // a client that asked (Expect: 100-continue) sends its body only now, once nothing above refused it
+    if (continueAsked.has(req)) res.writeContinue();
     // A body may take up to the request timeout to arrive, and the world changes meanwhile (the
     // account is disabled, the key revoked, the run given away): the check above refuses early and
     // cheaply, and access is decided again, with the same functions, once the body is all here and
@@ -135,6 +144,11 @@ async function main() {
     srv.on("clientError", answerClientError);
     srv.on("connect", answerConnect);
     srv.on("checkExpectation", answerExpectation);
+    // instead of Node's own 100 Continue at once: serve() sends it once the head is let in
+    srv.on("checkContinue", (req, res) => {
+      continueAsked.add(req);
+      srv.emit("request", req, res);
+    });
     serveOtherUpgrades(srv, SOCKET_PATH, dev && !sharesOnly); // `Upgrade: h2c` and the like: served as plain HTTP/1.1
     io.attach(srv);
     envelopeEngineErrors(srv, SOCKET_PATH); // engine.io's own refusals become the error envelope

@@ -74,7 +74,16 @@ export async function importCommand(paths: string[], o: ImportCommandOptions, pr
       try {
         const r = await sendImportFile(
           o,
-          { project: o.project, source: run.source, path: f.rel, name, format: o.format, stepColumn: o.stepColumn, patterns: o.patterns },
+          {
+            project: o.project,
+            source: run.source,
+            formerSource: run.formerSource,
+            path: f.rel,
+            name,
+            format: o.format,
+            stepColumn: o.stepColumn,
+            patterns: o.patterns,
+          },
           fs.readFileSync(f.abs),
         );
         runId = r.runId;

@@ -74,7 +74,7 @@ export async function watchCommand(dir: string, o: WatchOptions): Promise<number
       }
       const r = await sendImportFile(
         o,
-        { project: o.project, source: run.source, path: file.rel, name: run.name, offset: start || undefined },
+        { project: o.project, source: run.source, formerSource: run.formerSource, path: file.rel, name: run.name, offset: start || undefined },
         bytes,
       );
       cursors.set(file.abs, csv ? size : r.end);

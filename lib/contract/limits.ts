@@ -45,6 +45,11 @@ export const LIMITS = {
     "any other request body (login, password, users, shares, finish) and any request to a page or a route that reads none",
   ),
   importFileBytes: limit(64 * 1024 * 1024, "bytes", "one file sent to POST /api/v1/import (a larger file is skipped by the CLI and said so)"),
+  importHparamsPeekBytes: limit(
+    1024 * 1024,
+    "bytes",
+    "event files of a directory under a run that an importer reads to see whether they are its hparams sub-run (torch's add_hparams); a larger directory is a run of its own",
+  ),
   runLogBodyBytes: limit(1024 * 1024, "bytes", "one batch of console lines (POST /api/v1/runs/{id}/logs)"),
   runLogLinesPerBatch: limit(2_000, "lines", "console lines in one POST /api/v1/runs/{id}/logs"),
   runLogLineMaxLength: limit(4_096, STRING_UNIT, "one console line (`babysit run` splits a longer line into pieces of this length)"),

@@ -260,7 +260,7 @@ function formatPath(path: PropertyKey[]): string {
 }
 
 /** Query parameters as a null-prototype record (for zod); a parameter given twice is refused, not half read. */
-export function queryOf(req: Request): Record<string, string> {
+export function queryOf(req: Pick<Request, "url">): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
   for (const [name, value] of new URL(req.url).searchParams) {
     if (Object.hasOwn(out, name)) throw new AppError("invalid_query", `${JSON.stringify(name.slice(0, 100))} is given more than once; give it once`);

@@ -14,6 +14,8 @@ export interface ImportTarget {
 export interface SendFile {
   project: string;
   source: string;
+  /** What earlier versions named the run by (PlannedRun.formerSource): a run they imported keeps getting its logs. */
+  formerSource?: string;
   path: string;
   name?: string;
   format?: string;
@@ -74,6 +76,7 @@ export async function sendImportFile(t: ImportTarget, f: SendFile, bytes: Uint8A
     throw new ImportRequestError(413, "payload_too_large", `the file is larger than ${LIMITS.importFileBytes.value} bytes (importFileBytes)`);
   }
   const q = new URLSearchParams({ project: f.project, source: f.source, path: f.path });
+  if (f.formerSource !== undefined) q.set("formerSource", f.formerSource);
   if (f.name !== undefined) q.set("name", f.name);
   if (f.format !== undefined) q.set("format", f.format);
   if (f.stepColumn !== undefined) q.set("stepColumn", f.stepColumn);

@@ -1,9 +1,10 @@
 import crypto from "node:crypto";
-import { LIMITS, nameProblem } from "../contract/limits";
+import { LIMITS, codePointLength, nameProblem } from "../contract/limits";
 import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { appendBatch } from "../ingest/append-batch";
 import { createRun } from "../runs/create-run";
+import { holdingRun } from "../runs/run-lock";
 import { configProblem, exceedsDepth } from "../schemas/config";
 import { sweepLinkOf } from "../schemas/sweeps";
 import { checkLinkSpace } from "../sweeps/store";
@@ -17,8 +18,10 @@ import type { TagPlugins } from "./tensorboard/events";
 // so that an imported run is stored, shown live and diagnosed like a streamed one.
 //
 // Identity and idempotence: the run's id is a hash of (project, source), where source is what names
-// the run on the importer's side (the CLI sends the run directory's absolute path), so importing
-// the same logs again resumes the same run. Nothing is stored twice: a metric point whose step is at
+// the run on the importer's side (lib/import/run-source.ts: the same for the CLI, the dashboard and
+// the Python SDK), so importing the same logs again resumes the same run. A run an earlier version
+// imported under another source (`formerSource`: the CLI's absolute path, the dashboard's `upload:`
+// path) keeps being the one its logs go to. Nothing is stored twice: a metric point whose step is at
 // or before the last step its key already holds is not sent again (TensorBoard, CSV and text logs
 // only ever append), and a histogram, image or text already stored under its key and step, or an
 // event equal to a stored one, is left out. A directory that grew therefore adds only what is new.
@@ -26,8 +29,10 @@ import type { TagPlugins } from "./tensorboard/events";
 
 export interface ImportFileInput {
   project: string;
-  /** Names the run on the importer's side (e.g. the run directory's absolute path). */
+  /** Names the run on the importer's side (lib/import/run-source.ts). */
   source: string;
+  /** What earlier versions named the run by: its run is used when the project has one and none for `source`. */
+  formerSource?: string;
   /** The file's path, relative to the run (shown in skipped reasons). */
   path: string;
   name?: string;
@@ -70,6 +75,19 @@ export function importRunId(project: string, source: string): string {
   return `imp-${crypto.createHash("sha256").update(`${project}\u0000${source}`).digest("hex").slice(0, 32)}`;
 }
 
+/**
+ * The run an import goes to: `source`'s, unless only `formerSource`'s exists in the project (a run an
+ * earlier version imported, named by the CLI's absolute path or the dashboard's `upload:` path). A
+ * former source longer than any source could be names no run.
+ */
+export function importRunIdFor(project: string, source: string, formerSource?: string): string {
+  const id = importRunId(project, source);
+  if (formerSource === undefined || formerSource === source || codePointLength(formerSource) > LIMITS.importSourceMaxLength.value) return id;
+  const former = importRunId(project, formerSource);
+  const exists = (runId: string) => stmt(sqlite(), "SELECT 1 FROM runs WHERE id = ?").get(runId) !== undefined;
+  return !exists(id) && exists(former) ? former : id;
+}
+
 export function importInputProblem(input: { project: string; source: string; path: string; name?: string }): string | null {
   return (
     nameProblem(input.project.trim(), LIMITS.projectMaxLength, "project") ??
@@ -93,7 +111,7 @@ export function importFile(input: ImportFileInput, opts: { ownerId?: number | nu
 async function importFileNow(input: ImportFileInput, opts: { ownerId?: number | null }): Promise<ImportFileResult> {
   const problem = importInputProblem(input);
   if (problem) throw new AppError("invalid_import", problem);
-  const id = importRunId(input.project.trim(), input.source);
+  const id = importRunIdFor(input.project.trim(), input.source, input.formerSource);
   let parsed: Awaited<ReturnType<typeof parseFileAsync>>;
   try {
     parsed = await parseFileAsync(input.path, input.bytes, { ...input.options, plugins: storedTagPlugins(id) });
@@ -126,6 +144,31 @@ async function importFileNow(input: ImportFileInput, opts: { ownerId?: number | 
     }
   }
   const times = timesOf(data);
+  // the run is held from here to the last transaction: what it holds is read once (the steps and seq
+  // numbers to go on from), and no log batch, finish or delete slips between two of this file's
+  // transactions (lib/runs/run-lock.ts); requests about other runs are answered in between
+  return holdingRun(id, () => storeFile(input, id, data, format, runConfig, times, skipped, opts));
+}
+
+/** Rows of metric points per transaction: small enough that the server answers others in between (bench/import-stall.ts). */
+const STORE_POINTS = 5_000;
+/** Histogram bins, or events, per transaction, for the same reason. */
+const STORE_BINS = 20_000;
+const STORE_EVENTS = 100;
+
+/** Lets other requests be answered: between two of an import's transactions, and every so often while it prepares them. */
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function storeFile(
+  input: ImportFileInput,
+  id: string,
+  data: ImportData,
+  format: Format | null,
+  runConfig: Record<string, unknown> | undefined,
+  times: { first: number; last: number } | null,
+  skipped: { path: string; reason: string }[],
+  opts: { ownerId?: number | null },
+): Promise<ImportFileResult> {
   // a new run starts when its log does (createRun keeps a sane startedAt only)
   const run = await createRun({ project: input.project.trim(), name: input.name?.trim(), id, config: runConfig, startedAt: times?.first }, opts);
 
@@ -145,11 +188,12 @@ async function importFileNow(input: ImportFileInput, opts: { ownerId?: number | 
     end: (input.offset ?? 0) + data.end,
     skipped,
   };
-  for (const batch of batchesOf(run.id, data, out, input.path)) {
+  for await (const batch of batchesOf(run.id, data, out, input.path)) {
     const r = appendBatch(run.id, batch);
     out.points += r.accepted.points;
     out.histograms += r.accepted.histograms;
     if (r.refused) skipped.push({ path: input.path, reason: r.refused.message });
+    await breathe();
   }
   return out;
 }
@@ -202,7 +246,7 @@ function timesOf(data: ImportData): { first: number; last: number } | null {
 }
 
 /** The new part of `data` as log batches within the wire limits, numbered after the run's last seq. */
-function* batchesOf(runId: string, data: ImportData, out: ImportFileResult, path: string): Generator<LogBatch> {
+async function* batchesOf(runId: string, data: ImportData, out: ImportFileResult, path: string): AsyncGenerator<LogBatch> {
   const db = sqlite();
   const seq0 = (stmt(db, "SELECT COALESCE(MAX(seq) + 1, 0) AS n FROM batches WHERE run_id = ?").get(runId) as { n: number }).n;
   let seq = seq0;
@@ -211,6 +255,7 @@ function* batchesOf(runId: string, data: ImportData, out: ImportFileResult, path
   // metric points: by step, each step's metrics one row
   const stored = runSeries(runId);
   const rows = new Map<number, { time: number; metrics: Record<string, number> }>();
+  let seen = 0;
   for (const [key, p] of data.points) {
     const problem = metricKeyProblem(key);
     if (problem) {
@@ -220,6 +265,7 @@ function* batchesOf(runId: string, data: ImportData, out: ImportFileResult, path
     const meta = stored.get(key);
     const last = meta ? Math.max(meta.count > 0 ? meta.lastStep : -1, meta.sealed.count > 0 ? meta.sealed.lastStep : -1) : -1;
     for (let i = 0; i < p.steps.length; i++) {
+      if (++seen % STORE_POINTS === 0) await breathe();
       const step = p.steps[i];
       if (step <= last) {
         out.unchanged++;
@@ -232,20 +278,27 @@ function* batchesOf(runId: string, data: ImportData, out: ImportFileResult, path
     }
   }
   const steps = [...rows.keys()].sort((a, b) => a - b);
-  const max = LIMITS.rowsPerBatch.value;
-  for (let i = 0; i < steps.length; i += max) {
-    const batch: LogBatch = { seq: seq++, rows: [], histograms: [], events: [] };
-    for (const step of steps.slice(i, i + max)) {
-      const r = rows.get(step)!;
-      const epoch = data.epochs.get(step);
-      batch.rows.push({
-        step,
-        metrics: r.metrics,
-        ...(isTime(r.time) ? { time: r.time } : {}),
-        ...(epoch !== undefined && isEpoch(epoch) ? { epoch } : {}),
-      });
+  let batch: LogBatch = { seq, rows: [], histograms: [], events: [] };
+  let inBatch = 0;
+  for (const step of steps) {
+    const r = rows.get(step)!;
+    const epoch = data.epochs.get(step);
+    batch.rows.push({
+      step,
+      metrics: r.metrics,
+      ...(isTime(r.time) ? { time: r.time } : {}),
+      ...(epoch !== undefined && isEpoch(epoch) ? { epoch } : {}),
+    });
+    for (const _ in r.metrics) inBatch++;
+    if (inBatch >= STORE_POINTS || batch.rows.length >= LIMITS.rowsPerBatch.value) {
+      yield batch;
+      batch = { seq: ++seq, rows: [], histograms: [], events: [] };
+      inBatch = 0;
     }
+  }
+  if (batch.rows.length) {
     yield batch;
+    seq++;
   }
 
   // histograms, images, texts and other events: what the run does not hold yet, checked as the
@@ -302,8 +355,13 @@ function* batchesOf(runId: string, data: ImportData, out: ImportFileResult, path
   out.images = events.filter((e) => e.type === "image").length;
   out.events = events.length - out.images;
   const hmax = LIMITS.histogramsPerBatch.value;
-  const emax = LIMITS.eventsPerBatch.value;
-  for (let i = 0, j = 0; i < hists.length || j < events.length; i += hmax, j += emax) {
-    yield { seq: seq++, rows: [], histograms: hists.slice(i, i + hmax), events: events.slice(j, j + emax) };
+  for (let i = 0; i < hists.length; ) {
+    let j = i + 1;
+    for (let bins = hists[i].counts.length; j < hists.length && j - i < hmax && bins + hists[j].counts.length <= STORE_BINS; j++)
+      bins += hists[j].counts.length;
+    yield { seq: seq++, rows: [], histograms: hists.slice(i, j), events: [] };
+    i = j;
   }
+  const emax = Math.min(STORE_EVENTS, LIMITS.eventsPerBatch.value);
+  for (let j = 0; j < events.length; j += emax) yield { seq: seq++, rows: [], histograms: [], events: events.slice(j, j + emax) };
 }

@@ -1,4 +1,6 @@
+import { LIMITS } from "../contract/limits";
 import { type FileEntry, groupFiles, isEventFileName } from "./group-files";
+import { eventRunSource, logFileSource } from "./run-source";
 
 // What the dashboard makes of files and folders dropped on the runs list (or chosen with its
 // pickers): the runs `babysit import` would make of them. A browser knows a dropped folder's name
@@ -7,9 +9,11 @@ import { type FileEntry, groupFiles, isEventFileName } from "./group-files";
 // event files, named by its path under the folder, the folder's own name when it is the run; a small
 // hparams sub-directory joins the run above it; one run per other log file), after hidden entries and
 // node_modules are left out, as plan.ts's walk leaves them. A file dropped on its own is a run.
-// The source that names a run is `upload:` and its path from the dropped folder's name: dropping the
-// same folder again resumes the same runs (tests/lib/import/plan-paths.test.ts checks the dashboard,
-// the CLI and the Python SDK agree on the fixture folders).
+// The source that names a run is run-source.ts's, as the CLI's: dropping the same folder again, or
+// importing it with `babysit import`, resumes the same runs (tests/lib/import/plan-paths.test.ts
+// checks the dashboard, the CLI and the Python SDK agree on the fixture folders). Before, it was
+// `upload:` and the path from the dropped folder's name: sent as formerSource, so such runs keep
+// getting their logs.
 
 export interface PathEntry {
   /** "/"-separated, from the dropped folder's name down (`runs/healthy/tb/events.out…`), or a bare file name. */
@@ -25,13 +29,15 @@ export interface PathPlanFile<E extends PathEntry = PathEntry> {
 
 export interface PathPlanRun<E extends PathEntry = PathEntry> {
   source: string;
+  /** What earlier versions named the run by (`upload:` and its path). */
+  formerSource: string;
   name: string;
   kind: "tensorboard" | "file";
   files: PathPlanFile<E>[];
 }
 
 /** As plan.ts: an hparams sub-run is a few records; a larger directory of event files is a run of its own. */
-export const HPARAMS_PEEK_BYTES = 1024 * 1024;
+export const HPARAMS_PEEK_BYTES = LIMITS.importHparamsPeekBytes.value;
 export const UPLOAD_SOURCE_PREFIX = "upload:";
 
 const dirOf = (p: string) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
@@ -59,7 +65,8 @@ export async function planPaths<E extends PathEntry>(
     if (parts.some((p) => p === "" || p === "." || p === "..")) continue;
     if (parts.length === 1) {
       const kind = isEventFileName(e.path) ? "tensorboard" : "file";
-      add({ source: UPLOAD_SOURCE_PREFIX + e.path, name: e.path, kind, files: [{ entry: e, rel: e.path }] });
+      const source = kind === "tensorboard" ? eventRunSource([e.path]) : logFileSource(e.path);
+      add({ source, formerSource: UPLOAD_SOURCE_PREFIX + e.path, name: e.path, kind, files: [{ entry: e, rel: e.path }] });
       continue;
     }
     if (parts.slice(1).some((p) => p.startsWith(".") || p === "node_modules")) continue;
@@ -100,7 +107,9 @@ async function planFolder<E extends PathEntry>(
   }
   for (const g of groupFiles(root, within, (files) => hparams.has(dirOf(files[0].rel)))) {
     add({
-      source: UPLOAD_SOURCE_PREFIX + (g.path ? `${root}/${g.path}` : root),
+      source:
+        g.kind === "tensorboard" ? eventRunSource(g.files.filter((f) => !f.rel.includes("/")).map((f) => f.rel)) : logFileSource(`${root}/${g.path}`),
+      formerSource: UPLOAD_SOURCE_PREFIX + (g.path ? `${root}/${g.path}` : root),
       name: g.name,
       kind: g.kind,
       files: g.files.map((f) => ({ entry: f.ref, rel: f.rel })),

@@ -1,7 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
+import { LIMITS } from "../contract/limits";
 import { type FileEntry, groupFiles } from "./group-files";
 import { isEventFileName, parseFile } from "./parse-file";
+import { eventRunSource, logFileSource } from "./run-source";
 
 // Which runs a list of paths holds, and which files make each run: what the CLI (`babysit import`)
 // uses, and `babysit watch` is to use. No server involved. The grouping itself is
@@ -18,8 +20,11 @@ import { isEventFileName, parseFile } from "./parse-file";
 // - Any other .csv, .tsv, .jsonl, .ndjson, .log or .txt file is a run of its own, named by its path
 //   (with its extension: log.txt and keras_log.txt beside each other are two runs).
 // - A file given by name is a run (an event file: its directory's run).
-// The source that names a run (its id is a hash of project and source) is the absolute path of its
-// directory (TensorBoard) or file: importing a parent directory later finds the same runs.
+// The source that names a run (its id is a hash of project and source) is run-source.ts's: its first
+// event file's name (TensorBoard), or a log file's path from the directory given, that directory's
+// name first; the same logs dropped on the dashboard make the same runs. `formerSource` is what
+// named the run before that (the absolute path of its directory or file): a run imported so keeps
+// getting its logs (the server takes it when the project has no run for the new source).
 
 export interface PlannedFile {
   abs: string;
@@ -30,6 +35,8 @@ export interface PlannedFile {
 
 export interface PlannedRun {
   source: string;
+  /** The source earlier versions named the run by (its absolute path), for runs they imported. */
+  formerSource: string;
   name: string;
   kind: "tensorboard" | "file";
   files: PlannedFile[];
@@ -41,7 +48,7 @@ export interface Plan {
 }
 
 // an hparams sub-run is a few records; a larger directory of event files is a run of its own
-const HPARAMS_PEEK_BYTES = 1024 * 1024;
+const HPARAMS_PEEK_BYTES = LIMITS.importHparamsPeekBytes.value;
 
 export function planImport(paths: readonly string[]): Plan {
   const plan: Plan = { runs: [], skipped: [] };
@@ -67,8 +74,12 @@ export function planImport(paths: readonly string[]): Plan {
     if (st.isFile()) {
       if (isEventFileName(path.basename(abs))) {
         const dir = path.dirname(abs);
-        addRun({ source: dir, name: ownName(dir), kind: "tensorboard", files: [{ abs, rel: path.basename(abs), size: st.size }] });
-      } else addRun({ source: abs, name: path.basename(abs), kind: "file", files: [{ abs, rel: path.basename(abs), size: st.size }] });
+        const files = [{ abs, rel: path.basename(abs), size: st.size }];
+        addRun({ source: eventRunSource([path.basename(abs)]), formerSource: dir, name: ownName(dir), kind: "tensorboard", files });
+      } else {
+        const files = [{ abs, rel: path.basename(abs), size: st.size }];
+        addRun({ source: logFileSource(path.basename(abs)), formerSource: abs, name: path.basename(abs), kind: "file", files });
+      }
       continue;
     }
     if (!st.isDirectory()) {
@@ -100,9 +111,14 @@ function walkDirectory(root: string, plan: Plan, addRun: (r: PlannedRun) => void
       else if (e.isFile()) entries.push({ rel: path.relative(root, abs).split(path.sep).join("/"), size: fs.statSync(abs).size, ref: abs });
     }
   }
+  const rootName = path.basename(root) || root;
   for (const g of groupFiles(ownName(root), entries, isHparamsRun)) {
     addRun({
-      source: g.kind === "tensorboard" ? path.join(root, g.path) : g.files[0].ref,
+      source:
+        g.kind === "tensorboard"
+          ? eventRunSource(g.files.filter((f) => !f.rel.includes("/")).map((f) => f.rel))
+          : logFileSource(`${rootName}/${g.path}`),
+      formerSource: g.kind === "tensorboard" ? path.join(root, g.path) : g.files[0].ref,
       name: g.name,
       kind: g.kind,
       files: g.files.map((f) => ({ abs: f.ref, rel: f.rel, size: f.size })),

@@ -1,5 +1,4 @@
 import { sqlite, stmt } from "../db";
-import { AppError } from "../errors";
 import { type LivePoint, seriesRecord } from "../contract/socket";
 import { emitTo, hasListeners, runRoom } from "../realtime/hub";
 import type { LogBatch } from "../schemas/log-batch";
@@ -8,7 +7,7 @@ import { type Points, emptyPoints } from "../series/codec";
 import { memoryBudgetBytes, storageCacheBudget } from "../memory-budget";
 import { evictRunSeries, forgetRunSeries } from "../series/series-meta";
 import { decodeValue, encodeValue } from "../values";
-import { isDeletedRun } from "../runs/delete-run";
+import { assertRunExists } from "../runs/assert-run-exists";
 import { type Admitted, type Refused, admitKeys } from "./admit-keys";
 import { type AcceptedBatch, ingestHooks } from "./hooks";
 
@@ -31,12 +30,7 @@ export interface AppendResult {
  */
 export function appendBatch(runId: string, batch: LogBatch): AppendResult {
   const db = sqlite();
-  const run = stmt(db, "SELECT id FROM runs WHERE id = ?").get(runId);
-  if (!run) {
-    // a deleted run stays 404 (the SDKs then try to re-create it, which answers 410 run_deleted)
-    if (isDeletedRun(runId)) throw new AppError("not_found", `run ${runId} was deleted; nothing more is stored for it`);
-    throw new AppError("not_found", `run ${runId} does not exist; create it with POST /api/v1/runs`);
-  }
+  assertRunExists(runId);
 
   const now = Date.now() / 1000;
   const series = new Map<string, Points>();

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkJsonType, parseJsonBytes } from "../http/handler";
 import { readBody, sendFailure, sendJson } from "../http/node";
+import { runBusy, runFree } from "../runs/run-lock";
 import { parseLogBatch } from "../schemas/parse-log-batch";
 import { appendBatch } from "./append-batch";
 
@@ -25,6 +26,11 @@ export async function handleLogRequest(
     checkJsonType(req.headers["content-type"]);
     const batch = parseLogBatch(parseJsonBytes(bytes, { code: "invalid_batch" }));
     if (!stillAllowed()) return;
+    // an import is storing a file into this run: the batch goes in after it (lib/runs/run-lock.ts)
+    if (runBusy(runId)) {
+      await runFree(runId);
+      if (!stillAllowed()) return;
+    }
     sendJson(res, 200, appendBatch(runId, batch));
   } catch (err) {
     sendFailure(res, err);

@@ -1,9 +1,8 @@
 import type { LogLine } from "../contract/socket";
 import { LIMITS } from "../contract/limits";
 import { sqlite, stmt } from "../db";
-import { AppError } from "../errors";
 import { emitToRunFollowers } from "../realtime/hub";
-import { isDeletedRun } from "../runs/delete-run";
+import { assertRunExists } from "../runs/assert-run-exists";
 import type { LogLineIn } from "../schemas/run-logs";
 
 // A run's console output (`babysit run`): lines stored by their number, so a batch sent again (a
@@ -22,10 +21,7 @@ const STREAM = { stdout: 0, stderr: 1 } as const;
 
 export function appendLogs(runId: string, lines: readonly LogLineIn[]): AppendLogsResult {
   const db = sqlite();
-  if (!stmt(db, "SELECT 1 FROM runs WHERE id = ?").get(runId)) {
-    if (isDeletedRun(runId)) throw new AppError("not_found", `run ${runId} was deleted; nothing more is stored for it`);
-    throw new AppError("not_found", `run ${runId} does not exist; create it with POST /api/v1/runs`);
-  }
+  assertRunExists(runId);
   const now = Date.now() / 1000;
   const insert = stmt(db, "INSERT OR IGNORE INTO run_logs (run_id, n, stream, time, text) VALUES (?, ?, ?, ?, ?)");
   const fresh: LogLine[] = [];

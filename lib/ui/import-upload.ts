@@ -216,7 +216,7 @@ export async function uploadRuns(
         continue;
       }
       setFile(at, { state: "sending", sent: 0 });
-      const query = new URLSearchParams({ project, source: run.source, path: f.rel, name: run.name });
+      const query = new URLSearchParams({ project, source: run.source, formerSource: run.formerSource, path: f.rel, name: run.name });
       try {
         const r = await sendFile(query, f.entry.file, (sent) => setFile(at, { state: "sending", sent }, before + Math.min(sent, f.entry.size)));
         runId = r.runId;

@@ -8,7 +8,7 @@ import type { Summary_Value } from "./gen/tensorboard/compat/proto/summary_pb";
 import type { TensorProto } from "./gen/tensorboard/compat/proto/tensor_pb";
 import { DataType } from "./gen/tensorboard/compat/proto/types_pb";
 import { HParamsPluginDataSchema } from "./gen/tensorboard/plugins/hparams/plugin_data_pb";
-import { RecordError, readRecords } from "./tfrecord";
+import { RecordError, recordParts } from "./tfrecord";
 
 // TensorBoard event files -> ImportData. What each summary becomes:
 // - scalars: TF1 `simple_value`, and TF2 tensor summaries of the "scalars" plugin (one number)
@@ -61,28 +61,28 @@ export function* eventFileParts(
   plugins: TagPlugins = new Map<string, string>(),
   start = 0,
 ): Generator<void, EventFileResult> {
-  let recs: ReturnType<typeof readRecords>;
-  try {
-    recs = readRecords(bytes, start);
-  } catch (e) {
-    if (e instanceof RecordError) throw new EventFileError(e.message);
-    throw e;
-  }
-  if (recs.truncated) out.truncated = true;
-  out.end = recs.end;
   // a part ends after RECORDS_PER_PART records or BYTES_PER_PART bytes: a record of 100,000 empty
-  // fields takes tens of milliseconds to decode
+  // fields takes tens of milliseconds to decode, and checking a large file's checksums about a
+  // second; a bad checksum anywhere still refuses the whole file (nothing is stored before its end)
+  const parts = recordParts(bytes, start, RECORDS_PER_PART, BYTES_PER_PART);
   let records = 0;
-  let size = 0;
-  for (const r of recs.records) {
-    if (++records > RECORDS_PER_PART || (size += r.data.length) > BYTES_PER_PART) {
-      yield;
-      records = 1;
-      size = r.data.length;
+  for (let first = true; ; first = false) {
+    let r: ReturnType<typeof parts.next>;
+    try {
+      r = parts.next();
+    } catch (e) {
+      if (e instanceof RecordError) throw new EventFileError(e.message);
+      throw e;
     }
-    readRecord(r, out, plugins);
+    if (r.done) {
+      if (r.value.truncated) out.truncated = true;
+      out.end = r.value.end;
+      return { end: r.value.end, records };
+    }
+    if (!first) yield;
+    for (const rec of r.value) readRecord(rec, out, plugins);
+    records += r.value.length;
   }
-  return { end: recs.end, records: recs.records.length };
 }
 
 const RECORDS_PER_PART = 8192;

@@ -39,25 +39,59 @@ export interface Records {
 
 /** Reads every complete record from `start` on; throws RecordError at a bad checksum. */
 export function readRecords(bytes: Uint8Array, start = 0): Records {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const records: Records["records"] = [];
+  const parts = recordParts(bytes, start, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
+  for (;;) {
+    const r = parts.next();
+    if (r.done) return { records, ...r.value };
+    for (const rec of r.value) records.push(rec);
+  }
+}
+
+/**
+ * readRecords in parts of at most `maxRecords` records or about `maxBytes` bytes of data, checksums
+ * checked as they are read: a caller may let others run between parts (checking 64 MiB of records
+ * takes about a second). Throws RecordError at a bad checksum; returns where reading ended.
+ */
+export function* recordParts(
+  bytes: Uint8Array,
+  start: number,
+  maxRecords: number,
+  maxBytes: number,
+): Generator<Records["records"], Omit<Records, "records">> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let records: Records["records"] = [];
+  let size = 0;
   let at = start;
   while (at < bytes.length) {
-    if (bytes.length - at < HEADER) return { records, end: at, truncated: true };
+    if (records.length >= maxRecords || size >= maxBytes) {
+      yield records;
+      records = [];
+      size = 0;
+    }
+    if (bytes.length - at < HEADER) {
+      if (records.length) yield records;
+      return { end: at, truncated: true };
+    }
     const lengthCrc = view.getUint32(at + 8, true);
     if (maskedCrc32c(bytes.subarray(at, at + 8)) !== lengthCrc) {
       throw new RecordError(at, `the record at byte ${at} has a bad length checksum (the file is damaged or not a TensorBoard event file)`);
     }
     const length = Number(view.getBigUint64(at, true));
-    if (length > bytes.length - at - HEADER - FOOTER) return { records, end: at, truncated: true };
+    if (length > bytes.length - at - HEADER - FOOTER) {
+      if (records.length) yield records;
+      return { end: at, truncated: true };
+    }
     const data = bytes.subarray(at + HEADER, at + HEADER + length);
     if (maskedCrc32c(data) !== view.getUint32(at + HEADER + length, true)) {
       throw new RecordError(at, `the record at byte ${at} has a bad data checksum (the file is damaged)`);
     }
     records.push({ offset: at, data });
+    size += length;
     at += HEADER + length + FOOTER;
   }
-  return { records, end: at, truncated: false };
+  if (records.length) yield records;
+  return { end: at, truncated: false };
 }
 
 /** One record framed as TensorFlow writes it (tests and benchmarks make event files with it). */

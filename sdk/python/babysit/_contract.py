@@ -52,6 +52,10 @@ LIMITS = {
     "sweepChoiceValuesMax": 1_000,  # values of one choice parameter
     "sweepLogUniformMin": 1e-300,  # smallest low of a log_uniform parameter
     "sweepLogUniformMax": 1e300,  # largest high of a log_uniform parameter
+    # log import (python -m babysit import): a larger file is skipped and said so; an event-file
+    # directory under a run larger than the peek is a run of its own, not its hparams sub-run
+    "importFileBytes": 64 * 1024 * 1024,  # bytes
+    "importHparamsPeekBytes": 1024 * 1024,  # bytes
 }
 
 KEY_MAX_LENGTH = LIMITS["keyMaxLength"]

@@ -6,12 +6,16 @@ Grouping (the CLI's lib/import/plan.ts; tests/lib/import/plan-paths.test.ts chec
 - a directory is walked recursively (hidden entries and node_modules left out, symbolic links not
   followed); every directory holding TensorBoard event files (`*tfevents*`) is one run, named by its
   path relative to the directory given (the directory given is named by its parent and its own name);
-- a small (at most 1 MiB) directory of event files recording hparams, under a run directory (what
+- a small (at most importHparamsPeekBytes, 1 MiB) directory of event files recording hparams, under a run directory (what
   torch's `SummaryWriter.add_hparams` writes), belongs to that run;
 - any other .csv, .tsv, .jsonl, .ndjson, .log or .txt file is a run of its own, named by its path;
 - a file given by name is a run (an event file: its directory's run).
-A run's source (its identity on the server) is the absolute path of its directory or file, so
-importing again resumes the same runs and stores only what is new.
+A run's source (its identity on the server) is the server's lib/import/run-source.ts rule: for a
+TensorBoard run, ``tfevents:`` and the name of the first event file in its own directory; for a log
+file, ``file:`` and its path from the directory given (that directory's name first), or its name when
+given alone. So importing again, or dropping the same folder on the dashboard, resumes the same runs
+and stores only what is new. Runs imported by earlier versions were named by absolute path: that is
+sent too (``formerSource``), and the server keeps using such a run.
 """
 
 from __future__ import annotations
@@ -24,12 +28,17 @@ import urllib.parse
 import urllib.request
 from typing import Any, Callable, Dict, List, Optional
 
+from . import _contract
 from ._http import API_KEY_ENV, USER_AGENT
 
 LOG_EXTENSIONS = (".csv", ".tsv", ".jsonl", ".ndjson", ".log", ".txt")
-HPARAMS_PEEK_BYTES = 1024 * 1024
-# importFileBytes of lib/contract/limits.ts (docs/contract.json); a larger file is refused by the server
-IMPORT_FILE_BYTES = 64 * 1024 * 1024
+# from the wire contract (lib/contract/limits.ts, docs/contract.json), as the rest of the SDK's limits
+HPARAMS_PEEK_BYTES = _contract.LIMITS["importHparamsPeekBytes"]
+IMPORT_FILE_BYTES = _contract.LIMITS["importFileBytes"]  # a larger file is refused by the server
+
+# how a run's source starts (lib/import/run-source.ts)
+EVENTS_SOURCE_PREFIX = "tfevents:"
+FILE_SOURCE_PREFIX = "file:"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -83,9 +92,10 @@ def plan_import(paths: List[str]) -> Dict[str, Any]:
             f = {"abs": path, "rel": name, "size": os.path.getsize(path)}
             if _is_event_file(name):
                 d = os.path.dirname(path)
-                add({"source": d, "name": _own_name(d), "kind": "tensorboard", "files": [f]})
+                add({"source": EVENTS_SOURCE_PREFIX + name, "formerSource": d, "name": _own_name(d),
+                     "kind": "tensorboard", "files": [f]})
             else:
-                add({"source": path, "name": name, "kind": "file", "files": [f]})
+                add({"source": FILE_SOURCE_PREFIX + name, "formerSource": path, "name": name, "kind": "file", "files": [f]})
         elif os.path.isdir(path):
             _walk(path, add, skipped)
         elif os.path.lexists(path):
@@ -141,9 +151,13 @@ def _walk(root: str, add: Callable[[Dict[str, Any]], None], skipped: List[Dict[s
         if d in merged:
             continue
         name = rel(d) if d != root else _own_name(root)
-        add({"source": d, "name": name, "kind": "tensorboard", "files": event_dirs[d]})
+        first = min(f["rel"] for f in event_dirs[d] if "/" not in f["rel"])
+        add({"source": EVENTS_SOURCE_PREFIX + first, "formerSource": d, "name": name, "kind": "tensorboard",
+             "files": event_dirs[d]})
+    root_name = os.path.basename(root) or root
     for f in sorted(logs, key=lambda f: f["abs"]):
-        add({"source": f["abs"], "name": rel(f["abs"]), "kind": "file", "files": [dict(f)]})
+        add({"source": "%s%s/%s" % (FILE_SOURCE_PREFIX, root_name, rel(f["abs"])), "formerSource": f["abs"],
+             "name": rel(f["abs"]), "kind": "file", "files": [dict(f)]})
 
 
 class ImportRequestError(Exception):
@@ -210,7 +224,8 @@ def import_paths(paths: List[str], url: str, project: str = "default", name: Opt
                 s["skipped"].append({"path": shown, "reason": "larger than %d bytes (importFileBytes)" % IMPORT_FILE_BYTES})
                 done += f["size"]
                 continue
-            q = urllib.parse.urlencode({"project": project, "source": run["source"], "path": f["rel"], "name": run_name})
+            q = urllib.parse.urlencode({"project": project, "source": run["source"], "formerSource": run["formerSource"],
+                                        "path": f["rel"], "name": run_name})
             try:
                 with open(f["abs"], "rb") as fh:
                     body = fh.read()

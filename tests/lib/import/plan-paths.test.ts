@@ -9,6 +9,7 @@ import { eventBytes, eventFile, tb } from "../../helpers/tb-writer";
 import { recordsHparams } from "@/lib/import/hparams-peek";
 import { planImport } from "@/lib/import/plan";
 import { type PathEntry, UPLOAD_SOURCE_PREFIX, planPaths } from "@/lib/import/plan-paths";
+import { LIMITS } from "@/lib/contract/limits";
 
 // The three places that group files into runs agree on the real fixture directories: plan.ts (the
 // `babysit import` CLI, from the file system), plan-paths.ts (the dashboard, from a dropped
@@ -70,8 +71,27 @@ describe("grouping a dropped folder into runs", () => {
     expect(browser.map((r) => r.name)).toContain("healthy/tb/eval");
     expect(browser.map((r) => r.name)).toContain("Metrics.CSV");
     expect(browser.some((r) => r.name.includes("node_modules") || r.name.includes(".hidden") || r.name.includes("weights"))).toBe(false);
-    // sources name the path from the dropped folder, so a second drop resumes the same runs
-    expect(healthy.source).toBe(`${UPLOAD_SOURCE_PREFIX}runs/healthy/tb`);
+    // the same sources, so a drop and a CLI import of the same folder make the same runs; a second
+    // drop resumes them; runs imported before (named `upload:` and the path) are named as formerSource
+    expect(browser.map((r) => r.source).sort()).toEqual(cli.runs.map((r) => r.source).sort());
+    expect(healthy.source).toBe("tfevents:events.out.tfevents.1795698224.vm.415.0");
+    expect(healthy.formerSource).toBe(`${UPLOAD_SOURCE_PREFIX}runs/healthy/tb`);
+    expect(browser.find((r) => r.name === "healthy/log.txt")!.source).toBe("file:runs/healthy/log.txt");
+    expect(cli.runs.find((r) => r.name === "healthy/tb")!.formerSource).toBe(path.join(root, "healthy", "tb"));
+  });
+
+  test("a run directory's source is its first event file's, whichever folder above it was chosen or dropped", async () => {
+    const tb = path.join(root, "healthy", "tb");
+    const sources = new Set<string>();
+    for (const chosen of [root, path.join(root, "healthy"), tb]) {
+      const isIt = (r: { name: string }) => r.name === "healthy/tb" || r.name === "tb";
+      for (const r of planImport([chosen]).runs.filter(isIt)) sources.add(r.source);
+      for (const r of (await planPaths(entriesOf(chosen), peek)).filter(isIt)) sources.add(r.source);
+    }
+    expect([...sources]).toEqual(["tfevents:events.out.tfevents.1795698224.vm.415.0"]);
+    // a log file is named by its path from the chosen folder, as a person names it
+    expect(planImport([path.join(root, "healthy")]).runs.find((r) => r.kind === "file" && r.name === "log.txt")!.source).toBe("file:healthy/log.txt");
+    expect(planImport([path.join(root, "healthy", "log.txt")]).runs[0].source).toBe("file:log.txt");
   });
 
   test("a run directory dropped itself is one run, named by its own name", async () => {
@@ -80,15 +100,18 @@ describe("grouping a dropped folder into runs", () => {
     const browser = await planPaths(entriesOf(tb), peek);
     expect(browser).toHaveLength(1);
     expect(shape(browser)[0].files).toEqual(shape(cli.runs)[0].files);
+    expect(browser[0].source).toBe(cli.runs[0].source);
     expect(browser[0].name).toBe("tb"); // the CLI adds the parent's name, which a browser never learns
   });
 
   test.each([
-    ["log.txt", "file"],
-    ["events.out.tfevents.1.host", "tensorboard"],
-  ])("a file dropped alone (%s) is a run named by the file", async (name, kind) => {
+    ["log.txt", "file", "file:log.txt"],
+    ["events.out.tfevents.1.host", "tensorboard", "tfevents:events.out.tfevents.1.host"],
+  ])("a file dropped alone (%s) is a run named by the file", async (name, kind, source) => {
     const runs = await planPaths([{ path: name, size: 10 }], () => false);
-    expect(runs).toEqual([{ source: `${UPLOAD_SOURCE_PREFIX}${name}`, name, kind, files: [{ entry: { path: name, size: 10 }, rel: name }] }]);
+    expect(runs).toEqual([
+      { source, formerSource: `${UPLOAD_SOURCE_PREFIX}${name}`, name, kind, files: [{ entry: { path: name, size: 10 }, rel: name }] },
+    ]);
   });
 
   test.each(["a/../b.txt", "a//b.txt", "./b.txt"])("a path with an empty, . or .. part (%s) is left out", async (p) => {
@@ -109,6 +132,7 @@ describe("grouping a dropped folder into runs", () => {
     const cli = planImport([root]);
     expect(shape(pyPlan.runs)).toEqual(shape(cli.runs));
     expect(pyPlan.runs.map((r) => r.source).sort()).toEqual(cli.runs.map((r) => r.source).sort());
+    expect(pyPlan.runs.map((r) => (r as { formerSource?: string }).formerSource).sort()).toEqual(cli.runs.map((r) => r.formerSource).sort());
     const tb = path.join(root, "overfit", "tb");
     const one = JSON.parse(
       execFileSync(py, ["-c", "import json,sys; from babysit.importer import plan_import; print(json.dumps(plan_import(sys.argv[1:])))", tb], {
@@ -117,5 +141,30 @@ describe("grouping a dropped folder into runs", () => {
       }),
     );
     expect(shape(one.runs)).toEqual(shape(planImport([tb]).runs));
+  });
+
+  // the size past which a sub-directory is not peeked at comes from the contract for all three
+  test.each([
+    ["at importHparamsPeekBytes: the run's hparams sub-run", 0, false],
+    ["one byte past it: a run of its own", 1, true],
+  ])("an hparams directory %s, for the CLI, the dashboard and the Python SDK alike", async (_what, over, own) => {
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-peek-"));
+    const root = path.join(top, "runs");
+    unpackTb("healthy", root);
+    const hp = path.join(root, "healthy", "tb", "hparams");
+    const had = fs.readdirSync(hp).reduce((n, f) => n + fs.statSync(path.join(hp, f)).size, 0);
+    // a second file in the hparams directory brings it to the limit (plus `over`); a file's bytes past
+    // its last whole record are a record still being written, which the peek does not mind
+    fs.writeFileSync(path.join(hp, "events.out.tfevents.1795698228.vm.415.2"), Buffer.alloc(LIMITS.importHparamsPeekBytes.value - had + over));
+    const names = (runs: { name: string }[]) => runs.map((r) => r.name).sort();
+    const want = own ? ["healthy/tb", "healthy/tb/hparams"] : ["healthy/tb"];
+    expect(names(planImport([root]).runs)).toEqual(want);
+    expect(names(await planPaths(entriesOf(root), peek))).toEqual(want);
+    const py = execFileSync(
+      process.env.PYTHON ?? "/usr/bin/python3",
+      ["-c", "import json,sys; from babysit.importer import plan_import; print(json.dumps(plan_import(sys.argv[1:])))", root],
+      { env: { ...process.env, PYTHONPATH: path.resolve("sdk/python") }, encoding: "utf8" },
+    );
+    expect(names(JSON.parse(py).runs)).toEqual(want);
   });
 });

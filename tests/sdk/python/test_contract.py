@@ -35,9 +35,9 @@ NOT_FOR_SDKS = {"seriesKeysPerRequest", "keyPatternMaxLength", "keyPatternsMax",
                 "runListConfigKeys", "runListKeysRuns", "runListKeysMax", "shareListMax",
                 # body limits of routes other than the log route: what the SDKs send there is far within them
                 "runCreateBodyBytes", "editBodyBytes", "smallBodyBytes",
-                # log import and console lines: the server answers a file past importFileBytes with 413,
-                # which `python -m babysit import` reports for that file
-                "importFileBytes", "importPointsMax", "importRecordFieldsMax", "importPatternMaxLength", "importPatternsMax", "importSourceMaxLength",
+                # log import and console lines: the server checks these (importFileBytes and
+                # importHparamsPeekBytes are the SDK's: `python -m babysit import` plans with them)
+                "importPointsMax", "importRecordFieldsMax", "importPatternMaxLength", "importPatternsMax", "importSourceMaxLength",
                 "runLogBodyBytes", "runLogLineMaxLength", "runLogLinesPerBatch", "runLogLinesPerRun", "runLogPageMax",
                 # the server judges a run's startedAt / finishedAt against its own clock; SDKs send theirs as is
                 "runTimeFutureSkew", "runTimeMaxAge", "runMetricFiltersMax"}

@@ -3,6 +3,7 @@ import { principalOf } from "@/lib/auth/request";
 import { assertMayChangeOwner } from "@/lib/auth/run-access";
 import { handle, json, parse, readJson } from "@/lib/http/handler";
 import { deleteRun } from "@/lib/runs/delete-run";
+import { runFree } from "@/lib/runs/run-lock";
 import { getRun } from "@/lib/runs/get-run";
 import { updateRun } from "@/lib/runs/update-run";
 import { updateRun as updateRunSchema } from "@/lib/schemas/runs";
@@ -28,6 +29,7 @@ export const PATCH = handle(async (req: Request, ctx: Ctx) => {
 // DELETE /api/v1/runs/[id] – delete a run and all its data
 export const DELETE = handle(async (_req: Request, ctx: Ctx) => {
   const { id } = await ctx.params;
+  await runFree(id); // an import storing into the run ends first (lib/runs/run-lock.ts)
   deleteRun(id);
   return json({ id, deleted: true });
 });

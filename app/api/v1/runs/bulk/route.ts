@@ -2,6 +2,7 @@ import "@/lib/alerts/register";
 import { principalOf } from "@/lib/auth/request";
 import { assertMayBulk } from "@/lib/auth/run-access";
 import { handle, json, parse, readJson } from "@/lib/http/handler";
+import { runsFree } from "@/lib/runs/run-lock";
 import { bulkRuns } from "@/lib/runs/update-run";
 import { bulkRuns as bulkRunsSchema } from "@/lib/schemas/runs";
 
@@ -12,5 +13,6 @@ export const dynamic = "force-dynamic";
 export const POST = handle(async (req: Request) => {
   const { ids, action, tag } = parse(bulkRunsSchema, await readJson(req));
   assertMayBulk(principalOf(req), ids, action);
+  if (action === "delete") await runsFree(ids); // imports storing into them end first (lib/runs/run-lock.ts)
   return json(bulkRuns(ids, action, tag));
 });
