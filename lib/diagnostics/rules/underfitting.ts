@@ -186,7 +186,7 @@ function byLoss(ctx: Context): Diagnosis | null {
  * Linear layer (a GRU or an embedding before a linear head has parameters watch() does not measure).
  * Every `model` event must say so (two watched models: both).
  */
-export function linearModel(ctx: Context): { params: number } | null {
+export function linearModel(ctx: Context): { params: number | null } | null {
   let params: number | null = null;
   for (const ev of ctx.run.events) {
     if (ev.type !== "model" || !ev.data || typeof ev.data !== "object") continue;
@@ -195,7 +195,20 @@ export function linearModel(ctx: Context): { params: number } | null {
     if (!(d.weighted_layers === 1 && typeof p === "number" && p > 0 && d.params_watched === p)) return null;
     params = p;
   }
-  return params === null ? null : { params };
+  if (params !== null) return { params };
+  // Without the event (an older SDK, a replayed log): one measured layer, and a config that calls the
+  // model a linear or logistic regression without naming anything else it is made of.
+  let weighted = 0;
+  for (const f of ctx.keys.layers.values()) if (f.update_ratio || f.weight_std || f.weight_mean) weighted++;
+  if (weighted !== 1) return null;
+  const c = ctx.run.config ?? {};
+  const said = [c.model, c.architecture, c.arch, c.model_name, c.model_type]
+    .filter((x) => typeof x === "string")
+    .join(" ")
+    .toLowerCase();
+  if (!/\b(linear|logistic|softmax regression)\b/.test(said)) return null;
+  if (/gru|lstm|rnn|conv|cnn|mlp|transformer|attention|embed|resnet|hidden|head|layers|deep/.test(said)) return null;
+  return { params: null };
 }
 
 /**
@@ -230,7 +243,7 @@ function byLinearModel(ctx: Context): Diagnosis | null {
     "warning",
     e.steps[0],
     "Underfitting: a linear model that cannot fit its data",
-    `Every one of the model's ${lin.params} trainable parameters sits in a single Linear layer: it can only draw ` +
+    `${lin.params !== null ? `Every one of the model's ${lin.params} trainable parameters sits in a single Linear layer` : "The model is linear (one measured layer, and the config calls it a linear or logistic regression)"}: it can only draw ` +
       `linear boundaries. Training accuracy ${ctx.run.finished ? "ended" : "sits"} at ${fmt(tNow)}` +
       `${chance !== null ? ` (chance ${fmt(chance)})` : ""}, ${fmt(err * 100, 2)}% of its own training data wrong, and ` +
       `validation accuracy (${fmt(vNow)}) tracks it: the data need more than a linear boundary. Add a hidden layer ` +

@@ -70,6 +70,11 @@ function squashedRegression(config: Record<string, unknown>, pinned: number, los
 
 const LINEAR = { params: 6, params_watched: 6, weighted_layers: 1, modules: { Linear: 1 } };
 
+/** `spec` with more config and other events. */
+function withConfig(spec: RunSpec, config: Record<string, unknown>, events: RunSpec["events"]): RunSpec {
+  return { ...spec, config: { ...spec.config, ...config }, events };
+}
+
 /** A finished run of C classes whose accuracies end near `train` / `val`, with watch()'s `model` event `model`. */
 function linearRun(C: number, train: number, val: number, model: Record<string, unknown>): RunSpec {
   const g = gauss(11);
@@ -768,6 +773,21 @@ const cases: Record<string, Case[]> = {
       raised: true,
     },
     { name: "a linear model capped at 0.88 on moons, val tracking", spec: linearRun(2, 0.88, 0.87, LINEAR), raised: true },
+    {
+      name: "no model event (an older SDK): one measured layer and a config calling it a logistic regression",
+      spec: withConfig(linearRun(2, 0.52, 0.49, LINEAR), { model: "logistic regression 2-2" }, []),
+      raised: true,
+    },
+    {
+      name: "no model event: one measured layer, but the config names a GRU before the linear head",
+      spec: withConfig(linearRun(4, 0.26, 0.25, LINEAR), { model: "GRU(8->48) over image rows, linear head" }, []),
+      raised: false,
+    },
+    {
+      name: "no model event and no description: one measured layer says nothing of what else there is",
+      spec: withConfig(linearRun(2, 0.52, 0.49, LINEAR), {}, []),
+      raised: false,
+    },
     { name: "a linear model that fits digits (0.98 / 0.96)", spec: linearRun(10, 0.98, 0.96, LINEAR), raised: false },
     {
       name: "a GRU before a linear head at chance: not a linear model (its GRU parameters are not watched)",
