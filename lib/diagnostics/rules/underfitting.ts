@@ -181,9 +181,92 @@ function byLoss(ctx: Context): Diagnosis | null {
   );
 }
 
+/**
+ * The watched model is linear: watch()'s `model` event says every trainable parameter sits in its one
+ * Linear layer (a GRU or an embedding before a linear head has parameters watch() does not measure).
+ * Every `model` event must say so (two watched models: both).
+ */
+export function linearModel(ctx: Context): { params: number | null } | null {
+  let params: number | null = null;
+  for (const ev of ctx.run.events) {
+    if (ev.type !== "model" || !ev.data || typeof ev.data !== "object") continue;
+    const d = ev.data as Record<string, unknown>;
+    const p = d.params;
+    if (!(d.weighted_layers === 1 && typeof p === "number" && p > 0 && d.params_watched === p)) return null;
+    params = p;
+  }
+  if (params !== null) return { params };
+  // Without the event (an older SDK, a replayed log): one measured layer, and a config that calls the
+  // model a linear or logistic regression without naming anything else it is made of.
+  let weighted = 0;
+  for (const f of ctx.keys.layers.values()) if (f.update_ratio || f.weight_std || f.weight_mean) weighted++;
+  if (weighted !== 1) return null;
+  const c = ctx.run.config ?? {};
+  const said = [c.model, c.architecture, c.arch, c.model_name, c.model_type]
+    .filter((x) => typeof x === "string")
+    .join(" ")
+    .toLowerCase();
+  if (!/\b(linear|logistic|softmax regression)\b/.test(said)) return null;
+  if (/gru|lstm|rnn|conv|cnn|mlp|transformer|attention|embed|resnet|hidden|head|layers|deep/.test(said)) return null;
+  return { params: null };
+}
+
+/**
+ * A linear model that cannot fit its data: its training error stays high and validation tracks it.
+ * A linear model learns nothing but linear boundaries, so on data that needs more it sits near chance
+ * from the start: there is no "learned something first" to wait for (what byAccuracy asks of deeper
+ * nets, whose flat start is the learning rate's or a bug's), and the capacity is the finding.
+ */
+function byLinearModel(ctx: Context): Diagnosis | null {
+  const lin = linearModel(ctx);
+  if (!lin) return null;
+  const { val_acc: va, train_acc: ta } = ctx.keys.scalars;
+  if (!va || !ta) return null;
+  const { t } = ctx;
+  const e = accEvals(ctx)!;
+  if (e.steps.length < t.min_evals) return null;
+  // judged once it stopped improving: at the finish, or on a plateau
+  const tHead = heading(e.train, t.plateau_delta_acc, t.underfit_slowdown);
+  if (!ctx.run.finished && !tHead?.plateau) return null;
+  const cls = classesOf(ctx);
+  const chance = cls ? 1 / cls.C : null;
+  const tNow = median(lastN(e.train, 3));
+  const vNow = median(lastN(e.val, 3));
+  const err = 1 - tNow;
+  const untrainedErr = chance !== null ? 1 - chance : 1 - e.train[0];
+  if (!(untrainedErr > 0) || !(err >= t.underfit_err_frac * untrainedErr)) return null;
+  // validation tracks training: the errors are the model's, not a generalization gap
+  const gap = tNow - vNow;
+  if (Math.abs(gap) > t.underfit_gap_share * err) return null;
+  return diagnosis(
+    "underfitting",
+    "warning",
+    e.steps[0],
+    "Underfitting: a linear model that cannot fit its data",
+    `${lin.params !== null ? `Every one of the model's ${lin.params} trainable parameters sits in a single Linear layer` : "The model is linear (one measured layer, and the config calls it a linear or logistic regression)"}: it can only draw ` +
+      `linear boundaries. Training accuracy ${ctx.run.finished ? "ended" : "sits"} at ${fmt(tNow)}` +
+      `${chance !== null ? ` (chance ${fmt(chance)})` : ""}, ${fmt(err * 100, 2)}% of its own training data wrong, and ` +
+      `validation accuracy (${fmt(vNow)}) tracks it: the data need more than a linear boundary. Add a hidden layer ` +
+      `with a nonlinearity (e.g. Linear-ReLU-Linear), or features that make the classes linearly separable.`,
+    {
+      linear_model: true,
+      params: lin.params,
+      train_key: ta.key,
+      val_key: va.key,
+      train_acc: round(tNow),
+      val_acc: round(vNow),
+      gap: round(gap, 3),
+      train_error: round(err, 3),
+      num_classes: cls ? cls.C : null,
+      underfit_err_frac: t.underfit_err_frac,
+      underfit_gap_share: t.underfit_gap_share,
+    },
+  );
+}
+
 export const underfitting: Rule = {
   code: "underfitting",
   evaluate(ctx) {
-    return byAccuracy(ctx) ?? byLoss(ctx);
+    return byAccuracy(ctx) ?? byLoss(ctx) ?? byLinearModel(ctx);
   },
 };

@@ -251,7 +251,10 @@ def watch(model: Any, optimizer: Any = None, every: int = 10, hist_every: Option
       a > 0.99) for every activation *module* (nn.ReLU, nn.Tanh, ...; ``F.relu`` calls are invisible),
       named after the Linear/Conv layer whose output it activates;
     - ``lr`` when an optimizer is given;
-    - every `hist_every` iterations: histograms ``act/<layer>``, ``grad/<layer>``, ``weight/<layer>``.
+    - every `hist_every` iterations: histograms ``act/<layer>``, ``grad/<layer>``, ``weight/<layer>``;
+    - once, a ``model`` event ``{params, params_watched, weighted_layers, modules}``: trainable
+      parameters in all and in the measured layers, and the leaf module classes with their counts
+      (the server tells a linear model, whose capacity is the finding when it sits near chance).
 
     The statistics land on the step the training loop logs during the same iteration. Reductions run
     on the model's device and are read back by the background thread: no GPU sync in the loop.

@@ -348,6 +348,8 @@ class Watcher:
             self._warner.say("watch-noact", "watch(): %s has no activation modules (nn.ReLU, nn.Tanh, ...); activation "
                              "statistics need them (functional F.relu calls cannot be hooked)" % type(model).__name__)
 
+        self._model_summary(inner)
+
         self._win = _Window(self)
         self._it = _Iteration()
         self._before = _Before()
@@ -367,6 +369,32 @@ class Watcher:
         else:
             # Without an optimizer an iteration is a training forward: a pre-hook counts them.
             self._hooks.root = [model.register_forward_pre_hook(self._root_hook)]
+
+    def _model_summary(self, inner: Any) -> None:
+        """One ``model`` event: what the watched model is made of, beyond the layers watch() measures.
+
+        ``{"params": trainable parameters, "params_watched": those of the Linear/Conv layers watch()
+        measures, "weighted_layers": how many, "modules": {class name: count} of the leaf modules (at most
+        32 classes)}``. The server reads a model whose every trainable parameter sits in one Linear layer
+        as a linear model (a GRU or an embedding in front of a linear head is not one: its parameters are
+        not watched). Never raises: a model it cannot read sends nothing.
+        """
+        try:
+            total = sum(int(p.numel()) for p in inner.parameters() if p.requires_grad)
+            watched = 0
+            for lay in self._layers:
+                watched += sum(int(p.numel()) for p in lay.module.parameters(recurse=False) if p.requires_grad)
+            kinds: Dict[str, int] = {}
+            for m in inner.modules():
+                if next(m.children(), None) is not None:
+                    continue  # containers: their leaves say what the model is
+                k = type(m).__name__
+                if k in kinds or len(kinds) < 32:
+                    kinds[k] = kinds.get(k, 0) + 1
+            self.run.event("model", {"params": total, "params_watched": watched, "weighted_layers": len(self._layers),
+                                     "modules": kinds})
+        except Exception as err:  # a model it cannot read: no summary, training goes on
+            self._warner.say("watch-summary", "watch(): no model summary sent (%s)" % type(err).__name__)
 
     def _act_kind(self, m: Any) -> Optional[str]:
         if isinstance(m, self._relu):

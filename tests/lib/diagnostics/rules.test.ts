@@ -68,6 +68,30 @@ function squashedRegression(config: Record<string, unknown>, pinned: number, los
   };
 }
 
+const LINEAR = { params: 6, params_watched: 6, weighted_layers: 1, modules: { Linear: 1 } };
+
+/** `spec` with more config and other events. */
+function withConfig(spec: RunSpec, config: Record<string, unknown>, events: RunSpec["events"]): RunSpec {
+  return { ...spec, config: { ...spec.config, ...config }, events };
+}
+
+/** A finished run of C classes whose accuracies end near `train` / `val`, with watch()'s `model` event `model`. */
+function linearRun(C: number, train: number, val: number, model: Record<string, unknown>): RunSpec {
+  const g = gauss(11);
+  return {
+    config: { num_classes: C },
+    series: {
+      "train/loss": series(600, () => Math.log(C) * (1 - 0.8 * (train - 1 / C)) * (1 + 0.02 * g())),
+      "train/acc": perEpoch((p) => train - 0.02 * Math.exp(-p / 0.1)),
+      "val/acc": perEpoch((p) => val - 0.02 * Math.exp(-p / 0.1)),
+      // Adam's steps on a model that cannot do better: healthy in size, going nowhere
+      ...layerStats(["out"], { ur: () => 0.01, wstd: () => 0.5 }),
+    },
+    events: [{ type: "model", step: 0, data: model }],
+    finished: true,
+  };
+}
+
 /**
  * A classifier of 8 classes whose loss sits at ln 8 for the first `flat` of 480 steps, then falls; `upTo`
  * cuts the run part-way (a live evaluation), `lr` gives the logged learning rate over the run.
@@ -742,6 +766,49 @@ const cases: Record<string, Case[]> = {
     },
   ],
   underfitting: [
+    {
+      // logistic regression on make_circles: at chance from the start, train and val alike
+      name: "a linear model (watch()'s model event) at chance on two classes: no learning first to wait for",
+      spec: linearRun(2, 0.52, 0.49, LINEAR),
+      raised: true,
+    },
+    { name: "a linear model capped at 0.88 on moons, val tracking", spec: linearRun(2, 0.88, 0.87, LINEAR), raised: true },
+    {
+      name: "no model event (an older SDK): one measured layer and a config calling it a logistic regression",
+      spec: withConfig(linearRun(2, 0.52, 0.49, LINEAR), { model: "logistic regression 2-2" }, []),
+      raised: true,
+    },
+    {
+      name: "no model event: one measured layer, but the config names a GRU before the linear head",
+      spec: withConfig(linearRun(4, 0.26, 0.25, LINEAR), { model: "GRU(8->48) over image rows, linear head" }, []),
+      raised: false,
+    },
+    {
+      name: "no model event and no description: one measured layer says nothing of what else there is",
+      spec: withConfig(linearRun(2, 0.52, 0.49, LINEAR), {}, []),
+      raised: false,
+    },
+    { name: "a linear model that fits digits (0.98 / 0.96)", spec: linearRun(10, 0.98, 0.96, LINEAR), raised: false },
+    {
+      name: "a GRU before a linear head at chance: not a linear model (its GRU parameters are not watched)",
+      spec: linearRun(4, 0.26, 0.25, { params: 1312, params_watched: 68, weighted_layers: 1, modules: { GRU: 1, Linear: 1 } }),
+      raised: false,
+    },
+    {
+      name: "a linear model far ahead on training data (0.9 / 0.6): a generalization gap, not capacity",
+      spec: linearRun(10, 0.9, 0.6, LINEAR),
+      raised: false,
+    },
+    {
+      name: "a linear model live and still climbing steadily (0.5 -> 0.8): not judged yet",
+      spec: (() => {
+        const r = linearRun(2, 0.8, 0.79, LINEAR);
+        r.series!["train/acc"] = perEpoch((p) => 0.5 + 0.3 * p);
+        r.series!["val/acc"] = perEpoch((p) => 0.49 + 0.3 * p);
+        return { ...r, finished: false };
+      })(),
+      raised: false,
+    },
     {
       name: "train and val accuracy plateau together around 0.55",
       spec: healthy({ series: { "train/acc": acc(0.1, 0.56, { tau: 0.1 }), "val/acc": acc(0.1, 0.54, { tau: 0.1, seed: 3 }), ...lossesAt(1.3) } }),
@@ -1775,4 +1842,15 @@ describe("a big run (100 keys x 100,000 points)", () => {
     expect(d.map((x) => x.code)).toEqual(["divergence"]);
     expect(d[0].step).toBe(N);
   });
+});
+
+test("a linear model at chance: no_learning does not hide its underfitting (capacity is the first fix)", () => {
+  const found = diagnose(makeRun(linearRun(2, 0.5, 0.49, LINEAR)), { strict: true });
+  const codes = found.map((d) => d.code);
+  expect(codes).toEqual(expect.arrayContaining(["no_learning", "underfitting"]));
+  expect(found.find((d) => d.code === "underfitting")!.evidence).toMatchObject({ linear_model: true, params: 6 });
+  // the same run without the model event: a net that learned nothing, underfitting hidden as before
+  const deep = diagnose(makeRun({ ...linearRun(2, 0.5, 0.49, LINEAR), events: [] }), { strict: true }).map((d) => d.code);
+  expect(deep).not.toContain("underfitting");
+  expect(deep).toContain("no_learning");
 });

@@ -895,3 +895,45 @@ def test_watch_keys_past_the_runs_key_limits_are_dropped_and_counted(server, mak
     assert result.rejected_points == sum(reasons.values()) > 0
     said = [str(w.message) for w in caught if issubclass(w.category, babysit.BabysitWarning)]
     assert sum("(keysPerRun)" in m for m in said) == 1 and sum("(histogramKeysPerRun)" in m for m in said) == 1
+
+
+class _GRUHead(nn.Module):
+    """A GRU in front of a linear head: watch() measures only the head, so the model is no linear model."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(8, 16, batch_first=True)
+        self.out = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.out(self.gru(x)[0][:, -1])
+
+
+@pytest.mark.parametrize("make_model, params, watched, layers, modules", [
+    (lambda: nn.Linear(64, 10), 650, 650, 1, {"Linear": 1}),
+    (lambda: MLP(), 64 * 32 + 32 + 32 * 32 + 32 + 32 * 10 + 10, 64 * 32 + 32 + 32 * 32 + 32 + 32 * 10 + 10, 3,
+     {"Linear": 3, "ReLU": 2}),
+    (_GRUHead, 3 * (8 * 16 + 16 * 16 + 2 * 16) + 16 * 4 + 4, 16 * 4 + 4, 1, {"GRU": 1, "Linear": 1}),
+    (lambda: nn.Sequential(nn.Embedding(50, 8), nn.Flatten(), nn.Linear(8 * 6, 3)), 50 * 8 + 8 * 6 * 3 + 3, 8 * 6 * 3 + 3, 1,
+     {"Embedding": 1, "Flatten": 1, "Linear": 1}),
+])
+def test_watch_sends_one_model_event_saying_what_the_model_is_made_of(server, make_run, make_model, params, watched, layers,
+                                                                      modules):
+    model = make_model()
+    run = make_run()
+    babysit.watch(model)
+    run.finish()
+    events = server.events(run.id, "model")
+    assert len(events) == 1
+    assert events[0]["data"] == {"params": params, "params_watched": watched, "weighted_layers": layers, "modules": modules}
+
+
+def test_frozen_parameters_are_not_counted(server, make_run):
+    model = MLP()
+    for p in model.fc1.parameters():
+        p.requires_grad_(False)
+    run = make_run()
+    babysit.watch(model)
+    run.finish()
+    data = server.events(run.id, "model")[0]["data"]
+    assert data["params"] == data["params_watched"] == 32 * 32 + 32 + 32 * 10 + 10
