@@ -184,6 +184,8 @@ describe("babysit run", () => {
       cwd: work,
       env: { ...process.env, BABYSIT_RUN_LOG_DIR: path.join(work, "run-logs") },
       stdio: ["ignore", "pipe", "pipe"],
+      // sent by kill, not by a terminal (a test run from a terminal would otherwise be in its foreground group)
+      detached: true,
     });
     let out = "";
     let err = "";
@@ -197,6 +199,38 @@ describe("babysit run", () => {
     expect(run.status).toBe("crashed");
     const logs = (await api(server.url, "GET", `/api/v1/runs/${run.id}/logs`)).body;
     expect(logs.lines[0].text).toBe("(Iteration 1 / 10) loss: 2.3");
+  });
+
+  // Ctrl-C in a real terminal (a pty made by util-linux `script`): the terminal sends SIGINT to its
+  // foreground process group, babysit and the command alike; passed on again by babysit, it would
+  // interrupt a script's own KeyboardInterrupt handler (the checkpoint it saves) a second time.
+  test.each([
+    ["catches KeyboardInterrupt and saves a checkpoint", "checkpoint saved", 0, "finished"],
+    ["does not catch it", "KeyboardInterrupt", 130, "crashed"],
+  ] as const)("Ctrl-C in a terminal reaches a command that %s once, as without babysit", async (_what, last, code, status) => {
+    const project = `cli-ctrlc-${code}`;
+    const body =
+      code === 0
+        ? 'import sys, time\ntry:\n    print("(Iteration 1 / 10) loss: 2.3", flush=True)\n    while True:\n        time.sleep(0.05)\nexcept KeyboardInterrupt:\n    print("saving a checkpoint", flush=True)\n    time.sleep(1.0)\n    print("checkpoint saved", flush=True)\n    sys.exit(0)\n'
+        : 'import time\nprint("(Iteration 1 / 10) loss: 2.3", flush=True)\nwhile True:\n    time.sleep(0.05)\n';
+    const f = script(`ctrlc-${code}.py`, body);
+    const cmd = [process.execPath, CLI, "run", "--url", server.url, "--project", project, "--", PY, f].map((a) => `'${a}'`).join(" ");
+    const term: ChildProcess = spawn("script", ["-qfec", cmd, "/dev/null"], {
+      cwd: work,
+      env: { ...process.env, BABYSIT_RUN_LOG_DIR: path.join(work, "run-logs") },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    term.stdout!.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => term.once("exit", (c) => resolve(c)));
+    await waitFor(() => out.includes("(Iteration 1 / 10)") && out.includes("babysit: run"), 30_000, "the child's first line and the run");
+    term.stdin!.write("\u0003"); // the terminal's interrupt character
+    expect(await exited).toBe(code);
+    term.stdin!.end();
+    expect(out).toContain(last);
+    expect(out.split("KeyboardInterrupt").length - 1).toBe(code === 0 ? 0 : 1);
+    const run = await runByName(project);
+    expect(run.status).toBe(status);
   });
 
   test("no server: the child runs to its end, its exit code is returned, and the output is kept in a file to import", async () => {
