@@ -306,6 +306,7 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
       if (row && isEpoch(epoch)) row.epoch = epoch;
     }
     for (const row of rows.values()) delivery.row(row);
+    for (const e of found.events) delivery.event(e.type, e.data);
   };
 
   // the child's environment is this one's; Python is asked not to hold its output back in a pipe

@@ -173,6 +173,32 @@ describe("babysit run", () => {
     }
   });
 
+  test("Hugging Face Trainer output: the end-of-training dict is the run's summary; the checklist reads the logged loss curve", async () => {
+    const project = "cli-hf-summary";
+    const f = script(
+      "hf.py",
+      [
+        "for i in range(12):",
+        "    print({'loss': round(2.3 - i * 0.1, 4), 'learning_rate': 5e-05, 'epoch': (i + 1) / 12})",
+        "print({'train_runtime': 30.5, 'train_samples_per_second': 98.3, 'train_loss': 1.1, 'epoch': 1.0})",
+        "",
+      ].join("\n"),
+    );
+    const r = babysit(["run", "--url", server.url, "--project", project, "--", PY, f]);
+    expect(r.status).toBe(0);
+    const run = await runByName(project);
+    const detail = (await api(server.url, "GET", `/api/v1/runs/${run.id}`)).body;
+    expect(detail.keys.map((k: { key: string }) => k.key)).not.toContain("train_loss");
+    expect(detail.events.find((e: { type: string }) => e.type === "summary")?.data).toEqual({
+      train_runtime: 30.5,
+      train_samples_per_second: 98.3,
+      train_loss: 1.1,
+      epoch: 1,
+    });
+    const items = (await api(server.url, "GET", `/api/v1/runs/${run.id}/checklist`)).body.items;
+    expect(items.find((i: { id: string }) => i.id === "initial_loss").evidence).toContain("first loss 2.3");
+  });
+
   test.each([
     ["SIGTERM", 143],
     ["SIGINT", 130],
