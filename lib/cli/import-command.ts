@@ -43,7 +43,7 @@ export async function importCommand(paths: string[], o: ImportCommandOptions, pr
     events: 0,
     unchanged: 0,
     skipped: [...plan.skipped],
-    failed: [],
+    failed: [...plan.failed],
     keyRefused: false,
   };
   const total = plan.runs.reduce((n, r) => n + r.files.reduce((m, f) => m + f.size, 0), 0);

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -153,6 +153,28 @@ describe("local mode", () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain(`train.log: cannot reach the babysit server at http://127.0.0.1:${port} (ECONNREFUSED)`);
     expect(r.out).not.toContain("fetch failed");
+  });
+
+  // a typo in a path is a failure (as cp or tar say), not a clean "imported 0 runs" with exit 0
+  test.each([
+    ["does not exist", (tmp: string) => path.join(tmp, "nope"), "no such file or directory"],
+    [
+      "is not a file or directory (a FIFO)",
+      (tmp: string) => {
+        execFileSync("mkfifo", [path.join(tmp, "fifo")]);
+        return path.join(tmp, "fifo");
+      },
+      "not a file or directory",
+    ],
+  ] as const)("babysit import: a path that %s fails (exit 1, named); the other paths are imported", async (_what, make, reason) => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
+    fs.writeFileSync(path.join(tmp, "train.log"), "step=1 loss=0.5\nstep=2 loss=0.25\n");
+    const bad = make(tmp);
+    const project = `cli-missing-${reason.length}`;
+    const r = cli(["import", bad, path.join(tmp, "train.log"), "--project", project, "--url", server.url, "--no-progress"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`failed 1:\n  ${bad}: ${reason}`);
+    expect(r.out).toContain(`imported 1 run into project "${project}": 2 points`);
   });
 
   test("babysit import: a damaged file fails alone (exit 1, named), the rest is imported", async () => {

@@ -62,10 +62,12 @@ def _records_hparams(files: List[Dict[str, Any]]) -> bool:
 
 def plan_import(paths: List[str]) -> Dict[str, Any]:
     """Which runs `paths` hold and which files make each: {"runs": [{source, name, kind, files:
-    [{abs, rel, size}]}], "skipped": [{path, reason}]}."""
+    [{abs, rel, size}]}], "skipped": [{path, reason}], "failed": [{path, reason}]}; "failed" holds the
+    paths given that are not there (a typo: the import exits 1, as cp or tar would)."""
     runs: List[Dict[str, Any]] = []
     by_source: Dict[str, Dict[str, Any]] = {}
     skipped: List[Dict[str, str]] = []
+    failed: List[Dict[str, str]] = []
 
     def add(run: Dict[str, Any]) -> None:
         had = by_source.get(run["source"])
@@ -89,12 +91,12 @@ def plan_import(paths: List[str]) -> Dict[str, Any]:
         elif os.path.isdir(path):
             _walk(path, add, skipped)
         elif os.path.lexists(path):
-            skipped.append({"path": given, "reason": "not a file or directory"})
+            failed.append({"path": given, "reason": "not a file or directory"})
         else:
-            skipped.append({"path": given, "reason": "no such file or directory"})
+            failed.append({"path": given, "reason": "no such file or directory"})
     for r in runs:
         r["files"].sort(key=lambda f: f["rel"])
-    return {"runs": runs, "skipped": skipped}
+    return {"runs": runs, "skipped": skipped, "failed": failed}
 
 
 def _walk(root: str, add: Callable[[Dict[str, Any]], None], skipped: List[Dict[str, str]]) -> None:
@@ -190,7 +192,7 @@ def import_paths(paths: List[str], url: str, project: str = "default", name: Opt
     base = url.rstrip("/")
     plan = plan_import(paths)
     s: Dict[str, Any] = {"runs": [], "points": 0, "histograms": 0, "images": 0, "events": 0, "unchanged": 0,
-                         "skipped": list(plan["skipped"]), "failed": [], "key_refused": False}
+                         "skipped": list(plan["skipped"]), "failed": list(plan["failed"]), "key_refused": False}
     total = sum(f["size"] for r in plan["runs"] for f in r["files"])
     done = 0
     single = len(plan["runs"]) == 1

@@ -155,10 +155,18 @@ def test_a_damaged_event_file_is_refused_with_its_reason_stores_nothing_and_exit
     assert runs_of("py-import-bad") == []
 
 
-def test_a_path_that_does_not_exist_is_listed_as_skipped(tmp_path, capsys):
-    code, out, _ = cli(capsys, str(tmp_path / "nope"), "--project", "py-import-none")
-    assert code == 0
-    assert "skipped 1:" in out and "no such file or directory" in out
+@pytest.mark.parametrize("what", ["missing", "fifo"])
+def test_a_path_that_is_not_there_fails_exit_1_and_the_others_are_imported(tmp_path, capsys, what):
+    # a typo in a path is a failure, as cp or tar say, not a clean "imported 0 runs" with exit 0
+    folder = unpack("healthy", str(tmp_path))
+    bad = tmp_path / "nope"
+    if what == "fifo":
+        os.mkfifo(str(bad))
+    code, out, _ = cli(capsys, str(bad), os.path.join(folder, "log.txt"), "--project", "py-import-none-" + what)
+    assert code == 1
+    reason = "no such file or directory" if what == "missing" else "not a file or directory"
+    assert "failed 1:\n  %s: %s" % (bad, reason) in out
+    assert [r["name"] for r in runs_of("py-import-none-" + what)] == ["log.txt"]
 
 
 def test_a_server_that_is_away_exits_1_naming_it(tmp_path, capsys):
