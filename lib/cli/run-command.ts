@@ -120,6 +120,9 @@ export function commandConfig(argv: readonly string[], cwd: string): Record<stri
   return config;
 }
 
+/** Server text bound for a terminal: no control characters. */
+const plain = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
+
 interface Row {
   step: number;
   time: number;
@@ -148,6 +151,7 @@ class Delivery {
   problem: string | null = null;
   private warned = false;
   fatal: string | null = null;
+  private printedAlerts = new Set<string>();
 
   constructor(
     private t: ImportTarget,
@@ -234,11 +238,25 @@ class Delivery {
     while (this.rows.length || this.events.length) {
       const rows = this.rows.slice(0, 1_000);
       const events = this.events.slice(0, LIMITS.eventsPerBatch.value);
-      await call(this.t, "POST", `/api/v1/runs/${id}/log`, { seq: this.seq, rows, histograms: [], events });
+      const r = await call(this.t, "POST", `/api/v1/runs/${id}/log`, { seq: this.seq, rows, histograms: [], events });
       this.seq++;
+      this.sayAlerts(r?.alerts);
       this.rows.splice(0, rows.length);
       this.events.splice(0, events.length);
       for (const r of rows) this.sentPoints += Object.keys(r.metrics).length;
+    }
+  }
+
+  /** The babysitter's alerts in the terminal, as the SDKs print them: each code once, when raised. */
+  private sayAlerts(alerts: unknown): void {
+    if (!Array.isArray(alerts)) return;
+    for (const a of alerts) {
+      if (!a || typeof a.code !== "string" || this.printedAlerts.has(a.code)) continue;
+      this.printedAlerts.add(a.code);
+      const severity = typeof a.severity === "string" ? a.severity : "warning";
+      const at = typeof a.step === "number" ? ` (step ${a.step})` : "";
+      const title = typeof a.title === "string" ? a.title : typeof a.message === "string" ? a.message : "";
+      this.say(`babysit [${plain(severity)}] ${plain(a.code)}${at}: ${plain(title.slice(0, 500))} -> ${this.url}`);
     }
   }
 
@@ -253,7 +271,10 @@ class Delivery {
     }
     if (this.pending || this.fatal) return false;
     try {
-      await call(this.t, "POST", `/api/v1/runs/${encodeURIComponent(this.runId)}/finish`, { status });
+      const r = await call(this.t, "POST", `/api/v1/runs/${encodeURIComponent(this.runId)}/finish`, { status });
+      this.sayAlerts(r?.alerts);
+      const summary = r?.checklist?.summary;
+      if (typeof summary === "string" && summary.length <= 500) this.say(`babysit: checklist ${plain(summary)} -> ${this.url}`);
       return true;
     } catch (e) {
       this.problem = e instanceof Error ? e.message : String(e);

@@ -173,6 +173,23 @@ describe("babysit run", () => {
     }
   });
 
+  test("the babysitter's alerts and checklist reach the terminal, as the SDKs print them (stderr; stdout stays the command's)", async () => {
+    const project = "cli-alerts";
+    const f = script(
+      "nan.py",
+      ["import math", "for i in range(1, 60):", '    print(f"(Iteration {i} / 60) loss: {2.3 * math.exp(i / 5) if i < 40 else math.nan}")', ""].join("\n"),
+    );
+    const r = babysit(["run", "--url", server.url, "--project", project, "--", PY, f]);
+    expect(r.status).toBe(0);
+    const run = await runByName(project);
+    const err = r.stderr.toString();
+    expect(err).toContain(`babysit [critical] divergence (step 40): Divergence: the loss is NaN/Inf -> ${server.url}/runs/${run.id}`);
+    const checklist = err.split("\n").find((l) => l.startsWith("babysit: checklist "));
+    expect(checklist).toContain("1 raised (divergence)");
+    expect(checklist).toContain(`-> ${server.url}/runs/${run.id}`);
+    expect(r.stdout.toString()).not.toContain("babysit");
+  });
+
   test("Hugging Face Trainer output: the end-of-training dict is the run's summary; the checklist reads the logged loss curve", async () => {
     const project = "cli-hf-summary";
     const f = script(
