@@ -155,12 +155,15 @@ class ImportRequestError(Exception):
         self.code = code
 
 
-def _request(base: str, path: str, body: bytes, content_type: str, timeout: float) -> Dict[str, Any]:
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/json", "Content-Type": content_type}
+def _request(base: str, path: str, body: Optional[bytes], content_type: str, timeout: float) -> Dict[str, Any]:
+    """POSTs `body` (a GET when it is None); the answer's JSON, or ImportRequestError."""
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = content_type
     key = os.environ.get(API_KEY_ENV, "").strip()
     if key:
         headers["Authorization"] = "Bearer " + key
-    req = urllib.request.Request(base + path, data=body, headers=headers, method="POST")
+    req = urllib.request.Request(base + path, data=body, headers=headers, method="GET" if body is None else "POST")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return json.loads(resp.read().decode("utf-8"))
@@ -250,6 +253,14 @@ def import_paths(paths: List[str], url: str, project: str = "default", name: Opt
                 alerts = [a["code"] for a in fin.get("alerts", [])]
             except ImportRequestError as err:
                 s["failed"].append({"path": run["name"], "reason": "finishing the run: %s" % err})
+            # a long log raises most of its diagnoses live, while it is sent (the finish answer then
+            # lists only the new ones): list every active one, as `babysit import` does
+            try:
+                got = _request(base, "/api/v1/runs/%s/alerts" % urllib.parse.quote(run_id, safe=""), None, "", timeout)
+                active = [a["code"] for a in got.get("alerts", []) if a.get("status", "active") == "active"]
+                alerts = list(dict.fromkeys(active + alerts))
+            except (ImportRequestError, KeyError, TypeError, AttributeError):
+                pass
         s["runs"].append(dict(id=run_id, name=run_name, url=base + run_url, alerts=alerts, **counts))
         for k in counts:
             s[k] += counts[k]

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.parse
 import urllib.request
 
@@ -138,6 +139,23 @@ def test_the_name_flag_names_a_single_run(tmp_path, capsys):
     code, out, _ = cli(capsys, os.path.join(folder, "log.txt"), "--project", "py-import-name", "--name", "cs231n solver")
     assert code == 0, out
     assert [r["name"] for r in runs_of("py-import-name")] == ["cs231n solver"]
+
+
+def test_diagnoses_raised_live_while_the_files_were_sent_are_listed(tmp_path, capsys):
+    # the finish answer holds only the diagnoses not yet handed out; one raised live while the run's
+    # files were sent (handed out by a later file's ingest) must still be listed, as `babysit import` does
+    tb = os.path.join(unpack("overfit", str(tmp_path)), "tb")
+    main_file = next(os.path.join(tb, n) for n in sorted(os.listdir(tb)) if "tfevents" in n)
+    code, _, _ = cli(capsys, main_file, "--project", "py-import-live", "--no-finish")
+    assert code == 0
+    run_id = runs_of("py-import-live")[0]["id"]
+    deadline = time.time() + 60
+    while not any(a["code"] == "overfitting" for a in get("/api/v1/runs/%s/alerts" % run_id)["alerts"]):
+        assert time.time() < deadline, "overfitting was not raised live"
+        time.sleep(0.1)
+    code, out, _ = cli(capsys, tb, "--project", "py-import-live")
+    assert code == 0
+    assert "  overfit/tb: overfitting" in out.split("\n"), out
 
 
 def test_a_damaged_event_file_is_refused_with_its_reason_stores_nothing_and_exits_1(tmp_path, capsys):
