@@ -46,6 +46,12 @@ export async function importCommand(paths: string[], o: ImportCommandOptions, pr
     failed: [...plan.failed],
     keyRefused: false,
   };
+  if (o.name && plan.runs.length > 1) {
+    // the user meant one run: importing each under another name than asked would only make work
+    s.failed.push({ path: "--name", reason: nameTooMany(plan.runs.length) });
+    printSummary(s, o, print);
+    return s;
+  }
   const total = plan.runs.reduce((n, r) => n + r.files.reduce((m, f) => m + f.size, 0), 0);
   const bar = o.progress
     ? new cliProgress.SingleBar(
@@ -118,6 +124,11 @@ export async function importCommand(paths: string[], o: ImportCommandOptions, pr
   bar?.stop();
   printSummary(s, o, print);
   return s;
+}
+
+/** Why --name was refused: the same words in both CLIs (sdk/python/babysit/importer.py). */
+function nameTooMany(runs: number): string {
+  return `names one run, but the paths hold ${runs} runs (one per TensorBoard run directory or log file): nothing was imported; give one run's path, or leave --name out to name each by its path`;
 }
 
 function printSummary(s: ImportSummary, o: ImportCommandOptions, print: (line: string) => void): void {

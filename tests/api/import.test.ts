@@ -177,6 +177,16 @@ describe("local mode", () => {
     expect(r.out).toContain(`imported 1 run into project "${project}": 2 points`);
   });
 
+  test("babysit import --name with paths that hold several runs: refused (exit 1, said why), nothing imported", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
+    fs.writeFileSync(path.join(tmp, "a.log"), "step=1 loss=0.5\n");
+    fs.writeFileSync(path.join(tmp, "b.log"), "step=1 loss=0.5\n");
+    const r = cli(["import", tmp, "--name", "my run", "--project", "cli-name-many", "--url", server.url, "--no-progress"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("--name: names one run, but the paths hold 2 runs");
+    expect((await api(server.url, "GET", "/api/v1/runs?project=cli-name-many")).body.runs).toEqual([]);
+  });
+
   test("babysit import: a damaged file fails alone (exit 1, named), the rest is imported", async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
     fs.mkdirSync(path.join(tmp, "good"));

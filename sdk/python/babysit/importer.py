@@ -199,6 +199,12 @@ def import_paths(paths: List[str], url: str, project: str = "default", name: Opt
     total = sum(f["size"] for r in plan["runs"] for f in r["files"])
     done = 0
     single = len(plan["runs"]) == 1
+    if name and not single and plan["runs"]:
+        # the user meant one run: importing each under another name than asked would only make work
+        s["failed"].append({"path": "--name", "reason": "names one run, but the paths hold %d runs (one per TensorBoard "
+                            "run directory or log file): nothing was imported; give one run's path, or leave --name "
+                            "out to name each by its path" % len(plan["runs"])})
+        return s
     for run in plan["runs"]:
         if s["key_refused"]:
             break

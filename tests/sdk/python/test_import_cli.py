@@ -158,6 +158,14 @@ def test_diagnoses_raised_live_while_the_files_were_sent_are_listed(tmp_path, ca
     assert "  overfit/tb: overfitting" in out.split("\n"), out
 
 
+def test_name_with_paths_that_hold_several_runs_is_refused_and_imports_nothing(tmp_path, capsys):
+    folder = unpack("healthy", str(tmp_path))
+    code, out, _ = cli(capsys, folder, "--name", "my run", "--project", "py-import-name-many")
+    assert code == 1
+    assert "--name: names one run, but the paths hold 3 runs" in out, out
+    assert runs_of("py-import-name-many") == []
+
+
 def test_a_damaged_event_file_is_refused_with_its_reason_stores_nothing_and_exits_1(tmp_path, capsys):
     folder = unpack("overfit", str(tmp_path))
     tb = os.path.join(folder, "tb")
