@@ -177,7 +177,9 @@ describe("babysit run", () => {
     const project = "cli-alerts";
     const f = script(
       "nan.py",
-      ["import math", "for i in range(1, 60):", '    print(f"(Iteration {i} / 60) loss: {2.3 * math.exp(i / 5) if i < 40 else math.nan}")', ""].join("\n"),
+      ["import math", "for i in range(1, 60):", '    print(f"(Iteration {i} / 60) loss: {2.3 * math.exp(i / 5) if i < 40 else math.nan}")', ""].join(
+        "\n",
+      ),
     );
     const r = babysit(["run", "--url", server.url, "--project", project, "--", PY, f]);
     expect(r.status).toBe(0);
