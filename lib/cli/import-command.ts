@@ -133,6 +133,7 @@ function nameTooMany(runs: number): string {
 
 function printSummary(s: ImportSummary, o: ImportCommandOptions, print: (line: string) => void): void {
   if (o.progress) for (const r of s.runs) print(`${r.name}: ${r.points} points, ${r.histograms} histograms, ${r.images} images -> ${r.url}`);
+  if (s.runs.some((r) => r.alerts.length)) print("diagnoses (details on each run's page):");
   for (const r of s.runs) if (r.alerts.length) print(`  ${r.name}: ${r.alerts.join(", ")}`);
   print(
     `imported ${s.runs.length} run${s.runs.length === 1 ? "" : "s"} into project ${JSON.stringify(o.project)}: ${s.points} points, ${s.histograms} histograms, ${s.images} images, ${s.events} other events` +

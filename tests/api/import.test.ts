@@ -123,7 +123,7 @@ describe("local mode", () => {
     const first = cli(["import", path.join(tmp, "overfit"), "--project", "cli", "--url", server.url, "--no-progress"]);
     expect(first.code, first.err + first.out).toBe(0);
     expect(first.out).toMatch(/imported 2 runs into project "cli": \d+ points, 248 histograms/);
-    expect(first.out).toContain("overfitting");
+    expect(first.out).toMatch(/^diagnoses \(details on each run's page\):\n {2}tb: overfitting$/m);
     const list = await api(server.url, "GET", "/api/v1/runs?project=cli");
     expect(list.body.runs.map((r: { name: string }) => r.name).sort()).toEqual(["log.txt", "tb"]);
     expect(list.body.runs.every((r: { status: string }) => r.status === "finished")).toBe(true);

@@ -279,7 +279,10 @@ def summary_lines(s: Dict[str, Any], project: str) -> List[str]:
     """The summary `python -m babysit import` prints, in the CLI's words."""
     lines = ["%s: %d points, %d histograms, %d images -> %s" % (r["name"], r["points"], r["histograms"], r["images"], r["url"])
              for r in s["runs"]]
-    lines += ["  %s: %s" % (r["name"], ", ".join(r["alerts"])) for r in s["runs"] if r["alerts"]]
+    diagnosed = [r for r in s["runs"] if r["alerts"]]
+    if diagnosed:
+        lines.append("diagnoses (details on each run's page):")
+    lines += ["  %s: %s" % (r["name"], ", ".join(r["alerts"])) for r in diagnosed]
     n = len(s["runs"])
     line = "imported %d run%s into project %s: %d points, %d histograms, %d images, %d other events" % (
         n, "" if n == 1 else "s", json.dumps(project), s["points"], s["histograms"], s["images"], s["events"])

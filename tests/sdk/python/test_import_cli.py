@@ -155,7 +155,9 @@ def test_diagnoses_raised_live_while_the_files_were_sent_are_listed(tmp_path, ca
         time.sleep(0.1)
     code, out, _ = cli(capsys, tb, "--project", "py-import-live")
     assert code == 0
-    assert "  overfit/tb: overfitting" in out.split("\n"), out
+    lines = out.split("\n")
+    assert "  overfit/tb: overfitting" in lines, out
+    assert lines[lines.index("  overfit/tb: overfitting") - 1] == "diagnoses (details on each run's page):", out
 
 
 def test_name_with_paths_that_hold_several_runs_is_refused_and_imports_nothing(tmp_path, capsys):
