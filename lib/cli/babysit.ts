@@ -22,7 +22,7 @@ export function program(): Command {
     .description("import TensorBoard log directories, CSV, JSON Lines and text logs as runs (again: only what is new)")
     .argument("<paths...>", "files or directories (walked recursively; one run per TensorBoard run directory or log file)")
     .option("-p, --project <project>", "project of the runs", "default")
-    .option("-n, --name <name>", "run name (when PATHS hold one run; else each run is named by its path)")
+    .option("-n, --name <name>", "run name (PATHS must hold one run; without it each run is named by its path)")
     .option("--url <url>", `server address (default $BABYSIT_URL or ${DEFAULT_URL})`)
     .option("--api-key <key>", "API key (default $BABYSIT_API_KEY; a team-mode server needs one)")
     .addOption(new Option("--format <format>", "read every file as this format").choices(["auto", ...FORMATS]).default("auto"))

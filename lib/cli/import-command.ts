@@ -43,9 +43,15 @@ export async function importCommand(paths: string[], o: ImportCommandOptions, pr
     events: 0,
     unchanged: 0,
     skipped: [...plan.skipped],
-    failed: [],
+    failed: [...plan.failed],
     keyRefused: false,
   };
+  if (o.name && plan.runs.length > 1) {
+    // the user meant one run: importing each under another name than asked would only make work
+    s.failed.push({ path: "--name", reason: nameTooMany(plan.runs.length) });
+    printSummary(s, o, print);
+    return s;
+  }
   const total = plan.runs.reduce((n, r) => n + r.files.reduce((m, f) => m + f.size, 0), 0);
   const bar = o.progress
     ? new cliProgress.SingleBar(
@@ -129,8 +135,14 @@ export async function importCommand(paths: string[], o: ImportCommandOptions, pr
   return s;
 }
 
+/** Why --name was refused: the same words in both CLIs (sdk/python/babysit/importer.py). */
+function nameTooMany(runs: number): string {
+  return `names one run, but the paths hold ${runs} runs (one per TensorBoard run directory or log file): nothing was imported; give one run's path, or leave --name out to name each by its path`;
+}
+
 function printSummary(s: ImportSummary, o: ImportCommandOptions, print: (line: string) => void): void {
   if (o.progress) for (const r of s.runs) print(`${r.name}: ${r.points} points, ${r.histograms} histograms, ${r.images} images -> ${r.url}`);
+  if (s.runs.some((r) => r.alerts.length)) print("diagnoses (details on each run's page):");
   for (const r of s.runs) if (r.alerts.length) print(`  ${r.name}: ${r.alerts.join(", ")}`);
   print(
     `imported ${s.runs.length} run${s.runs.length === 1 ? "" : "s"} into project ${JSON.stringify(o.project)}: ${s.points} points, ${s.histograms} histograms, ${s.images} images, ${s.events} other events` +

@@ -17,6 +17,9 @@ import { call, isTransient } from "./run-client";
 //   own, byte for byte and in order per stream (a full terminal pauses the child, as it would).
 // - SIGINT, SIGTERM and SIGHUP sent to this process are passed on to the child; this process exits
 //   when the child does, with its exit code, or 128 + the signal's number when a signal ended it.
+//   A Ctrl-C in the terminal is the exception: the terminal sends SIGINT to its whole foreground
+//   process group, the child included, so passing it on would interrupt the child twice (a script
+//   that catches KeyboardInterrupt to save a checkpoint would be interrupted again while saving).
 // - Each complete line (the text after its last carriage return, ANSI colour codes removed) is
 //   stored as the run's console output and read by the text-log parsers (lib/import/text-log.ts);
 //   the metrics they find are logged as points at the steps they name, as they are printed.
@@ -53,6 +56,28 @@ export function shownText(raw: string): string {
   const cr = Math.max(line.lastIndexOf("\r"), line.lastIndexOf("\b"));
   if (cr >= 0) line = line.slice(cr + 1);
   return line.replace(ANSI, "");
+}
+
+/** Field `i` (0: the state) after the command name of /proc/PID/stat, or undefined without /proc. */
+function procStat(pid: number | "self", i: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[i]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a SIGINT this process just got came from its terminal (a Ctrl-C) and so reached the child
+ * too: this process is in the terminal's foreground process group, and the child still in this
+ * process's group (it may have made its own). Where /proc is missing, a terminal on stdin stands in.
+ */
+export function heardFromTerminal(childPid: number): boolean {
+  const pgrp = procStat("self", 2);
+  const foreground = procStat("self", 5); // tpgid: the terminal's foreground group, -1 with none
+  if (pgrp === undefined || foreground === undefined) return Boolean(process.stdin.isTTY);
+  return foreground > 0 && pgrp === foreground && procStat(childPid, 2) === pgrp;
 }
 
 /** Splits a line into pieces of at most runLogLineMaxLength code points (never cutting a pair). */
@@ -95,6 +120,9 @@ export function commandConfig(argv: readonly string[], cwd: string): Record<stri
   return config;
 }
 
+/** Server text bound for a terminal: no control characters. */
+const plain = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
+
 interface Row {
   step: number;
   time: number;
@@ -123,6 +151,7 @@ class Delivery {
   problem: string | null = null;
   private warned = false;
   fatal: string | null = null;
+  private printedAlerts = new Set<string>();
 
   constructor(
     private t: ImportTarget,
@@ -209,11 +238,25 @@ class Delivery {
     while (this.rows.length || this.events.length) {
       const rows = this.rows.slice(0, 1_000);
       const events = this.events.slice(0, LIMITS.eventsPerBatch.value);
-      await call(this.t, "POST", `/api/v1/runs/${id}/log`, { seq: this.seq, rows, histograms: [], events });
+      const r = await call(this.t, "POST", `/api/v1/runs/${id}/log`, { seq: this.seq, rows, histograms: [], events });
       this.seq++;
+      this.sayAlerts(r?.alerts);
       this.rows.splice(0, rows.length);
       this.events.splice(0, events.length);
       for (const r of rows) this.sentPoints += Object.keys(r.metrics).length;
+    }
+  }
+
+  /** The babysitter's alerts in the terminal, as the SDKs print them: each code once, when raised. */
+  private sayAlerts(alerts: unknown): void {
+    if (!Array.isArray(alerts)) return;
+    for (const a of alerts) {
+      if (!a || typeof a.code !== "string" || this.printedAlerts.has(a.code)) continue;
+      this.printedAlerts.add(a.code);
+      const severity = typeof a.severity === "string" ? a.severity : "warning";
+      const at = typeof a.step === "number" ? ` (step ${a.step})` : "";
+      const title = typeof a.title === "string" ? a.title : typeof a.message === "string" ? a.message : "";
+      this.say(`babysit [${plain(severity)}] ${plain(a.code)}${at}: ${plain(title.slice(0, 500))} -> ${this.url}`);
     }
   }
 
@@ -228,7 +271,10 @@ class Delivery {
     }
     if (this.pending || this.fatal) return false;
     try {
-      await call(this.t, "POST", `/api/v1/runs/${encodeURIComponent(this.runId)}/finish`, { status });
+      const r = await call(this.t, "POST", `/api/v1/runs/${encodeURIComponent(this.runId)}/finish`, { status });
+      this.sayAlerts(r?.alerts);
+      const summary = r?.checklist?.summary;
+      if (typeof summary === "string" && summary.length <= 500) this.say(`babysit: checklist ${plain(summary)} -> ${this.url}`);
       return true;
     } catch (e) {
       this.problem = e instanceof Error ? e.message : String(e);
@@ -281,6 +327,7 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
       if (row && isEpoch(epoch)) row.epoch = epoch;
     }
     for (const row of rows.values()) delivery.row(row);
+    for (const e of found.events) delivery.event(e.type, e.data);
   };
 
   // the child's environment is this one's; Python is asked not to hold its output back in a pipe
@@ -290,8 +337,9 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
   const child = spawn(argv[0], argv.slice(1), { stdio: ["inherit", "pipe", "pipe"], env });
 
   const forward = (sig: NodeJS.Signals) => () => {
-    // the child may have gone already; the terminal's Ctrl-C reaches it too (same process group)
-    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+    if (child.exitCode !== null || child.signalCode !== null) return; // gone already
+    if (sig === "SIGINT" && child.pid !== undefined && heardFromTerminal(child.pid)) return;
+    child.kill(sig);
   };
   const handlers = SIGNALS.map((s) => [s, forward(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { LIMITS } from "../contract/limits";
-import { type ImportTarget, finishImportedRun, sendImportFile } from "../import/client";
+import { type ImportTarget, activeAlerts, finishImportedRun, sendImportFile } from "../import/client";
 import { type PlannedRun, planImport } from "../import/plan";
 import { isTransient } from "./run-client";
 
@@ -96,7 +96,11 @@ export async function watchCommand(dir: string, o: WatchOptions): Promise<number
     if (!f.runId || f.finished) return;
     const a = await finishImportedRun(o, f.runId, f.lastTime);
     f.finished = true;
-    say(`babysit: finished ${f.name} (${f.points} points${a.alerts.length ? `; ${a.alerts.map((x) => x.code).join(", ")}` : ""})`);
+    // a watched run raises most of its diagnoses live, while it grows: the finish answer lists only
+    // the new ones, so list every active one (as babysit import does)
+    const runId = f.runId;
+    const codes = [...new Set([...(await activeAlerts(o, runId).catch(() => [] as string[])), ...a.alerts.map((x) => x.code)])];
+    say(`babysit: finished ${f.name} (${f.points} points${codes.length ? `; ${codes.join(", ")}` : ""})`);
   };
 
   const poll = async () => {

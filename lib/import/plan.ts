@@ -45,13 +45,15 @@ export interface PlannedRun {
 export interface Plan {
   runs: PlannedRun[];
   skipped: { path: string; reason: string }[];
+  /** Paths given that are not there (a typo): the import fails (exit 1), as cp or tar would. */
+  failed: { path: string; reason: string }[];
 }
 
 // an hparams sub-run is a few records; a larger directory of event files is a run of its own
 const HPARAMS_PEEK_BYTES = LIMITS.importHparamsPeekBytes.value;
 
 export function planImport(paths: readonly string[]): Plan {
-  const plan: Plan = { runs: [], skipped: [] };
+  const plan: Plan = { runs: [], skipped: [], failed: [] };
   const bySource = new Map<string, PlannedRun>();
   const addRun = (r: PlannedRun) => {
     const had = bySource.get(r.source);
@@ -68,7 +70,7 @@ export function planImport(paths: readonly string[]): Plan {
     try {
       st = fs.statSync(abs);
     } catch {
-      plan.skipped.push({ path: given, reason: "no such file or directory" });
+      plan.failed.push({ path: given, reason: "no such file or directory" });
       continue;
     }
     if (st.isFile()) {
@@ -83,7 +85,7 @@ export function planImport(paths: readonly string[]): Plan {
       continue;
     }
     if (!st.isDirectory()) {
-      plan.skipped.push({ path: given, reason: "not a file or directory" });
+      plan.failed.push({ path: given, reason: "not a file or directory" });
       continue;
     }
     walkDirectory(abs, plan, addRun);

@@ -1,4 +1,5 @@
 import { LIMITS } from "../contract/limits";
+import { encodeValue } from "../values";
 import { type ImportData, isStep } from "./model";
 
 // Metric lines in text logs (a training script's console output). Each line is tried against these
@@ -14,7 +15,9 @@ import { type ImportData, isStep } from "./model";
 //    CSVLogger writes them), with epoch e-1.
 // 3. Hugging Face Trainer's logged dicts `{'loss': 0.5, 'learning_rate': 5e-05, 'epoch': 0.1}`: every
 //    numeric entry; the step is the dict's `step` or `global_step` when it has one, else the count of
-//    dicts before it (0, 1, ...); `epoch` is the row's epoch.
+//    dicts before it (0, 1, ...); `epoch` is the row's epoch. The end-of-training dict (it holds
+//    `train_runtime`; its `train_loss` is the average over the whole run) is the run's `summary`
+//    event, not a step: as points, that one `train_loss` would stand for the run's loss curve.
 // 4. User templates (`--pattern`): literal text with `{name}` placeholders, each matching one
 //    number; `{step}` (or `{epoch}` when there is no `{step}`) is the step. Not regular expressions:
 //    matched left to right with plain string search, so no input can make them slow.
@@ -194,6 +197,12 @@ function readDict(text: string, out: ImportData, state: TextState): boolean {
     i = j;
   }
   if (!entries.size) return false;
+  if (entries.has("train_runtime")) {
+    const data: Record<string, unknown> = Object.create(null);
+    for (const [k, v] of entries) data[k] = encodeValue(v);
+    out.events.push({ type: "summary", step: null, time: Number.NaN, data });
+    return true;
+  }
   const named = entries.get("step") ?? entries.get("global_step");
   const step = named !== undefined && isStep(named) ? named : state.dicts;
   state.dicts++;

@@ -173,6 +173,51 @@ describe("babysit run", () => {
     }
   });
 
+  test("the babysitter's alerts and checklist reach the terminal, as the SDKs print them (stderr; stdout stays the command's)", async () => {
+    const project = "cli-alerts";
+    const f = script(
+      "nan.py",
+      ["import math", "for i in range(1, 60):", '    print(f"(Iteration {i} / 60) loss: {2.3 * math.exp(i / 5) if i < 40 else math.nan}")', ""].join(
+        "\n",
+      ),
+    );
+    const r = babysit(["run", "--url", server.url, "--project", project, "--", PY, f]);
+    expect(r.status).toBe(0);
+    const run = await runByName(project);
+    const err = r.stderr.toString();
+    expect(err).toContain(`babysit [critical] divergence (step 40): Divergence: the loss is NaN/Inf -> ${server.url}/runs/${run.id}`);
+    const checklist = err.split("\n").find((l) => l.startsWith("babysit: checklist "));
+    expect(checklist).toContain("1 raised (divergence)");
+    expect(checklist).toContain(`-> ${server.url}/runs/${run.id}`);
+    expect(r.stdout.toString()).not.toContain("babysit");
+  });
+
+  test("Hugging Face Trainer output: the end-of-training dict is the run's summary; the checklist reads the logged loss curve", async () => {
+    const project = "cli-hf-summary";
+    const f = script(
+      "hf.py",
+      [
+        "for i in range(12):",
+        "    print({'loss': round(2.3 - i * 0.1, 4), 'learning_rate': 5e-05, 'epoch': (i + 1) / 12})",
+        "print({'train_runtime': 30.5, 'train_samples_per_second': 98.3, 'train_loss': 1.1, 'epoch': 1.0})",
+        "",
+      ].join("\n"),
+    );
+    const r = babysit(["run", "--url", server.url, "--project", project, "--", PY, f]);
+    expect(r.status).toBe(0);
+    const run = await runByName(project);
+    const detail = (await api(server.url, "GET", `/api/v1/runs/${run.id}`)).body;
+    expect(detail.keys.map((k: { key: string }) => k.key)).not.toContain("train_loss");
+    expect(detail.events.find((e: { type: string }) => e.type === "summary")?.data).toEqual({
+      train_runtime: 30.5,
+      train_samples_per_second: 98.3,
+      train_loss: 1.1,
+      epoch: 1,
+    });
+    const items = (await api(server.url, "GET", `/api/v1/runs/${run.id}/checklist`)).body.items;
+    expect(items.find((i: { id: string }) => i.id === "initial_loss").evidence).toContain("first loss 2.3");
+  });
+
   test.each([
     ["SIGTERM", 143],
     ["SIGINT", 130],
@@ -184,6 +229,8 @@ describe("babysit run", () => {
       cwd: work,
       env: { ...process.env, BABYSIT_RUN_LOG_DIR: path.join(work, "run-logs") },
       stdio: ["ignore", "pipe", "pipe"],
+      // sent by kill, not by a terminal (a test run from a terminal would otherwise be in its foreground group)
+      detached: true,
     });
     let out = "";
     let err = "";
@@ -197,6 +244,38 @@ describe("babysit run", () => {
     expect(run.status).toBe("crashed");
     const logs = (await api(server.url, "GET", `/api/v1/runs/${run.id}/logs`)).body;
     expect(logs.lines[0].text).toBe("(Iteration 1 / 10) loss: 2.3");
+  });
+
+  // Ctrl-C in a real terminal (a pty made by util-linux `script`): the terminal sends SIGINT to its
+  // foreground process group, babysit and the command alike; passed on again by babysit, it would
+  // interrupt a script's own KeyboardInterrupt handler (the checkpoint it saves) a second time.
+  test.each([
+    ["catches KeyboardInterrupt and saves a checkpoint", "checkpoint saved", 0, "finished"],
+    ["does not catch it", "KeyboardInterrupt", 130, "crashed"],
+  ] as const)("Ctrl-C in a terminal reaches a command that %s once, as without babysit", async (_what, last, code, status) => {
+    const project = `cli-ctrlc-${code}`;
+    const body =
+      code === 0
+        ? 'import sys, time\ntry:\n    print("(Iteration 1 / 10) loss: 2.3", flush=True)\n    while True:\n        time.sleep(0.05)\nexcept KeyboardInterrupt:\n    print("saving a checkpoint", flush=True)\n    time.sleep(1.0)\n    print("checkpoint saved", flush=True)\n    sys.exit(0)\n'
+        : 'import time\nprint("(Iteration 1 / 10) loss: 2.3", flush=True)\nwhile True:\n    time.sleep(0.05)\n';
+    const f = script(`ctrlc-${code}.py`, body);
+    const cmd = [process.execPath, CLI, "run", "--url", server.url, "--project", project, "--", PY, f].map((a) => `'${a}'`).join(" ");
+    const term: ChildProcess = spawn("script", ["-qfec", cmd, "/dev/null"], {
+      cwd: work,
+      env: { ...process.env, BABYSIT_RUN_LOG_DIR: path.join(work, "run-logs") },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    term.stdout!.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => term.once("exit", (c) => resolve(c)));
+    await waitFor(() => out.includes("(Iteration 1 / 10)") && out.includes("babysit: run"), 30_000, "the child's first line and the run");
+    term.stdin!.write("\u0003"); // the terminal's interrupt character
+    expect(await exited).toBe(code);
+    term.stdin!.end();
+    expect(out).toContain(last);
+    expect(out.split("KeyboardInterrupt").length - 1).toBe(code === 0 ? 0 : 1);
+    const run = await runByName(project);
+    expect(run.status).toBe(status);
   });
 
   test("no server: the child runs to its end, its exit code is returned, and the output is kept in a file to import", async () => {

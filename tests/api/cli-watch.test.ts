@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { frameRecord } from "@/lib/import/tensorboard/tfrecord";
+import { unpackTb } from "../helpers/import-fixtures";
 import { ROOT, type TestServer, api, freePort, startServer, waitFor } from "../helpers/server";
 import { eventBytes, fileVersion, tb } from "../helpers/tb-writer";
 
@@ -129,5 +130,47 @@ test("the server away at first: nothing is lost, the points arrive once it answe
     expect((await list()).map((r: { status: string }) => r.status)).toEqual(["finished"]);
   } finally {
     await late.stop();
+  }
+});
+
+test("the diagnoses a watched run raised live, while it grew, are named when it is finished", async () => {
+  // live diagnostics on (the other tests turn them off): the overfit fixture raises overfitting as it arrives
+  const live = await startServer();
+  try {
+    const runDir = unpackTb("overfit", path.join(work, "live"));
+    // the writer is part-way through: the rest of the event file comes after the alert was raised
+    const file = path.join(runDir, fs.readdirSync(runDir).find((n) => n.includes("tfevents"))!);
+    const whole = fs.readFileSync(file);
+    fs.writeFileSync(file, whole.subarray(0, Math.floor(whole.length * 0.6)));
+    const w = spawn(process.execPath, [CLI, "watch", path.dirname(runDir), "--url", live.url, "--project", "watch-live", "--interval", "0.2"], {
+      cwd: work,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    watcher = w;
+    let err = "";
+    w.stderr!.on("data", (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => w.once("exit", (c) => resolve(c)));
+    const runId = await waitFor(
+      async () => (await api(live.url, "GET", "/api/v1/runs?project=watch-live")).body.runs?.[0]?.id as string,
+      30_000,
+      "the run",
+    );
+    await waitFor(
+      async () => (await api(live.url, "GET", `/api/v1/runs/${runId}/alerts`)).body.alerts.some((a: { code: string }) => a.code === "overfitting"),
+      60_000,
+      "overfitting raised live",
+    );
+    fs.writeFileSync(file, whole);
+    await waitFor(
+      async () =>
+        (await api(live.url, "GET", `/api/v1/runs/${runId}`)).body.keys.reduce((n: number, k: { count: number }) => n + k.count, 0) === 6903,
+      60_000,
+      "the rest of the file",
+    );
+    w.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(err).toMatch(/babysit: finished tb \(6903 points; [^)]*overfitting/);
+  } finally {
+    await live.stop();
   }
 });

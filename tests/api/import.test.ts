@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -123,7 +123,7 @@ describe("local mode", () => {
     const first = cli(["import", path.join(tmp, "overfit"), "--project", "cli", "--url", server.url, "--no-progress"]);
     expect(first.code, first.err + first.out).toBe(0);
     expect(first.out).toMatch(/imported 2 runs into project "cli": \d+ points, 248 histograms/);
-    expect(first.out).toContain("overfitting");
+    expect(first.out).toMatch(/^diagnoses \(details on each run's page\):\n {2}tb: overfitting$/m);
     const list = await api(server.url, "GET", "/api/v1/runs?project=cli");
     expect(list.body.runs.map((r: { name: string }) => r.name).sort()).toEqual(["log.txt", "tb"]);
     expect(list.body.runs.every((r: { status: string }) => r.status === "finished")).toBe(true);
@@ -153,6 +153,38 @@ describe("local mode", () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain(`train.log: cannot reach the babysit server at http://127.0.0.1:${port} (ECONNREFUSED)`);
     expect(r.out).not.toContain("fetch failed");
+  });
+
+  // a typo in a path is a failure (as cp or tar say), not a clean "imported 0 runs" with exit 0
+  test.each([
+    ["does not exist", (tmp: string) => path.join(tmp, "nope"), "no such file or directory"],
+    [
+      "is not a file or directory (a FIFO)",
+      (tmp: string) => {
+        execFileSync("mkfifo", [path.join(tmp, "fifo")]);
+        return path.join(tmp, "fifo");
+      },
+      "not a file or directory",
+    ],
+  ] as const)("babysit import: a path that %s fails (exit 1, named); the other paths are imported", async (_what, make, reason) => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
+    fs.writeFileSync(path.join(tmp, "train.log"), "step=1 loss=0.5\nstep=2 loss=0.25\n");
+    const bad = make(tmp);
+    const project = `cli-missing-${reason.length}`;
+    const r = cli(["import", bad, path.join(tmp, "train.log"), "--project", project, "--url", server.url, "--no-progress"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`failed 1:\n  ${bad}: ${reason}`);
+    expect(r.out).toContain(`imported 1 run into project "${project}": 2 points`);
+  });
+
+  test("babysit import --name with paths that hold several runs: refused (exit 1, said why), nothing imported", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
+    fs.writeFileSync(path.join(tmp, "a.log"), "step=1 loss=0.5\n");
+    fs.writeFileSync(path.join(tmp, "b.log"), "step=1 loss=0.5\n");
+    const r = cli(["import", tmp, "--name", "my run", "--project", "cli-name-many", "--url", server.url, "--no-progress"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("--name: names one run, but the paths hold 2 runs");
+    expect((await api(server.url, "GET", "/api/v1/runs?project=cli-name-many")).body.runs).toEqual([]);
   });
 
   test("babysit import: a damaged file fails alone (exit 1, named), the rest is imported", async () => {

@@ -70,10 +70,10 @@ def main(argv=None) -> int:
                                    "TensorBoard run directory or log file, as `babysit import` does; importing again "
                                    "stores only what is new. Exits 0 when everything was imported; 3 when the server "
                                    "refused the API key or needs one (set BABYSIT_API_KEY); 1 when a file or run "
-                                   "failed (the others were imported).")
+                                   "failed or a PATH is not there (the others were imported).")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (walked recursively)")
     p.add_argument("--project", "-p", default="default", help="project of the runs (default: default)")
-    p.add_argument("--name", "-n", help="run name (when the PATHs hold one run; else each run is named by its path)")
+    p.add_argument("--name", "-n", help="run name (the PATHs must hold one run; without it each run is named by its path)")
     p.add_argument("--url", help="server address (default $BABYSIT_URL or %s)" % DEFAULT_URL)
     p.add_argument("--no-finish", dest="finish", action="store_false",
                    help="leave the runs running (a directory still being written)")

@@ -76,8 +76,20 @@ class OnceWarner:
     def warn(self, key: str, message: str, stacklevel: int = 3) -> None:
         if not self._first(key):
             return
+        # point at the user's line however deep in babysit the problem was found (a drop-in's method
+        # reaches Run.log through a varying number of frames); `stacklevel` when no such line is on
+        # the stack (at exit)
+        level = stacklevel + 1
         try:
-            warnings.warn("babysit: " + message, BabysitWarning, stacklevel=stacklevel + 1)
+            frame, depth = sys._getframe(1), 2
+            while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+                frame, depth = frame.f_back, depth + 1
+            if frame is not None:
+                level = depth
+        except Exception:
+            pass
+        try:
+            warnings.warn("babysit: " + message, BabysitWarning, stacklevel=level)
         except Exception:
             # `-W error` turns warnings into exceptions; babysit must still not raise into training.
             say("babysit: " + message)

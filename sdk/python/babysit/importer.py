@@ -71,10 +71,12 @@ def _records_hparams(files: List[Dict[str, Any]]) -> bool:
 
 def plan_import(paths: List[str]) -> Dict[str, Any]:
     """Which runs `paths` hold and which files make each: {"runs": [{source, name, kind, files:
-    [{abs, rel, size}]}], "skipped": [{path, reason}]}."""
+    [{abs, rel, size}]}], "skipped": [{path, reason}], "failed": [{path, reason}]}; "failed" holds the
+    paths given that are not there (a typo: the import exits 1, as cp or tar would)."""
     runs: List[Dict[str, Any]] = []
     by_source: Dict[str, Dict[str, Any]] = {}
     skipped: List[Dict[str, str]] = []
+    failed: List[Dict[str, str]] = []
 
     def add(run: Dict[str, Any]) -> None:
         had = by_source.get(run["source"])
@@ -99,12 +101,12 @@ def plan_import(paths: List[str]) -> Dict[str, Any]:
         elif os.path.isdir(path):
             _walk(path, add, skipped)
         elif os.path.lexists(path):
-            skipped.append({"path": given, "reason": "not a file or directory"})
+            failed.append({"path": given, "reason": "not a file or directory"})
         else:
-            skipped.append({"path": given, "reason": "no such file or directory"})
+            failed.append({"path": given, "reason": "no such file or directory"})
     for r in runs:
         r["files"].sort(key=lambda f: f["rel"])
-    return {"runs": runs, "skipped": skipped}
+    return {"runs": runs, "skipped": skipped, "failed": failed}
 
 
 def _walk(root: str, add: Callable[[Dict[str, Any]], None], skipped: List[Dict[str, str]]) -> None:
@@ -167,12 +169,15 @@ class ImportRequestError(Exception):
         self.code = code
 
 
-def _request(base: str, path: str, body: bytes, content_type: str, timeout: float) -> Dict[str, Any]:
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/json", "Content-Type": content_type}
+def _request(base: str, path: str, body: Optional[bytes], content_type: str, timeout: float) -> Dict[str, Any]:
+    """POSTs `body` (a GET when it is None); the answer's JSON, or ImportRequestError."""
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = content_type
     key = os.environ.get(API_KEY_ENV, "").strip()
     if key:
         headers["Authorization"] = "Bearer " + key
-    req = urllib.request.Request(base + path, data=body, headers=headers, method="POST")
+    req = urllib.request.Request(base + path, data=body, headers=headers, method="GET" if body is None else "POST")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return json.loads(resp.read().decode("utf-8"))
@@ -204,10 +209,16 @@ def import_paths(paths: List[str], url: str, project: str = "default", name: Opt
     base = url.rstrip("/")
     plan = plan_import(paths)
     s: Dict[str, Any] = {"runs": [], "points": 0, "histograms": 0, "images": 0, "events": 0, "unchanged": 0,
-                         "skipped": list(plan["skipped"]), "failed": [], "key_refused": False}
+                         "skipped": list(plan["skipped"]), "failed": list(plan["failed"]), "key_refused": False}
     total = sum(f["size"] for r in plan["runs"] for f in r["files"])
     done = 0
     single = len(plan["runs"]) == 1
+    if name and not single and plan["runs"]:
+        # the user meant one run: importing each under another name than asked would only make work
+        s["failed"].append({"path": "--name", "reason": "names one run, but the paths hold %d runs (one per TensorBoard "
+                            "run directory or log file): nothing was imported; give one run's path, or leave --name "
+                            "out to name each by its path" % len(plan["runs"])})
+        return s
     for run in plan["runs"]:
         if s["key_refused"]:
             break
@@ -263,6 +274,14 @@ def import_paths(paths: List[str], url: str, project: str = "default", name: Opt
                 alerts = [a["code"] for a in fin.get("alerts", [])]
             except ImportRequestError as err:
                 s["failed"].append({"path": run["name"], "reason": "finishing the run: %s" % err})
+            # a long log raises most of its diagnoses live, while it is sent (the finish answer then
+            # lists only the new ones): list every active one, as `babysit import` does
+            try:
+                got = _request(base, "/api/v1/runs/%s/alerts" % urllib.parse.quote(run_id, safe=""), None, "", timeout)
+                active = [a["code"] for a in got.get("alerts", []) if a.get("status", "active") == "active"]
+                alerts = list(dict.fromkeys(active + alerts))
+            except (ImportRequestError, KeyError, TypeError, AttributeError):
+                pass
         s["runs"].append(dict(id=run_id, name=run_name, url=base + run_url, alerts=alerts, **counts))
         for k in counts:
             s[k] += counts[k]
@@ -275,7 +294,10 @@ def summary_lines(s: Dict[str, Any], project: str) -> List[str]:
     """The summary `python -m babysit import` prints, in the CLI's words."""
     lines = ["%s: %d points, %d histograms, %d images -> %s" % (r["name"], r["points"], r["histograms"], r["images"], r["url"])
              for r in s["runs"]]
-    lines += ["  %s: %s" % (r["name"], ", ".join(r["alerts"])) for r in s["runs"] if r["alerts"]]
+    diagnosed = [r for r in s["runs"] if r["alerts"]]
+    if diagnosed:
+        lines.append("diagnoses (details on each run's page):")
+    lines += ["  %s: %s" % (r["name"], ", ".join(r["alerts"])) for r in diagnosed]
     n = len(s["runs"])
     line = "imported %d run%s into project %s: %d points, %d histograms, %d images, %d other events" % (
         n, "" if n == 1 else "s", json.dumps(project), s["points"], s["histograms"], s["images"], s["events"])

@@ -264,6 +264,12 @@ export class Run implements Tracked {
     return this.floor === null ? this.lastStep : null;
   }
 
+  /** @internal the step a log() without `step` would take now; null while it is tentative (a resumed run) */
+  nextAutoStep(): number | null {
+    if (this.floor !== null) return null;
+    return this.lastStep === null ? 0 : this.lastStep + 1;
+  }
+
   /** @internal use {@link init} */
   constructor(
     /** The run id, e.g. to resume the run later with `init({ id })`. */

@@ -12,7 +12,10 @@ export interface BabysitCallbackOptions {
   batches?: boolean;
   /** Finish the run when training ends (default true): its diagnoses at finish run then. */
   finish?: boolean;
-  /** The step of the first batch (default 0): e.g. the step after a previous `fit` of the same run. */
+  /**
+   * The step of the first batch. Default: the step after the last one logged to the run when training
+   * begins (0 for a new run), so a second `fit` on the same run goes on after the first.
+   */
   startStep?: number;
   /**
    * Batches per epoch, when known (`Math.ceil(samples / batchSize)`): gives every batch's row its
@@ -23,6 +26,7 @@ export interface BabysitCallbackOptions {
 
 /** The hooks `model.fit({ callbacks })` takes, as tf.CustomCallbackArgs declares them. */
 export interface BabysitFitCallback {
+  onTrainBegin(logs?: FitLogs): Promise<void>;
   onEpochBegin(epoch: number, logs?: FitLogs): Promise<void>;
   onBatchEnd(batch: number, logs?: FitLogs): Promise<void>;
   onEpochEnd(epoch: number, logs?: FitLogs): Promise<void>;
@@ -74,7 +78,8 @@ function metricsOf(logs: FitLogs, pick: (name: string) => boolean, key: (name: s
 export function babysitCallback(run: Run, options: BabysitCallbackOptions = {}): BabysitFitCallback {
   const batches = options.batches !== false;
   const finish = options.finish !== false;
-  let step = Number.isSafeInteger(options.startStep) && (options.startStep as number) >= 0 ? (options.startStep as number) : 0;
+  const given = Number.isSafeInteger(options.startStep) && (options.startStep as number) >= 0;
+  let step = given ? (options.startStep as number) : 0;
   let perEpoch = Number.isFinite(options.stepsPerEpoch) && (options.stepsPerEpoch as number) > 0 ? (options.stepsPerEpoch as number) : 0;
   let epochStart = step;
   let currentEpoch = 0;
@@ -88,6 +93,17 @@ export function babysitCallback(run: Run, options: BabysitCallbackOptions = {}):
   return {
     get step() {
       return step;
+    },
+    async onTrainBegin() {
+      // a second fit on the same run goes on after the first (from 0 again, its points would land on
+      // the first fit's steps)
+      if (given) return;
+      try {
+        step = Math.max(step, run.nextAutoStep() ?? 0);
+        epochStart = step;
+      } catch (err) {
+        warn("onTrainBegin", err);
+      }
     },
     async onEpochBegin(epoch) {
       epochStart = step;

@@ -160,6 +160,21 @@ describe("text logs", () => {
     expect(series(parse("train.log", text), key)).toEqual(want);
   });
 
+  // the Trainer's last dict sums the run up (train_loss: the run's average): as points, that lone
+  // train_loss would outrank `loss` as the run's training loss (diagnostics, checklist)
+  test.each([
+    ["without a step", "{'loss': 2.0, 'epoch': 0.5}\n{'loss': 1.0, 'epoch': 1.0}\n"],
+    ["after dicts with steps", "{'loss': 2.0, 'epoch': 0.5, 'step': 10}\n{'loss': 1.0, 'epoch': 1.0, 'step': 20}\n"],
+  ])("Hugging Face Trainer's end-of-training dict (%s) is the run's summary, not a step", (_what, dicts) => {
+    const end = "{'train_runtime': 30.5, 'train_samples_per_second': 98.3, 'train_loss': 1.4, 'epoch': 1.0}\n";
+    const d = parse("train.log", dicts + end);
+    expect(series(d, "loss").map(([, v]) => v)).toEqual([2, 1]);
+    for (const k of ["train_loss", "train_runtime", "train_samples_per_second"]) expect(d.points.has(k), k).toBe(false);
+    expect(d.events).toHaveLength(1);
+    expect(d.events[0]).toMatchObject({ type: "summary", step: null });
+    expect({ ...d.events[0].data }).toEqual({ train_runtime: 30.5, train_samples_per_second: 98.3, train_loss: 1.4, epoch: 1 });
+  });
+
   test("user templates match numbers between literal text, with no regular expression built from them", () => {
     const d = parse("train.log", "ep 2 it 40 | L=0.5 (acc 91.5%)\nep 2 it 41 | L=-inf (acc 90%)", {
       patterns: ["it {step} | L={loss} (acc {acc}%)"],

@@ -454,6 +454,9 @@ def test_bad_arguments_warn_and_never_raise(offline_and_clean, name):
         BAD_CALLS[name]()
     msgs = [str(c.message) for c in caught if issubclass(c.category, BabysitWarning)]
     assert msgs, "no warning for %s" % name
+    # each points at the user's line (here: the call in BAD_CALLS), not at a line inside babysit
+    places = ["%s:%d" % (os.path.basename(c.filename), c.lineno) for c in caught if issubclass(c.category, BabysitWarning)]
+    assert all(c.filename == __file__ for c in caught if issubclass(c.category, BabysitWarning)), places
 
 
 @pytest.mark.parametrize("name", list(BAD_CALLS))

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.parse
 import urllib.request
 
@@ -140,6 +141,33 @@ def test_the_name_flag_names_a_single_run(tmp_path, capsys):
     assert [r["name"] for r in runs_of("py-import-name")] == ["cs231n solver"]
 
 
+def test_diagnoses_raised_live_while_the_files_were_sent_are_listed(tmp_path, capsys):
+    # the finish answer holds only the diagnoses not yet handed out; one raised live while the run's
+    # files were sent (handed out by a later file's ingest) must still be listed, as `babysit import` does
+    tb = os.path.join(unpack("overfit", str(tmp_path)), "tb")
+    main_file = next(os.path.join(tb, n) for n in sorted(os.listdir(tb)) if "tfevents" in n)
+    code, _, _ = cli(capsys, main_file, "--project", "py-import-live", "--no-finish")
+    assert code == 0
+    run_id = runs_of("py-import-live")[0]["id"]
+    deadline = time.time() + 60
+    while not any(a["code"] == "overfitting" for a in get("/api/v1/runs/%s/alerts" % run_id)["alerts"]):
+        assert time.time() < deadline, "overfitting was not raised live"
+        time.sleep(0.1)
+    code, out, _ = cli(capsys, tb, "--project", "py-import-live")
+    assert code == 0
+    lines = out.split("\n")
+    assert "  overfit/tb: overfitting" in lines, out
+    assert lines[lines.index("  overfit/tb: overfitting") - 1] == "diagnoses (details on each run's page):", out
+
+
+def test_name_with_paths_that_hold_several_runs_is_refused_and_imports_nothing(tmp_path, capsys):
+    folder = unpack("healthy", str(tmp_path))
+    code, out, _ = cli(capsys, folder, "--name", "my run", "--project", "py-import-name-many")
+    assert code == 1
+    assert "--name: names one run, but the paths hold 3 runs" in out, out
+    assert runs_of("py-import-name-many") == []
+
+
 def test_a_damaged_event_file_is_refused_with_its_reason_stores_nothing_and_exits_1(tmp_path, capsys):
     folder = unpack("overfit", str(tmp_path))
     tb = os.path.join(folder, "tb")
@@ -155,10 +183,18 @@ def test_a_damaged_event_file_is_refused_with_its_reason_stores_nothing_and_exit
     assert runs_of("py-import-bad") == []
 
 
-def test_a_path_that_does_not_exist_is_listed_as_skipped(tmp_path, capsys):
-    code, out, _ = cli(capsys, str(tmp_path / "nope"), "--project", "py-import-none")
-    assert code == 0
-    assert "skipped 1:" in out and "no such file or directory" in out
+@pytest.mark.parametrize("what", ["missing", "fifo"])
+def test_a_path_that_is_not_there_fails_exit_1_and_the_others_are_imported(tmp_path, capsys, what):
+    # a typo in a path is a failure, as cp or tar say, not a clean "imported 0 runs" with exit 0
+    folder = unpack("healthy", str(tmp_path))
+    bad = tmp_path / "nope"
+    if what == "fifo":
+        os.mkfifo(str(bad))
+    code, out, _ = cli(capsys, str(bad), os.path.join(folder, "log.txt"), "--project", "py-import-none-" + what)
+    assert code == 1
+    reason = "no such file or directory" if what == "missing" else "not a file or directory"
+    assert "failed 1:\n  %s: %s" % (bad, reason) in out
+    assert [r["name"] for r in runs_of("py-import-none-" + what)] == ["log.txt"]
 
 
 def test_a_server_that_is_away_exits_1_naming_it(tmp_path, capsys):

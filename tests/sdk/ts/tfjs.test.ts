@@ -145,4 +145,28 @@ describe("babysitCallback for TensorFlow.js model.fit", () => {
     xs.dispose();
     ys.dispose();
   });
+
+  // fine-tuning in a second fit on the same run: without startStep, its batches go on after the
+  // first fit's (from step 0 again they would land on the first fit's steps and one of them be lost)
+  test.each([
+    ["a new callback", false],
+    ["the same callback", true],
+  ])("two fits on one run (%s): the second goes on where the first stopped, nothing lost", async (_what, same) => {
+    const run = await start({ name: `tfjs-twice-${same}` });
+    const losses: number[] = [];
+    const record = { onBatchEnd: async (_b: number, logs?: Record<string, number>) => void losses.push(logs!.loss) };
+    const { xs, ys } = data();
+    const m = model();
+    const first = babysitCallback(run, { finish: false });
+    await m.fit(xs, ys, { epochs: 2, batchSize: 16, validationSplit: 0.25, callbacks: [first, record] });
+    const second = same ? first : babysitCallback(run);
+    await m.fit(xs, ys, { epochs: 2, batchSize: 16, validationSplit: 0.25, callbacks: [second, record] });
+    if (same) await run.finish();
+    expect(losses).toHaveLength(12);
+    expect(await series(run.id, "train/loss")).toEqual(losses.map((l, i) => [i, l]));
+    expect((await series(run.id, "val/loss")).map(([s]) => s)).toEqual([2, 5, 8, 11]);
+    expect((await api(server.url, "GET", `/api/v1/runs/${run.id}`)).body.run.status).toBe("finished");
+    xs.dispose();
+    ys.dispose();
+  });
 });
