@@ -7,7 +7,7 @@ import { LIMITS } from "../contract/limits";
 import type { ImportTarget } from "../import/client";
 import { ImportData } from "../import/model";
 import { type Template, compileTemplate, newTextState, readLine } from "../import/text-log";
-import { isEpoch } from "../schemas/log-batch";
+import { isEpoch, metricKeyProblem } from "../schemas/log-batch";
 import type { LogLineIn } from "../schemas/run-logs";
 import { encodeValue } from "../values";
 import { call, isTransient } from "./run-client";
@@ -42,6 +42,8 @@ const MAX_PENDING = 200_000;
 const MAX_PENDING_CHARS = 32 * 1024 * 1024;
 /** Once the command has exited, how long its pipes may stay open (a process it left behind holds them). */
 const PIPE_GRACE_MS = 5_000;
+/** A line that has not ended after this many characters is stored (in pieces) as far as it came. */
+export const LONG_LINE = 1024 * 1024;
 const FLUSH_MS = 200;
 // CSI and OSC sequences: colours, cursor moves, window titles (linear: character classes only)
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
@@ -100,6 +102,21 @@ interface Row {
   time: number;
   epoch?: number;
   metrics: Record<string, number | string>;
+}
+
+/**
+ * How many of `items` (from the first) make one request: at most `count` of them, and their JSON at
+ * most `bytes` (the route's body limit, less room for the rest of the body), but always one.
+ */
+export function batchSize<T>(items: readonly T[], count: number, bytes: number): number {
+  let size = 64; // the body's own braces and names
+  let n = 0;
+  while (n < items.length && n < count) {
+    size += Buffer.byteLength(JSON.stringify(items[n])) + 1;
+    if (n > 0 && size > bytes) break;
+    n++;
+  }
+  return n;
 }
 
 /** Delivers a run's lines and points in order, holding them while the server is away. */
@@ -199,7 +216,8 @@ class Delivery {
     }
     const id = encodeURIComponent(this.runId);
     while (this.lines.length) {
-      const batch = this.lines.slice(0, LIMITS.runLogLinesPerBatch.value);
+      // a batch of long lines is cut by bytes too: a 413 would stop the run's delivery for good
+      const batch = this.lines.slice(0, batchSize(this.lines, LIMITS.runLogLinesPerBatch.value, LIMITS.runLogBodyBytes.value));
       const r = await call(this.t, "POST", `/api/v1/runs/${id}/logs`, { lines: batch });
       this.lines.splice(0, batch.length);
       for (const l of batch) this.pendingChars -= l.text.length;
@@ -207,7 +225,7 @@ class Delivery {
       this.refusedLines += r.refused ?? 0;
     }
     while (this.rows.length || this.events.length) {
-      const rows = this.rows.slice(0, 1_000);
+      const rows = this.rows.slice(0, batchSize(this.rows, 1_000, LIMITS.bodyBytes.value - 64 * 1024));
       const events = this.events.slice(0, LIMITS.eventsPerBatch.value);
       await call(this.t, "POST", `/api/v1/runs/${id}/log`, { seq: this.seq, rows, histograms: [], events });
       this.seq++;
@@ -261,6 +279,10 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
   const templates: Template[] = (o.patterns ?? []).map(compileTemplate);
   const state = newTextState();
   let n = 0;
+  // a name the API refuses as a metric key (too long, control characters, empty) would make the
+  // server refuse the whole batch, and with it everything the command prints after: such a metric
+  // is left out, and said so once per name (the line itself is still stored)
+  const badKeys = new Set<string>();
   const takeLine = (raw: string, stream: "stdout" | "stderr") => {
     const text = shownText(raw);
     const time = Date.now() / 1000;
@@ -270,6 +292,14 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     readLine(text, found, state, templates);
     const rows = new Map<number, Row>();
     for (const [key, p] of found.points) {
+      const problem = metricKeyProblem(key);
+      if (problem) {
+        if (badKeys.size < 100 && !badKeys.has(key)) {
+          badKeys.add(key);
+          say(`babysit: a metric named ${JSON.stringify([...key].slice(0, 60).join(""))} is not recorded: ${problem}`);
+        }
+        continue;
+      }
       for (let i = 0; i < p.steps.length; i++) {
         let row = rows.get(p.steps[i]);
         if (!row) rows.set(p.steps[i], (row = { step: p.steps[i], time, metrics: Object.create(null) }));
@@ -313,8 +343,17 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
           partial = partial.slice(nl + 1);
           nl = partial.indexOf("\n");
         }
-        // a line that never ends (a progress bar redrawn with \r) is kept to its last drawing
-        if (partial.length > 1024 * 1024) partial = partial.slice(partial.lastIndexOf("\r") + 1).slice(-1024 * 1024);
+        // a line that never ends: a progress bar redrawn with \r is kept to its last drawing; any
+        // other text is stored as it comes, in pieces (dropping its start would lose it unsaid)
+        if (partial.length > LONG_LINE) {
+          partial = partial.slice(partial.lastIndexOf("\r", partial.length - 2) + 1);
+          while (partial.length > LONG_LINE) {
+            const c = partial.charCodeAt(LONG_LINE - 1);
+            const cut = c >= 0xd800 && c <= 0xdbff ? LONG_LINE - 1 : LONG_LINE; // never inside a pair
+            takeLine(partial.slice(0, cut), stream);
+            partial = partial.slice(cut);
+          }
+        }
       });
       from.on("end", () => {
         partial += decoder.decode();
@@ -386,7 +425,7 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     if (why) say(`babysit: not everything reached the server (${why}).`);
     if (delivery.lostLines || delivery.lostPoints) {
       say(
-        `babysit: ${delivery.lostLines} lines and ${delivery.lostPoints} points did not fit in memory while the server was away, and were not sent.`,
+        `babysit: ${delivery.lostLines} lines and ${delivery.lostPoints} points did not fit in memory while they waited for the server, and were not sent (the file below keeps the lines).`,
       );
     }
     if (delivery.created)

@@ -43,6 +43,7 @@ function babysit(args: string[], env: Record<string, string> = {}, cwd = work) {
     cwd,
     env: { ...process.env, BABYSIT_RUN_LOG_DIR: path.join(work, "run-logs"), ...env },
     timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
   });
 }
 
@@ -275,6 +276,68 @@ describe("babysit run", () => {
     expect((await api(server.url, "GET", `/api/v1/runs/${run.id}/logs`)).body.lines.map((l: { text: string }) => l.text)).toEqual([
       "step=1 loss=0.5 acc=0.5",
     ]);
+  });
+
+  // what a command prints must never make the server refuse a batch: that stopped every later line
+  // and point from reaching the run, which was then left running
+  test.each([
+    ["a metric key over keyMaxLength", `"'${"k".repeat(LIMITS.keyMaxLength.value + 1)}'"`, "at most"],
+    ["a metric key with a control character", `"'a\\x01b'"`, "control characters"],
+    ["an empty metric key", `"''"`, "must not be empty"],
+  ])("%s in a logged dict: that metric is left out and said so; the rest is stored and the run finished", async (what, key, said) => {
+    const project = `cli-badkey-${what.split(" ")[3]}`.toLowerCase();
+    const f = script(
+      `${project}.py`,
+      [
+        "print({'loss': 1.0, 'epoch': 0.1})",
+        `print("{" + ${key} + ": 2.0, 'loss': 0.8, 'epoch': 0.2}")`,
+        "print({'loss': 0.5, 'epoch': 0.3})",
+        'print("after")',
+      ].join("\n"),
+    );
+    const r = babysit(["run", "--url", server.url, "--project", project, "--", PY, f]);
+    expect(r.status).toBe(0);
+    const err = r.stderr.toString();
+    expect(err).toContain("is not recorded");
+    expect(err).toContain(said);
+    expect(err).not.toContain("not everything reached the server");
+    const run = await runByName(project);
+    expect(run.status).toBe("finished");
+    const loss = await api(server.url, "GET", `/api/v1/runs/${run.id}/series?key=loss`);
+    expect(loss.body.buckets.map((b: { step: number; last: number }) => [b.step, b.last])).toEqual([
+      [0, 1],
+      [1, 0.8],
+      [2, 0.5],
+    ]);
+    const logs = (await api(server.url, "GET", `/api/v1/runs/${run.id}/logs`)).body;
+    expect(logs.lines.map((l: { text: string }) => l.text)).toEqual(r.stdout.toString().trimEnd().split("\n"));
+  });
+
+  test.each([
+    // 2,000 lines of 3,000 characters at once: a batch of them is over runLogBodyBytes (was a 413)
+    ["many long lines printed at once", 'import sys\nsys.stdout.write("".join(f"{i:05d}" + "x" * 2995 + "\\n" for i in range(2000)))\n'],
+    // a 3 MiB line with no line end for a while: was cut to its last MiB, unsaid
+    [
+      "a 3 MiB line without a line end",
+      "import sys\nfor i in range(3):\n    sys.stdout.write(str(i) * (1024 * 1024))\n    sys.stdout.flush()\nprint()\n",
+    ],
+  ])("%s: every character is stored, and the run finished", async (what, body) => {
+    const project = `cli-long-${what.split(" ")[1]}`;
+    const f = script(`${project}.py`, body);
+    const r = babysit(["run", "--url", server.url, "--project", project, "--", PY, f]);
+    expect(r.status).toBe(0);
+    expect(r.stderr.toString()).not.toContain("not everything reached the server");
+    const run = await runByName(project);
+    expect(run.status).toBe("finished");
+    let text = "";
+    let after = -1;
+    for (;;) {
+      const page = (await api(server.url, "GET", `/api/v1/runs/${run.id}/logs?after=${after}&limit=${LIMITS.runLogPageMax.value}`)).body;
+      text += page.lines.map((l: { text: string }) => l.text).join("");
+      if (page.next === null) break;
+      after = page.next;
+    }
+    expect(text).toBe(r.stdout.toString().replaceAll("\n", ""));
   });
 
   test("a command that does not exist: 127, as a shell says, and the run says why", async () => {
