@@ -239,9 +239,35 @@ describe("a log directory as it is found", () => {
     expect(counts(a.runId)).toEqual(before);
   });
 
-  test.each([
-    ["the data checksum", (b: Buffer) => (b[b.length - 10] ^= 0xff), /bad data checksum/],
-    ["the length checksum", (b: Buffer) => (b[b.length - records[49].length - 16 + 9] ^= 0xff), /bad length checksum/],
+  type Damage = [string, (b: Buffer) => void, RegExp];
+  test.each<Damage>([
+    [
+      "the data checksum",
+      (b) => {
+        b[b.length - 10] ^= 0xff;
+      },
+      /bad data checksum/,
+    ],
+    [
+      "the length checksum",
+      (b) => {
+        b[b.length - records[49].length - 16 + 9] ^= 0xff;
+      },
+      /bad length checksum/,
+    ],
+    // a length no file sent to the server can hold, its checksum right: was read as a record still
+    // being written (nothing imported, nothing said, and `babysit watch` sent the file again forever)
+    ...[2 ** 40, 2 ** 53 + 2, 64 * 1024 * 1024].map(
+      (length): Damage => [
+        `a declared length of ${length} bytes`,
+        (b) => {
+          const at = b.length - records[49].length - 16;
+          b.writeBigUInt64LE(BigInt(length), at);
+          b.writeUInt32LE(maskedCrc32c(b.subarray(at, at + 8)), at + 8);
+        },
+        new RegExp(`declares ${length} bytes, more than`),
+      ],
+    ),
   ])("a damaged record (%s) is a clear error naming the file and offset, and nothing of the file is stored", async (_what, damage, message) => {
     const dir = tmpDir();
     const bytes = Buffer.from(full);
