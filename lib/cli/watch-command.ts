@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { LIMITS } from "../contract/limits";
-import { type ImportTarget, finishImportedRun, sendImportFile } from "../import/client";
+import { type ImportTarget, ImportRequestError, finishImportedRun, sendImportFile } from "../import/client";
 import { type PlannedRun, planImport } from "../import/plan";
 import { isTransient } from "./run-client";
 
@@ -46,7 +46,14 @@ export async function watchCommand(dir: string, o: WatchOptions): Promise<number
   const cursors = new Map<string, number>(); // file -> bytes sent and read whole
   const runs = new Map<string, Followed>(); // source -> run
   let down: string | null = null;
+  let local: string | null = null;
   let refused = false;
+  // A file the server refuses (damaged, too many points) or the disk will not give (removed or cut
+  // short mid-read, unreadable) is that file's problem: it is said once and left until it changes,
+  // and every other file and run is still followed. Only a refused key stops watching.
+  const problems = new Map<string, { why: string; size: number }>();
+  const fileProblem = (e: unknown): boolean =>
+    !isTransient(e) && !(e instanceof ImportRequestError && (e.status === 401 || e.status === 403)) && !(e instanceof TypeError);
 
   const sendRun = async (run: PlannedRun): Promise<void> => {
     let f = runs.get(run.source);
@@ -63,20 +70,33 @@ export async function watchCommand(dir: string, o: WatchOptions): Promise<number
       if (size < from) from = 0; // replaced by a shorter file: read it again (the server stores nothing twice)
       if (size === from) continue;
       if (csv && size > LIMITS.importFileBytes.value) continue;
+      if (problems.get(file.abs)?.size === size) continue; // refused as it is: wait for it to change
       const start = csv ? 0 : from;
-      const length = Math.min(size - start, LIMITS.importFileBytes.value);
-      const bytes = Buffer.alloc(length);
-      const fd = fs.openSync(file.abs, "r");
+      let r: Awaited<ReturnType<typeof sendImportFile>>;
       try {
-        fs.readSync(fd, bytes, 0, length, start);
-      } finally {
-        fs.closeSync(fd);
+        const length = Math.min(size - start, LIMITS.importFileBytes.value);
+        const bytes = Buffer.alloc(length);
+        const fd = fs.openSync(file.abs, "r");
+        let read = 0;
+        try {
+          read = fs.readSync(fd, bytes, 0, length, start);
+        } finally {
+          fs.closeSync(fd);
+        }
+        // cut short since it was looked at: only what is there now is sent (zeros are not the file)
+        r = await sendImportFile(
+          o,
+          { project: o.project, source: run.source, path: file.rel, name: run.name, offset: start || undefined },
+          bytes.subarray(0, read),
+        );
+      } catch (e) {
+        if (!fileProblem(e)) throw e;
+        const why = e instanceof Error ? e.message : String(e);
+        if (problems.get(file.abs)?.why !== why) say(`babysit: ${run.name}/${file.rel}: not imported (watching goes on): ${why}`);
+        problems.set(file.abs, { why, size });
+        continue;
       }
-      const r = await sendImportFile(
-        o,
-        { project: o.project, source: run.source, path: file.rel, name: run.name, offset: start || undefined },
-        bytes,
-      );
+      problems.delete(file.abs);
       cursors.set(file.abs, csv ? size : r.end);
       f.runId = r.runId;
       f.url = `${o.url}${r.url}`;
@@ -100,18 +120,25 @@ export async function watchCommand(dir: string, o: WatchOptions): Promise<number
   };
 
   const poll = async () => {
-    const plan = planImport([dir]);
     try {
+      const plan = planImport([dir]);
       for (const run of plan.runs) await sendRun(run);
       if (o.idleTimeout > 0) {
         for (const f of runs.values()) if (!f.finished && f.runId && Date.now() - f.lastGrowth >= o.idleTimeout * 1000) await finish(f);
       }
       if (down) say(`babysit: ${o.url} answers again`);
       down = null;
+      local = null;
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       // fetch itself throws a TypeError when nothing answers at the address
       const away = isTransient(e) || (e instanceof TypeError && /fetch failed/.test(e.message));
+      if (!away && !(e instanceof ImportRequestError)) {
+        // the directory itself, not the server (a local problem): looked at again at the next poll
+        if (local !== msg) say(`babysit: reading ${dir}: ${msg}`);
+        local = msg;
+        return;
+      }
       if (!away) {
         refused = true;
         say(`babysit: the server refused: ${msg}`);
@@ -153,11 +180,12 @@ export async function watchCommand(dir: string, o: WatchOptions): Promise<number
       say(`babysit: finishing ${f.name}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  if (problems.size) say(`babysit: ${problems.size} file(s) were not imported (said above)`);
   if (down || failed) {
     say(
       `babysit: not everything reached the server (${down ?? "a finish failed"}); run \`babysit import ${dir}\` later: it sends only what the server lacks`,
     );
     return 1;
   }
-  return 0;
+  return problems.size ? 1 : 0;
 }

@@ -97,7 +97,15 @@ function walkDirectory(root: string, plan: Plan, addRun: (r: PlannedRun) => void
       if (e.name.startsWith(".") || e.name === "node_modules") continue;
       const abs = path.join(dir, e.name);
       if (e.isDirectory()) stack.push(abs);
-      else if (e.isFile()) entries.push({ rel: path.relative(root, abs).split(path.sep).join("/"), size: fs.statSync(abs).size, ref: abs });
+      else if (e.isFile()) {
+        let size: number;
+        try {
+          size = fs.statSync(abs).size;
+        } catch {
+          continue; // removed since the directory was read (a directory being written: `babysit watch`)
+        }
+        entries.push({ rel: path.relative(root, abs).split(path.sep).join("/"), size, ref: abs });
+      }
     }
   }
   for (const g of groupFiles(ownName(root), entries, isHparamsRun)) {

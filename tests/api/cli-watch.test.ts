@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { frameRecord } from "@/lib/import/tensorboard/tfrecord";
+import { frameRecord, maskedCrc32c } from "@/lib/import/tensorboard/tfrecord";
 import { ROOT, type TestServer, api, freePort, startServer, waitFor } from "../helpers/server";
 import { eventBytes, fileVersion, tb } from "../helpers/tb-writer";
 
@@ -130,4 +130,51 @@ test("the server away at first: nothing is lost, the points arrive once it answe
   } finally {
     await late.stop();
   }
+});
+
+/** A record header declaring `length` bytes, with its length checksum right, and no data after it. */
+function hugeRecordHeader(length: number): Buffer {
+  const h = Buffer.alloc(12);
+  h.writeBigUInt64LE(BigInt(length), 0);
+  h.writeUInt32LE(maskedCrc32c(h.subarray(0, 8)), 8);
+  return Buffer.concat([h, Buffer.alloc(64)]);
+}
+
+// One file the server refuses used to stop watching every run (exit 3, "the server refused"): it is
+// that file's problem, said once; the other runs are still followed, and the file is tried again
+// once it changes.
+test.each([
+  ["a damaged event file", "events.out.tfevents.3.host.1.0", Buffer.from("not a tensorboard record at all")],
+  ["an event file whose first record declares 2^40 bytes", "events.out.tfevents.3.host.1.0", hugeRecordHeader(2 ** 40)],
+])("%s in one run: said once, the other run is still followed, the file is read once it is whole", async (what, name, bad) => {
+  const project = `watch-bad-${what.split(" ")[1]}`;
+  const logdir = path.join(work, project);
+  const good = path.join(logdir, "good");
+  const broken = path.join(logdir, "broken");
+  fs.mkdirSync(good, { recursive: true });
+  fs.mkdirSync(broken, { recursive: true });
+  const goodFile = path.join(good, "events.out.tfevents.3.host.2.0");
+  fs.writeFileSync(goodFile, Buffer.concat([frameRecord(fileVersion()), record(0)]));
+  fs.writeFileSync(path.join(broken, name), bad);
+  const w = spawn(process.execPath, [CLI, "watch", logdir, "--url", server.url, "--project", project, "--interval", "0.1"], {
+    cwd: work,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  watcher = w;
+  let err = "";
+  w.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => w.once("exit", (c) => resolve(c)));
+  await waitFor(async () => (await steps(project, "good")).join() === "0", 30_000, "the good run's first point");
+  fs.appendFileSync(goodFile, record(1));
+  await waitFor(async () => (await steps(project, "good")).join() === "0,1", 30_000, "the good run's next point, after the bad file");
+  expect(w.exitCode).toBe(null); // still watching
+  // the writer rewrites the bad file whole: it is read, and nothing is said about it again
+  fs.writeFileSync(path.join(broken, name), Buffer.concat([frameRecord(fileVersion()), record(7)]));
+  await waitFor(async () => (await steps(project, "broken")).join() === "7", 30_000, "the mended file's point");
+  w.kill("SIGINT");
+  expect(await exited).toBe(0);
+  expect(err).not.toContain("the server refused");
+  expect(err.split(`broken/${name}: not imported`).length - 1).toBe(1);
+  const runs = (await api(server.url, "GET", `/api/v1/runs?project=${project}`)).body.runs;
+  expect(runs.map((r: { status: string }) => r.status)).toEqual(["finished", "finished"]);
 });
