@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { LIMITS, nameProblem } from "../contract/limits";
+import { LIMITS, codePointLength, isWellFormed, nameProblem } from "../contract/limits";
 import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { appendBatch } from "../ingest/append-batch";
@@ -70,11 +70,24 @@ export function importRunId(project: string, source: string): string {
   return `imp-${crypto.createHash("sha256").update(`${project}\u0000${source}`).digest("hex").slice(0, 32)}`;
 }
 
+/**
+ * Why a source or file path cannot be taken: they are a file's path on the sender's disk (hashed
+ * into the run's id, quoted in messages), not names shown as labels, so the control characters a
+ * directory's name may hold (a tab, a newline) are theirs to have; a lone surrogate or an empty or
+ * over-long string is not.
+ */
+function pathProblem(s: string, what: string): string | null {
+  if (s.length === 0) return `${what} must not be empty`;
+  if (!isWellFormed(s)) return `${what} must be well-formed Unicode (no lone surrogates)`;
+  if (codePointLength(s) > LIMITS.importSourceMaxLength.value) return `${what} must be at most ${LIMITS.importSourceMaxLength.value} code points`;
+  return null;
+}
+
 export function importInputProblem(input: { project: string; source: string; path: string; name?: string }): string | null {
   return (
     nameProblem(input.project.trim(), LIMITS.projectMaxLength, "project") ??
-    nameProblem(input.source, LIMITS.importSourceMaxLength, "source") ??
-    nameProblem(input.path, LIMITS.importSourceMaxLength, "path") ??
+    pathProblem(input.source, "source") ??
+    pathProblem(input.path, "path") ??
     (input.name === undefined ? null : nameProblem(input.name.trim(), LIMITS.runNameMaxLength, "name"))
   );
 }

@@ -1,4 +1,4 @@
-import { type FileEntry, groupFiles, isEventFileName } from "./group-files";
+import { type FileEntry, groupFiles, isEventFileName, runNameOf } from "./group-files";
 
 // What the dashboard makes of files and folders dropped on the runs list (or chosen with its
 // pickers): the runs `babysit import` would make of them. A browser knows a dropped folder's name
@@ -59,7 +59,7 @@ export async function planPaths<E extends PathEntry>(
     if (parts.some((p) => p === "" || p === "." || p === "..")) continue;
     if (parts.length === 1) {
       const kind = isEventFileName(e.path) ? "tensorboard" : "file";
-      add({ source: UPLOAD_SOURCE_PREFIX + e.path, name: e.path, kind, files: [{ entry: e, rel: e.path }] });
+      add({ source: UPLOAD_SOURCE_PREFIX + e.path, name: runNameOf(e.path), kind, files: [{ entry: e, rel: e.path }] });
       continue;
     }
     if (parts.slice(1).some((p) => p.startsWith(".") || p === "node_modules")) continue;

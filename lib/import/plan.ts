@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { type FileEntry, groupFiles } from "./group-files";
+import { type FileEntry, groupFiles, runNameOf } from "./group-files";
 import { isEventFileName, parseFile } from "./parse-file";
 
 // Which runs a list of paths holds, and which files make each run: what the CLI (`babysit import`)
@@ -67,8 +67,8 @@ export function planImport(paths: readonly string[]): Plan {
     if (st.isFile()) {
       if (isEventFileName(path.basename(abs))) {
         const dir = path.dirname(abs);
-        addRun({ source: dir, name: ownName(dir), kind: "tensorboard", files: [{ abs, rel: path.basename(abs), size: st.size }] });
-      } else addRun({ source: abs, name: path.basename(abs), kind: "file", files: [{ abs, rel: path.basename(abs), size: st.size }] });
+        addRun({ source: dir, name: runNameOf(ownName(dir)), kind: "tensorboard", files: [{ abs, rel: path.basename(abs), size: st.size }] });
+      } else addRun({ source: abs, name: runNameOf(path.basename(abs)), kind: "file", files: [{ abs, rel: path.basename(abs), size: st.size }] });
       continue;
     }
     if (!st.isDirectory()) {

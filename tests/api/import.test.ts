@@ -86,6 +86,8 @@ describe("local mode", () => {
     ],
     ["an offset that is not a byte count", { project: "p", source: "s", path: "a.log", offset: "-1" }, "x", {}, 400, "invalid_import"],
     ["an offset into a CSV", { project: "p", source: "s", path: "m.csv", offset: "4" }, "1,2\n", {}, 400, "invalid_import"],
+    ["an empty source", { project: "p", source: "", path: "a.log" }, "step=1 a=1 b=2", {}, 400, "invalid_import"],
+    ["a source over importSourceMaxLength", { project: "p", source: "s".repeat(1001), path: "a.log" }, "step=1 a=1 b=2", {}, 400, "invalid_import"],
     [
       "a damaged event file",
       { project: "p", source: "s", path: "events.out.tfevents.9" },
@@ -99,6 +101,19 @@ describe("local mode", () => {
     const r = await send(server.url, q as Record<string, string>, body, headers);
     expect({ status: r.status, code: r.body.error?.code }).toEqual({ status, code });
     expect((await api(server.url, "GET", "/api/v1/runs?project=p")).body.total).toBe(before);
+  });
+
+  // a directory or file named with a tab or newline (Linux allows them) was refused outright: a
+  // source and a path are paths on the sender's disk, not names shown as labels
+  test.each([
+    ["a tab in the run directory", { source: "/logs/lr\t0.1", path: "events.txt" }],
+    ["a newline in the file's name", { source: "/logs/run", path: "train\nlog.txt" }],
+    ["an escape character in both", { source: "/logs/\u001b[31mred", path: "\u001b[0m.log" }],
+  ])("%s: imported", async (_what, q) => {
+    const r = await send(server.url, { project: "api-odd-paths", ...q }, "step=1 loss=1 acc=1\n");
+    expect({ status: r.status, points: r.body.points }).toEqual({ status: 200, points: 2 });
+    const again = await send(server.url, { project: "api-odd-paths", ...q }, "step=1 loss=1 acc=1\n");
+    expect({ runId: again.body.runId, unchanged: again.body.unchanged }).toEqual({ runId: r.body.runId, unchanged: 2 });
   });
 
   test("a growing log sent in parts: the answer's end is where the next part starts", async () => {

@@ -24,6 +24,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, Callable, Dict, List, Optional
 
+from . import _contract
 from ._http import API_KEY_ENV, USER_AGENT
 
 LOG_EXTENSIONS = (".csv", ".tsv", ".jsonl", ".ndjson", ".log", ".txt")
@@ -38,6 +39,15 @@ EXIT_KEY_REFUSED = 3
 
 def _is_event_file(name: str) -> bool:
     return "tfevents" in name
+
+
+def _run_name_of(p: str) -> str:
+    """A run's name made from a path as the API takes names (lib/import/group-files.ts runNameOf):
+    control characters shown as U+FFFD, a path longer than runNameMaxLength cut to its end after
+    an ellipsis."""
+    shown = "".join("\ufffd" if ord(c) <= 0x1F or ord(c) == 0x7F else c for c in p)
+    limit = _contract.LIMITS["runNameMaxLength"]
+    return "\u2026" + shown[len(shown) - limit + 1:] if len(shown) > limit else shown
 
 
 def _own_name(d: str) -> str:
@@ -94,6 +104,7 @@ def plan_import(paths: List[str]) -> Dict[str, Any]:
             skipped.append({"path": given, "reason": "no such file or directory"})
     for r in runs:
         r["files"].sort(key=lambda f: f["rel"])
+        r["name"] = _run_name_of(r["name"])
     return {"runs": runs, "skipped": skipped}
 
 
