@@ -4,6 +4,7 @@ import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { appendBatch } from "../ingest/append-batch";
 import { createRun } from "../runs/create-run";
+import { isDeletedRun } from "../runs/delete-run";
 import { configProblem, exceedsDepth } from "../schemas/config";
 import { sweepLinkOf } from "../schemas/sweeps";
 import { checkLinkSpace } from "../sweeps/store";
@@ -65,9 +66,24 @@ export interface ImportFileResult {
   skipped: { path: string; reason: string }[];
 }
 
-/** The run id an import of `source` into `project` resumes. */
-export function importRunId(project: string, source: string): string {
-  return `imp-${crypto.createHash("sha256").update(`${project}\u0000${source}`).digest("hex").slice(0, 32)}`;
+/** The run id an import of `source` into `project` resumes (before any run of it was deleted). */
+export function importRunId(project: string, source: string, generation = 0): string {
+  const key = generation === 0 ? `${project}\u0000${source}` : `${project}\u0000${source}\u0000${generation}`;
+  return `imp-${crypto.createHash("sha256").update(key).digest("hex").slice(0, 32)}`;
+}
+
+/**
+ * The run an import of `source` into `project` stores into now: a deleted run's id is never used
+ * again (410 for a script still logging to it), so once the imported run is deleted, importing the
+ * same logs again makes a new run under the next id of the same sequence, which later imports then
+ * resume. (The fixed id was refused for BABYSIT_DELETED_RUN_RETENTION_DAYS, with a message naming
+ * no way out: deleting a botched import and importing again was impossible.)
+ */
+export function currentImportRunId(project: string, source: string): string {
+  for (let generation = 0; ; generation++) {
+    const id = importRunId(project, source, generation);
+    if (!isDeletedRun(id)) return id;
+  }
 }
 
 /**
@@ -106,7 +122,7 @@ export function importFile(input: ImportFileInput, opts: { ownerId?: number | nu
 async function importFileNow(input: ImportFileInput, opts: { ownerId?: number | null }): Promise<ImportFileResult> {
   const problem = importInputProblem(input);
   if (problem) throw new AppError("invalid_import", problem);
-  const id = importRunId(input.project.trim(), input.source);
+  const id = currentImportRunId(input.project.trim(), input.source);
   let parsed: Awaited<ReturnType<typeof parseFileAsync>>;
   try {
     parsed = await parseFileAsync(input.path, input.bytes, { ...input.options, plugins: storedTagPlugins(id) });
@@ -140,7 +156,12 @@ async function importFileNow(input: ImportFileInput, opts: { ownerId?: number | 
   }
   const times = timesOf(data);
   // a new run starts when its log does (createRun keeps a sane startedAt only)
-  const run = await createRun({ project: input.project.trim(), name: input.name?.trim(), id, config: runConfig, startedAt: times?.first }, opts);
+  // deleted while the file was parsed (parsing yields): the next run of the sequence
+  const runId = isDeletedRun(id) ? currentImportRunId(input.project.trim(), input.source) : id;
+  const run = await createRun(
+    { project: input.project.trim(), name: input.name?.trim(), id: runId, config: runConfig, startedAt: times?.first },
+    opts,
+  );
 
   const out: ImportFileResult = {
     runId: run.id,

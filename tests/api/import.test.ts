@@ -116,6 +116,22 @@ describe("local mode", () => {
     expect({ runId: again.body.runId, unchanged: again.body.unchanged }).toEqual({ runId: r.body.runId, unchanged: 2 });
   });
 
+  // a deleted run's id is never used again: importing the same logs after deleting their run was
+  // 410 run_deleted (for BABYSIT_DELETED_RUN_RETENTION_DAYS), with no way to import them again
+  test("the imported run deleted: importing again makes a new run, which the next import resumes; and again", async () => {
+    const q = { project: "api-reimport", source: "/logs/botched.log", path: "botched.log" };
+    const ids: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const a = await send(server.url, q, "step=1 loss=1 acc=1\n");
+      expect({ status: a.status, points: a.body.points, resumed: a.body.resumed }).toEqual({ status: 200, points: 2, resumed: false });
+      const b = await send(server.url, q, "step=1 loss=1 acc=1\nstep=2 loss=2 acc=2\n");
+      expect({ runId: b.body.runId, points: b.body.points, unchanged: b.body.unchanged }).toEqual({ runId: a.body.runId, points: 2, unchanged: 2 });
+      ids.push(a.body.runId);
+      expect((await api(server.url, "DELETE", `/api/v1/runs/${a.body.runId}`)).status).toBe(200);
+    }
+    expect(new Set(ids).size).toBe(3);
+  });
+
   test("a growing log sent in parts: the answer's end is where the next part starts", async () => {
     const q = { project: "api-parts", source: "/home/me/train.log", path: "train.log" };
     const a = await send(server.url, q, "step=1 loss=1 acc=1\nstep=2 lo");

@@ -4,7 +4,7 @@ import { assertMayCreateRun } from "@/lib/auth/create-run-access";
 import { ownerOfNewRun } from "@/lib/auth/permissions";
 import { principalOf } from "@/lib/auth/request";
 import { handle, json } from "@/lib/http/handler";
-import { importFile, importRunId } from "@/lib/import/import-file";
+import { currentImportRunId, importFile } from "@/lib/import/import-file";
 import { readImportRequest } from "@/lib/import/import-request";
 
 export const dynamic = "force-dynamic";
@@ -13,6 +13,6 @@ export const dynamic = "force-dynamic";
 export const POST = handle(async (req: Request) => {
   const input = await readImportRequest(req);
   const who = principalOf(req);
-  assertMayCreateRun(who, { project: input.project.trim(), id: importRunId(input.project.trim(), input.source) });
+  assertMayCreateRun(who, { project: input.project.trim(), id: currentImportRunId(input.project.trim(), input.source) });
   return json(await whileAccountExists(() => importFile(input, { ownerId: ownerOfNewRun(who) })));
 });
