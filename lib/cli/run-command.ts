@@ -83,9 +83,38 @@ function git(cwd: string, args: string[]): string | null {
   }
 }
 
+// The command line as the config records it: twice (command and argv), within a quarter of
+// configBytes each, so that a long command line (a `python -c` script, thousands of file
+// arguments) never makes the server refuse the run itself.
+const COMMAND_BYTES = Math.floor(LIMITS.configBytes.value / 4);
+
+const jsonBytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
+
+/** `s`, or its start and how long it was, within `maxBytes` of JSON (6 bytes per code point at worst). */
+function shortened(s: string, maxBytes: number): string {
+  if (jsonBytes(s) <= maxBytes) return s;
+  const cps = [...s];
+  return `${cps.slice(0, Math.max(0, Math.floor((maxBytes - 40) / 6))).join("")}… (${cps.length} characters)`;
+}
+
+/** The arguments, each within an eighth of the budget, as many as fit, then how many were left out. */
+function shortenedArgv(argv: readonly string[]): string[] {
+  if (jsonBytes(argv) <= COMMAND_BYTES) return [...argv];
+  const out: string[] = [];
+  let bytes = 2;
+  for (const a of argv) {
+    const kept = shortened(a, COMMAND_BYTES / 8);
+    bytes += jsonBytes(kept) + 1;
+    if (bytes > COMMAND_BYTES - 64) break;
+    out.push(kept);
+  }
+  if (out.length < argv.length) out.push(`… (${argv.length - out.length} more arguments)`);
+  return out;
+}
+
 /** What the run's config records about how it was started. */
 export function commandConfig(argv: readonly string[], cwd: string): Record<string, unknown> {
-  const config: Record<string, unknown> = { command: argv.join(" "), argv: [...argv], cwd };
+  const config: Record<string, unknown> = { command: shortened(argv.join(" "), COMMAND_BYTES), argv: shortenedArgv(argv), cwd: shortened(cwd, 4096) };
   if (git(cwd, ["rev-parse", "--is-inside-work-tree"]) === "true") {
     const commit = git(cwd, ["rev-parse", "HEAD"]);
     const status = git(cwd, ["status", "--porcelain", "--untracked-files=no"]);
