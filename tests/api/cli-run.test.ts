@@ -356,6 +356,34 @@ describe("GET and POST /api/v1/runs/{id}/logs", () => {
     expect((await api(server.url, "POST", `/api/v1/runs/${id}/logs`, { lines })).body).toEqual({ stored: 5, duplicate: 0, refused: 0 });
   });
 
+  // a search read up to 200,000 lines per request whatever their length: over lines of
+  // runLogLineMaxLength that held the server (every other request) for seconds per search
+  test("a search over long lines answers in parts, each reading a bounded number of characters; following next finds every match", async () => {
+    const run = (await api(server.url, "POST", "/api/v1/runs", { project: "logs-long-search" })).body.id;
+    const max = LIMITS.runLogLineMaxLength.value;
+    const total = 2_500; // 10 million characters: more than one request reads
+    for (let start = 0; start < total; start += 200) {
+      const lines = Array.from({ length: 200 }, (_, i) => {
+        const n = start + i;
+        return { n, stream: "stdout", text: (n === 5 || n === total - 1 ? "needle " : "") + "z".repeat(max - 7) };
+      });
+      expect((await api(server.url, "POST", `/api/v1/runs/${run}/logs`, { lines })).status).toBe(200);
+    }
+    const found: number[] = [];
+    let after = -1;
+    let requests = 0;
+    for (;;) {
+      const r = await api(server.url, "GET", `/api/v1/runs/${run}/logs?q=needle&after=${after}`);
+      expect(r.status).toBe(200);
+      requests++;
+      found.push(...r.body.lines.map((l: { n: number }) => l.n));
+      if (r.body.next === null) break;
+      after = r.body.next;
+    }
+    expect(found).toEqual([5, total - 1]);
+    expect(requests).toBeGreaterThan(1);
+  });
+
   test("lines sent again are not stored twice", async () => {
     const again = await api(server.url, "POST", `/api/v1/runs/${id}/logs`, { lines: [{ n: 4, stream: "stderr", text: "other" }] });
     expect(again.body).toEqual({ stored: 0, duplicate: 1, refused: 0 });
