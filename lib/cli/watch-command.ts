@@ -69,8 +69,14 @@ export async function watchCommand(dir: string, o: WatchOptions): Promise<number
       }
       if (size < from) from = 0; // replaced by a shorter file: read it again (the server stores nothing twice)
       if (size === from) continue;
-      if (csv && size > LIMITS.importFileBytes.value) continue;
       if (problems.get(file.abs)?.size === size) continue; // refused as it is: wait for it to change
+      if (csv && size > LIMITS.importFileBytes.value) {
+        // was passed over at every look, unsaid: a CSV is sent whole (its header names the columns)
+        const why = `larger than ${LIMITS.importFileBytes.value} bytes (importFileBytes), and a CSV file is sent whole: split it`;
+        if (problems.get(file.abs)?.why !== why) say(`babysit: ${run.name}/${file.rel}: not imported (watching goes on): ${why}`);
+        problems.set(file.abs, { why, size });
+        continue;
+      }
       const start = csv ? 0 : from;
       let r: Awaited<ReturnType<typeof sendImportFile>>;
       try {

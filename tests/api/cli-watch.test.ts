@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { LIMITS } from "@/lib/contract/limits";
 import { frameRecord, maskedCrc32c } from "@/lib/import/tensorboard/tfrecord";
 import { ROOT, type TestServer, api, freePort, startServer, waitFor } from "../helpers/server";
 import { eventBytes, fileVersion, tb } from "../helpers/tb-writer";
@@ -143,6 +144,29 @@ function hugeRecordHeader(length: number): Buffer {
 // One file the server refuses used to stop watching every run (exit 3, "the server refused"): it is
 // that file's problem, said once; the other runs are still followed, and the file is tried again
 // once it changes.
+test("a CSV over importFileBytes (sent whole, so never): said once, not passed over unsaid at every look", async () => {
+  const logdir = path.join(work, "big-csv");
+  fs.mkdirSync(path.join(logdir, "run"), { recursive: true });
+  const csv = path.join(logdir, "run", "metrics.csv");
+  fs.writeFileSync(csv, "step,loss\n0,1\n");
+  fs.truncateSync(csv, LIMITS.importFileBytes.value + 1); // sparse: the size is what counts
+  fs.writeFileSync(path.join(logdir, "small.csv"), "step,loss\n0,1\n1,0.5\n");
+  const w = spawn(process.execPath, [CLI, "watch", logdir, "--url", server.url, "--project", "watch-big-csv", "--interval", "0.1"], {
+    cwd: work,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  watcher = w;
+  let err = "";
+  w.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => w.once("exit", (c) => resolve(c)));
+  await waitFor(async () => (await steps("watch-big-csv", "small.csv")).join() === "0,1", 30_000, "the small CSV's points");
+  await waitFor(() => err.includes("metrics.csv: not imported"), 30_000, "the big CSV said");
+  w.kill("SIGINT");
+  expect(await exited).toBe(1);
+  expect(err.split("metrics.csv: not imported").length - 1).toBe(1);
+  expect(err).toContain("importFileBytes");
+});
+
 test.each([
   ["a damaged event file", "events.out.tfevents.3.host.1.0", Buffer.from("not a tensorboard record at all")],
   ["an event file whose first record declares 2^40 bytes", "events.out.tfevents.3.host.1.0", hugeRecordHeader(2 ** 40)],
