@@ -126,7 +126,7 @@ export function commandConfig(argv: readonly string[], cwd: string): Record<stri
   return config;
 }
 
-interface Row {
+export interface Row {
   step: number;
   time: number;
   epoch?: number;
@@ -144,6 +144,19 @@ export function batchSize<T>(items: readonly T[], count: number, bytes: number):
     size += Buffer.byteLength(JSON.stringify(items[n])) + 1;
     if (n > 0 && size > bytes) break;
     n++;
+  }
+  return n;
+}
+
+/**
+ * How many of the first `n` rows name at most keysPerRun distinct metric keys together (but always
+ * one): a batch naming more is refused whole (400), which stopped every later line and point.
+ */
+export function keysFit(rows: readonly Row[], n: number): number {
+  const keys = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    for (const k in rows[i].metrics) keys.add(k);
+    if (i > 0 && keys.size > LIMITS.keysPerRun.value) return i;
   }
   return n;
 }
@@ -168,6 +181,7 @@ class Delivery {
   sentPoints = 0;
   problem: string | null = null;
   private warned = false;
+  private keysRefusedSaid = false;
   fatal: string | null = null;
 
   constructor(
@@ -254,9 +268,14 @@ class Delivery {
       this.refusedLines += r.refused ?? 0;
     }
     while (this.rows.length || this.events.length) {
-      const rows = this.rows.slice(0, batchSize(this.rows, 1_000, LIMITS.bodyBytes.value - 64 * 1024));
+      const rows = this.rows.slice(0, keysFit(this.rows, batchSize(this.rows, 1_000, LIMITS.bodyBytes.value - 64 * 1024)));
       const events = this.events.slice(0, LIMITS.eventsPerBatch.value);
-      await call(this.t, "POST", `/api/v1/runs/${id}/log`, { seq: this.seq, rows, histograms: [], events });
+      const r = await call(this.t, "POST", `/api/v1/runs/${id}/log`, { seq: this.seq, rows, histograms: [], events });
+      // keys past the run's keysPerRun are refused one by one (the batch stands): said once
+      if (r?.refused && !this.keysRefusedSaid) {
+        this.keysRefusedSaid = true;
+        this.say(`babysit: ${r.refused.message ?? "some metrics were refused"}`);
+      }
       this.seq++;
       this.rows.splice(0, rows.length);
       this.events.splice(0, events.length);
@@ -312,6 +331,7 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
   // server refuse the whole batch, and with it everything the command prints after: such a metric
   // is left out, and said so once per name (the line itself is still stored)
   const badKeys = new Set<string>();
+  let tooManySaid = false;
   const takeLine = (raw: string, stream: "stdout" | "stderr") => {
     const text = shownText(raw);
     const time = Date.now() / 1000;
@@ -320,7 +340,16 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     const found = new ImportData();
     readLine(text, found, state, templates);
     const rows = new Map<number, Row>();
+    let named = 0;
     for (const [key, p] of found.points) {
+      // one line naming more keys than a run may hold would be a batch refused whole
+      if (++named > LIMITS.keysPerRun.value) {
+        if (!tooManySaid) {
+          tooManySaid = true;
+          say(`babysit: a line named more than ${LIMITS.keysPerRun.value} metrics (keysPerRun): the rest of it is not recorded`);
+        }
+        break;
+      }
       const problem = metricKeyProblem(key);
       if (problem) {
         if (badKeys.size < 100 && !badKeys.has(key)) {

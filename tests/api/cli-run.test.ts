@@ -313,6 +313,31 @@ describe("babysit run", () => {
     expect(logs.lines.map((l: { text: string }) => l.text)).toEqual(r.stdout.toString().trimEnd().split("\n"));
   });
 
+  // more distinct keys than keysPerRun in one batch (or one line) made the server refuse the batch
+  // whole, and every later line and point with it; keys past the run's limit are refused one by
+  // one, and that is now said
+  test.each([
+    [
+      "lines naming 1,500 new keys each, 8 lines at once",
+      "for s in range(8):\n    print(f'step={s} ' + ' '.join(f'k{s}_{i}={i}' for i in range(1500)))\n",
+    ],
+    ["one line naming 12,000 keys", "print('step=1 ' + ' '.join(f'k{i}={i}' for i in range(12000)))\nprint('step=2 loss=0.5 acc=0.1')\n"],
+  ])("%s: the keys the run can hold are stored, the rest said, and the run finished", async (what, body) => {
+    const project = `cli-keys-${what.split(" ")[0]}`;
+    const f = script(`${project}.py`, body);
+    const r = babysit(["run", "--url", server.url, "--project", project, "--", PY, f]);
+    expect(r.status).toBe(0);
+    const err = r.stderr.toString();
+    expect(err).not.toContain("not everything reached the server");
+    expect(err).toMatch(/keysPerRun/);
+    const run = await runByName(project);
+    expect(run.status).toBe("finished");
+    const detail = (await api(server.url, "GET", `/api/v1/runs/${run.id}`)).body;
+    expect(detail.keys.length).toBe(LIMITS.keysPerRun.value);
+    const logs = (await api(server.url, "GET", `/api/v1/runs/${run.id}/logs?limit=${LIMITS.runLogPageMax.value}`)).body;
+    expect(logs.lines.map((l: { text: string }) => l.text).join("")).toBe(r.stdout.toString().replaceAll("\n", ""));
+  });
+
   test.each([
     // 2,000 lines of 3,000 characters at once: a batch of them is over runLogBodyBytes (was a 413)
     ["many long lines printed at once", 'import sys\nsys.stdout.write("".join(f"{i:05d}" + "x" * 2995 + "\\n" for i in range(2000)))\n'],
