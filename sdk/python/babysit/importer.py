@@ -41,11 +41,18 @@ def _is_event_file(name: str) -> bool:
     return "tfevents" in name
 
 
+def _wire(s: str) -> str:
+    """A path as text the API takes: bytes a file name holds that are not UTF-8 (which Python keeps
+    as lone surrogates, and which made urlencode raise out of the whole import) become U+FFFD, as
+    Node reads them for `babysit import`."""
+    return s.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _run_name_of(p: str) -> str:
     """A run's name made from a path as the API takes names (lib/import/group-files.ts runNameOf):
     control characters shown as U+FFFD, a path longer than runNameMaxLength cut to its end after
     an ellipsis."""
-    shown = "".join("\ufffd" if ord(c) <= 0x1F or ord(c) == 0x7F else c for c in p)
+    shown = "".join("\ufffd" if ord(c) <= 0x1F or ord(c) == 0x7F else c for c in _wire(p))
     limit = _contract.LIMITS["runNameMaxLength"]
     return "\u2026" + shown[len(shown) - limit + 1:] if len(shown) > limit else shown
 
@@ -214,14 +221,14 @@ def import_paths(paths: List[str], url: str, project: str = "default", name: Opt
         counts = {"points": 0, "histograms": 0, "images": 0}
         last_time = None
         for f in run["files"]:
-            shown = "%s/%s" % (run["name"], f["rel"]) if run["kind"] == "tensorboard" else run["name"]
+            shown = "%s/%s" % (run["name"], _wire(f["rel"])) if run["kind"] == "tensorboard" else run["name"]
             if progress:
                 progress(done, total, run_name)
             if f["size"] > IMPORT_FILE_BYTES:
                 s["skipped"].append({"path": shown, "reason": "larger than %d bytes (importFileBytes)" % IMPORT_FILE_BYTES})
                 done += f["size"]
                 continue
-            q = urllib.parse.urlencode({"project": project, "source": run["source"], "path": f["rel"], "name": run_name})
+            q = urllib.parse.urlencode({"project": project, "source": _wire(run["source"]), "path": _wire(f["rel"]), "name": run_name})
             try:
                 with open(f["abs"], "rb") as fh:
                     body = fh.read()

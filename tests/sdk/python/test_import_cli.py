@@ -155,6 +155,27 @@ def test_a_damaged_event_file_is_refused_with_its_reason_stores_nothing_and_exit
     assert runs_of("py-import-bad") == []
 
 
+# A file name that is not UTF-8 (Python keeps its bytes as lone surrogates) made urlencode raise out of
+# the whole import with a traceback; a tab, or a path longer than runNameMaxLength, had the run refused.
+@pytest.mark.parametrize("dirname", [
+    b"bad\xffname",
+    b"latin1-caf\xe9",
+    b"tab\tdir",
+    b"/".join([b"lr_0.001_bs_128_" * 8] * 2),
+])
+def test_a_run_directory_with_an_odd_name_is_imported(tmp_path, capsys, dirname):
+    d = os.path.join(os.fsencode(str(tmp_path)), dirname)
+    os.makedirs(d)
+    with open(os.path.join(d, b"m.csv"), "wb") as f:
+        f.write(b"step,loss\n1,0.5\n2,0.25\n")
+    project = "py-import-odd-%d" % abs(hash(dirname))
+    code, out, _ = cli(capsys, str(tmp_path), "--project", project)
+    assert code == 0, out
+    runs = runs_of(project)
+    assert len(runs) == 1, out
+    assert [b["step"] for b in get("/api/v1/runs/%s/series?key=loss" % runs[0]["id"])["buckets"]] == [1, 2]
+
+
 def test_a_path_that_does_not_exist_is_listed_as_skipped(tmp_path, capsys):
     code, out, _ = cli(capsys, str(tmp_path / "nope"), "--project", "py-import-none")
     assert code == 0
