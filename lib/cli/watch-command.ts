@@ -52,6 +52,7 @@ export async function watchCommand(dir: string, o: WatchOptions): Promise<number
   // short mid-read, unreadable) is that file's problem: it is said once and left until it changes,
   // and every other file and run is still followed. Only a refused key stops watching.
   const problems = new Map<string, { why: string; size: number }>();
+  const unread = new Set<string>();
   const fileProblem = (e: unknown): boolean =>
     !isTransient(e) && !(e instanceof ImportRequestError && (e.status === 401 || e.status === 403)) && !(e instanceof TypeError);
 
@@ -128,6 +129,14 @@ export async function watchCommand(dir: string, o: WatchOptions): Promise<number
   const poll = async () => {
     try {
       const plan = planImport([dir]);
+      // what the walk could not read (a directory without permission, a name Node cannot address)
+      // was left out unsaid at every look: said once each
+      for (const k of plan.skipped) {
+        const said = `${k.path}: ${k.reason}`;
+        if (unread.has(said)) continue;
+        unread.add(said);
+        say(`babysit: ${said}`);
+      }
       for (const run of plan.runs) await sendRun(run);
       if (o.idleTimeout > 0) {
         for (const f of runs.values()) if (!f.finished && f.runId && Date.now() - f.lastGrowth >= o.idleTimeout * 1000) await finish(f);

@@ -144,6 +144,30 @@ function hugeRecordHeader(length: number): Buffer {
 // One file the server refuses used to stop watching every run (exit 3, "the server refused"): it is
 // that file's problem, said once; the other runs are still followed, and the file is tried again
 // once it changes.
+test("a directory the walk cannot read (a name that is not UTF-8): said once, the rest followed", async () => {
+  const logdir = path.join(work, "unreadable");
+  fs.mkdirSync(path.join(logdir, "ok"), { recursive: true });
+  fs.writeFileSync(path.join(logdir, "ok", "m.csv"), "step,loss\n0,1\n");
+  const bad = Buffer.concat([Buffer.from(`${logdir}/bad`), Buffer.from([0xff]), Buffer.from("name")]);
+  fs.mkdirSync(bad);
+  fs.writeFileSync(Buffer.concat([bad, Buffer.from("/m.csv")]), "step,loss\n0,1\n");
+  const w = spawn(process.execPath, [CLI, "watch", logdir, "--url", server.url, "--project", "watch-unreadable", "--interval", "0.1"], {
+    cwd: work,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  watcher = w;
+  let err = "";
+  w.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => w.once("exit", (c) => resolve(c)));
+  await waitFor(async () => (await steps("watch-unreadable", "ok/m.csv")).join() === "0", 30_000, "the readable run");
+  await waitFor(() => err.includes("cannot be read"), 30_000, "the unreadable directory said");
+  fs.appendFileSync(path.join(logdir, "ok", "m.csv"), "1,0.5\n");
+  await waitFor(async () => (await steps("watch-unreadable", "ok/m.csv")).join() === "0,1", 30_000, "more looks");
+  w.kill("SIGINT");
+  await exited;
+  expect(err.split("cannot be read").length - 1).toBe(1);
+});
+
 test("a CSV over importFileBytes (sent whole, so never): said once, not passed over unsaid at every look", async () => {
   const logdir = path.join(work, "big-csv");
   fs.mkdirSync(path.join(logdir, "run"), { recursive: true });
