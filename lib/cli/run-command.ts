@@ -258,29 +258,37 @@ class Delivery {
       this.say(`babysit: run ${JSON.stringify(r.name ?? this.create.name)} -> ${this.url}`);
     }
     const id = encodeURIComponent(this.runId);
-    while (this.lines.length) {
-      // a batch of long lines is cut by bytes too: a 413 would stop the run's delivery for good
-      const batch = this.lines.slice(0, batchSize(this.lines, LIMITS.runLogLinesPerBatch.value, LIMITS.runLogBodyBytes.value));
-      const r = await call(this.t, "POST", `/api/v1/runs/${id}/logs`, { lines: batch });
-      this.lines.splice(0, batch.length);
-      for (const l of batch) this.pendingChars -= l.text.length;
-      this.sentLines += batch.length - (r.refused ?? 0);
-      this.refusedLines += r.refused ?? 0;
+    // a batch of lines, then one of points, in turn: a command printing without pause kept lines
+    // coming, and its points waited behind them until they overflowed memory and were dropped
+    while (this.lines.length || this.rows.length || this.events.length) {
+      if (this.lines.length) await this.sendLines(id);
+      if (this.rows.length || this.events.length) await this.sendRows(id);
     }
-    while (this.rows.length || this.events.length) {
-      const rows = this.rows.slice(0, keysFit(this.rows, batchSize(this.rows, 1_000, LIMITS.bodyBytes.value - 64 * 1024)));
-      const events = this.events.slice(0, LIMITS.eventsPerBatch.value);
-      const r = await call(this.t, "POST", `/api/v1/runs/${id}/log`, { seq: this.seq, rows, histograms: [], events });
-      // keys past the run's keysPerRun are refused one by one (the batch stands): said once
-      if (r?.refused && !this.keysRefusedSaid) {
-        this.keysRefusedSaid = true;
-        this.say(`babysit: ${r.refused.message ?? "some metrics were refused"}`);
-      }
-      this.seq++;
-      this.rows.splice(0, rows.length);
-      this.events.splice(0, events.length);
-      for (const r of rows) this.sentPoints += Object.keys(r.metrics).length;
+  }
+
+  private async sendLines(id: string): Promise<void> {
+    // a batch of long lines is cut by bytes too: a 413 would stop the run's delivery for good
+    const batch = this.lines.slice(0, batchSize(this.lines, LIMITS.runLogLinesPerBatch.value, LIMITS.runLogBodyBytes.value));
+    const r = await call(this.t, "POST", `/api/v1/runs/${id}/logs`, { lines: batch });
+    this.lines.splice(0, batch.length);
+    for (const l of batch) this.pendingChars -= l.text.length;
+    this.sentLines += batch.length - (r.refused ?? 0);
+    this.refusedLines += r.refused ?? 0;
+  }
+
+  private async sendRows(id: string): Promise<void> {
+    const rows = this.rows.slice(0, keysFit(this.rows, batchSize(this.rows, LIMITS.rowsPerBatch.value, LIMITS.bodyBytes.value - 64 * 1024)));
+    const events = this.events.slice(0, LIMITS.eventsPerBatch.value);
+    const r = await call(this.t, "POST", `/api/v1/runs/${id}/log`, { seq: this.seq, rows, histograms: [], events });
+    // keys past the run's keysPerRun are refused one by one (the batch stands): said once
+    if (r?.refused && !this.keysRefusedSaid) {
+      this.keysRefusedSaid = true;
+      this.say(`babysit: ${r.refused.message ?? "some metrics were refused"}`);
     }
+    this.seq++;
+    this.rows.splice(0, rows.length);
+    this.events.splice(0, events.length);
+    for (const r of rows) this.sentPoints += Object.keys(r.metrics).length;
   }
 
   /** After the child: delivers what is left, then the finish, within `seconds`. */
@@ -388,9 +396,15 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     new Promise<void>((resolve) => {
       const decoder = new TextDecoder("utf-8"); // bad bytes become U+FFFD in the stored copy only
       let partial = "";
-      to.on("error", () => {}); // a closed terminal or pipe: the child still runs to its end
+      // a closed terminal or pipe (`| head`): the child still runs to its end, its output kept;
+      // a read paused for a drain that will never come would block the child on its next write
+      let gone = false;
+      to.on("error", () => {
+        gone = true;
+        from.resume();
+      });
       from.on("data", (chunk: Buffer) => {
-        if (!to.destroyed && !to.write(chunk)) {
+        if (!gone && !to.destroyed && !to.write(chunk)) {
           from.pause();
           to.once("drain", () => from.resume());
         }

@@ -365,6 +365,43 @@ describe("babysit run", () => {
     expect(text).toBe(r.stdout.toString().replaceAll("\n", ""));
   });
 
+  // babysit's stdout closed by its reader (`babysit run -- cmd | head -1`): the read of the child's
+  // output stayed paused for a drain that never came, so the child blocked on its next write forever
+  test("its output piped to a reader that goes away (| head -1): the command runs to its end, every line kept", async () => {
+    const total = 50_000;
+    const f = script("head.py", `for i in range(${total}):\n    print(f"line {i}")\n`);
+    const child = spawn(process.execPath, [CLI, "run", "--url", server.url, "--project", "cli-head", "--", PY, f], {
+      cwd: work,
+      env: { ...process.env, BABYSIT_RUN_LOG_DIR: path.join(work, "run-logs") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+    try {
+      await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
+      child.stdout!.destroy(); // as head does after its first line
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    const run = await runByName("cli-head");
+    expect(run.status).toBe("finished");
+    expect((await api(server.url, "GET", `/api/v1/runs/${run.id}/logs?limit=1`)).body.last).toBe(total - 1);
+  });
+
+  // points waited behind lines: a command printing metric lines without pause kept the lines queue
+  // busy, so its points piled up until they overflowed memory and were dropped (said, but lost)
+  test("300,000 metric lines printed at once: every point reaches the run", async () => {
+    const total = 300_000;
+    const f = script("burst.py", `for i in range(${total}):\n    print("step=%d loss=%f" % (i, 1 / (i + 1)))\n`);
+    const r = babysit(["run", "--url", server.url, "--project", "cli-burst", "--", PY, f]);
+    expect(r.status).toBe(0);
+    expect(r.stderr.toString()).not.toMatch(/[1-9]\d* points did not fit/);
+    // the test's kept-alive connection idled past the server's 5 s while babysit ran: asked again
+    const run = await runByName("cli-burst").catch(() => runByName("cli-burst"));
+    const detail = (await api(server.url, "GET", `/api/v1/runs/${run.id}`)).body;
+    expect(detail.keys.find((k: { key: string }) => k.key === "loss").count).toBe(total);
+  });
+
   test("a command that does not exist: 127, as a shell says, and the run says why", async () => {
     const r = babysit(["run", "--url", server.url, "--project", "cli-missing", "--", "no-such-command-here"]);
     expect(r.status).toBe(127);
