@@ -485,6 +485,10 @@ describe("GET and POST /api/v1/runs/{id}/logs", () => {
     ["a line too long", "invalid_body", 400, { lines: [{ n: 0, stream: "stdout", text: long }] }],
     ["an unknown field", "invalid_body", 400, { lines: [{ n: 0, stream: "stdout", text: "x", html: true }] }],
     ["a lone surrogate", "invalid_body", 400, { lines: [{ n: 0, stream: "stdout", text: "a\ud800b" }] }],
+    // every other time of the API refuses these; a line's was stored as sent
+    ["a time in milliseconds", "invalid_body", 400, { lines: [{ n: 0, stream: "stdout", text: "x", time: 1_700_000_000_000 }] }],
+    ["a time past timeMax", "invalid_body", 400, { lines: [{ n: 0, stream: "stdout", text: "x", time: 1e300 }] }],
+    ["a time as a string", "invalid_body", 400, { lines: [{ n: 0, stream: "stdout", text: "x", time: "1700000000" }] }],
     [
       "too many lines",
       "invalid_body",
