@@ -11,6 +11,7 @@ import { isEpoch, metricKeyProblem } from "../schemas/log-batch";
 import type { LogLineIn } from "../schemas/run-logs";
 import { encodeValue } from "../values";
 import { call, isTransient } from "./run-client";
+import { terminalText } from "./terminal-text";
 
 // `babysit run -- CMD ARGS...`: runs CMD as it would run without babysit, and follows it as a run.
 // - The child's stdin is this process's; its stdout and stderr are piped through to this process's
@@ -313,7 +314,7 @@ class Delivery {
 
 /** Runs `argv`; resolves with the exit code this process should exit with. */
 export async function runCommand(argv: string[], o: RunCommandOptions): Promise<number> {
-  const say = o.say ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const say = o.say ?? ((l: string) => process.stderr.write(`${terminalText(l)}\n`));
   const cwd = process.cwd();
   const name = o.name?.trim() || commandName(argv);
   const delivery = new Delivery(o, { project: o.project, name, config: commandConfig(argv, cwd), startedAt: Date.now() / 1000 }, say);

@@ -3,6 +3,7 @@ import { LIMITS } from "../contract/limits";
 import { type ImportTarget, ImportRequestError, finishImportedRun, sendImportFile } from "../import/client";
 import { type PlannedRun, planImport } from "../import/plan";
 import { isTransient } from "./run-client";
+import { terminalText } from "./terminal-text";
 
 // `babysit watch DIR`: follows a TensorBoard log directory while it is written. Every poll walks the
 // directory with the import's own plan (lib/import/plan.ts: one run per run directory, hparams
@@ -38,7 +39,7 @@ interface Followed {
 }
 
 export async function watchCommand(dir: string, o: WatchOptions): Promise<number> {
-  const say = o.say ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const say = o.say ?? ((l: string) => process.stderr.write(`${terminalText(l)}\n`));
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     say(`babysit: ${dir} is not a directory`);
     return 1;

@@ -186,6 +186,25 @@ describe("local mode", () => {
     expect(r.out).not.toContain("fetch failed");
   });
 
+  // a file's name quoted in babysit's own output reached the terminal raw: escape sequences in it set
+  // the window title, recoloured or cleared the screen
+  test.each([
+    ["a window title", "\u001b]0;pwned\u0007"],
+    ["colours", "\u001b[31m"],
+    ["a screen clear", "\u001b[2J"],
+    ["an 8-bit CSI", "\u009b31m"],
+  ])("babysit import: a file named with %s is printed with U+FFFD for its control characters", async (_what, esc) => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
+    fs.mkdirSync(path.join(tmp, "run"));
+    fs.writeFileSync(path.join(tmp, "run", `events.out.tfevents.1.${esc}x`), "garbage that is long enough to look like a record");
+    fs.writeFileSync(path.join(tmp, `${esc}log.txt`), "step=1 loss=0.5 acc=0.1\n");
+    const r = cli(["import", tmp, "--project", "cli-escapes", "--url", server.url, "--no-progress"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("bad length checksum");
+    expect(r.out).toContain("log.txt: 2 points");
+    expect(r.out + r.err).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+
   test("babysit import: a damaged file fails alone (exit 1, named), the rest is imported", async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
     fs.mkdirSync(path.join(tmp, "good"));

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { commandConfig, commandName, pieces, shownText } from "@/lib/cli/run-command";
+import { terminalText } from "@/lib/cli/terminal-text";
 import { configProblem } from "@/lib/schemas/config";
 import { LIMITS } from "@/lib/contract/limits";
 
@@ -66,5 +67,16 @@ describe("commandConfig: a command line of any length fits the config", () => {
       argv: ["python", "train.py", "--lr", "0.1"],
       cwd: "/tmp",
     });
+  });
+});
+
+describe("terminalText: babysit's own lines never carry control characters to the terminal", () => {
+  test.each([
+    ["a window title", "a\u001b]0;x\u0007b", "a\ufffd]0;x\ufffdb"],
+    ["an 8-bit CSI", "a\u009b2Jb", "a\ufffd2Jb"],
+    ["a tab and DEL", "a\tb\u007f", "a\ufffdb\ufffd"],
+    ["plain text and other scripts", "café ☃ <b>", "café ☃ <b>"],
+  ])("%s", (_what, line, want) => {
+    expect(terminalText(line)).toBe(want);
   });
 });
