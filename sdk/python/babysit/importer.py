@@ -295,7 +295,13 @@ def summary_lines(s: Dict[str, Any], project: str) -> List[str]:
         lines += ["  %s: %s" % (k["path"], k["reason"]) for k in s["failed"]]
     if s["key_refused"]:
         lines.append("the server refused the API key or needs one: set %s" % API_KEY_ENV)
-    return lines
+    # a file's name quoted here goes to a terminal: its control characters (escape sequences) and
+    # the lone surrogates of bytes that are not UTF-8 are shown as U+FFFD (as the Node CLI prints)
+    return [_terminal_text(line) for line in lines]
+
+
+def _terminal_text(line: str) -> str:
+    return "".join("\ufffd" if ord(c) <= 0x1F or 0x7F <= ord(c) <= 0x9F else c for c in _wire(line))
 
 
 def progress_line(stream: Any = None) -> Callable[[int, int, str], None]:

@@ -176,6 +176,18 @@ def test_a_run_directory_with_an_odd_name_is_imported(tmp_path, capsys, dirname)
     assert [b["step"] for b in get("/api/v1/runs/%s/series?key=loss" % runs[0]["id"])["buckets"]] == [1, 2]
 
 
+# a file's name quoted in the summary reached the terminal raw: its escape sequences set the window
+# title or recoloured the screen
+def test_a_file_named_with_escape_sequences_is_printed_without_them(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "events.out.tfevents.1.\x1b]0;pwned\x07\x1b[31mx").write_bytes(b"garbage that is long enough to look like a record")
+    code, out, err = cli(capsys, str(tmp_path), "--project", "py-import-escapes")
+    assert code == 1
+    assert "bad length checksum" in out
+    assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) <= 0x9F for c in out + err)
+
+
 def test_a_path_that_does_not_exist_is_listed_as_skipped(tmp_path, capsys):
     code, out, _ = cli(capsys, str(tmp_path / "nope"), "--project", "py-import-none")
     assert code == 0
