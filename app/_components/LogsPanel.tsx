@@ -6,14 +6,19 @@ import { UNREACHABLE, tryFetch, tryJson } from "@/lib/ui/api-error";
 import { plural } from "@/lib/ui/format";
 import { useLive } from "./live";
 
-// The run page's Logs tab: the run's console output (`babysit run`), live. Every line is loaded
-// (pages of PAGE lines) and kept in order by its number; live lines that leave a gap (missed while
+// The run page's Logs tab: the run's console output (`babysit run`), live. Its last lines are loaded
+// (pages of PAGE lines, at most KEEP_LINES / KEEP_CHARS of them) and kept in order by its number; live lines that leave a gap (missed while
 // the socket was down) make it read again from the last line it holds. Only the rows in view are
 // drawn (fixed row height), so 100k lines scroll like 100. The search is a case-insensitive
 // substring test (toLowerCase + includes): what the user types is data, never a pattern, and every
 // line is rendered as text, never as HTML.
 
 const PAGE = 5_000;
+// What the page keeps: the last lines of the run, at most this many and this many characters. A
+// run may hold runLogLinesPerRun lines of runLogLineMaxLength (gigabytes): loading them all froze
+// or killed the tab. The API serves every line, and its `q` searches them all.
+const KEEP_LINES = 200_000;
+const KEEP_CHARS = 32_000_000;
 const ROW_PX = 18;
 const OVERSCAN = 30;
 
@@ -28,8 +33,27 @@ export default function LogsPanel({ runId }: { runId: string }) {
   const q = useDeferredValue(query.trim().toLowerCase());
   const fetching = useRef<Promise<void> | null>(null);
   const again = useRef(false);
+  const chars = useRef(0);
+  /** Where reading starts while no line is held: -1, or before a long run's last KEEP_LINES lines. */
+  const skipTo = useRef(-1);
+  /** The number of the first line kept, once earlier ones were let go; null while every line is here. */
+  const [cut, setCut] = useState<number | null>(null);
 
-  const lastN = () => lastOf(lines.current);
+  const keep = useCallback((fresh: readonly LogLine[]) => {
+    const a = lines.current;
+    a.push(...fresh);
+    for (const l of fresh) chars.current += l.text.length;
+    let drop = 0;
+    let c = chars.current;
+    while (drop < a.length - 1 && (a.length - drop > KEEP_LINES || c > KEEP_CHARS)) c -= a[drop++].text.length;
+    if (drop) {
+      a.splice(0, drop);
+      chars.current = c;
+      setCut(a[0].n);
+    }
+  }, []);
+
+  const lastN = useCallback(() => (lines.current.length ? lastOf(lines.current) : skipTo.current), []);
 
   const catchUp = useCallback((): Promise<void> => {
     if (fetching.current) {
@@ -37,19 +61,29 @@ export default function LogsPanel({ runId }: { runId: string }) {
       return fetching.current;
     }
     const run = async () => {
+      if (!lines.current.length) {
+        // a long run's output: start from its last KEEP_LINES lines, not from its first
+        const res = await tryFetch(`/api/v1/runs/${encodeURIComponent(runId)}/logs?limit=1`, { cache: "no-store" });
+        const body = res?.ok ? await tryJson<{ last: number | null }>(res) : null;
+        if (!lines.current.length && body?.last != null && body.last >= KEEP_LINES) {
+          skipTo.current = body.last - KEEP_LINES;
+          setCut(skipTo.current + 1);
+        }
+      }
       do {
         again.current = false;
         for (;;) {
-          const res = await tryFetch(`/api/v1/runs/${encodeURIComponent(runId)}/logs?after=${lastOf(lines.current)}&limit=${PAGE}`, {
+          const res = await tryFetch(`/api/v1/runs/${encodeURIComponent(runId)}/logs?after=${lastN()}&limit=${PAGE}`, {
             cache: "no-store",
           });
           if (!res) throw new Error(UNREACHABLE);
           const body = await tryJson<{ lines: LogLine[]; next: number | null; error?: { message?: string } }>(res);
           if (!res.ok || !body) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
           const page = body;
-          const fresh = page.lines.filter((l) => l.n > lastOf(lines.current));
+          const from = lastN();
+          const fresh = page.lines.filter((l) => l.n > from);
           if (fresh.length) {
-            lines.current.push(...fresh);
+            keep(fresh);
             setVersion((v) => v + 1);
           }
           if (page.next === null || !page.lines.length) break;
@@ -65,22 +99,25 @@ export default function LogsPanel({ runId }: { runId: string }) {
       });
     fetching.current = p;
     return p;
-  }, [runId]);
+  }, [runId, keep, lastN]);
 
   useLive([{ run: runId }], {
     logs: (msg) => {
       if (msg.runId !== runId) return;
-      let added = false;
+      const added: LogLine[] = [];
       for (const l of msg.lines) {
-        if (l.n <= lastN()) continue;
-        if (l.n !== lastN() + 1 || fetching.current) {
+        const last = added.length ? added[added.length - 1].n : lastN();
+        if (l.n <= last) continue;
+        if (l.n !== last + 1 || fetching.current) {
           void catchUp(); // a gap, or a read in progress that will bring it
           break;
         }
-        lines.current.push(l);
-        added = true;
+        added.push(l);
       }
-      if (added) setVersion((v) => v + 1);
+      if (added.length) {
+        keep(added);
+        setVersion((v) => v + 1);
+      }
     },
     connected: () => catchUp(),
   });
@@ -129,6 +166,12 @@ export default function LogsPanel({ runId }: { runId: string }) {
         <span className="muted" data-logs-count>
           {q ? `${plural(shown.length, "line")} of ${lines.current.length} contain it` : plural(lines.current.length, "line")}
         </span>
+        {cut !== null && (
+          <span className="muted" data-logs-cut>
+            the last lines only: lines 1 to {cut} are not loaded here (<code>GET /api/v1/runs/{"{id}"}/logs</code> reads them all, and its{" "}
+            <code>q</code> searches them all)
+          </span>
+        )}
         {!follow && (
           <button
             type="button"

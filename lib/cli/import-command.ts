@@ -3,6 +3,7 @@ import cliProgress from "cli-progress";
 import { LIMITS } from "../contract/limits";
 import { activeAlerts, type ImportTarget, ImportRequestError, finishImportedRun, sendImportFile } from "../import/client";
 import { planImport } from "../import/plan";
+import { terminalText } from "./terminal-text";
 
 // `babysit import PATH...`: plans the runs (lib/import/plan.ts), sends them file by file to
 // POST /api/v1/import with a progress bar, finishes each run (its diagnoses at finish run), and
@@ -33,7 +34,11 @@ export interface ImportSummary {
   keyRefused: boolean;
 }
 
-export async function importCommand(paths: string[], o: ImportCommandOptions, print: (line: string) => void = console.log): Promise<ImportSummary> {
+export async function importCommand(
+  paths: string[],
+  o: ImportCommandOptions,
+  print: (line: string) => void = (l) => console.log(terminalText(l)),
+): Promise<ImportSummary> {
   const plan = planImport(paths);
   const s: ImportSummary = {
     runs: [],

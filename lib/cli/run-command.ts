@@ -7,10 +7,11 @@ import { LIMITS } from "../contract/limits";
 import type { ImportTarget } from "../import/client";
 import { ImportData } from "../import/model";
 import { type Template, compileTemplate, newTextState, readLine } from "../import/text-log";
-import { isEpoch } from "../schemas/log-batch";
+import { isEpoch, metricKeyProblem } from "../schemas/log-batch";
 import type { LogLineIn } from "../schemas/run-logs";
 import { encodeValue } from "../values";
 import { call, isTransient } from "./run-client";
+import { terminalText } from "./terminal-text";
 
 // `babysit run -- CMD ARGS...`: runs CMD as it would run without babysit, and follows it as a run.
 // - The child's stdin is this process's; its stdout and stderr are piped through to this process's
@@ -45,6 +46,8 @@ const MAX_PENDING = 200_000;
 const MAX_PENDING_CHARS = 32 * 1024 * 1024;
 /** Once the command has exited, how long its pipes may stay open (a process it left behind holds them). */
 const PIPE_GRACE_MS = 5_000;
+/** A line that has not ended after this many characters is stored (in pieces) as far as it came. */
+export const LONG_LINE = 1024 * 1024;
 const FLUSH_MS = 200;
 // CSI and OSC sequences: colours, cursor moves, window titles (linear: character classes only)
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
@@ -106,9 +109,38 @@ function git(cwd: string, args: string[]): string | null {
   }
 }
 
+// The command line as the config records it: twice (command and argv), within a quarter of
+// configBytes each, so that a long command line (a `python -c` script, thousands of file
+// arguments) never makes the server refuse the run itself.
+const COMMAND_BYTES = Math.floor(LIMITS.configBytes.value / 4);
+
+const jsonBytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
+
+/** `s`, or its start and how long it was, within `maxBytes` of JSON (6 bytes per code point at worst). */
+function shortened(s: string, maxBytes: number): string {
+  if (jsonBytes(s) <= maxBytes) return s;
+  const cps = [...s];
+  return `${cps.slice(0, Math.max(0, Math.floor((maxBytes - 40) / 6))).join("")}… (${cps.length} characters)`;
+}
+
+/** The arguments, each within an eighth of the budget, as many as fit, then how many were left out. */
+function shortenedArgv(argv: readonly string[]): string[] {
+  if (jsonBytes(argv) <= COMMAND_BYTES) return [...argv];
+  const out: string[] = [];
+  let bytes = 2;
+  for (const a of argv) {
+    const kept = shortened(a, COMMAND_BYTES / 8);
+    bytes += jsonBytes(kept) + 1;
+    if (bytes > COMMAND_BYTES - 64) break;
+    out.push(kept);
+  }
+  if (out.length < argv.length) out.push(`… (${argv.length - out.length} more arguments)`);
+  return out;
+}
+
 /** What the run's config records about how it was started. */
 export function commandConfig(argv: readonly string[], cwd: string): Record<string, unknown> {
-  const config: Record<string, unknown> = { command: argv.join(" "), argv: [...argv], cwd };
+  const config: Record<string, unknown> = { command: shortened(argv.join(" "), COMMAND_BYTES), argv: shortenedArgv(argv), cwd: shortened(cwd, 4096) };
   if (git(cwd, ["rev-parse", "--is-inside-work-tree"]) === "true") {
     const commit = git(cwd, ["rev-parse", "HEAD"]);
     const status = git(cwd, ["status", "--porcelain", "--untracked-files=no"]);
@@ -123,11 +155,39 @@ export function commandConfig(argv: readonly string[], cwd: string): Record<stri
 /** Server text bound for a terminal: no control characters. */
 const plain = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
 
-interface Row {
+export interface Row {
   step: number;
   time: number;
   epoch?: number;
   metrics: Record<string, number | string>;
+}
+
+/**
+ * How many of `items` (from the first) make one request: at most `count` of them, and their JSON at
+ * most `bytes` (the route's body limit, less room for the rest of the body), but always one.
+ */
+export function batchSize<T>(items: readonly T[], count: number, bytes: number): number {
+  let size = 64; // the body's own braces and names
+  let n = 0;
+  while (n < items.length && n < count) {
+    size += Buffer.byteLength(JSON.stringify(items[n])) + 1;
+    if (n > 0 && size > bytes) break;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * How many of the first `n` rows name at most keysPerRun distinct metric keys together (but always
+ * one): a batch naming more is refused whole (400), which stopped every later line and point.
+ */
+export function keysFit(rows: readonly Row[], n: number): number {
+  const keys = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    for (const k in rows[i].metrics) keys.add(k);
+    if (i > 0 && keys.size > LIMITS.keysPerRun.value) return i;
+  }
+  return n;
 }
 
 /** Delivers a run's lines and points in order, holding them while the server is away. */
@@ -150,6 +210,7 @@ class Delivery {
   sentPoints = 0;
   problem: string | null = null;
   private warned = false;
+  private keysRefusedSaid = false;
   fatal: string | null = null;
   private printedAlerts = new Set<string>();
 
@@ -227,24 +288,38 @@ class Delivery {
       this.say(`babysit: run ${JSON.stringify(r.name ?? this.create.name)} -> ${this.url}`);
     }
     const id = encodeURIComponent(this.runId);
-    while (this.lines.length) {
-      const batch = this.lines.slice(0, LIMITS.runLogLinesPerBatch.value);
-      const r = await call(this.t, "POST", `/api/v1/runs/${id}/logs`, { lines: batch });
-      this.lines.splice(0, batch.length);
-      for (const l of batch) this.pendingChars -= l.text.length;
-      this.sentLines += batch.length - (r.refused ?? 0);
-      this.refusedLines += r.refused ?? 0;
+    // a batch of lines, then one of points, in turn: a command printing without pause kept lines
+    // coming, and its points waited behind them until they overflowed memory and were dropped
+    while (this.lines.length || this.rows.length || this.events.length) {
+      if (this.lines.length) await this.sendLines(id);
+      if (this.rows.length || this.events.length) await this.sendRows(id);
     }
-    while (this.rows.length || this.events.length) {
-      const rows = this.rows.slice(0, 1_000);
-      const events = this.events.slice(0, LIMITS.eventsPerBatch.value);
-      const r = await call(this.t, "POST", `/api/v1/runs/${id}/log`, { seq: this.seq, rows, histograms: [], events });
-      this.seq++;
-      this.sayAlerts(r?.alerts);
-      this.rows.splice(0, rows.length);
-      this.events.splice(0, events.length);
-      for (const r of rows) this.sentPoints += Object.keys(r.metrics).length;
+  }
+
+  private async sendLines(id: string): Promise<void> {
+    // a batch of long lines is cut by bytes too: a 413 would stop the run's delivery for good
+    const batch = this.lines.slice(0, batchSize(this.lines, LIMITS.runLogLinesPerBatch.value, LIMITS.runLogBodyBytes.value));
+    const r = await call(this.t, "POST", `/api/v1/runs/${id}/logs`, { lines: batch });
+    this.lines.splice(0, batch.length);
+    for (const l of batch) this.pendingChars -= l.text.length;
+    this.sentLines += batch.length - (r.refused ?? 0);
+    this.refusedLines += r.refused ?? 0;
+  }
+
+  private async sendRows(id: string): Promise<void> {
+    const rows = this.rows.slice(0, keysFit(this.rows, batchSize(this.rows, LIMITS.rowsPerBatch.value, LIMITS.bodyBytes.value - 64 * 1024)));
+    const events = this.events.slice(0, LIMITS.eventsPerBatch.value);
+    const r = await call(this.t, "POST", `/api/v1/runs/${id}/log`, { seq: this.seq, rows, histograms: [], events });
+    this.sayAlerts(r?.alerts);
+    // keys past the run's keysPerRun are refused one by one (the batch stands): said once
+    if (r?.refused && !this.keysRefusedSaid) {
+      this.keysRefusedSaid = true;
+      this.say(`babysit: ${r.refused.message ?? "some metrics were refused"}`);
     }
+    this.seq++;
+    this.rows.splice(0, rows.length);
+    this.events.splice(0, events.length);
+    for (const r of rows) this.sentPoints += Object.keys(r.metrics).length;
   }
 
   /** The babysitter's alerts in the terminal, as the SDKs print them: each code once, when raised. */
@@ -285,7 +360,7 @@ class Delivery {
 
 /** Runs `argv`; resolves with the exit code this process should exit with. */
 export async function runCommand(argv: string[], o: RunCommandOptions): Promise<number> {
-  const say = o.say ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const say = o.say ?? ((l: string) => process.stderr.write(`${terminalText(l)}\n`));
   const cwd = process.cwd();
   const name = o.name?.trim() || commandName(argv);
   const delivery = new Delivery(o, { project: o.project, name, config: commandConfig(argv, cwd), startedAt: Date.now() / 1000 }, say);
@@ -307,6 +382,11 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
   const templates: Template[] = (o.patterns ?? []).map(compileTemplate);
   const state = newTextState();
   let n = 0;
+  // a name the API refuses as a metric key (too long, control characters, empty) would make the
+  // server refuse the whole batch, and with it everything the command prints after: such a metric
+  // is left out, and said so once per name (the line itself is still stored)
+  const badKeys = new Set<string>();
+  let tooManySaid = false;
   const takeLine = (raw: string, stream: "stdout" | "stderr") => {
     const text = shownText(raw);
     const time = Date.now() / 1000;
@@ -315,7 +395,24 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     const found = new ImportData();
     readLine(text, found, state, templates);
     const rows = new Map<number, Row>();
+    let named = 0;
     for (const [key, p] of found.points) {
+      // one line naming more keys than a run may hold would be a batch refused whole
+      if (++named > LIMITS.keysPerRun.value) {
+        if (!tooManySaid) {
+          tooManySaid = true;
+          say(`babysit: a line named more than ${LIMITS.keysPerRun.value} metrics (keysPerRun): the rest of it is not recorded`);
+        }
+        break;
+      }
+      const problem = metricKeyProblem(key);
+      if (problem) {
+        if (badKeys.size < 100 && !badKeys.has(key)) {
+          badKeys.add(key);
+          say(`babysit: a metric named ${JSON.stringify([...key].slice(0, 60).join(""))} is not recorded: ${problem}`);
+        }
+        continue;
+      }
       for (let i = 0; i < p.steps.length; i++) {
         let row = rows.get(p.steps[i]);
         if (!row) rows.set(p.steps[i], (row = { step: p.steps[i], time, metrics: Object.create(null) }));
@@ -348,9 +445,15 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     new Promise<void>((resolve) => {
       const decoder = new TextDecoder("utf-8"); // bad bytes become U+FFFD in the stored copy only
       let partial = "";
-      to.on("error", () => {}); // a closed terminal or pipe: the child still runs to its end
+      // a closed terminal or pipe (`| head`): the child still runs to its end, its output kept;
+      // a read paused for a drain that will never come would block the child on its next write
+      let gone = false;
+      to.on("error", () => {
+        gone = true;
+        from.resume();
+      });
       from.on("data", (chunk: Buffer) => {
-        if (!to.destroyed && !to.write(chunk)) {
+        if (!gone && !to.destroyed && !to.write(chunk)) {
           from.pause();
           to.once("drain", () => from.resume());
         }
@@ -361,8 +464,17 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
           partial = partial.slice(nl + 1);
           nl = partial.indexOf("\n");
         }
-        // a line that never ends (a progress bar redrawn with \r) is kept to its last drawing
-        if (partial.length > 1024 * 1024) partial = partial.slice(partial.lastIndexOf("\r") + 1).slice(-1024 * 1024);
+        // a line that never ends: a progress bar redrawn with \r is kept to its last drawing; any
+        // other text is stored as it comes, in pieces (dropping its start would lose it unsaid)
+        if (partial.length > LONG_LINE) {
+          partial = partial.slice(partial.lastIndexOf("\r", partial.length - 2) + 1);
+          while (partial.length > LONG_LINE) {
+            const c = partial.charCodeAt(LONG_LINE - 1);
+            const cut = c >= 0xd800 && c <= 0xdbff ? LONG_LINE - 1 : LONG_LINE; // never inside a pair
+            takeLine(partial.slice(0, cut), stream);
+            partial = partial.slice(cut);
+          }
+        }
       });
       from.on("end", () => {
         partial += decoder.decode();
@@ -434,7 +546,7 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     if (why) say(`babysit: not everything reached the server (${why}).`);
     if (delivery.lostLines || delivery.lostPoints) {
       say(
-        `babysit: ${delivery.lostLines} lines and ${delivery.lostPoints} points did not fit in memory while the server was away, and were not sent.`,
+        `babysit: ${delivery.lostLines} lines and ${delivery.lostPoints} points did not fit in memory while they waited for the server, and were not sent (the file below keeps the lines).`,
       );
     }
     if (delivery.created)

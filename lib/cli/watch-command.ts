@@ -1,8 +1,9 @@
 import fs from "node:fs";
 import { LIMITS } from "../contract/limits";
-import { type ImportTarget, activeAlerts, finishImportedRun, sendImportFile } from "../import/client";
+import { type ImportTarget, ImportRequestError, activeAlerts, finishImportedRun, sendImportFile } from "../import/client";
 import { type PlannedRun, planImport } from "../import/plan";
 import { isTransient } from "./run-client";
+import { terminalText } from "./terminal-text";
 
 // `babysit watch DIR`: follows a TensorBoard log directory while it is written. Every poll walks the
 // directory with the import's own plan (lib/import/plan.ts: one run per run directory, hparams
@@ -38,7 +39,7 @@ interface Followed {
 }
 
 export async function watchCommand(dir: string, o: WatchOptions): Promise<number> {
-  const say = o.say ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const say = o.say ?? ((l: string) => process.stderr.write(`${terminalText(l)}\n`));
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     say(`babysit: ${dir} is not a directory`);
     return 1;
@@ -46,7 +47,15 @@ export async function watchCommand(dir: string, o: WatchOptions): Promise<number
   const cursors = new Map<string, number>(); // file -> bytes sent and read whole
   const runs = new Map<string, Followed>(); // source -> run
   let down: string | null = null;
+  let local: string | null = null;
   let refused = false;
+  // A file the server refuses (damaged, too many points) or the disk will not give (removed or cut
+  // short mid-read, unreadable) is that file's problem: it is said once and left until it changes,
+  // and every other file and run is still followed. Only a refused key stops watching.
+  const problems = new Map<string, { why: string; size: number }>();
+  const unread = new Set<string>();
+  const fileProblem = (e: unknown): boolean =>
+    !isTransient(e) && !(e instanceof ImportRequestError && (e.status === 401 || e.status === 403)) && !(e instanceof TypeError);
 
   const sendRun = async (run: PlannedRun): Promise<void> => {
     let f = runs.get(run.source);
@@ -62,21 +71,40 @@ export async function watchCommand(dir: string, o: WatchOptions): Promise<number
       }
       if (size < from) from = 0; // replaced by a shorter file: read it again (the server stores nothing twice)
       if (size === from) continue;
-      if (csv && size > LIMITS.importFileBytes.value) continue;
-      const start = csv ? 0 : from;
-      const length = Math.min(size - start, LIMITS.importFileBytes.value);
-      const bytes = Buffer.alloc(length);
-      const fd = fs.openSync(file.abs, "r");
-      try {
-        fs.readSync(fd, bytes, 0, length, start);
-      } finally {
-        fs.closeSync(fd);
+      if (problems.get(file.abs)?.size === size) continue; // refused as it is: wait for it to change
+      if (csv && size > LIMITS.importFileBytes.value) {
+        // was passed over at every look, unsaid: a CSV is sent whole (its header names the columns)
+        const why = `larger than ${LIMITS.importFileBytes.value} bytes (importFileBytes), and a CSV file is sent whole: split it`;
+        if (problems.get(file.abs)?.why !== why) say(`babysit: ${run.name}/${file.rel}: not imported (watching goes on): ${why}`);
+        problems.set(file.abs, { why, size });
+        continue;
       }
-      const r = await sendImportFile(
-        o,
-        { project: o.project, source: run.source, formerSource: run.formerSource, path: file.rel, name: run.name, offset: start || undefined },
-        bytes,
-      );
+      const start = csv ? 0 : from;
+      let r: Awaited<ReturnType<typeof sendImportFile>>;
+      try {
+        const length = Math.min(size - start, LIMITS.importFileBytes.value);
+        const bytes = Buffer.alloc(length);
+        const fd = fs.openSync(file.abs, "r");
+        let read = 0;
+        try {
+          read = fs.readSync(fd, bytes, 0, length, start);
+        } finally {
+          fs.closeSync(fd);
+        }
+        // cut short since it was looked at: only what is there now is sent (zeros are not the file)
+        r = await sendImportFile(
+          o,
+          { project: o.project, source: run.source, formerSource: run.formerSource, path: file.rel, name: run.name, offset: start || undefined },
+          bytes.subarray(0, read),
+        );
+      } catch (e) {
+        if (!fileProblem(e)) throw e;
+        const why = e instanceof Error ? e.message : String(e);
+        if (problems.get(file.abs)?.why !== why) say(`babysit: ${run.name}/${file.rel}: not imported (watching goes on): ${why}`);
+        problems.set(file.abs, { why, size });
+        continue;
+      }
+      problems.delete(file.abs);
       cursors.set(file.abs, csv ? size : r.end);
       f.runId = r.runId;
       f.url = `${o.url}${r.url}`;
@@ -104,18 +132,33 @@ export async function watchCommand(dir: string, o: WatchOptions): Promise<number
   };
 
   const poll = async () => {
-    const plan = planImport([dir]);
     try {
+      const plan = planImport([dir]);
+      // what the walk could not read (a directory without permission, a name Node cannot address)
+      // was left out unsaid at every look: said once each
+      for (const k of plan.skipped) {
+        const said = `${k.path}: ${k.reason}`;
+        if (unread.has(said)) continue;
+        unread.add(said);
+        say(`babysit: ${said}`);
+      }
       for (const run of plan.runs) await sendRun(run);
       if (o.idleTimeout > 0) {
         for (const f of runs.values()) if (!f.finished && f.runId && Date.now() - f.lastGrowth >= o.idleTimeout * 1000) await finish(f);
       }
       if (down) say(`babysit: ${o.url} answers again`);
       down = null;
+      local = null;
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       // fetch itself throws a TypeError when nothing answers at the address
       const away = isTransient(e) || (e instanceof TypeError && /fetch failed/.test(e.message));
+      if (!away && !(e instanceof ImportRequestError)) {
+        // the directory itself, not the server (a local problem): looked at again at the next poll
+        if (local !== msg) say(`babysit: reading ${dir}: ${msg}`);
+        local = msg;
+        return;
+      }
       if (!away) {
         refused = true;
         say(`babysit: the server refused: ${msg}`);
@@ -157,11 +200,12 @@ export async function watchCommand(dir: string, o: WatchOptions): Promise<number
       say(`babysit: finishing ${f.name}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  if (problems.size) say(`babysit: ${problems.size} file(s) were not imported (said above)`);
   if (down || failed) {
     say(
       `babysit: not everything reached the server (${down ?? "a finish failed"}); run \`babysit import ${dir}\` later: it sends only what the server lacks`,
     );
     return 1;
   }
-  return 0;
+  return problems.size ? 1 : 0;
 }

@@ -113,6 +113,18 @@ function rowReader(headerRow: string[], out: ImportData, stepColumn?: string): (
     const prefixes = new Set(metricCols.map(([, h], j) => h.slice(0, dash[j])));
     if (prefixes.size === 1) for (let j = 0; j < metricCols.length; j++) metricCols[j][1] = metricCols[j][1].slice(dash[j] + 3);
   }
+  // a name given to two columns: the second's values would replace the first's at every step,
+  // unsaid; the first is kept and the others are left out, said so
+  const seen = new Set<string>();
+  for (let j = 0; !long && j < metricCols.length; j++) {
+    const [i, key] = metricCols[j];
+    if (!seen.has(key)) {
+      seen.add(key);
+      continue;
+    }
+    out.skip(`column ${i + 1} repeats the name ${JSON.stringify(key.slice(0, 200))} of an earlier column: left out`);
+    metricCols.splice(j--, 1);
+  }
 
   let r = 0;
   return (row: string[]) => {

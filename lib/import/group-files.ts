@@ -8,6 +8,21 @@
 // - Every other .csv, .tsv, .jsonl, .ndjson, .log or .txt file is a run of its own, named by its path.
 // Other files are left out.
 
+import { LIMITS } from "../contract/limits";
+
+/**
+ * A run's name made from a path, as the API takes names: control characters (a tab or newline in a
+ * directory's name) shown as U+FFFD, and a path longer than runNameMaxLength cut to its end (the
+ * run directory itself, the part that tells runs apart) after "…". A path is not the user's choice
+ * of name: refusing it refused every file of the run.
+ */
+export function runNameOf(p: string): string {
+  const shown = p.replace(/[\u0000-\u001f\u007f]/g, "\ufffd");
+  const cps = [...shown];
+  const max = LIMITS.runNameMaxLength.value;
+  return cps.length > max ? `…${cps.slice(cps.length - max + 1).join("")}` : shown;
+}
+
 /** Whether a file name is a TensorBoard event file (what TensorFlow and torch name them). */
 export function isEventFileName(name: string): boolean {
   return name.includes("tfevents");
@@ -63,9 +78,10 @@ export function groupFiles<T>(rootName: string, entries: FileEntry<T>[], isHpara
   const out: FileGroup<T>[] = [];
   const byName = (a: { rel: string }, b: { rel: string }) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
   for (const dir of [...runFiles.keys()].sort()) {
-    out.push({ kind: "tensorboard", path: dir, name: dir || rootName, files: runFiles.get(dir)!.sort(byName) });
+    out.push({ kind: "tensorboard", path: dir, name: runNameOf(dir || rootName), files: runFiles.get(dir)!.sort(byName) });
   }
-  for (const f of logs.sort(byName)) out.push({ kind: "file", path: f.rel, name: f.rel, files: [{ rel: baseOf(f.rel), size: f.size, ref: f.ref }] });
+  for (const f of logs.sort(byName))
+    out.push({ kind: "file", path: f.rel, name: runNameOf(f.rel), files: [{ rel: baseOf(f.rel), size: f.size, ref: f.ref }] });
   return out;
 }
 

@@ -1,9 +1,10 @@
 import crypto from "node:crypto";
-import { LIMITS, codePointLength, nameProblem } from "../contract/limits";
+import { LIMITS, codePointLength, isWellFormed, nameProblem } from "../contract/limits";
 import { sqlite, stmt } from "../db";
 import { AppError } from "../errors";
 import { appendBatch } from "../ingest/append-batch";
 import { createRun } from "../runs/create-run";
+import { isDeletedRun } from "../runs/delete-run";
 import { holdingRun } from "../runs/run-lock";
 import { configProblem, exceedsDepth } from "../schemas/config";
 import { sweepLinkOf } from "../schemas/sweeps";
@@ -70,9 +71,37 @@ export interface ImportFileResult {
   skipped: { path: string; reason: string }[];
 }
 
-/** The run id an import of `source` into `project` resumes. */
-export function importRunId(project: string, source: string): string {
-  return `imp-${crypto.createHash("sha256").update(`${project}\u0000${source}`).digest("hex").slice(0, 32)}`;
+/** The run id an import of `source` into `project` resumes (before any run of it was deleted). */
+export function importRunId(project: string, source: string, generation = 0): string {
+  const key = generation === 0 ? `${project}\u0000${source}` : `${project}\u0000${source}\u0000${generation}`;
+  return `imp-${crypto.createHash("sha256").update(key).digest("hex").slice(0, 32)}`;
+}
+
+/**
+ * The run an import of `source` into `project` stores into now: a deleted run's id is never used
+ * again (410 for a script still logging to it), so once the imported run is deleted, importing the
+ * same logs again makes a new run under the next id of the same sequence, which later imports then
+ * resume. (The fixed id was refused for BABYSIT_DELETED_RUN_RETENTION_DAYS, with a message naming
+ * no way out: deleting a botched import and importing again was impossible.)
+ */
+export function currentImportRunId(project: string, source: string): string {
+  for (let generation = 0; ; generation++) {
+    const id = importRunId(project, source, generation);
+    if (!isDeletedRun(id)) return id;
+  }
+}
+
+/**
+ * Why a source or file path cannot be taken: they are a file's path on the sender's disk (hashed
+ * into the run's id, quoted in messages), not names shown as labels, so the control characters a
+ * directory's name may hold (a tab, a newline) are theirs to have; a lone surrogate or an empty or
+ * over-long string is not.
+ */
+function pathProblem(s: string, what: string): string | null {
+  if (s.length === 0) return `${what} must not be empty`;
+  if (!isWellFormed(s)) return `${what} must be well-formed Unicode (no lone surrogates)`;
+  if (codePointLength(s) > LIMITS.importSourceMaxLength.value) return `${what} must be at most ${LIMITS.importSourceMaxLength.value} code points`;
+  return null;
 }
 
 /**
@@ -81,7 +110,7 @@ export function importRunId(project: string, source: string): string {
  * former source longer than any source could be names no run.
  */
 export function importRunIdFor(project: string, source: string, formerSource?: string): string {
-  const id = importRunId(project, source);
+  const id = currentImportRunId(project, source);
   if (formerSource === undefined || formerSource === source || codePointLength(formerSource) > LIMITS.importSourceMaxLength.value) return id;
   const former = importRunId(project, formerSource);
   const exists = (runId: string) => stmt(sqlite(), "SELECT 1 FROM runs WHERE id = ?").get(runId) !== undefined;
@@ -91,8 +120,8 @@ export function importRunIdFor(project: string, source: string, formerSource?: s
 export function importInputProblem(input: { project: string; source: string; path: string; name?: string }): string | null {
   return (
     nameProblem(input.project.trim(), LIMITS.projectMaxLength, "project") ??
-    nameProblem(input.source, LIMITS.importSourceMaxLength, "source") ??
-    nameProblem(input.path, LIMITS.importSourceMaxLength, "path") ??
+    pathProblem(input.source, "source") ??
+    pathProblem(input.path, "path") ??
     (input.name === undefined ? null : nameProblem(input.name.trim(), LIMITS.runNameMaxLength, "name"))
   );
 }
@@ -170,7 +199,12 @@ async function storeFile(
   opts: { ownerId?: number | null },
 ): Promise<ImportFileResult> {
   // a new run starts when its log does (createRun keeps a sane startedAt only)
-  const run = await createRun({ project: input.project.trim(), name: input.name?.trim(), id, config: runConfig, startedAt: times?.first }, opts);
+  // deleted while the file was parsed (parsing yields): the next run of the sequence
+  const runId = isDeletedRun(id) ? currentImportRunId(input.project.trim(), input.source) : id;
+  const run = await createRun(
+    { project: input.project.trim(), name: input.name?.trim(), id: runId, config: runConfig, startedAt: times?.first },
+    opts,
+  );
 
   const out: ImportFileResult = {
     runId: run.id,

@@ -1,5 +1,5 @@
 import { LIMITS } from "../contract/limits";
-import { type FileEntry, groupFiles, isEventFileName } from "./group-files";
+import { type FileEntry, groupFiles, isEventFileName, runNameOf } from "./group-files";
 import { eventRunSource, logFileSource } from "./run-source";
 
 // What the dashboard makes of files and folders dropped on the runs list (or chosen with its
@@ -66,7 +66,7 @@ export async function planPaths<E extends PathEntry>(
     if (parts.length === 1) {
       const kind = isEventFileName(e.path) ? "tensorboard" : "file";
       const source = kind === "tensorboard" ? eventRunSource([e.path]) : logFileSource(e.path);
-      add({ source, formerSource: UPLOAD_SOURCE_PREFIX + e.path, name: e.path, kind, files: [{ entry: e, rel: e.path }] });
+      add({ source, formerSource: UPLOAD_SOURCE_PREFIX + e.path, name: runNameOf(e.path), kind, files: [{ entry: e, rel: e.path }] });
       continue;
     }
     if (parts.slice(1).some((p) => p.startsWith(".") || p === "node_modules")) continue;

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { LIMITS } from "../contract/limits";
-import { type FileEntry, groupFiles } from "./group-files";
+import { type FileEntry, groupFiles, runNameOf } from "./group-files";
 import { isEventFileName, parseFile } from "./parse-file";
 import { eventRunSource, logFileSource } from "./run-source";
 
@@ -77,10 +77,10 @@ export function planImport(paths: readonly string[]): Plan {
       if (isEventFileName(path.basename(abs))) {
         const dir = path.dirname(abs);
         const files = [{ abs, rel: path.basename(abs), size: st.size }];
-        addRun({ source: eventRunSource([path.basename(abs)]), formerSource: dir, name: ownName(dir), kind: "tensorboard", files });
+        addRun({ source: eventRunSource([path.basename(abs)]), formerSource: dir, name: runNameOf(ownName(dir)), kind: "tensorboard", files });
       } else {
         const files = [{ abs, rel: path.basename(abs), size: st.size }];
-        addRun({ source: logFileSource(path.basename(abs)), formerSource: abs, name: path.basename(abs), kind: "file", files });
+        addRun({ source: logFileSource(path.basename(abs)), formerSource: abs, name: runNameOf(path.basename(abs)), kind: "file", files });
       }
       continue;
     }
@@ -110,7 +110,15 @@ function walkDirectory(root: string, plan: Plan, addRun: (r: PlannedRun) => void
       if (e.name.startsWith(".") || e.name === "node_modules") continue;
       const abs = path.join(dir, e.name);
       if (e.isDirectory()) stack.push(abs);
-      else if (e.isFile()) entries.push({ rel: path.relative(root, abs).split(path.sep).join("/"), size: fs.statSync(abs).size, ref: abs });
+      else if (e.isFile()) {
+        let size: number;
+        try {
+          size = fs.statSync(abs).size;
+        } catch {
+          continue; // removed since the directory was read (a directory being written: `babysit watch`)
+        }
+        entries.push({ rel: path.relative(root, abs).split(path.sep).join("/"), size, ref: abs });
+      }
     }
   }
   const rootName = path.basename(root) || root;

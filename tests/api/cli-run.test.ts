@@ -43,6 +43,7 @@ function babysit(args: string[], env: Record<string, string> = {}, cwd = work) {
     cwd,
     env: { ...process.env, BABYSIT_RUN_LOG_DIR: path.join(work, "run-logs"), ...env },
     timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
   });
 }
 
@@ -356,6 +357,130 @@ describe("babysit run", () => {
     ]);
   });
 
+  // what a command prints must never make the server refuse a batch: that stopped every later line
+  // and point from reaching the run, which was then left running
+  test.each([
+    ["a metric key over keyMaxLength", `"'${"k".repeat(LIMITS.keyMaxLength.value + 1)}'"`, "at most"],
+    ["a metric key with a control character", `"'a\\x01b'"`, "control characters"],
+    ["an empty metric key", `"''"`, "must not be empty"],
+  ])("%s in a logged dict: that metric is left out and said so; the rest is stored and the run finished", async (what, key, said) => {
+    const project = `cli-badkey-${what.split(" ")[3]}`.toLowerCase();
+    const f = script(
+      `${project}.py`,
+      [
+        "print({'loss': 1.0, 'epoch': 0.1})",
+        `print("{" + ${key} + ": 2.0, 'loss': 0.8, 'epoch': 0.2}")`,
+        "print({'loss': 0.5, 'epoch': 0.3})",
+        'print("after")',
+      ].join("\n"),
+    );
+    const r = babysit(["run", "--url", server.url, "--project", project, "--", PY, f]);
+    expect(r.status).toBe(0);
+    const err = r.stderr.toString();
+    expect(err).toContain("is not recorded");
+    expect(err).toContain(said);
+    expect(err).not.toContain("not everything reached the server");
+    const run = await runByName(project);
+    expect(run.status).toBe("finished");
+    const loss = await api(server.url, "GET", `/api/v1/runs/${run.id}/series?key=loss`);
+    expect(loss.body.buckets.map((b: { step: number; last: number }) => [b.step, b.last])).toEqual([
+      [0, 1],
+      [1, 0.8],
+      [2, 0.5],
+    ]);
+    const logs = (await api(server.url, "GET", `/api/v1/runs/${run.id}/logs`)).body;
+    expect(logs.lines.map((l: { text: string }) => l.text)).toEqual(r.stdout.toString().trimEnd().split("\n"));
+  });
+
+  // more distinct keys than keysPerRun in one batch (or one line) made the server refuse the batch
+  // whole, and every later line and point with it; keys past the run's limit are refused one by
+  // one, and that is now said
+  test.each([
+    [
+      "lines naming 1,500 new keys each, 8 lines at once",
+      "for s in range(8):\n    print(f'step={s} ' + ' '.join(f'k{s}_{i}={i}' for i in range(1500)))\n",
+    ],
+    ["one line naming 12,000 keys", "print('step=1 ' + ' '.join(f'k{i}={i}' for i in range(12000)))\nprint('step=2 loss=0.5 acc=0.1')\n"],
+  ])("%s: the keys the run can hold are stored, the rest said, and the run finished", async (what, body) => {
+    const project = `cli-keys-${what.split(" ")[0]}`;
+    const f = script(`${project}.py`, body);
+    const r = babysit(["run", "--url", server.url, "--project", project, "--", PY, f]);
+    expect(r.status).toBe(0);
+    const err = r.stderr.toString();
+    expect(err).not.toContain("not everything reached the server");
+    expect(err).toMatch(/keysPerRun/);
+    const run = await runByName(project);
+    expect(run.status).toBe("finished");
+    const detail = (await api(server.url, "GET", `/api/v1/runs/${run.id}`)).body;
+    expect(detail.keys.length).toBe(LIMITS.keysPerRun.value);
+    const logs = (await api(server.url, "GET", `/api/v1/runs/${run.id}/logs?limit=${LIMITS.runLogPageMax.value}`)).body;
+    expect(logs.lines.map((l: { text: string }) => l.text).join("")).toBe(r.stdout.toString().replaceAll("\n", ""));
+  });
+
+  test.each([
+    // 2,000 lines of 3,000 characters at once: a batch of them is over runLogBodyBytes (was a 413)
+    ["many long lines printed at once", 'import sys\nsys.stdout.write("".join(f"{i:05d}" + "x" * 2995 + "\\n" for i in range(2000)))\n'],
+    // a 3 MiB line with no line end for a while: was cut to its last MiB, unsaid
+    [
+      "a 3 MiB line without a line end",
+      "import sys\nfor i in range(3):\n    sys.stdout.write(str(i) * (1024 * 1024))\n    sys.stdout.flush()\nprint()\n",
+    ],
+  ])("%s: every character is stored, and the run finished", async (what, body) => {
+    const project = `cli-long-${what.split(" ")[1]}`;
+    const f = script(`${project}.py`, body);
+    const r = babysit(["run", "--url", server.url, "--project", project, "--", PY, f]);
+    expect(r.status).toBe(0);
+    expect(r.stderr.toString()).not.toContain("not everything reached the server");
+    const run = await runByName(project);
+    expect(run.status).toBe("finished");
+    let text = "";
+    let after = -1;
+    for (;;) {
+      const page = (await api(server.url, "GET", `/api/v1/runs/${run.id}/logs?after=${after}&limit=${LIMITS.runLogPageMax.value}`)).body;
+      text += page.lines.map((l: { text: string }) => l.text).join("");
+      if (page.next === null) break;
+      after = page.next;
+    }
+    expect(text).toBe(r.stdout.toString().replaceAll("\n", ""));
+  });
+
+  // babysit's stdout closed by its reader (`babysit run -- cmd | head -1`): the read of the child's
+  // output stayed paused for a drain that never came, so the child blocked on its next write forever
+  test("its output piped to a reader that goes away (| head -1): the command runs to its end, every line kept", async () => {
+    const total = 50_000;
+    const f = script("head.py", `for i in range(${total}):\n    print(f"line {i}")\n`);
+    const child = spawn(process.execPath, [CLI, "run", "--url", server.url, "--project", "cli-head", "--", PY, f], {
+      cwd: work,
+      env: { ...process.env, BABYSIT_RUN_LOG_DIR: path.join(work, "run-logs") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+    try {
+      await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
+      child.stdout!.destroy(); // as head does after its first line
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    const run = await runByName("cli-head");
+    expect(run.status).toBe("finished");
+    expect((await api(server.url, "GET", `/api/v1/runs/${run.id}/logs?limit=1`)).body.last).toBe(total - 1);
+  });
+
+  // points waited behind lines: a command printing metric lines without pause kept the lines queue
+  // busy, so its points piled up until they overflowed memory and were dropped (said, but lost)
+  test("300,000 metric lines printed at once: every point reaches the run", async () => {
+    const total = 300_000;
+    const f = script("burst.py", `for i in range(${total}):\n    print("step=%d loss=%f" % (i, 1 / (i + 1)))\n`);
+    const r = babysit(["run", "--url", server.url, "--project", "cli-burst", "--", PY, f]);
+    expect(r.status).toBe(0);
+    expect(r.stderr.toString()).not.toMatch(/[1-9]\d* points did not fit/);
+    // the test's kept-alive connection idled past the server's 5 s while babysit ran: asked again
+    const run = await runByName("cli-burst").catch(() => runByName("cli-burst"));
+    const detail = (await api(server.url, "GET", `/api/v1/runs/${run.id}`)).body;
+    expect(detail.keys.find((k: { key: string }) => k.key === "loss").count).toBe(total);
+  });
+
   test("a command that does not exist: 127, as a shell says, and the run says why", async () => {
     const r = babysit(["run", "--url", server.url, "--project", "cli-missing", "--", "no-such-command-here"]);
     expect(r.status).toBe(127);
@@ -370,6 +495,34 @@ describe("GET and POST /api/v1/runs/{id}/logs", () => {
     id = (await api(server.url, "POST", "/api/v1/runs", { project: "logs-api" })).body.id;
     const lines = ["Alpha", "beta ALPHA", "(a+)+$ .*", "<b>alpha</b>", "gamma"].map((text, n) => ({ n, stream: "stdout", text }));
     expect((await api(server.url, "POST", `/api/v1/runs/${id}/logs`, { lines })).body).toEqual({ stored: 5, duplicate: 0, refused: 0 });
+  });
+
+  // a search read up to 200,000 lines per request whatever their length: over lines of
+  // runLogLineMaxLength that held the server (every other request) for seconds per search
+  test("a search over long lines answers in parts, each reading a bounded number of characters; following next finds every match", async () => {
+    const run = (await api(server.url, "POST", "/api/v1/runs", { project: "logs-long-search" })).body.id;
+    const max = LIMITS.runLogLineMaxLength.value;
+    const total = 2_500; // 10 million characters: more than one request reads
+    for (let start = 0; start < total; start += 200) {
+      const lines = Array.from({ length: 200 }, (_, i) => {
+        const n = start + i;
+        return { n, stream: "stdout", text: (n === 5 || n === total - 1 ? "needle " : "") + "z".repeat(max - 7) };
+      });
+      expect((await api(server.url, "POST", `/api/v1/runs/${run}/logs`, { lines })).status).toBe(200);
+    }
+    const found: number[] = [];
+    let after = -1;
+    let requests = 0;
+    for (;;) {
+      const r = await api(server.url, "GET", `/api/v1/runs/${run}/logs?q=needle&after=${after}`);
+      expect(r.status).toBe(200);
+      requests++;
+      found.push(...r.body.lines.map((l: { n: number }) => l.n));
+      if (r.body.next === null) break;
+      after = r.body.next;
+    }
+    expect(found).toEqual([5, total - 1]);
+    expect(requests).toBeGreaterThan(1);
   });
 
   test("lines sent again are not stored twice", async () => {
@@ -411,6 +564,10 @@ describe("GET and POST /api/v1/runs/{id}/logs", () => {
     ["a line too long", "invalid_body", 400, { lines: [{ n: 0, stream: "stdout", text: long }] }],
     ["an unknown field", "invalid_body", 400, { lines: [{ n: 0, stream: "stdout", text: "x", html: true }] }],
     ["a lone surrogate", "invalid_body", 400, { lines: [{ n: 0, stream: "stdout", text: "a\ud800b" }] }],
+    // every other time of the API refuses these; a line's was stored as sent
+    ["a time in milliseconds", "invalid_body", 400, { lines: [{ n: 0, stream: "stdout", text: "x", time: 1_700_000_000_000 }] }],
+    ["a time past timeMax", "invalid_body", 400, { lines: [{ n: 0, stream: "stdout", text: "x", time: 1e300 }] }],
+    ["a time as a string", "invalid_body", 400, { lines: [{ n: 0, stream: "stdout", text: "x", time: "1700000000" }] }],
     [
       "too many lines",
       "invalid_body",

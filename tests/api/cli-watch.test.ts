@@ -3,7 +3,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { frameRecord } from "@/lib/import/tensorboard/tfrecord";
+import { LIMITS } from "@/lib/contract/limits";
+import { frameRecord, maskedCrc32c } from "@/lib/import/tensorboard/tfrecord";
 import { unpackTb } from "../helpers/import-fixtures";
 import { ROOT, type TestServer, api, freePort, startServer, waitFor } from "../helpers/server";
 import { eventBytes, fileVersion, tb } from "../helpers/tb-writer";
@@ -173,4 +174,98 @@ test("the diagnoses a watched run raised live, while it grew, are named when it 
   } finally {
     await live.stop();
   }
+});
+
+/** A record header declaring `length` bytes, with its length checksum right, and no data after it. */
+function hugeRecordHeader(length: number): Buffer {
+  const h = Buffer.alloc(12);
+  h.writeBigUInt64LE(BigInt(length), 0);
+  h.writeUInt32LE(maskedCrc32c(h.subarray(0, 8)), 8);
+  return Buffer.concat([h, Buffer.alloc(64)]);
+}
+
+// One file the server refuses used to stop watching every run (exit 3, "the server refused"): it is
+// that file's problem, said once; the other runs are still followed, and the file is tried again
+// once it changes.
+test("a directory the walk cannot read (a name that is not UTF-8): said once, the rest followed", async () => {
+  const logdir = path.join(work, "unreadable");
+  fs.mkdirSync(path.join(logdir, "ok"), { recursive: true });
+  fs.writeFileSync(path.join(logdir, "ok", "m.csv"), "step,loss\n0,1\n");
+  const bad = Buffer.concat([Buffer.from(`${logdir}/bad`), Buffer.from([0xff]), Buffer.from("name")]);
+  fs.mkdirSync(bad);
+  fs.writeFileSync(Buffer.concat([bad, Buffer.from("/m.csv")]), "step,loss\n0,1\n");
+  const w = spawn(process.execPath, [CLI, "watch", logdir, "--url", server.url, "--project", "watch-unreadable", "--interval", "0.1"], {
+    cwd: work,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  watcher = w;
+  let err = "";
+  w.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => w.once("exit", (c) => resolve(c)));
+  await waitFor(async () => (await steps("watch-unreadable", "ok/m.csv")).join() === "0", 30_000, "the readable run");
+  await waitFor(() => err.includes("cannot be read"), 30_000, "the unreadable directory said");
+  fs.appendFileSync(path.join(logdir, "ok", "m.csv"), "1,0.5\n");
+  await waitFor(async () => (await steps("watch-unreadable", "ok/m.csv")).join() === "0,1", 30_000, "more looks");
+  w.kill("SIGINT");
+  await exited;
+  expect(err.split("cannot be read").length - 1).toBe(1);
+});
+
+test("a CSV over importFileBytes (sent whole, so never): said once, not passed over unsaid at every look", async () => {
+  const logdir = path.join(work, "big-csv");
+  fs.mkdirSync(path.join(logdir, "run"), { recursive: true });
+  const csv = path.join(logdir, "run", "metrics.csv");
+  fs.writeFileSync(csv, "step,loss\n0,1\n");
+  fs.truncateSync(csv, LIMITS.importFileBytes.value + 1); // sparse: the size is what counts
+  fs.writeFileSync(path.join(logdir, "small.csv"), "step,loss\n0,1\n1,0.5\n");
+  const w = spawn(process.execPath, [CLI, "watch", logdir, "--url", server.url, "--project", "watch-big-csv", "--interval", "0.1"], {
+    cwd: work,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  watcher = w;
+  let err = "";
+  w.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => w.once("exit", (c) => resolve(c)));
+  await waitFor(async () => (await steps("watch-big-csv", "small.csv")).join() === "0,1", 30_000, "the small CSV's points");
+  await waitFor(() => err.includes("metrics.csv: not imported"), 30_000, "the big CSV said");
+  w.kill("SIGINT");
+  expect(await exited).toBe(1);
+  expect(err.split("metrics.csv: not imported").length - 1).toBe(1);
+  expect(err).toContain("importFileBytes");
+});
+
+test.each([
+  ["a damaged event file", "events.out.tfevents.3.host.1.0", Buffer.from("not a tensorboard record at all")],
+  ["an event file whose first record declares 2^40 bytes", "events.out.tfevents.3.host.1.0", hugeRecordHeader(2 ** 40)],
+])("%s in one run: said once, the other run is still followed, the file is read once it is whole", async (what, name, bad) => {
+  const project = `watch-bad-${what.split(" ")[1]}`;
+  const logdir = path.join(work, project);
+  const good = path.join(logdir, "good");
+  const broken = path.join(logdir, "broken");
+  fs.mkdirSync(good, { recursive: true });
+  fs.mkdirSync(broken, { recursive: true });
+  const goodFile = path.join(good, "events.out.tfevents.3.host.2.0");
+  fs.writeFileSync(goodFile, Buffer.concat([frameRecord(fileVersion()), record(0)]));
+  fs.writeFileSync(path.join(broken, name), bad);
+  const w = spawn(process.execPath, [CLI, "watch", logdir, "--url", server.url, "--project", project, "--interval", "0.1"], {
+    cwd: work,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  watcher = w;
+  let err = "";
+  w.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => w.once("exit", (c) => resolve(c)));
+  await waitFor(async () => (await steps(project, "good")).join() === "0", 30_000, "the good run's first point");
+  fs.appendFileSync(goodFile, record(1));
+  await waitFor(async () => (await steps(project, "good")).join() === "0,1", 30_000, "the good run's next point, after the bad file");
+  expect(w.exitCode).toBe(null); // still watching
+  // the writer rewrites the bad file whole: it is read, and nothing is said about it again
+  fs.writeFileSync(path.join(broken, name), Buffer.concat([frameRecord(fileVersion()), record(7)]));
+  await waitFor(async () => (await steps(project, "broken")).join() === "7", 30_000, "the mended file's point");
+  w.kill("SIGINT");
+  expect(await exited).toBe(0);
+  expect(err).not.toContain("the server refused");
+  expect(err.split(`broken/${name}: not imported`).length - 1).toBe(1);
+  const runs = (await api(server.url, "GET", `/api/v1/runs?project=${project}`)).body.runs;
+  expect(runs.map((r: { status: string }) => r.status)).toEqual(["finished", "finished"]);
 });

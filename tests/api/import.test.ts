@@ -86,6 +86,8 @@ describe("local mode", () => {
     ],
     ["an offset that is not a byte count", { project: "p", source: "s", path: "a.log", offset: "-1" }, "x", {}, 400, "invalid_import"],
     ["an offset into a CSV", { project: "p", source: "s", path: "m.csv", offset: "4" }, "1,2\n", {}, 400, "invalid_import"],
+    ["an empty source", { project: "p", source: "", path: "a.log" }, "step=1 a=1 b=2", {}, 400, "invalid_import"],
+    ["a source over importSourceMaxLength", { project: "p", source: "s".repeat(1001), path: "a.log" }, "step=1 a=1 b=2", {}, 400, "invalid_import"],
     [
       "a damaged event file",
       { project: "p", source: "s", path: "events.out.tfevents.9" },
@@ -99,6 +101,35 @@ describe("local mode", () => {
     const r = await send(server.url, q as Record<string, string>, body, headers);
     expect({ status: r.status, code: r.body.error?.code }).toEqual({ status, code });
     expect((await api(server.url, "GET", "/api/v1/runs?project=p")).body.total).toBe(before);
+  });
+
+  // a directory or file named with a tab or newline (Linux allows them) was refused outright: a
+  // source and a path are paths on the sender's disk, not names shown as labels
+  test.each([
+    ["a tab in the run directory", { source: "/logs/lr\t0.1", path: "events.txt" }],
+    ["a newline in the file's name", { source: "/logs/run", path: "train\nlog.txt" }],
+    ["an escape character in both", { source: "/logs/\u001b[31mred", path: "\u001b[0m.log" }],
+  ])("%s: imported", async (_what, q) => {
+    const r = await send(server.url, { project: "api-odd-paths", ...q }, "step=1 loss=1 acc=1\n");
+    expect({ status: r.status, points: r.body.points }).toEqual({ status: 200, points: 2 });
+    const again = await send(server.url, { project: "api-odd-paths", ...q }, "step=1 loss=1 acc=1\n");
+    expect({ runId: again.body.runId, unchanged: again.body.unchanged }).toEqual({ runId: r.body.runId, unchanged: 2 });
+  });
+
+  // a deleted run's id is never used again: importing the same logs after deleting their run was
+  // 410 run_deleted (for BABYSIT_DELETED_RUN_RETENTION_DAYS), with no way to import them again
+  test("the imported run deleted: importing again makes a new run, which the next import resumes; and again", async () => {
+    const q = { project: "api-reimport", source: "/logs/botched.log", path: "botched.log" };
+    const ids: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const a = await send(server.url, q, "step=1 loss=1 acc=1\n");
+      expect({ status: a.status, points: a.body.points, resumed: a.body.resumed }).toEqual({ status: 200, points: 2, resumed: false });
+      const b = await send(server.url, q, "step=1 loss=1 acc=1\nstep=2 loss=2 acc=2\n");
+      expect({ runId: b.body.runId, points: b.body.points, unchanged: b.body.unchanged }).toEqual({ runId: a.body.runId, points: 2, unchanged: 2 });
+      ids.push(a.body.runId);
+      expect((await api(server.url, "DELETE", `/api/v1/runs/${a.body.runId}`)).status).toBe(200);
+    }
+    expect(new Set(ids).size).toBe(3);
   });
 
   test("a growing log sent in parts: the answer's end is where the next part starts", async () => {
@@ -185,6 +216,25 @@ describe("local mode", () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain("--name: names one run, but the paths hold 2 runs");
     expect((await api(server.url, "GET", "/api/v1/runs?project=cli-name-many")).body.runs).toEqual([]);
+  });
+
+  // a file's name quoted in babysit's own output reached the terminal raw: escape sequences in it set
+  // the window title, recoloured or cleared the screen
+  test.each([
+    ["a window title", "\u001b]0;pwned\u0007"],
+    ["colours", "\u001b[31m"],
+    ["a screen clear", "\u001b[2J"],
+    ["an 8-bit CSI", "\u009b31m"],
+  ])("babysit import: a file named with %s is printed with U+FFFD for its control characters", async (_what, esc) => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
+    fs.mkdirSync(path.join(tmp, "run"));
+    fs.writeFileSync(path.join(tmp, "run", `events.out.tfevents.1.${esc}x`), "garbage that is long enough to look like a record");
+    fs.writeFileSync(path.join(tmp, `${esc}log.txt`), "step=1 loss=0.5 acc=0.1\n");
+    const r = cli(["import", tmp, "--project", "cli-escapes", "--url", server.url, "--no-progress"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("bad length checksum");
+    expect(r.out).toContain("log.txt: 2 points");
+    expect(r.out + r.err).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
 
   test("babysit import: a damaged file fails alone (exit 1, named), the rest is imported", async () => {

@@ -31,6 +31,38 @@ async function runsNamed(name: string) {
 }
 
 describe("importing logs from the runs list", () => {
+  // a folder named by its hyperparameters past runNameMaxLength had every file refused (the run's
+  // name is its path); a file name that is markup is text; an empty file is a run with no points
+  test("odd folders and file names: every file imported, names as the API takes them, markup shown as text", async () => {
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-odd-"));
+    const root = path.join(top, "odd");
+    const long = "lr_0.001_bs_128_wd_".repeat(10);
+    fs.mkdirSync(path.join(root, long, long), { recursive: true });
+    fs.writeFileSync(path.join(root, long, long, "m.csv"), "step,loss\n0,1\n");
+    const markup = `<img src=x onerror="document.title='pwned'">.csv`;
+    fs.writeFileSync(path.join(root, markup), "step,loss\n0,1\n");
+    fs.writeFileSync(path.join(root, "empty.csv"), "");
+    for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(root, `m${i}.csv`), `step,loss\n0,${i}\n`);
+    const { page, errors } = await env.browser.open(env.server.url);
+    await page.getByTestId("import-open").click();
+    await page.locator('input[aria-label="import project"]').fill("uploads-odd");
+    await page.getByTestId("import-folder").setInputFiles(root);
+    const progress = page.getByTestId("import-progress");
+    await expect.poll(() => progress.getAttribute("data-finished"), { timeout: 120_000 }).toBe("true");
+    const states = await progress.locator("li[data-file]").evaluateAll((els) => els.map((e) => e.getAttribute("data-state")));
+    expect(states).toEqual(Array(23).fill("done"));
+    expect(await page.getByTestId("import-summary").innerText()).toContain(markup);
+    expect(await page.title()).not.toBe("pwned");
+    const names = ((await api(env.server.url, "GET", "/api/v1/runs?project=uploads-odd&limit=100")).body.runs as { name: string }[]).map(
+      (r) => r.name,
+    );
+    expect(names).toHaveLength(23);
+    const cut = names.find((n) => n.startsWith("…"))!;
+    expect(cut.endsWith(`${long}/m.csv`)).toBe(true);
+    expect([...cut]).toHaveLength(200);
+    expect(errors).toEqual([]);
+  });
+
   test("a TensorBoard folder and a dropped CSV become runs, with progress and a summary; the run's page has charts", async () => {
     const top = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-upload-"));
     unpackTb("healthy", top); // <top>/healthy/tb/{events…, hparams/events…}

@@ -122,6 +122,29 @@ describe("Logs tab", () => {
     expect(errors).toEqual([]);
   });
 
+  // a run may hold runLogLinesPerRun lines: the tab loaded every one (gigabytes at the limits) and
+  // froze or killed the page; it keeps the last KEEP_LINES, says so, and follows the end live
+  test("more lines than the tab keeps: the last 200,000 are loaded, the tab says the first are not, live lines still come", async () => {
+    const id = (await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-logs-huge" })).body.id as string;
+    const total = 230_000;
+    for (let start = 0; start < total; start += 2000) {
+      const lines = Array.from({ length: 2000 }, (_, i) => ({ n: start + i, stream: "stdout", text: `line ${start + i}` }));
+      expect((await api(env.server.url, "POST", `/api/v1/runs/${id}/logs`, { lines })).status).toBe(200);
+    }
+    const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}#logs`);
+    const count = page.locator("[data-logs-count]");
+    await expect.poll(() => count.innerText(), { timeout: 60_000 }).toBe("200000 lines");
+    expect(await page.locator("[data-logs-cut]").innerText()).toContain("lines 1 to 30000 are not loaded here");
+    const view = page.getByTestId("logs-view");
+    await expect.poll(() => view.locator(`.log-line[data-n="${total - 1}"]`).count()).toBe(1);
+    const more = Array.from({ length: 3 }, (_, i) => ({ n: total + i, stream: "stdout", text: `live ${i}` }));
+    expect((await api(env.server.url, "POST", `/api/v1/runs/${id}/logs`, { lines: more })).status).toBe(200);
+    await expect.poll(() => view.locator(`.log-line[data-n="${total + 2}"]`).count(), { timeout: 20_000 }).toBe(1);
+    expect(await count.innerText()).toBe("200000 lines");
+    expect(await page.locator("[data-logs-cut]").innerText()).toContain("lines 1 to 30003 are not loaded here");
+    expect(errors).toEqual([]);
+  });
+
   test("a shared link's page has no Logs tab", async () => {
     const id = (await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-logs-share" })).body.id as string;
     await api(env.server.url, "POST", `/api/v1/runs/${id}/logs`, { lines: [{ n: 0, stream: "stdout", text: "secret" }] });

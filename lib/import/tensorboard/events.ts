@@ -375,8 +375,13 @@ function bfloat16(bits: number): number {
 const OPEN_END = 1e300;
 
 /** TF1 buckets (limit[i-1], limit[i]] as edges: the first starts at min, an open last one ends at max. */
-export function fromHistogramProto(h: HistogramProto): { edges: number[]; counts: number[] } {
+export function fromHistogramProto(h: HistogramProto): { edges: number[]; counts: number[]; problem?: string } {
   const limits = h.bucketLimit;
+  // a count without its limit (or a limit without its count) is a damaged record: cutting one list
+  // to the other's length dropped counts unsaid; a NaN limit was taken for the open end
+  if (limits.length !== h.bucket.length)
+    return { edges: [], counts: [], problem: `has ${limits.length} bucket limits for ${h.bucket.length} counts` };
+  if (limits.some(Number.isNaN)) return { edges: [], counts: [], problem: "has a NaN bucket limit" };
   const counts = h.bucket.slice(0, limits.length);
   if (!counts.length) return { edges: [], counts: [] };
   const edges: number[] = [];
@@ -389,8 +394,12 @@ export function fromHistogramProto(h: HistogramProto): { edges: number[]; counts
   return { edges, counts };
 }
 
-function histogram(out: ImportData, key: string, step: number, time: number, h: { edges: number[]; counts: number[] }): void {
+function histogram(out: ImportData, key: string, step: number, time: number, h: { edges: number[]; counts: number[]; problem?: string }): void {
   let { edges, counts } = h;
+  if (h.problem) {
+    out.skip(`histogram ${JSON.stringify(key)} at step ${step} ${h.problem}`);
+    return;
+  }
   if (!counts.length) return;
   if (!edges.every(Number.isFinite) || !counts.every((c) => Number.isFinite(c) && c >= 0)) {
     out.skip(`histogram ${JSON.stringify(key)} at step ${step} has non-finite edges or counts`);

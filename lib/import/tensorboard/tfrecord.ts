@@ -1,4 +1,5 @@
 import CRC32C from "crc-32/crc32c";
+import { LIMITS } from "../../contract/limits";
 
 // a CommonJS module whose exports Node cannot name statically: its default import is module.exports
 const crc32c = CRC32C.buf;
@@ -78,6 +79,14 @@ export function* recordParts(
       throw new RecordError(at, `the record at byte ${at} has a bad length checksum (the file is damaged or not a TensorBoard event file)`);
     }
     const length = Number(view.getBigUint64(at, true));
+    // a record that could never be sent whole (a file is sent in parts of at most importFileBytes)
+    // is not a write in progress: waiting for it would read the file again forever and say nothing
+    if (length > LIMITS.importFileBytes.value - HEADER - FOOTER) {
+      throw new RecordError(
+        at,
+        `the record at byte ${at} declares ${length} bytes, more than a file sent to the server may hold (importFileBytes, ${LIMITS.importFileBytes.value}): the file is damaged or the record is too large to import`,
+      );
+    }
     if (length > bytes.length - at - HEADER - FOOTER) {
       if (records.length) yield records;
       return { end: at, truncated: true };

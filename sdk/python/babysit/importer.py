@@ -49,6 +49,22 @@ def _is_event_file(name: str) -> bool:
     return "tfevents" in name
 
 
+def _wire(s: str) -> str:
+    """A path as text the API takes: bytes a file name holds that are not UTF-8 (which Python keeps
+    as lone surrogates, and which made urlencode raise out of the whole import) become U+FFFD, as
+    Node reads them for `babysit import`."""
+    return s.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _run_name_of(p: str) -> str:
+    """A run's name made from a path as the API takes names (lib/import/group-files.ts runNameOf):
+    control characters shown as U+FFFD, a path longer than runNameMaxLength cut to its end after
+    an ellipsis."""
+    shown = "".join("\ufffd" if ord(c) <= 0x1F or ord(c) == 0x7F else c for c in _wire(p))
+    limit = _contract.LIMITS["runNameMaxLength"]
+    return "\u2026" + shown[len(shown) - limit + 1:] if len(shown) > limit else shown
+
+
 def _own_name(d: str) -> str:
     parent = os.path.basename(os.path.dirname(d))
     return "%s/%s" % (parent, os.path.basename(d)) if parent else (os.path.basename(d) or d)
@@ -106,6 +122,7 @@ def plan_import(paths: List[str]) -> Dict[str, Any]:
             failed.append({"path": given, "reason": "no such file or directory"})
     for r in runs:
         r["files"].sort(key=lambda f: f["rel"])
+        r["name"] = _run_name_of(r["name"])
     return {"runs": runs, "skipped": skipped, "failed": failed}
 
 
@@ -228,15 +245,15 @@ def import_paths(paths: List[str], url: str, project: str = "default", name: Opt
         counts = {"points": 0, "histograms": 0, "images": 0}
         last_time = None
         for f in run["files"]:
-            shown = "%s/%s" % (run["name"], f["rel"]) if run["kind"] == "tensorboard" else run["name"]
+            shown = "%s/%s" % (run["name"], _wire(f["rel"])) if run["kind"] == "tensorboard" else run["name"]
             if progress:
                 progress(done, total, run_name)
             if f["size"] > IMPORT_FILE_BYTES:
                 s["skipped"].append({"path": shown, "reason": "larger than %d bytes (importFileBytes)" % IMPORT_FILE_BYTES})
                 done += f["size"]
                 continue
-            q = urllib.parse.urlencode({"project": project, "source": run["source"], "formerSource": run["formerSource"],
-                                        "path": f["rel"], "name": run_name})
+            q = urllib.parse.urlencode({"project": project, "source": _wire(run["source"]), "formerSource": _wire(run["formerSource"]),
+                                        "path": _wire(f["rel"]), "name": run_name})
             try:
                 with open(f["abs"], "rb") as fh:
                     body = fh.read()
@@ -314,7 +331,13 @@ def summary_lines(s: Dict[str, Any], project: str) -> List[str]:
         lines += ["  %s: %s" % (k["path"], k["reason"]) for k in s["failed"]]
     if s["key_refused"]:
         lines.append("the server refused the API key or needs one: set %s" % API_KEY_ENV)
-    return lines
+    # a file's name quoted here goes to a terminal: its control characters (escape sequences) and
+    # the lone surrogates of bytes that are not UTF-8 are shown as U+FFFD (as the Node CLI prints)
+    return [_terminal_text(line) for line in lines]
+
+
+def _terminal_text(line: str) -> str:
+    return "".join("\ufffd" if ord(c) <= 0x1F or 0x7F <= ord(c) <= 0x9F else c for c in _wire(line))
 
 
 def progress_line(stream: Any = None) -> Callable[[int, int, str], None]:

@@ -89,6 +89,22 @@ describe("CSV", () => {
     ]);
     expect(parse("a.csv", "it,loss\n5,1\n", { stepColumn: "nope" }).skipped[0]).toContain('"nope"');
   });
+
+  // two columns of one name wrote both at every step, the second replacing the first when stored,
+  // unsaid: the first is kept and the repeats are said
+  test.each([
+    ["a repeated name", "step,loss,loss\n1,0.5,0.6\n2,0.4,0.7\n", "loss", 3],
+    ["a name repeated after trimming", "step,loss, loss ,acc\n1,0.5,0.6,0.9\n2,0.4,0.7,0.9\n", "loss", 3],
+    ["W&B columns that repeat once the run's prefix is cut", "Step,r - loss,r - loss\n1,0.5,0.6\n2,0.4,0.7\n", "loss", 3],
+    ["__proto__ twice", "step,__proto__,__proto__\n1,0.5,0.6\n2,0.4,0.7\n", "__proto__", 3],
+  ])("%s: the first column is kept, the other said so", (_what, text, key, column) => {
+    const d = parse("m.csv", text);
+    expect(series(d, key)).toEqual([
+      [1, 0.5],
+      [2, 0.4],
+    ]);
+    expect(d.skipped).toEqual([expect.stringContaining(`column ${column} repeats the name ${JSON.stringify(key)}`)]);
+  });
 });
 
 describe("JSON Lines", () => {

@@ -7,9 +7,9 @@ import { FIXTURES } from "../../helpers/fixtures";
 import { unpackTb } from "../../helpers/import-fixtures";
 import { eventBytes, eventFile, tb } from "../../helpers/tb-writer";
 import { recordsHparams } from "@/lib/import/hparams-peek";
+import { LIMITS, nameProblem } from "@/lib/contract/limits";
 import { planImport } from "@/lib/import/plan";
 import { type PathEntry, UPLOAD_SOURCE_PREFIX, planPaths } from "@/lib/import/plan-paths";
-import { LIMITS } from "@/lib/contract/limits";
 
 // The three places that group files into runs agree on the real fixture directories: plan.ts (the
 // `babysit import` CLI, from the file system), plan-paths.ts (the dashboard, from a dropped
@@ -166,5 +166,44 @@ describe("grouping a dropped folder into runs", () => {
       { env: { ...process.env, PYTHONPATH: path.resolve("sdk/python") }, encoding: "utf8" },
     );
     expect(names(JSON.parse(py).runs)).toEqual(want);
+  });
+});
+
+// A run is named by its path; a path the API would refuse as a name (longer than runNameMaxLength:
+// TensorBoard run directories often spell out their hyperparameters; a tab or newline in a
+// directory's name) made every file of the run refused. The three planners name them alike, and
+// every name is one the API takes.
+describe("runs whose paths the API would refuse as names", () => {
+  const long = "lr_0.001_bs_128_wd_0.0001_".repeat(6);
+  const top = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-names-"));
+  const root = path.join(top, "odd");
+  const dirs = [`${long}/${long}`, "tab\tdir", "new\nline", "del\u007fdir", "<b>x</b>", "ok"];
+  for (const d of dirs) {
+    fs.mkdirSync(path.join(root, d), { recursive: true });
+    fs.writeFileSync(path.join(root, d, "events.out.tfevents.1.host"), eventFile([eventBytes(0, 1_700_000_000, [tb.simple("loss", 1)])]));
+    fs.writeFileSync(path.join(root, d, "m.csv"), "step,loss\n0,1\n");
+  }
+  const names = planImport([root]).runs.map((r) => r.name);
+
+  test("every name is one the API takes, and names stay apart", () => {
+    expect(names).toHaveLength(dirs.length * 2);
+    for (const n of names) expect(nameProblem(n, LIMITS.runNameMaxLength, "name")).toBeNull();
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual(expect.arrayContaining(["tab\ufffddir", "new\ufffdline/m.csv", "<b>x</b>", "ok/m.csv"]));
+    const cut = names.find((n) => n.startsWith("…") && !n.endsWith(".csv"))!;
+    expect([...cut]).toHaveLength(LIMITS.runNameMaxLength.value);
+    expect(cut.endsWith(`/${long}`)).toBe(true);
+  });
+
+  test("the dashboard and the Python SDK name them as the CLI does", async () => {
+    expect(shape(await planPaths(entriesOf(root), peek)).map((r) => r.name)).toEqual(
+      shape(planImport([root]).runs.map((r) => ({ ...r, name: r.name.replace(/^odd\//, "") }))).map((r) => r.name),
+    );
+    const out = execFileSync(
+      process.env.PYTHON ?? "/usr/bin/python3",
+      ["-c", "import json,sys; from babysit.importer import plan_import; print(json.dumps(plan_import(sys.argv[1:])))", root],
+      { env: { ...process.env, PYTHONPATH: path.resolve("sdk/python") }, encoding: "utf8" },
+    );
+    expect(shape(JSON.parse(out).runs)).toEqual(shape(planImport([root]).runs));
   });
 });

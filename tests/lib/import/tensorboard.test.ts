@@ -104,6 +104,19 @@ describe("hand-made TF2 records, cross-checked with protoc --decode", () => {
     expect(d.histograms[0]).toMatchObject({ edges: [-0.5, 0, 1, 3], counts: [1, 4, 2] });
   });
 
+  // damaged TF1 histograms were stored with made-up buckets: counts cut to the limits' length, a
+  // NaN limit taken for TF's open end; each is left out and said, the record's other values kept
+  test.each([
+    ["more counts than limits", { min: 0, max: 3, limits: [1, 2], counts: [1, 4, 2] }, "has 2 bucket limits for 3 counts"],
+    ["more limits than counts", { min: 0, max: 3, limits: [0.5, 1, 2], counts: [1, 2] }, "has 3 bucket limits for 2 counts"],
+    ["a NaN limit", { min: 0, max: 1, limits: [Number.NaN, 1.7976931348623157e308], counts: [1, 2] }, "has a NaN bucket limit"],
+  ])("a TF1 HistogramProto with %s is skipped and said so", (_what, h, said) => {
+    const { d } = read(eventFile([eventBytes(3, 1_700_000_000, [tb.histo("h", h), tb.simple("loss", 0.5)])]));
+    expect(d.histograms).toEqual([]);
+    expect(d.skipped).toEqual([`histogram "h" at step 3 ${said}`]);
+    expect(d.points.get("loss")?.values).toEqual([0.5]);
+  });
+
   test("images (TF1 Summary.Image and the TF2 images plugin) and text", () => {
     const p = png(3, 2);
     const e = eventBytes(1, 1_700_000_000, [tb.image("sample", p, 3, 2), tb.images("batch", [p, p], 3, 2), tb.text("notes", "hello **world**")]);
@@ -239,9 +252,35 @@ describe("a log directory as it is found", () => {
     expect(counts(a.runId)).toEqual(before);
   });
 
-  test.each([
-    ["the data checksum", (b: Buffer) => (b[b.length - 10] ^= 0xff), /bad data checksum/],
-    ["the length checksum", (b: Buffer) => (b[b.length - records[49].length - 16 + 9] ^= 0xff), /bad length checksum/],
+  type Damage = [string, (b: Buffer) => void, RegExp];
+  test.each<Damage>([
+    [
+      "the data checksum",
+      (b) => {
+        b[b.length - 10] ^= 0xff;
+      },
+      /bad data checksum/,
+    ],
+    [
+      "the length checksum",
+      (b) => {
+        b[b.length - records[49].length - 16 + 9] ^= 0xff;
+      },
+      /bad length checksum/,
+    ],
+    // a length no file sent to the server can hold, its checksum right: was read as a record still
+    // being written (nothing imported, nothing said, and `babysit watch` sent the file again forever)
+    ...[2 ** 40, 2 ** 53 + 2, 64 * 1024 * 1024].map(
+      (length): Damage => [
+        `a declared length of ${length} bytes`,
+        (b) => {
+          const at = b.length - records[49].length - 16;
+          b.writeBigUInt64LE(BigInt(length), at);
+          b.writeUInt32LE(maskedCrc32c(b.subarray(at, at + 8)), at + 8);
+        },
+        new RegExp(`declares ${length} bytes, more than`),
+      ],
+    ),
   ])("a damaged record (%s) is a clear error naming the file and offset, and nothing of the file is stored", async (_what, damage, message) => {
     const dir = tmpDir();
     const bytes = Buffer.from(full);

@@ -197,6 +197,39 @@ def test_a_path_that_is_not_there_fails_exit_1_and_the_others_are_imported(tmp_p
     assert [r["name"] for r in runs_of("py-import-none-" + what)] == ["log.txt"]
 
 
+# A file name that is not UTF-8 (Python keeps its bytes as lone surrogates) made urlencode raise out of
+# the whole import with a traceback; a tab, or a path longer than runNameMaxLength, had the run refused.
+@pytest.mark.parametrize("dirname", [
+    b"bad\xffname",
+    b"latin1-caf\xe9",
+    b"tab\tdir",
+    b"/".join([b"lr_0.001_bs_128_" * 8] * 2),
+])
+def test_a_run_directory_with_an_odd_name_is_imported(tmp_path, capsys, dirname):
+    d = os.path.join(os.fsencode(str(tmp_path)), dirname)
+    os.makedirs(d)
+    with open(os.path.join(d, b"m.csv"), "wb") as f:
+        f.write(b"step,loss\n1,0.5\n2,0.25\n")
+    project = "py-import-odd-%d" % abs(hash(dirname))
+    code, out, _ = cli(capsys, str(tmp_path), "--project", project)
+    assert code == 0, out
+    runs = runs_of(project)
+    assert len(runs) == 1, out
+    assert [b["step"] for b in get("/api/v1/runs/%s/series?key=loss" % runs[0]["id"])["buckets"]] == [1, 2]
+
+
+# a file's name quoted in the summary reached the terminal raw: its escape sequences set the window
+# title or recoloured the screen
+def test_a_file_named_with_escape_sequences_is_printed_without_them(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "events.out.tfevents.1.\x1b]0;pwned\x07\x1b[31mx").write_bytes(b"garbage that is long enough to look like a record")
+    code, out, err = cli(capsys, str(tmp_path), "--project", "py-import-escapes")
+    assert code == 1
+    assert "bad length checksum" in out
+    assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) <= 0x9F for c in out + err)
+
+
 def test_a_server_that_is_away_exits_1_naming_it(tmp_path, capsys):
     folder = unpack("healthy", str(tmp_path))
     code = main(["import", "--url", "http://127.0.0.1:1", os.path.join(folder, "log.txt")])
