@@ -178,11 +178,13 @@ describe("runs whose paths the API would refuse as names", () => {
   const top = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-names-"));
   const root = path.join(top, "odd");
   const dirs = [`${long}/${long}`, "tab\tdir", "new\nline", "del\u007fdir", "<b>x</b>", "ok"];
-  for (const d of dirs) {
+  // event files are named by their writer's time, host and process: each directory's its own (one
+  // name in two directories is one run, wherever it was copied: lib/import/run-source.ts)
+  dirs.forEach((d, i) => {
     fs.mkdirSync(path.join(root, d), { recursive: true });
-    fs.writeFileSync(path.join(root, d, "events.out.tfevents.1.host"), eventFile([eventBytes(0, 1_700_000_000, [tb.simple("loss", 1)])]));
+    fs.writeFileSync(path.join(root, d, `events.out.tfevents.1.host.${i}`), eventFile([eventBytes(0, 1_700_000_000, [tb.simple("loss", 1)])]));
     fs.writeFileSync(path.join(root, d, "m.csv"), "step,loss\n0,1\n");
-  }
+  });
   const names = planImport([root]).runs.map((r) => r.name);
 
   test("every name is one the API takes, and names stay apart", () => {
