@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -23,14 +23,26 @@ async function send(base: string, q: Record<string, string>, body: Uint8Array | 
   return { status: res.status, body: (await res.json()) as any };
 }
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts/babysit.mjs"), ...args], {
-    cwd: os.tmpdir(),
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-    timeout: 300_000,
+/**
+ * The CLI as a child process, awaited (not spawnSync: a test process blocked for seconds lets the
+ * server close its idle keep-alive connection unseen, and the next request on it fails with "other
+ * side closed").
+ */
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, "scripts/babysit.mjs"), ...args], {
+      cwd: os.tmpdir(),
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 300_000,
+    });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
+    child.stderr.setEncoding("utf8").on("data", (d) => (err += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, out, err }));
   });
-  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 describe("local mode", () => {
@@ -151,7 +163,7 @@ describe("local mode", () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
     const tb = unpackTb("overfit", tmp);
     fs.copyFileSync(path.join(FIXTURES, "overfit/log.txt"), path.join(tmp, "overfit/log.txt"));
-    const first = cli(["import", path.join(tmp, "overfit"), "--project", "cli", "--url", server.url, "--no-progress"]);
+    const first = await cli(["import", path.join(tmp, "overfit"), "--project", "cli", "--url", server.url, "--no-progress"]);
     expect(first.code, first.err + first.out).toBe(0);
     expect(first.out).toMatch(/imported 2 runs into project "cli": \d+ points, 248 histograms/);
     expect(first.out).toMatch(/^diagnoses \(details on each run's page\):\n {2}tb: overfitting$/m);
@@ -163,7 +175,7 @@ describe("local mode", () => {
     const detail = await api(server.url, "GET", `/api/v1/runs/${tbRun.id}`);
     expect(detail.body.run.finishedAt).toBeLessThan(Date.now() / 1000 - 3600);
     expect(detail.body.run.finishedAt).toBeGreaterThan(detail.body.run.createdAt);
-    const second = cli(["import", tb, "--project", "cli", "--url", server.url, "--no-progress"]);
+    const second = await cli(["import", tb, "--project", "cli", "--url", server.url, "--no-progress"]);
     expect(second.code).toBe(0);
     expect(second.out).toMatch(/imported 1 run into project "cli": 0 points, 0 histograms, 0 images, \d+ other events \(\d+ already there/);
     // the run's diagnoses are listed whenever they were raised (here: at the first import's finish;
@@ -180,7 +192,7 @@ describe("local mode", () => {
     await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
     const port = (probe.address() as net.AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
-    const r = cli(["import", tmp, "--project", "cli-down", "--url", `http://127.0.0.1:${port}`, "--no-progress"]);
+    const r = await cli(["import", tmp, "--project", "cli-down", "--url", `http://127.0.0.1:${port}`, "--no-progress"]);
     expect(r.code).toBe(1);
     expect(r.out).toContain(`train.log: cannot reach the babysit server at http://127.0.0.1:${port} (ECONNREFUSED)`);
     expect(r.out).not.toContain("fetch failed");
@@ -202,7 +214,7 @@ describe("local mode", () => {
     fs.writeFileSync(path.join(tmp, "train.log"), "step=1 loss=0.5\nstep=2 loss=0.25\n");
     const bad = make(tmp);
     const project = `cli-missing-${reason.length}`;
-    const r = cli(["import", bad, path.join(tmp, "train.log"), "--project", project, "--url", server.url, "--no-progress"]);
+    const r = await cli(["import", bad, path.join(tmp, "train.log"), "--project", project, "--url", server.url, "--no-progress"]);
     expect(r.code).toBe(1);
     expect(r.out).toContain(`failed 1:\n  ${bad}: ${reason}`);
     expect(r.out).toContain(`imported 1 run into project "${project}": 2 points`);
@@ -212,7 +224,7 @@ describe("local mode", () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
     fs.writeFileSync(path.join(tmp, "a.log"), "step=1 loss=0.5\n");
     fs.writeFileSync(path.join(tmp, "b.log"), "step=1 loss=0.5\n");
-    const r = cli(["import", tmp, "--name", "my run", "--project", "cli-name-many", "--url", server.url, "--no-progress"]);
+    const r = await cli(["import", tmp, "--name", "my run", "--project", "cli-name-many", "--url", server.url, "--no-progress"]);
     expect(r.code).toBe(1);
     expect(r.out).toContain("--name: names one run, but the paths hold 2 runs");
     expect((await api(server.url, "GET", "/api/v1/runs?project=cli-name-many")).body.runs).toEqual([]);
@@ -230,7 +242,7 @@ describe("local mode", () => {
     fs.mkdirSync(path.join(tmp, "run"));
     fs.writeFileSync(path.join(tmp, "run", `events.out.tfevents.1.${esc}x`), "garbage that is long enough to look like a record");
     fs.writeFileSync(path.join(tmp, `${esc}log.txt`), "step=1 loss=0.5 acc=0.1\n");
-    const r = cli(["import", tmp, "--project", "cli-escapes", "--url", server.url, "--no-progress"]);
+    const r = await cli(["import", tmp, "--project", "cli-escapes", "--url", server.url, "--no-progress"]);
     expect(r.code).toBe(1);
     expect(r.out).toContain("bad length checksum");
     expect(r.out).toContain("log.txt: 2 points");
@@ -243,7 +255,7 @@ describe("local mode", () => {
     fs.writeFileSync(path.join(tmp, "good/train.log"), "step=1 loss=0.5\nstep=2 loss=0.25\n");
     fs.mkdirSync(path.join(tmp, "bad"));
     fs.writeFileSync(path.join(tmp, "bad/events.out.tfevents.1.host"), "garbage that is long enough to look like a record");
-    const r = cli(["import", tmp, "--project", "cli-bad", "--url", server.url, "--no-progress"]);
+    const r = await cli(["import", tmp, "--project", "cli-bad", "--url", server.url, "--no-progress"]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/failed 1:\n {2}bad\/events\.out\.tfevents\.1\.host: .*bad length checksum/);
     expect(r.out).toMatch(/imported 1 run into project "cli-bad": 2 points/);
@@ -289,10 +301,10 @@ describe("team mode", () => {
     expect(r.body.points).toBe(2);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-cli-"));
     fs.writeFileSync(path.join(tmp, "a.log"), "step=1 loss=1 acc=2\n");
-    const none = cli(["import", tmp, "--url", server.url, "--no-progress"], { BABYSIT_API_KEY: "" });
+    const none = await cli(["import", tmp, "--url", server.url, "--no-progress"], { BABYSIT_API_KEY: "" });
     expect(none.code).toBe(3);
     expect(none.out).toContain("--api-key");
-    const ok = cli(["import", tmp, "--url", server.url, "--no-progress", "--api-key", keys.get("write")!]);
+    const ok = await cli(["import", tmp, "--url", server.url, "--no-progress", "--api-key", keys.get("write")!]);
     expect(ok.code, ok.out + ok.err).toBe(0);
   });
 });
