@@ -116,12 +116,22 @@ export async function startServer(opts: { dbPath?: string; port?: number; env?: 
 
 /** Small JSON client for tests: returns status and parsed body. */
 export async function api(base: string, method: string, p: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(base + p, {
-    method,
-    // a write always says it is JSON, with or without a body (the server refuses it otherwise: 415)
-    headers: body === undefined && (method === "GET" || method === "HEAD") ? headers : { "content-type": "application/json", ...headers },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
+  const send = () =>
+    fetch(base + p, {
+      method,
+      // a write always says it is JSON, with or without a body (the server refuses it otherwise: 415)
+      headers: body === undefined && (method === "GET" || method === "HEAD") ? headers : { "content-type": "application/json", ...headers },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+  let res: Response;
+  try {
+    res = await send();
+  } catch (e) {
+    // a keep-alive connection the server closed while this process was blocked (a spawnSync of the
+    // CLI): the request never reached the server, so it is sent once more on a new connection
+    if ((e as { cause?: { code?: string } }).cause?.code !== "UND_ERR_SOCKET") throw e;
+    res = await send();
+  }
   const text = await res.text();
   let json: any;
   try {
