@@ -154,7 +154,9 @@ export const majorityClass: Rule = {
     const cls = classesOf(ctx);
     const statsTrain = labelStats(ctx.run.events, "train");
     const statsVal = labelStats(ctx.run.events, "val");
-    const C = cls?.C ?? statsTrain?.counts.length ?? statsVal?.counts.length ?? null;
+    // Classes unknown (no config, a loss logged once an epoch that cannot tell them): at least 2, the
+    // count whose chance level is highest, so "far above chance" holds for any number of classes.
+    const C = cls?.C ?? statsTrain?.counts.length ?? statsVal?.counts.length ?? (ctx.keys.scalars.val_acc || ctx.keys.scalars.train_acc ? 2 : null);
     if (C === null || C < 2) return null;
     const ceiling = chanceCeiling(ctx, C);
 

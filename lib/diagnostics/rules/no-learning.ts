@@ -10,12 +10,21 @@ import { layerRecent } from "../layers";
 import { finiteSample, fmt, median, recentRange, round, smoothed } from "../series";
 import { lrCollapse, lrTooLow } from "./lr-too-low";
 
-/** The number of classes: from the config, or inferred from a first loss of ~ln C. */
+/** Loss points per accuracy point at or below which the loss is read as logged once per evaluation. */
+const PER_EVAL_FACTOR = 2;
+
+/** The number of classes: from the config, or inferred from a first loss of ~ln C (a loss logged more
+ * often than the accuracy: per step or every few steps, whose first point the untrained model scored). */
 export function classesOf(ctx: Context): { C: number; inferred: boolean } | null {
   if (ctx.numClasses !== null) return { C: ctx.numClasses, inferred: false };
   // only classification logs an accuracy; an untrained classifier's loss is ~ln C
   const lp = ctx.loss();
-  if (!lp || !(ctx.keys.scalars.val_acc || ctx.keys.scalars.train_acc) || !(lp.initial > 0)) return null;
+  const acc = ctx.keys.scalars.val_acc ?? ctx.keys.scalars.train_acc;
+  if (!lp || !acc || !(lp.initial > 0)) return null;
+  // A loss logged no more often than the accuracy (once an epoch, Keras-style) starts with the mean
+  // over the first epoch, when the model has learned already: its exp() undercounts the classes (digits
+  // after one epoch: 1.2, "3 classes"), and a chance level for 3 classes reads a learning net as stuck.
+  if (lp.n <= PER_EVAL_FACTOR * acc.s.values.length) return null;
   const C = Math.round(Math.exp(lp.initial));
   return C >= 2 && C <= 100_000 ? { C, inferred: true } : null;
 }

@@ -2,7 +2,7 @@
 // improving (or got worse) for a while, and the train/val gap is large and not closing.
 
 import { diagnosis, type Context, type Rule } from "../context";
-import { accEvals, lossEvals } from "../evals";
+import { accEvals, accStdErr, lossEvals } from "../evals";
 import { fmt, lastN, median, round, upperBound, type EvalTable } from "../series";
 import type { Diagnosis } from "../types";
 import { isOverfitSanityRun } from "./overfit-sanity-failed";
@@ -33,6 +33,11 @@ function byAccuracy(ctx: Context): Diagnosis | null {
   const gapAtBest = e.train[iBest] - e.val[iBest];
   const trainImproving = tNow > e.train[iBest] + 0.005 || tNow >= 0.99;
   if (gap < ctx.t.overfit_gap_acc || gap < gapAtBest - 0.005 || !trainImproving) return null;
+  // On a small set an accuracy is a coarse, noisy count (38 validation samples: steps of 0.026, a
+  // standard error of ~0.066 at 0.8): a gap within overfit_gap_se standard errors of the difference
+  // is what two sets of that size show by chance.
+  const se = Math.hypot(accStdErr(ctx, "val_acc", vNow), accStdErr(ctx, "train_acc", tNow));
+  if (gap <= ctx.t.overfit_gap_se * se) return null;
   return diagnosis(
     "overfitting",
     "warning",
@@ -51,6 +56,7 @@ function byAccuracy(ctx: Context): Diagnosis | null {
       train_acc: round(tNow),
       gap: round(gap, 3),
       gap_at_best: round(gapAtBest, 3),
+      gap_std_err: se > 0 ? round(se, 3) : null,
       overfit_gap_acc: ctx.t.overfit_gap_acc,
     },
   );

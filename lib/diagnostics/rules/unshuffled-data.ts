@@ -286,8 +286,11 @@ export function unshuffledShape(
     // its own level with a few hard examples, so its relative swing alone is no evidence: a smaller
     // swing counts only with a shape as regular as the strong test's (most of the variance, the same
     // in odd and even epochs), which folded noise does not reach.
+    // Without classes (a regression) the untrained model's loss plays ln C's part: a sawtooth from
+    // sorted targets swings by a sizeable share of it, a converged loss's wiggles do not.
     const C = ctx.numClasses;
-    const floor = C !== null && C >= 2 ? t.unshuffled_swing_lnc * Math.log(C) : 0;
+    const initial = ctx.loss()?.initial ?? NaN;
+    const floor = C !== null && C >= 2 ? t.unshuffled_swing_lnc * Math.log(C) : initial > 0 ? t.unshuffled_swing_lnc * initial : 0;
     // A loosely regular shape over the first few epochs is within reach of chance (odd and even
     // epochs are then two or three each): live, it waits for unshuffled_wait_epochs epochs, as the
     // rules that read per-minibatch statistics wait for it; at finish there is no more evidence to

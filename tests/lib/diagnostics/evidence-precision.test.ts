@@ -1,0 +1,207 @@
+import { describe, expect, test } from "vitest";
+import { diagnose } from "../../../lib/diagnostics";
+import { buildContext } from "../../../lib/diagnostics/context";
+import { accSampleSize } from "../../../lib/diagnostics/evals";
+import type { Diagnosis } from "../../../lib/diagnostics/types";
+import { gauss, makeRun, rng, type RunSpec, series } from "./synth";
+
+// Alerts on too little evidence, found by replaying the dev corpora with per-step evaluation (the
+// finest an SDK can flush at): numbers read from few points or few samples are compared with a
+// threshold as if they were exact. Each kind reads its number with its precision now: positive,
+// negative and borderline synthetic runs per kind.
+
+function found(spec: RunSpec, code: string): Diagnosis | undefined {
+  return diagnose(makeRun(spec), { strict: true }).find((d) => d.code === code);
+}
+
+/** `n` evaluations 20 steps apart, rounded to whole counts of `size` samples when a size is given. */
+function evals(n: number, f: (p: number) => number, size?: number) {
+  return series(n, (_, p) => (size ? Math.round(f(p) * size) / size : f(p)), 20, 19);
+}
+
+describe("accuracy sample size: from the config or the accuracy's granularity", () => {
+  test.each([
+    { name: "config val_size", config: { val_size: 38 }, values: [0.5, 0.61, 0.7], size: 38 },
+    { name: "multiples of 1/38 (iris validation set)", config: {}, values: [27 / 38, 28 / 38, 30 / 38, 34 / 38, 37 / 38], size: 38 },
+    { name: "multiples of 1/38, logged rounded to 4 decimals", config: {}, values: [0.7105, 0.7368, 0.7895, 0.8947, 0.9737], size: 38 },
+    { name: "means of per-batch accuracies: no common denominator", config: {}, values: [0.7134, 0.8021, 0.8575, 0.8919, 0.9102], size: null },
+    { name: "too few distinct values", config: {}, values: [0.5, 1, 0.5, 0.75], size: null },
+    { name: "a fraction is not a size (val_size 0.2)", config: { val_size: 0.2 }, values: [0.7134, 0.8021, 0.8575], size: null },
+    { name: "granularity above 100 samples is not read", config: {}, values: [301 / 450, 377 / 450, 401 / 450, 419 / 450, 433 / 450], size: null },
+  ])("$name -> $size", ({ config, values, size }) => {
+    const ctx = buildContext(makeRun({ config, series: { "val/acc": series(values.length, (i) => values[i], 20, 19) } }));
+    expect(accSampleSize(ctx, "val_acc")).toBe(size);
+  });
+});
+
+describe("overfitting by accuracy: a gap within two standard errors of small sets is not evidence", () => {
+  // train accuracy climbs to ~0.93; validation peaks early at ~0.79 and stays there (iris: 38 samples)
+  const train = (size?: number) => evals(40, (p) => 0.93 - 0.1 * Math.exp(-p / 0.1), size);
+  const val = (top: number, size?: number) => evals(40, (p) => (p < 0.1 ? top - 0.1 * (1 - p / 0.1) : top), size);
+  test.each([
+    { name: "38 validation samples read from the granularity, gap 0.11", val: val(0.816, 38), config: {}, raised: false },
+    {
+      name: "38 validation and 112 training samples from the config, gap 0.14",
+      val: val(0.79),
+      config: { val_size: 38, train_size: 112 },
+      raised: false,
+    },
+    { name: "450 validation samples, gap 0.14", val: val(0.79), config: { val_size: 450 }, raised: true },
+    { name: "size unknown (per-batch means), gap 0.14: as before", val: val(0.79), config: {}, raised: true },
+    { name: "borderline: 38 samples, gap 0.27 (above 2 s.e. = 0.15)", val: val(0.66, 38), config: {}, raised: true },
+  ])("$name -> raised: $raised", ({ val, config, raised }) => {
+    const d = found({ config: { num_classes: 3, ...config }, series: { "train/acc": train(), "val/acc": val } }, "overfitting");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
+
+describe("divergence with batch size 1: levels are pooled means, read with their sampling error", () => {
+  // per-sample cross-entropy: exponential around the level (0.001 or 5 around a mean of 1)
+  const perSample = (n: number, level: (p: number) => number, seed = 5) => {
+    const u = rng(seed);
+    return series(n, (_, p) => -Math.log(1 - u() + 1e-12) * level(p), 1, 0);
+  };
+  const learnsThenSits = (p: number) => 0.5 + 0.6 * Math.exp(-p / 0.05);
+  test.each([
+    { name: "the first 100 points (fewer than 4 pools of 64): nothing is a level yet", loss: perSample(100, learnsThenSits), raised: false },
+    { name: "a healthy run at a noisy level of 0.5 for 3000 points", loss: perSample(3000, learnsThenSits), raised: false },
+    {
+      name: "a real collapse: down to 0.1, then back at 1.3 (above its start) for the last 40%",
+      loss: perSample(3000, (p) => (p < 0.6 ? 0.1 + 1.0 * Math.exp(-p / 0.05) : 1.3)),
+      raised: true,
+    },
+    {
+      name: "NaN is NaN however few the points",
+      loss: series(60, (i) => (i === 50 ? Number.NaN : 1), 1, 0),
+      raised: true,
+    },
+  ])("$name -> raised: $raised", ({ loss, raised }) => {
+    const d = found({ config: { num_classes: 3, batch_size: 1 }, series: { "train/loss": loss } }, "divergence");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
+
+describe("loss_plateau on a regression: the fit line read with the level's precision, the validation loss still falling", () => {
+  // a regression's loss falls from 1 to `level` within 60% of the run, then stays, with minibatch noise
+  const train = (level: number, noise = 0.3) => {
+    const g = gauss(21);
+    return series(1000, (_, p) => (p < 0.6 ? level + (1 - level) * (1 - p / 0.6) ** 2 : level) * (1 + noise * g()), 1, 0);
+  };
+  const val = (f: (p: number) => number) => series(20, (_, p) => f(p), 50, 49);
+  test.each([
+    // (the start read from the noisy first points is ~0.65: a level of 0.13 sits at ~0.203 of it, the
+    // window's medians precise to ~4%)
+    { name: "flat at the fit line (0.203 of its start), within the median's precision of it", train: train(0.13), val: null, raised: false },
+    { name: "flat at 0.6 of its start", train: train(0.4), val: null, raised: true },
+    { name: "borderline: flat at 0.25 of its start, beyond the median's precision of the line", train: train(0.16), val: null, raised: true },
+    {
+      name: "flat minibatch losses at 0.4 while the validation loss still falls 3% over the window",
+      train: train(0.4),
+      val: val((p) => 0.42 * (1 - 0.06 * p)),
+      raised: false,
+    },
+    { name: "the validation loss flat as well", train: train(0.4), val: val((p) => (p < 0.6 ? 0.42 + (1 - p / 0.6) : 0.41)), raised: true },
+  ])("$name -> raised: $raised", ({ train, val, raised }) => {
+    const d = found({ series: { "train/loss": train, ...(val ? { "val/loss": val } : {}) } }, "loss_plateau");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
+
+describe("lr_too_high: normalised early steps of a loss that is already settled", () => {
+  // Adagrad 0.05 on wine: the loss from 1.04 to ~0.02 within 50 steps, minibatch noise ~100% of that
+  // level; update ratios 0.03-0.04 (each weight moves by ~lr at first)
+  const g = gauss(9);
+  const lossTo = (floor: number, noise: number) =>
+    series(60, (_, p) => Math.max(1e-4, (floor + (1.04 - floor) * Math.exp(-p / 0.1)) * (1 + noise * g())), 1, 0);
+  const ur = (v: number) => ({ "update_ratio/fc1": series(13, () => v, 5, 0), "update_ratio/out": series(13, () => v * 0.8, 5, 0) });
+  test.each([
+    { name: "loss down to 2% of its start, ratios 0.035", spec: { "train/loss": lossTo(0.02, 0.9), ...ur(0.038) }, raised: false },
+    { name: "loss still at 60% of its start and noisy, ratios 0.035", spec: { "train/loss": lossTo(0.6, 0.5), ...ur(0.038) }, raised: true },
+    {
+      name: "borderline: loss down to 2%, but ratios above update_ratio_extreme (0.1)",
+      spec: { "train/loss": lossTo(0.02, 0.9), ...ur(0.15) },
+      raised: true,
+    },
+  ])("$name -> raised: $raised", ({ spec, raised }) => {
+    const d = found({ config: { num_classes: 3 }, series: spec }, "lr_too_high");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
+
+describe("noisy_loss: the noise level must clear the limit by more than its own standard error", () => {
+  // a regression with batch 16: squared errors of 16 samples vary by ~35-50% of their mean
+  const noisy = (n: number, cv: number, seed = 13) => {
+    const g = gauss(seed);
+    return series(n, (_, p) => Math.max(1e-4, (0.45 + 0.4 * Math.exp(-p / 0.1)) * (1 + cv * g())), 1, 0);
+  };
+  test.each([
+    { name: "noise ~0.52 of the level over a 31-point window (batch 16)", loss: noisy(155, 0.52), batch: 16, raised: false },
+    { name: "noise ~0.9 of the level (batch 16)", loss: noisy(155, 0.9), batch: 16, raised: true },
+    { name: "borderline: noise ~0.7 over 300 points (batch 16)", loss: noisy(1500, 0.7), batch: 16, raised: true },
+  ])("$name -> raised: $raised", ({ loss, batch, raised }) => {
+    const d = found({ config: { batch_size: batch }, series: { "train/loss": loss } }, "noisy_loss");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
+
+describe("unshuffled_data on a regression: the swing is measured against the untrained model's loss", () => {
+  // 16 steps an epoch, 60 epochs; the epoch-periodic shape swings by `swing` around the level
+  const run = (level: number, swing: number) => {
+    const g = gauss(17);
+    const loss = series(
+      960,
+      (i, p) => {
+        const pos = (i % 16) / 16;
+        return Math.max(1e-4, 0.04 + 0.96 * Math.exp(-p / 0.05) + level + swing * Math.sin(2 * Math.PI * pos) + 0.01 * g());
+      },
+      1,
+      0,
+    );
+    const epoch = series(960, (i) => Math.floor(i / 16), 1, 0);
+    return { series: { "train/loss": loss, epoch }, finished: true };
+  };
+  test.each([
+    { name: "a converged loss (0.04) wiggling by 0.02 with the epoch", spec: run(0, 0.01), raised: false },
+    { name: "targets sorted by time: a sawtooth of 0.5 (half the untrained loss)", spec: run(0.3, 0.25), raised: true },
+  ])("$name -> raised: $raised", ({ spec, raised }) => {
+    const d = found(spec, "unshuffled_data");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
+
+describe("num_classes is not guessed from a loss logged once an epoch", () => {
+  // a small model on 10 classes logged Keras-style: the first loss is the mean over the first epoch
+  // (1.25, "3 classes"), accuracy 0.36-0.42 (far above 1/10, at "chance" for 3 classes)
+  const perEpoch = (n: number, f: (p: number) => number) => series(n, (_, p) => f(p), 1, 0);
+  const accs = (p: number) => 0.36 + 0.06 * p + 0.01 * Math.sin(p * 40);
+  test.each([
+    {
+      name: "loss and accuracy once an epoch, no num_classes",
+      spec: {
+        series: {
+          loss: perEpoch(25, (p) => 1.25 - 0.15 * p),
+          accuracy: perEpoch(25, accs),
+          val_loss: perEpoch(25, (p) => 1.28 - 0.15 * p),
+          val_accuracy: perEpoch(25, accs),
+        },
+      },
+      raised: false,
+    },
+    {
+      name: "a per-step loss from ln 3 with accuracy at 1/3 (inferred 3 classes): still raised",
+      spec: {
+        series: {
+          "train/loss": series(500, (i) => 1.0986 + 0.01 * Math.sin(i), 1, 0),
+          "update_ratio/fc1": series(100, () => 1e-3, 5, 0),
+          "update_ratio/out": series(100, () => 1.2e-3, 5, 0),
+          "val/acc": series(25, (_, p) => 0.33 + 0.01 * Math.sin(p * 40), 20, 19),
+          "train/acc": series(25, (_, p) => 0.34 + 0.01 * Math.sin(p * 40), 20, 19),
+        },
+      },
+      raised: true,
+    },
+  ])("$name -> no_learning raised: $raised", ({ spec, raised }) => {
+    const d = found(spec, "no_learning");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
