@@ -106,6 +106,20 @@ export function batchSizeOf(config: Record<string, any>): number | null {
   return b !== null && b >= 1 ? Math.round(b) : null;
 }
 
+/**
+ * The config names a linear model (logistic / softmax regression, a linear classifier or probe): the
+ * name read from `model`, `model_name`, `architecture` or `arch` (not "linear head" / "linear output",
+ * the last layer of a deeper net). Null when it does not.
+ */
+export function linearModelOf(config: Record<string, any>): string | null {
+  for (const name of ["model", "model_name", "architecture", "arch"]) {
+    const v = config?.[name];
+    if (typeof v !== "string") continue;
+    if (/^\s*linear\s*$/i.test(v) || /logistic[ _-]?regression|softmax[ _-]?regression|linear[ _-]?(model|classifier|probe)/i.test(v)) return v;
+  }
+  return null;
+}
+
 export function activationOf(config: Record<string, any>): string | null {
   const candidates = [
     config?.hyperparams?.activation,

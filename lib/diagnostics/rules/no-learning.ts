@@ -5,7 +5,7 @@
 // is too small or collapsed also leaves a run at chance; that is lr_too_low's business, and a
 // net whose gradients vanish or whose units are dead has its own codes (they suppress this one).
 
-import { diagnosis, type Context, type Rule } from "../context";
+import { diagnosis, linearModelOf, type Context, type Rule } from "../context";
 import { layerRecent } from "../layers";
 import { finiteSample, fmt, median, recentRange, round, smoothed } from "../series";
 import { lrCollapse, lrTooLow } from "./lr-too-low";
@@ -56,6 +56,8 @@ export const noLearning: Rule = {
     const { t } = ctx;
     const cls = classesOf(ctx);
     if (!cls) return null;
+    // a model the config names linear has no capacity to learn non-linear classes: underfitting's case
+    if (linearModelOf(ctx.run.config ?? {})) return null;
     const { C } = cls;
     const lnC = Math.log(C);
 

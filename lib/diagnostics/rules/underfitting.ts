@@ -2,11 +2,11 @@
 // sit at a poor level — after the model demonstrably learned something (otherwise the problem is
 // the learning rate or a bug, not capacity).
 
-import { diagnosis, type Context, type Rule } from "../context";
+import { diagnosis, linearModelOf, type Context, type Rule } from "../context";
 import { accEvals, lossEvals } from "../evals";
 import { fmt, lastN, median, round, type EvalTable } from "../series";
 import type { Diagnosis } from "../types";
-import { classesOf } from "./no-learning";
+import { chanceCeiling, classesOf } from "./no-learning";
 
 const ADVICE =
   "Give the model more capacity (wider / deeper layers), train longer or with a better learning-rate " +
@@ -181,9 +181,51 @@ function byLoss(ctx: Context): Diagnosis | null {
   );
 }
 
+/**
+ * A linear model at chance on training and validation alike: it has no capacity for classes that
+ * are not linearly separable in these inputs (circles, XOR). A net that learns nothing from informative
+ * inputs for want of capacity looks like one fed labels apart from their inputs, but a linear model
+ * cannot do better than a line whatever the labels, so the capacity is what to fix first (no_learning
+ * leaves such a run to this rule).
+ */
+function byLinearModel(ctx: Context): Diagnosis | null {
+  const model = linearModelOf(ctx.run.config ?? {});
+  if (!model) return null;
+  const { t } = ctx;
+  const cls = classesOf(ctx);
+  const e = accEvals(ctx);
+  if (!cls || !e || e.steps.length < t.min_evals) return null;
+  const ceiling = chanceCeiling(ctx, cls.C);
+  const tNow = median(lastN(e.train, 3));
+  const vNow = median(lastN(e.val, 3));
+  const atChance = (xs: number[]) => xs.filter((x) => x <= ceiling).length >= t.no_learning_share * xs.length;
+  // both splits at chance (a training accuracy above validation would be memorization: capacity there is)
+  if (!atChance(e.train) || !atChance(e.val) || !(tNow <= ceiling) || !(vNow <= ceiling)) return null;
+  return diagnosis(
+    "underfitting",
+    "warning",
+    e.steps[0],
+    "Underfitting: a linear model cannot separate these classes",
+    `The config names a linear model ("${model}"), and training accuracy (${fmt(tNow)}) and validation accuracy ` +
+      `(${fmt(vNow)}) have stayed at chance (1/${cls.C} = ${fmt(1 / cls.C)}) for most of the run: a linear model draws ` +
+      `one straight boundary per class, and classes arranged as rings, spirals or XOR have none. Add a hidden layer ` +
+      `with a non-linearity (or features that make the classes separable, e.g. squared distances from the centre). ` +
+      `If a model with hidden layers also stays at chance, check that the labels belong to their inputs.`,
+    {
+      model,
+      train_key: ctx.keys.scalars.train_acc?.key ?? null,
+      val_key: ctx.keys.scalars.val_acc?.key ?? null,
+      train_acc: round(tNow),
+      val_acc: round(vNow),
+      num_classes: cls.C,
+      chance_ceiling: round(ceiling, 3),
+    },
+  );
+}
+
 export const underfitting: Rule = {
   code: "underfitting",
   evaluate(ctx) {
-    return byAccuracy(ctx) ?? byLoss(ctx);
+    return byLinearModel(ctx) ?? byAccuracy(ctx) ?? byLoss(ctx);
   },
 };

@@ -205,3 +205,44 @@ describe("num_classes is not guessed from a loss logged once an epoch", () => {
     expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
   });
 });
+
+describe("underfitting: a model the config names linear, at chance on both splits", () => {
+  // circles (two rings): a logistic regression stays at ~0.5 on training and validation alike
+  const g = gauss(23);
+  const chance = () => series(20, () => 0.5 + 0.03 * g(), 24, 23);
+  const run = (model: string, train = chance()) => ({
+    config: { model, num_classes: 2, activation: "none" },
+    series: {
+      "train/loss": series(480, (i) => 0.693 + 0.01 * Math.sin(i), 1, 0),
+      "val/loss": series(20, () => 0.697, 24, 23),
+      "train/acc": train,
+      "val/acc": chance(),
+      "update_ratio/fc": series(96, () => 7e-3, 5, 0),
+    },
+  });
+  test.each([
+    { name: "logistic regression at chance", spec: run("logistic regression 2-2"), underfitting: true, noLearning: false },
+    { name: "a linear classifier", spec: run("linear classifier"), underfitting: true, noLearning: false },
+    { name: "an MLP at chance: the labels are suspect, not the capacity", spec: run("MLP 2-16-2"), underfitting: false, noLearning: true },
+    {
+      name: "borderline: an MLP with a linear head is not a linear model",
+      spec: run("MLP 2-16-2, linear head"),
+      underfitting: false,
+      noLearning: true,
+    },
+    {
+      name: "borderline: a logistic regression whose training accuracy left chance (0.85): not this test",
+      spec: run(
+        "logistic regression 2-2",
+        series(20, (_, p) => 0.6 + 0.25 * p, 24, 23),
+      ),
+      underfitting: false,
+      noLearning: false,
+    },
+  ])("$name -> underfitting: $underfitting, no_learning: $noLearning", ({ spec, underfitting, noLearning }) => {
+    const all = diagnose(makeRun(spec), { strict: true });
+    const uf = all.find((d) => d.code === "underfitting" && /linear model/.test(d.title));
+    expect(!!uf, uf?.message ?? all.map((d) => d.code).join(",")).toBe(underfitting);
+    expect(all.some((d) => d.code === "no_learning")).toBe(noLearning);
+  });
+});
