@@ -174,7 +174,7 @@ describe("num_classes is not guessed from a loss logged once an epoch", () => {
   // (1.25, "3 classes"), accuracy 0.36-0.42 (far above 1/10, at "chance" for 3 classes)
   const perEpoch = (n: number, f: (p: number) => number) => series(n, (_, p) => f(p), 1, 0);
   const accs = (p: number) => 0.36 + 0.06 * p + 0.01 * Math.sin(p * 40);
-  test.each([
+  test.each<{ name: string; spec: RunSpec; raised: boolean }>([
     {
       name: "loss and accuracy once an epoch, no num_classes",
       spec: {
