@@ -246,3 +246,37 @@ describe("underfitting: a model the config names linear, at chance on both split
     expect(all.some((d) => d.code === "no_learning")).toBe(noLearning);
   });
 });
+
+describe("overfitting by loss: the lowest validation level is read as the current one (median of 3)", () => {
+  // Adagrad on wine (45 validation samples): train loss falls to ~0.002, val loss sits at 0.082-0.088
+  // after one lucky 0.0793; train accuracy 1.0, val 0.933-0.956
+  const g = gauss(29);
+  const train = series(270, (_, p) => 0.002 + 1.0 * Math.exp(-p / 0.05), 1, 0);
+  const val = (f: (i: number) => number) => series(30, (i) => f(i), 9, 8);
+  const sitting = (i: number) => (i < 4 ? 0.13 - 0.012 * i : i === 9 ? 0.0793 : 0.085 + 0.0025 * g());
+  test.each([
+    { name: "one lucky low evaluation, the level steady at ~0.085", val: val(sitting), raised: false },
+    {
+      name: "the level rising from 0.08 to 0.12",
+      val: val((i) => (i < 4 ? 0.13 - 0.012 * i : 0.08 + (0.04 * Math.max(0, i - 9)) / 20)),
+      raised: true,
+    },
+    {
+      name: "borderline: one lucky 0.07, the level at 0.08 then 0.09 (12% above the level it held)",
+      val: val((i) => (i < 4 ? 0.13 - 0.012 * i : i === 9 ? 0.07 : i < 15 ? 0.08 : 0.09)),
+      raised: true,
+    },
+  ])("$name -> raised: $raised", ({ val, raised }) => {
+    const spec: RunSpec = {
+      config: { num_classes: 3 },
+      series: {
+        "train/loss": train,
+        "val/loss": val,
+        "train/acc": series(30, () => 1, 9, 8),
+        "val/acc": series(30, (i) => (i % 2 ? 0.933 : 0.889), 9, 8),
+      },
+    };
+    const d = found(spec, "overfitting");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
