@@ -60,7 +60,8 @@ export const DEFAULT_THRESHOLDS = {
 
   // overfitting
   overfit_gap_acc: 0.1, // train acc - val acc
-  overfit_gap_se: 2, // ... and more than 2 standard errors of that difference (set sizes from the config or the accuracy's granularity)
+  overfit_gap_se: 3, // ... and more than 3 standard errors of that difference (set sizes from the config or the accuracy's granularity;
+  // 3, not 2: a live rule tests at every evaluation, and over tens of them 2 s.e. is crossed by chance)
   overfit_val_loss_rise: 0.1, // val loss 10% above its minimum
   overfit_loss_gap_ratio: 1.2, // val loss >= 1.2x train loss
   overfit_patience_evals: 3, // evals since the best val value

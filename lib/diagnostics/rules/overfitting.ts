@@ -35,7 +35,7 @@ function byAccuracy(ctx: Context): Diagnosis | null {
   if (gap < ctx.t.overfit_gap_acc || gap < gapAtBest - 0.005 || !trainImproving) return null;
   // On a small set an accuracy is a coarse, noisy count (38 validation samples: steps of 0.026, a
   // standard error of ~0.066 at 0.8): a gap within overfit_gap_se standard errors of the difference
-  // is what two sets of that size show by chance.
+  // is what two sets of that size show by chance (3, since the test is repeated at every evaluation).
   const se = Math.hypot(accStdErr(ctx, "val_acc", vNow), accStdErr(ctx, "train_acc", tNow));
   if (gap <= ctx.t.overfit_gap_se * se) return null;
   return diagnosis(
@@ -87,8 +87,12 @@ function byLoss(ctx: Context): Diagnosis | null {
   // about as good as train accuracy, is over-confidence rather than overfitting that matters.
   const ea = accEvals(ctx);
   if (ea && ea.steps.length >= 3) {
-    const accGap = median(lastN(ea.train, 3)) - median(lastN(ea.val, 3));
+    const taNow = median(lastN(ea.train, 3));
+    const vaNow = median(lastN(ea.val, 3));
+    const accGap = taNow - vaNow;
     if (accGap < ctx.t.overfit_gap_acc / 2) return null;
+    // ... or a gap the set sizes cannot tell from chance (as byAccuracy reads it)
+    if (accGap <= ctx.t.overfit_gap_se * Math.hypot(accStdErr(ctx, "val_acc", vaNow), accStdErr(ctx, "train_acc", taNow))) return null;
     const n = ea.val.length;
     let iBest = 0;
     for (let i = 1; i < n; i++) if (ea.val[i] > ea.val[iBest]) iBest = i;
