@@ -374,3 +374,29 @@ describe("unshuffled_data: a strong shape seen earlier, while the net was stuck 
     expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
   });
 });
+
+describe("no_learning: a rise of the accuracy within its sampling error is not learning", () => {
+  // digits with labels permuted apart from the images: val loss at ln 10 throughout, val accuracy
+  // 0.109, 0.091, 0.087, 0.087, 0.129, 0.1, 0.107, 0.127, 0.098, 0.122 (a memorizing net's training
+  // accuracy climbs to 0.2)
+  const vals = [0.109, 0.0911, 0.0867, 0.0867, 0.129, 0.1, 0.107, 0.127, 0.0978, 0.122];
+  const at = (xs: number[]) => ({ steps: xs.map((_, i) => 22 * (i + 1) - 1), values: xs });
+  const run = (config: Record<string, unknown>): RunSpec => ({
+    config: { num_classes: 10, ...config },
+    series: {
+      "train/loss": series(220, (i) => 2.3 - 0.0004 * i, 1, 0),
+      "val/loss": at(vals.map(() => 2.303)),
+      "val/acc": at(vals),
+      "train/acc": at(vals.map((_, i) => 0.118 + 0.009 * i)),
+      "update_ratio/fc1": series(44, () => 3.5e-3, 5, 0),
+    },
+  });
+  test.each([
+    { name: "450 validation samples: a rise of 0.031 is within 3 s.e. (0.043)", spec: run({ val_size: 450 }), raised: true },
+    { name: "set size unknown: read as learning, as before", spec: run({}), raised: false },
+    { name: "borderline: 20,000 validation samples, the same rise is beyond the noise", spec: run({ val_size: 20000 }), raised: false },
+  ])("$name -> raised: $raised", ({ spec, raised }) => {
+    const d = found(spec, "no_learning");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
