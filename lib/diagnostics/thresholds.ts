@@ -15,6 +15,7 @@ export const DEFAULT_THRESHOLDS = {
 
   // divergence
   divergence_factor: 3, // recent loss level above 3x its starting level = exploding
+  divergence_order_factor: 30, // a past stretch above 30x the start is a blow-up even where the data order makes a sawtooth
   collapse_best_frac: 0.5, // loss had reached <= 50% of its start ...
   collapse_return_frac: 0.9, // ... and is now back at >= 90% of its start = training collapsed
 

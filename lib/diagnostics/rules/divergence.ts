@@ -157,19 +157,23 @@ export const divergence: Rule = {
       );
     }
 
-    // Data in the same order every epoch (sorted by label): the loss jumps each time a new class's
-    // run begins and falls again; those past jumps and returns are the order's (unshuffled_data), not
-    // a blow-up. The checks above (NaN, exploding now) still stand.
-    if (unshuffledShape(ctx)) return null;
-
-    // Exploded earlier and came back under the limit: still worth knowing (the weights went through
-    // it). A sustained stretch, not one spiky batch. Learning again: a warning; back at its start: the
-    // run never recovered (critical).
     // Points of a few samples each, fewer than 4 pools of them so far: one sample's loss is 0.001 or 10
     // around a mean of ln C, and no stretch of them is a level yet (batch size 1, the first ~250 points).
     // Past blow-ups and collapses wait for the pool; NaN/Inf and a loss exploding now do not.
     if (lp.poolWanted > 3 && lp.pool < lp.poolWanted) return null;
-    const past = base > 0 ? explodedStreak(s, limit, ctx.t.min_points, lp.pool) : null;
+
+    // Exploded earlier and came back under the limit: still worth knowing (the weights went through
+    // it). A sustained stretch, not one spiky batch. Learning again: a warning; back at its start: the
+    // run never recovered (critical).
+    // Data in the same order every epoch (sorted by label): the loss jumps each time a new class's
+    // run begins and falls again; those past jumps and returns are the order's (unshuffled_data), not
+    // a blow-up, as long as they stay within a sawtooth's size (sorted runs peak at <= 1.8x their start):
+    // a stretch beyond divergence_order_factor x the start (1e20 after SGD at lr 3) is a blow-up
+    // whatever the order, and a net broken by it can make a sawtooth of its own. The checks above (NaN,
+    // exploding now) still stand.
+    const pastAll = base > 0 ? explodedStreak(s, limit, ctx.t.min_points, lp.pool) : null;
+    const past = pastAll && (pastAll.peak > ctx.t.divergence_order_factor * base || !unshuffledShape(ctx)) ? pastAll : null;
+    if (!past && unshuffledShape(ctx)) return null;
     if (past) {
       return diagnosis(
         "divergence",

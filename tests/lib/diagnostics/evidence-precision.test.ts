@@ -400,3 +400,37 @@ describe("no_learning: a rise of the accuracy within its sampling error is not l
     expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
   });
 });
+
+describe("divergence: a past blow-up far beyond a sawtooth's size is not the data order's", () => {
+  // 2 classes in order, 14 steps an epoch, 15 epochs: a sawtooth of 0.35 around 0.75; steps 6-20 hold
+  // a stretch of `peak`
+  const P = 14;
+  const run = (peak: number) => {
+    const g = gauss(41);
+    const loss = series(
+      210,
+      (i) => (i >= 6 && i <= 20 ? peak * (1 + 0.1 * g()) : 0.75 + 0.35 * (((i % P) / P) * 2 - 1) * (i % P < P / 2 ? 1 : -1) + 0.01 * g()),
+      1,
+      0,
+    );
+    return {
+      config: { num_classes: 2 },
+      series: { "train/loss": { ...loss, values: [0.69, ...loss.values.slice(1)] }, epoch: series(210, (i) => Math.floor(i / P), 1, 0) },
+      finished: true,
+    };
+  };
+  test.each([
+    { name: "a stretch at 1e20 (SGD at lr 3), then a broken net's sawtooth", spec: run(1e20), raised: true },
+    { name: "borderline: a stretch at 3.5 (5x the start) within the sawtooth's run: the order's", spec: run(3.5), raised: false },
+  ])("$name -> raised: $raised", ({ spec, raised }) => {
+    const all = diagnose(makeRun(spec), { strict: true });
+    expect(
+      all.some((d) => d.code === "unshuffled_data"),
+      all.map((d) => d.code).join(","),
+    ).toBe(true);
+    expect(
+      all.some((d) => d.code === "divergence"),
+      all.map((d) => d.code).join(","),
+    ).toBe(raised);
+  });
+});
