@@ -434,3 +434,18 @@ describe("divergence: a past blow-up far beyond a sawtooth's size is not the dat
     ).toBe(raised);
   });
 });
+
+describe("noisy_loss with a config batch size of 1-4: the config says it, whatever spread a stretch shows", () => {
+  // iris at lr 1e-3 with batch size 1: a model still unsure of every sample, per-sample losses
+  // 0.3-1.2 around 0.6 (robust spread ~0.4 of the level)
+  const g = gauss(43);
+  const loss = series(672, (_, p) => Math.max(0.05, (0.6 + 0.45 * Math.exp(-p / 0.3)) * (1 + 0.35 * g())), 1, 0);
+  test.each([
+    { name: "batch size 1", batch: 1, raised: true },
+    { name: "batch size 4", batch: 4, raised: true },
+    { name: "borderline: batch size 5, the same spread: below the limit", batch: 5, raised: false },
+  ])("$name -> raised: $raised", ({ batch, raised }) => {
+    const d = found({ config: { num_classes: 3, batch_size: batch }, series: { "train/loss": loss } }, "noisy_loss");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
