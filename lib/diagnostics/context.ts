@@ -35,7 +35,8 @@ export interface LossProfile {
   recentPoints: number;
   /** robust step-to-step noise / level in the recent window */
   recentCv: number;
-  /** recentCv less one standard error of its estimate (noiseFloorCv): the noise the window shows for sure */
+  /** recentCv less two standard errors of its estimate (noiseSe): the noise the window shows for sure (two:
+   * the rules that read it test at every evaluation, and over tens of them one s.e. is crossed by chance) */
   recentCvLow: number;
   /** lowest level of the smoothed curve, and where */
   best: number;
@@ -254,7 +255,7 @@ function lossProfile(named: NamedSeries, t: Thresholds, batchSize: number | null
     recentFromIdx: from,
     recentPoints: n - from,
     recentCv: nz.level !== 0 ? nz.sigma / Math.abs(nz.level) : NaN,
-    recentCvLow: nz.level !== 0 ? (nz.sigma / Math.abs(nz.level)) * (1 - noiseSe(nz.pairs)) : NaN,
+    recentCvLow: nz.level !== 0 ? (nz.sigma / Math.abs(nz.level)) * Math.max(0, 1 - 2 * noiseSe(nz.pairs)) : NaN,
     best: Number.isFinite(best) ? best : recent,
     bestStep,
     nonFiniteFirstIdx: scan.first,

@@ -116,7 +116,7 @@ export const lrTooHigh: Rule = {
       // A loss down to lr_high_settled_frac of its start is settled whatever the ratios (below
       // update_ratio_extreme): an optimizer that overshoots cannot get there, and steps large against the
       // weights are the optimizer's normalised early steps (Adagrad, Adam: ~lr per weight). The noise
-      // counts as far as the window shows it for sure (recentCvLow: less one standard error).
+      // counts as far as the window shows it for sure (recentCvLow: less two standard errors).
       const settledLow =
         !!lp &&
         lp.recent < t.lr_high_level_frac * lp.initial &&

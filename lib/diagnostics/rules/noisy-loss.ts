@@ -20,8 +20,9 @@ export const noisyLoss: Rule = {
     const sigma = lp.recentCv * lp.recent;
     const fewSamples = ctx.batchSize !== null && ctx.batchSize <= t.noisy_small_batch;
     // The noise is read from the recent window's step-to-step differences, to within noiseSe (~21 % of
-    // itself over 30 points): it counts when it is above the limits by more than that (a batch of 16 on
-    // a noisy regression reads 0.48-0.52 from window to window against a limit of 0.5).
+    // itself over 30 points): it counts when it is above the limits by more than twice that (a batch of
+    // 16 on a noisy regression reads 0.48-0.52 from window to window against a limit of 0.5; twice, as
+    // the test repeats at every evaluation).
     // With points of 1-4 samples (config batch_size) the config says it: every point is the loss of a
     // few samples, a gradient step from as few, whatever spread this stretch shows (batch size 1 on
     // iris at lr 1e-3, a model still unsure of every sample: per-sample losses 0.3-1.2, spread 0.42 of
