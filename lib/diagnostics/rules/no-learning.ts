@@ -14,6 +14,13 @@ import { lrCollapse, lrTooLow } from "./lr-too-low";
 /** Loss points per accuracy point at or below which the loss is read as logged once per evaluation. */
 const PER_EVAL_FACTOR = 2;
 
+/** Whether the training loss is logged no more often than the accuracy (once an evaluation). */
+export function perEvalLoss(ctx: Context): boolean {
+  const lp = ctx.loss();
+  const acc = ctx.keys.scalars.val_acc ?? ctx.keys.scalars.train_acc;
+  return !!lp && !!acc && lp.n <= PER_EVAL_FACTOR * acc.s.values.length;
+}
+
 /** The number of classes: from the config, or inferred from a first loss of ~ln C (a loss logged more
  * often than the accuracy: per step or every few steps, whose first point the untrained model scored). */
 export function classesOf(ctx: Context): { C: number; inferred: boolean } | null {
@@ -25,7 +32,7 @@ export function classesOf(ctx: Context): { C: number; inferred: boolean } | null
   // A loss logged no more often than the accuracy (once an epoch, Keras-style) starts with the mean
   // over the first epoch, when the model has learned already: its exp() undercounts the classes (digits
   // after one epoch: 1.2, "3 classes"), and a chance level for 3 classes reads a learning net as stuck.
-  if (lp.n <= PER_EVAL_FACTOR * acc.s.values.length) return null;
+  if (perEvalLoss(ctx)) return null;
   const C = Math.round(Math.exp(lp.initial));
   return C >= 2 && C <= 100_000 ? { C, inferred: true } : null;
 }

@@ -453,3 +453,24 @@ describe("noisy_loss with a config batch size of 1-4: the config says it, whatev
     expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
   });
 });
+
+describe("majority_class without num_classes: C = 2 only where a per-epoch loss cannot tell the classes", () => {
+  // accuracy pinned at 0.9 for 12 evaluations while the loss slides from 0.36 to 0.33 (the binary
+  // entropy of 0.9 is 0.325)
+  const acc = series(12, (i) => (i === 0 ? 0.7 : 0.9), 50, 49);
+  test.each([
+    {
+      name: "a per-step loss starting at 0.36 (C inferred as round(e^0.36) = 1: no classes, no verdict)",
+      spec: { series: { "train/loss": series(600, (_, p) => 0.36 - 0.03 * p, 1, 0), "val/acc": acc } },
+      raised: false,
+    },
+    {
+      name: "the loss once an epoch: C = 2 (the count with the highest chance level)",
+      spec: { series: { "train/loss": series(12, (_, p) => 0.36 - 0.03 * p, 50, 49), "val/acc": acc } },
+      raised: true,
+    },
+  ])("$name -> raised: $raised", ({ spec, raised }) => {
+    const d = found(spec, "majority_class");
+    expect(!!d, d ? JSON.stringify(d.evidence) : "not raised").toBe(raised);
+  });
+});
