@@ -23,6 +23,9 @@ export interface LossProfile {
   /** consecutive points pooled to read a level: 1, or ceil(loss_pool_samples / batch size) when each
    * point is the loss of a few samples (small batches: config.batch_size, or per-point noise from the start) */
   pool: number;
+  /** the pool a level needs (ceil(loss_pool_samples / batch size)): larger than `pool` while the run
+   * has fewer than 4 pools of points, when levels are read from too few samples to mean anything */
+  poolWanted: number;
   /** why `pool` is > 1: "batch_size" or "noise"; null when it is 1 */
   poolReason: "batch_size" | "noise" | null;
   /** samples per point: config.batch_size, or read from the noise of the first points (a loss of
@@ -32,6 +35,9 @@ export interface LossProfile {
   recentPoints: number;
   /** robust step-to-step noise / level in the recent window */
   recentCv: number;
+  /** recentCv less two standard errors of its estimate (noiseSe): the noise the window shows for sure (two:
+   * the rules that read it test at every evaluation, and over tens of them one s.e. is crossed by chance) */
+  recentCvLow: number;
   /** lowest level of the smoothed curve, and where */
   best: number;
   bestStep: number;
@@ -101,6 +107,44 @@ export function batchSizeOf(config: Record<string, any>): number | null {
   return b !== null && b >= 1 ? Math.round(b) : null;
 }
 
+/**
+ * The config names a linear model (logistic / softmax regression, a linear classifier or probe): the
+ * name read from `model`, `model_name`, `architecture` or `arch` (not "linear head" / "linear output",
+ * the last layer of a deeper net). Null when it does not.
+ */
+export function linearModelOf(config: Record<string, any>): string | null {
+  for (const name of ["model", "model_name", "architecture", "arch"]) {
+    const v = config?.[name];
+    if (typeof v !== "string") continue;
+    if (/^\s*linear\s*$/i.test(v) || /logistic[ _-]?regression|softmax[ _-]?regression|linear[ _-]?(model|classifier|probe)/i.test(v)) return v;
+  }
+  return null;
+}
+
+/**
+ * The run's model is linear. The Python SDK's watch() says what the model is made of in a `model`
+ * event: linear when every one says one Linear layer holds every trainable parameter (a GRU or an
+ * embedding before a linear head has parameters watch() does not measure), not linear when one says
+ * otherwise. Without the event (an older SDK, a replayed log, no watch()): the config names a linear
+ * model (linearModelOf) and watch(), if it ran, measured at most one layer with weights.
+ */
+export function linearModel(ctx: Context): { params: number | null; named: string | null } | null {
+  let params: number | null = null;
+  for (const ev of ctx.run.events) {
+    if (ev.type !== "model" || !ev.data || typeof ev.data !== "object") continue;
+    const d = ev.data as Record<string, unknown>;
+    const p = d.params;
+    if (!(d.weighted_layers === 1 && typeof p === "number" && p > 0 && d.params_watched === p)) return null;
+    params = p;
+  }
+  const named = linearModelOf(ctx.run.config ?? {});
+  if (params !== null) return { params, named };
+  if (named === null) return null;
+  let weighted = 0;
+  for (const f of ctx.keys.layers.values()) if (f.update_ratio || f.weight_std || f.weight_mean) weighted++;
+  return weighted <= 1 ? { params: null, named } : null;
+}
+
 export function activationOf(config: Record<string, any>): string | null {
   const candidates = [
     config?.hyperparams?.activation,
@@ -128,12 +172,13 @@ function lossPool(
   firstIdx: number,
   t: Thresholds,
   batchSize: number | null,
-): { pool: number; reason: LossProfile["poolReason"]; batch: number | null } {
+): { pool: number; wanted: number; reason: LossProfile["poolReason"]; batch: number | null } {
   const n = values.length;
   const cap = Math.max(1, Math.floor((n - firstIdx) / 4));
   if (batchSize !== null) {
-    const p = Math.min(cap, Math.ceil(t.loss_pool_samples / batchSize));
-    return p > 3 ? { pool: p, reason: "batch_size", batch: batchSize } : { pool: 1, reason: null, batch: batchSize };
+    const wanted = Math.ceil(t.loss_pool_samples / batchSize);
+    const p = Math.min(cap, wanted);
+    return p > 3 ? { pool: p, wanted, reason: "batch_size", batch: batchSize } : { pool: 1, wanted, reason: null, batch: batchSize };
   }
   // No batch size: read it from the data. At the start every minibatch of a reasonable size gives
   // about the same loss (the model barely moved); points far apart from one another are single samples.
@@ -141,10 +186,20 @@ function lossPool(
   const cv = early.sigma / early.level;
   if (early.pairs >= t.min_points && early.level > 0 && cv > t.loss_pool_cv) {
     const batch = Math.max(1, Math.round(1 / (cv * cv)));
-    const p = Math.min(cap, Math.ceil(t.loss_pool_samples / batch));
-    if (p > 3) return { pool: p, reason: "noise", batch };
+    const wanted = Math.ceil(t.loss_pool_samples / batch);
+    const p = Math.min(cap, wanted);
+    if (p > 3) return { pool: p, wanted, reason: "noise", batch };
   }
-  return { pool: 1, reason: null, batch: null };
+  return { pool: 1, wanted: 1, reason: null, batch: null };
+}
+
+/**
+ * Relative standard error of noise()'s estimate from `pairs` differences: a MAD-based sigma is off by
+ * about 1.17 / sqrt(k) of itself (k differences of normal noise). A window of 30 points reads a noise
+ * level to ~21 %: a cv read as 0.52 against a limit of 0.5 is not evidence of anything.
+ */
+export function noiseSe(pairs: number): number {
+  return pairs > 1 ? Math.min(1, 1.17 / Math.sqrt(pairs)) : 1;
 }
 
 /** Mean of the finite values among [from, to). */
@@ -180,9 +235,11 @@ function lossProfile(named: NamedSeries, t: Thresholds, batchSize: number | null
       recentFromIdx: 0,
       recentPoints: n,
       recentCv: NaN,
+      recentCvLow: NaN,
       best: NaN,
       bestStep: s.steps[0],
       pool: 1,
+      poolWanted: 1,
       poolReason: null,
       batchSize,
       nonFiniteFirstIdx: scan.first,
@@ -190,7 +247,7 @@ function lossProfile(named: NamedSeries, t: Thresholds, batchSize: number | null
       lastIsFinite: false,
     };
   }
-  const { pool, reason, batch } = lossPool(s.values, firstIdx, t, batchSize);
+  const { pool, wanted, reason, batch } = lossPool(s.values, firstIdx, t, batchSize);
   const head = finiteSample(s.values, firstIdx, Math.min(n, firstIdx + 3));
   const first = pool > 3 ? finiteMean(s.values, firstIdx, Math.min(n, firstIdx + pool)) : s.values[firstIdx];
   const initial = pool > 3 ? first : Math.max(first, median(head));
@@ -216,11 +273,13 @@ function lossProfile(named: NamedSeries, t: Thresholds, batchSize: number | null
     recent,
     tail: median(finiteSample(s.values, Math.max(0, n - Math.max(t.min_points, pool)), n)),
     pool,
+    poolWanted: wanted,
     poolReason: reason,
     batchSize: batch,
     recentFromIdx: from,
     recentPoints: n - from,
     recentCv: nz.level !== 0 ? nz.sigma / Math.abs(nz.level) : NaN,
+    recentCvLow: nz.level !== 0 ? (nz.sigma / Math.abs(nz.level)) * Math.max(0, 1 - 2 * noiseSe(nz.pairs)) : NaN,
     best: Number.isFinite(best) ? best : recent,
     bestStep,
     nonFiniteFirstIdx: scan.first,

@@ -68,7 +68,7 @@ export const DIAGNOSIS_CODES: readonly string[] = Object.freeze(RULES.map((r) =>
  * after symmetric init is not a learning-rate problem, and plateau/fit diagnoses of a diverged
  * run are meaningless.
  */
-export const SUPPRESSED_BY: { cause: string; minSeverity: Severity; hides: string[]; spares?: (hidden: Diagnosis) => boolean }[] = [
+export const SUPPRESSED_BY: { cause: string; minSeverity: Severity; hides: string[] }[] = [
   {
     cause: "symmetric_init",
     minSeverity: "info",
@@ -93,14 +93,8 @@ export const SUPPRESSED_BY: { cause: string; minSeverity: Severity; hides: strin
   // validation off because its inputs are processed differently: neither memorization (the gap is
   // there from the first evaluation) nor a run that learns nothing (training accuracy is high)
   { cause: "train_val_mismatch", minSeverity: "info", hides: ["overfitting", "no_learning"] },
-  // validation never left chance: a widening train/val gap is memorized noise, not overfitting (but
-  // a linear model at chance is short of capacity first: its underfitting stays, the fix it names)
-  {
-    cause: "no_learning",
-    minSeverity: "info",
-    hides: ["loss_plateau", "underfitting", "overfitting"],
-    spares: (d) => d.code === "underfitting" && d.evidence?.linear_model === true,
-  },
+  // validation never left chance: a widening train/val gap is memorized noise, not overfitting
+  { cause: "no_learning", minSeverity: "info", hides: ["loss_plateau", "underfitting", "overfitting"] },
   // batches of one class: per-minibatch dead/saturated shares and the loss's jumps follow the order
   {
     cause: "unshuffled_data",
@@ -144,11 +138,7 @@ export function diagnose(run: RunData, options: DiagnoseOptions = {}): Diagnosis
   }
   for (const s of SUPPRESSED_BY) {
     const cause = found.get(s.cause);
-    if (!cause || RANK[cause.severity] < RANK[s.minSeverity]) continue;
-    for (const code of s.hides) {
-      const hidden = found.get(code);
-      if (hidden && !s.spares?.(hidden)) found.delete(code);
-    }
+    if (cause && RANK[cause.severity] >= RANK[s.minSeverity]) for (const code of s.hides) found.delete(code);
   }
   const order = new Map(DIAGNOSIS_CODES.map((c, i) => [c, i]));
   const sorted = [...found.values()].sort((a, b) => RANK[b.severity] - RANK[a.severity] || order.get(a.code)! - order.get(b.code)!);

@@ -15,6 +15,7 @@ export const DEFAULT_THRESHOLDS = {
 
   // divergence
   divergence_factor: 3, // recent loss level above 3x its starting level = exploding
+  divergence_order_factor: 30, // a past stretch above 30x the start is a blow-up even where the data order makes a sawtooth
   collapse_best_frac: 0.5, // loss had reached <= 50% of its start ...
   collapse_return_frac: 0.9, // ... and is now back at >= 90% of its start = training collapsed
 
@@ -27,7 +28,8 @@ export const DEFAULT_THRESHOLDS = {
   lr_high_loss_cv: 0.5, // robust step-to-step noise / level of the recent loss
   lr_high_level_frac: 0.5, // recent loss still >= 50% of its start
   lr_high_ur_level_frac: 1.0, // with high update ratios: the loss is not below its start ...
-  lr_high_ur_loss_cv: 0.3, // ... or noisier than this
+  lr_high_ur_loss_cv: 0.3, // ... or noisier than this (less one standard error of the noise estimate)
+  lr_high_settled_frac: 0.1, // a loss down to <= 10% of its start is settled: high ratios alone are no overshooting
   lr_high_sustained_ratio: 3e-2, // ratios above 3e-2 (30x the healthy ~1e-3) in every third of the run ...
   lr_high_sustained_shrink_frac: 0.5, // sustained high ratios: layers whose weights shrank below 50% of
   // their start are left out (weight decay pulling weights down makes every step large relative to them)
@@ -59,6 +61,8 @@ export const DEFAULT_THRESHOLDS = {
 
   // overfitting
   overfit_gap_acc: 0.1, // train acc - val acc
+  overfit_gap_se: 3, // ... and more than 3 standard errors of that difference (set sizes from the config or the accuracy's granularity;
+  // 3, not 2: a live rule tests at every evaluation, and over tens of them 2 s.e. is crossed by chance)
   overfit_val_loss_rise: 0.1, // val loss 10% above its minimum
   overfit_loss_gap_ratio: 1.2, // val loss >= 1.2x train loss
   overfit_patience_evals: 3, // evals since the best val value
@@ -281,6 +285,7 @@ const SHARES: ReadonlySet<string> = new Set([
   "lr_collapse_fast_frac",
   "lr_cut_factor",
   "lr_high_sustained_shrink_frac",
+  "lr_high_settled_frac",
   "no_learning_share",
   "no_learning_prior_max",
   "output_accurate_share",

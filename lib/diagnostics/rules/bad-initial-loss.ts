@@ -38,8 +38,7 @@ export const badInitialLoss: Rule = {
     // loss_pool_samples / batch_size points to average), the initial level is not known yet: a few
     // single-sample losses, 0.07 or 10 around ln C, would be read as the model's. At finish there is
     // no more to come.
-    const wanted = lp.batchSize !== null ? Math.ceil(t.loss_pool_samples / lp.batchSize) : 1;
-    if (wanted > 3 && lp.pool < wanted && !ctx.run.finished) return null;
+    if (lp.poolWanted > 3 && lp.pool < lp.poolWanted && !ctx.run.finished) return null;
     const pooled = lp.pool > 3;
     const ratio = lp.first / expected.value;
     const s = ctx.keys.scalars.train_loss!.s;

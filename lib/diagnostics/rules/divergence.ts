@@ -157,15 +157,23 @@ export const divergence: Rule = {
       );
     }
 
-    // Data in the same order every epoch (sorted by label): the loss jumps each time a new class's
-    // run begins and falls again; those past jumps and returns are the order's (unshuffled_data), not
-    // a blow-up. The checks above (NaN, exploding now) still stand.
-    if (unshuffledShape(ctx)) return null;
+    // Points of a few samples each, fewer than 4 pools of them so far: one sample's loss is 0.001 or 10
+    // around a mean of ln C, and no stretch of them is a level yet (batch size 1, the first ~250 points).
+    // Past blow-ups and collapses wait for the pool; NaN/Inf and a loss exploding now do not.
+    if (lp.poolWanted > 3 && lp.pool < lp.poolWanted) return null;
 
     // Exploded earlier and came back under the limit: still worth knowing (the weights went through
     // it). A sustained stretch, not one spiky batch. Learning again: a warning; back at its start: the
     // run never recovered (critical).
-    const past = base > 0 ? explodedStreak(s, limit, ctx.t.min_points, lp.pool) : null;
+    // Data in the same order every epoch (sorted by label): the loss jumps each time a new class's
+    // run begins and falls again; those past jumps and returns are the order's (unshuffled_data), not
+    // a blow-up, as long as they stay within a sawtooth's size (sorted runs peak at <= 1.8x their start):
+    // a stretch beyond divergence_order_factor x the start (1e20 after SGD at lr 3) is a blow-up
+    // whatever the order, and a net broken by it can make a sawtooth of its own. The checks above (NaN,
+    // exploding now) still stand.
+    const pastAll = base > 0 ? explodedStreak(s, limit, ctx.t.min_points, lp.pool) : null;
+    const past = pastAll && (pastAll.peak > ctx.t.divergence_order_factor * base || !unshuffledShape(ctx)) ? pastAll : null;
+    if (!past && unshuffledShape(ctx)) return null;
     if (past) {
       return diagnosis(
         "divergence",
@@ -192,13 +200,21 @@ export const divergence: Rule = {
       );
     }
 
+    // With pooled points (small batches) every level is a mean of `pool` points, read with its sampling
+    // error: the lowest and the latest pooled means, not the luckiest single sample and a median of
+    // per-sample losses (which sits far below their mean).
+    const lv =
+      lp.pool > 1
+        ? pooledLevels(s.values, lp.pool, ctx.t.recent_frac)
+        : { best: lp.best, recent: lp.recent, tail: lp.tail, bestIdx: -1, bestMean: lp.best, recentMean: lp.recent };
+    const bestStep = lv.bestIdx >= 0 ? s.steps[lv.bestIdx] : lp.bestStep;
     if (
       lp.n >= 2 * ctx.t.min_points &&
       lp.initial > 0 &&
-      lp.best >= 0 &&
-      lp.best <= ctx.t.collapse_best_frac * lp.initial &&
-      lp.recent >= ctx.t.collapse_return_frac * lp.initial &&
-      lp.tail >= ctx.t.collapse_return_frac * lp.initial
+      lv.best >= 0 &&
+      lv.best <= ctx.t.collapse_best_frac * lp.initial &&
+      lv.recent >= ctx.t.collapse_return_frac * lp.initial &&
+      lv.tail >= ctx.t.collapse_return_frac * lp.initial
     ) {
       const limit = ctx.t.collapse_return_frac * lp.initial;
       const step = streakStart(s, (v) => !(v < limit)) ?? lp.lastStep;
@@ -207,20 +223,68 @@ export const divergence: Rule = {
         "warning",
         step,
         "Divergence: training collapsed back to its starting loss",
-        `The training loss "${lp.key}" had come down to ${fmt(lp.best)} (step ${lp.bestStep}) but is back ` +
-          `at ${fmt(lp.recent)}, about where it started (${fmt(lp.initial)}). The model has lost what it ` +
+        `The training loss "${lp.key}" had come down to ${fmt(lv.bestMean)} (step ${bestStep}) but is back ` +
+          `at ${fmt(lv.recentMean)}, about where it started (${fmt(lp.initial)}). The model has lost what it ` +
           `learned; this is typically one oversized update (learning rate too high, no warmup, a bad batch) ` +
           `knocking the weights into a bad region. Restart from the last good checkpoint with a lower ` +
           `learning rate or warmup, and consider gradient clipping.`,
         {
           key: lp.key,
           initial_loss: round(lp.initial),
-          best_loss: round(lp.best),
-          best_step: lp.bestStep,
-          recent_loss: round(lp.recent),
+          best_loss: round(lv.bestMean),
+          best_step: bestStep,
+          recent_loss: round(lv.recentMean),
+          ...(lp.pool > 1 ? { pooled_points: lp.pool } : {}),
         },
       );
     }
     return null;
   },
 };
+
+/** Mean of the finite values among [from, to) and its standard error (sd / sqrt(count)). */
+function meanAndSe(values: number[], from: number, to: number): { mean: number; se: number } {
+  let sum = 0;
+  let sq = 0;
+  let k = 0;
+  for (let i = Math.max(0, from); i < to; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    sum += v;
+    sq += v * v;
+    k++;
+  }
+  if (k === 0) return { mean: NaN, se: NaN };
+  const mean = sum / k;
+  return { mean, se: k > 1 ? Math.sqrt(Math.max(0, sq / k - mean * mean) / (k - 1)) : Infinity };
+}
+
+/**
+ * Levels read as means of `pool` consecutive points, each shifted by its standard error towards "no
+ * collapse": a mean of 64 single-sample losses (0.0003 to 10 around 1) is still off by ~0.2, and the
+ * lowest of many such windows is lower still by chance (by ~2 s.e. for a few dozen windows). best: the
+ * lowest window mean (on a strided sample of windows) + 2 s.e.; recent: the mean of the recent window
+ * (the last recent_frac of the points, at least `pool`) - 1 s.e.; tail: the last `pool` points' mean - 1 s.e.
+ */
+function pooledLevels(
+  values: number[],
+  pool: number,
+  recentFrac: number,
+): { best: number; recent: number; tail: number; bestIdx: number; bestMean: number; recentMean: number } {
+  const n = values.length;
+  let best = Infinity;
+  let bestIdx = -1;
+  let bestSe = 0;
+  for (const i of stridedIndices(0, Math.max(0, n - pool + 1))) {
+    const m = meanAndSe(values, i, i + pool);
+    if (m.mean < best) {
+      best = m.mean;
+      bestIdx = i;
+      bestSe = m.se;
+    }
+  }
+  const recentLen = Math.max(pool, Math.ceil(recentFrac * n));
+  const recent = meanAndSe(values, n - recentLen, n);
+  const tail = meanAndSe(values, n - pool, n);
+  return { best: best + 2 * bestSe, recent: recent.mean - recent.se, tail: tail.mean - tail.se, bestIdx, bestMean: best, recentMean: recent.mean };
+}

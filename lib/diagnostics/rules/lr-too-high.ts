@@ -84,7 +84,7 @@ export const lrTooHigh: Rule = {
       lp.recentPoints >= t.noisy_min_points &&
       lp.initial > 0 &&
       lp.recent >= t.lr_high_level_frac * lp.initial &&
-      lp.recentCv > t.lr_high_loss_cv;
+      lp.recentCvLow > t.lr_high_loss_cv;
     if (jumpy && !exploded) {
       reasons.push(
         `the training loss jumps around (step-to-step noise ${fmt(lp!.recentCv * 100, 2)}% of its level) ` +
@@ -113,9 +113,17 @@ export const lrTooHigh: Rule = {
       // Ratios only moderately high (up to lr_high_sustained_ratio: SGD with momentum in its first
       // epochs) with a loss already below half its start: the noise relative to that low level is the
       // minibatch's (the smaller the level, the larger its share), not overshooting.
-      const settledLow = !!lp && lp.recent < t.lr_high_level_frac * lp.initial && med <= t.lr_high_sustained_ratio;
+      // A loss down to lr_high_settled_frac of its start is settled whatever the ratios (below
+      // update_ratio_extreme): an optimizer that overshoots cannot get there, and steps large against the
+      // weights are the optimizer's normalised early steps (Adagrad, Adam: ~lr per weight). The noise
+      // counts as far as the window shows it for sure (recentCvLow: less two standard errors).
+      const settledLow =
+        !!lp &&
+        lp.recent < t.lr_high_level_frac * lp.initial &&
+        (med <= t.lr_high_sustained_ratio || lp.recent <= t.lr_high_settled_frac * lp.initial);
       const lossBad =
-        !lp || (lp.n >= t.min_points && ((lp.recentCv > t.lr_high_ur_loss_cv && !settledLow) || lp.recent >= t.lr_high_ur_level_frac * lp.initial));
+        !lp ||
+        (lp.n >= t.min_points && ((lp.recentCvLow > t.lr_high_ur_loss_cv && !settledLow) || lp.recent >= t.lr_high_ur_level_frac * lp.initial));
       if ((med > t.update_ratio_high && lossBad) || med > t.update_ratio_extreme) {
         const worst = high.reduce((a, b) => (b.recent > a.recent ? b : a), high[0]);
         reasons.push(

@@ -17,7 +17,7 @@ import { layerRecent } from "../layers";
 import { finiteSample, fmt, lastN, lowerBound, median, recentRange, round, smoothed } from "../series";
 import type { RunEvent } from "../types";
 import { lrCollapse, lrTooLow } from "./lr-too-low";
-import { chanceCeiling, classesOf } from "./no-learning";
+import { chanceCeiling, classesOf, perEvalLoss } from "./no-learning";
 
 export interface LabelStats {
   split: string;
@@ -154,7 +154,9 @@ export const majorityClass: Rule = {
     const cls = classesOf(ctx);
     const statsTrain = labelStats(ctx.run.events, "train");
     const statsVal = labelStats(ctx.run.events, "val");
-    const C = cls?.C ?? statsTrain?.counts.length ?? statsVal?.counts.length ?? null;
+    // Classes unknown because the loss is logged once an epoch (it cannot tell them): at least 2, the
+    // count whose chance level is highest, so "far above chance" holds for any number of classes.
+    const C = cls?.C ?? statsTrain?.counts.length ?? statsVal?.counts.length ?? (perEvalLoss(ctx) ? 2 : null);
     if (C === null || C < 2) return null;
     const ceiling = chanceCeiling(ctx, C);
 

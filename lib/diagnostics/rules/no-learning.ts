@@ -5,17 +5,34 @@
 // is too small or collapsed also leaves a run at chance; that is lr_too_low's business, and a
 // net whose gradients vanish or whose units are dead has its own codes (they suppress this one).
 
-import { diagnosis, type Context, type Rule } from "../context";
+import { diagnosis, linearModel, type Context, type Rule } from "../context";
+import { accStdErr } from "../evals";
 import { layerRecent } from "../layers";
 import { finiteSample, fmt, median, recentRange, round, smoothed } from "../series";
 import { lrCollapse, lrTooLow } from "./lr-too-low";
 
-/** The number of classes: from the config, or inferred from a first loss of ~ln C. */
+/** Loss points per accuracy point at or below which the loss is read as logged once per evaluation. */
+const PER_EVAL_FACTOR = 2;
+
+/** Whether the training loss is logged no more often than the accuracy (once an evaluation). */
+export function perEvalLoss(ctx: Context): boolean {
+  const lp = ctx.loss();
+  const acc = ctx.keys.scalars.val_acc ?? ctx.keys.scalars.train_acc;
+  return !!lp && !!acc && lp.n <= PER_EVAL_FACTOR * acc.s.values.length;
+}
+
+/** The number of classes: from the config, or inferred from a first loss of ~ln C (a loss logged more
+ * often than the accuracy: per step or every few steps, whose first point the untrained model scored). */
 export function classesOf(ctx: Context): { C: number; inferred: boolean } | null {
   if (ctx.numClasses !== null) return { C: ctx.numClasses, inferred: false };
   // only classification logs an accuracy; an untrained classifier's loss is ~ln C
   const lp = ctx.loss();
-  if (!lp || !(ctx.keys.scalars.val_acc || ctx.keys.scalars.train_acc) || !(lp.initial > 0)) return null;
+  const acc = ctx.keys.scalars.val_acc ?? ctx.keys.scalars.train_acc;
+  if (!lp || !acc || !(lp.initial > 0)) return null;
+  // A loss logged no more often than the accuracy (once an epoch, Keras-style) starts with the mean
+  // over the first epoch, when the model has learned already: its exp() undercounts the classes (digits
+  // after one epoch: 1.2, "3 classes"), and a chance level for 3 classes reads a learning net as stuck.
+  if (perEvalLoss(ctx)) return null;
   const C = Math.round(Math.exp(lp.initial));
   return C >= 2 && C <= 100_000 ? { C, inferred: true } : null;
 }
@@ -47,6 +64,8 @@ export const noLearning: Rule = {
     const { t } = ctx;
     const cls = classesOf(ctx);
     if (!cls) return null;
+    // a model the config names linear has no capacity to learn non-linear classes: underfitting's case
+    if (linearModel(ctx)) return null;
     const { C } = cls;
     const lnC = Math.log(C);
 
@@ -67,9 +86,13 @@ export const noLearning: Rule = {
     if (atChance < t.no_learning_share || !(accNow <= ceiling)) return null;
     // still at chance level but rising steadily (a hard task, a slow start) is learning: the last
     // third of the evaluations must not be above the first by half the chance band or more
+    // (and by more than the accuracies' sampling error, where the set size is known: two medians of k
+    // evaluations differ by ~1.25 s.e. sqrt(2 / k) by chance; overfit_gap_se of those, since this is
+    // tested at every evaluation: digits with labels permuted, 450 validation samples, 0.091 -> 0.122)
     const third = Math.max(1, Math.floor(accs.length / 3));
     const rise = median(accs.slice(-third)) - median(accs.slice(0, third));
-    if (!prior && rise >= 0.5 * (ceiling - 1 / C)) return null;
+    const riseSe = 1.25 * accStdErr(ctx, accNamed === ctx.keys.scalars.val_acc ? "val_acc" : "train_acc", accNow) * Math.sqrt(2 / third);
+    if (!prior && rise >= Math.max(0.5 * (ceiling - 1 / C), t.overfit_gap_se * riseSe)) return null;
 
     // loss of the same split as the accuracy (a net memorizing shuffled labels drives its training
     // loss down while validation stays at chance), else the other one

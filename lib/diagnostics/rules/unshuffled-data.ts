@@ -245,14 +245,14 @@ function correlation(a: number[], b: number[]): number {
  * number of classes at >= no_learning_share of the evaluations: at or below no_learning's chance
  * ceiling min(1/C + 0.1, max(no_learning_acc_rel / C, 1/C + no_learning_acc_abs)).
  */
-function stuckAtChance(ctx: Context): boolean {
+function stuckAtChance(ctx: Context, fromStep = Number.NEGATIVE_INFINITY, toStep = Number.POSITIVE_INFINITY): boolean {
   const C = ctx.numClasses;
   const named = ctx.keys.scalars.val_acc ?? ctx.keys.scalars.train_acc;
   if (C === null || !named || named.s.values.length < 3) return false;
   const scale = ctx.accScale(named === ctx.keys.scalars.val_acc ? "val_acc" : "train_acc");
   const { t } = ctx;
   const ceiling = Math.min(1 / C + 0.1, Math.max(t.no_learning_acc_rel / C, 1 / C + t.no_learning_acc_abs));
-  const accs = named.s.values.filter(Number.isFinite);
+  const accs = named.s.values.filter((v, i) => Number.isFinite(v) && named.s.steps[i] >= fromStep && named.s.steps[i] <= toStep);
   return accs.length >= 3 && accs.filter((a) => a * scale <= ceiling).length >= t.no_learning_share * accs.length;
 }
 
@@ -275,8 +275,8 @@ export function unshuffledShape(
     // each class's batches differently: with accuracy at chance, a clean shape that repeats identically
     // is the order's doing however small its swing.
     const stuck = stuckAtChance(ctx);
-    const isStrong = (q: Periodicity): boolean =>
-      stuck &&
+    const isStrong = (q: Periodicity, stuckThen = stuck): boolean =>
+      stuckThen &&
       q.explained >= t.unshuffled_strong_explained &&
       q.consistency >= t.unshuffled_strong_consistency &&
       q.swing >= t.unshuffled_strong_swing * Math.abs(q.level);
@@ -286,8 +286,11 @@ export function unshuffledShape(
     // its own level with a few hard examples, so its relative swing alone is no evidence: a smaller
     // swing counts only with a shape as regular as the strong test's (most of the variance, the same
     // in odd and even epochs), which folded noise does not reach.
+    // Without classes (a regression) the untrained model's loss plays ln C's part: a sawtooth from
+    // sorted targets swings by a sizeable share of it, a converged loss's wiggles do not.
     const C = ctx.numClasses;
-    const floor = C !== null && C >= 2 ? t.unshuffled_swing_lnc * Math.log(C) : 0;
+    const initial = ctx.loss()?.initial ?? NaN;
+    const floor = C !== null && C >= 2 ? t.unshuffled_swing_lnc * Math.log(C) : initial > 0 ? t.unshuffled_swing_lnc * initial : 0;
     // A loosely regular shape over the first few epochs is within reach of chance (odd and even
     // epochs are then two or three each): live, it waits for unshuffled_wait_epochs epochs, as the
     // rules that read per-minibatch statistics wait for it; at finish there is no more evidence to
@@ -310,7 +313,13 @@ export function unshuffledShape(
       [periodicity(loss.s, period.steps, 0, period.phase), periodicity(loss.s, period.steps, Math.floor(n / 2), period.phase)].find(shows) ??
       // a shape this strong needs only 2 whole epochs to agree: it is seen as early as that
       [periodicity(loss.s, period.steps, since(4.5), period.phase), periodicity(loss.s, period.steps, since(3.5), period.phase, 3)].find(strong);
-    if (!p) return null;
+    // The order is the loader's and does not change mid-run: a strong shape seen over an earlier
+    // stretch of ~4.5 epochs while the net was stuck at chance then (accuracy evaluations within that
+    // stretch) stays evidence after the net starts to learn and the sawtooth changes shape (a 1-D conv
+    // net on sorted signals: explained 0.95, odd/even 0.99 over epochs 0-4.5, at chance; then it
+    // learns to 0.58 and the whole run's shape no longer holds). Up to 12 windows, a whole epoch apart.
+    const pEarlier = p ?? (period.steps > 0 ? earlierStrong(ctx, loss.s, period, isStrong) : null);
+    if (!pEarlier) return null;
     // A schedule that restarts every epoch (warm restarts, a per-epoch cycle) shapes the loss the same
     // way: the logged lr repeating with the epoch explains it.
     const lr = ctx.keys.scalars.lr?.s;
@@ -318,8 +327,33 @@ export function unshuffledShape(
       const q = periodicity(lr, period.steps);
       if (q && q.explained >= t.unshuffled_explained && q.swing > 0.1 * Math.abs(q.level)) return null;
     }
-    return { loss, period, p };
+    return { loss, period, p: pEarlier };
   });
+}
+
+/** The first earlier ~4.5-epoch window whose shape passes the strong test with the net stuck at chance within it. */
+function earlierStrong(
+  ctx: Context,
+  s: SeriesPoints,
+  period: EpochPeriod,
+  isStrong: (q: Periodicity, stuckThen: boolean) => boolean,
+): Periodicity | null {
+  const n = s.steps.length;
+  if (n === 0) return null;
+  const first = s.steps[0];
+  const last = s.steps[n - 1];
+  const len = 4.5 * period.steps;
+  const epochs = Math.floor((last - first - len) / period.steps);
+  if (epochs < 0) return null;
+  const stride = Math.max(1, Math.ceil((epochs + 1) / 12));
+  for (let k = 0; k <= epochs; k += stride) {
+    const from = first + k * period.steps;
+    const a = lowerBound(s.steps, from);
+    const b = lowerBound(s.steps, from + len);
+    const q = periodicity({ steps: s.steps.slice(a, b), values: s.values.slice(a, b) }, period.steps, 0, period.phase, 3);
+    if (q && isStrong(q, stuckAtChance(ctx, from, from + len))) return q;
+  }
+  return null;
 }
 
 export const unshuffledData: Rule = {
