@@ -99,6 +99,7 @@ describe("the SDK's copy of the contract", () => {
     "importPatternMaxLength",
     "importPatternsMax",
     "importSourceMaxLength",
+    "importHparamsPeekBytes",
     "runLogBodyBytes",
     "runLogLineMaxLength",
     "runLogLinesPerBatch",
