@@ -162,7 +162,9 @@ describe("run page with many keys", () => {
     await page.close();
   });
 
-  test("an alert's chart link scrolls to its chart even when the chart is far down and not mounted yet", async () => {
+  // its waits (the page of 300 charts, the alert, the click, the scroll, the load) add up to more than
+  // the default 60 s under a loaded machine's full suite: each wait has its own limit instead
+  test("an alert's chart link scrolls to its chart even when the chart is far down and not mounted yet", { timeout: 120_000 }, async () => {
     const r = await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-many-keys", name: "alert-far" });
     const id = r.body.id as string;
     // a learning rate far too high: update ratios ~0.25 from step 35 (the lr_too_high alert), under 300 other charts
@@ -180,7 +182,7 @@ describe("run page with many keys", () => {
     await expect.poll(() => card.count(), { timeout: 15_000 }).toBe(1);
     const ratios = page.locator('[data-chart="update-ratios-update-ratio"]');
     expect(await ratios.count()).toBe(0);
-    await card.locator(".chart-link", { hasText: "update ratio" }).click();
+    await card.locator(".chart-link", { hasText: "update ratio" }).click({ timeout: 30_000 });
     await expect
       .poll(
         () =>
