@@ -4,7 +4,7 @@
 import { diagnosis, type Context, type Rule } from "../context";
 import { layerRecent, listLayers } from "../layers";
 import { finiteSample, fmt, lowerBound, median, noise, recentRange, round, streakStart, stridedIndices } from "../series";
-import type { Diagnosis } from "../types";
+import type { Diagnosis, SeriesPoints } from "../types";
 import { orderUndecided } from "./unshuffled-data";
 import { fitState } from "./fit-state";
 
@@ -66,6 +66,19 @@ function lossNear(ctx: Context, step: number, w: number, before: boolean): numbe
   return median(finiteSample(s.values, from, Math.min(s.values.length, from + w)));
 }
 
+/** The logged learning rate's highest value (sampled) and its step; null unless positive and finite. */
+function lrPeak(s: SeriesPoints): { peak: number; peakStep: number } | null {
+  let peak = -Infinity;
+  let peakStep = s.steps[0];
+  for (const i of stridedIndices(0, s.values.length)) {
+    if (s.values[i] > peak) {
+      peak = s.values[i];
+      peakStep = s.steps[i];
+    }
+  }
+  return peak > 0 && Number.isFinite(peak) ? { peak, peakStep } : null;
+}
+
 /**
  * A learning rate that a scheduler drove to ~0 while the run was still learning, leaving it frozen
  * for a good part of the run (typically a per-epoch schedule stepped every batch: StepLR /
@@ -82,15 +95,9 @@ export function lrCollapse(ctx: Context): LrCollapse | null {
     const s = named.s;
     const n = s.values.length;
     if (n < t.min_points) return null;
-    let peak = -Infinity;
-    let peakStep = s.steps[0];
-    for (const i of stridedIndices(0, n)) {
-      if (s.values[i] > peak) {
-        peak = s.values[i];
-        peakStep = s.steps[i];
-      }
-    }
-    if (!(peak > 0) || !Number.isFinite(peak)) return null;
+    const top = lrPeak(s);
+    if (!top) return null;
+    const { peak, peakStep } = top;
     const limit = t.lr_collapse_factor * peak;
     const now = median(finiteSample(s.values, Math.max(0, n - t.min_points), n));
     if (!(now < limit)) return null;
@@ -199,15 +206,9 @@ export function lrEarlyCut(ctx: Context): LrEarlyCut | null {
   const s = named.s;
   const n = s.values.length;
   if (n < t.min_points) return null;
-  let peak = -Infinity;
-  let peakStep = s.steps[0];
-  for (const i of stridedIndices(0, n)) {
-    if (s.values[i] > peak) {
-      peak = s.values[i];
-      peakStep = s.steps[i];
-    }
-  }
-  if (!(peak > 0) || !Number.isFinite(peak)) return null;
+  const top = lrPeak(s);
+  if (!top) return null;
+  const { peak, peakStep } = top;
   const limit = t.lr_cut_factor * peak;
   const now = median(finiteSample(s.values, Math.max(0, n - t.min_points), n));
   if (!(now <= limit)) return null;
