@@ -567,6 +567,13 @@ CASES: Dict[str, dict] = {
 }
 
 
+def checked_label(case: str, out: dict) -> dict:
+    """`out` once its must / must_not / allowed lists are checked: disjoint, and every code known."""
+    overlap = set(out["must"]) & set(out["must_not"]) | set(out["must"]) & set(out["allowed"]) | set(out["must_not"]) & set(out["allowed"])
+    assert not overlap and all(x in ALL_CODES for x in out["must"] + out["must_not"] + out["allowed"]), (case, overlap)
+    return out
+
+
 def label(case: str, seed: int) -> dict:
     c = dict(CASES[case])
     out = {"case": case, "seed": seed, "fault": c["fault"], "must": c["must"]}
@@ -575,9 +582,7 @@ def label(case: str, seed: int) -> dict:
     else:
         out["must_not"] = c["must_not"]
     out.update(allowed=c["allowed"], control=c["control"], source=c["source"])
-    overlap = set(out["must"]) & set(out["must_not"]) | set(out["must"]) & set(out["allowed"]) | set(out["must_not"]) & set(out["allowed"])
-    assert not overlap and all(x in ALL_CODES for x in out["must"] + out["must_not"] + out["allowed"]), (case, overlap)
-    return out
+    return checked_label(case, out)
 
 
 if __name__ == "__main__":

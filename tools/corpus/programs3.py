@@ -25,7 +25,7 @@ import torch.nn as nn
 from sklearn import datasets
 
 import babysit
-from programs import ALL_CODES, Data, _split, _standardise
+from programs import ALL_CODES, checked_label, Data, _split, _standardise
 
 torch.set_num_threads(1)
 
@@ -734,9 +734,7 @@ def label(case: str, seed: int) -> dict:
     out = {"case": case, "seed": seed, "fault": c["fault"], "must": c["must"]}
     out["must_not"] = [x for x in ALL_CODES if x not in c["allowed"]] if c["control"] else c["must_not"]
     out.update(allowed=c["allowed"], control=c["control"], source=c["source"])
-    overlap = set(out["must"]) & set(out["must_not"]) | set(out["must"]) & set(out["allowed"]) | set(out["must_not"]) & set(out["allowed"])
-    assert not overlap and all(x in ALL_CODES for x in out["must"] + out["must_not"] + out["allowed"]), (case, overlap)
-    return out
+    return checked_label(case, out)
 
 
 if __name__ == "__main__":
