@@ -129,7 +129,8 @@ export async function api(base: string, method: string, p: string, body?: unknow
   } catch (e) {
     // a keep-alive connection the server closed while this process was blocked (a spawnSync of the
     // CLI): the request never reached the server, so it is sent once more on a new connection
-    if ((e as { cause?: { code?: string } }).cause?.code !== "UND_ERR_SOCKET") throw e;
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    if (cause?.code !== "UND_ERR_SOCKET" || cause.message !== "other side closed") throw e;
     res = await send();
   }
   const text = await res.text();
