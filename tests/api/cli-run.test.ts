@@ -260,10 +260,13 @@ describe("babysit run", () => {
         ? 'import sys, time\ntry:\n    print("(Iteration 1 / 10) loss: 2.3", flush=True)\n    while True:\n        time.sleep(0.05)\nexcept KeyboardInterrupt:\n    print("saving a checkpoint", flush=True)\n    time.sleep(1.0)\n    print("checkpoint saved", flush=True)\n    sys.exit(0)\n'
         : 'import time\nprint("(Iteration 1 / 10) loss: 2.3", flush=True)\nwhile True:\n    time.sleep(0.05)\n';
     const f = script(`ctrlc-${code}.py`, body);
-    const cmd = [process.execPath, CLI, "run", "--url", server.url, "--project", project, "--", PY, f].map((a) => `'${a}'`).join(" ");
+    // `exec`: script runs the command with $SHELL -c, and dash (Debian's /bin/sh, used where SHELL is
+    // unset, as on CI) stays in between, in the same foreground group: killed by the Ctrl-C itself,
+    // it would end the terminal session with 130 whatever babysit and the command did
+    const cmd = `exec ${[process.execPath, CLI, "run", "--url", server.url, "--project", project, "--", PY, f].map((a) => `'${a}'`).join(" ")}`;
     const term: ChildProcess = spawn("script", ["-qfec", cmd, "/dev/null"], {
       cwd: work,
-      env: { ...process.env, BABYSIT_RUN_LOG_DIR: path.join(work, "run-logs") },
+      env: { ...process.env, SHELL: "/bin/sh", BABYSIT_RUN_LOG_DIR: path.join(work, "run-logs") },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let out = "";
