@@ -25,6 +25,19 @@ export const saturatedActivations: Rule = {
       }
     }
 
+    // The config's activation is a guess from text ("sigmoid outputs in the loss" names the loss, not
+    // the hidden units), and a ReLU layer's outputs, in [0, ~1] early with most of them exactly 0,
+    // look like sigmoid units saturated low. A layer the SDK reports as ReLU-family (it logs dead_frac,
+    // not saturated_frac) is no sigmoid; nor is a layer whose logged mean or std leaves what the
+    // squashing function allows (a tanh's std cannot pass 1, a sigmoid's 0.5).
+    const outside = (layer: string, lo: number, hi: number, reluCounts: boolean) => {
+      const f = ctx.keys.layers.get(layer);
+      if (reluCounts && f?.dead_frac) return true;
+      const mean = f?.act_mean?.s.values.filter(Number.isFinite) ?? [];
+      const std = f?.act_std?.s.values.filter(Number.isFinite) ?? [];
+      return mean.some((v) => v < lo - 1e-3 || v > hi + 1e-3) || std.some((v) => v > (hi - lo) / 2 + 1e-3);
+    };
+
     // Histograms, for layers without a saturated_frac scalar.
     const sigmoidNet = ctx.activation === "sigmoid";
     for (const [layer, { key, records }] of ctx.keys.hists.act_hist) {
@@ -35,7 +48,7 @@ export const saturatedActivations: Rule = {
       let shares: number[] = [];
       if (looksTanh(last)) {
         shares = recent.map((h) => shareWhere(h, (c) => Math.abs(c) >= 0.9));
-      } else if ((sigmoidNet || /sigmoid/i.test(layer)) && looksSigmoid(last)) {
+      } else if ((sigmoidNet || /sigmoid/i.test(layer)) && looksSigmoid(last) && !outside(layer, 0, 1, true)) {
         shares = recent.map((h) => shareWhere(h, (c) => c <= 0.05 || c >= 0.95));
       } else continue;
       seen.add(layer);
@@ -51,7 +64,7 @@ export const saturatedActivations: Rule = {
     const maxStd = ctx.activation === "tanh" ? 0.95 : ctx.activation === "sigmoid" ? 0.475 : null;
     if (maxStd !== null) {
       for (const x of layerRecent(ctx, "act_std")) {
-        if (seen.has(x.layer)) continue;
+        if (seen.has(x.layer) || outside(x.layer, maxStd > 0.5 ? -1 : 0, 1, maxStd < 0.5)) continue;
         if (x.recent >= maxStd) {
           hits.push({ layer: x.layer, value: NaN, step: streakStart(x.s, (v) => v >= maxStd), source: x.key });
         }
