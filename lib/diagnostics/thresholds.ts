@@ -37,6 +37,8 @@ export const DEFAULT_THRESHOLDS = {
   // and the loss never got below lr_high_level_frac of its start (healthy first steps: ~1e-2)
   lr_jump_factor: 3, // the logged lr rose to >= 3x its highest earlier value in one logged step ...
   lr_jump_min_points: 5, // ... after at least 5 logged lr points (not a warmup's first steps)
+  lr_jump_undone_frac: 0.33, // ... and the loss then gave back >= a third of its fall from the first loss
+  lr_jump_after_points: 3, // ... read as the median of >= 3 loss points after the jump (3 epochs when logged per epoch)
 
   // lr_too_low
   lr_low_progress_frac: 0.5, // ratios < update_ratio_low matter only while loss is >= 50% of its start
@@ -242,6 +244,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["loss_pool_samples", 1],
   ["initial_loss_max_step", 0],
   ["lr_jump_min_points", 1],
+  ["lr_jump_after_points", 1],
   ["tv_first_evals", 1],
   ["lr_collapse_fast_evals", 1],
   ["unshuffled_wait_epochs", 1],
@@ -253,6 +256,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */
 const SHARES: ReadonlySet<string> = new Set([
+  "lr_jump_undone_frac",
   "recent_frac",
   "collapse_best_frac",
   "collapse_return_frac",

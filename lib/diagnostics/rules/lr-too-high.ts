@@ -12,7 +12,10 @@ import { fitState } from "./fit-state";
  * Layers whose update/weight ratio stayed above lr_high_sustained_ratio in every third of the run
  * (median of each third), leaving out layers whose weights shrank below
  * lr_high_sustained_shrink_frac of their start (weight decay makes every step big relative to
- * shrinking weights). Null unless they are at least half of the layers that log ratios.
+ * shrinking weights). Null unless they are at least half of the layers that log ratios, and at
+ * least two layers log them: a lone head (what watch() sees of an LSTM, whose recurrent weights it
+ * does not report) under RMSprop/Adam moves each weight by ~lr per step whatever the gradient, so
+ * lr 3e-3 on weights of ~0.1 reads 0.03 all run long (a run with shuffled labels never lets it fall).
  */
 export function sustainedHighRatios(ctx: Context): { layers: { layer: string; value: number; step: number }[]; of: number } | null {
   const { t } = ctx;
@@ -32,7 +35,7 @@ export function sustainedHighRatios(ctx: Context): { layers: { layer: string; va
     const thirds = [0, 1, 2].map((k) => median(finiteSample(s.values, Math.floor((k * n) / 3), Math.floor(((k + 1) * n) / 3), 128)));
     if (thirds.every((m) => m > t.lr_high_sustained_ratio)) out.push({ layer, value: median(finiteSample(s.values, 0, n, 128)), step: s.steps[0] });
   }
-  return of > 0 && out.length * 2 >= of ? { layers: out, of } : null;
+  return of >= 2 && out.length * 2 >= of ? { layers: out, of } : null;
 }
 
 /** The first jump of the logged lr to >= lr_jump_factor x its highest earlier value. */
@@ -51,6 +54,32 @@ export function lrJump(ctx: Context): { step: number; before: number; after: num
     seen++;
   }
   return null;
+}
+
+/**
+ * The training loss after `step` against just before it: the median of the points after (at least
+ * lr_jump_after_points of them, so a single spike is not a collapse) back up by lr_jump_undone_frac or more of the
+ * way from the level before to the run's first loss, and at least twice the level before. Medians of
+ * up to 2 x min_points points each side keep minibatch noise out; null when nothing was undone.
+ */
+export function lossUndoneAfter(ctx: Context, step: number): { before: number; after: number; first: number; frac: number } | null {
+  const named = ctx.keys.scalars.train_loss;
+  const lp = ctx.loss();
+  if (!named || !lp || !(lp.first > 0)) return null;
+  const { steps, values } = named.s;
+  const k = 2 * ctx.t.min_points;
+  let cut = steps.findIndex((x) => x >= step);
+  if (cut < 0) return null;
+  // the jump's own step belongs to the old lr when it is logged at the step the lr changed
+  if (steps[cut] === step) cut++;
+  const before = median(finiteSample(values, Math.max(0, cut - k), cut));
+  const afterVals = finiteSample(values, cut, values.length, 256);
+  if (afterVals.length < ctx.t.lr_jump_after_points) return null;
+  const after = median(afterVals);
+  const first = lp.first;
+  if (!(before > 0) || !(first > before) || !(after >= 2 * before)) return null;
+  const frac = (after - before) / (first - before);
+  return frac >= ctx.t.lr_jump_undone_frac ? { before, after, first, frac } : null;
 }
 
 const ADVICE =
@@ -156,20 +185,31 @@ export const lrTooHigh: Rule = {
       }
     }
 
-    // The logged lr jumped up and the run diverged or collapsed afterwards.
+    // The logged lr jumped up and the run diverged or collapsed afterwards: diverged past its start,
+    // or gave back a large part of what it had learned (a buggy restart x100: the loss from 0.05
+    // back to 1.5 of a 2.3 start, accuracy 0.97 -> 0.27, all below the start so no divergence).
     const jump = lrJump(ctx);
     if (jump) {
       const div = divergence.evaluate(ctx);
-      if (div && div.step >= jump.step) {
+      const undone = div && div.step >= jump.step ? null : lossUndoneAfter(ctx, jump.step);
+      if ((div && div.step >= jump.step) || undone) {
+        const what = undone
+          ? `the training loss went back from ${fmt(undone.before)} to ${fmt(undone.after)} (it started at ` +
+            `${fmt(undone.first)}: ${Math.round(undone.frac * 100)}% of what the run had learned undone)`
+          : `the loss then blew up or collapsed (from step ${div!.step})`;
         reasons.push(
-          `the logged learning rate "${jump.key}" jumped from ${fmt(jump.before)} to ${fmt(jump.after)} at step ` +
-            `${jump.step}, and the loss then blew up or collapsed (from step ${div.step})`,
+          `the logged learning rate "${jump.key}" jumped from ${fmt(jump.before)} to ${fmt(jump.after)} at step ${jump.step}, and ${what}`,
         );
         evidence.key = jump.key;
         evidence.lr_jump_step = jump.step;
         evidence.lr_before_jump = round(jump.before, 3);
         evidence.lr_after_jump = round(jump.after, 3);
-        evidence.collapse_step = div.step;
+        if (undone) {
+          evidence.loss_before_jump = round(undone.before);
+          evidence.loss_after_jump = round(undone.after);
+          evidence.progress_undone = round(undone.frac, 3);
+          evidence.lr_jump_undone_frac = t.lr_jump_undone_frac;
+        } else evidence.collapse_step = div!.step;
         evidence.lr_jump_factor = t.lr_jump_factor;
         step = jump.step;
       }
