@@ -1,0 +1,252 @@
+// Issue #10: the kinds behind corpus5's misses, as table-driven synthetic runs (the recorded example,
+// other members of the kind at other scales and logging habits, and healthy near-misses), each with
+// the exact code it must or must not raise.
+import { describe, expect, test } from "vitest";
+import { diagnose } from "../../../lib/diagnostics";
+import type { HistogramRecord, SeriesPoints } from "../../../lib/diagnostics/types";
+import { gauss, hist, makeRun, series, type RunSpec } from "./synth";
+
+interface Case {
+  name: string;
+  spec: RunSpec;
+  raised: boolean;
+}
+
+function check(code: string, c: Case) {
+  const found = diagnose(makeRun(c.spec), { strict: true });
+  const d = found.find((x) => x.code === code);
+  if (c.raised) {
+    expect(d, `${code} should be raised; got ${found.map((x) => x.code).join(", ") || "nothing"}`).toBeDefined();
+    expect(d!.message.length).toBeGreaterThan(80);
+  } else {
+    expect(d, `${code} should not be raised: ${d?.message}`).toBeUndefined();
+  }
+  return d;
+}
+
+/** A minibatch loss over n steps following level(progress), relative noise `noise`. */
+function lossCurve(level: (p: number) => number, n = 400, noise = 0.05, seed = 3, every = 1): SeriesPoints {
+  const g = gauss(seed);
+  return series(n, (_, p) => Math.max(1e-4, level(p) * (1 + noise * g())), every, 0);
+}
+
+/** A per-layer series logged every 5 steps over 400 steps. */
+const perLayer = (f: (p: number) => number, seed = 11, noise = 0.05) => {
+  const g = gauss(seed);
+  return series(80, (_, p) => f(p) * (1 + noise * g()), 5, 0);
+};
+
+// ---- saturated_activations: what the SDK logged beats the name's guess ----------------------------
+
+/** ReLU activations: many exact zeros, a long right tail up to `hi`. */
+const reluHist = (step: number, hi: number): HistogramRecord => hist(step, 0, hi, (x) => (x < hi / 30 ? 30 : Math.exp(-x / (hi / 4))));
+/** Sigmoid activations piled at 0 and 1. */
+const sigmoidSatHist = (step: number): HistogramRecord => hist(step, 0.001, 0.999, (x) => (x < 0.05 || x > 0.95 ? 20 : 0.5));
+
+function reluLayers(names: string[], std: (p: number) => number, opts: { deadFrac?: boolean } = {}): Record<string, SeriesPoints> {
+  const out: Record<string, SeriesPoints> = {};
+  names.forEach((n, i) => {
+    out[`act/${n}/mean`] = perLayer((p) => 0.6 * std(p), 20 + i);
+    out[`act/${n}/std`] = perLayer(std, 30 + i);
+    if (opts.deadFrac !== false) out[`act/${n}/dead_frac`] = perLayer(() => 0.05, 40 + i, 0.3);
+  });
+  return out;
+}
+
+const learning = (start: number, floor: number) => lossCurve((p) => floor + (start - floor) * Math.exp(-p / 0.25));
+
+describe("saturated_activations: the logged layers decide, not the run's name", () => {
+  const multilabelName = { model: "MLP 20-64-64-6, sigmoid outputs in the loss", loss: "BCEWithLogitsLoss", optimizer: "Adam", lr: 1e-3 };
+  test.each<Case>([
+    {
+      // C5-H-MULTILABEL: ReLU hidden layers (dead_frac logged), std up to 0.7, first histograms in [0, 0.92]
+      name: "multi-label ReLU MLP whose name says sigmoid: std 0.7, early histograms inside [0, 1]",
+      spec: {
+        config: multilabelName,
+        series: { "train/loss": learning(0.7, 0.35), ...reluLayers(["fc1", "fc2"], (p) => 0.35 + 0.35 * p) },
+        histograms: { "act/fc1": [reluHist(0, 0.92)], "act/fc2": [reluHist(0, 0.9)] },
+      },
+      raised: false,
+    },
+    {
+      name: "config says activation sigmoid, but the layers log dead_frac (ReLU family), histograms in [0, 1]",
+      spec: {
+        config: { activation: "sigmoid", model: "MLP" },
+        series: { "train/loss": learning(2.3, 0.2), ...reluLayers(["h1", "h2", "h3"], () => 0.6) },
+        histograms: { "act/h1": [reluHist(0, 0.95), reluHist(50, 0.98)] },
+      },
+      raised: false,
+    },
+    {
+      name: "name says tanh, no dead_frac logged, but the std (1.6) is beyond what tanh allows",
+      spec: {
+        config: { model: "GELU MLP with a tanh-squashed output" },
+        series: { "train/loss": learning(2.3, 0.1), ...reluLayers(["fc1", "fc2"], () => 1.6, { deadFrac: false }) },
+      },
+      raised: false,
+    },
+    {
+      name: "a real sigmoid net (no dead_frac; mean 0.5, std 0.49): raised from the std",
+      spec: {
+        config: { model: "sigmoid MLP 10x32" },
+        series: {
+          "train/loss": lossCurve(() => 2.3),
+          "act/fc1/mean": perLayer(() => 0.5),
+          "act/fc1/std": perLayer(() => 0.49, 31, 0.005),
+        },
+      },
+      raised: true,
+    },
+    {
+      name: "a real sigmoid net, histograms piled at 0 and 1: raised",
+      spec: {
+        config: { activation: "sigmoid" },
+        series: { "train/loss": lossCurve(() => 2.3) },
+        histograms: { "act/fc1": [sigmoidSatHist(0), sigmoidSatHist(50), sigmoidSatHist(100)] },
+      },
+      raised: true,
+    },
+    {
+      name: "a tanh net with std 0.97 (no saturated_frac logged): raised",
+      spec: {
+        config: { model: "tanh MLP" },
+        series: { "train/loss": lossCurve(() => 1.1), "act/fc1/mean": perLayer(() => 0.02), "act/fc1/std": perLayer(() => 0.97, 32, 0.005) },
+      },
+      raised: true,
+    },
+  ])("$name", (c) => {
+    check("saturated_activations", c);
+  });
+});
+
+// ---- lr_too_high: a jump of the logged lr that undoes what the run had learned --------------------
+
+/** lr logged every 5 steps over n steps: `before` until progress `at`, then `after`. */
+const lrSteps = (n: number, at: number, before: number, after: number, every = 5) =>
+  series(Math.floor(n / every), (i) => (i * every >= at * n ? after : before), every, 0);
+
+describe("lr_too_high: the logged lr jumps and the loss gives back what it had learned", () => {
+  const cfg = { optimizer: "Adam", lr: 1e-3, num_classes: 10, batch_size: 32 };
+  test.each<Case>([
+    {
+      // C5-LRH-RESTART-X100: 2.3 -> 0.05 in 250 steps, lr x100 at step 260, then 1.5 and noisy
+      name: "a buggy warm restart x100 on digits: 0.05 back to 1.5 of a 2.3 start",
+      spec: {
+        config: { ...cfg, lr_schedule: "restart_x100" },
+        series: {
+          loss: lossCurve((p) => (p < 0.5 ? 0.05 + 2.25 * Math.exp(-p / 0.1) : 1.5), 520, 0.3),
+          lr: lrSteps(520, 0.5, 1e-3, 0.1),
+          val_accuracy: series(12, (i) => (i < 6 ? 0.95 : 0.27), 43, 42),
+        },
+      },
+      raised: true,
+    },
+    {
+      name: "loss logged once an epoch: lr x30 at epoch 8 of 15, loss 0.2 -> 0.9 of a 1.1 start (3 classes)",
+      spec: {
+        config: { ...cfg, num_classes: 3 },
+        series: {
+          loss: series(15, (i) => (i < 8 ? 0.2 + 0.9 * Math.exp(-i / 2) : 0.9), 20, 19),
+          lr: series(15, (i) => (i < 8 ? 2e-3 : 6e-2), 20, 19),
+        },
+      },
+      raised: true,
+    },
+    {
+      name: "a regression in its own units: MSE 50 -> 1, lr x10, back to 25",
+      spec: {
+        config: { optimizer: "SGD", lr: 0.01, task: "regression", loss: "MSELoss" },
+        series: {
+          train_loss: lossCurve((p) => (p < 0.6 ? 1 + 49 * Math.exp(-p / 0.1) : 25), 600, 0.2),
+          lr: lrSteps(600, 0.6, 0.01, 0.1),
+        },
+      },
+      raised: true,
+    },
+    {
+      name: "near miss: an SGDR restart back to the earlier peak lr, the loss bumps and falls again",
+      spec: {
+        config: cfg,
+        series: {
+          loss: lossCurve((p) => (p < 0.5 ? 0.1 + 2.2 * Math.exp(-p / 0.1) : 0.1 + 0.6 * Math.exp(-(p - 0.5) / 0.05)), 520, 0.1),
+          lr: series(104, (i) => 1e-3 * (0.5 + 0.5 * Math.cos((Math.PI * (i % 52)) / 52)), 5, 0),
+        },
+      },
+      raised: false,
+    },
+    {
+      name: "near miss: a step-up of the lr (x10 after 10 points) that the loss keeps falling through",
+      spec: {
+        config: cfg,
+        series: { loss: learning(2.3, 0.05), lr: lrSteps(400, 0.125, 1e-4, 1e-3) },
+      },
+      raised: false,
+    },
+    {
+      name: "near miss: lr x10 late, the loss rises a little (0.05 -> 0.08)",
+      spec: {
+        config: cfg,
+        series: { loss: lossCurve((p) => (p < 0.7 ? 0.05 + 2.25 * Math.exp(-p / 0.1) : 0.08), 500, 0.1), lr: lrSteps(500, 0.7, 1e-3, 1e-2) },
+      },
+      raised: false,
+    },
+  ])("$name", (c) => {
+    const d = check("lr_too_high", c);
+    if (c.raised) {
+      expect(d!.evidence.lr_jump_step).toBeTypeOf("number");
+      expect(d!.message).toMatch(/jumped from/);
+    }
+  });
+
+  test("part-way, the jump with fewer than 3 loss points after it is not yet a collapse", () => {
+    const spec: RunSpec = {
+      config: { ...cfg, num_classes: 3 },
+      series: {
+        loss: series(10, (i) => (i < 8 ? 0.2 + 0.9 * Math.exp(-i / 2) : 0.9), 20, 19),
+        lr: series(10, (i) => (i < 8 ? 2e-3 : 6e-2), 20, 19),
+      },
+    };
+    expect(diagnose(makeRun(spec), { strict: true }).map((d) => d.code)).not.toContain("lr_too_high");
+  });
+});
+
+describe("lr_too_high: a lone head's normalised steps are no sustained overshooting", () => {
+  const flat = () => lossCurve(() => 1.1, 220, 0.02);
+  test.each<Case>([
+    {
+      // C5-NL-LSTM-SHUFFLED: only the LSTM's linear head logs ratios; RMSprop 3e-3 on weights ~0.09
+      name: "LSTM + RMSprop 3e-3, labels shuffled: the head alone at 0.036 all run",
+      spec: {
+        config: { optimizer: "RMSprop", lr: 3e-3, num_classes: 3, batch_size: 32, model: "LSTM(1->32), linear head" },
+        series: { loss: flat(), "update_ratio/out": perLayer(() => 0.036, 12, 0.3), "weight/out/std": perLayer(() => 0.088) },
+      },
+      raised: false,
+    },
+    {
+      name: "GRU + Adam 2e-3: the head alone at 0.04, loss falling",
+      spec: {
+        config: { optimizer: "Adam", lr: 2e-3, num_classes: 5 },
+        series: { loss: learning(1.6, 0.3), "update_ratio/head": perLayer(() => 0.04, 13, 0.3), "weight/head/std": perLayer(() => 0.1) },
+      },
+      raised: false,
+    },
+    {
+      name: "three layers at 0.1 all run (Adam at lr 1.0 on an MLP): still raised",
+      spec: {
+        config: { optimizer: "Adam", lr: 1.0, num_classes: 2 },
+        series: {
+          loss: lossCurve(() => 0.45, 400, 0.1),
+          ...Object.fromEntries(
+            ["fc1", "fc2", "out"].flatMap((n, i) => [
+              [`update_ratio/${n}`, perLayer(() => 0.1, 50 + i, 0.2)],
+              [`weight/${n}/std`, perLayer(() => 0.3)],
+            ]),
+          ),
+        },
+      },
+      raised: true,
+    },
+  ])("$name", (c) => {
+    check("lr_too_high", c);
+  });
+});
