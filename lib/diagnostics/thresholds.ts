@@ -100,6 +100,8 @@ export const DEFAULT_THRESHOLDS = {
   // over_regularization: the penalty shrinks the weights and caps the fit
   overreg_shrink_frac: 0.5, // the median layer's recent weight std <= 50% of its start (healthy runs keep or grow it) ...
   overreg_shrink_wd_frac: 0.8, // ... or <= 80% of it when the config sets a weight decay > 0
+  overreg_decay_half_life: 50, // or the config's decay alone halves the weights within 50 steps (SGD: lr x wd / (1 - momentum) a step) ...
+  overreg_held_err: 0.02, // ... and the training set stays >= 2% wrong, no better than validation
   overreg_loss_frac: 0.2, // loss only: the levelled-off training loss is still >= 20% of its start
 
   // activations
@@ -123,6 +125,7 @@ export const DEFAULT_THRESHOLDS = {
 
   // bad_initial_loss: first loss vs ln C
   initial_loss_high_ratio: 1.5,
+  initial_loss_high_nats: 1.0, // ... and >= 1 nat above it (C = 2: 0.69 -> 1.69, not 1.04; logits of std ~1.4 add that)
   initial_loss_low_ratio: 0.5,
   initial_loss_max_step: 10, // the first loss is "initial" only if logged at step <= 10
 
@@ -284,6 +287,7 @@ const SHARES: ReadonlySet<string> = new Set([
   "overreg_shrink_frac",
   "overreg_shrink_wd_frac",
   "overreg_loss_frac",
+  "overreg_held_err",
   "sanity_train_acc",
   "lr_collapse_frac",
   "lr_collapse_fast_frac",

@@ -13,9 +13,12 @@ import { classesOf } from "./no-learning";
 import { heading, trainValLossGap } from "./underfitting";
 import { CONSTANT_BY_DESIGN } from "./symmetric-init";
 
-/** A weight-decay setting from the config, when there is one (top level or a usual sub-object). */
-export function weightDecayOf(config: Record<string, any>): { name: string; value: number } | null {
-  const names = ["weight_decay", "wd", "l2", "l2_reg", "l2_lambda", "weight_decay_rate", "decay"];
+const DECAY_NAMES = ["weight_decay", "wd", "l2", "l2_reg", "l2_lambda", "weight_decay_rate", "decay"];
+// a penalty the training script adds to the loss by hand (the logged training loss includes it)
+const PENALTY_NAMES = ["l2_penalty", "l1_penalty", "l2_coef", "l2_weight", "weight_penalty"];
+
+/** A weight-decay setting (or a penalty term's weight) from the config, top level or a usual sub-object. */
+export function weightDecayOf(config: Record<string, any>, names = [...DECAY_NAMES, ...PENALTY_NAMES]): { name: string; value: number } | null {
   const places: [string, any][] = [
     ["", config],
     ["hyperparams.", config?.hyperparams],
@@ -33,6 +36,44 @@ export function weightDecayOf(config: Record<string, any>): { name: string; valu
     }
   }
   return null;
+}
+
+/** A penalty term the config says the script adds to the loss by hand (the logged loss includes it). */
+export function lossPenaltyOf(config: Record<string, any>): { name: string; value: number } | null {
+  const p = weightDecayOf(config, PENALTY_NAMES);
+  return p && p.value > 0 ? p : null;
+}
+
+const numberAt = (config: Record<string, any>, names: string[]): number | null => {
+  for (const place of [config, config?.hyperparams, config?.optimizer, config?.optim, config?.training]) {
+    if (!place || typeof place !== "object" || Array.isArray(place)) continue;
+    for (const n of names) if (typeof place[n] === "number" && Number.isFinite(place[n])) return place[n];
+  }
+  return null;
+};
+
+/**
+ * The share of every weight that the decay alone takes away per step, where the config says enough to
+ * know it: SGD's coupled decay is lr x wd a step, 1 / (1 - momentum) times that once momentum has built
+ * up; AdamW's decoupled decay is lr x wd. (Adam's or RMSprop's coupled decay is divided by the gradient
+ * scale: unknown here, null.)
+ */
+export function decayPerStep(config: Record<string, any>): { perStep: number; halfLife: number; wd: number; lr: number } | null {
+  const wd = weightDecayOf(config, DECAY_NAMES);
+  const lr = numberAt(config, ["lr", "learning_rate"]);
+  const opt = [config?.optimizer, config?.optimizer?.name, config?.optimizer?.type, config?.hyperparams?.optimizer].find(
+    (x) => typeof x === "string",
+  ) as string | undefined;
+  if (!wd || !(wd.value > 0) || lr === null || !(lr > 0) || !opt) return null;
+  const o = opt.toLowerCase();
+  let perStep: number;
+  if (o.startsWith("sgd") || o.includes("nesterov")) {
+    const m = numberAt(config, ["momentum"]) ?? 0;
+    perStep = (lr * wd.value) / (1 - Math.min(Math.max(m, 0), 0.99));
+  } else if (o.includes("adamw") || o.includes("decoupled")) perStep = lr * wd.value;
+  else return null;
+  if (!(perStep > 0 && perStep < 1)) return null;
+  return { perStep, halfLife: Math.log(2) / -Math.log(1 - perStep), wd: wd.value, lr };
 }
 
 interface Shrink {
@@ -118,6 +159,30 @@ function capped(ctx: Context): { evidence: Record<string, number | string | null
   };
 }
 
+/**
+ * With a decay that fast: the accuracies sit together and flat, and the training set is not fit
+ * (train error >= overreg_held_err and >= half the validation error: no generalization gap at all,
+ * where a free model of that capacity fits its training data well past its validation). Softer than
+ * capped(): a digits MLP held at 0.93-0.95 train / val is within 10% of an untrained model's error.
+ */
+function heldDown(ctx: Context): { evidence: Record<string, number | string | null>; text: string } | null {
+  const { t } = ctx;
+  const e = accEvals(ctx);
+  if (!e || e.steps.length < Math.max(t.min_evals, 6)) return null;
+  const tNow = median(lastN(e.train, 3));
+  const vNow = median(lastN(e.val, 3));
+  const tErr = 1 - tNow;
+  if (Math.abs(tNow - vNow) >= t.underfit_gap_acc || !(tErr >= t.overreg_held_err) || !(tErr >= 0.5 * (1 - vNow))) return null;
+  const lossGap = trainValLossGap(ctx);
+  if (lossGap !== null && lossGap >= t.underfit_loss_gap_rel) return null;
+  const head = heading(e.train, t.plateau_delta_acc, t.underfit_slowdown);
+  if (!head?.plateau && !ctx.run.finished) return null;
+  return {
+    evidence: { train_acc: round(tNow), val_acc: round(vNow), projected_train_acc: head ? round(head.ceiling, 3) : null },
+    text: `training accuracy ${head?.plateau ? "stalled" : "ended"} at ${fmt(tNow)} with validation at ${fmt(vNow)} (no gap: the training set is not fit)`,
+  };
+}
+
 export const overRegularization: Rule = {
   code: "over_regularization",
   evaluate(ctx) {
@@ -128,24 +193,40 @@ export const overRegularization: Rule = {
     const wd = weightDecayOf(ctx.run.config ?? {});
     const limit = wd && wd.value > 0 ? t.overreg_shrink_wd_frac : t.overreg_shrink_frac;
     const layers = shrinkage(ctx, limit);
-    if (layers.length === 0) return null;
-    const medRatio = median(layers.map((l) => l.ratio));
-    if (!(medRatio <= limit)) return null;
+    const medRatio = layers.length > 0 ? median(layers.map((l) => l.ratio)) : NaN;
+    // With a penalty set, one layer halved is the penalty's doing too: the output layer grows back to
+    // keep the logits' scale while the wide hidden layer (most of the squared weights) shrinks (digits,
+    // 0.1 x sum w^2 added to the loss: fc1 at 30% of its start, the head at 108%).
+    const halved = wd && wd.value > 0 ? layers.filter((l) => l.ratio <= t.overreg_shrink_frac) : [];
+    // Or the decay alone halves every weight within overreg_decay_half_life steps (SGD momentum 0.9,
+    // lr 0.05, wd 0.05: 2.5% a step, half-life 27 steps): the weights sit at the penalty's balance from
+    // the first epoch on, so they need not shrink from their start to be held down.
+    const decay = decayPerStep(ctx.run.config ?? {});
+    const fastDecay = decay !== null && decay.halfLife <= t.overreg_decay_half_life ? decay : null;
+    const shrinkSeen = medRatio <= limit || halved.length > 0;
+    if (!shrinkSeen && !fastDecay) return null;
     // At chance, and no weight decay set: the data gives the weights no direction to grow in (a linear
     // model on circles, labels apart from their inputs), so the loss's own pull shrinks them towards
     // 0; no_learning says what is wrong, and there is no penalty to blame.
     if (!(wd && wd.value > 0) && fitState(ctx).state === "chance") return null;
-    const cap = capped(ctx);
+    const cap = capped(ctx) ?? (fastDecay ? heldDown(ctx) : null);
     if (!cap) return null;
-    const shrunk = layers.filter((l) => l.ratio <= limit);
-    const step = Math.min(...shrunk.map((l) => l.since));
+    const shrunk = medRatio <= limit ? layers.filter((l) => l.ratio <= limit) : halved;
+    const firstStep = ctx.keys.scalars.train_loss?.s.steps[0] ?? 0;
+    const step = shrunk.length > 0 ? Math.min(...shrunk.map((l) => l.since)) : firstStep;
+    const weightsText =
+      shrunk.length > 0
+        ? `The weights shrank to ${fmt((medRatio <= limit ? medRatio : Math.min(...shrunk.map((l) => l.ratio))) * 100, 2)}% of their starting size (${medRatio <= limit ? "median layer; " : ""}` +
+          `${listLayers(shrunk.map((l) => ({ layer: l.layer, value: l.ratio })))} of their start) and stayed there, while `
+        : `The weight decay alone takes ${fmt(fastDecay!.perStep * 100, 2)}% of every weight each step (lr ${fmt(fastDecay!.lr)} x ` +
+          `weight_decay ${fmt(fastDecay!.wd)}${/sgd|nesterov/i.test(String(ctx.run.config?.optimizer ?? "")) ? ", with momentum" : ""}: it would halve them every ` +
+          `${fmt(fastDecay!.halfLife, 2)} steps), so the weights sit where that pull balances the data's from the first epoch on, while `;
     return diagnosis(
       "over_regularization",
       "warning",
       step,
       "Over-regularization: the weight penalty shrinks the weights and caps the fit",
-      `The weights shrank to ${fmt(medRatio * 100, 2)}% of their starting size (median layer; ` +
-        `${listLayers(shrunk.map((l) => ({ layer: l.layer, value: l.ratio })))} of their start) and stayed there, while ` +
+      weightsText +
         `${cap.text}` +
         (wd ? ` — the config sets ${wd.name} = ${fmt(wd.value)}` : "") +
         `. A penalty on the weights pulls them towards 0 until it balances the data's gradient; when it is too ` +
@@ -153,7 +234,9 @@ export const overRegularization: Rule = {
         `Try: lower weight_decay (typical: 1e-4 to 5e-4 with SGD, 1e-2 with AdamW) or the L2/L1 term added to ` +
         `the loss by 10x, keep norm-layer weights and biases out of the decay, and reduce dropout if you also use a lot of it.`,
       {
-        median_weight_ratio: round(medRatio, 3),
+        median_weight_ratio: Number.isFinite(medRatio) ? round(medRatio, 3) : null,
+        decay_per_step: decay ? round(decay.perStep, 3) : null,
+        decay_half_life_steps: decay ? round(decay.halfLife, 3) : null,
         shrunk_layers: shrunk.map((l) => l.layer).join(", "),
         layers: shrunk.map((l) => l.layer).join(", "),
         keys: shrunk.map((l) => l.key).join(", "),
