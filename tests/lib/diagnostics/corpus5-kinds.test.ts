@@ -250,3 +250,98 @@ describe("lr_too_high: a lone head's normalised steps are no sustained overshoot
     check("lr_too_high", c);
   });
 });
+
+// ---- bad_initial_loss: a margin in nats too, and no verdict on a loss that holds a penalty --------
+
+describe("bad_initial_loss: far above ln C in nats, not counting a penalty added to the loss", () => {
+  const start = (first: number, C: number, extra: Record<string, unknown> = {}): RunSpec => ({
+    config: { num_classes: C, loss: "CrossEntropyLoss", batch_size: 64, ...extra },
+    series: { "train/loss": series(300, (i, p) => (i === 0 ? first : 0.2 + (first - 0.2) * Math.exp(-p / 0.05)), 1, 0) },
+  });
+  test.each<Case>([
+    // C5-MC-BINARY-95: an ordinary init favouring the minority class of a 95/5 set: 1.07 for ln 2
+    { name: "binary, first loss 1.07 (1.54 x ln 2, 0.38 nats above)", spec: start(1.07, 2), raised: false },
+    { name: "binary, first loss 1.6 (0.9 nats above)", spec: start(1.6, 2), raised: false },
+    { name: "binary, first loss 2.5 (1.8 nats above)", spec: start(2.5, 2), raised: true },
+    { name: "3 classes, first loss 2.3 (1.2 nats above)", spec: start(2.3, 3), raised: true },
+    { name: "10 classes, first loss 3.6 (1.56 x ln 10)", spec: start(3.6, 10), raised: true },
+    // C5-OR-L2-PENALTY: 0.1 x sum of squared weights added by hand: 6.9 for ln 10
+    { name: "10 classes, first loss 6.9 with l2_penalty 0.1 in the config", spec: start(6.9, 10, { l2_penalty: 0.1 }), raised: false },
+    { name: "10 classes, first loss 6.9 without a penalty", spec: start(6.9, 10), raised: true },
+  ])("$name", (c) => {
+    check("bad_initial_loss", c);
+  });
+});
+
+// ---- over_regularization: a penalty that holds the weights down without the median layer shrinking --
+
+/** Accuracies once an epoch (15 evaluations of 43 steps), rising to `to` within the first epochs. */
+const accTo = (to: number, seed: number, tau = 0.08) => {
+  const g = gauss(seed);
+  return series(15, (_, p) => Math.min(1, to - (to - 0.1) * Math.exp(-p / tau) + 0.004 * g()), 43, 42);
+};
+const lossTo = (to: number, seed: number) => {
+  const g = gauss(seed);
+  return series(15, (_, p) => to + 2 * Math.exp(-p / 0.08) + 0.005 * g(), 43, 42);
+};
+const stdSeries = (from: number, to: number) => series(130, (_, p) => to + (from - to) * Math.exp(-p / 0.05), 5, 0);
+
+function penalised(opts: { config: Record<string, unknown>; train: number; val: number; fc1To: number; outTo: number }): RunSpec {
+  return {
+    config: { num_classes: 10, batch_size: 32, loss: "CrossEntropyLoss", ...opts.config },
+    series: {
+      "train/loss": lossCurve((p) => 0.5 + 1.8 * Math.exp(-p / 0.1), 645, 0.2),
+      "train/acc": accTo(opts.train, 1),
+      "val/acc": accTo(opts.val, 2),
+      "val/loss": lossTo(0.4, 3),
+      "weight/fc1/std": stdSeries(0.072, opts.fc1To),
+      "weight/out/std": stdSeries(0.051, opts.outTo),
+    },
+    finished: true,
+  };
+}
+
+describe("over_regularization: held down by a penalty, seen from the config and the layers", () => {
+  const sgd = (wd: number, lr = 0.05) => ({ optimizer: "SGD", lr, momentum: 0.9, weight_decay: wd });
+  test.each<Case>([
+    {
+      // C5-OR-L2-PENALTY: fc1 at 30% of its start, the head grows back to 108%, 0.85 / 0.85
+      name: "l2_penalty 0.1 added to the loss: fc1 x0.30, head x1.08, accuracy 0.85 / 0.85",
+      spec: penalised({ config: { optimizer: "Adam", lr: 2e-3, l2_penalty: 0.1 }, train: 0.85, val: 0.85, fc1To: 0.0217, outTo: 0.055 }),
+      raised: true,
+    },
+    {
+      // C4-OR-DIGITS-SGD: no layer shrinks much, but the decay halves the weights every 27 steps
+      name: "SGD momentum 0.9, lr 0.05, wd 0.05 (half-life 27 steps): held at 0.94 / 0.93",
+      spec: penalised({ config: sgd(0.05), train: 0.94, val: 0.93, fc1To: 0.052, outTo: 0.128 }),
+      raised: true,
+    },
+    {
+      name: "AdamW lr 1e-2, wd 2 (2% a step): held at 0.80 / 0.79",
+      spec: penalised({ config: { optimizer: "AdamW", lr: 1e-2, weight_decay: 2 }, train: 0.8, val: 0.79, fc1To: 0.06, outTo: 0.09 }),
+      raised: true,
+    },
+    {
+      name: "near miss: SGD momentum 0.9, lr 0.1, wd 5e-4 (half-life ~1,400 steps), 0.94 / 0.93",
+      spec: penalised({ config: sgd(5e-4, 0.1), train: 0.94, val: 0.93, fc1To: 0.06, outTo: 0.1 }),
+      raised: false,
+    },
+    {
+      name: "near miss: the same fast decay, but the training set is fit (0.995 / 0.96)",
+      spec: penalised({ config: sgd(0.05), train: 0.995, val: 0.96, fc1To: 0.052, outTo: 0.128 }),
+      raised: false,
+    },
+    {
+      name: "near miss: one layer at 30% with no penalty in the config, the other grown",
+      spec: penalised({ config: { optimizer: "Adam", lr: 2e-3 }, train: 0.85, val: 0.85, fc1To: 0.0217, outTo: 0.055 }),
+      raised: false,
+    },
+    {
+      name: "near miss: weight decay 5e-4 halves a layer (BatchNorm-style), the model fits (1.0 / 0.97)",
+      spec: penalised({ config: sgd(5e-4, 0.1), train: 1.0, val: 0.97, fc1To: 0.03, outTo: 0.08 }),
+      raised: false,
+    },
+  ])("$name", (c) => {
+    check("over_regularization", c);
+  });
+});
