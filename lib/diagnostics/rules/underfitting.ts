@@ -2,7 +2,7 @@
 // sit at a poor level — after the model demonstrably learned something (otherwise the problem is
 // the learning rate or a bug, not capacity).
 
-import { diagnosis, linearModel, type Context, type Rule } from "../context";
+import { batchSizeOf, diagnosis, linearModel, type Context, type Rule } from "../context";
 import { accEvals, accStdErr, lossEvals } from "../evals";
 import { fmt, lastN, median, round, type EvalTable } from "../series";
 import type { Diagnosis } from "../types";
@@ -67,6 +67,31 @@ function split(e: EvalTable, minEvals: number): number | null {
   return m - k;
 }
 
+const UNSAMPLED_HIST_MAX = 500_000;
+
+/**
+ * The narrowest hidden layer whose activation histograms say its width: a histogram of one minibatch
+ * holds batch_size x units values (the last, smaller batch of an epoch aside: the median over records).
+ * Null without config.batch_size or such histograms.
+ */
+export function narrowestLayer(ctx: Context): { layer: string; units: number } | null {
+  const batch = batchSizeOf(ctx.run.config ?? {});
+  if (batch === null) return null;
+  let best: { layer: string; units: number } | null = null;
+  for (const [layer, { records }] of ctx.keys.hists.act_hist) {
+    const per = records
+      .map((h) => h.counts.reduce((a, b) => a + b, 0))
+      // the Python SDK histograms a strided sample of tensors over 1M values: such a count is not batch x units
+      .filter((n) => n < UNSAMPLED_HIST_MAX)
+      .map((n) => n / batch)
+      .filter((u) => u >= 1 && Number.isInteger(u));
+    if (per.length === 0) continue;
+    const units = median(per);
+    if (best === null || units < best.units) best = { layer, units };
+  }
+  return best;
+}
+
 function byAccuracy(ctx: Context): Diagnosis | null {
   const { val_acc: va, train_acc: ta } = ctx.keys.scalars;
   if (!va || !ta) return null;
@@ -92,12 +117,18 @@ function byAccuracy(ctx: Context): Diagnosis | null {
   if (!(err >= t.underfit_err_frac * untrainedErr)) return null;
   // ... and validation tracks training closely: the val error is the training error
   const gap = tNow - vNow;
-  if (Math.abs(gap) >= t.underfit_gap_acc || Math.abs(gap) > t.underfit_gap_share * err) return null;
+  // A hidden layer narrower than the classes it must tell apart is a capacity limit read from the run
+  // (3 units for 10 digits): its training error is the model's, so a moderate generalization gap on
+  // top (val error 18% over a train error of 13%) does not make it something else. It must still be
+  // the smaller part of the val error.
+  const narrow = narrowestLayer(ctx);
+  const bottleneck = narrow !== null && cls !== null && narrow.units < cls.C ? narrow : null;
+  if ((!bottleneck && Math.abs(gap) >= t.underfit_gap_acc) || Math.abs(gap) > t.underfit_gap_share * err) return null;
   // ... in the loss too, where both are logged: a model with capacity to spare fits its training data
   // more confidently than it does unseen data even where the accuracies are equal (noisy labels:
   // the errors are the data's, not the model's), and its val loss opens a gap above the train loss
   const lossGap = trainValLossGap(ctx);
-  if (lossGap !== null && lossGap >= t.underfit_loss_gap_rel) return null;
+  if (!bottleneck && lossGap !== null && lossGap >= t.underfit_loss_gap_rel) return null;
   // While the run goes on, progress must be too slow to close it: where the accuracy curve is heading,
   // read from the gains of its last two thirds (an approach that slows by a factor r per third adds
   // g2 * r / (1 - r) more), still leaves that training error — in train and val accuracy alike. A
@@ -128,7 +159,11 @@ function byAccuracy(ctx: Context): Diagnosis | null {
           ? `and its gains shrink (${fmt(tHead!.g1)}, then ${fmt(tHead!.g2)} per third of the evaluations): it is heading for about ${fmt(tHead!.ceiling)}`
           : "at the end of the run") +
       `: the model gets ${fmt(err * 100, 2)}% of its own training data wrong, and validation accuracy (${fmt(vNow)}) tracks it ` +
-      `closely (gap ${fmt(gap, 2)}). A model with enough capacity fits its training data and then opens a gap to validation; ` +
+      `closely (gap ${fmt(gap, 2)}). ` +
+      (bottleneck
+        ? `Layer ${bottleneck.layer} has ${bottleneck.units} units for ${cls!.C} classes: everything the model knows passes through ${bottleneck.units} numbers. `
+        : "") +
+      `A model with enough capacity fits its training data and then opens a gap to validation; ` +
       `here the validation error is the training error, so more epochs at this pace, or more regularization, will not help: ` +
       `it lacks capacity or is over-regularized. ${ADVICE}`,
     {
@@ -145,6 +180,8 @@ function byAccuracy(ctx: Context): Diagnosis | null {
       at_finish: !headingPoor,
       plateau_since_step: plateau ? e.steps[start] : null,
       num_classes: cls ? cls.C : null,
+      narrowest_layer: bottleneck ? bottleneck.layer : null,
+      narrowest_units: bottleneck ? bottleneck.units : null,
       underfit_err_frac: t.underfit_err_frac,
       underfit_gap_acc: t.underfit_gap_acc,
     },
