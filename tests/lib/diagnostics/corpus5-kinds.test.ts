@@ -345,3 +345,74 @@ describe("over_regularization: held down by a penalty, seen from the config and 
     check("over_regularization", c);
   });
 });
+
+// ---- underfitting: a hidden layer narrower than the classes is a capacity limit read from the run --
+
+/** Activation histograms of a `units`-wide layer over batches of `batch`: batch x units values each. */
+const widthHists = (units: number, batch: number): HistogramRecord[] =>
+  [0, 50, 100, 150, 200].map((step) => hist(step, -1, 3, (x) => Math.exp(-x * x), batch * units));
+
+function creeping(opts: { C: number; train: number; val: number; valLossOver: number; units: number | null; batch?: number }): RunSpec {
+  const { C, train, val, valLossOver, units, batch = 32 } = opts;
+  const chance = 1 / C;
+  const curve = (to: number, seed: number) => {
+    const g = gauss(seed);
+    return series(15, (_, p) => to - (to - chance - 0.3) * Math.exp(-p / 0.25) + 0.006 * g(), 43, 42);
+  };
+  const trainLoss = series(15, (_, p) => 0.46 + 1.5 * Math.exp(-p / 0.2), 43, 42);
+  return {
+    config: { num_classes: C, ...(batch ? { batch_size: batch } : {}), optimizer: "SGD(nesterov)", lr: 0.02 },
+    series: {
+      "train/loss": lossCurve((p) => 0.46 + 1.8 * Math.exp(-p / 0.2), 645, 0.2),
+      "train/acc": curve(train, 1),
+      "valid/acc": curve(val, 2),
+      "valid/loss": { steps: trainLoss.steps, values: trainLoss.values.map((v) => v * (1 + valLossOver)) },
+    },
+    histograms: units === null ? {} : { "act/fc1": widthHists(units, batch) },
+    finished: true,
+  };
+}
+
+describe("underfitting: a bottleneck layer narrower than the classes", () => {
+  test.each<Case>([
+    // C5-UF-BOTTLENECK3 seed 1: 3 units for 10 digits, 0.866 / 0.816, val loss 35% above train
+    {
+      name: "3 units for 10 classes: 0.87 / 0.82, val loss +35%",
+      spec: creeping({ C: 10, train: 0.87, val: 0.82, valLossOver: 0.35, units: 3 }),
+      raised: true,
+    },
+    {
+      name: "2 units for 8 classes: 0.70 / 0.66, val loss +20%, batch 64",
+      spec: creeping({ C: 8, train: 0.7, val: 0.66, valLossOver: 0.2, units: 2, batch: 64 }),
+      raised: true,
+    },
+    {
+      name: "4 units for 6 classes: 0.78 / 0.75, val loss +15%",
+      spec: creeping({ C: 6, train: 0.78, val: 0.75, valLossOver: 0.15, units: 4 }),
+      raised: true,
+    },
+    {
+      name: "near miss: the same curves through 64 units",
+      spec: creeping({ C: 10, train: 0.87, val: 0.82, valLossOver: 0.35, units: 64 }),
+      raised: false,
+    },
+    {
+      name: "near miss: the same curves, no histograms",
+      spec: creeping({ C: 10, train: 0.87, val: 0.82, valLossOver: 0.35, units: null }),
+      raised: false,
+    },
+    {
+      name: "near miss: 3 units, but the gap (0.13) is most of the val error",
+      spec: creeping({ C: 10, train: 0.85, val: 0.72, valLossOver: 0.35, units: 3 }),
+      raised: false,
+    },
+    {
+      name: "near miss: 3 units for 10 classes that fit (0.97 / 0.95)",
+      spec: creeping({ C: 10, train: 0.97, val: 0.95, valLossOver: 0.1, units: 3 }),
+      raised: false,
+    },
+  ])("$name", (c) => {
+    const d = check("underfitting", c);
+    if (c.raised) expect(d!.evidence.narrowest_units).toBeTypeOf("number");
+  });
+});
