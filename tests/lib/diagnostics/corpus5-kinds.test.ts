@@ -416,3 +416,37 @@ describe("underfitting: a bottleneck layer narrower than the classes", () => {
     if (c.raised) expect(d!.evidence.narrowest_units).toBeTypeOf("number");
   });
 });
+
+// ---- majority_class (inferred): the validation loss's slide read from the evaluation it got pinned at --
+
+function pinnedRun(opts: { C: number; p: number; valLoss: number[] }): RunSpec {
+  const n = opts.valLoss.length;
+  return {
+    config: { num_classes: opts.C, batch_size: 32, optimizer: "SGD", lr: 0.01 },
+    series: {
+      loss: lossCurve((q) => opts.valLoss[n - 1] + (Math.log(opts.C) - opts.valLoss[n - 1]) * Math.exp(-q / 0.05), 456, 0.3),
+      val_loss: series(n, (i) => opts.valLoss[i], 38, 37),
+      accuracy: series(n, () => opts.p, 38, 37),
+      val_accuracy: series(n, () => opts.p, 38, 37),
+      "update_ratio/fc1": perLayer(() => 3e-4, 60),
+      "update_ratio/out": perLayer(() => 1.6e-3, 61),
+    },
+  };
+}
+const slide = (first: number, second: number, rest: number, n = 12) =>
+  Array.from({ length: n }, (_, i) => (i === 0 ? first : i === 1 ? second : rest + 0.006 * Math.exp(-i / 3)));
+
+describe("majority_class without label stats: the loss slides from where the accuracy got pinned", () => {
+  test.each<Case>([
+    // C5-MC-3CLASS-ATTN seed 1: 0.8 from the first evaluation on; val loss 0.76, 0.66, 0.64 ... 0.634
+    { name: "3 classes pinned at 0.8, val loss 0.76 -> 0.634", spec: pinnedRun({ C: 3, p: 0.8, valLoss: slide(0.764, 0.656, 0.63) }), raised: true },
+    { name: "4 classes pinned at 0.7, val loss 1.0 -> 0.83", spec: pinnedRun({ C: 4, p: 0.7, valLoss: slide(1.0, 0.86, 0.826) }), raised: true },
+    {
+      name: "near miss: pinned at 0.8, val loss flat at 0.634 from the start",
+      spec: pinnedRun({ C: 3, p: 0.8, valLoss: slide(0.64, 0.638, 0.63) }),
+      raised: false,
+    },
+  ])("$name", (c) => {
+    check("majority_class", c);
+  });
+});
