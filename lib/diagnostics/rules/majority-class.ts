@@ -129,9 +129,7 @@ function recentLoss(ctx: Context, role: "val" | "train", sinceStep: number): { k
   // two epochs of the slide: 0.76, 0.66, 0.64 ... 0.63 read as 3% instead of 17%)
   const at = lowerBound(named.s.steps, sinceStep);
   const fromPinned = named === vl && at < n && Number.isFinite(named.s.values[at]);
-  const then = fromPinned
-    ? named.s.values[at]
-    : median(finiteSample(named.s.values, at, Math.min(n, at + Math.max(3, Math.ceil((n - at) / 10)))));
+  const then = fromPinned ? named.s.values[at] : median(finiteSample(named.s.values, at, Math.min(n, at + Math.max(3, Math.ceil((n - at) / 10)))));
   const drop = then > 0 ? (then - value) / then : NaN;
   return Number.isFinite(value) ? { key: named.key, value, drop } : null;
 }
