@@ -12,10 +12,8 @@ import { fitState } from "./fit-state";
  * Layers whose update/weight ratio stayed above lr_high_sustained_ratio in every third of the run
  * (median of each third), leaving out layers whose weights shrank below
  * lr_high_sustained_shrink_frac of their start (weight decay makes every step big relative to
- * shrinking weights). Null unless they are at least half of the layers that log ratios, and at
- * least two layers log them: a lone head (what watch() sees of an LSTM, whose recurrent weights it
- * does not report) under RMSprop/Adam moves each weight by ~lr per step whatever the gradient, so
- * lr 3e-3 on weights of ~0.1 reads 0.03 all run long (a run with shuffled labels never lets it fall).
+ * shrinking weights). Null unless they are at least half of the layers that log ratios, and not
+ * a lone adaptive head (loneAdaptiveHead).
  */
 export function sustainedHighRatios(ctx: Context): { layers: { layer: string; value: number; step: number }[]; of: number } | null {
   const { t } = ctx;
@@ -35,7 +33,22 @@ export function sustainedHighRatios(ctx: Context): { layers: { layer: string; va
     const thirds = [0, 1, 2].map((k) => median(finiteSample(s.values, Math.floor((k * n) / 3), Math.floor(((k + 1) * n) / 3), 128)));
     if (thirds.every((m) => m > t.lr_high_sustained_ratio)) out.push({ layer, value: median(finiteSample(s.values, 0, n, 128)), step: s.steps[0] });
   }
-  return of >= 2 && out.length * 2 >= of ? { layers: out, of } : null;
+  return of > 0 && out.length * 2 >= of && !loneAdaptiveHead(ctx) ? { layers: out, of } : null;
+}
+
+/**
+ * Only one layer logs update ratios (what watch() sees of an LSTM or GRU is its linear head: it does
+ * not report the recurrent weights) and the optimizer normalises its steps (Adam, RMSprop, Adagrad...):
+ * each weight then moves by ~lr a step whatever the gradient, so the ratio is lr / |w| by construction
+ * (lr 3e-3 on a head of weights ~0.1 reads 0.03; 0.1-0.3 in its first steps) and says nothing about
+ * overshooting unless the loss does. With SGD a ratio follows the gradient and a lone layer's counts.
+ */
+export function loneAdaptiveHead(ctx: Context): boolean {
+  let layers = 0;
+  for (const f of ctx.keys.layers.values()) if (f.update_ratio) layers++;
+  const c = ctx.run.config ?? {};
+  const opt = [c.optimizer, c.optimizer?.name, c.optimizer?.type, c.hyperparams?.optimizer, c.optim].find((x) => typeof x === "string");
+  return layers === 1 && typeof opt === "string" && /adam|rmsprop|adagrad|adadelta|adafactor|lamb|lion|nadam/i.test(opt);
 }
 
 /** The first jump of the logged lr to >= lr_jump_factor x its highest earlier value. */
@@ -153,7 +166,7 @@ export const lrTooHigh: Rule = {
       const lossBad =
         !lp ||
         (lp.n >= t.min_points && ((lp.recentCvLow > t.lr_high_ur_loss_cv && !settledLow) || lp.recent >= t.lr_high_ur_level_frac * lp.initial));
-      if ((med > t.update_ratio_high && lossBad) || med > t.update_ratio_extreme) {
+      if ((med > t.update_ratio_high && lossBad && !loneAdaptiveHead(ctx)) || med > t.update_ratio_extreme) {
         const worst = high.reduce((a, b) => (b.recent > a.recent ? b : a), high[0]);
         reasons.push(
           `update/weight ratios are ${listLayers(high.map((x) => ({ layer: x.layer, value: x.recent })))}, ` +
@@ -258,7 +271,8 @@ export const lrTooHigh: Rule = {
         for (const i of stridedIndices(head, s.values.length)) if (s.values[i] > top.value) top = { value: s.values[i], step: s.steps[i] };
         if (top.value >= t.lr_high_peak_ratio) peaks.push({ layer, ...top });
       }
-      if (layersWithRatios > 0 && peaks.length * 2 >= layersWithRatios) {
+      // (a lone adaptive head's early ratios are lr / |w|: only with the loss's blow-up beside them)
+      if (layersWithRatios > 0 && peaks.length * 2 >= layersWithRatios && (blowUp !== null || !loneAdaptiveHead(ctx))) {
         reasons.push(
           `update/weight ratios reached ${listLayers(peaks)} earlier in the run (far above ~1e-3; at 1 a ` +
             `single step moves the weights by their whole size), and ` +
