@@ -231,6 +231,27 @@ describe("lr_too_high: a lone head's normalised steps are no sustained overshoot
       raised: false,
     },
     {
+      // C5-TVM-LSTM-VAL-X10 part-way: Adam 5e-3, the head's ratio 0.02 while the loss is still near its start
+      name: "LSTM + Adam 5e-3: the head alone at 0.024, a noisy loss still at its start (first epoch)",
+      spec: {
+        config: { optimizer: "Adam", lr: 5e-3, num_classes: 3 },
+        series: {
+          loss: lossCurve(() => 1.1, 220, 0.5),
+          "update_ratio/out": series(44, () => 0.0236, 5, 0),
+          "weight/out/std": series(44, () => 0.1, 5, 0),
+        },
+      },
+      raised: false,
+    },
+    {
+      name: "a lone Adam head at 0.2 (past update_ratio_extreme) still counts",
+      spec: {
+        config: { optimizer: "Adam", lr: 0.02, num_classes: 3 },
+        series: { loss: flat(), "update_ratio/out": perLayer(() => 0.2, 14, 0.2), "weight/out/std": perLayer(() => 0.1) },
+      },
+      raised: true,
+    },
+    {
       name: "three layers at 0.1 all run (Adam at lr 1.0 on an MLP): still raised",
       spec: {
         config: { optimizer: "Adam", lr: 1.0, num_classes: 2 },
