@@ -195,6 +195,10 @@ export const DEFAULT_THRESHOLDS = {
   output_zero_share: 0.2, // regression with a ReLU-type activation after its last layer: >= 20% of outputs exactly 0 ...
   output_clip_loss_frac: 0.2, // ... while the loss is still >= 20% of its start (a fit that reached its targets is not hurt)
   output_squash_share: 0.2, // regression with a sigmoid/tanh after its last layer: >= 20% of outputs pinned at a bound
+  output_band_fano_frac: 0.8, // every (accuracy, loss) evaluation inside the band probabilities-as-logits allow, >= 3 of them
+  output_band_min_accurate: 3, // accurate enough that a calibrated model's loss (Fano) is < 0.8 x the band's bottom ...
+  output_band_slack: 0.02, // ... and none more than 2% outside it (the floor is a hard bound; its slack is measurement noise)
+  output_negative_min: 0.02, // NLLLoss on probabilities: the loss in [-1, 0], recently below -0.02
   output_constant_rel: 1e-9, // every logged loss equal to within 1e-9 of its level: the output cannot move
 
   // train_val_mismatch
@@ -249,6 +253,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["majority_inferred_min_evals", 1],
   ["act_explode_points", 1],
   ["act_explode_min_layers", 2],
+  ["output_band_min_accurate", 1],
 ]);
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */
@@ -292,6 +297,8 @@ const SHARES: ReadonlySet<string> = new Set([
   "output_zero_share",
   "output_clip_loss_frac",
   "output_squash_share",
+  "output_band_fano_frac",
+  "output_band_slack",
   "plateau_start_rel",
   "plateau_start_share",
   "act_explode_step_share",
