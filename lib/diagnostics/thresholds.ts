@@ -224,6 +224,7 @@ export const DEFAULT_THRESHOLDS = {
   unshuffled_strong_explained: 0.5, // or, accuracy at chance (a net stuck at one answer): a shape explaining >= 50% ...
   unshuffled_strong_consistency: 0.9, // ... the same in odd and even epochs (correlation >= 0.9) ...
   unshuffled_strong_swing: 0.05, // ... swinging by >= 5% of the level
+  unshuffled_acf_contrast: 0.5, // the latest 4.5 epochs alone: explaining >= strong_explained, autocorrelation at one epoch >= 0.5 above a quarter epoch off
   unshuffled_wait_epochs: 6, // config.shuffle false: dead_relu waits this many epochs for the order test; live, a loose shape is read over >= this many
 
   // overfit_sanity_failed
