@@ -38,6 +38,10 @@ function byAccuracy(ctx: Context): Diagnosis | null {
   // is what two sets of that size show by chance (3, since the test is repeated at every evaluation).
   const se = Math.hypot(accStdErr(ctx, "val_acc", vNow), accStdErr(ctx, "train_acc", tNow));
   if (gap <= ctx.t.overfit_gap_se * se) return null;
+  // ... and above overfit_gap_acc by a standard error: a gap read as 0.103 +- 0.02 (500 validation
+  // samples) is not shown to be past the line, and validation flat at its best while training creeps
+  // up by as much as the sets' noise is no memorization yet
+  if (gap - se < ctx.t.overfit_gap_acc) return null;
   return diagnosis(
     "overfitting",
     "warning",
