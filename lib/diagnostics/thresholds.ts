@@ -172,7 +172,7 @@ export const DEFAULT_THRESHOLDS = {
   // act_explode_depth_growth x the first layer's
   act_explode_depth_growth: 10,
   act_explode_points: 3,
-  act_explode_min_layers: 5, // over at least 5 hidden layers (a compounding growth needs depth) ...
+  act_explode_min_layers: 3, // over at least 3 hidden layers (a compounding growth needs depth: 10x over 3 layers is >= 3.2x a layer) ...
   act_explode_step_share: 0.75, // ... with at least 75% of the layer-to-layer steps growing by > 10%
 
   // no_learning: loss near ln C and accuracy near chance for most of the run, updates healthy

@@ -255,6 +255,15 @@ function constantLoss(ctx: Context): Diagnosis | null {
   );
 }
 
+/** The latest `output_stats` event's target range, or null. */
+function latestOutputStats(ctx: Context): { yMin: number; yMax: number } | null {
+  let last: Record<string, unknown> | null = null;
+  for (const ev of ctx.run.events)
+    if (ev.type === "output_stats" && ev.data && typeof ev.data === "object") last = ev.data as Record<string, unknown>;
+  const [yMin, yMax] = [last?.target_min, last?.target_max];
+  return typeof yMin === "number" && typeof yMax === "number" && Number.isFinite(yMin) && Number.isFinite(yMax) ? { yMin, yMax } : null;
+}
+
 /** `output_stats` event: { pred_min, pred_max, target_min, target_max } of a regression output. */
 function clippedRegression(ctx: Context): Diagnosis | null {
   let last: Record<string, unknown> | null = null;
@@ -351,7 +360,9 @@ function isRegression(ctx: Context): boolean {
     .join(" ")
     .toLowerCase();
   if (/mse|l1|huber|mae|regress|squared/.test(said)) return true;
-  for (const key of ctx.run.series.keys()) if (/(^|[/_])(mae|rmse|mse|r2)$/i.test(key)) return true;
+  // short names and the long ones Keras logs (metrics=["mean_absolute_error"], val_ prefixed)
+  for (const key of ctx.run.series.keys())
+    if (/(^|[/_])(mae|rmse|mse|r2|mean_(absolute|squared)_error|root_mean_squared_error|r2_score)$/i.test(key)) return true;
   return false;
 }
 
@@ -370,6 +381,11 @@ function squashingOutputLayer(ctx: Context): Diagnosis | null {
   if (out === null) return null;
   const sat = layerRecent(ctx, "saturated_frac").find((x) => x.layer === out);
   if (!sat || !(sat.recent >= t.output_squash_share)) return null;
+  // targets the squashed output can reach (an output_stats event: all within [-1, 1]): outputs pinned at
+  // a bound are the targets sitting there (a rate or a min-max scaled score with mass at 0 or 1), and a
+  // loss that stays up is the targets' noise
+  const stats = latestOutputStats(ctx);
+  if (stats && stats.yMin >= -1 - 1e-6 && stats.yMax <= 1 + 1e-6) return null;
   const lossFrac = lp.recent / lp.initial;
   if (!(lossFrac >= t.output_clip_loss_frac)) return null;
   return diagnosis(
