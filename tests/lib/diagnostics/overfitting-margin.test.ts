@@ -47,6 +47,21 @@ describe("overfitting: the gap past overfit_gap_acc by a standard error", () => 
       raised: true,
     },
     {
+      name: "a linear classifier on raw signals: validation never leaves chance (0.21-0.23 of 4 classes) while training creeps to 0.39",
+      spec: run({ t0: 0.26, t1: 0.39, top: 0.23, evals: 15, config: { val_size: 300, train_size: 900 } }),
+      raised: false,
+    },
+    {
+      name: "shuffled labels memorized: training to 1.0, validation at chance for 10 classes",
+      spec: run({ t0: 0.15, t1: 1.0, top: 0.11, evals: 20, config: { num_classes: 10, val_size: 500 } }),
+      raised: false,
+    },
+    {
+      name: "validation clearly above chance (0.45 of 4) while training climbs to 0.75",
+      spec: run({ t0: 0.4, t1: 0.75, top: 0.45, evals: 15, config: { val_size: 300, train_size: 900 } }),
+      raised: true,
+    },
+    {
       name: "borderline: set sizes unknown (per-batch means), gap 0.103: read as before (no precision to read it with)",
       spec: run({ t0: 0.812, t1: 0.882, top: 0.779 }),
       raised: true,
