@@ -177,7 +177,7 @@ export const DEFAULT_THRESHOLDS = {
   // act_explode_depth_growth x the first layer's
   act_explode_depth_growth: 10,
   act_explode_points: 3,
-  act_explode_min_layers: 5, // over at least 5 hidden layers (a compounding growth needs depth) ...
+  act_explode_min_layers: 3, // over at least 3 hidden layers (a compounding growth needs depth: 10x over 3 layers is >= 3.2x a layer) ...
   act_explode_step_share: 0.75, // ... with at least 75% of the layer-to-layer steps growing by > 10%
 
   // no_learning: loss near ln C and accuracy near chance for most of the run, updates healthy
@@ -200,6 +200,10 @@ export const DEFAULT_THRESHOLDS = {
   output_zero_share: 0.2, // regression with a ReLU-type activation after its last layer: >= 20% of outputs exactly 0 ...
   output_clip_loss_frac: 0.2, // ... while the loss is still >= 20% of its start (a fit that reached its targets is not hurt)
   output_squash_share: 0.2, // regression with a sigmoid/tanh after its last layer: >= 20% of outputs pinned at a bound
+  output_band_fano_frac: 0.8, // every (accuracy, loss) evaluation inside the band probabilities-as-logits allow, >= 3 of them
+  output_band_min_accurate: 3, // accurate enough that a calibrated model's loss (Fano) is < 0.8 x the band's bottom ...
+  output_band_slack: 0.02, // ... and none more than 2% outside it (the floor is a hard bound; its slack is measurement noise)
+  output_negative_min: 0.02, // NLLLoss on probabilities: the loss in [-1, 0], recently below -0.02
   output_constant_rel: 1e-9, // every logged loss equal to within 1e-9 of its level: the output cannot move
 
   // train_val_mismatch
@@ -225,6 +229,7 @@ export const DEFAULT_THRESHOLDS = {
   unshuffled_strong_explained: 0.5, // or, accuracy at chance (a net stuck at one answer): a shape explaining >= 50% ...
   unshuffled_strong_consistency: 0.9, // ... the same in odd and even epochs (correlation >= 0.9) ...
   unshuffled_strong_swing: 0.05, // ... swinging by >= 5% of the level
+  unshuffled_acf_contrast: 0.5, // the latest 4.5 epochs alone: explaining >= strong_explained, autocorrelation at one epoch >= 0.5 above a quarter epoch off
   unshuffled_wait_epochs: 6, // config.shuffle false: dead_relu waits this many epochs for the order test; live, a loose shape is read over >= this many
 
   // overfit_sanity_failed
@@ -255,6 +260,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["majority_inferred_min_evals", 1],
   ["act_explode_points", 1],
   ["act_explode_min_layers", 2],
+  ["output_band_min_accurate", 1],
 ]);
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */
@@ -300,6 +306,8 @@ const SHARES: ReadonlySet<string> = new Set([
   "output_zero_share",
   "output_clip_loss_frac",
   "output_squash_share",
+  "output_band_fano_frac",
+  "output_band_slack",
   "plateau_start_rel",
   "plateau_start_share",
   "act_explode_step_share",

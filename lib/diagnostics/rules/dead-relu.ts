@@ -1,6 +1,6 @@
 // dead_relu: ReLU units that output 0 for every input get no gradient and never recover.
 
-import { diagnosis, type Rule } from "../context";
+import { type Context, diagnosis, type Rule } from "../context";
 import { lastRecords, shareWhere } from "../hist";
 import { layerRecent, listShares } from "../layers";
 import { finiteSample, median, noise, quantile, recentRange, round, smoothed, streakStart } from "../series";
@@ -17,6 +17,29 @@ import { orderUndecided } from "./unshuffled-data";
 export function deadLimitForBatch(deadFrac: number, deadZeroFrac: number, batch: number): number {
   const z = Math.min(1, Math.max(0, 1 - (1 - deadZeroFrac) / (1 - deadFrac)));
   return Math.max(deadFrac, 1 - (1 - deadFrac) * (1 - z ** batch));
+}
+
+/**
+ * Read from the loss alone (no accuracy evaluations yet, early in a run): the recent window's median
+ * below the window before it by more than 2 standard errors of the difference (a median of k points
+ * is off by ~1.25 sigma / sqrt(k), sigma the point-to-point noise). A model still learning that fast
+ * is not yet short of its data, whatever share of the way it has come: a sparse layer of a conv net
+ * 20% into its run (12 of 32 units silent on a batch, the loss 0.93 -> 0.86 with noise 0.05) is no
+ * finding; one whose loss stopped falling with those units silent is. (Two: a loss read as still
+ * falling only delays the finding to the next evaluation.)
+ */
+function lossStillFalling(ctx: Context): boolean {
+  const lp = ctx.loss();
+  const named = ctx.keys.scalars.train_loss;
+  if (!lp || !named) return false;
+  const len = lp.recentPoints;
+  const from = lp.recentFromIdx;
+  if (from < len) return false;
+  const s = named.s;
+  const before = median(finiteSample(s.values, from - len, from));
+  const nz = noise(s.values, from - len, lp.n);
+  const se = Math.SQRT2 * ((1.25 * nz.sigma) / Math.sqrt(len));
+  return Number.isFinite(before) && Number.isFinite(se) && before - lp.recent > 2 * se;
 }
 
 export const deadRelu: Rule = {
@@ -88,7 +111,10 @@ export const deadRelu: Rule = {
     const fit = fitState(ctx);
     const poor =
       fit.state === "unknown" ||
-      (fit.state === "short" && fit.shortfall !== null && fit.shortfall >= (fit.from === "loss" ? 2 : 1) * t.dead_poor_frac);
+      (fit.state === "short" &&
+        fit.shortfall !== null &&
+        fit.shortfall >= (fit.from === "loss" ? 2 : 1) * t.dead_poor_frac &&
+        !(fit.from === "loss" && lossStillFalling(ctx)));
     const kept = hits.filter((h) => !(h.peak !== undefined && h.value < t.dead_recover_frac * h.peak) && (h.value >= t.dead_frac_critical || poor));
     hits.length = 0;
     hits.push(...kept);

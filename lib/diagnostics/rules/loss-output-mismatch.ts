@@ -8,7 +8,7 @@ import { diagnosis, type Context, type Rule } from "../context";
 import { accEvals } from "../evals";
 import { lastRecords, shareWhere } from "../hist";
 import { layerRecent } from "../layers";
-import { finiteSample, fmt, lastN, median, round, smoothed, streakStart } from "../series";
+import { alignEvals, finitePairs, finiteSample, fmt, lastN, median, round, smoothed, streakStart } from "../series";
 import type { Diagnosis } from "../types";
 import { expectedInitialLoss } from "./bad-initial-loss";
 
@@ -32,6 +32,24 @@ export function fanoLoss(err: number, numClasses: number): number {
   const e = Math.min(1, Math.max(0, err));
   const h = (p: number) => (p > 0 && p < 1 ? -p * Math.log(p) : 0);
   return h(e) + h(1 - e) + e * Math.log(Math.max(1, numClasses - 1));
+}
+
+/**
+ * The band a mean cross-entropy must lie in when the C "logits" are probabilities (each in [0, 1],
+ * summing to 1) and a share `acc` of the samples is classified right: a right sample costs at least
+ * boundedLogitFloor (all mass on the true class) and at most ln C (all equal); a wrong one at least
+ * ln(2 e^0.5 + C - 2) - 0.5 (half the mass on the true class, half on another) and at most
+ * ln(e + C - 1) (all mass on another class). Free logits reach far below the band's bottom at high
+ * accuracy, and overconfident errors far above its top.
+ */
+export function probabilityLogitBand(acc: number, numClasses: number): { low: number; high: number } {
+  const C = numClasses;
+  const a = Math.min(1, Math.max(0, acc));
+  const wrongLow = Math.log(2 * Math.exp(0.5) + (C - 2)) - 0.5;
+  return {
+    low: a * boundedLogitFloor(C) + (1 - a) * wrongLow,
+    high: a * Math.log(C) + (1 - a) * Math.log(Math.E + C - 1),
+  };
 }
 
 const ADVICE_LOGITS =
@@ -70,6 +88,14 @@ function boundedOutput(ctx: Context): Diagnosis | null {
   const accurate = accs.filter((a) => fanoLoss(1 - a, K) < t.output_fano_frac * floor).length;
   const sustained = accurate >= t.min_evals && accurate >= t.output_accurate_share * accs.length;
   if (before - within >= t.plateau_rel * before && !sustained) return null;
+  // the same outputs on the validation set reach below what probabilities-as-logits allow: the outputs
+  // are free, and what holds the training loss up is a term added to it (an explicit L2 penalty)
+  const { val_acc: va, val_loss: vl } = ctx.keys.scalars;
+  if (va && vl) {
+    const f = finitePairs(alignEvals(va.s, vl.s, ctx.accScale("val_acc"), 1));
+    const n = Math.min(3, f.val.length);
+    if (n > 0 && median(lastN(f.train, n)) < (1 - t.output_band_slack) * probabilityLogitBand(median(lastN(f.val, n)), K).low) return null;
+  }
   return diagnosis(
     "loss_output_mismatch",
     "warning",
@@ -94,6 +120,104 @@ function boundedOutput(ctx: Context): Diagnosis | null {
       accurate_evals: accurate,
       evals: accs.length,
     },
+  );
+}
+
+/**
+ * Probabilities fed as logits, read at every evaluation rather than at a plateau (a short run whose
+ * loss still creeps towards the floor): each (accuracy, loss) pair of training and of validation lies
+ * inside the band probabilities-as-logits allow at that accuracy (probabilityLogitBand), several of
+ * them accurate enough that free logits would sit well below the band (a calibrated model's loss,
+ * the Fano loss, under output_band_fano_frac of its bottom), and none outside it. A healthy run is
+ * inside the band while underconfident and leaves it below once accurate; a penalty added to the
+ * training loss lifts the training loss only (its validation loss falls below the band); overconfident
+ * errors (a learning rate too high, validation inputs processed differently) leave it above. Both
+ * sets must show it (a training curve alone can lag its accuracy), and C >= 3.
+ */
+function lossInProbabilityBand(ctx: Context): Diagnosis | null {
+  const { t } = ctx;
+  const C = ctx.numClasses;
+  const lp = ctx.loss();
+  if (C === null || !lp || lp.nonFiniteCount > 0) return null;
+  const K = expectedInitialLoss(ctx.run.config ?? {}, C)?.formula.startsWith("ln 2") ? 2 : C;
+  // two-way outputs: the band's bottom (0.31 at best) is where an underconfident or label-smoothed
+  // healthy fit sits too; their squashed outputs are left to the plateau test (boundedOutput)
+  if (K < 3) return null;
+  const { train_acc: ta, val_acc: va, val_loss: vl, train_loss: tl } = ctx.keys.scalars;
+  const pairs: { set: string; acc: number; loss: number; low: number; high: number; fano: number }[] = [];
+  const add = (set: string, e: ReturnType<typeof alignEvals>) => {
+    const f = finitePairs(e);
+    for (let i = 0; i < f.val.length; i++) {
+      const band = probabilityLogitBand(f.val[i], K);
+      pairs.push({ set, acc: f.val[i], loss: f.train[i], ...band, fano: fanoLoss(1 - f.val[i], K) });
+    }
+  };
+  if (ta && tl) add("train", alignEvals(ta.s, tl.s, ctx.accScale("train_acc"), 1));
+  if (va && vl) add("val", alignEvals(va.s, vl.s, ctx.accScale("val_acc"), 1));
+  if (pairs.length < t.min_evals) return null;
+  const slack = t.output_band_slack;
+  if (pairs.some((p) => !(p.loss >= (1 - slack) * p.low && p.loss <= (1 + slack) * p.high))) return null;
+  const accurate = pairs.filter((p) => p.fano < t.output_band_fano_frac * p.low);
+  if (accurate.length < t.output_band_min_accurate) return null;
+  // two sets that agree: one training curve can lag its accuracy (an underconfident, regularised fit)
+  if (!accurate.some((p) => p.set === "train") || !accurate.some((p) => p.set === "val")) return null;
+  const best = accurate.reduce((a, b) => (b.acc > a.acc ? b : a));
+  return diagnosis(
+    "loss_output_mismatch",
+    "warning",
+    lp.bestStep,
+    "The loss stays where probabilities used as logits keep it: the outputs look squashed before a loss that expects logits",
+    `At ${best.set} accuracy ${fmt(best.acc)} the ${best.set} loss is ${fmt(best.loss)}; a model with raw logits that ` +
+      `accurate reaches a loss near ${fmt(best.fano)} (Fano bound), while ${fmt(best.low)} is the lowest cross-entropy ` +
+      `possible at that accuracy when the ${K} "logits" are probabilities in [0, 1] (a softmax or sigmoid applied ` +
+      `before the loss). All ${pairs.length} evaluations (training and validation) lie between that floor and its ceiling ` +
+      `(${fmt(best.high)} there), ${accurate.length} of them accurate enough that raw logits would sit well below it. ` +
+      ADVICE_LOGITS,
+    {
+      set: best.set,
+      acc: round(best.acc),
+      loss: round(best.loss),
+      band_low: round(best.low),
+      band_high: round(best.high),
+      fano_loss_at_acc: round(best.fano),
+      num_classes: K,
+      evals: pairs.length,
+      accurate_evals: accurate.length,
+      output_band_fano_frac: t.output_band_fano_frac,
+      output_band_slack: slack,
+    },
+  );
+}
+
+/**
+ * NLLLoss fed probabilities instead of log-probabilities: it returns minus the mean probability of the
+ * true class, so a classifier's loss sits in [-1, 0] from its start near -1/C and falls towards -1 as
+ * it learns. A negative log-likelihood of classes, or a cross-entropy, is never below 0.
+ */
+function negativeClassLoss(ctx: Context): Diagnosis | null {
+  const { t } = ctx;
+  const lp = ctx.loss();
+  const { train_acc: ta, val_acc: va } = ctx.keys.scalars;
+  if (!lp || lp.n < t.min_points || (ctx.numClasses === null && !ta && !va)) return null;
+  // a loss the config names as something else may be negative by design (a negated similarity, an ELBO)
+  const c = ctx.run.config ?? {};
+  const said = [c.loss, c.criterion, c.hyperparams?.loss, c.hyperparams?.criterion].filter((x) => typeof x === "string").join(" ");
+  if (said !== "" && !/nll|cross|entropy|\bce\b|log[ _-]?loss|likelihood/i.test(said)) return null;
+  const s = ctx.keys.scalars.train_loss!.s;
+  const v = finiteSample(s.values, 0, s.values.length);
+  // every point a mean probability in [0, 1], negated (to rounding), and clearly below 0 recently
+  if (v.some((x) => x > 1e-6 || x < -1 - 1e-6) || !(lp.recent < -t.output_negative_min)) return null;
+  return diagnosis(
+    "loss_output_mismatch",
+    "warning",
+    lp.firstStep,
+    "The loss is negative: probabilities are fed to a loss that expects log-probabilities",
+    `The training loss "${lp.key}" stays between -1 and 0 (now ${fmt(lp.recent)}, first ${fmt(lp.first)}), which a ` +
+      `cross-entropy or negative log-likelihood of classes can never be. nn.NLLLoss returns minus the input at the ` +
+      `true class: given softmax probabilities instead of log-probabilities it is minus the mean probability of the ` +
+      `true class (about -1/C at the start, -1 at best), and its gradient barely pushes confident mistakes. Apply ` +
+      `log_softmax before nn.NLLLoss, or drop the softmax and use nn.CrossEntropyLoss on the raw scores.`,
+    { key: lp.key, recent_loss: round(lp.recent), first_loss: round(lp.first), points: lp.n, output_negative_min: t.output_negative_min },
   );
 }
 
@@ -129,6 +253,15 @@ function constantLoss(ctx: Context): Diagnosis | null {
       `(BCEWithLogitsLoss) or two units with softmax cross-entropy.`,
     { key: lp.key, value: round(v0, 8), points: lp.n, output_constant_rel: t.output_constant_rel },
   );
+}
+
+/** The latest `output_stats` event's target range, or null. */
+function latestOutputStats(ctx: Context): { yMin: number; yMax: number } | null {
+  let last: Record<string, unknown> | null = null;
+  for (const ev of ctx.run.events)
+    if (ev.type === "output_stats" && ev.data && typeof ev.data === "object") last = ev.data as Record<string, unknown>;
+  const [yMin, yMax] = [last?.target_min, last?.target_max];
+  return typeof yMin === "number" && typeof yMax === "number" && Number.isFinite(yMin) && Number.isFinite(yMax) ? { yMin, yMax } : null;
 }
 
 /** `output_stats` event: { pred_min, pred_max, target_min, target_max } of a regression output. */
@@ -227,7 +360,9 @@ function isRegression(ctx: Context): boolean {
     .join(" ")
     .toLowerCase();
   if (/mse|l1|huber|mae|regress|squared/.test(said)) return true;
-  for (const key of ctx.run.series.keys()) if (/(^|[/_])(mae|rmse|mse|r2)$/i.test(key)) return true;
+  // short names and the long ones Keras logs (metrics=["mean_absolute_error"], val_ prefixed)
+  for (const key of ctx.run.series.keys())
+    if (/(^|[/_])(mae|rmse|mse|r2|mean_(absolute|squared)_error|root_mean_squared_error|r2_score)$/i.test(key)) return true;
   return false;
 }
 
@@ -246,6 +381,11 @@ function squashingOutputLayer(ctx: Context): Diagnosis | null {
   if (out === null) return null;
   const sat = layerRecent(ctx, "saturated_frac").find((x) => x.layer === out);
   if (!sat || !(sat.recent >= t.output_squash_share)) return null;
+  // targets the squashed output can reach (an output_stats event: all within [-1, 1]): outputs pinned at
+  // a bound are the targets sitting there (a rate or a min-max scaled score with mass at 0 or 1), and a
+  // loss that stays up is the targets' noise
+  const stats = latestOutputStats(ctx);
+  if (stats && stats.yMin >= -1 - 1e-6 && stats.yMax <= 1 + 1e-6) return null;
   const lossFrac = lp.recent / lp.initial;
   if (!(lossFrac >= t.output_clip_loss_frac)) return null;
   return diagnosis(
@@ -272,6 +412,14 @@ function squashingOutputLayer(ctx: Context): Diagnosis | null {
 export const lossOutputMismatch: Rule = {
   code: "loss_output_mismatch",
   evaluate(ctx) {
-    return constantLoss(ctx) ?? boundedOutput(ctx) ?? clippedRegression(ctx) ?? clippingOutputLayer(ctx) ?? squashingOutputLayer(ctx);
+    return (
+      constantLoss(ctx) ??
+      negativeClassLoss(ctx) ??
+      boundedOutput(ctx) ??
+      lossInProbabilityBand(ctx) ??
+      clippedRegression(ctx) ??
+      clippingOutputLayer(ctx) ??
+      squashingOutputLayer(ctx)
+    );
   },
 };

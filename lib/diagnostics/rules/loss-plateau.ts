@@ -125,19 +125,38 @@ function initialPlateau(ctx: Context): Diagnosis | null {
   if (!(lp.recent <= t.plateau_progress_frac * lp.initial)) return null; // still there: not a finding of this kind
   const curve = smoothed(s, 0, n);
   if (curve.length < 10) return null;
-  const start = curve[0].value;
+  // The flat stretch from the first smoothed point, or for a classifier from where it reached chance
+  // (ln C) within the first few: an output layer initialized off (a first loss of 3.2 for 10 classes)
+  // falls to chance within a few steps, then sits on the saddle there like a net that started at it.
+  const C0 = ctx.numClasses;
+  const flatFrom = (j: number) => {
+    const level = curve[j].value;
+    let k = j;
+    while (k < curve.length && Math.abs(curve[k].value - level) <= t.plateau_start_rel * level) k++;
+    return { j, k, level };
+  };
+  let run = flatFrom(0);
+  if (C0 !== null && C0 > 1) {
+    const lnC = Math.log(C0);
+    for (let j = 1; j < Math.min(curve.length, 4); j++) {
+      if (!(Math.abs(curve[j].value - lnC) <= t.plateau_start_rel * lnC)) continue;
+      const r = flatFrom(j);
+      if (r.k - r.j > run.k - run.j) run = r;
+      break;
+    }
+  }
+  const start = run.level;
+  const k = run.k;
   if (!(start > 0)) return null;
-  let k = 0;
-  while (k < curve.length && Math.abs(curve[k].value - start) <= t.plateau_start_rel * start) k++;
   if (k >= curve.length) return null;
-  const first = s.steps[0];
+  const first = curve[run.j].step;
   const left = curve[k].step;
   // the share of the whole run: at finish, what was logged; live, the run's planned length (epochs x
   // steps per epoch) — a share of what was logged so far would make any early pause look long
   const period = stepsPerEpoch(ctx);
   const epochs = findNumber(ctx.run.config ?? {}, ["epochs", "num_epochs", "max_epochs", "n_epochs", "num_train_epochs"]);
   const planned = period && epochs !== null && epochs > 0 ? epochs * period.steps : null;
-  const span = ctx.run.finished ? s.steps[n - 1] - first : planned;
+  const span = ctx.run.finished ? s.steps[n - 1] - s.steps[0] : planned;
   if (span === null || !(span > 0) || !((left - first) / span >= t.plateau_start_share)) return null;
   if (period && left - first < t.plateau_min_epochs * period.steps) return null;
   // a warmup (the logged learning rate rising through the stretch) holds the loss back on purpose
@@ -156,7 +175,7 @@ function initialPlateau(ctx: Context): Diagnosis | null {
     "info",
     first,
     "Loss plateau at the start: training sat on a saddle before it learned",
-    `The training loss "${lp.key}" stayed at its starting level ${fmt(start)}${atChance ? ` (ln C for ${C} classes: chance)` : ""} ` +
+    `The training loss "${lp.key}" stayed at ${run.j > 0 ? `the level it fell to within its first steps (from ${fmt(curve[0].value)}),` : "its starting level"} ${fmt(start)}${atChance ? ` (ln C for ${C} classes: chance)` : ""} ` +
       `for the first ${Math.round(share * 100)}% of the run (steps ${first}-${left}) before it fell to ${fmt(lp.recent)}. ` +
       `A net whose weights start too small (or whose units all start alike) sits on a saddle point where every ` +
       `gradient is tiny, and plain SGD takes long to leave it: that share of the training time was lost. Initialize ` +

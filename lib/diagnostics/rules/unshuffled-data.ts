@@ -309,8 +309,16 @@ export function unshuffledShape(
     // the latest epochs alone leave out a first epoch spent learning (or dying) before the shape settles
     const since = (epochs: number) => lowerBound(loss.s.steps, last - epochs * period.steps);
     // (only a strong shape there: a few epochs of noise can pass the looser test by chance)
+    // The latest ~4.5 epochs pass the looser test too when their shape is clearly the epoch's: most of
+    // the variance (as the strong test) and a residual autocorrelation that peaks at exactly one epoch,
+    // above the lags a quarter epoch either side (a trend or a slow wobble correlates at every lag
+    // alike). A first epoch spent learning (the loss jumping from ln C to twice it and back) can drown
+    // a sorted order's shape in the whole run and leave too few epochs in its second half.
+    const latest = (q: Periodicity | null): q is Periodicity =>
+      shows(q) && q.explained >= t.unshuffled_strong_explained && q.acfPeriod - q.acfNeighbours >= t.unshuffled_acf_contrast;
     const p =
       [periodicity(loss.s, period.steps, 0, period.phase), periodicity(loss.s, period.steps, Math.floor(n / 2), period.phase)].find(shows) ??
+      [periodicity(loss.s, period.steps, since(4.5), period.phase)].find(latest) ??
       // a shape this strong needs only 2 whole epochs to agree: it is seen as early as that
       [periodicity(loss.s, period.steps, since(4.5), period.phase), periodicity(loss.s, period.steps, since(3.5), period.phase, 3)].find(strong);
     // The order is the loader's and does not change mid-run: a strong shape seen over an earlier
