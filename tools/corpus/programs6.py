@@ -646,7 +646,7 @@ def build(case: str, seed: int) -> Job:  # noqa: C901 - one branch per case, rea
     if case == "C6-H-QUANT-SMOOTH":
         return Job(quantiles(seed), seq_mlp([4, 64, 64, 3], nn.Mish), "MLP 4-64-64-3 Mish", nadam(3e-3), "NAdam", 3e-3,
                    epochs=25, batch_size=32, loss=nn.CrossEntropyLoss(label_smoothing=0.3),
-                   config={"label_smoothing": 0.3}, acc_percent=True, keys={"train_acc": "acc", "val_acc": "val_acc"})
+                   config={"label_smoothing": 0.3}, acc_percent=True, watch_every=10, keys={"train_acc": "acc", "val_acc": "val_acc"})
     if case == "C6-H-IMB-WEIGHTED":
         d = imbalanced_learnable(seed)
         pos = float((d.ytr == 0).sum() / max(1, (d.ytr == 1).sum()))
@@ -702,7 +702,7 @@ def build(case: str, seed: int) -> Job:  # noqa: C901 - one branch per case, rea
     if case == "C6-LOM-DOUBLE-SIGMOID":
         return Job(hastie(seed), seq_mlp([10, 64, 64, 1], nn.ReLU, out_act=nn.Sigmoid()), "MLP 10-64-64-1, sigmoid output",
                    adamw(2e-3), "AdamW", 2e-3, epochs=20, batch_size=32, loss=nn.BCEWithLogitsLoss(), binary_logit=True,
-                   threshold=0.5, config={"num_classes": 2}, acc_percent=True)
+                   threshold=0.5, config={"num_classes": 2}, acc_percent=True, watch_every=10)
     if case == "C6-LOM-SOFTPLUS-REG":
         return Job(multi_reg(seed), seq_mlp([8, 64, 64, 3], nn.ReLU, out_act=nn.Softplus()), "MLP 8-64-64-3, softplus output",
                    radam(2e-3), "RAdam", 2e-3, epochs=20, batch_size=32, output_stats=True, config={"task": "regression"})
@@ -763,7 +763,7 @@ def build(case: str, seed: int) -> Job:  # noqa: C901 - one branch per case, rea
     if case == "C6-BS1-HASTIE":
         d = hastie(seed, n=600)
         return Job(d, seq_mlp([10, 32, 2], nn.Mish), "MLP 10-32-2 Mish", sgd(0.01), "SGD", 0.01, epochs=6, batch_size=1,
-                   watch_every=10)
+                   watch_every=25)
     # ---- divergence
     if case == "C6-DIV-CYCLIC":
         return Job(forecast(seed), DilatedTCN(), "dilated TCN (1,2,4,8) width 16 SiLU -> 4 ahead",
@@ -779,10 +779,10 @@ def build(case: str, seed: int) -> Job:  # noqa: C901 - one branch per case, rea
                 if isinstance(mod, nn.Linear):
                     mod.weight.normal_(0, 0.6)
         return Job(classif6(seed), m, "MLP 16-64x8-6 SiLU, init N(0, 0.6)", sgd(1e-4, momentum=0.9), "SGD(momentum=0.9)", 1e-4,
-                   epochs=10, batch_size=32, watch_every=5, config={"init": "normal(0, 0.6)", "momentum": 0.9})
+                   epochs=10, batch_size=32, watch_every=10, config={"init": "normal(0, 0.6)", "momentum": 0.9})
     if case == "C6-VG-DEEP-TCN-TANH":
         return Job(forecast(seed), DilatedTCN(act=nn.Tanh, init_std=0.03, layers=10), "dilated TCN, 10 tanh layers, init N(0, 0.03)",
-                   sgd(0.05, momentum=0.9), "SGD(momentum=0.9)", 0.05, epochs=12, batch_size=32, watch_every=5,
+                   sgd(0.05, momentum=0.9), "SGD(momentum=0.9)", 0.05, epochs=12, batch_size=32, watch_every=10,
                    config={"init": "normal(0, 0.03)", "momentum": 0.9, "task": "forecasting"})
     # ---- dead_relu / saturated_activations
     if case == "C6-DR-BN-BIAS":
@@ -806,7 +806,7 @@ def build(case: str, seed: int) -> Job:  # noqa: C901 - one branch per case, rea
         k = r.choice(len(d.xtr), 90, replace=False)
         data = Data(d.xtr[k], d.ytr[k], d.xva, d.yva, d.name + ", 90 training rows", 6)
         return Job(data, MoE(16, 6, hidden=128), "mixture of 4 experts 16-128-6 Mish", adamw(3e-3), "AdamW", 3e-3, epochs=80,
-                   batch_size=16, watch_every=5)
+                   batch_size=16, watch_every=10)
     raise KeyError(case)
 
 
