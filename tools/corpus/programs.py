@@ -574,8 +574,9 @@ def checked_label(case: str, out: dict) -> dict:
     return out
 
 
-def label(case: str, seed: int) -> dict:
-    c = dict(CASES[case])
+def label_of(cases: Dict[str, dict], case: str, seed: int) -> dict:
+    """The label of one run of `cases` (any program set's CASES): a control forbids every code but `allowed`."""
+    c = dict(cases[case])
     out = {"case": case, "seed": seed, "fault": c["fault"], "must": c["must"]}
     if c["control"]:
         out["must_not"] = [x for x in ALL_CODES if x not in c["allowed"]]
@@ -585,7 +586,17 @@ def label(case: str, seed: int) -> dict:
     return checked_label(case, out)
 
 
-if __name__ == "__main__":
+def label(case: str, seed: int) -> dict:
+    return label_of(CASES, case, seed)
+
+
+def main(build_fn: Callable, run_fn: Callable) -> None:
+    """What each program set's ``__main__`` does: run the case and seed named on the command line and
+    print its summary on one line (record.py prints it)."""
     name, s = sys.argv[1], int(sys.argv[2])
-    result = run(name, s, build(name, s))
+    result = run_fn(name, s, build_fn(name, s))
     print(name, s, " ".join("%s=%.4g" % kv for kv in result.items()), flush=True)
+
+
+if __name__ == "__main__":
+    main(build, run)
