@@ -21,9 +21,10 @@ import { type ImportData, isStep } from "./model";
 // 4. User templates (`--pattern`): literal text with `{name}` placeholders, each matching one
 //    number; `{step}` (or `{epoch}` when there is no `{step}`) is the step. Not regular expressions:
 //    matched left to right with plain string search, so no input can make them slow.
-// 5. tqdm progress bars (readBar): the `name=value` pairs after the rate, at step e*N + i when the
+// 5. Tables printed under a header row of names, one of them the step or epoch (fastai; readTable).
+// 6. tqdm progress bars (readBar): the `name=value` pairs after the rate, at step e*N + i when the
 //    bar's description names the epoch, else i. Every drawing of a bar redrawn with \r is read.
-// 6. Generic: `name: value` / `name=value` pairs; the step is a pair named step, global_step, iter,
+// 7. Generic: `name: value` / `name=value` pairs; the step is a pair named step, global_step, iter,
 //    iteration or it, else the progress the line prints (progressOf: `Epoch [3][50/200]`, `Iter
 //    [500/9000]`, `Epoch 3/10`), else an integer epoch pair; every other numeric pair is a metric at
 //    that step, named by the words before its colon (`Train Loss` -> `Train_Loss`). A line with no
@@ -129,10 +130,47 @@ export interface TextState {
   iterations: number;
   kerasEpoch: number | null;
   dicts: number;
+  /** The header of the table being printed (fastai's `epoch train_loss valid_loss ...`), if any. */
+  table: { names: string[]; stepAt: number } | null;
 }
 
 export function newTextState(): TextState {
-  return { lastIteration: 0, iterations: 0, kerasEpoch: null, dicts: 0 };
+  return { lastIteration: 0, iterations: 0, kerasEpoch: null, dicts: 0, table: null };
+}
+
+const TABLE_STEPS = new Set(["epoch", "step", "global_step", "iter", "iteration", "it"]);
+/** Columns a table has at most (a line of more words is prose, not a header). */
+const TABLE_COLUMNS = 64;
+
+/**
+ * A table printed row by row under a header of names (fastai's `fit`: `epoch  train_loss  valid_loss
+ * accuracy  time`, then `0  0.412  0.301  0.901  00:12`): every number of a row whose step column
+ * holds an integer is a metric at that step (`00:12` and `#na#` are no numbers). The table ends at
+ * the first line that is not one of its rows.
+ */
+function readTable(line: string, out: ImportData, state: TextState): boolean {
+  const trimmed = line.trim();
+  if (!trimmed) return false;
+  const cells = trimmed.split(/[ \t]+/, TABLE_COLUMNS + 1);
+  const t = state.table;
+  if (t && cells.length === t.names.length) {
+    const step = logNumber(cells[t.stepAt]);
+    if (step !== undefined && isStep(step)) {
+      for (let i = 0; i < cells.length; i++) {
+        if (i === t.stepAt) continue;
+        const v = logNumber(cells[i]);
+        if (v !== undefined) out.point(t.names[i], step, v);
+      }
+      if (t.names[t.stepAt].toLowerCase() === "epoch") out.epochs.set(step, step);
+      return true;
+    }
+  }
+  state.table = null;
+  if (cells.length < 2 || cells.length > TABLE_COLUMNS || !cells.every((c) => NAME_WORD.test(c))) return false;
+  const stepAt = cells.findIndex((c) => TABLE_STEPS.has(c.toLowerCase()));
+  if (stepAt < 0 || new Set(cells).size !== cells.length) return false;
+  state.table = { names: cells, stepAt };
+  return true;
 }
 
 /** Reads a whole text log; `patterns` are user templates (rule 4). */
@@ -242,6 +280,7 @@ export function readLine(line: string, out: ImportData, state: TextState, templa
     if (readDict(line.slice(brace, line.trimEnd().length), out, state)) return;
   }
   for (const t of templates) if (matchTemplate(t, line, out)) return;
+  if (readTable(line, out, state)) return;
   if (line.includes("%|") && readBar(line, out)) return;
   generic(line, out);
 }

@@ -355,6 +355,22 @@ describe("text logs", () => {
     ["comma-separated name value fields", "epoch 1, step 100, loss 0.52, acc 0.81", "acc", [[100, 0.81]]],
     ["a unit word after a number: not a metric", "step: 3, eta: 1 day, loss: 0.5", "eta", []],
     ["... nor a count out of a total", "step: 3, correct: 9837/10000, loss: 0.5", "correct", []],
+    [
+      "fastai's table: a row under a header of names",
+      "epoch     train_loss  valid_loss  accuracy  time    \n0         0.412345    0.301234    0.901234  00:12     \n1         0.212345    #na#        0.951234  00:12     \n",
+      "valid_loss",
+      [[0, 0.301234]],
+    ],
+    [
+      "... every column of a row, the step column left out",
+      "epoch  train_loss  time\n0  0.5  00:12\n1  0.25  00:11\nBetter model found at epoch 1 with valid_loss value: 0.2.\n2  0.125  00:12\n",
+      "train_loss",
+      [
+        [0, 0.5],
+        [1, 0.25],
+      ],
+    ],
+    ["a header with no step column is no table", "loss  accuracy\n0.5  0.9\n", "accuracy", []],
     ["a sentence with a number is no metric", "Saving the model from epoch 3 to ckpt/epoch3.pt", "to", []],
   ] as [string, string, string, [number, number][]][])("%s", (_what, text, key, want) => {
     expect(series(parse("train.log", text), key)).toEqual(want);
