@@ -210,19 +210,21 @@ function readLines(
     // Keras verbose=1 redraws its progress line with \r or \b: the last drawing is what was shown.
     // A tqdm bar redraws with \r too, each drawing with the metrics at its step: all are read.
     // The length limit is a drawing's: a bar redrawn all epoch long makes one long line.
-    const cr = Math.max(text.lastIndexOf("\r", end - 1), text.lastIndexOf("\b", end - 1));
-    const last = cr >= from ? cr + 1 : from;
-    for (let d = from; d < last; ) {
-      let next = text.indexOf("\r", d);
+    // (searched within the line only: a search from the line's end backwards through the whole text
+    // would make a file of many short lines quadratic)
+    const line = text.slice(from, end);
+    const last = Math.max(line.lastIndexOf("\r"), line.lastIndexOf("\b")) + 1;
+    for (let d = 0; d < last; ) {
+      let next = line.indexOf("\r", d);
       if (next < 0 || next >= last) next = last - 1;
-      if (next - d <= MAX_LINE) readDrawing(text.slice(d, next), out);
+      if (next - d <= MAX_LINE) readDrawing(line.slice(d, next), out);
       d = next + 1;
     }
-    if (end - last > MAX_LINE) {
+    if (line.length - last > MAX_LINE) {
       out.skip(`line ${lineNo} is longer than ${MAX_LINE} characters`);
       continue;
     }
-    readLine(text.slice(last, end).replace(ANSI, ""), out, state, templates);
+    readLine(line.slice(last).replace(ANSI, ""), out, state, templates);
   }
   at.start = start;
   at.lineNo = lineNo;
