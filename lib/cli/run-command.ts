@@ -6,7 +6,7 @@ import path from "node:path";
 import { LIMITS } from "../contract/limits";
 import type { ImportTarget } from "../import/client";
 import { ImportData } from "../import/model";
-import { type Template, compileTemplate, newTextState, readLine } from "../import/text-log";
+import { ANSI, type Template, compileTemplate, newTextState, readDrawing, readLine } from "../import/text-log";
 import { isEpoch, metricKeyProblem } from "../schemas/log-batch";
 import type { LogLineIn } from "../schemas/run-logs";
 import { encodeValue } from "../values";
@@ -50,7 +50,6 @@ const PIPE_GRACE_MS = 5_000;
 export const LONG_LINE = 1024 * 1024;
 const FLUSH_MS = 200;
 // CSI and OSC sequences: colours, cursor moves, window titles (linear: character classes only)
-const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
 
 /** The text of a printed line as a terminal shows it last: after its last CR (or backspace), no escape codes. */
 export function shownText(raw: string): string {
@@ -388,12 +387,30 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
   const badKeys = new Set<string>();
   let tooManySaid = false;
   const takeLine = (raw: string, stream: "stdout" | "stderr") => {
+    takeDrawings(raw);
     const text = shownText(raw);
     const time = Date.now() / 1000;
     out?.write(`${text}\n`);
     for (const piece of pieces(text)) delivery.line({ n: n++, stream, text: piece, time });
     const found = new ImportData();
     readLine(text, found, state, templates);
+    deliver(found, time);
+  };
+  // a progress bar's drawing before the line's last (a tqdm bar redrawn with \r all epoch long): its
+  // metrics are sent as it is drawn; only the last drawing is the line kept in the console output
+  // (a \r at the very end of the text may be half of a \r\n: what is before it is no finished drawing)
+  const takeDrawings = (raw: string): number => {
+    const done = raw.lastIndexOf("\r", raw.length - 2);
+    if (done <= 0) return 0;
+    for (const d of raw.slice(0, done).split("\r")) {
+      if (!d.includes("%|")) continue;
+      const found = new ImportData();
+      readDrawing(d, found);
+      deliver(found, Date.now() / 1000);
+    }
+    return done;
+  };
+  const deliver = (found: ImportData, time: number) => {
     const rows = new Map<number, Row>();
     let named = 0;
     for (const [key, p] of found.points) {
@@ -464,6 +481,9 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
           partial = partial.slice(nl + 1);
           nl = partial.indexOf("\n");
         }
+        // drawings of a bar that are done (another follows them): read as they come, then dropped
+        const drawn = takeDrawings(partial);
+        if (drawn > 0) partial = partial.slice(drawn);
         // a line that never ends: a progress bar redrawn with \r is kept to its last drawing; any
         // other text is stored as it comes, in pieces (dropping its start would lose it unsaid)
         if (partial.length > LONG_LINE) {

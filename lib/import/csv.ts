@@ -8,6 +8,8 @@ import { logNumber } from "./text-log";
 // - epoch (when it is not the step: Lightning's metrics.csv) -> the row's epoch
 // - timestamp, _timestamp, wall_time, time, Wall time -> the row's time (milliseconds are divided)
 // - MLflow's long form (columns key and value, or metric and value): one metric per row
+// - TensorBoard's CSV download (Wall time, Step, Value): the metric is named by the file's tag
+//   (`run-<run>-tag-<tag>.csv`), or the file's name
 // - W&B panel exports: `<run> - <metric>` columns lose the shared `<run> - ` part; their __MIN and
 //   __MAX companion columns are left out
 // - every other column is a metric; an empty cell (Lightning writes sparse rows) or a cell that is
@@ -17,8 +19,8 @@ const STEP_COLUMNS = ["step", "_step", "global_step", "iteration", "iter", "epoc
 const TIME_COLUMNS = new Set(["timestamp", "_timestamp", "wall_time", "time", "wall time", "_runtime_timestamp"]);
 
 /** readCsv in one go (the sync parseFile path). */
-export function readCsv(text: string, out: ImportData, stepColumn?: string): void {
-  for (const _ of csvParts(text, out, stepColumn));
+export function readCsv(text: string, out: ImportData, stepColumn?: string, fileName?: string): void {
+  for (const _ of csvParts(text, out, stepColumn, fileName));
 }
 
 /**
@@ -28,7 +30,7 @@ export function readCsv(text: string, out: ImportData, stepColumn?: string): voi
  * row's, whatever its options say (relax_column_count, skip_records_with_error): 64 MiB of such
  * rows froze the server for about a minute. Papa Parse checks no row lengths.
  */
-export function* csvParts(text: string, out: ImportData, stepColumn?: string): Generator<void, void> {
+export function* csvParts(text: string, out: ImportData, stepColumn?: string, fileName?: string): Generator<void, void> {
   let parser: Papa.Parser | undefined;
   let batch: string[][] = [];
   let errors: Papa.ParseError[] = [];
@@ -61,7 +63,7 @@ export function* csvParts(text: string, out: ImportData, stepColumn?: string): G
         continue;
       }
       if (read === undefined) {
-        read = rowReader(row, out, stepColumn);
+        read = rowReader(row, out, stepColumn, fileName);
         if (read === null) {
           p.abort();
           return;
@@ -81,7 +83,7 @@ export function* csvParts(text: string, out: ImportData, stepColumn?: string): G
 const CHUNK = 1 << 18;
 
 /** The header row -> what reads each data row into `out`; null when nothing can be read. */
-function rowReader(headerRow: string[], out: ImportData, stepColumn?: string): ((row: string[]) => void) | null {
+function rowReader(headerRow: string[], out: ImportData, stepColumn?: string, fileName?: string): ((row: string[]) => void) | null {
   const header = headerRow.map((h) => h.trim());
   const lower = header.map((h) => h.toLowerCase());
   let stepAt = stepColumn !== undefined ? header.indexOf(stepColumn) : -1;
@@ -112,6 +114,14 @@ function rowReader(headerRow: string[], out: ImportData, stepColumn?: string): (
   if (metricCols.length && dash.every((d) => d > 0)) {
     const prefixes = new Set(metricCols.map(([, h], j) => h.slice(0, dash[j])));
     if (prefixes.size === 1) for (let j = 0; j < metricCols.length; j++) metricCols[j][1] = metricCols[j][1].slice(dash[j] + 3);
+  }
+  // TensorBoard's "download CSV" (Wall time, Step, Value): one tag per file, named by the file
+  // (`run-<run>-tag-<tag>.csv`, the tag's slashes written as _), not by its one column
+  if (!long && stepAt >= 0 && metricCols.length === 1 && metricCols[0][1].toLowerCase() === "value" && fileName) {
+    const stem = fileName.replace(/\.[ct]sv$/i, "");
+    const tag = stem.lastIndexOf("-tag-");
+    const name = tag >= 0 ? stem.slice(tag + 5) : stem;
+    if (name) metricCols[0][1] = name;
   }
   // a name given to two columns: the second's values would replace the first's at every step,
   // unsaid; the first is kept and the others are left out, said so

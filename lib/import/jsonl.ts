@@ -1,3 +1,4 @@
+import { encodeValue } from "../values";
 import { type ImportData, isStep } from "./model";
 import { LINES_PER_PART, MAX_LINE } from "./text-log";
 
@@ -15,6 +16,8 @@ import { LINES_PER_PART, MAX_LINE } from "./text-log";
 
 const STEP_KEYS = ["step", "_step", "global_step", "iteration", "epoch"];
 const TIME_KEYS = ["wall_time", "_timestamp", "timestamp", "time"];
+/** Unix seconds of March 1973: a smaller `time` is a duration, not when the row was written. */
+const WALL_TIME_MIN = 1e8;
 
 function parseLine(line: string): unknown {
   try {
@@ -115,6 +118,74 @@ function readLines(lines: string[], out: ImportData, at: { i: number; order: num
   at.order = order;
 }
 
+/**
+ * A `.json` file that is one JSON document rather than JSON Lines; false when the text is not one
+ * document (JSON Lines, such as detectron2's metrics.json, are read line by line instead):
+ * - Hugging Face's trainer_state.json: `log_history` entries as flat objects (their `step`), the
+ *   end-of-training entry (it holds `train_runtime`) as the run's `summary` event (as the text
+ *   rule reads the Trainer's printed dicts), `train_batch_size`, `num_train_epochs` and `max_steps` as
+ *   the config's batch_size, epochs and max_steps;
+ * - a Keras `history.history` dump, `{"loss": [...], "val_loss": [...]}`: value i at step (epoch) i,
+ *   as Keras's CSVLogger counts epochs;
+ * - a list of flat objects: each as a JSON Lines line.
+ */
+export function readJsonDocument(text: string, out: ImportData): boolean {
+  let doc: unknown;
+  try {
+    doc = parseLine(text.trim());
+  } catch {
+    return false;
+  }
+  if (Array.isArray(doc)) {
+    doc.forEach((o, i) => {
+      if (typeof o === "object" && o !== null && !Array.isArray(o)) readFlat(o as Record<string, unknown>, out, i);
+      else out.skip(`item ${i + 1} is not a JSON object`);
+    });
+    return true;
+  }
+  if (typeof doc !== "object" || doc === null) return false;
+  const o = doc as Record<string, unknown>;
+  const history = own(o, "log_history");
+  if (Array.isArray(history)) {
+    for (const [config, key] of [
+      ["batch_size", "train_batch_size"],
+      ["epochs", "num_train_epochs"],
+      ["max_steps", "max_steps"],
+    ] as const) {
+      const v = num(own(o, key));
+      if (v !== undefined && Number.isFinite(v)) out.config.set(config, v);
+    }
+    history.forEach((e, i) => {
+      if (typeof e !== "object" || e === null || Array.isArray(e)) return out.skip(`log_history item ${i + 1} is not a JSON object`);
+      const entry = e as Record<string, unknown>;
+      if (own(entry, "train_runtime") === undefined) return readFlat(entry, out, i);
+      const data: Record<string, unknown> = Object.create(null);
+      for (const k of Object.keys(entry)) {
+        const v = num(entry[k]);
+        if (v !== undefined) data[k] = encodeValue(v);
+      }
+      out.events.push({ type: "summary", step: null, time: Number.NaN, data });
+    });
+    return true;
+  }
+  const keys = Object.keys(o);
+  if (keys.length && keys.every((k) => Array.isArray(o[k]))) {
+    for (const k of keys) {
+      (o[k] as unknown[]).forEach((x, step) => {
+        const v = num(x);
+        if (v !== undefined) out.point(k, step, v);
+      });
+    }
+    const n = Math.max(...keys.map((k) => (o[k] as unknown[]).length));
+    for (let step = 0; step < n; step++) out.epochs.set(step, step);
+    return true;
+  }
+  // one object on one line: a JSON Lines file of one line; on several lines (a config.json): no log
+  if (!text.trim().includes("\n")) return false;
+  out.skip("a JSON document that is not a log babysit reads (trainer_state.json's log_history, a Keras history dump, a list of rows)");
+  return true;
+}
+
 function readKind(kind: string, o: Record<string, unknown>, out: ImportData, lineNo: number): void {
   const step = num(own(o, "step"));
   const time = num(own(o, "wall_time")) ?? num(own(o, "time")) ?? Number.NaN;
@@ -170,7 +241,8 @@ function readFlat(o: Record<string, unknown>, out: ImportData, order: number): v
   let timeKey: string | undefined;
   for (const k of TIME_KEYS) {
     const t = num(own(o, k));
-    if (t !== undefined && Number.isFinite(t)) {
+    // `time` is also what a step took (detectron2's seconds per iteration): a wall time is after 1973
+    if (t !== undefined && Number.isFinite(t) && (k !== "time" || t >= WALL_TIME_MIN)) {
       time = t > 1e11 ? t / 1000 : t;
       timeKey = k;
       break;

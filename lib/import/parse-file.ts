@@ -1,7 +1,7 @@
 import { isEventFileName } from "./group-files";
 import { ImportData, ImportTooLargeError } from "./model";
 import { csvParts } from "./csv";
-import { jsonlParts } from "./jsonl";
+import { jsonlParts, readJsonDocument } from "./jsonl";
 import { EventFileError, type TagPlugins, eventFileParts } from "./tensorboard/events";
 import { textLogParts } from "./text-log";
 
@@ -36,8 +36,9 @@ export function formatOf(path: string, bytes: Uint8Array): Format | null {
   if (head.includes(0)) return null;
   let i = 0;
   while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
-  if (head[i] === 0x7b /* { */ && name.endsWith(".json") === false && /^\{"/.test(Buffer.from(head.subarray(i, i + 2)).toString("latin1")))
-    return "jsonl";
+  // a .json file: a JSON document or JSON Lines (jsonl reads both); any other name starting `{"`: JSON Lines
+  if (name.endsWith(".json") && (head[i] === 0x7b /* { */ || head[i] === 0x5b) /* [ */) return "jsonl";
+  if (head[i] === 0x7b /* { */ && /^\{"/.test(Buffer.from(head.subarray(i, i + 2)).toString("latin1"))) return "jsonl";
   return "text";
 }
 
@@ -88,13 +89,20 @@ function* parseWhole(path: string, bytes: Uint8Array, opts: ParseOptions): Gener
       }
       break;
     case "csv":
-      yield* csvParts(utf8.decode(bytes), data, opts.stepColumn);
+      yield* csvParts(utf8.decode(bytes), data, opts.stepColumn, path.split("/").pop());
       data.end = bytes.length;
       break;
-    case "jsonl":
-      yield* jsonlParts(utf8.decode(bytes), data);
+    case "jsonl": {
+      const text = utf8.decode(bytes);
+      // a .json file may be one document (trainer_state.json, a Keras history dump) or JSON Lines
+      if (path.toLowerCase().endsWith(".json") && readJsonDocument(text, data)) {
+        data.end = bytes.length;
+        break;
+      }
+      yield* jsonlParts(text, data);
       data.end = bytes.lastIndexOf(0x0a) + 1;
       break;
+    }
     case "text":
       yield* textLogParts(utf8.decode(bytes), data, opts.patterns);
       data.end = bytes.lastIndexOf(0x0a) + 1;

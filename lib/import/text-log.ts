@@ -1,4 +1,4 @@
-import { LIMITS } from "../contract/limits";
+import { LIMITS, codePointLength } from "../contract/limits";
 import { encodeValue } from "../values";
 import { type ImportData, isStep } from "./model";
 
@@ -21,11 +21,18 @@ import { type ImportData, isStep } from "./model";
 // 4. User templates (`--pattern`): literal text with `{name}` placeholders, each matching one
 //    number; `{step}` (or `{epoch}` when there is no `{step}`) is the step. Not regular expressions:
 //    matched left to right with plain string search, so no input can make them slow.
-// 5. Generic: a line with two or more `name: value` / `name=value` pairs of which one is named
-//    step, global_step, iter, iteration or it (or else epoch, when its value is an integer): every
-//    other numeric pair is a metric at that step.
-// Numbers are decimals or exponents; nan, inf, -inf, infinity (any case) are values too: they are
-// how a divergence shows. A line longer than MAX_LINE characters is skipped (and said so).
+// 5. Tables printed under a header row of names, one of them the step or epoch (fastai; readTable).
+// 6. tqdm progress bars (readBar): the `name=value` pairs after the rate, at step e*N + i when the
+//    bar's description names the epoch, else i. Every drawing of a bar redrawn with \r is read.
+// 7. Generic: `name: value` / `name=value` pairs; the step is a pair named step, global_step, iter,
+//    iteration or it, else the progress the line prints (progressOf: `Epoch [3][50/200]`, `Iter
+//    [500/9000]`, `Epoch 3/10`), else an integer epoch pair; every other numeric pair is a metric at
+//    that step, named by the words before its colon (`Train Loss` -> `Train_Loss`). A line with no
+//    colon pairs is read as `name value` fields (`iter 100: loss 2.31, time 41ms`) when one of them is
+//    the step or the epoch.
+// Colour and cursor escape codes are removed first. Numbers are decimals or exponents; nan, inf,
+// -inf, infinity (any case) are values too: they are how a divergence shows. A line (a drawing) longer
+// than MAX_LINE characters is skipped (and said so).
 
 export const MAX_LINE = 64 * 1024;
 
@@ -49,11 +56,65 @@ export function logNumber(s: string): number | undefined {
 const PAIR =
   /(?<![\w./-])([A-Za-z_][\w./-]{0,199})[ \t]{0,8}[:=][ \t]{0,8}([-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf(?:inity)?))(?![\w.])/gi;
 
-function pairs(line: string): [string, number][] {
-  const out: [string, number][] = [];
+/** A `name: value` pair of a line: `key` as the metric is named, `word` the name's last word. */
+interface Pair {
+  key: string;
+  word: string;
+  value: number;
+}
+
+// Words a console log puts before a metric's name that are not part of it (a logger's level).
+const LOG_LEVELS = new Set(["info", "debug", "warning", "warn", "error", "critical", "trace", "notice"]);
+/** Words a metric name may have before its last one: `Train Loss: 0.5`, `val top1 acc: 0.9`. */
+const NAME_WORDS_BEFORE = 2;
+const NAME_WORD = /^[A-Za-z_][\w.-]*$/;
+
+/**
+ * The metric name ending with `word` at `at`: the words written before it with single spaces
+ * (`Train Loss: 0.5 | Val Loss: 0.4` names train and validation loss apart), joined with `_` as
+ * keys are written, at most NAME_WORDS_BEFORE of them, never a logger's level (`INFO Train Loss`).
+ */
+function nameBefore(line: string, at: number, word: string): string {
+  const words = [word];
+  let i = at;
+  while (words.length <= NAME_WORDS_BEFORE && i >= 2 && line[i - 1] === " " && line[i - 2] !== " ") {
+    let j = i - 1;
+    while (j > 0 && /[\w.-]/.test(line[j - 1])) j--;
+    const w = line.slice(j, i - 1);
+    if (!NAME_WORD.test(w) || LOG_LEVELS.has(w.toLowerCase())) break;
+    words.unshift(w);
+    i = j;
+  }
+  return words.join("_");
+}
+
+/**
+ * Whether the number that ends at `at` has a unit word after it (`eta: 1 day, 1:00:00`, `time: 0.5 s`)
+ * or a total (`9837/10000`): a quantity, not a metric. Words that lead to the next pair's `:` or `=` (`loss: 0.5 val acc: 0.9`)
+ * are that pair's name, not a unit.
+ */
+function unitAfter(line: string, at: number): boolean {
+  if (line[at] === "/") return true; // `Accuracy: 9837/10000`: a count out of a total
+  let i = at;
+  for (let words = 0; words <= NAME_WORDS_BEFORE; words++) {
+    if (line[i] !== " " || !/[A-Za-z_]/.test(line[i + 1] ?? "")) return words > 0;
+    i++;
+    while (i < line.length && /[\w.-]/.test(line[i])) i++;
+    let j = i;
+    while (line[j] === " ") j++;
+    if (line[j] === ":" || line[j] === "=") return false;
+  }
+  return true;
+}
+
+function pairs(line: string): Pair[] {
+  const out: Pair[] = [];
   for (const m of line.matchAll(PAIR)) {
     const v = logNumber(m[2]);
-    if (v !== undefined) out.push([m[1], v]);
+    if (v === undefined || unitAfter(line, m.index + m[0].length)) continue;
+    const key = nameBefore(line, m.index, m[1]);
+    if (codePointLength(key) <= LIMITS.keyMaxLength.value) out.push({ key, word: m[1], value: v });
+    else out.push({ key: m[1], word: m[1], value: v });
   }
   return out;
 }
@@ -69,10 +130,47 @@ export interface TextState {
   iterations: number;
   kerasEpoch: number | null;
   dicts: number;
+  /** The header of the table being printed (fastai's `epoch train_loss valid_loss ...`), if any. */
+  table: { names: string[]; stepAt: number } | null;
 }
 
 export function newTextState(): TextState {
-  return { lastIteration: 0, iterations: 0, kerasEpoch: null, dicts: 0 };
+  return { lastIteration: 0, iterations: 0, kerasEpoch: null, dicts: 0, table: null };
+}
+
+const TABLE_STEPS = new Set(["epoch", "step", "global_step", "iter", "iteration", "it"]);
+/** Columns a table has at most (a line of more words is prose, not a header). */
+const TABLE_COLUMNS = 64;
+
+/**
+ * A table printed row by row under a header of names (fastai's `fit`: `epoch  train_loss  valid_loss
+ * accuracy  time`, then `0  0.412  0.301  0.901  00:12`): every number of a row whose step column
+ * holds an integer is a metric at that step (`00:12` and `#na#` are no numbers). The table ends at
+ * the first line that is not one of its rows.
+ */
+function readTable(line: string, out: ImportData, state: TextState): boolean {
+  const trimmed = line.trim();
+  if (!trimmed) return false;
+  const cells = trimmed.split(/[ \t]+/, TABLE_COLUMNS + 1);
+  const t = state.table;
+  if (t && cells.length === t.names.length) {
+    const step = logNumber(cells[t.stepAt]);
+    if (step !== undefined && isStep(step)) {
+      for (let i = 0; i < cells.length; i++) {
+        if (i === t.stepAt) continue;
+        const v = logNumber(cells[i]);
+        if (v !== undefined) out.point(t.names[i], step, v);
+      }
+      if (t.names[t.stepAt].toLowerCase() === "epoch") out.epochs.set(step, step);
+      return true;
+    }
+  }
+  state.table = null;
+  if (cells.length < 2 || cells.length > TABLE_COLUMNS || !cells.every((c) => NAME_WORD.test(c))) return false;
+  const stepAt = cells.findIndex((c) => TABLE_STEPS.has(c.toLowerCase()));
+  if (stepAt < 0 || new Set(cells).size !== cells.length) return false;
+  state.table = { names: cells, stepAt };
+  return true;
 }
 
 /** Reads a whole text log; `patterns` are user templates (rule 4). */
@@ -106,16 +204,27 @@ function readLines(
     let end = text.indexOf("\n", start);
     if (end < 0) end = text.length;
     lineNo++;
-    // Keras verbose=1 redraws its progress line with \r or \b: the last drawing is what was shown
-    let line = text.slice(start, end);
+    const from = start;
     start = end + 1;
-    if (line.length > MAX_LINE) {
+    if (text[end - 1] === "\r") end--;
+    // Keras verbose=1 redraws its progress line with \r or \b: the last drawing is what was shown.
+    // A tqdm bar redraws with \r too, each drawing with the metrics at its step: all are read.
+    // The length limit is a drawing's: a bar redrawn all epoch long makes one long line.
+    // (searched within the line only: a search from the line's end backwards through the whole text
+    // would make a file of many short lines quadratic)
+    const line = text.slice(from, end);
+    const last = Math.max(line.lastIndexOf("\r"), line.lastIndexOf("\b")) + 1;
+    for (let d = 0; d < last; ) {
+      let next = line.indexOf("\r", d);
+      if (next < 0 || next >= last) next = last - 1;
+      if (next - d <= MAX_LINE) readDrawing(line.slice(d, next), out);
+      d = next + 1;
+    }
+    if (line.length - last > MAX_LINE) {
       out.skip(`line ${lineNo} is longer than ${MAX_LINE} characters`);
       continue;
     }
-    const cr = Math.max(line.lastIndexOf("\r", line.length - 2), line.lastIndexOf("\b"));
-    if (cr >= 0) line = line.slice(cr + 1);
-    readLine(line.replace(/\r$/, ""), out, state, templates);
+    readLine(line.slice(last).replace(ANSI, ""), out, state, templates);
   }
   at.start = start;
   at.lineNo = lineNo;
@@ -173,6 +282,8 @@ export function readLine(line: string, out: ImportData, state: TextState, templa
     if (readDict(line.slice(brace, line.trimEnd().length), out, state)) return;
   }
   for (const t of templates) if (matchTemplate(t, line, out)) return;
+  if (readTable(line, out, state)) return;
+  if (line.includes("%|") && readBar(line, out)) return;
   generic(line, out);
 }
 
@@ -212,24 +323,178 @@ function readDict(text: string, out: ImportData, state: TextState): boolean {
   return true;
 }
 
+/** Colour and cursor escape sequences (CSI, OSC, two-character ESC): a terminal shows none of them. */
+export const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+
+/** Metrics that are not the model's: Lightning's log version in its progress bar. */
+const NOT_METRICS = new Set(["v_num"]);
+
+/** An unsigned integer written at `at` (spaces before it skipped): its value and where it ends. */
+function intAt(line: string, at: number): { value: number; end: number } | undefined {
+  let i = at;
+  while (line[i] === " ") i++;
+  let j = i;
+  while (j < line.length && j - i < 16 && line[j] >= "0" && line[j] <= "9") j++;
+  return j > i ? { value: Number(line.slice(i, j)), end: j } : undefined;
+}
+
+/** `i/N` at `at` (spaces around the numbers allowed, N may be `?`): i and N (NaN when unknown). */
+function progressAt(line: string, at: number): { i: number; n: number; end: number } | undefined {
+  const i = intAt(line, at);
+  if (!i || line[i.end] !== "/") return undefined;
+  if (line[i.end + 1] === "?") return { i: i.value, n: Number.NaN, end: i.end + 2 };
+  const n = intAt(line, i.end + 1);
+  return n ? { i: i.value, n: n.value, end: n.end } : undefined;
+}
+
+// Words that say the number after them counts epochs (`Epoch 3`, timm's `Train: 3 [...]`), or steps.
+const EPOCH_WORDS = new Set(["epoch", "train", "training"]);
+const ITERATION_WORDS = new Set(["iter", "iteration", "step", "it"]);
+
+/**
+ * Where a line says it is in training, from the progress a training loop prints rather than a
+ * `step: N` pair: `Epoch [3][50/200]` (mmcv), `Epoch(train) [3][ 50/200]` (mmengine), `Train Epoch: 3
+ * [640/60000 (1%)]` (PyTorch's examples), `Train: 3 [ 50/200 (25%)]` (timm): step e*N + i (the count
+ * within the epoch, in whatever unit it is printed); `Iter(train) [50/90000]`, `Iteration 50/1000`:
+ * step i; `Epoch 3/10`, `[Epoch 3]`, `Epoch 3:`: step e. Read left to right once (linear time); the
+ * first epoch or iteration word followed by its number decides.
+ */
+function progressOf(line: string): { step: number; epoch?: number } | undefined {
+  const lower = line.toLowerCase();
+  for (let w = 0; w < lower.length; ) {
+    // the next word
+    while (w < lower.length && !(lower[w] >= "a" && lower[w] <= "z")) w++;
+    let e = w;
+    while (e < lower.length && lower[e] >= "a" && lower[e] <= "z") e++;
+    const word = lower.slice(w, e);
+    const before = w === 0 ? "" : lower[w - 1];
+    w = e;
+    if (/[\w.-]/.test(before) || (lower[e] !== undefined && /[\w.-]/.test(lower[e]))) continue; // part of a longer name
+    const epochWord = EPOCH_WORDS.has(word);
+    if (!epochWord && !ITERATION_WORDS.has(word)) continue;
+    // what may stand between the word and its number: `(train)`, a colon, spaces, an opening bracket
+    let i = e;
+    if (lower.startsWith("(train)", i)) i += 7;
+    while (lower[i] === " " || lower[i] === ":" || lower[i] === "[") i++;
+    if (!(lower[i] >= "0" && lower[i] <= "9")) continue;
+    if (!epochWord) {
+      const p = progressAt(lower, i);
+      const n = p ?? intAt(lower, i);
+      if (!n) continue;
+      return isStep(p ? p.i : (n as { value: number }).value) ? { step: p ? p.i : (n as { value: number }).value } : undefined;
+    }
+    const ep = intAt(lower, i);
+    if (!ep) continue;
+    // a count within the epoch: `][i/N`, ` [i/N`, `: [i/N`
+    let k = ep.end;
+    if (lower[k] === "/") {
+      // `Epoch 3/10`: the epoch of how many; the step is the epoch
+      return isStep(ep.value) ? { step: ep.value, epoch: ep.value } : undefined;
+    }
+    while (lower[k] === " " || lower[k] === "]" || lower[k] === ":") k++;
+    if (lower[k] === "[") {
+      const p = progressAt(lower, k + 1);
+      if (p && Number.isFinite(p.n) && p.n > 0) {
+        const step = ep.value * p.n + p.i;
+        return isStep(step) ? { step, epoch: ep.value + p.i / p.n } : undefined;
+      }
+    }
+    if (word === "epoch") return isStep(ep.value) ? { step: ep.value, epoch: ep.value } : undefined;
+  }
+  return undefined;
+}
+
+/** One drawing of a progress bar (text between two \r): its metrics, if it is a tqdm bar with some. */
+export function readDrawing(drawing: string, out: ImportData): void {
+  if (drawing.length <= MAX_LINE && drawing.includes("%|")) readBar(drawing.replace(ANSI, ""), out);
+}
+
+/**
+ * A tqdm progress bar (`desc: 42%|████      | 42/100 [00:05<00:07, 8.1it/s, loss=0.5, acc=0.8]`,
+ * as PyTorch Lightning and most hand-written loops draw it): the `name=value` pairs after its rate
+ * are metrics at step i, or e*N + i when its description names the epoch (`Epoch 3: ...`).
+ */
+function readBar(line: string, out: ImportData): boolean {
+  const pct = line.indexOf("%|");
+  if (pct < 0) return false;
+  const bar = line.indexOf("|", pct + 2);
+  if (bar < 0) return false;
+  const p = progressAt(line, bar + 1);
+  if (!p) return false;
+  let k = p.end;
+  while (line[k] === " ") k++;
+  if (line[k] !== "[") return false;
+  const close = line.indexOf("]", k);
+  const postfix = line.slice(k + 1, close < 0 ? line.length : close);
+  const found = pairs(postfix).filter((x) => !NOT_METRICS.has(x.key));
+  if (!found.length) return true; // a bar with no metrics (an evaluation's, a data loader's) is no metric line
+  const desc = progressOf(line.slice(0, pct));
+  const scaled = desc?.epoch !== undefined && Number.isFinite(p.n) && p.n > 0;
+  const step = scaled ? desc!.step * p.n + p.i : p.i;
+  if (!isStep(step)) return true;
+  for (const x of found) out.point(x.key, step, x.value);
+  if (scaled) out.epochs.set(step, desc!.step + p.i / p.n);
+  return true;
+}
+
+/**
+ * `name value` fields between separators, with no colon: `iter 100: loss 2.31, time 41.2ms` (nanoGPT),
+ * `epoch 2, step 300, train loss 0.41, val loss 0.52`. Fields are split at `,`, `;`, `|`, tabs and `: `;
+ * a field that is a name of up to three words and one number is a pair (a number with a unit,
+ * `41.2ms`, is not).
+ */
+function spacedPairs(line: string): Pair[] {
+  const out: Pair[] = [];
+  let from = 0;
+  for (let i = 0; i <= line.length; i++) {
+    const c = line[i];
+    const cut = i === line.length || c === "," || c === ";" || c === "|" || c === "\t" || (c === ":" && line[i + 1] === " ");
+    if (!cut) continue;
+    const field = line.slice(from, i).trim();
+    from = i + 1;
+    const space = field.lastIndexOf(" ");
+    if (space <= 0) continue;
+    const value = logNumber(field.slice(space + 1));
+    const words = field.slice(0, space).split(" ");
+    if (value === undefined || words.length > NAME_WORDS_BEFORE + 1 || !words.every((w) => NAME_WORD.test(w))) continue;
+    const key = words.join("_");
+    if (codePointLength(key) <= LIMITS.keyMaxLength.value) out.push({ key, word: words[words.length - 1], value });
+  }
+  return out;
+}
+
 function generic(line: string, out: ImportData): void {
-  const found = pairs(line);
-  if (found.length < 2) return;
+  let found = pairs(line);
+  if (found.length < 2 && !found.some((x) => isStepWord(x.word) || x.word.toLowerCase() === "epoch")) {
+    // no `name: value` pairs to speak of: `name value` fields with a step among them
+    const spaced = spacedPairs(line);
+    if (spaced.length >= 2 && spaced.some((x) => isStepWord(x.word) || x.word.toLowerCase() === "epoch")) found = spaced;
+  }
+  if (!found.length) return;
   let step: number | undefined;
   let epoch: number | undefined;
-  for (const [k, v] of found) {
-    const name = k.toLowerCase();
-    if (STEP_NAMES.has(name) && step === undefined) step = v;
-    else if (name === "epoch" && epoch === undefined) epoch = v;
+  for (const x of found) {
+    const name = x.word.toLowerCase();
+    if (isStepWord(name) && step === undefined) step = x.value;
+    else if (name === "epoch" && epoch === undefined) epoch = x.value;
   }
-  const at = step !== undefined && isStep(step) ? step : epoch !== undefined && isStep(epoch) ? epoch : undefined;
+  const metrics = found.filter((x) => !isStepWord(x.word) && x.word.toLowerCase() !== "epoch" && !NOT_METRICS.has(x.key));
+  if (!metrics.length) return;
+  // the step: a `step: N` pair, else the progress the line prints (`Epoch 3 [50/200]`), else an epoch pair
+  const progress = step === undefined ? progressOf(line) : undefined;
+  let at: number | undefined;
+  if (step !== undefined) at = isStep(step) ? step : undefined;
+  else if (progress) {
+    at = progress.step;
+    if (progress.epoch !== undefined) epoch = progress.epoch;
+  } else if (epoch !== undefined && found.length >= 2) at = isStep(epoch) ? epoch : undefined;
   if (at === undefined) return;
-  for (const [k, v] of found) {
-    const name = k.toLowerCase();
-    if (STEP_NAMES.has(name) || name === "epoch") continue;
-    out.point(k, at, v);
-  }
+  for (const x of metrics) out.point(x.key, at, x.value);
   if (epoch !== undefined && Number.isFinite(epoch) && Math.abs(epoch) <= LIMITS.epochAbsMax.value) out.epochs.set(at, epoch);
+}
+
+function isStepWord(word: string): boolean {
+  return STEP_NAMES.has(word.toLowerCase());
 }
 
 export interface Template {

@@ -151,6 +151,27 @@ describe("babysit run", () => {
       ],
     ],
     [
+      "tqdm bars redrawn with \\r (PyTorch Lightning): every drawing's metrics, at e*N + i",
+      [
+        "import sys, time",
+        "for e in range(2):",
+        "    for i in range(1, 4):",
+        '        sys.stdout.write(f"\\rEpoch {e}: {i * 33}%|#| {i}/3 [00:01<00:00, 5.0it/s, loss={1.0 / (e * 3 + i)}, v_num=0]")',
+        "        sys.stdout.flush()",
+        "        time.sleep(0.02)",
+        '    sys.stdout.write("\\n")',
+      ],
+      "loss",
+      [
+        [1, 1],
+        [2, 0.5],
+        [3, 1 / 3],
+        [4, 0.25],
+        [5, 0.2],
+        [6, 1 / 6],
+      ],
+    ],
+    [
       "generic key=value with a step, nan as data",
       ['print("it=10 loss=0.5 lr=0.1")', 'print("it=20 loss=nan lr=0.1")'],
       "loss",

@@ -107,6 +107,22 @@ describe("CSV", () => {
   });
 });
 
+describe("TensorBoard's CSV download", () => {
+  test.each([
+    ["run-train-tag-loss.csv", "loss"],
+    ["run-.-tag-val_acc.csv", "val_acc"],
+    ["accuracy.csv", "accuracy"],
+  ])("%s: its one column is the tag %s", (name, key) => {
+    const d = parse(name, "Wall time,Step,Value\n1700000000.5,0,2.3\n1700000001.5,100,1.9\n");
+    expect(series(d, key)).toEqual([
+      [0, 2.3],
+      [100, 1.9],
+    ]);
+    expect(d.points.get(key)?.times).toEqual([1700000000.5, 1700000001.5]);
+    expect(d.points.has("Value")).toBe(false);
+  });
+});
+
 describe("JSON Lines", () => {
   test("flat objects with a step, nested objects flattened, bare NaN and Infinity as data", () => {
     const d = parse("m.jsonl", '{"step": 1, "loss": NaN, "val": {"acc": 0.5}}\n{"step": 2, "loss": Infinity, "val": {"acc": -Infinity}}\n');
@@ -135,6 +151,103 @@ describe("JSON Lines", () => {
     expect(d.points.get("train/loss")).toEqual({ steps: [3], values: [0.5], times: [1_700_000_000] });
     expect(d.epochs.get(3)).toBe(1);
     expect(d.histograms[0]).toMatchObject({ key: "w", edges: [0, 1], counts: [4] });
+  });
+
+  test("a `time` that is a duration (detectron2's seconds per iteration) is a metric, not when the row was written", () => {
+    const d = parse(
+      "metrics.jsonl",
+      '{"iteration": 19, "total_loss": 1.2, "time": 0.31}\n{"iteration": 39, "total_loss": 1.0, "time": 1700000000}\n',
+    );
+    expect(series(d, "time")).toEqual([[19, 0.31]]);
+    expect(d.points.get("total_loss")?.times).toEqual([Number.NaN, 1_700_000_000]);
+  });
+
+  test.each([
+    [
+      "detectron2's metrics.json (JSON Lines named .json)",
+      "metrics.json",
+      '{"iteration": 19, "total_loss": 1.2, "lr": 0.0002}\n{"iteration": 39, "total_loss": 1.0, "lr": 0.0004}\n',
+      "total_loss",
+      [
+        [19, 1.2],
+        [39, 1.0],
+      ],
+    ],
+    [
+      "Hugging Face's trainer_state.json: log_history at its steps",
+      "checkpoint-20/trainer_state.json",
+      JSON.stringify(
+        {
+          epoch: 1,
+          global_step: 20,
+          train_batch_size: 8,
+          log_history: [
+            { epoch: 0.5, loss: 2.3, learning_rate: 4.5e-5, step: 10 },
+            { epoch: 1, loss: 1.9, step: 20 },
+            { epoch: 1, eval_loss: 1.7, step: 20 },
+          ],
+        },
+        null,
+        2,
+      ),
+      "loss",
+      [
+        [10, 2.3],
+        [20, 1.9],
+      ],
+    ],
+    [
+      "a Keras history.history dump: value i at epoch i",
+      "history.json",
+      '{"loss": [0.9, 0.5, NaN], "val_accuracy": [0.5, 0.7, 0.8]}',
+      "loss",
+      [
+        [0, 0.9],
+        [1, 0.5],
+        [2, Number.NaN],
+      ],
+    ],
+    [
+      "a list of flat objects",
+      "log.json",
+      '[\n {"epoch": 1, "val_loss": 0.6},\n {"epoch": 2, "val_loss": 0.5}\n]',
+      "val_loss",
+      [
+        [1, 0.6],
+        [2, 0.5],
+      ],
+    ],
+  ] as [string, string, string, string, [number, number][]][])("%s", (_what, name, text, key, want) => {
+    expect(formatOf(name, Buffer.from(text))).toBe("jsonl");
+    expect(series(parse(name, text), key)).toEqual(want);
+  });
+
+  test("trainer_state.json: the end-of-training entry is the run's summary; batch size and epochs are config", () => {
+    const state = {
+      train_batch_size: 16,
+      num_train_epochs: 3,
+      max_steps: 60,
+      log_history: [
+        { loss: 2, step: 10, epoch: 0.5 },
+        { train_runtime: 30.5, train_loss: 1.4, step: 60, epoch: 3 },
+      ],
+    };
+    const d = parse("trainer_state.json", JSON.stringify(state));
+    expect(series(d, "loss")).toEqual([[10, 2]]);
+    expect(d.points.has("train_loss")).toBe(false);
+    expect(d.events).toMatchObject([{ type: "summary", step: null }]);
+    expect({ ...d.events[0].data }).toMatchObject({ train_runtime: 30.5, train_loss: 1.4 });
+    expect([...d.config]).toEqual([
+      ["batch_size", 16],
+      ["epochs", 3],
+      ["max_steps", 60],
+    ]);
+  });
+
+  test("a .json file that is neither a document babysit reads nor JSON Lines: nothing imported, said so", () => {
+    const d = parse("config.json", '{\n  "lr": 0.1,\n  "layers": 3\n}\n');
+    expect(d.pointCount).toBe(0);
+    expect(d.skipped).toEqual([expect.stringContaining("a JSON document that is not a log babysit reads")]);
   });
 
   test("a torn last line is a file being written; a bad line in the middle is skipped and said so", () => {
@@ -174,6 +287,105 @@ describe("text logs", () => {
     ["a plain sentence is no metric", "Saving model to checkpoint: done", "checkpoint", []],
   ])("%s", (_what, text, key, want) => {
     expect(series(parse("train.log", text), key)).toEqual(want);
+  });
+
+  // Console output as other tools and hand-written loops print it: each row names what a reader of the
+  // log sees (the metric's name as printed, at the step the progress says), never a number taken
+  // from a unit, a total or another metric's name
+  const K3 = "\u001b[1m1875/1875\u001b[0m \u001b[32m━━━━━━━━━━━━━━━━━━━━\u001b[0m\u001b[37m\u001b[0m \u001b[1m3s\u001b[0m 1ms/step";
+  test.each([
+    [
+      "Keras 3 in colour (escape codes before the step count)",
+      `Epoch 1/2\n${K3} - accuracy: 0.88 - loss: 0.43 - val_loss: 0.15\nEpoch 2/2\n${K3} - accuracy: 0.96 - loss: 0.13 - val_loss: 0.1\n`,
+      "val_loss",
+      [
+        [0, 0.15],
+        [1, 0.1],
+      ],
+    ],
+    ["coloured key=value lines", "\u001b[32mstep=1\u001b[0m loss=\u001b[1m0.5\u001b[0m\n", "loss", [[1, 0.5]]],
+    [
+      "train and val metrics named by two words",
+      "Epoch: 1 | Train Loss: 0.512 | Train Acc: 81.20% | Val Loss: 0.432 | Val Acc: 84.10%",
+      "Val_Loss",
+      [[1, 0.432]],
+    ],
+    ["... the training one apart", "Epoch: 1 | Train Loss: 0.512 | Val Loss: 0.432", "Train_Loss", [[1, 0.512]]],
+    ["... without separators", "epoch 2 train loss: 0.3 val loss: 0.4", "val_loss", [[2, 0.4]]],
+    ["a logger's level is not part of the name", "2024-05-01 12:00:00 INFO Train Loss: 0.7 step: 9", "Train_Loss", [[9, 0.7]]],
+    ["PyTorch examples: Train Epoch e [i/N]", "Train Epoch: 2 [640/60000 (1%)]\tLoss: 0.213150", "Loss", [[120640, 0.21315]]],
+    [
+      "mmcv: Epoch [e][i/N]",
+      "2023-01-01 12:00:00,000 - mmdet - INFO - Epoch [1][50/7330]\tlr: 1.978e-03, eta: 1 day, 1:00:00, time: 0.500, loss: 0.8",
+      "loss",
+      [[7380, 0.8]],
+    ],
+    ["mmengine: Epoch(train) [e][i/N]", "Epoch(train)  [3][ 100/1000]  lr: 1.0e-02  eta: 0:10:00  loss: 0.6123", "loss", [[3100, 0.6123]]],
+    ["mmengine: Iter(train) [i/N]", "Iter(train) [  500/90000]  lr: 2.0e-02  loss: 1.25", "loss", [[500, 1.25]]],
+    ["timm: Train: e [i/N]", "Train: 3 [  50/1251 (  4%)]  Loss: 6.912 (6.92)  Time: 0.300s,  106.67/s  LR: 1.000e-05", "Loss", [[3803, 6.912]]],
+    [
+      "timm: an evaluation line without an epoch is no training step",
+      "Test: [   0/196]  Time: 0.5 (0.5)  Loss:  0.5 (0.5)  Acc@1: 80.0 (80.0)",
+      "Loss",
+      [],
+    ],
+    ["Epoch e/E before the metrics", "[Epoch 4/10] loss: 0.25, acc: 0.91", "acc", [[4, 0.91]]],
+    [
+      "a Lightning progress bar: its metrics at e*N + i",
+      "Epoch 1: 100%|██████████| 100/100 [00:10<00:00, 10.00it/s, loss=0.3, v_num=0, val_loss=0.35]",
+      "val_loss",
+      [[200, 0.35]],
+    ],
+    ["... v_num is Lightning's version, not a metric", "Epoch 1: 100%|██████████| 100/100 [00:10<00:00, 10.00it/s, loss=0.3, v_num=0]", "v_num", []],
+    ["a tqdm bar with no epoch: step i", "train:  42%|████▏     | 42/100 [00:05<00:07,  8.10it/s, loss=0.512, acc=0.8]", "loss", [[42, 0.512]]],
+    [
+      "every drawing of a bar redrawn with \\r",
+      "\rEpoch 0:  10%|█| 10/100 [00:01<00:09, loss=0.9]\rEpoch 0:  20%|██| 20/100 [00:02<00:08, loss=0.8]\rEpoch 0:  30%|███| 30/100 [00:03<00:07, loss=0.7]\n",
+      "loss",
+      [
+        [10, 0.9],
+        [20, 0.8],
+        [30, 0.7],
+      ],
+    ],
+    ["a download bar is no metric", "model.safetensors: 100%|██████████| 1.2M/1.2M [00:01<00:00, 1.0MB/s]", "model.safetensors", []],
+    ["nanoGPT: name value fields", "iter 10: loss 9.1235, time 100.12ms, mfu 20.10%", "loss", [[10, 9.1235]]],
+    ["... a value with a unit is no metric", "iter 10: loss 9.1235, time 100.12ms, mfu 20.10%", "time", []],
+    ["nanoGPT's evaluation line", "step 500: train loss 1.8265, val loss 1.9227", "val_loss", [[500, 1.9227]]],
+    ["comma-separated name value fields", "epoch 1, step 100, loss 0.52, acc 0.81", "acc", [[100, 0.81]]],
+    ["a unit word after a number: not a metric", "step: 3, eta: 1 day, loss: 0.5", "eta", []],
+    ["... nor a count out of a total", "step: 3, correct: 9837/10000, loss: 0.5", "correct", []],
+    [
+      "fastai's table: a row under a header of names",
+      "epoch     train_loss  valid_loss  accuracy  time    \n0         0.412345    0.301234    0.901234  00:12     \n1         0.212345    #na#        0.951234  00:12     \n",
+      "valid_loss",
+      [[0, 0.301234]],
+    ],
+    [
+      "... every column of a row, the step column left out",
+      "epoch  train_loss  time\n0  0.5  00:12\n1  0.25  00:11\nBetter model found at epoch 1 with valid_loss value: 0.2.\n2  0.125  00:12\n",
+      "train_loss",
+      [
+        [0, 0.5],
+        [1, 0.25],
+      ],
+    ],
+    ["a header with no step column is no table", "loss  accuracy\n0.5  0.9\n", "accuracy", []],
+    ["a sentence with a number is no metric", "Saving the model from epoch 3 to ckpt/epoch3.pt", "to", []],
+  ] as [string, string, string, [number, number][]][])("%s", (_what, text, key, want) => {
+    expect(series(parse("train.log", text), key)).toEqual(want);
+  });
+
+  test("a bar redrawn all epoch long is read drawing by drawing, however long its line", () => {
+    const drawings = Array.from(
+      { length: 3000 },
+      (_, i) => `\rEpoch 0: ${Math.floor(i / 30)}%|█| ${i + 1}/3000 [00:01<00:09, 9.9it/s, loss=${(1 / (i + 1)).toFixed(5)}]`,
+    );
+    const d = parse("train.log", `${drawings.join("")}\nstep=5000 loss=0.1\n`);
+    expect(d.skipped).toEqual([]);
+    const loss = series(d, "loss");
+    expect(loss).toHaveLength(3001);
+    expect(loss[2999]).toEqual([3000, 0.00033]);
   });
 
   // the Trainer's last dict sums the run up (train_loss: the run's average): as points, that lone
@@ -240,6 +452,11 @@ describe("hostile input", () => {
     ["a long number cell", "a.csv", `step,a\n1,${"1".repeat(1_000_000)}x\n`],
     ["escaped quotes in a line that is not JSON", "a.jsonl", `{"a": "${'\\"'.repeat(30_000)}, NaN`],
     ["many Keras separators", "a.log", `Epoch 1/1\n1/1 - ${"x: - ".repeat(12_000)}`],
+    ["many epoch words", "a.log", `loss: 1 ${"epoch epoch: [".repeat(6_000)}`],
+    ["many bars in one drawing", "a.log", `${"9%| 1/2 [a=1 ".repeat(6_000)}`],
+    ["many name words before a pair", "a.log", `step=1 ${"word ".repeat(12_000)}x: 1`],
+    ["many unit words after numbers", "a.log", `step=1 ${"a: 1 b c d ".repeat(6_000)}`],
+    ["many spaced fields", "a.log", `step 1, ${"loss 1, ".repeat(8_000)}`],
   ])("%s reads in linear time", (_what, name, text) => {
     expect(() => parse(name, text)).not.toThrow();
   });
