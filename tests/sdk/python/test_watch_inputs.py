@@ -334,3 +334,21 @@ def test_on_the_accelerator_path_the_loop_reads_no_input_statistic_back(server, 
     # no training event after the first pass: the next measured iteration (1000) never came
     assert len(stats_events(server, run)) == 1 and len(stats_events(server, run, "val")) == 2
     assert readers and not any(readers)
+
+
+@pytest.mark.skipif(not hasattr(torch, "compile"), reason="torch.compile came with torch 2")
+@pytest.mark.parametrize("which", ["the compiled model", "the module it compiles"])
+def test_a_compiled_model_sends_its_input_statistics(server, make_run, which):
+    model = MLP()
+    compiled = torch.compile(model, backend="eager")
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    xtr, ytr, xva = sets(val_shift=20.0)
+    run = make_run()
+    babysit.watch(compiled if which == "the compiled model" else model, opt, every=2)
+    epochs(compiled, opt, xtr, ytr, xva, n_epochs=2)
+    babysit.unwatch()
+    assert "train" not in model.__dict__ and "train" not in compiled.__dict__
+    run.finish()
+    assert len(stats_events(server, run)) == 2
+    val = stats_events(server, run, "val")
+    assert len(val) == 2 and all(abs(sum(e["data"]["mean"]) / 64 - 20.0) < 1.0 for e in val)
