@@ -329,7 +329,9 @@ class _Inputs:
         self.train_due = True  # the next training forward the root hook sees is described
         self.features: Optional[int] = None  # of the training batches: a validation batch must match
         self.hook: Any = None
-        self.eval_hook = _eager(self._on_eval_pre, watcher)
+        # a method of the Watcher, as every watch() hook is: checks.py finds them by that to keep them off
+        # a deep copy (gradcheck during an evaluation pass)
+        self.eval_hook = _eager(watcher._on_eval_pre, watcher)
         self.last: Any = None
         self.largest = 0
         self.readers: List[Any] = []  # accelerators: threads reading statistics back
@@ -348,7 +350,7 @@ class _Inputs:
         elif self.hook is not None:
             self.end_pass()
 
-    def _on_eval_pre(self, module: Any, inputs: Any) -> None:
+    def on_eval_pre(self, module: Any, inputs: Any) -> None:
         try:
             if not self.watcher.active:
                 return
@@ -364,7 +366,7 @@ class _Inputs:
             if n >= min(self.largest, INPUT_VAL_MIN_BATCH):
                 self.last = x
         except Exception as err:  # statistics must never break evaluation
-            self.watcher._skipped(self._on_eval_pre, err)
+            self.watcher._skipped(self.on_eval_pre, err)
 
     def end_pass(self) -> None:
         if self.hook is not None:
@@ -642,6 +644,11 @@ class Watcher:
                          "watch() skipped some statistics: %r" % (err,))
 
     # ------------------------------------------------------------------ windows
+
+    def _on_eval_pre(self, module: Any, inputs: Any) -> None:
+        """The forward pre-hook of an evaluation pass (see _Inputs)."""
+        if self._inputs is not None:
+            self._inputs.on_eval_pre(module, inputs)
 
     def _on_root_pre(self, module: Any, inputs: Any) -> None:
         if not (self.active and module.training and _torch().is_grad_enabled()):

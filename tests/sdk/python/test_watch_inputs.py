@@ -352,3 +352,20 @@ def test_a_compiled_model_sends_its_input_statistics(server, make_run, which):
     assert len(stats_events(server, run)) == 2
     val = stats_events(server, run, "val")
     assert len(val) == 2 and all(abs(sum(e["data"]["mean"]) / 64 - 20.0) < 1.0 for e in val)
+
+
+def test_gradcheck_during_an_evaluation_pass_copies_no_watch_hook(server, make_run):
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    run = make_run()
+    babysit.watch(model, opt, every=10)
+    model(torch.randn(8, 6)).sum().backward()
+    opt.step()
+    model.eval()
+    with torch.no_grad():
+        model(torch.randn(40, 6))
+    results = babysit.gradcheck(model, torch.randn(4, 6))  # deep-copies the model while the pass's hook is on
+    assert results and all(err < 1e-4 for err in results.values())
+    model.train()
+    run.finish()
+    assert [e["data"]["n"] for e in stats_events(server, run, "val")] == [40]
