@@ -170,8 +170,12 @@ function byEarlyGap(ctx: Context): Diagnosis | null {
 /**
  * From the inputs themselves: the latest input_stats of the training data and of the validation data
  * (`split: "val"`), feature by feature. A feature is off by the largest of its std ratio (either way)
- * and its mean shift in training stds; a std of 0 on validation (a pixel that happens to be constant in
- * a batch) is left out of the ratio.
+ * and its mean shift in training stds. Each side's std of a feature is taken as at least that side's
+ * typical feature std (the median): watch() sends the statistics of one batch of each, and in a batch of
+ * 8..64 examples a rarely non-zero pixel is often constant (std 0, or tiny), which says nothing about its
+ * scale — measured against it, the next batch's ordinary value of that pixel read as 100-1000x off on
+ * every healthy digits run. A feature blown up by a near-zero std (1e6x) or a whole input on another
+ * scale (every feature 5x or more either way) still stands out against the typical scale.
  */
 function byInputs(ctx: Context): Diagnosis | null {
   const { t } = ctx;
@@ -183,8 +187,9 @@ function byInputs(ctx: Context): Diagnosis | null {
   if (typeof va.data?.n === "number" && va.data.n < 2) return null;
   const finiteStds = ts.filter((x) => Number.isFinite(x) && x > 0);
   if (finiteStds.length === 0) return null;
-  // a feature constant in training (std ~0) is compared against the typical feature's scale
-  const floor = 1e-3 * median(finiteStds);
+  const floor = median(finiteStds);
+  const valStds = vs.filter((x) => Number.isFinite(x) && x > 0);
+  const valFloor = valStds.length > 0 ? median(valStds) : floor;
   let worst = { i: -1, off: 0 };
   let off5 = 0;
   let compared = 0;
@@ -193,7 +198,7 @@ function byInputs(ctx: Context): Diagnosis | null {
     compared++;
     const sRef = Math.max(ts[i], floor);
     const shift = Math.abs(vm[i] - tm[i]) / sRef;
-    const ratio = vs[i] > 0 ? Math.max(vs[i], floor) / sRef : 1;
+    const ratio = Math.max(vs[i], valFloor) / sRef;
     const off = Math.max(shift, ratio, 1 / ratio);
     if (off >= t.tv_input_factor) off5++;
     if (off > worst.off) worst = { i, off };

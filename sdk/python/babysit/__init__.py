@@ -238,7 +238,7 @@ def finish(status: str = "finished", timeout: float = 10.0) -> DeliveryResult:
 
 
 def watch(model: Any, optimizer: Any = None, every: int = 10, hist_every: Optional[int] = None, log_lr: bool = True,
-          name: Optional[str] = None):
+          name: Optional[str] = None, input_stats: bool = True):
     """Logs per-layer statistics of a PyTorch model every `every` training steps.
 
     Every `every` iterations (counted in optimizer steps when `optimizer` is given, else in forward
@@ -254,7 +254,14 @@ def watch(model: Any, optimizer: Any = None, every: int = 10, hist_every: Option
     - every `hist_every` iterations: histograms ``act/<layer>``, ``grad/<layer>``, ``weight/<layer>``;
     - once, a ``model`` event ``{params, params_watched, weighted_layers, modules}``: trainable
       parameters in all and in the measured layers, and the leaf module classes with their counts
-      (the server tells a linear model, whose capacity is the finding when it sits near chance).
+      (the server tells a linear model, whose capacity is the finding when it sits near chance);
+    - ``input_stats`` events (as `log_input_stats` sends them, with ``"source": "watch"``) of the
+      model's inputs — the first positional tensor of its forward, when it is floating-point with a
+      batch dimension: a training batch at the first measured iteration and at the first one after
+      each evaluation pass, and with ``split="val"`` one batch per evaluation pass (from
+      ``model.eval()`` to ``model.train()``: its last batch of at least 32 examples, or of its largest
+      size). The server compares them (``train_val_mismatch``: validation data preprocessed
+      differently; ``input_not_normalized``). Integer inputs (token ids) send nothing.
 
     The statistics land on the step the training loop logs during the same iteration. Reductions run
     on the model's device and are read back by the background thread: no GPU sync in the loop.
@@ -268,6 +275,9 @@ def watch(model: Any, optimizer: Any = None, every: int = 10, hist_every: Option
         log_lr: also log the optimizer's learning rate as ``lr`` (default True).
         name: prefix for the layer names, to watch two models in one run (a GAN's ``"gen"`` and
             ``"disc"`` give ``update_ratio/gen.fc1``, ``act/disc.fc1/dead_frac``, ``lr/gen``).
+        input_stats: send the input statistics above (default True). To see evaluation passes,
+            watch() puts its own ``train`` on the model instance (``unwatch()`` takes it off; a copied
+            or pickled model gets the plain one). False: no statistics, ``model.train`` untouched.
 
     Returns:
         A Watcher; ``babysit.unwatch()`` (or finish()) removes all its hooks.
@@ -280,7 +290,8 @@ def watch(model: Any, optimizer: Any = None, every: int = 10, hist_every: Option
     if run is None:
         return None
     try:
-        return run.watch(model, optimizer=optimizer, every=every, hist_every=hist_every, log_lr=log_lr, name=name)
+        return run.watch(model, optimizer=optimizer, every=every, hist_every=hist_every, log_lr=log_lr, name=name,
+                         input_stats=input_stats)
     except (TypeError, ValueError):
         raise
     except Exception as err:

@@ -588,14 +588,15 @@ class Run:
     # ------------------------------------------------------------------ torch helpers
 
     def watch(self, model: Any, optimizer: Any = None, every: int = 10, hist_every: Optional[int] = None,
-              log_lr: bool = True, name: Optional[str] = None):
+              log_lr: bool = True, name: Optional[str] = None, input_stats: bool = True):
         """Same as `babysit.watch`, for this run."""
         from ._watch import Watcher
 
         for w in list(self._watchers):
             if w.model is model:
                 self.unwatch(model)
-        w = Watcher(self, model, optimizer=optimizer, every=every, hist_every=hist_every, log_lr=log_lr, name=name)
+        w = Watcher(self, model, optimizer=optimizer, every=every, hist_every=hist_every, log_lr=log_lr, name=name,
+                    input_stats=input_stats)
         self._watchers.append(w)
         return w
 

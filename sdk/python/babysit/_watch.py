@@ -275,6 +275,167 @@ class _Hooks:
         self.opt_restore: Optional[Tuple[bool, Any, Any]] = None
 
 
+INPUT_VAL_MIN_BATCH = 32  # an evaluation batch smaller than this and than the pass's largest is not kept
+
+
+def _batch_of(inputs: Any) -> Any:
+    """The batch a forward was given, when it is one input_stats can describe: the first positional
+    argument that is a tensor, if it is floating-point with >= 2 dimensions and >= 2 examples; else
+    None (token ids, a single example, a forward called with no tensor)."""
+    torch = _torch()
+    for a in inputs if isinstance(inputs, tuple) else (inputs,):
+        if isinstance(a, torch.Tensor):
+            if a.is_floating_point() and a.dim() >= 2 and a.shape[0] >= 2 and a.shape[1] >= 1 and a.numel() > 0:
+                return a
+            return None
+    return None
+
+
+class _TrainSwitch:
+    """Stands in for ``model.train`` on the watched model instance (``model.eval()`` calls it too):
+    tells the watcher where evaluation passes begin and end. Copied or pickled, the model gets its
+    class's plain ``train`` back, so a saved model does not need babysit to load."""
+
+    __slots__ = ("inputs", "model", "orig")
+
+    def __init__(self, inputs: "_Inputs", model: Any, orig: Any) -> None:
+        self.inputs, self.model, self.orig = inputs, model, orig
+
+    def __call__(self, mode: bool = True) -> Any:
+        out = self.orig(mode)
+        ins = self.inputs
+        if ins.watcher.active:
+            ins.watcher._safe(ins.switched, bool(mode))
+        return out
+
+    def __reduce__(self) -> Any:
+        return (getattr, (self.model, "train"))
+
+
+class _Inputs:
+    """Input statistics seen by watch(): one ``input_stats`` event of a training batch at the first
+    measuring iteration and at the first one after each evaluation pass, and one with ``split: "val"``
+    per evaluation pass. An evaluation pass runs from ``model.eval()`` (``train(False)``) to
+    ``model.train()``; a forward pre-hook is on the model only during it, and keeps (by reference, no
+    copy) the pass's last batch of at least min(INPUT_VAL_MIN_BATCH, its largest) examples: evaluating
+    the training set and then the validation set in one pass describes the validation set, and a last
+    partial batch of a few examples is not what is described. Its statistics are sent when the pass ends."""
+
+    __slots__ = ("watcher", "train_due", "features", "hook", "eval_hook", "last", "largest", "switch", "had_own",
+                 "readers")
+
+    def __init__(self, watcher: "Watcher") -> None:
+        self.watcher = watcher
+        self.train_due = True  # the next training forward the root hook sees is described
+        self.features: Optional[int] = None  # of the training batches: a validation batch must match
+        self.hook: Any = None
+        # a method of the Watcher, as every watch() hook is: checks.py finds them by that to keep them off
+        # a deep copy (gradcheck during an evaluation pass)
+        self.eval_hook = _eager(watcher._on_eval_pre, watcher)
+        self.last: Any = None
+        self.largest = 0
+        self.readers: List[Any] = []  # accelerators: threads reading statistics back
+        model = watcher.model
+        self.had_own = "train" in model.__dict__
+        self.switch: Optional[_TrainSwitch] = _TrainSwitch(self, model, model.train)
+        model.__dict__["train"] = self.switch
+        if not model.training:  # watched while in eval mode: that pass counts too
+            self.switched(False)
+
+    def switched(self, training: bool) -> None:
+        if not training:
+            if self.hook is None:
+                self.last, self.largest = None, 0
+                self.hook = self.watcher.model.register_forward_pre_hook(self.eval_hook)
+        elif self.hook is not None:
+            self.end_pass()
+
+    def on_eval_pre(self, module: Any, inputs: Any) -> None:
+        try:
+            if not self.watcher.active:
+                return
+            if module.training:  # back to training without train(): the pass is over
+                self.end_pass()
+                return
+            x = _batch_of(inputs)
+            if x is None:
+                return
+            n = int(x.shape[0])
+            if n > self.largest:
+                self.largest = n
+            if n >= min(self.largest, INPUT_VAL_MIN_BATCH):
+                self.last = x
+        except Exception as err:  # statistics must never break evaluation
+            self.watcher._skipped(self.on_eval_pre, err)
+
+    def end_pass(self) -> None:
+        if self.hook is not None:
+            self.hook.remove()
+            self.hook = None
+        x, self.last = self.last, None
+        self.train_due = True  # the training batches after an evaluation: once an epoch, in step with it
+        if x is not None:
+            self.send(x, "val")
+
+    def send(self, x: Any, split: Optional[str]) -> None:
+        """One input_stats event of batch x; nothing for a batch of another feature count than the
+        training batches (validation of another shape is not comparable) or beyond statsFeaturesMax."""
+        if x is None:
+            return
+        from . import _contract
+        from .checks import tensor_moments
+
+        features = int(x.shape[1])
+        if features > _contract.LIMITS["statsFeaturesMax"]:
+            return
+        if split is None:
+            self.features = features
+        elif self.features is not None and features != self.features:
+            return
+        torch = _torch()
+        with torch.no_grad():
+            t = x.detach()
+            if t.dtype not in (torch.float32, torch.float64):
+                t = t.float()  # half precision: sums in float32
+            std, mean = tensor_moments(t)
+        run = self.watcher.run
+        step = run._current_step()
+        data: Dict[str, Any] = {"n": int(x.shape[0]), "source": "watch"}
+        if split is not None:
+            data["split"] = split
+
+        def emit() -> None:
+            data["mean"], data["std"] = mean.cpu().tolist(), std.cpu().tolist()
+            run.event("input_stats", data, step=step)
+
+        from . import _reduce
+
+        if t.device.type == "cpu" and _reduce.CPU_READ_EACH:
+            emit()
+        else:
+            # reading back waits for the device: done on a thread of its own, off the training loop
+            import threading
+
+            reader = threading.Thread(target=self.watcher._safe, args=(emit,), daemon=True, name="babysit-input-stats")
+            reader.start()
+            self.readers = [r for r in self.readers if r.is_alive()] + [reader]
+
+    def close(self) -> None:
+        """unwatch(): a pass still open is described, and ``train`` is the model's own again."""
+        if self.hook is not None:
+            self.end_pass()
+        for r in self.readers:  # finish() unwatches: what is being read back still goes with the run
+            r.join(5.0)
+        self.readers = []
+        model = self.watcher.model
+        if self.switch is not None and model.__dict__.get("train") is self.switch:
+            if self.had_own:
+                model.__dict__["train"] = self.switch.orig
+            else:
+                del model.__dict__["train"]
+        self.switch = None
+
+
 class Watcher:
     """Hooks on a model (and optionally its optimizer) that log layer statistics every `every` steps.
 
@@ -289,7 +450,7 @@ class Watcher:
     _fused_act: Optional[bool] = None  # activations in two kernels (var_mean, amax): on accelerators
 
     def __init__(self, run: Any, model: Any, optimizer: Any = None, every: int = 10, hist_every: Optional[int] = None,
-                 log_lr: bool = True, name: Optional[str] = None):
+                 log_lr: bool = True, name: Optional[str] = None, input_stats: bool = True):
         torch = _torch()
         if not isinstance(model, torch.nn.Module):
             raise TypeError("watch() takes a torch.nn.Module, got %s" % type(model).__name__)
@@ -363,6 +524,7 @@ class Watcher:
         # baked into the graph of the first measuring iteration and lost for the next ones.
         self._root_hook = _eager(self._on_root_pre, self)
         self._module_hook = _eager(self._on_module, self)
+        self._inputs = _Inputs(self) if input_stats else None
         if optimizer is not None:
             self._hook_optimizer(optimizer)
             self._arm(self._measures(0))
@@ -483,10 +645,19 @@ class Watcher:
 
     # ------------------------------------------------------------------ windows
 
+    def _on_eval_pre(self, module: Any, inputs: Any) -> None:
+        """The forward pre-hook of an evaluation pass (see _Inputs)."""
+        if self._inputs is not None:
+            self._inputs.on_eval_pre(module, inputs)
+
     def _on_root_pre(self, module: Any, inputs: Any) -> None:
         if not (self.active and module.training and _torch().is_grad_enabled()):
             return  # evaluation passes are neither measured nor counted
         self._safe(self._root_pre)
+        ins = self._inputs
+        if ins is not None and ins.train_due:
+            ins.train_due = False
+            self._safe(ins.send, _batch_of(inputs), None)
 
     def _root_pre(self) -> None:
         self._detach_forward_hooks()  # those of the previous training forward
@@ -1033,6 +1204,8 @@ class Watcher:
         if not self.active:
             return
         try:
+            if self._inputs is not None:
+                self._safe(self._inputs.close)
             self._detach_forward_hooks()
             for h in self._hooks.grad:
                 h.remove()

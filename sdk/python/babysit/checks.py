@@ -28,14 +28,9 @@ def input_stats(x: Any) -> Dict[str, Any]:
         {'mean': [1.0, 10.0], 'std': [1.0, 0.0], 'n': 2}
     """
     if V.is_tensor(x):
-        t = x.detach().double()
-        if t.dim() == 0:
+        if x.dim() == 0:
             raise ValueError("input_stats needs a batch, got a scalar")
-        if t.dim() == 1:
-            t = t.reshape(-1, 1)
-        elif t.dim() > 2:
-            t = t.transpose(0, 1).reshape(t.shape[1], -1).t()
-        std, mean = __import__("torch").std_mean(t, dim=0, unbiased=False)
+        std, mean = tensor_moments(x.detach().double())
         return {"mean": mean.cpu().tolist(), "std": std.cpu().tolist(), "n": int(x.shape[0])}
     np = _numpy()
     if np is not None and (not isinstance(x, (list, tuple)) or _rectangular(x)):
@@ -56,6 +51,19 @@ def input_stats(x: Any) -> Dict[str, Any]:
     means = [sum(c) / len(c) for c in cols]
     stds = [math.sqrt(sum((v - m) ** 2 for v in c) / len(c)) for c, m in zip(cols, means)]
     return {"mean": means, "std": stds, "n": len(rows)}
+
+
+def tensor_moments(t: Any) -> Tuple[Any, Any]:
+    """Per-feature (population std, mean) of a tensor of at least 1 dimension, as tensors on its device
+    in its dtype (nothing read back): the features of `input_stats`. watch() calls it on the inputs of
+    a training and of an evaluation forward, and reads the result back off the training loop."""
+    torch = __import__("torch")
+    if t.dim() == 1:
+        return torch.std_mean(t, dim=0, unbiased=False, keepdim=True)
+    if t.dim() == 2:
+        return torch.std_mean(t, dim=0, unbiased=False)
+    # (N, C, ...): a channel's statistics over the examples and every position, without a transposed copy
+    return torch.std_mean(t, dim=[0] + list(range(2, t.dim())), unbiased=False)
 
 
 def output_stats(pred: Any, target: Any) -> Dict[str, Any]:

@@ -10,7 +10,7 @@ const F = 16;
 const train = { mean: Array.from({ length: F }, (_, i) => 0.01 * (i - 8)), std: Array.from({ length: F }, (_, i) => 0.9 + 0.01 * i) };
 
 function run(val: { mean: number[]; std: number[]; n?: number } | null, trainData: object = train): ReturnType<typeof makeRun> {
-  const events: RunEvent[] = [{ type: "input_stats", step: 0, data: { ...trainData, n: 1000 } }];
+  const events: RunEvent[] = [{ type: "input_stats", step: 0, data: { n: 1000, ...trainData } }];
   if (val) events.push({ type: "input_stats", step: 0, data: { n: 200, ...val, split: "val" } });
   return makeRun({ config: { num_classes: 10 }, series: { "train/loss": decayingLoss(300) }, events });
 }
@@ -43,9 +43,30 @@ describe("train_val_mismatch from input statistics", () => {
       raised: false,
     },
     { name: "a validation batch of one example says nothing about spread", val: { ...scaled(0.01), n: 1 }, raised: false },
+    {
+      // watch() compares one batch of each: a rarely non-zero pixel is constant in a small training batch
+      name: "6 of 16 features constant in the training batch, ordinary in the validation batch",
+      train: { mean: train.mean.map((m, i) => (i < 6 ? -0.4 : m)), std: train.std.map((s, i) => (i < 6 ? 0 : s)), n: 8 },
+      val: { mean: train.mean.map((m, i) => (i < 6 ? -0.2 : m)), std: train.std.map((s, i) => (i < 6 ? 0.6 : s)) },
+      raised: false,
+    },
+    {
+      name: "features with a tiny std in the training batch and a small one in the validation batch",
+      train: { mean: train.mean, std: train.std.map((s, i) => (i < 6 ? 1e-4 : s)), n: 16 },
+      val: { mean: train.mean, std: train.std.map((s, i) => (i < 6 ? 0.05 : s)) },
+      raised: false,
+    },
+    {
+      name: "a feature constant in the training batch, blown up to 1e7 in validation",
+      train: { mean: train.mean, std: train.std.map((s, i) => (i === 0 ? 0 : s)), n: 32 },
+      val: { mean: train.mean.map((m, i) => (i === 0 ? 3e4 : m)), std: train.std.map((s, i) => (i === 0 ? 5e5 : s)) },
+      raised: true,
+    },
+    { name: "small batches, validation left on the raw scale", train: { ...train, n: 8 }, val: { mean: train.mean.map(() => 5), std: train.std.map(() => 5), n: 8 }, raised: true },
     { name: "no validation statistics", val: null, raised: false },
-  ])("$name -> raised: $raised", ({ val, raised }) => {
-    const d = diagnose(run(val), { strict: true }).find((x) => x.code === "train_val_mismatch");
+  ])("$name -> raised: $raised", ({ val, raised, ...rest }) => {
+    const trainData = "train" in rest ? rest.train : undefined;
+    const d = diagnose(run(val, trainData), { strict: true }).find((x) => x.code === "train_val_mismatch");
     expect(!!d, d?.message).toBe(raised);
     if (d) {
       expect(d.message).toMatch(/validation data differ from the training data/);
