@@ -28,7 +28,7 @@ export function deadLimitForBatch(deadFrac: number, deadZeroFrac: number, batch:
  * finding; one whose loss stopped falling with those units silent is. (Two: a loss read as still
  * falling only delays the finding to the next evaluation.)
  */
-function lossStillFalling(ctx: Context): boolean {
+export function lossStillFalling(ctx: Context): boolean {
   const lp = ctx.loss();
   const named = ctx.keys.scalars.train_loss;
   if (!lp || !named) return false;
