@@ -42,10 +42,20 @@ export function lossStillFalling(ctx: Context): boolean {
   return Number.isFinite(before) && Number.isFinite(se) && before - lp.recent > 2 * se;
 }
 
+/**
+ * Activations without a dead state: a unit whose outputs are <= 0 on every input of a batch still
+ * passes a gradient (SiLU's slope at -1 is 0.07, GELU's -0.08, a leaky ReLU's its slope) and comes
+ * back. The Python SDK counts them in `dead_frac` like ReLUs (share of units <= 0), which for these
+ * says where the units sit, not that they are lost: a deep SiLU net whose activations explode reads
+ * 100% "dead" in its last layer, the symptom of the growth exploding_gradients names.
+ */
+export const NO_DEAD_STATE = new Set(["leaky_relu", "leakyrelu", "prelu", "gelu", "silu", "swish", "mish", "selu", "celu", "elu", "softplus"]);
+
 export const deadRelu: Rule = {
   code: "dead_relu",
   evaluate(ctx) {
     const { t, run } = ctx;
+    if (ctx.activation !== null && NO_DEAD_STATE.has(ctx.activation)) return null;
     // dead_frac is normally "share of units that never fire on the batch"; some loggers report the
     // share of zero activations instead, where a healthy ReLU layer sits around 0.5.
     const unit = String(run.config?.logging?.dead_frac_unit ?? run.config?.babysit?.dead_frac_unit ?? "");

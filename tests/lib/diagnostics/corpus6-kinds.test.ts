@@ -3,6 +3,7 @@
 // near-misses), each with the exact code it must or must not raise.
 import { describe, expect, test } from "vitest";
 import { diagnose } from "../../../lib/diagnostics";
+import { activationOf } from "../../../lib/diagnostics/context";
 import type { SeriesPoints } from "../../../lib/diagnostics/types";
 import { gauss, makeRun, series, type RunSpec } from "./synth";
 
@@ -159,5 +160,67 @@ describe("underfitting: a healthy run is not judged on a step of its accuracy or
     },
   ])("$name -> raised: $raised", (c) => {
     check("underfitting", c);
+  });
+});
+
+// ---- dead_relu: only activations that have a dead state ----
+
+describe("activationOf: a name counts where no letter comes right before it", () => {
+  test.each<[Record<string, unknown>, string | null]>([
+    [{ activation: "relu" }, "relu"],
+    [{ model: "CNN conv16-GN-ReLU-conv32-ReLU-fc64, biases -3" }, "relu"],
+    [{ model: "MLP 16-64x8-6 SiLU, init N(0, 0.6)" }, "silu"],
+    [{ model: "MLP 4-64-64-3 Mish" }, "mish"],
+    [{ hyperparams: { activation: "GELU" } }, "gelu"],
+    [{ activation: "LeakyReLU(0.1)" }, "leakyrelu"],
+    [{ activation: "nn.ELU" }, "elu"],
+    [{ activation: "PReLU" }, "prelu"],
+    [{ activation: "Hardswish" }, "hardswish"],
+    [{ model: "MLP 13-64-64-3" }, null],
+  ])("%j -> %s", (config, want) => {
+    expect(activationOf(config)).toBe(want);
+  });
+});
+
+/** A net whose layers report the given per-batch "dead" shares (units <= 0 on the whole batch). */
+function deadShares(activation: Record<string, unknown>, shares: Record<string, number>): RunSpec {
+  const g = gauss(5);
+  const out: Record<string, SeriesPoints> = {
+    "train/loss": lossCurve(() => Math.log(6), 400, 0.02),
+    "train/acc": series(10, () => 1 / 6 + 0.01 * g(), 40, 40),
+    "val/acc": series(10, () => 1 / 6 + 0.01 * g(), 40, 40),
+  };
+  for (const [layer, share] of Object.entries(shares))
+    out[`act/${layer}/dead_frac`] = series(40, () => Math.min(1, Math.max(0, share + 0.005 * g())), 10, 0);
+  return { config: { num_classes: 6, batch_size: 32, ...activation }, series: out };
+}
+
+describe("dead_relu: a unit <= 0 on a batch is dead only under an activation with a dead state", () => {
+  test.each<Case>([
+    {
+      name: "ReLU MLP, hidden biases at -4: 97% of a layer's units silent (raised)",
+      spec: deadShares({ activation: "relu" }, { fc1: 0.97, fc2: 0.95 }),
+      raised: true,
+    },
+    {
+      name: "config says nothing of the activation: read as ReLU (raised)",
+      spec: deadShares({}, { fc1: 0.97 }),
+      raised: true,
+    },
+    {
+      // C6-EXP-DEEP-SILU seed 1: activations grow ~x3 a layer, the last layer's inputs all far below 0
+      name: "9 SiLU layers whose activations explode: the last reads 100% <= 0",
+      spec: deadShares({ model: "MLP 16-64x8-6 SiLU, init N(0, 0.6)" }, { "12": 0.68, "14": 1 }),
+      raised: false,
+    },
+    {
+      name: "a GELU Transformer's feed-forward layer: 95% <= 0 on a batch",
+      spec: deadShares({ activation: "gelu" }, { "ff.0": 0.95 }),
+      raised: false,
+    },
+    { name: "LeakyReLU: 96% of units <= 0", spec: deadShares({ activation: "LeakyReLU(0.01)" }, { fc1: 0.96 }), raised: false },
+    { name: "ELU in hyperparams: 93% of units <= 0", spec: deadShares({ hyperparams: { activation: "elu" } }, { fc1: 0.93 }), raised: false },
+  ])("$name -> raised: $raised", (c) => {
+    check("dead_relu", c);
   });
 });
