@@ -43,6 +43,17 @@ export function lossStillFalling(ctx: Context): boolean {
 }
 
 /**
+ * How many units a per-unit share counts: the smallest denominator (up to 4096) that makes every
+ * logged share a whole number of units, or Infinity when none does (a share averaged over batches).
+ */
+export function unitsOf(values: number[]): number {
+  const vs = [...new Set(values.filter((v) => Number.isFinite(v) && v > 0 && v < 1))].slice(0, 64);
+  if (vs.length === 0) return Number.POSITIVE_INFINITY;
+  for (let d = 2; d <= 4096; d++) if (vs.every((v) => Math.abs(v * d - Math.round(v * d)) < 1e-4)) return d;
+  return Number.POSITIVE_INFINITY;
+}
+
+/**
  * Activations without a dead state: a unit whose outputs are <= 0 on every input of a batch still
  * passes a gradient (SiLU's slope at -1 is 0.07, GELU's -0.08, a leaky ReLU's its slope) and comes
  * back. The Python SDK counts them in `dead_frac` like ReLUs (share of units <= 0), which for these
@@ -66,7 +77,7 @@ export const deadRelu: Rule = {
     const batch = ctx.batchSize ?? ctx.loss()?.batchSize ?? null;
     const batchLimit =
       batch !== null && t.dead_frac < 1 && t.dead_zero_frac > t.dead_frac ? deadLimitForBatch(t.dead_frac, t.dead_zero_frac, batch) : t.dead_frac;
-    const hits: { layer: string; value: number; step: number | null; peak?: number }[] = [];
+    const hits: { layer: string; value: number; step: number | null; peak?: number; points?: number }[] = [];
     const seen = new Set<string>();
     let flickered = false;
 
@@ -84,10 +95,13 @@ export const deadRelu: Rule = {
       const flicker = !perActivation && noise(x.s.values, from, n).sigma > t.dead_flicker;
       flickered ||= flicker;
       const layerLimit = perActivation || flicker ? t.dead_zero_frac : batchLimit;
-      if (value > layerLimit) {
+      // A per-unit share moves in steps of 1 / units: a layer is past the limit when it is by a whole
+      // unit (64 units at 0.3125 against 0.305 is the limit itself; one of a 2-unit layer's units is 50%)
+      const step = perActivation ? 0 : 1 / unitsOf(x.s.values);
+      if (value > layerLimit && (value >= t.dead_frac_critical || value - layerLimit >= step)) {
         let peak = value;
         for (const p of smoothed(x.s, 0, n)) if (p.value > peak) peak = p.value;
-        hits.push({ layer: x.layer, value, step: streakStart(x.s, (v) => v > layerLimit), peak });
+        hits.push({ layer: x.layer, value, step: streakStart(x.s, (v) => v > layerLimit), peak, points: n });
       }
     }
     const limit = perActivation || flickered ? t.dead_zero_frac : batchLimit;
@@ -125,7 +139,13 @@ export const deadRelu: Rule = {
         fit.shortfall !== null &&
         fit.shortfall >= (fit.from === "loss" ? 2 : 1) * t.dead_poor_frac &&
         !(fit.from === "loss" && lossStillFalling(ctx)));
-    const kept = hits.filter((h) => !(h.peak !== undefined && h.value < t.dead_recover_frac * h.peak) && (h.value >= t.dead_frac_critical || poor));
+    // With no evaluation yet (fit unknown), a layer below dead_frac_critical is judged on min_points
+    // readings at least: units dead for good stay dead, while a fresh layer's first batches are not yet
+    // a level (a GRU's dense layer at 0.59, 0.56, 0.53, then 0.13 once it learned)
+    const settled = (h: { points?: number }) => fit.state !== "unknown" || (h.points ?? t.min_points) >= t.min_points;
+    const kept = hits.filter(
+      (h) => !(h.peak !== undefined && h.value < t.dead_recover_frac * h.peak) && (h.value >= t.dead_frac_critical || (poor && settled(h))),
+    );
     hits.length = 0;
     hits.push(...kept);
     if (hits.length === 0) return null;

@@ -224,3 +224,54 @@ describe("dead_relu: a unit <= 0 on a batch is dead only under an activation wit
     check("dead_relu", c);
   });
 });
+
+/** A ReLU net whose layer of `units` units has `dead` of them silent on each batch (flicker of one unit). */
+function unitShares(opts: { units: number; dead: number; points: number; acc: number | null; C?: number; steps?: number }): RunSpec {
+  const { units, dead, points, acc, C = 6, steps = 400 } = opts;
+  const g = gauss(9);
+  const out: Record<string, SeriesPoints> = {
+    ...(steps > 0 ? { "train/loss": lossCurve((p) => 1.2 + 0.6 * Math.exp(-p / 0.3), steps, 0.03) } : {}),
+    "act/fc1/dead_frac": series(points, (i) => (dead - (i % 5 === 0 ? 1 : 0)) / units, 10, 0),
+  };
+  if (acc !== null) {
+    out["train/acc"] = series(10, () => acc + 0.005 * g(), 40, 40);
+    out["val/acc"] = series(10, () => acc - 0.01 + 0.005 * g(), 40, 40);
+  }
+  return { config: { num_classes: C, batch_size: 32, activation: "relu" }, series: out };
+}
+
+describe("dead_relu: a per-unit share moves in whole units, and a fresh layer is not yet a level", () => {
+  test.each<Case>([
+    // C6-OR-L1 seed 1: 20 of 64 units at the lowest batches, 0.3125 against a limit of 0.305
+    {
+      name: "20 of 64 units silent while the model falls short (0.63): one unit from the limit",
+      spec: unitShares({ units: 64, dead: 20, points: 40, acc: 0.63 }),
+      raised: false,
+    },
+    // C6-UF-TINY-DWSEP seed 1: a pointwise conv two channels wide, one of them silent
+    { name: "1 of a 2-unit layer silent (50%)", spec: unitShares({ units: 2, dead: 1, points: 40, acc: 0.5 }), raised: false },
+    {
+      name: "30 of 64 units silent while the model falls short: a whole 9 units past the limit",
+      spec: unitShares({ units: 64, dead: 30, points: 40, acc: 0.63 }),
+      raised: true,
+    },
+    {
+      name: "12 of 16 units silent (75%) while the model falls short",
+      spec: unitShares({ units: 16, dead: 12, points: 40, acc: 0.55 }),
+      raised: true,
+    },
+    // C3-H-GRU at 5% of its run: 0.59, 0.56, 0.53 on the first batches, 0.13 once it learned
+    {
+      name: "19 of 32 units silent on the first 4 batches, no evaluation yet",
+      spec: unitShares({ units: 32, dead: 19, points: 4, acc: null, steps: 0 }),
+      raised: false,
+    },
+    {
+      name: "19 of 32 units silent for 12 batches, no evaluation yet",
+      spec: unitShares({ units: 32, dead: 19, points: 12, acc: null, steps: 0 }),
+      raised: true,
+    },
+  ])("$name -> raised: $raised", (c) => {
+    check("dead_relu", c);
+  });
+});
