@@ -44,11 +44,13 @@ export function lossStillFalling(ctx: Context): boolean {
 
 /**
  * How many units a per-unit share counts: the smallest denominator (up to 4096) that makes every
- * logged share a whole number of units, or Infinity when none does (a share averaged over batches).
+ * logged share a whole number of units, or Infinity when none does (a share averaged over batches) or
+ * fewer than two distinct shares were logged.
  */
 export function unitsOf(values: number[]): number {
   const vs = [...new Set(values.filter((v) => Number.isFinite(v) && v > 0 && v < 1))].slice(0, 64);
-  if (vs.length === 0) return Number.POSITIVE_INFINITY;
+  // one value alone only bounds the count from below (0.5 is 1 of 2 units or 32 of 64)
+  if (vs.length < 2) return Number.POSITIVE_INFINITY;
   for (let d = 2; d <= 4096; d++) if (vs.every((v) => Math.abs(v * d - Math.round(v * d)) < 1e-4)) return d;
   return Number.POSITIVE_INFINITY;
 }
