@@ -278,3 +278,46 @@ describe("dead_relu: a per-unit share moves in whole units, and a fresh layer is
     check("dead_relu", c);
   });
 });
+
+// ---- lr_too_high: the share of each update ratio that weight decay takes is not the gradient's step ----
+
+function ratios(config: Record<string, unknown>, ratio: number): RunSpec {
+  const g = gauss(13);
+  const out: Record<string, SeriesPoints> = {
+    // held at chance: the loss stays near ln 4 from its start
+    "train/loss": lossCurve(() => Math.log(4), 300, 0.01),
+  };
+  for (const layer of ["fc1", "fc2", "out"]) {
+    out[`update_ratio/${layer}`] = series(60, () => ratio * (1 + 0.05 * g()), 5, 0);
+    out[`weight/${layer}/std`] = series(60, (_, p) => 0.1 * (1 - 0.2 * p), 5, 0);
+  }
+  return { config: { num_classes: 4, batch_size: 64, ...config }, series: out };
+}
+
+describe("lr_too_high: update ratios read net of what weight decay takes a step", () => {
+  test.each<Case>([
+    // C3-OR-NESTEROV-COV: SGD Nesterov lr 0.02, wd 0.1, momentum 0.9: decay alone is 0.02 a step
+    {
+      name: "SGD Nesterov lr 0.02, weight decay 0.1, momentum 0.9: ratios 0.05 less the decay (0.02 a step) are 0.03",
+      spec: ratios({ optimizer: "SGD(nesterov)", lr: 0.02, weight_decay: 0.1, momentum: 0.9 }, 0.05),
+      raised: false,
+    },
+    {
+      name: "AdamW lr 0.01, weight_decay 2: ratios 0.025 against a decay of 0.02 a step",
+      spec: ratios({ optimizer: "AdamW", lr: 0.01, weight_decay: 2 }, 0.025),
+      raised: false,
+    },
+    {
+      name: "the same SGD without weight decay: ratios 0.05 are the steps'",
+      spec: ratios({ optimizer: "SGD(nesterov)", lr: 0.02, momentum: 0.9 }, 0.05),
+      raised: true,
+    },
+    {
+      name: "SGD lr 0.5, wd 1e-4, momentum 0.9 (decay 5e-4 a step): ratios 0.05 far past it",
+      spec: ratios({ optimizer: "SGD", lr: 0.5, weight_decay: 1e-4, momentum: 0.9 }, 0.05),
+      raised: true,
+    },
+  ])("$name -> raised: $raised", (c) => {
+    check("lr_too_high", c);
+  });
+});
