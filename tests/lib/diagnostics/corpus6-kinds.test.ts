@@ -321,3 +321,24 @@ describe("lr_too_high: update ratios read net of what weight decay takes a step"
     check("lr_too_high", c);
   });
 });
+
+// ---- bad_initial_loss: an L1 penalty the script adds to the loss is in its first value ----
+
+function penalisedStart(config: Record<string, unknown>): RunSpec {
+  // ln 6 = 1.79 plus an L1 term of 2: the first logged loss is 3.8, then the penalty shrinks
+  return {
+    config: { num_classes: 6, batch_size: 32, ...config },
+    series: { "train/loss": lossCurve((p) => 1.0 + 2.8 * Math.exp(-p / 0.1), 400, 0.03) },
+  };
+}
+
+describe("bad_initial_loss: not when the config names a penalty added to the loss (L1 as well as L2)", () => {
+  test.each<Case>([
+    { name: "C6-OR-L1: config l1 = 5e-3, first loss 3.8 against ln 6", spec: penalisedStart({ l1: 0.005 }), raised: false },
+    { name: "l1_lambda in hyperparams", spec: penalisedStart({ hyperparams: { l1_lambda: 1e-4 } }), raised: false },
+    { name: "lambda_l1 at the top", spec: penalisedStart({ lambda_l1: 0.01 }), raised: false },
+    { name: "no penalty named: a start 2x ln C is the init's", spec: penalisedStart({}), raised: true },
+  ])("$name -> raised: $raised", (c) => {
+    check("bad_initial_loss", c);
+  });
+});
