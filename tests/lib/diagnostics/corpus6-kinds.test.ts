@@ -4,6 +4,7 @@
 import { describe, expect, test } from "vitest";
 import { diagnose } from "../../../lib/diagnostics";
 import { activationOf } from "../../../lib/diagnostics/context";
+import { resolveKeys } from "../../../lib/diagnostics/keys";
 import type { SeriesPoints } from "../../../lib/diagnostics/types";
 import { gauss, makeRun, series, type RunSpec } from "./synth";
 
@@ -340,5 +341,47 @@ describe("bad_initial_loss: not when the config names a penalty added to the los
     { name: "no penalty named: a start 2x ln C is the init's", spec: penalisedStart({}), raised: true },
   ])("$name -> raised: $raised", (c) => {
     check("bad_initial_loss", c);
+  });
+});
+
+// ---- keys: an accuracy logged with its unit in the name ----
+
+describe("resolveKeys: an accuracy named with a percent unit is that accuracy", () => {
+  test.each<[string, "train_acc" | "val_acc"]>([
+    ["train/acc_pct", "train_acc"],
+    ["val/acc_pct", "val_acc"],
+    ["val_accuracy_percent", "val_acc"],
+    ["valid/acc (%)", "val_acc"],
+    ["test_acc%", "val_acc"],
+  ])("%s -> %s", (key, role) => {
+    const run = makeRun({ series: { [key]: series(5, () => 86.7) } });
+    expect(resolveKeys(run).scalars[role]?.key).toBe(key);
+  });
+  test("a name that only ends like a unit is not an accuracy (val/loss_pct stays unread as accuracy)", () => {
+    const run = makeRun({ series: { "val/loss_pct": series(5, () => 12) } });
+    expect(resolveKeys(run).scalars.val_acc).toBeUndefined();
+  });
+  test("an exact alias wins over a unit-suffixed one", () => {
+    const run = makeRun({ series: { "val/acc_pct": series(5, () => 80), "val/acc": series(5, () => 0.8) } });
+    expect(resolveKeys(run).scalars.val_acc?.key).toBe("val/acc");
+  });
+});
+
+describe("majority_class: read from an accuracy in percent named acc_pct (C6-MC-WEAK-F1)", () => {
+  // 86% of the data in one of 4 classes: accuracy pinned at the majority share from the second epoch,
+  // the validation loss sliding from ln 4 towards the priors' entropy
+  const g = gauss(21);
+  const spec: RunSpec = {
+    config: { num_classes: 4, batch_size: 64, train_size: 1200, val_size: 400 },
+    series: {
+      "train/loss": lossCurve((p) => 0.5 + 0.9 * Math.exp(-p / 0.25), 285, 0.1),
+      "val/loss": series(15, (_, p) => 0.5 + 0.85 * Math.exp(-p / 0.22), 19, 18),
+      "train/acc_pct": series(15, (i) => (i === 0 ? 37 : i === 1 ? 75.9 : 86.7 + 0.05 * g()), 19, 18),
+      "val/acc_pct": series(15, (i) => (i === 0 ? 33 : i === 1 ? 75.7 : 85.5 + 0.05 * g()), 19, 18),
+    },
+    finished: true,
+  };
+  test("raised", () => {
+    check("majority_class", { name: "acc_pct", spec, raised: true });
   });
 });
