@@ -5,6 +5,7 @@ import { lastRecords, shareWhere } from "../hist";
 import { layerRecent, listShares } from "../layers";
 import { finiteSample, median, noise, quantile, recentRange, round, smoothed, streakStart } from "../series";
 import { fitState } from "./fit-state";
+import { L1_PENALTY_NAMES, weightDecayOf } from "./over-regularization";
 import { orderUndecided } from "./unshuffled-data";
 
 /**
@@ -145,8 +146,13 @@ export const deadRelu: Rule = {
     // readings at least: units dead for good stay dead, while a fresh layer's first batches are not yet
     // a level (a GRU's dense layer at 0.59, 0.56, 0.53, then 0.13 once it learned)
     const settled = (h: { points?: number }) => fit.state !== "unknown" || (h.points ?? t.min_points) >= t.min_points;
+    // An L1 penalty in the config drives weights, and whole units, to 0 by design: units silent below
+    // dead_frac_critical are its sparsity (over_regularization says when it dominates), not units a bad
+    // init or a large step killed
+    const l1 = weightDecayOf(run.config ?? {}, L1_PENALTY_NAMES);
     const kept = hits.filter(
-      (h) => !(h.peak !== undefined && h.value < t.dead_recover_frac * h.peak) && (h.value >= t.dead_frac_critical || (poor && settled(h))),
+      (h) =>
+        !(h.peak !== undefined && h.value < t.dead_recover_frac * h.peak) && (h.value >= t.dead_frac_critical || (poor && settled(h) && l1 === null)),
     );
     hits.length = 0;
     hits.push(...kept);

@@ -255,6 +255,14 @@ describe("dead_relu: a per-unit share moves in whole units, and a fresh layer is
       raised: false,
     },
     {
+      name: "an L1 penalty in the config (l1 = 5e-3): 26 of 64 units silent are its sparsity",
+      spec: {
+        ...unitShares({ units: 64, dead: 26, points: 40, acc: 0.6 }),
+        config: { num_classes: 6, batch_size: 32, activation: "relu", l1: 0.005 },
+      },
+      raised: false,
+    },
+    {
       name: "30 of 64 units silent while the model falls short: a whole 9 units past the limit",
       spec: unitShares({ units: 64, dead: 30, points: 40, acc: 0.63 }),
       raised: true,
