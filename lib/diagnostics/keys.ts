@@ -379,6 +379,16 @@ export function seriesReader(config: Record<string, any>): (key: string) => bool
       }
     }
   }
+  // an accuracy with a percent unit in its name: resolveKeys reads it when no exact alias is logged
+  const accNames = new Set([...SCALAR_ALIASES.train_acc, ...SCALAR_ALIASES.val_acc].map((a) => a.toLowerCase()));
+  const percentAcc = (key: string) => {
+    const l = key.toLowerCase();
+    const bare = l.replace(PERCENT_SUFFIX, "");
+    return bare !== l && accNames.has(bare);
+  };
   return (key) =>
-    names.has(key.toLowerCase()) || patterns.some((p) => matchKeyPattern(p, key) !== null) || LAYER_PATTERNS.some((p) => p.re.test(key));
+    names.has(key.toLowerCase()) ||
+    percentAcc(key) ||
+    patterns.some((p) => matchKeyPattern(p, key) !== null) ||
+    LAYER_PATTERNS.some((p) => p.re.test(key));
 }

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "vitest";
 import { diagnose } from "../../../lib/diagnostics";
 import { activationOf } from "../../../lib/diagnostics/context";
-import { resolveKeys } from "../../../lib/diagnostics/keys";
+import { resolveKeys, seriesReader } from "../../../lib/diagnostics/keys";
 import type { SeriesPoints } from "../../../lib/diagnostics/types";
 import { gauss, makeRun, series, type RunSpec } from "./synth";
 
@@ -368,6 +368,12 @@ describe("resolveKeys: an accuracy named with a percent unit is that accuracy", 
   test("a name that only ends like a unit is not an accuracy (val/loss_pct stays unread as accuracy)", () => {
     const run = makeRun({ series: { "val/loss_pct": series(5, () => 12) } });
     expect(resolveKeys(run).scalars.val_acc).toBeUndefined();
+  });
+  test("the server holds such a series for the rules (seriesReader), and not a loss with the suffix", () => {
+    const reads = seriesReader({});
+    expect(reads("val/acc_pct")).toBe(true);
+    expect(reads("train_accuracy_percent")).toBe(true);
+    expect(reads("val/loss_pct")).toBe(false);
   });
   test("an exact alias wins over a unit-suffixed one", () => {
     const run = makeRun({ series: { "val/acc_pct": series(5, () => 80), "val/acc": series(5, () => 0.8) } });
