@@ -145,6 +145,26 @@ export function linearModel(ctx: Context): { params: number | null; named: strin
   return weighted <= 1 ? { params: null, named } : null;
 }
 
+// A name counts where no letter comes right before it: "relu" holds "elu", "leakyrelu" and "prelu" hold
+// "relu", "hardswish" holds "swish" (those longer names come first and are matched as such).
+const ACTIVATION_NAMES: [string, RegExp][] = [
+  "leaky_relu",
+  "leakyrelu",
+  "prelu",
+  "hardswish",
+  "gelu",
+  "silu",
+  "swish",
+  "mish",
+  "selu",
+  "celu",
+  "elu",
+  "softplus",
+  "relu",
+  "tanh",
+  "sigmoid",
+].map((a) => [a, new RegExp(`(?<![a-z])${a}`)]);
+
 export function activationOf(config: Record<string, any>): string | null {
   const candidates = [
     config?.hyperparams?.activation,
@@ -155,9 +175,7 @@ export function activationOf(config: Record<string, any>): string | null {
   for (const c of candidates) {
     if (typeof c !== "string") continue;
     const l = c.toLowerCase();
-    for (const a of ["leaky_relu", "leakyrelu", "gelu", "silu", "swish", "elu", "relu", "tanh", "sigmoid"]) {
-      if (l.includes(a)) return a;
-    }
+    for (const [a, re] of ACTIVATION_NAMES) if (re.test(l)) return a;
   }
   return null;
 }

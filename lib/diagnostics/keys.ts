@@ -198,6 +198,9 @@ function asList(v: unknown): string[] {
   return [];
 }
 
+/** A percent unit at the end of a metric's name: "_pct", "_percent", "%", " (%)". */
+const PERCENT_SUFFIX = /(?:[\s_\-/.]*(?:pct|percent|percentage)|\s*\(%\)|\s*%)$/;
+
 export function resolveKeys(run: RunData): ResolvedKeys {
   const userKeys: Record<string, unknown> = (run.config?.babysit?.keys as Record<string, unknown>) ?? {};
   // keys that differ only by case name the same thing ("Loss/train" and "loss/train", from two
@@ -227,6 +230,19 @@ export function resolveKeys(run: RunData): ResolvedKeys {
           scalars[role] = { key, s };
           break;
         }
+      }
+    }
+  }
+  // An accuracy logged with its unit in the name ("train/acc_pct", "val_accuracy_percent", "acc (%)") is
+  // that accuracy: the name less the unit is an alias (values in percent are scaled as any percent accuracy)
+  for (const role of ["train_acc", "val_acc"] as const) {
+    if (scalars[role] || asList(userKeys[role]).length > 0) continue;
+    const aliases = new Set(SCALAR_ALIASES[role].map((a) => a.toLowerCase()));
+    for (const [key, s] of run.series) {
+      const bare = key.toLowerCase().replace(PERCENT_SUFFIX, "");
+      if (bare !== key.toLowerCase() && aliases.has(bare) && s.values.length > 0) {
+        scalars[role] = { key, s };
+        break;
       }
     }
   }
@@ -363,6 +379,16 @@ export function seriesReader(config: Record<string, any>): (key: string) => bool
       }
     }
   }
+  // an accuracy with a percent unit in its name: resolveKeys reads it when no exact alias is logged
+  const accNames = new Set([...SCALAR_ALIASES.train_acc, ...SCALAR_ALIASES.val_acc].map((a) => a.toLowerCase()));
+  const percentAcc = (key: string) => {
+    const l = key.toLowerCase();
+    const bare = l.replace(PERCENT_SUFFIX, "");
+    return bare !== l && accNames.has(bare);
+  };
   return (key) =>
-    names.has(key.toLowerCase()) || patterns.some((p) => matchKeyPattern(p, key) !== null) || LAYER_PATTERNS.some((p) => p.re.test(key));
+    names.has(key.toLowerCase()) ||
+    percentAcc(key) ||
+    patterns.some((p) => matchKeyPattern(p, key) !== null) ||
+    LAYER_PATTERNS.some((p) => p.re.test(key));
 }

@@ -5,6 +5,7 @@ import { lastRecords, shareWhere } from "../hist";
 import { layerRecent, listShares } from "../layers";
 import { finiteSample, median, noise, quantile, recentRange, round, smoothed, streakStart } from "../series";
 import { fitState } from "./fit-state";
+import { L1_PENALTY_NAMES, weightDecayOf } from "./over-regularization";
 import { orderUndecided } from "./unshuffled-data";
 
 /**
@@ -28,7 +29,7 @@ export function deadLimitForBatch(deadFrac: number, deadZeroFrac: number, batch:
  * finding; one whose loss stopped falling with those units silent is. (Two: a loss read as still
  * falling only delays the finding to the next evaluation.)
  */
-function lossStillFalling(ctx: Context): boolean {
+export function lossStillFalling(ctx: Context): boolean {
   const lp = ctx.loss();
   const named = ctx.keys.scalars.train_loss;
   if (!lp || !named) return false;
@@ -42,10 +43,33 @@ function lossStillFalling(ctx: Context): boolean {
   return Number.isFinite(before) && Number.isFinite(se) && before - lp.recent > 2 * se;
 }
 
+/**
+ * How many units a per-unit share counts: the smallest denominator (up to 4096) that makes every
+ * logged share a whole number of units, or Infinity when none does (a share averaged over batches) or
+ * fewer than two distinct shares were logged.
+ */
+export function unitsOf(values: number[]): number {
+  const vs = [...new Set(values.filter((v) => Number.isFinite(v) && v > 0 && v < 1))].slice(0, 64);
+  // one value alone only bounds the count from below (0.5 is 1 of 2 units or 32 of 64)
+  if (vs.length < 2) return Number.POSITIVE_INFINITY;
+  for (let d = 2; d <= 4096; d++) if (vs.every((v) => Math.abs(v * d - Math.round(v * d)) < 1e-4)) return d;
+  return Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Activations without a dead state: a unit whose outputs are <= 0 on every input of a batch still
+ * passes a gradient (SiLU's slope at -1 is 0.07, GELU's -0.08, a leaky ReLU's its slope) and comes
+ * back. The Python SDK counts them in `dead_frac` like ReLUs (share of units <= 0), which for these
+ * says where the units sit, not that they are lost: a deep SiLU net whose activations explode reads
+ * 100% "dead" in its last layer, the symptom of the growth exploding_gradients names.
+ */
+export const NO_DEAD_STATE = new Set(["leaky_relu", "leakyrelu", "prelu", "gelu", "silu", "swish", "mish", "selu", "celu", "elu", "softplus"]);
+
 export const deadRelu: Rule = {
   code: "dead_relu",
   evaluate(ctx) {
     const { t, run } = ctx;
+    if (ctx.activation !== null && NO_DEAD_STATE.has(ctx.activation)) return null;
     // dead_frac is normally "share of units that never fire on the batch"; some loggers report the
     // share of zero activations instead, where a healthy ReLU layer sits around 0.5.
     const unit = String(run.config?.logging?.dead_frac_unit ?? run.config?.babysit?.dead_frac_unit ?? "");
@@ -56,7 +80,7 @@ export const deadRelu: Rule = {
     const batch = ctx.batchSize ?? ctx.loss()?.batchSize ?? null;
     const batchLimit =
       batch !== null && t.dead_frac < 1 && t.dead_zero_frac > t.dead_frac ? deadLimitForBatch(t.dead_frac, t.dead_zero_frac, batch) : t.dead_frac;
-    const hits: { layer: string; value: number; step: number | null; peak?: number }[] = [];
+    const hits: { layer: string; value: number; step: number | null; peak?: number; points?: number }[] = [];
     const seen = new Set<string>();
     let flickered = false;
 
@@ -74,10 +98,13 @@ export const deadRelu: Rule = {
       const flicker = !perActivation && noise(x.s.values, from, n).sigma > t.dead_flicker;
       flickered ||= flicker;
       const layerLimit = perActivation || flicker ? t.dead_zero_frac : batchLimit;
-      if (value > layerLimit) {
+      // A per-unit share moves in steps of 1 / units: a layer is past the limit when it is by a whole
+      // unit (64 units at 0.3125 against 0.305 is the limit itself; one of a 2-unit layer's units is 50%)
+      const step = perActivation ? 0 : 1 / unitsOf(x.s.values);
+      if (value > layerLimit && (value >= t.dead_frac_critical || value - layerLimit >= step)) {
         let peak = value;
         for (const p of smoothed(x.s, 0, n)) if (p.value > peak) peak = p.value;
-        hits.push({ layer: x.layer, value, step: streakStart(x.s, (v) => v > layerLimit), peak });
+        hits.push({ layer: x.layer, value, step: streakStart(x.s, (v) => v > layerLimit), peak, points: n });
       }
     }
     const limit = perActivation || flickered ? t.dead_zero_frac : batchLimit;
@@ -115,7 +142,18 @@ export const deadRelu: Rule = {
         fit.shortfall !== null &&
         fit.shortfall >= (fit.from === "loss" ? 2 : 1) * t.dead_poor_frac &&
         !(fit.from === "loss" && lossStillFalling(ctx)));
-    const kept = hits.filter((h) => !(h.peak !== undefined && h.value < t.dead_recover_frac * h.peak) && (h.value >= t.dead_frac_critical || poor));
+    // With no evaluation yet (fit unknown), a layer below dead_frac_critical is judged on min_points
+    // readings at least: units dead for good stay dead, while a fresh layer's first batches are not yet
+    // a level (a GRU's dense layer at 0.59, 0.56, 0.53, then 0.13 once it learned)
+    const settled = (h: { points?: number }) => fit.state !== "unknown" || (h.points ?? t.min_points) >= t.min_points;
+    // An L1 penalty in the config drives weights, and whole units, to 0 by design: units silent below
+    // dead_frac_critical are its sparsity (over_regularization says when it dominates), not units a bad
+    // init or a large step killed
+    const l1 = weightDecayOf(run.config ?? {}, L1_PENALTY_NAMES);
+    const kept = hits.filter(
+      (h) =>
+        !(h.peak !== undefined && h.value < t.dead_recover_frac * h.peak) && (h.value >= t.dead_frac_critical || (poor && settled(h) && l1 === null)),
+    );
     hits.length = 0;
     hits.push(...kept);
     if (hits.length === 0) return null;

@@ -4,7 +4,7 @@
 // model classifies. Also: an output that cannot change at all (a softmax over one unit is always
 // 1), and a clipping activation on a regression output (from an `output_stats` event).
 
-import { diagnosis, type Context, type Rule } from "../context";
+import { diagnosis, findNumber, type Context, type Rule } from "../context";
 import { accEvals } from "../evals";
 import { lastRecords, shareWhere } from "../hist";
 import { layerRecent } from "../layers";
@@ -52,6 +52,35 @@ export function probabilityLogitBand(acc: number, numClasses: number): { low: nu
   };
 }
 
+/**
+ * The label smoothing the config names (`label_smoothing`, `smoothing`...: PyTorch's
+ * CrossEntropyLoss(label_smoothing=...), Keras's CategoricalCrossentropy(label_smoothing=...)), or 0.
+ */
+export function labelSmoothingOf(config: Record<string, any>): number {
+  const e = findNumber(config, ["label_smoothing", "labelSmoothing", "smoothing", "label_smooth", "ls_eps", "smoothing_eps"]);
+  return e !== null && e > 0 && e < 1 ? e : 0;
+}
+
+/**
+ * The lowest cross-entropy any model reaches against label-smoothed targets: the entropy of the
+ * targets themselves (1 - eps + eps / K on the true class, eps / K on each other one), reached when the
+ * predicted probabilities equal them. 0 without smoothing.
+ */
+export function smoothedTargetEntropy(eps: number, numClasses: number): number {
+  if (!(eps > 0)) return 0;
+  const K = numClasses;
+  const h = (p: number) => (p > 0 && p < 1 ? -p * Math.log(p) : 0);
+  return h(1 - eps + eps / K) + (K - 1) * h(eps / K);
+}
+
+/**
+ * What a healthy model with free logits reaches at accuracy `acc`: the Fano loss, or with label
+ * smoothing at least the smoothed targets' own entropy (a loss that floors high by design).
+ */
+function healthyLoss(acc: number, numClasses: number, smoothingFloor: number): number {
+  return Math.max(fanoLoss(1 - acc, numClasses), smoothingFloor);
+}
+
 const ADVICE_LOGITS =
   "Remove the final softmax/sigmoid from the model and feed the raw scores to the loss " +
   "(nn.CrossEntropyLoss and nn.BCEWithLogitsLoss apply log-softmax / log-sigmoid themselves), or " +
@@ -71,7 +100,9 @@ function boundedOutput(ctx: Context): Diagnosis | null {
   // binary / multi-label cross-entropy: each output is a two-way choice, whatever num_classes says
   const K = expectedInitialLoss(ctx.run.config ?? {}, C)?.formula.startsWith("ln 2") ? 2 : C;
   const floor = boundedLogitFloor(K);
-  const fano = fanoLoss(1 - acc, K);
+  const smoothing = labelSmoothingOf(ctx.run.config ?? {});
+  const smoothFloor = smoothedTargetEntropy(smoothing, K);
+  const fano = healthyLoss(acc, K, smoothFloor);
   // accurate enough that a model with free logits would sit far below the floor ...
   if (!(fano < t.output_fano_frac * floor)) return null;
   // ... yet the loss never got below it
@@ -85,7 +116,7 @@ function boundedOutput(ctx: Context): Diagnosis | null {
   if (cut < 1 || cut >= curve.length) return null;
   const before = Math.min(...curve.slice(0, cut).map((p) => p.value));
   const within = Math.min(...curve.slice(cut).map((p) => p.value));
-  const accurate = accs.filter((a) => fanoLoss(1 - a, K) < t.output_fano_frac * floor).length;
+  const accurate = accs.filter((a) => healthyLoss(a, K, smoothFloor) < t.output_fano_frac * floor).length;
   const sustained = accurate >= t.min_evals && accurate >= t.output_accurate_share * accs.length;
   if (before - within >= t.plateau_rel * before && !sustained) return null;
   // the same outputs on the validation set reach below what probabilities-as-logits allow: the outputs
@@ -143,13 +174,14 @@ function lossInProbabilityBand(ctx: Context): Diagnosis | null {
   // two-way outputs: the band's bottom (0.31 at best) is where an underconfident or label-smoothed
   // healthy fit sits too; their squashed outputs are left to the plateau test (boundedOutput)
   if (K < 3) return null;
+  const smoothFloor = smoothedTargetEntropy(labelSmoothingOf(ctx.run.config ?? {}), K);
   const { train_acc: ta, val_acc: va, val_loss: vl, train_loss: tl } = ctx.keys.scalars;
   const pairs: { set: string; acc: number; loss: number; low: number; high: number; fano: number }[] = [];
   const add = (set: string, e: ReturnType<typeof alignEvals>) => {
     const f = finitePairs(e);
     for (let i = 0; i < f.val.length; i++) {
       const band = probabilityLogitBand(f.val[i], K);
-      pairs.push({ set, acc: f.val[i], loss: f.train[i], ...band, fano: fanoLoss(1 - f.val[i], K) });
+      pairs.push({ set, acc: f.val[i], loss: f.train[i], ...band, fano: healthyLoss(f.val[i], K, smoothFloor) });
     }
   };
   if (ta && tl) add("train", alignEvals(ta.s, tl.s, ctx.accScale("train_acc"), 1));

@@ -7,6 +7,7 @@ import type { Context } from "../context";
 import { finiteSample, fmt, median, round, smoothed, streakStart, stridedIndices } from "../series";
 import { divergence, explodedLevel } from "./divergence";
 import { fitState } from "./fit-state";
+import { decayPerStep } from "./over-regularization";
 
 /**
  * Layers whose update/weight ratio stayed above lr_high_sustained_ratio in every third of the run
@@ -18,6 +19,8 @@ import { fitState } from "./fit-state";
 export function sustainedHighRatios(ctx: Context): { layers: { layer: string; value: number; step: number }[]; of: number } | null {
   const { t } = ctx;
   const out: { layer: string; value: number; step: number }[] = [];
+  // the share of each ratio that weight decay takes (see the update-ratio reading in the rule)
+  const decayShare = decayPerStep(ctx.run.config ?? {})?.perStep ?? 0;
   let of = 0;
   for (const [layer, f] of ctx.keys.layers) {
     const s = f.update_ratio?.s;
@@ -31,7 +34,8 @@ export function sustainedHighRatios(ctx: Context): { layers: { layer: string; va
     }
     const n = s.values.length;
     const thirds = [0, 1, 2].map((k) => median(finiteSample(s.values, Math.floor((k * n) / 3), Math.floor(((k + 1) * n) / 3), 128)));
-    if (thirds.every((m) => m > t.lr_high_sustained_ratio)) out.push({ layer, value: median(finiteSample(s.values, 0, n, 128)), step: s.steps[0] });
+    if (thirds.every((m) => m - decayShare > t.lr_high_sustained_ratio))
+      out.push({ layer, value: median(finiteSample(s.values, 0, n, 128)), step: s.steps[0] });
   }
   return of > 0 && out.length * 2 >= of && !loneAdaptiveHead(ctx) ? { layers: out, of } : null;
 }
@@ -148,7 +152,13 @@ export const lrTooHigh: Rule = {
       const now = layerRecent(ctx, "weight_std").find((x) => x.layer === layer)?.recent;
       return first !== undefined && now !== undefined && now < t.weight_collapse_frac * first;
     };
-    const ur = layerRecent(ctx, "update_ratio", t.min_points).filter((x) => x.recent > t.zero_grad_eps && !collapsed(x.layer));
+    // SGD's coupled weight decay (or AdamW's) takes lr x wd of every weight a step (/(1 - momentum) with
+    // momentum): that share of each ratio is the decay shrinking the weights, not the gradient's step
+    // (SGD Nesterov, lr 0.02 x wd 0.1 / 0.1 reads 0.02 a step on a model the decay holds at chance)
+    const decayShare = decayPerStep(ctx.run.config ?? {})?.perStep ?? 0;
+    const ur = layerRecent(ctx, "update_ratio", t.min_points)
+      .filter((x) => x.recent > t.zero_grad_eps && !collapsed(x.layer))
+      .map((x) => ({ ...x, recent: x.recent - decayShare }));
     if (ur.length > 0) {
       const med = median(ur.map((x) => x.recent));
       const high = ur.filter((x) => x.recent > t.update_ratio_high);

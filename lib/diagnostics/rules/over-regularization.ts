@@ -15,7 +15,9 @@ import { CONSTANT_BY_DESIGN } from "./symmetric-init";
 
 const DECAY_NAMES = ["weight_decay", "wd", "l2", "l2_reg", "l2_lambda", "weight_decay_rate", "decay"];
 // a penalty the training script adds to the loss by hand (the logged training loss includes it)
-const PENALTY_NAMES = ["l2_penalty", "l1_penalty", "l2_coef", "l2_weight", "weight_penalty"];
+/** an L1 penalty's weight: its purpose is sparsity, weights (and whole units) driven to 0 */
+export const L1_PENALTY_NAMES = ["l1_penalty", "l1", "l1_reg", "l1_lambda", "l1_coef", "l1_weight", "lambda_l1"];
+const PENALTY_NAMES = ["l2_penalty", "l2_coef", "l2_weight", "weight_penalty", ...L1_PENALTY_NAMES];
 
 /** A weight-decay setting (or a penalty term's weight) from the config, top level or a usual sub-object. */
 export function weightDecayOf(config: Record<string, any>, names = [...DECAY_NAMES, ...PENALTY_NAMES]): { name: string; value: number } | null {

@@ -4,7 +4,7 @@
 // sizes and logging habits than the corpora's, with the healthy runs that look closest.
 import { describe, expect, test } from "vitest";
 import { diagnose } from "../../../lib/diagnostics";
-import { fanoLoss, probabilityLogitBand } from "../../../lib/diagnostics/rules/loss-output-mismatch";
+import { fanoLoss, probabilityLogitBand, smoothedTargetEntropy } from "../../../lib/diagnostics/rules/loss-output-mismatch";
 import type { SeriesPoints } from "../../../lib/diagnostics/types";
 import { gauss, makeRun, series, type RunSpec } from "./synth";
 
@@ -149,6 +149,58 @@ describe("loss_output_mismatch: every evaluation inside the band probabilities-a
       name: "borderline: accuracy never high enough (0.6 of 4 classes: free logits could sit in the band too)",
       spec: run({ C: 4, epochs: 12, stepsPerEpoch: 29, acc: rising(4, 0.6, 0.3), trainLoss: squashed(4) }),
       raised: false,
+    },
+  ])("$name -> raised: $raised", check);
+});
+
+/** a healthy fit against label-smoothed targets: the targets' own entropy plus what the errors cost */
+const smoothedFit = (C: number, eps: number) => (a: number) => 1.05 * smoothedTargetEntropy(eps, C) + (1 - eps) * fanoLoss(1 - Math.max(a, 1 / C), C);
+
+describe("loss_output_mismatch: label smoothing the config names floors the loss by design", () => {
+  test.each<Case>([
+    {
+      name: "Mish MLP, 3 classes, label_smoothing 0.3, accuracy in percent to 0.97: the loss floors near 0.7",
+      spec: run({
+        C: 3,
+        epochs: 25,
+        stepsPerEpoch: 36,
+        acc: rising(3, 0.97, 0.15),
+        trainLoss: smoothedFit(3, 0.3),
+        percent: true,
+        config: { label_smoothing: 0.3 },
+      }),
+      raised: false,
+    },
+    {
+      name: "10 classes, smoothing 0.2 under hyperparams, Keras keys, loss once an epoch",
+      spec: run({
+        C: 10,
+        epochs: 15,
+        stepsPerEpoch: 40,
+        acc: rising(10, 0.96, 0.15),
+        trainLoss: smoothedFit(10, 0.2),
+        keys: KERAS,
+        perEpochLoss: true,
+        config: { hyperparams: { smoothing: 0.2 } },
+      }),
+      raised: false,
+    },
+    {
+      name: "5 classes, label_smoothing 0.4 (a loss above the probabilities' band bottom)",
+      spec: run({ C: 5, epochs: 12, stepsPerEpoch: 30, acc: rising(5, 0.95, 0.2), trainLoss: smoothedFit(5, 0.4), config: { label_smoothing: 0.4 } }),
+      raised: false,
+    },
+    {
+      name: "mild smoothing (0.05) does not excuse a softmax before CrossEntropyLoss on 10 classes",
+      spec: run({
+        C: 10,
+        epochs: 10,
+        stepsPerEpoch: 50,
+        acc: rising(10, 0.94, 0.2),
+        trainLoss: squashed(10, 1.03),
+        config: { label_smoothing: 0.05 },
+      }),
+      raised: true,
     },
   ])("$name -> raised: $raised", check);
 });
