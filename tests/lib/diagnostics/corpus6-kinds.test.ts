@@ -50,7 +50,7 @@ interface Fit {
   keys?: { loss: string; acc: string; valAcc: string; valLoss: string };
 }
 
-function fit(f: Fit): RunSpec {
+function fitRun(f: Fit): RunSpec {
   const k = f.keys ?? { loss: "train/loss", acc: "train/acc", valAcc: "val/acc", valLoss: "val/loss" };
   const g = gauss(11);
   const steps = f.evals * f.every;
@@ -78,7 +78,7 @@ describe("underfitting: a healthy run is not judged on a step of its accuracy or
   test.each<Case>([
     {
       name: "bidirectional GRU, 4 classes, eval twice an epoch: accuracy in steps while the loss falls fast (live)",
-      spec: fit({
+      spec: fitRun({
         C: 4,
         evals: 9,
         every: 21,
@@ -91,7 +91,7 @@ describe("underfitting: a healthy run is not judged on a step of its accuracy or
     },
     {
       name: "a Transformer on 10 classes, Keras keys: accuracy flat at 0.55 for four evaluations while the loss keeps falling (live)",
-      spec: fit({
+      spec: fitRun({
         C: 10,
         evals: 12,
         every: 50,
@@ -106,7 +106,7 @@ describe("underfitting: a healthy run is not judged on a step of its accuracy or
     {
       // C6-H-SHAPES-DWSEP seed 1: noisy 12x12 shapes, 4 classes, train 0.886 / val 0.895 heading for 0.90-0.92
       name: "depthwise-separable CNN on noisy shapes (4 classes): heading for an error at the data's floor within its noise, at the finish",
-      spec: fit({
+      spec: fitRun({
         C: 4,
         evals: 10,
         every: 60,
@@ -119,7 +119,7 @@ describe("underfitting: a healthy run is not judged on a step of its accuracy or
     },
     {
       name: "a noisy 6-class tabular task at 0.88 / 0.885, 300 validation rows, at the finish",
-      spec: fit({
+      spec: fitRun({
         C: 6,
         evals: 15,
         every: 40,
@@ -134,7 +134,7 @@ describe("underfitting: a healthy run is not judged on a step of its accuracy or
     {
       // C6-UF-TINY-DWSEP: the same task two channels wide ends at 0.69 / 0.68
       name: "the same CNN two channels wide: heading for 0.69 / 0.68, at the finish",
-      spec: fit({
+      spec: fitRun({
         C: 4,
         evals: 12,
         every: 60,
@@ -147,7 +147,7 @@ describe("underfitting: a healthy run is not judged on a step of its accuracy or
     },
     {
       name: "a GRU too narrow for 8 classes, live: accuracy creeping towards 0.55 while the loss has stopped falling",
-      spec: fit({
+      spec: fitRun({
         C: 8,
         evals: 15,
         every: 40,

@@ -62,7 +62,12 @@ describe("train_val_mismatch from input statistics", () => {
       val: { mean: train.mean.map((m, i) => (i === 0 ? 3e4 : m)), std: train.std.map((s, i) => (i === 0 ? 5e5 : s)) },
       raised: true,
     },
-    { name: "small batches, validation left on the raw scale", train: { ...train, n: 8 }, val: { mean: train.mean.map(() => 5), std: train.std.map(() => 5), n: 8 }, raised: true },
+    {
+      name: "small batches, validation left on the raw scale",
+      train: { ...train, n: 8 },
+      val: { mean: train.mean.map(() => 5), std: train.std.map(() => 5), n: 8 },
+      raised: true,
+    },
     { name: "no validation statistics", val: null, raised: false },
   ])("$name -> raised: $raised", ({ val, raised, ...rest }) => {
     const trainData = "train" in rest ? rest.train : undefined;
