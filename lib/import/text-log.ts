@@ -52,15 +52,19 @@ export function logNumber(s: string): number | undefined {
 // name: value / name=value pairs; names as metric keys are written; values as logNumber reads them.
 // Linear time on any line: a name starts only where no name character precedes it (so a long word
 // is tried once, not from each of its characters), is at most keyMaxLength long, and every part
-// has one way to match (a run of digits is never split between two quantifiers).
+// has one way to match (a run of digits is never split between two quantifiers). A number that
+// goes on with `:`, `-` or `+` and a digit is part of a time, a date or a range (`time: 12:30:45`,
+// `eta: 0:01:23`, `date: 2024-01-05`, `lr: 1e-3-1e-5`), not a value.
 const PAIR =
-  /(?<![\w./-])([A-Za-z_][\w./-]{0,199})[ \t]{0,8}[:=][ \t]{0,8}([-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf(?:inity)?))(?![\w.])/gi;
+  /(?<![\w./-])([A-Za-z_][\w./-]{0,199})[ \t]{0,8}[:=][ \t]{0,8}([-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf(?:inity)?))(?![\w.]|[-+:]\d)/gi;
 
 /** A `name: value` pair of a line: `key` as the metric is named, `word` the name's last word. */
 interface Pair {
   key: string;
   word: string;
   value: number;
+  /** Where the pair's name starts in the line (-1 for spaced fields). */
+  at: number;
 }
 
 // Words a console log puts before a metric's name that are not part of it (a logger's level).
@@ -113,8 +117,8 @@ function pairs(line: string): Pair[] {
     const v = logNumber(m[2]);
     if (v === undefined || unitAfter(line, m.index + m[0].length)) continue;
     const key = nameBefore(line, m.index, m[1]);
-    if (codePointLength(key) <= LIMITS.keyMaxLength.value) out.push({ key, word: m[1], value: v });
-    else out.push({ key: m[1], word: m[1], value: v });
+    if (codePointLength(key) <= LIMITS.keyMaxLength.value) out.push({ key, word: m[1], value: v, at: m.index });
+    else out.push({ key: m[1], word: m[1], value: v, at: m.index });
   }
   return out;
 }
@@ -326,6 +330,9 @@ function readDict(text: string, out: ImportData, state: TextState): boolean {
 /** Colour and cursor escape sequences (CSI, OSC, two-character ESC): a terminal shows none of them. */
 export const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
 
+/** A bar description that starts with an evaluation's word (checked on the text before `%|` only). */
+const EVAL_BAR = /^[\s\W]{0,8}(?:val|valid|validat(?:e|ing|ion)|eval|evaluat(?:e|ing|ion)|test|testing|predict|predicting|prediction)\b/i;
+
 /** Metrics that are not the model's: Lightning's log version in its progress bar. */
 const NOT_METRICS = new Set(["v_num"]);
 
@@ -359,7 +366,7 @@ const ITERATION_WORDS = new Set(["iter", "iteration", "step", "it"]);
  * step i; `Epoch 3/10`, `[Epoch 3]`, `Epoch 3:`: step e. Read left to right once (linear time); the
  * first epoch or iteration word followed by its number decides.
  */
-function progressOf(line: string): { step: number; epoch?: number } | undefined {
+function progressOf(line: string): { step: number; epoch?: number; word: number } | undefined {
   const lower = line.toLowerCase();
   for (let w = 0; w < lower.length; ) {
     // the next word
@@ -368,6 +375,7 @@ function progressOf(line: string): { step: number; epoch?: number } | undefined 
     while (e < lower.length && lower[e] >= "a" && lower[e] <= "z") e++;
     const word = lower.slice(w, e);
     const before = w === 0 ? "" : lower[w - 1];
+    const at = w;
     w = e;
     if (/[\w.-]/.test(before) || (lower[e] !== undefined && /[\w.-]/.test(lower[e]))) continue; // part of a longer name
     const epochWord = EPOCH_WORDS.has(word);
@@ -381,7 +389,7 @@ function progressOf(line: string): { step: number; epoch?: number } | undefined 
       const p = progressAt(lower, i);
       const n = p ?? intAt(lower, i);
       if (!n) continue;
-      return isStep(p ? p.i : (n as { value: number }).value) ? { step: p ? p.i : (n as { value: number }).value } : undefined;
+      return isStep(p ? p.i : (n as { value: number }).value) ? { step: p ? p.i : (n as { value: number }).value, word: at } : undefined;
     }
     const ep = intAt(lower, i);
     if (!ep) continue;
@@ -389,17 +397,17 @@ function progressOf(line: string): { step: number; epoch?: number } | undefined 
     let k = ep.end;
     if (lower[k] === "/") {
       // `Epoch 3/10`: the epoch of how many; the step is the epoch
-      return isStep(ep.value) ? { step: ep.value, epoch: ep.value } : undefined;
+      return isStep(ep.value) ? { step: ep.value, epoch: ep.value, word: at } : undefined;
     }
     while (lower[k] === " " || lower[k] === "]" || lower[k] === ":") k++;
     if (lower[k] === "[") {
       const p = progressAt(lower, k + 1);
       if (p && Number.isFinite(p.n) && p.n > 0) {
         const step = ep.value * p.n + p.i;
-        return isStep(step) ? { step, epoch: ep.value + p.i / p.n } : undefined;
+        return isStep(step) ? { step, epoch: ep.value + p.i / p.n, word: at } : undefined;
       }
     }
-    if (word === "epoch") return isStep(ep.value) ? { step: ep.value, epoch: ep.value } : undefined;
+    if (word === "epoch") return isStep(ep.value) ? { step: ep.value, epoch: ep.value, word: at } : undefined;
   }
   return undefined;
 }
@@ -428,6 +436,9 @@ function readBar(line: string, out: ImportData): boolean {
   const postfix = line.slice(k + 1, close < 0 ? line.length : close);
   const found = pairs(postfix).filter((x) => !NOT_METRICS.has(x.key));
   if (!found.length) return true; // a bar with no metrics (an evaluation's, a data loader's) is no metric line
+  // an evaluation's bar (Lightning's `Validation DataLoader 0`, `Testing`, a loop's `Evaluating`)
+  // counts evaluation batches, not training steps: its `loss` at batch 20 is no point of the training curve
+  if (EVAL_BAR.test(line.slice(0, pct))) return true;
   const desc = progressOf(line.slice(0, pct));
   const scaled = desc?.epoch !== undefined && Number.isFinite(p.n) && p.n > 0;
   const step = scaled ? desc!.step * p.n + p.i : p.i;
@@ -458,7 +469,7 @@ function spacedPairs(line: string): Pair[] {
     const words = field.slice(0, space).split(" ");
     if (value === undefined || words.length > NAME_WORDS_BEFORE + 1 || !words.every((w) => NAME_WORD.test(w))) continue;
     const key = words.join("_");
-    if (codePointLength(key) <= LIMITS.keyMaxLength.value) out.push({ key, word: words[words.length - 1], value });
+    if (codePointLength(key) <= LIMITS.keyMaxLength.value) out.push({ key, word: words[words.length - 1], value, at: -1 });
   }
   return out;
 }
@@ -478,10 +489,13 @@ function generic(line: string, out: ImportData): void {
     if (isStepWord(name) && step === undefined) step = x.value;
     else if (name === "epoch" && epoch === undefined) epoch = x.value;
   }
-  const metrics = found.filter((x) => !isStepWord(x.word) && x.word.toLowerCase() !== "epoch" && !NOT_METRICS.has(x.key));
-  if (!metrics.length) return;
   // the step: a `step: N` pair, else the progress the line prints (`Epoch 3 [50/200]`), else an epoch pair
   const progress = step === undefined ? progressOf(line) : undefined;
+  // the progress's own number (timm's `Train: 3 [50/200]`) is the epoch, not a metric
+  const metrics = found.filter(
+    (x) => !isStepWord(x.word) && x.word.toLowerCase() !== "epoch" && !NOT_METRICS.has(x.key) && !(progress && x.at === progress.word),
+  );
+  if (!metrics.length) return;
   let at: number | undefined;
   if (step !== undefined) at = isStep(step) ? step : undefined;
   else if (progress) {

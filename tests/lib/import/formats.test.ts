@@ -477,3 +477,48 @@ describe("hostile input", () => {
     expect(parse("a.log", "step=-1 loss=1\nstep=1e300 loss=2\nstep=3 loss=3").pointCount).toBe(1);
   });
 });
+
+// Console lines of common tools on which a rule could take the wrong number: each is read as a
+// reader of the log would read it (the keys listed, at these steps, nothing else).
+describe("text logs: numbers that are no metric of the step", () => {
+  /** Every point of a parse, as `key@step=value`, sorted. */
+  function all(d: ImportData): string[] {
+    const out: string[] = [];
+    for (const [k, p] of d.points) p.steps.forEach((s, i) => out.push(`${k}@${s}=${p.values[i]}`));
+    return out.sort();
+  }
+
+  test.each([
+    ["a time of day", "step: 3 loss: 0.5 time: 12:30:45", ["loss@3=0.5"]],
+    ["an ETA h:mm:ss", "step: 3 loss: 0.5 eta: 0:01:23", ["loss@3=0.5"]],
+    ["an ETA mm:ss", "Epoch 3/10 loss: 0.5 ETA: 05:12", ["loss@3=0.5"]],
+    ["an elapsed time after =", "[Epoch 3] loss=0.5 elapsed=1:02:03", ["loss@3=0.5"]],
+    ["a date", "step: 3 loss: 0.5 date: 2024-01-05", ["loss@3=0.5"]],
+    ["a range of learning rates", "step: 3 loss: 0.5 lr: 1e-3-1e-5", ["loss@3=0.5"]],
+    ["a version", "step: 3 loss: 0.5 torch: 2.1.0+cu118", ["loss@3=0.5"]],
+    ["an address", "step: 3 loss: 0.5 host: 10.0.0.1:8080", ["loss@3=0.5"]],
+    [
+      "mmcv's ETA and a logger's date",
+      "2023-05-01 10:00:00,000 - mmdet - INFO - Epoch [0][50/100]\tlr: 1.000e-02, eta: 1 day, 6:52:05, loss: 1.5",
+      ["loss@50=1.5", "lr@50=0.01"],
+    ],
+    [
+      "timm's epoch number (`Train: 3`)",
+      "Train: 3 [  50/200 ( 25%)]  Loss: 6.93 (6.93)  Time: 3.221s,   79.47/s  LR: 1.000e-06",
+      ["LR@650=0.000001", "Loss@650=6.93"],
+    ],
+    ["a Lightning validation bar", "Validation DataLoader 0: 100%|██████████| 20/20 [00:01<00:00, 19.5it/s, val_loss=0.4]", []],
+    ["a Lightning test bar", "Testing DataLoader 0: 100%|██████████| 20/20 [00:01<00:00, 19.5it/s, test_acc=0.9]", []],
+    ["a loop's evaluation bar", "Evaluating: 100%|██████████| 20/20 [00:01<00:00, 19.5it/s, loss=0.9]", []],
+    [
+      "an eval bar among training drawings",
+      "Epoch 0:  50%|█████     | 50/100 [00:05<00:05, 9.5it/s, loss=0.5]\reval:  50%|█| 10/20 [00:01<00:01, 9.5it/s, loss=0.9]\r",
+      ["loss@50=0.5"],
+    ],
+    ["a download bar", "Downloading model.safetensors: 100%|██████████| 440M/440M [00:05<00:00, 80.1MB/s]", []],
+    ["pip's bar", "   ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 12.3/12.3 MB 45.6 MB/s eta 0:00:00", []],
+    ["a learning-rate schedule print", "Epoch 00005: reducing learning rate of group 0 to 1.0000e-04.", []],
+  ])("%s", (_what, text, expected) => {
+    expect(all(parse("a.log", text))).toEqual(expected);
+  });
+});
