@@ -522,3 +522,33 @@ describe("text logs: numbers that are no metric of the step", () => {
     expect(all(parse("a.log", text))).toEqual(expected);
   });
 });
+
+describe("JSON documents: hostile and junk", () => {
+  test.each([
+    ["a history dump of 300k keys", `{${Array.from({ length: 300_000 }, (_, i) => `"k${i}":[1]`).join(",")}}`, 300_000],
+    ["log_history whose step is NaN or 1e300", '{"log_history":[{"step":NaN,"loss":1},{"step":1e300,"loss":2},{"step":-1,"loss":3}]}', 3],
+    ["rows whose step is no step", '[{"step":1.5,"loss":1},{"global_step":"7","loss":2}]', 2],
+    ["log_history of junk", '{"log_history":[5, null, [1], "x", {"step":"3","loss":"0.5"}, {}]}', 0],
+    ["arrays of arrays", "[[1,2],[3,4]]", 0],
+    ["a history dump of nested lists", '{"loss":[[1,2],[3]],"acc":[{"a":1}]}', 0],
+    ["deep nesting", `${"[".repeat(100_000)}${"]".repeat(100_000)}`, 0],
+    ["deep objects in log_history", `{"log_history":[${'{"a":'.repeat(50_000)}1${"}".repeat(50_000)}]}`, 0],
+  ])("%s: no throw, no step series", (_what, text, points) => {
+    const d = parse("a.json", text);
+    expect(d.pointCount).toBe(points);
+    for (const k of ["step", "global_step", "_step", "iteration"]) expect(d.points.has(k)).toBe(false);
+  });
+
+  test("__proto__ and constructor in a trainer_state.json are ordinary keys, never inherited names", () => {
+    const d = parse(
+      "trainer_state.json",
+      '{"__proto__":{"x":1},"train_batch_size":8,"log_history":[{"step":1,"__proto__":1,"constructor":2},{"train_runtime":1,"__proto__":3}]}',
+    );
+    expect(series(d, "__proto__")).toEqual([[1, 1]]);
+    expect(series(d, "constructor")).toEqual([[1, 2]]);
+    expect(d.points.has("x")).toBe(false);
+    expect([...d.config]).toEqual([["batch_size", 8]]);
+    expect(Object.getPrototypeOf(d.events[0].data)).toBeNull();
+    expect(Object.keys(d.events[0].data)).toEqual(["train_runtime", "__proto__"]);
+  });
+});
