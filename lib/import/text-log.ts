@@ -14,8 +14,9 @@ import { type ImportData, isStep } from "./model";
 //    complete, i/N with i = N) gives each `name: value` at step e-1 (Keras counts epochs from 0, as its
 //    CSVLogger writes them), with epoch e-1.
 // 3. Hugging Face Trainer's logged dicts `{'loss': 0.5, 'learning_rate': 5e-05, 'epoch': 0.1}`: every
-//    numeric entry; the step is the dict's `step` or `global_step` when it has one, else the count of
-//    dicts before it (0, 1, ...); `epoch` is the row's epoch. The end-of-training dict (it holds
+//    numeric entry; the step is the dict's `step` or `global_step` when it has one, else, once a dict
+//    came after the Trainer's bar drawings, the bar's step (TextState.bar), else the count of dicts
+//    before it (0, 1, ...); `epoch` is the row's epoch. The end-of-training dict (it holds
 //    `train_runtime`; its `train_loss` is the average over the whole run) is the run's `summary`
 //    event, not a step: as points, that one `train_loss` would stand for the run's loss curve.
 // 4. User templates (`--pattern`): literal text with `{name}` placeholders, each matching one
@@ -23,7 +24,8 @@ import { type ImportData, isStep } from "./model";
 //    matched left to right with plain string search, so no input can make them slow.
 // 5. Tables printed under a header row of names, one of them the step or epoch (fastai; readTable).
 // 6. tqdm progress bars (readBar): the `name=value` pairs after the rate, at step e*N + i when the
-//    bar's description names the epoch, else i. Every drawing of a bar redrawn with \r is read.
+//    bar's description names the epoch, else i. Every drawing of a bar redrawn with \r is read; an
+//    evaluation's bar is not (it counts batches, not steps); text printed after a drawing is a line.
 // 7. Generic: `name: value` / `name=value` pairs; the step is a pair named step, global_step, iter,
 //    iteration or it, else the progress the line prints (progressOf: `Epoch [3][50/200]`, `Iter
 //    [500/9000]`, `Epoch 3/10`), else an integer epoch pair; every other numeric pair is a metric at
@@ -136,10 +138,17 @@ export interface TextState {
   dicts: number;
   /** The header of the table being printed (fastai's `epoch train_loss valid_loss ...`), if any. */
   table: { names: string[]; stepAt: number } | null;
+  /**
+   * Where the training's progress bar is: the last drawing of the bar with the largest total seen
+   * (an evaluation's bar counts fewer batches), for Trainer dicts printed after its drawings.
+   */
+  bar: { step: number; total: number } | null;
+  /** A Trainer dict was read at the bar's step: the dicts after it are too (no count going back). */
+  dictsAtBar: boolean;
 }
 
 export function newTextState(): TextState {
-  return { lastIteration: 0, iterations: 0, kerasEpoch: null, dicts: 0, table: null };
+  return { lastIteration: 0, iterations: 0, kerasEpoch: null, dicts: 0, table: null, bar: null, dictsAtBar: false };
 }
 
 const TABLE_STEPS = new Set(["epoch", "step", "global_step", "iter", "iteration", "it"]);
@@ -221,20 +230,20 @@ function readLines(
     for (let d = 0; d < last; ) {
       let next = line.indexOf("\r", d);
       if (next < 0 || next >= last) next = last - 1;
-      if (next - d <= MAX_LINE) readDrawing(line.slice(d, next), out);
+      if (next - d <= MAX_LINE) readDrawing(line.slice(d, next), out, state);
       d = next + 1;
     }
     if (line.length - last > MAX_LINE) {
       out.skip(`line ${lineNo} is longer than ${MAX_LINE} characters`);
       continue;
     }
-    readLine(line.slice(last).replace(ANSI, ""), out, state, templates);
+    readLine(line.slice(last).replace(ANSI, ""), out, state, templates, last > 0 && line.lastIndexOf("%|", last) >= 0);
   }
   at.start = start;
   at.lineNo = lineNo;
 }
 
-export function readLine(line: string, out: ImportData, state: TextState, templates: Template[] = []): void {
+export function readLine(line: string, out: ImportData, state: TextState, templates: Template[] = [], hadDrawings = false): void {
   let m = CS231N_ITER.exec(line);
   if (m) {
     const step = Number(m[1]);
@@ -283,16 +292,20 @@ export function readLine(line: string, out: ImportData, state: TextState, templa
   }
   const brace = line.indexOf("{'");
   if (brace >= 0 && line.trimEnd().endsWith("}")) {
-    if (readDict(line.slice(brace, line.trimEnd().length), out, state)) return;
+    // a Trainer dict after the bar's drawing (`  3%|▎  | 10/300 [00:05<02:20, 2.06it/s]{'loss': ...}`):
+    // the bar is at the dict's step (the bar is read once: the line is done whether the dict holds numbers or not)
+    const before = line.slice(0, brace);
+    const afterBar = before.includes("%|") && readBar(before, out, state);
+    if (readDict(line.slice(brace, line.trimEnd().length), out, state, afterBar || hadDrawings) || afterBar) return;
   }
   for (const t of templates) if (matchTemplate(t, line, out)) return;
   if (readTable(line, out, state)) return;
-  if (line.includes("%|") && readBar(line, out)) return;
+  if (line.includes("%|") && readBar(line, out, state)) return;
   generic(line, out);
 }
 
 /** A Python dict of str -> number as print() writes it; false when the text is not one. */
-function readDict(text: string, out: ImportData, state: TextState): boolean {
+function readDict(text: string, out: ImportData, state: TextState, afterBar: boolean): boolean {
   const entries = new Map<string, number>();
   let i = 1;
   while (i < text.length - 1) {
@@ -319,7 +332,10 @@ function readDict(text: string, out: ImportData, state: TextState): boolean {
     return true;
   }
   const named = entries.get("step") ?? entries.get("global_step");
-  const step = named !== undefined && isStep(named) ? named : state.dicts;
+  // no step of its own: the training bar's (HF's bar counts global steps), once a dict came after
+  // its drawings; else the count of dicts before it
+  if (afterBar && state.bar) state.dictsAtBar = true;
+  const step = named !== undefined && isStep(named) ? named : state.dictsAtBar && state.bar ? state.bar.step : state.dicts;
   state.dicts++;
   const epoch = entries.get("epoch");
   for (const [k, v] of entries) if (k !== "step" && k !== "global_step" && k !== "epoch") out.point(k, step, v);
@@ -413,8 +429,8 @@ function progressOf(line: string): { step: number; epoch?: number; word: number 
 }
 
 /** One drawing of a progress bar (text between two \r): its metrics, if it is a tqdm bar with some. */
-export function readDrawing(drawing: string, out: ImportData): void {
-  if (drawing.length <= MAX_LINE && drawing.includes("%|")) readBar(drawing.replace(ANSI, ""), out);
+export function readDrawing(drawing: string, out: ImportData, state?: TextState): void {
+  if (drawing.length <= MAX_LINE && drawing.includes("%|")) readBar(drawing.replace(ANSI, ""), out, state);
 }
 
 /**
@@ -422,7 +438,7 @@ export function readDrawing(drawing: string, out: ImportData): void {
  * as PyTorch Lightning and most hand-written loops draw it): the `name=value` pairs after its rate
  * are metrics at step i, or e*N + i when its description names the epoch (`Epoch 3: ...`).
  */
-function readBar(line: string, out: ImportData): boolean {
+function readBar(line: string, out: ImportData, state?: TextState): boolean {
   const pct = line.indexOf("%|");
   if (pct < 0) return false;
   const bar = line.indexOf("|", pct + 2);
@@ -433,9 +449,8 @@ function readBar(line: string, out: ImportData): boolean {
   while (line[k] === " ") k++;
   if (line[k] !== "[") return false;
   const close = line.indexOf("]", k);
-  const postfix = line.slice(k + 1, close < 0 ? line.length : close);
-  const found = pairs(postfix).filter((x) => !NOT_METRICS.has(x.key));
-  if (!found.length) return true; // a bar with no metrics (an evaluation's, a data loader's) is no metric line
+  // what a script printed after the drawing (print() in a tqdm loop, the bar on stderr): read as a line
+  if (close >= 0 && line.length > close + 1 && line.slice(close + 1).trim()) generic(line.slice(close + 1), out);
   // an evaluation's bar (Lightning's `Validation DataLoader 0`, `Testing`, a loop's `Evaluating`)
   // counts evaluation batches, not training steps: its `loss` at batch 20 is no point of the training curve
   if (EVAL_BAR.test(line.slice(0, pct))) return true;
@@ -443,8 +458,11 @@ function readBar(line: string, out: ImportData): boolean {
   const scaled = desc?.epoch !== undefined && Number.isFinite(p.n) && p.n > 0;
   const step = scaled ? desc!.step * p.n + p.i : p.i;
   if (!isStep(step)) return true;
+  if (state && Number.isFinite(p.n) && (!state.bar || p.n >= state.bar.total)) state.bar = { step, total: p.n };
+  const postfix = line.slice(k + 1, close < 0 ? line.length : close);
+  const found = pairs(postfix).filter((x) => !NOT_METRICS.has(x.key));
   for (const x of found) out.point(x.key, step, x.value);
-  if (scaled) out.epochs.set(step, desc!.step + p.i / p.n);
+  if (scaled && found.length) out.epochs.set(step, desc!.step + p.i / p.n);
   return true;
 }
 

@@ -552,3 +552,63 @@ describe("JSON documents: hostile and junk", () => {
     expect(Object.keys(d.events[0].data)).toEqual(["train_runtime", "__proto__"]);
   });
 });
+
+describe("text logs: progress bars around other lines", () => {
+  test("Hugging Face Trainer dicts printed after its bar's drawings are at the bar's global step; the evaluation's bar does not move it", () => {
+    const log = [
+      "  3%|▎         | 10/300 [00:05<02:20,  2.06it/s]\r  7%|▋         | 20/300 [00:10<02:20,  2.06it/s]{'loss': 0.69, 'learning_rate': 4.8e-05, 'epoch': 0.1}",
+      " 13%|█▎        | 40/300 [00:10<02:20,  2.06it/s]{'loss': 0.5, 'learning_rate': 4.6e-05, 'epoch': 0.2}",
+      " 33%|███▎      | 100/300 [00:50<01:40,  2.0it/s]\r",
+      "  0%|          | 0/13 [00:00<?, ?it/s]\r100%|██████████| 13/13 [00:01<00:00, 10.0it/s]\r                    \r{'eval_loss': 0.41, 'epoch': 1.0}",
+      "{'train_runtime': 150.0, 'train_loss': 0.55, 'epoch': 3.0}",
+    ].join("\n");
+    const d = parse("a.log", log);
+    expect(series(d, "loss")).toEqual([
+      [20, 0.69],
+      [40, 0.5],
+    ]);
+    expect(series(d, "eval_loss")).toEqual([[100, 0.41]]);
+    expect([...d.epochs]).toEqual([
+      [20, 0.1],
+      [40, 0.2],
+      [100, 1],
+    ]);
+    expect(d.events.map((e) => e.type)).toEqual(["summary"]);
+  });
+
+  test.each([
+    ["no bar at all", "{'loss': 0.69, 'epoch': 0.1}\n{'loss': 0.5, 'epoch': 0.2}"],
+    [
+      "a download bar long before them",
+      "Downloading: 100%|██████████| 1000/1000 [00:01<00:00]\n{'loss': 0.69, 'epoch': 0.1}\n{'loss': 0.5, 'epoch': 0.2}",
+    ],
+  ])("Trainer dicts with %s are counted", (_what, log) => {
+    expect(series(parse("a.log", log), "loss")).toEqual([
+      [0, 0.69],
+      [1, 0.5],
+    ]);
+  });
+
+  test.each([
+    ["a print after a bar with no metrics", "Epoch 1:  10%|█         | 10/100 [00:01<00:09, 9.5it/s]step: 5 loss: 0.2", ["loss@5=0.2"]],
+    ["a print after a bar with metrics", " 10%|█         | 10/100 [00:01<00:09, 9.5it/s, loss=0.3]epoch: 2 acc: 0.9", ["acc@2=0.9", "loss@10=0.3"]],
+    [
+      "a print after a drawing redrawn later",
+      "\r 10%|█ | 10/100 [00:01<00:09, 9.5it/s]step: 5 loss: 0.2\r 11%|█ | 11/100 [00:01<00:09, 9.5it/s]",
+      ["loss@5=0.2"],
+    ],
+  ])("%s is read as a line of its own", (_what, log, expected) => {
+    const d = parse("a.log", log);
+    const out: string[] = [];
+    for (const [k, p] of d.points) p.steps.forEach((s, i) => out.push(`${k}@${s}=${p.values[i]}`));
+    expect(out.sort()).toEqual(expected);
+  });
+
+  test.each([
+    ["text after a bar", `9%| 1/2 [a]${"x: 1 y ".repeat(9_000)}`],
+    ["closing brackets after a bar", `9%| 1/2 [${"]".repeat(60_000)}`],
+    ["bars before a dict", `${"9%| 1/2 [a]".repeat(5_000)}{'a': 1}`],
+  ])("%s reads in linear time", (_what, text) => {
+    expect(() => parse("a.log", Array(20).fill(text).join("\n"))).not.toThrow();
+  });
+});
