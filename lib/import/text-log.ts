@@ -145,10 +145,12 @@ export interface TextState {
   bar: { step: number; total: number } | null;
   /** A Trainer dict was read at the bar's step: the dicts after it are too (no count going back). */
   dictsAtBar: boolean;
+  /** Each bar metric's last point, to leave out the same value drawn again (see readBar). */
+  barValues: Map<string, { step: number; value: number }>;
 }
 
 export function newTextState(): TextState {
-  return { lastIteration: 0, iterations: 0, kerasEpoch: null, dicts: 0, table: null, bar: null, dictsAtBar: false };
+  return { lastIteration: 0, iterations: 0, kerasEpoch: null, dicts: 0, table: null, bar: null, dictsAtBar: false, barValues: new Map() };
 }
 
 const TABLE_STEPS = new Set(["epoch", "step", "global_step", "iter", "iteration", "it"]);
@@ -349,6 +351,9 @@ export const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u00
 /** A bar description that starts with an evaluation's word (checked on the text before `%|` only). */
 const EVAL_BAR = /^[\s\W]{0,8}(?:val|valid|validat(?:e|ing|ion)|eval|evaluat(?:e|ing|ion)|test|testing|predict|predicting|prediction)\b/i;
 
+/** A metric named as an evaluation's (`val_loss`, `valid/acc`, `test_acc`, `eval_loss`). */
+const EVAL_KEY = /^(?:val|valid|validation|test|eval)(?:[_/.-]|$)/i;
+
 /** Metrics that are not the model's: Lightning's log version in its progress bar. */
 const NOT_METRICS = new Set(["v_num"]);
 
@@ -461,8 +466,18 @@ function readBar(line: string, out: ImportData, state?: TextState): boolean {
   if (state && Number.isFinite(p.n) && (!state.bar || p.n >= state.bar.total)) state.bar = { step, total: p.n };
   const postfix = line.slice(k + 1, close < 0 ? line.length : close);
   const found = pairs(postfix).filter((x) => !NOT_METRICS.has(x.key));
-  for (const x of found) out.point(x.key, step, x.value);
-  if (scaled && found.length) out.epochs.set(step, desc!.step + p.i / p.n);
+  let any = false;
+  for (const x of found) {
+    // the same value drawn again is no new point: at the same step (tqdm's close redraws the last
+    // drawing, Lightning redraws it after validation), or an evaluation's metric the bar keeps showing
+    // at every training step after the evaluation (Lightning's val_loss: one value per validation)
+    const prev = state?.barValues.get(x.key);
+    if (prev && Object.is(prev.value, x.value) && (prev.step === step || EVAL_KEY.test(x.key))) continue;
+    state?.barValues.set(x.key, { step, value: x.value });
+    out.point(x.key, step, x.value);
+    any = true;
+  }
+  if (scaled && any) out.epochs.set(step, desc!.step + p.i / p.n);
   return true;
 }
 

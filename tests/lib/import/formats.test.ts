@@ -612,3 +612,36 @@ describe("text logs: progress bars around other lines", () => {
     expect(() => parse("a.log", Array(20).fill(text).join("\n"))).not.toThrow();
   });
 });
+
+describe("text logs: a bar's values drawn again", () => {
+  test("Lightning: the drawing redrawn after validation and the validation values shown all next epoch are one point each", () => {
+    const log = [
+      "Epoch 0:  50%|█████     | 50/100 [00:05<00:05, 9.5it/s, loss=0.5, v_num=0]",
+      "Epoch 0: 100%|██████████| 100/100 [00:10<00:00, 9.5it/s, loss=0.4, v_num=0]",
+      "Validation DataLoader 0:  50%|█████     | 10/20 [00:01<00:01, 9.5it/s]",
+      "Epoch 0: 100%|██████████| 100/100 [00:12<00:00, 8.1it/s, loss=0.4, v_num=0, val_loss=0.45]",
+      "Epoch 1:  50%|█████     | 50/100 [00:05<00:05, 9.5it/s, loss=0.3, v_num=0, val_loss=0.45]",
+      "Epoch 1: 100%|██████████| 100/100 [00:10<00:00, 9.5it/s, loss=0.3, v_num=0, val_loss=0.45]",
+      "Epoch 1: 100%|██████████| 100/100 [00:12<00:00, 8.1it/s, loss=0.3, v_num=0, val_loss=0.41]",
+    ].join("\r");
+    const d = parse("a.log", `${log}\n`);
+    expect(series(d, "loss")).toEqual([
+      [50, 0.5],
+      [100, 0.4],
+      [150, 0.3],
+      [200, 0.3],
+    ]);
+    expect(series(d, "val_loss")).toEqual([
+      [100, 0.45],
+      [200, 0.41],
+    ]);
+  });
+
+  test("tqdm's close redraws the last drawing: one point", () => {
+    const d = parse("a.log", " 99%|█| 99/100 [00:09, loss=0.6]\r100%|█| 100/100 [00:10, loss=0.5]\r100%|█| 100/100 [00:10, loss=0.5]\n");
+    expect(series(d, "loss")).toEqual([
+      [99, 0.6],
+      [100, 0.5],
+    ]);
+  });
+});
