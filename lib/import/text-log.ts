@@ -105,7 +105,7 @@ function unitAfter(line: string, at: number): boolean {
   for (let words = 0; words <= NAME_WORDS_BEFORE; words++) {
     if (line[i] !== " " || !/[A-Za-z_]/.test(line[i + 1] ?? "")) return words > 0;
     i++;
-    while (i < line.length && /[\w.-]/.test(line[i])) i++;
+    while (i < line.length && /[\w./-]/.test(line[i])) i++; // a name as PAIR reads it (`samples/sec:`)
     let j = i;
     while (line[j] === " ") j++;
     if (line[j] === ":" || line[j] === "=") return false;
@@ -113,11 +113,15 @@ function unitAfter(line: string, at: number): boolean {
   return true;
 }
 
+/** A source file's name (a logger's `%(filename)s:%(lineno)d`, `[train.py:96]`), checked on a pair's name only. */
+const SOURCE_FILE = /\.(?:py|pyx|c|cc|cpp|cu|h|hpp|js|ts|rs|go|java|lua|jl|sh)$/i;
+
 function pairs(line: string): Pair[] {
   const out: Pair[] = [];
   for (const m of line.matchAll(PAIR)) {
     const v = logNumber(m[2]);
     if (v === undefined || unitAfter(line, m.index + m[0].length)) continue;
+    if (SOURCE_FILE.test(m[1]) && line[m.index + m[1].length] === ":") continue; // `train.py:96`: a logger's source line
     const key = nameBefore(line, m.index, m[1]);
     if (codePointLength(key) <= LIMITS.keyMaxLength.value) out.push({ key, word: m[1], value: v, at: m.index });
     else out.push({ key: m[1], word: m[1], value: v, at: m.index });
@@ -163,11 +167,13 @@ const TABLE_COLUMNS = 64;
  * holds an integer is a metric at that step (`00:12` and `#na#` are no numbers). The table ends at
  * the first line that is not one of its rows.
  */
-function readTable(line: string, out: ImportData, state: TextState): boolean {
+function readTable(line: string, out: ImportData, state: TextState, t: TextState["table"]): boolean {
   const trimmed = line.trim();
-  if (!trimmed) return false;
+  if (!trimmed) {
+    state.table = t; // a blank line does not end the table
+    return false;
+  }
   const cells = trimmed.split(/[ \t]+/, TABLE_COLUMNS + 1);
-  const t = state.table;
   if (t && cells.length === t.names.length) {
     const step = logNumber(cells[t.stepAt]);
     if (step !== undefined && isStep(step)) {
@@ -177,6 +183,7 @@ function readTable(line: string, out: ImportData, state: TextState): boolean {
         if (v !== undefined) out.point(t.names[i], step, v);
       }
       if (t.names[t.stepAt].toLowerCase() === "epoch") out.epochs.set(step, step);
+      state.table = t;
       return true;
     }
   }
@@ -246,6 +253,10 @@ function readLines(
 }
 
 export function readLine(line: string, out: ImportData, state: TextState, templates: Template[] = [], hadDrawings = false): void {
+  // a table ends at the first line that is not one of its rows, whichever rule takes that line
+  // (`Epoch 1/3` after a header: the numbers under it are Keras's, not the table's)
+  const table = state.table;
+  state.table = null;
   let m = CS231N_ITER.exec(line);
   if (m) {
     const step = Number(m[1]);
@@ -301,7 +312,7 @@ export function readLine(line: string, out: ImportData, state: TextState, templa
     if (readDict(line.slice(brace, line.trimEnd().length), out, state, afterBar || hadDrawings) || afterBar) return;
   }
   for (const t of templates) if (matchTemplate(t, line, out)) return;
-  if (readTable(line, out, state)) return;
+  if (readTable(line, out, state, table)) return;
   if (line.includes("%|") && readBar(line, out, state)) return;
   generic(line, out);
 }

@@ -645,3 +645,23 @@ describe("text logs: a bar's values drawn again", () => {
     ]);
   });
 });
+
+describe("text logs: lines next to other rules", () => {
+  function all(d: ImportData): string[] {
+    const out: string[] = [];
+    for (const [k, p] of d.points) p.steps.forEach((s, i) => out.push(`${k}@${s}=${p.values[i]}`));
+    return out.sort();
+  }
+
+  test.each([
+    ["a pair named with a slash after a value", "step: 5 loss: 0.3 samples/sec: 120.5", ["loss@5=0.3", "samples/sec@5=120.5"]],
+    ["W&B-style names", "step: 5 train/loss: 0.3 val/acc: 0.9", ["train/loss@5=0.3", "val/acc@5=0.9"]],
+    ["a logger's source line (DeepSpeed)", "[2024-01-05 12:30:45,123] [INFO] [logging.py:96:log_dist] [Rank 0] step=10, lr=0.0001", ["lr@10=0.0001"]],
+    ["a logger's source line before pairs", "I0105 12:30:45.123 train.py:123] step: 3 loss: 0.5", ["loss@3=0.5"]],
+    ["a Keras epoch line after a table header", "epoch train_loss valid_loss\nEpoch 1/3\n0 0.5 0.4", []],
+    ["a Keras epoch line between table rows", "epoch loss\n0 0.5\nEpoch 1/3\n1 0.4", ["loss@0=0.5"]],
+    ["a blank line inside a table", "epoch loss\n0 0.5\n\n1 0.4", ["loss@0=0.5", "loss@1=0.4"]],
+  ])("%s", (_what, text, expected) => {
+    expect(all(parse("a.log", text))).toEqual(expected);
+  });
+});
