@@ -116,12 +116,16 @@ function unitAfter(line: string, at: number): boolean {
 /** A source file's name (a logger's `%(filename)s:%(lineno)d`, `[train.py:96]`), checked on a pair's name only. */
 const SOURCE_FILE = /\.(?:py|pyx|c|cc|cpp|cu|h|hpp|js|ts|rs|go|java|lua|jl|sh)$/i;
 
+const PROGRESS_WORDS = new Set(["progress", "done", "complete", "completed", "finished", "train", "training", "epoch", "step", "iter", "iteration"]);
+
 function pairs(line: string): Pair[] {
   const out: Pair[] = [];
   for (const m of line.matchAll(PAIR)) {
     const v = logNumber(m[2]);
     if (v === undefined || unitAfter(line, m.index + m[0].length)) continue;
     if (SOURCE_FILE.test(m[1]) && line[m.index + m[1].length] === ":") continue; // `train.py:96`: a logger's source line
+    // `Progress: 45%`, `Training: 45%`: how far the run is, not a metric (`acc: 97%` is one)
+    if (line[m.index + m[0].length] === "%" && PROGRESS_WORDS.has(m[1].toLowerCase())) continue;
     const key = nameBefore(line, m.index, m[1]);
     if (codePointLength(key) <= LIMITS.keyMaxLength.value) out.push({ key, word: m[1], value: v, at: m.index });
     else out.push({ key: m[1], word: m[1], value: v, at: m.index });
@@ -400,6 +404,9 @@ const ITERATION_WORDS = new Set(["iter", "iteration", "step", "it"]);
  */
 function progressOf(line: string): { step: number; epoch?: number; word: number } | undefined {
   const lower = line.toLowerCase();
+  // `Epoch 3` alone: the step unless an iteration count follows (`Epoch: 2, Iteration: 100/500`,
+  // where every line of the epoch would be at step 2)
+  let epochOnly: { step: number; epoch: number; word: number } | undefined;
   for (let w = 0; w < lower.length; ) {
     // the next word
     while (w < lower.length && !(lower[w] >= "a" && lower[w] <= "z")) w++;
@@ -421,15 +428,26 @@ function progressOf(line: string): { step: number; epoch?: number; word: number 
       const p = progressAt(lower, i);
       const n = p ?? intAt(lower, i);
       if (!n) continue;
-      return isStep(p ? p.i : (n as { value: number }).value) ? { step: p ? p.i : (n as { value: number }).value, word: at } : undefined;
+      const count = p ? p.i : (n as { value: number }).value;
+      if (epochOnly && p && Number.isFinite(p.n) && p.n > 0) {
+        // `Epoch 2, Iteration 100/500`: the count within the epoch
+        const step = epochOnly.step * p.n + p.i;
+        return isStep(step) ? { step, epoch: epochOnly.step + p.i / p.n, word: epochOnly.word } : undefined;
+      }
+      if (epochOnly) return isStep(count) ? { step: count, epoch: epochOnly.epoch, word: epochOnly.word } : undefined;
+      return isStep(count) ? { step: count, word: at } : undefined;
     }
+    if (epochOnly) continue;
     const ep = intAt(lower, i);
     if (!ep) continue;
     // a count within the epoch: `][i/N`, ` [i/N`, `: [i/N`
     let k = ep.end;
     if (lower[k] === "/") {
-      // `Epoch 3/10`: the epoch of how many; the step is the epoch
-      return isStep(ep.value) ? { step: ep.value, epoch: ep.value, word: at } : undefined;
+      // `Epoch 3/10`: the epoch of how many, the step unless an iteration follows; `Training: 100/1000`
+      // counts steps, not epochs
+      if (word !== "epoch") return isStep(ep.value) ? { step: ep.value, word: at } : undefined;
+      if (isStep(ep.value)) epochOnly = { step: ep.value, epoch: ep.value, word: at };
+      continue;
     }
     while (lower[k] === " " || lower[k] === "]" || lower[k] === ":") k++;
     if (lower[k] === "[") {
@@ -439,9 +457,9 @@ function progressOf(line: string): { step: number; epoch?: number; word: number 
         return isStep(step) ? { step, epoch: ep.value + p.i / p.n, word: at } : undefined;
       }
     }
-    if (word === "epoch") return isStep(ep.value) ? { step: ep.value, epoch: ep.value, word: at } : undefined;
+    if (word === "epoch" && isStep(ep.value)) epochOnly = { step: ep.value, epoch: ep.value, word: at };
   }
-  return undefined;
+  return epochOnly;
 }
 
 /** One drawing of a progress bar (text between two \r): its metrics, if it is a tqdm bar with some. */

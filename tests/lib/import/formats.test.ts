@@ -665,3 +665,40 @@ describe("text logs: lines next to other rules", () => {
     expect(all(parse("a.log", text))).toEqual(expected);
   });
 });
+
+describe("text logs: where the line says it is", () => {
+  function all(d: ImportData): string[] {
+    const out: string[] = [];
+    for (const [k, p] of d.points) p.steps.forEach((s, i) => out.push(`${k}@${s}=${p.values[i]}`));
+    return out.sort();
+  }
+
+  test.each([
+    [
+      "an iteration count after the epoch",
+      "Epoch: 2, Iteration: 100/500, Loss: 0.3\nEpoch: 2, Iteration: 200/500, Loss: 0.2",
+      ["Loss@1100=0.3", "Loss@1200=0.2"],
+    ],
+    ["Epoch e/E then a step count", "Epoch 0/3, Step 100/1000: loss=0.5", ["loss@100=0.5"]],
+    ["an epoch then a global iteration", "[Epoch 1] iter 500: loss=0.5", ["loss@500=0.5"]],
+    ["`Training: i/N` counts steps", "Training: 100/1000 loss: 0.3", ["loss@100=0.3"]],
+    [
+      "a percentage of progress",
+      "Training: 45% | step: 3 | loss: 0.3\nProgress: 45.0% loss: 0.2 step: 4\nstep: 5 done: 50% acc: 97%",
+      ["acc@5=97", "loss@3=0.3", "loss@4=0.2"],
+    ],
+  ])("%s", (_what, text, expected) => {
+    expect(all(parse("a.log", text))).toEqual(expected);
+  });
+
+  test("`Training: i/N` is no epoch", () => {
+    expect([...parse("a.log", "Training: 100/1000 loss: 0.3").epochs]).toEqual([]);
+  });
+
+  test.each([
+    ["an epoch then many iteration words", `Epoch 1/2 ${"iteration: a ".repeat(4_000)}loss: 1`],
+    ["many percentages", `step: 1 ${"progress: 1% ".repeat(4_000)}`],
+  ])("%s reads in linear time", (_what, line) => {
+    expect(() => parse("a.log", Array(50).fill(line).join("\n"))).not.toThrow();
+  });
+});
