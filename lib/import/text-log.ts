@@ -366,6 +366,9 @@ export const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u00
 /** A bar description that starts with an evaluation's word (checked on the text before `%|` only). */
 const EVAL_BAR = /^[\s\W]{0,8}(?:val|valid|validat(?:e|ing|ion)|eval|evaluat(?:e|ing|ion)|test|testing|predict|predicting|prediction)\b/i;
 
+/** A word before a line's pairs that says they are an evaluation's (`Epoch 3 val: loss: 0.4`). */
+const EVAL_SECTION = /(?<![\w.-])(val|valid|validation|validating|eval|evaluation|evaluating|test|testing)(?![\w.-])/i;
+
 /** A metric named as an evaluation's (`val_loss`, `valid/acc`, `test_acc`, `eval_loss`). */
 const EVAL_KEY = /^(?:val|valid|validation|test|eval)(?:[_/.-]|$)/i;
 
@@ -565,7 +568,17 @@ function generic(line: string, out: ImportData): void {
     if (progress.epoch !== undefined) epoch = progress.epoch;
   } else if (epoch !== undefined && found.length >= 2) at = isStep(epoch) ? epoch : undefined;
   if (at === undefined) return;
-  for (const x of metrics) out.point(x.key, at, x.value);
+  // `Epoch 3 val: loss: 0.4` after `Epoch 3 train: loss: 0.5`: the evaluation's loss is not the
+  // training's; named as the evaluation (`val_loss`) unless its name already says so
+  // (spaced fields have no place: their names, `train loss` | `val loss`, say it themselves)
+  let first = metrics.some((x) => x.at < 0) ? 0 : line.length;
+  for (const x of metrics) if (x.at >= 0 && x.at < first) first = x.at;
+  const section = EVAL_SECTION.exec(line.slice(0, first))?.[1].toLowerCase();
+  const prefix = section === undefined ? "" : section.startsWith("val") ? "val_" : section.startsWith("eval") ? "eval_" : "test_";
+  for (const x of metrics) {
+    const key = prefix && !EVAL_KEY.test(x.key) && codePointLength(prefix + x.key) <= LIMITS.keyMaxLength.value ? prefix + x.key : x.key;
+    out.point(key, at, x.value);
+  }
   if (epoch !== undefined && Number.isFinite(epoch) && Math.abs(epoch) <= LIMITS.epochAbsMax.value) out.epochs.set(at, epoch);
 }
 

@@ -702,3 +702,27 @@ describe("text logs: where the line says it is", () => {
     expect(() => parse("a.log", Array(50).fill(line).join("\n"))).not.toThrow();
   });
 });
+
+describe("text logs: an evaluation's line", () => {
+  function all(d: ImportData): string[] {
+    const out: string[] = [];
+    for (const [k, p] of d.points) p.steps.forEach((s, i) => out.push(`${k}@${s}=${p.values[i]}`));
+    return out.sort();
+  }
+
+  test.each([
+    [
+      "train and val lines",
+      "Epoch 3 train: loss: 0.5 acc: 0.9\nEpoch 3 val: loss: 0.4 acc: 0.85",
+      ["acc@3=0.9", "loss@3=0.5", "val_acc@3=0.85", "val_loss@3=0.4"],
+    ],
+    ["a validation line", "Epoch 1 validation: loss: 0.6", ["val_loss@1=0.6"]],
+    ["an eval line with a step", "step: 5 | eval | loss: 0.3", ["eval_loss@5=0.3"]],
+    ["a test line", "[Epoch 2] Testing: loss=0.7", ["test_loss@2=0.7"]],
+    ["names that already say it", "Epoch 3 val: val_loss: 0.4 test_acc: 0.8", ["test_acc@3=0.8", "val_loss@3=0.4"]],
+    ["a file named val", "INFO val.py step: 3 loss: 0.5", ["loss@3=0.5"]],
+    ["nanoGPT's train and val fields", "step 2000: train loss 1.0, val loss 1.2", ["train_loss@2000=1", "val_loss@2000=1.2"]],
+  ])("%s", (_what, text, expected) => {
+    expect(all(parse("a.log", text))).toEqual(expected);
+  });
+});
