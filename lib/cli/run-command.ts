@@ -405,7 +405,7 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     for (const d of raw.slice(0, done).split("\r")) {
       if (!d.includes("%|")) continue;
       const found = new ImportData();
-      readDrawing(d, found);
+      readDrawing(d, found, state);
       deliver(found, Date.now() / 1000);
     }
     return done;

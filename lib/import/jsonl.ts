@@ -176,7 +176,9 @@ export function readJsonDocument(text: string, out: ImportData): boolean {
         if (v !== undefined) out.point(k, step, v);
       });
     }
-    const n = Math.max(...keys.map((k) => (o[k] as unknown[]).length));
+    // (a loop, not Math.max(...lengths): a spread of 300k keys overflows the stack)
+    let n = 0;
+    for (const k of keys) n = Math.max(n, (o[k] as unknown[]).length);
     for (let step = 0; step < n; step++) out.epochs.set(step, step);
     return true;
   }
@@ -256,6 +258,8 @@ function readFlat(o: Record<string, unknown>, out: ImportData, order: number): v
       if (!prefix && (k === stepKey || k === timeKey || k === "epoch" || k === "_runtime")) continue;
       const v = obj[k];
       const n = num(v);
+      // a step key that holds no step (NaN, 1e300, -1: a logger's placeholder) is no series of its own
+      if (!prefix && n !== undefined && STEP_KEYS.includes(k) && !isStep(n)) continue;
       if (n !== undefined) out.point(name, step, n, time);
       else if (typeof v === "object" && v !== null && !Array.isArray(v) && depth < 8) walk(v as Record<string, unknown>, `${name}/`, depth + 1);
     }

@@ -14,8 +14,9 @@ import { type ImportData, isStep } from "./model";
 //    complete, i/N with i = N) gives each `name: value` at step e-1 (Keras counts epochs from 0, as its
 //    CSVLogger writes them), with epoch e-1.
 // 3. Hugging Face Trainer's logged dicts `{'loss': 0.5, 'learning_rate': 5e-05, 'epoch': 0.1}`: every
-//    numeric entry; the step is the dict's `step` or `global_step` when it has one, else the count of
-//    dicts before it (0, 1, ...); `epoch` is the row's epoch. The end-of-training dict (it holds
+//    numeric entry; the step is the dict's `step` or `global_step` when it has one, else, once a dict
+//    came after the Trainer's bar drawings, the bar's step (TextState.bar), else the count of dicts
+//    before it (0, 1, ...); `epoch` is the row's epoch. The end-of-training dict (it holds
 //    `train_runtime`; its `train_loss` is the average over the whole run) is the run's `summary`
 //    event, not a step: as points, that one `train_loss` would stand for the run's loss curve.
 // 4. User templates (`--pattern`): literal text with `{name}` placeholders, each matching one
@@ -23,7 +24,8 @@ import { type ImportData, isStep } from "./model";
 //    matched left to right with plain string search, so no input can make them slow.
 // 5. Tables printed under a header row of names, one of them the step or epoch (fastai; readTable).
 // 6. tqdm progress bars (readBar): the `name=value` pairs after the rate, at step e*N + i when the
-//    bar's description names the epoch, else i. Every drawing of a bar redrawn with \r is read.
+//    bar's description names the epoch, else i. Every drawing of a bar redrawn with \r is read; an
+//    evaluation's bar is not (it counts batches, not steps); text printed after a drawing is a line.
 // 7. Generic: `name: value` / `name=value` pairs; the step is a pair named step, global_step, iter,
 //    iteration or it, else the progress the line prints (progressOf: `Epoch [3][50/200]`, `Iter
 //    [500/9000]`, `Epoch 3/10`), else an integer epoch pair; every other numeric pair is a metric at
@@ -52,15 +54,19 @@ export function logNumber(s: string): number | undefined {
 // name: value / name=value pairs; names as metric keys are written; values as logNumber reads them.
 // Linear time on any line: a name starts only where no name character precedes it (so a long word
 // is tried once, not from each of its characters), is at most keyMaxLength long, and every part
-// has one way to match (a run of digits is never split between two quantifiers).
+// has one way to match (a run of digits is never split between two quantifiers). A number that
+// goes on with `:`, `-` or `+` and a digit is part of a time, a date or a range (`time: 12:30:45`,
+// `eta: 0:01:23`, `date: 2024-01-05`, `lr: 1e-3-1e-5`), not a value.
 const PAIR =
-  /(?<![\w./-])([A-Za-z_][\w./-]{0,199})[ \t]{0,8}[:=][ \t]{0,8}([-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf(?:inity)?))(?![\w.])/gi;
+  /(?<![\w./-])([A-Za-z_][\w./-]{0,199})[ \t]{0,8}[:=][ \t]{0,8}([-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf(?:inity)?))(?![\w.]|[-+:]\d)/gi;
 
 /** A `name: value` pair of a line: `key` as the metric is named, `word` the name's last word. */
 interface Pair {
   key: string;
   word: string;
   value: number;
+  /** Where the pair's name starts in the line (-1 for spaced fields). */
+  at: number;
 }
 
 // Words a console log puts before a metric's name that are not part of it (a logger's level).
@@ -99,7 +105,7 @@ function unitAfter(line: string, at: number): boolean {
   for (let words = 0; words <= NAME_WORDS_BEFORE; words++) {
     if (line[i] !== " " || !/[A-Za-z_]/.test(line[i + 1] ?? "")) return words > 0;
     i++;
-    while (i < line.length && /[\w.-]/.test(line[i])) i++;
+    while (i < line.length && /[\w./-]/.test(line[i])) i++; // a name as PAIR reads it (`samples/sec:`)
     let j = i;
     while (line[j] === " ") j++;
     if (line[j] === ":" || line[j] === "=") return false;
@@ -107,14 +113,22 @@ function unitAfter(line: string, at: number): boolean {
   return true;
 }
 
+/** A source file's name (a logger's `%(filename)s:%(lineno)d`, `[train.py:96]`), checked on a pair's name only. */
+const SOURCE_FILE = /\.(?:py|pyx|c|cc|cpp|cu|h|hpp|js|ts|rs|go|java|lua|jl|sh)$/i;
+
+const PROGRESS_WORDS = new Set(["progress", "done", "complete", "completed", "finished", "train", "training", "epoch", "step", "iter", "iteration"]);
+
 function pairs(line: string): Pair[] {
   const out: Pair[] = [];
   for (const m of line.matchAll(PAIR)) {
     const v = logNumber(m[2]);
     if (v === undefined || unitAfter(line, m.index + m[0].length)) continue;
+    if (SOURCE_FILE.test(m[1]) && line[m.index + m[1].length] === ":") continue; // `train.py:96`: a logger's source line
+    // `Progress: 45%`, `Training: 45%`: how far the run is, not a metric (`acc: 97%` is one)
+    if (line[m.index + m[0].length] === "%" && PROGRESS_WORDS.has(m[1].toLowerCase())) continue;
     const key = nameBefore(line, m.index, m[1]);
-    if (codePointLength(key) <= LIMITS.keyMaxLength.value) out.push({ key, word: m[1], value: v });
-    else out.push({ key: m[1], word: m[1], value: v });
+    if (codePointLength(key) <= LIMITS.keyMaxLength.value) out.push({ key, word: m[1], value: v, at: m.index });
+    else out.push({ key: m[1], word: m[1], value: v, at: m.index });
   }
   return out;
 }
@@ -132,10 +146,19 @@ export interface TextState {
   dicts: number;
   /** The header of the table being printed (fastai's `epoch train_loss valid_loss ...`), if any. */
   table: { names: string[]; stepAt: number } | null;
+  /**
+   * Where the training's progress bar is: the last drawing of the bar with the largest total seen
+   * (an evaluation's bar counts fewer batches), for Trainer dicts printed after its drawings.
+   */
+  bar: { step: number; total: number } | null;
+  /** A Trainer dict was read at the bar's step: the dicts after it are too (no count going back). */
+  dictsAtBar: boolean;
+  /** Each bar metric's last point, to leave out the same value drawn again (see readBar). */
+  barValues: Map<string, { step: number; value: number }>;
 }
 
 export function newTextState(): TextState {
-  return { lastIteration: 0, iterations: 0, kerasEpoch: null, dicts: 0, table: null };
+  return { lastIteration: 0, iterations: 0, kerasEpoch: null, dicts: 0, table: null, bar: null, dictsAtBar: false, barValues: new Map() };
 }
 
 const TABLE_STEPS = new Set(["epoch", "step", "global_step", "iter", "iteration", "it"]);
@@ -148,11 +171,13 @@ const TABLE_COLUMNS = 64;
  * holds an integer is a metric at that step (`00:12` and `#na#` are no numbers). The table ends at
  * the first line that is not one of its rows.
  */
-function readTable(line: string, out: ImportData, state: TextState): boolean {
+function readTable(line: string, out: ImportData, state: TextState, t: TextState["table"]): boolean {
   const trimmed = line.trim();
-  if (!trimmed) return false;
+  if (!trimmed) {
+    state.table = t; // a blank line does not end the table
+    return false;
+  }
   const cells = trimmed.split(/[ \t]+/, TABLE_COLUMNS + 1);
-  const t = state.table;
   if (t && cells.length === t.names.length) {
     const step = logNumber(cells[t.stepAt]);
     if (step !== undefined && isStep(step)) {
@@ -162,6 +187,7 @@ function readTable(line: string, out: ImportData, state: TextState): boolean {
         if (v !== undefined) out.point(t.names[i], step, v);
       }
       if (t.names[t.stepAt].toLowerCase() === "epoch") out.epochs.set(step, step);
+      state.table = t;
       return true;
     }
   }
@@ -217,20 +243,24 @@ function readLines(
     for (let d = 0; d < last; ) {
       let next = line.indexOf("\r", d);
       if (next < 0 || next >= last) next = last - 1;
-      if (next - d <= MAX_LINE) readDrawing(line.slice(d, next), out);
+      if (next - d <= MAX_LINE) readDrawing(line.slice(d, next), out, state);
       d = next + 1;
     }
     if (line.length - last > MAX_LINE) {
       out.skip(`line ${lineNo} is longer than ${MAX_LINE} characters`);
       continue;
     }
-    readLine(line.slice(last).replace(ANSI, ""), out, state, templates);
+    readLine(line.slice(last).replace(ANSI, ""), out, state, templates, last > 0 && line.lastIndexOf("%|", last) >= 0);
   }
   at.start = start;
   at.lineNo = lineNo;
 }
 
-export function readLine(line: string, out: ImportData, state: TextState, templates: Template[] = []): void {
+export function readLine(line: string, out: ImportData, state: TextState, templates: Template[] = [], hadDrawings = false): void {
+  // a table ends at the first line that is not one of its rows, whichever rule takes that line
+  // (`Epoch 1/3` after a header: the numbers under it are Keras's, not the table's)
+  const table = state.table;
+  state.table = null;
   let m = CS231N_ITER.exec(line);
   if (m) {
     const step = Number(m[1]);
@@ -279,16 +309,20 @@ export function readLine(line: string, out: ImportData, state: TextState, templa
   }
   const brace = line.indexOf("{'");
   if (brace >= 0 && line.trimEnd().endsWith("}")) {
-    if (readDict(line.slice(brace, line.trimEnd().length), out, state)) return;
+    // a Trainer dict after the bar's drawing (`  3%|▎  | 10/300 [00:05<02:20, 2.06it/s]{'loss': ...}`):
+    // the bar is at the dict's step (the bar is read once: the line is done whether the dict holds numbers or not)
+    const before = line.slice(0, brace);
+    const afterBar = before.includes("%|") && readBar(before, out, state);
+    if (readDict(line.slice(brace, line.trimEnd().length), out, state, afterBar || hadDrawings) || afterBar) return;
   }
   for (const t of templates) if (matchTemplate(t, line, out)) return;
-  if (readTable(line, out, state)) return;
-  if (line.includes("%|") && readBar(line, out)) return;
+  if (readTable(line, out, state, table)) return;
+  if (line.includes("%|") && readBar(line, out, state)) return;
   generic(line, out);
 }
 
 /** A Python dict of str -> number as print() writes it; false when the text is not one. */
-function readDict(text: string, out: ImportData, state: TextState): boolean {
+function readDict(text: string, out: ImportData, state: TextState, afterBar: boolean): boolean {
   const entries = new Map<string, number>();
   let i = 1;
   while (i < text.length - 1) {
@@ -315,7 +349,10 @@ function readDict(text: string, out: ImportData, state: TextState): boolean {
     return true;
   }
   const named = entries.get("step") ?? entries.get("global_step");
-  const step = named !== undefined && isStep(named) ? named : state.dicts;
+  // no step of its own: the training bar's (HF's bar counts global steps), once a dict came after
+  // its drawings; else the count of dicts before it
+  if (afterBar && state.bar) state.dictsAtBar = true;
+  const step = named !== undefined && isStep(named) ? named : state.dictsAtBar && state.bar ? state.bar.step : state.dicts;
   state.dicts++;
   const epoch = entries.get("epoch");
   for (const [k, v] of entries) if (k !== "step" && k !== "global_step" && k !== "epoch") out.point(k, step, v);
@@ -325,6 +362,15 @@ function readDict(text: string, out: ImportData, state: TextState): boolean {
 
 /** Colour and cursor escape sequences (CSI, OSC, two-character ESC): a terminal shows none of them. */
 export const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+
+/** A bar description that starts with an evaluation's word (checked on the text before `%|` only). */
+const EVAL_BAR = /^[\s\W]{0,8}(?:val|valid|validat(?:e|ing|ion)|eval|evaluat(?:e|ing|ion)|test|testing|predict|predicting|prediction)\b/i;
+
+/** A word before a line's pairs that says they are an evaluation's (`Epoch 3 val: loss: 0.4`). */
+const EVAL_SECTION = /(?<![\w.-])(val|valid|validation|validating|eval|evaluation|evaluating|test|testing)(?![\w.-])/i;
+
+/** A metric named as an evaluation's (`val_loss`, `valid/acc`, `test_acc`, `eval_loss`). */
+const EVAL_KEY = /^(?:val|valid|validation|test|eval)(?:[_/.-]|$)/i;
 
 /** Metrics that are not the model's: Lightning's log version in its progress bar. */
 const NOT_METRICS = new Set(["v_num"]);
@@ -359,8 +405,11 @@ const ITERATION_WORDS = new Set(["iter", "iteration", "step", "it"]);
  * step i; `Epoch 3/10`, `[Epoch 3]`, `Epoch 3:`: step e. Read left to right once (linear time); the
  * first epoch or iteration word followed by its number decides.
  */
-function progressOf(line: string): { step: number; epoch?: number } | undefined {
+function progressOf(line: string): { step: number; epoch?: number; word: number } | undefined {
   const lower = line.toLowerCase();
+  // `Epoch 3` alone: the step unless an iteration count follows (`Epoch: 2, Iteration: 100/500`,
+  // where every line of the epoch would be at step 2)
+  let epochOnly: { step: number; epoch: number; word: number } | undefined;
   for (let w = 0; w < lower.length; ) {
     // the next word
     while (w < lower.length && !(lower[w] >= "a" && lower[w] <= "z")) w++;
@@ -368,6 +417,7 @@ function progressOf(line: string): { step: number; epoch?: number } | undefined 
     while (e < lower.length && lower[e] >= "a" && lower[e] <= "z") e++;
     const word = lower.slice(w, e);
     const before = w === 0 ? "" : lower[w - 1];
+    const at = w;
     w = e;
     if (/[\w.-]/.test(before) || (lower[e] !== undefined && /[\w.-]/.test(lower[e]))) continue; // part of a longer name
     const epochWord = EPOCH_WORDS.has(word);
@@ -381,32 +431,43 @@ function progressOf(line: string): { step: number; epoch?: number } | undefined 
       const p = progressAt(lower, i);
       const n = p ?? intAt(lower, i);
       if (!n) continue;
-      return isStep(p ? p.i : (n as { value: number }).value) ? { step: p ? p.i : (n as { value: number }).value } : undefined;
+      const count = p ? p.i : (n as { value: number }).value;
+      if (epochOnly && p && Number.isFinite(p.n) && p.n > 0) {
+        // `Epoch 2, Iteration 100/500`: the count within the epoch
+        const step = epochOnly.step * p.n + p.i;
+        return isStep(step) ? { step, epoch: epochOnly.step + p.i / p.n, word: epochOnly.word } : undefined;
+      }
+      if (epochOnly) return isStep(count) ? { step: count, epoch: epochOnly.epoch, word: epochOnly.word } : undefined;
+      return isStep(count) ? { step: count, word: at } : undefined;
     }
+    if (epochOnly) continue;
     const ep = intAt(lower, i);
     if (!ep) continue;
     // a count within the epoch: `][i/N`, ` [i/N`, `: [i/N`
     let k = ep.end;
     if (lower[k] === "/") {
-      // `Epoch 3/10`: the epoch of how many; the step is the epoch
-      return isStep(ep.value) ? { step: ep.value, epoch: ep.value } : undefined;
+      // `Epoch 3/10`: the epoch of how many, the step unless an iteration follows; `Training: 100/1000`
+      // counts steps, not epochs
+      if (word !== "epoch") return isStep(ep.value) ? { step: ep.value, word: at } : undefined;
+      if (isStep(ep.value)) epochOnly = { step: ep.value, epoch: ep.value, word: at };
+      continue;
     }
     while (lower[k] === " " || lower[k] === "]" || lower[k] === ":") k++;
     if (lower[k] === "[") {
       const p = progressAt(lower, k + 1);
       if (p && Number.isFinite(p.n) && p.n > 0) {
         const step = ep.value * p.n + p.i;
-        return isStep(step) ? { step, epoch: ep.value + p.i / p.n } : undefined;
+        return isStep(step) ? { step, epoch: ep.value + p.i / p.n, word: at } : undefined;
       }
     }
-    if (word === "epoch") return isStep(ep.value) ? { step: ep.value, epoch: ep.value } : undefined;
+    if (word === "epoch" && isStep(ep.value)) epochOnly = { step: ep.value, epoch: ep.value, word: at };
   }
-  return undefined;
+  return epochOnly;
 }
 
 /** One drawing of a progress bar (text between two \r): its metrics, if it is a tqdm bar with some. */
-export function readDrawing(drawing: string, out: ImportData): void {
-  if (drawing.length <= MAX_LINE && drawing.includes("%|")) readBar(drawing.replace(ANSI, ""), out);
+export function readDrawing(drawing: string, out: ImportData, state?: TextState): void {
+  if (drawing.length <= MAX_LINE && drawing.includes("%|")) readBar(drawing.replace(ANSI, ""), out, state);
 }
 
 /**
@@ -414,7 +475,7 @@ export function readDrawing(drawing: string, out: ImportData): void {
  * as PyTorch Lightning and most hand-written loops draw it): the `name=value` pairs after its rate
  * are metrics at step i, or e*N + i when its description names the epoch (`Epoch 3: ...`).
  */
-function readBar(line: string, out: ImportData): boolean {
+function readBar(line: string, out: ImportData, state?: TextState): boolean {
   const pct = line.indexOf("%|");
   if (pct < 0) return false;
   const bar = line.indexOf("|", pct + 2);
@@ -425,15 +486,30 @@ function readBar(line: string, out: ImportData): boolean {
   while (line[k] === " ") k++;
   if (line[k] !== "[") return false;
   const close = line.indexOf("]", k);
-  const postfix = line.slice(k + 1, close < 0 ? line.length : close);
-  const found = pairs(postfix).filter((x) => !NOT_METRICS.has(x.key));
-  if (!found.length) return true; // a bar with no metrics (an evaluation's, a data loader's) is no metric line
+  // what a script printed after the drawing (print() in a tqdm loop, the bar on stderr): read as a line
+  if (close >= 0 && line.length > close + 1 && line.slice(close + 1).trim()) generic(line.slice(close + 1), out);
+  // an evaluation's bar (Lightning's `Validation DataLoader 0`, `Testing`, a loop's `Evaluating`)
+  // counts evaluation batches, not training steps: its `loss` at batch 20 is no point of the training curve
+  if (EVAL_BAR.test(line.slice(0, pct))) return true;
   const desc = progressOf(line.slice(0, pct));
   const scaled = desc?.epoch !== undefined && Number.isFinite(p.n) && p.n > 0;
   const step = scaled ? desc!.step * p.n + p.i : p.i;
   if (!isStep(step)) return true;
-  for (const x of found) out.point(x.key, step, x.value);
-  if (scaled) out.epochs.set(step, desc!.step + p.i / p.n);
+  if (state && Number.isFinite(p.n) && (!state.bar || p.n >= state.bar.total)) state.bar = { step, total: p.n };
+  const postfix = line.slice(k + 1, close < 0 ? line.length : close);
+  const found = pairs(postfix).filter((x) => !NOT_METRICS.has(x.key));
+  let any = false;
+  for (const x of found) {
+    // the same value drawn again is no new point: at the same step (tqdm's close redraws the last
+    // drawing, Lightning redraws it after validation), or an evaluation's metric the bar keeps showing
+    // at every training step after the evaluation (Lightning's val_loss: one value per validation)
+    const prev = state?.barValues.get(x.key);
+    if (prev && Object.is(prev.value, x.value) && (prev.step === step || EVAL_KEY.test(x.key))) continue;
+    state?.barValues.set(x.key, { step, value: x.value });
+    out.point(x.key, step, x.value);
+    any = true;
+  }
+  if (scaled && any) out.epochs.set(step, desc!.step + p.i / p.n);
   return true;
 }
 
@@ -458,7 +534,7 @@ function spacedPairs(line: string): Pair[] {
     const words = field.slice(0, space).split(" ");
     if (value === undefined || words.length > NAME_WORDS_BEFORE + 1 || !words.every((w) => NAME_WORD.test(w))) continue;
     const key = words.join("_");
-    if (codePointLength(key) <= LIMITS.keyMaxLength.value) out.push({ key, word: words[words.length - 1], value });
+    if (codePointLength(key) <= LIMITS.keyMaxLength.value) out.push({ key, word: words[words.length - 1], value, at: -1 });
   }
   return out;
 }
@@ -478,10 +554,13 @@ function generic(line: string, out: ImportData): void {
     if (isStepWord(name) && step === undefined) step = x.value;
     else if (name === "epoch" && epoch === undefined) epoch = x.value;
   }
-  const metrics = found.filter((x) => !isStepWord(x.word) && x.word.toLowerCase() !== "epoch" && !NOT_METRICS.has(x.key));
-  if (!metrics.length) return;
   // the step: a `step: N` pair, else the progress the line prints (`Epoch 3 [50/200]`), else an epoch pair
   const progress = step === undefined ? progressOf(line) : undefined;
+  // the progress's own number (timm's `Train: 3 [50/200]`) is the epoch, not a metric
+  const metrics = found.filter(
+    (x) => !isStepWord(x.word) && x.word.toLowerCase() !== "epoch" && !NOT_METRICS.has(x.key) && !(progress && x.at === progress.word),
+  );
+  if (!metrics.length) return;
   let at: number | undefined;
   if (step !== undefined) at = isStep(step) ? step : undefined;
   else if (progress) {
@@ -489,7 +568,17 @@ function generic(line: string, out: ImportData): void {
     if (progress.epoch !== undefined) epoch = progress.epoch;
   } else if (epoch !== undefined && found.length >= 2) at = isStep(epoch) ? epoch : undefined;
   if (at === undefined) return;
-  for (const x of metrics) out.point(x.key, at, x.value);
+  // `Epoch 3 val: loss: 0.4` after `Epoch 3 train: loss: 0.5`: the evaluation's loss is not the
+  // training's; named as the evaluation (`val_loss`) unless its name already says so
+  // (spaced fields have no place: their names, `train loss` | `val loss`, say it themselves)
+  let first = metrics.some((x) => x.at < 0) ? 0 : line.length;
+  for (const x of metrics) if (x.at >= 0 && x.at < first) first = x.at;
+  const section = EVAL_SECTION.exec(line.slice(0, first))?.[1].toLowerCase();
+  const prefix = section === undefined ? "" : section.startsWith("val") ? "val_" : section.startsWith("eval") ? "eval_" : "test_";
+  for (const x of metrics) {
+    const key = prefix && !EVAL_KEY.test(x.key) && codePointLength(prefix + x.key) <= LIMITS.keyMaxLength.value ? prefix + x.key : x.key;
+    out.point(key, at, x.value);
+  }
   if (epoch !== undefined && Number.isFinite(epoch) && Math.abs(epoch) <= LIMITS.epochAbsMax.value) out.epochs.set(at, epoch);
 }
 

@@ -477,3 +477,252 @@ describe("hostile input", () => {
     expect(parse("a.log", "step=-1 loss=1\nstep=1e300 loss=2\nstep=3 loss=3").pointCount).toBe(1);
   });
 });
+
+// Console lines of common tools on which a rule could take the wrong number: each is read as a
+// reader of the log would read it (the keys listed, at these steps, nothing else).
+describe("text logs: numbers that are no metric of the step", () => {
+  /** Every point of a parse, as `key@step=value`, sorted. */
+  function all(d: ImportData): string[] {
+    const out: string[] = [];
+    for (const [k, p] of d.points) p.steps.forEach((s, i) => out.push(`${k}@${s}=${p.values[i]}`));
+    return out.sort();
+  }
+
+  test.each([
+    ["a time of day", "step: 3 loss: 0.5 time: 12:30:45", ["loss@3=0.5"]],
+    ["an ETA h:mm:ss", "step: 3 loss: 0.5 eta: 0:01:23", ["loss@3=0.5"]],
+    ["an ETA mm:ss", "Epoch 3/10 loss: 0.5 ETA: 05:12", ["loss@3=0.5"]],
+    ["an elapsed time after =", "[Epoch 3] loss=0.5 elapsed=1:02:03", ["loss@3=0.5"]],
+    ["a date", "step: 3 loss: 0.5 date: 2024-01-05", ["loss@3=0.5"]],
+    ["a range of learning rates", "step: 3 loss: 0.5 lr: 1e-3-1e-5", ["loss@3=0.5"]],
+    ["a version", "step: 3 loss: 0.5 torch: 2.1.0+cu118", ["loss@3=0.5"]],
+    ["an address", "step: 3 loss: 0.5 host: 10.0.0.1:8080", ["loss@3=0.5"]],
+    [
+      "mmcv's ETA and a logger's date",
+      "2023-05-01 10:00:00,000 - mmdet - INFO - Epoch [0][50/100]\tlr: 1.000e-02, eta: 1 day, 6:52:05, loss: 1.5",
+      ["loss@50=1.5", "lr@50=0.01"],
+    ],
+    [
+      "timm's epoch number (`Train: 3`)",
+      "Train: 3 [  50/200 ( 25%)]  Loss: 6.93 (6.93)  Time: 3.221s,   79.47/s  LR: 1.000e-06",
+      ["LR@650=0.000001", "Loss@650=6.93"],
+    ],
+    ["a Lightning validation bar", "Validation DataLoader 0: 100%|██████████| 20/20 [00:01<00:00, 19.5it/s, val_loss=0.4]", []],
+    ["a Lightning test bar", "Testing DataLoader 0: 100%|██████████| 20/20 [00:01<00:00, 19.5it/s, test_acc=0.9]", []],
+    ["a loop's evaluation bar", "Evaluating: 100%|██████████| 20/20 [00:01<00:00, 19.5it/s, loss=0.9]", []],
+    [
+      "an eval bar among training drawings",
+      "Epoch 0:  50%|█████     | 50/100 [00:05<00:05, 9.5it/s, loss=0.5]\reval:  50%|█| 10/20 [00:01<00:01, 9.5it/s, loss=0.9]\r",
+      ["loss@50=0.5"],
+    ],
+    ["a download bar", "Downloading model.safetensors: 100%|██████████| 440M/440M [00:05<00:00, 80.1MB/s]", []],
+    ["pip's bar", "   ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 12.3/12.3 MB 45.6 MB/s eta 0:00:00", []],
+    ["a learning-rate schedule print", "Epoch 00005: reducing learning rate of group 0 to 1.0000e-04.", []],
+  ])("%s", (_what, text, expected) => {
+    expect(all(parse("a.log", text))).toEqual(expected);
+  });
+});
+
+describe("JSON documents: hostile and junk", () => {
+  test.each([
+    ["a history dump of 300k keys", `{${Array.from({ length: 300_000 }, (_, i) => `"k${i}":[1]`).join(",")}}`, 300_000],
+    ["log_history whose step is NaN or 1e300", '{"log_history":[{"step":NaN,"loss":1},{"step":1e300,"loss":2},{"step":-1,"loss":3}]}', 3],
+    ["rows whose step is no step", '[{"step":1.5,"loss":1},{"global_step":"7","loss":2}]', 2],
+    ["log_history of junk", '{"log_history":[5, null, [1], "x", {"step":"3","loss":"0.5"}, {}]}', 0],
+    ["arrays of arrays", "[[1,2],[3,4]]", 0],
+    ["a history dump of nested lists", '{"loss":[[1,2],[3]],"acc":[{"a":1}]}', 0],
+    ["deep nesting", `${"[".repeat(100_000)}${"]".repeat(100_000)}`, 0],
+    ["deep objects in log_history", `{"log_history":[${'{"a":'.repeat(50_000)}1${"}".repeat(50_000)}]}`, 0],
+  ])("%s: no throw, no step series", (_what, text, points) => {
+    const d = parse("a.json", text);
+    expect(d.pointCount).toBe(points);
+    for (const k of ["step", "global_step", "_step", "iteration"]) expect(d.points.has(k)).toBe(false);
+  });
+
+  test("__proto__ and constructor in a trainer_state.json are ordinary keys, never inherited names", () => {
+    const d = parse(
+      "trainer_state.json",
+      '{"__proto__":{"x":1},"train_batch_size":8,"log_history":[{"step":1,"__proto__":1,"constructor":2},{"train_runtime":1,"__proto__":3}]}',
+    );
+    expect(series(d, "__proto__")).toEqual([[1, 1]]);
+    expect(series(d, "constructor")).toEqual([[1, 2]]);
+    expect(d.points.has("x")).toBe(false);
+    expect([...d.config]).toEqual([["batch_size", 8]]);
+    expect(Object.getPrototypeOf(d.events[0].data)).toBeNull();
+    expect(Object.keys(d.events[0].data)).toEqual(["train_runtime", "__proto__"]);
+  });
+});
+
+describe("text logs: progress bars around other lines", () => {
+  test("Hugging Face Trainer dicts printed after its bar's drawings are at the bar's global step; the evaluation's bar does not move it", () => {
+    const log = [
+      "  3%|▎         | 10/300 [00:05<02:20,  2.06it/s]\r  7%|▋         | 20/300 [00:10<02:20,  2.06it/s]{'loss': 0.69, 'learning_rate': 4.8e-05, 'epoch': 0.1}",
+      " 13%|█▎        | 40/300 [00:10<02:20,  2.06it/s]{'loss': 0.5, 'learning_rate': 4.6e-05, 'epoch': 0.2}",
+      " 33%|███▎      | 100/300 [00:50<01:40,  2.0it/s]\r",
+      "  0%|          | 0/13 [00:00<?, ?it/s]\r100%|██████████| 13/13 [00:01<00:00, 10.0it/s]\r                    \r{'eval_loss': 0.41, 'epoch': 1.0}",
+      "{'train_runtime': 150.0, 'train_loss': 0.55, 'epoch': 3.0}",
+    ].join("\n");
+    const d = parse("a.log", log);
+    expect(series(d, "loss")).toEqual([
+      [20, 0.69],
+      [40, 0.5],
+    ]);
+    expect(series(d, "eval_loss")).toEqual([[100, 0.41]]);
+    expect([...d.epochs]).toEqual([
+      [20, 0.1],
+      [40, 0.2],
+      [100, 1],
+    ]);
+    expect(d.events.map((e) => e.type)).toEqual(["summary"]);
+  });
+
+  test.each([
+    ["no bar at all", "{'loss': 0.69, 'epoch': 0.1}\n{'loss': 0.5, 'epoch': 0.2}"],
+    [
+      "a download bar long before them",
+      "Downloading: 100%|██████████| 1000/1000 [00:01<00:00]\n{'loss': 0.69, 'epoch': 0.1}\n{'loss': 0.5, 'epoch': 0.2}",
+    ],
+  ])("Trainer dicts with %s are counted", (_what, log) => {
+    expect(series(parse("a.log", log), "loss")).toEqual([
+      [0, 0.69],
+      [1, 0.5],
+    ]);
+  });
+
+  test.each([
+    ["a print after a bar with no metrics", "Epoch 1:  10%|█         | 10/100 [00:01<00:09, 9.5it/s]step: 5 loss: 0.2", ["loss@5=0.2"]],
+    ["a print after a bar with metrics", " 10%|█         | 10/100 [00:01<00:09, 9.5it/s, loss=0.3]epoch: 2 acc: 0.9", ["acc@2=0.9", "loss@10=0.3"]],
+    [
+      "a print after a drawing redrawn later",
+      "\r 10%|█ | 10/100 [00:01<00:09, 9.5it/s]step: 5 loss: 0.2\r 11%|█ | 11/100 [00:01<00:09, 9.5it/s]",
+      ["loss@5=0.2"],
+    ],
+  ])("%s is read as a line of its own", (_what, log, expected) => {
+    const d = parse("a.log", log);
+    const out: string[] = [];
+    for (const [k, p] of d.points) p.steps.forEach((s, i) => out.push(`${k}@${s}=${p.values[i]}`));
+    expect(out.sort()).toEqual(expected);
+  });
+
+  test.each([
+    ["text after a bar", `9%| 1/2 [a]${"x: 1 y ".repeat(9_000)}`],
+    ["closing brackets after a bar", `9%| 1/2 [${"]".repeat(60_000)}`],
+    ["bars before a dict", `${"9%| 1/2 [a]".repeat(5_000)}{'a': 1}`],
+  ])("%s reads in linear time", (_what, text) => {
+    expect(() => parse("a.log", Array(20).fill(text).join("\n"))).not.toThrow();
+  });
+});
+
+describe("text logs: a bar's values drawn again", () => {
+  test("Lightning: the drawing redrawn after validation and the validation values shown all next epoch are one point each", () => {
+    const log = [
+      "Epoch 0:  50%|█████     | 50/100 [00:05<00:05, 9.5it/s, loss=0.5, v_num=0]",
+      "Epoch 0: 100%|██████████| 100/100 [00:10<00:00, 9.5it/s, loss=0.4, v_num=0]",
+      "Validation DataLoader 0:  50%|█████     | 10/20 [00:01<00:01, 9.5it/s]",
+      "Epoch 0: 100%|██████████| 100/100 [00:12<00:00, 8.1it/s, loss=0.4, v_num=0, val_loss=0.45]",
+      "Epoch 1:  50%|█████     | 50/100 [00:05<00:05, 9.5it/s, loss=0.3, v_num=0, val_loss=0.45]",
+      "Epoch 1: 100%|██████████| 100/100 [00:10<00:00, 9.5it/s, loss=0.3, v_num=0, val_loss=0.45]",
+      "Epoch 1: 100%|██████████| 100/100 [00:12<00:00, 8.1it/s, loss=0.3, v_num=0, val_loss=0.41]",
+    ].join("\r");
+    const d = parse("a.log", `${log}\n`);
+    expect(series(d, "loss")).toEqual([
+      [50, 0.5],
+      [100, 0.4],
+      [150, 0.3],
+      [200, 0.3],
+    ]);
+    expect(series(d, "val_loss")).toEqual([
+      [100, 0.45],
+      [200, 0.41],
+    ]);
+  });
+
+  test("tqdm's close redraws the last drawing: one point", () => {
+    const d = parse("a.log", " 99%|█| 99/100 [00:09, loss=0.6]\r100%|█| 100/100 [00:10, loss=0.5]\r100%|█| 100/100 [00:10, loss=0.5]\n");
+    expect(series(d, "loss")).toEqual([
+      [99, 0.6],
+      [100, 0.5],
+    ]);
+  });
+});
+
+describe("text logs: lines next to other rules", () => {
+  function all(d: ImportData): string[] {
+    const out: string[] = [];
+    for (const [k, p] of d.points) p.steps.forEach((s, i) => out.push(`${k}@${s}=${p.values[i]}`));
+    return out.sort();
+  }
+
+  test.each([
+    ["a pair named with a slash after a value", "step: 5 loss: 0.3 samples/sec: 120.5", ["loss@5=0.3", "samples/sec@5=120.5"]],
+    ["W&B-style names", "step: 5 train/loss: 0.3 val/acc: 0.9", ["train/loss@5=0.3", "val/acc@5=0.9"]],
+    ["a logger's source line (DeepSpeed)", "[2024-01-05 12:30:45,123] [INFO] [logging.py:96:log_dist] [Rank 0] step=10, lr=0.0001", ["lr@10=0.0001"]],
+    ["a logger's source line before pairs", "I0105 12:30:45.123 train.py:123] step: 3 loss: 0.5", ["loss@3=0.5"]],
+    ["a Keras epoch line after a table header", "epoch train_loss valid_loss\nEpoch 1/3\n0 0.5 0.4", []],
+    ["a Keras epoch line between table rows", "epoch loss\n0 0.5\nEpoch 1/3\n1 0.4", ["loss@0=0.5"]],
+    ["a blank line inside a table", "epoch loss\n0 0.5\n\n1 0.4", ["loss@0=0.5", "loss@1=0.4"]],
+  ])("%s", (_what, text, expected) => {
+    expect(all(parse("a.log", text))).toEqual(expected);
+  });
+});
+
+describe("text logs: where the line says it is", () => {
+  function all(d: ImportData): string[] {
+    const out: string[] = [];
+    for (const [k, p] of d.points) p.steps.forEach((s, i) => out.push(`${k}@${s}=${p.values[i]}`));
+    return out.sort();
+  }
+
+  test.each([
+    [
+      "an iteration count after the epoch",
+      "Epoch: 2, Iteration: 100/500, Loss: 0.3\nEpoch: 2, Iteration: 200/500, Loss: 0.2",
+      ["Loss@1100=0.3", "Loss@1200=0.2"],
+    ],
+    ["Epoch e/E then a step count", "Epoch 0/3, Step 100/1000: loss=0.5", ["loss@100=0.5"]],
+    ["an epoch then a global iteration", "[Epoch 1] iter 500: loss=0.5", ["loss@500=0.5"]],
+    ["`Training: i/N` counts steps", "Training: 100/1000 loss: 0.3", ["loss@100=0.3"]],
+    [
+      "a percentage of progress",
+      "Training: 45% | step: 3 | loss: 0.3\nProgress: 45.0% loss: 0.2 step: 4\nstep: 5 done: 50% acc: 97%",
+      ["acc@5=97", "loss@3=0.3", "loss@4=0.2"],
+    ],
+  ])("%s", (_what, text, expected) => {
+    expect(all(parse("a.log", text))).toEqual(expected);
+  });
+
+  test("`Training: i/N` is no epoch", () => {
+    expect([...parse("a.log", "Training: 100/1000 loss: 0.3").epochs]).toEqual([]);
+  });
+
+  test.each([
+    ["an epoch then many iteration words", `Epoch 1/2 ${"iteration: a ".repeat(4_000)}loss: 1`],
+    ["many percentages", `step: 1 ${"progress: 1% ".repeat(4_000)}`],
+  ])("%s reads in linear time", (_what, line) => {
+    expect(() => parse("a.log", Array(50).fill(line).join("\n"))).not.toThrow();
+  });
+});
+
+describe("text logs: an evaluation's line", () => {
+  function all(d: ImportData): string[] {
+    const out: string[] = [];
+    for (const [k, p] of d.points) p.steps.forEach((s, i) => out.push(`${k}@${s}=${p.values[i]}`));
+    return out.sort();
+  }
+
+  test.each([
+    [
+      "train and val lines",
+      "Epoch 3 train: loss: 0.5 acc: 0.9\nEpoch 3 val: loss: 0.4 acc: 0.85",
+      ["acc@3=0.9", "loss@3=0.5", "val_acc@3=0.85", "val_loss@3=0.4"],
+    ],
+    ["a validation line", "Epoch 1 validation: loss: 0.6", ["val_loss@1=0.6"]],
+    ["an eval line with a step", "step: 5 | eval | loss: 0.3", ["eval_loss@5=0.3"]],
+    ["a test line", "[Epoch 2] Testing: loss=0.7", ["test_loss@2=0.7"]],
+    ["names that already say it", "Epoch 3 val: val_loss: 0.4 test_acc: 0.8", ["test_acc@3=0.8", "val_loss@3=0.4"]],
+    ["a file named val", "INFO val.py step: 3 loss: 0.5", ["loss@3=0.5"]],
+    ["nanoGPT's train and val fields", "step 2000: train loss 1.0, val loss 1.2", ["train_loss@2000=1", "val_loss@2000=1.2"]],
+  ])("%s", (_what, text, expected) => {
+    expect(all(parse("a.log", text))).toEqual(expected);
+  });
+});
