@@ -146,19 +146,32 @@ export interface TextState {
   dicts: number;
   /** The header of the table being printed (fastai's `epoch train_loss valid_loss ...`), if any. */
   table: { names: string[]; stepAt: number } | null;
+  /** Each bar's last step, by its total (a few bars: data preparation, training, evaluation). */
+  barSteps: Map<number, number>;
+  /** The total of the bar drawn last. */
+  barLast: number | null;
   /**
-   * Where the training's progress bar is: the last drawing of the bar with the largest total seen
-   * (an evaluation's bar counts fewer batches), for Trainer dicts printed after its drawings.
+   * The training bar's total: the bar drawn last before the first Trainer dict that follows drawings
+   * (HF's bar counts global steps; a data set's `Map` bar drawn before training, or an evaluation's,
+   * has another total). Its step places that dict and every later one (no count going back).
    */
-  bar: { step: number; total: number } | null;
-  /** A Trainer dict was read at the bar's step: the dicts after it are too (no count going back). */
-  dictsAtBar: boolean;
+  trainTotal: number | null;
   /** Each bar metric's last point, to leave out the same value drawn again (see readBar). */
   barValues: Map<string, { step: number; value: number }>;
 }
 
 export function newTextState(): TextState {
-  return { lastIteration: 0, iterations: 0, kerasEpoch: null, dicts: 0, table: null, bar: null, dictsAtBar: false, barValues: new Map() };
+  return {
+    lastIteration: 0,
+    iterations: 0,
+    kerasEpoch: null,
+    dicts: 0,
+    table: null,
+    barSteps: new Map(),
+    barLast: null,
+    trainTotal: null,
+    barValues: new Map(),
+  };
 }
 
 const TABLE_STEPS = new Set(["epoch", "step", "global_step", "iter", "iteration", "it"]);
@@ -351,8 +364,9 @@ function readDict(text: string, out: ImportData, state: TextState, afterBar: boo
   const named = entries.get("step") ?? entries.get("global_step");
   // no step of its own: the training bar's (HF's bar counts global steps), once a dict came after
   // its drawings; else the count of dicts before it
-  if (afterBar && state.bar) state.dictsAtBar = true;
-  const step = named !== undefined && isStep(named) ? named : state.dictsAtBar && state.bar ? state.bar.step : state.dicts;
+  if (afterBar && state.trainTotal === null && state.barLast !== null) state.trainTotal = state.barLast;
+  const barStep = state.trainTotal === null ? undefined : state.barSteps.get(state.trainTotal);
+  const step = named !== undefined && isStep(named) ? named : (barStep ?? state.dicts);
   state.dicts++;
   const epoch = entries.get("epoch");
   for (const [k, v] of entries) if (k !== "step" && k !== "global_step" && k !== "epoch") out.point(k, step, v);
@@ -470,6 +484,9 @@ export function readDrawing(drawing: string, out: ImportData, state?: TextState)
   if (drawing.length <= MAX_LINE && drawing.includes("%|")) readBar(drawing.replace(ANSI, ""), out, state);
 }
 
+/** Bars whose last step is kept at once (a log drawing ever new totals starts over). */
+const BARS_KEPT = 64;
+
 /**
  * A tqdm progress bar (`desc: 42%|████      | 42/100 [00:05<00:07, 8.1it/s, loss=0.5, acc=0.8]`,
  * as PyTorch Lightning and most hand-written loops draw it): the `name=value` pairs after its rate
@@ -495,7 +512,11 @@ function readBar(line: string, out: ImportData, state?: TextState): boolean {
   const scaled = desc?.epoch !== undefined && Number.isFinite(p.n) && p.n > 0;
   const step = scaled ? desc!.step * p.n + p.i : p.i;
   if (!isStep(step)) return true;
-  if (state && Number.isFinite(p.n) && (!state.bar || p.n >= state.bar.total)) state.bar = { step, total: p.n };
+  if (state && Number.isFinite(p.n)) {
+    if (!state.barSteps.has(p.n) && state.barSteps.size >= BARS_KEPT) state.barSteps.clear();
+    state.barSteps.set(p.n, step);
+    state.barLast = p.n;
+  }
   const postfix = line.slice(k + 1, close < 0 ? line.length : close);
   const found = pairs(postfix).filter((x) => !NOT_METRICS.has(x.key));
   let any = false;

@@ -576,6 +576,23 @@ describe("text logs: progress bars around other lines", () => {
     expect(d.events.map((e) => e.type)).toEqual(["summary"]);
   });
 
+  test("Trainer dicts follow the training bar, not a data set's bigger Map bar drawn before it", () => {
+    const log = [
+      "Map: 100%|██████████| 25000/25000 [00:05<00:00, 4500.00 examples/s]",
+      "  3%|▎         | 10/375 [00:05<02:20,  2.06it/s]{'loss': 0.69, 'learning_rate': 4.8e-05, 'epoch': 0.08}",
+      "  5%|▌         | 20/375 [00:10<02:20,  2.06it/s]{'loss': 0.5, 'learning_rate': 4.6e-05, 'epoch': 0.16}",
+      "100%|██████████| 32/32 [00:01<00:00, 20.0it/s]\r                    \r{'eval_loss': 0.41, 'epoch': 0.16}",
+      "  8%|▊         | 30/375 [00:15<02:20,  2.06it/s]{'loss': 0.4, 'learning_rate': 4.4e-05, 'epoch': 0.24}",
+    ].join("\n");
+    const d = parse("a.log", log);
+    expect(series(d, "loss")).toEqual([
+      [10, 0.69],
+      [20, 0.5],
+      [30, 0.4],
+    ]);
+    expect(series(d, "eval_loss")).toEqual([[20, 0.41]]);
+  });
+
   test.each([
     ["no bar at all", "{'loss': 0.69, 'epoch': 0.1}\n{'loss': 0.5, 'epoch': 0.2}"],
     [
