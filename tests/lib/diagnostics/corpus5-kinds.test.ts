@@ -5,24 +5,7 @@ import { describe, expect, test } from "vitest";
 import { diagnose } from "../../../lib/diagnostics";
 import type { HistogramRecord, SeriesPoints } from "../../../lib/diagnostics/types";
 import { gauss, hist, makeRun, series, type RunSpec } from "./synth";
-
-interface Case {
-  name: string;
-  spec: RunSpec;
-  raised: boolean;
-}
-
-function check(code: string, c: Case) {
-  const found = diagnose(makeRun(c.spec), { strict: true });
-  const d = found.find((x) => x.code === code);
-  if (c.raised) {
-    expect(d, `${code} should be raised; got ${found.map((x) => x.code).join(", ") || "nothing"}`).toBeDefined();
-    expect(d!.message.length).toBeGreaterThan(80);
-  } else {
-    expect(d, `${code} should not be raised: ${d?.message}`).toBeUndefined();
-  }
-  return d;
-}
+import { type Case, check } from "./kind-case";
 
 /** A minibatch loss over n steps following level(progress), relative noise `noise`. */
 function lossCurve(level: (p: number) => number, n = 400, noise = 0.05, seed = 3, every = 1): SeriesPoints {

@@ -5,26 +5,10 @@ import { diagnose } from "../../../lib/diagnostics";
 import { boundedLogitFloor } from "../../../lib/diagnostics/rules/loss-output-mismatch";
 import type { HistogramRecord, SeriesPoints } from "../../../lib/diagnostics/types";
 import { constant, gauss, makeRun, series, type RunSpec } from "./synth";
-
-interface Case {
-  name: string;
-  spec: RunSpec;
-  raised: boolean;
-}
+import { type Case, check } from "./kind-case";
 
 function codesOf(spec: RunSpec): string[] {
   return diagnose(makeRun(spec), { strict: true }).map((d) => d.code);
-}
-
-function check(code: string, c: Case) {
-  const found = diagnose(makeRun(c.spec), { strict: true });
-  const d = found.find((x) => x.code === code);
-  if (c.raised) {
-    expect(d, `${code} should be raised; got ${found.map((x) => x.code).join(", ") || "nothing"}`).toBeDefined();
-    expect(d!.message.length).toBeGreaterThan(80);
-  } else {
-    expect(d, `${code} should not be raised: ${d?.message}`).toBeUndefined();
-  }
 }
 
 /** 40 evaluations (one per epoch of 10 steps) following f(progress), with a little noise. */
@@ -127,7 +111,7 @@ describe("loss_output_mismatch", () => {
     { name: "linear regression output (no activation after the last layer)", spec: regression({ reluOnOut: false }), raised: false },
     { name: "ReLU output on non-negative targets that the model fits (loss at 3% of its start)", spec: regression({ lossTo: 0.03 }), raised: false },
     { name: "borderline: 12% of the outputs at 0", spec: regression({ zero: 0.12 }), raised: false },
-  ])("$name -> raised: $raised", (c) => check("loss_output_mismatch", c));
+  ])("$name -> raised: $raised", (c) => void check("loss_output_mismatch", c));
 });
 
 // ---- train_val_mismatch without validation input statistics ---------------------------------
@@ -199,7 +183,7 @@ describe("train_val_mismatch", () => {
       ),
       raised: false,
     },
-  ])("$name -> raised: $raised", (c) => check("train_val_mismatch", c));
+  ])("$name -> raised: $raised", (c) => void check("train_val_mismatch", c));
 
   test("a validation set at chance because of a mismatch is not no_learning, nor overfitting", () => {
     const codes = codesOf(
@@ -258,7 +242,7 @@ describe("lr_too_high", () => {
     { name: "a loss spike without giant steps (a bad batch)", spec: giantSteps({ peak: 1.5e-3 }), raised: false },
     { name: "a giant first step on one layer of three (a zero-initialised layer), loss spike", spec: giantSteps({ peakLayers: [2] }), raised: false },
     { name: "borderline: giant first steps, the loss only doubles before recovering", spec: giantSteps({ spikeTo: 1.4 }), raised: false },
-  ])("$name -> raised: $raised", (c) => check("lr_too_high", c));
+  ])("$name -> raised: $raised", (c) => void check("lr_too_high", c));
 });
 
 // ---- no_learning on two imbalanced classes --------------------------------------------------
@@ -292,7 +276,7 @@ describe("no_learning beyond the class prior", () => {
     { name: "three classes learned to 0.82 (loss near h(0.82) by coincidence)", spec: pinned(0.82, 0.96, { C: 3 }), raised: false },
     { name: "borderline: 93% one class is majority_class's, not this", spec: pinned(0.93, 1.05), raised: false },
     { name: "borderline: loss at 0.88 x h(a) (the model learned a little)", spec: pinned(0.62, 0.88), raised: false },
-  ])("$name -> raised: $raised", (c) => check("no_learning", c));
+  ])("$name -> raised: $raised", (c) => void check("no_learning", c));
 });
 
 // ---- unshuffled_data: a net stuck at one answer on label-sorted batches ---------------------
@@ -365,7 +349,7 @@ describe("unshuffled_data", () => {
       spec: stuckSorted({ learning: true }),
       raised: false,
     },
-  ])("$name -> raised: $raised", (c) => check("unshuffled_data", c));
+  ])("$name -> raised: $raised", (c) => void check("unshuffled_data", c));
 
   test("shuffle=False declared: dead_relu and lr_too_low wait for the order test in the first epochs, then fold under it", () => {
     const early = firstEpochs(stuckSorted(), 3.5);

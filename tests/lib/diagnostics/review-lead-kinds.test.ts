@@ -2,25 +2,10 @@
 // signal compounding with depth at init, loss_plateau at the start (a saddle), and loss_output_mismatch
 // for a sigmoid/tanh squashing a regression output. Members they missed, and the healthy runs closest
 // to each, as table-driven synthetic runs.
-import { describe, expect, test } from "vitest";
-import { diagnose } from "../../../lib/diagnostics";
+import { describe, test } from "vitest";
 import type { SeriesPoints } from "../../../lib/diagnostics/types";
-import { decayingLoss, gauss, makeRun, series, type RunSpec } from "./synth";
-
-interface Case {
-  name: string;
-  spec: RunSpec;
-  raised: boolean;
-}
-
-function check(code: string, c: Case) {
-  const found = diagnose(makeRun(c.spec), { strict: true });
-  const d = found.find((x) => x.code === code);
-  if (c.raised) {
-    expect(d, `${code} should be raised; got ${found.map((x) => x.code).join(", ") || "nothing"}`).toBeDefined();
-    expect(d!.message).toMatch(/\d/);
-  } else expect(d, `${code} should not be raised: ${d?.message}`).toBeUndefined();
-}
+import { decayingLoss, gauss, series, type RunSpec } from "./synth";
+import { type Case, check } from "./kind-case";
 
 // ---- exploding_gradients: the forward signal at init ---------------------------------------------
 
@@ -46,7 +31,7 @@ describe("exploding_gradients: the forward signal compounding with depth at init
     { name: "conv + max-pool blocks: x1.5 a block (3.4x)", spec: forward([0.3, 0.45, 0.68, 1.0]), raised: false },
     { name: "borderline: 3 layers growing 8x in all", spec: forward([0.5, 1.4, 4]), raised: false },
     { name: "2 layers, 50x: one jump (an output scale) is no compounding growth", spec: forward([0.1, 5]), raised: false },
-  ])("$name -> raised: $raised", (c) => check("exploding_gradients", c));
+  ])("$name -> raised: $raised", (c) => void check("exploding_gradients", c));
 });
 
 // ---- loss_plateau at the start ---------------------------------------------------------------------
@@ -110,7 +95,7 @@ describe("loss_plateau at the start: a saddle reached after the first steps", ()
       spec: saddle({ first: 3.2, level: Math.log(10), until: 0.4, to: 0.3, lrWarmup: true }),
       raised: false,
     },
-  ])("$name -> raised: $raised", (c) => check("loss_plateau", c));
+  ])("$name -> raised: $raised", (c) => void check("loss_plateau", c));
 });
 
 // ---- loss_output_mismatch: a squashed regression output --------------------------------------------
@@ -160,5 +145,5 @@ describe("loss_output_mismatch: a sigmoid or tanh squashing a regression output"
       spec: squashed({ pinned: 0.4, lossFrac: 0.5, more: { "val/score": series(20, (_, p) => 0.8 - 0.1 * p, 30, 29) } }),
       raised: false,
     },
-  ])("$name -> raised: $raised", (c) => check("loss_output_mismatch", c));
+  ])("$name -> raised: $raised", (c) => void check("loss_output_mismatch", c));
 });
