@@ -31,7 +31,9 @@ import { type ImportData, isStep } from "./model";
 //    [500/9000]`, `Epoch 3/10`), else an integer epoch pair; every other numeric pair is a metric at
 //    that step, named by the words before its colon (`Train Loss` -> `Train_Loss`). A line with no
 //    colon pairs is read as `name value` fields (`iter 100: loss 2.31, time 41ms`) when one of them is
-//    the step or the epoch.
+//    the step or the epoch, and so is a line of nothing but `name value` pairs between spaces
+//    (`epoch 3 loss 0.41 acc 0.9`). An evaluation's line with no step of its own (`Test set: Average
+//    loss: ...`) is at the step of the last training line, its running averages `0.6 (0.5)` read.
 // Colour and cursor escape codes are removed first. Numbers are decimals or exponents; nan, inf,
 // -inf, infinity (any case) are values too: they are how a divergence shows. A line (a drawing) longer
 // than MAX_LINE characters is skipped (and said so).
@@ -58,7 +60,7 @@ export function logNumber(s: string): number | undefined {
 // goes on with `:`, `-` or `+` and a digit is part of a time, a date or a range (`time: 12:30:45`,
 // `eta: 0:01:23`, `date: 2024-01-05`, `lr: 1e-3-1e-5`), not a value.
 const PAIR =
-  /(?<![\w./-])([A-Za-z_][\w./-]{0,199})[ \t]{0,8}[:=][ \t]{0,8}([-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf(?:inity)?))(?![\w.]|[-+:]\d)/gi;
+  /(?<![\w./@-])([A-Za-z_][\w./@-]{0,199})[ \t]{0,8}[:=][ \t]{0,8}([-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf(?:inity)?))(?![\w.]|[-+:]\d)/gi;
 
 /** A `name: value` pair of a line: `key` as the metric is named, `word` the name's last word. */
 interface Pair {
@@ -158,6 +160,13 @@ export interface TextState {
   trainTotal: number | null;
   /** Each bar metric's last point, to leave out the same value drawn again (see readBar). */
   barValues: Map<string, { step: number; value: number }>;
+  /**
+   * What the first `Epoch [e][i/N]` line counts epochs from: mmcv, mmengine and PyTorch's examples
+   * print the first epoch as 1, a loop of its own may print 0. Steps start at 0 either way.
+   */
+  epochBase: number | null;
+  /** The step of the last generic training line: where an evaluation printed after it belongs. */
+  lastStep: number | null;
 }
 
 export function newTextState(): TextState {
@@ -171,6 +180,8 @@ export function newTextState(): TextState {
     barLast: null,
     trainTotal: null,
     barValues: new Map(),
+    epochBase: null,
+    lastStep: null,
   };
 }
 
@@ -331,7 +342,7 @@ export function readLine(line: string, out: ImportData, state: TextState, templa
   for (const t of templates) if (matchTemplate(t, line, out)) return;
   if (readTable(line, out, state, table)) return;
   if (line.includes("%|") && readBar(line, out, state)) return;
-  generic(line, out);
+  generic(line, out, state);
 }
 
 /** A Python dict of str -> number as print() writes it; false when the text is not one. */
@@ -419,7 +430,7 @@ const ITERATION_WORDS = new Set(["iter", "iteration", "step", "it"]);
  * step i; `Epoch 3/10`, `[Epoch 3]`, `Epoch 3:`: step e. Read left to right once (linear time); the
  * first epoch or iteration word followed by its number decides.
  */
-function progressOf(line: string): { step: number; epoch?: number; word: number } | undefined {
+function progressOf(line: string, state?: TextState): { step: number; epoch?: number; word: number } | undefined {
   const lower = line.toLowerCase();
   // `Epoch 3` alone: the step unless an iteration count follows (`Epoch: 2, Iteration: 100/500`,
   // where every line of the epoch would be at step 2)
@@ -470,8 +481,17 @@ function progressOf(line: string): { step: number; epoch?: number; word: number 
     if (lower[k] === "[") {
       const p = progressAt(lower, k + 1);
       if (p && Number.isFinite(p.n) && p.n > 0) {
-        const step = ep.value * p.n + p.i;
-        return isStep(step) ? { step, epoch: ep.value + p.i / p.n, word: at } : undefined;
+        // `Epoch [1][50/200]` is the 50th iteration of the first epoch (mmcv, mmengine and PyTorch's
+        // examples count epochs from 1; timm's `Train: 0` from 0): step 50, epoch 0.25
+        let e = ep.value;
+        if (word === "epoch") {
+          if (state) {
+            if (state.epochBase === null) state.epochBase = e === 0 ? 0 : 1;
+            e -= state.epochBase;
+          } else if (e > 0) e -= 1;
+        }
+        const step = e * p.n + p.i;
+        return isStep(step) ? { step, epoch: e + p.i / p.n, word: at } : undefined;
       }
     }
     if (word === "epoch" && isStep(ep.value)) epochOnly = { step: ep.value, epoch: ep.value, word: at };
@@ -504,7 +524,7 @@ function readBar(line: string, out: ImportData, state?: TextState): boolean {
   if (line[k] !== "[") return false;
   const close = line.indexOf("]", k);
   // what a script printed after the drawing (print() in a tqdm loop, the bar on stderr): read as a line
-  if (close >= 0 && line.length > close + 1 && line.slice(close + 1).trim()) generic(line.slice(close + 1), out);
+  if (close >= 0 && line.length > close + 1 && line.slice(close + 1).trim()) generic(line.slice(close + 1), out, state);
   // an evaluation's bar (Lightning's `Validation DataLoader 0`, `Testing`, a loop's `Evaluating`)
   // counts evaluation batches, not training steps: its `loss` at batch 20 is no point of the training curve
   if (EVAL_BAR.test(line.slice(0, pct))) return true;
@@ -560,12 +580,54 @@ function spacedPairs(line: string): Pair[] {
   return out;
 }
 
-function generic(line: string, out: ImportData): void {
+/**
+ * A line that is nothing but `name value` pairs separated by spaces, `print(f"epoch {e} loss {l:.4f}
+ * acc {a:.3f}")`: names of up to three words, each followed by one number. Any other word or number
+ * (a unit, `41ms`, a total, two numbers in a row) and the line is not one.
+ */
+function wordPairs(line: string): Pair[] {
+  const out: Pair[] = [];
+  let words: string[] = [];
+  for (const token of line.trim().split(/[ \t]+/)) {
+    const value = words.length ? logNumber(token) : undefined;
+    if (value !== undefined) {
+      const key = words.join("_");
+      if (codePointLength(key) > LIMITS.keyMaxLength.value) return [];
+      out.push({ key, word: words[words.length - 1], value, at: -1 });
+      words = [];
+    } else if (NAME_WORD.test(token) && words.length <= NAME_WORDS_BEFORE) words.push(token);
+    else return [];
+  }
+  return words.length ? [] : out;
+}
+
+const hasStep = (found: Pair[]) => found.some((x) => isStepWord(x.word) || x.word.toLowerCase() === "epoch");
+
+// `Loss:  6.1 (6.0)`: a value and, in brackets, its average so far (timm, mmcv's AverageMeter prints)
+const RUNNING_AVERAGE = /^[ \t]{0,8}\([ \t]{0,8}([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)[ \t]{0,8}\)/;
+
+const PAIR_AT = new RegExp(PAIR.source, "iy");
+
+/** The running average printed after the value of the pair at `at` (`Loss: 6.1 (6.0)`), if any. */
+function runningAverage(line: string, at: number): number | undefined {
+  PAIR_AT.lastIndex = at;
+  const m = PAIR_AT.exec(line);
+  if (!m) return undefined;
+  const end = at + m[0].length;
+  const avg = RUNNING_AVERAGE.exec(line.slice(end, end + 64));
+  return avg ? logNumber(avg[1]) : undefined;
+}
+
+function generic(line: string, out: ImportData, state?: TextState): void {
   let found = pairs(line);
-  if (found.length < 2 && !found.some((x) => isStepWord(x.word) || x.word.toLowerCase() === "epoch")) {
+  if (found.length < 2 && !hasStep(found)) {
     // no `name: value` pairs to speak of: `name value` fields with a step among them
     const spaced = spacedPairs(line);
-    if (spaced.length >= 2 && spaced.some((x) => isStepWord(x.word) || x.word.toLowerCase() === "epoch")) found = spaced;
+    if (spaced.length >= 2 && hasStep(spaced)) found = spaced;
+    else if (found.length === 0) {
+      const words = wordPairs(line);
+      if (words.length >= 2 && hasStep(words)) found = words;
+    }
   }
   if (!found.length) return;
   let step: number | undefined;
@@ -576,7 +638,7 @@ function generic(line: string, out: ImportData): void {
     else if (name === "epoch" && epoch === undefined) epoch = x.value;
   }
   // the step: a `step: N` pair, else the progress the line prints (`Epoch 3 [50/200]`), else an epoch pair
-  const progress = step === undefined ? progressOf(line) : undefined;
+  const progress = step === undefined ? progressOf(line, state) : undefined;
   // the progress's own number (timm's `Train: 3 [50/200]`) is the epoch, not a metric
   const metrics = found.filter(
     (x) => !isStepWord(x.word) && x.word.toLowerCase() !== "epoch" && !NOT_METRICS.has(x.key) && !(progress && x.at === progress.word),
@@ -588,7 +650,6 @@ function generic(line: string, out: ImportData): void {
     at = progress.step;
     if (progress.epoch !== undefined) epoch = progress.epoch;
   } else if (epoch !== undefined && found.length >= 2) at = isStep(epoch) ? epoch : undefined;
-  if (at === undefined) return;
   // `Epoch 3 val: loss: 0.4` after `Epoch 3 train: loss: 0.5`: the evaluation's loss is not the
   // training's; named as the evaluation (`val_loss`) unless its name already says so
   // (spaced fields have no place: their names, `train loss` | `val loss`, say it themselves)
@@ -596,9 +657,26 @@ function generic(line: string, out: ImportData): void {
   for (const x of metrics) if (x.at >= 0 && x.at < first) first = x.at;
   const section = EVAL_SECTION.exec(line.slice(0, first))?.[1].toLowerCase();
   const prefix = section === undefined ? "" : section.startsWith("val") ? "val_" : section.startsWith("eval") ? "eval_" : "test_";
+  // an evaluation printed without a step of its own (PyTorch's examples' `Test set: Average loss:
+  // 0.0339`, timm's `Test: [19/19] Loss: 0.6 (0.5)`, mmengine's `Epoch(val) [1][100/100]`) belongs to
+  // the training step printed last; its running averages, when printed, are the evaluation's figures
+  // (the batch lines of one evaluation land on one step: the last one printed is kept)
+  const evalAfterTraining = at === undefined && section !== undefined && state?.lastStep != null;
+  if (evalAfterTraining) at = state!.lastStep!;
+  if (at === undefined) return;
+  if (state && !evalAfterTraining && section === undefined) state.lastStep = at;
   for (const x of metrics) {
     const key = prefix && !EVAL_KEY.test(x.key) && codePointLength(prefix + x.key) <= LIMITS.keyMaxLength.value ? prefix + x.key : x.key;
-    out.point(key, at, x.value);
+    let value = x.value;
+    if (evalAfterTraining) {
+      if (x.at >= 0) value = runningAverage(line, x.at) ?? value;
+      const p = out.points.get(key);
+      if (p && p.steps[p.steps.length - 1] === at) {
+        p.values[p.values.length - 1] = value; // a later batch line of the same evaluation
+        continue;
+      }
+    }
+    out.point(key, at, value);
   }
   if (epoch !== undefined && Number.isFinite(epoch) && Math.abs(epoch) <= LIMITS.epochAbsMax.value) out.epochs.set(at, epoch);
 }

@@ -313,14 +313,14 @@ describe("text logs", () => {
     ["... the training one apart", "Epoch: 1 | Train Loss: 0.512 | Val Loss: 0.432", "Train_Loss", [[1, 0.512]]],
     ["... without separators", "epoch 2 train loss: 0.3 val loss: 0.4", "val_loss", [[2, 0.4]]],
     ["a logger's level is not part of the name", "2024-05-01 12:00:00 INFO Train Loss: 0.7 step: 9", "Train_Loss", [[9, 0.7]]],
-    ["PyTorch examples: Train Epoch e [i/N]", "Train Epoch: 2 [640/60000 (1%)]\tLoss: 0.213150", "Loss", [[120640, 0.21315]]],
+    ["PyTorch examples: Train Epoch e [i/N]", "Train Epoch: 2 [640/60000 (1%)]\tLoss: 0.213150", "Loss", [[60640, 0.21315]]],
     [
       "mmcv: Epoch [e][i/N]",
       "2023-01-01 12:00:00,000 - mmdet - INFO - Epoch [1][50/7330]\tlr: 1.978e-03, eta: 1 day, 1:00:00, time: 0.500, loss: 0.8",
       "loss",
-      [[7380, 0.8]],
+      [[50, 0.8]],
     ],
-    ["mmengine: Epoch(train) [e][i/N]", "Epoch(train)  [3][ 100/1000]  lr: 1.0e-02  eta: 0:10:00  loss: 0.6123", "loss", [[3100, 0.6123]]],
+    ["mmengine: Epoch(train) [e][i/N]", "Epoch(train)  [3][ 100/1000]  lr: 1.0e-02  eta: 0:10:00  loss: 0.6123", "loss", [[2100, 0.6123]]],
     ["mmengine: Iter(train) [i/N]", "Iter(train) [  500/90000]  lr: 2.0e-02  loss: 1.25", "loss", [[500, 1.25]]],
     ["timm: Train: e [i/N]", "Train: 3 [  50/1251 (  4%)]  Loss: 6.912 (6.92)  Time: 0.300s,  106.67/s  LR: 1.000e-05", "Loss", [[3803, 6.912]]],
     [
@@ -372,6 +372,64 @@ describe("text logs", () => {
     ],
     ["a header with no step column is no table", "loss  accuracy\n0.5  0.9\n", "accuracy", []],
     ["a sentence with a number is no metric", "Saving the model from epoch 3 to ckpt/epoch3.pt", "to", []],
+  ] as [string, string, string, [number, number][]][])("%s", (_what, text, key, want) => {
+    expect(series(parse("train.log", text), key)).toEqual(want);
+  });
+
+  // what a new user's logs showed: a plain print() lost whole, the first epoch of 1-based progress at
+  // step N, evaluations printed without a step of their own dropped
+  test.each([
+    [
+      'print(f"epoch {e} loss {l:.4f} acc {a:.3f}")',
+      "epoch 0 loss 1.0000 acc 0.500\nepoch 1 loss 0.5000 acc 0.540\n",
+      "acc",
+      [
+        [0, 0.5],
+        [1, 0.54],
+      ],
+    ],
+    ["... with names of two words", "epoch 1 train loss 0.5 val loss 0.6\n", "val_loss", [[1, 0.6]]],
+    ["... a step word among them", "Step 300 loss 2.25 lr 0.001\n", "lr", [[300, 0.001]]],
+    ["... a number with a unit makes it no such line", "iter 5 time 41ms loss 2\n", "loss", []],
+    ["... nor does a sentence", "epoch 3 of 10 done\n", "of", []],
+    [
+      "mmcv's first epoch (printed as 1) starts at step 0",
+      "Epoch [1][50/100]\tlr: 1e-2, loss: 1.5\nEpoch [1][100/100]\tlr: 1e-2, loss: 1.4\nEpoch [2][50/100]\tlr: 1e-2, loss: 1.2\n",
+      "loss",
+      [
+        [50, 1.5],
+        [100, 1.4],
+        [150, 1.2],
+      ],
+    ],
+    [
+      "... a log that counts epochs from 0 stays so",
+      "Epoch [0][50/100]\tloss: 1.5\nEpoch [1][50/100]\tloss: 1.2\n",
+      "loss",
+      [
+        [50, 1.5],
+        [150, 1.2],
+      ],
+    ],
+    [
+      "PyTorch's examples: the test set's loss at the last training step",
+      "Train Epoch: 1 [0/60000 (0%)]\tLoss: 2.3\nTrain Epoch: 1 [59520/60000 (99%)]\tLoss: 0.1\n\nTest set: Average loss: 0.0339, Accuracy: 9890/10000 (99%)\n\n",
+      "test_Average_loss",
+      [[59520, 0.0339]],
+    ],
+    [
+      "timm: the evaluation's running averages, its last batch line kept",
+      "Train: 0 [ 124/125 (99%)]  Loss: 5.66 (6.2)  LR: 1.000e-03\nTest: [   0/19]  Time: 0.3 (0.3)  Loss:  6.25 (6.25)  Acc@1:  1.56 ( 1.56)\nTest: [  19/19]  Time: 0.05 (0.07)  Loss:  6.10 (6.00)  Acc@1:  2.00 ( 2.10)\n",
+      "test_Acc@1",
+      [[124, 2.1]],
+    ],
+    [
+      "mmengine: Epoch(val) at the last training step",
+      "Epoch(train)  [1][200/200]  lr: 1.0e-01  loss: 1.3\nEpoch(val) [1][100/100]    accuracy/top1: 45.6700  accuracy/top5: 80.1200\n",
+      "val_accuracy/top1",
+      [[200, 45.67]],
+    ],
+    ["an evaluation before any training line has no step", "Test set: Average loss: 0.0339, Accuracy: 9890/10000 (99%)\n", "test_Average_loss", []],
   ] as [string, string, string, [number, number][]][])("%s", (_what, text, key, want) => {
     expect(series(parse("train.log", text), key)).toEqual(want);
   });
@@ -457,6 +515,8 @@ describe("hostile input", () => {
     ["many name words before a pair", "a.log", `step=1 ${"word ".repeat(12_000)}x: 1`],
     ["many unit words after numbers", "a.log", `step=1 ${"a: 1 b c d ".repeat(6_000)}`],
     ["many spaced fields", "a.log", `step 1, ${"loss 1, ".repeat(8_000)}`],
+    ["many space-separated name value pairs", "a.log", `epoch 1 ${"loss 1 ".repeat(12_000)}`],
+    ["many running averages in an evaluation line", "a.log", `step: 1 loss: 1\nTest: ${"loss: 1 ( ".repeat(8_000)}`],
   ])("%s reads in linear time", (_what, name, text) => {
     expect(() => parse(name, text)).not.toThrow();
   });
