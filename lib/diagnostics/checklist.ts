@@ -89,6 +89,12 @@ interface ItemDef {
   title: string;
   codes: string[];
   judge(ctx: Context, input: ChecklistInput): Judged;
+  /**
+   * A finding of another item's rule that is this item's too: the code, when its diagnosis (as the
+   * rule gives it now) is of this item's kind. train_val_mismatch read from the input statistics is
+   * a preprocessing fault: "Input preprocessing: passed" beside it contradicted the alert.
+   */
+  alsoRaisedBy?(fires: (code: string) => Diagnosis | null): string | undefined;
 }
 
 const WATCH = "call `watch(model, optimizer)`";
@@ -164,7 +170,19 @@ const ITEMS: ItemDef[] = [
       if (!ev || !mean || !std || mean.length !== std.length) return no("no input statistics logged", "call `log_input_stats(x)`");
       const m = median(mean.filter(Number.isFinite).map(Math.abs));
       const s = median(std.filter(Number.isFinite));
-      return yes(`typical |mean| ${fmt(m)}, typical std ${fmt(s)} over ${plural(mean.length, "feature")}`);
+      const val = numberList(latestInputStats(ctx.run.events, "val")?.data?.mean);
+      // whether the validation inputs were compared too: without them a validation set preprocessed
+      // differently goes unseen, and the item says so rather than passing in silence
+      const vs = val
+        ? val.length === mean.length
+          ? `; validation inputs compared over ${plural(val.length, "feature")}`
+          : `; validation inputs have ${plural(val.length, "feature")}, not comparable`
+        : '; validation inputs not logged (evaluate after `model.eval()` with `watch()`, or `log_input_stats(x_val, split="val")`)';
+      return yes(`typical |mean| ${fmt(m)}, typical std ${fmt(s)} over ${plural(mean.length, "feature")}${vs}`);
+    },
+    alsoRaisedBy(fires) {
+      const d = fires("train_val_mismatch");
+      return d && "features_off" in d.evidence ? "train_val_mismatch" : undefined;
     },
   },
   {
@@ -323,7 +341,7 @@ export function checklist(run: RunData, input: ChecklistInput = {}): ChecklistIt
   const from = origin === "import" ? "imported logs" : "a command's output";
   return ITEMS.map((item): ChecklistItem => {
     const base = { id: item.id, title: item.title, codes: item.codes };
-    const raised = item.codes.find((c) => active?.has(c)) ?? item.codes.find((c) => fires(c) !== null);
+    const raised = item.codes.find((c) => active?.has(c)) ?? item.codes.find((c) => fires(c) !== null) ?? item.alsoRaisedBy?.(fires);
     if (raised) {
       const d = fires(raised);
       // found, but folded under its root cause: the item leads to the cause's alert, the one on the page

@@ -128,6 +128,33 @@ describe("checklist", () => {
     expect(item.evidence).toMatch(want);
   });
 
+  // A new user's run with unnormalised validation inputs read "Input preprocessing: passed" beside the
+  // train_val_mismatch alert: a mismatch read from the input statistics is the item's finding too.
+  const valStats = (mean: number[], std: number[]) => (s: RunSpec) =>
+    s.events!.push({ type: "input_stats", step: 50, data: { mean, std, n: 64, split: "val" } });
+  test.each<[string, (s: RunSpec) => void, string, RegExp]>([
+    ["validation inputs left unnormalised", valStats([120, 130, 110], [60, 70, 50]), "raised", /^Validation inputs are on another scale/],
+    [
+      "validation inputs preprocessed alike",
+      valStats([0.02, -0.01, 0.01], [1.05, 0.95, 1]),
+      "passed",
+      /; validation inputs compared over 3 features$/,
+    ],
+    ["validation inputs of another width", valStats([0, 0], [1, 1]), "passed", /; validation inputs have 2 features, not comparable$/],
+    ["no validation inputs", () => {}, "passed", /; validation inputs not logged \(evaluate after `model\.eval\(\)`/],
+  ])("input_preprocessing with %s", (_what, edit, state, evidence) => {
+    const item = byId(checklist(run(variant(edit)))).get("input_preprocessing")!;
+    expect(item.state).toBe(state);
+    expect(item.evidence).toMatch(evidence);
+    if (state === "raised") expect(item.alert).toBe("train_val_mismatch");
+  });
+
+  test("a train_val_mismatch read from the curves leaves input preprocessing to its own rule", () => {
+    const items = byId(checklist(run(healthy()), { active: ["train_val_mismatch"] }));
+    expect(items.get("train_val")!).toMatchObject({ state: "raised", alert: "train_val_mismatch" });
+    expect(items.get("input_preprocessing")!.state).toBe("passed");
+  });
+
   test("a stored active alert makes its item raised even before the rule sees it again", () => {
     const item = byId(checklist(run(healthy()), { active: ["overfitting"] })).get("train_val")!;
     expect(item).toMatchObject({ state: "raised", alert: "overfitting" });
