@@ -275,6 +275,11 @@ class _Hooks:
         self.opt_restore: Optional[Tuple[bool, Any, Any]] = None
 
 
+NO_EVAL_MODE = ("watch(): the model ran under torch.no_grad() in training mode (an evaluation without model.eval()?): "
+                "dropout and batch norm stay in training mode, and watch() does not describe those inputs as validation "
+                "data (train_val_mismatch cannot be checked); call model.eval() before evaluating and model.train() after, "
+                "or log_input_stats(x_val, split=\"val\")")
+
 INPUT_VAL_MIN_BATCH = 32  # an evaluation batch smaller than this and than the pass's largest is not kept
 
 
@@ -640,8 +645,12 @@ class Watcher:
             self._skipped(fn, err)
 
     def _skipped(self, fn: Any, err: Exception) -> None:
+        # one line: torch's dispatcher errors (a model on the meta device) run to several kilobytes
+        text = str(err).strip().split("\n", 1)[0]
+        if len(text) > 200:
+            text = text[:200] + "..."
         self._warner.say("watch:%s:%s" % (getattr(fn, "__name__", "?"), type(err).__name__),
-                         "watch() skipped some statistics: %r" % (err,))
+                         "watch() skipped some statistics: %s(%r)" % (type(err).__name__, text))
 
     # ------------------------------------------------------------------ windows
 
@@ -652,6 +661,10 @@ class Watcher:
 
     def _on_root_pre(self, module: Any, inputs: Any) -> None:
         if not (self.active and module.training and _torch().is_grad_enabled()):
+            if self.active and module.training and self._inputs is not None:
+                # an evaluation under torch.no_grad() without model.eval(): its inputs go undescribed
+                # (the passes are told by train()/eval()), and the user should hear it once
+                self._warner.say("watch-nograd-train", NO_EVAL_MODE)
             return  # evaluation passes are neither measured nor counted
         self._safe(self._root_pre)
         ins = self._inputs

@@ -369,3 +369,62 @@ def test_gradcheck_during_an_evaluation_pass_copies_no_watch_hook(server, make_r
     model.train()
     run.finish()
     assert [e["data"]["n"] for e in stats_events(server, run, "val")] == [40]
+
+
+def _eval_without_eval_mode(model, x):
+    with torch.no_grad():
+        model(x)
+
+
+def _eval_in_eval_mode(model, x):
+    model.eval()
+    with torch.no_grad():
+        model(x)
+    model.train()
+
+
+# A new user's loop evaluated under torch.no_grad() without model.eval(): its validation inputs went
+# undescribed and nothing said so. It is told once; a loop that calls model.eval() hears nothing.
+@pytest.mark.parametrize("evaluate, input_stats, told", [
+    (_eval_without_eval_mode, True, 1),
+    (_eval_in_eval_mode, True, 0),
+    (_eval_without_eval_mode, False, 0),  # input statistics off: nothing of them to tell
+])
+def test_an_evaluation_without_model_eval_is_told_once(server, make_run, capsys, evaluate, input_stats, told):
+    model = MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    xtr, ytr, xva = sets()
+    run = make_run()
+    babysit.watch(model, opt, every=1, input_stats=input_stats)
+    for _ in range(3):
+        for b in range(0, 96, 32):
+            F.cross_entropy(model(xtr[b:b + 32]), ytr[b:b + 32]).backward()
+            opt.step()
+            opt.zero_grad()
+        evaluate(model, xva[:64])
+    run.finish()
+    err = capsys.readouterr().err
+    assert err.count("without model.eval()") == told
+    assert len(stats_events(server, run, "val")) == (3 if evaluate is _eval_in_eval_mode and input_stats else 0)
+
+
+@pytest.mark.parametrize("message", [
+    "line one\n" + "detail " * 1000,  # torch's dispatcher errors list every backend: kilobytes
+    "x" * 5000,
+])
+def test_a_skipped_statistic_is_told_in_one_short_line(server, make_run, capsys, monkeypatch, message):
+    from babysit import checks
+
+    def boom(t):
+        raise NotImplementedError(message)
+
+    monkeypatch.setattr(checks, "tensor_moments", boom)
+    model = MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    xtr, ytr, xva = sets()
+    run = make_run()
+    babysit.watch(model, opt)
+    epochs(model, opt, xtr, ytr, xva, n_epochs=1, log=False)
+    run.finish()
+    told = [line for line in capsys.readouterr().err.splitlines() if "skipped some statistics" in line]
+    assert told and all(len(line) < 300 and "NotImplementedError" in line for line in told)
