@@ -551,6 +551,9 @@ function readBar(line: string, out: ImportData, state?: TextState): boolean {
     any = true;
   }
   if (scaled && any) out.epochs.set(step, desc!.step + p.i / p.n);
+  // a training bar's step (one naming its epoch or drawing metrics; a data set's `Map` bar is neither):
+  // where a line printed after it with only an epoch belongs
+  if (state && (scaled || any)) state.lastStep = step;
   return true;
 }
 
@@ -645,11 +648,21 @@ function generic(line: string, out: ImportData, state?: TextState): void {
   );
   if (!metrics.length) return;
   let at: number | undefined;
+  let byEpoch = false;
   if (step !== undefined) at = isStep(step) ? step : undefined;
   else if (progress) {
     at = progress.step;
     if (progress.epoch !== undefined) epoch = progress.epoch;
-  } else if (epoch !== undefined && found.length >= 2) at = isStep(epoch) ? epoch : undefined;
+    byEpoch = progress.epoch === progress.step; // `Epoch 3`, no iteration count
+  } else if (epoch !== undefined && found.length >= 2) {
+    at = isStep(epoch) ? epoch : undefined;
+    byEpoch = true;
+  }
+  // a line placed by its epoch alone in a log whose lines count iterations (`epoch 1 val_loss 0.3`
+  // after bars at steps 0..200, timm's `*** Best metric: 2.1 (epoch 0)` after `Train: 0 [124/125]`)
+  // belongs to the last training step printed, not to step 1 of the iterations' axis
+  const moved = byEpoch && at !== undefined && state?.lastStep != null && state.lastStep > at;
+  if (moved) at = state!.lastStep!;
   // `Epoch 3 val: loss: 0.4` after `Epoch 3 train: loss: 0.5`: the evaluation's loss is not the
   // training's; named as the evaluation (`val_loss`) unless its name already says so
   // (spaced fields have no place: their names, `train loss` | `val loss`, say it themselves)
@@ -678,7 +691,8 @@ function generic(line: string, out: ImportData, state?: TextState): void {
     }
     out.point(key, at, value);
   }
-  if (epoch !== undefined && Number.isFinite(epoch) && Math.abs(epoch) <= LIMITS.epochAbsMax.value) out.epochs.set(at, epoch);
+  // (a line moved to the last training step leaves that step's own, finer epoch)
+  if (!moved && epoch !== undefined && Number.isFinite(epoch) && Math.abs(epoch) <= LIMITS.epochAbsMax.value) out.epochs.set(at, epoch);
 }
 
 function isStepWord(word: string): boolean {

@@ -429,6 +429,18 @@ describe("text logs", () => {
       "val_accuracy/top1",
       [[200, 45.67]],
     ],
+    [
+      "a line with only an epoch, printed after a training bar: at the bar's last step",
+      "\rEpoch 0:  50%|█    | 25/50 [00:01<00:01, 9.9it/s, loss=0.7]\rEpoch 0: 100%|██████████| 50/50 [00:02<00:00, 9.9it/s, loss=0.5]\nepoch 0 val_loss 1.0\n",
+      "val_loss",
+      [[50, 1]],
+    ],
+    [
+      "timm's best metric (epoch 0) after the epoch's training lines",
+      "Train: 0 [ 124/125 (99%)]  Loss: 5.66 (6.2)  LR: 1.000e-03\n*** Best metric: 2.1 (epoch 0)\n",
+      "Best_metric",
+      [[124, 2.1]],
+    ],
     ["an evaluation before any training line has no step", "Test set: Average loss: 0.0339, Accuracy: 9890/10000 (99%)\n", "test_Average_loss", []],
   ] as [string, string, string, [number, number][]][])("%s", (_what, text, key, want) => {
     expect(series(parse("train.log", text), key)).toEqual(want);
