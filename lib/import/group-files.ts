@@ -5,7 +5,8 @@
 //   named `rootName`).
 // - A directory of event files that `isHparamsDir` says records hparams (torch's add_hparams writes
 //   one under the run) belongs to the nearest directory above it that is a run.
-// - Every other .csv, .tsv, .jsonl, .ndjson, .log or .txt file is a run of its own, named by its path.
+// - Every other .csv, .tsv, .jsonl, .ndjson, .log or .txt file is a run of its own, named by its path,
+//   and so is a metrics.json or trainer_state.json (JSON_LOG_NAMES; not one in a checkpoint-N directory).
 // Other files are left out.
 
 import { LIMITS } from "../contract/limits";
@@ -46,6 +47,23 @@ export interface FileGroup<T> {
 
 export const LOG_EXTENSIONS = [".csv", ".tsv", ".jsonl", ".ndjson", ".log", ".txt"];
 
+/**
+ * .json files a walk takes by name: what training tools write their logs as (detectron2's
+ * metrics.json, Hugging Face's trainer_state.json). Any other .json (a model's config.json, a
+ * tokenizer) is left to be named. A trainer_state.json in a `checkpoint-N` directory is a copy of the
+ * log as it was at that checkpoint: the run's is the one beside the checkpoints.
+ */
+export const JSON_LOG_NAMES = ["metrics.json", "trainer_state.json"];
+
+const CHECKPOINT_DIR = /^checkpoint-\d+$/;
+
+/** Whether a walk takes the file at `rel` as a log file of its own. */
+export function isLogFileName(rel: string): boolean {
+  const base = baseOf(rel).toLowerCase();
+  if (LOG_EXTENSIONS.some((x) => base.endsWith(x))) return true;
+  return JSON_LOG_NAMES.includes(base) && !CHECKPOINT_DIR.test(baseOf(dirOf(rel)));
+}
+
 const dirOf = (rel: string) => (rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "");
 const baseOf = (rel: string) => rel.slice(rel.lastIndexOf("/") + 1);
 
@@ -59,7 +77,7 @@ export function groupFiles<T>(rootName: string, entries: FileEntry<T>[], isHpara
       let list = eventDirs.get(dir);
       if (!list) eventDirs.set(dir, (list = []));
       list.push(e);
-    } else if (LOG_EXTENSIONS.some((x) => base.toLowerCase().endsWith(x))) logs.push(e);
+    } else if (isLogFileName(e.rel)) logs.push(e);
   }
   const runFiles = new Map<string, FileGroup<T>["files"]>();
   for (const [dir, files] of eventDirs)

@@ -19,6 +19,7 @@ import { eventRunSource, logFileSource } from "./run-source";
 //   HParams tab shows them together.
 // - Any other .csv, .tsv, .jsonl, .ndjson, .log or .txt file is a run of its own, named by its path
 //   (with its extension: log.txt and keras_log.txt beside each other are two runs).
+//   So is a metrics.json or trainer_state.json (group-files.ts JSON_LOG_NAMES), not one in checkpoint-N.
 // - A file given by name is a run (an event file: its directory's run).
 // The source that names a run (its id is a hash of project and source) is run-source.ts's: its first
 // event file's name (TensorBoard), or a log file's path from the directory given, that directory's

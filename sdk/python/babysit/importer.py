@@ -8,7 +8,8 @@ Grouping (the CLI's lib/import/plan.ts; tests/lib/import/plan-paths.test.ts chec
   path relative to the directory given (the directory given is named by its parent and its own name);
 - a small (at most importHparamsPeekBytes, 1 MiB) directory of event files recording hparams, under a run directory (what
   torch's `SummaryWriter.add_hparams` writes), belongs to that run;
-- any other .csv, .tsv, .jsonl, .ndjson, .log or .txt file is a run of its own, named by its path;
+- any other .csv, .tsv, .jsonl, .ndjson, .log or .txt file is a run of its own, named by its path, and
+  so is a metrics.json or trainer_state.json (not one in a checkpoint-N directory);
 - a file given by name is a run (an event file: its directory's run).
 A run's source (its identity on the server) is the server's lib/import/run-source.ts rule: for a
 TensorBoard run, ``tfevents:`` and the name of the first event file in its own directory; for a log
@@ -21,6 +22,7 @@ sent too (``formerSource``), and the server keeps using such a run.
 from __future__ import annotations
 
 import json
+import re
 import os
 import sys
 import urllib.error
@@ -32,6 +34,19 @@ from . import _contract
 from ._http import API_KEY_ENV, USER_AGENT
 
 LOG_EXTENSIONS = (".csv", ".tsv", ".jsonl", ".ndjson", ".log", ".txt")
+# .json files a walk takes by name (lib/import/group-files.ts JSON_LOG_NAMES): detectron2's and Hugging
+# Face's logs; a trainer_state.json in a checkpoint-N directory is that checkpoint's copy of the log
+JSON_LOG_NAMES = ("metrics.json", "trainer_state.json")
+_CHECKPOINT_DIR = re.compile(r"checkpoint-\d+")
+
+
+def _is_log_file(name: str, directory: str) -> bool:
+    low = name.lower()
+    if low.endswith(LOG_EXTENSIONS):
+        return True
+    return low in JSON_LOG_NAMES and not _CHECKPOINT_DIR.fullmatch(os.path.basename(directory))
+
+
 # from the wire contract (lib/contract/limits.ts, docs/contract.json), as the rest of the SDK's limits
 HPARAMS_PEEK_BYTES = _contract.LIMITS["importHparamsPeekBytes"]
 IMPORT_FILE_BYTES = _contract.LIMITS["importFileBytes"]  # a larger file is refused by the server
@@ -146,7 +161,7 @@ def _walk(root: str, add: Callable[[Dict[str, Any]], None], skipped: List[Dict[s
                 f = {"abs": e.path, "rel": e.name, "size": e.stat(follow_symlinks=False).st_size}
                 if _is_event_file(e.name):
                     event_dirs.setdefault(d, []).append(f)
-                elif e.name.lower().endswith(LOG_EXTENSIONS):
+                elif _is_log_file(e.name, d if d != root else ""):
                     logs.append(f)
 
     def rel(p: str) -> str:

@@ -31,6 +31,14 @@ function fixtureFolder(): string {
   fs.writeFileSync(path.join(root, "node_modules", "y.txt"), "loss: 1\n");
   fs.writeFileSync(path.join(root, "weights.bin"), "\0\0");
   fs.writeFileSync(path.join(root, "Metrics.CSV"), "epoch,loss\n0,1\n");
+  // training tools' .json logs beside files that are not logs: a detectron2 and a Hugging Face output folder
+  fs.mkdirSync(path.join(root, "det"));
+  fs.writeFileSync(path.join(root, "det", "metrics.json"), '{"iteration": 19, "total_loss": 1.5}\n');
+  fs.writeFileSync(path.join(root, "det", "config.json"), "{}");
+  fs.mkdirSync(path.join(root, "hf", "checkpoint-500"), { recursive: true });
+  fs.writeFileSync(path.join(root, "hf", "trainer_state.json"), '{"log_history": [{"loss": 0.5, "step": 500}]}');
+  fs.writeFileSync(path.join(root, "hf", "checkpoint-500", "trainer_state.json"), '{"log_history": [{"loss": 0.5, "step": 500}]}');
+  fs.writeFileSync(path.join(root, "hf", "config.json"), "{}");
   // a small event directory under a run that records no hparams is a run of its own
   fs.mkdirSync(path.join(root, "healthy", "tb", "eval"));
   fs.writeFileSync(
@@ -70,6 +78,9 @@ describe("grouping a dropped folder into runs", () => {
     expect(healthy.files.map((f) => f.rel)).toEqual(expect.arrayContaining([expect.stringMatching(/^hparams\/events\.out\.tfevents/)]));
     expect(browser.map((r) => r.name)).toContain("healthy/tb/eval");
     expect(browser.map((r) => r.name)).toContain("Metrics.CSV");
+    // detectron2's and Hugging Face's logs are taken by name; configs and a checkpoint's copy of the log are not
+    const jsons = browser.map((r) => r.name).filter((n) => n.endsWith(".json"));
+    expect(jsons.sort()).toEqual(["det/metrics.json", "hf/trainer_state.json"]);
     expect(browser.some((r) => r.name.includes("node_modules") || r.name.includes(".hidden") || r.name.includes("weights"))).toBe(false);
     // the same sources, so a drop and a CLI import of the same folder make the same runs; a second
     // drop resumes them; runs imported before (named `upload:` and the path) are named as formerSource
