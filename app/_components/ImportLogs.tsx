@@ -106,7 +106,7 @@ export default function ImportLogs({ defaultProject }: { defaultProject: string 
       </button>
       {dragging && (
         <div className="import-drop-overlay" data-testid="import-drop-overlay">
-          Drop TensorBoard folders, CSV, JSON Lines or text logs to import them into project <bdi>{project || "default"}</bdi>
+          Drop TensorBoard folders, CSV, JSON (Lines) or text logs to import them into project <bdi>{project || "default"}</bdi>
         </div>
       )}
       {open && (
