@@ -117,12 +117,16 @@ export function parseConfig(text: string): Record<string, unknown> {
   }
 }
 
-// The keys a runs list shows as "last values", first match of each group wins.
+// The keys a runs list shows as "last values", first match of each group wins. After the SDK's own
+// names, those imported logs are named by (an imported timm, detectron2, Lightning or Keras run
+// showed no last value at all): Lightning's `train_loss_epoch`, Keras's TensorBoard `epoch_loss`,
+// detectron2's `total_loss`, printed names as the text importer keeps them (`Train Loss:` ->
+// `Train_Loss`, timm's `Loss` and its evaluation `test_Loss`), HF's `eval_loss`, fastai's `valid_loss`.
 export const HEADLINE_KEYS = [
-  ["train/loss", "loss", "train_loss", "training_loss"],
-  ["val/loss", "val_loss", "validation_loss", "eval/loss"],
-  ["train/acc", "acc", "accuracy", "train_acc"],
-  ["val/acc", "val_acc", "val_accuracy", "eval/accuracy"],
+  ["train/loss", "loss", "train_loss", "training_loss", "train_loss_epoch", "epoch_loss", "total_loss", "Loss", "Train_Loss", "train_loss_step"],
+  ["val/loss", "val_loss", "validation_loss", "eval/loss", "eval_loss", "valid_loss", "epoch_val_loss", "Val_Loss", "val_Loss", "test_Loss"],
+  ["train/acc", "acc", "accuracy", "train_acc", "epoch_accuracy", "Train_Acc", "Accuracy"],
+  ["val/acc", "val_acc", "val_accuracy", "eval/accuracy", "eval_accuracy", "epoch_val_accuracy", "Val_Acc", "val_accuracy/top1", "test_Acc@1"],
 ];
 
 /**

@@ -91,6 +91,22 @@ describe("runs", () => {
     expect(r.body.projects).toContainEqual({ name: "listing", runs: 1 });
   });
 
+  // runs imported from other tools' logs showed no last value: their keys are named as those tools name them
+  test.each([
+    ["timm", { Loss: 2.1, test_Loss: 1.9, "test_Acc@1": 55.2 }],
+    ["detectron2", { total_loss: 1.1 }],
+    ["Lightning", { train_loss_epoch: 0.8, val_loss: 0.9, val_acc: 0.6 }],
+    ["Keras via TensorBoard", { epoch_loss: 0.3, epoch_accuracy: 0.9, epoch_val_loss: 0.35, epoch_val_accuracy: 0.88 }],
+    ["a printed Train Loss / Val Acc", { Train_Loss: 0.5, Val_Acc: 0.81 }],
+    ["Hugging Face's Trainer", { loss: 0.4, eval_loss: 0.45, eval_accuracy: 0.9 }],
+  ])("the runs list shows the last values of a %s run", async (_tool, metrics) => {
+    const project = `headline-${_tool.replace(/\W/g, "")}`;
+    const id = await newRun({ project });
+    await call("POST", `/api/v1/runs/${id}/log`, { seq: 0, rows: [{ step: 0, metrics }] });
+    const r = await call("GET", `/api/v1/runs?project=${project}`);
+    expect(r.body.runs[0].summary).toEqual(metrics);
+  });
+
   test("finish sets the status; an empty body means finished", async () => {
     const id = await newRun();
     // nothing logged: no item of the checklist could be checked
