@@ -67,15 +67,17 @@ interface Pair {
   key: string;
   word: string;
   value: number;
-  /** Where the pair's name starts in the line (-1 for spaced fields). */
+  /** Where the pair's name starts in the line (-1 for a line of `name value` words). */
   at: number;
+  /** The running average printed after the value, `Loss 6.9 (6.95)` (spaced fields). */
+  avg?: number;
 }
 
 // Words a console log puts before a metric's name that are not part of it (a logger's level).
 const LOG_LEVELS = new Set(["info", "debug", "warning", "warn", "error", "critical", "trace", "notice"]);
 /** Words a metric name may have before its last one: `Train Loss: 0.5`, `val top1 acc: 0.9`. */
 const NAME_WORDS_BEFORE = 2;
-const NAME_WORD = /^[A-Za-z_][\w.-]*$/;
+const NAME_WORD = /^[A-Za-z_][\w.@-]*$/;
 
 /**
  * The metric name ending with `word` at `at`: the words written before it with single spaces
@@ -570,15 +572,27 @@ function spacedPairs(line: string): Pair[] {
     const c = line[i];
     const cut = i === line.length || c === "," || c === ";" || c === "|" || c === "\t" || (c === ":" && line[i + 1] === " ");
     if (!cut) continue;
-    const field = line.slice(from, i).trim();
+    const raw = line.slice(from, i);
+    const at = from + (raw.length - raw.trimStart().length);
+    // (PyTorch's ImageNet example aligns its columns: `Time  0.215 ( 0.300)`)
+    let field = raw.trim().replace(/\s+/g, " ");
     from = i + 1;
+    // `Loss 6.9e+00 (6.95e+00)`: the value, then its running average (PyTorch's examples' ProgressMeter)
+    let avg: number | undefined;
+    if (field.endsWith(")")) {
+      const open = field.lastIndexOf("(");
+      avg = open > 0 ? logNumber(field.slice(open + 1, -1)) : undefined;
+      if (avg === undefined) continue;
+      field = field.slice(0, open).trimEnd();
+    }
     const space = field.lastIndexOf(" ");
     if (space <= 0) continue;
     const value = logNumber(field.slice(space + 1));
     const words = field.slice(0, space).split(" ");
     if (value === undefined || words.length > NAME_WORDS_BEFORE + 1 || !words.every((w) => NAME_WORD.test(w))) continue;
     const key = words.join("_");
-    if (codePointLength(key) <= LIMITS.keyMaxLength.value) out.push({ key, word: words[words.length - 1], value, at: -1 });
+    if (codePointLength(key) <= LIMITS.keyMaxLength.value)
+      out.push({ key, word: words[words.length - 1], value, at, ...(avg === undefined ? {} : { avg }) });
   }
   return out;
 }
@@ -624,9 +638,11 @@ function runningAverage(line: string, at: number): number | undefined {
 function generic(line: string, out: ImportData, state?: TextState): void {
   let found = pairs(line);
   if (found.length < 2 && !hasStep(found)) {
-    // no `name: value` pairs to speak of: `name value` fields with a step among them
+    // no `name: value` pairs to speak of: `name value` fields with a step among them, or after the
+    // progress the line prints (`Epoch: [0][ 10/5005]\tLoss 6.9 (6.95)`), or an evaluation's after training
     const spaced = spacedPairs(line);
-    if (spaced.length >= 2 && hasStep(spaced)) found = spaced;
+    if (spaced.length >= 2 && (hasStep(spaced) || progressOf(line) !== undefined || (state?.lastStep != null && EVAL_SECTION.test(line))))
+      found = spaced;
     else if (found.length === 0) {
       const words = wordPairs(line);
       if (words.length >= 2 && hasStep(words)) found = words;
@@ -682,7 +698,7 @@ function generic(line: string, out: ImportData, state?: TextState): void {
     const key = prefix && !EVAL_KEY.test(x.key) && codePointLength(prefix + x.key) <= LIMITS.keyMaxLength.value ? prefix + x.key : x.key;
     let value = x.value;
     if (evalAfterTraining) {
-      if (x.at >= 0) value = runningAverage(line, x.at) ?? value;
+      value = x.avg ?? (x.at >= 0 ? runningAverage(line, x.at) : undefined) ?? value;
       const p = out.points.get(key);
       if (p && p.steps[p.steps.length - 1] === at) {
         p.values[p.values.length - 1] = value; // a later batch line of the same evaluation

@@ -441,6 +441,24 @@ describe("text logs", () => {
       "Best_metric",
       [[124, 2.1]],
     ],
+    [
+      "PyTorch's ImageNet example: aligned columns, each value with its running average",
+      "Epoch: [0][  0/21]\tTime  0.215 ( 0.300)\tLoss 6.9000e+00 (6.9500e+00)\tAcc@1   0.00 (  0.10)\n" +
+        "Epoch: [0][ 10/21]\tTime  0.215 ( 0.300)\tLoss 6.8000e+00 (6.9000e+00)\tAcc@1   1.00 (  0.50)\n",
+      "Acc@1",
+      [
+        [0, 0],
+        [10, 1],
+      ],
+    ],
+    [
+      "... its Test lines: the running average of the last, at the last training step",
+      "Epoch: [0][ 10/21]\tLoss 6.8000e+00 (6.9000e+00)\tAcc@1   1.00 (  0.50)\n" +
+        "Test: [ 0/11]\tTime  0.100 ( 0.100)\tLoss 6.8000e+00 (6.7000e+00)\tAcc@1   0.50 (  1.00)\n" +
+        "Test: [10/11]\tTime  0.100 ( 0.100)\tLoss 6.8000e+00 (6.7100e+00)\tAcc@1   0.50 (  1.25)\n",
+      "test_Acc@1",
+      [[10, 1.25]],
+    ],
     ["an evaluation before any training line has no step", "Test set: Average loss: 0.0339, Accuracy: 9890/10000 (99%)\n", "test_Average_loss", []],
   ] as [string, string, string, [number, number][]][])("%s", (_what, text, key, want) => {
     expect(series(parse("train.log", text), key)).toEqual(want);
@@ -527,6 +545,8 @@ describe("hostile input", () => {
     ["many name words before a pair", "a.log", `step=1 ${"word ".repeat(12_000)}x: 1`],
     ["many unit words after numbers", "a.log", `step=1 ${"a: 1 b c d ".repeat(6_000)}`],
     ["many spaced fields", "a.log", `step 1, ${"loss 1, ".repeat(8_000)}`],
+    ["many fields with running averages", "a.log", `Epoch: [0][1/2]\t${"Loss 1 (1)\t".repeat(8_000)}`],
+    ["many opening brackets in a field", "a.log", `Epoch: [0][1/2]\tLoss 1 ${"(".repeat(60_000)}1)`],
     ["many space-separated name value pairs", "a.log", `epoch 1 ${"loss 1 ".repeat(12_000)}`],
     ["many running averages in an evaluation line", "a.log", `step: 1 loss: 1\nTest: ${"loss: 1 ( ".repeat(8_000)}`],
   ])("%s reads in linear time", (_what, name, text) => {
