@@ -602,6 +602,9 @@ function spacedPairs(line: string): Pair[] {
  * acc {a:.3f}")`: names of up to three words, each followed by one number. Any other word or number
  * (a unit, `41ms`, a total, two numbers in a row) and the line is not one.
  */
+// Words of a sentence, not of a metric's name: `Epoch 3 of 10`, `step 5 out of 100`, `epoch 2 took 31`
+const SENTENCE_WORDS = new Set(["of", "to", "in", "at", "from", "for", "by", "with", "and", "or", "is", "was", "took", "after", "out", "the", "a"]);
+
 function wordPairs(line: string): Pair[] {
   const out: Pair[] = [];
   let words: string[] = [];
@@ -612,7 +615,7 @@ function wordPairs(line: string): Pair[] {
       if (codePointLength(key) > LIMITS.keyMaxLength.value) return [];
       out.push({ key, word: words[words.length - 1], value, at: -1 });
       words = [];
-    } else if (NAME_WORD.test(token) && words.length <= NAME_WORDS_BEFORE) words.push(token);
+    } else if (NAME_WORD.test(token) && words.length <= NAME_WORDS_BEFORE && !SENTENCE_WORDS.has(token.toLowerCase())) words.push(token);
     else return [];
   }
   return words.length ? [] : out;

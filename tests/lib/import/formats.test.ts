@@ -392,6 +392,9 @@ describe("text logs", () => {
     ["... a step word among them", "Step 300 loss 2.25 lr 0.001\n", "lr", [[300, 0.001]]],
     ["... a number with a unit makes it no such line", "iter 5 time 41ms loss 2\n", "loss", []],
     ["... nor does a sentence", "epoch 3 of 10 done\n", "of", []],
+    ["... nor a count out of a total", "Epoch 3 of 10\n", "of", []],
+    ["... nor steps out of a total", "step 5 out of 100\n", "out_of", []],
+    ["... nor a time taken", "epoch 2 took 31\n", "took", []],
     [
       "mmcv's first epoch (printed as 1) starts at step 0",
       "Epoch [1][50/100]\tlr: 1e-2, loss: 1.5\nEpoch [1][100/100]\tlr: 1e-2, loss: 1.4\nEpoch [2][50/100]\tlr: 1e-2, loss: 1.2\n",
