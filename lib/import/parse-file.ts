@@ -103,10 +103,18 @@ function* parseWhole(path: string, bytes: Uint8Array, opts: ParseOptions): Gener
       data.end = bytes.lastIndexOf(0x0a) + 1;
       break;
     }
-    case "text":
-      yield* textLogParts(utf8.decode(bytes), data, opts.patterns);
+    case "text": {
+      const text = utf8.decode(bytes);
+      yield* textLogParts(text, data, opts.patterns);
       data.end = bytes.lastIndexOf(0x0a) + 1;
+      // a log read whole with nothing in it a rule knows: say so, and what would read it (it showed as
+      // "0 points" and nothing more)
+      if (data.pointCount === 0 && data.skipped.length === 0 && /\S/.test(text))
+        data.skip(
+          "no metric lines recognised in this text log: a line template reads lines of your own format (`--pattern 'epoch {epoch} loss {loss}'`, `patterns` in the API)",
+        );
       break;
+    }
     default:
       data.skip("a binary file that is not a TensorBoard event file");
       data.end = bytes.length;

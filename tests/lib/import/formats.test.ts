@@ -467,6 +467,17 @@ describe("text logs", () => {
     expect(series(parse("train.log", text), key)).toEqual(want);
   });
 
+  // a log no rule reads showed as "0 points" and nothing more
+  test.each([
+    ["a log of a format of its own", "L=0.5 @ it#3\nL=0.4 @ it#4\n", 1],
+    ["a log with metrics", "step: 1 loss: 0.5\n", 0],
+    ["an empty log", "\n\n", 0],
+  ])("%s: what would read it is said when nothing was", (_what, text, said) => {
+    const d = parse("train.log", text);
+    expect(d.skipped.filter((r) => r.startsWith("no metric lines recognised")).length).toBe(said);
+    if (said) expect(d.skipped[0]).toMatch(/--pattern/);
+  });
+
   test("a bar redrawn all epoch long is read drawing by drawing, however long its line", () => {
     const drawings = Array.from(
       { length: 3000 },
