@@ -107,11 +107,21 @@ const ITEMS: ItemDef[] = [
     id: "initial_loss",
     title: "Initial loss vs chance",
     codes: ["bad_initial_loss"],
-    judge(ctx) {
+    judge(ctx, input) {
       const lp = ctx.loss();
       if (!lp || !Number.isFinite(lp.first)) return no("no training loss logged yet", "log `train/loss` from step 0");
       const C = ctx.numClasses;
-      if (C === null) return no(`first loss ${fmt(lp.first)}, but the number of classes is unknown`, "set `num_classes` in the run config");
+      if (C === null) {
+        // an imported run or a command's has no config a person can add to: say where it could come from
+        const origin = runOrigin(ctx.run, input.runId);
+        const how =
+          origin === "sdk"
+            ? "set `num_classes` in the run config"
+            : origin === "import"
+              ? "not checkable from imported logs without `num_classes` among their hyperparameters (TensorBoard hparams), or stream the run with the SDK with `num_classes` in its config"
+              : "not checkable from a command's output: stream the run with the SDK with `num_classes` in its config";
+        return no(`first loss ${fmt(lp.first)}, but the number of classes is unknown`, how);
+      }
       if (lp.firstStep > ctx.t.initial_loss_max_step) {
         return no(
           `the first loss was logged at step ${lp.firstStep}, after the first updates`,

@@ -253,6 +253,16 @@ describe("a run made without the SDK gets advice about its logs, not SDK calls",
     // advice that a log can follow stays as it is
     expect(items.get("train_val")!.how).toBe("log `val/loss` and `val/acc` at each evaluation");
   });
+  // "set num_classes in the run config" was no advice for a run whose config no one can write
+  test.each<[string, string | undefined, Record<string, unknown>, string]>([
+    ["an SDK run", undefined, {}, "set `num_classes` in the run config"],
+    ["an imported run", "imp-00", {}, "not checkable from imported logs without `num_classes` among their hyperparameters"],
+    ["a `babysit run` command", "cli-00", command, "not checkable from a command's output: stream the run with the SDK"],
+  ])("the number of classes, for %s", (_what, runId, config, how) => {
+    const item = byId(checklist(lossOnly(config), { runId })).get("initial_loss")!;
+    expect(item.state).toBe("unknown");
+    expect(item.how!.startsWith(how), item.how!).toBe(true);
+  });
   test("the update-ratio advice for imported logs names the series the rules read", () => {
     const item = byId(checklist(lossOnly(), { runId: "imp-00" })).get("update_ratios")!;
     expect(item.how).toContain("`update_ratio/<layer>`");
