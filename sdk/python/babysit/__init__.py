@@ -349,6 +349,8 @@ def log_input_stats(x: Any, step: Optional[int] = None, split: Optional[str] = N
         _warner.warn("input_stats:features", "log_input_stats(): %d features, at most %d (statsFeaturesMax); statistics not sent"
                      % (len(stats["mean"]), _contract.LIMITS["statsFeaturesMax"]))
         return stats
+    if split == "val" and _state.current is not None:
+        _state.current._val_inputs_logged = True  # watch() need not ask for model.eval() to see them
     _send_stats("input_stats", stats, step)
     return stats
 

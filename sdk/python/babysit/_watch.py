@@ -661,7 +661,7 @@ class Watcher:
 
     def _on_root_pre(self, module: Any, inputs: Any) -> None:
         if not (self.active and module.training and _torch().is_grad_enabled()):
-            if self.active and module.training and self._inputs is not None:
+            if self.active and module.training and self._inputs is not None and not getattr(self.run, "_val_inputs_logged", False):
                 # an evaluation under torch.no_grad() without model.eval(): its inputs go undescribed
                 # (the passes are told by train()/eval()), and the user should hear it once
                 self._warner.say("watch-nograd-train", NO_EVAL_MODE)

@@ -428,3 +428,18 @@ def test_a_skipped_statistic_is_told_in_one_short_line(server, make_run, capsys,
     run.finish()
     told = [line for line in capsys.readouterr().err.splitlines() if "skipped some statistics" in line]
     assert told and all(len(line) < 300 and "NotImplementedError" in line for line in told)
+
+
+def test_no_model_eval_hint_when_the_validation_inputs_were_logged_by_hand(server, make_run, capsys):
+    model = MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    xtr, ytr, xva = sets()
+    run = make_run()
+    babysit.log_input_stats(xva, split="val")  # the README's example: described by hand, evaluated in training mode
+    babysit.watch(model, opt, every=1)
+    for b in range(0, 96, 32):
+        F.cross_entropy(model(xtr[b:b + 32]), ytr[b:b + 32]).backward()
+        opt.step()
+        _eval_without_eval_mode(model, xva[:64])
+    run.finish()
+    assert "without model.eval()" not in capsys.readouterr().err
