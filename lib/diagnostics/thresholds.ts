@@ -154,6 +154,7 @@ export const DEFAULT_THRESHOLDS = {
   // a plateau at the start (a saddle): the smoothed loss within 3% of its first level for >= 20% of the run's steps
   plateau_start_rel: 0.03,
   plateau_start_share: 0.2,
+  saddle_grad_factor: 3, // a saddle's gradients: per-layer grad norms (or update ratios) grow >= 3x once the loss leaves it
   plateau_min_level_frac: 0.05, // and not when it is already ~0 (<= 5% of its start)
   plateau_noise_rel: 0.1, // and only when the window's medians are precise to ~10% of the level (per-point noise
   // cv: 1.25 cv sqrt(2 / points per third); a noisy loss over a short window looks flat by chance)

@@ -167,9 +167,16 @@ function initialPlateau(ctx: Context): Diagnosis | null {
     const xs = finiteSample(lr.values, lo, hi, 256);
     if (xs.length > 0 && Math.max(...xs) > 1.5 * Math.min(...xs)) return null;
   }
+  // A saddle is tiny gradients: where the SDK logged per-layer gradient norms or update ratios, they
+  // must have been well below what they became once the loss fell. A hard task's slow start (a 4x4
+  // checkerboard: an MLP needs a while to carve its cells, then its loss falls) has ordinary gradients
+  // throughout and is no lost time; from the loss alone the two look alike, so without those
+  // statistics only a flat start twice as long (plateau_start_share x 2) is read as one.
+  const share = (left - first) / span;
+  const saddle = saddleEvidence(ctx, first, left);
+  if (saddle === null ? share < 2 * t.plateau_start_share : saddle.ratio < t.saddle_grad_factor) return null;
   const C = ctx.numClasses;
   const atChance = C !== null && C > 1 && Math.abs(start - Math.log(C)) <= 0.05 * Math.log(C);
-  const share = (left - first) / span;
   return diagnosis(
     "loss_plateau",
     "info",
@@ -190,6 +197,33 @@ function initialPlateau(ctx: Context): Diagnosis | null {
       ln_c: C !== null && C > 1 ? round(Math.log(C)) : null,
       plateau_start_rel: t.plateau_start_rel,
       plateau_start_share: t.plateau_start_share,
+      grad_growth_after: saddle ? round(saddle.ratio, 3) : null,
+      grad_growth_from: saddle ? saddle.field : null,
     },
   );
+}
+
+/**
+ * How much larger the per-layer gradient norms (else update ratios) became after a flat stretch
+ * [first, left) than within it: the median over layers of median(after) / median(within). Null when
+ * no layer logged them on both sides (3 points at least each).
+ */
+export function saddleEvidence(ctx: Context, first: number, left: number): { ratio: number; field: string } | null {
+  for (const field of ["grad_norm", "update_ratio"] as const) {
+    const ratios: number[] = [];
+    for (const f of ctx.keys.layers.values()) {
+      const s = f[field]?.s;
+      if (!s) continue;
+      const lo = lowerBound(s.steps, first);
+      const mid = lowerBound(s.steps, left);
+      const within = finiteSample(s.values, lo, mid, 256).map(Math.abs);
+      const after = finiteSample(s.values, mid, s.values.length, 256).map(Math.abs);
+      if (within.length < 3 || after.length < 3) continue;
+      const w = median(within);
+      const a = median(after);
+      if (w > 0 && Number.isFinite(a)) ratios.push(a / w);
+    }
+    if (ratios.length > 0) return { ratio: median(ratios), field };
+  }
+  return null;
 }
