@@ -186,6 +186,10 @@ export const DEFAULT_THRESHOLDS = {
   no_learning_acc_rel: 1.5, // ... accuracy <= 1.5 / C ...
   no_learning_acc_abs: 0.03, // ... (or 1/C + 0.03 when that is larger; never above 1/C + 0.1)
   no_learning_share: 0.75, // ... for at least 75% of the loss points and of the evaluations
+  // ... and not while the validation loss fell at each of its latest 4 evaluations to > 2% below ln C
+  // (or below the prior's entropy): a held-out loss a model without information cannot reach
+  no_learning_val_falls: 4,
+  no_learning_val_margin: 0.02,
   // ... or, two imbalanced classes: accuracy pinned (within max(majority_tol_frac x (1 - a), 0.02)) at a
   // level 0.5 < a <= no_learning_prior_max, the loss at the entropy h(a) of such a prior: >=
   // no_learning_prior_loss_frac x h(a) (as above, for the share of points and now), now <= no_learning_prior_loss_max x h(a)
@@ -262,10 +266,12 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["act_explode_points", 1],
   ["act_explode_min_layers", 2],
   ["output_band_min_accurate", 1],
+  ["no_learning_val_falls", 1],
 ]);
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */
 const SHARES: ReadonlySet<string> = new Set([
+  "no_learning_val_margin",
   "lr_jump_undone_frac",
   "recent_frac",
   "collapse_best_frac",
