@@ -82,6 +82,11 @@ export const SCALAR_ALIASES: Record<ScalarRole, readonly string[]> = {
     "top1",
     "acc1",
     "acc@1",
+    // per-token accuracy of a sequence model (chance 1 / vocabulary, as any class accuracy)
+    "train/token_acc",
+    "train_token_acc",
+    "train/token_accuracy",
+    "token_acc",
   ],
   val_acc: [
     "val/acc",
@@ -116,6 +121,12 @@ export const SCALAR_ALIASES: Record<ScalarRole, readonly string[]> = {
     "val/acc@1",
     "eval/acc1",
     "eval/acc@1",
+    "val/token_acc",
+    "val_token_acc",
+    "eval/token_acc",
+    "eval_token_acc",
+    "val/token_accuracy",
+    "eval/token_accuracy",
   ],
   lr: ["lr", "learning_rate", "train/lr", "train/learning_rate", "optim/lr", "optimizer/lr"],
   grad_norm: [
