@@ -155,6 +155,7 @@ export const DEFAULT_THRESHOLDS = {
   plateau_start_rel: 0.03,
   plateau_start_share: 0.2,
   saddle_grad_factor: 3, // a saddle's gradients: per-layer grad norms (or update ratios) grow >= 3x once the loss leaves it
+  saddle_noise_rel: 0.015, // without them: its minibatch losses within 1.5% of their level (robust cv), or the stretch >= 2 x plateau_start_share
   plateau_min_level_frac: 0.05, // and not when it is already ~0 (<= 5% of its start)
   plateau_noise_rel: 0.1, // and only when the window's medians are precise to ~10% of the level (per-point noise
   // cv: 1.25 cv sqrt(2 / points per third); a noisy loss over a short window looks flat by chance)
@@ -271,6 +272,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */
 const SHARES: ReadonlySet<string> = new Set([
+  "saddle_noise_rel",
   "no_learning_val_margin",
   "lr_jump_undone_frac",
   "recent_frac",

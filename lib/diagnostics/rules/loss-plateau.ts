@@ -167,14 +167,16 @@ function initialPlateau(ctx: Context): Diagnosis | null {
     const xs = finiteSample(lr.values, lo, hi, 256);
     if (xs.length > 0 && Math.max(...xs) > 1.5 * Math.min(...xs)) return null;
   }
-  // A saddle is tiny gradients: where the SDK logged per-layer gradient norms or update ratios, they
-  // must have been well below what they became once the loss fell. A hard task's slow start (a 4x4
-  // checkerboard: an MLP needs a while to carve its cells, then its loss falls) has ordinary gradients
-  // throughout and is no lost time; from the loss alone the two look alike, so without those
-  // statistics only a flat start twice as long (plateau_start_share x 2) is read as one.
+  // A saddle is tiny gradients and ~uniform outputs. Where the SDK logged per-layer gradient norms or
+  // update ratios, they must have been well below what they became once the loss fell. Without them,
+  // the loss itself: a net whose outputs are ~uniform scores ln C on every minibatch alike (spread
+  // within saddle_noise_rel of its level), where a hard task's slow start (a 4x4 checkerboard: an MLP
+  // carving its cells at 0.55-0.6 accuracy before its loss falls) has ordinary gradients and minibatch
+  // losses that spread by several percent; or a flat start twice as long (plateau_start_share x 2).
   const share = (left - first) / span;
   const saddle = saddleEvidence(ctx, first, left);
-  if (saddle === null ? share < 2 * t.plateau_start_share : saddle.ratio < t.saddle_grad_factor) return null;
+  const spread = saddle === null ? stretchSpread(s, first, left) : null;
+  if (saddle !== null ? saddle.ratio < t.saddle_grad_factor : !(spread! <= t.saddle_noise_rel) && share < 2 * t.plateau_start_share) return null;
   const C = ctx.numClasses;
   const atChance = C !== null && C > 1 && Math.abs(start - Math.log(C)) <= 0.05 * Math.log(C);
   return diagnosis(
@@ -198,9 +200,21 @@ function initialPlateau(ctx: Context): Diagnosis | null {
       plateau_start_rel: t.plateau_start_rel,
       plateau_start_share: t.plateau_start_share,
       grad_growth_after: saddle ? round(saddle.ratio, 3) : null,
+      stretch_spread_rel: spread !== null && Number.isFinite(spread) ? round(spread, 3) : null,
       grad_growth_from: saddle ? saddle.field : null,
     },
   );
+}
+
+/**
+ * The relative spread of the raw loss points in [first, left): 1.4826 x their median absolute deviation
+ * over their median (a robust coefficient of variation); NaN with fewer than 8 points.
+ */
+function stretchSpread(s: { steps: number[]; values: number[] }, first: number, left: number): number {
+  const xs = finiteSample(s.values, lowerBound(s.steps, first), lowerBound(s.steps, left), 512);
+  if (xs.length < 8) return NaN;
+  const m = median(xs);
+  return m > 0 ? (1.4826 * median(xs.map((x) => Math.abs(x - m)))) / m : NaN;
 }
 
 /**

@@ -338,7 +338,8 @@ export const lrTooLow: Rule = {
     // moved by the updates, so they are not too small; what moved it is another rule's finding.
     const tol = accGain !== null ? t.flat_loss_acc_rel : t.flat_loss_rel;
     const flat =
-      drop > -tol && (accGain !== null ? drop < t.flat_loss_acc_rel && accGain < t.flat_acc_gain : drop < t.flat_loss_rel && bestDrop < 3 * t.flat_loss_rel);
+      drop > -tol &&
+      (accGain !== null ? drop < t.flat_loss_acc_rel && accGain < t.flat_acc_gain : drop < t.flat_loss_rel && bestDrop < 3 * t.flat_loss_rel);
     if (!flat) return null;
     // The loss may be flat because it is already good (e.g. fine-tuning from a checkpoint).
     if (C !== null && lp.recent < 0.5 * Math.log(C)) return null;

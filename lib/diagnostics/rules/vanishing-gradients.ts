@@ -2,7 +2,7 @@
 // than at the last layer, so the early layers effectively do not train.
 
 import { diagnosis, type Context, type Rule } from "../context";
-import { layerRecent } from "../layers";
+import { layerRecent, type LayerStat } from "../layers";
 import { fmt, round } from "../series";
 import type { Diagnosis } from "../types";
 import { layerGrads } from "./gradients";
@@ -50,20 +50,27 @@ function byGradients(ctx: Context): Diagnosis | null {
  * N(0, 0.02): 0.017, 0.0017, 1.7e-4, ... 1.5e-7), their first/last ratio says nothing, the activations
  * do. Not where the logged gradients show they do reach the first layer (ratio above the threshold).
  */
-function byActivations(ctx: Context): Diagnosis | null {
+export function signalDiesOut(ctx: Context): { acts: LayerStat[]; k: number; ratio: number } | null {
   const { t } = ctx;
-  const { stats } = layerGrads(ctx);
-  if (stats.length >= 2 && Math.abs(stats[0].recent) / Math.abs(stats[stats.length - 1].recent) >= t.grad_vanish_ratio) return null;
   const acts = layerRecent(ctx, "act_std", t.min_points).filter((x) => x.recent > 0 && !/emb/i.test(x.layer));
   if (acts.length < 3) return null;
-  const first = acts[0].recent;
   // the longest run of falling stds from the first layer on
   let k = 0;
   while (k + 1 < acts.length && acts[k + 1].recent <= acts[k].recent) k++;
   if (k < 2) return null;
+  const ratio = acts[k].recent / acts[0].recent;
+  return ratio < t.grad_vanish_ratio ? { acts, k, ratio } : null;
+}
+
+function byActivations(ctx: Context): Diagnosis | null {
+  const { t } = ctx;
+  const { stats } = layerGrads(ctx);
+  if (stats.length >= 2 && Math.abs(stats[0].recent) / Math.abs(stats[stats.length - 1].recent) >= t.grad_vanish_ratio) return null;
+  const died = signalDiesOut(ctx);
+  if (!died) return null;
+  const { acts, k, ratio } = died;
+  const first = acts[0].recent;
   const deepest = acts[k];
-  const ratio = deepest.recent / first;
-  if (!(ratio < t.grad_vanish_ratio)) return null;
   const perLayer = ratio ** (1 / k);
   return diagnosis(
     "vanishing_gradients",
