@@ -11,8 +11,10 @@
 //   node --import tsx bench/diagnostics.ts [--write-gaps] [--show-held-out]
 // --write-gaps rewrites tests/api/<corpus>-known-gaps.json for corpus2 to corpus7 (what
 // tests/api/diagnostics.test.ts asserts for them) from this replay: run it after a rule change, then
-// review the diff (corpus2's to corpus6's; corpus7's is held out: read its rates, not its runs).
-// Held-out corpora (HELD_OUT: corpus7) print their rates only; --show-held-out adds their cases.
+// review the diff. corpus7 was held out until session 9 opened it for rule work (a newer held-out set
+// is merged in later); a held-out corpus's gaps are read for their rates, not their runs.
+// Held-out corpora (HELD_OUT, none while corpus7 is open) print their rates only; --show-held-out adds
+// their cases.
 // BENCH_EVAL_INTERVAL_MS sets the server's live evaluation interval (default 200, as the test).
 import fs from "node:fs";
 import path from "node:path";
