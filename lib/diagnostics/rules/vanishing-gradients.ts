@@ -21,6 +21,11 @@ function byGradients(ctx: Context): Diagnosis | null {
   const last = stats[stats.length - 1];
   const ratio = Math.abs(first.recent) / Math.abs(last.recent);
   if (!(ratio < ctx.t.grad_vanish_ratio)) return null;
+  // A ReLU layer dead for most of its units blocks every gradient behind it: the first layer then gets
+  // none because of the dead units (dead_relu's finding: an lr too high killed them), not because the
+  // signal shrinks layer by layer.
+  const dead = layerRecent(ctx, "dead_frac").filter((x) => x.recent > ctx.t.dead_frac);
+  if (dead.length > 0) return null;
   return diagnosis(
     "vanishing_gradients",
     "warning",

@@ -347,4 +347,20 @@ describe("vanishing_gradients: activations falling by orders of magnitude with d
       raised: false,
     },
   ])("$name", (c) => check("vanishing_gradients", c));
+
+  // Adagrad at lr 2 killed most ReLU units of fc2: the first layer's gradient is 1e-6 of the head's
+  // because nothing passes the dead layer (dead_relu's finding), not because it shrinks layer by layer
+  const behindDead = (deadShare: number): RunSpec => {
+    const spec: RunSpec = { config: { num_classes: 2, batch_size: 64 }, series: { "train/loss": lossCurve(() => 0.65, 300, 0.05) }, finished: true };
+    const grads: Record<string, number> = { fc1: 5e-8, fc2: 3e-4, out: 0.035 };
+    for (const [layer, gstd] of Object.entries(grads)) {
+      spec.series![`grad/${layer}/std`] = series(30, () => gstd, 10, 0);
+      if (layer !== "out") spec.series![`act/${layer}/dead_frac`] = series(30, () => (layer === "fc2" ? deadShare : 0.05), 10, 0);
+    }
+    return spec;
+  };
+  test.each<Case>([
+    { name: "first-layer gradient 1e-6 of the head's behind a ReLU layer 80% dead", spec: behindDead(0.8), raised: false },
+    { name: "the same with every unit alive: the gradient shrinks on its way back", spec: behindDead(0.0), raised: true },
+  ])("$name", (c) => check("vanishing_gradients", c));
 });
