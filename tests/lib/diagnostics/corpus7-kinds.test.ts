@@ -60,7 +60,7 @@ describe("bad_initial_loss: losses whose first value is not ln C by design", () 
       raised: true,
     },
     { name: "no loss named, first loss 0.2 (10 classes)", spec: firstLossRun(null, 10, 0.2), raised: true },
-  ])("$name", (c) => check("bad_initial_loss", c));
+  ])("$name", (c) => void check("bad_initial_loss", c));
 });
 
 // ---- accuracy names: top-1 and per-token accuracies are accuracies --------------------------------
@@ -140,7 +140,7 @@ describe("loss_plateau: a slow start is a saddle only with tiny gradients, a los
     { name: "flat 55% of the run with no gradient statistics", spec: slowStartRun(0.55, "none"), raised: true },
     // uniform outputs score ln C on every minibatch alike: a saddle read from the loss alone
     { name: "at ln C within 0.5% for 30% (uniform outputs), no gradient statistics", spec: slowStartRun(0.3, "none", 8, 0.005), raised: true },
-  ])("$name", (c) => check("loss_plateau", c));
+  ])("$name", (c) => void check("loss_plateau", c));
 });
 
 // ---- lr_too_low: a loss that rose moved -----------------------------------------------------------
@@ -163,7 +163,7 @@ describe("lr_too_low: 'barely moves' both ways", () => {
       raised: false,
     },
     { name: "loss flat at ln 2, accuracy flat at chance", spec: run(Math.LN2 * 1.001, Math.LN2, 0.5), raised: true },
-  ])("$name", (c) => check("lr_too_low", c));
+  ])("$name", (c) => void check("lr_too_low", c));
 });
 
 // ---- no_learning: a held-out loss falling steadily below ln C is learning -----------------------------
@@ -208,7 +208,7 @@ describe("no_learning: not while the validation loss falls steadily well below l
       raised: true,
     },
     { name: "constant inputs, val loss at ln 3", spec: chanceRun(3, [1.1, 1.099, 1.0986, 1.0987, 1.0986, 1.0986], () => 0.333), raised: true },
-  ])("$name", (c) => check("no_learning", c));
+  ])("$name", (c) => void check("no_learning", c));
 });
 
 // ---- loss_output_mismatch: a negative KL divergence; a tanh-bounded regression output ----------------
@@ -244,7 +244,7 @@ describe("loss_output_mismatch: probabilities into KLDivLoss (the loss is negati
     },
     { name: "PoissonNLLLoss(log_input=True): 1.2 -> -0.8", spec: run("PoissonNLLLoss(log_input=True)", (p) => 1.2 - 2 * p, null), raised: false },
     { name: "VAE: reconstruction minus KL (ELBO), negative", spec: run("ELBO: recon - KL", (p) => -50 - 30 * p, null), raised: false },
-  ])("$name", (c) => check("loss_output_mismatch", c));
+  ])("$name", (c) => void check("loss_output_mismatch", c));
 });
 
 describe("loss_output_mismatch: a regression output bounded to [-1, 1] against wider targets", () => {
@@ -267,7 +267,7 @@ describe("loss_output_mismatch: a regression output bounded to [-1, 1] against w
     { name: "linear output, 0.9-quantile regression", spec: run([-1.31, 3.59], [-3.21, 3.13], "pinball loss (q=0.9)"), raised: false },
     { name: "linear output predicting near the mean of noisy targets", spec: run([-0.62, 0.71], [-3.0, 3.1], "MSELoss"), raised: false },
     { name: "tanh output on targets in [-1, 1]", spec: run([-0.99, 0.995], [-1.0, 1.0], "MSELoss"), raised: false },
-  ])("$name", (c) => check("loss_output_mismatch", c));
+  ])("$name", (c) => void check("loss_output_mismatch", c));
 });
 
 // ---- over_regularization: "no gap" is one-sided and relative to the training error -------------------
@@ -300,7 +300,7 @@ describe("over_regularization: a penalty that caps the fit with validation at or
     // healthy: a penalty with a real generalization gap; weights that keep their scale
     { name: "L2 penalty, train 0.99 / val 0.80: a gap, not a cap", spec: run(0.99, 0.8, 0.45), raised: false },
     { name: "L2 penalty, weights at 90% of their start", spec: run(0.69, 0.75, 0.9), raised: false },
-  ])("$name", (c) => check("over_regularization", c));
+  ])("$name", (c) => void check("over_regularization", c));
 });
 
 // ---- vanishing_gradients: the forward signal dies out layer after layer -------------------------------
@@ -346,7 +346,7 @@ describe("vanishing_gradients: activations falling by orders of magnitude with d
       spec: deepRun([1, 0.1, 0.1, 0.1, 0.1], "reaching"),
       raised: false,
     },
-  ])("$name", (c) => check("vanishing_gradients", c));
+  ])("$name", (c) => void check("vanishing_gradients", c));
 
   // Adagrad at lr 2 killed most ReLU units of fc2: the first layer's gradient is 1e-6 of the head's
   // because nothing passes the dead layer (dead_relu's finding), not because it shrinks layer by layer
@@ -362,5 +362,5 @@ describe("vanishing_gradients: activations falling by orders of magnitude with d
   test.each<Case>([
     { name: "first-layer gradient 1e-6 of the head's behind a ReLU layer 80% dead", spec: behindDead(0.8), raised: false },
     { name: "the same with every unit alive: the gradient shrinks on its way back", spec: behindDead(0.0), raised: true },
-  ])("$name", (c) => check("vanishing_gradients", c));
+  ])("$name", (c) => void check("vanishing_gradients", c));
 });
