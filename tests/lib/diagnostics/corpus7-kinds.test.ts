@@ -364,3 +364,27 @@ describe("vanishing_gradients: activations falling by orders of magnitude with d
     { name: "the same with every unit alive: the gradient shrinks on its way back", spec: behindDead(0.0), raised: true },
   ])("$name", (c) => void check("vanishing_gradients", c));
 });
+
+// ---- divergence: a sorted order's first jump, before the order can be read -------------------------
+
+describe("divergence: live, data the config says is not shuffled, within the first epochs", () => {
+  // sorted 4x4 checkerboard: the first class's batches learned at once (always answer it), the second
+  // class's cost 6.0 against a start of 0.75, then the loss came back down
+  const jump = (shuffle: boolean, nanAt: number | null = null): RunSpec => ({
+    config: { num_classes: 2, batch_size: 32, train_size: 1500, epochs: 12, shuffle },
+    series: {
+      "Loss/train": series(
+        60,
+        (i) => (nanAt !== null && i >= nanAt ? Number.NaN : i < 3 ? 0.75 : i < 23 ? 0.05 : i < 34 ? 6.0 - 0.2 * (i - 23) : 0.75),
+        1,
+        0,
+      ),
+    },
+    finished: false,
+  });
+  test.each<Case>([
+    { name: "sorted (shuffle false): 0.75, 0.05, 6.0 for 11 points, back to 0.75", spec: jump(false), raised: false },
+    { name: "shuffled data with the same 8x stretch is a blow-up", spec: jump(true), raised: true },
+    { name: "sorted, but the loss turned NaN", spec: jump(false, 40), raised: true },
+  ])("$name", (c) => void check("divergence", c));
+});
