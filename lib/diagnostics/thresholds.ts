@@ -79,6 +79,11 @@ export const DEFAULT_THRESHOLDS = {
   // at least halved from the middle third to the last (a clear levelling off; early curves are not judged)
   underfit_loss_frac_lnc: 0.5, // without accuracy: train loss >= 0.5 ln C is "poor"
   underfit_loss_gap_rel: 0.1, // |val loss - train loss| / train loss below this is "no gap"
+  // a model with >= 1 parameter per training sample (watch()'s model event, config train_size) has the
+  // capacity to fit its data: its high training error is the data's, unless a penalty or a weight decay
+  // >= 0.01 is named
+  underfit_capacity_ratio: 1,
+  underfit_capacity_wd: 0.01,
   plateau_delta_acc: 0.01, // no new high of more than 1 accuracy point in the plateau window
   plateau_rel: 0.02, // no new low of more than 2% of the loss in the plateau window
   learned_delta_acc: 0.1, // the model learned something: accuracy rose by >= 10 points

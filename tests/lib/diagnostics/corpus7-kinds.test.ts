@@ -388,3 +388,32 @@ describe("divergence: live, data the config says is not shuffled, within the fir
     { name: "sorted, but the loss turned NaN", spec: jump(false, 40), raised: true },
   ])("$name", (c) => void check("divergence", c));
 });
+
+// ---- underfitting: a model with capacity to spare at its data's noise floor --------------------------
+
+describe("underfitting: not for a model with at least one parameter per training sample", () => {
+  // train and val accuracy together at `acc` (a plateau), the model event of watch() saying `params`
+  const capped = (acc: number, params: number | null, trainSize: number, extra: Record<string, unknown> = {}): RunSpec => ({
+    config: { num_classes: 2, batch_size: 64, train_size: trainSize, val_size: Math.round(trainSize / 3), ...extra },
+    series: {
+      "train/loss": lossCurve((p) => 0.3 + 0.4 * Math.exp(-p / 0.15), 540, 0.1),
+      "val/loss": evals(15, 36, (p) => 0.31 + 0.15 * Math.exp(-p / 0.15), 0.003),
+      "train/acc": evals(15, 36, (p) => acc - 0.08 * Math.exp(-p / 0.12), 0.003),
+      "val/acc": evals(15, 36, (p) => acc - 0.005 - 0.08 * Math.exp(-p / 0.12), 0.004, 4),
+    },
+    events: params === null ? [] : [{ type: "model", step: 0, data: { params, params_watched: params, weighted_layers: 3 } }],
+    finished: true,
+  });
+  test.each<Case>([
+    // C7-H-CATEMB-GLU-POLY: 3140 parameters for 2250 rows, at 0.87 / 0.86 (the data's ceiling)
+    { name: "tabular GLU MLP, 3140 params for 2250 rows, 0.87 / 0.86", spec: capped(0.87, 3140, 2250), raised: false },
+    // C7-H-NOISY-SMALL-DROPOUT: 15% flipped labels under a 5k-parameter MLP
+    { name: "5314 params for 195 noisy samples, 0.85 / 0.85", spec: capped(0.85, 5314, 195, { weight_decay: 0.001, dropout: 0.5 }), raised: false },
+    { name: "a CNN with 60k params for 12k images at 0.80 / 0.80", spec: capped(0.8, 60000, 12000), raised: false },
+    // capacity limits and strong regularizers stay underfitting
+    { name: "282 params for 1347 samples (a 4-unit Mixer) at 0.80 / 0.80", spec: capped(0.8, 282, 1347), raised: true },
+    { name: "3140 params for 2250 rows but weight decay 0.12", spec: capped(0.8, 3140, 2250, { weight_decay: 0.12 }), raised: true },
+    { name: "3140 params for 2250 rows with an L2 penalty in the loss", spec: capped(0.8, 3140, 2250, { l2_penalty: 0.05 }), raised: true },
+    { name: "no model event: judged as before", spec: capped(0.8, null, 2250), raised: true },
+  ])("$name", (c) => void check("underfitting", c));
+});
