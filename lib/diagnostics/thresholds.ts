@@ -79,6 +79,11 @@ export const DEFAULT_THRESHOLDS = {
   // at least halved from the middle third to the last (a clear levelling off; early curves are not judged)
   underfit_loss_frac_lnc: 0.5, // without accuracy: train loss >= 0.5 ln C is "poor"
   underfit_loss_gap_rel: 0.1, // |val loss - train loss| / train loss below this is "no gap"
+  // a model with >= 1 parameter per training sample (watch()'s model event, config train_size) has the
+  // capacity to fit its data: its high training error is the data's, unless a penalty or a weight decay
+  // >= 0.01 is named
+  underfit_capacity_ratio: 1,
+  underfit_capacity_wd: 0.01,
   plateau_delta_acc: 0.01, // no new high of more than 1 accuracy point in the plateau window
   plateau_rel: 0.02, // no new low of more than 2% of the loss in the plateau window
   learned_delta_acc: 0.1, // the model learned something: accuracy rose by >= 10 points
@@ -154,6 +159,8 @@ export const DEFAULT_THRESHOLDS = {
   // a plateau at the start (a saddle): the smoothed loss within 3% of its first level for >= 20% of the run's steps
   plateau_start_rel: 0.03,
   plateau_start_share: 0.2,
+  saddle_grad_factor: 3, // a saddle's gradients: per-layer grad norms (or update ratios) grow >= 3x once the loss leaves it
+  saddle_noise_rel: 0.015, // without them: its minibatch losses within 1.5% of their level (robust cv), or the stretch >= 2 x plateau_start_share
   plateau_min_level_frac: 0.05, // and not when it is already ~0 (<= 5% of its start)
   plateau_noise_rel: 0.1, // and only when the window's medians are precise to ~10% of the level (per-point noise
   // cv: 1.25 cv sqrt(2 / points per third); a noisy loss over a short window looks flat by chance)
@@ -185,6 +192,10 @@ export const DEFAULT_THRESHOLDS = {
   no_learning_acc_rel: 1.5, // ... accuracy <= 1.5 / C ...
   no_learning_acc_abs: 0.03, // ... (or 1/C + 0.03 when that is larger; never above 1/C + 0.1)
   no_learning_share: 0.75, // ... for at least 75% of the loss points and of the evaluations
+  // ... and not while the validation loss fell at each of its latest 4 evaluations to > 2% below ln C
+  // (or below the prior's entropy): a held-out loss a model without information cannot reach
+  no_learning_val_falls: 4,
+  no_learning_val_margin: 0.02,
   // ... or, two imbalanced classes: accuracy pinned (within max(majority_tol_frac x (1 - a), 0.02)) at a
   // level 0.5 < a <= no_learning_prior_max, the loss at the entropy h(a) of such a prior: >=
   // no_learning_prior_loss_frac x h(a) (as above, for the share of points and now), now <= no_learning_prior_loss_max x h(a)
@@ -261,10 +272,13 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["act_explode_points", 1],
   ["act_explode_min_layers", 2],
   ["output_band_min_accurate", 1],
+  ["no_learning_val_falls", 1],
 ]);
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */
 const SHARES: ReadonlySet<string> = new Set([
+  "saddle_noise_rel",
+  "no_learning_val_margin",
   "lr_jump_undone_frac",
   "recent_frac",
   "collapse_best_frac",

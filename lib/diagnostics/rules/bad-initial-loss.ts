@@ -12,11 +12,33 @@ export function expectedInitialLoss(config: Record<string, any>, numClasses: num
     .join(" ")
     .toLowerCase();
   if (/mse|l1|l2 loss|huber|regression|mae|ctc|contrastive|triplet/.test(loss)) return null;
+  // Losses whose value at a uniform prediction is not ln C, by design: focal loss scales each term by
+  // (1 - p)^gamma (0.17 for 2 classes at gamma 2, not 0.69), distillation's KL term is multiplied by
+  // T^2 (a start near 9 for 10 classes at T = 3), a sum of terms ("0.7 KL + 0.3 CE", "CE + aux") adds
+  // what the others start at; Poisson, dice, quantile and margin losses have their own scales. Their
+  // first value says nothing against ln C, high or low.
+  if (unknownScaleLoss(config, loss)) return null;
   // multiclass SVM (cs231n): every wrong class contributes the margin 1 when all scores are ~0
   if (/hinge|svm/.test(loss)) return { value: numClasses - 1, formula: "C - 1 (multiclass hinge, margin 1)" };
   // C independent sigmoids (multi-label BCE) average ln 2 per output
   if (/bce|binary|sigmoid|multi-?label/.test(loss)) return { value: Math.log(2), formula: "ln 2 (binary cross-entropy)" };
   return { value: Math.log(numClasses), formula: "ln C (softmax cross-entropy)" };
+}
+
+const UNKNOWN_SCALE_LOSS = /focal|kl ?div|kullback|\bkl\b|distil|poisson|dice|tversky|jaccard|lovasz|\biou\b|pinball|quantile|margin|ranking|\+/;
+
+/**
+ * Whether the config names a loss whose starting value has no known relation to ln C (see
+ * expectedInitialLoss), or a distillation run (a teacher, a distillation temperature): its loss mixes
+ * soft targets. A bare `temperature` is not one: logits divided by a temperature under plain
+ * cross-entropy start exactly as far from ln C as their scale says (bad_initial_loss's own case).
+ */
+export function unknownScaleLoss(config: Record<string, any>, lossNames: string): boolean {
+  if (UNKNOWN_SCALE_LOSS.test(lossNames)) return true;
+  for (const k of ["distill_temperature", "kd_temperature", "teacher", "distillation", "kd_alpha", "focal_gamma"])
+    if (config?.[k] !== undefined || config?.hyperparams?.[k] !== undefined) return true;
+  const model = typeof config?.model === "string" ? config.model.toLowerCase() : "";
+  return /distil|teacher/.test(model);
 }
 
 export const badInitialLoss: Rule = {

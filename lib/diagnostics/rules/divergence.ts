@@ -3,7 +3,7 @@
 
 import { diagnosis, finiteMean, type Context, type Rule } from "../context";
 import { fmt, nonFiniteScan, round, streakStart, stridedIndices } from "../series";
-import { unshuffledShape } from "./unshuffled-data";
+import { orderUndecided, unshuffledShape } from "./unshuffled-data";
 
 const ADVICE =
   "Lower the learning rate (try 3-10x lower), add gradient clipping, and check for numerical " +
@@ -171,6 +171,10 @@ export const divergence: Rule = {
     // a stretch beyond divergence_order_factor x the start (1e20 after SGD at lr 3) is a blow-up
     // whatever the order, and a net broken by it can make a sawtooth of its own. The checks above (NaN,
     // exploding now) still stand.
+    // Live, in a run whose config says its data is not shuffled, before unshuffled_data can read the
+    // order (unshuffled_wait_epochs): a past jump is not judged yet (sorted checkerboard, first epoch:
+    // the second class's batches cost 6.0 against a start of 0.75, then the loss came back).
+    if (orderUndecided(ctx)) return null;
     const pastAll = base > 0 ? explodedStreak(s, limit, ctx.t.min_points, lp.pool) : null;
     const past = pastAll && (pastAll.peak > ctx.t.divergence_order_factor * base || !unshuffledShape(ctx)) ? pastAll : null;
     if (!past && unshuffledShape(ctx)) return null;

@@ -253,6 +253,48 @@ function negativeClassLoss(ctx: Context): Diagnosis | null {
   );
 }
 
+/**
+ * A KL divergence (nn.KLDivLoss, F.kl_div: distillation, soft targets) is never below 0 when its
+ * input is log-probabilities, as the loss expects; given probabilities it returns
+ * sum t (log t - p) = -H(t) - <t, p>, below 0 from the first step. A loss the config names as KL
+ * divergences and cross-entropies only (sums of terms that are each >= 0) that runs clearly negative
+ * for most of its points has its input on the wrong scale.
+ */
+function negativeKlLoss(ctx: Context): Diagnosis | null {
+  const { t } = ctx;
+  const lp = ctx.loss();
+  if (!lp || lp.n < t.min_points) return null;
+  const c = ctx.run.config ?? {};
+  const said = [c.loss, c.criterion, c.hyperparams?.loss, c.hyperparams?.criterion].filter((x) => typeof x === "string").join(" ");
+  if (!/kl ?div|kl_div|kullback|\bkl\b/i.test(said)) return null;
+  // a term that may be negative by design (an entropy bonus, an ELBO, a subtracted term) is not a sum of
+  // divergences
+  if (/elbo|bonus|reward|contrastive|cosine|similarity|\s-\s|minus|negative/i.test(said)) return null;
+  const s = ctx.keys.scalars.train_loss!.s;
+  const v = finiteSample(s.values, 0, s.values.length);
+  const negative = v.filter((x) => x < -t.output_negative_min).length / v.length;
+  if (negative < t.no_learning_share || !(lp.recent < -t.output_negative_min)) return null;
+  return diagnosis(
+    "loss_output_mismatch",
+    "warning",
+    lp.firstStep,
+    "The loss is negative: probabilities are fed to a KL divergence that expects log-probabilities",
+    `The training loss "${lp.key}" (${said.slice(0, 80)}) is below 0 at ${fmt(negative * 100, 2)}% of its points (now ` +
+      `${fmt(lp.recent)}, first ${fmt(lp.first)}), which a KL divergence (or a cross-entropy added to it) can never be. ` +
+      `nn.KLDivLoss / F.kl_div take the model's LOG-probabilities as input (and probabilities as target, unless ` +
+      `log_target=True): given softmax probabilities it computes sum t (log t - p), negative, and its gradient no longer ` +
+      `matches the divergence it should minimize. Pass F.log_softmax(student_logits / T, dim=-1) as the input.`,
+    {
+      key: lp.key,
+      recent_loss: round(lp.recent),
+      first_loss: round(lp.first),
+      negative_share: round(negative, 3),
+      points: lp.n,
+      output_negative_min: t.output_negative_min,
+    },
+  );
+}
+
 function constantLoss(ctx: Context): Diagnosis | null {
   const { t } = ctx;
   const lp = ctx.loss();
@@ -315,7 +357,13 @@ function clippedRegression(ctx: Context): Diagnosis | null {
   const floored = pMin >= 0 && yMin < -0.1 * span;
   // predictions inside [0, 1] while targets leave it by far: sigmoid on a regression output
   const squashed = pMin >= 0 && pMax <= 1 && (yMax > 1 + 0.1 * span || yMin < -0.1 * span) && span > 1.5;
-  if (!floored && !squashed) return null;
+  // predictions inside [-1, 1] and pressed against a bound (within 3% of it) while the targets go well
+  // past that bound: tanh (or hardtanh, a clamp) on a regression output, standardised targets out to
+  // +-3. A linear output whose predictions happen to stay inside [-1, 1] does not crowd a bound.
+  const pressedHigh = pMax >= 0.97 && yMax > 1 + 0.1 * span;
+  const pressedLow = pMin <= -0.97 && yMin < -1 - 0.1 * span;
+  const tanhed = !squashed && pMin >= -1 - 1e-6 && pMax <= 1 + 1e-6 && (pressedHigh || pressedLow) && span > 1.5;
+  if (!floored && !squashed && !tanhed) return null;
   return diagnosis(
     "loss_output_mismatch",
     "warning",
@@ -324,7 +372,9 @@ function clippedRegression(ctx: Context): Diagnosis | null {
     `The model's predictions span [${fmt(pMin)}, ${fmt(pMax)}] while the targets span [${fmt(yMin)}, ${fmt(yMax)}]: ` +
       (squashed
         ? `the outputs stay inside [0, 1], as after a sigmoid, so most targets are out of reach. `
-        : `the outputs are never negative, as after a ReLU (or softplus) on the output, so every negative target is out of reach and the units stuck at 0 get no gradient. `) +
+        : tanhed
+          ? `the outputs stay inside [-1, 1] and crowd its bound, as after a tanh, so every target beyond it is out of reach and the saturated outputs get no gradient. `
+          : `the outputs are never negative, as after a ReLU (or softplus) on the output, so every negative target is out of reach and the units stuck at 0 get no gradient. `) +
       `A regression output should be linear (no activation), or the targets rescaled to the output's range.`,
     { pred_min: round(pMin), pred_max: round(pMax), target_min: round(yMin), target_max: round(yMax) },
   );
@@ -447,6 +497,7 @@ export const lossOutputMismatch: Rule = {
     return (
       constantLoss(ctx) ??
       negativeClassLoss(ctx) ??
+      negativeKlLoss(ctx) ??
       boundedOutput(ctx) ??
       lossInProbabilityBand(ctx) ??
       clippedRegression(ctx) ??

@@ -167,9 +167,18 @@ function initialPlateau(ctx: Context): Diagnosis | null {
     const xs = finiteSample(lr.values, lo, hi, 256);
     if (xs.length > 0 && Math.max(...xs) > 1.5 * Math.min(...xs)) return null;
   }
+  // A saddle is tiny gradients and ~uniform outputs. Where the SDK logged per-layer gradient norms or
+  // update ratios, they must have been well below what they became once the loss fell. Without them,
+  // the loss itself: a net whose outputs are ~uniform scores ln C on every minibatch alike (spread
+  // within saddle_noise_rel of its level), where a hard task's slow start (a 4x4 checkerboard: an MLP
+  // carving its cells at 0.55-0.6 accuracy before its loss falls) has ordinary gradients and minibatch
+  // losses that spread by several percent; or a flat start twice as long (plateau_start_share x 2).
+  const share = (left - first) / span;
+  const saddle = saddleEvidence(ctx, first, left);
+  const spread = saddle === null ? stretchSpread(s, first, left) : null;
+  if (saddle !== null ? saddle.ratio < t.saddle_grad_factor : !(spread! <= t.saddle_noise_rel) && share < 2 * t.plateau_start_share) return null;
   const C = ctx.numClasses;
   const atChance = C !== null && C > 1 && Math.abs(start - Math.log(C)) <= 0.05 * Math.log(C);
-  const share = (left - first) / span;
   return diagnosis(
     "loss_plateau",
     "info",
@@ -190,6 +199,45 @@ function initialPlateau(ctx: Context): Diagnosis | null {
       ln_c: C !== null && C > 1 ? round(Math.log(C)) : null,
       plateau_start_rel: t.plateau_start_rel,
       plateau_start_share: t.plateau_start_share,
+      grad_growth_after: saddle ? round(saddle.ratio, 3) : null,
+      stretch_spread_rel: spread !== null && Number.isFinite(spread) ? round(spread, 3) : null,
+      grad_growth_from: saddle ? saddle.field : null,
     },
   );
+}
+
+/**
+ * The relative spread of the raw loss points in [first, left): 1.4826 x their median absolute deviation
+ * over their median (a robust coefficient of variation); NaN with fewer than 8 points.
+ */
+function stretchSpread(s: { steps: number[]; values: number[] }, first: number, left: number): number {
+  const xs = finiteSample(s.values, lowerBound(s.steps, first), lowerBound(s.steps, left), 512);
+  if (xs.length < 8) return NaN;
+  const m = median(xs);
+  return m > 0 ? (1.4826 * median(xs.map((x) => Math.abs(x - m)))) / m : NaN;
+}
+
+/**
+ * How much larger the per-layer gradient norms (else update ratios) became after a flat stretch
+ * [first, left) than within it: the median over layers of median(after) / median(within). Null when
+ * no layer logged them on both sides (3 points at least each).
+ */
+export function saddleEvidence(ctx: Context, first: number, left: number): { ratio: number; field: string } | null {
+  for (const field of ["grad_norm", "update_ratio"] as const) {
+    const ratios: number[] = [];
+    for (const f of ctx.keys.layers.values()) {
+      const s = f[field]?.s;
+      if (!s) continue;
+      const lo = lowerBound(s.steps, first);
+      const mid = lowerBound(s.steps, left);
+      const within = finiteSample(s.values, lo, mid, 256).map(Math.abs);
+      const after = finiteSample(s.values, mid, s.values.length, 256).map(Math.abs);
+      if (within.length < 3 || after.length < 3) continue;
+      const w = median(within);
+      const a = median(after);
+      if (w > 0 && Number.isFinite(a)) ratios.push(a / w);
+    }
+    if (ratios.length > 0) return { ratio: median(ratios), field };
+  }
+  return null;
 }

@@ -288,7 +288,8 @@ export const lrTooLow: Rule = {
         const drop = (startLevel(ctx) - lp.recent) / startLevel(ctx);
         const nearChance = C !== null ? lp.recent >= 0.5 * Math.log(C) : null;
         const accFlat = accGain !== null ? accGain < t.slow_acc_gain : null;
-        loose = drop < t.slow_loss_rel && (nearChance ?? accFlat ?? false) && accFlat !== false;
+        // a loss that rose well above its start moved: whatever moved it, the steps were not too small
+        loose = drop < t.slow_loss_rel && drop > -t.slow_loss_rel && (nearChance ?? accFlat ?? false) && accFlat !== false;
       }
       if (!strong && !loose) return null;
       const limit = strong ? t.update_ratio_low : t.update_ratio_low_loose;
@@ -332,8 +333,13 @@ export const lrTooLow: Rule = {
       const nz = noise(vl.s.values, 0, vl.s.values.length);
       if (!(nz.sigma <= t.flat_val_cv * Math.abs(nz.level))) return null;
     }
+    // "Barely moves" both ways: a loss now well ABOVE where it started (data sorted by class: the first
+    // batches, all of one class, are learned at once and the next class undoes it, 0.15 -> 0.71) was
+    // moved by the updates, so they are not too small; what moved it is another rule's finding.
+    const tol = accGain !== null ? t.flat_loss_acc_rel : t.flat_loss_rel;
     const flat =
-      accGain !== null ? drop < t.flat_loss_acc_rel && accGain < t.flat_acc_gain : drop < t.flat_loss_rel && bestDrop < 3 * t.flat_loss_rel;
+      drop > -tol &&
+      (accGain !== null ? drop < t.flat_loss_acc_rel && accGain < t.flat_acc_gain : drop < t.flat_loss_rel && bestDrop < 3 * t.flat_loss_rel);
     if (!flat) return null;
     // The loss may be flat because it is already good (e.g. fine-tuning from a checkpoint).
     if (C !== null && lp.recent < 0.5 * Math.log(C)) return null;

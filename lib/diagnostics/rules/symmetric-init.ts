@@ -5,6 +5,7 @@ import { diagnosis, type Rule } from "../context";
 import { isValid } from "../hist";
 import { layerRecent } from "../layers";
 import { round } from "../series";
+import { signalDiesOut } from "./vanishing-gradients";
 
 /** Parameters that are constant at init by design: biases, normalization gains and offsets. */
 export const CONSTANT_BY_DESIGN = /norm|bias|gamma|beta|(^|[^a-z])(bn|ln|b|g|scale|gain)\d*($|[^a-z])/i;
@@ -68,7 +69,12 @@ export const symmetricInit: Rule = {
     // gradient; that is dead_relu's finding, not a symmetry problem.
     const deadLayers = layerRecent(ctx, "dead_frac").some((x) => x.recent > t.dead_frac);
     const gradStats = deadLayers ? [] : [...layerRecent(ctx, "grad_std"), ...layerRecent(ctx, "grad_norm")];
+    // Nor where no layer was found constant and the activations die out layer after layer by orders of
+    // magnitude (weights far too small for the depth): the gradients underflowed on their way back
+    // through the stack, the units are not alike (vanishing_gradients' finding).
+    const diedOut = findings.length === 0 && signalDiesOut(ctx) !== null;
     for (const g of gradStats) {
+      if (diedOut) break;
       if (layers.has(g.layer) || CONSTANT_BY_DESIGN.test(g.layer)) continue;
       if (Math.abs(g.recent) <= t.zero_grad_eps && g.points >= t.min_points) {
         const ur = ctx.keys.layers.get(g.layer)?.update_ratio?.s;

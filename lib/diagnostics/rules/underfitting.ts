@@ -2,12 +2,13 @@
 // sit at a poor level — after the model demonstrably learned something (otherwise the problem is
 // the learning rate or a bug, not capacity).
 
-import { batchSizeOf, diagnosis, linearModel, type Context, type Rule } from "../context";
+import { batchSizeOf, diagnosis, findNumber, linearModel, type Context, type Rule } from "../context";
 import { accEvals, accStdErr, lossEvals } from "../evals";
 import { fmt, lastN, median, round, type EvalTable } from "../series";
 import type { Diagnosis } from "../types";
 import { lossStillFalling } from "./dead-relu";
 import { chanceCeiling, classesOf } from "./no-learning";
+import { lossPenaltyOf, weightDecayOf } from "./over-regularization";
 
 const ADVICE =
   "Give the model more capacity (wider / deeper layers), train longer or with a better learning-rate " +
@@ -93,6 +94,25 @@ export function narrowestLayer(ctx: Context): { layer: string; units: number } |
   return best;
 }
 
+/**
+ * The model's parameters (the largest `params` of watch()'s `model` events) per training sample (config
+ * train_size, ...), when at least underfit_capacity_ratio and no strong regularizer is named; else null.
+ */
+export function spareCapacity(ctx: Context): { params: number; samples: number } | null {
+  const { t } = ctx;
+  let params = 0;
+  for (const ev of ctx.run.events) {
+    const p = ev.type === "model" && ev.data && typeof ev.data === "object" ? (ev.data as Record<string, unknown>).params : null;
+    if (typeof p === "number" && Number.isFinite(p) && p > params) params = p;
+  }
+  const config = ctx.run.config ?? {};
+  const samples = findNumber(config, ["train_size", "n_train", "num_train", "train_samples", "num_train_samples"]);
+  if (!(params > 0) || samples === null || !(samples > 0) || params < t.underfit_capacity_ratio * samples) return null;
+  const wd = weightDecayOf(config);
+  if (lossPenaltyOf(config) !== null || (wd !== null && wd.value >= t.underfit_capacity_wd)) return null;
+  return { params, samples };
+}
+
 function byAccuracy(ctx: Context): Diagnosis | null {
   const { val_acc: va, train_acc: ta } = ctx.keys.scalars;
   if (!va || !ta) return null;
@@ -125,6 +145,15 @@ function byAccuracy(ctx: Context): Diagnosis | null {
   const narrow = narrowestLayer(ctx);
   const bottleneck = narrow !== null && cls !== null && narrow.units < cls.C ? narrow : null;
   if ((!bottleneck && Math.abs(gap) >= t.underfit_gap_acc) || Math.abs(gap) > t.underfit_gap_share * err) return null;
+  // A model with capacity to spare (at least underfit_capacity_ratio parameters per training sample, as
+  // watch() counts them) can fit its training set, memorize it even: when its training error stays high
+  // with validation tracking, that error is the data's (flipped labels, overlapping classes: 195 noisy
+  // samples under a 5k-parameter MLP at 0.85 / 0.86; census-like tabular data at 0.87 / 0.86), not a
+  // capacity limit, unless a regularizer strong enough to hold it down is named (a penalty added to the
+  // loss, a weight decay >= underfit_capacity_wd: 0.12 caps a digits MLP at 0.79) or a layer is
+  // narrower than the classes.
+  const spare = spareCapacity(ctx);
+  if (spare && !bottleneck) return null;
   // ... in the loss too, where both are logged: a model with capacity to spare fits its training data
   // more confidently than it does unseen data even where the accuracies are equal (noisy labels:
   // the errors are the data's, not the model's), and its val loss opens a gap above the train loss
