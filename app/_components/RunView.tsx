@@ -13,6 +13,7 @@ import { runStepUnit } from "@/lib/ui/ema";
 import { firstPointKeys } from "@/lib/ui/x-axis";
 import AlertsPanel, { type ChartLink } from "./AlertsPanel";
 import ChecklistPanel from "./ChecklistPanel";
+import DataPanel from "./DataPanel";
 import { LocalTime, StatusBadge, runDuration, useNow } from "./bits";
 import ChartControls from "./ChartControls";
 import { PALETTE } from "./chart-setup";
@@ -31,9 +32,10 @@ import { useRunAlerts } from "./use-run-alerts";
 import { useXContexts } from "./use-x-contexts";
 
 // The run page: header, alerts, then one chart per metric group by section, histograms, images,
-// events. Live: points go to the charts through a bus; an unknown key refetches the run (new
-// charts appear), histogram/image events refresh their panels, run events update the status,
-// alert events update the panel and the alert markers on the charts their evidence concerns.
+// data statistics, events. Live: points go to the charts through a bus; an unknown key refetches
+// the run (new charts appear), histogram/image events refresh their panels, other events (the data
+// statistics among them) join the list, run events update the status, alert events update the
+// panel and the alert markers on the charts their evidence concerns.
 
 const REFRESH_DEBOUNCE_MS = 400;
 const STATUS_CHECK_MS = 60_000;
@@ -439,6 +441,9 @@ export default function RunView({
             />
           </section>
         )}
+
+        {/* input, label and output statistics: read from the same events, so live and on shared links alike */}
+        <DataPanel events={events} />
 
         {events.length > 0 && (
           <section className="chart-section" aria-label="Events">
