@@ -117,10 +117,10 @@ function Inputs({ d }: { d: DataStats }) {
 
 function Comparison({ c, train, val }: { c: InputComparison; train: InputStats; val: InputStats }) {
   const names = train.names ?? val.names;
-  const worst = c.worst[0];
+  const worst = c.worstFinite;
   return (
     <div className="data-compare" data-compare={c.mismatch ? "mismatch" : "agree"}>
-      <p className={c.mismatch ? "warn" : undefined} data-compare-summary>
+      <p className={c.mismatch || c.notFinite ? "warn" : undefined} data-compare-summary>
         <strong>
           <bdi>{train.split}</bdi> vs <bdi>{val.split}</bdi>
         </strong>
@@ -133,8 +133,10 @@ function Comparison({ c, train, val }: { c: InputComparison; train: InputStats; 
         ) : null}
         {c.notFinite ? `; ${plural(c.notFinite, "feature")} not comparable (NaN or infinite on a side)` : ""}.{" "}
         {c.mismatch
-          ? `That is what train_val_mismatch reads as validation data processed differently (${Math.round(c.share * 100)}% of features off, or one by ${c.extreme}× or more).`
-          : `Within what train_val_mismatch accepts (it needs ${c.extreme}× on one feature or a quarter of them at ${c.factor}×).`}
+          ? `By train_val_mismatch's thresholds, validation data processed differently (${
+              (worst?.off ?? 0) >= c.extreme ? `a feature off by ${c.extreme}× or more` : `${f(Math.round(c.share * 1000) / 10)}% of the features off`
+            }).`
+          : `Within train_val_mismatch's thresholds (${c.extreme}× on one feature, or a quarter of them at ${c.factor}×).`}
       </p>
       <div className="table-wrap">
         <table className="data-table" data-table="worst-features">

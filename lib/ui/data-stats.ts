@@ -188,6 +188,8 @@ export interface InputComparison {
   worst: FeatureDiff[];
   /** features that could not be compared because a side is NaN or infinite */
   notFinite: number;
+  /** the most different feature with finite numbers on both sides (the one the alert names) */
+  worstFinite: FeatureDiff | null;
 }
 
 const T = DEFAULT_THRESHOLDS;
@@ -229,7 +231,9 @@ export function compareInputs(tr: InputStats, va: InputStats, top = 10): InputCo
     .sort((a, b) => rank(b) - rank(a) || a.index - b.index)
     .slice(0, top);
   const share = compared ? offCount / compared : 0;
-  const worstOff = diffs.reduce((m, d) => (Number.isFinite(d.off) && d.off > m ? d.off : m), 0);
+  let worstFinite: FeatureDiff | null = null;
+  for (const d of diffs) if (Number.isFinite(d.off) && d.off > (worstFinite?.off ?? 0)) worstFinite = d;
+  const worstOff = worstFinite?.off ?? 0;
   return {
     features: F,
     compared,
@@ -241,6 +245,7 @@ export function compareInputs(tr: InputStats, va: InputStats, top = 10): InputCo
     mismatch: compared > 0 && !(va.n !== null && va.n < 2) && (worstOff >= T.tv_input_extreme || share >= T.tv_input_share),
     worst,
     notFinite,
+    worstFinite,
   };
 }
 
@@ -313,7 +318,7 @@ function outputStatsOf(e: StatsEvent): OutputStats | null {
 
 export interface HistoryPoint {
   step: number | null;
-  /** worst feature off (train vs val, as compareInputs) at that validation event; NaN when not comparable */
+  /** worst comparable feature's off (train vs val, as compareInputs) at that validation event; NaN when none */
   off: number;
   offCount: number;
 }
@@ -367,7 +372,7 @@ export function dataStats(events: readonly StatsEvent[], top = 10): DataStats {
       const prev = inputs.get(s.split);
       if (prev && prev.mean.length === s.mean.length) {
         const c = compareInputs(prev, s, 1);
-        const w = c?.worst[0];
+        const w = c?.worstFinite ?? c?.worst[0];
         if (c && w && (c.mismatch || !Number.isFinite(w.off)))
           lastChange.set(s.split, { split: s.split, step: s.step, previousStep: prev.step, off: w.off, index: w.index, name: w.name });
       }
@@ -378,7 +383,7 @@ export function dataStats(events: readonly StatsEvent[], top = 10): DataStats {
       else if (kind === "val") {
         val = s;
         const c = train ? compareInputs(train, s, 1) : null;
-        history.push({ step: s.step, off: c?.worst[0]?.off ?? Number.NaN, offCount: c?.offCount ?? 0 });
+        history.push({ step: s.step, off: c?.worstFinite?.off ?? Number.NaN, offCount: c?.offCount ?? 0 });
       }
     } else if (e.type === "label_stats") {
       const s = labelStatsOf(e);

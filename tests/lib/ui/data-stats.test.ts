@@ -31,7 +31,7 @@ describe("compareInputs agrees with train_val_mismatch's reading of the inputs",
       val: { mean: train.mean.map((m, i) => (i === 0 ? 3e4 : m)), std: train.std.map((s, i) => (i === 0 ? 5e5 : s)) },
     },
   ])("$name", ({ val, ...rest }) => {
-    const tr = "train" in rest ? rest.train : { ...train, n: 1000 };
+    const tr = ("train" in rest ? rest.train : undefined) ?? { ...train, n: 1000 };
     const events = [ev(tr), ev({ n: 200, ...val, split: "val" })];
     const d = diagnose(makeRun({ config: { num_classes: 10 }, series: { "train/loss": decayingLoss(300) }, events }), { strict: true }).find(
       (x) => x.code === "train_val_mismatch",
@@ -41,9 +41,9 @@ describe("compareInputs agrees with train_val_mismatch's reading of the inputs",
     expect(c.mismatch).toBe(!!d);
     if (d) {
       expect(c.offCount).toBe(d.evidence.features_off);
-      expect(c.worst[0].index).toBe(d.evidence.worst_feature);
+      expect(c.worstFinite!.index).toBe(d.evidence.worst_feature);
       // the evidence is rounded to 3 significant digits
-      expect(Math.abs(c.worst[0].off / (d.evidence.worst_off as number) - 1)).toBeLessThan(0.01);
+      expect(Math.abs(c.worstFinite!.off / (d.evidence.worst_off as number) - 1)).toBeLessThan(0.01);
     }
   });
 });
@@ -139,4 +139,14 @@ describe("dataStats", () => {
     expect(compareInputs(a.train!, a.val!)).toBeNull();
     expect(dataStats([ev({ mean: [1], std: [1, 2] }), ev({ counts: "x" }, 0, "label_stats"), ev({}, 0, "output_stats")]).empty).toBe(true);
   });
+});
+
+test("the worst comparable feature is the one the alert names, even beside a NaN feature", () => {
+  const mean: (number | string)[] = [...train.mean];
+  mean[2] = "NaN";
+  const std = train.std.map((s, i) => (i === 9 ? 1e3 : s));
+  const c = dataStats([ev(train), ev({ mean, std, split: "val" })]).comparison!;
+  expect(c.worst[0].index).toBe(2);
+  expect(c.worstFinite!.index).toBe(9);
+  expect(c.mismatch).toBe(true);
 });
