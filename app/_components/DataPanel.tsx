@@ -296,13 +296,18 @@ function Labels({ labels, counts }: { labels: Map<string, LabelStats>; counts: M
                 {splits.map((s) => {
                   const n = s.counts[k];
                   const share = n !== undefined && s.n > 0 ? n / s.n : null;
+                  // bars scaled to the split's largest class: ten balanced classes still read apart
                   return (
                     <td key={s.split}>
                       {n === undefined ? (
                         "–"
                       ) : (
                         <>
-                          <span className="share-bar" style={{ width: `${Math.round((share ?? 0) * 60)}px` }} aria-hidden="true" />
+                          <span
+                            className="share-bar"
+                            style={{ width: `${Math.round(((share ?? 0) / (s.majorityShare || 1)) * 60)}px` }}
+                            aria-hidden="true"
+                          />
                           {n} <span className="muted">({f(Math.round((share ?? 0) * 1000) / 10)}%)</span>
                         </>
                       )}
