@@ -31,8 +31,8 @@ import SharePanel from "./SharePanel";
 import { useRunAlerts } from "./use-run-alerts";
 import { useXContexts } from "./use-x-contexts";
 
-// The run page: header, alerts, then one chart per metric group by section, histograms, images,
-// data statistics, events. Live: points go to the charts through a bus; an unknown key refetches
+// The run page: header, alerts, then one chart per metric group by section, data statistics,
+// histograms, images, events. Live: points go to the charts through a bus; an unknown key refetches
 // the run (new charts appear), histogram/image events refresh their panels, other events (the data
 // statistics among them) join the list, run events update the status, alert events update the
 // panel and the alert markers on the charts their evidence concerns.
@@ -419,6 +419,10 @@ export default function RunView({
           );
         })}
 
+        {/* input, label and output statistics: read from the same events, so live and on shared links alike;
+            before the histograms, which a watched model has dozens of */}
+        <DataPanel events={events} />
+
         {panels.histograms.length > 0 && (
           <section className="chart-section" aria-label="Histograms">
             <h2>Histograms</h2>
@@ -441,9 +445,6 @@ export default function RunView({
             />
           </section>
         )}
-
-        {/* input, label and output statistics: read from the same events, so live and on shared links alike */}
-        <DataPanel events={events} />
 
         {events.length > 0 && (
           <section className="chart-section" aria-label="Events">
