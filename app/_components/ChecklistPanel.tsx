@@ -95,6 +95,17 @@ export default function ChecklistPanel({ runId, alerts, status }: { runId: strin
                   {it.state === "raised" ? ": " : ""}
                   {it.evidence}
                 </span>
+                {/* the statistics this item judges, as numbers: the run page's Data section (DataPanel) */}
+                {it.id === "input_preprocessing" && it.state !== "unknown" && (
+                  <button
+                    type="button"
+                    className="link-button check-data"
+                    title="show the input statistics"
+                    onClick={() => reveal("#data", "#2563eb")}
+                  >
+                    see the input statistics
+                  </button>
+                )}
                 {it.how && (
                   <span className="check-how">
                     to check it: <Code text={it.how} />

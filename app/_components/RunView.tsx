@@ -13,6 +13,7 @@ import { runStepUnit } from "@/lib/ui/ema";
 import { firstPointKeys } from "@/lib/ui/x-axis";
 import AlertsPanel, { type ChartLink } from "./AlertsPanel";
 import ChecklistPanel from "./ChecklistPanel";
+import DataPanel from "./DataPanel";
 import { LocalTime, StatusBadge, runDuration, useNow } from "./bits";
 import ChartControls from "./ChartControls";
 import { PALETTE } from "./chart-setup";
@@ -30,10 +31,11 @@ import SharePanel from "./SharePanel";
 import { useRunAlerts } from "./use-run-alerts";
 import { useXContexts } from "./use-x-contexts";
 
-// The run page: header, alerts, then one chart per metric group by section, histograms, images,
-// events. Live: points go to the charts through a bus; an unknown key refetches the run (new
-// charts appear), histogram/image events refresh their panels, run events update the status,
-// alert events update the panel and the alert markers on the charts their evidence concerns.
+// The run page: header, alerts, then one chart per metric group by section, data statistics,
+// histograms, images, events. Live: points go to the charts through a bus; an unknown key refetches
+// the run (new charts appear), histogram/image events refresh their panels, other events (the data
+// statistics among them) join the list, run events update the status, alert events update the
+// panel and the alert markers on the charts their evidence concerns.
 
 const REFRESH_DEBOUNCE_MS = 400;
 const STATUS_CHECK_MS = 60_000;
@@ -416,6 +418,10 @@ export default function RunView({
             </section>
           );
         })}
+
+        {/* input, label and output statistics: read from the same events, so live and on shared links alike;
+            before the histograms, which a watched model has dozens of */}
+        <DataPanel events={events} />
 
         {panels.histograms.length > 0 && (
           <section className="chart-section" aria-label="Histograms">

@@ -6,6 +6,11 @@ import { encodeNullable, encodeValue } from "../values";
 import { runView } from "./run-view";
 import { tagsOf } from "./update-run";
 
+// a page lists a run's first events, plus the latest data statistics logged after them
+const EVENTS_SHOWN = 1000;
+const LATEST_STATS = 100;
+const STATS_TYPES = ["input_stats", "input_statistics", "data_stats", "label_stats", "output_stats"];
+
 /**
  * A run with every key it logged (count, range, last value), its histogram keys and events; with
  * `owner`, its owner's name and its sweep too (the dashboard's; a shared link's page never shows them).
@@ -33,14 +38,22 @@ export async function getRun(id: string, opts: { owner?: boolean } = {}) {
   const histogramKeys = db
     .prepare("SELECT key, COUNT(*) AS count, MAX(step) AS lastStep FROM histograms WHERE run_id = ? GROUP BY key ORDER BY key")
     .all(id) as { key: string; count: number; lastStep: number }[];
-  const events = (
-    db.prepare("SELECT type, step, time, data FROM events WHERE run_id = ? AND type != 'image' ORDER BY id LIMIT 1000").all(id) as {
-      type: string;
-      step: number | null;
-      time: number;
-      data: string;
-    }[]
-  ).map((e) => ({ ...e, data: JSON.parse(e.data) as unknown }));
+  type EventRow = { id: number; type: string; step: number | null; time: number; data: string };
+  const rows = db
+    .prepare(`SELECT id, type, step, time, data FROM events WHERE run_id = ? AND type != 'image' ORDER BY id LIMIT ${EVENTS_SHOWN}`)
+    .all(id) as EventRow[];
+  // past the first events, the latest data statistics still come: the page's Data section shows the
+  // latest of each split, the ones the diagnostics read (a long watch()ed run logs two an epoch)
+  if (rows.length === EVENTS_SHOWN) {
+    const later = db
+      .prepare(
+        `SELECT id, type, step, time, data FROM events WHERE run_id = ? AND id > ? AND type IN (${STATS_TYPES.map(() => "?").join(", ")})
+         ORDER BY id DESC LIMIT ${LATEST_STATS}`,
+      )
+      .all(id, rows[rows.length - 1].id, ...STATS_TYPES) as EventRow[];
+    rows.push(...later.reverse());
+  }
+  const events = rows.map(({ id: _, ...e }) => ({ ...e, data: JSON.parse(e.data) as unknown }));
   // each part from events_image_key_idx alone: a GROUP BY would read every image's data (its PNG)
   const images = db
     .prepare(

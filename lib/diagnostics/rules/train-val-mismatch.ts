@@ -14,8 +14,10 @@ import { chanceCeiling, classesOf } from "./no-learning";
 const ADVICE =
   "Run the validation data through exactly the same preprocessing as the training data: the same " +
   "normalization statistics (computed on the training set, with an epsilon that does not blow up " +
-  "constant features), the same resizing / transforms, the same label encoding and dtype. Compare " +
-  "log_input_stats(x) of a training batch with one of a validation batch.";
+  "constant features), the same resizing / transforms, the same label encoding and dtype. Compare the " +
+  "training and validation input statistics feature by feature in the Data section of the run page: " +
+  "watch(model, optimizer) logs them for a training batch and for a validation batch evaluated after " +
+  'model.eval(); without watch(), log_input_stats(x) and log_input_stats(x_val, split="val") send them.';
 
 /** Whether `bad` holds at the first `first` evaluations, at the latest, and at >= `share` of them. */
 function fromTheStart(e: EvalTable, bad: (i: number) => boolean, first: number, share: number): number | null {

@@ -1,0 +1,420 @@
+// The run page's Data panel: what a run logged about its data (input_stats, label_stats and
+// output_stats events) read for people. Per split the latest statistics, summarised so that a
+// 784-pixel input stays readable; training and validation inputs compared feature by feature with
+// the reading train_val_mismatch makes (each side's std floored at its typical feature std, a
+// feature off by its std ratio either way or its mean shift in training stds), so the numbers on
+// the page are the ones the alert speaks of; and how the statistics moved over the run.
+// Split names and feature/class names are data: Maps and arrays, never object members.
+
+import { DEFAULT_THRESHOLDS } from "../diagnostics/thresholds";
+import { statsSplit } from "../diagnostics/rules/input-not-normalized";
+
+export interface StatsEvent {
+  type: string;
+  step: number | null;
+  data: unknown;
+}
+
+/** A number as logged: finite, NaN or ±Infinity (the wire's strings read back), or null when absent. */
+export function wireNum(v: unknown): number | null {
+  if (typeof v === "number") return v;
+  if (v === "NaN") return Number.NaN;
+  if (v === "Infinity") return Number.POSITIVE_INFINITY;
+  if (v === "-Infinity") return Number.NEGATIVE_INFINITY;
+  return null;
+}
+
+function wireList(v: unknown): number[] | null {
+  if (!Array.isArray(v)) return null;
+  const out: number[] = [];
+  for (const x of v) {
+    const n = wireNum(x);
+    if (n === null) return null;
+    out.push(n);
+  }
+  return out;
+}
+
+function stringList(v: unknown, length: number): string[] | null {
+  if (!Array.isArray(v) || v.length !== length) return null;
+  return v.every((x) => typeof x === "string") ? (v as string[]) : null;
+}
+
+function record(d: unknown): Record<string, unknown> {
+  return d && typeof d === "object" && !Array.isArray(d) ? (d as Record<string, unknown>) : Object.create(null);
+}
+
+/** The split name an event gives (trimmed), "train" when it gives none. */
+export function splitName(data: unknown): string {
+  const s = record(data).split;
+  return typeof s === "string" && s.trim() !== "" ? s.trim() : "train";
+}
+
+function median(xs: number[]): number {
+  if (!xs.length) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export interface NonFinite {
+  nan: number;
+  posInf: number;
+  negInf: number;
+}
+
+function countNonFinite(...lists: (number[] | null)[]): NonFinite {
+  const c = { nan: 0, posInf: 0, negInf: 0 };
+  for (const l of lists)
+    for (const x of l ?? []) {
+      if (Number.isNaN(x)) c.nan++;
+      else if (x === Number.POSITIVE_INFINITY) c.posInf++;
+      else if (x === Number.NEGATIVE_INFINITY) c.negInf++;
+    }
+  return c;
+}
+
+export interface InputStats {
+  split: string;
+  step: number | null;
+  /** "watch" when watch() sent it, null for a log_input_stats call (or unknown). */
+  source: string | null;
+  n: number | null;
+  mean: number[];
+  std: number[];
+  /** Per-feature extremes and names, when the payload carries them. */
+  min: number[] | null;
+  max: number[] | null;
+  names: string[] | null;
+  shape: unknown[] | null;
+}
+
+function inputStatsOf(e: StatsEvent): InputStats | null {
+  const d = record(e.data);
+  const mean = wireList(d.mean);
+  const std = wireList(d.std);
+  if (!mean || !std || mean.length !== std.length || mean.length === 0) return null;
+  const min = wireList(d.min);
+  const max = wireList(d.max);
+  const n = wireNum(d.n);
+  return {
+    split: splitName(d),
+    step: e.step,
+    source: typeof d.source === "string" ? d.source : null,
+    n: n !== null && Number.isFinite(n) ? n : null,
+    mean,
+    std,
+    min: min && min.length === mean.length ? min : null,
+    max: max && max.length === mean.length ? max : null,
+    names: stringList(d.names ?? d.features, mean.length),
+    shape: Array.isArray(d.shape) ? d.shape : null,
+  };
+}
+
+export interface InputSummary {
+  features: number;
+  /** median |mean| and median std over the finite features: the "typical" scale */
+  typicalAbsMean: number;
+  typicalStd: number;
+  meanRange: [number, number] | null;
+  stdRange: [number, number] | null;
+  minOfMin: number | null;
+  maxOfMax: number | null;
+  /** features whose std is 0 (constant in what was measured) */
+  constant: number;
+  nonFinite: NonFinite;
+  /** features with a non-finite mean or std */
+  nonFiniteFeatures: number;
+}
+
+function range(xs: number[]): [number, number] | null {
+  const f = xs.filter(Number.isFinite);
+  if (!f.length) return null;
+  let lo = f[0];
+  let hi = f[0];
+  for (const x of f) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return [lo, hi];
+}
+
+export function summarizeInputs(s: InputStats): InputSummary {
+  let nonFiniteFeatures = 0;
+  for (let i = 0; i < s.mean.length; i++) if (!Number.isFinite(s.mean[i]) || !Number.isFinite(s.std[i])) nonFiniteFeatures++;
+  const mins = s.min ? range(s.min) : null;
+  const maxs = s.max ? range(s.max) : null;
+  return {
+    features: s.mean.length,
+    typicalAbsMean: median(s.mean.filter(Number.isFinite).map(Math.abs)),
+    typicalStd: median(s.std.filter(Number.isFinite)),
+    meanRange: range(s.mean),
+    stdRange: range(s.std),
+    minOfMin: mins ? mins[0] : null,
+    maxOfMax: maxs ? maxs[1] : null,
+    constant: s.std.filter((x) => x === 0).length,
+    nonFinite: countNonFinite(s.mean, s.std, s.min, s.max),
+    nonFiniteFeatures,
+  };
+}
+
+export interface FeatureDiff {
+  index: number;
+  name: string | null;
+  trainMean: number;
+  trainStd: number;
+  valMean: number;
+  valStd: number;
+  /** |val mean - train mean| in (floored) training stds */
+  shift: number;
+  /** val std / train std, each floored at its side's typical std */
+  ratio: number;
+  /** max(shift, ratio, 1/ratio): NaN when a side is not finite */
+  off: number;
+}
+
+export interface InputComparison {
+  features: number;
+  /** features with finite statistics on both sides */
+  compared: number;
+  /** features off by >= factor */
+  offCount: number;
+  factor: number;
+  extreme: number;
+  share: number;
+  /** whether train_val_mismatch's input reading would call this a mismatch */
+  mismatch: boolean;
+  /** the most different features, worst first (features whose numbers are not finite first of all) */
+  worst: FeatureDiff[];
+  /** features that could not be compared because a side is NaN or infinite */
+  notFinite: number;
+  /** the most different feature with finite numbers on both sides (the one the alert names) */
+  worstFinite: FeatureDiff | null;
+}
+
+const T = DEFAULT_THRESHOLDS;
+
+/**
+ * Training vs validation inputs, feature by feature, as train_val_mismatch reads them (byInputs);
+ * null when the two do not describe the same features.
+ */
+export function compareInputs(tr: InputStats, va: InputStats, top = 10): InputComparison | null {
+  const F = tr.mean.length;
+  if (va.mean.length !== F) return null;
+  const floor = median(tr.std.filter((x) => Number.isFinite(x) && x > 0));
+  const valStds = va.std.filter((x) => Number.isFinite(x) && x > 0);
+  const valFloor = valStds.length ? median(valStds) : floor;
+  const diffs: FeatureDiff[] = [];
+  let compared = 0;
+  let offCount = 0;
+  let notFinite = 0;
+  for (let i = 0; i < F; i++) {
+    const [tm, ts, vm, vs] = [tr.mean[i], tr.std[i], va.mean[i], va.std[i]];
+    const finite = [tm, ts, vm, vs].every(Number.isFinite);
+    let shift = Number.NaN;
+    let ratio = Number.NaN;
+    let off = Number.NaN;
+    if (finite && Number.isFinite(floor)) {
+      const sRef = Math.max(ts, floor);
+      shift = Math.abs(vm - tm) / sRef;
+      ratio = Math.max(vs, valFloor) / sRef;
+      off = Math.max(shift, ratio, 1 / ratio);
+      compared++;
+      if (off >= T.tv_input_factor) offCount++;
+    } else if (!finite) notFinite++;
+    diffs.push({ index: i, name: tr.names?.[i] ?? va.names?.[i] ?? null, trainMean: tm, trainStd: ts, valMean: vm, valStd: vs, shift, ratio, off });
+  }
+  // a feature that is NaN or infinite on one side is the most different of all: it leads the list
+  const rank = (d: FeatureDiff) => (Number.isNaN(d.off) ? (notFiniteSide(d) ? Number.POSITIVE_INFINITY : -1) : d.off);
+  const worst = diffs
+    .filter((d) => rank(d) >= 0)
+    .sort((a, b) => rank(b) - rank(a) || a.index - b.index)
+    .slice(0, top);
+  const share = compared ? offCount / compared : 0;
+  let worstFinite: FeatureDiff | null = null;
+  for (const d of diffs) if (Number.isFinite(d.off) && d.off > (worstFinite?.off ?? 0)) worstFinite = d;
+  const worstOff = worstFinite?.off ?? 0;
+  return {
+    features: F,
+    compared,
+    offCount,
+    factor: T.tv_input_factor,
+    extreme: T.tv_input_extreme,
+    share,
+    // one validation example says nothing about spread: the rule reads nothing from it either
+    mismatch: compared > 0 && !(va.n !== null && va.n < 2) && (worstOff >= T.tv_input_extreme || share >= T.tv_input_share),
+    worst,
+    notFinite,
+    worstFinite,
+  };
+}
+
+function notFiniteSide(d: FeatureDiff): boolean {
+  return ![d.trainMean, d.trainStd, d.valMean, d.valStd].every(Number.isFinite);
+}
+
+export interface LabelStats {
+  split: string;
+  step: number | null;
+  counts: number[];
+  n: number;
+  names: string[] | null;
+  majority: number;
+  majorityShare: number;
+  /** classes with no example */
+  empty: number;
+}
+
+function labelStatsOf(e: StatsEvent): LabelStats | null {
+  const d = record(e.data);
+  const counts = wireList(d.counts);
+  if (!counts || counts.length < 1 || !counts.every((c) => Number.isFinite(c) && c >= 0)) return null;
+  const n = counts.reduce((a, b) => a + b, 0);
+  let majority = 0;
+  for (let i = 1; i < counts.length; i++) if (counts[i] > counts[majority]) majority = i;
+  return {
+    split: splitName(d),
+    step: e.step,
+    counts,
+    n,
+    names: stringList(d.names ?? d.classes, counts.length),
+    majority,
+    majorityShare: n > 0 ? counts[majority] / n : Number.NaN,
+    empty: counts.filter((c) => c === 0).length,
+  };
+}
+
+export interface OutputStats {
+  split: string;
+  step: number | null;
+  n: number | null;
+  pred: { min: number | null; max: number | null; mean: number | null; std: number | null };
+  target: { min: number | null; max: number | null; mean: number | null; std: number | null };
+  /** what loss_output_mismatch reads in them, in words; null when nothing stands out */
+  note: string | null;
+}
+
+function outputStatsOf(e: StatsEvent): OutputStats | null {
+  const d = record(e.data);
+  const side = (p: string) => ({
+    min: wireNum(d[`${p}_min`]),
+    max: wireNum(d[`${p}_max`]),
+    mean: wireNum(d[`${p}_mean`]),
+    std: wireNum(d[`${p}_std`]),
+  });
+  const pred = side("pred");
+  const target = side("target");
+  if (pred.min === null && pred.max === null && target.min === null && target.max === null) return null;
+  const n = wireNum(d.n);
+  let note: string | null = null;
+  const { min: pmin, max: pmax } = pred;
+  const { min: tmin, max: tmax } = target;
+  if ([pmin, pmax, tmin, tmax].every((x) => x !== null && Number.isFinite(x))) {
+    if (pmin! >= 0 && tmin! < 0) note = "predictions never go below 0 while targets do (a ReLU-type output?)";
+    else if (pmin! >= 0 && pmax! <= 1 && (tmin! < 0 || tmax! > 1)) note = "predictions stay inside [0, 1] while targets leave it (a sigmoid output?)";
+  } else if ([pmin, pmax].some((x) => x !== null && !Number.isFinite(x))) note = "predictions are not finite";
+  return { split: splitName(d), step: e.step, n: n !== null && Number.isFinite(n) ? n : null, pred, target, note };
+}
+
+export interface HistoryPoint {
+  step: number | null;
+  /** worst comparable feature's off (train vs val, as compareInputs) at that validation event; NaN when none */
+  off: number;
+  offCount: number;
+}
+
+export interface SplitChange {
+  split: string;
+  step: number | null;
+  previousStep: number | null;
+  /** worst feature off between the event and the one before it of the same split */
+  off: number;
+  index: number;
+  name: string | null;
+}
+
+export interface DataStats {
+  /** latest input statistics per split name, in the order splits first appeared */
+  inputs: Map<string, InputStats>;
+  inputCounts: Map<string, number>;
+  labels: Map<string, LabelStats>;
+  labelCounts: Map<string, number>;
+  outputs: Map<string, OutputStats>;
+  outputCounts: Map<string, number>;
+  /** the latest training and validation inputs (as the diagnostics name splits) */
+  train: InputStats | null;
+  val: InputStats | null;
+  comparison: InputComparison | null;
+  /** each validation event against the training event latest at it */
+  history: HistoryPoint[];
+  /** the latest step at which a split's inputs changed by >= the mismatch factor from its previous event */
+  changes: SplitChange[];
+  empty: boolean;
+}
+
+const INPUT_TYPES = new Set(["input_stats", "input_statistics", "data_stats"]);
+
+export function dataStats(events: readonly StatsEvent[], top = 10): DataStats {
+  const inputs = new Map<string, InputStats>();
+  const inputCounts = new Map<string, number>();
+  const labels = new Map<string, LabelStats>();
+  const labelCounts = new Map<string, number>();
+  const outputs = new Map<string, OutputStats>();
+  const outputCounts = new Map<string, number>();
+  const history: HistoryPoint[] = [];
+  const lastChange = new Map<string, SplitChange>();
+  let train: InputStats | null = null;
+  let val: InputStats | null = null;
+  for (const e of events) {
+    if (INPUT_TYPES.has(e.type)) {
+      const s = inputStatsOf(e);
+      if (!s) continue;
+      const prev = inputs.get(s.split);
+      if (prev && prev.mean.length === s.mean.length) {
+        const c = compareInputs(prev, s, 1);
+        const w = c?.worstFinite ?? c?.worst[0];
+        if (c && w && (c.mismatch || !Number.isFinite(w.off)))
+          lastChange.set(s.split, { split: s.split, step: s.step, previousStep: prev.step, off: w.off, index: w.index, name: w.name });
+      }
+      inputs.set(s.split, s);
+      inputCounts.set(s.split, (inputCounts.get(s.split) ?? 0) + 1);
+      const kind = statsSplit(e.data);
+      if (kind === "train") train = s;
+      else if (kind === "val") {
+        val = s;
+        const c = train ? compareInputs(train, s, 1) : null;
+        history.push({ step: s.step, off: c?.worstFinite?.off ?? Number.NaN, offCount: c?.offCount ?? 0 });
+      }
+    } else if (e.type === "label_stats") {
+      const s = labelStatsOf(e);
+      if (!s) continue;
+      labels.set(s.split, s);
+      labelCounts.set(s.split, (labelCounts.get(s.split) ?? 0) + 1);
+    } else if (e.type === "output_stats") {
+      const s = outputStatsOf(e);
+      if (!s) continue;
+      outputs.set(s.split, s);
+      outputCounts.set(s.split, (outputCounts.get(s.split) ?? 0) + 1);
+    }
+  }
+  return {
+    inputs,
+    inputCounts,
+    labels,
+    labelCounts,
+    outputs,
+    outputCounts,
+    train,
+    val,
+    comparison: train && val ? compareInputs(train, val, top) : null,
+    history,
+    changes: [...lastChange.values()],
+    empty: inputs.size + labels.size + outputs.size === 0,
+  };
+}
+
+/** A class's or feature's label: its logged name, or its index. */
+export function itemLabel(prefix: string, index: number, names: string[] | null): string {
+  const n = names?.[index];
+  return n !== undefined ? n : `${prefix} ${index}`;
+}
