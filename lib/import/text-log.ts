@@ -169,6 +169,8 @@ export interface TextState {
   epochBase: number | null;
   /** The step of the last generic training line: where an evaluation printed after it belongs. */
   lastStep: number | null;
+  /** Whether lastStep came from a line counting iterations (a bar, `Epoch [1][50/100]`), not from an epoch alone. */
+  lastStepFine: boolean;
 }
 
 export function newTextState(): TextState {
@@ -184,6 +186,7 @@ export function newTextState(): TextState {
     barValues: new Map(),
     epochBase: null,
     lastStep: null,
+    lastStepFine: false,
   };
 }
 
@@ -555,7 +558,10 @@ function readBar(line: string, out: ImportData, state?: TextState): boolean {
   if (scaled && any) out.epochs.set(step, desc!.step + p.i / p.n);
   // a training bar's step (one naming its epoch or drawing metrics; a data set's `Map` bar is neither):
   // where a line printed after it with only an epoch belongs
-  if (state && (scaled || any)) state.lastStep = step;
+  if (state && (scaled || any)) {
+    state.lastStep = step;
+    state.lastStepFine = true;
+  }
   return true;
 }
 
@@ -640,6 +646,8 @@ function runningAverage(line: string, at: number): number | undefined {
 
 function generic(line: string, out: ImportData, state?: TextState): void {
   let found = pairs(line);
+  // the text before a plain print's pairs (a logger's prefix, `Test:`): where an evaluation says so
+  let head: string | undefined;
   if (found.length < 2 && !hasStep(found)) {
     // no `name: value` pairs to speak of: `name value` fields with a step among them, or after the
     // progress the line prints (`Epoch: [0][ 10/5005]\tLoss 6.9 (6.95)`), or an evaluation's after training
@@ -647,8 +655,16 @@ function generic(line: string, out: ImportData, state?: TextState): void {
     if (spaced.length >= 2 && (hasStep(spaced) || progressOf(line) !== undefined || (state?.lastStep != null && EVAL_SECTION.test(line))))
       found = spaced;
     else if (found.length === 0) {
-      const words = wordPairs(line);
-      if (words.length >= 2 && hasStep(words)) found = words;
+      const body = logPrefixEnd(line);
+      const words = wordPairs(line.slice(body));
+      // an evaluation's print with no step (`val loss 0.5 acc 0.8`, `Test: loss 0.5`) after training lines
+      const evalLine =
+        state?.lastStep != null &&
+        (EVAL_SECTION.test(line.slice(0, body)) || (words.length > 0 && words[0].key !== words[0].word && EVAL_KEY.test(words[0].key)));
+      if ((words.length >= 2 && hasStep(words)) || (words.length > 0 && evalLine)) {
+        found = words;
+        head = line.slice(0, body);
+      }
     }
   }
   if (!found.length) return;
@@ -663,7 +679,12 @@ function generic(line: string, out: ImportData, state?: TextState): void {
   const progress = step === undefined ? progressOf(line, state) : undefined;
   // the progress's own number (timm's `Train: 3 [50/200]`) is the epoch, not a metric
   const metrics = found.filter(
-    (x) => !isStepWord(x.word) && x.word.toLowerCase() !== "epoch" && !NOT_METRICS.has(x.key) && !(progress && x.at === progress.word),
+    (x) =>
+      !isStepWord(x.word) &&
+      x.word.toLowerCase() !== "epoch" &&
+      !NOT_METRICS.has(x.key) &&
+      !(progress && x.at === progress.word) &&
+      !(Number.isInteger(x.value) && COUNT_NAMES.has(x.key.toLowerCase())),
   );
   if (!metrics.length) return;
   let at: number | undefined;
@@ -680,25 +701,34 @@ function generic(line: string, out: ImportData, state?: TextState): void {
   // a line placed by its epoch alone in a log whose lines count iterations (`epoch 1 val_loss 0.3`
   // after bars at steps 0..200, timm's `*** Best metric: 2.1 (epoch 0)` after `Train: 0 [124/125]`)
   // belongs to the last training step printed, not to step 1 of the iterations' axis
-  const moved = byEpoch && at !== undefined && state?.lastStep != null && state.lastStep > at;
+  // (after lines counting iterations only: after lines placed by their epoch, an earlier epoch is a
+  // restart of the count, `epoch 0` of a second run printed to the same log, kept at its own step)
+  const moved = byEpoch && at !== undefined && state?.lastStep != null && state.lastStepFine && state.lastStep > at;
   if (moved) at = state!.lastStep!;
   // `Epoch 3 val: loss: 0.4` after `Epoch 3 train: loss: 0.5`: the evaluation's loss is not the
   // training's; named as the evaluation (`val_loss`) unless its name already says so
   // (spaced fields have no place: their names, `train loss` | `val loss`, say it themselves)
   let first = metrics.some((x) => x.at < 0) ? 0 : line.length;
   for (const x of metrics) if (x.at >= 0 && x.at < first) first = x.at;
-  const section = EVAL_SECTION.exec(line.slice(0, first))?.[1].toLowerCase();
-  const prefix = section === undefined ? "" : section.startsWith("val") ? "val_" : section.startsWith("eval") ? "eval_" : "test_";
+  const section = EVAL_SECTION.exec(head ?? line.slice(0, first))?.[1].toLowerCase();
+  const prefix = sectionPrefix(section);
+  // the names as stored: a name after an evaluation's own (`val loss 0.6 acc 0.8`, `Val Loss: 0.6 Acc:
+  // 0.8`) is the evaluation's too (`val_acc`), not a second value of the training's `acc` at this step
+  const keys = evalKeys(metrics, prefix);
+  const evalOnly = section !== undefined || keys.every((k) => EVAL_KEY.test(k));
   // an evaluation printed without a step of its own (PyTorch's examples' `Test set: Average loss:
   // 0.0339`, timm's `Test: [19/19] Loss: 0.6 (0.5)`, mmengine's `Epoch(val) [1][100/100]`) belongs to
   // the training step printed last; its running averages, when printed, are the evaluation's figures
   // (the batch lines of one evaluation land on one step: the last one printed is kept)
-  const evalAfterTraining = at === undefined && section !== undefined && state?.lastStep != null;
+  const evalAfterTraining = at === undefined && evalOnly && state?.lastStep != null;
   if (evalAfterTraining) at = state!.lastStep!;
   if (at === undefined) return;
-  if (state && !evalAfterTraining && section === undefined) state.lastStep = at;
-  for (const x of metrics) {
-    const key = prefix && !EVAL_KEY.test(x.key) && codePointLength(prefix + x.key) <= LIMITS.keyMaxLength.value ? prefix + x.key : x.key;
+  if (state && !evalAfterTraining && !moved && section === undefined) {
+    state.lastStep = at;
+    state.lastStepFine = !byEpoch;
+  }
+  for (const [n, x] of metrics.entries()) {
+    const key = keys[n];
     let value = x.value;
     if (evalAfterTraining) {
       value = x.avg ?? (x.at >= 0 ? runningAverage(line, x.at) : undefined) ?? value;
@@ -713,6 +743,123 @@ function generic(line: string, out: ImportData, state?: TextState): void {
   // (a line moved to the last training step leaves that step's own, finer epoch)
   if (!moved && epoch !== undefined && Number.isFinite(epoch) && Math.abs(epoch) <= LIMITS.epochAbsMax.value) out.epochs.set(at, epoch);
 }
+
+function sectionPrefix(section: string | undefined): string {
+  return section === undefined ? "" : section.startsWith("val") ? "val_" : section.startsWith("eval") ? "eval_" : "test_";
+}
+
+/** Names that only tell a training's time or rate, never an evaluation's figure (`val loss 0.6 lr 0.01`). */
+const NOT_EVAL_NAMES = new Set(["lr", "learning_rate", "time", "eta", "epoch_time", "data_time"]);
+
+/**
+ * The keys of a line's metrics, in order: the line's section's prefix (`Epoch 3 val: loss: 0.4`), and
+ * after a name of words whose first says evaluation (`val loss`, `Test Acc`), that evaluation's prefix
+ * on the names after it that say no section of their own, until a name starting with `train`.
+ */
+function evalKeys(metrics: Pair[], prefix: string): string[] {
+  let carried = prefix;
+  return metrics.map((x) => {
+    if (x.key !== x.word) {
+      const head = x.key.slice(0, x.key.indexOf("_")).toLowerCase();
+      if (head === "train" || head === "training") carried = prefix;
+      else if (EVAL_SECTION.test(head) && head.length === x.key.indexOf("_")) carried = sectionPrefix(head);
+    }
+    const own = EVAL_KEY.test(x.key) || /^train(?:ing)?(?:[_/.-]|$)/i.test(x.key) || NOT_EVAL_NAMES.has(x.key.toLowerCase());
+    return carried && !own && codePointLength(carried + x.key) <= LIMITS.keyMaxLength.value ? carried + x.key : x.key;
+  });
+}
+
+/**
+ * Names whose integer value is a count, an index or a setting, not a measurement of the step: the
+ * process printing (`rank 0 epoch 1 loss 0.5`), the batch within an epoch (`Epoch 1 Batch 100 Loss
+ * 0.5`), a seed, the run's planned length (`epochs 90`) and sizes (`batch_size 32`, `params 11689512`).
+ */
+const COUNT_NAMES = new Set([
+  "rank",
+  "local_rank",
+  "global_rank",
+  "world_size",
+  "node",
+  "node_rank",
+  "gpu",
+  "gpu_id",
+  "device",
+  "worker",
+  "workers",
+  "num_workers",
+  "seed",
+  "random_seed",
+  "batch",
+  "batch_idx",
+  "batch_size",
+  "epochs",
+  "num_epochs",
+  "max_epochs",
+  "total_epochs",
+  "max_steps",
+  "total_steps",
+  "max_iters",
+  "num_classes",
+  "classes",
+  "params",
+  "num_params",
+  "parameters",
+]);
+
+/**
+ * Where a plain print starts after the prefix a logger writes before it (`2024-01-01 12:00:00,123 -
+ * INFO - `, `INFO:root:`, `[2024-01-01 12:00:00][INFO]`, glog's `I0101 12:00:00.123 42 train.py:9]`)
+ * and an evaluation's label (`Test:`); 0 when the line has none. Each character is looked at a few
+ * times at most (a `[` with no `]` ends the prefix).
+ */
+function logPrefixEnd(line: string): number {
+  let i = 0;
+  let body = 0;
+  let dashed = false;
+  let stamped = false;
+  for (let tokens = 0; tokens < 16; tokens++) {
+    while (line[i] === " " || line[i] === "\t") i++;
+    if (line[i] === "[") {
+      const close = line.indexOf("]", i);
+      if (close < 0 || close - i > 200) break;
+      i = close + 1;
+      if (line[i] === ":") i++;
+      body = i;
+      continue;
+    }
+    let end = line.indexOf(" ", i);
+    if (end < 0) end = line.length;
+    const token = line.slice(i, end);
+    const colon = token.indexOf(":");
+    const word = (colon > 0 ? token.slice(0, colon) : token).toLowerCase();
+    if (LOG_LEVELS.has(word) && colon > 0 && colon < token.length - 1) {
+      // `INFO:root:epoch 1 ...`: Python's basicConfig format runs into the message
+      return i + token.lastIndexOf(":") + 1;
+    }
+    const bare = token.endsWith(":") || token.endsWith(",") ? token.slice(0, -1) : token;
+    if (
+      LOG_LEVELS.has(bare.toLowerCase()) ||
+      LOG_STAMP.test(bare) ||
+      bare === "-" ||
+      bare === "|" ||
+      (token.endsWith("]") && body > 0) ||
+      (stamped && /^\d{1,10}$/.test(token)) ||
+      (dashed && line.startsWith(" - ", end)) ||
+      (token.endsWith(":") && EVAL_SECTION.test(bare) && EVAL_SECTION.exec(bare)?.[0].length === bare.length)
+    ) {
+      dashed = bare === "-";
+      stamped = LOG_STAMP.test(bare) || (stamped && /^\d/.test(bare));
+      i = end;
+      body = i;
+      continue;
+    }
+    break;
+  }
+  return body;
+}
+
+// A date, a time of day, a date and time, or glog's `I0101` (level and date) with which a logger starts a line.
+const LOG_STAMP = /^(?:\d{4}[-/]\d{2}[-/]\d{2}(?:T\d{2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?Z?)?|\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,9})?|[IWEF]\d{4})$/;
 
 function isStepWord(word: string): boolean {
   return STEP_NAMES.has(word.toLowerCase());

@@ -849,3 +849,107 @@ describe("text logs: an evaluation's line", () => {
     expect(all(parse("a.log", text))).toEqual(expected);
   });
 });
+
+// Console output around a plain print of `name value` pairs: what a reader of the log takes from
+// each line (the keys listed, at these steps, nothing else): no version, size, count or setting
+// becomes a metric, a logger's prefix does not hide the print, and an evaluation's values never land
+// in the training's series (same key, same step).
+describe("text logs: plain prints among other console output", () => {
+  function all(d: ImportData): string[] {
+    const out: string[] = [];
+    for (const [k, p] of d.points) p.steps.forEach((s, i) => out.push(`${k}@${s}=${p.values[i]}`));
+    return out.sort();
+  }
+
+  test.each([
+    ["pip's collecting line", "Collecting torch 2.1.0", []],
+    ["pip's installed line", "Successfully installed numpy 1.26.4 torch 2.1.0", []],
+    ["a version print", "python 3.10", []],
+    ["library versions", "CUDA 12.1 cuDNN 8902", []],
+    ["a device print", "Using device cuda 0", []],
+    ["a download size", "Downloading 100 MB", []],
+    ["an argument dump", "batch 32 workers 4", []],
+    ["an argument dump with an epoch count", "epoch 10 batch 32 workers 4", []],
+    ["a config print", "config: lr 0.001 batch_size 32", []],
+    ["argparse's Namespace", "Namespace(batch_size=32, epochs=10, lr=0.001, seed=42)", []],
+    ["GPU memory", "GPU 0 memory 1234 MiB", []],
+    ["nvidia-smi's table", "| N/A 34C P0 42W / 300W | 1234MiB / 16384MiB | 0% Default |", []],
+    ["a checkpoint saved", "Saving checkpoint epoch 3", []],
+    ["timing columns", "data 0.01 (0.02) time 0.5", []],
+    ["a traceback", '  File "train.py", line 42, in <module>', []],
+    ["a warning's source line", "train.py:42: UserWarning: foo", []],
+    ["a seed", "seed 42", []],
+    ["ReduceLROnPlateau", "Epoch 00005: reducing learning rate of group 0 to 1.0000e-04.", []],
+    ["Keras's data set count", "Found 50000 images belonging to 10 classes.", []],
+    ["a plain print after a date and a level", "2024-01-01 12:00:00 INFO epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["... logging's asctime - name - level", "2024-01-01 12:00:00,123 - train - INFO - epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["... logging's basicConfig", "INFO:root:epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["... Hydra's brackets", "[2024-01-01 12:00:00,123][train][INFO] - epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["... glog", "I0101 12:00:00.123456 12345 train.py:42] epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["... torchrun's rank", "[rank0]: epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["a logged download is still no metric", "2024-01-01 12:00:00 INFO Downloading 100 MB", []],
+    ["the rank printing", "rank 0 epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["... as colon pairs", "epoch: 1 rank: 0 loss: 0.5", ["loss@1=0.5"]],
+    ["node and GPU", "node 0 gpu 3 epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["a seed with the epoch", "random seed 42 epoch 0 loss 1", ["loss@0=1"]],
+    ["the batch within the epoch (TensorFlow's tutorials)", "Epoch 1 Batch 100 Loss 0.5", ["Loss@1=0.5"]],
+    ["... as colon pairs", "Epoch: 1, Batch: 100, Loss: 0.5", ["Loss@1=0.5"]],
+    ["the planned epochs", "epoch 1 lr 0.1 epochs 90", ["lr@1=0.1"]],
+    ["sizes", "epoch 1 params 11689512 classes 10 loss 2", ["loss@1=2"]],
+    ["a float under a count's name is a value", "epoch 1 gpu 0.5", ["gpu@1=0.5"]],
+  ] as [string, string, string[]][])("%s", (_what, line, expected) => {
+    expect(all(parse("a.log", `${line}\n`))).toEqual(expected);
+  });
+
+  test.each([
+    [
+      "train and val in one line, colon pairs",
+      "Epoch 1 train loss: 0.5 acc: 0.7 val loss: 0.6 acc: 0.8",
+      ["acc@1=0.7", "train_loss@1=0.5", "val_acc@1=0.8", "val_loss@1=0.6"],
+    ],
+    [
+      "... spaced fields",
+      "epoch 1, train loss 0.5, acc 0.7, val loss 0.6, acc 0.8",
+      ["acc@1=0.7", "train_loss@1=0.5", "val_acc@1=0.8", "val_loss@1=0.6"],
+    ],
+    [
+      "... a plain print",
+      "epoch 1 train loss 0.5 acc 0.7 val loss 0.6 acc 0.8",
+      ["acc@1=0.7", "train_loss@1=0.5", "val_acc@1=0.8", "val_loss@1=0.6"],
+    ],
+    ["... the learning rate stays the training's", "epoch 1 val loss 0.6 lr 0.01", ["lr@1=0.01", "val_loss@1=0.6"]],
+    [
+      "a validation print after the training print of the epoch",
+      "epoch 1 loss 0.9 acc 0.7\nepoch 1 validation loss 0.5 acc 0.8",
+      ["acc@1=0.7", "loss@1=0.9", "val_acc@1=0.8", "validation_loss@1=0.5"],
+    ],
+    [
+      "a validation print with no step",
+      "epoch 0 loss 1\nepoch 1 loss 0.9 acc 0.7\nval loss 0.5 acc 0.8",
+      ["acc@1=0.7", "loss@0=1", "loss@1=0.9", "val_acc@1=0.8", "val_loss@1=0.5"],
+    ],
+    ["a test print after its label", "epoch 1 loss 0.9\nTest: loss 0.5 acc 0.8", ["loss@1=0.9", "test_acc@1=0.8", "test_loss@1=0.5"]],
+    ["... before any training line: no step to put it at", "val loss 0.5 acc 0.8\nepoch 1 loss 0.9", ["loss@1=0.9"]],
+    [
+      "a second run printed to the same log starts at its own epoch 0",
+      "epoch 0 loss 1\nepoch 1 loss 0.9\nepoch 0 loss 0.8\nepoch 1 loss 0.7",
+      ["loss@0=0.8", "loss@0=1", "loss@1=0.7", "loss@1=0.9"],
+    ],
+    [
+      "an epoch's print after iterations still lands at the last one",
+      "step 0 loss 1\nstep 100 loss 0.9\nepoch 0 val_loss 0.8\nepoch 0 val_acc 0.5",
+      ["loss@0=1", "loss@100=0.9", "val_acc@100=0.5", "val_loss@100=0.8"],
+    ],
+  ] as [string, string, string[]][])("%s", (_what, text, expected) => {
+    expect(all(parse("a.log", `${text}\n`))).toEqual(expected);
+  });
+
+  test.each([
+    ["logger prefixes", `${"2024-01-01 12:00:00 - INFO - [x] ".repeat(4_000)}epoch 1 loss 1`],
+    ["opening brackets", `${"[".repeat(60_000)}epoch 1 loss 1`],
+    ["basicConfig colons", `INFO:${"a:".repeat(30_000)}epoch 1 loss 1`],
+    ["evaluation names", `step 1 loss 1\n${"val loss 1 ".repeat(10_000)}`],
+  ])("%s before a plain print read in linear time", (_what, text) => {
+    expect(() => parse("a.log", Array(20).fill(text).join("\n"))).not.toThrow();
+  });
+});
