@@ -764,7 +764,9 @@ function evalKeys(metrics: Pair[], prefix: string): string[] {
       if (head === "train" || head === "training") carried = prefix;
       else if (EVAL_SECTION.test(head) && head.length === x.key.indexOf("_")) carried = sectionPrefix(head);
     }
-    const own = EVAL_KEY.test(x.key) || /^train(?:ing)?(?:[_/.-]|$)/i.test(x.key) || NOT_EVAL_NAMES.has(x.key.toLowerCase());
+    // (a line that is an evaluation's as a whole, `Test: [19/19] Time 0.2 Loss 6.1`, is so for every name)
+    const own =
+      EVAL_KEY.test(x.key) || /^train(?:ing)?(?:[_/.-]|$)/i.test(x.key) || (carried !== prefix && NOT_EVAL_NAMES.has(x.key.toLowerCase()));
     return carried && !own && codePointLength(carried + x.key) <= LIMITS.keyMaxLength.value ? carried + x.key : x.key;
   });
 }

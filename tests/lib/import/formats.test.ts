@@ -919,6 +919,16 @@ describe("text logs: plain prints among other console output", () => {
     ],
     ["... the learning rate stays the training's", "epoch 1 val loss 0.6 lr 0.01", ["lr@1=0.01", "val_loss@1=0.6"]],
     [
+      "... but a line that is an evaluation's as a whole leaves the training's time at that step alone",
+      "Epoch: [0][9/10]\tTime 0.1 (0.3)\tLoss 5.0 (6.0)\nTest: [9/10]\tTime 0.2 (0.25)\tLoss 4.5 (4.2)",
+      ["Loss@9=5", "Time@9=0.1", "test_Loss@9=4.2", "test_Time@9=0.25"],
+    ],
+    [
+      "... mmengine's val time",
+      "Epoch(train) [1][10/10]  lr: 0.1  time: 0.06  loss: 1.9\nEpoch(val) [1][313/313]  accuracy/top1: 45.67  time: 0.0102",
+      ["loss@10=1.9", "lr@10=0.1", "time@10=0.06", "val_accuracy/top1@10=45.67", "val_time@10=0.0102"],
+    ],
+    [
       "a validation print after the training print of the epoch",
       "epoch 1 loss 0.9 acc 0.7\nepoch 1 validation loss 0.5 acc 0.8",
       ["acc@1=0.7", "loss@1=0.9", "val_acc@1=0.8", "validation_loss@1=0.5"],
