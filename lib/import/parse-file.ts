@@ -76,6 +76,11 @@ function* parseParts(path: string, bytes: Uint8Array, opts: ParseOptions): Gener
   }
 }
 
+/** Nothing of the file kept and nothing said about it. */
+function readNothing(d: ImportData): boolean {
+  return d.kept === 0 && d.config.size === 0 && d.events.length === 0 && d.skipped.length === 0;
+}
+
 function* parseWhole(path: string, bytes: Uint8Array, opts: ParseOptions): Generator<void, { format: Format | null; data: ImportData }> {
   const data = new ImportData();
   const format = opts.format ?? formatOf(path, bytes);
@@ -97,10 +102,14 @@ function* parseWhole(path: string, bytes: Uint8Array, opts: ParseOptions): Gener
       // a .json file may be one document (trainer_state.json, a Keras history dump) or JSON Lines
       if (path.toLowerCase().endsWith(".json") && readJsonDocument(text, data)) {
         data.end = bytes.length;
+        // (a trainer_state.json whose log_history is empty, or holds no numbers: it showed as 0 points and nothing more)
+        if (readNothing(data)) data.skip("no metrics in this JSON file: its log_history or lists hold no numbers");
         break;
       }
       yield* jsonlParts(text, data);
       data.end = bytes.lastIndexOf(0x0a) + 1;
+      if (readNothing(data) && !data.truncated && /\S/.test(text))
+        data.skip("no metrics in this JSON file: babysit reads rows of numbers with a step (JSON Lines), trainer_state.json's log_history and Keras history dumps");
       break;
     }
     case "text": {

@@ -632,7 +632,8 @@ describe("text logs: numbers that are no metric of the step", () => {
 describe("JSON documents: hostile and junk", () => {
   test.each([
     ["a history dump of 300k keys", `{${Array.from({ length: 300_000 }, (_, i) => `"k${i}":[1]`).join(",")}}`, 300_000],
-    ["log_history whose step is NaN or 1e300", '{"log_history":[{"step":NaN,"loss":1},{"step":1e300,"loss":2},{"step":-1,"loss":3}]}', 3],
+    // (entries whose step is no step are left out and said so: their place in the list is no step)
+    ["log_history whose step is NaN or 1e300", '{"log_history":[{"step":NaN,"loss":1},{"step":1e300,"loss":2},{"step":-1,"loss":3}]}', 0],
     ["rows whose step is no step", '[{"step":1.5,"loss":1},{"global_step":"7","loss":2}]', 2],
     ["log_history of junk", '{"log_history":[5, null, [1], "x", {"step":"3","loss":"0.5"}, {}]}', 0],
     ["arrays of arrays", "[[1,2],[3,4]]", 0],
@@ -643,6 +644,28 @@ describe("JSON documents: hostile and junk", () => {
     const d = parse("a.json", text);
     expect(d.pointCount).toBe(points);
     for (const k of ["step", "global_step", "_step", "iteration"]) expect(d.points.has(k)).toBe(false);
+  });
+
+  // a JSON file a directory walk takes by name (metrics.json, trainer_state.json) that holds nothing
+  // babysit reads says so, and an entry of the Trainer's log with no step is not put at its index
+  test.each([
+    ["trainer_state.json", '{"log_history": "junk"}', [], /no metrics in this JSON file/],
+    ["trainer_state.json", '{"global_step": 10, "log_history": []}', [], /no metrics in this JSON file/],
+    ["trainer_state.json", '{"global_step": 10}', [], /no metrics in this JSON file/],
+    ["metrics.json", '{"iteration": 19}\n{"iteration": 39}\n', [], /no metrics in this JSON file/],
+    [
+      "trainer_state.json",
+      '{"log_history": [{"loss": 0.9, "step": 500}, {"loss": 0.8}, {"loss": 0.7, "step": 2.5}, {"loss": 0.6, "step": 1000}]}',
+      [
+        [500, 0.9],
+        [1000, 0.6],
+      ],
+      /log_history item 2 has no step/,
+    ],
+  ] as [string, string, [number, number][], RegExp][])("%s %s: said in skipped", (name, text, loss, reason) => {
+    const d = parse(name, text);
+    expect(series(d, "loss")).toEqual(loss);
+    expect(d.skipped.join("\n")).toMatch(reason);
   });
 
   test("__proto__ and constructor in a trainer_state.json are ordinary keys, never inherited names", () => {
