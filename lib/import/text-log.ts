@@ -402,6 +402,9 @@ const EVAL_SECTION = /(?<![\w.-])(val|valid|validation|validating|eval|evaluatio
 /** A metric named as an evaluation's (`val_loss`, `valid/acc`, `test_acc`, `eval_loss`). */
 const EVAL_KEY = /^(?:val|valid|validation|test|eval)(?:[_/.-]|$)/i;
 
+/** A metric's name that says it is an evaluation's and what (`val_loss`, `test/acc`; not a bare `val`). */
+const EVAL_NAMED = /^(?:val|valid|validation|test|eval)[_/.-][A-Za-z]/i;
+
 /** Metrics that are not the model's: Lightning's log version in its progress bar. */
 const NOT_METRICS = new Set(["v_num"]);
 
@@ -660,7 +663,9 @@ function generic(line: string, out: ImportData, state?: TextState): void {
       // an evaluation's print with no step (`val loss 0.5 acc 0.8`, `Test: loss 0.5`) after training lines
       const evalLine =
         state?.lastStep != null &&
-        (EVAL_SECTION.test(line.slice(0, body)) || (words.length > 0 && words[0].key !== words[0].word && EVAL_KEY.test(words[0].key)));
+        (EVAL_SECTION.test(line.slice(0, body)) ||
+          (words.length > 0 && words[0].key !== words[0].word && EVAL_KEY.test(words[0].key)) ||
+          (words.length > 0 && words.every((x) => EVAL_NAMED.test(x.key))));
       if ((words.length >= 2 && hasStep(words)) || (words.length > 0 && evalLine)) {
         found = words;
         head = line.slice(0, body);
@@ -728,8 +733,15 @@ function generic(line: string, out: ImportData, state?: TextState): void {
     state.lastStepFine = !byEpoch;
   }
   for (const [n, x] of metrics.entries()) {
-    const key = keys[n];
+    let key = keys[n];
     let value = x.value;
+    if (moved) {
+      // the epoch's figure of a metric the training line at that step printed too (`epoch 2 loss 0.41`,
+      // the epoch's mean, after `step 800 loss 0.39`): a second value of `loss` at step 800 would
+      // replace the step's own; kept as the epoch's, as Keras's TensorBoard callback names it
+      const p = out.points.get(key);
+      if (p && p.steps[p.steps.length - 1] === at && codePointLength(`epoch_${key}`) <= LIMITS.keyMaxLength.value) key = `epoch_${key}`;
+    }
     if (evalAfterTraining) {
       value = x.avg ?? (x.at >= 0 ? runningAverage(line, x.at) : undefined) ?? value;
       const p = out.points.get(key);
@@ -765,8 +777,7 @@ function evalKeys(metrics: Pair[], prefix: string): string[] {
       else if (EVAL_SECTION.test(head) && head.length === x.key.indexOf("_")) carried = sectionPrefix(head);
     }
     // (a line that is an evaluation's as a whole, `Test: [19/19] Time 0.2 Loss 6.1`, is so for every name)
-    const own =
-      EVAL_KEY.test(x.key) || /^train(?:ing)?(?:[_/.-]|$)/i.test(x.key) || (carried !== prefix && NOT_EVAL_NAMES.has(x.key.toLowerCase()));
+    const own = EVAL_KEY.test(x.key) || /^train(?:ing)?(?:[_/.-]|$)/i.test(x.key) || (carried !== prefix && NOT_EVAL_NAMES.has(x.key.toLowerCase()));
     return carried && !own && codePointLength(carried + x.key) <= LIMITS.keyMaxLength.value ? carried + x.key : x.key;
   });
 }

@@ -963,6 +963,13 @@ describe("text logs: plain prints among other console output", () => {
     ],
     ["a test print after its label", "epoch 1 loss 0.9\nTest: loss 0.5 acc 0.8", ["loss@1=0.9", "test_acc@1=0.8", "test_loss@1=0.5"]],
     ["... before any training line: no step to put it at", "val loss 0.5 acc 0.8\nepoch 1 loss 0.9", ["loss@1=0.9"]],
+    ["an evaluation print of names that say so", "step 10 loss 1\nval_loss 0.5 val_acc 0.8", ["loss@10=1", "val_acc@10=0.8", "val_loss@10=0.5"]],
+    ["... a bare val is no such name", "step 10 loss 1\nval 0.5", ["loss@10=1"]],
+    [
+      "the epoch's mean loss after the last step's loss: kept apart as the epoch's",
+      "step 10 loss 1\nepoch 0 loss 0.5 val_loss 0.7",
+      ["epoch_loss@10=0.5", "loss@10=1", "val_loss@10=0.7"],
+    ],
     [
       "a second run printed to the same log starts at its own epoch 0",
       "epoch 0 loss 1\nepoch 1 loss 0.9\nepoch 0 loss 0.8\nepoch 1 loss 0.7",
