@@ -32,7 +32,10 @@ import { type ImportData, isStep } from "./model";
 //    that step, named by the words before its colon (`Train Loss` -> `Train_Loss`). A line with no
 //    colon pairs is read as `name value` fields (`iter 100: loss 2.31, time 41ms`) when one of them is
 //    the step or the epoch, and so is a line of nothing but `name value` pairs between spaces
-//    (`epoch 3 loss 0.41 acc 0.9`). An evaluation's line with no step of its own (`Test set: Average
+//    (`epoch 3 loss 0.41 acc 0.9`, after a logger's prefix if any: logPrefixEnd). Counts, indexes and
+//    settings (COUNT_NAMES: rank, seed, batch_size) are no metric; a step (or batch) counted within
+//    each epoch is placed after the epochs before it (withinEpochs); the names after an evaluation's
+//    name of words (`val loss 0.6 acc 0.8`) are the evaluation's (evalKeys). An evaluation's line with no step of its own (`Test set: Average
 //    loss: ...`) is at the step of the last training line, its running averages `0.6 (0.5)` read.
 // Colour and cursor escape codes are removed first. Numbers are decimals or exponents; nan, inf,
 // -inf, infinity (any case) are values too: they are how a divergence shows. A line (a drawing) longer
@@ -171,6 +174,8 @@ export interface TextState {
   lastStep: number | null;
   /** Whether lastStep came from a line counting iterations (a bar, `Epoch [1][50/100]`), not from an epoch alone. */
   lastStepFine: boolean;
+  /** The epochs and steps of lines that print both: see withinEpochs. */
+  epochCount: { epoch: number; last: number; gap: number; offset: number } | null;
 }
 
 export function newTextState(): TextState {
@@ -187,6 +192,7 @@ export function newTextState(): TextState {
     epochBase: null,
     lastStep: null,
     lastStepFine: false,
+    epochCount: null,
   };
 }
 
@@ -675,11 +681,16 @@ function generic(line: string, out: ImportData, state?: TextState): void {
   if (!found.length) return;
   let step: number | undefined;
   let epoch: number | undefined;
+  let batch: number | undefined;
   for (const x of found) {
     const name = x.word.toLowerCase();
     if (isStepWord(name) && step === undefined) step = x.value;
     else if (name === "epoch" && epoch === undefined) epoch = x.value;
+    else if (name === "batch" && batch === undefined) batch = x.value;
   }
+  // `Epoch 1 Batch 100 Loss 0.5` (TensorFlow's tutorials): the batch counts within the epoch
+  if (step === undefined && epoch !== undefined && batch !== undefined && isStep(batch)) step = batch;
+  if (step !== undefined && epoch !== undefined && state && isStep(step) && isStep(epoch)) step = withinEpochs(state, epoch, step);
   // the step: a `step: N` pair, else the progress the line prints (`Epoch 3 [50/200]`), else an epoch pair
   const progress = step === undefined ? progressOf(line, state) : undefined;
   // the progress's own number (timm's `Train: 3 [50/200]`) is the epoch, not a metric
@@ -873,6 +884,30 @@ function logPrefixEnd(line: string): number {
 
 // A date, a time of day, a date and time, or glog's `I0101` (level and date) with which a logger starts a line.
 const LOG_STAMP = /^(?:\d{4}[-/]\d{2}[-/]\d{2}(?:T\d{2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?Z?)?|\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,9})?|[IWEF]\d{4})$/;
+
+/**
+ * The step of a line that prints an epoch and a step (or batch) that starts again each epoch
+ * (`Epoch 1 Step 900 loss 0.4`, then `Epoch 2 Step 0 loss 0.3`): the steps of the epochs before it
+ * added, so that epoch 2's step 0 does not land on epoch 1's (its values replaced epoch 1's). An
+ * epoch's length is its last step printed plus the distance between its last two; a global step
+ * (never smaller in a later epoch) is left as printed, and so is a count that starts again at an
+ * epoch that is no later (a second run printed to the same log).
+ */
+function withinEpochs(state: TextState, epoch: number, step: number): number {
+  const c = state.epochCount;
+  if (!c) {
+    state.epochCount = { epoch, last: step, gap: 1, offset: 0 };
+    return step;
+  }
+  if (epoch > c.epoch && step <= c.last) {
+    if (!isStep(c.offset + c.last + c.gap)) return step;
+    c.offset += c.last + c.gap;
+  } else if (epoch === c.epoch && step > c.last) c.gap = step - c.last;
+  else if (epoch < c.epoch) c.offset = 0;
+  c.epoch = epoch;
+  c.last = step;
+  return isStep(c.offset + step) ? c.offset + step : step;
+}
 
 function isStepWord(word: string): boolean {
   return STEP_NAMES.has(word.toLowerCase());

@@ -915,8 +915,8 @@ describe("text logs: plain prints among other console output", () => {
     ["... as colon pairs", "epoch: 1 rank: 0 loss: 0.5", ["loss@1=0.5"]],
     ["node and GPU", "node 0 gpu 3 epoch 1 loss 0.5", ["loss@1=0.5"]],
     ["a seed with the epoch", "random seed 42 epoch 0 loss 1", ["loss@0=1"]],
-    ["the batch within the epoch (TensorFlow's tutorials)", "Epoch 1 Batch 100 Loss 0.5", ["Loss@1=0.5"]],
-    ["... as colon pairs", "Epoch: 1, Batch: 100, Loss: 0.5", ["Loss@1=0.5"]],
+    ["the batch within the epoch (TensorFlow's tutorials) is where in the epoch", "Epoch 1 Batch 100 Loss 0.5", ["Loss@100=0.5"]],
+    ["... as colon pairs", "Epoch: 1, Batch: 100, Loss: 0.5", ["Loss@100=0.5"]],
     ["the planned epochs", "epoch 1 lr 0.1 epochs 90", ["lr@1=0.1"]],
     ["sizes", "epoch 1 params 11689512 classes 10 loss 2", ["loss@1=2"]],
     ["a float under a count's name is a value", "epoch 1 gpu 0.5", ["gpu@1=0.5"]],
@@ -969,6 +969,27 @@ describe("text logs: plain prints among other console output", () => {
       "the epoch's mean loss after the last step's loss: kept apart as the epoch's",
       "step 10 loss 1\nepoch 0 loss 0.5 val_loss 0.7",
       ["epoch_loss@10=0.5", "loss@10=1", "val_loss@10=0.7"],
+    ],
+    [
+      "a step counted within each epoch: the next epoch's steps follow the last one's, never land on them",
+      "Epoch 1 Step 0 loss 1\nEpoch 1 Step 100 loss 0.9\nEpoch 1 Step 200 loss 0.8\nEpoch 2 Step 0 loss 0.7\nEpoch 2 Step 100 loss 0.6\nEpoch 3 Step 0 loss 0.5",
+      ["loss@0=1", "loss@100=0.9", "loss@200=0.8", "loss@300=0.7", "loss@400=0.6", "loss@500=0.5"],
+    ],
+    [
+      "... TensorFlow's tutorials' batches",
+      "Epoch 1 Batch 0 Loss 4.5\nEpoch 1 Batch 100 Loss 3.2\nEpoch 2 Batch 0 Loss 2.5",
+      ["Loss@0=4.5", "Loss@100=3.2", "Loss@200=2.5"],
+    ],
+    ["... one line per epoch", "Epoch 1 Step 937 loss 1\nEpoch 2 Step 937 loss 0.9", ["loss@1875=0.9", "loss@937=1"]],
+    [
+      "... a global step is left as printed",
+      "epoch: 0 step: 0 loss: 1\nepoch: 0 step: 500 loss: 0.9\nepoch: 1 step: 1000 loss: 0.8",
+      ["loss@0=1", "loss@1000=0.8", "loss@500=0.9"],
+    ],
+    [
+      "... and so is a second run's count",
+      "epoch 0 step 0 loss 1\nepoch 0 step 100 loss 0.9\nepoch 1 step 0 loss 0.8\nepoch 0 step 0 loss 0.7",
+      ["loss@0=0.7", "loss@0=1", "loss@100=0.9", "loss@200=0.8"],
     ],
     [
       "a second run printed to the same log starts at its own epoch 0",
