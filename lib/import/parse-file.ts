@@ -76,6 +76,16 @@ function* parseParts(path: string, bytes: Uint8Array, opts: ParseOptions): Gener
   }
 }
 
+/** Whether a text has a non-blank line after its first one (a CSV's rows under its header). */
+function hasRows(text: string): boolean {
+  const start = text.search(/\S/);
+  const nl = start < 0 ? -1 : text.indexOf("\n", start);
+  if (nl < 0) return false;
+  const rest = /\S/g;
+  rest.lastIndex = nl;
+  return rest.test(text);
+}
+
 /** Nothing of the file kept and nothing said about it. */
 function readNothing(d: ImportData): boolean {
   return d.kept === 0 && d.config.size === 0 && d.events.length === 0 && d.skipped.length === 0;
@@ -93,10 +103,14 @@ function* parseWhole(path: string, bytes: Uint8Array, opts: ParseOptions): Gener
         throw e;
       }
       break;
-    case "csv":
-      yield* csvParts(utf8.decode(bytes), data, opts.stepColumn, path.split("/").pop());
+    case "csv": {
+      const text = utf8.decode(bytes);
+      yield* csvParts(text, data, opts.stepColumn, path.split("/").pop());
       data.end = bytes.length;
+      // rows under the header and not one number read: say so (a header alone is a log still to be written)
+      if (readNothing(data) && hasRows(text)) data.skip("no metrics in this CSV file: no column of its rows holds numbers");
       break;
+    }
     case "jsonl": {
       const text = utf8.decode(bytes);
       // a .json file may be one document (trainer_state.json, a Keras history dump) or JSON Lines
@@ -109,7 +123,9 @@ function* parseWhole(path: string, bytes: Uint8Array, opts: ParseOptions): Gener
       yield* jsonlParts(text, data);
       data.end = bytes.lastIndexOf(0x0a) + 1;
       if (readNothing(data) && !data.truncated && /\S/.test(text))
-        data.skip("no metrics in this JSON file: babysit reads rows of numbers with a step (JSON Lines), trainer_state.json's log_history and Keras history dumps");
+        data.skip(
+          "no metrics in this JSON file: babysit reads rows of numbers with a step (JSON Lines), trainer_state.json's log_history and Keras history dumps",
+        );
       break;
     }
     case "text": {

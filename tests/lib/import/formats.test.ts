@@ -873,6 +873,37 @@ describe("text logs: an evaluation's line", () => {
   });
 });
 
+// A .tsv file is split at its tabs (read at commas, every row was one cell: it imported nothing), and
+// a CSV file whose rows hold no number says so in skipped, as a text log does (a header alone is a
+// log still to be written: nothing to say yet).
+describe("CSV and TSV files that read as nothing", () => {
+  test.each([
+    [
+      "a.tsv",
+      "step\tloss\tacc\n1\t0.5\t0.8\n2\t0.4\t0.9\n",
+      [
+        [1, 0.5],
+        [2, 0.4],
+      ],
+      [],
+    ],
+    ["Results.TSV", "epoch\tloss\n0\t0.7\n", [[0, 0.7]], []],
+    ["a.csv", "step,loss\n1,0.5\n", [[1, 0.5]], []],
+    ["a.csv", "name,value\nfoo,bar\n", [], ["no metrics in this CSV file: no column of its rows holds numbers"]],
+    ["a.tsv", "run\tnote\nx\ty\n", [], ["no metrics in this CSV file: no column of its rows holds numbers"]],
+    ["a.csv", "epoch,loss\n", [], []],
+    ["a.csv", "", [], []],
+  ] as [string, string, [number, number][], string[]][])("%s %j", (name, text, loss, skipped) => {
+    const d = parse(name, text);
+    expect(series(d, "loss")).toEqual(loss);
+    expect(d.skipped).toEqual(skipped);
+  });
+
+  test("a header and millions of blank lines: nothing to say, in linear time", () => {
+    expect(parse("a.csv", `a,b\n${"\n".repeat(20_000_000)}`).skipped).toEqual([]);
+  });
+});
+
 // Console output around a plain print of `name value` pairs: what a reader of the log takes from
 // each line (the keys listed, at these steps, nothing else): no version, size, count or setting
 // becomes a metric, a logger's prefix does not hide the print, and an evaluation's values never land
