@@ -460,7 +460,9 @@ function progressOf(line: string, state?: TextState): { step: number; epoch?: nu
     w = e;
     if (/[\w.-]/.test(before) || (lower[e] !== undefined && /[\w.-]/.test(lower[e]))) continue; // part of a longer name
     const epochWord = EPOCH_WORDS.has(word);
-    if (!epochWord && !ITERATION_WORDS.has(word)) continue;
+    // (a batch counts within the epoch printed before it, `Epoch: 1, Batch: 100/500`; alone, `batch: 32`
+    // is a size)
+    if (!epochWord && !ITERATION_WORDS.has(word) && !(word === "batch" && epochOnly)) continue;
     // what may stand between the word and its number: `(train)`, a colon, spaces, an opening bracket
     let i = e;
     if (lower.startsWith("(train)", i)) i += 7;
@@ -476,7 +478,11 @@ function progressOf(line: string, state?: TextState): { step: number; epoch?: nu
         const step = epochOnly.step * p.n + p.i;
         return isStep(step) ? { step, epoch: epochOnly.step + p.i / p.n, word: epochOnly.word } : undefined;
       }
-      if (epochOnly) return isStep(count) ? { step: count, epoch: epochOnly.epoch, word: epochOnly.word } : undefined;
+      if (epochOnly) {
+        // `[Epoch 2] iter 0`: a count with no total, after the epoch; it may start again each epoch
+        const step = state && isStep(count) ? withinEpochs(state, epochOnly.step, count) : count;
+        return isStep(step) ? { step, epoch: epochOnly.epoch, word: epochOnly.word } : undefined;
+      }
       return isStep(count) ? { step: count, word: at } : undefined;
     }
     if (epochOnly) continue;

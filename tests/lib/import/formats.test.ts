@@ -1012,6 +1012,13 @@ describe("text logs: plain prints among other console output", () => {
       ["Loss@0=4.5", "Loss@100=3.2", "Loss@200=2.5"],
     ],
     ["... one line per epoch", "Epoch 1 Step 937 loss 1\nEpoch 2 Step 937 loss 0.9", ["loss@1875=0.9", "loss@937=1"]],
+    ["... an iteration with no total after the epoch", "[Epoch 1] iter 100 loss: 0.5\n[Epoch 2] iter 0 loss: 0.3", ["loss@100=0.5", "loss@101=0.3"]],
+    [
+      "... a batch of a total after the epoch, as an iteration is",
+      "Epoch: 1, Batch: 100/500, Loss: 0.5\nEpoch: 2, Batch: 100/500, Loss: 0.3",
+      ["Loss@1100=0.3", "Loss@600=0.5"],
+    ],
+    ["... a batch size alone is no step", "step 5 loss 1\nbatch: 32, lr: 0.1", ["loss@5=1"]],
     [
       "... a global step is left as printed",
       "epoch: 0 step: 0 loss: 1\nepoch: 0 step: 500 loss: 0.9\nepoch: 1 step: 1000 loss: 0.8",
