@@ -131,6 +131,8 @@ function pairs(line: string): Pair[] {
     const v = logNumber(m[2]);
     if (v === undefined || unitAfter(line, m.index + m[0].length)) continue;
     if (SOURCE_FILE.test(m[1]) && line[m.index + m[1].length] === ":") continue; // `train.py:96`: a logger's source line
+    // `__main__:train:42` (loguru's name:function:line): a source line too, the function's name no metric's
+    if (line[m.index - 1] === ":" && line[m.index + m[1].length] === ":" && /\d/.test(line[m.index + m[1].length + 1] ?? "")) continue;
     // `Progress: 45%`, `Training: 45%`: how far the run is, not a metric (`acc: 97%` is one)
     if (line[m.index + m[0].length] === "%" && PROGRESS_WORDS.has(m[1].toLowerCase())) continue;
     const key = nameBefore(line, m.index, m[1]);
@@ -591,7 +593,14 @@ function spacedPairs(line: string): Pair[] {
   let from = 0;
   for (let i = 0; i <= line.length; i++) {
     const c = line[i];
-    const cut = i === line.length || c === "," || c === ";" || c === "|" || c === "\t" || (c === ":" && line[i + 1] === " ");
+    const cut =
+      i === line.length ||
+      c === "," ||
+      c === ";" ||
+      c === "|" ||
+      c === "\t" ||
+      (c === ":" && line[i + 1] === " ") ||
+      (c === "-" && line[i - 1] === " " && line[i + 1] === " ");
     if (!cut) continue;
     const raw = line.slice(from, i);
     const at = from + (raw.length - raw.trimStart().length);
@@ -610,7 +619,13 @@ function spacedPairs(line: string): Pair[] {
     if (space <= 0) continue;
     const value = logNumber(field.slice(space + 1));
     const words = field.slice(0, space).split(" ");
-    if (value === undefined || words.length > NAME_WORDS_BEFORE + 1 || !words.every((w) => NAME_WORD.test(w))) continue;
+    if (value === undefined || words.length > NAME_WORDS_BEFORE + 1 || !words.every((w) => NAME_WORD.test(w))) {
+      // a field of several pairs, `Epoch 3: loss 0.5 acc 0.9` (no running averages among them)
+      // (a line of one field is wordPairs' to read, after a logger's prefix: generic)
+      // (each at its own place: the first where the field starts, as a progress's own number is found)
+      if (avg === undefined && raw.length !== line.length) for (const [k, x] of wordPairs(field).entries()) out.push({ ...x, at: at + k });
+      continue;
+    }
     const key = words.join("_");
     if (codePointLength(key) <= LIMITS.keyMaxLength.value)
       out.push({ key, word: words[words.length - 1], value, at, ...(avg === undefined ? {} : { avg }) });

@@ -941,7 +941,20 @@ describe("text logs: plain prints among other console output", () => {
     ["... Hydra's brackets", "[2024-01-01 12:00:00,123][train][INFO] - epoch 1 loss 0.5", ["loss@1=0.5"]],
     ["... glog", "I0101 12:00:00.123456 12345 train.py:42] epoch 1 loss 0.5", ["loss@1=0.5"]],
     ["... torchrun's rank", "[rank0]: epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["... loguru's name:function:line is no pair", "2024-01-01 12:00:00 | INFO     | __main__:train:42 - step 3 loss 0.5", ["loss@3=0.5"]],
+    ["... nor with colon pairs", "2024-01-01 12:00:00 | INFO | __main__:train:42 - step: 3 loss: 0.5", ["loss@3=0.5"]],
     ["a logged download is still no metric", "2024-01-01 12:00:00 INFO Downloading 100 MB", []],
+    ["the epoch, then pairs after a colon", "Epoch 3: loss 0.5 acc 0.9", ["acc@3=0.9", "loss@3=0.5"]],
+    ["... after a comma", "epoch 3, loss 0.5 acc 0.9", ["acc@3=0.9", "loss@3=0.5"]],
+    ["... between dashes", "Epoch 3 - loss 0.5 - acc 0.9", ["acc@3=0.9", "loss@3=0.5"]],
+    [
+      "... train and val between dashes",
+      "Epoch 3 - train loss 0.5 acc 0.7 - val loss 0.6 acc 0.8",
+      ["acc@3=0.7", "train_loss@3=0.5", "val_acc@3=0.8", "val_loss@3=0.6"],
+    ],
+    ["hyperparameters between commas are no metrics", "config: lr 0.001, batch_size 32, epochs 10", []],
+    ["nor a data set's sizes", "Dataset: train 50000, val 10000, test 10000", []],
+    ["nor a checkpoint loaded", "Loaded checkpoint from epoch 3, step 300", []],
     ["the rank printing", "rank 0 epoch 1 loss 0.5", ["loss@1=0.5"]],
     ["... as colon pairs", "epoch: 1 rank: 0 loss: 0.5", ["loss@1=0.5"]],
     ["node and GPU", "node 0 gpu 3 epoch 1 loss 0.5", ["loss@1=0.5"]],
@@ -1048,6 +1061,8 @@ describe("text logs: plain prints among other console output", () => {
     ["opening brackets", `${"[".repeat(60_000)}epoch 1 loss 1`],
     ["basicConfig colons", `INFO:${"a:".repeat(30_000)}epoch 1 loss 1`],
     ["evaluation names", `step 1 loss 1\n${"val loss 1 ".repeat(10_000)}`],
+    ["dashes between fields of pairs", `epoch 1 - ${"loss 1 acc 2 - ".repeat(8_000)}`],
+    ["loguru's source lines", `step: 1 ${"a:b:1 ".repeat(10_000)}`],
   ])("%s before a plain print read in linear time", (_what, text) => {
     expect(() => parse("a.log", Array(20).fill(text).join("\n"))).not.toThrow();
   });
