@@ -490,6 +490,8 @@ function progressOf(line: string, state?: TextState): { step: number; epoch?: nu
     if (epochOnly) continue;
     const ep = intAt(lower, i);
     if (!ep) continue;
+    // `epoch 1.5`, `epoch 1e3`: no epoch's number (its integer part put every line of the epoch at one step)
+    if ((lower[ep.end] === "." || lower[ep.end] === "e") && /[\d+-]/.test(lower[ep.end + 1] ?? "")) continue;
     // a count within the epoch: `][i/N`, ` [i/N`, `: [i/N`
     let k = ep.end;
     if (lower[k] === "/") {
