@@ -86,6 +86,31 @@ function hasRows(text: string): boolean {
   return rest.test(text);
 }
 
+/**
+ * Values of one metric that lines put on a step that already held one (a log whose lines name no
+ * step a rule can tell apart): the run keeps the last of each, so the others are said in skipped
+ * rather than lost in silence, with what would place them.
+ */
+function noteSameSteps(d: ImportData): void {
+  let n = 0;
+  let nKeys = 0;
+  const keys: string[] = [];
+  for (const [key, p] of d.points) {
+    const seen = new Set<number>();
+    let here = 0;
+    for (const s of p.steps) {
+      if (seen.has(s)) here++;
+      else seen.add(s);
+    }
+    if (here && ++nKeys <= 3) keys.push(JSON.stringify(key.slice(0, 100)));
+    n += here;
+  }
+  if (n)
+    d.skip(
+      `${n} value${n === 1 ? "" : "s"} of ${keys.join(", ")}${nKeys > 3 ? ` and ${nKeys - 3} more` : ""} fell on a step that already held one (the last of each is kept): a line template with {step} (\`--pattern\`) places such lines`,
+    );
+}
+
 /** Nothing of the file kept and nothing said about it. */
 function readNothing(d: ImportData): boolean {
   return d.kept === 0 && d.config.size === 0 && d.events.length === 0 && d.skipped.length === 0;
@@ -132,6 +157,7 @@ function* parseWhole(path: string, bytes: Uint8Array, opts: ParseOptions): Gener
       const text = utf8.decode(bytes);
       yield* textLogParts(text, data, opts.patterns);
       data.end = bytes.lastIndexOf(0x0a) + 1;
+      noteSameSteps(data);
       // a log read whole with nothing in it a rule knows: say so, and what would read it (it showed as
       // "0 points" and nothing more)
       if (data.pointCount === 0 && data.skipped.length === 0 && /\S/.test(text))

@@ -904,6 +904,55 @@ describe("CSV and TSV files that read as nothing", () => {
   });
 });
 
+// Lines that put a metric twice on one step (nothing in them tells the steps apart): the run keeps the
+// last, and the file says so rather than losing the others in silence.
+describe("text logs: values that fall on a step already holding one", () => {
+  test.each([
+    [
+      "two prints of one epoch",
+      "epoch 1 loss 0.9\nepoch 1 loss 0.8\n",
+      [
+        [1, 0.9],
+        [1, 0.8],
+      ],
+      /^1 value of "loss" fell on a step that already held one/,
+    ],
+    [
+      "a second run printed to the same log",
+      "step 0 loss 1\nstep 1 loss 0.9\nstep 0 loss 0.8\nstep 1 loss 0.7\n",
+      [
+        [0, 1],
+        [1, 0.9],
+        [0, 0.8],
+        [1, 0.7],
+      ],
+      /^2 values of "loss"/,
+    ],
+    [
+      "a log whose steps differ",
+      "step 0 loss 1\nstep 1 loss 0.9\n",
+      [
+        [0, 1],
+        [1, 0.9],
+      ],
+      null,
+    ],
+  ] as [string, string, [number, number][], RegExp | null][])("%s", (_what, text, loss, note) => {
+    const d = parse("a.log", text);
+    expect(series(d, "loss")).toEqual(loss);
+    const said = d.skipped.filter((s) => s.includes("fell on a step"));
+    if (note) expect(said).toEqual([expect.stringMatching(note)]);
+    else expect(said).toEqual([]);
+  });
+
+  test("many metrics: three named, the rest counted", () => {
+    const line = "epoch 1 l1 1 l2 2 l3 3 l4 4 l5 5\n";
+    expect(parse("a.log", line + line).skipped).toEqual([
+      '5 values of "l1", "l2", "l3" and 2 more fell on a step that already held one (the last of each is kept): a line template with {step} (`--pattern`) places such lines',
+    ]);
+  });
+});
+
 // Console output around a plain print of `name value` pairs: what a reader of the log takes from
 // each line (the keys listed, at these steps, nothing else): no version, size, count or setting
 // becomes a metric, a logger's prefix does not hide the print, and an evaluation's values never land
