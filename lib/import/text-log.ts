@@ -27,8 +27,9 @@ import { type ImportData, isStep } from "./model";
 //    bar's description names the epoch, else i. Every drawing of a bar redrawn with \r is read; an
 //    evaluation's bar is not (it counts batches, not steps); text printed after a drawing is a line.
 // 7. Generic: `name: value` / `name=value` pairs; the step is a pair named step, global_step, iter,
-//    iteration or it, else the progress the line prints (progressOf: `Epoch [3][50/200]`, `Iter
-//    [500/9000]`, `Epoch 3/10`), else an integer epoch pair; every other numeric pair is a metric at
+//    iteration, it or num_updates, else the progress the line prints (progressOf: `Epoch [3][50/200]`, `Iter
+//    [500/9000]`, `Epoch 3/10`), else an integer in brackets that starts the line (`[100]`: bracketStep),
+//    else an integer epoch pair; every other numeric pair is a metric at
 //    that step, named by the words before its colon (`Train Loss` -> `Train_Loss`). A line with no
 //    colon pairs is read as `name value` fields (`iter 100: loss 2.31, time 41ms`) when one of them is
 //    the step or the epoch, and so is a line of nothing but `name value` pairs between spaces
@@ -43,7 +44,8 @@ import { type ImportData, isStep } from "./model";
 
 export const MAX_LINE = 64 * 1024;
 
-const STEP_NAMES = new Set(["step", "global_step", "iter", "iteration", "it"]);
+// (fairseq counts its steps as num_updates)
+const STEP_NAMES = new Set(["step", "global_step", "iter", "iteration", "it", "num_updates"]);
 
 /** Parses a number as logs print them, or returns undefined. */
 export function logNumber(s: string): number | undefined {
@@ -93,8 +95,17 @@ function nameBefore(line: string, at: number, word: string): string {
   while (words.length <= NAME_WORDS_BEFORE && i >= 2 && line[i - 1] === " " && line[i - 2] !== " ") {
     let j = i - 1;
     while (j > 0 && /[\w.-]/.test(line[j - 1])) j--;
-    const w = line.slice(j, i - 1);
-    if (!NAME_WORD.test(w) || LOG_LEVELS.has(w.toLowerCase())) break;
+    let w = line.slice(j, i - 1);
+    if (w === "s" && line[j - 1] === "'" && j >= 2) {
+      // a possessive, LightGBM's `valid_0's binary_logloss: 0.3`: named by its owner (`valid_0`), not by the `s`
+      let k = j - 1;
+      while (k > 0 && /[\w.-]/.test(line[k - 1])) k--;
+      if (k === j - 1) break;
+      w = line.slice(k, j - 1);
+      j = k;
+    }
+    // a word of a sentence ends the name (Megatron's `number of skipped iterations: 0`)
+    if (!NAME_WORD.test(w) || LOG_LEVELS.has(w.toLowerCase()) || SENTENCE_WORDS.has(w.toLowerCase())) break;
     words.unshift(w);
     i = j;
   }
@@ -687,7 +698,8 @@ function generic(line: string, out: ImportData, state?: TextState): void {
     if (spaced.length >= 2 && (hasStep(spaced) || progressOf(line) !== undefined || (state?.lastStep != null && EVAL_SECTION.test(line))))
       found = spaced;
     else if (found.length === 0) {
-      const body = logPrefixEnd(line);
+      const seen: { index?: number } = {};
+      const body = logPrefixEnd(line, seen);
       const words = wordPairs(line.slice(body));
       // an evaluation's print with no step (`val loss 0.5 acc 0.8`, `Test: loss 0.5`) after training lines
       const evalLine =
@@ -695,7 +707,7 @@ function generic(line: string, out: ImportData, state?: TextState): void {
         (EVAL_SECTION.test(line.slice(0, body)) ||
           (words.length > 0 && words[0].key !== words[0].word && EVAL_KEY.test(words[0].key)) ||
           (words.length > 0 && words.every((x) => EVAL_NAMED.test(x.key))));
-      if ((words.length >= 2 && hasStep(words)) || (words.length > 0 && evalLine)) {
+      if ((words.length >= 2 && hasStep(words)) || (words.length > 0 && (evalLine || seen.index !== undefined))) {
         found = words;
         head = line.slice(0, body);
       }
@@ -728,12 +740,14 @@ function generic(line: string, out: ImportData, state?: TextState): void {
   if (!metrics.length) return;
   let at: number | undefined;
   let byEpoch = false;
+  let bracket: number | undefined;
   if (step !== undefined) at = isStep(step) ? step : undefined;
   else if (progress) {
     at = progress.step;
     if (progress.epoch !== undefined) epoch = progress.epoch;
     byEpoch = progress.epoch === progress.step; // `Epoch 3`, no iteration count
-  } else if (epoch !== undefined && found.length >= 2) {
+  } else if ((bracket = bracketStep(line)) !== undefined) at = bracket;
+  else if (epoch !== undefined && found.length >= 2) {
     at = isStep(epoch) ? epoch : undefined;
     byEpoch = true;
   }
@@ -859,7 +873,7 @@ const COUNT_NAMES = new Set([
  * and an evaluation's label (`Test:`); 0 when the line has none. Each character is looked at a few
  * times at most (a `[` with no `]` ends the prefix).
  */
-function logPrefixEnd(line: string): number {
+function logPrefixEnd(line: string, seen?: { index?: number }): number {
   let i = 0;
   let body = 0;
   let dashed = false;
@@ -869,6 +883,8 @@ function logPrefixEnd(line: string): number {
     if (line[i] === "[") {
       const close = line.indexOf("]", i);
       if (close < 0 || close - i > 200) break;
+      // `[100]`: the step a loop prints first (XGBoost's `[0]\ttrain-logloss:0.6`, CLU's `[100] loss=0.5`)
+      if (seen && close - i <= 16 && /^\[\d+\]$/.test(line.slice(i, close + 1))) seen.index = Number(line.slice(i + 1, close));
       i = close + 1;
       if (line[i] === ":") i++;
       body = i;
@@ -930,6 +946,13 @@ function withinEpochs(state: TextState, epoch: number, step: number): number {
   c.epoch = epoch;
   c.last = step;
   return isStep(c.offset + step) ? c.offset + step : step;
+}
+
+/** The step in brackets that starts a line, after a logger's prefix (`[100] train_loss=0.5`), if any. */
+function bracketStep(line: string): number | undefined {
+  const seen: { index?: number } = {};
+  logPrefixEnd(line, seen);
+  return seen.index !== undefined && isStep(seen.index) ? seen.index : undefined;
 }
 
 function isStepWord(word: string): boolean {

@@ -904,6 +904,46 @@ describe("CSV and TSV files that read as nothing", () => {
   });
 });
 
+// Console logs of other training tools: each metric under its name at the step the tool counts.
+describe("text logs: other tools' console output", () => {
+  function all(d: ImportData): string[] {
+    const out: string[] = [];
+    for (const [k, p] of d.points) p.steps.forEach((s, i) => out.push(`${k}@${s}=${p.values[i]}`));
+    return out.sort();
+  }
+
+  test.each([
+    [
+      "XGBoost: the round in brackets",
+      "[0]\ttrain-logloss:0.61\teval-logloss:0.62\n[1]\ttrain-logloss:0.55\teval-logloss:0.57\n",
+      ["eval-logloss@0=0.62", "eval-logloss@1=0.57", "train-logloss@0=0.61", "train-logloss@1=0.55"],
+    ],
+    [
+      "LightGBM: the data set's name owns the metric",
+      "[10]\ttraining's binary_logloss: 0.2\tvalid_1's binary_logloss: 0.3\n",
+      ["training_binary_logloss@10=0.2", "valid_1_binary_logloss@10=0.3"],
+    ],
+    [
+      "CLU after glog's prefix",
+      "I0101 12:00:00.000 140 train.py:100] [100] train_loss=0.5, learning_rate=0.1\n",
+      ["learning_rate@100=0.1", "train_loss@100=0.5"],
+    ],
+    ["a plain print after the step in brackets", "[200] loss 0.5 acc 0.9\n", ["acc@200=0.9", "loss@200=0.5"]],
+    [
+      "fairseq: num_updates is the step, the valid subset's line the evaluation's",
+      "2024-01-01 12:00:00 | INFO | train_inner | epoch 001:    100 / 1000 loss=9.5, ppl=720, num_updates=100, lr=0.0005\n2024-01-01 12:01:00 | INFO | valid | epoch 001 | valid on 'valid' subset | loss 8.5 | ppl 362 | num_updates 1000\n",
+      ["loss@100=9.5", "lr@100=0.0005", "ppl@100=720", "val_loss@1000=8.5", "val_ppl@1000=362"],
+    ],
+    [
+      "Megatron: a name ends at a word of a sentence",
+      " iteration      100/  500000 | lm loss: 7.500000E+00 | number of skipped iterations:   0 |\n",
+      ["lm_loss@100=7.5", "skipped_iterations@100=0"],
+    ],
+  ])("%s", (_what, text, expected) => {
+    expect(all(parse("a.log", text))).toEqual(expected);
+  });
+});
+
 // Lines that put a metric twice on one step (nothing in them tells the steps apart): the run keeps the
 // last, and the file says so rather than losing the others in silence.
 describe("text logs: values that fall on a step already holding one", () => {
