@@ -951,8 +951,11 @@ function withinEpochs(state: TextState, epoch: number, step: number): number {
 /** The step in brackets that starts a line, after a logger's prefix (`[100] train_loss=0.5`), if any. */
 function bracketStep(line: string): number | undefined {
   const seen: { index?: number } = {};
-  logPrefixEnd(line, seen);
-  return seen.index !== undefined && isStep(seen.index) ? seen.index : undefined;
+  const body = logPrefixEnd(line, seen);
+  // CatBoost's `0:\tlearn: 0.6\ttest: 0.61` numbers its iterations the same way, with a colon
+  const colon = seen.index === undefined ? /^(\d{1,15}):[ \t]/.exec(line.slice(body, body + 20)) : null;
+  const index = colon ? Number(colon[1]) : seen.index;
+  return index !== undefined && isStep(index) ? index : undefined;
 }
 
 function isStepWord(word: string): boolean {

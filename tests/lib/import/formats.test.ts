@@ -930,6 +930,12 @@ describe("text logs: other tools' console output", () => {
     ],
     ["a plain print after the step in brackets", "[200] loss 0.5 acc 0.9\n", ["acc@200=0.9", "loss@200=0.5"]],
     [
+      "CatBoost: the iteration before a colon",
+      "0:\tlearn: 0.6\ttest: 0.61\tbest: 0.61 (0)\ttotal: 5ms\tremaining: 5s\n1:\tlearn: 0.5\ttest: 0.55\tbest: 0.55 (1)\ttotal: 10ms\tremaining: 5s\n",
+      ["best@0=0.61", "best@1=0.55", "learn@0=0.6", "learn@1=0.5", "test@0=0.61", "test@1=0.55"],
+    ],
+    ["a time of day is no such iteration", "12:00:01 loss: 0.5\n", []],
+    [
       "fairseq: num_updates is the step, the valid subset's line the evaluation's",
       "2024-01-01 12:00:00 | INFO | train_inner | epoch 001:    100 / 1000 loss=9.5, ppl=720, num_updates=100, lr=0.0005\n2024-01-01 12:01:00 | INFO | valid | epoch 001 | valid on 'valid' subset | loss 8.5 | ppl 362 | num_updates 1000\n",
       ["loss@100=9.5", "lr@100=0.0005", "ppl@100=720", "val_loss@1000=8.5", "val_ppl@1000=362"],
