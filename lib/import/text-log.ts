@@ -687,6 +687,9 @@ function runningAverage(line: string, at: number): number | undefined {
   return avg ? logNumber(avg[1]) : undefined;
 }
 
+/** Whether a line may hold a value as logNumber reads it (most console lines hold none: no pair to look for). */
+const MAY_HOLD_VALUE = /\d|nan|inf/i;
+
 function generic(line: string, out: ImportData, state?: TextState): void {
   let found = pairs(line);
   // the text before a plain print's pairs (a logger's prefix, `Test:`): where an evaluation says so
@@ -697,7 +700,7 @@ function generic(line: string, out: ImportData, state?: TextState): void {
     const spaced = spacedPairs(line);
     if (spaced.length >= 2 && (hasStep(spaced) || progressOf(line) !== undefined || (state?.lastStep != null && EVAL_SECTION.test(line))))
       found = spaced;
-    else if (found.length === 0) {
+    else if (found.length === 0 && MAY_HOLD_VALUE.test(line)) {
       const seen: { index?: number } = {};
       const body = logPrefixEnd(line, seen);
       const words = wordPairs(line.slice(body));
