@@ -825,7 +825,11 @@ function evalKeys(metrics: Pair[], prefix: string): string[] {
     if (x.key !== x.word) {
       const head = x.key.slice(0, x.key.indexOf("_")).toLowerCase();
       if (head === "train" || head === "training") carried = prefix;
-      else if (EVAL_SECTION.test(head) && head.length === x.key.indexOf("_")) carried = sectionPrefix(head);
+      else if (EVAL_SECTION.test(head) && head.length === x.key.indexOf("_")) {
+        // written as the name it follows is (`Val Loss: 0.4 Acc: 0.9` -> `Val_Acc`, as `Val_Loss`)
+        const p = sectionPrefix(head);
+        carried = x.key[0] === x.key[0].toUpperCase() ? p[0].toUpperCase() + p.slice(1) : p;
+      }
     }
     // (a line that is an evaluation's as a whole, `Test: [19/19] Time 0.2 Loss 6.1`, is so for every name)
     const own = EVAL_KEY.test(x.key) || /^train(?:ing)?(?:[_/.-]|$)/i.test(x.key) || (carried !== prefix && NOT_EVAL_NAMES.has(x.key.toLowerCase()));

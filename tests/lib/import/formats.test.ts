@@ -1084,6 +1084,7 @@ describe("text logs: plain prints among other console output", () => {
       ["acc@1=0.7", "train_loss@1=0.5", "val_acc@1=0.8", "val_loss@1=0.6"],
     ],
     ["... the learning rate stays the training's", "epoch 1 val loss 0.6 lr 0.01", ["lr@1=0.01", "val_loss@1=0.6"]],
+    ["... written as the evaluation's name is", "Epoch 1 Val Loss: 0.6 Acc: 0.8", ["Val_Acc@1=0.8", "Val_Loss@1=0.6"]],
     [
       "... but a line that is an evaluation's as a whole leaves the training's time at that step alone",
       "Epoch: [0][9/10]\tTime 0.1 (0.3)\tLoss 5.0 (6.0)\nTest: [9/10]\tTime 0.2 (0.25)\tLoss 4.5 (4.2)",
