@@ -42,7 +42,9 @@ export function* csvParts(text: string, out: ImportData, stepColumn?: string, fi
   };
   // a BOM is dropped; rows may be of any length; a quote inside an unquoted cell is kept as it is
   // chunks of a string are parsed synchronously: each pauses the parser, resumed after a yield
-  Papa.parse<string[]>(text, { delimiter: ",", skipEmptyLines: true, chunkSize: CHUNK, chunk: take, complete: () => {} });
+  // a .tsv file's cells are split at tabs (read at commas, its every row was one cell: nothing was imported)
+  const delimiter = fileName?.toLowerCase().endsWith(".tsv") ? "\t" : ",";
+  Papa.parse<string[]>(text, { delimiter, skipEmptyLines: true, chunkSize: CHUNK, chunk: take, complete: () => {} });
   let read: ((row: string[]) => void) | null | undefined;
   let rows = 0;
   let tooLong = false;

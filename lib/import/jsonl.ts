@@ -158,7 +158,13 @@ export function readJsonDocument(text: string, out: ImportData): boolean {
     history.forEach((e, i) => {
       if (typeof e !== "object" || e === null || Array.isArray(e)) return out.skip(`log_history item ${i + 1} is not a JSON object`);
       const entry = e as Record<string, unknown>;
-      if (own(entry, "train_runtime") === undefined) return readFlat(entry, out, i);
+      if (own(entry, "train_runtime") === undefined) {
+        // the Trainer writes each entry's step: one without (or with -1, 2.5, 1e300) is no entry of its
+        // log, and its place in the list is no step (it would land between, or before, real steps)
+        const step = num(own(entry, "step"));
+        if (step === undefined || !isStep(step)) return out.skip(`log_history item ${i + 1} has no step`);
+        return readFlat(entry, out, i);
+      }
       const data: Record<string, unknown> = Object.create(null);
       for (const k of Object.keys(entry)) {
         const v = num(entry[k]);

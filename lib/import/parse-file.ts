@@ -76,6 +76,46 @@ function* parseParts(path: string, bytes: Uint8Array, opts: ParseOptions): Gener
   }
 }
 
+/** Whether a text has a non-blank line after its first one (a CSV's rows under its header). */
+function hasRows(text: string): boolean {
+  const start = text.search(/\S/);
+  const nl = start < 0 ? -1 : text.indexOf("\n", start);
+  if (nl < 0) return false;
+  const rest = /\S/g;
+  rest.lastIndex = nl;
+  return rest.test(text);
+}
+
+/**
+ * Values of one metric that lines put on a step that already held one (a log whose lines name no
+ * step a rule can tell apart): the run keeps the last of each, so the others are said in skipped
+ * rather than lost in silence, with what would place them.
+ */
+function noteSameSteps(d: ImportData): void {
+  let n = 0;
+  let nKeys = 0;
+  const keys: string[] = [];
+  for (const [key, p] of d.points) {
+    const seen = new Set<number>();
+    let here = 0;
+    for (const s of p.steps) {
+      if (seen.has(s)) here++;
+      else seen.add(s);
+    }
+    if (here && ++nKeys <= 3) keys.push(JSON.stringify(key.slice(0, 100)));
+    n += here;
+  }
+  if (n)
+    d.skip(
+      `${n} value${n === 1 ? "" : "s"} of ${keys.join(", ")}${nKeys > 3 ? ` and ${nKeys - 3} more` : ""} fell on a step that already held one (the last of each is kept): a line template with {step} (\`--pattern\`) places such lines`,
+    );
+}
+
+/** Nothing of the file kept and nothing said about it. */
+function readNothing(d: ImportData): boolean {
+  return d.kept === 0 && d.config.size === 0 && d.events.length === 0 && d.skipped.length === 0;
+}
+
 function* parseWhole(path: string, bytes: Uint8Array, opts: ParseOptions): Generator<void, { format: Format | null; data: ImportData }> {
   const data = new ImportData();
   const format = opts.format ?? formatOf(path, bytes);
@@ -88,25 +128,36 @@ function* parseWhole(path: string, bytes: Uint8Array, opts: ParseOptions): Gener
         throw e;
       }
       break;
-    case "csv":
-      yield* csvParts(utf8.decode(bytes), data, opts.stepColumn, path.split("/").pop());
+    case "csv": {
+      const text = utf8.decode(bytes);
+      yield* csvParts(text, data, opts.stepColumn, path.split("/").pop());
       data.end = bytes.length;
+      // rows under the header and not one number read: say so (a header alone is a log still to be written)
+      if (readNothing(data) && hasRows(text)) data.skip("no metrics in this CSV file: no column of its rows holds numbers");
       break;
+    }
     case "jsonl": {
       const text = utf8.decode(bytes);
       // a .json file may be one document (trainer_state.json, a Keras history dump) or JSON Lines
       if (path.toLowerCase().endsWith(".json") && readJsonDocument(text, data)) {
         data.end = bytes.length;
+        // (a trainer_state.json whose log_history is empty, or holds no numbers: it showed as 0 points and nothing more)
+        if (readNothing(data)) data.skip("no metrics in this JSON file: its log_history or lists hold no numbers");
         break;
       }
       yield* jsonlParts(text, data);
       data.end = bytes.lastIndexOf(0x0a) + 1;
+      if (readNothing(data) && !data.truncated && /\S/.test(text))
+        data.skip(
+          "no metrics in this JSON file: babysit reads rows of numbers with a step (JSON Lines), trainer_state.json's log_history and Keras history dumps",
+        );
       break;
     }
     case "text": {
       const text = utf8.decode(bytes);
       yield* textLogParts(text, data, opts.patterns);
       data.end = bytes.lastIndexOf(0x0a) + 1;
+      noteSameSteps(data);
       // a log read whole with nothing in it a rule knows: say so, and what would read it (it showed as
       // "0 points" and nothing more)
       if (data.pointCount === 0 && data.skipped.length === 0 && /\S/.test(text))

@@ -27,12 +27,16 @@ import { type ImportData, isStep } from "./model";
 //    bar's description names the epoch, else i. Every drawing of a bar redrawn with \r is read; an
 //    evaluation's bar is not (it counts batches, not steps); text printed after a drawing is a line.
 // 7. Generic: `name: value` / `name=value` pairs; the step is a pair named step, global_step, iter,
-//    iteration or it, else the progress the line prints (progressOf: `Epoch [3][50/200]`, `Iter
-//    [500/9000]`, `Epoch 3/10`), else an integer epoch pair; every other numeric pair is a metric at
+//    iteration, it or num_updates, else the progress the line prints (progressOf: `Epoch [3][50/200]`, `Iter
+//    [500/9000]`, `Epoch 3/10`), else an integer in brackets that starts the line (`[100]`: bracketStep),
+//    else an integer epoch pair; every other numeric pair is a metric at
 //    that step, named by the words before its colon (`Train Loss` -> `Train_Loss`). A line with no
 //    colon pairs is read as `name value` fields (`iter 100: loss 2.31, time 41ms`) when one of them is
 //    the step or the epoch, and so is a line of nothing but `name value` pairs between spaces
-//    (`epoch 3 loss 0.41 acc 0.9`). An evaluation's line with no step of its own (`Test set: Average
+//    (`epoch 3 loss 0.41 acc 0.9`, after a logger's prefix if any: logPrefixEnd). Counts, indexes and
+//    settings (COUNT_NAMES: rank, seed, batch_size) are no metric; a step (or batch) counted within
+//    each epoch is placed after the epochs before it (withinEpochs); the names after an evaluation's
+//    name of words (`val loss 0.6 acc 0.8`) are the evaluation's (evalKeys). An evaluation's line with no step of its own (`Test set: Average
 //    loss: ...`) is at the step of the last training line, its running averages `0.6 (0.5)` read.
 // Colour and cursor escape codes are removed first. Numbers are decimals or exponents; nan, inf,
 // -inf, infinity (any case) are values too: they are how a divergence shows. A line (a drawing) longer
@@ -40,7 +44,8 @@ import { type ImportData, isStep } from "./model";
 
 export const MAX_LINE = 64 * 1024;
 
-const STEP_NAMES = new Set(["step", "global_step", "iter", "iteration", "it"]);
+// (fairseq counts its steps as num_updates)
+const STEP_NAMES = new Set(["step", "global_step", "iter", "iteration", "it", "num_updates"]);
 
 /** Parses a number as logs print them, or returns undefined. */
 export function logNumber(s: string): number | undefined {
@@ -90,8 +95,17 @@ function nameBefore(line: string, at: number, word: string): string {
   while (words.length <= NAME_WORDS_BEFORE && i >= 2 && line[i - 1] === " " && line[i - 2] !== " ") {
     let j = i - 1;
     while (j > 0 && /[\w.-]/.test(line[j - 1])) j--;
-    const w = line.slice(j, i - 1);
-    if (!NAME_WORD.test(w) || LOG_LEVELS.has(w.toLowerCase())) break;
+    let w = line.slice(j, i - 1);
+    if (w === "s" && line[j - 1] === "'" && j >= 2) {
+      // a possessive, LightGBM's `valid_0's binary_logloss: 0.3`: named by its owner (`valid_0`), not by the `s`
+      let k = j - 1;
+      while (k > 0 && /[\w.-]/.test(line[k - 1])) k--;
+      if (k === j - 1) break;
+      w = line.slice(k, j - 1);
+      j = k;
+    }
+    // a word of a sentence ends the name (Megatron's `number of skipped iterations: 0`)
+    if (!NAME_WORD.test(w) || LOG_LEVELS.has(w.toLowerCase()) || SENTENCE_WORDS.has(w.toLowerCase())) break;
     words.unshift(w);
     i = j;
   }
@@ -128,6 +142,8 @@ function pairs(line: string): Pair[] {
     const v = logNumber(m[2]);
     if (v === undefined || unitAfter(line, m.index + m[0].length)) continue;
     if (SOURCE_FILE.test(m[1]) && line[m.index + m[1].length] === ":") continue; // `train.py:96`: a logger's source line
+    // `__main__:train:42` (loguru's name:function:line): a source line too, the function's name no metric's
+    if (line[m.index - 1] === ":" && line[m.index + m[1].length] === ":" && /\d/.test(line[m.index + m[1].length + 1] ?? "")) continue;
     // `Progress: 45%`, `Training: 45%`: how far the run is, not a metric (`acc: 97%` is one)
     if (line[m.index + m[0].length] === "%" && PROGRESS_WORDS.has(m[1].toLowerCase())) continue;
     const key = nameBefore(line, m.index, m[1]);
@@ -169,6 +185,10 @@ export interface TextState {
   epochBase: number | null;
   /** The step of the last generic training line: where an evaluation printed after it belongs. */
   lastStep: number | null;
+  /** Whether lastStep came from a line counting iterations (a bar, `Epoch [1][50/100]`), not from an epoch alone. */
+  lastStepFine: boolean;
+  /** The epochs and steps of lines that print both: see withinEpochs. */
+  epochCount: { epoch: number; last: number; gap: number; offset: number } | null;
 }
 
 export function newTextState(): TextState {
@@ -184,6 +204,8 @@ export function newTextState(): TextState {
     barValues: new Map(),
     epochBase: null,
     lastStep: null,
+    lastStepFine: false,
+    epochCount: null,
   };
 }
 
@@ -399,6 +421,9 @@ const EVAL_SECTION = /(?<![\w.-])(val|valid|validation|validating|eval|evaluatio
 /** A metric named as an evaluation's (`val_loss`, `valid/acc`, `test_acc`, `eval_loss`). */
 const EVAL_KEY = /^(?:val|valid|validation|test|eval)(?:[_/.-]|$)/i;
 
+/** A metric's name that says it is an evaluation's and what (`val_loss`, `test/acc`; not a bare `val`). */
+const EVAL_NAMED = /^(?:val|valid|validation|test|eval)[_/.-][A-Za-z]/i;
+
 /** Metrics that are not the model's: Lightning's log version in its progress bar. */
 const NOT_METRICS = new Set(["v_num"]);
 
@@ -448,7 +473,9 @@ function progressOf(line: string, state?: TextState): { step: number; epoch?: nu
     w = e;
     if (/[\w.-]/.test(before) || (lower[e] !== undefined && /[\w.-]/.test(lower[e]))) continue; // part of a longer name
     const epochWord = EPOCH_WORDS.has(word);
-    if (!epochWord && !ITERATION_WORDS.has(word)) continue;
+    // (a batch counts within the epoch printed before it, `Epoch: 1, Batch: 100/500`; alone, `batch: 32`
+    // is a size)
+    if (!epochWord && !ITERATION_WORDS.has(word) && !(word === "batch" && epochOnly)) continue;
     // what may stand between the word and its number: `(train)`, a colon, spaces, an opening bracket
     let i = e;
     if (lower.startsWith("(train)", i)) i += 7;
@@ -464,12 +491,18 @@ function progressOf(line: string, state?: TextState): { step: number; epoch?: nu
         const step = epochOnly.step * p.n + p.i;
         return isStep(step) ? { step, epoch: epochOnly.step + p.i / p.n, word: epochOnly.word } : undefined;
       }
-      if (epochOnly) return isStep(count) ? { step: count, epoch: epochOnly.epoch, word: epochOnly.word } : undefined;
+      if (epochOnly) {
+        // `[Epoch 2] iter 0`: a count with no total, after the epoch; it may start again each epoch
+        const step = state && isStep(count) ? withinEpochs(state, epochOnly.step, count) : count;
+        return isStep(step) ? { step, epoch: epochOnly.epoch, word: epochOnly.word } : undefined;
+      }
       return isStep(count) ? { step: count, word: at } : undefined;
     }
     if (epochOnly) continue;
     const ep = intAt(lower, i);
     if (!ep) continue;
+    // `epoch 1.5`, `epoch 1e3`: no epoch's number (its integer part put every line of the epoch at one step)
+    if ((lower[ep.end] === "." || lower[ep.end] === "e") && /[\d+-]/.test(lower[ep.end + 1] ?? "")) continue;
     // a count within the epoch: `][i/N`, ` [i/N`, `: [i/N`
     let k = ep.end;
     if (lower[k] === "/") {
@@ -555,7 +588,10 @@ function readBar(line: string, out: ImportData, state?: TextState): boolean {
   if (scaled && any) out.epochs.set(step, desc!.step + p.i / p.n);
   // a training bar's step (one naming its epoch or drawing metrics; a data set's `Map` bar is neither):
   // where a line printed after it with only an epoch belongs
-  if (state && (scaled || any)) state.lastStep = step;
+  if (state && (scaled || any)) {
+    state.lastStep = step;
+    state.lastStepFine = true;
+  }
   return true;
 }
 
@@ -570,7 +606,14 @@ function spacedPairs(line: string): Pair[] {
   let from = 0;
   for (let i = 0; i <= line.length; i++) {
     const c = line[i];
-    const cut = i === line.length || c === "," || c === ";" || c === "|" || c === "\t" || (c === ":" && line[i + 1] === " ");
+    const cut =
+      i === line.length ||
+      c === "," ||
+      c === ";" ||
+      c === "|" ||
+      c === "\t" ||
+      (c === ":" && line[i + 1] === " ") ||
+      (c === "-" && line[i - 1] === " " && line[i + 1] === " ");
     if (!cut) continue;
     const raw = line.slice(from, i);
     const at = from + (raw.length - raw.trimStart().length);
@@ -589,7 +632,13 @@ function spacedPairs(line: string): Pair[] {
     if (space <= 0) continue;
     const value = logNumber(field.slice(space + 1));
     const words = field.slice(0, space).split(" ");
-    if (value === undefined || words.length > NAME_WORDS_BEFORE + 1 || !words.every((w) => NAME_WORD.test(w))) continue;
+    if (value === undefined || words.length > NAME_WORDS_BEFORE + 1 || !words.every((w) => NAME_WORD.test(w))) {
+      // a field of several pairs, `Epoch 3: loss 0.5 acc 0.9` (no running averages among them)
+      // (a line of one field is wordPairs' to read, after a logger's prefix: generic)
+      // (each at its own place: the first where the field starts, as a progress's own number is found)
+      if (avg === undefined && raw.length !== line.length) for (const [k, x] of wordPairs(field).entries()) out.push({ ...x, at: at + k });
+      continue;
+    }
     const key = words.join("_");
     if (codePointLength(key) <= LIMITS.keyMaxLength.value)
       out.push({ key, word: words[words.length - 1], value, at, ...(avg === undefined ? {} : { avg }) });
@@ -638,68 +687,112 @@ function runningAverage(line: string, at: number): number | undefined {
   return avg ? logNumber(avg[1]) : undefined;
 }
 
+/** Whether a line may hold a value as logNumber reads it (most console lines hold none: no pair to look for). */
+const MAY_HOLD_VALUE = /\d|nan|inf/i;
+
 function generic(line: string, out: ImportData, state?: TextState): void {
   let found = pairs(line);
+  // the text before a plain print's pairs (a logger's prefix, `Test:`): where an evaluation says so
+  let head: string | undefined;
   if (found.length < 2 && !hasStep(found)) {
     // no `name: value` pairs to speak of: `name value` fields with a step among them, or after the
     // progress the line prints (`Epoch: [0][ 10/5005]\tLoss 6.9 (6.95)`), or an evaluation's after training
     const spaced = spacedPairs(line);
     if (spaced.length >= 2 && (hasStep(spaced) || progressOf(line) !== undefined || (state?.lastStep != null && EVAL_SECTION.test(line))))
       found = spaced;
-    else if (found.length === 0) {
-      const words = wordPairs(line);
-      if (words.length >= 2 && hasStep(words)) found = words;
+    else if (found.length === 0 && MAY_HOLD_VALUE.test(line)) {
+      const seen: { index?: number } = {};
+      const body = logPrefixEnd(line, seen);
+      const words = wordPairs(line.slice(body));
+      // an evaluation's print with no step (`val loss 0.5 acc 0.8`, `Test: loss 0.5`) after training lines
+      const evalLine =
+        state?.lastStep != null &&
+        (EVAL_SECTION.test(line.slice(0, body)) ||
+          (words.length > 0 && words[0].key !== words[0].word && EVAL_KEY.test(words[0].key)) ||
+          (words.length > 0 && words.every((x) => EVAL_NAMED.test(x.key))));
+      if ((words.length >= 2 && hasStep(words)) || (words.length > 0 && (evalLine || seen.index !== undefined))) {
+        found = words;
+        head = line.slice(0, body);
+      }
     }
   }
   if (!found.length) return;
   let step: number | undefined;
   let epoch: number | undefined;
+  let batch: number | undefined;
   for (const x of found) {
     const name = x.word.toLowerCase();
     if (isStepWord(name) && step === undefined) step = x.value;
     else if (name === "epoch" && epoch === undefined) epoch = x.value;
+    else if (name === "batch" && batch === undefined) batch = x.value;
   }
+  // `Epoch 1 Batch 100 Loss 0.5` (TensorFlow's tutorials): the batch counts within the epoch
+  if (step === undefined && epoch !== undefined && batch !== undefined && isStep(batch)) step = batch;
+  if (step !== undefined && epoch !== undefined && state && isStep(step) && isStep(epoch)) step = withinEpochs(state, epoch, step);
   // the step: a `step: N` pair, else the progress the line prints (`Epoch 3 [50/200]`), else an epoch pair
   const progress = step === undefined ? progressOf(line, state) : undefined;
   // the progress's own number (timm's `Train: 3 [50/200]`) is the epoch, not a metric
   const metrics = found.filter(
-    (x) => !isStepWord(x.word) && x.word.toLowerCase() !== "epoch" && !NOT_METRICS.has(x.key) && !(progress && x.at === progress.word),
+    (x) =>
+      !isStepWord(x.word) &&
+      x.word.toLowerCase() !== "epoch" &&
+      !NOT_METRICS.has(x.key) &&
+      !(progress && x.at === progress.word) &&
+      !(Number.isInteger(x.value) && COUNT_NAMES.has(x.key.toLowerCase())),
   );
   if (!metrics.length) return;
   let at: number | undefined;
   let byEpoch = false;
+  let bracket: number | undefined;
   if (step !== undefined) at = isStep(step) ? step : undefined;
   else if (progress) {
     at = progress.step;
     if (progress.epoch !== undefined) epoch = progress.epoch;
     byEpoch = progress.epoch === progress.step; // `Epoch 3`, no iteration count
-  } else if (epoch !== undefined && found.length >= 2) {
+  } else if ((bracket = bracketStep(line)) !== undefined) at = bracket;
+  else if (epoch !== undefined && found.length >= 2) {
     at = isStep(epoch) ? epoch : undefined;
     byEpoch = true;
   }
   // a line placed by its epoch alone in a log whose lines count iterations (`epoch 1 val_loss 0.3`
   // after bars at steps 0..200, timm's `*** Best metric: 2.1 (epoch 0)` after `Train: 0 [124/125]`)
   // belongs to the last training step printed, not to step 1 of the iterations' axis
-  const moved = byEpoch && at !== undefined && state?.lastStep != null && state.lastStep > at;
+  // (after lines counting iterations only: after lines placed by their epoch, an earlier epoch is a
+  // restart of the count, `epoch 0` of a second run printed to the same log, kept at its own step)
+  const moved = byEpoch && at !== undefined && state?.lastStep != null && state.lastStepFine && state.lastStep > at;
   if (moved) at = state!.lastStep!;
   // `Epoch 3 val: loss: 0.4` after `Epoch 3 train: loss: 0.5`: the evaluation's loss is not the
   // training's; named as the evaluation (`val_loss`) unless its name already says so
   // (spaced fields have no place: their names, `train loss` | `val loss`, say it themselves)
   let first = metrics.some((x) => x.at < 0) ? 0 : line.length;
   for (const x of metrics) if (x.at >= 0 && x.at < first) first = x.at;
-  const section = EVAL_SECTION.exec(line.slice(0, first))?.[1].toLowerCase();
-  const prefix = section === undefined ? "" : section.startsWith("val") ? "val_" : section.startsWith("eval") ? "eval_" : "test_";
+  const section = EVAL_SECTION.exec(head ?? line.slice(0, first))?.[1].toLowerCase();
+  const prefix = sectionPrefix(section);
+  // the names as stored: a name after an evaluation's own (`val loss 0.6 acc 0.8`, `Val Loss: 0.6 Acc:
+  // 0.8`) is the evaluation's too (`val_acc`), not a second value of the training's `acc` at this step
+  const keys = evalKeys(metrics, prefix);
+  const evalOnly = section !== undefined || keys.every((k) => EVAL_KEY.test(k));
   // an evaluation printed without a step of its own (PyTorch's examples' `Test set: Average loss:
   // 0.0339`, timm's `Test: [19/19] Loss: 0.6 (0.5)`, mmengine's `Epoch(val) [1][100/100]`) belongs to
   // the training step printed last; its running averages, when printed, are the evaluation's figures
   // (the batch lines of one evaluation land on one step: the last one printed is kept)
-  const evalAfterTraining = at === undefined && section !== undefined && state?.lastStep != null;
+  const evalAfterTraining = at === undefined && evalOnly && state?.lastStep != null;
   if (evalAfterTraining) at = state!.lastStep!;
   if (at === undefined) return;
-  if (state && !evalAfterTraining && section === undefined) state.lastStep = at;
-  for (const x of metrics) {
-    const key = prefix && !EVAL_KEY.test(x.key) && codePointLength(prefix + x.key) <= LIMITS.keyMaxLength.value ? prefix + x.key : x.key;
+  if (state && !evalAfterTraining && !moved && section === undefined) {
+    state.lastStep = at;
+    state.lastStepFine = !byEpoch;
+  }
+  for (const [n, x] of metrics.entries()) {
+    let key = keys[n];
     let value = x.value;
+    if (moved) {
+      // the epoch's figure of a metric the training line at that step printed too (`epoch 2 loss 0.41`,
+      // the epoch's mean, after `step 800 loss 0.39`): a second value of `loss` at step 800 would
+      // replace the step's own; kept as the epoch's, as Keras's TensorBoard callback names it
+      const p = out.points.get(key);
+      if (p && p.steps[p.steps.length - 1] === at && codePointLength(`epoch_${key}`) <= LIMITS.keyMaxLength.value) key = `epoch_${key}`;
+    }
     if (evalAfterTraining) {
       value = x.avg ?? (x.at >= 0 ? runningAverage(line, x.at) : undefined) ?? value;
       const p = out.points.get(key);
@@ -712,6 +805,164 @@ function generic(line: string, out: ImportData, state?: TextState): void {
   }
   // (a line moved to the last training step leaves that step's own, finer epoch)
   if (!moved && epoch !== undefined && Number.isFinite(epoch) && Math.abs(epoch) <= LIMITS.epochAbsMax.value) out.epochs.set(at, epoch);
+}
+
+function sectionPrefix(section: string | undefined): string {
+  return section === undefined ? "" : section.startsWith("val") ? "val_" : section.startsWith("eval") ? "eval_" : "test_";
+}
+
+/** Names that only tell a training's time or rate, never an evaluation's figure (`val loss 0.6 lr 0.01`). */
+const NOT_EVAL_NAMES = new Set(["lr", "learning_rate", "time", "eta", "epoch_time", "data_time"]);
+
+/**
+ * The keys of a line's metrics, in order: the line's section's prefix (`Epoch 3 val: loss: 0.4`), and
+ * after a name of words whose first says evaluation (`val loss`, `Test Acc`), that evaluation's prefix
+ * on the names after it that say no section of their own, until a name starting with `train`.
+ */
+function evalKeys(metrics: Pair[], prefix: string): string[] {
+  let carried = prefix;
+  return metrics.map((x) => {
+    if (x.key !== x.word) {
+      const head = x.key.slice(0, x.key.indexOf("_")).toLowerCase();
+      if (head === "train" || head === "training") carried = prefix;
+      else if (EVAL_SECTION.test(head) && head.length === x.key.indexOf("_")) {
+        // written as the name it follows is (`Val Loss: 0.4 Acc: 0.9` -> `Val_Acc`, as `Val_Loss`)
+        const p = sectionPrefix(head);
+        carried = x.key[0] === x.key[0].toUpperCase() ? p[0].toUpperCase() + p.slice(1) : p;
+      }
+    }
+    // (a line that is an evaluation's as a whole, `Test: [19/19] Time 0.2 Loss 6.1`, is so for every name)
+    const own = EVAL_KEY.test(x.key) || /^train(?:ing)?(?:[_/.-]|$)/i.test(x.key) || (carried !== prefix && NOT_EVAL_NAMES.has(x.key.toLowerCase()));
+    return carried && !own && codePointLength(carried + x.key) <= LIMITS.keyMaxLength.value ? carried + x.key : x.key;
+  });
+}
+
+/**
+ * Names whose integer value is a count, an index or a setting, not a measurement of the step: the
+ * process printing (`rank 0 epoch 1 loss 0.5`), the batch within an epoch (`Epoch 1 Batch 100 Loss
+ * 0.5`), a seed, the run's planned length (`epochs 90`) and sizes (`batch_size 32`, `params 11689512`).
+ */
+const COUNT_NAMES = new Set([
+  "rank",
+  "local_rank",
+  "global_rank",
+  "world_size",
+  "node",
+  "node_rank",
+  "gpu",
+  "gpu_id",
+  "device",
+  "worker",
+  "workers",
+  "num_workers",
+  "seed",
+  "random_seed",
+  "batch",
+  "batch_idx",
+  "batch_size",
+  "epochs",
+  "num_epochs",
+  "max_epochs",
+  "total_epochs",
+  "max_steps",
+  "total_steps",
+  "max_iters",
+  "num_classes",
+  "classes",
+  "params",
+  "num_params",
+  "parameters",
+]);
+
+/**
+ * Where a plain print starts after the prefix a logger writes before it (`2024-01-01 12:00:00,123 -
+ * INFO - `, `INFO:root:`, `[2024-01-01 12:00:00][INFO]`, glog's `I0101 12:00:00.123 42 train.py:9]`)
+ * and an evaluation's label (`Test:`); 0 when the line has none. Each character is looked at a few
+ * times at most (a `[` with no `]` ends the prefix).
+ */
+function logPrefixEnd(line: string, seen?: { index?: number }): number {
+  let i = 0;
+  let body = 0;
+  let dashed = false;
+  let stamped = false;
+  for (let tokens = 0; tokens < 16; tokens++) {
+    while (line[i] === " " || line[i] === "\t") i++;
+    if (line[i] === "[") {
+      const close = line.indexOf("]", i);
+      if (close < 0 || close - i > 200) break;
+      // `[100]`: the step a loop prints first (XGBoost's `[0]\ttrain-logloss:0.6`, CLU's `[100] loss=0.5`)
+      if (seen && close - i <= 16 && /^\[\d+\]$/.test(line.slice(i, close + 1))) seen.index = Number(line.slice(i + 1, close));
+      i = close + 1;
+      if (line[i] === ":") i++;
+      body = i;
+      continue;
+    }
+    let end = line.indexOf(" ", i);
+    if (end < 0) end = line.length;
+    const token = line.slice(i, end);
+    const colon = token.indexOf(":");
+    const word = (colon > 0 ? token.slice(0, colon) : token).toLowerCase();
+    if (LOG_LEVELS.has(word) && colon > 0 && colon < token.length - 1) {
+      // `INFO:root:epoch 1 ...`: Python's basicConfig format runs into the message
+      return i + token.lastIndexOf(":") + 1;
+    }
+    const bare = token.endsWith(":") || token.endsWith(",") ? token.slice(0, -1) : token;
+    if (
+      LOG_LEVELS.has(bare.toLowerCase()) ||
+      LOG_STAMP.test(bare) ||
+      bare === "-" ||
+      bare === "|" ||
+      (token.endsWith("]") && body > 0) ||
+      (stamped && /^\d{1,10}$/.test(token)) ||
+      (dashed && line.startsWith(" - ", end)) ||
+      (token.endsWith(":") && EVAL_SECTION.test(bare) && EVAL_SECTION.exec(bare)?.[0].length === bare.length)
+    ) {
+      dashed = bare === "-";
+      stamped = LOG_STAMP.test(bare) || (stamped && /^\d/.test(bare));
+      i = end;
+      body = i;
+      continue;
+    }
+    break;
+  }
+  return body;
+}
+
+// A date, a time of day, a date and time, or glog's `I0101` (level and date) with which a logger starts a line.
+const LOG_STAMP = /^(?:\d{4}[-/]\d{2}[-/]\d{2}(?:T\d{2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?Z?)?|\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,9})?|[IWEF]\d{4})$/;
+
+/**
+ * The step of a line that prints an epoch and a step (or batch) that starts again each epoch
+ * (`Epoch 1 Step 900 loss 0.4`, then `Epoch 2 Step 0 loss 0.3`): the steps of the epochs before it
+ * added, so that epoch 2's step 0 does not land on epoch 1's (its values replaced epoch 1's). An
+ * epoch's length is its last step printed plus the distance between its last two; a global step
+ * (never smaller in a later epoch) is left as printed, and so is a count that starts again at an
+ * epoch that is no later (a second run printed to the same log).
+ */
+function withinEpochs(state: TextState, epoch: number, step: number): number {
+  const c = state.epochCount;
+  if (!c) {
+    state.epochCount = { epoch, last: step, gap: 1, offset: 0 };
+    return step;
+  }
+  if (epoch > c.epoch && step <= c.last) {
+    if (!isStep(c.offset + c.last + c.gap)) return step;
+    c.offset += c.last + c.gap;
+  } else if (epoch === c.epoch && step > c.last) c.gap = step - c.last;
+  else if (epoch < c.epoch) c.offset = 0;
+  c.epoch = epoch;
+  c.last = step;
+  return isStep(c.offset + step) ? c.offset + step : step;
+}
+
+/** The step in brackets that starts a line, after a logger's prefix (`[100] train_loss=0.5`), if any. */
+function bracketStep(line: string): number | undefined {
+  const seen: { index?: number } = {};
+  const body = logPrefixEnd(line, seen);
+  // CatBoost's `0:\tlearn: 0.6\ttest: 0.61` numbers its iterations the same way, with a colon
+  const colon = seen.index === undefined ? /^(\d{1,15}):[ \t]/.exec(line.slice(body, body + 20)) : null;
+  const index = colon ? Number(colon[1]) : seen.index;
+  return index !== undefined && isStep(index) ? index : undefined;
 }
 
 function isStepWord(word: string): boolean {

@@ -158,7 +158,11 @@ def _walk(root: str, add: Callable[[Dict[str, Any]], None], skipped: List[Dict[s
             if e.is_dir(follow_symlinks=False):
                 stack.append(e.path)
             elif e.is_file(follow_symlinks=False):
-                f = {"abs": e.path, "rel": e.name, "size": e.stat(follow_symlinks=False).st_size}
+                try:
+                    size = e.stat(follow_symlinks=False).st_size
+                except OSError:
+                    continue  # removed since the directory was read (a directory being written), as the CLI has it
+                f = {"abs": e.path, "rel": e.name, "size": size}
                 if _is_event_file(e.name):
                     event_dirs.setdefault(d, []).append(f)
                 elif _is_log_file(e.name, d if d != root else ""):

@@ -632,7 +632,8 @@ describe("text logs: numbers that are no metric of the step", () => {
 describe("JSON documents: hostile and junk", () => {
   test.each([
     ["a history dump of 300k keys", `{${Array.from({ length: 300_000 }, (_, i) => `"k${i}":[1]`).join(",")}}`, 300_000],
-    ["log_history whose step is NaN or 1e300", '{"log_history":[{"step":NaN,"loss":1},{"step":1e300,"loss":2},{"step":-1,"loss":3}]}', 3],
+    // (entries whose step is no step are left out and said so: their place in the list is no step)
+    ["log_history whose step is NaN or 1e300", '{"log_history":[{"step":NaN,"loss":1},{"step":1e300,"loss":2},{"step":-1,"loss":3}]}', 0],
     ["rows whose step is no step", '[{"step":1.5,"loss":1},{"global_step":"7","loss":2}]', 2],
     ["log_history of junk", '{"log_history":[5, null, [1], "x", {"step":"3","loss":"0.5"}, {}]}', 0],
     ["arrays of arrays", "[[1,2],[3,4]]", 0],
@@ -643,6 +644,28 @@ describe("JSON documents: hostile and junk", () => {
     const d = parse("a.json", text);
     expect(d.pointCount).toBe(points);
     for (const k of ["step", "global_step", "_step", "iteration"]) expect(d.points.has(k)).toBe(false);
+  });
+
+  // a JSON file a directory walk takes by name (metrics.json, trainer_state.json) that holds nothing
+  // babysit reads says so, and an entry of the Trainer's log with no step is not put at its index
+  test.each([
+    ["trainer_state.json", '{"log_history": "junk"}', [], /no metrics in this JSON file/],
+    ["trainer_state.json", '{"global_step": 10, "log_history": []}', [], /no metrics in this JSON file/],
+    ["trainer_state.json", '{"global_step": 10}', [], /no metrics in this JSON file/],
+    ["metrics.json", '{"iteration": 19}\n{"iteration": 39}\n', [], /no metrics in this JSON file/],
+    [
+      "trainer_state.json",
+      '{"log_history": [{"loss": 0.9, "step": 500}, {"loss": 0.8}, {"loss": 0.7, "step": 2.5}, {"loss": 0.6, "step": 1000}]}',
+      [
+        [500, 0.9],
+        [1000, 0.6],
+      ],
+      /log_history item 2 has no step/,
+    ],
+  ] as [string, string, [number, number][], RegExp][])("%s %s: said in skipped", (name, text, loss, reason) => {
+    const d = parse(name, text);
+    expect(series(d, "loss")).toEqual(loss);
+    expect(d.skipped.join("\n")).toMatch(reason);
   });
 
   test("__proto__ and constructor in a trainer_state.json are ordinary keys, never inherited names", () => {
@@ -847,5 +870,300 @@ describe("text logs: an evaluation's line", () => {
     ["nanoGPT's train and val fields", "step 2000: train loss 1.0, val loss 1.2", ["train_loss@2000=1", "val_loss@2000=1.2"]],
   ])("%s", (_what, text, expected) => {
     expect(all(parse("a.log", text))).toEqual(expected);
+  });
+});
+
+// A .tsv file is split at its tabs (read at commas, every row was one cell: it imported nothing), and
+// a CSV file whose rows hold no number says so in skipped, as a text log does (a header alone is a
+// log still to be written: nothing to say yet).
+describe("CSV and TSV files that read as nothing", () => {
+  test.each([
+    [
+      "a.tsv",
+      "step\tloss\tacc\n1\t0.5\t0.8\n2\t0.4\t0.9\n",
+      [
+        [1, 0.5],
+        [2, 0.4],
+      ],
+      [],
+    ],
+    ["Results.TSV", "epoch\tloss\n0\t0.7\n", [[0, 0.7]], []],
+    ["a.csv", "step,loss\n1,0.5\n", [[1, 0.5]], []],
+    ["a.csv", "name,value\nfoo,bar\n", [], ["no metrics in this CSV file: no column of its rows holds numbers"]],
+    ["a.tsv", "run\tnote\nx\ty\n", [], ["no metrics in this CSV file: no column of its rows holds numbers"]],
+    ["a.csv", "epoch,loss\n", [], []],
+    ["a.csv", "", [], []],
+  ] as [string, string, [number, number][], string[]][])("%s %j", (name, text, loss, skipped) => {
+    const d = parse(name, text);
+    expect(series(d, "loss")).toEqual(loss);
+    expect(d.skipped).toEqual(skipped);
+  });
+
+  test("a header and millions of blank lines: nothing to say, in linear time", () => {
+    expect(parse("a.csv", `a,b\n${"\n".repeat(20_000_000)}`).skipped).toEqual([]);
+  });
+});
+
+// Console logs of other training tools: each metric under its name at the step the tool counts.
+describe("text logs: other tools' console output", () => {
+  function all(d: ImportData): string[] {
+    const out: string[] = [];
+    for (const [k, p] of d.points) p.steps.forEach((s, i) => out.push(`${k}@${s}=${p.values[i]}`));
+    return out.sort();
+  }
+
+  test.each([
+    [
+      "XGBoost: the round in brackets",
+      "[0]\ttrain-logloss:0.61\teval-logloss:0.62\n[1]\ttrain-logloss:0.55\teval-logloss:0.57\n",
+      ["eval-logloss@0=0.62", "eval-logloss@1=0.57", "train-logloss@0=0.61", "train-logloss@1=0.55"],
+    ],
+    [
+      "LightGBM: the data set's name owns the metric",
+      "[10]\ttraining's binary_logloss: 0.2\tvalid_1's binary_logloss: 0.3\n",
+      ["training_binary_logloss@10=0.2", "valid_1_binary_logloss@10=0.3"],
+    ],
+    [
+      "CLU after glog's prefix",
+      "I0101 12:00:00.000 140 train.py:100] [100] train_loss=0.5, learning_rate=0.1\n",
+      ["learning_rate@100=0.1", "train_loss@100=0.5"],
+    ],
+    ["a plain print after the step in brackets", "[200] loss 0.5 acc 0.9\n", ["acc@200=0.9", "loss@200=0.5"]],
+    [
+      "CatBoost: the iteration before a colon",
+      "0:\tlearn: 0.6\ttest: 0.61\tbest: 0.61 (0)\ttotal: 5ms\tremaining: 5s\n1:\tlearn: 0.5\ttest: 0.55\tbest: 0.55 (1)\ttotal: 10ms\tremaining: 5s\n",
+      ["best@0=0.61", "best@1=0.55", "learn@0=0.6", "learn@1=0.5", "test@0=0.61", "test@1=0.55"],
+    ],
+    ["a time of day is no such iteration", "12:00:01 loss: 0.5\n", []],
+    [
+      "fairseq: num_updates is the step, the valid subset's line the evaluation's",
+      "2024-01-01 12:00:00 | INFO | train_inner | epoch 001:    100 / 1000 loss=9.5, ppl=720, num_updates=100, lr=0.0005\n2024-01-01 12:01:00 | INFO | valid | epoch 001 | valid on 'valid' subset | loss 8.5 | ppl 362 | num_updates 1000\n",
+      ["loss@100=9.5", "lr@100=0.0005", "ppl@100=720", "val_loss@1000=8.5", "val_ppl@1000=362"],
+    ],
+    [
+      "Megatron: a name ends at a word of a sentence",
+      " iteration      100/  500000 | lm loss: 7.500000E+00 | number of skipped iterations:   0 |\n",
+      ["lm_loss@100=7.5", "skipped_iterations@100=0"],
+    ],
+  ])("%s", (_what, text, expected) => {
+    expect(all(parse("a.log", text))).toEqual(expected);
+  });
+});
+
+// Lines that put a metric twice on one step (nothing in them tells the steps apart): the run keeps the
+// last, and the file says so rather than losing the others in silence.
+describe("text logs: values that fall on a step already holding one", () => {
+  test.each([
+    [
+      "two prints of one epoch",
+      "epoch 1 loss 0.9\nepoch 1 loss 0.8\n",
+      [
+        [1, 0.9],
+        [1, 0.8],
+      ],
+      /^1 value of "loss" fell on a step that already held one/,
+    ],
+    [
+      "a second run printed to the same log",
+      "step 0 loss 1\nstep 1 loss 0.9\nstep 0 loss 0.8\nstep 1 loss 0.7\n",
+      [
+        [0, 1],
+        [1, 0.9],
+        [0, 0.8],
+        [1, 0.7],
+      ],
+      /^2 values of "loss"/,
+    ],
+    [
+      "a log whose steps differ",
+      "step 0 loss 1\nstep 1 loss 0.9\n",
+      [
+        [0, 1],
+        [1, 0.9],
+      ],
+      null,
+    ],
+  ] as [string, string, [number, number][], RegExp | null][])("%s", (_what, text, loss, note) => {
+    const d = parse("a.log", text);
+    expect(series(d, "loss")).toEqual(loss);
+    const said = d.skipped.filter((s) => s.includes("fell on a step"));
+    if (note) expect(said).toEqual([expect.stringMatching(note)]);
+    else expect(said).toEqual([]);
+  });
+
+  test("many metrics: three named, the rest counted", () => {
+    const line = "epoch 1 l1 1 l2 2 l3 3 l4 4 l5 5\n";
+    expect(parse("a.log", line + line).skipped).toEqual([
+      '5 values of "l1", "l2", "l3" and 2 more fell on a step that already held one (the last of each is kept): a line template with {step} (`--pattern`) places such lines',
+    ]);
+  });
+});
+
+// Console output around a plain print of `name value` pairs: what a reader of the log takes from
+// each line (the keys listed, at these steps, nothing else): no version, size, count or setting
+// becomes a metric, a logger's prefix does not hide the print, and an evaluation's values never land
+// in the training's series (same key, same step).
+describe("text logs: plain prints among other console output", () => {
+  function all(d: ImportData): string[] {
+    const out: string[] = [];
+    for (const [k, p] of d.points) p.steps.forEach((s, i) => out.push(`${k}@${s}=${p.values[i]}`));
+    return out.sort();
+  }
+
+  test.each([
+    ["pip's collecting line", "Collecting torch 2.1.0", []],
+    ["pip's installed line", "Successfully installed numpy 1.26.4 torch 2.1.0", []],
+    ["a version print", "python 3.10", []],
+    ["library versions", "CUDA 12.1 cuDNN 8902", []],
+    ["a device print", "Using device cuda 0", []],
+    ["a download size", "Downloading 100 MB", []],
+    ["an argument dump", "batch 32 workers 4", []],
+    ["an argument dump with an epoch count", "epoch 10 batch 32 workers 4", []],
+    ["a config print", "config: lr 0.001 batch_size 32", []],
+    ["argparse's Namespace", "Namespace(batch_size=32, epochs=10, lr=0.001, seed=42)", []],
+    ["GPU memory", "GPU 0 memory 1234 MiB", []],
+    ["nvidia-smi's table", "| N/A 34C P0 42W / 300W | 1234MiB / 16384MiB | 0% Default |", []],
+    ["a checkpoint saved", "Saving checkpoint epoch 3", []],
+    ["timing columns", "data 0.01 (0.02) time 0.5", []],
+    ["a traceback", '  File "train.py", line 42, in <module>', []],
+    ["a warning's source line", "train.py:42: UserWarning: foo", []],
+    ["a seed", "seed 42", []],
+    ["ReduceLROnPlateau", "Epoch 00005: reducing learning rate of group 0 to 1.0000e-04.", []],
+    ["Keras's data set count", "Found 50000 images belonging to 10 classes.", []],
+    ["a plain print after a date and a level", "2024-01-01 12:00:00 INFO epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["... logging's asctime - name - level", "2024-01-01 12:00:00,123 - train - INFO - epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["... logging's basicConfig", "INFO:root:epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["... Hydra's brackets", "[2024-01-01 12:00:00,123][train][INFO] - epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["... glog", "I0101 12:00:00.123456 12345 train.py:42] epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["... torchrun's rank", "[rank0]: epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["... loguru's name:function:line is no pair", "2024-01-01 12:00:00 | INFO     | __main__:train:42 - step 3 loss 0.5", ["loss@3=0.5"]],
+    ["... nor with colon pairs", "2024-01-01 12:00:00 | INFO | __main__:train:42 - step: 3 loss: 0.5", ["loss@3=0.5"]],
+    ["a logged download is still no metric", "2024-01-01 12:00:00 INFO Downloading 100 MB", []],
+    ["the epoch, then pairs after a colon", "Epoch 3: loss 0.5 acc 0.9", ["acc@3=0.9", "loss@3=0.5"]],
+    ["... after a comma", "epoch 3, loss 0.5 acc 0.9", ["acc@3=0.9", "loss@3=0.5"]],
+    ["... between dashes", "Epoch 3 - loss 0.5 - acc 0.9", ["acc@3=0.9", "loss@3=0.5"]],
+    [
+      "... train and val between dashes",
+      "Epoch 3 - train loss 0.5 acc 0.7 - val loss 0.6 acc 0.8",
+      ["acc@3=0.7", "train_loss@3=0.5", "val_acc@3=0.8", "val_loss@3=0.6"],
+    ],
+    ["a fractional epoch is no step (its integer part put the epoch's lines on one step)", "epoch 1.25 loss 0.5\nepoch 1.5 loss 0.4", []],
+    ["... with colons", "Epoch: 1.5, loss: 0.5", []],
+    ["... a step beside it places the line", "Epoch 1.5 step 30 loss 0.5", ["loss@30=0.5"]],
+    ["... an epoch printed as 1.0 is epoch 1", "epoch: 1.0 loss: 0.5", ["loss@1=0.5"]],
+    ["hyperparameters between commas are no metrics", "config: lr 0.001, batch_size 32, epochs 10", []],
+    ["nor a data set's sizes", "Dataset: train 50000, val 10000, test 10000", []],
+    ["nor a checkpoint loaded", "Loaded checkpoint from epoch 3, step 300", []],
+    ["the rank printing", "rank 0 epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["... as colon pairs", "epoch: 1 rank: 0 loss: 0.5", ["loss@1=0.5"]],
+    ["node and GPU", "node 0 gpu 3 epoch 1 loss 0.5", ["loss@1=0.5"]],
+    ["a seed with the epoch", "random seed 42 epoch 0 loss 1", ["loss@0=1"]],
+    ["the batch within the epoch (TensorFlow's tutorials) is where in the epoch", "Epoch 1 Batch 100 Loss 0.5", ["Loss@100=0.5"]],
+    ["... as colon pairs", "Epoch: 1, Batch: 100, Loss: 0.5", ["Loss@100=0.5"]],
+    ["the planned epochs", "epoch 1 lr 0.1 epochs 90", ["lr@1=0.1"]],
+    ["sizes", "epoch 1 params 11689512 classes 10 loss 2", ["loss@1=2"]],
+    ["a float under a count's name is a value", "epoch 1 gpu 0.5", ["gpu@1=0.5"]],
+  ] as [string, string, string[]][])("%s", (_what, line, expected) => {
+    expect(all(parse("a.log", `${line}\n`))).toEqual(expected);
+  });
+
+  test.each([
+    [
+      "train and val in one line, colon pairs",
+      "Epoch 1 train loss: 0.5 acc: 0.7 val loss: 0.6 acc: 0.8",
+      ["acc@1=0.7", "train_loss@1=0.5", "val_acc@1=0.8", "val_loss@1=0.6"],
+    ],
+    [
+      "... spaced fields",
+      "epoch 1, train loss 0.5, acc 0.7, val loss 0.6, acc 0.8",
+      ["acc@1=0.7", "train_loss@1=0.5", "val_acc@1=0.8", "val_loss@1=0.6"],
+    ],
+    [
+      "... a plain print",
+      "epoch 1 train loss 0.5 acc 0.7 val loss 0.6 acc 0.8",
+      ["acc@1=0.7", "train_loss@1=0.5", "val_acc@1=0.8", "val_loss@1=0.6"],
+    ],
+    ["... the learning rate stays the training's", "epoch 1 val loss 0.6 lr 0.01", ["lr@1=0.01", "val_loss@1=0.6"]],
+    ["... written as the evaluation's name is", "Epoch 1 Val Loss: 0.6 Acc: 0.8", ["Val_Acc@1=0.8", "Val_Loss@1=0.6"]],
+    [
+      "... but a line that is an evaluation's as a whole leaves the training's time at that step alone",
+      "Epoch: [0][9/10]\tTime 0.1 (0.3)\tLoss 5.0 (6.0)\nTest: [9/10]\tTime 0.2 (0.25)\tLoss 4.5 (4.2)",
+      ["Loss@9=5", "Time@9=0.1", "test_Loss@9=4.2", "test_Time@9=0.25"],
+    ],
+    [
+      "... mmengine's val time",
+      "Epoch(train) [1][10/10]  lr: 0.1  time: 0.06  loss: 1.9\nEpoch(val) [1][313/313]  accuracy/top1: 45.67  time: 0.0102",
+      ["loss@10=1.9", "lr@10=0.1", "time@10=0.06", "val_accuracy/top1@10=45.67", "val_time@10=0.0102"],
+    ],
+    [
+      "a validation print after the training print of the epoch",
+      "epoch 1 loss 0.9 acc 0.7\nepoch 1 validation loss 0.5 acc 0.8",
+      ["acc@1=0.7", "loss@1=0.9", "val_acc@1=0.8", "validation_loss@1=0.5"],
+    ],
+    [
+      "a validation print with no step",
+      "epoch 0 loss 1\nepoch 1 loss 0.9 acc 0.7\nval loss 0.5 acc 0.8",
+      ["acc@1=0.7", "loss@0=1", "loss@1=0.9", "val_acc@1=0.8", "val_loss@1=0.5"],
+    ],
+    ["a test print after its label", "epoch 1 loss 0.9\nTest: loss 0.5 acc 0.8", ["loss@1=0.9", "test_acc@1=0.8", "test_loss@1=0.5"]],
+    ["... before any training line: no step to put it at", "val loss 0.5 acc 0.8\nepoch 1 loss 0.9", ["loss@1=0.9"]],
+    ["an evaluation print of names that say so", "step 10 loss 1\nval_loss 0.5 val_acc 0.8", ["loss@10=1", "val_acc@10=0.8", "val_loss@10=0.5"]],
+    ["... a bare val is no such name", "step 10 loss 1\nval 0.5", ["loss@10=1"]],
+    [
+      "the epoch's mean loss after the last step's loss: kept apart as the epoch's",
+      "step 10 loss 1\nepoch 0 loss 0.5 val_loss 0.7",
+      ["epoch_loss@10=0.5", "loss@10=1", "val_loss@10=0.7"],
+    ],
+    [
+      "a step counted within each epoch: the next epoch's steps follow the last one's, never land on them",
+      "Epoch 1 Step 0 loss 1\nEpoch 1 Step 100 loss 0.9\nEpoch 1 Step 200 loss 0.8\nEpoch 2 Step 0 loss 0.7\nEpoch 2 Step 100 loss 0.6\nEpoch 3 Step 0 loss 0.5",
+      ["loss@0=1", "loss@100=0.9", "loss@200=0.8", "loss@300=0.7", "loss@400=0.6", "loss@500=0.5"],
+    ],
+    [
+      "... TensorFlow's tutorials' batches",
+      "Epoch 1 Batch 0 Loss 4.5\nEpoch 1 Batch 100 Loss 3.2\nEpoch 2 Batch 0 Loss 2.5",
+      ["Loss@0=4.5", "Loss@100=3.2", "Loss@200=2.5"],
+    ],
+    ["... one line per epoch", "Epoch 1 Step 937 loss 1\nEpoch 2 Step 937 loss 0.9", ["loss@1875=0.9", "loss@937=1"]],
+    ["... an iteration with no total after the epoch", "[Epoch 1] iter 100 loss: 0.5\n[Epoch 2] iter 0 loss: 0.3", ["loss@100=0.5", "loss@101=0.3"]],
+    [
+      "... a batch of a total after the epoch, as an iteration is",
+      "Epoch: 1, Batch: 100/500, Loss: 0.5\nEpoch: 2, Batch: 100/500, Loss: 0.3",
+      ["Loss@1100=0.3", "Loss@600=0.5"],
+    ],
+    ["... a batch size alone is no step", "step 5 loss 1\nbatch: 32, lr: 0.1", ["loss@5=1"]],
+    [
+      "... a global step is left as printed",
+      "epoch: 0 step: 0 loss: 1\nepoch: 0 step: 500 loss: 0.9\nepoch: 1 step: 1000 loss: 0.8",
+      ["loss@0=1", "loss@1000=0.8", "loss@500=0.9"],
+    ],
+    [
+      "... and so is a second run's count",
+      "epoch 0 step 0 loss 1\nepoch 0 step 100 loss 0.9\nepoch 1 step 0 loss 0.8\nepoch 0 step 0 loss 0.7",
+      ["loss@0=0.7", "loss@0=1", "loss@100=0.9", "loss@200=0.8"],
+    ],
+    [
+      "a second run printed to the same log starts at its own epoch 0",
+      "epoch 0 loss 1\nepoch 1 loss 0.9\nepoch 0 loss 0.8\nepoch 1 loss 0.7",
+      ["loss@0=0.8", "loss@0=1", "loss@1=0.7", "loss@1=0.9"],
+    ],
+    [
+      "an epoch's print after iterations still lands at the last one",
+      "step 0 loss 1\nstep 100 loss 0.9\nepoch 0 val_loss 0.8\nepoch 0 val_acc 0.5",
+      ["loss@0=1", "loss@100=0.9", "val_acc@100=0.5", "val_loss@100=0.8"],
+    ],
+  ] as [string, string, string[]][])("%s", (_what, text, expected) => {
+    expect(all(parse("a.log", `${text}\n`))).toEqual(expected);
+  });
+
+  test.each([
+    ["logger prefixes", `${"2024-01-01 12:00:00 - INFO - [x] ".repeat(4_000)}epoch 1 loss 1`],
+    ["opening brackets", `${"[".repeat(60_000)}epoch 1 loss 1`],
+    ["basicConfig colons", `INFO:${"a:".repeat(30_000)}epoch 1 loss 1`],
+    ["evaluation names", `step 1 loss 1\n${"val loss 1 ".repeat(10_000)}`],
+    ["dashes between fields of pairs", `epoch 1 - ${"loss 1 acc 2 - ".repeat(8_000)}`],
+    ["loguru's source lines", `step: 1 ${"a:b:1 ".repeat(10_000)}`],
+  ])("%s before a plain print read in linear time", (_what, text) => {
+    expect(() => parse("a.log", Array(20).fill(text).join("\n"))).not.toThrow();
   });
 });

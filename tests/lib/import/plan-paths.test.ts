@@ -220,3 +220,86 @@ describe("runs whose paths the API would refuse as names", () => {
     expect(shape(JSON.parse(out).runs)).toEqual(shape(planImport([root]).runs));
   });
 });
+
+// A folder as an unlucky user has it: links that loop, a pipe, a checkpoint-N directory at odd depths,
+// names in other cases, JSON that is no training log, thousands of files. The walk never follows a
+// link (a loop cannot hang it), takes only regular files, takes metrics.json and trainer_state.json in
+// any case but not a checkpoint-N directory's copy, and the CLI, the dashboard and the Python SDK agree.
+describe("a hostile folder", () => {
+  const top = fs.mkdtempSync(path.join(os.tmpdir(), "babysit-hostile-"));
+  const root = path.join(top, "out");
+  const write = (rel: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), text);
+  };
+  write("Metrics.JSON", '{"iteration": 1, "total_loss": 1}\n');
+  write("a/metrics.json", '{"foo": {"bar": 1}}');
+  write("a/config.json", '{"a": 1}');
+  write("checkpoint-7/trainer_state.json", '{"log_history": []}');
+  write("checkpoint-7x/trainer_state.json", '{"log_history": []}');
+  write("b/checkpoint-500/TRAINER_STATE.JSON", '{"log_history": []}');
+  write("b/checkpoint-500/sub/trainer_state.json", '{"log_history": []}');
+  write("b/checkpoint-500/log.txt", "loss: 1\n");
+  write("c/trainer_state.json.bak", "{}");
+  write("c/metrics.json~", "{}");
+  fs.symlinkSync(root, path.join(root, "a", "loop"));
+  fs.symlinkSync(path.join(root, "a"), path.join(root, "a", "loop2"));
+  fs.symlinkSync(path.join(root, "Metrics.JSON"), path.join(root, "a", "link.csv"));
+  fs.symlinkSync(path.join(root, "missing"), path.join(root, "a", "dangling.log"));
+  execFileSync("mkfifo", [path.join(root, "pipe.log")]);
+  const want = [
+    "Metrics.JSON",
+    "a/metrics.json",
+    "b/checkpoint-500/log.txt",
+    "b/checkpoint-500/sub/trainer_state.json",
+    "checkpoint-7x/trainer_state.json",
+  ];
+  /** What a browser lists of a dropped folder: its regular files. */
+  const regularFiles = (dir: string): PathEntry[] => {
+    const out: PathEntry[] = [];
+    const walk = (abs: string, rel: string) => {
+      for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(path.join(abs, e.name), `${rel}/${e.name}`);
+        else if (e.isFile()) out.push({ path: `${rel}/${e.name}`, size: fs.statSync(path.join(abs, e.name)).size });
+      }
+    };
+    walk(dir, path.basename(dir));
+    return out;
+  };
+  const pyPlan = (dir: string) =>
+    JSON.parse(
+      execFileSync(
+        process.env.PYTHON ?? "/usr/bin/python3",
+        ["-c", "import json,sys; from babysit.importer import plan_import; print(json.dumps(plan_import(sys.argv[1:])))", dir],
+        { env: { ...process.env, PYTHONPATH: path.resolve("sdk/python") }, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 },
+      ),
+    ) as { runs: { name: string; source: string }[]; skipped: unknown[] };
+  const names = (runs: { name: string }[]) => runs.map((r) => r.name).sort();
+
+  test("links, a pipe, checkpoint copies and other JSON: the three take the same files", async () => {
+    const cli = planImport([root]);
+    expect(names(cli.runs)).toEqual(want);
+    expect(cli.skipped).toEqual([]);
+    expect(names(await planPaths(regularFiles(root), () => false))).toEqual(want);
+    const py = pyPlan(root);
+    expect(names(py.runs)).toEqual(want);
+    expect(py.runs.map((r) => r.source).sort()).toEqual(cli.runs.map((r) => r.source).sort());
+  });
+
+  test("a checkpoint-N directory chosen itself is read: the user named it", async () => {
+    const ckpt = path.join(root, "checkpoint-7");
+    expect(names(planImport([ckpt]).runs)).toEqual(["trainer_state.json"]);
+    expect(names(await planPaths(regularFiles(ckpt), () => false))).toEqual(["trainer_state.json"]);
+    expect(names(pyPlan(ckpt).runs)).toEqual(["trainer_state.json"]);
+  });
+
+  test("10,000 files in one folder: one run per log file, alike in the three", async () => {
+    const big = path.join(top, "big");
+    fs.mkdirSync(big);
+    for (let i = 0; i < 10_000; i++) fs.writeFileSync(path.join(big, `f${i}.${i % 3 ? "bin" : "log"}`), "x");
+    const cli = planImport([big]);
+    expect(cli.runs).toHaveLength(3334);
+    expect(names(await planPaths(regularFiles(big), () => false))).toEqual(names(cli.runs));
+    expect(names(pyPlan(big).runs)).toEqual(names(cli.runs));
+  });
+});
