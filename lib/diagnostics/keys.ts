@@ -274,7 +274,14 @@ export function resolveKeys(run: RunData): ResolvedKeys {
     const had = bySepForm.get(f);
     if (had === undefined || points(key) > points(had)) bySepForm.set(f, key);
   }
-  const builtIn = (name: string): string | undefined => byCase(name) ?? bySepForm.get(sepForm(name));
+  // a name logged as a built-in name is spelled comes before one that matches only by its separators
+  const builtIn = (role: ScalarRole): string[] => [
+    ...new Set(
+      [...SCALAR_ALIASES[role].map(byCase), ...SCALAR_ALIASES[role].map((name) => bySepForm.get(sepForm(name)))].filter(
+        (k): k is string => k !== undefined,
+      ),
+    ),
+  ];
 
   const scalars: ResolvedKeys["scalars"] = {};
   for (const role of Object.keys(SCALAR_ALIASES) as ScalarRole[]) {
@@ -288,9 +295,8 @@ export function resolveKeys(run: RunData): ResolvedKeys {
       }
     }
     if (found === undefined) {
-      for (const name of SCALAR_ALIASES[role]) {
-        const key = builtIn(name);
-        if (key === undefined || points(key) === 0) continue;
+      for (const key of builtIn(role)) {
+        if (points(key) === 0) continue;
         // The training loss is read for its shape (noise, sawtooth, plateaus): of several built-in
         // names logged, the one with the most points. A log that carries both a per-iteration loss
         // and a coarser estimate (nanoGPT's `iter 100: loss` and its every-eval `train loss`,
