@@ -138,7 +138,19 @@ export const SCALAR_ALIASES: Record<ScalarRole, readonly string[]> = {
     "val/epoch_accuracy",
     "validation/epoch_accuracy",
   ],
-  lr: ["lr", "learning_rate", "train/lr", "train/learning_rate", "optim/lr", "optimizer/lr"],
+  lr: [
+    "lr",
+    "learning_rate",
+    "train/lr",
+    "train/learning_rate",
+    "optim/lr",
+    "optimizer/lr",
+    // Keras's TensorBoard callback (train/ directory)
+    "train/epoch_learning_rate",
+    "epoch_learning_rate",
+    "train/epoch_lr",
+    "epoch_lr",
+  ],
   grad_norm: [
     "grad_norm",
     "gradient_norm",

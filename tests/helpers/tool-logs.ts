@@ -430,3 +430,31 @@ export function tbCsvDownloads(c: Curves, run = "."): { name: string; text: stri
     text: `Wall time,Step,Value\n${s.steps.map((step, i) => `${1_790_000_000 + step * 0.05},${step},${Math.fround(s.values[i])}`).join("\n")}\n`,
   }));
 }
+
+/**
+ * Keras's TensorBoard callback: `train/` and `validation/` event files (TF2 tensor summaries), each
+ * with `epoch_loss` and `epoch_accuracy` at the epoch (from 0), `epoch_learning_rate` in train/.
+ */
+export function kerasTensorBoard(c: Curves): { path: string; bytes: Uint8Array }[] {
+  const eps = epochs(c);
+  const train = eps.map((e, i) => {
+    const values = [tb.scalar("epoch_loss", mean(e.losses.map((l) => l.value)), i === 0)];
+    const ta = exact(c.trainAcc, e.step);
+    if (ta !== undefined) values.push(tb.scalar("epoch_accuracy", ta, i === 0));
+    const lr = at(c.lr, e.step);
+    if (lr !== undefined) values.push(tb.scalar("epoch_learning_rate", lr, i === 0));
+    return eventBytes(i, 1_790_000_000 + i, values);
+  });
+  const validation = eps.flatMap((e, i) => {
+    const values = [];
+    const vl = exact(c.valLoss, e.step);
+    const va = exact(c.valAcc, e.step);
+    if (vl !== undefined) values.push(tb.scalar("epoch_loss", vl, i === 0));
+    if (va !== undefined) values.push(tb.scalar("epoch_accuracy", va, i === 0));
+    return values.length ? [eventBytes(i, 1_790_000_000 + i + 0.5, values)] : [];
+  });
+  return [
+    { path: "train/events.out.tfevents.1790000000.host.1.0.v2", bytes: eventFile(train) },
+    { path: "validation/events.out.tfevents.1790000000.host.1.1.v2", bytes: eventFile(validation) },
+  ];
+}

@@ -34,6 +34,12 @@ describe("the names tools log", () => {
     ["epoch_accuracy", "train_acc", "Keras TensorBoard"],
     ["batch_loss", "train_loss", "Keras TensorBoard update_freq"],
     ["learning_rate", "lr", "Keras 3 with a schedule callback"],
+    // a Keras TensorBoard directory imported as one run (lib/import/group-files.ts): tags under train/, validation/
+    ["train/epoch_loss", "train_loss", "Keras TensorBoard, imported"],
+    ["train/epoch_accuracy", "train_acc", "Keras TensorBoard, imported"],
+    ["train/epoch_learning_rate", "lr", "Keras TensorBoard, imported"],
+    ["validation/epoch_loss", "val_loss", "Keras TensorBoard, imported"],
+    ["validation/epoch_accuracy", "val_acc", "Keras TensorBoard, imported"],
     // Lightning: self.log(..., on_step=True, on_epoch=True) and LearningRateMonitor
     ["train_loss_step", "train_loss", "Lightning"],
     ["train_loss_epoch", "train_loss", "Lightning"],

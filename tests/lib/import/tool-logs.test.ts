@@ -85,6 +85,11 @@ const FORMS: Form[] = [
     carries: () => ({ everyStep: true, lr: true, trainAcc: true, config: false }),
   },
   {
+    name: "Keras's TensorBoard callback (train/, validation/)",
+    files: T.kerasTensorBoard,
+    carries: () => ({ everyStep: false, lr: true, trainAcc: true, config: false }),
+  },
+  {
     name: "TensorBoard's CSV downloads",
     files: (c) => T.tbCsvDownloads(c).map((f) => ({ path: f.name, bytes: Buffer.from(f.text) })),
     carries: () => ({ everyStep: true, lr: true, trainAcc: true, config: false }),
@@ -157,7 +162,13 @@ const CASES: [Corpus, string][] = [
  */
 const OVERFIT_LOSSES = "overfitting read from the losses alone (no train accuracy logged): a healthy run that overfits mildly is flagged";
 const LR_LOW_NO_LR = "a flat loss read as lr_too_low where the learning rate is not logged every step";
+const KERAS_TB = "Keras's TensorBoard callback (train/, validation/)";
 const KNOWN: Record<string, string> = {
+  // the same per-epoch curves as Keras fit's lines, and the same gaps
+  [`C2-UF-LINEAR-MOONS_s0|${KERAS_TB}|underfitting`]: "as Keras fit",
+  [`C6-LRH-JUMP_s0|${KERAS_TB}|lr_too_high`]: "as Keras fit",
+  [`C5-MC-3CLASS-ATTN_s0|${KERAS_TB}|majority_class`]: "as Keras fit",
+  [`C3-PLATEAU-SADDLE_s0|${KERAS_TB}|loss_plateau`]: "as Keras fit",
   "C5-NL-LSTM-SHUFFLED_s0|Lightning's progress bar|no_learning": `${LR_LOW_NO_LR}; no lr logged at all, lr_too_low comes first`,
   "C5-NL-LSTM-SHUFFLED_s0|Lightning's progress bar|lr_too_low": LR_LOW_NO_LR,
   "C5-NL-LSTM-SHUFFLED_s0|timm's train.py log|lr_too_low": LR_LOW_NO_LR,
