@@ -64,13 +64,14 @@ export const SCALAR_ALIASES: Record<ScalarRole, readonly string[]> = {
     "loss/valid",
     "val/loss_epoch",
     "val_loss_epoch",
+    // Keras's TensorBoard callback, imported as one run (validation/ directory)
+    "validation/epoch_loss",
+    "val/epoch_loss",
     "test/loss",
     "test_loss",
     "loss/test",
     // PyTorch's examples: `Test set: Average loss: 0.0345, ...`
     "test_average_loss",
-    "val/epoch_loss",
-    "validation/epoch_loss",
   ],
   train_acc: [
     "train/acc",
@@ -115,12 +116,11 @@ export const SCALAR_ALIASES: Record<ScalarRole, readonly string[]> = {
     "acc/validation",
     "accuracy/validation",
     "val_acc_epoch",
-    "test/acc",
-    "test_acc",
-    "test/accuracy",
-    "test_accuracy",
     "val/acc_epoch",
     "val_accuracy_epoch",
+    // Keras's TensorBoard callback, imported as one run (validation/ directory)
+    "validation/epoch_accuracy",
+    "val/epoch_accuracy",
     // top-1 accuracy: mmengine (`Epoch(val) ... accuracy/top1: 76.5`, its TensorBoard/vis_data
     // `val/accuracy/top1`), timm (summary.csv `eval_top1`, `Test: ... Acc@1: 76.5`), others
     "val/accuracy/top1",
@@ -130,13 +130,15 @@ export const SCALAR_ALIASES: Record<ScalarRole, readonly string[]> = {
     "val_top1",
     "eval/top1",
     "eval_top1",
-    "test/top1",
-    "test_top1",
     "val_acc@1",
     "eval_acc@1",
+    "test/acc",
+    "test_acc",
+    "test/accuracy",
+    "test_accuracy",
+    "test/top1",
+    "test_top1",
     "test_acc@1",
-    "val/epoch_accuracy",
-    "validation/epoch_accuracy",
   ],
   lr: [
     "lr",
