@@ -458,3 +458,55 @@ export function kerasTensorBoard(c: Curves): { path: string; bytes: Uint8Array }
     { path: "validation/events.out.tfevents.1790000000.host.1.1.v2", bytes: eventFile(validation) },
   ];
 }
+
+/**
+ * nanoGPT's train.py: `iter i: loss x, time t ms, mfu m%` every `interval` iterations, and at each
+ * evaluation `step i: train loss x, val loss y` (its train loss an estimate over eval batches: here
+ * the mean of the epoch's losses). No accuracy, no learning rate.
+ */
+export function nanoGptLog(c: Curves, interval = logInterval(c)): string {
+  const lines: string[] = [];
+  let iter = 0;
+  for (const e of epochs(c)) {
+    for (const l of e.losses) {
+      if (iter % interval === 0)
+        lines.push(`iter ${iter}: loss ${fix(l.value, 4)}, time ${(40 + (iter % 7)).toFixed(2)}ms, mfu ${iter < 5 ? "-100.00" : "1.23"}%`);
+      iter++;
+    }
+    const vl = exact(c.valLoss, e.step);
+    if (vl !== undefined) lines.push(`step ${iter}: train loss ${fix(mean(e.losses.map((l) => l.value)), 4)}, val loss ${fix(vl, 4)}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * detectron2's metrics.json (JSONWriter): every `interval` iterations the losses as the median of the
+ * last 20 (its smoothing hint), `total_loss` their sum, with lr, time and data_time; a validation loss
+ * put by a hook (`validation_loss`, the common LossEvalHook recipe) at each evaluation.
+ */
+export function detectron2Metrics(c: Curves, interval = logInterval(c)): string {
+  const lines: string[] = [];
+  const window: number[] = [];
+  let iter = 0;
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  for (const e of epochs(c)) {
+    for (const l of e.losses) {
+      window.push(l.value);
+      if (window.length > 20) window.shift();
+      if ((iter + 1) % interval === 0) {
+        const total = window.some((v) => !Number.isFinite(v)) ? window[window.length - 1] : median(window);
+        const lr = at(c.lr, l.step);
+        lines.push(
+          `{"data_time": 0.0021, "eta_seconds": 41.2, "iteration": ${iter}, ${lr === undefined ? "" : `"lr": ${pyJson(lr)}, `}"loss_cls": ${pyJson(0.7 * total)}, "loss_reg": ${pyJson(0.3 * total)}, "time": 0.0312, "total_loss": ${pyJson(total)}}`,
+        );
+      }
+      iter++;
+    }
+    const vl = exact(c.valLoss, e.step);
+    if (vl !== undefined) lines.push(`{"iteration": ${iter - 1}, "validation_loss": ${pyJson(vl)}}`);
+  }
+  return `${lines.join("\n")}\n`;
+}

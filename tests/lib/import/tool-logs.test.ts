@@ -26,6 +26,8 @@ interface Carries {
   trainAcc: boolean;
   /** the run's config (num_classes) */
   config: boolean;
+  /** an accuracy (train or validation) when the run logged one */
+  acc?: boolean;
 }
 
 interface Form {
@@ -80,6 +82,16 @@ const FORMS: Form[] = [
     carries: (c) => ({ everyStep: windowed(c), lr: true, trainAcc: false, config: false }),
   },
   {
+    name: "nanoGPT's train.py log",
+    files: text("nanogpt.log", T.nanoGptLog),
+    carries: (c) => ({ everyStep: windowed(c), lr: false, trainAcc: false, config: false, acc: false }),
+  },
+  {
+    name: "detectron2's metrics.json",
+    files: text("metrics.json", T.detectron2Metrics),
+    carries: () => ({ everyStep: false, lr: true, trainAcc: false, config: false, acc: false }),
+  },
+  {
     name: "a TensorBoard event file (torch SummaryWriter)",
     files: (c) => [{ path: "events.out.tfevents.1790000000.host.1.0", bytes: T.tbEventFile(c) }],
     carries: () => ({ everyStep: true, lr: true, trainAcc: true, config: false }),
@@ -98,6 +110,9 @@ const FORMS: Form[] = [
 
 /** Whether a form's log can show `code` (the codes of the labels below; others are not expected). */
 function canShow(code: string, k: Carries, c: T.Curves): boolean {
+  const classification = c.trainAcc !== undefined || c.valAcc !== undefined;
+  // what is read from an accuracy: a log without one shows it only for regression
+  if (k.acc === false && classification && ["no_learning", "majority_class", "underfitting", "loss_output_mismatch"].includes(code)) return false;
   switch (code) {
     case "unshuffled_data": // a sawtooth with the epoch's period
     case "noisy_loss": // the batch-to-batch spread
@@ -164,6 +179,10 @@ const OVERFIT_LOSSES = "overfitting read from the losses alone (no train accurac
 const LR_LOW_NO_LR = "a flat loss read as lr_too_low where the learning rate is not logged every step";
 const KERAS_TB = "Keras's TensorBoard callback (train/, validation/)";
 const KNOWN: Record<string, string> = {
+  "C6-UNS-SORTED-TARGET_s0|nanoGPT's train.py log|lr_too_low": LR_LOW_NO_LR,
+  "C4-H-CANCER-MILD-OVERFIT_s0|nanoGPT's train.py log|overfitting": OVERFIT_LOSSES,
+  "C4-H-CANCER-MILD-OVERFIT_s0|detectron2's metrics.json|overfitting": OVERFIT_LOSSES,
+  "C3-H-GRU_s0|detectron2's metrics.json|loss_plateau": "a loss smoothed by a 20-iteration median over a short run reads as a plateau",
   // the same per-epoch curves as Keras fit's lines, and the same gaps
   [`C2-UF-LINEAR-MOONS_s0|${KERAS_TB}|underfitting`]: "as Keras fit",
   [`C6-LRH-JUMP_s0|${KERAS_TB}|lr_too_high`]: "as Keras fit",
