@@ -60,6 +60,15 @@ const CHECKPOINT_DIR = /^checkpoint-\d+$/;
 /** The sub-directories of a Keras TensorBoard run (groupFiles): their files' tags are read under these names. */
 export const KERAS_SPLIT_DIRS = ["train", "validation"];
 
+/**
+ * The names of a TensorBoard run's own event files (not a sub-run's), which name its source
+ * (run-source.ts): those in its directory, or, for a Keras run (groupFiles), those in its train/.
+ */
+export function ownEventFiles(files: readonly { rel: string }[]): string[] {
+  const own = files.filter((f) => !f.rel.includes("/")).map((f) => f.rel);
+  return own.length > 0 ? own : files.filter((f) => f.rel.startsWith("train/") && f.rel.indexOf("/") === 5).map((f) => f.rel.slice(6));
+}
+
 /** Whether a walk takes the file at `rel` as a log file of its own. */
 export function isLogFileName(rel: string): boolean {
   const base = baseOf(rel).toLowerCase();
