@@ -768,15 +768,15 @@ describe("text logs: a bar's values drawn again", () => {
         `Epoch ${e}: 100%|██████████| 100/100 [00:10<00:00, 9.5it/s, v_num=0, train_loss_step=${loss}${post}]`,
         "Validation DataLoader 0: 100%|██████████| 20/20 [00:01<00:00, 19.5it/s]",
       ].join("\r");
-    const after = (e: number, loss: number, post: string) =>
+    const validated = (e: number, loss: number, post: string) =>
       `Epoch ${e}: 100%|██████████| 100/100 [00:12<00:00, 8.1it/s, v_num=0, train_loss_step=${loss}${post}]`;
     const log = [
       epoch(0, 0.9, ""),
-      after(0, 0.9, ", val_acc=0.85, train_loss_epoch=0.95"),
+      validated(0, 0.9, ", val_acc=0.85, train_loss_epoch=0.95"),
       epoch(1, 0.8, ", val_acc=0.85, train_loss_epoch=0.95"),
-      after(1, 0.8, ", val_acc=0.85, train_loss_epoch=0.85"),
+      validated(1, 0.8, ", val_acc=0.85, train_loss_epoch=0.85"),
       epoch(2, 0.7, ", val_acc=0.85, train_loss_epoch=0.85"),
-      after(2, 0.7, ", val_acc=0.85, train_loss_epoch=0.75"),
+      validated(2, 0.7, ", val_acc=0.85, train_loss_epoch=0.75"),
     ].join("\r");
     const d = parse("a.log", `${log}\n`);
     expect(series(d, "val_acc")).toEqual([
