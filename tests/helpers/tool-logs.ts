@@ -510,3 +510,52 @@ export function detectron2Metrics(c: Curves, interval = logInterval(c)): string 
   }
   return `${lines.join("\n")}\n`;
 }
+
+/**
+ * Lightning's CSVLogger metrics.csv: sparse rows, `epoch,step,...` then the logged names sorted;
+ * `train_loss_step` every `interval` steps (log_every_n_steps), at each epoch's end a row of the
+ * validation metrics and one of `train_loss_epoch`. Steps count from 0.
+ */
+export function lightningCsv(c: Curves, interval = logInterval(c)): string {
+  const cols = ["epoch", "step", "train_loss_epoch", "train_loss_step"];
+  if (c.valAcc) cols.push("val_acc");
+  if (c.valLoss) cols.push("val_loss");
+  const rows: string[] = [cols.join(",")];
+  const row = (v: Record<string, number>) => rows.push(cols.map((k) => (v[k] === undefined ? "" : py(v[k]))).join(","));
+  let step = 0;
+  epochs(c).forEach((e, i) => {
+    for (const l of e.losses) {
+      if ((step + 1) % interval === 0) row({ epoch: i, step, train_loss_step: l.value });
+      step++;
+    }
+    const v: Record<string, number> = { epoch: i, step: step - 1 };
+    const va = exact(c.valAcc, e.step);
+    const vl = exact(c.valLoss, e.step);
+    if (va !== undefined) v.val_acc = va;
+    if (vl !== undefined) v.val_loss = vl;
+    row(v);
+    row({ epoch: i, step: step - 1, train_loss_epoch: mean(e.losses.map((l) => l.value)) });
+  });
+  return `${rows.join("\n")}\n`;
+}
+
+/** timm's summary.csv: one row an epoch, `eval_top1` in percent. */
+export function timmSummaryCsv(c: Curves): string {
+  const rows = ["epoch,train_loss,eval_loss,eval_top1,eval_top5,lr"];
+  epochs(c).forEach((e, i) => {
+    const vl = exact(c.valLoss, e.step);
+    const va = exact(c.valAcc, e.step);
+    const lr = at(c.lr, e.step);
+    rows.push(
+      [
+        i,
+        py(mean(e.losses.map((l) => l.value))),
+        vl === undefined ? "" : py(vl),
+        va === undefined ? "" : py(100 * va),
+        va === undefined ? "" : "100.0",
+        lr === undefined ? "" : py(lr),
+      ].join(","),
+    );
+  });
+  return `${rows.join("\n")}\n`;
+}

@@ -52,6 +52,16 @@ const FORMS: Form[] = [
     carries: () => ({ everyStep: false, lr: true, trainAcc: true, config: false }),
   },
   {
+    name: "Lightning's CSVLogger metrics.csv",
+    files: text("metrics.csv", T.lightningCsv),
+    carries: (c) => ({ everyStep: windowed(c), lr: false, trainAcc: false, config: false }),
+  },
+  {
+    name: "timm's summary.csv",
+    files: text("summary.csv", T.timmSummaryCsv),
+    carries: () => ({ everyStep: false, lr: true, trainAcc: false, config: false }),
+  },
+  {
     name: "a plain print() per epoch",
     files: text("train.log", T.plainPrint),
     carries: () => ({ everyStep: false, lr: false, trainAcc: false, config: false }),
@@ -179,6 +189,13 @@ const OVERFIT_LOSSES = "overfitting read from the losses alone (no train accurac
 const LR_LOW_NO_LR = "a flat loss read as lr_too_low where the learning rate is not logged every step";
 const KERAS_TB = "Keras's TensorBoard callback (train/, validation/)";
 const KNOWN: Record<string, string> = {
+  "C6-LRL-LINEAR-PER-BATCH_s0|timm's summary.csv|lr_too_low":
+    "an lr collapsed per batch, read from per-epoch rows without a train accuracy (Keras fit's rows, with one, raise it)",
+  "C6-LRH-JUMP_s0|timm's summary.csv|lr_too_high": "as Keras fit",
+  "C3-PLATEAU-SADDLE_s0|timm's summary.csv|loss_plateau": "as Keras fit",
+  "C6-UNS-SORTED-TARGET_s0|Lightning's CSVLogger metrics.csv|lr_too_low": LR_LOW_NO_LR,
+  "C4-H-CANCER-MILD-OVERFIT_s0|Lightning's CSVLogger metrics.csv|overfitting": OVERFIT_LOSSES,
+  "C4-H-CANCER-MILD-OVERFIT_s0|timm's summary.csv|overfitting": OVERFIT_LOSSES,
   "C6-UNS-SORTED-TARGET_s0|nanoGPT's train.py log|lr_too_low": LR_LOW_NO_LR,
   "C4-H-CANCER-MILD-OVERFIT_s0|nanoGPT's train.py log|overfitting": OVERFIT_LOSSES,
   "C4-H-CANCER-MILD-OVERFIT_s0|detectron2's metrics.json|overfitting": OVERFIT_LOSSES,
