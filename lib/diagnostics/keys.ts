@@ -39,6 +39,16 @@ export const SCALAR_ALIASES: Record<ScalarRole, readonly string[]> = {
     "loss",
     "train/loss_epoch",
     "train_loss_epoch",
+    // Lightning's self.log("loss", on_step=True, on_epoch=True)
+    "loss_step",
+    "loss_epoch",
+    // detectron2's metrics.json: the sum of its loss_cls, loss_box_reg, ... terms
+    "total_loss",
+    "train/total_loss",
+    // Keras's TensorBoard callback (train/ directory: batch_ with update_freq, epoch_ always)
+    "batch_loss",
+    "epoch_loss",
+    "train/epoch_loss",
   ],
   val_loss: [
     "val/loss",
@@ -54,9 +64,14 @@ export const SCALAR_ALIASES: Record<ScalarRole, readonly string[]> = {
     "loss/valid",
     "val/loss_epoch",
     "val_loss_epoch",
+    // Keras's TensorBoard callback, imported as one run (validation/ directory)
+    "validation/epoch_loss",
+    "val/epoch_loss",
     "test/loss",
     "test_loss",
     "loss/test",
+    // PyTorch's examples: `Test set: Average loss: 0.0345, ...`
+    "test_average_loss",
   ],
   train_acc: [
     "train/acc",
@@ -74,6 +89,8 @@ export const SCALAR_ALIASES: Record<ScalarRole, readonly string[]> = {
     "train_acc_step",
     "train/acc_epoch",
     "train_acc_epoch",
+    "acc_epoch",
+    "accuracy_epoch",
     // top-1 accuracy as image-classification code names it (timm, torchvision's references)
     "train/top1",
     "train_top1",
@@ -87,6 +104,10 @@ export const SCALAR_ALIASES: Record<ScalarRole, readonly string[]> = {
     "train_token_acc",
     "train/token_accuracy",
     "token_acc",
+    // Keras's TensorBoard callback (train/ directory)
+    "epoch_accuracy",
+    "epoch_acc",
+    "train/epoch_accuracy",
   ],
   val_acc: [
     "val/acc",
@@ -106,29 +127,55 @@ export const SCALAR_ALIASES: Record<ScalarRole, readonly string[]> = {
     "acc/validation",
     "accuracy/validation",
     "val_acc_epoch",
-    "test/acc",
-    "test_acc",
-    "test/accuracy",
-    "test_accuracy",
+    "val/acc_epoch",
+    "val_accuracy_epoch",
+    // Keras's TensorBoard callback, imported as one run (validation/ directory)
+    "validation/epoch_accuracy",
+    "val/epoch_accuracy",
+    // top-1 accuracy: mmengine (`Epoch(val) ... accuracy/top1: 76.5`, its TensorBoard/vis_data
+    // `val/accuracy/top1`), timm (summary.csv `eval_top1`, `Test: ... Acc@1: 76.5`), others
+    "val/accuracy/top1",
+    "val_accuracy/top1",
+    "accuracy/top1",
     "val/top1",
     "val_top1",
     "eval/top1",
     "eval_top1",
+    "val_acc@1",
+    "eval_acc@1",
     "valid/top1",
-    "test/top1",
-    "test_top1",
     "val/acc1",
     "val/acc@1",
     "eval/acc1",
     "eval/acc@1",
+    // per-token accuracy of a sequence model
     "val/token_acc",
     "val_token_acc",
     "eval/token_acc",
     "eval_token_acc",
     "val/token_accuracy",
     "eval/token_accuracy",
+    "test/acc",
+    "test_acc",
+    "test/accuracy",
+    "test_accuracy",
+    "test/top1",
+    "test_top1",
+    "test_acc@1",
   ],
-  lr: ["lr", "learning_rate", "train/lr", "train/learning_rate", "optim/lr", "optimizer/lr"],
+  lr: [
+    "lr",
+    "learning_rate",
+    "train/lr",
+    "train/learning_rate",
+    "optim/lr",
+    "optimizer/lr",
+    // Keras's TensorBoard callback (train/ directory)
+    "train/epoch_learning_rate",
+    "epoch_learning_rate",
+    "train/epoch_lr",
+    "epoch_lr",
+  ],
   grad_norm: [
     "grad_norm",
     "gradient_norm",
@@ -228,6 +275,13 @@ function asList(v: unknown): string[] {
   return [];
 }
 
+/** A metric's name with its separators (/ . - _ and spaces, any run of them) written as one _, lower case. */
+export function sepForm(name: string): string {
+  return name.toLowerCase().replace(/[\s/._-]+/g, "_");
+}
+
+const LIGHTNING_LR = /^lr-[A-Za-z]\w{0,63}$/;
+
 /** A percent unit at the end of a metric's name: "_pct", "_percent", "%", " (%)". */
 const PERCENT_SUFFIX = /(?:[\s_\-/.]*(?:pct|percent|percentage)|\s*\(%\)|\s*%)$/;
 
@@ -248,20 +302,49 @@ export function resolveKeys(run: RunData): ResolvedKeys {
     return run.series.has(name) && (best === undefined || points(name) >= points(best)) ? name : best;
   };
 
+  // a built-in name also matches a key that writes its separators otherwise: TensorBoard's CSV
+  // download writes a tag's slashes as _ (`Loss/train` -> `Loss_train`), tags may hold spaces
+  // (`Learning rate`, `training loss`)
+  const bySepForm = new Map<string, string>();
+  for (const key of run.series.keys()) {
+    const f = sepForm(key);
+    const had = bySepForm.get(f);
+    if (had === undefined || points(key) > points(had)) bySepForm.set(f, key);
+  }
+  // a name logged as a built-in name is spelled comes before one that matches only by its separators
+  const builtIn = (role: ScalarRole): string[] => [
+    ...new Set(
+      [...SCALAR_ALIASES[role].map(byCase), ...SCALAR_ALIASES[role].map((name) => bySepForm.get(sepForm(name)))].filter(
+        (k): k is string => k !== undefined,
+      ),
+    ),
+  ];
+
   const scalars: ResolvedKeys["scalars"] = {};
   for (const role of Object.keys(SCALAR_ALIASES) as ScalarRole[]) {
-    const named = new Set(asList(userKeys[role]));
-    const candidates = [...named, ...SCALAR_ALIASES[role]];
-    for (const name of candidates) {
-      const key = named.has(name) && run.series.has(name) ? name : byCase(name);
-      if (key !== undefined) {
-        const s = run.series.get(key)!;
-        if (s.values.length > 0) {
-          scalars[role] = { key, s };
-          break;
-        }
+    const named = asList(userKeys[role]);
+    let found: string | undefined;
+    for (const name of named) {
+      const key = run.series.has(name) ? name : byCase(name);
+      if (key !== undefined && points(key) > 0) {
+        found = key;
+        break;
       }
     }
+    if (found === undefined) {
+      for (const key of builtIn(role)) {
+        if (points(key) === 0) continue;
+        // The training loss is read for its shape (noise, sawtooth, plateaus): of several built-in
+        // names logged, the one with the most points. A log that carries both a per-iteration loss
+        // and a coarser estimate (nanoGPT's `iter 100: loss` and its every-eval `train loss`,
+        // Lightning's `loss_step` and `loss_epoch`) is read at its full resolution.
+        if (found === undefined || (role === "train_loss" && points(key) > points(found))) found = key;
+        if (role !== "train_loss") break;
+      }
+    }
+    // Lightning's LearningRateMonitor logs `lr-<Optimizer>` (`lr-Adam`, `lr-SGD`)
+    if (found === undefined && role === "lr" && named.length === 0) found = [...run.series.keys()].find((k) => LIGHTNING_LR.test(k) && points(k) > 0);
+    if (found !== undefined) scalars[role] = { key: found, s: run.series.get(found)! };
   }
   // An accuracy logged with its unit in the name ("train/acc_pct", "val_accuracy_percent", "acc (%)") is
   // that accuracy: the name less the unit is an alias (values in percent are scaled as any percent accuracy)
@@ -393,8 +476,10 @@ function orderLayers<T>(found: Map<string, T>, config: Record<string, any>): Map
 export function seriesReader(config: Record<string, any>): (key: string) => boolean {
   const userKeys: Record<string, unknown> = (config?.babysit?.keys as Record<string, unknown>) ?? {};
   const names = new Set<string>();
+  const sepForms = new Set<string>();
   for (const role of Object.keys(SCALAR_ALIASES) as ScalarRole[]) {
     for (const name of [...asList(userKeys[role]), ...SCALAR_ALIASES[role]]) names.add(name.toLowerCase());
+    for (const name of SCALAR_ALIASES[role]) sepForms.add(sepForm(name));
   }
   // the same patterns, in the same order and number, as resolveKeys compiles for layers
   const patterns: KeyPattern[] = [];
@@ -418,6 +503,8 @@ export function seriesReader(config: Record<string, any>): (key: string) => bool
   };
   return (key) =>
     names.has(key.toLowerCase()) ||
+    sepForms.has(sepForm(key)) ||
+    LIGHTNING_LR.test(key) ||
     percentAcc(key) ||
     patterns.some((p) => matchKeyPattern(p, key) !== null) ||
     LAYER_PATTERNS.some((p) => p.re.test(key));

@@ -57,6 +57,18 @@ export const JSON_LOG_NAMES = ["metrics.json", "trainer_state.json"];
 
 const CHECKPOINT_DIR = /^checkpoint-\d+$/;
 
+/** The sub-directories of a Keras TensorBoard run (groupFiles): their files' tags are read under these names. */
+export const KERAS_SPLIT_DIRS = ["train", "validation"];
+
+/**
+ * The names of a TensorBoard run's own event files (not a sub-run's), which name its source
+ * (run-source.ts): those in its directory, or, for a Keras run (groupFiles), those in its train/.
+ */
+export function ownEventFiles(files: readonly { rel: string }[]): string[] {
+  const own = files.filter((f) => !f.rel.includes("/")).map((f) => f.rel);
+  return own.length > 0 ? own : files.filter((f) => f.rel.startsWith("train/") && f.rel.indexOf("/") === 5).map((f) => f.rel.slice(6));
+}
+
 /** Whether a walk takes the file at `rel` as a log file of its own. */
 export function isLogFileName(rel: string): boolean {
   const base = baseOf(rel).toLowerCase();
@@ -91,6 +103,22 @@ export function groupFiles<T>(rootName: string, entries: FileEntry<T>[], isHpara
     if (parent === null || !isHparamsDir(eventDirs.get(dir)!)) continue;
     const prefix = parent === "" ? dir : dir.slice(parent.length + 1);
     for (const f of runFiles.get(dir)!) runFiles.get(parent)!.push({ ...f, rel: `${prefix}/${f.rel}` });
+    runFiles.delete(dir);
+  }
+  // Keras's TensorBoard callback writes <log_dir>/train and <log_dir>/validation, the same tags in
+  // both (epoch_loss, epoch_accuracy): one run at <log_dir>, each file's tags read under its
+  // directory's name (KERAS_SPLIT_DIRS; parse-file.ts). As two runs, validation's epoch_loss was
+  // the training loss of a run of its own.
+  for (const dir of [...runFiles.keys()]) {
+    if (baseOf(dir) !== "validation") continue;
+    const parent = dirOf(dir);
+    const train = parent === "" ? "train" : `${parent}/train`;
+    if (runFiles.has(parent) || !runFiles.has(train) || dir === parent) continue;
+    runFiles.set(parent, [
+      ...runFiles.get(train)!.map((f) => ({ ...f, rel: `train/${f.rel}` })),
+      ...runFiles.get(dir)!.map((f) => ({ ...f, rel: `validation/${f.rel}` })),
+    ]);
+    runFiles.delete(train);
     runFiles.delete(dir);
   }
   const out: FileGroup<T>[] = [];

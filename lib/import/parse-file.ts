@@ -1,4 +1,4 @@
-import { isEventFileName } from "./group-files";
+import { KERAS_SPLIT_DIRS, isEventFileName } from "./group-files";
 import { ImportData, ImportTooLargeError } from "./model";
 import { csvParts } from "./csv";
 import { jsonlParts, readJsonDocument } from "./jsonl";
@@ -40,6 +40,16 @@ export function formatOf(path: string, bytes: Uint8Array): Format | null {
   if (name.endsWith(".json") && (head[i] === 0x7b /* { */ || head[i] === 0x5b) /* [ */) return "jsonl";
   if (head[i] === 0x7b /* { */ && /^\{"/.test(Buffer.from(head.subarray(i, i + 2)).toString("latin1"))) return "jsonl";
   return "text";
+}
+
+/** Every point, histogram, image and text key of `data` read under `prefix`. */
+function prefixKeys(data: ImportData, prefix: string): void {
+  const points = [...data.points];
+  data.points.clear();
+  for (const [k, v] of points) data.points.set(`${prefix}${k}`, v);
+  for (const h of data.histograms) h.key = `${prefix}${h.key}`;
+  for (const i of data.images) i.key = `${prefix}${i.key}`;
+  for (const t of data.texts) t.key = `${prefix}${t.key}`;
 }
 
 const utf8 = new TextDecoder("utf-8"); // lenient: a stray byte in a console log becomes U+FFFD, the line still reads
@@ -126,6 +136,11 @@ function* parseWhole(path: string, bytes: Uint8Array, opts: ParseOptions): Gener
       } catch (e) {
         if (e instanceof EventFileError) throw new ImportFileError(`${path}: ${e.message}; nothing of this file was imported`);
         throw e;
+      }
+      {
+        // a Keras run's train/ and validation/ event files (group-files.ts): the same tags in both
+        const dir = path.includes("/") ? path.slice(0, path.indexOf("/")) : "";
+        if (KERAS_SPLIT_DIRS.includes(dir) && path.indexOf("/") === path.lastIndexOf("/")) prefixKeys(data, `${dir}/`);
       }
       break;
     case "csv": {

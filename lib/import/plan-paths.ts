@@ -1,5 +1,5 @@
 import { LIMITS } from "../contract/limits";
-import { type FileEntry, groupFiles, isEventFileName, runNameOf } from "./group-files";
+import { type FileEntry, groupFiles, isEventFileName, ownEventFiles, runNameOf } from "./group-files";
 import { eventRunSource, logFileSource } from "./run-source";
 
 // What the dashboard makes of files and folders dropped on the runs list (or chosen with its
@@ -107,8 +107,7 @@ async function planFolder<E extends PathEntry>(
   }
   for (const g of groupFiles(root, within, (files) => hparams.has(dirOf(files[0].rel)))) {
     add({
-      source:
-        g.kind === "tensorboard" ? eventRunSource(g.files.filter((f) => !f.rel.includes("/")).map((f) => f.rel)) : logFileSource(`${root}/${g.path}`),
+      source: g.kind === "tensorboard" ? eventRunSource(ownEventFiles(g.files)) : logFileSource(`${root}/${g.path}`),
       formerSource: UPLOAD_SOURCE_PREFIX + (g.path ? `${root}/${g.path}` : root),
       name: g.name,
       kind: g.kind,

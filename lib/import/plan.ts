@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { LIMITS } from "../contract/limits";
-import { type FileEntry, groupFiles, runNameOf } from "./group-files";
+import { type FileEntry, groupFiles, ownEventFiles, runNameOf } from "./group-files";
 import { isEventFileName, parseFile } from "./parse-file";
 import { eventRunSource, logFileSource } from "./run-source";
 
@@ -125,10 +125,7 @@ function walkDirectory(root: string, plan: Plan, addRun: (r: PlannedRun) => void
   const rootName = path.basename(root) || root;
   for (const g of groupFiles(ownName(root), entries, isHparamsRun)) {
     addRun({
-      source:
-        g.kind === "tensorboard"
-          ? eventRunSource(g.files.filter((f) => !f.rel.includes("/")).map((f) => f.rel))
-          : logFileSource(`${rootName}/${g.path}`),
+      source: g.kind === "tensorboard" ? eventRunSource(ownEventFiles(g.files)) : logFileSource(`${rootName}/${g.path}`),
       formerSource: g.kind === "tensorboard" ? path.join(root, g.path) : g.files[0].ref,
       name: g.name,
       kind: g.kind,

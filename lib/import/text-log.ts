@@ -177,7 +177,9 @@ export interface TextState {
    */
   trainTotal: number | null;
   /** Each bar metric's last point, to leave out the same value drawn again (see readBar). */
-  barValues: Map<string, { step: number; value: number }>;
+  barValues: Map<string, { step: number; value: number; evals: number }>;
+  /** Evaluation bars drawn so far: a value drawn after one is that evaluation's, even when equal to the last. */
+  evalBars: number;
   /**
    * What the first `Epoch [e][i/N]` line counts epochs from: mmcv, mmengine and PyTorch's examples
    * print the first epoch as 1, a loop of its own may print 0. Steps start at 0 either way.
@@ -202,6 +204,7 @@ export function newTextState(): TextState {
     barLast: null,
     trainTotal: null,
     barValues: new Map(),
+    evalBars: 0,
     epochBase: null,
     lastStep: null,
     lastStepFine: false,
@@ -420,6 +423,8 @@ const EVAL_SECTION = /(?<![\w.-])(val|valid|validation|validating|eval|evaluatio
 
 /** A metric named as an evaluation's (`val_loss`, `valid/acc`, `test_acc`, `eval_loss`). */
 const EVAL_KEY = /^(?:val|valid|validation|test|eval)(?:[_/.-]|$)/i;
+/** A metric logged once an epoch (Lightning's `on_epoch=True`: `train_loss_epoch`). */
+const EPOCH_KEY = /[_/.-]epoch$/i;
 
 /** A metric's name that says it is an evaluation's and what (`val_loss`, `test/acc`; not a bare `val`). */
 const EVAL_NAMED = /^(?:val|valid|validation|test|eval)[_/.-][A-Za-z]/i;
@@ -562,7 +567,10 @@ function readBar(line: string, out: ImportData, state?: TextState): boolean {
   if (close >= 0 && line.length > close + 1 && line.slice(close + 1).trim()) generic(line.slice(close + 1), out, state);
   // an evaluation's bar (Lightning's `Validation DataLoader 0`, `Testing`, a loop's `Evaluating`)
   // counts evaluation batches, not training steps: its `loss` at batch 20 is no point of the training curve
-  if (EVAL_BAR.test(line.slice(0, pct))) return true;
+  if (EVAL_BAR.test(line.slice(0, pct))) {
+    if (state) state.evalBars++;
+    return true;
+  }
   const desc = progressOf(line.slice(0, pct));
   const scaled = desc?.epoch !== undefined && Number.isFinite(p.n) && p.n > 0;
   const step = scaled ? desc!.step * p.n + p.i : p.i;
@@ -577,11 +585,15 @@ function readBar(line: string, out: ImportData, state?: TextState): boolean {
   let any = false;
   for (const x of found) {
     // the same value drawn again is no new point: at the same step (tqdm's close redraws the last
-    // drawing, Lightning redraws it after validation), or an evaluation's metric the bar keeps showing
-    // at every training step after the evaluation (Lightning's val_loss: one value per validation)
+    // drawing, Lightning redraws it after validation), or an evaluation's or an epoch's metric the bar
+    // keeps showing at every training step after it (Lightning's val_loss: one value per validation;
+    // train_loss_epoch: one per epoch). Drawn after another evaluation bar it is that evaluation's
+    // value, equal or not: an accuracy pinned at the majority share is the same at every validation.
     const prev = state?.barValues.get(x.key);
-    if (prev && Object.is(prev.value, x.value) && (prev.step === step || EVAL_KEY.test(x.key))) continue;
-    state?.barValues.set(x.key, { step, value: x.value });
+    const evals = state?.evalBars ?? 0;
+    const sticky = EVAL_KEY.test(x.key) || EPOCH_KEY.test(x.key);
+    if (prev && Object.is(prev.value, x.value) && (prev.step === step || (sticky && prev.evals === evals))) continue;
+    state?.barValues.set(x.key, { step, value: x.value, evals });
     out.point(x.key, step, x.value);
     any = true;
   }

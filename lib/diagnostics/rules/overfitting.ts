@@ -103,6 +103,15 @@ function byLoss(ctx: Context): Diagnosis | null {
     for (let i = 1; i < n; i++) if (ea.val[i] > ea.val[iBest]) iBest = i;
     const atMin = ea.val[Math.max(0, upperBound(ea.steps, e.steps[iMin]) - 1)];
     if (iBest >= n - 2 && ea.val[iBest] - atMin >= ctx.t.plateau_delta_acc) return null;
+  } else if (ctx.keys.scalars.val_acc && !ctx.keys.scalars.train_acc) {
+    // Only the validation accuracy logged (most console logs print no training accuracy): the gap
+    // cannot exceed 1 - val accuracy. Where even that is small, as above, the rising validation loss is
+    // over-confidence on a few examples (a wide MLP on breast cancer: val loss 0.12 -> 0.16 at val
+    // accuracy 0.95, printed by a loop without its training accuracy).
+    const va = ctx.keys.scalars.val_acc.s;
+    const vaNow = median(lastN(va.values, 3).map((x) => x * ctx.accScale("val_acc")));
+    const maxGap = 1 - vaNow;
+    if (maxGap < ctx.t.overfit_gap_acc / 2 || maxGap <= ctx.t.overfit_gap_se * accStdErr(ctx, "val_acc", vaNow)) return null;
   }
   return diagnosis(
     "overfitting",

@@ -185,11 +185,25 @@ def _walk(root: str, add: Callable[[Dict[str, Any]], None], skipped: List[Dict[s
         prefix = os.path.relpath(d, parent).replace(os.sep, "/")
         event_dirs[parent].extend(dict(f, rel="%s/%s" % (prefix, f["rel"])) for f in event_dirs[d])
         merged.add(d)
+    # Keras's TensorBoard callback writes <log_dir>/train and <log_dir>/validation: one run at <log_dir>
+    # (lib/import/group-files.ts), each file's tags read under its directory's name by the server
+    for d in sorted(event_dirs):
+        parent = os.path.dirname(d)
+        train = os.path.join(parent, "train")
+        if (d == root or d in merged or os.path.basename(d) != "validation" or parent in event_dirs
+                or train not in event_dirs or train in merged):
+            continue
+        event_dirs[parent] = ([dict(f, rel="train/%s" % f["rel"]) for f in event_dirs[train]]
+                              + [dict(f, rel="validation/%s" % f["rel"]) for f in event_dirs[d]])
+        merged.update((train, d))
     for d in sorted(event_dirs):
         if d in merged:
             continue
         name = rel(d) if d != root else _own_name(root)
-        first = min(f["rel"] for f in event_dirs[d] if "/" not in f["rel"])
+        own = [f["rel"] for f in event_dirs[d] if "/" not in f["rel"]]
+        if not own:  # a Keras run: its train/ files name it
+            own = [f["rel"][6:] for f in event_dirs[d] if f["rel"].startswith("train/") and f["rel"].count("/") == 1]
+        first = min(own)
         add({"source": EVENTS_SOURCE_PREFIX + first, "formerSource": d, "name": name, "kind": "tensorboard",
              "files": event_dirs[d]})
     root_name = os.path.basename(root) or root

@@ -783,6 +783,37 @@ describe("text logs: a bar's values drawn again", () => {
     ]);
   });
 
+  test("a value drawn after another validation bar is that validation's, equal or not; an _epoch value is one point an epoch", () => {
+    // an accuracy pinned at the majority share is the same at every validation: three points, not one
+    const epoch = (e: number, loss: number, post: string) =>
+      [
+        `Epoch ${e}:  50%|█████     | 50/100 [00:05<00:05, 9.5it/s, v_num=0, train_loss_step=${loss}${post}]`,
+        `Epoch ${e}: 100%|██████████| 100/100 [00:10<00:00, 9.5it/s, v_num=0, train_loss_step=${loss}${post}]`,
+        "Validation DataLoader 0: 100%|██████████| 20/20 [00:01<00:00, 19.5it/s]",
+      ].join("\r");
+    const validated = (e: number, loss: number, post: string) =>
+      `Epoch ${e}: 100%|██████████| 100/100 [00:12<00:00, 8.1it/s, v_num=0, train_loss_step=${loss}${post}]`;
+    const log = [
+      epoch(0, 0.9, ""),
+      validated(0, 0.9, ", val_acc=0.85, train_loss_epoch=0.95"),
+      epoch(1, 0.8, ", val_acc=0.85, train_loss_epoch=0.95"),
+      validated(1, 0.8, ", val_acc=0.85, train_loss_epoch=0.85"),
+      epoch(2, 0.7, ", val_acc=0.85, train_loss_epoch=0.85"),
+      validated(2, 0.7, ", val_acc=0.85, train_loss_epoch=0.75"),
+    ].join("\r");
+    const d = parse("a.log", `${log}\n`);
+    expect(series(d, "val_acc")).toEqual([
+      [100, 0.85],
+      [200, 0.85],
+      [300, 0.85],
+    ]);
+    expect(series(d, "train_loss_epoch")).toEqual([
+      [100, 0.95],
+      [200, 0.85],
+      [300, 0.75],
+    ]);
+  });
+
   test("tqdm's close redraws the last drawing: one point", () => {
     const d = parse("a.log", " 99%|█| 99/100 [00:09, loss=0.6]\r100%|█| 100/100 [00:10, loss=0.5]\r100%|█| 100/100 [00:10, loss=0.5]\n");
     expect(series(d, "loss")).toEqual([

@@ -31,6 +31,36 @@ describe("groupFiles", () => {
       [{ kind: "tensorboard", path: "x/hp", name: "x/hp", files: ["events.out.tfevents.1"] }],
     ],
     [
+      "Keras's TensorBoard callback: train/ and validation/ are one run at its log directory",
+      [
+        "logs/fit/20261130-080000/train/events.out.tfevents.1.v2",
+        "logs/fit/20261130-080000/validation/events.out.tfevents.2.v2",
+        "k/train/events.out.tfevents.3.v2",
+        "k/validation/events.out.tfevents.4.v2",
+      ],
+      [],
+      [
+        { kind: "tensorboard", path: "k", name: "k", files: ["train/events.out.tfevents.3.v2", "validation/events.out.tfevents.4.v2"] },
+        {
+          kind: "tensorboard",
+          path: "logs/fit/20261130-080000",
+          name: "logs/fit/20261130-080000",
+          files: ["train/events.out.tfevents.1.v2", "validation/events.out.tfevents.2.v2"],
+        },
+      ],
+    ],
+    [
+      "validation/ without a train/ beside it, or beside a run of its own, stays a run",
+      ["a/validation/events.out.tfevents.1", "b/events.out.tfevents.1", "b/train/events.out.tfevents.2", "b/validation/events.out.tfevents.3"],
+      [],
+      [
+        { kind: "tensorboard", path: "a/validation", name: "a/validation", files: ["events.out.tfevents.1"] },
+        { kind: "tensorboard", path: "b", name: "b", files: ["events.out.tfevents.1"] },
+        { kind: "tensorboard", path: "b/train", name: "b/train", files: ["events.out.tfevents.2"] },
+        { kind: "tensorboard", path: "b/validation", name: "b/validation", files: ["events.out.tfevents.3"] },
+      ],
+    ],
+    [
       "log files are runs of their own, other files are left out",
       ["lightning_logs/version_0/metrics.csv", "train.log", "log.txt", "keras_log.txt", "model.pt", "README.md", "m.jsonl"],
       [],

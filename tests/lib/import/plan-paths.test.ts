@@ -45,6 +45,14 @@ function fixtureFolder(): string {
     path.join(root, "healthy", "tb", "eval", "events.out.tfevents.1.eval"),
     eventFile([eventBytes(0, 1_700_000_000, [tb.simple("eval/loss", 1.5)]), eventBytes(1, 1_700_000_001, [tb.simple("eval/loss", 1.2)])]),
   );
+  // Keras's TensorBoard callback: train/ and validation/ under the log directory, the same tags in both
+  for (const [dir, name, v] of [
+    ["train", "events.out.tfevents.1795700000.host.7.0.v2", 0.9],
+    ["validation", "events.out.tfevents.1795700001.host.7.1.v2", 1.1],
+  ] as const) {
+    fs.mkdirSync(path.join(root, "keras", "logs", dir), { recursive: true });
+    fs.writeFileSync(path.join(root, "keras", "logs", dir, name), eventFile([eventBytes(0, 1_795_700_000, [tb.scalar("epoch_loss", v)])]));
+  }
   return root;
 }
 
@@ -103,6 +111,30 @@ describe("grouping a dropped folder into runs", () => {
     // a log file is named by its path from the chosen folder, as a person names it
     expect(planImport([path.join(root, "healthy")]).runs.find((r) => r.kind === "file" && r.name === "log.txt")!.source).toBe("file:healthy/log.txt");
     expect(planImport([path.join(root, "healthy", "log.txt")]).runs[0].source).toBe("file:log.txt");
+  });
+
+  test("a Keras TensorBoard directory is one run for the CLI, the dashboard and the Python SDK, named by its train/ file", async () => {
+    const want = "tfevents:events.out.tfevents.1795700000.host.7.0.v2";
+    for (const chosen of [root, path.join(root, "keras"), path.join(root, "keras", "logs")]) {
+      const cli = planImport([chosen]).runs.filter((r) => r.source === want);
+      const browser = (await planPaths(entriesOf(chosen), peek)).filter((r) => r.source === want);
+      const py = JSON.parse(
+        execFileSync(
+          process.env.PYTHON ?? "/usr/bin/python3",
+          ["-c", "import json,sys; from babysit.importer import plan_import; print(json.dumps(plan_import(sys.argv[1:])))", chosen],
+          { env: { ...process.env, PYTHONPATH: path.resolve("sdk/python") }, encoding: "utf8" },
+        ),
+      ).runs.filter((r: { source: string }) => r.source === want);
+      for (const runs of [cli, browser, py]) {
+        expect(runs).toHaveLength(1);
+        expect(runs[0].files.map((f: { rel: string }) => f.rel)).toEqual([
+          "train/events.out.tfevents.1795700000.host.7.0.v2",
+          "validation/events.out.tfevents.1795700001.host.7.1.v2",
+        ]);
+      }
+      expect(shape(py)).toEqual(shape(cli));
+      expect(cli[0].name).toBe(chosen === root ? "keras/logs" : chosen.endsWith("keras") ? "logs" : "keras/logs");
+    }
   });
 
   test("a run directory dropped itself is one run, named by its own name", async () => {
