@@ -10,6 +10,7 @@ import {
   type NonFinite,
   type OutputStats,
   type StatsEvent,
+  type Unreadable,
   dataStats,
   itemLabel,
   summarizeInputs,
@@ -32,6 +33,7 @@ export default function DataPanel({ events }: { events: readonly StatsEvent[] })
   const d = useMemo(() => dataStats(events, TOP_FEATURES), [events]);
   if (d.empty) return null;
   const parts = [d.inputs.size ? "inputs" : null, d.labels.size ? "labels" : null, d.outputs.size ? "outputs" : null].filter(Boolean);
+  if (!parts.length) parts.push("nothing readable");
   return (
     <section className="chart-section data-panel" id="data" aria-label="Data">
       <h2>
@@ -40,7 +42,39 @@ export default function DataPanel({ events }: { events: readonly StatsEvent[] })
       {d.inputs.size > 0 && <Inputs d={d} />}
       {d.labels.size > 0 && <Labels labels={d.labels} counts={d.labelCounts} />}
       {d.outputs.size > 0 && <Outputs outputs={d.outputs} counts={d.outputCounts} />}
+      {d.unreadable.length > 0 && <UnreadableList items={d.unreadable} />}
     </section>
+  );
+}
+
+const UNREADABLE_SHOWN = 5;
+const SHAPE_CHARS = 60;
+
+// shape is free-form JSON: a long or nested one is cut, not drawn whole
+function shapeText(shape: unknown[]): string {
+  const t = JSON.stringify(shape);
+  return t.length > SHAPE_CHARS ? `${t.slice(0, SHAPE_CHARS)}…` : t;
+}
+
+/** Statistics events the section could not read: said, with the first few reasons. */
+function UnreadableList({ items }: { items: Unreadable[] }) {
+  return (
+    <div className="data-block warn" data-block="unreadable">
+      <p>
+        {plural(items.length, "statistics event")} could not be read and {items.length === 1 ? "is" : "are"} not shown here (the Events list has
+        {items.length === 1 ? " it" : " them"} as logged):
+      </p>
+      <ul className="data-facts">
+        {items.slice(0, UNREADABLE_SHOWN).map((u, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: a fixed list, in event order
+          <li key={i}>
+            {u.type} (<bdi>{u.split}</bdi>
+            {at(u.step)}): {u.reason}
+          </li>
+        ))}
+        {items.length > UNREADABLE_SHOWN && <li>and {items.length - UNREADABLE_SHOWN} more</li>}
+      </ul>
+    </div>
   );
 }
 
@@ -83,7 +117,7 @@ function Inputs({ d }: { d: DataStats }) {
             {row("step", (i) => (splits[i].step === null ? "–" : String(splits[i].step)))}
             {row("logged", (i) => `${plural(d.inputCounts.get(splits[i].split) ?? 0, "time")}${splits[i].source === "watch" ? " by watch()" : ""}`)}
             {row("examples (n)", (i) => (splits[i].n === null ? "–" : String(splits[i].n)))}
-            {row("features", (i) => String(sums[i].features) + (splits[i].shape ? ` (shape ${JSON.stringify(splits[i].shape)})` : ""))}
+            {row("features", (i) => String(sums[i].features) + (splits[i].shape ? ` (shape ${shapeText(splits[i].shape!)})` : ""))}
             {row("typical |mean|", (i) => f(sums[i].typicalAbsMean))}
             {row("typical std", (i) => f(sums[i].typicalStd))}
             {row("means from … to", (i) => r(sums[i].meanRange))}

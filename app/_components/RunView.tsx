@@ -458,6 +458,13 @@ export default function RunView({
                     <span className="badge">{e.type}</span>
                     {e.step !== null && <span className="muted"> step {e.step}</span>}
                     <code>{JSON.stringify(e.data)}</code>
+                    {e.omitted && (
+                      <span className="muted">
+                        {" "}
+                        ({e.omitted.fields.join(", ")} of {e.omitted.length} left out: not the latest of its split; the run&apos;s API with
+                        ?events=full lists them)
+                      </span>
+                    )}
                   </li>
                 ))}
               </ul>

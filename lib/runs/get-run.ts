@@ -2,6 +2,7 @@ import { prisma, sqlite } from "../db";
 import type { PageRunDetail, RunDetail } from "../ui/api-types";
 import { AppError } from "../errors";
 import { runSeries } from "../series/series-meta";
+import { lightenStats } from "../ui/data-stats";
 import { encodeNullable, encodeValue } from "../values";
 import { runView } from "./run-view";
 import { tagsOf } from "./update-run";
@@ -14,8 +15,10 @@ const STATS_TYPES = ["input_stats", "input_statistics", "data_stats", "label_sta
 /**
  * A run with every key it logged (count, range, last value), its histogram keys and events; with
  * `owner`, its owner's name and its sweep too (the dashboard's; a shared link's page never shows them).
+ * Statistics events but the latest of each split come without their per-feature lists (lightenStats)
+ * unless `fullEvents`.
  */
-export async function getRun(id: string, opts: { owner?: boolean } = {}) {
+export async function getRun(id: string, opts: { owner?: boolean; fullEvents?: boolean } = {}) {
   const run = await prisma().run.findUnique({
     where: { id },
     include: { project: true, owner: { select: { name: true } }, sweep: { select: { id: true, name: true } } },
@@ -53,7 +56,9 @@ export async function getRun(id: string, opts: { owner?: boolean } = {}) {
       .all(id, rows[rows.length - 1].id, ...STATS_TYPES) as EventRow[];
     rows.push(...later.reverse());
   }
-  const events = rows.map(({ id: _, ...e }) => ({ ...e, data: JSON.parse(e.data) as unknown }));
+  const whole = rows.map(({ id: _, ...e }) => ({ ...e, data: JSON.parse(e.data) as unknown }));
+  // a watch()ed run logs a 784-feature input_stats (~30 KB) twice an epoch: the page needs the latest
+  const events = opts.fullEvents ? whole : lightenStats(whole);
   // each part from events_image_key_idx alone: a GROUP BY would read every image's data (its PNG)
   const images = db
     .prepare(

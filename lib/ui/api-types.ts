@@ -1,3 +1,4 @@
+import type { StatsReading } from "./data-stats";
 import type { WireNumber } from "../values";
 
 // The API's JSON as the dashboard reads it (docs/api.md). Pages get the same shapes from lib
@@ -76,6 +77,10 @@ export interface RunEvent {
   step: number | null;
   time: number;
   data: unknown;
+  /** statistics events: what the Data section reads of it (lib/ui/data-stats.ts lightenStats) */
+  reading?: StatsReading;
+  /** statistics events but the latest of a split: the lists left out (?events=full has them) */
+  omitted?: { fields: string[]; length: number };
 }
 
 export interface RunDetail {

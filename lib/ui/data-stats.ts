@@ -13,6 +13,26 @@ export interface StatsEvent {
   type: string;
   step: number | null;
   data: unknown;
+  /** What the Data section reads from this event, worked out by the server (lightenStats) over the
+   * events before it: kept when the event's own numbers are left out of the page. */
+  reading?: StatsReading;
+  /** The data fields the server left out of this event (lightenStats): it is not the latest of its
+   * split. GET /api/v1/runs/{id}?events=full lists every event whole. */
+  omitted?: { fields: string[]; length: number };
+}
+
+/** An input statistics event's part in the history (NaN travels as null). */
+export interface StatsReading {
+  history?: { off: number | null; offCount: number };
+  change?: { off: number | null; index: number; name: string | null; previousStep: number | null };
+}
+
+/** A statistics event the Data section could not read, and why. */
+export interface Unreadable {
+  type: string;
+  split: string;
+  step: number | null;
+  reason: string;
 }
 
 /** A number as logged: finite, NaN or ±Infinity (the wire's strings read back), or null when absent. */
@@ -25,11 +45,17 @@ export function wireNum(v: unknown): number | null {
 }
 
 function wireList(v: unknown): number[] | null {
-  if (!Array.isArray(v)) return null;
+  const l = wireListProblem(v, "");
+  return typeof l === "string" ? null : l;
+}
+
+/** The numbers of a list as logged, or why it is not one (the field named as `field`). */
+function wireListProblem(v: unknown, field: string): number[] | string {
+  if (!Array.isArray(v)) return `${field} is ${v === undefined ? "missing" : "not a list"}`;
   const out: number[] = [];
-  for (const x of v) {
-    const n = wireNum(x);
-    if (n === null) return null;
+  for (let i = 0; i < v.length; i++) {
+    const n = wireNum(v[i]);
+    if (n === null) return `${field}[${i}] is not a number`;
     out.push(n);
   }
   return out;
@@ -48,6 +74,11 @@ function record(d: unknown): Record<string, unknown> {
 export function splitName(data: unknown): string {
   const s = record(data).split;
   return typeof s === "string" && s.trim() !== "" ? s.trim() : "train";
+}
+
+function splitProblem(data: unknown): string | null {
+  const s = record(data).split;
+  return s === undefined || s === null || typeof s === "string" ? null : "split is not a string";
 }
 
 function median(xs: number[]): number {
@@ -89,11 +120,18 @@ export interface InputStats {
   shape: unknown[] | null;
 }
 
-function inputStatsOf(e: StatsEvent): InputStats | null {
+function inputStatsOf(e: StatsEvent): InputStats | string {
   const d = record(e.data);
-  const mean = wireList(d.mean);
-  const std = wireList(d.std);
-  if (!mean || !std || mean.length !== std.length || mean.length === 0) return null;
+  const bad = splitProblem(d);
+  if (bad) return bad;
+  const mean = wireListProblem(d.mean, "mean");
+  if (typeof mean === "string") return mean;
+  const std = wireListProblem(d.std, "std");
+  if (typeof std === "string") return std;
+  if (mean.length !== std.length) return `mean has ${mean.length} entries, std ${std.length}`;
+  if (mean.length === 0) return "mean and std are empty";
+  const negative = std.findIndex((x) => x < 0);
+  if (negative >= 0) return `std[${negative}] is negative`;
   const min = wireList(d.min);
   const max = wireList(d.max);
   const n = wireNum(d.n);
@@ -265,10 +303,15 @@ export interface LabelStats {
   empty: number;
 }
 
-function labelStatsOf(e: StatsEvent): LabelStats | null {
+function labelStatsOf(e: StatsEvent): LabelStats | string {
   const d = record(e.data);
-  const counts = wireList(d.counts);
-  if (!counts || counts.length < 1 || !counts.every((c) => Number.isFinite(c) && c >= 0)) return null;
+  const bad = splitProblem(d);
+  if (bad) return bad;
+  const counts = wireListProblem(d.counts, "counts");
+  if (typeof counts === "string") return counts;
+  if (counts.length < 1) return "counts is empty";
+  const wrong = counts.findIndex((c) => !Number.isFinite(c) || c < 0);
+  if (wrong >= 0) return `counts[${wrong}] is not a count`;
   const n = counts.reduce((a, b) => a + b, 0);
   let majority = 0;
   for (let i = 1; i < counts.length; i++) if (counts[i] > counts[majority]) majority = i;
@@ -294,8 +337,10 @@ export interface OutputStats {
   note: string | null;
 }
 
-function outputStatsOf(e: StatsEvent): OutputStats | null {
+function outputStatsOf(e: StatsEvent): OutputStats | string {
   const d = record(e.data);
+  const bad = splitProblem(d);
+  if (bad) return bad;
   const side = (p: string) => ({
     min: wireNum(d[`${p}_min`]),
     max: wireNum(d[`${p}_max`]),
@@ -304,7 +349,7 @@ function outputStatsOf(e: StatsEvent): OutputStats | null {
   });
   const pred = side("pred");
   const target = side("target");
-  if (pred.min === null && pred.max === null && target.min === null && target.max === null) return null;
+  if (pred.min === null && pred.max === null && target.min === null && target.max === null) return "no prediction or target range";
   const n = wireNum(d.n);
   let note: string | null = null;
   const { min: pmin, max: pmax } = pred;
@@ -349,12 +394,29 @@ export interface DataStats {
   history: HistoryPoint[];
   /** the latest step at which a split's inputs changed by >= the mismatch factor from its previous event */
   changes: SplitChange[];
+  /** statistics events that could not be read, and why */
+  unreadable: Unreadable[];
   empty: boolean;
 }
 
 const INPUT_TYPES = new Set(["input_stats", "input_statistics", "data_stats"]);
+const LABEL_TYPES = new Set(["label_stats"]);
+const OUTPUT_TYPES = new Set(["output_stats"]);
 
-export function dataStats(events: readonly StatsEvent[], top = 10): DataStats {
+const fromWire = (v: number | null | undefined) => (typeof v === "number" ? v : Number.NaN);
+const toWire = (v: number) => (Number.isFinite(v) ? v : null);
+
+function readingOf(e: StatsEvent): StatsReading | null {
+  const r = e.reading;
+  return r && typeof r === "object" && !Array.isArray(r) ? r : null;
+}
+
+/**
+ * What the Data section shows of a run's statistics events, in order. An event the server left
+ * out (`omitted`) counts, and its `reading` stands for what would have been read from it.
+ * `onReading` hears each readable input event's reading (lightenStats keeps them).
+ */
+export function dataStats(events: readonly StatsEvent[], top = 10, onReading?: (index: number, r: StatsReading) => void): DataStats {
   const inputs = new Map<string, InputStats>();
   const inputCounts = new Map<string, number>();
   const labels = new Map<string, LabelStats>();
@@ -363,42 +425,91 @@ export function dataStats(events: readonly StatsEvent[], top = 10): DataStats {
   const outputCounts = new Map<string, number>();
   const history: HistoryPoint[] = [];
   const lastChange = new Map<string, SplitChange>();
+  const unreadable: Unreadable[] = [];
   let train: InputStats | null = null;
   let val: InputStats | null = null;
-  for (const e of events) {
-    if (INPUT_TYPES.has(e.type)) {
-      const s = inputStatsOf(e);
-      if (!s) continue;
-      const prev = inputs.get(s.split);
-      if (prev && prev.mean.length === s.mean.length) {
-        const c = compareInputs(prev, s, 1);
-        const w = c?.worstFinite ?? c?.worst[0];
-        if (c && w && (c.mismatch || !Number.isFinite(w.off)))
-          lastChange.set(s.split, { split: s.split, step: s.step, previousStep: prev.step, off: w.off, index: w.index, name: w.name });
-      }
-      inputs.set(s.split, s);
-      inputCounts.set(s.split, (inputCounts.get(s.split) ?? 0) + 1);
-      const kind = statsSplit(e.data);
-      if (kind === "train") train = s;
-      else if (kind === "val") {
-        val = s;
-        const c = train ? compareInputs(train, s, 1) : null;
-        history.push({ step: s.step, off: c?.worstFinite?.off ?? Number.NaN, offCount: c?.offCount ?? 0 });
-      }
-    } else if (e.type === "label_stats") {
-      const s = labelStatsOf(e);
-      if (!s) continue;
-      labels.set(s.split, s);
-      labelCounts.set(s.split, (labelCounts.get(s.split) ?? 0) + 1);
-    } else if (e.type === "output_stats") {
-      const s = outputStatsOf(e);
-      if (!s) continue;
-      outputs.set(s.split, s);
-      outputCounts.set(s.split, (outputCounts.get(s.split) ?? 0) + 1);
+  const count = (m: Map<string, number>, split: string) => m.set(split, (m.get(split) ?? 0) + 1);
+  const apply = (split: string, step: number | null, kind: string, r: StatsReading) => {
+    if (r.change && typeof r.change === "object")
+      lastChange.set(split, {
+        split,
+        step,
+        previousStep: typeof r.change.previousStep === "number" ? r.change.previousStep : null,
+        off: fromWire(r.change.off),
+        index: typeof r.change.index === "number" ? r.change.index : 0,
+        name: typeof r.change.name === "string" ? r.change.name : null,
+      });
+    if (kind === "val" && r.history && typeof r.history === "object")
+      history.push({ step, off: fromWire(r.history.off), offCount: typeof r.history.offCount === "number" ? r.history.offCount : 0 });
+  };
+  events.forEach((e, index) => {
+    const types = INPUT_TYPES.has(e.type) ? inputCounts : LABEL_TYPES.has(e.type) ? labelCounts : OUTPUT_TYPES.has(e.type) ? outputCounts : null;
+    if (!types) return;
+    if (e.omitted) {
+      // left out by the server: not the latest of its split; what it adds to the history comes with it
+      if (splitProblem(e.data)) return;
+      const split = splitName(e.data);
+      count(types, split);
+      const r = readingOf(e);
+      if (types === inputCounts && r) apply(split, e.step, statsSplit(e.data), r);
+      return;
     }
+    if (types === inputCounts) {
+      const s = inputStatsOf(e);
+      if (typeof s === "string") {
+        unreadable.push({ type: e.type, split: splitProblem(e.data) ? "?" : splitName(e.data), step: e.step, reason: s });
+        return;
+      }
+      const kind = statsSplit(e.data);
+      const given = readingOf(e);
+      let r: StatsReading;
+      if (given) r = given;
+      else {
+        r = {};
+        const prev = inputs.get(s.split);
+        if (prev && prev.mean.length === s.mean.length) {
+          const c = compareInputs(prev, s, 1);
+          const w = c?.worstFinite ?? c?.worst[0];
+          if (c && w && (c.mismatch || !Number.isFinite(w.off)))
+            r.change = { off: toWire(w.off), index: w.index, name: w.name, previousStep: prev.step };
+        }
+        if (kind === "val") {
+          const c = train ? compareInputs(train, s, 1) : null;
+          r.history = { off: toWire(c?.worstFinite?.off ?? Number.NaN), offCount: c?.offCount ?? 0 };
+        }
+      }
+      onReading?.(index, r);
+      apply(s.split, s.step, kind, r);
+      inputs.set(s.split, s);
+      count(inputCounts, s.split);
+      if (kind === "train") train = s;
+      else if (kind === "val") val = s;
+    } else if (types === labelCounts) {
+      const s = labelStatsOf(e);
+      if (typeof s === "string") {
+        unreadable.push({ type: e.type, split: splitProblem(e.data) ? "?" : splitName(e.data), step: e.step, reason: s });
+        return;
+      }
+      labels.set(s.split, s);
+      count(labelCounts, s.split);
+    } else {
+      const s = outputStatsOf(e);
+      if (typeof s === "string") {
+        unreadable.push({ type: e.type, split: splitProblem(e.data) ? "?" : splitName(e.data), step: e.step, reason: s });
+        return;
+      }
+      outputs.set(s.split, s);
+      count(outputCounts, s.split);
+    }
+  });
+  // splits in the order they first appeared (an omitted event may have come first)
+  const ordered = new Map<string, InputStats>();
+  for (const split of inputCounts.keys()) {
+    const s = inputs.get(split);
+    if (s) ordered.set(split, s);
   }
   return {
-    inputs,
+    inputs: ordered,
     inputCounts,
     labels,
     labelCounts,
@@ -409,8 +520,53 @@ export function dataStats(events: readonly StatsEvent[], top = 10): DataStats {
     comparison: train && val ? compareInputs(train, val, top) : null,
     history,
     changes: [...lastChange.values()],
-    empty: inputs.size + labels.size + outputs.size === 0,
+    unreadable,
+    empty: inputs.size + labels.size + outputs.size + unreadable.length === 0,
   };
+}
+
+// per-feature and per-class lists: what an older statistics event weighs (784 features ~ 30 KB)
+const HEAVY_FIELDS = new Map([
+  ["input", ["mean", "std", "min", "max", "names", "features"]],
+  ["label", ["counts", "names", "classes"]],
+]);
+
+/**
+ * A run's events as its page and GET /api/v1/runs/{id} list them: every input and label statistics
+ * event but the latest of its split loses its per-feature (per-class) lists, and every input event
+ * carries the reading the Data section makes of it (its point in the history, a change of its split),
+ * so the section shows what it would with every list. Events it cannot read are kept whole.
+ */
+export function lightenStats<E extends StatsEvent>(events: readonly E[]): E[] {
+  const readings = new Map<number, StatsReading>();
+  dataStats(events, 1, (i, r) => readings.set(i, r));
+  const latest = new Map<string, number>();
+  const group = (e: E) => (INPUT_TYPES.has(e.type) ? "input" : LABEL_TYPES.has(e.type) ? "label" : null);
+  events.forEach((e, i) => {
+    const g = group(e);
+    if (!g || e.omitted) return;
+    const readable = g === "input" ? readings.has(i) : typeof labelStatsOf(e) !== "string";
+    if (readable) latest.set(`${g}\u0000${splitName(e.data)}`, i);
+  });
+  return events.map((e, i) => {
+    const g = group(e);
+    const r = readings.get(i);
+    if (!g || e.omitted) return e;
+    const readable = g === "input" ? r !== undefined : typeof labelStatsOf(e) !== "string";
+    if (!readable) return e;
+    const withReading = r ? { ...e, reading: r } : e;
+    if (latest.get(`${g}\u0000${splitName(e.data)}`) === i) return withReading;
+    const d = record(e.data);
+    const heavy = HEAVY_FIELDS.get(g) ?? [];
+    const kept: Record<string, unknown> = Object.create(null);
+    const fields: string[] = [];
+    for (const [k, v] of Object.entries(d)) {
+      if (heavy.includes(k) && Array.isArray(v)) fields.push(k);
+      else kept[k] = v;
+    }
+    const length = Array.isArray(d[g === "input" ? "mean" : "counts"]) ? (d[g === "input" ? "mean" : "counts"] as unknown[]).length : 0;
+    return { ...withReading, data: { ...kept }, omitted: { fields, length } };
+  });
 }
 
 /** A class's or feature's label: its logged name, or its index. */

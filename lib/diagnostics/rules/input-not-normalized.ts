@@ -10,6 +10,8 @@ const TYPES = new Set(["input_stats", "input_statistics", "data_stats"]);
 export function statsSplit(data: unknown): "train" | "val" | "other" {
   const raw = data && typeof data === "object" ? (data as Record<string, unknown>).split : undefined;
   if (raw === undefined || raw === null) return "train";
+  // free-form JSON: an object's String() can throw ({"toString": 1}); only a name is a split
+  if (typeof raw !== "string" && typeof raw !== "number" && typeof raw !== "boolean") return "other";
   const s = String(raw).trim().toLowerCase();
   if (s === "" || s === "train" || s === "training") return "train";
   if (s === "val" || s === "valid" || s === "validation" || s === "eval" || s === "dev" || s === "test") return "val";

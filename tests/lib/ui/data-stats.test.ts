@@ -1,7 +1,10 @@
+import { createElement } from "react";
+import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, test } from "vitest";
+import DataPanel from "../../../app/_components/DataPanel";
 import { diagnose } from "../../../lib/diagnostics";
 import type { RunEvent } from "../../../lib/diagnostics/types";
-import { compareInputs, dataStats, itemLabel, summarizeInputs, wireNum } from "../../../lib/ui/data-stats";
+import { compareInputs, dataStats, itemLabel, lightenStats, summarizeInputs, wireNum } from "../../../lib/ui/data-stats";
 import { decayingLoss, makeRun } from "../diagnostics/synth";
 
 // The run page's Data section reads the statistics events: per split the latest, training vs
@@ -131,13 +134,17 @@ describe("dataStats", () => {
     expect(s.outputs.get("val")!.note).toMatch(/not finite/);
   });
 
-  test("nothing logged about data: empty; malformed events are skipped", () => {
+  test("nothing logged about data: empty; malformed events are not read, and listed", () => {
     expect(dataStats([]).empty).toBe(true);
     // training and validation inputs of other feature counts are not compared
     const a = dataStats([ev({ mean: [0, 1], std: [1, 1] }), ev({ mean: [0], std: [1], split: "val" })]);
     expect(a.comparison).toBeNull();
     expect(compareInputs(a.train!, a.val!)).toBeNull();
-    expect(dataStats([ev({ mean: [1], std: [1, 2] }), ev({ counts: "x" }, 0, "label_stats"), ev({}, 0, "output_stats")]).empty).toBe(true);
+    // ... and said: the section shows what it could not read rather than nothing
+    const u = dataStats([ev({ mean: [1], std: [1, 2] }), ev({ counts: "x" }, 0, "label_stats"), ev({}, 0, "output_stats")]);
+    expect(u.inputs.size + u.labels.size + u.outputs.size).toBe(0);
+    expect(u.empty).toBe(false);
+    expect(u.unreadable.map((x) => x.reason)).toEqual(["mean has 1 entries, std 2", "counts is not a list", "no prediction or target range"]);
   });
 });
 
@@ -149,4 +156,156 @@ test("the worst comparable feature is the one the alert names, even beside a NaN
   expect(c.worst[0].index).toBe(2);
   expect(c.worstFinite!.index).toBe(9);
   expect(c.mismatch).toBe(true);
+});
+
+// Hostile statistics events: both SDKs' event data is free-form JSON within the server's limits, and
+// the aliases (data_stats, input_statistics) and imported runs are not checked like input_stats.
+// Nothing may throw, in the reading or in the section drawn from it; names stay text; what cannot
+// be read is said, with why.
+const big = (n: number, v: (i: number) => unknown) => Array.from({ length: n }, (_, i) => v(i));
+const HOSTILE: { name: string; events: RunEvent[]; unreadable?: RegExp; check?: (s: ReturnType<typeof dataStats>) => void }[] = [
+  { name: "mean and std of different lengths", events: [ev({ mean: [0, 1, 2], std: [1, 1] })], unreadable: /mean has 3 entries, std 2/ },
+  { name: "std as a string", events: [ev({ mean: [0, 1], std: "1, 1" }, 0, "data_stats")], unreadable: /std is not a list/ },
+  { name: "a mean entry that is a word", events: [ev({ mean: [0, "one"], std: [1, 1] })], unreadable: /mean\[1\] is not a number/ },
+  { name: "nested arrays", events: [ev({ mean: [[0, 1]], std: [[1, 1]] }, 0, "input_statistics")], unreadable: /mean\[0\] is not a number/ },
+  { name: "a negative std", events: [ev({ mean: [0, 1], std: [1, -1] }, 0, "data_stats")], unreadable: /std\[1\] is negative/ },
+  { name: "empty lists", events: [ev({ mean: [], std: [] })], unreadable: /empty/ },
+  {
+    name: "a split that is an object with a toString",
+    events: [ev({ mean: [0], std: [1], split: { toString: 1 } }, 0, "data_stats")],
+    unreadable: /split is not a string/,
+  },
+  {
+    name: "zero and NaN std everywhere, training and validation",
+    events: [ev({ mean: [0, 0], std: [0, 0] }), ev({ mean: ["NaN", 0], std: ["NaN", 0], split: "val" })],
+    check: (s) => {
+      expect(s.comparison!.compared).toBe(0);
+      expect(s.comparison!.mismatch).toBe(false);
+      expect(s.comparison!.notFinite).toBe(1);
+    },
+  },
+  {
+    name: "100,000 features",
+    events: [
+      ev({ mean: big(100_000, (i) => i % 3), std: big(100_000, () => 1) }),
+      ev({ mean: big(100_000, () => 0), std: big(100_000, () => 1), split: "val" }),
+    ],
+    check: (s) => expect(s.comparison!.worst).toHaveLength(10),
+  },
+  {
+    name: "__proto__, constructor and <script> as split, feature and class names",
+    events: [
+      ev({ mean: [0, 1, 2], std: [1, 1, 1], names: ["__proto__", "constructor", "<script>alert(1)</script>"], split: "__proto__" }),
+      ev({ mean: [0, 1, 2], std: [1, 1, 1e9], split: "constructor", names: ["a", "b", "<script>x</script>"] }),
+      ev({ counts: [1, 2], names: ["__proto__", "<script>"], split: "<script>" }, 0, "label_stats"),
+    ],
+    check: (s) => expect([...s.inputs.keys()]).toEqual(["__proto__", "constructor"]),
+  },
+  {
+    name: "labels with 10,000 classes",
+    events: [ev({ counts: big(10_000, (i) => i % 7) }, 0, "label_stats")],
+    check: (s) => expect(s.labels.get("train")!.counts).toHaveLength(10_000),
+  },
+  { name: "label counts as strings", events: [ev({ counts: ["3", "1"] }, 0, "label_stats")], unreadable: /counts\[0\] is not a number/ },
+  { name: "a negative label count", events: [ev({ counts: [3, -1] }, 0, "label_stats")], unreadable: /counts\[1\] is not a count/ },
+  { name: "label counts all zero", events: [ev({ counts: [0, 0] }, 0, "label_stats")], check: (s) => expect(s.labels.get("train")!.n).toBe(0) },
+  {
+    name: "output statistics without targets",
+    events: [ev({ pred_min: 0, pred_max: 1 }, 0, "output_stats")],
+    check: (s) => expect(s.outputs.get("train")!.target.min).toBeNull(),
+  },
+  {
+    name: "output statistics as words",
+    events: [ev({ pred_min: "low", target_max: {} }, 0, "output_stats")],
+    unreadable: /no prediction or target range/,
+  },
+  {
+    name: "names, min, max and shape of other kinds",
+    events: [ev({ mean: [0, 1], std: [1, 1], names: [1, 2], min: "x", max: [1], shape: big(10_000, () => [[1]]), n: "many" })],
+    check: (s) => {
+      const i = s.inputs.get("train")!;
+      expect([i.names, i.min, i.max, i.n]).toEqual([null, null, null, null]);
+    },
+  },
+  {
+    name: "data that is not an object",
+    events: [ev([1, 2] as unknown as object), ev(null as unknown as object, 0, "label_stats")],
+    unreadable: /missing/,
+  },
+];
+
+describe("hostile statistics events", () => {
+  test.each(HOSTILE)("$name", ({ events, unreadable, check }) => {
+    const s = dataStats(events);
+    if (unreadable) expect(s.unreadable.map((u) => u.reason).join("; ")).toMatch(unreadable);
+    else expect(s.unreadable).toEqual([]);
+    expect(s.empty).toBe(false);
+    check?.(s);
+    // the section drawn from them: no throw, names as text
+    const html = renderToStaticMarkup(createElement(DataPanel, { events }));
+    expect(html).toContain('aria-label="Data"');
+    expect(html).not.toMatch(/<script/i);
+    if (unreadable) expect(html).toContain("could not be read");
+    // and the page's lighter events read the same
+    expect(shown(dataStats(lightenStats(events)))).toEqual(shown(s));
+    expect(Object.keys(Object.prototype)).toEqual([]);
+  });
+});
+
+/** What the Data section draws from a reading: compared with and without the page's lighter events. */
+function shown(s: ReturnType<typeof dataStats>) {
+  return {
+    inputs: [...s.inputs.values()],
+    inputCounts: [...s.inputCounts],
+    labels: [...s.labels.values()],
+    labelCounts: [...s.labelCounts],
+    outputs: [...s.outputs.values()],
+    comparison: s.comparison,
+    history: s.history,
+    changes: s.changes,
+    unreadable: s.unreadable,
+  };
+}
+
+describe("lightenStats: the page and GET /runs/{id} carry only the lists the Data section reads", () => {
+  // watch()'s order: a training batch, then one validation batch per evaluation pass; the
+  // validation inputs change scale at epoch 60 and a NaN feature comes at epoch 80
+  const F2 = 784;
+  const epochs = 100;
+  const events: RunEvent[] = [];
+  for (let k = 0; k < epochs; k++) {
+    const tr = { mean: big(F2, (i) => ((i * 7 + k) % 13) / 100), std: big(F2, (i) => 0.9 + ((i + k) % 5) / 50) };
+    const va = k < 60 ? tr : { mean: tr.mean, std: tr.std.map((x) => x * 10) };
+    events.push(ev({ ...tr, n: 64, source: "watch" }, k * 100));
+    events.push(
+      ev({ ...va, mean: k >= 80 ? va.mean.map((m, i) => (i === 9 ? "NaN" : m)) : va.mean, n: 64, split: "val", source: "watch" }, k * 100 + 50),
+    );
+    if (k % 10 === 0) events.push(ev({ counts: big(10, (i) => 100 + i + k), split: "train" }, k * 100, "label_stats"));
+  }
+  events.push(ev({ mean: [1], std: [1, 2], split: "val" }, 9999)); // unreadable: kept whole
+
+  test("the same section from a fraction of the bytes", () => {
+    const light = lightenStats(events);
+    expect(shown(dataStats(light))).toEqual(shown(dataStats(events)));
+    expect(dataStats(light).history).toHaveLength(epochs);
+    expect(dataStats(light).changes.map((c) => c.step)).toEqual([6050]);
+    const size = (x: unknown) => JSON.stringify(x).length;
+    expect(size(light)).toBeLessThan(size(events) / 20);
+    // the latest of each split whole; the others say what was left out
+    const full = light.filter((e) => !e.omitted);
+    expect(full.map((e) => `${e.type} ${e.step}`)).toEqual(["label_stats 9000", "input_stats 9900", "input_stats 9950", "input_stats 9999"]);
+    expect(light[0].omitted).toEqual({ fields: ["mean", "std"], length: F2 });
+    expect(light[0].data).toEqual({ n: 64, source: "watch" });
+  });
+
+  test("live: events arriving after the lighter ones read as after the whole ones", () => {
+    const next = [
+      ev({ mean: big(F2, () => 0), std: big(F2, () => 1), n: 64 }, 20_000),
+      ev({ mean: big(F2, () => 0), std: big(F2, (i) => (i === 3 ? 1e4 : 1)), n: 64, split: "val" }, 20_050),
+    ];
+    const a = dataStats([...lightenStats(events), ...next]);
+    expect(shown(a)).toEqual(shown(dataStats([...events, ...next])));
+    expect(a.comparison!.worstFinite!.index).toBe(3);
+    expect(a.history.at(-1)!.step).toBe(20_050);
+  });
 });

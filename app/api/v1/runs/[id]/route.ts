@@ -13,9 +13,10 @@ export const dynamic = "force-dynamic";
 type Ctx = { params: Promise<{ id: string }> };
 
 // GET /api/v1/runs/[id] – a run with its config, status, tags, notes, owner, keys, histogram keys and events
-export const GET = handle(async (_req: Request, ctx: Ctx) => {
+// (?events=full: statistics events with every per-feature list, as logged)
+export const GET = handle(async (req: Request, ctx: Ctx) => {
   const { id } = await ctx.params;
-  return json(await getRun(id, { owner: true }));
+  return json(await getRun(id, { owner: true, fullEvents: new URL(req.url).searchParams.get("events") === "full" }));
 });
 
 // PATCH /api/v1/runs/[id] – rename, archive or unarchive, set tags, write notes, give to another owner
