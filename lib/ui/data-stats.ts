@@ -537,7 +537,7 @@ const HEAVY_FIELDS = new Map([
  * carries the reading the Data section makes of it (its point in the history, a change of its split),
  * so the section shows what it would with every list. Events it cannot read are kept whole.
  */
-export function lightenStats<E extends StatsEvent>(events: readonly E[]): E[] {
+export function lightenStats<E extends StatsEvent>(events: readonly E[]): (E & Pick<StatsEvent, "reading" | "omitted">)[] {
   const readings = new Map<number, StatsReading>();
   dataStats(events, 1, (i, r) => readings.set(i, r));
   const latest = new Map<string, number>();

@@ -145,7 +145,53 @@ test("a run's input, label and output statistics: side by side, worst features, 
   await expect.poll(() => sdata.count(), { timeout: 15_000 }).toBe(1);
   expect(await sdata.locator("[data-compare]").getAttribute("data-compare")).toBe("agree");
   expect(await sdata.locator('[data-table="worst-features"] tbody tr').count()).toBe(10);
+  // ... from the lighter events: the first validation batch came without its lists, its reading with it
+  expect(await sdata.locator("[data-history]").innerText()).toMatch(/at each of 2 validation logs: 5\.26e5× at step 10, 1× at step 20$/);
+  expect(await sdata.locator('[data-change="val"]').innerText()).toBe(
+    `val inputs changed at step 20: ${HOSTILE} off by 5.26e5× from the ones logged at step 10.`,
+  );
+  const light = await api(env.server.url, "GET", `/api/v1/runs/${id}`);
+  const first = (light.body.events as { step: number; data: { split?: string }; omitted?: unknown; reading?: unknown }[]).find(
+    (e) => e.step === 10 && e.data.split === "val",
+  )!;
+  expect(first.omitted).toEqual({ fields: ["mean", "std", "names"], length: F });
+  expect(first.reading).toEqual({ history: { off: expect.any(Number), offCount: 1 } });
+  const whole = await api(env.server.url, "GET", `/api/v1/runs/${id}?events=full`);
+  expect(
+    (whole.body.events as { step: number; data: { split?: string; std?: unknown[] } }[]).find((e) => e.step === 10 && e.data.split === "val")!.data
+      .std,
+  ).toHaveLength(F);
   await sdata.scrollIntoViewIfNeeded();
   await shared.page.screenshot({ path: "/tmp/inputview/data-panel-shared.png" });
   expect(shared.errors).toEqual([]);
+});
+
+test("statistics the section cannot read (unchecked aliases): said with why, the rest of the page unharmed", async () => {
+  const created = await api(env.server.url, "POST", "/api/v1/runs", { project: "e2e-data", name: "hostile" });
+  const id = created.body.id as string;
+  await log(id, 0, {
+    rows: [
+      { step: 0, metrics: { "train/loss": 1 } },
+      { step: 1, metrics: { "train/loss": 0.9 } },
+    ],
+    events: [
+      // data_stats is read as input statistics but not checked on the way in
+      { type: "data_stats", step: 0, data: { mean: [0, 1], std: [1, 1], split: { toString: 1 } } },
+      { type: "data_stats", step: 1, data: { mean: [0, 1, 2], std: [1, 1] } },
+      { type: "input_statistics", step: 2, data: { mean: [[0]], std: [[1]], split: "<script>window.__pwned=1</script>" } },
+      { type: "label_stats", step: 0, data: { counts: [5, 5], split: "val" } },
+    ],
+  });
+  const { page, errors } = await env.browser.open(`${env.server.url}/runs/${id}`);
+  const data = page.locator('section[aria-label="Data"]');
+  await expect.poll(() => data.count(), { timeout: 15_000 }).toBe(1);
+  expect(await data.locator('[data-block="labels"] li[data-split="val"]').innerText()).toMatch(/^val at step 0: 10 labels in 2 classes/);
+  expect(await data.locator('[data-block="unreadable"]').innerText()).toBe(
+    "3 statistics events could not be read and are not shown here (the Events list has them as logged):\n" +
+      "data_stats (? at step 0): split is not a string\n" +
+      "data_stats (train at step 1): mean has 3 entries, std 2\n" +
+      "input_statistics (<script>window.__pwned=1</script> at step 2): mean[0] is not a number",
+  );
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  expect(errors).toEqual([]);
 });

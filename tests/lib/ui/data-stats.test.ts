@@ -5,6 +5,7 @@ import DataPanel from "../../../app/_components/DataPanel";
 import { diagnose } from "../../../lib/diagnostics";
 import type { RunEvent } from "../../../lib/diagnostics/types";
 import { compareInputs, dataStats, itemLabel, lightenStats, summarizeInputs, wireNum } from "../../../lib/ui/data-stats";
+import { statsSplit } from "../../../lib/diagnostics/rules/input-not-normalized";
 import { decayingLoss, makeRun } from "../diagnostics/synth";
 
 // The run page's Data section reads the statistics events: per split the latest, training vs
@@ -275,7 +276,7 @@ describe("lightenStats: the page and GET /runs/{id} carry only the lists the Dat
   const events: RunEvent[] = [];
   for (let k = 0; k < epochs; k++) {
     const tr = { mean: big(F2, (i) => ((i * 7 + k) % 13) / 100), std: big(F2, (i) => 0.9 + ((i + k) % 5) / 50) };
-    const va = k < 60 ? tr : { mean: tr.mean, std: tr.std.map((x) => x * 10) };
+    const va = k < 60 ? tr : { mean: tr.mean, std: tr.std.map((x) => (x as number) * 10) };
     events.push(ev({ ...tr, n: 64, source: "watch" }, k * 100));
     events.push(
       ev({ ...va, mean: k >= 80 ? va.mean.map((m, i) => (i === 9 ? "NaN" : m)) : va.mean, n: 64, split: "val", source: "watch" }, k * 100 + 50),
@@ -308,4 +309,9 @@ describe("lightenStats: the page and GET /runs/{id} carry only the lists the Dat
     expect(a.comparison!.worstFinite!.index).toBe(3);
     expect(a.history.at(-1)!.step).toBe(20_050);
   });
+});
+
+test("a split that is not a name reads as another split, not a throw (the diagnostics' and the checklist's statsSplit)", () => {
+  for (const split of [{ toString: 1 }, { valueOf: "x" }, [1], { __proto__: null }]) expect(statsSplit({ split })).toBe("other");
+  expect(statsSplit({ split: " VAL " })).toBe("val");
 });
