@@ -43,5 +43,20 @@ test("past the first 1,000 events, the latest input, label and output statistics
   expect(events[1002].data.counts).toEqual([3, 1]);
   expect(events[1003].data.target_max).toBe("Infinity");
   expect(events.some((e) => e.type === "note" && e.step === 2000)).toBe(false);
-  expect(Object.keys(events[0]).sort()).toEqual(["data", "step", "time", "type"]);
+  expect(Object.keys(events[2]).sort()).toEqual(["data", "step", "time", "type"]);
+  // the earlier statistics of a split come without their lists, with what the Data section reads of them;
+  // ?events=full lists them as logged
+  expect(Object.keys(events[0]).sort()).toEqual(["data", "omitted", "reading", "step", "time", "type"]);
+  expect(events[0]).toMatchObject({ data: { split: "train" }, omitted: { fields: ["mean", "std"], length: 2 }, reading: {} });
+  expect(events[1]).toMatchObject({
+    data: { split: "val" },
+    omitted: { fields: ["mean", "std"], length: 2 },
+    reading: { history: { off: 1, offCount: 0 } },
+  });
+  expect(events[1000]).toMatchObject({ data: { mean: [7, 0] }, reading: { change: { previousStep: 0 } } });
+  const full = await api(server.url, "GET", `/api/v1/runs/${id}?events=full`);
+  const whole = full.body.events as typeof events;
+  expect(whole).toHaveLength(1004);
+  expect(whole[0].data).toEqual({ mean: [0, 0], std: [1, 1], split: "train" });
+  expect(Object.keys(whole[0]).sort()).toEqual(["data", "step", "time", "type"]);
 });
