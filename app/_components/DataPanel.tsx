@@ -11,6 +11,7 @@ import {
   type OutputStats,
   type StatsEvent,
   type Unreadable,
+  WHOLE_SPLITS,
   dataStats,
   itemLabel,
   summarizeInputs,
@@ -43,6 +44,17 @@ export default function DataPanel({ events }: { events: readonly StatsEvent[] })
       {d.labels.size > 0 && <Labels labels={d.labels} counts={d.labelCounts} />}
       {d.outputs.size > 0 && <Outputs outputs={d.outputs} counts={d.outputCounts} />}
       {d.unreadable.length > 0 && <UnreadableList items={d.unreadable} />}
+      {d.hiddenSplits.length > 0 && (
+        <p className="muted" data-hidden-splits={d.hiddenSplits.length}>
+          {plural(d.hiddenSplits.length, "more split")} logged statistics not shown here (a page carries the first {WHOLE_SPLITS}; the run&apos;s API
+          lists them with ?events=full):{" "}
+          {d.hiddenSplits.slice(0, UNREADABLE_SHOWN).map((h, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: a fixed list, in order
+            <bdi key={i}>{i ? `, ${h}` : h}</bdi>
+          ))}
+          {d.hiddenSplits.length > UNREADABLE_SHOWN ? " …" : ""}
+        </p>
+      )}
     </section>
   );
 }
@@ -61,8 +73,7 @@ function UnreadableList({ items }: { items: Unreadable[] }) {
   return (
     <div className="data-block warn" data-block="unreadable">
       <p>
-        {plural(items.length, "statistics event")} could not be read and {items.length === 1 ? "is" : "are"} not shown here (the Events list has
-        {items.length === 1 ? " it" : " them"} as logged):
+        {plural(items.length, "statistics event")} could not be read and {items.length === 1 ? "is" : "are"} not shown here (listed under Events):
       </p>
       <ul className="data-facts">
         {items.slice(0, UNREADABLE_SHOWN).map((u, i) => (

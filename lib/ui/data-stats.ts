@@ -25,6 +25,8 @@ export interface StatsEvent {
 export interface StatsReading {
   history?: { off: number | null; offCount: number };
   change?: { off: number | null; index: number; name: string | null; previousStep: number | null };
+  /** why the section cannot read the event (its lists left out all the same) */
+  unreadable?: string;
 }
 
 /** A statistics event the Data section could not read, and why. */
@@ -396,6 +398,8 @@ export interface DataStats {
   changes: SplitChange[];
   /** statistics events that could not be read, and why */
   unreadable: Unreadable[];
+  /** splits logged whose latest lists the page was not sent (past the first few splits: lightenStats) */
+  hiddenSplits: string[];
   empty: boolean;
 }
 
@@ -447,17 +451,20 @@ export function dataStats(events: readonly StatsEvent[], top = 10, onReading?: (
     if (!types) return;
     if (e.omitted) {
       // left out by the server: not the latest of its split; what it adds to the history comes with it
-      if (splitProblem(e.data)) return;
-      const split = splitName(e.data);
-      count(types, split);
+      const split = splitProblem(e.data) ? "?" : splitName(e.data);
       const r = readingOf(e);
-      if (types === inputCounts && r) apply(split, e.step, statsSplit(e.data), r);
+      if (typeof r?.unreadable === "string") unreadable.push({ type: e.type, split, step: e.step, reason: r.unreadable });
+      else {
+        count(types, split);
+        if (types === inputCounts && r) apply(split, e.step, statsSplit(e.data), r);
+      }
       return;
     }
     if (types === inputCounts) {
       const s = inputStatsOf(e);
       if (typeof s === "string") {
         unreadable.push({ type: e.type, split: splitProblem(e.data) ? "?" : splitName(e.data), step: e.step, reason: s });
+        onReading?.(index, { unreadable: s });
         return;
       }
       const kind = statsSplit(e.data);
@@ -488,6 +495,7 @@ export function dataStats(events: readonly StatsEvent[], top = 10, onReading?: (
       const s = labelStatsOf(e);
       if (typeof s === "string") {
         unreadable.push({ type: e.type, split: splitProblem(e.data) ? "?" : splitName(e.data), step: e.step, reason: s });
+        onReading?.(index, { unreadable: s });
         return;
       }
       labels.set(s.split, s);
@@ -496,6 +504,7 @@ export function dataStats(events: readonly StatsEvent[], top = 10, onReading?: (
       const s = outputStatsOf(e);
       if (typeof s === "string") {
         unreadable.push({ type: e.type, split: splitProblem(e.data) ? "?" : splitName(e.data), step: e.step, reason: s });
+        onReading?.(index, { unreadable: s });
         return;
       }
       outputs.set(s.split, s);
@@ -521,11 +530,15 @@ export function dataStats(events: readonly StatsEvent[], top = 10, onReading?: (
     history,
     changes: [...lastChange.values()],
     unreadable,
+    hiddenSplits: [...new Set([...[...inputCounts.keys()].filter((k) => !inputs.has(k)), ...[...labelCounts.keys()].filter((k) => !labels.has(k))])],
     empty: inputs.size + labels.size + outputs.size + unreadable.length === 0,
   };
 }
 
 // per-feature and per-class lists: what an older statistics event weighs (784 features ~ 30 KB)
+// a run may name many splits: past these, a split's events all come without their lists
+export const WHOLE_SPLITS = 8;
+
 const HEAVY_FIELDS = new Map([
   ["input", ["mean", "std", "min", "max", "names", "features"]],
   ["label", ["counts", "names", "classes"]],
@@ -540,22 +553,27 @@ const HEAVY_FIELDS = new Map([
 export function lightenStats<E extends StatsEvent>(events: readonly E[]): (E & Pick<StatsEvent, "reading" | "omitted">)[] {
   const readings = new Map<number, StatsReading>();
   dataStats(events, 1, (i, r) => readings.set(i, r));
-  const latest = new Map<string, number>();
   const group = (e: E) => (INPUT_TYPES.has(e.type) ? "input" : LABEL_TYPES.has(e.type) ? "label" : null);
+  // whole: the latest of each of a group's first splits, and the latest training and validation inputs
+  const latest = new Map<string, number>();
+  const splits = new Map<string, number>();
+  const latestKind = new Map<string, number>();
   events.forEach((e, i) => {
     const g = group(e);
-    if (!g || e.omitted) return;
-    const readable = g === "input" ? readings.has(i) : typeof labelStatsOf(e) !== "string";
-    if (readable) latest.set(`${g}\u0000${splitName(e.data)}`, i);
+    if (!g || e.omitted || readings.get(i)?.unreadable !== undefined) return;
+    if (g === "label" && typeof labelStatsOf(e) === "string") return;
+    const split = splitName(e.data);
+    splits.set(g, (splits.get(g) ?? 0) + (latest.has(`${g}\u0000${split}`) ? 0 : 1));
+    if (latest.has(`${g}\u0000${split}`) || (splits.get(g) ?? 0) <= WHOLE_SPLITS) latest.set(`${g}\u0000${split}`, i);
+    if (g === "input") latestKind.set(statsSplit(e.data), i);
   });
+  const whole = new Set([...latest.values(), latestKind.get("train") ?? -1, latestKind.get("val") ?? -1]);
   return events.map((e, i) => {
     const g = group(e);
     const r = readings.get(i);
     if (!g || e.omitted) return e;
-    const readable = g === "input" ? r !== undefined : typeof labelStatsOf(e) !== "string";
-    if (!readable) return e;
     const withReading = r ? { ...e, reading: r } : e;
-    if (latest.get(`${g}\u0000${splitName(e.data)}`) === i) return withReading;
+    if (whole.has(i)) return withReading;
     const d = record(e.data);
     const heavy = HEAVY_FIELDS.get(g) ?? [];
     const kept: Record<string, unknown> = Object.create(null);
@@ -564,8 +582,9 @@ export function lightenStats<E extends StatsEvent>(events: readonly E[]): (E & P
       if (heavy.includes(k) && Array.isArray(v)) fields.push(k);
       else kept[k] = v;
     }
-    const length = Array.isArray(d[g === "input" ? "mean" : "counts"]) ? (d[g === "input" ? "mean" : "counts"] as unknown[]).length : 0;
-    return { ...withReading, data: { ...kept }, omitted: { fields, length } };
+    if (!fields.length) return withReading;
+    const list = d[g === "input" ? "mean" : "counts"];
+    return { ...withReading, data: { ...kept }, omitted: { fields, length: Array.isArray(list) ? list.length : 0 } };
   });
 }
 

@@ -187,7 +187,7 @@ test("statistics the section cannot read (unchecked aliases): said with why, the
   await expect.poll(() => data.count(), { timeout: 15_000 }).toBe(1);
   expect(await data.locator('[data-block="labels"] li[data-split="val"]').innerText()).toMatch(/^val at step 0: 10 labels in 2 classes/);
   expect(await data.locator('[data-block="unreadable"]').innerText()).toBe(
-    "3 statistics events could not be read and are not shown here (the Events list has them as logged):\n\n" +
+    "3 statistics events could not be read and are not shown here (listed under Events):\n\n" +
       "data_stats (? at step 0): split is not a string\n" +
       "data_stats (train at step 1): mean has 3 entries, std 2\n" +
       "input_statistics (<script>window.__pwned=1</script> at step 2): mean[0] is not a number",

@@ -163,7 +163,7 @@ test("the worst comparable feature is the one the alert names, even beside a NaN
 // the aliases (data_stats, input_statistics) and imported runs are not checked like input_stats.
 // Nothing may throw, in the reading or in the section drawn from it; names stay text; what cannot
 // be read is said, with why.
-const big = (n: number, v: (i: number) => unknown) => Array.from({ length: n }, (_, i) => v(i));
+const big = <T>(n: number, v: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => v(i));
 const HOSTILE: { name: string; events: RunEvent[]; unreadable?: RegExp; check?: (s: ReturnType<typeof dataStats>) => void }[] = [
   { name: "mean and std of different lengths", events: [ev({ mean: [0, 1, 2], std: [1, 1] })], unreadable: /mean has 3 entries, std 2/ },
   { name: "std as a string", events: [ev({ mean: [0, 1], std: "1, 1" }, 0, "data_stats")], unreadable: /std is not a list/ },
@@ -283,7 +283,7 @@ describe("lightenStats: the page and GET /runs/{id} carry only the lists the Dat
     );
     if (k % 10 === 0) events.push(ev({ counts: big(10, (i) => 100 + i + k), split: "train" }, k * 100, "label_stats"));
   }
-  events.push(ev({ mean: [1], std: [1, 2], split: "val" }, 9999)); // unreadable: kept whole
+  events.push(ev({ mean: [1], std: [1, 2], split: "val" }, 9999)); // unreadable: said with why, from its reading
 
   test("the same section from a fraction of the bytes", () => {
     const light = lightenStats(events);
@@ -294,7 +294,8 @@ describe("lightenStats: the page and GET /runs/{id} carry only the lists the Dat
     expect(size(light)).toBeLessThan(size(events) / 20);
     // the latest of each split whole; the others say what was left out
     const full = light.filter((e) => !e.omitted);
-    expect(full.map((e) => `${e.type} ${e.step}`)).toEqual(["label_stats 9000", "input_stats 9900", "input_stats 9950", "input_stats 9999"]);
+    expect(full.map((e) => `${e.type} ${e.step}`)).toEqual(["label_stats 9000", "input_stats 9900", "input_stats 9950"]);
+    expect(light.at(-1)).toMatchObject({ omitted: { fields: ["mean", "std"], length: 1 }, reading: { unreadable: "mean has 1 entries, std 2" } });
     expect(light[0].omitted).toEqual({ fields: ["mean", "std"], length: F2 });
     expect(light[0].data).toEqual({ n: 64, source: "watch" });
   });
@@ -314,4 +315,27 @@ describe("lightenStats: the page and GET /runs/{id} carry only the lists the Dat
 test("a split that is not a name reads as another split, not a throw (the diagnostics' and the checklist's statsSplit)", () => {
   for (const split of [{ toString: 1 }, { valueOf: "x" }, [1], { __proto__: null }]) expect(statsSplit({ split })).toBe("other");
   expect(statsSplit({ split: " VAL " })).toBe("val");
+});
+
+test("many splits, and unreadable events: past the first splits and for what cannot be read, the lists stay on the server", () => {
+  const F3 = 784;
+  const full = (split: string, step: number, k = 1) => ev({ mean: big(F3, () => 0), std: big(F3, () => k), split }, step);
+  const events: RunEvent[] = [
+    full("train", 0),
+    ...big(20, (i) => full(`holdout-${i}`, i + 1)),
+    full("val", 100, 50),
+    full("holdout-3", 101),
+    ev({ mean: big(F3, () => 0), std: big(F3 - 1, () => 1) }, 200, "data_stats"),
+  ];
+  const light = lightenStats(events);
+  const s = dataStats(light);
+  expect([...s.inputs.keys()]).toEqual(["train", ...big(7, (i) => `holdout-${i}`), "val"]);
+  expect(s.hiddenSplits).toEqual(big(13, (i) => `holdout-${i + 7}`));
+  expect(s.inputCounts.get("holdout-3")).toBe(2);
+  expect(s.comparison!.mismatch).toBe(true);
+  expect(s.unreadable).toEqual([{ type: "data_stats", split: "train", step: 200, reason: "mean has 784 entries, std 783" }]);
+  expect(light.at(-1)!.omitted).toEqual({ fields: ["mean", "std"], length: F3 });
+  expect(JSON.stringify(light).length).toBeLessThan(JSON.stringify(events).length / 2);
+  const html = renderToStaticMarkup(createElement(DataPanel, { events: light }));
+  expect(html).toContain("13 more splits logged statistics not shown here");
 });
