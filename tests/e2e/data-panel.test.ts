@@ -150,6 +150,13 @@ test("a run's input, label and output statistics: side by side, worst features, 
   expect(await sdata.locator('[data-change="val"]').innerText()).toBe(
     `val inputs changed at step 20: ${HOSTILE} off by 5.26e5× from the ones logged at step 10.`,
   );
+  // the Events list says what it was not sent
+  const left = await shared.page.locator("details.events li").filter({ hasText: "left out" }).allTextContents();
+  expect(left).toHaveLength(2);
+  expect(left[0]).toMatch(
+    /^input_stats step 10\{.*"split":"val".*\} \(mean, std, names of 784 left out: not the latest of its split; the run's API with \?events=full lists them\)$/,
+  );
+  expect(left[1]).toMatch(/^label_stats step 0\{"n":100,"split":"val"\} \(counts of 3 left out: /);
   const light = await api(env.server.url, "GET", `/api/v1/runs/${id}`);
   const first = (light.body.events as { step: number; data: { split?: string }; omitted?: unknown; reading?: unknown }[]).find(
     (e) => e.step === 10 && e.data.split === "val",
