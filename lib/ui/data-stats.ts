@@ -234,6 +234,18 @@ export interface InputComparison {
 
 const T = DEFAULT_THRESHOLDS;
 
+// the median positive finite std of a side: read once per event (the server reads every event
+// against its neighbours to work out the history)
+const stdFloors = new WeakMap<InputStats, number>();
+function stdFloor(s: InputStats): number {
+  let v = stdFloors.get(s);
+  if (v === undefined) {
+    v = median(s.std.filter((x) => Number.isFinite(x) && x > 0));
+    stdFloors.set(s, v);
+  }
+  return v;
+}
+
 /**
  * Training vs validation inputs, feature by feature, as train_val_mismatch reads them (byInputs);
  * null when the two do not describe the same features.
@@ -241,39 +253,57 @@ const T = DEFAULT_THRESHOLDS;
 export function compareInputs(tr: InputStats, va: InputStats, top = 10): InputComparison | null {
   const F = tr.mean.length;
   if (va.mean.length !== F) return null;
-  const floor = median(tr.std.filter((x) => Number.isFinite(x) && x > 0));
-  const valStds = va.std.filter((x) => Number.isFinite(x) && x > 0);
-  const valFloor = valStds.length ? median(valStds) : floor;
-  const diffs: FeatureDiff[] = [];
+  const floor = stdFloor(tr);
+  const vf = stdFloor(va);
+  const valFloor = Number.isNaN(vf) ? floor : vf;
   let compared = 0;
   let offCount = 0;
   let notFinite = 0;
-  for (let i = 0; i < F; i++) {
+  const diff = (i: number): FeatureDiff => {
     const [tm, ts, vm, vs] = [tr.mean[i], tr.std[i], va.mean[i], va.std[i]];
-    const finite = [tm, ts, vm, vs].every(Number.isFinite);
     let shift = Number.NaN;
     let ratio = Number.NaN;
     let off = Number.NaN;
-    if (finite && Number.isFinite(floor)) {
+    if ([tm, ts, vm, vs].every(Number.isFinite) && Number.isFinite(floor)) {
       const sRef = Math.max(ts, floor);
       shift = Math.abs(vm - tm) / sRef;
       ratio = Math.max(vs, valFloor) / sRef;
       off = Math.max(shift, ratio, 1 / ratio);
+    }
+    return { index: i, name: tr.names?.[i] ?? va.names?.[i] ?? null, trainMean: tm, trainStd: ts, valMean: vm, valStd: vs, shift, ratio, off };
+  };
+  // the `top` most different, worst first (a feature NaN or infinite on a side leads: it is the most
+  // different of all), ties by index; kept as (rank, index) pairs, objects made only for them
+  const best: [number, number][] = [];
+  let worstFiniteAt = -1;
+  let worstOff = 0;
+  for (let i = 0; i < F; i++) {
+    const [tm, ts, vm, vs] = [tr.mean[i], tr.std[i], va.mean[i], va.std[i]];
+    const finite = Number.isFinite(tm) && Number.isFinite(ts) && Number.isFinite(vm) && Number.isFinite(vs);
+    let rank: number;
+    if (finite && Number.isFinite(floor)) {
+      const sRef = Math.max(ts, floor);
+      const ratio = Math.max(vs, valFloor) / sRef;
+      const off = Math.max(Math.abs(vm - tm) / sRef, ratio, 1 / ratio);
       compared++;
       if (off >= T.tv_input_factor) offCount++;
-    } else if (!finite) notFinite++;
-    diffs.push({ index: i, name: tr.names?.[i] ?? va.names?.[i] ?? null, trainMean: tm, trainStd: ts, valMean: vm, valStd: vs, shift, ratio, off });
+      if (Number.isFinite(off) && off > worstOff) {
+        worstOff = off;
+        worstFiniteAt = i;
+      }
+      rank = Number.isNaN(off) ? -1 : off;
+    } else {
+      if (!finite) notFinite++;
+      rank = finite ? -1 : Number.POSITIVE_INFINITY;
+    }
+    if (rank < 0 || top <= 0) continue;
+    if (best.length === top && !(rank > best[best.length - 1][0])) continue;
+    let at = best.length;
+    while (at > 0 && rank > best[at - 1][0]) at--;
+    best.splice(at, 0, [rank, i]);
+    if (best.length > top) best.pop();
   }
-  // a feature that is NaN or infinite on one side is the most different of all: it leads the list
-  const rank = (d: FeatureDiff) => (Number.isNaN(d.off) ? (notFiniteSide(d) ? Number.POSITIVE_INFINITY : -1) : d.off);
-  const worst = diffs
-    .filter((d) => rank(d) >= 0)
-    .sort((a, b) => rank(b) - rank(a) || a.index - b.index)
-    .slice(0, top);
   const share = compared ? offCount / compared : 0;
-  let worstFinite: FeatureDiff | null = null;
-  for (const d of diffs) if (Number.isFinite(d.off) && d.off > (worstFinite?.off ?? 0)) worstFinite = d;
-  const worstOff = worstFinite?.off ?? 0;
   return {
     features: F,
     compared,
@@ -283,14 +313,10 @@ export function compareInputs(tr: InputStats, va: InputStats, top = 10): InputCo
     share,
     // one validation example says nothing about spread: the rule reads nothing from it either
     mismatch: compared > 0 && !(va.n !== null && va.n < 2) && (worstOff >= T.tv_input_extreme || share >= T.tv_input_share),
-    worst,
+    worst: best.map(([, i]) => diff(i)),
     notFinite,
-    worstFinite,
+    worstFinite: worstFiniteAt >= 0 ? diff(worstFiniteAt) : null,
   };
-}
-
-function notFiniteSide(d: FeatureDiff): boolean {
-  return ![d.trainMean, d.trainStd, d.valMean, d.valStd].every(Number.isFinite);
 }
 
 export interface LabelStats {

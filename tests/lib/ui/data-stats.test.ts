@@ -339,3 +339,28 @@ test("many splits, and unreadable events: past the first splits and for what can
   const html = renderToStaticMarkup(createElement(DataPanel, { events: light }));
   expect(html).toContain("13 more splits logged statistics not shown here");
 });
+
+test("compareInputs' worst features: the same as ranking every feature and sorting (random sides with NaN, Inf, 0 std and ties)", () => {
+  let seed = 3;
+  const r = () => ((seed = (seed * 16807) % 2147483647), seed / 2147483647);
+  const pick = (): number | string => {
+    const u = r();
+    return u < 0.03 ? "NaN" : u < 0.05 ? "Infinity" : u < 0.1 ? 0 : u < 0.2 ? 1 : Math.round(r() * 1e3) / 100;
+  };
+  for (let round = 0; round < 30; round++) {
+    const n = 1 + Math.floor(r() * 60);
+    const side = () => ({ mean: big(n, pick), std: big(n, pick) });
+    const s = dataStats([ev(side()), ev({ ...side(), split: "val" })]);
+    const c = compareInputs(s.train!, s.val!, n)!;
+    const top = compareInputs(s.train!, s.val!, 5)!;
+    // every feature listed, as the ranking reads them: not finite on a side first, then by off, ties by index
+    const rank = (d: (typeof c.worst)[0]) =>
+      Number.isNaN(d.off) ? ([d.trainMean, d.trainStd, d.valMean, d.valStd].every(Number.isFinite) ? -1 : Number.POSITIVE_INFINITY) : d.off;
+    const sorted = [...c.worst].sort((a, b) => rank(b) - rank(a) || a.index - b.index);
+    expect(c.worst.map((d) => d.index)).toEqual(sorted.map((d) => d.index));
+    expect(top.worst).toEqual(c.worst.slice(0, 5));
+    const finite = c.worst.filter((d) => Number.isFinite(d.off));
+    const max = Math.max(0, ...finite.map((d) => d.off));
+    expect(top.worstFinite?.index ?? null).toBe(max > 0 ? finite.find((d) => d.off === max)!.index : null);
+  }
+});
