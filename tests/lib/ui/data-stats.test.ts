@@ -342,7 +342,10 @@ test("many splits, and unreadable events: past the first splits and for what can
 
 test("compareInputs' worst features: the same as ranking every feature and sorting (random sides with NaN, Inf, 0 std and ties)", () => {
   let seed = 3;
-  const r = () => ((seed = (seed * 16807) % 2147483647), seed / 2147483647);
+  const r = () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
   const pick = (): number | string => {
     const u = r();
     return u < 0.03 ? "NaN" : u < 0.05 ? "Infinity" : u < 0.1 ? 0 : u < 0.2 ? 1 : Math.round(r() * 1e3) / 100;
