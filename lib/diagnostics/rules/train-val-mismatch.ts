@@ -195,8 +195,13 @@ function byInputs(ctx: Context): Diagnosis | null {
   let worst = { i: -1, off: 0 };
   let off5 = 0;
   let compared = 0;
+  // a feature finite on one side and NaN/Inf on the other: one pipeline puts NaN/Inf into the inputs
+  const nanSide: number[] = [];
   for (let i = 0; i < tm.length; i++) {
-    if (![tm[i], ts[i], vm[i], vs[i]].every(Number.isFinite)) continue;
+    const trFinite = Number.isFinite(tm[i]) && Number.isFinite(ts[i]);
+    const vaFinite = Number.isFinite(vm[i]) && Number.isFinite(vs[i]);
+    if (trFinite !== vaFinite) nanSide.push(i);
+    if (!trFinite || !vaFinite) continue;
     compared++;
     const sRef = Math.max(ts[i], floor);
     const shift = Math.abs(vm[i] - tm[i]) / sRef;
@@ -205,9 +210,32 @@ function byInputs(ctx: Context): Diagnosis | null {
     if (off >= t.tv_input_factor) off5++;
     if (off > worst.off) worst = { i, off };
   }
-  if (compared === 0 || worst.i < 0) return null;
+  if (compared === 0) return null;
   const share = off5 / compared;
-  if (!(worst.off >= t.tv_input_extreme || share >= t.tv_input_share)) return null;
+  const scaleOff = worst.i >= 0 && (worst.off >= t.tv_input_extreme || share >= t.tv_input_share);
+  if (!scaleOff && nanSide.length === 0) return null;
+  const nanText = nanFeatureText(nanSide, tm, ts);
+  if (!scaleOff) {
+    const j = nanSide[0];
+    return diagnosis(
+      "train_val_mismatch",
+      "warning",
+      va.step ?? 0,
+      "Validation and training inputs differ: NaN/Inf in one of them",
+      `The input statistics logged for the validation data and the training data disagree: ${nanText} The ` +
+        `inputs of one split hold NaN or infinite values the other's do not, so the two went through different ` +
+        `preprocessing (a division by a zero std, a log of 0, a missing value not filled). ${ADVICE}`,
+      {
+        features: tm.length,
+        features_nan_one_side: nanSide.length,
+        first_nan_feature: j,
+        train_mean: Number.isFinite(tm[j]) ? round(tm[j]) : String(tm[j]),
+        val_mean: Number.isFinite(vm[j]) ? round(vm[j]) : String(vm[j]),
+        features_off: off5,
+        compared,
+      },
+    );
+  }
   const i = worst.i;
   return diagnosis(
     "train_val_mismatch",
@@ -218,9 +246,10 @@ function byInputs(ctx: Context): Diagnosis | null {
       `features are off by ${t.tv_input_factor}x or more (scale ratio, or mean shift in training stds), the worst ` +
       `(feature ${i}) by ${fmt(worst.off)}x: training mean ${fmt(tm[i])}, std ${fmt(ts[i])}; validation mean ` +
       `${fmt(vm[i])}, std ${fmt(vs[i])}. The model learned on one scale and is evaluated on another, so its ` +
-      `validation numbers say little about it. ${ADVICE}`,
+      `validation numbers say little about it.${nanSide.length > 0 ? ` Besides: ${nanText}` : ""} ${ADVICE}`,
     {
       features: tm.length,
+      features_nan_one_side: nanSide.length,
       features_off: off5,
       share_off: round(share, 3),
       worst_feature: i,
@@ -234,6 +263,15 @@ function byInputs(ctx: Context): Diagnosis | null {
       tv_input_share: t.tv_input_share,
     },
   );
+}
+
+/** Which features are NaN/Inf on one side only, in words (the first few by index). */
+function nanFeatureText(idx: readonly number[], tm: readonly number[], ts: readonly number[]): string {
+  if (idx.length === 0) return "";
+  const side = (i: number) => (Number.isFinite(tm[i]) && Number.isFinite(ts[i]) ? "validation" : "training");
+  const shown = idx.slice(0, 3).map((i) => `feature ${i} (NaN/Inf in the ${side(i)} inputs)`);
+  const more = idx.length > 3 ? ` and ${idx.length - 3} more` : "";
+  return `${idx.length} feature${idx.length === 1 ? " is" : "s are"} finite in one split and NaN/Inf in the other: ${shown.join(", ")}${more}.`;
 }
 
 export const trainValMismatch: Rule = {
