@@ -3,6 +3,7 @@
 // scalar roles, patterns with "{layer}" for per-layer families) and wins over the built-in names.
 
 import { LIMITS, codePointLength } from "../contract/limits";
+import { lossesByShape } from "./loss-keys";
 import type { HistogramRecord, RunData, SeriesPoints } from "./types";
 
 export interface NamedSeries {
@@ -276,6 +277,8 @@ export function resolveKeys(run: RunData): ResolvedKeys {
       }
     }
   }
+  // a loss named by its family or under a namespace ("train/nll", "val/bce", "metrics/val_loss")
+  lossesByShape(run.series, scalars);
   // "acc"/"loss" must not be claimed twice (e.g. a run logging only "loss" and "val_loss").
   for (const [a, b] of [
     ["train_loss", "val_loss"],

@@ -1,0 +1,61 @@
+import { describe, expect, test } from "vitest";
+import { resolveKeys } from "@/lib/diagnostics/keys";
+import { lossKeyShape } from "@/lib/diagnostics/loss-keys";
+import { makeRun } from "./synth";
+
+// A loss named by its family or under a namespace, which no built-in name lists: the rules must read
+// it as the training / validation loss, or every curve rule is blind on that run.
+
+const pts = (n: number) => ({ steps: Array.from({ length: n }, (_, i) => i), values: Array.from({ length: n }, (_, i) => 2 / (1 + i)) });
+
+function roles(keys: Record<string, number>) {
+  const series = Object.fromEntries(Object.entries(keys).map(([k, n]) => [k, pts(n)]));
+  const r = resolveKeys(makeRun({ series }));
+  return { train: r.scalars.train_loss?.key ?? null, val: r.scalars.val_loss?.key ?? null };
+}
+
+describe("losses read by the shape of their names", () => {
+  test.each([
+    { name: "character LM: nll per split", keys: { "train/nll": 100, "val/nll": 10 }, train: "train/nll", val: "val/nll" },
+    { name: "tensorboard tags metric-first", keys: { "nll/train": 100, "nll/val": 10, "bpc/val": 10 }, train: "nll/train", val: "nll/val" },
+    { name: "multi-label BCE", keys: { "train/bce": 100, "dev/bce": 10, "dev/f1_micro": 10 }, train: "train/bce", val: "dev/bce" },
+    { name: "regression MSE", keys: { "train/mse": 600, "val/mse": 5, "val/mae": 5 }, train: "train/mse", val: "val/mse" },
+    {
+      name: "a namespace (Keras under metrics/)",
+      keys: { "metrics/loss": 100, "metrics/val_loss": 10 },
+      train: "metrics/loss",
+      val: "metrics/val_loss",
+    },
+    { name: "per-step tag and 'valid'", keys: { "Loss/train_step": 100, "Loss/valid": 10 }, train: "Loss/train_step", val: "Loss/valid" },
+    { name: "bare family name and val_ prefix", keys: { nll: 100, val_nll: 10 }, train: "nll", val: "val_nll" },
+    {
+      name: "cross entropy spelled out",
+      keys: { "train/cross_entropy": 50, "eval/cross_entropy": 5 },
+      train: "train/cross_entropy",
+      val: "eval/cross_entropy",
+    },
+  ])("$name", ({ keys, train, val }) => {
+    expect(roles(keys)).toEqual({ train, val });
+  });
+
+  test.each([
+    { name: "components of a VAE loss are not the objective", keys: { "train/recon_loss": 50, "train/kl_loss": 50 }, train: null, val: null },
+    { name: "loss scale of mixed precision", keys: { loss_scale: 50 }, train: null, val: null },
+    { name: "a metric, not a loss", keys: { "val/mae": 5, "val/rmse": 5 }, train: null, val: null },
+    { name: "train loss and a validation metric of another family", keys: { "train/loss": 50, "val/mse": 5 }, train: "train/loss", val: null },
+    { name: "two families on one split: which is the objective is not said", keys: { "train/nll": 50, "train/mse": 50 }, train: null, val: null },
+    { name: "built-in names win", keys: { "train/loss": 50, "val/loss": 5, "val/nll": 5 }, train: "train/loss", val: "val/loss" },
+  ])("not read: $name", ({ keys, train, val }) => {
+    expect(roles(keys)).toEqual({ train, val });
+  });
+
+  test.each([
+    ["train/nll", { split: "train", loss: "nll" }],
+    ["nll_val", { split: "val", loss: "nll" }],
+    ["train/val_loss", null],
+    ["kl_loss", null],
+    ["loss_nll", null],
+  ])("shape of %s", (key, want) => {
+    expect(lossKeyShape(key)).toEqual(want);
+  });
+});
