@@ -149,8 +149,9 @@ function capped(ctx: Context): { evidence: Record<string, number | string | null
       text: `training accuracy ${head?.plateau ? "stalled" : headingPoor ? "is levelling off" : "ended"} at ${fmt(tNow)} with validation at ${fmt(vNow)} (no gap)`,
     };
   }
-  // with accuracies logged, they judge (too few evaluations yet: wait for them)
-  if (ctx.keys.scalars.train_acc || ctx.keys.scalars.val_acc) return null;
+  // with both accuracies logged, they judge (too few evaluations yet: wait for them); an accuracy of
+  // one split only (a training accuracy beside a validation loss) compares nothing: the losses judge
+  if (e) return null;
   // loss only: the training loss levelled off well above its best possible (train ~ val)
   const lp = ctx.loss();
   if (!lp || lp.n < 3 * t.min_points || !(lp.initial > 0)) return null;

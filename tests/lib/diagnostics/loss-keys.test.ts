@@ -8,10 +8,19 @@ import { makeRun } from "./synth";
 
 const pts = (n: number) => ({ steps: Array.from({ length: n }, (_, i) => i), values: Array.from({ length: n }, (_, i) => 2 / (1 + i)) });
 
-function roles(keys: Record<string, number>) {
+function resolved(keys: Record<string, number>) {
   const series = Object.fromEntries(Object.entries(keys).map(([k, n]) => [k, pts(n)]));
-  const r = resolveKeys(makeRun({ series }));
-  return { train: r.scalars.train_loss?.key ?? null, val: r.scalars.val_loss?.key ?? null };
+  return resolveKeys(makeRun({ series })).scalars;
+}
+
+function roles(keys: Record<string, number>) {
+  const r = resolved(keys);
+  return { train: r.train_loss?.key ?? null, val: r.val_loss?.key ?? null };
+}
+
+function accRoles(keys: Record<string, number>) {
+  const r = resolved(keys);
+  return { train: r.train_acc?.key ?? null, val: r.val_acc?.key ?? null };
 }
 
 describe("losses read by the shape of their names", () => {
@@ -50,12 +59,28 @@ describe("losses read by the shape of their names", () => {
   });
 
   test.each([
-    ["train/nll", { split: "train", loss: "nll" }],
-    ["nll_val", { split: "val", loss: "nll" }],
+    ["train/nll", { split: "train", named: true, kind: "loss", word: "nll" }],
+    ["nll_val", { split: "val", named: true, kind: "loss", word: "nll" }],
+    ["bce_step", { split: "train", named: false, kind: "loss", word: "bce" }],
+    ["val/char_acc", { split: "val", named: true, kind: "acc", word: "acc" }],
     ["train/val_loss", null],
     ["kl_loss", null],
     ["loss_nll", null],
   ])("shape of %s", (key, want) => {
     expect(lossKeyShape(key)).toEqual(want);
+  });
+
+  test.each([
+    { name: "per-character accuracy of a char LM", keys: { "train/char_acc": 12, "val/char_acc": 12 }, train: "train/char_acc", val: "val/char_acc" },
+    { name: "metric-first tags", keys: { "char_acc/val": 12 }, train: null, val: "char_acc/val" },
+    {
+      name: "Keras-style namespace: the named train accuracy beats the bare one",
+      keys: { "metrics/accuracy": 20, "metrics/train_accuracy": 20 },
+      train: "metrics/train_accuracy",
+      val: null,
+    },
+    { name: "F1 and hamming are not accuracies", keys: { "dev/f1_micro": 10, "dev/hamming_loss": 10 }, train: null, val: null },
+  ])("accuracy: $name", ({ keys, train, val }) => {
+    expect(accRoles(keys)).toEqual({ train, val });
   });
 });
