@@ -7,7 +7,7 @@
 import type { NamedSeries } from "./keys";
 import type { SeriesPoints } from "./types";
 
-const LOSS_WORDS = new Set(["loss", "nll", "bce", "xent", "ce", "crossentropy", "logloss", "mse", "objective"]);
+const LOSS_WORDS = new Set(["loss", "nll", "bce", "xent", "ce", "crossentropy", "logloss", "mse"]);
 const ACC_WORDS = new Set(["acc", "accuracy", "top1", "acc1"]);
 const TRAIN_WORDS = new Set(["train", "training", "trn"]);
 const VAL_WORDS = new Set(["val", "valid", "validation", "eval", "dev", "test", "holdout"]);

@@ -1,0 +1,101 @@
+// Issue #10: the kinds behind corpus8's misses and false alarms, as table-driven synthetic runs (the
+// recorded example, other members of the kind at other scales and logging habits, and healthy
+// near-misses), each with the exact code it must or must not raise.
+import { describe, test } from "vitest";
+import type { SeriesPoints } from "../../../lib/diagnostics/types";
+import { type Case, check } from "./kind-case";
+import { constant, gauss, rng, series, type RunSpec } from "./synth";
+
+/** Per-layer watch() series every 10 steps: gradient std, weight std, update ratio. */
+function layers(names: string[], n: number, grad: (layer: number, p: number) => number, wstd: number): Record<string, SeriesPoints> {
+  const out: Record<string, SeriesPoints> = {};
+  names.forEach((name, i) => {
+    out[`grad/${name}/std`] = series(Math.floor(n / 10), (_, p) => grad(i, p), 10, 0);
+    out[`weight/${name}/std`] = constant(Math.floor(n / 10), wstd, 10);
+    out[`update_ratio/${name}`] = series(Math.floor(n / 10), (_, p) => (grad(i, p) === 0 ? 0 : 1e-3), 10, 0);
+  });
+  return out;
+}
+
+// ---- loss_output_mismatch: the output cannot depend on the weights (every gradient exactly 0) ------
+
+/** BCELoss on a one-unit softmax: 100 x the batch's share of negatives (log clamped at -100). */
+function clampedBce(n: number, batch: number, seed = 3): SeriesPoints {
+  const r = rng(seed);
+  return series(n, () => {
+    let neg = 0;
+    for (let i = 0; i < batch; i++) if (r() < 0.5) neg++;
+    return (100 * neg) / batch;
+  });
+}
+
+function noisyLevel(n: number, level: number, sd: number, seed = 4): SeriesPoints {
+  const g = gauss(seed);
+  return series(n, () => level * (1 + sd * g()));
+}
+
+const frozen = (loss: SeriesPoints, key = "train/loss", extra: Partial<RunSpec> = {}, names = ["fc1", "fc2", "out"], wstd = 0.2): RunSpec => ({
+  config: { batch_size: 32, ...(extra.config ?? {}) },
+  series: { [key]: loss, ...layers(names, loss.values.length, () => 0, wstd), ...(extra.series ?? {}) },
+  finished: true,
+});
+
+describe("loss_output_mismatch: an output the weights cannot move", () => {
+  test.each<Case>([
+    {
+      name: "one-unit softmax before BCELoss (corpus8's example: loss 100 x share of negatives)",
+      spec: frozen(clampedBce(400, 32), "Train/Loss"),
+      raised: true,
+    },
+    {
+      name: "regression through a .detach()ed head (MSE varies with the batch, no gradient anywhere)",
+      spec: frozen(noisyLevel(300, 1.3, 0.2), "train/mse", { config: { loss: "MSELoss" } }, ["enc.0", "enc.2", "head"]),
+      raised: true,
+    },
+    {
+      name: "argmax in the forward pass of a 10-class CNN, batch 128, logged every 5 steps",
+      spec: frozen(
+        series(120, (i) => 2.3 + 0.05 * Math.sin(i), 5),
+        "loss",
+        { config: { num_classes: 10 } },
+        ["conv1", "conv2", "fc"],
+        0.05,
+      ),
+      raised: true,
+    },
+  ])("$name", (c) => void check("loss_output_mismatch", c));
+
+  test.each<Case>([
+    {
+      name: "all-zero init (weight std 0): symmetric_init's, not this",
+      spec: frozen(noisyLevel(300, 0.69, 0.05), "train/loss", {}, ["fc1", "fc2", "out"], 0),
+      raised: false,
+    },
+    {
+      name: "a memorized training set: gradients underflow at a loss of 1e-5",
+      spec: frozen(noisyLevel(300, 1e-5, 0.3), "train/loss"),
+      raised: false,
+    },
+    {
+      name: "gradients flowed, then vanished late: not an output cut from the weights",
+      spec: {
+        config: { batch_size: 32 },
+        series: { "train/loss": noisyLevel(300, 0.7, 0.1), ...layers(["fc1", "fc2", "out"], 300, (_, p) => (p < 0.5 ? 0.01 : 0), 0.2) },
+        finished: true,
+      },
+      raised: false,
+    },
+  ])("not raised: $name", (c) => void check("loss_output_mismatch", c));
+
+  test.each<Case>([
+    { name: "one-unit softmax: not symmetric_init (the weights are spread)", spec: frozen(clampedBce(400, 32), "Train/Loss"), raised: false },
+  ])("$name", (c) => void check("symmetric_init", c));
+
+  test.each<Case>([
+    {
+      name: "all-zero init still is symmetric_init",
+      spec: frozen(noisyLevel(300, 0.69, 0.05), "train/loss", {}, ["fc1", "fc2", "out"], 0),
+      raised: true,
+    },
+  ])("$name", (c) => void check("symmetric_init", c));
+});
