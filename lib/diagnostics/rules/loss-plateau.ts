@@ -123,6 +123,10 @@ function initialPlateau(ctx: Context): Diagnosis | null {
   const n = s.values.length;
   if (n < 2 * t.plateau_min_points) return null;
   if (!(lp.recent <= t.plateau_progress_frac * lp.initial)) return null; // still there: not a finding of this kind
+  // What the flat start cost is known once the steep descent that ended it has slowed: while the latest
+  // loss is still less than half the window before (plateau_descent_rel = 1), the run may yet make the
+  // time up (live, this waits; at finish the run says it)
+  if (!ctx.run.finished && steepDescent(ctx) > t.plateau_descent_rel) return null;
   const curve = smoothed(s, 0, n);
   if (curve.length < 10) return null;
   // The flat stretch from the first smoothed point, or for a classifier from where it reached chance
@@ -174,6 +178,10 @@ function initialPlateau(ctx: Context): Diagnosis | null {
   // carving its cells at 0.55-0.6 accuracy before its loss falls) has ordinary gradients and minibatch
   // losses that spread by several percent; or a flat start twice as long (plateau_start_share x 2).
   const share = (left - first) / span;
+  // A run that went on to fit its data (the loss far below the plateau: <= plateau_recovered_frac of its
+  // level) lost nothing it could see at the end: a small-init deep tanh net that sat at ln 2 for half its
+  // epochs and ends at 0.01 is a slow start, not a fault; one that ends at 0.35 x its plateau still pays.
+  if (lp.recent <= t.plateau_recovered_frac * start) return null;
   const saddle = saddleEvidence(ctx, first, left);
   const spread = saddle === null ? stretchSpread(s, first, left) : null;
   if (saddle !== null ? saddle.ratio < t.saddle_grad_factor : !(spread! <= t.saddle_noise_rel) && share < 2 * t.plateau_start_share) return null;
@@ -204,6 +212,21 @@ function initialPlateau(ctx: Context): Diagnosis | null {
       grad_growth_from: saddle ? saddle.field : null,
     },
   );
+}
+
+/**
+ * (median of the window before the recent one - median of the recent window's last quarter) / the latter;
+ * 0 when not computable. The latest points, not the recent window's median: the median lags a steep
+ * descent by half a window (0.5 where the loss is already at 0.05).
+ */
+function steepDescent(ctx: Context): number {
+  const lp = ctx.loss();
+  const named = ctx.keys.scalars.train_loss;
+  if (!lp || !named || lp.recentFromIdx < lp.recentPoints) return 0;
+  const vs = named.s.values;
+  const before = median(finiteSample(vs, lp.recentFromIdx - lp.recentPoints, lp.recentFromIdx));
+  const latest = median(finiteSample(vs, Math.max(lp.recentFromIdx, vs.length - Math.ceil(lp.recentPoints / 4)), vs.length));
+  return Number.isFinite(before) && latest > 0 ? (before - latest) / latest : 0;
 }
 
 /**

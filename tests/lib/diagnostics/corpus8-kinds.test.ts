@@ -99,3 +99,37 @@ describe("loss_output_mismatch: an output the weights cannot move", () => {
     },
   ])("$name", (c) => void check("symmetric_init", c));
 });
+
+// ---- loss_plateau: a flat start is a fault only while it still costs the run something -------------
+
+/** A loss at `level` (ln C) until `leave` of the run, then falling to `end` x level; saddle gradients. */
+function saddleRun(C: number, leave: number, end: number, opts: { n?: number; finished?: boolean; upTo?: number } = {}): RunSpec {
+  const { n = 1000, finished = true, upTo = 1 } = opts;
+  const level = Math.log(C);
+  const g = gauss(11);
+  const at = (p: number) => (p < leave ? level : level * (end + (1 - end) * Math.exp(-(p - leave) / 0.04)));
+  const m = Math.floor(n * upTo);
+  const loss = series(m, (i) => at(i / n) * (1 + 0.003 * g()));
+  const grads: Record<string, SeriesPoints> = {};
+  for (const name of ["fc1", "fc2", "fc3", "out"]) {
+    grads[`grad/${name}/norm`] = series(Math.floor(m / 10), (i) => ((i * 10) / n < leave ? 0.02 : 0.3), 10, 0);
+  }
+  return { config: { num_classes: C, batch_size: 32, epochs: 40, train_size: 800 }, series: { "train/loss": loss, ...grads }, finished };
+}
+
+describe("loss_plateau at the start: what it cost", () => {
+  test.each<Case>([
+    { name: "small-init tanh net: ln 8 for 30% of the run, ends at 0.4 x ln 8 (still pays)", spec: saddleRun(8, 0.3, 0.4), raised: true },
+    { name: "ln 2 for 35%, ends at 0.25 x ln 2", spec: saddleRun(2, 0.35, 0.25), raised: true },
+  ])("$name", (c) => void check("loss_plateau", c));
+
+  test.each<Case>([
+    { name: "corpus8's control: ln 2 for 55% of the run, then down to 0.01 (it recovered)", spec: saddleRun(2, 0.55, 0.015), raised: false },
+    { name: "10 classes, flat for 40%, ends at 0.03 x ln 10", spec: saddleRun(10, 0.4, 0.03), raised: false },
+    {
+      name: "live, while the loss is still falling from the plateau",
+      spec: saddleRun(2, 0.55, 0.015, { finished: false, upTo: 0.62 }),
+      raised: false,
+    },
+  ])("not raised: $name", (c) => void check("loss_plateau", c));
+});
