@@ -5,6 +5,7 @@
 
 import { type Context, diagnosis, findNumber, type Rule } from "../context";
 import { finiteSample, fmt, lowerBound, median, round, smoothed } from "../series";
+import { lossNamesOf, unknownScaleLoss } from "./bad-initial-loss";
 import { fitState } from "./fit-state";
 import type { Diagnosis } from "../types";
 import { stepsPerEpoch } from "./unshuffled-data";
@@ -15,6 +16,16 @@ export const lossPlateau: Rule = {
     return recentPlateau(ctx) ?? initialPlateau(ctx);
   },
 };
+
+/** A loss whose lowest reachable value is not ~0: named so in the config, or seen below 0. */
+function lossFloorUnknown(ctx: Context): boolean {
+  const config = ctx.run.config ?? {};
+  if (unknownScaleLoss(config, lossNamesOf(config))) return true;
+  // a Gaussian NLL, an ELBO: a likelihood of continuous data, not a classifier's NLLLoss
+  if (/gaussian|likelihood|elbo|\bvae\b/.test(lossNamesOf(config))) return true;
+  const lp = ctx.loss();
+  return lp !== null && Number.isFinite(lp.best) && lp.best < 0;
+}
 
 function recentPlateau(ctx: Context): Diagnosis | null {
   const { t } = ctx;
@@ -50,6 +61,10 @@ function recentPlateau(ctx: Context): Diagnosis | null {
   // a flat level within its own precision (`spread`) of that line is not short of it; the line moves
   // across it from one window to the next (0.2004 of the start, then 0.198).
   if (fit.from === "loss" && b <= t.fit_loss_frac * lp.initial * (1 + spread)) return null;
+  // ... and only for a loss whose floor is 0: a sum of terms (a VAE's reconstruction + KL), a KL, a
+  // Gaussian NLL (it goes negative) sit at a floor set by the data's own entropy, so a level against its
+  // start says nothing about what is left to gain (a digits VAE flat at 0.57 of its first loss is done)
+  if (fit.from === "loss" && lossFloorUnknown(ctx)) return null;
   // A schedule already at work (the learning rate changed within the window) is the user's call.
   const lr = ctx.keys.scalars.lr;
   let lrNow: number | null = null;
