@@ -113,9 +113,31 @@ export function spareCapacity(ctx: Context): { params: number; samples: number }
   return { params, samples };
 }
 
+const CLASS_WEIGHT_KEYS = ["class_weight", "class_weights", "pos_weight", "loss_weights", "balanced_sampler", "weighted_sampler"];
+
+/**
+ * Whether the config says the loss weighs the classes unequally (class weights, pos_weight, a balanced /
+ * weighted sampler): such a model trades majority-class accuracy for minority recall by design (90/10
+ * data with inverse-frequency weights: 0.86 accuracy while the majority share is 0.90), so its plain
+ * accuracy is no measure of how well it fits.
+ */
+export function classWeighted(config: Record<string, any>): boolean {
+  const names = [config?.loss, config?.criterion, config?.sampler, config?.hyperparams?.loss, config?.hyperparams?.criterion]
+    .filter((x) => typeof x === "string")
+    .join(" ")
+    .toLowerCase();
+  if (/weight|balanced|pos_weight/.test(names)) return true;
+  for (const k of CLASS_WEIGHT_KEYS) {
+    const v = config?.[k] ?? config?.hyperparams?.[k];
+    if (v !== undefined && v !== null && v !== false && v !== "none" && v !== "None") return true;
+  }
+  return false;
+}
+
 function byAccuracy(ctx: Context): Diagnosis | null {
   const { val_acc: va, train_acc: ta } = ctx.keys.scalars;
   if (!va || !ta) return null;
+  if (classWeighted(ctx.run.config ?? {})) return null;
   const { t } = ctx;
   const e = accEvals(ctx)!;
   const w = split(e, t.min_evals);

@@ -158,3 +158,37 @@ describe("loss_plateau: the level of a loss with an unknown floor says nothing",
     { name: "an ELBO named as such", spec: flattened(120, 80, "negative ELBO"), raised: false },
   ])("not raised: $name", (c) => void check("loss_plateau", c));
 });
+
+// ---- underfitting: plain accuracy says nothing of the fit of a class-weighted model ----------------
+
+function flatAcc(config: Record<string, unknown>): RunSpec {
+  const g = gauss(31);
+  const acc = (level: number) => series(15, (_, p) => level - 0.15 * Math.exp(-p / 0.15) + 0.004 * g(), 20, 20);
+  return {
+    config: { num_classes: 2, ...config },
+    series: {
+      loss: series(15, (_, p) => 0.45 + 0.25 * Math.exp(-p / 0.15), 20, 20),
+      val_loss: series(15, (_, p) => 0.44 + 0.25 * Math.exp(-p / 0.15), 20, 20),
+      accuracy: acc(0.72),
+      val_accuracy: acc(0.71),
+    },
+    finished: true,
+  };
+}
+
+describe("underfitting and class weights", () => {
+  test.each<Case>([{ name: "plain cross-entropy held at 0.72 on both splits", spec: flatAcc({ loss: "CrossEntropyLoss" }), raised: true }])(
+    "$name",
+    (c) => void check("underfitting", c),
+  );
+  test.each<Case>([
+    {
+      name: "inverse-frequency class weights in the loss (Keras-style keys, once an epoch)",
+      spec: flatAcc({ loss: "CrossEntropyLoss(weight=inverse class frequency)" }),
+      raised: false,
+    },
+    { name: "class_weight: balanced (scikit-learn / Keras habit)", spec: flatAcc({ class_weight: "balanced" }), raised: false },
+    { name: "BCEWithLogitsLoss with pos_weight", spec: flatAcc({ loss: "BCEWithLogitsLoss", pos_weight: 9 }), raised: false },
+    { name: "a weighted random sampler", spec: flatAcc({ sampler: "WeightedRandomSampler" }), raised: false },
+  ])("not raised: $name", (c) => void check("underfitting", c));
+});
