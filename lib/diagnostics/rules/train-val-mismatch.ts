@@ -4,11 +4,12 @@
 // the validation loss is orders of magnitude above what even an untrained model scores while the
 // accuracies agree, or validation accuracy sits at chance while training accuracy is already high.
 
-import { diagnosis, type Context, type Rule } from "../context";
+import { batchSizeOf, diagnosis, type Context, type Rule } from "../context";
 import { accEvals, lossEvals } from "../evals";
 import { fmt, lastN, median, round, type EvalTable } from "../series";
 import type { Diagnosis } from "../types";
 import { latestInputStats, numberList } from "./input-not-normalized";
+import { declaredUnshuffled, unshuffledData } from "./unshuffled-data";
 import { chanceCeiling, classesOf } from "./no-learning";
 
 const ADVICE =
@@ -169,6 +170,13 @@ function byEarlyGap(ctx: Context): Diagnosis | null {
   );
 }
 
+/** Whether input statistics describe one minibatch: sent by watch(), or over at most a batch of rows. */
+function oneBatch(data: any, config: Record<string, any>): boolean {
+  if (data?.source === "watch") return true;
+  const batch = batchSizeOf(config);
+  return typeof data?.n === "number" && batch !== null && data.n <= batch;
+}
+
 /**
  * From the inputs themselves: the latest input_stats of the training data and of the validation data
  * (`split: "val"`), feature by feature. A feature is off by the largest of its std ratio (either way)
@@ -187,6 +195,12 @@ function byInputs(ctx: Context): Diagnosis | null {
   const [tm, ts, vm, vs] = [numberList(tr.data?.mean), numberList(tr.data?.std), numberList(va.data?.mean), numberList(va.data?.std)];
   if (!tm || !ts || !vm || !vs || tm.length !== ts.length || vm.length !== vs.length || tm.length !== vm.length) return null;
   if (typeof va.data?.n === "number" && va.data.n < 2) return null;
+  // Training statistics of one batch (watch() sends a batch) stand for the training set only when batches
+  // are random draws of it. With the order fixed (shuffle off, or a run whose loss cycles with the epoch)
+  // a batch is a slice of a sorted set: rows sorted by target give inputs from one end of their range
+  // (an s-curve regression's first batch: feature 0 at mean 1.4, std 0.15, against the set's 0.0 and 1.0)
+  // and the difference is the order's, which unshuffled_data names, not a second pipeline's.
+  if (oneBatch(tr.data, ctx.run.config ?? {}) && (declaredUnshuffled(ctx.run.config ?? {}) || unshuffledData.evaluate(ctx) !== null)) return null;
   const finiteStds = ts.filter((x) => Number.isFinite(x) && x > 0);
   if (finiteStds.length === 0) return null;
   const floor = median(finiteStds);

@@ -192,3 +192,33 @@ describe("underfitting and class weights", () => {
     { name: "a weighted random sampler", spec: flatAcc({ sampler: "WeightedRandomSampler" }), raised: false },
   ])("not raised: $name", (c) => void check("underfitting", c));
 });
+
+// ---- train_val_mismatch: one batch of a sorted training set is not the training set ---------------
+
+function batchStats(trainSlice: { mean: number[]; std: number[] }, config: Record<string, unknown>, source?: string): RunSpec {
+  return {
+    config: { batch_size: 32, train_size: 1125, ...config },
+    series: { loss: series(300, (_, p) => 0.2 + 0.8 * Math.exp(-p / 0.2)) },
+    events: [
+      { type: "input_stats", step: 0, data: { n: 32, ...(source ? { source } : {}), ...trainSlice } },
+      { type: "input_stats", step: 36, data: { n: 375, split: "val", mean: [0.02, -0.01, 0.0], std: [1.0, 0.98, 1.01] } },
+    ],
+  };
+}
+
+const sortedSlice = { mean: [1.38, -0.9, 0.05], std: [0.15, 0.2, 0.97] };
+
+describe("train_val_mismatch from a batch of a sorted set", () => {
+  test.each<Case>([{ name: "the same batch from a shuffled loader: a real mismatch", spec: batchStats(sortedSlice, {}, "watch"), raised: true }])(
+    "$name",
+    (c) => void check("train_val_mismatch", c),
+  );
+  test.each<Case>([
+    { name: "watch()'s batch with shuffle off (rows sorted by target)", spec: batchStats(sortedSlice, { shuffle: false }, "watch"), raised: false },
+    {
+      name: "a hand-logged batch (n = batch_size) with the loader's shuffle off under data",
+      spec: batchStats(sortedSlice, { data: { shuffle: false } }),
+      raised: false,
+    },
+  ])("not raised: $name", (c) => void check("train_val_mismatch", c));
+});
