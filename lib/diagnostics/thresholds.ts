@@ -179,6 +179,8 @@ export const DEFAULT_THRESHOLDS = {
 
   // gradients
   grad_vanish_ratio: 1e-3, // first-layer / last-layer gradient size
+  vanish_geo_layers: 6, // a steady shrink of the forward signal: over at least this many layers' activation stds ...
+  vanish_geo_factor: 0.7, // ... a fitted per-layer scale factor at most this, with the loss still at its start
   grad_explode_ratio: 1e3,
   grad_explode_growth: 100, // recent gradient size / early gradient size
   // the forward signal blowing up with depth (an init too large for the activation): at one of the
@@ -275,6 +277,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["act_explode_min_layers", 2],
   ["output_band_min_accurate", 1],
   ["no_learning_val_falls", 1],
+  ["vanish_geo_layers", 3],
 ]);
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */
@@ -328,6 +331,7 @@ const SHARES: ReadonlySet<string> = new Set([
   "plateau_start_share",
   "plateau_recovered_frac",
   "plateau_descent_rel",
+  "vanish_geo_factor",
   "act_explode_step_share",
   "tv_share",
   "tv_early_acc_gap",

@@ -222,3 +222,36 @@ describe("train_val_mismatch from a batch of a sorted set", () => {
     },
   ])("not raised: $name", (c) => void check("train_val_mismatch", c));
 });
+
+// ---- vanishing_gradients: the forward signal shrinks by a steady factor layer after layer -----------
+
+function stack(L: number, factor: number, lossLevel: (p: number) => number, seed = 41): RunSpec {
+  const g = gauss(seed);
+  const out: Record<string, SeriesPoints> = { "train/loss": series(400, (_, p) => lossLevel(p) * (1 + 0.01 * g())) };
+  for (let i = 0; i < L; i++) {
+    out[`act/fc${i + 1}/std`] = series(40, () => 0.13 * factor ** i * (1 + 0.05 * g()), 10, 0);
+    // every weight's gradient is as small: the first/last ratio is ~1
+    out[`grad/fc${i + 1}/std`] = series(40, () => 1e-5 * (1 + 0.1 * g()), 10, 0);
+  }
+  return { config: { num_classes: 2, batch_size: 32 }, series: out, finished: true };
+}
+
+const atChance = () => Math.log(2);
+
+describe("vanishing_gradients from a steady shrink of the signal", () => {
+  test.each<Case>([
+    { name: "10 Hardtanh layers at N(0, 0.1): x0.6 a layer, loss at ln 2 (corpus8's example)", spec: stack(10, 0.6, atChance), raised: true },
+    { name: "8 sigmoid-like layers at x0.5", spec: stack(8, 0.5, atChance), raised: true },
+    {
+      name: "6 layers at x0.65, a 10-class loss at ln 10",
+      spec: { ...stack(6, 0.65, () => Math.log(10)), config: { num_classes: 10 } },
+      raised: true,
+    },
+  ])("$name", (c) => void check("vanishing_gradients", c));
+
+  test.each<Case>([
+    { name: "a healthy deep stack keeps its scale (x0.95 a layer)", spec: stack(10, 0.95, atChance), raised: false },
+    { name: "x0.6 a layer but the loss fell to 0.2: it learns", spec: stack(10, 0.6, (p) => 0.2 + 0.49 * Math.exp(-p / 0.1)), raised: false },
+    { name: "only 4 layers at x0.5: too few to call a steady shrink", spec: stack(4, 0.5, atChance), raised: false },
+  ])("not raised: $name", (c) => void check("vanishing_gradients", c));
+});
