@@ -255,3 +255,39 @@ describe("vanishing_gradients from a steady shrink of the signal", () => {
     { name: "only 4 layers at x0.5: too few to call a steady shrink", spec: stack(4, 0.5, atChance), raised: false },
   ])("not raised: $name", (c) => void check("vanishing_gradients", c));
 });
+
+// ---- over_regularization: a decay that holds the weights from the first epoch, read from the config --
+
+function heldByDecay(optimizer: string, wd: number, extra: Record<string, unknown> = {}): RunSpec {
+  const g = gauss(51);
+  const acc = (level: number) => series(15, (_, p) => level - 0.2 * Math.exp(-p / 0.1) + 0.02 * g(), 44, 44);
+  return {
+    config: { num_classes: 10, optimizer, lr: 0.05, weight_decay: wd, batch_size: 32, train_size: 1347, ...extra },
+    series: {
+      // one minibatch's loss per step: it swings by 5x around the level
+      "train/loss": series(660, (_, p) => (0.9 + 1.4 * Math.exp(-p / 0.1)) * Math.exp(0.5 * g())),
+      "val/loss": series(15, (_, p) => 0.95 + 1.4 * Math.exp(-p / 0.1) + 0.05 * g(), 44, 44),
+      "train/acc": acc(0.71),
+      "val/acc": acc(0.69),
+      "weight/convs.0/std": series(66, (_, p) => 0.24 + 0.03 * p, 10, 0),
+      "weight/convs.1/std": series(66, () => 0.064, 10, 0),
+    },
+    finished: true,
+  };
+}
+
+describe("over_regularization from the decay the config states", () => {
+  test.each<Case>([
+    {
+      name: "SGD(momentum=0.9) in the optimizer's name, wd 0.04 (corpus8: 3e-5 x the training-set size)",
+      spec: heldByDecay("SGD(momentum=0.9)", 0.04),
+      raised: true,
+    },
+    { name: "momentum as a config key", spec: heldByDecay("SGD", 0.04, { momentum: 0.9 }), raised: true },
+    { name: "'sgd, momentum 0.95' and wd 0.02", spec: heldByDecay("sgd, momentum 0.95", 0.02), raised: true },
+  ])("$name", (c) => void check("over_regularization", c));
+  test.each<Case>([
+    { name: "SGD(momentum=0.9) with an ordinary wd 5e-4", spec: heldByDecay("SGD(momentum=0.9)", 5e-4), raised: false },
+    { name: "plain SGD (no momentum) at wd 0.04: half-life 350 steps", spec: heldByDecay("SGD", 0.04), raised: false },
+  ])("not raised: $name", (c) => void check("over_regularization", c));
+});
