@@ -291,3 +291,32 @@ describe("over_regularization from the decay the config states", () => {
     { name: "plain SGD (no momentum) at wd 0.04: half-life 350 steps", spec: heldByDecay("SGD", 0.04), raised: false },
   ])("not raised: $name", (c) => void check("over_regularization", c));
 });
+
+// ---- noisy_loss: the noise of samples an output cannot reach is the output's -----------------------
+
+function clipped(predMax: number, seed = 61): RunSpec {
+  const g = gauss(seed);
+  const r = rng(seed);
+  return {
+    config: { batch_size: 32, loss: "MSELoss" },
+    // most batches fit, a batch that drew a target at +5 costs (5 - 1)^2 / 32 on its own
+    series: { loss: series(600, (_, p) => 0.1 + 0.4 * Math.exp(-p / 0.1) + (r() < 0.3 ? 0.5 * (1 + 0.3 * g()) : 0)) },
+    events: [{ type: "output_stats", step: 599, data: { pred_min: -1, pred_max: predMax, target_min: -0.95, target_max: 7.4 } }],
+    finished: true,
+  };
+}
+
+describe("noisy_loss beside an output that cannot reach the targets", () => {
+  test.each<Case>([{ name: "Hardtanh output at +1, skewed targets up to +7.4", spec: clipped(1), raised: true }])(
+    "loss_output_mismatch: $name",
+    (c) => void check("loss_output_mismatch", c),
+  );
+  test.each<Case>([{ name: "Hardtanh output at +1: the noise is the output's", spec: clipped(1), raised: false }])(
+    "noisy_loss not raised: $name",
+    (c) => void check("noisy_loss", c),
+  );
+  test.each<Case>([{ name: "the same noise with an output that reaches the targets", spec: clipped(7.5), raised: true }])(
+    "noisy_loss still raised: $name",
+    (c) => void check("noisy_loss", c),
+  );
+});

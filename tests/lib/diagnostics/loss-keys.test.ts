@@ -23,8 +23,15 @@ function accRoles(keys: Record<string, number>) {
   return { train: r.train_acc?.key ?? null, val: r.val_acc?.key ?? null };
 }
 
+interface Row {
+  name: string;
+  keys: Record<string, number>;
+  train: string | null;
+  val: string | null;
+}
+
 describe("losses read by the shape of their names", () => {
-  test.each([
+  test.each<Row>([
     { name: "character LM: nll per split", keys: { "train/nll": 100, "val/nll": 10 }, train: "train/nll", val: "val/nll" },
     { name: "tensorboard tags metric-first", keys: { "nll/train": 100, "nll/val": 10, "bpc/val": 10 }, train: "nll/train", val: "nll/val" },
     { name: "multi-label BCE", keys: { "train/bce": 100, "dev/bce": 10, "dev/f1_micro": 10 }, train: "train/bce", val: "dev/bce" },
@@ -47,7 +54,7 @@ describe("losses read by the shape of their names", () => {
     expect(roles(keys)).toEqual({ train, val });
   });
 
-  test.each([
+  test.each<Row>([
     { name: "components of a VAE loss are not the objective", keys: { "train/recon_loss": 50, "train/kl_loss": 50 }, train: null, val: null },
     { name: "loss scale of mixed precision", keys: { loss_scale: 50 }, train: null, val: null },
     { name: "a metric, not a loss", keys: { "val/mae": 5, "val/rmse": 5 }, train: null, val: null },
@@ -70,7 +77,7 @@ describe("losses read by the shape of their names", () => {
     expect(lossKeyShape(key)).toEqual(want);
   });
 
-  test.each([
+  test.each<Row>([
     { name: "per-character accuracy of a char LM", keys: { "train/char_acc": 12, "val/char_acc": 12 }, train: "train/char_acc", val: "val/char_acc" },
     { name: "metric-first tags", keys: { "char_acc/val": 12 }, train: null, val: "char_acc/val" },
     {
