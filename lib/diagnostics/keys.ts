@@ -3,7 +3,7 @@
 // scalar roles, patterns with "{layer}" for per-layer families) and wins over the built-in names.
 
 import { LIMITS, codePointLength } from "../contract/limits";
-import { lossesByShape } from "./loss-keys";
+import { lossKeyShape, lossesByShape } from "./loss-keys";
 import type { HistogramRecord, RunData, SeriesPoints } from "./types";
 
 export interface NamedSeries {
@@ -422,6 +422,8 @@ export function seriesReader(config: Record<string, any>): (key: string) => bool
   return (key) =>
     names.has(key.toLowerCase()) ||
     percentAcc(key) ||
+    // a loss or accuracy named by its shape ("train/nll", "val/char_acc"): resolveKeys reads it when no alias is logged
+    lossKeyShape(key) !== null ||
     patterns.some((p) => matchKeyPattern(p, key) !== null) ||
     LAYER_PATTERNS.some((p) => p.re.test(key));
 }

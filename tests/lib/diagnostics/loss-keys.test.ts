@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { resolveKeys } from "@/lib/diagnostics/keys";
+import { resolveKeys, seriesReader } from "@/lib/diagnostics/keys";
 import { lossKeyShape } from "@/lib/diagnostics/loss-keys";
 import { makeRun } from "./synth";
 
@@ -89,5 +89,16 @@ describe("losses read by the shape of their names", () => {
     { name: "F1 and hamming are not accuracies", keys: { "dev/f1_micro": 10, "dev/hamming_loss": 10 }, train: null, val: null },
   ])("accuracy: $name", ({ keys, train, val }) => {
     expect(accRoles(keys)).toEqual({ train, val });
+  });
+
+  // the server holds only the series a rule can read: a loss read by its shape must be among them
+  test.each([
+    ["train/nll", true],
+    ["val/char_acc", true],
+    ["metrics/val_loss", true],
+    ["train/recon_loss", false],
+    ["dev/f1_micro", false],
+  ])("the live server holds %s: %s", (key, held) => {
+    expect(seriesReader({})(key)).toBe(held);
   });
 });
