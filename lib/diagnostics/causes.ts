@@ -12,7 +12,7 @@ export const CAUSES: Readonly<Record<string, readonly string[]>> = Object.freeze
   lr_too_low: ["loss_plateau", "underfitting", "no_learning"],
   symmetric_init: ["no_learning", "loss_plateau", "underfitting", "dead_relu", "vanishing_gradients"],
   unshuffled_data: ["noisy_loss", "dead_relu", "saturated_activations", "loss_plateau"],
-  loss_output_mismatch: ["bad_initial_loss", "loss_plateau", "underfitting", "no_learning", "overfit_sanity_failed"],
+  loss_output_mismatch: ["bad_initial_loss", "loss_plateau", "underfitting", "no_learning", "overfit_sanity_failed", "noisy_loss"],
   gradcheck_failed: ["overfit_sanity_failed", "no_learning", "loss_plateau", "underfitting"],
   train_val_mismatch: ["overfitting"],
   // a penalty that shrinks the weights caps the fit; a net held at its prior answers the majority class

@@ -3,6 +3,7 @@
 // scalar roles, patterns with "{layer}" for per-layer families) and wins over the built-in names.
 
 import { LIMITS, codePointLength } from "../contract/limits";
+import { lossKeyShape, lossesByShape } from "./loss-keys";
 import type { HistogramRecord, RunData, SeriesPoints } from "./types";
 
 export interface NamedSeries {
@@ -359,6 +360,8 @@ export function resolveKeys(run: RunData): ResolvedKeys {
       }
     }
   }
+  // a loss named by its family or under a namespace ("train/nll", "val/bce", "metrics/val_loss")
+  lossesByShape(run.series, scalars);
   // "acc"/"loss" must not be claimed twice (e.g. a run logging only "loss" and "val_loss").
   for (const [a, b] of [
     ["train_loss", "val_loss"],
@@ -506,6 +509,8 @@ export function seriesReader(config: Record<string, any>): (key: string) => bool
     sepForms.has(sepForm(key)) ||
     LIGHTNING_LR.test(key) ||
     percentAcc(key) ||
+    // a loss or accuracy named by its shape ("train/nll", "val/char_acc"): resolveKeys reads it when no alias is logged
+    lossKeyShape(key) !== null ||
     patterns.some((p) => matchKeyPattern(p, key) !== null) ||
     LAYER_PATTERNS.some((p) => p.re.test(key));
 }

@@ -159,6 +159,8 @@ export const DEFAULT_THRESHOLDS = {
   // a plateau at the start (a saddle): the smoothed loss within 3% of its first level for >= 20% of the run's steps
   plateau_start_rel: 0.03,
   plateau_start_share: 0.2,
+  plateau_recovered_frac: 0.1, // a flat start the run recovered from: its recent loss <= 10% of the plateau's level
+  plateau_descent_rel: 1, // live: still descending steeply (the window before the recent one > 2 x the latest loss)
   saddle_grad_factor: 3, // a saddle's gradients: per-layer grad norms (or update ratios) grow >= 3x once the loss leaves it
   saddle_noise_rel: 0.015, // without them: its minibatch losses within 1.5% of their level (robust cv), or the stretch >= 2 x plateau_start_share
   plateau_min_level_frac: 0.05, // and not when it is already ~0 (<= 5% of its start)
@@ -177,6 +179,8 @@ export const DEFAULT_THRESHOLDS = {
 
   // gradients
   grad_vanish_ratio: 1e-3, // first-layer / last-layer gradient size
+  vanish_geo_layers: 6, // a steady shrink of the forward signal: over at least this many layers' activation stds ...
+  vanish_geo_factor: 0.7, // ... a fitted per-layer scale factor at most this, with the loss still at its start
   grad_explode_ratio: 1e3,
   grad_explode_growth: 100, // recent gradient size / early gradient size
   // the forward signal blowing up with depth (an init too large for the activation): at one of the
@@ -273,6 +277,7 @@ const COUNTS: ReadonlyMap<string, number> = new Map([
   ["act_explode_min_layers", 2],
   ["output_band_min_accurate", 1],
   ["no_learning_val_falls", 1],
+  ["vanish_geo_layers", 3],
 ]);
 
 /** Shares of a series, of units or of accuracy: above 0 and at most 1. */
@@ -324,6 +329,9 @@ const SHARES: ReadonlySet<string> = new Set([
   "output_band_slack",
   "plateau_start_rel",
   "plateau_start_share",
+  "plateau_recovered_frac",
+  "plateau_descent_rel",
+  "vanish_geo_factor",
   "act_explode_step_share",
   "tv_share",
   "tv_early_acc_gap",

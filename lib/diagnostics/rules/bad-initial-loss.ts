@@ -5,12 +5,17 @@ import { diagnosis, type Rule } from "../context";
 import { finiteSample, fmt, median, round } from "../series";
 import { lossPenaltyOf } from "./over-regularization";
 
-/** Expected loss at initialization, or null when the loss is not a classification loss we know. */
-export function expectedInitialLoss(config: Record<string, any>, numClasses: number): { value: number; formula: string } | null {
-  const loss = [config?.loss, config?.hyperparams?.loss, config?.criterion, config?.hyperparams?.criterion]
+/** The loss names the config gives (loss / criterion, top level or under hyperparams), lower case. */
+export function lossNamesOf(config: Record<string, any>): string {
+  return [config?.loss, config?.hyperparams?.loss, config?.criterion, config?.hyperparams?.criterion]
     .filter((x) => typeof x === "string")
     .join(" ")
     .toLowerCase();
+}
+
+/** Expected loss at initialization, or null when the loss is not a classification loss we know. */
+export function expectedInitialLoss(config: Record<string, any>, numClasses: number): { value: number; formula: string } | null {
+  const loss = lossNamesOf(config);
   if (/mse|l1|l2 loss|huber|regression|mae|ctc|contrastive|triplet/.test(loss)) return null;
   // Losses whose value at a uniform prediction is not ln C, by design: focal loss scales each term by
   // (1 - p)^gamma (0.17 for 2 classes at gamma 2, not 0.69), distillation's KL term is multiplied by

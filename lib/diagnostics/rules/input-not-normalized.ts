@@ -29,13 +29,35 @@ export function numberList(v: unknown): number[] | null {
   return numbers(v);
 }
 
+/** One logged statistic as a number: JSON has no NaN/Infinity, so the SDKs send them as strings (or null). */
+function statValue(x: unknown): number {
+  if (typeof x === "number") return x;
+  if (x === "NaN" || x === null) return Number.NaN;
+  if (x === "Infinity" || x === "+Infinity" || x === "inf") return Number.POSITIVE_INFINITY;
+  if (x === "-Infinity" || x === "-inf") return Number.NEGATIVE_INFINITY;
+  return Number.NaN;
+}
+
+/**
+ * A per-feature list of statistics, each value in its feature's place: a NaN or infinite entry stays a
+ * (non-finite) number so that feature i of the mean, the std and the other split's lists still line up
+ * (dropping it shifted every later feature by one, and 784 features read as 783).
+ */
 function numbers(v: unknown): number[] | null {
   if (typeof v === "number") return [v];
+  if (typeof v === "string") return [statValue(v)];
   if (Array.isArray(v)) {
-    const flat = (v as unknown[]).flat(3).filter((x): x is number => typeof x === "number");
-    return flat.length > 0 ? flat : null;
+    const flat = (v as unknown[]).flat(3).map(statValue);
+    return flat.some(Number.isFinite) ? flat : null;
   }
   return null;
+}
+
+/** How many features have a non-finite mean or std: NaN/Inf in the inputs themselves. */
+export function nonFiniteFeatures(mean: readonly number[], std: readonly number[]): number {
+  let n = 0;
+  for (let i = 0; i < mean.length; i++) if (!Number.isFinite(mean[i]) || !Number.isFinite(std[i])) n++;
+  return n;
 }
 
 export const inputNotNormalized: Rule = {
@@ -55,6 +77,7 @@ export const inputNotNormalized: Rule = {
       if (Number.isFinite(mean[i]) && Number.isFinite(std[i]) && std[i] > 1e-8 * maxStd) feats.push({ m: mean[i], s: std[i] });
     }
     if (feats.length === 0) return null;
+    const nonFinite = nonFiniteFeatures(mean, std);
     const mAbs = median(feats.map((f) => Math.abs(f.m)));
     const sMed = median(feats.map((f) => f.s));
     const sMax = Math.max(...feats.map((f) => f.s));
@@ -68,6 +91,9 @@ export const inputNotNormalized: Rule = {
       reasons.push(`features are on very different scales (largest std ${fmt(sMax)} is ${fmt(sMax / sMed)}x the typical ${fmt(sMed)})`);
     }
     if (reasons.length === 0) return null;
+    if (nonFinite > 0) {
+      reasons.push(`${nonFinite} feature${nonFinite === 1 ? " has" : "s have"} a NaN or infinite mean or std: the inputs themselves hold NaN/Inf`);
+    }
     return diagnosis(
       "input_not_normalized",
       "warning",
@@ -80,7 +106,8 @@ export const inputNotNormalized: Rule = {
         `(x - mean) / std (for images: per channel), and apply the same transform to validation and test data.`,
       {
         features: mean.length,
-        constant_features: mean.length - feats.length,
+        constant_features: mean.length - feats.length - nonFinite,
+        non_finite_features: nonFinite,
         median_abs_mean: round(mAbs),
         median_std: round(sMed),
         max_std: round(sMax),

@@ -329,6 +329,55 @@ function constantLoss(ctx: Context): Diagnosis | null {
   );
 }
 
+/**
+ * Every watched layer gets exactly zero gradient from the first measurement on, while its weights have an
+ * ordinary random spread and the loss is far from 0: the loss does not depend on the parameters at all.
+ * Symmetric weights (all zero) also give zero gradients, but their weight std is 0; dead ReLUs block
+ * them too, but their units are dead (dead_relu). What is left is an output that cannot move: a softmax
+ * over a single unit (always 1; BCELoss then reads log(1 - 1) clamped to -100, so the loss is 100 x the
+ * batch's share of negatives, varying with the labels only), an argmax / round / .detach() in the
+ * forward pass, a probability clamped at exactly 0 or 1.
+ */
+export function frozenOutput(ctx: Context): { layers: string[]; loss: number } | null {
+  const { t } = ctx;
+  const lp = ctx.loss();
+  if (!lp || lp.n < t.min_points || !(lp.recent > 1e-3)) return null;
+  if (layerRecent(ctx, "dead_frac").some((x) => x.recent > t.dead_frac)) return null;
+  const grads = [...layerRecent(ctx, "grad_std", t.min_points), ...layerRecent(ctx, "grad_norm", t.min_points)].filter(
+    (g) => !/bias|norm/i.test(g.layer),
+  );
+  const layers = [...new Set(grads.map((g) => g.layer))];
+  if (layers.length < 2) return null;
+  // zero at every logged point, not only recently: a gradient that once flowed is another story
+  if (!grads.every((g) => g.s.values.every((v) => Math.abs(v) <= t.zero_grad_eps))) return null;
+  for (const layer of layers) {
+    const ws = ctx.keys.layers.get(layer)?.weight_std?.s;
+    // random weights (not one constant): std clearly above 0
+    if (!ws || !(median(finiteSample(ws.values, 0, ws.values.length)) > t.symmetric_std_eps)) return null;
+  }
+  return { layers, loss: lp.recent };
+}
+
+function frozenOutputDiagnosis(ctx: Context): Diagnosis | null {
+  const f = frozenOutput(ctx);
+  if (!f) return null;
+  const lp = ctx.loss()!;
+  return diagnosis(
+    "loss_output_mismatch",
+    "warning",
+    lp.firstStep,
+    "No gradient reaches any layer: the output cannot depend on the weights",
+    `Every watched layer's gradient is exactly 0 at every measurement (${f.layers.join(", ")}), although the ` +
+      `weights have an ordinary random spread (not a symmetric init) and the training loss "${lp.key}" is ` +
+      `${fmt(f.loss)}, far from 0. The loss does not depend on the parameters: the model's output is a constant ` +
+      `the optimizer cannot move. Typical causes: a softmax over a single output unit (always 1; with BCELoss ` +
+      `the loss is then 100 x the batch's share of negatives), an argmax, round or .detach() in the forward ` +
+      `pass, or a probability clamped at exactly 0 or 1. For two classes use one unit with a sigmoid ` +
+      `(BCEWithLogitsLoss on the raw logit) or two units with softmax cross-entropy.`,
+    { key: lp.key, recent_loss: round(f.loss), zero_gradient_layers: f.layers.join(", "), zero_grad_eps: ctx.t.zero_grad_eps },
+  );
+}
+
 /** The latest `output_stats` event's target range, or null. */
 function latestOutputStats(ctx: Context): { yMin: number; yMax: number } | null {
   let last: Record<string, unknown> | null = null;
@@ -496,6 +545,7 @@ export const lossOutputMismatch: Rule = {
   evaluate(ctx) {
     return (
       constantLoss(ctx) ??
+      frozenOutputDiagnosis(ctx) ??
       negativeClassLoss(ctx) ??
       negativeKlLoss(ctx) ??
       boundedOutput(ctx) ??

@@ -5,6 +5,7 @@
 
 import { type Context, diagnosis, findNumber, type Rule } from "../context";
 import { finiteSample, fmt, lowerBound, median, round, smoothed } from "../series";
+import { lossNamesOf, unknownScaleLoss } from "./bad-initial-loss";
 import { fitState } from "./fit-state";
 import type { Diagnosis } from "../types";
 import { stepsPerEpoch } from "./unshuffled-data";
@@ -15,6 +16,16 @@ export const lossPlateau: Rule = {
     return recentPlateau(ctx) ?? initialPlateau(ctx);
   },
 };
+
+/** A loss whose lowest reachable value is not ~0: named so in the config, or seen below 0. */
+function lossFloorUnknown(ctx: Context): boolean {
+  const config = ctx.run.config ?? {};
+  if (unknownScaleLoss(config, lossNamesOf(config))) return true;
+  // a Gaussian NLL, an ELBO: a likelihood of continuous data, not a classifier's NLLLoss
+  if (/gaussian|likelihood|elbo|\bvae\b/.test(lossNamesOf(config))) return true;
+  const lp = ctx.loss();
+  return lp !== null && Number.isFinite(lp.best) && lp.best < 0;
+}
 
 function recentPlateau(ctx: Context): Diagnosis | null {
   const { t } = ctx;
@@ -50,6 +61,10 @@ function recentPlateau(ctx: Context): Diagnosis | null {
   // a flat level within its own precision (`spread`) of that line is not short of it; the line moves
   // across it from one window to the next (0.2004 of the start, then 0.198).
   if (fit.from === "loss" && b <= t.fit_loss_frac * lp.initial * (1 + spread)) return null;
+  // ... and only for a loss whose floor is 0: a sum of terms (a VAE's reconstruction + KL), a KL, a
+  // Gaussian NLL (it goes negative) sit at a floor set by the data's own entropy, so a level against its
+  // start says nothing about what is left to gain (a digits VAE flat at 0.57 of its first loss is done)
+  if (fit.from === "loss" && lossFloorUnknown(ctx)) return null;
   // A schedule already at work (the learning rate changed within the window) is the user's call.
   const lr = ctx.keys.scalars.lr;
   let lrNow: number | null = null;
@@ -123,6 +138,10 @@ function initialPlateau(ctx: Context): Diagnosis | null {
   const n = s.values.length;
   if (n < 2 * t.plateau_min_points) return null;
   if (!(lp.recent <= t.plateau_progress_frac * lp.initial)) return null; // still there: not a finding of this kind
+  // What the flat start cost is known once the steep descent that ended it has slowed: while the latest
+  // loss is still less than half the window before (plateau_descent_rel = 1), the run may yet make the
+  // time up (live, this waits; at finish the run says it)
+  if (!ctx.run.finished && steepDescent(ctx) > t.plateau_descent_rel) return null;
   const curve = smoothed(s, 0, n);
   if (curve.length < 10) return null;
   // The flat stretch from the first smoothed point, or for a classifier from where it reached chance
@@ -174,6 +193,10 @@ function initialPlateau(ctx: Context): Diagnosis | null {
   // carving its cells at 0.55-0.6 accuracy before its loss falls) has ordinary gradients and minibatch
   // losses that spread by several percent; or a flat start twice as long (plateau_start_share x 2).
   const share = (left - first) / span;
+  // A run that went on to fit its data (the loss far below the plateau: <= plateau_recovered_frac of its
+  // level) lost nothing it could see at the end: a small-init deep tanh net that sat at ln 2 for half its
+  // epochs and ends at 0.01 is a slow start, not a fault; one that ends at 0.35 x its plateau still pays.
+  if (lp.recent <= t.plateau_recovered_frac * start) return null;
   const saddle = saddleEvidence(ctx, first, left);
   const spread = saddle === null ? stretchSpread(s, first, left) : null;
   if (saddle !== null ? saddle.ratio < t.saddle_grad_factor : !(spread! <= t.saddle_noise_rel) && share < 2 * t.plateau_start_share) return null;
@@ -204,6 +227,21 @@ function initialPlateau(ctx: Context): Diagnosis | null {
       grad_growth_from: saddle ? saddle.field : null,
     },
   );
+}
+
+/**
+ * (median of the window before the recent one - median of the recent window's last quarter) / the latter;
+ * 0 when not computable. The latest points, not the recent window's median: the median lags a steep
+ * descent by half a window (0.5 where the loss is already at 0.05).
+ */
+function steepDescent(ctx: Context): number {
+  const lp = ctx.loss();
+  const named = ctx.keys.scalars.train_loss;
+  if (!lp || !named || lp.recentFromIdx < lp.recentPoints) return 0;
+  const vs = named.s.values;
+  const before = median(finiteSample(vs, lp.recentFromIdx - lp.recentPoints, lp.recentFromIdx));
+  const latest = median(finiteSample(vs, Math.max(lp.recentFromIdx, vs.length - Math.ceil(lp.recentPoints / 4)), vs.length));
+  return Number.isFinite(before) && latest > 0 ? (before - latest) / latest : 0;
 }
 
 /**

@@ -60,6 +60,13 @@ const numberAt = (config: Record<string, any>, names: string[]): number | null =
  * up; AdamW's decoupled decay is lr x wd. (Adam's or RMSprop's coupled decay is divided by the gradient
  * scale: unknown here, null.)
  */
+/** The momentum an optimizer's name states ("sgd(momentum=0.9)", "sgd, momentum 0.95"), or null. */
+function momentumInName(name: string): number | null {
+  const m = /momentum\s*[=:]?\s*(0?\.\d+|1(?:\.0*)?|0)\b/.exec(name);
+  const v = m ? Number(m[1]) : Number.NaN;
+  return Number.isFinite(v) && v >= 0 && v < 1 ? v : null;
+}
+
 export function decayPerStep(config: Record<string, any>): { perStep: number; halfLife: number; wd: number; lr: number } | null {
   const wd = weightDecayOf(config, DECAY_NAMES);
   const lr = numberAt(config, ["lr", "learning_rate"]);
@@ -70,7 +77,8 @@ export function decayPerStep(config: Record<string, any>): { perStep: number; ha
   const o = opt.toLowerCase();
   let perStep: number;
   if (o.startsWith("sgd") || o.includes("nesterov")) {
-    const m = numberAt(config, ["momentum"]) ?? 0;
+    // momentum as a config key, else as the optimizer's name writes it ("SGD(momentum=0.9)", "sgd momentum 0.9")
+    const m = numberAt(config, ["momentum"]) ?? momentumInName(o) ?? 0;
     perStep = (lr * wd.value) / (1 - Math.min(Math.max(m, 0), 0.99));
   } else if (o.includes("adamw") || o.includes("decoupled")) perStep = lr * wd.value;
   else return null;
@@ -149,8 +157,9 @@ function capped(ctx: Context): { evidence: Record<string, number | string | null
       text: `training accuracy ${head?.plateau ? "stalled" : headingPoor ? "is levelling off" : "ended"} at ${fmt(tNow)} with validation at ${fmt(vNow)} (no gap)`,
     };
   }
-  // with accuracies logged, they judge (too few evaluations yet: wait for them)
-  if (ctx.keys.scalars.train_acc || ctx.keys.scalars.val_acc) return null;
+  // with both accuracies logged, they judge (too few evaluations yet: wait for them); an accuracy of
+  // one split only (a training accuracy beside a validation loss) compares nothing: the losses judge
+  if (e) return null;
   // loss only: the training loss levelled off well above its best possible (train ~ val)
   const lp = ctx.loss();
   if (!lp || lp.n < 3 * t.min_points || !(lp.initial > 0)) return null;

@@ -5,6 +5,7 @@ import { diagnosis, type Rule } from "../context";
 import { isValid } from "../hist";
 import { layerRecent } from "../layers";
 import { round } from "../series";
+import { frozenOutput } from "./loss-output-mismatch";
 import { signalDiesOut } from "./vanishing-gradients";
 
 /** Parameters that are constant at init by design: biases, normalization gains and offsets. */
@@ -73,8 +74,11 @@ export const symmetricInit: Rule = {
     // magnitude (weights far too small for the depth): the gradients underflowed on their way back
     // through the stack, the units are not alike (vanishing_gradients' finding).
     const diedOut = findings.length === 0 && signalDiesOut(ctx) !== null;
+    // Nor where every layer's gradient is 0 while the weights are spread out as drawn: the output does not
+    // depend on the weights (a one-unit softmax, a detached output), loss_output_mismatch's finding
+    const detached = findings.length === 0 && frozenOutput(ctx) !== null;
     for (const g of gradStats) {
-      if (diedOut) break;
+      if (diedOut || detached) break;
       if (layers.has(g.layer) || CONSTANT_BY_DESIGN.test(g.layer)) continue;
       if (Math.abs(g.recent) <= t.zero_grad_eps && g.points >= t.min_points) {
         const ur = ctx.keys.layers.get(g.layer)?.update_ratio?.s;

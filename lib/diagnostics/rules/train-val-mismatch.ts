@@ -4,11 +4,12 @@
 // the validation loss is orders of magnitude above what even an untrained model scores while the
 // accuracies agree, or validation accuracy sits at chance while training accuracy is already high.
 
-import { diagnosis, type Context, type Rule } from "../context";
+import { batchSizeOf, diagnosis, type Context, type Rule } from "../context";
 import { accEvals, lossEvals } from "../evals";
 import { fmt, lastN, median, round, type EvalTable } from "../series";
 import type { Diagnosis } from "../types";
 import { latestInputStats, numberList } from "./input-not-normalized";
+import { declaredUnshuffled, unshuffledData } from "./unshuffled-data";
 import { chanceCeiling, classesOf } from "./no-learning";
 
 const ADVICE =
@@ -169,6 +170,13 @@ function byEarlyGap(ctx: Context): Diagnosis | null {
   );
 }
 
+/** Whether input statistics describe one minibatch: sent by watch(), or over at most a batch of rows. */
+function oneBatch(data: any, config: Record<string, any>): boolean {
+  if (data?.source === "watch") return true;
+  const batch = batchSizeOf(config);
+  return typeof data?.n === "number" && batch !== null && data.n <= batch;
+}
+
 /**
  * From the inputs themselves: the latest input_stats of the training data and of the validation data
  * (`split: "val"`), feature by feature. A feature is off by the largest of its std ratio (either way)
@@ -187,6 +195,12 @@ function byInputs(ctx: Context): Diagnosis | null {
   const [tm, ts, vm, vs] = [numberList(tr.data?.mean), numberList(tr.data?.std), numberList(va.data?.mean), numberList(va.data?.std)];
   if (!tm || !ts || !vm || !vs || tm.length !== ts.length || vm.length !== vs.length || tm.length !== vm.length) return null;
   if (typeof va.data?.n === "number" && va.data.n < 2) return null;
+  // Training statistics of one batch (watch() sends a batch) stand for the training set only when batches
+  // are random draws of it. With the order fixed (shuffle off, or a run whose loss cycles with the epoch)
+  // a batch is a slice of a sorted set: rows sorted by target give inputs from one end of their range
+  // (an s-curve regression's first batch: feature 0 at mean 1.4, std 0.15, against the set's 0.0 and 1.0)
+  // and the difference is the order's, which unshuffled_data names, not a second pipeline's.
+  if (oneBatch(tr.data, ctx.run.config ?? {}) && (declaredUnshuffled(ctx.run.config ?? {}) || unshuffledData.evaluate(ctx) !== null)) return null;
   const finiteStds = ts.filter((x) => Number.isFinite(x) && x > 0);
   if (finiteStds.length === 0) return null;
   const floor = median(finiteStds);
@@ -195,8 +209,13 @@ function byInputs(ctx: Context): Diagnosis | null {
   let worst = { i: -1, off: 0 };
   let off5 = 0;
   let compared = 0;
+  // a feature finite on one side and NaN/Inf on the other: one pipeline puts NaN/Inf into the inputs
+  const nanSide: number[] = [];
   for (let i = 0; i < tm.length; i++) {
-    if (![tm[i], ts[i], vm[i], vs[i]].every(Number.isFinite)) continue;
+    const trFinite = Number.isFinite(tm[i]) && Number.isFinite(ts[i]);
+    const vaFinite = Number.isFinite(vm[i]) && Number.isFinite(vs[i]);
+    if (trFinite !== vaFinite) nanSide.push(i);
+    if (!trFinite || !vaFinite) continue;
     compared++;
     const sRef = Math.max(ts[i], floor);
     const shift = Math.abs(vm[i] - tm[i]) / sRef;
@@ -205,9 +224,32 @@ function byInputs(ctx: Context): Diagnosis | null {
     if (off >= t.tv_input_factor) off5++;
     if (off > worst.off) worst = { i, off };
   }
-  if (compared === 0 || worst.i < 0) return null;
+  if (compared === 0) return null;
   const share = off5 / compared;
-  if (!(worst.off >= t.tv_input_extreme || share >= t.tv_input_share)) return null;
+  const scaleOff = worst.i >= 0 && (worst.off >= t.tv_input_extreme || share >= t.tv_input_share);
+  if (!scaleOff && nanSide.length === 0) return null;
+  const nanText = nanFeatureText(nanSide, tm, ts);
+  if (!scaleOff) {
+    const j = nanSide[0];
+    return diagnosis(
+      "train_val_mismatch",
+      "warning",
+      va.step ?? 0,
+      "Validation and training inputs differ: NaN/Inf in one of them",
+      `The input statistics logged for the validation data and the training data disagree: ${nanText} The ` +
+        `inputs of one split hold NaN or infinite values the other's do not, so the two went through different ` +
+        `preprocessing (a division by a zero std, a log of 0, a missing value not filled). ${ADVICE}`,
+      {
+        features: tm.length,
+        features_nan_one_side: nanSide.length,
+        first_nan_feature: j,
+        train_mean: Number.isFinite(tm[j]) ? round(tm[j]) : String(tm[j]),
+        val_mean: Number.isFinite(vm[j]) ? round(vm[j]) : String(vm[j]),
+        features_off: off5,
+        compared,
+      },
+    );
+  }
   const i = worst.i;
   return diagnosis(
     "train_val_mismatch",
@@ -218,9 +260,10 @@ function byInputs(ctx: Context): Diagnosis | null {
       `features are off by ${t.tv_input_factor}x or more (scale ratio, or mean shift in training stds), the worst ` +
       `(feature ${i}) by ${fmt(worst.off)}x: training mean ${fmt(tm[i])}, std ${fmt(ts[i])}; validation mean ` +
       `${fmt(vm[i])}, std ${fmt(vs[i])}. The model learned on one scale and is evaluated on another, so its ` +
-      `validation numbers say little about it. ${ADVICE}`,
+      `validation numbers say little about it.${nanSide.length > 0 ? ` Besides: ${nanText}` : ""} ${ADVICE}`,
     {
       features: tm.length,
+      features_nan_one_side: nanSide.length,
       features_off: off5,
       share_off: round(share, 3),
       worst_feature: i,
@@ -234,6 +277,15 @@ function byInputs(ctx: Context): Diagnosis | null {
       tv_input_share: t.tv_input_share,
     },
   );
+}
+
+/** Which features are NaN/Inf on one side only, in words (the first few by index). */
+function nanFeatureText(idx: readonly number[], tm: readonly number[], ts: readonly number[]): string {
+  if (idx.length === 0) return "";
+  const side = (i: number) => (Number.isFinite(tm[i]) && Number.isFinite(ts[i]) ? "validation" : "training");
+  const shown = idx.slice(0, 3).map((i) => `feature ${i} (NaN/Inf in the ${side(i)} inputs)`);
+  const more = idx.length > 3 ? ` and ${idx.length - 3} more` : "";
+  return `${idx.length} feature${idx.length === 1 ? " is" : "s are"} finite in one split and NaN/Inf in the other: ${shown.join(", ")}${more}.`;
 }
 
 export const trainValMismatch: Rule = {

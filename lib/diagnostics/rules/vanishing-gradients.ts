@@ -55,7 +55,7 @@ function byGradients(ctx: Context): Diagnosis | null {
  * N(0, 0.02): 0.017, 0.0017, 1.7e-4, ... 1.5e-7), their first/last ratio says nothing, the activations
  * do. Not where the logged gradients show they do reach the first layer (ratio above the threshold).
  */
-export function signalDiesOut(ctx: Context): { acts: LayerStat[]; k: number; ratio: number } | null {
+export function signalDiesOut(ctx: Context): { acts: LayerStat[]; k: number; ratio: number; geometric: boolean } | null {
   const { t } = ctx;
   const acts = layerRecent(ctx, "act_std", t.min_points).filter((x) => x.recent > 0 && !/emb/i.test(x.layer));
   if (acts.length < 3) return null;
@@ -64,15 +64,48 @@ export function signalDiesOut(ctx: Context): { acts: LayerStat[]; k: number; rat
   while (k + 1 < acts.length && acts[k + 1].recent <= acts[k].recent) k++;
   if (k < 2) return null;
   const ratio = acts[k].recent / acts[0].recent;
-  return ratio < t.grad_vanish_ratio ? { acts, k, ratio } : null;
+  if (ratio < t.grad_vanish_ratio) return { acts, k, ratio, geometric: false };
+  // A long stack that scales the signal down by a steady factor (per layer at most vanish_geo_factor, fitted
+  // over >= vanish_geo_layers layers: an 11-layer Hardtanh MLP at N(0, 0.1) scales it by ~0.6 at every
+  // layer, ~100x over 9) with a loss still at its start: the output is ~constant whatever the input, and
+  // every weight's gradient (its layer's input times the delta coming back) is as small. Its first/last
+  // gradient ratio is ~1: the shrink is everywhere, not only towards the input. Healthy stacks keep the
+  // scale (He/Xavier init, normalization: a factor ~1).
+  const lp = ctx.loss();
+  const stuck = lp !== null && lp.initial > 0 && lp.recent >= t.plateau_progress_frac * lp.initial;
+  if (!stuck || acts.length < t.vanish_geo_layers) return null;
+  const factor = perLayerFactor(acts.map((a) => a.recent));
+  if (factor <= t.vanish_geo_factor) {
+    const m = acts.length - 1;
+    return { acts, k: m, ratio: factor ** m, geometric: true };
+  }
+  return null;
+}
+
+/** exp(least-squares slope of ln std against the layer index): the per-layer scale factor of the stack. */
+function perLayerFactor(stds: number[]): number {
+  const n = stds.length;
+  const xm = (n - 1) / 2;
+  const ys = stds.map(Math.log);
+  const ym = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (i - xm) * (ys[i] - ym);
+    den += (i - xm) ** 2;
+  }
+  return den > 0 ? Math.exp(num / den) : 1;
 }
 
 function byActivations(ctx: Context): Diagnosis | null {
   const { t } = ctx;
   const { stats } = layerGrads(ctx);
-  if (stats.length >= 2 && Math.abs(stats[0].recent) / Math.abs(stats[stats.length - 1].recent) >= t.grad_vanish_ratio) return null;
   const died = signalDiesOut(ctx);
   if (!died) return null;
+  // gradients that do reach the first layer as well as the last contradict a shrink towards the input;
+  // not a steady shrink of the forward signal, which makes every gradient small alike
+  if (!died.geometric && stats.length >= 2 && Math.abs(stats[0].recent) / Math.abs(stats[stats.length - 1].recent) >= t.grad_vanish_ratio)
+    return null;
   const { acts, k, ratio } = died;
   const first = acts[0].recent;
   const deepest = acts[k];
@@ -97,7 +130,10 @@ function byActivations(ctx: Context): Diagnosis | null {
       deepest_act_std: round(deepest.recent),
       ratio: round(ratio, 3),
       layers: k,
+      per_layer_factor: round(perLayer, 3),
+      steady_shrink: died.geometric,
       grad_vanish_ratio: t.grad_vanish_ratio,
+      vanish_geo_factor: t.vanish_geo_factor,
     },
   );
 }
