@@ -54,12 +54,6 @@ const numberAt = (config: Record<string, any>, names: string[]): number | null =
   return null;
 };
 
-/**
- * The share of every weight that the decay alone takes away per step, where the config says enough to
- * know it: SGD's coupled decay is lr x wd a step, 1 / (1 - momentum) times that once momentum has built
- * up; AdamW's decoupled decay is lr x wd. (Adam's or RMSprop's coupled decay is divided by the gradient
- * scale: unknown here, null.)
- */
 /** The momentum an optimizer's name states ("sgd(momentum=0.9)", "sgd, momentum 0.95"), or null. */
 function momentumInName(name: string): number | null {
   const m = /momentum\s*[=:]?\s*(0?\.\d+|1(?:\.0*)?|0)\b/.exec(name);
@@ -67,6 +61,12 @@ function momentumInName(name: string): number | null {
   return Number.isFinite(v) && v >= 0 && v < 1 ? v : null;
 }
 
+/**
+ * The share of every weight that the decay alone takes away per step, where the config says enough to
+ * know it: SGD's coupled decay is lr x wd a step, 1 / (1 - momentum) times that once momentum has built
+ * up; AdamW's decoupled decay is lr x wd. (Adam's or RMSprop's coupled decay is divided by the gradient
+ * scale: unknown here, null.)
+ */
 export function decayPerStep(config: Record<string, any>): { perStep: number; halfLife: number; wd: number; lr: number } | null {
   const wd = weightDecayOf(config, DECAY_NAMES);
   const lr = numberAt(config, ["lr", "learning_rate"]);
@@ -160,7 +160,15 @@ function capped(ctx: Context): { evidence: Record<string, number | string | null
   // with both accuracies logged, they judge (too few evaluations yet: wait for them); an accuracy of
   // one split only (a training accuracy beside a validation loss) compares nothing: the losses judge
   if (e) return null;
-  // loss only: the training loss levelled off well above its best possible (train ~ val)
+  // loss only: the training loss levelled off well above its best possible (train ~ val). With no
+  // accuracy to show the fit held below what the data allow, a penalty must be named (a weight decay or
+  // a penalty added to the loss): without one, a weight spread that halved is the loss's own pull on
+  // weights that carry no signal (a random init spreads weight over every input; a model that can only
+  // use a few of them, as a linear one on a sequence task, takes the rest back to 0 while its loss levels
+  // off at what it can fit). That is a model short of capacity, which underfitting reads, not a penalty.
+  const config = ctx.run.config ?? {};
+  const wd = weightDecayOf(config);
+  if (!(wd && wd.value > 0) && lossPenaltyOf(config) === null) return null;
   const lp = ctx.loss();
   if (!lp || lp.n < 3 * t.min_points || !(lp.initial > 0)) return null;
   const { train_loss: tl } = ctx.keys.scalars;
