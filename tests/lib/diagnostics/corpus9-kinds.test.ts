@@ -130,3 +130,61 @@ describe("over_regularization from the losses alone: a penalty must be named", (
     },
   ])("$name", (c) => void check("over_regularization", c));
 });
+
+/**
+ * A run whose logged lr the schedule cut from `peak` to `peak * cut` at `cutAt` of the run; the update
+ * ratio follows the lr (`ratio` at the peak lr); the loss levels off at `floor` (a noisy task's).
+ */
+function annealed(o: { peak: number; cut: number; ratio: number; floor: number; cutAt?: number; classes?: number; lrKey?: string }): RunSpec {
+  const g = gauss(11);
+  const cutAt = o.cutAt ?? 0.5;
+  const lr = (p: number) => o.peak * (p < cutAt ? 1 : o.cut);
+  const evals = 25;
+  const every = 75;
+  return {
+    config: { batch_size: 16, optimizer: "Adam", lr: o.peak, ...(o.classes ? { num_classes: o.classes } : {}) },
+    series: {
+      train_loss: series(375, (_, p) => (o.floor + 0.1 * Math.exp(-p / 0.02)) * (1 + 0.3 * g()), 5, 4),
+      valid_loss: series(evals, (_, p) => o.floor * 0.92 + 0.03 * Math.exp(-p / 0.1), every, every - 1),
+      train_acc: series(evals, (i) => 0.85 + 0.04 * Math.min(1, i / 10), every, every - 1),
+      "dev/acc": series(evals, (i) => 0.85 + 0.04 * Math.min(1, i / 10), every, every - 1),
+      [o.lrKey ?? "lr"]: series(375, (_, p) => lr(p), 5, 4),
+      "update_ratio/0": series(38, (_, p) => o.ratio * (lr(p) / o.peak) * (1 + 0.2 * g()), 50, 0),
+      "update_ratio/2": series(38, (_, p) => 2 * o.ratio * (lr(p) / o.peak) * (1 + 0.2 * g()), 50, 0),
+    },
+    finished: true,
+  };
+}
+
+describe("lr_too_low: small steps at the end of a run whose schedule cut the lr", () => {
+  test.each<Case>([
+    {
+      name: "corpus9's example: ReduceLROnPlateau cut 3e-3 to 2.7e-4 on noisy moons, ratios 6e-5 late, 7e-4 at the set lr",
+      spec: annealed({ peak: 3e-3, cut: 0.09, ratio: 7e-4, floor: 0.27, cutAt: 0.3 }),
+      raised: false,
+    },
+    {
+      name: "a StepLR decay x0.1 halfway, SGD at 0.05, ratios 5e-4 before it",
+      spec: annealed({ peak: 0.05, cut: 0.1, ratio: 5e-4, floor: 0.3 }),
+      raised: false,
+    },
+    {
+      name: "a cosine-like cut to 3 % logged as learning_rate, ratios 2e-3 at the start",
+      spec: annealed({ peak: 1e-3, cut: 0.03, ratio: 2e-3, floor: 0.25, cutAt: 0.6, lrKey: "learning_rate" }),
+      raised: false,
+    },
+  ])("$name", (c) => void check("lr_too_low", c));
+
+  test.each<Case>([
+    {
+      name: "an lr too low from the start: ratios 3e-6 at the set lr, a cut on top does not excuse it",
+      spec: annealed({ peak: 1e-6, cut: 0.3, ratio: 3e-6, floor: 0.6 }),
+      raised: true,
+    },
+    {
+      name: "no cut at all, ratios 5e-6 the whole run",
+      spec: annealed({ peak: 1e-6, cut: 1, ratio: 5e-6, floor: 0.6 }),
+      raised: true,
+    },
+  ])("$name", (c) => void check("lr_too_low", c));
+});
