@@ -4,7 +4,7 @@
 // could beat — training and validation together, no generalization gap (the penalty is doing its
 // job too well). In a healthy run weight norms keep their initial scale or grow as features form.
 
-import { diagnosis, type Context, type Rule } from "../context";
+import { diagnosis, linearModel, type Context, type Rule } from "../context";
 import { accEvals, lossEvals } from "../evals";
 import { layerRecent, listLayers } from "../layers";
 import { finiteSample, fmt, lastN, median, round, smoothed, stridedIndices } from "../series";
@@ -160,15 +160,7 @@ function capped(ctx: Context): { evidence: Record<string, number | string | null
   // with both accuracies logged, they judge (too few evaluations yet: wait for them); an accuracy of
   // one split only (a training accuracy beside a validation loss) compares nothing: the losses judge
   if (e) return null;
-  // loss only: the training loss levelled off well above its best possible (train ~ val). With no
-  // accuracy to show the fit held below what the data allow, a penalty must be named (a weight decay or
-  // a penalty added to the loss): without one, a weight spread that halved is the loss's own pull on
-  // weights that carry no signal (a random init spreads weight over every input; a model that can only
-  // use a few of them, as a linear one on a sequence task, takes the rest back to 0 while its loss levels
-  // off at what it can fit). That is a model short of capacity, which underfitting reads, not a penalty.
-  const config = ctx.run.config ?? {};
-  const wd = weightDecayOf(config);
-  if (!(wd && wd.value > 0) && lossPenaltyOf(config) === null) return null;
+  // loss only: the training loss levelled off well above its best possible (train ~ val)
   const lp = ctx.loss();
   if (!lp || lp.n < 3 * t.min_points || !(lp.initial > 0)) return null;
   const { train_loss: tl } = ctx.keys.scalars;
@@ -242,6 +234,12 @@ export const overRegularization: Rule = {
     // model on circles, labels apart from their inputs), so the loss's own pull shrinks them towards
     // 0; no_learning says what is wrong, and there is no penalty to blame.
     if (!(wd && wd.value > 0) && fitState(ctx).state === "chance") return null;
+    // A linear model, and no penalty named (no weight decay, none added to the loss): it has no features
+    // to grow, and its best weights can be far smaller than a random init's, which spreads weight over
+    // every input; the loss itself takes back the weight on inputs that do not predict the target (a
+    // linear model on the adding problem: 2 of 40 inputs matter, weight std x0.47 while the MSE levels
+    // off at 0.15, just under the 0.167 baseline). Its capped fit is a capacity limit, underfitting's.
+    if (!(wd && wd.value > 0) && lossPenaltyOf(ctx.run.config ?? {}) === null && linearModel(ctx) !== null) return null;
     const cap = capped(ctx) ?? (fastDecay ? heldDown(ctx) : null);
     if (!cap) return null;
     const shrunk = medRatio <= limit ? layers.filter((l) => l.ratio <= limit) : halved;

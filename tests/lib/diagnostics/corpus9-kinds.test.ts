@@ -79,26 +79,41 @@ describe("underfitting: a noisy-label task's healthy fit, the training set's siz
   ])("$name", (c) => void check("underfitting", c));
 });
 
+const linear = (params: number): RunEvent => ({ type: "model", step: 0, data: { params, params_watched: params, weighted_layers: 1 } });
+
 /** A regression whose loss levels off at `floor` with validation tracking it, one layer's weight std shrinking. */
-function levelled(o: { config: Record<string, any>; shrinkTo: number; trainKey?: string; valKey?: string; every?: number; floor?: number }): RunSpec {
+function levelled(o: {
+  config: Record<string, any>;
+  shrinkTo: number;
+  trainKey?: string;
+  valKey?: string;
+  every?: number;
+  floor?: number;
+  events?: RunEvent[];
+  layers?: string[];
+}): RunSpec {
   const every = o.every ?? 5;
   const n = Math.floor(800 / every);
   const g = gauss(3);
   const floor = o.floor ?? 0.15;
+  const layerSeries: Record<string, SeriesPoints> = {};
+  for (const l of o.layers ?? ["fc"]) {
+    layerSeries[`weight/${l}/std`] = series(40, (_, p) => 0.16 * (1 - (1 - o.shrinkTo) * Math.min(1, p / 0.3)), 20, 0);
+    layerSeries[`update_ratio/${l}`] = series(40, () => 5e-3, 20, 0);
+  }
   return {
     config: { batch_size: 50, lr: 3e-3, optimizer: "Adam", ...o.config },
     series: {
       [o.trainKey ?? "train/mse"]: series(n, (_, p) => (floor + 0.45 * Math.exp(-p / 0.08)) * (1 + 0.1 * g()), every, every),
       [o.valKey ?? "val/mse"]: series(12, (_, p) => floor * 1.05 + 0.02 * Math.exp(-p / 0.1), 64, 64),
-      "weight/fc/std": series(40, (_, p) => 0.16 * (1 - (1 - o.shrinkTo) * Math.min(1, p / 0.3)), 20, 0),
-      "update_ratio/fc": series(40, () => 5e-3, 20, 0),
+      ...layerSeries,
     },
-    events: [model(41)],
+    events: o.events ?? [linear(41)],
     finished: true,
   };
 }
 
-describe("over_regularization from the losses alone: a penalty must be named", () => {
+describe("over_regularization: a linear model's shrinking weights without a named penalty are the loss's", () => {
   test.each<Case>([
     {
       name: "corpus9's example: a linear model on the adding problem, no decay, weight std 0.16 -> 0.075, MSE 0.15",
@@ -106,26 +121,31 @@ describe("over_regularization from the losses alone: a penalty must be named", (
       raised: false,
     },
     {
-      name: "a small MLP regression logged as loss / val_loss once an epoch, no penalty, weights at 40 %",
-      spec: levelled({ config: {}, shrinkTo: 0.4, trainKey: "loss", valKey: "val_loss", every: 64, floor: 0.4 }),
+      name: "logistic regression named in the config, no watch() model event, loss / val_loss, weights at 40 %",
+      spec: levelled({ config: { model: "logistic regression" }, shrinkTo: 0.4, trainKey: "loss", valKey: "val_loss", floor: 0.4, events: [] }),
       raised: false,
     },
     {
-      name: "no config at all, weights at 45 %",
-      spec: { ...levelled({ config: {}, shrinkTo: 0.45 }), config: {} },
+      name: "no config at all, watch() says one Linear layer (801 params), weights at 45 %",
+      spec: { ...levelled({ config: {}, shrinkTo: 0.45, events: [linear(801)] }), config: {} },
       raised: false,
     },
   ])("$name", (c) => void check("over_regularization", c));
 
   test.each<Case>([
     {
-      name: "the same run with weight_decay 0.05 set",
+      name: "the same linear run with weight_decay 0.05 set",
       spec: levelled({ config: { weight_decay: 0.05 }, shrinkTo: 0.47 }),
       raised: true,
     },
     {
-      name: "an L2 penalty added to the loss and named in the config",
+      name: "a linear run with an L2 penalty added to the loss and named in the config",
       spec: levelled({ config: { l2_penalty: 0.05 }, shrinkTo: 0.4, trainKey: "loss", valKey: "val_loss" }),
+      raised: true,
+    },
+    {
+      name: "a 3-layer MLP, nothing named: every layer halved is still a penalty's mark",
+      spec: levelled({ config: {}, shrinkTo: 0.4, events: [model(5000)], layers: ["fc1", "fc2", "out"] }),
       raised: true,
     },
   ])("$name", (c) => void check("over_regularization", c));
