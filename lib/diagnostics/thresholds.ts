@@ -159,7 +159,10 @@ export const DEFAULT_THRESHOLDS = {
   // a plateau at the start (a saddle): the smoothed loss within 3% of its first level for >= 20% of the run's steps
   plateau_start_rel: 0.03,
   plateau_start_share: 0.2,
-  plateau_recovered_frac: 0.1, // a flat start the run recovered from: its recent loss <= 10% of the plateau's level
+  // a flat start the run recovered from: its recent loss <= 10% of the plateau's level. A tenth, not
+  // fit_loss_frac's fifth of the start: the plateau is judged from what came after it, and a loss that only
+  // halved since (a slow saddle escape that cost half the run) still says the flat start cost something
+  plateau_recovered_frac: 0.1,
   plateau_descent_rel: 1, // live: still descending steeply (the window before the recent one > 2 x the latest loss)
   saddle_grad_factor: 3, // a saddle's gradients: per-layer grad norms (or update ratios) grow >= 3x once the loss leaves it
   saddle_noise_rel: 0.015, // without them: its minibatch losses within 1.5% of their level (robust cv), or the stretch >= 2 x plateau_start_share
@@ -179,8 +182,13 @@ export const DEFAULT_THRESHOLDS = {
 
   // gradients
   grad_vanish_ratio: 1e-3, // first-layer / last-layer gradient size
-  vanish_geo_layers: 6, // a steady shrink of the forward signal: over at least this many layers' activation stds ...
-  vanish_geo_factor: 0.7, // ... a fitted per-layer scale factor at most this, with the loss still at its start
+  // a steady shrink of the forward signal: over at least vanish_geo_layers layers' activation stds, a fitted
+  // per-layer scale factor at most vanish_geo_factor, with the loss still at its start. 0.7 over 6 layers
+  // leaves the deepest one <= 0.7^6 = 12% of the first's scale (>= 8x down, the order of a 1e-3 gradient
+  // ratio over ~20 such layers); He/Xavier inits and normalized stacks keep a factor near 1 (0.9-1.1), so
+  // fewer layers or a milder factor cannot tell a shrink from layer-to-layer scatter
+  vanish_geo_layers: 6,
+  vanish_geo_factor: 0.7,
   grad_explode_ratio: 1e3,
   grad_explode_growth: 100, // recent gradient size / early gradient size
   // the forward signal blowing up with depth (an init too large for the activation): at one of the

@@ -80,6 +80,21 @@ function lrPeak(s: SeriesPoints): { peak: number; peakStep: number } | null {
 }
 
 /**
+ * The logged lr now (median of its last min_points) over its peak, when the lr was logged and fell
+ * below its peak; null otherwise. Updates scale with the lr, so this is how much smaller the recent
+ * steps are than the ones the chosen lr makes.
+ */
+function lrCutRatio(ctx: Context): number | null {
+  const named = ctx.keys.scalars.lr;
+  if (!named || named.s.values.length < ctx.t.min_points) return null;
+  const top = lrPeak(named.s);
+  if (!top) return null;
+  const n = named.s.values.length;
+  const now = median(finiteSample(named.s.values, Math.max(0, n - ctx.t.min_points), n));
+  return now > 0 && now < top.peak ? now / top.peak : null;
+}
+
+/**
  * A learning rate that a scheduler drove to ~0 while the run was still learning, leaving it frozen
  * for a good part of the run (typically a per-epoch schedule stepped every batch: StepLR /
  * ExponentialLR then decay hundreds of times faster than intended). Null when the logged lr did
@@ -293,6 +308,14 @@ export const lrTooLow: Rule = {
       }
       if (!strong && !loose) return null;
       const limit = strong ? t.update_ratio_low : t.update_ratio_low_loose;
+      // The run's own schedule cut the logged lr (ReduceLROnPlateau after the loss stopped improving, a
+      // step or cosine decay) and at the lr it set the same steps were not small: an update scales with
+      // the lr, so the recent ratios x peak / current lr are what the chosen lr moves. Small steps at the
+      // end of an annealed run are the schedule's, not a learning rate chosen too low (noisy moons at
+      // batch 16, lr cut 3e-3 -> 2.7e-4 by five plateau cuts: ratios 6e-5, 7e-4 at the set lr). A cut to
+      // ~0 is lrCollapse's, read above.
+      const lrNow = lrCutRatio(ctx);
+      if (lrNow !== null && lrNow <= 0.5 && med / lrNow >= limit) return null;
       const low = ur.filter((x) => x.recent < limit);
       const worst = low.reduce((a, b) => (b.recent < a.recent ? b : a), low[0]);
       return diagnosis(

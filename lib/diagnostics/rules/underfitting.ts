@@ -9,6 +9,7 @@ import type { Diagnosis } from "../types";
 import { lossStillFalling } from "./dead-relu";
 import { chanceCeiling, classesOf } from "./no-learning";
 import { lossPenaltyOf, weightDecayOf } from "./over-regularization";
+import { stepsPerEpoch } from "./unshuffled-data";
 
 const ADVICE =
   "Give the model more capacity (wider / deeper layers), train longer or with a better learning-rate " +
@@ -108,8 +109,14 @@ export function narrowestLayer(ctx: Context): { layer: string; units: number } |
 }
 
 /**
- * The model's parameters (the largest `params` of watch()'s `model` events) per training sample (config
- * train_size, ...), when at least underfit_capacity_ratio and no strong regularizer is named; else null.
+ * The model's parameters (the largest `params` of watch()'s `model` events) per training sample, when at
+ * least underfit_capacity_ratio and no strong regularizer is named; else null. The training set's size
+ * is the config's (train_size, ...) or, without it, what the run shows of it: steps per epoch x
+ * batch_size. Read from the logged epoch that is the set; read from the spacing of evaluations it is the
+ * set only for one evaluation an epoch, half of it for two (the other common habit), so there the model
+ * must have the capacity for twice as many samples. Few runs log their training set's size: without
+ * this, a noisy-label task's healthy fit (2-class moons at noise 0.35: 0.89 train and val, a 4.5k-
+ * parameter MLP on 1200 samples) read as a capacity limit as soon as both accuracies were read.
  */
 export function spareCapacity(ctx: Context): { params: number; samples: number } | null {
   const { t } = ctx;
@@ -119,8 +126,16 @@ export function spareCapacity(ctx: Context): { params: number; samples: number }
     if (typeof p === "number" && Number.isFinite(p) && p > params) params = p;
   }
   const config = ctx.run.config ?? {};
-  const samples = findNumber(config, ["train_size", "n_train", "num_train", "train_samples", "num_train_samples"]);
-  if (!(params > 0) || samples === null || !(samples > 0) || params < t.underfit_capacity_ratio * samples) return null;
+  let samples = findNumber(config, ["train_size", "n_train", "num_train", "train_samples", "num_train_samples"]);
+  let margin = 1;
+  if (samples === null && ctx.batchSize !== null) {
+    const period = stepsPerEpoch(ctx);
+    if (period !== null) {
+      samples = period.steps * ctx.batchSize;
+      if (period.source === "the spacing of evaluations") margin = 2;
+    }
+  }
+  if (!(params > 0) || samples === null || !(samples > 0) || params < t.underfit_capacity_ratio * margin * samples) return null;
   const wd = weightDecayOf(config);
   if (lossPenaltyOf(config) !== null || (wd !== null && wd.value >= t.underfit_capacity_wd)) return null;
   return { params, samples };
