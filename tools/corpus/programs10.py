@@ -499,7 +499,7 @@ def build(case: str, seed: int) -> Program:  # noqa: C901 (one branch per case)
         xtr, xva = _standardise(xtr, xva)
         d = Data(xtr, ytr, xva, yva, "iris", 3)
         return Program(d, seq(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3)), lambda ps: torch.optim.RAdam(ps, lr=1e-2),
-                       epochs=60, batch_size=16, patience=6, keys=KERAS, log_every=0, watch_every=5,
+                       epochs=60, batch_size=16, patience=6, keys=KERAS, log_every=0, watch_every=None,
                        config={"lr": 1e-2, "optimizer": "RAdam"})
     # ---------------- faulty programs ----------------
     if case == "C10-NL-SPLITIDX":
@@ -578,7 +578,7 @@ def build(case: str, seed: int) -> Program:  # noqa: C901 (one branch per case)
         d, (mu, sd, yva_raw) = diabetes_std(seed)
         return Program(d, seq(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 1)), _adam(2e-3), task="reg", epochs=40,
                        batch_size=32, val_y=yva_raw, keys={"loss": "loss", "val_loss": "val_loss"}, log_every=5,
-                       watch_every=10, surface="trackio", config={"lr": 2e-3, "target_scaling": "standard"})
+                       watch_every=None, surface="trackio", config={"lr": 2e-3, "target_scaling": "standard"})
     if case == "C10-OR-L1":
         d = digits_std(seed)
         model = seq(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
