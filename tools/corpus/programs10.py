@@ -590,7 +590,7 @@ def build(case: str, seed: int) -> Program:  # noqa: C901 (one branch per case)
         d = classif(seed, n=1500, classes=4, sep=1.5)
         return Program(d, seq(nn.Linear(12, 64), nn.GELU(), nn.Linear(64, 4)),
                        lambda ps: torch.optim.AdamW(ps, lr=3e-3, weight_decay=8.0), epochs=30, batch_size=32,
-                       surface="wandb", keys=HF, log_every=5, watch_every=10,
+                       surface="wandb", keys=HF, log_every=5, watch_every=40,
                        config={"learning_rate": 3e-3, "weight_decay": 8.0, "optimizer": "AdamW"})
     if case == "C10-MC-RARE-BCE":
         d = classif(seed, n=1600, classes=2, weights=[0.94, 0.06], sep=0.2, informative=2, features=12)
