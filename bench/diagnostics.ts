@@ -9,10 +9,10 @@
 // Per case: passes when at least 2 of its 3 seeds pass (tests/fixtures/README.md); with 2 seeds, both.
 //
 //   node --import tsx bench/diagnostics.ts [--write-gaps] [--show-held-out]
-// --write-gaps rewrites tests/api/<corpus>-known-gaps.json for corpus2 to corpus9 (what
+// --write-gaps rewrites tests/api/<corpus>-known-gaps.json for corpus2 to corpus10 (what
 // tests/api/diagnostics.test.ts asserts for them) from this replay: run it after a rule change, then
-// review the diff (corpus2's to corpus8's; corpus9's is held out: read its rates, not its runs).
-// Held-out corpora (HELD_OUT: corpus9) print their rates only; --show-held-out adds their cases.
+// review the diff (corpus2's to corpus9's; corpus10's is held out: read its rates, not its runs).
+// Held-out corpora (HELD_OUT: corpus10) print their rates only; --show-held-out adds their cases.
 // BENCH_EVAL_INTERVAL_MS sets the server's live evaluation interval (default 200, as the test).
 import fs from "node:fs";
 import path from "node:path";
@@ -33,7 +33,7 @@ import {
 import { ROOT, startServer } from "../tests/helpers/server";
 import { MACHINE, median } from "./common";
 
-const GAPS_CORPORA = ["corpus2", "corpus3", "corpus4", "corpus5", "corpus6", "corpus7", "corpus8", "corpus9"] as const;
+const GAPS_CORPORA = ["corpus2", "corpus3", "corpus4", "corpus5", "corpus6", "corpus7", "corpus8", "corpus9", "corpus10"] as const;
 const gapsFile = (corpus: string) => path.join(ROOT, `tests/api/${corpus}-known-gaps.json`);
 // the live evaluation interval tests/api/diagnostics.test.ts replays with: same intermediate verdicts
 const EVAL_INTERVAL_MS = process.env.BENCH_EVAL_INTERVAL_MS ?? "200";

@@ -9,7 +9,8 @@ that writes each request the Python SDK sends, unchanged, in the ho2 format
 that runs one case): programs (corpus2, the default), programs3 (corpus3, the held-out set),
 programs4 (corpus4), programs5 (corpus5, a second held-out set), programs6 (corpus6, held out after
 corpus5), programs7 (corpus7, held out after corpus6), programs8 (corpus8, held out after corpus7) or
-programs9 (corpus9, the held-out set that took over from corpus8).
+programs9 (corpus9, held out after corpus8) or programs10 (corpus10, the held-out set that took over
+from corpus9).
 
 Needs a production build of the dashboard in the worktree (`npx next build`, or once `npm start`).
 The server runs on a fresh SQLite file and a free port in 4900-4999; programs run one at a time.
@@ -130,7 +131,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--programs", default="programs", help="module of tools/corpus holding the programs")
     out = {"programs3": "corpus3", "programs4": "corpus4", "programs5": "corpus5", "programs6": "corpus6",
-           "programs7": "corpus7", "programs8": "corpus8", "programs9": "corpus9"}.get(_PROGRAMS, "corpus2")
+           "programs7": "corpus7", "programs8": "corpus8", "programs9": "corpus9", "programs10": "corpus10"}.get(_PROGRAMS, "corpus2")
     ap.add_argument("--out", default=os.path.join(ROOT, "tests/fixtures", out))
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--seeds", default="0,1,2")
