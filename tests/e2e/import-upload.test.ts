@@ -242,7 +242,10 @@ describe("importing logs on a team server", () => {
     expect(await page.locator('li[data-file="other.csv"]').getAttribute("data-state")).toBe("refused");
     expect(await page.getByTestId("import-failed").innerText()).toMatch(/other\.csv: .*log in|other\.csv: .*authenticat/i);
     expect(((await admin("GET", "/api/v1/runs?limit=100")).body.runs as unknown[]).length).toBe(1);
-    expect(errors.every((e) => /\b401\b.*\/api\/v1\/import\?/.test(e))).toBe(true);
+    expect(
+      errors.every((e) => /\b401\b.*\/api\/v1\/import\?/.test(e)),
+      JSON.stringify(errors),
+    ).toBe(true);
   });
 });
 
